@@ -1,0 +1,174 @@
+# warden — build, test, install.
+#
+#   make              build ./warden
+#   make setup        install Debian packages and fetch the pinned grammars (needs root/sudo)
+#   make demo         run the bundled example end to end (replay model, no API key)
+#   make check        unit + integration tests (Check), last line "N passed, N failed"
+#   make check-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz         run every fuzz target for FUZZ_TIME seconds (clang + libFuzzer)
+#   make lint         cppcheck + clang-tidy on src/ and sandbox/
+#   make install      PREFIX=/usr/local DESTDIR=
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+SAN      ?=
+FUZZ_TIME ?= 30
+
+PKGS      := libgit2 libcurl jansson tree-sitter libseccomp
+TEST_PKGS := check libmicrohttpd
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS_PKG := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS_PKG   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter
+OPT      ?= -O2 -g
+CFLAGS   ?=
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(GRAMMAR_DIR)
+ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP $(CFLAGS)
+LDLIBS   += $(PKG_LIBS) -pthread -lm
+
+ifeq ($(SAN),1)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS    += -fsanitize=address,undefined
+endif
+
+# --- tree-sitter grammars: fetched from npm, pinned, ABI 14, never committed ---
+GRAMMAR_DIR := build/grammars
+GRAMMARS    := c python
+GRAMMAR_c_VERSION      := 0.23.6
+GRAMMAR_c_SHA256       := 88175d4425037ec0026233a44f82064a676573b1fd748fc709ae607332151243
+GRAMMAR_python_VERSION := 0.23.6
+GRAMMAR_python_SHA256  := aab5b860d93dbf84b37fed532f7dacc0468ede5387d0c74911d68f964287662a
+GRAMMAR_STAMPS := $(foreach g,$(GRAMMARS),$(GRAMMAR_DIR)/tree-sitter-$(g)/.ok)
+GRAMMAR_SRCS   := $(GRAMMAR_DIR)/tree-sitter-c/src/parser.c \
+                  $(GRAMMAR_DIR)/tree-sitter-python/src/parser.c \
+                  $(GRAMMAR_DIR)/tree-sitter-python/src/scanner.c
+GRAMMAR_OBJS   := $(patsubst $(GRAMMAR_DIR)/%.c,$(BUILD)/grammar-obj/%.o,$(GRAMMAR_SRCS))
+
+# --- sources ---
+LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(wildcard sandbox/*.c)
+CLI_SRCS  := $(wildcard src/cli/*.c)
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+LIB       := $(BUILD)/libwarden.a
+BIN       := $(BUILD)/warden
+
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
+TEST_SRCS    := $(wildcard tests/unit/test_*.c)
+TEST_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TOOL_SRCS    := $(wildcard tests/tools/*.c)
+TOOL_BINS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all setup grammars demo check check-asan tests fuzz fuzz-build lint install clean distclean
+
+all: warden
+
+warden: $(BIN)
+ifeq ($(BUILD),build)
+	cp $(BIN) warden
+endif
+
+$(BIN): $(CLI_OBJS) $(LIB) $(GRAMMAR_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(GRAMMAR_OBJS) $(LDLIBS)
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c | $(GRAMMAR_STAMPS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# Generated parser code: compiled without our warning set, never edited.
+$(BUILD)/grammar-obj/%.o: $(GRAMMAR_DIR)/%.c | $(GRAMMAR_STAMPS)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(OPT) -w -I$(dir $<) $(filter -fsanitize%,$(ALL_CFLAGS)) -c -o $@ $<
+
+$(GRAMMAR_SRCS): | $(GRAMMAR_STAMPS)
+
+grammars: $(GRAMMAR_STAMPS)
+
+$(GRAMMAR_DIR)/tree-sitter-%/.ok:
+	sh .ci/fetch-grammar $* $(GRAMMAR_$*_VERSION) $(GRAMMAR_$*_SHA256) $(GRAMMAR_DIR)
+
+# --- tests ---
+$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB_OBJS) $(LIB) $(GRAMMAR_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/lib $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) $(LDFLAGS) -o $@ $< \
+	    $(TESTLIB_OBJS) $(LIB) $(GRAMMAR_OBJS) $(TEST_LIBS_PKG) $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(TESTLIB_OBJS) $(LIB) $(GRAMMAR_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/lib $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) $(LDFLAGS) -o $@ $< \
+	    $(TESTLIB_OBJS) $(LIB) $(GRAMMAR_OBJS) $(TEST_LIBS_PKG) $(LDLIBS)
+
+$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c | $(GRAMMAR_STAMPS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/lib $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) -c -o $@ $<
+
+tests: $(BIN) $(TEST_BINS) $(TOOL_BINS)
+
+check: tests
+	WARDEN_BIN=$(abspath $(BIN)) WARDEN_TOOLS=$(abspath $(BUILD)/tools) \
+	WARDEN_SRC=$(CURDIR) sh tests/run.sh $(BUILD)/tests
+
+check-asan:
+	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" check
+
+# --- fuzzing (clang + libFuzzer) ---
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
+
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=clang SAN= OPT="-O1 -g" \
+	    CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libwarden.a $(GRAMMAR_OBJS:$(BUILD)/%=build-fuzz/%)
+	$(MAKE) BUILD=build-fuzz CC=clang fuzz-bins
+
+.PHONY: fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libwarden.a
+	clang $(CPPFLAGS) -std=c11 -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    build-fuzz/libwarden.a $(GRAMMAR_OBJS:$(BUILD)/%=build-fuzz/%) $(LDLIBS)
+
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do \
+	    n=$$(basename $$f); corpus=tests/fuzz/corpus/$${n#fuzz_}; \
+	    mkdir -p build-fuzz/corpus/$$n; \
+	    echo "== $$n for $(FUZZ_TIME)s"; \
+	    $$f -max_total_time=$(FUZZ_TIME) -max_len=65536 build-fuzz/corpus/$$n $$corpus || exit 1; \
+	done
+
+# --- set-up, demo, lint, install ---
+setup:
+	sh .ci/setup
+
+demo: warden
+	sh examples/demo.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude --suppress=missingIncludeSystem \
+	    src sandbox
+	clang-tidy --quiet $(LIB_SRCS) $(CLI_SRCS) -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)
+
+install: warden
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/warden/prompts
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/warden
+	install -m 0644 prompts/* $(DESTDIR)$(PREFIX)/share/warden/prompts/
+
+clean:
+	rm -rf build/obj build/grammar-obj build/tests build/tools build/libwarden.a build/warden \
+	    build-asan build-fuzz warden
+
+distclean: clean
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,35 @@
+#ifndef WARDEN_CLI_H
+#define WARDEN_CLI_H
+
+/*
+ * Subcommands, one file each in src/cli/ (after git's builtin/). Each returns
+ * the process exit code. Only the cli prints or exits.
+ *
+ * Exit codes shared by every subcommand:
+ *   0 success (run: proposed)
+ *   1 the job ran and said no (run: no passing patch; apply: refused)
+ *   2 usage or input error (bad flags, malformed ticket/patch/config)
+ *   3 infrastructure error (git, filesystem, network, model service)
+ *   4 a budget cap stopped the run (cost, tokens, calls, time)
+ */
+enum {
+	WD_EXIT_OK = 0,
+	WD_EXIT_NO = 1,
+	WD_EXIT_USAGE = 2,
+	WD_EXIT_INFRA = 3,
+	WD_EXIT_BUDGET = 4
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+
+/* Map a library error code to the exit code above. */
+int wd_exit_code_for(int err);
+
+/* Print "warden: <msg>" to stderr. */
+void wd_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

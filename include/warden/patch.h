@@ -1,0 +1,68 @@
+#ifndef WARDEN_PATCH_H
+#define WARDEN_PATCH_H
+
+#include <stddef.h>
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "warden/buf.h"
+
+/*
+ * The patch engine: parse a model reply into file edits, check them against
+ * policy, and apply them all-or-nothing. The patched files are built in memory
+ * as libgit2 blobs and a tree; the work tree is written only when every hunk
+ * of every file applies.
+ */
+
+typedef struct wd_patch wd_patch;
+
+/* Extract every edit from a model reply (bare diff, ```diff fences, git-style
+ * or plain ---/+++ headers, SEARCH/REPLACE blocks). WD_ENOTFOUND when the
+ * reply holds no edit; WD_EINPUT when it holds a malformed one. */
+int wd_patch_parse(wd_patch **out, const char *text, size_t len);
+
+size_t wd_patch_file_count(const wd_patch *p);
+/* New path of file i (old path for deletions). */
+const char *wd_patch_file_path(const wd_patch *p, size_t i);
+/* Hash identifying the edit's content (to detect a repeated patch). */
+const char *wd_patch_hash(const wd_patch *p);
+
+void wd_patch_free(wd_patch *p);
+
+typedef struct wd_patch_policy {
+	unsigned version;
+	const char *const *scope;  /* NULL-terminated globs; "!glob" denies; NULL = everything */
+	size_t max_files;          /* 0 = default 50 */
+	size_t max_lines;          /* changed lines; 0 = default 5000 */
+	int allow_mode_change;
+	int allow_binary;
+} wd_patch_policy;
+
+#define WD_PATCH_POLICY_VERSION 1
+#define WD_PATCH_POLICY_INIT { WD_PATCH_POLICY_VERSION, NULL, 0, 0, 0, 0 }
+
+enum wd_patch_flags {
+	WD_PATCH_CHECK_ONLY = 1u << 0 /* validate and build the tree, write nothing */
+};
+
+typedef struct wd_patch_report {
+	int applied;          /* 1 when written (or would be, with CHECK_ONLY) */
+	git_oid tree;         /* the resulting tree (base tree + patch), valid when applied */
+	wd_strvec files;      /* paths changed */
+	wd_buf reasons;       /* refusal reasons, written for the model to act on */
+	json_t *json;         /* structured report: files, hunks, refusals, fuzz used */
+} wd_patch_report;
+
+/* Apply `p` to the work tree of `repo` whose content is HEAD's tree plus
+ * nothing else (the base). Returns 0 when applied, WD_EREFUSED when policy or
+ * a hunk refused (nothing written; reasons filled), other negatives on errors. */
+int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p,
+                   const wd_patch_policy *policy, unsigned flags);
+
+void wd_patch_report_free(wd_patch_report *r);
+
+/* Does `path` match the scope list (same rules as the policy)? */
+int wd_patch_path_in_scope(const char *path, const char *const *scope);
+
+#endif

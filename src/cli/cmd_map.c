@@ -1,0 +1,10 @@
+#include "warden/cli.h"
+
+/* Placeholder until the owning module lands; replaced by the real command. */
+int cmd_map(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	wd_cli_error("'map' is not built yet");
+	return WD_EXIT_USAGE;
+}

@@ -1,0 +1,96 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <git2.h>
+
+#include "warden/cli.h"
+#include "warden/error.h"
+
+#ifndef WARDEN_VERSION
+#define WARDEN_VERSION "0.1.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run, "take a ticket from clone to a gated commit on a review branch" },
+	{ "apply", cmd_apply, "apply a model-style patch to a work tree, all or nothing" },
+	{ "sandbox", cmd_sandbox, "run one command confined, exactly as the gate runs checks" },
+	{ "map", cmd_map, "print the ranked tree-sitter repository map" },
+	{ "review", cmd_review, "list, show, approve or reject proposals" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: warden <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'warden <command> --help' describes a command's options.\n"
+	           "\nexit codes: 0 success/proposed, 1 no passing patch or refused,\n"
+	           "            2 usage or input error, 3 infrastructure error (git, network,\n"
+	           "            model service), 4 a budget cap stopped the run\n");
+}
+
+void wd_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("warden: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int wd_exit_code_for(int err)
+{
+	switch (err) {
+	case WD_OK: return WD_EXIT_OK;
+	case WD_EUSAGE:
+	case WD_EINPUT:
+	case WD_ENOTFOUND:
+	case WD_EEXISTS: return WD_EXIT_USAGE;
+	case WD_EREFUSED:
+	case WD_ECONFLICT: return WD_EXIT_NO;
+	case WD_EBUDGET: return WD_EXIT_BUDGET;
+	default: return WD_EXIT_INFRA;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return WD_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return WD_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("warden %s\n", WARDEN_VERSION);
+		return WD_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (git_libgit2_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			wd_cli_error("could not initialise libgit2/libcurl");
+			return WD_EXIT_INFRA;
+		}
+		rc = commands[i].fn(argc - 1, argv + 1);
+		curl_global_cleanup();
+		git_libgit2_shutdown();
+		return rc;
+	}
+	wd_cli_error("'%s' is not a warden command; see 'warden --help'", argv[1]);
+	return WD_EXIT_USAGE;
+}
