@@ -12,7 +12,7 @@
  * `---` fences before the first heading:
  *
  *     ---
- *     scope: src/calc.c, tests/*.c      (path globs; "!glob" denies; "file:symbol" limits to a definition)
+ *     scope: src/calc.c, tests/t_*.c     (path globs; "!glob" denies; "file:symbol" limits to a definition)
  *     checks: make test                  (repeatable; one command per line or per `- item`)
  *     rounds: 3
  *     fail-to-pass: test_add             (tests that must go from failing to passing)
@@ -23,6 +23,14 @@
  * or JSON: {"title": "...", "body": "...", "scope": [...], "checks": [...],
  * "rounds": N, "fail_to_pass": [...]} (a GitHub issue payload's "title"/"body" works as is).
  */
+/* Tickets larger than this are refused (WD_EINPUT): a ticket is a task, not a data dump. */
+#define WD_TICKET_MAX_BYTES (1024u * 1024u)
+/* Longest slug wd_ticket_parse() derives from a title. */
+#define WD_TICKET_SLUG_MAX 40
+/* Valid range of a ticket's `rounds`. */
+#define WD_TICKET_ROUNDS_MIN 1
+#define WD_TICKET_ROUNDS_MAX 20
+
 typedef struct wd_ticket {
 	char *source;          /* file name the ticket came from */
 	char *title;

@@ -1,0 +1,249 @@
+/*
+ * Ticket loading: sniff the format, validate the bytes, hand off to the
+ * Markdown or JSON reader, then derive slug and id. The format readers live
+ * in ticket_md.c and ticket_json.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/ticket.h"
+#include "ticket_int.h"
+
+size_t wd_ticket__line_at(const char *text, size_t off)
+{
+	size_t line = 1;
+
+	for (size_t i = 0; i < off; i++)
+		if (text[i] == '\n')
+			line++;
+	return line;
+}
+
+/* Length of the valid UTF-8 sequence at s (0 if invalid): rejects overlong
+ * forms, surrogates and code points past U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static int check_bytes(const char *name, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	if (len > WD_TICKET_MAX_BYTES)
+		return wd_error_set(WD_EINPUT, "%s:1: ticket is %zu bytes; the limit is 1 MiB",
+		                    name, len);
+	while (i < len) {
+		size_t n;
+
+		if (text[i] == '\0')
+			return wd_error_set(WD_EINPUT, "%s:%zu: NUL byte in ticket (binary file?)",
+			                    name, wd_ticket__line_at(text, i));
+		n = utf8_seq((const unsigned char *)text + i, len - i);
+		if (n == 0)
+			return wd_error_set(WD_EINPUT, "%s:%zu: invalid UTF-8 (byte 0x%02x at offset %zu)",
+			                    name, wd_ticket__line_at(text, i),
+			                    (unsigned char)text[i], i);
+		i += n;
+	}
+	return 0;
+}
+
+static int is_blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n\f\v", text[i]))
+			return 0;
+	return 1;
+}
+
+/* Fill slug and id once title and body are known. */
+static int finish(wd_ticket *t)
+{
+	wd_buf b = WD_BUF_INIT;
+	char hex[41];
+	int rc;
+
+	if ((rc = wd_slugify(&b, t->title, WD_TICKET_SLUG_MAX)) != 0)
+		goto out;
+	t->slug = wd_buf_detach(&b);
+	if (!t->slug) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	/* NUL between the two keeps ("ab","c") and ("a","bc") apart */
+	if ((rc = wd_buf_puts(&b, t->title)) != 0 || (rc = wd_buf_putc(&b, '\0')) != 0 ||
+	    (rc = wd_buf_puts(&b, t->body)) != 0)
+		goto out;
+	if ((rc = wd_hash_hex(hex, b.ptr, b.len)) != 0)
+		goto out;
+	t->id = wd_strdup(hex);
+	if (!t->id)
+		rc = WD_ENOMEM;
+out:
+	wd_buf_free(&b);
+	return rc;
+}
+
+int wd_ticket_parse(wd_ticket **out, const char *name, const char *text, size_t len)
+{
+	wd_ticket *t;
+	size_t skip = 0;
+	int rc;
+
+	*out = NULL;
+	if (!name)
+		name = "<ticket>";
+	if (!text)
+		len = 0;
+	if ((rc = check_bytes(name, text, len)) != 0)
+		return rc;
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		skip = 3; /* a BOM from an editor is not content */
+	if (is_blank(text + skip, len - skip))
+		return wd_error_set(WD_EINPUT, "%s:1: empty ticket: expected a '# Title' heading "
+		                    "(Markdown) or a JSON object with \"title\"", name);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if (!(t->source = wd_strdup(name))) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	while (skip < len && strchr(" \t\r\n", text[skip]))
+		skip++;
+	if (text[skip] == '{')
+		rc = wd_ticket__parse_json(t, name, text, len);
+	else
+		rc = wd_ticket__parse_md(t, name, text, len);
+	if (!rc)
+		rc = finish(t);
+out:
+	if (rc) {
+		wd_ticket_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int wd_ticket_load(wd_ticket **out, const char *path)
+{
+	wd_buf text = WD_BUF_INIT;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return wd_error_set(WD_EINPUT, "%s: is a directory, not a ticket file", path);
+		if (S_ISREG(st.st_mode) && (size_t)st.st_size > WD_TICKET_MAX_BYTES)
+			return wd_error_set(WD_EINPUT, "%s:1: ticket is %lld bytes; the limit is 1 MiB",
+			                    path, (long long)st.st_size);
+	}
+	rc = wd_file_read(&text, path, WD_TICKET_MAX_BYTES);
+	if (rc == WD_ENOTFOUND)
+		rc = wd_error_set(WD_ENOTFOUND, "%s: no such ticket file", path);
+	if (!rc)
+		rc = wd_ticket_parse(out, path, text.ptr, text.len);
+	wd_buf_free(&text);
+	return rc;
+}
+
+void wd_ticket_free(wd_ticket *t)
+{
+	if (!t)
+		return;
+	free(t->source);
+	free(t->title);
+	free(t->body);
+	free(t->slug);
+	free(t->id);
+	wd_strvec_free(&t->scope);
+	wd_strvec_free(&t->checks);
+	wd_strvec_free(&t->fail_to_pass);
+	free(t);
+}
+
+/* Latin-1 letters fold to their base letter so "Fix café" -> "fix-cafe". */
+static char fold_latin1(unsigned cp)
+{
+	static const char map[] =
+		"aaaaaaaceeeeiiiidnooooo-ouuuuyts"  /* U+00C0..U+00DF */
+		"aaaaaaaceeeeiiiidnooooo-ouuuuyty"; /* U+00E0..U+00FF */
+
+	if (cp >= 0xc0 && cp <= 0xff)
+		return map[cp - 0xc0];
+	return '-';
+}
+
+int wd_slugify(wd_buf *out, const char *title, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)(title ? title : "");
+	size_t start = out->len;
+	int rc = 0;
+
+	if (max == 0)
+		max = WD_TICKET_SLUG_MAX;
+	if ((rc = wd_buf_grow(out, max)) != 0)
+		return rc;
+	while (*s && out->len - start < max) {
+		char c = '-';
+
+		if (*s >= 'A' && *s <= 'Z')
+			c = (char)(*s - 'A' + 'a');
+		else if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))
+			c = (char)*s;
+		else if (*s >= 0xc2 && *s <= 0xc3 && (s[1] & 0xc0) == 0x80)
+			c = fold_latin1((unsigned)((*s & 0x1f) << 6 | (s[1] & 0x3f)));
+		/* skip the continuation bytes of any multi-byte character */
+		if (*s >= 0xc0)
+			while ((s[1] & 0xc0) == 0x80)
+				s++;
+		s++;
+		if (c == '-' && (out->len == start || out->ptr[out->len - 1] == '-'))
+			continue;
+		if ((rc = wd_buf_putc(out, c)) != 0)
+			return rc;
+	}
+	while (out->len > start && out->ptr[out->len - 1] == '-')
+		out->len--;
+	out->ptr[out->len] = '\0';
+	if (out->len == start) {
+		size_t n = max < 6 ? max : 6;
+
+		return wd_buf_put(out, "ticket", n);
+	}
+	return 0;
+}

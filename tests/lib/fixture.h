@@ -1,0 +1,62 @@
+#ifndef WARDEN_TEST_FIXTURE_H
+#define WARDEN_TEST_FIXTURE_H
+
+/*
+ * Shared helpers for warden's tests (unit, integration and tools). Every
+ * function returns 0 on success and -1 on failure, with a reason on stderr
+ * (tests are the one place where printing is right: the Check log shows it).
+ * Strings handed out are malloc'd; the caller frees them.
+ */
+
+/* Make a fresh private directory under $TMPDIR (or /tmp), absolute and
+ * symlink-resolved, named warden-test-XXXXXX. Remove it with fx_rm_rf(). */
+int fx_tmpdir(char **out);
+
+/* Create (or overwrite) `path` with `content`, making missing parent directories. */
+int fx_write_file(const char *path, const char *content);
+
+/* Read a whole file as a string (NUL-terminated; -1 when missing). */
+int fx_read_file(char **out, const char *path);
+
+/* rm -rf; never follows symlinks out of `dir`. Silent when it is missing. */
+void fx_rm_rf(const char *dir);
+
+/*
+ * Make `dir` (created when missing) a non-bare git repository with one commit
+ * on branch `main` holding `files`: a NULL-terminated list of path, content
+ * pairs ({"src/a.c", "int a;\n", "README", "hi\n", NULL}); parent directories
+ * are created. The commit is by "Fixture <fixture@example.com>" at a fixed
+ * time, with `message` (NULL = "initial"). HEAD -> refs/heads/main, the index
+ * matches the tree and the work tree is clean. Uses libgit2 only.
+ */
+int fx_repo_create(const char *dir, const char *const *files, const char *message);
+
+/* Add a commit on the checked-out branch of the repository at `dir`: write
+ * each path/content pair (content NULL = delete that file), stage them and
+ * commit with `message`. The work tree stays clean for the named paths. */
+int fx_repo_commit_files(const char *dir, const char *const *files, const char *message);
+
+/* Resolve `spec` (anything git_revparse_single accepts: "HEAD", "main~1",
+ * a tag) in the repository at `dir` to a commit's 40-hex id in `out`. */
+int fx_repo_rev(char out[41], const char *dir, const char *spec);
+
+/*
+ * A string describing every entry under `dir` — including .git — one line
+ * each, sorted by path: "<mode octal> <sha1 of content | symlink target | dir> <path>".
+ * Two snapshots compare equal (strcmp) iff no file was added, removed,
+ * changed in content or mode. Use it to prove a user's checkout unchanged.
+ */
+int fx_snapshot(char **out, const char *dir);
+
+/*
+ * Run argv[0] (searched in PATH when it has no '/') with argv, in `cwd`
+ * (NULL = current), with the current environment plus `env` ("K=V" strings,
+ * NULL-terminated, or NULL; "K=" sets K empty, "K" alone unsets K). stdout and
+ * stderr are captured together into *out_output (may be NULL to discard).
+ * *out_status is the exit code, or 128+signal when the program was killed.
+ * Returns -1 only when the program could not be started at all.
+ */
+int fx_run(char **out_output, int *out_status, const char *const *argv,
+           const char *const *env, const char *cwd);
+
+#endif
