@@ -1,0 +1,290 @@
+/* The context builder: file listing, ticket-named and scoped files, AGENTS.md,
+ * the byte budget, cuts, and the record of why each file was chosen. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "warden/context.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/ticket.h"
+
+static char tmpl[64];
+
+static void put(const char *rel, const char *text)
+{
+	wd_buf p = WD_BUF_INIT;
+	char *slash;
+
+	ck_assert_int_eq(wd_path_join(&p, tmpl, rel), 0);
+	slash = strrchr(p.ptr, '/');
+	*slash = '\0';
+	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
+	*slash = '/';
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
+	wd_buf_free(&p);
+}
+
+static void setup(void)
+{
+	git_libgit2_init();
+	strcpy(tmpl, "/tmp/wd-ctx-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	put("src/parse.c", "int parse_number(const char *s)\n{\n\treturn 0;\n}\n");
+	put("src/calc.c", "#include \"calc.h\"\nint add(int a, int b) { return a + b; }\n");
+	put("src/calc.h", "int add(int a, int b);\n");
+	put("tests/test_calc.c", "int main(void) { return 0; }\n");
+	put("tests/test_skip.c", "int skip;\n");
+	put("README.md", "# demo\n");
+	put(".git/config", "[core]\n");
+	put("AGENTS.md", "Run make test before proposing.\n");
+}
+
+static void teardown(void)
+{
+	wd_rm_rf(tmpl);
+	git_libgit2_shutdown();
+}
+
+static void ticket_init(wd_ticket *t, const char *title, const char *body)
+{
+	memset(t, 0, sizeof(*t));
+	t->title = (char *)title;
+	t->body = (char *)body;
+}
+
+static json_t *why_for(const wd_context *c, const char *path)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(c->why, i, o)
+		if (!strcmp(json_string_value(json_object_get(o, "path")), path))
+			return o;
+	return NULL;
+}
+
+START_TEST(listing_walks_the_tree_sorted_without_dot_git)
+{
+	wd_context *c = NULL;
+
+	ck_assert_int_eq(wd_context_build(&c, tmpl, NULL, NULL), 0);
+	ck_assert_str_eq(c->listing.ptr, "AGENTS.md\nREADME.md\nsrc/calc.c\nsrc/calc.h\nsrc/parse.c\n"
+	                                 "tests/test_calc.c\ntests/test_skip.c\n");
+	ck_assert_ptr_null(strstr(c->listing.ptr, ".git"));
+	ck_assert_uint_eq(c->bytes, c->listing.len + c->agents.len + c->map.len + c->files.len);
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(listing_uses_the_given_files_instead_of_walking)
+{
+	const char *files[] = { "src/parse.c", "README.md", NULL };
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_context *c = NULL;
+
+	o.files = files;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, NULL, &o), 0);
+	ck_assert_str_eq(c->listing.ptr, "README.md\nsrc/parse.c\n");
+	/* AGENTS.md is not among the tracked files, so it is not read */
+	ck_assert_uint_eq(c->agents.len, 0);
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(files_named_in_the_ticket_are_included_with_their_reason)
+{
+	wd_ticket t;
+	wd_context *c = NULL;
+	json_t *w;
+
+	ticket_init(&t, "parse_number rejects negatives", "See src/parse.c, and calc.h.");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/parse.c ===\nint parse_number"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/calc.h ===\n"));
+	ck_assert(wd_strvec_contains(&c->chosen, "src/parse.c"));
+	ck_assert(wd_strvec_contains(&c->chosen, "src/calc.h"));
+	ck_assert(!wd_strvec_contains(&c->chosen, "src/calc.c"));
+	w = why_for(c, "src/parse.c");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(json_string_value(json_object_get(w, "reason")), "named in the ticket");
+	ck_assert_int_eq(json_integer_value(json_object_get(w, "bytes")),
+	                 (json_int_t)strlen("int parse_number(const char *s)\n{\n\treturn 0;\n}\n"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(scope_globs_include_files_and_denials_exclude_them)
+{
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	ticket_init(&t, "fix the tests", "");
+	ck_assert_int_eq(wd_strvec_push(&t.scope, "tests/*.c"), 0);
+	ck_assert_int_eq(wd_strvec_push(&t.scope, "!tests/test_skip.c"), 0);
+	ck_assert_int_eq(wd_strvec_push(&t.scope, "src/parse.c:parse_number"), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert(wd_strvec_contains(&c->chosen, "tests/test_calc.c"));
+	ck_assert(wd_strvec_contains(&c->chosen, "src/parse.c"));
+	ck_assert(!wd_strvec_contains(&c->chosen, "tests/test_skip.c"));
+	ck_assert(!wd_strvec_contains(&c->chosen, "src/calc.c"));
+	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "tests/test_calc.c"), "reason")),
+	                 "matches the ticket's scope");
+	wd_strvec_free(&t.scope);
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(agents_md_is_included_and_capped)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_context *c = NULL;
+	wd_buf big = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_context_build(&c, tmpl, NULL, NULL), 0);
+	ck_assert_str_eq(c->agents.ptr, "Run make test before proposing.\n");
+	ck_assert_ptr_nonnull(why_for(c, "AGENTS.md"));
+	wd_context_free(c);
+
+	for (int i = 0; i < 400; i++)
+		ck_assert_int_eq(wd_buf_printf(&big, "rule %d: keep functions short and tests green\n", i), 0);
+	put("AGENTS.md", big.ptr);
+	o.budget_bytes = 16000;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, NULL, &o), 0);
+	ck_assert_uint_le(c->agents.len, 16000 / 8 + 100);
+	ck_assert_ptr_nonnull(strstr(c->agents.ptr, "[AGENTS.md cut at"));
+	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "AGENTS.md"), "cut")), "capped");
+	wd_context_free(c);
+	wd_buf_free(&big);
+}
+END_TEST
+
+START_TEST(large_files_are_cut_to_fit_the_budget_and_say_so)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+	wd_buf big = WD_BUF_INIT;
+	json_t *w;
+
+	for (int i = 1; i <= 2000; i++)
+		ck_assert_int_eq(wd_buf_printf(&big, "int value_%d = %d;\n", i, i), 0);
+	put("src/big.c", big.ptr);
+	ticket_init(&t, "big.c is wrong", "");
+	o.budget_bytes = 8192;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_uint_le(c->bytes, 8192);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/big.c (cut: head and tail of 2000 lines) ==="));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int value_1 = 1;\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int value_2000 = 2000;\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "not shown] ..."));
+	w = why_for(c, "src/big.c");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(json_object_get(w, "cut"));
+	ck_assert_int_lt(json_integer_value(json_object_get(w, "bytes")), (json_int_t)big.len);
+	wd_context_free(c);
+	wd_buf_free(&big);
+}
+END_TEST
+
+START_TEST(a_symlink_out_of_the_tree_is_never_read)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+	const char *files[] = { "src/passwd.c", NULL };
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+
+	ck_assert_int_eq(wd_path_join(&p, tmpl, "src/passwd.c"), 0);
+	ck_assert_int_eq(symlink("/etc/passwd", p.ptr), 0);
+	o.files = files;
+	ticket_init(&t, "look at src/passwd.c", "");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_uint_eq(c->files.len, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "src/passwd.c"), "reason")),
+	                 "skipped: outside the work tree");
+	wd_context_free(c);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(binary_files_are_skipped)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	ck_assert_int_eq(wd_path_join(&p, tmpl, "logo.png"), 0);
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "\x89PNG\0\0\0", 7, 0644), 0);
+	ticket_init(&t, "logo.png looks bad", "");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert(!wd_strvec_contains(&c->chosen, "logo.png"));
+	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "logo.png"), "reason")),
+	                 "skipped: binary");
+	wd_context_free(c);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(listing_is_cut_when_the_tree_is_larger_than_its_share)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_context *c = NULL;
+	char name[64];
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "gen/file_%03d.txt", i);
+		put(name, "x\n");
+	}
+	o.budget_bytes = 4096;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, NULL, &o), 0);
+	ck_assert_uint_le(c->listing.len, 4096 / 4 + 80);
+	ck_assert_ptr_nonnull(strstr(c->listing.ptr, "more files (listing cut to fit the budget)"));
+	ck_assert_uint_le(c->bytes, 4096);
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(errors_missing_work_tree_and_bad_opts_version)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_context *c = (wd_context *)1;
+
+	ck_assert_int_eq(wd_context_build(&c, "/nonexistent/wd-ctx", NULL, NULL), WD_ENOTFOUND);
+	ck_assert_ptr_null(c);
+	o.version = 99;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, NULL, &o), WD_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "version"));
+	wd_context_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("context");
+	TCase *tc = tcase_create("build");
+	SRunner *sr;
+	int failures;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, listing_walks_the_tree_sorted_without_dot_git);
+	tcase_add_test(tc, listing_uses_the_given_files_instead_of_walking);
+	tcase_add_test(tc, files_named_in_the_ticket_are_included_with_their_reason);
+	tcase_add_test(tc, scope_globs_include_files_and_denials_exclude_them);
+	tcase_add_test(tc, agents_md_is_included_and_capped);
+	tcase_add_test(tc, large_files_are_cut_to_fit_the_budget_and_say_so);
+	tcase_add_test(tc, a_symlink_out_of_the_tree_is_never_read);
+	tcase_add_test(tc, binary_files_are_skipped);
+	tcase_add_test(tc, listing_is_cut_when_the_tree_is_larger_than_its_share);
+	tcase_add_test(tc, errors_missing_work_tree_and_bad_opts_version);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
