@@ -3,6 +3,8 @@
 
 #include <jansson.h>
 
+#include "warden/buf.h"
+
 /*
  * The audit ledger: one JSON object per line (JSONL), appended as each step
  * happens, so a crash leaves every earlier event readable. Each event has
@@ -11,13 +13,20 @@
  */
 typedef struct wd_ledger wd_ledger;
 
+/* Open (creating it and its directories, mode 0600/0700) the ledger at `path`
+ * for run `run_id`. An existing file is appended to and its seq continued. */
 int wd_ledger_open(wd_ledger **out, const char *path, const char *run_id);
 
-/* Append an event. Takes ownership of `fields` (may be NULL). A NULL ledger is
- * a no-op, so callers need not test for it. */
+/* Append an event. Takes ownership of `fields` (may be NULL; else an object).
+ * A NULL ledger is a no-op, so callers need not test for it. A field whose
+ * name collides with the envelope (seq, ts, run, type) is written as "_name".
+ * The line is fdatasync'd before this returns. Thread-safe. */
 int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields);
 
 const char *wd_ledger_path(const wd_ledger *l);
+const char *wd_ledger_run_id(const wd_ledger *l);
+/* The seq the next event will get (events are numbered from 0). */
+unsigned long long wd_ledger_next_seq(const wd_ledger *l);
 
 void wd_ledger_close(wd_ledger *l);
 
@@ -29,7 +38,9 @@ void wd_redact_register_env(void);
 /* A copy of s with every registered secret, and anything shaped like a
  * bearer token or API key ("sk-...", "ghp_..."), replaced by "[REDACTED]". */
 char *wd_redact(const char *s);
-/* Redact every string inside a JSON value, in place. */
+/* Redact a buffer in place (it may hold NUL bytes). 0 or WD_ENOMEM. */
+int wd_redact_buf(wd_buf *b);
+/* Redact every string inside a JSON value, object keys included, in place. */
 void wd_redact_json(json_t *v);
 /* Forget registered secrets (tests). */
 void wd_redact_reset(void);

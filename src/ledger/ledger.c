@@ -1,0 +1,196 @@
+/*
+ * The audit ledger: JSONL, one event per line, appended with O_APPEND and
+ * fdatasync'd so that whatever happens later, every earlier event is on disk
+ * and readable. The envelope fields (seq, ts, run, type) come first; every
+ * string, keys included, goes through the redactor before it is written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "warden/buf.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/ledger.h"
+
+/* How much of an existing ledger's tail is read to find the last seq. */
+#define TAIL_BYTES 65536
+
+struct wd_ledger {
+	char *path;
+	char *run_id;
+	unsigned long long seq;  /* seq of the next event */
+	pthread_mutex_t lock;
+};
+
+/* The seq after the last complete event in an existing file (0 when none). */
+static unsigned long long next_seq_from(const char *path)
+{
+	char buf[TAIL_BYTES + 1];
+	unsigned long long next = 0;
+	struct stat st;
+	ssize_t n;
+	off_t off;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		goto out;
+	off = st.st_size > TAIL_BYTES ? st.st_size - TAIL_BYTES : 0;
+	n = pread(fd, buf, TAIL_BYTES, off);
+	if (n <= 0)
+		goto out;
+	buf[n] = '\0';
+	/* Walk the complete lines backwards; the first that parses wins. */
+	while (n > 0) {
+		char *end = buf + n, *start;
+		json_t *ev, *seq;
+
+		while (end > buf && end[-1] == '\n')
+			end--;
+		*end = '\0';
+		start = end;
+		while (start > buf && start[-1] != '\n')
+			start--;
+		if (start == buf && off > 0)
+			break; /* a partial line: nothing complete left to read */
+		ev = json_loads(start, 0, NULL);
+		seq = json_object_get(ev, "seq");
+		if (json_is_integer(seq) && json_integer_value(seq) >= 0) {
+			next = (unsigned long long)json_integer_value(seq) + 1;
+			json_decref(ev);
+			break;
+		}
+		json_decref(ev);
+		n = start - buf;
+	}
+out:
+	close(fd);
+	return next;
+}
+
+int wd_ledger_open(wd_ledger **out, const char *path, const char *run_id)
+{
+	wd_ledger *l;
+	char *dir, *slash;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path || !run_id || !*run_id)
+		return wd_error_set(WD_EUSAGE, "ledger: a path and a run id are required");
+	if (!(dir = wd_strdup(path)))
+		return WD_ENOMEM;
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		rc = wd_mkdir_p(dir, 1);
+		if (rc) {
+			free(dir);
+			return wd_error_wrap(rc, "ledger");
+		}
+	}
+	free(dir);
+	if (!(l = calloc(1, sizeof(*l))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if (!(l->path = wd_strdup(path)) || !(l->run_id = wd_strdup(run_id))) {
+		free(l->path);
+		free(l);
+		return WD_ENOMEM;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	l->seq = next_seq_from(path);
+	*out = l;
+	return 0;
+}
+
+int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields)
+{
+	json_t *ev = NULL;
+	char ts[32];
+	char *line = NULL;
+	const char *key;
+	json_t *val;
+	int rc = 0;
+
+	if (!l) {
+		json_decref(fields);
+		return 0;
+	}
+	if (!type || !*type) {
+		rc = wd_error_set(WD_EUSAGE, "ledger: event without a type");
+		goto out;
+	}
+	if (fields && !json_is_object(fields)) {
+		rc = wd_error_set(WD_EUSAGE, "ledger: fields of '%s' are not an object", type);
+		goto out;
+	}
+	pthread_mutex_lock(&l->lock);
+	wd_now_iso(ts);
+	ev = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)l->seq, "ts", ts,
+	               "run", l->run_id, "type", type);
+	if (!ev) {
+		pthread_mutex_unlock(&l->lock);
+		rc = wd_error_set(WD_ENOMEM, "ledger: out of memory");
+		goto out;
+	}
+	/* The envelope wins: a field named like an envelope key is kept under "_" + name. */
+	json_object_foreach(fields, key, val) {
+		if (json_object_get(ev, key)) {
+			wd_buf alt = WD_BUF_INIT;
+
+			if (wd_buf_printf(&alt, "_%s", key) == 0)
+				json_object_set(ev, alt.ptr, val);
+			wd_buf_free(&alt);
+			continue;
+		}
+		json_object_set(ev, key, val);
+	}
+	wd_redact_json(ev);
+	line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	if (!line) {
+		pthread_mutex_unlock(&l->lock);
+		rc = wd_error_set(WD_ENOMEM, "ledger: cannot encode event '%s'", type);
+		goto out;
+	}
+	rc = wd_file_append(l->path, line, strlen(line), 1);
+	if (!rc)
+		l->seq++;
+	pthread_mutex_unlock(&l->lock);
+	if (rc)
+		rc = wd_error_wrap(rc, "ledger");
+out:
+	free(line);
+	json_decref(ev);
+	json_decref(fields);
+	return rc;
+}
+
+const char *wd_ledger_path(const wd_ledger *l)
+{
+	return l ? l->path : NULL;
+}
+
+const char *wd_ledger_run_id(const wd_ledger *l)
+{
+	return l ? l->run_id : NULL;
+}
+
+unsigned long long wd_ledger_next_seq(const wd_ledger *l)
+{
+	return l ? l->seq : 0;
+}
+
+void wd_ledger_close(wd_ledger *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_destroy(&l->lock);
+	free(l->path);
+	free(l->run_id);
+	free(l);
+}

@@ -1,0 +1,330 @@
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "warden/buf.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/ledger.h"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	git_libgit2_init();
+	strcpy(tmpdir, "/tmp/wd-ledger-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	wd_redact_reset();
+}
+
+static void teardown(void)
+{
+	wd_rm_rf(tmpdir);
+	wd_redact_reset();
+	git_libgit2_shutdown();
+}
+
+static void path_in(wd_buf *b, const char *name)
+{
+	ck_assert_int_eq(wd_path_join(b, tmpdir, name), 0);
+}
+
+/* Read the ledger back as an array of parsed events, one per line. */
+static json_t *read_events(const char *path)
+{
+	wd_buf b = WD_BUF_INIT;
+	json_t *arr = json_array();
+	char *save = NULL, *line;
+
+	ck_assert_int_eq(wd_file_read(&b, path, 0), 0);
+	for (line = strtok_r(b.ptr, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_error_t err;
+		json_t *ev = json_loads(line, 0, &err);
+
+		ck_assert_msg(ev != NULL, "line is not JSON: %s (%s)", line, err.text);
+		json_array_append_new(arr, ev);
+	}
+	wd_buf_free(&b);
+	return arr;
+}
+
+static char *redacted(const char *s)
+{
+	static char out[512];
+	char *r = wd_redact(s);
+
+	ck_assert_ptr_nonnull(r);
+	snprintf(out, sizeof(out), "%s", r);
+	free(r);
+	return out;
+}
+
+START_TEST(events_are_jsonl_with_envelope_in_order)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ledger *l;
+	json_t *evs, *ev;
+	wd_buf raw = WD_BUF_INIT;
+
+	path_in(&p, "runs/r1/ledger.jsonl");
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r1"), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "run_start", json_pack("{s:s, s:i}", "ticket", "t.md", "rounds", 3)), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "patch", json_pack("{s:s}", "diff", "line1\nline2")), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "run_end", NULL), 0);
+	ck_assert_uint_eq(wd_ledger_next_seq(l), 3);
+	ck_assert_str_eq(wd_ledger_path(l), p.ptr);
+	ck_assert_str_eq(wd_ledger_run_id(l), "r1");
+	wd_ledger_close(l);
+
+	ck_assert_int_eq(wd_file_read(&raw, p.ptr, 0), 0);
+	/* envelope keys come first, in this order, and multi-line text stays on one line */
+	ck_assert_msg(strncmp(raw.ptr, "{\"seq\":0,\"ts\":\"", 15) == 0, "got %s", raw.ptr);
+	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"run\":\"r1\",\"type\":\"run_start\",\"ticket\""));
+	wd_buf_free(&raw);
+
+	evs = read_events(p.ptr);
+	ck_assert_uint_eq(json_array_size(evs), 3);
+	for (size_t i = 0; i < 3; i++) {
+		ev = json_array_get(evs, i);
+		ck_assert_int_eq(json_integer_value(json_object_get(ev, "seq")), (json_int_t)i);
+		ck_assert_str_eq(json_string_value(json_object_get(ev, "run")), "r1");
+		ck_assert_uint_eq(strlen(json_string_value(json_object_get(ev, "ts"))), 24);
+	}
+	ev = json_array_get(evs, 1);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "type")), "patch");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "diff")), "line1\nline2");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(evs, 0), "rounds")), 3);
+	json_decref(evs);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(reopening_continues_the_sequence)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ledger *l;
+	json_t *evs;
+
+	path_in(&p, "ledger.jsonl");
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r2"), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "a", NULL), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "b", NULL), 0);
+	wd_ledger_close(l);
+	/* a torn last line (crash mid-write) must not stop the count */
+	ck_assert_int_eq(wd_file_append(p.ptr, "{\"seq\":", 7, 0), 0);
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r2"), 0);
+	ck_assert_uint_eq(wd_ledger_next_seq(l), 2);
+	ck_assert_int_eq(wd_ledger_add(l, "c", NULL), 0);
+	wd_ledger_close(l);
+	{
+		wd_buf b = WD_BUF_INIT;
+		const char *last;
+
+		ck_assert_int_eq(wd_file_read(&b, p.ptr, 0), 0);
+		wd_buf_rtrim(&b);
+		last = strrchr(b.ptr, '\n') + 1;
+		evs = json_loads(last, 0, NULL);
+		ck_assert_ptr_nonnull(evs);
+		ck_assert_int_eq(json_integer_value(json_object_get(evs, "seq")), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(evs, "type")), "c");
+		wd_buf_free(&b);
+	}
+	json_decref(evs);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(envelope_keys_win_over_fields)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ledger *l;
+	json_t *evs, *ev;
+
+	path_in(&p, "ledger.jsonl");
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r3"), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "check", json_pack("{s:s, s:i}", "type", "test", "seq", 99)), 0);
+	wd_ledger_close(l);
+	evs = read_events(p.ptr);
+	ev = json_array_get(evs, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "type")), "check");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "_type")), "test");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "seq")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "_seq")), 99);
+	json_decref(evs);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(registered_secrets_never_reach_the_file)
+{
+	wd_buf p = WD_BUF_INIT, raw = WD_BUF_INIT;
+	wd_ledger *l;
+	json_t *f;
+
+	wd_redact_register("hunter2-very-secret");
+	path_in(&p, "ledger.jsonl");
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r4"), 0);
+	f = json_pack("{s:s, s:[s, {s:s}], s:s}", "msg", "password is hunter2-very-secret!",
+	              "nested", "ok", "deep", "xhunter2-very-secretx", "hunter2-very-secret", "as key");
+	ck_assert_int_eq(wd_ledger_add(l, "model_request", f), 0);
+	wd_ledger_close(l);
+	ck_assert_int_eq(wd_file_read(&raw, p.ptr, 0), 0);
+	ck_assert_ptr_null(strstr(raw.ptr, "hunter2"));
+	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"password is [REDACTED]!\""));
+	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"x[REDACTED]x\""));
+	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"[REDACTED]\":\"as key\""));
+	wd_buf_free(&raw);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(token_shaped_strings_are_redacted)
+{
+	ck_assert_str_eq(redacted("key=sk-proj-Ab12Cd34Ef56Gh78Ij90KlMn done"), "key=[REDACTED] done");
+	ck_assert_str_eq(redacted("sk-ant-api03-abcDEF123456ghiJKL789"), "[REDACTED]");
+	ck_assert_str_eq(redacted("token ghp_0123456789abcdefABCDEF0123456789abcd."), "token [REDACTED].");
+	ck_assert_str_eq(redacted("gho_0123456789abcdefABCDEF01"), "[REDACTED]");
+	ck_assert_str_eq(redacted("github_pat_11ABCDEFG0123456789_abcdefghijklmnop"), "[REDACTED]");
+	ck_assert_str_eq(redacted("slack xoxb-1234567890-abcdefghij"), "slack [REDACTED]");
+	ck_assert_str_eq(redacted("aws AKIAIOSFODNN7EXAMPLE key"), "aws [REDACTED] key");
+	ck_assert_str_eq(redacted("Authorization: Bearer abc.DEF-123_456~xyz="), "Authorization: Bearer [REDACTED]");
+	ck_assert_str_eq(redacted("authorization: bearer   abcdefgh12"), "authorization: bearer   [REDACTED]");
+}
+END_TEST
+
+START_TEST(ordinary_text_is_left_alone)
+{
+	const char *keep[] = {
+		"disk-space-is-low-on-the-build-machine-today",
+		"sk-short1",
+		"sk-this-is-only-letters-and-dashes-here",
+		"task_sk-Ab12Cd34Ef56Gh78Ij90KlMn",
+		"ghp_short",
+		"AKIAlowercase0000000",
+		"the Bearer of bad news",
+		"static int xox(void);",
+		"",
+	};
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		ck_assert_str_eq(redacted(keep[i]), keep[i]);
+}
+END_TEST
+
+START_TEST(short_secrets_are_not_registered)
+{
+	wd_redact_register("abc12");
+	wd_redact_register(NULL);
+	ck_assert_str_eq(redacted("abc12 is fine"), "abc12 is fine");
+	wd_redact_register("abc123");
+	ck_assert_str_eq(redacted("abc123 is not"), "[REDACTED] is not");
+}
+END_TEST
+
+START_TEST(longer_secret_is_scrubbed_whole)
+{
+	wd_redact_register("secret");
+	wd_redact_register("secret-and-more");
+	ck_assert_str_eq(redacted("a secret-and-more b secret"), "a [REDACTED] b [REDACTED]");
+}
+END_TEST
+
+START_TEST(environment_secrets_are_registered_by_name)
+{
+	setenv("OPENAI_API_KEY", "openai-value-1", 1);
+	setenv("ANTHROPIC_API_KEY", "anthropic-value-2", 1);
+	setenv("GITHUB_TOKEN", "github-value-3", 1);
+	setenv("DEPLOY_SECRET", "deploy-value-4", 1);
+	setenv("DB_PASSWORD", "db-value-5", 1);
+	setenv("SOME_KEY", "somekey-value-6", 1);
+	setenv("WD_TEST_HARMLESS", "harmless-value-7", 1);
+	setenv("KEYBOARD", "keyboard-value-8", 1);
+	wd_redact_register_env();
+	ck_assert_str_eq(redacted("openai-value-1 anthropic-value-2 github-value-3"),
+	                 "[REDACTED] [REDACTED] [REDACTED]");
+	ck_assert_str_eq(redacted("deploy-value-4 db-value-5 somekey-value-6"),
+	                 "[REDACTED] [REDACTED] [REDACTED]");
+	ck_assert_str_eq(redacted("harmless-value-7 keyboard-value-8"), "harmless-value-7 keyboard-value-8");
+}
+END_TEST
+
+START_TEST(buffers_with_nul_bytes_are_redacted)
+{
+	wd_buf b = WD_BUF_INIT;
+
+	wd_redact_register("topsecret");
+	ck_assert_int_eq(wd_buf_put(&b, "a\0topsecret\0b", 13), 0);
+	ck_assert_int_eq(wd_redact_buf(&b), 0);
+	ck_assert_uint_eq(b.len, 14);
+	ck_assert_int_eq(memcmp(b.ptr, "a\0[REDACTED]\0b", 14), 0);
+	wd_buf_free(&b);
+}
+END_TEST
+
+START_TEST(null_ledger_is_a_no_op_and_bad_fields_are_refused)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ledger *l;
+
+	ck_assert_int_eq(wd_ledger_add(NULL, "x", json_pack("{s:i}", "a", 1)), 0);
+	path_in(&p, "ledger.jsonl");
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r5"), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "x", json_string("not an object")), WD_EUSAGE);
+	ck_assert_int_eq(wd_ledger_add(l, NULL, NULL), WD_EUSAGE);
+	ck_assert_int_eq(wd_ledger_add(l, "", json_object()), WD_EUSAGE);
+	ck_assert_uint_eq(wd_ledger_next_seq(l), 0);
+	ck_assert_int_eq(wd_path_exists(p.ptr), 0);
+	wd_ledger_close(l);
+	wd_ledger_close(NULL);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(open_fails_cleanly_where_the_directory_cannot_exist)
+{
+	wd_buf p = WD_BUF_INIT, f = WD_BUF_INIT;
+	wd_ledger *l = (wd_ledger *)&l;
+
+	path_in(&f, "plainfile");
+	ck_assert_int_eq(wd_file_write_atomic(f.ptr, "x", 1, 0600), 0);
+	path_in(&p, "plainfile/sub/ledger.jsonl");
+	ck_assert_int_lt(wd_ledger_open(&l, p.ptr, "r6"), 0);
+	ck_assert_ptr_null(l);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "ledger"));
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, ""), WD_EUSAGE);
+	wd_buf_free(&p);
+	wd_buf_free(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ledger");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, events_are_jsonl_with_envelope_in_order);
+	tcase_add_test(tc, reopening_continues_the_sequence);
+	tcase_add_test(tc, envelope_keys_win_over_fields);
+	tcase_add_test(tc, registered_secrets_never_reach_the_file);
+	tcase_add_test(tc, token_shaped_strings_are_redacted);
+	tcase_add_test(tc, ordinary_text_is_left_alone);
+	tcase_add_test(tc, short_secrets_are_not_registered);
+	tcase_add_test(tc, longer_secret_is_scrubbed_whole);
+	tcase_add_test(tc, environment_secrets_are_registered_by_name);
+	tcase_add_test(tc, buffers_with_nul_bytes_are_redacted);
+	tcase_add_test(tc, null_ledger_is_a_no_op_and_bad_fields_are_refused);
+	tcase_add_test(tc, open_fails_cleanly_where_the_directory_cannot_exist);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
