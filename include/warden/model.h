@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "warden/buf.h"
 
 struct wd_ledger;
@@ -42,55 +44,139 @@ typedef struct wd_chat {
 
 #define WD_CHAT_INIT { NULL, 0, 0 }
 
+/* Append a message (content copied; NULL = ""). */
 int wd_chat_add(wd_chat *c, wd_role role, const char *content);
+/* Append an assistant turn that called tools: tool_calls_json as in wd_model_reply. */
+int wd_chat_add_tool_calls(wd_chat *c, const char *content, const char *tool_calls_json);
+/* Append a tool result answering call `tool_call_id`. */
+int wd_chat_add_tool_result(wd_chat *c, const char *tool_call_id, const char *content);
 void wd_chat_free(wd_chat *c);
 
+/* Canonical hash of a request: messages (role, content, tool fields) and the
+ * tool definitions, as compact sorted JSON, independent of the provider's wire
+ * format. This is the "request_hash" of a record/replay line and the
+ * reply's prompt_hash, so a replayed run notices when a prompt or the context changed. */
+int wd_chat_hash(char out[41], const wd_chat *chat, const json_t *tools);
+
 typedef struct wd_model_usage {
-	int64_t input_tokens;
+	int64_t input_tokens;  /* all prompt tokens, cached ones included */
 	int64_t output_tokens;
-	int64_t cached_tokens;
+	int64_t cached_tokens; /* prompt tokens served from the provider's cache */
 	double cost_usd;       /* from the price table; 0 when unknown */
 } wd_model_usage;
 
 typedef struct wd_model_reply {
-	char *text;            /* the assistant's text */
+	char *text;            /* the assistant's text ("" when it only called tools) */
 	char *model;           /* model name the service reports */
-	char *provider;        /* "openai", "anthropic", "replay", ... */
-	char *finish_reason;
-	char *tool_calls_json; /* JSON array of {id,name,arguments}, NULL when none */
+	char *provider;        /* "openai", "openai-responses", "anthropic", "compat", "replay" */
+	char *spec;            /* the chain member that answered ("openai:gpt-4o-mini") */
+	char *finish_reason;   /* as the API says it ("stop", "end_turn", "tool_calls", ...) */
+	char *tool_calls_json; /* JSON array of {id,name,arguments(string)}, NULL when none */
 	wd_model_usage usage;
-	int attempts;          /* HTTP attempts including retries */
+	int attempts;          /* HTTP attempts including retries, over all chain members */
 	uint64_t latency_ms;
-	char prompt_hash[41];  /* hash of the request body sent */
+	char prompt_hash[41];  /* wd_chat_hash of the request (provider-independent) */
 } wd_model_reply;
 
+/*
+ * Settings for a model handle. Every zero/NULL field means "the default".
+ * The handle owns the run's budgets: each cap is checked before a call (a
+ * call that would start past a cap fails with WD_EBUDGET naming the cap) and
+ * the time cap also bounds each HTTP attempt. A call that crosses a cap
+ * still returns its reply; the next one is refused.
+ */
 typedef struct wd_model_opts {
 	unsigned version;
-	const struct wd_config *config; /* may be NULL */
+	const struct wd_config *config; /* named models, prices, keys; may be NULL */
 	struct wd_ledger *ledger;       /* retries, fallbacks recorded here; may be NULL */
 	const char *record_path;        /* --record FILE, may be NULL */
 	long connect_timeout_ms;        /* 0 = default 10 s */
 	long timeout_ms;                /* total per attempt; 0 = default 300 s */
-	int max_retries;                /* -1 = default 4 */
+	int max_retries;                /* -1 = default 4 (so 5 attempts); 0 = no retry */
+	/* budgets (0 = no cap) */
+	double max_cost_usd;            /* --max-cost */
+	int64_t max_tokens;             /* --max-tokens: input + output over all calls */
+	int max_calls;                  /* --max-calls: completions (not HTTP attempts) */
+	long max_time_ms;               /* --max-time: wall time since wd_model_open */
+	/* transport */
+	int stream;                     /* 1 = stream replies (SSE) on HTTP providers */
+	long idle_timeout_ms;           /* streaming: no byte for this long fails; 0 = 60 s */
+	size_t max_reply_bytes;         /* response body cap; 0 = 32 MiB */
+	long retry_base_ms;             /* first backoff step; 0 = 1000 ms (doubles each retry) */
+	long retry_max_wait_ms;         /* cap on one wait, Retry-After included; 0 = 60 s */
 } wd_model_opts;
 
 #define WD_MODEL_OPTS_VERSION 1
-#define WD_MODEL_OPTS_INIT { WD_MODEL_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1 }
+#define WD_MODEL_OPTS_INIT { WD_MODEL_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1, \
+                             0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Per-call options for wd_model_complete_ex. */
+typedef struct wd_model_call {
+	unsigned version;
+	const json_t *tools;        /* array of {name, description, parameters (JSON Schema)};
+	                               NULL = no tools. Not stolen. */
+	const char *tool_choice;    /* NULL/"auto", "none", "required" */
+	long max_output_tokens;     /* 0 = provider default (Anthropic needs one: 8192) */
+	double temperature;         /* < 0 = provider default */
+	const char *stage;          /* "patch", "context", ...: route.<stage> in config picks the
+	                               chain for it (see wd_model_open); NULL = the main chain */
+} wd_model_call;
+
+#define WD_MODEL_CALL_VERSION 1
+#define WD_MODEL_CALL_INIT { WD_MODEL_CALL_VERSION, NULL, NULL, 0, -1.0, NULL }
+
+/* Running totals of a handle, over all calls and chain members. */
+typedef struct wd_model_stats {
+	int64_t calls;           /* completions that returned a reply */
+	int64_t attempts;        /* HTTP attempts, retries included */
+	int64_t retries;
+	int64_t fallbacks;       /* switches to a later chain member */
+	wd_model_usage usage;    /* summed tokens and cost */
+	uint64_t elapsed_ms;     /* wall time since wd_model_open */
+} wd_model_stats;
 
 typedef struct wd_model wd_model;
 
 /* Parse the spec and set up the provider(s). Errors: WD_EUSAGE (bad spec),
  * WD_EINPUT (replay file unreadable/malformed), WD_EINFRA. A missing API key
- * is reported here, naming the variable, never the value. */
+ * is reported here, naming the variable, never the value.
+ *
+ * Keys and URLs: OPENAI_API_KEY / OPENAI_BASE_URL (default
+ * https://api.openai.com/v1), ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL (default
+ * https://api.anthropic.com); a [model "NAME"] section may set spec,
+ * api-key, base-url, price-in, price-out, price-cached (USD per million
+ * tokens) and is read from the trusted (user) config level only. compat:
+ * servers take COMPAT_API_KEY when set and need none otherwise.
+ * Per-stage routes: route.<stage> = SPEC in config. */
 int wd_model_open(wd_model **out, const char *spec, const wd_model_opts *opts);
 
-/* One completion. Retries transient failures inside. Errors: WD_EINFRA
- * (service down, 5xx after retries, malformed reply), WD_EINPUT (4xx such as a
- * wrong key: the message says so), WD_ETIMEOUT, WD_EBUDGET. */
+/* One completion. Retries transient failures inside (429, 5xx, transport
+ * errors, honouring Retry-After), then falls back along the chain. Errors:
+ * WD_EINFRA (service down, 5xx after retries, malformed or truncated reply),
+ * WD_EINPUT (4xx such as a wrong key: the message says so; a replay that no
+ * longer matches), WD_ETIMEOUT, WD_EBUDGET (the message names the cap). */
 int wd_model_complete(wd_model_reply *out, wd_model *m, const wd_chat *chat);
+
+/* Same with per-call options (tools, output cap, stage); call may be NULL. */
+int wd_model_complete_ex(wd_model_reply *out, wd_model *m, const wd_chat *chat,
+                         const wd_model_call *call);
 
 /* The spec as given ("openai:gpt-4o-mini"), for trailers and the ledger. */
 const char *wd_model_spec(const wd_model *m);
+
+/* Totals so far. */
+void wd_model_totals(wd_model_stats *out, const wd_model *m);
+
+/* Price per million tokens for a model name: config [model "NAME"] first,
+ * then the built-in table (longest matching prefix). 0 when found, else WD_ENOTFOUND. */
+int wd_model_price(double *in_per_m, double *out_per_m, double *cached_per_m,
+                   const struct wd_config *cfg, const char *model);
+
+/* Parse one provider reply body into `out` ("openai", "openai-responses",
+ * "anthropic"; "compat" = "openai"). `sse` != 0: body is a whole SSE stream.
+ * WD_EINPUT on a malformed reply. Used by the providers, tests and fuzzing. */
+int wd_model_parse_reply(wd_model_reply *out, const char *api, const char *body, size_t len,
+                         int sse);
 
 void wd_model_reply_free(wd_model_reply *r);
 void wd_model_free(wd_model *m);
