@@ -150,7 +150,7 @@ fuzz: fuzz-build
 setup:
 	sh .ci/setup
 
-demo: warden
+demo: warden $(BUILD)/tools/mkrepo
 	sh examples/demo.sh
 
 lint:

@@ -1,0 +1,78 @@
+#ifndef WARDEN_RUN_H
+#define WARDEN_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/*
+ * The conductor: one ticket, from clone to a gated commit on a review branch.
+ * Calls the modules in order (repo, ticket, context, model, patch, gate,
+ * ledger, review) and owns the repair loop. It never prints: progress goes
+ * through the callback, the outcome through wd_run_result.
+ */
+
+typedef enum wd_run_status {
+	WD_RUN_PROPOSED = 0, /* every check passed; committed and published */
+	WD_RUN_NO_PATCH,     /* no edit passed within the rounds */
+	WD_RUN_ERROR         /* could not run: input, git, model service, budget */
+} wd_run_status;
+
+/* Called at the start and end of each stage: `done` is 0 at the start, 1 at
+ * the end; `msg` says what happened. */
+typedef void (*wd_run_progress_fn)(void *payload, const char *stage, int done,
+                                   uint64_t elapsed_ms, const char *msg);
+
+typedef struct wd_run_opts {
+	unsigned version;
+	const char *repo;            /* --repo: local path or URL */
+	const char *ticket;          /* --ticket: path */
+	const char *base;            /* --base, NULL = the source's HEAD */
+	const char *model;           /* --model spec; NULL = config model.default / $WARDEN_MODEL */
+	const char *const *checks;   /* --check commands, NULL-terminated (may be NULL) */
+	int rounds;                  /* --rounds; 0 = ticket, config run.rounds, or 3 */
+	const char *work_dir;        /* --work-dir; NULL = the cache dir */
+	const char *record;          /* --record FILE for model traffic */
+	unsigned check_timeout_sec;  /* --check-timeout; 0 = 600 */
+	int sandbox_policy;          /* enum wd_sandbox_policy; -1 = config or default */
+	int keep_worktree;           /* keep runs/<id>/work after the run */
+	double max_cost_usd;         /* 0 = no cap */
+	int64_t max_tokens;
+	int max_calls;
+	uint64_t max_time_ms;
+	wd_run_progress_fn progress;
+	void *payload;
+} wd_run_opts;
+
+#define WD_RUN_OPTS_VERSION 1
+#define WD_RUN_OPTS_INIT { .version = WD_RUN_OPTS_VERSION, .sandbox_policy = -1 }
+
+typedef struct wd_run_result {
+	wd_run_status status;
+	int error;             /* the wd_error_code when status is ERROR */
+	char run_id[17];
+	char *repo;            /* repository holding the branch */
+	char *branch;
+	char base[41];         /* full hex ids, "" when not known */
+	char commit[41];
+	int rounds;            /* rounds used */
+	char *reason;          /* why no patch / what failed; NULL when proposed */
+	char *ledger;          /* path of the run's ledger */
+	char *workdir;         /* the run's work tree (removed unless kept) */
+	int64_t input_tokens;
+	int64_t output_tokens;
+	double cost_usd;
+	json_t *stages;        /* [{stage, ms}] */
+} wd_run_result;
+
+/* Run it. Returns 0 when the run reached an outcome (proposed or no patch:
+ * see out->status), negative with wd_error_last() set when it could not. */
+int wd_run(wd_run_result *out, const wd_run_opts *opts);
+
+/* The result as the JSON object `warden run --json` prints. */
+json_t *wd_run_result_json(const wd_run_result *r);
+
+void wd_run_result_free(wd_run_result *r);
+
+#endif

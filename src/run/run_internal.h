@@ -1,0 +1,36 @@
+#ifndef WARDEN_RUN_INTERNAL_H
+#define WARDEN_RUN_INTERNAL_H
+
+/* Helpers of the conductor, split out of run.c to keep each file one concept. */
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "warden/buf.h"
+#include "warden/context.h"
+#include "warden/gate.h"
+#include "warden/repo.h"
+#include "warden/run.h"
+#include "warden/ticket.h"
+
+/* prompts.c: the messages sent to the model, from the templates in prompts/. */
+int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out);
+int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
+                       const wd_checklist *checks, const char *cache_dir, char *hash_out);
+int wd_run_render_repair(wd_buf *out, int round, const char *failures);
+int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
+
+/* message.c: the commit message and the model's summary of its change. */
+void wd_run_model_summary(wd_buf *out, const char *reply);
+int wd_run_commit_message(wd_buf *out, const wd_ticket *t, const char *summary,
+                          const char *run_id, const char *model, const char *checks);
+
+/* evidence.c: check evidence (git note) and the proposal record. */
+json_t *wd_run_evidence_json(const wd_gate_result *gate);
+int wd_run_add_evidence(wd_workspace *ws, const git_oid *commit, json_t *evidence);
+/* Rejection reasons of earlier runs of the same ticket (may be none). */
+int wd_run_ticket_feedback(wd_strvec *out, const char *cache_dir, const char *ticket_id);
+int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
+                         const char *model, const char *checks, const wd_workspace *ws);
+
+#endif
