@@ -4,7 +4,7 @@
 #include "warden/buf.h"
 
 /*
- * Prompt templates live in prompts/*.md, loaded at run time from, in order:
+ * Prompt templates live in prompts/NAME.md, loaded at run time from, in order:
  * $WARDEN_PROMPTS, the directory "prompts" beside the executable or one level
  * up (a source checkout), and the installed share/warden/prompts.
  * Placeholders are {{name}}; an unknown placeholder is an error, so a typo in a

@@ -27,10 +27,12 @@ int wd_run_commit_message(wd_buf *out, const wd_ticket *t, const char *summary,
 
 /* evidence.c: check evidence (git note) and the proposal record. */
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
-int wd_run_add_evidence(wd_workspace *ws, const git_oid *commit, json_t *evidence);
+/* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
+int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
 /* Rejection reasons of earlier runs of the same ticket (may be none). */
 int wd_run_ticket_feedback(wd_strvec *out, const char *cache_dir, const char *ticket_id);
 int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
-                         const char *model, const char *checks, const wd_workspace *ws);
+                         const char *model, const char *checks, const char *evidence,
+                         const wd_workspace *ws);
 
 #endif
