@@ -1,10 +1,344 @@
-#include "warden/cli.h"
+/*
+ * warden sandbox: run one command confined, exactly as the gate runs a
+ * check, and exit with its status (124 timeout, 128+signal).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Placeholder until the owning module lands; replaced by the real command. */
+#include <jansson.h>
+
+#include "warden/cli.h"
+#include "warden/error.h"
+#include "warden/sandbox.h"
+
+#define MAX_LIST 64
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: warden sandbox [options] -- CMD [ARG...]\n"
+	        "       warden sandbox --probe [--json]\n"
+	        "\n"
+	        "Run CMD confined, as the gate runs its checks: user, mount, pid and network\n"
+	        "namespaces (host root read-only, the work tree writable, a private /tmp,\n"
+	        "a fresh /proc, a minimal /dev), Landlock, a seccomp filter, resource limits,\n"
+	        "a clean environment (no API keys) and captured, capped output.\n"
+	        "\n"
+	        "options:\n"
+	        "  --workdir DIR        run in DIR, the only writable tree (default: .)\n"
+	        "  --timeout SECONDS    kill the whole tree after SECONDS (exit 124; default none)\n"
+	        "  --memory MB          address-space limit per process (default 4096)\n"
+	        "  --pids N             process limit (default 512)\n"
+	        "  --net none|loopback|host\n"
+	        "                       none: no network at all; loopback (default): only a\n"
+	        "                       private loopback; host: the host network (no netns)\n"
+	        "  --allow-read PATH    also readable (repeatable)\n"
+	        "  --allow-write PATH   also writable (repeatable)\n"
+	        "  --deny-read PATH     unreadable; replaces the default list ~/.ssh ~/.gnupg\n"
+	        "                       ~/.aws ~/.config/warden ~/.netrc ~/.docker (repeatable)\n"
+	        "  --env NAME[=VALUE]   pass (or set) one more variable; secrets never pass\n"
+	        "  --output-cap BYTES   bytes of output kept, head and tail (default 4 MiB)\n"
+	        "  --policy strict|best-effort|off\n"
+	        "                       strict (default): a layer that cannot be applied is an\n"
+	        "                       error; best-effort: run anyway and list what is missing\n"
+	        "  --json               print one JSON object (status, output, layers) on stdout\n"
+	        "  --probe              print which layers this machine supports\n"
+	        "  -v, --verbose        list the applied layers on stderr\n"
+	        "\n"
+	        "exit status: the command's own; 124 when the timeout killed it, 128+N when\n"
+	        "signal N did, 127 when CMD was not found; 2 for a usage error and 3 when\n"
+	        "the sandbox itself could not be set up.\n");
+}
+
+typedef struct args {
+	wd_sandbox_opts o;
+	const char *allow_read[MAX_LIST + 1];
+	const char *allow_write[MAX_LIST + 1];
+	const char *deny_read[MAX_LIST + 1];
+	const char *env[MAX_LIST + 1];
+	size_t nr, nw, nd, ne;
+	int json, probe, verbose;
+} args;
+
+static int parse_uint(const char *flag, const char *s, unsigned long long max,
+                      unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		goto bad;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	wd_cli_error("%s needs a number, not '%s'", flag, s ? s : "");
+	return -1;
+}
+
+static int push(const char **list, size_t *n, const char *flag, const char *v)
+{
+	if (!v) {
+		wd_cli_error("%s needs a value", flag);
+		return -1;
+	}
+	if (*n >= MAX_LIST) {
+		wd_cli_error("too many %s options (at most %d)", flag, MAX_LIST);
+		return -1;
+	}
+	list[(*n)++] = v;
+	list[*n] = NULL;
+	return 0;
+}
+
+/* Returns the index of the command, or -1 (usage error), or 0 for --help/--probe. */
+static int parse(args *a, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *f = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned long long n;
+
+		if (!strcmp(f, "--")) {
+			i++;
+			break;
+		}
+		if (f[0] != '-')
+			break;
+		if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(f, "--json")) {
+			a->json = 1;
+		} else if (!strcmp(f, "--probe")) {
+			a->probe = 1;
+		} else if (!strcmp(f, "-v") || !strcmp(f, "--verbose")) {
+			a->verbose = 1;
+		} else if (!strcmp(f, "--workdir")) {
+			if (!v)
+				goto needs;
+			a->o.workdir = v;
+			i++;
+		} else if (!strcmp(f, "--timeout")) {
+			if (parse_uint(f, v, UINT_MAX, &n) < 0)
+				return -1;
+			a->o.timeout_sec = (unsigned)n;
+			i++;
+		} else if (!strcmp(f, "--memory")) {
+			if (parse_uint(f, v, 1ULL << 40, &n) < 0 || n == 0)
+				return -1;
+			a->o.memory_mb = n;
+			i++;
+		} else if (!strcmp(f, "--pids")) {
+			if (parse_uint(f, v, 1u << 22, &n) < 0 || n == 0)
+				return -1;
+			a->o.pids = (unsigned)n;
+			i++;
+		} else if (!strcmp(f, "--output-cap")) {
+			if (parse_uint(f, v, (unsigned long long)SIZE_MAX, &n) < 0 || n == 0)
+				return -1;
+			a->o.output_cap = (size_t)n;
+			i++;
+		} else if (!strcmp(f, "--net")) {
+			if (v && !strcmp(v, "none"))
+				a->o.net = WD_NET_NONE;
+			else if (v && !strcmp(v, "loopback"))
+				a->o.net = WD_NET_LOOPBACK;
+			else if (v && !strcmp(v, "host"))
+				a->o.net = WD_NET_HOST;
+			else {
+				wd_cli_error("--net takes none, loopback or host");
+				return -1;
+			}
+			i++;
+		} else if (!strcmp(f, "--policy")) {
+			if (v && !strcmp(v, "strict"))
+				a->o.policy = WD_POLICY_STRICT;
+			else if (v && !strcmp(v, "best-effort"))
+				a->o.policy = WD_POLICY_BEST_EFFORT;
+			else if (v && !strcmp(v, "off"))
+				a->o.policy = WD_POLICY_OFF;
+			else {
+				wd_cli_error("--policy takes strict, best-effort or off");
+				return -1;
+			}
+			i++;
+		} else if (!strcmp(f, "--allow-read")) {
+			if (push(a->allow_read, &a->nr, f, v) < 0)
+				return -1;
+			i++;
+		} else if (!strcmp(f, "--allow-write")) {
+			if (push(a->allow_write, &a->nw, f, v) < 0)
+				return -1;
+			i++;
+		} else if (!strcmp(f, "--deny-read")) {
+			if (push(a->deny_read, &a->nd, f, v) < 0)
+				return -1;
+			i++;
+		} else if (!strcmp(f, "--env")) {
+			if (push(a->env, &a->ne, f, v) < 0)
+				return -1;
+			i++;
+		} else {
+			wd_cli_error("unknown option '%s'; see 'warden sandbox --help'", f);
+			return -1;
+		}
+		continue;
+needs:
+		wd_cli_error("%s needs a value", f);
+		return -1;
+	}
+	if (a->probe)
+		return 0;
+	if (i >= argc) {
+		wd_cli_error("no command given; usage: warden sandbox [options] -- CMD [ARG...]");
+		return -1;
+	}
+	return i;
+}
+
+static json_t *strvec_json(const wd_strvec *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+static int print_json(json_t *o)
+{
+	char *s;
+
+	if (!o)
+		return -1;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return -1;
+	puts(s);
+	free(s);
+	return 0;
+}
+
+static int do_probe(const args *a)
+{
+	wd_buf b = WD_BUF_INIT;
+	int rc = wd_sandbox_probe(&b);
+
+	if (rc) {
+		wd_cli_error("%s", wd_error_last());
+		wd_buf_free(&b);
+		return wd_exit_code_for(rc);
+	}
+	if (a->json) {
+		json_t *o = json_object(), *layers = json_array();
+		char *line = b.ptr;
+
+		while (line && *line) {
+			char *nl = strchr(line, '\n');
+			char *colon;
+
+			if (nl)
+				*nl = '\0';
+			colon = strchr(line, ':');
+			if (colon) {
+				json_t *l = json_object();
+
+				*colon = '\0';
+				json_object_set_new(l, "layer", json_string(line));
+				json_object_set_new(l, "supported",
+				                    json_boolean(!strncmp(colon + 2, "yes", 3)));
+				json_object_set_new(l, "detail", json_string(colon + 2));
+				json_array_append_new(layers, l);
+			}
+			line = nl ? nl + 1 : NULL;
+		}
+		json_object_set_new(o, "layers", layers);
+		print_json(o);
+	} else {
+		fputs(wd_buf_cstr(&b), stdout);
+	}
+	wd_buf_free(&b);
+	return WD_EXIT_OK;
+}
+
 int cmd_sandbox(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	wd_cli_error("'sandbox' is not built yet");
-	return WD_EXIT_USAGE;
+	args a;
+	wd_sandbox_result r;
+	int cmd, rc;
+
+	memset(&a, 0, sizeof(a));
+	a.o.version = WD_SANDBOX_OPTS_VERSION;
+	a.o.policy = WD_POLICY_STRICT;
+	a.o.net = WD_NET_LOOPBACK;
+	cmd = parse(&a, argc, argv);
+	if (cmd < 0)
+		return WD_EXIT_USAGE;
+	if (cmd == 0)
+		return a.probe ? do_probe(&a) : WD_EXIT_OK;
+	a.o.argv = (const char *const *)(argv + cmd);
+	if (a.nr)
+		a.o.allow_read = a.allow_read;
+	if (a.nw)
+		a.o.allow_write = a.allow_write;
+	if (a.nd)
+		a.o.deny_read = a.deny_read;
+	if (a.ne)
+		a.o.env_allow = a.env;
+
+	rc = wd_sandbox_run(&r, &a.o);
+	if (rc) {
+		if (a.json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "status", json_string("error"));
+			json_object_set_new(o, "error", json_string(wd_error_last()));
+			json_object_set_new(o, "kind", json_string(wd_error_name(rc)));
+			print_json(o);
+		}
+		wd_cli_error("%s", wd_error_last());
+		return wd_exit_code_for(rc);
+	}
+	if (a.json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "status", json_string("ran"));
+		json_object_set_new(o, "exit_code", json_integer(r.exit_code));
+		json_object_set_new(o, "timed_out", json_boolean(r.timed_out));
+		json_object_set_new(o, "signal", json_integer(r.signal));
+		json_object_set_new(o, "wall_ms", json_integer((json_int_t)r.wall_ms));
+		json_object_set_new(o, "output", json_stringn_nocheck(r.output.ptr, r.output.len));
+		json_object_set_new(o, "output_total", json_integer((json_int_t)r.output_total));
+		json_object_set_new(o, "output_truncated", json_boolean(r.output_truncated));
+		json_object_set_new(o, "layers", strvec_json(&r.layers));
+		json_object_set_new(o, "missing", strvec_json(&r.missing));
+		print_json(o);
+	} else {
+		fwrite(r.output.ptr ? r.output.ptr : "", 1, r.output.len, stdout);
+		fflush(stdout);
+		if (a.verbose) {
+			fprintf(stderr, "warden: sandbox layers:");
+			for (size_t i = 0; i < r.layers.n; i++)
+				fprintf(stderr, " %s", r.layers.v[i]);
+			fputc('\n', stderr);
+		}
+		for (size_t i = 0; i < r.missing.n; i++)
+			wd_cli_error("sandbox layer missing: %s", r.missing.v[i]);
+		if (r.timed_out)
+			wd_cli_error("timed out after %u s; the command and its processes were killed",
+			             a.o.timeout_sec);
+	}
+	rc = r.exit_code;
+	wd_sandbox_result_free(&r);
+	return rc;
 }

@@ -1,0 +1,276 @@
+/*
+ * The forked child. Everything here runs between fork and exec in a copy of
+ * a possibly multithreaded process, so it only makes system calls and uses
+ * the plan the parent prepared: no malloc, no stdio, no locks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "sbx.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+size_t sbx_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size) {
+		size_t k = n < size - 1 ? n : size - 1;
+
+		memcpy(dst, src, k);
+		dst[k] = '\0';
+	}
+	return n;
+}
+
+size_t sbx_strlcat(char *dst, const char *src, size_t size)
+{
+	size_t d = strnlen(dst, size);
+
+	if (d == size)
+		return d + strlen(src);
+	return d + sbx_strlcpy(dst + d, src, size - d);
+}
+
+void sbx_utoa(char *dst, size_t size, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < sizeof(tmp));
+	if (size == 0)
+		return;
+	for (size_t i = 0; i < n && i + 1 < size; i++) {
+		dst[i] = tmp[n - 1 - i];
+		dst[i + 1] = '\0';
+	}
+}
+
+void sbx_report(const sbx_plan *plan, int type, int layer, int err, const char *a, const char *b)
+{
+	sbx_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.layer = layer;
+	m.err = err;
+	if (a)
+		sbx_strlcpy(m.text, a, sizeof(m.text));
+	if (b)
+		sbx_strlcat(m.text, b, sizeof(m.text));
+	while (write(plan->report_fd, &m, sizeof(m)) < 0 && errno == EINTR)
+		;
+}
+
+/* Signals ignored or blocked in warden must not stay so in the command
+ * (a shell pipeline relies on SIGPIPE killing the writer). */
+static void reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void setup_stdio(const sbx_plan *p)
+{
+	if (dup2(p->stdin_fd, 0) < 0 || dup2(p->out_fd, 1) < 0 || dup2(p->out_fd, 2) < 0)
+		_exit(126);
+	/* whatever else this process had open (other threads' files, sockets)
+	 * closes on exec; the report pipe is already close-on-exec */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (int fd = 3; fd < 4096; fd++) {
+			int fl = fcntl(fd, F_GETFD);
+
+			if (fl >= 0)
+				fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+		}
+	}
+}
+
+/* Apply a layer step: on failure report it as missing (best effort) or fatal
+ * (strict, and the child exits without running the command). */
+static void layer_result(const sbx_plan *p, int layer, int ok, const char *label, const char *why)
+{
+	char text[200];
+
+	if (ok) {
+		sbx_report(p, SBX_MSG_APPLIED, layer, 0, label, NULL);
+		return;
+	}
+	sbx_strlcpy(text, sbx_layer_name(layer), sizeof(text));
+	sbx_strlcat(text, ": ", sizeof(text));
+	sbx_strlcat(text, why ? why : "failed", sizeof(text));
+	sbx_report(p, p->strict ? SBX_MSG_FATAL : SBX_MSG_MISSING, layer, 0, text, NULL);
+	if (p->strict)
+		_exit(126);
+}
+
+/* Inside our user namespace the command would otherwise keep every
+ * capability when warden runs as root (uid 0 is mapped to itself): empty
+ * the bounding set so that exec grants none, and drop the current ones. */
+static void drop_caps(void)
+{
+	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
+	struct { uint32_t eff, perm, inh; } data[2];
+
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+			break;
+	memset(data, 0, sizeof(data));
+	syscall(SYS_capset, &hdr, data);
+}
+
+static void exec_command(const sbx_plan *p, int userns_ok) __attribute__((noreturn));
+static void exec_command(const sbx_plan *p, int userns_ok)
+{
+	const char *what = NULL;
+	int err;
+
+	if (p->want & (1u << SBX_LIMITS)) {
+		err = sbx_limits_apply(p, userns_ok, &what);
+		layer_result(p, SBX_LIMITS, err == 0, "limits", what);
+	}
+	if (userns_ok) {
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		drop_caps();
+	}
+	if (p->want & (1u << SBX_LANDLOCK)) {
+		char label[32] = "landlock:abi=";
+		char n[8];
+
+		sbx_utoa(n, sizeof(n), (unsigned long)p->landlock_abi);
+		sbx_strlcat(label, n, sizeof(label));
+		err = sbx_landlock_apply(p, &what);
+		layer_result(p, SBX_LANDLOCK, err == 0, label, what);
+	}
+	if (p->want & (1u << SBX_SECCOMP)) {
+		err = sbx_seccomp_apply(p);
+		layer_result(p, SBX_SECCOMP, err == 0, "seccomp",
+		             err ? "cannot install the filter" : NULL);
+	} else {
+		/* no set-uid gains even without a filter */
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	}
+	execve(p->path, p->argv, p->envp);
+	err = errno;
+	sbx_report(p, SBX_MSG_EXECFAIL, -1, err, p->path, NULL);
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+/* pid 1 of the pid namespace: forward termination to everyone in it, reap
+ * orphans, and leave (which kills whatever remains) when the command ends. */
+static volatile sig_atomic_t init_got_term;
+
+static void init_on_term(int sig)
+{
+	init_got_term = sig;
+	kill(-1, sig);
+}
+
+static void run_as_init(const sbx_plan *p, int userns_ok) __attribute__((noreturn));
+static void run_as_init(const sbx_plan *p, int userns_ok)
+{
+	struct sigaction sa;
+	pid_t cmd;
+	int status = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = init_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	cmd = fork();
+	if (cmd < 0) {
+		sbx_report(p, SBX_MSG_FATAL, SBX_PIDNS, errno, "pidns: cannot fork the command", NULL);
+		_exit(126);
+	}
+	if (cmd == 0) {
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGHUP, &dfl, NULL);
+		exec_command(p, userns_ok);
+	}
+	for (;;) {
+		int st;
+		pid_t w = wait(&st);
+
+		if (w == cmd) {
+			status = st;
+			break;
+		}
+		if (w < 0 && errno != EINTR)
+			break;
+	}
+	sbx_report(p, SBX_MSG_EXIT, -1, status, NULL, NULL);
+	/* leaving pid 1 kills every process left in the namespace */
+	_exit(0);
+}
+
+void sbx_child_main(const sbx_plan *p)
+{
+	const char *why = NULL;
+	int ok, mounted, userns_ok = 0;
+
+	setpgid(0, 0);
+	reset_signals();
+	/* die with warden: an orphaned check must not run on unsupervised */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	setup_stdio(p);
+
+	if (p->want & (1u << SBX_USERNS)) {
+		userns_ok = sbx_ns_setup_ids(p, &why) == 0;
+		layer_result(p, SBX_USERNS, userns_ok, "userns", why);
+	}
+	if (p->want & (1u << SBX_NETNS)) {
+		ok = sbx_ns_setup_net(p, &why) == 0;
+		layer_result(p, SBX_NETNS, ok, p->net == WD_NET_LOOPBACK ? "netns:loopback" : "netns",
+		             why);
+	}
+	mounted = 0;
+	if (p->want & (1u << SBX_MNTNS)) {
+		mounted = sbx_ns_setup_mounts(p, &why) == 0;
+		layer_result(p, SBX_MNTNS, mounted, "mntns", why);
+	}
+	if (!mounted && sbx_make_private_tmp(p) != 0) {
+		sbx_report(p, SBX_MSG_FATAL, -1, errno, "cannot create the private tmp ", p->host_tmp);
+		_exit(126);
+	}
+	if (p->want & (1u << SBX_PIDNS)) {
+		/* a fresh /proc needs the mount namespace; without it the pid
+		 * namespace still takes every process down with the command */
+		ok = mounted && sbx_ns_setup_proc(p, &why) == 0;
+		layer_result(p, SBX_PIDNS, ok, "pidns",
+		             mounted ? why : "no mount namespace to mount a fresh /proc in");
+	}
+	if (chdir(p->workdir) < 0) {
+		sbx_report(p, SBX_MSG_FATAL, -1, errno, "cannot enter the work directory ", p->workdir);
+		_exit(126);
+	}
+	if (p->want & (1u << SBX_PIDNS))
+		run_as_init(p, userns_ok);
+	exec_command(p, userns_ok);
+}

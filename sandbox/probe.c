@@ -1,0 +1,97 @@
+/*
+ * wd_sandbox_probe: what this machine supports, learnt the honest way: the
+ * static facts (kernel features, sysctls) plus one real best-effort run of
+ * /bin/true through every layer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/sandbox.h"
+#include "sbx.h"
+
+static const char *find_missing(const wd_sandbox_result *r, const char *layer)
+{
+	size_t n = strlen(layer);
+
+	for (size_t i = 0; i < r->missing.n; i++)
+		if (!strncmp(r->missing.v[i], layer, n) && r->missing.v[i][n] == ':')
+			return r->missing.v[i] + n + 2;
+	return NULL;
+}
+
+static const char *find_layer(const wd_sandbox_result *r, const char *layer)
+{
+	size_t n = strlen(layer);
+
+	for (size_t i = 0; i < r->layers.n; i++)
+		if (!strncmp(r->layers.v[i], layer, n) &&
+		    (r->layers.v[i][n] == '\0' || r->layers.v[i][n] == ':'))
+			return r->layers.v[i];
+	return NULL;
+}
+
+static int cgroup_line(wd_buf *out)
+{
+	wd_buf ctl = WD_BUF_INIT;
+	int rc;
+
+	if (wd_file_read(&ctl, "/sys/fs/cgroup/cgroup.controllers", 4096) == 0) {
+		wd_buf_rtrim(&ctl);
+		rc = wd_buf_printf(out, "cgroup: no (cgroup v2 controllers '%s' are not delegated "
+		                        "to warden; rlimits are used)\n", ctl.ptr);
+	} else {
+		wd_error_clear();
+		rc = wd_buf_puts(out, "cgroup: no (no writable cgroup v2 hierarchy; rlimits are used)\n");
+	}
+	wd_buf_free(&ctl);
+	return rc;
+}
+
+int wd_sandbox_probe(wd_buf *out)
+{
+	static const char *const argv[] = { "/bin/true", NULL };
+	static const char *const order[] = { "userns", "mntns", "pidns", "netns",
+	                                     "landlock", "seccomp", "limits", NULL };
+	wd_sandbox_opts o = WD_SANDBOX_OPTS_INIT;
+	wd_sandbox_result r;
+	char tmp[] = "/tmp/warden-probe-XXXXXX";
+	int rc;
+
+	if (!mkdtemp(tmp))
+		return wd_error_errno(WD_EINFRA, "probe: mkdtemp");
+	o.argv = argv;
+	o.workdir = tmp;
+	o.timeout_sec = 10;
+	o.policy = WD_POLICY_BEST_EFFORT;
+	o.net = WD_NET_LOOPBACK;
+	rc = wd_sandbox_run(&r, &o);
+	rmdir(tmp);
+	if (rc)
+		return rc;
+	for (size_t i = 0; order[i]; i++) {
+		const char *have = find_layer(&r, order[i]);
+		const char *why = find_missing(&r, order[i]);
+
+		if (have && !why)
+			rc = wd_buf_printf(out, "%s: yes (%s)\n", order[i], have);
+		else
+			rc = wd_buf_printf(out, "%s: no (%s)\n", order[i], why ? why : "not applied");
+		if (rc)
+			break;
+	}
+	if (!rc)
+		rc = cgroup_line(out);
+	if (!rc)
+		rc = wd_buf_printf(out, "uid: %s (%u)\n", getuid() == 0 ? "root" : "unprivileged",
+		                   (unsigned)getuid());
+	if (!rc && r.exit_code != 0)
+		rc = wd_buf_printf(out, "trial: /bin/true exited %d\n", r.exit_code);
+	wd_sandbox_result_free(&r);
+	return rc;
+}

@@ -1,0 +1,158 @@
+#ifndef WARDEN_SANDBOX_SBX_H
+#define WARDEN_SANDBOX_SBX_H
+
+/*
+ * Private to sandbox/: the pieces of wd_sandbox_run.
+ *
+ * The parent prepares everything that allocates (argv, environment, the
+ * seccomp program, resolved paths) into an sbx_plan before it forks, because
+ * warden may be multithreaded and the child may only make system calls until
+ * it execs. Code that runs in the child (child.c, landlock.c, limits.c)
+ * therefore uses no malloc, no stdio and no locks, only the plan, the stack
+ * and raw system calls. The child tells the parent what it applied through
+ * a close-on-exec "report" pipe of fixed-size messages.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "warden/buf.h"
+#include "warden/sandbox.h"
+
+#define SBX_DEFAULT_OUTPUT_CAP ((size_t)4 << 20)
+#define SBX_DEFAULT_MEMORY_MB 4096
+#define SBX_DEFAULT_PIDS 512
+#define SBX_DEFAULT_FSIZE_MB 1024
+#define SBX_DEFAULT_NOFILE 1024
+#define SBX_TERM_GRACE_MS 1000
+#define SBX_MAX_PATHS 64
+
+/* --- output capture (capture.c) --- */
+typedef struct sbx_capture {
+	size_t head_cap, tail_cap;
+	wd_buf head;
+	char *ring;
+	size_t ring_len, ring_pos;
+	size_t total;
+} sbx_capture;
+
+int sbx_capture_init(sbx_capture *c, size_t cap);
+int sbx_capture_add(sbx_capture *c, const char *p, size_t n);
+int sbx_capture_finish(sbx_capture *c, wd_buf *out, int *truncated);
+void sbx_capture_free(sbx_capture *c);
+
+/* --- environment (env.c) --- */
+int sbx_env_is_secret(const char *name);
+int sbx_env_build(wd_strvec *env, const wd_sandbox_opts *opts, const char *home,
+                  const char *tmpdir, const char *workdir);
+
+/* --- layers --- */
+enum sbx_layer {
+	SBX_USERNS = 0,
+	SBX_MNTNS,
+	SBX_PIDNS,
+	SBX_NETNS,
+	SBX_LANDLOCK,
+	SBX_SECCOMP,
+	SBX_LIMITS,
+	SBX_NLAYERS
+};
+
+const char *sbx_layer_name(int layer);
+
+/* messages on the report pipe, each written with one write(2) (< PIPE_BUF) */
+enum sbx_msg_type {
+	SBX_MSG_APPLIED = 1,  /* text: layer label, e.g. "landlock:abi=7" */
+	SBX_MSG_MISSING,      /* text: "layer: why" (best effort went on) */
+	SBX_MSG_FATAL,        /* text: "layer: why" (strict: the command did not run) */
+	SBX_MSG_EXECFAIL,     /* err: errno of execve */
+	SBX_MSG_EXIT          /* err: wait status of the command (pid-namespace init) */
+};
+
+typedef struct sbx_msg {
+	int type;
+	int layer;
+	int err;
+	char text[200];
+} sbx_msg;
+
+typedef struct sbx_plan {
+	/* what to run */
+	const char *path;          /* resolved executable, or argv[0] to try */
+	char *const *argv;
+	char *const *envp;
+	const char *workdir;       /* absolute, symlink-resolved */
+	int stdin_fd, out_fd, report_fd;
+
+	/* layers to try (bit per enum sbx_layer) and the policy */
+	unsigned want;
+	int strict;
+	int net;                   /* enum wd_sandbox_net */
+	uid_t uid;                 /* ids outside, mapped to themselves inside */
+	gid_t gid;
+
+	/* mount namespace */
+	const char *home_inside;   /* HOME for the command */
+	unsigned long tmpfs_mb;
+
+	/* Landlock and the mount masks: absolute, resolved paths */
+	int landlock_abi;
+	const char *deny[SBX_MAX_PATHS];
+	size_t ndeny;
+	const char *allow_read[SBX_MAX_PATHS];
+	size_t nallow_read;
+	const char *allow_write[SBX_MAX_PATHS];
+	size_t nallow_write;
+	const char *host_tmp;      /* private tmp on the host when there is no mount namespace */
+
+	/* seccomp: a ready BPF program (struct sock_fprog) */
+	const void *seccomp_prog;
+
+	/* limits */
+	uint64_t memory_bytes;     /* RLIMIT_AS; 0 = none */
+	uint64_t cpu_sec;          /* RLIMIT_CPU; 0 = none */
+	unsigned long nproc;
+	uint64_t fsize_bytes;
+	unsigned long nofile;
+} sbx_plan;
+
+/* child.c: runs in the forked child; never returns. */
+void sbx_child_main(const sbx_plan *plan) __attribute__((noreturn));
+
+/* Send one report message from the child (async-signal-safe). */
+void sbx_report(const sbx_plan *plan, int type, int layer, int err, const char *a,
+                const char *b);
+
+/* Async-signal-safe string helpers for the child. */
+size_t sbx_strlcpy(char *dst, const char *src, size_t size);
+size_t sbx_strlcat(char *dst, const char *src, size_t size);
+void sbx_utoa(char *dst, size_t size, unsigned long v);
+
+/* run.c: explain why a layer is unavailable */
+int sbx_userns_why(wd_buf *out, int err);
+int sbx_landlock_why(wd_buf *out, int abi);
+
+/* landlock.c */
+int sbx_landlock_abi(void);
+/* In the child: restrict itself; on failure fills why (static text). 0 ok. */
+int sbx_landlock_apply(const sbx_plan *plan, const char **why);
+
+/* seccomp.c: build the filter in the parent; free with sbx_seccomp_free. */
+int sbx_seccomp_build(void **out_prog);
+void sbx_seccomp_free(void *prog);
+/* In the child: no_new_privs + install. 0 ok, else errno. */
+int sbx_seccomp_apply(const sbx_plan *plan);
+
+/* limits.c: in the child. 0 ok, else errno, *what names the failing limit. */
+int sbx_limits_apply(const sbx_plan *plan, int userns, const char **what);
+
+/* ns.c: in the child, after clone into the namespaces. */
+int sbx_ns_setup_ids(const sbx_plan *plan, const char **why);
+int sbx_ns_setup_mounts(const sbx_plan *plan, const char **why);
+/* Create host_tmp with home/ and tmp/ (in the private /tmp when mounted). */
+int sbx_make_private_tmp(const sbx_plan *p);
+int sbx_ns_setup_proc(const sbx_plan *plan, const char **why);
+int sbx_ns_setup_net(const sbx_plan *plan, const char **why);
+
+#endif
