@@ -1,0 +1,823 @@
+/*
+ * All-or-nothing application. Order of work:
+ *
+ *   1. policy (paths, scope, binary, modes, limits): nothing read yet
+ *   2. the work tree: no symlink on the way to any path; current contents read
+ *   3. every file patched in memory: libgit2's strict apply first (exact
+ *      context at the header's line), the tolerant matcher otherwise
+ *   4. blobs and the resulting tree (HEAD's tree with the patched paths)
+ *   5. only then the work tree, one atomic rename per file; if a write fails,
+ *      the files already written are put back
+ *
+ * Any refusal in 1-3 leaves the work tree and the index untouched.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "patch_int.h"
+
+#define MAX_FILE_BYTES (64u << 20)
+
+typedef struct fstate {
+	const wd_pfile *f;
+	int kind;                /* may turn MODIFY into ADD (pure additions, file missing) */
+	const char *src;         /* path read: NULL for additions */
+	const char *dst;         /* path written: NULL for deletions */
+	wd_buf orig;             /* current content of src */
+	int src_exists;
+	unsigned src_mode;       /* st_mode & 07777 of src */
+	wd_buf result;
+	unsigned tree_mode;      /* git filemode for dst */
+	const char *method;      /* "libgit2" or "fuzzy" */
+	const char *match;       /* strongest tolerance used */
+	json_t *hunks;
+	/* rollback state */
+	int wrote_dst, removed_src;
+	wd_strvec made_dirs;
+} fstate;
+
+typedef struct applier {
+	wd_patch_report *r;
+	git_repository *repo;
+	const struct wd_patch *p;
+	const wd_patch_policy *pol;
+	const char *workdir;     /* with trailing '/' (libgit2's form) */
+	git_tree *head;          /* NULL when HEAD is unborn */
+	fstate *fs;
+	size_t n;
+	int refusals;
+} applier;
+
+/* --- the work tree ---------------------------------------------------- */
+
+static int abs_path(wd_buf *out, const applier *a, const char *rel)
+{
+	wd_buf_clear(out);
+	if (wd_buf_puts(out, a->workdir) || wd_buf_puts(out, rel))
+		return WD_ENOMEM;
+	return 0;
+}
+
+/* 0 fine, 1 refused (recorded), <0 error. Walks every component of `rel`
+ * with lstat: a symlink anywhere, or a non-directory in the middle, refuses.
+ * *exists tells whether the final path exists (as a regular file). */
+static int check_fs_path(applier *a, const char *rel, int *exists, unsigned *mode)
+{
+	wd_buf path = WD_BUF_INIT;
+	struct stat st;
+	const char *c = rel;
+	int rc = 0;
+
+	*exists = 0;
+	if ((rc = wd_buf_puts(&path, a->workdir)) != 0)
+		goto out;
+	for (;;) {
+		const char *slash = strchr(c, '/');
+		size_t n = slash ? (size_t)(slash - c) : strlen(c);
+
+		if ((rc = wd_buf_put(&path, c, n)) != 0)
+			goto out;
+		if (lstat(path.ptr, &st) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				break;
+			rc = wd_error_errno(WD_EINFRA, path.ptr);
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			rc = wd_patch__refuse(a->r, rel, 0, "symlink", NULL,
+			                      "%s: refused: '%.*s' is a symbolic link; a patch may not "
+			                      "write through or replace symlinks", rel,
+			                      (int)(c - rel + (ptrdiff_t)n), rel) ? WD_ENOMEM : 1;
+			goto out;
+		}
+		if (!slash) {
+			if (!S_ISREG(st.st_mode)) {
+				rc = wd_patch__refuse(a->r, rel, 0, "not_a_file", NULL,
+				                      "%s: refused: exists and is not a regular file", rel)
+				     ? WD_ENOMEM : 1;
+				goto out;
+			}
+			*exists = 1;
+			*mode = (unsigned)st.st_mode & 07777;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			rc = wd_patch__refuse(a->r, rel, 0, "not_a_directory", NULL,
+			                      "%s: refused: '%.*s' is a file, not a directory", rel,
+			                      (int)(c - rel + (ptrdiff_t)n), rel) ? WD_ENOMEM : 1;
+			goto out;
+		}
+		if ((rc = wd_buf_putc(&path, '/')) != 0)
+			goto out;
+		c = slash + 1;
+	}
+out:
+	wd_buf_free(&path);
+	return rc;
+}
+
+/* Submodules (gitlinks) in HEAD are never patched. */
+static int check_tree_entry(applier *a, const char *rel)
+{
+	git_tree_entry *e = NULL;
+	int rc = 0;
+
+	if (!a->head || git_tree_entry_bypath(&e, a->head, rel) < 0)
+		return 0;
+	if (git_tree_entry_filemode(e) == GIT_FILEMODE_COMMIT)
+		rc = wd_patch__refuse(a->r, rel, 0, "submodule", NULL,
+		                      "%s: refused: this path is a submodule", rel) ? WD_ENOMEM : 1;
+	git_tree_entry_free(e);
+	return rc;
+}
+
+static int has_only_additions(const struct wd_patch *p, const wd_pfile *f)
+{
+	for (size_t h = 0; h < f->nhunks; h++)
+		for (size_t k = f->hunks[h].first; k < f->hunks[h].first + f->hunks[h].n; k++)
+			if (p->lines[k].op != WD_PL_ADD)
+				return 0;
+	return f->nhunks > 0;
+}
+
+static int load_one(applier *a, fstate *s)
+{
+	const wd_pfile *f = s->f;
+	wd_buf path = WD_BUF_INIT;
+	int dst_exists = 0, rc;
+	unsigned dst_mode = 0;
+
+	s->kind = f->kind;
+	s->src = f->kind == WD_PF_ADD ? NULL : f->old_path;
+	s->dst = f->kind == WD_PF_DELETE ? NULL : f->new_path;
+	if (s->src) {
+		if ((rc = check_fs_path(a, s->src, &s->src_exists, &s->src_mode)) != 0 ||
+		    (rc = check_tree_entry(a, s->src)) != 0)
+			goto out;
+	}
+	if (s->dst && (!s->src || strcmp(s->src, s->dst))) {
+		if ((rc = check_fs_path(a, s->dst, &dst_exists, &dst_mode)) != 0 ||
+		    (rc = check_tree_entry(a, s->dst)) != 0)
+			goto out;
+	}
+	if (s->kind == WD_PF_MODIFY && !s->src_exists && has_only_additions(a->p, f)) {
+		/* "--- a/new.c" with only '+' lines: the model meant a new file */
+		s->kind = WD_PF_ADD;
+		s->src = NULL;
+	}
+	if (s->src && !s->src_exists) {
+		rc = wd_patch__refuse(a->r, s->src, 0, "missing", NULL,
+		                      "%s: refused: no such file in the work tree; to create it, "
+		                      "use '--- /dev/null' and '+++ b/%s'", s->src, s->src) ? WD_ENOMEM : 1;
+		goto out;
+	}
+	if ((s->kind == WD_PF_ADD || s->kind == WD_PF_RENAME) && dst_exists) {
+		rc = wd_patch__refuse(a->r, s->dst, 0, "exists", NULL,
+		                      "%s: refused: the file already exists; send a diff against its "
+		                      "current content instead", s->dst) ? WD_ENOMEM : 1;
+		goto out;
+	}
+	if (s->src) {
+		if ((rc = abs_path(&path, a, s->src)) != 0)
+			goto out;
+		if ((rc = wd_file_read(&s->orig, path.ptr, MAX_FILE_BYTES)) != 0)
+			goto out;
+		if (memchr(s->orig.ptr, '\0', s->orig.len) && !f->binary) {
+			rc = wd_patch__refuse(a->r, s->src, 0, "binary", NULL,
+			                      "%s: refused: the file is binary", s->src) ? WD_ENOMEM : 1;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	wd_buf_free(&path);
+	if (rc > 0)
+		a->refusals++;
+	return rc < 0 ? rc : 0;
+}
+
+/* --- the strict path: libgit2 ----------------------------------------- */
+
+static int plain_path(const char *s)
+{
+	for (; *s; s++)
+		if (*s == ' ' || *s == '"' || *s == '\t' || (unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+static int strict_eligible(const applier *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const fstate *s = &a->fs[i];
+		const wd_pfile *f = s->f;
+
+		if (f->sr || f->sections > 1 || f->binary || s->kind != f->kind)
+			return 0;
+		if ((s->src && !plain_path(s->src)) || (s->dst && !plain_path(s->dst)))
+			return 0;
+		if (f->kind == WD_PF_DELETE && f->nhunks == 0 && s->orig.len)
+			return 0;
+		for (size_t h = 0; h < f->nhunks; h++)
+			if (!f->hunks[h].has_numbers)
+				return 0;
+	}
+	return 1;
+}
+
+static int render_git(wd_buf *b, const struct wd_patch *p, const fstate *s)
+{
+	const wd_pfile *f = s->f;
+	const char *o = s->src ? s->src : s->dst, *n = s->dst ? s->dst : s->src;
+	long delta = 0;
+	int rc;
+
+	rc = wd_buf_printf(b, "diff --git a/%s b/%s\n", o, n);
+	if (!rc && f->kind == WD_PF_ADD)
+		rc = wd_buf_printf(b, "new file mode %o\n", f->new_mode ? f->new_mode : 0100644);
+	if (!rc && f->kind == WD_PF_DELETE)
+		rc = wd_buf_printf(b, "deleted file mode %o\n", f->old_mode ? f->old_mode : 0100644);
+	if (!rc && f->kind == WD_PF_RENAME)
+		rc = wd_buf_printf(b, "rename from %s\nrename to %s\n", o, n);
+	if (!rc && f->kind != WD_PF_ADD && f->kind != WD_PF_DELETE && f->old_mode && f->new_mode &&
+	    f->old_mode != f->new_mode)
+		rc = wd_buf_printf(b, "old mode %o\nnew mode %o\n", f->old_mode, f->new_mode);
+	if (!rc && f->nhunks)
+		rc = wd_buf_printf(b, "--- %s%s\n+++ %s%s\n", s->src ? "a/" : "",
+		                   s->src ? s->src : "/dev/null", s->dst ? "b/" : "",
+		                   s->dst ? s->dst : "/dev/null");
+	for (size_t h = 0; h < f->nhunks && !rc; h++) {
+		const wd_hunk *hk = &f->hunks[h];
+		long oc = 0, nc = 0, os = hk->old_start, ns;
+
+		for (size_t k = hk->first; k < hk->first + hk->n; k++) {
+			oc += p->lines[k].op != WD_PL_ADD;
+			nc += p->lines[k].op != WD_PL_DEL;
+		}
+		if (f->kind == WD_PF_ADD)
+			os = 0;
+		ns = (oc ? os : os + 1) + delta;
+		if (nc == 0)
+			ns--;
+		if (ns < 0)
+			ns = 0;
+		delta += nc - oc;
+		rc = wd_buf_printf(b, "@@ -%ld,%ld +%ld,%ld @@\n", os, oc, ns, nc);
+		for (size_t k = hk->first; k < hk->first + hk->n && !rc; k++) {
+			rc = wd_buf_putc(b, p->lines[k].op);
+			if (!rc)
+				rc = wd_buf_put(b, wd_patch__ltext(p, k), p->lines[k].len);
+			if (!rc)
+				rc = wd_buf_puts(b, p->lines[k].no_eol ? "\n\\ No newline at end of file\n"
+				                                       : "\n");
+		}
+	}
+	return rc;
+}
+
+/* HEAD's tree with `s`'s source paths set to their work tree content: what
+ * the model's patch is applied to. */
+static int preimage_tree(git_tree **out, applier *a)
+{
+	git_tree_update *upd = calloc(a->n * 2 + 1, sizeof(*upd));
+	git_treebuilder *tb = NULL;
+	git_oid oid;
+	size_t nu = 0;
+	int rc = WD_EINFRA;
+
+	*out = NULL;
+	if (!upd)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < a->n; i++) {
+		fstate *s = &a->fs[i];
+		git_tree_entry *e = NULL;
+
+		if (s->src) {
+			if (git_blob_create_from_buffer(&upd[nu].id, a->repo, s->orig.ptr, s->orig.len) < 0) {
+				wd_error_git(WD_EINFRA, "writing blob");
+				goto out;
+			}
+			upd[nu].action = GIT_TREE_UPDATE_UPSERT;
+			upd[nu].filemode = (s->src_mode & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE
+			                                        : GIT_FILEMODE_BLOB;
+			upd[nu].path = s->src;
+			nu++;
+		}
+		if (s->dst && (!s->src || strcmp(s->src, s->dst)) && a->head &&
+		    git_tree_entry_bypath(&e, a->head, s->dst) == 0) {
+			git_tree_entry_free(e);
+			upd[nu].action = GIT_TREE_UPDATE_REMOVE;
+			upd[nu].path = s->dst;
+			nu++;
+		}
+	}
+	if (a->head) {
+		if (git_tree_create_updated(&oid, a->repo, a->head, nu, upd) < 0) {
+			wd_error_git(WD_EINFRA, "building the preimage tree");
+			goto out;
+		}
+	} else {
+		git_tree *empty = NULL;
+
+		if (git_treebuilder_new(&tb, a->repo, NULL) < 0 || git_treebuilder_write(&oid, tb) < 0 ||
+		    git_tree_lookup(&empty, a->repo, &oid) < 0 ||
+		    git_tree_create_updated(&oid, a->repo, empty, nu, upd) < 0) {
+			git_tree_free(empty);
+			wd_error_git(WD_EINFRA, "building the preimage tree");
+			goto out;
+		}
+		git_tree_free(empty);
+	}
+	if (git_tree_lookup(out, a->repo, &oid) < 0) {
+		wd_error_git(WD_EINFRA, "reading the preimage tree");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_treebuilder_free(tb);
+	free(upd);
+	return rc;
+}
+
+/* 1 applied, 0 did not apply (fall back), <0 error. */
+static int try_strict(applier *a)
+{
+	wd_buf text = WD_BUF_INIT;
+	git_diff *diff = NULL;
+	git_tree *pre = NULL;
+	git_index *idx = NULL;
+	int rc = 0;
+
+	if (!strict_eligible(a))
+		return 0;
+	for (size_t i = 0; i < a->n && !rc; i++)
+		rc = render_git(&text, a->p, &a->fs[i]);
+	if (rc)
+		goto out;
+	if (git_diff_from_buffer(&diff, text.ptr, text.len) < 0 ||
+	    git_diff_num_deltas(diff) != a->n) {
+		git_error_clear();
+		goto out; /* libgit2 could not read our rendering: let the matcher try */
+	}
+	if ((rc = preimage_tree(&pre, a)) != 0)
+		goto out;
+	if (git_apply_to_tree(&idx, a->repo, pre, diff, NULL) < 0) {
+		git_error_clear();
+		goto out;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		fstate *s = &a->fs[i];
+		const git_index_entry *e;
+		git_blob *blob = NULL;
+
+		if (!s->dst)
+			continue;
+		e = git_index_get_bypath(idx, s->dst, 0);
+		if (!e || git_blob_lookup(&blob, a->repo, &e->id) < 0) {
+			rc = wd_error_git(WD_EINFRA, "reading the patched file");
+			goto out;
+		}
+		wd_buf_clear(&s->result);
+		rc = wd_buf_put(&s->result, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+		git_blob_free(blob);
+		if (rc)
+			goto out;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		fstate *s = &a->fs[i];
+
+		s->method = "libgit2";
+		s->match = "exact";
+		for (size_t h = 0; h < s->f->nhunks; h++) {
+			json_t *o = json_pack("{s:I, s:s, s:I, s:s}", "hunk", (json_int_t)h + 1,
+			                      "status", "applied", "line",
+			                      (json_int_t)s->f->hunks[h].old_start, "match", "exact");
+
+			if (!o || json_array_append_new(s->hunks, o)) {
+				rc = wd_error_set(WD_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+	rc = 1;
+out:
+	git_index_free(idx);
+	git_tree_free(pre);
+	git_diff_free(diff);
+	wd_buf_free(&text);
+	return rc;
+}
+
+/* --- the tolerant path -------------------------------------------------- */
+
+static int fuzzy_one(applier *a, fstate *s)
+{
+	wd_fuzzy_result res;
+	const char *name = s->dst ? s->dst : s->src;
+	int rc;
+
+	rc = wd_patch__fuzzy_apply(&s->result, &res, a->r, a->p, s->f, name, s->orig.ptr,
+	                           s->orig.len, s->hunks);
+	if (rc == WD_EREFUSED) {
+		a->refusals++;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	s->method = "fuzzy";
+	s->match = res.level_max == 0 ? "exact" : res.level_max == 1 ? "whitespace"
+	                                                              : "trimmed_context";
+	if (s->kind == WD_PF_DELETE && s->f->nhunks && s->result.len) {
+		a->refusals++;
+		return wd_patch__refuse(a->r, s->src, 0, "delete_leaves_content", NULL,
+		                        "%s: refused: the deletion does not remove all of the file's "
+		                        "lines; send '+++ /dev/null' with the file's full current "
+		                        "content as '-' lines, or just the header", s->src);
+	}
+	return 0;
+}
+
+/* --- the result tree and the writes ----------------------------------- */
+
+static unsigned git_mode_for(const applier *a, const fstate *s)
+{
+	const wd_pfile *f = s->f;
+	git_tree_entry *e = NULL;
+	unsigned m = GIT_FILEMODE_BLOB;
+
+	if (a->pol && a->pol->allow_mode_change && f->new_mode == 0100755)
+		return GIT_FILEMODE_BLOB_EXECUTABLE;
+	if (a->pol && a->pol->allow_mode_change && f->new_mode == 0100644)
+		return GIT_FILEMODE_BLOB;
+	if (s->src && a->head && git_tree_entry_bypath(&e, a->head, s->src) == 0) {
+		m = (unsigned)git_tree_entry_filemode(e);
+		git_tree_entry_free(e);
+		return m == GIT_FILEMODE_BLOB_EXECUTABLE ? m : GIT_FILEMODE_BLOB;
+	}
+	if (s->src_exists && (s->src_mode & 0100))
+		return GIT_FILEMODE_BLOB_EXECUTABLE;
+	return m;
+}
+
+static int build_tree(applier *a)
+{
+	git_tree_update *upd = calloc(a->n * 2 + 1, sizeof(*upd));
+	git_tree *base = a->head, *empty = NULL;
+	git_treebuilder *tb = NULL;
+	size_t nu = 0;
+	int rc = WD_EINFRA;
+
+	if (!upd)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < a->n; i++) {
+		fstate *s = &a->fs[i];
+		git_tree_entry *e = NULL;
+
+		if (s->src && (!s->dst || strcmp(s->src, s->dst)) && a->head &&
+		    git_tree_entry_bypath(&e, a->head, s->src) == 0) {
+			git_tree_entry_free(e);
+			upd[nu].action = GIT_TREE_UPDATE_REMOVE;
+			upd[nu].path = s->src;
+			nu++;
+		}
+		if (!s->dst)
+			continue;
+		if (git_blob_create_from_buffer(&upd[nu].id, a->repo, s->result.ptr ? s->result.ptr : "",
+		                                s->result.len) < 0) {
+			wd_error_git(WD_EINFRA, "writing blob");
+			goto out;
+		}
+		s->tree_mode = git_mode_for(a, s);
+		upd[nu].action = GIT_TREE_UPDATE_UPSERT;
+		upd[nu].filemode = (git_filemode_t)s->tree_mode;
+		upd[nu].path = s->dst;
+		nu++;
+	}
+	if (!base) {
+		git_oid eo;
+
+		if (git_treebuilder_new(&tb, a->repo, NULL) < 0 || git_treebuilder_write(&eo, tb) < 0 ||
+		    git_tree_lookup(&empty, a->repo, &eo) < 0) {
+			wd_error_git(WD_EINFRA, "creating an empty tree");
+			goto out;
+		}
+		base = empty;
+	}
+	if (git_tree_create_updated(&a->r->tree, a->repo, base, nu, upd) < 0) {
+		wd_error_git(WD_EINFRA, "building the patched tree");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_tree_free(empty);
+	git_treebuilder_free(tb);
+	free(upd);
+	return rc;
+}
+
+/* Create the missing parent directories of `rel`, remembering them for a rollback. */
+static int make_parents(applier *a, fstate *s, const char *rel)
+{
+	wd_buf dir = WD_BUF_INIT;
+	const char *c = rel;
+	int rc = 0;
+
+	if ((rc = wd_buf_puts(&dir, a->workdir)) != 0)
+		goto out;
+	for (const char *slash; (slash = strchr(c, '/')) != NULL; c = slash + 1) {
+		if ((rc = wd_buf_put(&dir, c, (size_t)(slash - c))) != 0)
+			goto out;
+		if (!wd_path_exists(dir.ptr)) {
+			if (mkdir(dir.ptr, 0755) < 0) {
+				rc = wd_error_errno(WD_EINFRA, dir.ptr);
+				goto out;
+			}
+			if ((rc = wd_strvec_push(&s->made_dirs, dir.ptr)) != 0)
+				goto out;
+		}
+		if ((rc = wd_buf_putc(&dir, '/')) != 0)
+			goto out;
+	}
+out:
+	wd_buf_free(&dir);
+	return rc;
+}
+
+/* Drop directories left empty by a deletion, up to the work tree root. */
+static void prune_empty_dirs(const applier *a, const char *rel)
+{
+	wd_buf dir = WD_BUF_INIT;
+
+	if (abs_path(&dir, a, rel))
+		goto out;
+	for (;;) {
+		char *slash = strrchr(dir.ptr, '/');
+
+		if (!slash || (size_t)(slash - dir.ptr) < strlen(a->workdir))
+			break;
+		*slash = '\0';
+		if (rmdir(dir.ptr) < 0)
+			break;
+	}
+out:
+	wd_buf_free(&dir);
+}
+
+static unsigned file_mode(const fstate *s)
+{
+	if (s->tree_mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+		return s->src_exists ? (s->src_mode | 0111) : 0755;
+	if (s->src_exists)
+		return s->src_mode & ~0111u ? (s->src_mode & ~0111u) : 0644;
+	return 0644;
+}
+
+static int write_one(applier *a, fstate *s)
+{
+	wd_buf path = WD_BUF_INIT;
+	int rc = 0;
+
+	if (s->dst) {
+		if ((rc = make_parents(a, s, s->dst)) != 0 || (rc = abs_path(&path, a, s->dst)) != 0)
+			goto out;
+		rc = wd_file_write_atomic(path.ptr, s->result.ptr ? s->result.ptr : "", s->result.len,
+		                          file_mode(s));
+		if (rc)
+			goto out;
+		/* write_atomic creates with the umask applied: set the mode we mean */
+		if (chmod(path.ptr, file_mode(s)) < 0) {
+			rc = wd_error_errno(WD_EINFRA, path.ptr);
+			goto out;
+		}
+		s->wrote_dst = 1;
+	}
+	if (s->src && (!s->dst || strcmp(s->src, s->dst))) {
+		if ((rc = abs_path(&path, a, s->src)) != 0)
+			goto out;
+		if (unlink(path.ptr) < 0) {
+			rc = wd_error_errno(WD_EINFRA, path.ptr);
+			goto out;
+		}
+		s->removed_src = 1;
+		prune_empty_dirs(a, s->src);
+	}
+out:
+	wd_buf_free(&path);
+	return rc;
+}
+
+static void rollback_one(applier *a, fstate *s)
+{
+	wd_buf path = WD_BUF_INIT;
+
+	if (s->removed_src && !abs_path(&path, a, s->src)) {
+		char *slash = strrchr(path.ptr, '/');
+
+		if (slash) {
+			*slash = '\0';
+			wd_mkdir_p(path.ptr, 0);
+			*slash = '/';
+		}
+		wd_file_write_atomic(path.ptr, s->orig.ptr ? s->orig.ptr : "", s->orig.len,
+		                     s->src_mode ? s->src_mode : 0644);
+	}
+	if (s->wrote_dst && !abs_path(&path, a, s->dst)) {
+		if (s->src && !strcmp(s->src, s->dst)) {
+			wd_file_write_atomic(path.ptr, s->orig.ptr ? s->orig.ptr : "", s->orig.len,
+			                     s->src_mode ? s->src_mode : 0644);
+			chmod(path.ptr, s->src_mode ? s->src_mode : 0644);
+		} else {
+			unlink(path.ptr);
+		}
+	}
+	for (size_t i = s->made_dirs.n; i > 0; i--)
+		rmdir(s->made_dirs.v[i - 1]);
+	wd_buf_free(&path);
+}
+
+static int write_all(applier *a)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < a->n; i++)
+		if ((rc = write_one(a, &a->fs[i])) != 0)
+			break;
+	if (!rc)
+		return 0;
+	for (size_t k = i + 1; k > 0; k--)
+		rollback_one(a, &a->fs[k - 1]);
+	return wd_error_wrap(rc, "writing the patched files (work tree restored)");
+}
+
+/* --- the report --------------------------------------------------------- */
+
+static const char *kind_name(int kind)
+{
+	switch (kind) {
+	case WD_PF_ADD: return "added";
+	case WD_PF_DELETE: return "deleted";
+	case WD_PF_RENAME: return "renamed";
+	default: return "modified";
+	}
+}
+
+static int report_files(applier *a, int applied, int check_only)
+{
+	json_t *files = json_array();
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc = WD_ENOMEM;
+
+	if (!files)
+		goto out;
+	for (size_t i = 0; i < a->n; i++) {
+		fstate *s = &a->fs[i];
+		const char *path = s->dst ? s->dst : s->src;
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(files, o))
+			goto out;
+		if (json_object_set_new(o, "path", wd_patch__jstr(path, path ? strlen(path) : 0)) ||
+		    json_object_set_new(o, "status", json_string(kind_name(s->kind))) ||
+		    json_object_set(o, "hunks", s->hunks))
+			goto out;
+		if (s->kind == WD_PF_RENAME &&
+		    json_object_set_new(o, "old_path", wd_patch__jstr(s->src, strlen(s->src))))
+			goto out;
+		if (s->method && (json_object_set_new(o, "method", json_string(s->method)) ||
+		                  json_object_set_new(o, "match", json_string(s->match))))
+			goto out;
+		if (applied) {
+			if (wd_strvec_push(&a->r->files, path))
+				goto out;
+			if (s->kind == WD_PF_RENAME && wd_strvec_push(&a->r->files, s->src))
+				goto out;
+		}
+	}
+	if (json_object_set_new(a->r->json, "files", files)) {
+		files = NULL;
+		goto out;
+	}
+	files = NULL;
+	if (json_object_set_new(a->r->json, "applied", json_boolean(applied)) ||
+	    json_object_set_new(a->r->json, "check_only", json_boolean(check_only)) ||
+	    json_object_set_new(a->r->json, "patch_hash", json_string(a->p->hash)))
+		goto out;
+	if (applied) {
+		git_oid_tostr(hex, sizeof(hex), &a->r->tree);
+		if (json_object_set_new(a->r->json, "tree", json_string(hex)))
+			goto out;
+	}
+	if (!json_object_get(a->r->json, "refusals") &&
+	    json_object_set_new(a->r->json, "refusals", json_array()))
+		goto out;
+	rc = 0;
+out:
+	json_decref(files);
+	if (rc)
+		wd_error_set(WD_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* --- entry point -------------------------------------------------------- */
+
+static int load_head(applier *a)
+{
+	git_reference *ref = NULL;
+	git_object *obj = NULL;
+	int err = git_repository_head(&ref, a->repo);
+
+	if (err == GIT_EUNBORNBRANCH || err == GIT_ENOTFOUND) {
+		git_error_clear();
+		return 0;
+	}
+	if (err < 0)
+		return wd_error_git(WD_EINFRA, "reading HEAD");
+	err = git_reference_peel(&obj, ref, GIT_OBJECT_TREE);
+	git_reference_free(ref);
+	if (err < 0)
+		return wd_error_git(WD_EINFRA, "reading HEAD's tree");
+	a->head = (git_tree *)obj;
+	return 0;
+}
+
+int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p,
+                   const wd_patch_policy *policy, unsigned flags)
+{
+	applier a = { 0 };
+	int rc, strict = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->json = json_object()))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if (!repo || !p)
+		return wd_error_set(WD_EUSAGE, "wd_patch_apply: no repository or no patch");
+	a.r = out;
+	a.repo = repo;
+	a.p = p;
+	a.pol = policy;
+	a.workdir = git_repository_workdir(repo);
+	if (!a.workdir)
+		return wd_error_set(WD_EINPUT, "the repository has no work tree");
+	a.n = p->nfiles;
+	a.fs = calloc(a.n ? a.n : 1, sizeof(*a.fs));
+	if (!a.fs)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < a.n; i++) {
+		a.fs[i].f = &p->files[i];
+		if (!(a.fs[i].hunks = json_array())) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if ((rc = wd_patch__policy_check(out, p, policy)) < 0)
+		goto out;
+	a.refusals = rc;
+	if (a.refusals)
+		goto refused;
+	if ((rc = load_head(&a)) != 0)
+		goto out;
+	for (size_t i = 0; i < a.n; i++)
+		if ((rc = load_one(&a, &a.fs[i])) != 0)
+			goto out;
+	if (a.refusals)
+		goto refused;
+	if ((rc = try_strict(&a)) < 0)
+		goto out;
+	strict = rc;
+	if (!strict) {
+		for (size_t i = 0; i < a.n; i++) {
+			json_array_clear(a.fs[i].hunks);
+			if ((rc = fuzzy_one(&a, &a.fs[i])) != 0)
+				goto out;
+		}
+	}
+	if (a.refusals)
+		goto refused;
+	if ((rc = build_tree(&a)) != 0)
+		goto out;
+	if (!(flags & WD_PATCH_CHECK_ONLY) && (rc = write_all(&a)) != 0)
+		goto out;
+	out->applied = 1;
+	rc = report_files(&a, 1, !!(flags & WD_PATCH_CHECK_ONLY));
+	goto out;
+refused:
+	rc = report_files(&a, 0, !!(flags & WD_PATCH_CHECK_ONLY));
+	if (!rc)
+		rc = wd_error_set(WD_EREFUSED, "patch refused: %s", wd_buf_cstr(&out->reasons));
+out:
+	for (size_t i = 0; i < a.n; i++) {
+		wd_buf_free(&a.fs[i].orig);
+		wd_buf_free(&a.fs[i].result);
+		json_decref(a.fs[i].hunks);
+		wd_strvec_free(&a.fs[i].made_dirs);
+	}
+	free(a.fs);
+	git_tree_free(a.head);
+	return rc;
+}

@@ -1,0 +1,596 @@
+/*
+ * The tolerant matcher: applies the hunks of one file to its current text
+ * when the strict path could not. Each hunk is looked for with growing
+ * tolerance, and the first tolerance that finds it decides:
+ *
+ *   0 exact      the hunk's old lines, byte for byte
+ *   1 whitespace leading/trailing blanks ignored, inner runs of blanks equal
+ *   2 trimmed    as 1, with up to 3 leading/trailing context lines dropped
+ *
+ * Header numbers are only a hint: the hint (corrected by how far earlier
+ * hunks moved) breaks a tie, and hunks of a diff must come in file order. A
+ * match that is not unique and not at the hint is refused: applying in the
+ * wrong place is worse than not applying. Context lines of the result come
+ * from the file, so whitespace damage in the patch's context is not copied.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/error.h"
+#include "patch_int.h"
+
+#define MAX_CANDS 64
+#define MAX_TRIM 3
+#define SHOW_LINES 8
+#define SHOW_COLS 200
+
+enum { LVL_EXACT = 0, LVL_WS = 1, LVL_TRIM = 2 };
+
+static const char *const level_names[] = { "exact", "whitespace", "trimmed_context" };
+
+typedef struct img_line {
+	const char *p;
+	size_t len;
+	unsigned char no_eol;
+} img_line;
+
+typedef struct image {
+	img_line *v;
+	size_t n, cap;
+} image;
+
+static int img_push(image *im, const char *p, size_t len, int no_eol)
+{
+	if (im->n == im->cap) {
+		size_t cap = im->cap ? im->cap * 2 : 64;
+		img_line *nv = realloc(im->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		im->v = nv;
+		im->cap = cap;
+	}
+	im->v[im->n].p = p;
+	im->v[im->n].len = len;
+	im->v[im->n].no_eol = (unsigned char)no_eol;
+	im->n++;
+	return 0;
+}
+
+static int img_load(image *im, const char *text, size_t len, int *crlf)
+{
+	size_t pos = 0, cr = 0;
+	int rc;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		if (end > pos && text[end - 1] == '\r')
+			cr++;
+		if ((rc = img_push(im, text + pos, end - pos, nl == NULL)) != 0)
+			return rc;
+		pos = nl ? end + 1 : len;
+	}
+	*crlf = im->n && cr * 2 > im->n;
+	return 0;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Equal up to whitespace: ends trimmed, inner runs of blanks equal. */
+static int eq_ws(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t i = 0, j = 0;
+
+	while (al && is_blank(a[al - 1]))
+		al--;
+	while (bl && is_blank(b[bl - 1]))
+		bl--;
+	while (i < al && is_blank(a[i]))
+		i++;
+	while (j < bl && is_blank(b[j]))
+		j++;
+	while (i < al && j < bl) {
+		if (is_blank(a[i]) && is_blank(b[j])) {
+			while (i < al && is_blank(a[i]))
+				i++;
+			while (j < bl && is_blank(b[j]))
+				j++;
+			continue;
+		}
+		if (a[i] != b[j])
+			return 0;
+		i++;
+		j++;
+	}
+	return i == al && j == bl;
+}
+
+static int line_eq(int level, const char *a, size_t al, const img_line *l)
+{
+	if (level == LVL_EXACT)
+		return al == l->len && !memcmp(a, l->p, al);
+	return eq_ws(a, al, l->p, l->len);
+}
+
+/* The old side of a hunk ("pre": context and '-' lines) or the new side. */
+typedef struct side {
+	size_t *idx; /* patch line indexes */
+	size_t n;
+} side;
+
+static int side_build(side *s, const struct wd_patch *p, const wd_hunk *h, char skip)
+{
+	s->n = 0;
+	s->idx = malloc((h->n ? h->n : 1) * sizeof(*s->idx));
+	if (!s->idx)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t k = h->first; k < h->first + h->n; k++)
+		if (p->lines[k].op != skip)
+			s->idx[s->n++] = k;
+	return 0;
+}
+
+static int matches_at(const struct wd_patch *p, const side *s, size_t lo, size_t hi,
+                      const image *im, size_t pos, int level)
+{
+	if (pos + (hi - lo) > im->n)
+		return 0;
+	for (size_t i = lo; i < hi; i++) {
+		size_t k = s->idx[i];
+
+		if (!line_eq(level, wd_patch__ltext(p, k), p->lines[k].len, &im->v[pos + i - lo]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Every position where s[lo, hi) matches; returns the count (positions
+ * beyond MAX_CANDS are counted, not stored). */
+static size_t find_all(size_t *cands, const struct wd_patch *p, const side *s, size_t lo,
+                       size_t hi, const image *im, int level)
+{
+	size_t n = 0, m = hi - lo;
+
+	if (m > im->n)
+		return 0;
+	for (size_t pos = 0; pos + m <= im->n; pos++) {
+		if (!matches_at(p, s, lo, hi, im, pos, level))
+			continue;
+		if (n < MAX_CANDS)
+			cands[n] = pos;
+		n++;
+	}
+	return n;
+}
+
+/* Where the hunk's old side best overlaps the file, for the diagnostics. */
+static size_t closest(size_t *score, const struct wd_patch *p, const side *s, const image *im,
+                      long hint)
+{
+	size_t best = 0, best_score = 0;
+	long best_dist = -1;
+
+	for (size_t pos = 0; pos < im->n; pos++) {
+		size_t sc = 0;
+		long dist;
+
+		for (size_t i = 0; i < s->n && pos + i < im->n; i++) {
+			size_t k = s->idx[i];
+
+			sc += eq_ws(wd_patch__ltext(p, k), p->lines[k].len, im->v[pos + i].p,
+			            im->v[pos + i].len) && p->lines[k].len > 0;
+		}
+		dist = hint >= 0 ? labs((long)pos - hint) : (long)pos;
+		if (sc > best_score || (sc == best_score && sc > 0 && dist < best_dist)) {
+			best = pos;
+			best_score = sc;
+			best_dist = dist;
+		}
+	}
+	*score = best_score;
+	return best;
+}
+
+static int show_lines(wd_buf *b, const image *im, size_t pos, size_t n, json_t *arr)
+{
+	int rc = 0;
+
+	for (size_t i = pos; i < im->n && i < pos + n && i < pos + SHOW_LINES && !rc; i++) {
+		size_t len = im->v[i].len < SHOW_COLS ? im->v[i].len : SHOW_COLS;
+
+		rc = wd_buf_printf(b, "    %5zu| %.*s\n", i + 1, (int)len, im->v[i].p);
+		if (!rc && json_array_append_new(arr, wd_patch__jstr(im->v[i].p, len)))
+			rc = WD_ENOMEM;
+	}
+	return rc;
+}
+
+static int show_patch_side(wd_buf *b, const struct wd_patch *p, const side *s)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n && i < SHOW_LINES && !rc; i++) {
+		size_t k = s->idx[i];
+		size_t len = p->lines[k].len < SHOW_COLS ? p->lines[k].len : SHOW_COLS;
+
+		rc = wd_buf_printf(b, "         %.*s\n", (int)len, wd_patch__ltext(p, k));
+	}
+	if (!rc && s->n > SHOW_LINES)
+		rc = wd_buf_printf(b, "         ... (%zu more lines)\n", s->n - SHOW_LINES);
+	return rc;
+}
+
+typedef struct hunk_ctx {
+	const struct wd_patch *p;
+	const wd_pfile *f;
+	const wd_hunk *h;
+	size_t num;            /* 1-based hunk number */
+	size_t total;
+	const char *path;
+	long hint;             /* expected position in the current image, -1 unknown */
+	side pre, post;
+} hunk_ctx;
+
+/* Record why hunk `hc` did not apply, with what the model needs to fix it. */
+static int refuse_hunk(wd_patch_report *r, hunk_ctx *hc, const image *im, const size_t *cands,
+                       size_t ncands, int level, int *already)
+{
+	wd_buf msg = WD_BUF_INIT;
+	json_t *extra = json_object(), *near = json_array(), *where = json_array();
+	size_t score = 0, pos, post_cands[MAX_CANDS], npost = 0;
+	const char *kind;
+	int rc = WD_ENOMEM;
+
+	if (!extra || !near || !where)
+		goto out;
+	*already = 0;
+	if (ncands > 1) {
+		kind = "ambiguous";
+		if (wd_buf_printf(&msg, "%s: hunk %zu of %zu is ambiguous: its old lines match %zu places "
+		                  "equally well (%s match) at lines", hc->path, hc->num, hc->total,
+		                  ncands, level_names[level]))
+			goto out;
+		for (size_t i = 0; i < ncands && i < MAX_CANDS; i++) {
+			if (wd_buf_printf(&msg, "%s %zu", i ? "," : "", cands[i] + 1) ||
+			    json_array_append_new(where, json_integer((json_int_t)cands[i] + 1)))
+				goto out;
+		}
+		if (wd_buf_puts(&msg, ". Add more unchanged context lines so that it matches one "
+		                "place only.\n"))
+			goto out;
+	} else {
+		/* already applied? the new side is present and the old side is not */
+		if (hc->post.n)
+			npost = find_all(post_cands, hc->p, &hc->post, 0, hc->post.n, im, LVL_WS);
+		if (npost >= 1 && hc->post.n != hc->pre.n) {
+			*already = 1;
+		} else if (npost >= 1) {
+			/* same length: make sure the sides really differ */
+			for (size_t i = 0; i < hc->pre.n; i++) {
+				size_t a = hc->pre.idx[i], b = hc->post.idx[i];
+
+				if (!eq_ws(wd_patch__ltext(hc->p, a), hc->p->lines[a].len,
+				           wd_patch__ltext(hc->p, b), hc->p->lines[b].len))
+					*already = 1;
+			}
+		}
+		kind = *already ? "already_applied" : "no_match";
+		if (*already) {
+			if (wd_buf_printf(&msg, "%s: hunk %zu of %zu is already applied: its new lines are "
+			                  "present at line %zu and its old lines are not. Drop this hunk.\n",
+			                  hc->path, hc->num, hc->total, post_cands[0] + 1) ||
+			    json_array_append_new(where, json_integer((json_int_t)post_cands[0] + 1)))
+				goto out;
+		} else if (wd_buf_printf(&msg, "%s: hunk %zu of %zu does not apply: these old lines "
+		                         "(context and '-' lines) were not found%s:\n", hc->path, hc->num,
+		                         hc->total, hc->hint >= 0 ? " near the hinted line" : "") ||
+		           show_patch_side(&msg, hc->p, &hc->pre)) {
+			goto out;
+		}
+	}
+	pos = closest(&score, hc->p, &hc->pre, im, hc->hint);
+	if (!*already && ncands <= 1 && score > 0) {
+		if (wd_buf_printf(&msg, "  closest text in the file, at line %zu (%zu of %zu lines "
+		                  "match):\n", pos + 1, score, hc->pre.n) ||
+		    show_lines(&msg, im, pos, hc->pre.n, near))
+			goto out;
+	} else if (!*already && ncands <= 1) {
+		if (wd_buf_puts(&msg, "  no similar text in the file; check the file name and its "
+		                "current content.\n"))
+			goto out;
+	}
+	if (json_object_set_new(extra, "ambiguous", json_boolean(ncands > 1)) ||
+	    json_object_set_new(extra, "already_applied", json_boolean(*already)) ||
+	    json_object_set_new(extra, "candidates", where) ||
+	    json_object_set_new(extra, "closest_line", json_integer(score ? (json_int_t)pos + 1 : 0)) ||
+	    json_object_set_new(extra, "closest_matched", json_integer((json_int_t)score)) ||
+	    json_object_set_new(extra, "old_lines", json_integer((json_int_t)hc->pre.n)) ||
+	    json_object_set_new(extra, "closest_text", near)) {
+		where = near = NULL;
+		goto out;
+	}
+	where = near = NULL;
+	if (hc->h->has_numbers &&
+	    json_object_set_new(extra, "hinted_line", json_integer((json_int_t)hc->h->old_start)))
+		goto out;
+	rc = wd_patch__refuse(r, hc->path, hc->num, kind, extra, "%s", msg.ptr);
+	extra = NULL;
+out:
+	json_decref(extra);
+	json_decref(near);
+	json_decref(where);
+	wd_buf_free(&msg);
+	if (rc == WD_ENOMEM)
+		wd_error_set(WD_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* Replace the matched old lines at `pos` (pre[lo, hi) matched) by the new side. */
+static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int crlf,
+                  wd_strvec *owned, size_t *new_len)
+{
+	const struct wd_patch *p = hc->p;
+	image out = { 0 };
+	size_t pi = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < pos && !rc; i++)
+		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
+	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
+		const wd_pline *l = &p->lines[k];
+
+		if (l->op == WD_PL_CTX) {
+			if (pi >= lo && pi < hi)
+				rc = img_push(&out, im->v[pos + pi - lo].p, im->v[pos + pi - lo].len,
+				              im->v[pos + pi - lo].no_eol);
+			pi++;
+		} else if (l->op == WD_PL_DEL) {
+			pi++;
+		} else if (crlf && (l->len == 0 || wd_patch__ltext(p, k)[l->len - 1] != '\r')) {
+			char *s = malloc(l->len + 2);
+
+			if (!s)
+				return wd_error_set(WD_ENOMEM, "out of memory");
+			memcpy(s, wd_patch__ltext(p, k), l->len);
+			s[l->len] = '\r';
+			s[l->len + 1] = '\0';
+			if ((rc = wd_strvec_push_owned(owned, s)) == 0)
+				rc = img_push(&out, s, l->len + 1, l->no_eol);
+		} else {
+			rc = img_push(&out, wd_patch__ltext(p, k), l->len, l->no_eol);
+		}
+	}
+	*new_len = out.n - pos;
+	for (size_t i = pos + (hi - lo); i < im->n && !rc; i++)
+		rc = img_push(&out, im->v[i].p, im->v[i].len, im->v[i].no_eol);
+	if (rc) {
+		free(out.v);
+		return rc;
+	}
+	free(im->v);
+	*im = out;
+	return 0;
+}
+
+static size_t leading_ctx(const struct wd_patch *p, const side *s)
+{
+	size_t n = 0;
+
+	while (n < s->n && p->lines[s->idx[n]].op == WD_PL_CTX)
+		n++;
+	return n;
+}
+
+static size_t trailing_ctx(const struct wd_patch *p, const side *s)
+{
+	size_t n = 0;
+
+	while (n < s->n && p->lines[s->idx[s->n - 1 - n]].op == WD_PL_CTX)
+		n++;
+	return n;
+}
+
+typedef struct found {
+	size_t pos, lo, hi;
+	int level;
+	size_t ncands;
+	size_t cands[MAX_CANDS];
+} found;
+
+/* Choose among candidates: one left after the order constraint, or the one
+ * at the hint. 1 chosen, 0 ambiguous. */
+static int choose(found *fd, size_t min_pos, long hint, size_t lo)
+{
+	size_t kept[MAX_CANDS], nk = 0, n = fd->ncands < MAX_CANDS ? fd->ncands : MAX_CANDS;
+
+	for (size_t i = 0; i < n; i++)
+		if (fd->cands[i] >= min_pos + lo)
+			kept[nk++] = fd->cands[i];
+	if (nk > 0 && fd->ncands <= MAX_CANDS && nk < fd->ncands) {
+		memcpy(fd->cands, kept, nk * sizeof(*kept));
+		fd->ncands = nk;
+	}
+	if (fd->ncands == 1) {
+		fd->pos = fd->cands[0];
+		return 1;
+	}
+	for (size_t i = 0; hint >= 0 && i < n; i++) {
+		if ((long)fd->cands[i] == hint + (long)lo) {
+			fd->pos = fd->cands[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Look for the hunk's old side: 1 found (fd->pos/lo/hi), 0 not found,
+ * -1 ambiguous (fd->cands). */
+static int locate(found *fd, hunk_ctx *hc, const image *im, size_t min_pos)
+{
+	const struct wd_patch *p = hc->p;
+	size_t lead = leading_ctx(p, &hc->pre), trail = trailing_ctx(p, &hc->pre);
+
+	for (int level = LVL_EXACT; level <= LVL_TRIM; level++) {
+		size_t tmax = level == LVL_TRIM ? MAX_TRIM : 0;
+
+		for (size_t t = level == LVL_TRIM ? 1 : 0; t <= tmax; t++) {
+			size_t lo = t < lead ? t : lead, hi = hc->pre.n - (t < trail ? t : trail);
+
+			if (level == LVL_TRIM && (lo == 0 && hi == hc->pre.n))
+				continue;
+			if (hi <= lo)
+				break;
+			fd->level = level;
+			fd->lo = lo;
+			fd->hi = hi;
+			fd->ncands = find_all(fd->cands, p, &hc->pre, lo, hi, im, level == LVL_EXACT ?
+			                      LVL_EXACT : LVL_WS);
+			if (fd->ncands == 0)
+				continue;
+			/* the hinted place first, so a unique-enough hunk is not held up */
+			return choose(fd, hc->h->has_numbers || !hc->f->sr ? min_pos : 0, hc->hint, lo)
+			       ? 1 : -1;
+		}
+	}
+	return 0;
+}
+
+static int json_hunk(json_t *jhunks, size_t num, const char *status, const found *fd, long hint)
+{
+	json_t *o = json_object();
+
+	if (!o || json_object_set_new(o, "hunk", json_integer((json_int_t)num)) ||
+	    json_object_set_new(o, "status", json_string(status)))
+		goto fail;
+	if (fd) {
+		if (json_object_set_new(o, "line", json_integer((json_int_t)(fd->pos - fd->lo) + 1)) ||
+		    json_object_set_new(o, "match", json_string(level_names[fd->level])) ||
+		    (hint >= 0 && json_object_set_new(o, "offset",
+		                                      json_integer((json_int_t)((long)(fd->pos - fd->lo) - hint)))))
+			goto fail;
+	}
+	if (json_array_append_new(jhunks, o))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+fail:
+	json_decref(o);
+	return wd_error_set(WD_ENOMEM, "out of memory");
+}
+
+/* 0-based position of the hunk's first old line per its header; a hunk
+ * without old lines inserts after line old_start. */
+static long header_pos(const wd_hunk *h, size_t pre_n)
+{
+	if (!h->has_numbers)
+		return -1;
+	if (pre_n == 0)
+		return h->old_start;
+	return h->old_start > 0 ? h->old_start - 1 : 0;
+}
+
+/* A hunk with no old lines: only into an empty file, or at the end when the
+ * header says so. */
+static int place_empty(found *fd, const hunk_ctx *hc, const image *im)
+{
+	memset(fd, 0, sizeof(*fd));
+	if (im->n == 0 || (hc->hint >= 0 && (size_t)hc->hint == im->n)) {
+		fd->pos = im->n;
+		return 1;
+	}
+	return 0;
+}
+
+int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
+                          const struct wd_patch *p, const wd_pfile *f, const char *display_path,
+                          const char *orig, size_t orig_len, json_t *jhunks)
+{
+	image im = { 0 };
+	wd_strvec owned = WD_STRVEC_INIT;
+	size_t min_pos = 0;
+	long delta = 0, drift = 0;
+	int crlf = 0, rc, all_already = 1;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0)
+		goto out;
+	for (size_t h = 0; h < f->nhunks; h++) {
+		hunk_ctx hc = { p, f, &f->hunks[h], h + 1, f->nhunks, display_path, -1, { 0 }, { 0 } };
+		found fd;
+		long base;
+		int st, already = 0;
+		size_t new_len = 0;
+
+		if ((rc = side_build(&hc.pre, p, hc.h, WD_PL_ADD)) != 0 ||
+		    (rc = side_build(&hc.post, p, hc.h, WD_PL_DEL)) != 0) {
+			free(hc.pre.idx);
+			goto out;
+		}
+		base = header_pos(hc.h, hc.pre.n);
+		if (base >= 0)
+			hc.hint = base + delta + drift;
+		if (hc.hint < 0 && base >= 0)
+			hc.hint = 0;
+		if (hc.pre.n == 0)
+			st = place_empty(&fd, &hc, &im);
+		else
+			st = locate(&fd, &hc, &im, min_pos);
+		if (st == 1) {
+			size_t at = fd.pos - fd.lo;
+
+			if (fd.level > res->level_max)
+				res->level_max = fd.level;
+			rc = json_hunk(jhunks, hc.num, "applied", &fd, hc.hint);
+			if (!rc)
+				rc = splice(&im, &hc, fd.pos, fd.lo, fd.hi, crlf, &owned, &new_len);
+			if (!rc) {
+				if (base >= 0)
+					drift = (long)at - (base + delta);
+				delta += (long)hc.post.n - (long)hc.pre.n;
+				min_pos = fd.pos + new_len;
+			}
+		} else {
+			res->refused = 1;
+			if (hc.pre.n == 0) {
+				rc = wd_patch__refuse(r, display_path, hc.num, "no_context", NULL,
+				                      "%s: hunk %zu of %zu only adds lines and has no context "
+				                      "lines to place it; include 3 unchanged lines before and "
+				                      "after the change", display_path, hc.num, hc.total);
+			} else {
+				rc = refuse_hunk(r, &hc, &im, fd.cands, st < 0 ? fd.ncands : 0,
+				                 st < 0 ? fd.level : 0, &already);
+			}
+			if (!already)
+				all_already = 0;
+			if (!rc)
+				rc = json_hunk(jhunks, hc.num, already ? "already_applied" :
+				               st < 0 ? "ambiguous" : "refused", NULL, -1);
+		}
+		free(hc.pre.idx);
+		free(hc.post.idx);
+		if (rc)
+			goto out;
+	}
+	res->already = res->refused && all_already;
+	if (res->refused) {
+		rc = WD_EREFUSED;
+		goto out;
+	}
+	wd_buf_clear(out);
+	for (size_t i = 0; i < im.n && !rc; i++) {
+		rc = wd_buf_put(out, im.v[i].p, im.v[i].len);
+		if (!rc && (i + 1 < im.n || !im.v[i].no_eol))
+			rc = wd_buf_putc(out, '\n');
+	}
+	if (!rc && !out->ptr)
+		rc = wd_buf_grow(out, 0);
+out:
+	free(im.v);
+	wd_strvec_free(&owned);
+	return rc;
+}

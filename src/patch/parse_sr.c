@@ -1,0 +1,213 @@
+/*
+ * SEARCH/REPLACE blocks (the format Aider popularised):
+ *
+ *     path/to/file.c
+ *     ```c
+ *     <<<<<<< SEARCH
+ *     old lines
+ *     =======
+ *     new lines
+ *     >>>>>>> REPLACE
+ *     ```
+ *
+ * The path is the nearest line above the block that is not blank and not a
+ * fence; a block right after another block in the same fence reuses its
+ * path. Each block becomes one hunk with no line hint: the SEARCH lines are
+ * its '-' lines and the REPLACE lines its '+' lines, so it goes through the
+ * same matcher (and the same refusal rules) as diff hunks.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/error.h"
+#include "patch_int.h"
+
+/* A run of 5 to 9 `c` then optional spaces and `word` (or nothing when word
+ * is NULL), then only blanks. */
+static int is_marker(const char *s, size_t len, char c, const char *word)
+{
+	size_t i = 0, wl;
+
+	while (i < len && s[i] == c)
+		i++;
+	if (i < 5 || i > 9)
+		return 0;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (word) {
+		wl = strlen(word);
+		if (len - i < wl || memcmp(s + i, word, wl) != 0)
+			return 0;
+		i += wl;
+	}
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	return i == len;
+}
+
+int wd_patch__is_sr_start(const char *s, size_t len)
+{
+	return is_marker(s, len, '<', "SEARCH");
+}
+
+static int is_fence(const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	return (len >= 3 && !memcmp(s, "```", 3)) || (len >= 3 && !memcmp(s, "~~~", 3));
+}
+
+char *wd_patch__clean_path(const char *s, size_t len)
+{
+	static const char *const labels[] = { "file:", "File:", "FILE:", "path:", "Path:", "filename:",
+	                                      "Filename:" };
+	char *r;
+
+	/* Markdown decoration: headings, bold, code spans, a trailing colon */
+	for (;;) {
+		size_t before = len;
+
+		while (len && (isspace((unsigned char)*s) || *s == '#' || *s == '*' || *s == '`' ||
+		               *s == '>' || *s == '"' || *s == '\'')) {
+			s++;
+			len--;
+		}
+		while (len && (isspace((unsigned char)s[len - 1]) || s[len - 1] == '*' ||
+		               s[len - 1] == '`' || s[len - 1] == ':' || s[len - 1] == '"' ||
+		               s[len - 1] == '\'')) {
+			len--;
+		}
+		for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++) {
+			size_t ll = strlen(labels[k]);
+
+			if (len > ll && !memcmp(s, labels[k], ll)) {
+				s += ll;
+				len -= ll;
+			}
+		}
+		if (len == before)
+			break;
+	}
+	while (len >= 2 && s[0] == '.' && s[1] == '/') {
+		s += 2;
+		len -= 2;
+	}
+	if (!len || memchr(s, ' ', len) || memchr(s, '\t', len))
+		return NULL;
+	r = wd_strndup(s, len);
+	return r;
+}
+
+static const char *line_at(const struct wd_patch *p, const wd_rline *rl, size_t i)
+{
+	return p->src + rl[i].off;
+}
+
+/* The path for the block starting at reply line `start`. */
+static int find_path(char **out, const struct wd_patch *p, const wd_rline *rl, size_t start,
+                     const char *prev_path, size_t prev_end)
+{
+	size_t i = start;
+
+	*out = NULL;
+	while (i > 0) {
+		const char *s;
+		size_t len;
+
+		i--;
+		s = line_at(p, rl, i);
+		len = rl[i].len;
+		if (len == 0 || is_fence(s, len))
+			continue;
+		if (is_marker(s, len, '>', "REPLACE") && prev_path && i + 1 == prev_end) {
+			*out = wd_strdup(prev_path);
+			return *out ? 0 : WD_ENOMEM;
+		}
+		*out = wd_patch__clean_path(s, len);
+		break;
+	}
+	if (!*out)
+		return wd_error_set(WD_EINPUT,
+		                    "line %zu: SEARCH block without a file path: put the path on "
+		                    "its own line before the block", start + 1);
+	return 0;
+}
+
+int wd_patch__parse_sr(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_t *i)
+{
+	size_t start = *i, j = start + 1, mark = p->nlines, mid = 0, end = 0;
+	const char *prevp = NULL;
+	size_t prev_end = 0;
+	char *path = NULL;
+	wd_pfile *f;
+	wd_hunk *h;
+	int rc;
+
+	/* the previous SR block in this patch, to let consecutive blocks share a path */
+	for (size_t k = p->nfiles; k > 0; k--) {
+		const wd_pfile *pf = &p->files[k - 1];
+
+		if (pf->sr && pf->nhunks) {
+			const wd_hunk *last = &pf->hunks[pf->nhunks - 1];
+
+			prevp = pf->new_path;
+			prev_end = last->src_line; /* 1-based line of its REPLACE marker */
+			break;
+		}
+	}
+	for (; j < nrl; j++) {
+		const char *s = line_at(p, rl, j);
+
+		if (is_marker(s, rl[j].len, '=', NULL)) {
+			mid = j;
+			break;
+		}
+		if (wd_patch__is_sr_start(s, rl[j].len) || is_marker(s, rl[j].len, '>', "REPLACE"))
+			break;
+	}
+	if (!mid)
+		return wd_error_set(WD_EINPUT, "line %zu: SEARCH block without its '=======' line",
+		                    start + 1);
+	for (j = mid + 1; j < nrl; j++) {
+		const char *s = line_at(p, rl, j);
+
+		if (is_marker(s, rl[j].len, '>', "REPLACE")) {
+			end = j;
+			break;
+		}
+		if (wd_patch__is_sr_start(s, rl[j].len) || is_marker(s, rl[j].len, '=', NULL))
+			break;
+	}
+	if (!end)
+		return wd_error_set(WD_EINPUT, "line %zu: SEARCH block without its '>>>>>>> REPLACE' line",
+		                    start + 1);
+	if ((rc = find_path(&path, p, rl, start, prevp, prev_end)) != 0)
+		return rc;
+	for (j = start + 1; j < mid && !rc; j++)
+		rc = wd_patch__line_add(p, WD_PL_DEL, rl[j].off, rl[j].len);
+	for (j = mid + 1; j < end && !rc; j++)
+		rc = wd_patch__line_add(p, WD_PL_ADD, rl[j].off, rl[j].len);
+	if (rc)
+		goto out;
+	if ((rc = wd_patch__file_get(&f, p, path, path, WD_PF_MODIFY)) != 0)
+		goto out;
+	if (f->nhunks && !f->sr) {
+		rc = wd_error_set(WD_EINPUT, "'%s' is edited by both a diff and a SEARCH block", path);
+		goto out;
+	}
+	f->sr = 1;
+	if ((rc = wd_patch__hunk_add(&h, f)) != 0)
+		goto out;
+	h->first = mark;
+	h->n = p->nlines - mark;
+	h->src_line = end + 1;
+	*i = end + 1;
+out:
+	if (rc)
+		p->nlines = mark;
+	free(path);
+	return rc;
+}

@@ -1,0 +1,124 @@
+#ifndef WARDEN_PATCH_INT_H
+#define WARDEN_PATCH_INT_H
+
+/*
+ * The patch engine's private model. A parsed patch keeps one copy of the
+ * reply text; every hunk line is an (offset, length) view into that copy, so
+ * parsing allocates per file and per hunk, never per line.
+ */
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "warden/buf.h"
+#include "warden/patch.h"
+
+enum wd_pline_op {
+	WD_PL_CTX = ' ',
+	WD_PL_DEL = '-',
+	WD_PL_ADD = '+'
+};
+
+typedef struct wd_pline {
+	char op;              /* enum wd_pline_op */
+	unsigned char no_eol; /* followed by "\ No newline at end of file" */
+	size_t off, len;      /* text view into wd_patch.src, without the op or '\n' */
+} wd_pline;
+
+typedef struct wd_hunk {
+	long old_start, old_count; /* from the header; meaningful when has_numbers */
+	long new_start, new_count;
+	int has_numbers;           /* 0 for bare "@@ @@" headers and SEARCH/REPLACE */
+	int counts_ok;             /* header counts equal the lines parsed */
+	size_t first, n;           /* range in wd_patch.lines */
+	size_t src_line;           /* 1-based line of the header in the reply */
+} wd_hunk;
+
+enum wd_pfile_kind {
+	WD_PF_MODIFY = 0,
+	WD_PF_ADD,
+	WD_PF_DELETE,
+	WD_PF_RENAME
+};
+
+typedef struct wd_pfile {
+	char *old_path;       /* NULL for additions */
+	char *new_path;       /* NULL for deletions */
+	int kind;             /* enum wd_pfile_kind */
+	unsigned old_mode;    /* from git headers; 0 = not given */
+	unsigned new_mode;
+	int binary;           /* "GIT binary patch" or "Binary files ... differ" */
+	int git_header;       /* had a "diff --git" line */
+	int sr;               /* made of SEARCH/REPLACE blocks */
+	int sections;         /* how many separate sections named this file */
+	int copy;             /* "copy from/to": not supported, refused by policy */
+	wd_hunk *hunks;
+	size_t nhunks, hcap;
+} wd_pfile;
+
+struct wd_patch {
+	char *src;            /* the reply, '\0'-terminated copy */
+	size_t srclen;
+	wd_pline *lines;
+	size_t nlines, lcap;
+	wd_pfile *files;
+	size_t nfiles, fcap;
+	char hash[41];
+};
+
+/* A line of the reply: [off, off+len) without '\n' and a trailing '\r'. */
+typedef struct wd_rline {
+	size_t off, len;
+} wd_rline;
+
+/* parse_diff.c: the unified diff and SEARCH/REPLACE scanner over reply lines. */
+int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t len);
+int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
+                       const char *new_path, int kind);
+int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f);
+int wd_patch__line_add(struct wd_patch *p, char op, size_t off, size_t len);
+/* The text of line i of the patch. */
+static inline const char *wd_patch__ltext(const struct wd_patch *p, size_t i)
+{
+	return p->src + p->lines[i].off;
+}
+
+/* parse_sr.c: SEARCH/REPLACE block at reply line *i (a "<<<<<<< SEARCH"
+ * line); advances *i past the block. */
+int wd_patch__parse_sr(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_t *i);
+int wd_patch__is_sr_start(const char *s, size_t len);
+/* Clean a path as a model writes it (quotes, backticks, "a/" prefixes are the
+ * caller's business): strips "./" and surrounding markup; NULL when empty. */
+char *wd_patch__clean_path(const char *s, size_t len);
+
+/* policy.c */
+/* NULL when `path` is a safe relative path; else a static reason. */
+const char *wd_patch__path_unsafe(const char *path);
+int wd_patch__glob_match(const char *pat, const char *path);
+/* The static checks (paths, scope, binary, modes, limits), every violation
+ * recorded in the report; returns how many there were, or a negative error. */
+int wd_patch__policy_check(wd_patch_report *r, const struct wd_patch *p,
+                           const wd_patch_policy *policy);
+
+/* report.c: a JSON string from arbitrary bytes (invalid UTF-8 replaced). */
+json_t *wd_patch__jstr(const char *s, size_t len);
+/* report.c: one refusal, both as text for the model and as JSON. `hunk` is
+ * 1-based, 0 for the whole file. Extra JSON fields come from `extra` (stolen,
+ * may be NULL). Returns 0 or WD_ENOMEM. */
+int wd_patch__refuse(wd_patch_report *r, const char *file, size_t hunk, const char *kind,
+                     json_t *extra, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* fuzzy.c: apply the hunks of `f` to `orig`, writing the result to `out`.
+ * Returns 0 applied, WD_EREFUSED with reasons/json filled, or an error. */
+typedef struct wd_fuzzy_result {
+	int refused;
+	int level_max;   /* strongest tolerance used: 0 exact .. 3 trimmed context */
+	int already;     /* every refused hunk is already present */
+} wd_fuzzy_result;
+
+int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
+                          const struct wd_patch *p, const wd_pfile *f, const char *display_path,
+                          const char *orig, size_t orig_len, json_t *jhunks);
+
+#endif
