@@ -30,6 +30,13 @@ const char *wd_patch_hash(const wd_patch *p);
 
 void wd_patch_free(wd_patch *p);
 
+/*
+ * Scope globs are anchored at the repository root: '*' and '?' stay inside one
+ * directory, '**' spans directories ("src/**", "**" + "/*.c"), a trailing '/' or a
+ * plain directory name covers everything below it, "path:symbol" counts as
+ * "path", and "!glob" denies (a deny wins over any allow). With no allow
+ * entries everything not denied is in scope.
+ */
 typedef struct wd_patch_policy {
 	unsigned version;
 	const char *const *scope;  /* NULL-terminated globs; "!glob" denies; NULL = everything */
@@ -46,17 +53,37 @@ enum wd_patch_flags {
 	WD_PATCH_CHECK_ONLY = 1u << 0 /* validate and build the tree, write nothing */
 };
 
+/*
+ * report->json:
+ *   { "applied": bool, "check_only": bool, "patch_hash": hex, "tree": hex (when applied),
+ *     "files": [ { "path", "old_path" (renames), "status": modified|added|deleted|renamed,
+ *                  "method": libgit2|fuzzy, "match": exact|whitespace|trimmed_context,
+ *                  "hunks": [ { "hunk", "status", "line", "match", "offset" } ] } ],
+ *     "refusals": [ { "file", "hunk" (0 = whole file), "kind", "message",
+ *                     and for hunks: "ambiguous", "already_applied", "candidates" (lines),
+ *                     "closest_line", "closest_matched", "old_lines", "closest_text",
+ *                     "hinted_line" } ] }
+ * kinds: unsafe_path, out_of_scope, binary, copy, mode, too_many_files,
+ * too_many_lines, symlink, not_a_file, not_a_directory, submodule, missing,
+ * exists, no_match, ambiguous, already_applied, no_context, delete_leaves_content.
+ */
 typedef struct wd_patch_report {
 	int applied;          /* 1 when written (or would be, with CHECK_ONLY) */
 	git_oid tree;         /* the resulting tree (base tree + patch), valid when applied */
-	wd_strvec files;      /* paths changed */
+	wd_strvec files;      /* paths changed (both names of a rename) */
 	wd_buf reasons;       /* refusal reasons, written for the model to act on */
-	json_t *json;         /* structured report: files, hunks, refusals, fuzz used */
+	json_t *json;         /* structured report (above); always set, even on refusal */
 } wd_patch_report;
 
-/* Apply `p` to the work tree of `repo` whose content is HEAD's tree plus
- * nothing else (the base). Returns 0 when applied, WD_EREFUSED when policy or
- * a hunk refused (nothing written; reasons filled), other negatives on errors. */
+/* Apply `p` to the work tree of `repo`. Each file's current content is read
+ * from the work tree (for a run that is the base checkout; local edits are
+ * respected); the patched blobs and report->tree (HEAD's tree with the patched
+ * paths replaced, added or removed) are built in memory, and the work tree is
+ * written (atomically per file, rolled back on a write failure) only when
+ * policy passes and every hunk of every file applies. Returns 0 when applied,
+ * WD_EREFUSED when policy or a hunk refused (nothing written; reasons and
+ * json filled), other negatives on errors. Free `out` with
+ * wd_patch_report_free() in every case. */
 int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p,
                    const wd_patch_policy *policy, unsigned flags);
 
