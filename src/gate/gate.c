@@ -1,0 +1,223 @@
+/*
+ * Running the checks: each one through the sandbox, in the work tree, with
+ * its timeout; then its output (or results file) is read for per-test
+ * results and analyzer findings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gate_int.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/gate.h"
+#include "warden/ledger.h"
+
+#define DEFAULT_TIMEOUT_SEC 600
+#define RESULTS_FILE_MAX (32u << 20)
+
+static void check_result_free(wd_check_result *c)
+{
+	wd_buf_free(&c->output);
+	wd_test_report_free(&c->tests);
+	wd_findings_free(&c->findings);
+}
+
+void wd_gate_result_free(wd_gate_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		check_result_free(&r->v[i]);
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+	r->passed = 0;
+}
+
+/* Read the check's results file if it wrote one; 0 with an empty buffer when not. */
+static int read_results_file(wd_buf *out, const char *workdir, const wd_check *c)
+{
+	wd_buf path = WD_BUF_INIT;
+	int rc;
+
+	if (!c->results_file)
+		return 0;
+	if ((rc = wd_path_join(&path, workdir, c->results_file)) == 0) {
+		rc = wd_file_read(out, path.ptr, RESULTS_FILE_MAX);
+		if (rc == WD_ENOTFOUND) {
+			wd_error_clear();
+			wd_buf_clear(out);
+			rc = 0;
+		}
+	}
+	wd_buf_free(&path);
+	return rc;
+}
+
+/* Fill the per-test results or findings of a finished check. */
+int wd_gate_parse_output(wd_check_result *cr, const char *workdir)
+{
+	wd_buf file = WD_BUF_INIT;
+	const char *text = cr->output.ptr;
+	size_t len = cr->output.len;
+	int rc;
+
+	if (workdir && (rc = read_results_file(&file, workdir, cr->check)) != 0) {
+		/* an unreadable results file is the check's problem: fall back to output */
+		wd_error_clear();
+		wd_buf_clear(&file);
+	}
+	if (file.len) {
+		text = file.ptr;
+		len = file.len;
+	}
+	if (cr->check->kind == WD_CHECK_ANALYZE) {
+		rc = wd_findings_parse(&cr->findings, text, len);
+		if (!rc && workdir)
+			rc = wd_findings_normalize(&cr->findings, workdir);
+		for (size_t i = 0; !rc && i < cr->findings.n; i++)
+			if (!(cr->findings.v[i].check = wd_strdup(cr->check->name)))
+				rc = WD_ENOMEM;
+	} else {
+		rc = wd_results_parse(&cr->tests, text, len);
+		if (!rc && !cr->tests.format && file.len)
+			rc = wd_results_parse(&cr->tests, cr->output.ptr, cr->output.len);
+		if (!rc && cr->tests.counts_known) {
+			cr->tests_passed = cr->tests.passed;
+			cr->tests_failed = cr->tests.failed;
+			cr->counts_known = 1;
+		}
+	}
+	wd_buf_free(&file);
+	return rc;
+}
+
+static void log_check(struct wd_ledger *ledger, const wd_check_result *cr, int baseline)
+{
+	json_t *f;
+
+	if (!ledger)
+		return;
+	f = json_pack("{s:s, s:s, s:s, s:b, s:i, s:b, s:I, s:s, s:I, s:b, s:b}",
+	              "name", cr->check->name, "kind", wd_check_kind_name(cr->check->kind),
+	              "command", cr->check->command, "passed", cr->passed,
+	              "exit_code", cr->exit_code, "timed_out", cr->timed_out,
+	              "wall_ms", (json_int_t)cr->wall_ms, "digest", cr->digest,
+	              "output_bytes", (json_int_t)cr->output_total,
+	              "baseline", baseline, "cached", cr->from_cache);
+	if (f && cr->counts_known) {
+		json_object_set_new(f, "tests_passed", json_integer((json_int_t)cr->tests_passed));
+		json_object_set_new(f, "tests_failed", json_integer((json_int_t)cr->tests_failed));
+	}
+	if (f && cr->check->kind == WD_CHECK_ANALYZE)
+		json_object_set_new(f, "findings", json_integer((json_int_t)cr->findings.n));
+	if (f)
+		(void)wd_ledger_add(ledger, "check", f);
+}
+
+int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
+                    const wd_gate_opts *opts, int baseline)
+{
+	wd_sandbox_opts so = WD_SANDBOX_OPTS_INIT;
+	wd_sandbox_result sr;
+	const char *argv[4] = { "/bin/sh", "-c", c->command, NULL };
+	int rc;
+
+	memset(cr, 0, sizeof(*cr));
+	memset(&sr, 0, sizeof(sr));
+	cr->check = c;
+	so.workdir = workdir;
+	so.argv = argv;
+	so.timeout_sec = c->timeout_sec ? c->timeout_sec
+	               : opts->default_timeout_sec ? opts->default_timeout_sec : DEFAULT_TIMEOUT_SEC;
+	so.output_cap = opts->output_cap;
+	so.net = WD_NET_NONE;
+	so.policy = opts->sandbox_policy;
+	if ((rc = wd_sandbox_run(&sr, &so)) != 0) {
+		wd_sandbox_result_free(&sr);
+		return wd_error_wrap(rc, "check '%s'", c->name);
+	}
+	cr->exit_code = sr.exit_code;
+	cr->timed_out = sr.timed_out;
+	cr->wall_ms = sr.wall_ms;
+	cr->passed = sr.exit_code == 0 && !sr.timed_out;
+	cr->output_total = sr.output_total;
+	cr->output_truncated = sr.output_truncated;
+	cr->output = sr.output;
+	memset(&sr.output, 0, sizeof(sr.output));
+	wd_sandbox_result_free(&sr);
+	if (!cr->output.ptr && (rc = wd_buf_grow(&cr->output, 0)) != 0)
+		return rc;
+	if ((rc = wd_hash_hex(cr->digest, cr->output.ptr, cr->output.len)) != 0 ||
+	    (rc = wd_gate_parse_output(cr, workdir)) != 0) {
+		check_result_free(cr);
+		return rc;
+	}
+	log_check(opts->ledger, cr, baseline);
+	return 0;
+}
+
+int wd_gate_run(wd_gate_result *out, const char *workdir, const wd_checklist *checks,
+                const wd_gate_opts *opts)
+{
+	wd_gate_opts defaults = WD_GATE_OPTS_INIT;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!opts)
+		opts = &defaults;
+	if (!workdir || !checks)
+		return wd_error_set(WD_EUSAGE, "gate: a work tree and a check list are required");
+	if (checks->n && !(out->v = calloc(checks->n, sizeof(*out->v))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	out->passed = 1;
+	for (size_t i = 0; i < checks->n; i++) {
+		if ((rc = wd_gate_run_one(&out->v[i], workdir, &checks->v[i], opts, 0)) != 0) {
+			wd_gate_result_free(out);
+			return rc;
+		}
+		out->n++;
+		if (!out->v[i].passed)
+			out->passed = 0;
+	}
+	return 0;
+}
+
+/* "name=pass 12/12" / "name=fail 10/12" / "name=fail (timeout)" */
+int wd_gate_trailer_item(wd_buf *out, const wd_check_result *cr, int pass)
+{
+	int rc;
+
+	if (out->len && (rc = wd_buf_puts(out, "; ")) != 0)
+		return rc;
+	if ((rc = wd_buf_printf(out, "%s=%s", cr->check->name, pass ? "pass" : "fail")) != 0)
+		return rc;
+	if (cr->timed_out)
+		return wd_buf_puts(out, " (timeout)");
+	if (cr->counts_known && cr->check->kind != WD_CHECK_ANALYZE)
+		return wd_buf_printf(out, " %zu/%zu", cr->tests_passed,
+		                     cr->tests_passed + cr->tests_failed);
+	return 0;
+}
+
+int wd_gate_trailer(wd_buf *out, const wd_gate_result *r)
+{
+	int rc;
+
+	wd_buf_clear(out);
+	for (size_t i = 0; i < r->n; i++) {
+		const wd_check_result *cr = &r->v[i];
+
+		if ((rc = wd_gate_trailer_item(out, cr, cr->passed)) != 0)
+			return rc;
+		if (cr->check->kind == WD_CHECK_ANALYZE && !cr->timed_out &&
+		    (rc = wd_buf_printf(out, " %zu finding%s", cr->findings.n,
+		                        cr->findings.n == 1 ? "" : "s")) != 0)
+			return rc;
+	}
+	if (!out->ptr)
+		return wd_buf_grow(out, 0);
+	return 0;
+}

@@ -1,0 +1,63 @@
+#ifndef WARDEN_GATE_INT_H
+#define WARDEN_GATE_INT_H
+
+/* Helpers shared by the gate's parsers; not part of the public interface.
+ * All of them work on (pointer, length) slices: check output may hold NUL
+ * bytes and is never trusted to be terminated or well formed. */
+
+#include <stddef.h>
+
+#include "warden/buf.h"
+
+typedef struct wd_slice {
+	const char *p;
+	size_t n;
+} wd_slice;
+
+/* Next line of [*pos, end): sets *line (without "\n" or "\r\n"), advances *pos.
+ * Returns 0 at the end. */
+int wd_gate_next_line(wd_slice *line, const char **pos, const char *end);
+
+/* Copy of text with ANSI escape sequences (colours) removed. */
+int wd_gate_strip_ansi(wd_buf *out, const char *text, size_t len);
+
+int wd_slice_starts(wd_slice s, const char *prefix);
+int wd_slice_eq(wd_slice s, const char *str);
+/* Position of `needle` in s, or -1. */
+long wd_slice_find(wd_slice s, const char *needle);
+/* Same, ignoring ASCII case. */
+long wd_slice_find_ci(wd_slice s, const char *needle);
+wd_slice wd_slice_trim(wd_slice s);
+/* Parse a decimal at s->p (advancing); 0 when there is none. Saturates. */
+int wd_slice_uint(wd_slice *s, size_t *out);
+
+/* Bounded copies for names and messages taken from untrusted output. */
+#define WD_NAME_MAX 512
+#define WD_DETAIL_MAX 512
+#define WD_MAX_CASES 50000
+#define WD_MAX_FINDINGS 50000
+
+struct wd_check_result;
+struct wd_checklist;
+struct wd_check;
+struct wd_gate_opts;
+
+/* gate.c: run one check (result zeroed first); parse a finished check's output. */
+int wd_gate_run_one(struct wd_check_result *cr, const char *workdir, const struct wd_check *c,
+                    const struct wd_gate_opts *opts, int baseline);
+int wd_gate_parse_output(struct wd_check_result *cr, const char *workdir);
+int wd_gate_trailer_item(wd_buf *out, const struct wd_check_result *cr, int pass);
+/* checklist.c: add with every field. */
+int wd_checklist_add_full(struct wd_checklist *l, const char *name, int kind,
+                          const char *command, unsigned timeout_sec, const char *results_file);
+
+/* summary.c: the relevant lines of a log within `budget` bytes; cut a
+ * summary to max_bytes; one failing check's section. */
+int wd_gate_excerpt(wd_buf *out, const char *text, size_t len, const wd_strvec *names,
+                    size_t budget);
+int wd_gate_bound(wd_buf *out, size_t max_bytes);
+int wd_gate_check_header(wd_buf *out, const struct wd_check_result *cr);
+int wd_gate_check_section(wd_buf *out, const struct wd_check_result *cr,
+                          const struct wd_check_result *base, size_t budget);
+
+#endif

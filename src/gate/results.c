@@ -1,0 +1,764 @@
+/*
+ * Per-test results from check output: JUnit XML, TAP, pytest, CTest, Check,
+ * and a bare "N passed, N failed". Each parser fills its own report; the
+ * most specific one that found anything wins. Input is untrusted: every
+ * name and message is bounded, and so is the number of cases kept.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate_int.h"
+#include "warden/error.h"
+#include "warden/gate.h"
+
+const char *wd_test_status_name(wd_test_status s)
+{
+	switch (s) {
+	case WD_TEST_PASS: return "pass";
+	case WD_TEST_FAIL: return "fail";
+	case WD_TEST_SKIP: return "skip";
+	}
+	return "unknown";
+}
+
+/* A printable, bounded copy: control bytes become spaces. */
+static char *clean_copy(const char *p, size_t n, size_t max)
+{
+	char *s;
+
+	if (n > max)
+		n = max;
+	if (!(s = malloc(n + 1))) {
+		wd_error_set(WD_ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		s[i] = (unsigned char)p[i] < 0x20 && p[i] != '\n' ? ' ' : p[i];
+	s[n] = '\0';
+	return s;
+}
+
+static int report_push(wd_test_report *r, const char *name, size_t name_len,
+                       wd_test_status st, const char *detail, size_t detail_len)
+{
+	wd_test_case *c;
+
+	if (name_len == 0)
+		return 0;
+	if (r->n >= WD_MAX_CASES)
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		wd_test_case *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		r->v = v;
+		r->cap = cap;
+	}
+	c = &r->v[r->n];
+	c->status = st;
+	c->detail = NULL;
+	if (!(c->name = clean_copy(name, name_len, WD_NAME_MAX)))
+		return WD_ENOMEM;
+	if (detail && detail_len && !(c->detail = clean_copy(detail, detail_len, WD_DETAIL_MAX))) {
+		free(c->name);
+		return WD_ENOMEM;
+	}
+	r->n++;
+	return 0;
+}
+
+void wd_test_report_free(wd_test_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].name);
+		free(r->v[i].detail);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+const wd_test_case *wd_test_report_find(const wd_test_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].name, name))
+			return &r->v[i];
+	return NULL;
+}
+
+static int status_rank(wd_test_status s)
+{
+	return s == WD_TEST_FAIL ? 2 : s == WD_TEST_PASS ? 1 : 0;
+}
+
+static int cmp_case(const void *a, const void *b)
+{
+	return strcmp(((const wd_test_case *)a)->name, ((const wd_test_case *)b)->name);
+}
+
+/* Sort by name and fold duplicates (a test reported twice counts as failing
+ * if either report failed); fill the totals the summary did not give. */
+static void report_finish(wd_test_report *r)
+{
+	size_t w = 0, p = 0, f = 0, s = 0;
+
+	if (r->n > 1)
+		qsort(r->v, r->n, sizeof(*r->v), cmp_case);
+	for (size_t i = 0; i < r->n; i++) {
+		if (w > 0 && !strcmp(r->v[w - 1].name, r->v[i].name)) {
+			wd_test_case *keep = &r->v[w - 1], *dup = &r->v[i];
+
+			if (status_rank(dup->status) > status_rank(keep->status)) {
+				keep->status = dup->status;
+				free(keep->detail);
+				keep->detail = dup->detail;
+				dup->detail = NULL;
+			}
+			free(dup->name);
+			free(dup->detail);
+			continue;
+		}
+		r->v[w++] = r->v[i];
+	}
+	r->n = w;
+	for (size_t i = 0; i < r->n; i++) {
+		p += r->v[i].status == WD_TEST_PASS;
+		f += r->v[i].status == WD_TEST_FAIL;
+		s += r->v[i].status == WD_TEST_SKIP;
+	}
+	if (!r->counts_known && r->complete) {
+		r->passed = p;
+		r->failed = f;
+		r->skipped = s;
+		r->counts_known = 1;
+	}
+	if (r->counts_known && r->failed < f)
+		r->failed = f; /* never report fewer failures than we can name */
+}
+
+/* ------------------------------------------------------------- JUnit XML */
+
+/* Value of attribute `name` inside the tag [tag, tag_end), entity-decoded into out. */
+static int xml_attr(wd_buf *out, const char *tag, size_t tag_len, const char *name)
+{
+	size_t nl = strlen(name);
+
+	wd_buf_clear(out);
+	for (size_t i = 0; i + nl + 2 < tag_len; i++) {
+		char q;
+		size_t j;
+
+		if (memcmp(tag + i, name, nl) != 0 || tag[i + nl] != '=' ||
+		    (i > 0 && !isspace((unsigned char)tag[i - 1])))
+			continue;
+		q = tag[i + nl + 1];
+		if (q != '"' && q != '\'')
+			continue;
+		for (j = i + nl + 2; j < tag_len && tag[j] != q; j++) {
+			const char *e = tag + j;
+			size_t rest = tag_len - j;
+			int rc;
+
+			if (*e == '&') {
+				static const struct { const char *ent; char c; } ents[] = {
+					{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+					{ "&quot;", '"' }, { "&apos;", '\'' }, { "&#10;", '\n' },
+				};
+				size_t k;
+
+				for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+					size_t el = strlen(ents[k].ent);
+
+					if (rest >= el && !memcmp(e, ents[k].ent, el)) {
+						if ((rc = wd_buf_putc(out, ents[k].c)) != 0)
+							return rc;
+						j += el - 1;
+						break;
+					}
+				}
+				if (k < sizeof(ents) / sizeof(ents[0]))
+					continue;
+			}
+			if ((rc = wd_buf_putc(out, *e)) != 0)
+				return rc;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static const char *mem_find(const char *hay, size_t n, const char *needle)
+{
+	return memmem(hay, n, needle, strlen(needle));
+}
+
+static int parse_junit(wd_test_report *r, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	wd_buf name = WD_BUF_INIT, cls = WD_BUF_INIT, full = WD_BUF_INIT, msg = WD_BUF_INIT;
+	int rc = 0;
+
+	while ((p = mem_find(p, (size_t)(end - p), "<testcase")) != NULL) {
+		const char *tag_end = memchr(p, '>', (size_t)(end - p));
+		const char *body, *body_end, *f;
+		wd_test_status st = WD_TEST_PASS;
+		size_t tag_len;
+
+		if (!tag_end)
+			break;
+		tag_len = (size_t)(tag_end - p);
+		if (p[9] != ' ' && p[9] != '\t' && p[9] != '\n' && p[9] != '\r' && p[9] != '>' && p[9] != '/') {
+			p += 9;
+			continue;
+		}
+		if ((rc = xml_attr(&name, p, tag_len, "name")) < 0 ||
+		    (rc = xml_attr(&cls, p, tag_len, "classname")) < 0)
+			goto out;
+		wd_buf_clear(&full);
+		wd_buf_clear(&msg);
+		if (cls.len && (rc = wd_buf_printf(&full, "%s.", cls.ptr)) != 0)
+			goto out;
+		if ((rc = wd_buf_put(&full, name.ptr ? name.ptr : "", name.len)) != 0)
+			goto out;
+		body = tag_end + 1;
+		body_end = body;
+		if (tag_end[-1] != '/') {
+			body_end = mem_find(body, (size_t)(end - body), "</testcase>");
+			if (!body_end)
+				body_end = end;
+			if ((f = mem_find(body, (size_t)(body_end - body), "<failure")) != NULL ||
+			    (f = mem_find(body, (size_t)(body_end - body), "<error")) != NULL) {
+				const char *fe = memchr(f, '>', (size_t)(body_end - f));
+
+				st = WD_TEST_FAIL;
+				if (fe && (rc = xml_attr(&msg, f, (size_t)(fe - f), "message")) < 0)
+					goto out;
+				if (fe && msg.len == 0 && fe[-1] != '/') {
+					const char *te = memchr(fe + 1, '<', (size_t)(body_end - fe - 1));
+
+					if ((rc = wd_buf_put(&msg, fe + 1, (size_t)((te ? te : body_end) - fe - 1))) != 0)
+						goto out;
+				}
+			} else if (mem_find(body, (size_t)(body_end - body), "<skipped")) {
+				st = WD_TEST_SKIP;
+			}
+		}
+		rc = report_push(r, full.ptr, full.len, st, msg.ptr, msg.len);
+		if (rc)
+			goto out;
+		r->format = "junit";
+		r->complete = 1;
+		p = body_end > p ? body_end : p + 9;
+	}
+	rc = 0;
+out:
+	wd_buf_free(&name);
+	wd_buf_free(&cls);
+	wd_buf_free(&full);
+	wd_buf_free(&msg);
+	return rc < 0 ? rc : 0;
+}
+
+/* ------------------------------------------------------------------- TAP */
+
+static int parse_tap(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	size_t plan = 0, numbered = 0, last_fail = (size_t)-1;
+	int have_plan = 0, rc;
+	wd_test_report tmp = WD_TEST_REPORT_INIT;
+	wd_buf detail = WD_BUF_INIT;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = line, desc;
+		wd_test_status st;
+		size_t num = 0;
+		long hash;
+
+		if (wd_slice_starts(s, "1..")) {
+			s.p += 3;
+			s.n -= 3;
+			if (wd_slice_uint(&s, &plan))
+				have_plan = 1;
+			continue;
+		}
+		if (wd_slice_starts(s, "Bail out!")) {
+			if ((rc = report_push(&tmp, "Bail out!", 9, WD_TEST_FAIL, s.p, s.n)) != 0)
+				goto out;
+			continue;
+		}
+		/* diagnostics after a failure: "# got: 3" or an indented YAML block */
+		if (last_fail != (size_t)-1 && s.n && (s.p[0] == '#' || s.p[0] == ' ')) {
+			wd_slice t = wd_slice_trim(s);
+
+			if (t.n && detail.len < WD_DETAIL_MAX && !wd_slice_eq(t, "---") && !wd_slice_eq(t, "...")) {
+				if ((detail.len && (rc = wd_buf_putc(&detail, '\n')) != 0) ||
+				    (rc = wd_buf_put(&detail, t.p, t.n)) != 0)
+					goto out;
+			}
+			continue;
+		}
+		if (last_fail != (size_t)-1 && detail.len && last_fail < tmp.n && !tmp.v[last_fail].detail)
+			tmp.v[last_fail].detail = clean_copy(detail.ptr, detail.len, WD_DETAIL_MAX);
+		wd_buf_clear(&detail);
+		last_fail = (size_t)-1;
+		if (wd_slice_starts(s, "ok")) {
+			st = WD_TEST_PASS;
+			s.p += 2;
+			s.n -= 2;
+		} else if (wd_slice_starts(s, "not ok")) {
+			st = WD_TEST_FAIL;
+			s.p += 6;
+			s.n -= 6;
+		} else {
+			continue;
+		}
+		if (s.n && s.p[0] != ' ')
+			continue; /* "okay", "ok:" */
+		s = wd_slice_trim(s);
+		if (wd_slice_uint(&s, &num))
+			numbered++;
+		s = wd_slice_trim(s);
+		if (wd_slice_starts(s, "- "))
+			s.p += 2, s.n -= 2;
+		desc = s;
+		hash = wd_slice_find(s, " # ");
+		if (hash >= 0 || wd_slice_starts(s, "# ")) {
+			wd_slice dir;
+
+			if (hash < 0)
+				hash = -1;
+			dir.p = s.p + hash + 3;
+			dir.n = s.n - (size_t)(hash + 3);
+			if (wd_slice_find_ci(dir, "skip") == 0 || wd_slice_find_ci(dir, "todo") == 0)
+				st = WD_TEST_SKIP;
+			desc.n = hash < 0 ? 0 : (size_t)hash;
+		}
+		desc = wd_slice_trim(desc);
+		if (desc.n == 0) {
+			char nb[32];
+
+			snprintf(nb, sizeof(nb), "#%zu", num);
+			rc = report_push(&tmp, nb, strlen(nb), st, NULL, 0);
+		} else {
+			rc = report_push(&tmp, desc.p, desc.n, st, NULL, 0);
+		}
+		if (rc)
+			goto out;
+		if (st == WD_TEST_FAIL)
+			last_fail = tmp.n - 1;
+	}
+	if (last_fail != (size_t)-1 && detail.len && last_fail < tmp.n && !tmp.v[last_fail].detail)
+		tmp.v[last_fail].detail = clean_copy(detail.ptr, detail.len, WD_DETAIL_MAX);
+	rc = 0;
+	/* Plain "ok" lines appear in much non-TAP output: ask for a plan or numbers. */
+	if (tmp.n && (have_plan || numbered == tmp.n)) {
+		size_t seen = tmp.n;
+
+		*r = tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		r->format = "tap";
+		r->complete = 1;
+		if (have_plan && plan > seen) {
+			/* tests that never reported (a crash) count as failures */
+			char nb[64];
+
+			snprintf(nb, sizeof(nb), "planned %zu tests, ran %zu", plan, seen);
+			rc = report_push(r, nb, strlen(nb), WD_TEST_FAIL, NULL, 0);
+		}
+	}
+out:
+	wd_buf_free(&detail);
+	wd_test_report_free(&tmp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- pytest */
+
+static const char *const pytest_words[] = { "PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS" };
+
+static wd_test_status pytest_status(size_t k)
+{
+	return k == 0 || k == 5 ? WD_TEST_PASS : k == 1 || k == 2 ? WD_TEST_FAIL : WD_TEST_SKIP;
+}
+
+/* "3 failed, 10 passed, 1 skipped in 0.12s" (bare, or inside "=====") */
+static int pytest_summary(wd_test_report *r, wd_slice s)
+{
+	size_t passed = 0, failed = 0, skipped = 0, any = 0;
+	long in;
+
+	s = wd_slice_trim(s);
+	while (s.n && s.p[0] == '=')
+		s.p++, s.n--;
+	in = wd_slice_find(s, " in ");
+	if (in < 0)
+		return 0;
+	{
+		/* " in 0.12s" or " in 1.05 seconds" */
+		wd_slice d = { s.p + in + 4, s.n - (size_t)in - 4 };
+		size_t secs;
+
+		if (!wd_slice_uint(&d, &secs))
+			return 0;
+		if (d.n && d.p[0] == '.') {
+			d.p++, d.n--;
+			(void)wd_slice_uint(&d, &secs);
+		}
+		if (!d.n || (d.p[0] != 's' && d.p[0] != ' '))
+			return 0;
+	}
+	s.n = (size_t)in;
+	while (s.n) {
+		size_t v;
+		wd_slice w;
+
+		s = wd_slice_trim(s);
+		if (!wd_slice_uint(&s, &v))
+			return 0;
+		if (!s.n || s.p[0] != ' ')
+			return 0;
+		s.p++, s.n--;
+		w = s;
+		w.n = 0;
+		while (w.n < s.n && isalpha((unsigned char)s.p[w.n]))
+			w.n++;
+		if (wd_slice_eq(w, "passed") || wd_slice_eq(w, "xpassed"))
+			passed += v, any = 1;
+		else if (wd_slice_eq(w, "failed") || wd_slice_eq(w, "error") || wd_slice_eq(w, "errors"))
+			failed += v, any = 1;
+		else if (wd_slice_eq(w, "skipped") || wd_slice_eq(w, "xfailed") || wd_slice_eq(w, "deselected"))
+			skipped += v, any = 1;
+		else if (!wd_slice_eq(w, "warning") && !wd_slice_eq(w, "warnings") &&
+		         !wd_slice_eq(w, "rerun") && !wd_slice_eq(w, "subtests"))
+			return 0;
+		s.p += w.n, s.n -= w.n;
+		if (s.n && s.p[0] == ',')
+			s.p++, s.n--;
+	}
+	if (!any)
+		return 0;
+	r->passed = passed;
+	r->failed = failed;
+	r->skipped = skipped;
+	r->counts_known = 1;
+	return 1;
+}
+
+static int parse_pytest(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	int summary = 0, rc;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = wd_slice_trim(line);
+		long sep;
+
+		if ((s.n && s.p[0] == '=') || wd_slice_find(s, " in ") > 0) {
+			if (pytest_summary(r, s)) {
+				summary = 1;
+				continue;
+			}
+		}
+		/* short summary: "FAILED tests/test_a.py::test_x - AssertionError: ..." */
+		if (wd_slice_starts(s, "FAILED ") || wd_slice_starts(s, "ERROR ")) {
+			size_t k = s.p[0] == 'F' ? 1 : 2;
+			size_t wl = strlen(pytest_words[k]);
+
+			if (wd_slice_starts(s, pytest_words[k]) && s.n > wl + 1 && s.p[wl] == ' ') {
+				wd_slice id = { s.p + wl + 1, s.n - wl - 1 };
+				long dash = wd_slice_find(id, " - ");
+				wd_slice msg = { "", 0 };
+
+				if (wd_slice_find(id, "::") < 0)
+					continue;
+				if (dash > 0) {
+					msg.p = id.p + dash + 3;
+					msg.n = id.n - (size_t)dash - 3;
+					id.n = (size_t)dash;
+				}
+				if ((rc = report_push(r, id.p, id.n, WD_TEST_FAIL, msg.p, msg.n)) != 0)
+					return rc;
+				r->format = "pytest";
+				continue;
+			}
+		}
+		/* verbose: "tests/test_a.py::test_x PASSED   [ 50%]" */
+		sep = wd_slice_find(s, "::");
+		if (sep > 0) {
+			for (size_t k = 0; k < sizeof(pytest_words) / sizeof(pytest_words[0]); k++) {
+				char pat[16];
+				long at;
+
+				snprintf(pat, sizeof(pat), " %s", pytest_words[k]);
+				at = wd_slice_find(s, pat);
+				if (at > sep && (at + (long)strlen(pat) == (long)s.n ||
+				                 s.p[at + (long)strlen(pat)] == ' ')) {
+					if ((rc = report_push(r, s.p, (size_t)at, pytest_status(k), NULL, 0)) != 0)
+						return rc;
+					r->format = "pytest";
+					if (k == 0)
+						r->complete = 1;
+					break;
+				}
+			}
+		}
+	}
+	if (summary && !r->format)
+		r->format = "pytest";
+	return 0;
+}
+
+/* ----------------------------------------------------------------- CTest */
+
+static int parse_ctest(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	int rc;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = wd_slice_trim(line);
+		long at;
+		size_t pct, failed, total;
+
+		/* "90% tests passed, 1 tests failed out of 10" */
+		if ((at = wd_slice_find(s, "% tests passed, ")) > 0) {
+			wd_slice t = { s.p + at + 16, s.n - (size_t)at - 16 };
+			wd_slice p0 = s;
+
+			if (wd_slice_uint(&p0, &pct) && wd_slice_uint(&t, &failed) &&
+			    wd_slice_starts(t, " tests failed out of ")) {
+				t.p += 21, t.n -= 21;
+				if (wd_slice_uint(&t, &total) && failed <= total) {
+					r->failed = failed;
+					r->passed = total - failed;
+					r->counts_known = 1;
+					r->format = "ctest";
+				}
+			}
+			continue;
+		}
+		/* "1/3 Test  #1: name ......   Passed    0.01 sec" */
+		if ((at = wd_slice_find(s, "Test ")) >= 0 && at < 16 && wd_slice_find(s, " sec") > 0) {
+			wd_slice t = { s.p + at + 5, s.n - (size_t)at - 5 };
+			size_t num;
+			const char *name, *dots;
+			long colon;
+
+			t = wd_slice_trim(t);
+			if (!t.n || t.p[0] != '#')
+				continue;
+			t.p++, t.n--;
+			if (!wd_slice_uint(&t, &num) || !t.n || t.p[0] != ':')
+				continue;
+			t.p++, t.n--;
+			t = wd_slice_trim(t);
+			name = t.p;
+			colon = wd_slice_find(t, " ");
+			if (colon <= 0)
+				continue;
+			dots = t.p + colon;
+			{
+				wd_slice rest = { dots, t.n - (size_t)colon };
+				wd_test_status st;
+
+				if (wd_slice_find(rest, "***") >= 0 || wd_slice_find(rest, "Failed") >= 0)
+					st = WD_TEST_FAIL;
+				else if (wd_slice_find(rest, "Passed") >= 0)
+					st = WD_TEST_PASS;
+				else if (wd_slice_find(rest, "Skipped") >= 0 || wd_slice_find(rest, "Not Run") >= 0)
+					st = WD_TEST_SKIP;
+				else
+					continue;
+				if ((rc = report_push(r, name, (size_t)colon, st, NULL, 0)) != 0)
+					return rc;
+				r->format = "ctest";
+				if (st == WD_TEST_PASS)
+					r->complete = 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------------- Check */
+
+/* "tests/unit/test_x.c:45:F:core:test_name:0: Assertion 'x == 1' failed" */
+static int check_line(wd_test_report *r, wd_slice s)
+{
+	wd_slice t = { NULL, 0 }, field[5];
+	size_t num;
+	wd_test_status st;
+
+	/* find ":<line>:[PFE]:" after the file name */
+	for (size_t i = 1; i < s.n && !t.p; i++) {
+		wd_slice probe = { s.p + i + 1, s.n - i - 1 };
+
+		if (s.p[i] != ':')
+			continue;
+		if (wd_slice_uint(&probe, &num) && probe.n > 3 && probe.p[0] == ':' &&
+		    (probe.p[1] == 'P' || probe.p[1] == 'F' || probe.p[1] == 'E') && probe.p[2] == ':') {
+			t.p = probe.p + 1;
+			t.n = probe.n - 1;
+		}
+	}
+	if (!t.p)
+		return 0;
+	/* t = "F:tcase:test:iter: message" */
+	for (int i = 0; i < 4; i++) {
+		long k = wd_slice_find(t, ":");
+
+		if (k < 0)
+			return 0;
+		field[i].p = t.p;
+		field[i].n = (size_t)k;
+		t.p += k + 1;
+		t.n -= (size_t)k + 1;
+	}
+	field[4] = wd_slice_trim(t);
+	if (field[0].n != 1 || field[1].n == 0 || field[2].n == 0)
+		return 0;
+	{
+		wd_slice it = field[3];
+
+		if (!wd_slice_uint(&it, &num) || it.n)
+			return 0;
+	}
+	st = field[0].p[0] == 'P' ? WD_TEST_PASS : WD_TEST_FAIL;
+	{
+		wd_buf name = WD_BUF_INIT;
+		int rc;
+
+		if ((rc = wd_buf_put(&name, field[1].p, field[1].n)) == 0 &&
+		    (rc = wd_buf_putc(&name, ':')) == 0 &&
+		    (rc = wd_buf_put(&name, field[2].p, field[2].n)) == 0)
+			rc = report_push(r, name.ptr, name.len, st,
+			                 st == WD_TEST_FAIL ? field[4].p : NULL, field[4].n);
+		wd_buf_free(&name);
+		if (rc)
+			return rc;
+	}
+	if (st == WD_TEST_PASS)
+		r->complete = 1;
+	r->format = "check";
+	return 0;
+}
+
+static int parse_check(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	size_t checks = 0, failures = 0, errors = 0;
+	int summaries = 0, rc;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = wd_slice_trim(line);
+		long at = wd_slice_find(s, "%: Checks: ");
+
+		if (at > 0) {
+			wd_slice t = { s.p + at + 11, s.n - (size_t)at - 11 };
+			size_t c, f, e;
+
+			if (wd_slice_uint(&t, &c) && wd_slice_starts(t, ", Failures: ") &&
+			    (t.p += 12, t.n -= 12, wd_slice_uint(&t, &f)) &&
+			    wd_slice_starts(t, ", Errors: ") &&
+			    (t.p += 10, t.n -= 10, wd_slice_uint(&t, &e)) && f + e <= c) {
+				checks += c;
+				failures += f;
+				errors += e;
+				summaries++;
+			}
+			continue;
+		}
+		if ((rc = check_line(r, s)) != 0)
+			return rc;
+	}
+	if (summaries) {
+		r->passed = checks - failures - errors;
+		r->failed = failures + errors;
+		r->counts_known = 1;
+		r->format = "check";
+	}
+	return 0;
+}
+
+/* -------------------------------------------------- "N passed, N failed" */
+
+static int parse_counts(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = line;
+		size_t passed = 0, failed = 0;
+		int got_p = 0, got_f = 0;
+
+		for (size_t i = 0; i < s.n; i++) {
+			wd_slice t = { s.p + i, s.n - i };
+			size_t v;
+
+			if (!isdigit((unsigned char)s.p[i]) || (i > 0 && isalnum((unsigned char)s.p[i - 1])))
+				continue;
+			if (!wd_slice_uint(&t, &v))
+				continue;
+			if (wd_slice_starts(t, " passed"))
+				passed = v, got_p = 1;
+			else if (wd_slice_starts(t, " failed"))
+				failed = v, got_f = 1;
+			i = (size_t)(t.p - s.p);
+		}
+		if (got_p && got_f) {
+			r->passed = passed;
+			r->failed = failed;
+			r->counts_known = 1;
+			r->format = "counts";
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- choose */
+
+typedef int (*parse_fn)(wd_test_report *r, const char *text, size_t len);
+
+int wd_results_parse(wd_test_report *out, const char *text, size_t len)
+{
+	/* most specific first */
+	static const parse_fn parsers[] = { parse_junit, parse_tap, parse_pytest, parse_ctest,
+	                                    parse_check, parse_counts };
+	wd_buf clean = WD_BUF_INIT;
+	int rc = 0;
+
+	if (!text || !len)
+		return 0;
+	if ((rc = wd_gate_strip_ansi(&clean, text, len)) != 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {
+		wd_test_report r = WD_TEST_REPORT_INIT;
+
+		if (i == 0 && !memmem(clean.ptr, clean.len, "<testcase", 9))
+			continue;
+		if ((rc = parsers[i](&r, clean.ptr, clean.len)) != 0) {
+			wd_test_report_free(&r);
+			goto out;
+		}
+		if (!r.format || (!r.n && !r.counts_known)) {
+			wd_test_report_free(&r);
+			continue;
+		}
+		report_finish(&r);
+		wd_test_report_free(out);
+		*out = r;
+		break;
+	}
+out:
+	wd_buf_free(&clean);
+	return rc;
+}
