@@ -32,7 +32,7 @@ void wd_patch_free(wd_patch *p);
 
 /*
  * Scope globs are anchored at the repository root: '*' and '?' stay inside one
- * directory, "**" spans directories (e.g. "src/**"), a trailing "/" or a
+ * directory, "**" spans directories, a trailing "/" or a
  * plain directory name covers everything below it, "path:symbol" counts as
  * "path", and "!glob" denies (a deny wins over any allow). With no allow
  * entries everything not denied is in scope.
