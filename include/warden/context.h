@@ -10,21 +10,37 @@
 struct wd_ticket;
 
 /*
- * The context engine: what the model sees. The foundation builds: the file
- * listing, the files the ticket names or that match its scope, and the repo's
- * AGENTS.md, within a byte budget. The tree-sitter repository map, ranking and
- * read-only tools deepen it behind the same call.
+ * The context engine: what the model sees for a ticket, within a byte budget:
+ *  - listing: the work tree's files (at most a quarter of the budget);
+ *  - agents:  the repo's AGENTS.md (at most an eighth of the budget, 16 KiB);
+ *  - map:     a slice of the ranked repository map (see map.h), personalised
+ *             toward the ticket: the files it names and the identifiers it
+ *             mentions that the map knows as definitions (at most a quarter);
+ *  - files:   the files the ticket names, then those its scope covers, then
+ *             those defining the identifiers it names: whole when they fit,
+ *             else cut to the definitions the ticket names (or head and tail),
+ *             saying so in their "=== path (cut: ...) ===" header.
+ * c->why records every file considered: {path, reason, bytes[, cut]}.
+ * Files resolving outside the work tree (symlinks) and binary files are never sent.
  */
+
+enum wd_context_flags {
+	WD_CONTEXT_NO_MAP = 1u << 0  /* skip the tree-sitter map (listing + files only) */
+};
 
 typedef struct wd_context_opts {
 	unsigned version;
 	size_t budget_bytes;    /* 0 = default 96 KiB */
 	const char *cache_dir;  /* for the tag cache; may be NULL */
-	const char *const *files; /* tracked files of the work tree (NULL-terminated); NULL = walk the tree */
+	const char *const *files; /* tracked files of the work tree (NULL-terminated); NULL = the
+	                           * git index's files when workdir is a work tree root, else walk */
+	const char *const *focus; /* extra focus for the map (paths or identifiers), NULL-terminated;
+	                           * may be NULL: the ticket's named files and identifiers always count */
+	unsigned flags;         /* enum wd_context_flags */
 } wd_context_opts;
 
 #define WD_CONTEXT_OPTS_VERSION 1
-#define WD_CONTEXT_OPTS_INIT { WD_CONTEXT_OPTS_VERSION, 0, NULL, NULL }
+#define WD_CONTEXT_OPTS_INIT { WD_CONTEXT_OPTS_VERSION, 0, NULL, NULL, NULL, 0 }
 
 typedef struct wd_context {
 	wd_buf listing;   /* file listing (possibly cut to fit, saying so) */

@@ -1,10 +1,153 @@
-#include "warden/cli.h"
+/* warden map: print the ranked tree-sitter repository map of a work tree. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Placeholder until the owning module lands; replaced by the real command. */
+#include <jansson.h>
+
+#include "warden/cli.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/map.h"
+
+static void map_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: warden map [--repo DIR] [--budget TOKENS] [--focus PATH|SYMBOL]... [--json]\n"
+	        "\n"
+	        "Print every definition of the work tree (functions, types, structs, macros,\n"
+	        "classes, methods...) with its signature and line range, ranked by PageRank over\n"
+	        "the definition/reference graph, personalised toward the focus; most relevant\n"
+	        "first, cut to the token budget (tokens are estimated as bytes/4).\n"
+	        "\n"
+	        "  --repo DIR        work tree to map (default: the current directory); a git\n"
+	        "                    work tree maps its tracked files, any other directory all files\n"
+	        "  --budget TOKENS   token budget for the output (default 2048; 0 = everything)\n"
+	        "  --focus X         a file, a directory or an identifier to rank toward (repeatable)\n"
+	        "  --json            one JSON object on stdout (definitions, ranks, references, stats)\n"
+	        "  --threads N       parser threads (default: one per core)\n"
+	        "  --no-cache        parse every file; do not read or write the tag cache\n"
+	        "  --stats           print build statistics on stderr\n"
+	        "\n"
+	        "Tags are cached by git blob id under $WARDEN_CACHE_DIR (else $XDG_CACHE_HOME/warden,\n"
+	        "else ~/.cache/warden), so a second map re-parses only the files that changed.\n"
+	        "\n"
+	        "exit codes: 0 printed, 2 usage error or no such directory, 3 infrastructure error\n");
+}
+
+static int parse_size(size_t *out, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
 int cmd_map(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	wd_cli_error("'map' is not built yet");
-	return WD_EXIT_USAGE;
+	const char *repo = ".";
+	size_t budget = 2048, threads = 0;
+	int json = 0, use_cache = 1, stats = 0, rc, exit_code = WD_EXIT_OK;
+	wd_strvec focus = WD_STRVEC_INIT;
+	wd_buf cache = WD_BUF_INIT, out = WD_BUF_INIT;
+	wd_map_opts mo = WD_MAP_OPTS_INIT;
+	wd_map *m = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			map_usage(stdout);
+			goto done;
+		} else if (!strcmp(a, "--json")) {
+			json = 1;
+		} else if (!strcmp(a, "--no-cache")) {
+			use_cache = 0;
+		} else if (!strcmp(a, "--stats")) {
+			stats = 1;
+		} else if (!strcmp(a, "--repo") && i + 1 < argc) {
+			repo = argv[++i];
+		} else if (!strcmp(a, "--budget") && i + 1 < argc) {
+			if (parse_size(&budget, argv[++i]) < 0) {
+				wd_cli_error("--budget wants a number of tokens, not '%s'", argv[i]);
+				exit_code = WD_EXIT_USAGE;
+				goto done;
+			}
+		} else if (!strcmp(a, "--threads") && i + 1 < argc) {
+			if (parse_size(&threads, argv[++i]) < 0 || threads > 64) {
+				wd_cli_error("--threads wants a number from 0 to 64, not '%s'", argv[i]);
+				exit_code = WD_EXIT_USAGE;
+				goto done;
+			}
+		} else if (!strcmp(a, "--focus") && i + 1 < argc) {
+			if (wd_strvec_push(&focus, argv[++i]) != 0) {
+				exit_code = WD_EXIT_INFRA;
+				goto done;
+			}
+		} else {
+			wd_cli_error("map: unknown or incomplete option '%s'", a);
+			map_usage(stderr);
+			exit_code = WD_EXIT_USAGE;
+			goto done;
+		}
+	}
+	if (use_cache) {
+		if (wd_cache_dir(&cache) != 0)
+			wd_error_clear(); /* no cache dir: map without a cache */
+		else
+			mo.cache_dir = cache.ptr;
+	}
+	mo.threads = (unsigned)threads;
+	if ((rc = wd_map_build(&m, repo, &mo)) != 0 ||
+	    (rc = wd_map_rank(m, (const char *const *)focus.v)) != 0) {
+		wd_cli_error("map: %s", wd_error_last());
+		exit_code = wd_exit_code_for(rc);
+		goto done;
+	}
+	if (json) {
+		json_t *j = NULL;
+		char *s;
+
+		if ((rc = wd_map_to_json(&j, m, budget)) != 0) {
+			wd_cli_error("map: %s", wd_error_last());
+			exit_code = wd_exit_code_for(rc);
+			goto done;
+		}
+		s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		if (!s) {
+			wd_cli_error("map: out of memory");
+			exit_code = WD_EXIT_INFRA;
+			goto done;
+		}
+		puts(s);
+		free(s);
+	} else {
+		if ((rc = wd_map_render(&out, m, budget, WD_MAP_RENDER_LINES)) != 0) {
+			wd_cli_error("map: %s", wd_error_last());
+			exit_code = wd_exit_code_for(rc);
+			goto done;
+		}
+		fwrite(out.ptr, 1, out.len, stdout);
+	}
+	if (stats) {
+		wd_map_stats st;
+
+		wd_map_get_stats(&st, m);
+		fprintf(stderr, "map: %zu files, %zu parsed, %zu from cache, %zu definitions, "
+		        "%zu references, %llu ms\n", st.files, st.parsed, st.cached, st.definitions,
+		        st.references, (unsigned long long)st.build_ms);
+	}
+done:
+	wd_map_free(m);
+	wd_strvec_free(&focus);
+	wd_buf_free(&cache);
+	wd_buf_free(&out);
+	return exit_code;
 }

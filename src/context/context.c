@@ -3,7 +3,8 @@
  *
  * Order of preference: the files the ticket names, then the files its scope
  * covers, whole when they fit and cut when they do not; a file listing; the
- * repo's AGENTS.md. Every chosen file is recorded in c->why with the
+ * repo's AGENTS.md; and, when the tree-sitter map can be built, a slice of it
+ * ranked toward the ticket. Every chosen file is recorded in c->why with the
  * reason it was chosen and how many bytes of it were sent.
  */
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "warden/context.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/map.h"
 #include "warden/ticket.h"
 
 #include "context_int.h"
@@ -26,7 +28,9 @@ struct builder {
 	const char *workdir;
 	char *root;              /* realpath of workdir: files must resolve under it */
 	const wd_ticket *t;
+	wd_map *map;             /* NULL when the map could not be built */
 	wd_strvec files;
+	wd_strvec focus_idents;  /* identifiers of the ticket that name definitions */
 	size_t budget;
 	size_t used;
 };
@@ -79,6 +83,22 @@ out:
 	return rc;
 }
 
+/* Byte offset of the start of line `n` (1-based) in p[0..len), or len. */
+static size_t line_offset(const char *p, size_t len, size_t n)
+{
+	size_t off = 0;
+
+	while (n > 1 && off < len) {
+		const char *nl = memchr(p + off, '\n', len - off);
+
+		if (!nl)
+			return len;
+		off = (size_t)(nl - p) + 1;
+		n--;
+	}
+	return off;
+}
+
 static size_t count_lines(const char *p, size_t len)
 {
 	size_t n = 0;
@@ -107,6 +127,57 @@ static int cut_head_tail(wd_buf *out, wd_buf *note, const char *p, size_t len, s
 	    (rc = wd_buf_put(out, p + tail_start, len - tail_start)) != 0)
 		return rc;
 	return wd_buf_printf(note, "head and tail of %zu lines", total);
+}
+
+/*
+ * Keep the definitions the ticket's identifiers name (and the file's head for
+ * its includes), in file order, within `cap`. Returns WD_ENOTFOUND when the
+ * map knows no such definition in this file.
+ */
+static int cut_definitions(wd_buf *out, wd_buf *note, struct builder *b, const char *path,
+                           const char *p, size_t len, size_t cap)
+{
+	wd_map_range *r = NULL;
+	size_t nr = 0, total = count_lines(p, len), last = 0, shown = 0;
+	int rc;
+
+	if (!b->map || !b->focus_idents.n)
+		return WD_ENOTFOUND;
+	if ((rc = wd_map_ranges_for(&r, &nr, b->map, path,
+	                            (const char *const *)b->focus_idents.v)) != 0)
+		return rc;
+	if (!nr) {
+		free(r);
+		return WD_ENOTFOUND;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		size_t s = line_offset(p, len, r[i].start_line);
+		size_t e = line_offset(p, len, r[i].end_line + 1);
+
+		if (out->len + (e - s) + 64 > cap)
+			continue;
+		if (r[i].start_line > last + 1 &&
+		    (rc = wd_buf_printf(out, "... [lines %zu-%zu not shown] ...\n", last + 1,
+		                        r[i].start_line - 1)) != 0)
+			goto out;
+		if ((rc = wd_buf_put(out, p + s, e - s)) != 0)
+			goto out;
+		last = r[i].end_line;
+		shown++;
+	}
+	if (!shown) {
+		wd_buf_clear(out);
+		rc = WD_ENOTFOUND;
+		goto out;
+	}
+	if (last < total && (rc = wd_buf_printf(out, "... [lines %zu-%zu not shown] ...\n",
+	                                        last + 1, total)) != 0)
+		goto out;
+	rc = wd_buf_printf(note, "%zu enclosing definition%s of %zu lines", shown,
+	                   shown == 1 ? "" : "s", total);
+out:
+	free(r);
+	return rc;
 }
 
 /* Add one file to c->files, whole or cut to `cap`, and record why. */
@@ -143,7 +214,12 @@ static int add_file(struct builder *b, const char *path, const char *reason)
 		/* leave room for the next files: one cut file takes at most half of what is left */
 		if (cap > MIN_CUT * 2)
 			cap /= 2;
-		rc = cut_head_tail(&body, &note, content.ptr, content.len, cap);
+		rc = cut_definitions(&body, &note, b, path, content.ptr, content.len, cap);
+		if (rc == WD_ENOTFOUND) {
+			wd_buf_clear(&body);
+			wd_buf_clear(&note);
+			rc = cut_head_tail(&body, &note, content.ptr, content.len, cap);
+		}
 		if (!rc)
 			rc = wd_buf_printf(&b->c->files, "=== %s (cut: %s) ===\n%s", path, note.ptr,
 			                   body.ptr);
@@ -209,6 +285,89 @@ static int build_listing(struct builder *b)
 	return 0;
 }
 
+/* Identifiers of the ticket's text that the map knows as definitions. */
+static int ticket_identifiers(struct builder *b)
+{
+	const char *texts[2];
+	int rc = 0;
+
+	if (!b->t || !b->map)
+		return 0;
+	texts[0] = b->t->title;
+	texts[1] = b->t->body;
+	for (size_t k = 0; k < 2; k++) {
+		const char *p = texts[k];
+
+		while (p && *p) {
+			const char *s;
+			char *id;
+
+			while (*p && !(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+				p++;
+			s = p;
+			while (*p && (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			              (*p >= '0' && *p <= '9')))
+				p++;
+			if (p - s < 3)
+				continue;
+			if (!(id = wd_strndup(s, (size_t)(p - s))))
+				return WD_ENOMEM;
+			if (!wd_map_has_definition(b->map, id) || wd_strvec_contains(&b->focus_idents, id)) {
+				free(id);
+				continue;
+			}
+			if ((rc = wd_strvec_push_owned(&b->focus_idents, id)) != 0)
+				return rc;
+		}
+	}
+	/* "path:symbol" scope entries focus on their symbol too */
+	for (size_t i = 0; i < b->t->scope.n; i++) {
+		const char *colon = strrchr(b->t->scope.v[i], ':');
+
+		if (b->t->scope.v[i][0] == '!' || !colon || !colon[1] || strchr(colon, '/'))
+			continue;
+		if (!wd_strvec_contains(&b->focus_idents, colon + 1) &&
+		    (rc = wd_strvec_push(&b->focus_idents, colon + 1)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int build_map_slice(struct builder *b, const wd_context_opts *opts,
+                           const wd_strvec *named)
+{
+	wd_map_opts mo = WD_MAP_OPTS_INIT;
+	wd_strvec focus = WD_STRVEC_INIT;
+	size_t share = b->budget / 4;
+	int rc;
+
+	mo.cache_dir = opts->cache_dir;
+	mo.files = (const char *const *)b->files.v;
+	if (wd_map_build(&b->map, b->workdir, &mo) != 0) {
+		/* without a map the context still works: whole files and head+tail cuts */
+		wd_error_clear();
+		b->map = NULL;
+		return 0;
+	}
+	if ((rc = ticket_identifiers(b)) != 0)
+		goto out;
+	for (size_t i = 0; i < named->n; i++)
+		if ((rc = wd_strvec_push(&focus, named->v[i])) != 0)
+			goto out;
+	for (size_t i = 0; i < b->focus_idents.n; i++)
+		if ((rc = wd_strvec_push(&focus, b->focus_idents.v[i])) != 0)
+			goto out;
+	for (size_t i = 0; opts->focus && opts->focus[i]; i++)
+		if ((rc = wd_strvec_push(&focus, opts->focus[i])) != 0)
+			goto out;
+	if ((rc = wd_map_rank(b->map, (const char *const *)focus.v)) != 0)
+		goto out;
+	rc = wd_map_render(&b->c->map, b->map, share / 4, 0);
+out:
+	wd_strvec_free(&focus);
+	return rc;
+}
+
 int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
                      const wd_context_opts *opts)
 {
@@ -256,16 +415,32 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 	if ((rc = build_agents(&b)) != 0 || (rc = build_listing(&b)) != 0)
 		goto out;
 	b.used = c->listing.len + c->agents.len;
+	if (!(opts->flags & WD_CONTEXT_NO_MAP) && (rc = build_map_slice(&b, opts, &named)) != 0)
+		goto out;
+	b.used = c->listing.len + c->agents.len + c->map.len;
 	for (size_t i = 0; i < named.n; i++)
 		if ((rc = add_file(&b, named.v[i], "named in the ticket")) != 0)
 			goto out;
 	for (size_t i = 0; i < scoped.n; i++)
 		if ((rc = add_file(&b, scoped.v[i], "matches the ticket's scope")) != 0)
 			goto out;
+	/* with room to spare, the files holding the ticket's identifiers */
+	if (b.map) {
+		wd_strvec deffiles = WD_STRVEC_INIT;
+
+		rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)b.focus_idents.v);
+		for (size_t i = 0; !rc && i < deffiles.n; i++)
+			rc = add_file(&b, deffiles.v[i], "defines an identifier the ticket names");
+		wd_strvec_free(&deffiles);
+		if (rc)
+			goto out;
+	}
 	c->bytes = c->listing.len + c->agents.len + c->map.len + c->files.len;
 out:
+	wd_map_free(b.map);
 	free(b.root);
 	wd_strvec_free(&b.files);
+	wd_strvec_free(&b.focus_idents);
 	wd_strvec_free(&named);
 	wd_strvec_free(&scoped);
 	if (rc) {

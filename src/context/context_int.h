@@ -5,8 +5,10 @@
 
 #include "warden/buf.h"
 
-/* Append the regular files under `workdir` (relative paths, sorted, .git and
- * symlinks skipped), or a sorted copy of `files` when it is not NULL. */
+/* Append the files of `workdir` (relative paths, sorted): a copy of `files`
+ * when it is not NULL; else the regular files git tracks when `workdir` is
+ * the root of a git work tree; else every regular file under it (.git and
+ * symlinks skipped). */
 int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *files);
 void wd_ctx_sort_paths(wd_strvec *sv);
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <git2.h>
+
 #include "warden/error.h"
 #include "warden/fs.h"
 
@@ -70,6 +72,37 @@ static int walk_dir(wd_strvec *out, wd_buf *abs, wd_buf *rel, int depth)
 	return rc;
 }
 
+/* The files git tracks, when `workdir` is the root of a work tree: 1 when
+ * listed, 0 when it is not a git work tree (the caller walks instead). */
+static int list_tracked(wd_strvec *out, const char *workdir)
+{
+	git_repository *repo = NULL;
+	git_index *idx = NULL;
+	int rc = 0;
+
+	if (git_repository_open_ext(&repo, workdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	if (git_repository_is_bare(repo) || git_repository_index(&idx, repo) < 0) {
+		git_error_clear();
+		git_repository_free(repo);
+		return 0;
+	}
+	for (size_t i = 0; i < git_index_entrycount(idx); i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		/* regular files only: no symlinks, no submodules, one entry per conflicted path */
+		if ((e->mode & 0170000) != 0100000 || git_index_entry_stage(e) > 1)
+			continue;
+		if ((rc = wd_strvec_push(out, e->path)) != 0)
+			break;
+	}
+	git_index_free(idx);
+	git_repository_free(repo);
+	return rc ? rc : 1;
+}
+
 int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *files)
 {
 	wd_buf abs = WD_BUF_INIT, rel = WD_BUF_INIT;
@@ -84,6 +117,11 @@ int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *fi
 	}
 	if (!wd_path_is_dir(workdir))
 		return wd_error_set(WD_ENOTFOUND, "%s: not a directory", workdir);
+	if ((rc = list_tracked(out, workdir)) != 0) {
+		if (rc == 1)
+			wd_ctx_sort_paths(out);
+		return rc < 0 ? rc : 0;
+	}
 	if ((rc = wd_buf_puts(&abs, workdir)) != 0 || (rc = wd_buf_grow(&rel, 0)) != 0)
 		goto out;
 	while (abs.len > 1 && abs.ptr[abs.len - 1] == '/')

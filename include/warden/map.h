@@ -1,0 +1,143 @@
+#ifndef WARDEN_MAP_H
+#define WARDEN_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "warden/buf.h"
+
+/*
+ * The repository map: every definition of the work tree (functions, types,
+ * macros, classes, methods...) with its signature line and line range, the
+ * identifiers each file references, and a ranking of the definitions by
+ * PageRank over the file graph (file A -> file B when A references a name B
+ * defines), personalised toward a focus (paths and identifiers).
+ *
+ * Files are parsed with tree-sitter, in parallel on all cores. The tags of a
+ * file are cached under the cache dir keyed by the file's git blob id, so a
+ * map after one file changed re-parses one file. Files in a language without
+ * a grammar are still part of the map, by path only.
+ */
+
+typedef struct wd_map wd_map;
+
+typedef enum wd_tag_kind {
+	WD_TAG_FUNCTION = 0,
+	WD_TAG_PROTOTYPE,  /* a function declared, not defined (C headers) */
+	WD_TAG_STRUCT,
+	WD_TAG_UNION,
+	WD_TAG_ENUM,
+	WD_TAG_TYPEDEF,
+	WD_TAG_MACRO,
+	WD_TAG_CLASS,
+	WD_TAG_METHOD,
+	WD_TAG_VARIABLE,   /* file-scope variable or module-level assignment */
+	WD_TAG_CONSTANT,   /* enumerator */
+	WD_TAG_KIND_COUNT
+} wd_tag_kind;
+
+/* "function", "struct", ... */
+const char *wd_tag_kind_name(wd_tag_kind k);
+
+/* The language of a path by its extension: "c", "python", or NULL when
+ * warden has no grammar for it. */
+const char *wd_lang_for_path(const char *path);
+
+typedef struct wd_map_opts {
+	unsigned version;
+	const char *cache_dir;       /* tag cache root (tags go in <cache_dir>/tags); NULL = no cache */
+	const char *const *files;    /* NULL-terminated relative paths; NULL = walk the tree */
+	unsigned threads;            /* parser threads; 0 = one per online core */
+	size_t max_file_bytes;       /* larger files are listed, not parsed; 0 = 1 MiB */
+} wd_map_opts;
+
+#define WD_MAP_OPTS_VERSION 1
+#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0 }
+
+/* Build the map of the work tree at `workdir`. Unreadable or unparsable
+ * files are kept by path (their parse errors do not fail the build). */
+int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts);
+void wd_map_free(wd_map *m);
+
+typedef struct wd_map_stats {
+	size_t files;        /* files in the map */
+	size_t parsed;       /* files parsed by tree-sitter in this build */
+	size_t cached;       /* files whose tags came from the cache */
+	size_t definitions;
+	size_t references;   /* distinct (file, identifier) pairs */
+	uint64_t build_ms;   /* wall time of wd_map_build */
+} wd_map_stats;
+
+void wd_map_get_stats(wd_map_stats *out, const wd_map *m);
+
+/*
+ * Rank the definitions. `focus` is a NULL-terminated list (may be NULL or
+ * empty) whose entries are file paths (exact, or a directory prefix) or
+ * identifiers: the ranking is personalised toward the files named and the
+ * files defining the identifiers named, and references to focus identifiers
+ * weigh more. Without a focus every file starts equal. May be called again
+ * with another focus.
+ */
+int wd_map_rank(wd_map *m, const char *const *focus);
+
+enum wd_map_render_flags {
+	WD_MAP_RENDER_LINES = 1u << 0  /* prefix each definition with its line range */
+};
+
+/*
+ * Append the ranked map to `out` as text, most relevant first, grouped by
+ * file, within `budget_tokens` (tokens are estimated as bytes/4; the header
+ * line says so). 0 = no limit. wd_map_rank must have been called.
+ */
+int wd_map_render(wd_buf *out, const wd_map *m, size_t budget_tokens, unsigned flags);
+
+/*
+ * The same selection as JSON: {"budget_tokens", "tokens_estimate", "token_estimate": "bytes/4",
+ * "stats": {...}, "files": [{"path", "language", "rank", "definitions": [{"name", "kind",
+ * "line", "end_line", "signature", "rank", "referenced_by": [paths]}]}]}.
+ */
+int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens);
+
+/* One definition, as the map holds it; pointers live as long as the map. */
+typedef struct wd_map_def {
+	const char *name;
+	const char *path;
+	const char *signature;   /* the declaration's first line(s), whitespace collapsed */
+	wd_tag_kind kind;
+	size_t start_line;       /* 1-based, inclusive */
+	size_t end_line;
+	double rank;             /* 0 before wd_map_rank */
+} wd_map_def;
+
+/* 1 when some file defines `name` (any kind). */
+int wd_map_has_definition(const wd_map *m, const char *name);
+
+/* The definitions of `name` (*out allocated, caller frees; *n may be 0). */
+int wd_map_find_definitions(wd_map_def **out, size_t *n, const wd_map *m, const char *name);
+
+/* The paths of the files that reference `name`, most references first,
+ * with their counts in `counts` (allocated, caller frees; may be NULL). */
+int wd_map_find_referencing_files(wd_strvec *out, size_t **counts, const wd_map *m,
+                                  const char *name);
+
+/* Append the paths of the files defining any of `names` (NULL-terminated). */
+int wd_map_files_defining(wd_strvec *out, const wd_map *m, const char *const *names);
+
+typedef struct wd_map_range {
+	size_t start_line;  /* 1-based, inclusive */
+	size_t end_line;
+} wd_map_range;
+
+/*
+ * The line ranges of the definitions in `path` named by `names`
+ * (NULL-terminated), sorted and merged; *out allocated, caller frees.
+ */
+int wd_map_ranges_for(wd_map_range **out, size_t *n, const wd_map *m, const char *path,
+                      const char *const *names);
+
+/* Every file of the map (relative paths, sorted); valid while the map lives. */
+const char *const *wd_map_files(const wd_map *m, size_t *n);
+
+#endif

@@ -1,0 +1,65 @@
+#ifndef WARDEN_MAP_INT_H
+#define WARDEN_MAP_INT_H
+
+/* The map's inside, shared by map.c (build, queries) and map_rank.c. */
+
+#include "warden/map.h"
+
+#include "tags.h"
+
+enum mfile_state {
+	MFILE_LISTED = 0,   /* no grammar for it: kept by path */
+	MFILE_PARSED,       /* parsed in this build */
+	MFILE_CACHED,       /* tags from the cache */
+	MFILE_TOO_LARGE,
+	MFILE_UNREADABLE
+};
+
+struct mfile {
+	char *path;
+	int lang;
+	int state;
+	int stat_hit;       /* blob id came from the stat cache */
+	wd_tagset tags;
+	char oid[41];
+	int64_t st_mtime_ns, st_ctime_ns;
+	uint64_t st_size, st_ino;
+	double *drank;      /* rank of each definition (after wd_map_rank) */
+};
+
+/* One occurrence of a name: (file, definition index) or (file, reference count). */
+struct occ {
+	uint32_t file;
+	uint32_t val;
+};
+
+struct occlist {
+	struct occ *v;
+	size_t n, cap;
+};
+
+struct nameinfo {
+	struct occlist defs;
+	struct occlist refs;
+	int focus;          /* named by the current focus */
+};
+
+struct wd_map {
+	char *workdir;       /* realpath */
+	struct mfile *files; /* sorted by path */
+	size_t nfiles;
+	char **paths;        /* the same path strings, NULL-terminated (owned by files[]) */
+	wd_strtab names;
+	struct nameinfo *info; /* by name id */
+	size_t ncap;
+	double *frank;       /* PageRank of each file */
+	int ranked;
+	wd_map_stats stats;
+};
+
+const struct nameinfo *wd_map_name(const wd_map *m, const char *name);
+void wd_map_def_fill(wd_map_def *d, const wd_map *m, uint32_t file, uint32_t idx);
+/* Index of `path` in m->files, or -1. */
+int wd_map_file_index(const wd_map *m, const char *path);
+
+#endif

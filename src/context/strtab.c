@@ -1,0 +1,99 @@
+/* An interning string table (FNV-1a, open addressing) for identifier names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/error.h"
+
+#include "tags.h"
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static int same(const char *str, const char *s, size_t len)
+{
+	return !strncmp(str, s, len) && str[len] == '\0';
+}
+
+static int rehash(wd_strtab *t, size_t nslots)
+{
+	uint32_t *slots = calloc(nslots, sizeof(uint32_t));
+
+	if (!slots)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t id = 0; id < t->n; id++) {
+		size_t i = hash_bytes(t->strs[id], strlen(t->strs[id])) & (nslots - 1);
+
+		while (slots[i])
+			i = (i + 1) & (nslots - 1);
+		slots[i] = (uint32_t)id + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+	return 0;
+}
+
+int64_t wd_strtab_find(const wd_strtab *t, const char *s, size_t len)
+{
+	size_t i;
+
+	if (!t->nslots)
+		return -1;
+	i = hash_bytes(s, len) & (t->nslots - 1);
+	while (t->slots[i]) {
+		if (same(t->strs[t->slots[i] - 1], s, len))
+			return t->slots[i] - 1;
+		i = (i + 1) & (t->nslots - 1);
+	}
+	return -1;
+}
+
+int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id)
+{
+	size_t i;
+	int rc;
+	char *copy;
+
+	if ((t->n + 1) * 2 > t->nslots && (rc = rehash(t, t->nslots ? t->nslots * 2 : 64)) != 0)
+		return rc;
+	i = hash_bytes(s, len) & (t->nslots - 1);
+	while (t->slots[i]) {
+		if (same(t->strs[t->slots[i] - 1], s, len)) {
+			*id = t->slots[i] - 1;
+			return 0;
+		}
+		i = (i + 1) & (t->nslots - 1);
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **v = realloc(t->strs, cap * sizeof(char *));
+
+		if (!v)
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		t->strs = v;
+		t->cap = cap;
+	}
+	if (!(copy = wd_strndup(s, len)))
+		return WD_ENOMEM;
+	t->strs[t->n] = copy;
+	t->slots[i] = (uint32_t)t->n + 1;
+	*id = (uint32_t)t->n++;
+	return 0;
+}
+
+void wd_strtab_free(wd_strtab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->strs[i]);
+	free(t->strs);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}

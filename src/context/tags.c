@@ -1,0 +1,668 @@
+/*
+ * Tags of one file with tree-sitter: definitions (with signature line and
+ * line range) and the identifiers referenced. One walk of the syntax tree
+ * with a cursor; node kinds are compared as symbol ids resolved once per
+ * language, not as strings.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tree_sitter/api.h>
+
+#include "warden/error.h"
+
+#include "tags.h"
+
+const TSLanguage *tree_sitter_c(void);
+const TSLanguage *tree_sitter_python(void);
+
+#define SIG_MAX 200
+#define TS_ERROR_SYMBOL ((TSSymbol)-1)
+
+struct wd_parsers {
+	TSParser *p[WD_LANG_COUNT];
+};
+
+/* Symbols and fields of both grammars; a 0 means "not in this grammar". */
+struct syms {
+	TSSymbol function_definition, declaration, type_definition, struct_specifier,
+		union_specifier, enum_specifier, preproc_def, preproc_function_def, enumerator,
+		identifier, type_identifier, field_identifier, function_declarator,
+		pointer_declarator, array_declarator, parenthesized_declarator,
+		attributed_declarator, init_declarator, class_definition, decorated_definition,
+		block, module, expression_statement, assignment;
+	TSFieldId f_declarator, f_name, f_body, f_left;
+};
+
+static struct syms S[WD_LANG_COUNT];
+static pthread_once_t syms_once = PTHREAD_ONCE_INIT;
+
+static const TSLanguage *language(int lang)
+{
+	switch (lang) {
+	case WD_LANG_C: return tree_sitter_c();
+	case WD_LANG_PYTHON: return tree_sitter_python();
+	default: return NULL;
+	}
+}
+
+static TSSymbol sym(const TSLanguage *l, const char *name)
+{
+	return ts_language_symbol_for_name(l, name, (uint32_t)strlen(name), true);
+}
+
+static TSFieldId field(const TSLanguage *l, const char *name)
+{
+	return ts_language_field_id_for_name(l, name, (uint32_t)strlen(name));
+}
+
+static void init_syms(void)
+{
+	for (int lang = 1; lang < WD_LANG_COUNT; lang++) {
+		const TSLanguage *l = language(lang);
+		struct syms *s = &S[lang];
+
+		s->function_definition = sym(l, "function_definition");
+		s->declaration = sym(l, "declaration");
+		s->type_definition = sym(l, "type_definition");
+		s->struct_specifier = sym(l, "struct_specifier");
+		s->union_specifier = sym(l, "union_specifier");
+		s->enum_specifier = sym(l, "enum_specifier");
+		s->preproc_def = sym(l, "preproc_def");
+		s->preproc_function_def = sym(l, "preproc_function_def");
+		s->enumerator = sym(l, "enumerator");
+		s->identifier = sym(l, "identifier");
+		s->type_identifier = sym(l, "type_identifier");
+		s->field_identifier = sym(l, "field_identifier");
+		s->function_declarator = sym(l, "function_declarator");
+		s->pointer_declarator = sym(l, "pointer_declarator");
+		s->array_declarator = sym(l, "array_declarator");
+		s->parenthesized_declarator = sym(l, "parenthesized_declarator");
+		s->attributed_declarator = sym(l, "attributed_declarator");
+		s->init_declarator = sym(l, "init_declarator");
+		s->class_definition = sym(l, "class_definition");
+		s->decorated_definition = sym(l, "decorated_definition");
+		s->block = sym(l, "block");
+		s->module = sym(l, "module");
+		s->expression_statement = sym(l, "expression_statement");
+		s->assignment = sym(l, "assignment");
+		s->f_declarator = field(l, "declarator");
+		s->f_name = field(l, "name");
+		s->f_body = field(l, "body");
+		s->f_left = field(l, "left");
+	}
+}
+
+int wd_lang_id_for_path(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (!dot || strchr(dot, '/'))
+		return WD_LANG_NONE;
+	if (!strcmp(dot, ".c") || !strcmp(dot, ".h"))
+		return WD_LANG_C;
+	if (!strcmp(dot, ".py") || !strcmp(dot, ".pyi"))
+		return WD_LANG_PYTHON;
+	return WD_LANG_NONE;
+}
+
+const char *wd_lang_for_path(const char *path)
+{
+	switch (wd_lang_id_for_path(path)) {
+	case WD_LANG_C: return "c";
+	case WD_LANG_PYTHON: return "python";
+	default: return NULL;
+	}
+}
+
+const char *wd_tag_kind_name(wd_tag_kind k)
+{
+	static const char *const names[WD_TAG_KIND_COUNT] = {
+		"function", "prototype", "struct", "union", "enum", "typedef",
+		"macro", "class", "method", "variable", "constant"
+	};
+
+	return (unsigned)k < WD_TAG_KIND_COUNT ? names[k] : "unknown";
+}
+
+int wd_parsers_new(wd_parsers **out)
+{
+	wd_parsers *p;
+
+	pthread_once(&syms_once, init_syms);
+	if (!(p = calloc(1, sizeof(*p))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (int lang = 1; lang < WD_LANG_COUNT; lang++) {
+		if (!(p->p[lang] = ts_parser_new()) || !ts_parser_set_language(p->p[lang], language(lang))) {
+			wd_parsers_free(p);
+			return wd_error_set(WD_EINFRA, "tree-sitter: cannot load grammar %d (ABI %u)", lang,
+			                    ts_language_version(language(lang)));
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+void wd_parsers_free(wd_parsers *p)
+{
+	if (!p)
+		return;
+	for (int lang = 1; lang < WD_LANG_COUNT; lang++)
+		if (p->p[lang])
+			ts_parser_delete(p->p[lang]);
+	free(p);
+}
+
+void wd_tagset_free(wd_tagset *ts)
+{
+	for (size_t i = 0; i < ts->ndefs; i++) {
+		free(ts->defs[i].name);
+		free(ts->defs[i].sig);
+	}
+	for (size_t i = 0; i < ts->nrefs; i++)
+		free(ts->refs[i].name);
+	free(ts->defs);
+	free(ts->refs);
+	memset(ts, 0, sizeof(*ts));
+}
+
+/* --- extraction --- */
+
+struct ex {
+	wd_tagset *ts;
+	const struct syms *s;
+	const char *src;
+	size_t len;
+	wd_strtab refs;      /* names referenced in this file */
+	uint32_t *counts;
+	size_t ncounts;
+	uint32_t names[16];  /* start bytes of the latest definitions' names: not references */
+	unsigned nnames;
+	int err;
+};
+
+/* Signature text of src[a..b): whitespace runs collapsed, capped. */
+static char *sig_text(const char *src, uint32_t a, uint32_t b)
+{
+	char *out;
+	size_t n = 0;
+	int space = 0;
+
+	if (b - a > SIG_MAX * 4)
+		b = a + SIG_MAX * 4;
+	if (!(out = malloc(SIG_MAX + 4)))
+		return NULL;
+	for (uint32_t i = a; i < b && n < SIG_MAX; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\\') {
+			space = n > 0;
+			continue;
+		}
+		if (space)
+			out[n++] = ' ';
+		space = 0;
+		out[n++] = (char)(c < 0x20 ? ' ' : c);
+	}
+	if (n >= SIG_MAX) {
+		memcpy(out + SIG_MAX - 3, "...", 3);
+		n = SIG_MAX;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static uint32_t first_line_end(const struct ex *x, uint32_t a, uint32_t b)
+{
+	const char *nl = memchr(x->src + a, '\n', b - a);
+
+	return nl ? (uint32_t)(nl - x->src) : b;
+}
+
+static void add_def(struct ex *x, TSNode node, TSNode name, wd_tag_kind kind, uint32_t sig_end)
+{
+	wd_tag *t;
+	TSPoint sp = ts_node_start_point(node), ep = ts_node_end_point(node);
+	uint32_t na = ts_node_start_byte(name), nb = ts_node_end_byte(name);
+
+	if (x->err || nb <= na || nb - na > 200)
+		return;
+	if (x->ts->ndefs == x->ts->capdefs) {
+		size_t cap = x->ts->capdefs ? x->ts->capdefs * 2 : 16;
+		wd_tag *v = realloc(x->ts->defs, cap * sizeof(*v));
+
+		if (!v) {
+			x->err = wd_error_set(WD_ENOMEM, "out of memory");
+			return;
+		}
+		x->ts->defs = v;
+		x->ts->capdefs = cap;
+	}
+	t = &x->ts->defs[x->ts->ndefs];
+	t->name = wd_strndup(x->src + na, nb - na);
+	t->sig = sig_text(x->src, ts_node_start_byte(node), sig_end);
+	if (!t->name || !t->sig) {
+		free(t->name);
+		free(t->sig);
+		x->err = wd_error_set(WD_ENOMEM, "out of memory");
+		return;
+	}
+	x->names[x->nnames++ % 16] = na;
+	t->kind = (uint8_t)kind;
+	t->start = sp.row + 1;
+	t->end = (ep.column == 0 && ep.row > sp.row) ? ep.row : ep.row + 1;
+	x->ts->ndefs++;
+}
+
+static void add_ref(struct ex *x, TSNode node)
+{
+	uint32_t a = ts_node_start_byte(node), b = ts_node_end_byte(node), id;
+
+	if (x->err || b <= a || b - a > 200)
+		return;
+	for (unsigned i = 0; i < 16 && i < x->nnames; i++)
+		if (x->names[i] == a)
+			return;
+	if ((x->err = wd_strtab_intern(&x->refs, x->src + a, b - a, &id)) != 0)
+		return;
+	if (id >= x->ncounts) {
+		size_t n = x->ncounts ? x->ncounts * 2 : 64;
+		uint32_t *v = realloc(x->counts, n * sizeof(*v));
+
+		if (!v) {
+			x->err = wd_error_set(WD_ENOMEM, "out of memory");
+			return;
+		}
+		memset(v + x->ncounts, 0, (n - x->ncounts) * sizeof(*v));
+		x->counts = v;
+		x->ncounts = n;
+	}
+	x->counts[id]++;
+}
+
+/* The name a C declarator declares, and whether it declares a function
+ * (the wrapper closest to the name is a function declarator). */
+static TSNode c_declarator_name(const struct syms *s, TSNode d, int *is_func)
+{
+	int closest_func = 0;
+
+	for (int guard = 0; guard < 64 && !ts_node_is_null(d); guard++) {
+		TSSymbol k = ts_node_symbol(d);
+
+		if (k == s->identifier || k == s->type_identifier || k == s->field_identifier) {
+			*is_func = closest_func;
+			return d;
+		}
+		if (k == s->function_declarator || k == s->pointer_declarator ||
+		    k == s->array_declarator || k == s->init_declarator) {
+			closest_func = k == s->function_declarator;
+			d = ts_node_child_by_field_id(d, s->f_declarator);
+		} else if (k == s->parenthesized_declarator || k == s->attributed_declarator) {
+			TSNode c = ts_node_named_child(d, 0);
+
+			if (!ts_node_is_null(c) && !strcmp(ts_node_type(c), "ms_call_modifier"))
+				c = ts_node_named_child(d, 1);
+			d = c;
+		} else {
+			break;
+		}
+	}
+	*is_func = 0;
+	return (TSNode){ { 0, 0, 0, 0 }, NULL, NULL };
+}
+
+/* Every `declarator:` child of a declaration or typedef. */
+static void c_declarators(struct ex *x, TSNode node, int typedef_)
+{
+	TSTreeCursor c = ts_tree_cursor_new(node);
+	uint32_t end = ts_node_end_byte(node);
+
+	if (ts_tree_cursor_goto_first_child(&c)) {
+		do {
+			TSNode name;
+			int is_func;
+
+			if (ts_tree_cursor_current_field_id(&c) != x->s->f_declarator)
+				continue;
+			name = c_declarator_name(x->s, ts_tree_cursor_current_node(&c), &is_func);
+			if (ts_node_is_null(name))
+				continue;
+			add_def(x, node, name,
+			        typedef_ ? WD_TAG_TYPEDEF : is_func ? WD_TAG_PROTOTYPE : WD_TAG_VARIABLE,
+			        first_line_end(x, ts_node_start_byte(node), end));
+		} while (ts_tree_cursor_goto_next_sibling(&c));
+	}
+	ts_tree_cursor_delete(&c);
+}
+
+static void visit_c(struct ex *x, TSNode n, TSSymbol k, int in_function)
+{
+	const struct syms *s = x->s;
+	uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+
+	if (k == s->identifier || k == s->type_identifier) {
+		add_ref(x, n);
+	} else if (k == s->function_definition) {
+		TSNode body = ts_node_child_by_field_id(n, s->f_body);
+		int is_func;
+		TSNode name = c_declarator_name(s, ts_node_child_by_field_id(n, s->f_declarator), &is_func);
+
+		if (!ts_node_is_null(name))
+			add_def(x, n, name, WD_TAG_FUNCTION,
+			        ts_node_is_null(body) ? first_line_end(x, a, b) : ts_node_start_byte(body));
+	} else if (k == s->declaration && !in_function) {
+		c_declarators(x, n, 0);
+	} else if (k == s->type_definition) {
+		c_declarators(x, n, 1);
+	} else if (k == s->struct_specifier || k == s->union_specifier || k == s->enum_specifier) {
+		TSNode name = ts_node_child_by_field_id(n, s->f_name);
+
+		if (!ts_node_is_null(name) && !ts_node_is_null(ts_node_child_by_field_id(n, s->f_body)))
+			add_def(x, n, name,
+			        k == s->struct_specifier ? WD_TAG_STRUCT :
+			        k == s->union_specifier ? WD_TAG_UNION : WD_TAG_ENUM,
+			        first_line_end(x, a, b));
+	} else if (k == s->preproc_def || k == s->preproc_function_def) {
+		TSNode name = ts_node_child_by_field_id(n, s->f_name);
+
+		if (!ts_node_is_null(name))
+			add_def(x, n, name, WD_TAG_MACRO, first_line_end(x, a, b));
+	} else if (k == s->enumerator) {
+		TSNode name = ts_node_child_by_field_id(n, s->f_name);
+
+		if (!ts_node_is_null(name))
+			add_def(x, n, name, WD_TAG_CONSTANT, first_line_end(x, a, b));
+	}
+}
+
+/* Python: ancestors' symbols are in stk[0..d-1]. */
+static void visit_py(struct ex *x, TSNode n, TSSymbol k, const TSSymbol *stk, size_t d)
+{
+	const struct syms *s = x->s;
+
+	if (k == s->identifier) {
+		add_ref(x, n);
+	} else if (k == s->function_definition || k == s->class_definition) {
+		TSNode name = ts_node_child_by_field_id(n, s->f_name);
+		TSNode body = ts_node_child_by_field_id(n, s->f_body);
+		uint32_t end = ts_node_is_null(body) ? ts_node_end_byte(n) : ts_node_start_byte(body);
+		int method = 0;
+
+		while (end > ts_node_start_byte(n) &&
+		       (x->src[end - 1] == ':' || x->src[end - 1] == ' ' || x->src[end - 1] == '\n' ||
+		        x->src[end - 1] == '\t' || x->src[end - 1] == '\r'))
+			end--;
+		if (k == s->function_definition) {
+			if (d >= 2 && stk[d - 1] == s->block && stk[d - 2] == s->class_definition)
+				method = 1;
+			if (d >= 3 && stk[d - 1] == s->decorated_definition && stk[d - 2] == s->block &&
+			    stk[d - 3] == s->class_definition)
+				method = 1;
+		}
+		if (!ts_node_is_null(name))
+			add_def(x, n, name,
+			        k == s->class_definition ? WD_TAG_CLASS : method ? WD_TAG_METHOD : WD_TAG_FUNCTION,
+			        end);
+	} else if (k == s->assignment && d >= 2 && stk[d - 1] == s->expression_statement &&
+	           stk[d - 2] == s->module) {
+		TSNode left = ts_node_child_by_field_id(n, s->f_left);
+
+		if (!ts_node_is_null(left) && ts_node_symbol(left) == s->identifier)
+			add_def(x, n, left, WD_TAG_VARIABLE,
+			        first_line_end(x, ts_node_start_byte(n), ts_node_end_byte(n)));
+	}
+}
+
+static int walk(struct ex *x, TSNode root, int lang)
+{
+	TSTreeCursor c = ts_tree_cursor_new(root);
+	TSSymbol *stk = NULL;
+	size_t d = 0, cap = 0;
+	int in_function = 0;
+
+	for (;;) {
+		TSNode n = ts_tree_cursor_current_node(&c);
+		TSSymbol k = ts_node_symbol(n);
+
+		if (d >= cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			TSSymbol *v = realloc(stk, ncap * sizeof(*v));
+
+			if (!v) {
+				x->err = wd_error_set(WD_ENOMEM, "out of memory");
+				break;
+			}
+			stk = v;
+			cap = ncap;
+		}
+		stk[d] = k;
+		if (lang == WD_LANG_C)
+			visit_c(x, n, k, in_function);
+		else
+			visit_py(x, n, k, stk, d);
+		if (x->err)
+			break;
+		if (k == x->s->function_definition)
+			in_function++;
+		if (ts_tree_cursor_goto_first_child(&c)) {
+			d++;
+			continue;
+		}
+		for (;;) {
+			if (stk[d] == x->s->function_definition)
+				in_function--;
+			if (ts_tree_cursor_goto_next_sibling(&c))
+				break;
+			if (!ts_tree_cursor_goto_parent(&c))
+				goto done;
+			d--;
+		}
+	}
+done:
+	free(stk);
+	ts_tree_cursor_delete(&c);
+	return x->err;
+}
+
+int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, size_t len)
+{
+	struct ex x;
+	TSTree *tree;
+	int rc;
+
+	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT)
+		return 0;
+	if (len > UINT32_MAX)
+		return wd_error_set(WD_EINPUT, "file too large to parse");
+	memset(&x, 0, sizeof(x));
+	x.ts = out;
+	x.s = &S[lang];
+	x.src = src;
+	x.len = len;
+	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	rc = walk(&x, ts_tree_root_node(tree), lang);
+	ts_tree_delete(tree);
+	/* the distinct names become the file's references, with their counts */
+	if (!rc && x.refs.n) {
+		if (!(out->refs = calloc(x.refs.n, sizeof(*out->refs)))) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+		} else {
+			for (size_t i = 0; i < x.refs.n; i++) {
+				out->refs[i].name = x.refs.strs[i];
+				out->refs[i].count = x.counts[i];
+				x.refs.strs[i] = NULL;
+			}
+			out->nrefs = out->caprefs = x.refs.n;
+		}
+	}
+	wd_strtab_free(&x.refs);
+	free(x.counts);
+	return rc;
+}
+
+/* --- syntax issues --- */
+
+int wd_syntax_issues(wd_syntax_issue *out, size_t max, size_t *n, wd_parsers *p, int lang,
+                     const char *src, size_t len)
+{
+	TSTree *tree;
+	TSTreeCursor c;
+
+	*n = 0;
+	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT)
+		return 0;
+	if (len > UINT32_MAX)
+		return wd_error_set(WD_EINPUT, "file too large to parse");
+	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	if (!ts_node_has_error(ts_tree_root_node(tree))) {
+		ts_tree_delete(tree);
+		return 0;
+	}
+	c = ts_tree_cursor_new(ts_tree_root_node(tree));
+	for (;;) {
+		TSNode node = ts_tree_cursor_current_node(&c);
+		int missing = ts_node_is_missing(node);
+		int error = ts_node_symbol(node) == TS_ERROR_SYMBOL;
+
+		if (missing || error) {
+			if (*n < max) {
+				wd_syntax_issue *is = &out[*n];
+				TSPoint pt = ts_node_start_point(node);
+				uint32_t a = ts_node_start_byte(node), b = ts_node_end_byte(node);
+				size_t k = 0;
+
+				is->line = pt.row + 1;
+				is->col = pt.column + 1;
+				is->missing = missing;
+				if (missing) {
+					snprintf(is->what, sizeof(is->what), "%s", ts_node_type(node));
+				} else {
+					for (uint32_t i = a; i < b && k + 1 < sizeof(is->what) && src[i] != '\n'; i++)
+						is->what[k++] = (char)((unsigned char)src[i] < 0x20 ? ' ' : src[i]);
+					is->what[k] = '\0';
+				}
+			}
+			(*n)++;
+		}
+		/* an ERROR node is reported once, not once per token inside it */
+		if (!error && ts_node_has_error(node) && ts_tree_cursor_goto_first_child(&c))
+			continue;
+		while (!ts_tree_cursor_goto_next_sibling(&c))
+			if (!ts_tree_cursor_goto_parent(&c))
+				goto done;
+	}
+done:
+	ts_tree_cursor_delete(&c);
+	ts_tree_delete(tree);
+	return 0;
+}
+
+/* --- cache text form --- */
+
+int wd_tagset_dump(wd_buf *out, const wd_tagset *ts)
+{
+	int rc;
+
+	if ((rc = wd_buf_printf(out, "wdtags 1 %zu %zu\n", ts->ndefs, ts->nrefs)) != 0)
+		return rc;
+	for (size_t i = 0; i < ts->ndefs; i++)
+		if ((rc = wd_buf_printf(out, "%u %u %u %s\t%s\n", ts->defs[i].kind, ts->defs[i].start,
+		                        ts->defs[i].end, ts->defs[i].name, ts->defs[i].sig)) != 0)
+			return rc;
+	for (size_t i = 0; i < ts->nrefs; i++)
+		if ((rc = wd_buf_printf(out, "%u %s\n", ts->refs[i].count, ts->refs[i].name)) != 0)
+			return rc;
+	return wd_buf_puts(out, "end\n");
+}
+
+static int bad_cache(void)
+{
+	return wd_error_set(WD_EINPUT, "tag cache entry is malformed");
+}
+
+/* Parse an unsigned decimal at *p, then expect `sep`. */
+static int read_uint(const char **p, const char *end, char sep, unsigned long *v)
+{
+	const char *s = *p;
+	unsigned long n = 0;
+
+	if (s >= end || *s < '0' || *s > '9')
+		return -1;
+	while (s < end && *s >= '0' && *s <= '9') {
+		if (n > 0xffffffffUL / 10)
+			return -1;
+		n = n * 10 + (unsigned long)(*s++ - '0');
+	}
+	if (s >= end || *s != sep)
+		return -1;
+	*p = s + 1;
+	*v = n;
+	return 0;
+}
+
+int wd_tagset_load(wd_tagset *out, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	unsigned long nd, nr;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 9 || memcmp(p, "wdtags 1 ", 9) != 0)
+		return bad_cache();
+	p += 9;
+	if (read_uint(&p, end, ' ', &nd) < 0 || read_uint(&p, end, '\n', &nr) < 0 ||
+	    nd > len || nr > len)
+		return bad_cache();
+	if ((nd && !(out->defs = calloc(nd, sizeof(*out->defs)))) ||
+	    (nr && !(out->refs = calloc(nr, sizeof(*out->refs))))) {
+		wd_tagset_free(out);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	out->capdefs = nd;
+	out->caprefs = nr;
+	for (size_t i = 0; i < nd; i++) {
+		unsigned long kind, s, e;
+		const char *tab, *nl;
+		wd_tag *t = &out->defs[i];
+
+		if (read_uint(&p, end, ' ', &kind) < 0 || read_uint(&p, end, ' ', &s) < 0 ||
+		    read_uint(&p, end, ' ', &e) < 0 || kind >= WD_TAG_KIND_COUNT)
+			goto bad;
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))) || !(tab = memchr(p, '\t', (size_t)(nl - p))))
+			goto bad;
+		t->name = wd_strndup(p, (size_t)(tab - p));
+		t->sig = wd_strndup(tab + 1, (size_t)(nl - tab - 1));
+		out->ndefs++;
+		if (!t->name || !t->sig)
+			goto nomem;
+		t->kind = (uint8_t)kind;
+		t->start = (uint32_t)s;
+		t->end = (uint32_t)e;
+		p = nl + 1;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		unsigned long count;
+		const char *nl;
+
+		if (read_uint(&p, end, ' ', &count) < 0 || !(nl = memchr(p, '\n', (size_t)(end - p))))
+			goto bad;
+		out->refs[i].name = wd_strndup(p, (size_t)(nl - p));
+		out->refs[i].count = (uint32_t)count;
+		out->nrefs++;
+		if (!out->refs[i].name)
+			goto nomem;
+		p = nl + 1;
+	}
+	if ((size_t)(end - p) != 4 || memcmp(p, "end\n", 4) != 0)
+		goto bad;
+	return 0;
+bad:
+	wd_tagset_free(out);
+	return bad_cache();
+nomem:
+	wd_tagset_free(out);
+	return WD_ENOMEM;
+}

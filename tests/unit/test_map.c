@@ -1,0 +1,453 @@
+/* The repository map: tags per language, references, ranking, rendering
+ * within a token budget, JSON, and the blob-id keyed tag cache. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/map.h"
+
+static char tree[64];
+static char cache[64];
+
+static void put(const char *root, const char *rel, const char *text)
+{
+	wd_buf p = WD_BUF_INIT;
+	char *slash;
+
+	ck_assert_int_eq(wd_path_join(&p, root, rel), 0);
+	slash = strrchr(p.ptr, '/');
+	*slash = '\0';
+	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
+	*slash = '/';
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
+	wd_buf_free(&p);
+}
+
+static const char UTIL_C[] =
+	"#include \"util.h\"\n"                       /* 1 */
+	"#define MAX_ITEMS 16\n"                      /* 2 */
+	"typedef struct point { int x, y; } point_t;\n" /* 3 */
+	"enum color { RED, GREEN };\n"                /* 4 */
+	"static int counter;\n"                       /* 5 */
+	"int util_add(int a,\n"                       /* 6 */
+	"             int b)\n"                       /* 7 */
+	"{\n"                                         /* 8 */
+	"\treturn a + b;\n"                           /* 9 */
+	"}\n"                                         /* 10 */
+	"char *util_name(void) { return \"x\"; }\n"   /* 11 */
+	"int (*handler)(int);\n"                      /* 12 */
+	"#define SQUARE(x) ((x) * (x))\n";            /* 13 */
+
+static void setup(void)
+{
+	git_libgit2_init();
+	strcpy(tree, "/tmp/wd-map-XXXXXX");
+	strcpy(cache, "/tmp/wd-mapc-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tree));
+	ck_assert_ptr_nonnull(mkdtemp(cache));
+	put(tree, "src/util.c", UTIL_C);
+	put(tree, "src/util.h", "int util_add(int a, int b);\n");
+	put(tree, "src/main.c", "#include \"util.h\"\nint main(void)\n{\n\treturn util_add(1, 2) + "
+	                        "util_add(3, 4) + MAX_ITEMS;\n}\n");
+	put(tree, "src/other.c", "int other_thing(void) { return 0; }\n");
+	put(tree, "app.py", "class Parser:\n    def parse(self, text):\n        return helper(text)\n\n"
+	                    "@decorator\ndef helper(x):\n    return x\n\nLIMIT = 10\n");
+	put(tree, "README.md", "# demo\n");
+}
+
+static void teardown(void)
+{
+	wd_rm_rf(tree);
+	wd_rm_rf(cache);
+	git_libgit2_shutdown();
+}
+
+static wd_map *build(const char *cache_dir)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	wd_map *m = NULL;
+
+	o.cache_dir = cache_dir;
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	return m;
+}
+
+/* The one definition of `name` with kind `kind`, checked for its lines. */
+static void expect_def(const wd_map *m, const char *name, wd_tag_kind kind, const char *path,
+                       size_t start, size_t end)
+{
+	wd_map_def *d = NULL;
+	size_t n = 0, found = 0;
+
+	ck_assert_int_eq(wd_map_find_definitions(&d, &n, m, name), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].kind != kind)
+			continue;
+		found++;
+		ck_assert_str_eq(d[i].path, path);
+		ck_assert_uint_eq(d[i].start_line, start);
+		ck_assert_uint_eq(d[i].end_line, end);
+	}
+	ck_assert_msg(found == 1, "%s: %zu definitions of kind %s", name, found, wd_tag_kind_name(kind));
+	free(d);
+}
+
+START_TEST(c_definitions_of_every_kind_with_line_ranges)
+{
+	wd_map *m = build(NULL);
+
+	expect_def(m, "util_add", WD_TAG_FUNCTION, "src/util.c", 6, 10);
+	expect_def(m, "util_add", WD_TAG_PROTOTYPE, "src/util.h", 1, 1);
+	expect_def(m, "util_name", WD_TAG_FUNCTION, "src/util.c", 11, 11);
+	expect_def(m, "MAX_ITEMS", WD_TAG_MACRO, "src/util.c", 2, 2);
+	expect_def(m, "SQUARE", WD_TAG_MACRO, "src/util.c", 13, 13);
+	expect_def(m, "point", WD_TAG_STRUCT, "src/util.c", 3, 3);
+	expect_def(m, "point_t", WD_TAG_TYPEDEF, "src/util.c", 3, 3);
+	expect_def(m, "color", WD_TAG_ENUM, "src/util.c", 4, 4);
+	expect_def(m, "GREEN", WD_TAG_CONSTANT, "src/util.c", 4, 4);
+	expect_def(m, "counter", WD_TAG_VARIABLE, "src/util.c", 5, 5);
+	/* a pointer to a function is a variable, not a function */
+	expect_def(m, "handler", WD_TAG_VARIABLE, "src/util.c", 12, 12);
+	expect_def(m, "main", WD_TAG_FUNCTION, "src/main.c", 2, 5);
+	ck_assert(!wd_map_has_definition(m, "a"));
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(signatures_are_the_declaration_collapsed_to_one_line)
+{
+	wd_map *m = build(NULL);
+	wd_map_def *d = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(wd_map_find_definitions(&d, &n, m, "util_add"), 0);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++)
+		if (d[i].kind == WD_TAG_FUNCTION)
+			ck_assert_str_eq(d[i].signature, "int util_add(int a, int b)");
+	free(d);
+	ck_assert_int_eq(wd_map_find_definitions(&d, &n, m, "parse"), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(d[0].signature, "def parse(self, text)");
+	free(d);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(python_classes_methods_functions_and_module_variables)
+{
+	wd_map *m = build(NULL);
+
+	expect_def(m, "Parser", WD_TAG_CLASS, "app.py", 1, 3);
+	expect_def(m, "parse", WD_TAG_METHOD, "app.py", 2, 3);
+	expect_def(m, "helper", WD_TAG_FUNCTION, "app.py", 6, 7);
+	expect_def(m, "LIMIT", WD_TAG_VARIABLE, "app.py", 9, 9);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(files_without_a_grammar_are_listed_by_path)
+{
+	wd_map *m = build(NULL);
+	size_t n = 0;
+	const char *const *files = wd_map_files(m, &n);
+	int seen = 0;
+
+	ck_assert_uint_eq(n, 6);
+	for (size_t i = 0; i < n; i++)
+		seen |= !strcmp(files[i], "README.md");
+	ck_assert(seen);
+	ck_assert_str_eq(wd_lang_for_path("a/b.c"), "c");
+	ck_assert_str_eq(wd_lang_for_path("x.py"), "python");
+	ck_assert_ptr_null(wd_lang_for_path("README.md"));
+	ck_assert_ptr_null(wd_lang_for_path("Makefile"));
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(references_name_the_files_using_an_identifier_most_first)
+{
+	wd_map *m = build(NULL);
+	wd_strvec files = WD_STRVEC_INIT;
+	size_t *counts = NULL;
+
+	ck_assert_int_eq(wd_map_find_referencing_files(&files, &counts, m, "util_add"), 0);
+	/* the definition and the prototype are not references */
+	ck_assert_uint_eq(files.n, 1);
+	ck_assert_str_eq(files.v[0], "src/main.c");
+	ck_assert_uint_eq(counts[0], 2);
+	free(counts);
+	wd_strvec_free(&files);
+	ck_assert_int_eq(wd_map_find_referencing_files(&files, NULL, m, "no_such_name"), 0);
+	ck_assert_uint_eq(files.n, 0);
+	wd_map_free(m);
+}
+END_TEST
+
+static size_t line_of(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle);
+	size_t n = 1;
+
+	ck_assert_msg(p != NULL, "'%s' not in:\n%s", needle, text);
+	for (const char *q = text; q < p; q++)
+		n += *q == '\n';
+	return n;
+}
+
+START_TEST(ranking_puts_referenced_definitions_first)
+{
+	wd_map *m = build(NULL);
+	wd_buf out = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&out, m, 0, WD_MAP_RENDER_LINES), 0);
+	ck_assert_uint_lt(line_of(out.ptr, "int util_add(int a, int b)"),
+	                  line_of(out.ptr, "int other_thing(void)"));
+	wd_buf_free(&out);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(focus_moves_a_file_and_an_identifier_to_the_top)
+{
+	const char *focus_file[] = { "src/other.c", NULL };
+	const char *focus_ident[] = { "helper", NULL };
+	wd_map *m = build(NULL);
+	wd_buf out = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_map_rank(m, focus_file), 0);
+	ck_assert_int_eq(wd_map_render(&out, m, 0, 0), 0);
+	ck_assert_uint_eq(line_of(out.ptr, "src/other.c:"), 2);
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_map_rank(m, focus_ident), 0);
+	ck_assert_int_eq(wd_map_render(&out, m, 0, 0), 0);
+	ck_assert_uint_eq(line_of(out.ptr, "app.py:"), 2);
+	ck_assert_uint_lt(line_of(out.ptr, "def helper(x)"), line_of(out.ptr, "src/util.c:"));
+	wd_buf_free(&out);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(render_stays_within_the_token_budget_and_says_how_it_counts)
+{
+	wd_map *m = build(NULL);
+	wd_buf all = WD_BUF_INIT, small = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&all, m, 0, WD_MAP_RENDER_LINES), 0);
+	ck_assert_int_eq(wd_map_render(&small, m, 60, WD_MAP_RENDER_LINES), 0);
+	ck_assert_ptr_nonnull(strstr(all.ptr, "estimated as bytes/4"));
+	ck_assert_ptr_nonnull(strstr(small.ptr, "of a 60-token budget"));
+	ck_assert_uint_le(small.len, 60 * 4);
+	ck_assert_uint_lt(small.len, all.len);
+	/* the few that fit are the best ranked */
+	ck_assert_ptr_nonnull(strstr(small.ptr, "util_add"));
+	/* every definition appears once when there is no budget */
+	ck_assert_ptr_nonnull(strstr(all.ptr, "13 #define SQUARE(x) ((x) * (x))"));
+	ck_assert_ptr_nonnull(strstr(all.ptr, "6-10 int util_add(int a, int b)"));
+	wd_buf_free(&all);
+	wd_buf_free(&small);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(json_carries_definitions_ranks_and_references)
+{
+	wd_map *m = build(NULL);
+	json_t *j = NULL, *files, *f, *defs, *d;
+	size_t i, k;
+	int found = 0;
+
+	ck_assert_int_eq(wd_map_to_json(&j, m, 0), WD_EUSAGE);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_to_json(&j, m, 0), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "token_estimate")), "bytes/4");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "stats"), "files")), 6);
+	files = json_object_get(j, "files");
+	json_array_foreach(files, i, f) {
+		defs = json_object_get(f, "definitions");
+		json_array_foreach(defs, k, d) {
+			if (strcmp(json_string_value(json_object_get(d, "name")), "util_add") ||
+			    strcmp(json_string_value(json_object_get(d, "kind")), "function"))
+				continue;
+			found = 1;
+			ck_assert_str_eq(json_string_value(json_object_get(f, "path")), "src/util.c");
+			ck_assert_str_eq(json_string_value(json_object_get(f, "language")), "c");
+			ck_assert_int_eq(json_integer_value(json_object_get(d, "line")), 6);
+			ck_assert_int_eq(json_integer_value(json_object_get(d, "end_line")), 10);
+			ck_assert_str_eq(json_string_value(json_array_get(json_object_get(d, "referenced_by"), 0)),
+			                 "src/main.c");
+			ck_assert(json_real_value(json_object_get(d, "rank")) > 0);
+		}
+	}
+	ck_assert(found);
+	json_decref(j);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(cache_reparses_only_the_changed_file)
+{
+	wd_map *m;
+	wd_map_stats st;
+
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 5);
+	ck_assert_uint_eq(st.cached, 0);
+	wd_map_free(m);
+
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 5);
+	wd_map_free(m);
+
+	put(tree, "src/other.c", "int other_thing(void) { return 1; }\nint more(void) { return 2; }\n");
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 1);
+	ck_assert_uint_eq(st.cached, 4);
+	ck_assert(wd_map_has_definition(m, "more"));
+	wd_map_free(m);
+
+	/* rewritten with the same content: new stat data, same blob id, no parse */
+	put(tree, "src/util.h", "int util_add(int a, int b);\n");
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 5);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(a_damaged_cache_entry_is_parsed_again)
+{
+	wd_map *m;
+	wd_map_stats st;
+	wd_buf p = WD_BUF_INIT;
+	char oid[41];
+	const char *text = "int other_thing(void) { return 0; }\n";
+
+	wd_map_free(build(cache));
+	ck_assert_int_eq(wd_hash_hex(oid, text, strlen(text)), 0);
+	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/%.2s/%s", cache, oid, oid + 2), 0);
+	ck_assert(wd_path_exists(p.ptr));
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "wdtags 1 1 0\ngarbage", 20, 0644), 0);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 1);
+	ck_assert(wd_map_has_definition(m, "other_thing"));
+	wd_map_free(m);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(one_thread_and_many_threads_agree)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	wd_map *a = NULL, *b = NULL;
+	wd_map_stats sa, sb;
+	wd_buf ra = WD_BUF_INIT, rb = WD_BUF_INIT;
+	char name[64], body[128];
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "gen/f%02d.c", i);
+		snprintf(body, sizeof(body), "int gen_%02d(void) { return util_add(%d, 1); }\n", i, i);
+		put(tree, name, body);
+	}
+	o.threads = 1;
+	ck_assert_int_eq(wd_map_build(&a, tree, &o), 0);
+	o.threads = 4;
+	ck_assert_int_eq(wd_map_build(&b, tree, &o), 0);
+	wd_map_get_stats(&sa, a);
+	wd_map_get_stats(&sb, b);
+	ck_assert_uint_eq(sa.definitions, sb.definitions);
+	ck_assert_uint_eq(sa.references, sb.references);
+	ck_assert_int_eq(wd_map_rank(a, NULL), 0);
+	ck_assert_int_eq(wd_map_rank(b, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&ra, a, 500, 0), 0);
+	ck_assert_int_eq(wd_map_render(&rb, b, 500, 0), 0);
+	ck_assert_str_eq(ra.ptr, rb.ptr);
+	wd_buf_free(&ra);
+	wd_buf_free(&rb);
+	wd_map_free(a);
+	wd_map_free(b);
+}
+END_TEST
+
+START_TEST(ranges_of_named_definitions_are_sorted_and_merged)
+{
+	const char *names[] = { "util_name", "util_add", "point", "point_t", NULL };
+	wd_map *m = build(NULL);
+	wd_map_range *r = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(wd_map_ranges_for(&r, &n, m, "src/util.c", names), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(r[0].start_line, 3);
+	ck_assert_uint_eq(r[0].end_line, 3);
+	ck_assert_uint_eq(r[1].start_line, 6);
+	ck_assert_uint_eq(r[1].end_line, 11);
+	free(r);
+	ck_assert_int_eq(wd_map_ranges_for(&r, &n, m, "src/none.c", names), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(r);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(errors_missing_tree_bad_version_and_unranked_render)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	wd_map *m = (wd_map *)1;
+	wd_buf out = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_map_build(&m, "/nonexistent/wd-map", NULL), WD_ENOTFOUND);
+	ck_assert_ptr_null(m);
+	o.version = 7;
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), WD_EUSAGE);
+	m = build(NULL);
+	ck_assert_int_eq(wd_map_render(&out, m, 100, 0), WD_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "ranked"));
+	wd_map_free(m);
+	wd_map_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("map");
+	TCase *tc = tcase_create("map");
+	SRunner *sr;
+	int failures;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, c_definitions_of_every_kind_with_line_ranges);
+	tcase_add_test(tc, signatures_are_the_declaration_collapsed_to_one_line);
+	tcase_add_test(tc, python_classes_methods_functions_and_module_variables);
+	tcase_add_test(tc, files_without_a_grammar_are_listed_by_path);
+	tcase_add_test(tc, references_name_the_files_using_an_identifier_most_first);
+	tcase_add_test(tc, ranking_puts_referenced_definitions_first);
+	tcase_add_test(tc, focus_moves_a_file_and_an_identifier_to_the_top);
+	tcase_add_test(tc, render_stays_within_the_token_budget_and_says_how_it_counts);
+	tcase_add_test(tc, json_carries_definitions_ranks_and_references);
+	tcase_add_test(tc, cache_reparses_only_the_changed_file);
+	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
+	tcase_add_test(tc, one_thread_and_many_threads_agree);
+	tcase_add_test(tc, ranges_of_named_definitions_are_sorted_and_merged);
+	tcase_add_test(tc, errors_missing_tree_bad_version_and_unranked_render);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
