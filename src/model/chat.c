@@ -1,0 +1,220 @@
+/*
+ * The conversation sent to a model, its provider-independent hash, and the
+ * small JSON helpers the wire formats share.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/ledger.h"
+#include "provider.h"
+
+#define ERROR_SNIPPET_MAX 300
+
+static wd_message *chat_slot(wd_chat *c)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		wd_message *v = realloc(c->msgs, cap * sizeof(*v));
+
+		if (!v) {
+			wd_error_set(WD_ENOMEM, "out of memory");
+			return NULL;
+		}
+		c->msgs = v;
+		c->cap = cap;
+	}
+	memset(&c->msgs[c->n], 0, sizeof(c->msgs[0]));
+	return &c->msgs[c->n];
+}
+
+int wd_chat_add(wd_chat *c, wd_role role, const char *content)
+{
+	wd_message *m;
+
+	if ((unsigned)role > WD_ROLE_TOOL)
+		return wd_error_set(WD_EUSAGE, "unknown chat role %d", (int)role);
+	if (!(m = chat_slot(c)))
+		return WD_ENOMEM;
+	m->role = role;
+	if (!(m->content = wd_strdup(content)))
+		return WD_ENOMEM;
+	c->n++;
+	return 0;
+}
+
+int wd_chat_add_tool_calls(wd_chat *c, const char *content, const char *tool_calls_json)
+{
+	json_t *arr = tool_calls_json ? json_loads(tool_calls_json, 0, NULL) : NULL;
+	int ok = json_is_array(arr);
+	wd_message *m;
+
+	json_decref(arr);
+	if (!ok)
+		return wd_error_set(WD_EUSAGE, "tool calls must be a JSON array of {id,name,arguments}");
+	if (!(m = chat_slot(c)))
+		return WD_ENOMEM;
+	m->role = WD_ROLE_ASSISTANT;
+	m->content = wd_strdup(content);
+	m->tool_calls_json = wd_strdup(tool_calls_json);
+	if (!m->content || !m->tool_calls_json) {
+		free(m->content);
+		free(m->tool_calls_json);
+		return WD_ENOMEM;
+	}
+	c->n++;
+	return 0;
+}
+
+int wd_chat_add_tool_result(wd_chat *c, const char *tool_call_id, const char *content)
+{
+	wd_message *m;
+
+	if (!tool_call_id || !*tool_call_id)
+		return wd_error_set(WD_EUSAGE, "a tool result needs the id of the call it answers");
+	if (!(m = chat_slot(c)))
+		return WD_ENOMEM;
+	m->role = WD_ROLE_TOOL;
+	m->content = wd_strdup(content);
+	m->tool_call_id = wd_strdup(tool_call_id);
+	if (!m->content || !m->tool_call_id) {
+		free(m->content);
+		free(m->tool_call_id);
+		return WD_ENOMEM;
+	}
+	c->n++;
+	return 0;
+}
+
+void wd_chat_free(wd_chat *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->msgs[i].content);
+		free(c->msgs[i].tool_call_id);
+		free(c->msgs[i].tool_calls_json);
+	}
+	free(c->msgs);
+	c->msgs = NULL;
+	c->n = c->cap = 0;
+}
+
+int wd_chat_hash(char out[41], const wd_chat *chat, const json_t *tools)
+{
+	static const char *const roles[] = { "system", "user", "assistant", "tool" };
+	json_t *root = json_pack("{s:[], s:O?}", "messages", "tools", tools);
+	json_t *msgs;
+	char *s = NULL;
+	int rc = 0;
+
+	if (!root)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	msgs = json_object_get(root, "messages");
+	for (size_t i = 0; i < chat->n; i++) {
+		const wd_message *m = &chat->msgs[i];
+		json_t *o = json_pack("{s:s, s:s, s:s?, s:s?}", "role", roles[m->role],
+		                      "content", m->content ? m->content : "",
+		                      "tool_call_id", m->tool_call_id,
+		                      "tool_calls", m->tool_calls_json);
+
+		if (!o || json_array_append_new(msgs, o)) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!s) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = wd_hash_hex(out, s, strlen(s));
+out:
+	free(s);
+	json_decref(root);
+	return rc;
+}
+
+const char *wd_json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+int64_t wd_json_int(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		return (int64_t)json_integer_value(v);
+	if (json_is_real(v))
+		return (int64_t)json_real_value(v);
+	return 0;
+}
+
+char *wd_api_error_message(const char *body, size_t len)
+{
+	json_t *o = json_loadb(body, len, 0, NULL);
+	const json_t *err = json_object_get(o, "error");
+	const char *msg = NULL;
+	char *clean = NULL, *cut;
+
+	if (json_is_object(err))
+		msg = wd_json_str(err, "message");
+	else if (json_is_string(err))
+		msg = json_string_value(err);
+	if (!msg)
+		msg = wd_json_str(o, "message");
+	if (!msg && !o && len) {
+		/* not JSON (a proxy's HTML page): its first bytes are still a clue */
+		cut = wd_strndup(body, len < 120 ? len : 120);
+		if (cut) {
+			for (char *p = cut; *p; p++)
+				if (*p == '\n' || *p == '\r' || (unsigned char)*p < 0x20)
+					*p = ' ';
+			clean = wd_redact(cut);
+			free(cut);
+		}
+		return clean;
+	}
+	if (msg) {
+		cut = wd_strndup(msg, strlen(msg) > ERROR_SNIPPET_MAX ? ERROR_SNIPPET_MAX : strlen(msg));
+		if (cut)
+			clean = wd_redact(cut);
+		free(cut);
+	}
+	json_decref(o);
+	return clean;
+}
+
+int wd_tool_calls_set(wd_model_reply *out, json_t *arr)
+{
+	char *s;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return 0;
+	s = json_dumps(arr, JSON_COMPACT);
+	if (!s)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	free(out->tool_calls_json);
+	out->tool_calls_json = s;
+	return 0;
+}
+
+int wd_tool_fields(const json_t *tool, const char **name, const char **desc, json_t **params)
+{
+	const json_t *p = json_object_get(tool, "parameters");
+
+	*params = NULL;
+	*name = wd_json_str(tool, "name");
+	*desc = wd_json_str(tool, "description");
+	if (!json_is_object(tool) || !*name || !**name)
+		return wd_error_set(WD_EUSAGE, "a tool definition has no name");
+	if (!*desc)
+		*desc = "";
+	if (p && !json_is_object(p))
+		return wd_error_set(WD_EUSAGE, "tool %s: parameters must be a JSON Schema object", *name);
+	/* an absent schema means "no arguments" */
+	*params = p ? json_deep_copy(p) : json_pack("{s:s, s:{}}", "type", "object", "properties");
+	if (!*params)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}

@@ -1,0 +1,261 @@
+/*
+ * OpenAI Responses API (POST {base}/responses). System text goes in
+ * "instructions"; the conversation is a list of input items where tool calls
+ * and their results are items of their own (function_call,
+ * function_call_output). Replies are an "output" list of items. Nothing is
+ * stored server-side (store: false): each request carries the whole chat.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/error.h"
+#include "provider.h"
+
+static int add_call_items(json_t *input, const wd_message *m)
+{
+	json_t *in = json_loads(m->tool_calls_json, 0, NULL);
+	size_t i;
+	json_t *tc;
+	int rc = 0;
+
+	if (!json_is_array(in)) {
+		json_decref(in);
+		return wd_error_set(WD_EUSAGE, "assistant tool calls are not a JSON array");
+	}
+	json_array_foreach(in, i, tc) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "type", "function_call",
+		                      "call_id", wd_json_str(tc, "id") ? wd_json_str(tc, "id") : "",
+		                      "name", wd_json_str(tc, "name") ? wd_json_str(tc, "name") : "",
+		                      "arguments", wd_json_str(tc, "arguments") ? wd_json_str(tc, "arguments") : "{}");
+
+		if (!o || json_array_append_new(input, o)) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	json_decref(in);
+	return rc;
+}
+
+static int add_input(json_t *body, const wd_chat *chat)
+{
+	json_t *input = json_object_get(body, "input");
+	wd_buf instr = WD_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < chat->n && !rc; i++) {
+		const wd_message *m = &chat->msgs[i];
+		const char *text = m->content ? m->content : "";
+		json_t *o = NULL;
+
+		switch (m->role) {
+		case WD_ROLE_SYSTEM:
+			if ((instr.len && wd_buf_puts(&instr, "\n\n")) || wd_buf_puts(&instr, text))
+				rc = WD_ENOMEM;
+			continue;
+		case WD_ROLE_TOOL:
+			o = json_pack("{s:s, s:s, s:s}", "type", "function_call_output", "call_id",
+			              m->tool_call_id ? m->tool_call_id : "", "output", text);
+			break;
+		case WD_ROLE_ASSISTANT:
+			if (m->tool_calls_json) {
+				if (*text && json_array_append_new(input, json_pack("{s:s, s:s}", "role",
+				                                                    "assistant", "content", text)))
+					rc = wd_error_set(WD_ENOMEM, "out of memory");
+				if (!rc)
+					rc = add_call_items(input, m);
+				continue;
+			}
+			o = json_pack("{s:s, s:s}", "role", "assistant", "content", text);
+			break;
+		default:
+			o = json_pack("{s:s, s:s}", "role", "user", "content", text);
+		}
+		if (!o || json_array_append_new(input, o))
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	if (!rc && instr.len && json_object_set_new(body, "instructions", json_string(instr.ptr)))
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+	wd_buf_free(&instr);
+	return rc;
+}
+
+static int add_tools(json_t *body, const wd_model_call *call)
+{
+	json_t *arr = json_array();
+	size_t i;
+	json_t *t;
+
+	if (!arr)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	json_array_foreach(call->tools, i, t) {
+		const char *name, *desc;
+		json_t *params, *o;
+
+		if (wd_tool_fields(t, &name, &desc, &params)) {
+			json_decref(arr);
+			return WD_EUSAGE;
+		}
+		o = json_pack("{s:s, s:s, s:s, s:o}", "type", "function", "name", name,
+		              "description", desc, "parameters", params);
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		}
+	}
+	if (json_object_set_new(body, "tools", arr) ||
+	    json_object_set_new(body, "tool_choice",
+	                        json_string(call->tool_choice ? call->tool_choice : "auto")))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
+                 const wd_model_call *call, int stream)
+{
+	json_t *body = json_pack("{s:s, s:[], s:b}", "model", b->model, "input", "store", 0);
+	int rc;
+
+	*out = NULL;
+	if (!body)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if ((rc = add_input(body, chat)) != 0 ||
+	    (call->tools && json_array_size(call->tools) && (rc = add_tools(body, call)) != 0))
+		goto fail;
+	if ((call->max_output_tokens > 0 &&
+	     json_object_set_new(body, "max_output_tokens", json_integer(call->max_output_tokens))) ||
+	    (call->temperature >= 0 &&
+	     json_object_set_new(body, "temperature", json_real(call->temperature))) ||
+	    (stream && json_object_set_new(body, "stream", json_true()))) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto fail;
+	}
+	*out = body;
+	return 0;
+fail:
+	json_decref(body);
+	return rc;
+}
+
+static int headers(wd_strvec *out, const wd_backend *b)
+{
+	/* the same credentials and optional org/project headers as Chat Completions */
+	return wd_api_openai_chat.headers(out, b);
+}
+
+static int parse_output(wd_buf *text, json_t *tools, const json_t *output)
+{
+	size_t i, k;
+	json_t *item, *part;
+
+	json_array_foreach(output, i, item) {
+		const char *type = wd_json_str(item, "type");
+
+		if (type && strcmp(type, "message") == 0) {
+			json_array_foreach(json_object_get(item, "content"), k, part) {
+				const char *pt = wd_json_str(part, "type");
+
+				if (pt && strcmp(pt, "output_text") == 0 && wd_json_str(part, "text") &&
+				    wd_buf_puts(text, wd_json_str(part, "text")))
+					return WD_ENOMEM;
+			}
+		} else if (type && strcmp(type, "function_call") == 0) {
+			json_t *o = json_pack("{s:s, s:s, s:s}",
+			                      "id", wd_json_str(item, "call_id") ? wd_json_str(item, "call_id") : "",
+			                      "name", wd_json_str(item, "name") ? wd_json_str(item, "name") : "",
+			                      "arguments", wd_json_str(item, "arguments") ? wd_json_str(item, "arguments") : "{}");
+
+			if (!o || json_array_append_new(tools, o))
+				return wd_error_set(WD_ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static int parse(wd_model_reply *out, const json_t *root)
+{
+	const json_t *output = json_object_get(root, "output");
+	const json_t *usage = json_object_get(root, "usage");
+	const char *status = wd_json_str(root, "status");
+	const char *why = wd_json_str(json_object_get(root, "incomplete_details"), "reason");
+	wd_buf text = WD_BUF_INIT;
+	json_t *tools = json_array();
+	int rc;
+
+	if (!tools)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if (status && strcmp(status, "failed") == 0) {
+		const char *m = wd_json_str(json_object_get(root, "error"), "message");
+
+		rc = wd_error_set(WD_EINPUT, "the response failed: %.300s", m ? m : "(no message)");
+		goto out;
+	}
+	if (!json_is_object(root) || !json_is_array(output)) {
+		rc = wd_error_set(WD_EINPUT, "the reply has no output array");
+		goto out;
+	}
+	if ((rc = parse_output(&text, tools, output)) != 0)
+		goto out;
+	if (!(out->text = wd_buf_detach(&text))) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	if ((wd_json_str(root, "model") && wd_stream_set(&out->model, wd_json_str(root, "model"))) ||
+	    ((why || status) && wd_stream_set(&out->finish_reason, why ? why : status))) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	if (json_is_object(usage)) {
+		out->usage.input_tokens = wd_json_int(usage, "input_tokens");
+		out->usage.output_tokens = wd_json_int(usage, "output_tokens");
+		out->usage.cached_tokens =
+			wd_json_int(json_object_get(usage, "input_tokens_details"), "cached_tokens");
+	}
+	rc = wd_tool_calls_set(out, tools);
+out:
+	wd_buf_free(&text);
+	json_decref(tools);
+	return rc;
+}
+
+static int event(wd_stream *st, const char *name, const char *data, size_t len)
+{
+	json_error_t je;
+	json_t *o = json_loadb(data, len, 0, &je);
+	const char *type;
+	int rc = 0;
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return wd_error_set(WD_EINPUT, "a reply stream event is not JSON: %s", je.text);
+	}
+	type = wd_json_str(o, "type");
+	if (!type)
+		type = name ? name : "";
+	if (strcmp(type, "response.output_text.delta") == 0) {
+		if (wd_json_str(o, "delta"))
+			rc = wd_buf_puts(&st->text, wd_json_str(o, "delta"));
+	} else if (strcmp(type, "response.completed") == 0 || strcmp(type, "response.incomplete") == 0) {
+		json_t *resp = json_object_get(o, "response");
+
+		if (!json_is_object(resp)) {
+			rc = wd_error_set(WD_EINPUT, "%s without a response object", type);
+		} else {
+			json_decref(st->final);
+			st->final = json_incref(resp);
+			st->done = 1;
+		}
+	} else if (strcmp(type, "response.failed") == 0 || strcmp(type, "error") == 0) {
+		const json_t *err = json_object_get(json_object_get(o, "response"), "error");
+		const char *m = err ? wd_json_str(err, "message") : wd_json_str(o, "message");
+
+		rc = wd_error_set(WD_EINFRA, "the service reported an error mid-stream: %.300s",
+		                  m ? m : "(no message)");
+	}
+	json_decref(o);
+	return rc;
+}
+
+const wd_api wd_api_openai_responses = {
+	"openai-responses", "/responses", build, headers, parse, event
+};
