@@ -141,8 +141,11 @@ static int tag_cache_load(wd_tagset *ts, const char *cache_dir, const char *oid,
 		wd_buf text = WD_BUF_INIT;
 
 		rc = wd_file_read(&text, tmp->ptr, 64u * 1024u * 1024u);
-		if (!rc)
-			rc = wd_tagset_load(ts, text.ptr, text.len);
+		if (!rc) {
+			size_t n = text.len;
+
+			rc = wd_tagset_load(ts, wd_buf_detach(&text), n);
+		}
 		wd_buf_free(&text);
 	}
 	if (rc)
@@ -454,6 +457,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	memset(&sc, 0, sizeof(sc));
 	if (!(m = calloc(1, sizeof(*m))))
 		return wd_error_set(WD_ENOMEM, "out of memory");
+	m->names.borrow = 1; /* names point into the files' tags, which live as long as the map */
 	if (!(m->workdir = wd_realpath(workdir))) {
 		rc = wd_error_set(WD_ENOTFOUND, "%s: no such directory", workdir);
 		goto out;

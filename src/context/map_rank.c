@@ -40,7 +40,7 @@ static double name_weight(const wd_map *m, const char *name, const struct namein
 		mul *= 10.0;
 	if (len >= 8 && (snake || camel))
 		mul *= 10.0;
-	if (name[0] == '_')
+	if (name[0] == '_' || len <= 2)
 		mul *= 0.1;
 	if (def_files > 5)
 		mul *= 0.1;
@@ -201,8 +201,10 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 	free(m->frank);
 	m->frank = NULL;
 	m->ranked = 0;
-	if (!m->nfiles)
+	if (!m->nfiles) {
+		m->ranked = 1;
 		return 0;
+	}
 	if (!(pers = calloc(m->nfiles, sizeof(double))) || !(next = calloc(m->nfiles, sizeof(double))) ||
 	    !(g.out = calloc(m->nfiles, sizeof(double))) ||
 	    !(m->frank = calloc(m->nfiles, sizeof(double)))) {

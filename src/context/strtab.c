@@ -81,7 +81,9 @@ int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id)
 		t->strs = v;
 		t->cap = cap;
 	}
-	if (!(copy = wd_strndup(s, len)))
+	if (t->borrow)
+		copy = (char *)s;
+	else if (!(copy = wd_strndup(s, len)))
 		return WD_ENOMEM;
 	t->strs[t->n] = copy;
 	t->slots[i] = (uint32_t)t->n + 1;
@@ -91,7 +93,7 @@ int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id)
 
 void wd_strtab_free(wd_strtab *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n && !t->borrow; i++)
 		free(t->strs[i]);
 	free(t->strs);
 	free(t->slots);

@@ -157,12 +157,13 @@ void wd_parsers_free(wd_parsers *p)
 
 void wd_tagset_free(wd_tagset *ts)
 {
-	for (size_t i = 0; i < ts->ndefs; i++) {
+	for (size_t i = 0; i < ts->ndefs && !ts->arena; i++) {
 		free(ts->defs[i].name);
 		free(ts->defs[i].sig);
 	}
-	for (size_t i = 0; i < ts->nrefs; i++)
+	for (size_t i = 0; i < ts->nrefs && !ts->arena; i++)
 		free(ts->refs[i].name);
+	free(ts->arena);
 	free(ts->defs);
 	free(ts->refs);
 	memset(ts, 0, sizeof(*ts));
@@ -329,9 +330,10 @@ static void c_declarators(struct ex *x, TSNode node, int typedef_)
 			name = c_declarator_name(x->s, ts_tree_cursor_current_node(&c), &is_func);
 			if (ts_node_is_null(name))
 				continue;
+			/* a prototype's attributes and parameters may span lines: keep them all */
 			add_def(x, node, name,
 			        typedef_ ? WD_TAG_TYPEDEF : is_func ? WD_TAG_PROTOTYPE : WD_TAG_VARIABLE,
-			        first_line_end(x, ts_node_start_byte(node), end));
+			        !typedef_ && is_func ? end : first_line_end(x, ts_node_start_byte(node), end));
 		} while (ts_tree_cursor_goto_next_sibling(&c));
 	}
 	ts_tree_cursor_delete(&c);
@@ -604,18 +606,19 @@ static int read_uint(const char **p, const char *end, char sep, unsigned long *v
 	return 0;
 }
 
-int wd_tagset_load(wd_tagset *out, const char *text, size_t len)
+int wd_tagset_load(wd_tagset *out, char *text, size_t len)
 {
-	const char *p = text, *end = text + len;
+	char *p = text, *end = text + len;
 	unsigned long nd, nr;
 
 	memset(out, 0, sizeof(*out));
+	out->arena = text;
 	if (len < 9 || memcmp(p, "wdtags 1 ", 9) != 0)
-		return bad_cache();
+		goto bad;
 	p += 9;
-	if (read_uint(&p, end, ' ', &nd) < 0 || read_uint(&p, end, '\n', &nr) < 0 ||
-	    nd > len || nr > len)
-		return bad_cache();
+	if (read_uint((const char **)&p, end, ' ', &nd) < 0 ||
+	    read_uint((const char **)&p, end, '\n', &nr) < 0 || nd > len || nr > len)
+		goto bad;
 	if ((nd && !(out->defs = calloc(nd, sizeof(*out->defs)))) ||
 	    (nr && !(out->refs = calloc(nr, sizeof(*out->refs))))) {
 		wd_tagset_free(out);
@@ -625,35 +628,36 @@ int wd_tagset_load(wd_tagset *out, const char *text, size_t len)
 	out->caprefs = nr;
 	for (size_t i = 0; i < nd; i++) {
 		unsigned long kind, s, e;
-		const char *tab, *nl;
+		char *tab, *nl;
 		wd_tag *t = &out->defs[i];
 
-		if (read_uint(&p, end, ' ', &kind) < 0 || read_uint(&p, end, ' ', &s) < 0 ||
-		    read_uint(&p, end, ' ', &e) < 0 || kind >= WD_TAG_KIND_COUNT)
+		if (read_uint((const char **)&p, end, ' ', &kind) < 0 ||
+		    read_uint((const char **)&p, end, ' ', &s) < 0 ||
+		    read_uint((const char **)&p, end, ' ', &e) < 0 || kind >= WD_TAG_KIND_COUNT)
 			goto bad;
 		if (!(nl = memchr(p, '\n', (size_t)(end - p))) || !(tab = memchr(p, '\t', (size_t)(nl - p))))
 			goto bad;
-		t->name = wd_strndup(p, (size_t)(tab - p));
-		t->sig = wd_strndup(tab + 1, (size_t)(nl - tab - 1));
-		out->ndefs++;
-		if (!t->name || !t->sig)
-			goto nomem;
+		*tab = '\0';
+		*nl = '\0';
+		t->name = p;
+		t->sig = tab + 1;
 		t->kind = (uint8_t)kind;
 		t->start = (uint32_t)s;
 		t->end = (uint32_t)e;
+		out->ndefs++;
 		p = nl + 1;
 	}
 	for (size_t i = 0; i < nr; i++) {
 		unsigned long count;
-		const char *nl;
+		char *nl;
 
-		if (read_uint(&p, end, ' ', &count) < 0 || !(nl = memchr(p, '\n', (size_t)(end - p))))
+		if (read_uint((const char **)&p, end, ' ', &count) < 0 ||
+		    !(nl = memchr(p, '\n', (size_t)(end - p))))
 			goto bad;
-		out->refs[i].name = wd_strndup(p, (size_t)(nl - p));
+		*nl = '\0';
+		out->refs[i].name = p;
 		out->refs[i].count = (uint32_t)count;
 		out->nrefs++;
-		if (!out->refs[i].name)
-			goto nomem;
 		p = nl + 1;
 	}
 	if ((size_t)(end - p) != 4 || memcmp(p, "end\n", 4) != 0)
@@ -662,7 +666,4 @@ int wd_tagset_load(wd_tagset *out, const char *text, size_t len)
 bad:
 	wd_tagset_free(out);
 	return bad_cache();
-nomem:
-	wd_tagset_free(out);
-	return WD_ENOMEM;
 }

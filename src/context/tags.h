@@ -18,9 +18,10 @@ typedef struct wd_strtab {
 	size_t n, cap;
 	uint32_t *slots;  /* open addressing: id + 1, 0 = empty */
 	size_t nslots;
+	int borrow;       /* strings are the caller's (NUL-terminated at len, outliving the table) */
 } wd_strtab;
 
-#define WD_STRTAB_INIT { NULL, 0, 0, NULL, 0 }
+#define WD_STRTAB_INIT { NULL, 0, 0, NULL, 0, 0 }
 
 /* *id = the id of s[0..len), adding it when new. */
 int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id);
@@ -46,6 +47,7 @@ typedef struct wd_tagset {
 	size_t ndefs, capdefs;
 	wd_tagref *refs;
 	size_t nrefs, caprefs;
+	char *arena;      /* when set, every name and sig points into it (loaded from the cache) */
 } wd_tagset;
 
 void wd_tagset_free(wd_tagset *ts);
@@ -53,7 +55,9 @@ void wd_tagset_free(wd_tagset *ts);
 /* Text form for the cache; wd_tagset_load fails with WD_EINPUT on anything
  * that is not exactly what wd_tagset_dump wrote. */
 int wd_tagset_dump(wd_buf *out, const wd_tagset *ts);
-int wd_tagset_load(wd_tagset *out, const char *text, size_t len);
+/* Parse `text` in place and keep it as the tagset's arena (taken over in
+ * every case: freed on failure). text[len] must be '\0'. */
+int wd_tagset_load(wd_tagset *out, char *text, size_t len);
 
 enum wd_lang { WD_LANG_NONE = 0, WD_LANG_C, WD_LANG_PYTHON, WD_LANG_COUNT };
 
