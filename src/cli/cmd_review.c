@@ -1,10 +1,627 @@
-#include "warden/cli.h"
+/* warden review: list, show, approve or reject the proposals `warden run` made. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-/* Placeholder until the owning module lands; replaced by the real command. */
+#include <git2.h>
+#include <jansson.h>
+
+#include "warden/cli.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/review.h"
+
+#define TICKET_SHOW_MAX 4000
+
+static const char usage_text[] =
+	"usage: warden review list [--all] [--json]\n"
+	"       warden review show ID [--json] [--no-diff]\n"
+	"       warden review approve ID [--push REMOTE] [--force] [--yes | --ci]\n"
+	"       warden review reject ID --reason TEXT\n"
+	"\n"
+	"Proposals are the commits `warden run` made after every check passed. ID is a\n"
+	"run id or an unambiguous prefix of one.\n"
+	"\n"
+	"  list            open proposals: id, age, ticket, checks, cost (--all: every status)\n"
+	"  show ID         the record, the check evidence, what approving would do, the\n"
+	"                  ticket the model was given, the run's ledger, and the diff\n"
+	"  approve ID      merge the proposal into its target branch in the repository that\n"
+	"                  holds it: fast-forward when possible, else a merge commit. Stops,\n"
+	"                  changing nothing, on a conflict, on uncommitted changes where the\n"
+	"                  target is checked out, and when the target moved since the run's\n"
+	"                  base (the merged result was never checked: run the ticket again,\n"
+	"                  or pass --force)\n"
+	"  reject ID       delete the proposal branch and keep the record with the reason;\n"
+	"                  the next run of the same ticket hands the reason to the model\n"
+	"\n"
+	"options:\n"
+	"  --push REMOTE   after approving, push the target branch to REMOTE (a remote name,\n"
+	"                  URL or path; token from WARDEN_GIT_TOKEN/GITHUB_TOKEN, or ssh-agent)\n"
+	"  --force         approve even though the target moved since the base\n"
+	"  --yes, --ci     do not ask before merging or pushing (required without a terminal)\n"
+	"  --reason TEXT   why the proposal is rejected (required for reject)\n"
+	"  --all           list every proposal, not only open ones\n"
+	"  --json          machine-readable output on stdout\n"
+	"  --no-diff       show: leave out the diff\n"
+	"  --work-dir DIR  warden's cache (default $WARDEN_CACHE_DIR, $XDG_CACHE_HOME/warden)\n"
+	"\n"
+	"policy (user config ~/.config/warden/config only, never the repository's):\n"
+	"  review.autoApprove = true    approve without asking\n"
+	"  push.allowed = true|false    push without asking | never push\n"
+	"  review.separateDuties = true the user who made a run cannot approve it\n"
+	"                               (the user is $WARDEN_USER, else the login name)\n"
+	"\n"
+	"exit codes: 0 done, 1 refused (conflict, moved target, dirty work tree, policy),\n"
+	"            2 usage or unknown proposal, 3 git or network failure\n";
+
+struct review_args {
+	const char *work_dir;
+	const char *push;
+	const char *reason;
+	int all, json, no_diff, force, yes;
+	int help;
+};
+
+static int parse_args(struct review_args *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "work-dir", required_argument, NULL, 'w' }, { "push", required_argument, NULL, 'p' },
+		{ "reason", required_argument, NULL, 'r' },   { "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },           { "no-diff", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },          { "yes", no_argument, NULL, 'y' },
+		{ "ci", no_argument, NULL, 'c' },             { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w': a->work_dir = optarg; break;
+		case 'p': a->push = optarg; break;
+		case 'r': a->reason = optarg; break;
+		case 'a': a->all = 1; break;
+		case 'j': a->json = 1; break;
+		case 'n': a->no_diff = 1; break;
+		case 'f': a->force = 1; break;
+		case 'y':
+		case 'c': a->yes = 1; break;
+		case 'h': a->help = 1; break;
+		default:
+			wd_cli_error("review: unknown or incomplete option '%s'; see 'warden review --help'",
+			             argv[optind - 1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cache_dir(wd_buf *out, const struct review_args *a)
+{
+	if (a->work_dir && *a->work_dir)
+		return wd_buf_sets(out, a->work_dir);
+	return wd_cache_dir(out);
+}
+
+static int fail(int rc)
+{
+	wd_cli_error("%s", wd_error_last());
+	return wd_exit_code_for(rc);
+}
+
+/* The user-level config file (the repository's .warden/config is never asked:
+ * approval and push policy are trusted-only). Read with libgit2 directly
+ * until the config module (include/warden/config.h) is built; same file,
+ * same syntax, same precedence. */
+static int user_config_path(wd_buf *out)
+{
+	const char *v;
+
+	if ((v = getenv("WARDEN_CONFIG")) && *v)
+		return wd_buf_sets(out, v);
+	if ((v = getenv("XDG_CONFIG_HOME")) && *v)
+		return wd_buf_printf(out, "%s/warden/config", v);
+	if ((v = getenv("HOME")) && *v)
+		return wd_buf_printf(out, "%s/.config/warden/config", v);
+	return -1;
+}
+
+/* A boolean policy from the user's own config: 1, 0, or -1 when unset. */
+static int policy(const char *key)
+{
+	wd_buf path = WD_BUF_INIT;
+	git_config *cfg = NULL;
+	int v = -1;
+
+	if (user_config_path(&path) == 0 && wd_path_exists(path.ptr) &&
+	    git_config_open_ondisk(&cfg, path.ptr) == 0 && git_config_get_bool(&v, cfg, key) != 0)
+		v = -1;
+	git_config_free(cfg);
+	wd_buf_free(&path);
+	return v;
+}
+
+/* Seconds since an ISO 8601 UTC time; -1 when it does not parse. */
+static long long age_seconds(const char *iso)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	return (long long)(time(NULL) - timegm(&tm));
+}
+
+static void format_age(char *out, size_t n, long long s)
+{
+	if (s < 0)
+		snprintf(out, n, "?");
+	else if (s < 120)
+		snprintf(out, n, "%llds", s);
+	else if (s < 7200)
+		snprintf(out, n, "%lldm", s / 60);
+	else if (s < 172800)
+		snprintf(out, n, "%lldh", s / 3600);
+	else
+		snprintf(out, n, "%lldd", s / 86400);
+}
+
+static int print_json(json_t *v)
+{
+	int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : -1;
+
+	fputc('\n', stdout);
+	json_decref(v);
+	return rc;
+}
+
+/* ---- list ------------------------------------------------------------ */
+
+static int review_list(const struct review_args *a, const char *cache)
+{
+	wd_proposal_list l = WD_PROPOSAL_LIST_INIT;
+	int rc;
+
+	if ((rc = wd_proposal_list_load(&l, cache, a->all ? -1 : WD_PROPOSAL_OPEN)) != 0)
+		return fail(rc);
+	for (size_t i = 0; i < l.skipped.n; i++)
+		wd_cli_error("skipping an unreadable proposal: %s", l.skipped.v[i]);
+	if (a->json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; arr && i < l.n; i++) {
+			json_t *o = wd_proposal_to_json(l.v[i]);
+
+			if (o)
+				json_object_set_new(o, "age_seconds", json_integer(age_seconds(l.v[i]->created)));
+			json_array_append_new(arr, o);
+		}
+		wd_proposal_list_free(&l);
+		return arr && print_json(arr) == 0 ? WD_EXIT_OK : WD_EXIT_INFRA;
+	}
+	if (!l.n) {
+		printf(a->all ? "no proposals\n" : "no open proposals (see --all)\n");
+		wd_proposal_list_free(&l);
+		return WD_EXIT_OK;
+	}
+	printf("%-16s  %5s  %-8s  %-32s  %-24s  %8s\n", "ID", "AGE", "STATUS", "TICKET", "CHECKS", "COST");
+	for (size_t i = 0; i < l.n; i++) {
+		const wd_proposal *p = l.v[i];
+		char age[32];
+
+		format_age(age, sizeof(age), age_seconds(p->created));
+		printf("%-16.16s  %5s  %-8s  %-32.32s  %-24.24s  $%7.4f\n", p->id, age,
+		       wd_proposal_status_name(p->status), p->ticket_title ? p->ticket_title : "?",
+		       p->checks ? p->checks : "-", p->cost_usd);
+	}
+	wd_proposal_list_free(&l);
+	return WD_EXIT_OK;
+}
+
+/* ---- show ------------------------------------------------------------ */
+
+/* The evidence: the git note on the commit, else the copy in the record. */
+static json_t *load_evidence(const wd_proposal *p)
+{
+	git_repository *repo = NULL;
+	wd_buf note = WD_BUF_INIT;
+	json_t *ev = NULL;
+	git_oid id;
+
+	if (git_repository_open(&repo, p->repo) == 0 && git_oid_fromstr(&id, p->commit) == 0 &&
+	    wd_review_read_note(&note, repo, &id) == 0)
+		ev = json_loads(note.ptr, 0, NULL);
+	if (!ev && p->evidence)
+		ev = json_loads(p->evidence, 0, NULL);
+	wd_buf_free(&note);
+	git_repository_free(repo);
+	return ev;
+}
+
+static void print_evidence(const json_t *ev)
+{
+	const json_t *checks = json_object_get(ev, "checks"), *c;
+	size_t i;
+
+	if (!json_is_array(checks) || !json_array_size(checks)) {
+		printf("  (no per-check evidence recorded)\n");
+		return;
+	}
+	json_array_foreach(checks, i, c) {
+		const json_t *tp = json_object_get(c, "tests_passed"), *tf = json_object_get(c, "tests_failed");
+
+		printf("  %-4s %-10s exit %-3lld %6lld ms  %s\n",
+		       json_is_true(json_object_get(c, "passed")) ? "pass" : "FAIL",
+		       json_string_value(json_object_get(c, "name")) ? json_string_value(json_object_get(c, "name")) : "?",
+		       (long long)json_integer_value(json_object_get(c, "exit")),
+		       (long long)json_integer_value(json_object_get(c, "ms")),
+		       json_string_value(json_object_get(c, "command")) ? json_string_value(json_object_get(c, "command")) : "");
+		if (json_is_integer(tp))
+			printf("       tests: %lld passed, %lld failed\n", (long long)json_integer_value(tp),
+			       (long long)json_integer_value(tf));
+		if (json_is_string(json_object_get(c, "output_digest")))
+			printf("       output digest %s\n", json_string_value(json_object_get(c, "output_digest")));
+	}
+}
+
+static const char *kind_name(wd_merge_kind k)
+{
+	switch (k) {
+	case WD_MERGE_UP_TO_DATE: return "up-to-date";
+	case WD_MERGE_FASTFORWARD: return "fast-forward";
+	case WD_MERGE_COMMIT: return "merge-commit";
+	}
+	return "?";
+}
+
+/* One line (or a few) saying what approving would do now. */
+static void describe_plan(FILE *f, const wd_proposal *p, const wd_review_plan *plan)
+{
+	char tip[13];
+
+	git_oid_tostr(tip, sizeof(tip), &plan->target_tip);
+	switch (plan->kind) {
+	case WD_MERGE_UP_TO_DATE:
+		fprintf(f, "'%s' already contains this commit: approving only records it\n", p->target);
+		break;
+	case WD_MERGE_FASTFORWARD:
+		fprintf(f, "fast-forward '%s' from %s to %.12s in %s\n", p->target, tip, p->commit, p->repo);
+		break;
+	case WD_MERGE_COMMIT:
+		if (plan->conflicts.n) {
+			fprintf(f, "CONFLICT: merging into '%s' (now %s) conflicts in", p->target, tip);
+			for (size_t i = 0; i < plan->conflicts.n; i++)
+				fprintf(f, " %s", plan->conflicts.v[i]);
+			fprintf(f, "; approve will refuse\n");
+		} else {
+			fprintf(f, "merge commit on '%s' (now %s) in %s\n", p->target, tip, p->repo);
+		}
+		if (plan->target_moved)
+			fprintf(f, "note: '%s' moved since the run's base %.12s: the merged result was never "
+			           "checked (approve refuses without --force)\n", p->target, p->base);
+		break;
+	}
+	if (plan->workdir)
+		fprintf(f, "'%s' is checked out in %s%s\n", p->target, plan->workdir,
+		        plan->workdir_dirty ? " WITH UNCOMMITTED CHANGES (approve will refuse)"
+		                            : "; its work tree will follow");
+	if (plan->branch_moved)
+		fprintf(f, "note: branch '%s' no longer points at the proposal's commit; the reviewed "
+		           "commit %.12s is what gets merged\n", p->branch, p->commit);
+}
+
+static json_t *plan_json(const wd_review_plan *plan)
+{
+	char tip[GIT_OID_HEXSZ + 1];
+	json_t *conf = json_array(), *o;
+
+	for (size_t i = 0; conf && i < plan->conflicts.n; i++)
+		json_array_append_new(conf, json_string(plan->conflicts.v[i]));
+	git_oid_tostr(tip, sizeof(tip), &plan->target_tip);
+	o = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:b, s:o}", "kind", kind_name(plan->kind), "target_tip",
+	              tip, "target_moved", plan->target_moved, "branch_moved", plan->branch_moved,
+	              "workdir", plan->workdir, "workdir_dirty", plan->workdir_dirty, "conflicts",
+	              conf ? conf : json_array());
+	return o;
+}
+
+static void print_record(const wd_proposal *p)
+{
+	char age[32];
+
+	format_age(age, sizeof(age), age_seconds(p->created));
+	printf("proposal %s  (%s)\n", p->id, wd_proposal_status_name(p->status));
+	printf("ticket:   %s%s%s%s\n", p->ticket_title ? p->ticket_title : "?",
+	       p->ticket_path ? "  (" : "", p->ticket_path ? p->ticket_path : "", p->ticket_path ? ")" : "");
+	printf("repo:     %s\n", p->repo);
+	if (p->source && strcmp(p->source, p->repo) != 0)
+		printf("source:   %s\n", p->source);
+	printf("branch:   %s\n", p->branch);
+	printf("target:   %s  (base %s)\n", p->target, p->base);
+	printf("commit:   %s\n", p->commit);
+	printf("model:    %s, %d round(s), %lld in / %lld out tokens, $%.4f\n", p->model ? p->model : "?",
+	       p->rounds, (long long)p->input_tokens, (long long)p->output_tokens, p->cost_usd);
+	printf("created:  %s (%s ago) by %s\n", p->created, age, p->user ? p->user : "?");
+	if (p->status != WD_PROPOSAL_OPEN)
+		printf("decided:  %s by %s\n", p->decided, p->decided_by ? p->decided_by : "?");
+	if (p->reason)
+		printf("reason:   %s\n", p->reason);
+	if (p->merged[0])
+		printf("merged:   %s is now %s\n", p->target, p->merged);
+	if (p->pushed_to)
+		printf("pushed:   %s\n", p->pushed_to);
+	printf("checks:   %s\n", p->checks ? p->checks : "(none recorded)");
+}
+
+/* The ticket file as the model was given it, when it is still readable. */
+static int read_ticket(wd_buf *out, const wd_proposal *p)
+{
+	if (!p->ticket_path || wd_file_read(out, p->ticket_path, 1u << 20) != 0)
+		return -1;
+	return 0;
+}
+
+static int review_show(const struct review_args *a, const char *cache, const char *id)
+{
+	wd_proposal *p = NULL;
+	wd_review_plan plan;
+	wd_buf diff = WD_BUF_INIT, ledger = WD_BUF_INIT, ticket = WD_BUF_INIT;
+	json_t *ev;
+	int rc, have_plan = 0, have_diff = 0, have_ledger;
+
+	memset(&plan, 0, sizeof(plan));
+	if ((rc = wd_proposal_load(&p, cache, id)) != 0)
+		return fail(rc);
+	ev = load_evidence(p);
+	if (p->status == WD_PROPOSAL_OPEN)
+		have_plan = wd_review_plan_make(&plan, p) == 0;
+	if (!a->no_diff)
+		have_diff = wd_review_diff(&diff, p) == 0;
+	if (!have_diff && !a->no_diff)
+		wd_buf_printf(&diff, "(no diff: %s)\n", wd_error_last());
+	have_ledger = wd_review_ledger_summary(&ledger, p->ledger_path, 0) == 0;
+	if (!have_ledger) {
+		wd_buf_clear(&ledger);
+		wd_buf_printf(&ledger, "  (no ledger: %s)\n", wd_error_last());
+	}
+	read_ticket(&ticket, p);
+	if (a->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "proposal", wd_proposal_to_json(p));
+		json_object_set_new(o, "evidence", ev ? json_incref(ev) : json_null());
+		json_object_set_new(o, "plan", have_plan ? plan_json(&plan) : json_null());
+		json_object_set_new(o, "ticket", ticket.len ? json_string(ticket.ptr) : json_null());
+		json_object_set_new(o, "ledger_summary", json_string(ledger.ptr ? ledger.ptr : ""));
+		if (!a->no_diff)
+			json_object_set_new(o, "diff", have_diff ? json_string(diff.ptr) : json_null());
+		rc = print_json(o) == 0 ? WD_EXIT_OK : WD_EXIT_INFRA;
+		goto out;
+	}
+	print_record(p);
+	printf("\n== evidence\n");
+	if (ev)
+		print_evidence(ev);
+	else
+		printf("  (none recorded)\n");
+	if (have_plan) {
+		printf("\n== approving would\n  ");
+		describe_plan(stdout, p, &plan);
+	}
+	printf("\n== asked (ticket)\n");
+	if (ticket.len) {
+		fwrite(ticket.ptr, 1, ticket.len > TICKET_SHOW_MAX ? TICKET_SHOW_MAX : ticket.len, stdout);
+		if (ticket.len > TICKET_SHOW_MAX)
+			printf("\n[... %zu more bytes]", ticket.len - TICKET_SHOW_MAX);
+		if (ticket.ptr[ticket.len - 1] != '\n')
+			putchar('\n');
+	} else {
+		printf("  %s (the file is no longer readable)\n", p->ticket_title ? p->ticket_title : "?");
+	}
+	printf("\n== ledger (%s)\n%s", p->ledger_path ? p->ledger_path : "none", wd_buf_cstr(&ledger));
+	if (!a->no_diff)
+		printf("\n== diff %.12s..%.12s\n%s", p->base, p->commit, wd_buf_cstr(&diff));
+	rc = WD_EXIT_OK;
+out:
+	json_decref(ev);
+	if (have_plan)
+		wd_review_plan_free(&plan);
+	wd_buf_free(&diff);
+	wd_buf_free(&ledger);
+	wd_buf_free(&ticket);
+	wd_proposal_free(p);
+	return rc;
+}
+
+/* ---- approve / reject ------------------------------------------------ */
+
+/* Ask on the terminal; 1 = yes. Without a terminal there is nobody to ask. */
+static int confirm(const char *question)
+{
+	char line[64];
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return -1;
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* The branch name of the target, for pushing it. */
+static const char *target_branch(const wd_proposal *p)
+{
+	return strncmp(p->target, "refs/heads/", 11) == 0 ? p->target + 11 : p->target;
+}
+
+static int review_approve(const struct review_args *a, const char *cache, const char *id)
+{
+	wd_approve_opts o = WD_APPROVE_OPTS_INIT;
+	wd_proposal *p = NULL;
+	wd_review_plan plan;
+	wd_buf q = WD_BUF_INIT;
+	int rc, ask_merge, ask_push = 0, have_plan = 0, push_policy = -1;
+	char tip_hex[GIT_OID_HEXSZ + 1];
+	git_oid tip;
+
+	memset(&plan, 0, sizeof(plan));
+	if ((rc = wd_proposal_load(&p, cache, id)) != 0)
+		return fail(rc);
+	if (a->push) {
+		push_policy = policy("push.allowed");
+		if (push_policy == 0) {
+			wd_cli_error("pushing is turned off by push.allowed = false in your config; "
+			             "nothing was changed");
+			rc = WD_EXIT_NO;
+			goto out;
+		}
+		ask_push = push_policy != 1 && !a->yes;
+	}
+	o.force = a->force;
+	o.separate_duties = policy("review.separateDuties") == 1;
+	ask_merge = !a->yes && policy("review.autoApprove") != 1;
+	if (p->status == WD_PROPOSAL_OPEN && wd_review_plan_make(&plan, p) == 0) {
+		have_plan = 1;
+		if (!a->json) {
+			fprintf(stderr, "approving %s (%s): ", p->id, p->ticket_title ? p->ticket_title : p->branch);
+			describe_plan(stderr, p, &plan);
+		}
+	}
+	/* Ask only when approving can go ahead; otherwise let it say why not. */
+	if (have_plan && !plan.conflicts.n && !(plan.workdir_dirty && plan.kind != WD_MERGE_UP_TO_DATE) &&
+	    !(plan.kind == WD_MERGE_COMMIT && plan.target_moved && !a->force) && (ask_merge || ask_push)) {
+		int yes;
+
+		wd_buf_printf(&q, "%s%s%s%s?", ask_merge ? "merge into '" : "",
+		              ask_merge ? p->target : "", ask_merge ? "'" : "",
+		              ask_push ? (ask_merge ? " and push it" : "push after merging") : "");
+		if (ask_push)
+			wd_buf_printf(&q, " to %s", a->push);
+		yes = confirm(q.ptr);
+		if (yes < 0) {
+			wd_cli_error("approve: merging%s is irreversible and there is no terminal to ask; "
+			             "pass --yes (or --ci), or set review.autoApprove%s in your config",
+			             a->push ? " and pushing" : "", a->push ? " and push.allowed" : "");
+			rc = WD_EXIT_USAGE;
+			goto out;
+		}
+		if (!yes) {
+			fprintf(stderr, "not approved; nothing was changed\n");
+			rc = WD_EXIT_NO;
+			goto out;
+		}
+	}
+	if ((rc = wd_review_approve(&tip, cache, p->id, &o)) != 0) {
+		rc = fail(rc);
+		goto out;
+	}
+	git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
+	if (!a->json)
+		fprintf(stderr, "approved %s: '%s' is now %s\n", p->id, p->target, tip_hex);
+	if (a->push) {
+		if ((rc = wd_review_push(p->repo, target_branch(p), a->push)) != 0) {
+			wd_cli_error("merged, but pushing '%s' to %s failed: %s", target_branch(p), a->push,
+			             wd_error_last());
+			rc = wd_exit_code_for(rc);
+			goto out;
+		}
+		if (wd_review_mark_pushed(cache, p->id, a->push) != 0)
+			wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+		if (!a->json)
+			fprintf(stderr, "pushed '%s' to %s\n", target_branch(p), a->push);
+	}
+	if (a->json)
+		print_json(json_pack("{s:s, s:s, s:s, s:s, s:s?}", "status", "approved", "id", p->id,
+		                     "target", p->target, "merged", tip_hex, "pushed_to", a->push));
+	rc = WD_EXIT_OK;
+out:
+	if (have_plan)
+		wd_review_plan_free(&plan);
+	wd_buf_free(&q);
+	wd_proposal_free(p);
+	return rc;
+}
+
+static int review_reject(const struct review_args *a, const char *cache, const char *id)
+{
+	wd_proposal *p = NULL;
+	int rc;
+
+	if (!a->reason || !*a->reason) {
+		wd_cli_error("reject needs --reason TEXT: the model is given it on the next run of the ticket");
+		return WD_EXIT_USAGE;
+	}
+	/* load first so the messages can use the full id */
+	if ((rc = wd_proposal_load(&p, cache, id)) != 0 ||
+	    (rc = wd_review_reject(cache, p->id, a->reason, NULL)) != 0) {
+		wd_proposal_free(p);
+		return fail(rc);
+	}
+	if (a->json)
+		print_json(json_pack("{s:s, s:s, s:s, s:s}", "status", "rejected", "id", p->id, "branch",
+		                     p->branch, "reason", a->reason));
+	else
+		fprintf(stderr, "rejected %s: deleted branch '%s'; the reason is kept for the next run of "
+		                "this ticket\n", p->id, p->branch);
+	wd_proposal_free(p);
+	return WD_EXIT_OK;
+}
+
 int cmd_review(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	wd_cli_error("'review' is not built yet");
-	return WD_EXIT_USAGE;
+	struct review_args a;
+	wd_buf cache = WD_BUF_INIT;
+	const char *sub, *id = NULL;
+	int rc, nargs;
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return WD_EXIT_USAGE;
+	}
+	sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		fputs(usage_text, stdout);
+		return WD_EXIT_OK;
+	}
+	if (parse_args(&a, argc - 1, argv + 1) < 0)
+		return WD_EXIT_USAGE;
+	if (a.help) {
+		fputs(usage_text, stdout);
+		return WD_EXIT_OK;
+	}
+	nargs = argc - 1 - optind;
+	if (nargs > 0)
+		id = argv[1 + optind];
+	if (strcmp(sub, "list") != 0 && nargs != 1) {
+		wd_cli_error("review %s needs exactly one proposal ID; see 'warden review --help'", sub);
+		return WD_EXIT_USAGE;
+	}
+	if (!strcmp(sub, "list") && nargs != 0) {
+		wd_cli_error("review list takes no arguments; see 'warden review --help'");
+		return WD_EXIT_USAGE;
+	}
+	if ((rc = cache_dir(&cache, &a)) != 0)
+		return fail(rc);
+	if (!strcmp(sub, "list"))
+		rc = review_list(&a, cache.ptr);
+	else if (!strcmp(sub, "show"))
+		rc = review_show(&a, cache.ptr, id);
+	else if (!strcmp(sub, "approve"))
+		rc = review_approve(&a, cache.ptr, id);
+	else if (!strcmp(sub, "reject"))
+		rc = review_reject(&a, cache.ptr, id);
+	else {
+		wd_cli_error("'%s' is not a review command (list, show, approve, reject)", sub);
+		rc = WD_EXIT_USAGE;
+	}
+	wd_buf_free(&cache);
+	return rc;
 }

@@ -1,0 +1,251 @@
+#ifndef WARDEN_REVIEW_H
+#define WARDEN_REVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "warden/buf.h"
+
+/*
+ * Review: what happens to a run's commit after the gate passed it.
+ *
+ * A proposal is the record `warden run` writes on success. It lives in one
+ * JSON file per proposal, <cache>/proposals/<id>.json, written atomically, so
+ * a reader never sees half a record and a crash never loses an earlier one.
+ * Its life: open -> approved (merged into the target branch, optionally
+ * pushed) or open -> rejected (branch deleted, record and reason kept; the
+ * reason is handed to the model the next time the same ticket runs).
+ *
+ * Nothing here prints or asks: the cli shows the plan (wd_review_plan) and
+ * asks for confirmation before calling the irreversible steps (approve, push,
+ * open a pull request).
+ */
+
+typedef enum wd_proposal_status {
+	WD_PROPOSAL_OPEN = 0,
+	WD_PROPOSAL_APPROVED,
+	WD_PROPOSAL_REJECTED
+} wd_proposal_status;
+
+/*
+ * One proposal. Every string is owned (free with wd_proposal_free) and may be
+ * NULL when unknown, except id, repo, branch, target, base and commit, which
+ * wd_proposal_save requires.
+ */
+typedef struct wd_proposal {
+	char *id;              /* the run id; also the record's file name */
+	char *ticket_title;
+	char *ticket_id;       /* wd_ticket.id: links reruns of the same ticket */
+	char *ticket_path;     /* the ticket file as given to `warden run` */
+	char *source;          /* REPO as the user gave it (path or URL), for display */
+	char *repo;            /* path of the repository that holds the branch */
+	char *branch;          /* the proposal branch, e.g. "warden/fix-add-1a2b3c4d" */
+	char *target;          /* branch the proposal merges into (the run's base ref) */
+	char base[41];         /* hex id of the commit the run started from */
+	char commit[41];       /* hex id of the proposed commit (tip of branch) */
+	char *model;           /* model spec used */
+	char *checks;          /* check summary, e.g. "test=pass 12/12; build=pass" */
+	char *evidence;        /* check evidence as JSON text (the git note's content) */
+	char *ledger_path;     /* the run's ledger (JSONL) */
+	char *user;            /* who made the run (see wd_review_current_user) */
+	int rounds;
+	int64_t input_tokens;
+	int64_t output_tokens;
+	double cost_usd;
+	char created[32];      /* ISO 8601 UTC */
+	wd_proposal_status status;
+	char *reason;          /* rejection reason */
+	char *decided_by;      /* who approved or rejected */
+	char decided[32];      /* when, ISO 8601 UTC; "" while open */
+	char merged[41];       /* approved: the target's new tip; "" otherwise */
+	char *pushed_to;       /* approved and pushed: the remote it went to */
+} wd_proposal;
+
+/* A zeroed, open proposal with created = now and user = the current user. */
+int wd_proposal_new(wd_proposal **out);
+
+void wd_proposal_free(wd_proposal *p);
+
+/* Write <cache_dir>/proposals/<p->id>.json atomically (creating the directory,
+ * mode 0700). Replaces an earlier record of the same id. Errors: WD_EINPUT
+ * when a required field is missing or the id is not [A-Za-z0-9._-]+. */
+int wd_proposal_save(const wd_proposal *p, const char *cache_dir);
+
+/* Load proposal `id`. An unambiguous prefix of an id also names it (as with
+ * git's short hashes). Errors: WD_ENOTFOUND, WD_EUSAGE (ambiguous prefix),
+ * WD_EINPUT (a malformed record, naming the file). */
+int wd_proposal_load(wd_proposal **out, const char *cache_dir, const char *id);
+
+/* The record as a JSON object (the same shape as the file). NULL on ENOMEM. */
+json_t *wd_proposal_to_json(const wd_proposal *p);
+/* Fill a proposal from such an object; `name` is used in error messages. */
+int wd_proposal_from_json(wd_proposal **out, const json_t *obj, const char *name);
+
+/* "open", "approved", "rejected". */
+const char *wd_proposal_status_name(wd_proposal_status s);
+
+typedef struct wd_proposal_list {
+	wd_proposal **v;       /* oldest first (by created, then id) */
+	size_t n;
+	wd_strvec skipped;     /* records that could not be read: "FILE: why" */
+} wd_proposal_list;
+
+#define WD_PROPOSAL_LIST_INIT { NULL, 0, WD_STRVEC_INIT }
+
+/* Every proposal in the store, or only those with status `status` when it is
+ * >= 0. A missing store is an empty list. Unreadable records are skipped and
+ * named in out->skipped rather than hiding the others. */
+int wd_proposal_list_load(wd_proposal_list *out, const char *cache_dir, int status);
+
+void wd_proposal_list_free(wd_proposal_list *l);
+
+/* The rejection reasons of earlier runs of ticket `ticket_id`, oldest first
+ * (appended to `out`). No earlier rejection is success with nothing added. */
+int wd_review_feedback_for_ticket(wd_strvec *out, const char *cache_dir, const char *ticket_id);
+
+/* Who is acting: $WARDEN_USER, else the login name of the effective uid. */
+int wd_review_current_user(wd_buf *out);
+
+/* ---- commit evidence ------------------------------------------------- */
+
+#define WD_NOTES_REF "refs/notes/warden"
+
+/* Attach `json_evidence` (must parse as JSON: commands, exit codes, durations,
+ * log digests) to `commit` as a git note under refs/notes/warden, replacing an
+ * earlier note. Call it on the repository that holds the branch (the path
+ * wd_repo_publish returns) so that `review show` and `git log
+ * --notes=warden` find it. */
+int wd_review_add_note(git_repository *repo, const git_oid *commit, const char *json_evidence);
+
+/* The note's text; WD_ENOTFOUND when the commit has none. */
+int wd_review_read_note(wd_buf *out, git_repository *repo, const git_oid *commit);
+
+/* ---- show ------------------------------------------------------------ */
+
+/* Stat summary and unified diff of the proposal's commit against its base,
+ * read from the repository that holds it. */
+int wd_review_diff(wd_buf *out, const wd_proposal *p);
+
+/* Read the run's ledger (JSONL) and summarise it for a human: each event on
+ * one line, and what the model was asked and what it said, each cut to
+ * `max_text` bytes (0 = 2000). A line that is not JSON is reported, not fatal. */
+int wd_review_ledger_summary(wd_buf *out, const char *ledger_path, size_t max_text);
+
+/* ---- approve / reject ------------------------------------------------ */
+
+typedef enum wd_merge_kind {
+	WD_MERGE_UP_TO_DATE = 0, /* the target already contains the commit */
+	WD_MERGE_FASTFORWARD,    /* the target moves to the commit */
+	WD_MERGE_COMMIT          /* a merge commit with parents (target, commit) */
+} wd_merge_kind;
+
+/* What approving would do, computed without changing anything. */
+typedef struct wd_review_plan {
+	wd_merge_kind kind;
+	git_oid target_tip;    /* the target branch's current tip */
+	int target_moved;      /* target_tip != the proposal's base: checks ran on another base */
+	int branch_moved;      /* the proposal branch no longer points at the proposal's commit */
+	char *workdir;         /* work tree where the target is checked out, NULL when none */
+	int workdir_dirty;     /* that work tree has uncommitted changes to tracked files */
+	wd_strvec conflicts;   /* paths that conflict; non-empty means it cannot merge */
+} wd_review_plan;
+
+int wd_review_plan_make(wd_review_plan *out, const wd_proposal *p);
+void wd_review_plan_free(wd_review_plan *plan);
+
+typedef struct wd_approve_opts {
+	unsigned version;
+	int force;             /* merge even though the target moved since the proposal's base */
+	int separate_duties;   /* refuse when the approver made the run */
+	const char *user;      /* the approver; NULL = wd_review_current_user() */
+} wd_approve_opts;
+
+#define WD_APPROVE_OPTS_VERSION 1
+#define WD_APPROVE_OPTS_INIT { WD_APPROVE_OPTS_VERSION, 0, 0, NULL }
+
+/*
+ * Merge open proposal `id` into its target branch in the repository that
+ * holds it: a fast-forward when the target has not moved, else a merge
+ * commit (author: the repository's user.name/user.email, else warden's
+ * default identity). When the target is checked out in a non-bare work tree,
+ * the work tree and index follow, and only when they are clean. The ref
+ * moves with compare-and-swap, so a concurrent update is never lost.
+ * On success the record says approved, by whom, when, and the new tip
+ * (`out_tip`, may be NULL). Nothing changes on any error:
+ *   WD_ENOTFOUND  no such proposal, or its branch or target is gone
+ *   WD_EEXISTS    it was already approved or rejected
+ *   WD_EREFUSED   separation of duties; the work tree is dirty; the branch moved
+ *   WD_ECONFLICT  the merge conflicts (paths named); or the target moved since
+ *                 the base and opts->force is not set (checks must re-run)
+ */
+int wd_review_approve(git_oid *out_tip, const char *cache_dir, const char *id,
+                      const wd_approve_opts *opts);
+
+/*
+ * Reject open proposal `id`: delete its branch from the repository that holds
+ * it (already gone is fine) and keep the record with status rejected, the
+ * reason (required), who and when. Refuses (WD_ECONFLICT, nothing changed)
+ * when the branch was moved to another commit since, so no one's work is
+ * destroyed; WD_EREFUSED when it is checked out. `user` NULL = current user.
+ */
+int wd_review_reject(const char *cache_dir, const char *id, const char *reason, const char *user);
+
+/* Record a push of approved proposal `id` to `remote` in its record. */
+int wd_review_mark_pushed(const char *cache_dir, const char *id, const char *remote);
+
+/* ---- push ------------------------------------------------------------ */
+
+/*
+ * Push refs/heads/<branch> of the repository at `repo_path` to the same name
+ * on `remote_name_or_url` (a configured remote's name, or a URL or path),
+ * through libgit2, never forcing. Credentials come from the environment:
+ * over HTTPS the password is $WARDEN_GIT_TOKEN or $GITHUB_TOKEN with user
+ * "x-access-token"; over SSH the keys of ssh-agent. A token never appears in
+ * an error message. Errors: WD_ENOTFOUND (no such repo, branch or remote),
+ * WD_EREFUSED (the remote rejected the update, e.g. not a fast-forward),
+ * WD_EINFRA (network, authentication; the message says which).
+ */
+int wd_review_push(const char *repo_path, const char *branch, const char *remote_name_or_url);
+
+/* ---- pull requests --------------------------------------------------- */
+
+typedef struct wd_pr_opts {
+	unsigned version;
+	const char *api_url;   /* NULL = $GITHUB_API_URL, else https://api.github.com */
+	const char *token;     /* NULL = $GITHUB_TOKEN */
+	const char *owner;     /* the repository on GitHub */
+	const char *repo;
+	const char *head;      /* the branch with the change ("branch" or "owner:branch") */
+	const char *base;      /* the branch to merge into */
+	const char *title;
+	const char *body;      /* Markdown; may be NULL */
+	int draft;
+	long timeout_ms;       /* 0 = 30 s */
+} wd_pr_opts;
+
+#define WD_PR_OPTS_VERSION 1
+#define WD_PR_OPTS_INIT { .version = WD_PR_OPTS_VERSION }
+
+/*
+ * Open a pull request: POST {api}/repos/{owner}/{repo}/pulls with a JSON
+ * {title, head, base, body, draft}. `out_url` receives the PR's html_url.
+ * Errors: WD_EUSAGE (no token, missing field), WD_EREFUSED (401 bad token,
+ * 403 no permission or rate limit, 422 validation: the message carries
+ * GitHub's reason, e.g. "a pull request already exists"), WD_EINFRA (network,
+ * 5xx, a reply without html_url).
+ */
+int wd_review_open_pr(char **out_url, const wd_pr_opts *opts);
+
+/* The PR body for a proposal: the ticket (title and `ticket_body`, may be
+ * NULL), the checks, the evidence, the model, rounds, tokens and cost. */
+int wd_review_pr_body(wd_buf *out, const wd_proposal *p, const char *ticket_body);
+
+/* owner and repo of a GitHub remote URL: https://host/OWNER/REPO(.git),
+ * ssh://git@host/OWNER/REPO(.git) or git@host:OWNER/REPO(.git).
+ * WD_EINPUT when the URL has no such shape. */
+int wd_review_github_repo(char **owner, char **repo, const char *url);
+
+#endif
