@@ -16,7 +16,7 @@
  * adds one new ref (never the checked-out branch, never overwriting).
  */
 typedef struct wd_workspace {
-	git_repository *repo;  /* the run's repository (has a work tree) */
+	git_repository *repo;  /* the run's repository (has a work tree); NULL after wd_workspace_remove */
 	char *workdir;         /* its work tree, absolute, no trailing slash */
 	char *run_dir;         /* runs/<run-id> */
 	char *source;          /* REPO as given by the user */
@@ -24,6 +24,8 @@ typedef struct wd_workspace {
 	char *branch;          /* the work branch, e.g. "warden/fix-add-1a2b3c4d" */
 	char *base_ref;        /* the base as given, or the remote HEAD's branch name */
 	git_oid base;          /* the base commit */
+	char *mirror_path;     /* mirrors/<hash>.git, absolute */
+	int lock_timeout_ms;   /* from the options; used again by wd_repo_publish */
 } wd_workspace;
 
 typedef struct wd_repo_opts {
@@ -33,41 +35,83 @@ typedef struct wd_repo_opts {
 	const char *cache_dir; /* warden's cache root */
 	const char *run_id;
 	const char *branch;    /* work branch name to create */
+	int lock_timeout_ms;   /* how long to wait for another run's mirror lock; 0 = 120 s */
 } wd_repo_opts;
 
 #define WD_REPO_OPTS_VERSION 1
-#define WD_REPO_OPTS_INIT { WD_REPO_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL }
+#define WD_REPO_OPTS_INIT { WD_REPO_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, 0 }
 
-/* Mirror/fetch the source, clone the run's repository, check out the base on
- * a new work branch. Errors: WD_EINPUT (no such repo/base), WD_EINFRA (git). */
+/*
+ * Mirror/fetch the source, clone the run's repository, check out the base on
+ * a new work branch.
+ *
+ * A source is a URL when it contains "://" (file://, https://, ssh://, git://)
+ * or is scp-like ("git@host:path") and no such local path exists; otherwise a
+ * local path: the top of a work tree or a bare repository (no upward search),
+ * resolved to an absolute path. A local source is opened read-only; its base
+ * is resolved in it (so "HEAD", "origin/main" or any revision the user's git
+ * understands works) and the needed objects are copied into the mirror. A URL's
+ * base is resolved in the mirror: a branch, tag or commit id (prefix), and the
+ * remote's default branch when NULL.
+ *
+ * Concurrent runs on one source serialise on mirrors/<hash>.git/warden.lock
+ * (flock, so a crashed run never leaves a stale lock).
+ *
+ * Errors: WD_EUSAGE (missing option, invalid branch name), WD_EINPUT (not a
+ * repository, no such base, empty repository), WD_EEXISTS (the work branch
+ * already exists in the source or mirror, or the run directory exists),
+ * WD_ETIMEOUT (another warden run held the mirror lock too long), WD_EINFRA
+ * (git, filesystem or network failures).
+ */
 int wd_repo_prepare(wd_workspace **out, const wd_repo_opts *opts);
 
-/* Put the work tree back at the base commit exactly: tracked files restored,
- * untracked and ignored files removed (build products of a previous round). */
+/* Put the work tree and index back at the base commit exactly: tracked files
+ * restored, untracked and ignored files removed (build products of a previous
+ * round). HEAD and the work branch are not moved. */
 int wd_repo_reset(wd_workspace *ws);
 
 /* Commit `tree` (a tree oid, e.g. from the patch engine) on the work branch
- * with parent = base. Author/committer from the arguments (NULL = warden's
- * default identity "warden <warden@localhost>"). */
+ * with parent = base; the branch is moved to the new commit (a second call
+ * replaces the first commit) and the index is set to `tree`. Author and
+ * committer from the arguments, time now (NULL = warden's default identity
+ * "warden <warden@localhost>"). Errors: WD_EUSAGE (no message), WD_EINPUT
+ * (bad identity, no such tree), WD_EINFRA. */
 int wd_repo_commit(git_oid *out, wd_workspace *ws, const git_oid *tree,
                    const char *message, const char *name, const char *email);
 
-/* Make the work branch visible to the user: create refs/heads/<branch> in the
- * local source repository (objects copied through a libgit2 local push) and in
- * the mirror. `out_repo` receives the path of the repository that holds the
- * branch (the source for local sources, the mirror otherwise). Refuses to
- * overwrite an existing ref (WD_EEXISTS). */
+/* Make the work branch visible to the user: create refs/heads/<branch> at the
+ * work branch's tip in the local source repository (the missing objects are
+ * copied with the odb API; its work tree, index, HEAD and other refs are left
+ * alone) and in the mirror. `out_repo` receives the path of the repository
+ * that holds the branch (the source for local sources, the mirror otherwise).
+ * Refuses to overwrite an existing ref in either (WD_EEXISTS; nothing is
+ * written then) and to create the branch an unborn HEAD points at (WD_EREFUSED). */
 int wd_repo_publish(wd_buf *out_repo, wd_workspace *ws);
 
-/* Unified diff between the base tree and `tree`. */
+/* Unified diff (git format, a/ b/ prefixes) between the base tree and `tree`,
+ * appended to `out`. */
 int wd_repo_diff_trees(wd_buf *out, wd_workspace *ws, const git_oid *tree);
 
-/* Sorted list of the work tree's tracked files (index of the base). */
+/* Sorted (strcmp) list of the files in the base commit's tree: regular files
+ * and symlinks, "dir/file" paths; submodules are left out. Appends to `out`. */
 int wd_repo_list_files(wd_strvec *out, wd_workspace *ws);
 
-/* Remove the run's work tree (keeps the mirror and published branches). */
+/* Path of the mirror warden keeps for `source` under `cache_dir`
+ * ("<cache_dir>/mirrors/<sha1 of the absolute path or URL>.git"). */
+int wd_repo_mirror_path(wd_buf *out, const char *cache_dir, const char *source);
+
+/* Remove the run's work tree runs/<run-id>/work (keeps the mirror, published
+ * branches and anything else under runs/<run-id>); frees ws->repo. */
 int wd_workspace_remove(wd_workspace *ws);
 
 void wd_workspace_free(wd_workspace *ws);
+
+/* libgit2 credentials callback (git_credential_acquire_cb) for fetch and push:
+ * the ssh-agent for SSH, a token from $WARDEN_GIT_TOKEN, else $GITHUB_TOKEN,
+ * over HTTPS (user "x-access-token"). `payload` points to an unsigned int set
+ * to 0 before the operation; each method is tried once, so a wrong key ends in
+ * an authentication error rather than a loop. */
+int wd_repo_cred_cb(git_credential **out, const char *url, const char *username_from_url,
+                    unsigned int allowed_types, void *payload);
 
 #endif

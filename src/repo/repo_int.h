@@ -1,0 +1,44 @@
+#ifndef WARDEN_REPO_INT_H
+#define WARDEN_REPO_INT_H
+
+/* Internal to src/repo: mirror management, locking and object copying. */
+
+#include <git2.h>
+
+#include "warden/buf.h"
+
+#define WD_REPO_LOCK_TIMEOUT_MS 120000
+
+/* Hold an exclusive flock on <mirror>/warden.lock (the directory is created).
+ * *out_fd is the lock, released by wd_repo__unlock (or by process exit).
+ * WD_ETIMEOUT with "another warden run holds the lock" after timeout_ms. */
+int wd_repo__lock(int *out_fd, const char *mirror, int timeout_ms);
+void wd_repo__unlock(int fd);
+
+/* Open the bare mirror at `path`, creating it when missing, and fetch
+ * branches and tags from `url` into refs/heads/ and refs/tags/ (same names). When
+ * want_default is set, *out_default gets the remote's default branch ref
+ * ("refs/heads/main"; caller frees). Call with the lock held. */
+int wd_repo__mirror_update(git_repository **out, const char *path, const char *url,
+                           char **out_default);
+
+/* Copy `commit` and everything it reaches that `dst` lacks from src to dst. */
+int wd_repo__copy_commit(git_repository *dst, git_repository *src, const git_oid *commit);
+/* Same for any object: a tag (and what it points at), commit, tree or blob. */
+int wd_repo__copy_object(git_repository *dst, git_repository *src, const git_oid *id);
+
+/* Update the mirror at `path` (created when missing) from a local repository
+ * without a transport: copy its object files, then set refs/heads/ and
+ * refs/tags/ to the source's. Call with the lock held. */
+int wd_repo__mirror_update_local(git_repository **out, const char *path,
+                                 git_repository *source);
+
+/* Copy an objects directory: subdirectories and regular files from src into
+ * the existing dir dst, skipping files dst already has, temporaries, locks,
+ * the top-level info/ and multi-pack indexes. */
+int wd_repo__copy_dir(const char *src, const char *dst);
+
+/* The source is a URL (not a local path); see wd_repo_prepare(). */
+int wd_repo__is_url(const char *source);
+
+#endif

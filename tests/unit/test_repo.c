@@ -1,0 +1,891 @@
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <git2.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/repo.h"
+#include "fixture.h"
+
+#define BRANCH "warden/fix-add-1a2b3c4d"
+
+static char *root;      /* per-test temp dir */
+static char user[1024]; /* the user's repository (non-bare, branch main) */
+static char cache[1024];
+
+static const char *const base_files[] = {
+	"README", "hello\n",
+	"src/calc.c", "int add(int a, int b) { return a - b; }\n",
+	".gitignore", "build/\n*.o\n",
+	NULL
+};
+
+static void setup(void)
+{
+	git_libgit2_init();
+	ck_assert_int_eq(fx_tmpdir(&root), 0);
+	snprintf(user, sizeof(user), "%s/user", root);
+	snprintf(cache, sizeof(cache), "%s/cache", root);
+	ck_assert_int_eq(fx_repo_create(user, base_files, "initial"), 0);
+}
+
+static void teardown(void)
+{
+	fx_rm_rf(root);
+	free(root);
+	root = NULL;
+	git_libgit2_shutdown();
+}
+
+static int prepare(wd_workspace **ws, const char *source, const char *base, const char *run_id)
+{
+	wd_repo_opts o = WD_REPO_OPTS_INIT;
+
+	o.source = source;
+	o.base = base;
+	o.cache_dir = cache;
+	o.run_id = run_id;
+	o.branch = BRANCH;
+	return wd_repo_prepare(ws, &o);
+}
+
+static wd_workspace *prepare_ok(const char *source, const char *base, const char *run_id)
+{
+	wd_workspace *ws = NULL;
+	int rc = prepare(&ws, source, base, run_id);
+
+	ck_assert_msg(rc == 0, "prepare failed (%d): %s", rc, wd_error_last());
+	ck_assert_ptr_nonnull(ws);
+	return ws;
+}
+
+static char *read_in(const char *dir, const char *rel)
+{
+	char path[8192], *s = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (fx_read_file(&s, path) < 0)
+		return NULL;
+	return s;
+}
+
+static void assert_file(const char *dir, const char *rel, const char *want)
+{
+	char *s = read_in(dir, rel);
+
+	ck_assert_msg(s != NULL, "%s/%s missing", dir, rel);
+	ck_assert_str_eq(s, want);
+	free(s);
+}
+
+static void assert_oid_is(const git_oid *id, const char *dir, const char *spec)
+{
+	char want[41], got[41];
+
+	ck_assert_int_eq(fx_repo_rev(want, dir, spec), 0);
+	git_oid_tostr(got, sizeof(got), id);
+	ck_assert_str_eq(got, want);
+}
+
+/* Does `repo_dir` have refs/heads/<name>? */
+static int has_branch(const char *repo_dir, const char *name)
+{
+	git_repository *r = NULL;
+	git_reference *ref = NULL;
+	char full[512];
+	int found;
+
+	ck_assert_int_eq(git_repository_open(&r, repo_dir), 0);
+	snprintf(full, sizeof(full), "refs/heads/%s", name);
+	found = git_reference_lookup(&ref, r, full) == 0;
+	git_reference_free(ref);
+	git_repository_free(r);
+	return found;
+}
+
+/* Commit `files` on top of HEAD in `dir` without moving any branch; point
+ * `refname` (e.g. a tag or a remote-tracking ref) at it. */
+static void side_commit(char out[41], const char *dir, const char *refname, const char *path,
+                        const char *content)
+{
+	git_repository *r = NULL;
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	git_treebuilder *tb = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL;
+	git_oid blob, tid, cid;
+
+	ck_assert_int_eq(git_repository_open(&r, dir), 0);
+	ck_assert_int_eq(git_revparse_single(&head, r, "HEAD^{commit}"), 0);
+	ck_assert_int_eq(git_commit_tree(&tree, (git_commit *)head), 0);
+	ck_assert_int_eq(git_blob_create_from_buffer(&blob, r, content, strlen(content)), 0);
+	ck_assert_int_eq(git_treebuilder_new(&tb, r, tree), 0);
+	ck_assert_int_eq(git_treebuilder_insert(NULL, tb, path, &blob, GIT_FILEMODE_BLOB), 0);
+	ck_assert_int_eq(git_treebuilder_write(&tid, tb), 0);
+	git_tree_free(tree);
+	ck_assert_int_eq(git_tree_lookup(&tree, r, &tid), 0);
+	ck_assert_int_eq(git_signature_new(&sig, "T", "t@example.com", 1700000100, 0), 0);
+	ck_assert_int_eq(git_commit_create_v(&cid, r, NULL, sig, sig, NULL, "side", tree, 1,
+	                                     (git_commit *)head), 0);
+	ck_assert_int_eq(git_reference_create(&ref, r, refname, &cid, 0, "test"), 0);
+	git_oid_tostr(out, 41, &cid);
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_treebuilder_free(tb);
+	git_tree_free(tree);
+	git_object_free(head);
+	git_repository_free(r);
+}
+
+/* A snapshot of the user's repository with what a publish may add removed:
+ * new objects and the new branch's ref and reflog. */
+static char *snapshot_sans_publish(const char *dir)
+{
+	char *snap = NULL, *line, *save = NULL;
+	wd_buf out = WD_BUF_INIT;
+
+	ck_assert_int_eq(fx_snapshot(&snap, dir), 0);
+	for (line = strtok_r(snap, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *path = strrchr(line, ' ') + 1;
+
+		if (!strncmp(path, ".git/objects", 12) || strstr(path, "heads/warden"))
+			continue;
+		wd_buf_puts(&out, line);
+		wd_buf_putc(&out, '\n');
+	}
+	free(snap);
+	return wd_buf_detach(&out);
+}
+
+START_TEST(prepare_local_checks_out_head_on_new_branch_and_leaves_user_repo_alone)
+{
+	char *before, *after;
+	wd_workspace *ws;
+	git_reference *head = NULL;
+
+	ck_assert_int_eq(fx_snapshot(&before, user), 0);
+	ws = prepare_ok(user, NULL, "run1");
+	ck_assert_str_eq(ws->source_path, user);
+	ck_assert_str_eq(ws->source, user);
+	ck_assert_str_eq(ws->base_ref, "main");
+	ck_assert_str_eq(ws->branch, BRANCH);
+	assert_oid_is(&ws->base, user, "HEAD");
+	ck_assert_ptr_nonnull(strstr(ws->workdir, "/runs/run1/work"));
+	ck_assert_ptr_nonnull(strstr(ws->mirror_path, "/mirrors/"));
+	ck_assert_int_eq(ws->workdir[0], '/');
+	assert_file(ws->workdir, "src/calc.c", base_files[3]);
+	assert_file(ws->workdir, "README", "hello\n");
+	ck_assert_int_eq(git_repository_head(&head, ws->repo), 0);
+	ck_assert_str_eq(git_reference_name(head), "refs/heads/" BRANCH);
+	ck_assert(git_oid_equal(git_reference_target(head), &ws->base));
+	git_reference_free(head);
+	ck_assert(wd_path_is_dir(ws->mirror_path));
+	ck_assert(!has_branch(user, BRANCH));
+	wd_workspace_free(ws);
+	ck_assert_int_eq(fx_snapshot(&after, user), 0);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(prepare_resolves_branch_tag_commit_prefix_and_revisions)
+{
+	static const char *const second[] = { "README", "second\n", NULL };
+	char first[41], side[41], prefix[9];
+	git_repository *r = NULL;
+	git_object *obj = NULL;
+	git_oid tag;
+	wd_workspace *ws;
+
+	ck_assert_int_eq(fx_repo_rev(first, user, "HEAD"), 0);
+	ck_assert_int_eq(fx_repo_commit_files(user, second, "second"), 0);
+	/* an annotated tag on the first commit */
+	ck_assert_int_eq(git_repository_open(&r, user), 0);
+	ck_assert_int_eq(git_revparse_single(&obj, r, first), 0);
+	{
+		git_signature *sig = NULL;
+
+		ck_assert_int_eq(git_signature_new(&sig, "T", "t@x", 1700000000, 0), 0);
+		ck_assert_int_eq(git_tag_create(&tag, r, "v1.0", obj, sig, "release", 0), 0);
+		git_signature_free(sig);
+	}
+	git_object_free(obj);
+	git_repository_free(r);
+
+	ws = prepare_ok(user, "v1.0", "tag");
+	assert_oid_is(&ws->base, user, first);
+	ck_assert_str_eq(ws->base_ref, "v1.0");
+	assert_file(ws->workdir, "README", "hello\n");
+	wd_workspace_free(ws);
+
+	memcpy(prefix, first, 8);
+	prefix[8] = '\0';
+	ws = prepare_ok(user, prefix, "prefix");
+	assert_oid_is(&ws->base, user, first);
+	wd_workspace_free(ws);
+
+	ws = prepare_ok(user, "main~1", "rev");
+	assert_oid_is(&ws->base, user, first);
+	wd_workspace_free(ws);
+
+	ws = prepare_ok(user, "main", "branch");
+	assert_oid_is(&ws->base, user, "main");
+	assert_file(ws->workdir, "README", "second\n");
+	wd_workspace_free(ws);
+
+	/* a remote-tracking ref of the user's, not reachable from any branch */
+	side_commit(side, user, "refs/remotes/origin/topic", "topic.txt", "topic\n");
+	ws = prepare_ok(user, "origin/topic", "remote");
+	assert_oid_is(&ws->base, user, side);
+	assert_file(ws->workdir, "topic.txt", "topic\n");
+	wd_workspace_free(ws);
+}
+END_TEST
+
+START_TEST(prepare_refuses_a_directory_that_is_not_a_repository)
+{
+	char plain[4096], missing[4096], sub[4096];
+	wd_workspace *ws = (wd_workspace *)1;
+
+	snprintf(plain, sizeof(plain), "%s/plain", root);
+	ck_assert_int_eq(wd_mkdir_p(plain, 0), 0);
+	ck_assert_int_eq(prepare(&ws, plain, NULL, "r1"), WD_EINPUT);
+	ck_assert_ptr_null(ws);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "not a git repository"));
+
+	snprintf(missing, sizeof(missing), "%s/nope", root);
+	ck_assert_int_eq(prepare(&ws, missing, NULL, "r2"), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no such repository"));
+
+	/* no upward search: a subdirectory of a work tree is not the repository */
+	snprintf(sub, sizeof(sub), "%s/src", user);
+	ck_assert_int_eq(prepare(&ws, sub, NULL, "r3"), WD_EINPUT);
+}
+END_TEST
+
+START_TEST(prepare_refuses_an_unknown_base)
+{
+	wd_workspace *ws = NULL;
+	char *before, *after;
+
+	ck_assert_int_eq(fx_snapshot(&before, user), 0);
+	ck_assert_int_eq(prepare(&ws, user, "no-such-branch", "r1"), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no such base 'no-such-branch'"));
+	ck_assert_int_eq(prepare(&ws, user, "deadbeefdeadbeef", "r2"), WD_EINPUT);
+	ck_assert_int_eq(prepare(&ws, user, "main:README", "r3"), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "does not name a commit"));
+	ck_assert_int_eq(fx_snapshot(&after, user), 0);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(prepare_refuses_a_branch_that_exists_in_the_source)
+{
+	char id[41];
+	wd_workspace *ws = NULL;
+
+	side_commit(id, user, "refs/heads/" BRANCH, "x", "x\n");
+	ck_assert_int_eq(prepare(&ws, user, NULL, "r1"), WD_EEXISTS);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "already exists"));
+	ck_assert_ptr_null(ws);
+}
+END_TEST
+
+START_TEST(prepare_checks_its_options)
+{
+	wd_workspace *ws = NULL;
+	wd_repo_opts o = WD_REPO_OPTS_INIT;
+
+	o.source = user;
+	o.cache_dir = cache;
+	o.run_id = "r1";
+	o.branch = "bad..name";
+	ck_assert_int_eq(wd_repo_prepare(&ws, &o), WD_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "not a valid branch name"));
+	o.branch = BRANCH;
+	o.run_id = "../escape";
+	ck_assert_int_eq(wd_repo_prepare(&ws, &o), WD_EUSAGE);
+	o.run_id = "r1";
+	o.source = NULL;
+	ck_assert_int_eq(wd_repo_prepare(&ws, &o), WD_EUSAGE);
+	ck_assert_ptr_null(ws);
+}
+END_TEST
+
+START_TEST(prepare_refuses_a_reused_run_id)
+{
+	wd_workspace *ws = prepare_ok(user, NULL, "same"), *again = NULL;
+
+	wd_workspace_free(ws);
+	ck_assert_int_eq(prepare(&again, user, NULL, "same"), WD_EEXISTS);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "already exists"));
+}
+END_TEST
+
+START_TEST(prepare_refuses_an_empty_repository)
+{
+	char empty[4096];
+	git_repository *r = NULL;
+	wd_workspace *ws = NULL;
+
+	snprintf(empty, sizeof(empty), "%s/empty", root);
+	ck_assert_int_eq(git_repository_init(&r, empty, 0), 0);
+	git_repository_free(r);
+	ck_assert_int_eq(prepare(&ws, empty, NULL, "r1"), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no commits"));
+}
+END_TEST
+
+START_TEST(prepare_from_a_bare_repository_and_a_detached_head)
+{
+	char bare[4096], id[41];
+	git_repository *r = NULL;
+	git_clone_options co;
+	wd_workspace *ws;
+
+	snprintf(bare, sizeof(bare), "%s/bare.git", root);
+	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
+	co.bare = 1;
+	ck_assert_int_eq(git_clone(&r, user, bare, &co), 0);
+	git_repository_free(r);
+	ws = prepare_ok(bare, NULL, "bare");
+	ck_assert_str_eq(ws->base_ref, "main");
+	assert_file(ws->workdir, "README", "hello\n");
+	wd_workspace_free(ws);
+
+	/* the user's HEAD detached at a commit no branch holds */
+	side_commit(id, user, "refs/tags/side", "side.txt", "side\n");
+	ck_assert_int_eq(git_repository_open(&r, user), 0);
+	{
+		git_oid oid;
+
+		ck_assert_int_eq(git_oid_fromstr(&oid, id), 0);
+		ck_assert_int_eq(git_repository_set_head_detached(r, &oid), 0);
+	}
+	git_repository_free(r);
+	ws = prepare_ok(user, NULL, "detached");
+	ck_assert_str_eq(ws->base_ref, id);
+	assert_file(ws->workdir, "side.txt", "side\n");
+	wd_workspace_free(ws);
+}
+END_TEST
+
+START_TEST(prepare_and_publish_from_a_file_url)
+{
+	char url[4200], *before, *after;
+	wd_buf where = WD_BUF_INIT;
+	wd_workspace *ws;
+	git_oid commit, tree;
+	git_commit *c = NULL;
+
+	snprintf(url, sizeof(url), "file://%s", user);
+	ck_assert_int_eq(fx_snapshot(&before, user), 0);
+	ws = prepare_ok(url, NULL, "url");
+	ck_assert_ptr_null(ws->source_path);
+	ck_assert_str_eq(ws->base_ref, "main");
+	assert_oid_is(&ws->base, user, "main");
+	assert_file(ws->workdir, "README", "hello\n");
+
+	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &ws->base), 0);
+	git_oid_cpy(&tree, git_commit_tree_id(c));
+	git_commit_free(c);
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "same tree", NULL, NULL), 0);
+	ck_assert_int_eq(wd_repo_publish(&where, ws), 0);
+	ck_assert_str_eq(where.ptr, ws->mirror_path);
+	ck_assert(has_branch(ws->mirror_path, BRANCH));
+	ck_assert(!has_branch(user, BRANCH));
+	wd_buf_free(&where);
+	wd_workspace_free(ws);
+	ck_assert_int_eq(fx_snapshot(&after, user), 0);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(prepare_from_a_file_url_with_a_base_and_a_bad_url)
+{
+	char url[4200];
+	wd_workspace *ws = NULL;
+
+	snprintf(url, sizeof(url), "file://%s", user);
+	ws = prepare_ok(url, "main", "u1");
+	assert_oid_is(&ws->base, user, "main");
+	wd_workspace_free(ws);
+	ws = NULL;
+	ck_assert_int_eq(prepare(&ws, url, "nope", "u2"), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no such base 'nope'"));
+
+	snprintf(url, sizeof(url), "file://%s/not-there", root);
+	ck_assert_int_lt(prepare(&ws, url, NULL, "u3"), 0);
+	ck_assert_ptr_null(ws);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "not-there"));
+}
+END_TEST
+
+START_TEST(second_prepare_reuses_and_updates_the_mirror)
+{
+	static const char *const more[] = { "README", "updated\n", NULL };
+	wd_workspace *a, *b;
+	char marker[8200];
+	char *mirror;
+
+	a = prepare_ok(user, NULL, "first");
+	mirror = strdup(a->mirror_path);
+	wd_workspace_free(a);
+	/* a file only a re-clone would lose */
+	snprintf(marker, sizeof(marker), "%s/warden-test-marker", mirror);
+	ck_assert_int_eq(fx_write_file(marker, "x"), 0);
+	ck_assert_int_eq(fx_repo_commit_files(user, more, "update"), 0);
+
+	b = prepare_ok(user, NULL, "second");
+	ck_assert_str_eq(b->mirror_path, mirror);
+	ck_assert(wd_path_exists(marker));
+	assert_oid_is(&b->base, user, "main");
+	assert_file(b->workdir, "README", "updated\n");
+	ck_assert(has_branch(mirror, "main"));
+	{
+		char want[41], got[41];
+
+		ck_assert_int_eq(fx_repo_rev(want, user, "main"), 0);
+		ck_assert_int_eq(fx_repo_rev(got, mirror, "refs/heads/main"), 0);
+		ck_assert_str_eq(got, want);
+	}
+	wd_workspace_free(b);
+	free(mirror);
+}
+END_TEST
+
+START_TEST(mirror_path_is_stable_per_source)
+{
+	wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT, c = WD_BUF_INIT;
+	char dotted[8200];
+
+	snprintf(dotted, sizeof(dotted), "%s/./src/..", user);
+	ck_assert_int_eq(wd_repo_mirror_path(&a, cache, user), 0);
+	ck_assert_int_eq(wd_repo_mirror_path(&b, cache, dotted), 0);
+	ck_assert_str_eq(a.ptr, b.ptr);
+	ck_assert_int_eq(wd_repo_mirror_path(&b, cache, "https://example.com/r.git/"), 0);
+	ck_assert_int_eq(wd_repo_mirror_path(&c, cache, "https://example.com/r.git"), 0);
+	ck_assert_str_eq(b.ptr, c.ptr);
+	ck_assert_str_ne(a.ptr, b.ptr);
+	ck_assert_int_eq(strncmp(b.ptr, cache, strlen(cache)), 0);
+	wd_buf_free(&a);
+	wd_buf_free(&b);
+	wd_buf_free(&c);
+}
+END_TEST
+
+START_TEST(reset_restores_the_base_and_removes_untracked_and_ignored_files)
+{
+	wd_workspace *ws = prepare_ok(user, NULL, "reset");
+	char path[8200];
+	git_index *idx = NULL;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/src/calc.c", ws->workdir);
+	ck_assert_int_eq(fx_write_file(path, "broken\n"), 0);
+	snprintf(path, sizeof(path), "%s/README", ws->workdir);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/new/untracked.txt", ws->workdir);
+	ck_assert_int_eq(fx_write_file(path, "u\n"), 0);
+	snprintf(path, sizeof(path), "%s/build/out.o", ws->workdir);
+	ck_assert_int_eq(fx_write_file(path, "obj\n"), 0);
+	snprintf(path, sizeof(path), "%s/staged.c", ws->workdir);
+	ck_assert_int_eq(fx_write_file(path, "staged\n"), 0);
+	ck_assert_int_eq(git_repository_index(&idx, ws->repo), 0);
+	ck_assert_int_eq(git_index_add_bypath(idx, "staged.c"), 0);
+	ck_assert_int_eq(git_index_write(idx), 0);
+	git_index_free(idx);
+
+	ck_assert_int_eq(wd_repo_reset(ws), 0);
+	assert_file(ws->workdir, "src/calc.c", base_files[3]);
+	assert_file(ws->workdir, "README", "hello\n");
+	snprintf(path, sizeof(path), "%s/new", ws->workdir);
+	ck_assert(!wd_path_exists(path));
+	snprintf(path, sizeof(path), "%s/build", ws->workdir);
+	ck_assert(!wd_path_exists(path));
+	snprintf(path, sizeof(path), "%s/staged.c", ws->workdir);
+	ck_assert(!wd_path_exists(path));
+	snprintf(path, sizeof(path), "%s/.git", ws->workdir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	{
+		git_status_list *sl = NULL;
+		git_status_options so;
+
+		git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+
+		so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_INCLUDE_IGNORED;
+		ck_assert_int_eq(git_status_list_new(&sl, ws->repo, &so), 0);
+		ck_assert_uint_eq(git_status_list_entrycount(sl), 0);
+		git_status_list_free(sl);
+	}
+	wd_workspace_free(ws);
+}
+END_TEST
+
+/* Write `content` to `rel` in the work tree and return the tree of the index
+ * with that change (what the patch engine hands to wd_repo_commit). */
+static void tree_with_change(git_oid *out, wd_workspace *ws, const char *rel, const char *content)
+{
+	char path[8200];
+	git_index *idx = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", ws->workdir, rel);
+	ck_assert_int_eq(fx_write_file(path, content), 0);
+	ck_assert_int_eq(git_repository_index(&idx, ws->repo), 0);
+	ck_assert_int_eq(git_index_add_bypath(idx, rel), 0);
+	ck_assert_int_eq(git_index_write_tree(out, idx), 0);
+	git_index_free(idx);
+}
+
+START_TEST(commit_has_the_base_as_parent_and_moves_the_work_branch)
+{
+	wd_workspace *ws = prepare_ok(user, NULL, "commit");
+	git_oid tree, c1, c2, tip;
+	git_commit *c = NULL;
+	char path[8200];
+
+	tree_with_change(&tree, ws, "src/calc.c", "int add(int a, int b) { return a + b; }\n");
+	ck_assert_int_eq(wd_repo_commit(&c1, ws, &tree, "Fix add\n\nWarden-Run: x\n", NULL, NULL), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &c1), 0);
+	ck_assert_uint_eq(git_commit_parentcount(c), 1);
+	ck_assert(git_oid_equal(git_commit_parent_id(c, 0), &ws->base));
+	ck_assert(git_oid_equal(git_commit_tree_id(c), &tree));
+	ck_assert_str_eq(git_commit_author(c)->name, "warden");
+	ck_assert_str_eq(git_commit_committer(c)->email, "warden@localhost");
+	ck_assert_str_eq(git_commit_message(c), "Fix add\n\nWarden-Run: x\n");
+	git_commit_free(c);
+	ck_assert_int_eq(git_reference_name_to_id(&tip, ws->repo, "refs/heads/" BRANCH), 0);
+	ck_assert(git_oid_equal(&tip, &c1));
+
+	/* a second commit replaces the first: still one commit on top of base */
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "Again", "Ada", "ada@example.com"), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &c2), 0);
+	ck_assert(git_oid_equal(git_commit_parent_id(c, 0), &ws->base));
+	ck_assert_str_eq(git_commit_author(c)->name, "Ada");
+	git_commit_free(c);
+	ck_assert_int_eq(git_reference_name_to_id(&tip, ws->repo, "refs/heads/" BRANCH), 0);
+	ck_assert(git_oid_equal(&tip, &c2));
+
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "", NULL, NULL), WD_EUSAGE);
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "m", "bad <name>", NULL), WD_EINPUT);
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, &ws->base, "not a tree", NULL, NULL), WD_EINPUT);
+	snprintf(path, sizeof(path), "%s", ws->workdir);
+	wd_workspace_free(ws);
+}
+END_TEST
+
+START_TEST(diff_trees_is_a_unified_diff_against_the_base)
+{
+	wd_workspace *ws = prepare_ok(user, NULL, "diff");
+	wd_buf d = WD_BUF_INIT;
+	git_oid tree;
+	git_commit *c = NULL;
+
+	tree_with_change(&tree, ws, "src/calc.c", "int add(int a, int b) { return a + b; }\n");
+	ck_assert_int_eq(wd_repo_diff_trees(&d, ws, &tree), 0);
+	ck_assert_ptr_nonnull(strstr(d.ptr, "diff --git a/src/calc.c b/src/calc.c\n"));
+	ck_assert_ptr_nonnull(strstr(d.ptr, "--- a/src/calc.c\n+++ b/src/calc.c\n"));
+	ck_assert_ptr_nonnull(strstr(d.ptr, "-int add(int a, int b) { return a - b; }\n"
+	                                    "+int add(int a, int b) { return a + b; }\n"));
+	wd_buf_clear(&d);
+	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &ws->base), 0);
+	ck_assert_int_eq(wd_repo_diff_trees(&d, ws, git_commit_tree_id(c)), 0);
+	ck_assert_uint_eq(d.len, 0);
+	git_commit_free(c);
+	wd_buf_free(&d);
+	wd_workspace_free(ws);
+}
+END_TEST
+
+START_TEST(list_files_is_sorted_and_complete)
+{
+	static const char *const more[] = { "a.c", "a\n", "a/b.c", "b\n", "z/y/x.txt", "x\n", NULL };
+	wd_workspace *ws;
+	wd_strvec files = WD_STRVEC_INIT;
+
+	ck_assert_int_eq(fx_repo_commit_files(user, more, "more"), 0);
+	ws = prepare_ok(user, NULL, "list");
+	ck_assert_int_eq(wd_repo_list_files(&files, ws), 0);
+	ck_assert_uint_eq(files.n, 6);
+	ck_assert_str_eq(files.v[0], ".gitignore");
+	ck_assert_str_eq(files.v[1], "README");
+	ck_assert_str_eq(files.v[2], "a.c");
+	ck_assert_str_eq(files.v[3], "a/b.c");
+	ck_assert_str_eq(files.v[4], "src/calc.c");
+	ck_assert_str_eq(files.v[5], "z/y/x.txt");
+	wd_strvec_free(&files);
+	wd_workspace_free(ws);
+}
+END_TEST
+
+START_TEST(publish_creates_the_branch_in_the_source_and_nothing_else)
+{
+	wd_workspace *ws;
+	wd_buf where = WD_BUF_INIT;
+	char *before, *after, tip[41];
+	git_oid tree, commit;
+	git_repository *r = NULL;
+	git_commit *c = NULL;
+	git_reference *head = NULL;
+
+	before = snapshot_sans_publish(user);
+	ws = prepare_ok(user, NULL, "pub");
+	tree_with_change(&tree, ws, "src/calc.c", "int add(int a, int b) { return a + b; }\n");
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "Fix add", NULL, NULL), 0);
+	ck_assert_int_eq(wd_repo_publish(&where, ws), 0);
+	ck_assert_str_eq(where.ptr, user);
+	ck_assert(has_branch(user, BRANCH));
+	ck_assert(has_branch(ws->mirror_path, BRANCH));
+	ck_assert_int_eq(fx_repo_rev(tip, user, "refs/heads/" BRANCH), 0);
+	{
+		char want[41];
+
+		git_oid_tostr(want, sizeof(want), &commit);
+		ck_assert_str_eq(tip, want);
+	}
+	/* the objects arrived: the user's repository can read the commit and its tree */
+	ck_assert_int_eq(git_repository_open(&r, user), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, r, &commit), 0);
+	{
+		git_tree *t = NULL;
+		git_tree_entry *e = NULL;
+		git_blob *b = NULL;
+
+		ck_assert_int_eq(git_commit_tree(&t, c), 0);
+		ck_assert_int_eq(git_tree_entry_bypath(&e, t, "src/calc.c"), 0);
+		ck_assert_int_eq(git_blob_lookup(&b, r, git_tree_entry_id(e)), 0);
+		ck_assert_ptr_nonnull(strstr(git_blob_rawcontent(b), "a + b"));
+		git_blob_free(b);
+		git_tree_entry_free(e);
+		git_tree_free(t);
+	}
+	ck_assert_int_eq(git_repository_head(&head, r), 0);
+	ck_assert_str_eq(git_reference_name(head), "refs/heads/main");
+	git_reference_free(head);
+	git_commit_free(c);
+	git_repository_free(r);
+	/* work tree, index, HEAD, config and the other refs: byte-for-byte the same */
+	after = snapshot_sans_publish(user);
+	ck_assert_str_eq(before, after);
+	assert_file(user, "src/calc.c", base_files[3]);
+
+	/* publishing twice is overwriting: refused */
+	wd_buf_clear(&where);
+	ck_assert_int_eq(wd_repo_publish(&where, ws), WD_EEXISTS);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "already exists"));
+	wd_buf_free(&where);
+	wd_workspace_free(ws);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(publish_refuses_to_overwrite_a_branch_created_meanwhile)
+{
+	wd_workspace *ws = prepare_ok(user, NULL, "race");
+	wd_buf where = WD_BUF_INIT;
+	char theirs[41], now[41];
+	git_oid tree, commit;
+
+	tree_with_change(&tree, ws, "README", "mine\n");
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "Mine", NULL, NULL), 0);
+	side_commit(theirs, user, "refs/heads/" BRANCH, "theirs.txt", "theirs\n");
+	ck_assert_int_eq(wd_repo_publish(&where, ws), WD_EEXISTS);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), user));
+	ck_assert_int_eq(fx_repo_rev(now, user, "refs/heads/" BRANCH), 0);
+	ck_assert_str_eq(now, theirs);
+	/* nothing was written anywhere: the mirror has no such branch either */
+	ck_assert(!has_branch(ws->mirror_path, BRANCH));
+	ck_assert_uint_eq(where.len, 0);
+	wd_buf_free(&where);
+	wd_workspace_free(ws);
+}
+END_TEST
+
+START_TEST(publish_refuses_the_branch_an_unborn_head_points_at)
+{
+	char bare[4096];
+	git_repository *r = NULL;
+	git_clone_options co;
+	wd_workspace *ws;
+	wd_buf where = WD_BUF_INIT;
+	git_oid tree, commit;
+
+	snprintf(bare, sizeof(bare), "%s/bare.git", root);
+	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
+	co.bare = 1;
+	ck_assert_int_eq(git_clone(&r, user, bare, &co), 0);
+	ws = prepare_ok(bare, "main", "unborn");
+	ck_assert_int_eq(git_repository_set_head(r, "refs/heads/" BRANCH), 0);
+	git_repository_free(r);
+	tree_with_change(&tree, ws, "README", "x\n");
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "x", NULL, NULL), 0);
+	ck_assert_int_eq(wd_repo_publish(&where, ws), WD_EREFUSED);
+	ck_assert(!has_branch(bare, BRANCH));
+	wd_buf_free(&where);
+	wd_workspace_free(ws);
+}
+END_TEST
+
+struct racer {
+	const char *run_id;
+	int rc;
+	char err[512];
+};
+
+static void *race_prepare(void *arg)
+{
+	struct racer *r = arg;
+	wd_workspace *ws = NULL;
+
+	r->rc = prepare(&ws, user, NULL, r->run_id);
+	snprintf(r->err, sizeof(r->err), "%s", wd_error_last());
+	wd_workspace_free(ws);
+	return NULL;
+}
+
+START_TEST(concurrent_prepares_on_one_source_both_succeed)
+{
+	struct racer r[4] = { { "c0", -1, "" }, { "c1", -1, "" }, { "c2", -1, "" }, { "c3", -1, "" } };
+	pthread_t t[4];
+	wd_buf mirror = WD_BUF_INIT;
+	git_repository *m = NULL;
+	git_odb *odb = NULL;
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_prepare, &r[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(r[i].rc == 0, "run %d: %s", i, r[i].err);
+	}
+	/* the mirror is intact */
+	ck_assert_int_eq(wd_repo_mirror_path(&mirror, cache, user), 0);
+	ck_assert_int_eq(git_repository_open_bare(&m, mirror.ptr), 0);
+	ck_assert_int_eq(git_repository_odb(&odb, m), 0);
+	{
+		char id[41];
+		git_oid oid;
+
+		ck_assert_int_eq(fx_repo_rev(id, user, "main"), 0);
+		ck_assert_int_eq(git_oid_fromstr(&oid, id), 0);
+		ck_assert(git_odb_exists(odb, &oid));
+	}
+	git_odb_free(odb);
+	git_repository_free(m);
+	wd_buf_free(&mirror);
+}
+END_TEST
+
+START_TEST(a_held_lock_times_out_with_a_clear_message)
+{
+	wd_buf mirror = WD_BUF_INIT, lock = WD_BUF_INIT;
+	wd_repo_opts o = WD_REPO_OPTS_INIT;
+	wd_workspace *ws = NULL;
+	int fd;
+
+	ck_assert_int_eq(wd_repo_mirror_path(&mirror, cache, user), 0);
+	ck_assert_int_eq(wd_mkdir_p(mirror.ptr, 0), 0);
+	wd_buf_printf(&lock, "%s/warden.lock", mirror.ptr);
+	fd = open(lock.ptr, O_RDWR | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	o.source = user;
+	o.cache_dir = cache;
+	o.run_id = "locked";
+	o.branch = BRANCH;
+	o.lock_timeout_ms = 200;
+	ck_assert_int_eq(wd_repo_prepare(&ws, &o), WD_ETIMEOUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "another warden run holds the lock"));
+	ck_assert_ptr_null(ws);
+	close(fd); /* released: the next run goes through */
+	ck_assert_int_eq(wd_repo_prepare(&ws, &o), 0);
+	wd_workspace_free(ws);
+	wd_buf_free(&mirror);
+	wd_buf_free(&lock);
+}
+END_TEST
+
+START_TEST(workspace_remove_deletes_the_work_tree_only)
+{
+	wd_workspace *ws = prepare_ok(user, NULL, "rm");
+	char *workdir = strdup(ws->workdir);
+
+	ck_assert_int_eq(wd_workspace_remove(ws), 0);
+	ck_assert_ptr_null(ws->repo);
+	ck_assert(!wd_path_exists(workdir));
+	ck_assert(wd_path_is_dir(ws->run_dir));
+	ck_assert(wd_path_is_dir(ws->mirror_path));
+	ck_assert_int_eq(wd_repo_reset(ws), WD_EUSAGE);
+	ck_assert_int_eq(wd_workspace_remove(ws), 0); /* twice is fine */
+	wd_workspace_free(ws);
+	wd_workspace_free(NULL);
+	free(workdir);
+}
+END_TEST
+
+static Suite *repo_suite(void)
+{
+	Suite *s = suite_create("repo");
+	TCase *p = tcase_create("prepare");
+	TCase *w = tcase_create("workspace");
+	TCase *c = tcase_create("concurrency");
+
+	tcase_add_checked_fixture(p, setup, teardown);
+	tcase_add_checked_fixture(w, setup, teardown);
+	tcase_add_checked_fixture(c, setup, teardown);
+	tcase_set_timeout(p, 120);
+	tcase_set_timeout(w, 120);
+	tcase_set_timeout(c, 120);
+	tcase_add_test(p, prepare_local_checks_out_head_on_new_branch_and_leaves_user_repo_alone);
+	tcase_add_test(p, prepare_resolves_branch_tag_commit_prefix_and_revisions);
+	tcase_add_test(p, prepare_refuses_a_directory_that_is_not_a_repository);
+	tcase_add_test(p, prepare_refuses_an_unknown_base);
+	tcase_add_test(p, prepare_refuses_a_branch_that_exists_in_the_source);
+	tcase_add_test(p, prepare_checks_its_options);
+	tcase_add_test(p, prepare_refuses_a_reused_run_id);
+	tcase_add_test(p, prepare_refuses_an_empty_repository);
+	tcase_add_test(p, prepare_from_a_bare_repository_and_a_detached_head);
+	tcase_add_test(p, prepare_and_publish_from_a_file_url);
+	tcase_add_test(p, prepare_from_a_file_url_with_a_base_and_a_bad_url);
+	tcase_add_test(p, second_prepare_reuses_and_updates_the_mirror);
+	tcase_add_test(p, mirror_path_is_stable_per_source);
+	tcase_add_test(w, reset_restores_the_base_and_removes_untracked_and_ignored_files);
+	tcase_add_test(w, commit_has_the_base_as_parent_and_moves_the_work_branch);
+	tcase_add_test(w, diff_trees_is_a_unified_diff_against_the_base);
+	tcase_add_test(w, list_files_is_sorted_and_complete);
+	tcase_add_test(w, publish_creates_the_branch_in_the_source_and_nothing_else);
+	tcase_add_test(w, publish_refuses_to_overwrite_a_branch_created_meanwhile);
+	tcase_add_test(w, publish_refuses_the_branch_an_unborn_head_points_at);
+	tcase_add_test(w, workspace_remove_deletes_the_work_tree_only);
+	tcase_add_test(c, concurrent_prepares_on_one_source_both_succeed);
+	tcase_add_test(c, a_held_lock_times_out_with_a_clear_message);
+	suite_add_tcase(s, p);
+	suite_add_tcase(s, w);
+	suite_add_tcase(s, c);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(repo_suite());
+	int failures;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
