@@ -262,9 +262,10 @@ typedef struct wd_verdict {
  *    failures: no failing test that did not fail on base, none missing that
  *    passed there (needs per-test results on both sides; else it must pass);
  *  - every FAIL_TO_PASS name (matched exactly or as the tail after "::",
- *    ":", "." or "/") must be seen passing in some test check; when no check
- *    lists passing tests, a test check exiting 0 without listing it failing
- *    counts as passing;
+ *    ":", "." "/" or " ") must be seen passing, and nowhere failing, in the
+ *    test checks; when no check lists its passing tests (Check without
+ *    CK_VERBOSE, pytest -q), a name not listed as failing counts as passing
+ *    provided every test check either exited 0 or reported its failures;
  *  - analyzer findings block only when new relative to base (same file, rule
  *    and message; a moved line still matches) and on a line in `touched`
  *    (NULL = every line); an analyzer that fails without findings must pass

@@ -21,6 +21,10 @@ int wd_gate_next_line(wd_slice *line, const char **pos, const char *end);
 /* Copy of text with ANSI escape sequences (colours) removed. */
 int wd_gate_strip_ansi(wd_buf *out, const char *text, size_t len);
 
+/* Copy of text that is valid UTF-8 without NUL bytes (others become '?'),
+ * for JSON. */
+int wd_gate_utf8_clean(wd_buf *out, const char *text, size_t len);
+
 int wd_slice_starts(wd_slice s, const char *prefix);
 int wd_slice_eq(wd_slice s, const char *str);
 /* Position of `needle` in s, or -1. */

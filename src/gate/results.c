@@ -111,7 +111,8 @@ static void report_finish(wd_test_report *r)
 		if (w > 0 && !strcmp(r->v[w - 1].name, r->v[i].name)) {
 			wd_test_case *keep = &r->v[w - 1], *dup = &r->v[i];
 
-			if (status_rank(dup->status) > status_rank(keep->status)) {
+			if (status_rank(dup->status) > status_rank(keep->status) ||
+			    (dup->status == keep->status && !keep->detail && dup->detail)) {
 				keep->status = dup->status;
 				free(keep->detail);
 				keep->detail = dup->detail;

@@ -48,7 +48,7 @@ static int line_relevant(wd_slice s, const wd_strvec *names)
 	return 0;
 }
 
-/* Append s (one line, shortened, control bytes shown as spaces) with an indent. */
+/* Append s (one line, shortened, control bytes but tabs shown as spaces) with an indent. */
 static int put_line(wd_buf *out, const char *indent, wd_slice s)
 {
 	size_t n = s.n > LINE_MAX_SHOWN ? LINE_MAX_SHOWN : s.n;
@@ -57,7 +57,7 @@ static int put_line(wd_buf *out, const char *indent, wd_slice s)
 	if ((rc = wd_buf_puts(out, indent)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = wd_buf_putc(out, (unsigned char)s.p[i] < 0x20 ? ' ' : s.p[i])) != 0)
+		if ((rc = wd_buf_putc(out, (unsigned char)s.p[i] < 0x20 && s.p[i] != '\t' ? ' ' : s.p[i])) != 0)
 			return rc;
 	if (n < s.n && (rc = wd_buf_puts(out, " […]")) != 0)
 		return rc;

@@ -111,3 +111,57 @@ int wd_slice_uint(wd_slice *s, size_t *out)
 	*out = v;
 	return 1;
 }
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int wd_gate_utf8_clean(wd_buf *out, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+	int rc;
+
+	wd_buf_clear(out);
+	if ((rc = wd_buf_grow(out, len)) != 0)
+		return rc;
+	while (i < len) {
+		size_t k = utf8_seq(s + i, len - i);
+
+		if (k == 0 || s[i] == 0) {
+			if ((rc = wd_buf_putc(out, '?')) != 0)
+				return rc;
+			i++;
+			continue;
+		}
+		if ((rc = wd_buf_put(out, text + i, k)) != 0)
+			return rc;
+		i += k;
+	}
+	return 0;
+}

@@ -132,6 +132,9 @@ int wd_touched_from_diff(wd_touched *out, const char *diff, size_t len)
 	while (!rc && wd_gate_next_line(&line, &pos, end)) {
 		size_t old_n, start, new_n;
 
+		/* a line that cannot be hunk content ends a hunk whose counts were wrong */
+		if ((old_left || new_left) && line.n && !strchr(" +-\\", line.p[0]))
+			old_left = new_left = 0;
 		if (old_left == 0 && new_left == 0) {
 			if (wd_slice_starts(line, "diff --git "))
 				git = 1;
@@ -165,8 +168,6 @@ int wd_touched_from_diff(wd_touched *out, const char *diff, size_t len)
 			if (!rc && file.len && nl > 0)
 				rc = wd_touched_add(out, file.ptr, clamp_line(nl), clamp_line(nl));
 			old_left -= old_left > 0;
-		} else if (line.p[0] != '\\') {
-			old_left = new_left = 0; /* not hunk content: the hunk was short */
 		}
 	}
 	wd_buf_free(&file);

@@ -1,0 +1,318 @@
+/*
+ * The baseline: the same checks run on the base commit, so that a failure
+ * that was already there is not blamed on the patch. Results are cached per
+ * (base commit, check definition hash) as JSON under <cache>/baseline/, so
+ * every round and every later run on the same base reuses them.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gate_int.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/gate.h"
+
+#define CACHE_VERSION 1
+#define CACHE_FILE_MAX (64u << 20)
+
+static json_t *jstr(const char *s, size_t len)
+{
+	wd_buf b = WD_BUF_INIT;
+	json_t *j = NULL;
+
+	if (wd_gate_utf8_clean(&b, s ? s : "", s ? len : 0) == 0)
+		j = json_stringn(b.ptr ? b.ptr : "", b.len);
+	wd_buf_free(&b);
+	return j;
+}
+
+static json_t *jcstr(const char *s)
+{
+	return s ? jstr(s, strlen(s)) : json_null();
+}
+
+static json_t *result_to_json(const wd_check_result *cr, const char *def)
+{
+	json_t *o = json_object(), *cases = json_array(), *finds = json_array();
+
+	if (!o || !cases || !finds)
+		goto fail;
+	for (size_t i = 0; i < cr->tests.n; i++) {
+		const wd_test_case *t = &cr->tests.v[i];
+
+		if (json_array_append_new(cases, json_pack("[o, i, o]", jcstr(t->name), (int)t->status,
+		                                           jcstr(t->detail))) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < cr->findings.n; i++) {
+		const wd_finding *f = &cr->findings.v[i];
+
+		if (json_array_append_new(finds, json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o}",
+		                          "file", jcstr(f->file), "line", (json_int_t)f->line,
+		                          "col", (json_int_t)f->col, "severity", jcstr(f->severity),
+		                          "rule", jcstr(f->rule), "message", jcstr(f->message),
+		                          "tool", jcstr(f->tool))) != 0)
+			goto fail;
+	}
+	if (json_object_set_new(o, "version", json_integer(CACHE_VERSION)) ||
+	    json_object_set_new(o, "def", json_string(def)) ||
+	    json_object_set_new(o, "name", jcstr(cr->check->name)) ||
+	    json_object_set_new(o, "command", jcstr(cr->check->command)) ||
+	    json_object_set_new(o, "passed", json_boolean(cr->passed)) ||
+	    json_object_set_new(o, "exit_code", json_integer(cr->exit_code)) ||
+	    json_object_set_new(o, "timed_out", json_boolean(cr->timed_out)) ||
+	    json_object_set_new(o, "wall_ms", json_integer((json_int_t)cr->wall_ms)) ||
+	    json_object_set_new(o, "digest", json_string(cr->digest)) ||
+	    json_object_set_new(o, "output_total", json_integer((json_int_t)cr->output_total)) ||
+	    json_object_set_new(o, "output_truncated", json_boolean(cr->output_truncated)) ||
+	    json_object_set_new(o, "output", jstr(cr->output.ptr, cr->output.len)) ||
+	    json_object_set_new(o, "tests", json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:o}",
+	                        "format", jcstr(cr->tests.format), "complete", cr->tests.complete,
+	                        "counts_known", cr->tests.counts_known,
+	                        "passed", (json_int_t)cr->tests.passed,
+	                        "failed", (json_int_t)cr->tests.failed,
+	                        "skipped", (json_int_t)cr->tests.skipped, "cases", cases)) ||
+	    json_object_set_new(o, "findings", finds))
+		goto fail_after_move;
+	return o;
+fail:
+	json_decref(cases);
+	json_decref(finds);
+	json_decref(o);
+	wd_error_set(WD_ENOMEM, "baseline: cannot encode the result");
+	return NULL;
+fail_after_move:
+	json_decref(o);
+	wd_error_set(WD_ENOMEM, "baseline: cannot encode the result");
+	return NULL;
+}
+
+/* The static format name that matches a cached one (formats are static strings). */
+static const char *format_name(const char *s)
+{
+	static const char *const known[] = { "junit", "tap", "pytest", "ctest", "check", "counts" };
+
+	for (size_t i = 0; s && i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(s, known[i]))
+			return known[i];
+	return NULL;
+}
+
+static size_t jsize(json_t *v)
+{
+	json_int_t i = json_integer_value(v);
+
+	return i < 0 ? 0 : (size_t)i;
+}
+
+static int push_case(wd_test_report *r, const char *name, int st, const char *detail)
+{
+	wd_test_case *c;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		wd_test_case *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		r->v = v;
+		r->cap = cap;
+	}
+	c = &r->v[r->n];
+	c->status = st == WD_TEST_FAIL ? WD_TEST_FAIL : st == WD_TEST_SKIP ? WD_TEST_SKIP : WD_TEST_PASS;
+	c->detail = NULL;
+	if (!(c->name = wd_strdup(name)) || (detail && !(c->detail = wd_strdup(detail)))) {
+		free(c->name);
+		return WD_ENOMEM;
+	}
+	r->n++;
+	return 0;
+}
+
+/* Fill cr from a cached object; WD_EINPUT when it does not fit (then re-run). */
+static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, const char *def)
+{
+	json_t *tests = json_object_get(o, "tests"), *cases, *finds, *item;
+	const char *digest = json_string_value(json_object_get(o, "digest"));
+	const char *out = json_string_value(json_object_get(o, "output"));
+	size_t i;
+	int rc;
+
+	memset(cr, 0, sizeof(*cr));
+	cr->check = c;
+	if (json_integer_value(json_object_get(o, "version")) != CACHE_VERSION ||
+	    !json_is_string(json_object_get(o, "def")) ||
+	    strcmp(json_string_value(json_object_get(o, "def")), def) != 0 ||
+	    !digest || strlen(digest) != 40 || !out || !json_is_object(tests))
+		return wd_error_set(WD_EINPUT, "baseline cache entry does not match");
+	cr->passed = json_is_true(json_object_get(o, "passed"));
+	cr->exit_code = (int)json_integer_value(json_object_get(o, "exit_code"));
+	cr->timed_out = json_is_true(json_object_get(o, "timed_out"));
+	cr->wall_ms = jsize(json_object_get(o, "wall_ms"));
+	memcpy(cr->digest, digest, 41);
+	cr->output_total = jsize(json_object_get(o, "output_total"));
+	cr->output_truncated = json_is_true(json_object_get(o, "output_truncated"));
+	cr->from_cache = 1;
+	if ((rc = wd_buf_put(&cr->output, out, json_string_length(json_object_get(o, "output")))) != 0)
+		return rc;
+	cr->tests.format = format_name(json_string_value(json_object_get(tests, "format")));
+	cr->tests.complete = json_is_true(json_object_get(tests, "complete"));
+	cr->tests.counts_known = json_is_true(json_object_get(tests, "counts_known"));
+	cr->tests.passed = jsize(json_object_get(tests, "passed"));
+	cr->tests.failed = jsize(json_object_get(tests, "failed"));
+	cr->tests.skipped = jsize(json_object_get(tests, "skipped"));
+	cases = json_object_get(tests, "cases");
+	json_array_foreach(cases, i, item) {
+		const char *name = json_string_value(json_array_get(item, 0));
+
+		if (!name)
+			continue;
+		if ((rc = push_case(&cr->tests, name, (int)json_integer_value(json_array_get(item, 1)),
+		                    json_string_value(json_array_get(item, 2)))) != 0)
+			return rc;
+	}
+	if (cr->tests.counts_known && c->kind != WD_CHECK_ANALYZE) {
+		cr->tests_passed = cr->tests.passed;
+		cr->tests_failed = cr->tests.failed;
+		cr->counts_known = 1;
+	}
+	finds = json_object_get(o, "findings");
+	json_array_foreach(finds, i, item) {
+		const char *file = json_string_value(json_object_get(item, "file"));
+
+		if (!file)
+			continue;
+		if ((rc = wd_findings_push(&cr->findings, file,
+		                           (unsigned)jsize(json_object_get(item, "line")),
+		                           (unsigned)jsize(json_object_get(item, "col")),
+		                           json_string_value(json_object_get(item, "severity")),
+		                           json_string_value(json_object_get(item, "rule")),
+		                           json_string_value(json_object_get(item, "message")),
+		                           json_string_value(json_object_get(item, "tool")))) != 0)
+			return rc;
+		if (!(cr->findings.v[cr->findings.n - 1].check = wd_strdup(c->name)))
+			return WD_ENOMEM;
+	}
+	return 0;
+}
+
+static void free_one(wd_check_result *cr)
+{
+	wd_buf_free(&cr->output);
+	wd_test_report_free(&cr->tests);
+	wd_findings_free(&cr->findings);
+}
+
+static int commit_id_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!isxdigit((unsigned char)s[n]))
+			return 0;
+	return n >= 4 && n <= 64;
+}
+
+/* Use the cache entry at path if it is valid for this check. 1 = hit. */
+static int try_cache(wd_check_result *cr, const char *path, const wd_check *c, const char *def)
+{
+	wd_buf raw = WD_BUF_INIT;
+	json_t *o = NULL;
+	int hit = 0;
+
+	if (wd_file_read(&raw, path, CACHE_FILE_MAX) == 0 &&
+	    (o = json_loadb(raw.ptr, raw.len, 0, NULL)) != NULL &&
+	    result_from_json(cr, o, c, def) == 0)
+		hit = 1;
+	if (!hit) {
+		free_one(cr);
+		wd_error_clear();
+	}
+	json_decref(o);
+	wd_buf_free(&raw);
+	return hit;
+}
+
+static int store(const char *dir, const char *path, const wd_check_result *cr, const char *def)
+{
+	json_t *o = result_to_json(cr, def);
+	char *text = NULL;
+	int rc;
+
+	if (!o)
+		return WD_ENOMEM;
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!text)
+		return wd_error_set(WD_ENOMEM, "baseline: cannot encode the result");
+	if ((rc = wd_mkdir_p(dir, 1)) == 0)
+		rc = wd_file_write_atomic(path, text, strlen(text), 0600);
+	free(text);
+	return rc;
+}
+
+int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdir,
+                     const char *base_commit, const wd_checklist *checks,
+                     const wd_gate_opts *opts)
+{
+	wd_gate_opts defaults = WD_GATE_OPTS_INIT;
+	wd_buf dir = WD_BUF_INIT, path = WD_BUF_INIT;
+	size_t hits = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (from_cache)
+		*from_cache = 0;
+	if (!opts)
+		opts = &defaults;
+	if (!workdir || !checks || !base_commit)
+		return wd_error_set(WD_EUSAGE, "baseline: a work tree, a base commit and checks are required");
+	if (!commit_id_ok(base_commit))
+		return wd_error_set(WD_EUSAGE, "baseline: '%s' is not a commit id", base_commit);
+	if (opts->cache_dir)
+		rc = wd_buf_sets(&dir, opts->cache_dir);
+	else
+		rc = wd_cache_dir(&dir);
+	if (rc || (rc = wd_buf_printf(&dir, "/baseline/%s", base_commit)) != 0)
+		goto out;
+	if (checks->n && !(out->v = calloc(checks->n, sizeof(*out->v)))) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	out->passed = 1;
+	for (size_t i = 0; i < checks->n; i++) {
+		const wd_check *c = &checks->v[i];
+		wd_check_result *cr = &out->v[i];
+		char def[41];
+
+		if ((rc = wd_check_def_hash(def, c)) != 0 ||
+		    (rc = wd_buf_printf(&path, "%s/%s.json", dir.ptr, def)) != 0)
+			goto out;
+		if (try_cache(cr, path.ptr, c, def)) {
+			hits++;
+		} else {
+			if ((rc = wd_gate_run_one(cr, workdir, c, opts, 1)) != 0)
+				goto out;
+			/* a timed-out baseline says nothing stable about the base: do not keep it */
+			if (!cr->timed_out && (rc = store(dir.ptr, path.ptr, cr, def)) != 0) {
+				free_one(cr);
+				goto out;
+			}
+		}
+		out->n++;
+		if (!cr->passed)
+			out->passed = 0;
+		wd_buf_clear(&path);
+	}
+out:
+	if (rc)
+		wd_gate_result_free(out);
+	else if (from_cache)
+		*from_cache = hits;
+	wd_buf_free(&dir);
+	wd_buf_free(&path);
+	return rc;
+}
