@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 
+#include <git2.h>
 #include <jansson.h>
 
 #include "warden/buf.h"
@@ -55,5 +56,52 @@ typedef struct wd_context {
 int wd_context_build(wd_context **out, const char *workdir, const struct wd_ticket *t,
                      const wd_context_opts *opts);
 void wd_context_free(wd_context *c);
+
+/*
+ * The syntax gate: a patch must not make a file's syntax worse. For each file
+ * in a language warden has a grammar for, the base and patched contents are
+ * parsed; a file whose patched version has ERROR or MISSING nodes that its
+ * base did not (more of them, or on lines with new text) is refused.
+ */
+typedef struct wd_syntax_file {
+	const char *path;     /* relative path; the language comes from its extension */
+	const char *base;     /* content before the patch; NULL for a new file */
+	size_t base_len;
+	const char *patched;  /* content after the patch; NULL for a deleted file (not checked) */
+	size_t patched_len;
+} wd_syntax_file;
+
+/* Check `n` files. Returns 0 when none got worse; WD_EREFUSED when one did,
+ * with one line per new problem appended to `out` for the model
+ * ("path:line:col: syntax error near 'text'" / "path:line:col: syntax error:
+ * missing ';'", at most 10 per file, then a count); other negatives on errors. */
+int wd_syntax_check(wd_buf *out, const wd_syntax_file *files, size_t n);
+
+/* The same for a work tree after a patch applied: the base of each of
+ * `paths` (NULL-terminated, relative) is read from the tree `base_tree` of
+ * `repo`, the patched version from the repo's work tree (a missing file was
+ * deleted; a symlink is not followed). */
+int wd_syntax_check_worktree(wd_buf *out, git_repository *repo, const git_oid *base_tree,
+                             const char *const *paths);
+
+/*
+ * Symbol scope: ticket scope entries "path:symbol" (the path may be a glob)
+ * let a patch change, in the files they match, only the lines of the named
+ * definitions as they are in the base version (an insertion counts as inside
+ * when it lands between a definition's first and last line). A file matched
+ * by a plain path entry as well is not limited; a file no symbol entry
+ * matches is not this check's business (the patch policy checks paths).
+ *
+ * `path` is the file's relative path, `base`/`base_len` its content before
+ * the patch (NULL for a new file, which is refused when symbols limit it),
+ * `patched`/`patched_len` after (NULL for a deletion, refused likewise),
+ * `scope` the ticket's scope entries (NULL-terminated; "!glob" entries are
+ * ignored here). Returns 0 when allowed; WD_EREFUSED with one line per
+ * offending change appended to `out` ("path:LINE: lines A-B changed, outside
+ * parse_number, the only definitions the scope lets this patch change");
+ * other negatives on errors.
+ */
+int wd_symbol_scope_check(wd_buf *out, const char *path, const char *base, size_t base_len,
+                          const char *patched, size_t patched_len, const char *const *scope);
 
 #endif

@@ -23,4 +23,8 @@ int wd_ctx_scope_match(const wd_strvec *scope, const char *path, int *denied);
  * basename when unambiguous enough). */
 int wd_ctx_mentioned_paths(wd_strvec *out, const char *text, const wd_strvec *files);
 
+/* Read a regular file of at most `max` bytes without following a symlink
+ * at its last component (WD_ENOTFOUND when missing, WD_EINPUT otherwise). */
+int wd_ctx_read_regular(wd_buf *out, const char *path, size_t max);
+
 #endif

@@ -5,10 +5,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -261,4 +263,36 @@ int wd_ctx_mentioned_paths(wd_strvec *out, const char *text, const wd_strvec *fi
 out:
 	wd_buf_free(&tok);
 	return rc;
+}
+
+/* Read a regular file without following a symlink at its last component. */
+int wd_ctx_read_regular(wd_buf *out, const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	size_t got = 0;
+
+	if (fd < 0)
+		return wd_error_set(WD_ENOTFOUND, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		close(fd);
+		return wd_error_set(WD_EINPUT, "%s: not a regular file of at most %zu bytes", path, max);
+	}
+	if (wd_buf_grow(out, (size_t)st.st_size) != 0) {
+		close(fd);
+		return WD_ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, out->ptr + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	out->len = got;
+	out->ptr[got] = '\0';
+	return 0;
 }

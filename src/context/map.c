@@ -186,38 +186,6 @@ out:
 	wd_buf_free(&t2);
 }
 
-/* Read a regular file without following a symlink at its last component. */
-static int read_regular(wd_buf *out, const char *path, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	size_t got = 0;
-
-	if (fd < 0)
-		return wd_error_set(WD_ENOTFOUND, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		close(fd);
-		return wd_error_set(WD_EINPUT, "%s: not a regular file of at most %zu bytes", path, max);
-	}
-	if (wd_buf_grow(out, (size_t)st.st_size) != 0) {
-		close(fd);
-		return WD_ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, out->ptr + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	out->len = got;
-	out->ptr[got] = '\0';
-	return 0;
-}
-
 static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
 {
 	struct stat st;
@@ -256,7 +224,7 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 		}
 	}
 	wd_buf_clear(tmp);
-	if (read_regular(tmp, abs->ptr, j->max_file) != 0) {
+	if (wd_ctx_read_regular(tmp, abs->ptr, j->max_file) != 0) {
 		wd_error_clear();
 		f->state = MFILE_UNREADABLE;
 		return 0;
