@@ -12,14 +12,6 @@
 #include "warden/review.h"
 #include "fixture.h"
 
-/* libgit2 1.5.1 leaks pcre2 match data in its config regex lookups (remote
- * and branch config); fixed upstream in 1.6. Not ours to free. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libpcre2-8.so\n";
-}
-
 static char *tmp;
 static char cache[4096], src[4096];
 static char base_hex[41], commit_hex[41];

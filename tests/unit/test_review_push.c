@@ -19,14 +19,6 @@
 #define TOKEN "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
 #define BRANCH "warden/fix-add-1a2b3c4d"
 
-/* libgit2 1.5.1 leaks pcre2 match data in its config regex lookups (remote
- * and branch config); fixed upstream in 1.6. Not ours to free. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libpcre2-8.so\n";
-}
-
 static char *tmp;
 static char src[4096], srv[4096], remote[4096];
 static char commit_hex[41];
