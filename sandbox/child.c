@@ -139,14 +139,14 @@ static void drop_caps(void)
 	syscall(SYS_capset, &hdr, data);
 }
 
-static void exec_command(const sbx_plan *p, int userns_ok) __attribute__((noreturn));
-static void exec_command(const sbx_plan *p, int userns_ok)
+static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok) __attribute__((noreturn));
+static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok)
 {
 	const char *what = NULL;
 	int err;
 
 	if (p->want & (1u << SBX_LIMITS)) {
-		err = sbx_limits_apply(p, userns_ok, &what);
+		err = sbx_limits_apply(p, userns_ok, cg_ok, &what);
 		layer_result(p, SBX_LIMITS, err == 0, "limits", what);
 	}
 	if (userns_ok) {
@@ -186,8 +186,8 @@ static void init_on_term(int sig)
 	kill(-1, sig);
 }
 
-static void run_as_init(const sbx_plan *p, int userns_ok) __attribute__((noreturn));
-static void run_as_init(const sbx_plan *p, int userns_ok)
+static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok) __attribute__((noreturn));
+static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok)
 {
 	struct sigaction sa;
 	pid_t cmd;
@@ -212,7 +212,7 @@ static void run_as_init(const sbx_plan *p, int userns_ok)
 		sigaction(SIGTERM, &dfl, NULL);
 		sigaction(SIGINT, &dfl, NULL);
 		sigaction(SIGHUP, &dfl, NULL);
-		exec_command(p, userns_ok);
+		exec_command(p, userns_ok, cg_ok);
 	}
 	for (;;) {
 		int st;
@@ -233,8 +233,20 @@ static void run_as_init(const sbx_plan *p, int userns_ok)
 void sbx_child_main(const sbx_plan *p)
 {
 	const char *why = NULL;
-	int ok, mounted, userns_ok = 0;
+	int ok, mounted, userns_ok = 0, cg_ok = 1;
 
+	/* into the cgroup before anything else, so that every descendant is
+	 * counted and limited */
+	for (int i = 0; i < 2; i++) {
+		if (p->cg_procs_fd[i] < 0)
+			continue;
+		if (write(p->cg_procs_fd[i], "0", 1) != 1)
+			cg_ok = 0;
+	}
+	if (p->cg_procs_fd[0] < 0)
+		cg_ok = 0;
+	else if (!cg_ok)
+		layer_result(p, SBX_LIMITS, 0, NULL, "cannot join the cgroup");
 	setpgid(0, 0);
 	reset_signals();
 	/* die with warden: an orphaned check must not run on unsupervised */
@@ -271,6 +283,6 @@ void sbx_child_main(const sbx_plan *p)
 		_exit(126);
 	}
 	if (p->want & (1u << SBX_PIDNS))
-		run_as_init(p, userns_ok);
-	exec_command(p, userns_ok);
+		run_as_init(p, userns_ok, cg_ok);
+	exec_command(p, userns_ok, cg_ok);
 }

@@ -6,7 +6,9 @@
  * RLIMIT_NPROC counts the processes of the real uid. Inside our user
  * namespace that count covers the sandbox's processes only, so the limit is
  * set there; without the namespace it would count every process of the
- * user (and root is exempt from it), so it is reported as not enforced.
+ * user. Root (kuid 0) is exempt from it even inside a user namespace, so
+ * for root the process count needs the pids cgroup (cgroup.c); the parent
+ * reports it as missing when there is none.
  */
 #include <errno.h>
 #include <sys/resource.h>
@@ -26,7 +28,7 @@ static int lower(int res, uint64_t v)
 	return setrlimit(res, &r) < 0 ? errno : 0;
 }
 
-int sbx_limits_apply(const sbx_plan *p, int userns, const char **what)
+int sbx_limits_apply(const sbx_plan *p, int userns, int in_cgroup, const char **what)
 {
 	int e;
 
@@ -35,7 +37,11 @@ int sbx_limits_apply(const sbx_plan *p, int userns, const char **what)
 		*what = "cannot turn core dumps off";
 		return e;
 	}
-	if (p->memory_bytes && (e = lower(RLIMIT_AS, p->memory_bytes)) != 0) {
+	/* a memory cgroup limits what the tree really uses; the address space
+	 * limit (which also trips sanitizers and runtimes that reserve large
+	 * ranges) is the fallback */
+	if (p->memory_bytes && !(in_cgroup && p->cg_memory) &&
+	    (e = lower(RLIMIT_AS, p->memory_bytes)) != 0) {
 		*what = "cannot limit the address space";
 		return e;
 	}
@@ -55,7 +61,7 @@ int sbx_limits_apply(const sbx_plan *p, int userns, const char **what)
 		*what = "cannot limit the process count";
 		return e;
 	}
-	if (p->nproc && !userns) {
+	if (p->nproc && !userns && !(in_cgroup && p->cg_pids) && !p->nproc_reported) {
 		*what = "the process count is not enforced without a user namespace";
 		return EPERM;
 	}

@@ -44,6 +44,7 @@ typedef struct run_ctx {
 	char *path;
 	char host_tmp[PATH_MAX];
 	void *seccomp_prog;
+	sbx_cgroup cg;
 	int out_r, out_w, rep_r, rep_w, in_fd;
 } run_ctx;
 
@@ -218,6 +219,7 @@ static void ctx_free(run_ctx *c)
 	free(c->path);
 	if (c->seccomp_prog)
 		sbx_seccomp_free(c->seccomp_prog);
+	sbx_cgroup_cleanup(&c->cg);
 	if (c->host_tmp[0])
 		wd_rm_rf(c->host_tmp);
 }
@@ -547,6 +549,34 @@ static int missing(wd_sandbox_result *out, int strict, int layer, const char *wh
 	return rc;
 }
 
+/* A cgroup when one can be made; for root it is the only way to bound the
+ * process count, so its absence is then a missing layer. */
+static int plan_cgroup(run_ctx *c, wd_sandbox_result *out)
+{
+	sbx_plan *p = &c->plan;
+	wd_buf why = WD_BUF_INIT;
+	int rc = 0;
+
+	if (sbx_cgroup_setup(&c->cg, p->memory_bytes, p->nproc, &why) == 0) {
+		p->cg_procs_fd[0] = c->cg.procs_fd[0];
+		p->cg_procs_fd[1] = c->cg.procs_fd[1];
+		p->cg_pids = c->cg.has_pids;
+		p->cg_memory = c->cg.has_memory;
+		rc = wd_strvec_push(&out->layers, c->cg.version == 2 ? "cgroup:v2" : "cgroup:v1");
+	} else if (p->uid == 0) {
+		wd_buf msg = WD_BUF_INIT;
+
+		rc = wd_buf_printf(&msg, "the process count is not enforced for root (the kernel "
+		                         "exempts uid 0 from RLIMIT_NPROC) and %s", why.ptr);
+		if (!rc)
+			rc = missing(out, p->strict, SBX_LIMITS, msg.ptr);
+		p->nproc_reported = 1;
+		wd_buf_free(&msg);
+	}
+	wd_buf_free(&why);
+	return rc;
+}
+
 /* Decide which layers to attempt; record those this machine cannot do. */
 static int plan_layers(run_ctx *c, const wd_sandbox_opts *opts, wd_sandbox_result *out)
 {
@@ -558,6 +588,8 @@ static int plan_layers(run_ctx *c, const wd_sandbox_opts *opts, wd_sandbox_resul
 	if ((rc = plan_paths(c, opts)) != 0)
 		return rc;
 	plan_limits(c, opts);
+	if ((rc = plan_cgroup(c, out)) != 0)
+		return rc;
 	p->want = (1u << SBX_USERNS) | (1u << SBX_MNTNS) | (1u << SBX_PIDNS) | (1u << SBX_LIMITS);
 	if (opts->net != WD_NET_HOST)
 		p->want |= 1u << SBX_NETNS;
@@ -652,6 +684,8 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 	memset(&c, 0, sizeof(c));
 	memset(&s, 0, sizeof(s));
 	c.out_r = c.out_w = c.rep_r = c.rep_w = c.in_fd = -1;
+	c.cg.dir_fd = c.cg.procs_fd[0] = c.cg.procs_fd[1] = -1;
+	c.plan.cg_procs_fd[0] = c.plan.cg_procs_fd[1] = -1;
 	s.pidfd = -1;
 	sbx_capture_init(&cap, opts ? opts->output_cap : 0);
 

@@ -77,6 +77,21 @@ typedef struct sbx_msg {
 	char text[200];
 } sbx_msg;
 
+/* --- cgroup (cgroup.c, parent side) --- */
+typedef struct sbx_cgroup {
+	int version;          /* 0 none, 1 or 2 */
+	char *dir[2];         /* groups made: v2 one; v1 pids (and memory) */
+	int procs_fd[2];      /* their cgroup.procs, for the child to join */
+	int dir_fd;
+	int has_pids, has_memory;
+} sbx_cgroup;
+
+/* Make a group limited to `pids` processes and `memory_bytes` (0 = no memory
+ * limit). 0 on success; else -1 with the reason in `why`. */
+int sbx_cgroup_setup(sbx_cgroup *cg, uint64_t memory_bytes, unsigned long pids, wd_buf *why);
+/* Kill what is left in the group and remove it. */
+void sbx_cgroup_cleanup(sbx_cgroup *cg);
+
 typedef struct sbx_plan {
 	/* what to run */
 	const char *path;          /* resolved executable, or argv[0] to try */
@@ -110,6 +125,10 @@ typedef struct sbx_plan {
 	const void *seccomp_prog;
 
 	/* limits */
+	int cg_procs_fd[2];        /* cgroup.procs to join first (-1 = none) */
+	int cg_pids;               /* the cgroup limits the process count */
+	int cg_memory;             /* the cgroup limits memory */
+	int nproc_reported;        /* the parent already reported nproc as missing */
 	uint64_t memory_bytes;     /* RLIMIT_AS; 0 = none */
 	uint64_t cpu_sec;          /* RLIMIT_CPU; 0 = none */
 	unsigned long nproc;
@@ -145,7 +164,7 @@ void sbx_seccomp_free(void *prog);
 int sbx_seccomp_apply(const sbx_plan *plan);
 
 /* limits.c: in the child. 0 ok, else errno, *what names the failing limit. */
-int sbx_limits_apply(const sbx_plan *plan, int userns, const char **what);
+int sbx_limits_apply(const sbx_plan *plan, int userns, int in_cgroup, const char **what);
 
 /* ns.c: in the child, after clone into the namespaces. */
 int sbx_ns_setup_ids(const sbx_plan *plan, const char **why);

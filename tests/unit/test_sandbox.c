@@ -1,0 +1,1131 @@
+/*
+ * The sandbox runner: exit codes, timeouts, capture, environment and fds
+ * (the foundation), then every attack of issue 3, each beside its control
+ * showing that the same action works unconfined.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fixture.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/sandbox.h"
+
+/* base (0755, under /var/tmp so that the private /tmp does not hide it):
+ *   work/            the work tree
+ *   home/.ssh/id_rsa a decoy key; HOME points at home/ during the tests
+ *   outside/         a directory outside the work tree */
+static char base[PATH_MAX], work[PATH_MAX], home[PATH_MAX], outside[PATH_MAX];
+static char tools[PATH_MAX], warden_bin[PATH_MAX];
+
+static void join(char *out, const char *a, const char *b)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
+
+	ck_assert(n > 0 && n < PATH_MAX);
+}
+
+static void find_binaries(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *t = getenv("WARDEN_TOOLS"), *w = getenv("WARDEN_BIN");
+
+	ck_assert_int_gt(n, 0);
+	self[n] = '\0';
+	dirname(self); /* build-x/tests */
+	dirname(self); /* build-x */
+	if (t)
+		snprintf(tools, sizeof(tools), "%s", t);
+	else
+		join(tools, self, "tools");
+	if (w)
+		snprintf(warden_bin, sizeof(warden_bin), "%s", w);
+	else
+		join(warden_bin, self, "warden");
+}
+
+static void setup(void)
+{
+	char tmpl[] = "/var/tmp/wd-sbx-test-XXXXXX";
+	char p[PATH_MAX];
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	snprintf(base, sizeof(base), "%s", tmpl);
+	chmod(base, 0755);
+	join(work, base, "work");
+	join(home, base, "home");
+	join(outside, base, "outside");
+	ck_assert_int_eq(mkdir(work, 0755), 0);
+	ck_assert_int_eq(mkdir(outside, 0755), 0);
+	join(p, home, ".ssh/id_rsa");
+	ck_assert_int_eq(fx_write_file(p, "DECOY-PRIVATE-KEY\n"), 0);
+	join(p, home, ".netrc");
+	ck_assert_int_eq(fx_write_file(p, "machine x login DECOY-NETRC\n"), 0);
+	setenv("HOME", home, 1);
+	find_binaries();
+}
+
+static void teardown(void)
+{
+	fx_rm_rf(base);
+}
+
+static char *tool(const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static int i;
+
+	i = (i + 1) % 4;
+	join(buf[i], tools, name);
+	return buf[i];
+}
+
+typedef struct run_spec {
+	int policy;
+	int net;
+	unsigned timeout;
+	uint64_t memory_mb;
+	unsigned pids;
+	size_t cap;
+	const char *stdin_data;
+	const char *const *env_allow;
+	const char *const *deny_read;
+	const char *workdir;
+} run_spec;
+
+#define CONFINED ((run_spec){ .policy = WD_POLICY_STRICT, .net = WD_NET_LOOPBACK, .timeout = 30 })
+#define UNCONFINED ((run_spec){ .policy = WD_POLICY_OFF, .net = WD_NET_HOST, .timeout = 30 })
+
+static int run(wd_sandbox_result *r, run_spec s, const char *const *argv)
+{
+	wd_sandbox_opts o = WD_SANDBOX_OPTS_INIT;
+
+	o.argv = argv;
+	o.workdir = s.workdir ? s.workdir : work;
+	o.policy = s.policy;
+	o.net = s.net;
+	o.timeout_sec = s.timeout;
+	o.memory_mb = s.memory_mb;
+	o.pids = s.pids;
+	o.output_cap = s.cap;
+	o.stdin_data = s.stdin_data;
+	o.env_allow = s.env_allow;
+	o.deny_read = s.deny_read;
+	return wd_sandbox_run(r, &o);
+}
+
+static void sh(wd_sandbox_result *r, run_spec s, const char *script)
+{
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	int rc = run(r, s, argv);
+
+	ck_assert_msg(rc == 0, "sandbox failed: %s", wd_error_last());
+}
+
+static int contains(const wd_sandbox_result *r, const char *s)
+{
+	return strstr(wd_buf_cstr(&r->output), s) != NULL;
+}
+
+/* ---------------------------------------------------------------- foundation */
+
+START_TEST(exit_status_is_the_commands)
+{
+	wd_sandbox_result r;
+
+	sh(&r, CONFINED, "echo out; echo err >&2; exit 7");
+	ck_assert_int_eq(r.exit_code, 7);
+	ck_assert_int_eq(r.timed_out, 0);
+	ck_assert_int_eq(r.signal, 0);
+	ck_assert_str_eq(r.output.ptr, "out\nerr\n");
+	ck_assert_uint_eq(r.output_total, 8);
+	ck_assert_int_eq(r.output_truncated, 0);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(signal_death_is_128_plus_signal)
+{
+	wd_sandbox_result r;
+
+	sh(&r, CONFINED, "kill -SEGV $$");
+	ck_assert_int_eq(r.signal, SIGSEGV);
+	ck_assert_int_eq(r.exit_code, 128 + SIGSEGV);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(missing_command_exits_127_and_says_so)
+{
+	const char *argv[] = { "no-such-command-xyz", NULL };
+	wd_sandbox_result r;
+
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 127);
+	ck_assert(contains(&r, "no-such-command-xyz"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(bad_options_are_errors)
+{
+	const char *empty[] = { NULL };
+	const char *argv[] = { "true", NULL };
+	wd_sandbox_opts o = WD_SANDBOX_OPTS_INIT;
+	wd_sandbox_result r;
+
+	ck_assert_int_eq(wd_sandbox_run(&r, NULL), WD_EUSAGE);
+	o.argv = empty;
+	ck_assert_int_eq(wd_sandbox_run(&r, &o), WD_EUSAGE);
+	ck_assert(strstr(wd_error_last(), "no command"));
+	o.argv = argv;
+	o.workdir = "/nonexistent/dir/xyz";
+	ck_assert_int_eq(wd_sandbox_run(&r, &o), WD_ENOTFOUND);
+	ck_assert(strstr(wd_error_last(), "/nonexistent/dir/xyz"));
+	o.workdir = work;
+	o.version = 99;
+	ck_assert_int_eq(wd_sandbox_run(&r, &o), WD_EUSAGE);
+}
+END_TEST
+
+static int count_procs_with(const char *needle);
+
+START_TEST(timeout_kills_the_whole_group_and_reports_124)
+{
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+	char script[128], needle[64];
+
+	/* a background job of the command must die with it */
+	snprintf(needle, sizeof(needle), "sleep 5%d.25", (int)getpid() % 100000);
+	snprintf(script, sizeof(script), "%s & sleep 60", needle);
+	s.timeout = 1;
+	sh(&r, s, script);
+	ck_assert_int_eq(r.timed_out, 1);
+	ck_assert_int_eq(r.exit_code, 124);
+	ck_assert_uint_lt(r.wall_ms, 3000);
+	ck_assert_int_eq(count_procs_with(needle), 0);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(timeout_without_namespaces_kills_the_group)
+{
+	wd_sandbox_result r;
+	run_spec s = UNCONFINED;
+	char script[128], needle[64];
+
+	snprintf(needle, sizeof(needle), "sleep 6%d.25", (int)getpid() % 100000);
+	snprintf(script, sizeof(script), "%s & sleep 60", needle);
+	s.timeout = 1;
+	sh(&r, s, script);
+	ck_assert_int_eq(r.timed_out, 1);
+	ck_assert_int_eq(r.exit_code, 124);
+	ck_assert_int_eq(count_procs_with(needle), 0);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(output_cap_keeps_head_and_tail_and_says_what_was_cut)
+{
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	s.cap = 10;
+	sh(&r, s, "printf 0123456789abcdefghij");
+	ck_assert_int_eq(r.output_truncated, 1);
+	ck_assert_uint_eq(r.output_total, 20);
+	ck_assert_str_eq(r.output.ptr, "01234\n[warden: 10 bytes of output cut]\nfghij");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(hundred_mib_of_output_is_capped)
+{
+	wd_sandbox_result r;
+
+	sh(&r, CONFINED, "head -c 104857600 /dev/zero; echo; echo THE-END");
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_int_eq(r.output_truncated, 1);
+	ck_assert_uint_eq(r.output_total, 104857600 + 9);
+	ck_assert_uint_le(r.output.len, ((size_t)4 << 20) + 64);
+	ck_assert(strstr(r.output.ptr + r.output.len - 9, "THE-END"));
+	ck_assert(memmem(r.output.ptr, r.output.len, "bytes of output cut]", 20));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(stdin_is_dev_null_or_the_given_data)
+{
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	sh(&r, s, "cat; echo done");
+	ck_assert_str_eq(r.output.ptr, "done\n");
+	wd_sandbox_result_free(&r);
+	s.stdin_data = "hello\n";
+	sh(&r, s, "cat");
+	ck_assert_str_eq(r.output.ptr, "hello\n");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(no_descriptor_leaks_into_the_command)
+{
+	wd_sandbox_result r;
+	int fd = open("/dev/null", O_RDONLY); /* deliberately not close-on-exec */
+
+	ck_assert_int_ge(fd, 3);
+	sh(&r, CONFINED, "ls /proc/self/fd | tr '\\n' ' '");
+	/* ls itself holds one directory descriptor */
+	ck_assert_str_eq(r.output.ptr, "0 1 2 3 ");
+	wd_sandbox_result_free(&r);
+	sh(&r, UNCONFINED, "ls /proc/self/fd | tr '\\n' ' '");
+	ck_assert_str_eq(r.output.ptr, "0 1 2 3 ");
+	wd_sandbox_result_free(&r);
+	close(fd);
+}
+END_TEST
+
+START_TEST(environment_is_an_allow_list_without_secrets)
+{
+	const char *allow[] = { "WD_TEST_VISIBLE", "OPENAI_API_KEY", "WD_SET=given", NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+	FILE *f;
+	char line[4096];
+	int seen = 0;
+
+	setenv("OPENAI_API_KEY", "sk-decoy-secret", 1);
+	setenv("GITHUB_TOKEN", "ghp-decoy", 1);
+	setenv("WD_TEST_VISIBLE", "yes", 1);
+	setenv("WD_TEST_HIDDEN", "no", 1);
+	/* control: an unconfined process sees the key */
+	f = popen("env", "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		seen |= strstr(line, "sk-decoy-secret") != NULL;
+	pclose(f);
+	ck_assert(seen);
+
+	s.env_allow = allow;
+	sh(&r, s, "env");
+	ck_assert(!contains(&r, "sk-decoy-secret"));
+	ck_assert(!contains(&r, "OPENAI_API_KEY"));
+	ck_assert(!contains(&r, "ghp-decoy"));
+	ck_assert(!contains(&r, "WD_TEST_HIDDEN"));
+	ck_assert(contains(&r, "WD_TEST_VISIBLE=yes"));
+	ck_assert(contains(&r, "WD_SET=given"));
+	ck_assert(contains(&r, "PATH="));
+	ck_assert(!contains(&r, home)); /* HOME is private, not the user's */
+	ck_assert(contains(&r, "HOME=/tmp/warden-sbx-"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(home_and_tmpdir_are_private_and_writable)
+{
+	wd_sandbox_result r;
+
+	sh(&r, CONFINED, "touch \"$HOME/h\" \"$TMPDIR/t\" /tmp/x && echo ok");
+	ck_assert_str_eq(r.output.ptr, "ok\n");
+	wd_sandbox_result_free(&r);
+	sh(&r, UNCONFINED, "touch \"$HOME/h\" \"$TMPDIR/t\" && echo ok");
+	ck_assert_str_eq(r.output.ptr, "ok\n");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+struct thread_run {
+	int n;
+	int ok;
+};
+
+static void *thread_main(void *arg)
+{
+	struct thread_run *t = arg;
+	char script[64], want[64];
+
+	snprintf(script, sizeof(script), "for i in 1 2 3; do echo t%d; done", t->n);
+	snprintf(want, sizeof(want), "t%d\nt%d\nt%d\n", t->n, t->n, t->n);
+	for (int i = 0; i < 5; i++) {
+		const char *argv[] = { "/bin/sh", "-c", script, NULL };
+		wd_sandbox_result r;
+
+		if (run(&r, CONFINED, argv) != 0)
+			return NULL;
+		if (strcmp(r.output.ptr, want) != 0 || r.exit_code != 0) {
+			wd_sandbox_result_free(&r);
+			return NULL;
+		}
+		wd_sandbox_result_free(&r);
+	}
+	t->ok = 1;
+	return NULL;
+}
+
+START_TEST(concurrent_runs_from_threads_stay_apart)
+{
+	pthread_t th[4];
+	struct thread_run t[4];
+
+	for (int i = 0; i < 4; i++) {
+		t[i].n = i;
+		t[i].ok = 0;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, thread_main, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_msg(t[i].ok, "thread %d", i);
+	}
+}
+END_TEST
+
+START_TEST(layers_are_reported)
+{
+	wd_sandbox_result r;
+	wd_buf probe = WD_BUF_INIT;
+
+	sh(&r, CONFINED, "true");
+	ck_assert_uint_eq(r.missing.n, 0);
+	ck_assert(wd_strvec_contains(&r.layers, "pgroup"));
+	ck_assert(wd_strvec_contains(&r.layers, "userns"));
+	ck_assert(wd_strvec_contains(&r.layers, "mntns"));
+	ck_assert(wd_strvec_contains(&r.layers, "pidns"));
+	ck_assert(wd_strvec_contains(&r.layers, "netns:loopback"));
+	ck_assert(wd_strvec_contains(&r.layers, "seccomp"));
+	ck_assert(wd_strvec_contains(&r.layers, "limits"));
+	wd_sandbox_result_free(&r);
+	sh(&r, UNCONFINED, "true");
+	ck_assert(!wd_strvec_contains(&r.layers, "userns"));
+	ck_assert(!wd_strvec_contains(&r.layers, "seccomp"));
+	wd_sandbox_result_free(&r);
+
+	ck_assert_int_eq(wd_sandbox_probe(&probe), 0);
+	ck_assert(strstr(probe.ptr, "userns: yes"));
+	ck_assert(strstr(probe.ptr, "landlock: yes (landlock:abi="));
+	ck_assert(strstr(probe.ptr, "seccomp: yes"));
+	wd_buf_free(&probe);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ network */
+
+static int listen_loopback(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+START_TEST(connect_to_a_host_listener_fails)
+{
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+	char port[16];
+	int p, fd = listen_loopback(&p);
+	const char *argv[] = { tool("sbx_probe"), "connect", "127.0.0.1", port, NULL };
+
+	snprintf(port, sizeof(port), "%d", p);
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	ck_assert(contains(&r, "refused"));
+	wd_sandbox_result_free(&r);
+	s.net = WD_NET_NONE;
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	wd_sandbox_result_free(&r);
+	close(fd);
+}
+END_TEST
+
+START_TEST(loopback_inside_works_when_asked)
+{
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	/* a test suite's own local server still works */
+	sh(&r, s, "ip -o link show lo 2>/dev/null | grep -q UP && echo up || cat /sys/class/net/lo/operstate");
+	ck_assert_int_eq(r.exit_code, 0);
+	wd_sandbox_result_free(&r);
+	s.net = WD_NET_NONE;
+	sh(&r, s, "cat /sys/class/net/lo/flags");
+	ck_assert_int_eq(r.exit_code, 0);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+struct dns_server {
+	int fd;
+};
+
+static void *dns_serve(void *arg)
+{
+	struct dns_server *d = arg;
+	unsigned char buf[512];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ssize_t n = recvfrom(d->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+
+	if (n >= 12) {
+		buf[2] |= 0x80; /* a response (with no answers: enough to prove it arrived) */
+		sendto(d->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
+	}
+	return NULL;
+}
+
+START_TEST(dns_lookup_fails)
+{
+	struct dns_server d;
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	pthread_t th;
+	wd_sandbox_result r;
+	char port[16];
+	const char *argv[] = { tool("sbx_probe"), "dns", "127.0.0.1", port, "example.com", NULL };
+
+	d.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(d.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(d.fd, (struct sockaddr *)&a, &len), 0);
+	snprintf(port, sizeof(port), "%d", ntohs(a.sin_port));
+	ck_assert_int_eq(pthread_create(&th, NULL, dns_serve, &d), 0);
+
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	pthread_join(th, NULL);
+
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	wd_sandbox_result_free(&r);
+	/* and the system resolver finds nothing either */
+	sh(&r, CONFINED, "getent hosts deb.debian.org || echo no-dns");
+	ck_assert(contains(&r, "no-dns"));
+	wd_sandbox_result_free(&r);
+	close(d.fd);
+}
+END_TEST
+
+/* ------------------------------------------------------------- file system */
+
+static void write_attack(const char *target, int confined_may_see_ok)
+{
+	const char *argv[] = { tool("sbx_probe"), "write", target, NULL };
+	wd_sandbox_result r;
+
+	/* control: unconfined, the write lands on the host */
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control %s: %s", target, r.output.ptr);
+	ck_assert(wd_path_exists(target));
+	unlink(target);
+	wd_sandbox_result_free(&r);
+
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	if (!confined_may_see_ok)
+		ck_assert_msg(r.exit_code == 1, "%s: %s", target, r.output.ptr);
+	ck_assert_msg(!wd_path_exists(target), "%s reached the host", target);
+	wd_sandbox_result_free(&r);
+}
+
+START_TEST(write_to_home_fails)
+{
+	char p[PATH_MAX];
+
+	join(p, home, "planted");
+	write_attack(p, 0);
+}
+END_TEST
+
+START_TEST(write_to_etc_fails)
+{
+	char p[PATH_MAX];
+
+	if (geteuid() != 0)
+		return; /* the control needs root */
+	snprintf(p, sizeof(p), "/etc/warden-sbx-test-%d", (int)getpid());
+	write_attack(p, 0);
+}
+END_TEST
+
+START_TEST(write_to_host_tmp_does_not_reach_it)
+{
+	char p[PATH_MAX];
+
+	/* the write may succeed, in the private /tmp that vanishes */
+	snprintf(p, sizeof(p), "/tmp/warden-sbx-host-%d", (int)getpid());
+	write_attack(p, 1);
+}
+END_TEST
+
+START_TEST(write_to_the_work_trees_parent_fails)
+{
+	char p[PATH_MAX];
+
+	join(p, base, "planted");
+	write_attack(p, 0);
+}
+END_TEST
+
+START_TEST(symlink_out_of_the_work_tree_cannot_be_written_through)
+{
+	char link[PATH_MAX], target[PATH_MAX], flink[PATH_MAX], ftarget[PATH_MAX];
+	const char *argv[] = { tool("sbx_probe"), "write", "link/planted", NULL };
+	const char *argv2[] = { tool("sbx_probe"), "write", "flink", NULL };
+	wd_sandbox_result r;
+
+	join(link, work, "link");
+	join(target, outside, "planted");
+	join(flink, work, "flink");
+	join(ftarget, outside, "file");
+	ck_assert_int_eq(symlink(outside, link), 0);
+	ck_assert_int_eq(symlink(ftarget, flink), 0);
+
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert(wd_path_exists(target));
+	unlink(target);
+	wd_sandbox_result_free(&r);
+
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	ck_assert(!wd_path_exists(target));
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, CONFINED, argv2), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	ck_assert(!wd_path_exists(ftarget));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(the_work_tree_is_writable)
+{
+	wd_sandbox_result r;
+	char p[PATH_MAX];
+
+	sh(&r, CONFINED, "mkdir -p sub && echo made > sub/f && rm -f nothing && echo ok");
+	ck_assert_str_eq(r.output.ptr, "ok\n");
+	join(p, work, "sub/f");
+	ck_assert(wd_path_exists(p));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(reading_the_decoy_ssh_key_fails)
+{
+	char key[PATH_MAX], netrc[PATH_MAX];
+	const char *argv[] = { tool("sbx_probe"), "read", key, NULL };
+	const char *argv2[] = { tool("sbx_probe"), "read", netrc, NULL };
+	wd_sandbox_result r;
+
+	join(key, home, ".ssh/id_rsa");
+	join(netrc, home, ".netrc");
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert(contains(&r, "DECOY-PRIVATE-KEY"));
+	wd_sandbox_result_free(&r);
+
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	ck_assert(!contains(&r, "DECOY"));
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, CONFINED, argv2), 0);
+	ck_assert(!contains(&r, "DECOY"));
+	wd_sandbox_result_free(&r);
+	/* the rest of home stays readable, e.g. a project kept there */
+	join(key, home, "project.txt");
+	ck_assert_int_eq(fx_write_file(key, "PROJECT\n"), 0);
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert(contains(&r, "PROJECT"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(deny_list_is_configurable)
+{
+	char secret[PATH_MAX];
+	const char *deny[] = { secret, NULL };
+	const char *argv[] = { tool("sbx_probe"), "read", secret, NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	join(secret, outside, "secret.txt");
+	ck_assert_int_eq(fx_write_file(secret, "OTHER-SECRET\n"), 0);
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert(contains(&r, "OTHER-SECRET"));
+	wd_sandbox_result_free(&r);
+	s.deny_read = deny;
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert(!contains(&r, "OTHER-SECRET"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- processes */
+
+static int count_procs_with(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		char p[300], buf[4096];
+		ssize_t k;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/cmdline", e->d_name);
+		fd = open(p, O_RDONLY);
+		if (fd < 0)
+			continue;
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (k <= 0)
+			continue;
+		for (ssize_t i = 0; i < k; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		buf[k] = '\0';
+		if (strstr(buf, needle)) {
+			n++;
+			kill(atoi(e->d_name), SIGKILL);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(double_forked_setsid_daemon_does_not_survive)
+{
+	wd_sandbox_result r;
+	char script[256], needle[64];
+
+	snprintf(needle, sizeof(needle), "sleep 4%d.5", (int)getpid() % 100000);
+	snprintf(script, sizeof(script),
+	         "(setsid sh -c 'exec %s' </dev/null >/dev/null 2>&1 &); sleep 0.2; echo started", needle);
+	/* control: without the sandbox the daemon outlives the command */
+	sh(&r, UNCONFINED, script);
+	ck_assert(contains(&r, "started"));
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(count_procs_with(needle), 1); /* and is killed here */
+
+	sh(&r, CONFINED, script);
+	ck_assert(contains(&r, "started"));
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(count_procs_with(needle), 0);
+}
+END_TEST
+
+START_TEST(host_processes_are_invisible)
+{
+	wd_sandbox_result r;
+	char script[128];
+
+	snprintf(script, sizeof(script), "test -e /proc/%d && echo visible || echo hidden",
+	         (int)getpid());
+	sh(&r, UNCONFINED, script);
+	ck_assert_str_eq(r.output.ptr, "visible\n");
+	wd_sandbox_result_free(&r);
+	sh(&r, CONFINED, script);
+	ck_assert_str_eq(r.output.ptr, "hidden\n");
+	wd_sandbox_result_free(&r);
+	/* the command is pid 1's child */
+	sh(&r, CONFINED, "echo $$");
+	ck_assert_str_eq(r.output.ptr, "2\n");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(signalling_a_host_process_fails)
+{
+	char pid[16];
+	const char *argv[] = { tool("sbx_probe"), "kill", pid, NULL };
+	wd_sandbox_result r;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 0);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(ptrace_fails)
+{
+	const char *argv[] = { tool("sbx_probe"), "ptrace", NULL };
+	wd_sandbox_result r;
+
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	ck_assert(contains(&r, "Operation not permitted"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(loading_a_kernel_module_fails)
+{
+	const char *argv[] = { tool("sbx_probe"), "module", NULL };
+	wd_sandbox_result r;
+
+	if (geteuid() == 0) {
+		ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+		ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+		ck_assert(contains(&r, "reached the kernel"));
+		wd_sandbox_result_free(&r);
+	}
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(new_namespaces_inside_fail)
+{
+	const char *argv[] = { tool("sbx_probe"), "unshare", NULL };
+	wd_sandbox_result r;
+
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 0);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ limits */
+
+START_TEST(fork_bomb_is_contained)
+{
+	const char *argv[] = { tool("sbx_probe"), "forks", "100", NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+
+	s.pids = 30;
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	ck_assert(contains(&r, "of 100"));
+	wd_sandbox_result_free(&r);
+
+	/* the real thing: it ends at the timeout and leaves nothing behind */
+	s.timeout = 2;
+	s.pids = 64;
+	sh(&r, s, "b() { b | b & }; b; sleep 30");
+	ck_assert_int_ne(r.exit_code, 0);
+	ck_assert_uint_lt(r.wall_ms, 10000);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(memory_hog_is_stopped)
+{
+	const char *argv[] = { tool("sbx_probe"), "alloc", "256", NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	s.memory_mb = 64;
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert_int_ne(r.exit_code, 0);
+	ck_assert(!contains(&r, "alloc: ok"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(infinite_loop_is_killed_at_the_timeout)
+{
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	sh(&r, s, "i=0; while [ $i -lt 100 ]; do i=$((i+1)); done; echo finite");
+	ck_assert_str_eq(r.output.ptr, "finite\n");
+	wd_sandbox_result_free(&r);
+	s.timeout = 1;
+	sh(&r, s, "while :; do :; done");
+	ck_assert_int_eq(r.timed_out, 1);
+	ck_assert_int_eq(r.exit_code, 124);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(core_dumps_are_off_and_files_are_limited)
+{
+	wd_sandbox_result r;
+
+	sh(&r, CONFINED, "ulimit -c; ulimit -f");
+	ck_assert(!strncmp(r.output.ptr, "0\n", 2));
+	ck_assert(!contains(&r, "unlimited"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+/* -------------------------------------------------------- real-world build */
+
+START_TEST(a_c_projects_make_and_make_check_run_unchanged)
+{
+	wd_sandbox_result r;
+	char p[PATH_MAX];
+	run_spec s = CONFINED;
+
+	join(p, work, "hello.c");
+	ck_assert_int_eq(fx_write_file(p,
+	    "#include <stdio.h>\n#include <stdlib.h>\n"
+	    "int add(int a, int b) { return a + b; }\n"
+	    "int main(void) { char *t = getenv(\"TMPDIR\"); FILE *f; char n[4096];\n"
+	    "  snprintf(n, sizeof n, \"%s/scratch\", t ? t : \"/tmp\");\n"
+	    "  f = fopen(n, \"w\"); if (!f) return 3; fputs(\"x\", f); fclose(f);\n"
+	    "  printf(\"2+3=%d\\n\", add(2, 3)); return add(2, 3) == 5 ? 0 : 1; }\n"), 0);
+	join(p, work, "Makefile");
+	ck_assert_int_eq(fx_write_file(p,
+	    "CC ?= cc\nall: hello\nhello: hello.o\n\t$(CC) -o $@ hello.o\n"
+	    "hello.o: hello.c\n\t$(CC) -O2 -Wall -c hello.c\n"
+	    "check: hello\n\t./hello > out.txt && grep -q '2+3=5' out.txt && echo PASS\n"), 0);
+	s.timeout = 60;
+	sh(&r, s, "make && make check");
+	ck_assert_msg(r.exit_code == 0, "build failed:\n%s", r.output.ptr);
+	ck_assert(contains(&r, "PASS"));
+	join(p, work, "hello");
+	ck_assert(wd_path_exists(p));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------ as an ordinary user */
+
+static int run_as_nobody(char **out, int *status, const char *const *args)
+{
+	int pfd[2];
+	pid_t pid;
+	wd_buf b = WD_BUF_INIT;
+	char chunk[4096];
+	ssize_t n;
+
+	if (pipe(pfd) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[32];
+		size_t k = 0;
+
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		argv[k++] = tool("sbx_asuser");
+		argv[k++] = "65534";
+		argv[k++] = warden_bin;
+		for (size_t i = 0; args[i] && k < 31; i++)
+			argv[k++] = args[i];
+		argv[k] = NULL;
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], chunk, sizeof(chunk))) > 0)
+		wd_buf_put(&b, chunk, (size_t)n);
+	close(pfd[0]);
+	waitpid(pid, status, 0);
+	*out = wd_buf_detach(&b);
+	return 0;
+}
+
+START_TEST(works_for_an_unprivileged_user)
+{
+	char *out = NULL, p[PATH_MAX];
+	int status;
+	json_t *j, *layers, *missing;
+	json_error_t err;
+	const char *args[] = { "sandbox", "--json", "--workdir", work, "--timeout", "20", "--",
+	                       "/bin/sh", "-c",
+	                       "id -u; touch made; touch /etc/nobody-x 2>/dev/null || echo etc-ro; "
+	                       "echo $$", NULL };
+
+	if (geteuid() != 0)
+		return; /* already unprivileged: every other test covers it */
+	ck_assert_int_eq(chown(work, 65534, 65534), 0);
+	ck_assert_int_eq(run_as_nobody(&out, &status, args), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status, out);
+	j = json_loads(out, 0, &err);
+	ck_assert_msg(j != NULL, "not JSON: %s", out);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "output")), "65534\netc-ro\n2\n");
+	layers = json_object_get(j, "layers");
+	missing = json_object_get(j, "missing");
+	ck_assert_uint_eq(json_array_size(missing), 0);
+	ck_assert_uint_ge(json_array_size(layers), 8);
+	json_decref(j);
+	free(out);
+	join(p, work, "made");
+	{
+		struct stat st;
+
+		ck_assert_int_eq(stat(p, &st), 0);
+		ck_assert_uint_eq(st.st_uid, 65534);
+	}
+}
+END_TEST
+
+START_TEST(unprivileged_user_timeout_and_attacks)
+{
+	char *out = NULL;
+	int status;
+	const char *t1[] = { "sandbox", "--workdir", work, "--timeout", "1", "--", "/bin/sh", "-c",
+	                     "(setsid sleep 4343.5 &); while :; do :; done", NULL };
+	const char *t2[] = { "sandbox", "--workdir", work, "--", tool("sbx_probe"), "ptrace", NULL };
+	const char *t3[] = { "sandbox", "--workdir", work, "--pids", "20", "--", tool("sbx_probe"),
+	                     "forks", "100", NULL };
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(chown(work, 65534, 65534), 0);
+	ck_assert_int_eq(run_as_nobody(&out, &status, t1), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 124);
+	ck_assert_int_eq(count_procs_with("sleep 4343.5"), 0);
+	free(out);
+	ck_assert_int_eq(run_as_nobody(&out, &status, t2), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	ck_assert_ptr_nonnull(strstr(out, "refused"));
+	free(out);
+	ck_assert_int_eq(run_as_nobody(&out, &status, t3), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	free(out);
+}
+END_TEST
+
+/* ------------------------------------------------------------------- cli */
+
+START_TEST(cli_exits_with_the_commands_status_and_prints_json)
+{
+	char *out = NULL;
+	int status;
+	const char *args[] = { "sandbox", "--json", "--workdir", work, "--", "sh", "-c",
+	                       "echo hi; exit 3", NULL };
+	const char *bad[] = { "sandbox", "--net", "wifi", "--", "true", NULL };
+	json_t *j;
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(chown(work, 65534, 65534), 0);
+	ck_assert_int_eq(run_as_nobody(&out, &status, args), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 3);
+	j = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "exit_code")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "output")), "hi\n");
+	json_decref(j);
+	free(out);
+	ck_assert_int_eq(run_as_nobody(&out, &status, bad), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	free(out);
+}
+END_TEST
+
+static Suite *sandbox_suite(void)
+{
+	Suite *s = suite_create("sandbox");
+	TCase *f = tcase_create("foundation");
+	TCase *a = tcase_create("attacks");
+	TCase *u = tcase_create("users");
+
+	tcase_add_checked_fixture(f, setup, teardown);
+	tcase_add_checked_fixture(a, setup, teardown);
+	tcase_add_checked_fixture(u, setup, teardown);
+	tcase_add_test(f, exit_status_is_the_commands);
+	tcase_add_test(f, signal_death_is_128_plus_signal);
+	tcase_add_test(f, missing_command_exits_127_and_says_so);
+	tcase_add_test(f, bad_options_are_errors);
+	tcase_add_test(f, timeout_kills_the_whole_group_and_reports_124);
+	tcase_add_test(f, timeout_without_namespaces_kills_the_group);
+	tcase_add_test(f, output_cap_keeps_head_and_tail_and_says_what_was_cut);
+	tcase_add_test(f, hundred_mib_of_output_is_capped);
+	tcase_add_test(f, stdin_is_dev_null_or_the_given_data);
+	tcase_add_test(f, no_descriptor_leaks_into_the_command);
+	tcase_add_test(f, environment_is_an_allow_list_without_secrets);
+	tcase_add_test(f, home_and_tmpdir_are_private_and_writable);
+	tcase_add_test(f, concurrent_runs_from_threads_stay_apart);
+	tcase_add_test(f, layers_are_reported);
+	tcase_add_test(a, connect_to_a_host_listener_fails);
+	tcase_add_test(a, loopback_inside_works_when_asked);
+	tcase_add_test(a, dns_lookup_fails);
+	tcase_add_test(a, write_to_home_fails);
+	tcase_add_test(a, write_to_etc_fails);
+	tcase_add_test(a, write_to_host_tmp_does_not_reach_it);
+	tcase_add_test(a, write_to_the_work_trees_parent_fails);
+	tcase_add_test(a, symlink_out_of_the_work_tree_cannot_be_written_through);
+	tcase_add_test(a, the_work_tree_is_writable);
+	tcase_add_test(a, reading_the_decoy_ssh_key_fails);
+	tcase_add_test(a, deny_list_is_configurable);
+	tcase_add_test(a, double_forked_setsid_daemon_does_not_survive);
+	tcase_add_test(a, host_processes_are_invisible);
+	tcase_add_test(a, signalling_a_host_process_fails);
+	tcase_add_test(a, ptrace_fails);
+	tcase_add_test(a, loading_a_kernel_module_fails);
+	tcase_add_test(a, new_namespaces_inside_fail);
+	tcase_add_test(a, fork_bomb_is_contained);
+	tcase_add_test(a, memory_hog_is_stopped);
+	tcase_add_test(a, infinite_loop_is_killed_at_the_timeout);
+	tcase_add_test(a, core_dumps_are_off_and_files_are_limited);
+	tcase_add_test(a, a_c_projects_make_and_make_check_run_unchanged);
+	tcase_add_test(u, works_for_an_unprivileged_user);
+	tcase_add_test(u, unprivileged_user_timeout_and_attacks);
+	tcase_add_test(u, cli_exits_with_the_commands_status_and_prints_json);
+	suite_add_tcase(s, f);
+	suite_add_tcase(s, a);
+	suite_add_tcase(s, u);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sandbox_suite());
+	int failures;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
