@@ -1,0 +1,660 @@
+/*
+ * The model's read-only tools: list, read, grep, find definition, find
+ * references. Everything here reads untrusted input twice over (the model's
+ * arguments, the repository's files), so every path is confined, every loop
+ * bounded and every result capped.
+ */
+#include <ctype.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/tools.h"
+
+#include "context_int.h"
+
+#define DEFAULT_MAX_CALLS 40
+#define DEFAULT_RESULT_CAP (16u * 1024u)
+#define READ_MAX (8u * 1024u * 1024u)
+#define GREP_FILE_MAX (2u * 1024u * 1024u)
+#define GREP_SCAN_MAX (256u * 1024u * 1024u)
+#define GREP_LINE_MAX 4096
+#define PATTERN_MAX 256
+#define SHOW_LINE_MAX 240
+
+struct wd_tools {
+	char *workdir;
+	char *root;            /* realpath of workdir */
+	wd_strvec files;
+	wd_map *map;
+	int own_map;
+	const char *cache_dir_borrowed;
+	char *cache_dir;
+	size_t max_calls, cap, calls;
+	json_t *seen;          /* "name\nargs" of every call made -> its call number */
+	json_t *log;
+};
+
+int wd_tools_new(wd_tools **out, const char *workdir, const wd_tools_opts *opts)
+{
+	wd_tools_opts defaults = WD_TOOLS_OPTS_INIT;
+	wd_tools *t;
+	int rc;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != WD_TOOLS_OPTS_VERSION)
+		return wd_error_set(WD_EUSAGE, "wd_tools_opts version %u, expected %u", opts->version,
+		                    WD_TOOLS_OPTS_VERSION);
+	if (!(t = calloc(1, sizeof(*t))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	t->max_calls = opts->max_calls ? opts->max_calls : DEFAULT_MAX_CALLS;
+	t->cap = opts->max_result_bytes ? opts->max_result_bytes : DEFAULT_RESULT_CAP;
+	if (t->cap < 512)
+		t->cap = 512; /* room for a note and a few lines */
+	t->map = opts->map;
+	if (!(t->log = json_array()) || !(t->seen = json_object()) || !(t->workdir = wd_strdup(workdir)) ||
+	    (opts->cache_dir && !(t->cache_dir = wd_strdup(opts->cache_dir)))) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (!(t->root = wd_realpath(workdir))) {
+		rc = wd_error_set(WD_ENOTFOUND, "%s: no such work tree", workdir);
+		goto fail;
+	}
+	if ((rc = wd_ctx_list_files(&t->files, t->root, opts->files)) != 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	wd_tools_free(t);
+	return rc;
+}
+
+void wd_tools_free(wd_tools *t)
+{
+	if (!t)
+		return;
+	if (t->own_map)
+		wd_map_free(t->map);
+	wd_strvec_free(&t->files);
+	json_decref(t->seen);
+	json_decref(t->log);
+	free(t->workdir);
+	free(t->root);
+	free(t->cache_dir);
+	free(t);
+}
+
+const json_t *wd_tools_log(const wd_tools *t)
+{
+	return t->log;
+}
+
+size_t wd_tools_calls_left(const wd_tools *t)
+{
+	return t->calls >= t->max_calls ? 0 : t->max_calls - t->calls;
+}
+
+/* --- definitions --- */
+
+static json_t *prop(const char *type, const char *desc)
+{
+	return json_pack("{s:s, s:s}", "type", type, "description", desc);
+}
+
+static json_t *tool(const char *name, const char *desc, json_t *props, const char *const *required)
+{
+	json_t *req = json_array(), *t;
+
+	for (size_t i = 0; req && required[i]; i++)
+		json_array_append_new(req, json_string(required[i]));
+	json_object_set_new(props, "reason",
+	                    prop("string", "Why you need this: what you expect to learn."));
+	json_array_append_new(req, json_string("reason"));
+	t = json_pack("{s:s, s:s, s:{s:s, s:o, s:o, s:b}}", "name", name, "description", desc,
+	              "parameters", "type", "object", "properties", props, "required", req,
+	              "additionalProperties", 0);
+	return t;
+}
+
+json_t *wd_tools_definitions(void)
+{
+	static const char *const none[] = { NULL };
+	static const char *const path[] = { "path", NULL };
+	static const char *const pattern[] = { "pattern", NULL };
+	static const char *const name[] = { "name", NULL };
+	json_t *a = json_array(), *p;
+
+	if (!a)
+		return NULL;
+	p = json_pack("{s:o, s:o}",
+	              "path", prop("string", "Directory to list, relative to the repository root "
+	                                     "(default: the whole tree)."),
+	              "glob", prop("string", "Only paths matching this glob, e.g. 'src/*.c' or '**/*.py'."));
+	json_array_append_new(a, tool("list_files", "List the files of the repository.", p, none));
+	p = json_pack("{s:o, s:o, s:o}",
+	              "path", prop("string", "File path relative to the repository root."),
+	              "start_line", json_pack("{s:s, s:i, s:s}", "type", "integer", "minimum", 1,
+	                                      "description", "First line to show (1-based; default 1)."),
+	              "end_line", json_pack("{s:s, s:i, s:s}", "type", "integer", "minimum", 1,
+	                                    "description", "Last line to show (default: as much as fits)."));
+	json_array_append_new(a, tool("read_file", "Read a file of the repository, or a range of its "
+	                                           "lines; lines are shown numbered.", p, path));
+	p = json_pack("{s:o, s:o, s:o, s:o}",
+	              "pattern", prop("string", "POSIX extended regular expression matched against "
+	                                        "each line (at most 256 characters)."),
+	              "path", prop("string", "Only files under this directory or matching this glob."),
+	              "ignore_case", prop("boolean", "Match case-insensitively."),
+	              "max_results", json_pack("{s:s, s:i, s:i, s:s}", "type", "integer", "minimum", 1,
+	                                       "maximum", 200, "description",
+	                                       "Stop after this many matching lines (default 50)."));
+	json_array_append_new(a, tool("grep", "Search the repository's files for lines matching a "
+	                                      "regular expression.", p, pattern));
+	p = json_pack("{s:o}", "name", prop("string", "Identifier: function, type, macro, class..."));
+	json_array_append_new(a, tool("find_definition", "Find where a symbol is defined: file, line "
+	                                                 "range, kind and signature.", p, name));
+	p = json_pack("{s:o}", "name", prop("string", "Identifier whose uses to find."));
+	json_array_append_new(a, tool("find_references", "Find where a symbol is used: the files and "
+	                                                 "lines that mention it.", p, name));
+	if (json_array_size(a) != 5) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* --- helpers --- */
+
+/* A relative path the model gave: no absolute paths, no "..", nothing in .git.
+ * Returns NULL when fine, else why not. */
+static const char *bad_path(const char *p)
+{
+	const char *s = p;
+
+	if (p[0] == '/')
+		return "absolute paths are not allowed; give a path relative to the repository root";
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 2 && !strncmp(s, "..", 2))
+			return "'..' is not allowed: paths stay inside the repository";
+		if (n == 4 && !strncmp(s, ".git", 4))
+			return ".git is not part of the work tree";
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	return NULL;
+}
+
+/* Absolute path of a model-given file, checked to resolve inside the tree. */
+static int confine(wd_buf *abs, wd_buf *note, const wd_tools *t, const char *rel)
+{
+	const char *why = bad_path(rel);
+	char *real;
+	size_t rl = strlen(t->root);
+
+	if (why)
+		return wd_buf_printf(note, "refused: %s: %s\n", rel, why) ? WD_ENOMEM : WD_EREFUSED;
+	wd_buf_clear(abs);
+	if (wd_path_join(abs, t->root, rel) != 0)
+		return WD_ENOMEM;
+	if (!(real = wd_realpath(abs->ptr))) {
+		wd_error_clear();
+		return wd_buf_printf(note, "%s: no such file in the repository\n", rel) ? WD_ENOMEM
+		                                                                           : WD_ENOTFOUND;
+	}
+	if (strncmp(real, t->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0')) {
+		free(real);
+		return wd_buf_printf(note, "refused: %s leads outside the repository\n", rel) ? WD_ENOMEM
+		                                                                               : WD_EREFUSED;
+	}
+	free(real);
+	return 0;
+}
+
+/* Does a listed file fall under a model-given directory or glob? */
+static int under(const char *file, const char *filter)
+{
+	size_t n;
+
+	if (!filter || !*filter || !strcmp(filter, "."))
+		return 1;
+	if (strpbrk(filter, "*?["))
+		return wd_ctx_glob_match(filter, file);
+	n = strlen(filter);
+	while (n > 1 && filter[n - 1] == '/')
+		n--;
+	return !strncmp(file, filter, n) && (file[n] == '/' || file[n] == '\0');
+}
+
+static int put_line(wd_buf *out, const char *path, size_t lineno, const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	if (len > SHOW_LINE_MAX)
+		return wd_buf_printf(out, "%s:%zu: %.*s...\n", path, lineno, SHOW_LINE_MAX, s);
+	return wd_buf_printf(out, "%s:%zu: %.*s\n", path, lineno, (int)len, s);
+}
+
+static const char *str_arg(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+static int ensure_map(wd_tools *t)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	int rc;
+
+	if (t->map)
+		return 0;
+	o.cache_dir = t->cache_dir;
+	o.files = (const char *const *)t->files.v;
+	if ((rc = wd_map_build(&t->map, t->root, &o)) != 0)
+		return rc;
+	t->own_map = 1;
+	return 0;
+}
+
+/* --- the tools --- */
+
+static int t_list(wd_buf *out, wd_tools *t, json_t *args)
+{
+	const char *path = str_arg(args, "path"), *glob = str_arg(args, "glob"), *why;
+	size_t n = 0;
+	int rc;
+
+	if (path && *path && (why = bad_path(path)))
+		return wd_buf_printf(out, "refused: %s: %s\n", path, why) ? WD_ENOMEM : WD_EREFUSED;
+	for (size_t i = 0; i < t->files.n; i++) {
+		const char *f = t->files.v[i];
+
+		if (!under(f, path) || (glob && *glob && !wd_ctx_glob_match(glob, f)))
+			continue;
+		if ((rc = wd_buf_printf(out, "%s\n", f)) != 0)
+			return rc;
+		n++;
+	}
+	if (!n)
+		return wd_buf_puts(out, "no files match\n");
+	return wd_buf_printf(out, "(%zu files)\n", n);
+}
+
+static int t_read(wd_buf *out, wd_tools *t, json_t *args)
+{
+	const char *path = str_arg(args, "path");
+	json_t *js = json_object_get(args, "start_line"), *je = json_object_get(args, "end_line");
+	wd_buf abs = WD_BUF_INIT, text = WD_BUF_INIT;
+	size_t start = 1, end = SIZE_MAX, total = 0, line = 1, shown_to = 0;
+	const char *p, *lim;
+	int rc;
+
+	if (js && json_integer_value(js) > 0)
+		start = (size_t)json_integer_value(js);
+	if (je && json_integer_value(je) > 0)
+		end = (size_t)json_integer_value(je);
+	if (end < start)
+		return wd_buf_printf(out, "refused: end_line %zu is before start_line %zu\n", end, start)
+		       ? WD_ENOMEM : WD_EREFUSED;
+	if ((rc = confine(&abs, out, t, path)) != 0)
+		goto out;
+	rc = wd_ctx_read_regular(&text, abs.ptr, READ_MAX);
+	if (rc) {
+		wd_error_clear();
+		rc = wd_buf_printf(out, "%s: not a readable regular file of at most %u bytes\n", path,
+		                   READ_MAX) ? WD_ENOMEM : WD_EREFUSED;
+		goto out;
+	}
+	if (memchr(text.ptr, '\0', text.len)) {
+		rc = wd_buf_printf(out, "%s: binary file (%zu bytes), not shown\n", path, text.len)
+		     ? WD_ENOMEM : WD_EREFUSED;
+		goto out;
+	}
+	for (size_t i = 0; i < text.len; i++)
+		total += text.ptr[i] == '\n';
+	total += text.len && text.ptr[text.len - 1] != '\n';
+	if (start > total && total) {
+		rc = wd_buf_printf(out, "%s has %zu lines; start_line %zu is past the end\n", path, total,
+		                   start) ? WD_ENOMEM : WD_EREFUSED;
+		goto out;
+	}
+	if ((rc = wd_buf_printf(out, "%s (%zu lines)\n", path, total)) != 0)
+		goto out;
+	/* leave room in the cap for the closing note */
+	p = text.ptr;
+	lim = text.ptr + text.len;
+	while (p < lim && line <= end) {
+		const char *nl = memchr(p, '\n', (size_t)(lim - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(lim - p);
+
+		if (line >= start) {
+			if (out->len + len + 16 > t->cap - 120 && shown_to >= start)
+				break;
+			if ((rc = wd_buf_printf(out, "%6zu| %.*s\n", line, (int)len, p)) != 0)
+				goto out;
+			shown_to = line;
+		}
+		p += len + (nl ? 1 : 0);
+		line++;
+	}
+	if (shown_to && shown_to < (end < total ? end : total))
+		rc = wd_buf_printf(out, "[shown lines %zu-%zu of %zu; ask for start_line %zu to read on]\n",
+		                   start, shown_to, total, shown_to + 1);
+out:
+	wd_buf_free(&abs);
+	wd_buf_free(&text);
+	return rc;
+}
+
+static int t_grep(wd_buf *out, wd_tools *t, json_t *args)
+{
+	const char *pattern = str_arg(args, "pattern"), *path = str_arg(args, "path"), *why;
+	json_t *jm = json_object_get(args, "max_results");
+	size_t max = 50, hits = 0, scanned = 0;
+	int icase = json_is_true(json_object_get(args, "ignore_case")), rc = 0, more = 0, err;
+	regex_t re;
+	char msg[160];
+	wd_buf abs = WD_BUF_INIT, text = WD_BUF_INIT;
+	char *line = NULL;
+
+	if (jm && json_integer_value(jm) > 0)
+		max = json_integer_value(jm) > 200 ? 200 : (size_t)json_integer_value(jm);
+	if (strlen(pattern) > PATTERN_MAX)
+		return wd_buf_printf(out, "refused: the pattern is longer than %d characters\n", PATTERN_MAX)
+		       ? WD_ENOMEM : WD_EREFUSED;
+	if (path && *path && !strpbrk(path, "*?[") && (why = bad_path(path)))
+		return wd_buf_printf(out, "refused: %s: %s\n", path, why) ? WD_ENOMEM : WD_EREFUSED;
+	if ((err = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0))) != 0) {
+		regerror(err, &re, msg, sizeof(msg));
+		return wd_buf_printf(out, "refused: bad regular expression: %s\n", msg) ? WD_ENOMEM
+		                                                                        : WD_EREFUSED;
+	}
+	if (!(line = malloc(GREP_LINE_MAX + 1))) {
+		regfree(&re);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < t->files.n && !more; i++) {
+		const char *f = t->files.v[i], *p, *lim;
+		size_t lineno = 1;
+
+		if (!under(f, path) || bad_path(f))
+			continue;
+		wd_buf_clear(&text);
+		wd_buf_clear(&abs);
+		if ((rc = wd_path_join(&abs, t->root, f)) != 0)
+			break;
+		if (wd_ctx_read_regular(&text, abs.ptr, GREP_FILE_MAX) != 0 ||
+		    memchr(text.ptr, '\0', text.len < 8000 ? text.len : 8000)) {
+			wd_error_clear();
+			continue;
+		}
+		scanned += text.len;
+		p = text.ptr;
+		lim = text.ptr + text.len;
+		while (p < lim) {
+			const char *nl = memchr(p, '\n', (size_t)(lim - p));
+			size_t len = nl ? (size_t)(nl - p) : (size_t)(lim - p);
+			size_t mlen = len > GREP_LINE_MAX ? GREP_LINE_MAX : len;
+
+			memcpy(line, p, mlen);
+			line[mlen] = '\0';
+			if (regexec(&re, line, 0, NULL, 0) == 0) {
+				if (hits == max) {
+					more = 1;
+					break;
+				}
+				if ((rc = put_line(out, f, lineno, p, len)) != 0)
+					goto out;
+				hits++;
+			}
+			p += len + (nl ? 1 : 0);
+			lineno++;
+		}
+		if (scanned > GREP_SCAN_MAX) {
+			more = 1;
+			break;
+		}
+	}
+	if (!rc && !hits)
+		rc = wd_buf_puts(out, "no matches\n");
+	else if (!rc && more)
+		rc = wd_buf_printf(out, "[stopped after %zu matching lines; narrow the pattern or the path]\n",
+		                   hits);
+out:
+	regfree(&re);
+	free(line);
+	wd_buf_free(&abs);
+	wd_buf_free(&text);
+	return rc;
+}
+
+static int t_definition(wd_buf *out, wd_tools *t, json_t *args)
+{
+	const char *name = str_arg(args, "name");
+	wd_map_def *d = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = ensure_map(t)) != 0 || (rc = wd_map_find_definitions(&d, &n, t->map, name)) != 0)
+		return rc;
+	if (!n)
+		rc = wd_buf_printf(out, "no definition of '%s' found (grep may find it in files warden "
+		                        "cannot parse)\n", name);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = wd_buf_printf(out, "%s:%zu-%zu: %s: %s\n", d[i].path, d[i].start_line, d[i].end_line,
+		                   wd_tag_kind_name(d[i].kind), d[i].signature);
+	free(d);
+	return rc;
+}
+
+static int is_ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static int t_references(wd_buf *out, wd_tools *t, json_t *args)
+{
+	const char *name = str_arg(args, "name");
+	wd_strvec files = WD_STRVEC_INIT;
+	wd_buf abs = WD_BUF_INIT, text = WD_BUF_INIT;
+	size_t *counts = NULL, nl_ = strlen(name), shown = 0;
+	int rc;
+
+	if ((rc = ensure_map(t)) != 0 ||
+	    (rc = wd_map_find_referencing_files(&files, &counts, t->map, name)) != 0)
+		goto out;
+	if (!files.n) {
+		rc = wd_buf_printf(out, "no references to '%s' found\n", name);
+		goto out;
+	}
+	if ((rc = wd_buf_printf(out, "%zu file%s reference '%s'\n", files.n, files.n == 1 ? "" : "s",
+	                        name)) != 0)
+		goto out;
+	for (size_t i = 0; i < files.n && out->len < t->cap; i++) {
+		const char *p, *lim;
+		size_t lineno = 1;
+
+		wd_buf_clear(&text);
+		wd_buf_clear(&abs);
+		if ((rc = wd_path_join(&abs, t->root, files.v[i])) != 0)
+			goto out;
+		if (wd_ctx_read_regular(&text, abs.ptr, GREP_FILE_MAX) != 0) {
+			wd_error_clear();
+			continue;
+		}
+		p = text.ptr;
+		lim = text.ptr + text.len;
+		while (p < lim) {
+			const char *nl = memchr(p, '\n', (size_t)(lim - p));
+			size_t len = nl ? (size_t)(nl - p) : (size_t)(lim - p);
+			const char *q = p, *e = p + len;
+
+			while ((q = memmem(q, (size_t)(e - q), name, nl_)) != NULL) {
+				int left = q == p || !is_ident_char(q[-1]);
+				int right = q + nl_ == e || !is_ident_char(q[nl_]);
+
+				if (left && right) {
+					if ((rc = put_line(out, files.v[i], lineno, p, len)) != 0)
+						goto out;
+					shown++;
+					break;
+				}
+				q += nl_;
+			}
+			p += len + (nl ? 1 : 0);
+			lineno++;
+		}
+	}
+	(void)shown;
+out:
+	free(counts);
+	wd_strvec_free(&files);
+	wd_buf_free(&abs);
+	wd_buf_free(&text);
+	return rc;
+}
+
+/* --- dispatch --- */
+
+struct spec {
+	const char *name;
+	int (*fn)(wd_buf *, wd_tools *, json_t *);
+	const char *required;  /* a string argument that must be present, or NULL */
+};
+
+static const struct spec tools[] = {
+	{ "list_files", t_list, NULL },
+	{ "read_file", t_read, "path" },
+	{ "grep", t_grep, "pattern" },
+	{ "find_definition", t_definition, "name" },
+	{ "find_references", t_references, "name" },
+};
+
+static int log_call(wd_tools *t, const char *name, json_t *args, const char *reason,
+                    const char *status, size_t bytes)
+{
+	json_t *e = json_pack("{s:I, s:s, s:O, s:s, s:s, s:I}", "n", (json_int_t)t->calls, "name",
+	                      name, "arguments", args ? args : json_null(), "reason",
+	                      reason ? reason : "", "status", status, "bytes", (json_int_t)bytes);
+
+	if (!e || json_array_append_new(t->log, e) < 0)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Cut a result at a line boundary to the cap, saying so. */
+static int cap_result(wd_buf *out, size_t start, size_t cap)
+{
+	size_t keep;
+
+	if (out->len - start <= cap)
+		return 0;
+	keep = start + cap - 80;
+	while (keep > start && out->ptr[keep - 1] != '\n')
+		keep--;
+	wd_buf_truncate(out, keep);
+	return wd_buf_printf(out, "[result cut at %zu bytes; ask for less]\n", cap);
+}
+
+int wd_tools_call(wd_buf *out, wd_tools *t, const char *name, const char *arguments_json)
+{
+	const struct spec *sp = NULL;
+	json_t *args = NULL, *key_args = NULL;
+	json_error_t jerr;
+	char *key = NULL, *reason = NULL;
+	size_t start = out->len;
+	const char *status = "ok";
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (name && !strcmp(name, tools[i].name))
+			sp = &tools[i];
+	t->calls++;
+	if (t->calls > t->max_calls) {
+		status = "budget";
+		rc = wd_buf_printf(out, "refused: the %zu tool calls of this run are spent; write the "
+		                        "patch with what you know\n", t->max_calls) ? WD_ENOMEM : WD_EBUDGET;
+		goto out;
+	}
+	if (!sp) {
+		status = "invalid";
+		rc = wd_buf_printf(out, "error: there is no tool '%s'; the tools are list_files, "
+		                        "read_file, grep, find_definition, find_references\n",
+		                   name ? name : "") ? WD_ENOMEM : WD_EINPUT;
+		goto out;
+	}
+	args = json_loads(arguments_json ? arguments_json : "{}", JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(args) || (sp->required && !json_is_string(json_object_get(args, sp->required)))) {
+		status = "invalid";
+		rc = wd_buf_printf(out, "error: %s wants a JSON object with a string \"%s\"%s%s\n", name,
+		                   sp->required ? sp->required : "reason", args ? "" : ": ",
+		                   args ? "" : jerr.text) ? WD_ENOMEM : WD_EINPUT;
+		goto out;
+	}
+	if (json_string_value(json_object_get(args, "reason")) &&
+	    !(reason = wd_strdup(json_string_value(json_object_get(args, "reason"))))) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	/* the same call twice is a loop: the reason may change, the arguments may not */
+	if (!(key_args = json_deep_copy(args))) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_object_del(key_args, "reason");
+	{
+		char *dump = json_dumps(key_args, JSON_SORT_KEYS | JSON_COMPACT);
+		wd_buf k = WD_BUF_INIT;
+
+		if (!dump || wd_buf_printf(&k, "%s\n%s", name, dump) != 0) {
+			free(dump);
+			wd_buf_free(&k);
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		free(dump);
+		key = wd_buf_detach(&k);
+	}
+	if (json_object_get(t->seen, key)) {
+		status = "repeated";
+		rc = wd_buf_printf(out, "refused: you already made this exact call (call %lld) and its "
+		                        "result has not changed; use that result or ask for something "
+		                        "else\n",
+		                   (long long)json_integer_value(json_object_get(t->seen, key)))
+		     ? WD_ENOMEM : 0;
+		goto out;
+	}
+	if (json_object_set_new(t->seen, key, json_integer((json_int_t)t->calls)) < 0) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = sp->fn(out, t, args);
+	if (rc == WD_EREFUSED || rc == WD_ENOTFOUND) {
+		status = "refused";
+		rc = 0;
+	} else if (rc) {
+		status = "error";
+		goto out;
+	}
+	rc = cap_result(out, start, t->cap);
+out:
+	if (!rc || rc == WD_EBUDGET || rc == WD_EINPUT) {
+		int lrc = log_call(t, name ? name : "", key_args, reason, status, out->len - start);
+
+		if (lrc)
+			rc = lrc;
+	}
+	json_decref(args);
+	json_decref(key_args);
+	free(key);
+	free(reason);
+	return rc;
+}
