@@ -172,12 +172,16 @@ typedef struct wd_approve_opts {
  * commit (author: the repository's user.name/user.email, else warden's
  * default identity). When the target is checked out in a non-bare work tree,
  * the work tree and index follow, and only when they are clean. The ref
- * moves with compare-and-swap, so a concurrent update is never lost.
+ * moves with compare-and-swap, so a concurrent update is never lost. What
+ * is merged is the recorded commit (the one the checks passed and `review
+ * show` displays), even if someone has moved the branch since.
+ * A fast-forward is allowed after the target moved (the result is exactly
+ * the checked tree); a merge commit onto a moved target is not, unless forced.
  * On success the record says approved, by whom, when, and the new tip
  * (`out_tip`, may be NULL). Nothing changes on any error:
  *   WD_ENOTFOUND  no such proposal, or its branch or target is gone
  *   WD_EEXISTS    it was already approved or rejected
- *   WD_EREFUSED   separation of duties; the work tree is dirty; the branch moved
+ *   WD_EREFUSED   separation of duties; the work tree is dirty
  *   WD_ECONFLICT  the merge conflicts (paths named); or the target moved since
  *                 the base and opts->force is not set (checks must re-run)
  */

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "warden/cli.h"
+#include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/review.h"
@@ -114,36 +115,19 @@ static int fail(int rc)
 	return wd_exit_code_for(rc);
 }
 
-/* The user-level config file (the repository's .warden/config is never asked:
- * approval and push policy are trusted-only). Read with libgit2 directly
- * until the config module (include/warden/config.h) is built; same file,
- * same syntax, same precedence. */
-static int user_config_path(wd_buf *out)
+/* A boolean policy into *out: 1, 0, or -1 when unset. Policies (review.*,
+ * push.*) are trusted-only keys: the config module reads them from the
+ * user's own file, never from the repository's .warden/config. A value that
+ * is not a boolean is an error, not a silent default. */
+static int policy(int *out, const wd_config *cfg, const char *key)
 {
-	const char *v;
+	int rc = wd_config_get_bool(out, cfg, key);
 
-	if ((v = getenv("WARDEN_CONFIG")) && *v)
-		return wd_buf_sets(out, v);
-	if ((v = getenv("XDG_CONFIG_HOME")) && *v)
-		return wd_buf_printf(out, "%s/warden/config", v);
-	if ((v = getenv("HOME")) && *v)
-		return wd_buf_printf(out, "%s/.config/warden/config", v);
-	return -1;
-}
-
-/* A boolean policy from the user's own config: 1, 0, or -1 when unset. */
-static int policy(const char *key)
-{
-	wd_buf path = WD_BUF_INIT;
-	git_config *cfg = NULL;
-	int v = -1;
-
-	if (user_config_path(&path) == 0 && wd_path_exists(path.ptr) &&
-	    git_config_open_ondisk(&cfg, path.ptr) == 0 && git_config_get_bool(&v, cfg, key) != 0)
-		v = -1;
-	git_config_free(cfg);
-	wd_buf_free(&path);
-	return v;
+	if (rc == WD_ENOTFOUND) {
+		*out = -1;
+		return 0;
+	}
+	return rc;
 }
 
 /* Seconds since an ISO 8601 UTC time; -1 when it does not parse. */
@@ -211,15 +195,16 @@ static int review_list(const struct review_args *a, const char *cache)
 		wd_proposal_list_free(&l);
 		return WD_EXIT_OK;
 	}
-	printf("%-16s  %5s  %-8s  %-32s  %-24s  %8s\n", "ID", "AGE", "STATUS", "TICKET", "CHECKS", "COST");
+	printf("%-16s  %5s  %-8s  %-32s  %-24s  %9s\n", "ID", "AGE", "STATUS", "TICKET", "CHECKS", "COST");
 	for (size_t i = 0; i < l.n; i++) {
 		const wd_proposal *p = l.v[i];
-		char age[32];
+		char age[32], cost[32];
 
 		format_age(age, sizeof(age), age_seconds(p->created));
-		printf("%-16.16s  %5s  %-8s  %-32.32s  %-24.24s  $%7.4f\n", p->id, age,
+		snprintf(cost, sizeof(cost), "$%.4f", p->cost_usd);
+		printf("%-16.16s  %5s  %-8s  %-32.32s  %-24.24s  %9s\n", p->id, age,
 		       wd_proposal_status_name(p->status), p->ticket_title ? p->ticket_title : "?",
-		       p->checks ? p->checks : "-", p->cost_usd);
+		       p->checks ? p->checks : "-", cost);
 	}
 	wd_proposal_list_free(&l);
 	return WD_EXIT_OK;
@@ -282,39 +267,39 @@ static const char *kind_name(wd_merge_kind k)
 }
 
 /* One line (or a few) saying what approving would do now. */
-static void describe_plan(FILE *f, const wd_proposal *p, const wd_review_plan *plan)
+static void describe_plan(FILE *f, const char *in, const wd_proposal *p, const wd_review_plan *plan)
 {
 	char tip[13];
 
 	git_oid_tostr(tip, sizeof(tip), &plan->target_tip);
 	switch (plan->kind) {
 	case WD_MERGE_UP_TO_DATE:
-		fprintf(f, "'%s' already contains this commit: approving only records it\n", p->target);
+		fprintf(f, "%s'%s' already contains this commit: approving only records it\n", in, p->target);
 		break;
 	case WD_MERGE_FASTFORWARD:
-		fprintf(f, "fast-forward '%s' from %s to %.12s in %s\n", p->target, tip, p->commit, p->repo);
+		fprintf(f, "%sfast-forward '%s' from %s to %.12s in %s\n", in, p->target, tip, p->commit, p->repo);
 		break;
 	case WD_MERGE_COMMIT:
 		if (plan->conflicts.n) {
-			fprintf(f, "CONFLICT: merging into '%s' (now %s) conflicts in", p->target, tip);
+			fprintf(f, "%sCONFLICT: merging into '%s' (now %s) conflicts in", in, p->target, tip);
 			for (size_t i = 0; i < plan->conflicts.n; i++)
 				fprintf(f, " %s", plan->conflicts.v[i]);
 			fprintf(f, "; approve will refuse\n");
 		} else {
-			fprintf(f, "merge commit on '%s' (now %s) in %s\n", p->target, tip, p->repo);
+			fprintf(f, "%smerge commit on '%s' (now %s) in %s\n", in, p->target, tip, p->repo);
 		}
 		if (plan->target_moved)
-			fprintf(f, "note: '%s' moved since the run's base %.12s: the merged result was never "
-			           "checked (approve refuses without --force)\n", p->target, p->base);
+			fprintf(f, "%snote: '%s' moved since the run's base %.12s: the merged result was never "
+			           "checked (approve refuses without --force)\n", in, p->target, p->base);
 		break;
 	}
 	if (plan->workdir)
-		fprintf(f, "'%s' is checked out in %s%s\n", p->target, plan->workdir,
+		fprintf(f, "%s'%s' is checked out in %s%s\n", in, p->target, plan->workdir,
 		        plan->workdir_dirty ? " WITH UNCOMMITTED CHANGES (approve will refuse)"
 		                            : "; its work tree will follow");
 	if (plan->branch_moved)
-		fprintf(f, "note: branch '%s' no longer points at the proposal's commit; the reviewed "
-		           "commit %.12s is what gets merged\n", p->branch, p->commit);
+		fprintf(f, "%snote: branch '%s' no longer points at the proposal's commit; the reviewed "
+		           "commit %.12s is what gets merged\n", in, p->branch, p->commit);
 }
 
 static json_t *plan_json(const wd_review_plan *plan)
@@ -412,8 +397,8 @@ static int review_show(const struct review_args *a, const char *cache, const cha
 	else
 		printf("  (none recorded)\n");
 	if (have_plan) {
-		printf("\n== approving would\n  ");
-		describe_plan(stdout, p, &plan);
+		printf("\n== approving would\n");
+		describe_plan(stdout, "  ", p, &plan);
 	}
 	printf("\n== asked (ticket)\n");
 	if (ticket.len) {
@@ -465,18 +450,28 @@ static const char *target_branch(const wd_proposal *p)
 static int review_approve(const struct review_args *a, const char *cache, const char *id)
 {
 	wd_approve_opts o = WD_APPROVE_OPTS_INIT;
+	wd_config *cfg = NULL;
 	wd_proposal *p = NULL;
 	wd_review_plan plan;
 	wd_buf q = WD_BUF_INIT;
-	int rc, ask_merge, ask_push = 0, have_plan = 0, push_policy = -1;
+	int rc, ask_merge, ask_push = 0, have_plan = 0, push_policy = -1, separate = -1, auto_approve = -1;
 	char tip_hex[GIT_OID_HEXSZ + 1];
 	git_oid tip;
 
 	memset(&plan, 0, sizeof(plan));
-	if ((rc = wd_proposal_load(&p, cache, id)) != 0)
+	if ((rc = wd_config_open(&cfg, NULL)) != 0)
 		return fail(rc);
+	if ((rc = wd_proposal_load(&p, cache, id)) != 0) {
+		wd_config_free(cfg);
+		return fail(rc);
+	}
+	if ((rc = policy(&separate, cfg, "review.separateDuties")) != 0 ||
+	    (rc = policy(&auto_approve, cfg, "review.autoApprove")) != 0 ||
+	    (a->push && (rc = policy(&push_policy, cfg, "push.allowed")) != 0)) {
+		rc = fail(rc);
+		goto out;
+	}
 	if (a->push) {
-		push_policy = policy("push.allowed");
 		if (push_policy == 0) {
 			wd_cli_error("pushing is turned off by push.allowed = false in your config; "
 			             "nothing was changed");
@@ -486,13 +481,13 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 		ask_push = push_policy != 1 && !a->yes;
 	}
 	o.force = a->force;
-	o.separate_duties = policy("review.separateDuties") == 1;
-	ask_merge = !a->yes && policy("review.autoApprove") != 1;
+	o.separate_duties = separate == 1;
+	ask_merge = !a->yes && auto_approve != 1;
 	if (p->status == WD_PROPOSAL_OPEN && wd_review_plan_make(&plan, p) == 0) {
 		have_plan = 1;
 		if (!a->json) {
-			fprintf(stderr, "approving %s (%s): ", p->id, p->ticket_title ? p->ticket_title : p->branch);
-			describe_plan(stderr, p, &plan);
+			fprintf(stderr, "approving %s (%s):\n", p->id, p->ticket_title ? p->ticket_title : p->branch);
+			describe_plan(stderr, "  ", p, &plan);
 		}
 	}
 	/* Ask only when approving can go ahead; otherwise let it say why not. */
@@ -547,6 +542,7 @@ out:
 		wd_review_plan_free(&plan);
 	wd_buf_free(&q);
 	wd_proposal_free(p);
+	wd_config_free(cfg);
 	return rc;
 }
 

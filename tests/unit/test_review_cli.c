@@ -1,0 +1,383 @@
+/* `warden review` as a user runs it: the built binary, its output and exit codes. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <git2.h>
+#include <jansson.h>
+
+#include "warden/cli.h"
+#include "warden/error.h"
+#include "warden/review.h"
+#include "fixture.h"
+
+#define RUN_ID "1a2b3c4d5e6f7a8b"
+#define BRANCH "warden/fix-add-1a2b3c4d"
+
+static char warden[PATH_MAX + 16];
+static char *tmp;
+static char cache[4096], src[4096], cfg[4200], env_cache[4300], env_cfg[4300];
+static char base_hex[41], commit_hex[41];
+
+/* The binary of the same build: $WARDEN_BIN, else <build>/warden beside <build>/tests/. */
+static void find_warden(void)
+{
+	const char *env = getenv("WARDEN_BIN");
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (env && *env) {
+		snprintf(warden, sizeof(warden), "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ck_assert_int_gt(n, 0);
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	ck_assert_ptr_nonnull(slash);
+	*slash = '\0';
+	snprintf(warden, sizeof(warden), "%s/../warden", self);
+	ck_assert_msg(access(warden, X_OK) == 0, "no warden binary at %s (make tests builds it)", warden);
+}
+
+/* Run warden with args (NULL-terminated); output in *out (may be NULL). */
+static int wd(char **out, const char *extra_env, const char *const *args)
+{
+	const char *argv[16];
+	const char *env[] = { env_cache, env_cfg, "WARDEN_USER=bob", extra_env, NULL };
+	size_t n = 0;
+	int st = -1;
+
+	argv[n++] = warden;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	ck_assert_int_eq(fx_run(out, &st, argv, env, NULL), 0);
+	return st;
+}
+
+static void setup(void)
+{
+	static const char *const files[] = { "calc.c", "int add(int a, int b) { return a - b; }\n", NULL };
+	static const char *const fix[] = { "calc.c", "int add(int a, int b) { return a + b; }\n", NULL };
+	char ticket[4200], ledger[4200];
+	const char *const co[] = { "git", "-C", src, "checkout", "-q", "-b", BRANCH, NULL };
+	const char *const back[] = { "git", "-C", src, "checkout", "-q", "main", NULL };
+	wd_proposal *p = NULL;
+	int st;
+
+	git_libgit2_init();
+	find_warden();
+	ck_assert_int_eq(fx_tmpdir(&tmp), 0);
+	snprintf(cache, sizeof(cache), "%s/cache", tmp);
+	snprintf(src, sizeof(src), "%s/src", tmp);
+	snprintf(cfg, sizeof(cfg), "%s/warden.config", tmp);
+	snprintf(env_cache, sizeof(env_cache), "WARDEN_CACHE_DIR=%s", cache);
+	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", cfg);
+	ck_assert_int_eq(fx_write_file(cfg, ""), 0); /* WARDEN_CONFIG must name a file */
+	ck_assert_int_eq(fx_repo_create(src, files, "initial"), 0);
+	ck_assert_int_eq(fx_repo_rev(base_hex, src, "main"), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, co, NULL, NULL), 0);
+	ck_assert_int_eq(fx_repo_commit_files(src, fix, "Fix add"), 0);
+	ck_assert_int_eq(fx_repo_rev(commit_hex, src, BRANCH), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, back, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+
+	snprintf(ticket, sizeof(ticket), "%s/fix-add.md", tmp);
+	ck_assert_int_eq(fx_write_file(ticket, "# Fix add()\n\nadd() subtracts; make it add.\n"), 0);
+	snprintf(ledger, sizeof(ledger), "%s/ledger.jsonl", tmp);
+	ck_assert_int_eq(fx_write_file(ledger,
+		"{\"seq\":0,\"ts\":\"2026-11-25T08:00:00.000Z\",\"run\":\"" RUN_ID "\",\"type\":\"run.start\"}\n"
+		"{\"seq\":1,\"ts\":\"2026-11-25T08:00:02.000Z\",\"run\":\"" RUN_ID "\",\"type\":\"model.call\","
+		"\"round\":1,\"reply\":\"The bug is the minus sign;\\nhere is the diff.\"}\n"), 0);
+
+	ck_assert_int_eq(wd_proposal_new(&p), 0);
+	p->id = strdup(RUN_ID);
+	p->ticket_title = strdup("Fix add()");
+	p->ticket_id = strdup("ticket-1");
+	p->ticket_path = strdup(ticket);
+	p->repo = strdup(src);
+	p->branch = strdup(BRANCH);
+	p->target = strdup("main");
+	memcpy(p->base, base_hex, 41);
+	memcpy(p->commit, commit_hex, 41);
+	p->model = strdup("replay:fix.txt");
+	p->checks = strdup("test=pass 3/3");
+	p->evidence = strdup("{\"checks\":[{\"name\":\"test\",\"command\":\"make test\",\"exit\":0,"
+	                     "\"passed\":true,\"ms\":41}]}");
+	p->ledger_path = strdup(ledger);
+	free(p->user);
+	p->user = strdup("alice");
+	p->cost_usd = 0.0125;
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	wd_proposal_free(p);
+}
+
+static void teardown(void)
+{
+	fx_rm_rf(tmp);
+	free(tmp);
+	tmp = NULL;
+	git_libgit2_shutdown();
+}
+
+static void assert_has(const char *out, const char *want)
+{
+	ck_assert_msg(out && strstr(out, want), "output lacks '%s':\n%s", want, out ? out : "(null)");
+}
+
+static void main_is(const char *want)
+{
+	char now[41];
+
+	ck_assert_int_eq(fx_repo_rev(now, src, "main"), 0);
+	ck_assert_str_eq(now, want);
+}
+
+START_TEST(list_shows_open_proposals_with_ticket_checks_and_cost)
+{
+	static const char *const list[] = { "review", "list", NULL };
+	static const char *const json[] = { "review", "list", "--json", NULL };
+	char *out = NULL;
+	json_t *arr;
+
+	ck_assert_int_eq(wd(&out, NULL, list), WD_EXIT_OK);
+	assert_has(out, RUN_ID);
+	assert_has(out, "Fix add()");
+	assert_has(out, "test=pass 3/3");
+	assert_has(out, "$0.0125");
+	assert_has(out, "open");
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, json), WD_EXIT_OK);
+	arr = json_loads(out, 0, NULL);
+	ck_assert_msg(json_is_array(arr), "%s", out);
+	ck_assert_uint_eq(json_array_size(arr), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "id")), RUN_ID);
+	ck_assert(json_is_integer(json_object_get(json_array_get(arr, 0), "age_seconds")));
+	json_decref(arr);
+	free(out);
+}
+END_TEST
+
+START_TEST(show_prints_evidence_plan_ticket_ledger_and_diff)
+{
+	static const char *const show[] = { "review", "show", "1a2b", NULL };
+	static const char *const json[] = { "review", "show", RUN_ID, "--json", NULL };
+	char *out = NULL;
+	json_t *o;
+
+	ck_assert_int_eq(wd(&out, NULL, show), WD_EXIT_OK);
+	assert_has(out, "proposal " RUN_ID "  (open)");
+	assert_has(out, "pass test");
+	assert_has(out, "make test");
+	assert_has(out, "fast-forward 'main'");
+	assert_has(out, "add() subtracts; make it add.");
+	assert_has(out, "| The bug is the minus sign;\n    | here is the diff.");
+	assert_has(out, "+int add(int a, int b) { return a + b; }");
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, json), WD_EXIT_OK);
+	o = json_loads(out, 0, NULL);
+	ck_assert_msg(json_is_object(o), "%s", out);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "proposal"), "commit")),
+	                 commit_hex);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "plan"), "kind")),
+	                 "fast-forward");
+	ck_assert(json_is_array(json_object_get(json_object_get(o, "evidence"), "checks")));
+	assert_has(json_string_value(json_object_get(o, "diff")), "calc.c");
+	json_decref(o);
+	free(out);
+}
+END_TEST
+
+START_TEST(approve_without_a_terminal_needs_yes_and_changes_nothing)
+{
+	static const char *const approve[] = { "review", "approve", RUN_ID, NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_USAGE);
+	assert_has(out, "--yes");
+	main_is(base_hex);
+	free(out);
+}
+END_TEST
+
+START_TEST(auto_approve_policy_merges_without_asking)
+{
+	static const char *const approve[] = { "review", "approve", RUN_ID, NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(fx_write_file(cfg, "[review]\n\tautoApprove = true\n"), 0);
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_OK);
+	assert_has(out, "approved " RUN_ID);
+	main_is(commit_hex);
+	free(out);
+}
+END_TEST
+
+START_TEST(approve_yes_push_merges_and_pushes_the_target)
+{
+	char remote[4200], *out = NULL, got[41];
+	const char *const init[] = { "git", "init", "-q", "--bare", remote, NULL };
+	const char *const approve[] = { "review", "approve", RUN_ID, "--yes", "--push", remote, "--json", NULL };
+	wd_proposal *p = NULL;
+	json_t *o;
+	int st;
+
+	snprintf(remote, sizeof(remote), "%s/remote.git", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, init, NULL, NULL), 0);
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_OK);
+	o = json_loads(out, 0, NULL);
+	ck_assert_msg(o != NULL, "%s", out);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "merged")), commit_hex);
+	json_decref(o);
+	main_is(commit_hex);
+	ck_assert_int_eq(fx_repo_rev(got, remote, "main"), 0);
+	ck_assert_str_eq(got, commit_hex);
+	ck_assert_int_eq(wd_proposal_load(&p, cache, RUN_ID), 0);
+	ck_assert_int_eq(p->status, WD_PROPOSAL_APPROVED);
+	ck_assert_str_eq(p->pushed_to, remote);
+	wd_proposal_free(p);
+	free(out);
+}
+END_TEST
+
+START_TEST(push_allowed_false_refuses_before_merging)
+{
+	const char *const approve[] = { "review", "approve", RUN_ID, "--yes", "--push", "/nowhere.git", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(fx_write_file(cfg, "[push]\n\tallowed = false\n"), 0);
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_NO);
+	assert_has(out, "push.allowed = false");
+	main_is(base_hex);
+	free(out);
+}
+END_TEST
+
+START_TEST(a_policy_that_is_not_a_boolean_is_an_error)
+{
+	static const char *const approve[] = { "review", "approve", RUN_ID, "--yes", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(fx_write_file(cfg, "[review]\n\tseparateDuties = maybe\n"), 0);
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_USAGE);
+	assert_has(out, "review.separateDuties: failed to parse 'maybe'");
+	main_is(base_hex);
+	free(out);
+}
+END_TEST
+
+START_TEST(separate_duties_policy_refuses_the_runs_author)
+{
+	static const char *const approve[] = { "review", "approve", RUN_ID, "--yes", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(fx_write_file(cfg, "[review]\n\tseparateDuties = true\n"), 0);
+	ck_assert_int_eq(wd(&out, "WARDEN_USER=alice", approve), WD_EXIT_NO);
+	assert_has(out, "separation of duties");
+	main_is(base_hex);
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_OK); /* bob may */
+	main_is(commit_hex);
+	free(out);
+}
+END_TEST
+
+START_TEST(approve_on_a_moved_target_exits_1_and_says_checks_must_rerun)
+{
+	static const char *const other[] = { "README", "docs\n", NULL };
+	static const char *const approve[] = { "review", "approve", RUN_ID, "--yes", NULL };
+	static const char *const forced[] = { "review", "approve", RUN_ID, "--yes", "--force", NULL };
+	char moved[41], *out = NULL;
+
+	ck_assert_int_eq(fx_repo_commit_files(src, other, "docs"), 0);
+	ck_assert_int_eq(fx_repo_rev(moved, src, "main"), 0);
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_NO);
+	assert_has(out, "checks must re-run");
+	main_is(moved);
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, forced), WD_EXIT_OK);
+	free(out);
+	ck_assert_int_eq(fx_repo_rev(moved, src, "main^2"), 0); /* a merge commit */
+	ck_assert_str_eq(moved, commit_hex);
+}
+END_TEST
+
+START_TEST(reject_needs_a_reason_then_deletes_the_branch)
+{
+	static const char *const bare[] = { "review", "reject", RUN_ID, NULL };
+	static const char *const reject[] = { "review", "reject", RUN_ID, "--reason", "wrong function", NULL };
+	static const char *const all[] = { "review", "list", "--all", NULL };
+	static const char *const open[] = { "review", "list", NULL };
+	char *out = NULL, tip[41];
+
+	ck_assert_int_eq(wd(&out, NULL, bare), WD_EXIT_USAGE);
+	assert_has(out, "--reason");
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, reject), WD_EXIT_OK);
+	assert_has(out, "rejected " RUN_ID);
+	free(out);
+	ck_assert_int_ne(fx_repo_rev(tip, src, BRANCH), 0);
+	ck_assert_int_eq(wd(&out, NULL, open), WD_EXIT_OK);
+	assert_has(out, "no open proposals");
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, all), WD_EXIT_OK);
+	assert_has(out, "rejected");
+	free(out);
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2)
+{
+	static const char *const none[] = { "review", "show", "ffff", NULL };
+	static const char *const bad[] = { "review", "merge", RUN_ID, NULL };
+	static const char *const noid[] = { "review", "approve", NULL };
+	static const char *const flag[] = { "review", "list", "--bogus", NULL };
+	static const char *const help[] = { "review", "--help", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(wd(&out, NULL, none), WD_EXIT_USAGE);
+	assert_has(out, "no proposal 'ffff'");
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, bad), WD_EXIT_USAGE);
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, noid), WD_EXIT_USAGE);
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, flag), WD_EXIT_USAGE);
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, help), WD_EXIT_OK);
+	assert_has(out, "review.separateDuties");
+	free(out);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("review_cli");
+	TCase *tc = tcase_create("cli");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, list_shows_open_proposals_with_ticket_checks_and_cost);
+	tcase_add_test(tc, show_prints_evidence_plan_ticket_ledger_and_diff);
+	tcase_add_test(tc, approve_without_a_terminal_needs_yes_and_changes_nothing);
+	tcase_add_test(tc, auto_approve_policy_merges_without_asking);
+	tcase_add_test(tc, approve_yes_push_merges_and_pushes_the_target);
+	tcase_add_test(tc, push_allowed_false_refuses_before_merging);
+	tcase_add_test(tc, separate_duties_policy_refuses_the_runs_author);
+	tcase_add_test(tc, a_policy_that_is_not_a_boolean_is_an_error);
+	tcase_add_test(tc, approve_on_a_moved_target_exits_1_and_says_checks_must_rerun);
+	tcase_add_test(tc, reject_needs_a_reason_then_deletes_the_branch);
+	tcase_add_test(tc, usage_errors_exit_2);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
