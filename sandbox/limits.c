@@ -40,8 +40,8 @@ int sbx_limits_apply(const sbx_plan *p, int userns, int in_cgroup, const char **
 	/* a memory cgroup limits what the tree really uses; the address space
 	 * limit (which also trips sanitizers and runtimes that reserve large
 	 * ranges) is the fallback */
-	if (p->memory_bytes && !(in_cgroup && p->cg_memory) &&
-	    (e = lower(RLIMIT_AS, p->memory_bytes)) != 0) {
+	if (p->as_bytes && !(in_cgroup && p->cg_memory) &&
+	    (e = lower(RLIMIT_AS, p->as_bytes)) != 0) {
 		*what = "cannot limit the address space";
 		return e;
 	}

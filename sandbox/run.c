@@ -480,6 +480,11 @@ static void plan_limits(run_ctx *c, const wd_sandbox_opts *opts)
 	if (ncpu < 1)
 		ncpu = 1;
 	p->memory_bytes = mb >= (UINT64_MAX >> 20) ? 0 : mb << 20;
+	/* Without a memory cgroup only the address space can be limited, and
+	 * that breaks sanitizer builds and runtimes that reserve large ranges
+	 * (ASan maps terabytes of shadow): so only an explicit limit becomes
+	 * RLIMIT_AS, the default does not. */
+	p->as_bytes = opts->memory_mb ? p->memory_bytes : 0;
 	p->nproc = opts->pids ? opts->pids : SBX_DEFAULT_PIDS;
 	/* a process cannot burn more CPU than the wall clock times the cores */
 	p->cpu_sec = opts->timeout_sec ? (uint64_t)opts->timeout_sec * (uint64_t)ncpu + 1 : 0;

@@ -129,7 +129,8 @@ typedef struct sbx_plan {
 	int cg_pids;               /* the cgroup limits the process count */
 	int cg_memory;             /* the cgroup limits memory */
 	int nproc_reported;        /* the parent already reported nproc as missing */
-	uint64_t memory_bytes;     /* RLIMIT_AS; 0 = none */
+	uint64_t memory_bytes;     /* the cgroup's memory limit; 0 = none */
+	uint64_t as_bytes;         /* RLIMIT_AS when no memory cgroup; 0 = none */
 	uint64_t cpu_sec;          /* RLIMIT_CPU; 0 = none */
 	unsigned long nproc;
 	uint64_t fsize_bytes;

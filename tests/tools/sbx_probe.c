@@ -156,14 +156,23 @@ static int do_forks(int n)
 
 static int do_alloc(long mb)
 {
-	for (long i = 0; i < mb; i++) {
-		char *p = malloc(1 << 20);
+	void **chunks = calloc((size_t)(mb > 0 ? mb : 1), sizeof(*chunks));
+	long got = 0;
+	int rc;
 
-		if (!p)
-			return result(0, "alloc", ENOMEM);
-		memset(p, 1, 1 << 20);
+	if (!chunks)
+		return result(0, "alloc", ENOMEM);
+	for (; got < mb; got++) {
+		chunks[got] = malloc(1 << 20);
+		if (!chunks[got])
+			break;
+		memset(chunks[got], 1, 1 << 20);
 	}
-	return result(1, "alloc", 0);
+	rc = result(got == mb, "alloc", ENOMEM);
+	for (long i = 0; i < got; i++)
+		free(chunks[i]);
+	free(chunks);
+	return rc;
 }
 
 static int do_write(const char *path)
