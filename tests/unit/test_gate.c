@@ -391,6 +391,86 @@ START_TEST(empty_checklist_passes_and_bad_arguments_are_refused)
 }
 END_TEST
 
+
+/* Diff-aware analysis end to end: a real compiler as the analyzer, a base
+ * tree with a warning already in it, and patches that move it, add one on a
+ * changed line, or add one elsewhere in an untouched file. */
+static void write_in(const char *sub, const char *name, const char *content)
+{
+	wd_buf p = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_buf_printf(&p, "%s/%s/%s", dir, sub, name), 0);
+	ck_assert_int_eq(fx_write_file(p.ptr, content), 0);
+	wd_buf_free(&p);
+}
+
+START_TEST(compiler_warnings_block_only_when_new_and_on_touched_lines)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_result base, now;
+	wd_verdict v;
+	wd_touched t = WD_TOUCHED_INIT;
+	wd_buf bdir = WD_BUF_INIT, pdir = WD_BUF_INIT, trailer = WD_BUF_INIT, sum = WD_BUF_INIT;
+	const char *diff =
+		"diff --git a/src/m.c b/src/m.c\n--- a/src/m.c\n+++ b/src/m.c\n"
+		"@@ -1,3 +1,8 @@\n+static int helper(void)\n+{\n+\tint unused_new;\n+\treturn 1;\n+}\n"
+		" int f(void)\n {\n \tint unused_old;\n";
+
+	ck_assert_int_eq(wd_checklist_add(&l, "warnings", WD_CHECK_ANALYZE,
+		"cc -Wall -Wextra -fsyntax-only src/m.c src/other.c", 0), 0);
+	write_in("base", "src/m.c", "int f(void)\n{\n\tint unused_old;\n\treturn 0;\n}\n");
+	write_in("base", "src/other.c", "int g(void)\n{\n\treturn 0;\n}\n");
+	write_in("patched", "src/m.c",
+		"static int helper(void)\n{\n\tint unused_new;\n\treturn 1;\n}\n"
+		"int f(void)\n{\n\tint unused_old;\n\treturn helper();\n}\n");
+	/* a new warning in a file the patch did not touch is not the patch's */
+	write_in("patched", "src/other.c", "int g(void)\n{\n\tint elsewhere;\n\treturn 0;\n}\n");
+	ck_assert_int_eq(wd_buf_printf(&bdir, "%s/base", dir), 0);
+	ck_assert_int_eq(wd_buf_printf(&pdir, "%s/patched", dir), 0);
+	ck_assert_int_eq(wd_gate_run(&base, bdir.ptr, &l, NULL), 0);
+	ck_assert_int_eq(wd_gate_run(&now, pdir.ptr, &l, NULL), 0);
+	ck_assert_uint_eq(base.v[0].findings.n, 1);
+	ck_assert_uint_eq(now.v[0].findings.n, 3);
+	ck_assert_int_eq(wd_touched_from_diff(&t, diff, strlen(diff)), 0);
+
+	ck_assert_int_eq(wd_gate_verdict(&v, &base, &now, NULL, &t), 0);
+	ck_assert_int_eq(v.passed, 0);
+	ck_assert_uint_eq(v.new_findings.n, 1);
+	ck_assert_str_eq(v.new_findings.v[0].file, "src/m.c");
+	ck_assert_uint_eq(v.new_findings.v[0].line, 3);
+	ck_assert_str_eq(v.new_findings.v[0].rule, "-Wunused-variable");
+	ck_assert_uint_eq(v.findings_elsewhere, 1);
+	ck_assert_int_eq(wd_verdict_trailer(&trailer, &v, &now), 0);
+	ck_assert_str_eq(trailer.ptr, "warnings=fail 1 new");
+	ck_assert_int_eq(wd_gate_repair_summary(&sum, &v, &now, pdir.ptr, 1500), 0);
+	ck_assert_ptr_nonnull(strstr(sum.ptr, "src/m.c:3:"));
+	ck_assert_ptr_nonnull(strstr(sum.ptr, ">    3 | \tint unused_new;"));
+	ck_assert_ptr_null(strstr(sum.ptr, "unused_old"));
+	wd_verdict_free(&v);
+
+	/* the same patch without the new variable passes, though the old warning moved */
+	wd_gate_result_free(&now);
+	write_in("patched", "src/m.c",
+		"static int helper(void)\n{\n\treturn 1;\n}\n\n"
+		"int f(void)\n{\n\tint unused_old;\n\treturn helper();\n}\n");
+	ck_assert_int_eq(wd_gate_run(&now, pdir.ptr, &l, NULL), 0);
+	ck_assert_int_eq(wd_gate_verdict(&v, &base, &now, NULL, &t), 0);
+	ck_assert_msg(v.passed, "%s", v.reasons.n ? v.reasons.v[0] : "");
+	ck_assert_int_eq(wd_verdict_trailer(&trailer, &v, &now), 0);
+	ck_assert_str_eq(trailer.ptr, "warnings=pass 0 new");
+	wd_verdict_free(&v);
+
+	wd_buf_free(&bdir);
+	wd_buf_free(&pdir);
+	wd_buf_free(&trailer);
+	wd_buf_free(&sum);
+	wd_touched_free(&t);
+	wd_gate_result_free(&base);
+	wd_gate_result_free(&now);
+	wd_checklist_free(&l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gate");
@@ -420,6 +500,7 @@ int main(void)
 	tcase_add_test(run, missing_results_file_falls_back_to_output);
 	tcase_add_test(run, each_check_is_recorded_in_the_ledger);
 	tcase_add_test(run, empty_checklist_passes_and_bad_arguments_are_refused);
+	tcase_add_test(run, compiler_warnings_block_only_when_new_and_on_touched_lines);
 	suite_add_tcase(s, run);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
