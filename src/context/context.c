@@ -426,9 +426,21 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 			goto out;
 	/* with room to spare, the files holding the ticket's identifiers */
 	if (b.map) {
-		wd_strvec deffiles = WD_STRVEC_INIT;
+		wd_strvec deffiles = WD_STRVEC_INIT, specific = WD_STRVEC_INIT;
 
-		rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)b.focus_idents.v);
+		/* only identifiers defined in a few places say which file matters */
+		for (size_t i = 0; !rc && i < b.focus_idents.n; i++) {
+			wd_map_def *d = NULL;
+			size_t n = 0;
+
+			rc = wd_map_find_definitions(&d, &n, b.map, b.focus_idents.v[i]);
+			if (!rc && n <= 3)
+				rc = wd_strvec_push(&specific, b.focus_idents.v[i]);
+			free(d);
+		}
+		if (!rc)
+			rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)specific.v);
+		wd_strvec_free(&specific);
 		for (size_t i = 0; !rc && i < deffiles.n; i++)
 			rc = add_file(&b, deffiles.v[i], "defines an identifier the ticket names");
 		wd_strvec_free(&deffiles);

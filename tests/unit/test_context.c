@@ -249,6 +249,62 @@ START_TEST(listing_is_cut_when_the_tree_is_larger_than_its_share)
 }
 END_TEST
 
+START_TEST(the_map_slice_is_ranked_toward_the_ticket)
+{
+	wd_ticket t;
+	wd_context *c = NULL;
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+
+	ticket_init(&t, "add overflows", "The function add returns garbage for large inputs.");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(c->map.ptr, "# repository map:"));
+	ck_assert_ptr_nonnull(strstr(c->map.ptr, "estimated as bytes/4"));
+	ck_assert_ptr_nonnull(strstr(c->map.ptr, "int add(int a, int b)"));
+	/* the files defining the ticket's identifier come along, saying why */
+	ck_assert(wd_strvec_contains(&c->chosen, "src/calc.c"));
+	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "src/calc.c"), "reason")),
+	                 "defines an identifier the ticket names");
+	ck_assert_uint_eq(c->bytes, c->listing.len + c->agents.len + c->map.len + c->files.len);
+	wd_context_free(c);
+
+	o.flags = WD_CONTEXT_NO_MAP;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_uint_eq(c->map.len, 0);
+	ck_assert(!wd_strvec_contains(&c->chosen, "src/calc.c"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(a_large_file_is_cut_to_the_definitions_the_ticket_names)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+	wd_buf big = WD_BUF_INIT;
+	json_t *w;
+
+	for (int i = 0; i < 300; i++)
+		ck_assert_int_eq(wd_buf_printf(&big, "int step_%03d(int x)\n{\n\treturn x + %d;\n}\n\n",
+		                               i, i), 0);
+	put("src/steps.c", big.ptr);
+	ticket_init(&t, "step_150 is off by one", "See src/steps.c.");
+	o.budget_bytes = 12000;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/steps.c (cut: 1 enclosing definition of "
+	                                           "1500 lines) ===\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int step_150(int x)\n{\n\treturn x + 150;\n}\n"));
+	ck_assert_ptr_null(strstr(c->files.ptr, "step_149(int x)\n{"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "... [lines 1-750 not shown] ...\n"));
+	w = why_for(c, "src/steps.c");
+	ck_assert_str_eq(json_string_value(json_object_get(w, "reason")), "named in the ticket");
+	ck_assert_str_eq(json_string_value(json_object_get(w, "cut")),
+	                 "1 enclosing definition of 1500 lines");
+	ck_assert_uint_le(c->bytes, 12000);
+	wd_context_free(c);
+	wd_buf_free(&big);
+}
+END_TEST
+
 START_TEST(errors_missing_work_tree_and_bad_opts_version)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
@@ -280,6 +336,8 @@ int main(void)
 	tcase_add_test(tc, a_symlink_out_of_the_tree_is_never_read);
 	tcase_add_test(tc, binary_files_are_skipped);
 	tcase_add_test(tc, listing_is_cut_when_the_tree_is_larger_than_its_share);
+	tcase_add_test(tc, the_map_slice_is_ranked_toward_the_ticket);
+	tcase_add_test(tc, a_large_file_is_cut_to_the_definitions_the_ticket_names);
 	tcase_add_test(tc, errors_missing_work_tree_and_bad_opts_version);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
