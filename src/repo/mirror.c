@@ -164,14 +164,11 @@ static int fetch(git_repository *repo, const char *url, char **out_default)
 			: wd_error_git(WD_EINFRA, "fetch");
 		goto out;
 	}
-	if (out_default) {
-		if (git_remote_default_branch(&def, remote) < 0) {
-			rc = wd_error_set(WD_EINPUT, "%s has no default branch (is it empty?)", url);
-			goto out;
-		}
-		if (!(*out_default = wd_strdup(def.ptr)))
-			rc = WD_ENOMEM;
-	}
+	/* no default branch (an empty or HEAD-less remote) is the caller's call */
+	if (out_default && git_remote_default_branch(&def, remote) == 0 &&
+	    !(*out_default = wd_strdup(def.ptr)))
+		rc = WD_ENOMEM;
+	git_error_clear();
 out:
 	git_buf_dispose(&def);
 	git_remote_free(remote);
@@ -194,7 +191,7 @@ int wd_repo__mirror_update(git_repository **out, const char *path, const char *u
 		return wd_error_wrap(rc, "updating the mirror of %s", url);
 	}
 	/* so that a clone of the mirror checks out what the source calls HEAD */
-	if (out_default && git_repository_set_head(repo, *out_default) < 0) {
+	if (out_default && *out_default && git_repository_set_head(repo, *out_default) < 0) {
 		rc = wd_error_git(WD_EINFRA, "setting the mirror's HEAD");
 		free(*out_default);
 		*out_default = NULL;

@@ -234,7 +234,10 @@ static int with_mirror(struct prep *p)
 		rc = update_from_local(p);
 	} else {
 		rc = wd_repo__mirror_update(&p->mirror, ws->mirror_path, ws->source, &p->default_ref);
-		if (!rc && !p->opts->base) {
+		if (!rc && !p->opts->base && !p->default_ref) {
+			rc = wd_error_set(WD_EINPUT, "%s has no default branch (is it empty?); "
+			                  "name a base", ws->source);
+		} else if (!rc && !p->opts->base) {
 			/* the remote's default branch, by its branch name */
 			const char *name = p->default_ref + strlen("refs/heads/");
 

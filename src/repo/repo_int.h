@@ -17,8 +17,9 @@ void wd_repo__unlock(int fd);
 
 /* Open the bare mirror at `path`, creating it when missing, and fetch
  * branches and tags from `url` into refs/heads/ and refs/tags/ (same names). When
- * want_default is set, *out_default gets the remote's default branch ref
- * ("refs/heads/main"; caller frees). Call with the lock held. */
+ * out_default is non-NULL it gets the remote's default branch ref
+ * ("refs/heads/main"; caller frees), or NULL when the remote has none, and
+ * the mirror's HEAD is pointed there. Call with the lock held. */
 int wd_repo__mirror_update(git_repository **out, const char *path, const char *url,
                            char **out_default);
 

@@ -14,6 +14,7 @@
 #include "warden/fs.h"
 #include "warden/repo.h"
 #include "fixture.h"
+#include "githttp.h"
 
 #define BRANCH "warden/fix-add-1a2b3c4d"
 
@@ -837,12 +838,202 @@ START_TEST(workspace_remove_deletes_the_work_tree_only)
 }
 END_TEST
 
+/* A bare copy of the user's repository under root/srv, to serve over HTTP. */
+static void make_served_copy(char *srv, size_t n)
+{
+	char bare[2200];
+	git_repository *r = NULL;
+	git_clone_options co;
+
+	snprintf(srv, n, "%s/srv", root);
+	snprintf(bare, sizeof(bare), "%s/r.git", srv);
+	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
+	co.bare = 1;
+	ck_assert_int_eq(git_clone(&r, user, bare, &co), 0);
+	git_repository_free(r);
+}
+
+START_TEST(prepare_from_an_http_url_uses_the_remote_default_branch)
+{
+	githttp_server *srv = NULL;
+	char dir[2048], url[2200];
+	wd_workspace *ws;
+
+	make_served_copy(dir, sizeof(dir));
+	ck_assert_int_eq(githttp_start(&srv, dir, NULL, NULL), 0);
+	snprintf(url, sizeof(url), "%s/r.git", githttp_url(srv));
+	ws = prepare_ok(url, NULL, "http1");
+	ck_assert_str_eq(ws->base_ref, "main");
+	ck_assert_ptr_null(ws->source_path);
+	assert_oid_is(&ws->base, user, "main");
+	assert_file(ws->workdir, "src/calc.c", base_files[3]);
+	wd_workspace_free(ws);
+	/* the second run fetches into the same mirror */
+	ws = prepare_ok(url, "main", "http2");
+	assert_oid_is(&ws->base, user, "main");
+	wd_workspace_free(ws);
+	githttp_stop(srv);
+}
+END_TEST
+
+START_TEST(http_credentials_come_from_the_token_and_are_tried_once)
+{
+	githttp_server *srv = NULL;
+	char dir[2048], url[2200];
+	wd_workspace *ws = NULL;
+	size_t refused;
+
+	make_served_copy(dir, sizeof(dir));
+	ck_assert_int_eq(githttp_start(&srv, dir, "x-access-token", "s3cret"), 0);
+	snprintf(url, sizeof(url), "%s/r.git", githttp_url(srv));
+	unsetenv("GITHUB_TOKEN");
+	setenv("WARDEN_GIT_TOKEN", "wrong", 1);
+	ck_assert_int_lt(prepare(&ws, url, NULL, "bad"), 0);
+	ck_assert_ptr_null(ws);
+	refused = githttp_auth_refusals(srv);
+	ck_assert_uint_ge(refused, 1);
+	ck_assert_uint_le(refused, 3); /* no retry loop with the same wrong token */
+	ck_assert_ptr_null(strstr(wd_error_last(), "wrong"));
+	setenv("WARDEN_GIT_TOKEN", "s3cret", 1);
+	ws = prepare_ok(url, NULL, "good");
+	assert_file(ws->workdir, "README", "hello\n");
+	wd_workspace_free(ws);
+	unsetenv("WARDEN_GIT_TOKEN");
+	githttp_stop(srv);
+}
+END_TEST
+
+START_TEST(prepare_from_an_empty_remote_needs_a_base)
+{
+	char empty[2048], url[2200];
+	git_repository *r = NULL;
+	wd_workspace *ws = NULL;
+
+	snprintf(empty, sizeof(empty), "%s/empty.git", root);
+	ck_assert_int_eq(git_repository_init(&r, empty, 1), 0);
+	git_repository_free(r);
+	snprintf(url, sizeof(url), "file://%s", empty);
+	ck_assert_int_eq(prepare(&ws, url, NULL, "e1"), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no default branch"));
+	ck_assert_ptr_null(ws);
+}
+END_TEST
+
+/* build/tools/mkrepo next to this build/tests/test_repo, or $WARDEN_TOOLS. */
+static void mkrepo_path(char *out, size_t n)
+{
+	const char *tools = getenv("WARDEN_TOOLS");
+	char exe[2048];
+	ssize_t len;
+
+	if (tools && *tools) {
+		snprintf(out, n, "%s/mkrepo", tools);
+		return;
+	}
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(len, 0);
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0'; /* .../tests */
+	*strrchr(exe, '/') = '\0'; /* build dir */
+	snprintf(out, n, "%s/tools/mkrepo", exe);
+}
+
+START_TEST(mkrepo_makes_a_one_commit_repository_on_main)
+{
+	char tool[2200], src[2048], dst[2048], script[2100], *out = NULL, id1[41], id2[41];
+	const char *argv[] = { tool, dst, src, NULL };
+	int status;
+	struct stat st;
+	wd_strvec files = WD_STRVEC_INIT;
+	wd_workspace *ws;
+
+	mkrepo_path(tool, sizeof(tool));
+	snprintf(src, sizeof(src), "%s/plain", root);
+	snprintf(dst, sizeof(dst), "%s/made", root);
+	snprintf(script, sizeof(script), "%s/run.sh", src);
+	ck_assert_int_eq(fx_write_file(script, "#!/bin/sh\necho ok\n"), 0);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(script, sizeof(script), "%s/lib/x.c", src);
+	ck_assert_int_eq(fx_write_file(script, "int x;\n"), 0);
+	snprintf(script, sizeof(script), "%s/.gitignore", src);
+	ck_assert_int_eq(fx_write_file(script, "*.o\n"), 0);
+	snprintf(script, sizeof(script), "%s/x.o", src);
+	ck_assert_int_eq(fx_write_file(script, "obj"), 0);
+
+	ck_assert_int_eq(fx_run(&out, &status, argv, NULL, NULL), 0);
+	ck_assert_msg(status == 0, "mkrepo: %s", out);
+	free(out);
+	ck_assert_int_eq(fx_repo_rev(id1, dst, "refs/heads/main"), 0);
+	ck_assert_int_eq(fx_repo_rev(id2, dst, "HEAD"), 0);
+	ck_assert_str_eq(id1, id2);
+	snprintf(script, sizeof(script), "%s/run.sh", dst);
+	ck_assert_int_eq(stat(script, &st), 0);
+	ck_assert(st.st_mode & 0100);
+	/* what the repository holds: everything but the ignored file */
+	ws = prepare_ok(dst, NULL, "mk");
+	ck_assert_int_eq(wd_repo_list_files(&files, ws), 0);
+	ck_assert_uint_eq(files.n, 3);
+	ck_assert_str_eq(files.v[0], ".gitignore");
+	ck_assert_str_eq(files.v[1], "lib/x.c");
+	ck_assert_str_eq(files.v[2], "run.sh");
+	wd_strvec_free(&files);
+	wd_workspace_free(ws);
+
+	/* a reproducible commit: the same tree gives the same id */
+	snprintf(dst, sizeof(dst), "%s/made2", root);
+	ck_assert_int_eq(fx_run(NULL, &status, argv, NULL, NULL), 0);
+	ck_assert_int_eq(status, 0);
+	ck_assert_int_eq(fx_repo_rev(id2, dst, "main"), 0);
+	ck_assert_str_eq(id1, id2);
+}
+END_TEST
+
+START_TEST(mkrepo_refuses_bad_input_with_exit_2)
+{
+	char tool[2200], src[2048], dst[2048], *out = NULL;
+	const char *argv[] = { tool, dst, src, NULL };
+	const char *usage[] = { tool, NULL };
+	int status;
+
+	mkrepo_path(tool, sizeof(tool));
+	ck_assert_int_eq(fx_run(&out, &status, usage, NULL, NULL), 0);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "usage: mkrepo DIR SRC"));
+	free(out);
+
+	snprintf(src, sizeof(src), "%s/missing", root);
+	snprintf(dst, sizeof(dst), "%s/d1", root);
+	ck_assert_int_eq(fx_run(&out, &status, argv, NULL, NULL), 0);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "not a directory"));
+	free(out);
+
+	snprintf(src, sizeof(src), "%s", user); /* already a repository */
+	ck_assert_int_eq(fx_run(&out, &status, argv, NULL, NULL), 0);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "already a git repository"));
+	free(out);
+
+	snprintf(src, sizeof(src), "%s/plain", root);
+	ck_assert_int_eq(fx_write_file(src, "x"), 0);
+	snprintf(src, sizeof(src), "%s/src2", root);
+	ck_assert_int_eq(wd_mkdir_p(src, 0), 0);
+	snprintf(dst, sizeof(dst), "%s", user); /* not empty */
+	ck_assert_int_eq(fx_run(&out, &status, argv, NULL, NULL), 0);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "not empty"));
+	free(out);
+}
+END_TEST
+
 static Suite *repo_suite(void)
 {
 	Suite *s = suite_create("repo");
 	TCase *p = tcase_create("prepare");
 	TCase *w = tcase_create("workspace");
 	TCase *c = tcase_create("concurrency");
+	TCase *u = tcase_create("url");
+	TCase *t = tcase_create("mkrepo");
 
 	tcase_add_checked_fixture(p, setup, teardown);
 	tcase_add_checked_fixture(w, setup, teardown);
@@ -850,6 +1041,15 @@ static Suite *repo_suite(void)
 	tcase_set_timeout(p, 120);
 	tcase_set_timeout(w, 120);
 	tcase_set_timeout(c, 120);
+	tcase_add_checked_fixture(u, setup, teardown);
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(u, 120);
+	tcase_set_timeout(t, 120);
+	tcase_add_test(u, prepare_from_an_http_url_uses_the_remote_default_branch);
+	tcase_add_test(u, http_credentials_come_from_the_token_and_are_tried_once);
+	tcase_add_test(u, prepare_from_an_empty_remote_needs_a_base);
+	tcase_add_test(t, mkrepo_makes_a_one_commit_repository_on_main);
+	tcase_add_test(t, mkrepo_refuses_bad_input_with_exit_2);
 	tcase_add_test(p, prepare_local_checks_out_head_on_new_branch_and_leaves_user_repo_alone);
 	tcase_add_test(p, prepare_resolves_branch_tag_commit_prefix_and_revisions);
 	tcase_add_test(p, prepare_refuses_a_directory_that_is_not_a_repository);
@@ -876,6 +1076,8 @@ static Suite *repo_suite(void)
 	suite_add_tcase(s, p);
 	suite_add_tcase(s, w);
 	suite_add_tcase(s, c);
+	suite_add_tcase(s, u);
+	suite_add_tcase(s, t);
 	return s;
 }
 
