@@ -245,8 +245,24 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+const char *const fx_publish_paths[] = {
+	".git/objects", ".git/refs/heads/warden", ".git/logs/refs/heads/warden",
+	".git/refs/notes/warden", ".git/logs/refs/notes/warden", NULL
+};
+
+static int skipped(const char *rel, const char *const *skip)
+{
+	for (size_t i = 0; skip && skip[i]; i++) {
+		size_t n = strlen(skip[i]);
+
+		if (!strncmp(rel, skip[i], n) && (rel[n] == '\0' || rel[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
 /* One line per entry under rel (relative to root), recursively, sorted. */
-static int snap_dir(wd_buf *out, const char *root, const char *rel)
+static int snap_dir(wd_buf *out, const char *root, const char *rel, const char *const *skip)
 {
 	wd_strvec names = WD_STRVEC_INIT;
 	wd_buf path = WD_BUF_INIT, sub = WD_BUF_INIT, full = WD_BUF_INIT;
@@ -272,6 +288,8 @@ static int snap_dir(wd_buf *out, const char *root, const char *rel)
 
 		wd_buf_clear(&sub);
 		wd_buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
+		if (skipped(sub.ptr, skip))
+			continue;
 		wd_buf_clear(&full);
 		wd_buf_printf(&full, "%s/%s", root, sub.ptr);
 		if (lstat(full.ptr, &st) < 0) {
@@ -280,7 +298,7 @@ static int snap_dir(wd_buf *out, const char *root, const char *rel)
 		}
 		if (S_ISDIR(st.st_mode)) {
 			wd_buf_printf(out, "%06o dir %s\n", (unsigned)st.st_mode, sub.ptr);
-			rc = snap_dir(out, root, sub.ptr);
+			rc = snap_dir(out, root, sub.ptr, skip);
 		} else if (S_ISLNK(st.st_mode)) {
 			char what[PATH_MAX];
 			ssize_t n = readlink(full.ptr, what, sizeof(what) - 1);
@@ -307,11 +325,16 @@ out:
 
 int fx_snapshot(char **out, const char *dir)
 {
+	return fx_snapshot_except(out, dir, NULL);
+}
+
+int fx_snapshot_except(char **out, const char *dir, const char *const *skip)
+{
 	wd_buf b = WD_BUF_INIT;
 
 	*out = NULL;
 	git_libgit2_init(); /* wd_hash_hex hashes through libgit2 */
-	if (snap_dir(&b, dir, "") < 0) {
+	if (snap_dir(&b, dir, "", skip) < 0) {
 		wd_buf_free(&b);
 		git_libgit2_shutdown();
 		return -1;

@@ -48,6 +48,16 @@ int fx_repo_rev(char out[41], const char *dir, const char *spec);
  */
 int fx_snapshot(char **out, const char *dir);
 
+/* The same, leaving out every entry whose path (relative to dir) starts with
+ * one of the NULL-terminated `skip` prefixes. */
+int fx_snapshot_except(char **out, const char *dir, const char *const *skip);
+
+/* What publishing a proposal into a local repository may add, for
+ * fx_snapshot_except(): new objects, and the ref and reflog of the branch
+ * (under warden/) and of the evidence notes (refs/notes/warden). Everything
+ * else — work tree, index, HEAD, config, other refs — must stay identical. */
+extern const char *const fx_publish_paths[];
+
 /*
  * Run argv[0] (searched in PATH when it has no '/') with argv, in `cwd`
  * (NULL = current), with the current environment plus `env` ("K=V" strings,

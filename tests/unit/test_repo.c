@@ -147,24 +147,13 @@ static void side_commit(char out[41], const char *dir, const char *refname, cons
 	git_repository_free(r);
 }
 
-/* A snapshot of the user's repository with what a publish may add removed:
- * new objects and the new branch's ref and reflog. */
+/* A snapshot of the user's repository without what a publish may add. */
 static char *snapshot_sans_publish(const char *dir)
 {
-	char *snap = NULL, *line, *save = NULL;
-	wd_buf out = WD_BUF_INIT;
+	char *snap = NULL;
 
-	ck_assert_int_eq(fx_snapshot(&snap, dir), 0);
-	for (line = strtok_r(snap, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *path = strrchr(line, ' ') + 1;
-
-		if (!strncmp(path, ".git/objects", 12) || strstr(path, "heads/warden"))
-			continue;
-		wd_buf_puts(&out, line);
-		wd_buf_putc(&out, '\n');
-	}
-	free(snap);
-	return wd_buf_detach(&out);
+	ck_assert_int_eq(fx_snapshot_except(&snap, dir, fx_publish_paths), 0);
+	return snap;
 }
 
 START_TEST(prepare_local_checks_out_head_on_new_branch_and_leaves_user_repo_alone)
@@ -1026,6 +1015,66 @@ START_TEST(mkrepo_refuses_bad_input_with_exit_2)
 }
 END_TEST
 
+/* The fixtures other suites rely on are tested here too. */
+START_TEST(snapshot_sees_every_change_including_the_git_dir)
+{
+	char *a, *b, path[2200];
+
+	ck_assert_int_eq(fx_snapshot(&a, user), 0);
+	ck_assert_ptr_nonnull(strstr(a, " .git/HEAD\n"));
+	ck_assert_ptr_nonnull(strstr(a, " src/calc.c\n"));
+	snprintf(path, sizeof(path), "%s/README", user);
+	ck_assert_int_eq(fx_write_file(path, "hellO\n"), 0);
+	ck_assert_int_eq(fx_snapshot(&b, user), 0);
+	ck_assert_str_ne(a, b);
+	free(b);
+	ck_assert_int_eq(fx_write_file(path, "hello\n"), 0);
+	ck_assert_int_eq(fx_snapshot(&b, user), 0);
+	ck_assert_str_eq(a, b); /* content back: equal again */
+	free(b);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(fx_snapshot(&b, user), 0);
+	ck_assert_str_ne(a, b);
+	free(b);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/.git/refs/heads/warden/x", user);
+	ck_assert_int_eq(fx_write_file(path, "0000000000000000000000000000000000000000\n"), 0);
+	ck_assert_int_eq(fx_snapshot(&b, user), 0);
+	ck_assert_str_ne(a, b);
+	free(b);
+	free(a);
+	ck_assert_int_eq(fx_snapshot_except(&a, user, fx_publish_paths), 0);
+	ck_assert_ptr_null(strstr(a, "warden"));
+	ck_assert_ptr_null(strstr(a, ".git/objects"));
+	ck_assert_ptr_nonnull(strstr(a, " .git/index\n"));
+	free(a);
+}
+END_TEST
+
+START_TEST(fx_run_captures_output_status_env_and_cwd)
+{
+	const char *sh[] = { "sh", "-c", "echo out; echo err >&2; pwd; echo \"$FX_A/${FX_B-unset}\"; exit 7",
+	                     NULL };
+	const char *env[] = { "FX_A=1", "FX_B", NULL };
+	const char *kill_self[] = { "sh", "-c", "kill -9 $$", NULL };
+	const char *missing[] = { "/nonexistent/program", NULL };
+	char *out = NULL, want[2200];
+	int status;
+
+	setenv("FX_B", "set", 1);
+	ck_assert_int_eq(fx_run(&out, &status, sh, env, root), 0);
+	ck_assert_int_eq(status, 7);
+	snprintf(want, sizeof(want), "out\nerr\n%s\n1/unset\n", root);
+	ck_assert_str_eq(out, want);
+	free(out);
+	ck_assert_int_eq(fx_run(NULL, &status, kill_self, NULL, NULL), 0);
+	ck_assert_int_eq(status, 128 + 9);
+	ck_assert_int_eq(fx_run(&out, &status, missing, NULL, NULL), 0);
+	ck_assert_int_eq(status, 127);
+	free(out);
+}
+END_TEST
+
 static Suite *repo_suite(void)
 {
 	Suite *s = suite_create("repo");
@@ -1034,6 +1083,7 @@ static Suite *repo_suite(void)
 	TCase *c = tcase_create("concurrency");
 	TCase *u = tcase_create("url");
 	TCase *t = tcase_create("mkrepo");
+	TCase *f = tcase_create("fixture");
 
 	tcase_add_checked_fixture(p, setup, teardown);
 	tcase_add_checked_fixture(w, setup, teardown);
@@ -1050,6 +1100,9 @@ static Suite *repo_suite(void)
 	tcase_add_test(u, prepare_from_an_empty_remote_needs_a_base);
 	tcase_add_test(t, mkrepo_makes_a_one_commit_repository_on_main);
 	tcase_add_test(t, mkrepo_refuses_bad_input_with_exit_2);
+	tcase_add_checked_fixture(f, setup, teardown);
+	tcase_add_test(f, snapshot_sees_every_change_including_the_git_dir);
+	tcase_add_test(f, fx_run_captures_output_status_env_and_cwd);
 	tcase_add_test(p, prepare_local_checks_out_head_on_new_branch_and_leaves_user_repo_alone);
 	tcase_add_test(p, prepare_resolves_branch_tag_commit_prefix_and_revisions);
 	tcase_add_test(p, prepare_refuses_a_directory_that_is_not_a_repository);
@@ -1078,6 +1131,7 @@ static Suite *repo_suite(void)
 	suite_add_tcase(s, c);
 	suite_add_tcase(s, u);
 	suite_add_tcase(s, t);
+	suite_add_tcase(s, f);
 	return s;
 }
 
