@@ -28,13 +28,6 @@
 #define MAX_CHAIN              16
 #define MAX_NAME_DEPTH         4
 
-/*
- * The config module lands in parallel with this one; until every build has
- * it, reference it weakly so the model layer links without it (a NULL config
- * is then the only one anybody can pass).
- */
-#pragma weak wd_config_get_string_trusted
-
 struct chain {
 	char *stage;          /* NULL for the main chain */
 	wd_backend **b;
@@ -56,7 +49,7 @@ struct wd_model {
 int wd_model_cfg_get(char **out, const struct wd_config *cfg, const char *key)
 {
 	*out = NULL;
-	if (!cfg || !wd_config_get_string_trusted)
+	if (!cfg)
 		return WD_ENOTFOUND;
 	return wd_config_get_string_trusted(out, cfg, key) == 0 && *out ? 0 : WD_ENOTFOUND;
 }

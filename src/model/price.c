@@ -68,11 +68,13 @@ int wd_model_price(double *in_per_m, double *out_per_m, double *cached_per_m,
 	if (!model || !*model)
 		return WD_ENOTFOUND;
 	if (cfg) {
-		a = cfg_price(in_per_m, cfg, model, "price-in");
-		b = cfg_price(out_per_m, cfg, model, "price-out");
-		c = cfg_price(cached_per_m, cfg, model, "price-cached");
-		if (a < 0 || b < 0 || c < 0)
-			return a < 0 ? a : b < 0 ? b : c;
+		/* stop at the first malformed value, while its message is still the last */
+		if ((a = cfg_price(in_per_m, cfg, model, "price-in")) < 0)
+			return a;
+		if ((b = cfg_price(out_per_m, cfg, model, "price-out")) < 0)
+			return b;
+		if ((c = cfg_price(cached_per_m, cfg, model, "price-cached")) < 0)
+			return c;
 		if (a > 0 || b > 0) {
 			if (c == 0)
 				*cached_per_m = *in_per_m;
