@@ -6,10 +6,11 @@
 #include "warden/buf.h"
 
 /*
- * A task ticket. Two formats:
+ * A task ticket. Two formats, told apart by content (a ticket whose first
+ * non-blank character is '{' is JSON):
  *
  * Markdown, with an optional header block of `key: value` lines between
- * `---` fences before the first heading:
+ * `---` fences (the first non-blank line; "..." also closes it):
  *
  *     ---
  *     scope: src/calc.c, tests/t_*.c     (path globs; "!glob" denies; "file:symbol" limits to a definition)
@@ -20,8 +21,27 @@
  *     # Title
  *     Body...
  *
+ *   Header rules: keys are scope, checks, rounds, fail-to-pass (any case;
+ *   fail_to_pass too); an unknown key is an error naming it (with a "did you
+ *   mean"). scope and fail-to-pass take comma-separated values; a checks line
+ *   is ONE command (commands contain commas). Any list key also takes
+ *   `[a, b]` or, with an empty value, `- item` lines below it. Items are
+ *   trimmed, surrounding quotes dropped, empty items skipped; repeated keys
+ *   append. rounds is a whole number 1..20, given once. '#' lines are comments.
+ *   The title is the first level-1 heading ("# x" or "x" underlined with
+ *   "===") outside ``` or ~~~ fences, else the first heading of any level; the
+ *   body is everything else after the header, blank edges trimmed, CRLF -> LF.
+ *
  * or JSON: {"title": "...", "body": "...", "scope": [...], "checks": [...],
- * "rounds": N, "fail_to_pass": [...]} (a GitHub issue payload's "title"/"body" works as is).
+ * "rounds": N, "fail_to_pass": [...]} ("fail-to-pass" too; a list may also be
+ * one string). Other fields are ignored, so a GitHub issue (REST object, body
+ * null allowed) or an issues webhook payload ({"issue": {...}}) works as is.
+ *
+ * Refused with WD_EINPUT and "NAME:LINE: what is wrong": an empty or blank
+ * ticket, more than WD_TICKET_MAX_BYTES, a NUL byte, invalid UTF-8 (overlong
+ * forms and surrogates included), an unterminated header, a malformed header
+ * line, no title, rounds out of range, bad JSON (jansson's line), a field of
+ * the wrong type, duplicate JSON keys.
  */
 /* Tickets larger than this are refused (WD_EINPUT): a ticket is a task, not a data dump. */
 #define WD_TICKET_MAX_BYTES (1024u * 1024u)
@@ -35,8 +55,8 @@ typedef struct wd_ticket {
 	char *source;          /* file name the ticket came from */
 	char *title;
 	char *body;
-	char *slug;            /* lowercase [a-z0-9-], at most 40 chars, from the title */
-	char *id;              /* stable hash of title+body (hex), used to link reruns of the same ticket */
+	char *slug;            /* lowercase [a-z0-9-], at most 40 chars, from the title; never empty */
+	char *id;              /* 40-hex git hash of title, NUL, body: links reruns of the same ticket */
 	wd_strvec scope;       /* path globs, "!glob" = deny, "path:symbol" = symbol scope */
 	wd_strvec checks;      /* commands; "kind: command" where kind is build|test|analyze */
 	wd_strvec fail_to_pass;
@@ -52,7 +72,10 @@ int wd_ticket_parse(wd_ticket **out, const char *name, const char *text, size_t 
 
 void wd_ticket_free(wd_ticket *t);
 
-/* Render a slug from any title into `out` (at most `max` chars, never empty: "ticket"). */
+/* Append a slug of any title to `out`: ASCII letters lowercased, Latin-1
+ * accented letters folded ("é" -> "e"), everything else one '-', no leading,
+ * trailing or doubled '-', at most `max` chars (0 = WD_TICKET_SLUG_MAX),
+ * never empty ("ticket" when nothing is left). */
 int wd_slugify(wd_buf *out, const char *title, size_t max);
 
 #endif
