@@ -63,8 +63,9 @@ typedef struct wd_ticket {
 	int rounds;            /* 0 when the ticket does not say */
 } wd_ticket;
 
-/* Load and parse a ticket file (.md or .json, sniffed by content). Errors are
- * WD_EINPUT with "FILE:LINE: what is wrong", WD_ENOTFOUND when missing. */
+/* Load and parse a ticket file (.md or .json, sniffed by content); "-" reads
+ * standard input (named "<stdin>" in messages). Errors are WD_EINPUT with
+ * "FILE:LINE: what is wrong", WD_ENOTFOUND when missing. */
 int wd_ticket_load(wd_ticket **out, const char *path);
 
 /* Parse ticket text; `name` is used in error messages. */

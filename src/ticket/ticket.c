@@ -165,6 +165,16 @@ int wd_ticket_load(wd_ticket **out, const char *path)
 	int rc;
 
 	*out = NULL;
+	if (!strcmp(path, "-")) {
+		/* `--ticket -`: from a pipe, e.g. `gh issue view 7 --json title,body | warden run` */
+		rc = wd_file_read(&text, "/dev/stdin", WD_TICKET_MAX_BYTES);
+		if (rc == WD_EINPUT && strstr(wd_error_last(), "larger than"))
+			rc = wd_error_set(WD_EINPUT, "<stdin>:1: ticket is larger than 1 MiB");
+		if (!rc)
+			rc = wd_ticket_parse(out, "<stdin>", text.ptr, text.len);
+		wd_buf_free(&text);
+		return rc;
+	}
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return wd_error_set(WD_EINPUT, "%s: is a directory, not a ticket file", path);

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -369,6 +370,24 @@ START_TEST(load_reads_files_and_reports_missing)
 }
 END_TEST
 
+START_TEST(load_dash_reads_standard_input)
+{
+	const char *json = "{\"title\": \"From a pipe\", \"body\": \"b\"}";
+	wd_ticket *t = NULL;
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], json, strlen(json)), (ssize_t)strlen(json));
+	close(fds[1]);
+	ck_assert_int_eq(dup2(fds[0], 0), 0); /* Check runs each test in its own process */
+	close(fds[0]);
+	ck_assert_int_eq(wd_ticket_load(&t, "-"), 0);
+	ck_assert_str_eq(t->title, "From a pipe");
+	ck_assert_str_eq(t->source, "<stdin>");
+	wd_ticket_free(t);
+}
+END_TEST
+
 static Suite *ticket_suite(void)
 {
 	Suite *s = suite_create("ticket");
@@ -397,6 +416,7 @@ static Suite *ticket_suite(void)
 	tcase_add_test(misc, slugify_rules);
 	tcase_add_test(misc, slug_is_at_most_40_and_well_formed);
 	tcase_add_test(misc, load_reads_files_and_reports_missing);
+	tcase_add_test(misc, load_dash_reads_standard_input);
 	suite_add_tcase(s, md);
 	suite_add_tcase(s, js);
 	suite_add_tcase(s, misc);
