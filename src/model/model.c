@@ -472,8 +472,8 @@ static int is_sse(const wd_http_response *res)
 
 /* Turn the result of one attempt into a reply or an error; *retry says
  * whether another attempt could help. */
-static int outcome(wd_model_reply *out, const wd_backend *b, const wd_model *m, int hrc,
-                   struct attempt *a, int *retry)
+static int outcome(wd_model_reply *out, const wd_backend *b, int hrc, struct attempt *a,
+                   int *retry)
 {
 	const wd_http_response *res = &a->res;
 	const char *url = b->base_url;
@@ -564,7 +564,6 @@ static int outcome(wd_model_reply *out, const wd_backend *b, const wd_model *m, 
 			rc = wd_error_set(WD_EINFRA, "unexpected HTTP status %ld from %s", res->status, url);
 		}
 	}
-	(void)m;
 	free(msg);
 	return rc;
 }
@@ -628,7 +627,7 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 		hrc = wd_http_perform(&a.res, &req);
 		m->st.attempts++;
 		attempts++;
-		rc = outcome(out, b, m, hrc, &a, &retry);
+		rc = outcome(out, b, hrc, &a, &retry);
 		if (rc == 0 || rc == WD_ENOMEM)
 			break;
 		if (hrc && a.res.fail == WD_HTTP_FAIL_TIMEOUT && time_left(m) <= 0) {
@@ -766,7 +765,7 @@ static void account(wd_model *m, const wd_model_reply *r)
 int wd_model_complete_ex(wd_model_reply *out, wd_model *m, const wd_chat *chat,
                          const wd_model_call *call)
 {
-	wd_model_call defaults = WD_MODEL_CALL_INIT;
+	wd_model_call defaults = WD_MODEL_CALL_INIT, capped;
 	struct chain *c;
 	char hash[41];
 	uint64_t t0 = wd_now_ms();
@@ -781,6 +780,15 @@ int wd_model_complete_ex(wd_model_reply *out, wd_model *m, const wd_chat *chat,
 	if ((rc = budget_check(m)) != 0 || (rc = chain_for(&c, m, call->stage)) != 0 ||
 	    (rc = wd_chat_hash(hash, chat, call->tools)) != 0)
 		return rc;
+	if (m->o.max_tokens > 0) {
+		/* never ask for more output than the token budget has left */
+		int64_t left = m->o.max_tokens - m->st.usage.input_tokens - m->st.usage.output_tokens;
+
+		capped = *call;
+		if (capped.max_output_tokens <= 0 || capped.max_output_tokens > left)
+			capped.max_output_tokens = (long)left;
+		call = &capped;
+	}
 	m->st.calls++;
 	for (i = c->cur; i < c->n; i++) {
 		rc = backend_complete(out, m, c->b[i], chat, call, hash);

@@ -478,6 +478,54 @@ START_TEST(bad_tool_definitions_are_refused_before_sending)
 }
 END_TEST
 
+START_TEST(stream_request_answered_with_plain_json_is_still_read)
+{
+	/* some compatible servers ignore "stream": the reply is one JSON body */
+	char spec[300], *reply = mock_openai_chat_body("not streamed", 2, 2);
+	wd_model_reply r;
+
+	snprintf(spec, sizeof(spec), "compat:%s/v1#m", mock_url(srv));
+	mock_push_json(srv, 200, reply);
+	ck_assert_int_eq(complete(&r, spec, 1, 0), 0);
+	ck_assert_str_eq(r.text, "not streamed");
+	ck_assert_int_eq(r.usage.output_tokens, 2);
+	wd_model_reply_free(&r);
+	free(reply);
+}
+END_TEST
+
+START_TEST(token_budget_caps_the_output_asked_for)
+{
+	wd_model_opts o = WD_MODEL_OPTS_INIT;
+	wd_model *m = NULL;
+	wd_model_reply r;
+	char *reply = mock_openai_chat_body("x", 300, 100);
+	json_t *b;
+
+	o.max_tokens = 1000;
+	o.max_retries = 0;
+	mock_push_json(srv, 200, reply);
+	mock_push_json(srv, 200, reply);
+	mock_push_json(srv, 200, reply);
+	ck_assert_int_eq(wd_model_open(&m, "anthropic:claude-3-5-haiku-20241022", &o), 0);
+	ck_assert_int_eq(wd_model_complete(&r, m, &chat), WD_EINFRA); /* an OpenAI body is not a Messages reply */
+	b = sent(0);
+	ck_assert_int_eq(json_integer_value(at(b, "max_tokens")), 1000);
+	json_decref(b);
+	wd_model_free(m);
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), 0);
+	ck_assert_int_eq(wd_model_complete(&r, m, &chat), 0);
+	wd_model_reply_free(&r);
+	ck_assert_int_eq(wd_model_complete(&r, m, &chat), 0);
+	wd_model_reply_free(&r);
+	b = sent(mock_request_count(srv) - 1);
+	ck_assert_int_eq(json_integer_value(at(b, "max_completion_tokens")), 600);
+	json_decref(b);
+	wd_model_free(m);
+	free(reply);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("model_api");
@@ -496,6 +544,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, openai_responses_stream_uses_the_completed_response);
 	tcase_add_test(tc, parse_reply_entry_point_handles_each_api);
 	tcase_add_test(tc, bad_tool_definitions_are_refused_before_sending);
+	tcase_add_test(tc, stream_request_answered_with_plain_json_is_still_read);
+	tcase_add_test(tc, token_budget_caps_the_output_asked_for);
 	suite_add_tcase(s, tc);
 	return s;
 }
