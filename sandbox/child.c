@@ -15,10 +15,6 @@
 
 #include "sbx.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 size_t sbx_strlcpy(char *dst, const char *src, size_t size)
 {
 	size_t n = strlen(src);
@@ -90,20 +86,48 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+static int kept(const sbx_plan *p, int fd)
+{
+	return fd == p->report_fd || fd == p->cg_procs_fd[0] || fd == p->cg_procs_fd[1];
+}
+
+/* Close every descriptor but stdio and the few the child still needs. The
+ * pid-namespace init never execs, so close-on-exec is not enough: it would
+ * keep the pipes of other runs in this process (other threads) open. */
+static void close_others(const sbx_plan *p)
+{
+	int lo = 3;
+
+	for (int fd = 3; fd < 1024 * 1024; fd++) {
+		int hi = -1;
+
+		/* the next kept descriptor at or after fd */
+		for (int i = 0; i < 3; i++) {
+			int k = i == 0 ? p->report_fd : p->cg_procs_fd[i - 1];
+
+			if (k >= fd && (hi < 0 || k < hi))
+				hi = k;
+		}
+		if (hi < 0) {
+			if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) < 0)
+				for (int f = lo; f < 4096; f++)
+					close(f);
+			return;
+		}
+		if (hi > lo && syscall(SYS_close_range, (unsigned)lo, (unsigned)hi - 1, 0) < 0)
+			for (int f = lo; f < hi; f++)
+				if (!kept(p, f))
+					close(f);
+		lo = hi + 1;
+		fd = hi;
+	}
+}
+
 static void setup_stdio(const sbx_plan *p)
 {
 	if (dup2(p->stdin_fd, 0) < 0 || dup2(p->out_fd, 1) < 0 || dup2(p->out_fd, 2) < 0)
 		_exit(126);
-	/* whatever else this process had open (other threads' files, sockets)
-	 * closes on exec; the report pipe is already close-on-exec */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		for (int fd = 3; fd < 4096; fd++) {
-			int fl = fcntl(fd, F_GETFD);
-
-			if (fl >= 0)
-				fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-		}
-	}
+	close_others(p);
 }
 
 /* Apply a layer step: on failure report it as missing (best effort) or fatal

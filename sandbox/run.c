@@ -247,7 +247,7 @@ static int take_msg(supervise *s, wd_sandbox_result *out, const sbx_msg *m)
 	case SBX_MSG_MISSING:
 		return wd_strvec_push(&out->missing, m->text);
 	case SBX_MSG_FATAL:
-		s->fatal = 1;
+		s->fatal = m->layer >= 0 ? 2 : 1;
 		wd_buf_clear(&s->fatal_msg);
 		if (m->err)
 			return wd_buf_printf(&s->fatal_msg, "%s: %s", m->text, strerror(m->err));
@@ -724,7 +724,9 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 	}
 	out->wall_ms = wd_now_ms() - start;
 	if (s.fatal) {
-		rc = wd_error_set(WD_EINFRA, "sandbox (strict policy): %s", s.fatal_msg.ptr);
+		/* 2: a layer failed under the strict policy; 1: the set-up itself */
+		rc = wd_error_set(WD_EINFRA, "sandbox%s: %s", s.fatal == 2 ? " (strict policy)" : "",
+		                  s.fatal_msg.ptr);
 		goto out;
 	}
 	if (s.exec_errno) {

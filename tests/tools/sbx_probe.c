@@ -13,6 +13,7 @@
  *   sbx_probe read PATH                print PATH
  *   sbx_probe unshare                  unshare a user namespace
  *   sbx_probe kill PID                 send signal 0 to PID
+ *   sbx_probe selfconnect              listen on 127.0.0.1 and connect to it
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,6 +54,25 @@ static int do_connect(const char *host, const char *port)
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return result(0, "connect", errno);
 	return result(1, "connect", 0);
+}
+
+static int do_selfconnect(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || c < 0)
+		return result(0, "selfconnect", errno);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &len) < 0)
+		return result(0, "selfconnect", errno);
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return result(0, "selfconnect", errno);
+	return result(1, "selfconnect", 0);
 }
 
 static int do_dns(const char *host, const char *port, const char *name)
@@ -214,6 +234,8 @@ int main(int argc, char **argv)
 		return do_connect(argv[2], argv[3]);
 	if (!strcmp(cmd, "dns") && argc == 5)
 		return do_dns(argv[2], argv[3], argv[4]);
+	if (!strcmp(cmd, "selfconnect"))
+		return do_selfconnect();
 	if (!strcmp(cmd, "ptrace"))
 		return do_ptrace();
 	if (!strcmp(cmd, "module"))
@@ -230,6 +252,6 @@ int main(int argc, char **argv)
 		return result(unshare(CLONE_NEWUSER) == 0, "unshare", errno);
 	if (!strcmp(cmd, "kill") && argc == 3)
 		return result(kill((pid_t)atoi(argv[2]), 0) == 0, "kill", errno);
-	fprintf(stderr, "usage: sbx_probe connect|dns|ptrace|module|forks|alloc|write|read|unshare|kill ...\n");
+	fprintf(stderr, "usage: sbx_probe connect|selfconnect|dns|ptrace|module|forks|alloc|write|read|unshare|kill ...\n");
 	return 2;
 }

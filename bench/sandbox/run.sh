@@ -1,0 +1,50 @@
+#!/bin/sh
+# Time the sandbox, side by side in one hyperfine run:
+#   warden sandbox -- true          every layer on (strict policy)
+#   bwrap --unshare-all ... true    bubblewrap's usual confinement, no limits
+#   true                            the bare command
+#   warden --version                warden's own start-up (loader + libraries), for reference
+# then the in-process cost of wd_sandbox_run("true"), which is what the gate
+# pays per check (it calls the library; it does not start warden again).
+#
+#   sh bench/sandbox/run.sh [BUILD_DIR] [RUNS]     (default: build, 300)
+# Needs hyperfine and bwrap (apt-get install hyperfine bubblewrap).
+set -eu
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+runs=${2:-300}
+warden="$PWD/$build/warden"
+out="$PWD/$build/bench-sandbox"
+mkdir -p "$out"
+
+command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 2; }
+command -v bwrap >/dev/null || { echo "bwrap (bubblewrap) is not installed" >&2; exit 2; }
+[ -x "$warden" ] || make BUILD="$build" "$build/warden" >/dev/null
+
+# what this machine supports: the figures mean "all layers" only if every line says yes
+"$warden" sandbox --probe
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+hyperfine -N --warmup 20 --runs "$runs" \
+    --export-markdown "$out/cli.md" --export-json "$out/cli.json" \
+    "$warden sandbox -- true" \
+    "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp true" \
+    "true" \
+    "$warden --version"
+echo
+echo "medians (ms):"
+python3 - "$out/cli.json" <<'PY' 2>/dev/null || true
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print("  %8.2f  %s" % (r["median"] * 1000, r["command"]))
+PY
+
+# the library alone, in process
+cd - >/dev/null
+cc -D_GNU_SOURCE -Iinclude -O2 -o "$out/inproc" bench/sandbox/inproc.c "$build/libwarden.a" \
+    $(pkg-config --libs libgit2 libcurl jansson tree-sitter libseccomp) -pthread -lm
+cd "$work"
+"$out/inproc" "$runs" strict
+"$out/inproc" "$runs" best-effort
