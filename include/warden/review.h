@@ -197,6 +197,20 @@ int wd_review_approve(git_oid *out_tip, const char *cache_dir, const char *id,
  */
 int wd_review_reject(const char *cache_dir, const char *id, const char *reason, const char *user);
 
+/* Counts over the whole store, for `warden stats`: a rejection is a
+ * correction (a human said the gated change was still wrong). Approve and
+ * reject also append a "review.approve" / "review.reject" event (with
+ * "correction": true on rejections) to the run's ledger when it exists. */
+typedef struct wd_review_stats {
+	size_t open;
+	size_t approved;
+	size_t rejected;       /* corrections */
+	size_t unreadable;     /* records that could not be read */
+	double cost_usd;       /* model cost of every proposal in the store */
+} wd_review_stats;
+
+int wd_review_stats_load(wd_review_stats *out, const char *cache_dir);
+
 /* Record a push of approved proposal `id` to `remote` in its record. */
 int wd_review_mark_pushed(const char *cache_dir, const char *id, const char *remote);
 

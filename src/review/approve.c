@@ -5,6 +5,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/ledger.h"
 #include "warden/review.h"
 
 static void short_hex(char out[13], const git_oid *id)
@@ -299,6 +300,35 @@ static int checkout_to(const char *workdir, const git_oid *tip)
 	return rc;
 }
 
+/* Best effort: the decision joins the run's own audit trail, when that
+ * ledger still exists (a missing one is not re-created elsewhere). The
+ * record in the store is the source of truth; the event is for the trail
+ * and the stats (a rejection counts as a correction). */
+static void ledger_event(const wd_proposal *p, const char *type, json_t *fields)
+{
+	wd_ledger *l = NULL;
+
+	if (!p->ledger_path || !wd_path_exists(p->ledger_path) ||
+	    wd_ledger_open(&l, p->ledger_path, p->id) != 0) {
+		json_decref(fields);
+		return;
+	}
+	wd_ledger_add(l, type, fields);
+	wd_ledger_close(l);
+}
+
+static void ledger_decision(const wd_proposal *p)
+{
+	if (p->status == WD_PROPOSAL_REJECTED)
+		ledger_event(p, "review.reject",
+		             json_pack("{s:s, s:s, s:s, s:s, s:b}", "by", p->decided_by, "reason", p->reason,
+		                       "branch", p->branch, "commit", p->commit, "correction", 1));
+	else
+		ledger_event(p, "review.approve",
+		             json_pack("{s:s, s:s, s:s, s:s}", "by", p->decided_by, "target", p->target,
+		                       "merged", p->merged, "commit", p->commit));
+}
+
 static int record_decision(wd_proposal *p, wd_proposal_status status, const char *user)
 {
 	free(p->decided_by);
@@ -437,6 +467,7 @@ int wd_review_approve(git_oid *out_tip, const char *cache_dir, const char *id,
 		wd_error_wrap(rc, "'%s' was updated but the record was not", p->target);
 		goto out;
 	}
+	ledger_decision(p);
 	if (out_tip)
 		git_oid_cpy(out_tip, &tip);
 out:
@@ -511,6 +542,7 @@ int wd_review_reject(const char *cache_dir, const char *id, const char *reason, 
 	if ((rc = record_decision(p, WD_PROPOSAL_REJECTED, who.ptr)) != 0 ||
 	    (rc = wd_proposal_save(p, cache_dir)) != 0)
 		goto out;
+	ledger_decision(p);
 out:
 	wd_proposal_free(p);
 	wd_buf_free(&who);
@@ -527,6 +559,32 @@ int wd_review_mark_pushed(const char *cache_dir, const char *id, const char *rem
 	free(p->pushed_to);
 	p->pushed_to = wd_strdup(remote);
 	rc = p->pushed_to ? wd_proposal_save(p, cache_dir) : WD_ENOMEM;
+	if (!rc)
+		ledger_event(p, "review.push", json_pack("{s:s, s:s}", "remote", remote, "target", p->target));
 	wd_proposal_free(p);
 	return rc;
+}
+
+int wd_review_stats_load(wd_review_stats *out, const char *cache_dir)
+{
+	wd_proposal_list l = WD_PROPOSAL_LIST_INIT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = wd_proposal_list_load(&l, cache_dir, -1)) != 0)
+		return rc;
+	for (size_t i = 0; i < l.n; i++) {
+		const wd_proposal *p = l.v[i];
+
+		if (p->status == WD_PROPOSAL_OPEN)
+			out->open++;
+		else if (p->status == WD_PROPOSAL_APPROVED)
+			out->approved++;
+		else
+			out->rejected++;
+		out->cost_usd += p->cost_usd;
+	}
+	out->unreadable = l.skipped.n;
+	wd_proposal_list_free(&l);
+	return 0;
 }

@@ -602,6 +602,44 @@ START_TEST(reject_deletes_the_branch_and_keeps_the_record)
 }
 END_TEST
 
+START_TEST(decisions_join_the_runs_ledger_and_the_stats)
+{
+	wd_proposal *p = make_proposal("r-approved", src);
+	wd_review_stats st;
+	char ledger[4200], *text = NULL;
+
+	snprintf(ledger, sizeof(ledger), "%s/run-ledger.jsonl", tmp);
+	ck_assert_int_eq(fx_write_file(ledger, "{\"seq\":0,\"run\":\"r\",\"type\":\"run.start\"}\n"), 0);
+	p->ledger_path = strdup(ledger);
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	free(p->id);
+	p->id = strdup("r-rejected");
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	free(p->id);
+	p->id = strdup("r-open");
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	wd_proposal_free(p);
+
+	ck_assert_int_eq(wd_review_reject(cache, "r-rejected", "tests the wrong thing", NULL), 0);
+	ck_assert_int_eq(wd_review_approve(NULL, cache, "r-approved", NULL), 0);
+	ck_assert_int_eq(wd_review_mark_pushed(cache, "r-approved", "origin"), 0);
+	ck_assert_int_eq(fx_read_file(&text, ledger), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"type\":\"review.reject\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"correction\":true"));
+	ck_assert_ptr_nonnull(strstr(text, "\"reason\":\"tests the wrong thing\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"type\":\"review.approve\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"type\":\"review.push\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"seq\":3")); /* continues the run's sequence */
+	free(text);
+
+	ck_assert_int_eq(wd_review_stats_load(&st, cache), 0);
+	ck_assert_uint_eq(st.open, 1);
+	ck_assert_uint_eq(st.approved, 1);
+	ck_assert_uint_eq(st.rejected, 1);
+	ck_assert(st.cost_usd > 0.0374 && st.cost_usd < 0.0376);
+}
+END_TEST
+
 START_TEST(reject_keeps_a_branch_someone_moved)
 {
 	char moved[41];
@@ -675,6 +713,7 @@ int main(void)
 	tcase_add_checked_fixture(reject, setup, teardown);
 	tcase_add_test(reject, reject_deletes_the_branch_and_keeps_the_record);
 	tcase_add_test(reject, reject_keeps_a_branch_someone_moved);
+	tcase_add_test(reject, decisions_join_the_runs_ledger_and_the_stats);
 	tcase_add_test(reject, reject_of_an_already_deleted_branch_still_records);
 	suite_add_tcase(s, reject);
 
