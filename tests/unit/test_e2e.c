@@ -1,0 +1,603 @@
+/*
+ * End-to-end tests of `warden run`: the real binary, a fixture repository made
+ * with libgit2, replayed model replies or the OpenAI path through a real HTTP
+ * server on loopback, and checks run in the sandbox. Each case also proves the
+ * user's checkout is unchanged (but for the new proposal ref on success).
+ */
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "fixture.h"
+#include "mockhttp.h"
+
+static const char *warden_bin(void)
+{
+	const char *b = getenv("WARDEN_BIN");
+
+	return b && *b ? b : "./build/warden";
+}
+
+static const char *src_root(void)
+{
+	const char *s = getenv("WARDEN_SRC");
+
+	return s && *s ? s : ".";
+}
+
+/* One scratch world per test: the user's repository, a ticket, a cache. */
+struct world {
+	char *tmp;
+	char src[512];
+	char ticket[512];
+	char cache[512];
+	char replay[512];
+	char *before;       /* snapshot of the user's repository */
+	char *output;       /* warden's stdout+stderr */
+	int status;
+	json_t *result;     /* the --json object */
+};
+
+#define DIFF_TO(n) \
+	"--- a/value.txt\n+++ b/value.txt\n@@ -1 +1 @@\n-answer = 41\n+answer = " #n "\n"
+
+static const char *fixture_files[] = {
+	"value.txt", "answer = 41\n",
+	"other.txt", "do not touch\n",
+	"test.sh",
+	"#!/bin/sh\n"
+	"if grep -q '^answer = 42$' value.txt; then echo 'ok answer'; exit 0; fi\n"
+	"echo \"FAIL answer: expected 42, got $(cat value.txt)\"\n"
+	"exit 1\n",
+	NULL
+};
+
+static void world_init(struct world *w, const char *ticket_header)
+{
+	char body[1024];
+
+	memset(w, 0, sizeof(*w));
+	ck_assert_int_eq(fx_tmpdir(&w->tmp), 0);
+	snprintf(w->src, sizeof(w->src), "%s/src", w->tmp);
+	snprintf(w->ticket, sizeof(w->ticket), "%s/ticket.md", w->tmp);
+	snprintf(w->cache, sizeof(w->cache), "%s/cache", w->tmp);
+	snprintf(w->replay, sizeof(w->replay), "%s/replay.jsonl", w->tmp);
+	ck_assert_int_eq(fx_repo_create(w->src, fixture_files, "initial"), 0);
+	snprintf(body, sizeof(body),
+	         "---\n%s---\n# Make the answer right\n\nvalue.txt must say 42.\n",
+	         ticket_header ? ticket_header : "scope: value.txt\nchecks: sh test.sh\n");
+	ck_assert_int_eq(fx_write_file(w->ticket, body), 0);
+	ck_assert_int_eq(fx_snapshot(&w->before, w->src), 0);
+}
+
+static void world_free(struct world *w)
+{
+	fx_rm_rf(w->tmp);
+	free(w->tmp);
+	free(w->before);
+	free(w->output);
+	json_decref(w->result);
+}
+
+/* Write a replay file with one reply per argument (NULL-terminated). */
+static void write_replay(struct world *w, ...)
+{
+	va_list ap;
+	const char *content;
+	FILE *f = fopen(w->replay, "w");
+
+	ck_assert_ptr_nonnull(f);
+	va_start(ap, w);
+	while ((content = va_arg(ap, const char *)) != NULL) {
+		json_t *line = json_pack("{s:{s:s, s:s, s:{s:i, s:i}}}", "reply", "content", content,
+		                         "model", "replay-test", "usage", "input_tokens", 100,
+		                         "output_tokens", 20);
+		char *s = json_dumps(line, JSON_COMPACT);
+
+		fprintf(f, "%s\n", s);
+		free(s);
+		json_decref(line);
+	}
+	va_end(ap);
+	fclose(f);
+}
+
+/* Run warden with extra args (NULL-terminated) and env; parse its JSON line. */
+static void run_warden(struct world *w, const char *const *env, ...)
+{
+	const char *argv[64];
+	size_t n = 0;
+	va_list ap;
+	const char *a;
+	char *line;
+
+	argv[n++] = warden_bin();
+	argv[n++] = "run";
+	argv[n++] = "--repo";
+	argv[n++] = w->src;
+	argv[n++] = "--ticket";
+	argv[n++] = w->ticket;
+	argv[n++] = "--work-dir";
+	argv[n++] = w->cache;
+	argv[n++] = "--json";
+	va_start(ap, env);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 62)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	ck_assert_int_eq(fx_run(&w->output, &w->status, argv, env, w->tmp), 0);
+	/* the JSON object is the one line of output that starts with '{' */
+	line = strstr(w->output, "\n{");
+	line = line ? line + 1 : (w->output[0] == '{' ? w->output : NULL);
+	ck_assert_msg(line != NULL, "no JSON in output:\n%s", w->output);
+	w->result = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+	ck_assert_msg(w->result != NULL, "bad JSON in output:\n%s", w->output);
+}
+
+static const char *res_str(struct world *w, const char *key)
+{
+	const char *s = json_string_value(json_object_get(w->result, key));
+
+	return s ? s : "";
+}
+
+/* Drop the lines a successful publish may add: new objects and the new ref. */
+static char *filter_publish(const char *snap)
+{
+	char *out = calloc(1, strlen(snap) + 1);
+	const char *p = snap;
+
+	ck_assert_ptr_nonnull(out);
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p + 1) : strlen(p);
+		char line[4096];
+		const char *path;
+
+		ck_assert_uint_lt(l, sizeof(line));
+		memcpy(line, p, l);
+		line[l] = '\0';
+		path = strchr(line, ' ');
+		path = path ? strchr(path + 1, ' ') : NULL;
+		path = path ? path + 1 : line;
+		if (strncmp(path, ".git/objects", 12) != 0 && !strstr(path, "refs/heads/warden") &&
+		    !strstr(path, "refs/notes"))
+			strcat(out, line);
+		p += l;
+	}
+	return out;
+}
+
+static void assert_user_repo_unchanged(struct world *w, int allow_publish)
+{
+	char *after = NULL;
+
+	ck_assert_int_eq(fx_snapshot(&after, w->src), 0);
+	if (!allow_publish) {
+		ck_assert_msg(strcmp(w->before, after) == 0, "user's repository changed:\n%s", w->output);
+	} else {
+		char *a = filter_publish(w->before), *b = filter_publish(after);
+
+		ck_assert_msg(strcmp(a, b) == 0, "user's checkout changed beyond the new ref");
+		free(a);
+		free(b);
+	}
+	free(after);
+}
+
+static int count_warden_refs(const char *repo_path)
+{
+	git_repository *repo = NULL;
+	git_reference_iterator *it = NULL;
+	const char *name;
+	int n = 0;
+
+	ck_assert_int_eq(git_repository_open(&repo, repo_path), 0);
+	ck_assert_int_eq(git_reference_iterator_glob_new(&it, repo, "refs/heads/warden/*"), 0);
+	while (git_reference_next_name(&name, it) == 0)
+		n++;
+	git_reference_iterator_free(it);
+	git_repository_free(repo);
+	return n;
+}
+
+/* The proposal branch exists in the user's repo, its commit has the base as
+ * parent, the fixed content, and the trailers. */
+static void assert_proposal(struct world *w, const char *model_spec)
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	char refname[256], base[41], hex[41], trailer[256];
+	const char *msg;
+
+	ck_assert_int_eq(fx_repo_rev(base, w->src, "refs/heads/main"), 0);
+	ck_assert_str_eq(res_str(w, "base"), base);
+	ck_assert_str_eq(res_str(w, "status"), "proposed");
+	ck_assert_str_eq(res_str(w, "repo"), w->src);
+	ck_assert_int_eq(strncmp(res_str(w, "branch"), "warden/make-the-answer-right-", 29), 0);
+	ck_assert_int_eq((int)strlen(res_str(w, "commit")), 40);
+
+	ck_assert_int_eq(git_repository_open(&repo, w->src), 0);
+	snprintf(refname, sizeof(refname), "refs/heads/%s", res_str(w, "branch"));
+	ck_assert_int_eq(git_reference_lookup(&ref, repo, refname), 0);
+	git_oid_tostr(hex, sizeof(hex), git_reference_target(ref));
+	ck_assert_str_eq(hex, res_str(w, "commit"));
+	ck_assert_int_eq(git_commit_lookup(&commit, repo, git_reference_target(ref)), 0);
+	ck_assert_uint_eq(git_commit_parentcount(commit), 1);
+	git_oid_tostr(hex, sizeof(hex), git_commit_parent_id(commit, 0));
+	ck_assert_str_eq(hex, base);
+	msg = git_commit_message(commit);
+	ck_assert_ptr_nonnull(strstr(msg, "Make the answer right"));
+	snprintf(trailer, sizeof(trailer), "Warden-Run: %s\n", res_str(w, "run_id"));
+	ck_assert_ptr_nonnull(strstr(msg, trailer));
+	snprintf(trailer, sizeof(trailer), "Warden-Model: %s\n", model_spec);
+	ck_assert_ptr_nonnull(strstr(msg, trailer));
+	ck_assert_int_eq(git_commit_tree(&tree, commit), 0);
+	ck_assert_int_eq(git_tree_entry_bypath(&entry, tree, "value.txt"), 0);
+	ck_assert_int_eq(git_blob_lookup(&blob, repo, git_tree_entry_id(entry)), 0);
+	ck_assert_str_eq((const char *)git_blob_rawcontent(blob), "answer = 42\n");
+	/* HEAD still on main: the user's checked-out branch is untouched */
+	{
+		git_reference *head = NULL;
+
+		ck_assert_int_eq(git_repository_head(&head, repo), 0);
+		ck_assert_str_eq(git_reference_name(head), "refs/heads/main");
+		git_reference_free(head);
+	}
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_reference_free(ref);
+	git_repository_free(repo);
+}
+
+START_TEST(test_repair_round_then_proposed)
+{
+	struct world w;
+	char spec[600];
+
+	world_init(&w, NULL);
+	write_replay(&w, "Set it to 43.\n```diff\n" DIFF_TO(43) "```\n",
+	             "Oops, 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
+	assert_proposal(&w, spec);
+	assert_user_repo_unchanged(&w, 1);
+	ck_assert_int_eq(count_warden_refs(w.src), 1);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_openai_path_repairs_and_proposes)
+{
+	struct world w;
+	mock_server *srv = NULL;
+	char base_url[256], env_url[300];
+	char *b1 = mock_openai_chat_body("Set it to 43.\n```diff\n" DIFF_TO(43) "```\n", 500, 40);
+	char *b2 = mock_openai_chat_body("Now 42.\n```diff\n" DIFF_TO(42) "```\n", 700, 30);
+	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-0123456789abcdef", NULL };
+	const char *auth, *body2;
+
+	world_init(&w, NULL);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push_json(srv, 200, b1);
+	mock_push_json(srv, 200, b2);
+	snprintf(base_url, sizeof(base_url), "%s/v1", mock_url(srv));
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s", base_url);
+	/* a second check fails if the API key leaked into the check's environment */
+	run_warden(&w, env, "--model", "openai:gpt-4o-mini", "--check",
+	           "test: sh -c 'test -z \"$OPENAI_API_KEY\" || { echo key leaked; exit 1; }'", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	assert_proposal(&w, "openai:gpt-4o-mini");
+	ck_assert_uint_eq(mock_request_count(srv), 2);
+	ck_assert_str_eq(mock_request_method(srv, 0), "POST");
+	ck_assert_str_eq(mock_request_path(srv, 0), "/v1/chat/completions");
+	auth = mock_request_header(srv, 0, "Authorization");
+	ck_assert_ptr_nonnull(auth);
+	ck_assert_str_eq(auth, "Bearer sk-e2e-test-0123456789abcdef");
+	/* the repair round carries the failing check's output back to the model */
+	body2 = mock_request_body(srv, 1);
+	ck_assert_ptr_nonnull(strstr(body2, "FAIL answer: expected 42, got answer = 43"));
+	ck_assert_ptr_nonnull(strstr(body2, "\"model\":\"gpt-4o-mini\""));
+	ck_assert_ptr_null(strstr(w.output, "sk-e2e-test-0123456789abcdef"));
+	assert_user_repo_unchanged(&w, 1);
+	mock_stop(srv);
+	free(b1);
+	free(b2);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_every_round_fails_no_commit)
+{
+	struct world w;
+	char spec[600];
+
+	world_init(&w, NULL);
+	write_replay(&w, "```diff\n" DIFF_TO(43) "```\n", "```diff\n" DIFF_TO(44) "```\n",
+	             "```diff\n" DIFF_TO(45) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "3", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 3);
+	ck_assert(!json_is_string(json_object_get(w.result, "commit")));
+	ck_assert_int_eq(count_warden_refs(w.src), 0);
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_reply_without_diff)
+{
+	struct world w;
+	char spec[600];
+
+	world_init(&w, NULL);
+	write_replay(&w, "I would change value.txt to 42.", "Still no diff, sorry.", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "2", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_int_eq(count_warden_refs(w.src), 0);
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_out_of_scope_refused)
+{
+	struct world w;
+	char spec[600];
+	static const char out_of_scope[] =
+		"```diff\n--- a/other.txt\n+++ b/other.txt\n@@ -1 +1 @@\n-do not touch\n+touched\n"
+		"--- a/value.txt\n+++ b/value.txt\n@@ -1 +1 @@\n-answer = 41\n+answer = 42\n```\n";
+
+	world_init(&w, NULL);
+	write_replay(&w, out_of_scope, NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_ptr_nonnull(strstr(res_str(&w, "reason"), "other.txt"));
+	ck_assert_int_eq(count_warden_refs(w.src), 0);
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_path_traversal_refused)
+{
+	struct world w;
+	char spec[600], escape[600];
+	static const char traversal[] =
+		"```diff\n--- /dev/null\n+++ b/../escape.txt\n@@ -0,0 +1 @@\n+escaped\n```\n";
+
+	world_init(&w, "checks: sh test.sh\n");
+	write_replay(&w, traversal, NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	snprintf(escape, sizeof(escape), "%s/escape.txt", w.tmp);
+	ck_assert_int_ne(access(escape, F_OK), 0);
+	snprintf(escape, sizeof(escape), "%s/cache/runs/escape.txt", w.tmp);
+	ck_assert_int_ne(access(escape, F_OK), 0);
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+/* Is a process whose command line contains `needle` alive anywhere? */
+static int process_alive(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (!found && (e = readdir(d)) != NULL) {
+		char path[300], buf[4096];
+		size_t n;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < n; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		buf[n] = '\0';
+		if (strstr(buf, needle))
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+START_TEST(test_hanging_check_killed_with_children)
+{
+	struct world w;
+	char spec[600], check[200], needle[64];
+	unsigned tag = 700000u + (unsigned)getpid() % 100000u;
+
+	world_init(&w, "scope: value.txt\n");
+	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	/* the check leaves a child behind and then hangs itself */
+	snprintf(check, sizeof(check), "sleep %u & sleep %u; true", tag, tag + 1);
+	snprintf(needle, sizeof(needle), "sleep %u", tag);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "1", "--check", check,
+	           "--check-timeout", "2", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_msg(!process_alive(needle), "a child of the timed-out check survived");
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_model_service_down_exits_3)
+{
+	struct world w;
+	char env_url[300];
+	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-down-0123456789", NULL };
+
+	world_init(&w, NULL);
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_refused_url());
+	run_warden(&w, env, "--model", "openai:gpt-4o-mini", "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 3, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "error");
+	ck_assert_ptr_nonnull(strstr(w.output, "unreachable"));
+	ck_assert_ptr_null(strstr(w.output, "sk-e2e-test-down-0123456789"));
+	ck_assert_int_eq(count_warden_refs(w.src), 0);
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_malformed_ticket_exits_2)
+{
+	struct world w;
+	char spec[600];
+
+	world_init(&w, NULL);
+	ck_assert_int_eq(fx_write_file(w.ticket, "---\nscope: value.txt\nrounds: many\n---\n# T\n"), 0);
+	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
+	ck_assert_ptr_nonnull(strstr(w.output, "ticket.md:3"));
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_missing_repository_exits_2)
+{
+	struct world w;
+	const char *argv[] = { warden_bin(), "run", "--repo", "/nonexistent/warden-repo",
+	                       "--ticket", NULL, "--model", "replay:/dev/null", "--json",
+	                       "--work-dir", NULL, NULL };
+
+	world_init(&w, NULL);
+	argv[5] = w.ticket;
+	argv[10] = w.cache;
+	ck_assert_int_eq(fx_run(&w.output, &w.status, argv, NULL, w.tmp), 0);
+	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
+	ck_assert_ptr_nonnull(strstr(w.output, "/nonexistent/warden-repo"));
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_usage_errors_exit_2)
+{
+	const char *argv1[] = { warden_bin(), "run", "--ticket", "x.md", NULL };
+	const char *argv2[] = { warden_bin(), "run", "--repo", ".", "--ticket", "x", "--rounds",
+	                        "zero", NULL };
+	const char *argv3[] = { warden_bin(), "frobnicate", NULL };
+	char *out = NULL;
+	int status;
+
+	ck_assert_int_eq(fx_run(&out, &status, argv1, NULL, NULL), 0);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "--repo"));
+	free(out);
+	ck_assert_int_eq(fx_run(&out, &status, argv2, NULL, NULL), 0);
+	ck_assert_int_eq(status, 2);
+	free(out);
+	ck_assert_int_eq(fx_run(&out, &status, argv3, NULL, NULL), 0);
+	ck_assert_int_eq(status, 2);
+	free(out);
+}
+END_TEST
+
+/* The README's demo: the real C project with a real bug, replayed model. */
+START_TEST(test_bundled_example_is_fixed)
+{
+	struct world w;
+	char example[400], mkrepo[400], spec[500], ticket[400];
+	const char *tools = getenv("WARDEN_TOOLS");
+	char *out = NULL;
+	int status;
+
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(fx_tmpdir(&w.tmp), 0);
+	snprintf(w.src, sizeof(w.src), "%s/stats", w.tmp);
+	snprintf(w.cache, sizeof(w.cache), "%s/cache", w.tmp);
+	snprintf(example, sizeof(example), "%s/examples/stats", src_root());
+	snprintf(mkrepo, sizeof(mkrepo), "%s/mkrepo", tools ? tools : "build/tools");
+	{
+		const char *argv[] = { mkrepo, w.src, example, NULL };
+
+		ck_assert_int_eq(fx_run(&out, &status, argv, NULL, NULL), 0);
+		ck_assert_msg(status == 0, "mkrepo: %s", out);
+		free(out);
+	}
+	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
+	snprintf(spec, sizeof(spec), "replay:%s/examples/replay/median-even.jsonl", src_root());
+	snprintf(ticket, sizeof(ticket), "%s/examples/tickets/median-even.md", src_root());
+	snprintf(w.ticket, sizeof(w.ticket), "%s", ticket);
+	run_warden(&w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
+	assert_user_repo_unchanged(&w, 1);
+	world_free(&w);
+}
+END_TEST
+
+static Suite *e2e_suite(void)
+{
+	Suite *s = suite_create("e2e");
+	TCase *tc = tcase_create("run");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_repair_round_then_proposed);
+	tcase_add_test(tc, test_openai_path_repairs_and_proposes);
+	tcase_add_test(tc, test_every_round_fails_no_commit);
+	tcase_add_test(tc, test_reply_without_diff);
+	tcase_add_test(tc, test_out_of_scope_refused);
+	tcase_add_test(tc, test_path_traversal_refused);
+	tcase_add_test(tc, test_hanging_check_killed_with_children);
+	tcase_add_test(tc, test_model_service_down_exits_3);
+	tcase_add_test(tc, test_malformed_ticket_exits_2);
+	tcase_add_test(tc, test_missing_repository_exits_2);
+	tcase_add_test(tc, test_usage_errors_exit_2);
+	tcase_add_test(tc, test_bundled_example_is_fixed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	git_libgit2_init();
+	sr = srunner_create(e2e_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	git_libgit2_shutdown();
+	return failed ? 1 : 0;
+}
