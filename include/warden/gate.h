@@ -85,14 +85,16 @@ typedef struct wd_test_report {
 	size_t passed, failed, skipped; /* totals (from the summary when given) */
 	int counts_known;      /* the output said how many passed and failed */
 	int complete;          /* v lists the passing tests too, not only failures */
-	const char *format;    /* static: "junit", "tap", "pytest", "ctest", "check", "counts" or NULL */
+	const char *format;    /* static: "junit", "tap", "pytest", "go", "cargo", "ctest",
+	                        * "check", "counts", or NULL when nothing was recognised */
 } wd_test_report;
 
 #define WD_TEST_REPORT_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, NULL }
 
-/* Read per-test results from a check's output or results file. Recognised:
- * JUnit XML, TAP, pytest (summary, -v lines, FAILED lines), CTest, Check
- * (summary and per-test lines), and a bare "N passed, N failed". Finding
+/* Read per-test results from a check's output or results file. Recognised,
+ * most specific first: JUnit XML, TAP, pytest (summary, -v lines, FAILED
+ * lines), go test, cargo test, CTest, Check (summaries and per-test lines),
+ * and a bare "N passed, N failed". Finding
  * nothing is not an error (format stays NULL). Appends to `out`. */
 int wd_results_parse(wd_test_report *out, const char *text, size_t len);
 const wd_test_case *wd_test_report_find(const wd_test_report *r, const char *name);

@@ -1,6 +1,6 @@
 /*
- * Per-test results from check output: JUnit XML, TAP, pytest, CTest, Check,
- * and a bare "N passed, N failed". Each parser fills its own report; the
+ * Per-test results from check output: JUnit XML, TAP, pytest, go test,
+ * cargo test, CTest, Check, and a bare "N passed, N failed". Each parser fills its own report; the
  * most specific one that found anything wins. Input is untrusted: every
  * name and message is bounded, and so is the number of cases kept.
  */
@@ -196,6 +196,40 @@ static const char *mem_find(const char *hay, size_t n, const char *needle)
 	return memmem(hay, n, needle, strlen(needle));
 }
 
+/* The '>' that closes the tag at p, skipping quoted attribute values. */
+static const char *tag_close(const char *p, const char *end)
+{
+	char q = 0;
+
+	for (; p < end; p++) {
+		if (q) {
+			if (*p == q)
+				q = 0;
+		} else if (*p == '"' || *p == '\'') {
+			q = *p;
+		} else if (*p == '>') {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* The text of an element body [p, end): CDATA as is, else up to the next tag. */
+static int element_text(wd_buf *out, const char *p, const char *end)
+{
+	const char *e;
+
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) >= 9 && !memcmp(p, "<![CDATA[", 9)) {
+		p += 9;
+		e = memmem(p, (size_t)(end - p), "]]>", 3);
+		return wd_buf_put(out, p, (size_t)((e ? e : end) - p));
+	}
+	e = memchr(p, '<', (size_t)(end - p));
+	return wd_buf_put(out, p, (size_t)((e ? e : end) - p));
+}
+
 static int parse_junit(wd_test_report *r, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
@@ -203,7 +237,7 @@ static int parse_junit(wd_test_report *r, const char *text, size_t len)
 	int rc = 0;
 
 	while ((p = mem_find(p, (size_t)(end - p), "<testcase")) != NULL) {
-		const char *tag_end = memchr(p, '>', (size_t)(end - p));
+		const char *tag_end = tag_close(p, end);
 		const char *body, *body_end, *f;
 		wd_test_status st = WD_TEST_PASS;
 		size_t tag_len;
@@ -232,17 +266,14 @@ static int parse_junit(wd_test_report *r, const char *text, size_t len)
 				body_end = end;
 			if ((f = mem_find(body, (size_t)(body_end - body), "<failure")) != NULL ||
 			    (f = mem_find(body, (size_t)(body_end - body), "<error")) != NULL) {
-				const char *fe = memchr(f, '>', (size_t)(body_end - f));
+				const char *fe = tag_close(f, body_end);
 
 				st = WD_TEST_FAIL;
 				if (fe && (rc = xml_attr(&msg, f, (size_t)(fe - f), "message")) < 0)
 					goto out;
-				if (fe && msg.len == 0 && fe[-1] != '/') {
-					const char *te = memchr(fe + 1, '<', (size_t)(body_end - fe - 1));
-
-					if ((rc = wd_buf_put(&msg, fe + 1, (size_t)((te ? te : body_end) - fe - 1))) != 0)
-						goto out;
-				}
+				if (fe && msg.len == 0 && fe[-1] != '/' &&
+				    (rc = element_text(&msg, fe + 1, body_end)) != 0)
+					goto out;
 			} else if (mem_find(body, (size_t)(body_end - body), "<skipped")) {
 				st = WD_TEST_SKIP;
 			}
@@ -491,7 +522,8 @@ static int parse_pytest(wd_test_report *r, const char *text, size_t len)
 		}
 		/* verbose: "tests/test_a.py::test_x PASSED   [ 50%]" */
 		sep = wd_slice_find(s, "::");
-		if (sep > 0) {
+		/* a node id starts with a path without spaces ("tests/test_a.py::") */
+		if (sep > 0 && memchr(s.p, ' ', (size_t)sep) == NULL) {
 			for (size_t k = 0; k < sizeof(pytest_words) / sizeof(pytest_words[0]); k++) {
 				char pat[16];
 				long at;
@@ -725,6 +757,121 @@ static int parse_counts(wd_test_report *r, const char *text, size_t len)
 	return 0;
 }
 
+/* -------------------------------------------------------------- go test */
+
+/* "--- FAIL: TestX/sub (0.01s)", indented for subtests; the indented lines
+ * after a failure ("    x_test.go:12: got 3") are its message. */
+static int parse_go(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	size_t last_fail = (size_t)-1;
+	int rc;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = wd_slice_trim(line), name;
+		wd_test_status st;
+		long paren;
+
+		if (wd_slice_starts(s, "--- PASS: "))
+			st = WD_TEST_PASS;
+		else if (wd_slice_starts(s, "--- FAIL: "))
+			st = WD_TEST_FAIL;
+		else if (wd_slice_starts(s, "--- SKIP: "))
+			st = WD_TEST_SKIP;
+		else {
+			if (last_fail != (size_t)-1 && line.n > 4 && line.p[0] == ' ' && s.n &&
+			    !wd_slice_starts(s, "=== ") && !r->v[last_fail].detail) {
+				r->v[last_fail].detail = clean_copy(s.p, s.n, WD_DETAIL_MAX);
+				last_fail = (size_t)-1;
+			}
+			continue;
+		}
+		name.p = s.p + 10;
+		name.n = s.n - 10;
+		paren = wd_slice_find(name, " (");
+		if (paren > 0)
+			name.n = (size_t)paren;
+		name = wd_slice_trim(name);
+		if ((rc = report_push(r, name.p, name.n, st, NULL, 0)) != 0)
+			return rc;
+		r->format = "go";
+		if (st == WD_TEST_PASS)
+			r->complete = 1;
+		last_fail = st == WD_TEST_FAIL ? r->n - 1 : (size_t)-1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ cargo test */
+
+/* "test tests::adds ... ok" and "test result: FAILED. 1 passed; 1 failed; 0 ignored; ..." */
+static int parse_cargo(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	size_t passed = 0, failed = 0, ignored = 0;
+	int summaries = 0, rc;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = wd_slice_trim(line);
+		long dots;
+
+		if (wd_slice_starts(s, "test result: ")) {
+			wd_slice t = s;
+			long at;
+			size_t v;
+
+			at = wd_slice_find(t, ". ");
+			if (at < 0)
+				continue;
+			t.p += at + 2, t.n -= (size_t)at + 2;
+			while (wd_slice_uint(&t, &v)) {
+				if (wd_slice_starts(t, " passed"))
+					passed += v;
+				else if (wd_slice_starts(t, " failed"))
+					failed += v;
+				else if (wd_slice_starts(t, " ignored"))
+					ignored += v;
+				at = wd_slice_find(t, "; ");
+				if (at < 0)
+					break;
+				t.p += at + 2, t.n -= (size_t)at + 2;
+			}
+			summaries++;
+			continue;
+		}
+		if (!wd_slice_starts(s, "test ") || (dots = wd_slice_find(s, " ... ")) < 6)
+			continue;
+		{
+			wd_slice name = { s.p + 5, (size_t)dots - 5 };
+			wd_slice res = { s.p + dots + 5, s.n - (size_t)dots - 5 };
+			wd_test_status st;
+
+			if (wd_slice_eq(res, "ok"))
+				st = WD_TEST_PASS;
+			else if (wd_slice_starts(res, "FAILED"))
+				st = WD_TEST_FAIL;
+			else if (wd_slice_starts(res, "ignored"))
+				st = WD_TEST_SKIP;
+			else
+				continue;
+			if ((rc = report_push(r, name.p, name.n, st, NULL, 0)) != 0)
+				return rc;
+			r->format = "cargo";
+			r->complete = 1;
+		}
+	}
+	if (summaries) {
+		r->passed = passed;
+		r->failed = failed;
+		r->skipped = ignored;
+		r->counts_known = 1;
+		r->format = "cargo";
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- choose */
 
 typedef int (*parse_fn)(wd_test_report *r, const char *text, size_t len);
@@ -732,8 +879,8 @@ typedef int (*parse_fn)(wd_test_report *r, const char *text, size_t len);
 int wd_results_parse(wd_test_report *out, const char *text, size_t len)
 {
 	/* most specific first */
-	static const parse_fn parsers[] = { parse_junit, parse_tap, parse_pytest, parse_ctest,
-	                                    parse_check, parse_counts };
+	static const parse_fn parsers[] = { parse_junit, parse_tap, parse_pytest, parse_go,
+	                                    parse_cargo, parse_ctest, parse_check, parse_counts };
 	wd_buf clean = WD_BUF_INIT;
 	int rc = 0;
 

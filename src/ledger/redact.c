@@ -177,6 +177,58 @@ static size_t token_at(const char *s, size_t len, size_t *keep)
 	return 0;
 }
 
+/*
+ * Credentials recognised by their surroundings rather than their shape:
+ * the password in "scheme://user:password@host" (tokens in git remote URLs)
+ * and PEM private key blocks. Returns the length to replace from s[i]
+ * (after *keep visible bytes), or 0.
+ */
+static size_t structural_at(const char *s, size_t len, size_t i, size_t *keep)
+{
+	static const char pem_begin[] = "-----BEGIN ";
+	static const char pem_end[] = "PRIVATE KEY-----";
+
+	*keep = 0;
+	/* i at "://": the userinfo runs to '@' without '/', whitespace or quotes */
+	if (len - i > 3 && s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+		size_t u = i + 3, colon = 0, j;
+
+		for (j = u; j < len && j - u < 512; j++) {
+			unsigned char c = (unsigned char)s[j];
+
+			if (c == '@')
+				break;
+			if (c == '/' || c == '"' || c == '\'' || c <= ' ' || c == '<' || c == '>')
+				return 0;
+			if (c == ':' && !colon)
+				colon = j;
+		}
+		if (j < len && s[j] == '@' && colon && j > colon + 1) {
+			*keep = colon + 1 - i;
+			return j - i;
+		}
+		return 0;
+	}
+	if (len - i > sizeof(pem_begin) && memcmp(s + i, pem_begin, sizeof(pem_begin) - 1) == 0) {
+		const char *line_end = memchr(s + i, '\n', len - i);
+		size_t hl = line_end ? (size_t)(line_end - (s + i)) : len - i;
+		const char *endp;
+
+		if (!memmem(s + i, hl, pem_end, sizeof(pem_end) - 1))
+			return 0;
+		/* up to and including the matching END line */
+		endp = memmem(s + i + hl, len - i - hl, "-----END ", 9);
+		if (endp) {
+			const char *tail = memmem(endp, len - (size_t)(endp - s), pem_end, sizeof(pem_end) - 1);
+
+			if (tail)
+				return (size_t)(tail - (s + i)) + sizeof(pem_end) - 1;
+		}
+		return len - i; /* a truncated key: scrub to the end */
+	}
+	return 0;
+}
+
 /* Append the redacted form of s[0..len) to out. Caller holds secrets_lock. */
 static int redact_into(wd_buf *out, const char *s, size_t len)
 {
@@ -187,13 +239,18 @@ static int redact_into(wd_buf *out, const char *s, size_t len)
 		size_t m = 0, keep = 0;
 
 		for (size_t k = 0; k < secrets.n; k++) {
-			size_t sl = strlen(secrets.v[k]);
+			size_t sl;
 
+			if (s[i] != secrets.v[k][0])
+				continue;
+			sl = strlen(secrets.v[k]);
 			if (sl <= len - i && memcmp(s + i, secrets.v[k], sl) == 0) {
 				m = sl;
 				break;
 			}
 		}
+		if (!m)
+			m = structural_at(s, len, i, &keep);
 		if (!m && (i == 0 || !is_word((unsigned char)s[i - 1])))
 			m = token_at(s + i, len - i, &keep);
 		if (!m) {

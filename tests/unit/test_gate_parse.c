@@ -51,6 +51,22 @@ START_TEST(junit_xml_gives_every_case_with_failure_messages)
 }
 END_TEST
 
+START_TEST(junit_quoted_brackets_and_cdata)
+{
+	wd_test_report r;
+
+	parse(&r,
+	      "<testsuite><testcase classname=\"k\" name=\"a>b\">"
+	      "<failure type=\"x > y\"><![CDATA[expected <1> got <2>]]></failure></testcase>"
+	      "<testcase classname=\"k\" name=\"ok\"></testcase></testsuite>");
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_int_eq(status_of(&r, "k.a>b"), WD_TEST_FAIL);
+	ck_assert_str_eq(wd_test_report_find(&r, "k.a>b")->detail, "expected <1> got <2>");
+	ck_assert_int_eq(status_of(&r, "k.ok"), WD_TEST_PASS);
+	wd_test_report_free(&r);
+}
+END_TEST
+
 START_TEST(tap_with_plan_directives_and_diagnostics)
 {
 	wd_test_report r;
@@ -199,6 +215,46 @@ START_TEST(check_verbose_lines_list_passing_tests)
 	ck_assert_int_eq(r.complete, 1);
 	ck_assert_int_eq(status_of(&r, "core:adds"), WD_TEST_PASS);
 	ck_assert_int_eq(status_of(&r, "core:subs"), WD_TEST_FAIL);
+	wd_test_report_free(&r);
+}
+END_TEST
+
+START_TEST(go_test_verbose_with_subtests_and_messages)
+{
+	wd_test_report r;
+
+	parse(&r,
+	      "=== RUN   TestAdd\n--- PASS: TestAdd (0.00s)\n=== RUN   TestDiv\n"
+	      "=== RUN   TestDiv/by_zero\n    div_test.go:14: expected error, got 0\n"
+	      "    --- FAIL: TestDiv/by_zero (0.00s)\n--- FAIL: TestDiv (0.00s)\n"
+	      "--- SKIP: TestSlow (0.00s)\nFAIL\nFAIL\texample.com/calc\t0.005s\n");
+	ck_assert_str_eq(r.format, "go");
+	ck_assert_int_eq(r.complete, 1);
+	ck_assert_uint_eq(r.passed, 1);
+	ck_assert_uint_eq(r.failed, 2);
+	ck_assert_int_eq(status_of(&r, "TestAdd"), WD_TEST_PASS);
+	ck_assert_int_eq(status_of(&r, "TestDiv/by_zero"), WD_TEST_FAIL);
+	ck_assert_int_eq(status_of(&r, "TestSlow"), WD_TEST_SKIP);
+	wd_test_report_free(&r);
+}
+END_TEST
+
+START_TEST(cargo_test_lines_and_summaries)
+{
+	wd_test_report r;
+
+	parse(&r,
+	      "running 3 tests\ntest tests::adds ... ok\ntest tests::negs ... FAILED\n"
+	      "test tests::slow ... ignored\n\nfailures:\n\n"
+	      "test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s\n"
+	      "running 1 test\ntest it_works ... ok\n"
+	      "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n");
+	ck_assert_str_eq(r.format, "cargo");
+	ck_assert_uint_eq(r.passed, 2);
+	ck_assert_uint_eq(r.failed, 1);
+	ck_assert_uint_eq(r.skipped, 1);
+	ck_assert_int_eq(status_of(&r, "tests::negs"), WD_TEST_FAIL);
+	ck_assert_int_eq(status_of(&r, "it_works"), WD_TEST_PASS);
 	wd_test_report_free(&r);
 }
 END_TEST
@@ -489,6 +545,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(res, junit_xml_gives_every_case_with_failure_messages);
+	tcase_add_test(res, junit_quoted_brackets_and_cdata);
 	tcase_add_test(res, tap_with_plan_directives_and_diagnostics);
 	tcase_add_test(res, tap_that_stops_short_of_its_plan_fails);
 	tcase_add_test(res, stray_ok_lines_are_not_tap);
@@ -497,6 +554,8 @@ int main(void)
 	tcase_add_test(res, ctest_summary_and_per_test_lines);
 	tcase_add_test(res, check_summaries_are_summed_and_failures_named);
 	tcase_add_test(res, check_verbose_lines_list_passing_tests);
+	tcase_add_test(res, go_test_verbose_with_subtests_and_messages);
+	tcase_add_test(res, cargo_test_lines_and_summaries);
 	tcase_add_test(res, bare_counts_line_is_read);
 	tcase_add_test(res, output_without_results_leaves_the_report_empty);
 	tcase_add_test(res, hostile_names_are_bounded_and_printable);

@@ -196,6 +196,24 @@ START_TEST(token_shaped_strings_are_redacted)
 }
 END_TEST
 
+START_TEST(credentials_in_urls_and_private_keys_are_redacted)
+{
+	ck_assert_str_eq(redacted("remote https://x-access-token:tok3n-value@github.com/o/r.git"),
+	                 "remote https://x-access-token:[REDACTED]@github.com/o/r.git");
+	ck_assert_str_eq(redacted("\"http://bob:hunter22@127.0.0.1:8080/x\""),
+	                 "\"http://bob:[REDACTED]@127.0.0.1:8080/x\"");
+	ck_assert_str_eq(redacted("key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1r\nAAAA\n"
+	                          "-----END OPENSSH PRIVATE KEY-----\nafter"),
+	                 "key:\n[REDACTED]\nafter");
+	ck_assert_str_eq(redacted("-----BEGIN RSA PRIVATE KEY-----\nMIIE truncated"), "[REDACTED]");
+	/* no password, or not a URL: kept */
+	ck_assert_str_eq(redacted("ssh://git@example.com/r.git https://example.com/a:b@c"),
+	                 "ssh://git@example.com/r.git https://example.com/a:b@c");
+	ck_assert_str_eq(redacted("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"),
+	                 "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----");
+}
+END_TEST
+
 START_TEST(ordinary_text_is_left_alone)
 {
 	const char *keep[] = {
@@ -314,6 +332,7 @@ int main(void)
 	tcase_add_test(tc, envelope_keys_win_over_fields);
 	tcase_add_test(tc, registered_secrets_never_reach_the_file);
 	tcase_add_test(tc, token_shaped_strings_are_redacted);
+	tcase_add_test(tc, credentials_in_urls_and_private_keys_are_redacted);
 	tcase_add_test(tc, ordinary_text_is_left_alone);
 	tcase_add_test(tc, short_secrets_are_not_registered);
 	tcase_add_test(tc, longer_secret_is_scrubbed_whole);
