@@ -147,7 +147,10 @@ typedef struct wd_model wd_model;
  * api-key, base-url, price-in, price-out, price-cached (USD per million
  * tokens) and is read from the trusted (user) config level only. compat:
  * servers take COMPAT_API_KEY when set and need none otherwise.
- * Per-stage routes: route.<stage> = SPEC in config. */
+ * Per-stage routes: route.<stage> = SPEC in config. Options left at their
+ * defaults may be set in the user's config: model.stream (bool),
+ * model.timeout-ms, model.connect-timeout-ms, model.idle-timeout-ms,
+ * model.max-retries. */
 int wd_model_open(wd_model **out, const char *spec, const wd_model_opts *opts);
 
 /* One completion. Retries transient failures inside (429, 5xx, transport

@@ -5,6 +5,7 @@
  * Retry-After), fall back along the chain, account tokens and cost, and
  * write the record. The wire formats live in one file per API.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,52 @@ static int parse_chain(struct chain *c, const char *spec, const char *name,
 	return rc;
 }
 
+/* Settings the caller left at their defaults may come from the user's config
+ * (model.* is trusted-only: a repository cannot change them). A malformed
+ * value is an error rather than silently ignored. */
+static int config_defaults(wd_model_opts *o)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} longs[] = {
+		{ "model.timeout-ms", offsetof(wd_model_opts, timeout_ms) },
+		{ "model.connect-timeout-ms", offsetof(wd_model_opts, connect_timeout_ms) },
+		{ "model.idle-timeout-ms", offsetof(wd_model_opts, idle_timeout_ms) },
+	};
+	long v;
+	int b, rc;
+
+	if (!o->config)
+		return 0;
+	for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+		long *field = (long *)((char *)o + longs[i].off);
+
+		if (*field > 0)
+			continue;
+		rc = wd_config_get_int(&v, o->config, longs[i].key);
+		if (rc == 0 && v > 0)
+			*field = v;
+		else if (rc != 0 && rc != WD_ENOTFOUND)
+			return rc;
+	}
+	if (o->max_retries < 0) {
+		rc = wd_config_get_int(&v, o->config, "model.max-retries");
+		if (rc == 0 && v >= 0 && v <= 100)
+			o->max_retries = (int)v;
+		else if (rc != 0 && rc != WD_ENOTFOUND)
+			return rc;
+	}
+	if (o->stream == 0) {
+		rc = wd_config_get_bool(&b, o->config, "model.stream");
+		if (rc == 0)
+			o->stream = b ? 1 : 0;
+		else if (rc != WD_ENOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
 int wd_model_open(wd_model **out, const char *spec, const wd_model_opts *opts)
 {
 	wd_model_opts defaults = WD_MODEL_OPTS_INIT;
@@ -326,6 +373,8 @@ int wd_model_open(wd_model **out, const char *spec, const wd_model_opts *opts)
 		goto fail;
 	}
 	m->o.record_path = m->record_path;
+	if ((rc = config_defaults(&m->o)) != 0)
+		goto fail;
 	if (m->o.max_retries < 0)
 		m->o.max_retries = DEFAULT_RETRIES;
 	if ((rc = parse_chain(&m->main, spec, NULL, &m->o, 0)) != 0)

@@ -241,6 +241,38 @@ START_TEST(missing_key_for_named_model_points_at_both_places)
 }
 END_TEST
 
+START_TEST(transport_settings_come_from_config_when_not_given)
+{
+	const char *sse = "data: {\"choices\":[{\"delta\":{\"content\":\"streamed\"},\"finish_reason\":\"stop\"}]}\n\n";
+	mock_reply rep = { .status = 200, .body = sse, .flags = MOCK_SSE };
+	mock_reply down = { .status = 503, .body = "{}" };
+	wd_model_opts o = WD_MODEL_OPTS_INIT;
+	wd_model *m = NULL;
+	wd_model_reply r;
+	json_t *b;
+
+	write_config("[model]\n\tstream = true\n\tmax-retries = 1\n\ttimeout-ms = 5000\n");
+	o.config = cfg;
+	o.retry_base_ms = 1;
+	mock_push(srv, &rep);
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), 0);
+	ck_assert_int_eq(wd_model_complete(&r, m, &chat), 0);
+	ck_assert_str_eq(r.text, "streamed");
+	b = json_loads(mock_request_body(srv, 0), 0, NULL);
+	ck_assert(json_is_true(json_object_get(b, "stream")));
+	json_decref(b);
+	wd_model_reply_free(&r);
+	mock_set_default(srv, &down);
+	ck_assert_int_eq(wd_model_complete(&r, m, &chat), WD_EINFRA);
+	ck_assert_uint_eq(mock_request_count(srv), 3); /* one call, then 1 + 1 retry */
+	wd_model_free(m);
+
+	write_config("[model]\n\tmax-retries = lots\n");
+	o.config = cfg;
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), WD_EINPUT);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("model_config");
@@ -255,6 +287,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, self_referencing_name_is_refused);
 	tcase_add_test(tc, stage_route_picks_its_own_model_and_shares_the_budget);
 	tcase_add_test(tc, missing_key_for_named_model_points_at_both_places);
+	tcase_add_test(tc, transport_settings_come_from_config_when_not_given);
 	suite_add_tcase(s, tc);
 	return s;
 }
