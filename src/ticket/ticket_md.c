@@ -234,9 +234,12 @@ static int header_line(wd_ticket *t, const char *name, const struct line *l, int
 	return wd_ticket__add_list(list_for(t, k), s, n, k != K_CHECKS);
 }
 
+static int atx_level(const struct line *l, const char **title, size_t *tlen);
+
 /* Parse the header if the first non-blank line is "---"; *body_at is where
  * the Markdown proper starts. */
-static int parse_header(wd_ticket *t, const char *name, struct cursor *c, size_t *body_at)
+static int parse_header(wd_ticket *t, const char *name, struct cursor *c, size_t *body_at,
+                        size_t *heading_at)
 {
 	struct line l, open;
 	int cur = -1, rc;
@@ -263,9 +266,16 @@ static int parse_header(wd_ticket *t, const char *name, struct cursor *c, size_t
 			                    "never closed (add a '---' line before the title)",
 			                    name, open.no);
 	}
-	while (next_line(c, &l) && !line_is(&l, "---") && !line_is(&l, "..."))
+	while (next_line(c, &l) && !line_is(&l, "---") && !line_is(&l, "...")) {
+		const char *hs;
+		size_t hn;
+
+		/* a comment to the header, but remember it for a clearer "no title" */
+		if (!*heading_at && atx_level(&l, &hs, &hn) == 1)
+			*heading_at = l.no;
 		if ((rc = header_line(t, name, &l, &cur)) != 0)
 			return rc;
+	}
 	*body_at = c->pos;
 	return 0;
 }
@@ -407,16 +417,20 @@ int wd_ticket__parse_md(wd_ticket *t, const char *name, const char *text, size_t
 	struct cursor c = { text, len, 0, 0 };
 	struct title_pos tp;
 	wd_buf body = WD_BUF_INIT;
-	size_t body_at, first_line;
+	size_t body_at, first_line, heading_at = 0;
 	int rc;
 
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		c.pos = 3;
-	if ((rc = parse_header(t, name, &c, &body_at)) != 0)
+	if ((rc = parse_header(t, name, &c, &body_at, &heading_at)) != 0)
 		return rc;
 	first_line = c.no + 1;
 	c.pos = body_at;
 	find_title(&c, &tp);
+	if (tp.level == 0 && heading_at)
+		return wd_error_set(WD_EINPUT, "%s:%zu: no title: the heading on line %zu is inside "
+		                    "the '---' header block (close the block before it)", name,
+		                    first_line, heading_at);
 	if (tp.level == 0)
 		return wd_error_set(WD_EINPUT, "%s:%zu: no title: the ticket needs a '# Title' "
 		                    "heading", name, first_line);

@@ -187,6 +187,13 @@ START_TEST(markdown_no_title)
 	const char *s = "---\nrounds: 2\n---\njust text\n\n```\n# in a fence\n```\n";
 
 	parse_fails(s, strlen(s), "T.md:4: no title");
+	{
+		/* a "---" rule above the title opens a header that swallows it */
+		const char *rule = "---\n# Title\n---\nbody\n";
+
+		parse_fails(rule, strlen(rule), "T.md:4: no title: the heading on line 2 is inside "
+		            "the '---' header block");
+	}
 }
 END_TEST
 
