@@ -155,15 +155,15 @@ static int tag_cache_load(wd_tagset *ts, const char *cache_dir, const char *oid,
 
 /* Write without fsync: a cache entry lost in a crash is re-parsed, and a
  * torn one fails wd_tagset_load's end marker. */
-static void tag_cache_store(const wd_tagset *ts, const char *cache_dir, const char *oid,
+static void tag_cache_store(const wd_buf *text, const char *cache_dir, const char *oid,
                             wd_buf *tmp)
 {
-	wd_buf text = WD_BUF_INIT, t2 = WD_BUF_INIT;
+	wd_buf t2 = WD_BUF_INIT;
 	int fd;
 
-	if (!cache_dir || tag_cache_file(tmp, cache_dir, oid) != 0 || wd_tagset_dump(&text, ts) != 0)
+	if (!cache_dir || tag_cache_file(tmp, cache_dir, oid) != 0)
 		goto out;
-	if (wd_buf_printf(&t2, "%s.%ld", tmp->ptr, (long)pthread_self() & 0xffffff) != 0)
+	if (wd_buf_printf(&t2, "%s.%ld.%lx", tmp->ptr, (long)getpid(), (unsigned long)pthread_self()) != 0)
 		goto out;
 	fd = open(t2.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
@@ -176,14 +176,31 @@ static void tag_cache_store(const wd_tagset *ts, const char *cache_dir, const ch
 	}
 	if (fd < 0)
 		goto out;
-	if (write(fd, text.ptr, text.len) == (ssize_t)text.len && close(fd) == 0)
+	if (write(fd, text->ptr, text->len) == (ssize_t)text->len && close(fd) == 0)
 		rename(t2.ptr, tmp->ptr);
 	else
 		unlink(t2.ptr);
 out:
 	wd_error_clear();
-	wd_buf_free(&text);
 	wd_buf_free(&t2);
+}
+
+/* Store freshly parsed tags in the cache, and keep them in the compact form
+ * a cache load gives (one arena instead of one allocation per name). */
+static int store_and_compact(struct mfile *f, const char *cache_dir, wd_buf *tmp)
+{
+	wd_buf text = WD_BUF_INIT;
+	size_t n;
+	int rc;
+
+	if ((rc = wd_tagset_dump(&text, &f->tags)) != 0) {
+		wd_buf_free(&text);
+		return rc;
+	}
+	tag_cache_store(&text, cache_dir, f->oid, tmp);
+	wd_tagset_free(&f->tags);
+	n = text.len;
+	return wd_tagset_load(&f->tags, wd_buf_detach(&text), n);
 }
 
 static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
@@ -250,8 +267,7 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 		return 0;
 	}
 	f->state = MFILE_PARSED;
-	tag_cache_store(&f->tags, j->cache_dir, f->oid, abs);
-	return 0;
+	return store_and_compact(f, j->cache_dir, abs);
 }
 
 static void *worker(void *arg)
