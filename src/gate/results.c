@@ -81,8 +81,23 @@ void wd_test_report_free(wd_test_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Parsed reports are sorted by name (report_finish), so look there first;
+ * a report assembled in another order is still searched in full. */
 const wd_test_case *wd_test_report_find(const wd_test_report *r, const char *name)
 {
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(r->v[mid].name, name);
+
+		if (c == 0)
+			return &r->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	for (size_t i = 0; i < r->n; i++)
 		if (!strcmp(r->v[i].name, name))
 			return &r->v[i];

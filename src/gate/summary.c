@@ -20,6 +20,7 @@
 #define CONTEXT_BEFORE 1
 #define CONTEXT_AFTER 2
 #define SOURCE_FILE_MAX (8u << 20)
+#define NAMES_MATCHED 16
 
 /* Markers of a line worth showing; matched case-sensitively so that
  * "-Werror" on a compiler command line is not one. */
@@ -35,7 +36,8 @@ static int line_relevant(wd_slice s, const wd_strvec *names)
 	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
 		if (wd_slice_find(s, markers[i]) >= 0)
 			return 1;
-	for (size_t i = 0; names && i < names->n; i++) {
+	/* the first few failing names are enough to find their lines */
+	for (size_t i = 0; names && i < names->n && i < NAMES_MATCHED; i++) {
 		/* the bare function name of "tcase:fn" / "file.py::fn" is what logs print */
 		const char *n = names->v[i], *tail = n;
 

@@ -61,14 +61,9 @@ int wd_slice_eq(wd_slice s, const char *str)
 
 long wd_slice_find(wd_slice s, const char *needle)
 {
-	size_t n = strlen(needle);
+	const char *at = memmem(s.p, s.n, needle, strlen(needle));
 
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i + n <= s.n; i++)
-		if (s.p[i] == needle[0] && memcmp(s.p + i, needle, n) == 0)
-			return (long)i;
-	return -1;
+	return at ? (long)(at - s.p) : -1;
 }
 
 long wd_slice_find_ci(wd_slice s, const char *needle)

@@ -5,6 +5,7 @@
  * exist, and diff-aware analysis (only new findings on touched lines block).
  * The rules are documented with wd_gate_verdict() in gate.h.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,42 +217,101 @@ static int test_check(wd_verdict *v, const wd_check_result *cr, const wd_check_r
 	return 0; /* only failures that were already there */
 }
 
-static int same_key(const wd_finding *a, const wd_finding *b)
+static int key_cmp(const wd_finding *a, const wd_finding *b)
 {
-	return !strcmp(a->file, b->file) && !strcmp(a->message, b->message) &&
-	       !strcmp(a->rule ? a->rule : "", b->rule ? b->rule : "");
+	int c = strcmp(a->file, b->file);
+
+	if (!c)
+		c = strcmp(a->rule ? a->rule : "", b->rule ? b->rule : "");
+	if (!c)
+		c = strcmp(a->message, b->message);
+	return c;
+}
+
+static const wd_findings *sort_base; /* qsort has no context argument */
+
+static int cmp_index(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = key_cmp(&sort_base->v[i], &sort_base->v[j]);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/*
+ * Match each patched finding to an unused base finding with the same file,
+ * rule and message, nearest by line (code added above moves findings down).
+ * Base findings are sorted by key once, so this is n log n, not n * m.
+ */
+static int match_base(unsigned char **out_new, const wd_findings *now, const wd_findings *was)
+{
+	size_t *idx = NULL;
+	unsigned char *used = NULL, *is_new;
+	static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+	*out_new = NULL;
+	if (!(is_new = calloc(now->n ? now->n : 1, 1)))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if (was && was->n && (!(idx = malloc(was->n * sizeof(*idx))) || !(used = calloc(was->n, 1)))) {
+		free(idx);
+		free(is_new);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	for (size_t j = 0; idx && j < was->n; j++)
+		idx[j] = j;
+	if (idx) {
+		pthread_mutex_lock(&sort_lock);
+		sort_base = was;
+		qsort(idx, was->n, sizeof(*idx), cmp_index);
+		pthread_mutex_unlock(&sort_lock);
+	}
+	for (size_t i = 0; i < now->n; i++) {
+		const wd_finding *f = &now->v[i];
+		size_t lo = 0, hi = idx ? was->n : 0, best = (size_t)-1, best_d = (size_t)-1;
+
+		while (lo < hi) { /* first base entry with key >= f's */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (key_cmp(&was->v[idx[mid]], f) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; idx && k < was->n && !key_cmp(&was->v[idx[k]], f); k++) {
+			const wd_finding *b = &was->v[idx[k]];
+			size_t d = f->line > b->line ? f->line - b->line : b->line - f->line;
+
+			if (!used[idx[k]] && d < best_d) {
+				best_d = d;
+				best = idx[k];
+			}
+		}
+		if (best != (size_t)-1)
+			used[best] = 1;
+		else
+			is_new[i] = 1;
+	}
+	free(idx);
+	free(used);
+	*out_new = is_new;
+	return 0;
 }
 
 static int analyze_check(wd_verdict *v, const wd_check_result *cr, const wd_check_result *cb,
                          const wd_touched *touched)
 {
 	const wd_findings *now = &cr->findings, *was = cb ? &cb->findings : NULL;
-	unsigned char *used = NULL;
+	unsigned char *is_new = NULL;
 	size_t blocking = 0;
-	int rc = 0;
+	int rc;
 
-	if (was && was->n && !(used = calloc(was->n, 1)))
-		return wd_error_set(WD_ENOMEM, "out of memory");
+	if ((rc = match_base(&is_new, now, was)) != 0)
+		return rc;
 	for (size_t i = 0; i < now->n && !rc; i++) {
 		const wd_finding *f = &now->v[i];
-		size_t best = (size_t)-1, best_d = (size_t)-1;
 
-		/* the same finding on base, nearest by line: lines move when code is added above */
-		for (size_t j = 0; was && j < was->n; j++) {
-			size_t d;
-
-			if (used[j] || !same_key(f, &was->v[j]))
-				continue;
-			d = f->line > was->v[j].line ? f->line - was->v[j].line : was->v[j].line - f->line;
-			if (d < best_d) {
-				best_d = d;
-				best = j;
-			}
-		}
-		if (best != (size_t)-1) {
-			used[best] = 1;
+		if (!is_new[i])
 			continue;
-		}
 		if (touched && !wd_touched_contains(touched, f->file, f->line)) {
 			v->findings_elsewhere++;
 			continue;
@@ -262,7 +322,7 @@ static int analyze_check(wd_verdict *v, const wd_check_result *cr, const wd_chec
 		if (!rc && !(v->new_findings.v[v->new_findings.n - 1].check = wd_strdup(cr->check->name)))
 			rc = WD_ENOMEM;
 	}
-	free(used);
+	free(is_new);
 	if (rc)
 		return rc;
 	if (blocking)
