@@ -126,7 +126,7 @@ static int64_t ts_ns(struct timespec t)
 static int tag_cache_file(wd_buf *out, const char *cache_dir, const char *oid)
 {
 	wd_buf_clear(out);
-	return wd_buf_printf(out, "%s/tags/%.2s/%s", cache_dir, oid, oid + 2);
+	return wd_buf_printf(out, "%s/tags/v%d/%.2s/%s", cache_dir, WD_TAGS_VERSION, oid, oid + 2);
 }
 
 static int tag_cache_load(wd_tagset *ts, const char *cache_dir, const char *oid, wd_buf *tmp)

@@ -59,6 +59,14 @@ static size_t distinct_def_files(const struct nameinfo *ni)
 	return n;
 }
 
+static int only_variables(const wd_map *m, const struct nameinfo *ni)
+{
+	for (size_t i = 0; i < ni->defs.n; i++)
+		if (m->files[ni->defs.v[i].file].tags.defs[ni->defs.v[i].val].kind != WD_TAG_VARIABLE)
+			return 0;
+	return 1;
+}
+
 static int focus_matches_path(const char *focus, const char *path)
 {
 	size_t n = strlen(focus);
@@ -121,6 +129,10 @@ static int for_each_edge(const wd_map *m, edge_fn fn, void *ctx)
 			continue;
 		dfiles = distinct_def_files(ni);
 		if (dfiles > MAX_DEF_FILES || dfiles * ni->refs.n > MAX_EDGES_PER_NAME)
+			continue;
+		/* a variable name defined in several files is a file-local (len, buf, ...):
+		 * its uses elsewhere are other variables */
+		if (dfiles > 1 && only_variables(m, ni))
 			continue;
 		mul = name_weight(m, m->names.strs[id], ni, dfiles);
 		for (size_t r = 0; r < ni->refs.n; r++) {

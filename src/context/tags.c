@@ -32,7 +32,8 @@ struct syms {
 		identifier, type_identifier, field_identifier, function_declarator,
 		pointer_declarator, array_declarator, parenthesized_declarator,
 		attributed_declarator, init_declarator, class_definition, decorated_definition,
-		block, module, expression_statement, assignment;
+		block, module, expression_statement, assignment, translation_unit, preproc_if,
+		preproc_ifdef, preproc_else, preproc_elif, linkage_specification, declaration_list;
 	TSFieldId f_declarator, f_name, f_body, f_left;
 };
 
@@ -88,6 +89,13 @@ static void init_syms(void)
 		s->module = sym(l, "module");
 		s->expression_statement = sym(l, "expression_statement");
 		s->assignment = sym(l, "assignment");
+		s->translation_unit = sym(l, "translation_unit");
+		s->preproc_if = sym(l, "preproc_if");
+		s->preproc_ifdef = sym(l, "preproc_ifdef");
+		s->preproc_else = sym(l, "preproc_else");
+		s->preproc_elif = sym(l, "preproc_elif");
+		s->linkage_specification = sym(l, "linkage_specification");
+		s->declaration_list = sym(l, "declaration_list");
 		s->f_declarator = field(l, "declarator");
 		s->f_name = field(l, "name");
 		s->f_body = field(l, "body");
@@ -339,7 +347,23 @@ static void c_declarators(struct ex *x, TSNode node, int typedef_)
 	ts_tree_cursor_delete(&c);
 }
 
-static void visit_c(struct ex *x, TSNode n, TSSymbol k, int in_function)
+/* A declaration at file scope: its parent is the file or a preprocessor
+ * conditional (not a function body, and not an ERROR node, where tree-sitter
+ * has lost track of what encloses it). */
+static int at_file_scope(const struct syms *s, const TSSymbol *stk, size_t d, int in_function)
+{
+	TSSymbol p;
+
+	if (in_function || d == 0)
+		return 0;
+	p = stk[d - 1];
+	return p == s->translation_unit || p == s->preproc_if || p == s->preproc_ifdef ||
+	       p == s->preproc_else || p == s->preproc_elif || p == s->linkage_specification ||
+	       p == s->declaration_list;
+}
+
+static void visit_c(struct ex *x, TSNode n, TSSymbol k, const TSSymbol *stk, size_t d,
+                    int in_function)
 {
 	const struct syms *s = x->s;
 	uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
@@ -354,7 +378,7 @@ static void visit_c(struct ex *x, TSNode n, TSSymbol k, int in_function)
 		if (!ts_node_is_null(name))
 			add_def(x, n, name, WD_TAG_FUNCTION,
 			        ts_node_is_null(body) ? first_line_end(x, a, b) : ts_node_start_byte(body));
-	} else if (k == s->declaration && !in_function) {
+	} else if (k == s->declaration && at_file_scope(s, stk, d, in_function)) {
 		c_declarators(x, n, 0);
 	} else if (k == s->type_definition) {
 		c_declarators(x, n, 1);
@@ -441,7 +465,7 @@ static int walk(struct ex *x, TSNode root, int lang)
 		}
 		stk[d] = k;
 		if (lang == WD_LANG_C)
-			visit_c(x, n, k, in_function);
+			visit_c(x, n, k, stk, d, in_function);
 		else
 			visit_py(x, n, k, stk, d);
 		if (x->err)

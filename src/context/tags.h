@@ -59,6 +59,10 @@ int wd_tagset_dump(wd_buf *out, const wd_tagset *ts);
  * every case: freed on failure). text[len] must be '\0'. */
 int wd_tagset_load(wd_tagset *out, char *text, size_t len);
 
+/* Bump when the extraction changes what it finds: cached tags of older
+ * versions are then ignored (they live under <cache>/tags/v<N>/). */
+#define WD_TAGS_VERSION 2
+
 enum wd_lang { WD_LANG_NONE = 0, WD_LANG_C, WD_LANG_PYTHON, WD_LANG_COUNT };
 
 int wd_lang_id_for_path(const char *path);
