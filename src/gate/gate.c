@@ -36,23 +36,20 @@ void wd_gate_result_free(wd_gate_result *r)
 	r->passed = 0;
 }
 
-/* Read the check's results file if it wrote one; 0 with an empty buffer when not. */
+/* Read the check's results file if it wrote one; 0 with an empty buffer when
+ * not. The work tree is untrusted: the file must resolve inside it. */
 static int read_results_file(wd_buf *out, const char *workdir, const wd_check *c)
 {
-	wd_buf path = WD_BUF_INIT;
 	int rc;
 
 	if (!c->results_file)
 		return 0;
-	if ((rc = wd_path_join(&path, workdir, c->results_file)) == 0) {
-		rc = wd_file_read(out, path.ptr, RESULTS_FILE_MAX);
-		if (rc == WD_ENOTFOUND) {
-			wd_error_clear();
-			wd_buf_clear(out);
-			rc = 0;
-		}
+	rc = wd_gate_read_inside(out, workdir, c->results_file, RESULTS_FILE_MAX);
+	if (rc == WD_ENOTFOUND) {
+		wd_error_clear();
+		wd_buf_clear(out);
+		rc = 0;
 	}
-	wd_buf_free(&path);
 	return rc;
 }
 
@@ -128,6 +125,9 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	memset(cr, 0, sizeof(*cr));
 	memset(&sr, 0, sizeof(sr));
 	cr->check = c;
+	/* a results file left by an earlier run must not stand in for this one */
+	if (c->results_file && (rc = wd_gate_remove_inside(workdir, c->results_file)) != 0)
+		return wd_error_wrap(rc, "check '%s': results file", c->name);
 	so.workdir = workdir;
 	so.argv = argv;
 	so.timeout_sec = c->timeout_sec ? c->timeout_sec

@@ -25,6 +25,14 @@ int wd_gate_strip_ansi(wd_buf *out, const char *text, size_t len);
  * for JSON. */
 int wd_gate_utf8_clean(wd_buf *out, const char *text, size_t len);
 
+/* Read `rel` under `workdir` (the untrusted work tree) at most `max` bytes,
+ * refusing absolute paths, "..", and symlinks that resolve outside the tree
+ * (WD_EREFUSED); WD_ENOTFOUND when missing. */
+int wd_gate_read_inside(wd_buf *out, const char *workdir, const char *rel, size_t max);
+/* Remove the file `rel` under workdir (the link itself if it is a symlink);
+ * missing is success. */
+int wd_gate_remove_inside(const char *workdir, const char *rel);
+
 int wd_slice_starts(wd_slice s, const char *prefix);
 int wd_slice_eq(wd_slice s, const char *str);
 /* Position of `needle` in s, or -1. */

@@ -324,16 +324,16 @@ out:
 
 static int source_context(wd_buf *out, const char *workdir, const wd_finding *f)
 {
-	wd_buf path = WD_BUF_INIT, src = WD_BUF_INIT;
+	wd_buf src = WD_BUF_INIT;
 	const char *pos, *end;
 	wd_slice line;
 	unsigned n = 0;
 	int rc = 0;
 
-	if (!workdir || !f->line || f->file[0] == '/' || strstr(f->file, ".."))
+	/* f->file comes from analyzer output: only files inside the tree are shown */
+	if (!workdir || !f->line)
 		return 0;
-	if (wd_path_join(&path, workdir, f->file) != 0 ||
-	    wd_file_read(&src, path.ptr, SOURCE_FILE_MAX) != 0) {
+	if (wd_gate_read_inside(&src, workdir, f->file, SOURCE_FILE_MAX) != 0) {
 		wd_error_clear();
 		goto out;
 	}
@@ -348,7 +348,6 @@ static int source_context(wd_buf *out, const char *workdir, const wd_finding *f)
 		rc = put_line(out, prefix, line);
 	}
 out:
-	wd_buf_free(&path);
 	wd_buf_free(&src);
 	return rc;
 }

@@ -1,9 +1,14 @@
 /* Slices and lines over untrusted check output (see gate_int.h). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gate_int.h"
+#include "warden/error.h"
+#include "warden/fs.h"
 
 int wd_gate_next_line(wd_slice *line, const char **pos, const char *end)
 {
@@ -159,4 +164,88 @@ int wd_gate_utf8_clean(wd_buf *out, const char *text, size_t len)
 		i += k;
 	}
 	return 0;
+}
+
+/* Whether `rel` names a path inside the tree without leaving it lexically. */
+static int rel_path_ok(const char *rel)
+{
+	const char *s = rel;
+
+	if (!*rel || *rel == '/')
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return 0;
+		s += n;
+		if (*s == '/')
+			s++;
+	}
+	return 1;
+}
+
+int wd_gate_read_inside(wd_buf *out, const char *workdir, const char *rel, size_t max)
+{
+	wd_buf path = WD_BUF_INIT;
+	char *root = NULL, *real = NULL;
+	size_t rl;
+	int rc;
+
+	if (!rel_path_ok(rel))
+		return wd_error_set(WD_EREFUSED, "'%s' is not a path inside the work tree", rel);
+	if ((rc = wd_path_join(&path, workdir, rel)) != 0)
+		goto out;
+	/* resolve symlinks on both sides: a link may not lead out of the tree */
+	if (!(root = wd_realpath(workdir)) || !(real = wd_realpath(path.ptr))) {
+		rc = wd_error_last_code() ? wd_error_last_code() : WD_ENOTFOUND;
+		goto out;
+	}
+	rl = strlen(root);
+	if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && !(rl == 1 && root[0] == '/'))) {
+		rc = wd_error_set(WD_EREFUSED, "'%s' leads out of the work tree", rel);
+		goto out;
+	}
+	rc = wd_file_read(out, real, max);
+out:
+	free(root);
+	free(real);
+	wd_buf_free(&path);
+	return rc;
+}
+
+int wd_gate_remove_inside(const char *workdir, const char *rel)
+{
+	wd_buf path = WD_BUF_INIT;
+	char *root = NULL, *parent = NULL, *slash;
+	size_t rl;
+	int rc = 0;
+
+	if (!rel_path_ok(rel))
+		return wd_error_set(WD_EREFUSED, "'%s' is not a path inside the work tree", rel);
+	if ((rc = wd_path_join(&path, workdir, rel)) != 0)
+		goto out;
+	/* the directory holding it must resolve inside the tree (no symlinked parent) */
+	slash = strrchr(path.ptr, '/');
+	*slash = '\0';
+	parent = realpath(path.ptr, NULL);
+	*slash = '/';
+	if (!parent)
+		goto out; /* no such directory: nothing to remove */
+	if (!(root = wd_realpath(workdir))) {
+		rc = WD_EINFRA;
+		goto out;
+	}
+	rl = strlen(root);
+	if (strncmp(parent, root, rl) != 0 || (parent[rl] != '/' && parent[rl] != '\0')) {
+		rc = wd_error_set(WD_EREFUSED, "'%s' leads out of the work tree", rel);
+		goto out;
+	}
+	if (unlink(path.ptr) < 0 && errno != ENOENT)
+		rc = wd_error_errno(WD_EINFRA, path.ptr);
+out:
+	free(root);
+	free(parent);
+	wd_buf_free(&path);
+	return rc;
 }

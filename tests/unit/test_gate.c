@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -471,6 +472,86 @@ START_TEST(compiler_warnings_block_only_when_new_and_on_touched_lines)
 }
 END_TEST
 
+START_TEST(results_files_are_fresh_and_stay_inside_the_work_tree)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_result r;
+	wd_buf p = WD_BUF_INIT, outside = WD_BUF_INIT;
+
+	/* a stale results file from an earlier run is removed before the check runs */
+	ck_assert_int_eq(wd_path_join(&p, dir, "junit.xml"), 0);
+	ck_assert_int_eq(fx_write_file(p.ptr, "<testsuite><testcase classname=\"s\" name=\"stale\"/></testsuite>"), 0);
+	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST, "echo crashed before writing; exit 139", 0), 0);
+	l.v[0].results_file = strdup("junit.xml");
+	run_gate(&r, &l);
+	ck_assert_ptr_null(r.v[0].tests.format);
+	ck_assert_int_eq(wd_path_exists(p.ptr), 0);
+	wd_gate_result_free(&r);
+	wd_checklist_free(&l);
+
+	/* a results file that is a symlink out of the tree is not read */
+	ck_assert_int_eq(wd_buf_printf(&outside, "%s-outside.xml", dir), 0);
+	ck_assert_int_eq(fx_write_file(outside.ptr, "<testsuite><testcase classname=\"secret\" name=\"x\"/></testsuite>"), 0);
+	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST, "", 0), WD_EINPUT);
+	{
+		wd_buf cmd = WD_BUF_INIT;
+
+		ck_assert_int_eq(wd_buf_printf(&cmd, "ln -s '%s' res.xml; echo '3 passed, 0 failed'", outside.ptr), 0);
+		ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST, cmd.ptr, 0), 0);
+		wd_buf_free(&cmd);
+	}
+	l.v[0].results_file = strdup("res.xml");
+	run_gate(&r, &l);
+	ck_assert_str_eq(r.v[0].tests.format, "counts");
+	ck_assert_ptr_null(wd_test_report_find(&r.v[0].tests, "secret.x"));
+	wd_gate_result_free(&r);
+	wd_checklist_free(&l);
+	unlink(outside.ptr);
+
+	/* a results path that climbs out is refused before anything runs */
+	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST, "true", 0), 0);
+	l.v[0].results_file = strdup("../x.xml");
+	ck_assert_int_eq(wd_gate_run(&r, dir, &l, NULL), WD_EREFUSED);
+	wd_checklist_free(&l);
+	wd_buf_free(&p);
+	wd_buf_free(&outside);
+}
+END_TEST
+
+START_TEST(repair_summary_never_shows_files_outside_the_work_tree)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_result r;
+	wd_verdict v;
+	wd_buf s = WD_BUF_INIT, secret = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_buf_printf(&secret, "%s-secret.txt", dir), 0);
+	ck_assert_int_eq(fx_write_file(secret.ptr, "line1\nTOP-SECRET-CONTENT\nline3\n"), 0);
+	{
+		wd_buf cmd = WD_BUF_INIT;
+
+		ck_assert_int_eq(wd_buf_printf(&cmd, "ln -s '%s' link.c; echo 'link.c:2:1: warning: bad [r]'; "
+		                               "echo '%s:2:1: warning: abs [r]'; echo '../x.c:2:1: warning: up [r]'",
+		                               secret.ptr, secret.ptr), 0);
+		ck_assert_int_eq(wd_checklist_add(&l, "lint", WD_CHECK_ANALYZE, cmd.ptr, 0), 0);
+		wd_buf_free(&cmd);
+	}
+	run_gate(&r, &l);
+	ck_assert_uint_eq(r.v[0].findings.n, 3);
+	ck_assert_int_eq(wd_gate_verdict(&v, NULL, &r, NULL, NULL), 0);
+	ck_assert_uint_eq(v.new_findings.n, 3);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, dir, 4000), 0);
+	ck_assert_ptr_nonnull(strstr(s.ptr, "link.c:2:1: warning: bad [r]"));
+	ck_assert_ptr_null(strstr(s.ptr, "TOP-SECRET"));
+	wd_buf_free(&s);
+	wd_verdict_free(&v);
+	wd_gate_result_free(&r);
+	wd_checklist_free(&l);
+	unlink(secret.ptr);
+	wd_buf_free(&secret);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gate");
@@ -501,6 +582,8 @@ int main(void)
 	tcase_add_test(run, each_check_is_recorded_in_the_ledger);
 	tcase_add_test(run, empty_checklist_passes_and_bad_arguments_are_refused);
 	tcase_add_test(run, compiler_warnings_block_only_when_new_and_on_touched_lines);
+	tcase_add_test(run, results_files_are_fresh_and_stay_inside_the_work_tree);
+	tcase_add_test(run, repair_summary_never_shows_files_outside_the_work_tree);
 	suite_add_tcase(s, run);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
