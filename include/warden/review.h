@@ -61,7 +61,8 @@ typedef struct wd_proposal {
 	char *decided_by;      /* who approved or rejected */
 	char decided[32];      /* when, ISO 8601 UTC; "" while open */
 	char merged[41];       /* approved: the target's new tip; "" otherwise */
-	char *pushed_to;       /* approved and pushed: the remote it went to */
+	char *pushed_to;       /* the remote the target (approved) or the branch went to */
+	char *pr_url;          /* the pull request opened for it, if any */
 } wd_proposal;
 
 /* A zeroed, open proposal with created = now and user = the current user. */
@@ -260,6 +261,19 @@ int wd_review_open_pr(char **out_url, const wd_pr_opts *opts);
 /* The PR body for a proposal: the ticket (title and `ticket_body`, may be
  * NULL), the checks, the evidence, the model, rounds, tokens and cost. */
 int wd_review_pr_body(wd_buf *out, const wd_proposal *p, const char *ticket_body);
+
+/*
+ * Open a pull request for stored proposal `id`: head = its branch (already
+ * pushed to `remote`), base = its target, title = the ticket's title, body =
+ * wd_review_pr_body(). owner/repo come from `opts` when set, else from the
+ * remote's URL (`remote` is a remote name of the proposal's repository, or a
+ * URL). api_url, token and draft are taken from `opts` (may be NULL; its
+ * head, base, title and body are ignored). The PR's URL is kept in the
+ * record (pr_url) and the run's ledger ("review.pr"). Errors as
+ * wd_review_open_pr, plus WD_EINPUT when owner/repo cannot be found.
+ */
+int wd_review_open_pr_for(char **out_url, const char *cache_dir, const char *id, const char *remote,
+                          const char *ticket_body, const wd_pr_opts *opts);
 
 /* owner and repo of a GitHub remote URL: https://host/OWNER/REPO(.git),
  * ssh://git@host/OWNER/REPO(.git) or git@host:OWNER/REPO(.git).

@@ -14,6 +14,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/review.h"
+#include "warden/ticket.h"
 
 #define TICKET_SHOW_MAX 4000
 
@@ -22,6 +23,7 @@ static const char usage_text[] =
 	"       warden review show ID [--json] [--no-diff]\n"
 	"       warden review approve ID [--push REMOTE] [--force] [--yes | --ci]\n"
 	"       warden review reject ID --reason TEXT\n"
+	"       warden review publish ID --push REMOTE [--open-pr [--repo OWNER/REPO] [--draft]] [--yes]\n"
 	"\n"
 	"Proposals are the commits `warden run` made after every check passed. ID is a\n"
 	"run id or an unambiguous prefix of one.\n"
@@ -37,12 +39,21 @@ static const char usage_text[] =
 	"                  or pass --force)\n"
 	"  reject ID       delete the proposal branch and keep the record with the reason;\n"
 	"                  the next run of the same ticket hands the reason to the model\n"
+	"  publish ID      push the proposal branch (not merged) to REMOTE, and with --open-pr\n"
+	"                  open a GitHub pull request for it: title = ticket, body = ticket,\n"
+	"                  checks, evidence and cost (token: GITHUB_TOKEN; API: github.apiUrl\n"
+	"                  in your config, else $GITHUB_API_URL, else api.github.com)\n"
 	"\n"
 	"options:\n"
-	"  --push REMOTE   after approving, push the target branch to REMOTE (a remote name,\n"
-	"                  URL or path; token from WARDEN_GIT_TOKEN/GITHUB_TOKEN, or ssh-agent)\n"
+	"  --push REMOTE   approve: after merging, push the target branch to REMOTE; publish:\n"
+	"                  push the proposal branch (a remote name, URL or path; token from\n"
+	"                  WARDEN_GIT_TOKEN/GITHUB_TOKEN over HTTPS, ssh-agent over SSH)\n"
+	"  --open-pr       publish: open a pull request after pushing\n"
+	"  --repo O/R      publish: the GitHub repository (default: from the remote's URL)\n"
+	"  --draft         publish: open the pull request as a draft\n"
 	"  --force         approve even though the target moved since the base\n"
-	"  --yes, --ci     do not ask before merging or pushing (required without a terminal)\n"
+	"  --yes, --ci     do not ask before merging, pushing or opening a pull request\n"
+	"                  (required without a terminal)\n"
 	"  --reason TEXT   why the proposal is rejected (required for reject)\n"
 	"  --all           list every proposal, not only open ones\n"
 	"  --json          machine-readable output on stdout\n"
@@ -51,7 +62,7 @@ static const char usage_text[] =
 	"\n"
 	"policy (user config ~/.config/warden/config only, never the repository's):\n"
 	"  review.autoApprove = true    approve without asking\n"
-	"  push.allowed = true|false    push without asking | never push\n"
+	"  push.allowed = true|false    push (and open pull requests) without asking | never\n"
 	"  review.separateDuties = true the user who made a run cannot approve it\n"
 	"                               (the user is $WARDEN_USER, else the login name)\n"
 	"\n"
@@ -62,7 +73,8 @@ struct review_args {
 	const char *work_dir;
 	const char *push;
 	const char *reason;
-	int all, json, no_diff, force, yes;
+	const char *repo;
+	int all, json, no_diff, force, yes, open_pr, draft;
 	int help;
 };
 
@@ -74,6 +86,8 @@ static int parse_args(struct review_args *a, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },           { "no-diff", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },          { "yes", no_argument, NULL, 'y' },
 		{ "ci", no_argument, NULL, 'c' },             { "help", no_argument, NULL, 'h' },
+		{ "open-pr", no_argument, NULL, 'o' },        { "repo", required_argument, NULL, 'R' },
+		{ "draft", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -93,6 +107,9 @@ static int parse_args(struct review_args *a, int argc, char **argv)
 		case 'y':
 		case 'c': a->yes = 1; break;
 		case 'h': a->help = 1; break;
+		case 'o': a->open_pr = 1; break;
+		case 'R': a->repo = optarg; break;
+		case 'd': a->draft = 1; break;
 		default:
 			wd_cli_error("review: unknown or incomplete option '%s'; see 'warden review --help'",
 			             argv[optind - 1]);
@@ -571,6 +588,115 @@ static int review_reject(const struct review_args *a, const char *cache, const c
 	return WD_EXIT_OK;
 }
 
+/* The ticket's body for the PR, when the ticket file is still readable. */
+static char *ticket_body(const wd_proposal *p)
+{
+	wd_ticket *t = NULL;
+	char *body = NULL;
+
+	if (p->ticket_path && wd_ticket_load(&t, p->ticket_path) == 0 && t->body)
+		body = wd_strdup(t->body);
+	wd_ticket_free(t);
+	return body;
+}
+
+static int review_publish(const struct review_args *a, const char *cache, const char *id)
+{
+	wd_pr_opts po = WD_PR_OPTS_INIT;
+	wd_config *cfg = NULL;
+	wd_proposal *p = NULL;
+	wd_buf q = WD_BUF_INIT;
+	char *api = NULL, *owner = NULL, *body = NULL, *url = NULL;
+	int rc, allowed = -1;
+
+	if (!a->push || !*a->push) {
+		wd_cli_error("publish needs --push REMOTE; see 'warden review --help'");
+		return WD_EXIT_USAGE;
+	}
+	if (a->repo && (!strchr(a->repo, '/') || strchr(a->repo, '/') != strrchr(a->repo, '/'))) {
+		wd_cli_error("--repo wants OWNER/REPO, not '%s'", a->repo);
+		return WD_EXIT_USAGE;
+	}
+	if ((rc = wd_config_open(&cfg, NULL)) != 0)
+		return fail(rc);
+	if ((rc = wd_proposal_load(&p, cache, id)) != 0 ||
+	    (rc = policy(&allowed, cfg, "push.allowed")) != 0) {
+		rc = fail(rc);
+		goto out;
+	}
+	if (p->status != WD_PROPOSAL_OPEN) {
+		wd_cli_error("proposal %s is %s; only open proposals are published", p->id,
+		             wd_proposal_status_name(p->status));
+		rc = WD_EXIT_NO;
+		goto out;
+	}
+	if (allowed == 0) {
+		wd_cli_error("pushing is turned off by push.allowed = false in your config; nothing was pushed");
+		rc = WD_EXIT_NO;
+		goto out;
+	}
+	if (!a->yes && allowed != 1) {
+		int yes;
+
+		wd_buf_printf(&q, "push '%s' to %s%s?", p->branch, a->push,
+		              a->open_pr ? " and open a pull request" : "");
+		yes = confirm(q.ptr);
+		if (yes < 0) {
+			wd_cli_error("publish: pushing is irreversible and there is no terminal to ask; pass "
+			             "--yes (or --ci), or set push.allowed = true in your config");
+			rc = WD_EXIT_USAGE;
+			goto out;
+		}
+		if (!yes) {
+			fprintf(stderr, "not published; nothing was pushed\n");
+			rc = WD_EXIT_NO;
+			goto out;
+		}
+	}
+	if ((rc = wd_review_push(p->repo, p->branch, a->push)) != 0) {
+		rc = fail(rc);
+		goto out;
+	}
+	if (wd_review_mark_pushed(cache, p->id, a->push) != 0)
+		wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+	if (!a->json)
+		fprintf(stderr, "pushed '%s' to %s\n", p->branch, a->push);
+	if (a->open_pr) {
+		if (wd_config_get_string(&api, cfg, "github.apiUrl") != 0)
+			api = NULL;
+		if (a->repo) {
+			owner = wd_strndup(a->repo, (size_t)(strchr(a->repo, '/') - a->repo));
+			po.owner = owner;
+			po.repo = strchr(a->repo, '/') + 1;
+		}
+		po.api_url = api;
+		po.draft = a->draft;
+		body = ticket_body(p);
+		if ((rc = wd_review_open_pr_for(&url, cache, p->id, a->push, body, &po)) != 0) {
+			wd_cli_error("pushed, but opening the pull request failed: %s", wd_error_last());
+			rc = wd_exit_code_for(rc);
+			goto out;
+		}
+		if (!a->json)
+			fprintf(stderr, "opened %s\n", url);
+	}
+	if (a->json)
+		print_json(json_pack("{s:s, s:s, s:s, s:s, s:s?}", "status", "published", "id", p->id,
+		                     "branch", p->branch, "pushed_to", a->push, "pr_url", url));
+	else if (url)
+		printf("%s\n", url);
+	rc = WD_EXIT_OK;
+out:
+	free(api);
+	free(owner);
+	free(body);
+	free(url);
+	wd_buf_free(&q);
+	wd_proposal_free(p);
+	wd_config_free(cfg);
+	return rc;
+}
+
 int cmd_review(int argc, char **argv)
 {
 	struct review_args a;
@@ -614,8 +740,10 @@ int cmd_review(int argc, char **argv)
 		rc = review_approve(&a, cache.ptr, id);
 	else if (!strcmp(sub, "reject"))
 		rc = review_reject(&a, cache.ptr, id);
+	else if (!strcmp(sub, "publish"))
+		rc = review_publish(&a, cache.ptr, id);
 	else {
-		wd_cli_error("'%s' is not a review command (list, show, approve, reject)", sub);
+		wd_cli_error("'%s' is not a review command (list, show, approve, reject, publish)", sub);
 		rc = WD_EXIT_USAGE;
 	}
 	wd_buf_free(&cache);

@@ -8,6 +8,8 @@
 #include "warden/ledger.h"
 #include "warden/review.h"
 
+#include "review_int.h"
+
 static void short_hex(char out[13], const git_oid *id)
 {
 	git_oid_tostr(out, 13, id);
@@ -304,7 +306,7 @@ static int checkout_to(const char *workdir, const git_oid *tip)
  * ledger still exists (a missing one is not re-created elsewhere). The
  * record in the store is the source of truth; the event is for the trail
  * and the stats (a rejection counts as a correction). */
-static void ledger_event(const wd_proposal *p, const char *type, json_t *fields)
+void wd_review_ledger_event(const wd_proposal *p, const char *type, json_t *fields)
 {
 	wd_ledger *l = NULL;
 
@@ -320,11 +322,11 @@ static void ledger_event(const wd_proposal *p, const char *type, json_t *fields)
 static void ledger_decision(const wd_proposal *p)
 {
 	if (p->status == WD_PROPOSAL_REJECTED)
-		ledger_event(p, "review.reject",
+		wd_review_ledger_event(p, "review.reject",
 		             json_pack("{s:s, s:s, s:s, s:s, s:b}", "by", p->decided_by, "reason", p->reason,
 		                       "branch", p->branch, "commit", p->commit, "correction", 1));
 	else
-		ledger_event(p, "review.approve",
+		wd_review_ledger_event(p, "review.approve",
 		             json_pack("{s:s, s:s, s:s, s:s}", "by", p->decided_by, "target", p->target,
 		                       "merged", p->merged, "commit", p->commit));
 }
@@ -560,7 +562,7 @@ int wd_review_mark_pushed(const char *cache_dir, const char *id, const char *rem
 	p->pushed_to = wd_strdup(remote);
 	rc = p->pushed_to ? wd_proposal_save(p, cache_dir) : WD_ENOMEM;
 	if (!rc)
-		ledger_event(p, "review.push", json_pack("{s:s, s:s}", "remote", remote, "target", p->target));
+		wd_review_ledger_event(p, "review.push", json_pack("{s:s, s:s}", "remote", remote, "target", p->target));
 	wd_proposal_free(p);
 	return rc;
 }

@@ -7,6 +7,8 @@
 #include "warden/ledger.h"
 #include "warden/review.h"
 
+#include "review_int.h"
+
 #ifndef WARDEN_VERSION
 #define WARDEN_VERSION "0.1.0"
 #endif
@@ -249,4 +251,82 @@ int wd_review_github_repo(char **owner, char **repo, const char *url)
 		return wd_error_set(WD_EINPUT, "'%s' does not name OWNER/REPO", url);
 	}
 	return 0;
+}
+
+/* The URL of remote `name` in the repository at `repo_path`, else `name` itself. */
+static int remote_url(char **out, const char *repo_path, const char *name)
+{
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+
+	*out = NULL;
+	if (git_repository_open(&repo, repo_path) == 0 && git_remote_lookup(&remote, repo, name) == 0)
+		*out = wd_strdup(git_remote_url(remote));
+	else
+		*out = wd_strdup(name);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	return *out ? 0 : WD_ENOMEM;
+}
+
+int wd_review_open_pr_for(char **out_url, const char *cache_dir, const char *id, const char *remote,
+                          const char *ticket_body, const wd_pr_opts *opts)
+{
+	wd_pr_opts o = WD_PR_OPTS_INIT;
+	wd_proposal *p = NULL;
+	wd_buf body = WD_BUF_INIT;
+	char *url = NULL, *owner = NULL, *repo = NULL;
+	const char *base;
+	int rc;
+
+	*out_url = NULL;
+	if ((!opts || !opts->owner || !opts->repo) && (!remote || !*remote))
+		return wd_error_set(WD_EUSAGE, "a pull request needs the remote the branch was pushed to, "
+		                               "or the GitHub owner/repository");
+	if ((rc = wd_proposal_load(&p, cache_dir, id)) != 0)
+		goto out;
+	if (opts && opts->owner && opts->repo) {
+		owner = wd_strdup(opts->owner);
+		repo = wd_strdup(opts->repo);
+		if (!owner || !repo) {
+			rc = WD_ENOMEM;
+			goto out;
+		}
+	} else if ((rc = remote_url(&url, p->repo, remote)) != 0 ||
+	           (rc = wd_review_github_repo(&owner, &repo, url)) != 0) {
+		goto out;
+	}
+	if ((rc = wd_review_pr_body(&body, p, ticket_body)) != 0)
+		goto out;
+	base = strncmp(p->target, "refs/heads/", 11) == 0 ? p->target + 11 : p->target;
+	if (opts) {
+		o.api_url = opts->api_url;
+		o.token = opts->token;
+		o.draft = opts->draft;
+		o.timeout_ms = opts->timeout_ms;
+	}
+	o.owner = owner;
+	o.repo = repo;
+	o.head = p->branch;
+	o.base = base;
+	o.title = p->ticket_title && *p->ticket_title ? p->ticket_title : p->branch;
+	o.body = body.ptr;
+	if ((rc = wd_review_open_pr(out_url, &o)) != 0)
+		goto out;
+	free(p->pr_url);
+	p->pr_url = wd_strdup(*out_url);
+	if (!p->pr_url || wd_proposal_save(p, cache_dir) != 0) {
+		/* the PR exists: say so rather than fail and invite a duplicate */
+		rc = 0;
+		goto out;
+	}
+	wd_review_ledger_event(p, "review.pr", json_pack("{s:s, s:s, s:s}", "url", *out_url, "head",
+	                                                  p->branch, "base", base));
+out:
+	free(url);
+	free(owner);
+	free(repo);
+	wd_buf_free(&body);
+	wd_proposal_free(p);
+	return rc;
 }

@@ -49,6 +49,7 @@ void wd_proposal_free(wd_proposal *p)
 	free(p->reason);
 	free(p->decided_by);
 	free(p->pushed_to);
+	free(p->pr_url);
 	free(p);
 }
 
@@ -151,6 +152,7 @@ json_t *wd_proposal_to_json(const wd_proposal *p)
 	bad |= put_str(o, "decided", p->decided);
 	bad |= put_str(o, "merged", p->merged);
 	bad |= put_str(o, "pushed_to", p->pushed_to);
+	bad |= put_str(o, "pr_url", p->pr_url);
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -230,7 +232,8 @@ int wd_proposal_from_json(wd_proposal **out, const json_t *o, const char *name)
 	    (rc = get_str(&p->decided_by, o, "decided_by", name)) ||
 	    (rc = get_fixed(p->decided, sizeof(p->decided), o, "decided", name)) ||
 	    (rc = get_fixed(p->merged, sizeof(p->merged), o, "merged", name)) ||
-	    (rc = get_str(&p->pushed_to, o, "pushed_to", name)))
+	    (rc = get_str(&p->pushed_to, o, "pushed_to", name)) ||
+	    (rc = get_str(&p->pr_url, o, "pr_url", name)))
 		goto out;
 	p->rounds = (int)rounds;
 	v = json_object_get(o, "cost_usd");

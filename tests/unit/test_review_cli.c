@@ -13,6 +13,8 @@
 #include "warden/error.h"
 #include "warden/review.h"
 #include "fixture.h"
+#include "githttp.h"
+#include "mockhttp.h"
 
 #define RUN_ID "1a2b3c4d5e6f7a8b"
 #define BRANCH "warden/fix-add-1a2b3c4d"
@@ -45,13 +47,18 @@ static void find_warden(void)
 	ck_assert_msg(access(warden, X_OK) == 0, "no warden binary at %s (make tests builds it)", warden);
 }
 
-/* Run warden with args (NULL-terminated); output in *out (may be NULL). */
-static int wd(char **out, const char *extra_env, const char *const *args)
+/* Run warden with args (NULL-terminated) and extra "K=V" settings (up to
+ * 4, NULL-terminated, may be NULL); output in *out (may be NULL). */
+static int wdv(char **out, const char *const *extra, const char *const *args)
 {
 	const char *argv[16];
-	const char *env[] = { env_cache, env_cfg, env_lsan, "WARDEN_USER=bob", extra_env, NULL };
-	size_t n = 0;
+	const char *env[10] = { env_cache, env_cfg, env_lsan, "WARDEN_USER=bob", NULL };
+	size_t n = 0, e = 4;
 	int st = -1;
+
+	for (size_t i = 0; extra && extra[i] && e < 9; i++)
+		env[e++] = extra[i];
+	env[e] = NULL;
 
 	argv[n++] = warden;
 	for (size_t i = 0; args[i] && n < 15; i++)
@@ -59,6 +66,13 @@ static int wd(char **out, const char *extra_env, const char *const *args)
 	argv[n] = NULL;
 	ck_assert_int_eq(fx_run(out, &st, argv, env, NULL), 0);
 	return st;
+}
+
+static int wd(char **out, const char *extra_env, const char *const *args)
+{
+	const char *extra[] = { extra_env, NULL };
+
+	return wdv(out, extra, args);
 }
 
 static void setup(void)
@@ -336,6 +350,78 @@ START_TEST(reject_needs_a_reason_then_deletes_the_branch)
 }
 END_TEST
 
+START_TEST(publish_pushes_the_branch_and_opens_a_pull_request)
+{
+	githttp_server *g = NULL;
+	mock_server *m = NULL;
+	char srv[4200], bare[4200], remote[512], api[300], *out = NULL, got[41];
+	const char *init[] = { "git", "init", "-q", "--bare", bare, NULL };
+	const char *args[] = { "review", "publish", RUN_ID, "--push", remote, "--open-pr", "--yes", NULL };
+	const char *extra[] = { api, "GITHUB_TOKEN=ghp_0123456789abcdefghij0123456789abcdef", NULL };
+	wd_proposal *p = NULL;
+	json_t *body;
+	int st;
+
+	snprintf(srv, sizeof(srv), "%s/srv", tmp);
+	snprintf(bare, sizeof(bare), "%s/srv/acme/calc.git", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, init, NULL, NULL), 0);
+	ck_assert_int_eq(githttp_start(&g, srv, NULL, NULL), 0);
+	ck_assert_int_eq(mock_start(&m), 0);
+	mock_push_json(m, 201, "{\"number\":3,\"html_url\":\"https://github.com/acme/calc/pull/3\"}");
+	snprintf(remote, sizeof(remote), "%s/acme/calc.git", githttp_url(g));
+	snprintf(api, sizeof(api), "GITHUB_API_URL=%s", mock_url(m));
+
+	ck_assert_int_eq(wdv(&out, extra, args), WD_EXIT_OK);
+	assert_has(out, "https://github.com/acme/calc/pull/3");
+	ck_assert_int_eq(fx_repo_rev(got, bare, BRANCH), 0);
+	ck_assert_str_eq(got, commit_hex);
+	main_is(base_hex); /* publishing merges nothing */
+	ck_assert_uint_eq(mock_request_count(m), 1);
+	ck_assert_str_eq(mock_request_path(m, 0), "/repos/acme/calc/pulls");
+	body = json_loads(mock_request_body(m, 0), 0, NULL);
+	ck_assert_ptr_nonnull(body);
+	ck_assert_str_eq(json_string_value(json_object_get(body, "title")), "Fix add()");
+	ck_assert_str_eq(json_string_value(json_object_get(body, "head")), BRANCH);
+	ck_assert_str_eq(json_string_value(json_object_get(body, "base")), "main");
+	assert_has(json_string_value(json_object_get(body, "body")), "add() subtracts; make it add.");
+	assert_has(json_string_value(json_object_get(body, "body")), "`test=pass 3/3`");
+	assert_has(json_string_value(json_object_get(body, "body")), "| Cost | $0.0125 |");
+	json_decref(body);
+	ck_assert_int_eq(wd_proposal_load(&p, cache, RUN_ID), 0);
+	ck_assert_str_eq(p->pr_url, "https://github.com/acme/calc/pull/3");
+	ck_assert_str_eq(p->pushed_to, remote);
+	ck_assert_int_eq(p->status, WD_PROPOSAL_OPEN);
+	wd_proposal_free(p);
+	free(out);
+	mock_stop(m);
+	githttp_stop(g);
+}
+END_TEST
+
+START_TEST(publish_that_github_refuses_says_why_after_pushing)
+{
+	mock_server *m = NULL;
+	char bare[4200], api[300], *out = NULL;
+	const char *init[] = { "git", "init", "-q", "--bare", bare, NULL };
+	const char *args[] = { "review", "publish", RUN_ID, "--push", bare, "--open-pr", "--repo",
+	                       "acme/calc", "--ci", NULL };
+	const char *extra[] = { api, "GITHUB_TOKEN=ghp_0123456789abcdefghij0123456789abcdef", NULL };
+	int st;
+
+	snprintf(bare, sizeof(bare), "%s/remote.git", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, init, NULL, NULL), 0);
+	ck_assert_int_eq(mock_start(&m), 0);
+	mock_push_json(m, 401, "{\"message\":\"Bad credentials\"}");
+	snprintf(api, sizeof(api), "GITHUB_API_URL=%s", mock_url(m));
+	ck_assert_int_eq(wdv(&out, extra, args), WD_EXIT_NO);
+	assert_has(out, "pushed, but opening the pull request failed");
+	assert_has(out, "401 Bad credentials");
+	ck_assert_ptr_null(strstr(out, "ghp_0123456789"));
+	free(out);
+	mock_stop(m);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
 	static const char *const none[] = { "review", "show", "ffff", NULL };
@@ -343,6 +429,7 @@ START_TEST(usage_errors_exit_2)
 	static const char *const noid[] = { "review", "approve", NULL };
 	static const char *const flag[] = { "review", "list", "--bogus", NULL };
 	static const char *const help[] = { "review", "--help", NULL };
+	static const char *const nopush[] = { "review", "publish", RUN_ID, "--yes", NULL };
 	char *out = NULL;
 
 	ck_assert_int_eq(wd(&out, NULL, none), WD_EXIT_USAGE);
@@ -353,6 +440,9 @@ START_TEST(usage_errors_exit_2)
 	ck_assert_int_eq(wd(&out, NULL, noid), WD_EXIT_USAGE);
 	free(out);
 	ck_assert_int_eq(wd(&out, NULL, flag), WD_EXIT_USAGE);
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, nopush), WD_EXIT_USAGE);
+	assert_has(out, "--push REMOTE");
 	free(out);
 	ck_assert_int_eq(wd(&out, NULL, help), WD_EXIT_OK);
 	assert_has(out, "review.separateDuties");
@@ -378,6 +468,8 @@ int main(void)
 	tcase_add_test(tc, a_policy_that_is_not_a_boolean_is_an_error);
 	tcase_add_test(tc, approve_on_a_moved_target_exits_1_and_says_checks_must_rerun);
 	tcase_add_test(tc, reject_needs_a_reason_then_deletes_the_branch);
+	tcase_add_test(tc, publish_pushes_the_branch_and_opens_a_pull_request);
+	tcase_add_test(tc, publish_that_github_refuses_says_why_after_pushing);
 	tcase_add_test(tc, usage_errors_exit_2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

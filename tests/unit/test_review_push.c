@@ -407,6 +407,69 @@ START_TEST(pull_request_to_a_dead_server_is_an_infra_error)
 }
 END_TEST
 
+START_TEST(pull_request_for_a_stored_proposal_is_recorded)
+{
+	mock_server *m = NULL;
+	wd_proposal *p = NULL;
+	git_repository *repo;
+	git_remote *r;
+	char cache[4200], base[41], *url = NULL;
+	wd_pr_opts o = WD_PR_OPTS_INIT;
+	json_t *body;
+
+	snprintf(cache, sizeof(cache), "%s/cache", tmp);
+	ck_assert_int_eq(fx_repo_rev(base, src, "main~1"), 0);
+	ck_assert_int_eq(wd_proposal_new(&p), 0);
+	p->id = strdup("run1");
+	p->ticket_title = strdup("Fix add()");
+	p->repo = strdup(src);
+	p->branch = strdup(BRANCH);
+	p->target = strdup("refs/heads/main");
+	memcpy(p->base, base, 41);
+	memcpy(p->commit, commit_hex, 41);
+	p->checks = strdup("test=pass 3/3");
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	wd_proposal_free(p);
+	ck_assert_int_eq(git_repository_open(&repo, src), 0);
+	ck_assert_int_eq(git_remote_create(&r, repo, "origin", "git@github.com:acme/calc.git"), 0);
+	git_remote_free(r);
+	git_repository_free(repo);
+
+	ck_assert_int_eq(mock_start(&m), 0);
+	mock_push_json(m, 201, "{\"html_url\":\"https://github.com/acme/calc/pull/9\"}");
+	o.api_url = mock_url(m);
+	o.token = TOKEN;
+	o.draft = 1;
+	ck_assert_msg(wd_review_open_pr_for(&url, cache, "run1", "origin", "add() subtracts.", &o) == 0,
+	              "%s", wd_error_last());
+	ck_assert_str_eq(url, "https://github.com/acme/calc/pull/9");
+	ck_assert_str_eq(mock_request_path(m, 0), "/repos/acme/calc/pulls");
+	body = json_loads(mock_request_body(m, 0), 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(body, "title")), "Fix add()");
+	ck_assert_str_eq(json_string_value(json_object_get(body, "base")), "main");
+	ck_assert(json_is_true(json_object_get(body, "draft")));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(body, "body")), "add() subtracts."));
+	json_decref(body);
+	ck_assert_int_eq(wd_proposal_load(&p, cache, "run1"), 0);
+	ck_assert_str_eq(p->pr_url, url);
+	wd_proposal_free(p);
+	free(url);
+
+	/* owner/repo given: the remote is not needed */
+	mock_push_json(m, 201, "{\"html_url\":\"https://ghe.example/fork/calc/pull/1\"}");
+	o.owner = "fork";
+	o.repo = "calc";
+	ck_assert_int_eq(wd_review_open_pr_for(&url, cache, "run1", NULL, NULL, &o), 0);
+	ck_assert_str_eq(mock_request_path(m, 1), "/repos/fork/calc/pulls");
+	free(url);
+	/* neither: a usage error */
+	ck_assert_int_eq(wd_review_open_pr_for(&url, cache, "run1", NULL, NULL, NULL), WD_EUSAGE);
+	/* a remote that is no GitHub URL */
+	ck_assert_int_eq(wd_review_open_pr_for(&url, cache, "run1", "/srv/calc", NULL, NULL), WD_EINPUT);
+	mock_stop(m);
+}
+END_TEST
+
 START_TEST(github_owner_and_repo_come_from_remote_urls)
 {
 	static const char *const urls[] = {
@@ -485,6 +548,7 @@ int main(void)
 	tcase_add_test(pr, pull_request_errors_are_clear);
 	tcase_add_test(pr, pull_request_needs_a_token_and_fields);
 	tcase_add_test(pr, pull_request_to_a_dead_server_is_an_infra_error);
+	tcase_add_test(pr, pull_request_for_a_stored_proposal_is_recorded);
 	tcase_add_test(pr, github_owner_and_repo_come_from_remote_urls);
 	tcase_add_test(pr, pr_body_carries_ticket_checks_and_cost);
 	suite_add_tcase(s, pr);
