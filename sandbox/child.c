@@ -271,7 +271,10 @@ void sbx_child_main(const sbx_plan *p)
 		cg_ok = 0;
 	else if (!cg_ok)
 		layer_result(p, SBX_LIMITS, 0, NULL, "cannot join the cgroup");
-	setpgid(0, 0);
+	/* a session of its own: one process group to kill, and no controlling
+	 * terminal to read the user's keystrokes from or write escapes to */
+	if (setsid() < 0)
+		setpgid(0, 0);
 	reset_signals();
 	/* die with warden: an orphaned check must not run on unsupervised */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

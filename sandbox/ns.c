@@ -237,6 +237,15 @@ static int mask_path(const char *path)
 	return mount("/dev/null", path, NULL, MS_BIND, NULL);
 }
 
+static int mask_run(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;  /* missing, or /var/run -> /run */
+	return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m");
+}
+
 int sbx_make_private_tmp(const sbx_plan *p)
 {
 	char path[4096];
@@ -293,6 +302,13 @@ int sbx_ns_setup_mounts(const sbx_plan *p, const char **why)
 	}
 	if (setup_dev(why) < 0)
 		goto out;
+	/* /run holds the host's service sockets (docker, dbus, postgres) and the
+	 * user's agents (/run/user/UID: ssh-agent, gpg-agent, session bus);
+	 * connecting to a socket needs no write access, so hide them all */
+	if (mask_run("/run") < 0 || mask_run("/var/run") < 0) {
+		*why = "cannot hide /run";
+		goto out;
+	}
 	if (attach(work, p->workdir, 1) < 0) {
 		*why = "cannot mount the work tree writable";
 		goto out;
@@ -337,12 +353,31 @@ out:
 	return rc;
 }
 
+/* Bind `path` onto itself read-only (a missing path is fine). */
+static int make_ro(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -1;
+	return set_attr(AT_FDCWD, path, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0);
+}
+
 int sbx_ns_setup_proc(const sbx_plan *p, const char **why)
 {
 	(void)p;
 	/* a proc that shows only this pid namespace */
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		*why = "cannot mount a fresh /proc";
+		return -1;
+	}
+	/* kernel knobs stay read-only even for a root-mapped command without
+	 * Landlock (uid 0 passes the owner check on most of /proc/sys) */
+	if (make_ro("/proc/sys") < 0 || make_ro("/proc/sysrq-trigger") < 0 ||
+	    make_ro("/proc/irq") < 0 || make_ro("/proc/bus") < 0) {
+		*why = "cannot make /proc/sys read-only";
 		return -1;
 	}
 	return 0;

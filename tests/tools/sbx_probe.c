@@ -14,6 +14,7 @@
  *   sbx_probe unshare                  unshare a user namespace
  *   sbx_probe kill PID                 send signal 0 to PID
  *   sbx_probe selfconnect              listen on 127.0.0.1 and connect to it
+ *   sbx_probe unixconnect PATH         connect to a unix socket
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +75,21 @@ static int do_selfconnect(void)
 	if (connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return result(0, "selfconnect", errno);
 	return result(1, "selfconnect", 0);
+}
+
+static int do_unixconnect(const char *path)
+{
+	struct sockaddr_un a;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return result(0, "unixconnect", errno);
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return result(0, "unixconnect", errno);
+	return result(1, "unixconnect", 0);
 }
 
 static int do_dns(const char *host, const char *port, const char *name)
@@ -234,6 +251,8 @@ int main(int argc, char **argv)
 		return do_connect(argv[2], argv[3]);
 	if (!strcmp(cmd, "dns") && argc == 5)
 		return do_dns(argv[2], argv[3], argv[4]);
+	if (!strcmp(cmd, "unixconnect") && argc == 3)
+		return do_unixconnect(argv[2]);
 	if (!strcmp(cmd, "selfconnect"))
 		return do_selfconnect();
 	if (!strcmp(cmd, "ptrace"))
@@ -252,6 +271,6 @@ int main(int argc, char **argv)
 		return result(unshare(CLONE_NEWUSER) == 0, "unshare", errno);
 	if (!strcmp(cmd, "kill") && argc == 3)
 		return result(kill((pid_t)atoi(argv[2]), 0) == 0, "kill", errno);
-	fprintf(stderr, "usage: sbx_probe connect|selfconnect|dns|ptrace|module|forks|alloc|write|read|unshare|kill ...\n");
+	fprintf(stderr, "usage: sbx_probe connect|selfconnect|unixconnect|dns|ptrace|module|forks|alloc|write|read|unshare|kill ...\n");
 	return 2;
 }

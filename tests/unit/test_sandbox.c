@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -487,6 +488,46 @@ START_TEST(loopback_inside_works_only_when_asked)
 	s.net = WD_NET_NONE;
 	ck_assert_int_eq(run(&r, s, argv), 0);
 	ck_assert_int_eq(r.exit_code, 1);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(host_service_sockets_in_run_are_unreachable)
+{
+	char path[108];
+	const char *argv[] = { tool("sbx_probe"), "unixconnect", path, NULL };
+	struct sockaddr_un a;
+	wd_sandbox_result r;
+	int fd;
+
+	if (geteuid() != 0)
+		return; /* /run is root's */
+	snprintf(path, sizeof(path), "/run/wd-sbx-test-%d.sock", (int)getpid());
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_int_eq(r.exit_code, 1);
+	wd_sandbox_result_free(&r);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(kernel_knobs_and_the_terminal_are_out_of_reach)
+{
+	wd_sandbox_result r;
+
+	sh(&r, CONFINED, "v=$(cat /proc/sys/kernel/core_pattern) && "
+	                 "(echo \"$v\" > /proc/sys/kernel/core_pattern) 2>/dev/null && echo knob-written; "
+	                 "(exec 3</dev/tty) 2>/dev/null && echo tty-open; echo done");
+	ck_assert_str_eq(r.output.ptr, "done\n");
 	wd_sandbox_result_free(&r);
 }
 END_TEST
@@ -1123,6 +1164,8 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(a, connect_to_a_host_listener_fails);
 	tcase_add_test(a, loopback_inside_works_only_when_asked);
 	tcase_add_test(a, dns_lookup_fails);
+	tcase_add_test(a, host_service_sockets_in_run_are_unreachable);
+	tcase_add_test(a, kernel_knobs_and_the_terminal_are_out_of_reach);
 	tcase_add_test(a, write_to_home_fails);
 	tcase_add_test(a, write_to_etc_fails);
 	tcase_add_test(a, write_to_host_tmp_does_not_reach_it);
