@@ -558,6 +558,34 @@ START_TEST(separation_of_duties_forbids_approving_ones_own_run)
 }
 END_TEST
 
+START_TEST(approve_updates_a_linked_worktree_that_has_the_target)
+{
+	char wt[4200], *text, *out = NULL;
+	const char *const side[] = { "git", "-C", src, "checkout", "-q", "-b", "side", NULL };
+	const char *const add[] = { "git", "-C", src, "worktree", "add", "-q", wt, "main", NULL };
+	const char *const status[] = { "git", "status", "--porcelain", NULL };
+	int st;
+
+	snprintf(wt, sizeof(wt), "%s/wt", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, side, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(fx_run(&out, &st, add, NULL, NULL), 0);
+	ck_assert_msg(st == 0, "%s", out);
+	free(out);
+	save_proposal(RUN_ID, src);
+	ck_assert_msg(wd_review_approve(NULL, cache, RUN_ID, NULL) == 0, "%s", wd_error_last());
+	text = read_text(wt, "calc.c");
+	ck_assert_str_eq(text, "int add(int a, int b) { return a + b; }\n");
+	free(text);
+	text = read_text(src, "calc.c"); /* 'side' stays as it was */
+	ck_assert_str_eq(text, "int add(int a, int b) { return a - b; }\n");
+	free(text);
+	ck_assert_int_eq(fx_run(&out, &st, status, NULL, wt), 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
 START_TEST(approve_reports_a_missing_target)
 {
 	wd_proposal *p = make_proposal(RUN_ID, src);
@@ -656,6 +684,20 @@ START_TEST(reject_keeps_a_branch_someone_moved)
 }
 END_TEST
 
+START_TEST(reject_refuses_a_checked_out_branch)
+{
+	const char *const co[] = { "git", "-C", src, "checkout", "-q", BRANCH, NULL };
+	int st;
+
+	save_proposal(RUN_ID, src);
+	ck_assert_int_eq(fx_run(NULL, &st, co, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(wd_review_reject(cache, RUN_ID, "no", NULL), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "checked out"));
+	ck_assert(ref_exists(src, "refs/heads/" BRANCH));
+}
+END_TEST
+
 START_TEST(reject_of_an_already_deleted_branch_still_records)
 {
 	git_repository *repo;
@@ -707,6 +749,7 @@ int main(void)
 	tcase_add_test(approve, approve_after_the_target_moved_asks_for_checks_to_rerun);
 	tcase_add_test(approve, approve_stops_on_conflict_and_changes_nothing);
 	tcase_add_test(approve, separation_of_duties_forbids_approving_ones_own_run);
+	tcase_add_test(approve, approve_updates_a_linked_worktree_that_has_the_target);
 	tcase_add_test(approve, approve_reports_a_missing_target);
 	suite_add_tcase(s, approve);
 
@@ -715,6 +758,7 @@ int main(void)
 	tcase_add_test(reject, reject_keeps_a_branch_someone_moved);
 	tcase_add_test(reject, decisions_join_the_runs_ledger_and_the_stats);
 	tcase_add_test(reject, reject_of_an_already_deleted_branch_still_records);
+	tcase_add_test(reject, reject_refuses_a_checked_out_branch);
 	suite_add_tcase(s, reject);
 
 	sr = srunner_create(s);
