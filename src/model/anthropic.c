@@ -90,8 +90,9 @@ static int add_messages(json_t *body, const wd_chat *chat)
 			if (!blocks)
 				rc = wd_error_set(WD_EUSAGE, "assistant tool calls are not a JSON array");
 		} else {
+			/* the API refuses empty text content with a 400 */
 			o = json_pack("{s:s, s:s}", "role", m->role == WD_ROLE_USER ? "user" : "assistant",
-			              "content", text);
+			              "content", *text ? text : "(empty)");
 		}
 		if (!rc && (!o || json_array_append_new(msgs, o)))
 			rc = wd_error_set(WD_ENOMEM, "out of memory");

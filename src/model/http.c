@@ -257,6 +257,8 @@ static int setup(struct xfer *x, struct curl_slist **hl, char *errbuf)
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* long streams through NAT and proxies: keep the idle connection known alive */
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hl);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");

@@ -433,6 +433,23 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
 	return ret;
 }
 
+/* A proxy in the environment must not capture loopback requests (curl
+ * honours no_proxy; the warden subprocesses of a test inherit it too). */
+static void bypass_proxy(void)
+{
+	const char *np = getenv("no_proxy");
+	char buf[4096];
+
+	if (!getenv("http_proxy") && !getenv("HTTP_PROXY") && !getenv("https_proxy") &&
+	    !getenv("HTTPS_PROXY") && !getenv("all_proxy") && !getenv("ALL_PROXY"))
+		return;
+	if (np && strstr(np, "127.0.0.1"))
+		return;
+	snprintf(buf, sizeof(buf), "%s%s127.0.0.1,localhost", np ? np : "", np && *np ? "," : "");
+	setenv("no_proxy", buf, 1);
+	setenv("NO_PROXY", buf, 1);
+}
+
 int mock_start(mock_server **out)
 {
 	mock_server *s = calloc(1, sizeof(*s));
@@ -443,6 +460,7 @@ int mock_start(mock_server **out)
 	*out = NULL;
 	if (!s)
 		return -1;
+	bypass_proxy();
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	item_set(&s->dflt, &dflt);
