@@ -229,14 +229,14 @@ static size_t structural_at(const char *s, size_t len, size_t i, size_t *keep)
 	return 0;
 }
 
-/* Append the redacted form of s[0..len) to out. Caller holds secrets_lock. */
-static int redact_into(wd_buf *out, const char *s, size_t len)
+/* Pass 1: every registered secret, wherever it appears. */
+static int scrub_secrets(wd_buf *out, const char *s, size_t len)
 {
 	size_t i = 0, lit = 0;
 	int rc;
 
 	while (i < len) {
-		size_t m = 0, keep = 0;
+		size_t m = 0;
 
 		for (size_t k = 0; k < secrets.n; k++) {
 			size_t sl;
@@ -249,8 +249,29 @@ static int redact_into(wd_buf *out, const char *s, size_t len)
 				break;
 			}
 		}
-		if (!m)
-			m = structural_at(s, len, i, &keep);
+		if (!m) {
+			i++;
+			continue;
+		}
+		if ((rc = wd_buf_put(out, s + lit, i - lit)) != 0 ||
+		    (rc = wd_buf_puts(out, REDACTED)) != 0)
+			return rc;
+		i += m;
+		lit = i;
+	}
+	return wd_buf_put(out, s + lit, len - lit);
+}
+
+/* Pass 2: credential shapes. Runs after pass 1, so no registered secret can
+ * hide in the part of a match that stays visible ("Bearer ", "://user:"). */
+static int scrub_shapes(wd_buf *out, const char *s, size_t len)
+{
+	size_t i = 0, lit = 0;
+	int rc;
+
+	while (i < len) {
+		size_t keep = 0, m = structural_at(s, len, i, &keep);
+
 		if (!m && (i == 0 || !is_word((unsigned char)s[i - 1])))
 			m = token_at(s + i, len - i, &keep);
 		if (!m) {
@@ -264,6 +285,20 @@ static int redact_into(wd_buf *out, const char *s, size_t len)
 		lit = i;
 	}
 	return wd_buf_put(out, s + lit, len - lit);
+}
+
+/* Append the redacted form of s[0..len) to out. Caller holds secrets_lock. */
+static int redact_into(wd_buf *out, const char *s, size_t len)
+{
+	wd_buf tmp = WD_BUF_INIT;
+	int rc;
+
+	if (!secrets.n)
+		return scrub_shapes(out, s, len);
+	if ((rc = scrub_secrets(&tmp, s, len)) == 0)
+		rc = scrub_shapes(out, tmp.ptr ? tmp.ptr : "", tmp.len);
+	wd_buf_free(&tmp);
+	return rc;
 }
 
 static int redact_n(wd_buf *out, const char *s, size_t len)

@@ -233,6 +233,14 @@ START_TEST(ordinary_text_is_left_alone)
 }
 END_TEST
 
+START_TEST(a_secret_in_the_visible_part_of_a_match_is_still_scrubbed)
+{
+	wd_redact_register("deploybot77");
+	ck_assert_str_eq(redacted("https://deploybot77:pw123@example.com/x"),
+	                 "https://[REDACTED]:[REDACTED]@example.com/x");
+}
+END_TEST
+
 START_TEST(short_secrets_are_not_registered)
 {
 	wd_redact_register("abc12");
@@ -334,6 +342,7 @@ int main(void)
 	tcase_add_test(tc, token_shaped_strings_are_redacted);
 	tcase_add_test(tc, credentials_in_urls_and_private_keys_are_redacted);
 	tcase_add_test(tc, ordinary_text_is_left_alone);
+	tcase_add_test(tc, a_secret_in_the_visible_part_of_a_match_is_still_scrubbed);
 	tcase_add_test(tc, short_secrets_are_not_registered);
 	tcase_add_test(tc, longer_secret_is_scrubbed_whole);
 	tcase_add_test(tc, environment_secrets_are_registered_by_name);
