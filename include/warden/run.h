@@ -37,6 +37,7 @@ typedef struct wd_run_opts {
 	unsigned check_timeout_sec;  /* --check-timeout; 0 = 600 */
 	int sandbox_policy;          /* enum wd_sandbox_policy; -1 = config or default */
 	int keep_worktree;           /* keep runs/<id>/work after the run */
+	int no_tools;                /* do not offer the read-only repository tools */
 	double max_cost_usd;         /* 0 = no cap */
 	int64_t max_tokens;
 	int max_calls;

@@ -33,6 +33,7 @@ static const char run_usage[] =
 	"  --sandbox POLICY     strict | best-effort | off (default: best-effort)\n"
 	"  --max-cost USD, --max-tokens N, --max-calls N, --max-time SEC   run budgets\n"
 	"  --keep-worktree      keep the run's work tree for inspection\n"
+	"  --no-tools           do not offer the model read-only repository tools\n"
 	"  --json               print one JSON object with the result on stdout\n"
 	"  -q, --quiet          no progress on stderr\n"
 	"\n"
@@ -70,7 +71,8 @@ static int parse_uint(const char *s, const char *flag, long max, long *out)
 }
 
 enum { OPT_CHECK_TIMEOUT = 256, OPT_WORK_DIR, OPT_RECORD, OPT_SANDBOX, OPT_MAX_COST,
-       OPT_MAX_TOKENS, OPT_MAX_CALLS, OPT_MAX_TIME, OPT_KEEP, OPT_JSON, OPT_BASE };
+       OPT_MAX_TOKENS, OPT_MAX_CALLS, OPT_MAX_TIME, OPT_KEEP, OPT_JSON, OPT_BASE,
+       OPT_NO_TOOLS };
 
 int cmd_run(int argc, char **argv)
 {
@@ -90,6 +92,7 @@ int cmd_run(int argc, char **argv)
 		{ "max-calls", required_argument, NULL, OPT_MAX_CALLS },
 		{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 		{ "keep-worktree", no_argument, NULL, OPT_KEEP },
+		{ "no-tools", no_argument, NULL, OPT_NO_TOOLS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -168,6 +171,7 @@ int cmd_run(int argc, char **argv)
 			opts.max_time_ms = (uint64_t)v * 1000u;
 			break;
 		case OPT_KEEP: opts.keep_worktree = 1; break;
+		case OPT_NO_TOOLS: opts.no_tools = 1; break;
 		case OPT_JSON: json = 1; break;
 		case 'q': prog.quiet = 1; break;
 		case 'h':

@@ -20,6 +20,15 @@ int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
 int wd_run_render_repair(wd_buf *out, int round, const char *failures);
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
 
+/* gates.c: the gates between a patch that applied and the checks. */
+int wd_run_base_tree(git_oid *out, wd_workspace *ws);
+/* Ticket scope entries "path:symbol": refuse changes outside those definitions.
+ * 0 allowed, WD_EREFUSED with reasons appended. */
+int wd_run_symbol_scope(wd_buf *reasons, wd_workspace *ws, const wd_ticket *t,
+                        const wd_strvec *files);
+/* A patch must not add syntax errors (tree-sitter). 0, or WD_EREFUSED with locations. */
+int wd_run_syntax_gate(wd_buf *reasons, wd_workspace *ws, const wd_strvec *files);
+
 /* message.c: the commit message and the model's summary of its change. */
 void wd_run_model_summary(wd_buf *out, const char *reply);
 int wd_run_commit_message(wd_buf *out, const wd_ticket *t, const char *summary,
