@@ -19,7 +19,8 @@ struct wd_config;
  *   compat:BASE_URL#MODEL   any OpenAI-compatible server (llama.cpp, vLLM, Ollama)
  *   replay:FILE             recorded replies served back in order
  *   NAME                    a [model "NAME"] section of the config
- * and "a,b,c" is a fallback chain.
+ * and "a,b,c" is a fallback chain. docs/model.md has the whole picture
+ * (config keys, retries, budgets, the record format).
  */
 
 typedef enum wd_role {
@@ -127,7 +128,7 @@ typedef struct wd_model_call {
 
 /* Running totals of a handle, over all calls and chain members. */
 typedef struct wd_model_stats {
-	int64_t calls;           /* completions that returned a reply */
+	int64_t calls;           /* completions started (what --max-calls counts) */
 	int64_t attempts;        /* HTTP attempts, retries included */
 	int64_t retries;
 	int64_t fallbacks;       /* switches to a later chain member */
