@@ -464,6 +464,19 @@ static const char *target_branch(const wd_proposal *p)
 	return strncmp(p->target, "refs/heads/", 11) == 0 ? p->target + 11 : p->target;
 }
 
+/* For a URL source the branch lives in warden's bare mirror, which mirrors
+ * the source on every run: merging there alone would not last. */
+static int held_by_mirror(const wd_proposal *p)
+{
+	git_repository *repo = NULL;
+	int yes = 0;
+
+	if (p->source && strcmp(p->source, p->repo) != 0 && git_repository_open(&repo, p->repo) == 0)
+		yes = git_repository_is_bare(repo) && strstr(p->repo, "/mirrors/") != NULL;
+	git_repository_free(repo);
+	return yes;
+}
+
 static int review_approve(const struct review_args *a, const char *cache, const char *id)
 {
 	wd_approve_opts o = WD_APPROVE_OPTS_INIT;
@@ -496,6 +509,13 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 			goto out;
 		}
 		ask_push = push_policy != 1 && !a->yes;
+	}
+	if (!a->push && held_by_mirror(p)) {
+		wd_cli_error("proposal %s lives in warden's mirror of %s: a merge there would be undone by "
+		             "the next fetch; approve with --push %s, or 'warden review publish %s --push "
+		             "%s --open-pr'", p->id, p->source, p->source, p->id, p->source);
+		rc = WD_EXIT_USAGE;
+		goto out;
 	}
 	o.force = a->force;
 	o.separate_duties = separate == 1;

@@ -422,6 +422,40 @@ START_TEST(publish_that_github_refuses_says_why_after_pushing)
 }
 END_TEST
 
+START_TEST(approving_in_warden_mirror_needs_a_push)
+{
+	char mirror[4200], remote[4200], got[41], *out = NULL;
+	const char *const clone[] = { "git", "clone", "-q", "--bare", src, mirror, NULL };
+	const char *const clone2[] = { "git", "clone", "-q", "--bare", src, remote, NULL };
+	const char *const approve[] = { "review", "approve", RUN_ID, "--yes", NULL };
+	const char *const pushed[] = { "review", "approve", RUN_ID, "--yes", "--push", remote, NULL };
+	wd_proposal *p = NULL;
+	int st;
+
+	snprintf(mirror, sizeof(mirror), "%s/mirrors/abc.git", cache);
+	snprintf(remote, sizeof(remote), "%s/upstream.git", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, clone, NULL, NULL), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, clone2, NULL, NULL), 0);
+	ck_assert_int_eq(wd_proposal_load(&p, cache, RUN_ID), 0);
+	free(p->repo);
+	p->repo = strdup(mirror);
+	free(p->source);
+	p->source = strdup("https://example.com/acme/calc.git");
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	wd_proposal_free(p);
+
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_USAGE);
+	assert_has(out, "warden's mirror of https://example.com/acme/calc.git");
+	free(out);
+	ck_assert_int_eq(fx_repo_rev(got, mirror, "main"), 0);
+	ck_assert_str_eq(got, base_hex);
+	ck_assert_int_eq(wd(&out, NULL, pushed), WD_EXIT_OK);
+	free(out);
+	ck_assert_int_eq(fx_repo_rev(got, remote, "main"), 0);
+	ck_assert_str_eq(got, commit_hex);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
 	static const char *const none[] = { "review", "show", "ffff", NULL };
@@ -470,6 +504,7 @@ int main(void)
 	tcase_add_test(tc, reject_needs_a_reason_then_deletes_the_branch);
 	tcase_add_test(tc, publish_pushes_the_branch_and_opens_a_pull_request);
 	tcase_add_test(tc, publish_that_github_refuses_says_why_after_pushing);
+	tcase_add_test(tc, approving_in_warden_mirror_needs_a_push);
 	tcase_add_test(tc, usage_errors_exit_2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
