@@ -30,6 +30,12 @@ unsigned long long wd_ledger_next_seq(const wd_ledger *l);
 
 void wd_ledger_close(wd_ledger *l);
 
+/* Read a ledger back as a JSON array of its events, in file order (for
+ * `warden log`, `review show`, stats). A torn last line (a crash mid-write)
+ * is skipped; any other line that is not a JSON object is WD_EINPUT naming
+ * the file and line. `max_bytes` bounds the file (0 = no limit). */
+int wd_ledger_read(json_t **out, const char *path, size_t max_bytes);
+
 /* Register a secret value (an API key, a token) to be scrubbed from every
  * ledger line, record and error message. Values shorter than 6 chars are ignored. */
 void wd_redact_register(const char *secret);

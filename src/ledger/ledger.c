@@ -185,6 +185,58 @@ unsigned long long wd_ledger_next_seq(const wd_ledger *l)
 	return l ? l->seq : 0;
 }
 
+int wd_ledger_read(json_t **out, const char *path, size_t max_bytes)
+{
+	wd_buf raw = WD_BUF_INIT;
+	json_t *events = NULL;
+	size_t lineno = 0;
+	char *p, *end;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wd_file_read(&raw, path, max_bytes)) != 0)
+		return wd_error_wrap(rc, "ledger");
+	if (!(events = json_array())) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	p = raw.ptr;
+	end = raw.ptr + raw.len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		json_error_t err;
+		json_t *ev;
+
+		lineno++;
+		if (n == 0) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		ev = json_loadb(p, n, 0, &err);
+		if (!ev || !json_is_object(ev)) {
+			json_decref(ev);
+			/* the last line may be torn by a crash mid-write: that is expected */
+			if (!nl)
+				break;
+			rc = wd_error_set(WD_EINPUT, "%s:%zu: not a ledger event (%s)", path, lineno,
+			                  ev ? "not an object" : err.text);
+			goto out;
+		}
+		if (json_array_append_new(events, ev) != 0) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	*out = events;
+	events = NULL;
+out:
+	json_decref(events);
+	wd_buf_free(&raw);
+	return rc;
+}
+
 void wd_ledger_close(wd_ledger *l)
 {
 	if (!l)

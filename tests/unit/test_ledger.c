@@ -138,6 +138,45 @@ START_TEST(reopening_continues_the_sequence)
 }
 END_TEST
 
+START_TEST(reading_back_skips_a_torn_tail_and_names_bad_lines)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ledger *l;
+	json_t *evs = NULL;
+
+	path_in(&p, "ledger.jsonl");
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r7"), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "a", json_pack("{s:i}", "n", 1)), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "b", NULL), 0);
+	wd_ledger_close(l);
+	ck_assert_int_eq(wd_file_append(p.ptr, "{\"seq\":2,\"ty", 13, 0), 0);
+	/* wd_file_append adds a newline; remove it to make a real torn tail */
+	{
+		wd_buf raw = WD_BUF_INIT;
+
+		ck_assert_int_eq(wd_file_read(&raw, p.ptr, 0), 0);
+		ck_assert_int_eq(wd_file_write_atomic(p.ptr, raw.ptr, raw.len - 1, 0600), 0);
+		wd_buf_free(&raw);
+	}
+	ck_assert_int_eq(wd_ledger_read(&evs, p.ptr, 0), 0);
+	ck_assert_uint_eq(json_array_size(evs), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(evs, 1), "type")), "b");
+	json_decref(evs);
+	/* garbage in the middle is an error with its line number */
+	{
+		static const char bad[] = "{\"seq\":0}\nnot json\n{\"seq\":1}\n";
+
+		ck_assert_int_eq(wd_file_write_atomic(p.ptr, bad, strlen(bad), 0600), 0);
+	}
+	ck_assert_int_eq(wd_ledger_read(&evs, p.ptr, 0), WD_EINPUT);
+	ck_assert_ptr_null(evs);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "ledger.jsonl:2:"));
+	path_in(&p, "missing.jsonl");
+	ck_assert_int_eq(wd_ledger_read(&evs, p.ptr, 0), WD_ENOTFOUND);
+	wd_buf_free(&p);
+}
+END_TEST
+
 START_TEST(envelope_keys_win_over_fields)
 {
 	wd_buf p = WD_BUF_INIT;
@@ -337,6 +376,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, events_are_jsonl_with_envelope_in_order);
 	tcase_add_test(tc, reopening_continues_the_sequence);
+	tcase_add_test(tc, reading_back_skips_a_torn_tail_and_names_bad_lines);
 	tcase_add_test(tc, envelope_keys_win_over_fields);
 	tcase_add_test(tc, registered_secrets_never_reach_the_file);
 	tcase_add_test(tc, token_shaped_strings_are_redacted);
