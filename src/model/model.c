@@ -90,8 +90,18 @@ static int set_base_url(wd_backend *b, const char *url, const char *origin)
 {
 	size_t len = strlen(url);
 
+	const char *host = strstr(url, "://");
+	size_t hlen;
+
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return wd_error_set(WD_EUSAGE, "%s '%s' is not an http:// or https:// URL", origin, url);
+		return wd_error_set(WD_EUSAGE, "%s is not an http:// or https:// URL", origin);
+	/* credentials in a URL would travel into specs, trailers and messages */
+	host += 3;
+	hlen = strcspn(host, "/?#");
+	if (memchr(host, '@', hlen))
+		return wd_error_set(WD_EUSAGE, "%s carries credentials: put the key in the environment "
+		                    "(OPENAI_API_KEY, ANTHROPIC_API_KEY, COMPAT_API_KEY) or in "
+		                    "[model \"NAME\"] api-key instead", origin);
 	while (len && url[len - 1] == '/')
 		len--;
 	b->base_url = wd_strndup(url, len);

@@ -164,12 +164,13 @@ START_TEST(bad_specs_are_usage_errors)
 	wd_model_opts o = fast_opts();
 	static const char *const bad[] = { "", "openai:", "gemini:pro", "compat:http://x",
 	                                   "compat:#m", "nosuchname", "openai:a,,openai:b",
-	                                   "compat:ftp://h#m" };
+	                                   "compat:ftp://h#m", "compat:http://u:secret@h/v1#m" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_msg(wd_model_open(&m, bad[i], &o) == WD_EUSAGE, "spec '%s'", bad[i]);
 		ck_assert_ptr_null(m);
 		ck_assert_str_ne(wd_error_last(), "");
+		ck_assert_ptr_null(strstr(wd_error_last(), "secret"));
 	}
 }
 END_TEST
