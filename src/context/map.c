@@ -112,6 +112,7 @@ struct job {
 	const char *cache_dir;
 	const struct statcache *sc;
 	size_t max_file;
+	long pid;               /* names the cache's temporary files */
 	pthread_mutex_t lock;
 	size_t next;
 	int rc;                 /* first fatal error (out of memory, no parser) */
@@ -156,21 +157,22 @@ static int tag_cache_load(wd_tagset *ts, const char *cache_dir, const char *oid,
 /* Write without fsync: a cache entry lost in a crash is re-parsed, and a
  * torn one fails wd_tagset_load's end marker. */
 static void tag_cache_store(const wd_buf *text, const char *cache_dir, const char *oid,
-                            wd_buf *tmp)
+                            long pid, wd_buf *tmp)
 {
 	wd_buf t2 = WD_BUF_INIT;
 	int fd;
 
 	if (!cache_dir || tag_cache_file(tmp, cache_dir, oid) != 0)
 		goto out;
-	if (wd_buf_printf(&t2, "%s.%ld.%lx", tmp->ptr, (long)getpid(), (unsigned long)pthread_self()) != 0)
+	if (wd_buf_printf(&t2, "%s.%ld.%lx", tmp->ptr, pid, (unsigned long)pthread_self()) != 0)
 		goto out;
 	fd = open(t2.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
+		/* the fan-out directory is new; its parent was made by wd_map_build */
 		char *slash = strrchr(tmp->ptr, '/');
 
 		*slash = '\0';
-		wd_mkdir_p(tmp->ptr, 0);
+		mkdir(tmp->ptr, 0755);
 		*slash = '/';
 		fd = open(t2.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
@@ -187,7 +189,7 @@ out:
 
 /* Store freshly parsed tags in the cache, and keep them in the compact form
  * a cache load gives (one arena instead of one allocation per name). */
-static int store_and_compact(struct mfile *f, const char *cache_dir, wd_buf *tmp)
+static int store_and_compact(struct mfile *f, const char *cache_dir, long pid, wd_buf *tmp)
 {
 	wd_buf text = WD_BUF_INIT;
 	size_t n;
@@ -197,7 +199,7 @@ static int store_and_compact(struct mfile *f, const char *cache_dir, wd_buf *tmp
 		wd_buf_free(&text);
 		return rc;
 	}
-	tag_cache_store(&text, cache_dir, f->oid, tmp);
+	tag_cache_store(&text, cache_dir, f->oid, pid, tmp);
 	wd_tagset_free(&f->tags);
 	n = text.len;
 	return wd_tagset_load(&f->tags, wd_buf_detach(&text), n);
@@ -267,7 +269,7 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 		return 0;
 	}
 	f->state = MFILE_PARSED;
-	return store_and_compact(f, j->cache_dir, abs);
+	return store_and_compact(f, j->cache_dir, j->pid, abs);
 }
 
 static void *worker(void *arg)
@@ -472,6 +474,16 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	j.cache_dir = opts->cache_dir;
 	j.sc = have_sc ? &sc : NULL;
 	j.max_file = opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
+	j.pid = (long)getpid();
+	if (opts->cache_dir) {
+		wd_buf dir = WD_BUF_INIT;
+
+		/* a cache that cannot be made is no cache: the map still builds */
+		if (wd_buf_printf(&dir, "%s/tags/v%d", opts->cache_dir, WD_TAGS_VERSION) != 0 ||
+		    wd_mkdir_p(dir.ptr, 0) != 0)
+			wd_error_clear();
+		wd_buf_free(&dir);
+	}
 	pthread_mutex_init(&j.lock, NULL);
 	rc = run_workers(&j, thread_count(opts->threads, m->nfiles));
 	pthread_mutex_destroy(&j.lock);
