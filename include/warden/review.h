@@ -71,7 +71,9 @@ int wd_proposal_new(wd_proposal **out);
 void wd_proposal_free(wd_proposal *p);
 
 /* Write <cache_dir>/proposals/<p->id>.json atomically (creating the directory,
- * mode 0700). Replaces an earlier record of the same id. Errors: WD_EINPUT
+ * mode 0700). Replaces an earlier record of the same id. A relative
+ * ticket_path or ledger_path naming an existing file is stored absolute (review
+ * commands run from anywhere). Errors: WD_EINPUT
  * when a required field is missing or the id is not [A-Za-z0-9._-]+. */
 int wd_proposal_save(const wd_proposal *p, const char *cache_dir);
 

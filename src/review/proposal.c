@@ -279,6 +279,24 @@ static int record_path(wd_buf *out, const char *cache_dir, const char *id)
 	return rc;
 }
 
+/* `review` runs from anywhere: a relative path to an existing file is
+ * stored absolute, so the record still finds it from another directory. */
+static int absolutize(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	char *abs;
+	int rc;
+
+	if (!v || v[0] == '/' || !wd_path_exists(v))
+		return 0;
+	abs = realpath(v, NULL);
+	if (!abs)
+		return 0; /* keep it as given */
+	rc = json_object_set_new(o, key, json_string(abs)) ? wd_error_set(WD_ENOMEM, "out of memory") : 0;
+	free(abs);
+	return rc;
+}
+
 int wd_proposal_save(const wd_proposal *p, const char *cache_dir)
 {
 	wd_buf dir = WD_BUF_INIT, path = WD_BUF_INIT;
@@ -296,6 +314,8 @@ int wd_proposal_save(const wd_proposal *p, const char *cache_dir)
 	    (rc = record_path(&path, cache_dir, p->id)))
 		goto out;
 	o = wd_proposal_to_json(p);
+	if (o && ((rc = absolutize(o, "ticket_path")) != 0 || (rc = absolutize(o, "ledger")) != 0))
+		goto out;
 	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (!text) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");

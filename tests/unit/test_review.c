@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <git2.h>
@@ -185,6 +186,28 @@ START_TEST(saved_proposal_loads_back_field_by_field)
 	ck_assert_uint_eq(strlen(p->created), 24);
 	ck_assert_ptr_null(p->reason);
 	ck_assert_str_eq(p->decided, "");
+	wd_proposal_free(p);
+}
+END_TEST
+
+START_TEST(relative_ticket_and_ledger_paths_are_stored_absolute)
+{
+	wd_proposal *p = make_proposal(RUN_ID, src);
+	char cwd[4096], want[4300];
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(tmp), 0);
+	ck_assert_int_eq(fx_write_file("t.md", "# T\n"), 0);
+	free(p->ticket_path);
+	p->ticket_path = strdup("t.md");
+	p->ledger_path = strdup("missing/ledger.jsonl"); /* not there: kept as given */
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	ck_assert_int_eq(chdir(cwd), 0);
+	wd_proposal_free(p);
+	p = load(RUN_ID);
+	snprintf(want, sizeof(want), "%s/t.md", tmp);
+	ck_assert_str_eq(p->ticket_path, want);
+	ck_assert_str_eq(p->ledger_path, "missing/ledger.jsonl");
 	wd_proposal_free(p);
 }
 END_TEST
@@ -729,6 +752,7 @@ int main(void)
 	tcase_add_checked_fixture(store, setup, teardown);
 	tcase_add_test(store, saved_proposal_loads_back_field_by_field);
 	tcase_add_test(store, new_proposal_records_the_current_user);
+	tcase_add_test(store, relative_ticket_and_ledger_paths_are_stored_absolute);
 	tcase_add_test(store, save_refuses_unsafe_ids_and_missing_fields);
 	tcase_add_test(store, load_accepts_a_unique_prefix_and_refuses_an_ambiguous_one);
 	tcase_add_test(store, list_filters_by_status_and_names_corrupt_records);
