@@ -11,6 +11,7 @@
  * child joins by writing "0" to each cgroup.procs before anything else.
  * Otherwise: rlimits only, and the run says so.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -117,6 +118,30 @@ static int write_str(const char *dir, const char *file, const char *value)
 	return rc;
 }
 
+/* Remove groups left by a warden that was killed before it could clean up:
+ * empty ones (rmdir refuses the others) older than ten minutes, so that a
+ * group another run has just made and not yet joined is never touched. */
+static void sweep_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[4096];
+		struct stat st;
+
+		if (strncmp(e->d_name, "warden-", 7) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && now - st.st_mtime > 600)
+			rmdir(path);
+	}
+	closedir(d);
+}
+
 /* mkdir <hierarchy>/<own group>/<name>; the new directory is returned. */
 static char *make_group(const wd_buf *mountinfo, const wd_buf *selfcg, const char *controller,
                         const char *name)
@@ -131,7 +156,10 @@ static char *make_group(const wd_buf *mountinfo, const wd_buf *selfcg, const cha
 	/* the mount may show a sub-tree (a cgroup namespace): strip its root */
 	if (strcmp(root.ptr, "/") != 0 && !strncmp(rel, root.ptr, root.len))
 		rel += root.len;
-	if (wd_buf_printf(&dir, "%s%s%s/%s", mnt.ptr, *rel == '/' ? "" : "/", rel, name) != 0)
+	if (wd_buf_printf(&dir, "%s%s%s", mnt.ptr, *rel == '/' ? "" : "/", rel) != 0)
+		goto done;
+	sweep_stale(dir.ptr);
+	if (wd_buf_printf(&dir, "/%s", name) != 0)
 		goto done;
 	if (!controller) {
 		/* v2: our group must already hand pids to its children */

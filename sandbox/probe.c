@@ -38,18 +38,18 @@ static const char *find_layer(const wd_sandbox_result *r, const char *layer)
 
 static int cgroup_line(wd_buf *out)
 {
-	wd_buf ctl = WD_BUF_INIT;
+	sbx_cgroup cg;
+	wd_buf why = WD_BUF_INIT;
 	int rc;
 
-	if (wd_file_read(&ctl, "/sys/fs/cgroup/cgroup.controllers", 4096) == 0) {
-		wd_buf_rtrim(&ctl);
-		rc = wd_buf_printf(out, "cgroup: no (cgroup v2 controllers '%s' are not delegated "
-		                        "to warden; rlimits are used)\n", ctl.ptr);
+	if (sbx_cgroup_setup(&cg, (uint64_t)64 << 20, 64, &why) == 0) {
+		rc = wd_buf_printf(out, "cgroup: yes (cgroup:v%d: pids%s)\n", cg.version,
+		                   cg.has_memory ? ", memory" : "");
+		sbx_cgroup_cleanup(&cg);
 	} else {
-		wd_error_clear();
-		rc = wd_buf_puts(out, "cgroup: no (no writable cgroup v2 hierarchy; rlimits are used)\n");
+		rc = wd_buf_printf(out, "cgroup: no (%s; rlimits are used)\n", why.ptr);
 	}
-	wd_buf_free(&ctl);
+	wd_buf_free(&why);
 	return rc;
 }
 
@@ -88,7 +88,7 @@ int wd_sandbox_probe(wd_buf *out)
 	if (!rc)
 		rc = cgroup_line(out);
 	if (!rc)
-		rc = wd_buf_printf(out, "uid: %s (%u)\n", getuid() == 0 ? "root" : "unprivileged",
+		rc = wd_buf_printf(out, "user: %s (uid %u)\n", getuid() == 0 ? "root" : "unprivileged",
 		                   (unsigned)getuid());
 	if (!rc && r.exit_code != 0)
 		rc = wd_buf_printf(out, "trial: /bin/true exited %d\n", r.exit_code);

@@ -250,7 +250,11 @@ static int do_probe(const args *a)
 			if (nl)
 				*nl = '\0';
 			colon = strchr(line, ':');
-			if (colon) {
+			if (colon && !strncmp(line, "user:", 5)) {
+				json_object_set_new(o, "user", json_string(colon + 2));
+			} else if (colon && !strncmp(line, "trial:", 6)) {
+				json_object_set_new(o, "trial", json_string(colon + 2));
+			} else if (colon) {
 				json_t *l = json_object();
 
 				*colon = '\0';
