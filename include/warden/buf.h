@@ -24,7 +24,7 @@ int wd_buf_put(wd_buf *b, const void *data, size_t len);
 int wd_buf_puts(wd_buf *b, const char *s);
 int wd_buf_putc(wd_buf *b, char c);
 int wd_buf_printf(wd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int wd_buf_vprintf(wd_buf *b, const char *fmt, va_list ap);
+int wd_buf_vprintf(wd_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Replace the contents with `s`. */
 int wd_buf_sets(wd_buf *b, const char *s);
 /* Drop the bytes past `len` (no-op when len >= b->len). */

@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +7,11 @@
 
 #include "warden/buf.h"
 #include "warden/cli.h"
+#include "warden/config.h"
 #include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/review.h"
+#include "warden/ticket.h"
 #include "warden/run.h"
 #include "warden/sandbox.h"
 
@@ -35,10 +40,21 @@ static const char run_usage[] =
 	"  --keep-worktree      keep the run's work tree for inspection\n"
 	"  --no-tools           do not offer the model read-only repository tools\n"
 	"  --json               print one JSON object with the result on stdout\n"
+	"  --ci                 non-interactive: never prompt, print the JSON result\n"
+	"  --push REMOTE        push the proposal branch to REMOTE (a remote name or URL)\n"
+	"  --open-pr            open a GitHub pull request for the pushed branch\n"
+	"                       (GITHUB_TOKEN; --pr-repo OWNER/NAME or github.repo in config;\n"
+	"                       GITHUB_API_URL or github.api for GitHub Enterprise)\n"
+	"  --pr-base BRANCH     the pull request's base (default: the run's base branch)\n"
+	"  -y, --yes            approve the irreversible steps (push, pull request) up front\n"
 	"  -q, --quiet          no progress on stderr\n"
 	"\n"
+	"Pushing and opening a pull request are irreversible: without --ci or --yes,\n"
+	"warden asks first on a terminal, and refuses when there is none, unless your\n"
+	"config allows it (push.allowed = true).\n"
+	"\n"
 	"exit codes: 0 proposed, 1 no passing patch, 2 usage or input error,\n"
-	"            3 infrastructure error (git, network, model service),\n"
+	"            3 infrastructure error (git, network, model service, push),\n"
 	"            4 a budget cap stopped the run\n";
 
 struct progress {
@@ -57,6 +73,183 @@ static void on_progress(void *payload, const char *stage, int done, uint64_t ms,
 	fprintf(stderr, "warden: %-9s %6.2fs  %s\n", stage, (double)ms / 1000.0, msg ? msg : "");
 }
 
+/* What to do with a proposal beyond the local branch. */
+struct remote_steps {
+	const char *push;      /* remote name or URL */
+	int open_pr;
+	const char *pr_repo;   /* OWNER/NAME */
+	const char *pr_base;
+	int ci;
+	int yes;
+};
+
+/* May we take an irreversible step? --ci/--yes, the user's config, or a yes
+ * on the terminal. */
+static int confirm(const struct remote_steps *st, const char *question)
+{
+	wd_config *cfg = NULL;
+	char *allowed = NULL;
+	char answer[16];
+	int ok = 0;
+
+	if (st->ci || st->yes)
+		return 1;
+	if (wd_config_open(&cfg, NULL) == 0 &&
+	    wd_config_get_string_trusted(&allowed, cfg, "push.allowed") == 0 &&
+	    (!strcmp(allowed, "true") || !strcmp(allowed, "yes") || !strcmp(allowed, "1")))
+		ok = 1;
+	free(allowed);
+	wd_config_free(cfg);
+	if (ok)
+		return 1;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return 0;
+	fprintf(stderr, "warden: %s [y/N] ", question);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return 0;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+/* OWNER/NAME of a GitHub remote URL (https://host/OWNER/NAME(.git), git@host:OWNER/NAME). */
+static int github_repo_of(wd_buf *out, const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t len;
+
+	if (p) {
+		p = strchr(p + 3, '/');
+	} else if ((p = strchr(url, ':')) == NULL) {
+		return -1;
+	}
+	if (!p)
+		return -1;
+	p++;
+	len = strlen(p);
+	if (len > 4 && !strcmp(p + len - 4, ".git"))
+		len -= 4;
+	while (len && p[len - 1] == '/')
+		len--;
+	if (!memchr(p, '/', len))
+		return -1;
+	wd_buf_clear(out);
+	return wd_buf_put(out, p, len);
+}
+
+static int open_pull_request(const struct remote_steps *st, const wd_run_opts *opts,
+                             const wd_run_result *res, char **url)
+{
+	wd_pr_opts pr = WD_PR_OPTS_INIT;
+	wd_config *cfg = NULL;
+	wd_ticket *t = NULL;
+	wd_proposal *p = NULL;
+	wd_buf owner_name = WD_BUF_INIT, body = WD_BUF_INIT, cache = WD_BUF_INIT;
+	char *cfg_repo = NULL, *api = NULL;
+	char *slash;
+	int rc;
+
+	if ((rc = wd_config_open(&cfg, NULL)) != 0)
+		goto out;
+	if (st->pr_repo)
+		rc = wd_buf_sets(&owner_name, st->pr_repo);
+	else if (wd_config_get_string_trusted(&cfg_repo, cfg, "github.repo") == 0)
+		rc = wd_buf_sets(&owner_name, cfg_repo);
+	else if (github_repo_of(&owner_name, st->push) != 0)
+		rc = wd_error_set(WD_EUSAGE, "--open-pr: cannot tell the GitHub repository from '%s'; "
+		                             "pass --pr-repo OWNER/NAME or set github.repo", st->push);
+	if (rc)
+		goto out;
+	slash = strchr(owner_name.ptr, '/');
+	if (!slash || slash == owner_name.ptr || !slash[1]) {
+		rc = wd_error_set(WD_EUSAGE, "--pr-repo expects OWNER/NAME, not '%s'", owner_name.ptr);
+		goto out;
+	}
+	*slash = '\0';
+	if ((rc = wd_ticket_load(&t, opts->ticket)) != 0)
+		goto out;
+	if (opts->work_dir)
+		rc = wd_buf_sets(&cache, opts->work_dir);
+	else
+		rc = wd_cache_dir(&cache);
+	if (rc || (rc = wd_proposal_load(&p, cache.ptr, res->run_id)) != 0)
+		goto out;
+	if ((rc = wd_buf_printf(&body, "%s\n\n---\nProposed by warden run `%s` after %d round(s).\n\n"
+	                               "- checks: %s\n- model: %s\n- tokens: %lld in / %lld out\n"
+	                               "- cost: $%.4f\n",
+	                        t->body, res->run_id, res->rounds, p->checks ? p->checks : "",
+	                        p->model ? p->model : "", (long long)res->input_tokens,
+	                        (long long)res->output_tokens, res->cost_usd)) != 0)
+		goto out;
+	wd_config_get_string_trusted(&api, cfg, "github.api");
+	pr.api_url = api;
+	pr.owner = owner_name.ptr;
+	pr.repo = slash + 1;
+	pr.head = res->branch;
+	pr.base = st->pr_base ? st->pr_base : p->target;
+	pr.title = t->title;
+	pr.body = body.ptr;
+	rc = wd_review_open_pr(url, &pr);
+out:
+	free(cfg_repo);
+	free(api);
+	wd_buf_free(&owner_name);
+	wd_buf_free(&body);
+	wd_buf_free(&cache);
+	wd_proposal_free(p);
+	wd_ticket_free(t);
+	wd_config_free(cfg);
+	return rc;
+}
+
+/* Push the proposal branch and maybe open a pull request; returns an exit
+ * code (0 = done) and fills *extra with what the JSON result should add. */
+static int remote_steps_run(const struct remote_steps *st, const wd_run_opts *opts,
+                            const wd_run_result *res, int quiet, json_t **extra)
+{
+	wd_buf q = WD_BUF_INIT;
+	char *url = NULL;
+	int rc;
+
+	*extra = json_object();
+	wd_buf_printf(&q, "push %s to %s%s?", res->branch, st->push,
+	              st->open_pr ? " and open a pull request" : "");
+	if (!confirm(st, wd_buf_cstr(&q))) {
+		wd_buf_free(&q);
+		wd_cli_error("not pushing %s: pushing is irreversible; pass --yes or --ci, or set "
+		             "push.allowed = true in your config", res->branch);
+		json_object_set_new(*extra, "push", json_pack("{s:s, s:s}", "remote", st->push,
+		                                              "status", "not_confirmed"));
+		return WD_EXIT_USAGE;
+	}
+	wd_buf_free(&q);
+	rc = wd_review_push(res->repo, res->branch, st->push);
+	if (rc) {
+		wd_cli_error("push to %s failed: %s", st->push, wd_error_last());
+		json_object_set_new(*extra, "push", json_pack("{s:s, s:s, s:s}", "remote", st->push,
+		                                              "status", "failed", "error",
+		                                              wd_error_last()));
+		return wd_exit_code_for(rc) == WD_EXIT_USAGE ? WD_EXIT_USAGE : WD_EXIT_INFRA;
+	}
+	json_object_set_new(*extra, "push", json_pack("{s:s, s:s}", "remote", st->push,
+	                                              "status", "pushed"));
+	if (!quiet)
+		fprintf(stderr, "warden: pushed %s to %s\n", res->branch, st->push);
+	if (!st->open_pr)
+		return 0;
+	rc = open_pull_request(st, opts, res, &url);
+	if (rc) {
+		wd_cli_error("opening the pull request failed: %s", wd_error_last());
+		json_object_set_new(*extra, "pull_request", json_pack("{s:s, s:s}", "status", "failed",
+		                                                      "error", wd_error_last()));
+		return rc == WD_EUSAGE ? WD_EXIT_USAGE : WD_EXIT_INFRA;
+	}
+	if (!quiet)
+		fprintf(stderr, "warden: opened %s\n", url);
+	json_object_set_new(*extra, "pull_request", json_pack("{s:s, s:s}", "status", "opened",
+	                                                      "url", url));
+	free(url);
+	return 0;
+}
+
 static int parse_uint(const char *s, const char *flag, long max, long *out)
 {
 	char *end;
@@ -72,7 +265,8 @@ static int parse_uint(const char *s, const char *flag, long max, long *out)
 
 enum { OPT_CHECK_TIMEOUT = 256, OPT_WORK_DIR, OPT_RECORD, OPT_SANDBOX, OPT_MAX_COST,
        OPT_MAX_TOKENS, OPT_MAX_CALLS, OPT_MAX_TIME, OPT_KEEP, OPT_JSON, OPT_BASE,
-       OPT_NO_TOOLS };
+       OPT_NO_TOOLS, OPT_CI, OPT_PUSH, OPT_OPEN_PR, OPT_PR_REPO, OPT_PR_BASE };
+
 
 int cmd_run(int argc, char **argv)
 {
@@ -93,6 +287,12 @@ int cmd_run(int argc, char **argv)
 		{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 		{ "keep-worktree", no_argument, NULL, OPT_KEEP },
 		{ "no-tools", no_argument, NULL, OPT_NO_TOOLS },
+		{ "ci", no_argument, NULL, OPT_CI },
+		{ "push", required_argument, NULL, OPT_PUSH },
+		{ "open-pr", no_argument, NULL, OPT_OPEN_PR },
+		{ "pr-repo", required_argument, NULL, OPT_PR_REPO },
+		{ "pr-base", required_argument, NULL, OPT_PR_BASE },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -102,13 +302,15 @@ int cmd_run(int argc, char **argv)
 	wd_run_result res;
 	wd_strvec checks = WD_STRVEC_INIT;
 	struct progress prog = { 0, 0 };
+	struct remote_steps steps = { 0 };
+	json_t *extra = NULL;
 	int json = 0, c, rc, exit_code;
 	long v;
 	char *end;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r:t:m:c:n:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:t:m:c:n:qyh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': opts.repo = optarg; break;
 		case 't': opts.ticket = optarg; break;
@@ -172,6 +374,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_KEEP: opts.keep_worktree = 1; break;
 		case OPT_NO_TOOLS: opts.no_tools = 1; break;
+		case OPT_CI: steps.ci = 1; json = 1; break;
+		case OPT_PUSH: steps.push = optarg; break;
+		case OPT_OPEN_PR: steps.open_pr = 1; break;
+		case OPT_PR_REPO: steps.pr_repo = optarg; break;
+		case OPT_PR_BASE: steps.pr_base = optarg; break;
+		case 'y': steps.yes = 1; break;
 		case OPT_JSON: json = 1; break;
 		case 'q': prog.quiet = 1; break;
 		case 'h':
@@ -189,6 +397,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!opts.repo || !opts.ticket) {
 		wd_cli_error("run: --repo and --ticket are required");
+		goto usage;
+	}
+	if (steps.open_pr && !steps.push) {
+		wd_cli_error("run: --open-pr needs --push REMOTE (the pull request's head must be pushed)");
 		goto usage;
 	}
 	opts.checks = (const char *const *)checks.v;
@@ -211,8 +423,17 @@ int cmd_run(int argc, char **argv)
 	}
 	if (res.status == WD_RUN_ERROR)
 		wd_cli_error("%s", res.reason ? res.reason : wd_error_last());
+	if (res.status == WD_RUN_PROPOSED && steps.push) {
+		int src = remote_steps_run(&steps, &opts, &res, prog.quiet, &extra);
+
+		if (src)
+			exit_code = src;
+	}
 	if (json) {
 		json_t *o = wd_run_result_json(&res);
+
+		if (o && extra)
+			json_object_update(o, extra);
 		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 		if (s)
@@ -220,6 +441,7 @@ int cmd_run(int argc, char **argv)
 		free(s);
 		json_decref(o);
 	}
+	json_decref(extra);
 	wd_run_result_free(&res);
 	wd_strvec_free(&checks);
 	return exit_code;

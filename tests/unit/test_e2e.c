@@ -566,6 +566,156 @@ START_TEST(test_bundled_example_is_fixed)
 }
 END_TEST
 
+static void init_bare(const char *path)
+{
+	git_repository *repo = NULL;
+
+	ck_assert_int_eq(git_repository_init(&repo, path, 1), 0);
+	git_repository_free(repo);
+}
+
+static int ref_exists(const char *repo_path, const char *refname, char hex[41])
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	int found;
+
+	ck_assert_int_eq(git_repository_open(&repo, repo_path), 0);
+	found = git_reference_lookup(&ref, repo, refname) == 0;
+	if (found && hex)
+		git_oid_tostr(hex, 41, git_reference_target(ref));
+	git_reference_free(ref);
+	git_repository_free(repo);
+	return found;
+}
+
+START_TEST(test_ci_pushes_and_opens_pull_request)
+{
+	struct world w;
+	mock_server *srv = NULL;
+	char spec[600], remote[600], remote_url[700], api_env[300], refname[300], hex[41];
+	const char *env[] = { api_env, "GITHUB_TOKEN=ghp_e2etesttoken0123456789abcdefABCDEF", NULL };
+	const char *body;
+	json_t *push, *pr, *req;
+
+	world_init(&w, NULL);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push_json(srv, 201, "{\"number\": 7, \"html_url\": \"https://github.example/o/r/pull/7\"}");
+	snprintf(api_env, sizeof(api_env), "GITHUB_API_URL=%s", mock_url(srv));
+	snprintf(remote, sizeof(remote), "%s/remote.git", w.tmp);
+	snprintf(remote_url, sizeof(remote_url), "file://%s", remote);
+	init_bare(remote);
+	write_replay(&w, "Now 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, env, "--model", spec, "--ci", "--push", remote_url, "--open-pr",
+	           "--pr-repo", "octo/widgets", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	assert_proposal(&w, spec);
+	push = json_object_get(w.result, "push");
+	ck_assert_str_eq(json_string_value(json_object_get(push, "status")), "pushed");
+	snprintf(refname, sizeof(refname), "refs/heads/%s", res_str(&w, "branch"));
+	ck_assert(ref_exists(remote, refname, hex));
+	ck_assert_str_eq(hex, res_str(&w, "commit"));
+	pr = json_object_get(w.result, "pull_request");
+	ck_assert_str_eq(json_string_value(json_object_get(pr, "url")),
+	                 "https://github.example/o/r/pull/7");
+	ck_assert_uint_eq(mock_request_count(srv), 1);
+	ck_assert_str_eq(mock_request_path(srv, 0), "/repos/octo/widgets/pulls");
+	ck_assert_str_eq(mock_request_header(srv, 0, "Authorization"),
+	                 "Bearer ghp_e2etesttoken0123456789abcdefABCDEF");
+	body = mock_request_body(srv, 0);
+	req = json_loads(body, 0, NULL);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_str_eq(json_string_value(json_object_get(req, "head")), res_str(&w, "branch"));
+	ck_assert_str_eq(json_string_value(json_object_get(req, "base")), "main");
+	ck_assert_str_eq(json_string_value(json_object_get(req, "title")), "Make the answer right");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(req, "body")), "test=pass"));
+	ck_assert_ptr_null(strstr(w.output, "ghp_e2etesttoken"));
+	json_decref(req);
+	mock_stop(srv);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_push_needs_confirmation)
+{
+	struct world w;
+	char spec[600], remote[600];
+
+	world_init(&w, NULL);
+	snprintf(remote, sizeof(remote), "%s/remote.git", w.tmp);
+	init_bare(remote);
+	write_replay(&w, "Now 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	/* no --ci, no --yes, no terminal: the push is refused, the proposal stays local */
+	run_warden(&w, NULL, "--model", spec, "--push", remote, NULL);
+	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+	ck_assert_ptr_nonnull(strstr(w.output, "irreversible"));
+	ck_assert_int_eq(count_warden_refs(remote), 0);
+	ck_assert_int_eq(count_warden_refs(w.src), 1);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_budget_cap_exits_4)
+{
+	struct world w;
+	char spec[600];
+
+	world_init(&w, NULL);
+	write_replay(&w, "```diff\n" DIFF_TO(43) "```\n", "```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, "--max-calls", "1", NULL);
+	ck_assert_msg(w.status == 4, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "error");
+	ck_assert_str_eq(res_str(&w, "error"), "budget");
+	ck_assert_ptr_nonnull(strstr(res_str(&w, "reason"), "max-calls"));
+	ck_assert_int_eq(count_warden_refs(w.src), 0);
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+/* A TAP test script with a failure that was already there ("unrelated"). */
+static const char tap_test[] =
+	"#!/bin/sh\n"
+	"echo 1..2\n"
+	"echo 'not ok 1 - unrelated'\n"
+	"if grep -q '^answer = 42$' value.txt; then echo 'ok 2 - answer'; else echo 'not ok 2 - answer'; fi\n"
+	"exit 1\n";
+
+START_TEST(test_fail_to_pass_tolerates_preexisting_failures)
+{
+	struct world w;
+	char spec[600], path[600];
+	const char *files[] = { "tap.sh", tap_test, NULL };
+
+	world_init(&w, "scope: value.txt\nchecks: sh tap.sh\nfail-to-pass: answer\n");
+	ck_assert_int_eq(fx_repo_commit_files(w.src, files, "add tap test"), 0);
+	free(w.before);
+	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
+	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+
+	/* the same without FAIL_TO_PASS: every check must pass, so no proposal */
+	json_decref(w.result);
+	w.result = NULL;
+	free(w.output);
+	w.output = NULL;
+	snprintf(path, sizeof(path), "%s", w.ticket);
+	ck_assert_int_eq(fx_write_file(path, "---\nscope: value.txt\nchecks: sh tap.sh\n---\n"
+	                                     "# Make the answer right\n\nvalue.txt must say 42.\n"), 0);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	world_free(&w);
+}
+END_TEST
+
 static Suite *e2e_suite(void)
 {
 	Suite *s = suite_create("e2e");
@@ -584,6 +734,10 @@ static Suite *e2e_suite(void)
 	tcase_add_test(tc, test_missing_repository_exits_2);
 	tcase_add_test(tc, test_usage_errors_exit_2);
 	tcase_add_test(tc, test_bundled_example_is_fixed);
+	tcase_add_test(tc, test_ci_pushes_and_opens_pull_request);
+	tcase_add_test(tc, test_push_needs_confirmation);
+	tcase_add_test(tc, test_budget_cap_exits_4);
+	tcase_add_test(tc, test_fail_to_pass_tolerates_preexisting_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }
