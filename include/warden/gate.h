@@ -172,6 +172,7 @@ typedef struct wd_check_result {
 	size_t output_total;   /* bytes the command wrote in all */
 	int output_truncated;
 	int from_cache;        /* a cached baseline result */
+	int skipped;           /* not run: a build check before it failed (see keep_going) */
 	wd_test_report tests;  /* per-test results (test checks) */
 	wd_findings findings;  /* analyzer findings (analyze checks) */
 } wd_check_result;
@@ -191,18 +192,23 @@ typedef struct wd_gate_opts {
 	int sandbox_policy;            /* enum wd_sandbox_policy */
 	const char *cache_dir;         /* baseline cache root; NULL = wd_cache_dir() */
 	struct wd_ledger *ledger;      /* when set, one "check" event per check run */
+	int keep_going;                /* wd_gate_run: run every check even after a build
+	                                * check failed (default: skip the rest, marked skipped) */
 } wd_gate_opts;
 
 #define WD_GATE_OPTS_VERSION 1
-#define WD_GATE_OPTS_INIT { WD_GATE_OPTS_VERSION, 0, 0, WD_POLICY_BEST_EFFORT, NULL, NULL }
+#define WD_GATE_OPTS_INIT { WD_GATE_OPTS_VERSION, 0, 0, WD_POLICY_BEST_EFFORT, NULL, NULL, 0 }
 
 /* Run every check in `workdir` (through wd_sandbox_run, argv {"/bin/sh",
- * "-c", command}). Returns 0 when all ran (pass or fail: see out->passed),
- * negative when a check could not be started. */
+ * "-c", command}), in order. Once a build check fails the remaining checks
+ * are not run (their results say skipped) unless opts->keep_going. Returns 0
+ * when all ran (pass or fail: see out->passed), negative when a check could
+ * not be started. */
 int wd_gate_run(wd_gate_result *out, const char *workdir, const wd_checklist *checks,
                 const wd_gate_opts *opts);
 
 /* Run the checks on the base tree at `workdir` (whose HEAD is `base_commit`),
+ * every one of them (keep_going is implied),
  * reusing cached results per (base commit, check definition hash) under
  * <cache>/baseline/. *from_cache (may be NULL) counts the checks reused.
  * Results refer to `checks`, which must outlive them. */
@@ -217,7 +223,8 @@ int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdi
 int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
                     const wd_gate_result *baseline, size_t max_bytes);
 
-/* "test=pass 12/12; build=pass" for the Warden-Checks trailer. */
+/* "test=pass 12/12; build=pass" for the Warden-Checks trailer ("name=skip"
+ * for a check that was not run). */
 int wd_gate_trailer(wd_buf *out, const wd_gate_result *r);
 
 void wd_gate_result_free(wd_gate_result *r);

@@ -163,7 +163,7 @@ int wd_gate_run(wd_gate_result *out, const char *workdir, const wd_checklist *ch
                 const wd_gate_opts *opts)
 {
 	wd_gate_opts defaults = WD_GATE_OPTS_INIT;
-	int rc = 0;
+	int rc = 0, build_failed = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!opts)
@@ -174,13 +174,29 @@ int wd_gate_run(wd_gate_result *out, const char *workdir, const wd_checklist *ch
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	out->passed = 1;
 	for (size_t i = 0; i < checks->n; i++) {
-		if ((rc = wd_gate_run_one(&out->v[i], workdir, &checks->v[i], opts, 0)) != 0) {
+		wd_check_result *cr = &out->v[i];
+
+		if (build_failed && !opts->keep_going) {
+			/* tests of a tree that does not build can only fail: save the time */
+			memset(cr, 0, sizeof(*cr));
+			cr->check = &checks->v[i];
+			cr->skipped = 1;
+			cr->exit_code = -1;
+			if ((rc = wd_buf_grow(&cr->output, 0)) != 0 ||
+			    (rc = wd_hash_hex(cr->digest, "", 0)) != 0) {
+				out->n++;
+				wd_gate_result_free(out);
+				return rc;
+			}
+		} else if ((rc = wd_gate_run_one(cr, workdir, &checks->v[i], opts, 0)) != 0) {
 			wd_gate_result_free(out);
 			return rc;
 		}
 		out->n++;
-		if (!out->v[i].passed)
+		if (!cr->passed)
 			out->passed = 0;
+		if (!cr->passed && !cr->skipped && cr->check->kind == WD_CHECK_BUILD)
+			build_failed = 1;
 	}
 	return 0;
 }
@@ -192,6 +208,8 @@ int wd_gate_trailer_item(wd_buf *out, const wd_check_result *cr, int pass)
 
 	if (out->len && (rc = wd_buf_puts(out, "; ")) != 0)
 		return rc;
+	if (cr->skipped)
+		return wd_buf_printf(out, "%s=skip", cr->check->name);
 	if ((rc = wd_buf_printf(out, "%s=%s", cr->check->name, pass ? "pass" : "fail")) != 0)
 		return rc;
 	if (cr->timed_out)
@@ -212,7 +230,7 @@ int wd_gate_trailer(wd_buf *out, const wd_gate_result *r)
 
 		if ((rc = wd_gate_trailer_item(out, cr, cr->passed)) != 0)
 			return rc;
-		if (cr->check->kind == WD_CHECK_ANALYZE && !cr->timed_out &&
+		if (cr->check->kind == WD_CHECK_ANALYZE && !cr->timed_out && !cr->skipped &&
 		    (rc = wd_buf_printf(out, " %zu finding%s", cr->findings.n,
 		                        cr->findings.n == 1 ? "" : "s")) != 0)
 			return rc;

@@ -286,6 +286,23 @@ out:
 	return rc;
 }
 
+/* "Not run because a build check failed: test, lint" (nothing when none). */
+static int skipped_line(wd_buf *out, const wd_gate_result *r)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; r && i < r->n && !rc; i++) {
+		if (!r->v[i].skipped)
+			continue;
+		rc = wd_buf_printf(out, "%s%s", n++ ? ", " : "Not run because a build check failed: ",
+		                   r->v[i].check->name);
+	}
+	if (!rc && n)
+		rc = wd_buf_putc(out, '\n');
+	return rc;
+}
+
 int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
                     const wd_gate_result *baseline, size_t max_bytes)
 {
@@ -294,18 +311,19 @@ int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
 
 	wd_buf_clear(out);
 	for (size_t i = 0; i < patched->n; i++)
-		failing += !patched->v[i].passed;
+		failing += !patched->v[i].passed && !patched->v[i].skipped;
 	if (!failing) {
 		rc = wd_buf_puts(out, "All checks passed.\n");
 		goto out;
 	}
-	if ((rc = wd_buf_printf(out, "%zu of %zu checks failed.\n", failing, patched->n)) != 0)
+	if ((rc = wd_buf_printf(out, "%zu of %zu checks failed.\n", failing, patched->n)) != 0 ||
+	    (rc = skipped_line(out, patched)) != 0)
 		goto out;
 	for (size_t i = 0; i < patched->n; i++) {
 		const wd_check_result *cr = &patched->v[i];
 		size_t left, share;
 
-		if (cr->passed)
+		if (cr->passed || cr->skipped)
 			continue;
 		left = max_bytes > out->len ? max_bytes - out->len : 0;
 		share = left / (failing - done);
@@ -368,6 +386,8 @@ int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_resul
 	for (size_t i = 0; i < v->reasons.n; i++)
 		if ((rc = wd_buf_printf(out, "- %s\n", v->reasons.v[i])) != 0)
 			goto out;
+	if ((rc = skipped_line(out, patched)) != 0)
+		goto out;
 	if (v->new_findings.n) {
 		size_t budget = max_bytes > out->len ? (max_bytes - out->len) / 2 : 0, start = out->len;
 
@@ -392,14 +412,15 @@ int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_resul
 	for (size_t i = 0; i < v->failed_checks.n; i++) {
 		for (size_t j = 0; patched && j < patched->n; j++)
 			if (!strcmp(patched->v[j].check->name, v->failed_checks.v[i]) &&
-			    patched->v[j].check->kind != WD_CHECK_ANALYZE)
+			    (patched->v[j].check->kind != WD_CHECK_ANALYZE || patched->v[j].timed_out) &&
+			    !patched->v[j].skipped)
 				failing++;
 	}
 	for (size_t j = 0; patched && j < patched->n; j++) {
 		const wd_check_result *cr = &patched->v[j];
 		size_t left;
 
-		if (cr->check->kind == WD_CHECK_ANALYZE && !cr->timed_out)
+		if ((cr->check->kind == WD_CHECK_ANALYZE && !cr->timed_out) || cr->skipped)
 			continue;
 		if (!wd_strvec_contains(&v->failed_checks, cr->check->name))
 			continue;

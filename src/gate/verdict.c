@@ -395,6 +395,13 @@ int wd_gate_verdict(wd_verdict *out, const wd_gate_result *base, const wd_gate_r
 		const wd_check_result *cb = find_check(base, cr->check->name);
 		const char *name = cr->check->name;
 
+		if (cr->skipped) {
+			/* not run because a build failed: that failure is the reason */
+			out->passed = 0;
+			if (!wd_strvec_contains(&out->failed_checks, name))
+				rc = wd_strvec_push(&out->failed_checks, name);
+			continue;
+		}
 		if (cr->timed_out) {
 			rc = reason(out, name, "%s: timed out after %llu ms and was killed", name,
 			            (unsigned long long)cr->wall_ms);
@@ -434,7 +441,7 @@ int wd_verdict_trailer(wd_buf *out, const wd_verdict *v, const wd_gate_result *p
 
 		if ((rc = wd_gate_trailer_item(out, cr, pass)) != 0)
 			return rc;
-		if (cr->check->kind != WD_CHECK_ANALYZE || cr->timed_out)
+		if (cr->check->kind != WD_CHECK_ANALYZE || cr->timed_out || cr->skipped)
 			continue;
 		for (size_t j = 0; j < v->new_findings.n; j++)
 			n += v->new_findings.v[j].check && !strcmp(v->new_findings.v[j].check, cr->check->name);

@@ -552,6 +552,56 @@ START_TEST(repair_summary_never_shows_files_outside_the_work_tree)
 }
 END_TEST
 
+START_TEST(checks_after_a_failed_build_are_skipped_unless_keep_going)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_opts o = WD_GATE_OPTS_INIT;
+	wd_gate_result r;
+	wd_verdict v;
+	wd_buf t = WD_BUF_INIT, s = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_checklist_add_spec(&l, "build: echo 'src/a.c:3:1: error: expected ;'; exit 2", 0), 0);
+	ck_assert_int_eq(wd_checklist_add_spec(&l, "test: touch tests-ran", 0), 0);
+	ck_assert_int_eq(wd_checklist_add_spec(&l, "analyze: true", 0), 0);
+	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_int_eq(r.passed, 0);
+	ck_assert_int_eq(r.v[1].skipped, 1);
+	ck_assert_int_eq(r.v[1].passed, 0);
+	ck_assert_int_eq(r.v[2].skipped, 1);
+	ck_assert_int_eq(wd_path_join(&t, dir, "tests-ran"), 0);
+	ck_assert_int_eq(wd_path_exists(t.ptr), 0);
+	ck_assert_int_eq(wd_gate_trailer(&t, &r), 0);
+	ck_assert_str_eq(t.ptr, "build=fail; test=skip; analyze=skip");
+	ck_assert_int_eq(wd_gate_summary(&s, &r, NULL, 2000), 0);
+	ck_assert_ptr_nonnull(strstr(s.ptr, "1 of 3 checks failed"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "Not run because a build check failed: test, analyze"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "error: expected ;"));
+	ck_assert_int_eq(wd_gate_verdict(&v, NULL, &r, NULL, NULL), 0);
+	ck_assert_int_eq(v.passed, 0);
+	ck_assert_uint_eq(v.reasons.n, 1);
+	ck_assert_int_eq(wd_verdict_trailer(&t, &v, &r), 0);
+	ck_assert_str_eq(t.ptr, "build=fail; test=skip; analyze=skip");
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, dir, 2000), 0);
+	ck_assert_ptr_nonnull(strstr(s.ptr, "build: build failed (exit 2)"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "error: expected ;"));
+	wd_verdict_free(&v);
+	wd_gate_result_free(&r);
+
+	o.keep_going = 1;
+	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_int_eq(r.v[1].skipped, 0);
+	ck_assert_int_eq(r.v[1].passed, 1);
+	ck_assert_int_eq(wd_path_join(&t, dir, "tests-ran"), 0);
+	ck_assert_int_eq(wd_path_exists(t.ptr), 1);
+	ck_assert_int_eq(wd_gate_trailer(&t, &r), 0);
+	ck_assert_str_eq(t.ptr, "build=fail; test=pass; analyze=pass 0 findings");
+	wd_gate_result_free(&r);
+	wd_buf_free(&t);
+	wd_buf_free(&s);
+	wd_checklist_free(&l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gate");
@@ -584,6 +634,7 @@ int main(void)
 	tcase_add_test(run, compiler_warnings_block_only_when_new_and_on_touched_lines);
 	tcase_add_test(run, results_files_are_fresh_and_stay_inside_the_work_tree);
 	tcase_add_test(run, repair_summary_never_shows_files_outside_the_work_tree);
+	tcase_add_test(run, checks_after_a_failed_build_are_skipped_unless_keep_going);
 	suite_add_tcase(s, run);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
