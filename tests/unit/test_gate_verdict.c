@@ -423,6 +423,31 @@ START_TEST(repair_summary_names_tests_findings_and_code)
 }
 END_TEST
 
+START_TEST(summary_with_baseline_tells_old_failures_from_new)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_result base, now;
+	wd_buf s = WD_BUF_INIT;
+	const char *bo[] = { "t.c:9:F:core:old_bug:0: Assertion 'z' failed\n50%: Checks: 2, Failures: 1, Errors: 0\n" };
+	const char *no[] = { "t.c:9:F:core:old_bug:0: Assertion 'z' failed\n"
+	                     "t.c:4:F:core:test_sum:0: Assertion 'sum' failed\n0%: Checks: 2, Failures: 2, Errors: 0\n" };
+	int e[] = { 1 };
+
+	ck_assert_int_eq(wd_checklist_add_spec(&l, "make check", 0), 0);
+	fake(&base, &l, e, bo);
+	fake(&now, &l, e, no);
+	ck_assert_int_eq(wd_gate_summary(&s, &now, &base, 3000), 0);
+	ck_assert_ptr_nonnull(strstr(s.ptr, "(this check also failed on the base commit, exit 1)"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "- core:old_bug (already failing before the patch): Assertion 'z' failed"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "- core:test_sum: Assertion 'sum' failed"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "0 passed, 2 failed"));
+	wd_buf_free(&s);
+	wd_gate_result_free(&base);
+	wd_gate_result_free(&now);
+	wd_checklist_free(&l);
+}
+END_TEST
+
 START_TEST(baseline_is_cached_per_commit_and_definition)
 {
 	wd_checklist l = WD_CHECKLIST_INIT;
@@ -531,6 +556,7 @@ int main(void)
 	tcase_add_test(tc, duplicate_findings_are_matched_one_to_one);
 	tcase_add_test(tc, analyzer_failing_without_findings_blocks_unless_it_failed_on_base);
 	tcase_add_test(tc, repair_summary_names_tests_findings_and_code);
+	tcase_add_test(tc, summary_with_baseline_tells_old_failures_from_new);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(bl, setup, teardown);
 	tcase_set_timeout(bl, 60);
