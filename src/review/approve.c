@@ -83,7 +83,6 @@ static int head_is(git_repository *r, const char *refname)
 static int find_checkout(git_repository **out, git_repository *repo, const char *refname)
 {
 	git_strarray names = { NULL, 0 };
-	int rc = 0;
 
 	*out = NULL;
 	if (!git_repository_is_bare(repo) && head_is(repo, refname)) {
@@ -108,7 +107,7 @@ static int find_checkout(git_repository **out, git_repository *repo, const char 
 		git_worktree_free(wt);
 	}
 	git_strarray_dispose(&names);
-	return rc;
+	return 0;
 }
 
 /* Uncommitted changes to tracked files (untracked files do not count: a

@@ -11,6 +11,7 @@ typedef struct push_state {
 	int attempts;
 	int auth_failed;
 	int no_token;
+	const char *offered;   /* what the last credential was, for the message */
 	wd_buf rejected;       /* "ref: reason" from the remote */
 } push_state;
 
@@ -40,10 +41,13 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 			st->no_token = 1;
 			return GIT_EUSER;
 		}
+		st->offered = "the token from WARDEN_GIT_TOKEN/GITHUB_TOKEN was refused";
 		return git_credential_userpass_plaintext_new(out, "x-access-token", st->token);
 	}
-	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		st->offered = "no key of ssh-agent was accepted (is SSH_AUTH_SOCK set?)";
 		return git_credential_ssh_key_from_agent(out, username_from_url ? username_from_url : "git");
+	}
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, username_from_url ? username_from_url : "git");
 	return GIT_PASSTHROUGH;
@@ -94,7 +98,7 @@ static int display_url(wd_buf *out, const char *url)
 }
 
 /* libgit2's message, with the token scrubbed in case a server echoed it. */
-static int push_error(const push_state *st, const char *what)
+static int push_error(const char *what)
 {
 	const git_error *e = git_error_last();
 	char *clean = wd_redact(e && e->message ? e->message : "unknown git error");
@@ -102,7 +106,6 @@ static int push_error(const push_state *st, const char *what)
 
 	rc = wd_error_set(WD_EINFRA, "%s: %s", what, clean ? clean : "(message withheld)");
 	free(clean);
-	(void)st;
 	return rc;
 }
 
@@ -151,13 +154,11 @@ int wd_review_push(const char *repo_path, const char *branch, const char *remote
 			                             "GITHUB_TOKEN", url.ptr);
 		else if (st.auth_failed)
 			rc = wd_error_set(WD_EINFRA, "pushing to %s: authentication failed (%s)",
-			                  url.ptr,
-			                  st.token ? "the token from WARDEN_GIT_TOKEN/GITHUB_TOKEN was refused"
-			                           : "no usable ssh-agent key");
+			                  url.ptr, st.offered ? st.offered : "no credential was accepted");
 		else if (st.rejected.len)
 			rc = wd_error_set(WD_EREFUSED, "the remote refused the push: %s", st.rejected.ptr);
 		else
-			rc = push_error(&st, "pushing");
+			rc = push_error("pushing");
 		goto out;
 	}
 	if (st.rejected.len)
