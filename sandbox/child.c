@@ -223,7 +223,10 @@ static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	cmd = fork();
+	/* a raw clone, not fork(): glibc's fork takes the malloc and stdio
+	 * locks and runs atfork handlers, and any of those may have been held
+	 * by another thread of warden at the moment this process was cloned */
+	cmd = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
 	if (cmd < 0) {
 		sbx_report(p, SBX_MSG_FATAL, SBX_PIDNS, errno, "pidns: cannot fork the command", NULL);
 		_exit(126);

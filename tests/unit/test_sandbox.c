@@ -375,9 +375,13 @@ static void *thread_main(void *arg)
 		const char *argv[] = { "/bin/sh", "-c", script, NULL };
 		wd_sandbox_result r;
 
-		if (run(&r, CONFINED, argv) != 0)
+		if (run(&r, CONFINED, argv) != 0) {
+			fprintf(stderr, "thread %d: %s\n", t->n, wd_error_last());
 			return NULL;
+		}
 		if (strcmp(r.output.ptr, want) != 0 || r.exit_code != 0) {
+			fprintf(stderr, "thread %d: exit %d, output '%s'\n", t->n, r.exit_code,
+			        r.output.ptr);
 			wd_sandbox_result_free(&r);
 			return NULL;
 		}
