@@ -612,9 +612,15 @@ static int body_by_counts(struct wd_patch *p, const wd_hunk *h, const wd_rline *
 		add_body_line(p, &rl[k]);
 		k++;
 	}
-	/* the next line must not look like more of this hunk */
-	if (k < n && rl[k].len && !is_hunk_boundary(p, rl, n, k))
-		goto fail;
+	/* the next line (past blank ones) must not look like more of this hunk:
+	 * counts that are too small would otherwise drop its tail silently */
+	for (size_t m = k; m < n; m++) {
+		if (rl[m].len == 0)
+			continue;
+		if (!is_hunk_boundary(p, rl, n, m))
+			goto fail;
+		break;
+	}
 	*j = k;
 	return 1;
 fail:

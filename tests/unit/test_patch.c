@@ -325,6 +325,173 @@ START_TEST(parse_search_block_without_replace_is_input_error)
 }
 END_TEST
 
+
+START_TEST(parse_gnu_timestamps_and_dot_slash_paths)
+{
+	const char *t =
+		"--- ./src/main.c.orig\t2024-01-01 10:00:00.000000000 +0000\n"
+		"+++ ./src/main.c\t2024-01-01 10:01:00.000000000 +0000\n"
+		"@@ -5 +5 @@\n"
+		"-\treturn a - b;\n"
+		"+\treturn a + b;\n";
+	wd_patch *p = NULL;
+
+	ck_assert_int_eq(wd_patch_parse(&p, t, strlen(t)), 0);
+	ck_assert_uint_eq(wd_patch_file_count(p), 1);
+	ck_assert_str_eq(wd_patch_file_path(p, 0), "src/main.c");
+	wd_patch_free(p);
+}
+END_TEST
+
+START_TEST(parse_quoted_git_paths_and_crlf_reply)
+{
+	const char *t =
+		"diff --git \"a/sp ace.c\" \"b/sp ace.c\"\r\n"
+		"--- \"a/sp ace.c\"\r\n"
+		"+++ \"b/sp ace.c\"\r\n"
+		"@@ -1 +1 @@\r\n"
+		"-x\r\n"
+		"+y\r\n";
+	wd_patch *p = NULL;
+
+	ck_assert_int_eq(wd_patch_parse(&p, t, strlen(t)), 0);
+	ck_assert_str_eq(wd_patch_file_path(p, 0), "sp ace.c");
+	wd_patch_free(p);
+}
+END_TEST
+
+START_TEST(apply_wrong_counts_with_unprefixed_blank_context)
+{
+	/* the blank context line lost its leading space, and the counts lie */
+	const char *t =
+		"--- a/src/main.c\n"
+		"+++ b/src/main.c\n"
+		"@@ -5,2 +5,1 @@\n"
+		"-\treturn a - b;\n"
+		"+\treturn a + b;\n"
+		" }\n"
+		"\n"
+		" static int mul(int a, int b)\n";
+	wd_patch_report r;
+	char *want = replace_once(MAIN_C, "a - b", "a + b");
+
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("src/main.c", want);
+	free(want);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(apply_counts_too_small_never_drop_the_hunk_tail)
+{
+	/* the header claims one line each; the blank line and the second change
+	 * still belong to the hunk and must not be silently dropped */
+	const char *t =
+		"--- a/t.txt\n"
+		"+++ b/t.txt\n"
+		"@@ -1,1 +1,1 @@\n"
+		"-a\n"
+		"+b\n"
+		"\n"
+		"-c\n"
+		"+d\n";
+	wd_patch_report r;
+
+	put_file("t.txt", "a\n\nc\n");
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("t.txt", "b\n\nd\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(apply_stale_edge_context_by_trimming)
+{
+	/* the model's first context line is out of date; the rest matches */
+	const char *t =
+		"--- a/src/main.c\n"
+		"+++ b/src/main.c\n"
+		"@@ -3,4 +3,4 @@\n"
+		" static long add(long a, long b)\n"
+		" {\n"
+		"-\treturn a - b;\n"
+		"+\treturn a + b;\n"
+		" }\n";
+	wd_patch_report r;
+	char *want = replace_once(MAIN_C, "a - b", "a + b");
+
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("src/main.c", want);
+	ck_assert_str_eq(json_string_value(json_object_get(
+		json_array_get(json_object_get(r.json, "files"), 0), "match")), "trimmed_context");
+	free(want);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(apply_drift_of_earlier_hunk_places_repeated_later_hunk)
+{
+	/* both hunks are off by 10; the second one's text occurs twice, and the
+	 * drift learnt from the first (unique) hunk picks the right copy */
+	const char *body =
+		"int a;\nint b;\nint c;\nint d;\n"
+		"void x(void)\n{\n\tfoo();\n}\n"
+		"void y(void)\n{\n\tfoo();\n}\n";
+	const char *t =
+		"--- a/rep.c\n"
+		"+++ b/rep.c\n"
+		"@@ -12,3 +12,3 @@\n"
+		" int b;\n"
+		"-int c;\n"
+		"+long c;\n"
+		" int d;\n"
+		"@@ -20,3 +20,3 @@\n"
+		" {\n"
+		"-\tfoo();\n"
+		"+\tbar();\n"
+		" }\n";
+	wd_patch_report r;
+
+	put_file("rep.c", body);
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("rep.c", "int a;\nint b;\nlong c;\nint d;\n"
+	                     "void x(void)\n{\n\tfoo();\n}\n"
+	                     "void y(void)\n{\n\tbar();\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(apply_two_sections_for_one_file_apply_in_order)
+{
+	const char *t =
+		"--- a/src/util.c\n"
+		"+++ b/src/util.c\n"
+		"@@ -1,4 +1,4 @@\n"
+		" int one(void)\n"
+		" {\n"
+		"-\treturn 1;\n"
+		"+\treturn 10;\n"
+		" }\n"
+		"Then the second function:\n"
+		"--- a/src/util.c\n"
+		"+++ b/src/util.c\n"
+		"@@ -6,4 +6,4 @@\n"
+		" int two(void)\n"
+		" {\n"
+		"-\treturn 2;\n"
+		"+\treturn 20;\n"
+		" }\n";
+	wd_patch_report r;
+	char *w1 = replace_once(UTIL_C, "return 1;", "return 10;");
+	char *want = replace_once(w1, "return 2;", "return 20;");
+
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("src/util.c", want);
+	free(w1);
+	free(want);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 /* --- scope --------------------------------------------------------------- */
 
 START_TEST(scope_globs_allow_deny_and_double_star)
@@ -833,6 +1000,8 @@ static Suite *patch_suite(void)
 	tcase_add_test(parse, parse_hunk_without_file_header_is_input_error);
 	tcase_add_test(parse, parse_search_replace_blocks_with_paths);
 	tcase_add_test(parse, parse_search_block_without_replace_is_input_error);
+	tcase_add_test(parse, parse_gnu_timestamps_and_dot_slash_paths);
+	tcase_add_test(parse, parse_quoted_git_paths_and_crlf_reply);
 	suite_add_tcase(s, parse);
 
 	tcase_add_test(scope, scope_globs_allow_deny_and_double_star);
@@ -854,6 +1023,11 @@ static Suite *patch_suite(void)
 	tcase_add_test(apply, apply_search_replace_ambiguous_is_refused);
 	tcase_add_test(apply, apply_keeps_missing_final_newline_and_crlf);
 	tcase_add_test(apply, apply_refuses_adding_an_existing_file_and_editing_a_missing_one);
+	tcase_add_test(apply, apply_wrong_counts_with_unprefixed_blank_context);
+	tcase_add_test(apply, apply_stale_edge_context_by_trimming);
+	tcase_add_test(apply, apply_counts_too_small_never_drop_the_hunk_tail);
+	tcase_add_test(apply, apply_drift_of_earlier_hunk_places_repeated_later_hunk);
+	tcase_add_test(apply, apply_two_sections_for_one_file_apply_in_order);
 	suite_add_tcase(s, apply);
 
 	tcase_add_checked_fixture(policy, setup, teardown);
