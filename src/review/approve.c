@@ -366,9 +366,12 @@ static int plan_refusal(const wd_review_plan *plan, const wd_proposal *p, const 
 	int rc;
 
 	if (plan->conflicts.n) {
-		for (size_t i = 0; i < plan->conflicts.n && i < 20; i++)
-			if (wd_buf_printf(&list, "%s%s", i ? ", " : "", plan->conflicts.v[i]))
+		for (size_t i = 0; i < plan->conflicts.n && i < 20; i++) {
+			if (wd_buf_printf(&list, "%s%s", i ? ", " : "", plan->conflicts.v[i])) {
+				wd_buf_free(&list);
 				return WD_ENOMEM;
+			}
+		}
 		rc = wd_error_set(WD_ECONFLICT,
 		                  "merging proposal %s into '%s' conflicts in %zu file(s): %s%s; "
 		                  "nothing was changed (re-run the ticket on the current '%s')",
@@ -444,14 +447,14 @@ int wd_review_approve(git_oid *out_tip, const char *cache_dir, const char *id,
 		break;
 	}
 	if (plan.kind != WD_MERGE_UP_TO_DATE) {
+		if ((rc = wd_buf_printf(&logmsg, "warden: approve %s (%s)", p->id,
+		                        plan.kind == WD_MERGE_FASTFORWARD ? "fast-forward" : "merge")) != 0)
+			goto out;
 		if (plan.workdir) {
 			if ((rc = checkout_to(plan.workdir, &tip)) != 0)
 				goto out;
 			checked_out = 1;
 		}
-		if ((rc = wd_buf_printf(&logmsg, "warden: approve %s (%s)", p->id,
-		                        plan.kind == WD_MERGE_FASTFORWARD ? "fast-forward" : "merge")) != 0)
-			goto out;
 		/* Compare-and-swap: a concurrent update of the target is never lost. */
 		if (git_reference_create_matching(&ref, repo, l.target_ref, &tip, 1, &plan.target_tip,
 		                                  logmsg.ptr) < 0) {
