@@ -39,15 +39,26 @@ endif
 
 # --- tree-sitter grammars: fetched from npm, pinned, ABI 14, never committed ---
 GRAMMAR_DIR := build/grammars
-GRAMMARS    := c python
+GRAMMARS    := c python go javascript rust
 GRAMMAR_c_VERSION      := 0.23.6
 GRAMMAR_c_SHA256       := 88175d4425037ec0026233a44f82064a676573b1fd748fc709ae607332151243
 GRAMMAR_python_VERSION := 0.23.6
 GRAMMAR_python_SHA256  := aab5b860d93dbf84b37fed532f7dacc0468ede5387d0c74911d68f964287662a
+GRAMMAR_go_VERSION     := 0.23.4
+GRAMMAR_go_SHA256      := 8779d20d322b4319ad8c833ea72ecb6d109cf1fec8979bdcdb5315a2e511dd2c
+GRAMMAR_javascript_VERSION := 0.23.1
+GRAMMAR_javascript_SHA256  := 90e80b25a67517a4daf6ad751557bee21efbda7b7a5a554897933245d1734398
+GRAMMAR_rust_VERSION   := 0.23.2
+GRAMMAR_rust_SHA256    := 085f2e9cedb916c466b53180d6e4287148e309593e61ea92e2c4b01904d193bb
 GRAMMAR_STAMPS := $(foreach g,$(GRAMMARS),$(GRAMMAR_DIR)/tree-sitter-$(g)/.ok)
 GRAMMAR_SRCS   := $(GRAMMAR_DIR)/tree-sitter-c/src/parser.c \
                   $(GRAMMAR_DIR)/tree-sitter-python/src/parser.c \
-                  $(GRAMMAR_DIR)/tree-sitter-python/src/scanner.c
+                  $(GRAMMAR_DIR)/tree-sitter-python/src/scanner.c \
+                  $(GRAMMAR_DIR)/tree-sitter-go/src/parser.c \
+                  $(GRAMMAR_DIR)/tree-sitter-javascript/src/parser.c \
+                  $(GRAMMAR_DIR)/tree-sitter-javascript/src/scanner.c \
+                  $(GRAMMAR_DIR)/tree-sitter-rust/src/parser.c \
+                  $(GRAMMAR_DIR)/tree-sitter-rust/src/scanner.c
 GRAMMAR_OBJS   := $(patsubst $(GRAMMAR_DIR)/%.c,$(BUILD)/grammar-obj/%.o,$(GRAMMAR_SRCS))
 
 # --- sources ---

@@ -10,7 +10,7 @@
 
 /*
  * The repository map: every definition of the work tree (functions, types,
- * macros, classes, methods...) with its signature line and line range, the
+ * macros, classes, methods... in C, Python, Go, JavaScript and Rust) with its signature line and line range, the
  * identifiers each file references, and a ranking of the definitions by
  * PageRank over the file graph (file A -> file B when A references a name B
  * defines), personalised toward a focus (paths and identifiers).
@@ -34,15 +34,18 @@ typedef enum wd_tag_kind {
 	WD_TAG_CLASS,
 	WD_TAG_METHOD,
 	WD_TAG_VARIABLE,   /* file-scope variable or module-level assignment */
-	WD_TAG_CONSTANT,   /* enumerator */
+	WD_TAG_CONSTANT,   /* enumerator, const */
+	WD_TAG_INTERFACE,  /* Go interface, Rust trait */
+	WD_TAG_MODULE,     /* Rust mod */
 	WD_TAG_KIND_COUNT
 } wd_tag_kind;
 
 /* "function", "struct", ... */
 const char *wd_tag_kind_name(wd_tag_kind k);
 
-/* The language of a path by its extension: "c", "python", or NULL when
- * warden has no grammar for it. */
+/* The language of a path by its extension: "c" (.c .h), "python" (.py .pyi),
+ * "go", "javascript" (.js .mjs .cjs .jsx), "rust" (.rs), or NULL when warden
+ * has no grammar for it. */
 const char *wd_lang_for_path(const char *path);
 
 typedef struct wd_map_opts {

@@ -17,6 +17,9 @@
 
 const TSLanguage *tree_sitter_c(void);
 const TSLanguage *tree_sitter_python(void);
+const TSLanguage *tree_sitter_go(void);
+const TSLanguage *tree_sitter_javascript(void);
+const TSLanguage *tree_sitter_rust(void);
 
 #define SIG_MAX 200
 #define TS_ERROR_SYMBOL ((TSSymbol)-1)
@@ -45,6 +48,9 @@ static const TSLanguage *language(int lang)
 	switch (lang) {
 	case WD_LANG_C: return tree_sitter_c();
 	case WD_LANG_PYTHON: return tree_sitter_python();
+	case WD_LANG_GO: return tree_sitter_go();
+	case WD_LANG_JS: return tree_sitter_javascript();
+	case WD_LANG_RUST: return tree_sitter_rust();
 	default: return NULL;
 	}
 }
@@ -59,8 +65,120 @@ static TSFieldId field(const TSLanguage *l, const char *name)
 	return ts_language_field_id_for_name(l, name, (uint32_t)strlen(name));
 }
 
+/*
+ * Go, JavaScript and Rust are described by tables: node type -> kind, with
+ * a few flags for what depends on the context.
+ */
+enum {
+	R_BODY_SIG = 1,        /* the signature runs up to the body */
+	R_TOP = 2,             /* only outside functions */
+	R_METHOD_IN_IMPL = 4,  /* a method when directly inside an impl/trait body (Rust) */
+	R_JS_VALUE = 8,        /* a function when its value is a function (JS declarator) */
+	R_GO_TYPE = 16         /* struct/interface by its type (Go type_spec) */
+};
+
+struct rule_src {
+	const char *type;
+	uint8_t kind;
+	uint8_t flags;
+};
+
+struct lang_table {
+	const struct rule_src *rules;
+	const char *const *refs;  /* identifier node types counted as references */
+	const char *const *fns;   /* node types that open a function body */
+};
+
+static const struct rule_src GO_RULES[] = {
+	{ "function_declaration", WD_TAG_FUNCTION, R_BODY_SIG },
+	{ "method_declaration", WD_TAG_METHOD, R_BODY_SIG },
+	{ "type_spec", WD_TAG_TYPEDEF, R_GO_TYPE },
+	{ "type_alias", WD_TAG_TYPEDEF, 0 },
+	{ "const_spec", WD_TAG_CONSTANT, R_TOP },
+	{ "var_spec", WD_TAG_VARIABLE, R_TOP },
+	{ NULL, 0, 0 }
+};
+static const char *const GO_REFS[] = { "identifier", "type_identifier", "field_identifier", NULL };
+static const char *const GO_FNS[] = { "function_declaration", "method_declaration", "func_literal",
+	                              NULL };
+
+static const struct rule_src JS_RULES[] = {
+	{ "function_declaration", WD_TAG_FUNCTION, R_BODY_SIG },
+	{ "generator_function_declaration", WD_TAG_FUNCTION, R_BODY_SIG },
+	{ "class_declaration", WD_TAG_CLASS, R_BODY_SIG },
+	{ "method_definition", WD_TAG_METHOD, R_BODY_SIG },
+	{ "variable_declarator", WD_TAG_VARIABLE, R_TOP | R_JS_VALUE },
+	{ NULL, 0, 0 }
+};
+static const char *const JS_REFS[] = { "identifier", "property_identifier", NULL };
+static const char *const JS_FNS[] = { "function_declaration", "generator_function_declaration",
+	                              "function_expression", "arrow_function", "method_definition",
+	                              NULL };
+
+static const struct rule_src RUST_RULES[] = {
+	{ "function_item", WD_TAG_FUNCTION, R_BODY_SIG | R_METHOD_IN_IMPL },
+	{ "function_signature_item", WD_TAG_PROTOTYPE, 0 },
+	{ "struct_item", WD_TAG_STRUCT, 0 },
+	{ "enum_item", WD_TAG_ENUM, 0 },
+	{ "union_item", WD_TAG_UNION, 0 },
+	{ "trait_item", WD_TAG_INTERFACE, R_BODY_SIG },
+	{ "type_item", WD_TAG_TYPEDEF, 0 },
+	{ "const_item", WD_TAG_CONSTANT, R_TOP },
+	{ "static_item", WD_TAG_VARIABLE, R_TOP },
+	{ "macro_definition", WD_TAG_MACRO, 0 },
+	{ "mod_item", WD_TAG_MODULE, R_BODY_SIG },
+	{ NULL, 0, 0 }
+};
+static const char *const RUST_REFS[] = { "identifier", "type_identifier", "field_identifier", NULL };
+static const char *const RUST_FNS[] = { "function_item", "closure_expression", NULL };
+
+#define MAX_RULES 16
+
+struct rules {
+	TSSymbol sym[MAX_RULES];
+	uint8_t kind[MAX_RULES], flags[MAX_RULES];
+	size_t n;
+	TSSymbol refs[4], fns[6];
+	size_t nrefs, nfns;
+	TSFieldId f_value, f_type;
+	TSSymbol arrow_function, function_expression, struct_type, interface_type,
+		declaration_list, impl_item, trait_item;
+};
+
+static struct rules R[WD_LANG_COUNT];
+
+static void init_rules(int lang, const struct lang_table *t)
+{
+	const TSLanguage *l = language(lang);
+	struct rules *r = &R[lang];
+
+	for (size_t i = 0; t->rules[i].type && r->n < MAX_RULES; i++) {
+		r->sym[r->n] = sym(l, t->rules[i].type);
+		r->kind[r->n] = t->rules[i].kind;
+		r->flags[r->n] = t->rules[i].flags;
+		r->n++;
+	}
+	for (size_t i = 0; t->refs[i] && r->nrefs < 4; i++)
+		r->refs[r->nrefs++] = sym(l, t->refs[i]);
+	for (size_t i = 0; t->fns[i] && r->nfns < 6; i++)
+		r->fns[r->nfns++] = sym(l, t->fns[i]);
+	r->f_value = field(l, "value");
+	r->f_type = field(l, "type");
+	r->arrow_function = sym(l, "arrow_function");
+	r->function_expression = sym(l, "function_expression");
+	r->struct_type = sym(l, "struct_type");
+	r->interface_type = sym(l, "interface_type");
+	r->declaration_list = sym(l, "declaration_list");
+	r->impl_item = sym(l, "impl_item");
+	r->trait_item = sym(l, "trait_item");
+}
+
 static void init_syms(void)
 {
+	static const struct lang_table go = { GO_RULES, GO_REFS, GO_FNS };
+	static const struct lang_table js = { JS_RULES, JS_REFS, JS_FNS };
+	static const struct lang_table rust = { RUST_RULES, RUST_REFS, RUST_FNS };
+
 	for (int lang = 1; lang < WD_LANG_COUNT; lang++) {
 		const TSLanguage *l = language(lang);
 		struct syms *s = &S[lang];
@@ -101,6 +219,9 @@ static void init_syms(void)
 		s->f_body = field(l, "body");
 		s->f_left = field(l, "left");
 	}
+	init_rules(WD_LANG_GO, &go);
+	init_rules(WD_LANG_JS, &js);
+	init_rules(WD_LANG_RUST, &rust);
 }
 
 int wd_lang_id_for_path(const char *path)
@@ -113,6 +234,12 @@ int wd_lang_id_for_path(const char *path)
 		return WD_LANG_C;
 	if (!strcmp(dot, ".py") || !strcmp(dot, ".pyi"))
 		return WD_LANG_PYTHON;
+	if (!strcmp(dot, ".go"))
+		return WD_LANG_GO;
+	if (!strcmp(dot, ".js") || !strcmp(dot, ".mjs") || !strcmp(dot, ".cjs") || !strcmp(dot, ".jsx"))
+		return WD_LANG_JS;
+	if (!strcmp(dot, ".rs"))
+		return WD_LANG_RUST;
 	return WD_LANG_NONE;
 }
 
@@ -121,6 +248,9 @@ const char *wd_lang_for_path(const char *path)
 	switch (wd_lang_id_for_path(path)) {
 	case WD_LANG_C: return "c";
 	case WD_LANG_PYTHON: return "python";
+	case WD_LANG_GO: return "go";
+	case WD_LANG_JS: return "javascript";
+	case WD_LANG_RUST: return "rust";
 	default: return NULL;
 	}
 }
@@ -129,7 +259,7 @@ const char *wd_tag_kind_name(wd_tag_kind k)
 {
 	static const char *const names[WD_TAG_KIND_COUNT] = {
 		"function", "prototype", "struct", "union", "enum", "typedef",
-		"macro", "class", "method", "variable", "constant"
+		"macro", "class", "method", "variable", "constant", "interface", "module"
 	};
 
 	return (unsigned)k < WD_TAG_KIND_COUNT ? names[k] : "unknown";
@@ -182,6 +312,7 @@ void wd_tagset_free(wd_tagset *ts)
 struct ex {
 	wd_tagset *ts;
 	const struct syms *s;
+	const struct rules *r;   /* NULL for C and Python */
 	const char *src;
 	size_t len;
 	wd_strtab refs;      /* names referenced in this file */
@@ -441,6 +572,76 @@ static void visit_py(struct ex *x, TSNode n, TSSymbol k, const TSSymbol *stk, si
 	}
 }
 
+/* Go, JavaScript, Rust: the rule tables. */
+static void visit_rules(struct ex *x, TSNode n, TSSymbol k, const TSSymbol *stk, size_t d,
+                        int in_function)
+{
+	const struct rules *r = x->r;
+	const struct syms *s = x->s;
+
+	for (size_t i = 0; i < r->nrefs; i++)
+		if (k == r->refs[i]) {
+			add_ref(x, n);
+			return;
+		}
+	for (size_t i = 0; i < r->n; i++) {
+		TSNode name, body;
+		wd_tag_kind kind;
+		uint32_t a, b, end;
+
+		if (k != r->sym[i])
+			continue;
+		if ((r->flags[i] & R_TOP) && in_function)
+			return;
+		name = ts_node_child_by_field_id(n, s->f_name);
+		if (ts_node_is_null(name))
+			return;
+		kind = (wd_tag_kind)r->kind[i];
+		a = ts_node_start_byte(n);
+		b = ts_node_end_byte(n);
+		end = first_line_end(x, a, b);
+		if (r->flags[i] & R_BODY_SIG) {
+			body = ts_node_child_by_field_id(n, s->f_body);
+			if (!ts_node_is_null(body))
+				end = ts_node_start_byte(body);
+		}
+		if ((r->flags[i] & R_METHOD_IN_IMPL) && d >= 2 && stk[d - 1] == r->declaration_list &&
+		    (stk[d - 2] == r->impl_item || stk[d - 2] == r->trait_item))
+			kind = WD_TAG_METHOD;
+		if (r->flags[i] & R_JS_VALUE) {
+			TSNode v = ts_node_child_by_field_id(n, r->f_value);
+			TSSymbol vk = ts_node_is_null(v) ? 0 : ts_node_symbol(v);
+
+			if (vk && (vk == r->arrow_function || vk == r->function_expression))
+				kind = WD_TAG_FUNCTION;
+		}
+		if (r->flags[i] & R_GO_TYPE) {
+			TSNode t = ts_node_child_by_field_id(n, r->f_type);
+			TSSymbol tk = ts_node_is_null(t) ? 0 : ts_node_symbol(t);
+
+			if (tk && tk == r->struct_type)
+				kind = WD_TAG_STRUCT;
+			else if (tk && tk == r->interface_type)
+				kind = WD_TAG_INTERFACE;
+		}
+		while (end > a && (x->src[end - 1] == ' ' || x->src[end - 1] == '\t' ||
+		                   x->src[end - 1] == '\n' || x->src[end - 1] == '\r'))
+			end--;
+		add_def(x, n, name, kind, end);
+		return;
+	}
+}
+
+static int opens_function(const struct ex *x, TSSymbol k)
+{
+	if (!x->r)
+		return k == x->s->function_definition;
+	for (size_t i = 0; i < x->r->nfns; i++)
+		if (k == x->r->fns[i])
+			return 1;
+	return 0;
+}
+
 static int walk(struct ex *x, TSNode root, int lang)
 {
 	TSTreeCursor c = ts_tree_cursor_new(root);
@@ -466,18 +667,20 @@ static int walk(struct ex *x, TSNode root, int lang)
 		stk[d] = k;
 		if (lang == WD_LANG_C)
 			visit_c(x, n, k, stk, d, in_function);
-		else
+		else if (lang == WD_LANG_PYTHON)
 			visit_py(x, n, k, stk, d);
+		else
+			visit_rules(x, n, k, stk, d, in_function);
 		if (x->err)
 			break;
-		if (k == x->s->function_definition)
+		if (opens_function(x, k))
 			in_function++;
 		if (ts_tree_cursor_goto_first_child(&c)) {
 			d++;
 			continue;
 		}
 		for (;;) {
-			if (stk[d] == x->s->function_definition)
+			if (opens_function(x, stk[d]))
 				in_function--;
 			if (ts_tree_cursor_goto_next_sibling(&c))
 				break;
@@ -505,6 +708,7 @@ int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, si
 	memset(&x, 0, sizeof(x));
 	x.ts = out;
 	x.s = &S[lang];
+	x.r = (lang == WD_LANG_C || lang == WD_LANG_PYTHON) ? NULL : &R[lang];
 	x.src = src;
 	x.len = len;
 	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))

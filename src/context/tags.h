@@ -61,9 +61,12 @@ int wd_tagset_load(wd_tagset *out, char *text, size_t len);
 
 /* Bump when the extraction changes what it finds: cached tags of older
  * versions are then ignored (they live under <cache>/tags/v<N>/). */
-#define WD_TAGS_VERSION 2
+#define WD_TAGS_VERSION 3
 
-enum wd_lang { WD_LANG_NONE = 0, WD_LANG_C, WD_LANG_PYTHON, WD_LANG_COUNT };
+enum wd_lang {
+	WD_LANG_NONE = 0, WD_LANG_C, WD_LANG_PYTHON, WD_LANG_GO, WD_LANG_JS, WD_LANG_RUST,
+	WD_LANG_COUNT
+};
 
 int wd_lang_id_for_path(const char *path);
 

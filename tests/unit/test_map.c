@@ -152,6 +152,66 @@ START_TEST(python_classes_methods_functions_and_module_variables)
 }
 END_TEST
 
+START_TEST(go_javascript_and_rust_definitions)
+{
+	wd_map *m;
+	wd_strvec files = WD_STRVEC_INIT;
+
+	put(tree, "svc/server.go",
+	    "package svc\n\nconst Port = 8080\n\ntype Server struct {\n\taddr string\n}\n\n"
+	    "type Handler interface {\n\tServe()\n}\n\nfunc NewServer(addr string) *Server {\n"
+	    "\tx := 1\n\t_ = x\n\treturn &Server{addr: addr}\n}\n\nfunc (s *Server) Start() error {\n"
+	    "\treturn nil\n}\n");
+	put(tree, "web/app.js",
+	    "const PAGE_SIZE = 3;\nconst double = (x) => x * 2;\nfunction render(items) {\n"
+	    "  const local = 1;\n  return items.map(double);\n}\nclass View {\n  draw() {\n"
+	    "    return render([]);\n  }\n}\n");
+	put(tree, "core/lib.rs",
+	    "pub const MAX: u32 = 10;\npub struct Point {\n    x: i32,\n}\npub trait Shape {\n"
+	    "    fn area(&self) -> f64;\n}\nimpl Point {\n    pub fn norm(&self) -> i32 {\n"
+	    "        self.x\n    }\n}\nfn helper_fn() -> Point {\n    Point { x: 1 }\n}\n"
+	    "macro_rules! square {\n    ($x:expr) => { $x * $x };\n}\nmod inner {\n}\n");
+	m = build(NULL);
+	expect_def(m, "Port", WD_TAG_CONSTANT, "svc/server.go", 3, 3);
+	expect_def(m, "Server", WD_TAG_STRUCT, "svc/server.go", 5, 7);
+	expect_def(m, "Handler", WD_TAG_INTERFACE, "svc/server.go", 9, 11);
+	expect_def(m, "NewServer", WD_TAG_FUNCTION, "svc/server.go", 13, 17);
+	expect_def(m, "Start", WD_TAG_METHOD, "svc/server.go", 19, 21);
+	ck_assert(!wd_map_has_definition(m, "x"));
+	expect_def(m, "PAGE_SIZE", WD_TAG_VARIABLE, "web/app.js", 1, 1);
+	expect_def(m, "double", WD_TAG_FUNCTION, "web/app.js", 2, 2);
+	expect_def(m, "render", WD_TAG_FUNCTION, "web/app.js", 3, 6);
+	expect_def(m, "View", WD_TAG_CLASS, "web/app.js", 7, 11);
+	expect_def(m, "draw", WD_TAG_METHOD, "web/app.js", 8, 10);
+	ck_assert(!wd_map_has_definition(m, "local"));
+	expect_def(m, "MAX", WD_TAG_CONSTANT, "core/lib.rs", 1, 1);
+	expect_def(m, "Point", WD_TAG_STRUCT, "core/lib.rs", 2, 4);
+	expect_def(m, "Shape", WD_TAG_INTERFACE, "core/lib.rs", 5, 7);
+	expect_def(m, "area", WD_TAG_PROTOTYPE, "core/lib.rs", 6, 6);
+	expect_def(m, "norm", WD_TAG_METHOD, "core/lib.rs", 9, 11);
+	expect_def(m, "helper_fn", WD_TAG_FUNCTION, "core/lib.rs", 13, 15);
+	expect_def(m, "square", WD_TAG_MACRO, "core/lib.rs", 16, 18);
+	expect_def(m, "inner", WD_TAG_MODULE, "core/lib.rs", 19, 20);
+	/* references across files of one language */
+	ck_assert_int_eq(wd_map_find_referencing_files(&files, NULL, m, "render"), 0);
+	ck_assert_uint_eq(files.n, 1);
+	ck_assert_str_eq(files.v[0], "web/app.js");
+	wd_strvec_free(&files);
+	{
+		wd_map_def *d = NULL;
+		size_t n = 0;
+
+		ck_assert_int_eq(wd_map_find_definitions(&d, &n, m, "NewServer"), 0);
+		ck_assert_str_eq(d[0].signature, "func NewServer(addr string) *Server");
+		free(d);
+	}
+	ck_assert_str_eq(wd_lang_for_path("a.go"), "go");
+	ck_assert_str_eq(wd_lang_for_path("a.mjs"), "javascript");
+	ck_assert_str_eq(wd_lang_for_path("a.rs"), "rust");
+	wd_map_free(m);
+}
+END_TEST
+
 START_TEST(files_without_a_grammar_are_listed_by_path)
 {
 	wd_map *m = build(NULL);
@@ -338,7 +398,7 @@ START_TEST(a_damaged_cache_entry_is_parsed_again)
 
 	wd_map_free(build(cache));
 	ck_assert_int_eq(wd_hash_hex(oid, text, strlen(text)), 0);
-	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v2/%.2s/%s", cache, oid, oid + 2), 0);
+	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v3/%.2s/%s", cache, oid, oid + 2), 0);
 	ck_assert(wd_path_exists(p.ptr));
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "wdtags 1 1 0\ngarbage", 20, 0644), 0);
 	m = build(cache);
@@ -433,6 +493,7 @@ int main(void)
 	tcase_add_test(tc, c_definitions_of_every_kind_with_line_ranges);
 	tcase_add_test(tc, signatures_are_the_declaration_collapsed_to_one_line);
 	tcase_add_test(tc, python_classes_methods_functions_and_module_variables);
+	tcase_add_test(tc, go_javascript_and_rust_definitions);
 	tcase_add_test(tc, files_without_a_grammar_are_listed_by_path);
 	tcase_add_test(tc, references_name_the_files_using_an_identifier_most_first);
 	tcase_add_test(tc, ranking_puts_referenced_definitions_first);
