@@ -474,6 +474,32 @@ START_TEST(approve_refuses_a_dirty_checked_out_target_and_changes_nothing)
 }
 END_TEST
 
+START_TEST(approve_never_overwrites_an_untracked_file)
+{
+	char c2[41], path[4200], now[41], *text;
+	wd_proposal *p = make_proposal("adds-notes", src);
+
+	branch_commit(c2, src, "warden/add-notes", "main", "NOTES", "from the model\n");
+	free(p->branch);
+	p->branch = strdup("warden/add-notes");
+	memcpy(p->commit, c2, 41);
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	wd_proposal_free(p);
+	snprintf(path, sizeof(path), "%s/NOTES", src);
+	ck_assert_int_eq(fx_write_file(path, "my own notes\n"), 0);
+	ck_assert_int_eq(wd_review_approve(NULL, cache, "adds-notes", NULL), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "updating the work tree"));
+	text = read_text(src, "NOTES");
+	ck_assert_str_eq(text, "my own notes\n");
+	free(text);
+	rev(now, src, "main");
+	ck_assert_str_eq(now, base_hex);
+	p = load("adds-notes");
+	ck_assert_int_eq(p->status, WD_PROPOSAL_OPEN);
+	wd_proposal_free(p);
+}
+END_TEST
+
 START_TEST(approve_after_the_target_moved_asks_for_checks_to_rerun)
 {
 	static const char *const other[] = { "README", "calc, documented\n", NULL };
@@ -770,6 +796,7 @@ int main(void)
 	tcase_add_test(approve, approve_fast_forwards_a_clean_checked_out_target);
 	tcase_add_test(approve, approve_in_a_bare_repository_moves_the_ref);
 	tcase_add_test(approve, approve_refuses_a_dirty_checked_out_target_and_changes_nothing);
+	tcase_add_test(approve, approve_never_overwrites_an_untracked_file);
 	tcase_add_test(approve, approve_after_the_target_moved_asks_for_checks_to_rerun);
 	tcase_add_test(approve, approve_stops_on_conflict_and_changes_nothing);
 	tcase_add_test(approve, separation_of_duties_forbids_approving_ones_own_run);
