@@ -391,7 +391,7 @@ static int render_k(wd_buf *out, const wd_map *m, const struct pick *p, size_t k
 			break;
 		/* `typedef struct x {...} x;` is two definitions on one range: show it once */
 		if (i > 0 && v[i].file == v[i - 1].file && v[i].line == v[i - 1].line &&
-		    !strcmp(t->sig, f->tags.defs[v[i - 1].def].sig))
+		    t->end == f->tags.defs[v[i - 1].def].end)
 			continue;
 		if ((flags & WD_MAP_RENDER_LINES) && t->end != t->start &&
 		    (rc = wd_buf_printf(out, "  %u-%u %s\n", t->start, t->end, t->sig)) != 0)
