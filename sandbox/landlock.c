@@ -202,7 +202,10 @@ int sbx_landlock_apply(const sbx_plan *p, const char **why)
 	memset(&attr, 0, sizeof(attr));
 	all_fs = fs_handled(p->landlock_abi);
 	attr.handled_access_fs = all_fs;
-	if (p->landlock_abi >= 4 && p->net == WD_NET_NONE)
+	/* no TCP when the network is off, and also when it should have been a
+	 * private loopback but the network namespace is missing */
+	if (p->landlock_abi >= 4 && p->net != WD_NET_HOST &&
+	    (p->net == WD_NET_NONE || !(p->want & (1u << SBX_NETNS))))
 		attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP;
 	if (p->landlock_abi >= 6)
 		attr.scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL;

@@ -524,7 +524,8 @@ int sbx_userns_why(wd_buf *out, int err)
 		return wd_buf_puts(out, "AppArmor restricts unprivileged user namespaces "
 		                        "(kernel.apparmor_restrict_unprivileged_userns=1)");
 	if (err == EPERM && access("/.dockerenv", F_OK) == 0)
-		return wd_buf_puts(out, "the container's seccomp profile forbids namespaces");
+		return wd_buf_puts(out, "cannot create namespaces: Operation not permitted (in a "
+		                        "container, its seccomp profile usually forbids them)");
 	return wd_buf_printf(out, "cannot create namespaces: %s", strerror(err));
 }
 
@@ -653,6 +654,17 @@ static pid_t spawn(run_ctx *c, wd_sandbox_result *out, int *pidfd)
 		if (pid > 0) {
 			*pidfd = fd;
 			return pid;
+		}
+		if (errno == ENOSYS) {
+			/* an old kernel, or a container filter hiding clone3 */
+			pid = (pid_t)syscall(SYS_clone, (unsigned long)((a.flags & ~(uint64_t)CLONE_PIDFD) |
+			                                                SIGCHLD), 0UL, 0UL, 0UL, 0UL);
+			if (pid == 0)
+				sbx_child_main(p);
+			if (pid > 0) {
+				*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+				return pid;
+			}
 		}
 		{
 			wd_buf why = WD_BUF_INIT;

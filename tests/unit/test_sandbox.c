@@ -988,7 +988,8 @@ END_TEST
 
 /* ------------------------------------------------------ as an ordinary user */
 
-static int run_as_nobody(char **out, int *status, const char *const *args)
+/* Run argv, collecting its stdout (and stderr too when `merge`). */
+static int run_capture(char **out, int *status, const char *const *argv, int merge)
 {
 	int pfd[2];
 	pid_t pid;
@@ -1000,18 +1001,11 @@ static int run_as_nobody(char **out, int *status, const char *const *args)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		const char *argv[32];
-		size_t k = 0;
-
 		dup2(pfd[1], 1);
+		if (merge)
+			dup2(pfd[1], 2);
 		close(pfd[0]);
 		close(pfd[1]);
-		argv[k++] = tool("sbx_asuser");
-		argv[k++] = "65534";
-		argv[k++] = warden_bin;
-		for (size_t i = 0; args[i] && k < 31; i++)
-			argv[k++] = args[i];
-		argv[k] = NULL;
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -1022,6 +1016,29 @@ static int run_as_nobody(char **out, int *status, const char *const *args)
 	waitpid(pid, status, 0);
 	*out = wd_buf_detach(&b);
 	return 0;
+}
+
+/* Run `warden ARGS...` behind a wrapper tool ("sbx_asuser 65534", "sbx_nons"). */
+static int run_wrapped(char **out, int *status, const char *const *wrapper,
+                       const char *const *args, int merge)
+{
+	const char *argv[40];
+	size_t k = 0;
+
+	for (size_t i = 0; wrapper[i] && k < 38; i++)
+		argv[k++] = wrapper[i];
+	argv[k++] = warden_bin;
+	for (size_t i = 0; args[i] && k < 39; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
+	return run_capture(out, status, argv, merge);
+}
+
+static int run_as_nobody(char **out, int *status, const char *const *args)
+{
+	const char *wrapper[] = { tool("sbx_asuser"), "65534", NULL };
+
+	return run_wrapped(out, status, wrapper, args, 0);
 }
 
 START_TEST(works_for_an_unprivileged_user)
@@ -1141,16 +1158,81 @@ START_TEST(setup_failure_is_an_error_naming_the_cause)
 }
 END_TEST
 
+/* ------------------------------------- where namespaces cannot be made */
+
+START_TEST(strict_policy_refuses_naming_the_layer_and_why)
+{
+	const char *wrapper[] = { tool("sbx_nons"), NULL };
+	const char *args[] = { "sandbox", "--workdir", work, "--", "true", NULL };
+	char *out = NULL;
+	int status;
+
+	ck_assert_int_eq(run_wrapped(&out, &status, wrapper, args, 1), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %#x: %s", status, out);
+	ck_assert_msg(strstr(out, "strict policy") && strstr(out, "userns: ") &&
+	              strstr(out, "Operation not permitted"), "%s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(best_effort_without_namespaces_still_confines)
+{
+	const char *wrapper[] = { tool("sbx_nons"), NULL };
+	char script[PATH_MAX * 2], port[16], key[PATH_MAX], etc[64];
+	const char *args[] = { "sandbox", "--json", "--policy", "best-effort", "--workdir", work,
+	                       "--env", "ASAN_OPTIONS=detect_leaks=0", "--", "/bin/sh", "-c",
+	                       script, NULL };
+	char *out = NULL;
+	int status, p, fd = listen_loopback(&p);
+	json_t *j, *missing, *layers;
+	const char *output;
+	int have_landlock = 0, have_seccomp = 0;
+
+	snprintf(port, sizeof(port), "%d", p);
+	join(key, home, ".ssh/id_rsa");
+	snprintf(etc, sizeof(etc), "/etc/wd-sbx-nons-%d", (int)getpid());
+	ck_assert_int_lt(snprintf(script, sizeof(script),
+	    "touch %s 2>/dev/null && echo etc-written; cat %s 2>/dev/null; %s connect 127.0.0.1 %s; "
+	    "touch inside && echo wrote-work-tree",
+	    etc, key, tool("sbx_probe"), port), (int)sizeof(script));
+	ck_assert_int_eq(run_wrapped(&out, &status, wrapper, args, 0), 0);
+	ck_assert_msg(WIFEXITED(status), "status %#x", status);
+	j = json_loads(out, 0, NULL);
+	ck_assert_msg(j != NULL, "not JSON: %s", out);
+	missing = json_object_get(j, "missing");
+	layers = json_object_get(j, "layers");
+	ck_assert_uint_eq(json_array_size(missing), 4); /* userns mntns pidns netns */
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_array_get(missing, 0)), "userns: "));
+	for (size_t i = 0; i < json_array_size(layers); i++) {
+		const char *l = json_string_value(json_array_get(layers, i));
+
+		have_landlock |= !strncmp(l, "landlock:abi=", 13);
+		have_seccomp |= !strcmp(l, "seccomp");
+	}
+	ck_assert(have_landlock && have_seccomp);
+	output = json_string_value(json_object_get(j, "output"));
+	ck_assert_msg(!strstr(output, "etc-written") && !strstr(output, "DECOY") &&
+	              strstr(output, "connect: refused") && strstr(output, "wrote-work-tree"),
+	              "%s", output);
+	ck_assert(!wd_path_exists(etc));
+	json_decref(j);
+	free(out);
+	close(fd);
+}
+END_TEST
+
 static Suite *sandbox_suite(void)
 {
 	Suite *s = suite_create("sandbox");
 	TCase *f = tcase_create("foundation");
 	TCase *a = tcase_create("attacks");
 	TCase *u = tcase_create("users");
+	TCase *n = tcase_create("no-namespaces");
 
 	tcase_add_checked_fixture(f, setup, teardown);
 	tcase_add_checked_fixture(a, setup, teardown);
 	tcase_add_checked_fixture(u, setup, teardown);
+	tcase_add_checked_fixture(n, setup, teardown);
 	tcase_add_test(f, exit_status_is_the_commands);
 	tcase_add_test(f, signal_death_is_128_plus_signal);
 	tcase_add_test(f, missing_command_exits_127_and_says_so);
@@ -1193,7 +1275,10 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(u, unprivileged_user_timeout_and_attacks);
 	tcase_add_test(u, cli_exits_with_the_commands_status_and_prints_json);
 	tcase_add_test(u, setup_failure_is_an_error_naming_the_cause);
+	tcase_add_test(n, strict_policy_refuses_naming_the_layer_and_why);
+	tcase_add_test(n, best_effort_without_namespaces_still_confines);
 	suite_add_tcase(s, f);
+	suite_add_tcase(s, n);
 	suite_add_tcase(s, a);
 	suite_add_tcase(s, u);
 	return s;
