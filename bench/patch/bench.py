@@ -181,9 +181,13 @@ def damage(files, cls, rng):
 # --- corpus -----------------------------------------------------------------
 
 def pick_cases(repo, want, rng, max_files, max_lines):
+    """A uniform sample of qualifying commits: shuffle, then test in order."""
     shas = git(repo, "log", "--no-merges", "--format=%H %P").decode().split("\n")
-    cands = []
+    rng.shuffle(shas)
+    picked = []
     for line in shas:
+        if len(picked) >= want:
+            break
         parts = line.split()
         if len(parts) != 2:
             continue
@@ -202,9 +206,8 @@ def pick_cases(repo, want, rng, max_files, max_lines):
         paths = [r[2] for r in rows]
         if any(re.search(r"[\s\"\\]", x) for x in paths):
             continue
-        cands.append((c, p, paths))
-    rng.shuffle(cands)
-    return cands[:want]
+        picked.append((c, p, paths))
+    return picked
 
 
 def build_case(repo, work, idx, c, p, paths):

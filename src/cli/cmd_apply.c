@@ -79,6 +79,17 @@ static int parse_count(size_t *out, const char *s)
 	return 0;
 }
 
+static void print_json_error(const char *status, const char *msg)
+{
+	json_t *o = json_pack("{s:s, s:s, s:b}", "status", status, "error", msg, "applied", 0);
+
+	if (o) {
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+	}
+	json_decref(o);
+}
+
 static void print_human(const wd_patch_report *r, int check)
 {
 	json_t *files = json_object_get(r->json, "files");
@@ -166,6 +177,8 @@ int cmd_apply(int argc, char **argv)
 	if ((rc = wd_patch_parse(&p, text.ptr, text.len)) != 0) {
 		wd_cli_error("%s: %s", file, wd_error_last());
 		exit_code = wd_exit_code_for(rc);
+		if (json)
+			print_json_error(rc == WD_ENOTFOUND ? "no_patch" : "error", wd_error_last());
 		goto shutdown;
 	}
 	if (git_repository_open_ext(&repo, repo_dir, 0, NULL) < 0) {

@@ -145,6 +145,54 @@ static int has_only_additions(const struct wd_patch *p, const wd_pfile *f)
 	return f->nhunks > 0;
 }
 
+/* The content an addition creates: its '+' lines. */
+static int added_content(wd_buf *out, const struct wd_patch *p, const wd_pfile *f)
+{
+	int rc = 0;
+
+	for (size_t h = 0; h < f->nhunks && !rc; h++) {
+		for (size_t k = f->hunks[h].first; k < f->hunks[h].first + f->hunks[h].n && !rc; k++) {
+			if (p->lines[k].op != WD_PL_ADD)
+				continue;
+			rc = wd_buf_put(out, wd_patch__ltext(p, k), p->lines[k].len);
+			if (!rc && !p->lines[k].no_eol)
+				rc = wd_buf_putc(out, '\n');
+		}
+	}
+	return rc;
+}
+
+/* A new file whose path exists: already applied when the content is what
+ * the addition would write, a conflict otherwise. 1 recorded, <0 error. */
+static int refuse_existing(applier *a, fstate *s)
+{
+	wd_buf path = WD_BUF_INIT, have = WD_BUF_INIT, want = WD_BUF_INIT;
+	json_t *extra = NULL;
+	int rc, same = 0;
+
+	if (s->kind == WD_PF_ADD && !abs_path(&path, a, s->dst) &&
+	    !wd_file_read(&have, path.ptr, MAX_FILE_BYTES) && !added_content(&want, a->p, s->f))
+		same = have.len == want.len && (!have.len || !memcmp(have.ptr, want.ptr, have.len));
+	if (same && !(extra = json_pack("{s:b, s:b}", "already_applied", 1, "ambiguous", 0))) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (same)
+		rc = wd_patch__refuse(a->r, s->dst, 0, "already_applied", extra,
+		                      "%s: refused: the file already exists with exactly this content; "
+		                      "the addition is already applied, drop it", s->dst);
+	else
+		rc = wd_patch__refuse(a->r, s->dst, 0, "exists", NULL,
+		                      "%s: refused: the file already exists; send a diff against its "
+		                      "current content instead", s->dst);
+	rc = rc ? rc : 1;
+out:
+	wd_buf_free(&path);
+	wd_buf_free(&have);
+	wd_buf_free(&want);
+	return rc;
+}
+
 static int load_one(applier *a, fstate *s)
 {
 	const wd_pfile *f = s->f;
@@ -177,9 +225,7 @@ static int load_one(applier *a, fstate *s)
 		goto out;
 	}
 	if ((s->kind == WD_PF_ADD || s->kind == WD_PF_RENAME) && dst_exists) {
-		rc = wd_patch__refuse(a->r, s->dst, 0, "exists", NULL,
-		                      "%s: refused: the file already exists; send a diff against its "
-		                      "current content instead", s->dst) ? WD_ENOMEM : 1;
+		rc = refuse_existing(a, s);
 		goto out;
 	}
 	if (s->src) {

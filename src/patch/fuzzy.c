@@ -24,6 +24,7 @@
 #define MAX_TRIM 3
 #define SHOW_LINES 8
 #define SHOW_COLS 200
+#define CLOSEST_MAX_WORK 50000000u
 
 enum { LVL_EXACT = 0, LVL_WS = 1, LVL_TRIM = 2 };
 
@@ -294,7 +295,11 @@ static int refuse_hunk(wd_patch_report *r, hunk_ctx *hc, const image *im, const 
 			goto out;
 		}
 	}
-	pos = closest(&score, hc->p, &hc->pre, im, hc->hint);
+	/* the closest-text scan is O(file x hunk): skip it for huge inputs */
+	if (im->n * hc->pre.n <= CLOSEST_MAX_WORK)
+		pos = closest(&score, hc->p, &hc->pre, im, hc->hint);
+	else
+		pos = 0;
 	if (!*already && ncands <= 1 && score > 0) {
 		if (wd_buf_printf(&msg, "  closest text in the file, at line %zu (%zu of %zu lines "
 		                  "match):\n", pos + 1, score, hc->pre.n) ||

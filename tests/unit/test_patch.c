@@ -985,6 +985,21 @@ START_TEST(apply_refuses_adding_an_existing_file_and_editing_a_missing_one)
 }
 END_TEST
 
+START_TEST(apply_new_file_already_present_is_already_applied)
+{
+	wd_patch_report r;
+	json_t *ref;
+
+	put_file("src/new.h", "#define NEW 1\n");
+	ck_assert_int_eq(apply_text(&r, "--- /dev/null\n+++ b/src/new.h\n@@ -0,0 +1 @@\n+#define NEW 1\n",
+	                            NULL, 0), WD_EREFUSED);
+	ref = json_array_get(json_object_get(r.json, "refusals"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(ref, "kind")), "already_applied");
+	ck_assert(json_is_true(json_object_get(ref, "already_applied")));
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 static Suite *patch_suite(void)
 {
 	Suite *s = suite_create("patch");
@@ -1026,6 +1041,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(apply, apply_wrong_counts_with_unprefixed_blank_context);
 	tcase_add_test(apply, apply_stale_edge_context_by_trimming);
 	tcase_add_test(apply, apply_counts_too_small_never_drop_the_hunk_tail);
+	tcase_add_test(apply, apply_new_file_already_present_is_already_applied);
 	tcase_add_test(apply, apply_drift_of_earlier_hunk_places_repeated_later_hunk);
 	tcase_add_test(apply, apply_two_sections_for_one_file_apply_in_order);
 	suite_add_tcase(s, apply);
