@@ -224,6 +224,36 @@ START_TEST(approve_without_a_terminal_needs_yes_and_changes_nothing)
 }
 END_TEST
 
+/* Answer `answer` to warden's question on a terminal: script(1) gives the
+ * command a pty and forwards our stdin to it. */
+static int on_terminal(char **out, const char *answer, const char *args)
+{
+	char cmd[8192];
+	const char *argv[] = { "sh", "-c", cmd, NULL };
+	const char *env[] = { env_cache, env_cfg, env_lsan, "WARDEN_USER=bob", NULL };
+	int st = -1;
+
+	snprintf(cmd, sizeof(cmd), "printf '%s\\n' | script -qec '%s %s' /dev/null", answer, warden, args);
+	ck_assert_int_eq(fx_run(out, &st, argv, env, NULL), 0);
+	return st;
+}
+
+START_TEST(approve_on_a_terminal_asks_and_respects_the_answer)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(on_terminal(&out, "n", "review approve " RUN_ID), WD_EXIT_NO);
+	assert_has(out, "merge into 'main'? [y/N]");
+	assert_has(out, "not approved; nothing was changed");
+	main_is(base_hex);
+	free(out);
+	ck_assert_int_eq(on_terminal(&out, "y", "review approve " RUN_ID), WD_EXIT_OK);
+	assert_has(out, "approved " RUN_ID);
+	main_is(commit_hex);
+	free(out);
+}
+END_TEST
+
 START_TEST(auto_approve_policy_merges_without_asking)
 {
 	static const char *const approve[] = { "review", "approve", RUN_ID, NULL };
@@ -495,6 +525,7 @@ int main(void)
 	tcase_add_test(tc, list_shows_open_proposals_with_ticket_checks_and_cost);
 	tcase_add_test(tc, show_prints_evidence_plan_ticket_ledger_and_diff);
 	tcase_add_test(tc, approve_without_a_terminal_needs_yes_and_changes_nothing);
+	tcase_add_test(tc, approve_on_a_terminal_asks_and_respects_the_answer);
 	tcase_add_test(tc, auto_approve_policy_merges_without_asking);
 	tcase_add_test(tc, approve_yes_push_merges_and_pushes_the_target);
 	tcase_add_test(tc, push_allowed_false_refuses_before_merging);
