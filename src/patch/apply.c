@@ -200,9 +200,6 @@ static int load_one(applier *a, fstate *s)
 	int dst_exists = 0, rc;
 	unsigned dst_mode = 0;
 
-	s->kind = f->kind;
-	s->src = f->kind == WD_PF_ADD ? NULL : f->old_path;
-	s->dst = f->kind == WD_PF_DELETE ? NULL : f->new_path;
 	if (s->src) {
 		if ((rc = check_fs_path(a, s->src, &s->src_exists, &s->src_mode)) != 0 ||
 		    (rc = check_tree_entry(a, s->src)) != 0)
@@ -815,7 +812,12 @@ int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p
 	if (!a.fs)
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	for (size_t i = 0; i < a.n; i++) {
-		a.fs[i].f = &p->files[i];
+		const wd_pfile *f = &p->files[i];
+
+		a.fs[i].f = f;
+		a.fs[i].kind = f->kind;
+		a.fs[i].src = f->kind == WD_PF_ADD ? NULL : f->old_path;
+		a.fs[i].dst = f->kind == WD_PF_DELETE ? NULL : f->new_path;
 		if (!(a.fs[i].hunks = json_array())) {
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 			goto out;
