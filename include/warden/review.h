@@ -156,6 +156,9 @@ typedef struct wd_review_plan {
 	wd_strvec conflicts;   /* paths that conflict; non-empty means it cannot merge */
 } wd_review_plan;
 
+/* Fill `out` (free with wd_review_plan_free, also after an error) with what
+ * approving `p` would do now. Errors: WD_ENOTFOUND (repository, commit or
+ * target missing), WD_EINFRA (git). */
 int wd_review_plan_make(wd_review_plan *out, const wd_proposal *p);
 void wd_review_plan_free(wd_review_plan *plan);
 
@@ -182,9 +185,10 @@ typedef struct wd_approve_opts {
  * the checked tree); a merge commit onto a moved target is not, unless forced.
  * On success the record says approved, by whom, when, and the new tip
  * (`out_tip`, may be NULL). Nothing changes on any error:
- *   WD_ENOTFOUND  no such proposal, or its branch or target is gone
+ *   WD_ENOTFOUND  no such proposal, or its commit or target branch is gone
  *   WD_EEXISTS    it was already approved or rejected
- *   WD_EREFUSED   separation of duties; the work tree is dirty
+ *   WD_EREFUSED   separation of duties; the checked-out work tree is dirty, or
+ *                 updating it would overwrite an untracked file
  *   WD_ECONFLICT  the merge conflicts (paths named); or the target moved since
  *                 the base and opts->force is not set (checks must re-run)
  */
