@@ -419,7 +419,7 @@ static int choose(found *fd, size_t min_pos, long hint, size_t lo)
 			kept[nk++] = fd->cands[i];
 	if (nk > 0 && fd->ncands <= MAX_CANDS && nk < fd->ncands) {
 		memcpy(fd->cands, kept, nk * sizeof(*kept));
-		fd->ncands = nk;
+		fd->ncands = n = nk;
 	}
 	if (fd->ncands == 1) {
 		fd->pos = fd->cands[0];
