@@ -56,8 +56,12 @@ static int walk_dir(wd_strvec *out, wd_buf *abs, wd_buf *rel, int depth)
 		if ((rc = wd_buf_printf(abs, "/%s", e->d_name)) != 0 ||
 		    (rc = wd_buf_printf(rel, "%s%s", rel_len ? "/" : "", e->d_name)) != 0)
 			break;
-		if (lstat(abs->ptr, &st) < 0)
+		/* d_type spares a stat per entry; filesystems that do not fill it get one */
+		if (e->d_type == DT_DIR || e->d_type == DT_REG) {
+			st.st_mode = e->d_type == DT_DIR ? S_IFDIR : S_IFREG;
+		} else if (e->d_type != DT_UNKNOWN || lstat(abs->ptr, &st) < 0) {
 			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			if ((rc = walk_dir(out, abs, rel, depth + 1)) != 0)
 				break;

@@ -211,6 +211,8 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 	int64_t hit;
 	int rc;
 
+	if (f->lang == WD_LANG_NONE)
+		return 0; /* listed by path only: not even a stat */
 	wd_buf_clear(abs);
 	if ((rc = wd_path_join(abs, j->m->workdir, f->path)) != 0)
 		return rc;
@@ -222,8 +224,6 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 	f->st_ctime_ns = ts_ns(st.st_ctim);
 	f->st_size = (uint64_t)st.st_size;
 	f->st_ino = (uint64_t)st.st_ino;
-	if (f->lang == WD_LANG_NONE)
-		return 0;
 	if ((size_t)st.st_size > j->max_file) {
 		f->state = MFILE_TOO_LARGE;
 		return 0;

@@ -244,7 +244,7 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 			next[i] = v;
 		}
 		memcpy(m->frank, next, m->nfiles * sizeof(double));
-		if (delta < 1e-9)
+		if (delta < 1e-7)
 			break;
 	}
 	for (size_t i = 0; i < m->nfiles; i++) {
