@@ -166,9 +166,11 @@ static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, c
 	cr->tests.failed = jsize(json_object_get(tests, "failed"));
 	cr->tests.skipped = jsize(json_object_get(tests, "skipped"));
 	cases = json_object_get(tests, "cases");
-	json_array_foreach(cases, i, item) {
-		const char *name = json_string_value(json_array_get(item, 0));
+	for (i = 0; i < json_array_size(cases); i++) {
+		const char *name;
 
+		item = json_array_get(cases, i);
+		name = json_string_value(json_array_get(item, 0));
 		if (!name)
 			continue;
 		if ((rc = push_case(&cr->tests, name, (int)json_integer_value(json_array_get(item, 1)),
@@ -181,9 +183,11 @@ static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, c
 		cr->counts_known = 1;
 	}
 	finds = json_object_get(o, "findings");
-	json_array_foreach(finds, i, item) {
-		const char *file = json_string_value(json_object_get(item, "file"));
+	for (i = 0; i < json_array_size(finds); i++) {
+		const char *file;
 
+		item = json_array_get(finds, i);
+		file = json_string_value(json_object_get(item, "file"));
 		if (!file)
 			continue;
 		if ((rc = wd_findings_push(&cr->findings, file,

@@ -29,7 +29,7 @@ static char *bounded(const char *p, size_t n)
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
-		s[i] = (unsigned char)p[i] < 0x20 ? ' ' : p[i];
+		s[i] = (unsigned char)p[i] < 0x20 ? ' ' : (char)p[i];
 	s[n] = '\0';
 	return s;
 }
@@ -121,7 +121,7 @@ static void split_rule(wd_slice *msg, wd_slice *rule)
 		return;
 	for (open = m.n - 1; open > 0 && m.p[open - 1] != '['; open--)
 		;
-	if (open == 0 || open < 2 || m.p[open - 2] != ' ')
+	if (open < 2 || m.p[open - 2] != ' ')
 		return;
 	rule->p = m.p + open;
 	rule->n = m.n - 1 - open;
@@ -282,7 +282,6 @@ int wd_findings_parse(wd_findings *out, const char *text, size_t len)
 		if (rc != WD_EINPUT)
 			return rc;
 		wd_error_clear();
-		rc = 0;
 	}
 	if ((rc = wd_gate_strip_ansi(&clean, text, len)) != 0)
 		goto out;

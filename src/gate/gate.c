@@ -61,7 +61,7 @@ int wd_gate_parse_output(wd_check_result *cr, const char *workdir)
 	size_t len = cr->output.len;
 	int rc;
 
-	if (workdir && (rc = read_results_file(&file, workdir, cr->check)) != 0) {
+	if (workdir && read_results_file(&file, workdir, cr->check) != 0) {
 		/* an unreadable results file is the check's problem: fall back to output */
 		wd_error_clear();
 		wd_buf_clear(&file);

@@ -35,7 +35,7 @@ static char *clean_copy(const char *p, size_t n, size_t max)
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
-		s[i] = (unsigned char)p[i] < 0x20 && p[i] != '\n' ? ' ' : p[i];
+		s[i] = (unsigned char)p[i] < 0x20 && p[i] != '\n' ? ' ' : (char)p[i];
 	s[n] = '\0';
 	return s;
 }

@@ -113,7 +113,7 @@ static int one_result(wd_findings *out, json_t *res, json_t *rules, const char *
 int wd_findings_parse_sarif(wd_findings *out, const char *text, size_t len)
 {
 	json_error_t err;
-	json_t *root, *runs, *run;
+	json_t *root, *runs;
 	size_t i, j;
 	int rc = 0;
 
@@ -125,14 +125,15 @@ int wd_findings_parse_sarif(wd_findings *out, const char *text, size_t len)
 		json_decref(root);
 		return wd_error_set(WD_EINPUT, "not a SARIF log (no \"runs\" array)");
 	}
-	json_array_foreach(runs, i, run) {
+	for (i = 0; i < json_array_size(runs); i++) {
+		json_t *run = json_array_get(runs, i);
 		json_t *driver = json_object_get(json_object_get(run, "tool"), "driver");
 		json_t *rules = json_object_get(driver, "rules");
-		json_t *results = json_object_get(run, "results"), *res;
+		json_t *results = json_object_get(run, "results");
 		const char *name = json_string_value(json_object_get(driver, "name"));
 
-		json_array_foreach(results, j, res)
-			if ((rc = one_result(out, res, rules, name)) != 0)
+		for (j = 0; j < json_array_size(results); j++)
+			if ((rc = one_result(out, json_array_get(results, j), rules, name)) != 0)
 				goto out;
 	}
 out:

@@ -59,7 +59,7 @@ static int put_line(wd_buf *out, const char *indent, wd_slice s)
 	if ((rc = wd_buf_puts(out, indent)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = wd_buf_putc(out, (unsigned char)s.p[i] < 0x20 && s.p[i] != '\t' ? ' ' : s.p[i])) != 0)
+		if ((rc = wd_buf_putc(out, (unsigned char)s.p[i] < 0x20 && s.p[i] != '\t' ? ' ' : (char)s.p[i])) != 0)
 			return rc;
 	if (n < s.n && (rc = wd_buf_puts(out, " […]")) != 0)
 		return rc;

@@ -136,9 +136,7 @@ int wd_touched_from_diff(wd_touched *out, const char *diff, size_t len)
 		if ((old_left || new_left) && line.n && !strchr(" +-\\", line.p[0]))
 			old_left = new_left = 0;
 		if (old_left == 0 && new_left == 0) {
-			if (wd_slice_starts(line, "diff --git "))
-				git = 1;
-			else if (wd_slice_starts(line, "--- a/"))
+			if (wd_slice_starts(line, "diff --git ") || wd_slice_starts(line, "--- a/"))
 				git = 1;
 			if (wd_slice_starts(line, "+++ ")) {
 				wd_slice p = { line.p + 4, line.n - 4 };

@@ -135,12 +135,10 @@ static int classify(wd_verdict *v, const wd_check_result *cr, const wd_check_res
 		if (t->status == WD_TEST_FAIL) {
 			if (b && b->status == WD_TEST_FAIL)
 				cls = WD_CLASS_STILL_FAILING;
-			else if (b)
-				cls = WD_CLASS_REGRESSED;
-			else if (!base_known || was->complete)
-				cls = WD_CLASS_NEW_FAILING;
+			else if (b || (base_known && !was->complete))
+				cls = WD_CLASS_REGRESSED; /* passed there, or base listed only failures */
 			else
-				cls = WD_CLASS_REGRESSED; /* base listed only its failures: this was not one */
+				cls = WD_CLASS_NEW_FAILING;
 		} else {
 			if (b && b->status == WD_TEST_FAIL)
 				cls = WD_CLASS_FIXED;
@@ -307,6 +305,8 @@ static int analyze_check(wd_verdict *v, const wd_check_result *cr, const wd_chec
 
 	if ((rc = match_base(&is_new, now, was)) != 0)
 		return rc;
+	if (!is_new)
+		return WD_ENOMEM;
 	for (size_t i = 0; i < now->n && !rc; i++) {
 		const wd_finding *f = &now->v[i];
 

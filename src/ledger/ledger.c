@@ -139,7 +139,9 @@ int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields)
 		goto out;
 	}
 	/* The envelope wins: a field named like an envelope key is kept under "_" + name. */
-	json_object_foreach(fields, key, val) {
+	for (void *it = json_object_iter(fields); it; it = json_object_iter_next(fields, it)) {
+		key = json_object_iter_key(it);
+		val = json_object_iter_value(it);
 		if (json_object_get(ev, key)) {
 			wd_buf alt = WD_BUF_INIT;
 

@@ -354,14 +354,12 @@ static void redact_string(json_t *v)
 static void redact_object(json_t *obj)
 {
 	wd_strvec renamed = WD_STRVEC_INIT;
-	const char *key;
-	json_t *val;
-	void *tmp;
 
-	json_object_foreach_safe(obj, tmp, key, val) {
+	for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		const char *key = json_object_iter_key(it);
 		char *clean = wd_redact(key);
 
-		wd_redact_json(val);
+		wd_redact_json(json_object_iter_value(it));
 		if (clean && strcmp(clean, key) != 0)
 			(void)wd_strvec_push(&renamed, key);
 		free(clean);
@@ -384,7 +382,6 @@ static void redact_object(json_t *obj)
 void wd_redact_json(json_t *v)
 {
 	size_t i;
-	json_t *item;
 
 	if (!v)
 		return;
@@ -396,8 +393,8 @@ void wd_redact_json(json_t *v)
 		redact_object(v);
 		break;
 	case JSON_ARRAY:
-		json_array_foreach(v, i, item)
-			wd_redact_json(item);
+		for (i = 0; i < json_array_size(v); i++)
+			wd_redact_json(json_array_get(v, i));
 		break;
 	default:
 		break;
