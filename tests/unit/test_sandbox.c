@@ -109,6 +109,8 @@ typedef struct run_spec {
 	const char *stdin_data;
 	const char *const *env_allow;
 	const char *const *deny_read;
+	const char *const *allow_read;
+	const char *const *allow_write;
 	const char *workdir;
 } run_spec;
 
@@ -134,6 +136,8 @@ static int run(wd_sandbox_result *r, run_spec s, const char *const *argv)
 	 * which the sandbox denies */
 	o.env_allow = s.env_allow ? s.env_allow : asan_env;
 	o.deny_read = s.deny_read;
+	o.allow_read = s.allow_read;
+	o.allow_write = s.allow_write;
 	return wd_sandbox_run(r, &o);
 }
 
@@ -691,6 +695,31 @@ START_TEST(the_work_tree_is_writable)
 	join(p, work, "sub/f");
 	ck_assert(wd_path_exists(p));
 	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(extra_paths_are_writable_or_readable_as_asked)
+{
+	char tmpl[] = "/tmp/wd-sbx-ro-XXXXXX", script[PATH_MAX * 3], p[PATH_MAX];
+	const char *w[] = { outside, NULL };
+	const char *r_[] = { tmpl, NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	join(p, tmpl, "f");
+	ck_assert_int_eq(fx_write_file(p, "HOST-TMP-FILE\n"), 0);
+	ck_assert_int_lt(snprintf(script, sizeof(script),
+	    "echo x > %s/out && echo wrote; cat %s/f; (echo y > %s/g) 2>/dev/null || echo read-only",
+	    outside, tmpl, tmpl), (int)sizeof(script));
+	s.allow_write = w;
+	s.allow_read = r_;
+	sh(&r, s, script);
+	ck_assert_str_eq(r.output.ptr, "wrote\nHOST-TMP-FILE\nread-only\n");
+	join(p, outside, "out");
+	ck_assert(wd_path_exists(p));
+	wd_sandbox_result_free(&r);
+	fx_rm_rf(tmpl);
 }
 END_TEST
 
@@ -1258,6 +1287,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(a, write_to_the_work_trees_parent_fails);
 	tcase_add_test(a, symlink_out_of_the_work_tree_cannot_be_written_through);
 	tcase_add_test(a, the_work_tree_is_writable);
+	tcase_add_test(a, extra_paths_are_writable_or_readable_as_asked);
 	tcase_add_test(a, reading_the_decoy_ssh_key_fails);
 	tcase_add_test(a, deny_list_is_configurable);
 	tcase_add_test(a, double_forked_setsid_daemon_does_not_survive);
