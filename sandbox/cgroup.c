@@ -270,13 +270,17 @@ static void remove_group(const char *dir, int v2)
 			return;
 		if (!v2 && wd_buf_printf(&path, "%s/cgroup.procs", dir) == 0 &&
 		    wd_file_read(&procs, path.ptr, 0) == 0) {
-			for (char *p = procs.ptr; p && *p;) {
-				long pid = strtol(p, &p, 10);
+			for (const char *q = wd_buf_cstr(&procs); *q;) {
+				char *end;
+				long pid = strtol(q, &end, 10);
 
+				if (end == q) {
+					q++;
+					continue;
+				}
 				if (pid > 0)
 					kill((pid_t)pid, SIGKILL);
-				while (*p == '\n')
-					p++;
+				q = end;
 			}
 		}
 		wd_error_clear();
