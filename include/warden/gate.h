@@ -32,8 +32,9 @@ typedef struct wd_check {
 	wd_check_kind kind;
 	char *command;         /* run with /bin/sh -c in the work tree */
 	unsigned timeout_sec;  /* 0 = the gate's default */
-	char *results_file;    /* optional: JUnit XML / TAP / SARIF file the command
-	                        * writes, relative to the work tree; NULL = parse output */
+	char *results_file;    /* optional: JUnit XML / TAP / SARIF file(s) the command
+	                        * writes, relative to the work tree, glob patterns
+	                        * allowed ("build/test-results/TEST-*.xml"); NULL = output */
 } wd_check;
 
 typedef struct wd_checklist {
@@ -91,11 +92,13 @@ typedef struct wd_test_report {
 
 #define WD_TEST_REPORT_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, NULL }
 
-/* Read per-test results from a check's output or results file. Recognised,
+/* Read per-test results from a check's output or results file, and fold
+ * them into `out` (empty, or the results of another file of the same run:
+ * cases are merged by name, totals added). Recognised,
  * most specific first: JUnit XML, TAP, pytest (summary, -v lines, FAILED
  * lines), go test, cargo test, CTest, Check (summaries and per-test lines),
  * and a bare "N passed, N failed". Finding
- * nothing is not an error (format stays NULL). Appends to `out`. */
+ * nothing is not an error (out is left as it was). */
 int wd_results_parse(wd_test_report *out, const char *text, size_t len);
 const wd_test_case *wd_test_report_find(const wd_test_report *r, const char *name);
 void wd_test_report_free(wd_test_report *r);

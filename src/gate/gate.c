@@ -3,6 +3,7 @@
  * its timeout; then its output (or results file) is read for per-test
  * results and analyzer findings.
  */
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 
 #define DEFAULT_TIMEOUT_SEC 600
 #define RESULTS_FILE_MAX (32u << 20)
+#define RESULTS_FILES_MAX 1000
 
 static void check_result_free(wd_check_result *c)
 {
@@ -36,50 +38,115 @@ void wd_gate_result_free(wd_gate_result *r)
 	r->passed = 0;
 }
 
-/* Read the check's results file if it wrote one; 0 with an empty buffer when
- * not. The work tree is untrusted: the file must resolve inside it. */
-static int read_results_file(wd_buf *out, const char *workdir, const wd_check *c)
+static int cmp_strp(const void *a, const void *b)
 {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The work-tree-relative paths matching a results pattern (a plain path
+ * matches itself when it exists), sorted, at most RESULTS_FILES_MAX. */
+static int results_paths(wd_strvec *out, const char *workdir, const char *pattern)
+{
+	wd_buf full = WD_BUF_INIT;
+	glob_t g;
+	size_t wl = strlen(workdir);
+	int rc, grc;
+
+	while (wl > 1 && workdir[wl - 1] == '/')
+		wl--;
+	memset(&g, 0, sizeof(g));
+	if ((rc = wd_path_join(&full, workdir, pattern)) != 0)
+		return rc;
+	grc = glob(full.ptr, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g);
+	wd_buf_free(&full);
+	if (grc == GLOB_NOMATCH)
+		return 0;
+	if (grc != 0) {
+		globfree(&g);
+		return wd_error_set(WD_EINFRA, "results '%s': cannot list", pattern);
+	}
+	for (size_t i = 0; i < g.gl_pathc && i < RESULTS_FILES_MAX && !rc; i++)
+		if (strlen(g.gl_pathv[i]) > wl + 1)
+			rc = wd_strvec_push(out, g.gl_pathv[i] + wl + 1);
+	globfree(&g);
+	if (!rc && out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_strp);
+	return rc;
+}
+
+/* Remove results files an earlier run left, so they cannot stand in for this one. */
+static int remove_results(const char *workdir, const wd_check *c)
+{
+	wd_strvec paths = WD_STRVEC_INIT;
 	int rc;
 
 	if (!c->results_file)
 		return 0;
-	rc = wd_gate_read_inside(out, workdir, c->results_file, RESULTS_FILE_MAX);
-	if (rc == WD_ENOTFOUND) {
-		wd_error_clear();
-		wd_buf_clear(out);
-		rc = 0;
+	/* the pattern itself is checked first: it may not climb out of the tree */
+	if ((rc = wd_gate_remove_inside(workdir, c->results_file)) != 0)
+		return rc;
+	rc = results_paths(&paths, workdir, c->results_file);
+	for (size_t i = 0; !rc && i < paths.n; i++) {
+		rc = wd_gate_remove_inside(workdir, paths.v[i]);
+		if (rc == WD_EREFUSED) { /* a match through a symlink out: not ours to touch */
+			wd_error_clear();
+			rc = 0;
+		}
 	}
+	wd_strvec_free(&paths);
 	return rc;
 }
 
-/* Fill the per-test results or findings of a finished check. */
-int wd_gate_parse_output(wd_check_result *cr, const char *workdir)
+/* Parse every results file the check wrote into cr; *found says whether any
+ * was read. Files that resolve outside the work tree are ignored. */
+static int parse_results_files(wd_check_result *cr, const char *workdir, int *found)
 {
-	wd_buf file = WD_BUF_INIT;
-	const char *text = cr->output.ptr;
-	size_t len = cr->output.len;
+	wd_strvec paths = WD_STRVEC_INIT;
+	wd_buf text = WD_BUF_INIT;
 	int rc;
 
-	if (workdir && read_results_file(&file, workdir, cr->check) != 0) {
-		/* an unreadable results file is the check's problem: fall back to output */
-		wd_error_clear();
-		wd_buf_clear(&file);
+	*found = 0;
+	if (!cr->check->results_file)
+		return 0;
+	if ((rc = results_paths(&paths, workdir, cr->check->results_file)) != 0)
+		goto out;
+	for (size_t i = 0; i < paths.n && !rc; i++) {
+		wd_buf_clear(&text);
+		if (wd_gate_read_inside(&text, workdir, paths.v[i], RESULTS_FILE_MAX) != 0) {
+			wd_error_clear(); /* unreadable or outside the tree: the check's problem */
+			continue;
+		}
+		*found = 1;
+		if (cr->check->kind == WD_CHECK_ANALYZE)
+			rc = wd_findings_parse(&cr->findings, text.ptr, text.len);
+		else
+			rc = wd_results_parse(&cr->tests, text.ptr, text.len);
 	}
-	if (file.len) {
-		text = file.ptr;
-		len = file.len;
-	}
+out:
+	wd_buf_free(&text);
+	wd_strvec_free(&paths);
+	return rc;
+}
+
+/* Fill the per-test results or findings of a finished check: from its
+ * results files when it wrote any, else (or when they told nothing) from
+ * its output. */
+int wd_gate_parse_output(wd_check_result *cr, const char *workdir)
+{
+	int rc = 0, from_files = 0;
+
+	if (workdir && (rc = parse_results_files(cr, workdir, &from_files)) != 0)
+		return rc;
 	if (cr->check->kind == WD_CHECK_ANALYZE) {
-		rc = wd_findings_parse(&cr->findings, text, len);
+		if (!from_files)
+			rc = wd_findings_parse(&cr->findings, cr->output.ptr, cr->output.len);
 		if (!rc && workdir)
 			rc = wd_findings_normalize(&cr->findings, workdir);
 		for (size_t i = 0; !rc && i < cr->findings.n; i++)
-			if (!(cr->findings.v[i].check = wd_strdup(cr->check->name)))
+			if (!cr->findings.v[i].check && !(cr->findings.v[i].check = wd_strdup(cr->check->name)))
 				rc = WD_ENOMEM;
 	} else {
-		rc = wd_results_parse(&cr->tests, text, len);
-		if (!rc && !cr->tests.format && file.len)
+		if (!cr->tests.format)
 			rc = wd_results_parse(&cr->tests, cr->output.ptr, cr->output.len);
 		if (!rc && cr->tests.counts_known) {
 			cr->tests_passed = cr->tests.passed;
@@ -87,7 +154,6 @@ int wd_gate_parse_output(wd_check_result *cr, const char *workdir)
 			cr->counts_known = 1;
 		}
 	}
-	wd_buf_free(&file);
 	return rc;
 }
 
@@ -126,7 +192,7 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	memset(&sr, 0, sizeof(sr));
 	cr->check = c;
 	/* a results file left by an earlier run must not stand in for this one */
-	if (c->results_file && (rc = wd_gate_remove_inside(workdir, c->results_file)) != 0)
+	if ((rc = remove_results(workdir, c)) != 0)
 		return wd_error_wrap(rc, "check '%s': results file", c->name);
 	so.workdir = workdir;
 	so.argv = argv;

@@ -891,6 +891,49 @@ static int parse_cargo(wd_test_report *r, const char *text, size_t len)
 
 typedef int (*parse_fn)(wd_test_report *r, const char *text, size_t len);
 
+/*
+ * Fold src (a finished report) into dst, emptying src: several results files
+ * of one check (a results glob matching several JUnit files) make one report. Totals add up
+ * when both sides know theirs; the listing is complete only if both are.
+ */
+static int report_merge(wd_test_report *dst, wd_test_report *src)
+{
+	if (!dst->format) {
+		wd_test_report_free(dst);
+		*dst = *src;
+		memset(src, 0, sizeof(*src));
+		return 0;
+	}
+	if (dst->n + src->n > dst->cap) {
+		size_t cap = dst->n + src->n;
+		wd_test_case *v = realloc(dst->v, cap * sizeof(*v));
+
+		if (!v) {
+			wd_test_report_free(src);
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		}
+		dst->v = v;
+		dst->cap = cap;
+	}
+	if (src->n)
+		memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
+	dst->n += src->n;
+	src->n = 0;
+	if (dst->counts_known && src->counts_known) {
+		dst->passed += src->passed;
+		dst->failed += src->failed;
+		dst->skipped += src->skipped;
+	} else {
+		dst->counts_known = 0;
+	}
+	dst->complete = dst->complete && src->complete;
+	if (dst->complete)
+		dst->counts_known = 0; /* recount from the merged cases: a test in both counts once */
+	wd_test_report_free(src);
+	report_finish(dst);
+	return 0;
+}
+
 int wd_results_parse(wd_test_report *out, const char *text, size_t len)
 {
 	/* most specific first */
@@ -917,8 +960,7 @@ int wd_results_parse(wd_test_report *out, const char *text, size_t len)
 			continue;
 		}
 		report_finish(&r);
-		wd_test_report_free(out);
-		*out = r;
+		rc = report_merge(out, &r);
 		break;
 	}
 out:

@@ -602,6 +602,55 @@ START_TEST(checks_after_a_failed_build_are_skipped_unless_keep_going)
 }
 END_TEST
 
+START_TEST(results_glob_merges_every_file_and_clears_old_ones)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_result r;
+	wd_buf p = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_path_join(&p, dir, "out/TEST-old.xml"), 0);
+	ck_assert_int_eq(fx_write_file(p.ptr, "<testsuite><testcase classname=\"old\" name=\"gone\"/></testsuite>"), 0);
+	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST,
+		"printf '<testsuite><testcase classname=\"a\" name=\"x\"/>"
+		"<testcase classname=\"a\" name=\"y\"><failure message=\"bad\"/></testcase></testsuite>' > out/TEST-a.xml; "
+		"printf '<testsuite><testcase classname=\"b\" name=\"z\"/></testsuite>' > out/TEST-b.xml; exit 1", 0), 0);
+	l.v[0].results_file = strdup("out/TEST-*.xml");
+	run_gate(&r, &l);
+	ck_assert_str_eq(r.v[0].tests.format, "junit");
+	ck_assert_uint_eq(r.v[0].tests.n, 3);
+	ck_assert_uint_eq(r.v[0].tests_passed, 2);
+	ck_assert_uint_eq(r.v[0].tests_failed, 1);
+	ck_assert_int_eq(r.v[0].tests.complete, 1);
+	ck_assert_ptr_null(wd_test_report_find(&r.v[0].tests, "old.gone"));
+	ck_assert_int_eq(wd_path_exists(p.ptr), 0);
+	wd_gate_result_free(&r);
+	wd_checklist_free(&l);
+	wd_buf_free(&p);
+}
+END_TEST
+
+START_TEST(analyze_check_reads_a_sarif_results_file)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_result r;
+
+	ck_assert_int_eq(wd_checklist_add(&l, "sarif", WD_CHECK_ANALYZE,
+		"echo 'progress: 100%'; printf '{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"demo\"}},"
+		"\"results\":[{\"ruleId\":\"R1\",\"level\":\"error\",\"message\":{\"text\":\"boom\"},"
+		"\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"src/x.c\"},"
+		"\"region\":{\"startLine\":4}}}]}]}]}' > report.sarif", 0), 0);
+	l.v[0].results_file = strdup("report.sarif");
+	run_gate(&r, &l);
+	ck_assert_uint_eq(r.v[0].findings.n, 1);
+	ck_assert_str_eq(r.v[0].findings.v[0].file, "src/x.c");
+	ck_assert_str_eq(r.v[0].findings.v[0].rule, "R1");
+	ck_assert_str_eq(r.v[0].findings.v[0].tool, "demo");
+	ck_assert_str_eq(r.v[0].findings.v[0].check, "sarif");
+	wd_gate_result_free(&r);
+	wd_checklist_free(&l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gate");
@@ -635,6 +684,8 @@ int main(void)
 	tcase_add_test(run, results_files_are_fresh_and_stay_inside_the_work_tree);
 	tcase_add_test(run, repair_summary_never_shows_files_outside_the_work_tree);
 	tcase_add_test(run, checks_after_a_failed_build_are_skipped_unless_keep_going);
+	tcase_add_test(run, results_glob_merges_every_file_and_clears_old_ones);
+	tcase_add_test(run, analyze_check_reads_a_sarif_results_file);
 	suite_add_tcase(s, run);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -276,6 +276,30 @@ START_TEST(bare_counts_line_is_read)
 }
 END_TEST
 
+START_TEST(several_outputs_fold_into_one_report)
+{
+	wd_test_report r;
+	const char *a = "1..2\nok 1 - a\nnot ok 2 - b\n", *b = "1..2\nok 1 - c\nok 2 - b\n", *none = "no results here\n";
+
+	parse(&r, a);
+	ck_assert_int_eq(wd_results_parse(&r, b, strlen(b)), 0);
+	ck_assert_int_eq(wd_results_parse(&r, none, strlen(none)), 0);
+	ck_assert_str_eq(r.format, "tap");
+	ck_assert_uint_eq(r.n, 3);
+	/* b passed in one file and failed in the other: it failed */
+	ck_assert_int_eq(status_of(&r, "b"), WD_TEST_FAIL);
+	ck_assert_uint_eq(r.passed, 2);
+	ck_assert_uint_eq(r.failed, 1);
+	wd_test_report_free(&r);
+	/* totals add up when both sides give them */
+	parse(&r, "3 passed, 1 failed\n");
+	ck_assert_int_eq(wd_results_parse(&r, "5 passed, 0 failed\n", 19), 0);
+	ck_assert_uint_eq(r.passed, 8);
+	ck_assert_uint_eq(r.failed, 1);
+	wd_test_report_free(&r);
+}
+END_TEST
+
 START_TEST(output_without_results_leaves_the_report_empty)
 {
 	wd_test_report r;
@@ -557,6 +581,7 @@ int main(void)
 	tcase_add_test(res, go_test_verbose_with_subtests_and_messages);
 	tcase_add_test(res, cargo_test_lines_and_summaries);
 	tcase_add_test(res, bare_counts_line_is_read);
+	tcase_add_test(res, several_outputs_fold_into_one_report);
 	tcase_add_test(res, output_without_results_leaves_the_report_empty);
 	tcase_add_test(res, hostile_names_are_bounded_and_printable);
 	suite_add_tcase(s, res);
