@@ -76,6 +76,9 @@ TEST_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TOOL_SRCS    := $(wildcard tests/tools/*.c)
 TOOL_BINS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
+# Keep every intermediate object (make would delete tests/lib objects otherwise).
+.SECONDARY:
+
 .PHONY: all setup grammars demo check check-asan tests fuzz fuzz-build lint install clean distclean
 
 all: warden

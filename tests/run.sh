@@ -7,6 +7,8 @@ dir=${1:-build/tests}
 : "${CK_DEFAULT_TIMEOUT:=120}"
 export CK_DEFAULT_TIMEOUT
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
+here=$(cd "$(dirname "$0")" && pwd)
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 total_pass=0
 total_fail=0

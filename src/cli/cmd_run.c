@@ -110,91 +110,48 @@ static int confirm(const struct remote_steps *st, const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-/* OWNER/NAME of a GitHub remote URL (https://host/OWNER/NAME(.git), git@host:OWNER/NAME). */
-static int github_repo_of(wd_buf *out, const char *url)
-{
-	const char *p = strstr(url, "://");
-	size_t len;
-
-	if (p) {
-		p = strchr(p + 3, '/');
-	} else if ((p = strchr(url, ':')) == NULL) {
-		return -1;
-	}
-	if (!p)
-		return -1;
-	p++;
-	len = strlen(p);
-	if (len > 4 && !strcmp(p + len - 4, ".git"))
-		len -= 4;
-	while (len && p[len - 1] == '/')
-		len--;
-	if (!memchr(p, '/', len))
-		return -1;
-	wd_buf_clear(out);
-	return wd_buf_put(out, p, len);
-}
-
 static int open_pull_request(const struct remote_steps *st, const wd_run_opts *opts,
                              const wd_run_result *res, char **url)
 {
 	wd_pr_opts pr = WD_PR_OPTS_INIT;
 	wd_config *cfg = NULL;
 	wd_ticket *t = NULL;
-	wd_proposal *p = NULL;
-	wd_buf owner_name = WD_BUF_INIT, body = WD_BUF_INIT, cache = WD_BUF_INIT;
+	wd_buf cache = WD_BUF_INIT, owner = WD_BUF_INIT;
 	char *cfg_repo = NULL, *api = NULL;
-	char *slash;
+	const char *repo_name = NULL;
 	int rc;
 
-	if ((rc = wd_config_open(&cfg, NULL)) != 0)
+	if ((rc = wd_config_open(&cfg, NULL)) != 0 || (rc = wd_ticket_load(&t, opts->ticket)) != 0)
 		goto out;
-	if (st->pr_repo)
-		rc = wd_buf_sets(&owner_name, st->pr_repo);
-	else if (wd_config_get_string_trusted(&cfg_repo, cfg, "github.repo") == 0)
-		rc = wd_buf_sets(&owner_name, cfg_repo);
-	else if (github_repo_of(&owner_name, st->push) != 0)
-		rc = wd_error_set(WD_EUSAGE, "--open-pr: cannot tell the GitHub repository from '%s'; "
-		                             "pass --pr-repo OWNER/NAME or set github.repo", st->push);
-	if (rc)
-		goto out;
-	slash = strchr(owner_name.ptr, '/');
-	if (!slash || slash == owner_name.ptr || !slash[1]) {
-		rc = wd_error_set(WD_EUSAGE, "--pr-repo expects OWNER/NAME, not '%s'", owner_name.ptr);
-		goto out;
+	/* OWNER/NAME: the flag, then github.repo; else the review module reads the remote's URL */
+	if (st->pr_repo || wd_config_get_string_trusted(&cfg_repo, cfg, "github.repo") == 0) {
+		const char *spec = st->pr_repo ? st->pr_repo : cfg_repo;
+		const char *slash = strchr(spec, '/');
+
+		if (!slash || slash == spec || !slash[1] || strchr(slash + 1, '/')) {
+			rc = wd_error_set(WD_EUSAGE, "the pull request's repository must be OWNER/NAME, "
+			                             "not '%s'", spec);
+			goto out;
+		}
+		if ((rc = wd_buf_put(&owner, spec, (size_t)(slash - spec))) != 0)
+			goto out;
+		pr.owner = owner.ptr;
+		repo_name = slash + 1;
+		pr.repo = repo_name;
 	}
-	*slash = '\0';
-	if ((rc = wd_ticket_load(&t, opts->ticket)) != 0)
-		goto out;
+	wd_config_get_string_trusted(&api, cfg, "github.api");
+	pr.api_url = api;
 	if (opts->work_dir)
 		rc = wd_buf_sets(&cache, opts->work_dir);
 	else
 		rc = wd_cache_dir(&cache);
-	if (rc || (rc = wd_proposal_load(&p, cache.ptr, res->run_id)) != 0)
-		goto out;
-	if ((rc = wd_buf_printf(&body, "%s\n\n---\nProposed by warden run `%s` after %d round(s).\n\n"
-	                               "- checks: %s\n- model: %s\n- tokens: %lld in / %lld out\n"
-	                               "- cost: $%.4f\n",
-	                        t->body, res->run_id, res->rounds, p->checks ? p->checks : "",
-	                        p->model ? p->model : "", (long long)res->input_tokens,
-	                        (long long)res->output_tokens, res->cost_usd)) != 0)
-		goto out;
-	wd_config_get_string_trusted(&api, cfg, "github.api");
-	pr.api_url = api;
-	pr.owner = owner_name.ptr;
-	pr.repo = slash + 1;
-	pr.head = res->branch;
-	pr.base = st->pr_base ? st->pr_base : p->target;
-	pr.title = t->title;
-	pr.body = body.ptr;
-	rc = wd_review_open_pr(url, &pr);
+	if (!rc)
+		rc = wd_review_open_pr_for(url, cache.ptr, res->run_id, st->push, t->body, &pr);
 out:
 	free(cfg_repo);
 	free(api);
-	wd_buf_free(&owner_name);
-	wd_buf_free(&body);
 	wd_buf_free(&cache);
-	wd_proposal_free(p);
+	wd_buf_free(&owner);
 	wd_ticket_free(t);
 	wd_config_free(cfg);
 	return rc;
@@ -231,6 +188,13 @@ static int remote_steps_run(const struct remote_steps *st, const wd_run_opts *op
 	}
 	json_object_set_new(*extra, "push", json_pack("{s:s, s:s}", "remote", st->push,
 	                                              "status", "pushed"));
+	{
+		wd_buf cache = WD_BUF_INIT;
+
+		if ((opts->work_dir ? wd_buf_sets(&cache, opts->work_dir) : wd_cache_dir(&cache)) == 0)
+			wd_review_mark_pushed(cache.ptr, res->run_id, st->push);
+		wd_buf_free(&cache);
+	}
 	if (!quiet)
 		fprintf(stderr, "warden: pushed %s to %s\n", res->branch, st->push);
 	if (!st->open_pr)
