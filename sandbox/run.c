@@ -144,7 +144,6 @@ static int resolve_path(run_ctx *c, const char *cmd)
 static int prepare(run_ctx *c, const wd_sandbox_opts *opts)
 {
 	char rnd[17];
-	const char *tmp = getenv("TMPDIR");
 	int rc;
 
 	if (!opts->argv || !opts->argv[0] || !opts->argv[0][0])
@@ -155,11 +154,12 @@ static int prepare(run_ctx *c, const wd_sandbox_opts *opts)
 		                    opts->workdir ? opts->workdir : ".");
 	if (!wd_path_is_dir(c->workdir))
 		return wd_error_set(WD_EUSAGE, "sandbox: '%s' is not a directory", c->workdir);
-	if (!tmp || tmp[0] != '/' || strlen(tmp) > PATH_MAX - 64)
-		tmp = "/tmp";
 	if ((rc = wd_random_hex(rnd, 8)) != 0)
 		return rc;
-	snprintf(c->host_tmp, sizeof(c->host_tmp), "%s/warden-sbx-%s", tmp, rnd);
+	/* always under /tmp, whatever the caller's TMPDIR: with the mount
+	 * namespace it lives in the private tmpfs there, and the rest of the
+	 * file system is read-only */
+	snprintf(c->host_tmp, sizeof(c->host_tmp), "/tmp/warden-sbx-%s", rnd);
 	for (size_t i = 0; opts->argv[i]; i++)
 		if ((rc = wd_strvec_push(&c->argv, opts->argv[i])) != 0)
 			return rc;

@@ -91,10 +91,11 @@ static void teardown(void)
 
 static char *tool(const char *name)
 {
-	static char buf[4][PATH_MAX];
+	/* a ring, so that a test can hold several at once */
+	static char buf[16][PATH_MAX];
 	static int i;
 
-	i = (i + 1) % 4;
+	i = (i + 1) % 16;
 	join(buf[i], tools, name);
 	return buf[i];
 }
@@ -353,6 +354,8 @@ END_TEST
 START_TEST(home_and_tmpdir_are_private_and_writable)
 {
 	wd_sandbox_result r;
+
+	setenv("TMPDIR", base, 1); /* the caller's TMPDIR does not matter */
 
 	sh(&r, CONFINED, "touch \"$HOME/h\" \"$TMPDIR/t\" /tmp/x && echo ok");
 	ck_assert_str_eq(r.output.ptr, "ok\n");
@@ -1117,6 +1120,9 @@ START_TEST(unprivileged_user_timeout_and_attacks)
 	const char *t3[] = { "sandbox", "--workdir", work, "--pids", "20", "--env",
 	                     "ASAN_OPTIONS=detect_leaks=0", "--", tool("sbx_probe"), "forks", "100",
 	                     NULL };
+	const char *t4[] = { "sandbox", "--workdir", work, "--memory", "64", "--env",
+	                     "ASAN_OPTIONS=detect_leaks=0", "--", tool("sbx_probe"), "alloc", "256",
+	                     NULL };
 
 	if (geteuid() != 0)
 		return;
@@ -1132,6 +1138,10 @@ START_TEST(unprivileged_user_timeout_and_attacks)
 	ck_assert_int_eq(run_as_nobody(&out, &status, t3), 0);
 	ck_assert_int_ne(WEXITSTATUS(status), 0);
 	ck_assert_ptr_null(strstr(out, "100 of 100"));
+	free(out);
+	ck_assert_int_eq(run_as_nobody(&out, &status, t4), 0);
+	ck_assert_int_ne(WEXITSTATUS(status), 0);
+	ck_assert_ptr_null(strstr(out, "alloc: ok"));
 	free(out);
 }
 END_TEST
