@@ -369,6 +369,10 @@ static void add_def(struct ex *x, TSNode node, TSNode name, wd_tag_kind kind, ui
 
 	if (x->err || nb <= na || nb - na > 200)
 		return;
+	/* a name is one token: anything else is tree-sitter recovering from an error */
+	for (uint32_t i = na; i < nb; i++)
+		if ((unsigned char)x->src[i] <= ' ')
+			return;
 	if (x->ts->ndefs == x->ts->capdefs) {
 		size_t cap = x->ts->capdefs ? x->ts->capdefs * 2 : 16;
 		wd_tag *v = realloc(x->ts->defs, cap * sizeof(*v));
@@ -402,6 +406,9 @@ static void add_ref(struct ex *x, TSNode node)
 
 	if (x->err || b <= a || b - a > 200)
 		return;
+	for (uint32_t i = a; i < b; i++)
+		if ((unsigned char)x->src[i] <= ' ')
+			return;
 	for (unsigned i = 0; i < 16 && i < x->nnames; i++)
 		if (x->names[i] == a)
 			return;
