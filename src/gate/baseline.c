@@ -185,6 +185,7 @@ static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, c
 	finds = json_object_get(o, "findings");
 	for (i = 0; i < json_array_size(finds); i++) {
 		const char *file;
+		size_t before = cr->findings.n;
 
 		item = json_array_get(finds, i);
 		file = json_string_value(json_object_get(item, "file"));
@@ -198,7 +199,7 @@ static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, c
 		                           json_string_value(json_object_get(item, "message")),
 		                           json_string_value(json_object_get(item, "tool")))) != 0)
 			return rc;
-		if (!(cr->findings.v[cr->findings.n - 1].check = wd_strdup(c->name)))
+		if (cr->findings.n > before && !(cr->findings.v[before].check = wd_strdup(c->name)))
 			return WD_ENOMEM;
 	}
 	return 0;

@@ -312,8 +312,8 @@ static int relativise(char **file, const char *root, size_t root_len)
 		p += root_len + 1;
 	while (p[0] == '.' && p[1] == '/')
 		p += 2;
-	if (p == *file)
-		return 0;
+	if (p == *file || !*p)
+		return 0; /* unchanged, or nothing would be left of it */
 	if (!(copy = wd_strdup(p)))
 		return WD_ENOMEM;
 	free(*file);

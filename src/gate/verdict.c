@@ -317,10 +317,15 @@ static int analyze_check(wd_verdict *v, const wd_check_result *cr, const wd_chec
 			continue;
 		}
 		blocking++;
-		rc = wd_findings_push(&v->new_findings, f->file, f->line, f->col, f->severity, f->rule,
-		                      f->message, f->tool);
-		if (!rc && !(v->new_findings.v[v->new_findings.n - 1].check = wd_strdup(cr->check->name)))
-			rc = WD_ENOMEM;
+		{
+			size_t before = v->new_findings.n;
+
+			rc = wd_findings_push(&v->new_findings, f->file, f->line, f->col, f->severity,
+			                      f->rule, f->message, f->tool);
+			if (!rc && v->new_findings.n > before &&
+			    !(v->new_findings.v[before].check = wd_strdup(cr->check->name)))
+				rc = WD_ENOMEM;
+		}
 	}
 	free(is_new);
 	if (rc)

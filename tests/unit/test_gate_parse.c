@@ -433,6 +433,30 @@ START_TEST(flake8_style_codes)
 }
 END_TEST
 
+START_TEST(normalizing_never_leaves_an_empty_path)
+{
+	wd_findings f;
+	wd_verdict v;
+	wd_check c = { "lint", WD_CHECK_ANALYZE, "x", 0, NULL };
+	wd_check_result cr;
+	wd_gate_result r = { &cr, 1, 0 };
+
+	fparse(&f, "./:1:1: error: odd [r]\n/w/:2:1: error: odder [r]\n");
+	ck_assert_int_eq(wd_findings_normalize(&f, "/w"), 0);
+	ck_assert_uint_eq(f.n, 2);
+	ck_assert_str_eq(f.v[0].file, "./");
+	ck_assert_str_eq(f.v[1].file, "/w/");
+	memset(&cr, 0, sizeof(cr));
+	cr.check = &c;
+	cr.findings = f;
+	ck_assert_int_eq(wd_gate_verdict(&v, NULL, &r, NULL, NULL), 0);
+	ck_assert_uint_eq(v.new_findings.n, 2);
+	ck_assert_str_eq(v.new_findings.v[1].check, "lint");
+	wd_verdict_free(&v);
+	wd_findings_free(&cr.findings);
+}
+END_TEST
+
 static const char sarif_doc[] =
 	"{\"version\":\"2.1.0\",\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\","
 	"\"runs\":[{\"tool\":{\"driver\":{\"name\":\"cppcheck\",\"rules\":[{\"id\":\"nullPointer\"},{\"id\":\"uninitvar\"}]}},"
@@ -589,6 +613,7 @@ int main(void)
 	tcase_add_test(fin, clang_tidy_findings_with_rule_lists);
 	tcase_add_test(fin, cppcheck_default_gcc_and_legacy_templates);
 	tcase_add_test(fin, flake8_style_codes);
+	tcase_add_test(fin, normalizing_never_leaves_an_empty_path);
 	tcase_add_test(fin, sarif_results_with_rules_levels_and_uris);
 	tcase_add_test(fin, malformed_sarif_is_refused_by_the_sarif_parser);
 	suite_add_tcase(s, fin);
