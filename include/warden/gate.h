@@ -277,7 +277,8 @@ typedef struct wd_verdict {
  *    ":", "." "/" or " ") must be seen passing, and nowhere failing, in the
  *    test checks; when no check lists its passing tests (Check without
  *    CK_VERBOSE, pytest -q), a name not listed as failing counts as passing
- *    provided every test check either exited 0 or reported its failures;
+ *    provided every test check either exited 0 or named all its failures
+ *    (a bare "7 passed, 2 failed" names none);
  *  - analyzer findings block only when new relative to base (same file, rule
  *    and message; a moved line still matches) and on a line in `touched`
  *    (NULL = every line); an analyzer that fails without findings must pass

@@ -119,6 +119,10 @@ int wd_gate_excerpt(wd_buf *out, const char *text, size_t len, const wd_strvec *
 	for (size_t i = 0; i < n; i++) {
 		if (!keep[i])
 			continue;
+		if (omitted) { /* past the budget: only count what is left out */
+			omitted++;
+			continue;
+		}
 		if (wd_slice_trim(lines[i]).n == 0 && (i + 1 >= n || !keep[i + 1]))
 			continue;
 		wd_buf_clear(&piece);

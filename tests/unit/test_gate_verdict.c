@@ -159,6 +159,27 @@ START_TEST(fail_to_pass_must_pass)
 }
 END_TEST
 
+START_TEST(fail_to_pass_unknown_when_failures_are_only_counted)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_result now;
+	wd_verdict v;
+	const char *no[] = { "7 passed, 2 failed\n" };
+	int ne[] = { 1 };
+	const char *f2p[] = { "median_even", NULL };
+
+	ck_assert_int_eq(wd_checklist_add_spec(&l, "make test", 0), 0);
+	fake(&now, &l, ne, no);
+	ck_assert_int_eq(wd_gate_verdict(&v, NULL, &now, f2p, NULL), 0);
+	ck_assert_int_eq(v.passed, 0);
+	ck_assert_uint_eq(v.f2p_unmet.n, 1);
+	ck_assert(has_reason(&v, "FAIL_TO_PASS median_even: not seen passing"));
+	wd_verdict_free(&v);
+	wd_gate_result_free(&now);
+	wd_checklist_free(&l);
+}
+END_TEST
+
 START_TEST(fail_to_pass_met_by_a_full_listing)
 {
 	wd_checklist l = WD_CHECKLIST_INIT;
@@ -548,6 +569,7 @@ int main(void)
 	tcase_add_test(tc, tests_are_classified_fixed_still_failing_regressed_new_missing);
 	tcase_add_test(tc, preexisting_failures_alone_do_not_block);
 	tcase_add_test(tc, fail_to_pass_must_pass);
+	tcase_add_test(tc, fail_to_pass_unknown_when_failures_are_only_counted);
 	tcase_add_test(tc, fail_to_pass_met_by_a_full_listing);
 	tcase_add_test(tc, exit_code_decides_without_per_test_results);
 	tcase_add_test(tc, more_failures_than_base_without_names_block);
