@@ -214,8 +214,16 @@ int sbx_cgroup_setup(sbx_cgroup *cg, uint64_t memory_bytes, unsigned long pids, 
 			cg->has_memory = write_str(cg->dir[0], "memory.max", num) == 0;
 			write_str(cg->dir[0], "memory.swap.max", "0");
 		}
+		/* the directory for CLONE_INTO_CGROUP; cgroup.procs for a child
+		 * that had to be started another way */
 		cg->dir_fd = open(cg->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		rc = cg->has_pids && cg->dir_fd >= 0 ? 0 : -1;
+		{
+			char path[4096];
+
+			snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dir[0]);
+			cg->procs_fd[0] = open(path, O_WRONLY | O_CLOEXEC);
+		}
+		rc = cg->has_pids && cg->dir_fd >= 0 && cg->procs_fd[0] >= 0 ? 0 : -1;
 		if (rc)
 			wd_buf_puts(why, "cannot configure the cgroup v2 group");
 		goto out;

@@ -264,7 +264,7 @@ void sbx_child_main(const sbx_plan *p)
 
 	/* into the cgroup before anything else, so that every descendant is
 	 * counted and limited */
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2 && !p->cg_by_clone; i++) {
 		if (p->cg_procs_fd[i] < 0)
 			continue;
 		if (write(p->cg_procs_fd[i], "0", 1) != 1)

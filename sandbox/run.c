@@ -566,6 +566,7 @@ static int plan_cgroup(run_ctx *c, wd_sandbox_result *out)
 	if (sbx_cgroup_setup(&c->cg, p->memory_bytes, p->nproc, &why) == 0) {
 		p->cg_procs_fd[0] = c->cg.procs_fd[0];
 		p->cg_procs_fd[1] = c->cg.procs_fd[1];
+		p->cg_dir_fd = c->cg.version == 2 ? c->cg.dir_fd : -1;
 		p->cg_pids = c->cg.has_pids;
 		p->cg_memory = c->cg.has_memory;
 		rc = wd_strvec_push(&out->layers, c->cg.version == 2 ? "cgroup:v2" : "cgroup:v1");
@@ -623,6 +624,8 @@ static int plan_layers(run_ctx *c, const wd_sandbox_opts *opts, wd_sandbox_resul
 	return 0;
 }
 
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL
+
 struct sbx_clone_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
 	    set_tid, set_tid_size, cgroup;
@@ -648,6 +651,22 @@ static pid_t spawn(run_ctx *c, wd_sandbox_result *out, int *pidfd)
 			a.flags |= CLONE_NEWNET;
 		a.pidfd = (uint64_t)(uintptr_t)&fd;
 		a.exit_signal = SIGCHLD;
+		if (p->cg_dir_fd >= 0) {
+			/* straight into the cgroup v2 group: no migration afterwards */
+			a.flags |= CLONE_INTO_CGROUP_FLAG;
+			a.cgroup = (uint64_t)p->cg_dir_fd;
+			p->cg_by_clone = 1;
+			pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+			if (pid == 0)
+				sbx_child_main(p);
+			if (pid > 0) {
+				*pidfd = fd;
+				return pid;
+			}
+			a.flags &= ~CLONE_INTO_CGROUP_FLAG;
+			a.cgroup = 0;
+			p->cg_by_clone = 0;
+		}
 		pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 		if (pid == 0)
 			sbx_child_main(p);
@@ -702,7 +721,7 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 	memset(&s, 0, sizeof(s));
 	c.out_r = c.out_w = c.rep_r = c.rep_w = c.in_fd = -1;
 	c.cg.dir_fd = c.cg.procs_fd[0] = c.cg.procs_fd[1] = -1;
-	c.plan.cg_procs_fd[0] = c.plan.cg_procs_fd[1] = -1;
+	c.plan.cg_procs_fd[0] = c.plan.cg_procs_fd[1] = c.plan.cg_dir_fd = -1;
 	s.pidfd = -1;
 	sbx_capture_init(&cap, opts ? opts->output_cap : 0);
 

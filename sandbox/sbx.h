@@ -125,7 +125,9 @@ typedef struct sbx_plan {
 	const void *seccomp_prog;
 
 	/* limits */
-	int cg_procs_fd[2];        /* cgroup.procs to join first (-1 = none) */
+	int cg_procs_fd[2];        /* cgroup.procs / tasks to join first (-1 = none) */
+	int cg_dir_fd;             /* cgroup v2 directory, for CLONE_INTO_CGROUP */
+	int cg_by_clone;           /* the child was cloned into the group already */
 	int cg_pids;               /* the cgroup limits the process count */
 	int cg_memory;             /* the cgroup limits memory */
 	int nproc_reported;        /* the parent already reported nproc as missing */
