@@ -171,7 +171,8 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude --suppress=missingIncludeSystem \
 	    src sandbox
-	clang-tidy --quiet $(LIB_SRCS) $(CLI_SRCS) -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)
+	printf '%s\n' $(LIB_SRCS) $(CLI_SRCS) | xargs -P2 -n4 sh -c \
+	    'clang-tidy --quiet "$$@" -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)' sh
 
 install: warden
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/warden/prompts

@@ -369,7 +369,7 @@ static int list_ids(wd_strvec *out, const char *cache_dir)
 
 	if ((rc = store_dir(&dir, cache_dir)) != 0)
 		goto out;
-	d = opendir(dir.ptr);
+	d = opendir(wd_buf_cstr(&dir));
 	if (!d) {
 		if (!wd_path_exists(dir.ptr))
 			goto out;

@@ -143,7 +143,7 @@ int wd_ticket_parse(wd_ticket **out, const char *name, const char *text, size_t 
 	}
 	while (skip < len && strchr(" \t\r\n", text[skip]))
 		skip++;
-	if (text[skip] == '{')
+	if (skip < len && text[skip] == '{')
 		rc = wd_ticket__parse_json(t, name, text, len);
 	else
 		rc = wd_ticket__parse_md(t, name, text, len);
