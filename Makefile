@@ -1,7 +1,7 @@
 # warden — build, test, install.
 #
 #   make              build ./warden
-#   make setup        install Debian packages and fetch the pinned grammars (needs root/sudo)
+#   make setup        install Debian packages and fetch the pinned grammars (sh .ci/setup)
 #   make demo         run the bundled example end to end (replay model, no API key)
 #   make check        unit + integration tests (Check), last line "N passed, N failed"
 #   make check-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -19,10 +19,12 @@ FUZZ_TIME ?= 30
 PKGS      := libgit2 libcurl jansson tree-sitter libseccomp
 TEST_PKGS := check libmicrohttpd
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-TEST_CFLAGS_PKG := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
-TEST_LIBS_PKG   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+# Recursive (=) on purpose: `make setup demo` installs the packages after the
+# Makefile is read, so the flags must be looked up when they are used.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS_PKG = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS_PKG   = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
