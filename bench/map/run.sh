@@ -10,6 +10,8 @@
 #       CTAGS    the ctags binary (default: ctags; must be Universal Ctags)
 #       BUDGET   warden map --budget (default 1024 tokens)
 #       OUT      directory for the raw results (default: a temp dir, printed)
+#       REUSE_CTAGS=1  keep the ctags timings (ctags.json, ctags.mem) already in OUT (ctags takes
+#                minutes on a kernel tree and does not change between runs)
 set -eu
 tree=${1:?usage: bench/map/run.sh TREE [RUNS]}
 runs=${2:-5}
@@ -45,8 +47,13 @@ echo "results in $out"
 export WARDEN_CACHE_DIR="$cache"
 map="$warden map --repo $tree --budget $budget"
 
-hyperfine --runs "$runs" --warmup 1 --export-json "$out/ctags.json" \
-    -n "ctags -R" "$ctags -R -f $out/tags $tree"
+if [ "${REUSE_CTAGS:-0}" = 1 ] && [ -s "$out/ctags.json" ]; then
+    echo "reusing $out/ctags.json"
+else
+    hyperfine --runs "$runs" --warmup 1 --export-json "$out/ctags.json" \
+        -n "ctags -R" "$ctags -R -f $out/tags $tree"
+    rm -f "$out/ctags.mem"
+fi
 hyperfine --runs "$runs" --export-json "$out/cold.json" \
     --prepare "rm -rf $cache" -n "warden map (cold)" "$map > $out/map.txt"
 # warm: each run follows a change to one file (a comment appended), so it re-parses one file
@@ -59,7 +66,7 @@ hyperfine --runs "$runs" --export-json "$out/noop.json" \
 
 # peak memory (max RSS) and CPU time of one run each
 peak() { /usr/bin/time -f "%M %U %S" -o "$out/$1.time" sh -c "$2" >/dev/null 2>&1; cat "$out/$1.time"; }
-peak ctags "$ctags -R -f $out/tags $tree" > "$out/ctags.mem"
+[ -s "$out/ctags.mem" ] || peak ctags "$ctags -R -f $out/tags $tree" > "$out/ctags.mem"
 rm -rf "$cache"
 peak cold "$map" > "$out/cold.mem"
 echo "/* touched by bench */" >> "$victim"
