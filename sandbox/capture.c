@@ -17,6 +17,7 @@ int sbx_capture_init(sbx_capture *c, size_t cap)
 		cap = SBX_DEFAULT_OUTPUT_CAP;
 	c->head_cap = cap / 2;
 	c->tail_cap = cap - c->head_cap;
+	c->last = '\n';
 	return 0;
 }
 
@@ -51,6 +52,8 @@ static int ring_add(sbx_capture *c, const char *p, size_t n)
 
 int sbx_capture_add(sbx_capture *c, const char *p, size_t n)
 {
+	if (n)
+		c->last = p[n - 1];
 	c->total += n;
 	if (c->head.len < c->head_cap) {
 		size_t k = c->head_cap - c->head.len;

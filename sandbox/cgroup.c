@@ -266,6 +266,41 @@ out:
 	return rc;
 }
 
+/* The number after `key` in a "key value" file of the group, 0 if none. */
+static unsigned long read_count(const char *dir, const char *file, const char *key)
+{
+	wd_buf b = WD_BUF_INIT, path = WD_BUF_INIT;
+	unsigned long n = 0;
+	size_t klen = strlen(key);
+
+	if (dir && wd_buf_printf(&path, "%s/%s", dir, file) == 0 &&
+	    wd_file_read(&b, path.ptr, 65536) == 0) {
+		for (const char *l = b.ptr; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			if (!strncmp(l, key, klen) && l[klen] == ' ') {
+				n = strtoul(l + klen + 1, NULL, 10);
+				break;
+			}
+		}
+	}
+	wd_error_clear();
+	wd_buf_free(&b);
+	wd_buf_free(&path);
+	return n;
+}
+
+void sbx_cgroup_events(const sbx_cgroup *cg, unsigned long *oom_kills, unsigned long *pids_max_hits)
+{
+	*oom_kills = 0;
+	*pids_max_hits = 0;
+	if (cg->version == 2) {
+		*oom_kills = read_count(cg->dir[0], "memory.events", "oom_kill");
+		*pids_max_hits = read_count(cg->dir[0], "pids.events", "max");
+	} else if (cg->version == 1) {
+		*oom_kills = read_count(cg->dir[1], "memory.oom_control", "oom_kill");
+		*pids_max_hits = read_count(cg->dir[0], "pids.events", "max");
+	}
+}
+
 /* Kill what is left in a group and remove it; the processes of a dying pid
  * namespace take a moment to leave, so rmdir is retried briefly. */
 static void remove_group(const char *dir, int v2)

@@ -708,6 +708,35 @@ static pid_t spawn(run_ctx *c, wd_sandbox_result *out, int *pidfd)
 	return pid;
 }
 
+/* Say in the output when the cgroup's limits stopped something: a bare
+ * "Killed" or "fork: Resource temporarily unavailable" leaves a reader (or
+ * the model in a repair round) guessing. */
+static int note_limits(run_ctx *c, sbx_capture *cap)
+{
+	unsigned long ooms, forks;
+	char msg[256];
+	int k;
+
+	if (c->cg.version == 0)
+		return 0;
+	sbx_cgroup_events(&c->cg, &ooms, &forks);
+	if (ooms) {
+		k = snprintf(msg, sizeof(msg), "%swarden-sandbox: the memory limit (%llu MiB) was reached; "
+		             "the kernel killed %lu process%s\n", cap->last == '\n' ? "" : "\n",
+		             (unsigned long long)(c->plan.memory_bytes >> 20), ooms, ooms == 1 ? "" : "es");
+		if (sbx_capture_add(cap, msg, (size_t)k) != 0)
+			return WD_ENOMEM;
+	}
+	if (forks) {
+		k = snprintf(msg, sizeof(msg), "%swarden-sandbox: the process limit (%lu) was reached; "
+		             "%lu fork%s refused\n", cap->last == '\n' ? "" : "\n", c->plan.nproc, forks,
+		             forks == 1 ? " was" : "s were");
+		if (sbx_capture_add(cap, msg, (size_t)k) != 0)
+			return WD_ENOMEM;
+	}
+	return 0;
+}
+
 int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 {
 	run_ctx c;
@@ -768,6 +797,8 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		if ((rc = sbx_capture_add(&cap, msg, (size_t)k)) != 0)
 			goto out;
 	}
+	if ((rc = note_limits(&c, &cap)) != 0)
+		goto out;
 	fill_exit(out, &s);
 	out->output_total = cap.total;
 	rc = sbx_capture_finish(&cap, &out->output, &out->output_truncated);

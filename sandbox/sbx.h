@@ -35,6 +35,7 @@ typedef struct sbx_capture {
 	char *ring;
 	size_t ring_len, ring_pos;
 	size_t total;
+	char last;            /* the last byte seen, '\n' before any */
 } sbx_capture;
 
 int sbx_capture_init(sbx_capture *c, size_t cap);
@@ -89,6 +90,9 @@ typedef struct sbx_cgroup {
 /* Make a group limited to `pids` processes and `memory_bytes` (0 = no memory
  * limit). 0 on success; else -1 with the reason in `why`. */
 int sbx_cgroup_setup(sbx_cgroup *cg, uint64_t memory_bytes, unsigned long pids, wd_buf *why);
+/* How often the group hit its limits: processes the OOM killer took, and
+ * forks refused at pids.max. */
+void sbx_cgroup_events(const sbx_cgroup *cg, unsigned long *oom_kills, unsigned long *pids_max_hits);
 /* Kill what is left in the group and remove it. */
 void sbx_cgroup_cleanup(sbx_cgroup *cg);
 

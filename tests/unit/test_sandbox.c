@@ -931,6 +931,8 @@ START_TEST(fork_bomb_is_contained)
 	ck_assert_int_eq(run(&r, s, argv), 0);
 	ck_assert_int_eq(r.exit_code, 1);
 	ck_assert(contains(&r, "of 100"));
+	if (wd_strvec_contains(&r.layers, "cgroup:v1") || wd_strvec_contains(&r.layers, "cgroup:v2"))
+		ck_assert_msg(contains(&r, "the process limit (30) was reached"), "%s", r.output.ptr);
 	wd_sandbox_result_free(&r);
 
 	/* the real thing: it ends at the timeout and leaves nothing behind */
@@ -956,6 +958,8 @@ START_TEST(memory_hog_is_stopped)
 	ck_assert_int_eq(run(&r, s, argv), 0);
 	ck_assert_int_ne(r.exit_code, 0);
 	ck_assert(!contains(&r, "alloc: ok"));
+	if (wd_strvec_contains(&r.layers, "cgroup:v1") || wd_strvec_contains(&r.layers, "cgroup:v2"))
+		ck_assert_msg(contains(&r, "the memory limit (64 MiB) was reached"), "%s", r.output.ptr);
 	wd_sandbox_result_free(&r);
 }
 END_TEST
