@@ -711,12 +711,19 @@ static pid_t spawn(run_ctx *c, wd_sandbox_result *out, int *pidfd)
 /* Say in the output when the cgroup's limits stopped something: a bare
  * "Killed" or "fork: Resource temporarily unavailable" leaves a reader (or
  * the model in a repair round) guessing. */
-static int note_limits(run_ctx *c, sbx_capture *cap)
+static int note_limits(run_ctx *c, sbx_capture *cap, int sig)
 {
-	unsigned long ooms, forks;
+	unsigned long ooms = 0, forks = 0;
 	char msg[256];
 	int k;
 
+	if (sig == SIGXCPU || sig == SIGXFSZ) {
+		k = snprintf(msg, sizeof(msg), "%swarden-sandbox: the %s was reached\n",
+		             cap->last == '\n' ? "" : "\n",
+		             sig == SIGXCPU ? "CPU time limit" : "file size limit (1 GiB)");
+		if (sbx_capture_add(cap, msg, (size_t)k) != 0)
+			return WD_ENOMEM;
+	}
 	if (c->cg.version == 0)
 		return 0;
 	sbx_cgroup_events(&c->cg, &ooms, &forks);
@@ -797,9 +804,9 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		if ((rc = sbx_capture_add(&cap, msg, (size_t)k)) != 0)
 			goto out;
 	}
-	if ((rc = note_limits(&c, &cap)) != 0)
-		goto out;
 	fill_exit(out, &s);
+	if ((rc = note_limits(&c, &cap, out->signal)) != 0)
+		goto out;
 	out->output_total = cap.total;
 	rc = sbx_capture_finish(&cap, &out->output, &out->output_truncated);
 
