@@ -86,8 +86,9 @@ typedef struct wd_test_report {
 	size_t passed, failed, skipped; /* totals (from the summary when given) */
 	int counts_known;      /* the output said how many passed and failed */
 	int complete;          /* v lists the passing tests too, not only failures */
-	const char *format;    /* static: "junit", "tap", "pytest", "go", "cargo", "ctest",
-	                        * "check", "counts", or NULL when nothing was recognised */
+	const char *format;    /* static: "junit", "tap", "pytest", "go", "cargo", "unittest",
+	                        * "ctest", "check", "simple", "counts", or NULL when
+	                        * nothing was recognised */
 } wd_test_report;
 
 #define WD_TEST_REPORT_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, NULL }
@@ -96,8 +97,9 @@ typedef struct wd_test_report {
  * them into `out` (empty, or the results of another file of the same run:
  * cases are merged by name, totals added). Recognised,
  * most specific first: JUnit XML, TAP, pytest (summary, -v lines, FAILED
- * lines), go test, cargo test, CTest, Check (summaries and per-test lines),
- * and a bare "N passed, N failed". Finding
+ * lines), go test, cargo test, Python unittest, CTest, Check (summaries and
+ * per-test lines), hand-rolled "ok NAME" / "FAIL NAME: why" lines, and a
+ * bare "N passed, N failed". Finding
  * nothing is not an error (out is left as it was). */
 int wd_results_parse(wd_test_report *out, const char *text, size_t len);
 const wd_test_case *wd_test_report_find(const wd_test_report *r, const char *name);

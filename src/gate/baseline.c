@@ -93,8 +93,8 @@ fail_after_move:
 /* The static format name that matches a cached one (formats are static strings). */
 static const char *format_name(const char *s)
 {
-	static const char *const known[] = { "junit", "tap", "pytest", "go", "cargo", "ctest",
-	                                     "check", "counts" };
+	static const char *const known[] = { "junit", "tap", "pytest", "go", "cargo", "unittest",
+	                                     "ctest", "check", "simple", "counts" };
 
 	for (size_t i = 0; s && i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(s, known[i]))

@@ -1,6 +1,7 @@
 /*
  * Per-test results from check output: JUnit XML, TAP, pytest, go test,
- * cargo test, CTest, Check, and a bare "N passed, N failed". Each parser fills its own report; the
+ * cargo test, Python unittest, CTest, Check, "ok NAME"/"FAIL NAME" lines, and
+ * a bare "N passed, N failed". Each parser fills its own report; the
  * most specific one that found anything wins. Input is untrusted: every
  * name and message is bounded, and so is the number of cases kept.
  */
@@ -887,6 +888,201 @@ static int parse_cargo(wd_test_report *r, const char *text, size_t len)
 	return 0;
 }
 
+/* ------------------------------------------------------ python unittest */
+
+/* "test_x (pkg.mod.Class.test_x)" or "test_x (pkg.mod.Class)" -> the dotted id. */
+static int unittest_name(wd_buf *out, wd_slice s)
+{
+	long open = wd_slice_find(s, " (");
+	wd_slice fn, cls;
+
+	wd_buf_clear(out);
+	if (open <= 0 || s.p[s.n - 1] != ')')
+		return 0;
+	fn.p = s.p;
+	fn.n = (size_t)open;
+	cls.p = s.p + open + 2;
+	cls.n = s.n - (size_t)open - 3;
+	if (!fn.n || !cls.n || memchr(fn.p, ' ', fn.n) || memchr(cls.p, ' ', cls.n))
+		return 0;
+	/* Python 3.11+ puts the full id in the parentheses already */
+	if (cls.n > fn.n && !memcmp(cls.p + cls.n - fn.n, fn.p, fn.n) && cls.p[cls.n - fn.n - 1] == '.')
+		return wd_buf_put(out, cls.p, cls.n) == 0;
+	return wd_buf_put(out, cls.p, cls.n) == 0 && wd_buf_putc(out, '.') == 0 &&
+	       wd_buf_put(out, fn.p, fn.n) == 0;
+}
+
+/* "Ran 5 tests in 0.002s", "FAIL: test_x (m.C.test_x)", "ERROR: ...", and
+ * with -v "test_x (m.C.test_x) ... ok|FAIL|ERROR|skipped 'why'". */
+static int parse_unittest(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	wd_buf name = WD_BUF_INIT;
+	size_t ran = 0;
+	int have_ran = 0, rc = 0;
+
+	while (!rc && wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = wd_slice_trim(line);
+		long dots;
+
+		if (wd_slice_starts(s, "Ran ")) {
+			wd_slice t = { s.p + 4, s.n - 4 };
+
+			if (wd_slice_uint(&t, &ran) && (wd_slice_starts(t, " tests in ") ||
+			                                 wd_slice_starts(t, " test in ")))
+				have_ran = 1;
+			continue;
+		}
+		if (wd_slice_starts(s, "FAIL: ") || wd_slice_starts(s, "ERROR: ")) {
+			wd_slice t = s;
+			size_t skip = s.p[0] == 'F' ? 6 : 7;
+
+			t.p += skip;
+			t.n -= skip;
+			if (unittest_name(&name, wd_slice_trim(t)))
+				rc = report_push(r, name.ptr, name.len, WD_TEST_FAIL, NULL, 0);
+			continue;
+		}
+		if ((dots = wd_slice_find(s, " ... ")) > 0) {
+			wd_slice id = { s.p, (size_t)dots }, res = { s.p + dots + 5, s.n - (size_t)dots - 5 };
+			wd_test_status st;
+
+			if (wd_slice_eq(res, "ok") || wd_slice_eq(res, "expected failure"))
+				st = WD_TEST_PASS;
+			else if (wd_slice_eq(res, "FAIL") || wd_slice_eq(res, "ERROR") ||
+			         wd_slice_eq(res, "unexpected success"))
+				st = WD_TEST_FAIL;
+			else if (wd_slice_starts(res, "skipped"))
+				st = WD_TEST_SKIP;
+			else
+				continue;
+			if (unittest_name(&name, id)) {
+				rc = report_push(r, name.ptr, name.len, st, NULL, 0);
+				if (st == WD_TEST_PASS)
+					r->complete = 1;
+			}
+		}
+	}
+	wd_buf_free(&name);
+	if (rc)
+		return rc;
+	if (!have_ran) {
+		/* without "Ran N tests" this is not unittest output */
+		wd_test_report_free(r);
+		return 0;
+	}
+	r->format = "unittest";
+	if (!r->complete) {
+		size_t failed = 0, skipped = 0;
+
+		for (size_t i = 0; i < r->n; i++) {
+			failed += r->v[i].status == WD_TEST_FAIL;
+			skipped += r->v[i].status == WD_TEST_SKIP;
+		}
+		r->failed = failed;
+		r->skipped = skipped;
+		r->passed = ran >= failed + skipped ? ran - failed - skipped : 0;
+		r->counts_known = 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------ "ok name" / "FAIL name" */
+
+static const struct { const char *word; wd_test_status st; } simple_words[] = {
+	{ "ok", WD_TEST_PASS }, { "PASS", WD_TEST_PASS }, { "PASSED", WD_TEST_PASS },
+	{ "FAIL", WD_TEST_FAIL }, { "FAILED", WD_TEST_FAIL }, { "SKIP", WD_TEST_SKIP },
+	{ "SKIPPED", WD_TEST_SKIP },
+};
+
+static int simple_name_char(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("_.:/[]-", c));
+}
+
+/*
+ * Hand-rolled harnesses: "ok   mean", "FAIL median_even: got 3, want 2.5",
+ * "PASS: test_x". Accepted only with at least one passing line and two
+ * lines in all, names without spaces and not bare numbers, so that stray
+ * "FAIL" lines of other tools are not mistaken for results. A "N passed,
+ * N failed" line, when present, gives the totals.
+ */
+static int parse_simple(wd_test_report *r, const char *text, size_t len)
+{
+	const char *pos = text, *end = text + len;
+	wd_slice line;
+	size_t passes = 0;
+	int rc;
+
+	while (wd_gate_next_line(&line, &pos, end)) {
+		wd_slice s = line;
+
+		for (size_t k = 0; k < sizeof(simple_words) / sizeof(simple_words[0]); k++) {
+			size_t wl = strlen(simple_words[k].word), nl = 0, i;
+			wd_slice rest, msg = { NULL, 0 };
+			int digits = 1;
+
+			if (s.n <= wl || memcmp(s.p, simple_words[k].word, wl) != 0)
+				continue;
+			i = wl;
+			if (s.p[i] == ':')
+				i++;
+			if (i >= s.n || (s.p[i] != ' ' && s.p[i] != '\t'))
+				continue;
+			while (i < s.n && (s.p[i] == ' ' || s.p[i] == '\t'))
+				i++;
+			while (i + nl < s.n && simple_name_char((unsigned char)s.p[i + nl])) {
+				digits &= isdigit((unsigned char)s.p[i + nl]) != 0;
+				nl++;
+			}
+			if (nl == 0 || digits)
+				break;
+			/* a trailing ':' belongs to the message separator, not the name */
+			if (s.p[i + nl - 1] == ':')
+				nl--;
+			if (nl == 0)
+				break;
+			rest.p = s.p + i + nl;
+			rest.n = s.n - i - nl;
+			if (rest.n && rest.p[0] == ':') {
+				msg.p = rest.p + 1;
+				msg.n = rest.n - 1;
+			} else if (wd_slice_starts(rest, " - ")) {
+				msg.p = rest.p + 3;
+				msg.n = rest.n - 3;
+			} else if (rest.n && wd_slice_trim(rest).n) {
+				break; /* more words after the name: prose, not a result */
+			}
+			msg = msg.p ? wd_slice_trim(msg) : msg;
+			if ((rc = report_push(r, s.p + i, nl, simple_words[k].st,
+			                      simple_words[k].st == WD_TEST_FAIL ? msg.p : NULL, msg.n)) != 0)
+				return rc;
+			passes += simple_words[k].st == WD_TEST_PASS;
+			break;
+		}
+	}
+	if (passes == 0 || r->n < 2) {
+		wd_test_report_free(r);
+		return 0;
+	}
+	r->format = "simple";
+	r->complete = 1;
+	{
+		wd_test_report counts = WD_TEST_REPORT_INIT;
+
+		if ((rc = parse_counts(&counts, text, len)) != 0)
+			return rc;
+		if (counts.counts_known) {
+			r->passed = counts.passed;
+			r->failed = counts.failed;
+			r->counts_known = 1;
+		}
+		wd_test_report_free(&counts);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- choose */
 
 typedef int (*parse_fn)(wd_test_report *r, const char *text, size_t len);
@@ -938,7 +1134,8 @@ int wd_results_parse(wd_test_report *out, const char *text, size_t len)
 {
 	/* most specific first */
 	static const parse_fn parsers[] = { parse_junit, parse_tap, parse_pytest, parse_go,
-	                                    parse_cargo, parse_ctest, parse_check, parse_counts };
+	                                    parse_cargo, parse_unittest, parse_ctest, parse_check,
+	                                    parse_simple, parse_counts };
 	wd_buf clean = WD_BUF_INIT;
 	int rc = 0;
 

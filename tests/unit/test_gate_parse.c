@@ -259,6 +259,61 @@ START_TEST(cargo_test_lines_and_summaries)
 }
 END_TEST
 
+START_TEST(python_unittest_verbose_and_plain)
+{
+	wd_test_report r;
+
+	parse(&r,
+	      "test_add (tests.test_calc.CalcTest.test_add) ... ok\n"
+	      "test_neg (tests.test_calc.CalcTest) ... FAIL\n"
+	      "test_slow (tests.test_calc.CalcTest.test_slow) ... skipped 'slow'\n\n"
+	      "======================================================================\n"
+	      "FAIL: test_neg (tests.test_calc.CalcTest)\n"
+	      "----------------------------------------------------------------------\n"
+	      "AssertionError: 2 != 0\n\nRan 3 tests in 0.001s\n\nFAILED (failures=1, skipped=1)\n");
+	ck_assert_str_eq(r.format, "unittest");
+	ck_assert_int_eq(r.complete, 1);
+	ck_assert_uint_eq(r.passed, 1);
+	ck_assert_uint_eq(r.failed, 1);
+	ck_assert_int_eq(status_of(&r, "tests.test_calc.CalcTest.test_add"), WD_TEST_PASS);
+	ck_assert_int_eq(status_of(&r, "tests.test_calc.CalcTest.test_neg"), WD_TEST_FAIL);
+	wd_test_report_free(&r);
+	parse(&r, "F.E\nERROR: test_io (m.T.test_io)\nFAIL: test_x (m.T.test_x)\nRan 3 tests in 0.1s\nFAILED (failures=1, errors=1)\n");
+	ck_assert_str_eq(r.format, "unittest");
+	ck_assert_int_eq(r.complete, 0);
+	ck_assert_uint_eq(r.passed, 1);
+	ck_assert_uint_eq(r.failed, 2);
+	ck_assert_int_eq(status_of(&r, "m.T.test_io"), WD_TEST_FAIL);
+	wd_test_report_free(&r);
+}
+END_TEST
+
+START_TEST(hand_rolled_ok_and_fail_lines)
+{
+	wd_test_report r;
+
+	/* the bundled example project's own harness */
+	parse(&r,
+	      "cc -std=c99 -O1 -Wall -Wextra -Werror -Isrc -o test_stats src/stats.c tests/test_stats.c -lm\n"
+	      "./test_stats\nok   mean\nok   median_odd\nFAIL median_even: got 3, want 2.5\n"
+	      "PASS: range_rc\nSKIP slow_one\n3 passed, 1 failed\nmake: *** [Makefile:8: test] Error 1\n");
+	ck_assert_str_eq(r.format, "simple");
+	ck_assert_int_eq(r.complete, 1);
+	ck_assert_uint_eq(r.passed, 3);
+	ck_assert_uint_eq(r.failed, 1);
+	ck_assert_int_eq(status_of(&r, "mean"), WD_TEST_PASS);
+	ck_assert_int_eq(status_of(&r, "median_even"), WD_TEST_FAIL);
+	ck_assert_str_eq(wd_test_report_find(&r, "median_even")->detail, "got 3, want 2.5");
+	ck_assert_int_eq(status_of(&r, "range_rc"), WD_TEST_PASS);
+	ck_assert_int_eq(status_of(&r, "slow_one"), WD_TEST_SKIP);
+	wd_test_report_free(&r);
+	/* prose and lone FAIL lines are not results */
+	parse(&r, "FAIL the build because of reasons\nok so that was it\nFAIL x\n");
+	ck_assert_ptr_null(r.format);
+	wd_test_report_free(&r);
+}
+END_TEST
+
 START_TEST(bare_counts_line_is_read)
 {
 	wd_test_report r;
@@ -604,6 +659,8 @@ int main(void)
 	tcase_add_test(res, check_verbose_lines_list_passing_tests);
 	tcase_add_test(res, go_test_verbose_with_subtests_and_messages);
 	tcase_add_test(res, cargo_test_lines_and_summaries);
+	tcase_add_test(res, python_unittest_verbose_and_plain);
+	tcase_add_test(res, hand_rolled_ok_and_fail_lines);
 	tcase_add_test(res, bare_counts_line_is_read);
 	tcase_add_test(res, several_outputs_fold_into_one_report);
 	tcase_add_test(res, output_without_results_leaves_the_report_empty);
