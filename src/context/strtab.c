@@ -25,31 +25,43 @@ static int same(const char *str, const char *s, size_t len)
 static int rehash(wd_strtab *t, size_t nslots)
 {
 	uint32_t *slots = calloc(nslots, sizeof(uint32_t));
+	uint32_t *hashes = calloc(nslots, sizeof(uint32_t));
 
-	if (!slots)
+	if (!slots || !hashes) {
+		free(slots);
+		free(hashes);
 		return wd_error_set(WD_ENOMEM, "out of memory");
-	for (size_t id = 0; id < t->n; id++) {
-		size_t i = hash_bytes(t->strs[id], strlen(t->strs[id])) & (nslots - 1);
+	}
+	for (size_t i = 0; i < t->nslots; i++) {
+		size_t k;
 
-		while (slots[i])
-			i = (i + 1) & (nslots - 1);
-		slots[i] = (uint32_t)id + 1;
+		if (!t->slots[i])
+			continue;
+		k = t->hashes[i] & (nslots - 1);
+		while (slots[k])
+			k = (k + 1) & (nslots - 1);
+		slots[k] = t->slots[i];
+		hashes[k] = t->hashes[i];
 	}
 	free(t->slots);
+	free(t->hashes);
 	t->slots = slots;
+	t->hashes = hashes;
 	t->nslots = nslots;
 	return 0;
 }
 
 int64_t wd_strtab_find(const wd_strtab *t, const char *s, size_t len)
 {
+	uint32_t h;
 	size_t i;
 
 	if (!t->nslots)
 		return -1;
-	i = hash_bytes(s, len) & (t->nslots - 1);
+	h = (uint32_t)hash_bytes(s, len);
+	i = h & (t->nslots - 1);
 	while (t->slots[i]) {
-		if (same(t->strs[t->slots[i] - 1], s, len))
+		if (t->hashes[i] == h && same(t->strs[t->slots[i] - 1], s, len))
 			return t->slots[i] - 1;
 		i = (i + 1) & (t->nslots - 1);
 	}
@@ -59,14 +71,15 @@ int64_t wd_strtab_find(const wd_strtab *t, const char *s, size_t len)
 int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id)
 {
 	size_t i;
+	uint32_t h = (uint32_t)hash_bytes(s, len);
 	int rc;
 	char *copy;
 
 	if ((t->n + 1) * 2 > t->nslots && (rc = rehash(t, t->nslots ? t->nslots * 2 : 64)) != 0)
 		return rc;
-	i = hash_bytes(s, len) & (t->nslots - 1);
+	i = h & (t->nslots - 1);
 	while (t->slots[i]) {
-		if (same(t->strs[t->slots[i] - 1], s, len)) {
+		if (t->hashes[i] == h && same(t->strs[t->slots[i] - 1], s, len)) {
 			*id = t->slots[i] - 1;
 			return 0;
 		}
@@ -87,6 +100,7 @@ int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id)
 		return WD_ENOMEM;
 	t->strs[t->n] = copy;
 	t->slots[i] = (uint32_t)t->n + 1;
+	t->hashes[i] = h;
 	*id = (uint32_t)t->n++;
 	return 0;
 }
@@ -97,5 +111,6 @@ void wd_strtab_free(wd_strtab *t)
 		free(t->strs[i]);
 	free(t->strs);
 	free(t->slots);
+	free(t->hashes);
 	memset(t, 0, sizeof(*t));
 }

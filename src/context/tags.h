@@ -17,11 +17,12 @@ typedef struct wd_strtab {
 	char **strs;      /* id -> string (owned) */
 	size_t n, cap;
 	uint32_t *slots;  /* open addressing: id + 1, 0 = empty */
+	uint32_t *hashes; /* the hash of each occupied slot's string */
 	size_t nslots;
 	int borrow;       /* strings are the caller's (NUL-terminated at len, outliving the table) */
 } wd_strtab;
 
-#define WD_STRTAB_INIT { NULL, 0, 0, NULL, 0, 0 }
+#define WD_STRTAB_INIT { NULL, 0, 0, NULL, NULL, 0, 0 }
 
 /* *id = the id of s[0..len), adding it when new. */
 int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id);

@@ -12,6 +12,8 @@
 #include "warden/fs.h"
 #include "warden/map.h"
 
+#include "../../src/context/tags.h"
+
 static char tree[64];
 static char cache[64];
 
@@ -464,6 +466,31 @@ START_TEST(ranges_of_named_definitions_are_sorted_and_merged)
 }
 END_TEST
 
+START_TEST(interned_names_keep_their_ids_across_growth)
+{
+	wd_strtab t = WD_STRTAB_INIT;
+	char name[32];
+	uint32_t id;
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "name_%d", i);
+		ck_assert_int_eq(wd_strtab_intern(&t, name, strlen(name), &id), 0);
+		ck_assert_uint_eq(id, (uint32_t)i);
+	}
+	for (int i = 0; i < 5000; i += 7) {
+		snprintf(name, sizeof(name), "name_%d", i);
+		ck_assert_int_eq(wd_strtab_find(&t, name, strlen(name)), i);
+		ck_assert_int_eq(wd_strtab_intern(&t, name, strlen(name), &id), 0);
+		ck_assert_uint_eq(id, (uint32_t)i);
+	}
+	/* a prefix is another name */
+	ck_assert_int_eq(wd_strtab_find(&t, "name_1", 5), -1);
+	ck_assert_int_eq(wd_strtab_find(&t, "absent", 6), -1);
+	ck_assert_uint_eq(t.n, 5000);
+	wd_strtab_free(&t);
+}
+END_TEST
+
 START_TEST(errors_missing_tree_bad_version_and_unranked_render)
 {
 	wd_map_opts o = WD_MAP_OPTS_INIT;
@@ -504,6 +531,7 @@ int main(void)
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
 	tcase_add_test(tc, ranges_of_named_definitions_are_sorted_and_merged);
+	tcase_add_test(tc, interned_names_keep_their_ids_across_growth);
 	tcase_add_test(tc, errors_missing_tree_bad_version_and_unranked_render);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
