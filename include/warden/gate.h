@@ -127,8 +127,9 @@ typedef struct wd_findings {
 
 /* Parse analyzer output: SARIF 2.1 JSON when the text is a JSON object,
  * otherwise gcc/clang/clang-tidy/cppcheck lines ("file:line[:col]: severity:
- * message [rule]", cppcheck's "[file:line]: (severity) message"). Notes and
- * lines that are not findings are skipped. Appends to `out`. */
+ * message [rule]", cppcheck's "[file:line]: (severity) message"). Notes,
+ * cppcheck's "information" lines and lines that are not findings are
+ * skipped. Appends to `out`. */
 int wd_findings_parse(wd_findings *out, const char *text, size_t len);
 /* SARIF 2.1 only; WD_EINPUT when it is not SARIF. */
 int wd_findings_parse_sarif(wd_findings *out, const char *text, size_t len);

@@ -190,7 +190,10 @@ static int gcc_line(wd_findings *f, wd_slice s)
 			msg = wd_slice_trim(msg);
 			return push_n(f, file, to_uint(line), to_uint(col), sev, rule, msg, NULL);
 		}
-		if (wd_slice_eq(sev, "note") || wd_slice_eq(sev, "remark"))
+		/* notes explain the finding above them; cppcheck's "information" is
+		 * about the run itself (missing includes, the checkers report) */
+		if (wd_slice_eq(sev, "note") || wd_slice_eq(sev, "remark") ||
+		    wd_slice_eq(sev, "information"))
 			return 0;
 		if (wd_slice_eq(sev, "fatal error"))
 			sev.n = 5, sev.p = "error";
