@@ -651,6 +651,26 @@ START_TEST(analyze_check_reads_a_sarif_results_file)
 }
 END_TEST
 
+START_TEST(output_is_capped_but_its_size_is_known)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_opts o = WD_GATE_OPTS_INIT;
+	wd_gate_result r;
+
+	o.output_cap = 4096;
+	ck_assert_int_eq(wd_checklist_add_spec(&l,
+		"i=0; while [ $i -lt 5000 ]; do echo \"line $i of noise\"; i=$((i+1)); done; echo 'FAIL: the end'; exit 1", 0), 0);
+	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_uint_le(r.v[0].output.len, 4096 + 256); /* the cap, plus the sandbox's marker */
+	ck_assert_uint_gt(r.v[0].output_total, 80000);
+	ck_assert_int_eq(r.v[0].output_truncated, 1);
+	/* the tail is kept: the end of a log is where failures are */
+	ck_assert_ptr_nonnull(strstr(r.v[0].output.ptr, "FAIL: the end"));
+	wd_gate_result_free(&r);
+	wd_checklist_free(&l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gate");
@@ -686,6 +706,7 @@ int main(void)
 	tcase_add_test(run, checks_after_a_failed_build_are_skipped_unless_keep_going);
 	tcase_add_test(run, results_glob_merges_every_file_and_clears_old_ones);
 	tcase_add_test(run, analyze_check_reads_a_sarif_results_file);
+	tcase_add_test(run, output_is_capped_but_its_size_is_known);
 	suite_add_tcase(s, run);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

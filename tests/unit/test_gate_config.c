@@ -72,6 +72,19 @@ START_TEST(check_sections_become_checks_in_name_order)
 }
 END_TEST
 
+START_TEST(check_names_may_contain_dots)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+
+	ck_assert_msg(load(&l, "[check \"unit.fast\"]\n\tcommand = make quick\n\tkind = test\n") == 0,
+	              "%s", wd_error_last());
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0].name, "unit.fast");
+	ck_assert_str_eq(l.v[0].command, "make quick");
+	wd_checklist_free(&l);
+}
+END_TEST
+
 START_TEST(no_check_sections_is_an_empty_list)
 {
 	wd_checklist l = WD_CHECKLIST_INIT;
@@ -122,6 +135,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, check_sections_become_checks_in_name_order);
+	tcase_add_test(tc, check_names_may_contain_dots);
 	tcase_add_test(tc, no_check_sections_is_an_empty_list);
 	tcase_add_test(tc, invalid_check_sections_are_refused_with_their_name);
 	tcase_add_test(tc, config_checks_merge_with_spec_checks);
