@@ -365,17 +365,19 @@ static int loop(run_ctx *c, supervise *s, sbx_capture *cap, wd_sandbox_result *o
 		if (!s->exited) {
 			int done = 0;
 
-			if (ipid >= 0)
+			if (ipid >= 0) {
 				done = (pf[ipid].revents & POLLIN) != 0;
-			else
-				done = waitpid(s->pid, &s->status, WNOHANG) == s->pid;
+			} else {
+				/* look without reaping: the pid must stay ours until
+				 * reap() has killed its group */
+				siginfo_t si;
+
+				memset(&si, 0, sizeof(si));
+				done = waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+				       si.si_pid == s->pid;
+			}
 			if (done) {
-				if (ipid >= 0)
-					reap(s);
-				else {
-					kill(-s->pid, SIGKILL);
-					s->exited = 1;
-				}
+				reap(s);
 				drain_until = wd_now_ms() + DRAIN_MS;
 			}
 		}
