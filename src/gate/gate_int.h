@@ -51,6 +51,7 @@ int wd_slice_uint(wd_slice *s, size_t *out);
 
 struct wd_check_result;
 struct wd_checklist;
+struct wd_verdict;
 struct wd_check;
 struct wd_gate_opts;
 
@@ -70,6 +71,7 @@ int wd_gate_excerpt(wd_buf *out, const char *text, size_t len, const wd_strvec *
 int wd_gate_bound(wd_buf *out, size_t max_bytes);
 int wd_gate_check_header(wd_buf *out, const struct wd_check_result *cr);
 int wd_gate_check_section(wd_buf *out, const struct wd_check_result *cr,
-                          const struct wd_check_result *base, size_t budget);
+                          const struct wd_check_result *base, const struct wd_verdict *v,
+                          size_t budget);
 
 #endif

@@ -191,11 +191,20 @@ static const wd_check_result *find_check(const wd_gate_result *r, const char *na
 	return NULL;
 }
 
-static int base_failed_test(const wd_check_result *base, const char *name)
+/* Whether the test was failing before the patch: from the base run, or from
+ * the verdict's classification when that is what the caller has. */
+static int failed_before(const wd_check_result *cr, const wd_check_result *base,
+                         const wd_verdict *v, const char *name)
 {
 	const wd_test_case *c = base ? wd_test_report_find(&base->tests, name) : NULL;
 
-	return c && c->status == WD_TEST_FAIL;
+	if (c && c->status == WD_TEST_FAIL)
+		return 1;
+	for (size_t i = 0; v && i < v->ntests; i++)
+		if (v->tests[i].cls == WD_CLASS_STILL_FAILING && !strcmp(v->tests[i].test, name) &&
+		    !strcmp(v->tests[i].check, cr->check->name))
+			return 1;
+	return 0;
 }
 
 int wd_gate_check_header(wd_buf *out, const wd_check_result *cr)
@@ -213,7 +222,7 @@ int wd_gate_check_header(wd_buf *out, const wd_check_result *cr)
 
 /* Failing tests of one check, each with its message; baseline tags old ones. */
 static int failing_tests(wd_buf *out, wd_strvec *names, const wd_check_result *cr,
-                         const wd_check_result *base, size_t budget)
+                         const wd_check_result *base, const wd_verdict *v, size_t budget)
 {
 	size_t start = out->len, shown = 0, total = 0;
 	int rc;
@@ -228,7 +237,7 @@ static int failing_tests(wd_buf *out, wd_strvec *names, const wd_check_result *c
 		if ((rc = wd_strvec_push(names, t->name)) != 0)
 			return rc;
 		rc = wd_buf_printf(&item, "  - %s%s", t->name,
-		                   base_failed_test(base, t->name) ? " (already failing before the patch)" : "");
+		                   failed_before(cr, base, v, t->name) ? " (already failing before the patch)" : "");
 		if (!rc && t->detail) {
 			const char *nl = strchr(t->detail, '\n');
 			size_t dl = nl ? (size_t)(nl - t->detail) : strlen(t->detail);
@@ -251,7 +260,7 @@ static int failing_tests(wd_buf *out, wd_strvec *names, const wd_check_result *c
 }
 
 int wd_gate_check_section(wd_buf *out, const wd_check_result *cr, const wd_check_result *base,
-                          size_t budget)
+                          const wd_verdict *v, size_t budget)
 {
 	wd_strvec names = WD_STRVEC_INIT;
 	size_t start = out->len, used;
@@ -272,7 +281,7 @@ int wd_gate_check_section(wd_buf *out, const wd_check_result *cr, const wd_check
 		if ((rc = wd_buf_puts(out, "Failing tests:\n")) != 0)
 			goto out;
 		used = out->len - start;
-		if ((rc = failing_tests(out, &names, cr, base, budget > used ? (budget - used) / 2 : 0)) != 0)
+		if ((rc = failing_tests(out, &names, cr, base, v, budget > used ? (budget - used) / 2 : 0)) != 0)
 			goto out;
 		if (names.n == 0)
 			wd_buf_truncate(out, before);
@@ -332,7 +341,7 @@ int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
 		left = max_bytes > out->len ? max_bytes - out->len : 0;
 		share = left / (failing - done);
 		done++;
-		if ((rc = wd_gate_check_section(out, cr, find_check(baseline, cr->check->name),
+		if ((rc = wd_gate_check_section(out, cr, find_check(baseline, cr->check->name), NULL,
 		                                share)) != 0)
 			goto out;
 	}
@@ -431,7 +440,7 @@ int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_resul
 		left = max_bytes > out->len ? max_bytes - out->len : 0;
 		if (!failing || done >= failing)
 			break;
-		if ((rc = wd_gate_check_section(out, cr, NULL, left / (failing - done))) != 0)
+		if ((rc = wd_gate_check_section(out, cr, NULL, v, left / (failing - done))) != 0)
 			goto out;
 		done++;
 	}

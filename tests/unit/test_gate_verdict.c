@@ -430,6 +430,8 @@ START_TEST(repair_summary_names_tests_findings_and_code)
 	ck_assert_ptr_nonnull(strstr(s.ptr, ">    3 | \tint tmp;"));
 	ck_assert_ptr_nonnull(strstr(s.ptr, "    2 | int sum(int a, int b) {"));
 	ck_assert_ptr_nonnull(strstr(s.ptr, "Assertion 'sum(2, 2) == 4' failed"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "- core:old_bug (already failing before the patch)"));
+	ck_assert_ptr_nonnull(strstr(s.ptr, "- core:test_sum: Assertion"));
 	ck_assert_ptr_null(strstr(s.ptr, "building..."));
 	/* and it stays short when asked to */
 	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, dir, 200), 0);
