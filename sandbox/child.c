@@ -148,9 +148,10 @@ static void layer_result(const sbx_plan *p, int layer, int ok, const char *label
 		_exit(126);
 }
 
-/* Inside our user namespace the command would otherwise keep every
- * capability when warden runs as root (uid 0 is mapped to itself): empty
- * the bounding set so that exec grants none, and drop the current ones. */
+/* A command run by root would otherwise keep every capability (inside our
+ * user namespace uid 0 is mapped to itself): empty the bounding set so that
+ * exec grants none, and drop the current ones. For an ordinary user both
+ * are no-ops. */
 static void drop_caps(void)
 {
 	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
@@ -173,10 +174,10 @@ static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok)
 		err = sbx_limits_apply(p, userns_ok, cg_ok, &what);
 		layer_result(p, SBX_LIMITS, err == 0, "limits", what);
 	}
-	if (userns_ok) {
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		drop_caps();
-	}
+	/* root keeps no capability either way: inside the user namespace, and
+	 * on the best-effort path without one */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	drop_caps();
 	if (p->want & (1u << SBX_LANDLOCK)) {
 		char label[32] = "landlock:abi=";
 		char n[8];
