@@ -175,9 +175,11 @@ static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok)
 		layer_result(p, SBX_LIMITS, err == 0, "limits", what);
 	}
 	/* root keeps no capability either way: inside the user namespace, and
-	 * on the best-effort path without one */
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	drop_caps();
+	 * on the best-effort path without one (the policy "off" changes nothing) */
+	if (p->want) {
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		drop_caps();
+	}
 	if (p->want & (1u << SBX_LANDLOCK)) {
 		char label[32] = "landlock:abi=";
 		char n[8];
@@ -191,9 +193,6 @@ static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok)
 		err = sbx_seccomp_apply(p);
 		layer_result(p, SBX_SECCOMP, err == 0, "seccomp",
 		             err ? "cannot install the filter" : NULL);
-	} else {
-		/* no set-uid gains even without a filter */
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	}
 	execve(p->path, p->argv, p->envp);
 	err = errno;
