@@ -27,26 +27,11 @@ struct wd_ledger {
 	pthread_mutex_t lock;
 };
 
-/* The seq after the last complete event in an existing file (0 when none). */
-static unsigned long long next_seq_from(const char *path)
+/* The seq after the last complete event in buf[0..n), which starts at file
+ * offset `off`; 0 when none was found (*partial when only a cut line was). */
+static unsigned long long last_seq_in(char *buf, size_t n, off_t off, int *partial)
 {
-	char buf[TAIL_BYTES + 1];
-	unsigned long long next = 0;
-	struct stat st;
-	ssize_t n;
-	off_t off;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || st.st_size == 0)
-		goto out;
-	off = st.st_size > TAIL_BYTES ? st.st_size - TAIL_BYTES : 0;
-	n = pread(fd, buf, TAIL_BYTES, off);
-	if (n <= 0)
-		goto out;
-	buf[n] = '\0';
+	*partial = 0;
 	/* Walk the complete lines backwards; the first that parses wins. */
 	while (n > 0) {
 		char *end = buf + n, *start;
@@ -58,17 +43,57 @@ static unsigned long long next_seq_from(const char *path)
 		start = end;
 		while (start > buf && start[-1] != '\n')
 			start--;
-		if (start == buf && off > 0)
-			break; /* a partial line: nothing complete left to read */
+		if (start == buf && off > 0) {
+			*partial = 1; /* the line began before what was read */
+			return 0;
+		}
 		ev = json_loads(start, 0, NULL);
 		seq = json_object_get(ev, "seq");
 		if (json_is_integer(seq) && json_integer_value(seq) >= 0) {
-			next = (unsigned long long)json_integer_value(seq) + 1;
+			unsigned long long next = (unsigned long long)json_integer_value(seq) + 1;
+
 			json_decref(ev);
-			break;
+			return next;
 		}
 		json_decref(ev);
-		n = start - buf;
+		n = (size_t)(start - buf);
+	}
+	return 0;
+}
+
+/* The seq after the last complete event in an existing file (0 when none).
+ * Reads the tail, and more of it when one event is longer than the tail. */
+static unsigned long long next_seq_from(const char *path)
+{
+	unsigned long long next = 0;
+	size_t want = TAIL_BYTES;
+	struct stat st;
+	int fd, partial = 1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		goto out;
+	while (partial) {
+		off_t off = (off_t)want < st.st_size ? st.st_size - (off_t)want : 0;
+		size_t len = (size_t)(st.st_size - off);
+		char *buf = malloc(len + 1);
+		ssize_t n;
+
+		if (!buf)
+			break;
+		n = pread(fd, buf, len, off);
+		if (n <= 0) {
+			free(buf);
+			break;
+		}
+		buf[n] = '\0';
+		next = last_seq_in(buf, (size_t)n, off, &partial);
+		free(buf);
+		if (off == 0 || want > ((size_t)1 << 30))
+			break;
+		want *= 8;
 	}
 out:
 	close(fd);

@@ -177,6 +177,26 @@ START_TEST(reading_back_skips_a_torn_tail_and_names_bad_lines)
 }
 END_TEST
 
+START_TEST(sequence_continues_after_an_event_larger_than_the_tail)
+{
+	wd_buf p = WD_BUF_INIT, big = WD_BUF_INIT;
+	wd_ledger *l;
+
+	path_in(&p, "ledger.jsonl");
+	for (int i = 0; i < 20000; i++)
+		ck_assert_int_eq(wd_buf_puts(&big, "0123456789"), 0);
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r8"), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "a", NULL), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "model_reply", json_pack("{s:s}", "text", big.ptr)), 0);
+	wd_ledger_close(l);
+	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r8"), 0);
+	ck_assert_uint_eq(wd_ledger_next_seq(l), 2);
+	wd_ledger_close(l);
+	wd_buf_free(&big);
+	wd_buf_free(&p);
+}
+END_TEST
+
 START_TEST(envelope_keys_win_over_fields)
 {
 	wd_buf p = WD_BUF_INIT;
@@ -377,6 +397,7 @@ int main(void)
 	tcase_add_test(tc, events_are_jsonl_with_envelope_in_order);
 	tcase_add_test(tc, reopening_continues_the_sequence);
 	tcase_add_test(tc, reading_back_skips_a_torn_tail_and_names_bad_lines);
+	tcase_add_test(tc, sequence_continues_after_an_event_larger_than_the_tail);
 	tcase_add_test(tc, envelope_keys_win_over_fields);
 	tcase_add_test(tc, registered_secrets_never_reach_the_file);
 	tcase_add_test(tc, token_shaped_strings_are_redacted);
