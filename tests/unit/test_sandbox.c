@@ -1201,6 +1201,37 @@ START_TEST(setup_failure_is_an_error_naming_the_cause)
 }
 END_TEST
 
+START_TEST(cli_help_and_probe)
+{
+	const char *help[] = { warden_bin, "sandbox", "--help", NULL };
+	const char *probe[] = { warden_bin, "sandbox", "--probe", "--json", NULL };
+	const char *nocmd[] = { warden_bin, "sandbox", "--timeout", "5", NULL };
+	char *out = NULL;
+	int status;
+	json_t *j, *layers;
+
+	ck_assert_int_eq(run_capture(&out, &status, help, 0), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_ptr_nonnull(strstr(out, "usage: warden sandbox"));
+	ck_assert_ptr_nonnull(strstr(out, "--policy strict|best-effort|off"));
+	free(out);
+	ck_assert_int_eq(run_capture(&out, &status, probe, 0), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	j = json_loads(out, 0, NULL);
+	ck_assert_msg(j != NULL, "%s", out);
+	layers = json_object_get(j, "layers");
+	ck_assert_uint_ge(json_array_size(layers), 8);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(layers, 0), "layer")),
+	                 "userns");
+	json_decref(j);
+	free(out);
+	ck_assert_int_eq(run_capture(&out, &status, nocmd, 1), 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	ck_assert_ptr_nonnull(strstr(out, "no command given"));
+	free(out);
+}
+END_TEST
+
 /* ------------------------------------- where namespaces cannot be made */
 
 START_TEST(strict_policy_refuses_naming_the_layer_and_why)
@@ -1319,6 +1350,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(u, unprivileged_user_timeout_and_attacks);
 	tcase_add_test(u, cli_exits_with_the_commands_status_and_prints_json);
 	tcase_add_test(u, setup_failure_is_an_error_naming_the_cause);
+	tcase_add_test(u, cli_help_and_probe);
 	tcase_add_test(n, strict_policy_refuses_naming_the_layer_and_why);
 	tcase_add_test(n, best_effort_without_namespaces_still_confines);
 	suite_add_tcase(s, f);
