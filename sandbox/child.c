@@ -54,20 +54,42 @@ void sbx_utoa(char *dst, size_t size, unsigned long v)
 	}
 }
 
-void sbx_report(const sbx_plan *plan, int type, int layer, int err, const char *a, const char *b)
+void sbx_flush(sbx_child *c)
 {
-	sbx_msg m;
+	const char *buf = (const char *)c->q;
+	size_t len = (size_t)c->n * sizeof(sbx_msg);
 
-	memset(&m, 0, sizeof(m));
-	m.type = type;
-	m.layer = layer;
-	m.err = err;
+	/* one write of whole messages; at most 16 of them fit in PIPE_BUF */
+	while (len) {
+		ssize_t w = write(c->p->report_fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		buf += w;
+		len -= (size_t)w;
+	}
+	c->n = 0;
+}
+
+void sbx_report(sbx_child *c, int type, int layer, int err, const char *a, const char *b)
+{
+	sbx_msg *m;
+
+	if (c->n == SBX_QUEUE)
+		sbx_flush(c);
+	m = &c->q[c->n++];
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->layer = layer;
+	m->err = err;
 	if (a)
-		sbx_strlcpy(m.text, a, sizeof(m.text));
+		sbx_strlcpy(m->text, a, sizeof(m->text));
 	if (b)
-		sbx_strlcat(m.text, b, sizeof(m.text));
-	while (write(plan->report_fd, &m, sizeof(m)) < 0 && errno == EINTR)
-		;
+		sbx_strlcat(m->text, b, sizeof(m->text));
+	if (type == SBX_MSG_FATAL || type == SBX_MSG_EXECFAIL || type == SBX_MSG_EXIT)
+		sbx_flush(c);
 }
 
 /* Signals ignored or blocked in warden must not stay so in the command
@@ -132,18 +154,19 @@ static void setup_stdio(const sbx_plan *p)
 
 /* Apply a layer step: on failure report it as missing (best effort) or fatal
  * (strict, and the child exits without running the command). */
-static void layer_result(const sbx_plan *p, int layer, int ok, const char *label, const char *why)
+static void layer_result(sbx_child *c, int layer, int ok, const char *label, const char *why)
 {
+	const sbx_plan *p = c->p;
 	char text[200];
 
 	if (ok) {
-		sbx_report(p, SBX_MSG_APPLIED, layer, 0, label, NULL);
+		sbx_report(c, SBX_MSG_APPLIED, layer, 0, label, NULL);
 		return;
 	}
 	sbx_strlcpy(text, sbx_layer_name(layer), sizeof(text));
 	sbx_strlcat(text, ": ", sizeof(text));
 	sbx_strlcat(text, why ? why : "failed", sizeof(text));
-	sbx_report(p, p->strict ? SBX_MSG_FATAL : SBX_MSG_MISSING, layer, 0, text, NULL);
+	sbx_report(c, p->strict ? SBX_MSG_FATAL : SBX_MSG_MISSING, layer, 0, text, NULL);
 	if (p->strict)
 		_exit(126);
 }
@@ -164,15 +187,16 @@ static void drop_caps(void)
 	syscall(SYS_capset, &hdr, data);
 }
 
-static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok) __attribute__((noreturn));
-static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok)
+static void exec_command(sbx_child *c, int userns_ok, int cg_ok) __attribute__((noreturn));
+static void exec_command(sbx_child *c, int userns_ok, int cg_ok)
 {
+	const sbx_plan *p = c->p;
 	const char *what = NULL;
 	int err;
 
 	if (p->want & (1u << SBX_LIMITS)) {
 		err = sbx_limits_apply(p, userns_ok, cg_ok, &what);
-		layer_result(p, SBX_LIMITS, err == 0, "limits", what);
+		layer_result(c, SBX_LIMITS, err == 0, "limits", what);
 	}
 	/* root keeps no capability either way: inside the user namespace, and
 	 * on the best-effort path without one (the policy "off" changes nothing) */
@@ -187,16 +211,18 @@ static void exec_command(const sbx_plan *p, int userns_ok, int cg_ok)
 		sbx_utoa(n, sizeof(n), (unsigned long)p->landlock_abi);
 		sbx_strlcat(label, n, sizeof(label));
 		err = sbx_landlock_apply(p, &what);
-		layer_result(p, SBX_LANDLOCK, err == 0, label, what);
+		layer_result(c, SBX_LANDLOCK, err == 0, label, what);
 	}
 	if (p->want & (1u << SBX_SECCOMP)) {
 		err = sbx_seccomp_apply(p);
-		layer_result(p, SBX_SECCOMP, err == 0, "seccomp",
+		layer_result(c, SBX_SECCOMP, err == 0, "seccomp",
 		             err ? "cannot install the filter" : NULL);
 	}
+	/* the reports go out now: the pipe closes on exec */
+	sbx_flush(c);
 	execve(p->path, p->argv, p->envp);
 	err = errno;
-	sbx_report(p, SBX_MSG_EXECFAIL, -1, err, p->path, NULL);
+	sbx_report(c, SBX_MSG_EXECFAIL, -1, err, p->path, NULL);
 	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
@@ -210,8 +236,8 @@ static void init_on_term(int sig)
 	kill(-1, sig);
 }
 
-static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok) __attribute__((noreturn));
-static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok)
+static void run_as_init(sbx_child *c, int userns_ok, int cg_ok) __attribute__((noreturn));
+static void run_as_init(sbx_child *c, int userns_ok, int cg_ok)
 {
 	struct sigaction sa;
 	pid_t cmd;
@@ -223,12 +249,13 @@ static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	sbx_flush(c);
 	/* a raw clone, not fork(): glibc's fork takes the malloc and stdio
 	 * locks and runs atfork handlers, and any of those may have been held
 	 * by another thread of warden at the moment this process was cloned */
 	cmd = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
 	if (cmd < 0) {
-		sbx_report(p, SBX_MSG_FATAL, SBX_PIDNS, errno, "pidns: cannot fork the command", NULL);
+		sbx_report(c, SBX_MSG_FATAL, SBX_PIDNS, errno, "pidns: cannot fork the command", NULL);
 		_exit(126);
 	}
 	if (cmd == 0) {
@@ -239,7 +266,7 @@ static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok)
 		sigaction(SIGTERM, &dfl, NULL);
 		sigaction(SIGINT, &dfl, NULL);
 		sigaction(SIGHUP, &dfl, NULL);
-		exec_command(p, userns_ok, cg_ok);
+		exec_command(c, userns_ok, cg_ok);
 	}
 	for (;;) {
 		int st;
@@ -252,15 +279,19 @@ static void run_as_init(const sbx_plan *p, int userns_ok, int cg_ok)
 		if (w < 0 && errno != EINTR)
 			break;
 	}
-	sbx_report(p, SBX_MSG_EXIT, -1, status, NULL, NULL);
+	sbx_report(c, SBX_MSG_EXIT, -1, status, NULL, NULL);
 	/* leaving pid 1 kills every process left in the namespace */
 	_exit(0);
 }
 
 void sbx_child_main(const sbx_plan *p)
 {
+	sbx_child ch, *c = &ch;
 	const char *why = NULL;
 	int ok, mounted, userns_ok = 0, cg_ok = 1;
+
+	ch.p = p;
+	ch.n = 0;
 
 	/* into the cgroup before anything else, so that every descendant is
 	 * counted and limited */
@@ -273,7 +304,7 @@ void sbx_child_main(const sbx_plan *p)
 	if (p->cg_procs_fd[0] < 0)
 		cg_ok = 0;
 	else if (!cg_ok)
-		layer_result(p, SBX_LIMITS, 0, NULL, "cannot join the cgroup");
+		layer_result(c, SBX_LIMITS, 0, NULL, "cannot join the cgroup");
 	/* a session of its own: one process group to kill, and no controlling
 	 * terminal to read the user's keystrokes from or write escapes to */
 	if (setsid() < 0)
@@ -285,34 +316,34 @@ void sbx_child_main(const sbx_plan *p)
 
 	if (p->want & (1u << SBX_USERNS)) {
 		userns_ok = sbx_ns_setup_ids(p, &why) == 0;
-		layer_result(p, SBX_USERNS, userns_ok, "userns", why);
+		layer_result(c, SBX_USERNS, userns_ok, "userns", why);
 	}
 	if (p->want & (1u << SBX_NETNS)) {
 		ok = sbx_ns_setup_net(p, &why) == 0;
-		layer_result(p, SBX_NETNS, ok, p->net == WD_NET_LOOPBACK ? "netns:loopback" : "netns",
+		layer_result(c, SBX_NETNS, ok, p->net == WD_NET_LOOPBACK ? "netns:loopback" : "netns",
 		             why);
 	}
 	mounted = 0;
 	if (p->want & (1u << SBX_MNTNS)) {
 		mounted = sbx_ns_setup_mounts(p, &why) == 0;
-		layer_result(p, SBX_MNTNS, mounted, "mntns", why);
+		layer_result(c, SBX_MNTNS, mounted, "mntns", why);
 	}
 	if (!mounted && sbx_make_private_tmp(p) != 0) {
-		sbx_report(p, SBX_MSG_FATAL, -1, errno, "cannot create the private tmp ", p->host_tmp);
+		sbx_report(c, SBX_MSG_FATAL, -1, errno, "cannot create the private tmp ", p->host_tmp);
 		_exit(126);
 	}
 	if (p->want & (1u << SBX_PIDNS)) {
 		/* a fresh /proc needs the mount namespace; without it the pid
 		 * namespace still takes every process down with the command */
 		ok = mounted && sbx_ns_setup_proc(p, &why) == 0;
-		layer_result(p, SBX_PIDNS, ok, "pidns",
+		layer_result(c, SBX_PIDNS, ok, "pidns",
 		             mounted ? why : "no mount namespace to mount a fresh /proc in");
 	}
 	if (chdir(p->workdir) < 0) {
-		sbx_report(p, SBX_MSG_FATAL, -1, errno, "cannot enter the work directory ", p->workdir);
+		sbx_report(c, SBX_MSG_FATAL, -1, errno, "cannot enter the work directory ", p->workdir);
 		_exit(126);
 	}
 	if (p->want & (1u << SBX_PIDNS))
-		run_as_init(p, userns_ok, cg_ok);
-	exec_command(p, userns_ok, cg_ok);
+		run_as_init(c, userns_ok, cg_ok);
+	exec_command(c, userns_ok, cg_ok);
 }

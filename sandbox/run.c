@@ -266,8 +266,10 @@ static int take_msg(supervise *s, wd_sandbox_result *out, const sbx_msg *m)
 
 static int read_reports(supervise *s, wd_sandbox_result *out, int *fd)
 {
-	char *p = (char *)&s->partial;
-	ssize_t n = read(*fd, p + s->partial_len, sizeof(s->partial) - s->partial_len);
+	char buf[SBX_QUEUE * sizeof(sbx_msg)];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+	const char *p = buf;
+	int rc;
 
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? 0 : wd_error_errno(WD_EINFRA, "sandbox: report pipe");
@@ -275,11 +277,22 @@ static int read_reports(supervise *s, wd_sandbox_result *out, int *fd)
 		close_fd(fd);
 		return 0;
 	}
-	s->partial_len += (size_t)n;
-	if (s->partial_len < sizeof(s->partial))
-		return 0;
-	s->partial_len = 0;
-	return take_msg(s, out, &s->partial);
+	while (n > 0) {
+		size_t k = sizeof(s->partial) - s->partial_len;
+
+		if ((size_t)n < k)
+			k = (size_t)n;
+		memcpy((char *)&s->partial + s->partial_len, p, k);
+		s->partial_len += k;
+		p += k;
+		n -= (ssize_t)k;
+		if (s->partial_len < sizeof(s->partial))
+			break;
+		s->partial_len = 0;
+		if ((rc = take_msg(s, out, &s->partial)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int read_output(sbx_capture *cap, int *fd)

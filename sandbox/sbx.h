@@ -146,9 +146,20 @@ typedef struct sbx_plan {
 /* child.c: runs in the forked child; never returns. */
 void sbx_child_main(const sbx_plan *plan) __attribute__((noreturn));
 
-/* Send one report message from the child (async-signal-safe). */
-void sbx_report(const sbx_plan *plan, int type, int layer, int err, const char *a,
-                const char *b);
+/* The child's report queue: messages are sent in batches (before the
+ * child forks, execs or exits), so that warden wakes up a few times per run
+ * rather than once per layer. */
+#define SBX_QUEUE 16
+typedef struct sbx_child {
+	const sbx_plan *p;
+	sbx_msg q[SBX_QUEUE];
+	int n;
+} sbx_child;
+
+/* Queue one report message (async-signal-safe); fatal ones go out at once. */
+void sbx_report(sbx_child *c, int type, int layer, int err, const char *a, const char *b);
+/* Send what is queued. */
+void sbx_flush(sbx_child *c);
 
 /* Async-signal-safe string helpers for the child. */
 size_t sbx_strlcpy(char *dst, const char *src, size_t size);
