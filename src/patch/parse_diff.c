@@ -22,10 +22,25 @@ static int starts(const char *s, size_t len, const char *prefix)
 	return len >= n && memcmp(s, prefix, n) == 0;
 }
 
+static int is_header_line(const char *s, size_t len)
+{
+	/* never "--- "/"+++ ": those can be hunk lines ("-- x" removed) */
+	return starts(s, len, "diff ") || starts(s, len, "index ") || starts(s, len, "@@") ||
+	       starts(s, len, "<<<<<<<") || starts(s, len, "=======") ||
+	       starts(s, len, ">>>>>>>") || starts(s, len, "```");
+}
+
+/*
+ * A '\r' before '\n' is content when the file being patched uses CRLF (git
+ * shows it in the diff's lines), and transport noise when the whole reply
+ * came with CRLF endings. The header lines tell which: they are strip-worthy
+ * only when most of them carry a '\r' too. Header lines always lose theirs.
+ */
 int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t len)
 {
-	size_t cap = 64, cnt = 0, pos = 0;
+	size_t cap = 64, cnt = 0, pos = 0, hdr = 0, hdr_cr = 0;
 	wd_rline *v = malloc(cap * sizeof(*v));
+	int strip_all;
 
 	if (!v)
 		return wd_error_set(WD_ENOMEM, "out of memory");
@@ -34,8 +49,6 @@ int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t le
 		size_t end = nl ? (size_t)(nl - text) : len;
 		size_t l = end - pos;
 
-		if (l && text[pos + l - 1] == '\r')
-			l--;
 		if (cnt == cap) {
 			wd_rline *nv;
 
@@ -47,10 +60,22 @@ int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t le
 			}
 			v = nv;
 		}
+		if (is_header_line(text + pos, l)) {
+			hdr++;
+			hdr_cr += l && text[pos + l - 1] == '\r';
+		}
 		v[cnt].off = pos;
 		v[cnt].len = l;
 		cnt++;
 		pos = nl ? end + 1 : len;
+	}
+	strip_all = hdr && hdr_cr * 2 > hdr;
+	for (size_t i = 0; i < cnt; i++) {
+		const char *s = text + v[i].off;
+		size_t l = v[i].len;
+
+		if (l && s[l - 1] == '\r' && (strip_all || is_header_line(s, l)))
+			v[i].len--;
 	}
 	*out = v;
 	*n = cnt;
@@ -426,6 +451,8 @@ static int parse_git_header(wd_pfile **out, struct wd_patch *p, const wd_rline *
 		const char *l = p->src + rl[j].off;
 		size_t ll = rl[j].len;
 
+		while (ll && l[ll - 1] == '\r')
+			ll--;
 		if (starts(l, ll, "old mode "))
 			h.old_mode = parse_mode(l + 9, ll - 9);
 		else if (starts(l, ll, "new mode "))

@@ -880,6 +880,36 @@ START_TEST(apply_keeps_missing_final_newline_and_crlf)
 }
 END_TEST
 
+START_TEST(apply_keeps_cr_of_mixed_line_endings_and_strips_crlf_transport)
+{
+	/* a file with CRLF and LF lines: git's diff carries the '\r' as content */
+	const char *mixed =
+		"--- a/mixed.txt\n"
+		"+++ b/mixed.txt\n"
+		"@@ -1,3 +1,3 @@\n"
+		" one\r\n"
+		"-two\r\n"
+		"+TWO\r\n"
+		" three\n";
+	/* a whole reply that came with CRLF endings, for an LF file */
+	const char *transported =
+		"--- a/README\r\n"
+		"+++ b/README\r\n"
+		"@@ -1 +1 @@\r\n"
+		"-hello\r\n"
+		"+bye\r\n";
+	wd_patch_report r;
+
+	put_file("mixed.txt", "one\r\ntwo\r\nthree\nfour\nfive\n");
+	ck_assert_int_eq(apply_text(&r, mixed, NULL, 0), 0);
+	assert_file("mixed.txt", "one\r\nTWO\r\nthree\nfour\nfive\n");
+	wd_patch_report_free(&r);
+	ck_assert_int_eq(apply_text(&r, transported, NULL, 0), 0);
+	assert_file("README", "bye\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 /* --- policy ------------------------------------------------------------- */
 
 static void expect_refused(const char *text, const wd_patch_policy *pol, const char *kind)
@@ -1042,6 +1072,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(apply, apply_stale_edge_context_by_trimming);
 	tcase_add_test(apply, apply_counts_too_small_never_drop_the_hunk_tail);
 	tcase_add_test(apply, apply_new_file_already_present_is_already_applied);
+	tcase_add_test(apply, apply_keeps_cr_of_mixed_line_endings_and_strips_crlf_transport);
 	tcase_add_test(apply, apply_drift_of_earlier_hunk_places_repeated_later_hunk);
 	tcase_add_test(apply, apply_two_sections_for_one_file_apply_in_order);
 	suite_add_tcase(s, apply);
