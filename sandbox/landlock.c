@@ -238,7 +238,8 @@ int sbx_landlock_apply(const sbx_plan *p, const char **why)
 	/* the private tmp: all of /tmp when it is our own tmpfs */
 	if (grant(&c, mounted ? "/tmp" : p->host_tmp, all_fs) < 0)
 		goto out;
-	if (mounted && grant(&c, "/dev/shm", all_fs) < 0)
+	if (mounted && (grant(&c, "/dev/shm", all_fs) < 0 ||
+	                grant(&c, "/dev/pts", FS_READ | FS_WRITE_FILE | FS_IOCTL_DEV) < 0))
 		goto out;
 	for (size_t i = 0; dev_files[i]; i++)
 		if (grant(&c, dev_files[i], FS_READ_FILE | FS_WRITE_FILE | FS_TRUNCATE | FS_IOCTL_DEV) < 0)

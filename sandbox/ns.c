@@ -6,8 +6,9 @@
  * The file system the command sees: the host root, recursively read-only;
  * the work tree (and any extra writable path) writable at its own path; a
  * private tmpfs on /tmp; a fresh /proc for the new pid namespace; a minimal
- * /dev of bind-mounted null, zero, full, random, urandom and tty; and the
- * secret paths masked by empty read-only mounts.
+ * /dev of bind-mounted null, zero, full, random, urandom and tty, a private
+ * /dev/shm and /dev/pts; /run hidden; and the secret paths masked by empty
+ * read-only mounts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -202,6 +203,12 @@ static int setup_dev(const char **why)
 		*why = "cannot populate /dev";
 		goto out;
 	}
+	/* a private pty instance, for test suites that need a terminal; not a
+	 * security layer, so a kernel that refuses it only loses ptys */
+	if (mkdir("/dev/pts", 0755) == 0 &&
+	    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	          "newinstance,ptmxmode=0666,mode=0620") == 0)
+		symlink("pts/ptmx", "/dev/ptmx");
 	if (set_attr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) < 0) {
 		*why = "cannot make /dev read-only";
 		goto out;

@@ -15,6 +15,7 @@
  *   sbx_probe kill PID                 send signal 0 to PID
  *   sbx_probe selfconnect              listen on 127.0.0.1 and connect to it
  *   sbx_probe unixconnect PATH         connect to a unix socket
+ *   sbx_probe pty                      open a pseudo-terminal pair
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -90,6 +91,21 @@ static int do_unixconnect(const char *path)
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return result(0, "unixconnect", errno);
 	return result(1, "unixconnect", 0);
+}
+
+static int do_pty(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY), sl;
+	const char *name;
+
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || !(name = ptsname(m)))
+		return result(0, "pty", errno);
+	sl = open(name, O_RDWR | O_NOCTTY);
+	if (sl < 0)
+		return result(0, "pty", errno);
+	if (write(sl, "x\n", 2) != 2)
+		return result(0, "pty", errno);
+	return result(1, "pty", 0);
 }
 
 static int do_dns(const char *host, const char *port, const char *name)
@@ -253,6 +269,8 @@ int main(int argc, char **argv)
 		return do_dns(argv[2], argv[3], argv[4]);
 	if (!strcmp(cmd, "unixconnect") && argc == 3)
 		return do_unixconnect(argv[2]);
+	if (!strcmp(cmd, "pty"))
+		return do_pty();
 	if (!strcmp(cmd, "selfconnect"))
 		return do_selfconnect();
 	if (!strcmp(cmd, "ptrace"))
@@ -271,6 +289,6 @@ int main(int argc, char **argv)
 		return result(unshare(CLONE_NEWUSER) == 0, "unshare", errno);
 	if (!strcmp(cmd, "kill") && argc == 3)
 		return result(kill((pid_t)atoi(argv[2]), 0) == 0, "kill", errno);
-	fprintf(stderr, "usage: sbx_probe connect|selfconnect|unixconnect|dns|ptrace|module|forks|alloc|write|read|unshare|kill ...\n");
+	fprintf(stderr, "usage: sbx_probe connect|selfconnect|unixconnect|pty|dns|ptrace|module|forks|alloc|write|read|unshare|kill ...\n");
 	return 2;
 }

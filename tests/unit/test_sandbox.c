@@ -726,6 +726,17 @@ START_TEST(extra_paths_are_writable_or_readable_as_asked)
 }
 END_TEST
 
+START_TEST(a_private_pty_is_available)
+{
+	const char *argv[] = { tool("sbx_probe"), "pty", NULL };
+	wd_sandbox_result r;
+
+	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
 START_TEST(reading_the_decoy_ssh_key_fails)
 {
 	char key[PATH_MAX], netrc[PATH_MAX];
@@ -1333,6 +1344,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(a, symlink_out_of_the_work_tree_cannot_be_written_through);
 	tcase_add_test(a, the_work_tree_is_writable);
 	tcase_add_test(a, extra_paths_are_writable_or_readable_as_asked);
+	tcase_add_test(a, a_private_pty_is_available);
 	tcase_add_test(a, reading_the_decoy_ssh_key_fails);
 	tcase_add_test(a, deny_list_is_configurable);
 	tcase_add_test(a, double_forked_setsid_daemon_does_not_survive);
