@@ -56,9 +56,10 @@ int wd_checklist_add(wd_checklist *l, const char *name, wd_check_kind kind,
 /* Add every [check "NAME"] of the configuration, in name order:
  *   command = …        (required)
  *   kind = test|build|analyze   (default test)
- *   timeout = N        (seconds, > 0)
- *   results = PATH     (optional results file, relative, no "..")
- * WD_EINPUT naming the check and key when a value is invalid. */
+ *   timeout = N        (seconds, 1..86400)
+ *   results = PATH     (optional results file or glob, relative, no "..")
+ * WD_EINPUT naming the check and key when a value is invalid (the checks
+ * before it stay added). */
 int wd_checklist_from_config(wd_checklist *l, const struct wd_config *cfg);
 /* The check named `name`, or NULL. */
 const wd_check *wd_checklist_find(const wd_checklist *l, const char *name);
