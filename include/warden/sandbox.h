@@ -10,8 +10,9 @@
  * Run one command confined. The gate runs every check through this, and
  * `warden sandbox` exposes it directly.
  *
- * Always (every policy): its own process group, killed as a whole on the
- * timeout (SIGTERM, then SIGKILL a second later) and when the command ends;
+ * Always (every policy): its own session and process group (no controlling
+ * terminal), killed as a whole on the timeout (SIGTERM, then SIGKILL a
+ * second later) and when the command ends;
  * a clean environment from an allow-list (PATH, LANG, LC_ALL, LC_CTYPE,
  * TERM, HOME and TMPDIR pointed at a private directory, PWD, plus
  * env_allow; never anything that looks like a secret: *_API_KEY, *_TOKEN,
@@ -23,8 +24,10 @@
  * result->layers, or in result->missing as "layer: why"):
  *   userns   the invoking uid/gid mapped to themselves, no capabilities left
  *   mntns    host root read-only; workdir and allow_write writable; private
- *            tmpfs /tmp (HOME and TMPDIR live there); fresh /proc; minimal
- *            /dev; the deny_read paths masked by empty mounts
+ *            tmpfs /tmp (HOME and TMPDIR live there); fresh /proc with
+ *            /proc/sys read-only; minimal /dev (null, zero, full, random,
+ *            urandom, tty, private shm and pts); /run hidden (service and
+ *            agent sockets); the deny_read paths masked by empty mounts
  *   pidns    the command is pid 1's child; everything it starts (setsid
  *            daemons included) dies when it ends
  *   netns    no network (WD_NET_NONE), or a private loopback (WD_NET_LOOPBACK)
@@ -33,9 +36,14 @@
  *            signals and abstract sockets scoped to the sandbox (ABI 6+)
  *   seccomp  ptrace, mount, namespaces, keyrings, bpf, perf, kexec, modules,
  *            reboot, swap, io_uring, ... fail with EPERM; no_new_privs
- *   limits   core dumps off, file size 1 GiB, 1024 open files, CPU time,
- *            processes (pids), memory; through a cgroup ("cgroup:v2" or
- *            "cgroup:v1" in layers) when warden can make one, else rlimits
+ *   limits   core dumps off, file size 1 GiB, 1024 open files, CPU time
+ *            (timeout x cores), processes (pids), memory; through a cgroup
+ *            ("cgroup:v2" or "cgroup:v1" in layers) when warden can make one,
+ *            else rlimits; a line at the end of the output names a limit
+ *            that stopped something
+ * Root keeps no capabilities inside (unless the policy is off). ASan's leak
+ * checker needs ptrace, which the filter denies: run sanitizer builds with
+ * ASAN_OPTIONS=detect_leaks=0 (env_allow "ASAN_OPTIONS=detect_leaks=0").
  * The thread calling wd_sandbox_run waits for the command; it is safe to
  * call from several threads at once (no global state).
  */
