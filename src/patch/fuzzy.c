@@ -408,38 +408,159 @@ typedef struct found {
 	size_t cands[MAX_CANDS];
 } found;
 
-/* Choose among candidates: one left after the order constraint, or the one
- * at the hint. 1 chosen, 0 ambiguous. */
-static int choose(found *fd, size_t min_pos, long hint, size_t lo)
+/* git's hunk header ends with the nearest line above the hunk that starts
+ * with a letter, '_' or '$' (the function it is in): does candidate `start`
+ * (the hunk's first old line) sit under that same line? */
+static int section_matches(const hunk_ctx *hc, const image *im, size_t start)
 {
-	size_t kept[MAX_CANDS], nk = 0, n = fd->ncands < MAX_CANDS ? fd->ncands : MAX_CANDS;
+	const char *sec = hc->p->src + hc->h->sec_off;
+	size_t slen = hc->h->sec_len;
 
-	for (size_t i = 0; i < n; i++)
-		if (fd->cands[i] >= min_pos + lo)
-			kept[nk++] = fd->cands[i];
-	if (nk > 0 && fd->ncands <= MAX_CANDS && nk < fd->ncands) {
-		memcpy(fd->cands, kept, nk * sizeof(*kept));
-		fd->ncands = n = nk;
-	}
-	if (fd->ncands == 1) {
-		fd->pos = fd->cands[0];
-		return 1;
-	}
-	for (size_t i = 0; hint >= 0 && i < n; i++) {
-		if ((long)fd->cands[i] == hint + (long)lo) {
-			fd->pos = fd->cands[i];
-			return 1;
-		}
+	for (size_t i = start; i > 0; i--) {
+		const img_line *l = &im->v[i - 1];
+		size_t len = l->len;
+		char c = len ? l->p[0] : ' ';
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$'))
+			continue;
+		while (len && is_blank(l->p[len - 1]))
+			len--;
+		return slen <= len && !memcmp(l->p, sec, slen);
 	}
 	return 0;
 }
 
+/* Where the later hunks of the file can go (exact, else whitespace match);
+ * n = 0 leaves a hunk unconstrained (no match, too many, or no old lines). */
+typedef struct later {
+	size_t cands[MAX_CANDS];
+	size_t n, len;
+} later;
+
+static int later_build(later **out, const hunk_ctx *hc, const image *im)
+{
+	size_t first = hc->num, total = hc->f->nhunks;
+	later *v = calloc(total > first ? total - first : 1, sizeof(*v));
+	int rc = 0;
+
+	if (!v)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t j = first; j < total && !rc; j++) {
+		side pre;
+		later *lt = &v[j - first];
+
+		if ((rc = side_build(&pre, hc->p, &hc->f->hunks[j], WD_PL_ADD)) != 0)
+			break;
+		if (pre.n) {
+			lt->n = find_all(lt->cands, hc->p, &pre, 0, pre.n, im, LVL_EXACT);
+			if (lt->n == 0)
+				lt->n = find_all(lt->cands, hc->p, &pre, 0, pre.n, im, LVL_WS);
+			if (lt->n > MAX_CANDS)
+				lt->n = 0;
+		}
+		lt->len = pre.n;
+		free(pre.idx);
+	}
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Can every later hunk still be placed, in order, after `end`? */
+static int later_fit(const later *v, size_t count, size_t end)
+{
+	for (size_t j = 0; j < count; j++) {
+		size_t k = 0;
+
+		if (v[j].n == 0)
+			continue;
+		while (k < v[j].n && v[j].cands[k] < end)
+			k++;
+		if (k == v[j].n)
+			return 0;
+		end = v[j].cands[k] + v[j].len;
+	}
+	return 1;
+}
+
+/* Keep the candidates for which keep[i] is set, when that leaves some. */
+static void narrow(found *fd, const int *keep)
+{
+	size_t nk = 0;
+
+	for (size_t i = 0; i < fd->ncands; i++)
+		nk += keep[i] != 0;
+	if (nk == 0 || nk == fd->ncands)
+		return;
+	nk = 0;
+	for (size_t i = 0; i < fd->ncands; i++)
+		if (keep[i])
+			fd->cands[nk++] = fd->cands[i];
+	fd->ncands = nk;
+}
+
+/*
+ * Choose among candidates, using only evidence in the patch: the order of a
+ * diff's hunks (after the previous hunk, and leaving room for the later
+ * ones), the header's exact line, and the function named after "@@". 1
+ * chosen, 0 still ambiguous, <0 error.
+ */
+static int choose(found *fd, const hunk_ctx *hc, const image *im, size_t min_pos, int ordered)
+{
+	size_t lo = fd->lo, span = fd->hi - fd->lo;
+	int keep[MAX_CANDS];
+	later *lv = NULL;
+	int rc;
+
+	if (fd->ncands > MAX_CANDS)
+		return 0;
+	if (ordered) {
+		for (size_t i = 0; i < fd->ncands; i++)
+			keep[i] = fd->cands[i] >= min_pos + lo;
+		narrow(fd, keep);
+	}
+	if (fd->ncands == 1)
+		goto chosen;
+	for (size_t i = 0; hc->hint >= 0 && i < fd->ncands; i++) {
+		if ((long)fd->cands[i] == hc->hint + (long)lo) {
+			fd->cands[0] = fd->cands[i];
+			fd->ncands = 1;
+			goto chosen;
+		}
+	}
+	if (hc->h->sec_len) {
+		for (size_t i = 0; i < fd->ncands; i++)
+			keep[i] = section_matches(hc, im, fd->cands[i] - lo);
+		narrow(fd, keep);
+		if (fd->ncands == 1)
+			goto chosen;
+	}
+	if (ordered && hc->num < hc->f->nhunks) {
+		if ((rc = later_build(&lv, hc, im)) != 0)
+			return rc;
+		for (size_t i = 0; i < fd->ncands; i++)
+			keep[i] = later_fit(lv, hc->f->nhunks - hc->num, fd->cands[i] + span);
+		free(lv);
+		narrow(fd, keep);
+		if (fd->ncands == 1)
+			goto chosen;
+	}
+	return 0;
+chosen:
+	fd->pos = fd->cands[0];
+	return 1;
+}
+
 /* Look for the hunk's old side: 1 found (fd->pos/lo/hi), 0 not found,
- * -1 ambiguous (fd->cands). */
+ * -1 ambiguous (fd->cands), other negatives are errors. */
 static int locate(found *fd, hunk_ctx *hc, const image *im, size_t min_pos)
 {
 	const struct wd_patch *p = hc->p;
 	size_t lead = leading_ctx(p, &hc->pre), trail = trailing_ctx(p, &hc->pre);
+	int rc;
 
 	for (int level = LVL_EXACT; level <= LVL_TRIM; level++) {
 		size_t tmax = level == LVL_TRIM ? MAX_TRIM : 0;
@@ -458,9 +579,8 @@ static int locate(found *fd, hunk_ctx *hc, const image *im, size_t min_pos)
 			                      LVL_EXACT : LVL_WS);
 			if (fd->ncands == 0)
 				continue;
-			/* the hinted place first, so a unique-enough hunk is not held up */
-			return choose(fd, hc->h->has_numbers || !hc->f->sr ? min_pos : 0, hc->hint, lo)
-			       ? 1 : -1;
+			rc = choose(fd, hc, im, min_pos, !hc->f->sr);
+			return rc < 0 ? rc : rc ? 1 : -1;
 		}
 	}
 	return 0;
@@ -545,6 +665,12 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 			st = place_empty(&fd, &hc, &im);
 		else
 			st = locate(&fd, &hc, &im, min_pos);
+		if (st < -1) {
+			rc = st;
+			free(hc.pre.idx);
+			free(hc.post.idx);
+			goto out;
+		}
 		if (st == 1) {
 			size_t at = fd.pos - fd.lo;
 

@@ -568,6 +568,25 @@ static int parse_hunk_header(wd_hunk *h, const char *s, size_t len)
 	return 1;
 }
 
+/* The text git puts after the closing "@@": the function around the hunk. */
+static void hunk_section(wd_hunk *h, const char *base, const char *s, size_t len)
+{
+	const char *e = s + len, *q = s + 2;
+
+	h->sec_off = h->sec_len = 0;
+	while (q + 1 < e && !(q[0] == '@' && q[1] == '@'))
+		q++;
+	if (q + 1 >= e)
+		return;
+	q += 2;
+	while (q < e && (*q == ' ' || *q == '\t'))
+		q++;
+	while (e > q && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	h->sec_off = (size_t)(q - base);
+	h->sec_len = (size_t)(e - q);
+}
+
 static int is_body_char(char c)
 {
 	return c == ' ' || c == '+' || c == '-' || c == '\\';
@@ -690,6 +709,7 @@ static int parse_hunk(struct wd_patch *p, wd_pfile *f, const wd_rline *rl, size_
 
 	tmp.src_line = *i + 1;
 	tmp.has_numbers = parse_hunk_header(&tmp, p->src + rl[*i].off, rl[*i].len);
+	hunk_section(&tmp, p->src, p->src + rl[*i].off, rl[*i].len);
 	if (tmp.has_numbers) {
 		rc = body_by_counts(p, &tmp, rl, n, &j);
 		if (rc < 0)

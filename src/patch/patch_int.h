@@ -33,6 +33,7 @@ typedef struct wd_hunk {
 	int counts_ok;             /* header counts equal the lines parsed */
 	size_t first, n;           /* range in wd_patch.lines */
 	size_t src_line;           /* 1-based line of the header in the reply */
+	size_t sec_off, sec_len;   /* text after the closing "@@" (git's function line) */
 } wd_hunk;
 
 enum wd_pfile_kind {

@@ -460,6 +460,66 @@ START_TEST(apply_drift_of_earlier_hunk_places_repeated_later_hunk)
 }
 END_TEST
 
+START_TEST(apply_function_name_after_header_breaks_a_tie)
+{
+	/* the same three lines in f and g, the header's line is wrong, but git's
+	 * "@@ ... @@ int g(void)" names the function the hunk is in */
+	const char *body = "int f(void)\n{\n\treturn 0;\n}\n\nint g(void)\n{\n\treturn 0;\n}\n";
+	const char *t =
+		"--- a/amb.c\n"
+		"+++ b/amb.c\n"
+		"@@ -30,3 +30,3 @@ int g(void)\n"
+		" {\n"
+		"-\treturn 0;\n"
+		"+\treturn 1;\n"
+		" }\n";
+	wd_patch_report r;
+
+	put_file("amb.c", body);
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("amb.c", "int f(void)\n{\n\treturn 0;\n}\n\nint g(void)\n{\n\treturn 1;\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(apply_hunk_order_places_repeated_blocks)
+{
+	/* three identical blocks, three bare hunks: in file order there is only
+	 * one way to place them */
+	const char *block = "\tif (x)\n\t\treturn -1;\n\tcall();\n";
+	const char *t =
+		"--- a/rep.c\n"
+		"+++ b/rep.c\n"
+		"@@ @@\n"
+		" \tif (x)\n"
+		"-\t\treturn -1;\n"
+		"+\t\treturn -2;\n"
+		" \tcall();\n"
+		"@@ @@\n"
+		" \tif (x)\n"
+		"-\t\treturn -1;\n"
+		"+\t\treturn -3;\n"
+		" \tcall();\n"
+		"@@ @@\n"
+		" \tif (x)\n"
+		"-\t\treturn -1;\n"
+		"+\t\treturn -4;\n"
+		" \tcall();\n";
+	wd_buf body = WD_BUF_INIT;
+	wd_patch_report r;
+
+	for (int i = 0; i < 3; i++)
+		wd_buf_printf(&body, "void f%d(void)\n{\n%s}\n", i, block);
+	put_file("rep.c", body.ptr);
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("rep.c", "void f0(void)\n{\n\tif (x)\n\t\treturn -2;\n\tcall();\n}\n"
+	                     "void f1(void)\n{\n\tif (x)\n\t\treturn -3;\n\tcall();\n}\n"
+	                     "void f2(void)\n{\n\tif (x)\n\t\treturn -4;\n\tcall();\n}\n");
+	wd_patch_report_free(&r);
+	wd_buf_free(&body);
+}
+END_TEST
+
 START_TEST(apply_two_sections_for_one_file_apply_in_order)
 {
 	const char *t =
@@ -1075,6 +1135,8 @@ static Suite *patch_suite(void)
 	tcase_add_test(apply, apply_keeps_cr_of_mixed_line_endings_and_strips_crlf_transport);
 	tcase_add_test(apply, apply_drift_of_earlier_hunk_places_repeated_later_hunk);
 	tcase_add_test(apply, apply_two_sections_for_one_file_apply_in_order);
+	tcase_add_test(apply, apply_function_name_after_header_breaks_a_tie);
+	tcase_add_test(apply, apply_hunk_order_places_repeated_blocks);
 	suite_add_tcase(s, apply);
 
 	tcase_add_checked_fixture(policy, setup, teardown);
