@@ -533,7 +533,7 @@ static int choose(found *fd, const hunk_ctx *hc, const image *im, size_t min_pos
 	}
 	if (hc->h->sec_len) {
 		for (size_t i = 0; i < fd->ncands; i++)
-			keep[i] = section_matches(hc, im, fd->cands[i] - lo);
+			keep[i] = section_matches(hc, im, fd->cands[i] >= lo ? fd->cands[i] - lo : 0);
 		narrow(fd, keep);
 		if (fd->ncands == 1)
 			goto chosen;
@@ -594,10 +594,12 @@ static int json_hunk(json_t *jhunks, size_t num, const char *status, const found
 	    json_object_set_new(o, "status", json_string(status)))
 		goto fail;
 	if (fd) {
-		if (json_object_set_new(o, "line", json_integer((json_int_t)(fd->pos - fd->lo) + 1)) ||
+		long at = (long)fd->pos - (long)fd->lo;
+
+		if (json_object_set_new(o, "line", json_integer((json_int_t)(at < 0 ? 0 : at) + 1)) ||
 		    json_object_set_new(o, "match", json_string(level_names[fd->level])) ||
 		    (hint >= 0 && json_object_set_new(o, "offset",
-		                                      json_integer((json_int_t)((long)(fd->pos - fd->lo) - hint)))))
+		                                      json_integer((json_int_t)(at - hint)))))
 			goto fail;
 	}
 	if (json_array_append_new(jhunks, o))
@@ -672,7 +674,7 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 			goto out;
 		}
 		if (st == 1) {
-			size_t at = fd.pos - fd.lo;
+			long at = (long)fd.pos - (long)fd.lo;
 
 			if (fd.level > res->level_max)
 				res->level_max = fd.level;
@@ -681,7 +683,7 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 				rc = splice(&im, &hc, fd.pos, fd.lo, fd.hi, crlf, &owned, &new_len);
 			if (!rc) {
 				if (base >= 0)
-					drift = (long)at - (base + delta);
+					drift = at - (base + delta);
 				delta += (long)hc.post.n - (long)hc.pre.n;
 				min_pos = fd.pos + new_len;
 			}
