@@ -41,6 +41,19 @@ for r in json.load(open(sys.argv[1]))["results"]:
     print("  %8.2f  %s" % (r["median"] * 1000, r["command"]))
 PY
 
+# CPU time (task-clock, the process and its children): unlike wall time it
+# hardly moves when other jobs load the machine
+if command -v perf >/dev/null 2>&1; then
+    echo
+    echo "CPU time per run (perf stat -r 50, task-clock of the whole process tree):"
+    for c in "$warden sandbox -- true" \
+             "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp true" \
+             "$warden sandbox --help" "$warden --version"; do
+        ms=$(perf stat -r 50 -x, -e task-clock $c 2>&1 >/dev/null | awk -F, '/task-clock/ {print $1}')
+        printf "  %8.2f ms  %s\n" "$ms" "$c"
+    done
+fi
+
 # the library alone, in process
 cd - >/dev/null
 cc -D_GNU_SOURCE -Iinclude -O2 -o "$out/inproc" bench/sandbox/inproc.c "$build/libwarden.a" \
@@ -48,3 +61,7 @@ cc -D_GNU_SOURCE -Iinclude -O2 -o "$out/inproc" bench/sandbox/inproc.c "$build/l
 cd "$work"
 "$out/inproc" "$runs" strict
 "$out/inproc" "$runs" best-effort
+if command -v perf >/dev/null 2>&1; then
+    perf stat -x, -e task-clock "$out/inproc" "$runs" strict 2>&1 >/dev/null |
+        awk -F, -v n="$runs" '/task-clock/ {printf "  %8.2f ms  CPU per wd_sandbox_run(true), strict, whole process tree\n", $1 / n}'
+fi
