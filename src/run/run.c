@@ -47,6 +47,7 @@ struct run {
 	wd_buf trailer;    /* Warden-Checks value */
 	json_t *evidence;  /* check evidence for the git note */
 	uint64_t stage_start;
+	int sandbox_policy;  /* enum wd_sandbox_policy, resolved once */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -186,6 +187,33 @@ out:
 	return rc;
 }
 
+/* The gate's sandbox policy: the flag, else the user's sandbox.policy, else
+ * strict — a check that cannot be confined as promised does not run. */
+static int resolve_sandbox_policy(struct run *r)
+{
+	char *v = NULL;
+	int rc = 0;
+
+	r->sandbox_policy = WD_POLICY_STRICT;
+	if (r->opts->sandbox_policy >= 0) {
+		r->sandbox_policy = r->opts->sandbox_policy;
+		return 0;
+	}
+	if (wd_config_get_string_trusted(&v, r->cfg, "sandbox.policy") != 0)
+		return 0;
+	if (!strcmp(v, "strict"))
+		r->sandbox_policy = WD_POLICY_STRICT;
+	else if (!strcmp(v, "best-effort"))
+		r->sandbox_policy = WD_POLICY_BEST_EFFORT;
+	else if (!strcmp(v, "off"))
+		r->sandbox_policy = WD_POLICY_OFF;
+	else
+		rc = wd_error_set(WD_EINPUT, "sandbox.policy must be strict, best-effort or off, "
+		                             "not '%s'", v);
+	free(v);
+	return rc;
+}
+
 static int open_model(struct run *r)
 {
 	wd_model_opts mo = WD_MODEL_OPTS_INIT;
@@ -223,8 +251,7 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what)
 	int rc;
 
 	go.default_timeout_sec = r->opts->check_timeout_sec;
-	if (r->opts->sandbox_policy >= 0)
-		go.sandbox_policy = r->opts->sandbox_policy;
+	go.sandbox_policy = r->sandbox_policy;
 	stage_begin(r, what, NULL);
 	rc = wd_gate_run(out, r->ws->workdir, &r->checks, &go);
 	if (rc)
@@ -254,8 +281,7 @@ static int run_baseline(struct run *r)
 
 	go.default_timeout_sec = r->opts->check_timeout_sec;
 	go.cache_dir = r->cache.ptr;
-	if (r->opts->sandbox_policy >= 0)
-		go.sandbox_policy = r->opts->sandbox_policy;
+	go.sandbox_policy = r->sandbox_policy;
 	stage_begin(r, "baseline", NULL);
 	rc = wd_gate_baseline(&r->baseline, &cached, r->ws->workdir, r->res->base, &r->checks, &go);
 	if (rc)
@@ -647,6 +673,7 @@ static int run_all(struct run *r)
 	                        r->opts->ticket, "base", r->opts->base, "model", r->opts->model));
 	if ((rc = load_ticket(r)) != 0 ||
 	    (rc = wd_config_open(&r->cfg, NULL)) != 0 ||
+	    (rc = resolve_sandbox_policy(r)) != 0 ||
 	    (rc = open_model(r)) != 0 ||
 	    (rc = prepare_repo(r)) != 0 ||
 	    (rc = collect_checks(r)) != 0 ||
