@@ -295,7 +295,7 @@ static int read_reports(supervise *s, wd_sandbox_result *out, int *fd)
 	return 0;
 }
 
-static int read_output(sbx_capture *cap, int *fd)
+static int read_output(sbx_capture *cap, int *fd, const wd_sandbox_opts *opts)
 {
 	char chunk[65536];
 	ssize_t n = read(*fd, chunk, sizeof(chunk));
@@ -306,6 +306,8 @@ static int read_output(sbx_capture *cap, int *fd)
 		close_fd(fd);
 		return 0;
 	}
+	if (opts->on_output)
+		opts->on_output(opts->on_output_ctx, chunk, (size_t)n);
 	return sbx_capture_add(cap, chunk, (size_t)n);
 }
 
@@ -320,8 +322,9 @@ static void reap(supervise *s)
 }
 
 static int loop(run_ctx *c, supervise *s, sbx_capture *cap, wd_sandbox_result *out,
-                unsigned timeout_sec, uint64_t start)
+                const wd_sandbox_opts *opts, uint64_t start)
 {
+	unsigned timeout_sec = opts->timeout_sec;
 	uint64_t deadline = timeout_sec ? start + (uint64_t)timeout_sec * 1000 : 0;
 	uint64_t kill_at = 0, drain_until = 0;
 	int rc = 0;
@@ -370,7 +373,7 @@ static int loop(run_ctx *c, supervise *s, sbx_capture *cap, wd_sandbox_result *o
 		if (poll(pf, n, wait_ms) < 0 && errno != EINTR)
 			return wd_error_errno(WD_EINFRA, "sandbox: poll");
 		if (iout >= 0 && (pf[iout].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    (rc = read_output(cap, &c->out_r)) != 0)
+		    (rc = read_output(cap, &c->out_r, opts)) != 0)
 			return rc;
 		if (irep >= 0 && (pf[irep].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    (rc = read_reports(s, out, &c->rep_r)) != 0)
@@ -726,7 +729,17 @@ static pid_t spawn(run_ctx *c, wd_sandbox_result *out, int *pidfd)
 /* Say in the output when the cgroup's limits stopped something: a bare
  * "Killed" or "fork: Resource temporarily unavailable" leaves a reader (or
  * the model in a repair round) guessing. */
-static int note_limits(run_ctx *c, sbx_capture *cap, int sig)
+/* A line of warden's own at the end of the output, shown live as well. */
+static int add_note(sbx_capture *cap, const wd_sandbox_opts *opts, const char *msg, int len)
+{
+	if (len <= 0)
+		return 0;
+	if (opts->on_output)
+		opts->on_output(opts->on_output_ctx, msg, (size_t)len);
+	return sbx_capture_add(cap, msg, (size_t)len) != 0 ? WD_ENOMEM : 0;
+}
+
+static int note_limits(run_ctx *c, sbx_capture *cap, const wd_sandbox_opts *opts, int sig)
 {
 	unsigned long ooms = 0, forks = 0;
 	char msg[256];
@@ -736,7 +749,7 @@ static int note_limits(run_ctx *c, sbx_capture *cap, int sig)
 		k = snprintf(msg, sizeof(msg), "%swarden-sandbox: the %s was reached\n",
 		             cap->last == '\n' ? "" : "\n",
 		             sig == SIGXCPU ? "CPU time limit" : "file size limit (1 GiB)");
-		if (sbx_capture_add(cap, msg, (size_t)k) != 0)
+		if (add_note(cap, opts, msg, k) != 0)
 			return WD_ENOMEM;
 	}
 	if (c->cg.version == 0)
@@ -746,14 +759,14 @@ static int note_limits(run_ctx *c, sbx_capture *cap, int sig)
 		k = snprintf(msg, sizeof(msg), "%swarden-sandbox: the memory limit (%llu MiB) was reached; "
 		             "the kernel killed %lu process%s\n", cap->last == '\n' ? "" : "\n",
 		             (unsigned long long)(c->plan.memory_bytes >> 20), ooms, ooms == 1 ? "" : "es");
-		if (sbx_capture_add(cap, msg, (size_t)k) != 0)
+		if (add_note(cap, opts, msg, k) != 0)
 			return WD_ENOMEM;
 	}
 	if (forks) {
 		k = snprintf(msg, sizeof(msg), "%swarden-sandbox: the process limit (%lu) was reached; "
 		             "%lu fork%s refused\n", cap->last == '\n' ? "" : "\n", c->plan.nproc, forks,
 		             forks == 1 ? " was" : "s were");
-		if (sbx_capture_add(cap, msg, (size_t)k) != 0)
+		if (add_note(cap, opts, msg, k) != 0)
 			return WD_ENOMEM;
 	}
 	return 0;
@@ -796,7 +809,7 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 	close_fd(&c.rep_w);
 	close_fd(&c.in_fd);
 
-	rc = loop(&c, &s, &cap, out, opts->timeout_sec, start);
+	rc = loop(&c, &s, &cap, out, opts, start);
 	if (rc) {
 		kill(-s.pid, SIGKILL);
 		kill(s.pid, SIGKILL);
@@ -816,11 +829,11 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		int k = snprintf(msg, sizeof(msg), "warden-sandbox: %s: %s\n", c.path,
 		                 strerror(s.exec_errno));
 
-		if ((rc = sbx_capture_add(&cap, msg, (size_t)k)) != 0)
+		if ((rc = add_note(&cap, opts, msg, k)) != 0)
 			goto out;
 	}
 	fill_exit(out, &s);
-	if ((rc = note_limits(&c, &cap, out->signal)) != 0)
+	if ((rc = note_limits(&c, &cap, opts, out->signal)) != 0)
 		goto out;
 	out->output_total = cap.total;
 	rc = sbx_capture_finish(&cap, &out->output, &out->output_truncated);

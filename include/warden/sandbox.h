@@ -78,6 +78,11 @@ typedef struct wd_sandbox_opts {
 	const char *const *env_allow;     /* extra variables: "NAME" passes it through,
 	                                   * "NAME=value" sets it; secrets are dropped */
 	const char *stdin_data;           /* NULL = /dev/null */
+	/* Optional: called with each chunk of output as it arrives (before
+	 * capping), from the thread that called wd_sandbox_run; for showing a
+	 * long check live. result->output is filled either way. */
+	void (*on_output)(void *ctx, const char *data, size_t len);
+	void *on_output_ctx;
 } wd_sandbox_opts;
 
 #define WD_SANDBOX_OPTS_VERSION 1

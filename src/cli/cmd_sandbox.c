@@ -205,6 +205,14 @@ needs:
 	return i;
 }
 
+/* Without --json the command's output is shown live, as it comes. */
+static void stream_out(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	fwrite(data, 1, len, stdout);
+	fflush(stdout);
+}
+
 static json_t *strvec_json(const wd_strvec *sv)
 {
 	json_t *a = json_array();
@@ -300,6 +308,8 @@ int cmd_sandbox(int argc, char **argv)
 	if (a.ne)
 		a.o.env_allow = a.env;
 
+	if (!a.json)
+		a.o.on_output = stream_out;
 	rc = wd_sandbox_run(&r, &a.o);
 	if (rc) {
 		if (a.json) {
@@ -328,8 +338,6 @@ int cmd_sandbox(int argc, char **argv)
 		json_object_set_new(o, "missing", strvec_json(&r.missing));
 		print_json(o);
 	} else {
-		fwrite(r.output.ptr ? r.output.ptr : "", 1, r.output.len, stdout);
-		fflush(stdout);
 		if (a.verbose) {
 			fprintf(stderr, "warden: sandbox layers:");
 			for (size_t i = 0; i < r.layers.n; i++)

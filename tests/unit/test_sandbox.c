@@ -282,6 +282,32 @@ START_TEST(hundred_mib_of_output_is_capped)
 }
 END_TEST
 
+static void collect(void *ctx, const char *data, size_t len)
+{
+	wd_buf_put(ctx, data, len);
+}
+
+START_TEST(output_can_be_followed_live)
+{
+	const char *argv[] = { "/bin/sh", "-c", "echo one; echo two >&2; exec no-such-cmd-xyz", NULL };
+	wd_sandbox_opts o = WD_SANDBOX_OPTS_INIT;
+	wd_sandbox_result r;
+	wd_buf live = WD_BUF_INIT;
+
+	o.argv = argv;
+	o.workdir = work;
+	o.on_output = collect;
+	o.on_output_ctx = &live;
+	ck_assert_int_eq(wd_sandbox_run(&r, &o), 0);
+	ck_assert_int_eq(r.exit_code, 127);
+	ck_assert_ptr_nonnull(live.ptr);
+	ck_assert_str_eq(live.ptr, r.output.ptr);
+	ck_assert(contains(&r, "one\ntwo\n"));
+	wd_sandbox_result_free(&r);
+	wd_buf_free(&live);
+}
+END_TEST
+
 START_TEST(stdin_is_dev_null_or_the_given_data)
 {
 	wd_sandbox_result r;
@@ -1324,6 +1350,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(f, timeout_without_namespaces_kills_the_group);
 	tcase_add_test(f, output_cap_keeps_head_and_tail_and_says_what_was_cut);
 	tcase_add_test(f, hundred_mib_of_output_is_capped);
+	tcase_add_test(f, output_can_be_followed_live);
 	tcase_add_test(f, stdin_is_dev_null_or_the_given_data);
 	tcase_add_test(f, no_descriptor_leaks_into_the_command);
 	tcase_add_test(f, environment_is_an_allow_list_without_secrets);
