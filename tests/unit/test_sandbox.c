@@ -123,6 +123,15 @@ static const char *const asan_env[] = { "ASAN_OPTIONS=detect_leaks=0", NULL };
 static int run(wd_sandbox_result *r, run_spec s, const char *const *argv)
 {
 	wd_sandbox_opts o = WD_SANDBOX_OPTS_INIT;
+	const char *rd[16];
+	size_t n = 0;
+
+	/* The probe binaries must stay readable inside: a checkout under /tmp
+	 * (a CI clone, say) is hidden by the private tmpfs unless named. */
+	for (size_t i = 0; s.allow_read && s.allow_read[i] && n < 14; i++)
+		rd[n++] = s.allow_read[i];
+	rd[n++] = tools;
+	rd[n] = NULL;
 
 	o.argv = argv;
 	o.workdir = s.workdir ? s.workdir : work;
@@ -137,7 +146,7 @@ static int run(wd_sandbox_result *r, run_spec s, const char *const *argv)
 	 * which the sandbox denies */
 	o.env_allow = s.env_allow ? s.env_allow : asan_env;
 	o.deny_read = s.deny_read;
-	o.allow_read = s.allow_read;
+	o.allow_read = rd;
 	o.allow_write = s.allow_write;
 	return wd_sandbox_run(r, &o);
 }
@@ -1155,13 +1164,13 @@ START_TEST(unprivileged_user_timeout_and_attacks)
 	                     "ASAN_OPTIONS=detect_leaks=0", "--", "/bin/sh", "-c",
 	                     "(setsid sleep 4343.5 &); while :; do :; done", NULL };
 	const char *t2[] = { "sandbox", "--workdir", work, "--env", "ASAN_OPTIONS=detect_leaks=0",
-	                     "--", tool("sbx_probe"), "ptrace", NULL };
+	                     "--allow-read", tools, "--", tool("sbx_probe"), "ptrace", NULL };
 	const char *t3[] = { "sandbox", "--workdir", work, "--pids", "20", "--env",
-	                     "ASAN_OPTIONS=detect_leaks=0", "--", tool("sbx_probe"), "forks", "100",
-	                     NULL };
+	                     "ASAN_OPTIONS=detect_leaks=0", "--allow-read", tools, "--",
+	                     tool("sbx_probe"), "forks", "100", NULL };
 	const char *t4[] = { "sandbox", "--workdir", work, "--memory", "64", "--env",
-	                     "ASAN_OPTIONS=detect_leaks=0", "--", tool("sbx_probe"), "alloc", "256",
-	                     NULL };
+	                     "ASAN_OPTIONS=detect_leaks=0", "--allow-read", tools, "--",
+	                     tool("sbx_probe"), "alloc", "256", NULL };
 
 	if (geteuid() != 0)
 		return;
