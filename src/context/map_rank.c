@@ -15,7 +15,7 @@
 #include "map_int.h"
 
 #define DAMPING 0.85
-#define ITERATIONS 40
+#define ITERATIONS 30
 #define MAX_DEF_FILES 50     /* a name defined in more files links nothing useful */
 #define MAX_EDGES_PER_NAME 200000
 
@@ -244,7 +244,8 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 			next[i] = v;
 		}
 		memcpy(m->frank, next, m->nfiles * sizeof(double));
-		if (delta < 1e-7)
+		/* the order of the ranks settles long before their digits */
+		if (delta < 1e-6)
 			break;
 	}
 	for (size_t i = 0; i < m->nfiles; i++) {
@@ -318,8 +319,30 @@ static int cmp_placed(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* All definitions, best first. */
-static int ranked_picks(struct pick **out, size_t *n, const wd_map *m)
+static void sift_down(struct pick *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		struct pick t;
+
+		/* the heap's top is the worst pick kept so far */
+		if (l < n && cmp_pick_rank(&h[l], &h[w]) > 0)
+			w = l;
+		if (r < n && cmp_pick_rank(&h[r], &h[w]) > 0)
+			w = r;
+		if (w == i)
+			return;
+		t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/* The best `limit` definitions (all when limit is 0), best first. A heap
+ * keeps the selection O(n log limit): the kernel has millions of definitions
+ * and a budget shows a few hundred. */
+static int ranked_picks(struct pick **out, size_t *n, const wd_map *m, size_t limit)
 {
 	struct pick *p;
 	size_t k = 0;
@@ -339,10 +362,26 @@ static int ranked_picks(struct pick **out, size_t *n, const wd_map *m)
 			p[k].rank = m->files[i].drank[d];
 			k++;
 		}
+	if (limit && limit < k) {
+		for (size_t i = limit / 2 + 1; i-- > 0;)
+			sift_down(p, limit, i);
+		for (size_t i = limit; i < k; i++)
+			if (cmp_pick_rank(&p[i], &p[0]) < 0) {
+				p[0] = p[i];
+				sift_down(p, limit, 0);
+			}
+		k = limit;
+	}
 	qsort(p, k, sizeof(*p), cmp_pick_rank);
 	*out = p;
 	*n = k;
 	return 0;
+}
+
+/* How many picks a budget could ever show: no definition line is shorter than 8 bytes. */
+static size_t pick_limit(size_t budget_tokens)
+{
+	return budget_tokens ? budget_tokens * 4 / 8 + 1 : 0;
 }
 
 /* The first `k` picks in output order. */
@@ -471,7 +510,7 @@ int wd_map_render(wd_buf *out, const wd_map *m, size_t budget_tokens, unsigned f
 	size_t n, k = 0;
 	int rc;
 
-	if ((rc = ranked_picks(&p, &n, m)) != 0)
+	if ((rc = ranked_picks(&p, &n, m, pick_limit(budget_tokens))) != 0)
 		return rc;
 	if (m->nfiles && !(seen = malloc(m->nfiles))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -528,7 +567,7 @@ int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 	int rc;
 
 	*out = NULL;
-	if ((rc = ranked_picks(&p, &n, m)) != 0)
+	if ((rc = ranked_picks(&p, &n, m, pick_limit(budget_tokens))) != 0)
 		return rc;
 	if (m->nfiles && !(seen = malloc(m->nfiles))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");

@@ -320,6 +320,57 @@ START_TEST(render_stays_within_the_token_budget_and_says_how_it_counts)
 }
 END_TEST
 
+static size_t json_defs(json_t *j, double *ranks, size_t max)
+{
+	json_t *f, *d;
+	size_t i, k, n = 0;
+
+	json_array_foreach(json_object_get(j, "files"), i, f)
+		json_array_foreach(json_object_get(f, "definitions"), k, d)
+			if (n < max)
+				ranks[n++] = json_real_value(json_object_get(d, "rank"));
+	return n;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+START_TEST(a_budget_keeps_exactly_the_best_ranked_definitions)
+{
+	wd_map *m;
+	json_t *all = NULL, *some = NULL;
+	double ra[512], rs[512];
+	size_t na, ns;
+	char name[64], body[160];
+
+	for (int i = 0; i < 80; i++) {
+		snprintf(name, sizeof(name), "gen/g%02d.c", i);
+		snprintf(body, sizeof(body), "int gen_%02d(void) { return util_add(%d, 1) + gen_%02d(); }\n",
+		         i, i, (i * 7) % 80);
+		put(tree, name, body);
+	}
+	m = build(NULL);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_to_json(&all, m, 0), 0);
+	ck_assert_int_eq(wd_map_to_json(&some, m, 150), 0);
+	na = json_defs(all, ra, 512);
+	ns = json_defs(some, rs, 512);
+	ck_assert_uint_gt(ns, 3);
+	ck_assert_uint_lt(ns, na);
+	qsort(ra, na, sizeof(double), cmp_desc);
+	qsort(rs, ns, sizeof(double), cmp_desc);
+	for (size_t i = 0; i < ns; i++)
+		ck_assert(rs[i] == ra[i]);
+	json_decref(all);
+	json_decref(some);
+	wd_map_free(m);
+}
+END_TEST
+
 START_TEST(json_carries_definitions_ranks_and_references)
 {
 	wd_map *m = build(NULL);
@@ -527,6 +578,7 @@ int main(void)
 	tcase_add_test(tc, focus_moves_a_file_and_an_identifier_to_the_top);
 	tcase_add_test(tc, render_stays_within_the_token_budget_and_says_how_it_counts);
 	tcase_add_test(tc, json_carries_definitions_ranks_and_references);
+	tcase_add_test(tc, a_budget_keeps_exactly_the_best_ranked_definitions);
 	tcase_add_test(tc, cache_reparses_only_the_changed_file);
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
