@@ -136,7 +136,7 @@ check: tests
 	WARDEN_SRC=$(CURDIR) sh tests/run.sh $(BUILD)/tests
 
 check-asan:
-	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" check
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT="-O1 -g" check
 
 # --- fuzzing (clang + libFuzzer) ---
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
