@@ -104,4 +104,11 @@ int wd_syntax_check_worktree(wd_buf *out, git_repository *repo, const git_oid *b
 int wd_symbol_scope_check(wd_buf *out, const char *path, const char *base, size_t base_len,
                           const char *patched, size_t patched_len, const char *const *scope);
 
+/* The same for every one of `paths` (NULL-terminated, relative) after a patch
+ * applied to the work tree of `repo`: bases from the tree `base_tree`, new
+ * contents from the work tree (a missing file was deleted). Every offending
+ * file is reported in `out`; WD_EREFUSED when any was. */
+int wd_symbol_scope_check_worktree(wd_buf *out, git_repository *repo, const git_oid *base_tree,
+                                   const char *const *paths, const char *const *scope);
+
 #endif

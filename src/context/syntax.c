@@ -394,3 +394,53 @@ out:
 	free(hs);
 	return rc;
 }
+
+int wd_symbol_scope_check_worktree(wd_buf *out, git_repository *repo, const git_oid *base_tree,
+                                   const char *const *paths, const char *const *scope)
+{
+	git_tree *tree = NULL;
+	const char *wd = git_repository_workdir(repo);
+	wd_buf base = WD_BUF_INIT, now = WD_BUF_INIT, abs = WD_BUF_INIT;
+	int rc = 0, refused = 0;
+
+	if (!wd)
+		return wd_error_set(WD_EUSAGE, "symbol scope: the repository has no work tree");
+	if (!scope || !paths || !paths[0])
+		return 0;
+	if (git_tree_lookup(&tree, repo, base_tree) < 0)
+		return wd_error_git(WD_EINFRA, "symbol scope: base tree");
+	for (size_t i = 0; paths[i]; i++) {
+		int exists, present = 1;
+
+		wd_buf_clear(&base);
+		wd_buf_clear(&now);
+		wd_buf_clear(&abs);
+		if ((rc = read_blob_at(&base, repo, tree, paths[i], &exists)) != 0 ||
+		    (rc = wd_buf_printf(&abs, "%s%s", wd, paths[i])) != 0)
+			goto out;
+		rc = wd_ctx_read_regular(&now, abs.ptr, 64u * 1024u * 1024u);
+		if (rc == WD_ENOTFOUND) {
+			wd_error_clear();
+			rc = 0;
+			present = 0;
+		} else if (rc) {
+			goto out;
+		}
+		rc = wd_symbol_scope_check(out, paths[i], exists ? base.ptr : NULL, base.len,
+		                           present ? now.ptr : NULL, now.len, scope);
+		if (rc == WD_EREFUSED) {
+			refused = 1;
+			rc = 0;
+		}
+		if (rc)
+			goto out;
+	}
+	if (refused)
+		rc = wd_error_set(WD_EREFUSED, "the patch changes lines outside its symbol scope");
+out:
+	wd_buf_free(&base);
+	wd_buf_free(&now);
+	wd_buf_free(&abs);
+	git_tree_free(tree);
+	return rc;
+}

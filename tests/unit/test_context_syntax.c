@@ -224,6 +224,47 @@ START_TEST(scope_rules_for_paths_globs_missing_symbols_and_new_files)
 }
 END_TEST
 
+START_TEST(the_worktree_scope_check_reads_bases_from_git)
+{
+	char dir[] = "/tmp/wd-scope-XXXXXX";
+	git_repository *repo = NULL;
+	git_index *idx = NULL;
+	git_oid tree;
+	wd_buf p = WD_BUF_INIT, out = WD_BUF_INIT;
+	const char *paths[] = { "src/parse.c", NULL };
+	char *inside = replace(BASE_C, "atoi(s)", "atoi(s) + 0");
+	char *outside = replace(BASE_C, "x * 2", "x * 5");
+
+	git_libgit2_init();
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(git_repository_init(&repo, dir, 0), 0);
+	ck_assert_int_eq(wd_buf_printf(&p, "%s/src", dir), 0);
+	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
+	ck_assert_int_eq(wd_buf_puts(&p, "/parse.c"), 0);
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, BASE_C, strlen(BASE_C), 0644), 0);
+	ck_assert_int_eq(git_repository_index(&idx, repo), 0);
+	ck_assert_int_eq(git_index_add_bypath(idx, "src/parse.c"), 0);
+	ck_assert_int_eq(git_index_write_tree(&tree, idx), 0);
+
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, inside, strlen(inside), 0644), 0);
+	ck_assert_int_eq(wd_symbol_scope_check_worktree(&out, repo, &tree, paths, PARSE_SCOPE), 0);
+	ck_assert_uint_eq(out.len, 0);
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, outside, strlen(outside), 0644), 0);
+	ck_assert_int_eq(wd_symbol_scope_check_worktree(&out, repo, &tree, paths, PARSE_SCOPE),
+	                 WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(out.ptr, "src/parse.c:5: line 5 changed, outside parse_number"));
+
+	free(inside);
+	free(outside);
+	git_index_free(idx);
+	git_repository_free(repo);
+	wd_rm_rf(dir);
+	wd_buf_free(&p);
+	wd_buf_free(&out);
+	git_libgit2_shutdown();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("context_syntax");
@@ -240,6 +281,7 @@ int main(void)
 	tcase_add_test(scope, a_change_inside_the_scoped_definition_is_allowed);
 	tcase_add_test(scope, a_change_outside_the_scoped_definition_is_refused_with_the_reason);
 	tcase_add_test(scope, scope_rules_for_paths_globs_missing_symbols_and_new_files);
+	tcase_add_test(scope, the_worktree_scope_check_reads_bases_from_git);
 	suite_add_tcase(s, gate);
 	suite_add_tcase(s, scope);
 	sr = srunner_create(s);
