@@ -45,14 +45,23 @@ typedef struct wd_context_opts {
 
 typedef struct wd_context {
 	wd_buf listing;   /* file listing (possibly cut to fit, saying so) */
-	wd_buf map;       /* repository map slice; empty until the map exists */
+	wd_buf map;       /* repository map slice; empty with WD_CONTEXT_NO_MAP or when the
+	                   * map could not be built (the rest of the context stands) */
 	wd_buf files;     /* chosen files, each under a "=== path ===" header */
 	wd_buf agents;    /* AGENTS.md, capped */
 	wd_strvec chosen; /* paths of the files included */
-	json_t *why;      /* [{path, reason, bytes}] for the ledger */
+	json_t *why;      /* [{path, reason, bytes[, cut]}] for the ledger; skipped files
+	                   * appear with reason "skipped: ..." and bytes 0 */
 	size_t bytes;     /* total size of what will be sent */
 } wd_context;
 
+/*
+ * Build the context of ticket `t` over the work tree `workdir` (its root).
+ * `out` receives a new context (free with wd_context_free); `t` may be NULL
+ * (listing, AGENTS.md and an unfocused map only); `opts` may be NULL for the
+ * defaults. c->bytes never exceeds the budget. Returns 0, WD_ENOTFOUND when
+ * workdir does not exist, WD_EUSAGE for a wrong opts version, WD_ENOMEM.
+ */
 int wd_context_build(wd_context **out, const char *workdir, const struct wd_ticket *t,
                      const wd_context_opts *opts);
 void wd_context_free(wd_context *c);
