@@ -31,7 +31,7 @@ enum wd_context_flags {
 
 typedef struct wd_context_opts {
 	unsigned version;
-	size_t budget_bytes;    /* 0 = default 96 KiB */
+	size_t budget_bytes;    /* 0 = default 96 KiB; less than 2 KiB counts as 2 KiB */
 	const char *cache_dir;  /* for the tag cache; may be NULL */
 	const char *const *files; /* tracked files of the work tree (NULL-terminated); NULL = the
 	                           * git index's files when workdir is a work tree root, else walk */

@@ -22,6 +22,7 @@
 #define AGENTS_CAP (16u * 1024u)
 #define FILE_READ_MAX (16u * 1024u * 1024u)
 #define MIN_CUT 1024u
+#define MIN_BUDGET 2048u
 
 struct builder {
 	wd_context *c;
@@ -111,9 +112,12 @@ static size_t count_lines(const char *p, size_t len)
 /* Keep whole lines from the head and the tail of a file, `cap` bytes in all. */
 static int cut_head_tail(wd_buf *out, wd_buf *note, const char *p, size_t len, size_t cap)
 {
-	size_t head = cap * 2 / 3, tail_start, head_lines, total = count_lines(p, len);
+	size_t head, tail_start, head_lines, total = count_lines(p, len);
 	const char *nl;
 	int rc;
+
+	cap -= 64; /* the "[lines a-b not shown]" note comes out of the same budget */
+	head = cap * 2 / 3;
 
 	while (head > 0 && p[head - 1] != '\n')
 		head--;
@@ -394,6 +398,8 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 	b.workdir = workdir;
 	b.t = t;
 	b.budget = opts->budget_bytes ? opts->budget_bytes : DEFAULT_BUDGET;
+	if (b.budget < MIN_BUDGET)
+		b.budget = MIN_BUDGET; /* room for the notes that say what was left out */
 	if (!(b.root = wd_realpath(workdir))) {
 		rc = wd_error_set(WD_ENOTFOUND, "%s: no such work tree", workdir);
 		goto out;

@@ -305,6 +305,42 @@ START_TEST(a_large_file_is_cut_to_the_definitions_the_ticket_names)
 }
 END_TEST
 
+START_TEST(the_total_never_exceeds_the_budget)
+{
+	wd_ticket t;
+	wd_context *c = NULL;
+	wd_buf big = WD_BUF_INIT, rules = WD_BUF_INIT;
+	char name[64];
+
+	for (int i = 0; i < 400; i++)
+		ck_assert_int_eq(wd_buf_printf(&big, "int part_%03d(int x) { return x * %d; }\n", i, i), 0);
+	put("src/big.c", big.ptr);
+	put("src/big2.c", big.ptr);
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(wd_buf_printf(&rules, "rule %d: be careful\n", i), 0);
+	put("AGENTS.md", rules.ptr);
+	for (int i = 0; i < 120; i++) {
+		snprintf(name, sizeof(name), "gen/f%03d.c", i);
+		put(name, "int x;\n");
+	}
+	ticket_init(&t, "part_200 in src/big.c and src/big2.c", "Also parse_number in parse.c.");
+	ck_assert_int_eq(wd_strvec_push(&t.scope, "src/*.c"), 0);
+	for (size_t budget = 100; budget < 30000; budget = budget * 3 / 2 + 77) {
+		wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+		size_t want = budget < 2048 ? 2048 : budget;
+
+		o.budget_bytes = budget;
+		ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+		ck_assert_msg(c->bytes <= want, "budget %zu: %zu bytes", want, c->bytes);
+		ck_assert_uint_eq(c->bytes, c->listing.len + c->agents.len + c->map.len + c->files.len);
+		wd_context_free(c);
+	}
+	wd_strvec_free(&t.scope);
+	wd_buf_free(&big);
+	wd_buf_free(&rules);
+}
+END_TEST
+
 START_TEST(errors_missing_work_tree_and_bad_opts_version)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
@@ -338,6 +374,7 @@ int main(void)
 	tcase_add_test(tc, listing_is_cut_when_the_tree_is_larger_than_its_share);
 	tcase_add_test(tc, the_map_slice_is_ranked_toward_the_ticket);
 	tcase_add_test(tc, a_large_file_is_cut_to_the_definitions_the_ticket_names);
+	tcase_add_test(tc, the_total_never_exceeds_the_budget);
 	tcase_add_test(tc, errors_missing_work_tree_and_bad_opts_version);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
