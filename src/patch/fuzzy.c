@@ -531,7 +531,10 @@ static int choose(found *fd, const hunk_ctx *hc, const image *im, size_t min_pos
 			goto chosen;
 		}
 	}
-	if (hc->h->sec_len) {
+	/* git computes that line from the hunk's first line; trust it only when
+	 * the hunk still starts with git's three lines of context (a trimmed
+	 * hunk starts lower, under another line) */
+	if (hc->h->sec_len && leading_ctx(hc->p, &hc->pre) >= 3) {
 		for (size_t i = 0; i < fd->ncands; i++)
 			keep[i] = section_matches(hc, im, fd->cands[i] >= lo ? fd->cands[i] - lo : 0);
 		narrow(fd, keep);

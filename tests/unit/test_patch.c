@@ -462,23 +462,42 @@ END_TEST
 
 START_TEST(apply_function_name_after_header_breaks_a_tie)
 {
-	/* the same three lines in f and g, the header's line is wrong, but git's
+	/* the same lines in f and g, the header's line is wrong, but git's
 	 * "@@ ... @@ int g(void)" names the function the hunk is in */
-	const char *body = "int f(void)\n{\n\treturn 0;\n}\n\nint g(void)\n{\n\treturn 0;\n}\n";
+	const char *fn = "{\n\tint x = 0;\n\tx++;\n\treturn x;\n}\n";
 	const char *t =
 		"--- a/amb.c\n"
 		"+++ b/amb.c\n"
-		"@@ -30,3 +30,3 @@ int g(void)\n"
+		"@@ -30,5 +30,5 @@ int g(void)\n"
 		" {\n"
-		"-\treturn 0;\n"
-		"+\treturn 1;\n"
+		" \tint x = 0;\n"
+		" \tx++;\n"
+		"-\treturn x;\n"
+		"+\treturn x + 1;\n"
 		" }\n";
+	const char *trimmed =
+		"--- a/amb.c\n"
+		"+++ b/amb.c\n"
+		"@@ -30,3 +30,3 @@ int g(void)\n"
+		" \tx++;\n"
+		"-\treturn x;\n"
+		"+\treturn x + 1;\n"
+		" }\n";
+	wd_buf body = WD_BUF_INIT, want = WD_BUF_INIT;
 	wd_patch_report r;
 
-	put_file("amb.c", body);
-	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
-	assert_file("amb.c", "int f(void)\n{\n\treturn 0;\n}\n\nint g(void)\n{\n\treturn 1;\n}\n");
+	wd_buf_printf(&body, "int f(void)\n%s\nint g(void)\n%s", fn, fn);
+	wd_buf_printf(&want, "int f(void)\n%s\nint g(void)\n{\n\tint x = 0;\n\tx++;\n"
+	              "\treturn x + 1;\n}\n", fn);
+	put_file("amb.c", body.ptr);
+	/* with less than git's three leading lines the name is not evidence */
+	ck_assert_int_eq(apply_text(&r, trimmed, NULL, 0), WD_EREFUSED);
 	wd_patch_report_free(&r);
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("amb.c", want.ptr);
+	wd_patch_report_free(&r);
+	wd_buf_free(&body);
+	wd_buf_free(&want);
 }
 END_TEST
 
