@@ -101,6 +101,43 @@ char *wd_patch__clean_path(const char *s, size_t len)
 	return r;
 }
 
+/* "Change `src/a.c` like this:" names one path-like token (with a '/' or a
+ * '.'); take it when it is the only one. */
+static char *path_in_prose(const char *s, size_t len)
+{
+	char *found = NULL;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start, end;
+		char *tok;
+
+		while (i < len && isspace((unsigned char)s[i]))
+			i++;
+		start = i;
+		while (i < len && !isspace((unsigned char)s[i]))
+			i++;
+		end = i;
+		if (end == start)
+			break;
+		tok = wd_patch__clean_path(s + start, end - start);
+		while (tok && *tok && strchr(".,;:)", tok[strlen(tok) - 1]))
+			tok[strlen(tok) - 1] = '\0';
+		if (!tok || !*tok || (!strchr(tok, '/') && !strchr(tok + 1, '.')) ||
+		    strpbrk(tok, "()<>{}|") || tok[strlen(tok) - 1] == '.') {
+			free(tok);
+			continue;
+		}
+		if (found) { /* two candidates: do not guess */
+			free(found);
+			free(tok);
+			return NULL;
+		}
+		found = tok;
+	}
+	return found;
+}
+
 static const char *line_at(const struct wd_patch *p, const wd_rline *rl, size_t i)
 {
 	return p->src + rl[i].off;
@@ -127,6 +164,8 @@ static int find_path(char **out, const struct wd_patch *p, const wd_rline *rl, s
 			return *out ? 0 : WD_ENOMEM;
 		}
 		*out = wd_patch__clean_path(s, len);
+		if (!*out)
+			*out = path_in_prose(s, len);
 		break;
 	}
 	if (!*out)

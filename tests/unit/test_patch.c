@@ -315,6 +315,23 @@ START_TEST(parse_search_replace_blocks_with_paths)
 }
 END_TEST
 
+START_TEST(parse_search_block_path_from_a_prose_line)
+{
+	const char *ok = "Change `src/main.c` like this:\n```c\n<<<<<<< SEARCH\na\n=======\nb\n"
+	                 ">>>>>>> REPLACE\n```\n";
+	const char *two = "Move it from src/a.c to src/b.c:\n<<<<<<< SEARCH\na\n=======\nb\n"
+	                  ">>>>>>> REPLACE\n";
+	wd_patch *p = NULL;
+
+	ck_assert_int_eq(wd_patch_parse(&p, ok, strlen(ok)), 0);
+	ck_assert_str_eq(wd_patch_file_path(p, 0), "src/main.c");
+	wd_patch_free(p);
+	p = NULL;
+	ck_assert_int_eq(wd_patch_parse(&p, two, strlen(two)), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "file path"));
+}
+END_TEST
+
 START_TEST(parse_search_block_without_replace_is_input_error)
 {
 	const char *t = "src/main.c\n<<<<<<< SEARCH\nfoo\n=======\nbar\n";
@@ -1124,6 +1141,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(parse, parse_hunk_without_file_header_is_input_error);
 	tcase_add_test(parse, parse_search_replace_blocks_with_paths);
 	tcase_add_test(parse, parse_search_block_without_replace_is_input_error);
+	tcase_add_test(parse, parse_search_block_path_from_a_prose_line);
 	tcase_add_test(parse, parse_gnu_timestamps_and_dot_slash_paths);
 	tcase_add_test(parse, parse_quoted_git_paths_and_crlf_reply);
 	suite_add_tcase(s, parse);
