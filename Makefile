@@ -64,12 +64,19 @@ GRAMMAR_SRCS   := $(GRAMMAR_DIR)/tree-sitter-c/src/parser.c \
 GRAMMAR_OBJS   := $(patsubst $(GRAMMAR_DIR)/%.c,$(BUILD)/grammar-obj/%.o,$(GRAMMAR_SRCS))
 
 # --- sources ---
-LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(wildcard sandbox/*.c)
+LIB_SRCS  := $(filter-out src/cli/% src/front/%,$(wildcard src/*/*.c)) $(wildcard sandbox/*.c)
 CLI_SRCS  := $(wildcard src/cli/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 LIB       := $(BUILD)/libwarden.a
+# `warden` is a small front end that runs `sandbox` itself and execs
+# warden-core (every command) for the rest; see src/front/front.c.
+FRONT_SRCS := src/front/front.c src/cli/cmd_sandbox.c src/cli/common.c
+FRONT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(FRONT_SRCS))
+FRONT_LIBS  = $(shell pkg-config --libs jansson libseccomp 2>/dev/null) -pthread
 BIN       := $(BUILD)/warden
+CORE_BIN  := $(BUILD)/warden-core
+LIBEXECDIR ?= $(PREFIX)/libexec/warden
 
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
@@ -85,13 +92,22 @@ TOOL_BINS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 all: warden
 
-warden: $(BIN)
+warden: $(BIN) $(CORE_BIN)
 ifeq ($(BUILD),build)
 	cp $(BIN) warden
+	cp $(CORE_BIN) warden-core
 endif
 
-$(BIN): $(CLI_OBJS) $(LIB) $(GRAMMAR_OBJS)
+$(CORE_BIN): $(CLI_OBJS) $(LIB) $(GRAMMAR_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(GRAMMAR_OBJS) $(LDLIBS)
+
+# Linked without libgit2, libcurl and tree-sitter on purpose: if the sandbox
+# ever pulls them in, this link fails instead of the start-up getting slow.
+$(BIN): $(FRONT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(FRONT_OBJS) $(LIB) $(FRONT_LIBS)
+
+$(BUILD)/obj/src/front/front.o: CPPFLAGS += -DWD_LIBEXEC_DIR='"$(LIBEXECDIR)"'
+
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -129,7 +145,7 @@ $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c | $(GRAMMAR_STAMPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/lib $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) -c -o $@ $<
 
-tests: $(BIN) $(TEST_BINS) $(TOOL_BINS)
+tests: $(BIN) $(CORE_BIN) $(TEST_BINS) $(TOOL_BINS)
 
 check: tests
 	WARDEN_BIN=$(abspath $(BIN)) WARDEN_TOOLS=$(abspath $(BUILD)/tools) \
@@ -177,13 +193,14 @@ lint:
 	    'clang-tidy --quiet "$$@" -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)' sh
 
 install: warden
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/warden/prompts
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/share/warden/prompts
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/warden
+	install -m 0755 $(CORE_BIN) $(DESTDIR)$(LIBEXECDIR)/warden-core
 	install -m 0644 prompts/* $(DESTDIR)$(PREFIX)/share/warden/prompts/
 
 clean:
 	rm -rf build/obj build/grammar-obj build/tests build/tools build/libwarden.a build/warden \
-	    build-asan build-fuzz warden
+	    build/warden-core build-asan build-fuzz warden warden-core
 
 distclean: clean
 	rm -rf build

@@ -1,4 +1,3 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,32 +37,6 @@ static void usage(FILE *f)
 	           "\nexit codes: 0 success/proposed, 1 no passing patch or refused,\n"
 	           "            2 usage or input error, 3 infrastructure error (git, network,\n"
 	           "            model service), 4 a budget cap stopped the run\n");
-}
-
-void wd_cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("warden: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int wd_exit_code_for(int err)
-{
-	switch (err) {
-	case WD_OK: return WD_EXIT_OK;
-	case WD_EUSAGE:
-	case WD_EINPUT:
-	case WD_ENOTFOUND:
-	case WD_EEXISTS: return WD_EXIT_USAGE;
-	case WD_EREFUSED:
-	case WD_ECONFLICT: return WD_EXIT_NO;
-	case WD_EBUDGET: return WD_EXIT_BUDGET;
-	default: return WD_EXIT_INFRA;
-	}
 }
 
 int main(int argc, char **argv)

@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <git2.h>
-
 #include "warden/error.h"
 
 #define WD_ERRMSG_MAX 2048
@@ -47,14 +45,6 @@ int wd_error_wrap(int code, const char *fmt, ...)
 	errmsg[plen] = '\0';
 	errcode = code;
 	return code;
-}
-
-int wd_error_git(int code, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	return wd_error_set(code, "%s: %s", what,
-	                    e && e->message ? e->message : "unknown git error");
 }
 
 int wd_error_errno(int code, const char *what)

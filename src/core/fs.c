@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <git2.h>
-
 #include "warden/error.h"
 #include "warden/fs.h"
 
@@ -245,16 +243,6 @@ void wd_now_iso(char out[32])
 	         tm.tm_sec % 100, (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
-
-int wd_hash_hex(char out[41], const void *data, size_t len)
-{
-	git_oid oid;
-
-	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0)
-		return wd_error_git(WD_ERROR, "hashing");
-	git_oid_tostr(out, 41, &oid);
-	return 0;
-}
 
 int wd_random_hex(char *out, size_t n)
 {

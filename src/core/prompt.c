@@ -52,7 +52,8 @@ const char *wd_prompt_dir(void)
 		if (slash)
 			*slash = '\0';
 		static const char *const rel[] = { "prompts", "../prompts", "../../prompts",
-		                                   "../share/warden/prompts" };
+		                                   "../share/warden/prompts",
+		                                   "../../share/warden/prompts" };
 
 		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 			snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
