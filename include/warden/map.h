@@ -69,8 +69,12 @@ typedef struct wd_map_stats {
 	size_t parsed;       /* files parsed by tree-sitter in this build */
 	size_t cached;       /* files whose tags came from the cache */
 	size_t definitions;
-	size_t references;   /* distinct (file, identifier) pairs */
-	uint64_t build_ms;   /* wall time of wd_map_build */
+	size_t references;   /* distinct (file, identifier) pairs, for identifiers some file defines */
+	uint64_t build_ms;   /* wall time of wd_map_build, of which: */
+	uint64_t list_ms;    /*   listing the files */
+	uint64_t tags_ms;    /*   parsing or loading every file's tags (in parallel) */
+	uint64_t index_ms;   /*   indexing the names */
+	uint64_t rank_ms;    /* wall time of the last wd_map_rank */
 } wd_map_stats;
 
 void wd_map_get_stats(wd_map_stats *out, const wd_map *m);
@@ -121,7 +125,9 @@ int wd_map_has_definition(const wd_map *m, const char *name);
 int wd_map_find_definitions(wd_map_def **out, size_t *n, const wd_map *m, const char *name);
 
 /* The paths of the files that reference `name`, most references first,
- * with their counts in `counts` (allocated, caller frees; may be NULL). */
+ * with their counts in `counts` (allocated, caller frees; may be NULL).
+ * Only names some file defines are indexed: for any other name (a library
+ * function, a local) the list is empty. */
 int wd_map_find_referencing_files(wd_strvec *out, size_t **counts, const wd_map *m,
                                   const char *name);
 

@@ -141,8 +141,11 @@ int cmd_map(int argc, char **argv)
 
 		wd_map_get_stats(&st, m);
 		fprintf(stderr, "map: %zu files, %zu parsed, %zu from cache, %zu definitions, "
-		        "%zu references, %llu ms\n", st.files, st.parsed, st.cached, st.definitions,
-		        st.references, (unsigned long long)st.build_ms);
+		        "%zu references; build %llu ms (list %llu, tags %llu, index %llu), rank %llu ms\n",
+		        st.files, st.parsed, st.cached, st.definitions, st.references,
+		        (unsigned long long)st.build_ms, (unsigned long long)st.list_ms,
+		        (unsigned long long)st.tags_ms, (unsigned long long)st.index_ms,
+		        (unsigned long long)st.rank_ms);
 	}
 done:
 	wd_map_free(m);

@@ -34,8 +34,8 @@ struct occ {
 };
 
 struct occlist {
-	struct occ *v;
-	size_t n, cap;
+	struct occ *v;   /* a slice of wd_map's def_occ or ref_occ */
+	size_t n;
 };
 
 struct nameinfo {
@@ -52,6 +52,8 @@ struct wd_map {
 	wd_strtab names;
 	struct nameinfo *info; /* by name id */
 	size_t ncap;
+	struct occ *def_occ;   /* every definition, grouped by name */
+	struct occ *ref_occ;   /* every reference to a defined name, grouped by name */
 	double *frank;       /* PageRank of each file */
 	int ranked;
 	wd_map_stats stats;

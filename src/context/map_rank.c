@@ -11,17 +11,19 @@
 #include <string.h>
 
 #include "warden/error.h"
+#include "warden/fs.h"
 
 #include "map_int.h"
 
 #define DAMPING 0.85
-#define ITERATIONS 30
+#define ITERATIONS 20
 #define MAX_DEF_FILES 50     /* a name defined in more files links nothing useful */
 #define MAX_EDGES_PER_NAME 200000
 
 struct edge {
 	uint32_t src, dst;
-	float w;
+	uint32_t name;
+	float w;        /* weight; divided by the source's total once collected */
 };
 
 /* How much a reference to `name` tells: long snake_case/camelCase names are
@@ -163,7 +165,6 @@ static int collect_edge(void *ctx, uint32_t name, uint32_t src, uint32_t dst, do
 {
 	struct graph *g = ctx;
 
-	(void)name;
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 4096;
 		struct edge *v = realloc(g->e, cap * sizeof(*v));
@@ -175,38 +176,33 @@ static int collect_edge(void *ctx, uint32_t name, uint32_t src, uint32_t dst, do
 	}
 	g->e[g->n].src = src;
 	g->e[g->n].dst = dst;
+	g->e[g->n].name = name;
 	g->e[g->n].w = (float)w;
 	g->n++;
 	g->out[src] += w;
 	return 0;
 }
 
-struct spread {
-	wd_map *m;
-	const double *out;
-};
-
 /* A file's rank flows along each edge to the definitions of that name in the
  * destination file, split among them. */
-static int spread_edge(void *ctx, uint32_t name, uint32_t src, uint32_t dst, double w)
+static void spread(wd_map *m, const struct edge *e)
 {
-	struct spread *s = ctx;
-	const struct nameinfo *ni = &s->m->info[name];
-	double share = s->m->frank[src] * w / s->out[src];
+	const struct nameinfo *ni = &m->info[e->name];
+	double share = m->frank[e->src] * e->w;
 	size_t k = 0;
 
 	for (size_t d = 0; d < ni->defs.n; d++)
-		k += ni->defs.v[d].file == dst;
+		k += ni->defs.v[d].file == e->dst;
 	for (size_t d = 0; d < ni->defs.n; d++)
-		if (ni->defs.v[d].file == dst)
-			s->m->files[dst].drank[ni->defs.v[d].val] += share / (double)k;
-	return 0;
+		if (ni->defs.v[d].file == e->dst)
+			m->files[e->dst].drank[ni->defs.v[d].val] += share / (double)k;
 }
 
 int wd_map_rank(wd_map *m, const char *const *focus)
 {
 	struct graph g;
 	double *pers = NULL, *next = NULL;
+	uint64_t t0 = wd_now_ms();
 	int rc;
 
 	memset(&g, 0, sizeof(g));
@@ -226,6 +222,8 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 	if ((rc = set_personalisation(m, pers, focus)) != 0 ||
 	    (rc = for_each_edge(m, collect_edge, &g)) != 0)
 		goto out;
+	for (size_t k = 0; k < g.n; k++)
+		g.e[k].w = (float)(g.e[k].w / g.out[g.e[k].src]);
 	memcpy(m->frank, pers, m->nfiles * sizeof(double));
 	for (int it = 0; it < ITERATIONS; it++) {
 		double dangling = 0, delta = 0;
@@ -236,7 +234,7 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 			next[i] = 0;
 		}
 		for (size_t k = 0; k < g.n; k++)
-			next[g.e[k].dst] += m->frank[g.e[k].src] * g.e[k].w / g.out[g.e[k].src];
+			next[g.e[k].dst] += m->frank[g.e[k].src] * g.e[k].w;
 		for (size_t i = 0; i < m->nfiles; i++) {
 			double v = (1 - DAMPING) * pers[i] + DAMPING * (next[i] + dangling * pers[i]);
 
@@ -245,7 +243,7 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 		}
 		memcpy(m->frank, next, m->nfiles * sizeof(double));
 		/* the order of the ranks settles long before their digits */
-		if (delta < 1e-6)
+		if (delta < 1e-5)
 			break;
 	}
 	for (size_t i = 0; i < m->nfiles; i++) {
@@ -263,12 +261,8 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 		for (size_t d = 0; d < f->tags.ndefs; d++)
 			f->drank[d] = 1e-3 * m->frank[i] / (double)f->tags.ndefs;
 	}
-	{
-		struct spread s = { m, g.out };
-
-		if ((rc = for_each_edge(m, spread_edge, &s)) != 0)
-			goto out;
-	}
+	for (size_t k = 0; k < g.n; k++)
+		spread(m, &g.e[k]);
 	/* definitions the focus names come first */
 	for (uint32_t id = 0; id < m->names.n; id++) {
 		const struct nameinfo *ni = &m->info[id];
@@ -279,6 +273,7 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 			m->files[ni->defs.v[d].file].drank[ni->defs.v[d].val] += 1.0;
 	}
 	m->ranked = 1;
+	m->stats.rank_ms = wd_now_ms() - t0;
 out:
 	free(pers);
 	free(next);

@@ -37,7 +37,7 @@ struct syms {
 		attributed_declarator, init_declarator, class_definition, decorated_definition,
 		block, module, expression_statement, assignment, translation_unit, preproc_if,
 		preproc_ifdef, preproc_else, preproc_elif, linkage_specification, declaration_list;
-	TSFieldId f_declarator, f_name, f_body, f_left;
+	TSFieldId f_declarator, f_name, f_body, f_left, f_value;
 };
 
 static struct syms S[WD_LANG_COUNT];
@@ -218,6 +218,7 @@ static void init_syms(void)
 		s->f_name = field(l, "name");
 		s->f_body = field(l, "body");
 		s->f_left = field(l, "left");
+		s->f_value = field(l, "value");
 	}
 	init_rules(WD_LANG_GO, &go);
 	init_rules(WD_LANG_JS, &js);
@@ -500,6 +501,24 @@ static int at_file_scope(const struct syms *s, const TSSymbol *stk, size_t d, in
 	       p == s->declaration_list;
 }
 
+/* `#define FOO_H` with no value: an include guard, which defines nothing a
+ * reader needs (and would rank with its much-included header). */
+static int include_guard(const struct ex *x, TSNode n, TSNode name)
+{
+	uint32_t a = ts_node_start_byte(name), b = ts_node_end_byte(name);
+	static const char *const ends[] = { "_H", "_H_", "_H__", "_INCLUDED", "_INCLUDED_" };
+
+	if (!ts_node_is_null(ts_node_child_by_field_id(n, x->s->f_value)))
+		return 0;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		size_t l = strlen(ends[i]);
+
+		if (b - a > l && !memcmp(x->src + b - l, ends[i], l))
+			return 1;
+	}
+	return 0;
+}
+
 static void visit_c(struct ex *x, TSNode n, TSSymbol k, const TSSymbol *stk, size_t d,
                     int in_function)
 {
@@ -531,7 +550,7 @@ static void visit_c(struct ex *x, TSNode n, TSSymbol k, const TSSymbol *stk, siz
 	} else if (k == s->preproc_def || k == s->preproc_function_def) {
 		TSNode name = ts_node_child_by_field_id(n, s->f_name);
 
-		if (!ts_node_is_null(name))
+		if (!ts_node_is_null(name) && !(k == s->preproc_def && include_guard(x, n, name)))
 			add_def(x, n, name, WD_TAG_MACRO, first_line_end(x, a, b));
 	} else if (k == s->enumerator) {
 		TSNode name = ts_node_child_by_field_id(n, s->f_name);

@@ -460,60 +460,76 @@ static int is_ident_char(char c)
 	return isalnum((unsigned char)c) || c == '_';
 }
 
+/* Lines of `path` where `name` occurs as a whole word. */
+static int word_lines(wd_buf *out, wd_tools *t, const char *path, const char *name, wd_buf *abs,
+                      wd_buf *text, size_t *scanned, size_t *hits)
+{
+	size_t nl_ = strlen(name), lineno = 1;
+	const char *p, *lim;
+	int rc;
+
+	wd_buf_clear(text);
+	wd_buf_clear(abs);
+	if ((rc = wd_path_join(abs, t->root, path)) != 0)
+		return rc;
+	if (wd_ctx_read_regular(text, abs->ptr, GREP_FILE_MAX) != 0 ||
+	    memchr(text->ptr, '\0', text->len < 8000 ? text->len : 8000)) {
+		wd_error_clear();
+		return 0;
+	}
+	*scanned += text->len;
+	p = text->ptr;
+	lim = text->ptr + text->len;
+	while (p < lim && out->len < t->cap) {
+		const char *nl = memchr(p, '\n', (size_t)(lim - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(lim - p);
+		const char *q = p, *e = p + len;
+
+		while ((q = memmem(q, (size_t)(e - q), name, nl_)) != NULL) {
+			int left = q == p || !is_ident_char(q[-1]);
+			int right = q + nl_ == e || !is_ident_char(q[nl_]);
+
+			if (left && right) {
+				if ((rc = put_line(out, path, lineno, p, len)) != 0)
+					return rc;
+				(*hits)++;
+				break;
+			}
+			q += nl_;
+		}
+		p += len + (nl ? 1 : 0);
+		lineno++;
+	}
+	return 0;
+}
+
 static int t_references(wd_buf *out, wd_tools *t, json_t *args)
 {
 	const char *name = str_arg(args, "name");
 	wd_strvec files = WD_STRVEC_INIT;
 	wd_buf abs = WD_BUF_INIT, text = WD_BUF_INIT;
-	size_t *counts = NULL, nl_ = strlen(name), shown = 0;
+	size_t *counts = NULL, scanned = 0, hits = 0;
 	int rc;
 
+	if (!*name || strlen(name) > 200)
+		return wd_buf_puts(out, "refused: give one identifier\n") ? WD_ENOMEM : WD_EREFUSED;
 	if ((rc = ensure_map(t)) != 0 ||
 	    (rc = wd_map_find_referencing_files(&files, &counts, t->map, name)) != 0)
 		goto out;
-	if (!files.n) {
-		rc = wd_buf_printf(out, "no references to '%s' found\n", name);
-		goto out;
-	}
-	if ((rc = wd_buf_printf(out, "%zu file%s reference '%s'\n", files.n, files.n == 1 ? "" : "s",
-	                        name)) != 0)
-		goto out;
-	for (size_t i = 0; i < files.n && out->len < t->cap; i++) {
-		const char *p, *lim;
-		size_t lineno = 1;
-
-		wd_buf_clear(&text);
-		wd_buf_clear(&abs);
-		if ((rc = wd_path_join(&abs, t->root, files.v[i])) != 0)
+	if (files.n) {
+		if ((rc = wd_buf_printf(out, "%zu file%s reference '%s'\n", files.n,
+		                        files.n == 1 ? "" : "s", name)) != 0)
 			goto out;
-		if (wd_ctx_read_regular(&text, abs.ptr, GREP_FILE_MAX) != 0) {
-			wd_error_clear();
-			continue;
-		}
-		p = text.ptr;
-		lim = text.ptr + text.len;
-		while (p < lim) {
-			const char *nl = memchr(p, '\n', (size_t)(lim - p));
-			size_t len = nl ? (size_t)(nl - p) : (size_t)(lim - p);
-			const char *q = p, *e = p + len;
-
-			while ((q = memmem(q, (size_t)(e - q), name, nl_)) != NULL) {
-				int left = q == p || !is_ident_char(q[-1]);
-				int right = q + nl_ == e || !is_ident_char(q[nl_]);
-
-				if (left && right) {
-					if ((rc = put_line(out, files.v[i], lineno, p, len)) != 0)
-						goto out;
-					shown++;
-					break;
-				}
-				q += nl_;
-			}
-			p += len + (nl ? 1 : 0);
-			lineno++;
-		}
+		for (size_t i = 0; !rc && i < files.n && out->len < t->cap; i++)
+			rc = word_lines(out, t, files.v[i], name, &abs, &text, &scanned, &hits);
+		goto out;
 	}
-	(void)shown;
+	/* the map indexes only names the tree defines: for the others, scan */
+	for (size_t i = 0; !rc && i < t->files.n && out->len < t->cap && scanned < GREP_SCAN_MAX; i++)
+		if (!bad_path(t->files.v[i]))
+			rc = word_lines(out, t, t->files.v[i], name, &abs, &text, &scanned, &hits);
+	if (!rc && !hits)
+		rc = wd_buf_printf(out, "no references to '%s' found\n", name);
 out:
 	free(counts);
 	wd_strvec_free(&files);

@@ -165,6 +165,11 @@ START_TEST(definitions_and_references_come_from_the_map)
 	ck_assert_ptr_nonnull(strstr(out.ptr, "src/calc.h:1-1: prototype: int calc_add(int a, int b);\n"));
 	ck_assert_int_eq(call(&out, t, "find_references", "{\"name\": \"calc_add\", \"reason\": \"r\"}"), 0);
 	ck_assert_str_eq(out.ptr, "1 file reference 'calc_add'\nsrc/main.c:4: return calc_add(2, 2) - 4;\n");
+	/* a name the tree does not define (a library function) is found by scanning */
+	ck_assert_int_eq(call(&out, t, "find_references", "{\"name\": \"main\", \"reason\": \"r\"}"), 0);
+	ck_assert_ptr_nonnull(strstr(out.ptr, "src/main.c:2: int main(void)"));
+	ck_assert_int_eq(call(&out, t, "find_references", "{\"name\": \"printf\", \"reason\": \"r\"}"), 0);
+	ck_assert_str_eq(out.ptr, "no references to 'printf' found\n");
 	ck_assert_int_eq(call(&out, t, "find_definition", "{\"name\": \"nothing_here\", \"reason\": \"d\"}"), 0);
 	ck_assert_ptr_nonnull(strstr(out.ptr, "no definition of 'nothing_here'"));
 	wd_buf_free(&out);

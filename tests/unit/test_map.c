@@ -54,7 +54,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tree));
 	ck_assert_ptr_nonnull(mkdtemp(cache));
 	put(tree, "src/util.c", UTIL_C);
-	put(tree, "src/util.h", "int util_add(int a, int b);\n");
+	put(tree, "src/util.h", "#ifndef UTIL_H\n#define UTIL_H\nint util_add(int a, int b);\n#endif\n");
 	put(tree, "src/main.c", "#include \"util.h\"\nint main(void)\n{\n\treturn util_add(1, 2) + "
 	                        "util_add(3, 4) + MAX_ITEMS;\n}\n");
 	put(tree, "src/other.c", "int other_thing(void) { return 0; }\n");
@@ -105,7 +105,8 @@ START_TEST(c_definitions_of_every_kind_with_line_ranges)
 	wd_map *m = build(NULL);
 
 	expect_def(m, "util_add", WD_TAG_FUNCTION, "src/util.c", 6, 10);
-	expect_def(m, "util_add", WD_TAG_PROTOTYPE, "src/util.h", 1, 1);
+	expect_def(m, "util_add", WD_TAG_PROTOTYPE, "src/util.h", 3, 3);
+	ck_assert(!wd_map_has_definition(m, "UTIL_H")); /* include guards are no definitions */
 	expect_def(m, "util_name", WD_TAG_FUNCTION, "src/util.c", 11, 11);
 	expect_def(m, "MAX_ITEMS", WD_TAG_MACRO, "src/util.c", 2, 2);
 	expect_def(m, "SQUARE", WD_TAG_MACRO, "src/util.c", 13, 13);
@@ -432,7 +433,7 @@ START_TEST(cache_reparses_only_the_changed_file)
 	wd_map_free(m);
 
 	/* rewritten with the same content: new stat data, same blob id, no parse */
-	put(tree, "src/util.h", "int util_add(int a, int b);\n");
+	put(tree, "src/util.h", "#ifndef UTIL_H\n#define UTIL_H\nint util_add(int a, int b);\n#endif\n");
 	m = build(cache);
 	wd_map_get_stats(&st, m);
 	ck_assert_uint_eq(st.parsed, 0);
@@ -451,7 +452,7 @@ START_TEST(a_damaged_cache_entry_is_parsed_again)
 
 	wd_map_free(build(cache));
 	ck_assert_int_eq(wd_hash_hex(oid, text, strlen(text)), 0);
-	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v3/%.2s/%s", cache, oid, oid + 2), 0);
+	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v4/%.2s/%s", cache, oid, oid + 2), 0);
 	ck_assert(wd_path_exists(p.ptr));
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "wdtags 1 1 0\ngarbage", 20, 0644), 0);
 	m = build(cache);
