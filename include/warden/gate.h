@@ -182,6 +182,9 @@ typedef struct wd_check_result {
 	int skipped;           /* not run: a build check before it failed (see keep_going) */
 	wd_test_report tests;  /* per-test results (test checks) */
 	wd_findings findings;  /* analyzer findings (analyze checks) */
+	wd_strvec layers;      /* sandbox layers applied ("userns", "landlock:abi=7", ...);
+	                          empty for a cached baseline result */
+	wd_strvec missing;     /* layers that could not be applied, "layer: why" */
 } wd_check_result;
 
 typedef struct wd_gate_result {

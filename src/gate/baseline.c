@@ -210,6 +210,8 @@ static void free_one(wd_check_result *cr)
 	wd_buf_free(&cr->output);
 	wd_test_report_free(&cr->tests);
 	wd_findings_free(&cr->findings);
+	wd_strvec_free(&cr->layers);
+	wd_strvec_free(&cr->missing);
 }
 
 static int commit_id_ok(const char *s)

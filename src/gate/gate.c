@@ -24,6 +24,8 @@ static void check_result_free(wd_check_result *c)
 	wd_buf_free(&c->output);
 	wd_test_report_free(&c->tests);
 	wd_findings_free(&c->findings);
+	wd_strvec_free(&c->layers);
+	wd_strvec_free(&c->missing);
 }
 
 void wd_gate_result_free(wd_gate_result *r)
@@ -213,6 +215,11 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	cr->output_truncated = sr.output_truncated;
 	cr->output = sr.output;
 	memset(&sr.output, 0, sizeof(sr.output));
+	/* the confinement each check really had, for the evidence */
+	cr->layers = sr.layers;
+	cr->missing = sr.missing;
+	memset(&sr.layers, 0, sizeof(sr.layers));
+	memset(&sr.missing, 0, sizeof(sr.missing));
 	wd_sandbox_result_free(&sr);
 	if (!cr->output.ptr && (rc = wd_buf_grow(&cr->output, 0)) != 0)
 		return rc;

@@ -6,6 +6,26 @@
 
 #include "run_internal.h"
 
+json_t *wd_run_strvec_json(const wd_strvec *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+json_t *wd_run_check_event(const wd_check_result *cr, const char *phase)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:b, s:I, s:s, s:o, s:o}",
+	                 "phase", phase, "name", cr->check->name, "kind",
+	                 wd_check_kind_name(cr->check->kind), "command", cr->check->command,
+	                 "exit", cr->exit_code, "passed", cr->passed, "timed_out", cr->timed_out,
+	                 "cached", cr->from_cache, "ms", (json_int_t)cr->wall_ms, "digest",
+	                 cr->digest, "sandbox", wd_run_strvec_json(&cr->layers),
+	                 "sandbox_missing", wd_run_strvec_json(&cr->missing));
+}
+
 json_t *wd_run_evidence_json(const wd_gate_result *gate)
 {
 	json_t *checks = json_array();
@@ -21,6 +41,10 @@ json_t *wd_run_evidence_json(const wd_gate_result *gate)
 		                      "passed", c->passed, "timed_out", c->timed_out,
 		                      "ms", (json_int_t)c->wall_ms, "output_digest", c->digest);
 
+		if (o) {
+			json_object_set_new(o, "sandbox", wd_run_strvec_json(&c->layers));
+			json_object_set_new(o, "sandbox_missing", wd_run_strvec_json(&c->missing));
+		}
 		if (o && c->counts_known) {
 			json_object_set_new(o, "tests_passed", json_integer((json_int_t)c->tests_passed));
 			json_object_set_new(o, "tests_failed", json_integer((json_int_t)c->tests_failed));

@@ -259,12 +259,7 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what)
 	for (size_t i = 0; i < out->n; i++) {
 		const wd_check_result *cr = &out->v[i];
 
-		wd_ledger_add(r->ledger, "check",
-		              json_pack("{s:s, s:s, s:s, s:i, s:b, s:b, s:I, s:s}", "phase", what,
-		                        "name", cr->check->name, "command", cr->check->command,
-		                        "exit", cr->exit_code, "passed", cr->passed,
-		                        "timed_out", cr->timed_out, "ms", (json_int_t)cr->wall_ms,
-		                        "digest", cr->digest));
+		wd_ledger_add(r->ledger, "check", wd_run_check_event(cr, what));
 	}
 	snprintf(msg, sizeof(msg), "%s", out->passed ? "all checks pass" : "checks fail");
 	stage_end(r, what, msg);
@@ -289,12 +284,7 @@ static int run_baseline(struct run *r)
 	for (size_t i = 0; i < r->baseline.n; i++) {
 		const wd_check_result *cr = &r->baseline.v[i];
 
-		wd_ledger_add(r->ledger, "check",
-		              json_pack("{s:s, s:s, s:s, s:i, s:b, s:b, s:I, s:s}", "phase",
-		                        "baseline", "name", cr->check->name, "command",
-		                        cr->check->command, "exit", cr->exit_code, "passed",
-		                        cr->passed, "timed_out", cr->timed_out, "ms",
-		                        (json_int_t)cr->wall_ms, "digest", cr->digest));
+		wd_ledger_add(r->ledger, "check", wd_run_check_event(cr, "baseline"));
 	}
 	snprintf(msg, sizeof(msg), "%s%s", r->baseline.passed ? "all checks pass" : "checks fail",
 	         cached ? " (cached)" : "");
