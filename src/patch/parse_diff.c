@@ -166,6 +166,11 @@ int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
 
 /* --- paths ------------------------------------------------------------ */
 
+static int is_octal(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
 /* Undo git's C-style quoting of a path ("a/sp\303\244ce"). */
 static char *unquote(const char *s, size_t len, size_t *used)
 {
@@ -186,8 +191,12 @@ static char *unquote(const char *s, size_t len, size_t *used)
 			case 'r': c = '\r'; break;
 			case 'v': c = '\v'; break;
 			default:
-				if (c >= '0' && c <= '7' && i + 2 < len) {
-					c = (char)(((s[i] - '0') << 6) | ((s[i + 1] - '0') << 3) | (s[i + 2] - '0'));
+				if (i + 2 < len && is_octal(s[i]) && is_octal(s[i + 1]) &&
+				    is_octal(s[i + 2])) {
+					unsigned v = ((unsigned)(s[i] - '0') << 6) |
+					             ((unsigned)(s[i + 1] - '0') << 3) | (unsigned)(s[i + 2] - '0');
+
+					c = (char)(unsigned char)v;
 					i += 2;
 				}
 			}

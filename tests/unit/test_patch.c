@@ -371,8 +371,18 @@ START_TEST(parse_quoted_git_paths_and_crlf_reply)
 		"+y\r\n";
 	wd_patch *p = NULL;
 
+	const char *oct = "--- \"a/\\303\\244.c\"\n+++ \"b/\\303\\244.c\"\n@@ -1 +1 @@\n-x\n+y\n";
+	const char *bad = "--- \"a/\\3-9.c\"\n+++ \"b/\\3-9.c\"\n@@ -1 +1 @@\n-x\n+y\n";
+
 	ck_assert_int_eq(wd_patch_parse(&p, t, strlen(t)), 0);
 	ck_assert_str_eq(wd_patch_file_path(p, 0), "sp ace.c");
+	wd_patch_free(p);
+	ck_assert_int_eq(wd_patch_parse(&p, oct, strlen(oct)), 0);
+	ck_assert_str_eq(wd_patch_file_path(p, 0), "\303\244.c");
+	wd_patch_free(p);
+	/* a broken octal escape is kept as text, not decoded into garbage */
+	ck_assert_int_eq(wd_patch_parse(&p, bad, strlen(bad)), 0);
+	ck_assert_str_eq(wd_patch_file_path(p, 0), "3-9.c");
 	wd_patch_free(p);
 }
 END_TEST
