@@ -335,7 +335,7 @@ static int preimage_tree(git_tree **out, applier *a)
 
 	*out = NULL;
 	if (!upd)
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	for (size_t i = 0; i < a->n; i++) {
 		fstate *s = &a->fs[i];
 		git_tree_entry *e = NULL;
@@ -516,7 +516,7 @@ static int build_tree(applier *a)
 	int rc = WD_EINFRA;
 
 	if (!upd)
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	for (size_t i = 0; i < a->n; i++) {
 		fstate *s = &a->fs[i];
 		git_tree_entry *e = NULL;
@@ -797,7 +797,7 @@ int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p
 
 	memset(out, 0, sizeof(*out));
 	if (!(out->json = json_object()))
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	if (!repo || !p)
 		return wd_error_set(WD_EUSAGE, "wd_patch_apply: no repository or no patch");
 	a.r = out;
@@ -810,7 +810,7 @@ int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p
 	a.n = p->nfiles;
 	a.fs = calloc(a.n ? a.n : 1, sizeof(*a.fs));
 	if (!a.fs)
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	for (size_t i = 0; i < a.n; i++) {
 		const wd_pfile *f = &p->files[i];
 

@@ -48,7 +48,7 @@ static int img_push(image *im, const char *p, size_t len, int no_eol)
 		img_line *nv = realloc(im->v, cap * sizeof(*nv));
 
 		if (!nv)
-			return wd_error_set(WD_ENOMEM, "out of memory");
+			return wd_patch__oom();
 		im->v = nv;
 		im->cap = cap;
 	}
@@ -130,7 +130,7 @@ static int side_build(side *s, const struct wd_patch *p, const wd_hunk *h, char 
 	s->n = 0;
 	s->idx = malloc((h->n ? h->n : 1) * sizeof(*s->idx));
 	if (!s->idx)
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	for (size_t k = h->first; k < h->first + h->n; k++)
 		if (p->lines[k].op != skip)
 			s->idx[s->n++] = k;
@@ -345,15 +345,16 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	size_t pi = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < pos && !rc; i++)
+	for (size_t i = 0; i < pos && i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
 		const wd_pline *l = &p->lines[k];
 
 		if (l->op == WD_PL_CTX) {
-			if (pi >= lo && pi < hi)
-				rc = img_push(&out, im->v[pos + pi - lo].p, im->v[pos + pi - lo].len,
-				              im->v[pos + pi - lo].no_eol);
+			size_t at = pos + pi - lo;
+
+			if (pi >= lo && pi < hi && at < im->n)
+				rc = img_push(&out, im->v[at].p, im->v[at].len, im->v[at].no_eol);
 			pi++;
 		} else if (l->op == WD_PL_DEL) {
 			pi++;
@@ -361,7 +362,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			char *s = malloc(l->len + 2);
 
 			if (!s)
-				return wd_error_set(WD_ENOMEM, "out of memory");
+				return wd_patch__oom();
 			memcpy(s, wd_patch__ltext(p, k), l->len);
 			s[l->len] = '\r';
 			s[l->len + 1] = '\0';
@@ -444,7 +445,7 @@ static int later_build(later **out, const hunk_ctx *hc, const image *im)
 	int rc = 0;
 
 	if (!v)
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	for (size_t j = first; j < total && !rc; j++) {
 		side pre;
 		later *lt = &v[j - first];
@@ -606,11 +607,11 @@ static int json_hunk(json_t *jhunks, size_t num, const char *status, const found
 			goto fail;
 	}
 	if (json_array_append_new(jhunks, o))
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	return 0;
 fail:
 	json_decref(o);
-	return wd_error_set(WD_ENOMEM, "out of memory");
+	return wd_patch__oom();
 }
 
 /* 0-based position of the hunk's first old line per its header; a hunk

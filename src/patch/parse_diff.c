@@ -43,7 +43,7 @@ int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t le
 	int strip_all;
 
 	if (!v)
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - text) : len;
@@ -56,7 +56,7 @@ int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t le
 			nv = realloc(v, cap * sizeof(*v));
 			if (!nv) {
 				free(v);
-				return wd_error_set(WD_ENOMEM, "out of memory");
+				return wd_patch__oom();
 			}
 			v = nv;
 		}
@@ -89,7 +89,7 @@ int wd_patch__line_add(struct wd_patch *p, char op, size_t off, size_t len)
 		wd_pline *nv = realloc(p->lines, cap * sizeof(*nv));
 
 		if (!nv)
-			return wd_error_set(WD_ENOMEM, "out of memory");
+			return wd_patch__oom();
 		p->lines = nv;
 		p->lcap = cap;
 	}
@@ -108,7 +108,7 @@ int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f)
 		wd_hunk *nv = realloc(f->hunks, cap * sizeof(*nv));
 
 		if (!nv)
-			return wd_error_set(WD_ENOMEM, "out of memory");
+			return wd_patch__oom();
 		f->hunks = nv;
 		f->hcap = cap;
 	}
@@ -145,7 +145,7 @@ int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
 		wd_pfile *nv = realloc(p->files, cap * sizeof(*nv));
 
 		if (!nv)
-			return wd_error_set(WD_ENOMEM, "out of memory");
+			return wd_patch__oom();
 		p->files = nv;
 		p->fcap = cap;
 	}
@@ -787,7 +787,7 @@ int wd_patch_parse(wd_patch **out, const char *text, size_t len)
 		return wd_error_set(WD_ENOTFOUND, "empty reply");
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return wd_patch__oom();
 	p->src = malloc(len + 1);
 	if (!p->src) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "warden/buf.h"
+#include "warden/error.h"
 #include "warden/patch.h"
 
 enum wd_pline_op {
@@ -72,6 +73,14 @@ struct wd_patch {
 typedef struct wd_rline {
 	size_t off, len;
 } wd_rline;
+
+/* Record "out of memory" and return WD_ENOMEM (a constant the static
+ * analyzer can see, unlike wd_error_set's pass-through). */
+static inline int wd_patch__oom(void)
+{
+	wd_error_set(WD_ENOMEM, "out of memory");
+	return WD_ENOMEM;
+}
 
 /* parse_diff.c: the unified diff and SEARCH/REPLACE scanner over reply lines. */
 int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t len);
