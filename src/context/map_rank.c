@@ -144,8 +144,10 @@ static int for_each_edge(const wd_map *m, edge_fn fn, void *ctx)
 			for (size_t d = 0; d < ni->defs.n; d++) {
 				uint32_t dst = ni->defs.v[d].file;
 
-				/* one edge per defining file, and a file's own names are no link */
-				if ((d > 0 && dst == ni->defs.v[d - 1].file) || dst == src)
+				/* one edge per defining file; a file's own names are no link, nor
+				 * is a name shared across languages (a Python `hlist_node` is not C's) */
+				if ((d > 0 && dst == ni->defs.v[d - 1].file) || dst == src ||
+				    m->files[dst].lang != m->files[src].lang)
 					continue;
 				if ((rc = fn(ctx, id, src, dst, w)) != 0)
 					return rc;

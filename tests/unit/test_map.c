@@ -278,6 +278,31 @@ START_TEST(ranking_puts_referenced_definitions_first)
 }
 END_TEST
 
+START_TEST(names_link_files_of_one_language_only)
+{
+	wd_map *m;
+	wd_map_def *d = NULL;
+	size_t n = 0;
+	double c_rank = -1, py_rank = -1;
+
+	put(tree, "scripts/gdb.py", "util_add = 1\n");
+	m = build(NULL);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_find_definitions(&d, &n, m, "util_add"), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].kind == WD_TAG_FUNCTION)
+			c_rank = d[i].rank;
+		if (!strcmp(d[i].path, "scripts/gdb.py"))
+			py_rank = d[i].rank;
+	}
+	/* main.c's calls rank the C function; the Python variable gets only its file's share */
+	ck_assert(c_rank > 0 && py_rank >= 0);
+	ck_assert(py_rank * 100 < c_rank);
+	free(d);
+	wd_map_free(m);
+}
+END_TEST
+
 START_TEST(focus_moves_a_file_and_an_identifier_to_the_top)
 {
 	const char *focus_file[] = { "src/other.c", NULL };
@@ -576,6 +601,7 @@ int main(void)
 	tcase_add_test(tc, files_without_a_grammar_are_listed_by_path);
 	tcase_add_test(tc, references_name_the_files_using_an_identifier_most_first);
 	tcase_add_test(tc, ranking_puts_referenced_definitions_first);
+	tcase_add_test(tc, names_link_files_of_one_language_only);
 	tcase_add_test(tc, focus_moves_a_file_and_an_identifier_to_the_top);
 	tcase_add_test(tc, render_stays_within_the_token_budget_and_says_how_it_counts);
 	tcase_add_test(tc, json_carries_definitions_ranks_and_references);
