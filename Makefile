@@ -158,16 +158,21 @@ check-asan:
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 
+# One set of flags for both steps, so an object rebuilt in the second step
+# keeps the fuzzer instrumentation; UB stops the run like a crash does.
+FUZZ_SAN   := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_MAKE  := $(MAKE) BUILD=build-fuzz CC=clang SAN= OPT="-O1 -g" CFLAGS="$(FUZZ_SAN)"
+
 fuzz-build:
-	$(MAKE) BUILD=build-fuzz CC=clang SAN= OPT="-O1 -g" \
-	    CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libwarden.a $(GRAMMAR_OBJS:$(BUILD)/%=build-fuzz/%)
-	$(MAKE) BUILD=build-fuzz CC=clang fuzz-bins
+	$(FUZZ_MAKE) build-fuzz/libwarden.a $(GRAMMAR_OBJS:$(BUILD)/%=build-fuzz/%)
+	$(FUZZ_MAKE) fuzz-bins
 
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZ_BINS)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libwarden.a
-	clang $(CPPFLAGS) -std=c11 -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	clang $(CPPFLAGS) -std=c11 -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -o $@ $< \
 	    build-fuzz/libwarden.a $(GRAMMAR_OBJS:$(BUILD)/%=build-fuzz/%) $(LDLIBS)
 
 fuzz: fuzz-build
@@ -175,6 +180,7 @@ fuzz: fuzz-build
 	    n=$$(basename $$f); corpus=tests/fuzz/corpus/$${n#fuzz_}; \
 	    mkdir -p build-fuzz/corpus/$$n; \
 	    echo "== $$n for $(FUZZ_TIME)s"; \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $$f -max_total_time=$(FUZZ_TIME) -max_len=65536 build-fuzz/corpus/$$n $$corpus || exit 1; \
 	done
 

@@ -716,6 +716,69 @@ START_TEST(test_fail_to_pass_tolerates_preexisting_failures)
 }
 END_TEST
 
+START_TEST(test_repeated_patch_ends_the_loop)
+{
+	struct world w;
+	char spec[600];
+
+	world_init(&w, NULL);
+	write_replay(&w, "```diff\n" DIFF_TO(43) "```\n", "Same again.\n```diff\n" DIFF_TO(43) "```\n",
+	             "```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "3", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
+	ck_assert_ptr_nonnull(strstr(res_str(&w, "reason"), "repeated an earlier patch"));
+	assert_user_repo_unchanged(&w, 0);
+	world_free(&w);
+}
+END_TEST
+
+/* A maintainer's rejection reason reaches the model when the ticket runs again. */
+START_TEST(test_rejection_reason_feeds_the_next_run)
+{
+	struct world w;
+	mock_server *srv = NULL;
+	char env_url[300], *out = NULL, *body = NULL;
+	char *b1 = mock_openai_chat_body("42.\n```diff\n" DIFF_TO(42) "```\n", 100, 10);
+	char *b2 = mock_openai_chat_body("42 again.\n```diff\n" DIFF_TO(42) "```\n", 100, 10);
+	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-reject-0123456789", NULL };
+	const char *reject[] = { warden_bin(), "review", "reject", NULL, "--work-dir", NULL,
+	                         "--reason", "use a named constant, not a bare 42", NULL };
+	int status;
+
+	world_init(&w, NULL);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push_json(srv, 200, b1);
+	mock_push_json(srv, 200, b2);
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
+	run_warden(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	reject[3] = res_str(&w, "run_id");
+	reject[5] = w.cache;
+	ck_assert_int_eq(fx_run(&out, &status, reject, NULL, w.tmp), 0);
+	ck_assert_msg(status == 0, "reject: %s", out);
+	free(out);
+	ck_assert_int_eq(count_warden_refs(w.src), 0);
+	json_decref(w.result);
+	w.result = NULL;
+	free(w.output);
+	w.output = NULL;
+	run_warden(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_uint_eq(mock_request_count(srv), 2);
+	body = strdup(mock_request_body(srv, 1));
+	ck_assert_ptr_nonnull(strstr(body, "use a named constant, not a bare 42"));
+	ck_assert_ptr_null(strstr(mock_request_body(srv, 0), "use a named constant"));
+	free(body);
+	mock_stop(srv);
+	free(b1);
+	free(b2);
+	world_free(&w);
+}
+END_TEST
+
 static Suite *e2e_suite(void)
 {
 	Suite *s = suite_create("e2e");
@@ -738,6 +801,8 @@ static Suite *e2e_suite(void)
 	tcase_add_test(tc, test_push_needs_confirmation);
 	tcase_add_test(tc, test_budget_cap_exits_4);
 	tcase_add_test(tc, test_fail_to_pass_tolerates_preexisting_failures);
+	tcase_add_test(tc, test_repeated_patch_ends_the_loop);
+	tcase_add_test(tc, test_rejection_reason_feeds_the_next_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
