@@ -53,8 +53,11 @@ static int why_add(wd_context *c, const char *path, const char *reason, size_t b
 	return 0;
 }
 
+/* An empty buffer may have no storage at all (WD_BUF_INIT): it is not binary. */
 static int is_binary(const char *p, size_t len)
 {
+	if (!len)
+		return 0;
 	return memchr(p, '\0', len < 8000 ? len : 8000) != NULL;
 }
 

@@ -697,8 +697,10 @@ int wd_map_find_referencing_files(wd_strvec *out, size_t **counts, const wd_map 
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	memcpy(v, ni->refs.v, ni->refs.n * sizeof(*v));
 	qsort(v, ni->refs.n, sizeof(*v), cmp_occ_count_desc);
-	if (counts && !(*counts = calloc(ni->refs.n, sizeof(size_t))))
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
+	if (counts && !(*counts = calloc(ni->refs.n, sizeof(size_t)))) {
+		free(v);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; !rc && i < ni->refs.n; i++) {
 		rc = wd_strvec_push(out, m->files[v[i].file].path);
 		if (counts && !rc)

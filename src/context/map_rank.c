@@ -350,7 +350,9 @@ static int ranked_picks(struct pick **out, size_t *n, const wd_map *m, size_t li
 		return wd_error_set(WD_EUSAGE, "the map must be ranked before it is rendered");
 	if (!m->stats.definitions)
 		return 0;
-	if (!(p = malloc(m->stats.definitions * sizeof(*p))))
+	/* calloc: every pick is written below (stats.definitions is the sum of the
+	 * files' ndefs), but zeroed memory keeps a broken count from reading garbage */
+	if (!(p = calloc(m->stats.definitions, sizeof(*p))))
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	for (size_t i = 0; i < m->nfiles; i++)
 		for (size_t d = 0; d < m->files[i].tags.ndefs; d++) {
@@ -416,7 +418,8 @@ static int render_k(wd_buf *out, const wd_map *m, const struct pick *p, size_t k
 	struct placed *v = NULL;
 	int rc;
 
-	if ((rc = place(&v, m, p, k)) != 0)
+	/* v is NULL when there is nothing to place (k == 0) */
+	if ((rc = place(&v, m, p, k)) != 0 || !v)
 		return rc;
 	for (size_t i = 0; i < k; i++) {
 		const struct mfile *f = &m->files[v[i].file];

@@ -204,8 +204,7 @@ int wd_syntax_check_worktree(wd_buf *out, git_repository *repo, const git_oid *b
 		wd_buf_free(&abs);
 		if (rc == WD_ENOTFOUND) {
 			wd_error_clear();
-			rc = 0;
-			continue; /* deleted by the patch */
+			continue; /* deleted by the patch; rc is set again below */
 		}
 		if (rc)
 			goto out;
@@ -420,8 +419,7 @@ int wd_symbol_scope_check_worktree(wd_buf *out, git_repository *repo, const git_
 			goto out;
 		rc = wd_ctx_read_regular(&now, abs.ptr, 64u * 1024u * 1024u);
 		if (rc == WD_ENOTFOUND) {
-			wd_error_clear();
-			rc = 0;
+			wd_error_clear(); /* deleted by the patch */
 			present = 0;
 		} else if (rc) {
 			goto out;

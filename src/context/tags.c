@@ -710,7 +710,8 @@ static int walk(struct ex *x, TSNode root, int lang)
 				in_function--;
 			if (ts_tree_cursor_goto_next_sibling(&c))
 				break;
-			if (!ts_tree_cursor_goto_parent(&c))
+			/* depth 0 is the root the cursor started on: the walk is over */
+			if (d == 0 || !ts_tree_cursor_goto_parent(&c))
 				goto done;
 			d--;
 		}

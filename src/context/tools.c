@@ -653,9 +653,9 @@ int wd_tools_call(wd_buf *out, wd_tools *t, const char *name, const char *argume
 		goto out;
 	}
 	rc = sp->fn(out, t, args);
+	/* a refusal is a result the model reads (the tool wrote it to out), not an error */
 	if (rc == WD_EREFUSED || rc == WD_ENOTFOUND) {
 		status = "refused";
-		rc = 0;
 	} else if (rc) {
 		status = "error";
 		goto out;

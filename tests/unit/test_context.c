@@ -230,6 +230,25 @@ START_TEST(binary_files_are_skipped)
 }
 END_TEST
 
+START_TEST(an_empty_file_is_included_not_skipped_as_binary)
+{
+	wd_ticket t;
+	wd_context *c = NULL;
+	json_t *w;
+
+	put("src/empty.c", "");
+	ticket_init(&t, "src/empty.c should define parse_all", "");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert(wd_strvec_contains(&c->chosen, "src/empty.c"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/empty.c ===\n"));
+	w = why_for(c, "src/empty.c");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(json_string_value(json_object_get(w, "reason")), "named in the ticket");
+	ck_assert_int_eq(json_integer_value(json_object_get(w, "bytes")), 0);
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(listing_is_cut_when_the_tree_is_larger_than_its_share)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
@@ -371,6 +390,7 @@ int main(void)
 	tcase_add_test(tc, large_files_are_cut_to_fit_the_budget_and_say_so);
 	tcase_add_test(tc, a_symlink_out_of_the_tree_is_never_read);
 	tcase_add_test(tc, binary_files_are_skipped);
+	tcase_add_test(tc, an_empty_file_is_included_not_skipped_as_binary);
 	tcase_add_test(tc, listing_is_cut_when_the_tree_is_larger_than_its_share);
 	tcase_add_test(tc, the_map_slice_is_ranked_toward_the_ticket);
 	tcase_add_test(tc, a_large_file_is_cut_to_the_definitions_the_ticket_names);

@@ -234,6 +234,26 @@ START_TEST(files_without_a_grammar_are_listed_by_path)
 }
 END_TEST
 
+/* A tree that is only its root: the walk ends at depth 0 without climbing above it. */
+START_TEST(empty_and_one_token_sources_parse_to_no_definitions)
+{
+	static const char *const srcs[] = { "", "x", "\n\n" };
+	wd_parsers *p = NULL;
+
+	ck_assert_int_eq(wd_parsers_new(&p), 0);
+	for (int lang = WD_LANG_NONE + 1; lang < WD_LANG_COUNT; lang++)
+		for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+			wd_tagset ts;
+
+			memset(&ts, 0, sizeof(ts));
+			ck_assert_int_eq(wd_tags_extract(&ts, p, lang, srcs[i], strlen(srcs[i])), 0);
+			ck_assert_uint_eq(ts.ndefs, 0);
+			wd_tagset_free(&ts);
+		}
+	wd_parsers_free(p);
+}
+END_TEST
+
 START_TEST(references_name_the_files_using_an_identifier_most_first)
 {
 	wd_map *m = build(NULL);
@@ -599,6 +619,7 @@ int main(void)
 	tcase_add_test(tc, python_classes_methods_functions_and_module_variables);
 	tcase_add_test(tc, go_javascript_and_rust_definitions);
 	tcase_add_test(tc, files_without_a_grammar_are_listed_by_path);
+	tcase_add_test(tc, empty_and_one_token_sources_parse_to_no_definitions);
 	tcase_add_test(tc, references_name_the_files_using_an_identifier_most_first);
 	tcase_add_test(tc, ranking_puts_referenced_definitions_first);
 	tcase_add_test(tc, names_link_files_of_one_language_only);
