@@ -218,3 +218,48 @@ int wd_tool_fields(const json_t *tool, const char **name, const char **desc, jso
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	return 0;
 }
+
+int wd_tools_array(json_t **out, const wd_model_call *call, wd_tool_shape_fn shape)
+{
+	json_t *arr = json_array();
+	size_t i;
+	json_t *t;
+
+	*out = NULL;
+	if (!arr)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	json_array_foreach(call->tools, i, t) {
+		const char *name, *desc;
+		json_t *params, *o;
+
+		if (wd_tool_fields(t, &name, &desc, &params)) {
+			json_decref(arr);
+			return WD_EUSAGE;
+		}
+		o = shape(name, desc, params);
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		}
+	}
+	*out = arr;
+	return 0;
+}
+
+int wd_stream_event_json(json_t **out, const char **type, const char *name, const char *data,
+                         size_t len)
+{
+	json_error_t je;
+	json_t *o = json_loadb(data, len, 0, &je);
+
+	*out = NULL;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return wd_error_set(WD_EINPUT, "a reply stream event is not JSON: %s", je.text);
+	}
+	*type = wd_json_str(o, "type");
+	if (!*type)
+		*type = name ? name : "";
+	*out = o;
+	return 0;
+}

@@ -66,29 +66,19 @@ fail:
 	return NULL;
 }
 
+static json_t *tool_shape(const char *name, const char *desc, json_t *params)
+{
+	return json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function", "name", name,
+	                 "description", desc, "parameters", params);
+}
+
 static int tools_json(json_t *body, const wd_model_call *call)
 {
-	json_t *arr = json_array();
-	size_t i;
-	json_t *t;
+	json_t *arr;
+	int rc = wd_tools_array(&arr, call, tool_shape);
 
-	if (!arr)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	json_array_foreach(call->tools, i, t) {
-		const char *name, *desc;
-		json_t *params, *o;
-
-		if (wd_tool_fields(t, &name, &desc, &params)) {
-			json_decref(arr);
-			return WD_EUSAGE;
-		}
-		o = json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function", "name", name,
-		              "description", desc, "parameters", params);
-		if (!o || json_array_append_new(arr, o)) {
-			json_decref(arr);
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		}
-	}
+	if (rc)
+		return rc;
 	if (json_object_set_new(body, "tools", arr) ||
 	    json_object_set_new(body, "tool_choice",
 	                        json_string(call->tool_choice ? call->tool_choice : "auto")))
@@ -253,21 +243,18 @@ static int stream_tool_delta(wd_stream *st, const json_t *arr)
 
 static int event(wd_stream *st, const char *name, const char *data, size_t len)
 {
-	json_error_t je;
 	json_t *o;
 	const json_t *choice, *delta, *err;
+	const char *type;
 	int rc = 0;
 
-	(void)name;
 	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
 		st->done = 1;
 		return 0;
 	}
-	o = json_loadb(data, len, 0, &je);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return wd_error_set(WD_EINPUT, "a reply stream event is not JSON: %s", je.text);
-	}
+	if ((rc = wd_stream_event_json(&o, &type, name, data, len)) != 0)
+		return rc;
+	(void)type;
 	err = json_object_get(o, "error");
 	if (err) {
 		const char *m = json_is_object(err) ? wd_json_str(err, "message") : json_string_value(err);

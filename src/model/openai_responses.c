@@ -80,29 +80,19 @@ static int add_input(json_t *body, const wd_chat *chat)
 	return rc;
 }
 
+static json_t *tool_shape(const char *name, const char *desc, json_t *params)
+{
+	return json_pack("{s:s, s:s, s:s, s:o}", "type", "function", "name", name, "description",
+	                 desc, "parameters", params);
+}
+
 static int add_tools(json_t *body, const wd_model_call *call)
 {
-	json_t *arr = json_array();
-	size_t i;
-	json_t *t;
+	json_t *arr;
+	int rc = wd_tools_array(&arr, call, tool_shape);
 
-	if (!arr)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	json_array_foreach(call->tools, i, t) {
-		const char *name, *desc;
-		json_t *params, *o;
-
-		if (wd_tool_fields(t, &name, &desc, &params)) {
-			json_decref(arr);
-			return WD_EUSAGE;
-		}
-		o = json_pack("{s:s, s:s, s:s, s:o}", "type", "function", "name", name,
-		              "description", desc, "parameters", params);
-		if (!o || json_array_append_new(arr, o)) {
-			json_decref(arr);
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		}
-	}
+	if (rc)
+		return rc;
 	if (json_object_set_new(body, "tools", arr) ||
 	    json_object_set_new(body, "tool_choice",
 	                        json_string(call->tool_choice ? call->tool_choice : "auto")))
@@ -220,18 +210,12 @@ out:
 
 static int event(wd_stream *st, const char *name, const char *data, size_t len)
 {
-	json_error_t je;
-	json_t *o = json_loadb(data, len, 0, &je);
+	json_t *o;
 	const char *type;
-	int rc = 0;
+	int rc = wd_stream_event_json(&o, &type, name, data, len);
 
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return wd_error_set(WD_EINPUT, "a reply stream event is not JSON: %s", je.text);
-	}
-	type = wd_json_str(o, "type");
-	if (!type)
-		type = name ? name : "";
+	if (rc)
+		return rc;
 	if (strcmp(type, "response.output_text.delta") == 0) {
 		if (wd_json_str(o, "delta"))
 			rc = wd_buf_puts(&st->text, wd_json_str(o, "delta"));

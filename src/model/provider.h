@@ -102,6 +102,17 @@ int wd_tool_calls_set(wd_model_reply *out, json_t *arr);
 /* A tool definition's fields, checked; *params is a new reference (the
  * JSON Schema, or an empty object schema when absent) the caller owns. */
 int wd_tool_fields(const json_t *tool, const char **name, const char **desc, json_t **params);
+/* A provider's shape of one tool definition; steals `params`. NULL on ENOMEM. */
+typedef json_t *(*wd_tool_shape_fn)(const char *name, const char *desc, json_t *params);
+/* The tool definitions of `call` as a new JSON array, each entry built by
+ * `shape` from the checked fields (the loop and its errors, once for all
+ * providers). WD_EUSAGE for a malformed definition, WD_ENOMEM. */
+int wd_tools_array(json_t **out, const wd_model_call *call, wd_tool_shape_fn shape);
+/* One stream event's data parsed as a JSON object (a new reference in *out)
+ * and its type: the "type" field, else the SSE event name, else "".
+ * WD_EINPUT when the data is not a JSON object. */
+int wd_stream_event_json(json_t **out, const char **type, const char *name, const char *data,
+                         size_t len);
 
 /* model.c: a trusted (user-level) config string; WD_ENOTFOUND when unset or cfg is NULL. */
 struct wd_config;
