@@ -26,6 +26,11 @@ int wd_rm_rf(const char *path);
 int wd_path_exists(const char *path);
 int wd_path_is_dir(const char *path);
 
+/* Whether `rel` is a non-empty relative path that stays inside its root
+ * lexically: not absolute, no ".." component. (Symlinks are the caller's
+ * business: this looks at the text only.) */
+int wd_path_rel_inside(const char *rel);
+
 /* out = a + "/" + b (b may not be absolute). */
 int wd_path_join(wd_buf *out, const char *a, const char *b);
 

@@ -188,6 +188,24 @@ int wd_path_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int wd_path_rel_inside(const char *rel)
+{
+	const char *s = rel;
+
+	if (!*rel || *rel == '/')
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return 0;
+		s += n;
+		if (*s == '/')
+			s++;
+	}
+	return 1;
+}
+
 int wd_path_join(wd_buf *out, const char *a, const char *b)
 {
 	size_t alen = strlen(a);

@@ -7,26 +7,8 @@
 #include "gate_int.h"
 #include "warden/config.h"
 #include "warden/error.h"
+#include "warden/fs.h"
 #include "warden/gate.h"
-
-/* A results path is read from the (untrusted) work tree: keep it inside. */
-static int results_path_ok(const char *p)
-{
-	const char *s = p;
-
-	if (!*p || *p == '/')
-		return 0;
-	while (*s) {
-		size_t n = strcspn(s, "/");
-
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return 0;
-		s += n;
-		if (*s == '/')
-			s++;
-	}
-	return 1;
-}
 
 static int config_check(wd_checklist *l, const wd_config *cfg, const char *name)
 {
@@ -57,7 +39,7 @@ static int config_check(wd_checklist *l, const wd_config *cfg, const char *name)
 		goto out;
 	}
 	rc = wd_config_get_string(&results, cfg, KEY("results"));
-	if (rc == 0 && !results_path_ok(results))
+	if (rc == 0 && !wd_path_rel_inside(results))
 		rc = wd_error_set(WD_EINPUT, "[check \"%s\"] results: '%s' must be a relative path "
 		                  "inside the work tree", name, results);
 	if (rc && rc != WD_ENOTFOUND)

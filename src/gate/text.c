@@ -166,25 +166,6 @@ int wd_gate_utf8_clean(wd_buf *out, const char *text, size_t len)
 	return 0;
 }
 
-/* Whether `rel` names a path inside the tree without leaving it lexically. */
-static int rel_path_ok(const char *rel)
-{
-	const char *s = rel;
-
-	if (!*rel || *rel == '/')
-		return 0;
-	while (*s) {
-		size_t n = strcspn(s, "/");
-
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return 0;
-		s += n;
-		if (*s == '/')
-			s++;
-	}
-	return 1;
-}
-
 int wd_gate_read_inside(wd_buf *out, const char *workdir, const char *rel, size_t max)
 {
 	wd_buf path = WD_BUF_INIT;
@@ -192,7 +173,7 @@ int wd_gate_read_inside(wd_buf *out, const char *workdir, const char *rel, size_
 	size_t rl;
 	int rc;
 
-	if (!rel_path_ok(rel))
+	if (!wd_path_rel_inside(rel))
 		return wd_error_set(WD_EREFUSED, "'%s' is not a path inside the work tree", rel);
 	if ((rc = wd_path_join(&path, workdir, rel)) != 0)
 		goto out;
@@ -221,7 +202,7 @@ int wd_gate_remove_inside(const char *workdir, const char *rel)
 	size_t rl;
 	int rc = 0;
 
-	if (!rel_path_ok(rel))
+	if (!wd_path_rel_inside(rel))
 		return wd_error_set(WD_EREFUSED, "'%s' is not a path inside the work tree", rel);
 	if ((rc = wd_path_join(&path, workdir, rel)) != 0)
 		goto out;
