@@ -383,11 +383,11 @@ int cmd_run(int argc, char **argv)
 		else if (res.status == WD_RUN_NO_PATCH)
 			fprintf(stderr, "warden: no passing patch after %d round(s): %s\n", res.rounds,
 			        res.reason ? res.reason : "");
-		if (res.ledger)
-			fprintf(stderr, "warden: ledger %s\n", res.ledger);
 	}
 	if (res.status == WD_RUN_ERROR)
 		wd_cli_error("%s", res.reason ? res.reason : wd_error_last());
+	if (!prog.quiet && res.ledger)
+		fprintf(stderr, "warden: ledger %s\n", res.ledger);
 	if (res.status == WD_RUN_PROPOSED && steps.push) {
 		int src = remote_steps_run(&steps, &opts, &res, prog.quiet, &extra);
 
