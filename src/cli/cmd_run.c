@@ -45,7 +45,7 @@ static const char run_usage[] =
 	"  --push REMOTE        push the proposal branch to REMOTE (a remote name or URL)\n"
 	"  --open-pr            open a GitHub pull request for the pushed branch\n"
 	"                       (GITHUB_TOKEN; --pr-repo OWNER/NAME or github.repo in config;\n"
-	"                       GITHUB_API_URL or github.api for GitHub Enterprise)\n"
+	"                       GITHUB_API_URL or github.apiUrl for GitHub Enterprise)\n"
 	"  --pr-base BRANCH     the pull request's base (default: the run's base branch)\n"
 	"  -y, --yes            approve the irreversible steps (push, pull request) up front\n"
 	"  -q, --quiet          no progress on stderr\n"
@@ -140,7 +140,7 @@ static int open_pull_request(const struct remote_steps *st, const wd_run_opts *o
 		repo_name = slash + 1;
 		pr.repo = repo_name;
 	}
-	wd_config_get_string_trusted(&api, cfg, "github.api");
+	wd_config_get_string_trusted(&api, cfg, "github.apiUrl");
 	pr.api_url = api;
 	if (opts->work_dir)
 		rc = wd_buf_sets(&cache, opts->work_dir);
