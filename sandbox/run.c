@@ -480,6 +480,9 @@ static int plan_paths(run_ctx *c, const wd_sandbox_opts *opts)
 		}
 		wd_buf_free(&b);
 	}
+	for (size_t i = 0; opts->deny_read_extra && opts->deny_read_extra[i]; i++)
+		if ((rc = add_path(c, p->deny, &p->ndeny, opts->deny_read_extra[i])) != 0)
+			return rc;
 	for (size_t i = 0; opts->allow_read && opts->allow_read[i]; i++)
 		if ((rc = add_path(c, p->allow_read, &p->nallow_read, opts->allow_read[i])) != 0)
 			return rc;

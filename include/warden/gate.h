@@ -204,10 +204,12 @@ typedef struct wd_gate_opts {
 	struct wd_ledger *ledger;      /* when set, one "check" event per check run */
 	int keep_going;                /* wd_gate_run: run every check even after a build
 	                                * check failed (default: skip the rest, marked skipped) */
+	const char *const *deny_read;  /* extra paths checks may not read (the sandbox's
+	                                  deny_read_extra), e.g. warden's own cache; may be NULL */
 } wd_gate_opts;
 
 #define WD_GATE_OPTS_VERSION 1
-#define WD_GATE_OPTS_INIT { WD_GATE_OPTS_VERSION, 0, 0, WD_POLICY_BEST_EFFORT, NULL, NULL, 0 }
+#define WD_GATE_OPTS_INIT { WD_GATE_OPTS_VERSION, 0, 0, WD_POLICY_BEST_EFFORT, NULL, NULL, 0, NULL }
 
 /* Run every check in `workdir` (through wd_sandbox_run, argv {"/bin/sh",
  * "-c", command}), in order. Once a build check fails the remaining checks

@@ -83,6 +83,9 @@ typedef struct wd_sandbox_opts {
 	 * long check live. result->output is filled either way. */
 	void (*on_output)(void *ctx, const char *data, size_t len);
 	void *on_output_ctx;
+	/* More paths to deny reading, added to deny_read (or to the default
+	 * list when deny_read is NULL), e.g. warden's own cache; may be NULL. */
+	const char *const *deny_read_extra;
 } wd_sandbox_opts;
 
 #define WD_SANDBOX_OPTS_VERSION 1

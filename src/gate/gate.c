@@ -203,6 +203,7 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	so.output_cap = opts->output_cap;
 	so.net = WD_NET_NONE;
 	so.policy = opts->sandbox_policy;
+	so.deny_read_extra = opts->deny_read;
 	if ((rc = wd_sandbox_run(&sr, &so)) != 0) {
 		wd_sandbox_result_free(&sr);
 		return wd_error_wrap(rc, "check '%s'", c->name);

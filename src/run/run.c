@@ -48,6 +48,7 @@ struct run {
 	json_t *evidence;  /* check evidence for the git note */
 	uint64_t stage_start;
 	int sandbox_policy;  /* enum wd_sandbox_policy, resolved once */
+	wd_strvec deny;      /* parts of warden's cache a check may not read */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -252,6 +253,7 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what)
 
 	go.default_timeout_sec = r->opts->check_timeout_sec;
 	go.sandbox_policy = r->sandbox_policy;
+	go.deny_read = (const char *const *)r->deny.v;
 	stage_begin(r, what, NULL);
 	rc = wd_gate_run(out, r->ws->workdir, &r->checks, &go);
 	if (rc)
@@ -266,6 +268,23 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what)
 	return 0;
 }
 
+/* A check may read the host, but not warden's own cache beside its work
+ * tree: other repositories' mirrors, the ledgers, the proposals and the
+ * baselines would otherwise reach the model through the check's output. */
+static int cache_deny_list(struct run *r)
+{
+	static const char *const parts[] = { "mirrors", "ledger", "proposals", "baseline", "tags",
+	                                     NULL };
+	wd_buf p = WD_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; parts[i] && !rc; i++)
+		if ((rc = wd_path_join(&p, r->cache.ptr, parts[i])) == 0)
+			rc = wd_strvec_push(&r->deny, p.ptr);
+	wd_buf_free(&p);
+	return rc;
+}
+
 /* The checks on the untouched base, cached per base commit and check. */
 static int run_baseline(struct run *r)
 {
@@ -277,6 +296,7 @@ static int run_baseline(struct run *r)
 	go.default_timeout_sec = r->opts->check_timeout_sec;
 	go.cache_dir = r->cache.ptr;
 	go.sandbox_policy = r->sandbox_policy;
+	go.deny_read = (const char *const *)r->deny.v;
 	stage_begin(r, "baseline", NULL);
 	rc = wd_gate_baseline(&r->baseline, &cached, r->ws->workdir, r->res->base, &r->checks, &go);
 	if (rc)
@@ -656,7 +676,7 @@ static int run_all(struct run *r)
 		rc = wd_cache_dir(&r->cache);
 	if (rc || (rc = wd_mkdir_p(r->cache.ptr, 1)) != 0)
 		return rc;
-	if ((rc = open_ledger(r)) != 0)
+	if ((rc = open_ledger(r)) != 0 || (rc = cache_deny_list(r)) != 0)
 		return rc;
 	wd_ledger_add(r->ledger, "run.start",
 	              json_pack("{s:s, s:s, s:s?, s:s?}", "repo", r->opts->repo, "ticket",
@@ -740,6 +760,7 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_checklist_free(&r.checks);
 	wd_gate_result_free(&r.baseline);
 	wd_strvec_free(&r.patch_hashes);
+	wd_strvec_free(&r.deny);
 	wd_config_free(r.cfg);
 	wd_ticket_free(r.ticket);
 	wd_buf_free(&r.cache);

@@ -779,6 +779,41 @@ START_TEST(test_rejection_reason_feeds_the_next_run)
 }
 END_TEST
 
+/* A check must not read warden's own cache (other repositories' mirrors, the
+ * ledgers): its output would reach the model. The cache is put outside /tmp,
+ * whose private mount would hide it anyway. */
+START_TEST(test_checks_cannot_read_wardens_cache)
+{
+	struct world w;
+	char spec[600], cache[] = "/var/tmp/warden-e2e-cache-XXXXXX", check[1200];
+
+	world_init(&w, "scope: value.txt\n");
+	ck_assert_ptr_nonnull(mkdtemp(cache));
+	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	snprintf(w.cache, sizeof(w.cache), "%s", cache);
+	snprintf(check, sizeof(check),
+	         "test: for f in %s/ledger/*.jsonl %s/mirrors/*/HEAD; do "
+	         "if cat \"$f\" >/dev/null 2>&1; then echo \"read $f\"; exit 1; fi; done; sh test.sh",
+	         cache, cache);
+	run_warden(&w, NULL, "--model", spec, "--rounds", "1", "--check", check, NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+	/* control: the same files are there and readable outside the sandbox */
+	{
+		char path[700];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s", res_str(&w, "ledger"));
+		f = fopen(path, "r");
+		ck_assert_ptr_nonnull(f);
+		fclose(f);
+	}
+	fx_rm_rf(cache);
+	world_free(&w);
+}
+END_TEST
+
 static Suite *e2e_suite(void)
 {
 	Suite *s = suite_create("e2e");
@@ -803,6 +838,7 @@ static Suite *e2e_suite(void)
 	tcase_add_test(tc, test_fail_to_pass_tolerates_preexisting_failures);
 	tcase_add_test(tc, test_repeated_patch_ends_the_loop);
 	tcase_add_test(tc, test_rejection_reason_feeds_the_next_run);
+	tcase_add_test(tc, test_checks_cannot_read_wardens_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
