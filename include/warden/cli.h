@@ -29,6 +29,10 @@ int cmd_review(int argc, char **argv);
 /* Map a library error code to the exit code above. */
 int wd_exit_code_for(int err);
 
+/* Ask `question` on the terminal ("[y/N]" is added): 1 yes, 0 no, -1 when
+ * there is no terminal to ask (stdin or stderr is not a TTY). */
+int wd_cli_confirm(const char *question);
+
 /* Print "warden: <msg>" to stderr. */
 void wd_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

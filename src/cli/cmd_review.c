@@ -444,20 +444,6 @@ out:
 
 /* ---- approve / reject ------------------------------------------------ */
 
-/* Ask on the terminal; 1 = yes. Without a terminal there is nobody to ask. */
-static int confirm(const char *question)
-{
-	char line[64];
-
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
-		return -1;
-	fprintf(stderr, "%s [y/N] ", question);
-	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
-		return 0;
-	return line[0] == 'y' || line[0] == 'Y';
-}
-
 /* The branch name of the target, for pushing it. */
 static const char *target_branch(const wd_proposal *p)
 {
@@ -537,7 +523,7 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 		              ask_push ? (ask_merge ? " and push it" : "push after merging") : "");
 		if (ask_push)
 			wd_buf_printf(&q, " to %s", a->push);
-		yes = confirm(q.ptr);
+		yes = wd_cli_confirm(q.ptr);
 		if (yes < 0) {
 			wd_cli_error("approve: merging%s is irreversible and there is no terminal to ask; "
 			             "pass --yes (or --ci), or set review.autoApprove%s in your config",
@@ -660,7 +646,7 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 
 		wd_buf_printf(&q, "push '%s' to %s%s?", p->branch, a->push,
 		              a->open_pr ? " and open a pull request" : "");
-		yes = confirm(q.ptr);
+		yes = wd_cli_confirm(q.ptr);
 		if (yes < 0) {
 			wd_cli_error("publish: pushing is irreversible and there is no terminal to ask; pass "
 			             "--yes (or --ci), or set push.allowed = true in your config");

@@ -90,7 +90,6 @@ static int confirm(const struct remote_steps *st, const char *question)
 {
 	wd_config *cfg = NULL;
 	char *allowed = NULL;
-	char answer[16];
 	int ok = 0;
 
 	if (st->ci || st->yes)
@@ -103,12 +102,7 @@ static int confirm(const struct remote_steps *st, const char *question)
 	wd_config_free(cfg);
 	if (ok)
 		return 1;
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
-		return 0;
-	fprintf(stderr, "warden: %s [y/N] ", question);
-	if (!fgets(answer, sizeof(answer), stdin))
-		return 0;
-	return answer[0] == 'y' || answer[0] == 'Y';
+	return wd_cli_confirm(question) == 1;
 }
 
 static int open_pull_request(const struct remote_steps *st, const wd_run_opts *opts,

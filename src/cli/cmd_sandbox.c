@@ -12,6 +12,7 @@
 
 #include "warden/cli.h"
 #include "warden/error.h"
+#include "warden/json.h"
 #include "warden/sandbox.h"
 
 #define MAX_LIST 64
@@ -213,15 +214,6 @@ static void stream_out(void *ctx, const char *data, size_t len)
 	fflush(stdout);
 }
 
-static json_t *strvec_json(const wd_strvec *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 static int print_json(json_t *o)
 {
 	char *s;
@@ -334,8 +326,8 @@ int cmd_sandbox(int argc, char **argv)
 		json_object_set_new(o, "output", json_stringn_nocheck(r.output.ptr, r.output.len));
 		json_object_set_new(o, "output_total", json_integer((json_int_t)r.output_total));
 		json_object_set_new(o, "output_truncated", json_boolean(r.output_truncated));
-		json_object_set_new(o, "layers", strvec_json(&r.layers));
-		json_object_set_new(o, "missing", strvec_json(&r.missing));
+		json_object_set_new(o, "layers", wd_json_strvec(&r.layers));
+		json_object_set_new(o, "missing", wd_json_strvec(&r.missing));
 		print_json(o);
 	} else {
 		if (a.verbose) {

@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "warden/cli.h"
 #include "warden/error.h"
@@ -28,4 +29,17 @@ int wd_exit_code_for(int err)
 	case WD_EBUDGET: return WD_EXIT_BUDGET;
 	default: return WD_EXIT_INFRA;
 	}
+}
+
+int wd_cli_confirm(const char *question)
+{
+	char line[64];
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return -1;
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
 }

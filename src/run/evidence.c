@@ -2,18 +2,10 @@
 #include <string.h>
 
 #include "warden/error.h"
+#include "warden/json.h"
 #include "warden/review.h"
 
 #include "run_internal.h"
-
-json_t *wd_run_strvec_json(const wd_strvec *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
 
 json_t *wd_run_check_event(const wd_check_result *cr, const char *phase)
 {
@@ -22,8 +14,8 @@ json_t *wd_run_check_event(const wd_check_result *cr, const char *phase)
 	                 wd_check_kind_name(cr->check->kind), "command", cr->check->command,
 	                 "exit", cr->exit_code, "passed", cr->passed, "timed_out", cr->timed_out,
 	                 "cached", cr->from_cache, "ms", (json_int_t)cr->wall_ms, "digest",
-	                 cr->digest, "sandbox", wd_run_strvec_json(&cr->layers),
-	                 "sandbox_missing", wd_run_strvec_json(&cr->missing));
+	                 cr->digest, "sandbox", wd_json_strvec(&cr->layers),
+	                 "sandbox_missing", wd_json_strvec(&cr->missing));
 }
 
 json_t *wd_run_evidence_json(const wd_gate_result *gate)
@@ -42,8 +34,8 @@ json_t *wd_run_evidence_json(const wd_gate_result *gate)
 		                      "ms", (json_int_t)c->wall_ms, "output_digest", c->digest);
 
 		if (o) {
-			json_object_set_new(o, "sandbox", wd_run_strvec_json(&c->layers));
-			json_object_set_new(o, "sandbox_missing", wd_run_strvec_json(&c->missing));
+			json_object_set_new(o, "sandbox", wd_json_strvec(&c->layers));
+			json_object_set_new(o, "sandbox_missing", wd_json_strvec(&c->missing));
 		}
 		if (o && c->counts_known) {
 			json_object_set_new(o, "tests_passed", json_integer((json_int_t)c->tests_passed));

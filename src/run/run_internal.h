@@ -35,8 +35,6 @@ int wd_run_commit_message(wd_buf *out, const wd_ticket *t, const char *summary,
                           const char *run_id, const char *model, const char *checks);
 
 /* evidence.c: check evidence (git note) and the proposal record. */
-/* A JSON array of the strings in sv (an empty array for none). */
-json_t *wd_run_strvec_json(const wd_strvec *sv);
 /* The "check" ledger event of one check result in phase ("baseline", "checks"). */
 json_t *wd_run_check_event(const wd_check_result *cr, const char *phase);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);

@@ -261,6 +261,19 @@ static int skipped(const char *rel, const char *const *skip)
 	return 0;
 }
 
+/* Is the directory `rel` a proper ancestor of a skipped prefix? Such a
+ * directory may exist only to hold skipped entries (refs/notes for
+ * refs/notes/warden): its own line is left out, its other entries are not. */
+static int holds_skipped(const char *rel, const char *const *skip)
+{
+	size_t n = strlen(rel);
+
+	for (size_t i = 0; skip && skip[i]; i++)
+		if (!strncmp(skip[i], rel, n) && skip[i][n] == '/')
+			return 1;
+	return 0;
+}
+
 /* One line per entry under rel (relative to root), recursively, sorted. */
 static int snap_dir(wd_buf *out, const char *root, const char *rel, const char *const *skip)
 {
@@ -297,7 +310,8 @@ static int snap_dir(wd_buf *out, const char *root, const char *rel, const char *
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			wd_buf_printf(out, "%06o dir %s\n", (unsigned)st.st_mode, sub.ptr);
+			if (!holds_skipped(sub.ptr, skip))
+				wd_buf_printf(out, "%06o dir %s\n", (unsigned)st.st_mode, sub.ptr);
 			rc = snap_dir(out, root, sub.ptr, skip);
 		} else if (S_ISLNK(st.st_mode)) {
 			char what[PATH_MAX];

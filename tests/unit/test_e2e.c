@@ -41,6 +41,7 @@ struct world {
 	char cache[512];
 	char replay[512];
 	char *before;       /* snapshot of the user's repository */
+	char *before_pub;   /* the same without what publishing may add */
 	char *output;       /* warden's stdout+stderr */
 	int status;
 	json_t *result;     /* the --json object */
@@ -76,6 +77,7 @@ static void world_init(struct world *w, const char *ticket_header)
 	         ticket_header ? ticket_header : "scope: value.txt\nchecks: sh test.sh\n");
 	ck_assert_int_eq(fx_write_file(w->ticket, body), 0);
 	ck_assert_int_eq(fx_snapshot(&w->before, w->src), 0);
+	ck_assert_int_eq(fx_snapshot_except(&w->before_pub, w->src, fx_publish_paths), 0);
 }
 
 static void world_free(struct world *w)
@@ -83,6 +85,7 @@ static void world_free(struct world *w)
 	fx_rm_rf(w->tmp);
 	free(w->tmp);
 	free(w->before);
+	free(w->before_pub);
 	free(w->output);
 	json_decref(w->result);
 }
@@ -149,46 +152,18 @@ static const char *res_str(struct world *w, const char *key)
 	return s ? s : "";
 }
 
-/* Drop the lines a successful publish may add: new objects and the new ref. */
-static char *filter_publish(const char *snap)
-{
-	char *out = calloc(1, strlen(snap) + 1);
-	const char *p = snap;
-
-	ck_assert_ptr_nonnull(out);
-	while (*p) {
-		const char *e = strchr(p, '\n');
-		size_t l = e ? (size_t)(e - p + 1) : strlen(p);
-		char line[4096];
-		const char *path;
-
-		ck_assert_uint_lt(l, sizeof(line));
-		memcpy(line, p, l);
-		line[l] = '\0';
-		path = strchr(line, ' ');
-		path = path ? strchr(path + 1, ' ') : NULL;
-		path = path ? path + 1 : line;
-		if (strncmp(path, ".git/objects", 12) != 0 && !strstr(path, "refs/heads/warden") &&
-		    !strstr(path, "refs/notes"))
-			strcat(out, line);
-		p += l;
-	}
-	return out;
-}
-
 static void assert_user_repo_unchanged(struct world *w, int allow_publish)
 {
 	char *after = NULL;
 
-	ck_assert_int_eq(fx_snapshot(&after, w->src), 0);
 	if (!allow_publish) {
+		ck_assert_int_eq(fx_snapshot(&after, w->src), 0);
 		ck_assert_msg(strcmp(w->before, after) == 0, "user's repository changed:\n%s", w->output);
 	} else {
-		char *a = filter_publish(w->before), *b = filter_publish(after);
-
-		ck_assert_msg(strcmp(a, b) == 0, "user's checkout changed beyond the new ref");
-		free(a);
-		free(b);
+		/* publishing may add objects, the proposal ref and the evidence note */
+		ck_assert_int_eq(fx_snapshot_except(&after, w->src, fx_publish_paths), 0);
+		ck_assert_msg(strcmp(w->before_pub, after) == 0,
+		              "user's checkout changed beyond the new ref");
 	}
 	free(after);
 }
@@ -554,6 +529,7 @@ START_TEST(test_bundled_example_is_fixed)
 		free(out);
 	}
 	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
+	ck_assert_int_eq(fx_snapshot_except(&w.before_pub, w.src, fx_publish_paths), 0);
 	snprintf(spec, sizeof(spec), "replay:%s/examples/replay/median-even.jsonl", src_root());
 	snprintf(ticket, sizeof(ticket), "%s/examples/tickets/median-even.md", src_root());
 	snprintf(w.ticket, sizeof(w.ticket), "%s", ticket);
@@ -694,7 +670,9 @@ START_TEST(test_fail_to_pass_tolerates_preexisting_failures)
 	world_init(&w, "scope: value.txt\nchecks: sh tap.sh\nfail-to-pass: answer\n");
 	ck_assert_int_eq(fx_repo_commit_files(w.src, files, "add tap test"), 0);
 	free(w.before);
+	free(w.before_pub);
 	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
+	ck_assert_int_eq(fx_snapshot_except(&w.before_pub, w.src, fx_publish_paths), 0);
 	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
