@@ -60,6 +60,7 @@ typedef struct wd_run_result {
 	int rounds;            /* rounds used */
 	char *reason;          /* why no patch / what failed; NULL when proposed */
 	char *ledger;          /* path of the run's ledger */
+	char *cache_dir;       /* warden's cache the run used (proposals, mirrors) */
 	char *workdir;         /* the run's work tree (removed unless kept) */
 	int64_t input_tokens;
 	int64_t output_tokens;

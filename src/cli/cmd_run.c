@@ -9,7 +9,6 @@
 #include "warden/cli.h"
 #include "warden/config.h"
 #include "warden/error.h"
-#include "warden/fs.h"
 #include "warden/review.h"
 #include "warden/ticket.h"
 #include "warden/run.h"
@@ -111,7 +110,7 @@ static int open_pull_request(const struct remote_steps *st, const wd_run_opts *o
 	wd_pr_opts pr = WD_PR_OPTS_INIT;
 	wd_config *cfg = NULL;
 	wd_ticket *t = NULL;
-	wd_buf cache = WD_BUF_INIT, owner = WD_BUF_INIT;
+	wd_buf owner = WD_BUF_INIT;
 	char *cfg_repo = NULL, *api = NULL;
 	const char *repo_name = NULL;
 	int rc;
@@ -136,16 +135,10 @@ static int open_pull_request(const struct remote_steps *st, const wd_run_opts *o
 	}
 	wd_config_get_string_trusted(&api, cfg, "github.apiUrl");
 	pr.api_url = api;
-	if (opts->work_dir)
-		rc = wd_buf_sets(&cache, opts->work_dir);
-	else
-		rc = wd_cache_dir(&cache);
-	if (!rc)
-		rc = wd_review_open_pr_for(url, cache.ptr, res->run_id, st->push, t->body, &pr);
+	rc = wd_review_open_pr_for(url, res->cache_dir, res->run_id, st->push, t->body, &pr);
 out:
 	free(cfg_repo);
 	free(api);
-	wd_buf_free(&cache);
 	wd_buf_free(&owner);
 	wd_ticket_free(t);
 	wd_config_free(cfg);
@@ -183,13 +176,7 @@ static int remote_steps_run(const struct remote_steps *st, const wd_run_opts *op
 	}
 	json_object_set_new(*extra, "push", json_pack("{s:s, s:s}", "remote", st->push,
 	                                              "status", "pushed"));
-	{
-		wd_buf cache = WD_BUF_INIT;
-
-		if ((opts->work_dir ? wd_buf_sets(&cache, opts->work_dir) : wd_cache_dir(&cache)) == 0)
-			wd_review_mark_pushed(cache.ptr, res->run_id, st->push);
-		wd_buf_free(&cache);
-	}
+	wd_review_mark_pushed(res->cache_dir, res->run_id, st->push);
 	if (!quiet)
 		fprintf(stderr, "warden: pushed %s to %s\n", res->branch, st->push);
 	if (!st->open_pr)

@@ -36,6 +36,7 @@ void wd_run_result_free(wd_run_result *r)
 	free(r->branch);
 	free(r->reason);
 	free(r->ledger);
+	free(r->cache_dir);
 	free(r->workdir);
 	json_decref(r->stages);
 	memset(r, 0, sizeof(*r));

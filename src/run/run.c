@@ -245,15 +245,24 @@ out:
 	return rc;
 }
 
-static int run_gate(struct run *r, wd_gate_result *out, const char *what)
+/* How every check of this run is run: one place for the baseline and the rounds. */
+static wd_gate_opts gate_opts(const struct run *r)
 {
 	wd_gate_opts go = WD_GATE_OPTS_INIT;
+
+	go.default_timeout_sec = r->opts->check_timeout_sec;
+	go.cache_dir = r->cache.ptr;
+	go.sandbox_policy = r->sandbox_policy;
+	go.deny_read = (const char *const *)r->deny.v;
+	return go;
+}
+
+static int run_gate(struct run *r, wd_gate_result *out, const char *what)
+{
+	wd_gate_opts go = gate_opts(r);
 	char msg[160];
 	int rc;
 
-	go.default_timeout_sec = r->opts->check_timeout_sec;
-	go.sandbox_policy = r->sandbox_policy;
-	go.deny_read = (const char *const *)r->deny.v;
 	stage_begin(r, what, NULL);
 	rc = wd_gate_run(out, r->ws->workdir, &r->checks, &go);
 	if (rc)
@@ -288,15 +297,11 @@ static int cache_deny_list(struct run *r)
 /* The checks on the untouched base, cached per base commit and check. */
 static int run_baseline(struct run *r)
 {
-	wd_gate_opts go = WD_GATE_OPTS_INIT;
+	wd_gate_opts go = gate_opts(r);
 	size_t cached = 0;
 	char msg[160];
 	int rc;
 
-	go.default_timeout_sec = r->opts->check_timeout_sec;
-	go.cache_dir = r->cache.ptr;
-	go.sandbox_policy = r->sandbox_policy;
-	go.deny_read = (const char *const *)r->deny.v;
 	stage_begin(r, "baseline", NULL);
 	rc = wd_gate_baseline(&r->baseline, &cached, r->ws->workdir, r->res->base, &r->checks, &go);
 	if (rc)
@@ -676,6 +681,8 @@ static int run_all(struct run *r)
 		rc = wd_cache_dir(&r->cache);
 	if (rc || (rc = wd_mkdir_p(r->cache.ptr, 1)) != 0)
 		return rc;
+	if (!(r->res->cache_dir = wd_strdup(r->cache.ptr)))
+		return WD_ENOMEM;
 	if ((rc = open_ledger(r)) != 0 || (rc = cache_deny_list(r)) != 0)
 		return rc;
 	wd_ledger_add(r->ledger, "run.start",
