@@ -86,12 +86,11 @@ typedef struct wd_syntax_file {
  * missing ';'", at most 10 per file, then a count); other negatives on errors. */
 int wd_syntax_check(wd_buf *out, const wd_syntax_file *files, size_t n);
 
-/* The same for a work tree after a patch applied: the base of each of
- * `paths` (NULL-terminated, relative) is read from the tree `base_tree` of
- * `repo`, the patched version from the repo's work tree (a missing file was
- * deleted; a symlink is not followed). */
-int wd_syntax_check_worktree(wd_buf *out, git_repository *repo, const git_oid *base_tree,
-                             const char *const *paths);
+/* The same for a patch as trees: each of `paths` (NULL-terminated,
+ * relative) before, from `base_tree`, and after, from `new_tree` (absent
+ * there = deleted), both read from `repo`'s objects; no file system. */
+int wd_syntax_check_trees(wd_buf *out, git_repository *repo, const git_oid *base_tree,
+                          const git_oid *new_tree, const char *const *paths);
 
 /*
  * Symbol scope: ticket scope entries "path:symbol" (the path may be a glob)
@@ -113,11 +112,12 @@ int wd_syntax_check_worktree(wd_buf *out, git_repository *repo, const git_oid *b
 int wd_symbol_scope_check(wd_buf *out, const char *path, const char *base, size_t base_len,
                           const char *patched, size_t patched_len, const char *const *scope);
 
-/* The same for every one of `paths` (NULL-terminated, relative) after a patch
- * applied to the work tree of `repo`: bases from the tree `base_tree`, new
- * contents from the work tree (a missing file was deleted). Every offending
- * file is reported in `out`; WD_EREFUSED when any was. */
-int wd_symbol_scope_check_worktree(wd_buf *out, git_repository *repo, const git_oid *base_tree,
-                                   const char *const *paths, const char *const *scope);
+/* The same for every one of `paths` (NULL-terminated, relative) of a patch
+ * given as trees: bases from `base_tree`, new contents from `new_tree`
+ * (absent there = deleted), both from `repo`'s objects. Every offending file
+ * is reported in `out`; WD_EREFUSED when any was. */
+int wd_symbol_scope_check_trees(wd_buf *out, git_repository *repo, const git_oid *base_tree,
+                                const git_oid *new_tree, const char *const *paths,
+                                const char *const *scope);
 
 #endif

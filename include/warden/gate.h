@@ -206,13 +206,33 @@ typedef struct wd_gate_opts {
 	                                * check failed (default: skip the rest, marked skipped) */
 	const char *const *deny_read;  /* extra paths checks may not read (the sandbox's
 	                                  deny_read_extra), e.g. warden's own cache; may be NULL */
+	const char *const *allow_read; /* extra paths checks may read (the sandbox's
+	                                  allow_read), e.g. the run's git directory; may be NULL */
+	/* The checks' tree when it is more than the `workdir` argument: */
+	const char *inside;            /* where the checks see it (and start); NULL = workdir */
+	const char *const *overlay_lower; /* an overlay: read-only layers, topmost first... */
+	const char *overlay_upper;     /* ...under this writable layer, where every write of a
+	                                  check lands; results files are read from here only */
+	const char *overlay_work;      /* overlayfs's scratch directory, beside overlay_upper */
+	int baseline_cache;            /* wd_gate_baseline: enum wd_baseline_cache */
 } wd_gate_opts;
 
+enum wd_baseline_cache {
+	WD_BASELINE_CACHE_USE = 0,     /* reuse each check's cached result, run the others */
+	WD_BASELINE_CACHE_REFRESH,     /* run every check, store the results */
+	WD_BASELINE_CACHE_ONLY         /* every result from the cache, or WD_ENOTFOUND
+	                                  without running anything */
+};
+
 #define WD_GATE_OPTS_VERSION 1
-#define WD_GATE_OPTS_INIT { WD_GATE_OPTS_VERSION, 0, 0, WD_POLICY_BEST_EFFORT, NULL, NULL, 0, NULL }
+#define WD_GATE_OPTS_INIT { .version = WD_GATE_OPTS_VERSION, .sandbox_policy = WD_POLICY_BEST_EFFORT }
 
 /* Run every check in `workdir` (through wd_sandbox_run, argv {"/bin/sh",
- * "-c", command}), in order. Once a build check fails the remaining checks
+ * "-c", command}), in order; with opts->overlay_upper, `workdir` may be NULL
+ * and the checks run in the overlay at opts->inside instead. Results files are
+ * read from the directory the checks wrote (workdir, or overlay_upper), never
+ * through a symbolic link and never blocking on a FIFO (warden/beneath.h); a
+ * results file left there before the check ran is removed first. Once a build check fails the remaining checks
  * are not run (their results say skipped) unless opts->keep_going. Returns 0
  * when all ran (pass or fail: see out->passed), negative when a check could
  * not be started. */
@@ -227,6 +247,14 @@ int wd_gate_run(wd_gate_result *out, const char *workdir, const wd_checklist *ch
 int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdir,
                      const char *base_commit, const wd_checklist *checks,
                      const wd_gate_opts *opts);
+
+/* Where the tree a baseline built is kept beside its cached results, so a
+ * later run on the same base can start its rounds from it: a directory under
+ * <cache>/baseline/<base_commit>/ named by the checks' definitions (in order)
+ * and `inside`, the path at which the checks saw the tree (build products
+ * name it). Computes the path only. */
+int wd_gate_baseline_layer(wd_buf *out, const char *cache_dir, const char *base_commit,
+                           const wd_checklist *checks, const char *inside);
 
 /* A short, specific summary of what failed, for the repair prompt, at most
  * max_bytes long: each failing check with the relevant lines of its output
@@ -299,11 +327,19 @@ int wd_gate_verdict(wd_verdict *out, const wd_gate_result *base, const wd_gate_r
 void wd_verdict_free(wd_verdict *v);
 const char *wd_test_class_name(wd_test_class c);
 
+/* Where the repair summary reads the lines around a finding: `read` puts the
+ * patched version of the relative `path` into `out` and returns 0, or
+ * returns nonzero when it has none (a generated file, a path outside). */
+typedef struct wd_gate_source {
+	int (*read)(void *ctx, const char *path, wd_buf *out);
+	void *ctx;
+} wd_gate_source;
+
 /* The repair prompt's failure summary, at most max_bytes: the blocking
  * reasons, failing tests with their relevant log lines, and the new findings
- * with the code lines around them (read from `workdir`, may be NULL). */
+ * with the code lines around them (from `src`, may be NULL: no code lines). */
 int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_result *patched,
-                           const char *workdir, size_t max_bytes);
+                           const wd_gate_source *src, size_t max_bytes);
 
 /* "test=pass 12/12; build=pass; analyze=pass 0 new" judged by the verdict. */
 int wd_verdict_trailer(wd_buf *out, const wd_verdict *v, const wd_gate_result *patched);

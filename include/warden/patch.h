@@ -67,10 +67,20 @@ enum wd_patch_flags {
  * too_many_lines, symlink, not_a_file, not_a_directory, submodule, missing,
  * exists, no_match, ambiguous, already_applied, no_context, delete_leaves_content.
  */
+/* One path of an applied patch as a work tree must show it (tree mode). */
+typedef struct wd_patch_out {
+	char *path;
+	int deleted;          /* the patch removes it (a rename's old name too) */
+	unsigned mode;        /* 0644 or 0755 when not deleted */
+	wd_buf content;       /* work-tree form: what a checkout of report->tree writes */
+} wd_patch_out;
+
 typedef struct wd_patch_report {
 	int applied;          /* 1 when written (or would be, with CHECK_ONLY) */
 	git_oid tree;         /* the resulting tree (base tree + patch), valid when applied */
 	wd_strvec files;      /* paths changed (both names of a rename) */
+	wd_patch_out *out;    /* tree mode, when applied: every path of `files`, in order */
+	size_t nout;
 	wd_buf reasons;       /* refusal reasons, written for the model to act on */
 	json_t *json;         /* structured report (above); always set, even on refusal */
 } wd_patch_report;
@@ -86,6 +96,19 @@ typedef struct wd_patch_report {
  * wd_patch_report_free() in every case. */
 int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p,
                    const wd_patch_policy *policy, unsigned flags);
+
+/* Apply `p` to the tree of `base_commit` in `repo`, in memory only: nothing
+ * is read from or written to any directory, so no file a check left behind
+ * can influence what is proposed. Each file's current content is its blob in
+ * that tree in work-tree form (the filters the commit's own .gitattributes
+ * select, as a checkout writes it); the same policy, refusals and matching as
+ * wd_patch_apply. When applied, report->tree is the base tree with the
+ * patched files stored as `git add` would store them (the same filters,
+ * to the object database), and report->out lists each changed path with the
+ * content and mode a work tree of that tree must show. Returns 0, WD_EREFUSED
+ * (reasons and json filled), or another negative error. */
+int wd_patch_apply_tree(wd_patch_report *out, git_repository *repo, const git_oid *base_commit,
+                        const wd_patch *p, const wd_patch_policy *policy);
 
 void wd_patch_report_free(wd_patch_report *r);
 

@@ -10,23 +10,18 @@
  *
  * Layout under the cache dir:
  *   mirrors/<hash of source>.git   bare mirror of the source, fetched on each run
- *   runs/<run-id>/work             the run's own clone of the mirror (non-bare),
- *                                  checked out at the base on the work branch
+ *   runs/<run-id>/git              the run's repository: its own refs, index and
+ *                                  new objects; the mirror's objects borrowed
+ *                                  through objects/info/alternates. Never inside
+ *                                  a tree a check can write.
+ *   runs/<run-id>/base             the base commit's files, written by warden
+ *                                  into a directory it has just made (never a
+ *                                  path a check could have changed), with a
+ *                                  ".git" file pointing at runs/<run-id>/git
  * The user's repository is only ever read, except by wd_repo_publish(), which
  * adds one new ref (never the checked-out branch, never overwriting).
  */
-typedef struct wd_workspace {
-	git_repository *repo;  /* the run's repository (has a work tree); NULL after wd_workspace_remove */
-	char *workdir;         /* its work tree, absolute, no trailing slash */
-	char *run_dir;         /* runs/<run-id> */
-	char *source;          /* REPO as given by the user */
-	char *source_path;     /* absolute path of a local source repository, NULL for URLs */
-	char *branch;          /* the work branch, e.g. "warden/fix-add-1a2b3c4d" */
-	char *base_ref;        /* the base as given, or the remote HEAD's branch name */
-	git_oid base;          /* the base commit */
-	char *mirror_path;     /* mirrors/<hash>.git, absolute */
-	int lock_timeout_ms;   /* from the options; used again by wd_repo_publish */
-} wd_workspace;
+typedef struct wd_workspace wd_workspace;
 
 typedef struct wd_repo_opts {
 	unsigned version;
@@ -42,8 +37,8 @@ typedef struct wd_repo_opts {
 #define WD_REPO_OPTS_INIT { WD_REPO_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /*
- * Mirror/fetch the source, clone the run's repository, check out the base on
- * a new work branch.
+ * Mirror/fetch the source, make the run's repository, check out the base into
+ * runs/<run-id>/base and point the new work branch at it.
  *
  * A source is a URL when it contains "://" (file://, https://, ssh://, git://)
  * or is scp-like ("git@host:path") and no such local path exists; otherwise a
@@ -54,30 +49,66 @@ typedef struct wd_repo_opts {
  * base is resolved in the mirror: a branch, tag or commit id (prefix), and the
  * remote's default branch when NULL.
  *
+ * The checkout writes every file as `git checkout` would (the commit's
+ * .gitattributes filters, modes, symlinks as symlinks, submodules as empty
+ * directories) but never through a path: each directory is made and opened
+ * by warden without following links and each file is created exclusively, so
+ * a hostile tree (a symlink and a directory of one name, ".git" entries)
+ * cannot make it write outside runs/<run-id>/base; such a tree is refused.
+ * Every file's mtime is the base commit's time (at most now), so the build
+ * products of an earlier build of the same commit count as up to date.
+ *
  * Concurrent runs on one source serialise on mirrors/<hash>.git/warden.lock
  * (flock, so a crashed run never leaves a stale lock).
  *
  * Errors: WD_EUSAGE (missing option, invalid branch name), WD_EINPUT (not a
- * repository, no such base, empty repository), WD_EEXISTS (the work branch
- * already exists in the source or mirror, or the run directory exists),
- * WD_ETIMEOUT (another warden run held the mirror lock too long), WD_EINFRA
- * (git, filesystem or network failures).
+ * repository, no such base, empty repository, a malformed tree), WD_EEXISTS
+ * (the work branch already exists in the source or mirror, or the run
+ * directory exists), WD_ETIMEOUT (another warden run held the mirror lock too
+ * long), WD_EINFRA (git, filesystem or network failures).
  */
 int wd_repo_prepare(wd_workspace **out, const wd_repo_opts *opts);
 
-/* Put the work tree and index back at the base commit exactly: tracked files
- * restored, untracked and ignored files removed (build products of a previous
- * round). HEAD and the work branch are not moved. */
-int wd_repo_reset(wd_workspace *ws);
+/* What a prepared workspace is. Strings are owned by the workspace. */
+git_repository *wd_workspace_repo(const wd_workspace *ws); /* opened bare: it has no work tree */
+const git_oid *wd_workspace_base(const wd_workspace *ws);  /* the base commit */
+const char *wd_workspace_branch(const wd_workspace *ws);   /* "warden/fix-add-1a2b3c4d" */
+const char *wd_workspace_base_ref(const wd_workspace *ws); /* the base as given, or HEAD's branch */
+const char *wd_workspace_source(const wd_workspace *ws);   /* REPO as the user gave it */
+/* Absolute path of a local source repository; NULL for URLs. */
+const char *wd_workspace_source_path(const wd_workspace *ws);
+const char *wd_workspace_run_dir(const wd_workspace *ws);  /* runs/<run-id>, absolute */
+const char *wd_workspace_git_dir(const wd_workspace *ws);  /* runs/<run-id>/git */
+/* runs/<run-id>/base: the base checkout, for warden's own reading (context,
+ * tools) and as the lowest, read-only layer of every check's tree. */
+const char *wd_workspace_checkout(const wd_workspace *ws);
+const char *wd_workspace_mirror_path(const wd_workspace *ws);
+/* The directories a check needs to read for git to work inside its tree (the
+ * run's git directory and the mirror's objects), appended to `out`. */
+int wd_workspace_git_read_paths(wd_strvec *out, const wd_workspace *ws);
+
+/* The base commit's tree. */
+int wd_repo_base_tree(git_oid *out, const wd_workspace *ws);
 
 /* Commit `tree` (a tree oid, e.g. from the patch engine) on the work branch
  * with parent = base; the branch is moved to the new commit (a second call
- * replaces the first commit) and the index is set to `tree`. Author and
+ * replaces the first commit) and the run's index is set to `tree`. Author and
  * committer from the arguments, time now (NULL = warden's default identity
- * "warden <warden@localhost>"). Errors: WD_EUSAGE (no message), WD_EINPUT
- * (bad identity, no such tree), WD_EINFRA. */
+ * "warden <warden@localhost>").
+ *
+ * `expect` (NULL-terminated, may be NULL to skip the check) is the list of
+ * paths the patch changed: the paths that differ between the base tree and
+ * `tree` must be exactly these, else nothing is written and WD_EINTEGRITY
+ * names the difference (a proposal is the base plus the patch, nothing else).
+ * Errors: WD_EUSAGE (no message), WD_EINPUT (bad identity, no such tree),
+ * WD_EINTEGRITY, WD_EINFRA. */
 int wd_repo_commit(git_oid *out, wd_workspace *ws, const git_oid *tree,
-                   const char *message, const char *name, const char *email);
+                   const char *message, const char *name, const char *email,
+                   const char *const *expect);
+
+/* The paths that differ between the base tree and `tree` (both sides of a
+ * rename), sorted, appended to `out`. */
+int wd_repo_changed_paths(wd_strvec *out, wd_workspace *ws, const git_oid *tree);
 
 /* Make the work branch visible to the user: create refs/heads/<branch> at the
  * work branch's tip in the local source repository (the missing objects are
@@ -100,8 +131,8 @@ int wd_repo_list_files(wd_strvec *out, wd_workspace *ws);
  * ("<cache_dir>/mirrors/<sha1 of the absolute path or URL>.git"). */
 int wd_repo_mirror_path(wd_buf *out, const char *cache_dir, const char *source);
 
-/* Remove the run's work tree runs/<run-id>/work (keeps the mirror, published
- * branches and anything else under runs/<run-id>); frees ws->repo. */
+/* Remove runs/<run-id> whole (the mirror and published branches stay),
+ * never following a link inside it; the repository is closed first. */
 int wd_workspace_remove(wd_workspace *ws);
 
 void wd_workspace_free(wd_workspace *ws);

@@ -36,7 +36,8 @@ typedef struct wd_run_opts {
 	const char *record;          /* --record FILE for model traffic */
 	unsigned check_timeout_sec;  /* --check-timeout; 0 = 600 */
 	int sandbox_policy;          /* enum wd_sandbox_policy; -1 = config or default */
-	int keep_worktree;           /* keep runs/<id>/work after the run */
+	int keep_worktree;           /* keep runs/<id> (its last tree in runs/<id>/tree) */
+	const char *const *allow_read; /* --allow-read: more paths checks may read (NULL-terminated) */
 	int no_tools;                /* do not offer the read-only repository tools */
 	double max_cost_usd;         /* 0 = no cap */
 	int64_t max_tokens;
@@ -61,7 +62,7 @@ typedef struct wd_run_result {
 	char *reason;          /* why no patch / what failed; NULL when proposed */
 	char *ledger;          /* path of the run's ledger */
 	char *cache_dir;       /* warden's cache the run used (proposals, mirrors) */
-	char *workdir;         /* the run's work tree (removed unless kept) */
+	char *workdir;         /* the run's last checked tree when kept (--keep-worktree), else NULL */
 	int64_t input_tokens;
 	int64_t output_tokens;
 	double cost_usd;

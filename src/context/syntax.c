@@ -165,50 +165,42 @@ static int read_blob_at(wd_buf *out, git_repository *repo, git_tree *tree, const
 	return rc;
 }
 
-int wd_syntax_check_worktree(wd_buf *out, git_repository *repo, const git_oid *base_tree,
-                             const char *const *paths)
+int wd_syntax_check_trees(wd_buf *out, git_repository *repo, const git_oid *base_tree,
+                          const git_oid *new_tree, const char *const *paths)
 {
-	git_tree *tree = NULL;
-	const char *wd = git_repository_workdir(repo);
+	git_tree *base = NULL, *now = NULL;
 	wd_syntax_file *files = NULL;
 	wd_buf *bufs = NULL;
 	size_t n = 0;
 	int rc = 0;
 
-	if (!wd)
-		return wd_error_set(WD_EUSAGE, "syntax check: the repository has no work tree");
 	while (paths && paths[n])
 		n++;
 	if (!n)
 		return 0;
-	if (git_tree_lookup(&tree, repo, base_tree) < 0)
-		return wd_error_git(WD_EINFRA, "syntax check: base tree");
+	if (git_tree_lookup(&base, repo, base_tree) < 0 || git_tree_lookup(&now, repo, new_tree) < 0) {
+		rc = wd_error_git(WD_EINFRA, "syntax check: reading the trees");
+		goto out;
+	}
 	if (!(files = calloc(n, sizeof(*files))) || !(bufs = calloc(2 * n, sizeof(*bufs)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		wd_buf abs = WD_BUF_INIT;
 		int exists;
 
 		files[i].path = paths[i];
-		if ((rc = read_blob_at(&bufs[2 * i], repo, tree, paths[i], &exists)) != 0)
+		if ((rc = read_blob_at(&bufs[2 * i], repo, base, paths[i], &exists)) != 0)
 			goto out;
 		if (exists) {
 			files[i].base = bufs[2 * i].ptr;
 			files[i].base_len = bufs[2 * i].len;
 		}
-		if ((rc = wd_buf_printf(&abs, "%s%s", wd, paths[i])) != 0)
+		if ((rc = read_blob_at(&bufs[2 * i + 1], repo, now, paths[i], &exists)) != 0)
 			goto out;
-		rc = wd_ctx_read_regular(&bufs[2 * i + 1], abs.ptr, 64u * 1024u * 1024u);
-		wd_buf_free(&abs);
-		if (rc == WD_ENOTFOUND) {
-			wd_error_clear();
-			continue; /* deleted by the patch; rc is set again below */
-		}
-		if (rc)
-			goto out;
-		files[i].patched = bufs[2 * i + 1].ptr;
+		if (!exists)
+			continue; /* deleted by the patch */
+		files[i].patched = bufs[2 * i + 1].ptr ? bufs[2 * i + 1].ptr : "";
 		files[i].patched_len = bufs[2 * i + 1].len;
 	}
 	rc = wd_syntax_check(out, files, n);
@@ -217,7 +209,8 @@ out:
 		wd_buf_free(&bufs[i]);
 	free(bufs);
 	free(files);
-	git_tree_free(tree);
+	git_tree_free(now);
+	git_tree_free(base);
 	return rc;
 }
 
@@ -394,38 +387,30 @@ out:
 	return rc;
 }
 
-int wd_symbol_scope_check_worktree(wd_buf *out, git_repository *repo, const git_oid *base_tree,
-                                   const char *const *paths, const char *const *scope)
+int wd_symbol_scope_check_trees(wd_buf *out, git_repository *repo, const git_oid *base_tree,
+                                const git_oid *new_tree, const char *const *paths,
+                                const char *const *scope)
 {
-	git_tree *tree = NULL;
-	const char *wd = git_repository_workdir(repo);
-	wd_buf base = WD_BUF_INIT, now = WD_BUF_INIT, abs = WD_BUF_INIT;
+	git_tree *base = NULL, *now = NULL;
+	wd_buf was = WD_BUF_INIT, is = WD_BUF_INIT;
 	int rc = 0, refused = 0;
 
-	if (!wd)
-		return wd_error_set(WD_EUSAGE, "symbol scope: the repository has no work tree");
 	if (!scope || !paths || !paths[0])
 		return 0;
-	if (git_tree_lookup(&tree, repo, base_tree) < 0)
-		return wd_error_git(WD_EINFRA, "symbol scope: base tree");
+	if (git_tree_lookup(&base, repo, base_tree) < 0 || git_tree_lookup(&now, repo, new_tree) < 0) {
+		rc = wd_error_git(WD_EINFRA, "symbol scope: reading the trees");
+		goto out;
+	}
 	for (size_t i = 0; paths[i]; i++) {
-		int exists, present = 1;
+		int existed, present;
 
-		wd_buf_clear(&base);
-		wd_buf_clear(&now);
-		wd_buf_clear(&abs);
-		if ((rc = read_blob_at(&base, repo, tree, paths[i], &exists)) != 0 ||
-		    (rc = wd_buf_printf(&abs, "%s%s", wd, paths[i])) != 0)
+		wd_buf_clear(&was);
+		wd_buf_clear(&is);
+		if ((rc = read_blob_at(&was, repo, base, paths[i], &existed)) != 0 ||
+		    (rc = read_blob_at(&is, repo, now, paths[i], &present)) != 0)
 			goto out;
-		rc = wd_ctx_read_regular(&now, abs.ptr, 64u * 1024u * 1024u);
-		if (rc == WD_ENOTFOUND) {
-			wd_error_clear(); /* deleted by the patch */
-			present = 0;
-		} else if (rc) {
-			goto out;
-		}
-		rc = wd_symbol_scope_check(out, paths[i], exists ? base.ptr : NULL, base.len,
-		                           present ? now.ptr : NULL, now.len, scope);
+		rc = wd_symbol_scope_check(out, paths[i], existed ? wd_buf_cstr(&was) : NULL, was.len,
+		                           present ? wd_buf_cstr(&is) : NULL, is.len, scope);
 		if (rc == WD_EREFUSED) {
 			refused = 1;
 			rc = 0;
@@ -436,9 +421,9 @@ int wd_symbol_scope_check_worktree(wd_buf *out, git_repository *repo, const git_
 	if (refused)
 		rc = wd_error_set(WD_EREFUSED, "the patch changes lines outside its symbol scope");
 out:
-	wd_buf_free(&base);
-	wd_buf_free(&now);
-	wd_buf_free(&abs);
-	git_tree_free(tree);
+	wd_buf_free(&was);
+	wd_buf_free(&is);
+	git_tree_free(now);
+	git_tree_free(base);
 	return rc;
 }

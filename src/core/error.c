@@ -82,6 +82,7 @@ const char *wd_error_name(int code)
 	case WD_ENOTFOUND: return "notfound";
 	case WD_EEXISTS: return "exists";
 	case WD_ECONFLICT: return "conflict";
+	case WD_EINTEGRITY: return "integrity";
 	default: return "error";
 	}
 }

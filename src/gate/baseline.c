@@ -276,7 +276,7 @@ int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdi
 		*from_cache = 0;
 	if (!opts)
 		opts = &defaults;
-	if (!workdir || !checks || !base_commit)
+	if ((!workdir && !opts->overlay_upper) || !checks || !base_commit)
 		return wd_error_set(WD_EUSAGE, "baseline: a work tree, a base commit and checks are required");
 	if (!commit_id_ok(base_commit))
 		return wd_error_set(WD_EUSAGE, "baseline: '%s' is not a commit id", base_commit);
@@ -299,8 +299,11 @@ int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdi
 		if ((rc = wd_check_def_hash(def, c)) != 0 ||
 		    (rc = wd_buf_printf(&path, "%s/%s.json", dir.ptr, def)) != 0)
 			goto out;
-		if (try_cache(cr, path.ptr, c, def)) {
+		if (opts->baseline_cache != WD_BASELINE_CACHE_REFRESH && try_cache(cr, path.ptr, c, def)) {
 			hits++;
+		} else if (opts->baseline_cache == WD_BASELINE_CACHE_ONLY) {
+			rc = wd_error_set(WD_ENOTFOUND, "baseline: '%s' has no cached result", c->name);
+			goto out;
 		} else {
 			if ((rc = wd_gate_run_one(cr, workdir, c, opts, 1)) != 0)
 				goto out;
@@ -322,5 +325,27 @@ out:
 		*from_cache = hits;
 	wd_buf_free(&dir);
 	wd_buf_free(&path);
+	return rc;
+}
+
+int wd_gate_baseline_layer(wd_buf *out, const char *cache_dir, const char *base_commit,
+                           const wd_checklist *checks, const char *inside)
+{
+	wd_buf key = WD_BUF_INIT, dir = WD_BUF_INIT;
+	char hex[41];
+	int rc;
+
+	if (!checks || !base_commit || !inside || !commit_id_ok(base_commit))
+		return wd_error_set(WD_EUSAGE, "baseline layer: a base commit, checks and a path are required");
+	rc = cache_dir ? wd_buf_sets(&dir, cache_dir) : wd_cache_dir(&dir);
+	if (!rc)
+		rc = wd_buf_printf(&key, "layer-v1%c%s", 0, inside);
+	for (size_t i = 0; !rc && i < checks->n; i++)
+		if ((rc = wd_check_def_hash(hex, &checks->v[i])) == 0)
+			rc = wd_buf_printf(&key, "%c%s", 0, hex);
+	if (!rc && (rc = wd_hash_hex(hex, key.ptr, key.len)) == 0)
+		rc = wd_buf_printf(out, "%s/baseline/%s/layer-%s", dir.ptr, base_commit, hex);
+	wd_buf_free(&key);
+	wd_buf_free(&dir);
 	return rc;
 }

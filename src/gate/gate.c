@@ -3,13 +3,14 @@
  * its timeout; then its output (or results file) is read for per-test
  * results and analyzer findings.
  */
-#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "gate_int.h"
+#include "warden/beneath.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/gate.h"
@@ -40,82 +41,52 @@ void wd_gate_result_free(wd_gate_result *r)
 	r->passed = 0;
 }
 
-static int cmp_strp(const void *a, const void *b)
+/* The directory a check writes to, as warden reads it afterwards: the
+ * overlay's upper layer, else the work tree. */
+static const char *written_dir(const char *workdir, const wd_gate_opts *opts)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return opts && opts->overlay_upper ? opts->overlay_upper : workdir;
 }
 
-/* The work-tree-relative paths matching a results pattern (a plain path
- * matches itself when it exists), sorted, at most RESULTS_FILES_MAX. */
-static int results_paths(wd_strvec *out, const char *workdir, const char *pattern)
-{
-	wd_buf full = WD_BUF_INIT;
-	glob_t g;
-	size_t wl = strlen(workdir);
-	int rc, grc;
-
-	while (wl > 1 && workdir[wl - 1] == '/')
-		wl--;
-	memset(&g, 0, sizeof(g));
-	if ((rc = wd_path_join(&full, workdir, pattern)) != 0)
-		return rc;
-	grc = glob(full.ptr, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g);
-	wd_buf_free(&full);
-	if (grc == GLOB_NOMATCH)
-		return 0;
-	if (grc != 0) {
-		globfree(&g);
-		return wd_error_set(WD_EINFRA, "results '%s': cannot list", pattern);
-	}
-	for (size_t i = 0; i < g.gl_pathc && i < RESULTS_FILES_MAX && !rc; i++)
-		if (strlen(g.gl_pathv[i]) > wl + 1)
-			rc = wd_strvec_push(out, g.gl_pathv[i] + wl + 1);
-	globfree(&g);
-	if (!rc && out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_strp);
-	return rc;
-}
-
-/* Remove results files an earlier run left, so they cannot stand in for this one. */
-static int remove_results(const char *workdir, const wd_check *c)
+/* Remove results files an earlier check or run left, so they cannot stand in
+ * for this one. The tree is the checks' (hostile): nothing is followed. */
+static int remove_results(const char *dir, const wd_check *c)
 {
 	wd_strvec paths = WD_STRVEC_INIT;
-	int rc;
+	int root = -1, rc;
 
-	if (!c->results_file)
+	if (!c->results_file || !dir)
 		return 0;
-	/* the pattern itself is checked first: it may not climb out of the tree */
-	if ((rc = wd_gate_remove_inside(workdir, c->results_file)) != 0)
+	if ((rc = wd_root_open(&root, dir)) != 0)
 		return rc;
-	rc = results_paths(&paths, workdir, c->results_file);
-	for (size_t i = 0; !rc && i < paths.n; i++) {
-		rc = wd_gate_remove_inside(workdir, paths.v[i]);
-		if (rc == WD_EREFUSED) { /* a match through a symlink out: not ours to touch */
-			wd_error_clear();
-			rc = 0;
-		}
-	}
+	rc = wd_beneath_glob(&paths, root, c->results_file, RESULTS_FILES_MAX);
+	for (size_t i = 0; !rc && i < paths.n; i++)
+		rc = wd_beneath_remove(root, paths.v[i]);
+	close(root);
 	wd_strvec_free(&paths);
 	return rc;
 }
 
 /* Parse every results file the check wrote into cr; *found says whether any
- * was read. Files that resolve outside the work tree are ignored. */
-static int parse_results_files(wd_check_result *cr, const char *workdir, int *found)
+ * was read. Only regular files reached without a link are read, never more
+ * than RESULTS_FILE_MAX each, and a FIFO never blocks. */
+static int parse_results_files(wd_check_result *cr, const char *dir, int *found)
 {
 	wd_strvec paths = WD_STRVEC_INIT;
 	wd_buf text = WD_BUF_INIT;
-	int rc;
+	int root = -1, rc;
 
 	*found = 0;
-	if (!cr->check->results_file)
+	if (!cr->check->results_file || !dir)
 		return 0;
-	if ((rc = results_paths(&paths, workdir, cr->check->results_file)) != 0)
+	if ((rc = wd_root_open(&root, dir)) != 0)
+		return rc;
+	if ((rc = wd_beneath_glob(&paths, root, cr->check->results_file, RESULTS_FILES_MAX)) != 0)
 		goto out;
 	for (size_t i = 0; i < paths.n && !rc; i++) {
 		wd_buf_clear(&text);
-		if (wd_gate_read_inside(&text, workdir, paths.v[i], RESULTS_FILE_MAX) != 0) {
-			wd_error_clear(); /* unreadable or outside the tree: the check's problem */
+		if (wd_beneath_read(&text, root, paths.v[i], RESULTS_FILE_MAX) != 0) {
+			wd_error_clear(); /* a link, a FIFO, too large: the check's problem */
 			continue;
 		}
 		*found = 1;
@@ -125,6 +96,7 @@ static int parse_results_files(wd_check_result *cr, const char *workdir, int *fo
 			rc = wd_results_parse(&cr->tests, text.ptr, text.len);
 	}
 out:
+	close(root);
 	wd_buf_free(&text);
 	wd_strvec_free(&paths);
 	return rc;
@@ -133,11 +105,11 @@ out:
 /* Fill the per-test results or findings of a finished check: from its
  * results files when it wrote any, else (or when they told nothing) from
  * its output. */
-int wd_gate_parse_output(wd_check_result *cr, const char *workdir)
+int wd_gate_parse_output(wd_check_result *cr, const char *written, const char *workdir)
 {
 	int rc = 0, from_files = 0;
 
-	if (workdir && (rc = parse_results_files(cr, workdir, &from_files)) != 0)
+	if (written && (rc = parse_results_files(cr, written, &from_files)) != 0)
 		return rc;
 	if (cr->check->kind == WD_CHECK_ANALYZE) {
 		if (!from_files)
@@ -194,9 +166,14 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	memset(&sr, 0, sizeof(sr));
 	cr->check = c;
 	/* a results file left by an earlier run must not stand in for this one */
-	if ((rc = remove_results(workdir, c)) != 0)
+	if ((rc = remove_results(written_dir(workdir, opts), c)) != 0)
 		return wd_error_wrap(rc, "check '%s': results file", c->name);
 	so.workdir = workdir;
+	so.workdir_inside = opts->inside;
+	so.overlay_lower = opts->overlay_lower;
+	so.overlay_upper = opts->overlay_upper;
+	so.overlay_work = opts->overlay_work;
+	so.allow_read = opts->allow_read;
 	so.argv = argv;
 	so.timeout_sec = c->timeout_sec ? c->timeout_sec
 	               : opts->default_timeout_sec ? opts->default_timeout_sec : DEFAULT_TIMEOUT_SEC;
@@ -225,7 +202,8 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	if (!cr->output.ptr && (rc = wd_buf_grow(&cr->output, 0)) != 0)
 		return rc;
 	if ((rc = wd_hash_hex(cr->digest, cr->output.ptr, cr->output.len)) != 0 ||
-	    (rc = wd_gate_parse_output(cr, workdir)) != 0) {
+	    (rc = wd_gate_parse_output(cr, written_dir(workdir, opts),
+	                                opts->inside ? opts->inside : workdir)) != 0) {
 		check_result_free(cr);
 		return rc;
 	}
@@ -242,7 +220,7 @@ int wd_gate_run(wd_gate_result *out, const char *workdir, const wd_checklist *ch
 	memset(out, 0, sizeof(*out));
 	if (!opts)
 		opts = &defaults;
-	if (!workdir || !checks)
+	if ((!workdir && !opts->overlay_upper) || !checks)
 		return wd_error_set(WD_EUSAGE, "gate: a work tree and a check list are required");
 	if (checks->n && !(out->v = calloc(checks->n, sizeof(*out->v))))
 		return wd_error_set(WD_ENOMEM, "out of memory");

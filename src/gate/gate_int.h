@@ -25,13 +25,6 @@ int wd_gate_strip_ansi(wd_buf *out, const char *text, size_t len);
  * for JSON. */
 int wd_gate_utf8_clean(wd_buf *out, const char *text, size_t len);
 
-/* Read `rel` under `workdir` (the untrusted work tree) at most `max` bytes,
- * refusing absolute paths, "..", and symlinks that resolve outside the tree
- * (WD_EREFUSED); WD_ENOTFOUND when missing. */
-int wd_gate_read_inside(wd_buf *out, const char *workdir, const char *rel, size_t max);
-/* Remove the file `rel` under workdir (the link itself if it is a symlink);
- * missing is success. */
-int wd_gate_remove_inside(const char *workdir, const char *rel);
 
 int wd_slice_starts(wd_slice s, const char *prefix);
 int wd_slice_eq(wd_slice s, const char *str);
@@ -55,10 +48,12 @@ struct wd_verdict;
 struct wd_check;
 struct wd_gate_opts;
 
-/* gate.c: run one check (result zeroed first); parse a finished check's output. */
+/* gate.c: run one check (result zeroed first); parse a finished check's
+ * output and the results files in `written` (the directory it wrote; may be
+ * NULL), normalising finding paths against `workdir` (the path it ran at). */
 int wd_gate_run_one(struct wd_check_result *cr, const char *workdir, const struct wd_check *c,
                     const struct wd_gate_opts *opts, int baseline);
-int wd_gate_parse_output(struct wd_check_result *cr, const char *workdir);
+int wd_gate_parse_output(struct wd_check_result *cr, const char *written, const char *workdir);
 int wd_gate_trailer_item(wd_buf *out, const struct wd_check_result *cr, int pass);
 /* checklist.c: add with every field. */
 int wd_checklist_add_full(struct wd_checklist *l, const char *name, int kind,

@@ -353,7 +353,7 @@ out:
 
 /* ------------------------------------------------------ repair summary */
 
-static int source_context(wd_buf *out, const char *workdir, const wd_finding *f)
+static int source_context(wd_buf *out, const wd_gate_source *from, const wd_finding *f)
 {
 	wd_buf src = WD_BUF_INIT;
 	const char *pos, *end;
@@ -361,10 +361,10 @@ static int source_context(wd_buf *out, const char *workdir, const wd_finding *f)
 	unsigned n = 0;
 	int rc = 0;
 
-	/* f->file comes from analyzer output: only files inside the tree are shown */
-	if (!workdir || !f->line)
+	/* f->file comes from analyzer output: the source decides what it may show */
+	if (!from || !from->read || !f->line || !wd_path_rel_inside(f->file))
 		return 0;
-	if (wd_gate_read_inside(&src, workdir, f->file, SOURCE_FILE_MAX) != 0) {
+	if (from->read(from->ctx, f->file, &src) != 0 || src.len > SOURCE_FILE_MAX) {
 		wd_error_clear();
 		goto out;
 	}
@@ -384,7 +384,7 @@ out:
 }
 
 int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_result *patched,
-                           const char *workdir, size_t max_bytes)
+                           const wd_gate_source *src, size_t max_bytes)
 {
 	size_t failing = 0, done = 0;
 	int rc = 0;
@@ -414,7 +414,7 @@ int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_resul
 			                   f->severity, f->message, f->rule ? " [" : "",
 			                   f->rule ? f->rule : "", f->rule ? "]" : "");
 			if (!rc)
-				rc = source_context(&item, workdir, f);
+				rc = source_context(&item, src, f);
 			if (!rc && out->len - start + item.len <= budget)
 				rc = wd_buf_put(out, item.ptr, item.len);
 			wd_buf_free(&item);

@@ -46,8 +46,10 @@ typedef struct applier {
 	git_repository *repo;
 	const struct wd_patch *p;
 	const wd_patch_policy *pol;
-	const char *workdir;     /* with trailing '/' (libgit2's form) */
-	git_tree *head;          /* NULL when HEAD is unborn */
+	const char *workdir;     /* with trailing '/' (libgit2's form); NULL in tree mode */
+	git_tree *head;          /* the tree patched: HEAD's, or the base's in tree mode;
+	                          * NULL when HEAD is unborn */
+	const git_oid *attr_commit; /* tree mode: the commit whose .gitattributes apply */
 	fstate *fs;
 	size_t n;
 	int refusals;
@@ -162,16 +164,18 @@ static int added_content(wd_buf *out, const struct wd_patch *p, const wd_pfile *
 	return rc;
 }
 
+static int read_current(wd_buf *out, applier *a, const char *rel);
+
 /* A new file whose path exists: already applied when the content is what
  * the addition would write, a conflict otherwise. 1 recorded, <0 error. */
 static int refuse_existing(applier *a, fstate *s)
 {
-	wd_buf path = WD_BUF_INIT, have = WD_BUF_INIT, want = WD_BUF_INIT;
+	wd_buf have = WD_BUF_INIT, want = WD_BUF_INIT;
 	json_t *extra = NULL;
 	int rc, same = 0;
 
-	if (s->kind == WD_PF_ADD && !abs_path(&path, a, s->dst) &&
-	    !wd_file_read(&have, path.ptr, MAX_FILE_BYTES) && !added_content(&want, a->p, s->f))
+	if (s->kind == WD_PF_ADD && !read_current(&have, a, s->dst) &&
+	    !added_content(&want, a->p, s->f))
 		same = have.len == want.len && (!have.len || !memcmp(have.ptr, want.ptr, have.len));
 	if (same && !(extra = json_pack("{s:b, s:b}", "already_applied", 1, "ambiguous", 0))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -186,27 +190,137 @@ static int refuse_existing(applier *a, fstate *s)
 		                      "%s: refused: the file already exists; send a diff against its "
 		                      "current content instead", s->dst);
 	rc = rc ? rc : 1;
+	wd_error_clear();
 out:
-	wd_buf_free(&path);
 	wd_buf_free(&have);
 	wd_buf_free(&want);
 	return rc;
 }
 
+/* Tree mode: the same refusals as check_fs_path, judged on the base tree
+ * (no file system is involved): a link or a file on the way, a directory
+ * or a link at the path. 0 fine, 1 refused (recorded), <0 error. */
+static int check_tree_path(applier *a, const char *rel, int *exists, unsigned *mode)
+{
+	git_tree_entry *e = NULL;
+	wd_buf part = WD_BUF_INIT;
+	const char *c = rel;
+	int rc = 0;
+
+	*exists = 0;
+	if (!a->head)
+		return 0;
+	for (;;) {
+		const char *slash = strchr(c, '/');
+		size_t n = slash ? (size_t)(slash - c) : strlen(c);
+		git_filemode_t m;
+
+		if ((rc = wd_buf_put(&part, c, n)) != 0)
+			goto out;
+		if (git_tree_entry_bypath(&e, a->head, part.ptr) < 0) {
+			git_error_clear();
+			break; /* missing from here down */
+		}
+		m = git_tree_entry_filemode(e);
+		if (m == GIT_FILEMODE_LINK) {
+			rc = wd_patch__refuse(a->r, rel, 0, "symlink", NULL,
+			                      "%s: refused: '%s' is a symbolic link; a patch may not "
+			                      "write through or replace symlinks", rel, part.ptr)
+			     ? WD_ENOMEM : 1;
+			goto out;
+		}
+		if (!slash) {
+			if (m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE) {
+				*exists = 1;
+				*mode = m == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
+			} else if (m != GIT_FILEMODE_COMMIT) { /* submodules: check_tree_entry */
+				rc = wd_patch__refuse(a->r, rel, 0, "not_a_file", NULL,
+				                      "%s: refused: exists and is not a regular file", rel)
+				     ? WD_ENOMEM : 1;
+			}
+			goto out;
+		}
+		if (m != GIT_FILEMODE_TREE) {
+			rc = wd_patch__refuse(a->r, rel, 0, "not_a_directory", NULL,
+			                      "%s: refused: '%s' is a file, not a directory", rel, part.ptr)
+			     ? WD_ENOMEM : 1;
+			goto out;
+		}
+		git_tree_entry_free(e);
+		e = NULL;
+		if ((rc = wd_buf_putc(&part, '/')) != 0)
+			goto out;
+		c = slash + 1;
+	}
+out:
+	git_tree_entry_free(e);
+	wd_buf_free(&part);
+	return rc;
+}
+
+/* Tree mode: `rel`'s content in the base tree, as a checkout writes it. */
+static int read_tree_file(wd_buf *out, applier *a, const char *rel)
+{
+	git_blob_filter_options fo;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	git_buf text = { 0 };
+	int rc = 0;
+
+	if (git_blob_filter_options_init(&fo, GIT_BLOB_FILTER_OPTIONS_VERSION) < 0)
+		return wd_error_git(WD_EINFRA, "filter options");
+	fo.flags = GIT_BLOB_FILTER_CHECK_FOR_BINARY | GIT_BLOB_FILTER_ATTRIBUTES_FROM_COMMIT;
+	git_oid_cpy(&fo.attr_commit_id, a->attr_commit);
+	if (git_tree_entry_bypath(&e, a->head, rel) < 0 ||
+	    git_blob_lookup(&blob, a->repo, git_tree_entry_id(e)) < 0 ||
+	    git_blob_filter(&text, blob, rel, &fo) < 0) {
+		rc = wd_error_git(WD_EINFRA, rel);
+		goto out;
+	}
+	if (text.size > MAX_FILE_BYTES) {
+		rc = wd_error_set(WD_EINPUT, "%s: larger than %u bytes", rel, MAX_FILE_BYTES);
+		goto out;
+	}
+	rc = wd_buf_put(out, text.ptr ? text.ptr : "", text.size);
+out:
+	git_buf_dispose(&text);
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return rc;
+}
+
+/* The current content of a path an addition names, for refuse_existing. */
+static int read_current(wd_buf *out, applier *a, const char *rel)
+{
+	wd_buf path = WD_BUF_INIT;
+	int rc;
+
+	if (!a->workdir)
+		return read_tree_file(out, a, rel);
+	if ((rc = abs_path(&path, a, rel)) == 0)
+		rc = wd_file_read(out, path.ptr, MAX_FILE_BYTES);
+	wd_buf_free(&path);
+	return rc;
+}
+
+static int check_path(applier *a, const char *rel, int *exists, unsigned *mode)
+{
+	return a->workdir ? check_fs_path(a, rel, exists, mode) : check_tree_path(a, rel, exists, mode);
+}
+
 static int load_one(applier *a, fstate *s)
 {
 	const wd_pfile *f = s->f;
-	wd_buf path = WD_BUF_INIT;
 	int dst_exists = 0, rc;
 	unsigned dst_mode = 0;
 
 	if (s->src) {
-		if ((rc = check_fs_path(a, s->src, &s->src_exists, &s->src_mode)) != 0 ||
+		if ((rc = check_path(a, s->src, &s->src_exists, &s->src_mode)) != 0 ||
 		    (rc = check_tree_entry(a, s->src)) != 0)
 			goto out;
 	}
 	if (s->dst && (!s->src || strcmp(s->src, s->dst))) {
-		if ((rc = check_fs_path(a, s->dst, &dst_exists, &dst_mode)) != 0 ||
+		if ((rc = check_path(a, s->dst, &dst_exists, &dst_mode)) != 0 ||
 		    (rc = check_tree_entry(a, s->dst)) != 0)
 			goto out;
 	}
@@ -226,9 +340,7 @@ static int load_one(applier *a, fstate *s)
 		goto out;
 	}
 	if (s->src) {
-		if ((rc = abs_path(&path, a, s->src)) != 0)
-			goto out;
-		if ((rc = wd_file_read(&s->orig, path.ptr, MAX_FILE_BYTES)) != 0)
+		if ((rc = read_current(&s->orig, a, s->src)) != 0)
 			goto out;
 		if (memchr(s->orig.ptr, '\0', s->orig.len) && !f->binary) {
 			rc = wd_patch__refuse(a->r, s->src, 0, "binary", NULL,
@@ -238,7 +350,6 @@ static int load_one(applier *a, fstate *s)
 	}
 	rc = 0;
 out:
-	wd_buf_free(&path);
 	if (rc > 0)
 		a->refusals++;
 	return rc < 0 ? rc : 0;
@@ -507,6 +618,39 @@ static unsigned git_mode_for(const applier *a, const fstate *s)
 	return m;
 }
 
+/* A blob of `data` for `path`, stored as `git add` would store it: through
+ * the filters the attributes select (to the object database), from the
+ * commit's .gitattributes in tree mode, else from the work tree's. */
+static int make_blob(git_oid *out, applier *a, const char *path, const char *data, size_t len)
+{
+	git_filter_options fo;
+	git_filter_list *fl = NULL;
+	git_buf clean = { 0 };
+	int rc = 0;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.version = GIT_FILTER_OPTIONS_VERSION;
+	if (a->attr_commit) {
+		fo.flags = GIT_FILTER_ATTRIBUTES_FROM_COMMIT;
+		git_oid_cpy(&fo.attr_commit_id, a->attr_commit);
+	}
+	if (git_filter_list_load_ext(&fl, a->repo, NULL, path, GIT_FILTER_TO_ODB, &fo) < 0 ||
+	    (fl && git_filter_list_apply_to_buffer(&clean, fl, data, len) < 0)) {
+		rc = wd_error_git(WD_EINFRA, path);
+		goto out;
+	}
+	if (fl) {
+		data = clean.ptr ? clean.ptr : "";
+		len = clean.size;
+	}
+	if (git_blob_create_from_buffer(out, a->repo, data, len) < 0)
+		rc = wd_error_git(WD_EINFRA, "writing blob");
+out:
+	git_buf_dispose(&clean);
+	git_filter_list_free(fl);
+	return rc;
+}
+
 static int build_tree(applier *a)
 {
 	git_tree_update *upd = calloc(a->n * 2 + 1, sizeof(*upd));
@@ -530,11 +674,9 @@ static int build_tree(applier *a)
 		}
 		if (!s->dst)
 			continue;
-		if (git_blob_create_from_buffer(&upd[nu].id, a->repo, s->result.ptr ? s->result.ptr : "",
-		                                s->result.len) < 0) {
-			wd_error_git(WD_EINFRA, "writing blob");
+		if (make_blob(&upd[nu].id, a, s->dst, s->result.ptr ? s->result.ptr : "",
+		              s->result.len) != 0)
 			goto out;
-		}
 		s->tree_mode = git_mode_for(a, s);
 		upd[nu].action = GIT_TREE_UPDATE_UPSERT;
 		upd[nu].filemode = (git_filemode_t)s->tree_mode;
@@ -698,6 +840,34 @@ static int write_all(applier *a)
 	return wd_error_wrap(rc, "writing the patched files (work tree restored)");
 }
 
+/* Tree mode: what a work tree of the new tree must show, path by path. */
+static int collect_outputs(applier *a)
+{
+	wd_patch_report *r = a->r;
+
+	if (!(r->out = calloc(a->n * 2 + 1, sizeof(*r->out))))
+		return wd_patch__oom();
+	for (size_t i = 0; i < a->n; i++) {
+		fstate *s = &a->fs[i];
+		wd_patch_out *o;
+
+		if (s->src && (!s->dst || strcmp(s->src, s->dst))) {
+			o = &r->out[r->nout++];
+			o->deleted = 1;
+			if (!(o->path = wd_strdup(s->src)))
+				return WD_ENOMEM;
+		}
+		if (!s->dst)
+			continue;
+		o = &r->out[r->nout++];
+		o->mode = s->tree_mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
+		if (!(o->path = wd_strdup(s->dst)) ||
+		    wd_buf_put(&o->content, s->result.ptr ? s->result.ptr : "", s->result.len) != 0)
+			return WD_ENOMEM;
+	}
+	return 0;
+}
+
 /* --- the report --------------------------------------------------------- */
 
 static const char *kind_name(int kind)
@@ -789,83 +959,121 @@ static int load_head(applier *a)
 	return 0;
 }
 
+/* The work shared by both entry points, once a.repo, a.head (or HEAD to
+ * load), a.workdir or a.attr_commit are set. */
+static int apply_common(applier *a, wd_patch_report *out, const wd_patch *p,
+                        const wd_patch_policy *policy, unsigned flags)
+{
+	int rc, strict = 0;
+
+	a->r = out;
+	a->p = p;
+	a->pol = policy;
+	a->n = p->nfiles;
+	a->fs = calloc(a->n ? a->n : 1, sizeof(*a->fs));
+	if (!a->fs)
+		return wd_patch__oom();
+	for (size_t i = 0; i < a->n; i++) {
+		const wd_pfile *f = &p->files[i];
+
+		a->fs[i].f = f;
+		a->fs[i].kind = f->kind;
+		a->fs[i].src = f->kind == WD_PF_ADD ? NULL : f->old_path;
+		a->fs[i].dst = f->kind == WD_PF_DELETE ? NULL : f->new_path;
+		if (!(a->fs[i].hunks = json_array()))
+			return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	if ((rc = wd_patch__policy_check(out, p, policy)) < 0)
+		return rc;
+	a->refusals = rc;
+	if (a->refusals)
+		goto refused;
+	if (a->workdir && (rc = load_head(a)) != 0)
+		return rc;
+	for (size_t i = 0; i < a->n; i++)
+		if ((rc = load_one(a, &a->fs[i])) != 0)
+			return rc;
+	if (a->refusals)
+		goto refused;
+	if ((rc = try_strict(a)) < 0)
+		return rc;
+	strict = rc;
+	if (!strict) {
+		for (size_t i = 0; i < a->n; i++) {
+			json_array_clear(a->fs[i].hunks);
+			if ((rc = fuzzy_one(a, &a->fs[i])) != 0)
+				return rc;
+		}
+	}
+	if (a->refusals)
+		goto refused;
+	if ((rc = build_tree(a)) != 0)
+		return rc;
+	if (a->workdir && !(flags & WD_PATCH_CHECK_ONLY) && (rc = write_all(a)) != 0)
+		return rc;
+	if (!a->workdir && (rc = collect_outputs(a)) != 0)
+		return rc;
+	out->applied = 1;
+	return report_files(a, 1, !!(flags & WD_PATCH_CHECK_ONLY));
+refused:
+	rc = report_files(a, 0, !!(flags & WD_PATCH_CHECK_ONLY));
+	if (!rc)
+		rc = wd_error_set(WD_EREFUSED, "patch refused: %s", wd_buf_cstr(&out->reasons));
+	return rc;
+}
+
+static void applier_free(applier *a)
+{
+	for (size_t i = 0; a->fs && i < a->n; i++) {
+		wd_buf_free(&a->fs[i].orig);
+		wd_buf_free(&a->fs[i].result);
+		json_decref(a->fs[i].hunks);
+		wd_strvec_free(&a->fs[i].made_dirs);
+	}
+	free(a->fs);
+	git_tree_free(a->head);
+}
+
 int wd_patch_apply(wd_patch_report *out, git_repository *repo, const wd_patch *p,
                    const wd_patch_policy *policy, unsigned flags)
 {
 	applier a = { 0 };
-	int rc, strict = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!(out->json = json_object()))
 		return wd_patch__oom();
 	if (!repo || !p)
 		return wd_error_set(WD_EUSAGE, "wd_patch_apply: no repository or no patch");
-	a.r = out;
 	a.repo = repo;
-	a.p = p;
-	a.pol = policy;
 	a.workdir = git_repository_workdir(repo);
 	if (!a.workdir)
 		return wd_error_set(WD_EINPUT, "the repository has no work tree");
-	a.n = p->nfiles;
-	a.fs = calloc(a.n ? a.n : 1, sizeof(*a.fs));
-	if (!a.fs)
-		return wd_patch__oom();
-	for (size_t i = 0; i < a.n; i++) {
-		const wd_pfile *f = &p->files[i];
+	rc = apply_common(&a, out, p, policy, flags);
+	applier_free(&a);
+	return rc;
+}
 
-		a.fs[i].f = f;
-		a.fs[i].kind = f->kind;
-		a.fs[i].src = f->kind == WD_PF_ADD ? NULL : f->old_path;
-		a.fs[i].dst = f->kind == WD_PF_DELETE ? NULL : f->new_path;
-		if (!(a.fs[i].hunks = json_array())) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
+int wd_patch_apply_tree(wd_patch_report *out, git_repository *repo, const git_oid *base_commit,
+                        const wd_patch *p, const wd_patch_policy *policy)
+{
+	applier a = { 0 };
+	git_commit *commit = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->json = json_object()))
+		return wd_patch__oom();
+	if (!repo || !p || !base_commit)
+		return wd_error_set(WD_EUSAGE, "wd_patch_apply_tree: no repository, base or patch");
+	a.repo = repo;
+	a.attr_commit = base_commit;
+	if (git_commit_lookup(&commit, repo, base_commit) < 0 || git_commit_tree(&a.head, commit) < 0) {
+		git_commit_free(commit);
+		return wd_error_git(WD_EINFRA, "reading the base tree");
 	}
-	if ((rc = wd_patch__policy_check(out, p, policy)) < 0)
-		goto out;
-	a.refusals = rc;
-	if (a.refusals)
-		goto refused;
-	if ((rc = load_head(&a)) != 0)
-		goto out;
-	for (size_t i = 0; i < a.n; i++)
-		if ((rc = load_one(&a, &a.fs[i])) != 0)
-			goto out;
-	if (a.refusals)
-		goto refused;
-	if ((rc = try_strict(&a)) < 0)
-		goto out;
-	strict = rc;
-	if (!strict) {
-		for (size_t i = 0; i < a.n; i++) {
-			json_array_clear(a.fs[i].hunks);
-			if ((rc = fuzzy_one(&a, &a.fs[i])) != 0)
-				goto out;
-		}
-	}
-	if (a.refusals)
-		goto refused;
-	if ((rc = build_tree(&a)) != 0)
-		goto out;
-	if (!(flags & WD_PATCH_CHECK_ONLY) && (rc = write_all(&a)) != 0)
-		goto out;
-	out->applied = 1;
-	rc = report_files(&a, 1, !!(flags & WD_PATCH_CHECK_ONLY));
-	goto out;
-refused:
-	rc = report_files(&a, 0, !!(flags & WD_PATCH_CHECK_ONLY));
-	if (!rc)
-		rc = wd_error_set(WD_EREFUSED, "patch refused: %s", wd_buf_cstr(&out->reasons));
-out:
-	for (size_t i = 0; i < a.n; i++) {
-		wd_buf_free(&a.fs[i].orig);
-		wd_buf_free(&a.fs[i].result);
-		json_decref(a.fs[i].hunks);
-		wd_strvec_free(&a.fs[i].made_dirs);
-	}
-	free(a.fs);
-	git_tree_free(a.head);
+	git_commit_free(commit);
+	rc = apply_common(&a, out, p, policy, 0);
+	applier_free(&a);
 	return rc;
 }

@@ -113,6 +113,13 @@ void wd_patch_report_free(wd_patch_report *r)
 	if (!r)
 		return;
 	wd_strvec_free(&r->files);
+	for (size_t i = 0; i < r->nout; i++) {
+		free(r->out[i].path);
+		wd_buf_free(&r->out[i].content);
+	}
+	free(r->out);
+	r->out = NULL;
+	r->nout = 0;
 	wd_buf_free(&r->reasons);
 	json_decref(r->json);
 	r->json = NULL;

@@ -3,8 +3,10 @@
  * own, checked out at the base on a fresh branch. The user's repository is
  * opened read-only here; every write goes to the mirror or the run's clone.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "warden/error.h"
 #include "warden/fs.h"
@@ -159,67 +161,122 @@ static int set_mirror_head(struct prep *p)
 	return 0;
 }
 
-static int clone_work(struct prep *p)
+/* runs/<run-id>/git: a repository of the run's own (refs, index, the
+ * objects it writes), borrowing the mirror's objects through alternates. It
+ * is initialised bare, then marked non-bare without a core.worktree, so that
+ * git run by a check inside the tree (through the base checkout's ".git"
+ * file) sees that tree as its work tree, while warden opens it bare. */
+static int make_run_repo(struct prep *p)
 {
 	wd_workspace *ws = p->ws;
 	git_repository_init_options io;
 	git_repository *repo = NULL;
-	wd_buf path = WD_BUF_INIT, objects = WD_BUF_INIT;
+	git_config *cfg = NULL;
+	wd_buf path = WD_BUF_INIT, alt = WD_BUF_INIT;
+	int rc = 0;
+
+	git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
+	           GIT_REPOSITORY_INIT_NO_REINIT;
+	io.initial_head = p->opts->branch;
+	if (git_repository_init_ext(&repo, ws->git_dir, &io) < 0 ||
+	    git_repository_config(&cfg, repo) < 0 ||
+	    git_config_set_bool(cfg, "core.bare", 0) < 0) {
+		rc = wd_error_git(WD_EINFRA, "creating the run's repository");
+		goto out;
+	}
+	if ((rc = wd_buf_printf(&path, "%s/objects/info/alternates", ws->git_dir)) != 0 ||
+	    (rc = wd_buf_printf(&alt, "%s/objects\n", ws->mirror_path)) != 0 ||
+	    (rc = wd_file_write_atomic(path.ptr, alt.ptr, alt.len, 0644)) != 0)
+		goto out;
+	if (git_repository_open_ext(&ws->repo, ws->git_dir,
+	                            GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+	                            NULL) < 0)
+		rc = wd_error_git(WD_EINFRA, "opening the run's repository");
+out:
+	git_config_free(cfg);
+	git_repository_free(repo);
+	wd_buf_free(&path);
+	wd_buf_free(&alt);
+	return rc;
+}
+
+static int clone_work(struct prep *p)
+{
+	wd_workspace *ws = p->ws;
+	wd_buf path = WD_BUF_INIT;
 	int rc;
 
 	if ((rc = wd_buf_printf(&path, "%s/runs/%s", p->cache, p->opts->run_id)) != 0 ||
 	    !(ws->run_dir = wd_strdup(path.ptr)) ||
-	    (rc = wd_buf_puts(&path, "/work")) != 0 || !(ws->workdir = wd_strdup(path.ptr))) {
+	    (rc = wd_buf_puts(&path, "/git")) != 0 || !(ws->git_dir = wd_strdup(path.ptr))) {
 		rc = rc ? rc : WD_ENOMEM;
 		goto out;
 	}
-	if (wd_path_exists(ws->workdir)) {
-		rc = wd_error_set(WD_EEXISTS, "run directory %s already exists (run id reused?)",
-		                  ws->workdir);
-		goto out;
-	}
-	if ((rc = wd_mkdir_p(ws->run_dir, 1)) != 0)
-		goto out;
-	/* not git_clone: the run needs no remote (and libgit2 1.5 leaks when
-	 * writing one); a fresh repository plus a copy of the mirror's objects
-	 * is a local clone without the config */
-	git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-	io.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
-	io.initial_head = p->opts->branch;
-	if (git_repository_init_ext(&repo, ws->workdir, &io) < 0) {
-		rc = wd_error_git(WD_EINFRA, "creating the run's repository");
-		goto out;
-	}
-	git_repository_free(repo);
-	p->made_workdir = 1;
 	wd_buf_clear(&path);
-	if ((rc = wd_buf_printf(&path, "%s/objects", ws->mirror_path)) != 0 ||
-	    (rc = wd_buf_printf(&objects, "%s/.git/objects", ws->workdir)) != 0 ||
-	    (rc = wd_repo__copy_dir(path.ptr, objects.ptr)) != 0)
+	if ((rc = wd_buf_printf(&path, "%s/base", ws->run_dir)) != 0 ||
+	    !(ws->checkout = wd_strdup(path.ptr))) {
+		rc = rc ? rc : WD_ENOMEM;
 		goto out;
-	if (git_repository_open_ext(&ws->repo, ws->workdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		rc = wd_error_git(WD_EINFRA, "opening the run's repository");
+	}
+	if ((rc = wd_mkdir_p(p->cache, 1)) != 0)
+		goto out;
+	wd_buf_clear(&path);
+	if ((rc = wd_buf_printf(&path, "%s/runs", p->cache)) != 0 || (rc = wd_mkdir_p(path.ptr, 1)) != 0)
+		goto out;
+	if (mkdir(ws->run_dir, 0700) < 0) {
+		rc = errno == EEXIST
+		     ? wd_error_set(WD_EEXISTS, "run directory %s already exists (run id reused?)",
+		                    ws->run_dir)
+		     : wd_error_errno(WD_EINFRA, ws->run_dir);
+		goto out;
+	}
+	p->made_workdir = 1;
+	rc = make_run_repo(p);
 out:
 	wd_buf_free(&path);
-	wd_buf_free(&objects);
 	return rc;
 }
 
+/* The work branch at the base, HEAD on it, the index at the base tree, and
+ * the base's files in runs/<run-id>/base with a ".git" file to the run's
+ * repository. */
 static int checkout_branch(wd_workspace *ws)
 {
-	git_checkout_options co;
 	git_commit *commit = NULL;
+	git_tree *tree = NULL;
 	git_reference *ref = NULL;
+	git_index *index = NULL;
+	wd_buf path = WD_BUF_INIT, link = WD_BUF_INIT;
 	int rc = 0;
 
-	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
 	if (git_commit_lookup(&commit, ws->repo, &ws->base) < 0 ||
+	    git_commit_tree(&tree, commit) < 0 ||
 	    git_branch_create(&ref, ws->repo, ws->branch, commit, 0) < 0 ||
-	    git_checkout_tree(ws->repo, (git_object *)commit, &co) < 0 ||
-	    git_repository_set_head(ws->repo, git_reference_name(ref)) < 0)
-		rc = wd_error_git(WD_EINFRA, "checking out the work branch");
+	    git_repository_set_head(ws->repo, git_reference_name(ref)) < 0) {
+		rc = wd_error_git(WD_EINFRA, "creating the work branch");
+		goto out;
+	}
+	if ((rc = wd_buf_printf(&path, "%s/index", ws->git_dir)) != 0)
+		goto out;
+	if (git_index_open(&index, path.ptr) < 0 || git_index_read_tree(index, tree) < 0 ||
+	    git_index_write(index) < 0) {
+		rc = wd_error_git(WD_EINFRA, "writing the run's index");
+		goto out;
+	}
+	if ((rc = wd_repo__checkout(ws->repo, &ws->base, ws->checkout)) != 0)
+		goto out;
+	wd_buf_clear(&path);
+	if ((rc = wd_buf_printf(&path, "%s/.git", ws->checkout)) != 0 ||
+	    (rc = wd_buf_printf(&link, "gitdir: %s\n", ws->git_dir)) != 0)
+		goto out;
+	rc = wd_file_write_atomic(path.ptr, link.ptr, link.len, 0644);
+out:
+	wd_buf_free(&path);
+	wd_buf_free(&link);
+	git_index_free(index);
 	git_reference_free(ref);
+	git_tree_free(tree);
 	git_commit_free(commit);
 	return rc;
 }
@@ -321,7 +378,7 @@ int wd_repo_prepare(wd_workspace **out, const wd_repo_opts *opts)
 		if (p.made_workdir) {
 			git_repository_free(p.ws->repo);
 			p.ws->repo = NULL;
-			wd_rm_rf(p.ws->workdir); /* best effort; the first error is the one to report */
+			wd_rm_rf(p.ws->run_dir); /* best effort; the first error is the one to report */
 		}
 		wd_workspace_free(p.ws);
 		return rc;

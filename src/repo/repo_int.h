@@ -9,6 +9,25 @@
 
 #define WD_REPO_LOCK_TIMEOUT_MS 120000
 
+/* A prepared run (see wd_repo_prepare); opaque outside src/repo. */
+struct wd_workspace {
+	git_repository *repo;  /* the run's repository, opened bare; NULL after remove */
+	char *run_dir;         /* runs/<run-id>, absolute */
+	char *git_dir;         /* runs/<run-id>/git */
+	char *checkout;        /* runs/<run-id>/base */
+	char *source;          /* REPO as given by the user */
+	char *source_path;     /* absolute path of a local source repository, NULL for URLs */
+	char *branch;          /* the work branch, e.g. "warden/fix-add-1a2b3c4d" */
+	char *base_ref;        /* the base as given, or the remote HEAD's branch name */
+	git_oid base;          /* the base commit */
+	char *mirror_path;     /* mirrors/<hash>.git, absolute */
+	int lock_timeout_ms;   /* from the options; used again by wd_repo_publish */
+};
+
+/* Write the files of `commit`'s tree into the directory `dir`, which must not
+ * exist yet (it is created 0755): see wd_repo_prepare() for the rules. */
+int wd_repo__checkout(git_repository *repo, const git_oid *commit, const char *dir);
+
 /* Hold an exclusive flock on <mirror>/warden.lock (the directory is created).
  * *out_fd is the lock, released by wd_repo__unlock (or by process exit).
  * WD_ETIMEOUT with "another warden run holds the lock" after timeout_ms. */

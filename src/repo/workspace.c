@@ -1,6 +1,6 @@
 /*
- * What a run does with its workspace once prepared: reset between rounds,
- * commit, diff, list, publish, and clean up.
+ * What a run does with its workspace once prepared: commit (only the base
+ * plus the patch), diff, list, publish, and clean up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@ static int need_repo(const wd_workspace *ws)
 	return 0;
 }
 
-static int base_tree(git_tree **out, wd_workspace *ws)
+static int base_tree(git_tree **out, const wd_workspace *ws)
 {
 	git_commit *commit = NULL;
 	int rc = 0;
@@ -29,29 +29,135 @@ static int base_tree(git_tree **out, wd_workspace *ws)
 	return rc;
 }
 
-int wd_repo_reset(wd_workspace *ws)
+
+git_repository *wd_workspace_repo(const wd_workspace *ws) { return ws->repo; }
+const git_oid *wd_workspace_base(const wd_workspace *ws) { return &ws->base; }
+const char *wd_workspace_branch(const wd_workspace *ws) { return ws->branch; }
+const char *wd_workspace_base_ref(const wd_workspace *ws) { return ws->base_ref; }
+const char *wd_workspace_source(const wd_workspace *ws) { return ws->source; }
+const char *wd_workspace_source_path(const wd_workspace *ws) { return ws->source_path; }
+const char *wd_workspace_run_dir(const wd_workspace *ws) { return ws->run_dir; }
+const char *wd_workspace_git_dir(const wd_workspace *ws) { return ws->git_dir; }
+const char *wd_workspace_checkout(const wd_workspace *ws) { return ws->checkout; }
+const char *wd_workspace_mirror_path(const wd_workspace *ws) { return ws->mirror_path; }
+
+int wd_workspace_git_read_paths(wd_strvec *out, const wd_workspace *ws)
 {
-	git_checkout_options co;
-	git_index *index = NULL;
-	git_tree *tree = NULL;
+	wd_buf objects = WD_BUF_INIT;
 	int rc;
 
-	if ((rc = need_repo(ws)) != 0 || (rc = base_tree(&tree, ws)) != 0)
+	if ((rc = wd_strvec_push(out, ws->git_dir)) == 0 &&
+	    (rc = wd_buf_printf(&objects, "%s/objects", ws->mirror_path)) == 0)
+		rc = wd_strvec_push(out, objects.ptr);
+	wd_buf_free(&objects);
+	return rc;
+}
+
+int wd_repo_base_tree(git_oid *out, const wd_workspace *ws)
+{
+	git_commit *c = NULL;
+	int rc;
+
+	if ((rc = need_repo(ws)) != 0)
 		return rc;
-	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED |
-	                       GIT_CHECKOUT_REMOVE_IGNORED;
-	/* index first: a file a round staged as new is then untracked, and goes */
-	if (git_repository_index(&index, ws->repo) < 0 || git_index_read_tree(index, tree) < 0 ||
-	    git_index_write(index) < 0 || git_checkout_index(ws->repo, index, &co) < 0)
-		rc = wd_error_git(WD_EINFRA, "resetting the work tree");
-	git_index_free(index);
-	git_tree_free(tree);
+	if (git_commit_lookup(&c, ws->repo, &ws->base) < 0)
+		return wd_error_git(WD_EINFRA, "reading the base commit");
+	git_oid_cpy(out, git_commit_tree_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+struct changed_ctx {
+	wd_strvec *out;
+	int rc;
+};
+
+static int changed_cb(const git_diff_delta *d, float progress, void *payload)
+{
+	struct changed_ctx *c = payload;
+
+	(void)progress;
+	if (d->old_file.path && (c->rc = wd_strvec_push(c->out, d->old_file.path)) != 0)
+		return -1;
+	if (d->new_file.path && (!d->old_file.path || strcmp(d->old_file.path, d->new_file.path)) &&
+	    (c->rc = wd_strvec_push(c->out, d->new_file.path)) != 0)
+		return -1;
+	return 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int wd_repo_changed_paths(wd_strvec *out, wd_workspace *ws, const git_oid *tree_id)
+{
+	struct changed_ctx c = { out, 0 };
+	git_tree *old = NULL, *new = NULL;
+	git_diff *diff = NULL;
+	size_t first = out->n;
+	int rc;
+
+	if ((rc = need_repo(ws)) != 0 || (rc = base_tree(&old, ws)) != 0)
+		return rc;
+	/* no rename detection: a rename is its two paths, as the patch lists them */
+	if (git_tree_lookup(&new, ws->repo, tree_id) < 0 ||
+	    git_diff_tree_to_tree(&diff, ws->repo, old, new, NULL) < 0) {
+		rc = wd_error_git(WD_EINFRA, "comparing the proposal with the base");
+		goto out;
+	}
+	if (git_diff_foreach(diff, changed_cb, NULL, NULL, NULL, &c) < 0)
+		rc = c.rc ? c.rc : wd_error_git(WD_EINFRA, "comparing the proposal with the base");
+	if (!rc && out->n > first)
+		qsort(out->v + first, out->n - first, sizeof(char *), cmp_strp);
+out:
+	git_diff_free(diff);
+	git_tree_free(new);
+	git_tree_free(old);
+	return rc;
+}
+
+/* The proposal must be the base plus the patch: the changed paths are the
+ * patch's, no more and no fewer. */
+static int check_integrity(wd_workspace *ws, const git_oid *tree, const char *const *expect)
+{
+	wd_strvec got = WD_STRVEC_INIT, want = WD_STRVEC_INIT;
+	wd_buf diff = WD_BUF_INIT;
+	size_t i = 0, j = 0;
+	int rc;
+
+	if ((rc = wd_repo_changed_paths(&got, ws, tree)) != 0)
+		goto out;
+	for (size_t k = 0; expect[k]; k++)
+		if (!wd_strvec_contains(&want, expect[k]) && (rc = wd_strvec_push(&want, expect[k])) != 0)
+			goto out;
+	if (want.n > 1)
+		qsort(want.v, want.n, sizeof(char *), cmp_strp);
+	while (!rc && (i < got.n || j < want.n)) {
+		int c = i == got.n ? 1 : j == want.n ? -1 : strcmp(got.v[i], want.v[j]);
+
+		if (c < 0)
+			rc = wd_buf_printf(&diff, "%s%s changed but is not in the patch",
+			                   diff.len ? "; " : "", got.v[i++]);
+		else if (c > 0)
+			rc = wd_buf_printf(&diff, "%s%s is in the patch but unchanged",
+			                   diff.len ? "; " : "", want.v[j++]);
+		else
+			i++, j++;
+	}
+	if (!rc && diff.len)
+		rc = wd_error_set(WD_EINTEGRITY, "integrity: the tree to commit is not the base plus "
+		                  "the patch: %s; nothing committed", diff.ptr);
+out:
+	wd_strvec_free(&got);
+	wd_strvec_free(&want);
+	wd_buf_free(&diff);
 	return rc;
 }
 
 int wd_repo_commit(git_oid *out, wd_workspace *ws, const git_oid *tree_id,
-                   const char *message, const char *name, const char *email)
+                   const char *message, const char *name, const char *email,
+                   const char *const *expect)
 {
 	git_signature *sig = NULL;
 	git_commit *parent = NULL;
@@ -65,6 +171,8 @@ int wd_repo_commit(git_oid *out, wd_workspace *ws, const git_oid *tree_id,
 		return rc;
 	if (!message || !*message)
 		return wd_error_set(WD_EUSAGE, "repo: a commit needs a message");
+	if (expect && (rc = check_integrity(ws, tree_id, expect)) != 0)
+		return rc;
 	if (git_signature_now(&sig, name && *name ? name : "warden",
 	                      email && *email ? email : "warden@localhost") < 0) {
 		rc = wd_error_git(WD_EINPUT, "commit identity");
@@ -83,10 +191,16 @@ int wd_repo_commit(git_oid *out, wd_workspace *ws, const git_oid *tree_id,
 	if ((rc = wd_buf_printf(&refname, "refs/heads/%s", ws->branch)) != 0)
 		goto out;
 	/* parent = base always: a later commit of the same run replaces the earlier */
-	if (git_reference_create(&ref, ws->repo, refname.ptr, out, 1, "warden: commit") < 0 ||
-	    git_repository_index(&index, ws->repo) < 0 || git_index_read_tree(index, tree) < 0 ||
-	    git_index_write(index) < 0)
+	if (git_reference_create(&ref, ws->repo, refname.ptr, out, 1, "warden: commit") < 0) {
 		rc = wd_error_git(WD_EINFRA, "moving the work branch");
+		goto out;
+	}
+	wd_buf_clear(&refname);
+	if ((rc = wd_buf_printf(&refname, "%s/index", ws->git_dir)) != 0)
+		goto out;
+	if (git_index_open(&index, refname.ptr) < 0 || git_index_read_tree(index, tree) < 0 ||
+	    git_index_write(index) < 0)
+		rc = wd_error_git(WD_EINFRA, "writing the run's index");
 out:
 	wd_buf_free(&refname);
 	git_index_free(index);
@@ -145,10 +259,6 @@ static int list_cb(const char *root, const git_tree_entry *e, void *payload)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 int wd_repo_list_files(wd_strvec *out, wd_workspace *ws)
 {
@@ -164,7 +274,7 @@ int wd_repo_list_files(wd_strvec *out, wd_workspace *ws)
 	git_tree_free(tree);
 	/* git orders "a/" after "a.c"; callers want plain byte order */
 	if (!rc && out->n > first)
-		qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
+		qsort(out->v + first, out->n - first, sizeof(char *), cmp_strp);
 	return rc;
 }
 
@@ -264,11 +374,11 @@ out:
 
 int wd_workspace_remove(wd_workspace *ws)
 {
-	if (!ws || !ws->workdir)
+	if (!ws || !ws->run_dir)
 		return 0;
 	git_repository_free(ws->repo);
 	ws->repo = NULL;
-	return wd_rm_rf(ws->workdir);
+	return wd_rm_rf(ws->run_dir);
 }
 
 void wd_workspace_free(wd_workspace *ws)
@@ -276,8 +386,9 @@ void wd_workspace_free(wd_workspace *ws)
 	if (!ws)
 		return;
 	git_repository_free(ws->repo);
-	free(ws->workdir);
 	free(ws->run_dir);
+	free(ws->git_dir);
+	free(ws->checkout);
 	free(ws->source);
 	free(ws->source_path);
 	free(ws->branch);

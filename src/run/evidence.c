@@ -94,8 +94,8 @@ int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const 
 		return rc;
 	if ((rc = set(&p->id, res->run_id)) || (rc = set(&p->ticket_title, t->title)) ||
 	    (rc = set(&p->ticket_id, t->id)) || (rc = set(&p->ticket_path, t->source)) ||
-	    (rc = set(&p->source, ws->source)) || (rc = set(&p->repo, res->repo)) ||
-	    (rc = set(&p->branch, res->branch)) || (rc = set(&p->target, ws->base_ref)) ||
+	    (rc = set(&p->source, wd_workspace_source(ws))) || (rc = set(&p->repo, res->repo)) ||
+	    (rc = set(&p->branch, res->branch)) || (rc = set(&p->target, wd_workspace_base_ref(ws))) ||
 	    (rc = set(&p->model, model)) || (rc = set(&p->checks, checks)) ||
 	    (rc = set(&p->evidence, evidence)) || (rc = set(&p->ledger_path, res->ledger)))
 		goto out;

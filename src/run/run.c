@@ -48,7 +48,11 @@ struct run {
 	json_t *evidence;  /* check evidence for the git note */
 	uint64_t stage_start;
 	int sandbox_policy;  /* enum wd_sandbox_policy, resolved once */
-	wd_strvec deny;      /* parts of warden's cache a check may not read */
+	wd_strvec deny;      /* what a check may not read: warden's cache, the user's config */
+	wd_strvec allow;     /* what it may read beyond the system: git's dirs, the user's paths */
+	wd_world world;      /* the tree the checks run in */
+	int have_world;
+	wd_strvec files;     /* the paths the passing patch changed */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -116,18 +120,18 @@ static int prepare_repo(struct run *r)
 	wd_buf_free(&branch);
 	if (rc)
 		return rc;
-	git_oid_tostr(hex, sizeof(hex), &r->ws->base);
+	git_oid_tostr(hex, sizeof(hex), wd_workspace_base(r->ws));
 	memcpy(r->res->base, hex, sizeof(r->res->base));
-	r->res->branch = wd_strdup(r->ws->branch);
-	r->res->workdir = wd_strdup(r->ws->workdir);
-	if (!r->res->branch || !r->res->workdir)
+	r->res->branch = wd_strdup(wd_workspace_branch(r->ws));
+	if (!r->res->branch)
 		return WD_ENOMEM;
-	if ((rc = wd_config_add_repo(r->cfg, r->ws->workdir)) != 0)
+	if ((rc = wd_config_add_repo(r->cfg, wd_workspace_checkout(r->ws))) != 0)
 		return rc;
 	wd_ledger_add(r->ledger, "repo.prepare",
-	              json_pack("{s:s, s:s, s:s, s:s}", "source", r->opts->repo, "base", hex,
-	                        "branch", r->ws->branch, "workdir", r->ws->workdir));
-	stage_end(r, "prepare", r->ws->branch);
+	              json_pack("{s:s, s:s, s:s, s:s, s:s}", "source", r->opts->repo, "base", hex,
+	                        "branch", wd_workspace_branch(r->ws), "checkout",
+	                        wd_workspace_checkout(r->ws), "git_dir", wd_workspace_git_dir(r->ws)));
+	stage_end(r, "prepare", wd_workspace_branch(r->ws));
 	return 0;
 }
 
@@ -164,7 +168,8 @@ static int build_context(struct run *r)
 		goto out;
 	co.cache_dir = r->cache.ptr;
 	co.files = (const char *const *)files.v;
-	if ((rc = wd_context_build(&r->ctx, r->ws->workdir, r->ticket, &co)) != 0)
+	/* warden's own reading is of the checkout it wrote, which no check can write */
+	if ((rc = wd_context_build(&r->ctx, wd_workspace_checkout(r->ws), r->ticket, &co)) != 0)
 		goto out;
 	wd_ledger_add(r->ledger, "context",
 	              json_pack("{s:I, s:O}", "bytes", (json_int_t)r->ctx->bytes, "files",
@@ -174,7 +179,7 @@ static int build_context(struct run *r)
 
 		to.cache_dir = r->cache.ptr;
 		to.files = (const char *const *)files.v;
-		if ((rc = wd_tools_new(&r->tools, r->ws->workdir, &to)) != 0)
+		if ((rc = wd_tools_new(&r->tools, wd_workspace_checkout(r->ws), &to)) != 0)
 			goto out;
 		if (!(r->tool_defs = wd_tools_definitions())) {
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -254,17 +259,18 @@ static wd_gate_opts gate_opts(const struct run *r)
 	go.cache_dir = r->cache.ptr;
 	go.sandbox_policy = r->sandbox_policy;
 	go.deny_read = (const char *const *)r->deny.v;
+	go.allow_read = (const char *const *)r->allow.v;
 	return go;
 }
 
-static int run_gate(struct run *r, wd_gate_result *out, const char *what)
+static int run_gate(struct run *r, wd_gate_result *out, const char *what, const char *workdir,
+                    const wd_gate_opts *go)
 {
-	wd_gate_opts go = gate_opts(r);
 	char msg[160];
 	int rc;
 
 	stage_begin(r, what, NULL);
-	rc = wd_gate_run(out, r->ws->workdir, &r->checks, &go);
+	rc = wd_gate_run(out, workdir, &r->checks, go);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < out->n; i++) {
@@ -277,44 +283,100 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what)
 	return 0;
 }
 
-/* A check may read the host, but not warden's own cache beside its work
- * tree: other repositories' mirrors, the ledgers, the proposals and the
- * baselines would otherwise reach the model through the check's output. */
-static int cache_deny_list(struct run *r)
+/* What a check may read beyond the system's paths, and what it may never
+ * read. Warden's cache is hidden whole (other repositories' mirrors, ledgers,
+ * proposals, baselines, other runs); the sandbox shows the run's own tree
+ * through it. The user's config file is hidden wherever it lives. The run's
+ * git directory and the mirror's objects are readable (never writable), so
+ * git works inside the tree; the user's sandbox.allow-read and --allow-read
+ * widen the rest. */
+static int sandbox_paths(struct run *r)
 {
-	static const char *const parts[] = { "mirrors", "ledger", "proposals", "baseline", "tags",
-	                                     NULL };
-	wd_buf p = WD_BUF_INIT;
-	int rc = 0;
+	wd_buf cfg = WD_BUF_INIT;
+	int rc;
 
-	for (size_t i = 0; parts[i] && !rc; i++)
-		if ((rc = wd_path_join(&p, r->cache.ptr, parts[i])) == 0)
-			rc = wd_strvec_push(&r->deny, p.ptr);
-	wd_buf_free(&p);
+	if ((rc = wd_strvec_push(&r->deny, r->cache.ptr)) != 0)
+		return rc;
+	if (wd_config_user_path(&cfg) == 0 && (rc = wd_strvec_push(&r->deny, cfg.ptr)) != 0)
+		goto out;
+	wd_error_clear();
+	if ((rc = wd_workspace_git_read_paths(&r->allow, r->ws)) != 0 ||
+	    (rc = wd_config_get_all(&r->allow, r->cfg, "sandbox.allow-read")) != 0)
+		goto out;
+	for (size_t i = 0; r->opts->allow_read && r->opts->allow_read[i]; i++)
+		if ((rc = wd_strvec_push(&r->allow, r->opts->allow_read[i])) != 0)
+			goto out;
+out:
+	wd_buf_free(&cfg);
 	return rc;
 }
 
-/* The checks on the untouched base, cached per base commit and check. */
-static int run_baseline(struct run *r)
+static int log_baseline(struct run *r, size_t cached)
 {
-	wd_gate_opts go = gate_opts(r);
-	size_t cached = 0;
 	char msg[160];
-	int rc;
 
-	stage_begin(r, "baseline", NULL);
-	rc = wd_gate_baseline(&r->baseline, &cached, r->ws->workdir, r->res->base, &r->checks, &go);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < r->baseline.n; i++) {
-		const wd_check_result *cr = &r->baseline.v[i];
-
-		wd_ledger_add(r->ledger, "check", wd_run_check_event(cr, "baseline"));
-	}
+	for (size_t i = 0; i < r->baseline.n; i++)
+		wd_ledger_add(r->ledger, "check", wd_run_check_event(&r->baseline.v[i], "baseline"));
 	snprintf(msg, sizeof(msg), "%s%s", r->baseline.passed ? "all checks pass" : "checks fail",
 	         cached ? " (cached)" : "");
 	stage_end(r, "baseline", msg);
 	return 0;
+}
+
+static int timed_out(const wd_gate_result *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].timed_out)
+			return 1;
+	return 0;
+}
+
+/* The checks on the untouched base. In overlay mode the results and the tree
+ * they built are cached together per base commit and checks: a hit needs
+ * both, so the rounds always start from a built tree; a miss runs every check
+ * and keeps the new layer. In copy mode the baseline always runs (its tree is
+ * the rounds' starting point). */
+static int run_baseline(struct run *r)
+{
+	wd_gate_opts go = gate_opts(r);
+	wd_buf layer = WD_BUF_INIT;
+	const char *workdir = NULL;
+	size_t cached = 0;
+	int rc;
+
+	stage_begin(r, "baseline", NULL);
+	if ((rc = wd_world_init(&r->world, r->ws, r->cache.ptr, r->sandbox_policy)) != 0)
+		goto out;
+	r->have_world = 1;
+	wd_ledger_add(r->ledger, "world",
+	              json_pack("{s:s, s:s, s:s?}", "mode", r->world.overlay ? "overlay" : "copy",
+	                        "inside", r->world.inside, "why", r->world.why_copy));
+	if (r->world.overlay) {
+		if ((rc = wd_gate_baseline_layer(&layer, r->cache.ptr, r->res->base, &r->checks,
+		                                 r->world.inside)) != 0)
+			goto out;
+		go.baseline_cache = WD_BASELINE_CACHE_ONLY;
+		if (wd_path_is_dir(layer.ptr) &&
+		    wd_gate_baseline(&r->baseline, &cached, r->world.base, r->res->base, &r->checks,
+		                     &go) == 0) {
+			rc = wd_world_use_built(&r->world, layer.ptr);
+			goto out;
+		}
+		wd_error_clear();
+	}
+	go.baseline_cache = WD_BASELINE_CACHE_REFRESH;
+	if ((rc = wd_world_baseline_begin(&r->world, &go, &workdir)) != 0 ||
+	    (rc = wd_gate_baseline(&r->baseline, &cached, workdir, r->res->base, &r->checks,
+	                           &go)) != 0)
+		goto out;
+	/* a timed-out baseline says nothing stable: its tree is not kept either */
+	rc = wd_world_baseline_end(&r->world, r->world.overlay && !timed_out(&r->baseline)
+	                                      ? layer.ptr : NULL);
+out:
+	if (!rc)
+		rc = log_baseline(r, cached);
+	wd_buf_free(&layer);
+	return rc;
 }
 
 /* Execute the model's tool calls and append their results to the chat. */
@@ -405,13 +467,40 @@ static void update_usage(struct run *r)
 }
 
 /* After a patch applied: symbol scope and syntax, before any check runs. */
-static int pre_check_gates(struct run *r, const wd_strvec *files, wd_buf *reasons)
+static int pre_check_gates(struct run *r, const wd_patch_report *rep, wd_buf *reasons)
 {
-	int rc = wd_run_symbol_scope(reasons, r->ws, r->ticket, files);
+	int rc = wd_run_symbol_scope(reasons, r->ws, r->ticket, &rep->tree, &rep->files);
 
 	if (rc)
 		return rc;
-	return wd_run_syntax_gate(reasons, r->ws, files);
+	return wd_run_syntax_gate(reasons, r->ws, &rep->tree, &rep->files);
+}
+
+struct tree_source {
+	git_repository *repo;
+	const git_oid *tree;
+};
+
+/* The repair summary's code lines come from the patched tree's objects,
+ * never from the tree a check has written. */
+static int read_from_tree(void *ctx, const char *path, wd_buf *out)
+{
+	const struct tree_source *ts = ctx;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int rc = -1;
+
+	if (git_tree_lookup(&tree, ts->repo, ts->tree) == 0 &&
+	    git_tree_entry_bypath(&e, tree, path) == 0 &&
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_LINK &&
+	    git_blob_lookup(&blob, ts->repo, git_tree_entry_id(e)) == 0)
+		rc = wd_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_error_clear();
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return rc;
 }
 
 /* Judge the patched run against the baseline (SWE-bench's rule, diff-aware
@@ -449,8 +538,12 @@ static int judge(struct run *r, const wd_gate_result *gate, const git_oid *tree,
 	                        "f2p_unmet", (json_int_t)v.f2p_unmet.n, "gate_passed", *passed));
 	if (*passed)
 		rc = wd_verdict_trailer(&r->trailer, &v, gate);
-	else if (!v.passed)
-		rc = wd_gate_repair_summary(summary, &v, gate, r->ws->workdir, FAILURE_SUMMARY_MAX);
+	else if (!v.passed) {
+		struct tree_source ts = { wd_workspace_repo(r->ws), tree };
+		wd_gate_source src = { read_from_tree, &ts };
+
+		rc = wd_gate_repair_summary(summary, &v, gate, &src, FAILURE_SUMMARY_MAX);
+	}
 	else
 		rc = wd_gate_summary(summary, gate, r->have_baseline ? &r->baseline : NULL,
 		                     FAILURE_SUMMARY_MAX);
@@ -472,8 +565,10 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	wd_patch_policy pol = WD_PATCH_POLICY_INIT;
 	wd_gate_result gate = { 0 };
 	wd_buf reasons = WD_BUF_INIT;
+	wd_gate_opts go;
+	const char *workdir = NULL;
 	char msg[256];
-	int rc;
+	int rc, in_world = 0;
 
 	*passed = 0;
 	wd_buf_clear(feedback);
@@ -508,11 +603,11 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		stage_end(r, "patch", "the same patch as an earlier round");
 		goto out;
 	}
-	if ((rc = wd_strvec_push(&r->patch_hashes, wd_patch_hash(patch))) != 0 ||
-	    (rc = wd_repo_reset(r->ws)) != 0)
+	if ((rc = wd_strvec_push(&r->patch_hashes, wd_patch_hash(patch))) != 0)
 		goto out;
 	pol.scope = r->ticket->scope.n ? (const char *const *)r->ticket->scope.v : NULL;
-	rc = wd_patch_apply(&rep, r->ws->repo, patch, &pol, 0);
+	/* on the base commit's objects: no file a check wrote is read */
+	rc = wd_patch_apply_tree(&rep, wd_workspace_repo(r->ws), wd_workspace_base(r->ws), patch, &pol);
 	wd_ledger_add(r->ledger, "patch.apply",
 	              json_pack("{s:i, s:b, s:s, s:O}", "round", round, "applied", rc == 0,
 	                        "hash", wd_patch_hash(patch), "report",
@@ -524,7 +619,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	}
 	if (rc)
 		goto out;
-	if ((rc = pre_check_gates(r, &rep.files, &reasons)) == WD_EREFUSED) {
+	if ((rc = pre_check_gates(r, &rep, &reasons)) == WD_EREFUSED) {
 		wd_ledger_add(r->ledger, "patch.gate", json_pack("{s:i, s:s}", "round", round,
 		                                                 "reasons", wd_buf_cstr(&reasons)));
 		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons));
@@ -536,7 +631,11 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	snprintf(msg, sizeof(msg), "applied to %zu file(s)", rep.files.n);
 	stage_end(r, "patch", msg);
 
-	if ((rc = run_gate(r, &gate, "checks")) != 0)
+	go = gate_opts(r);
+	if ((rc = wd_world_round_begin(&r->world, round, &rep, &go, &workdir)) != 0)
+		goto out;
+	in_world = 1;
+	if ((rc = run_gate(r, &gate, "checks", workdir, &go)) != 0)
 		goto out;
 	wd_buf_clear(&r->trailer);
 	if ((rc = judge(r, &gate, &rep.tree, passed, &reasons)) != 0)
@@ -546,9 +645,20 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		goto out;
 	}
 	r->tree = rep.tree;
+	wd_strvec_free(&r->files);
+	for (size_t i = 0; i < rep.files.n && !rc; i++)
+		rc = wd_strvec_push(&r->files, rep.files.v[i]);
+	if (rc)
+		goto out;
 	wd_run_model_summary(&r->summary, reply.text ? reply.text : "");
 	r->evidence = wd_run_evidence_json(&gate);
 out:
+	if (in_world) {
+		int erc = wd_world_round_end(&r->world);
+
+		if (!rc)
+			rc = erc;
+	}
 	wd_buf_free(&reasons);
 	wd_gate_result_free(&gate);
 	wd_patch_report_free(&rep);
@@ -613,7 +723,13 @@ static int commit_and_publish(struct run *r)
 		goto out;
 	wd_config_get_string_trusted(&name, r->cfg, "user.name");
 	wd_config_get_string_trusted(&email, r->cfg, "user.email");
-	if ((rc = wd_repo_commit(&commit, r->ws, &r->tree, msg.ptr, name, email)) != 0)
+	/* the tree is the base plus the patch that passed, checked once more */
+	rc = wd_repo_commit(&commit, r->ws, &r->tree, msg.ptr, name, email,
+	                    (const char *const *)r->files.v);
+	if (rc == WD_EINTEGRITY)
+		wd_ledger_add(r->ledger, "integrity",
+		              json_pack("{s:s}", "reason", wd_error_last()));
+	if (rc)
 		goto out;
 	git_oid_tostr(hex, sizeof(hex), &commit);
 	memcpy(r->res->commit, hex, sizeof(r->res->commit));
@@ -683,7 +799,7 @@ static int run_all(struct run *r)
 		return rc;
 	if (!(r->res->cache_dir = wd_strdup(r->cache.ptr)))
 		return WD_ENOMEM;
-	if ((rc = open_ledger(r)) != 0 || (rc = cache_deny_list(r)) != 0)
+	if ((rc = open_ledger(r)) != 0)
 		return rc;
 	wd_ledger_add(r->ledger, "run.start",
 	              json_pack("{s:s, s:s, s:s?, s:s?}", "repo", r->opts->repo, "ticket",
@@ -693,6 +809,7 @@ static int run_all(struct run *r)
 	    (rc = resolve_sandbox_policy(r)) != 0 ||
 	    (rc = open_model(r)) != 0 ||
 	    (rc = prepare_repo(r)) != 0 ||
+	    (rc = sandbox_paths(r)) != 0 ||
 	    (rc = collect_checks(r)) != 0 ||
 	    (rc = build_context(r)) != 0 ||
 	    (rc = start_chat(r)) != 0)
@@ -753,6 +870,8 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	                        "input_tokens", (json_int_t)out->input_tokens, "output_tokens",
 	                        (json_int_t)out->output_tokens, "cost_usd", out->cost_usd));
 
+	if (r.have_world)
+		wd_world_free(&r.world);
 	if (r.ws && !opts->keep_worktree)
 		wd_workspace_remove(r.ws);
 	if (rc)
@@ -768,6 +887,8 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_gate_result_free(&r.baseline);
 	wd_strvec_free(&r.patch_hashes);
 	wd_strvec_free(&r.deny);
+	wd_strvec_free(&r.allow);
+	wd_strvec_free(&r.files);
 	wd_config_free(r.cfg);
 	wd_ticket_free(r.ticket);
 	wd_buf_free(&r.cache);

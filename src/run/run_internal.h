@@ -9,6 +9,7 @@
 #include "warden/buf.h"
 #include "warden/context.h"
 #include "warden/gate.h"
+#include "warden/patch.h"
 #include "warden/repo.h"
 #include "warden/run.h"
 #include "warden/ticket.h"
@@ -20,14 +21,44 @@ int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
 int wd_run_render_repair(wd_buf *out, int round, const char *failures);
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
 
-/* gates.c: the gates between a patch that applied and the checks. */
-int wd_run_base_tree(git_oid *out, wd_workspace *ws);
+/* gates.c: the gates between a patch that applied (as the tree `patched`)
+ * and the checks; both read the base and patched files from git objects. */
 /* Ticket scope entries "path:symbol": refuse changes outside those definitions.
  * 0 allowed, WD_EREFUSED with reasons appended. */
 int wd_run_symbol_scope(wd_buf *reasons, wd_workspace *ws, const wd_ticket *t,
-                        const wd_strvec *files);
+                        const git_oid *patched, const wd_strvec *files);
 /* A patch must not add syntax errors (tree-sitter). 0, or WD_EREFUSED with locations. */
-int wd_run_syntax_gate(wd_buf *reasons, wd_workspace *ws, const wd_strvec *files);
+int wd_run_syntax_gate(wd_buf *reasons, wd_workspace *ws, const git_oid *patched,
+                       const wd_strvec *files);
+
+/* world.c: the tree the checks run in (see the file's comment). */
+typedef struct wd_world {
+	int overlay;          /* 1: overlay layers; 0: copies */
+	char *why_copy;       /* why not overlay (copy mode) */
+	char *inside;         /* where the checks see their tree */
+	char *base;           /* runs/<id>/base: the lowest layer */
+	char *built;          /* what the baseline built: a layer (overlay) or a tree (copy) */
+	int built_cached;     /* built is kept in the baseline cache */
+	char *layers;         /* runs/<id>/layers */
+	char *tree;           /* copy mode: runs/<id>/tree */
+	char *upper, *work;   /* overlay: the current writable layer and overlayfs's scratch dir */
+	const char *lower[3]; /* overlay: the read-only layers, topmost first */
+} wd_world;
+
+int wd_world_init(wd_world *w, const wd_workspace *ws, const char *cache, int sandbox_policy);
+/* The baseline's tree: set the gate's tree options and *workdir. */
+int wd_world_baseline_begin(wd_world *w, wd_gate_opts *go, const char **workdir);
+/* After the baseline: its output becomes `built`; moved to `keep_as` (the
+ * baseline cache's layer) when that is non-NULL and nothing holds it yet. */
+int wd_world_baseline_end(wd_world *w, const char *keep_as);
+/* A cached baseline's layer instead (overlay mode). */
+int wd_world_use_built(wd_world *w, const char *layer);
+/* Round `round`'s tree: built plus the patch (rep->out); sets the gate's options. */
+int wd_world_round_begin(wd_world *w, int round, const wd_patch_report *rep, wd_gate_opts *go,
+                         const char **workdir);
+/* Throw the round's writable layer away (overlay). */
+int wd_world_round_end(wd_world *w);
+void wd_world_free(wd_world *w);
 
 /* message.c: the commit message and the model's summary of its change. */
 void wd_run_model_summary(wd_buf *out, const char *reply);

@@ -110,12 +110,12 @@ START_TEST(python_new_files_and_unknown_languages)
 }
 END_TEST
 
-START_TEST(the_worktree_check_reads_the_base_from_git)
+START_TEST(the_tree_check_reads_both_sides_from_git)
 {
 	char dir[] = "/tmp/wd-syn-XXXXXX";
 	git_repository *repo = NULL;
 	git_index *idx = NULL;
-	git_oid tree;
+	git_oid tree, now;
 	wd_buf p = WD_BUF_INIT, out = WD_BUF_INIT;
 	const char *paths[] = { "src/parse.c", "gone.c", NULL };
 	char *patched = replace(BASE_C, "return helper(v);", "return helper(v;");
@@ -131,9 +131,11 @@ START_TEST(the_worktree_check_reads_the_base_from_git)
 	ck_assert_int_eq(git_index_add_bypath(idx, "src/parse.c"), 0);
 	ck_assert_int_eq(git_index_write_tree(&tree, idx), 0);
 
-	ck_assert_int_eq(wd_syntax_check_worktree(&out, repo, &tree, paths), 0);
+	ck_assert_int_eq(wd_syntax_check_trees(&out, repo, &tree, &tree, paths), 0);
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, patched, strlen(patched), 0644), 0);
-	ck_assert_int_eq(wd_syntax_check_worktree(&out, repo, &tree, paths), WD_EREFUSED);
+	ck_assert_int_eq(git_index_add_bypath(idx, "src/parse.c"), 0);
+	ck_assert_int_eq(git_index_write_tree(&now, idx), 0);
+	ck_assert_int_eq(wd_syntax_check_trees(&out, repo, &tree, &now, paths), WD_EREFUSED);
 	ck_assert_ptr_nonnull(strstr(out.ptr, "src/parse.c:11:"));
 
 	free(patched);
@@ -224,12 +226,12 @@ START_TEST(scope_rules_for_paths_globs_missing_symbols_and_new_files)
 }
 END_TEST
 
-START_TEST(the_worktree_scope_check_reads_bases_from_git)
+START_TEST(the_tree_scope_check_reads_both_sides_from_git)
 {
 	char dir[] = "/tmp/wd-scope-XXXXXX";
 	git_repository *repo = NULL;
 	git_index *idx = NULL;
-	git_oid tree;
+	git_oid tree, now;
 	wd_buf p = WD_BUF_INIT, out = WD_BUF_INIT;
 	const char *paths[] = { "src/parse.c", NULL };
 	char *inside = replace(BASE_C, "atoi(s)", "atoi(s) + 0");
@@ -247,10 +249,14 @@ START_TEST(the_worktree_scope_check_reads_bases_from_git)
 	ck_assert_int_eq(git_index_write_tree(&tree, idx), 0);
 
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, inside, strlen(inside), 0644), 0);
-	ck_assert_int_eq(wd_symbol_scope_check_worktree(&out, repo, &tree, paths, PARSE_SCOPE), 0);
+	ck_assert_int_eq(git_index_add_bypath(idx, "src/parse.c"), 0);
+	ck_assert_int_eq(git_index_write_tree(&now, idx), 0);
+	ck_assert_int_eq(wd_symbol_scope_check_trees(&out, repo, &tree, &now, paths, PARSE_SCOPE), 0);
 	ck_assert_uint_eq(out.len, 0);
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, outside, strlen(outside), 0644), 0);
-	ck_assert_int_eq(wd_symbol_scope_check_worktree(&out, repo, &tree, paths, PARSE_SCOPE),
+	ck_assert_int_eq(git_index_add_bypath(idx, "src/parse.c"), 0);
+	ck_assert_int_eq(git_index_write_tree(&now, idx), 0);
+	ck_assert_int_eq(wd_symbol_scope_check_trees(&out, repo, &tree, &now, paths, PARSE_SCOPE),
 	                 WD_EREFUSED);
 	ck_assert_ptr_nonnull(strstr(out.ptr, "src/parse.c:5: line 5 changed, outside parse_number"));
 
@@ -277,11 +283,11 @@ int main(void)
 	tcase_add_test(gate, a_patch_adding_a_syntax_error_is_refused_with_its_location);
 	tcase_add_test(gate, errors_already_in_the_base_do_not_block_a_patch);
 	tcase_add_test(gate, python_new_files_and_unknown_languages);
-	tcase_add_test(gate, the_worktree_check_reads_the_base_from_git);
+	tcase_add_test(gate, the_tree_check_reads_both_sides_from_git);
 	tcase_add_test(scope, a_change_inside_the_scoped_definition_is_allowed);
 	tcase_add_test(scope, a_change_outside_the_scoped_definition_is_refused_with_the_reason);
 	tcase_add_test(scope, scope_rules_for_paths_globs_missing_symbols_and_new_files);
-	tcase_add_test(scope, the_worktree_scope_check_reads_bases_from_git);
+	tcase_add_test(scope, the_tree_scope_check_reads_both_sides_from_git);
 	suite_add_tcase(s, gate);
 	suite_add_tcase(s, scope);
 	sr = srunner_create(s);

@@ -164,21 +164,21 @@ START_TEST(prepare_local_checks_out_head_on_new_branch_and_leaves_user_repo_alon
 
 	ck_assert_int_eq(fx_snapshot(&before, user), 0);
 	ws = prepare_ok(user, NULL, "run1");
-	ck_assert_str_eq(ws->source_path, user);
-	ck_assert_str_eq(ws->source, user);
-	ck_assert_str_eq(ws->base_ref, "main");
-	ck_assert_str_eq(ws->branch, BRANCH);
-	assert_oid_is(&ws->base, user, "HEAD");
-	ck_assert_ptr_nonnull(strstr(ws->workdir, "/runs/run1/work"));
-	ck_assert_ptr_nonnull(strstr(ws->mirror_path, "/mirrors/"));
-	ck_assert_int_eq(ws->workdir[0], '/');
-	assert_file(ws->workdir, "src/calc.c", base_files[3]);
-	assert_file(ws->workdir, "README", "hello\n");
-	ck_assert_int_eq(git_repository_head(&head, ws->repo), 0);
+	ck_assert_str_eq(wd_workspace_source_path(ws), user);
+	ck_assert_str_eq(wd_workspace_source(ws), user);
+	ck_assert_str_eq(wd_workspace_base_ref(ws), "main");
+	ck_assert_str_eq(wd_workspace_branch(ws), BRANCH);
+	assert_oid_is(wd_workspace_base(ws), user, "HEAD");
+	ck_assert_ptr_nonnull(strstr(wd_workspace_checkout(ws), "/runs/run1/base"));
+	ck_assert_ptr_nonnull(strstr(wd_workspace_mirror_path(ws), "/mirrors/"));
+	ck_assert_int_eq(wd_workspace_checkout(ws)[0], '/');
+	assert_file(wd_workspace_checkout(ws), "src/calc.c", base_files[3]);
+	assert_file(wd_workspace_checkout(ws), "README", "hello\n");
+	ck_assert_int_eq(git_repository_head(&head, wd_workspace_repo(ws)), 0);
 	ck_assert_str_eq(git_reference_name(head), "refs/heads/" BRANCH);
-	ck_assert(git_oid_equal(git_reference_target(head), &ws->base));
+	ck_assert(git_oid_equal(git_reference_target(head), wd_workspace_base(ws)));
 	git_reference_free(head);
-	ck_assert(wd_path_is_dir(ws->mirror_path));
+	ck_assert(wd_path_is_dir(wd_workspace_mirror_path(ws)));
 	ck_assert(!has_branch(user, BRANCH));
 	wd_workspace_free(ws);
 	ck_assert_int_eq(fx_snapshot(&after, user), 0);
@@ -213,31 +213,31 @@ START_TEST(prepare_resolves_branch_tag_commit_prefix_and_revisions)
 	git_repository_free(r);
 
 	ws = prepare_ok(user, "v1.0", "tag");
-	assert_oid_is(&ws->base, user, first);
-	ck_assert_str_eq(ws->base_ref, "v1.0");
-	assert_file(ws->workdir, "README", "hello\n");
+	assert_oid_is(wd_workspace_base(ws), user, first);
+	ck_assert_str_eq(wd_workspace_base_ref(ws), "v1.0");
+	assert_file(wd_workspace_checkout(ws), "README", "hello\n");
 	wd_workspace_free(ws);
 
 	memcpy(prefix, first, 8);
 	prefix[8] = '\0';
 	ws = prepare_ok(user, prefix, "prefix");
-	assert_oid_is(&ws->base, user, first);
+	assert_oid_is(wd_workspace_base(ws), user, first);
 	wd_workspace_free(ws);
 
 	ws = prepare_ok(user, "main~1", "rev");
-	assert_oid_is(&ws->base, user, first);
+	assert_oid_is(wd_workspace_base(ws), user, first);
 	wd_workspace_free(ws);
 
 	ws = prepare_ok(user, "main", "branch");
-	assert_oid_is(&ws->base, user, "main");
-	assert_file(ws->workdir, "README", "second\n");
+	assert_oid_is(wd_workspace_base(ws), user, "main");
+	assert_file(wd_workspace_checkout(ws), "README", "second\n");
 	wd_workspace_free(ws);
 
 	/* a remote-tracking ref of the user's, not reachable from any branch */
 	side_commit(side, user, "refs/remotes/origin/topic", "topic.txt", "topic\n");
 	ws = prepare_ok(user, "origin/topic", "remote");
-	assert_oid_is(&ws->base, user, side);
-	assert_file(ws->workdir, "topic.txt", "topic\n");
+	assert_oid_is(wd_workspace_base(ws), user, side);
+	assert_file(wd_workspace_checkout(ws), "topic.txt", "topic\n");
 	wd_workspace_free(ws);
 }
 END_TEST
@@ -351,8 +351,8 @@ START_TEST(prepare_from_a_bare_repository_and_a_detached_head)
 	ck_assert_int_eq(git_clone(&r, user, bare, &co), 0);
 	git_repository_free(r);
 	ws = prepare_ok(bare, NULL, "bare");
-	ck_assert_str_eq(ws->base_ref, "main");
-	assert_file(ws->workdir, "README", "hello\n");
+	ck_assert_str_eq(wd_workspace_base_ref(ws), "main");
+	assert_file(wd_workspace_checkout(ws), "README", "hello\n");
 	wd_workspace_free(ws);
 
 	/* the user's HEAD detached at a commit no branch holds */
@@ -366,8 +366,8 @@ START_TEST(prepare_from_a_bare_repository_and_a_detached_head)
 	}
 	git_repository_free(r);
 	ws = prepare_ok(user, NULL, "detached");
-	ck_assert_str_eq(ws->base_ref, id);
-	assert_file(ws->workdir, "side.txt", "side\n");
+	ck_assert_str_eq(wd_workspace_base_ref(ws), id);
+	assert_file(wd_workspace_checkout(ws), "side.txt", "side\n");
 	wd_workspace_free(ws);
 }
 END_TEST
@@ -383,18 +383,18 @@ START_TEST(prepare_and_publish_from_a_file_url)
 	snprintf(url, sizeof(url), "file://%s", user);
 	ck_assert_int_eq(fx_snapshot(&before, user), 0);
 	ws = prepare_ok(url, NULL, "url");
-	ck_assert_ptr_null(ws->source_path);
-	ck_assert_str_eq(ws->base_ref, "main");
-	assert_oid_is(&ws->base, user, "main");
-	assert_file(ws->workdir, "README", "hello\n");
+	ck_assert_ptr_null(wd_workspace_source_path(ws));
+	ck_assert_str_eq(wd_workspace_base_ref(ws), "main");
+	assert_oid_is(wd_workspace_base(ws), user, "main");
+	assert_file(wd_workspace_checkout(ws), "README", "hello\n");
 
-	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &ws->base), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, wd_workspace_repo(ws), wd_workspace_base(ws)), 0);
 	git_oid_cpy(&tree, git_commit_tree_id(c));
 	git_commit_free(c);
-	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "same tree", NULL, NULL), 0);
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "same tree", NULL, NULL, NULL), 0);
 	ck_assert_int_eq(wd_repo_publish(&where, ws), 0);
-	ck_assert_str_eq(where.ptr, ws->mirror_path);
-	ck_assert(has_branch(ws->mirror_path, BRANCH));
+	ck_assert_str_eq(where.ptr, wd_workspace_mirror_path(ws));
+	ck_assert(has_branch(wd_workspace_mirror_path(ws), BRANCH));
 	ck_assert(!has_branch(user, BRANCH));
 	wd_buf_free(&where);
 	wd_workspace_free(ws);
@@ -412,7 +412,7 @@ START_TEST(prepare_from_a_file_url_with_a_base_and_a_bad_url)
 
 	snprintf(url, sizeof(url), "file://%s", user);
 	ws = prepare_ok(url, "main", "u1");
-	assert_oid_is(&ws->base, user, "main");
+	assert_oid_is(wd_workspace_base(ws), user, "main");
 	wd_workspace_free(ws);
 	ws = NULL;
 	ck_assert_int_eq(prepare(&ws, url, "nope", "u2"), WD_EINPUT);
@@ -478,67 +478,146 @@ START_TEST(mirror_path_is_stable_per_source)
 }
 END_TEST
 
-START_TEST(reset_restores_the_base_and_removes_untracked_and_ignored_files)
+/* A commit whose tree is hand-made raw bytes (entries as given, in order). */
+static void commit_raw_tree(git_oid *out, const char *dir, const char *raw, size_t len)
 {
-	wd_workspace *ws = prepare_ok(user, NULL, "reset");
-	char path[8200];
-	git_index *idx = NULL;
+	git_repository *r = NULL;
+	git_odb *odb = NULL;
+	git_oid tree, parent;
+	git_tree *t = NULL;
+	git_commit *p = NULL;
+	git_signature *sig = NULL;
+	git_reference *head = NULL;
+
+	ck_assert_int_eq(git_repository_open(&r, dir), 0);
+	ck_assert_int_eq(git_repository_odb(&odb, r), 0);
+	ck_assert_int_eq(git_odb_write(&tree, odb, raw, len, GIT_OBJECT_TREE), 0);
+	ck_assert_int_eq(git_tree_lookup(&t, r, &tree), 0);
+	ck_assert_int_eq(git_reference_name_to_id(&parent, r, "HEAD"), 0);
+	ck_assert_int_eq(git_commit_lookup(&p, r, &parent), 0);
+	ck_assert_int_eq(git_signature_new(&sig, "F", "f@example.com", 1700000000, 0), 0);
+	ck_assert_int_eq(git_commit_create(out, r, "refs/heads/hostile", sig, sig, NULL, "hostile",
+	                                   t, 1, (const git_commit **)&p), 0);
+	git_reference_free(head);
+	git_signature_free(sig);
+	git_commit_free(p);
+	git_tree_free(t);
+	git_odb_free(odb);
+	git_repository_free(r);
+}
+
+static size_t raw_entry(char *buf, const char *mode, const char *name, const git_oid *id)
+{
+	size_t n = (size_t)sprintf(buf, "%s %s", mode, name) + 1;
+
+	memcpy(buf + n, id->id, GIT_OID_RAWSZ);
+	return n + GIT_OID_RAWSZ;
+}
+
+/* The base checkout writes only into its own new directory, whatever the
+ * tree says: a link and a directory of one name, a ".git" entry. */
+START_TEST(checkout_refuses_trees_that_would_write_through_a_link)
+{
+	git_repository *r = NULL;
+	git_oid blob, link, sub, commit;
+	git_treebuilder *tb = NULL;
+	char raw[512], host[2100], target[2200], hex[41];
+	size_t n = 0;
+	wd_workspace *ws = NULL;
+	wd_repo_opts o = WD_REPO_OPTS_INIT;
+
+	snprintf(host, sizeof(host), "%s/hostdir", root);
+	ck_assert_int_eq(mkdir(host, 0755), 0);
+	ck_assert_int_eq(git_repository_open(&r, user), 0);
+	ck_assert_int_eq(git_blob_create_from_buffer(&blob, r, "owned\n", 6), 0);
+	ck_assert_int_eq(git_blob_create_from_buffer(&link, r, host, strlen(host)), 0);
+	ck_assert_int_eq(git_treebuilder_new(&tb, r, NULL), 0);
+	ck_assert_int_eq(git_treebuilder_insert(NULL, tb, "authorized_keys", &blob,
+	                                        GIT_FILEMODE_BLOB), 0);
+	ck_assert_int_eq(git_treebuilder_write(&sub, tb), 0);
+	git_treebuilder_free(tb);
+	git_repository_free(r);
+	/* "a" is a link to the host directory, then "a/" a directory under it */
+	n += raw_entry(raw + n, "120000", "a", &link);
+	n += raw_entry(raw + n, "40000", "a", &sub);
+	commit_raw_tree(&commit, user, raw, n);
+	git_oid_tostr(hex, sizeof(hex), &commit);
+	o.source = user;
+	o.base = hex;
+	o.cache_dir = cache;
+	o.run_id = "hostile1";
+	o.branch = BRANCH;
+	ck_assert_int_eq(wd_repo_prepare(&ws, &o), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "malformed"));
+	snprintf(target, sizeof(target), "%s/authorized_keys", host);
+	ck_assert_msg(access(target, F_OK) != 0, "the checkout wrote through a link");
+	/* control: the same path resolved as a plain path would lead there */
+	ck_assert(wd_path_is_dir(host));
+
+	/* a ".git" entry is refused too */
+	n = raw_entry(raw, "40000", ".git", &sub);
+	commit_raw_tree(&commit, user, raw, n);
+	git_oid_tostr(hex, sizeof(hex), &commit);
+	o.run_id = "hostile2";
+	ck_assert_int_eq(wd_repo_prepare(&ws, &o), WD_EINPUT);
+	/* nothing of either run is left behind */
+	snprintf(target, sizeof(target), "%s/runs/hostile1", cache);
+	ck_assert(!wd_path_exists(target));
+	snprintf(target, sizeof(target), "%s/runs/hostile2", cache);
+	ck_assert(!wd_path_exists(target));
+}
+END_TEST
+
+/* Files as `git checkout` writes them: the commit's eol attributes, modes,
+ * links as links, the commit's time as every mtime; the run's git directory
+ * beside the checkout, reached through a ".git" file. */
+START_TEST(checkout_writes_files_as_git_would_with_the_commits_time)
+{
+	const char *files[] = { ".gitattributes", "*.txt text eol=crlf\n", "a.txt", "one\ntwo\n",
+	                        NULL };
+	wd_workspace *ws;
+	char path[8200], *s = NULL;
 	struct stat st;
+	git_commit *c = NULL;
 
-	snprintf(path, sizeof(path), "%s/src/calc.c", ws->workdir);
-	ck_assert_int_eq(fx_write_file(path, "broken\n"), 0);
-	snprintf(path, sizeof(path), "%s/README", ws->workdir);
-	ck_assert_int_eq(unlink(path), 0);
-	snprintf(path, sizeof(path), "%s/new/untracked.txt", ws->workdir);
-	ck_assert_int_eq(fx_write_file(path, "u\n"), 0);
-	snprintf(path, sizeof(path), "%s/build/out.o", ws->workdir);
-	ck_assert_int_eq(fx_write_file(path, "obj\n"), 0);
-	snprintf(path, sizeof(path), "%s/staged.c", ws->workdir);
-	ck_assert_int_eq(fx_write_file(path, "staged\n"), 0);
-	ck_assert_int_eq(git_repository_index(&idx, ws->repo), 0);
-	ck_assert_int_eq(git_index_add_bypath(idx, "staged.c"), 0);
-	ck_assert_int_eq(git_index_write(idx), 0);
-	git_index_free(idx);
-
-	ck_assert_int_eq(wd_repo_reset(ws), 0);
-	assert_file(ws->workdir, "src/calc.c", base_files[3]);
-	assert_file(ws->workdir, "README", "hello\n");
-	snprintf(path, sizeof(path), "%s/new", ws->workdir);
-	ck_assert(!wd_path_exists(path));
-	snprintf(path, sizeof(path), "%s/build", ws->workdir);
-	ck_assert(!wd_path_exists(path));
-	snprintf(path, sizeof(path), "%s/staged.c", ws->workdir);
-	ck_assert(!wd_path_exists(path));
-	snprintf(path, sizeof(path), "%s/.git", ws->workdir);
+	ck_assert_int_eq(fx_repo_commit_files(user, files, "attributes"), 0);
+	ws = prepare_ok(user, NULL, "attrs");
+	snprintf(path, sizeof(path), "%s/a.txt", wd_workspace_checkout(ws));
+	ck_assert_int_eq(fx_read_file(&s, path), 0);
+	ck_assert_str_eq(s, "one\r\ntwo\r\n");
+	free(s);
 	ck_assert_int_eq(stat(path, &st), 0);
-	{
-		git_status_list *sl = NULL;
-		git_status_options so;
-
-		git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
-
-		so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_INCLUDE_IGNORED;
-		ck_assert_int_eq(git_status_list_new(&sl, ws->repo, &so), 0);
-		ck_assert_uint_eq(git_status_list_entrycount(sl), 0);
-		git_status_list_free(sl);
-	}
+	ck_assert_int_eq(git_commit_lookup(&c, wd_workspace_repo(ws), wd_workspace_base(ws)), 0);
+	ck_assert_int_eq((long long)st.st_mtime, (long long)git_commit_time(c));
+	git_commit_free(c);
+	ck_assert_int_eq(st.st_mode & 07777, 0644);
+	snprintf(path, sizeof(path), "%s/.git", wd_workspace_checkout(ws));
+	ck_assert_int_eq(fx_read_file(&s, path), 0);
+	ck_assert_ptr_nonnull(strstr(s, wd_workspace_git_dir(ws)));
+	free(s);
+	ck_assert(git_repository_is_bare(wd_workspace_repo(ws)));
 	wd_workspace_free(ws);
 }
 END_TEST
 
-/* Write `content` to `rel` in the work tree and return the tree of the index
- * with that change (what the patch engine hands to wd_repo_commit). */
+/* The base tree with `rel` set to `content` (what the patch engine hands to
+ * wd_repo_commit). */
 static void tree_with_change(git_oid *out, wd_workspace *ws, const char *rel, const char *content)
 {
-	char path[8200];
-	git_index *idx = NULL;
+	git_repository *repo = wd_workspace_repo(ws);
+	git_tree_update u;
+	git_tree *base = NULL;
+	git_oid id;
 
-	snprintf(path, sizeof(path), "%s/%s", ws->workdir, rel);
-	ck_assert_int_eq(fx_write_file(path, content), 0);
-	ck_assert_int_eq(git_repository_index(&idx, ws->repo), 0);
-	ck_assert_int_eq(git_index_add_bypath(idx, rel), 0);
-	ck_assert_int_eq(git_index_write_tree(out, idx), 0);
-	git_index_free(idx);
+	ck_assert_int_eq(wd_repo_base_tree(&id, ws), 0);
+	ck_assert_int_eq(git_tree_lookup(&base, repo, &id), 0);
+	memset(&u, 0, sizeof(u));
+	u.action = GIT_TREE_UPDATE_UPSERT;
+	u.filemode = GIT_FILEMODE_BLOB;
+	u.path = rel;
+	ck_assert_int_eq(git_blob_create_from_buffer(&u.id, repo, content, strlen(content)), 0);
+	ck_assert_int_eq(git_tree_create_updated(out, repo, base, 1, &u), 0);
+	git_tree_free(base);
 }
 
 START_TEST(commit_has_the_base_as_parent_and_moves_the_work_branch)
@@ -549,31 +628,54 @@ START_TEST(commit_has_the_base_as_parent_and_moves_the_work_branch)
 	char path[8200];
 
 	tree_with_change(&tree, ws, "src/calc.c", "int add(int a, int b) { return a + b; }\n");
-	ck_assert_int_eq(wd_repo_commit(&c1, ws, &tree, "Fix add\n\nWarden-Run: x\n", NULL, NULL), 0);
-	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &c1), 0);
+	ck_assert_int_eq(wd_repo_commit(&c1, ws, &tree, "Fix add\n\nWarden-Run: x\n", NULL, NULL, NULL), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, wd_workspace_repo(ws), &c1), 0);
 	ck_assert_uint_eq(git_commit_parentcount(c), 1);
-	ck_assert(git_oid_equal(git_commit_parent_id(c, 0), &ws->base));
+	ck_assert(git_oid_equal(git_commit_parent_id(c, 0), wd_workspace_base(ws)));
 	ck_assert(git_oid_equal(git_commit_tree_id(c), &tree));
 	ck_assert_str_eq(git_commit_author(c)->name, "warden");
 	ck_assert_str_eq(git_commit_committer(c)->email, "warden@localhost");
 	ck_assert_str_eq(git_commit_message(c), "Fix add\n\nWarden-Run: x\n");
 	git_commit_free(c);
-	ck_assert_int_eq(git_reference_name_to_id(&tip, ws->repo, "refs/heads/" BRANCH), 0);
+	ck_assert_int_eq(git_reference_name_to_id(&tip, wd_workspace_repo(ws), "refs/heads/" BRANCH), 0);
 	ck_assert(git_oid_equal(&tip, &c1));
 
 	/* a second commit replaces the first: still one commit on top of base */
-	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "Again", "Ada", "ada@example.com"), 0);
-	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &c2), 0);
-	ck_assert(git_oid_equal(git_commit_parent_id(c, 0), &ws->base));
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "Again", "Ada", "ada@example.com", NULL), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, wd_workspace_repo(ws), &c2), 0);
+	ck_assert(git_oid_equal(git_commit_parent_id(c, 0), wd_workspace_base(ws)));
 	ck_assert_str_eq(git_commit_author(c)->name, "Ada");
 	git_commit_free(c);
-	ck_assert_int_eq(git_reference_name_to_id(&tip, ws->repo, "refs/heads/" BRANCH), 0);
+	ck_assert_int_eq(git_reference_name_to_id(&tip, wd_workspace_repo(ws), "refs/heads/" BRANCH), 0);
 	ck_assert(git_oid_equal(&tip, &c2));
 
-	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "", NULL, NULL), WD_EUSAGE);
-	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "m", "bad <name>", NULL), WD_EINPUT);
-	ck_assert_int_eq(wd_repo_commit(&c2, ws, &ws->base, "not a tree", NULL, NULL), WD_EINPUT);
-	snprintf(path, sizeof(path), "%s", ws->workdir);
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "", NULL, NULL, NULL), WD_EUSAGE);
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, &tree, "m", "bad <name>", NULL, NULL), WD_EINPUT);
+	ck_assert_int_eq(wd_repo_commit(&c2, ws, wd_workspace_base(ws), "not a tree", NULL, NULL, NULL), WD_EINPUT);
+	snprintf(path, sizeof(path), "%s", wd_workspace_checkout(ws));
+	wd_workspace_free(ws);
+}
+END_TEST
+
+/* What is committed is the base plus the patch: a tree that changes a path
+ * the patch did not name (or misses one it did) is refused, nothing moves. */
+START_TEST(commit_refuses_a_tree_that_is_not_the_base_plus_the_patch)
+{
+	wd_workspace *ws = prepare_ok(user, NULL, "integrity");
+	const char *only_readme[] = { "README", NULL };
+	const char *both[] = { "src/calc.c", "README", NULL };
+	const char *calc[] = { "src/calc.c", NULL };
+	git_oid tree, c, tip;
+
+	tree_with_change(&tree, ws, "src/calc.c", "int add(int a, int b) { return a - b; }\n");
+	ck_assert_int_eq(wd_repo_commit(&c, ws, &tree, "m", NULL, NULL, only_readme), WD_EINTEGRITY);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "src/calc.c changed but is not in the patch"));
+	ck_assert_int_eq(wd_repo_commit(&c, ws, &tree, "m", NULL, NULL, both), WD_EINTEGRITY);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "README is in the patch but unchanged"));
+	ck_assert_int_eq(git_reference_name_to_id(&tip, wd_workspace_repo(ws), "refs/heads/" BRANCH), 0);
+	ck_assert(git_oid_equal(&tip, wd_workspace_base(ws)));
+	/* control: with the right list the same tree commits */
+	ck_assert_int_eq(wd_repo_commit(&c, ws, &tree, "m", NULL, NULL, calc), 0);
 	wd_workspace_free(ws);
 }
 END_TEST
@@ -592,7 +694,7 @@ START_TEST(diff_trees_is_a_unified_diff_against_the_base)
 	ck_assert_ptr_nonnull(strstr(d.ptr, "-int add(int a, int b) { return a - b; }\n"
 	                                    "+int add(int a, int b) { return a + b; }\n"));
 	wd_buf_clear(&d);
-	ck_assert_int_eq(git_commit_lookup(&c, ws->repo, &ws->base), 0);
+	ck_assert_int_eq(git_commit_lookup(&c, wd_workspace_repo(ws), wd_workspace_base(ws)), 0);
 	ck_assert_int_eq(wd_repo_diff_trees(&d, ws, git_commit_tree_id(c)), 0);
 	ck_assert_uint_eq(d.len, 0);
 	git_commit_free(c);
@@ -635,11 +737,11 @@ START_TEST(publish_creates_the_branch_in_the_source_and_nothing_else)
 	before = snapshot_sans_publish(user);
 	ws = prepare_ok(user, NULL, "pub");
 	tree_with_change(&tree, ws, "src/calc.c", "int add(int a, int b) { return a + b; }\n");
-	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "Fix add", NULL, NULL), 0);
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "Fix add", NULL, NULL, NULL), 0);
 	ck_assert_int_eq(wd_repo_publish(&where, ws), 0);
 	ck_assert_str_eq(where.ptr, user);
 	ck_assert(has_branch(user, BRANCH));
-	ck_assert(has_branch(ws->mirror_path, BRANCH));
+	ck_assert(has_branch(wd_workspace_mirror_path(ws), BRANCH));
 	ck_assert_int_eq(fx_repo_rev(tip, user, "refs/heads/" BRANCH), 0);
 	{
 		char want[41];
@@ -692,14 +794,14 @@ START_TEST(publish_refuses_to_overwrite_a_branch_created_meanwhile)
 	git_oid tree, commit;
 
 	tree_with_change(&tree, ws, "README", "mine\n");
-	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "Mine", NULL, NULL), 0);
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "Mine", NULL, NULL, NULL), 0);
 	side_commit(theirs, user, "refs/heads/" BRANCH, "theirs.txt", "theirs\n");
 	ck_assert_int_eq(wd_repo_publish(&where, ws), WD_EEXISTS);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), user));
 	ck_assert_int_eq(fx_repo_rev(now, user, "refs/heads/" BRANCH), 0);
 	ck_assert_str_eq(now, theirs);
 	/* nothing was written anywhere: the mirror has no such branch either */
-	ck_assert(!has_branch(ws->mirror_path, BRANCH));
+	ck_assert(!has_branch(wd_workspace_mirror_path(ws), BRANCH));
 	ck_assert_uint_eq(where.len, 0);
 	wd_buf_free(&where);
 	wd_workspace_free(ws);
@@ -723,7 +825,7 @@ START_TEST(publish_refuses_the_branch_an_unborn_head_points_at)
 	ck_assert_int_eq(git_repository_set_head(r, "refs/heads/" BRANCH), 0);
 	git_repository_free(r);
 	tree_with_change(&tree, ws, "README", "x\n");
-	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "x", NULL, NULL), 0);
+	ck_assert_int_eq(wd_repo_commit(&commit, ws, &tree, "x", NULL, NULL, NULL), 0);
 	ck_assert_int_eq(wd_repo_publish(&where, ws), WD_EREFUSED);
 	ck_assert(!has_branch(bare, BRANCH));
 	wd_buf_free(&where);
@@ -809,21 +911,19 @@ START_TEST(a_held_lock_times_out_with_a_clear_message)
 }
 END_TEST
 
-START_TEST(workspace_remove_deletes_the_work_tree_only)
+START_TEST(workspace_remove_deletes_the_run_and_keeps_the_mirror)
 {
 	wd_workspace *ws = prepare_ok(user, NULL, "rm");
-	char *workdir = strdup(ws->workdir);
+	char *run_dir = strdup(wd_workspace_run_dir(ws));
 
 	ck_assert_int_eq(wd_workspace_remove(ws), 0);
-	ck_assert_ptr_null(ws->repo);
-	ck_assert(!wd_path_exists(workdir));
-	ck_assert(wd_path_is_dir(ws->run_dir));
-	ck_assert(wd_path_is_dir(ws->mirror_path));
-	ck_assert_int_eq(wd_repo_reset(ws), WD_EUSAGE);
+	ck_assert_ptr_null(wd_workspace_repo(ws));
+	ck_assert(!wd_path_exists(run_dir));
+	ck_assert(wd_path_is_dir(wd_workspace_mirror_path(ws)));
 	ck_assert_int_eq(wd_workspace_remove(ws), 0); /* twice is fine */
 	wd_workspace_free(ws);
 	wd_workspace_free(NULL);
-	free(workdir);
+	free(run_dir);
 }
 END_TEST
 
@@ -852,14 +952,14 @@ START_TEST(prepare_from_an_http_url_uses_the_remote_default_branch)
 	ck_assert_int_eq(githttp_start(&srv, dir, NULL, NULL), 0);
 	snprintf(url, sizeof(url), "%s/r.git", githttp_url(srv));
 	ws = prepare_ok(url, NULL, "http1");
-	ck_assert_str_eq(ws->base_ref, "main");
-	ck_assert_ptr_null(ws->source_path);
-	assert_oid_is(&ws->base, user, "main");
-	assert_file(ws->workdir, "src/calc.c", base_files[3]);
+	ck_assert_str_eq(wd_workspace_base_ref(ws), "main");
+	ck_assert_ptr_null(wd_workspace_source_path(ws));
+	assert_oid_is(wd_workspace_base(ws), user, "main");
+	assert_file(wd_workspace_checkout(ws), "src/calc.c", base_files[3]);
 	wd_workspace_free(ws);
 	/* the second run fetches into the same mirror */
 	ws = prepare_ok(url, "main", "http2");
-	assert_oid_is(&ws->base, user, "main");
+	assert_oid_is(wd_workspace_base(ws), user, "main");
 	wd_workspace_free(ws);
 	githttp_stop(srv);
 }
@@ -885,7 +985,7 @@ START_TEST(http_credentials_come_from_the_token_and_are_tried_once)
 	ck_assert_ptr_null(strstr(wd_error_last(), "wrong"));
 	setenv("WARDEN_GIT_TOKEN", "s3cret", 1);
 	ws = prepare_ok(url, NULL, "good");
-	assert_file(ws->workdir, "README", "hello\n");
+	assert_file(wd_workspace_checkout(ws), "README", "hello\n");
 	wd_workspace_free(ws);
 	unsetenv("WARDEN_GIT_TOKEN");
 	githttp_stop(srv);
