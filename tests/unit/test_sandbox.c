@@ -684,10 +684,29 @@ END_TEST
 
 START_TEST(write_to_the_work_trees_parent_fails)
 {
-	char p[PATH_MAX];
+	char parent[PATH_MAX], w[PATH_MAX], p[PATH_MAX];
+	const char *argv[] = { tool("sbx_probe"), "write", p, NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
 
-	join(p, base, "planted");
-	write_attack(p, 0);
+	/* base lies in /var/tmp, a private tmpfs inside: take a parent that is
+	 * on the host's disk, as warden's cache is */
+	join(parent, tools, "../sbx-parent-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(parent));
+	join(w, parent, "work");
+	join(p, parent, "planted");
+	ck_assert_int_eq(mkdir(w, 0755), 0);
+	s.workdir = w;
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	ck_assert(wd_path_exists(p));
+	unlink(p);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert_msg(r.exit_code == 1, "%s", r.output.ptr);
+	ck_assert(!wd_path_exists(p));
+	wd_sandbox_result_free(&r);
+	fx_rm_rf(parent);
 }
 END_TEST
 
@@ -791,12 +810,26 @@ START_TEST(reading_the_decoy_ssh_key_fails)
 	ck_assert_int_eq(run(&r, CONFINED, argv2), 0);
 	ck_assert(!contains(&r, "DECOY"));
 	wd_sandbox_result_free(&r);
-	/* the rest of home stays readable, e.g. a project kept there */
-	join(key, home, "project.txt");
-	ck_assert_int_eq(fx_write_file(key, "PROJECT\n"), 0);
-	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
-	ck_assert(contains(&r, "PROJECT"));
-	wd_sandbox_result_free(&r);
+	/* home allowed on purpose: the rest of it is readable, the default
+	 * deny list is still masked inside it */
+	{
+		const char *rd[] = { home, NULL };
+		run_spec s = CONFINED;
+
+		s.allow_read = rd;
+		ck_assert_int_eq(run(&r, s, argv), 0);
+		ck_assert_int_eq(r.exit_code, 1);
+		ck_assert(!contains(&r, "DECOY"));
+		wd_sandbox_result_free(&r);
+		ck_assert_int_eq(run(&r, s, argv2), 0);
+		ck_assert(!contains(&r, "DECOY"));
+		wd_sandbox_result_free(&r);
+		join(key, home, "project.txt");
+		ck_assert_int_eq(fx_write_file(key, "PROJECT\n"), 0);
+		ck_assert_int_eq(run(&r, s, argv), 0);
+		ck_assert_msg(contains(&r, "PROJECT"), "%s", r.output.ptr);
+		wd_sandbox_result_free(&r);
+	}
 }
 END_TEST
 
@@ -807,7 +840,10 @@ START_TEST(deny_list_is_configurable)
 	const char *argv[] = { tool("sbx_probe"), "read", secret, NULL };
 	wd_sandbox_result r;
 	run_spec s = CONFINED;
+	const char *rd[] = { outside, NULL };
 
+	/* outside is hidden anyway; allowed, it shows, but for the denied file */
+	s.allow_read = rd;
 	join(secret, outside, "secret.txt");
 	ck_assert_int_eq(fx_write_file(secret, "OTHER-SECRET\n"), 0);
 	ck_assert_int_eq(run(&r, s, argv), 0);
@@ -1296,10 +1332,10 @@ END_TEST
 START_TEST(best_effort_without_namespaces_still_confines)
 {
 	const char *wrapper[] = { tool("sbx_nons"), NULL };
-	char script[PATH_MAX * 2], port[16], key[PATH_MAX], etc[64];
+	char script[PATH_MAX * 3], port[16], key[PATH_MAX], plain[PATH_MAX], etc[64];
 	const char *args[] = { "sandbox", "--json", "--policy", "best-effort", "--workdir", work,
-	                       "--env", "ASAN_OPTIONS=detect_leaks=0", "--", "/bin/sh", "-c",
-	                       script, NULL };
+	                       "--env", "ASAN_OPTIONS=detect_leaks=0", "--allow-read", tools, "--",
+	                       "/bin/sh", "-c", script, NULL };
 	char *out = NULL;
 	int status, p, fd = listen_loopback(&p);
 	json_t *j, *missing, *layers;
@@ -1308,11 +1344,16 @@ START_TEST(best_effort_without_namespaces_still_confines)
 
 	snprintf(port, sizeof(port), "%d", p);
 	join(key, home, ".ssh/id_rsa");
+	join(plain, home, "notes.txt");
+	ck_assert_int_eq(fx_write_file(plain, "DECOY-HOME-NOTES\n"), 0);
 	snprintf(etc, sizeof(etc), "/etc/wd-sbx-nons-%d", (int)getpid());
+	/* Landlock alone is the read allow-list here: home is hidden, not
+	 * only its deny list, and so are the secrets in /etc */
 	ck_assert_int_lt(snprintf(script, sizeof(script),
-	    "touch %s 2>/dev/null && echo etc-written; cat %s 2>/dev/null; %s connect 127.0.0.1 %s; "
-	    "touch inside && echo wrote-work-tree",
-	    etc, key, tool("sbx_probe"), port), (int)sizeof(script));
+	    "touch %s 2>/dev/null && echo etc-written; cat %s %s 2>/dev/null; "
+	    "head -c 1 /etc/shadow 2>/dev/null && echo shadow-read; head -c 1 /etc/passwd >/dev/null "
+	    "&& echo passwd-read; %s connect 127.0.0.1 %s; touch inside && echo wrote-work-tree",
+	    etc, key, plain, tool("sbx_probe"), port), (int)sizeof(script));
 	ck_assert_int_eq(run_wrapped(&out, &status, wrapper, args, 0), 0);
 	ck_assert_msg(WIFEXITED(status), "status %#x", status);
 	j = json_loads(out, 0, NULL);
@@ -1330,6 +1371,7 @@ START_TEST(best_effort_without_namespaces_still_confines)
 	ck_assert(have_landlock && have_seccomp);
 	output = json_string_value(json_object_get(j, "output"));
 	ck_assert_msg(!strstr(output, "etc-written") && !strstr(output, "DECOY") &&
+	              !strstr(output, "shadow-read") && strstr(output, "passwd-read") &&
 	              strstr(output, "connect: refused") && strstr(output, "wrote-work-tree"),
 	              "%s", output);
 	ck_assert(!wd_path_exists(etc));
