@@ -384,10 +384,18 @@ int sbx_view_hint(const sbx_plan *p, const char *pathvar, const char *output, si
 	if (hidden_hit) {
 		const char *slash = strrchr(hidden_hit, '/');
 		char *dir = slash ? wd_strndup(hidden_hit, (size_t)(slash - hidden_hit)) : NULL;
+		char *real = dir ? wd_realpath(dir) : NULL;
 
-		if (!dir)
-			return WD_ENOMEM;
-		rc = note_for(note, slash + 1, hidden_hit, dir);
+		wd_error_clear();
+		if (real) {
+			wd_buf at = WD_BUF_INIT;
+
+			rc = wd_buf_printf(&at, "%s/%s", real, slash + 1);
+			if (!rc)
+				rc = note_for(note, slash + 1, at.ptr, real);
+			wd_buf_free(&at);
+		}
+		free(real);
 		free(dir);
 		return rc;
 	}
@@ -400,8 +408,8 @@ int sbx_view_hint(const sbx_plan *p, const char *pathvar, const char *output, si
 
 			wd_error_clear();
 			if (real && !sbx_view_visible(p, real)) {
-				dirs[ndirs++] = d;
-				d = NULL;
+				dirs[ndirs++] = real;
+				real = NULL;
 			}
 			free(real);
 			free(d);
