@@ -71,13 +71,19 @@ static int set_string(int fs, const char *key, const char *value)
 int sbx_overlay_mount(const sbx_plan *p, const char **why)
 {
 	int fds[SBX_MAX_LAYERS + 2];
-	size_t nfd = 0;
+	size_t nfd = 0, nlower = p->novl_lower;
 	char name[32], lower[SBX_MAX_LAYERS * 24];
 	int fs = -1, mnt = -1, one_by_one = 1;
 
-	for (size_t i = 0; i < p->novl_lower + 2; i++) {
-		const char *path = i < p->novl_lower ? p->ovl_lower[i] :
-		                   i == p->novl_lower ? p->ovl_upper : p->ovl_work;
+	if (nlower == 0 || nlower > SBX_MAX_LAYERS) {
+		*why = "overlay: no lower layer, or too many";
+		return -1;
+	}
+	for (size_t i = 0; i < SBX_MAX_LAYERS + 2; i++)
+		fds[i] = -1;
+	/* the lower layers, then the upper one, then overlayfs's work dir */
+	for (size_t i = 0; i < nlower + 2; i++) {
+		const char *path = i < nlower ? p->ovl_lower[i] : i == nlower ? p->ovl_upper : p->ovl_work;
 
 		fds[nfd] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fds[nfd] < 0) {
@@ -97,7 +103,7 @@ int sbx_overlay_mount(const sbx_plan *p, const char **why)
 	/* topmost first; "lowerdir+" (Linux 6.8+) takes one layer at a time,
 	 * else one "lowerdir" value of at most 255 bytes holds them all */
 	lower[0] = '\0';
-	for (size_t i = 0; i < p->novl_lower; i++) {
+	for (size_t i = 0; i < nlower; i++) {
 		fd_name(name, sizeof(name), fds[i]);
 		if (one_by_one && set_string(fs, "lowerdir+", name) < 0) {
 			if (i > 0 || errno != EINVAL) {
@@ -116,12 +122,12 @@ int sbx_overlay_mount(const sbx_plan *p, const char **why)
 		                                        "overlay: bad lower layers");
 		goto out;
 	}
-	fd_name(name, sizeof(name), fds[p->novl_lower]);
+	fd_name(name, sizeof(name), fds[nlower]);
 	if (set_string(fs, "upperdir", name) < 0) {
 		*why = fs_why(fs, "overlay: bad upper layer");
 		goto out;
 	}
-	fd_name(name, sizeof(name), fds[p->novl_lower + 1]);
+	fd_name(name, sizeof(name), fds[nlower + 1]);
 	if (set_string(fs, "workdir", name) < 0) {
 		*why = fs_why(fs, "overlay: bad work directory");
 		goto out;

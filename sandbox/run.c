@@ -917,7 +917,7 @@ static int note_hidden(run_ctx *c, wd_sandbox_result *out, const wd_sandbox_opts
 	rc = sbx_view_hint(&c->plan, env_path(c), out->output.ptr ? out->output.ptr : "",
 	                   out->output.len, c->hidden_hit, &note);
 	if (!rc && note.len) {
-		if (out->output.len && out->output.ptr[out->output.len - 1] != '\n')
+		if (out->output.ptr && out->output.len && out->output.ptr[out->output.len - 1] != '\n')
 			rc = wd_buf_putc(&out->output, '\n');
 		if (!rc)
 			rc = wd_buf_put(&out->output, note.ptr, note.len);
