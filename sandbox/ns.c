@@ -281,9 +281,11 @@ static int setup_dev(const char **why)
 }
 
 /* Hide what is visible at `path`: an empty directory, or an empty file.
- * Read-only at once unless later mounts go beneath it (`open_below`; then
- * it turns read-only before the work tree is attached). 1 when masked, 0
- * when there was nothing to hide. */
+ * Read-only at once unless later mounts go beneath it (`open_below`: the
+ * run's tree inside a denied cache, say); then it turns read-only before
+ * the work tree is attached, and it can be passed through (mode 0111) but
+ * not listed, so that the tree beneath is reachable by its absolute path.
+ * 1 when masked, 0 when there was nothing to hide. */
 static int mask(const char *path, int open_below)
 {
 	struct stat st;
@@ -295,7 +297,7 @@ static int mask(const char *path, int open_below)
 	if (S_ISDIR(st.st_mode))
 		return mount("tmpfs", path, "tmpfs",
 		             MS_NOSUID | MS_NODEV | MS_NOEXEC | (open_below ? 0 : MS_RDONLY),
-		             "mode=000,size=4k") < 0 ? -1 : 1;
+		             open_below ? "mode=0111,size=4k" : "mode=000,size=4k") < 0 ? -1 : 1;
 	return mount("/dev/null", path, NULL, MS_BIND, NULL) < 0 ? -1 : 1;
 }
 

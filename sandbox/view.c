@@ -158,6 +158,11 @@ static int add_allowed(sbx_plan *p, const char *const *paths, size_t n, int kind
 		struct stat st;
 		int rc;
 
+		/* the whole host, back in through the front door: not what an
+		 * allow-list is for (and the new root cannot be covered anyway) */
+		if (!strcmp(paths[i], "/"))
+			return wd_error_set(WD_EUSAGE, "sandbox: '/' cannot be allowed as a whole; "
+			                               "name the directories the command needs");
 		if (stat(paths[i], &st) < 0)
 			continue;
 		if ((rc = push_op(p, kind, S_ISDIR(st.st_mode), paths[i], NULL)) != 0)

@@ -1021,14 +1021,33 @@ START_TEST(another_runs_tree_in_the_cache_is_unreadable)
 	ck_assert_int_eq(fx_write_file(ledger, "{\"DECOY-LEDGER\":1}\n"), 0);
 	join(p, mine, "mine.txt");
 	ck_assert_int_eq(fx_write_file(p, "MY-OWN-TREE\n"), 0);
-	/* the cache is denied, and the run's own tree lies inside it */
+	/* the cache is denied, and the run's own tree lies inside it; first
+	 * where nothing shows the cache, then where its parent is allowed (a
+	 * cache in an allowed home, or under /opt): masked, the tree beneath */
 	s.workdir = mine;
 	s.deny_extra = deny;
-	read_attack(s, theirs, "DECOY-OTHER-RUN");
-	read_attack(s, ledger, "DECOY-LEDGER");
-	sh(&r, s, "cat mine.txt && echo more >> mine.txt && echo ok");
-	ck_assert_str_eq(r.output.ptr, "MY-OWN-TREE\nok\n");
-	wd_sandbox_result_free(&r);
+	for (int k = 0; k < 2; k++) {
+		const char *rd[] = { disk_dir(), NULL };
+
+		if (k)
+			s.allow_read = rd;
+		read_attack(s, theirs, "DECOY-OTHER-RUN");
+		read_attack(s, ledger, "DECOY-LEDGER");
+		join(p, mine, "mine.txt");
+		ck_assert_int_eq(fx_write_file(p, "MY-OWN-TREE\n"), 0);
+		sh(&r, s, "cat mine.txt && echo more >> mine.txt && echo ok");
+		ck_assert_str_eq(r.output.ptr, "MY-OWN-TREE\nok\n");
+		wd_sandbox_result_free(&r);
+		/* by its absolute path as well (builds use $PWD), through the mask */
+		sh(&r, s, "w=$PWD; cd / && cat \"$w/mine.txt\" && ls \"$w/..\" && "
+		          "(ls \"$w/../../..\" || echo unlisted) 2>/dev/null");
+		ck_assert_msg(r.exit_code == 0, "%s", r.output.ptr);
+		/* the cache itself: only mount points when hidden, unlisted when
+		 * masked */
+		ck_assert_str_eq(r.output.ptr, k ? "MY-OWN-TREE\nmore\nwork\nunlisted\n" :
+		                                   "MY-OWN-TREE\nmore\nwork\nruns\n");
+		wd_sandbox_result_free(&r);
+	}
 }
 END_TEST
 
@@ -1529,6 +1548,15 @@ START_TEST(overlay_options_are_checked)
 	ck_assert_int_eq(run(&r, s, argv), WD_EUSAGE);
 	s.inside = "/";
 	ck_assert_int_eq(run(&r, s, argv), WD_EUSAGE);
+	/* nor can the whole host be let back in */
+	{
+		const char *root[] = { "/", NULL };
+		run_spec t = CONFINED;
+
+		t.allow_read = root;
+		ck_assert_int_eq(run(&r, t, argv), WD_EUSAGE);
+		ck_assert(strstr(wd_error_last(), "'/' cannot be allowed"));
+	}
 }
 END_TEST
 
