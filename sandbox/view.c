@@ -172,6 +172,29 @@ static int add_allowed(sbx_plan *p, const char *const *paths, size_t n, int kind
 	return 0;
 }
 
+/* With the host's network, the resolver's file must resolve: on systemd
+ * machines /etc/resolv.conf links into /run, which is not shown. That one
+ * file is, read-only, at its own path. */
+static int add_resolver(sbx_plan *p, wd_strvec *owned)
+{
+	struct stat st;
+	char *real;
+
+	if (p->net != WD_NET_HOST || lstat("/etc/resolv.conf", &st) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	real = wd_realpath("/etc/resolv.conf");
+	wd_error_clear();
+	if (!real || stat(real, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(real);
+		return 0;
+	}
+	if (wd_strvec_push_owned(owned, real) != 0)
+		return WD_ENOMEM;
+	if (sbx_view_visible(p, real))
+		return 0;
+	return push_op(p, SBX_OP_BIND_RO, 0, real, NULL);
+}
+
 static int kind_rank(int kind)
 {
 	/* at one path: the tmpfs first, then binds, the writable one over the
@@ -223,6 +246,8 @@ int sbx_view_plan(sbx_plan *p, wd_strvec *owned)
 	if ((rc = add_etc_secrets(p, owned)) != 0 || (rc = add_roots(p, owned)) != 0 ||
 	    (rc = add_allowed(p, p->allow_read, p->nallow_read, SBX_OP_BIND_RO)) != 0 ||
 	    (rc = add_allowed(p, p->allow_write, p->nallow_write, SBX_OP_BIND_RW)) != 0)
+		return rc;
+	if ((rc = add_resolver(p, owned)) != 0)
 		return rc;
 	for (size_t i = 0; i < p->ndeny; i++)
 		if ((rc = push_op(p, SBX_OP_MASK, 0, p->deny[i], NULL)) != 0)

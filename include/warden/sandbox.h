@@ -39,7 +39,8 @@
  *              - the work tree, writable, at workdir_inside (mounted last, so
  *                it stays visible beneath a masked directory);
  *            and nothing else: no /home, /root, /run, /srv, /mnt, /media,
- *            /var (but /var/tmp). Masked wherever they are visible (an empty
+ *            /var (but /var/tmp). Under WD_NET_HOST the file behind a
+ *            symbolic /etc/resolv.conf (systemd's, in /run) is shown too. Masked wherever they are visible (an empty
  *            read-only directory, or an empty file): the deny_read and
  *            deny_read_extra paths, and the secrets in /etc: /etc/shadow
  *            /etc/gshadow /etc/shadow- /etc/gshadow- /etc/ssh/ssh_host_*_key
