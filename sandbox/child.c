@@ -210,7 +210,7 @@ static void exec_command(sbx_child *c, int userns_ok, int cg_ok)
 
 		sbx_utoa(n, sizeof(n), (unsigned long)p->landlock_abi);
 		sbx_strlcat(label, n, sizeof(label));
-		err = sbx_landlock_apply(p, &what);
+		err = sbx_landlock_apply(p, c->mounted, &what);
 		layer_result(c, SBX_LANDLOCK, err == 0, label, what);
 	}
 	if (p->want & (1u << SBX_SECCOMP)) {
@@ -287,11 +287,12 @@ static void run_as_init(sbx_child *c, int userns_ok, int cg_ok)
 void sbx_child_main(const sbx_plan *p)
 {
 	sbx_child ch, *c = &ch;
-	const char *why = NULL;
+	const char *why = NULL, *proc_why = NULL;
 	int ok, mounted, userns_ok = 0, cg_ok = 1;
 
 	ch.p = p;
 	ch.n = 0;
+	ch.mounted = 0;
 
 	/* into the cgroup before anything else, so that every descendant is
 	 * counted and limited */
@@ -325,9 +326,22 @@ void sbx_child_main(const sbx_plan *p)
 	}
 	mounted = 0;
 	if (p->want & (1u << SBX_MNTNS)) {
-		mounted = sbx_ns_setup_mounts(p, &why) == 0;
+		mounted = sbx_ns_setup_mounts(p, (p->want & (1u << SBX_PIDNS)) != 0, &why,
+		                              &proc_why) == 0;
+		/* an overlay (or a work tree elsewhere) exists only in the mount
+		 * namespace: without it there is nothing to run in, whatever the
+		 * policy */
+		if (!mounted && p->need_mntns) {
+			sbx_report(c, SBX_MSG_FATAL, -1, 0, "mntns: ", why);
+			_exit(126);
+		}
 		layer_result(c, SBX_MNTNS, mounted, "mntns", why);
+		if (mounted)
+			sbx_report(c, SBX_MSG_APPLIED, SBX_MNTNS, 0, "mntns:allowlist", NULL);
+		if (mounted && p->ovl_upper)
+			sbx_report(c, SBX_MSG_APPLIED, SBX_MNTNS, 0, "overlay", NULL);
 	}
+	c->mounted = mounted;
 	if (!mounted && sbx_make_private_tmp(p) != 0) {
 		sbx_report(c, SBX_MSG_FATAL, -1, errno, "cannot create the private tmp ", p->host_tmp);
 		_exit(126);
@@ -335,12 +349,12 @@ void sbx_child_main(const sbx_plan *p)
 	if (p->want & (1u << SBX_PIDNS)) {
 		/* a fresh /proc needs the mount namespace; without it the pid
 		 * namespace still takes every process down with the command */
-		ok = mounted && sbx_ns_setup_proc(p, &why) == 0;
+		ok = mounted && !proc_why;
 		layer_result(c, SBX_PIDNS, ok, "pidns",
-		             mounted ? why : "no mount namespace to mount a fresh /proc in");
+		             mounted ? proc_why : "no mount namespace to mount a fresh /proc in");
 	}
-	if (chdir(p->workdir) < 0) {
-		sbx_report(c, SBX_MSG_FATAL, -1, errno, "cannot enter the work directory ", p->workdir);
+	if (chdir(p->cwd) < 0) {
+		sbx_report(c, SBX_MSG_FATAL, -1, errno, "cannot enter the work directory ", p->cwd);
 		_exit(126);
 	}
 	if (p->want & (1u << SBX_PIDNS))

@@ -3,13 +3,14 @@
  * every right the kernel knows is handled, so anything not granted below is
  * denied:
  *
- *   - read, list and execute: everywhere except the secret paths. Landlock
- *     can only grant, so "everything but ~/.ssh" is built by granting each
- *     sibling along the path from / down to every secret path, and nothing
- *     on the path itself. Symbolic links are skipped: Landlock judges the
- *     resolved file, which lies under some other granted directory.
- *     Listing directories is granted everywhere (on top of the namespace,
- *     the secret directories are empty mounts anyway).
+ *   - read, list and execute: only beneath the allow-list the mount
+ *     namespace shows (view.c): the system roots, /sys, allow_read, the
+ *     work tree, the private tmp, /proc and the minimal /dev. Without the
+ *     mount namespace this is the only read allow-list, and the masked
+ *     paths must be left out of it: Landlock can only grant, so "all of
+ *     /etc but /etc/shadow" is built by granting each sibling along the
+ *     path down to every masked path, and nothing on the path itself.
+ *     Symbolic links are skipped: Landlock judges the resolved file.
  *   - write (create, remove, truncate, ...): the work tree, the private tmp,
  *     the extra writable paths, and the harmless character devices.
  *   - TCP bind and connect (ABI 4+): none when the network is off.
@@ -140,8 +141,8 @@ static int deny_relation(const sbx_plan *p, const char *path)
 	return rel;
 }
 
-/* Grant reading of everything beneath `dir` except the deny paths. */
-static int grant_read_except(ll_ctx *c, const char *dir, int depth)
+/* Grant `access` beneath `dir` except beneath the deny paths. */
+static int grant_except(ll_ctx *c, const char *dir, uint64_t access, int depth)
 {
 	char buf[8192];
 	char path[4096];
@@ -176,10 +177,10 @@ static int grant_read_except(ll_ctx *c, const char *dir, int depth)
 				continue;
 			if (rel == 2) {
 				if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)
-					rc |= grant_read_except(c, path, depth + 1);
+					rc |= grant_except(c, path, access, depth + 1);
 				continue;
 			}
-			if (grant(c, path, FS_READ) < 0)
+			if (grant(c, path, access) < 0)
 				rc = -1;
 		}
 	}
@@ -191,12 +192,53 @@ static const char *const dev_files[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", NULL
 };
 
-int sbx_landlock_apply(const sbx_plan *p, const char **why)
+/* `access` beneath `path`, minus the deny paths beneath it (needed only
+ * without the mount namespace: with it they are masked by mounts). */
+static int grant_allowed(ll_ctx *c, const char *path, uint64_t access, int mounted)
+{
+	int rel = mounted ? 0 : deny_relation(c->plan, path);
+
+	if (rel == 1)
+		return 0;
+	if (rel == 2)
+		return grant(c, path, access & FS_READ_DIR) < 0 ? -1 : grant_except(c, path, access, 0);
+	return grant(c, path, access);
+}
+
+/* What the view shows (view.c), at the paths the command sees. */
+static int grant_view(ll_ctx *c, int mounted, uint64_t all_fs)
+{
+	const sbx_plan *p = c->plan;
+
+	/* listing the new root: it holds only mount points and links */
+	if (mounted && grant(c, "/", FS_READ_DIR) < 0)
+		return -1;
+	for (size_t i = 0; i < p->nops; i++) {
+		const sbx_op *o = &p->ops[i];
+		int rc = 0;
+
+		if (o->kind == SBX_OP_BIND_RO)
+			rc = grant_allowed(c, o->path, FS_READ, mounted);
+		else if (o->kind == SBX_OP_BIND_RW)
+			rc = grant_allowed(c, o->path, all_fs, mounted);
+		else if (o->kind == SBX_OP_TMPFS && mounted)
+			rc = grant(c, o->path, all_fs);
+		if (rc < 0)
+			return -1;
+	}
+	/* the work tree (at the path the command sees it) */
+	if (grant(c, p->cwd, all_fs) < 0)
+		return -1;
+	if (grant(c, "/proc", FS_READ) < 0 || grant(c, "/dev", FS_READ_DIR) < 0)
+		return -1;
+	return 0;
+}
+
+int sbx_landlock_apply(const sbx_plan *p, int mounted, const char **why)
 {
 	struct ll_ruleset_attr attr;
 	uint64_t all_fs;
 	ll_ctx c;
-	int mounted = (p->want & (1u << SBX_MNTNS)) != 0;
 	int rc = -1;
 
 	memset(&attr, 0, sizeof(attr));
@@ -220,23 +262,10 @@ int sbx_landlock_apply(const sbx_plan *p, const char **why)
 		return -1;
 	}
 	*why = "cannot add a rule";
-	if (p->ndeny == 0) {
-		if (grant(&c, "/", FS_READ) < 0)
-			goto out;
-	} else {
-		if (grant(&c, "/", FS_READ_DIR) < 0 || grant_read_except(&c, "/", 0) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < p->nallow_read; i++)
-		if (grant(&c, p->allow_read[i], FS_READ) < 0)
-			goto out;
-	if (grant(&c, p->workdir, all_fs) < 0)
+	if (grant_view(&c, mounted, all_fs) < 0)
 		goto out;
-	for (size_t i = 0; i < p->nallow_write; i++)
-		if (grant(&c, p->allow_write[i], all_fs) < 0)
-			goto out;
-	/* the private tmp: all of /tmp when it is our own tmpfs */
-	if (grant(&c, mounted ? "/tmp" : p->host_tmp, all_fs) < 0)
+	/* the private tmp: /tmp and /var/tmp are the view's own tmpfs */
+	if (!mounted && grant(&c, p->host_tmp, all_fs) < 0)
 		goto out;
 	if (mounted && (grant(&c, "/dev/shm", all_fs) < 0 ||
 	                grant(&c, "/dev/pts", FS_READ | FS_WRITE_FILE | FS_IOCTL_DEV) < 0))

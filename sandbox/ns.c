@@ -3,12 +3,13 @@
  * user, mount, pid, network, ipc and uts namespaces (child code: system
  * calls only).
  *
- * The file system the command sees: the host root, recursively read-only;
- * the work tree (and any extra writable path) writable at its own path; a
- * private tmpfs on /tmp; a fresh /proc for the new pid namespace; a minimal
- * /dev of bind-mounted null, zero, full, random, urandom and tty, a private
- * /dev/shm and /dev/pts; /run hidden; and the secret paths masked by empty
- * read-only mounts.
+ * The file system the command sees is built from nothing: a small tmpfs
+ * becomes the root (pivot_root), the host's root stays reachable beneath
+ * OLD_ROOT while the parent's plan of mounts is carried out (view.c: the
+ * system roots read-only, /sys, private /tmp and /var/tmp, the allowed
+ * paths, the masks, the work tree or the overlay last), then a minimal /dev
+ * and a fresh /proc are added, the host's root is detached, and the new
+ * root, /dev and the masks turn read-only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sbx.h"
@@ -100,31 +102,104 @@ int sbx_ns_setup_net(const sbx_plan *p, const char **why)
 	return 0;
 }
 
+/* Where the host's root stays while the new one is built. */
+#define OLD_ROOT "/.warden-host-root"
+
+/* Why something failed, for the report: "WHAT PATH (ENAME)". The child is a
+ * single-threaded copy of warden, so a static buffer is its own. */
+static char why_buf[192];
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EACCES: return "EACCES";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case ENOTDIR: return "ENOTDIR";
+	case EINVAL: return "EINVAL";
+	case ENOSPC: return "ENOSPC";
+	case EROFS: return "EROFS";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case ELOOP: return "ELOOP";
+	case ENOSYS: return "ENOSYS";
+	case EXDEV: return "EXDEV";
+	default: return "errno";
+	}
+}
+
+static const char *failed(const char *what, const char *path)
+{
+	int e = errno;
+	char n[16];
+
+	sbx_strlcpy(why_buf, what, sizeof(why_buf));
+	if (path) {
+		sbx_strlcat(why_buf, " ", sizeof(why_buf));
+		sbx_strlcat(why_buf, path, sizeof(why_buf));
+	}
+	sbx_strlcat(why_buf, " (", sizeof(why_buf));
+	sbx_strlcat(why_buf, errname(e), sizeof(why_buf));
+	if (!strcmp(errname(e), "errno")) {
+		sbx_utoa(n, sizeof(n), (unsigned long)e);
+		sbx_strlcat(why_buf, " ", sizeof(why_buf));
+		sbx_strlcat(why_buf, n, sizeof(why_buf));
+	}
+	sbx_strlcat(why_buf, ")", sizeof(why_buf));
+	return why_buf;
+}
+
 /* mkdir -p inside the child, with a fixed-size buffer. */
 static int mkdirs(const char *path, mode_t mode)
 {
 	char tmp[4096];
 	size_t len = sbx_strlcpy(tmp, path, sizeof(tmp));
+	struct stat st;
 
-	if (len >= sizeof(tmp))
-		return ENAMETOOLONG;
+	if (len >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (stat(tmp, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
 	for (char *s = tmp + 1; *s; s++) {
 		if (*s != '/')
 			continue;
 		*s = '\0';
 		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return errno;
+			return -1;
 		*s = '/';
 	}
 	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return errno;
+		return -1;
 	return 0;
 }
 
-static int clone_tree(const char *path, int recursive)
+/* An empty directory or file to mount on, unless something is there. */
+static int make_mount_point(const char *path, int is_dir)
 {
-	return open_tree(AT_FDCWD, path,
-	                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	char parent[4096];
+	struct stat st;
+	char *slash;
+	int f;
+
+	if (lstat(path, &st) == 0)
+		return 0;
+	if (is_dir)
+		return mkdirs(path, 0755);
+	sbx_strlcpy(parent, path, sizeof(parent));
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdirs(parent, 0755) < 0)
+			return -1;
+	}
+	f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (f < 0)
+		return -1;
+	close(f);
+	return 0;
 }
 
 static int set_attr(int fd, const char *path, unsigned flags, uint64_t set, uint64_t clr)
@@ -137,35 +212,35 @@ static int set_attr(int fd, const char *path, unsigned flags, uint64_t set, uint
 	return mount_setattr(fd, path, flags, &a, sizeof(a));
 }
 
-/* Attach a detached tree at `path`, creating the mount point (in the
- * private /tmp, or an existing path elsewhere). */
+/* Attach a detached tree at `path`, creating the mount point. */
 static int attach(int fd, const char *path, int is_dir)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0) {
-		char parent[4096];
-		char *slash;
-
-		sbx_strlcpy(parent, path, sizeof(parent));
-		slash = strrchr(parent, '/');
-		if (slash && slash != parent) {
-			*slash = '\0';
-			if (mkdirs(parent, 0755) != 0)
-				return -1;
-		}
-		if (is_dir) {
-			if (mkdir(path, 0755) < 0 && errno != EEXIST)
-				return -1;
-		} else {
-			int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-
-			if (f < 0)
-				return -1;
-			close(f);
-		}
-	}
+	if (make_mount_point(path, is_dir) < 0)
+		return -1;
 	return move_mount(fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+/* The host's `path` (reached beneath OLD_ROOT) at `path` in the new root,
+ * with its submounts, and `attrs` set on all of them. A path that has
+ * vanished since the parent planned is skipped. */
+static int bind_host(const char *host, const char *path, int is_dir, uint64_t attrs)
+{
+	char src[4096];
+	int fd, rc;
+
+	sbx_strlcpy(src, OLD_ROOT, sizeof(src));
+	if (sbx_strlcat(src, host, sizeof(src)) >= sizeof(src)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = set_attr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, attrs, 0);
+	if (rc == 0)
+		rc = attach(fd, path, is_dir);
+	close(fd);
+	return rc;
 }
 
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
@@ -173,35 +248,28 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 
 static int setup_dev(const char **why)
 {
-	int fds[NDEV];
 	char path[64];
-	int rc = -1;
 
+	if (mkdir("/dev", 0755) < 0 ||
+	    mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0) {
+		*why = failed("cannot mount a tmpfs on", "/dev");
+		return -1;
+	}
 	for (size_t i = 0; i < NDEV; i++) {
 		sbx_strlcpy(path, "/dev/", sizeof(path));
 		sbx_strlcat(path, dev_nodes[i], sizeof(path));
-		fds[i] = clone_tree(path, 0);
-	}
-	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0) {
-		*why = "cannot mount a tmpfs on /dev";
-		goto out;
-	}
-	for (size_t i = 0; i < NDEV; i++) {
-		if (fds[i] < 0)
-			continue;  /* the host lacks it (a container without a tty) */
-		sbx_strlcpy(path, "/dev/", sizeof(path));
-		sbx_strlcat(path, dev_nodes[i], sizeof(path));
-		if (attach(fds[i], path, 0) < 0) {
-			*why = "cannot bind a device into /dev";
-			goto out;
+		/* a node the host lacks (a container without a tty) is skipped */
+		if (bind_host(path, path, 0, 0) < 0) {
+			*why = failed("cannot bind", path);
+			return -1;
 		}
 	}
 	if (symlink("/proc/self/fd", "/dev/fd") < 0 || symlink("/proc/self/fd/0", "/dev/stdin") < 0 ||
 	    symlink("/proc/self/fd/1", "/dev/stdout") < 0 ||
 	    symlink("/proc/self/fd/2", "/dev/stderr") < 0 || mkdir("/dev/shm", 01777) < 0 ||
 	    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0) {
-		*why = "cannot populate /dev";
-		goto out;
+		*why = failed("cannot populate", "/dev");
+		return -1;
 	}
 	/* a private pty instance, for test suites that need a terminal; not a
 	 * security layer, so a kernel that refuses it only loses ptys */
@@ -209,48 +277,177 @@ static int setup_dev(const char **why)
 	    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 	          "newinstance,ptmxmode=0666,mode=0620") == 0)
 		symlink("pts/ptmx", "/dev/ptmx");
-	if (set_attr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) < 0) {
-		*why = "cannot make /dev read-only";
-		goto out;
-	}
-	rc = 0;
-out:
-	for (size_t i = 0; i < NDEV; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	return rc;
+	return 0;
 }
 
-static int path_under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strncmp(path, dir, n) != 0)
-		return 0;
-	return path[n] == '\0' || path[n] == '/' || (n == 1 && dir[0] == '/');
-}
-
-static int mask_path(const char *path)
+/* Hide what is visible at `path`: an empty directory, or an empty file.
+ * Read-only at once unless later mounts go beneath it (`open_below`: the
+ * run's tree inside a denied cache, say); then it turns read-only before
+ * the work tree is attached, and it can be passed through (mode 0111) but
+ * not listed, so that the tree beneath is reachable by its absolute path.
+ * 1 when masked, 0 when there was nothing to hide. */
+static int mask(const char *path, int open_below)
 {
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -1;
-	if (S_ISDIR(st.st_mode))
-		return mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		             "mode=000,size=4k");
 	if (S_ISLNK(st.st_mode))
 		return 0;  /* resolved by the parent: the target is masked itself */
-	return mount("/dev/null", path, NULL, MS_BIND, NULL);
+	if (S_ISDIR(st.st_mode))
+		return mount("tmpfs", path, "tmpfs",
+		             MS_NOSUID | MS_NODEV | MS_NOEXEC | (open_below ? 0 : MS_RDONLY),
+		             open_below ? "mode=0111,size=4k" : "mode=000,size=4k") < 0 ? -1 : 1;
+	return mount("/dev/null", path, NULL, MS_BIND, NULL) < 0 ? -1 : 1;
 }
 
-static int mask_run(const char *path)
+static int private_tmpfs(const sbx_plan *p, const char *path)
 {
-	struct stat st;
+	char opts[64], n[24];
 
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return 0;  /* missing, or /var/run -> /run */
-	return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m");
+	sbx_strlcpy(opts, "mode=1777,size=", sizeof(opts));
+	sbx_utoa(n, sizeof(n), p->tmpfs_mb ? p->tmpfs_mb : 1024);
+	sbx_strlcat(opts, n, sizeof(opts));
+	sbx_strlcat(opts, "m", sizeof(opts));
+	if (mkdirs(path, 0755) < 0)
+		return -1;
+	return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts);
+}
+
+static int make_link(const char *path, const char *target)
+{
+	char parent[4096];
+	char *slash;
+
+	sbx_strlcpy(parent, path, sizeof(parent));
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdirs(parent, 0755) < 0)
+			return -1;
+	}
+	return symlink(target, path) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The masks that stayed writable for mounts beneath them turn read-only. */
+static int seal_masks(const sbx_plan *p, const unsigned char *done, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (p->ops[i].kind == SBX_OP_MASK && done[i] && p->ops[i].open_below &&
+		    set_attr(AT_FDCWD, p->ops[i].path, 0, MOUNT_ATTR_RDONLY, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int attach_work(const sbx_plan *p, const sbx_op *o, int ovl, const char **why)
+{
+	int fd = ovl, rc;
+
+	if (ovl < 0) {
+		char src[4096];
+
+		sbx_strlcpy(src, OLD_ROOT, sizeof(src));
+		sbx_strlcat(src, p->workdir, sizeof(src));
+		fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (fd < 0 || set_attr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_NOSUID, 0) < 0) {
+			*why = failed("cannot bind the work tree", p->workdir);
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+	}
+	rc = move_mount(fd, "", AT_FDCWD, o->path, MOVE_MOUNT_F_EMPTY_PATH);
+	if (rc < 0)
+		*why = failed(ovl >= 0 ? "cannot attach the overlay at" : "cannot mount the work tree at",
+		              o->path);
+	if (ovl < 0)
+		close(fd);
+	return rc;
+}
+
+/* Carry out the parent's plan on the new root. */
+static int build_view(const sbx_plan *p, int ovl, const char **why)
+{
+	unsigned char done[SBX_MAX_OPS];
+	size_t work = p->nops;
+
+	memset(done, 0, sizeof(done));
+	for (size_t i = 0; i < p->nops; i++) {
+		const sbx_op *o = &p->ops[i];
+		int r = 0;
+
+		switch (o->kind) {
+		case SBX_OP_BIND_RO:
+			if (bind_host(o->path, o->path, o->is_dir, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID) < 0) {
+				*why = failed("cannot bind read-only", o->path);
+				return -1;
+			}
+			break;
+		case SBX_OP_BIND_RW:
+			if (bind_host(o->path, o->path, o->is_dir, MOUNT_ATTR_NOSUID) < 0) {
+				*why = failed("cannot bind writable", o->path);
+				return -1;
+			}
+			break;
+		case SBX_OP_LINK:
+			if (make_link(o->path, o->target) < 0) {
+				*why = failed("cannot make the link", o->path);
+				return -1;
+			}
+			break;
+		case SBX_OP_TMPFS:
+			if (private_tmpfs(p, o->path) < 0) {
+				*why = failed("cannot mount a private tmpfs on", o->path);
+				return -1;
+			}
+			break;
+		case SBX_OP_MASK:
+			r = mask(o->path, o->open_below);
+			if (r < 0) {
+				*why = failed("cannot mask", o->path);
+				return -1;
+			}
+			done[i] = r == 1;
+			break;
+		case SBX_OP_WORK:
+			work = i;
+			if (make_mount_point(o->path, 1) < 0) {
+				*why = failed("cannot make the work tree's mount point", o->path);
+				return -1;
+			}
+			if (seal_masks(p, done, 0, i) < 0) {
+				*why = failed("cannot make a mask read-only", NULL);
+				return -1;
+			}
+			if (attach_work(p, o, ovl, why) < 0)
+				return -1;
+			break;
+		default:
+			break;
+		}
+	}
+	if (seal_masks(p, done, work, p->nops) < 0) {
+		*why = failed("cannot make a mask read-only", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* A small tmpfs becomes the root; the host's stays beneath OLD_ROOT. It is
+ * mounted on /tmp, which the new root replaces anyway (and pivot_root moves
+ * it away, so the host's /tmp shows again beneath OLD_ROOT). */
+static int enter_new_root(const char **why)
+{
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m") < 0) {
+		*why = failed("cannot mount the new root's tmpfs on", "/tmp");
+		return -1;
+	}
+	if (mkdir("/tmp" OLD_ROOT, 0700) < 0 ||
+	    syscall(SYS_pivot_root, "/tmp", "/tmp" OLD_ROOT) < 0 || chdir("/") < 0) {
+		*why = failed("cannot enter the new root (pivot_root)", NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int sbx_make_private_tmp(const sbx_plan *p)
@@ -270,96 +467,6 @@ int sbx_make_private_tmp(const sbx_plan *p)
 	return 0;
 }
 
-int sbx_ns_setup_mounts(const sbx_plan *p, const char **why)
-{
-	int work = -1, extra[SBX_MAX_PATHS], rd[SBX_MAX_PATHS];
-	char opts[64], n[24];
-	int rc = -1;
-
-	for (size_t i = 0; i < SBX_MAX_PATHS; i++)
-		extra[i] = rd[i] = -1;
-	/* nothing mounted here may leak back to the host */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		*why = "cannot make the mounts private";
-		return -1;
-	}
-	/* take copies of the writable trees before the root turns read-only */
-	work = clone_tree(p->workdir, 1);
-	if (work < 0) {
-		*why = "cannot bind the work tree (open_tree)";
-		goto out;
-	}
-	for (size_t i = 0; i < p->nallow_write; i++)
-		extra[i] = clone_tree(p->allow_write[i], 1);
-	for (size_t i = 0; i < p->nallow_read; i++)
-		if (path_under(p->allow_read[i], "/tmp"))
-			rd[i] = clone_tree(p->allow_read[i], 1);
-
-	if (set_attr(AT_FDCWD, "/", AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0) < 0) {
-		*why = "cannot make the host root read-only (mount_setattr)";
-		goto out;
-	}
-	sbx_strlcpy(opts, "mode=1777,size=", sizeof(opts));
-	sbx_utoa(n, sizeof(n), p->tmpfs_mb ? p->tmpfs_mb : 1024);
-	sbx_strlcat(opts, n, sizeof(opts));
-	sbx_strlcat(opts, "m", sizeof(opts));
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
-		*why = "cannot mount a private tmpfs on /tmp";
-		goto out;
-	}
-	if (setup_dev(why) < 0)
-		goto out;
-	/* /run holds the host's service sockets (docker, dbus, postgres) and the
-	 * user's agents (/run/user/UID: ssh-agent, gpg-agent, session bus);
-	 * connecting to a socket needs no write access, so hide them all */
-	if (mask_run("/run") < 0 || mask_run("/var/run") < 0) {
-		*why = "cannot hide /run";
-		goto out;
-	}
-	if (attach(work, p->workdir, 1) < 0) {
-		*why = "cannot mount the work tree writable";
-		goto out;
-	}
-	for (size_t i = 0; i < p->nallow_write; i++) {
-		if (extra[i] < 0)
-			continue;  /* a missing extra path is not an error */
-		if (attach(extra[i], p->allow_write[i], 1) < 0) {
-			*why = "cannot mount an extra writable path";
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < p->nallow_read; i++) {
-		if (rd[i] < 0)
-			continue;
-		if (set_attr(rd[i], "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0) < 0 ||
-		    attach(rd[i], p->allow_read[i], 1) < 0) {
-			*why = "cannot mount an extra readable path";
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < p->ndeny; i++) {
-		if (mask_path(p->deny[i]) < 0) {
-			*why = "cannot mask a secret path";
-			goto out;
-		}
-	}
-	if (sbx_make_private_tmp(p) != 0) {
-		*why = "cannot create the private home in /tmp";
-		goto out;
-	}
-	rc = 0;
-out:
-	if (work >= 0)
-		close(work);
-	for (size_t i = 0; i < SBX_MAX_PATHS; i++) {
-		if (extra[i] >= 0)
-			close(extra[i]);
-		if (rd[i] >= 0)
-			close(rd[i]);
-	}
-	return rc;
-}
-
 /* Bind `path` onto itself read-only (a missing path is fine). */
 static int make_ro(const char *path)
 {
@@ -372,20 +479,60 @@ static int make_ro(const char *path)
 	return set_attr(AT_FDCWD, path, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0);
 }
 
-int sbx_ns_setup_proc(const sbx_plan *p, const char **why)
+/* A proc that shows only this pid namespace. The kernel allows it only
+ * while a full proc is visible in the mount namespace: the host's, beneath
+ * OLD_ROOT, so this comes before that goes. */
+static int setup_proc(const char **why)
 {
-	(void)p;
-	/* a proc that shows only this pid namespace */
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		*why = "cannot mount a fresh /proc";
+	if (mkdir("/proc", 0555) < 0 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		*why = failed("cannot mount a fresh", "/proc");
 		return -1;
 	}
 	/* kernel knobs stay read-only even for a root-mapped command without
 	 * Landlock (uid 0 passes the owner check on most of /proc/sys) */
 	if (make_ro("/proc/sys") < 0 || make_ro("/proc/sysrq-trigger") < 0 ||
 	    make_ro("/proc/irq") < 0 || make_ro("/proc/bus") < 0) {
-		*why = "cannot make /proc/sys read-only";
+		*why = failed("cannot make /proc/sys read-only", NULL);
 		return -1;
 	}
 	return 0;
+}
+
+int sbx_ns_setup_mounts(const sbx_plan *p, int proc, const char **why, const char **proc_why)
+{
+	int ovl = -1, rc = -1;
+
+	*proc_why = NULL;
+	/* nothing mounted here may leak back to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		*why = failed("cannot make the mounts private", NULL);
+		return -1;
+	}
+	/* the overlay's layers are opened by their host paths */
+	if (p->ovl_upper && (ovl = sbx_overlay_mount(p, why)) < 0)
+		return -1;
+	if (enter_new_root(why) < 0 || setup_dev(why) < 0 || build_view(p, ovl, why) < 0)
+		goto out;
+	if (sbx_make_private_tmp(p) != 0) {
+		*why = failed("cannot create the private home in", "/tmp");
+		goto out;
+	}
+	/* a failure here is the pid namespace's to report; the view stands */
+	if (proc)
+		(void)setup_proc(proc_why);
+	if (umount2(OLD_ROOT, MNT_DETACH) < 0 || rmdir(OLD_ROOT) < 0) {
+		*why = failed("cannot detach the host's root", NULL);
+		goto out;
+	}
+	if (set_attr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) < 0 ||
+	    set_attr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) < 0) {
+		*why = failed("cannot make the new root read-only", NULL);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (ovl >= 0)
+		close(ovl);
+	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * wd_sandbox_probe: what this machine supports, learnt the honest way: the
  * static facts (kernel features, sysctls) plus one real best-effort run of
- * /bin/true through every layer.
+ * /bin/true through every layer, and one in an overlay work tree.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -87,6 +87,32 @@ int wd_sandbox_probe(wd_buf *out)
 	}
 	if (!rc)
 		rc = cgroup_line(out);
+	if (!rc) {
+		wd_buf why = WD_BUF_INIT;
+
+		if (wd_sandbox_overlay_available(&why))
+			rc = wd_buf_puts(out, "overlay: yes (overlayfs with userxattr in a user namespace)\n");
+		else
+			rc = wd_buf_printf(out, "overlay: no (%s)\n", why.ptr ? why.ptr : "unknown");
+		wd_buf_free(&why);
+	}
+	if (!rc) {
+		/* what a command can read: the mount namespace's view, or Landlock's
+		 * alone, or (neither) the whole host */
+		const char *how = find_layer(&r, "mntns:allowlist") ? "mntns:allowlist" :
+		                  find_layer(&r, "landlock") ? "landlock only" : NULL;
+
+		if (how) {
+			rc = wd_buf_printf(out, "reads: %s (", how);
+			if (!rc)
+				rc = sbx_view_describe(out);
+			if (!rc)
+				rc = wd_buf_puts(out, ")\n");
+		} else {
+			rc = wd_buf_puts(out, "reads: the whole host (neither a mount namespace nor "
+			                      "Landlock; only the file permissions)\n");
+		}
+	}
 	if (!rc)
 		rc = wd_buf_printf(out, "user: %s (uid %u)\n", getuid() == 0 ? "root" : "unprivileged",
 		                   (unsigned)getuid());

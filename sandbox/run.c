@@ -40,8 +40,10 @@ typedef struct run_ctx {
 	wd_strvec argv;
 	wd_strvec env;
 	wd_strvec owned;          /* storage for paths the plan points at */
-	char *workdir;
+	char *base;               /* workdir resolved (or "."): relative paths start here */
+	char *inside;             /* workdir_inside, when given */
 	char *path;
+	char *hidden_hit;         /* argv[0] exists, but only where the sandbox hides it */
 	char host_tmp[PATH_MAX];
 	void *seccomp_prog;
 	sbx_cgroup cg;
@@ -104,20 +106,51 @@ static int open_stdin(run_ctx *c, const char *data)
 	return 0;
 }
 
-/* argv[0] is looked up in the command's PATH (not warden's), like execvp
- * would inside the sandbox; the filesystem seen inside is the host's. */
+static const char *env_path(const run_ctx *c)
+{
+	for (size_t i = 0; i < c->env.n; i++)
+		if (!strncmp(c->env.v[i], "PATH=", 5))
+			return c->env.v[i] + 5;
+	return NULL;
+}
+
+/* Reads are an allow-list (mount namespace or Landlock): the host file
+ * `path` may not be there for the command. */
+static int allowlisted(const run_ctx *c)
+{
+	return (c->plan.want & ((1u << SBX_MNTNS) | (1u << SBX_LANDLOCK))) != 0;
+}
+
+static int visible(const run_ctx *c, const char *path)
+{
+	char *real;
+	int v;
+
+	if (path[0] != '/' || !allowlisted(c))
+		return 1;
+	real = wd_realpath(path);
+	wd_error_clear();
+	v = !real || sbx_view_visible(&c->plan, real);
+	free(real);
+	return v;
+}
+
+/* argv[0] is looked up in the command's PATH (not warden's), among what the
+ * command will see, like execvp would inside the sandbox. One found only in
+ * a hidden directory is remembered, to say so if the command is then not
+ * found. */
 static int resolve_path(run_ctx *c, const char *cmd)
 {
-	const char *pathvar = NULL;
+	const char *pathvar = env_path(c);
 	wd_buf b = WD_BUF_INIT;
 
 	if (strchr(cmd, '/')) {
+		if (cmd[0] == '/' && access(cmd, X_OK) == 0 && !visible(c, cmd) &&
+		    !(c->hidden_hit = wd_strdup(cmd)))
+			return WD_ENOMEM;
 		c->path = wd_strdup(cmd);
 		return c->path ? 0 : WD_ENOMEM;
 	}
-	for (size_t i = 0; i < c->env.n; i++)
-		if (!strncmp(c->env.v[i], "PATH=", 5))
-			pathvar = c->env.v[i] + 5;
 	while (pathvar && *pathvar) {
 		const char *end = strchr(pathvar, ':');
 		size_t n = end ? (size_t)(end - pathvar) : strlen(pathvar);
@@ -130,8 +163,14 @@ static int resolve_path(run_ctx *c, const char *cmd)
 			return WD_ENOMEM;
 		}
 		if (stat(b.ptr, &st) == 0 && S_ISREG(st.st_mode) && access(b.ptr, X_OK) == 0) {
-			c->path = wd_buf_detach(&b);
-			return 0;
+			if (visible(c, b.ptr)) {
+				c->path = wd_buf_detach(&b);
+				return 0;
+			}
+			if (!c->hidden_hit && !(c->hidden_hit = wd_strdup(b.ptr))) {
+				wd_buf_free(&b);
+				return WD_ENOMEM;
+			}
 		}
 		pathvar = end ? end + 1 : NULL;
 	}
@@ -141,6 +180,97 @@ static int resolve_path(run_ctx *c, const char *cmd)
 	return c->path ? 0 : WD_ENOMEM;
 }
 
+/* An absolute path with no empty, "." or ".." part: a place to mount on. */
+static int inside_ok(const char *path)
+{
+	if (path[0] != '/' || path[1] == '\0' || strlen(path) >= PATH_MAX - 64)
+		return 0;
+	for (const char *s = path; *s; s++) {
+		if (*s != '/')
+			continue;
+		if (s[1] == '/' || s[1] == '\0')
+			return 0;
+		if (s[1] == '.' && (s[2] == '/' || s[2] == '\0'))
+			return 0;
+		if (s[1] == '.' && s[2] == '.' && (s[3] == '/' || s[3] == '\0'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The work tree: a directory bound where the command sees it, or an
+ * overlay of layers there. */
+static int prepare_work_tree(run_ctx *c, const wd_sandbox_opts *opts)
+{
+	sbx_plan *p = &c->plan;
+	int ovl = opts->overlay_upper != NULL;
+
+	if (ovl && !opts->workdir_inside)
+		return wd_error_set(WD_EUSAGE, "sandbox: an overlay needs workdir_inside, the path "
+		                               "where the command sees it");
+	if (ovl && (!opts->overlay_lower || !opts->overlay_lower[0]))
+		return wd_error_set(WD_EUSAGE, "sandbox: an overlay needs at least one lower layer");
+	if (ovl && !opts->overlay_work)
+		return wd_error_set(WD_EUSAGE, "sandbox: an overlay needs overlay_work, an empty "
+		                               "directory beside the upper layer");
+	c->base = wd_realpath(opts->workdir ? opts->workdir : ".");
+	if (!c->base)
+		return wd_error_set(WD_ENOTFOUND, "sandbox: work directory '%s' does not exist",
+		                    opts->workdir ? opts->workdir : ".");
+	if (!wd_path_is_dir(c->base))
+		return wd_error_set(WD_EUSAGE, "sandbox: '%s' is not a directory", c->base);
+	if (opts->workdir_inside) {
+		if (!inside_ok(opts->workdir_inside))
+			return wd_error_set(WD_EUSAGE, "sandbox: workdir_inside '%s' must be an absolute "
+			                               "path other than / without '.' or '..' parts",
+			                    opts->workdir_inside);
+		if (!(c->inside = wd_strdup(opts->workdir_inside)))
+			return WD_ENOMEM;
+	}
+	p->workdir = ovl ? NULL : c->base;
+	p->cwd = c->inside ? c->inside : c->base;
+	p->need_mntns = ovl || strcmp(p->cwd, c->base) != 0;
+	if (p->need_mntns && opts->policy == WD_POLICY_OFF)
+		return wd_error_set(WD_EINFRA, "sandbox: %s needs the mount namespace, which the "
+		                               "policy 'off' does not make",
+		                    ovl ? "an overlay work tree" : "a work tree shown at another path");
+	if (!ovl)
+		return 0;
+	for (size_t i = 0; opts->overlay_lower[i]; i++) {
+		char *real;
+
+		if (i >= SBX_MAX_LAYERS)
+			return wd_error_set(WD_EUSAGE, "sandbox: more than %d overlay layers",
+			                    SBX_MAX_LAYERS);
+		real = wd_realpath(opts->overlay_lower[i]);
+		if (!real || !wd_path_is_dir(real)) {
+			free(real);
+			return wd_error_set(WD_ENOTFOUND, "sandbox: overlay layer '%s' is not a directory",
+			                    opts->overlay_lower[i]);
+		}
+		if (wd_strvec_push_owned(&c->owned, real) != 0)
+			return WD_ENOMEM;
+		p->ovl_lower[p->novl_lower++] = real;
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *dir = k ? opts->overlay_work : opts->overlay_upper;
+		char *real = wd_realpath(dir);
+
+		if (!real || !wd_path_is_dir(real)) {
+			free(real);
+			return wd_error_set(WD_ENOTFOUND, "sandbox: overlay %s '%s' is not a directory",
+			                    k ? "work directory" : "upper layer", dir);
+		}
+		if (wd_strvec_push_owned(&c->owned, real) != 0)
+			return WD_ENOMEM;
+		if (k)
+			p->ovl_work = real;
+		else
+			p->ovl_upper = real;
+	}
+	return 0;
+}
+
 static int prepare(run_ctx *c, const wd_sandbox_opts *opts)
 {
 	char rnd[17];
@@ -148,12 +278,8 @@ static int prepare(run_ctx *c, const wd_sandbox_opts *opts)
 
 	if (!opts->argv || !opts->argv[0] || !opts->argv[0][0])
 		return wd_error_set(WD_EUSAGE, "sandbox: no command to run");
-	c->workdir = wd_realpath(opts->workdir ? opts->workdir : ".");
-	if (!c->workdir)
-		return wd_error_set(WD_ENOTFOUND, "sandbox: work directory '%s' does not exist",
-		                    opts->workdir ? opts->workdir : ".");
-	if (!wd_path_is_dir(c->workdir))
-		return wd_error_set(WD_EUSAGE, "sandbox: '%s' is not a directory", c->workdir);
+	if ((rc = prepare_work_tree(c, opts)) != 0)
+		return rc;
 	if ((rc = wd_random_hex(rnd, 8)) != 0)
 		return rc;
 	/* always under /tmp, whatever the caller's TMPDIR: with the mount
@@ -170,23 +296,19 @@ static int prepare(run_ctx *c, const wd_sandbox_opts *opts)
 		if (!rc)
 			rc = wd_buf_printf(&tdir, "%s/tmp", c->host_tmp);
 		if (!rc)
-			rc = sbx_env_build(&c->env, opts, home.ptr, tdir.ptr, c->workdir);
+			rc = sbx_env_build(&c->env, opts, home.ptr, tdir.ptr, c->plan.cwd);
 		wd_buf_free(&home);
 		wd_buf_free(&tdir);
 		if (rc)
 			return rc;
 	}
-	if ((rc = resolve_path(c, opts->argv[0])) != 0)
-		return rc;
 	if ((rc = make_pipe(&c->out_r, &c->out_w)) != 0 ||
 	    (rc = make_pipe(&c->rep_r, &c->rep_w)) != 0 ||
 	    (rc = open_stdin(c, opts->stdin_data)) != 0)
 		return rc;
 
-	c->plan.path = c->path;
 	c->plan.argv = c->argv.v;
 	c->plan.envp = c->env.v;
-	c->plan.workdir = c->workdir;
 	c->plan.stdin_fd = c->in_fd;
 	c->plan.out_fd = c->out_w;
 	c->plan.report_fd = c->rep_w;
@@ -215,8 +337,10 @@ static void ctx_free(run_ctx *c)
 	wd_strvec_free(&c->argv);
 	wd_strvec_free(&c->env);
 	wd_strvec_free(&c->owned);
-	free(c->workdir);
+	free(c->base);
+	free(c->inside);
 	free(c->path);
+	free(c->hidden_hit);
 	if (c->seccomp_prog)
 		sbx_seccomp_free(c->seccomp_prog);
 	sbx_cgroup_cleanup(&c->cg);
@@ -440,7 +564,7 @@ static int add_path(run_ctx *c, const char **slots, size_t *n, const char *path)
 			return 0;
 		rc = wd_buf_printf(&b, "%s%s", home, path + 1);
 	} else if (path[0] != '/') {
-		rc = wd_buf_printf(&b, "%s/%s", c->workdir, path);
+		rc = wd_buf_printf(&b, "%s/%s", c->base, path);
 	} else {
 		rc = wd_buf_puts(&b, path);
 	}
@@ -489,7 +613,7 @@ static int plan_paths(run_ctx *c, const wd_sandbox_opts *opts)
 	for (size_t i = 0; opts->allow_write && opts->allow_write[i]; i++)
 		if ((rc = add_path(c, p->allow_write, &p->nallow_write, opts->allow_write[i])) != 0)
 			return rc;
-	return 0;
+	return sbx_view_plan(p, &c->owned);
 }
 
 static void plan_limits(run_ctx *c, const wd_sandbox_opts *opts)
@@ -710,6 +834,14 @@ static pid_t spawn(run_ctx *c, wd_sandbox_result *out, int *pidfd)
 			wd_buf why = WD_BUF_INIT;
 			int err = errno, rc = sbx_userns_why(&why, err);
 
+			if (!rc && p->need_mntns) {
+				/* whatever the policy: there is no work tree to run in */
+				wd_error_set(WD_EINFRA, "sandbox: %s needs a mount namespace: %s",
+				             p->ovl_upper ? "an overlay work tree" :
+				                            "a work tree shown at another path", why.ptr);
+				wd_buf_free(&why);
+				return -1;
+			}
 			for (int l = SBX_USERNS; !rc && l <= SBX_NETNS; l++)
 				if (p->want & (1u << l))
 					rc = missing(out, p->strict, l, why.ptr);
@@ -775,6 +907,28 @@ static int note_limits(run_ctx *c, sbx_capture *cap, const wd_sandbox_opts *opts
 	return 0;
 }
 
+/* Not found (127): say so when the command lies where the sandbox hides
+ * it, e.g. a toolchain under $HOME. */
+static int note_hidden(run_ctx *c, wd_sandbox_result *out, const wd_sandbox_opts *opts)
+{
+	wd_buf note = WD_BUF_INIT;
+	int rc;
+
+	rc = sbx_view_hint(&c->plan, env_path(c), out->output.ptr ? out->output.ptr : "",
+	                   out->output.len, c->hidden_hit, &note);
+	if (!rc && note.len) {
+		if (out->output.ptr && out->output.len && out->output.ptr[out->output.len - 1] != '\n')
+			rc = wd_buf_putc(&out->output, '\n');
+		if (!rc)
+			rc = wd_buf_put(&out->output, note.ptr, note.len);
+		if (!rc && opts->on_output)
+			opts->on_output(opts->on_output_ctx, note.ptr, note.len);
+		out->output_total += note.len;
+	}
+	wd_buf_free(&note);
+	return rc;
+}
+
 int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 {
 	run_ctx c;
@@ -796,8 +950,10 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		rc = wd_error_set(WD_EUSAGE, "sandbox: options missing or of an unknown version");
 		goto out;
 	}
-	if ((rc = prepare(&c, opts)) != 0 || (rc = plan_layers(&c, opts, out)) != 0)
+	if ((rc = prepare(&c, opts)) != 0 || (rc = plan_layers(&c, opts, out)) != 0 ||
+	    (rc = resolve_path(&c, opts->argv[0])) != 0)
 		goto out;
+	c.plan.path = c.path;
 	if ((rc = wd_strvec_push(&out->layers, "pgroup")) != 0 ||
 	    (rc = wd_strvec_push(&out->layers, "clean-env")) != 0)
 		goto out;
@@ -840,6 +996,8 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		goto out;
 	out->output_total = cap.total;
 	rc = sbx_capture_finish(&cap, &out->output, &out->output_truncated);
+	if (!rc && out->exit_code == 127 && !out->timed_out && allowlisted(&c))
+		rc = note_hidden(&c, out, opts);
 
 out:
 	if (s.pidfd >= 0)

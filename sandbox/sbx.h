@@ -27,6 +27,9 @@
 #define SBX_DEFAULT_NOFILE 1024
 #define SBX_TERM_GRACE_MS 1000
 #define SBX_MAX_PATHS 64
+#define SBX_MAX_DENY (SBX_MAX_PATHS + 48)  /* the caller's, plus the secrets in /etc */
+#define SBX_MAX_LAYERS 32                  /* overlay lower layers */
+#define SBX_MAX_OPS (3 * SBX_MAX_PATHS + 96)
 
 /* --- output capture (capture.c) --- */
 typedef struct sbx_capture {
@@ -96,12 +99,58 @@ void sbx_cgroup_events(const sbx_cgroup *cg, unsigned long *oom_kills, unsigned 
 /* Kill what is left in the group and remove it. */
 void sbx_cgroup_cleanup(sbx_cgroup *cg);
 
-typedef struct sbx_plan {
+/* --- the file system the command sees (view.c, parent side) ---
+ *
+ * The parent turns the options into an ordered list of mount operations on
+ * the fresh root: ancestors before what lies beneath them (so the deeper
+ * path wins, whether it is an allowed path beneath a hidden one or a masked
+ * one beneath an allowed one), the work tree last, then the masks that lie
+ * inside the work tree. The child (ns.c) only carries them out. */
+enum sbx_op_kind {
+	SBX_OP_BIND_RO = 1,   /* the host's `path`, read-only, at the same path */
+	SBX_OP_BIND_RW,       /* the host's `path`, writable */
+	SBX_OP_LINK,          /* a symbolic link at `path` to `target` */
+	SBX_OP_TMPFS,         /* a private writable tmpfs */
+	SBX_OP_MASK,          /* hide what is visible at `path`, if anything */
+	SBX_OP_WORK           /* the work tree (or the overlay) at `path` */
+};
+
+typedef struct sbx_op {
+	int kind;
+	int is_dir;           /* binds: a directory (else a file) */
+	int from_allow;       /* binds: asked for by allow_read/allow_write */
+	int open_below;       /* masks: later mounts go beneath it, so it stays
+	                       * writable until the work tree is attached */
+	const char *path;     /* absolute, resolved */
+	const char *target;   /* SBX_OP_LINK */
+} sbx_op;
+
+typedef struct sbx_plan sbx_plan;
+
+/* Fill plan->ops (and the /etc secrets into plan->deny) from what the plan
+ * already holds: allow and deny paths, workdir, cwd. `owned` keeps the
+ * strings. 0 or a negative wd_error_code. */
+int sbx_view_plan(sbx_plan *p, wd_strvec *owned);
+/* Whether the host file `real` (absolute, resolved) is visible inside at
+ * its own path, by the plan's allow-list. */
+int sbx_view_visible(const sbx_plan *p, const char *real);
+/* The command exited 127: if its output (or `hidden_hit`, argv[0] found only
+ * in a hidden directory) names a command that lies on PATH (`pathvar`) in a
+ * directory the sandbox hides, append one line saying what to allow. */
+int sbx_view_hint(const sbx_plan *p, const char *pathvar, const char *output, size_t len,
+                  const char *hidden_hit, wd_buf *note);
+/* One line for the probe: what is readable. */
+int sbx_view_describe(wd_buf *out);
+
+struct sbx_plan {
 	/* what to run */
 	const char *path;          /* resolved executable, or argv[0] to try */
 	char *const *argv;
 	char *const *envp;
-	const char *workdir;       /* absolute, symlink-resolved */
+	const char *workdir;       /* the host work tree, absolute and resolved; NULL
+	                            * with an overlay */
+	const char *cwd;           /* where the command sees the work tree and starts */
+	int need_mntns;            /* an overlay, or cwd != workdir: no run without it */
 	int stdin_fd, out_fd, report_fd;
 
 	/* layers to try (bit per enum sbx_layer) and the policy */
@@ -112,12 +161,17 @@ typedef struct sbx_plan {
 	gid_t gid;
 
 	/* mount namespace */
-	const char *home_inside;   /* HOME for the command */
 	unsigned long tmpfs_mb;
+	sbx_op ops[SBX_MAX_OPS];   /* the view, in order (view.c) */
+	size_t nops;
+	const char *ovl_lower[SBX_MAX_LAYERS];  /* overlay: topmost first; resolved */
+	size_t novl_lower;
+	const char *ovl_upper;     /* NULL: no overlay */
+	const char *ovl_work;
 
 	/* Landlock and the mount masks: absolute, resolved paths */
 	int landlock_abi;
-	const char *deny[SBX_MAX_PATHS];
+	const char *deny[SBX_MAX_DENY];
 	size_t ndeny;
 	const char *allow_read[SBX_MAX_PATHS];
 	size_t nallow_read;
@@ -141,7 +195,7 @@ typedef struct sbx_plan {
 	unsigned long nproc;
 	uint64_t fsize_bytes;
 	unsigned long nofile;
-} sbx_plan;
+};
 
 /* child.c: runs in the forked child; never returns. */
 void sbx_child_main(const sbx_plan *plan) __attribute__((noreturn));
@@ -154,6 +208,7 @@ typedef struct sbx_child {
 	const sbx_plan *p;
 	sbx_msg q[SBX_QUEUE];
 	int n;
+	int mounted;          /* the mount namespace's view is in place */
 } sbx_child;
 
 /* Queue one report message (async-signal-safe); fatal ones go out at once. */
@@ -172,8 +227,10 @@ int sbx_landlock_why(wd_buf *out, int abi);
 
 /* landlock.c */
 int sbx_landlock_abi(void);
-/* In the child: restrict itself; on failure fills why (static text). 0 ok. */
-int sbx_landlock_apply(const sbx_plan *plan, const char **why);
+/* In the child: restrict itself to the plan's view (`mounted`: the mount
+ * namespace shows it; else Landlock alone makes the read allow-list); on
+ * failure fills why (static text). 0 ok. */
+int sbx_landlock_apply(const sbx_plan *plan, int mounted, const char **why);
 
 /* seccomp.c: build the filter in the parent; free with sbx_seccomp_free. */
 int sbx_seccomp_build(void **out_prog);
@@ -186,10 +243,16 @@ int sbx_limits_apply(const sbx_plan *plan, int userns, int in_cgroup, const char
 
 /* ns.c: in the child, after clone into the namespaces. */
 int sbx_ns_setup_ids(const sbx_plan *plan, const char **why);
-int sbx_ns_setup_mounts(const sbx_plan *plan, const char **why);
+/* Build the new root and enter it. A fresh /proc is mounted there when
+ * `proc` is set; if that alone fails, *proc_why says why and the rest
+ * stands (0 is returned). */
+int sbx_ns_setup_mounts(const sbx_plan *plan, int proc, const char **why, const char **proc_why);
 /* Create host_tmp with home/ and tmp/ (in the private /tmp when mounted). */
 int sbx_make_private_tmp(const sbx_plan *p);
-int sbx_ns_setup_proc(const sbx_plan *plan, const char **why);
 int sbx_ns_setup_net(const sbx_plan *plan, const char **why);
+
+/* overlay.c: in the child, before the old root goes: an overlayfs of the
+ * plan's layers, detached; returns its mount fd, or -1 with *why set. */
+int sbx_overlay_mount(const sbx_plan *plan, const char **why);
 
 #endif

@@ -24,29 +24,44 @@ static void usage(FILE *f)
 	        "       warden sandbox --probe [--json]\n"
 	        "\n"
 	        "Run CMD confined, as the gate runs its checks: user, mount, pid and network\n"
-	        "namespaces (host root read-only, the work tree writable, a private /tmp,\n"
-	        "a fresh /proc, a minimal /dev), Landlock, a seccomp filter, resource limits,\n"
-	        "a clean environment (no API keys) and captured, capped output.\n"
+	        "namespaces, Landlock, a seccomp filter, resource limits, a clean environment\n"
+	        "(no API keys) and captured, capped output. Reads are an allow-list: CMD sees\n"
+	        "/usr /bin /sbin /lib* /etc /opt /nix /gnu /snap read-only (minus the secrets\n"
+	        "in /etc), /sys, a fresh /proc, a minimal /dev, a private /tmp and /var/tmp\n"
+	        "(its HOME is there, empty), the work tree, and what --allow-read and\n"
+	        "--allow-write add; nothing of /home, /root, /run or /var.\n"
 	        "\n"
 	        "options:\n"
-	        "  --workdir DIR        run in DIR, the only writable tree (default: .)\n"
+	        "  --workdir DIR        the work tree, the only writable tree (default: .)\n"
+	        "  --inside PATH        show the work tree at PATH (and start there)\n"
+	        "  --overlay LOWER[:LOWER...]\n"
+	        "                       make the work tree an overlay of these read-only\n"
+	        "                       layers, topmost first (repeatable; --lower DIR adds one\n"
+	        "                       layer whose name holds a ':'), shown at --inside PATH;\n"
+	        "                       every write goes to --upper DIR; --overlay-work DIR is\n"
+	        "                       overlayfs's empty scratch directory beside it\n"
+	        "  --upper DIR          the overlay's writable layer\n"
+	        "  --overlay-work DIR   the overlay's scratch directory (same file system as --upper)\n"
 	        "  --timeout SECONDS    kill the whole tree after SECONDS (exit 124; default none)\n"
 	        "  --memory MB          address-space limit per process (default 4096)\n"
 	        "  --pids N             process limit (default 512)\n"
 	        "  --net none|loopback|host\n"
 	        "                       none: no network at all; loopback (default): only a\n"
 	        "                       private loopback; host: the host network (no netns)\n"
-	        "  --allow-read PATH    also readable (repeatable)\n"
+	        "  --allow-read PATH    also readable, at its own path (repeatable), e.g. a\n"
+	        "                       toolchain under your home such as ~/.pyenv\n"
 	        "  --allow-write PATH   also writable (repeatable)\n"
-	        "  --deny-read PATH     unreadable; replaces the default list ~/.ssh ~/.gnupg\n"
-	        "                       ~/.aws ~/.config/warden ~/.netrc ~/.docker (repeatable)\n"
+	        "  --deny-read PATH     masked wherever it is visible; replaces the default list\n"
+	        "                       ~/.ssh ~/.gnupg ~/.aws ~/.config/warden ~/.netrc\n"
+	        "                       ~/.docker, which matters when home is allowed (repeatable)\n"
 	        "  --env NAME[=VALUE]   pass (or set) one more variable; secrets never pass\n"
 	        "  --output-cap BYTES   bytes of output kept, head and tail (default 4 MiB)\n"
 	        "  --policy strict|best-effort|off\n"
 	        "                       strict (default): a layer that cannot be applied is an\n"
 	        "                       error; best-effort: run anyway and list what is missing\n"
 	        "  --json               print one JSON object (status, output, layers) on stdout\n"
-	        "  --probe              print which layers this machine supports\n"
+	        "  --probe              print which layers this machine supports, whether it can\n"
+	        "                       make an overlay, and what is readable\n"
 	        "  -v, --verbose        list the applied layers on stderr\n"
 	        "\n"
 	        "exit status: the command's own; 124 when the timeout killed it, 128+N when\n"
@@ -60,7 +75,9 @@ typedef struct args {
 	const char *allow_write[MAX_LIST + 1];
 	const char *deny_read[MAX_LIST + 1];
 	const char *env[MAX_LIST + 1];
-	size_t nr, nw, nd, ne;
+	const char *lower[MAX_LIST + 1];
+	size_t nr, nw, nd, ne, nl;
+	wd_strvec split;      /* storage for the parts of --overlay A:B */
 	int json, probe, verbose;
 } args;
 
@@ -95,6 +112,32 @@ static int push(const char **list, size_t *n, const char *flag, const char *v)
 	}
 	list[(*n)++] = v;
 	list[*n] = NULL;
+	return 0;
+}
+
+/* --overlay A:B:C, topmost first: one layer per part. */
+static int push_layers(args *a, const char *flag, const char *v)
+{
+	if (!v) {
+		wd_cli_error("%s needs a value", flag);
+		return -1;
+	}
+	while (*v) {
+		const char *colon = strchr(v, ':');
+		size_t n = colon ? (size_t)(colon - v) : strlen(v);
+
+		if (n) {
+			if (wd_strvec_push_owned(&a->split, wd_strndup(v, n)) != 0) {
+				wd_cli_error("out of memory");
+				return -1;
+			}
+			if (push(a->lower, &a->nl, flag, a->split.v[a->split.n - 1]) < 0)
+				return -1;
+		}
+		if (!colon)
+			break;
+		v = colon + 1;
+	}
 	return 0;
 }
 
@@ -184,6 +227,29 @@ static int parse(args *a, int argc, char **argv)
 			if (push(a->deny_read, &a->nd, f, v) < 0)
 				return -1;
 			i++;
+		} else if (!strcmp(f, "--inside")) {
+			if (!v)
+				goto needs;
+			a->o.workdir_inside = v;
+			i++;
+		} else if (!strcmp(f, "--overlay")) {
+			if (push_layers(a, f, v) < 0)
+				return -1;
+			i++;
+		} else if (!strcmp(f, "--lower")) {
+			if (push(a->lower, &a->nl, f, v) < 0)
+				return -1;
+			i++;
+		} else if (!strcmp(f, "--upper")) {
+			if (!v)
+				goto needs;
+			a->o.overlay_upper = v;
+			i++;
+		} else if (!strcmp(f, "--overlay-work")) {
+			if (!v)
+				goto needs;
+			a->o.overlay_work = v;
+			i++;
 		} else if (!strcmp(f, "--env")) {
 			if (push(a->env, &a->ne, f, v) < 0)
 				return -1;
@@ -199,6 +265,14 @@ needs:
 	}
 	if (a->probe)
 		return 0;
+	if ((a->nl || a->o.overlay_work) && !a->o.overlay_upper) {
+		wd_cli_error("--overlay needs --upper DIR (and --overlay-work DIR)");
+		return -1;
+	}
+	if (a->o.overlay_upper && !a->nl) {
+		wd_cli_error("--upper needs the read-only layers: --overlay LOWER[:LOWER...]");
+		return -1;
+	}
 	if (i >= argc) {
 		wd_cli_error("no command given; usage: warden sandbox [options] -- CMD [ARG...]");
 		return -1;
@@ -252,6 +326,8 @@ static int do_probe(const args *a)
 			colon = strchr(line, ':');
 			if (colon && !strncmp(line, "user:", 5)) {
 				json_object_set_new(o, "user", json_string(colon + 2));
+			} else if (colon && !strncmp(line, "reads:", 6)) {
+				json_object_set_new(o, "reads", json_string(colon + 2));
 			} else if (colon && !strncmp(line, "trial:", 6)) {
 				json_object_set_new(o, "trial", json_string(colon + 2));
 			} else if (colon) {
@@ -286,11 +362,15 @@ int cmd_sandbox(int argc, char **argv)
 	a.o.policy = WD_POLICY_STRICT;
 	a.o.net = WD_NET_LOOPBACK;
 	cmd = parse(&a, argc, argv);
-	if (cmd < 0)
-		return WD_EXIT_USAGE;
-	if (cmd == 0)
+	if (cmd <= 0) {
+		wd_strvec_free(&a.split);
+		if (cmd < 0)
+			return WD_EXIT_USAGE;
 		return a.probe ? do_probe(&a) : WD_EXIT_OK;
+	}
 	a.o.argv = (const char *const *)(argv + cmd);
+	if (a.nl)
+		a.o.overlay_lower = a.lower;
 	if (a.nr)
 		a.o.allow_read = a.allow_read;
 	if (a.nw)
@@ -303,6 +383,7 @@ int cmd_sandbox(int argc, char **argv)
 	if (!a.json)
 		a.o.on_output = stream_out;
 	rc = wd_sandbox_run(&r, &a.o);
+	wd_strvec_free(&a.split);
 	if (rc) {
 		if (a.json) {
 			json_t *o = json_object();

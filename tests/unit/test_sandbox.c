@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,12 +30,15 @@
 #include "warden/fs.h"
 #include "warden/sandbox.h"
 
-/* base (0755, under /var/tmp so that the private /tmp does not hide it):
+/* base (0755, under /var/tmp, which is a private tmpfs inside):
  *   work/            the work tree
  *   home/.ssh/id_rsa a decoy key; HOME points at home/ during the tests
- *   outside/         a directory outside the work tree */
+ *   outside/         a directory outside the work tree
+ * disk (0755, beside the build's tools, on the host's disk like warden's
+ * cache and the user's home): made by the tests that need what is hidden
+ * to be hidden by the allow-list itself, not by the private /var/tmp. */
 static char base[PATH_MAX], work[PATH_MAX], home[PATH_MAX], outside[PATH_MAX];
-static char tools[PATH_MAX], warden_bin[PATH_MAX];
+static char tools[PATH_MAX], warden_bin[PATH_MAX], disk[PATH_MAX];
 
 static void join(char *out, const char *a, const char *b)
 {
@@ -87,6 +91,26 @@ static void setup(void)
 static void teardown(void)
 {
 	fx_rm_rf(base);
+	if (disk[0])
+		fx_rm_rf(disk);
+	disk[0] = '\0';
+}
+
+/* The disk fixture directory, made on first use. */
+static const char *disk_dir(void)
+{
+	if (!disk[0]) {
+		char tmpl[PATH_MAX], *real;
+
+		join(tmpl, tools, "../sbx-disk-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(tmpl));
+		chmod(tmpl, 0755);
+		real = wd_realpath(tmpl);
+		ck_assert_ptr_nonnull(real);
+		snprintf(disk, sizeof(disk), "%s", real);
+		free(real);
+	}
+	return disk;
 }
 
 static char *tool(const char *name)
@@ -112,7 +136,13 @@ typedef struct run_spec {
 	const char *const *deny_read;
 	const char *const *allow_read;
 	const char *const *allow_write;
+	const char *const *deny_extra;
 	const char *workdir;
+	int no_workdir;             /* leave opts.workdir NULL (an overlay) */
+	const char *inside;         /* workdir_inside */
+	const char *const *lower;   /* an overlay work tree */
+	const char *upper;
+	const char *owork;
 } run_spec;
 
 #define CONFINED ((run_spec){ .policy = WD_POLICY_STRICT, .net = WD_NET_LOOPBACK, .timeout = 30 })
@@ -134,7 +164,12 @@ static int run(wd_sandbox_result *r, run_spec s, const char *const *argv)
 	rd[n] = NULL;
 
 	o.argv = argv;
-	o.workdir = s.workdir ? s.workdir : work;
+	o.workdir = s.no_workdir ? NULL : s.workdir ? s.workdir : work;
+	o.workdir_inside = s.inside;
+	o.overlay_lower = s.lower;
+	o.overlay_upper = s.upper;
+	o.overlay_work = s.owork;
+	o.deny_read_extra = s.deny_extra;
 	o.policy = s.policy;
 	o.net = s.net;
 	o.timeout_sec = s.timeout;
@@ -226,6 +261,8 @@ START_TEST(bad_options_are_errors)
 END_TEST
 
 static int count_procs_with(const char *needle);
+static int run_wrapped(char **out, int *status, const char *const *wrapper,
+                       const char *const *args, int merge);
 
 START_TEST(timeout_kills_the_whole_group_and_reports_124)
 {
@@ -459,6 +496,8 @@ START_TEST(layers_are_reported)
 	ck_assert(wd_strvec_contains(&r.layers, "pgroup"));
 	ck_assert(wd_strvec_contains(&r.layers, "userns"));
 	ck_assert(wd_strvec_contains(&r.layers, "mntns"));
+	ck_assert(wd_strvec_contains(&r.layers, "mntns:allowlist"));
+	ck_assert(!wd_strvec_contains(&r.layers, "overlay"));
 	ck_assert(wd_strvec_contains(&r.layers, "pidns"));
 	ck_assert(wd_strvec_contains(&r.layers, "netns:loopback"));
 	ck_assert(wd_strvec_contains(&r.layers, "seccomp"));
@@ -473,6 +512,8 @@ START_TEST(layers_are_reported)
 	ck_assert(strstr(probe.ptr, "userns: yes"));
 	ck_assert(strstr(probe.ptr, "landlock: yes (landlock:abi="));
 	ck_assert(strstr(probe.ptr, "seccomp: yes"));
+	ck_assert_msg(strstr(probe.ptr, "\noverlay: yes"), "%s", probe.ptr);
+	ck_assert_msg(strstr(probe.ptr, "\nreads: mntns:allowlist (allow-list: /usr"), "%s", probe.ptr);
 	wd_buf_free(&probe);
 }
 END_TEST
@@ -684,10 +725,29 @@ END_TEST
 
 START_TEST(write_to_the_work_trees_parent_fails)
 {
-	char p[PATH_MAX];
+	char parent[PATH_MAX], w[PATH_MAX], p[PATH_MAX];
+	const char *argv[] = { tool("sbx_probe"), "write", p, NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
 
-	join(p, base, "planted");
-	write_attack(p, 0);
+	/* base lies in /var/tmp, a private tmpfs inside: take a parent that is
+	 * on the host's disk, as warden's cache is */
+	join(parent, tools, "../sbx-parent-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(parent));
+	join(w, parent, "work");
+	join(p, parent, "planted");
+	ck_assert_int_eq(mkdir(w, 0755), 0);
+	s.workdir = w;
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(r.exit_code == 0, "control: %s", r.output.ptr);
+	ck_assert(wd_path_exists(p));
+	unlink(p);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, s, argv), 0);
+	ck_assert_msg(r.exit_code == 1, "%s", r.output.ptr);
+	ck_assert(!wd_path_exists(p));
+	wd_sandbox_result_free(&r);
+	fx_rm_rf(parent);
 }
 END_TEST
 
@@ -791,12 +851,26 @@ START_TEST(reading_the_decoy_ssh_key_fails)
 	ck_assert_int_eq(run(&r, CONFINED, argv2), 0);
 	ck_assert(!contains(&r, "DECOY"));
 	wd_sandbox_result_free(&r);
-	/* the rest of home stays readable, e.g. a project kept there */
-	join(key, home, "project.txt");
-	ck_assert_int_eq(fx_write_file(key, "PROJECT\n"), 0);
-	ck_assert_int_eq(run(&r, CONFINED, argv), 0);
-	ck_assert(contains(&r, "PROJECT"));
-	wd_sandbox_result_free(&r);
+	/* home allowed on purpose: the rest of it is readable, the default
+	 * deny list is still masked inside it */
+	{
+		const char *rd[] = { home, NULL };
+		run_spec s = CONFINED;
+
+		s.allow_read = rd;
+		ck_assert_int_eq(run(&r, s, argv), 0);
+		ck_assert_int_eq(r.exit_code, 1);
+		ck_assert(!contains(&r, "DECOY"));
+		wd_sandbox_result_free(&r);
+		ck_assert_int_eq(run(&r, s, argv2), 0);
+		ck_assert(!contains(&r, "DECOY"));
+		wd_sandbox_result_free(&r);
+		join(key, home, "project.txt");
+		ck_assert_int_eq(fx_write_file(key, "PROJECT\n"), 0);
+		ck_assert_int_eq(run(&r, s, argv), 0);
+		ck_assert_msg(contains(&r, "PROJECT"), "%s", r.output.ptr);
+		wd_sandbox_result_free(&r);
+	}
 }
 END_TEST
 
@@ -807,7 +881,10 @@ START_TEST(deny_list_is_configurable)
 	const char *argv[] = { tool("sbx_probe"), "read", secret, NULL };
 	wd_sandbox_result r;
 	run_spec s = CONFINED;
+	const char *rd[] = { outside, NULL };
 
+	/* outside is hidden anyway; allowed, it shows, but for the denied file */
+	s.allow_read = rd;
 	join(secret, outside, "secret.txt");
 	ck_assert_int_eq(fx_write_file(secret, "OTHER-SECRET\n"), 0);
 	ck_assert_int_eq(run(&r, s, argv), 0);
@@ -817,6 +894,703 @@ START_TEST(deny_list_is_configurable)
 	ck_assert_int_eq(run(&r, s, argv), 0);
 	ck_assert(!contains(&r, "OTHER-SECRET"));
 	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------- reads: an allow-list */
+
+/* `path` holds `secret`: unconfined the command prints it (the attack
+ * works), confined it does not. */
+static void read_attack(run_spec confined, const char *path, const char *secret)
+{
+	const char *argv[] = { tool("sbx_probe"), "read", path, NULL };
+	wd_sandbox_result r;
+
+	ck_assert_int_eq(run(&r, UNCONFINED, argv), 0);
+	ck_assert_msg(contains(&r, secret), "control %s: %s", path, r.output.ptr);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(run(&r, confined, argv), 0);
+	ck_assert_msg(!contains(&r, secret), "%s leaked: %s", path, r.output.ptr);
+	wd_sandbox_result_free(&r);
+}
+
+/* A home on the host's disk, as HOME for warden, with what a developer's
+ * home holds. */
+static void plant_home(char *h)
+{
+	char p[PATH_MAX];
+
+	join(h, disk_dir(), "home");
+	join(p, h, ".git-credentials");
+	ck_assert_int_eq(fx_write_file(p, "https://user:DECOY-GIT-TOKEN@github.com\n"), 0);
+	join(p, h, ".config/gh/hosts.yml");
+	ck_assert_int_eq(fx_write_file(p, "github.com:\n    oauth_token: DECOY-GH-TOKEN\n"), 0);
+	join(p, h, ".npmrc");
+	ck_assert_int_eq(fx_write_file(p, "//registry.npmjs.org/:_authToken=DECOY-NPM-TOKEN\n"), 0);
+	join(p, h, ".config/warden/config");
+	ck_assert_int_eq(fx_write_file(p, "[model]\n\tkey = DECOY-XDG-WARDEN\n"), 0);
+	setenv("HOME", h, 1);
+}
+
+START_TEST(credentials_in_home_are_unreadable)
+{
+	char h[PATH_MAX], p[PATH_MAX];
+
+	plant_home(h);
+	join(p, h, ".git-credentials");
+	read_attack(CONFINED, p, "DECOY-GIT-TOKEN");
+	join(p, h, ".config/gh/hosts.yml");
+	read_attack(CONFINED, p, "DECOY-GH-TOKEN");
+	join(p, h, ".npmrc");
+	read_attack(CONFINED, p, "DECOY-NPM-TOKEN");
+	/* the user's warden config in $XDG_CONFIG_HOME (here ~/.config) */
+	join(p, h, ".config/warden/config");
+	read_attack(CONFINED, p, "DECOY-XDG-WARDEN");
+}
+END_TEST
+
+/* A config named by WARDEN_CONFIG in a directory the build must see
+ * (/opt, /etc): the caller passes it in deny_read_extra. */
+static void config_in(const char *dir)
+{
+	char tmpl[PATH_MAX], cfg[PATH_MAX];
+	const char *deny[2] = { NULL, NULL };
+	run_spec s = CONFINED;
+
+	snprintf(tmpl, sizeof(tmpl), "%s/wd-sbx-cfg-XXXXXX", dir);
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	join(cfg, tmpl, "warden.conf");
+	ck_assert_int_eq(fx_write_file(cfg, "[model]\n\tkey = DECOY-WARDEN-CONFIG\n"), 0);
+	setenv("WARDEN_CONFIG", cfg, 1);
+	deny[0] = getenv("WARDEN_CONFIG");
+	s.deny_extra = deny;
+	read_attack(s, cfg, "DECOY-WARDEN-CONFIG");
+	/* and the rest of that directory still shows */
+	join(cfg, tmpl, "other.txt");
+	ck_assert_int_eq(fx_write_file(cfg, "VISIBLE-NEIGHBOUR\n"), 0);
+	{
+		const char *argv[] = { tool("sbx_probe"), "read", cfg, NULL };
+		wd_sandbox_result r;
+
+		ck_assert_int_eq(run(&r, s, argv), 0);
+		ck_assert_msg(contains(&r, "VISIBLE-NEIGHBOUR"), "%s", r.output.ptr);
+		wd_sandbox_result_free(&r);
+	}
+	unsetenv("WARDEN_CONFIG");
+	fx_rm_rf(tmpl);
+}
+
+START_TEST(warden_config_is_unreadable_wherever_it_lives)
+{
+	if (geteuid() != 0)
+		return; /* planting it in /opt and /etc needs root */
+	config_in("/opt");
+	config_in("/etc");
+}
+END_TEST
+
+START_TEST(another_repositorys_git_config_is_unreadable)
+{
+	char w[PATH_MAX], other[PATH_MAX];
+	run_spec s = CONFINED;
+
+	/* projects side by side, as in ~/src: the work tree and a sibling */
+	join(w, disk_dir(), "src/project");
+	join(other, disk_dir(), "src/other/.git/config");
+	ck_assert_int_eq(wd_mkdir_p(w, 0), 0);
+	ck_assert_int_eq(fx_write_file(other, "[remote \"origin\"]\n\turl = https://x:DECOY-REMOTE"
+	                                      "-TOKEN@example.com/r.git\n"), 0);
+	s.workdir = w;
+	read_attack(s, other, "DECOY-REMOTE-TOKEN");
+}
+END_TEST
+
+START_TEST(another_runs_tree_in_the_cache_is_unreadable)
+{
+	char cache[PATH_MAX], mine[PATH_MAX], theirs[PATH_MAX], ledger[PATH_MAX], p[PATH_MAX];
+	const char *deny[] = { cache, NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	join(cache, disk_dir(), "cache");
+	join(mine, cache, "runs/run-a/work");
+	join(theirs, cache, "runs/run-b/work/src/secret.c");
+	join(ledger, cache, "ledger/run-b.jsonl");
+	ck_assert_int_eq(wd_mkdir_p(mine, 0), 0);
+	ck_assert_int_eq(fx_write_file(theirs, "/* DECOY-OTHER-RUN */\n"), 0);
+	ck_assert_int_eq(fx_write_file(ledger, "{\"DECOY-LEDGER\":1}\n"), 0);
+	join(p, mine, "mine.txt");
+	ck_assert_int_eq(fx_write_file(p, "MY-OWN-TREE\n"), 0);
+	/* the cache is denied, and the run's own tree lies inside it; first
+	 * where nothing shows the cache, then where its parent is allowed (a
+	 * cache in an allowed home, or under /opt): masked, the tree beneath */
+	s.workdir = mine;
+	s.deny_extra = deny;
+	for (int k = 0; k < 2; k++) {
+		const char *rd[] = { disk_dir(), NULL };
+
+		if (k)
+			s.allow_read = rd;
+		read_attack(s, theirs, "DECOY-OTHER-RUN");
+		read_attack(s, ledger, "DECOY-LEDGER");
+		join(p, mine, "mine.txt");
+		ck_assert_int_eq(fx_write_file(p, "MY-OWN-TREE\n"), 0);
+		sh(&r, s, "cat mine.txt && echo more >> mine.txt && echo ok");
+		ck_assert_str_eq(r.output.ptr, "MY-OWN-TREE\nok\n");
+		wd_sandbox_result_free(&r);
+		/* by its absolute path as well (builds use $PWD), through the mask */
+		sh(&r, s, "w=$PWD; cd / && cat \"$w/mine.txt\" && ls \"$w/..\" && "
+		          "(ls \"$w/../../..\" || echo unlisted) 2>/dev/null");
+		ck_assert_msg(r.exit_code == 0, "%s", r.output.ptr);
+		/* the cache itself: only mount points when hidden, unlisted when
+		 * masked */
+		ck_assert_str_eq(r.output.ptr, k ? "MY-OWN-TREE\nmore\nwork\nunlisted\n" :
+		                                   "MY-OWN-TREE\nmore\nwork\nruns\n");
+		wd_sandbox_result_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(a_denied_path_inside_the_work_tree_is_masked_where_it_shows)
+{
+	char secret[PATH_MAX];
+	const char *deny[] = { secret, NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	join(secret, work, "config/secret.env");
+	ck_assert_int_eq(fx_write_file(secret, "DECOY-IN-TREE\n"), 0);
+	s.deny_extra = deny;
+	sh(&r, s, "cat config/secret.env; echo end");
+	ck_assert_msg(!contains(&r, "DECOY") && contains(&r, "end"), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	/* also when the tree is shown elsewhere */
+	s.inside = "/srv/elsewhere";
+	sh(&r, s, "cat config/secret.env; cat /srv/elsewhere/config/secret.env; echo end");
+	ck_assert_msg(!contains(&r, "DECOY") && contains(&r, "end"), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	sh(&r, UNCONFINED, "cat config/secret.env");
+	ck_assert(contains(&r, "DECOY-IN-TREE"));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(the_toolchain_and_system_files_stay_readable)
+{
+	wd_sandbox_result r;
+
+	sh(&r, CONFINED, "test -x /usr/bin/cc && cc --version >/dev/null && echo cc; "
+	                 "grep -q '^root:' /etc/passwd && echo passwd; "
+	                 "head -c 16 /etc/ld.so.cache | grep -q ld.so && echo ldcache; "
+	                 "test -r /sys/devices/system/cpu/online && echo sys; "
+	                 "nproc >/dev/null && echo nproc; ls / | tr '\\n' ' '");
+	ck_assert_msg(contains(&r, "cc\npasswd\nldcache\nsys\nnproc\n"), "%s", r.output.ptr);
+	/* and nothing of the host beyond the allow-list */
+	ck_assert_msg(!contains(&r, "home") && !contains(&r, "root") && !contains(&r, "run") &&
+	              !contains(&r, "srv") && !contains(&r, "mnt") && !contains(&r, "media") &&
+	              !contains(&r, "boot"), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	sh(&r, CONFINED, "ls /var");
+	ck_assert_str_eq(r.output.ptr, "tmp\n");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(etc_shadow_is_unreadable_even_for_root)
+{
+	wd_sandbox_result r;
+	char key[PATH_MAX] = "";
+	DIR *d = opendir("/etc/ssh");
+	struct dirent *e;
+
+	if (geteuid() != 0)
+		return; /* the control needs root */
+	read_attack(CONFINED, "/etc/shadow", "root:");
+	if (access("/etc/gshadow", F_OK) == 0)
+		read_attack(CONFINED, "/etc/gshadow", "root:");
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, "ssh_host_", 9) && strstr(e->d_name, "_key") &&
+		    !strstr(e->d_name, ".pub"))
+			join(key, "/etc/ssh", e->d_name);
+	if (d)
+		closedir(d);
+	if (key[0])
+		read_attack(CONFINED, key, "PRIVATE KEY");
+	/* root inside the sandbox: uid 0, yet the file is an empty mask */
+	sh(&r, CONFINED, "id -u; wc -c < /etc/shadow");
+	ck_assert_str_eq(r.output.ptr, "0\n0\n");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(allow_read_widens_reads_but_not_writes)
+{
+	char tooldir[PATH_MAX], p[PATH_MAX], sib[PATH_MAX], script[PATH_MAX * 3];
+	const char *rd[] = { tooldir, NULL };
+	const char *deny[2] = { NULL, NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	join(tooldir, disk_dir(), "hidden/tool");
+	join(p, tooldir, "lib/data.txt");
+	join(sib, disk_dir(), "hidden/sibling.txt");
+	ck_assert_int_eq(fx_write_file(p, "TOOL-DATA\n"), 0);
+	ck_assert_int_eq(fx_write_file(sib, "DECOY-SIBLING\n"), 0);
+	ck_assert_int_lt(snprintf(script, sizeof(script),
+	    "cat %s %s 2>/dev/null; (echo x >> %s) 2>/dev/null && echo wrote; "
+	    "(touch %s/new) 2>/dev/null && echo created; echo end", p, sib, p, tooldir),
+	    (int)sizeof(script));
+	/* hidden by default */
+	sh(&r, s, script);
+	ck_assert_msg(!contains(&r, "TOOL-DATA") && !contains(&r, "DECOY"), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	/* allowed: readable, not writable, and its sibling stays hidden */
+	s.allow_read = rd;
+	sh(&r, s, script);
+	ck_assert_str_eq(r.output.ptr, "TOOL-DATA\nend\n");
+	wd_sandbox_result_free(&r);
+	/* allowed beneath a denied directory: the deeper path wins */
+	join(p, disk_dir(), "hidden");
+	deny[0] = p;
+	s.deny_extra = deny;
+	sh(&r, s, script);
+	ck_assert_str_eq(r.output.ptr, "TOOL-DATA\nend\n");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(workdir_inside_shows_the_work_tree_at_another_path)
+{
+	wd_sandbox_result r;
+	char p[PATH_MAX], script[PATH_MAX + 128];
+	run_spec s = CONFINED;
+
+	s.inside = "/src/project";
+	snprintf(script, sizeof(script), "pwd; echo \"$PWD\"; echo made > made; "
+	         "test -e %s && echo host-path || echo no-host-path", work);
+	sh(&r, s, script);
+	ck_assert_str_eq(r.output.ptr, "/src/project\n/src/project\nno-host-path\n");
+	join(p, work, "made");
+	ck_assert(wd_path_exists(p));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(a_toolchain_hidden_in_home_is_named_when_not_found)
+{
+	char h[PATH_MAX], shims[PATH_MAX], exe[PATH_MAX], envpath[PATH_MAX + 64], want[PATH_MAX * 3];
+	const char *env[] = { envpath, "ASAN_OPTIONS=detect_leaks=0", NULL };
+	const char *rd[2] = { NULL, NULL };
+	const char *direct[] = { "wdfakecc", "--version", NULL };
+	wd_sandbox_result r;
+	run_spec s = CONFINED;
+
+	join(h, disk_dir(), "home");
+	join(shims, h, ".fakeenv/shims");
+	join(exe, shims, "wdfakecc");
+	ck_assert_int_eq(fx_write_file(exe, "#!/bin/sh\necho fake-cc-ran\n"), 0);
+	ck_assert_int_eq(chmod(exe, 0755), 0);
+	setenv("HOME", h, 1);
+	snprintf(envpath, sizeof(envpath), "PATH=%s:/usr/bin:/bin", shims);
+	snprintf(want, sizeof(want), "warden-sandbox: 'wdfakecc' is at %s, which the sandbox "
+	         "hides; allow it with --allow-read %s/.fakeenv\n", exe, h);
+	s.env_allow = env;
+	/* control: unconfined, it runs */
+	{
+		run_spec u = UNCONFINED;
+
+		u.env_allow = env;
+		sh(&r, u, "wdfakecc --version");
+		ck_assert_str_eq(r.output.ptr, "fake-cc-ran\n");
+		wd_sandbox_result_free(&r);
+	}
+	/* through a shell: the shell's "not found", then warden's line */
+	sh(&r, s, "wdfakecc --version");
+	ck_assert_int_eq(r.exit_code, 127);
+	ck_assert_msg(contains(&r, want), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	/* as the command itself */
+	ck_assert_int_eq(run(&r, s, direct), 0);
+	ck_assert_int_eq(r.exit_code, 127);
+	ck_assert_msg(contains(&r, want), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	/* a command that is simply missing gets no such line */
+	sh(&r, s, "no-such-tool-xyz");
+	ck_assert_int_eq(r.exit_code, 127);
+	ck_assert(!contains(&r, "which the sandbox hides"));
+	wd_sandbox_result_free(&r);
+	/* and with the suggested allow-read it runs */
+	snprintf(want, sizeof(want), "%s/.fakeenv", h);
+	rd[0] = want;
+	s.allow_read = rd;
+	sh(&r, s, "wdfakecc --version");
+	ck_assert_msg(r.exit_code == 0 && contains(&r, "fake-cc-ran"), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ overlay */
+
+typedef struct ovl {
+	char root[PATH_MAX], lower[PATH_MAX], lower2[PATH_MAX], upper[PATH_MAX], owork[PATH_MAX];
+	const char *lowers[3];
+	const char *inside;
+} ovl;
+
+/* root/{lower,lower2,upper,owork}; `two`: both lower layers, lower on top */
+static void ovl_make(ovl *v, const char *parent, const char *name, int two)
+{
+	memset(v, 0, sizeof(*v));
+	join(v->root, parent, name);
+	join(v->lower, v->root, "lower");
+	join(v->lower2, v->root, "lower2");
+	join(v->upper, v->root, "upper");
+	join(v->owork, v->root, "owork");
+	ck_assert_int_eq(wd_mkdir_p(v->lower, 0), 0);
+	ck_assert_int_eq(wd_mkdir_p(v->lower2, 0), 0);
+	ck_assert_int_eq(wd_mkdir_p(v->upper, 0), 0);
+	ck_assert_int_eq(wd_mkdir_p(v->owork, 0), 0);
+	v->lowers[0] = v->lower;
+	v->lowers[1] = two ? v->lower2 : NULL;
+	v->inside = "/srv/project";
+}
+
+static run_spec ovl_spec(const ovl *v)
+{
+	run_spec s = CONFINED;
+
+	s.no_workdir = 1;
+	s.inside = v->inside;
+	s.lower = v->lowers;
+	s.upper = v->upper;
+	s.owork = v->owork;
+	return s;
+}
+
+static void ovl_sh(wd_sandbox_result *r, const ovl *v, const char *script)
+{
+	sh(r, ovl_spec(v), script);
+	ck_assert(wd_strvec_contains(&r->layers, "overlay"));
+}
+
+static char *snapshot(const char *dir)
+{
+	char *snap = NULL;
+
+	ck_assert_int_eq(fx_snapshot(&snap, dir), 0);
+	return snap;
+}
+
+static int is_whiteout(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+START_TEST(overlay_writes_land_in_upper_and_the_lower_is_untouched)
+{
+	ovl v;
+	char p[PATH_MAX], *before, *after, *got = NULL;
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	join(p, v.lower, "f");
+	ck_assert_int_eq(fx_write_file(p, "base\n"), 0);
+	join(p, v.lower, "d/g");
+	ck_assert_int_eq(fx_write_file(p, "deep\n"), 0);
+	before = snapshot(v.lower);
+	ovl_sh(&r, &v, "echo mod >> f && echo new > n && echo more >> d/g && mkdir m && "
+	               "cat f n && ls | tr '\\n' ' '");
+	ck_assert_str_eq(r.output.ptr, "base\nmod\nnew\nd f m n ");
+	wd_sandbox_result_free(&r);
+	after = snapshot(v.lower);
+	ck_assert_str_eq(before, after);  /* byte for byte */
+	join(p, v.upper, "f");
+	ck_assert_int_eq(fx_read_file(&got, p), 0);
+	ck_assert_str_eq(got, "base\nmod\n");
+	free(got);
+	join(p, v.upper, "d/g");
+	ck_assert_int_eq(fx_read_file(&got, p), 0);
+	ck_assert_str_eq(got, "deep\nmore\n");
+	free(got);
+	join(p, v.upper, "n");
+	ck_assert(wd_path_exists(p));
+	join(p, v.lower, "n");
+	ck_assert(!wd_path_exists(p));
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(overlay_delete_leaves_a_whiteout_in_upper)
+{
+	ovl v;
+	char p[PATH_MAX], *before, *after;
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	join(p, v.lower, "f");
+	ck_assert_int_eq(fx_write_file(p, "base\n"), 0);
+	join(p, v.lower, "dir/inner/x");
+	ck_assert_int_eq(fx_write_file(p, "x\n"), 0);
+	before = snapshot(v.lower);
+	/* removing a lower directory is what fails with EIO without userxattr */
+	ovl_sh(&r, &v, "rm f && rm -r dir && ls -A | wc -l");
+	ck_assert_msg(r.exit_code == 0 && !strcmp(r.output.ptr, "0\n"), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	join(p, v.upper, "f");
+	ck_assert(is_whiteout(p));
+	join(p, v.upper, "dir");
+	ck_assert(is_whiteout(p));
+	after = snapshot(v.lower);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(overlay_whiteout_made_beforehand_hides_a_lower_file)
+{
+	ovl v;
+	char p[PATH_MAX];
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	join(p, v.lower, "gone");
+	ck_assert_int_eq(fx_write_file(p, "should not show\n"), 0);
+	join(p, v.lower, "kept");
+	ck_assert_int_eq(fx_write_file(p, "kept\n"), 0);
+	/* what warden does to carry a deletion from one round to the next;
+	 * a 0/0 character device needs no privilege */
+	join(p, v.upper, "gone");
+	ck_assert_int_eq(mknod(p, S_IFCHR | 0, makedev(0, 0)), 0);
+	ovl_sh(&r, &v, "ls; test -e gone && echo visible || echo hidden");
+	ck_assert_str_eq(r.output.ptr, "kept\nhidden\n");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(overlay_lower_layers_stack_the_top_one_wins)
+{
+	ovl v;
+	char p[PATH_MAX];
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 1);
+	/* lower: the baseline's build output, over lower2: the base checkout */
+	join(p, v.lower2, "f");
+	ck_assert_int_eq(fx_write_file(p, "base\n"), 0);
+	join(p, v.lower2, "src.c");
+	ck_assert_int_eq(fx_write_file(p, "source\n"), 0);
+	join(p, v.lower, "f");
+	ck_assert_int_eq(fx_write_file(p, "built\n"), 0);
+	join(p, v.lower, "src.o");
+	ck_assert_int_eq(fx_write_file(p, "object\n"), 0);
+	ovl_sh(&r, &v, "cat f src.c src.o");
+	ck_assert_str_eq(r.output.ptr, "built\nsource\nobject\n");
+	wd_sandbox_result_free(&r);
+	/* an old upper (whiteouts and all) works as a lower layer later */
+	join(p, v.lower, "src.o");
+	unlink(p);
+	ck_assert_int_eq(mknod(p, S_IFCHR | 0, makedev(0, 0)), 0);
+	ovl_sh(&r, &v, "ls | tr '\\n' ' '");
+	ck_assert_str_eq(r.output.ptr, "f src.c ");
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(overlay_symlink_to_a_host_file_does_not_reach_it)
+{
+	ovl v;
+	char p[PATH_MAX], victim[PATH_MAX], *got = NULL, *passwd = NULL, *passwd2 = NULL;
+	wd_sandbox_result r;
+	run_spec u = UNCONFINED;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	join(victim, disk_dir(), "victim/file");
+	ck_assert_int_eq(fx_write_file(victim, "VICTIM\n"), 0);
+	join(p, v.lower, "link");
+	ck_assert_int_eq(symlink(victim, p), 0);
+	join(p, v.lower, "plink");
+	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+	/* control: the tree as a plain directory, unconfined, lets it through */
+	u.workdir = v.lower;
+	sh(&r, u, "echo pwn >> link");
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(fx_read_file(&got, victim), 0);
+	ck_assert_str_eq(got, "VICTIM\npwn\n");
+	free(got);
+	ck_assert_int_eq(fx_write_file(victim, "VICTIM\n"), 0);
+
+	ck_assert_int_eq(fx_read_file(&passwd, "/etc/passwd"), 0);
+	ovl_sh(&r, &v, "echo pwn >> link; echo pwn >> plink; echo pwn > link; "
+	               "rm -f link plink; echo end");
+	ck_assert_msg(contains(&r, "end"), "%s", r.output.ptr);
+	wd_sandbox_result_free(&r);
+	ck_assert_int_eq(fx_read_file(&got, victim), 0);
+	ck_assert_str_eq(got, "VICTIM\n");
+	free(got);
+	ck_assert_int_eq(fx_read_file(&passwd2, "/etc/passwd"), 0);
+	ck_assert_str_eq(passwd, passwd2);
+	free(passwd);
+	free(passwd2);
+	/* the links themselves: removed in the overlay only */
+	join(p, v.lower, "link");
+	{
+		struct stat st;
+
+		ck_assert_int_eq(lstat(p, &st), 0);
+		ck_assert(S_ISLNK(st.st_mode));
+	}
+}
+END_TEST
+
+START_TEST(overlay_command_starts_at_workdir_inside)
+{
+	ovl v;
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	ovl_sh(&r, &v, "pwd; echo \"$PWD\"");
+	ck_assert_str_eq(r.output.ptr, "/srv/project\n/srv/project\n");
+	wd_sandbox_result_free(&r);
+	/* on top of the lower layer's own path, too */
+	v.inside = v.lower;
+	ovl_sh(&r, &v, "pwd; echo x > y; cat y");
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert(!strncmp(r.output.ptr, v.lower, strlen(v.lower)));
+	wd_sandbox_result_free(&r);
+}
+END_TEST
+
+START_TEST(overlay_paths_with_commas_colons_and_backslashes_work)
+{
+	ovl v;
+	char p[PATH_MAX];
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "cache,upperdir=x:y\\z", 1);
+	join(p, v.lower2, "f");
+	ck_assert_int_eq(fx_write_file(p, "from-lower2\n"), 0);
+	v.inside = "/srv/a,b:c";
+	ovl_sh(&r, &v, "cat f; echo w > w; pwd");
+	ck_assert_msg(r.exit_code == 0, "%s", r.output.ptr);
+	ck_assert_str_eq(r.output.ptr, "from-lower2\n/srv/a,b:c\n");
+	wd_sandbox_result_free(&r);
+	join(p, v.upper, "w");
+	ck_assert(wd_path_exists(p));
+}
+END_TEST
+
+START_TEST(overlay_without_a_mount_namespace_is_an_error)
+{
+	ovl v;
+	char p[PATH_MAX], q[PATH_MAX];
+	const char *argv[] = { "/bin/sh", "-c", "touch ran", NULL };
+	const char *wrapper[] = { tool("sbx_nons"), NULL };
+	const char *args[] = { "sandbox", "--policy", "best-effort", "--overlay", v.lower,
+	                       "--upper", v.upper, "--overlay-work", v.owork, "--inside",
+	                       "/srv/project", "--", "/bin/sh", "-c", "touch ran", NULL };
+	char *out = NULL;
+	int status;
+	run_spec s;
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	join(p, v.lower, "ran");
+	join(q, v.upper, "ran");
+	/* the policy "off": not a silent run on the host */
+	s = ovl_spec(&v);
+	s.policy = WD_POLICY_OFF;
+	ck_assert_int_eq(run(&r, s, argv), WD_EINFRA);
+	ck_assert_msg(strstr(wd_error_last(), "mount namespace"), "%s", wd_error_last());
+	/* nor best effort where namespaces cannot be made */
+	ck_assert_int_eq(run_wrapped(&out, &status, wrapper, args, 1), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %#x: %s", status, out);
+	ck_assert_msg(strstr(out, "needs a mount namespace"), "%s", out);
+	free(out);
+	ck_assert(!wd_path_exists(p) && !wd_path_exists(q));
+	/* a work tree shown elsewhere needs it as well */
+	s = CONFINED;
+	s.policy = WD_POLICY_OFF;
+	s.inside = "/srv/project";
+	ck_assert_int_eq(run(&r, s, argv), WD_EINFRA);
+	join(p, work, "ran");
+	ck_assert(!wd_path_exists(p));
+}
+END_TEST
+
+START_TEST(overlay_options_are_checked)
+{
+	ovl v;
+	const char *argv[] = { "true", NULL };
+	const char *missing[] = { "/nonexistent/layer", NULL };
+	run_spec s;
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	s = ovl_spec(&v);
+	s.inside = NULL;
+	ck_assert_int_eq(run(&r, s, argv), WD_EUSAGE);
+	ck_assert(strstr(wd_error_last(), "workdir_inside"));
+	s = ovl_spec(&v);
+	s.owork = NULL;
+	ck_assert_int_eq(run(&r, s, argv), WD_EUSAGE);
+	s = ovl_spec(&v);
+	s.lower = missing;
+	ck_assert_int_eq(run(&r, s, argv), WD_ENOTFOUND);
+	ck_assert(strstr(wd_error_last(), "/nonexistent/layer"));
+	s = ovl_spec(&v);
+	s.inside = "relative/path";
+	ck_assert_int_eq(run(&r, s, argv), WD_EUSAGE);
+	s.inside = "/srv/../etc";
+	ck_assert_int_eq(run(&r, s, argv), WD_EUSAGE);
+	s.inside = "/";
+	ck_assert_int_eq(run(&r, s, argv), WD_EUSAGE);
+	/* nor can the whole host be let back in */
+	{
+		const char *root[] = { "/", NULL };
+		run_spec t = CONFINED;
+
+		t.allow_read = root;
+		ck_assert_int_eq(run(&r, t, argv), WD_EUSAGE);
+		ck_assert(strstr(wd_error_last(), "'/' cannot be allowed"));
+	}
+}
+END_TEST
+
+START_TEST(overlay_upper_serves_two_checks_in_a_row)
+{
+	ovl v;
+	char p[PATH_MAX];
+	wd_sandbox_result r;
+
+	ovl_make(&v, disk_dir(), "ovl", 0);
+	join(p, v.lower, "f");
+	ck_assert_int_eq(fx_write_file(p, "base\n"), 0);
+	/* two checks of one round: the second sees what the first built */
+	ovl_sh(&r, &v, "echo one > a && rm f && echo ok");
+	ck_assert_str_eq(r.output.ptr, "ok\n");
+	wd_sandbox_result_free(&r);
+	ovl_sh(&r, &v, "cat a && test ! -e f && echo two > b && echo ok");
+	ck_assert_str_eq(r.output.ptr, "one\nok\n");
+	wd_sandbox_result_free(&r);
+	join(p, v.upper, "b");
+	ck_assert(wd_path_exists(p));
+}
+END_TEST
+
+START_TEST(overlay_is_available_here_and_the_answer_is_kept)
+{
+	wd_buf why = WD_BUF_INIT;
+	uint64_t t0;
+
+	ck_assert_msg(wd_sandbox_overlay_available(&why) == 1, "%s", wd_buf_cstr(&why));
+	t0 = wd_now_ms();
+	ck_assert_int_eq(wd_sandbox_overlay_available(NULL), 1);
+	ck_assert_uint_lt(wd_now_ms() - t0, 5);
+	wd_buf_free(&why);
 }
 END_TEST
 
@@ -1194,6 +1968,66 @@ START_TEST(unprivileged_user_timeout_and_attacks)
 }
 END_TEST
 
+START_TEST(unprivileged_user_gets_the_allow_list_and_an_overlay)
+{
+	ovl v;
+	char h[PATH_MAX], creds[PATH_MAX], p[PATH_MAX], *out = NULL, *before, *after;
+	const char *args[] = { "sandbox", "--json", "--overlay", v.lower, "--upper", v.upper,
+	                       "--overlay-work", v.owork, "--inside", "/srv/project", "--",
+	                       "/bin/sh", "-c", p, NULL };
+	const char *control[] = { tool("sbx_asuser"), "65534", "/bin/cat", creds, NULL };
+	int status;
+	json_t *j, *layers;
+	struct stat st;
+	int have_overlay = 0, have_allowlist = 0;
+
+	if (geteuid() != 0)
+		return; /* already unprivileged: the other overlay tests cover it */
+	plant_home(h);
+	join(creds, h, ".git-credentials");
+	ck_assert_int_eq(chmod(creds, 0644), 0);
+	/* control: nobody can read it outside the sandbox */
+	ck_assert_int_eq(run_capture(&out, &status, control, 0), 0);
+	ck_assert_msg(strstr(out, "DECOY-GIT-TOKEN"), "control: %s", out);
+	free(out);
+	ovl_make(&v, base, "ovl", 0);
+	ck_assert_int_eq(chown(v.upper, 65534, 65534), 0);
+	ck_assert_int_eq(chown(v.owork, 65534, 65534), 0);
+	join(p, v.lower, "f");
+	ck_assert_int_eq(fx_write_file(p, "base\n"), 0);
+	before = snapshot(v.lower);
+	ck_assert_int_lt(snprintf(p, sizeof(p), "id -u; pwd; cat f; echo new > n; rm f; "
+	                          "cat %s 2>/dev/null; wc -c < /etc/shadow; ls /root 2>&1 | wc -l",
+	                          creds), (int)sizeof(p));
+	ck_assert_int_eq(run_as_nobody(&out, &status, args), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x: %s", status, out);
+	j = json_loads(out, 0, NULL);
+	ck_assert_msg(j != NULL, "not JSON: %s", out);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "output")),
+	                 "65534\n/srv/project\nbase\n0\n1\n");
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "missing")), 0);
+	layers = json_object_get(j, "layers");
+	for (size_t i = 0; i < json_array_size(layers); i++) {
+		const char *l = json_string_value(json_array_get(layers, i));
+
+		have_overlay |= !strcmp(l, "overlay");
+		have_allowlist |= !strcmp(l, "mntns:allowlist");
+	}
+	ck_assert(have_overlay && have_allowlist);
+	json_decref(j);
+	free(out);
+	join(p, v.upper, "n");
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 65534);
+	join(p, v.upper, "f");
+	ck_assert(is_whiteout(p));
+	after = snapshot(v.lower);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 /* ------------------------------------------------------------------- cli */
 
 START_TEST(cli_exits_with_the_commands_status_and_prints_json)
@@ -1258,6 +2092,10 @@ START_TEST(cli_help_and_probe)
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	ck_assert_ptr_nonnull(strstr(out, "usage: warden sandbox"));
 	ck_assert_ptr_nonnull(strstr(out, "--policy strict|best-effort|off"));
+	ck_assert_ptr_nonnull(strstr(out, "--inside PATH"));
+	ck_assert_ptr_nonnull(strstr(out, "--overlay LOWER[:LOWER...]"));
+	ck_assert_ptr_nonnull(strstr(out, "--upper DIR"));
+	ck_assert_ptr_nonnull(strstr(out, "--overlay-work DIR"));
 	free(out);
 	ck_assert_int_eq(run_capture(&out, &status, probe, 0), 0);
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
@@ -1267,6 +2105,7 @@ START_TEST(cli_help_and_probe)
 	ck_assert_uint_ge(json_array_size(layers), 8);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(layers, 0), "layer")),
 	                 "userns");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "reads")), "allow-list"));
 	json_decref(j);
 	free(out);
 	ck_assert_int_eq(run_capture(&out, &status, nocmd, 1), 0);
@@ -1296,10 +2135,10 @@ END_TEST
 START_TEST(best_effort_without_namespaces_still_confines)
 {
 	const char *wrapper[] = { tool("sbx_nons"), NULL };
-	char script[PATH_MAX * 2], port[16], key[PATH_MAX], etc[64];
+	char script[PATH_MAX * 3], port[16], key[PATH_MAX], plain[PATH_MAX], etc[64];
 	const char *args[] = { "sandbox", "--json", "--policy", "best-effort", "--workdir", work,
-	                       "--env", "ASAN_OPTIONS=detect_leaks=0", "--", "/bin/sh", "-c",
-	                       script, NULL };
+	                       "--env", "ASAN_OPTIONS=detect_leaks=0", "--allow-read", tools, "--",
+	                       "/bin/sh", "-c", script, NULL };
 	char *out = NULL;
 	int status, p, fd = listen_loopback(&p);
 	json_t *j, *missing, *layers;
@@ -1308,11 +2147,16 @@ START_TEST(best_effort_without_namespaces_still_confines)
 
 	snprintf(port, sizeof(port), "%d", p);
 	join(key, home, ".ssh/id_rsa");
+	join(plain, home, "notes.txt");
+	ck_assert_int_eq(fx_write_file(plain, "DECOY-HOME-NOTES\n"), 0);
 	snprintf(etc, sizeof(etc), "/etc/wd-sbx-nons-%d", (int)getpid());
+	/* Landlock alone is the read allow-list here: home is hidden, not
+	 * only its deny list, and so are the secrets in /etc */
 	ck_assert_int_lt(snprintf(script, sizeof(script),
-	    "touch %s 2>/dev/null && echo etc-written; cat %s 2>/dev/null; %s connect 127.0.0.1 %s; "
-	    "touch inside && echo wrote-work-tree",
-	    etc, key, tool("sbx_probe"), port), (int)sizeof(script));
+	    "touch %s 2>/dev/null && echo etc-written; cat %s %s 2>/dev/null; "
+	    "head -c 1 /etc/shadow 2>/dev/null && echo shadow-read; head -c 1 /etc/passwd >/dev/null "
+	    "&& echo passwd-read; %s connect 127.0.0.1 %s; touch inside && echo wrote-work-tree",
+	    etc, key, plain, tool("sbx_probe"), port), (int)sizeof(script));
 	ck_assert_int_eq(run_wrapped(&out, &status, wrapper, args, 0), 0);
 	ck_assert_msg(WIFEXITED(status), "status %#x", status);
 	j = json_loads(out, 0, NULL);
@@ -1330,6 +2174,7 @@ START_TEST(best_effort_without_namespaces_still_confines)
 	ck_assert(have_landlock && have_seccomp);
 	output = json_string_value(json_object_get(j, "output"));
 	ck_assert_msg(!strstr(output, "etc-written") && !strstr(output, "DECOY") &&
+	              !strstr(output, "shadow-read") && strstr(output, "passwd-read") &&
 	              strstr(output, "connect: refused") && strstr(output, "wrote-work-tree"),
 	              "%s", output);
 	ck_assert(!wd_path_exists(etc));
@@ -1346,11 +2191,13 @@ static Suite *sandbox_suite(void)
 	TCase *a = tcase_create("attacks");
 	TCase *u = tcase_create("users");
 	TCase *n = tcase_create("no-namespaces");
+	TCase *o = tcase_create("overlay");
 
 	tcase_add_checked_fixture(f, setup, teardown);
 	tcase_add_checked_fixture(a, setup, teardown);
 	tcase_add_checked_fixture(u, setup, teardown);
 	tcase_add_checked_fixture(n, setup, teardown);
+	tcase_add_checked_fixture(o, setup, teardown);
 	tcase_add_test(f, exit_status_is_the_commands);
 	tcase_add_test(f, signal_death_is_128_plus_signal);
 	tcase_add_test(f, missing_command_exits_127_and_says_so);
@@ -1381,6 +2228,27 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(a, a_private_pty_is_available);
 	tcase_add_test(a, reading_the_decoy_ssh_key_fails);
 	tcase_add_test(a, deny_list_is_configurable);
+	tcase_add_test(a, credentials_in_home_are_unreadable);
+	tcase_add_test(a, warden_config_is_unreadable_wherever_it_lives);
+	tcase_add_test(a, another_repositorys_git_config_is_unreadable);
+	tcase_add_test(a, another_runs_tree_in_the_cache_is_unreadable);
+	tcase_add_test(a, a_denied_path_inside_the_work_tree_is_masked_where_it_shows);
+	tcase_add_test(a, the_toolchain_and_system_files_stay_readable);
+	tcase_add_test(a, etc_shadow_is_unreadable_even_for_root);
+	tcase_add_test(a, allow_read_widens_reads_but_not_writes);
+	tcase_add_test(a, workdir_inside_shows_the_work_tree_at_another_path);
+	tcase_add_test(a, a_toolchain_hidden_in_home_is_named_when_not_found);
+	tcase_add_test(o, overlay_writes_land_in_upper_and_the_lower_is_untouched);
+	tcase_add_test(o, overlay_delete_leaves_a_whiteout_in_upper);
+	tcase_add_test(o, overlay_whiteout_made_beforehand_hides_a_lower_file);
+	tcase_add_test(o, overlay_lower_layers_stack_the_top_one_wins);
+	tcase_add_test(o, overlay_symlink_to_a_host_file_does_not_reach_it);
+	tcase_add_test(o, overlay_command_starts_at_workdir_inside);
+	tcase_add_test(o, overlay_paths_with_commas_colons_and_backslashes_work);
+	tcase_add_test(o, overlay_without_a_mount_namespace_is_an_error);
+	tcase_add_test(o, overlay_options_are_checked);
+	tcase_add_test(o, overlay_upper_serves_two_checks_in_a_row);
+	tcase_add_test(o, overlay_is_available_here_and_the_answer_is_kept);
 	tcase_add_test(a, double_forked_setsid_daemon_does_not_survive);
 	tcase_add_test(a, host_processes_are_invisible);
 	tcase_add_test(a, signalling_a_host_process_fails);
@@ -1397,11 +2265,13 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(u, cli_exits_with_the_commands_status_and_prints_json);
 	tcase_add_test(u, setup_failure_is_an_error_naming_the_cause);
 	tcase_add_test(u, cli_help_and_probe);
+	tcase_add_test(u, unprivileged_user_gets_the_allow_list_and_an_overlay);
 	tcase_add_test(n, strict_policy_refuses_naming_the_layer_and_why);
 	tcase_add_test(n, best_effort_without_namespaces_still_confines);
 	suite_add_tcase(s, f);
 	suite_add_tcase(s, n);
 	suite_add_tcase(s, a);
+	suite_add_tcase(s, o);
 	suite_add_tcase(s, u);
 	return s;
 }
