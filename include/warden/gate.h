@@ -335,6 +335,10 @@ typedef struct wd_gate_source {
 	void *ctx;
 } wd_gate_source;
 
+/* A wd_gate_source.read that reads the files from the directory `ctx` (a
+ * const char *), never through a symbolic link, regular files only. */
+int wd_gate_source_dir(void *ctx, const char *path, wd_buf *out);
+
 /* The repair prompt's failure summary, at most max_bytes: the blocking
  * reasons, failing tests with their relevant log lines, and the new findings
  * with the code lines around them (from `src`, may be NULL: no code lines). */

@@ -369,6 +369,8 @@ int cmd_run(int argc, char **argv)
 		wd_cli_error("%s", res.reason ? res.reason : wd_error_last());
 	if (!prog.quiet && res.ledger)
 		fprintf(stderr, "warden: ledger %s\n", res.ledger);
+	if (!prog.quiet && res.workdir)
+		fprintf(stderr, "warden: the last round's tree is kept in %s\n", res.workdir);
 	if (res.status == WD_RUN_PROPOSED && steps.push) {
 		int src = remote_steps_run(&steps, &opts, &res, prog.quiet, &extra);
 

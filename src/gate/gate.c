@@ -57,6 +57,10 @@ static int remove_results(const char *dir, const wd_check *c)
 
 	if (!c->results_file || !dir)
 		return 0;
+	/* the pattern itself may not climb out of the tree */
+	if (c->results_file[0] == '/' || !wd_path_rel_inside(c->results_file))
+		return wd_error_set(WD_EREFUSED, "'%s' is not a path inside the work tree",
+		                    c->results_file);
 	if ((rc = wd_root_open(&root, dir)) != 0)
 		return rc;
 	rc = wd_beneath_glob(&paths, root, c->results_file, RESULTS_FILES_MAX);

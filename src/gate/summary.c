@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "gate_int.h"
+#include "warden/beneath.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/gate.h"
@@ -352,6 +355,17 @@ out:
 }
 
 /* ------------------------------------------------------ repair summary */
+
+int wd_gate_source_dir(void *ctx, const char *path, wd_buf *out)
+{
+	int root = -1, rc;
+
+	if ((rc = wd_root_open(&root, (const char *)ctx)) != 0)
+		return rc;
+	rc = wd_beneath_read(out, root, path, SOURCE_FILE_MAX);
+	close(root);
+	return rc;
+}
 
 static int source_context(wd_buf *out, const wd_gate_source *from, const wd_finding *f)
 {

@@ -257,6 +257,9 @@ static int checkout_branch(wd_workspace *ws)
 		rc = wd_error_git(WD_EINFRA, "creating the work branch");
 		goto out;
 	}
+	/* the checkout first: it names what is wrong with a hostile tree */
+	if ((rc = wd_repo__checkout(ws->repo, &ws->base, ws->checkout)) != 0)
+		goto out;
 	if ((rc = wd_buf_printf(&path, "%s/index", ws->git_dir)) != 0)
 		goto out;
 	if (git_index_open(&index, path.ptr) < 0 || git_index_read_tree(index, tree) < 0 ||
@@ -264,8 +267,6 @@ static int checkout_branch(wd_workspace *ws)
 		rc = wd_error_git(WD_EINFRA, "writing the run's index");
 		goto out;
 	}
-	if ((rc = wd_repo__checkout(ws->repo, &ws->base, ws->checkout)) != 0)
-		goto out;
 	wd_buf_clear(&path);
 	if ((rc = wd_buf_printf(&path, "%s/.git", ws->checkout)) != 0 ||
 	    (rc = wd_buf_printf(&link, "gitdir: %s\n", ws->git_dir)) != 0)

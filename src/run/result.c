@@ -25,6 +25,8 @@ json_t *wd_run_result_json(const wd_run_result *r)
 	                      "output_tokens", (json_int_t)r->output_tokens, "cost_usd", r->cost_usd,
 	                      "stages", r->stages ? r->stages : json_array());
 
+	if (o && r->workdir)
+		json_object_set_new(o, "workdir", json_string(r->workdir));
 	if (o && r->status == WD_RUN_ERROR)
 		json_object_set_new(o, "error", json_string(wd_error_name(r->error)));
 	return o;

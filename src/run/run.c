@@ -653,7 +653,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	wd_run_model_summary(&r->summary, reply.text ? reply.text : "");
 	r->evidence = wd_run_evidence_json(&gate);
 out:
-	if (in_world) {
+	if (in_world && !r->opts->keep_worktree) {
 		int erc = wd_world_round_end(&r->world);
 
 		if (!rc)
@@ -797,6 +797,17 @@ static int run_all(struct run *r)
 		rc = wd_cache_dir(&r->cache);
 	if (rc || (rc = wd_mkdir_p(r->cache.ptr, 1)) != 0)
 		return rc;
+	{
+		/* absolute from here on: the checks see paths under it */
+		char *abs = wd_realpath(r->cache.ptr);
+
+		if (!abs)
+			return wd_error_last_code() ? wd_error_last_code() : WD_EINFRA;
+		rc = wd_buf_sets(&r->cache, abs);
+		free(abs);
+		if (rc)
+			return rc;
+	}
 	if (!(r->res->cache_dir = wd_strdup(r->cache.ptr)))
 		return WD_ENOMEM;
 	if ((rc = open_ledger(r)) != 0)
@@ -861,14 +872,22 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 		free(out->reason);
 		out->reason = wd_strdup(wd_error_last());
 	}
+	if (r.have_world && opts->keep_worktree) {
+		wd_gate_opts go = gate_opts(&r);
+
+		if (wd_world_keep(&r.world, &go, &out->workdir) != 0)
+			wd_ledger_add(r.ledger, "keep.failed",
+			              json_pack("{s:s}", "reason", wd_error_last()));
+	}
 	wd_ledger_add(r.ledger, "run.end",
-	              json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:I, s:f}", "status",
+	              json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:I, s:f, s:s?}", "status",
 	                        out->status == WD_RUN_PROPOSED ? "proposed"
 	                        : out->status == WD_RUN_NO_PATCH ? "no_patch" : "error",
 	                        "reason", out->reason, "branch", out->branch, "commit",
 	                        out->commit[0] ? out->commit : NULL, "rounds", out->rounds,
 	                        "input_tokens", (json_int_t)out->input_tokens, "output_tokens",
-	                        (json_int_t)out->output_tokens, "cost_usd", out->cost_usd));
+	                        (json_int_t)out->output_tokens, "cost_usd", out->cost_usd,
+	                        "workdir", out->workdir));
 
 	if (r.have_world)
 		wd_world_free(&r.world);

@@ -58,6 +58,9 @@ int wd_world_round_begin(wd_world *w, int round, const wd_patch_report *rep, wd_
                          const char **workdir);
 /* Throw the round's writable layer away (overlay). */
 int wd_world_round_end(wd_world *w);
+/* The last round's tree as a plain directory (--keep-worktree): *out_path
+ * gets runs/<id>/tree, or NULL when no round ran. */
+int wd_world_keep(wd_world *w, const wd_gate_opts *go, char **out_path);
 void wd_world_free(wd_world *w);
 
 /* message.c: the commit message and the model's summary of its change. */

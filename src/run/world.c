@@ -37,10 +37,11 @@
 
 #include "run_internal.h"
 
-static int set_path(char **out, const char *fmt, const char *a, const char *b)
+/* *out = a + sep + b (sep and b may be ""), replacing what was there. */
+static int set_path(char **out, const char *a, const char *sep, const char *b)
 {
 	wd_buf p = WD_BUF_INIT;
-	int rc = wd_buf_printf(&p, fmt, a, b);
+	int rc = wd_buf_printf(&p, "%s%s%s", a, sep, b);
 
 	free(*out);
 	*out = rc ? NULL : wd_buf_detach(&p);
@@ -84,9 +85,9 @@ int wd_world_init(wd_world *w, const wd_workspace *ws, const char *cache, int po
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	if ((rc = set_path(&w->base, "%s%s", wd_workspace_checkout(ws), "")) != 0 ||
-	    (rc = set_path(&w->layers, "%s/%s", wd_workspace_run_dir(ws), "layers")) != 0 ||
-	    (rc = set_path(&w->tree, "%s/%s", wd_workspace_run_dir(ws), "tree")) != 0)
+	if ((rc = set_path(&w->base, wd_workspace_checkout(ws), "", "")) != 0 ||
+	    (rc = set_path(&w->layers, wd_workspace_run_dir(ws), "/", "layers")) != 0 ||
+	    (rc = set_path(&w->tree, wd_workspace_run_dir(ws), "/", "tree")) != 0)
 		goto out;
 	if (policy == WD_POLICY_OFF) {
 		rc = wd_buf_puts(&why, "the sandbox policy is off (no mount namespace)");
@@ -100,7 +101,7 @@ int wd_world_init(wd_world *w, const wd_workspace *ws, const char *cache, int po
 	if (w->overlay)
 		rc = inside_path(&w->inside, cache, ws);
 	else
-		rc = set_path(&w->inside, "%s%s", w->tree, "");
+		rc = set_path(&w->inside, w->tree, "", "");
 	if (!rc && (rc = wd_mkdir_p(w->layers, 1)) != 0)
 		goto out;
 out:
@@ -111,10 +112,13 @@ out:
 /* A fresh, empty upper layer and overlayfs's scratch directory beside it. */
 static int new_layer(wd_world *w, const char *name)
 {
+	char up[64], wk[64];
 	int rc;
 
-	if ((rc = set_path(&w->upper, "%s/%s.up", w->layers, name)) != 0 ||
-	    (rc = set_path(&w->work, "%s/%s.work", w->layers, name)) != 0 ||
+	snprintf(up, sizeof(up), "%s.up", name);
+	snprintf(wk, sizeof(wk), "%s.work", name);
+	if ((rc = set_path(&w->upper, w->layers, "/", up)) != 0 ||
+	    (rc = set_path(&w->work, w->layers, "/", wk)) != 0 ||
 	    (rc = wd_rm_rf(w->upper)) != 0 || (rc = wd_rm_rf(w->work)) != 0)
 		return rc;
 	if (mkdir(w->upper, 0755) < 0 || mkdir(w->work, 0700) < 0)
@@ -169,7 +173,7 @@ int wd_world_baseline_begin(wd_world *w, wd_gate_opts *go, const char **workdir)
 int wd_world_use_built(wd_world *w, const char *layer)
 {
 	w->built_cached = 1;
-	return set_path(&w->built, "%s%s", layer, "");
+	return set_path(&w->built, layer, "", "");
 }
 
 int wd_world_baseline_end(wd_world *w, const char *keep_as)
@@ -178,7 +182,7 @@ int wd_world_baseline_end(wd_world *w, const char *keep_as)
 
 	if (!w->overlay) {
 		/* the built tree stays in the run; each round copies it */
-		if ((rc = set_path(&w->built, "%s/%s", w->layers, "built")) != 0 ||
+		if ((rc = set_path(&w->built, w->layers, "/", "built")) != 0 ||
 		    (rc = wd_rm_rf(w->built)) != 0)
 			return rc;
 		if (rename(w->tree, w->built) < 0)
@@ -200,11 +204,11 @@ int wd_world_baseline_end(wd_world *w, const char *keep_as)
 		/* another run may have kept one first: then this one stays in the run */
 		if (rename(w->upper, keep_as) == 0) {
 			w->built_cached = 1;
-			return set_path(&w->built, "%s%s", keep_as, "");
+			return set_path(&w->built, keep_as, "", "");
 		}
 	}
 	w->built_cached = 0;
-	return set_path(&w->built, "%s%s", w->upper, "");
+	return set_path(&w->built, w->upper, "", "");
 }
 
 /* Write what the patch changed into `root`: files with new mtimes, deletions
@@ -258,6 +262,55 @@ int wd_world_round_end(wd_world *w)
 		if (w->upper && (rc = wd_rm_rf(w->upper)) == 0 && w->work)
 			rc = wd_rm_rf(w->work);
 	}
+	return rc;
+}
+
+/* The last round's tree as a plain directory at runs/<id>/tree, for a person
+ * to look at (--keep-worktree). In copy mode it is there already; an overlay
+ * is copied out by `cp -a` inside the sandbox, with the round's layers
+ * mounted as the checks saw them, so warden itself follows nothing in it. */
+int wd_world_keep(wd_world *w, const wd_gate_opts *go, char **out_path)
+{
+	wd_sandbox_opts so = WD_SANDBOX_OPTS_INIT;
+	wd_sandbox_result sr;
+	wd_buf from = WD_BUF_INIT;
+	const char *argv[] = { "cp", "-a", NULL, w->tree, NULL };
+	const char *write[] = { w->tree, NULL };
+	int rc;
+
+	*out_path = NULL;
+	if (w->overlay && w->upper) {
+		if ((rc = wd_rm_rf(w->tree)) != 0 || (rc = wd_buf_printf(&from, "%s/.", w->inside)) != 0)
+			goto out;
+		if (mkdir(w->tree, 0755) < 0) {
+			rc = wd_error_errno(WD_EINFRA, w->tree);
+			goto out;
+		}
+		argv[2] = from.ptr;
+		so.argv = argv;
+		so.workdir_inside = w->inside;
+		so.overlay_lower = w->lower;
+		so.overlay_upper = w->upper;
+		so.overlay_work = w->work;
+		so.allow_write = write;
+		so.allow_read = go->allow_read;
+		so.deny_read_extra = go->deny_read;
+		so.policy = go->sandbox_policy;
+		so.timeout_sec = 600;
+		memset(&sr, 0, sizeof(sr));
+		if ((rc = wd_sandbox_run(&sr, &so)) == 0 && sr.exit_code != 0)
+			rc = wd_error_set(WD_EINFRA, "copying the last round's tree out: %s",
+			                  wd_buf_cstr(&sr.output));
+		wd_sandbox_result_free(&sr);
+		if (rc)
+			goto out;
+	}
+	if (!wd_path_is_dir(w->tree))
+		goto out; /* no round ran */
+	if (!(*out_path = wd_strdup(w->tree)))
+		rc = WD_ENOMEM;
+out:
+	wd_buf_free(&from);
 	return rc;
 }
 

@@ -53,7 +53,7 @@ const char *e2e_str(struct e2e_world *w, const char *key);
 /* The user's repository is as before the run (allow_publish: but for what
  * publishing adds: objects, the proposal ref and the evidence note). */
 void e2e_assert_user_repo_unchanged(struct e2e_world *w, int allow_publish);
-/* How many refs/heads/warden/* the repository at `path` has. */
+/* How many warden/ branches the repository at `path` has. */
 int e2e_count_warden_refs(const char *path);
 
 /* The content of `path` in the tree of the commit `hex` of the repository

@@ -443,7 +443,7 @@ START_TEST(compiler_warnings_block_only_when_new_and_on_touched_lines)
 	ck_assert_uint_eq(v.findings_elsewhere, 1);
 	ck_assert_int_eq(wd_verdict_trailer(&trailer, &v, &now), 0);
 	ck_assert_str_eq(trailer.ptr, "warnings=fail 1 new");
-	ck_assert_int_eq(wd_gate_repair_summary(&sum, &v, &now, pdir.ptr, 1500), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&sum, &v, &now, &(wd_gate_source){ wd_gate_source_dir, (void *)pdir.ptr }, 1500), 0);
 	ck_assert_ptr_nonnull(strstr(sum.ptr, "src/m.c:3:"));
 	ck_assert_ptr_nonnull(strstr(sum.ptr, ">    3 | \tint unused_new;"));
 	ck_assert_ptr_null(strstr(sum.ptr, "unused_old"));
@@ -540,7 +540,7 @@ START_TEST(repair_summary_never_shows_files_outside_the_work_tree)
 	ck_assert_uint_eq(r.v[0].findings.n, 3);
 	ck_assert_int_eq(wd_gate_verdict(&v, NULL, &r, NULL, NULL), 0);
 	ck_assert_uint_eq(v.new_findings.n, 3);
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, dir, 4000), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 4000), 0);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "link.c:2:1: warning: bad [r]"));
 	ck_assert_ptr_null(strstr(s.ptr, "TOP-SECRET"));
 	wd_buf_free(&s);
@@ -581,7 +581,7 @@ START_TEST(checks_after_a_failed_build_are_skipped_unless_keep_going)
 	ck_assert_uint_eq(v.reasons.n, 1);
 	ck_assert_int_eq(wd_verdict_trailer(&t, &v, &r), 0);
 	ck_assert_str_eq(t.ptr, "build=fail; test=skip; analyze=skip");
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, dir, 2000), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 2000), 0);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "build: build failed (exit 2)"));
 	ck_assert_ptr_nonnull(strstr(s.ptr, "error: expected ;"));
 	wd_verdict_free(&v);

@@ -423,7 +423,7 @@ START_TEST(repair_summary_names_tests_findings_and_code)
 	fake(&now, &l, ne, no);
 	ck_assert_int_eq(wd_gate_verdict(&v, &base, &now, NULL, NULL), 0);
 	ck_assert_int_eq(v.passed, 0);
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, dir, 4096), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 4096), 0);
 	ck_assert_uint_le(s.len, 4096);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "test: 1 regressed (passed before the patch, fail now): core:test_sum"));
 	ck_assert_ptr_nonnull(strstr(s.ptr, "src/sum.c:3:9: warning: unused variable 'tmp' [-Wunused-variable]"));
@@ -434,7 +434,7 @@ START_TEST(repair_summary_names_tests_findings_and_code)
 	ck_assert_ptr_nonnull(strstr(s.ptr, "- core:test_sum: Assertion"));
 	ck_assert_ptr_null(strstr(s.ptr, "building..."));
 	/* and it stays short when asked to */
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, dir, 200), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 200), 0);
 	ck_assert_uint_le(s.len, 200);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "The gate refused this patch"));
 	wd_buf_free(&s);

@@ -56,8 +56,9 @@ static int sh_in(const char *dir, const char *script, char **out)
 static void old_reset(const char *dir)
 {
 	git_repository *repo = NULL;
-	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+	git_checkout_options co;
 
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
 	ck_assert_int_eq(git_repository_open(&repo, dir), 0);
 	ck_assert_int_eq(git_checkout_head(repo, &co), 0);
@@ -79,7 +80,7 @@ static const char attack_links[] =
 START_TEST(planted_symlinks_are_never_written_through)
 {
 	struct e2e_world w;
-	char header[1024], host[600], path[700], ctl[600], ctlhost[700], script[1400];
+	char header[2048], host[600], path[1400], ctl[600], ctlhost[700], script[1400];
 	const char *files[] = {
 		"value.txt", "answer = 41\n", "other.txt", "do not touch\n",
 		"sub/x.txt", "keep\n", "test.sh", e2e_fixture_files[5],
@@ -263,9 +264,8 @@ END_TEST
 START_TEST(checks_cannot_read_the_users_secrets)
 {
 	struct e2e_world w;
-	char home[600], base[] = "/opt/warden-e2e-XXXXXX", cfg[700], other[700], env_home[700],
-	     env_cfg[800], header[4096], path[900], *out = NULL, script[3000];
-	const char *paths_fmt;
+	char home[600], base[64] = "/opt/warden-e2e-XXXXXX", cfg[700], other[700], env_home[700],
+	     env_cfg[800], header[8192], path[900], *out = NULL, script[6000];
 	const char *env[] = { env_home, env_cfg, NULL };
 	const char *secret = "s3cr3t-d0-n0t-l3ak";
 
@@ -285,24 +285,26 @@ START_TEST(checks_cannot_read_the_users_secrets)
 	ck_assert_int_eq(fx_write_file(path, "//registry.npmjs.org/:_authToken=s3cr3t-d0-n0t-l3ak\n"), 0);
 	snprintf(cfg, sizeof(cfg), "%s/warden.conf", base);
 	ck_assert_int_eq(fx_write_file(cfg, "# token: s3cr3t-d0-n0t-l3ak\n[run]\n\trounds = 1\n"), 0);
-	snprintf(other, sizeof(other), "%s/other/.git/config", base);
+	snprintf(other, sizeof(other), "%s/src/other/.git/config", home);
 	ck_assert_int_eq(fx_write_file(other, "[remote \"o\"]\n\turl = https://s3cr3t-d0-n0t-l3ak@x\n"), 0);
 	snprintf(env_home, sizeof(env_home), "HOME=%s", home);
 	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", cfg);
-	/* the check fails when it could read any of them */
-	paths_fmt = "for f in %s/.git-credentials %s/.config/gh/hosts.yml %s/.npmrc %s %s "
-	            "%s/mirrors/*/HEAD %s/runs/*/git/HEAD; do "
-	            "if cat \"$f\" 2>/dev/null | grep -q .; then echo \"READ $f\"; exit 1; fi; done; "
-	            "sh test.sh";
-	snprintf(script, sizeof(script), paths_fmt, home, home, home, cfg, other, w.cache, w.cache);
+	/* a first run leaves a mirror and a run (kept) behind for the second to try */
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", "--keep-worktree", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	/* the second run's check fails when it could read any of the secrets */
+	snprintf(script, sizeof(script),
+	         "for f in %s/.git-credentials %s/.config/gh/hosts.yml %s/.npmrc %s %s "
+	         "%s/mirrors/*/HEAD %s/runs/%s/git/HEAD %s/runs/%s/base/value.txt "
+	         "%s/ledger/%s.jsonl; do "
+	         "if cat \"$f\" 2>/dev/null | grep -q .; then echo \"READ $f\"; exit 1; fi; done; "
+	         "sh test.sh", home, home, home, cfg, other, w.cache, w.cache, e2e_str(&w, "run_id"),
+	         w.cache, e2e_str(&w, "run_id"), w.cache, e2e_str(&w, "run_id"));
 	snprintf(header, sizeof(header),
 	         "---\nscope: value.txt\nchecks: %s\n---\n# Make the answer right\n\n"
 	         "value.txt must say 42.\n", script);
 	ck_assert_int_eq(fx_write_file(w.ticket, header), 0);
-	/* a first run leaves a mirror and a run behind for the second to try */
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", "--keep-worktree", NULL);
-	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_null(strstr(w.output, secret));
@@ -348,6 +350,7 @@ START_TEST(a_fifo_results_file_never_blocks_warden)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL); /* not Check's timeout handler, which kills the group */
 		alarm(1);
 		open(fifo, O_RDONLY);
 		_exit(0);
