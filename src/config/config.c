@@ -7,10 +7,13 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include <git2.h>
 
+#include "warden/beneath.h"
 #include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
@@ -127,12 +130,41 @@ out:
 	return 0;
 }
 
+/* 0 when .warden/config is missing or a regular file reached without a
+ * symbolic link; WD_EINPUT otherwise. */
+static int plain_repo_file(const char *repo_workdir)
+{
+	struct stat st;
+	int root = -1, rc;
+
+	if (!wd_path_is_dir(repo_workdir))
+		return 0; /* no work tree, no file */
+	if ((rc = wd_root_open(&root, repo_workdir)) != 0)
+		return rc;
+	rc = wd_beneath_lstat(&st, root, ".warden/config");
+	close(root);
+	if (rc == WD_ENOTFOUND) {
+		wd_error_clear();
+		return 0;
+	}
+	if (rc == 0 && !S_ISREG(st.st_mode))
+		rc = WD_EREFUSED;
+	if (rc == WD_EREFUSED)
+		return wd_error_set(WD_EINPUT, "%s/.warden/config: not a regular file (a symbolic "
+		                    "link, or under one): the repository's configuration is read only "
+		                    "from a plain file", repo_workdir);
+	return rc;
+}
+
 int wd_config_add_repo(wd_config *cfg, const char *repo_workdir)
 {
 	wd_buf path = WD_BUF_INIT;
 	int rc;
 
 	if ((rc = wd_buf_printf(&path, "%s/.warden/config", repo_workdir)) != 0)
+		goto out;
+	/* the repository's own file, never one a link in the repository names */
+	if ((rc = plain_repo_file(repo_workdir)) != 0)
 		goto out;
 	if (wd_path_exists(path.ptr)) {
 		if ((rc = add_level(cfg->all, path.ptr, GIT_CONFIG_LEVEL_LOCAL)) != 0)

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -230,6 +231,36 @@ START_TEST(bad_values_and_bad_files_are_input_errors)
 }
 END_TEST
 
+/* A repository's .warden/config that is a link names a file of the host:
+ * warden refuses to read it rather than follow it. */
+START_TEST(a_linked_repo_config_is_refused_not_followed)
+{
+	wd_config *cfg = NULL;
+	char host[1200], dir[1200];
+
+	snprintf(host, sizeof(host), "%s/host.conf", root);
+	ck_assert_int_eq(fx_write_file(host, "[gate]\n\trounds = 7\n"), 0);
+	snprintf(dir, sizeof(dir), "%s/.warden", work);
+	ck_assert_int_eq(fx_write_file(repofile, "x"), 0);
+	ck_assert_int_eq(unlink(repofile), 0);
+	ck_assert_int_eq(symlink(host, repofile), 0);
+	ck_assert_int_eq(wd_config_open(&cfg, work), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "not a regular file"));
+	/* and a linked directory on the way */
+	ck_assert_int_eq(unlink(repofile), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(symlink(root, dir), 0);
+	ck_assert_int_eq(fx_write_file(host, "[gate]\n\trounds = 7\n"), 0);
+	ck_assert_int_eq(wd_config_open(&cfg, work), WD_EINPUT);
+	/* control: the same content as a plain file is read */
+	ck_assert_int_eq(unlink(dir), 0);
+	ck_assert_int_eq(fx_write_file(repofile, "[gate]\n\trounds = 7\n"), 0);
+	cfg = open_ok(work);
+	string_is(cfg, "gate.rounds", "7");
+	wd_config_free(cfg);
+}
+END_TEST
+
 START_TEST(add_repo_replaces_the_repo_level)
 {
 	char other[1100], otherfile[1200];
@@ -285,6 +316,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, trusted_only_keys_ignore_the_repo_level);
 	tcase_add_test(tc, multivars_and_subsections);
 	tcase_add_test(tc, bad_values_and_bad_files_are_input_errors);
+	tcase_add_test(tc, a_linked_repo_config_is_refused_not_followed);
 	tcase_add_test(tc, add_repo_replaces_the_repo_level);
 	tcase_add_test(tc, no_home_means_no_user_level);
 	suite_add_tcase(s, tc);
