@@ -18,8 +18,8 @@ int wd_beneath__check_rel(const char *rel);
 /* Remove the entry `name` of the directory `parent` (an fd), whatever it is,
  * as wd_beneath_remove does: recursively, never following a symbolic link,
  * chmod'ing directories u+rwx when they lack it. Missing is success.
- * 0 or -1 with errno set; *failed (a buffer of PATH_MAX bytes, may be NULL)
- * then names the entry that could not be removed, relative to `parent`. */
+ * 0 or -1 with errno set; `failed` (PATH_MAX bytes, or NULL) then holds the
+ * name of the entry that could not be removed (its own name, not a path). */
 int wd_beneath__remove_at(int parent, const char *name, char *failed);
 
 /* Open the directory `name` in `parent` for reading its entries
