@@ -14,13 +14,24 @@ int wd_file_read(wd_buf *out, const char *path, size_t max);
  * reader never sees a half-written file. `mode` as for open(2). */
 int wd_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
+/* write(2) all of data[0..len) to `fd`, retrying on EINTR and short writes.
+ * 0, or -1 with errno set. */
+int wd_write_all(int fd, const void *data, size_t len);
+
 /* Append one line (a '\n' is added) with O_APPEND, fsync'd when `sync`. */
 int wd_file_append(const char *path, const void *data, size_t len, int sync);
 
 /* mkdir -p with mode 0755 (0700 for `private`). */
 int wd_mkdir_p(const char *path, int private_dir);
 
-/* rm -rf that never follows symlinks out of `path`. Missing path is success. */
+/* rm -rf for a tree that untrusted code may have changed. `path` up to its
+ * last component is trusted; below it nothing is: no symbolic link is
+ * followed (a link is removed itself), nothing but directories is opened
+ * (a FIFO never blocks it), directories chmod'ed without u+rwx are given it
+ * first (by descriptor), and any depth of nesting is removed with a bounded
+ * number of open descriptors and bounded recursion. A missing path is
+ * success; "/", "." and ".." as the last component are WD_EUSAGE; otherwise
+ * WD_EINFRA naming the first entry it could not remove. */
 int wd_rm_rf(const char *path);
 
 int wd_path_exists(const char *path);

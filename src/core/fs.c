@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +11,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "beneath_int.h"
 
 int wd_file_read(wd_buf *out, const char *path, size_t max)
 {
@@ -50,7 +50,7 @@ int wd_file_read(wd_buf *out, const char *path, size_t max)
 	return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int wd_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -82,7 +82,7 @@ int wd_file_write_atomic(const char *path, const void *data, size_t len, unsigne
 		rc = wd_error_set(WD_EINFRA, "%s: %s", tmp.ptr, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (wd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		rc = wd_error_set(WD_EINFRA, "%s: %s", tmp.ptr, strerror(errno));
 		close(fd);
 		unlink(tmp.ptr);
@@ -105,7 +105,7 @@ int wd_file_append(const char *path, const void *data, size_t len, int sync)
 
 	if (fd < 0)
 		return wd_error_set(WD_EINFRA, "%s: %s", path, strerror(errno));
-	if (write_all(fd, data, len) < 0 || write_all(fd, "\n", 1) < 0 ||
+	if (wd_write_all(fd, data, len) < 0 || wd_write_all(fd, "\n", 1) < 0 ||
 	    (sync && fdatasync(fd) < 0))
 		rc = wd_error_set(WD_EINFRA, "%s: %s", path, strerror(errno));
 	close(fd);
@@ -136,42 +136,39 @@ int wd_mkdir_p(const char *path, int private_dir)
 	return 0;
 }
 
-static int rm_rf_at(int parent, const char *name)
-{
-	struct stat st;
-	int fd, rc = 0;
-	DIR *d;
-	struct dirent *e;
-
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (rm_rf_at(dirfd(d), e->d_name) < 0)
-			rc = -1;
-	}
-	closedir(d);
-	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
+/* The tree walk is wd_beneath__remove_at's: it never follows a symbolic link,
+ * never opens anything but directories, chmods u+rwx the directories that
+ * lack it, and holds a bounded number of descriptors at any depth. */
 int wd_rm_rf(const char *path)
 {
-	if (rm_rf_at(AT_FDCWD, path) < 0)
-		return wd_error_set(WD_EINFRA, "removing %s: %s", path, strerror(errno));
-	return 0;
+	char buf[PATH_MAX], failed[PATH_MAX];
+	const char *name = buf, *parent = ".";
+	size_t len = strlen(path);
+	char *slash;
+	int pfd, rc = 0;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return wd_error_set(WD_EUSAGE, "rm -rf: bad path '%s'", path);
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	if ((slash = strrchr(buf, '/')) != NULL) {
+		*slash = '\0';
+		name = slash + 1;
+		parent = slash == buf ? "/" : buf;
+	}
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return wd_error_set(WD_EUSAGE, "rm -rf: refusing to remove '%s'", path);
+	/* the path up to the last component is the caller's, and trusted */
+	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : wd_error_errno(WD_EINFRA, path);
+	if (wd_beneath__remove_at(pfd, name, failed) < 0)
+		rc = wd_error_set(WD_EINFRA, "removing %s: %s%s%s", path, failed, *failed ? ": " : "",
+		                  strerror(errno));
+	close(pfd);
+	return rc;
 }
 
 int wd_path_exists(const char *path)
