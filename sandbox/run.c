@@ -916,6 +916,11 @@ static int note_hidden(run_ctx *c, wd_sandbox_result *out, const wd_sandbox_opts
 
 	rc = sbx_view_hint(&c->plan, env_path(c), out->output.ptr ? out->output.ptr : "",
 	                   out->output.len, c->hidden_hit, &note);
+	/* the caller may have given the command a PATH of its own: the
+	 * toolchain may still be on warden's */
+	if (!rc && !note.len && getenv("PATH") && (!env_path(c) || strcmp(env_path(c), getenv("PATH"))))
+		rc = sbx_view_hint(&c->plan, getenv("PATH"), out->output.ptr ? out->output.ptr : "",
+		                   out->output.len, NULL, &note);
 	if (!rc && note.len) {
 		if (out->output.ptr && out->output.len && out->output.ptr[out->output.len - 1] != '\n')
 			rc = wd_buf_putc(&out->output, '\n');

@@ -135,8 +135,9 @@ int sbx_view_plan(sbx_plan *p, wd_strvec *owned);
  * its own path, by the plan's allow-list. */
 int sbx_view_visible(const sbx_plan *p, const char *real);
 /* The command exited 127: if its output (or `hidden_hit`, argv[0] found only
- * in a hidden directory) names a command that lies on PATH (`pathvar`) in a
- * directory the sandbox hides, append one line saying what to allow. */
+ * in a hidden directory) names a command that lies on `pathvar` (a PATH
+ * value) in a directory the sandbox hides, append one line saying what to
+ * allow. */
 int sbx_view_hint(const sbx_plan *p, const char *pathvar, const char *output, size_t len,
                   const char *hidden_hit, wd_buf *note);
 /* One line for the probe: what is readable. */

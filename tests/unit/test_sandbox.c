@@ -1214,6 +1214,22 @@ START_TEST(a_toolchain_hidden_in_home_is_named_when_not_found)
 	ck_assert_int_eq(r.exit_code, 127);
 	ck_assert_msg(contains(&r, want), "%s", r.output.ptr);
 	wd_sandbox_result_free(&r);
+	/* the command's PATH leaves the directory out: warden's own has it */
+	{
+		const char *plain[] = { "PATH=/usr/bin:/bin", "ASAN_OPTIONS=detect_leaks=0", NULL };
+		char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+		run_spec t = CONFINED;
+
+		setenv("PATH", envpath + 5, 1);
+		t.env_allow = plain;
+		sh(&r, t, "wdfakecc --version");
+		if (saved)
+			setenv("PATH", saved, 1);
+		free(saved);
+		ck_assert_int_eq(r.exit_code, 127);
+		ck_assert_msg(contains(&r, want), "%s", r.output.ptr);
+		wd_sandbox_result_free(&r);
+	}
 	/* a command that is simply missing gets no such line */
 	sh(&r, s, "no-such-tool-xyz");
 	ck_assert_int_eq(r.exit_code, 127);
