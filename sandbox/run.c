@@ -911,6 +911,7 @@ static int note_limits(run_ctx *c, sbx_capture *cap, const wd_sandbox_opts *opts
  * it, e.g. a toolchain under $HOME. */
 static int note_hidden(run_ctx *c, wd_sandbox_result *out, const wd_sandbox_opts *opts)
 {
+	const char *host_path = getenv("PATH");
 	wd_buf note = WD_BUF_INIT;
 	int rc;
 
@@ -918,8 +919,8 @@ static int note_hidden(run_ctx *c, wd_sandbox_result *out, const wd_sandbox_opts
 	                   out->output.len, c->hidden_hit, &note);
 	/* the caller may have given the command a PATH of its own: the
 	 * toolchain may still be on warden's */
-	if (!rc && !note.len && getenv("PATH") && (!env_path(c) || strcmp(env_path(c), getenv("PATH"))))
-		rc = sbx_view_hint(&c->plan, getenv("PATH"), out->output.ptr ? out->output.ptr : "",
+	if (!rc && !note.len && host_path && (!env_path(c) || strcmp(env_path(c), host_path)))
+		rc = sbx_view_hint(&c->plan, host_path, out->output.ptr ? out->output.ptr : "",
 		                   out->output.len, NULL, &note);
 	if (!rc && note.len) {
 		if (out->output.ptr && out->output.len && out->output.ptr[out->output.len - 1] != '\n')
