@@ -246,7 +246,9 @@ int sbx_limits_apply(const sbx_plan *plan, int userns, int in_cgroup, const char
 int sbx_ns_setup_ids(const sbx_plan *plan, const char **why);
 /* Build the new root and enter it. A fresh /proc is mounted there when
  * `proc` is set; if that alone fails, *proc_why says why and the rest
- * stands (0 is returned). */
+ * stands (0 is returned). -1: failed with the host's root still in place
+ * (best effort may go on without); -2: failed after entering the new root,
+ * which no policy may run the command in. */
 int sbx_ns_setup_mounts(const sbx_plan *plan, int proc, const char **why, const char **proc_why);
 /* Create host_tmp with home/ and tmp/ (in the private /tmp when mounted). */
 int sbx_make_private_tmp(const sbx_plan *p);

@@ -163,6 +163,9 @@ static int add_allowed(sbx_plan *p, const char *const *paths, size_t n, int kind
 		if (!strcmp(paths[i], "/"))
 			return wd_error_set(WD_EUSAGE, "sandbox: '/' cannot be allowed as a whole; "
 			                               "name the directories the command needs");
+		if (path_under(paths[i], "/proc"))
+			return wd_error_set(WD_EUSAGE, "sandbox: '%s': nothing under /proc can be allowed "
+			                               "(the command gets a /proc of its own)", paths[i]);
 		if (stat(paths[i], &st) < 0)
 			continue;
 		if ((rc = push_op(p, kind, S_ISDIR(st.st_mode), paths[i], NULL)) != 0)

@@ -1173,6 +1173,19 @@ START_TEST(workdir_inside_shows_the_work_tree_at_another_path)
 	join(p, work, "made");
 	ck_assert(wd_path_exists(p));
 	wd_sandbox_result_free(&r);
+	/* a place the new root cannot hold (beneath read-only /usr): an error
+	 * naming it, under best effort too, and the command does not run */
+	{
+		const char *argv[] = { "/bin/sh", "-c", "touch ran", NULL };
+
+		s.inside = "/usr/wd-sbx-no-such-dir";
+		s.policy = WD_POLICY_BEST_EFFORT;
+		ck_assert_int_eq(run(&r, s, argv), WD_EINFRA);
+		ck_assert_msg(strstr(wd_error_last(), "/usr/wd-sbx-no-such-dir (EROFS)"), "%s",
+		              wd_error_last());
+		join(p, work, "ran");
+		ck_assert(!wd_path_exists(p));
+	}
 }
 END_TEST
 
@@ -1572,6 +1585,9 @@ START_TEST(overlay_options_are_checked)
 		t.allow_read = root;
 		ck_assert_int_eq(run(&r, t, argv), WD_EUSAGE);
 		ck_assert(strstr(wd_error_last(), "'/' cannot be allowed"));
+		root[0] = "/proc/self";
+		ck_assert_int_eq(run(&r, t, argv), WD_EUSAGE);
+		ck_assert(strstr(wd_error_last(), "/proc"));
 	}
 }
 END_TEST
