@@ -118,7 +118,6 @@ enum sbx_op_kind {
 typedef struct sbx_op {
 	int kind;
 	int is_dir;           /* binds: a directory (else a file) */
-	int from_allow;       /* binds: asked for by allow_read/allow_write */
 	int open_below;       /* masks: later mounts go beneath it, so it stays
 	                       * writable until the work tree is attached */
 	const char *path;     /* absolute, resolved */

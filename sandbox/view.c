@@ -170,7 +170,6 @@ static int add_allowed(sbx_plan *p, const char *const *paths, size_t n, int kind
 			continue;
 		if ((rc = push_op(p, kind, S_ISDIR(st.st_mode), paths[i], NULL)) != 0)
 			return rc;
-		p->ops[p->nops - 1].from_allow = 1;
 	}
 	return 0;
 }
@@ -215,15 +214,13 @@ static int op_cmp(const void *a, const void *b)
 {
 	const sbx_op *x = a, *y = b;
 	size_t dx = depth(x->path), dy = depth(y->path);
-	int c;
 
 	if (dx != dy)
 		return dx < dy ? -1 : 1;
 	if (kind_rank(x->kind) != kind_rank(y->kind))
 		return kind_rank(x->kind) - kind_rank(y->kind);
 	/* a total order, so that the plan does not depend on qsort's whims */
-	c = strcmp(x->path, y->path);
-	return c;
+	return strcmp(x->path, y->path);
 }
 
 /* A mask from `from` on with a later mount beneath it stays writable
