@@ -320,6 +320,24 @@ static int prepare(run_ctx *c, const wd_sandbox_opts *opts)
 	return 0;
 }
 
+/* overlayfs leaves its scratch directory work/work at mode 000: as root
+ * that is nothing, but an ordinary user could no longer remove the
+ * caller's overlay_work (nor could warden remove a round's tree). The
+ * directory is the caller's, and nothing the command can reach. */
+static void overlay_work_removable(const sbx_plan *p)
+{
+	wd_buf b = WD_BUF_INIT;
+	struct stat st;
+
+	if (!p->ovl_work || wd_buf_printf(&b, "%s/work", p->ovl_work) != 0) {
+		wd_buf_free(&b);
+		return;
+	}
+	if (lstat(b.ptr, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0700) != 0700)
+		(void)chmod(b.ptr, 0700);
+	wd_buf_free(&b);
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -1006,6 +1024,8 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		rc = note_hidden(&c, out, opts);
 
 out:
+	if (s.pid > 0)
+		overlay_work_removable(&c.plan);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	wd_buf_free(&s.fatal_msg);

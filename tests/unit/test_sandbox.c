@@ -2023,6 +2023,8 @@ START_TEST(unprivileged_user_gets_the_allow_list_and_an_overlay)
 	ck_assert_msg(strstr(out, "DECOY-GIT-TOKEN"), "control: %s", out);
 	free(out);
 	ovl_make(&v, base, "ovl", 0);
+	/* the round's directory is the user's; the lower layer stays root's */
+	ck_assert_int_eq(chown(v.root, 65534, 65534), 0);
 	ck_assert_int_eq(chown(v.upper, 65534, 65534), 0);
 	ck_assert_int_eq(chown(v.owork, 65534, 65534), 0);
 	join(p, v.lower, "f");
@@ -2057,6 +2059,16 @@ START_TEST(unprivileged_user_gets_the_allow_list_and_an_overlay)
 	ck_assert_str_eq(before, after);
 	free(before);
 	free(after);
+	/* the user can clean up after the round: overlayfs's scratch
+	 * directory (work/work, made mode 000) does not stay locked */
+	{
+		const char *rm[] = { tool("sbx_asuser"), "65534", "/bin/rm", "-rf", v.owork, v.upper, NULL };
+
+		ck_assert_int_eq(run_capture(&out, &status, rm, 1), 0);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rm: %s", out);
+		free(out);
+		ck_assert(!wd_path_exists(v.owork) && !wd_path_exists(v.upper));
+	}
 }
 END_TEST
 
