@@ -326,12 +326,13 @@ void sbx_child_main(const sbx_plan *p)
 	}
 	mounted = 0;
 	if (p->want & (1u << SBX_MNTNS)) {
-		mounted = sbx_ns_setup_mounts(p, (p->want & (1u << SBX_PIDNS)) != 0, &why,
-		                              &proc_why) == 0;
+		int r = sbx_ns_setup_mounts(p, (p->want & (1u << SBX_PIDNS)) != 0, &why, &proc_why);
+
+		mounted = r == 0;
 		/* an overlay (or a work tree elsewhere) exists only in the mount
-		 * namespace: without it there is nothing to run in, whatever the
-		 * policy */
-		if (!mounted && p->need_mntns) {
+		 * namespace, and a half-built view is no place to run in: no
+		 * command then, whatever the policy */
+		if (!mounted && (p->need_mntns || r == -2)) {
 			sbx_report(c, SBX_MSG_FATAL, -1, 0, "mntns: ", why);
 			_exit(126);
 		}

@@ -443,9 +443,15 @@ static int enter_new_root(const char **why)
 		return -1;
 	}
 	if (mkdir("/tmp" OLD_ROOT, 0700) < 0 ||
-	    syscall(SYS_pivot_root, "/tmp", "/tmp" OLD_ROOT) < 0 || chdir("/") < 0) {
+	    syscall(SYS_pivot_root, "/tmp", "/tmp" OLD_ROOT) < 0) {
 		*why = failed("cannot enter the new root (pivot_root)", NULL);
+		/* nothing changed yet: give the host's /tmp back */
+		(void)umount2("/tmp", MNT_DETACH);
 		return -1;
+	}
+	if (chdir("/") < 0) {
+		*why = failed("cannot enter the new root", NULL);
+		return -2;
 	}
 	return 0;
 }
@@ -512,7 +518,12 @@ int sbx_ns_setup_mounts(const sbx_plan *p, int proc, const char **why, const cha
 	/* the overlay's layers are opened by their host paths */
 	if (p->ovl_upper && (ovl = sbx_overlay_mount(p, why)) < 0)
 		return -1;
-	if (enter_new_root(why) < 0 || setup_dev(why) < 0 || build_view(p, ovl, why) < 0)
+	if ((rc = enter_new_root(why)) < 0)
+		goto out;
+	/* from here on there is no way back to the host's root: a failure
+	 * leaves a half-built view, which no policy may run a command in */
+	rc = -2;
+	if (setup_dev(why) < 0 || build_view(p, ovl, why) < 0)
 		goto out;
 	if (sbx_make_private_tmp(p) != 0) {
 		*why = failed("cannot create the private home in", "/tmp");

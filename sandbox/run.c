@@ -320,6 +320,24 @@ static int prepare(run_ctx *c, const wd_sandbox_opts *opts)
 	return 0;
 }
 
+/* overlayfs leaves its scratch directory work/work at mode 000: as root
+ * that is nothing, but an ordinary user could no longer remove the
+ * caller's overlay_work (nor could warden remove a round's tree). The
+ * directory is the caller's, and nothing the command can reach. */
+static void overlay_work_removable(const sbx_plan *p)
+{
+	wd_buf b = WD_BUF_INIT;
+	struct stat st;
+
+	if (!p->ovl_work || wd_buf_printf(&b, "%s/work", p->ovl_work) != 0) {
+		wd_buf_free(&b);
+		return;
+	}
+	if (lstat(b.ptr, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0700) != 0700)
+		(void)chmod(b.ptr, 0700);
+	wd_buf_free(&b);
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -911,11 +929,17 @@ static int note_limits(run_ctx *c, sbx_capture *cap, const wd_sandbox_opts *opts
  * it, e.g. a toolchain under $HOME. */
 static int note_hidden(run_ctx *c, wd_sandbox_result *out, const wd_sandbox_opts *opts)
 {
+	const char *host_path = getenv("PATH");
 	wd_buf note = WD_BUF_INIT;
 	int rc;
 
 	rc = sbx_view_hint(&c->plan, env_path(c), out->output.ptr ? out->output.ptr : "",
 	                   out->output.len, c->hidden_hit, &note);
+	/* the caller may have given the command a PATH of its own: the
+	 * toolchain may still be on warden's */
+	if (!rc && !note.len && host_path && (!env_path(c) || strcmp(env_path(c), host_path)))
+		rc = sbx_view_hint(&c->plan, host_path, out->output.ptr ? out->output.ptr : "",
+		                   out->output.len, NULL, &note);
 	if (!rc && note.len) {
 		if (out->output.ptr && out->output.len && out->output.ptr[out->output.len - 1] != '\n')
 			rc = wd_buf_putc(&out->output, '\n');
@@ -1000,6 +1024,8 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		rc = note_hidden(&c, out, opts);
 
 out:
+	if (s.pid > 0)
+		overlay_work_removable(&c.plan);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	wd_buf_free(&s.fatal_msg);

@@ -118,7 +118,6 @@ enum sbx_op_kind {
 typedef struct sbx_op {
 	int kind;
 	int is_dir;           /* binds: a directory (else a file) */
-	int from_allow;       /* binds: asked for by allow_read/allow_write */
 	int open_below;       /* masks: later mounts go beneath it, so it stays
 	                       * writable until the work tree is attached */
 	const char *path;     /* absolute, resolved */
@@ -135,8 +134,9 @@ int sbx_view_plan(sbx_plan *p, wd_strvec *owned);
  * its own path, by the plan's allow-list. */
 int sbx_view_visible(const sbx_plan *p, const char *real);
 /* The command exited 127: if its output (or `hidden_hit`, argv[0] found only
- * in a hidden directory) names a command that lies on PATH (`pathvar`) in a
- * directory the sandbox hides, append one line saying what to allow. */
+ * in a hidden directory) names a command that lies on `pathvar` (a PATH
+ * value) in a directory the sandbox hides, append one line saying what to
+ * allow. */
 int sbx_view_hint(const sbx_plan *p, const char *pathvar, const char *output, size_t len,
                   const char *hidden_hit, wd_buf *note);
 /* One line for the probe: what is readable. */
@@ -245,7 +245,9 @@ int sbx_limits_apply(const sbx_plan *plan, int userns, int in_cgroup, const char
 int sbx_ns_setup_ids(const sbx_plan *plan, const char **why);
 /* Build the new root and enter it. A fresh /proc is mounted there when
  * `proc` is set; if that alone fails, *proc_why says why and the rest
- * stands (0 is returned). */
+ * stands (0 is returned). -1: failed with the host's root still in place
+ * (best effort may go on without); -2: failed after entering the new root,
+ * which no policy may run the command in. */
 int sbx_ns_setup_mounts(const sbx_plan *plan, int proc, const char **why, const char **proc_why);
 /* Create host_tmp with home/ and tmp/ (in the private /tmp when mounted). */
 int sbx_make_private_tmp(const sbx_plan *p);

@@ -163,11 +163,13 @@ static int add_allowed(sbx_plan *p, const char *const *paths, size_t n, int kind
 		if (!strcmp(paths[i], "/"))
 			return wd_error_set(WD_EUSAGE, "sandbox: '/' cannot be allowed as a whole; "
 			                               "name the directories the command needs");
+		if (path_under(paths[i], "/proc"))
+			return wd_error_set(WD_EUSAGE, "sandbox: '%s': nothing under /proc can be allowed "
+			                               "(the command gets a /proc of its own)", paths[i]);
 		if (stat(paths[i], &st) < 0)
 			continue;
 		if ((rc = push_op(p, kind, S_ISDIR(st.st_mode), paths[i], NULL)) != 0)
 			return rc;
-		p->ops[p->nops - 1].from_allow = 1;
 	}
 	return 0;
 }
@@ -212,15 +214,13 @@ static int op_cmp(const void *a, const void *b)
 {
 	const sbx_op *x = a, *y = b;
 	size_t dx = depth(x->path), dy = depth(y->path);
-	int c;
 
 	if (dx != dy)
 		return dx < dy ? -1 : 1;
 	if (kind_rank(x->kind) != kind_rank(y->kind))
 		return kind_rank(x->kind) - kind_rank(y->kind);
 	/* a total order, so that the plan does not depend on qsort's whims */
-	c = strcmp(x->path, y->path);
-	return c;
+	return strcmp(x->path, y->path);
 }
 
 /* A mask from `from` on with a later mount beneath it stays writable

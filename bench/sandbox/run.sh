@@ -2,6 +2,8 @@
 # Time the sandbox, side by side in one hyperfine run:
 #   warden sandbox -- true          every layer on (strict policy)
 #   bwrap --unshare-all ... true    bubblewrap's usual confinement, no limits
+#   bwrap (allow-list root) true    bubblewrap building a root like warden's:
+#                                   the system directories, /sys, private tmp
 #   true                            the bare command
 #   warden --version                warden's own start-up (loader + libraries), for reference
 # then the in-process cost of wd_sandbox_run("true"), which is what the gate
@@ -24,6 +26,17 @@ command -v bwrap >/dev/null || { echo "bwrap (bubblewrap) is not installed" >&2;
 # what this machine supports: the figures mean "all layers" only if every line says yes
 "$warden" sandbox --probe
 
+# bwrap with a root like warden's allow-list (links kept as links)
+allow="bwrap --unshare-all"
+for d in /usr /bin /sbin /lib /lib32 /lib64 /libx32 /etc /opt /nix /gnu /snap; do
+    if [ -L "$d" ]; then
+        allow="$allow --symlink $(readlink "$d") $d"
+    elif [ -d "$d" ]; then
+        allow="$allow --ro-bind $d $d"
+    fi
+done
+allow="$allow --ro-bind /sys /sys --dev /dev --proc /proc --tmpfs /tmp --tmpfs /var/tmp true"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -31,6 +44,7 @@ hyperfine -N --warmup 20 --runs "$runs" \
     --export-markdown "$out/cli.md" --export-json "$out/cli.json" \
     "$warden sandbox -- true" \
     "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp true" \
+    "$allow" \
     "true" \
     "$warden --version"
 echo
@@ -48,7 +62,7 @@ if command -v perf >/dev/null 2>&1; then
     echo "CPU time per run (perf stat -r 50, task-clock of the whole process tree):"
     for c in "$warden sandbox -- true" \
              "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp true" \
-             "$warden sandbox --help" "$warden --version"; do
+             "$allow" "$warden sandbox --help" "$warden --version"; do
         ms=$(perf stat -r 50 -x, -e task-clock $c 2>&1 >/dev/null | awk -F, '/task-clock/ {print $1}')
         printf "  %8.2f ms  %s\n" "$ms" "$c"
     done

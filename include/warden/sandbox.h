@@ -126,7 +126,8 @@ typedef struct wd_sandbox_opts {
 	 * workdir_inside (required then) an overlayfs of overlay_lower
 	 * (NULL-terminated, topmost first, read-only) under overlay_upper, which
 	 * receives every write; overlay_work is overlayfs's scratch directory,
-	 * empty, on the same file system as overlay_upper. `workdir` may then be
+	 * empty, on the same file system as overlay_upper (left removable by its
+	 * owner after the run: overlayfs makes work/ mode 000). `workdir` may then be
 	 * NULL (it is not mounted). Without a mount namespace this is an error
 	 * (WD_EINFRA, whatever the policy): the caller checks
 	 * wd_sandbox_overlay_available() first. */

@@ -1173,6 +1173,19 @@ START_TEST(workdir_inside_shows_the_work_tree_at_another_path)
 	join(p, work, "made");
 	ck_assert(wd_path_exists(p));
 	wd_sandbox_result_free(&r);
+	/* a place the new root cannot hold (beneath read-only /usr): an error
+	 * naming it, under best effort too, and the command does not run */
+	{
+		const char *argv[] = { "/bin/sh", "-c", "touch ran", NULL };
+
+		s.inside = "/usr/wd-sbx-no-such-dir";
+		s.policy = WD_POLICY_BEST_EFFORT;
+		ck_assert_int_eq(run(&r, s, argv), WD_EINFRA);
+		ck_assert_msg(strstr(wd_error_last(), "/usr/wd-sbx-no-such-dir (EROFS)"), "%s",
+		              wd_error_last());
+		join(p, work, "ran");
+		ck_assert(!wd_path_exists(p));
+	}
 }
 END_TEST
 
@@ -1214,6 +1227,22 @@ START_TEST(a_toolchain_hidden_in_home_is_named_when_not_found)
 	ck_assert_int_eq(r.exit_code, 127);
 	ck_assert_msg(contains(&r, want), "%s", r.output.ptr);
 	wd_sandbox_result_free(&r);
+	/* the command's PATH leaves the directory out: warden's own has it */
+	{
+		const char *plain[] = { "PATH=/usr/bin:/bin", "ASAN_OPTIONS=detect_leaks=0", NULL };
+		char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+		run_spec t = CONFINED;
+
+		setenv("PATH", envpath + 5, 1);
+		t.env_allow = plain;
+		sh(&r, t, "wdfakecc --version");
+		if (saved)
+			setenv("PATH", saved, 1);
+		free(saved);
+		ck_assert_int_eq(r.exit_code, 127);
+		ck_assert_msg(contains(&r, want), "%s", r.output.ptr);
+		wd_sandbox_result_free(&r);
+	}
 	/* a command that is simply missing gets no such line */
 	sh(&r, s, "no-such-tool-xyz");
 	ck_assert_int_eq(r.exit_code, 127);
@@ -1556,6 +1585,9 @@ START_TEST(overlay_options_are_checked)
 		t.allow_read = root;
 		ck_assert_int_eq(run(&r, t, argv), WD_EUSAGE);
 		ck_assert(strstr(wd_error_last(), "'/' cannot be allowed"));
+		root[0] = "/proc/self";
+		ck_assert_int_eq(run(&r, t, argv), WD_EUSAGE);
+		ck_assert(strstr(wd_error_last(), "/proc"));
 	}
 }
 END_TEST
@@ -1991,6 +2023,8 @@ START_TEST(unprivileged_user_gets_the_allow_list_and_an_overlay)
 	ck_assert_msg(strstr(out, "DECOY-GIT-TOKEN"), "control: %s", out);
 	free(out);
 	ovl_make(&v, base, "ovl", 0);
+	/* the round's directory is the user's; the lower layer stays root's */
+	ck_assert_int_eq(chown(v.root, 65534, 65534), 0);
 	ck_assert_int_eq(chown(v.upper, 65534, 65534), 0);
 	ck_assert_int_eq(chown(v.owork, 65534, 65534), 0);
 	join(p, v.lower, "f");
@@ -2025,6 +2059,16 @@ START_TEST(unprivileged_user_gets_the_allow_list_and_an_overlay)
 	ck_assert_str_eq(before, after);
 	free(before);
 	free(after);
+	/* the user can clean up after the round: overlayfs's scratch
+	 * directory (work/work, made mode 000) does not stay locked */
+	{
+		const char *rm[] = { tool("sbx_asuser"), "65534", "/bin/rm", "-rf", v.owork, v.upper, NULL };
+
+		ck_assert_int_eq(run_capture(&out, &status, rm, 1), 0);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rm: %s", out);
+		free(out);
+		ck_assert(!wd_path_exists(v.owork) && !wd_path_exists(v.upper));
+	}
 }
 END_TEST
 
