@@ -224,7 +224,11 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	wd_sandbox_result_free(&sr);
 	if (!cr->output.ptr && (rc = wd_buf_grow(&cr->output, 0)) != 0)
 		return rc;
-	if ((rc = wd_hash_hex(cr->digest, cr->output.ptr, cr->output.len)) != 0 ||
+	/* The output is untrusted and goes on to the model, the ledger and the
+	 * terminal: no credential it printed may ride along, so it is redacted
+	 * before anything hashes, parses or summarises it. */
+	if ((rc = wd_redact_buf(&cr->output)) != 0 ||
+	    (rc = wd_hash_hex(cr->digest, cr->output.ptr, cr->output.len)) != 0 ||
 	    (rc = wd_gate_parse_output(cr, workdir)) != 0) {
 		check_result_free(cr);
 		return rc;
