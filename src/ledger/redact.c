@@ -91,22 +91,6 @@ void wd_redact_reset(void)
 	pthread_mutex_unlock(&secrets_lock);
 }
 
-int wd_redact_is_marker(const char *s, size_t n)
-{
-	static const char head[] = "[REDACTED";
-
-	if (n < sizeof(head) || memcmp(s, head, sizeof(head) - 1) != 0 || s[n - 1] != ']')
-		return 0;
-	if (n == sizeof(head))
-		return 1; /* "[REDACTED]" */
-	if (s[sizeof(head) - 1] != ':' || n == sizeof(head) + 1)
-		return 0;
-	for (size_t i = sizeof(head); i < n - 1; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* Every occurrence of every registered value. Caller holds secrets_lock.
  * Occurrences of one value are taken left to right without overlap: one
  * that overlaps a taken one is cut by its replacement anyway. */
@@ -117,7 +101,13 @@ static int find_secrets(wd_redact_hits *h, const char *s, size_t len)
 		const char *q;
 
 		while (p < len && (q = memmem(s + p, len - p, secrets.v[k], sl)) != NULL) {
+			size_t past;
+
 			p = (size_t)(q - s);
+			if ((past = wd_redact_marker_around(s, len, p)) != 0) {
+				p = past; /* a marker's rule name is not the secret */
+				continue;
+			}
 			if (wd_redact_hits_push(h, p, sl, "known-secret") != 0)
 				return WD_ENOMEM;
 			p += sl;
@@ -161,19 +151,105 @@ static void merge_hits(wd_redact_hits *h, const char *s)
 	h->n = out;
 }
 
-/* All replacements for s[0..len), sorted, without overlap. */
+/* s[0..len) with every hit replaced by its marker, appended to out; when
+ * `at` is non-NULL, at[k] is where hit k's marker starts in out. */
+static int apply_hits(wd_buf *out, const char *s, size_t len, const wd_redact_hits *h, size_t *at)
+{
+	size_t lit = 0, base = out->len;
+	int rc;
+
+	for (size_t i = 0; i < h->n; i++) {
+		if ((rc = wd_buf_put(out, s + lit, h->v[i].offset - lit)) != 0)
+			return rc;
+		if (at)
+			at[i] = out->len - base;
+		if ((rc = wd_buf_printf(out, "[REDACTED:%s]", h->v[i].rule)) != 0)
+			return rc;
+		lit = h->v[i].offset + h->v[i].len;
+	}
+	return wd_buf_put(out, s + lit, len - lit);
+}
+
+/* Where position x of the redacted text lies in the original: at[k] is where
+ * hit k's marker starts in the redacted text. A position inside a marker
+ * stands for the whole replaced span (its start, or as an end its end). */
+static size_t to_original(const wd_redact_hits *h, const size_t *at, size_t x, int is_end)
+{
+	size_t lo = 0, hi = h->n, k, mlen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (at[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return x;
+	k = lo - 1;
+	mlen = strlen("[REDACTED:]") + strlen(h->v[k].rule);
+	if (x < at[k] + mlen)
+		return is_end && x > at[k] ? h->v[k].offset + h->v[k].len : h->v[k].offset;
+	return h->v[k].offset + h->v[k].len + (x - at[k] - mlen);
+}
+
+/* Look at the redacted text again: a replacement can turn what was inside a
+ * token into the start of one ("-----END … KEY-----ghp_…": the '-' before
+ * "ghp_" hid it, the marker's ']' does not). New finds are added to h in
+ * original offsets. *added says whether there were any. */
+static int find_again(wd_redact_hits *h, const char *s, size_t len, int *added)
+{
+	wd_redact_hits more = { NULL, 0, 0 };
+	wd_buf text = WD_BUF_INIT;
+	size_t *at = calloc(h->n, sizeof(*at));
+	int rc;
+
+	*added = 0;
+	if (!at)
+		return WD_ENOMEM;
+	if ((rc = apply_hits(&text, s, len, h, at)) != 0 ||
+	    (rc = wd_redact_find_shapes(&more, text.ptr, text.len)) != 0)
+		goto out;
+	for (size_t i = 0; i < more.n && !rc; i++) {
+		const wd_redact_hit *m = &more.v[i];
+		size_t a, b;
+
+		if (wd_redact_is_marker(text.ptr + m->offset, m->len))
+			continue;
+		a = to_original(h, at, m->offset, 0);
+		b = to_original(h, at, m->offset + m->len, 1);
+		if (b > a) {
+			rc = wd_redact_hits_push(h, a, b - a, m->rule);
+			*added = 1;
+		}
+	}
+out:
+	free(at);
+	free(more.v);
+	wd_buf_free(&text);
+	return rc;
+}
+
+/* All replacements for s[0..len), sorted, without overlap: found in the
+ * original, then again in the redacted text until that finds nothing new
+ * (each round covers more or merges more, so it ends; the cap is a guard). */
 static int find_all(wd_redact_hits *h, const char *s, size_t len)
 {
-	int rc;
+	int rc, added = 1;
 
 	pthread_mutex_lock(&secrets_lock);
 	rc = find_secrets(h, s, len);
 	pthread_mutex_unlock(&secrets_lock);
 	if (!rc)
 		rc = wd_redact_find_shapes(h, s, len);
+	if (!rc)
+		merge_hits(h, s);
+	for (int round = 0; !rc && added && h->n && round < 8; round++)
+		if ((rc = find_again(h, s, len, &added)) == 0 && added)
+			merge_hits(h, s);
 	if (rc)
 		return wd_error_set(WD_ENOMEM, "out of memory");
-	merge_hits(h, s);
 	return 0;
 }
 
@@ -191,21 +267,6 @@ int wd_redact_scan(wd_redact_hit **out, size_t *n, const char *s, size_t len)
 	*out = h.v;
 	*n = h.n;
 	return 0;
-}
-
-/* s[0..len) with every hit replaced by its marker, appended to out. */
-static int apply_hits(wd_buf *out, const char *s, size_t len, const wd_redact_hits *h)
-{
-	size_t lit = 0;
-	int rc;
-
-	for (size_t i = 0; i < h->n; i++) {
-		if ((rc = wd_buf_put(out, s + lit, h->v[i].offset - lit)) != 0 ||
-		    (rc = wd_buf_printf(out, "[REDACTED:%s]", h->v[i].rule)) != 0)
-			return rc;
-		lit = h->v[i].offset + h->v[i].len;
-	}
-	return wd_buf_put(out, s + lit, len - lit);
 }
 
 int wd_redact_buf_report(wd_buf *b, wd_redact_hit **hits, size_t *nhits)
@@ -227,7 +288,7 @@ int wd_redact_buf_report(wd_buf *b, wd_redact_hit **hits, size_t *nhits)
 		}
 		*hits = all;
 	}
-	if ((rc = apply_hits(&out, b->ptr, b->len, &h)) != 0)
+	if ((rc = apply_hits(&out, b->ptr, b->len, &h, NULL)) != 0)
 		goto out;
 	if (hits) {
 		memcpy(*hits + *nhits, h.v, h.n * sizeof(*h.v));

@@ -27,8 +27,11 @@ int wd_redact_find_shapes(wd_redact_hits *h, const char *s, size_t len);
 int wd_redact_key_is_secret(const char *key, size_t n);
 
 /* 1 when s[0..n) is exactly a marker this redactor writes ("[REDACTED:rule]"
- * or the older "[REDACTED]"), so that redacting twice changes nothing. */
+ * with a rule that exists, or the older "[REDACTED]"): markers are opaque to
+ * every rule, so that redacting twice changes nothing. */
 int wd_redact_is_marker(const char *s, size_t n);
+/* When s[i] lies inside a marker, the offset just past it; else 0. */
+size_t wd_redact_marker_around(const char *s, size_t len, size_t i);
 
 /* Rank of a rule name: lower is more specific. When hits overlap, the merged
  * replacement is named after the most specific rule among them. */

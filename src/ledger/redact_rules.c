@@ -32,6 +32,8 @@ static const char *const rule_order[] = {
 	"known-secret", "assignment", NULL
 };
 
+static size_t marker_len(const char *s, size_t len, size_t i);
+
 int wd_redact_rule_rank(const char *rule)
 {
 	int i;
@@ -40,6 +42,39 @@ int wd_redact_rule_rank(const char *rule)
 		if (!strcmp(rule_order[i], rule))
 			return i;
 	return i;
+}
+
+int wd_redact_is_marker(const char *s, size_t n)
+{
+	static const char head[] = "[REDACTED";
+	size_t hl = sizeof(head) - 1;
+
+	if (n < hl + 1 || memcmp(s, head, hl) != 0 || s[n - 1] != ']')
+		return 0;
+	if (n == hl + 1)
+		return 1; /* "[REDACTED]", as older ledgers have it */
+	if (s[hl] != ':')
+		return 0;
+	/* only the rules that exist: "[REDACTED:anything]" printed by a check is text */
+	for (size_t i = 0; rule_order[i]; i++)
+		if (strlen(rule_order[i]) == n - hl - 2 && !memcmp(rule_order[i], s + hl + 1, n - hl - 2))
+			return 1;
+	return 0;
+}
+
+size_t wd_redact_marker_around(const char *s, size_t len, size_t i)
+{
+	size_t from = i > 40 ? i - 40 : 0;
+
+	for (size_t j = i + 1; j-- > from;) {
+		size_t m;
+
+		if (s[j] != '[')
+			continue;
+		m = marker_len(s, len, j);
+		return m && j + m > i ? j + m : 0;
+	}
+	return 0;
 }
 
 int wd_redact_hits_push(wd_redact_hits *h, size_t offset, size_t len, const char *rule)

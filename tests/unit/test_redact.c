@@ -411,6 +411,39 @@ START_TEST(overlapping_finds_become_one_marker_named_after_the_most_specific_rul
 }
 END_TEST
 
+/* A replacement can turn what was inside a token into the start of one: the
+ * text is looked at again until nothing new is found. */
+START_TEST(a_token_glued_to_a_redacted_one_is_found_too)
+{
+	wd_redact_hit *hits = NULL;
+	size_t n = 0;
+	static const char text[] = "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----"
+	                           GH_TOKEN " tail";
+
+	ck_assert_str_eq(redacted(text), "[REDACTED:private-key][REDACTED:github-token] tail");
+	ck_assert_int_eq(wd_redact_scan(&hits, &n, text, strlen(text)), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(hits[1].offset, strlen(text) - strlen(GH_TOKEN " tail"));
+	ck_assert_uint_eq(hits[1].len, strlen(GH_TOKEN));
+	free(hits);
+	wd_redact_register("SECRET99");
+	ck_assert_str_eq(redacted("AKIAIOSFODNN7EXAMPLESECRET99"),
+	                 "[REDACTED:aws-key-id][REDACTED:known-secret]");
+}
+END_TEST
+
+/* Only the markers the redactor writes are left alone: a check cannot hide a
+ * value by printing it in marker form. */
+START_TEST(only_real_markers_are_opaque)
+{
+	wd_redact_register("hidden-in-brackets");
+	ck_assert_str_eq(redacted("[REDACTED:hidden-in-brackets]"), "[REDACTED:[REDACTED:known-secret]]");
+	wd_redact_register("github-token");
+	ck_assert_str_eq(redacted("[REDACTED:github-token] github-token"),
+	                 "[REDACTED:github-token] [REDACTED:known-secret]");
+}
+END_TEST
+
 static const char *const samples[] = {
 	"password=hunter2 and " GH_TOKEN,
 	"https://u:p4ssw0rd@h/x https://[REDACTED:known-secret]:pw@h",
@@ -543,6 +576,8 @@ int main(void)
 	tcase_add_test(tc, logs_and_diagnostics_that_mention_secrets_are_left_alone);
 	tcase_add_test(tc, ordinary_text_is_left_alone);
 	tcase_add_test(tc, overlapping_finds_become_one_marker_named_after_the_most_specific_rule);
+	tcase_add_test(tc, a_token_glued_to_a_redacted_one_is_found_too);
+	tcase_add_test(tc, only_real_markers_are_opaque);
 	tcase_add_test(tc, redacting_twice_changes_nothing);
 	tcase_add_test(tc, the_report_gives_offsets_in_the_original_text);
 	tcase_add_test(tc, a_scan_lists_findings_without_changing_the_text);
