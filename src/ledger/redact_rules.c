@@ -134,12 +134,13 @@ static size_t span(const char *s, size_t len, size_t i, int (*ok)(unsigned char)
 	return j - i;
 }
 
-static int starts(const char *s, size_t len, size_t i, const char *lit)
+static int starts_n(const char *s, size_t len, size_t i, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
-
 	return len - i >= n && memcmp(s + i, lit, n) == 0;
 }
+
+/* s[i..] begins with the string literal `lit` */
+#define starts(s, len, i, lit) starts_n(s, len, i, lit, sizeof(lit) - 1)
 
 /* ---------------------------------------------------------------- scan state */
 
@@ -212,9 +213,12 @@ static int token_at(struct scan *sc, size_t i)
 
 	for (size_t r = 0; r < sizeof(token_rules) / sizeof(token_rules[0]); r++) {
 		const struct token_rule *t = &token_rules[r];
-		size_t pl = strlen(t->prefix), n;
+		size_t pl, n;
 
-		if (s[i] != t->prefix[0] || !starts(s, sc->len, i, t->prefix))
+		if (s[i] != t->prefix[0])
+			continue;
+		pl = strlen(t->prefix);
+		if (!starts_n(s, sc->len, i, t->prefix, pl))
 			continue;
 		n = span(s, sc->len, i + pl, t->body);
 		if (n < t->min || (t->exact && n != t->exact) || (t->mixed && !mixed(s + i + pl, n)))
@@ -580,14 +584,13 @@ static int assignment_at(struct scan *sc, size_t k)
 		return 0;
 	if (k > 0 && (s[k - 1] == '/' || s[k - 1] == '\\'))
 		return 0; /* a path such as /etc/passwd */
-	if (!key_is_secret(s + k, ke - k, &aws))
-		return 0;
 	p = ke;
 	if (p < len && (s[p] == '"' || s[p] == '\'') && k > 0 && s[k - 1] == s[p])
 		p++; /* a quoted key: "password": */
-	blanks = span(s, len, p, is_blank);
+	for (blanks = 0; p + blanks < len && blanks < BLANKS_MAX && is_blank((unsigned char)s[p + blanks]);)
+		blanks++;
 	spaced = blanks > 0;
-	p += blanks > BLANKS_MAX ? BLANKS_MAX : blanks;
+	p += blanks;
 	if (p >= len)
 		return 0;
 	op = s[p];
@@ -602,6 +605,9 @@ static int assignment_at(struct scan *sc, size_t k)
 	} else {
 		return 0;
 	}
+	/* most words are not followed by '=' or ':': the key is read only now */
+	if (!key_is_secret(s + k, ke - k, &aws))
+		return 0;
 	while (p < len && is_blank((unsigned char)s[p]) && p - ke < 2 * BLANKS_MAX)
 		p++;
 	if (p >= len)
