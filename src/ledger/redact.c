@@ -173,9 +173,9 @@ static int apply_hits(wd_buf *out, const char *s, size_t len, const wd_redact_hi
 /* Where position x of the redacted text lies in the original: at[k] is where
  * hit k's marker starts in the redacted text. A position inside a marker
  * stands for the whole replaced span (its start, or as an end its end). */
-static size_t to_original(const wd_redact_hits *h, const size_t *at, size_t x, int is_end)
+static size_t to_original(const wd_redact_hit *v, size_t n, const size_t *at, size_t x, int is_end)
 {
-	size_t lo = 0, hi = h->n, k, mlen;
+	size_t lo = 0, hi = n, k, mlen;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -188,10 +188,10 @@ static size_t to_original(const wd_redact_hits *h, const size_t *at, size_t x, i
 	if (lo == 0)
 		return x;
 	k = lo - 1;
-	mlen = strlen("[REDACTED:]") + strlen(h->v[k].rule);
+	mlen = strlen("[REDACTED:]") + strlen(v[k].rule);
 	if (x < at[k] + mlen)
-		return is_end && x > at[k] ? h->v[k].offset + h->v[k].len : h->v[k].offset;
-	return h->v[k].offset + h->v[k].len + (x - at[k] - mlen);
+		return is_end && x > at[k] ? v[k].offset + v[k].len : v[k].offset;
+	return v[k].offset + v[k].len + (x - at[k] - mlen);
 }
 
 /* Look at the redacted text again: a replacement can turn what was inside a
@@ -200,15 +200,20 @@ static size_t to_original(const wd_redact_hits *h, const size_t *at, size_t x, i
  * original offsets. *added says whether there were any. */
 static int find_again(wd_redact_hits *h, const char *s, size_t len, int *added)
 {
-	wd_redact_hits more = { NULL, 0, 0 };
+	wd_redact_hits more = { NULL, 0, 0 }, before = { NULL, 0, 0 };
 	wd_buf text = WD_BUF_INIT;
 	size_t *at = calloc(h->n, sizeof(*at));
 	int rc;
 
 	*added = 0;
-	if (!at)
+	/* the layout of this round's text: new finds are appended to h, not to it */
+	before.n = h->n;
+	if (!at || !(before.v = malloc(h->n * sizeof(*before.v)))) {
+		free(at);
 		return WD_ENOMEM;
-	if ((rc = apply_hits(&text, s, len, h, at)) != 0 ||
+	}
+	memcpy(before.v, h->v, h->n * sizeof(*before.v));
+	if ((rc = apply_hits(&text, s, len, &before, at)) != 0 ||
 	    (rc = wd_redact_find_shapes(&more, text.ptr, text.len)) != 0)
 		goto out;
 	for (size_t i = 0; i < more.n && !rc; i++) {
@@ -217,8 +222,8 @@ static int find_again(wd_redact_hits *h, const char *s, size_t len, int *added)
 
 		if (wd_redact_is_marker(text.ptr + m->offset, m->len))
 			continue;
-		a = to_original(h, at, m->offset, 0);
-		b = to_original(h, at, m->offset + m->len, 1);
+		a = to_original(before.v, before.n, at, m->offset, 0);
+		b = to_original(before.v, before.n, at, m->offset + m->len, 1);
 		if (b > a) {
 			rc = wd_redact_hits_push(h, a, b - a, m->rule);
 			*added = 1;
@@ -226,6 +231,7 @@ static int find_again(wd_redact_hits *h, const char *s, size_t len, int *added)
 	}
 out:
 	free(at);
+	free(before.v);
 	free(more.v);
 	wd_buf_free(&text);
 	return rc;
