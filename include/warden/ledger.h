@@ -36,16 +36,73 @@ void wd_ledger_close(wd_ledger *l);
  * the file and line. `max_bytes` bounds the file (0 = no limit). */
 int wd_ledger_read(json_t **out, const char *path, size_t max_bytes);
 
-/* Register a secret value (an API key, a token) to be scrubbed from every
- * ledger line, record and error message. Values shorter than 6 chars are ignored. */
+/*
+ * Redaction. The one redactor: the ledger passes every string through it,
+ * the gate passes every check's output through it before anything reads it,
+ * and the cli passes what it prints. Each credential found is replaced by
+ * "[REDACTED:<rule>]", the rule saying what was there:
+ *
+ *   known-secret    a value registered below (API keys, tokens, the values of
+ *                   secret environment variables and of those named in redact.env)
+ *   private-key     a PEM block "-----BEGIN … PRIVATE KEY-----" through its END
+ *                   line (RSA, EC, OPENSSH, ENCRYPTED, PGP …); to the end without one
+ *   aws-key-id      AKIA… / ASIA… + 16 uppercase letters or digits
+ *   aws-secret      a 40-character value assigned to aws_secret_access_key
+ *   github-token    ghp_ gho_ ghu_ ghs_ ghr_ + 20 or more alphanumerics, github_pat_…
+ *   gitlab-token    glpat- + 20 or more
+ *   npm-token       npm_ + 36 or more alphanumerics
+ *   slack-token     xoxa- xoxb- xoxp- xoxo- xoxr- xoxs- xoxe- + 10 or more
+ *   google-api-key  AIza + 35 or more
+ *   jwt             eyJ… . … . … (three base64url segments, or five)
+ *   api-key         sk-… (20 or more, letters and digits: OpenAI, Anthropic)
+ *   bearer          the token after "Bearer " (the word stays)
+ *   url-password    the password in scheme://user:password@host (the user stays)
+ *   assignment      the value after a key naming a secret (password, passwd,
+ *                   secret, token, api_key, apikey, private_key, access_key, any
+ *                   case and separator): password=v, token: v, "secret": "v",
+ *                   api_key = 'v'; the key stays. Not when the value reads like
+ *                   code (password_len = strlen(p), token == NULL, token = NULL,
+ *                   self.token = token) or the key names something about the
+ *                   secret (token_type, password_file, tokenCount).
+ *
+ * Overlapping finds become one replacement, named after the most specific
+ * rule. Existing markers are left alone, so redacting twice changes nothing.
+ * Linear in the input, hostile input included. Thread-safe.
+ */
+
+/* One replacement: where it was in the ORIGINAL text, and which rule found it. */
+typedef struct wd_redact_hit {
+	size_t offset;
+	size_t len;
+	const char *rule;   /* static storage: one of the names above */
+} wd_redact_hit;
+
+/* Register a secret value (an API key, a token) to be scrubbed wherever it
+ * appears. Values shorter than 6 bytes are ignored. */
 void wd_redact_register(const char *secret);
-/* Register the values of the usual secret environment variables. */
+/* Register the values of the usual secret environment variables:
+ * OPENAI_API_KEY, ANTHROPIC_API_KEY, GITHUB_TOKEN, *_KEY, *_TOKEN, *_SECRET,
+ * *_PASSWORD. */
 void wd_redact_register_env(void);
-/* A copy of s with every registered secret, and anything shaped like a
- * bearer token or API key ("sk-...", "ghp_..."), replaced by "[REDACTED]". */
+/* Register the values of the environment variables named in `names` (one
+ * name, or several separated by commas or blanks; unset ones are skipped):
+ * the user's redact.env. */
+void wd_redact_register_env_names(const char *names);
+/* A copy of s, redacted; NULL when s is NULL or memory ran out. */
 char *wd_redact(const char *s);
-/* Redact a buffer in place (it may hold NUL bytes). 0 or WD_ENOMEM. */
+/* Redact a buffer in place (it may hold NUL bytes). 0 or WD_ENOMEM (then b is
+ * unchanged). */
 int wd_redact_buf(wd_buf *b);
+/* The same; when `hits` is non-NULL, append one entry per replacement to
+ * *hits (malloc'd, grown with realloc; the caller frees it) and add their
+ * number to *nhits. Offsets are in the text before redaction, sorted, and
+ * never overlap. On error b, *hits and *nhits are unchanged. */
+int wd_redact_buf_report(wd_buf *b, wd_redact_hit **hits, size_t *nhits);
+/* Find without changing anything: the replacements wd_redact_buf would make
+ * in s[0..len), as a malloc'd array in *out (NULL when none) of *n entries.
+ * For listing findings ("where, which rule") without showing the secret.
+ * 0 or WD_ENOMEM. */
+int wd_redact_scan(wd_redact_hit **out, size_t *n, const char *s, size_t len);
 /* Redact every string inside a JSON value, object keys included, in place. */
 void wd_redact_json(json_t *v);
 /* Forget registered secrets (tests). */

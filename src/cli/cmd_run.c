@@ -9,6 +9,7 @@
 #include "warden/cli.h"
 #include "warden/config.h"
 #include "warden/error.h"
+#include "warden/ledger.h"
 #include "warden/review.h"
 #include "warden/ticket.h"
 #include "warden/run.h"
@@ -65,12 +66,31 @@ struct progress {
 static void on_progress(void *payload, const char *stage, int done, uint64_t ms, const char *msg)
 {
 	struct progress *p = payload;
+	char *clean;
 
 	if (p->quiet)
 		return;
 	if (!done)
 		return;
-	fprintf(stderr, "warden: %-9s %6.2fs  %s\n", stage, (double)ms / 1000.0, msg ? msg : "");
+	clean = wd_redact(msg ? msg : "");
+	fprintf(stderr, "warden: %-9s %6.2fs  %s\n", stage, (double)ms / 1000.0, clean ? clean : "");
+	free(clean);
+}
+
+/* The values of the environment variables the user names in redact.env
+ * (their own config only) are scrubbed like API keys, from the checks'
+ * output on. A config that does not parse is the run's to report. */
+static void register_redact_env(void)
+{
+	wd_strvec names = WD_STRVEC_INIT;
+	wd_config *cfg = NULL;
+
+	if (wd_config_open(&cfg, NULL) == 0 && wd_config_get_all(&names, cfg, "redact.env") == 0)
+		for (size_t i = 0; i < names.n; i++)
+			wd_redact_register_env_names(names.v[i]);
+	wd_error_clear();
+	wd_strvec_free(&names);
+	wd_config_free(cfg);
 }
 
 /* What to do with a proposal beyond the local branch. */
@@ -353,7 +373,15 @@ int cmd_run(int argc, char **argv)
 	opts.progress = on_progress;
 	opts.payload = &prog;
 
+	register_redact_env();
 	rc = wd_run(&res, &opts);
+	if (res.reason) {
+		/* the reason quotes the checks and errors: printed and in the JSON */
+		char *clean = wd_redact(res.reason);
+
+		free(res.reason);
+		res.reason = clean; /* NULL (out of memory) rather than unredacted */
+	}
 	exit_code = res.status == WD_RUN_PROPOSED ? WD_EXIT_OK
 	          : res.status == WD_RUN_NO_PATCH ? WD_EXIT_NO
 	          : wd_exit_code_for(rc ? rc : res.error);
@@ -382,6 +410,7 @@ int cmd_run(int argc, char **argv)
 
 		if (o && extra)
 			json_object_update(o, extra);
+		wd_redact_json(o);
 		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 		if (s)

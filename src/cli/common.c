@@ -2,18 +2,26 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "warden/buf.h"
 #include "warden/cli.h"
 #include "warden/error.h"
+#include "warden/ledger.h"
 
 void wd_cli_error(const char *fmt, ...)
 {
+	wd_buf msg = WD_BUF_INIT;
 	va_list ap;
+	int rc;
 
-	fputs("warden: ", stderr);
+	/* errors quote what failed (a remote's URL, a check's words): redacted,
+	 * like everything else warden prints */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = wd_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (!rc)
+		rc = wd_redact_buf(&msg);
+	fprintf(stderr, "warden: %s\n", rc ? "(error message lost: out of memory)" : wd_buf_cstr(&msg));
+	wd_buf_free(&msg);
 }
 
 int wd_exit_code_for(int err)

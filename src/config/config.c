@@ -29,7 +29,8 @@ struct wd_config {
 
 /* Sections only the user's own file may set. */
 static const char *const trusted_sections[] = {
-	"model", "credential", "github", "push", "review", "policy", "sandbox", "budget", NULL
+	"model", "credential", "github", "push", "review", "policy", "sandbox", "budget",
+	"redact", NULL
 };
 
 static int section_is(const char *key, const char *section)

@@ -93,6 +93,8 @@ static int parse_results_files(wd_check_result *cr, const char *dir, int *found)
 			wd_error_clear(); /* a link, a FIFO, too large: the check's problem */
 			continue;
 		}
+		if ((rc = wd_redact_buf(&text)) != 0)
+			break;
 		*found = 1;
 		if (cr->check->kind == WD_CHECK_ANALYZE)
 			rc = wd_findings_parse(&cr->findings, text.ptr, text.len);
@@ -205,7 +207,11 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	wd_sandbox_result_free(&sr);
 	if (!cr->output.ptr && (rc = wd_buf_grow(&cr->output, 0)) != 0)
 		return rc;
-	if ((rc = wd_hash_hex(cr->digest, cr->output.ptr, cr->output.len)) != 0 ||
+	/* The output is untrusted and goes on to the model, the ledger and the
+	 * terminal: no credential it printed may ride along, so it is redacted
+	 * before anything hashes, parses or summarises it. */
+	if ((rc = wd_redact_buf(&cr->output)) != 0 ||
+	    (rc = wd_hash_hex(cr->digest, cr->output.ptr, cr->output.len)) != 0 ||
 	    (rc = wd_gate_parse_output(cr, written_dir(workdir, opts),
 	                                opts->inside ? opts->inside : workdir)) != 0) {
 		check_result_free(cr);

@@ -17,6 +17,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/gate.h"
+#include "warden/ledger.h"
 
 #define LINE_MAX_SHOWN 240
 #define TAIL_LINES 12
@@ -349,6 +350,10 @@ int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
 			goto out;
 	}
 out:
+	/* check output was redacted when it was captured; results files, cached
+	 * baselines and quoted source were not: this is what reaches the model */
+	if (!rc)
+		rc = wd_redact_buf(out);
 	if (!rc)
 		rc = wd_gate_bound(out, max_bytes);
 	return rc;
@@ -459,6 +464,10 @@ int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_resul
 		done++;
 	}
 out:
+	/* check output was redacted when it was captured; results files, cached
+	 * baselines and quoted source were not: this is what reaches the model */
+	if (!rc)
+		rc = wd_redact_buf(out);
 	if (!rc)
 		rc = wd_gate_bound(out, max_bytes);
 	return rc;

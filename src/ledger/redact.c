@@ -1,46 +1,55 @@
 /*
- * Redaction: nothing the ledger writes may carry a credential. Two nets:
- * the exact values registered at start-up (API keys from the environment),
- * and shapes that credentials have whether or not we were told about them
- * (OpenAI/Anthropic "sk-" keys, GitHub tokens, Slack tokens, AWS key ids,
- * "Bearer" headers). The shapes are strict enough not to eat ordinary code.
+ * Redaction: nothing warden writes or sends on may carry a credential. Two
+ * nets: the exact values warden knows (API keys, tokens, the values of secret
+ * environment variables), and the shapes credentials have whether or not we
+ * were told about them (redact_rules.c). Both only find where credentials
+ * are; this file merges what they found and writes "[REDACTED:<rule>]" in
+ * place of each, so a reader still learns what kind of thing was there.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "redact_int.h"
 #include "warden/buf.h"
 #include "warden/error.h"
 #include "warden/ledger.h"
 
-#define REDACTED "[REDACTED]"
 #define MIN_SECRET 6
 
 extern char **environ;
 
 static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
-static wd_strvec secrets = WD_STRVEC_INIT; /* kept longest first */
+static wd_strvec secrets = WD_STRVEC_INIT;
 
 void wd_redact_register(const char *secret)
 {
-	size_t len, i;
 	char *copy;
 
-	if (!secret || (len = strlen(secret)) < MIN_SECRET)
+	if (!secret || strlen(secret) < MIN_SECRET)
 		return;
 	pthread_mutex_lock(&secrets_lock);
-	if (wd_strvec_contains(&secrets, secret))
-		goto out;
-	if (!(copy = wd_strdup(secret)) || wd_strvec_push_owned(&secrets, copy) != 0)
-		goto out;
-	/* Keep longest first so a secret that contains another is scrubbed whole. */
-	for (i = secrets.n - 1; i > 0 && strlen(secrets.v[i - 1]) < len; i--) {
-		secrets.v[i] = secrets.v[i - 1];
-		secrets.v[i - 1] = copy;
-	}
-out:
+	/* out of memory leaves the value unregistered: the shapes still apply */
+	if (!wd_strvec_contains(&secrets, secret) && (copy = wd_strdup(secret)) != NULL)
+		(void)wd_strvec_push_owned(&secrets, copy);
 	pthread_mutex_unlock(&secrets_lock);
+}
+
+void wd_redact_register_env_names(const char *names)
+{
+	char name[256];
+
+	while (names && *names) {
+		size_t n = strcspn(names, ", \t\n");
+
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, names, n);
+			name[n] = '\0';
+			wd_redact_register(getenv(name));
+		}
+		names += n;
+		names += strspn(names, ", \t\n");
+	}
 }
 
 static int ends_with(const char *s, size_t len, const char *suffix)
@@ -82,233 +91,227 @@ void wd_redact_reset(void)
 	pthread_mutex_unlock(&secrets_lock);
 }
 
-static int is_word(unsigned char c)
+/* Every occurrence of every registered value. Caller holds secrets_lock.
+ * Occurrences of one value are taken left to right without overlap: one
+ * that overlaps a taken one is cut by its replacement anyway. */
+static int find_secrets(wd_redact_hits *h, const char *s, size_t len)
 {
-	return isalnum(c) || c == '_';
-}
+	for (size_t k = 0; k < secrets.n; k++) {
+		size_t sl = strlen(secrets.v[k]), p = 0;
+		const char *q;
 
-static int is_tokchar(unsigned char c)
-{
-	return isalnum(c) || c == '_' || c == '-';
-}
+		while (p < len && (q = memmem(s + p, len - p, secrets.v[k], sl)) != NULL) {
+			size_t past;
 
-/* Length of the run of bytes at s[0..len) accepted by `ok`. */
-static size_t span(const char *s, size_t len, int (*ok)(unsigned char))
-{
-	size_t n = 0;
-
-	while (n < len && ok((unsigned char)s[n]))
-		n++;
-	return n;
-}
-
-static int has_digit_and_alpha(const char *s, size_t n)
-{
-	int d = 0, a = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		d |= isdigit((unsigned char)s[i]) != 0;
-		a |= isalpha((unsigned char)s[i]) != 0;
-	}
-	return d && a;
-}
-
-static int is_upper_digit(unsigned char c)
-{
-	return isupper(c) || isdigit(c);
-}
-
-static int is_bearer_char(unsigned char c)
-{
-	return isalnum(c) || (c && strchr("-._~+/=", c) != NULL);
-}
-
-static int is_alnum_c(unsigned char c)
-{
-	return isalnum(c) != 0;
-}
-
-/*
- * If a token-shaped credential starts at s (which begins a word), return its
- * length and set *keep to the number of leading bytes to leave visible
- * ("Bearer "); otherwise 0.
- */
-static size_t token_at(const char *s, size_t len, size_t *keep)
-{
-	size_t n;
-
-	*keep = 0;
-	if (len > 3 && memcmp(s, "sk-", 3) == 0) {
-		n = span(s + 3, len - 3, is_tokchar);
-		if (n >= 20 && has_digit_and_alpha(s + 3, n))
-			return 3 + n;
-	}
-	if (len > 4 && s[0] == 'g' && s[1] == 'h' && s[2] && strchr("pousr", s[2]) && s[3] == '_') {
-		n = span(s + 4, len - 4, is_alnum_c);
-		if (n >= 20)
-			return 4 + n;
-	}
-	if (len > 11 && memcmp(s, "github_pat_", 11) == 0) {
-		n = span(s + 11, len - 11, is_word);
-		if (n >= 20)
-			return 11 + n;
-	}
-	if (len > 5 && memcmp(s, "xox", 3) == 0 && s[3] && strchr("abposre", s[3]) && s[4] == '-') {
-		n = span(s + 5, len - 5, is_tokchar);
-		if (n >= 10)
-			return 5 + n;
-	}
-	if (len >= 20 && (memcmp(s, "AKIA", 4) == 0 || memcmp(s, "ASIA", 4) == 0)) {
-		n = span(s + 4, len - 4, is_upper_digit);
-		if (n == 16)
-			return 20;
-	}
-	if (len > 7 && strncasecmp(s, "bearer", 6) == 0 && (s[6] == ' ' || s[6] == '\t')) {
-		size_t sp = 6;
-
-		while (sp < len && (s[sp] == ' ' || s[sp] == '\t'))
-			sp++;
-		n = span(s + sp, len - sp, is_bearer_char);
-		if (n >= 8) {
-			*keep = sp;
-			return sp + n;
-		}
-	}
-	return 0;
-}
-
-/*
- * Credentials recognised by their surroundings rather than their shape:
- * the password in "scheme://user:password@host" (tokens in git remote URLs)
- * and PEM private key blocks. Returns the length to replace from s[i]
- * (after *keep visible bytes), or 0.
- */
-static size_t structural_at(const char *s, size_t len, size_t i, size_t *keep)
-{
-	static const char pem_begin[] = "-----BEGIN ";
-	static const char pem_end[] = "PRIVATE KEY-----";
-
-	*keep = 0;
-	/* i at "://": the userinfo runs to '@' without '/', whitespace or quotes */
-	if (len - i > 3 && s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
-		size_t u = i + 3, colon = 0, j;
-
-		for (j = u; j < len && j - u < 512; j++) {
-			unsigned char c = (unsigned char)s[j];
-
-			if (c == '@')
-				break;
-			if (c == '/' || c == '"' || c == '\'' || c <= ' ' || c == '<' || c == '>')
-				return 0;
-			if (c == ':' && !colon)
-				colon = j;
-		}
-		if (j < len && s[j] == '@' && colon && j > colon + 1) {
-			*keep = colon + 1 - i;
-			return j - i;
-		}
-		return 0;
-	}
-	if (len - i > sizeof(pem_begin) && memcmp(s + i, pem_begin, sizeof(pem_begin) - 1) == 0) {
-		const char *line_end = memchr(s + i, '\n', len - i);
-		size_t hl = line_end ? (size_t)(line_end - (s + i)) : len - i;
-		const char *endp;
-
-		if (!memmem(s + i, hl, pem_end, sizeof(pem_end) - 1))
-			return 0;
-		/* up to and including the matching END line */
-		endp = memmem(s + i + hl, len - i - hl, "-----END ", 9);
-		if (endp) {
-			const char *tail = memmem(endp, len - (size_t)(endp - s), pem_end, sizeof(pem_end) - 1);
-
-			if (tail)
-				return (size_t)(tail - (s + i)) + sizeof(pem_end) - 1;
-		}
-		return len - i; /* a truncated key: scrub to the end */
-	}
-	return 0;
-}
-
-/* Pass 1: every registered secret, wherever it appears. */
-static int scrub_secrets(wd_buf *out, const char *s, size_t len)
-{
-	size_t i = 0, lit = 0;
-	int rc;
-
-	while (i < len) {
-		size_t m = 0;
-
-		for (size_t k = 0; k < secrets.n; k++) {
-			size_t sl;
-
-			if (s[i] != secrets.v[k][0])
+			p = (size_t)(q - s);
+			if ((past = wd_redact_marker_around(s, len, p)) != 0) {
+				p = past; /* a marker's rule name is not the secret */
 				continue;
-			sl = strlen(secrets.v[k]);
-			if (sl <= len - i && memcmp(s + i, secrets.v[k], sl) == 0) {
-				m = sl;
-				break;
 			}
+			if (wd_redact_hits_push(h, p, sl, "known-secret") != 0)
+				return WD_ENOMEM;
+			p += sl;
 		}
-		if (!m) {
-			i++;
+	}
+	return 0;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const wd_redact_hit *x = a, *y = b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return (x->len < y->len) - (x->len > y->len); /* longer first */
+}
+
+/* Sort and merge overlapping hits into one replacement each, named after
+ * the most specific rule among them; drop hits that are already markers. */
+static void merge_hits(wd_redact_hits *h, const char *s)
+{
+	size_t out = 0;
+
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), cmp_hit);
+	for (size_t i = 0; i < h->n; i++) {
+		wd_redact_hit x = h->v[i];
+		wd_redact_hit *last = out ? &h->v[out - 1] : NULL;
+
+		if (!x.len || wd_redact_is_marker(s + x.offset, x.len))
+			continue;
+		if (last && x.offset < last->offset + last->len) {
+			if (x.offset + x.len > last->offset + last->len)
+				last->len = x.offset + x.len - last->offset;
+			if (wd_redact_rule_rank(x.rule) < wd_redact_rule_rank(last->rule))
+				last->rule = x.rule;
 			continue;
 		}
-		if ((rc = wd_buf_put(out, s + lit, i - lit)) != 0 ||
-		    (rc = wd_buf_puts(out, REDACTED)) != 0)
+		h->v[out++] = x;
+	}
+	h->n = out;
+}
+
+/* s[0..len) with every hit replaced by its marker, appended to out; when
+ * `at` is non-NULL, at[k] is where hit k's marker starts in out. */
+static int apply_hits(wd_buf *out, const char *s, size_t len, const wd_redact_hits *h, size_t *at)
+{
+	size_t lit = 0, base = out->len;
+	int rc;
+
+	for (size_t i = 0; i < h->n; i++) {
+		if ((rc = wd_buf_put(out, s + lit, h->v[i].offset - lit)) != 0)
 			return rc;
-		i += m;
-		lit = i;
+		if (at)
+			at[i] = out->len - base;
+		if ((rc = wd_buf_printf(out, "[REDACTED:%s]", h->v[i].rule)) != 0)
+			return rc;
+		lit = h->v[i].offset + h->v[i].len;
 	}
 	return wd_buf_put(out, s + lit, len - lit);
 }
 
-/* Pass 2: credential shapes. Runs after pass 1, so no registered secret can
- * hide in the part of a match that stays visible ("Bearer ", "://user:"). */
-static int scrub_shapes(wd_buf *out, const char *s, size_t len)
+/* Where position x of the redacted text lies in the original: at[k] is where
+ * hit k's marker starts in the redacted text. A position inside a marker
+ * stands for the whole replaced span (its start, or as an end its end). */
+static size_t to_original(const wd_redact_hit *v, size_t n, const size_t *at, size_t x, int is_end)
 {
-	size_t i = 0, lit = 0;
-	int rc;
+	size_t lo = 0, hi = n, k, mlen;
 
-	while (i < len) {
-		size_t keep = 0, m = structural_at(s, len, i, &keep);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (!m && (i == 0 || !is_word((unsigned char)s[i - 1])))
-			m = token_at(s + i, len - i, &keep);
-		if (!m) {
-			i++;
-			continue;
-		}
-		if ((rc = wd_buf_put(out, s + lit, i + keep - lit)) != 0 ||
-		    (rc = wd_buf_puts(out, REDACTED)) != 0)
-			return rc;
-		i += m;
-		lit = i;
+		if (at[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return wd_buf_put(out, s + lit, len - lit);
+	if (lo == 0)
+		return x;
+	k = lo - 1;
+	mlen = strlen("[REDACTED:]") + strlen(v[k].rule);
+	if (x < at[k] + mlen)
+		return is_end && x > at[k] ? v[k].offset + v[k].len : v[k].offset;
+	return v[k].offset + v[k].len + (x - at[k] - mlen);
 }
 
-/* Append the redacted form of s[0..len) to out. Caller holds secrets_lock. */
-static int redact_into(wd_buf *out, const char *s, size_t len)
+/* Look at the redacted text again: a replacement can turn what was inside a
+ * token into the start of one ("-----END … KEY-----ghp_…": the '-' before
+ * "ghp_" hid it, the marker's ']' does not). New finds are added to h in
+ * original offsets. *added says whether there were any. */
+static int find_again(wd_redact_hits *h, const char *s, size_t len, int *added)
 {
-	wd_buf tmp = WD_BUF_INIT;
+	wd_redact_hits more = { NULL, 0, 0 }, before = { NULL, 0, 0 };
+	wd_buf text = WD_BUF_INIT;
+	size_t *at = calloc(h->n, sizeof(*at));
 	int rc;
 
-	if (!secrets.n)
-		return scrub_shapes(out, s, len);
-	if ((rc = scrub_secrets(&tmp, s, len)) == 0)
-		rc = scrub_shapes(out, tmp.ptr ? tmp.ptr : "", tmp.len);
-	wd_buf_free(&tmp);
+	*added = 0;
+	/* the layout of this round's text: new finds are appended to h, not to it */
+	before.n = h->n;
+	if (!at || !(before.v = malloc(h->n * sizeof(*before.v)))) {
+		free(at);
+		return WD_ENOMEM;
+	}
+	memcpy(before.v, h->v, h->n * sizeof(*before.v));
+	if ((rc = apply_hits(&text, s, len, &before, at)) != 0 ||
+	    (rc = wd_redact_find_shapes(&more, text.ptr, text.len)) != 0)
+		goto out;
+	for (size_t i = 0; i < more.n && !rc; i++) {
+		const wd_redact_hit *m = &more.v[i];
+		size_t a, b;
+
+		if (wd_redact_is_marker(text.ptr + m->offset, m->len))
+			continue;
+		a = to_original(before.v, before.n, at, m->offset, 0);
+		b = to_original(before.v, before.n, at, m->offset + m->len, 1);
+		if (b > a) {
+			rc = wd_redact_hits_push(h, a, b - a, m->rule);
+			*added = 1;
+		}
+	}
+out:
+	free(at);
+	free(before.v);
+	free(more.v);
+	wd_buf_free(&text);
 	return rc;
 }
 
-static int redact_n(wd_buf *out, const char *s, size_t len)
+/* All replacements for s[0..len), sorted, without overlap: found in the
+ * original, then again in the redacted text until that finds nothing new
+ * (each round covers more or merges more, so it ends; the cap is a guard). */
+static int find_all(wd_redact_hits *h, const char *s, size_t len)
 {
-	int rc;
+	int rc, added = 1;
 
 	pthread_mutex_lock(&secrets_lock);
-	rc = redact_into(out, s, len);
+	rc = find_secrets(h, s, len);
 	pthread_mutex_unlock(&secrets_lock);
+	if (!rc)
+		rc = wd_redact_find_shapes(h, s, len);
+	if (!rc)
+		merge_hits(h, s);
+	for (int round = 0; !rc && added && h->n && round < 8; round++)
+		if ((rc = find_again(h, s, len, &added)) == 0 && added)
+			merge_hits(h, s);
+	if (rc)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}
+
+int wd_redact_scan(wd_redact_hit **out, size_t *n, const char *s, size_t len)
+{
+	wd_redact_hits h = { NULL, 0, 0 };
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = find_all(&h, s ? s : "", s ? len : 0)) != 0) {
+		free(h.v);
+		return rc;
+	}
+	*out = h.v;
+	*n = h.n;
+	return 0;
+}
+
+int wd_redact_buf_report(wd_buf *b, wd_redact_hit **hits, size_t *nhits)
+{
+	wd_redact_hits h = { NULL, 0, 0 };
+	wd_buf out = WD_BUF_INIT;
+	int rc;
+
+	if (!b->ptr)
+		return 0;
+	if ((rc = find_all(&h, b->ptr, b->len)) != 0 || !h.n)
+		goto out;
+	if (hits) {
+		wd_redact_hit *all = realloc(*hits, (*nhits + h.n) * sizeof(**hits));
+
+		if (!all) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		*hits = all;
+	}
+	if ((rc = apply_hits(&out, b->ptr, b->len, &h, NULL)) != 0)
+		goto out;
+	if (hits) {
+		memcpy(*hits + *nhits, h.v, h.n * sizeof(*h.v));
+		*nhits += h.n;
+	}
+	wd_buf_free(b);
+	*b = out;
+	memset(&out, 0, sizeof(out));
+out:
+	wd_buf_free(&out);
+	free(h.v);
 	return rc;
+}
+
+int wd_redact_buf(wd_buf *b)
+{
+	return wd_redact_buf_report(b, NULL, NULL);
 }
 
 char *wd_redact(const char *s)
@@ -317,37 +320,23 @@ char *wd_redact(const char *s)
 
 	if (!s)
 		return NULL;
-	if (redact_n(&b, s, strlen(s)) != 0) {
+	if (wd_buf_puts(&b, s) != 0 || wd_redact_buf(&b) != 0) {
 		wd_buf_free(&b);
 		return NULL;
 	}
 	return wd_buf_detach(&b);
 }
 
-int wd_redact_buf(wd_buf *b)
-{
-	wd_buf out = WD_BUF_INIT;
-	int rc;
-
-	if (!b->ptr)
-		return 0;
-	if ((rc = redact_n(&out, b->ptr, b->len)) != 0) {
-		wd_buf_free(&out);
-		return rc;
-	}
-	wd_buf_free(b);
-	*b = out;
-	return 0;
-}
-
 static void redact_string(json_t *v)
 {
 	wd_buf b = WD_BUF_INIT;
-	const char *s = json_string_value(v);
-	size_t len = json_string_length(v);
+	wd_redact_hit *hits = NULL;
+	size_t n = 0;
 
-	if (redact_n(&b, s, len) == 0 && (b.len != len || memcmp(b.ptr, s, len) != 0))
+	if (wd_buf_put(&b, json_string_value(v), json_string_length(v)) == 0 &&
+	    wd_redact_buf_report(&b, &hits, &n) == 0 && n)
 		json_string_setn_nocheck(v, b.ptr, b.len);
+	free(hits);
 	wd_buf_free(&b);
 }
 
@@ -357,9 +346,16 @@ static void redact_object(json_t *obj)
 
 	for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
 		const char *key = json_object_iter_key(it);
+		json_t *val = json_object_iter_value(it);
 		char *clean = wd_redact(key);
 
-		wd_redact_json(json_object_iter_value(it));
+		/* {"password": "v"}: the key says what the value is */
+		if (json_is_string(val) && json_string_length(val) >= 3 &&
+		    wd_redact_key_is_secret(key, strlen(key)) &&
+		    !wd_redact_is_marker(json_string_value(val), json_string_length(val)))
+			json_string_set(val, "[REDACTED:assignment]");
+		else
+			wd_redact_json(val);
 		if (clean && strcmp(clean, key) != 0)
 			(void)wd_strvec_push(&renamed, key);
 		free(clean);

@@ -52,17 +52,6 @@ static json_t *read_events(const char *path)
 	return arr;
 }
 
-static char *redacted(const char *s)
-{
-	static char out[512];
-	char *r = wd_redact(s);
-
-	ck_assert_ptr_nonnull(r);
-	snprintf(out, sizeof(out), "%s", r);
-	free(r);
-	return out;
-}
-
 START_TEST(events_are_jsonl_with_envelope_in_order)
 {
 	wd_buf p = WD_BUF_INIT;
@@ -224,129 +213,20 @@ START_TEST(registered_secrets_never_reach_the_file)
 	wd_ledger *l;
 	json_t *f;
 
-	wd_redact_register("hunter2-very-secret");
+	wd_redact_register("hunter2-hidden-value");
 	path_in(&p, "ledger.jsonl");
 	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r4"), 0);
-	f = json_pack("{s:s, s:[s, {s:s}], s:s}", "msg", "password is hunter2-very-secret!",
-	              "nested", "ok", "deep", "xhunter2-very-secretx", "hunter2-very-secret", "as key");
+	f = json_pack("{s:s, s:[s, {s:s}], s:s}", "msg", "password is hunter2-hidden-value!",
+	              "nested", "ok", "deep", "xhunter2-hidden-valuex", "hunter2-hidden-value", "as key");
 	ck_assert_int_eq(wd_ledger_add(l, "model_request", f), 0);
 	wd_ledger_close(l);
 	ck_assert_int_eq(wd_file_read(&raw, p.ptr, 0), 0);
 	ck_assert_ptr_null(strstr(raw.ptr, "hunter2"));
-	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"password is [REDACTED]!\""));
-	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"x[REDACTED]x\""));
-	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"[REDACTED]\":\"as key\""));
+	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"password is [REDACTED:known-secret]!\""));
+	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"x[REDACTED:known-secret]x\""));
+	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"[REDACTED:known-secret]\":\"as key\""));
 	wd_buf_free(&raw);
 	wd_buf_free(&p);
-}
-END_TEST
-
-START_TEST(token_shaped_strings_are_redacted)
-{
-	ck_assert_str_eq(redacted("key=sk-proj-Ab12Cd34Ef56Gh78Ij90KlMn done"), "key=[REDACTED] done");
-	ck_assert_str_eq(redacted("sk-ant-api03-abcDEF123456ghiJKL789"), "[REDACTED]");
-	ck_assert_str_eq(redacted("token ghp_0123456789abcdefABCDEF0123456789abcd."), "token [REDACTED].");
-	ck_assert_str_eq(redacted("gho_0123456789abcdefABCDEF01"), "[REDACTED]");
-	ck_assert_str_eq(redacted("github_pat_11ABCDEFG0123456789_abcdefghijklmnop"), "[REDACTED]");
-	ck_assert_str_eq(redacted("slack xoxb-1234567890-abcdefghij"), "slack [REDACTED]");
-	ck_assert_str_eq(redacted("aws AKIAIOSFODNN7EXAMPLE key"), "aws [REDACTED] key");
-	ck_assert_str_eq(redacted("Authorization: Bearer abc.DEF-123_456~xyz="), "Authorization: Bearer [REDACTED]");
-	ck_assert_str_eq(redacted("authorization: bearer   abcdefgh12"), "authorization: bearer   [REDACTED]");
-}
-END_TEST
-
-START_TEST(credentials_in_urls_and_private_keys_are_redacted)
-{
-	ck_assert_str_eq(redacted("remote https://x-access-token:tok3n-value@github.com/o/r.git"),
-	                 "remote https://x-access-token:[REDACTED]@github.com/o/r.git");
-	ck_assert_str_eq(redacted("\"http://bob:hunter22@127.0.0.1:8080/x\""),
-	                 "\"http://bob:[REDACTED]@127.0.0.1:8080/x\"");
-	ck_assert_str_eq(redacted("key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1r\nAAAA\n"
-	                          "-----END OPENSSH PRIVATE KEY-----\nafter"),
-	                 "key:\n[REDACTED]\nafter");
-	ck_assert_str_eq(redacted("-----BEGIN RSA PRIVATE KEY-----\nMIIE truncated"), "[REDACTED]");
-	/* no password, or not a URL: kept */
-	ck_assert_str_eq(redacted("ssh://git@example.com/r.git https://example.com/a:b@c"),
-	                 "ssh://git@example.com/r.git https://example.com/a:b@c");
-	ck_assert_str_eq(redacted("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"),
-	                 "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----");
-}
-END_TEST
-
-START_TEST(ordinary_text_is_left_alone)
-{
-	const char *keep[] = {
-		"disk-space-is-low-on-the-build-machine-today",
-		"sk-short1",
-		"sk-this-is-only-letters-and-dashes-here",
-		"task_sk-Ab12Cd34Ef56Gh78Ij90KlMn",
-		"ghp_short",
-		"AKIAlowercase0000000",
-		"the Bearer of bad news",
-		"static int xox(void);",
-		"",
-	};
-
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		ck_assert_str_eq(redacted(keep[i]), keep[i]);
-}
-END_TEST
-
-START_TEST(a_secret_in_the_visible_part_of_a_match_is_still_scrubbed)
-{
-	wd_redact_register("deploybot77");
-	ck_assert_str_eq(redacted("https://deploybot77:pw123@example.com/x"),
-	                 "https://[REDACTED]:[REDACTED]@example.com/x");
-}
-END_TEST
-
-START_TEST(short_secrets_are_not_registered)
-{
-	wd_redact_register("abc12");
-	wd_redact_register(NULL);
-	ck_assert_str_eq(redacted("abc12 is fine"), "abc12 is fine");
-	wd_redact_register("abc123");
-	ck_assert_str_eq(redacted("abc123 is not"), "[REDACTED] is not");
-}
-END_TEST
-
-START_TEST(longer_secret_is_scrubbed_whole)
-{
-	wd_redact_register("secret");
-	wd_redact_register("secret-and-more");
-	ck_assert_str_eq(redacted("a secret-and-more b secret"), "a [REDACTED] b [REDACTED]");
-}
-END_TEST
-
-START_TEST(environment_secrets_are_registered_by_name)
-{
-	setenv("OPENAI_API_KEY", "openai-value-1", 1);
-	setenv("ANTHROPIC_API_KEY", "anthropic-value-2", 1);
-	setenv("GITHUB_TOKEN", "github-value-3", 1);
-	setenv("DEPLOY_SECRET", "deploy-value-4", 1);
-	setenv("DB_PASSWORD", "db-value-5", 1);
-	setenv("SOME_KEY", "somekey-value-6", 1);
-	setenv("WD_TEST_HARMLESS", "harmless-value-7", 1);
-	setenv("KEYBOARD", "keyboard-value-8", 1);
-	wd_redact_register_env();
-	ck_assert_str_eq(redacted("openai-value-1 anthropic-value-2 github-value-3"),
-	                 "[REDACTED] [REDACTED] [REDACTED]");
-	ck_assert_str_eq(redacted("deploy-value-4 db-value-5 somekey-value-6"),
-	                 "[REDACTED] [REDACTED] [REDACTED]");
-	ck_assert_str_eq(redacted("harmless-value-7 keyboard-value-8"), "harmless-value-7 keyboard-value-8");
-}
-END_TEST
-
-START_TEST(buffers_with_nul_bytes_are_redacted)
-{
-	wd_buf b = WD_BUF_INIT;
-
-	wd_redact_register("topsecret");
-	ck_assert_int_eq(wd_buf_put(&b, "a\0topsecret\0b", 13), 0);
-	ck_assert_int_eq(wd_redact_buf(&b), 0);
-	ck_assert_uint_eq(b.len, 14);
-	ck_assert_int_eq(memcmp(b.ptr, "a\0[REDACTED]\0b", 14), 0);
-	wd_buf_free(&b);
 }
 END_TEST
 
@@ -400,14 +280,6 @@ int main(void)
 	tcase_add_test(tc, sequence_continues_after_an_event_larger_than_the_tail);
 	tcase_add_test(tc, envelope_keys_win_over_fields);
 	tcase_add_test(tc, registered_secrets_never_reach_the_file);
-	tcase_add_test(tc, token_shaped_strings_are_redacted);
-	tcase_add_test(tc, credentials_in_urls_and_private_keys_are_redacted);
-	tcase_add_test(tc, ordinary_text_is_left_alone);
-	tcase_add_test(tc, a_secret_in_the_visible_part_of_a_match_is_still_scrubbed);
-	tcase_add_test(tc, short_secrets_are_not_registered);
-	tcase_add_test(tc, longer_secret_is_scrubbed_whole);
-	tcase_add_test(tc, environment_secrets_are_registered_by_name);
-	tcase_add_test(tc, buffers_with_nul_bytes_are_redacted);
 	tcase_add_test(tc, null_ledger_is_a_no_op_and_bad_fields_are_refused);
 	tcase_add_test(tc, open_fails_cleanly_where_the_directory_cannot_exist);
 	suite_add_tcase(s, tc);
