@@ -267,7 +267,8 @@ const char *wd_repo_token(const char **var);
  * can say what happened after an authentication failure. */
 #define WD_REPO_CRED_SSH      1u  /* an ssh-agent key was offered */
 #define WD_REPO_CRED_TOKEN    2u  /* the token was offered */
-#define WD_REPO_CRED_NO_TOKEN 4u  /* HTTPS asked for a password and no token is set */
+#define WD_REPO_CRED_NO_TOKEN 4u  /* HTTP(S) asked for a password and no token is set (the
+                                     token is only ever offered to HTTP(S) URLs) */
 #define WD_REPO_CRED_REFUSED  8u  /* a credential already offered was asked for again */
 #define WD_REPO_CRED_USERNAME 16u /* a bare user name was offered (SSH) */
 

@@ -5,6 +5,7 @@
  * come here, so they can never disagree on which token wins.
  */
 #include <stdlib.h>
+#include <strings.h>
 
 #include "warden/repo.h"
 
@@ -26,6 +27,13 @@ const char *wd_repo_token(const char **var)
 	return NULL;
 }
 
+/* The token is for HTTP(S) servers only: an SSH server that also takes
+ * passwords must never be handed a GitHub token. */
+static int is_http(const char *url)
+{
+	return url && (!strncasecmp(url, "https://", 8) || !strncasecmp(url, "http://", 7));
+}
+
 /* Each method is offered once: libgit2 asks again after a refused
  * credential, and a second offer of the same one would loop. */
 int wd_repo_cred_cb(git_credential **out, const char *url, const char *username_from_url,
@@ -35,8 +43,7 @@ int wd_repo_cred_cb(git_credential **out, const char *url, const char *username_
 	const char *user = username_from_url && *username_from_url ? username_from_url : "git";
 	const char *token;
 
-	(void)url;
-	if (allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
+	if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && is_http(url)) {
 		if (*st & WD_REPO_CRED_TOKEN) {
 			*st |= WD_REPO_CRED_REFUSED;
 			return GIT_PASSTHROUGH;

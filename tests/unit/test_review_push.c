@@ -306,6 +306,38 @@ START_TEST(push_writes_nothing_into_the_users_repository)
 }
 END_TEST
 
+/* One callback for fetch and push: the token goes to HTTP(S) servers only,
+ * WARDEN_GIT_TOKEN first, each method once. */
+START_TEST(the_credential_callback_never_hands_a_token_to_ssh)
+{
+	git_credential *cred = NULL;
+	unsigned st = 0;
+	const char *var = NULL;
+
+	setenv("GITHUB_TOKEN", "ghp_second", 1);
+	setenv("WARDEN_GIT_TOKEN", TOKEN, 1);
+	ck_assert_str_eq(wd_repo_token(&var), TOKEN);
+	ck_assert_str_eq(var, "WARDEN_GIT_TOKEN");
+	/* an SSH server that also takes passwords gets no token */
+	ck_assert_int_eq(wd_repo_cred_cb(&cred, "ssh://git@example.com/o/r.git", "git",
+	                                 GIT_CREDENTIAL_USERPASS_PLAINTEXT, &st), GIT_PASSTHROUGH);
+	ck_assert_ptr_null(cred);
+	ck_assert_uint_eq(st & WD_REPO_CRED_TOKEN, 0);
+	/* an HTTPS server gets it, once */
+	ck_assert_int_eq(wd_repo_cred_cb(&cred, "https://example.com/o/r.git", NULL,
+	                                 GIT_CREDENTIAL_USERPASS_PLAINTEXT, &st), 0);
+	ck_assert_ptr_nonnull(cred);
+	git_credential_free(cred);
+	cred = NULL;
+	ck_assert_int_eq(wd_repo_cred_cb(&cred, "https://example.com/o/r.git", NULL,
+	                                 GIT_CREDENTIAL_USERPASS_PLAINTEXT, &st), GIT_PASSTHROUGH);
+	ck_assert_uint_ne(st & WD_REPO_CRED_REFUSED, 0);
+	unsetenv("WARDEN_GIT_TOKEN");
+	ck_assert_str_eq(wd_repo_token(&var), "ghp_second");
+	ck_assert_str_eq(var, "GITHUB_TOKEN");
+}
+END_TEST
+
 /* ---- pull requests --------------------------------------------------- */
 
 static wd_pr_opts pr_opts(const mock_server *m)
@@ -606,6 +638,7 @@ int main(void)
 	tcase_add_test(push, credentials_in_a_url_never_reach_the_message);
 	tcase_add_test(push, push_sends_the_given_commit_only_while_the_branch_is_there);
 	tcase_add_test(push, push_writes_nothing_into_the_users_repository);
+	tcase_add_test(push, the_credential_callback_never_hands_a_token_to_ssh);
 	suite_add_tcase(s, push);
 
 	tcase_add_checked_fixture(pr, setup, teardown);
