@@ -537,8 +537,9 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 			describe_plan(stderr, "  ", p, &plan);
 		}
 	}
-	/* Ask only when approving can go ahead; otherwise let it say why not. */
-	if (have_plan && plan_can_proceed(&plan, a->force)) {
+	/* Ask only when approving can go ahead; otherwise let it say why not.
+	 * An open proposal without a plan is asked about all the same. */
+	if (p->status == WD_PROPOSAL_OPEN && (!have_plan || plan_can_proceed(&plan, a->force))) {
 		int yes;
 
 		if (merge.verdict == WD_REVIEW_DENY) {

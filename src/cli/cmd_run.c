@@ -319,16 +319,22 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_WORK_DIR: opts.work_dir = optarg; break;
 		case OPT_RECORD: opts.record = optarg; break;
-		case OPT_PROMPTS:
-			if (!wd_path_is_dir(optarg)) {
+		case OPT_PROMPTS: {
+			/* absolute, so the ledger says which templates were used */
+			char *abs = wd_path_is_dir(optarg) ? wd_realpath(optarg) : NULL;
+
+			if (!abs) {
 				wd_cli_error("--prompts %s: no such directory", optarg);
 				goto usage;
 			}
-			if (wd_prompt_set_dir(optarg) != 0) {
+			rc = wd_prompt_set_dir(abs);
+			free(abs);
+			if (rc != 0) {
 				wd_cli_error("--prompts: %s", wd_error_last());
 				goto usage;
 			}
 			break;
+		}
 		case OPT_SANDBOX:
 			if (!strcmp(optarg, "strict"))
 				opts.sandbox_policy = WD_POLICY_STRICT;
