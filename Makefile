@@ -108,6 +108,12 @@ $(BIN): $(FRONT_OBJS) $(LIB)
 
 $(BUILD)/obj/src/front/front.o: CPPFLAGS += -DWD_LIBEXEC_DIR='"$(LIBEXECDIR)"'
 
+# Where prompts are found when they are not beside the executable: the
+# configured install location, then this source tree (test binaries, a copied
+# warden-core). Never the current directory (see src/core/prompt.c).
+$(BUILD)/obj/src/core/prompt.o: CPPFLAGS += -DWD_PROMPTS_SHARE_DIR='"$(PREFIX)/share/warden/prompts"' \
+                                            -DWD_PROMPTS_SRC_DIR='"$(CURDIR)/prompts"'
+
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)

@@ -29,6 +29,9 @@ int cmd_review(int argc, char **argv);
 /* Map a library error code to the exit code above. */
 int wd_exit_code_for(int err);
 
+/* 1 when a person can be asked: stdin and stderr are terminals. */
+int wd_cli_interactive(void);
+
 /* Ask `question` on the terminal ("[y/N]" is added): 1 yes, 0 no, -1 when
  * there is no terminal to ask (stdin or stderr is not a TTY). */
 int wd_cli_confirm(const char *question);

@@ -145,4 +145,162 @@ void wd_workspace_free(wd_workspace *ws);
 int wd_repo_cred_cb(git_credential **out, const char *url, const char *username_from_url,
                     unsigned int allowed_types, void *payload);
 
+/* ======================================================================
+ * Proposals after the run: evidence notes, diffs, merges, pushes and
+ * credentials. review, run and cli call these; only src/repo talks to
+ * libgit2. Repositories are named by path and commits by 40-hex ids, so
+ * callers need no libgit2 types.
+ * ==================================================================== */
+
+/* libgit2's global state, for main(): init before any other call (0 or
+ * WD_EINFRA), shutdown once at exit. */
+int wd_repo_global_init(void);
+void wd_repo_global_shutdown(void);
+
+/* Open the repository that contains `dir`, searching upward as git does
+ * (callers hand it to wd_patch_apply). WD_EINPUT with libgit2's reason when
+ * there is none. Close with wd_repo_close (NULL is a no-op). */
+int wd_repo_open_discover(git_repository **out, const char *dir);
+void wd_repo_close(git_repository *repo);
+
+/* 40-hex (+ NUL) form of `id`. */
+void wd_repo_oid_hex(char out[41], const git_oid *id);
+
+/* The tree id of commit `commit` in `repo`. WD_EINFRA when it is not there. */
+int wd_repo_commit_tree(git_oid *out, git_repository *repo, const git_oid *commit);
+
+/* Append the content of file `path` in tree `tree` of `repo` to `out`;
+ * *found = 0 (and `out` untouched) when the tree has no blob there. */
+int wd_repo_tree_file(wd_buf *out, int *found, git_repository *repo, const git_oid *tree,
+                      const char *path);
+
+/* 1 when `source` (REPO as given to `warden run`) is a URL, 0 for a local
+ * path (see wd_repo_prepare for the rule). */
+int wd_repo_source_is_url(const char *source);
+
+/* 1 when `repo_path` is where warden keeps `source`'s branches itself: the
+ * source is a URL (its proposals only ever live in warden's mirror) or
+ * `repo_path` is the mirror wd_repo_mirror_path(cache_dir, source) names.
+ * A merge there alone would be undone by the next fetch. */
+int wd_repo_is_mirror(const char *cache_dir, const char *source, const char *repo_path);
+
+/* The 40-hex id refs/heads/<branch> points at. WD_ENOTFOUND when the
+ * repository or the branch does not exist. */
+int wd_repo_branch_tip(char out[41], const char *repo_path, const char *branch);
+
+/* Delete refs/heads/<branch> when it still points at `expect_hex`. Gone
+ * already (or the repository gone) is success. WD_ECONFLICT when it points
+ * elsewhere (`moved_to` receives the 40-hex tip, may be NULL), WD_EREFUSED
+ * when it is checked out in some work tree; nothing changes then. */
+int wd_repo_branch_delete(const char *repo_path, const char *branch, const char *expect_hex,
+                          char moved_to[41]);
+
+/* ---- evidence notes ---- */
+
+/* Attach `text` to commit `commit_hex` as a note under `notes_ref`,
+ * replacing an earlier note (author and committer "warden"). */
+int wd_repo_note_write(const char *repo_path, const char *notes_ref, const char *commit_hex,
+                       const char *text);
+/* Append the note's text to `out`; WD_ENOTFOUND when the commit has none. */
+int wd_repo_note_read(wd_buf *out, const char *repo_path, const char *notes_ref,
+                      const char *commit_hex);
+
+/* ---- diffs ---- */
+
+/* Append the diffstat (with summary) and the unified diff (a/ b/ prefixes,
+ * renames found) of commit `to_hex` against commit `from_hex`. */
+int wd_repo_diff_commits(wd_buf *out, const char *repo_path, const char *from_hex,
+                         const char *to_hex);
+
+/* ---- merging a checked commit into its target ---- */
+
+typedef enum wd_merge_kind {
+	WD_MERGE_UP_TO_DATE = 0, /* the target already contains the commit */
+	WD_MERGE_FASTFORWARD,    /* the target moves to the commit */
+	WD_MERGE_COMMIT          /* a merge commit with parents (target, commit) */
+} wd_merge_kind;
+
+/* What to merge where. */
+typedef struct wd_merge_spec {
+	const char *repo;      /* path of the repository holding commit and target */
+	const char *commit;    /* 40-hex: the commit to land (the one the checks passed) */
+	const char *base;      /* 40-hex: the commit the checks ran on */
+	const char *target;    /* branch to merge into ("main" or "refs/heads/main") */
+	const char *branch;    /* the proposal branch, for branch_moved; may be NULL */
+} wd_merge_spec;
+
+/* What merging would do now, computed without writing anything. */
+typedef struct wd_merge_plan {
+	wd_merge_kind kind;
+	char target_tip[41];   /* the target branch's current tip */
+	int target_moved;      /* target_tip != base: the checks ran on another base */
+	int branch_moved;      /* the branch no longer points at the commit */
+	char *workdir;         /* work tree where the target is checked out, NULL when none */
+	int workdir_dirty;     /* that work tree has uncommitted changes to tracked files */
+	wd_strvec conflicts;   /* paths that conflict; non-empty means it cannot merge */
+	wd_strvec collisions;  /* paths the update would write in `workdir` where an untracked
+	                          or ignored file (or directory, or symlink) already is */
+} wd_merge_plan;
+
+/* Fill `out` (free with wd_repo_merge_plan_free, also after an error).
+ * Errors: WD_EINPUT (bad ids), WD_ENOTFOUND (repository, commit or target
+ * missing, naming which), WD_EINFRA. */
+int wd_repo_merge_plan(wd_merge_plan *out, const wd_merge_spec *spec);
+void wd_repo_merge_plan_free(wd_merge_plan *plan);
+
+/*
+ * Land spec->commit on the target: nothing for up-to-date, a fast-forward,
+ * or a merge commit with `message` (author: the repository's user.name and
+ * user.email, else "warden <warden@localhost>"). When the target is checked
+ * out, its work tree and index follow (safe checkout: never overwriting a
+ * local change, an untracked or an ignored file). The target ref moves by
+ * compare-and-swap from `expect_tip` (the plan's target_tip); `reflog` is the
+ * ref log message. The plan is recomputed first and nothing changes when:
+ * the target is no longer at expect_tip, or the merge conflicts
+ * (WD_ECONFLICT); the work tree is dirty or an untracked or ignored file is
+ * in the way (WD_EREFUSED, the paths named). `out_tip` (may be NULL)
+ * receives the target's new tip.
+ */
+int wd_repo_merge(char out_tip[41], const wd_merge_spec *spec, const char *expect_tip,
+                  const char *message, const char *reflog);
+
+/* ---- pushing ---- */
+
+/*
+ * Push commit `commit_hex` to refs/heads/<branch> on `remote` (a configured
+ * remote's name, or a URL or path), never forcing. Exactly that commit is
+ * pushed, whatever the local branch does meanwhile, and only while the
+ * local refs/heads/<branch> still points at it: a branch someone moved
+ * since is refused (WD_ECONFLICT, nothing pushed). The user's repository is
+ * only read (the push runs from a scratch repository sharing its objects, so
+ * no ref of the user's changes). Credentials: wd_repo_cred_cb. A token never
+ * appears in a message, nor user info of a URL. Errors: WD_ENOTFOUND (no such
+ * repository, branch or remote), WD_ECONFLICT (the branch moved),
+ * WD_EREFUSED (the remote refused: not a fast-forward, a hook declined, with
+ * the remote's reason), WD_EUSAGE (HTTPS without a token: names the
+ * variables), WD_EINFRA (network, authentication, git).
+ */
+int wd_repo_push(const char *repo_path, const char *commit_hex, const char *branch,
+                 const char *remote);
+
+/* The URL of remote `name` of the repository at `repo_path` (its push URL
+ * when set), else `name` itself; *out is malloc'd. */
+int wd_repo_remote_url(char **out, const char *repo_path, const char *name);
+
+/* ---- credentials ---- */
+
+/* The token for git over HTTPS and for the GitHub API, in this order:
+ * $WARDEN_GIT_TOKEN, then $GITHUB_TOKEN (empty counts as unset). NULL when
+ * neither is set. `var` (may be NULL) receives the variable's name. */
+const char *wd_repo_token(const char **var);
+
+/* Bits wd_repo_cred_cb sets in its `unsigned int` payload, so the caller
+ * can say what happened after an authentication failure. */
+#define WD_REPO_CRED_SSH      1u  /* an ssh-agent key was offered */
+#define WD_REPO_CRED_TOKEN    2u  /* the token was offered */
+#define WD_REPO_CRED_NO_TOKEN 4u  /* HTTP(S) asked for a password and no token is set (the
+                                     token is only ever offered to HTTP(S) URLs) */
+#define WD_REPO_CRED_REFUSED  8u  /* a credential already offered was asked for again */
+#define WD_REPO_CRED_USERNAME 16u /* a bare user name was offered (SSH) */
+
 #endif

@@ -4,10 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <git2.h>
 #include <jansson.h>
 
 #include "warden/buf.h"
+#include "warden/config.h"
+#include "warden/repo.h"
 
 /*
  * Review: what happens to a run's commit after the gate passed it.
@@ -19,9 +20,10 @@
  * pushed) or open -> rejected (branch deleted, record and reason kept; the
  * reason is handed to the model the next time the same ticket runs).
  *
- * Nothing here prints or asks: the cli shows the plan (wd_review_plan) and
- * asks for confirmation before calling the irreversible steps (approve, push,
- * open a pull request).
+ * Nothing here prints or asks: the cli shows the plan (wd_review_plan), asks
+ * wd_review_policy_decide() whether each irreversible step (merge, push,
+ * pull request) may go ahead, and asks on the terminal when it says so.
+ * The git work itself is the repo module's (wd_repo_*).
  */
 
 typedef enum wd_proposal_status {
@@ -117,14 +119,14 @@ int wd_review_current_user(wd_buf *out);
 #define WD_NOTES_REF "refs/notes/warden"
 
 /* Attach `json_evidence` (must parse as JSON: commands, exit codes, durations,
- * log digests) to `commit` as a git note under refs/notes/warden, replacing an
- * earlier note. Call it on the repository that holds the branch (the path
- * wd_repo_publish returns) so that `review show` and `git log
- * --notes=warden` find it. */
-int wd_review_add_note(git_repository *repo, const git_oid *commit, const char *json_evidence);
+ * log digests) to commit `commit_hex` as a git note under refs/notes/warden,
+ * replacing an earlier note. Call it on the repository that holds the branch
+ * (the path wd_repo_publish returns) so that `review show` and `git log
+ * --notes=warden` find it. WD_EINPUT when the evidence is not JSON. */
+int wd_review_add_note(const char *repo_path, const char *commit_hex, const char *json_evidence);
 
 /* The note's text; WD_ENOTFOUND when the commit has none. */
-int wd_review_read_note(wd_buf *out, git_repository *repo, const git_oid *commit);
+int wd_review_read_note(wd_buf *out, const char *repo_path, const char *commit_hex);
 
 /* ---- show ------------------------------------------------------------ */
 
@@ -139,22 +141,12 @@ int wd_review_ledger_summary(wd_buf *out, const char *ledger_path, size_t max_te
 
 /* ---- approve / reject ------------------------------------------------ */
 
-typedef enum wd_merge_kind {
-	WD_MERGE_UP_TO_DATE = 0, /* the target already contains the commit */
-	WD_MERGE_FASTFORWARD,    /* the target moves to the commit */
-	WD_MERGE_COMMIT          /* a merge commit with parents (target, commit) */
-} wd_merge_kind;
-
-/* What approving would do, computed without changing anything. */
-typedef struct wd_review_plan {
-	wd_merge_kind kind;
-	git_oid target_tip;    /* the target branch's current tip */
-	int target_moved;      /* target_tip != the proposal's base: checks ran on another base */
-	int branch_moved;      /* the proposal branch no longer points at the proposal's commit */
-	char *workdir;         /* work tree where the target is checked out, NULL when none */
-	int workdir_dirty;     /* that work tree has uncommitted changes to tracked files */
-	wd_strvec conflicts;   /* paths that conflict; non-empty means it cannot merge */
-} wd_review_plan;
+/* What approving would do, computed without changing anything: the repo
+ * module's merge plan of the proposal's recorded commit into its target
+ * (kind, target_tip, target_moved, branch_moved, workdir, workdir_dirty,
+ * conflicts, and collisions: untracked or ignored files in the checkout the
+ * merge would overwrite, which make approve refuse). */
+typedef wd_merge_plan wd_review_plan;
 
 /* Fill `out` (free with wd_review_plan_free, also after an error) with what
  * approving `p` would do now. Errors: WD_ENOTFOUND (repository, commit or
@@ -184,15 +176,17 @@ typedef struct wd_approve_opts {
  * A fast-forward is allowed after the target moved (the result is exactly
  * the checked tree); a merge commit onto a moved target is not, unless forced.
  * On success the record says approved, by whom, when, and the new tip
- * (`out_tip`, may be NULL). Nothing changes on any error:
+ * (`out_tip`, 40-hex, may be NULL). Nothing changes on any error (no ref,
+ * no index entry, no file of the work tree, no record):
  *   WD_ENOTFOUND  no such proposal, or its commit or target branch is gone
  *   WD_EEXISTS    it was already approved or rejected
  *   WD_EREFUSED   separation of duties; the checked-out work tree is dirty, or
- *                 updating it would overwrite an untracked file
+ *                 updating it would overwrite an untracked or ignored file
+ *                 (a `.env`, say: the paths are named)
  *   WD_ECONFLICT  the merge conflicts (paths named); or the target moved since
  *                 the base and opts->force is not set (checks must re-run)
  */
-int wd_review_approve(git_oid *out_tip, const char *cache_dir, const char *id,
+int wd_review_approve(char out_tip[41], const char *cache_dir, const char *id,
                       const wd_approve_opts *opts);
 
 /*
@@ -224,23 +218,26 @@ int wd_review_mark_pushed(const char *cache_dir, const char *id, const char *rem
 /* ---- push ------------------------------------------------------------ */
 
 /*
- * Push refs/heads/<branch> of the repository at `repo_path` to the same name
- * on `remote_name_or_url` (a configured remote's name, or a URL or path),
- * through libgit2, never forcing. Credentials come from the environment:
- * over HTTPS the password is $WARDEN_GIT_TOKEN or $GITHUB_TOKEN with user
- * "x-access-token"; over SSH the keys of ssh-agent. A token never appears in
- * an error message. Errors: WD_ENOTFOUND (no such repo, branch or remote),
- * WD_EREFUSED (the remote rejected the update, e.g. not a fast-forward),
- * WD_EINFRA (network, authentication; the message says which).
+ * Push open proposal `id`: its recorded commit (the one the checks passed)
+ * to refs/heads/<branch> on `remote` (a remote name of the proposal's
+ * repository, a URL or a path), through wd_repo_push: never forcing, never
+ * "whatever the branch points at now". When the local branch has moved away
+ * from the recorded commit it refuses (WD_ECONFLICT, nothing pushed). Other
+ * errors as wd_repo_push. Does not touch the record (wd_review_mark_pushed).
  */
-int wd_review_push(const char *repo_path, const char *branch, const char *remote_name_or_url);
+int wd_review_push_proposal(const char *cache_dir, const char *id, const char *remote);
+
+/* Push approved proposal `id`'s target branch at the tip approve recorded
+ * (`merged`) to `remote`; refuses (WD_ECONFLICT) when the local target has
+ * moved since, WD_EUSAGE when the proposal is not approved. */
+int wd_review_push_merged(const char *cache_dir, const char *id, const char *remote);
 
 /* ---- pull requests --------------------------------------------------- */
 
 typedef struct wd_pr_opts {
 	unsigned version;
 	const char *api_url;   /* NULL = $GITHUB_API_URL, else https://api.github.com */
-	const char *token;     /* NULL = $GITHUB_TOKEN */
+	const char *token;     /* NULL = wd_repo_token(): $WARDEN_GIT_TOKEN, else $GITHUB_TOKEN */
 	const char *owner;     /* the repository on GitHub */
 	const char *repo;
 	const char *head;      /* the branch with the change ("branch" or "owner:branch") */
@@ -285,5 +282,56 @@ int wd_review_open_pr_for(char **out_url, const char *cache_dir, const char *id,
  * ssh://git@host/OWNER/REPO(.git) or git@host:OWNER/REPO(.git).
  * WD_EINPUT when the URL has no such shape. */
 int wd_review_github_repo(char **owner, char **repo, const char *url);
+
+/* ---- policy: may an irreversible step go ahead? ---------------------- */
+
+typedef enum wd_review_step {
+	WD_STEP_MERGE = 0,     /* approve: merge into the target (key review.autoApprove) */
+	WD_STEP_PUSH,          /* push a branch (key push.allowed) */
+	WD_STEP_PULL_REQUEST   /* open a pull request (key push.allowed) */
+} wd_review_step;
+
+typedef enum wd_review_verdict {
+	WD_REVIEW_ALLOW = 0,   /* go ahead without asking */
+	WD_REVIEW_ASK,         /* ask on the terminal; go ahead only on yes */
+	WD_REVIEW_DENY         /* do not; `code` and `reason` say why */
+} wd_review_verdict;
+
+/* What the user said on the command line, and whether a terminal can be
+ * asked (stdin and stderr are TTYs; the cli knows). */
+typedef struct wd_review_flags {
+	int yes;               /* --yes */
+	int ci;                /* --ci */
+	int interactive;
+} wd_review_flags;
+
+typedef struct wd_review_decision {
+	wd_review_verdict verdict;
+	int code;              /* DENY: WD_EREFUSED when the user's config forbids the step,
+	                          WD_EUSAGE when nothing allows it and no terminal can be asked */
+	const char *key;       /* the config key that applies ("push.allowed", ...) */
+	int setting;           /* its value in the user's config: 1, 0, or -1 when unset */
+	char reason[320];      /* one sentence for the message, naming the key or the flags */
+} wd_review_decision;
+
+/*
+ * The one rule for every irreversible step of `warden run` and `warden
+ * review` (merge, push, pull request). The key is read from the user's own
+ * config only (never the repository's .warden/config, see config.h):
+ *   - an explicit false wins over --yes and --ci: push.allowed = false denies
+ *     pushes and pull requests (WD_EREFUSED); review.autoApprove = false
+ *     means a human confirms every approval, so it asks on a terminal and
+ *     denies (WD_EREFUSED) without one;
+ *   - an explicit true allows;
+ *   - unset: --yes or --ci allows, a terminal asks, anything else is denied
+ *     (WD_EUSAGE: say --yes, or set the key).
+ * Returns 0 with `out` filled, or WD_EINPUT when the key's value is not a
+ * boolean (a typo never becomes a silent default).
+ */
+int wd_review_policy_decide(wd_review_decision *out, const wd_config *cfg, wd_review_step step,
+                            const wd_review_flags *flags);
+
+/* "merge", "push", "pull request". */
+const char *wd_review_step_name(wd_review_step step);
 
 #endif

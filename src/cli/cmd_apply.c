@@ -6,13 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <git2.h>
 #include <jansson.h>
 
 #include "warden/cli.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/patch.h"
+#include "warden/repo.h"
 
 #define MAX_PATCH_BYTES (64u << 20)
 
@@ -173,7 +173,7 @@ int cmd_apply(int argc, char **argv)
 		exit_code = rc == WD_ENOMEM ? WD_EXIT_INFRA : WD_EXIT_USAGE;
 		goto done;
 	}
-	git_libgit2_init();
+	wd_repo_global_init(); /* balanced below; main() holds the first reference */
 	if ((rc = wd_patch_parse(&p, text.ptr, text.len)) != 0) {
 		wd_cli_error("%s: %s", file, wd_error_last());
 		exit_code = wd_exit_code_for(rc);
@@ -181,10 +181,8 @@ int cmd_apply(int argc, char **argv)
 			print_json_error(rc == WD_ENOTFOUND ? "no_patch" : "error", wd_error_last());
 		goto shutdown;
 	}
-	if (git_repository_open_ext(&repo, repo_dir, 0, NULL) < 0) {
-		const git_error *e = git_error_last();
-
-		wd_cli_error("%s: not a git repository%s%s", repo_dir, e ? ": " : "", e ? e->message : "");
+	if (wd_repo_open_discover(&repo, repo_dir) != 0) {
+		wd_cli_error("%s", wd_error_last());
 		exit_code = WD_EXIT_USAGE;
 		goto shutdown;
 	}
@@ -209,9 +207,9 @@ int cmd_apply(int argc, char **argv)
 		wd_cli_error("apply: %s", wd_error_last());
 		exit_code = wd_exit_code_for(rc);
 	}
-	git_repository_free(repo);
+	wd_repo_close(repo);
 shutdown:
-	git_libgit2_shutdown();
+	wd_repo_global_shutdown();
 done:
 	wd_patch_report_free(&report);
 	wd_patch_free(p);

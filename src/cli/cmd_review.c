@@ -6,13 +6,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <git2.h>
 #include <jansson.h>
 
 #include "warden/cli.h"
 #include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/repo.h"
 #include "warden/review.h"
 #include "warden/ticket.h"
 
@@ -34,15 +34,18 @@ static const char usage_text[] =
 	"  approve ID      merge the proposal into its target branch in the repository that\n"
 	"                  holds it: fast-forward when possible, else a merge commit. Stops,\n"
 	"                  changing nothing, on a conflict, on uncommitted changes where the\n"
-	"                  target is checked out, and when the target moved since the run's\n"
-	"                  base (the merged result was never checked: run the ticket again,\n"
-	"                  or pass --force)\n"
+	"                  target is checked out, on untracked or ignored files there that\n"
+	"                  the merge would overwrite (named), and when the target moved since\n"
+	"                  the run's base (the merged result was never checked: run the\n"
+	"                  ticket again, or pass --force)\n"
 	"  reject ID       delete the proposal branch and keep the record with the reason;\n"
 	"                  the next run of the same ticket hands the reason to the model\n"
-	"  publish ID      push the proposal branch (not merged) to REMOTE, and with --open-pr\n"
-	"                  open a GitHub pull request for it: title = ticket, body = ticket,\n"
-	"                  checks, evidence and cost (token: GITHUB_TOKEN; API: github.apiUrl\n"
-	"                  in your config, else $GITHUB_API_URL, else api.github.com)\n"
+	"  publish ID      push the proposal's checked commit (not merged) to its branch on\n"
+	"                  REMOTE, and with --open-pr open a GitHub pull request for it: title =\n"
+	"                  ticket, body = ticket, checks, evidence and cost (token:\n"
+	"                  WARDEN_GIT_TOKEN, else GITHUB_TOKEN; API: github.apiUrl in your\n"
+	"                  config, else $GITHUB_API_URL, else api.github.com). Refused when the\n"
+	"                  local branch has moved away from the checked commit\n"
 	"\n"
 	"options:\n"
 	"  --push REMOTE   approve: after merging, push the target branch to REMOTE; publish:\n"
@@ -53,7 +56,8 @@ static const char usage_text[] =
 	"  --draft         publish: open the pull request as a draft\n"
 	"  --force         approve even though the target moved since the base\n"
 	"  --yes, --ci     do not ask before merging, pushing or opening a pull request\n"
-	"                  (required without a terminal)\n"
+	"                  (required without a terminal, unless your config allows the step;\n"
+	"                  an explicit false in your config wins over both)\n"
 	"  --reason TEXT   why the proposal is rejected (required for reject)\n"
 	"  --all           list every proposal, not only open ones\n"
 	"  --json          machine-readable output on stdout\n"
@@ -61,8 +65,10 @@ static const char usage_text[] =
 	"  --work-dir DIR  warden's cache (default $WARDEN_CACHE_DIR, $XDG_CACHE_HOME/warden)\n"
 	"\n"
 	"policy (user config ~/.config/warden/config only, never the repository's):\n"
-	"  review.autoApprove = true    approve without asking\n"
-	"  push.allowed = true|false    push (and open pull requests) without asking | never\n"
+	"  review.autoApprove = true|false  approve without asking | always ask on a\n"
+	"                               terminal (--yes and --ci do not override false)\n"
+	"  push.allowed = true|false    push (and open pull requests) without asking | never,\n"
+	"                               even with --yes or --ci\n"
 	"  review.separateDuties = true the user who made a run cannot approve it\n"
 	"                               (the user is $WARDEN_USER, else the login name)\n"
 	"\n"
@@ -74,7 +80,7 @@ struct review_args {
 	const char *push;
 	const char *reason;
 	const char *repo;
-	int all, json, no_diff, force, yes, open_pr, draft;
+	int all, json, no_diff, force, yes, ci, open_pr, draft;
 	int help;
 };
 
@@ -104,8 +110,8 @@ static int parse_args(struct review_args *a, int argc, char **argv)
 		case 'j': a->json = 1; break;
 		case 'n': a->no_diff = 1; break;
 		case 'f': a->force = 1; break;
-		case 'y':
-		case 'c': a->yes = 1; break;
+		case 'y': a->yes = 1; break;
+		case 'c': a->ci = 1; break;
 		case 'h': a->help = 1; break;
 		case 'o': a->open_pr = 1; break;
 		case 'R': a->repo = optarg; break;
@@ -132,11 +138,10 @@ static int fail(int rc)
 	return wd_exit_code_for(rc);
 }
 
-/* A boolean policy into *out: 1, 0, or -1 when unset. Policies (review.*,
- * push.*) are trusted-only keys: the config module reads them from the
- * user's own file, never from the repository's .warden/config. A value that
+/* A boolean setting into *out: 1, 0, or -1 when unset (review.separateDuties;
+ * the irreversible steps go through wd_review_policy_decide). A value that
  * is not a boolean is an error, not a silent default. */
-static int policy(int *out, const wd_config *cfg, const char *key)
+static int setting(int *out, const wd_config *cfg, const char *key)
 {
 	int rc = wd_config_get_bool(out, cfg, key);
 
@@ -145,6 +150,13 @@ static int policy(int *out, const wd_config *cfg, const char *key)
 		return 0;
 	}
 	return rc;
+}
+
+static wd_review_flags flags_of(const struct review_args *a)
+{
+	wd_review_flags f = { a->yes, a->ci, wd_cli_interactive() };
+
+	return f;
 }
 
 /* Seconds since an ISO 8601 UTC time; -1 when it does not parse. */
@@ -232,18 +244,14 @@ static int review_list(const struct review_args *a, const char *cache)
 /* The evidence: the git note on the commit, else the copy in the record. */
 static json_t *load_evidence(const wd_proposal *p)
 {
-	git_repository *repo = NULL;
 	wd_buf note = WD_BUF_INIT;
 	json_t *ev = NULL;
-	git_oid id;
 
-	if (git_repository_open(&repo, p->repo) == 0 && git_oid_fromstr(&id, p->commit) == 0 &&
-	    wd_review_read_note(&note, repo, &id) == 0)
+	if (wd_review_read_note(&note, p->repo, p->commit) == 0)
 		ev = json_loads(note.ptr, 0, NULL);
 	if (!ev && p->evidence)
 		ev = json_loads(p->evidence, 0, NULL);
 	wd_buf_free(&note);
-	git_repository_free(repo);
 	return ev;
 }
 
@@ -288,7 +296,7 @@ static void describe_plan(FILE *f, const char *in, const wd_proposal *p, const w
 {
 	char tip[13];
 
-	git_oid_tostr(tip, sizeof(tip), &plan->target_tip);
+	snprintf(tip, sizeof(tip), "%.12s", plan->target_tip);
 	switch (plan->kind) {
 	case WD_MERGE_UP_TO_DATE:
 		fprintf(f, "%s'%s' already contains this commit: approving only records it\n", in, p->target);
@@ -314,6 +322,12 @@ static void describe_plan(FILE *f, const char *in, const wd_proposal *p, const w
 		fprintf(f, "%s'%s' is checked out in %s%s\n", in, p->target, plan->workdir,
 		        plan->workdir_dirty ? " WITH UNCOMMITTED CHANGES (approve will refuse)"
 		                            : "; its work tree will follow");
+	if (plan->collisions.n) {
+		fprintf(f, "%sWOULD OVERWRITE untracked or ignored file(s) there:", in);
+		for (size_t i = 0; i < plan->collisions.n; i++)
+			fprintf(f, " %s", plan->collisions.v[i]);
+		fprintf(f, " (approve will refuse)\n");
+	}
 	if (plan->branch_moved)
 		fprintf(f, "%snote: branch '%s' no longer points at the proposal's commit; the reviewed "
 		           "commit %.12s is what gets merged\n", in, p->branch, p->commit);
@@ -321,16 +335,17 @@ static void describe_plan(FILE *f, const char *in, const wd_proposal *p, const w
 
 static json_t *plan_json(const wd_review_plan *plan)
 {
-	char tip[GIT_OID_HEXSZ + 1];
-	json_t *conf = json_array(), *o;
+	json_t *conf = json_array(), *coll = json_array(), *o;
 
 	for (size_t i = 0; conf && i < plan->conflicts.n; i++)
 		json_array_append_new(conf, json_string(plan->conflicts.v[i]));
-	git_oid_tostr(tip, sizeof(tip), &plan->target_tip);
-	o = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:b, s:o}", "kind", kind_name(plan->kind), "target_tip",
-	              tip, "target_moved", plan->target_moved, "branch_moved", plan->branch_moved,
-	              "workdir", plan->workdir, "workdir_dirty", plan->workdir_dirty, "conflicts",
-	              conf ? conf : json_array());
+	for (size_t i = 0; coll && i < plan->collisions.n; i++)
+		json_array_append_new(coll, json_string(plan->collisions.v[i]));
+	o = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:b, s:o, s:o}", "kind", kind_name(plan->kind),
+	              "target_tip", plan->target_tip, "target_moved", plan->target_moved,
+	              "branch_moved", plan->branch_moved, "workdir", plan->workdir, "workdir_dirty",
+	              plan->workdir_dirty, "conflicts", conf ? conf : json_array(), "collisions",
+	              coll ? coll : json_array());
 	return o;
 }
 
@@ -450,53 +465,63 @@ static const char *target_branch(const wd_proposal *p)
 	return strncmp(p->target, "refs/heads/", 11) == 0 ? p->target + 11 : p->target;
 }
 
-/* For a URL source the branch lives in warden's bare mirror, which mirrors
- * the source on every run: merging there alone would not last. */
-static int held_by_mirror(const wd_proposal *p)
+/* Apply a DENY: say why and map to the exit code (1 when the user's config
+ * forbids the step, 2 when nothing allowed it and no terminal could ask). */
+static int denied(const char *what, const wd_review_decision *d, const char *after)
 {
-	git_repository *repo = NULL;
-	int yes = 0;
+	wd_cli_error("%s: %s; %s", what, d->reason, after);
+	return d->code == WD_EREFUSED ? WD_EXIT_NO : WD_EXIT_USAGE;
+}
 
-	if (p->source && strcmp(p->source, p->repo) != 0 && git_repository_open(&repo, p->repo) == 0)
-		yes = git_repository_is_bare(repo) && strstr(p->repo, "/mirrors/") != NULL;
-	git_repository_free(repo);
-	return yes;
+/* Can the plan go ahead? (Otherwise approve itself says why not; asking
+ * first would only waste the user's answer.) */
+static int plan_can_proceed(const wd_review_plan *plan, int force)
+{
+	if (plan->conflicts.n)
+		return 0;
+	if (plan->kind == WD_MERGE_UP_TO_DATE)
+		return 1;
+	if (plan->kind == WD_MERGE_COMMIT && plan->target_moved && !force)
+		return 0;
+	return !(plan->workdir && (plan->workdir_dirty || plan->collisions.n));
 }
 
 static int review_approve(const struct review_args *a, const char *cache, const char *id)
 {
 	wd_approve_opts o = WD_APPROVE_OPTS_INIT;
+	wd_review_flags flags = flags_of(a);
+	wd_review_decision merge, push;
 	wd_config *cfg = NULL;
 	wd_proposal *p = NULL;
 	wd_review_plan plan;
 	wd_buf q = WD_BUF_INIT;
-	int rc, ask_merge, ask_push = 0, have_plan = 0, push_policy = -1, separate = -1, auto_approve = -1;
-	char tip_hex[GIT_OID_HEXSZ + 1];
-	git_oid tip;
+	int rc, ask_merge, ask_push, have_plan = 0, separate = -1;
+	char tip_hex[41];
 
 	memset(&plan, 0, sizeof(plan));
+	memset(&push, 0, sizeof(push));
 	if ((rc = wd_config_open(&cfg, NULL)) != 0)
 		return fail(rc);
 	if ((rc = wd_proposal_load(&p, cache, id)) != 0) {
 		wd_config_free(cfg);
 		return fail(rc);
 	}
-	if ((rc = policy(&separate, cfg, "review.separateDuties")) != 0 ||
-	    (rc = policy(&auto_approve, cfg, "review.autoApprove")) != 0 ||
-	    (a->push && (rc = policy(&push_policy, cfg, "push.allowed")) != 0)) {
+	if ((rc = setting(&separate, cfg, "review.separateDuties")) != 0 ||
+	    (rc = wd_review_policy_decide(&merge, cfg, WD_STEP_MERGE, &flags)) != 0 ||
+	    (a->push && (rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0)) {
 		rc = fail(rc);
 		goto out;
 	}
-	if (a->push) {
-		if (push_policy == 0) {
-			wd_cli_error("pushing is turned off by push.allowed = false in your config; "
-			             "nothing was changed");
-			rc = WD_EXIT_NO;
-			goto out;
-		}
-		ask_push = push_policy != 1 && !a->yes;
+	/* The user's config said no: refuse before anything changes. */
+	if (a->push && push.verdict == WD_REVIEW_DENY && push.code == WD_EREFUSED) {
+		rc = denied("approve", &push, "nothing was changed");
+		goto out;
 	}
-	if (!a->push && held_by_mirror(p)) {
+	if (merge.verdict == WD_REVIEW_DENY && merge.code == WD_EREFUSED) {
+		rc = denied("approve", &merge, "nothing was changed");
+		goto out;
+	}
+	if (!a->push && wd_repo_is_mirror(cache, p->source, p->repo)) {
 		wd_cli_error("proposal %s lives in warden's mirror of %s: a merge there would be undone by "
 		             "the next fetch; approve with --push %s, or 'warden review publish %s --push "
 		             "%s --open-pr'", p->id, p->source, p->source, p->id, p->source);
@@ -505,7 +530,6 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 	}
 	o.force = a->force;
 	o.separate_duties = separate == 1;
-	ask_merge = !a->yes && auto_approve != 1;
 	if (p->status == WD_PROPOSAL_OPEN && wd_review_plan_make(&plan, p) == 0) {
 		have_plan = 1;
 		if (!a->json) {
@@ -513,39 +537,50 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 			describe_plan(stderr, "  ", p, &plan);
 		}
 	}
-	/* Ask only when approving can go ahead; otherwise let it say why not. */
-	if (have_plan && !plan.conflicts.n && !(plan.workdir_dirty && plan.kind != WD_MERGE_UP_TO_DATE) &&
-	    !(plan.kind == WD_MERGE_COMMIT && plan.target_moved && !a->force) && (ask_merge || ask_push)) {
+	/* Ask only when approving can go ahead; otherwise let it say why not.
+	 * An open proposal without a plan is asked about all the same. */
+	if (p->status == WD_PROPOSAL_OPEN && (!have_plan || plan_can_proceed(&plan, a->force))) {
 		int yes;
 
-		wd_buf_printf(&q, "%s%s%s%s?", ask_merge ? "merge into '" : "",
-		              ask_merge ? p->target : "", ask_merge ? "'" : "",
-		              ask_push ? (ask_merge ? " and push it" : "push after merging") : "");
-		if (ask_push)
-			wd_buf_printf(&q, " to %s", a->push);
-		yes = wd_cli_confirm(q.ptr);
-		if (yes < 0) {
-			wd_cli_error("approve: merging%s is irreversible and there is no terminal to ask; "
-			             "pass --yes (or --ci), or set review.autoApprove%s in your config",
-			             a->push ? " and pushing" : "", a->push ? " and push.allowed" : "");
-			rc = WD_EXIT_USAGE;
+		if (merge.verdict == WD_REVIEW_DENY) {
+			rc = denied("approve", &merge, "nothing was changed");
 			goto out;
 		}
-		if (!yes) {
-			fprintf(stderr, "not approved; nothing was changed\n");
-			rc = WD_EXIT_NO;
+		if (a->push && push.verdict == WD_REVIEW_DENY) {
+			rc = denied("approve", &push, "nothing was changed");
 			goto out;
+		}
+		ask_merge = merge.verdict == WD_REVIEW_ASK;
+		ask_push = a->push && push.verdict == WD_REVIEW_ASK;
+		if (ask_merge || ask_push) {
+			wd_buf_printf(&q, "%s%s%s%s?", ask_merge ? "merge into '" : "",
+			              ask_merge ? p->target : "", ask_merge ? "'" : "",
+			              ask_push ? (ask_merge ? " and push it" : "push after merging") : "");
+			if (ask_push)
+				wd_buf_printf(&q, " to %s", a->push);
+			yes = wd_cli_confirm(q.ptr);
+			if (yes < 0) {
+				wd_cli_error("approve: merging%s is irreversible and there is no terminal to "
+				             "ask; pass --yes (or --ci)", a->push ? " and pushing" : "");
+				rc = WD_EXIT_USAGE;
+				goto out;
+			}
+			if (!yes) {
+				fprintf(stderr, "not approved; nothing was changed\n");
+				rc = WD_EXIT_NO;
+				goto out;
+			}
 		}
 	}
-	if ((rc = wd_review_approve(&tip, cache, p->id, &o)) != 0) {
+	if ((rc = wd_review_approve(tip_hex, cache, p->id, &o)) != 0) {
 		rc = fail(rc);
 		goto out;
 	}
-	git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
 	if (!a->json)
 		fprintf(stderr, "approved %s: '%s' is now %s\n", p->id, p->target, tip_hex);
 	if (a->push) {
-		if ((rc = wd_review_push(p->repo, target_branch(p), a->push)) != 0) {
+		/* exactly the tip approve recorded, not what the branch says by now */
+		if ((rc = wd_review_push_merged(cache, p->id, a->push)) != 0) {
 			wd_cli_error("merged, but pushing '%s' to %s failed: %s", target_branch(p), a->push,
 			             wd_error_last());
 			rc = wd_exit_code_for(rc);
@@ -609,12 +644,15 @@ static char *ticket_body(const wd_proposal *p)
 static int review_publish(const struct review_args *a, const char *cache, const char *id)
 {
 	wd_pr_opts po = WD_PR_OPTS_INIT;
+	wd_review_flags flags = flags_of(a);
+	wd_review_decision push, pr;
 	wd_config *cfg = NULL;
 	wd_proposal *p = NULL;
 	wd_buf q = WD_BUF_INIT;
 	char *api = NULL, *owner = NULL, *body = NULL, *url = NULL;
-	int rc, allowed = -1;
+	int rc;
 
+	memset(&pr, 0, sizeof(pr));
 	if (!a->push || !*a->push) {
 		wd_cli_error("publish needs --push REMOTE; see 'warden review --help'");
 		return WD_EXIT_USAGE;
@@ -626,7 +664,8 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 	if ((rc = wd_config_open(&cfg, NULL)) != 0)
 		return fail(rc);
 	if ((rc = wd_proposal_load(&p, cache, id)) != 0 ||
-	    (rc = policy(&allowed, cfg, "push.allowed")) != 0) {
+	    (rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0 ||
+	    (a->open_pr && (rc = wd_review_policy_decide(&pr, cfg, WD_STEP_PULL_REQUEST, &flags)) != 0)) {
 		rc = fail(rc);
 		goto out;
 	}
@@ -636,12 +675,11 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 		rc = WD_EXIT_NO;
 		goto out;
 	}
-	if (allowed == 0) {
-		wd_cli_error("pushing is turned off by push.allowed = false in your config; nothing was pushed");
-		rc = WD_EXIT_NO;
+	if (push.verdict == WD_REVIEW_DENY || (a->open_pr && pr.verdict == WD_REVIEW_DENY)) {
+		rc = denied("publish", push.verdict == WD_REVIEW_DENY ? &push : &pr, "nothing was pushed");
 		goto out;
 	}
-	if (!a->yes && allowed != 1) {
+	if (push.verdict == WD_REVIEW_ASK || (a->open_pr && pr.verdict == WD_REVIEW_ASK)) {
 		int yes;
 
 		wd_buf_printf(&q, "push '%s' to %s%s?", p->branch, a->push,
@@ -659,14 +697,15 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 			goto out;
 		}
 	}
-	if ((rc = wd_review_push(p->repo, p->branch, a->push)) != 0) {
+	/* the recorded commit, refused when the branch has moved away from it */
+	if ((rc = wd_review_push_proposal(cache, p->id, a->push)) != 0) {
 		rc = fail(rc);
 		goto out;
 	}
 	if (wd_review_mark_pushed(cache, p->id, a->push) != 0)
 		wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
 	if (!a->json)
-		fprintf(stderr, "pushed '%s' to %s\n", p->branch, a->push);
+		fprintf(stderr, "pushed '%s' (%.12s) to %s\n", p->branch, p->commit, a->push);
 	if (a->open_pr) {
 		if (wd_config_get_string(&api, cfg, "github.apiUrl") != 0)
 			api = NULL;

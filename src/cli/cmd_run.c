@@ -9,7 +9,9 @@
 #include "warden/cli.h"
 #include "warden/config.h"
 #include "warden/error.h"
+#include "warden/fs.h"
 #include "warden/ledger.h"
+#include "warden/prompt.h"
 #include "warden/review.h"
 #include "warden/ticket.h"
 #include "warden/run.h"
@@ -35,6 +37,9 @@ static const char run_usage[] =
 	"  --check-timeout SEC  per-check wall-clock limit (default 600)\n"
 	"  --work-dir DIR       cache and work trees (default $XDG_CACHE_HOME/warden)\n"
 	"  --record FILE        record every model request and reply (replayable)\n"
+	"  --prompts DIR        warden's prompt templates (default $WARDEN_PROMPTS, else the\n"
+	"                       installed share/warden/prompts found from the executable;\n"
+	"                       never the current directory)\n"
 	"  --sandbox POLICY     strict | best-effort | off (default: sandbox.policy, else\n"
 	"                       strict: a layer that cannot be applied stops the run)\n"
 	"  --max-cost USD, --max-tokens N, --max-calls N, --max-time SEC   run budgets\n"
@@ -42,19 +47,22 @@ static const char run_usage[] =
 	"  --no-tools           do not offer the model read-only repository tools\n"
 	"  --json               print one JSON object with the result on stdout\n"
 	"  --ci                 non-interactive: never prompt, print the JSON result\n"
-	"  --push REMOTE        push the proposal branch to REMOTE (a remote name or URL)\n"
-	"  --open-pr            open a GitHub pull request for the pushed branch\n"
-	"                       (GITHUB_TOKEN; --pr-repo OWNER/NAME or github.repo in config;\n"
+	"  --push REMOTE        push the proposal's checked commit to its branch on REMOTE\n"
+	"                       (a remote name or URL; token WARDEN_GIT_TOKEN, else GITHUB_TOKEN)\n"
+	"  --open-pr            open a GitHub pull request for the pushed branch (the same\n"
+	"                       token; --pr-repo OWNER/NAME or github.repo in config;\n"
 	"                       GITHUB_API_URL or github.apiUrl for GitHub Enterprise)\n"
 	"  --pr-base BRANCH     the pull request's base (default: the run's base branch)\n"
 	"  -y, --yes            approve the irreversible steps (push, pull request) up front\n"
 	"  -q, --quiet          no progress on stderr\n"
 	"\n"
-	"Pushing and opening a pull request are irreversible: without --ci or --yes,\n"
-	"warden asks first on a terminal, and refuses when there is none, unless your\n"
-	"config allows it (push.allowed = true).\n"
+	"Pushing and opening a pull request are irreversible: push.allowed = false in\n"
+	"your config refuses them, even with --yes or --ci; push.allowed = true allows\n"
+	"them; unset, --yes or --ci allows, a terminal asks, and otherwise they are\n"
+	"refused. The proposal itself stays in any case.\n"
 	"\n"
-	"exit codes: 0 proposed, 1 no passing patch, 2 usage or input error,\n"
+	"exit codes: 0 proposed, 1 no passing patch (or a push refused by your config or\n"
+	"            because the branch moved), 2 usage or input error,\n"
 	"            3 infrastructure error (git, network, model service, push),\n"
 	"            4 a budget cap stopped the run\n";
 
@@ -103,39 +111,17 @@ struct remote_steps {
 	int yes;
 };
 
-/* May we take an irreversible step? --ci/--yes, the user's config, or a yes
- * on the terminal. */
-static int confirm(const struct remote_steps *st, const char *question)
-{
-	wd_config *cfg = NULL;
-	char *allowed = NULL;
-	int ok = 0;
-
-	if (st->ci || st->yes)
-		return 1;
-	if (wd_config_open(&cfg, NULL) == 0 &&
-	    wd_config_get_string_trusted(&allowed, cfg, "push.allowed") == 0 &&
-	    (!strcmp(allowed, "true") || !strcmp(allowed, "yes") || !strcmp(allowed, "1")))
-		ok = 1;
-	free(allowed);
-	wd_config_free(cfg);
-	if (ok)
-		return 1;
-	return wd_cli_confirm(question) == 1;
-}
-
-static int open_pull_request(const struct remote_steps *st, const wd_run_opts *opts,
-                             const wd_run_result *res, char **url)
+static int open_pull_request(const struct remote_steps *st, const wd_config *cfg,
+                             const wd_run_opts *opts, const wd_run_result *res, char **url)
 {
 	wd_pr_opts pr = WD_PR_OPTS_INIT;
-	wd_config *cfg = NULL;
 	wd_ticket *t = NULL;
 	wd_buf owner = WD_BUF_INIT;
 	char *cfg_repo = NULL, *api = NULL;
 	const char *repo_name = NULL;
 	int rc;
 
-	if ((rc = wd_config_open(&cfg, NULL)) != 0 || (rc = wd_ticket_load(&t, opts->ticket)) != 0)
+	if ((rc = wd_ticket_load(&t, opts->ticket)) != 0)
 		goto out;
 	/* OWNER/NAME: the flag, then github.repo; else the review module reads the remote's URL */
 	if (st->pr_repo || wd_config_get_string_trusted(&cfg_repo, cfg, "github.repo") == 0) {
@@ -161,38 +147,83 @@ out:
 	free(api);
 	wd_buf_free(&owner);
 	wd_ticket_free(t);
-	wd_config_free(cfg);
 	return rc;
 }
 
-/* Push the proposal branch and maybe open a pull request; returns an exit
- * code (0 = done) and fills *extra with what the JSON result should add. */
+/* May the push (and the pull request) go ahead? The one policy of `run` and
+ * `review` decides; returns 0 to go ahead, else the exit code, with
+ * *status ("refused", "not_confirmed") for the JSON result. */
+static int remote_steps_allowed(const struct remote_steps *st, const wd_config *cfg,
+                                const wd_run_result *res, const char **status)
+{
+	wd_review_flags f = { st->yes, st->ci, wd_cli_interactive() };
+	wd_review_decision push, pr;
+	const wd_review_decision *deny = NULL;
+	wd_buf q = WD_BUF_INIT;
+	int yes;
+
+	memset(&pr, 0, sizeof(pr));
+	if (wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &f) != 0 ||
+	    (st->open_pr && wd_review_policy_decide(&pr, cfg, WD_STEP_PULL_REQUEST, &f) != 0)) {
+		wd_cli_error("not pushing %s: %s", res->branch, wd_error_last());
+		*status = "refused";
+		return WD_EXIT_USAGE;
+	}
+	if (push.verdict == WD_REVIEW_DENY)
+		deny = &push;
+	else if (st->open_pr && pr.verdict == WD_REVIEW_DENY)
+		deny = &pr;
+	if (deny) {
+		wd_cli_error("not pushing %s: %s; the proposal stays local", res->branch, deny->reason);
+		*status = deny->code == WD_EREFUSED ? "refused" : "not_confirmed";
+		return deny->code == WD_EREFUSED ? WD_EXIT_NO : WD_EXIT_USAGE;
+	}
+	if (push.verdict != WD_REVIEW_ASK && !(st->open_pr && pr.verdict == WD_REVIEW_ASK))
+		return 0;
+	wd_buf_printf(&q, "push %s to %s%s?", res->branch, st->push,
+	              st->open_pr ? " and open a pull request" : "");
+	yes = wd_cli_confirm(wd_buf_cstr(&q));
+	wd_buf_free(&q);
+	if (yes == 1)
+		return 0;
+	wd_cli_error("not pushing %s: pushing is irreversible and it was not confirmed; pass --yes "
+	             "or --ci, or set push.allowed = true in your config", res->branch);
+	*status = "not_confirmed";
+	return WD_EXIT_USAGE;
+}
+
+/* Push the proposal's checked commit and maybe open a pull request; returns
+ * an exit code (0 = done) and fills *extra with what the JSON result should add. */
 static int remote_steps_run(const struct remote_steps *st, const wd_run_opts *opts,
                             const wd_run_result *res, int quiet, json_t **extra)
 {
-	wd_buf q = WD_BUF_INIT;
+	wd_config *cfg = NULL;
+	const char *status = NULL;
 	char *url = NULL;
-	int rc;
+	int rc, code;
 
 	*extra = json_object();
-	wd_buf_printf(&q, "push %s to %s%s?", res->branch, st->push,
-	              st->open_pr ? " and open a pull request" : "");
-	if (!confirm(st, wd_buf_cstr(&q))) {
-		wd_buf_free(&q);
-		wd_cli_error("not pushing %s: pushing is irreversible; pass --yes or --ci, or set "
-		             "push.allowed = true in your config", res->branch);
+	if (wd_config_open(&cfg, NULL) != 0) {
+		wd_cli_error("not pushing %s: %s", res->branch, wd_error_last());
 		json_object_set_new(*extra, "push", json_pack("{s:s, s:s}", "remote", st->push,
-		                                              "status", "not_confirmed"));
+		                                              "status", "refused"));
 		return WD_EXIT_USAGE;
 	}
-	wd_buf_free(&q);
-	rc = wd_review_push(res->repo, res->branch, st->push);
+	if ((code = remote_steps_allowed(st, cfg, res, &status)) != 0) {
+		json_object_set_new(*extra, "push", json_pack("{s:s, s:s}", "remote", st->push,
+		                                              "status", status));
+		goto out;
+	}
+	/* exactly the commit the checks passed (res->commit, as recorded) */
+	rc = wd_review_push_proposal(res->cache_dir, res->run_id, st->push);
 	if (rc) {
 		wd_cli_error("push to %s failed: %s", st->push, wd_error_last());
 		json_object_set_new(*extra, "push", json_pack("{s:s, s:s, s:s}", "remote", st->push,
 		                                              "status", "failed", "error",
 		                                              wd_error_last()));
-		return wd_exit_code_for(rc) == WD_EXIT_USAGE ? WD_EXIT_USAGE : WD_EXIT_INFRA;
+		code = rc == WD_ECONFLICT ? WD_EXIT_NO
+		     : wd_exit_code_for(rc) == WD_EXIT_USAGE ? WD_EXIT_USAGE : WD_EXIT_INFRA;
+		goto out;
 	}
 	json_object_set_new(*extra, "push", json_pack("{s:s, s:s}", "remote", st->push,
 	                                              "status", "pushed"));
@@ -200,20 +231,23 @@ static int remote_steps_run(const struct remote_steps *st, const wd_run_opts *op
 	if (!quiet)
 		fprintf(stderr, "warden: pushed %s to %s\n", res->branch, st->push);
 	if (!st->open_pr)
-		return 0;
-	rc = open_pull_request(st, opts, res, &url);
+		goto out;
+	rc = open_pull_request(st, cfg, opts, res, &url);
 	if (rc) {
 		wd_cli_error("opening the pull request failed: %s", wd_error_last());
 		json_object_set_new(*extra, "pull_request", json_pack("{s:s, s:s}", "status", "failed",
 		                                                      "error", wd_error_last()));
-		return rc == WD_EUSAGE ? WD_EXIT_USAGE : WD_EXIT_INFRA;
+		code = rc == WD_EUSAGE ? WD_EXIT_USAGE : WD_EXIT_INFRA;
+		goto out;
 	}
 	if (!quiet)
 		fprintf(stderr, "warden: opened %s\n", url);
 	json_object_set_new(*extra, "pull_request", json_pack("{s:s, s:s}", "status", "opened",
 	                                                      "url", url));
 	free(url);
-	return 0;
+out:
+	wd_config_free(cfg);
+	return code;
 }
 
 static int parse_uint(const char *s, const char *flag, long max, long *out)
@@ -231,7 +265,7 @@ static int parse_uint(const char *s, const char *flag, long max, long *out)
 
 enum { OPT_CHECK_TIMEOUT = 256, OPT_WORK_DIR, OPT_RECORD, OPT_SANDBOX, OPT_MAX_COST,
        OPT_MAX_TOKENS, OPT_MAX_CALLS, OPT_MAX_TIME, OPT_KEEP, OPT_JSON, OPT_BASE,
-       OPT_NO_TOOLS, OPT_CI, OPT_PUSH, OPT_OPEN_PR, OPT_PR_REPO, OPT_PR_BASE };
+       OPT_NO_TOOLS, OPT_CI, OPT_PUSH, OPT_OPEN_PR, OPT_PR_REPO, OPT_PR_BASE, OPT_PROMPTS };
 
 
 int cmd_run(int argc, char **argv)
@@ -246,6 +280,7 @@ int cmd_run(int argc, char **argv)
 		{ "check-timeout", required_argument, NULL, OPT_CHECK_TIMEOUT },
 		{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
 		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "prompts", required_argument, NULL, OPT_PROMPTS },
 		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 		{ "max-cost", required_argument, NULL, OPT_MAX_COST },
 		{ "max-tokens", required_argument, NULL, OPT_MAX_TOKENS },
@@ -304,6 +339,22 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_WORK_DIR: opts.work_dir = optarg; break;
 		case OPT_RECORD: opts.record = optarg; break;
+		case OPT_PROMPTS: {
+			/* absolute, so the ledger says which templates were used */
+			char *abs = wd_path_is_dir(optarg) ? wd_realpath(optarg) : NULL;
+
+			if (!abs) {
+				wd_cli_error("--prompts %s: no such directory", optarg);
+				goto usage;
+			}
+			rc = wd_prompt_set_dir(abs);
+			free(abs);
+			if (rc != 0) {
+				wd_cli_error("--prompts: %s", wd_error_last());
+				goto usage;
+			}
+			break;
+		}
 		case OPT_SANDBOX:
 			if (!strcmp(optarg, "strict"))
 				opts.sandbox_policy = WD_POLICY_STRICT;

@@ -39,11 +39,16 @@ int wd_exit_code_for(int err)
 	}
 }
 
+int wd_cli_interactive(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+}
+
 int wd_cli_confirm(const char *question)
 {
 	char line[64];
 
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+	if (!wd_cli_interactive())
 		return -1;
 	fprintf(stderr, "%s [y/N] ", question);
 	fflush(stderr);

@@ -2,10 +2,10 @@
 #include <string.h>
 
 #include <curl/curl.h>
-#include <git2.h>
 
 #include "warden/cli.h"
 #include "warden/error.h"
+#include "warden/repo.h"
 
 #ifndef WARDEN_VERSION
 #define WARDEN_VERSION "0.1.0"
@@ -60,13 +60,13 @@ int main(int argc, char **argv)
 			continue;
 		if (!commands[i].needs_libs)
 			return commands[i].fn(argc - 1, argv + 1);
-		if (git_libgit2_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		if (wd_repo_global_init() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			wd_cli_error("could not initialise libgit2/libcurl");
 			return WD_EXIT_INFRA;
 		}
 		rc = commands[i].fn(argc - 1, argv + 1);
 		curl_global_cleanup();
-		git_libgit2_shutdown();
+		wd_repo_global_shutdown();
 		return rc;
 	}
 	wd_cli_error("'%s' is not a warden command; see 'warden --help'", argv[1]);

@@ -18,27 +18,57 @@
 #define PROMPT_MAX_KEY 64
 
 static _Thread_local char prompt_dir[PATH_MAX];
+/* --prompts DIR: set once by the cli before a run starts. */
+static char override_dir[PATH_MAX];
 
+int wd_prompt_set_dir(const char *dir)
+{
+	if (!dir) {
+		override_dir[0] = '\0';
+		return 0;
+	}
+	if (!*dir || strlen(dir) >= sizeof(override_dir))
+		return wd_error_set(WD_EUSAGE, "prompt directory '%s' is empty or too long", dir);
+	memcpy(override_dir, dir, strlen(dir) + 1);
+	return 0;
+}
+
+/* A directory that holds warden's templates (system.md is the one every run
+ * needs), taken as the answer. */
 static int try_dir(const char *dir)
 {
+	char probe[PATH_MAX + 16];
 	size_t len = strlen(dir);
 
-	if (len >= sizeof(prompt_dir) || !wd_path_is_dir(dir))
+	if (len >= sizeof(prompt_dir) ||
+	    (size_t)snprintf(probe, sizeof(probe), "%s/system.md", dir) >= sizeof(probe) ||
+	    !wd_path_exists(probe))
 		return 0;
 	memcpy(prompt_dir, dir, len + 1);
 	return 1;
 }
 
-/* Candidates in order: $WARDEN_PROMPTS, beside the executable, one and two
- * levels up (a source checkout: build/warden, build/tests/test_x), then the
- * install prefixes. The environment is read each time so tests can point
- * it elsewhere. */
+/* Where the templates come from, first match wins: --prompts, then
+ * $WARDEN_PROMPTS (both taken as given), then places found from the
+ * executable's own path (/proc/self/exe): its source tree (./warden at the
+ * top of a checkout, build/warden-core one level down) and an installed tree
+ * (bin/ or libexec/warden/ beside share/warden/prompts), then the
+ * directories this build was configured with. Never the current directory:
+ * it is usually a checkout under change, whose prompts/ would replace
+ * warden's instructions to the model. The environment is read each time so
+ * tests can point it elsewhere. */
 const char *wd_prompt_dir(void)
 {
+	static const char *const rel[] = { "prompts", "../prompts", "../share/warden/prompts",
+	                                   "../../share/warden/prompts" };
 	const char *env = getenv("WARDEN_PROMPTS");
 	char exe[PATH_MAX], cand[PATH_MAX + 64];
 	ssize_t n;
 
+	if (override_dir[0]) {
+		snprintf(prompt_dir, sizeof(prompt_dir), "%s", override_dir);
+		return prompt_dir;
+	}
 	if (env && *env) {
 		snprintf(prompt_dir, sizeof(prompt_dir), "%s", env);
 		return prompt_dir;
@@ -51,20 +81,21 @@ const char *wd_prompt_dir(void)
 		slash = strrchr(exe, '/');
 		if (slash)
 			*slash = '\0';
-		static const char *const rel[] = { "prompts", "../prompts", "../../prompts",
-		                                   "../share/warden/prompts",
-		                                   "../../share/warden/prompts" };
-
 		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 			snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
 			if (try_dir(cand))
 				return prompt_dir;
 		}
 	}
-	if (try_dir("/usr/local/share/warden/prompts") || try_dir("/usr/share/warden/prompts"))
+#ifdef WD_PROMPTS_SHARE_DIR
+	if (try_dir(WD_PROMPTS_SHARE_DIR))
 		return prompt_dir;
-	snprintf(prompt_dir, sizeof(prompt_dir), "prompts");
-	return prompt_dir;
+#endif
+#ifdef WD_PROMPTS_SRC_DIR
+	if (try_dir(WD_PROMPTS_SRC_DIR))
+		return prompt_dir;
+#endif
+	return NULL;
 }
 
 static int valid_name(const char *name)
@@ -124,6 +155,10 @@ int wd_prompt_render(wd_buf *out, const char *name, const char *const *vars, cha
 
 	if (!valid_name(name))
 		return wd_error_set(WD_EUSAGE, "bad prompt template name '%s'", name ? name : "(null)");
+	if (!dir)
+		return wd_error_set(WD_EINFRA, "prompt template '%s' not found: warden's prompts are "
+		                    "neither beside the executable nor installed; pass --prompts DIR "
+		                    "or set WARDEN_PROMPTS (the current directory is never used)", name);
 	if ((rc = wd_buf_printf(&path, "%s/%s.md", dir, name)) != 0)
 		goto out;
 	rc = wd_file_read(&tpl, path.ptr, PROMPT_MAX_FILE);

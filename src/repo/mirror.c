@@ -102,28 +102,6 @@ void wd_repo__unlock(int fd)
 	}
 }
 
-int wd_repo_cred_cb(git_credential **out, const char *url, const char *username_from_url,
-                    unsigned int allowed_types, void *payload)
-{
-	unsigned *tried = payload;
-	const char *token = getenv("WARDEN_GIT_TOKEN");
-
-	(void)url;
-	if (!token || !*token)
-		token = getenv("GITHUB_TOKEN");
-	if ((allowed_types & GIT_CREDENTIAL_SSH_KEY) && !(*tried & 1u)) {
-		*tried |= 1u;
-		return git_credential_ssh_key_from_agent(out, username_from_url ?
-		                                         username_from_url : "git");
-	}
-	if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && token && *token &&
-	    !(*tried & 2u)) {
-		*tried |= 2u;
-		return git_credential_userpass_plaintext_new(out, "x-access-token", token);
-	}
-	return GIT_PASSTHROUGH; /* nothing (left) to offer: libgit2 reports the auth error */
-}
-
 static int open_or_init(git_repository **out, const char *path)
 {
 	if (git_repository_open_bare(out, path) == 0)

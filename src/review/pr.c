@@ -67,7 +67,8 @@ static int github_reason(wd_buf *out, const wd_buf *body)
 	return rc;
 }
 
-static int status_error(long status, const wd_buf *body, const char *owner, const char *repo)
+static int status_error(long status, const wd_buf *body, const char *owner, const char *repo,
+                        const char *token_var)
 {
 	wd_buf why = WD_BUF_INIT;
 	int rc;
@@ -78,8 +79,8 @@ static int status_error(long status, const wd_buf *body, const char *owner, cons
 	}
 	switch (status) {
 	case 401:
-		rc = wd_error_set(WD_EREFUSED, "GitHub refused the token (401 %s): check GITHUB_TOKEN",
-		                  why.ptr);
+		rc = wd_error_set(WD_EREFUSED, "GitHub refused the token (401 %s): check %s",
+		                  why.ptr, token_var);
 		break;
 	case 403:
 		rc = wd_error_set(WD_EREFUSED, "GitHub denied the pull request (403 %s): the token may lack "
@@ -119,7 +120,7 @@ int wd_review_open_pr(char **out_url, const wd_pr_opts *o)
 	wd_http_request req = WD_HTTP_REQUEST_INIT;
 	wd_http_response res = WD_HTTP_RESPONSE_INIT;
 	wd_buf url = WD_BUF_INIT, auth = WD_BUF_INIT, ua = WD_BUF_INIT;
-	const char *api, *token, *headers[6];
+	const char *api, *token, *token_var = "the token given", *headers[6];
 	json_t *payload = NULL;
 	char *body = NULL;
 	size_t alen;
@@ -129,9 +130,11 @@ int wd_review_open_pr(char **out_url, const wd_pr_opts *o)
 	api = o->api_url && *o->api_url ? o->api_url : getenv("GITHUB_API_URL");
 	if (!api || !*api)
 		api = GITHUB_API_DEFAULT;
-	token = o->token && *o->token ? o->token : getenv("GITHUB_TOKEN");
+	/* the same token, in the same order, as git over HTTPS */
+	token = o->token && *o->token ? o->token : wd_repo_token(&token_var);
 	if (!token || !*token)
-		return wd_error_set(WD_EUSAGE, "opening a pull request needs a token: set GITHUB_TOKEN");
+		return wd_error_set(WD_EUSAGE, "opening a pull request needs a token: set "
+		                               "WARDEN_GIT_TOKEN or GITHUB_TOKEN");
 	if (!name_is_safe(o->owner) || !name_is_safe(o->repo))
 		return wd_error_set(WD_EUSAGE, "'%s/%s' is not a GitHub owner/repository",
 		                    o->owner ? o->owner : "", o->repo ? o->repo : "");
@@ -169,7 +172,7 @@ int wd_review_open_pr(char **out_url, const wd_pr_opts *o)
 	if (res.status == 201 || res.status == 200)
 		rc = pr_url_from(out_url, &res.body);
 	else
-		rc = status_error(res.status, &res.body, o->owner, o->repo);
+		rc = status_error(res.status, &res.body, o->owner, o->repo, token_var);
 out:
 	wd_http_response_free(&res);
 	free(body);
@@ -253,22 +256,6 @@ int wd_review_github_repo(char **owner, char **repo, const char *url)
 	return 0;
 }
 
-/* The URL of remote `name` in the repository at `repo_path`, else `name` itself. */
-static int remote_url(char **out, const char *repo_path, const char *name)
-{
-	git_repository *repo = NULL;
-	git_remote *remote = NULL;
-
-	*out = NULL;
-	if (git_repository_open(&repo, repo_path) == 0 && git_remote_lookup(&remote, repo, name) == 0)
-		*out = wd_strdup(git_remote_url(remote));
-	else
-		*out = wd_strdup(name);
-	git_remote_free(remote);
-	git_repository_free(repo);
-	return *out ? 0 : WD_ENOMEM;
-}
-
 int wd_review_open_pr_for(char **out_url, const char *cache_dir, const char *id, const char *remote,
                           const char *ticket_body, const wd_pr_opts *opts)
 {
@@ -292,7 +279,7 @@ int wd_review_open_pr_for(char **out_url, const char *cache_dir, const char *id,
 			rc = WD_ENOMEM;
 			goto out;
 		}
-	} else if ((rc = remote_url(&url, p->repo, remote)) != 0 ||
+	} else if ((rc = wd_repo_remote_url(&url, p->repo, remote)) != 0 ||
 	           (rc = wd_review_github_repo(&owner, &repo, url)) != 0) {
 		goto out;
 	}

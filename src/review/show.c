@@ -8,62 +8,9 @@
 
 #define LEDGER_MAX (64u << 20)
 
-static int diff_line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l,
-                        void *payload)
-{
-	wd_buf *out = payload;
-
-	(void)d;
-	(void)h;
-	if ((l->origin == GIT_DIFF_LINE_CONTEXT || l->origin == GIT_DIFF_LINE_ADDITION ||
-	     l->origin == GIT_DIFF_LINE_DELETION) && wd_buf_putc(out, l->origin))
-		return -1;
-	return wd_buf_put(out, l->content, l->content_len) ? -1 : 0;
-}
-
 int wd_review_diff(wd_buf *out, const wd_proposal *p)
 {
-	git_repository *repo = NULL;
-	git_commit *base = NULL, *tip = NULL;
-	git_tree *base_tree = NULL, *tip_tree = NULL;
-	git_diff *diff = NULL;
-	git_diff_stats *stats = NULL;
-	git_buf sbuf = GIT_BUF_INIT;
-	git_oid id;
-	int rc = 0;
-
-	if (git_repository_open(&repo, p->repo) < 0) {
-		rc = wd_error_git(WD_ENOTFOUND, p->repo);
-		goto out;
-	}
-	if (git_oid_fromstr(&id, p->base) < 0 || git_commit_lookup(&base, repo, &id) < 0 ||
-	    git_oid_fromstr(&id, p->commit) < 0 || git_commit_lookup(&tip, repo, &id) < 0) {
-		rc = wd_error_git(WD_ENOTFOUND, "looking up the proposal's commits");
-		goto out;
-	}
-	if (git_commit_tree(&base_tree, base) < 0 || git_commit_tree(&tip_tree, tip) < 0 ||
-	    git_diff_tree_to_tree(&diff, repo, base_tree, tip_tree, NULL) < 0 ||
-	    git_diff_find_similar(diff, NULL) < 0 || git_diff_get_stats(&stats, diff) < 0 ||
-	    git_diff_stats_to_buf(&sbuf, stats, GIT_DIFF_STATS_FULL | GIT_DIFF_STATS_INCLUDE_SUMMARY,
-	                          80) < 0) {
-		rc = wd_error_git(WD_EINFRA, "diffing the proposal");
-		goto out;
-	}
-	if ((rc = wd_buf_put(out, sbuf.ptr, sbuf.size)) != 0 || (rc = wd_buf_putc(out, '\n')) != 0)
-		goto out;
-	if (git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, diff_line_cb, out) < 0)
-		rc = wd_error_last_code() == WD_ENOMEM ? WD_ENOMEM
-		                                       : wd_error_git(WD_EINFRA, "printing the diff");
-out:
-	git_buf_dispose(&sbuf);
-	git_diff_stats_free(stats);
-	git_diff_free(diff);
-	git_tree_free(base_tree);
-	git_tree_free(tip_tree);
-	git_commit_free(base);
-	git_commit_free(tip);
-	git_repository_free(repo);
-	return rc;
+	return wd_repo_diff_commits(out, p->repo, p->base, p->commit);
 }
 
 /* Append s cut to max bytes (at a UTF-8 boundary), each line indented. */

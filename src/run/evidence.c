@@ -49,9 +49,7 @@ json_t *wd_run_evidence_json(const wd_gate_result *gate)
 
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence)
 {
-	git_repository *repo = NULL;
-	git_oid oid;
-	char *text = NULL;
+	char *text;
 	int rc;
 
 	if (!evidence)
@@ -59,13 +57,9 @@ int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *e
 	text = json_dumps(evidence, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
 		return wd_error_set(WD_ENOMEM, "out of memory");
-	if (git_oid_fromstr(&oid, commit_hex) < 0 || git_repository_open(&repo, repo_path) < 0) {
-		rc = wd_error_git(WD_EINFRA, "recording check evidence");
-		goto out;
-	}
-	rc = wd_review_add_note(repo, &oid, text);
-out:
-	git_repository_free(repo);
+	rc = wd_review_add_note(repo_path, commit_hex, text);
+	if (rc && rc != WD_ENOMEM)
+		wd_error_wrap(rc, "recording check evidence");
 	free(text);
 	return rc;
 }

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -106,6 +108,61 @@ START_TEST(source_checkout_prompts_are_found_without_the_variable)
 }
 END_TEST
 
+/* A checkout's prompts/ in the current directory must never replace
+ * warden's instructions to the model. */
+START_TEST(prompts_in_the_current_directory_are_never_used)
+{
+	char here[4096], cwd_prompts[600], *real_cwd, *real_found = NULL;
+	const char *d;
+	wd_buf out = WD_BUF_INIT;
+
+	ck_assert_ptr_nonnull(getcwd(here, sizeof(here)));
+	put("system", "HOSTILE-IN-CWD\n"); /* dir/system.md: dir is about to be the cwd */
+	snprintf(cwd_prompts, sizeof(cwd_prompts), "%s/prompts", dir);
+	ck_assert_int_eq(mkdir(cwd_prompts, 0755), 0);
+	{
+		char path[700];
+
+		snprintf(path, sizeof(path), "%s/system.md", cwd_prompts);
+		ck_assert_int_eq(wd_file_write_atomic(path, "HOSTILE-IN-CWD\n", 15, 0644), 0);
+	}
+	unsetenv("WARDEN_PROMPTS");
+	ck_assert_int_eq(chdir(dir), 0);
+	d = wd_prompt_dir();
+	real_cwd = wd_realpath("prompts");
+	ck_assert_ptr_nonnull(real_cwd);
+	if (d) {
+		real_found = wd_realpath(d);
+		ck_assert_ptr_nonnull(real_found);
+		ck_assert_str_ne(real_found, real_cwd);
+		ck_assert_str_ne(real_found, dir);
+		snprintf(cwd_prompts, sizeof(cwd_prompts), "%s/system.md", d);
+		ck_assert_int_eq(wd_file_read(&out, cwd_prompts, 0), 0);
+		ck_assert_ptr_null(strstr(out.ptr, "HOSTILE-IN-CWD"));
+	} else {
+		ck_assert_int_eq(wd_prompt_render(&out, "system", NULL, NULL), WD_EINFRA);
+		ck_assert_ptr_nonnull(strstr(wd_error_last(), "--prompts"));
+	}
+	ck_assert_int_eq(chdir(here), 0);
+	free(real_cwd);
+	free(real_found);
+	wd_buf_free(&out);
+}
+END_TEST
+
+START_TEST(an_explicit_directory_wins_over_the_variable)
+{
+	char other[300];
+
+	snprintf(other, sizeof(other), "%s/explicit", dir);
+	ck_assert_int_eq(wd_prompt_set_dir(other), 0);
+	ck_assert_str_eq(wd_prompt_dir(), other);
+	ck_assert_int_eq(wd_prompt_set_dir(NULL), 0);
+	ck_assert_str_eq(wd_prompt_dir(), dir);
+	ck_assert_int_eq(wd_prompt_set_dir(""), WD_EUSAGE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("prompt");
@@ -117,6 +174,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, missing_template_and_bad_names_are_refused);
 	tcase_add_test(tc, template_without_placeholders_renders_as_is);
 	tcase_add_test(tc, source_checkout_prompts_are_found_without_the_variable);
+	tcase_add_test(tc, prompts_in_the_current_directory_are_never_used);
+	tcase_add_test(tc, an_explicit_directory_wins_over_the_variable);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -339,21 +339,16 @@ END_TEST
 
 START_TEST(note_holds_the_evidence_under_refs_notes_warden)
 {
-	git_repository *repo = NULL;
 	wd_buf out = WD_BUF_INIT;
-	git_oid id;
 
-	ck_assert_int_eq(git_repository_open(&repo, src), 0);
-	ck_assert_int_eq(git_oid_fromstr(&id, commit_hex), 0);
-	ck_assert_int_eq(wd_review_read_note(&out, repo, &id), WD_ENOTFOUND);
-	ck_assert_int_eq(wd_review_add_note(repo, &id, "{\"exit\":0}"), 0);
-	ck_assert_int_eq(wd_review_add_note(repo, &id, "{\"exit\":0,\"ms\":12}"), 0); /* replaces */
-	ck_assert_int_eq(wd_review_read_note(&out, repo, &id), 0);
+	ck_assert_int_eq(wd_review_read_note(&out, src, commit_hex), WD_ENOTFOUND);
+	ck_assert_int_eq(wd_review_add_note(src, commit_hex, "{\"exit\":0}"), 0);
+	ck_assert_int_eq(wd_review_add_note(src, commit_hex, "{\"exit\":0,\"ms\":12}"), 0); /* replaces */
+	ck_assert_int_eq(wd_review_read_note(&out, src, commit_hex), 0);
 	ck_assert_str_eq(out.ptr, "{\"exit\":0,\"ms\":12}");
 	ck_assert(ref_exists(src, "refs/notes/warden"));
-	ck_assert_int_eq(wd_review_add_note(repo, &id, "not json"), WD_EINPUT);
+	ck_assert_int_eq(wd_review_add_note(src, commit_hex, "not json"), WD_EINPUT);
 	wd_buf_free(&out);
-	git_repository_free(repo);
 }
 END_TEST
 
@@ -403,11 +398,11 @@ END_TEST
 START_TEST(approve_fast_forwards_a_clean_checked_out_target)
 {
 	wd_proposal *p;
-	git_oid tip;
-	char now[41], *text;
+	char tip[41], now[41], *text;
 
 	save_proposal(RUN_ID, src);
-	ck_assert_msg(wd_review_approve(&tip, cache, RUN_ID, NULL) == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_review_approve(tip, cache, RUN_ID, NULL) == 0, "%s", wd_error_last());
+	ck_assert_str_eq(tip, commit_hex);
 	rev(now, src, "main");
 	ck_assert_str_eq(now, commit_hex);
 	text = read_text(src, "calc.c"); /* the work tree followed */
@@ -500,6 +495,68 @@ START_TEST(approve_never_overwrites_an_untracked_file)
 }
 END_TEST
 
+/* A proposal adding conf/app.ini on branch `branch`, committed with git. */
+static void propose_nested_file(char out[41], const char *id, const char *branch)
+{
+	static const char *const files[] = { "conf/app.ini", "debug = true\n", NULL };
+	const char *const co[] = { "git", "-C", src, "checkout", "-q", "-b", branch, NULL };
+	const char *const back[] = { "git", "-C", src, "checkout", "-q", "main", NULL };
+	wd_proposal *p = make_proposal(id, src);
+	int st;
+
+	ck_assert_int_eq(fx_run(NULL, &st, co, NULL, NULL), 0);
+	ck_assert_int_eq(fx_repo_commit_files(src, files, "add conf"), 0);
+	rev(out, src, branch);
+	ck_assert_int_eq(fx_run(NULL, &st, back, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	free(p->branch);
+	p->branch = strdup(branch);
+	memcpy(p->commit, out, 41);
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	wd_proposal_free(p);
+}
+
+START_TEST(approve_never_writes_through_an_untracked_symlink)
+{
+	char c2[41], link[4200], outside[4200], probe[4300], now[41], *before = NULL, *after = NULL;
+
+	propose_nested_file(c2, "adds-conf", "warden/add-conf");
+	snprintf(outside, sizeof(outside), "%s/outside", tmp);
+	ck_assert_int_eq(mkdir(outside, 0755), 0);
+	snprintf(link, sizeof(link), "%s/conf", src);
+	ck_assert_int_eq(symlink(outside, link), 0);
+	ck_assert_int_eq(fx_snapshot(&before, src), 0);
+	ck_assert_int_eq(wd_review_approve(NULL, cache, "adds-conf", NULL), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "conf/app.ini"));
+	ck_assert_int_eq(fx_snapshot(&after, src), 0);
+	ck_assert_str_eq(before, after);
+	snprintf(probe, sizeof(probe), "%s/app.ini", outside);
+	ck_assert_int_ne(access(probe, F_OK), 0);
+	rev(now, src, "main");
+	ck_assert_str_eq(now, base_hex);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(approve_never_replaces_an_untracked_directory)
+{
+	char c2[41], mine[4300], now[41], *text;
+
+	propose_nested_file(c2, "adds-conf", "warden/add-conf");
+	/* the user has an untracked directory where the proposal puts a file */
+	snprintf(mine, sizeof(mine), "%s/conf/app.ini/mine.txt", src);
+	ck_assert_int_eq(fx_write_file(mine, "keep me\n"), 0);
+	ck_assert_int_eq(wd_review_approve(NULL, cache, "adds-conf", NULL), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "conf/app.ini"));
+	ck_assert_int_eq(fx_read_file(&text, mine), 0);
+	ck_assert_str_eq(text, "keep me\n");
+	free(text);
+	rev(now, src, "main");
+	ck_assert_str_eq(now, base_hex);
+}
+END_TEST
+
 START_TEST(approve_after_the_target_moved_asks_for_checks_to_rerun)
 {
 	static const char *const other[] = { "README", "calc, documented\n", NULL };
@@ -510,6 +567,7 @@ START_TEST(approve_after_the_target_moved_asks_for_checks_to_rerun)
 	git_repository *repo;
 	git_commit *c;
 	git_oid tip;
+	char tip_hex[41];
 
 	save_proposal(RUN_ID, src);
 	ck_assert_int_eq(fx_repo_commit_files(src, other, "docs"), 0);
@@ -535,7 +593,8 @@ START_TEST(approve_after_the_target_moved_asks_for_checks_to_rerun)
 
 	/* --force: a merge commit with both changes, parents (target, proposal) */
 	o.force = 1;
-	ck_assert_msg(wd_review_approve(&tip, cache, RUN_ID, &o) == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_review_approve(tip_hex, cache, RUN_ID, &o) == 0, "%s", wd_error_last());
+	ck_assert_int_eq(git_oid_fromstr(&tip, tip_hex), 0);
 	ck_assert_int_eq(git_repository_open(&repo, src), 0);
 	ck_assert_int_eq(git_commit_lookup(&c, repo, &tip), 0);
 	ck_assert_uint_eq(git_commit_parentcount(c), 2);
@@ -797,6 +856,8 @@ int main(void)
 	tcase_add_test(approve, approve_in_a_bare_repository_moves_the_ref);
 	tcase_add_test(approve, approve_refuses_a_dirty_checked_out_target_and_changes_nothing);
 	tcase_add_test(approve, approve_never_overwrites_an_untracked_file);
+	tcase_add_test(approve, approve_never_writes_through_an_untracked_symlink);
+	tcase_add_test(approve, approve_never_replaces_an_untracked_directory);
 	tcase_add_test(approve, approve_after_the_target_moved_asks_for_checks_to_rerun);
 	tcase_add_test(approve, approve_stops_on_conflict_and_changes_nothing);
 	tcase_add_test(approve, separation_of_duties_forbids_approving_ones_own_run);

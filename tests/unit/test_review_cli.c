@@ -514,6 +514,254 @@ START_TEST(usage_errors_exit_2)
 }
 END_TEST
 
+/* ---- the pushed commit is the checked one ------------------------------ */
+
+/* Move BRANCH in the user's repository to a new, unchecked commit on top. */
+static void move_branch_to_unchecked_commit(char out[41])
+{
+	const char *const co[] = { "git", "-C", src, "checkout", "-q", BRANCH, NULL };
+	const char *const back[] = { "git", "-C", src, "checkout", "-q", "main", NULL };
+	static const char *const evil[] = { "calc.c", "int add(int a, int b) { return a + b; } /* + backdoor */\n",
+		                            NULL };
+	int st;
+
+	ck_assert_int_eq(fx_run(NULL, &st, co, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(fx_repo_commit_files(src, evil, "not checked"), 0);
+	ck_assert_int_eq(fx_repo_rev(out, src, BRANCH), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, back, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_str_ne(out, commit_hex);
+}
+
+START_TEST(publish_pushes_the_checked_commit_never_a_moved_branch)
+{
+	char moved[41], bare[4200], plain[4200], got[41], *out = NULL;
+	const char *const init[] = { "git", "init", "-q", "--bare", bare, NULL };
+	const char *const init2[] = { "git", "init", "-q", "--bare", plain, NULL };
+	const char *const git_push[] = { "git", "-C", src, "push", "-q", plain, BRANCH, NULL };
+	const char *const args[] = { "review", "publish", RUN_ID, "--push", bare, "--yes", NULL };
+	const char *reset[] = { "git", "-C", src, "update-ref", "refs/heads/" BRANCH, commit_hex, NULL };
+	int st;
+
+	snprintf(bare, sizeof(bare), "%s/remote.git", tmp);
+	snprintf(plain, sizeof(plain), "%s/plain.git", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, init, NULL, NULL), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, init2, NULL, NULL), 0);
+	move_branch_to_unchecked_commit(moved);
+
+	/* control, the unprotected path: pushing "the branch" sends the unchecked commit */
+	ck_assert_int_eq(fx_run(NULL, &st, git_push, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(fx_repo_rev(got, plain, BRANCH), 0);
+	ck_assert_str_eq(got, moved);
+
+	/* warden refuses: the branch no longer points at what the checks passed */
+	ck_assert_int_eq(wd(&out, NULL, args), WD_EXIT_NO);
+	assert_has(out, "moved");
+	assert_has(out, "nothing was pushed");
+	ck_assert_int_ne(fx_repo_rev(got, bare, BRANCH), 0);
+	free(out);
+
+	/* with the branch back at the checked commit, that commit is what goes out */
+	ck_assert_int_eq(fx_run(NULL, &st, reset, NULL, NULL), 0);
+	ck_assert_int_eq(wd(&out, NULL, args), WD_EXIT_OK);
+	ck_assert_int_eq(fx_repo_rev(got, bare, BRANCH), 0);
+	ck_assert_str_eq(got, commit_hex);
+	free(out);
+}
+END_TEST
+
+/* ---- approve never overwrites the user's untracked or ignored files ---- */
+
+#define ENV_ID "5e5e5e5e5e5e5e5e"
+#define ENV_BRANCH "warden/add-env-5e5e5e5e"
+
+/* main ignores .env; a proposal adds one (as a model's patch could). */
+static void propose_an_env_file(char proposal_hex[41])
+{
+	static const char *const ignore[] = { ".gitignore", ".env\n", NULL };
+	const char *const co[] = { "git", "-C", src, "checkout", "-q", "-b", ENV_BRANCH, NULL };
+	const char *const add[] = { "git", "-C", src, "add", "-f", ".env", NULL };
+	const char *const commit[] = { "git", "-C", src, "-c", "user.name=m", "-c", "user.email=m@x",
+	                               "commit", "-q", "-m", "add .env", NULL };
+	const char *const back[] = { "git", "-C", src, "checkout", "-q", "main", NULL };
+	char env_path[4200], main_hex[41];
+	wd_proposal *p = NULL;
+	int st;
+
+	ck_assert_int_eq(fx_repo_commit_files(src, ignore, "ignore .env"), 0);
+	ck_assert_int_eq(fx_repo_rev(main_hex, src, "main"), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, co, NULL, NULL), 0);
+	snprintf(env_path, sizeof(env_path), "%s/.env", src);
+	ck_assert_int_eq(fx_write_file(env_path, "API_KEY=from-the-model\n"), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, add, NULL, NULL), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, commit, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(fx_repo_rev(proposal_hex, src, ENV_BRANCH), 0);
+	ck_assert_int_eq(fx_run(NULL, &st, back, NULL, NULL), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(wd_proposal_load(&p, cache, RUN_ID), 0);
+	free(p->id);
+	p->id = strdup(ENV_ID);
+	free(p->branch);
+	p->branch = strdup(ENV_BRANCH);
+	memcpy(p->base, main_hex, 41);
+	memcpy(p->commit, proposal_hex, 41);
+	ck_assert_int_eq(wd_proposal_save(p, cache), 0);
+	wd_proposal_free(p);
+}
+
+START_TEST(approve_refuses_to_overwrite_an_ignored_file_and_changes_nothing)
+{
+	static const char *const approve[] = { "review", "approve", ENV_ID, "--yes", NULL };
+	char proposal[41], main_before[41], env_path[4200], copy[4200];
+	char *before = NULL, *after = NULL, *out = NULL, *text = NULL;
+	const char *const cp[] = { "cp", "-a", src, copy, NULL };
+	git_repository *r = NULL;
+	git_object *c = NULL;
+	git_checkout_options co;
+	int st;
+
+	propose_an_env_file(proposal);
+	ck_assert_int_eq(fx_repo_rev(main_before, src, "main"), 0);
+	snprintf(env_path, sizeof(env_path), "%s/.env", src);
+	ck_assert_int_eq(fx_write_file(env_path, "API_KEY=the-users-real-secret\n"), 0);
+	ck_assert_int_eq(fx_snapshot(&before, src), 0);
+
+	/* control, the unprotected path: a plain safe checkout (what approve
+	 * did) replaces the ignored file without a word */
+	snprintf(copy, sizeof(copy), "%s/copy", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, cp, NULL, NULL), 0);
+	ck_assert_int_eq(git_repository_open(&r, copy), 0);
+	ck_assert_int_eq(git_revparse_single(&c, r, ENV_BRANCH), 0);
+	ck_assert_int_eq(git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION), 0);
+	co.checkout_strategy = GIT_CHECKOUT_SAFE;
+	ck_assert_int_eq(git_checkout_tree(r, c, &co), 0);
+	git_object_free(c);
+	git_repository_free(r);
+	snprintf(copy, sizeof(copy), "%s/copy/.env", tmp);
+	ck_assert_int_eq(fx_read_file(&text, copy), 0);
+	ck_assert_str_eq(text, "API_KEY=from-the-model\n");
+	free(text);
+
+	/* warden names the collision and stops: branch, index, work tree as before */
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_NO);
+	assert_has(out, ".env");
+	assert_has(out, "nothing was changed");
+	ck_assert_int_eq(fx_snapshot(&after, src), 0);
+	ck_assert_str_eq(before, after);
+	main_is(main_before);
+	ck_assert_int_eq(fx_read_file(&text, env_path), 0);
+	ck_assert_str_eq(text, "API_KEY=the-users-real-secret\n");
+	free(text);
+	free(out);
+	free(after);
+
+	/* show says so before anyone approves */
+	{
+		static const char *const show[] = { "review", "show", ENV_ID, "--no-diff", NULL };
+
+		ck_assert_int_eq(wd(&out, NULL, show), WD_EXIT_OK);
+		assert_has(out, "WOULD OVERWRITE");
+		free(out);
+	}
+	/* with the user's file moved away, the same approval goes through */
+	ck_assert_int_eq(unlink(env_path), 0);
+	ck_assert_int_eq(wd(&out, NULL, approve), WD_EXIT_OK);
+	main_is(proposal);
+	free(out);
+	free(before);
+}
+END_TEST
+
+/* ---- one policy: an explicit false wins over --yes and --ci ----------- */
+
+START_TEST(push_allowed_false_refuses_publish_and_pull_request_even_with_yes_or_ci)
+{
+	static const char *const flags[] = { "--yes", "--ci" };
+	mock_server *m = NULL;
+	char bare[4200], api[300], got[41], *out = NULL;
+	const char *init[] = { "git", "init", "-q", "--bare", bare, NULL };
+	const char *extra[] = { api, "GITHUB_TOKEN=ghp_0123456789abcdefghij0123456789abcdef", NULL };
+	int st;
+
+	snprintf(bare, sizeof(bare), "%s/remote.git", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, init, NULL, NULL), 0);
+	ck_assert_int_eq(mock_start(&m), 0);
+	snprintf(api, sizeof(api), "GITHUB_API_URL=%s", mock_url(m));
+	ck_assert_int_eq(fx_write_file(cfg, "[push]\n\tallowed = false\n"), 0);
+	for (size_t i = 0; i < 2; i++) {
+		const char *push[] = { "review", "publish", RUN_ID, "--push", bare, flags[i], NULL };
+		const char *pr[] = { "review", "publish", RUN_ID, "--push", bare, "--open-pr", "--repo",
+		                     "acme/calc", flags[i], NULL };
+		const char *merge_push[] = { "review", "approve", RUN_ID, "--push", bare, flags[i], NULL };
+
+		ck_assert_int_eq(wdv(&out, extra, push), WD_EXIT_NO);
+		assert_has(out, "push.allowed = false");
+		free(out);
+		ck_assert_int_eq(wdv(&out, extra, pr), WD_EXIT_NO);
+		free(out);
+		ck_assert_int_eq(wdv(&out, extra, merge_push), WD_EXIT_NO);
+		free(out);
+	}
+	ck_assert_int_ne(fx_repo_rev(got, bare, BRANCH), 0);
+	ck_assert_int_ne(fx_repo_rev(got, bare, "main"), 0);
+	ck_assert_uint_eq(mock_request_count(m), 0);
+	main_is(base_hex);
+	mock_stop(m);
+}
+END_TEST
+
+START_TEST(auto_approve_false_wins_over_yes_and_ci)
+{
+	static const char *const yes[] = { "review", "approve", RUN_ID, "--yes", NULL };
+	static const char *const ci[] = { "review", "approve", RUN_ID, "--ci", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(fx_write_file(cfg, "[review]\n\tautoApprove = false\n"), 0);
+	ck_assert_int_eq(wd(&out, NULL, yes), WD_EXIT_NO);
+	assert_has(out, "review.autoApprove = false");
+	free(out);
+	ck_assert_int_eq(wd(&out, NULL, ci), WD_EXIT_NO);
+	free(out);
+	main_is(base_hex);
+	/* a person at a terminal still can */
+	ck_assert_int_eq(on_terminal(&out, "y", "review approve " RUN_ID " --yes"), WD_EXIT_OK);
+	assert_has(out, "merge into 'main'? [y/N]");
+	main_is(commit_hex);
+	free(out);
+}
+END_TEST
+
+START_TEST(push_allowed_true_publishes_without_a_terminal_and_unset_needs_one)
+{
+	char bare[4200], got[41], *out = NULL;
+	const char *init[] = { "git", "init", "-q", "--bare", bare, NULL };
+	const char *plain[] = { "review", "publish", RUN_ID, "--push", bare, NULL };
+	const char *ci[] = { "review", "publish", RUN_ID, "--push", bare, "--ci", NULL };
+	int st;
+
+	snprintf(bare, sizeof(bare), "%s/remote.git", tmp);
+	ck_assert_int_eq(fx_run(NULL, &st, init, NULL, NULL), 0);
+	/* unset, no flag, no terminal: refused */
+	ck_assert_int_eq(wd(&out, NULL, plain), WD_EXIT_USAGE);
+	assert_has(out, "no terminal");
+	ck_assert_int_ne(fx_repo_rev(got, bare, BRANCH), 0);
+	free(out);
+	/* unset with --ci: allowed */
+	ck_assert_int_eq(wd(&out, NULL, ci), WD_EXIT_OK);
+	ck_assert_int_eq(fx_repo_rev(got, bare, BRANCH), 0);
+	free(out);
+	/* true: allowed without a flag (a second push of the same commit is a no-op) */
+	ck_assert_int_eq(fx_write_file(cfg, "[push]\n\tallowed = true\n"), 0);
+	ck_assert_int_eq(wd(&out, NULL, plain), WD_EXIT_OK);
+	ck_assert_int_eq(fx_repo_rev(got, bare, BRANCH), 0);
+	ck_assert_str_eq(got, commit_hex);
+	free(out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("review_cli");
@@ -537,6 +785,11 @@ int main(void)
 	tcase_add_test(tc, publish_that_github_refuses_says_why_after_pushing);
 	tcase_add_test(tc, approving_in_warden_mirror_needs_a_push);
 	tcase_add_test(tc, usage_errors_exit_2);
+	tcase_add_test(tc, publish_pushes_the_checked_commit_never_a_moved_branch);
+	tcase_add_test(tc, approve_refuses_to_overwrite_an_ignored_file_and_changes_nothing);
+	tcase_add_test(tc, push_allowed_false_refuses_publish_and_pull_request_even_with_yes_or_ci);
+	tcase_add_test(tc, auto_approve_false_wins_over_yes_and_ci);
+	tcase_add_test(tc, push_allowed_true_publishes_without_a_terminal_and_unset_needs_one);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -91,7 +91,7 @@ START_TEST(push_to_a_file_url_creates_the_branch)
 	char url[4200], got[41];
 
 	snprintf(url, sizeof(url), "file://%s", remote);
-	ck_assert_msg(wd_review_push(src, BRANCH, url) == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_repo_push(src, commit_hex, BRANCH, url) == 0, "%s", wd_error_last());
 	remote_ref(got, BRANCH);
 	ck_assert_str_eq(got, commit_hex);
 	remote_ref(got, "main"); /* only the branch asked for */
@@ -109,7 +109,7 @@ START_TEST(push_to_a_named_remote)
 	ck_assert_int_eq(git_remote_create(&r, repo, "origin", remote), 0);
 	git_remote_free(r);
 	git_repository_free(repo);
-	ck_assert_msg(wd_review_push(src, BRANCH, "origin") == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_repo_push(src, commit_hex, BRANCH, "origin") == 0, "%s", wd_error_last());
 	remote_ref(got, BRANCH);
 	ck_assert_str_eq(got, commit_hex);
 }
@@ -117,11 +117,11 @@ END_TEST
 
 START_TEST(push_names_what_is_missing)
 {
-	ck_assert_int_eq(wd_review_push(src, BRANCH, "upstream"), WD_ENOTFOUND);
+	ck_assert_int_eq(wd_repo_push(src, commit_hex, BRANCH, "upstream"), WD_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no remote named 'upstream'"));
-	ck_assert_int_eq(wd_review_push(src, "warden/none", remote), WD_ENOTFOUND);
+	ck_assert_int_eq(wd_repo_push(src, commit_hex, "warden/none", remote), WD_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no branch 'warden/none'"));
-	ck_assert_int_eq(wd_review_push(srv, BRANCH, remote), WD_ENOTFOUND);
+	ck_assert_int_eq(wd_repo_push(srv, commit_hex, BRANCH, remote), WD_ENOTFOUND);
 }
 END_TEST
 
@@ -136,7 +136,7 @@ START_TEST(push_that_is_not_a_fast_forward_is_refused)
 
 	snprintf(url, sizeof(url), "file://%s", remote);
 	ck_assert_int_eq(git_cli(NULL, deny), 0);
-	ck_assert_int_eq(wd_review_push(src, BRANCH, url), 0);
+	ck_assert_int_eq(wd_repo_push(src, commit_hex, BRANCH, url), 0);
 	/* rewind the branch to the base: the remote must refuse it */
 	ck_assert_int_eq(fx_repo_rev(other_hex, src, "main~1"), 0);
 	ck_assert_int_eq(git_repository_open(&repo, src), 0);
@@ -144,7 +144,7 @@ START_TEST(push_that_is_not_a_fast_forward_is_refused)
 	ck_assert_int_eq(git_reference_create(&ref, repo, "refs/heads/" BRANCH, &id, 1, NULL), 0);
 	git_reference_free(ref);
 	git_repository_free(repo);
-	ck_assert_int_eq(wd_review_push(src, BRANCH, url), WD_EREFUSED);
+	ck_assert_int_eq(wd_repo_push(src, other_hex, BRANCH, url), WD_EREFUSED);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "not a fast-forward"));
 	remote_ref(got, BRANCH);
 	ck_assert_str_eq(got, commit_hex);
@@ -163,7 +163,7 @@ START_TEST(push_declined_by_the_remote_is_refused_with_its_reason)
 	ck_assert_int_eq(chmod(hook, 0755), 0);
 	ck_assert_int_eq(githttp_start(&s, srv, NULL, NULL), 0);
 	snprintf(url, sizeof(url), "%s/remote.git", githttp_url(s));
-	ck_assert_int_eq(wd_review_push(src, BRANCH, url), WD_EREFUSED);
+	ck_assert_int_eq(wd_repo_push(src, commit_hex, BRANCH, url), WD_EREFUSED);
 	githttp_stop(s);
 	ck_assert_msg(strstr(wd_error_last(), "refs/heads/" BRANCH ": pre-receive hook declined"),
 	              "%s", wd_error_last());
@@ -179,7 +179,7 @@ START_TEST(push_over_smart_http_to_a_real_git_server)
 
 	ck_assert_int_eq(githttp_start(&s, srv, NULL, NULL), 0);
 	snprintf(url, sizeof(url), "%s/remote.git", githttp_url(s));
-	ck_assert_msg(wd_review_push(src, BRANCH, url) == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_repo_push(src, commit_hex, BRANCH, url) == 0, "%s", wd_error_last());
 	ck_assert_uint_ge(githttp_requests(s), 2); /* info/refs, then git-receive-pack */
 	githttp_stop(s);
 	remote_ref(got, BRANCH);
@@ -195,7 +195,7 @@ START_TEST(push_over_http_authenticates_with_the_token_from_env)
 	ck_assert_int_eq(githttp_start(&s, srv, "x-access-token", TOKEN), 0);
 	snprintf(url, sizeof(url), "%s/remote.git", githttp_url(s));
 	setenv("GITHUB_TOKEN", TOKEN, 1);
-	ck_assert_msg(wd_review_push(src, BRANCH, url) == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_repo_push(src, commit_hex, BRANCH, url) == 0, "%s", wd_error_last());
 	ck_assert_uint_ge(githttp_auth_refusals(s), 1); /* the challenge came first */
 	githttp_stop(s);
 	remote_ref(got, BRANCH);
@@ -212,7 +212,7 @@ START_TEST(warden_git_token_wins_over_github_token)
 	snprintf(url, sizeof(url), "%s/remote.git", githttp_url(s));
 	setenv("GITHUB_TOKEN", "ghp_wrongwrongwrongwrongwrongwrong00", 1);
 	setenv("WARDEN_GIT_TOKEN", TOKEN, 1);
-	ck_assert_msg(wd_review_push(src, BRANCH, url) == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_repo_push(src, commit_hex, BRANCH, url) == 0, "%s", wd_error_last());
 	githttp_stop(s);
 	remote_ref(got, BRANCH);
 	ck_assert_str_eq(got, commit_hex);
@@ -228,7 +228,7 @@ START_TEST(a_refused_token_fails_clearly_without_showing_it)
 	ck_assert_int_eq(githttp_start(&s, srv, "x-access-token", TOKEN), 0);
 	snprintf(url, sizeof(url), "%s/remote.git", githttp_url(s));
 	setenv("GITHUB_TOKEN", bad, 1);
-	ck_assert_int_eq(wd_review_push(src, BRANCH, url), WD_EINFRA);
+	ck_assert_int_eq(wd_repo_push(src, commit_hex, BRANCH, url), WD_EINFRA);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "authentication failed"));
 	ck_assert_ptr_null(strstr(wd_error_last(), bad));
 	ck_assert_ptr_null(strstr(wd_error_last(), TOKEN));
@@ -245,7 +245,7 @@ START_TEST(http_push_without_a_token_says_which_variable_to_set)
 
 	ck_assert_int_eq(githttp_start(&s, srv, "x-access-token", TOKEN), 0);
 	snprintf(url, sizeof(url), "%s/remote.git", githttp_url(s));
-	ck_assert_int_eq(wd_review_push(src, BRANCH, url), WD_EUSAGE);
+	ck_assert_int_eq(wd_repo_push(src, commit_hex, BRANCH, url), WD_EUSAGE);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "GITHUB_TOKEN"));
 	githttp_stop(s);
 }
@@ -258,8 +258,83 @@ START_TEST(credentials_in_a_url_never_reach_the_message)
 	/* nothing listens there: the error names the host, not the secret */
 	snprintf(url, sizeof(url), "http://user:%s@%s/remote.git", TOKEN,
 	         mock_refused_url() + strlen("http://"));
-	ck_assert_int_ne(wd_review_push(src, BRANCH, url), 0);
+	ck_assert_int_ne(wd_repo_push(src, commit_hex, BRANCH, url), 0);
 	ck_assert_ptr_null(strstr(wd_error_last(), TOKEN));
+}
+END_TEST
+
+START_TEST(push_sends_the_given_commit_only_while_the_branch_is_there)
+{
+	char url[4200], got[41], other_hex[41];
+	git_repository *repo;
+	git_reference *ref;
+	git_oid id;
+
+	snprintf(url, sizeof(url), "file://%s", remote);
+	ck_assert_int_eq(fx_repo_rev(other_hex, src, "main~1"), 0);
+	ck_assert_int_eq(git_repository_open(&repo, src), 0);
+	ck_assert_int_eq(git_oid_fromstr(&id, other_hex), 0);
+	ck_assert_int_eq(git_reference_create(&ref, repo, "refs/heads/" BRANCH, &id, 1, NULL), 0);
+	git_reference_free(ref);
+	git_repository_free(repo);
+	ck_assert_int_eq(wd_repo_push(src, commit_hex, BRANCH, url), WD_ECONFLICT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "moved"));
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "nothing was pushed"));
+	remote_ref(got, BRANCH);
+	ck_assert_str_eq(got, "");
+}
+END_TEST
+
+START_TEST(push_writes_nothing_into_the_users_repository)
+{
+	git_repository *repo;
+	git_remote *r;
+	char *before = NULL, *after = NULL, got[41];
+
+	ck_assert_int_eq(git_repository_open(&repo, src), 0);
+	ck_assert_int_eq(git_remote_create(&r, repo, "origin", remote), 0);
+	git_remote_free(r);
+	git_repository_free(repo);
+	ck_assert_int_eq(fx_snapshot(&before, src), 0);
+	ck_assert_msg(wd_repo_push(src, commit_hex, BRANCH, "origin") == 0, "%s", wd_error_last());
+	ck_assert_int_eq(fx_snapshot(&after, src), 0);
+	ck_assert_str_eq(before, after); /* no temporary ref, no tracking ref, no objects */
+	remote_ref(got, BRANCH);
+	ck_assert_str_eq(got, commit_hex);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* One callback for fetch and push: the token goes to HTTP(S) servers only,
+ * WARDEN_GIT_TOKEN first, each method once. */
+START_TEST(the_credential_callback_never_hands_a_token_to_ssh)
+{
+	git_credential *cred = NULL;
+	unsigned st = 0;
+	const char *var = NULL;
+
+	setenv("GITHUB_TOKEN", "ghp_second", 1);
+	setenv("WARDEN_GIT_TOKEN", TOKEN, 1);
+	ck_assert_str_eq(wd_repo_token(&var), TOKEN);
+	ck_assert_str_eq(var, "WARDEN_GIT_TOKEN");
+	/* an SSH server that also takes passwords gets no token */
+	ck_assert_int_eq(wd_repo_cred_cb(&cred, "ssh://git@example.com/o/r.git", "git",
+	                                 GIT_CREDENTIAL_USERPASS_PLAINTEXT, &st), GIT_PASSTHROUGH);
+	ck_assert_ptr_null(cred);
+	ck_assert_uint_eq(st & WD_REPO_CRED_TOKEN, 0);
+	/* an HTTPS server gets it, once */
+	ck_assert_int_eq(wd_repo_cred_cb(&cred, "https://example.com/o/r.git", NULL,
+	                                 GIT_CREDENTIAL_USERPASS_PLAINTEXT, &st), 0);
+	ck_assert_ptr_nonnull(cred);
+	git_credential_free(cred);
+	cred = NULL;
+	ck_assert_int_eq(wd_repo_cred_cb(&cred, "https://example.com/o/r.git", NULL,
+	                                 GIT_CREDENTIAL_USERPASS_PLAINTEXT, &st), GIT_PASSTHROUGH);
+	ck_assert_uint_ne(st & WD_REPO_CRED_REFUSED, 0);
+	unsetenv("WARDEN_GIT_TOKEN");
+	ck_assert_str_eq(wd_repo_token(&var), "ghp_second");
+	ck_assert_str_eq(var, "GITHUB_TOKEN");
 }
 END_TEST
 
@@ -332,6 +407,27 @@ START_TEST(pull_request_base_url_and_token_come_from_env)
 	ck_assert_msg(wd_review_open_pr(&url, &o) == 0, "%s", wd_error_last());
 	ck_assert_str_eq(mock_request_path(m, 0), "/api/v3/repos/acme/calc/pulls");
 	ck_assert_str_eq(mock_request_header(m, 0, "Authorization"), "Bearer " TOKEN);
+	free(url);
+	mock_stop(m);
+}
+END_TEST
+
+/* The pull request takes the token git takes, in the same order. */
+START_TEST(pull_request_token_order_is_the_same_as_git)
+{
+	mock_server *m = NULL;
+	wd_pr_opts o;
+	char *url = NULL;
+
+	ck_assert_int_eq(mock_start(&m), 0);
+	mock_push_json(m, 201, "{\"html_url\":\"https://github.com/acme/calc/pull/1\"}");
+	o = pr_opts(m);
+	o.token = NULL;
+	setenv("GITHUB_TOKEN", "ghp_wrongwrongwrongwrongwrongwrong00", 1);
+	setenv("WARDEN_GIT_TOKEN", TOKEN, 1);
+	ck_assert_msg(wd_review_open_pr(&url, &o) == 0, "%s", wd_error_last());
+	ck_assert_str_eq(mock_request_header(m, 0, "Authorization"), "Bearer " TOKEN);
+	ck_assert_str_eq(wd_repo_token(NULL), TOKEN);
 	free(url);
 	mock_stop(m);
 }
@@ -540,11 +636,15 @@ int main(void)
 	tcase_add_test(push, a_refused_token_fails_clearly_without_showing_it);
 	tcase_add_test(push, http_push_without_a_token_says_which_variable_to_set);
 	tcase_add_test(push, credentials_in_a_url_never_reach_the_message);
+	tcase_add_test(push, push_sends_the_given_commit_only_while_the_branch_is_there);
+	tcase_add_test(push, push_writes_nothing_into_the_users_repository);
+	tcase_add_test(push, the_credential_callback_never_hands_a_token_to_ssh);
 	suite_add_tcase(s, push);
 
 	tcase_add_checked_fixture(pr, setup, teardown);
 	tcase_add_test(pr, pull_request_is_posted_field_by_field);
 	tcase_add_test(pr, pull_request_base_url_and_token_come_from_env);
+	tcase_add_test(pr, pull_request_token_order_is_the_same_as_git);
 	tcase_add_test(pr, pull_request_errors_are_clear);
 	tcase_add_test(pr, pull_request_needs_a_token_and_fields);
 	tcase_add_test(pr, pull_request_to_a_dead_server_is_an_infra_error);

@@ -1,0 +1,66 @@
+/* Reading and retiring a proposal branch in the repository that holds it. */
+#include <string.h>
+
+#include "warden/error.h"
+#include "warden/repo.h"
+
+int wd_repo_branch_tip(char out[41], const char *repo_path, const char *branch)
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL, *resolved = NULL;
+	int rc = 0;
+
+	out[0] = '\0';
+	if (git_repository_open(&repo, repo_path) < 0)
+		return wd_error_git(WD_ENOTFOUND, repo_path);
+	if (git_branch_lookup(&ref, repo, branch, GIT_BRANCH_LOCAL) < 0 ||
+	    git_reference_resolve(&resolved, ref) < 0)
+		rc = wd_error_set(WD_ENOTFOUND, "no branch '%s' in %s", branch, repo_path);
+	else
+		git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_reference_target(resolved));
+	git_reference_free(resolved);
+	git_reference_free(ref);
+	git_repository_free(repo);
+	return rc;
+}
+
+int wd_repo_branch_delete(const char *repo_path, const char *branch, const char *expect_hex,
+                          char moved_to[41])
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	char hex[GIT_OID_HEXSZ + 1] = "";
+	int rc = 0, err;
+
+	if (moved_to)
+		moved_to[0] = '\0';
+	if (git_repository_open(&repo, repo_path) < 0)
+		return 0; /* the repository is gone, and its branch with it */
+	err = git_branch_lookup(&ref, repo, branch, GIT_BRANCH_LOCAL);
+	if (err == GIT_ENOTFOUND)
+		goto out;
+	if (err < 0) {
+		rc = wd_error_git(WD_EINFRA, "looking up the branch");
+		goto out;
+	}
+	if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+		git_oid_tostr(hex, sizeof(hex), git_reference_target(ref));
+	if (strcmp(hex, expect_hex) != 0) {
+		if (moved_to)
+			memcpy(moved_to, hex, sizeof(hex));
+		rc = wd_error_set(WD_ECONFLICT, "branch '%s' moved to %.12s (expected %.12s)", branch,
+		                  hex[0] ? hex : "a symbolic ref", expect_hex);
+		goto out;
+	}
+	if (git_branch_is_checked_out(ref) == 1) {
+		rc = wd_error_set(WD_EREFUSED, "branch '%s' is checked out; switch away from it first",
+		                  branch);
+		goto out;
+	}
+	if (git_branch_delete(ref) < 0)
+		rc = wd_error_git(WD_EINFRA, "deleting the branch");
+out:
+	git_reference_free(ref);
+	git_repository_free(repo);
+	return rc;
+}
