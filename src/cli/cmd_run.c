@@ -43,7 +43,11 @@ static const char run_usage[] =
 	"  --sandbox POLICY     strict | best-effort | off (default: sandbox.policy, else\n"
 	"                       strict: a layer that cannot be applied stops the run)\n"
 	"  --max-cost USD, --max-tokens N, --max-calls N, --max-time SEC   run budgets\n"
-	"  --keep-worktree      keep the run's work tree for inspection\n"
+	"  --keep-worktree      keep the run's directory; its last checked tree is copied\n"
+	"                       to runs/<id>/tree for inspection\n"
+	"  --allow-read PATH    let the checks read PATH too (repeatable; also\n"
+	"                       sandbox.allow-read in your config); they see only the\n"
+	"                       system's toolchain paths and their own tree otherwise\n"
 	"  --no-tools           do not offer the model read-only repository tools\n"
 	"  --json               print one JSON object with the result on stdout\n"
 	"  --ci                 non-interactive: never prompt, print the JSON result\n"
@@ -83,22 +87,6 @@ static void on_progress(void *payload, const char *stage, int done, uint64_t ms,
 	clean = wd_redact(msg ? msg : "");
 	fprintf(stderr, "warden: %-9s %6.2fs  %s\n", stage, (double)ms / 1000.0, clean ? clean : "");
 	free(clean);
-}
-
-/* The values of the environment variables the user names in redact.env
- * (their own config only) are scrubbed like API keys, from the checks'
- * output on. A config that does not parse is the run's to report. */
-static void register_redact_env(void)
-{
-	wd_strvec names = WD_STRVEC_INIT;
-	wd_config *cfg = NULL;
-
-	if (wd_config_open(&cfg, NULL) == 0 && wd_config_get_all(&names, cfg, "redact.env") == 0)
-		for (size_t i = 0; i < names.n; i++)
-			wd_redact_register_env_names(names.v[i]);
-	wd_error_clear();
-	wd_strvec_free(&names);
-	wd_config_free(cfg);
 }
 
 /* What to do with a proposal beyond the local branch. */
@@ -265,7 +253,8 @@ static int parse_uint(const char *s, const char *flag, long max, long *out)
 
 enum { OPT_CHECK_TIMEOUT = 256, OPT_WORK_DIR, OPT_RECORD, OPT_SANDBOX, OPT_MAX_COST,
        OPT_MAX_TOKENS, OPT_MAX_CALLS, OPT_MAX_TIME, OPT_KEEP, OPT_JSON, OPT_BASE,
-       OPT_NO_TOOLS, OPT_CI, OPT_PUSH, OPT_OPEN_PR, OPT_PR_REPO, OPT_PR_BASE, OPT_PROMPTS };
+       OPT_NO_TOOLS, OPT_CI, OPT_PUSH, OPT_OPEN_PR, OPT_PR_REPO, OPT_PR_BASE, OPT_PROMPTS,
+       OPT_ALLOW_READ };
 
 
 int cmd_run(int argc, char **argv)
@@ -287,6 +276,7 @@ int cmd_run(int argc, char **argv)
 		{ "max-calls", required_argument, NULL, OPT_MAX_CALLS },
 		{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 		{ "keep-worktree", no_argument, NULL, OPT_KEEP },
+		{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 		{ "no-tools", no_argument, NULL, OPT_NO_TOOLS },
 		{ "ci", no_argument, NULL, OPT_CI },
 		{ "push", required_argument, NULL, OPT_PUSH },
@@ -301,7 +291,7 @@ int cmd_run(int argc, char **argv)
 	};
 	wd_run_opts opts = WD_RUN_OPTS_INIT;
 	wd_run_result res;
-	wd_strvec checks = WD_STRVEC_INIT;
+	wd_strvec checks = WD_STRVEC_INIT, reads = WD_STRVEC_INIT;
 	struct progress prog = { 0, 0 };
 	struct remote_steps steps = { 0 };
 	json_t *extra = NULL;
@@ -317,6 +307,12 @@ int cmd_run(int argc, char **argv)
 		case 't': opts.ticket = optarg; break;
 		case OPT_BASE: opts.base = optarg; break;
 		case 'm': opts.model = optarg; break;
+		case OPT_ALLOW_READ:
+			if (wd_strvec_push(&reads, optarg)) {
+				wd_cli_error("%s", wd_error_last());
+				return WD_EXIT_INFRA;
+			}
+			break;
 		case 'c':
 			if (wd_strvec_push(&checks, optarg)) {
 				wd_cli_error("%s", wd_error_last());
@@ -402,6 +398,7 @@ int cmd_run(int argc, char **argv)
 		case 'h':
 			fputs(run_usage, stdout);
 			wd_strvec_free(&checks);
+			wd_strvec_free(&reads);
 			return WD_EXIT_OK;
 		default:
 			wd_cli_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -421,10 +418,10 @@ int cmd_run(int argc, char **argv)
 		goto usage;
 	}
 	opts.checks = (const char *const *)checks.v;
+	opts.allow_read = (const char *const *)reads.v;
 	opts.progress = on_progress;
 	opts.payload = &prog;
 
-	register_redact_env();
 	rc = wd_run(&res, &opts);
 	if (res.reason) {
 		/* the reason quotes the checks and errors: printed and in the JSON */
@@ -472,10 +469,12 @@ int cmd_run(int argc, char **argv)
 	json_decref(extra);
 	wd_run_result_free(&res);
 	wd_strvec_free(&checks);
+	wd_strvec_free(&reads);
 	return exit_code;
 usage:
 	fputs("\n", stderr);
 	fputs(run_usage, stderr);
 	wd_strvec_free(&checks);
+	wd_strvec_free(&reads);
 	return WD_EXIT_USAGE;
 }

@@ -120,7 +120,7 @@ static int prepare_repo(struct run *r)
 	wd_buf_free(&branch);
 	if (rc)
 		return rc;
-	git_oid_tostr(hex, sizeof(hex), wd_workspace_base(r->ws));
+	wd_repo_oid_hex(hex, wd_workspace_base(r->ws));
 	memcpy(r->res->base, hex, sizeof(r->res->base));
 	r->res->branch = wd_strdup(wd_workspace_branch(r->ws));
 	if (!r->res->branch)
@@ -190,6 +190,20 @@ static int build_context(struct run *r)
 	stage_end(r, "context", msg);
 out:
 	wd_strvec_free(&files);
+	return rc;
+}
+
+/* The values of the environment variables the user names in redact.env
+ * (their own config only) are scrubbed like API keys from everything the run
+ * writes or sends, check output first of all. */
+static int register_redactions(struct run *r)
+{
+	wd_strvec names = WD_STRVEC_INIT;
+	int rc = wd_config_get_all(&names, r->cfg, "redact.env");
+
+	for (size_t i = 0; !rc && i < names.n; i++)
+		wd_redact_register_env_names(names.v[i]);
+	wd_strvec_free(&names);
 	return rc;
 }
 
@@ -731,7 +745,7 @@ static int commit_and_publish(struct run *r)
 		              json_pack("{s:s}", "reason", wd_error_last()));
 	if (rc)
 		goto out;
-	git_oid_tostr(hex, sizeof(hex), &commit);
+	wd_repo_oid_hex(hex, &commit);
 	memcpy(r->res->commit, hex, sizeof(r->res->commit));
 	stage_end(r, "commit", hex);
 
@@ -777,7 +791,7 @@ static int start_chat(struct run *r)
 	    (rc = wd_chat_add(&r->chat, WD_ROLE_USER, task.ptr)) != 0)
 		goto out;
 	wd_ledger_add(r->ledger, "prompt",
-	              json_pack("{s:s, s:s, s:s, s:I}", "dir", wd_prompt_dir(), "system_hash",
+	              json_pack("{s:s, s:s, s:s, s:I}", "dir", wd_prompt_dir() ? wd_prompt_dir() : "", "system_hash",
 	                        sys_hash, "task_hash", task_hash, "bytes",
 	                        (json_int_t)(sys.len + task.len)));
 out:
@@ -817,6 +831,7 @@ static int run_all(struct run *r)
 	                        r->opts->ticket, "base", r->opts->base, "model", r->opts->model));
 	if ((rc = load_ticket(r)) != 0 ||
 	    (rc = wd_config_open(&r->cfg, NULL)) != 0 ||
+	    (rc = register_redactions(r)) != 0 ||
 	    (rc = resolve_sandbox_policy(r)) != 0 ||
 	    (rc = open_model(r)) != 0 ||
 	    (rc = prepare_repo(r)) != 0 ||

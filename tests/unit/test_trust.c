@@ -392,6 +392,49 @@ START_TEST(rounds_start_from_the_baseline_build_and_nothing_else)
 }
 END_TEST
 
+/* Reads are widened by the user only: --allow-read or their own
+ * sandbox.allow-read; the repository's .warden/config cannot. */
+START_TEST(only_the_user_widens_what_checks_read)
+{
+	struct e2e_world w;
+	char base[600], secret[700], header[2048], repo_cfg[1200], user_cfg[700], env_cfg[800];
+	const char *env[] = { env_cfg, NULL };
+
+	/* under /tmp, which the sandbox replaces by a private one */
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(base, sizeof(base), "%s/outside", w.tmp);
+	snprintf(secret, sizeof(secret), "%s/home/tool/version", base);
+	ck_assert_int_eq(fx_write_file(secret, "1.2.3\n"), 0);
+	snprintf(header, sizeof(header),
+	         "---\nscope: value.txt\nchecks: grep -q 1.2.3 %s && sh test.sh\n---\n"
+	         "# Make the answer right\n\nvalue.txt must say 42.\n", secret);
+	ck_assert_int_eq(fx_write_file(w.ticket, header), 0);
+	/* the repository asks for the read itself: ignored */
+	snprintf(repo_cfg, sizeof(repo_cfg), "[sandbox]\n\tallow-read = %s/home\n", base);
+	{
+		const char *files[] = { ".warden/config", repo_cfg, NULL };
+
+		ck_assert_int_eq(fx_repo_commit_files(w.src, files, "ask for reads"), 0);
+	}
+	snprintf(user_cfg, sizeof(user_cfg), "%s/user.conf", w.tmp);
+	ck_assert_int_eq(fx_write_file(user_cfg, ""), 0);
+	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", user_cfg);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	/* the flag widens it */
+	snprintf(header, sizeof(header), "%s/home/tool", base);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", "--allow-read", header, NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	/* and so does the user's own config */
+	snprintf(repo_cfg, sizeof(repo_cfg), "[sandbox]\n\tallow-read = %s/home\n", base);
+	ck_assert_int_eq(fx_write_file(user_cfg, repo_cfg), 0);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	e2e_world_free(&w);
+}
+END_TEST
+
 static Suite *trust_suite(void)
 {
 	Suite *s = suite_create("trust");
@@ -404,6 +447,7 @@ static Suite *trust_suite(void)
 	tcase_add_test(tc, checks_cannot_read_the_users_secrets);
 	tcase_add_test(tc, a_fifo_results_file_never_blocks_warden);
 	tcase_add_test(tc, rounds_start_from_the_baseline_build_and_nothing_else);
+	tcase_add_test(tc, only_the_user_widens_what_checks_read);
 	suite_add_tcase(s, tc);
 	return s;
 }
