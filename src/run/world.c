@@ -276,7 +276,7 @@ int wd_world_keep(wd_world *w, const wd_gate_opts *go, char **out_path)
 	wd_buf from = WD_BUF_INIT;
 	const char *argv[] = { "cp", "-a", NULL, w->tree, NULL };
 	const char *write[] = { w->tree, NULL };
-	int rc;
+	int rc = 0;
 
 	*out_path = NULL;
 	if (w->overlay && w->upper) {
