@@ -53,6 +53,9 @@ int wd_strvec_push(wd_strvec *sv, const char *s);
 /* Push taking ownership of `s` (freed on failure). */
 int wd_strvec_push_owned(wd_strvec *sv, char *s);
 int wd_strvec_contains(const wd_strvec *sv, const char *s);
+/* Append sv's strings to `out` separated by `sep`; after `max` of them (0 = all)
+ * the rest is ", ..." (sep then "..."). */
+int wd_strvec_join(wd_buf *out, const wd_strvec *sv, const char *sep, size_t max);
 void wd_strvec_free(wd_strvec *sv);
 
 /* strdup that sets the error slot on failure. */

@@ -289,6 +289,10 @@ int wd_repo_remote_url(char **out, const char *repo_path, const char *name);
 
 /* ---- credentials ---- */
 
+/* Whether a token may be sent to `url`: HTTPS anywhere, plain HTTP only to
+ * this machine (localhost, 127.x, [::1]); never SSH or anything else. */
+int wd_repo_token_may_go_to(const char *url);
+
 /* The token for git over HTTPS and for the GitHub API, in this order:
  * $WARDEN_GIT_TOKEN, then $GITHUB_TOKEN (empty counts as unset). NULL when
  * neither is set. `var` (may be NULL) receives the variable's name. */

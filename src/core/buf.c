@@ -198,3 +198,14 @@ char *wd_strndup(const char *s, size_t n)
 		wd_error_set(WD_ENOMEM, "out of memory");
 	return p;
 }
+
+int wd_strvec_join(wd_buf *out, const wd_strvec *sv, const char *sep, size_t max)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		if (max && i == max)
+			return wd_buf_printf(out, "%s...", sep);
+		if (wd_buf_printf(out, "%s%s", i ? sep : "", sv->v[i]))
+			return WD_ENOMEM;
+	}
+	return 0;
+}

@@ -4,7 +4,9 @@
  * Fetching the mirror, pushing a proposal and opening a pull request all
  * come here, so they can never disagree on which token wins.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "warden/repo.h"
@@ -27,11 +29,34 @@ const char *wd_repo_token(const char **var)
 	return NULL;
 }
 
-/* The token is for HTTP(S) servers only: an SSH server that also takes
- * passwords must never be handed a GitHub token. */
-static int is_http(const char *url)
+int wd_repo_token_may_go_to(const char *url)
 {
-	return url && (!strncasecmp(url, "https://", 8) || !strncasecmp(url, "http://", 7));
+	struct in_addr v4;
+	char host[64];
+	size_t n;
+
+	if (!url)
+		return 0;
+	if (!strncasecmp(url, "https://", 8))
+		return 1;
+	if (strncasecmp(url, "http://", 7))
+		return 0;
+	url += 7;
+	/* the host is what follows the last '@' of the authority */
+	for (const char *end = url + strcspn(url, "/?#"), *at = url; at < end; at++)
+		if (*at == '@')
+			url = at + 1;
+	if (url[0] == '[')
+		n = strcspn(url, "]") + 1;
+	else
+		n = strcspn(url, ":/?#");
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, url, n);
+	host[n] = '\0';
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
+		return 1;
+	return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 /* Each method is offered once: libgit2 asks again after a refused
@@ -43,7 +68,8 @@ int wd_repo_cred_cb(git_credential **out, const char *url, const char *username_
 	const char *user = username_from_url && *username_from_url ? username_from_url : "git";
 	const char *token;
 
-	if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && is_http(url)) {
+	if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
+	    wd_repo_token_may_go_to(url)) {
 		if (*st & WD_REPO_CRED_TOKEN) {
 			*st |= WD_REPO_CRED_REFUSED;
 			return GIT_PASSTHROUGH;

@@ -388,16 +388,6 @@ static int checkout_to(const char *workdir, const git_oid *tip)
 	return rc;
 }
 
-static int list_paths(wd_buf *out, const wd_strvec *paths)
-{
-	for (size_t i = 0; i < paths->n && i < 20; i++)
-		if (wd_buf_printf(out, "%s%s", i ? ", " : "", paths->v[i]))
-			return WD_ENOMEM;
-	if (paths->n > 20 && wd_buf_puts(out, ", ..."))
-		return WD_ENOMEM;
-	return 0;
-}
-
 /* The safety rules that hold whoever calls: refuse rather than lose work. */
 static int unsafe(const wd_merge_plan *plan, const wd_merge_spec *s, const char *expect_tip)
 {
@@ -409,7 +399,7 @@ static int unsafe(const wd_merge_plan *plan, const wd_merge_spec *s, const char 
 		                                  "nothing was changed", s->target, plan->target_tip,
 		                    expect_tip);
 	if (plan->conflicts.n) {
-		if ((rc = list_paths(&list, &plan->conflicts)) == 0)
+		if ((rc = wd_strvec_join(&list, &plan->conflicts, ", ", 20)) == 0)
 			rc = wd_error_set(WD_ECONFLICT, "merging into '%s' conflicts in %zu file(s): %s; "
 			                                "nothing was changed", s->target,
 			                  plan->conflicts.n, list.ptr);
@@ -417,7 +407,7 @@ static int unsafe(const wd_merge_plan *plan, const wd_merge_spec *s, const char 
 		rc = wd_error_set(WD_EREFUSED, "'%s' is checked out in %s with uncommitted changes; "
 		                               "nothing was changed", s->target, plan->workdir);
 	} else if (plan->kind != WD_MERGE_UP_TO_DATE && plan->collisions.n) {
-		if ((rc = list_paths(&list, &plan->collisions)) == 0)
+		if ((rc = wd_strvec_join(&list, &plan->collisions, ", ", 20)) == 0)
 			rc = wd_error_set(WD_EREFUSED,
 			                  "updating the work tree %s would overwrite %zu untracked or ignored "
 			                  "file(s): %s; nothing was changed", plan->workdir,

@@ -98,16 +98,6 @@ static int acting_user(wd_buf *out, const char *user)
 	return wd_review_current_user(out);
 }
 
-static int list_paths(wd_buf *out, const wd_strvec *paths)
-{
-	for (size_t i = 0; i < paths->n && i < 20; i++)
-		if (wd_buf_printf(out, "%s%s", i ? ", " : "", paths->v[i]))
-			return WD_ENOMEM;
-	if (paths->n > 20 && wd_buf_puts(out, ", ..."))
-		return WD_ENOMEM;
-	return 0;
-}
-
 /* Explain why the plan cannot go ahead; 0 when it can. */
 static int plan_refusal(const wd_review_plan *plan, const wd_proposal *p, const wd_approve_opts *o)
 {
@@ -115,7 +105,7 @@ static int plan_refusal(const wd_review_plan *plan, const wd_proposal *p, const 
 	int rc;
 
 	if (plan->conflicts.n) {
-		if ((rc = list_paths(&list, &plan->conflicts)) == 0)
+		if ((rc = wd_strvec_join(&list, &plan->conflicts, ", ", 20)) == 0)
 			rc = wd_error_set(WD_ECONFLICT,
 			                  "merging proposal %s into '%s' conflicts in %zu file(s): %s; "
 			                  "nothing was changed (re-run the ticket on the current '%s')",
@@ -141,7 +131,7 @@ static int plan_refusal(const wd_review_plan *plan, const wd_proposal *p, const 
 	/* A file git does not track (an ignored .env, a build product) is the
 	 * user's: the merge never overwrites it, whatever the proposal adds. */
 	if (plan->collisions.n) {
-		if ((rc = list_paths(&list, &plan->collisions)) == 0)
+		if ((rc = wd_strvec_join(&list, &plan->collisions, ", ", 20)) == 0)
 			rc = wd_error_set(WD_EREFUSED,
 			                  "approving %s: updating the work tree %s would overwrite %zu "
 			                  "untracked or ignored file(s) of yours: %s; move them away and "

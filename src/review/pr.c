@@ -135,6 +135,9 @@ int wd_review_open_pr(char **out_url, const wd_pr_opts *o)
 	if (!token || !*token)
 		return wd_error_set(WD_EUSAGE, "opening a pull request needs a token: set "
 		                               "WARDEN_GIT_TOKEN or GITHUB_TOKEN");
+	if (!wd_repo_token_may_go_to(api))
+		return wd_error_set(WD_EUSAGE, "%s: the GitHub API is reached over https (plain "
+		                    "http only on this machine): not sending the token there", api);
 	if (!name_is_safe(o->owner) || !name_is_safe(o->repo))
 		return wd_error_set(WD_EUSAGE, "'%s/%s' is not a GitHub owner/repository",
 		                    o->owner ? o->owner : "", o->repo ? o->repo : "");

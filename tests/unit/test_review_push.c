@@ -86,6 +86,26 @@ static void teardown(void)
 
 /* ---- push ------------------------------------------------------------ */
 
+/* A token goes over https, or plain http to this machine only; a URL that
+ * merely looks local (a userinfo, a host named 127.example) does not qualify. */
+START_TEST(tokens_go_over_https_or_to_loopback_only)
+{
+	ck_assert(wd_repo_token_may_go_to("https://github.com/o/r.git"));
+	ck_assert(wd_repo_token_may_go_to("HTTPS://ghe.example/api/v3"));
+	ck_assert(wd_repo_token_may_go_to("http://127.0.0.1:8080/r.git"));
+	ck_assert(wd_repo_token_may_go_to("http://localhost/r.git"));
+	ck_assert(wd_repo_token_may_go_to("http://[::1]:99/"));
+	ck_assert(wd_repo_token_may_go_to("http://user:pw@127.0.0.1/x"));
+	ck_assert(!wd_repo_token_may_go_to("http://github.com/o/r.git"));
+	ck_assert(!wd_repo_token_may_go_to("http://127.example.com/r.git"));
+	ck_assert(!wd_repo_token_may_go_to("http://localhost.evil.com/"));
+	ck_assert(!wd_repo_token_may_go_to("http://127.0.0.1@evil.com/"));
+	ck_assert(!wd_repo_token_may_go_to("ssh://git@github.com/o/r.git"));
+	ck_assert(!wd_repo_token_may_go_to("git@github.com:o/r.git"));
+	ck_assert(!wd_repo_token_may_go_to(NULL));
+}
+END_TEST
+
 START_TEST(push_to_a_file_url_creates_the_branch)
 {
 	char url[4200], got[41];
@@ -625,6 +645,7 @@ int main(void)
 	int failed;
 
 	tcase_add_checked_fixture(push, setup, teardown);
+	tcase_add_test(push, tokens_go_over_https_or_to_loopback_only);
 	tcase_add_test(push, push_to_a_file_url_creates_the_branch);
 	tcase_add_test(push, push_to_a_named_remote);
 	tcase_add_test(push, push_names_what_is_missing);
