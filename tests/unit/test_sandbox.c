@@ -744,7 +744,11 @@ START_TEST(write_to_the_work_trees_parent_fails)
 	unlink(p);
 	wd_sandbox_result_free(&r);
 	ck_assert_int_eq(run(&r, s, argv), 0);
-	ck_assert_msg(r.exit_code == 1, "%s", r.output.ptr);
+	/* refused where the parent is on the host's disk; where it lies under
+	 * /tmp the write lands in the sandbox's own tmpfs and vanishes: either
+	 * way nothing reaches the host */
+	if (strncmp(parent, "/tmp/", 5) != 0)
+		ck_assert_msg(r.exit_code == 1, "%s", r.output.ptr);
 	ck_assert(!wd_path_exists(p));
 	wd_sandbox_result_free(&r);
 	fx_rm_rf(parent);
