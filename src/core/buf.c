@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,8 @@ int wd_array_reserve(void *pptr, size_t *cap, size_t need, size_t size, size_t m
 		}
 		n *= 2;
 	}
-	if (n > SIZE_MAX / size)
+	/* no object may be larger than PTRDIFF_MAX: refuse before asking */
+	if (n > (size_t)PTRDIFF_MAX / size)
 		return wd_error_set(WD_ENOMEM, "array size overflow (%zu elements of %zu bytes)", need, size);
 	memcpy(&p, pptr, sizeof(p));
 	p = realloc(p, n * size);

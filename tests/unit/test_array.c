@@ -73,8 +73,8 @@ START_TEST(a_capacity_near_the_top_does_not_double_past_it)
 	char *v = NULL;
 	size_t cap = SIZE_MAX / 2 + 1;   /* as if that much were held */
 
-	/* doubling would wrap to 0; the request is refused by realloc, never
-	 * turned into a smaller block */
+	/* doubling would wrap to 0; the request is refused before any
+	 * allocation is tried, never turned into a smaller block */
 	ck_assert_int_eq(wd_array_reserve(&v, &cap, SIZE_MAX, 1, 4), WD_ENOMEM);
 	ck_assert_ptr_null(v);
 	ck_assert_uint_eq(cap, SIZE_MAX / 2 + 1);
