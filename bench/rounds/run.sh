@@ -32,6 +32,12 @@
 #   warden-warm  warden run with a --work-dir holding the mirror and the cached
 #                baseline (results and built layer) of an earlier run
 set -eu
+# One toolchain for both sides: the sandbox hides a home directory, so a
+# checked command never finds a python3 (berry's generator) or compiler in
+# ~/.pyenv, ~/.local or the like, while the same command by hand would (a
+# pyenv shim costs ~0.8 s of CPU per call). BENCH_PATH overrides.
+PATH=${BENCH_PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
+export PATH
 corpus=${1:?usage: bench/rounds/run.sh CORPUS [RUNS]}
 runs=${2:-5}
 here=$(cd "$(dirname "$0")/../.." && pwd)
