@@ -16,7 +16,8 @@
 typedef enum wd_run_status {
 	WD_RUN_PROPOSED = 0, /* every check passed; committed and published */
 	WD_RUN_NO_PATCH,     /* no edit passed within the rounds */
-	WD_RUN_ERROR         /* could not run: input, git, model service, budget */
+	WD_RUN_ERROR,        /* could not run: input, git, model service, budget */
+	WD_RUN_INTERRUPTED   /* SIGINT/SIGTERM stopped it (see warden/interrupt.h) */
 } wd_run_status;
 
 /* Called at the start and end of each stage: `done` is 0 at the start, 1 at

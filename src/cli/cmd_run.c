@@ -10,6 +10,7 @@
 #include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/json.h"
 #include "warden/ledger.h"
 #include "warden/prompt.h"
 #include "warden/review.h"
@@ -459,7 +460,7 @@ int cmd_run(int argc, char **argv)
 		if (o && extra)
 			json_object_update(o, extra);
 		wd_redact_json(o);
-		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		char *s = o ? json_dumps(o, JSON_COMPACT | WD_JSON_REALS) : NULL;
 
 		if (s)
 			printf("%s\n", s);

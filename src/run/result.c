@@ -2,27 +2,31 @@
 #include <string.h>
 
 #include "warden/error.h"
+#include "warden/json.h"
 #include "warden/run.h"
+
+#include "run_internal.h"
 
 static const char *status_name(wd_run_status s)
 {
 	switch (s) {
 	case WD_RUN_PROPOSED: return "proposed";
 	case WD_RUN_NO_PATCH: return "no_patch";
+	case WD_RUN_INTERRUPTED: return "interrupted";
 	default: return "error";
 	}
 }
 
 json_t *wd_run_result_json(const wd_run_result *r)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:{s:I, s:I, s:f}, s:O}",
+	json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:{s:I, s:I, s:o}, s:O}",
 	                      "status", status_name(r->status), "run_id", r->run_id,
 	                      "repo", r->repo, "branch", r->branch,
 	                      "base", r->base[0] ? r->base : NULL,
 	                      "commit", r->commit[0] ? r->commit : NULL, "rounds", r->rounds,
 	                      "reason", r->reason, "ledger", r->ledger,
 	                      "usage", "input_tokens", (json_int_t)r->input_tokens,
-	                      "output_tokens", (json_int_t)r->output_tokens, "cost_usd", r->cost_usd,
+	                      "output_tokens", (json_int_t)r->output_tokens, "cost_usd", wd_json_usd(r->cost_usd),
 	                      "stages", r->stages ? r->stages : json_array());
 
 	if (o && r->workdir)
@@ -44,3 +48,16 @@ void wd_run_result_free(wd_run_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+
+int wd_run_end_event(wd_ledger *l, const wd_run_result *r, uint64_t ms)
+{
+	return wd_ledger_add(l, "run.end",
+	                     json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:I, s:o, s:I, s:s?}",
+	                               "status", status_name(r->status), "reason", r->reason,
+	                               "branch", r->branch, "commit",
+	                               r->commit[0] ? r->commit : NULL, "rounds", r->rounds,
+	                               "input_tokens", (json_int_t)r->input_tokens,
+	                               "output_tokens", (json_int_t)r->output_tokens, "cost_usd",
+	                               wd_json_usd(r->cost_usd), "ms", (json_int_t)ms,
+	                               "workdir", r->workdir));
+}
