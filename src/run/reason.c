@@ -83,6 +83,7 @@ void wd_run_reason_checks(wd_buf *out, int round, const wd_gate_result *gate,
 	for (size_t i = 0; i < gate->n && out->len < REASON_MAX; i++) {
 		const wd_check_result *c = &gate->v[i];
 		const wd_check_result *b = find(baseline, c->check->name);
+		wd_buf old = WD_BUF_INIT;
 		size_t named = 0;
 
 		if (c->passed || c->skipped)
@@ -93,20 +94,27 @@ void wd_run_reason_checks(wd_buf *out, int round, const wd_gate_result *gate,
 			if (c->tests.v[t].status != WD_TEST_FAIL)
 				continue;
 			if (failed_on(b, c->tests.v[t].name)) {
-				wd_buf_printf(&before, "%s%s", before.len ? ", " : "", c->tests.v[t].name);
+				wd_buf_printf(&old, "%s%s", old.len ? ", " : "", c->tests.v[t].name);
 				continue;
 			}
 			wd_buf_printf(out, "%s%s", named++ ? ", " : "", c->tests.v[t].name);
 		}
+		if (named && old.len)
+			wd_buf_printf(&before, "%s%s", before.len ? ", " : "", old.ptr);
 		if (named)
 			wd_buf_printf(out, " failed (check '%s')", c->check->name);
+		else if (old.len)
+			/* only what failed before: the ticket's own tests still fail */
+			wd_buf_printf(out, "%s still fail%s, as on the base (check '%s')", old.ptr,
+			              strchr(old.ptr, ',') ? "" : "s", c->check->name);
 		else if (c->timed_out)
 			wd_buf_printf(out, "check '%s' timed out", c->check->name);
 		else if (b && !b->passed)
 			wd_buf_printf(out, "check '%s' failed (exit %d; it failed on the base too)",
-			              c->check->name, b->exit_code);
+			              c->check->name, c->exit_code);
 		else
 			wd_buf_printf(out, "check '%s' failed (exit %d)", c->check->name, c->exit_code);
+		wd_buf_free(&old);
 	}
 	if (!any)
 		wd_buf_puts(out, "the checks did not pass the gate (new findings or unmet tests)");

@@ -413,10 +413,11 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		const char *name = json_string_value(json_object_get(call, "name"));
 		const char *args = json_string_value(json_object_get(call, "arguments"));
 		wd_buf result = WD_BUF_INIT;
-		int trc;
+		int trc, refused;
 
 		trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
-		if (trc == WD_EBUDGET || trc == WD_EINPUT) {
+		refused = trc == WD_EBUDGET || trc == WD_EINPUT;
+		if (refused) {
 			if (!result.len)
 				wd_buf_printf(&result, "refused: %s", wd_error_last());
 			trc = 0;
@@ -427,9 +428,9 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 			break;
 		}
 		wd_ledger_add(r->ledger, "tool.call",
-		              json_pack("{s:i, s:s, s:s, s:I, s:o}", "round", round, "name",
+		              json_pack("{s:i, s:s, s:s, s:I, s:b, s:o}", "round", round, "name",
 		                        name ? name : "", "arguments", args ? args : "",
-		                        "bytes", (json_int_t)result.len, "result_blob",
+		                        "bytes", (json_int_t)result.len, "refused", refused, "result_blob",
 		                        wd_ledger_blob_ref(r->ledger, wd_buf_cstr(&result))));
 		rc = wd_chat_add_tool_result(&r->chat, id ? id : "", wd_buf_cstr(&result));
 		wd_buf_free(&result);
