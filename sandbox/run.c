@@ -20,6 +20,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/interrupt.h"
 #include "sbx.h"
 
 #define DRAIN_MS 500
@@ -458,6 +459,7 @@ static void reap(supervise *s)
 	/* the group still exists while the leader is a zombie: take the
 	 * stragglers (background jobs) down before reaping frees the pid */
 	kill(-s->pid, SIGKILL);
+	wd_interrupt_watch(0);  /* before the pid stops being ours */
 	while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR)
 		;
 	s->exited = 1;
@@ -988,11 +990,14 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		rc = wd_error_last_code() ? wd_error_last_code() : WD_EINFRA;
 		goto out;
 	}
+	/* SIGINT/SIGTERM to warden kill this group (warden/interrupt.h) */
+	wd_interrupt_watch(s.pid);
 	close_fd(&c.out_w);
 	close_fd(&c.rep_w);
 	close_fd(&c.in_fd);
 
 	rc = loop(&c, &s, &cap, out, opts, start);
+	wd_interrupt_watch(0);
 	if (rc) {
 		kill(-s.pid, SIGKILL);
 		kill(s.pid, SIGKILL);

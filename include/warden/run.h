@@ -46,6 +46,10 @@ typedef struct wd_run_opts {
 	uint64_t max_time_ms;
 	wd_run_progress_fn progress;
 	void *payload;
+	/* The check being run and its output as it comes (unredacted: redact
+	 * before showing); both get `payload`. May be NULL. */
+	void (*on_check)(void *payload, const char *name, const char *command, int done);
+	void (*on_output)(void *payload, const char *data, size_t len);
 } wd_run_opts;
 
 #define WD_RUN_OPTS_VERSION 1

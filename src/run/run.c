@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/gate.h"
+#include "warden/interrupt.h"
 #include "warden/ledger.h"
 #include "warden/model.h"
 #include "warden/patch.h"
@@ -71,6 +73,17 @@ static void stage_end(struct run *r, const char *stage, const char *msg)
 	                                                 "ms", (json_int_t)ms));
 	if (r->opts->progress)
 		r->opts->progress(r->opts->payload, stage, 1, ms, msg);
+}
+
+/* SIGINT/SIGTERM arrived: stop at this step (the check was killed already). */
+static int stop_if_interrupted(void)
+{
+	int sig = wd_interrupt_signal();
+
+	if (!sig)
+		return 0;
+	return wd_error_set(WD_EINTERRUPTED, "interrupted by %s",
+	                    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
 }
 
 static int load_ticket(struct run *r)
@@ -276,6 +289,9 @@ static wd_gate_opts gate_opts(const struct run *r)
 	go.sandbox_policy = r->sandbox_policy;
 	go.deny_read = (const char *const *)r->deny.v;
 	go.allow_read = (const char *const *)r->allow.v;
+	go.on_check = r->opts->on_check;
+	go.on_output = r->opts->on_output;
+	go.progress_ctx = r->opts->payload;
 	return go;
 }
 
@@ -288,7 +304,7 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what, const 
 	stage_begin(r, what, NULL);
 	rc = wd_gate_run(out, workdir, &r->checks, go);
 	if (rc)
-		return rc;
+		return stop_if_interrupted() ? stop_if_interrupted() : rc;
 	for (size_t i = 0; i < out->n; i++) {
 		const wd_check_result *cr = &out->v[i];
 
@@ -391,6 +407,8 @@ static int run_baseline(struct run *r)
 out:
 	if (!rc)
 		rc = log_baseline(r, cached);
+	if (stop_if_interrupted())
+		rc = stop_if_interrupted();
 	wd_buf_free(&layer);
 	return rc;
 }
@@ -714,7 +732,13 @@ static int repair_loop(struct run *r, int *passed)
 		r->res->rounds = round;
 		wd_ledger_add(r->ledger, "round", json_pack("{s:i, s:i}", "round", round, "of", rounds));
 		wd_buf_clear(&r->why);
+		if ((rc = stop_if_interrupted()) != 0)
+			break;
 		rc = run_round(r, round, passed, &feedback);
+		if (stop_if_interrupted()) {
+			rc = stop_if_interrupted();
+			break;
+		}
 		if (!rc || rc == WD_EREFUSED)
 			wd_ledger_add(r->ledger, "round.end",
 			              json_pack("{s:i, s:b, s:s, s:o}", "round", round, "passed", *passed,
@@ -873,7 +897,7 @@ static int run_all(struct run *r)
 			r->res->reason = wd_strdup("no round produced a patch that passes every check");
 		return 0;
 	}
-	if ((rc = commit_and_publish(r)) != 0)
+	if ((rc = stop_if_interrupted()) != 0 || (rc = commit_and_publish(r)) != 0)
 		return rc;
 	r->res->status = WD_RUN_PROPOSED;
 	free(r->res->reason);
@@ -910,6 +934,13 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	if (rc) {
 		out->status = WD_RUN_ERROR;
 		out->error = rc;
+		free(out->reason);
+		out->reason = wd_strdup(wd_error_last());
+	}
+	if (out->status != WD_RUN_PROPOSED && stop_if_interrupted()) {
+		/* whatever failed on the way out failed because of the signal */
+		rc = out->error = stop_if_interrupted();
+		out->status = WD_RUN_INTERRUPTED;
 		free(out->reason);
 		out->reason = wd_strdup(wd_error_last());
 	}
