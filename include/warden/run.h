@@ -72,6 +72,7 @@ typedef struct wd_run_result {
 	int64_t output_tokens;
 	double cost_usd;
 	json_t *stages;        /* [{stage, ms}] */
+	json_t *alerts;        /* [{kind, message}]: what looked wrong (warden/alerts.h) */
 } wd_run_result;
 
 /* Run it. Returns 0 when the run reached an outcome (proposed or no patch:

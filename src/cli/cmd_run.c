@@ -455,6 +455,9 @@ int cmd_run(int argc, char **argv)
 		wd_cli_error("%s: the check was stopped, the run ended in the ledger%s",
 		             res.reason ? res.reason : "interrupted",
 		             opts.keep_worktree ? "; the work tree is kept" : " and its work tree removed");
+	for (size_t i = 0; i < json_array_size(res.alerts); i++)
+		wd_cli_error("alert: %s", json_string_value(json_object_get(json_array_get(res.alerts, i),
+		                                                            "message")));
 	if (!prog.quiet && res.ledger)
 		fprintf(stderr, "warden: ledger %s\n", res.ledger);
 	if (!prog.quiet && res.workdir)

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/alerts.h"
 #include "warden/error.h"
 #include "warden/json.h"
 #include "warden/run.h"
@@ -29,6 +30,8 @@ json_t *wd_run_result_json(const wd_run_result *r)
 	                      "output_tokens", (json_int_t)r->output_tokens, "cost_usd", wd_json_usd(r->cost_usd),
 	                      "stages", r->stages ? r->stages : json_array());
 
+	if (o)
+		json_object_set_new(o, "alerts", r->alerts ? json_incref(r->alerts) : json_array());
 	if (o && r->workdir)
 		json_object_set_new(o, "workdir", json_string(r->workdir));
 	if (o && r->status == WD_RUN_ERROR)
@@ -45,6 +48,7 @@ void wd_run_result_free(wd_run_result *r)
 	free(r->cache_dir);
 	free(r->workdir);
 	json_decref(r->stages);
+	json_decref(r->alerts);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -60,4 +64,25 @@ int wd_run_end_event(wd_ledger *l, const wd_run_result *r, uint64_t ms)
 	                               "output_tokens", (json_int_t)r->output_tokens, "cost_usd",
 	                               wd_json_usd(r->cost_usd), "ms", (json_int_t)ms,
 	                               "workdir", r->workdir));
+}
+
+void wd_run_record_alerts(wd_ledger *l, wd_run_result *r, const struct wd_config *cfg)
+{
+	wd_alert_opts o;
+	json_t *alerts = NULL, *a;
+	size_t i;
+
+	if (!l || !r->cache_dir)
+		return;
+	wd_alert_opts_from_config(&o, cfg);
+	if (wd_alerts_for_run(&alerts, r->cache_dir, wd_ledger_path(l), r->cost_usd, &o) != 0) {
+		/* no history to judge by is no reason to fail the run */
+		wd_ledger_add(l, "alert.skipped", json_pack("{s:s}", "reason", wd_error_last()));
+		wd_error_clear();
+		return;
+	}
+	json_array_foreach(alerts, i, a)
+		wd_ledger_add(l, "alert", json_deep_copy(a));
+	json_decref(r->alerts);
+	r->alerts = alerts;
 }

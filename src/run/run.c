@@ -951,6 +951,7 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 			wd_ledger_add(r.ledger, "keep.failed",
 			              json_pack("{s:s}", "reason", wd_error_last()));
 	}
+	wd_run_record_alerts(r.ledger, out, r.cfg);
 	wd_run_end_event(r.ledger, out, wd_now_ms() - t0);
 	if (!rc && wd_ledger_error(r.ledger, &lmsg)) {
 		/* the ledger could not be written: the run cannot explain itself */

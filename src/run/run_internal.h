@@ -43,6 +43,9 @@ void wd_run_reason_checks(wd_buf *out, int round, const wd_gate_result *gate,
 /* result.c: the run's last event, "run.end" {status, reason, branch, commit,
  * rounds, input_tokens, output_tokens, cost_usd, ms, workdir}. */
 int wd_run_end_event(wd_ledger *l, const wd_run_result *r, uint64_t ms);
+/* Judge the run (warden/alerts.h): "alert" events and r->alerts. */
+struct wd_config;
+void wd_run_record_alerts(wd_ledger *l, wd_run_result *r, const struct wd_config *cfg);
 
 /* world.c: the tree the checks run in (see the file's comment). */
 typedef struct wd_world {
