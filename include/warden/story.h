@@ -3,6 +3,8 @@
 
 #include <jansson.h>
 
+#include "warden/buf.h"
+
 /*
  * The story of one run, told from its ledger and blobs: what was asked, the
  * context chosen and why, each round's model calls (tokens, cost, latency,
@@ -34,5 +36,12 @@ typedef struct wd_story_opts {
 #define WD_STORY_OPTS_INIT { 12, 0 }
 
 int wd_story_build(json_t **out, const char *ledger_path, const wd_story_opts *opts);
+
+/* The story as one self-contained HTML page (inline CSS, no script, no
+ * network asset; a Content-Security-Policy forbids loading anything):
+ * the ticket, the rounds and why each failed, the checks with their output,
+ * the timeline of model and tool calls, the final diff coloured. Appended
+ * to out. */
+int wd_story_html(wd_buf *out, const json_t *story);
 
 #endif

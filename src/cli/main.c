@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "one line per run: id, age, ticket, status, rounds, cost, time", 1 },
 	{ "show", cmd_show, "tell one run from its ledger, failed or not", 1 },
 	{ "stats", cmd_stats, "completion, corrections, cost, latency and alerts over runs", 1 },
+	{ "report", cmd_report, "one self-contained HTML page of a run for a reviewer", 1 },
 };
 
 static void usage(FILE *f)

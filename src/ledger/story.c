@@ -162,7 +162,8 @@ static int on_event(struct story *s, const json_t *ev)
 		s->reply_text = blob_text(s, ev, "reply_blob");
 		if (!s->reply_text && str(ev, "reply"))  /* ledgers from before blobs */
 			s->reply_text = wd_redact(str(ev, "reply"));
-		m = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "spec", field(ev, "spec"),
+		m = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "ts", field(ev, "ts"),
+		              "spec", field(ev, "spec"),
 		              "model", field(ev, "model"), "input_tokens", field(ev, "input_tokens"),
 		              "output_tokens", field(ev, "output_tokens"), "cached_tokens",
 		              field(ev, "cached_tokens"), "cost_usd",
@@ -187,7 +188,8 @@ static int on_event(struct story *s, const json_t *ev)
 		if (!r)
 			return -1;
 		return add(json_object_get(r, "tool_calls"),
-		           json_pack("{s:o, s:o, s:o, s:o, s:o}", "name", field(ev, "name"),
+		           json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "ts", field(ev, "ts"),
+		                     "name", field(ev, "name"),
 		                     "arguments", field(ev, "arguments"), "refused",
 		                     json_is_true(json_object_get(ev, "refused")) ? json_true()
 		                                                                  : json_false(),
