@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "show", cmd_show, "tell one run from its ledger, failed or not", 1 },
 	{ "stats", cmd_stats, "completion, corrections, cost, latency and alerts over runs", 1 },
 	{ "report", cmd_report, "one self-contained HTML page of a run for a reviewer", 1 },
+	{ "gc", cmd_gc, "prune work trees, blobs, tag caches and baselines nothing needs", 1 },
 };
 
 static void usage(FILE *f)
