@@ -24,11 +24,24 @@
  * exhaust memory. */
 #define LEDGER_MAX ((size_t)256 << 20)
 
+struct ins {
+	sqlite3_stmt *round, *model, *tool, *check, *proposal, *decision, *alert;
+};
+
 struct wd_index {
 	sqlite3 *db;
 	char *cache;
 	char *ledger_dir;
+	/* prepared once per open: a sync of 10,000 ledgers would otherwise
+	 * spend most of its time preparing the same statements */
+	struct ins ins;
+	int have_ins;
+	sqlite3_stmt *del[8];
+	sqlite3_stmt *run_ins;
+	int skip_delete;      /* a rebuild: the tables are empty already */
 };
+
+static void ins_free(struct ins *s);
 
 /* Migrations: migrations[i] takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -154,7 +167,8 @@ int wd_index_open(wd_index **out, const char *cache_dir)
 		goto fail;
 	}
 	sqlite3_busy_timeout(ix->db, 5000);
-	if ((rc = exec(ix, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")) != 0 ||
+	if ((rc = exec(ix, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	                       " PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768;")) != 0 ||
 	    (rc = migrate(ix)) != 0)
 		goto fail;
 	wd_buf_free(&path);
@@ -180,6 +194,10 @@ void wd_index_close(wd_index *ix)
 {
 	if (!ix)
 		return;
+	ins_free(&ix->ins);
+	for (size_t i = 0; i < sizeof(ix->del) / sizeof(ix->del[0]); i++)
+		sqlite3_finalize(ix->del[i]);
+	sqlite3_finalize(ix->run_ins);
 	sqlite3_close(ix->db);
 	free(ix->cache);
 	free(ix->ledger_dir);
@@ -230,10 +248,6 @@ static int step_done(wd_index *ix, sqlite3_stmt *st, const char *what)
 	return r == SQLITE_DONE ? 0 : db_err(ix, what);
 }
 
-struct ins {
-	sqlite3_stmt *round, *model, *tool, *check, *proposal, *decision, *alert;
-};
-
 static void ins_free(struct ins *s)
 {
 	sqlite3_finalize(s->round);
@@ -247,6 +261,8 @@ static void ins_free(struct ins *s)
 
 static int ins_prepare(wd_index *ix, struct ins *s)
 {
+	if (ix->have_ins)
+		return 0;
 	memset(s, 0, sizeof(*s));
 	if (sqlite3_prepare_v2(ix->db, "INSERT INTO rounds VALUES (?,?,?,?)", -1, &s->round, NULL) ||
 	    sqlite3_prepare_v2(ix->db, "INSERT INTO model_calls VALUES (?,?,?,?,?,?,?,?,?,?)", -1,
@@ -263,8 +279,10 @@ static int ins_prepare(wd_index *ix, struct ins *s)
 		int rc = db_err(ix, "preparing");
 
 		ins_free(s);
+		memset(s, 0, sizeof(*s));
 		return rc;
 	}
+	ix->have_ins = 1;
 	return 0;
 }
 
@@ -404,16 +422,17 @@ static int delete_run(wd_index *ix, const char *id)
 
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char sql[96];
-		sqlite3_stmt *st = NULL;
 		int r;
 
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = ?", tables[i],
-		         i == 0 ? "id" : "run");
-		if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
-			return db_err(ix, "deleting");
-		bind_s(st, 1, id);
-		r = sqlite3_step(st);
-		sqlite3_finalize(st);
+		if (!ix->del[i]) {
+			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = ?", tables[i],
+			         i == 0 ? "id" : "run");
+			if (sqlite3_prepare_v2(ix->db, sql, -1, &ix->del[i], NULL) != SQLITE_OK)
+				return db_err(ix, "deleting");
+		}
+		bind_s(ix->del[i], 1, id);
+		r = sqlite3_step(ix->del[i]);
+		sqlite3_reset(ix->del[i]);
 		if (r != SQLITE_DONE)
 			return db_err(ix, "deleting");
 	}
@@ -438,16 +457,17 @@ static char *run_id_of(const char *name)
 static int index_one(wd_index *ix, const char *path, const char *id, const struct stat *sb)
 {
 	struct summary sum;
-	struct ins s;
+	struct ins *s = &ix->ins;
 	json_t *evs = NULL, *ev;
 	json_int_t round = 0;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	const char *unreadable = NULL;
 	size_t i;
 	int rc;
 
 	memset(&sum, 0, sizeof(sum));
-	if ((rc = delete_run(ix, id)) != 0 || (rc = ins_prepare(ix, &s)) != 0)
+	if ((!ix->skip_delete && (rc = delete_run(ix, id)) != 0) ||
+	    (rc = ins_prepare(ix, s)) != 0)
 		return rc;
 	if (wd_ledger_read(&evs, path, LEDGER_MAX) != 0) {
 		unreadable = wd_error_last();
@@ -455,21 +475,22 @@ static int index_one(wd_index *ix, const char *path, const char *id, const struc
 		sum.reason = unreadable;
 	}
 	json_array_foreach(evs, i, ev) {
-		if ((rc = index_event(ix, &s, id, ev, &sum, &round)) != 0)
+		if ((rc = index_event(ix, s, id, ev, &sum, &round)) != 0)
 			goto out;
 	}
 	if (!sum.status)
 		sum.status = "running";  /* no run.end (yet): see wd_index_live_status */
-	if (sqlite3_prepare_v2(ix->db,
+	if (!ix->run_ins && sqlite3_prepare_v2(ix->db,
 	                       "INSERT INTO runs (id, ledger, size, mtime_ns, started, ended, repo,"
 	                       " ticket, ticket_id, title, model, status, reason, rounds,"
 	                       " input_tokens, output_tokens, cost_usd, ms, process, retries,"
 	                       " budget_stop, decision)"
 	                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	                       -1, &ix->run_ins, NULL) != SQLITE_OK) {
 		rc = db_err(ix, "preparing");
 		goto out;
 	}
+	st = ix->run_ins;
 	bind_s(st, 1, id);
 	bind_s(st, 2, path);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)sb->st_size);
@@ -496,8 +517,6 @@ static int index_one(wd_index *ix, const char *path, const char *id, const struc
 	bind_s(st, 22, sum.decision);
 	rc = step_done(ix, st, "runs");
 out:
-	sqlite3_finalize(st);
-	ins_free(&s);
 	free(sum.process);
 	json_decref(evs);
 	return rc;
@@ -618,6 +637,7 @@ int wd_index_sync(wd_index *ix, int rebuild, size_t *changed)
 			goto out;
 		}
 	}
+	ix->skip_delete = rebuild;
 	while (d && (e = readdir(d)) != NULL) {
 		char *id = run_id_of(e->d_name);
 		struct stat sb;
@@ -656,6 +676,7 @@ int wd_index_sync(wd_index *ix, int rebuild, size_t *changed)
 		if (!known[i].seen && (rc = delete_run(ix, known[i].id)) != 0)
 			goto out;
 out:
+	ix->skip_delete = 0;
 	if (d)
 		closedir(d);
 	for (size_t i = 0; i < nknown; i++)
