@@ -109,7 +109,7 @@ static int collect_keep(struct gc *g, wd_index *ix)
 	sqlite3_stmt *st = NULL;
 	char cut[32];
 	struct tm tm;
-	int rc, r;
+	int rc;
 
 	if ((rc = wd_proposal_list_load(&pl, g->cache, WD_PROPOSAL_OPEN)) != 0)
 		return rc;
@@ -126,7 +126,7 @@ static int collect_keep(struct gc *g, wd_index *ix)
 	if (sqlite3_prepare_v2(wd_index_db(ix), "SELECT id, status, process, started FROM runs", -1,
 	                       &st, NULL) != SQLITE_OK)
 		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
-	while ((r = sqlite3_step(st)) == SQLITE_ROW && !rc) {
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *s = wd_index_live_status((const char *)sqlite3_column_text(st, 1),
 		                                     (const char *)sqlite3_column_text(st, 2));

@@ -142,8 +142,9 @@ static void print_story(FILE *f, const json_t *st)
 	}
 	if (json_array_size(json_object_get(st, "baseline"))) {
 		fputs("\nbaseline\n", f);
-		json_array_foreach(json_object_get(st, "baseline"), i, x)
+		json_array_foreach(json_object_get(st, "baseline"), i, x) {
 			print_check(f, x, "  ");
+		}
 	}
 	json_array_foreach(json_object_get(st, "rounds"), i, r) {
 		const json_t *p = json_object_get(r, "patch");
@@ -192,8 +193,9 @@ static void print_story(FILE *f, const json_t *st)
 			if (json_is_string(v = json_object_get(p, "gate")))
 				block(f, "  gate: ", json_string_value(v));
 		}
-		json_array_foreach(json_object_get(r, "checks"), j, x)
+		json_array_foreach(json_object_get(r, "checks"), j, x) {
 			print_check(f, x, "  ");
+		}
 		if (json_is_true(json_object_get(r, "passed")))
 			fputs("  => passed\n", f);
 		else if (*s_(r, "reason")) {

@@ -242,6 +242,8 @@ static int collect(struct stats *s, wd_index *ix, const char *by, const char *si
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (r != SQLITE_DONE)
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 	if ((rc = query(&st, ix,
 	                ", count(*), sum(t.refused) FROM tool_calls t JOIN runs r"
 	                " ON r.id = t.run WHERE (?1 IS NULL OR r.started >= ?1) GROUP BY 1",
@@ -256,6 +258,8 @@ static int collect(struct stats *s, wd_index *ix, const char *by, const char *si
 		g->tool_refused += (size_t)sqlite3_column_int64(st, 2);
 	}
 	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 	return 0;
 oom:
 	sqlite3_finalize(st);
@@ -368,6 +372,10 @@ static int alerts_json(json_t **out, wd_index *ix, const char *since)
 		                                     "kind", col(st, 1), "message", col(st, 2),
 		                                     "started", col(st, 3)));
 	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		json_decref(arr);
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	}
 	*out = arr;
 	return 0;
 }

@@ -125,7 +125,7 @@ int wd_runs_find(char **id, char **ledger, wd_index *ix, const char *run)
 {
 	sqlite3_stmt *st = NULL;
 	size_t n = strlen(run ? run : "");
-	int found = 0, r;
+	int found = 0;
 
 	*id = *ledger = NULL;
 	if (n == 0 || n > 64)
@@ -136,7 +136,7 @@ int wd_runs_find(char **id, char **ledger, wd_index *ix, const char *run)
 		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 	sqlite3_bind_int(st, 1, (int)n);
 	sqlite3_bind_text(st, 2, run, -1, SQLITE_TRANSIENT);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (found++) {
 			free(*id);
 			free(*ledger);

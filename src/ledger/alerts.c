@@ -196,11 +196,12 @@ int wd_alerts_for_run(json_t **out, const char *cache_dir, const char *ledger_pa
 	if ((rc = wd_ledger_read(&evs, ledger_path, 0)) != 0 ||
 	    (rc = from_ledger(arr, evs, o)) != 0)
 		goto out;
-	json_array_foreach(evs, i, ev)
+	json_array_foreach(evs, i, ev) {
 		if (str(ev, "type") && !strcmp(str(ev, "type"), "run.start")) {
 			run = str(ev, "run");
 			repo = str(ev, "repo");
 		}
+	}
 	if (run && repo) {
 		if ((rc = wd_index_open(&ix, cache_dir)) != 0 ||
 		    (rc = wd_index_sync(ix, 0, NULL)) != 0 ||

@@ -601,7 +601,8 @@ static int load_known(wd_index *ix, struct known **out, size_t *n)
 		                       : db_err(ix, "reading runs");
 	}
 	/* SQLite's ORDER BY is by its collation (binary): the same as strcmp */
-	qsort(v, *n, sizeof(*v), cmp_known);
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_known);
 	*out = v;
 	return 0;
 }

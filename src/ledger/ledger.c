@@ -271,7 +271,7 @@ static int store_blob(wd_ledger *l, const void *data, size_t len, char hex[41])
 	char *slash;
 	int rc;
 
-	if ((rc = wd_buf_put(&b, data, len)) != 0 || (rc = wd_redact_buf(&b)) != 0) {
+	if (wd_buf_put(&b, data, len) != 0 || wd_redact_buf(&b) != 0) {
 		rc = wd_error_set(WD_ENOMEM, "ledger: out of memory");
 		goto out;
 	}
@@ -280,7 +280,11 @@ static int store_blob(wd_ledger *l, const void *data, size_t len, char hex[41])
 		goto out;
 	if (wd_path_exists(path.ptr))
 		goto out;  /* stored once: the same bytes are already there */
-	slash = strrchr(path.ptr, '/');
+	slash = path.ptr ? strrchr(path.ptr, '/') : NULL;
+	if (!slash) {
+		rc = wd_error_set(WD_EINFRA, "ledger: no directory for a blob");
+		goto out;
+	}
 	*slash = '\0';
 	rc = wd_mkdir_p(path.ptr, 1);
 	*slash = '/';

@@ -83,9 +83,10 @@ static json_t *round_obj(struct story *s, json_int_t round)
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(s->rounds, i, r)
+	json_array_foreach(s->rounds, i, r) {
 		if (json_integer_value(json_object_get(r, "round")) == round)
 			return r;
+	}
 	r = json_pack("{s:I, s:[], s:[], s:n, s:[], s:n, s:n, s:n}", "round", round, "model_calls",
 	              "tool_calls", "patch", "checks", "passed", "reason", "diff");
 	if (!r || json_array_append_new(s->rounds, r) != 0)
@@ -204,12 +205,14 @@ static int on_event(struct story *s, const json_t *ev)
 			json_decref(refusals);
 			return -1;
 		}
-		json_array_foreach(json_object_get(rep, "files"), i, f)
+		json_array_foreach(json_object_get(rep, "files"), i, f) {
 			if (str(f, "path"))
 				json_array_append_new(files, json_string(str(f, "path")));
-		json_array_foreach(json_object_get(rep, "refusals"), i, f)
+		}
+		json_array_foreach(json_object_get(rep, "refusals"), i, f) {
 			if (str(f, "message"))
 				json_array_append_new(refusals, json_string(str(f, "message")));
+		}
 		json_object_set_new(r, "patch", json_pack("{s:o, s:o, s:o, s:n}", "applied",
 		                                          field(ev, "applied"), "files", files,
 		                                          "refusals", refusals, "gate"));
@@ -283,12 +286,13 @@ static void usage_from_calls(json_t *root)
 	size_t i, j;
 	json_t *r, *m;
 
-	json_array_foreach(json_object_get(root, "rounds"), i, r)
+	json_array_foreach(json_object_get(root, "rounds"), i, r) {
 		json_array_foreach(json_object_get(r, "model_calls"), j, m) {
 			in += json_integer_value(json_object_get(m, "input_tokens"));
 			out += json_integer_value(json_object_get(m, "output_tokens"));
 			cost += json_number_value(json_object_get(m, "cost_usd"));
 		}
+	}
 	json_object_set_new(root, "usage", json_pack("{s:I, s:I, s:o}", "input_tokens", in,
 	                                             "output_tokens", out, "cost_usd",
 	                                             wd_json_usd(cost)));

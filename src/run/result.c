@@ -81,8 +81,9 @@ void wd_run_record_alerts(wd_ledger *l, wd_run_result *r, const struct wd_config
 		wd_error_clear();
 		return;
 	}
-	json_array_foreach(alerts, i, a)
+	json_array_foreach(alerts, i, a) {
 		wd_ledger_add(l, "alert", json_deep_copy(a));
+	}
 	json_decref(r->alerts);
 	r->alerts = alerts;
 }
