@@ -122,7 +122,8 @@ static int collect_keep(struct gc *g, wd_index *ix)
 	if (rc)
 		return rc;
 	gmtime_r(&g->cutoff, &tm);
-	strftime(cut, sizeof(cut), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* the whole second of the cutoff counts as old (ledger times have milliseconds) */
+	strftime(cut, sizeof(cut), "%Y-%m-%dT%H:%M:%S.999Z", &tm);
 	if (sqlite3_prepare_v2(wd_index_db(ix), "SELECT id, status, process, started FROM runs", -1,
 	                       &st, NULL) != SQLITE_OK)
 		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
