@@ -9,6 +9,7 @@
 #include "warden/fs.h"
 #include "warden/gate.h"
 #include "warden/interrupt.h"
+#include "warden/json.h"
 #include "warden/ledger.h"
 #include "warden/model.h"
 #include "warden/patch.h"
@@ -475,17 +476,17 @@ static int ask_model(struct run *r, int round, wd_model_reply *reply)
 		if ((rc = wd_model_complete_ex(reply, r->model, &r->chat, &call)) != 0)
 			return rc;
 		wd_ledger_add(r->ledger, "model.call",
-		              json_pack("{s:i, s:s?, s:s?, s:I, s:I, s:I, s:f, s:I, s:i, s:s, s:o, s:o, s:s?}",
+		              json_pack("{s:i, s:s?, s:s?, s:I, s:I, s:I, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
 		                        "round", round, "spec", reply->spec, "model", reply->model,
 		                        "input_tokens", (json_int_t)reply->usage.input_tokens,
 		                        "output_tokens", (json_int_t)reply->usage.output_tokens,
 		                        "cached_tokens", (json_int_t)reply->usage.cached_tokens,
-		                        "cost_usd", reply->usage.cost_usd,
+		                        "cost_usd", wd_json_usd(reply->usage.cost_usd),
 		                        "ms", (json_int_t)reply->latency_ms, "attempts", reply->attempts,
 		                        "request_hash", reply->prompt_hash, "messages",
 		                        wd_run_chat_blobs(r->ledger, &r->chat), "reply_blob",
 		                        wd_ledger_blob_ref(r->ledger, reply->text ? reply->text : ""),
-		                        "tool_calls", reply->tool_calls_json));
+		                        "tool_calls", wd_run_json_value(reply->tool_calls_json)));
 		if (!reply->tool_calls_json || !r->tools)
 			return 0;
 		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls_json)) != 0 ||

@@ -240,6 +240,10 @@ START_TEST(every_blob_of_a_run_resolves_to_what_was_seen_and_said)
 	s = blob(&w, json_string_value(json_object_get(ev, "reply_blob")));
 	ck_assert_ptr_nonnull(strstr(s, "Oops, 42."));
 	free(s);
+	/* numbers and nested values as a person expects them: no strings holding JSON */
+	ck_assert(json_is_null(json_object_get(ev, "tool_calls")) ||
+	          json_is_array(json_object_get(ev, "tool_calls")));
+	ck_assert(json_is_number(json_object_get(ev, "cost_usd")));
 	/* round 1's check output, and why it failed in plain words */
 	ev = find_event(evs, "check", "phase", "checks", 0);
 	s = blob(&w, json_string_value(json_object_get(ev, "output_blob")));
