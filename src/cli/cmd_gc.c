@@ -234,7 +234,10 @@ static void gc_blobs(struct gc *g)
 
 			if (strlen(f->d_name) != 38)
 				continue;
-			snprintf(hex, sizeof(hex), "%s%s", e->d_name, f->d_name);
+			/* both lengths were checked: 2 + 38 */
+			memcpy(hex, e->d_name, 2);
+			memcpy(hex + 2, f->d_name, 38);
+			hex[40] = '\0';
 			if (!wd_ledger_blob_hex_ok(hex) || json_object_get(g->blobs, hex))
 				continue;
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", sub, f->d_name) >= sizeof(path) ||
