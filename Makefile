@@ -16,7 +16,7 @@ BUILD    ?= build
 SAN      ?=
 FUZZ_TIME ?= 30
 
-PKGS      := libgit2 libcurl jansson tree-sitter libseccomp
+PKGS      := libgit2 libcurl jansson tree-sitter libseccomp sqlite3
 TEST_PKGS := check libmicrohttpd
 
 # Recursive (=) on purpose: `make setup demo` installs the packages after the

@@ -13,6 +13,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/interrupt.h"
 #include "run_int.h"
 
 const char *sbx_layer_name(int layer)
@@ -107,11 +108,14 @@ int wd_sandbox_run(wd_sandbox_result *out, const wd_sandbox_opts *opts)
 		rc = wd_error_last_code() ? wd_error_last_code() : WD_EINFRA;
 		goto out;
 	}
+	/* SIGINT/SIGTERM to warden kill this group (warden/interrupt.h) */
+	wd_interrupt_watch(s.pid);
 	sbx_close_fd(&c.out_w);
 	sbx_close_fd(&c.rep_w);
 	sbx_close_fd(&c.in_fd);
 
 	rc = sbx_supervise(&c, &s, &cap, out, opts, start);
+	wd_interrupt_watch(0);
 	if (rc) {
 		kill(-s.pid, SIGKILL);
 		kill(s.pid, SIGKILL);

@@ -12,6 +12,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/interrupt.h"
 #include "run_int.h"
 
 #define DRAIN_MS 500
@@ -93,6 +94,7 @@ static void reap(sbx_watch *s)
 	/* the group still exists while the leader is a zombie: take the
 	 * stragglers (background jobs) down before reaping frees the pid */
 	kill(-s->pid, SIGKILL);
+	wd_interrupt_watch(0);  /* before the pid stops being ours */
 	while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR)
 		;
 	s->exited = 1;

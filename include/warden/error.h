@@ -21,7 +21,8 @@ enum wd_error_code {
 	WD_ENOTFOUND = -9, /* a named thing does not exist */
 	WD_EEXISTS = -10,  /* a thing that must be new already exists */
 	WD_ECONFLICT = -11, /* merge conflict or moved target */
-	WD_EINTEGRITY = -12 /* what would be proposed is not what was checked (tampering) */
+	WD_EINTEGRITY = -12, /* what would be proposed is not what was checked (tampering) */
+	WD_EINTERRUPTED = -13 /* SIGINT/SIGTERM stopped it (warden/interrupt.h) */
 };
 
 /* Set the thread's error message (printf-style) and return `code`, so that

@@ -215,6 +215,12 @@ typedef struct wd_gate_opts {
 	                                  check lands; results files are read from here only */
 	const char *overlay_work;      /* overlayfs's scratch directory, beside overlay_upper */
 	int baseline_cache;            /* wd_gate_baseline: enum wd_baseline_cache */
+	/* Progress (may be NULL): on_check before (done 0) and after (done 1)
+	 * each check that runs; on_output with its output as it comes, NOT yet
+	 * redacted: whoever shows it must redact it first. */
+	void (*on_check)(void *ctx, const char *name, const char *command, int done);
+	void (*on_output)(void *ctx, const char *data, size_t len);
+	void *progress_ctx;
 } wd_gate_opts;
 
 enum wd_baseline_cache {

@@ -10,4 +10,9 @@
 /* A new JSON array of the strings in `sv` (empty for none); NULL on ENOMEM. */
 json_t *wd_json_strvec(const wd_strvec *sv);
 
+/* A cost in US dollars as a person expects it: a decimal rounded to a
+ * micro-dollar. Dump with WD_JSON_REALS so 0.00641 is not 0.0064099999999999999. */
+json_t *wd_json_usd(double usd);
+#define WD_JSON_REALS JSON_REAL_PRECISION(15)
+
 #endif

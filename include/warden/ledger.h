@@ -17,11 +17,47 @@ typedef struct wd_ledger wd_ledger;
  * for run `run_id`. An existing file is appended to and its seq continued. */
 int wd_ledger_open(wd_ledger **out, const char *path, const char *run_id);
 
-/* Append an event. Takes ownership of `fields` (may be NULL; else an object).
+/* Append an event. Takes ownership of `fields`, an object (json_object()
+ * for none): NULL is what a failed json_pack returns, so it is an error
+ * (WD_ENOMEM, sticky, see below) and no event is written.
  * A NULL ledger is a no-op, so callers need not test for it. A field whose
  * name collides with the envelope (seq, ts, run, type) is written as "_name".
  * The line is fdatasync'd before this returns. Thread-safe. */
 int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields);
+
+/* Ledger write errors are sticky: the first failure of wd_ledger_add or
+ * wd_ledger_blob is remembered, whether or not the caller
+ * looked at its result, and the run fails on it. 0 when none; *msg (when
+ * msg is non-NULL) gets the first failure's message ("" when none). */
+int wd_ledger_error(const wd_ledger *l, const char **msg);
+
+/*
+ * Blobs: the large content behind an event (the prompt as sent, each reply,
+ * each check's output, each patch) is stored once, after redaction, by the
+ * git blob id of the redacted bytes, beside the ledger:
+ * <ledger dir>/blobs/<2 hex>/<38 hex> (0600, written atomically). An event
+ * names its blobs by that id ("output_blob": "3f…"), so every digest can be
+ * resolved to its content.
+ */
+/* Store data[0..len); hex gets its id ("" when l is NULL). */
+int wd_ledger_blob(wd_ledger *l, const void *data, size_t len, char hex[41]);
+/* The id of the NUL-terminated s as a JSON string, stored; JSON null when
+ * l or s is NULL or storing failed (the failure is sticky). */
+json_t *wd_ledger_blob_ref(wd_ledger *l, const char *s);
+/* 1 when hex is a blob id (40 lowercase hex digits); ids read from a ledger
+ * are checked with it before they become paths. */
+int wd_ledger_blob_hex_ok(const char *hex);
+/* Where blob `hex` of the ledger at ledger_path lives; WD_EINPUT for a bad id. */
+int wd_ledger_blob_path(wd_buf *out, const char *ledger_path, const char *hex);
+/* Append blob `hex` to out (at most max bytes, 0 = no limit); WD_ENOTFOUND when gone. */
+int wd_ledger_blob_read(wd_buf *out, const char *ledger_path, const char *hex, size_t max);
+
+/* The writing process, for run.start: {pid, start, host} (start: its start
+ * time in clock ticks since boot, against pid reuse). */
+json_t *wd_ledger_process_json(void);
+/* 1 when the process described by such an object is still running (or runs
+ * on another host, which cannot be told), 0 when it is gone. */
+int wd_ledger_process_alive(const json_t *proc);
 
 const char *wd_ledger_path(const wd_ledger *l);
 const char *wd_ledger_run_id(const wd_ledger *l);

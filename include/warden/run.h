@@ -16,7 +16,8 @@
 typedef enum wd_run_status {
 	WD_RUN_PROPOSED = 0, /* every check passed; committed and published */
 	WD_RUN_NO_PATCH,     /* no edit passed within the rounds */
-	WD_RUN_ERROR         /* could not run: input, git, model service, budget */
+	WD_RUN_ERROR,        /* could not run: input, git, model service, budget */
+	WD_RUN_INTERRUPTED   /* SIGINT/SIGTERM stopped it (see warden/interrupt.h) */
 } wd_run_status;
 
 /* Called at the start and end of each stage: `done` is 0 at the start, 1 at
@@ -45,6 +46,10 @@ typedef struct wd_run_opts {
 	uint64_t max_time_ms;
 	wd_run_progress_fn progress;
 	void *payload;
+	/* The check being run and its output as it comes (unredacted: redact
+	 * before showing); both get `payload`. May be NULL. */
+	void (*on_check)(void *payload, const char *name, const char *command, int done);
+	void (*on_output)(void *payload, const char *data, size_t len);
 } wd_run_opts;
 
 #define WD_RUN_OPTS_VERSION 1
@@ -67,6 +72,7 @@ typedef struct wd_run_result {
 	int64_t output_tokens;
 	double cost_usd;
 	json_t *stages;        /* [{stage, ms}] */
+	json_t *alerts;        /* [{kind, message}]: what looked wrong (warden/alerts.h) */
 } wd_run_result;
 
 /* Run it. Returns 0 when the run reached an outcome (proposed or no patch:

@@ -10,12 +10,16 @@
 #include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/interrupt.h"
+#include "warden/json.h"
 #include "warden/ledger.h"
 #include "warden/prompt.h"
 #include "warden/review.h"
 #include "warden/ticket.h"
 #include "warden/run.h"
 #include "warden/sandbox.h"
+
+#include "progress.h"
 
 static const char run_usage[] =
 	"usage: warden run --repo REPO --ticket TICKET [options]\n"
@@ -59,6 +63,13 @@ static const char run_usage[] =
 	"  --pr-base BRANCH     the pull request's base (default: the run's base branch)\n"
 	"  -y, --yes            approve the irreversible steps (push, pull request) up front\n"
 	"  -q, --quiet          no progress on stderr\n"
+	"  -v, --verbose        more progress: every stage as it starts and, without a\n"
+	"                       terminal, the checks' output as it comes\n"
+	"\n"
+	"On a terminal the stage, the check being run, its elapsed time and the last\n"
+	"lines of its output update in place (colour unless NO_COLOR is set). SIGINT or\n"
+	"SIGTERM stops the running check, ends the ledger with status 'interrupted',\n"
+	"removes the work tree (unless --keep-worktree) and exits 128+N.\n"
 	"\n"
 	"Pushing and opening a pull request are irreversible: push.allowed = false in\n"
 	"your config refuses them, even with --yes or --ci; push.allowed = true allows\n"
@@ -72,22 +83,8 @@ static const char run_usage[] =
 
 struct progress {
 	int quiet;
-	int step;
+	int verbose;
 };
-
-static void on_progress(void *payload, const char *stage, int done, uint64_t ms, const char *msg)
-{
-	struct progress *p = payload;
-	char *clean;
-
-	if (p->quiet)
-		return;
-	if (!done)
-		return;
-	clean = wd_redact(msg ? msg : "");
-	fprintf(stderr, "warden: %-9s %6.2fs  %s\n", stage, (double)ms / 1000.0, clean ? clean : "");
-	free(clean);
-}
 
 /* What to do with a proposal beyond the local branch. */
 struct remote_steps {
@@ -286,6 +283,7 @@ int cmd_run(int argc, char **argv)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -293,6 +291,8 @@ int cmd_run(int argc, char **argv)
 	wd_run_result res;
 	wd_strvec checks = WD_STRVEC_INIT, reads = WD_STRVEC_INIT;
 	struct progress prog = { 0, 0 };
+	wd_progress *live = NULL;
+	uint64_t t0;
 	struct remote_steps steps = { 0 };
 	json_t *extra = NULL;
 	int json = 0, c, rc, exit_code;
@@ -301,7 +301,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r:t:m:c:n:qyh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:t:m:c:n:qvyh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': opts.repo = optarg; break;
 		case 't': opts.ticket = optarg; break;
@@ -395,6 +395,7 @@ int cmd_run(int argc, char **argv)
 		case 'y': steps.yes = 1; break;
 		case OPT_JSON: json = 1; break;
 		case 'q': prog.quiet = 1; break;
+		case 'v': prog.verbose = 1; break;
 		case 'h':
 			fputs(run_usage, stdout);
 			wd_strvec_free(&checks);
@@ -419,8 +420,11 @@ int cmd_run(int argc, char **argv)
 	}
 	opts.checks = (const char *const *)checks.v;
 	opts.allow_read = (const char *const *)reads.v;
-	opts.progress = on_progress;
-	opts.payload = &prog;
+	live = wd_progress_new(prog.quiet ? WD_PROGRESS_QUIET
+	                       : prog.verbose ? WD_PROGRESS_VERBOSE : WD_PROGRESS_NORMAL);
+	wd_progress_attach(live, &opts);
+	wd_interrupt_install();
+	t0 = wd_now_ms();
 
 	rc = wd_run(&res, &opts);
 	if (res.reason) {
@@ -432,7 +436,11 @@ int cmd_run(int argc, char **argv)
 	}
 	exit_code = res.status == WD_RUN_PROPOSED ? WD_EXIT_OK
 	          : res.status == WD_RUN_NO_PATCH ? WD_EXIT_NO
+	          : res.status == WD_RUN_INTERRUPTED ? 128 + wd_interrupt_signal()
 	          : wd_exit_code_for(rc ? rc : res.error);
+	wd_progress_summary(live, &res, wd_now_ms() - t0);
+	wd_progress_free(live);
+	live = NULL;
 	if (!prog.quiet) {
 		if (res.status == WD_RUN_PROPOSED)
 			fprintf(stderr, "warden: proposed %s (commit %.12s) in %s after %d round(s)\n",
@@ -443,6 +451,13 @@ int cmd_run(int argc, char **argv)
 	}
 	if (res.status == WD_RUN_ERROR)
 		wd_cli_error("%s", res.reason ? res.reason : wd_error_last());
+	if (res.status == WD_RUN_INTERRUPTED)
+		wd_cli_error("%s: the check was stopped, the run ended in the ledger%s",
+		             res.reason ? res.reason : "interrupted",
+		             opts.keep_worktree ? "; the work tree is kept" : " and its work tree removed");
+	for (size_t i = 0; i < json_array_size(res.alerts); i++)
+		wd_cli_error("alert: %s", json_string_value(json_object_get(json_array_get(res.alerts, i),
+		                                                            "message")));
 	if (!prog.quiet && res.ledger)
 		fprintf(stderr, "warden: ledger %s\n", res.ledger);
 	if (!prog.quiet && res.workdir)
@@ -459,7 +474,7 @@ int cmd_run(int argc, char **argv)
 		if (o && extra)
 			json_object_update(o, extra);
 		wd_redact_json(o);
-		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		char *s = o ? json_dumps(o, JSON_COMPACT | WD_JSON_REALS) : NULL;
 
 		if (s)
 			printf("%s\n", s);

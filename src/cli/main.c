@@ -26,6 +26,11 @@ static const struct command commands[] = {
 	{ "sandbox", cmd_sandbox, "run one command confined, exactly as the gate runs checks", 0 },
 	{ "map", cmd_map, "print the ranked tree-sitter repository map", 1 },
 	{ "review", cmd_review, "list, show, approve or reject proposals", 1 },
+	{ "log", cmd_log, "one line per run: id, age, ticket, status, rounds, cost, time", 0 },
+	{ "show", cmd_show, "tell one run from its ledger, failed or not", 0 },
+	{ "stats", cmd_stats, "completion, corrections, cost, latency and alerts over runs", 0 },
+	{ "report", cmd_report, "one self-contained HTML page of a run for a reviewer", 0 },
+	{ "gc", cmd_gc, "prune work trees, blobs, tag caches and baselines nothing needs", 0 },
 };
 
 static void usage(FILE *f)

@@ -83,6 +83,7 @@ const char *wd_error_name(int code)
 	case WD_EEXISTS: return "exists";
 	case WD_ECONFLICT: return "conflict";
 	case WD_EINTEGRITY: return "integrity";
+	case WD_EINTERRUPTED: return "interrupted";
 	default: return "error";
 	}
 }

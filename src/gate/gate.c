@@ -187,7 +187,14 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	so.net = WD_NET_NONE;
 	so.policy = opts->sandbox_policy;
 	so.deny_read_extra = opts->deny_read;
-	if ((rc = wd_sandbox_run(&sr, &so)) != 0) {
+	so.on_output = opts->on_output;
+	so.on_output_ctx = opts->progress_ctx;
+	if (opts->on_check)
+		opts->on_check(opts->progress_ctx, c->name, c->command, 0);
+	rc = wd_sandbox_run(&sr, &so);
+	if (opts->on_check)
+		opts->on_check(opts->progress_ctx, c->name, c->command, 1);
+	if (rc) {
 		wd_sandbox_result_free(&sr);
 		return wd_error_wrap(rc, "check '%s'", c->name);
 	}

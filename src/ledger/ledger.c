@@ -15,6 +15,7 @@
 #include "warden/buf.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/json.h"
 #include "warden/ledger.h"
 
 /* How much of an existing ledger's tail is read to find the last seq. */
@@ -24,8 +25,24 @@ struct wd_ledger {
 	char *path;
 	char *run_id;
 	unsigned long long seq;  /* seq of the next event */
+	int err;                 /* the first write error (sticky), 0 when none */
+	char *errmsg;
 	pthread_mutex_t lock;
 };
+
+/* Remember the first failure: it fails the run even when the caller ignored it. */
+static int sticky(wd_ledger *l, int rc)
+{
+	if (!rc || !l)
+		return rc;
+	pthread_mutex_lock(&l->lock);
+	if (!l->err) {
+		l->err = rc;
+		l->errmsg = wd_strdup(wd_error_last());
+	}
+	pthread_mutex_unlock(&l->lock);
+	return rc;
+}
 
 /* The seq after the last complete event in buf[0..n), which starts at file
  * offset `off`; 0 when none was found (*partial when only a cut line was). */
@@ -133,7 +150,7 @@ int wd_ledger_open(wd_ledger **out, const char *path, const char *run_id)
 	return 0;
 }
 
-int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields)
+static int ledger_add(wd_ledger *l, const char *type, json_t *fields)
 {
 	json_t *ev = NULL;
 	char ts[32];
@@ -150,7 +167,14 @@ int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields)
 		rc = wd_error_set(WD_EUSAGE, "ledger: event without a type");
 		goto out;
 	}
-	if (fields && !json_is_object(fields)) {
+	if (!fields) {
+		/* a json_pack that failed: an event without its fields would say
+		 * something that did not happen */
+		rc = wd_error_set(WD_ENOMEM, "ledger: the fields of event '%s' could not be "
+		                             "built (out of memory)", type);
+		goto out;
+	}
+	if (!json_is_object(fields)) {
 		rc = wd_error_set(WD_EUSAGE, "ledger: fields of '%s' are not an object", type);
 		goto out;
 	}
@@ -178,7 +202,7 @@ int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields)
 		json_object_set(ev, key, val);
 	}
 	wd_redact_json(ev);
-	line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | WD_JSON_REALS);
 	if (!line) {
 		pthread_mutex_unlock(&l->lock);
 		rc = wd_error_set(WD_ENOMEM, "ledger: cannot encode event '%s'", type);
@@ -194,6 +218,113 @@ out:
 	free(line);
 	json_decref(ev);
 	json_decref(fields);
+	return rc;
+}
+
+int wd_ledger_add(wd_ledger *l, const char *type, json_t *fields)
+{
+	return sticky(l, ledger_add(l, type, fields));
+}
+
+int wd_ledger_error(const wd_ledger *l, const char **msg)
+{
+	if (msg)
+		*msg = l && l->errmsg ? l->errmsg : "";
+	return l ? l->err : 0;
+}
+
+/* <dir of the ledger>/blobs */
+static int blob_dir(wd_buf *out, const char *ledger_path)
+{
+	const char *slash = strrchr(ledger_path, '/');
+
+	wd_buf_clear(out);
+	if (slash && wd_buf_put(out, ledger_path, (size_t)(slash - ledger_path + 1)) != 0)
+		return WD_ENOMEM;
+	return wd_buf_puts(out, "blobs");
+}
+
+int wd_ledger_blob_hex_ok(const char *hex)
+{
+	size_t i;
+
+	if (!hex)
+		return 0;
+	for (i = 0; hex[i]; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return 0;
+	return i == 40;
+}
+
+int wd_ledger_blob_path(wd_buf *out, const char *ledger_path, const char *hex)
+{
+	if (!wd_ledger_blob_hex_ok(hex))
+		return wd_error_set(WD_EINPUT, "ledger: '%.60s' is not a blob id", hex ? hex : "");
+	if (blob_dir(out, ledger_path) != 0 || wd_buf_printf(out, "/%.2s/%s", hex, hex + 2) != 0)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int store_blob(wd_ledger *l, const void *data, size_t len, char hex[41])
+{
+	wd_buf b = WD_BUF_INIT, path = WD_BUF_INIT;
+	char *slash;
+	int rc;
+
+	if (wd_buf_put(&b, data, len) != 0 || wd_redact_buf(&b) != 0) {
+		rc = wd_error_set(WD_ENOMEM, "ledger: out of memory");
+		goto out;
+	}
+	if ((rc = wd_hash_hex(hex, b.ptr ? b.ptr : "", b.len)) != 0 ||
+	    (rc = wd_ledger_blob_path(&path, l->path, hex)) != 0)
+		goto out;
+	if (wd_path_exists(path.ptr))
+		goto out;  /* stored once: the same bytes are already there */
+	slash = path.ptr ? strrchr(path.ptr, '/') : NULL;
+	if (!slash) {
+		rc = wd_error_set(WD_EINFRA, "ledger: no directory for a blob");
+		goto out;
+	}
+	*slash = '\0';
+	rc = wd_mkdir_p(path.ptr, 1);
+	*slash = '/';
+	if (!rc)
+		rc = wd_file_write_atomic(path.ptr, b.ptr ? b.ptr : "", b.len, 0600);
+	if (rc)
+		rc = wd_error_wrap(rc, "ledger: storing a blob");
+out:
+	wd_buf_free(&b);
+	wd_buf_free(&path);
+	return rc;
+}
+
+int wd_ledger_blob(wd_ledger *l, const void *data, size_t len, char hex[41])
+{
+	hex[0] = '\0';
+	if (!l)
+		return 0;
+	if (!data && len)
+		return sticky(l, wd_error_set(WD_EUSAGE, "ledger: a blob without data"));
+	return sticky(l, store_blob(l, data ? data : "", len, hex));
+}
+
+json_t *wd_ledger_blob_ref(wd_ledger *l, const char *s)
+{
+	char hex[41];
+
+	if (!l || !s || wd_ledger_blob(l, s, strlen(s), hex) != 0)
+		return json_null();
+	return json_string(hex);
+}
+
+int wd_ledger_blob_read(wd_buf *out, const char *ledger_path, const char *hex, size_t max)
+{
+	wd_buf path = WD_BUF_INIT;
+	int rc;
+
+	if ((rc = wd_ledger_blob_path(&path, ledger_path, hex)) == 0)
+		rc = wd_file_read(out, path.ptr, max);
+	wd_buf_free(&path);
 	return rc;
 }
 
@@ -269,6 +400,7 @@ void wd_ledger_close(wd_ledger *l)
 	if (!l)
 		return;
 	pthread_mutex_destroy(&l->lock);
+	free(l->errmsg);
 	free(l->path);
 	free(l->run_id);
 	free(l);

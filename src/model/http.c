@@ -16,6 +16,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/http.h"
+#include "warden/interrupt.h"
 
 #define HTTP_DEFAULT_CONNECT_MS 10000L
 #define HTTP_DEFAULT_TOTAL_MS   300000L
@@ -233,6 +234,13 @@ static wd_http_fail classify(CURLcode cc)
 	}
 }
 
+static int on_xferinfo(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	(void)p; (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+	return wd_interrupt_signal() != 0;
+}
+
 static int setup(struct xfer *x, struct curl_slist **hl, char *errbuf)
 {
 	const wd_http_request *req = x->req;
@@ -259,6 +267,9 @@ static int setup(struct xfer *x, struct curl_slist **hl, char *errbuf)
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	/* long streams through NAT and proxies: keep the idle connection known alive */
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* SIGINT/SIGTERM to warden end a transfer within a second */
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hl);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");

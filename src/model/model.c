@@ -15,6 +15,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/http.h"
+#include "warden/interrupt.h"
 #include "warden/ledger.h"
 #include "provider.h"
 
@@ -486,7 +487,7 @@ static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) != 0)
+	while (nanosleep(&ts, &ts) != 0 && !wd_interrupt_signal())
 		;
 }
 
@@ -693,7 +694,7 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 			rc = budget_fail(m, "time", (double)(wd_now_ms() - m->t0), (double)m->o.max_time_ms);
 			break;
 		}
-		if (!retry || attempt >= m->o.max_retries)
+		if (!retry || attempt >= m->o.max_retries || wd_interrupt_signal())
 			break;
 		wait = backoff_ms(m, attempt, a.res.status ? a.res.retry_after_ms : -1);
 		if (m->o.max_time_ms > 0 && wait >= time_left(m)) {

@@ -7,15 +7,53 @@
 
 #include "run_internal.h"
 
-json_t *wd_run_check_event(const wd_check_result *cr, const char *phase)
+/* The failing tests a check's output named, each with its first lines. */
+static json_t *failing_tests(const wd_test_report *t)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:b, s:I, s:s, s:o, s:o}",
-	                 "phase", phase, "name", cr->check->name, "kind",
-	                 wd_check_kind_name(cr->check->kind), "command", cr->check->command,
-	                 "exit", cr->exit_code, "passed", cr->passed, "timed_out", cr->timed_out,
-	                 "cached", cr->from_cache, "ms", (json_int_t)cr->wall_ms, "digest",
-	                 cr->digest, "sandbox", wd_json_strvec(&cr->layers),
-	                 "sandbox_missing", wd_json_strvec(&cr->missing));
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < t->n; i++) {
+		json_t *o;
+
+		if (t->v[i].status != WD_TEST_FAIL)
+			continue;
+		o = json_pack("{s:s, s:s?}", "name", t->v[i].name, "detail", t->v[i].detail);
+		if (!o || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+json_t *wd_run_check_event(wd_ledger *l, const wd_check_result *cr, const char *phase)
+{
+	char hex[41] = "";
+	json_t *ev;
+
+	/* the output itself, redacted, so "why did it fail" has an answer */
+	if (!cr->from_cache && wd_ledger_blob(l, cr->output.ptr, cr->output.len, hex) != 0)
+		hex[0] = '\0';
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:b, s:I, s:s, s:o, s:o}",
+	               "phase", phase, "name", cr->check->name, "kind",
+	               wd_check_kind_name(cr->check->kind), "command", cr->check->command,
+	               "exit", cr->exit_code, "passed", cr->passed, "timed_out", cr->timed_out,
+	               "cached", cr->from_cache, "ms", (json_int_t)cr->wall_ms, "digest",
+	               cr->digest, "sandbox", wd_json_strvec(&cr->layers),
+	               "sandbox_missing", wd_json_strvec(&cr->missing));
+	if (!ev)
+		return NULL;
+	if ((hex[0] && json_object_set_new(ev, "output_blob", json_string(hex)) != 0) ||
+	    json_object_set_new(ev, "output_bytes", json_integer((json_int_t)cr->output_total)) ||
+	    json_object_set_new(ev, "skipped", json_boolean(cr->skipped)) ||
+	    (cr->tests.counts_known &&
+	     (json_object_set_new(ev, "tests_passed", json_integer((json_int_t)cr->tests.passed)) ||
+	      json_object_set_new(ev, "tests_failed", json_integer((json_int_t)cr->tests.failed)))) ||
+	    json_object_set_new(ev, "failing", failing_tests(&cr->tests)) != 0) {
+		json_decref(ev);
+		return NULL;
+	}
+	return ev;
 }
 
 json_t *wd_run_evidence_json(const wd_gate_result *gate)

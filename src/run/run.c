@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,8 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/gate.h"
+#include "warden/interrupt.h"
+#include "warden/json.h"
 #include "warden/ledger.h"
 #include "warden/model.h"
 #include "warden/patch.h"
@@ -53,6 +56,7 @@ struct run {
 	wd_world world;      /* the tree the checks run in */
 	int have_world;
 	wd_strvec files;     /* the paths the passing patch changed */
+	wd_buf why;          /* why the last round did not pass, for a person */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -72,6 +76,17 @@ static void stage_end(struct run *r, const char *stage, const char *msg)
 		r->opts->progress(r->opts->payload, stage, 1, ms, msg);
 }
 
+/* SIGINT/SIGTERM arrived: stop at this step (the check was killed already). */
+static int stop_if_interrupted(void)
+{
+	int sig = wd_interrupt_signal();
+
+	if (!sig)
+		return 0;
+	return wd_error_set(WD_EINTERRUPTED, "interrupted by %s",
+	                    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
+}
+
 static int load_ticket(struct run *r)
 {
 	int rc = wd_ticket_load(&r->ticket, r->opts->ticket);
@@ -79,8 +94,9 @@ static int load_ticket(struct run *r)
 	if (rc)
 		return rc;
 	return wd_ledger_add(r->ledger, "ticket",
-	                     json_pack("{s:s, s:s, s:s}", "path", r->opts->ticket,
-	                               "title", r->ticket->title, "id", r->ticket->id));
+	                     json_pack("{s:s, s:s, s:s, s:o}", "path", r->opts->ticket,
+	                               "title", r->ticket->title, "id", r->ticket->id, "body_blob",
+	                               wd_ledger_blob_ref(r->ledger, r->ticket->body)));
 }
 
 static int open_ledger(struct run *r)
@@ -274,6 +290,9 @@ static wd_gate_opts gate_opts(const struct run *r)
 	go.sandbox_policy = r->sandbox_policy;
 	go.deny_read = (const char *const *)r->deny.v;
 	go.allow_read = (const char *const *)r->allow.v;
+	go.on_check = r->opts->on_check;
+	go.on_output = r->opts->on_output;
+	go.progress_ctx = r->opts->payload;
 	return go;
 }
 
@@ -286,11 +305,11 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what, const 
 	stage_begin(r, what, NULL);
 	rc = wd_gate_run(out, workdir, &r->checks, go);
 	if (rc)
-		return rc;
+		return stop_if_interrupted() ? stop_if_interrupted() : rc;
 	for (size_t i = 0; i < out->n; i++) {
 		const wd_check_result *cr = &out->v[i];
 
-		wd_ledger_add(r->ledger, "check", wd_run_check_event(cr, what));
+		wd_ledger_add(r->ledger, "check", wd_run_check_event(r->ledger, cr, what));
 	}
 	snprintf(msg, sizeof(msg), "%s", out->passed ? "all checks pass" : "checks fail");
 	stage_end(r, what, msg);
@@ -330,7 +349,7 @@ static int log_baseline(struct run *r, size_t cached)
 	char msg[160];
 
 	for (size_t i = 0; i < r->baseline.n; i++)
-		wd_ledger_add(r->ledger, "check", wd_run_check_event(&r->baseline.v[i], "baseline"));
+		wd_ledger_add(r->ledger, "check", wd_run_check_event(r->ledger, &r->baseline.v[i], "baseline"));
 	snprintf(msg, sizeof(msg), "%s%s", r->baseline.passed ? "all checks pass" : "checks fail",
 	         cached ? " (cached)" : "");
 	stage_end(r, "baseline", msg);
@@ -389,6 +408,8 @@ static int run_baseline(struct run *r)
 out:
 	if (!rc)
 		rc = log_baseline(r, cached);
+	if (stop_if_interrupted())
+		rc = stop_if_interrupted();
 	wd_buf_free(&layer);
 	return rc;
 }
@@ -411,10 +432,11 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		const char *name = json_string_value(json_object_get(call, "name"));
 		const char *args = json_string_value(json_object_get(call, "arguments"));
 		wd_buf result = WD_BUF_INIT;
-		int trc;
+		int trc, refused;
 
 		trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
-		if (trc == WD_EBUDGET || trc == WD_EINPUT) {
+		refused = trc == WD_EBUDGET || trc == WD_EINPUT;
+		if (refused) {
 			if (!result.len)
 				wd_buf_printf(&result, "refused: %s", wd_error_last());
 			trc = 0;
@@ -425,9 +447,10 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 			break;
 		}
 		wd_ledger_add(r->ledger, "tool.call",
-		              json_pack("{s:i, s:s, s:s, s:I}", "round", round, "name",
+		              json_pack("{s:i, s:s, s:s, s:I, s:b, s:o}", "round", round, "name",
 		                        name ? name : "", "arguments", args ? args : "",
-		                        "bytes", (json_int_t)result.len));
+		                        "bytes", (json_int_t)result.len, "refused", refused, "result_blob",
+		                        wd_ledger_blob_ref(r->ledger, wd_buf_cstr(&result))));
 		rc = wd_chat_add_tool_result(&r->chat, id ? id : "", wd_buf_cstr(&result));
 		wd_buf_free(&result);
 		if (rc)
@@ -453,15 +476,17 @@ static int ask_model(struct run *r, int round, wd_model_reply *reply)
 		if ((rc = wd_model_complete_ex(reply, r->model, &r->chat, &call)) != 0)
 			return rc;
 		wd_ledger_add(r->ledger, "model.call",
-		              json_pack("{s:i, s:s?, s:s?, s:I, s:I, s:I, s:f, s:I, s:i, s:s, s:s?, s:s?}",
+		              json_pack("{s:i, s:s?, s:s?, s:I, s:I, s:I, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
 		                        "round", round, "spec", reply->spec, "model", reply->model,
 		                        "input_tokens", (json_int_t)reply->usage.input_tokens,
 		                        "output_tokens", (json_int_t)reply->usage.output_tokens,
 		                        "cached_tokens", (json_int_t)reply->usage.cached_tokens,
-		                        "cost_usd", reply->usage.cost_usd,
+		                        "cost_usd", wd_json_usd(reply->usage.cost_usd),
 		                        "ms", (json_int_t)reply->latency_ms, "attempts", reply->attempts,
-		                        "request_hash", reply->prompt_hash, "reply", reply->text,
-		                        "tool_calls", reply->tool_calls_json));
+		                        "request_hash", reply->prompt_hash, "messages",
+		                        wd_run_chat_blobs(r->ledger, &r->chat), "reply_blob",
+		                        wd_ledger_blob_ref(r->ledger, reply->text ? reply->text : ""),
+		                        "tool_calls", wd_run_json_value(reply->tool_calls_json)));
 		if (!reply->tool_calls_json || !r->tools)
 			return 0;
 		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls_json)) != 0 ||
@@ -545,11 +570,13 @@ static int judge(struct run *r, const wd_gate_result *gate, const git_oid *tree,
 			if (!gate->v[i].passed && gate->v[i].check->kind != WD_CHECK_ANALYZE)
 				*passed = 0;
 	wd_ledger_add(r->ledger, "verdict",
-	              json_pack("{s:b, s:I, s:I, s:I, s:I, s:b}", "verdict_passed", v.passed,
+	              json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:b, s:o}", "round", r->res->rounds,
+	                        "verdict_passed", v.passed,
 	                        "regressed", (json_int_t)v.counts[WD_CLASS_REGRESSED],
 	                        "fixed", (json_int_t)v.counts[WD_CLASS_FIXED],
 	                        "new_findings", (json_int_t)v.new_findings.n,
-	                        "f2p_unmet", (json_int_t)v.f2p_unmet.n, "gate_passed", *passed));
+	                        "f2p_unmet", (json_int_t)v.f2p_unmet.n, "gate_passed", *passed,
+	                        "diff_blob", wd_ledger_blob_ref(r->ledger, wd_buf_cstr(&diff))));
 	if (*passed)
 		rc = wd_verdict_trailer(&r->trailer, &v, gate);
 	else if (!v.passed) {
@@ -603,6 +630,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		rc = wd_run_render_no_patch(feedback, round, rc == WD_ENOTFOUND
 		        ? "The reply contained no unified diff."
 		        : wd_error_last());
+		wd_run_reason_text(&r->why, round, "no usable edit in the reply", wd_error_last());
 		wd_ledger_add(r->ledger, "patch.none", json_pack("{s:i, s:s}", "round", round,
 		                                                 "reason", wd_error_last()));
 		stage_end(r, "patch", "no usable edit in the reply");
@@ -627,6 +655,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	                        "hash", wd_patch_hash(patch), "report",
 	                        rep.json ? rep.json : json_null()));
 	if (rc == WD_EREFUSED) {
+		wd_run_reason_patch(&r->why, round, &rep);
 		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&rep.reasons));
 		stage_end(r, "patch", "refused");
 		goto out;
@@ -634,6 +663,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	if (rc)
 		goto out;
 	if ((rc = pre_check_gates(r, &rep, &reasons)) == WD_EREFUSED) {
+		wd_run_reason_text(&r->why, round, "patch refused", wd_buf_cstr(&reasons));
 		wd_ledger_add(r->ledger, "patch.gate", json_pack("{s:i, s:s}", "round", round,
 		                                                 "reasons", wd_buf_cstr(&reasons)));
 		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons));
@@ -655,6 +685,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	if ((rc = judge(r, &gate, &rep.tree, passed, &reasons)) != 0)
 		goto out;
 	if (!*passed) {
+		wd_run_reason_checks(&r->why, round, &gate, r->have_baseline ? &r->baseline : NULL);
 		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons));
 		goto out;
 	}
@@ -701,7 +732,20 @@ static int repair_loop(struct run *r, int *passed)
 	for (int round = 1; round <= rounds && !*passed; round++) {
 		r->res->rounds = round;
 		wd_ledger_add(r->ledger, "round", json_pack("{s:i, s:i}", "round", round, "of", rounds));
+		wd_buf_clear(&r->why);
+		if ((rc = stop_if_interrupted()) != 0)
+			break;
 		rc = run_round(r, round, passed, &feedback);
+		if (stop_if_interrupted()) {
+			rc = stop_if_interrupted();
+			break;
+		}
+		if (!rc || rc == WD_EREFUSED)
+			wd_ledger_add(r->ledger, "round.end",
+			              json_pack("{s:i, s:b, s:s, s:o}", "round", round, "passed", *passed,
+			                        "reason", rc ? wd_error_last() : wd_buf_cstr(&r->why),
+			                        "feedback_blob", feedback.len ? wd_ledger_blob_ref(
+			                        r->ledger, wd_buf_cstr(&feedback)) : json_null()));
 		if (rc == WD_EREFUSED) {
 			/* a repeated patch ends the loop, it is not an error of the run */
 			free(r->res->reason);
@@ -714,7 +758,7 @@ static int repair_loop(struct run *r, int *passed)
 		if (*passed)
 			break;
 		free(r->res->reason);
-		r->res->reason = wd_strdup(wd_buf_cstr(&feedback));
+		r->res->reason = wd_strdup(r->why.len ? wd_buf_cstr(&r->why) : wd_buf_cstr(&feedback));
 		if ((rc = wd_chat_add(&r->chat, WD_ROLE_USER, wd_buf_cstr(&feedback))) != 0)
 			break;
 	}
@@ -791,9 +835,11 @@ static int start_chat(struct run *r)
 	    (rc = wd_chat_add(&r->chat, WD_ROLE_USER, task.ptr)) != 0)
 		goto out;
 	wd_ledger_add(r->ledger, "prompt",
-	              json_pack("{s:s, s:s, s:s, s:I}", "dir", wd_prompt_dir() ? wd_prompt_dir() : "", "system_hash",
+	              json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "dir", wd_prompt_dir() ? wd_prompt_dir() : "", "system_hash",
 	                        sys_hash, "task_hash", task_hash, "bytes",
-	                        (json_int_t)(sys.len + task.len)));
+	                        (json_int_t)(sys.len + task.len), "system_blob",
+	                        wd_ledger_blob_ref(r->ledger, sys.ptr), "task_blob",
+	                        wd_ledger_blob_ref(r->ledger, task.ptr)));
 out:
 	wd_buf_free(&sys);
 	wd_buf_free(&task);
@@ -827,8 +873,9 @@ static int run_all(struct run *r)
 	if ((rc = open_ledger(r)) != 0)
 		return rc;
 	wd_ledger_add(r->ledger, "run.start",
-	              json_pack("{s:s, s:s, s:s?, s:s?}", "repo", r->opts->repo, "ticket",
-	                        r->opts->ticket, "base", r->opts->base, "model", r->opts->model));
+	              json_pack("{s:s, s:s, s:s?, s:s?, s:o}", "repo", r->opts->repo, "ticket",
+	                        r->opts->ticket, "base", r->opts->base, "model", r->opts->model,
+	                        "process", wd_ledger_process_json()));
 	if ((rc = load_ticket(r)) != 0 ||
 	    (rc = wd_config_open(&r->cfg, NULL)) != 0 ||
 	    (rc = register_redactions(r)) != 0 ||
@@ -851,7 +898,7 @@ static int run_all(struct run *r)
 			r->res->reason = wd_strdup("no round produced a patch that passes every check");
 		return 0;
 	}
-	if ((rc = commit_and_publish(r)) != 0)
+	if ((rc = stop_if_interrupted()) != 0 || (rc = commit_and_publish(r)) != 0)
 		return rc;
 	r->res->status = WD_RUN_PROPOSED;
 	free(r->res->reason);
@@ -862,6 +909,8 @@ static int run_all(struct run *r)
 int wd_run(wd_run_result *out, const wd_run_opts *opts)
 {
 	struct run r;
+	uint64_t t0 = wd_now_ms();
+	const char *lmsg = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -881,9 +930,18 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_redact_register_env();
 
 	rc = run_all(&r);
+	if (!rc && wd_ledger_error(r.ledger, &lmsg))
+		rc = wd_error_set(wd_ledger_error(r.ledger, NULL), "%s", lmsg);
 	if (rc) {
 		out->status = WD_RUN_ERROR;
 		out->error = rc;
+		free(out->reason);
+		out->reason = wd_strdup(wd_error_last());
+	}
+	if (out->status != WD_RUN_PROPOSED && stop_if_interrupted()) {
+		/* whatever failed on the way out failed because of the signal */
+		rc = out->error = stop_if_interrupted();
+		out->status = WD_RUN_INTERRUPTED;
 		free(out->reason);
 		out->reason = wd_strdup(wd_error_last());
 	}
@@ -894,15 +952,16 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 			wd_ledger_add(r.ledger, "keep.failed",
 			              json_pack("{s:s}", "reason", wd_error_last()));
 	}
-	wd_ledger_add(r.ledger, "run.end",
-	              json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:I, s:f, s:s?}", "status",
-	                        out->status == WD_RUN_PROPOSED ? "proposed"
-	                        : out->status == WD_RUN_NO_PATCH ? "no_patch" : "error",
-	                        "reason", out->reason, "branch", out->branch, "commit",
-	                        out->commit[0] ? out->commit : NULL, "rounds", out->rounds,
-	                        "input_tokens", (json_int_t)out->input_tokens, "output_tokens",
-	                        (json_int_t)out->output_tokens, "cost_usd", out->cost_usd,
-	                        "workdir", out->workdir));
+	wd_run_record_alerts(r.ledger, out, r.cfg);
+	wd_run_end_event(r.ledger, out, wd_now_ms() - t0);
+	if (!rc && wd_ledger_error(r.ledger, &lmsg)) {
+		/* the ledger could not be written: the run cannot explain itself */
+		rc = wd_error_set(wd_ledger_error(r.ledger, NULL), "%s", lmsg);
+		out->status = WD_RUN_ERROR;
+		out->error = rc;
+		free(out->reason);
+		out->reason = wd_strdup(lmsg);
+	}
 
 	if (r.have_world)
 		wd_world_free(&r.world);
@@ -928,6 +987,7 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_buf_free(&r.cache);
 	wd_buf_free(&r.summary);
 	wd_buf_free(&r.trailer);
+	wd_buf_free(&r.why);
 	json_decref(r.evidence);
 	free(r.model_spec);
 	return rc;

@@ -9,6 +9,8 @@
 #include "warden/buf.h"
 #include "warden/context.h"
 #include "warden/gate.h"
+#include "warden/ledger.h"
+#include "warden/model.h"
 #include "warden/patch.h"
 #include "warden/repo.h"
 #include "warden/run.h"
@@ -30,6 +32,20 @@ int wd_run_symbol_scope(wd_buf *reasons, wd_workspace *ws, const wd_ticket *t,
 /* A patch must not add syntax errors (tree-sitter). 0, or WD_EREFUSED with locations. */
 int wd_run_syntax_gate(wd_buf *reasons, wd_workspace *ws, const git_oid *patched,
                        const wd_strvec *files);
+
+/* reason.c: why a round did not pass, in plain words ("round 1: patch
+ * refused: src/x.c is outside the ticket's scope (scope: src/y.c)"). */
+void wd_run_reason_text(wd_buf *out, int round, const char *what, const char *detail);
+void wd_run_reason_patch(wd_buf *out, int round, const wd_patch_report *rep);
+void wd_run_reason_checks(wd_buf *out, int round, const wd_gate_result *gate,
+                          const wd_gate_result *baseline);
+
+/* result.c: the run's last event, "run.end" {status, reason, branch, commit,
+ * rounds, input_tokens, output_tokens, cost_usd, ms, workdir}. */
+int wd_run_end_event(wd_ledger *l, const wd_run_result *r, uint64_t ms);
+/* Judge the run (warden/alerts.h): "alert" events and r->alerts. */
+struct wd_config;
+void wd_run_record_alerts(wd_ledger *l, wd_run_result *r, const struct wd_config *cfg);
 
 /* world.c: the tree the checks run in (see the file's comment). */
 typedef struct wd_world {
@@ -70,7 +86,15 @@ int wd_run_commit_message(wd_buf *out, const wd_ticket *t, const char *summary,
 
 /* evidence.c: check evidence (git note) and the proposal record. */
 /* The "check" ledger event of one check result in phase ("baseline", "checks"). */
-json_t *wd_run_check_event(const wd_check_result *cr, const char *phase);
+/* The check's output is stored as a ledger blob ("output_blob"); the
+ * failing tests it named are listed ("failing": [{name, detail}]). */
+json_t *wd_run_check_event(wd_ledger *l, const wd_check_result *cr, const char *phase);
+/* The messages of `chat` as sent, each stored as a ledger blob:
+ * [{role, blob, tool_call_id?, tool_calls?}]; NULL when out of memory. */
+json_t *wd_run_chat_blobs(wd_ledger *l, const wd_chat *chat);
+/* JSON text as a JSON value (nested evidence is an object, not a string
+ * holding JSON); the text as a string when it does not parse; null for NULL. */
+json_t *wd_run_json_value(const char *text);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);

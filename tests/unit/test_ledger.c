@@ -63,7 +63,7 @@ START_TEST(events_are_jsonl_with_envelope_in_order)
 	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r1"), 0);
 	ck_assert_int_eq(wd_ledger_add(l, "run_start", json_pack("{s:s, s:i}", "ticket", "t.md", "rounds", 3)), 0);
 	ck_assert_int_eq(wd_ledger_add(l, "patch", json_pack("{s:s}", "diff", "line1\nline2")), 0);
-	ck_assert_int_eq(wd_ledger_add(l, "run_end", NULL), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "run_end", json_object()), 0);
 	ck_assert_uint_eq(wd_ledger_next_seq(l), 3);
 	ck_assert_str_eq(wd_ledger_path(l), p.ptr);
 	ck_assert_str_eq(wd_ledger_run_id(l), "r1");
@@ -100,14 +100,14 @@ START_TEST(reopening_continues_the_sequence)
 
 	path_in(&p, "ledger.jsonl");
 	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r2"), 0);
-	ck_assert_int_eq(wd_ledger_add(l, "a", NULL), 0);
-	ck_assert_int_eq(wd_ledger_add(l, "b", NULL), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "a", json_object()), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "b", json_object()), 0);
 	wd_ledger_close(l);
 	/* a torn last line (crash mid-write) must not stop the count */
 	ck_assert_int_eq(wd_file_append(p.ptr, "{\"seq\":", 7, 0), 0);
 	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r2"), 0);
 	ck_assert_uint_eq(wd_ledger_next_seq(l), 2);
-	ck_assert_int_eq(wd_ledger_add(l, "c", NULL), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "c", json_object()), 0);
 	wd_ledger_close(l);
 	{
 		wd_buf b = WD_BUF_INIT;
@@ -136,7 +136,7 @@ START_TEST(reading_back_skips_a_torn_tail_and_names_bad_lines)
 	path_in(&p, "ledger.jsonl");
 	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r7"), 0);
 	ck_assert_int_eq(wd_ledger_add(l, "a", json_pack("{s:i}", "n", 1)), 0);
-	ck_assert_int_eq(wd_ledger_add(l, "b", NULL), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "b", json_object()), 0);
 	wd_ledger_close(l);
 	ck_assert_int_eq(wd_file_append(p.ptr, "{\"seq\":2,\"ty", 13, 0), 0);
 	/* wd_file_append adds a newline; remove it to make a real torn tail */
@@ -175,7 +175,7 @@ START_TEST(sequence_continues_after_an_event_larger_than_the_tail)
 	for (int i = 0; i < 20000; i++)
 		ck_assert_int_eq(wd_buf_puts(&big, "0123456789"), 0);
 	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r8"), 0);
-	ck_assert_int_eq(wd_ledger_add(l, "a", NULL), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "a", json_object()), 0);
 	ck_assert_int_eq(wd_ledger_add(l, "model_reply", json_pack("{s:s}", "text", big.ptr)), 0);
 	wd_ledger_close(l);
 	ck_assert_int_eq(wd_ledger_open(&l, p.ptr, "r8"), 0);

@@ -1,0 +1,179 @@
+/* warden log: one line per run, from the index of the ledgers. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "warden/cli.h"
+#include "warden/error.h"
+#include "warden/json.h"
+#include "warden/ledger.h"
+
+#include "runs_cli.h"
+
+static const char log_usage[] =
+	"usage: warden log [--since DATE] [--status S] [--repo R] [--json] [--reindex]\n"
+	"\n"
+	"One line per run, newest first: id, age, ticket, status, rounds, cost, time.\n"
+	"Every run is listed, failed or not; a run with no end whose process is gone\n"
+	"shows as interrupted.\n"
+	"\n"
+	"  --since DATE     runs started since 2026-11-25, 2026-11-25T08:30 (UTC) or an age\n"
+	"                   (30m, 12h, 7d, 2w)\n"
+	"  --status S       only runs with status S: proposed, no_patch, error,\n"
+	"                   interrupted, running, unreadable\n"
+	"  --repo R         only runs whose repository contains R\n"
+	"  --json           one JSON object {\"runs\": [...]} on stdout\n"
+	"  --reindex        rebuild the index from the ledgers first\n"
+	"  --work-dir DIR   warden's cache (default $XDG_CACHE_HOME/warden)\n"
+	"\n"
+	"exit codes: 0 listed, 2 usage error or no cache, 3 the index could not be read\n";
+
+int cmd_log(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "repo", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "reindex", no_argument, NULL, 'R' },
+		{ "work-dir", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *status = NULL, *repo = NULL, *work_dir = NULL;
+	char since[32] = "";
+	int json = 0, reindex = 0, c, rc, r;
+	wd_buf cache = WD_BUF_INIT;
+	wd_index *ix = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *runs = NULL;
+	size_t n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (wd_runs_parse_since(since, optarg) != 0) {
+				wd_cli_error("log: %s", wd_error_last());
+				return WD_EXIT_USAGE;
+			}
+			break;
+		case 'S': status = optarg; break;
+		case 'r': repo = optarg; break;
+		case 'j': json = 1; break;
+		case 'R': reindex = 1; break;
+		case 'w': work_dir = optarg; break;
+		case 'h': fputs(log_usage, stdout); return WD_EXIT_OK;
+		default: fputs(log_usage, stderr); return WD_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		wd_cli_error("log: unexpected argument '%s'", argv[optind]);
+		fputs(log_usage, stderr);
+		return WD_EXIT_USAGE;
+	}
+	if ((rc = wd_runs_cache(&cache, work_dir)) != 0 ||
+	    (rc = wd_runs_index(&ix, cache.ptr, reindex)) != 0)
+		goto out;
+	if (sqlite3_prepare_v2(wd_index_db(ix),
+	                       "SELECT id, started, ticket_id, title, ticket, status, process, rounds,"
+	                       " cost_usd, ms, repo, reason, input_tokens, output_tokens, decision"
+	                       " FROM runs WHERE (?1 IS NULL OR started >= ?1)"
+	                       " AND (?2 IS NULL OR instr(repo, ?2) > 0)"
+	                       " ORDER BY started DESC, id", -1, &st, NULL) != SQLITE_OK) {
+		rc = wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+		goto out;
+	}
+	if (since[0])
+		sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+	if (repo)
+		sqlite3_bind_text(st, 2, repo, -1, SQLITE_TRANSIENT);
+	if (json && !(runs = json_array())) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *started = (const char *)sqlite3_column_text(st, 1);
+		const char *tid = (const char *)sqlite3_column_text(st, 2);
+		const char *title = (const char *)sqlite3_column_text(st, 3);
+		const char *tpath = (const char *)sqlite3_column_text(st, 4);
+		const char *s = wd_index_live_status((const char *)sqlite3_column_text(st, 5),
+		                                     (const char *)sqlite3_column_text(st, 6));
+		int rounds = sqlite3_column_int(st, 7);
+		double cost = sqlite3_column_double(st, 8);
+		int has_ms = sqlite3_column_type(st, 9) != SQLITE_NULL;
+		int64_t ms = sqlite3_column_int64(st, 9);
+		const char *ticket = title && *title ? title : tid && *tid ? tid : tpath ? tpath : "?";
+		char age[16], dur[24];
+
+		if (status && strcmp(status, s) != 0)
+			continue;
+		n++;
+		if (json) {
+			json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:i, s:o, s:o, s:s?, s:s?, "
+			                      "s:I, s:I, s:s?}",
+			                      "id", id ? id : "", "started", started, "ticket", tid,
+			                      "title", title, "status", s, "rounds", rounds, "cost_usd",
+			                      wd_json_usd(cost), "ms",
+			                      has_ms ? json_integer(ms) : json_null(), "repo",
+			                      (const char *)sqlite3_column_text(st, 10), "reason",
+			                      (const char *)sqlite3_column_text(st, 11), "input_tokens",
+			                      (json_int_t)sqlite3_column_int64(st, 12), "output_tokens",
+			                      (json_int_t)sqlite3_column_int64(st, 13), "decision",
+			                      (const char *)sqlite3_column_text(st, 14));
+
+			if (!o || json_array_append_new(runs, o) != 0) {
+				rc = wd_error_set(WD_ENOMEM, "out of memory");
+				goto out;
+			}
+			continue;
+		}
+		wd_runs_age(age, sizeof(age), started);
+		wd_runs_duration(dur, sizeof(dur), has_ms ? ms : -1);
+		{
+			/* the ledger is untrusted: what it says is printed redacted, one line */
+			char *clean = wd_redact(ticket);
+
+			for (char *p = clean; p && *p; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = ' ';
+			printf("%-10s %5s  %-32.32s %-12s %2d  $%-9.4f %8s\n", id ? id : "?", age,
+			       clean ? clean : "?", s, rounds, cost, dur);
+			free(clean);
+		}
+	}
+	if (r != SQLITE_DONE) {
+		rc = wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+		goto out;
+	}
+	if (json) {
+		json_t *o = json_pack("{s:O}", "runs", runs);
+		char *text;
+
+		wd_redact_json(o);
+		text = o ? json_dumps(o, JSON_COMPACT | WD_JSON_REALS) : NULL;
+		json_decref(o);
+		if (!text) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		printf("%s\n", text);
+		free(text);
+	} else if (n == 0) {
+		fprintf(stderr, "warden: no runs%s\n", since[0] || status || repo ? " match" : " yet");
+	}
+out:
+	sqlite3_finalize(st);
+	json_decref(runs);
+	wd_index_close(ix);
+	wd_buf_free(&cache);
+	if (rc) {
+		wd_cli_error("log: %s", wd_error_last());
+		return wd_exit_code_for(rc);
+	}
+	return WD_EXIT_OK;
+}

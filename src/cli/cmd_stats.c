@@ -1,0 +1,493 @@
+/* warden stats: how the runs went, from the index of the ledgers. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "warden/cli.h"
+#include "warden/error.h"
+#include "warden/json.h"
+#include "warden/ledger.h"
+
+#include "runs_cli.h"
+
+static const char stats_usage[] =
+	"usage: warden stats [--since DATE] [--by model|ticket|repo] [--json] [--work-dir DIR]\n"
+	"\n"
+	"Over the runs of this cache: completion rate (runs that proposed), proposals\n"
+	"approved and rejected (the correction rate), repair rounds, tokens and cost per\n"
+	"ticket (mean and p95), model latency (p50, p95), the tool-call failure rate,\n"
+	"runs stopped by a budget, runs interrupted, and the alerts runs raised.\n"
+	"\n"
+	"  --since DATE   runs started since a date or an age (as for 'warden log')\n"
+	"  --by KEY       one block per model, ticket or repository\n"
+	"  --json         one JSON object on stdout\n"
+	"  --work-dir DIR warden's cache (default $XDG_CACHE_HOME/warden)\n"
+	"\n"
+	"exit codes: 0 printed, 2 usage error or no cache, 3 the index could not be read\n";
+
+struct vec {
+	double *v;
+	size_t n, cap;
+};
+
+static int vec_push(struct vec *a, double x)
+{
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 64;
+		double *nv = realloc(a->v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		a->v = nv;
+		a->cap = nc;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of a (sorted here); 0 when empty. */
+static double pct(struct vec *a, double p)
+{
+	size_t k;
+
+	if (!a->n)
+		return 0;
+	qsort(a->v, a->n, sizeof(*a->v), cmp_double);
+	k = (size_t)(p / 100.0 * (double)a->n + 0.999999);
+	if (k < 1)
+		k = 1;
+	if (k > a->n)
+		k = a->n;
+	return a->v[k - 1];
+}
+
+static double mean(const struct vec *a)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < a->n; i++)
+		s += a->v[i];
+	return a->n ? s / (double)a->n : 0;
+}
+
+/* Per ticket: its runs' tokens and cost added up. */
+struct ticket {
+	char *key;
+	double tokens, cost;
+};
+
+struct group {
+	char *key;
+	size_t runs, finished, proposed, no_patch, errors, interrupted, running, budget;
+	size_t approved, rejected, rounds, repaired, tool_calls, tool_refused;
+	struct vec latency;
+	struct ticket *tickets;
+	size_t ntickets;
+};
+
+struct stats {
+	struct group *g;
+	size_t n;
+};
+
+static struct group *group_for(struct stats *s, const char *key)
+{
+	struct group *ng;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->g[i].key, key))
+			return &s->g[i];
+	if (!(ng = realloc(s->g, (s->n + 1) * sizeof(*ng))))
+		return NULL;
+	s->g = ng;
+	memset(&s->g[s->n], 0, sizeof(*ng));
+	if (!(s->g[s->n].key = wd_strdup(key)))
+		return NULL;
+	return &s->g[s->n++];
+}
+
+static int ticket_add(struct group *g, const char *key, double tokens, double cost)
+{
+	struct ticket *nt;
+
+	/* linear in tickets per group: a cache holds hundreds, not millions */
+	for (size_t i = 0; i < g->ntickets; i++)
+		if (!strcmp(g->tickets[i].key, key)) {
+			g->tickets[i].tokens += tokens;
+			g->tickets[i].cost += cost;
+			return 0;
+		}
+	if (!(nt = realloc(g->tickets, (g->ntickets + 1) * sizeof(*nt))))
+		return -1;
+	g->tickets = nt;
+	if (!(nt[g->ntickets].key = wd_strdup(key)))
+		return -1;
+	nt[g->ntickets].tokens = tokens;
+	nt[g->ntickets].cost = cost;
+	g->ntickets++;
+	return 0;
+}
+
+static void stats_free(struct stats *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->g[i].key);
+		free(s->g[i].latency.v);
+		for (size_t t = 0; t < s->g[i].ntickets; t++)
+			free(s->g[i].tickets[t].key);
+		free(s->g[i].tickets);
+	}
+	free(s->g);
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+
+	return v ? v : "";
+}
+
+/* The SQL expression of the grouping key over runs r. */
+static const char *key_sql(const char *by)
+{
+	if (!by)
+		return "'all'";
+	if (!strcmp(by, "model"))
+		return "coalesce(r.model, '?')";
+	if (!strcmp(by, "repo"))
+		return "coalesce(r.repo, '?')";
+	return "coalesce(nullif(r.ticket_id, ''), r.ticket, '?')";
+}
+
+/* "SELECT <key>" + tail */
+static int query(sqlite3_stmt **st, wd_index *ix, const char *tail, const char *by,
+                 const char *since)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql), "SELECT %s%s", key_sql(by), tail);
+	if (sqlite3_prepare_v2(wd_index_db(ix), sql, -1, st, NULL) != SQLITE_OK)
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	if (since[0])
+		sqlite3_bind_text(*st, 1, since, -1, SQLITE_TRANSIENT);
+	return 0;
+}
+
+static int collect(struct stats *s, wd_index *ix, const char *by, const char *since)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((rc = query(&st, ix,
+	                ", r.status, r.process, r.rounds, r.input_tokens + r.output_tokens,"
+	                " r.cost_usd, r.budget_stop, r.decision,"
+	                " coalesce(nullif(r.ticket_id, ''), r.ticket, r.id)"
+	                " FROM runs r WHERE (?1 IS NULL OR r.started >= ?1)", by, since)) != 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct group *g = group_for(s, col(st, 0));
+		const char *status = wd_index_live_status(col(st, 1), (const char *)
+		                                          sqlite3_column_text(st, 2));
+		int rounds = sqlite3_column_int(st, 3);
+
+		if (!g)
+			goto oom;
+		g->runs++;
+		if (!strcmp(status, "proposed"))
+			g->proposed++;
+		else if (!strcmp(status, "no_patch"))
+			g->no_patch++;
+		else if (!strcmp(status, "interrupted"))
+			g->interrupted++;
+		else if (!strcmp(status, "running"))
+			g->running++;
+		else
+			g->errors++;
+		if (strcmp(status, "running") != 0)
+			g->finished++;
+		g->budget += sqlite3_column_int(st, 6) != 0;
+		if (!strcmp(col(st, 7), "approved"))
+			g->approved++;
+		else if (!strcmp(col(st, 7), "rejected"))
+			g->rejected++;
+		g->rounds += (size_t)(rounds > 0 ? rounds : 0);
+		g->repaired += rounds > 1;
+		if (ticket_add(g, col(st, 8), sqlite3_column_double(st, 4),
+		               sqlite3_column_double(st, 5)) != 0)
+			goto oom;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r != SQLITE_DONE)
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	if ((rc = query(&st, ix,
+	                ", m.ms FROM model_calls m JOIN runs r ON r.id = m.run"
+	                " WHERE (?1 IS NULL OR r.started >= ?1)", by, since)) != 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct group *g = group_for(s, col(st, 0));
+
+		if (!g || vec_push(&g->latency, sqlite3_column_double(st, 1)) != 0)
+			goto oom;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r != SQLITE_DONE)
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	if ((rc = query(&st, ix,
+	                ", count(*), sum(t.refused) FROM tool_calls t JOIN runs r"
+	                " ON r.id = t.run WHERE (?1 IS NULL OR r.started >= ?1) GROUP BY 1",
+	                by, since)) != 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct group *g = group_for(s, col(st, 0));
+
+		if (!g)
+			goto oom;
+		g->tool_calls += (size_t)sqlite3_column_int64(st, 1);
+		g->tool_refused += (size_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	return 0;
+oom:
+	sqlite3_finalize(st);
+	return wd_error_set(WD_ENOMEM, "out of memory");
+}
+
+static double ratio(size_t a, size_t b)
+{
+	return b ? (double)a / (double)b : 0;
+}
+
+static json_t *group_json(struct group *g)
+{
+	struct vec tok = { 0 }, cost = { 0 };
+	json_t *o;
+
+	for (size_t i = 0; i < g->ntickets; i++) {
+		if (vec_push(&tok, g->tickets[i].tokens) || vec_push(&cost, g->tickets[i].cost)) {
+			free(tok.v);
+			free(cost.v);
+			return NULL;
+		}
+	}
+	o = json_pack("{s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:f, s:{s:I, s:I, s:f},"
+	              " s:{s:f, s:I}, s:{s:I, s:f, s:f, s:o, s:o},"
+	              " s:{s:I, s:f, s:f}, s:{s:I, s:I, s:f}, s:I, s:I}",
+	              "key", g->key, "runs", (json_int_t)g->runs,
+	              "status", "proposed", (json_int_t)g->proposed, "no_patch",
+	              (json_int_t)g->no_patch, "error", (json_int_t)g->errors, "interrupted",
+	              (json_int_t)g->interrupted, "running", (json_int_t)g->running, "finished",
+	              (json_int_t)g->finished,
+	              "completion_rate", ratio(g->proposed, g->finished),
+	              "proposals", "approved", (json_int_t)g->approved, "rejected",
+	              (json_int_t)g->rejected, "correction_rate",
+	              ratio(g->rejected, g->approved + g->rejected),
+	              "rounds", "mean", ratio(g->rounds, g->runs), "repaired",
+	              (json_int_t)g->repaired,
+	              "per_ticket", "tickets", (json_int_t)g->ntickets, "tokens_mean", mean(&tok),
+	              "tokens_p95", pct(&tok, 95), "cost_usd_mean", wd_json_usd(mean(&cost)),
+	              "cost_usd_p95", wd_json_usd(pct(&cost, 95)),
+	              "model_latency_ms", "calls", (json_int_t)g->latency.n, "p50",
+	              pct(&g->latency, 50), "p95", pct(&g->latency, 95),
+	              "tool_calls", "calls", (json_int_t)g->tool_calls, "refused",
+	              (json_int_t)g->tool_refused, "failure_rate",
+	              ratio(g->tool_refused, g->tool_calls),
+	              "stopped_by_budget", (json_int_t)g->budget, "interrupted",
+	              (json_int_t)g->interrupted);
+	free(tok.v);
+	free(cost.v);
+	return o;
+}
+
+static void print_group(const json_t *o, int titled)
+{
+	const json_t *st = json_object_get(o, "status"), *p = json_object_get(o, "proposals");
+	const json_t *r = json_object_get(o, "rounds"), *t = json_object_get(o, "per_ticket");
+	const json_t *l = json_object_get(o, "model_latency_ms"), *tc = json_object_get(o, "tool_calls");
+#define I(obj, k) ((long long)json_integer_value(json_object_get(obj, k)))
+#define F(obj, k) json_number_value(json_object_get(obj, k))
+
+	if (titled) {
+		const char *k = json_string_value(json_object_get(o, "key"));
+
+		printf("== ");
+		for (; k && *k; k++)
+			putchar((unsigned char)*k < 0x20 || *k == 0x7f ? ' ' : *k);
+		printf("\n");
+	}
+	printf("runs               %lld (proposed %lld, no patch %lld, error %lld, interrupted %lld,"
+	       " running %lld)\n", I(o, "runs"), I(st, "proposed"), I(st, "no_patch"), I(st, "error"),
+	       I(st, "interrupted"), I(st, "running"));
+	printf("completion rate    %.1f%% of %lld finished\n", 100 * F(o, "completion_rate"),
+	       I(st, "finished"));
+	printf("proposals          %lld approved, %lld rejected (correction rate %.1f%%)\n",
+	       I(p, "approved"), I(p, "rejected"), 100 * F(p, "correction_rate"));
+	printf("rounds             %.2f per run, %lld run(s) needed a repair\n", F(r, "mean"),
+	       I(r, "repaired"));
+	printf("per ticket         %lld ticket(s): tokens mean %.0f p95 %.0f, cost mean $%.6f p95 $%.6f\n",
+	       I(t, "tickets"), F(t, "tokens_mean"), F(t, "tokens_p95"), F(t, "cost_usd_mean"),
+	       F(t, "cost_usd_p95"));
+	printf("model latency      %lld call(s): p50 %.0f ms, p95 %.0f ms\n", I(l, "calls"),
+	       F(l, "p50"), F(l, "p95"));
+	printf("tool calls         %lld, %lld refused (failure rate %.1f%%)\n", I(tc, "calls"),
+	       I(tc, "refused"), 100 * F(tc, "failure_rate"));
+	printf("stopped by budget  %lld\n", I(o, "stopped_by_budget"));
+	printf("interrupted        %lld\n", I(o, "interrupted"));
+#undef I
+#undef F
+}
+
+static int alerts_json(json_t **out, wd_index *ix, const char *since)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *arr = json_array();
+	int r;
+
+	*out = NULL;
+	if (!arr || sqlite3_prepare_v2(wd_index_db(ix),
+	                               "SELECT a.run, a.kind, a.message, r.started FROM alerts a"
+	                               " JOIN runs r ON r.id = a.run WHERE (?1 IS NULL OR"
+	                               " r.started >= ?1) ORDER BY r.started DESC, a.seq", -1, &st,
+	                               NULL) != SQLITE_OK) {
+		json_decref(arr);
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	}
+	if (since[0])
+		sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "run", col(st, 0),
+		                                     "kind", col(st, 1), "message", col(st, 2),
+		                                     "started", col(st, 3)));
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		json_decref(arr);
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	}
+	*out = arr;
+	return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "work-dir", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *by = NULL, *work_dir = NULL;
+	char since[32] = "";
+	int json = 0, c, rc;
+	wd_buf cache = WD_BUF_INIT;
+	wd_index *ix = NULL;
+	struct stats s = { 0 };
+	json_t *groups = NULL, *alerts = NULL, *root = NULL;
+	size_t i;
+	json_t *g;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (wd_runs_parse_since(since, optarg) != 0) {
+				wd_cli_error("stats: %s", wd_error_last());
+				return WD_EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			if (strcmp(optarg, "model") && strcmp(optarg, "ticket") && strcmp(optarg, "repo")) {
+				wd_cli_error("stats: --by is model, ticket or repo, not '%s'", optarg);
+				return WD_EXIT_USAGE;
+			}
+			by = optarg;
+			break;
+		case 'j': json = 1; break;
+		case 'w': work_dir = optarg; break;
+		case 'h': fputs(stats_usage, stdout); return WD_EXIT_OK;
+		default: fputs(stats_usage, stderr); return WD_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		wd_cli_error("stats: unexpected argument '%s'", argv[optind]);
+		fputs(stats_usage, stderr);
+		return WD_EXIT_USAGE;
+	}
+	if ((rc = wd_runs_cache(&cache, work_dir)) != 0 ||
+	    (rc = wd_runs_index(&ix, cache.ptr, 0)) != 0 ||
+	    (rc = collect(&s, ix, by, since)) != 0 ||
+	    (rc = alerts_json(&alerts, ix, since)) != 0)
+		goto out;
+	if (!(groups = json_array())) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < s.n; i++)
+		if (json_array_append_new(groups, group_json(&s.g[i])) != 0) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+	if (!by && s.n == 0)
+		json_array_append_new(groups, group_json(&(struct group){ .key = "all" }));
+	root = json_pack("{s:s?, s:s?, s:O, s:O}", "since", since[0] ? since : NULL, "by", by,
+	                 "groups", groups, "alerts", alerts);
+	if (!root) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	wd_redact_json(root);
+	if (json) {
+		char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | WD_JSON_REALS);
+
+		if (!text) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		printf("%s\n", text);
+		free(text);
+		goto out;
+	}
+	json_array_foreach(json_object_get(root, "groups"), i, g) {
+		if (i)
+			printf("\n");
+		print_group(g, by != NULL);
+	}
+	if (json_array_size(json_object_get(root, "alerts"))) {
+		printf("\nalerts\n");
+		json_array_foreach(json_object_get(root, "alerts"), i, g) {
+			const char *m = json_string_value(json_object_get(g, "message"));
+
+			printf("  %s  %s: ", json_string_value(json_object_get(g, "run")),
+			       json_string_value(json_object_get(g, "kind")));
+			for (; m && *m; m++)
+				putchar((unsigned char)*m < 0x20 || *m == 0x7f ? ' ' : *m);
+			printf("\n");
+		}
+	}
+out:
+	json_decref(root);
+	json_decref(groups);
+	json_decref(alerts);
+	stats_free(&s);
+	wd_index_close(ix);
+	wd_buf_free(&cache);
+	if (rc) {
+		wd_cli_error("stats: %s", wd_error_last());
+		return wd_exit_code_for(rc);
+	}
+	return WD_EXIT_OK;
+}

@@ -1,0 +1,426 @@
+/*
+ * `warden log`, `warden show` and `warden stats` on runs the test makes
+ * (proposed after a repair, refused, failed to start, killed), the SQLite
+ * index they read (rebuilt from the JSONL, versioned), and hostile ledgers.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "e2e.h"
+#include "fixture.h"
+
+/* Run `warden ARGS... --work-dir CACHE`; output (stdout+stderr) and status. */
+static char *warden(struct e2e_world *w, int *status, ...)
+{
+	const char *argv[32];
+	size_t n = 0;
+	va_list ap;
+	const char *a;
+	char *out = NULL;
+
+	argv[n++] = e2e_warden_bin();
+	va_start(ap, status);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 28)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n++] = "--work-dir";
+	argv[n++] = w->cache;
+	argv[n] = NULL;
+	ck_assert_int_eq(fx_run(&out, status, argv, NULL, w->tmp), 0);
+	return out;
+}
+
+/* The one line of output that is a JSON object. */
+static json_t *json_of(const char *out)
+{
+	const char *line = out[0] == '{' ? out : strstr(out, "\n{");
+	json_t *o;
+
+	ck_assert_msg(line != NULL, "no JSON in:\n%s", out);
+	if (*line == '\n')
+		line++;
+	o = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+	ck_assert_msg(o != NULL, "bad JSON in:\n%s", out);
+	return o;
+}
+
+static json_t *log_json(struct e2e_world *w, const char *extra1, const char *extra2)
+{
+	int status;
+	char *out = warden(w, &status, "log", "--json", extra1, extra2, NULL);
+	json_t *o;
+
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	o = json_of(out);
+	free(out);
+	return o;
+}
+
+static json_t *run_by_id(json_t *log, const char *id)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(log, "runs"), i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "id")), id))
+			return r;
+	return NULL;
+}
+
+/* Three runs in one cache: proposed after one repair, refused, no model. */
+static void three_runs(struct e2e_world *w, char ids[3][32])
+{
+	char spec[600];
+	static const char out_of_scope[] =
+		"```diff\n--- a/other.txt\n+++ b/other.txt\n@@ -1 +1 @@\n-do not touch\n+touched\n```\n";
+
+	e2e_world_init(w, NULL, NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w->replay);
+	e2e_write_replay(w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
+	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_run(w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w->status == 0, "exit %d:\n%s", w->status, w->output);
+	snprintf(ids[0], 32, "%s", e2e_str(w, "run_id"));
+	e2e_write_replay(w, out_of_scope, NULL);
+	e2e_run(w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w->status == 1, "exit %d:\n%s", w->status, w->output);
+	snprintf(ids[1], 32, "%s", e2e_str(w, "run_id"));
+	e2e_run(w, NULL, "--model", "replay:/nonexistent/replay.jsonl", NULL);
+	ck_assert_msg(w->status != 0 && w->status != 1, "exit %d:\n%s", w->status, w->output);
+	snprintf(ids[2], 32, "%s", e2e_str(w, "run_id"));
+}
+
+START_TEST(log_lists_every_run_with_its_status)
+{
+	struct e2e_world w;
+	char ids[3][32], *out;
+	json_t *log, *r;
+	int status;
+
+	three_runs(&w, ids);
+	log = log_json(&w, NULL, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 3);
+	r = run_by_id(log, ids[0]);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "status")), "proposed");
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "rounds")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "input_tokens")), 200);
+	ck_assert(json_is_integer(json_object_get(r, "ms")));
+	ck_assert_str_eq(json_string_value(json_object_get(r, "title")), "Make the answer right");
+	r = run_by_id(log, ids[1]);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "status")), "no_patch");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r, "reason")),
+	                             "round 1: patch refused: "));
+	r = run_by_id(log, ids[2]);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "status")), "error");
+	json_decref(log);
+
+	/* filters */
+	log = log_json(&w, "--status", "no_patch");
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 1);
+	json_decref(log);
+	log = log_json(&w, "--repo", "no-such-repository");
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 0);
+	json_decref(log);
+	log = log_json(&w, "--since", "1d");
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 3);
+	json_decref(log);
+	log = log_json(&w, "--since", "2999-01-01");
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 0);
+	json_decref(log);
+
+	/* the text form: one line per run */
+	out = warden(&w, &status, "log", NULL);
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_nonnull(strstr(out, ids[0]));
+	ck_assert_ptr_nonnull(strstr(out, "proposed"));
+	ck_assert_ptr_nonnull(strstr(out, "no_patch"));
+	ck_assert_ptr_nonnull(strstr(out, "Make the answer right"));
+	free(out);
+	/* bad input: a clear message and exit 2 */
+	out = warden(&w, &status, "log", "--since", "yesterday-ish", NULL);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "--since wants a date"));
+	free(out);
+	e2e_world_free(&w);
+}
+END_TEST
+
+START_TEST(show_tells_a_failed_run_and_a_proposed_one)
+{
+	struct e2e_world w;
+	char ids[3][32], *out;
+	json_t *st, *rounds, *r1;
+	int status;
+
+	three_runs(&w, ids);
+	/* the proposed run, as JSON: round 1 failed with its output, round 2 passed */
+	out = warden(&w, &status, "show", ids[0], "--json", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	st = json_of(out);
+	free(out);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "status")), "proposed");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(st, "ticket"), "title")),
+	                 "Make the answer right");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_object_get(st, "ticket"),
+	                                                               "body")), "must say 42"));
+	ck_assert(json_array_size(json_object_get(json_object_get(st, "context"), "files")) > 0);
+	rounds = json_object_get(st, "rounds");
+	ck_assert_uint_eq(json_array_size(rounds), 2);
+	r1 = json_array_get(rounds, 0);
+	ck_assert(json_is_false(json_object_get(r1, "passed")));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+		json_array_get(json_object_get(r1, "checks"), 0), "excerpt")),
+		"FAIL answer: expected 42, got answer = 43"));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
+		json_object_get(r1, "model_calls"), 0), "input_tokens")), 100);
+	ck_assert(json_is_true(json_object_get(json_array_get(rounds, 1), "passed")));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(st, "diff")), "+answer = 42"));
+	ck_assert(json_is_object(json_object_get(st, "proposal")));
+	/* costs are numbers, evidence objects */
+	ck_assert(json_is_number(json_object_get(json_object_get(st, "usage"), "cost_usd")));
+	json_decref(st);
+
+	/* the refused run in words, by a prefix of its id */
+	{
+		char prefix[8];
+
+		snprintf(prefix, sizeof(prefix), "%.5s", ids[1]);
+		out = warden(&w, &status, "show", prefix, NULL);
+	}
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	ck_assert_ptr_nonnull(strstr(out, "no_patch"));
+	ck_assert_ptr_nonnull(strstr(out, "patch refused: "));
+	ck_assert_ptr_nonnull(strstr(out, "other.txt"));
+	free(out);
+	/* the run that never reached the model */
+	out = warden(&w, &status, "show", ids[2], NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	ck_assert_ptr_nonnull(strstr(out, " error "));
+	free(out);
+	/* no such run */
+	out = warden(&w, &status, "show", "ffffffff", NULL);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "no run 'ffffffff'"));
+	free(out);
+	e2e_world_free(&w);
+}
+END_TEST
+
+START_TEST(stats_counts_outcomes_and_costs)
+{
+	struct e2e_world w;
+	char ids[3][32], *out;
+	json_t *st, *g;
+	int status;
+
+	three_runs(&w, ids);
+	out = warden(&w, &status, "stats", "--json", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	st = json_of(out);
+	free(out);
+	g = json_array_get(json_object_get(st, "groups"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "runs")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "proposed")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "no_patch")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "error")), 1);
+	ck_assert(json_real_value(json_object_get(g, "completion_rate")) > 0.33 &&
+	          json_real_value(json_object_get(g, "completion_rate")) < 0.34);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "rounds"), "repaired")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "model_latency_ms"),
+	                                                    "calls")), 3);
+	json_decref(st);
+	out = warden(&w, &status, "stats", "--by", "model", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	ck_assert_ptr_nonnull(strstr(out, "== replay:"));
+	ck_assert_ptr_nonnull(strstr(out, "completion rate"));
+	free(out);
+	out = warden(&w, &status, "stats", "--by", "colour", NULL);
+	ck_assert_int_eq(status, 2);
+	free(out);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* A ledger with no run.end whose process is gone: the run was killed. */
+START_TEST(a_run_without_an_end_whose_process_is_gone_is_interrupted)
+{
+	struct e2e_world w;
+	char path[700], line[1024], host[256] = "", *out;
+	json_t *log;
+	int status;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(path, sizeof(path), "%s/ledger/deadbeef.jsonl", w.cache);
+	/* pid 2^22 - 3 with a start time that cannot match: not alive */
+	snprintf(line, sizeof(line),
+	         "{\"seq\":0,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"deadbeef\",\"type\":\"run.start\","
+	         "\"repo\":\"%s\",\"ticket\":\"t.md\",\"process\":{\"pid\":4194301,\"start\":1,\"host\":\"%s\"}}\n"
+	         "{\"seq\":1,\"ts\":\"2026-01-01T00:00:01.000Z\",\"run\":\"deadbeef\",\"type\":\"round\",\"round\":1,\"of\":3}\n",
+	         w.src, host);
+	ck_assert_int_eq(fx_write_file(path, line), 0);
+	log = log_json(&w, NULL, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(run_by_id(log, "deadbeef"), "status")),
+	                 "interrupted");
+	json_decref(log);
+	log = log_json(&w, "--status", "interrupted");
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 1);
+	json_decref(log);
+	out = warden(&w, &status, "show", "deadbeef", NULL);
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_nonnull(strstr(out, "interrupted"));
+	free(out);
+	e2e_world_free(&w);
+}
+END_TEST
+
+START_TEST(index_is_rebuilt_from_the_ledgers_and_versioned)
+{
+	struct e2e_world w;
+	char ids[3][32], db[700], *out;
+	json_t *log;
+	sqlite3 *h = NULL;
+	int status;
+
+	three_runs(&w, ids);
+	snprintf(db, sizeof(db), "%s/index.sqlite", w.cache);
+	json_decref(log_json(&w, NULL, NULL));
+	/* deleting the index loses nothing */
+	ck_assert_int_eq(unlink(db), 0);
+	log = log_json(&w, "--reindex", NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 3);
+	json_decref(log);
+	/* WAL and a schema version */
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+		sqlite3_finalize(st);
+		ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+		sqlite3_finalize(st);
+		/* rows the runs made, derived */
+		ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM checks WHERE phase = 'baseline'",
+		                                    -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_int_ge(sqlite3_column_int(st, 0), 1);
+		sqlite3_finalize(st);
+	}
+	/* a ledger removed: its rows go */
+	{
+		char path[700];
+
+		snprintf(path, sizeof(path), "%s/ledger/%s.jsonl", w.cache, ids[1]);
+		ck_assert_int_eq(unlink(path), 0);
+	}
+	log = log_json(&w, NULL, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 2);
+	json_decref(log);
+	/* a schema newer than this warden: a clear message, not a crash */
+	ck_assert_int_eq(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	out = warden(&w, &status, "log", NULL);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "schema version 99"));
+	free(out);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* What a ledger says is untrusted: bad lines, blob ids that walk out of the
+ * cache, control characters and planted secrets. */
+START_TEST(hostile_ledgers_are_reported_not_obeyed)
+{
+	struct e2e_world w;
+	char path[700], outside[700], *out;
+	json_t *log;
+	int status;
+	static const char hostile[] =
+		"{\"seq\":0,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"abad1dea\",\"type\":\"run.start\","
+		"\"repo\":\"x'); DROP TABLE runs; --\",\"ticket\":\"t\\u001b[31m.md\"}\n"
+		"{\"seq\":1,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"abad1dea\",\"type\":\"ticket\","
+		"\"title\":\"evil\\u001b]0;title\\u0007 sk-abcdefghijklmnopqrstuvwxyz0123\",\"body_blob\":\"../../../../../../etc/passwd\"}\n"
+		"{\"seq\":2,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"abad1dea\",\"type\":\"check\","
+		"\"phase\":\"baseline\",\"name\":\"t\",\"output_blob\":\"../../outside\",\"passed\":false}\n"
+		"{\"seq\":3,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"abad1dea\",\"type\":\"run.end\","
+		"\"status\":\"error\",\"rounds\":\"many\",\"cost_usd\":\"free\"}\n";
+
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(outside, sizeof(outside), "%s/outside", w.cache);
+	ck_assert_int_eq(fx_write_file(outside, "SECRET-OUTSIDE-CONTENT\n"), 0);
+	snprintf(path, sizeof(path), "%s/ledger/abad1dea.jsonl", w.cache);
+	ck_assert_int_eq(fx_write_file(path, hostile), 0);
+	/* a ledger with a broken line in the middle */
+	snprintf(path, sizeof(path), "%s/ledger/0badf00d.jsonl", w.cache);
+	ck_assert_int_eq(fx_write_file(path, "{\"seq\":0,\"run\":\"0badf00d\",\"type\":\"run.start\"}\n"
+	                                     "not json\n{\"seq\":2,\"type\":\"x\"}\n"), 0);
+	log = log_json(&w, NULL, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(run_by_id(log, "0badf00d"), "status")),
+	                 "unreadable");
+	json_decref(log);
+	out = warden(&w, &status, "log", NULL);
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_null(strchr(out, '\033'));
+	ck_assert_ptr_null(strstr(out, "sk-abcdefghijklmnopqrstuvwxyz0123"));
+	free(out);
+	out = warden(&w, &status, "show", "abad1dea", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	ck_assert_ptr_null(strchr(out, '\033'));
+	ck_assert_ptr_null(strchr(out, '\a'));
+	ck_assert_ptr_null(strstr(out, "SECRET-OUTSIDE-CONTENT"));
+	ck_assert_ptr_null(strstr(out, "root:"));
+	ck_assert_ptr_null(strstr(out, "sk-abcdefghijklmnopqrstuvwxyz0123"));
+	free(out);
+	/* control: the file the blob id points at is there and readable */
+	{
+		char *text = NULL;
+
+		ck_assert_int_eq(fx_read_file(&text, outside), 0);
+		ck_assert_ptr_nonnull(strstr(text, "SECRET-OUTSIDE-CONTENT"));
+		free(text);
+	}
+	out = warden(&w, &status, "show", "0badf00d", NULL);
+	ck_assert_int_eq(status, 2);
+	ck_assert_ptr_nonnull(strstr(out, "not a ledger event"));
+	free(out);
+	out = warden(&w, &status, "stats", NULL);
+	ck_assert_int_eq(status, 0);
+	free(out);
+	e2e_world_free(&w);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("runs_cli");
+	TCase *tc = tcase_create("runs");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, log_lists_every_run_with_its_status);
+	tcase_add_test(tc, show_tells_a_failed_run_and_a_proposed_one);
+	tcase_add_test(tc, stats_counts_outcomes_and_costs);
+	tcase_add_test(tc, a_run_without_an_end_whose_process_is_gone_is_interrupted);
+	tcase_add_test(tc, index_is_rebuilt_from_the_ledgers_and_versioned);
+	tcase_add_test(tc, hostile_ledgers_are_reported_not_obeyed);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
