@@ -17,7 +17,8 @@ enum {
 	WD_EXIT_NO = 1,
 	WD_EXIT_USAGE = 2,
 	WD_EXIT_INFRA = 3,
-	WD_EXIT_BUDGET = 4
+	WD_EXIT_BUDGET = 4,
+	WD_EXIT_ESCALATED = 5  /* a person must decide: the run's question says what */
 };
 
 int cmd_run(int argc, char **argv);

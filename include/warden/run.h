@@ -16,7 +16,8 @@
 typedef enum wd_run_status {
 	WD_RUN_PROPOSED = 0, /* every check passed; committed and published */
 	WD_RUN_NO_PATCH,     /* no edit passed within the rounds */
-	WD_RUN_ERROR         /* could not run: input, git, model service, budget */
+	WD_RUN_ERROR,        /* could not run: input, git, model service, budget */
+	WD_RUN_ESCALATED     /* a person must decide: `question` says what (exit 5) */
 } wd_run_status;
 
 /* Called at the start and end of each stage: `done` is 0 at the start, 1 at
@@ -60,6 +61,7 @@ typedef struct wd_run_result {
 	char commit[41];
 	int rounds;            /* rounds used */
 	char *reason;          /* why no patch / what failed; NULL when proposed */
+	char *question;        /* ESCALATED: what a person must answer, in plain words */
 	char *ledger;          /* path of the run's ledger */
 	char *cache_dir;       /* warden's cache the run used (proposals, mirrors) */
 	char *workdir;         /* the run's last checked tree when kept (--keep-worktree), else NULL */

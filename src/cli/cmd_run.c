@@ -68,7 +68,8 @@ static const char run_usage[] =
 	"exit codes: 0 proposed, 1 no passing patch (or a push refused by your config or\n"
 	"            because the branch moved), 2 usage or input error,\n"
 	"            3 infrastructure error (git, network, model service, push),\n"
-	"            4 a budget cap stopped the run\n";
+	"            4 a budget cap stopped the run, 5 escalated: a person must decide\n"
+	"            (the question is printed and in the JSON result's \"question\")\n";
 
 struct progress {
 	int quiet;
@@ -432,6 +433,7 @@ int cmd_run(int argc, char **argv)
 	}
 	exit_code = res.status == WD_RUN_PROPOSED ? WD_EXIT_OK
 	          : res.status == WD_RUN_NO_PATCH ? WD_EXIT_NO
+	          : res.status == WD_RUN_ESCALATED ? WD_EXIT_ESCALATED
 	          : wd_exit_code_for(rc ? rc : res.error);
 	if (!prog.quiet) {
 		if (res.status == WD_RUN_PROPOSED)
@@ -439,6 +441,9 @@ int cmd_run(int argc, char **argv)
 			        res.branch, res.commit, res.repo, res.rounds);
 		else if (res.status == WD_RUN_NO_PATCH)
 			fprintf(stderr, "warden: no passing patch after %d round(s): %s\n", res.rounds,
+			        res.reason ? res.reason : "");
+		else if (res.status == WD_RUN_ESCALATED)
+			fprintf(stderr, "warden: a person must decide: %s\n",
 			        res.reason ? res.reason : "");
 	}
 	if (res.status == WD_RUN_ERROR)

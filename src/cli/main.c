@@ -36,7 +36,8 @@ static void usage(FILE *f)
 	fprintf(f, "\n'warden <command> --help' describes a command's options.\n"
 	           "\nexit codes: 0 success/proposed, 1 no passing patch or refused,\n"
 	           "            2 usage or input error, 3 infrastructure error (git, network,\n"
-	           "            model service), 4 a budget cap stopped the run\n");
+	           "            model service), 4 a budget cap stopped the run,\n"
+	           "            5 escalated: a person must decide (run)\n");
 }
 
 int main(int argc, char **argv)

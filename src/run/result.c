@@ -9,6 +9,7 @@ static const char *status_name(wd_run_status s)
 	switch (s) {
 	case WD_RUN_PROPOSED: return "proposed";
 	case WD_RUN_NO_PATCH: return "no_patch";
+	case WD_RUN_ESCALATED: return "escalated";
 	default: return "error";
 	}
 }
@@ -25,6 +26,8 @@ json_t *wd_run_result_json(const wd_run_result *r)
 	                      "output_tokens", (json_int_t)r->output_tokens, "cost_usd", r->cost_usd,
 	                      "stages", r->stages ? r->stages : json_array());
 
+	if (o && r->question)
+		json_object_set_new(o, "question", json_string(r->question));
 	if (o && r->workdir)
 		json_object_set_new(o, "workdir", json_string(r->workdir));
 	if (o && r->status == WD_RUN_ERROR)
@@ -37,6 +40,7 @@ void wd_run_result_free(wd_run_result *r)
 	free(r->repo);
 	free(r->branch);
 	free(r->reason);
+	free(r->question);
 	free(r->ledger);
 	free(r->cache_dir);
 	free(r->workdir);

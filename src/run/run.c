@@ -156,6 +156,58 @@ static int collect_checks(struct run *r)
 	return 0;
 }
 
+/* Stop before the model: a person must answer `question`. */
+static void escalate(struct run *r, const char *stage, const char *question)
+{
+	r->res->status = WD_RUN_ESCALATED;
+	free(r->res->question);
+	free(r->res->reason);
+	r->res->question = wd_strdup(question);
+	r->res->reason = wd_strdup(question);
+	wd_ledger_add(r->ledger, "escalate", json_pack("{s:s, s:s}", "stage", stage,
+	                                               "question", question));
+}
+
+/* The ticket against the base, before any model call (precheck.c). */
+static int ticket_precheck(struct run *r)
+{
+	wd_strvec files = WD_STRVEC_INIT;
+	wd_buf q = WD_BUF_INIT;
+	int rc;
+
+	if ((rc = wd_repo_list_files(&files, r->ws)) == 0 &&
+	    (rc = wd_run_ticket_precheck(&q, r->ticket, r->ws, &files)) == 0 && q.len)
+		escalate(r, "ticket", q.ptr);
+	if (rc == WD_EINPUT)
+		wd_ledger_add(r->ledger, "ticket.refused", json_pack("{s:s}", "reason", wd_error_last()));
+	wd_strvec_free(&files);
+	wd_buf_free(&q);
+	return rc;
+}
+
+/* What the baseline says about the ticket (precheck.c). */
+static int baseline_precheck(struct run *r)
+{
+	wd_strvec inferred = WD_STRVEC_INIT;
+	wd_buf q = WD_BUF_INIT;
+	int rc = wd_run_baseline_precheck(&inferred, &q, r->ticket, &r->baseline);
+
+	if (rc == WD_EINPUT)
+		wd_ledger_add(r->ledger, "ticket.refused", json_pack("{s:s}", "reason", wd_error_last()));
+	if (!rc && inferred.n) {
+		json_t *names = json_array();
+
+		for (size_t i = 0; names && i < inferred.n; i++)
+			json_array_append_new(names, json_string(inferred.v[i]));
+		wd_ledger_add(r->ledger, "fail_to_pass.inferred", json_pack("{s:o*}", "tests", names));
+	}
+	if (!rc && q.len)
+		escalate(r, "baseline", q.ptr);
+	wd_strvec_free(&inferred);
+	wd_buf_free(&q);
+	return rc;
+}
+
 static int build_context(struct run *r)
 {
 	wd_context_opts co = WD_CONTEXT_OPTS_INIT;
@@ -837,10 +889,12 @@ static int run_all(struct run *r)
 	    (rc = prepare_repo(r)) != 0 ||
 	    (rc = sandbox_paths(r)) != 0 ||
 	    (rc = collect_checks(r)) != 0 ||
+	    (rc = ticket_precheck(r)) != 0 || r->res->status == WD_RUN_ESCALATED ||
 	    (rc = build_context(r)) != 0 ||
 	    (rc = start_chat(r)) != 0)
 		return rc;
-	if ((rc = run_baseline(r)) != 0)
+	if ((rc = run_baseline(r)) != 0 || (rc = baseline_precheck(r)) != 0 ||
+	    r->res->status == WD_RUN_ESCALATED)
 		return rc;
 	r->have_baseline = 1;
 	if ((rc = repair_loop(r, &passed)) != 0)
@@ -897,7 +951,8 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_ledger_add(r.ledger, "run.end",
 	              json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:I, s:f, s:s?}", "status",
 	                        out->status == WD_RUN_PROPOSED ? "proposed"
-	                        : out->status == WD_RUN_NO_PATCH ? "no_patch" : "error",
+	                        : out->status == WD_RUN_NO_PATCH ? "no_patch"
+	                        : out->status == WD_RUN_ESCALATED ? "escalated" : "error",
 	                        "reason", out->reason, "branch", out->branch, "commit",
 	                        out->commit[0] ? out->commit : NULL, "rounds", out->rounds,
 	                        "input_tokens", (json_int_t)out->input_tokens, "output_tokens",

@@ -31,6 +31,19 @@ int wd_run_symbol_scope(wd_buf *reasons, wd_workspace *ws, const wd_ticket *t,
 int wd_run_syntax_gate(wd_buf *reasons, wd_workspace *ws, const git_oid *patched,
                        const wd_strvec *files);
 
+/* precheck.c: the ticket's checks before any model call (see the file).
+ * Against the base's `files`: a scope entry that matches no file, or names a
+ * symbol its file does not define, is WD_EINPUT listing each; names in the
+ * body's code spans that do not exist fill `question` (escalate). */
+int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *ws,
+                           const wd_strvec *files);
+/* After the baseline: a timed-out check or a fail-to-pass name the base
+ * never reports is WD_EINPUT; a base that fails named tests while the ticket
+ * has no fail-to-pass: those the ticket names are appended to `inferred` and
+ * to t->fail_to_pass, and when it names none, `question` says so (escalate). */
+int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t,
+                             const wd_gate_result *base);
+
 /* world.c: the tree the checks run in (see the file's comment). */
 typedef struct wd_world {
 	int overlay;          /* 1: overlay layers; 0: copies */
