@@ -22,6 +22,7 @@ enum {
 };
 
 int cmd_run(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_map(int argc, char **argv);

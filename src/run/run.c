@@ -9,6 +9,7 @@
 #include "warden/gate.h"
 #include "warden/ledger.h"
 #include "warden/model.h"
+#include "warden/outbound.h"
 #include "warden/patch.h"
 #include "warden/prompt.h"
 #include "warden/repo.h"
@@ -53,6 +54,7 @@ struct run {
 	wd_world world;      /* the tree the checks run in */
 	int have_world;
 	wd_strvec files;     /* the paths the passing patch changed */
+	wd_outbound *ob;     /* everything sent to the model passes through it */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -216,7 +218,8 @@ static int build_context(struct run *r)
 	int rc;
 
 	stage_begin(r, "context", NULL);
-	if ((rc = wd_repo_list_files(&files, r->ws)) != 0)
+	if ((rc = wd_repo_list_files(&files, r->ws)) != 0 ||
+	    (rc = wd_outbound_filter(r->ob, &files, "context", NULL)) != 0)
 		goto out;
 	co.cache_dir = r->cache.ptr;
 	co.files = (const char *const *)files.v;
@@ -465,7 +468,12 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		wd_buf result = WD_BUF_INIT;
 		int trc;
 
-		trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
+		/* a path the policy keeps back is answered "denied by policy" */
+		trc = wd_outbound_tool_call(r->ob, &result, name, args);
+		if (trc == 0)
+			trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
+		else if (trc == WD_EREFUSED)
+			trc = 0;
 		if (trc == WD_EBUDGET || trc == WD_EINPUT) {
 			if (!result.len)
 				wd_buf_printf(&result, "refused: %s", wd_error_last());
@@ -480,7 +488,7 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		              json_pack("{s:i, s:s, s:s, s:I}", "round", round, "name",
 		                        name ? name : "", "arguments", args ? args : "",
 		                        "bytes", (json_int_t)result.len));
-		rc = wd_chat_add_tool_result(&r->chat, id ? id : "", wd_buf_cstr(&result));
+		rc = wd_outbound_tool_result(r->ob, &r->chat, id ? id : "", wd_buf_cstr(&result));
 		wd_buf_free(&result);
 		if (rc)
 			break;
@@ -646,7 +654,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	snprintf(msg, sizeof(msg), "%lld in / %lld out tokens", (long long)reply.usage.input_tokens,
 	         (long long)reply.usage.output_tokens);
 	stage_end(r, "model", msg);
-	if ((rc = wd_chat_add(&r->chat, WD_ROLE_ASSISTANT, reply.text ? reply.text : "")) != 0)
+	if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_ASSISTANT, reply.text, "reply")) != 0)
 		goto out;
 
 	stage_begin(r, "patch", NULL);
@@ -767,7 +775,8 @@ static int repair_loop(struct run *r, int *passed)
 			break;
 		free(r->res->reason);
 		r->res->reason = wd_strdup(wd_buf_cstr(&feedback));
-		if ((rc = wd_chat_add(&r->chat, WD_ROLE_USER, wd_buf_cstr(&feedback))) != 0)
+		if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, wd_buf_cstr(&feedback),
+		                               "repair")) != 0)
 			break;
 	}
 	wd_buf_free(&feedback);
@@ -839,8 +848,8 @@ static int start_chat(struct run *r)
 	    (rc = wd_run_render_task(&task, r->ticket, r->ctx, &r->checks, r->cache.ptr,
 	                             task_hash)) != 0)
 		goto out;
-	if ((rc = wd_chat_add(&r->chat, WD_ROLE_SYSTEM, sys.ptr)) != 0 ||
-	    (rc = wd_chat_add(&r->chat, WD_ROLE_USER, task.ptr)) != 0)
+	if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_SYSTEM, sys.ptr, "system")) != 0 ||
+	    (rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, task.ptr, "task")) != 0)
 		goto out;
 	wd_ledger_add(r->ledger, "prompt",
 	              json_pack("{s:s, s:s, s:s, s:I}", "dir", wd_prompt_dir() ? wd_prompt_dir() : "", "system_hash",
@@ -890,6 +899,7 @@ static int run_all(struct run *r)
 	    (rc = sandbox_paths(r)) != 0 ||
 	    (rc = collect_checks(r)) != 0 ||
 	    (rc = ticket_precheck(r)) != 0 || r->res->status == WD_RUN_ESCALATED ||
+	    (rc = wd_run_open_outbound(&r->ob, r->cfg, r->model_spec, r->ws, r->ledger)) != 0 ||
 	    (rc = build_context(r)) != 0 ||
 	    (rc = start_chat(r)) != 0)
 		return rc;
@@ -969,6 +979,7 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_workspace_free(r.ws);
 	wd_context_free(r.ctx);
 	wd_model_free(r.model);
+	wd_outbound_free(r.ob);
 	wd_tools_free(r.tools);
 	json_decref(r.tool_defs);
 	wd_chat_free(&r.chat);

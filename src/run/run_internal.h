@@ -44,6 +44,14 @@ int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *w
 int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t,
                              const wd_gate_result *base);
 
+/* outbound_run.c: the outbound gate of this run: the user's data policy,
+ * the chosen model's allowances and the base's .wardenignore. */
+struct wd_outbound;
+struct wd_config;
+struct wd_ledger;
+int wd_run_open_outbound(struct wd_outbound **out, const struct wd_config *cfg,
+                         const char *model_spec, wd_workspace *ws, struct wd_ledger *ledger);
+
 /* world.c: the tree the checks run in (see the file's comment). */
 typedef struct wd_world {
 	int overlay;          /* 1: overlay layers; 0: copies */
