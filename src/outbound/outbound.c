@@ -129,7 +129,7 @@ static int deny_matches(const char *glob, const char *path)
 		while (*p && !m) {
 			const char *e = strchr(p, '/');
 			size_t n = e ? (size_t)(e - p) : strlen(p);
-			char comp[256];
+			char comp[4096];
 
 			if (n < sizeof(comp)) {
 				memcpy(comp, p, n);

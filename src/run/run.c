@@ -656,6 +656,14 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	stage_end(r, "model", msg);
 	if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_ASSISTANT, reply.text, "reply")) != 0)
 		goto out;
+	/* the model may hand the ticket back: a question for a person, no edit */
+	if ((rc = wd_run_reply_escalation(&reasons, reply.text)) == 1) {
+		escalate(r, "reply", wd_buf_cstr(&reasons));
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
 
 	stage_begin(r, "patch", NULL);
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);
@@ -743,7 +751,7 @@ out:
 
 static int repair_loop(struct run *r, int *passed)
 {
-	wd_buf feedback = WD_BUF_INIT;
+	wd_buf feedback = WD_BUF_INIT, tried = WD_BUF_INIT;
 	int rounds = r->opts->rounds;
 	int rc = 0;
 
@@ -762,6 +770,8 @@ static int repair_loop(struct run *r, int *passed)
 		r->res->rounds = round;
 		wd_ledger_add(r->ledger, "round", json_pack("{s:i, s:i}", "round", round, "of", rounds));
 		rc = run_round(r, round, passed, &feedback);
+		if (!rc && r->res->status == WD_RUN_ESCALATED)
+			break;
 		if (rc == WD_EREFUSED) {
 			/* a repeated patch ends the loop, it is not an error of the run */
 			free(r->res->reason);
@@ -775,10 +785,30 @@ static int repair_loop(struct run *r, int *passed)
 			break;
 		free(r->res->reason);
 		r->res->reason = wd_strdup(wd_buf_cstr(&feedback));
-		if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, wd_buf_cstr(&feedback),
+		if ((rc = wd_run_note_round(&tried, round, wd_buf_cstr(&feedback))) != 0 ||
+		    (rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, wd_buf_cstr(&feedback),
 		                               "repair")) != 0)
 			break;
 	}
+	/* out of rounds or budget: say what was tried, so a person can take over */
+	if (!*passed && tried.len && r->res->status != WD_RUN_ESCALATED) {
+		if (rc == WD_EBUDGET) {
+			char *last = wd_strdup(wd_error_last());
+
+			rc = wd_error_set(WD_EBUDGET, "%s\nwhat was tried:\n%s", last ? last : "",
+			                  tried.ptr);
+			free(last);
+		} else if (!rc && r->res->reason) {
+			wd_buf all = WD_BUF_INIT;
+
+			if (wd_buf_printf(&all, "%s\n\nwhat was tried:\n%s", r->res->reason, tried.ptr) == 0) {
+				free(r->res->reason);
+				r->res->reason = wd_buf_detach(&all);
+			}
+			wd_buf_free(&all);
+		}
+	}
+	wd_buf_free(&tried);
 	wd_buf_free(&feedback);
 	return rc;
 }
@@ -907,7 +937,7 @@ static int run_all(struct run *r)
 	    r->res->status == WD_RUN_ESCALATED)
 		return rc;
 	r->have_baseline = 1;
-	if ((rc = repair_loop(r, &passed)) != 0)
+	if ((rc = repair_loop(r, &passed)) != 0 || r->res->status == WD_RUN_ESCALATED)
 		return rc;
 	if (!passed) {
 		r->res->status = WD_RUN_NO_PATCH;

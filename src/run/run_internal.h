@@ -44,6 +44,14 @@ int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *w
 int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t,
                              const wd_gate_result *base);
 
+/* escalate.c: 1 when the model's reply hands the ticket back to a person
+ * (a line "ESCALATE: question" and no edit), with the question in
+ * `question`; 0 when it does not; WD_ENOMEM. */
+int wd_run_reply_escalation(wd_buf *question, const char *reply);
+/* Append "round N: why" (the first line of substance of the feedback that
+ * round's failure sent back) to `tried`: what a person taking over reads. */
+int wd_run_note_round(wd_buf *tried, int round, const char *feedback);
+
 /* outbound_run.c: the outbound gate of this run: the user's data policy,
  * the chosen model's allowances and the base's .wardenignore. */
 struct wd_outbound;

@@ -353,6 +353,60 @@ START_TEST(a_failing_test_the_ticket_names_becomes_its_fail_to_pass)
 }
 END_TEST
 
+/* ------------------------------------------------------------ handing it back */
+
+START_TEST(the_model_can_hand_the_ticket_back_to_a_person)
+{
+	struct e2e_world w;
+	mock_server *srv = NULL;
+	char url[300];
+	const char *env[] = { url, "OPENAI_API_KEY=sk-test-escalate-0123456789", NULL };
+	char *b = mock_openai_chat_body("I looked at value.txt.\n\n**ESCALATE:** Should the answer "
+	                                "be 42, as the ticket says,\nor 43, as the comment in "
+	                                "value.txt says?\n", 100, 20);
+
+	e2e_world_init(&w, NULL, NULL);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push_json(srv, 200, b);
+	snprintf(url, sizeof(url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	ck_assert_msg(w.status == 5, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(e2e_str(&w, "status"), "escalated");
+	ck_assert_str_eq(e2e_str(&w, "question"), "Should the answer be 42, as the ticket says, or "
+	                                          "43, as the comment in value.txt says?");
+	ck_assert_ptr_nonnull(strstr(w.output, "warden: a person must decide: Should the answer"));
+	ck_assert_uint_eq(mock_request_count(srv), 1);
+	/* the prompt defines the form */
+	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 0), "ESCALATE: "));
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	mock_stop(srv);
+	free(b);
+	e2e_world_free(&w);
+}
+END_TEST
+
+START_TEST(exhausted_rounds_say_what_each_round_tried)
+{
+	struct e2e_world w;
+
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
+	                 "No diff this time.\n", NULL);
+	{
+		char spec[600];
+
+		snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+		e2e_run(&w, NULL, "--model", spec, "--rounds", "2", NULL);
+	}
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "what was tried:\nround 1: "));
+	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "\nround 2: The reply contained no "
+	                                                   "unified diff."));
+	e2e_world_free(&w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ticket_checks");
@@ -377,6 +431,8 @@ int main(void)
 	tcase_add_test(tc, a_baseline_that_timed_out_stops_before_the_model);
 	tcase_add_test(tc, a_failing_base_without_fail_to_pass_escalates_before_the_first_call);
 	tcase_add_test(tc, a_failing_test_the_ticket_names_becomes_its_fail_to_pass);
+	tcase_add_test(tc, the_model_can_hand_the_ticket_back_to_a_person);
+	tcase_add_test(tc, exhausted_rounds_say_what_each_round_tried);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
