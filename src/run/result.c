@@ -10,6 +10,7 @@ static const char *status_name(wd_run_status s)
 	case WD_RUN_PROPOSED: return "proposed";
 	case WD_RUN_NO_PATCH: return "no_patch";
 	case WD_RUN_ESCALATED: return "escalated";
+	case WD_RUN_DRY_RUN: return "dry_run";
 	default: return "error";
 	}
 }
@@ -26,6 +27,8 @@ json_t *wd_run_result_json(const wd_run_result *r)
 	                      "output_tokens", (json_int_t)r->output_tokens, "cost_usd", r->cost_usd,
 	                      "stages", r->stages ? r->stages : json_array());
 
+	if (o && r->dry_run)
+		json_object_set(o, "dry_run", r->dry_run);
 	if (o && r->question)
 		json_object_set_new(o, "question", json_string(r->question));
 	if (o && r->workdir)
@@ -45,6 +48,7 @@ void wd_run_result_free(wd_run_result *r)
 	free(r->cache_dir);
 	free(r->workdir);
 	json_decref(r->stages);
+	json_decref(r->dry_run);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -933,6 +933,19 @@ static int run_all(struct run *r)
 	    (rc = build_context(r)) != 0 ||
 	    (rc = start_chat(r)) != 0)
 		return rc;
+	if (r->opts->dry_run) {
+		/* the first request as it would go, and nothing sent */
+		r->res->dry_run = wd_run_dry_run_report(&r->chat, r->ctx, r->tool_defs, r->model_spec,
+		                                        r->cfg, r->ob);
+		if (!r->res->dry_run)
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		r->res->status = WD_RUN_DRY_RUN;
+		wd_ledger_add(r->ledger, "dry_run",
+		              json_pack("{s:O, s:O}", "bytes", json_object_get(r->res->dry_run, "bytes"),
+		                        "estimated_input_tokens",
+		                        json_object_get(r->res->dry_run, "estimated_input_tokens")));
+		return 0;
+	}
 	if ((rc = run_baseline(r)) != 0 || (rc = baseline_precheck(r)) != 0 ||
 	    r->res->status == WD_RUN_ESCALATED)
 		return rc;
@@ -992,7 +1005,8 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	              json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:I, s:f, s:s?}", "status",
 	                        out->status == WD_RUN_PROPOSED ? "proposed"
 	                        : out->status == WD_RUN_NO_PATCH ? "no_patch"
-	                        : out->status == WD_RUN_ESCALATED ? "escalated" : "error",
+	                        : out->status == WD_RUN_ESCALATED ? "escalated"
+	                        : out->status == WD_RUN_DRY_RUN ? "dry_run" : "error",
 	                        "reason", out->reason, "branch", out->branch, "commit",
 	                        out->commit[0] ? out->commit : NULL, "rounds", out->rounds,
 	                        "input_tokens", (json_int_t)out->input_tokens, "output_tokens",

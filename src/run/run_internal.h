@@ -9,6 +9,8 @@
 #include "warden/buf.h"
 #include "warden/context.h"
 #include "warden/gate.h"
+#include "warden/model.h"
+#include "warden/outbound.h"
 #include "warden/patch.h"
 #include "warden/repo.h"
 #include "warden/run.h"
@@ -51,6 +53,12 @@ int wd_run_reply_escalation(wd_buf *question, const char *reply);
 /* Append "round N: why" (the first line of substance of the feedback that
  * round's failure sent back) to `tried`: what a person taking over reads. */
 int wd_run_note_round(wd_buf *tried, int round, const char *feedback);
+
+/* dry_run.c: the --dry-run report of the first request (see wd_run_result.dry_run). */
+struct wd_config;
+json_t *wd_run_dry_run_report(const wd_chat *chat, const wd_context *ctx, json_t *tool_defs,
+                              const char *spec, const struct wd_config *cfg,
+                              const struct wd_outbound *ob);
 
 /* outbound_run.c: the outbound gate of this run: the user's data policy,
  * the chosen model's allowances and the base's .wardenignore. */

@@ -353,6 +353,58 @@ START_TEST(a_failing_test_the_ticket_names_becomes_its_fail_to_pass)
 }
 END_TEST
 
+START_TEST(a_dry_run_shows_the_first_request_and_sends_nothing)
+{
+	struct e2e_world w;
+	struct model m;
+	json_t *dr, *msgs, *files;
+
+	e2e_world_init(&w, NULL, NULL);
+	model_start(&m);
+	run_with_model(&w, &m, "--dry-run");
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_uint_eq(mock_request_count(m.srv), 0);
+	ck_assert_str_eq(e2e_str(&w, "status"), "dry_run");
+	dr = json_object_get(w.result, "dry_run");
+	msgs = json_object_get(dr, "messages");
+	ck_assert_uint_eq(json_array_size(msgs), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(msgs, 0), "role")), "system");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(msgs, 1),
+	                                                               "content")),
+	                             "value.txt must say 42."));
+	files = json_object_get(dr, "files");
+	ck_assert_uint_ge(json_array_size(files), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(files, 0), "path")),
+	                 "value.txt");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(files, 0), "bytes")), 12);
+	ck_assert_uint_eq(json_array_size(json_object_get(dr, "tools")), 5);
+	ck_assert_int_gt(json_integer_value(json_object_get(dr, "estimated_input_tokens")), 100);
+	ck_assert(json_is_real(json_object_get(dr, "estimated_input_cost_usd")));
+	/* no check ran, no branch was made */
+	ck_assert_ptr_null(strstr(w.output, "warden: baseline"));
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	/* without --json: the same as text */
+	{
+		char *out = NULL;
+		int status = -1;
+		const char *argv[] = { e2e_warden_bin(), "run", "--repo", w.src, "--ticket", w.ticket,
+		                       "--work-dir", w.cache, "--model", "openai:gpt-4o-mini",
+		                       "--dry-run", "-q", NULL };
+
+		ck_assert_int_eq(fx_run(&out, &status, argv, m.env, w.tmp), 0);
+		ck_assert_int_eq(status, 0);
+		ck_assert_ptr_nonnull(strstr(out, "dry run: the first request to openai:gpt-4o-mini"));
+		ck_assert_ptr_nonnull(strstr(out, "=== message 2: user ("));
+		ck_assert_ptr_nonnull(strstr(out, "about $"));
+		free(out);
+	}
+	ck_assert_uint_eq(mock_request_count(m.srv), 0);
+	mock_stop(m.srv);
+	e2e_world_free(&w);
+}
+END_TEST
+
 /* ------------------------------------------------------------ handing it back */
 
 START_TEST(the_model_can_hand_the_ticket_back_to_a_person)
@@ -431,6 +483,7 @@ int main(void)
 	tcase_add_test(tc, a_baseline_that_timed_out_stops_before_the_model);
 	tcase_add_test(tc, a_failing_base_without_fail_to_pass_escalates_before_the_first_call);
 	tcase_add_test(tc, a_failing_test_the_ticket_names_becomes_its_fail_to_pass);
+	tcase_add_test(tc, a_dry_run_shows_the_first_request_and_sends_nothing);
 	tcase_add_test(tc, the_model_can_hand_the_ticket_back_to_a_person);
 	tcase_add_test(tc, exhausted_rounds_say_what_each_round_tried);
 	suite_add_tcase(s, tc);
