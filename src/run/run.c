@@ -872,12 +872,21 @@ static int start_chat(struct run *r)
 {
 	wd_buf sys = WD_BUF_INIT, task = WD_BUF_INIT;
 	char sys_hash[41], task_hash[41];
+	wd_strvec used = WD_STRVEC_INIT;
 	int rc;
 
 	if ((rc = wd_run_render_system(&sys, r->ticket, sys_hash)) != 0 ||
-	    (rc = wd_run_render_task(&task, r->ticket, r->ctx, &r->checks, r->cache.ptr,
+	    (rc = wd_run_render_task(&task, &used, r->ticket, r->ctx, &r->checks, r->cache.ptr,
 	                             task_hash)) != 0)
 		goto out;
+	if (used.n) {
+		json_t *ids = json_array();
+
+		for (size_t i = 0; ids && i < used.n; i++)
+			json_array_append_new(ids, json_string(used.v[i]));
+		wd_ledger_add(r->ledger, "feedback.used",
+		              json_pack("{s:s, s:o*}", "identity", r->ticket->identity, "proposals", ids));
+	}
 	if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_SYSTEM, sys.ptr, "system")) != 0 ||
 	    (rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, task.ptr, "task")) != 0)
 		goto out;
@@ -886,6 +895,7 @@ static int start_chat(struct run *r)
 	                        sys_hash, "task_hash", task_hash, "bytes",
 	                        (json_int_t)(sys.len + task.len)));
 out:
+	wd_strvec_free(&used);
 	wd_buf_free(&sys);
 	wd_buf_free(&task);
 	return rc;

@@ -18,7 +18,8 @@
 
 /* prompts.c: the messages sent to the model, from the templates in prompts/. */
 int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out);
-int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
+/* `used` gets the ids of the rejected proposals whose reasons it quotes. */
+int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const wd_context *ctx,
                        const wd_checklist *checks, const char *cache_dir, char *hash_out);
 int wd_run_render_repair(wd_buf *out, int round, const char *failures);
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
@@ -45,6 +46,12 @@ int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *w
  * to t->fail_to_pass, and when it names none, `question` says so (escalate). */
 int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t,
                              const wd_gate_result *base);
+
+/* feedback.c: the rejections of earlier runs of the same ticket (by its
+ * identity), each reason with the diff that was rejected, as a Markdown list
+ * appended to `list`; the proposals quoted are appended to `used`. */
+int wd_run_review_feedback(wd_buf *list, wd_strvec *used, const char *cache_dir,
+                           const char *ticket_id);
 
 /* escalate.c: 1 when the model's reply hands the ticket back to a person
  * (a line "ESCALATE: question" and no edit), with the question in
@@ -111,8 +118,6 @@ json_t *wd_run_check_event(const wd_check_result *cr, const char *phase);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
-/* Rejection reasons of earlier runs of the same ticket (may be none). */
-int wd_run_ticket_feedback(wd_strvec *out, const char *cache_dir, const char *ticket_id);
 int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
                          const char *model, const char *checks, const char *evidence,
                          const wd_workspace *ws);

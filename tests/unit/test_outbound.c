@@ -245,7 +245,8 @@ START_TEST(planted_secrets_never_reach_the_model)
 {
 	struct e2e_world w;
 	mock_server *srv = NULL;
-	char url[300], cfg_env[700], cfg[600], *out = NULL, *ledger = NULL, *file = NULL;
+	char url[300], cfg_env[700], cfg[600], first_id[32], *out = NULL, *ledger = NULL;
+	char *file = NULL;
 	const char *env[] = { url, cfg_env, "OPENAI_API_KEY=sk-test-outbound-0123456789", NULL };
 	const char *paths[] = { ".env", "src/link.txt", "private/notes.txt", "id_rsa",
 	                        "src/../.env", "src/settings.py", NULL };
@@ -271,7 +272,8 @@ START_TEST(planted_secrets_never_reach_the_model)
 	mock_push_json(srv, 200, first);
 	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	reject[3] = e2e_str(&w, "run_id");
+	snprintf(first_id, sizeof(first_id), "%s", e2e_str(&w, "run_id"));
+	reject[3] = first_id;
 	reject[5] = w.cache;
 	ck_assert_int_eq(fx_run(&out, &status, reject, env, w.tmp), 0);
 	ck_assert_msg(status == 0, "reject: %s", out);
@@ -294,6 +296,9 @@ START_TEST(planted_secrets_never_reach_the_model)
 	/* what did go: the reason (reworded ticket, same identity), redacted */
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "the deploy password=[REDACTED:"));
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "must not be hardcoded"));
+	/* with the change that was rejected */
+	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "The change that was rejected:"));
+	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "+answer = 42"));
 	/* the file in scope, with its token replaced */
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "DEBUG = True"));
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "[REDACTED:github-token]"));
@@ -311,6 +316,14 @@ START_TEST(planted_secrets_never_reach_the_model)
 	ck_assert_ptr_nonnull(strstr(ledger, "\"type\":\"outbound.denied\""));
 	ck_assert_ptr_nonnull(strstr(ledger, "\"path\":\"src/link.txt\",\"rule\":\".env* (default)\""));
 	ck_assert_ptr_nonnull(strstr(ledger, "\"rule\":\"github-token\""));
+	/* and which earlier decision the run used */
+	{
+		char used[200];
+
+		snprintf(used, sizeof(used), "\"type\":\"feedback.used\",\"identity\":\"title:make-"
+		         "the-answer-right scope:src/**,value.txt\",\"proposals\":[\"%s\"]", reject[3]);
+		ck_assert_msg(strstr(ledger, used) != NULL, "no %s in the ledger", used);
+	}
 
 	/* warden scan lists each of them, without a model */
 	scan[3] = w.src;
