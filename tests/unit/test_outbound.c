@@ -157,6 +157,7 @@ END_TEST
 #define SRC_SECRET "ghp_Pl4nted0Token1Inside2Source3File4xx"
 #define NOTE_SECRET "planted-private-note-55"
 #define REASON_SECRET "Pl4nted-reason-pass-9"
+#define ENTROPY_SECRET "Qm9x7Lp2Vd8Rk4Tz1Nc6Hy3W"
 
 static const char *const secrets[] = { ENV_SECRET, KEY_SECRET, SRC_SECRET, NOTE_SECRET,
                                        REASON_SECRET, NULL };
@@ -172,7 +173,8 @@ static const char *const planted_files[] = {
 	"test.sh", test_sh,
 	".env", "DB_PASSWORD=" ENV_SECRET "\n",
 	"id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\n" KEY_SECRET "\n-----END OPENSSH PRIVATE KEY-----\n",
-	"src/settings.py", "DEBUG = True\nGITHUB_TOKEN = \"" SRC_SECRET "\"\n",
+	"src/settings.py", "DEBUG = True\nGITHUB_TOKEN = \"" SRC_SECRET "\"\nSTRIPE_KEY = \""
+	ENTROPY_SECRET "\"\n",
 	"private/notes.txt", NOTE_SECRET "\n",
 	".wardenignore", "private/\n",
 	NULL
@@ -302,6 +304,7 @@ START_TEST(planted_secrets_never_reach_the_model)
 	/* the file in scope, with its token replaced */
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "DEBUG = True"));
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "[REDACTED:github-token]"));
+	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 1), "STRIPE_KEY = \\\"[REDACTED:high-entropy]"));
 	/* the tools' answers */
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 2), "denied by policy: .env may not"));
 	ck_assert_ptr_nonnull(strstr(mock_request_body(srv, 2), "denied by policy: src/link.txt"));
@@ -337,6 +340,8 @@ START_TEST(planted_secrets_never_reach_the_model)
 	ck_assert_ptr_nonnull(strstr(out, "{\"path\":\"src/link.txt\""));
 	ck_assert_ptr_nonnull(strstr(out, "{\"path\":\"src/settings.py\",\"line\":2,\"rule\":"
 	                                  "\"github-token\"}"));
+	ck_assert_ptr_nonnull(strstr(out, "{\"path\":\"src/settings.py\",\"line\":3,\"rule\":"
+	                                  "\"high-entropy\"}"));
 	ck_assert_uint_eq(mock_request_count(srv), 4);
 
 	/* the control: every secret is in the repository to be sent */
@@ -349,7 +354,8 @@ START_TEST(planted_secrets_never_reach_the_model)
 			snprintf(p, sizeof(p), "%s/%s", w.src, where[i]);
 			ck_assert_int_eq(fx_read_file(&file, p), 0);
 			ck_assert_msg(strstr(file, "Pl4nted") || strstr(file, "PLANTED") ||
-			              strstr(file, "planted"), "%s holds no planted secret", where[i]);
+			              strstr(file, "planted") || strstr(file, ENTROPY_SECRET),
+			              "%s holds no planted secret", where[i]);
 			free(file);
 			file = NULL;
 		}
