@@ -77,18 +77,28 @@ out:
 	return rc;
 }
 
+/* A string member ("" when absent); `key` NULL: the value itself. */
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(key ? json_object_get(o, key) : o);
+
+	return s ? s : "";
+}
+
 static void print_text(json_t *r)
 {
 	json_t *denied = json_object_get(r, "denied"), *findings = json_object_get(r, "findings"), *e;
 	size_t i;
 
-	json_array_foreach(denied, i, e)
-		printf("denied  %s  (%s)\n", json_string_value(json_object_get(e, "path")),
-		       json_string_value(json_object_get(e, "rule")));
-	json_array_foreach(findings, i, e)
-		printf("secret  %s:%lld  %s\n", json_string_value(json_object_get(e, "path")),
+	json_array_foreach(denied, i, e) {
+		printf("denied  %s  (%s)\n", str(e, "path"),
+		       str(e, "rule"));
+	}
+	json_array_foreach(findings, i, e) {
+		printf("secret  %s:%lld  %s\n", str(e, "path"),
 		       (long long)json_integer_value(json_object_get(e, "line")),
-		       json_string_value(json_object_get(e, "rule")));
+		       str(e, "rule"));
+	}
 	fprintf(stderr, "warden: %zu of %lld files denied by policy, %zu secret(s) would be "
 	        "redacted, %lld file(s) not scanned (binary or larger than 4 MiB); nothing was "
 	        "sent\n", json_array_size(denied), (long long)json_integer_value(json_object_get(r, "files")),

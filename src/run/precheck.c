@@ -24,6 +24,11 @@
 #define SEARCH_TOTAL_MAX (64u * 1024u * 1024u)
 /* At most this many names are listed in one message. */
 #define LIST_MAX 20
+/* At most this many function names of the body are searched for (each search
+ * may read the whole base): a ticket cannot make the check cost more. */
+#define CALLS_MAX 16
+/* At most this many code spans of the body are looked at. */
+#define SPANS_MAX 200
 
 /* "path:symbol" splits as the symbol scope does: the last ':' with neither
  * '/' nor '*' after it. *sym is NULL for a plain path entry. */
@@ -217,8 +222,9 @@ static int word_in_base(int *found, const char *word, const wd_strvec *files,
 }
 
 /* One code span of the body: a name to look up, or nothing. */
-static int code_span(wd_strvec *missing, const char *body, size_t at, const char *s, size_t n,
-                     const wd_strvec *files, git_repository *repo, const git_oid *tree)
+static int code_span(wd_strvec *missing, size_t *calls, const char *body, size_t at,
+                     const char *s, size_t n, const wd_strvec *files, git_repository *repo,
+                     const git_oid *tree)
 {
 	char name[256];
 	size_t k;
@@ -246,7 +252,9 @@ static int code_span(wd_strvec *missing, const char *body, size_t at, const char
 		if (e > 0 && e < n && name[e - 1] == ':')
 			name[e - 1] = '\0';
 		found = path_exists(files, p);
-	} else if ((k = looks_like_call(name, n)) != 0) {
+	} else if ((k = looks_like_call(name, n)) != 0 && !wd_strvec_contains(missing, name) &&
+	           *calls < CALLS_MAX) {
+		(*calls)++;
 		name[k] = '\0';
 		rc = word_in_base(&found, name, files, repo, tree);
 		name[k] = '(';
@@ -260,7 +268,7 @@ static int code_span(wd_strvec *missing, const char *body, size_t at, const char
 static int body_names(wd_strvec *missing, const char *body, const wd_strvec *files,
                       git_repository *repo, const git_oid *tree)
 {
-	size_t len = strlen(body), i = 0;
+	size_t len = strlen(body), i = 0, calls = 0, spans = 0;
 	int fenced = 0, rc = 0;
 
 	while (i < len && !rc) {
@@ -278,10 +286,10 @@ static int body_names(wd_strvec *missing, const char *body, const wd_strvec *fil
 				if (body[p] != '`' || (p + 1 < e && body[p + 1] == '`'))
 					continue;
 				close = memchr(body + p + 1, '`', e - p - 1);
-				if (!close)
+				if (!close || ++spans > SPANS_MAX)
 					break;
-				rc = code_span(missing, body, p, body + p + 1, (size_t)(close - body) - p - 1,
-				               files, repo, tree);
+				rc = code_span(missing, &calls, body, p, body + p + 1,
+				               (size_t)(close - body) - p - 1, files, repo, tree);
 				p = (size_t)(close - body);
 			}
 		}
