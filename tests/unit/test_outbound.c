@@ -386,9 +386,11 @@ int main(void)
 	tcase_set_timeout(run, 180);
 	tcase_add_test(run, planted_secrets_never_reach_the_model);
 	suite_add_tcase(s, run);
+	git_libgit2_init();
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	git_libgit2_shutdown();
 	return failed ? 1 : 0;
 }

@@ -7,6 +7,8 @@
 
 #include <check.h>
 
+#include <git2.h>
+
 #include "e2e.h"
 #include "fixture.h"
 #include "mockhttp.h"
@@ -487,9 +489,11 @@ int main(void)
 	tcase_add_test(tc, the_model_can_hand_the_ticket_back_to_a_person);
 	tcase_add_test(tc, exhausted_rounds_say_what_each_round_tried);
 	suite_add_tcase(s, tc);
+	git_libgit2_init();
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	git_libgit2_shutdown();
 	return failed ? 1 : 0;
 }
