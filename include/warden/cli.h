@@ -1,6 +1,8 @@
 #ifndef WARDEN_CLI_H
 #define WARDEN_CLI_H
 
+#include <stdio.h>
+
 /*
  * Subcommands, one file each in src/cli/ (after git's builtin/). Each returns
  * the process exit code. Only the cli prints or exits.
@@ -11,16 +13,23 @@
  *   2 usage or input error (bad flags, malformed ticket/patch/config)
  *   3 infrastructure error (git, filesystem, network, model service)
  *   4 a budget cap stopped the run (cost, tokens, calls, time)
+ *   5 escalated: a person must decide (run; the JSON result has "question")
  */
 enum {
 	WD_EXIT_OK = 0,
 	WD_EXIT_NO = 1,
 	WD_EXIT_USAGE = 2,
 	WD_EXIT_INFRA = 3,
-	WD_EXIT_BUDGET = 4
+	WD_EXIT_BUDGET = 4,
+	WD_EXIT_ESCALATED = 5  /* a person must decide: the run's question says what */
 };
 
 int cmd_run(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+
+/* `warden run --dry-run` without --json: the report (wd_run_result.dry_run) as text. */
+struct json_t;
+void wd_cli_print_dry_run(FILE *f, const struct json_t *report);
 int cmd_sandbox(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_map(int argc, char **argv);

@@ -14,7 +14,7 @@
  * The repository level is untrusted (it comes with the code under change).
  * Trusted-only keys are read from the user level alone by EVERY getter, so
  * a caller cannot forget: the sections model, credential, github, push,
- * review, policy, sandbox, budget and redact, and any key whose last part names a
+ * review, policy, sandbox, budget, redact and data, and any key whose last part names a
  * secret (…token…, …password…, …secret…, key, …api-key…, …apikey…). See
  * wd_config_key_is_trusted_only() and wd_config_ignored_repo_keys().
  *

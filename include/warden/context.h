@@ -112,6 +112,12 @@ int wd_syntax_check_trees(wd_buf *out, git_repository *repo, const git_oid *base
 int wd_symbol_scope_check(wd_buf *out, const char *path, const char *base, size_t base_len,
                           const char *patched, size_t patched_len, const char *const *scope);
 
+/* Whether `path` (its content src[0..len)) defines `symbol`: *found = 1
+ * yes, 0 no (then `near`, when non-NULL, gets the closest defined name if one
+ * is plausibly a typo of it), -1 when warden has no grammar for the file. */
+int wd_file_defines(int *found, wd_buf *near, const char *path, const char *src, size_t len,
+                    const char *symbol);
+
 /* The same for every one of `paths` (NULL-terminated, relative) of a patch
  * given as trees: bases from `base_tree`, new contents from `new_tree`
  * (absent there = deleted), both from `repo`'s objects. Every offending file

@@ -94,6 +94,11 @@ typedef struct wd_test_report {
 
 #define WD_TEST_REPORT_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, NULL }
 
+/* Whether the test `full` is the one a ticket calls `want`: the same name,
+ * or `want` is its tail after ':', '.', '/' or ' ' ("test_x" names
+ * "core:test_x", "tests/a.py::test_x", "pkg.Class.test_x"). */
+int wd_test_name_matches(const char *full, const char *want);
+
 /* Read per-test results from a check's output or results file, and fold
  * them into `out` (empty, or the results of another file of the same run:
  * cases are merged by name, totals added). Recognised,

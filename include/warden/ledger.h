@@ -100,6 +100,13 @@ int wd_ledger_read(json_t **out, const char *path, size_t max_bytes);
  *                   code (password_len = strlen(p), token == NULL, token = NULL,
  *                   self.token = token) or the key names something about the
  *                   secret (token_type, password_file, tokenCount).
+ *   high-entropy    the value after a key whose last part is "key" (STRIPE_KEY,
+ *                   signing-key, hmacKey) when the value looks random: 16 to
+ *                   512 bytes, no blanks; 32+ hex digits, or upper and lower
+ *                   case and digits with at most one '_' '-' '.' ':' '/' in 8
+ *                   bytes; at least 3.5 bits of Shannon entropy per byte
+ *                   (cache_key = "user:" + id, primary_key = True,
+ *                   ROUTE_KEY = "v2_user_profile" stay).
  *
  * Overlapping finds become one replacement, named after the most specific
  * rule. Existing markers are left alone, so redacting twice changes nothing.

@@ -17,7 +17,9 @@ typedef enum wd_run_status {
 	WD_RUN_PROPOSED = 0, /* every check passed; committed and published */
 	WD_RUN_NO_PATCH,     /* no edit passed within the rounds */
 	WD_RUN_ERROR,        /* could not run: input, git, model service, budget */
-	WD_RUN_INTERRUPTED   /* SIGINT/SIGTERM stopped it (see warden/interrupt.h) */
+	WD_RUN_INTERRUPTED,  /* SIGINT/SIGTERM stopped it (see warden/interrupt.h) */
+	WD_RUN_ESCALATED,    /* a person must decide: `question` says what (exit 5) */
+	WD_RUN_DRY_RUN       /* --dry-run: `dry_run` says what would be sent; nothing was */
 } wd_run_status;
 
 /* Called at the start and end of each stage: `done` is 0 at the start, 1 at
@@ -40,6 +42,7 @@ typedef struct wd_run_opts {
 	int keep_worktree;           /* keep runs/<id> (its last tree in runs/<id>/tree) */
 	const char *const *allow_read; /* --allow-read: more paths checks may read (NULL-terminated) */
 	int no_tools;                /* do not offer the read-only repository tools */
+	int dry_run;                 /* stop before the first model call: report what it would carry */
 	double max_cost_usd;         /* 0 = no cap */
 	int64_t max_tokens;
 	int max_calls;
@@ -65,6 +68,7 @@ typedef struct wd_run_result {
 	char commit[41];
 	int rounds;            /* rounds used */
 	char *reason;          /* why no patch / what failed; NULL when proposed */
+	char *question;        /* ESCALATED: what a person must answer, in plain words */
 	char *ledger;          /* path of the run's ledger */
 	char *cache_dir;       /* warden's cache the run used (proposals, mirrors) */
 	char *workdir;         /* the run's last checked tree when kept (--keep-worktree), else NULL */
@@ -73,6 +77,10 @@ typedef struct wd_run_result {
 	double cost_usd;
 	json_t *stages;        /* [{stage, ms}] */
 	json_t *alerts;        /* [{kind, message}]: what looked wrong (warden/alerts.h) */
+	json_t *dry_run;       /* DRY_RUN: {model, messages [{role, bytes, content}], files
+	                          [{path, reason, bytes}], tools, denied_paths, redactions, bytes,
+	                          estimated_input_tokens, price_in_per_million,
+	                          estimated_input_cost_usd, baseline} */
 } wd_run_result;
 
 /* Run it. Returns 0 when the run reached an outcome (proposed or no patch:

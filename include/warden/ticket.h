@@ -17,6 +17,7 @@
  *     checks: make test                  (repeatable; one command per line or per `- item`)
  *     rounds: 3
  *     fail-to-pass: test_add             (tests that must go from failing to passing)
+ *     id: PROJ-12                        (optional: the ticket's stable identity)
  *     ---
  *     # Title
  *     Body...
@@ -27,15 +28,19 @@
  *   is ONE command (commands contain commas). Any list key also takes
  *   `[a, b]` or, with an empty value, `- item` lines below it. Items are
  *   trimmed, surrounding quotes dropped, empty items skipped; repeated keys
- *   append. rounds is a whole number 1..20, given once. '#' lines are comments.
+ *   append. rounds is a whole number 1..20, given once; so is id. '#' lines are
+ *   comments, and so is a value's tail from a '#' that follows a blank outside
+ *   quotes ("scope: lib.c  # the parser" is "lib.c").
  *   The title is the first level-1 heading ("# x" or "x" underlined with
  *   "===") outside ``` or ~~~ fences, else the first heading of any level; the
  *   body is everything else after the header, blank edges trimmed, CRLF -> LF.
  *
  * or JSON: {"title": "...", "body": "...", "scope": [...], "checks": [...],
- * "rounds": N, "fail_to_pass": [...]} ("fail-to-pass" too; a list may also be
- * one string). Other fields are ignored, so a GitHub issue (REST object, body
- * null allowed) or an issues webhook payload ({"issue": {...}}) works as is.
+ * "rounds": N, "fail_to_pass": [...], "id": "..."} ("fail-to-pass" too; a list
+ * may also be one string). Other fields are ignored, so a GitHub issue (REST
+ * object, body null allowed) or an issues webhook payload ({"issue": {...}})
+ * works as is; its "number" with "repository_url" (or the payload's
+ * repository.full_name) is its identity.
  *
  * Refused with WD_EINPUT and "NAME:LINE: what is wrong": an empty or blank
  * ticket, more than WD_TICKET_MAX_BYTES, a NUL byte, invalid UTF-8 (overlong
@@ -56,7 +61,11 @@ typedef struct wd_ticket {
 	char *title;
 	char *body;
 	char *slug;            /* lowercase [a-z0-9-], at most 40 chars, from the title; never empty */
-	char *id;              /* 40-hex git hash of title, NUL, body: links reruns of the same ticket */
+	char *id;              /* 40-hex git hash of `identity`: links reruns of the same ticket */
+	char *identity;        /* what the ticket is, stably: "id:X" (an explicit id), "github:O/R#N"
+	                          (a GitHub issue), else "title:SLUG" plus " scope:" and the sorted
+	                          scope: rewording the body keeps it */
+	char *explicit_id;     /* the `id:` header / JSON string "id", NULL when absent */
 	wd_strvec scope;       /* path globs, "!glob" = deny, "path:symbol" = symbol scope */
 	wd_strvec checks;      /* commands; "kind: command" where kind is build|test|analyze */
 	wd_strvec fail_to_pass;

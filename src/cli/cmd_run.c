@@ -53,6 +53,9 @@ static const char run_usage[] =
 	"                       sandbox.allow-read in your config); they see only the\n"
 	"                       system's toolchain paths and their own tree otherwise\n"
 	"  --no-tools           do not offer the model read-only repository tools\n"
+	"  --dry-run            stop before the first model call and print exactly what it\n"
+	"                       would carry (messages, files with sizes, tools, redactions,\n"
+	"                       estimated tokens and cost); nothing is sent, no check runs\n"
 	"  --json               print one JSON object with the result on stdout\n"
 	"  --ci                 non-interactive: never prompt, print the JSON result\n"
 	"  --push REMOTE        push the proposal's checked commit to its branch on REMOTE\n"
@@ -79,7 +82,8 @@ static const char run_usage[] =
 	"exit codes: 0 proposed, 1 no passing patch (or a push refused by your config or\n"
 	"            because the branch moved), 2 usage or input error,\n"
 	"            3 infrastructure error (git, network, model service, push),\n"
-	"            4 a budget cap stopped the run\n";
+	"            4 a budget cap stopped the run, 5 escalated: a person must decide\n"
+	"            (the question is printed and in the JSON result's \"question\")\n";
 
 struct progress {
 	int quiet;
@@ -251,7 +255,7 @@ static int parse_uint(const char *s, const char *flag, long max, long *out)
 enum { OPT_CHECK_TIMEOUT = 256, OPT_WORK_DIR, OPT_RECORD, OPT_SANDBOX, OPT_MAX_COST,
        OPT_MAX_TOKENS, OPT_MAX_CALLS, OPT_MAX_TIME, OPT_KEEP, OPT_JSON, OPT_BASE,
        OPT_NO_TOOLS, OPT_CI, OPT_PUSH, OPT_OPEN_PR, OPT_PR_REPO, OPT_PR_BASE, OPT_PROMPTS,
-       OPT_ALLOW_READ };
+       OPT_ALLOW_READ, OPT_DRY_RUN };
 
 
 int cmd_run(int argc, char **argv)
@@ -275,6 +279,7 @@ int cmd_run(int argc, char **argv)
 		{ "keep-worktree", no_argument, NULL, OPT_KEEP },
 		{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 		{ "no-tools", no_argument, NULL, OPT_NO_TOOLS },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "ci", no_argument, NULL, OPT_CI },
 		{ "push", required_argument, NULL, OPT_PUSH },
 		{ "open-pr", no_argument, NULL, OPT_OPEN_PR },
@@ -387,6 +392,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_KEEP: opts.keep_worktree = 1; break;
 		case OPT_NO_TOOLS: opts.no_tools = 1; break;
+		case OPT_DRY_RUN: opts.dry_run = 1; break;
 		case OPT_CI: steps.ci = 1; json = 1; break;
 		case OPT_PUSH: steps.push = optarg; break;
 		case OPT_OPEN_PR: steps.open_pr = 1; break;
@@ -434,9 +440,10 @@ int cmd_run(int argc, char **argv)
 		free(res.reason);
 		res.reason = clean; /* NULL (out of memory) rather than unredacted */
 	}
-	exit_code = res.status == WD_RUN_PROPOSED ? WD_EXIT_OK
+	exit_code = res.status == WD_RUN_PROPOSED || res.status == WD_RUN_DRY_RUN ? WD_EXIT_OK
 	          : res.status == WD_RUN_NO_PATCH ? WD_EXIT_NO
 	          : res.status == WD_RUN_INTERRUPTED ? 128 + wd_interrupt_signal()
+	          : res.status == WD_RUN_ESCALATED ? WD_EXIT_ESCALATED
 	          : wd_exit_code_for(rc ? rc : res.error);
 	wd_progress_summary(live, &res, wd_now_ms() - t0);
 	wd_progress_free(live);
@@ -447,6 +454,9 @@ int cmd_run(int argc, char **argv)
 			        res.branch, res.commit, res.repo, res.rounds);
 		else if (res.status == WD_RUN_NO_PATCH)
 			fprintf(stderr, "warden: no passing patch after %d round(s): %s\n", res.rounds,
+			        res.reason ? res.reason : "");
+		else if (res.status == WD_RUN_ESCALATED)
+			fprintf(stderr, "warden: a person must decide: %s\n",
 			        res.reason ? res.reason : "");
 	}
 	if (res.status == WD_RUN_ERROR)
@@ -468,6 +478,8 @@ int cmd_run(int argc, char **argv)
 		if (src)
 			exit_code = src;
 	}
+	if (res.status == WD_RUN_DRY_RUN && !json)
+		wd_cli_print_dry_run(stdout, res.dry_run);
 	if (json) {
 		json_t *o = wd_run_result_json(&res);
 

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats, "completion, corrections, cost, latency and alerts over runs", 0 },
 	{ "report", cmd_report, "one self-contained HTML page of a run for a reviewer", 0 },
 	{ "gc", cmd_gc, "prune work trees, blobs, tag caches and baselines nothing needs", 0 },
+	{ "scan", cmd_scan, "show what the data policy and the redactor keep from the model", 1 },
 };
 
 static void usage(FILE *f)
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 	fprintf(f, "\n'warden <command> --help' describes a command's options.\n"
 	           "\nexit codes: 0 success/proposed, 1 no passing patch or refused,\n"
 	           "            2 usage or input error, 3 infrastructure error (git, network,\n"
-	           "            model service), 4 a budget cap stopped the run\n");
+	           "            model service), 4 a budget cap stopped the run,\n"
+	           "            5 escalated: a person must decide (run)\n");
 }
 
 int main(int argc, char **argv)

@@ -30,7 +30,7 @@ struct wd_config {
 /* Sections only the user's own file may set. */
 static const char *const trusted_sections[] = {
 	"model", "credential", "github", "push", "review", "policy", "sandbox", "budget",
-	"redact", NULL
+	"redact", "data", NULL
 };
 
 static int section_is(const char *key, const char *section)

@@ -96,21 +96,90 @@ static const char *skip_space(const char *s)
 	return s;
 }
 
+/* Edit distance of two short words (kind names), for "did you mean". */
+static size_t word_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), prev[24], cur[24];
+
+	if (la >= 24 || lb >= 24)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(cur));
+	}
+	return prev[lb];
+}
+
+/* A leading "word:" is a kind prefix; its length, 0 when the spec has none
+ * ("make test", "FOO=1 make"). An unknown word counts only when a blank (or
+ * nothing) follows the ':' ("a:b" and "http://x" are commands). */
+static size_t kind_prefix(const char *s)
+{
+	size_t n = 0;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-')
+		n++;
+	if (n >= 24 || s[n] != ':')
+		return 0;
+	{
+		char word[24];
+		wd_check_kind k;
+
+		memcpy(word, s, n);
+		word[n] = '\0';
+		if (wd_check_kind_parse(&k, word) == 0)
+			return n;
+		wd_error_clear();
+	}
+	return s[n + 1] && s[n + 1] != ' ' && s[n + 1] != '\t' ? 0 : n;
+}
+
 int wd_checklist_add_spec(wd_checklist *l, const char *spec, unsigned timeout_sec)
 {
 	wd_check_kind kind = WD_CHECK_TEST;
 	const char *cmd = skip_space(spec ? spec : "");
+	size_t kn = kind_prefix(cmd);
 	char name[32];
 	int rc;
 
-	for (unsigned k = 0; k < 3; k++) {
-		size_t n = strlen(kind_names[k]);
+	if (kn) {
+		char word[24];
 
-		if (!strncmp(cmd, kind_names[k], n) && cmd[n] == ':') {
-			kind = (wd_check_kind)k;
-			cmd = skip_space(cmd + n + 1);
-			break;
+		memcpy(word, cmd, kn);
+		word[kn] = '\0';
+		if (wd_check_kind_parse(&kind, word) != 0) {
+			size_t best = 99;
+			const char *near = NULL;
+
+			for (unsigned k = 0; k < 3; k++) {
+				size_t d = word_distance(word, kn, kind_names[k]);
+
+				if (d < best) {
+					best = d;
+					near = kind_names[k];
+				}
+			}
+			/* run literally, "unit: make" is exit 127 on the base and every round */
+			if (near && best <= 2)
+				return wd_error_set(WD_EINPUT, "check '%s': unknown kind '%s' (did you mean "
+				                    "'%s: %s'?); kinds are test, build and analyze", spec,
+				                    word, near, skip_space(cmd + kn + 1));
+			return wd_error_set(WD_EINPUT, "check '%s': unknown kind '%s'; kinds are test, "
+			                    "build and analyze (write 'test: %s')", spec, word,
+			                    skip_space(cmd + kn + 1));
 		}
+		cmd = skip_space(cmd + kn + 1);
 	}
 	if (!*cmd)
 		return wd_error_set(WD_EINPUT, "check '%s' has no command", spec ? spec : "");

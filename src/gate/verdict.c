@@ -339,8 +339,7 @@ static int analyze_check(wd_verdict *v, const wd_check_result *cr, const wd_chec
 	return 0;
 }
 
-/* "test_x" names "core:test_x", "tests/a.py::test_x", "pkg.Class.test_x". */
-static int name_matches(const char *full, const char *want)
+int wd_test_name_matches(const char *full, const char *want)
 {
 	size_t fl = strlen(full), wl = strlen(want);
 	char before;
@@ -379,7 +378,7 @@ static int fail_to_pass_check(wd_verdict *v, const wd_gate_result *patched, cons
 		any_complete |= cr->tests.complete;
 		all_listed &= cr->passed || names_its_failures(cr);
 		for (size_t j = 0; j < cr->tests.n; j++) {
-			if (!name_matches(cr->tests.v[j].name, want))
+			if (!wd_test_name_matches(cr->tests.v[j].name, want))
 				continue;
 			seen_fail |= cr->tests.v[j].status == WD_TEST_FAIL;
 			seen_pass |= cr->tests.v[j].status == WD_TEST_PASS;

@@ -24,12 +24,15 @@
 #define URL_USERINFO_MAX 512
 #define PEM_LABEL_MAX 64
 #define BLANKS_MAX 16
+#define ENTROPY_MIN_LEN 16    /* a shorter value under a *_KEY name is not judged by entropy */
+#define ENTROPY_MAX_LEN 512
+#define ENTROPY_BITS 3.5      /* Shannon bits per byte a random-looking value reaches */
 
 /* Most specific first: the name a merged replacement takes. */
 static const char *const rule_order[] = {
 	"private-key", "aws-key-id", "aws-secret", "github-token", "gitlab-token", "npm-token",
 	"slack-token", "google-api-key", "jwt", "api-key", "bearer", "url-password",
-	"known-secret", "assignment", NULL
+	"known-secret", "high-entropy", "assignment", NULL
 };
 
 static size_t marker_len(const char *s, size_t len, size_t i);
@@ -465,6 +468,19 @@ int wd_redact_key_is_secret(const char *key, size_t n)
 	return n >= 5 && n <= KEY_MAX && key_is_secret(key, n, &aws);
 }
 
+/* Whether a key that names no secret word is still a key's name: its last
+ * part is "key" (STRIPE_KEY, signing-key, hmacKey, cfg.master_key); such a
+ * value counts only when it looks random (see looks_random). */
+static int key_ends_in_key(const char *key, size_t n)
+{
+	if (n < 5 || strncasecmp(key + n - 3, "key", 3) != 0)
+		return 0;
+	if (key[n - 4] == '_' || key[n - 4] == '-' || key[n - 4] == '.')
+		return 1;
+	/* a camelCase hump: hmacKey, not monkey or turkey */
+	return key[n - 3] == 'K' && is_lower((unsigned char)key[n - 4]);
+}
+
 /* Where the bare value starting at `from` ends; remembered, since values
  * that start inside one another end at the same byte. */
 static size_t bare_end(struct scan *sc, size_t from)
@@ -538,6 +554,69 @@ static int repeats_key(const char *key, size_t kn, const char *v, size_t n)
 	       (n == kn || !is_alnum((unsigned char)key[kn - n - 1]));
 }
 
+/* log2(x) for x >= 1 without libm (the sandbox's front end links without
+ * it): the exponent by halving, the rest by ln(x) = 2 atanh((x-1)/(x+1)). */
+static double log2_of(double x)
+{
+	double y, y2, term, sum = 0;
+	int e = 0;
+
+	while (x >= 2) {
+		x /= 2;
+		e++;
+	}
+	y = (x - 1) / (x + 1); /* in [0, 1/3) */
+	y2 = y * y;
+	term = y;
+	for (int k = 1; k <= 17; k += 2) {
+		sum += term / k;
+		term *= y2;
+	}
+	return e + 2 * sum / 0.69314718055994531;
+}
+
+/* Whether v[0..n) looks like a random credential rather than a word, a
+ * name, a path or a number: 16 to 512 bytes without blanks; 32 or more hex
+ * digits, or upper and lower case letters with digits and at most one
+ * separator in 8 bytes; and at least ENTROPY_BITS bits of Shannon entropy
+ * per byte (identifiers and prose stay below; base64 and hex keys above). */
+static int looks_random(const char *v, size_t n)
+{
+	unsigned counts[256] = { 0 };
+	int lower = 0, upper = 0, digit = 0;
+	size_t hex = 0, seps = 0;
+	double h = 0;
+
+	if (n < ENTROPY_MIN_LEN || n > ENTROPY_MAX_LEN || memmem(v, n, "://", 3))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c <= ' ' || c == 0x7f)
+			return 0;
+		lower |= is_lower(c);
+		upper |= is_upper(c);
+		digit |= is_digit(c);
+		hex += is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		seps += c == '_' || c == '-' || c == '.' || c == ':' || c == '/';
+		counts[c]++;
+	}
+	/* a hex key (32 or more hex digits), or base64/alphanumeric with all three
+	 * of upper, lower and digits and few separators: identifiers joined by
+	 * '_' or '.' ("v2_user_profile", "X-Api-Key-Header-2024") are names */
+	if (!digit || is_member_path(v, n))
+		return 0;
+	if (!(hex == n && n >= 32) && !(upper && lower && seps * 8 <= n))
+		return 0;
+	for (size_t c = 0; c < 256; c++)
+		if (counts[c]) {
+			double p = (double)counts[c] / (double)n;
+
+			h += p * log2_of((double)n / (double)counts[c]);
+		}
+	return h >= ENTROPY_BITS;
+}
+
 /* Whether the bare value s[v..e), after the key s[k..ke) and `op`, reads like
  * code or prose rather than a secret. */
 static int bare_is_code(struct scan *sc, size_t k, size_t ke, size_t v, size_t e, char op,
@@ -577,7 +656,7 @@ static int assignment_at(struct scan *sc, size_t k)
 {
 	const char *s = sc->s;
 	size_t len = sc->len, ke = k + span(s, len, k, is_keychar), p, v, e, blanks;
-	int aws, spaced, quoted = 0;
+	int aws, spaced, quoted = 0, entropy_only = 0;
 	char op;
 
 	if (ke - k < 5 || ke - k > KEY_MAX)
@@ -606,8 +685,11 @@ static int assignment_at(struct scan *sc, size_t k)
 		return 0;
 	}
 	/* most words are not followed by '=' or ':': the key is read only now */
-	if (!key_is_secret(s + k, ke - k, &aws))
-		return 0;
+	if (!key_is_secret(s + k, ke - k, &aws)) {
+		if (!key_ends_in_key(s + k, ke - k))
+			return 0;
+		entropy_only = 1;
+	}
 	while (p < len && is_blank((unsigned char)s[p]) && p - ke < 2 * BLANKS_MAX)
 		p++;
 	if (p >= len)
@@ -632,9 +714,11 @@ static int assignment_at(struct scan *sc, size_t k)
 		return 0;
 	if (!quoted && bare_is_code(sc, k, ke, v, e, op, spaced))
 		return 0;
+	if (entropy_only && !looks_random(s + v, e - v))
+		return 0;
 	if (!quoted)
 		sc->assign_done = e;
-	return hit(sc, v, e, "assignment") ? -1 : 1;
+	return hit(sc, v, e, entropy_only ? "high-entropy" : "assignment") ? -1 : 1;
 }
 
 /* ---------------------------------------------------------------- the pass */

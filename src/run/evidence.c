@@ -102,11 +102,6 @@ int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *e
 	return rc;
 }
 
-int wd_run_ticket_feedback(wd_strvec *out, const char *cache_dir, const char *ticket_id)
-{
-	return wd_review_feedback_for_ticket(out, cache_dir, ticket_id);
-}
-
 static int set(char **dst, const char *src)
 {
 	if (!src)

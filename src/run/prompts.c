@@ -31,29 +31,21 @@ int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out)
 	return rc;
 }
 
-static int feedback_text(wd_buf *out, const wd_ticket *t, const char *cache_dir)
+static int feedback_text(wd_buf *out, wd_strvec *used, const wd_ticket *t, const char *cache_dir)
 {
-	wd_strvec reasons = WD_STRVEC_INIT;
 	wd_buf list = WD_BUF_INIT;
-	int rc = wd_run_ticket_feedback(&reasons, cache_dir, t->id);
+	int rc = wd_run_review_feedback(&list, used, cache_dir, t->id);
 
-	if (rc || reasons.n == 0)
-		goto out;
-	for (size_t i = 0; i < reasons.n; i++)
-		if ((rc = wd_buf_printf(&list, "- %s\n", reasons.v[i])) != 0)
-			goto out;
-	{
+	if (!rc && list.len) {
 		const char *vars[] = { "reasons", list.ptr, NULL };
 
 		rc = wd_prompt_render(out, "feedback", vars, NULL);
 	}
-out:
-	wd_strvec_free(&reasons);
 	wd_buf_free(&list);
 	return rc;
 }
 
-int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
+int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const wd_context *ctx,
                        const wd_checklist *checks, const char *cache_dir, char *hash_out)
 {
 	wd_buf chk = WD_BUF_INIT, fb = WD_BUF_INIT;
@@ -63,7 +55,7 @@ int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
 		rc = wd_buf_printf(&chk, "- %s: `%s`\n", wd_check_kind_name(checks->v[i].kind),
 		                   checks->v[i].command);
 	if (!rc)
-		rc = feedback_text(&fb, t, cache_dir);
+		rc = feedback_text(&fb, used, t, cache_dir);
 	if (!rc) {
 		const char *vars[] = {
 			"title", t->title,

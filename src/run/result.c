@@ -14,6 +14,8 @@ static const char *status_name(wd_run_status s)
 	case WD_RUN_PROPOSED: return "proposed";
 	case WD_RUN_NO_PATCH: return "no_patch";
 	case WD_RUN_INTERRUPTED: return "interrupted";
+	case WD_RUN_ESCALATED: return "escalated";
+	case WD_RUN_DRY_RUN: return "dry_run";
 	default: return "error";
 	}
 }
@@ -32,6 +34,10 @@ json_t *wd_run_result_json(const wd_run_result *r)
 
 	if (o)
 		json_object_set_new(o, "alerts", r->alerts ? json_incref(r->alerts) : json_array());
+	if (o && r->dry_run)
+		json_object_set(o, "dry_run", r->dry_run);
+	if (o && r->question)
+		json_object_set_new(o, "question", json_string(r->question));
 	if (o && r->workdir)
 		json_object_set_new(o, "workdir", json_string(r->workdir));
 	if (o && r->status == WD_RUN_ERROR)
@@ -44,11 +50,13 @@ void wd_run_result_free(wd_run_result *r)
 	free(r->repo);
 	free(r->branch);
 	free(r->reason);
+	free(r->question);
 	free(r->ledger);
 	free(r->cache_dir);
 	free(r->workdir);
 	json_decref(r->stages);
 	json_decref(r->alerts);
+	json_decref(r->dry_run);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -12,6 +12,7 @@
 #include "warden/json.h"
 #include "warden/ledger.h"
 #include "warden/model.h"
+#include "warden/outbound.h"
 #include "warden/patch.h"
 #include "warden/prompt.h"
 #include "warden/repo.h"
@@ -57,6 +58,7 @@ struct run {
 	int have_world;
 	wd_strvec files;     /* the paths the passing patch changed */
 	wd_buf why;          /* why the last round did not pass, for a person */
+	wd_outbound *ob;     /* everything sent to the model passes through it */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -172,6 +174,58 @@ static int collect_checks(struct run *r)
 	return 0;
 }
 
+/* Stop before the model: a person must answer `question`. */
+static void escalate(struct run *r, const char *stage, const char *question)
+{
+	r->res->status = WD_RUN_ESCALATED;
+	free(r->res->question);
+	free(r->res->reason);
+	r->res->question = wd_strdup(question);
+	r->res->reason = wd_strdup(question);
+	wd_ledger_add(r->ledger, "escalate", json_pack("{s:s, s:s}", "stage", stage,
+	                                               "question", question));
+}
+
+/* The ticket against the base, before any model call (precheck.c). */
+static int ticket_precheck(struct run *r)
+{
+	wd_strvec files = WD_STRVEC_INIT;
+	wd_buf q = WD_BUF_INIT;
+	int rc;
+
+	if ((rc = wd_repo_list_files(&files, r->ws)) == 0 &&
+	    (rc = wd_run_ticket_precheck(&q, r->ticket, r->ws, &files)) == 0 && q.len)
+		escalate(r, "ticket", q.ptr);
+	if (rc == WD_EINPUT)
+		wd_ledger_add(r->ledger, "ticket.refused", json_pack("{s:s}", "reason", wd_error_last()));
+	wd_strvec_free(&files);
+	wd_buf_free(&q);
+	return rc;
+}
+
+/* What the baseline says about the ticket (precheck.c). */
+static int baseline_precheck(struct run *r)
+{
+	wd_strvec inferred = WD_STRVEC_INIT;
+	wd_buf q = WD_BUF_INIT;
+	int rc = wd_run_baseline_precheck(&inferred, &q, r->ticket, &r->baseline);
+
+	if (rc == WD_EINPUT)
+		wd_ledger_add(r->ledger, "ticket.refused", json_pack("{s:s}", "reason", wd_error_last()));
+	if (!rc && inferred.n) {
+		json_t *names = json_array();
+
+		for (size_t i = 0; names && i < inferred.n; i++)
+			json_array_append_new(names, json_string(inferred.v[i]));
+		wd_ledger_add(r->ledger, "fail_to_pass.inferred", json_pack("{s:o*}", "tests", names));
+	}
+	if (!rc && q.len)
+		escalate(r, "baseline", q.ptr);
+	wd_strvec_free(&inferred);
+	wd_buf_free(&q);
+	return rc;
+}
+
 static int build_context(struct run *r)
 {
 	wd_context_opts co = WD_CONTEXT_OPTS_INIT;
@@ -180,7 +234,8 @@ static int build_context(struct run *r)
 	int rc;
 
 	stage_begin(r, "context", NULL);
-	if ((rc = wd_repo_list_files(&files, r->ws)) != 0)
+	if ((rc = wd_repo_list_files(&files, r->ws)) != 0 ||
+	    (rc = wd_outbound_filter(r->ob, &files, "context", NULL)) != 0)
 		goto out;
 	co.cache_dir = r->cache.ptr;
 	co.files = (const char *const *)files.v;
@@ -432,10 +487,16 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		const char *name = json_string_value(json_object_get(call, "name"));
 		const char *args = json_string_value(json_object_get(call, "arguments"));
 		wd_buf result = WD_BUF_INIT;
-		int trc, refused;
+		int trc, refused, denied;
 
-		trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
-		refused = trc == WD_EBUDGET || trc == WD_EINPUT;
+		/* a path the policy keeps back is answered "denied by policy" */
+		trc = wd_outbound_tool_call(r->ob, &result, name, args);
+		denied = trc == WD_EREFUSED;
+		if (trc == 0)
+			trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
+		else if (denied)
+			trc = 0;
+		refused = denied || trc == WD_EBUDGET || trc == WD_EINPUT;
 		if (refused) {
 			if (!result.len)
 				wd_buf_printf(&result, "refused: %s", wd_error_last());
@@ -451,7 +512,7 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		                        name ? name : "", "arguments", args ? args : "",
 		                        "bytes", (json_int_t)result.len, "refused", refused, "result_blob",
 		                        wd_ledger_blob_ref(r->ledger, wd_buf_cstr(&result))));
-		rc = wd_chat_add_tool_result(&r->chat, id ? id : "", wd_buf_cstr(&result));
+		rc = wd_outbound_tool_result(r->ob, &r->chat, id ? id : "", wd_buf_cstr(&result));
 		wd_buf_free(&result);
 		if (rc)
 			break;
@@ -621,7 +682,15 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	snprintf(msg, sizeof(msg), "%lld in / %lld out tokens", (long long)reply.usage.input_tokens,
 	         (long long)reply.usage.output_tokens);
 	stage_end(r, "model", msg);
-	if ((rc = wd_chat_add(&r->chat, WD_ROLE_ASSISTANT, reply.text ? reply.text : "")) != 0)
+	if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_ASSISTANT, reply.text, "reply")) != 0)
+		goto out;
+	/* the model may hand the ticket back: a question for a person, no edit */
+	if ((rc = wd_run_reply_escalation(&reasons, reply.text)) == 1) {
+		escalate(r, "reply", wd_buf_cstr(&reasons));
+		rc = 0;
+		goto out;
+	}
+	if (rc)
 		goto out;
 
 	stage_begin(r, "patch", NULL);
@@ -714,7 +783,7 @@ out:
 
 static int repair_loop(struct run *r, int *passed)
 {
-	wd_buf feedback = WD_BUF_INIT;
+	wd_buf feedback = WD_BUF_INIT, tried = WD_BUF_INIT;
 	int rounds = r->opts->rounds;
 	int rc = 0;
 
@@ -746,6 +815,8 @@ static int repair_loop(struct run *r, int *passed)
 			                        "reason", rc ? wd_error_last() : wd_buf_cstr(&r->why),
 			                        "feedback_blob", feedback.len ? wd_ledger_blob_ref(
 			                        r->ledger, wd_buf_cstr(&feedback)) : json_null()));
+		if (!rc && r->res->status == WD_RUN_ESCALATED)
+			break;
 		if (rc == WD_EREFUSED) {
 			/* a repeated patch ends the loop, it is not an error of the run */
 			free(r->res->reason);
@@ -759,9 +830,30 @@ static int repair_loop(struct run *r, int *passed)
 			break;
 		free(r->res->reason);
 		r->res->reason = wd_strdup(r->why.len ? wd_buf_cstr(&r->why) : wd_buf_cstr(&feedback));
-		if ((rc = wd_chat_add(&r->chat, WD_ROLE_USER, wd_buf_cstr(&feedback))) != 0)
+		if ((rc = wd_run_note_round(&tried, round, wd_buf_cstr(&feedback))) != 0 ||
+		    (rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, wd_buf_cstr(&feedback),
+		                               "repair")) != 0)
 			break;
 	}
+	/* out of rounds or budget: say what was tried, so a person can take over */
+	if (!*passed && tried.len && r->res->status != WD_RUN_ESCALATED) {
+		if (rc == WD_EBUDGET) {
+			char *last = wd_strdup(wd_error_last());
+
+			rc = wd_error_set(WD_EBUDGET, "%s\nwhat was tried:\n%s", last ? last : "",
+			                  tried.ptr);
+			free(last);
+		} else if (!rc && r->res->reason) {
+			wd_buf all = WD_BUF_INIT;
+
+			if (wd_buf_printf(&all, "%s\n\nwhat was tried:\n%s", r->res->reason, tried.ptr) == 0) {
+				free(r->res->reason);
+				r->res->reason = wd_buf_detach(&all);
+			}
+			wd_buf_free(&all);
+		}
+	}
+	wd_buf_free(&tried);
 	wd_buf_free(&feedback);
 	return rc;
 }
@@ -825,14 +917,23 @@ static int start_chat(struct run *r)
 {
 	wd_buf sys = WD_BUF_INIT, task = WD_BUF_INIT;
 	char sys_hash[41], task_hash[41];
+	wd_strvec used = WD_STRVEC_INIT;
 	int rc;
 
 	if ((rc = wd_run_render_system(&sys, r->ticket, sys_hash)) != 0 ||
-	    (rc = wd_run_render_task(&task, r->ticket, r->ctx, &r->checks, r->cache.ptr,
+	    (rc = wd_run_render_task(&task, &used, r->ticket, r->ctx, &r->checks, r->cache.ptr,
 	                             task_hash)) != 0)
 		goto out;
-	if ((rc = wd_chat_add(&r->chat, WD_ROLE_SYSTEM, sys.ptr)) != 0 ||
-	    (rc = wd_chat_add(&r->chat, WD_ROLE_USER, task.ptr)) != 0)
+	if (used.n) {
+		json_t *ids = json_array();
+
+		for (size_t i = 0; ids && i < used.n; i++)
+			json_array_append_new(ids, json_string(used.v[i]));
+		wd_ledger_add(r->ledger, "feedback.used",
+		              json_pack("{s:s, s:o*}", "identity", r->ticket->identity, "proposals", ids));
+	}
+	if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_SYSTEM, sys.ptr, "system")) != 0 ||
+	    (rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, task.ptr, "task")) != 0)
 		goto out;
 	wd_ledger_add(r->ledger, "prompt",
 	              json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "dir", wd_prompt_dir() ? wd_prompt_dir() : "", "system_hash",
@@ -841,6 +942,7 @@ static int start_chat(struct run *r)
 	                        wd_ledger_blob_ref(r->ledger, sys.ptr), "task_blob",
 	                        wd_ledger_blob_ref(r->ledger, task.ptr)));
 out:
+	wd_strvec_free(&used);
 	wd_buf_free(&sys);
 	wd_buf_free(&task);
 	return rc;
@@ -884,13 +986,29 @@ static int run_all(struct run *r)
 	    (rc = prepare_repo(r)) != 0 ||
 	    (rc = sandbox_paths(r)) != 0 ||
 	    (rc = collect_checks(r)) != 0 ||
+	    (rc = ticket_precheck(r)) != 0 || r->res->status == WD_RUN_ESCALATED ||
+	    (rc = wd_run_open_outbound(&r->ob, r->cfg, r->model_spec, r->ws, r->ledger)) != 0 ||
 	    (rc = build_context(r)) != 0 ||
 	    (rc = start_chat(r)) != 0)
 		return rc;
-	if ((rc = run_baseline(r)) != 0)
+	if (r->opts->dry_run) {
+		/* the first request as it would go, and nothing sent */
+		r->res->dry_run = wd_run_dry_run_report(&r->chat, r->ctx, r->tool_defs, r->model_spec,
+		                                        r->cfg, r->ob);
+		if (!r->res->dry_run)
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		r->res->status = WD_RUN_DRY_RUN;
+		wd_ledger_add(r->ledger, "dry_run",
+		              json_pack("{s:O, s:O}", "bytes", json_object_get(r->res->dry_run, "bytes"),
+		                        "estimated_input_tokens",
+		                        json_object_get(r->res->dry_run, "estimated_input_tokens")));
+		return 0;
+	}
+	if ((rc = run_baseline(r)) != 0 || (rc = baseline_precheck(r)) != 0 ||
+	    r->res->status == WD_RUN_ESCALATED)
 		return rc;
 	r->have_baseline = 1;
-	if ((rc = repair_loop(r, &passed)) != 0)
+	if ((rc = repair_loop(r, &passed)) != 0 || r->res->status == WD_RUN_ESCALATED)
 		return rc;
 	if (!passed) {
 		r->res->status = WD_RUN_NO_PATCH;
@@ -973,6 +1091,7 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_workspace_free(r.ws);
 	wd_context_free(r.ctx);
 	wd_model_free(r.model);
+	wd_outbound_free(r.ob);
 	wd_tools_free(r.tools);
 	json_decref(r.tool_defs);
 	wd_chat_free(&r.chat);

@@ -11,6 +11,7 @@
 #include "warden/gate.h"
 #include "warden/ledger.h"
 #include "warden/model.h"
+#include "warden/outbound.h"
 #include "warden/patch.h"
 #include "warden/repo.h"
 #include "warden/run.h"
@@ -18,7 +19,8 @@
 
 /* prompts.c: the messages sent to the model, from the templates in prompts/. */
 int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out);
-int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
+/* `used` gets the ids of the rejected proposals whose reasons it quotes. */
+int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const wd_context *ctx,
                        const wd_checklist *checks, const char *cache_dir, char *hash_out);
 int wd_run_render_repair(wd_buf *out, int round, const char *failures);
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
@@ -46,6 +48,46 @@ int wd_run_end_event(wd_ledger *l, const wd_run_result *r, uint64_t ms);
 /* Judge the run (warden/alerts.h): "alert" events and r->alerts. */
 struct wd_config;
 void wd_run_record_alerts(wd_ledger *l, wd_run_result *r, const struct wd_config *cfg);
+
+/* precheck.c: the ticket's checks before any model call (see the file).
+ * Against the base's `files`: a scope entry that matches no file, or names a
+ * symbol its file does not define, is WD_EINPUT listing each; names in the
+ * body's code spans that do not exist fill `question` (escalate). */
+int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *ws,
+                           const wd_strvec *files);
+/* After the baseline: a timed-out check or a fail-to-pass name the base
+ * never reports is WD_EINPUT; a base that fails named tests while the ticket
+ * has no fail-to-pass: those the ticket names are appended to `inferred` and
+ * to t->fail_to_pass, and when it names none, `question` says so (escalate). */
+int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t,
+                             const wd_gate_result *base);
+
+/* feedback.c: the rejections of earlier runs of the same ticket (by its
+ * identity), each reason with the diff that was rejected, as a Markdown list
+ * appended to `list`; the proposals quoted are appended to `used`. */
+int wd_run_review_feedback(wd_buf *list, wd_strvec *used, const char *cache_dir,
+                           const char *ticket_id);
+
+/* escalate.c: 1 when the model's reply hands the ticket back to a person
+ * (a line "ESCALATE: question" and no edit), with the question in
+ * `question`; 0 when it does not; WD_ENOMEM. */
+int wd_run_reply_escalation(wd_buf *question, const char *reply);
+/* Append "round N: why" (the first line of substance of the feedback that
+ * round's failure sent back) to `tried`: what a person taking over reads. */
+int wd_run_note_round(wd_buf *tried, int round, const char *feedback);
+
+/* dry_run.c: the --dry-run report of the first request (see wd_run_result.dry_run). */
+json_t *wd_run_dry_run_report(const wd_chat *chat, const wd_context *ctx, json_t *tool_defs,
+                              const char *spec, const struct wd_config *cfg,
+                              const struct wd_outbound *ob);
+
+/* outbound_run.c: the outbound gate of this run: the user's data policy,
+ * the chosen model's allowances and the base's .wardenignore. */
+struct wd_outbound;
+struct wd_config;
+struct wd_ledger;
+int wd_run_open_outbound(struct wd_outbound **out, const struct wd_config *cfg,
+                         const char *model_spec, wd_workspace *ws, struct wd_ledger *ledger);
 
 /* world.c: the tree the checks run in (see the file's comment). */
 typedef struct wd_world {
@@ -98,8 +140,6 @@ json_t *wd_run_json_value(const char *text);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
-/* Rejection reasons of earlier runs of the same ticket (may be none). */
-int wd_run_ticket_feedback(wd_strvec *out, const char *cache_dir, const char *ticket_id);
 int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
                          const char *model, const char *checks, const char *evidence,
                          const wd_workspace *ws);

@@ -88,7 +88,38 @@ static int is_blank(const char *text, size_t len)
 	return 1;
 }
 
-/* Fill slug and id once title and body are known. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The identity of a ticket without an explicit one: its title, slugified
+ * (case, punctuation and spacing do not count), and its scope, sorted. The
+ * body is left out on purpose: "Fix" reworded as "Please fix" is the same
+ * ticket, and keeps what reviewers said about it. */
+static int title_identity(wd_buf *out, const wd_ticket *t)
+{
+	const char **v = NULL;
+	int rc;
+
+	if ((rc = wd_buf_puts(out, "title:")) != 0 ||
+	    (rc = wd_slugify(out, t->title, 200)) != 0)
+		return rc;
+	if (t->scope.n == 0)
+		return 0;
+	if (!(v = malloc(t->scope.n * sizeof(*v))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < t->scope.n; i++)
+		v[i] = t->scope.v[i];
+	qsort(v, t->scope.n, sizeof(*v), cmp_str);
+	rc = wd_buf_puts(out, " scope:");
+	for (size_t i = 0; i < t->scope.n && !rc; i++)
+		rc = wd_buf_printf(out, "%s%s", i ? "," : "", v[i]);
+	free(v);
+	return rc;
+}
+
+/* Fill slug, identity and id once the fields are known. */
 static int finish(wd_ticket *t)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -102,10 +133,22 @@ static int finish(wd_ticket *t)
 		rc = WD_ENOMEM;
 		goto out;
 	}
-	/* NUL between the two keeps ("ab","c") and ("a","bc") apart */
-	if ((rc = wd_buf_puts(&b, t->title)) != 0 || (rc = wd_buf_putc(&b, '\0')) != 0 ||
-	    (rc = wd_buf_puts(&b, t->body)) != 0)
+	if (t->explicit_id) {
+		free(t->identity);
+		t->identity = NULL;
+		rc = wd_buf_printf(&b, "id:%s", t->explicit_id);
+	} else if (t->identity) {
+		rc = wd_buf_puts(&b, t->identity); /* a GitHub issue's, set by the JSON reader */
+	} else {
+		rc = title_identity(&b, t);
+	}
+	if (rc)
 		goto out;
+	free(t->identity);
+	if (!(t->identity = wd_strdup(b.ptr))) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
 	if ((rc = wd_hash_hex(hex, b.ptr, b.len)) != 0)
 		goto out;
 	t->id = wd_strdup(hex);
@@ -200,6 +243,8 @@ void wd_ticket_free(wd_ticket *t)
 	free(t->body);
 	free(t->slug);
 	free(t->id);
+	free(t->identity);
+	free(t->explicit_id);
 	wd_strvec_free(&t->scope);
 	wd_strvec_free(&t->checks);
 	wd_strvec_free(&t->fail_to_pass);

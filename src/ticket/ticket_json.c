@@ -84,7 +84,42 @@ static char *clean_text(const char *s, size_t n)
 	return wd_buf_detach(&b);
 }
 
-static int get_fields(wd_ticket *t, const struct jctx *x, json_t *obj)
+/* The ticket's identity: a string "id" is explicit; a GitHub issue's is its
+ * repository and number (REST: repository_url; webhook: repository.full_name
+ * beside "issue"). A numeric "id" (GitHub's global one) is not used. */
+static int get_identity(wd_ticket *t, const struct jctx *x, json_t *obj, json_t *top)
+{
+	json_t *id = json_object_get(obj, "id"), *num = json_object_get(obj, "number");
+	const char *repo = NULL, *url = json_string_value(json_object_get(obj, "repository_url"));
+	wd_buf b = WD_BUF_INIT;
+	int rc = 0;
+
+	if (json_is_string(id)) {
+		if (!(t->explicit_id = wd_strdup(json_string_value(id))))
+			return WD_ENOMEM;
+		if (!t->explicit_id[0] || strlen(t->explicit_id) > 200) {
+			return wd_error_set(WD_EINPUT, "%s:%zu: \"id\" must be 1 to 200 characters",
+			                    x->name, key_line(x->text, x->len, "id"));
+		}
+		return 0;
+	}
+	if (!json_is_integer(num) || json_integer_value(num) <= 0)
+		return 0;
+	if (url && strstr(url, "/repos/"))
+		repo = strstr(url, "/repos/") + 7;
+	else if (top != obj)
+		repo = json_string_value(json_object_get(json_object_get(top, "repository"),
+		                                         "full_name"));
+	if (!repo || !*repo)
+		return 0;
+	if ((rc = wd_buf_printf(&b, "github:%s#%lld", repo, (long long)json_integer_value(num))) == 0 &&
+	    !(t->identity = wd_buf_detach(&b)))
+		rc = WD_ENOMEM;
+	wd_buf_free(&b);
+	return rc;
+}
+
+static int get_fields(wd_ticket *t, const struct jctx *x, json_t *obj, json_t *top)
 {
 	json_t *title = json_object_get(obj, "title");
 	json_t *body = json_object_get(obj, "body");
@@ -118,7 +153,8 @@ static int get_fields(wd_ticket *t, const struct jctx *x, json_t *obj)
 			                    WD_TICKET_ROUNDS_MIN, WD_TICKET_ROUNDS_MAX);
 		t->rounds = (int)r;
 	}
-	if ((rc = get_list(&t->scope, x, obj, "scope", NULL, 1)) != 0 ||
+	if ((rc = get_identity(t, x, obj, top)) != 0 ||
+	    (rc = get_list(&t->scope, x, obj, "scope", NULL, 1)) != 0 ||
 	    (rc = get_list(&t->checks, x, obj, "checks", NULL, 0)) != 0 ||
 	    (rc = get_list(&t->fail_to_pass, x, obj, "fail_to_pass", "fail-to-pass", 1)) != 0)
 		return rc;
@@ -144,7 +180,7 @@ int wd_ticket__parse_json(wd_ticket *t, const char *name, const char *text, size
 	/* a GitHub webhook payload carries the issue one level down */
 	if (!json_object_get(obj, "title") && json_is_object(json_object_get(obj, "issue")))
 		obj = json_object_get(obj, "issue");
-	rc = get_fields(t, &x, obj);
+	rc = get_fields(t, &x, obj, root);
 out:
 	json_decref(root);
 	return rc;

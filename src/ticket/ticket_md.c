@@ -111,9 +111,10 @@ int wd_ticket__add_list(wd_strvec *sv, const char *s, size_t n, int split_commas
 	return 0;
 }
 
-enum hkey { K_SCOPE, K_CHECKS, K_ROUNDS, K_F2P, K_NKEYS };
+enum hkey { K_SCOPE, K_CHECKS, K_ROUNDS, K_F2P, K_ID, K_NKEYS };
 
-static const char *const key_names[K_NKEYS] = { "scope", "checks", "rounds", "fail-to-pass" };
+static const char *const key_names[K_NKEYS] = { "scope", "checks", "rounds", "fail-to-pass",
+                                                "id" };
 
 /* Edit distance, for "did you mean" on a mistyped key (keys are short). */
 static size_t distance(const char *a, const char *b)
@@ -154,7 +155,7 @@ static int unknown_key(const char *name, size_t no, const char *key)
 		return wd_error_set(WD_EINPUT, "%s:%zu: unknown header key '%s' (did you mean '%s'?)",
 		                    name, no, key, key_names[which]);
 	return wd_error_set(WD_EINPUT, "%s:%zu: unknown header key '%s' (known keys: scope, "
-	                    "checks, rounds, fail-to-pass)", name, no, key);
+	                    "checks, rounds, fail-to-pass, id)", name, no, key);
 }
 
 static int parse_rounds(wd_ticket *t, const char *name, size_t no, const char *s, size_t n)
@@ -189,6 +190,41 @@ static wd_strvec *list_for(wd_ticket *t, int key)
 	}
 }
 
+/* A value's comment: from a '#' after a blank, outside quotes, to the end
+ * ("lib.c  # the parser"). Without this the comment became part of the
+ * glob, and a scope that matched nothing was paid for in model rounds. */
+static void strip_comment(const char *s, size_t *n)
+{
+	char q = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (q) {
+			if (s[i] == q)
+				q = 0;
+		} else if (s[i] == '"' || s[i] == '\'') {
+			q = s[i];
+		} else if (s[i] == '#' && i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+			*n = i;
+			return;
+		}
+	}
+}
+
+static int parse_id(wd_ticket *t, const char *name, size_t no, const char *s, size_t n)
+{
+	trim(&s, &n);
+	if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+		s++;
+		n -= 2;
+	}
+	if (t->explicit_id)
+		return wd_error_set(WD_EINPUT, "%s:%zu: 'id' is given twice", name, no);
+	if (n == 0 || n > 200)
+		return wd_error_set(WD_EINPUT, "%s:%zu: id must be 1 to 200 characters", name, no);
+	t->explicit_id = wd_strndup(s, n);
+	return t->explicit_id ? 0 : WD_ENOMEM;
+}
+
 /* One header line: "key: value", "- item" (under the last list key), or a comment. */
 static int header_line(wd_ticket *t, const char *name, const struct line *l, int *cur)
 {
@@ -200,6 +236,8 @@ static int header_line(wd_ticket *t, const char *name, const struct line *l, int
 	trim(&s, &n);
 	if (n == 0 || s[0] == '#')
 		return 0;
+	strip_comment(s, &n);
+	trim(&s, &n);
 	if (s[0] == '-' && (n == 1 || isspace((unsigned char)s[1]))) {
 		if (*cur < 0 || !list_for(t, *cur))
 			return wd_error_set(WD_EINPUT, "%s:%zu: list item '%.*s' is not under a list key "
@@ -226,10 +264,12 @@ static int header_line(wd_ticket *t, const char *name, const struct line *l, int
 		return unknown_key(name, l->no, key);
 	}
 	*cur = k;
+	n -= (size_t)(colon + 1 - s);
 	s = colon + 1;
-	n = l->n - (size_t)(s - l->s);
 	if (k == K_ROUNDS)
 		return parse_rounds(t, name, l->no, s, n);
+	if (k == K_ID)
+		return parse_id(t, name, l->no, s, n);
 	/* a command may contain commas; globs and test names may not */
 	return wd_ticket__add_list(list_for(t, k), s, n, k != K_CHECKS);
 }

@@ -294,16 +294,18 @@ START_TEST(json_errors_name_file_and_line)
 }
 END_TEST
 
-START_TEST(id_depends_on_title_and_body_only)
+START_TEST(id_depends_on_title_and_scope_not_the_wording_of_the_body)
 {
 	wd_ticket *a = parse_ok("a.md", "# Same\nbody\n");
-	wd_ticket *b = parse_ok("b.json", "{\"title\": \"Same\", \"body\": \"body\", \"rounds\": 2}");
-	wd_ticket *c = parse_ok("c.md", "# Same\nother body\n");
+	wd_ticket *b = parse_ok("b.json", "{\"title\": \"Same\", \"body\": \"other\", \"rounds\": 2}");
+	wd_ticket *c = parse_ok("c.md", "---\nscope: x.c\n---\n# Same\nbody\n");
 	wd_ticket *d = parse_ok("d.md", "# Sam\neTbody\n");
 
 	ck_assert_str_eq(a->id, b->id);
 	ck_assert_str_ne(a->id, c->id);
 	ck_assert_str_ne(a->id, d->id);
+	ck_assert_str_eq(a->identity, "title:same");
+	ck_assert_str_eq(c->identity, "title:same scope:x.c");
 	wd_ticket_free(a);
 	wd_ticket_free(b);
 	wd_ticket_free(c);
@@ -419,7 +421,7 @@ static Suite *ticket_suite(void)
 	tcase_add_test(misc, binary_and_invalid_utf8);
 	tcase_add_test(misc, valid_utf8_is_kept);
 	tcase_add_test(misc, oversized_ticket_is_refused);
-	tcase_add_test(misc, id_depends_on_title_and_body_only);
+	tcase_add_test(misc, id_depends_on_title_and_scope_not_the_wording_of_the_body);
 	tcase_add_test(misc, slugify_rules);
 	tcase_add_test(misc, slug_is_at_most_40_and_well_formed);
 	tcase_add_test(misc, load_reads_files_and_reports_missing);
