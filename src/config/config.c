@@ -234,15 +234,7 @@ int wd_config_get_string_trusted(char **out, const wd_config *cfg, const char *k
 
 int wd_config_get_int(long *out, const wd_config *cfg, const char *key)
 {
-	int64_t v;
-	int err = git_config_get_int64(&v, view(cfg, key, 0), key);
-
-	if (err < 0)
-		return lookup_error(err, key);
-	if (v < LONG_MIN || v > LONG_MAX)
-		return wd_error_set(WD_EINPUT, "%s: %lld is out of range", key, (long long)v);
-	*out = (long)v;
-	return 0;
+	return wd_config_get_range(out, cfg, key, -LONG_MAX, LONG_MAX);
 }
 
 int wd_config_get_bool(int *out, const wd_config *cfg, const char *key)

@@ -28,6 +28,7 @@
 #define DEFAULT_MAX_REPLY      ((size_t)32 << 20)
 #define MAX_CHAIN              16
 #define MAX_NAME_DEPTH         4
+#define TIMEOUT_MS_MAX         86400000L /* a day: any longer is a mistake */
 
 struct chain {
 	char *stage;          /* NULL for the main chain */
@@ -337,15 +338,15 @@ static int config_defaults(wd_model_opts *o)
 
 		if (*field > 0)
 			continue;
-		rc = wd_config_get_int(&v, o->config, longs[i].key);
-		if (rc == 0 && v > 0)
+		rc = wd_config_get_range(&v, o->config, longs[i].key, 1, TIMEOUT_MS_MAX);
+		if (rc == 0)
 			*field = v;
 		else if (rc != 0 && rc != WD_ENOTFOUND)
 			return rc;
 	}
 	if (o->max_retries < 0) {
-		rc = wd_config_get_int(&v, o->config, "model.max-retries");
-		if (rc == 0 && v >= 0 && v <= 100)
+		rc = wd_config_get_range(&v, o->config, "model.max-retries", 0, 100);
+		if (rc == 0)
 			o->max_retries = (int)v;
 		else if (rc != 0 && rc != WD_ENOTFOUND)
 			return rc;

@@ -692,7 +692,11 @@ static int repair_loop(struct run *r, int *passed)
 	if (rounds <= 0) {
 		long v;
 
-		rounds = wd_config_get_int(&v, r->cfg, "run.rounds") == 0 ? (int)v : DEFAULT_ROUNDS;
+		rc = wd_config_get_range(&v, r->cfg, "run.rounds", 1, MAX_ROUNDS);
+		if (rc && rc != WD_ENOTFOUND)
+			return rc;
+		rounds = rc == 0 ? (int)v : DEFAULT_ROUNDS;
+		rc = 0;
 	}
 	if (rounds < 1 || rounds > MAX_ROUNDS)
 		return wd_error_set(WD_EUSAGE, "rounds must be between 1 and %d (got %d)", MAX_ROUNDS,

@@ -5,9 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/config.h"
 #include "warden/error.h"
+#include "warden/model.h"
 #include "warden/patch.h"
 #include "warden/ticket.h"
+#include "fixture.h"
+
+static char *root;
+static char home[1024], work[1024], userfile[1200], repofile[1200];
+
+static void cfg_setup(void)
+{
+	ck_assert_int_eq(fx_tmpdir(&root), 0);
+	snprintf(home, sizeof(home), "%s/home", root);
+	snprintf(work, sizeof(work), "%s/work", root);
+	snprintf(userfile, sizeof(userfile), "%s/.config/warden/config", home);
+	snprintf(repofile, sizeof(repofile), "%s/.warden/config", work);
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("WARDEN_CONFIG");
+}
+
+static void cfg_teardown(void)
+{
+	fx_rm_rf(root);
+	free(root);
+}
 
 /* --- glob matching ------------------------------------------------------- */
 
@@ -88,11 +112,75 @@ START_TEST(json_array_ticket_is_told_it_is_an_array)
 }
 END_TEST
 
+/* --- config numbers ------------------------------------------------------ */
+
+START_TEST(config_numbers_refuse_garbage_overflow_and_truncation)
+{
+	static const char *const bad[] = { "abc", "99999999999999999999", "4294967298", "4g",
+	                                   "", "-", "3x", "0x10", "21", "0", "-1", "1.5",
+	                                   "9223372036854775807k" };
+	long v = 7;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(wd_config_parse_int(&v, "run.rounds", bad[i], 1, 20) == WD_EINPUT,
+		              "'%s' accepted", bad[i]);
+		ck_assert_ptr_nonnull(strstr(wd_error_last(), "run.rounds"));
+		ck_assert_ptr_nonnull(strstr(wd_error_last(), "from 1 to 20"));
+		ck_assert_int_eq(v, 7); /* never a default or a wrapped value in its place */
+	}
+	ck_assert_int_eq(wd_config_parse_int(&v, "k", "20", 1, 20), 0);
+	ck_assert_int_eq(v, 20);
+	ck_assert_int_eq(wd_config_parse_int(&v, "k", "64k", 0, 1L << 20), 0);
+	ck_assert_int_eq(v, 65536);
+	ck_assert_int_eq(wd_config_parse_int(&v, "k", "-5", -10, 10), 0);
+	ck_assert_int_eq(v, -5);
+}
+END_TEST
+
+START_TEST(config_reals_refuse_nan_inf_and_overflow)
+{
+	static const char *const bad[] = { "nan", "inf", "-inf", "1e400", "0x1p3", "-1", "",
+	                                   "1.5usd", "NAN", "infinity" };
+	double d = 3;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(wd_config_parse_real(&d, "model.m.price-in", bad[i], 0, 1e5) == WD_EINPUT,
+		              "'%s' accepted", bad[i]);
+		ck_assert_ptr_nonnull(strstr(wd_error_last(), "price-in"));
+		ck_assert(d == 3);
+	}
+	ck_assert_int_eq(wd_config_parse_real(&d, "k", "2.5e1", 0, 1e5), 0);
+	ck_assert(d == 25);
+}
+END_TEST
+
+/* The run reads run.rounds through the range getter: "abc" in a file is an
+ * error naming the key, not a silent 3. */
+START_TEST(config_file_rounds_abc_is_an_error)
+{
+	wd_config *cfg = NULL;
+	long v = 0;
+	double in, out, cached;
+
+	ck_assert_int_eq(fx_write_file(repofile, "[run]\n\trounds = abc\n"), 0);
+	ck_assert_int_eq(fx_write_file(userfile, "[model \"m\"]\n\tprice-in = nan\n"), 0);
+	ck_assert_int_eq(wd_config_open(&cfg, work), 0);
+	ck_assert_int_eq(wd_config_get_range(&v, cfg, "run.rounds", 1, 20), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "'abc'"));
+	ck_assert_int_eq(wd_config_get_int(&v, cfg, "run.rounds"), WD_EINPUT);
+	ck_assert_int_eq(wd_config_get_range(&v, cfg, "run.unset", 1, 20), WD_ENOTFOUND);
+	ck_assert_int_eq(wd_model_price(&in, &out, &cached, cfg, "m"), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "'nan'"));
+	wd_config_free(cfg);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
 	TCase *glob = tcase_create("glob");
 	TCase *ticket = tcase_create("ticket");
+	TCase *config = tcase_create("config");
 
 	tcase_add_test(glob, scope_glob_with_many_double_stars_ends);
 	tcase_add_test(glob, scope_of_exclusions_only_allows_nothing);
@@ -101,6 +189,12 @@ static Suite *hostile_suite(void)
 	tcase_add_test(ticket, ticket_scope_of_exclusions_only_is_an_error);
 	tcase_add_test(ticket, json_array_ticket_is_told_it_is_an_array);
 	suite_add_tcase(s, ticket);
+
+	tcase_add_checked_fixture(config, cfg_setup, cfg_teardown);
+	tcase_add_test(config, config_numbers_refuse_garbage_overflow_and_truncation);
+	tcase_add_test(config, config_reals_refuse_nan_inf_and_overflow);
+	tcase_add_test(config, config_file_rounds_abc_is_an_error);
+	suite_add_tcase(s, config);
 	return s;
 }
 
