@@ -21,7 +21,6 @@
 #define DEFAULT_ROUNDS 3
 #define MAX_ROUNDS 20
 #define FAILURE_SUMMARY_MAX 6000
-#define TOOL_TURNS_MAX 12
 
 /* Everything one run holds; freed in one place. */
 struct run {
@@ -53,6 +52,7 @@ struct run {
 	wd_world world;      /* the tree the checks run in */
 	int have_world;
 	wd_strvec files;     /* the paths the passing patch changed */
+	int tool_turns;      /* tool turns per round before the edit is due */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -179,7 +179,8 @@ static int build_context(struct run *r)
 
 		to.cache_dir = r->cache.ptr;
 		to.files = (const char *const *)files.v;
-		if ((rc = wd_tools_new(&r->tools, wd_workspace_checkout(r->ws), &to)) != 0)
+		if ((rc = wd_run_tool_limits(&r->tool_turns, &to.max_calls, r->cfg)) != 0 ||
+		    (rc = wd_tools_new(&r->tools, wd_workspace_checkout(r->ws), &to)) != 0)
 			goto out;
 		if (!(r->tool_defs = wd_tools_definitions())) {
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -437,16 +438,23 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 	return rc;
 }
 
-/* Ask for the round's edit, answering read-only tool calls on the way. */
-static int ask_model(struct run *r, int round, wd_model_reply *reply)
+/* Ask for the round's edit, answering read-only tool calls on the way. Once
+ * the turns or calls are spent the tools are closed (tool_choice "none"); a
+ * reply that still calls them sets *looped to the turns taken: the round has
+ * no usable edit, and the conversation ends instead of going on forever. */
+static int ask_model(struct run *r, int round, wd_model_reply *reply, int *looped)
 {
 	wd_model_call call = WD_MODEL_CALL_INIT;
 	int rc;
 
 	call.stage = "patch";
+	*looped = 0;
 	for (int turn = 0;; turn++) {
+		int closed = r->tool_defs &&
+		             (turn >= r->tool_turns || wd_tools_calls_left(r->tools) == 0);
+
 		call.tools = r->tool_defs;
-		if (r->tool_defs && (turn >= TOOL_TURNS_MAX || wd_tools_calls_left(r->tools) == 0))
+		if (closed)
 			call.tool_choice = "none";
 		wd_model_reply_free(reply);
 		memset(reply, 0, sizeof(*reply));
@@ -464,6 +472,10 @@ static int ask_model(struct run *r, int round, wd_model_reply *reply)
 		                        "tool_calls", reply->tool_calls_json));
 		if (!reply->tool_calls_json || !r->tools)
 			return 0;
+		if (closed) {
+			*looped = turn + 1;
+			return 0;
+		}
 		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls_json)) != 0 ||
 		    (rc = answer_tool_calls(r, round, reply->tool_calls_json)) != 0)
 			return rc;
@@ -582,12 +594,12 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	wd_gate_opts go;
 	const char *workdir = NULL;
 	char msg[256];
-	int rc, in_world = 0;
+	int rc, in_world = 0, looped = 0;
 
 	*passed = 0;
 	wd_buf_clear(feedback);
 	stage_begin(r, "model", r->model_spec);
-	rc = ask_model(r, round, &reply);
+	rc = ask_model(r, round, &reply, &looped);
 	update_usage(r);
 	if (rc)
 		goto out;
@@ -598,6 +610,11 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		goto out;
 
 	stage_begin(r, "patch", NULL);
+	if (looped) {
+		rc = wd_run_loop_alert(feedback, r->ledger, round, looped);
+		stage_end(r, "patch", "no usable edit in the reply (it kept calling tools)");
+		goto out;
+	}
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);
 	if (rc == WD_ENOTFOUND || rc == WD_EINPUT) {
 		rc = wd_run_render_no_patch(feedback, round, rc == WD_ENOTFOUND

@@ -7,8 +7,10 @@
 #include <jansson.h>
 
 #include "warden/buf.h"
+#include "warden/config.h"
 #include "warden/context.h"
 #include "warden/gate.h"
+#include "warden/ledger.h"
 #include "warden/patch.h"
 #include "warden/repo.h"
 #include "warden/run.h"
@@ -20,6 +22,13 @@ int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
                        const wd_checklist *checks, const char *cache_dir, char *hash_out);
 int wd_run_render_repair(wd_buf *out, int round, const char *failures);
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
+
+/* limits.c: tool turns per round and tool calls per run, from the config
+ * (run.tool-turns, 1-100, default 12; run.tool-calls, 1-1000, default 40). */
+int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg);
+/* A round whose reply kept calling tools after `turns` turns: ledger a
+ * loop.alert and put the no-edit message for the model in `feedback`. */
+int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns);
 
 /* gates.c: the gates between a patch that applied (as the tree `patched`)
  * and the checks; both read the base and patched files from git objects. */

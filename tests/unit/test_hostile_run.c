@@ -1,0 +1,120 @@
+/* Hostile model replies through the real binary (issue 16): each test is the
+ * attack as it was found, asserting that the run ends and says why. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "e2e.h"
+#include "fixture.h"
+
+/* Write w->replay with `n` copies of the reply object `reply` (JSON text). */
+static void write_replies(struct e2e_world *w, const char *reply, int n)
+{
+	FILE *f = fopen(w->replay, "w");
+
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "{\"reply\": %s}\n", reply);
+	fclose(f);
+}
+
+static char *ledger_text(struct e2e_world *w)
+{
+	const char *path = e2e_str(w, "ledger");
+	char *text = NULL;
+
+	ck_assert_msg(*path, "no ledger in the result:\n%s", w->output);
+	ck_assert_int_eq(fx_read_file(&text, path), 0);
+	return text;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A model that answers every request with tool calls, ignoring
+ * tool_choice "none", made 406 requests in 300 s before the turn cap: now
+ * each round ends after run.tool-turns turns plus the closed one, as "no
+ * usable edit", with a loop alert in the ledger. The replay holds 60 such
+ * replies: without the cap the run would eat them all and then fail. */
+START_TEST(model_that_only_calls_tools_ends_each_round)
+{
+	struct e2e_world w;
+	char spec[600], cfg[600], env_cfg[700];
+	const char *env[] = { env_cfg, NULL };
+	char *ledger;
+
+	e2e_world_init(&w, NULL, NULL);
+	write_replies(&w, "{\"model\": \"loop\", \"usage\": {\"input_tokens\": 10, "
+	                  "\"output_tokens\": 5}, \"tool_calls\": ["
+	                  "{\"id\": \"a\", \"name\": \"read_file\", \"arguments\": \"{\\\"path\\\": \\\"value.txt\\\"}\"},"
+	                  "{\"id\": \"b\", \"name\": \"list_files\", \"arguments\": \"{}\"}]}", 60);
+	snprintf(cfg, sizeof(cfg), "%s/user-config", w.tmp);
+	ck_assert_int_eq(fx_write_file(cfg, "[run]\n\ttool-turns = 2\n"), 0);
+	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", cfg);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, env, "--model", spec, "--rounds", "2", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
+	ledger = ledger_text(&w);
+	ck_assert_uint_eq(count(ledger, "\"loop.alert\""), 2);
+	/* 2 turns with tools and the closed one, per round */
+	ck_assert_uint_eq(count(ledger, "\"model.call\""), 6);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	free(ledger);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* run.tool-turns = 4g is refused by name, not truncated to 0. */
+START_TEST(tool_turns_out_of_range_is_a_config_error)
+{
+	struct e2e_world w;
+	char spec[600], cfg[600], env_cfg[700];
+	const char *env[] = { env_cfg, NULL };
+
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	snprintf(cfg, sizeof(cfg), "%s/user-config", w.tmp);
+	ck_assert_int_eq(fx_write_file(cfg, "[run]\n\ttool-turns = 4g\n"), 0);
+	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", cfg);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, env, "--model", spec, NULL);
+	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
+	ck_assert_ptr_nonnull(strstr(w.output, "run.tool-turns"));
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_world_free(&w);
+}
+END_TEST
+
+static Suite *hostile_run_suite(void)
+{
+	Suite *s = suite_create("hostile_run");
+	TCase *loop = tcase_create("loop");
+
+	tcase_set_timeout(loop, 120);
+	tcase_add_test(loop, model_that_only_calls_tools_ends_each_round);
+	tcase_add_test(loop, tool_turns_out_of_range_is_a_config_error);
+	suite_add_tcase(s, loop);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(hostile_run_suite());
+	int failures;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
