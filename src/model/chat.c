@@ -145,8 +145,45 @@ int64_t wd_json_int(const json_t *o, const char *key)
 
 	if (json_is_integer(v))
 		return (int64_t)json_integer_value(v);
-	if (json_is_real(v))
-		return (int64_t)json_real_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		/* converting a double outside int64_t's range is undefined */
+		if (!(d == d))
+			return 0;
+		if (d >= 9.2e18)
+			return INT64_MAX;
+		if (d <= -9.2e18)
+			return INT64_MIN;
+		return (int64_t)d;
+	}
+	return 0;
+}
+
+int64_t wd_usage_sum(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+int wd_usage_check(wd_model_usage *u)
+{
+	if (u->input_tokens < 0 || u->output_tokens < 0 || u->cached_tokens < 0)
+		return wd_error_set(WD_EINPUT, "the reply reports negative token usage (%lld in, "
+		                    "%lld out, %lld cached): a malformed reply",
+		                    (long long)u->input_tokens, (long long)u->output_tokens,
+		                    (long long)u->cached_tokens);
+	/* an absurd count is kept as the largest believable one, so a budget
+	 * still trips on it and no sum can overflow */
+	if (u->input_tokens > WD_USAGE_REPLY_MAX)
+		u->input_tokens = WD_USAGE_REPLY_MAX;
+	if (u->output_tokens > WD_USAGE_REPLY_MAX)
+		u->output_tokens = WD_USAGE_REPLY_MAX;
+	if (u->cached_tokens > u->input_tokens)
+		u->cached_tokens = u->input_tokens;
 	return 0;
 }
 

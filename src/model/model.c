@@ -457,7 +457,7 @@ static int budget_check(wd_model *m)
 {
 	const wd_model_opts *o = &m->o;
 	const wd_model_stats *s = &m->st;
-	int64_t tokens = s->usage.input_tokens + s->usage.output_tokens;
+	int64_t tokens = wd_usage_sum(s->usage.input_tokens, s->usage.output_tokens);
 	uint64_t elapsed = wd_now_ms() - m->t0;
 
 	if (o->max_calls > 0 && s->calls >= o->max_calls)
@@ -761,6 +761,8 @@ static int backend_complete(wd_model_reply *out, wd_model *m, wd_backend *b, con
 	} else {
 		rc = http_complete(out, m, b, chat, call, &request);
 	}
+	if (!rc)
+		rc = wd_usage_check(&out->usage);
 	if (!rc) {
 		price_reply(out, b, m);
 		if (!(out->provider = wd_strdup(b->kind)) || !(out->spec = wd_strdup(b->spec)))
@@ -816,9 +818,9 @@ static int chain_for(struct chain **out, wd_model *m, const char *stage)
 
 static void account(wd_model *m, const wd_model_reply *r)
 {
-	m->st.usage.input_tokens += r->usage.input_tokens;
-	m->st.usage.output_tokens += r->usage.output_tokens;
-	m->st.usage.cached_tokens += r->usage.cached_tokens;
+	m->st.usage.input_tokens = wd_usage_sum(m->st.usage.input_tokens, r->usage.input_tokens);
+	m->st.usage.output_tokens = wd_usage_sum(m->st.usage.output_tokens, r->usage.output_tokens);
+	m->st.usage.cached_tokens = wd_usage_sum(m->st.usage.cached_tokens, r->usage.cached_tokens);
 	m->st.usage.cost_usd += r->usage.cost_usd;
 }
 
@@ -842,7 +844,8 @@ int wd_model_complete_ex(wd_model_reply *out, wd_model *m, const wd_chat *chat,
 		return rc;
 	if (m->o.max_tokens > 0) {
 		/* never ask for more output than the token budget has left */
-		int64_t left = m->o.max_tokens - m->st.usage.input_tokens - m->st.usage.output_tokens;
+		int64_t left = m->o.max_tokens -
+		               wd_usage_sum(m->st.usage.input_tokens, m->st.usage.output_tokens);
 
 		capped = *call;
 		if (capped.max_output_tokens <= 0 || capped.max_output_tokens > left)
@@ -933,6 +936,8 @@ int wd_model_parse_reply(wd_model_reply *out, const char *api, const char *body,
 			rc = a->parse(out, root);
 		json_decref(root);
 	}
+	if (!rc)
+		rc = wd_usage_check(&out->usage);
 	if (rc)
 		wd_model_reply_free(out);
 	return rc;

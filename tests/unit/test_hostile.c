@@ -175,12 +175,98 @@ START_TEST(config_file_rounds_abc_is_an_error)
 }
 END_TEST
 
+/* --- usage figures ------------------------------------------------------- */
+
+static void replay_file(char *spec, size_t n, const char *lines)
+{
+	char path[1300];
+
+	snprintf(path, sizeof(path), "%s/replay.jsonl", root);
+	ck_assert_int_eq(fx_write_file(path, lines), 0);
+	snprintf(spec, n, "replay:%s", path);
+}
+
+static int complete_once(wd_model *m)
+{
+	wd_chat c = WD_CHAT_INIT;
+	wd_model_reply r;
+	int rc;
+
+	ck_assert_int_eq(wd_chat_add(&c, WD_ROLE_USER, "Fix it."), 0);
+	rc = wd_model_complete(&r, m, &c);
+	if (rc == 0)
+		wd_model_reply_free(&r);
+	wd_chat_free(&c);
+	return rc;
+}
+
+/* prompt_tokens 9223372036854775807 overflowed the run's sum (UBSan abort;
+ * release builds wrapped and --max-tokens 1000 was not enforced). */
+START_TEST(usage_int64_max_is_clamped_and_the_cap_holds)
+{
+	wd_model_opts o = WD_MODEL_OPTS_INIT;
+	wd_model *m = NULL;
+	wd_model_stats st;
+	char spec[1400];
+
+	replay_file(spec, sizeof(spec),
+	            "{\"reply\": {\"content\": \"a\", \"usage\": {\"input_tokens\": "
+	            "9223372036854775807, \"output_tokens\": 9223372036854775807}}}\n"
+	            "{\"reply\": {\"content\": \"b\", \"usage\": {\"input_tokens\": "
+	            "9223372036854775807, \"output_tokens\": 1e300}}}\n"
+	            "{\"reply\": {\"content\": \"c\"}}\n");
+	o.max_tokens = 1000;
+	ck_assert_int_eq(wd_model_open(&m, spec, &o), 0);
+	ck_assert_int_eq(complete_once(m), 0);
+	wd_model_totals(&st, m);
+	ck_assert(st.usage.input_tokens > 0 && st.usage.output_tokens > 0);
+	ck_assert_int_eq(complete_once(m), WD_EBUDGET);
+	wd_model_free(m);
+
+	/* without a cap the sums saturate instead of wrapping negative */
+	o.max_tokens = 0;
+	ck_assert_int_eq(wd_model_open(&m, spec, &o), 0);
+	ck_assert_int_eq(complete_once(m), 0);
+	ck_assert_int_eq(complete_once(m), 0);
+	wd_model_totals(&st, m);
+	ck_assert(st.usage.input_tokens > 0 && st.usage.output_tokens > 0);
+	wd_model_free(m);
+}
+END_TEST
+
+/* Negative usage lowered the sum and so bypassed the cap: it is a malformed
+ * reply (the model's fault), in a provider's body as in a replay. */
+START_TEST(negative_usage_is_a_malformed_reply)
+{
+	static const char body[] =
+		"{\"choices\": [{\"message\": {\"role\": \"assistant\", \"content\": \"x\"}, "
+		"\"finish_reason\": \"stop\"}], \"usage\": {\"prompt_tokens\": -5000000, "
+		"\"completion_tokens\": 10}}";
+	wd_model_opts o = WD_MODEL_OPTS_INIT;
+	wd_model_reply r;
+	wd_model *m = NULL;
+	char spec[1400];
+
+	ck_assert_int_eq(wd_model_parse_reply(&r, "openai", body, strlen(body), 0), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "negative"));
+
+	replay_file(spec, sizeof(spec),
+	            "{\"reply\": {\"content\": \"a\", \"usage\": {\"input_tokens\": "
+	            "-9223372036854775807, \"output_tokens\": 1}}}\n");
+	o.max_tokens = 1000;
+	ck_assert_int_eq(wd_model_open(&m, spec, &o), 0);
+	ck_assert_int_eq(complete_once(m), WD_EINPUT);
+	wd_model_free(m);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
 	TCase *glob = tcase_create("glob");
 	TCase *ticket = tcase_create("ticket");
 	TCase *config = tcase_create("config");
+	TCase *usage = tcase_create("usage");
 
 	tcase_add_test(glob, scope_glob_with_many_double_stars_ends);
 	tcase_add_test(glob, scope_of_exclusions_only_allows_nothing);
@@ -195,6 +281,11 @@ static Suite *hostile_suite(void)
 	tcase_add_test(config, config_reals_refuse_nan_inf_and_overflow);
 	tcase_add_test(config, config_file_rounds_abc_is_an_error);
 	suite_add_tcase(s, config);
+
+	tcase_add_checked_fixture(usage, cfg_setup, cfg_teardown);
+	tcase_add_test(usage, usage_int64_max_is_clamped_and_the_cap_holds);
+	tcase_add_test(usage, negative_usage_is_a_malformed_reply);
+	suite_add_tcase(s, usage);
 	return s;
 }
 
