@@ -182,6 +182,11 @@ int wd_model_price(double *in_per_m, double *out_per_m, double *cached_per_m,
 int wd_model_parse_reply(wd_model_reply *out, const char *api, const char *body, size_t len,
                          int sse);
 
+/* Whether the reply stopped at its output limit (OpenAI "length", Anthropic
+ * "max_tokens", Responses "max_output_tokens"): its text is incomplete, and
+ * an edit in it may end mid-hunk, so it is never applied. */
+int wd_model_reply_truncated(const wd_model_reply *r);
+
 void wd_model_reply_free(wd_model_reply *r);
 void wd_model_free(wd_model *m);
 

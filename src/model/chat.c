@@ -160,6 +160,18 @@ int64_t wd_json_int(const json_t *o, const char *key)
 	return 0;
 }
 
+int wd_model_reply_truncated(const wd_model_reply *r)
+{
+	static const char *const cut[] = { "length", "max_tokens", "max_output_tokens" };
+
+	if (!r || !r->finish_reason)
+		return 0;
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+		if (!strcmp(r->finish_reason, cut[i]))
+			return 1;
+	return 0;
+}
+
 int64_t wd_usage_sum(int64_t a, int64_t b)
 {
 	if (b > 0 && a > INT64_MAX - b)

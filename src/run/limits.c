@@ -4,7 +4,8 @@
  * (run.tool-calls), from the config through its typed number parser. A
  * model that ignores `tool_choice: "none"` and keeps calling tools is caught
  * by the turn cap: the round ends as "no usable edit", ledgered as a loop
- * alert (see ask_model in run.c).
+ * alert (see ask_model in run.c). A reply cut off at its output limit ends
+ * the round the same way: an edit in it may stop mid-hunk.
  */
 #include <stdio.h>
 
@@ -51,4 +52,16 @@ int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns)
 	wd_ledger_add(ledger, "patch.none", json_pack("{s:i, s:s}", "round", round, "reason",
 	                                              "the reply kept calling tools"));
 	return wd_run_render_no_patch(feedback, round, why);
+}
+
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why)
+{
+	wd_ledger_add(ledger, "reply.truncated", json_pack("{s:i, s:s}", "round", round,
+	                                                   "finish_reason", why ? why : ""));
+	wd_ledger_add(ledger, "patch.none", json_pack("{s:i, s:s}", "round", round, "reason",
+	                                              "the reply was cut off at its output limit"));
+	return wd_run_render_no_patch(feedback, round,
+	                              "The reply was cut off at the output limit, so nothing of it "
+	                              "was applied. Send the whole edit again, shorter: only the "
+	                              "hunks that change, with little context and no commentary.");
 }

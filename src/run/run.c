@@ -615,6 +615,11 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		stage_end(r, "patch", "no usable edit in the reply (it kept calling tools)");
 		goto out;
 	}
+	if (wd_model_reply_truncated(&reply)) {
+		rc = wd_run_truncated_reply(feedback, r->ledger, round, reply.finish_reason);
+		stage_end(r, "patch", "no usable edit: the reply was cut off at its output limit");
+		goto out;
+	}
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);
 	if (rc == WD_ENOTFOUND || rc == WD_EINPUT) {
 		rc = wd_run_render_no_patch(feedback, round, rc == WD_ENOTFOUND

@@ -29,6 +29,9 @@ int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg);
 /* A round whose reply kept calling tools after `turns` turns: ledger a
  * loop.alert and put the no-edit message for the model in `feedback`. */
 int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns);
+/* A reply cut off at its output limit (`why` is its finish reason): ledger
+ * reply.truncated and ask for the whole edit again, shorter, in `feedback`. */
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why);
 
 /* gates.c: the gates between a patch that applied (as the tree `patched`)
  * and the checks; both read the base and patched files from git objects. */

@@ -96,15 +96,83 @@ START_TEST(tool_turns_out_of_range_is_a_config_error)
 }
 END_TEST
 
+/* A reply stopped at its output limit, its last line half-written but its
+ * hunk well-formed: it was applied and proposed. Now the round has no usable
+ * edit and the next, complete reply is the proposal. */
+START_TEST(length_stopped_reply_is_never_applied)
+{
+	struct e2e_world w;
+	char spec[600];
+	char *ledger, *blob;
+	FILE *f;
+
+	e2e_world_init(&w, NULL, NULL);
+	f = fopen(w.replay, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"reply\": {\"content\": \"```diff\\n--- a/value.txt\\n+++ b/value.txt\\n"
+	      "@@ -1 +1,2 @@\\n-answer = 41\\n+answer = 42\\n+# the answer is forty-tw\", "
+	      "\"finish_reason\": \"length\"}}\n", f);
+	fputs("{\"reply\": {\"content\": \"```diff\\n--- a/value.txt\\n+++ b/value.txt\\n"
+	      "@@ -1 +1 @@\\n-answer = 41\\n+answer = 42\\n```\\n\", "
+	      "\"finish_reason\": \"stop\"}}\n", f);
+	fclose(f);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "2", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
+	ledger = ledger_text(&w);
+	ck_assert_uint_eq(count(ledger, "\"reply.truncated\""), 1);
+	blob = e2e_blob_at(w.src, e2e_str(&w, "commit"), "value.txt");
+	ck_assert_ptr_nonnull(blob);
+	ck_assert_str_eq(blob, "answer = 42\n");
+	free(blob);
+	free(ledger);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* The control: the same cut-off reply, were it not marked as stopped at the
+ * limit, is applied as is, half-written line and all. */
+START_TEST(control_the_cut_off_hunk_applies_when_not_marked)
+{
+	struct e2e_world w;
+	char spec[600];
+	char *blob;
+	FILE *f;
+
+	e2e_world_init(&w, NULL, NULL);
+	f = fopen(w.replay, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"reply\": {\"content\": \"```diff\\n--- a/value.txt\\n+++ b/value.txt\\n"
+	      "@@ -1 +1,2 @@\\n-answer = 41\\n+answer = 42\\n+# the answer is forty-tw\", "
+	      "\"finish_reason\": \"stop\"}}\n", f);
+	fclose(f);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	blob = e2e_blob_at(w.src, e2e_str(&w, "commit"), "value.txt");
+	ck_assert_ptr_nonnull(blob);
+	ck_assert_ptr_nonnull(strstr(blob, "forty-tw"));
+	free(blob);
+	e2e_world_free(&w);
+}
+END_TEST
+
 static Suite *hostile_run_suite(void)
 {
 	Suite *s = suite_create("hostile_run");
 	TCase *loop = tcase_create("loop");
+	TCase *reply = tcase_create("reply");
 
 	tcase_set_timeout(loop, 120);
 	tcase_add_test(loop, model_that_only_calls_tools_ends_each_round);
 	tcase_add_test(loop, tool_turns_out_of_range_is_a_config_error);
 	suite_add_tcase(s, loop);
+
+	tcase_set_timeout(reply, 120);
+	tcase_add_test(reply, length_stopped_reply_is_never_applied);
+	tcase_add_test(reply, control_the_cut_off_hunk_applies_when_not_marked);
+	suite_add_tcase(s, reply);
 	return s;
 }
 
