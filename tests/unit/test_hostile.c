@@ -1,6 +1,7 @@
 /* Hostile input, second sweep (issue 16): each test is the attack as it was
  * found, asserting that warden ends, refuses or says why. */
 #include <check.h>
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "warden/model.h"
 #include "warden/patch.h"
 #include "warden/ticket.h"
+#include "warden/tools.h"
 #include "fixture.h"
 
 static char *root;
@@ -260,6 +262,53 @@ START_TEST(negative_usage_is_a_malformed_reply)
 }
 END_TEST
 
+/* --- the grep tool ------------------------------------------------------- */
+
+static wd_tools *six_file_tools(void)
+{
+	wd_tools_opts o = WD_TOOLS_OPTS_INIT;
+	wd_tools *t = NULL;
+	char path[1300], line[200];
+
+	memset(line, 'a', sizeof(line) - 2);
+	line[sizeof(line) - 2] = '\n';
+	line[sizeof(line) - 1] = '\0';
+	for (int i = 0; i < 6; i++) {
+		snprintf(path, sizeof(path), "%s/work/f%d.c", root, i);
+		ck_assert_int_eq(fx_write_file(path, line), 0);
+	}
+	snprintf(path, sizeof(path), "%s/work", root);
+	ck_assert_int_eq(wd_tools_new(&t, path, &o), 0);
+	return t;
+}
+
+/* "^(.*)(.*)(.*)(.*)(.*)(.*)\6\5\4\3\2\1x" on a six-file repository ran
+ * past 300 s at 100% CPU (glibc backtracks on back-references; the test's
+ * timeout catches a relapse). Refused before anything is read. */
+START_TEST(grep_back_references_are_refused)
+{
+	wd_tools *t = six_file_tools();
+	wd_buf out = WD_BUF_INIT;
+	int rc;
+
+	rc = wd_tools_call(&out, t, "grep",
+	                   "{\"pattern\": \"^(.*)(.*)(.*)(.*)(.*)(.*)\\\\6\\\\5\\\\4\\\\3\\\\2\\\\1x\"}");
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strstr(out.ptr, "refused: back-references"), "%s", out.ptr);
+	/* nested counted repetitions blow the automaton up: refused too */
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "grep",
+	                               "{\"pattern\": \"((a{1,100}){1,100}){1,100}\"}"), 0);
+	ck_assert_msg(strstr(out.ptr, "refused: the repetition counts"), "%s", out.ptr);
+	/* a backslash-digit inside brackets is a literal, and ordinary patterns work */
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "grep", "{\"pattern\": \"[\\\\1]|^a{3}\"}"), 0);
+	ck_assert_msg(strstr(out.ptr, "f0.c:1"), "%s", out.ptr);
+	wd_buf_free(&out);
+	wd_tools_free(t);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -267,6 +316,7 @@ static Suite *hostile_suite(void)
 	TCase *ticket = tcase_create("ticket");
 	TCase *config = tcase_create("config");
 	TCase *usage = tcase_create("usage");
+	TCase *tools = tcase_create("tools");
 
 	tcase_add_test(glob, scope_glob_with_many_double_stars_ends);
 	tcase_add_test(glob, scope_of_exclusions_only_allows_nothing);
@@ -286,6 +336,10 @@ static Suite *hostile_suite(void)
 	tcase_add_test(usage, usage_int64_max_is_clamped_and_the_cap_holds);
 	tcase_add_test(usage, negative_usage_is_a_malformed_reply);
 	suite_add_tcase(s, usage);
+
+	tcase_add_checked_fixture(tools, cfg_setup, cfg_teardown);
+	tcase_add_test(tools, grep_back_references_are_refused);
+	suite_add_tcase(s, tools);
 	return s;
 }
 
@@ -293,6 +347,8 @@ int main(void)
 {
 	SRunner *sr = srunner_create(hostile_suite());
 	int failures;
+
+	git_libgit2_init();
 
 	srunner_run_all(sr, CK_NORMAL);
 	failures = srunner_ntests_failed(sr);
