@@ -237,7 +237,7 @@ START_TEST(usage_int64_max_is_clamped_and_the_cap_holds)
 END_TEST
 
 /* Negative usage lowered the sum and so bypassed the cap: it is a malformed
- * reply (the model's fault), in a provider's body as in a replay. */
+ * reply (the model's fault: exit 3), in a provider's body as in a replay. */
 START_TEST(negative_usage_is_a_malformed_reply)
 {
 	static const char body[] =
@@ -249,7 +249,7 @@ START_TEST(negative_usage_is_a_malformed_reply)
 	wd_model *m = NULL;
 	char spec[1400];
 
-	ck_assert_int_eq(wd_model_parse_reply(&r, "openai", body, strlen(body), 0), WD_EINPUT);
+	ck_assert_int_eq(wd_model_parse_reply(&r, "openai", body, strlen(body), 0), WD_EINFRA);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "negative"));
 
 	replay_file(spec, sizeof(spec),
@@ -257,7 +257,7 @@ START_TEST(negative_usage_is_a_malformed_reply)
 	            "-9223372036854775807, \"output_tokens\": 1}}}\n");
 	o.max_tokens = 1000;
 	ck_assert_int_eq(wd_model_open(&m, spec, &o), 0);
-	ck_assert_int_eq(complete_once(m), WD_EINPUT);
+	ck_assert_int_eq(complete_once(m), WD_EINFRA);
 	wd_model_free(m);
 }
 END_TEST

@@ -158,6 +158,26 @@ START_TEST(control_the_cut_off_hunk_applies_when_not_marked)
 }
 END_TEST
 
+/* A tool call without an id ended the run as a usage error (exit 2): it is
+ * the model's fault, a model error (exit 3), and nothing is proposed. */
+START_TEST(tool_call_without_id_is_a_model_error)
+{
+	struct e2e_world w;
+	char spec[600];
+
+	e2e_world_init(&w, NULL, NULL);
+	write_replies(&w, "{\"tool_calls\": [{\"name\": \"list_files\", \"arguments\": \"{}\"}]}",
+	              3);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 3, "exit %d:\n%s", w.status, w.output);
+	ck_assert_msg(strstr(w.output, "has no id"), "%s", w.output);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
+}
+END_TEST
+
 static Suite *hostile_run_suite(void)
 {
 	Suite *s = suite_create("hostile_run");
@@ -172,6 +192,7 @@ static Suite *hostile_run_suite(void)
 	tcase_set_timeout(reply, 120);
 	tcase_add_test(reply, length_stopped_reply_is_never_applied);
 	tcase_add_test(reply, control_the_cut_off_hunk_applies_when_not_marked);
+	tcase_add_test(reply, tool_call_without_id_is_a_model_error);
 	suite_add_tcase(s, reply);
 	return s;
 }
