@@ -1,12 +1,14 @@
 /* Hostile input, second sweep (issue 16): each test is the attack as it was
  * found, asserting that warden ends, refuses or says why. */
 #include <check.h>
+#include <malloc.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "warden/config.h"
+#include "warden/context.h"
 #include "warden/error.h"
 #include "warden/model.h"
 #include "warden/patch.h"
@@ -309,6 +311,44 @@ START_TEST(grep_back_references_are_refused)
 }
 END_TEST
 
+/* --- context: an oversized file in scope -------------------------------- */
+
+/* Every in-scope file over 16 MiB leaked what was read of it (32 MiB of
+ * buffer): three such files held ~96 MiB after the context was freed. The
+ * heap in use after build and free is back where it was (LeakSanitizer
+ * says the same under make check-asan). */
+START_TEST(oversized_files_in_scope_are_skipped_without_a_leak)
+{
+	static const char tk[] = "---\nscope: big0.c, big1.c, big2.c\n---\n# Fix big\n\nx\n";
+	wd_ticket *t = NULL;
+	wd_context *c = NULL;
+	char dir[1100], path[1300];
+	char *big = malloc((17u << 20) + 1);
+	struct mallinfo2 before, after;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 17u << 20);
+	big[17u << 20] = '\0';
+	snprintf(dir, sizeof(dir), "%s/work", root);
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/big%d.c", dir, i);
+		ck_assert_int_eq(fx_write_file(path, big), 0);
+	}
+	free(big);
+	ck_assert_int_eq(wd_ticket_parse(&t, "t.md", tk, strlen(tk)), 0);
+	before = mallinfo2();
+	ck_assert_int_eq(wd_context_build(&c, dir, t, NULL), 0);
+	ck_assert_ptr_null(strstr(c->files.ptr ? c->files.ptr : "", "xxxxxxxx"));
+	wd_context_free(c);
+	after = mallinfo2();
+	/* big blocks are mmapped: hblkhd counts those */
+	ck_assert_msg(after.uordblks + after.hblkhd < before.uordblks + before.hblkhd + (4u << 20),
+	              "%zu bytes more in use after the context was freed",
+	              after.uordblks + after.hblkhd - before.uordblks - before.hblkhd);
+	wd_ticket_free(t);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -339,6 +379,7 @@ static Suite *hostile_suite(void)
 
 	tcase_add_checked_fixture(tools, cfg_setup, cfg_teardown);
 	tcase_add_test(tools, grep_back_references_are_refused);
+	tcase_add_test(tools, oversized_files_in_scope_are_skipped_without_a_leak);
 	suite_add_tcase(s, tools);
 	return s;
 }
