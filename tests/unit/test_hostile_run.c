@@ -178,6 +178,26 @@ START_TEST(tool_call_without_id_is_a_model_error)
 }
 END_TEST
 
+/* `warden sandbox --memory 0` (likewise --pids 0, --output-cap 0) exited 2
+ * with no message at all. */
+START_TEST(sandbox_zero_limits_are_told_why)
+{
+	static const char *const flags[] = { "--memory", "--pids", "--output-cap" };
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		const char *argv[] = { e2e_warden_bin(), "sandbox", flags[i], "0", "--", "true", NULL };
+		char *out = NULL;
+		int status = -1;
+
+		ck_assert_int_eq(fx_run(&out, &status, argv, NULL, NULL), 0);
+		ck_assert_msg(status == 2, "%s 0: exit %d", flags[i], status);
+		ck_assert_msg(strstr(out, flags[i]) && strstr(out, "at least 1"), "%s 0 said: '%s'",
+		              flags[i], out);
+		free(out);
+	}
+}
+END_TEST
+
 static Suite *hostile_run_suite(void)
 {
 	Suite *s = suite_create("hostile_run");
@@ -193,6 +213,7 @@ static Suite *hostile_run_suite(void)
 	tcase_add_test(reply, length_stopped_reply_is_never_applied);
 	tcase_add_test(reply, control_the_cut_off_hunk_applies_when_not_marked);
 	tcase_add_test(reply, tool_call_without_id_is_a_model_error);
+	tcase_add_test(reply, sandbox_zero_limits_are_told_why);
 	suite_add_tcase(s, reply);
 	return s;
 }
