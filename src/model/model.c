@@ -24,7 +24,11 @@
 #define DEFAULT_RETRY_BASE_MS  1000L
 #define DEFAULT_RETRY_MAX_MS   60000L
 #define DEFAULT_IDLE_MS        60000L
-#define DEFAULT_TIMEOUT_MS     300000L
+/* per attempt: a person waits two minutes for a reply, not five; a reply
+ * that never comes costs at most two attempts of it (timeouts are retried
+ * once) */
+#define DEFAULT_TIMEOUT_MS     120000L
+#define TIMEOUT_RETRIES        1
 #define DEFAULT_MAX_REPLY      ((size_t)32 << 20)
 #define MAX_CHAIN              16
 #define MAX_NAME_DEPTH         4
@@ -647,7 +651,7 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 	wd_strvec hdrs = WD_STRVEC_INIT;
 	wd_buf url = WD_BUF_INIT;
 	char *body = NULL;
-	int stream = m->o.stream > 0, rc, retry = 0, attempts = 0;
+	int stream = m->o.stream > 0, rc, retry = 0, attempts = 0, timeouts = 0;
 
 	if ((rc = b->api->build(request, b, chat, call, stream)) != 0)
 		goto out;
@@ -696,6 +700,8 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 		}
 		if (!retry || attempt >= m->o.max_retries)
 			break;
+		if (rc == WD_ETIMEOUT && ++timeouts > TIMEOUT_RETRIES)
+			break;
 		wait = backoff_ms(m, attempt, a.res.status ? a.res.retry_after_ms : -1);
 		if (m->o.max_time_ms > 0 && wait >= time_left(m)) {
 			wd_ledger_add(m->o.ledger, "model.retry",
@@ -711,6 +717,8 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 		                        "status", (json_int_t)a.res.status, "reason", wd_error_last(),
 		                        "wait_ms", (json_int_t)wait));
 		m->st.retries++;
+		if (m->o.on_retry)
+			m->o.on_retry(m->o.retry_payload, b->spec, attempt + 2, wait, wd_error_last());
 		sleep_ms(wait);
 	}
 	if (rc && rc != WD_EBUDGET && rc != WD_ENOMEM && attempts > 1) {

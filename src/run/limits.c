@@ -65,3 +65,16 @@ int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const
 	                              "was applied. Send the whole edit again, shorter: only the "
 	                              "hunks that change, with little context and no commentary.");
 }
+
+void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,
+                     const char *reason)
+{
+	const wd_run_opts *o = payload;
+	char msg[640];
+
+	if (!o || !o->progress)
+		return;
+	snprintf(msg, sizeof(msg), "%s: attempt %d in %.1f s, after: %.400s", spec ? spec : "",
+	         attempt, (double)wait_ms / 1000.0, reason ? reason : "");
+	o->progress(o->payload, "retry", 1, (uint64_t)wait_ms, msg);
+}

@@ -259,6 +259,8 @@ static int open_model(struct run *r)
 	mo.max_tokens = r->opts->max_tokens;
 	mo.max_calls = r->opts->max_calls;
 	mo.max_time_ms = r->opts->max_time_ms;
+	mo.on_retry = wd_run_on_retry;
+	mo.retry_payload = (void *)r->opts;
 	rc = wd_model_open(&r->model, spec, &mo);
 out:
 	free(cfg_spec);

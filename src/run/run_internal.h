@@ -31,6 +31,11 @@ int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg);
 int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns);
 /* A reply cut off at its output limit (`why` is its finish reason): ledger
  * reply.truncated and ask for the whole edit again, shorter, in `feedback`. */
+/* wd_model_opts.on_retry for a run (payload: its wd_run_opts): every wait
+ * between attempts is told through the run's progress callback, stage
+ * "retry", so that no wait on the model service is silent. */
+void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,
+                     const char *reason);
 int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why);
 
 /* gates.c: the gates between a patch that applied (as the tree `patched`)

@@ -15,6 +15,7 @@
 #include "warden/ticket.h"
 #include "warden/tools.h"
 #include "fixture.h"
+#include "mockhttp.h"
 
 static char *root;
 static char home[1024], work[1024], userfile[1200], repofile[1200];
@@ -349,6 +350,39 @@ START_TEST(oversized_files_in_scope_are_skipped_without_a_leak)
 }
 END_TEST
 
+/* --- waits on the model service ------------------------------------------ */
+
+/* A reply that never comes waited 300 s x 5 attempts (25 minutes) by
+ * default: a timed-out attempt is now retried once, whatever max-retries
+ * says for other failures. */
+START_TEST(a_reply_that_never_comes_is_tried_twice_not_five_times)
+{
+	mock_server *srv = NULL;
+	mock_reply hang = { .status = 200, .body = "{}", .flags = MOCK_HANG };
+	wd_model_opts o = WD_MODEL_OPTS_INIT;
+	wd_chat c = WD_CHAT_INIT;
+	wd_model_reply r;
+	wd_model *m = NULL;
+	char url[300];
+
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_set_default(srv, &hang);
+	snprintf(url, sizeof(url), "%s/v1", mock_url(srv));
+	setenv("OPENAI_BASE_URL", url, 1);
+	setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef", 1);
+	o.timeout_ms = 200;
+	o.retry_base_ms = 5;
+	o.max_retries = 4;
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), 0);
+	ck_assert_int_eq(wd_chat_add(&c, WD_ROLE_USER, "Fix it."), 0);
+	ck_assert_int_eq(wd_model_complete(&r, m, &c), WD_ETIMEOUT);
+	ck_assert_uint_eq(mock_request_count(srv), 2);
+	wd_chat_free(&c);
+	wd_model_free(m);
+	mock_stop(srv);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -375,6 +409,7 @@ static Suite *hostile_suite(void)
 	tcase_add_checked_fixture(usage, cfg_setup, cfg_teardown);
 	tcase_add_test(usage, usage_int64_max_is_clamped_and_the_cap_holds);
 	tcase_add_test(usage, negative_usage_is_a_malformed_reply);
+	tcase_add_test(usage, a_reply_that_never_comes_is_tried_twice_not_five_times);
 	suite_add_tcase(s, usage);
 
 	tcase_add_checked_fixture(tools, cfg_setup, cfg_teardown);

@@ -9,6 +9,7 @@
 
 #include "e2e.h"
 #include "fixture.h"
+#include "mockhttp.h"
 
 /* Write w->replay with `n` copies of the reply object `reply` (JSON text). */
 static void write_replies(struct e2e_world *w, const char *reply, int n)
@@ -198,6 +199,33 @@ START_TEST(sandbox_zero_limits_are_told_why)
 }
 END_TEST
 
+/* Retry-After: 999999 waited 4 x 60 s with no output at all. Each wait is
+ * now told on stderr before it starts (here a 1 s one, then the reply). */
+START_TEST(every_wait_on_the_model_service_is_told)
+{
+	struct e2e_world w;
+	mock_server *srv = NULL;
+	mock_reply limited = { .status = 429, .headers = "Retry-After: 1\n",
+	                       .body = "{\"error\": {\"message\": \"slow down\"}}" };
+	char env_url[300];
+	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-0123456789abcdef", NULL };
+	char *ok = mock_openai_chat_body("```diff\n" E2E_DIFF_TO(42) "```\n", 10, 10);
+
+	e2e_world_init(&w, NULL, NULL);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push(srv, &limited);
+	mock_push_json(srv, 200, ok);
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_msg(strstr(w.output, "warden: retry") && strstr(w.output, "attempt 2 in 1.0 s") &&
+	              strstr(w.output, "429"), "%s", w.output);
+	mock_stop(srv);
+	free(ok);
+	e2e_world_free(&w);
+}
+END_TEST
+
 static Suite *hostile_run_suite(void)
 {
 	Suite *s = suite_create("hostile_run");
@@ -214,6 +242,7 @@ static Suite *hostile_run_suite(void)
 	tcase_add_test(reply, control_the_cut_off_hunk_applies_when_not_marked);
 	tcase_add_test(reply, tool_call_without_id_is_a_model_error);
 	tcase_add_test(reply, sandbox_zero_limits_are_told_why);
+	tcase_add_test(reply, every_wait_on_the_model_service_is_told);
 	suite_add_tcase(s, reply);
 	return s;
 }
