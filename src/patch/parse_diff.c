@@ -114,6 +114,7 @@ int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f)
 	}
 	*out = &f->hunks[f->nhunks++];
 	memset(*out, 0, sizeof(**out));
+	(*out)->section = f->sections;
 	return 0;
 }
 
@@ -737,6 +738,7 @@ static int parse_hunk(struct wd_patch *p, wd_pfile *f, const wd_rline *rl, size_
 	}
 	if ((rc = wd_patch__hunk_add(&h, f)) != 0)
 		return rc;
+	tmp.section = h->section;
 	*h = tmp;
 	h->first = mark;
 	h->n = p->nlines - mark;
@@ -842,7 +844,7 @@ int wd_patch_parse(wd_patch **out, const char *text, size_t len)
 		rc = wd_error_set(WD_ENOTFOUND, "the reply contains no diff and no SEARCH/REPLACE block");
 		goto out;
 	}
-	if ((rc = compute_hash(p)) != 0)
+	if ((rc = wd_patch__check_sections(p)) != 0 || (rc = compute_hash(p)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;

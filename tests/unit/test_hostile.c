@@ -383,6 +383,48 @@ START_TEST(a_reply_that_never_comes_is_tried_twice_not_five_times)
 }
 END_TEST
 
+/* --- the same file twice in one reply ------------------------------------ */
+
+#define IFELSE_DIFF \
+	"--- a/a.c\n+++ b/a.c\n@@ -1,3 +1,7 @@\n int f(int x)\n {\n+\tif (x)\n+\t\treturn 1;\n" \
+	"+\telse\n+\t\treturn 0;\n }\n"
+
+/* The same diff twice duplicated an if/else block; two "/dev/null -> b/a.c"
+ * sections were concatenated into one file. Both are refused at parse time,
+ * and separate edits of one file in two sections still merge. */
+START_TEST(repeated_or_overlapping_sections_are_refused)
+{
+	static const char twice[] = IFELSE_DIFF "\nAnd again:\n" IFELSE_DIFF;
+	static const char created_twice[] =
+		"--- /dev/null\n+++ b/n.c\n@@ -0,0 +1 @@\n+int a;\n"
+		"--- /dev/null\n+++ b/n.c\n@@ -0,0 +1 @@\n+int b;\n";
+	static const char overlap[] =
+		"--- a/a.c\n+++ b/a.c\n@@ -1,3 +1,3 @@\n int f(int x)\n-{\n+{ /* x */\n }\n"
+		"--- a/a.c\n+++ b/a.c\n@@ -2,2 +2,2 @@\n-{\n+{ /* y */\n }\n";
+	static const char apart[] =
+		"--- a/a.c\n+++ b/a.c\n@@ -1,2 +1,2 @@\n-int f(int x)\n+int f(long x)\n {\n"
+		"--- a/a.c\n+++ b/a.c\n@@ -9,2 +9,2 @@\n }\n-int g;\n+long g;\n";
+	static const char sr_twice[] =
+		"a.c\n<<<<<<< SEARCH\nint g;\n=======\nlong g;\n>>>>>>> REPLACE\n"
+		"a.c\n<<<<<<< SEARCH\nint g;\n=======\nlong g;\n>>>>>>> REPLACE\n";
+	wd_patch *p = NULL;
+
+	ck_assert_int_eq(wd_patch_parse(&p, twice, strlen(twice)), WD_EINPUT);
+	ck_assert_msg(strstr(wd_error_last(), "overlap"), "%s", wd_error_last());
+	ck_assert_int_eq(wd_patch_parse(&p, created_twice, strlen(created_twice)), WD_EINPUT);
+	ck_assert_msg(strstr(wd_error_last(), "created by 2 sections"), "%s", wd_error_last());
+	ck_assert_int_eq(wd_patch_parse(&p, overlap, strlen(overlap)), WD_EINPUT);
+	ck_assert_int_eq(wd_patch_parse(&p, sr_twice, strlen(sr_twice)), WD_EINPUT);
+	ck_assert_msg(strstr(wd_error_last(), "repeats"), "%s", wd_error_last());
+	/* the control: one copy of the diff is a patch */
+	ck_assert_int_eq(wd_patch_parse(&p, IFELSE_DIFF, strlen(IFELSE_DIFF)), 0);
+	wd_patch_free(p);
+	ck_assert_int_eq(wd_patch_parse(&p, apart, strlen(apart)), 0);
+	ck_assert_uint_eq(wd_patch_file_count(p), 1);
+	wd_patch_free(p);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -394,6 +436,7 @@ static Suite *hostile_suite(void)
 
 	tcase_add_test(glob, scope_glob_with_many_double_stars_ends);
 	tcase_add_test(glob, scope_of_exclusions_only_allows_nothing);
+	tcase_add_test(glob, repeated_or_overlapping_sections_are_refused);
 	suite_add_tcase(s, glob);
 
 	tcase_add_test(ticket, ticket_scope_of_exclusions_only_is_an_error);
