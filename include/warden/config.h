@@ -64,7 +64,9 @@ int wd_config_subsections(wd_strvec *out, const wd_config *cfg, const char *sect
 /* 1 when `key` may only come from the user's file (see above). */
 int wd_config_key_is_trusted_only(const char *key);
 /* The trusted-only keys the repository's file tried to set (and that were
- * ignored), appended to `out`, so the caller can say so. */
+ * ignored), appended to `out`, so the caller can say so; also its include
+ * sections, which are never followed: "[include] (includes are not
+ * followed)". The repository's file is loaded without them. */
 int wd_config_ignored_repo_keys(wd_strvec *out, const wd_config *cfg);
 /* Where the user's file is looked for (see above); WD_ENOTFOUND without HOME. */
 int wd_config_user_path(wd_buf *out);

@@ -125,7 +125,8 @@ static int prepare_repo(struct run *r)
 	r->res->branch = wd_strdup(wd_workspace_branch(r->ws));
 	if (!r->res->branch)
 		return WD_ENOMEM;
-	if ((rc = wd_config_add_repo(r->cfg, wd_workspace_checkout(r->ws))) != 0)
+	if ((rc = wd_config_add_repo(r->cfg, wd_workspace_checkout(r->ws))) != 0 ||
+	    (rc = wd_run_warn_ignored(r->cfg, r->ledger, r->opts)) != 0)
 		return rc;
 	wd_ledger_add(r->ledger, "repo.prepare",
 	              json_pack("{s:s, s:s, s:s, s:s, s:s}", "source", r->opts->repo, "base", hex,

@@ -38,6 +38,10 @@ void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,
                      const char *reason);
 int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why);
 
+/* warn.c: name the keys and include sections of the repository's config
+ * that were ignored (ledger config.ignored, progress stage "warning"). */
+int wd_run_warn_ignored(const wd_config *cfg, wd_ledger *ledger, const wd_run_opts *opts);
+
 /* gates.c: the gates between a patch that applied (as the tree `patched`)
  * and the checks; both read the base and patched files from git objects. */
 /* Ticket scope entries "path:symbol": refuse changes outside those definitions.

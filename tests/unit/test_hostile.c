@@ -425,6 +425,54 @@ START_TEST(repeated_or_overlapping_sections_are_refused)
 }
 END_TEST
 
+/* --- the repository's config: includes ---------------------------------- */
+
+/* `[include] path = /etc/passwd` in the repository's .warden/config made
+ * warden open the host file, and the run died parsing it; an include of a
+ * readable host file would set keys from outside the repository. */
+START_TEST(repo_config_includes_are_not_followed)
+{
+	char host[1300], text[2000];
+	wd_config *cfg = NULL;
+	git_config *raw = NULL;
+	wd_strvec ignored = WD_STRVEC_INIT;
+	long v = 0;
+	int32_t raw_rounds = 0;
+
+	snprintf(host, sizeof(host), "%s/host-file", root);
+	ck_assert_int_eq(fx_write_file(host, "[run]\n\trounds = 9\n"), 0);
+	snprintf(text, sizeof(text), "[include]\n\tpath = %s\n[run]\n\ttool-turns = 3\n", host);
+	ck_assert_int_eq(fx_write_file(repofile, text), 0);
+	/* the control: libgit2 alone follows the include and reads the host's file */
+	ck_assert_int_eq(git_config_open_ondisk(&raw, repofile), 0);
+	ck_assert_int_eq(git_config_get_int32(&raw_rounds, raw, "run.rounds"), 0);
+	ck_assert_int_eq(raw_rounds, 9);
+	git_config_free(raw);
+	raw = NULL;
+	ck_assert_msg(wd_config_open(&cfg, work) == 0, "%s", wd_error_last());
+	ck_assert_int_eq(wd_config_get_int(&v, cfg, "run.rounds"), WD_ENOTFOUND);
+	wd_config_free(cfg);
+	cfg = NULL;
+
+	/* /etc/passwd as an include: libgit2 alone dies parsing it */
+	snprintf(text, sizeof(text), "[include]\n\tpath = %s\n[run]\n\ttool-turns = 3\n"
+	         "[ IncludeIf \"gitdir:/\"]\n\tpath = /etc/passwd\n", host);
+	ck_assert_int_eq(fx_write_file(repofile, text), 0);
+	ck_assert_int_lt(git_config_open_ondisk(&raw, repofile), 0);
+	git_config_free(raw);
+
+	ck_assert_msg(wd_config_open(&cfg, work) == 0, "%s", wd_error_last());
+	ck_assert_int_eq(wd_config_get_int(&v, cfg, "run.rounds"), WD_ENOTFOUND);
+	ck_assert_int_eq(wd_config_get_int(&v, cfg, "run.tool-turns"), 0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(wd_config_ignored_repo_keys(&ignored, cfg), 0);
+	ck_assert(wd_strvec_contains(&ignored, "[include] (includes are not followed)"));
+	ck_assert(wd_strvec_contains(&ignored, "[includeif] (includes are not followed)"));
+	wd_strvec_free(&ignored);
+	wd_config_free(cfg);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -447,6 +495,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(config, config_numbers_refuse_garbage_overflow_and_truncation);
 	tcase_add_test(config, config_reals_refuse_nan_inf_and_overflow);
 	tcase_add_test(config, config_file_rounds_abc_is_an_error);
+	tcase_add_test(config, repo_config_includes_are_not_followed);
 	suite_add_tcase(s, config);
 
 	tcase_add_checked_fixture(usage, cfg_setup, cfg_teardown);
