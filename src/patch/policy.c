@@ -11,6 +11,7 @@
 
 #include "warden/beneath.h"
 #include "warden/error.h"
+#include "warden/text.h"
 #include "patch_int.h"
 
 #define DEFAULT_MAX_FILES 50
@@ -88,7 +89,7 @@ int wd_patch_path_in_scope(const char *path, const char *const *scope)
 
 const char *wd_patch__path_unsafe(const char *path)
 {
-	const char *c = path;
+	const char *c = path, *why;
 	size_t len;
 
 	if (!path || !*path)
@@ -106,6 +107,8 @@ const char *wd_patch__path_unsafe(const char *path)
 		if (*u == '\\')
 			return "backslash in path";
 	}
+	if ((why = wd_text_path_deceptive(path)) != NULL)
+		return why;
 	while (*c) {
 		const char *slash = strchr(c, '/');
 		size_t n = slash ? (size_t)(slash - c) : strlen(c);

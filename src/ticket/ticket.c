@@ -9,6 +9,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/text.h"
 #include "warden/ticket.h"
 #include "ticket_int.h"
 
@@ -123,6 +124,18 @@ static int finish(wd_ticket *t)
 	char hex[41];
 	int rc;
 
+	/* the title reaches terminals (review list) and commit subjects: no
+	 * escape sequences, no bidi controls */
+	{
+		char *clean = wd_text_clean_line(t->title);
+
+		if (!clean) {
+			rc = WD_ENOMEM;
+			goto out;
+		}
+		free(t->title);
+		t->title = clean;
+	}
 	if ((rc = wd_slugify(&b, t->title, WD_TICKET_SLUG_MAX)) != 0)
 		goto out;
 	t->slug = wd_buf_detach(&b);

@@ -15,6 +15,7 @@
 #include "warden/ticket.h"
 #include "warden/tools.h"
 #include "fixture.h"
+#include "../../src/patch/patch_int.h"
 #include "mockhttp.h"
 
 static char *root;
@@ -473,6 +474,32 @@ START_TEST(repo_config_includes_are_not_followed)
 }
 END_TEST
 
+/* --- deceptive paths ------------------------------------------------------ */
+
+/* New file paths with a bidi override (U+202E) or a Cyrillic 'а' among Latin
+ * letters were accepted. */
+START_TEST(bidi_and_mixed_script_paths_are_refused)
+{
+	static const char *const bad[] = {
+		"src/evil\xe2\x80\xae" "c.txt",   /* U+202E RIGHT-TO-LEFT OVERRIDE */
+		"src/m\xd0\xb0in.c",            /* Cyrillic a in "main.c" */
+		"src/\xce\xbfpen.c",            /* Greek omicron then Latin */
+		"src/a\xe2\x80\x8b" "b.c",        /* zero-width space */
+		"src/\xff.c",                    /* invalid UTF-8 */
+	};
+	static const char *const good[] = {
+		"src/main.c", "docs/\xd0\xb4\xd0\xb0\xd0\xbd\xd0\xbd\xd1\x8b\xd0\xb5.md",
+		"src/caf\xc3\xa9.c", "\xd0\xb4\xd0\xb0/main.c",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(wd_patch__path_unsafe(bad[i]) != NULL, "'%s' accepted", bad[i]);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(wd_patch__path_unsafe(good[i]) == NULL, "'%s' refused: %s", good[i],
+		              wd_patch__path_unsafe(good[i]));
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -485,6 +512,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(glob, scope_glob_with_many_double_stars_ends);
 	tcase_add_test(glob, scope_of_exclusions_only_allows_nothing);
 	tcase_add_test(glob, repeated_or_overlapping_sections_are_refused);
+	tcase_add_test(glob, bidi_and_mixed_script_paths_are_refused);
 	suite_add_tcase(s, glob);
 
 	tcase_add_test(ticket, ticket_scope_of_exclusions_only_is_an_error);
