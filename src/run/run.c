@@ -786,12 +786,13 @@ static int commit_and_publish(struct run *r)
 		rc = WD_ENOMEM;
 		goto out;
 	}
-	if ((rc = wd_run_add_evidence(r->res->repo, hex, r->evidence)) != 0)
-		goto out;
 	evidence = r->evidence ? json_dumps(r->evidence, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if ((rc = wd_run_save_proposal(r->cache.ptr, r->res, r->ticket, r->model_spec,
-	                               wd_buf_cstr(&r->trailer), evidence, r->ws)) != 0)
+	if ((rc = wd_run_add_evidence(r->res->repo, hex, r->evidence)) != 0 ||
+	    (rc = wd_run_save_proposal(r->cache.ptr, r->res, r->ticket, r->model_spec,
+	                               wd_buf_cstr(&r->trailer), evidence, r->ws)) != 0) {
+		wd_run_unpublish(r->res->repo, r->res->branch, hex, r->ledger);
 		goto out;
+	}
 	wd_ledger_add(r->ledger, "proposal",
 	              json_pack("{s:s, s:s, s:s, s:s}", "repo", r->res->repo, "branch",
 	                        r->res->branch, "commit", hex, "checks",

@@ -97,6 +97,11 @@ json_t *wd_run_evidence_json(const wd_gate_result *gate);
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
 /* Rejection reasons of earlier runs of the same ticket (may be none). */
 int wd_run_ticket_feedback(wd_strvec *out, const char *cache_dir, const char *ticket_id);
+/* Publishing failed after the branch was made (the evidence note or the
+ * proposal record could not be written): remove the branch again, if it is
+ * still at `hex`, so that no branch exists that `review list` cannot show;
+ * ledgered as publish.rollback, the error message says what was done. */
+void wd_run_unpublish(const char *repo, const char *branch, const char *hex, wd_ledger *ledger);
 int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
                          const char *model, const char *checks, const char *evidence,
                          const wd_workspace *ws);

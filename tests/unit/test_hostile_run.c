@@ -306,6 +306,61 @@ START_TEST(escapes_and_fake_trailers_never_reach_commit_or_terminal)
 }
 END_TEST
 
+/* With `*.txt text eol=crlf` the proposal stored a CRLF blob, so a one-line
+ * fix showed as every line changed. The blob is stored as `git add` would:
+ * LF in the repository, whatever line ends the model's diff carried. */
+START_TEST(eol_crlf_attributes_store_blobs_as_git_add_would)
+{
+	static const char *const files[] = {
+		".gitattributes", "*.txt text eol=crlf\n",
+		"value.txt", "first = 1\nanswer = 41\nlast = 3\n",
+		NULL
+	};
+	struct e2e_world w;
+	char spec[600], *blob;
+
+	e2e_world_init(&w, files, "scope: value.txt\nchecks: grep -q 'answer = 42' value.txt\n");
+	/* the model saw the CRLF checkout and answered in kind */
+	e2e_write_replay(&w, "```diff\r\n--- a/value.txt\r\n+++ b/value.txt\r\n@@ -1,3 +1,3 @@\r\n"
+	                     " first = 1\r\n-answer = 41\r\n+answer = 42\r\n last = 3\r\n```\r\n",
+	                 NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	blob = e2e_blob_at(w.src, e2e_str(&w, "commit"), "value.txt");
+	ck_assert_ptr_nonnull(blob);
+	ck_assert_str_eq(blob, "first = 1\nanswer = 42\nlast = 3\n");
+	free(blob);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* With publishing cut short after the branch was made (a full disk, a
+ * kill; here the evidence note's ref is locked by another writer) the
+ * source repository kept a warden/ branch that `review list` did not show
+ * and `review reject` could not remove. Now the branch is removed again and
+ * the run says so. */
+START_TEST(a_proposal_without_its_record_leaves_no_branch)
+{
+	struct e2e_world w;
+	char spec[600], store[700], *ledger;
+
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(store, sizeof(store), "%s/.git/refs/notes/warden.lock", w.src);
+	ck_assert_int_eq(fx_write_file(store, ""), 0);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w.status == 3, "exit %d:\n%s", w.status, w.output);
+	ck_assert_msg(strstr(w.output, "was removed again"), "%s", w.output);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	ledger = ledger_text(&w);
+	ck_assert_uint_eq(count(ledger, "\"publish.rollback\""), 1);
+	free(ledger);
+	e2e_world_free(&w);
+}
+END_TEST
+
 static Suite *hostile_run_suite(void)
 {
 	Suite *s = suite_create("hostile_run");
@@ -325,6 +380,8 @@ static Suite *hostile_run_suite(void)
 	tcase_add_test(reply, every_wait_on_the_model_service_is_told);
 	tcase_add_test(reply, ignored_repo_keys_are_named);
 	tcase_add_test(reply, escapes_and_fake_trailers_never_reach_commit_or_terminal);
+	tcase_add_test(reply, eol_crlf_attributes_store_blobs_as_git_add_would);
+	tcase_add_test(reply, a_proposal_without_its_record_leaves_no_branch);
 	suite_add_tcase(s, reply);
 	return s;
 }
