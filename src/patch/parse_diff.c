@@ -711,6 +711,30 @@ static int body_by_prefix(struct wd_patch *p, const wd_rline *rl, size_t n, size
 	return 0;
 }
 
+/* A hunk short of its own counts that runs to the very end of a reply
+ * ending mid-line is a reply cut off in the middle of it (a stream dropped,
+ * a length stop the API did not report): its last line is half-written, and
+ * no matcher can tell what the missing lines were. Refused, never applied.
+ * Short counts elsewhere are a miscount the tolerant matcher deals with. */
+static int cut_off_hunk(const struct wd_patch *p, const wd_hunk *h, size_t mark, size_t j,
+                        size_t n)
+{
+	long olds = 0, news = 0;
+
+	if (j < n || p->srclen == 0 || p->src[p->srclen - 1] == '\n')
+		return 0;
+	for (size_t k = mark; k < p->nlines; k++) {
+		olds += p->lines[k].op != WD_PL_ADD;
+		news += p->lines[k].op != WD_PL_DEL;
+	}
+	if (olds >= h->old_count && news >= h->new_count)
+		return 0;
+	return wd_error_set(WD_EINPUT, "reply line %zu: the hunk promises %ld old and %ld new lines, "
+	                    "but the reply ends mid-line after %ld and %ld: it was cut off; send "
+	                    "the whole edit again", h->src_line, h->old_count, h->new_count, olds,
+	                    news);
+}
+
 static int parse_hunk(struct wd_patch *p, wd_pfile *f, const wd_rline *rl, size_t n, size_t *i)
 {
 	wd_hunk tmp = { 0 }, *h;
@@ -727,6 +751,8 @@ static int parse_hunk(struct wd_patch *p, wd_pfile *f, const wd_rline *rl, size_
 		tmp.counts_ok = rc;
 	}
 	if (!tmp.counts_ok && (rc = body_by_prefix(p, rl, n, &j)) != 0)
+		return rc;
+	if (tmp.has_numbers && !tmp.counts_ok && (rc = cut_off_hunk(p, &tmp, mark, j, n)) != 0)
 		return rc;
 	*i = j;
 	for (size_t k = mark; k < p->nlines; k++)

@@ -500,6 +500,30 @@ START_TEST(bidi_and_mixed_script_paths_are_refused)
 }
 END_TEST
 
+/* --- a reply cut off mid-hunk -------------------------------------------- */
+
+/* A hunk whose header promises 7 old lines and delivers 4, the reply ending
+ * in a half-written line, was applied: the file ended in that half line.
+ * Even when the API does not report the length stop, the cut is seen. */
+START_TEST(hunk_cut_off_at_the_end_of_the_reply_is_refused)
+{
+	static const char cut[] =
+		"```diff\n--- a/a.c\n+++ b/a.c\n@@ -1,7 +1,7 @@\n int f(void)\n {\n-\treturn 1;\n"
+		"+\treturn 2;\n }\n+int g(vo";
+	/* the control: the same miscount in a finished reply is left to the
+	 * tolerant matcher (it parses) */
+	static const char miscount[] =
+		"```diff\n--- a/a.c\n+++ b/a.c\n@@ -1,7 +1,7 @@\n int f(void)\n {\n-\treturn 1;\n"
+		"+\treturn 2;\n }\n```\n";
+	wd_patch *p = NULL;
+
+	ck_assert_int_eq(wd_patch_parse(&p, cut, strlen(cut)), WD_EINPUT);
+	ck_assert_msg(strstr(wd_error_last(), "cut off"), "%s", wd_error_last());
+	ck_assert_int_eq(wd_patch_parse(&p, miscount, strlen(miscount)), 0);
+	wd_patch_free(p);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -513,6 +537,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(glob, scope_of_exclusions_only_allows_nothing);
 	tcase_add_test(glob, repeated_or_overlapping_sections_are_refused);
 	tcase_add_test(glob, bidi_and_mixed_script_paths_are_refused);
+	tcase_add_test(glob, hunk_cut_off_at_the_end_of_the_reply_is_refused);
 	suite_add_tcase(s, glob);
 
 	tcase_add_test(ticket, ticket_scope_of_exclusions_only_is_an_error);
@@ -533,6 +558,7 @@ static Suite *hostile_suite(void)
 	suite_add_tcase(s, usage);
 
 	tcase_add_checked_fixture(tools, cfg_setup, cfg_teardown);
+	tcase_set_timeout(tools, 60);
 	tcase_add_test(tools, grep_back_references_are_refused);
 	tcase_add_test(tools, oversized_files_in_scope_are_skipped_without_a_leak);
 	suite_add_tcase(s, tools);
