@@ -32,10 +32,18 @@ void wd_run_model_summary(wd_buf *out, const char *reply)
 	 * as warden's own above the real ones */
 	for (p = reply; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), start = out->len;
 
-		if (!wd_text_is_trailer_line(p, len) && wd_text_clean(out, p, len, 0) == 0)
-			wd_buf_putc(out, '\n');
+		/* judged as cleaned: "Si\036gned-off-by:" is a trailer once the
+		 * control character is gone */
+		if (wd_text_clean(out, p, len, 0) == 0) {
+			if (out->len > start &&
+			    wd_text_is_trailer_line(out->ptr + start, out->len - start)) {
+				wd_buf_truncate(out, start);
+			} else {
+				wd_buf_putc(out, '\n');
+			}
+		}
 		p += len + (nl ? 1 : 0);
 	}
 	wd_buf_rtrim(out);
