@@ -135,6 +135,11 @@ static int finish(wd_ticket *t)
 		}
 		free(t->title);
 		t->title = clean;
+		if (!clean[0]) {
+			rc = wd_error_set(WD_EINPUT, "%s:1: no title: the title holds only control "
+			                  "characters", t->source);
+			goto out;
+		}
 	}
 	if ((rc = wd_slugify(&b, t->title, WD_TICKET_SLUG_MAX)) != 0)
 		goto out;

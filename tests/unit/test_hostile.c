@@ -89,6 +89,22 @@ START_TEST(ticket_scope_of_exclusions_only_is_an_error)
 }
 END_TEST
 
+/* A title of terminal escapes is cleaned; one of nothing else is no title
+ * (found by fuzz_ticket: the cleaned title was empty). */
+START_TEST(ticket_title_of_control_characters_only_is_no_title)
+{
+	static const char esc[] = "# Fix \033[2Jit\007\n\nbody\n";
+	static const char only[] = "# \017\033\n\nbody\n";
+	wd_ticket *t = NULL;
+
+	ck_assert_int_eq(wd_ticket_parse(&t, "t.md", esc, strlen(esc)), 0);
+	ck_assert_str_eq(t->title, "Fix [2Jit");
+	wd_ticket_free(t);
+	ck_assert_int_eq(wd_ticket_parse(&t, "t.md", only, strlen(only)), WD_EINPUT);
+	ck_assert_msg(strstr(wd_error_last(), "t.md:1: no title"), "%s", wd_error_last());
+}
+END_TEST
+
 /* --- JSON tickets that are not objects ---------------------------------- */
 
 START_TEST(json_array_ticket_is_told_it_is_an_array)
@@ -560,6 +576,7 @@ static Suite *hostile_suite(void)
 
 	tcase_add_test(ticket, ticket_scope_of_exclusions_only_is_an_error);
 	tcase_add_test(ticket, json_array_ticket_is_told_it_is_an_array);
+	tcase_add_test(ticket, ticket_title_of_control_characters_only_is_no_title);
 	suite_add_tcase(s, ticket);
 
 	tcase_add_checked_fixture(config, cfg_setup, cfg_teardown);
