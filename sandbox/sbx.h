@@ -216,12 +216,12 @@ void sbx_report(sbx_child *c, int type, int layer, int err, const char *a, const
 /* Send what is queued. */
 void sbx_flush(sbx_child *c);
 
-/* Async-signal-safe string helpers for the child. */
+/* str.c: async-signal-safe string helpers for the child. */
 size_t sbx_strlcpy(char *dst, const char *src, size_t size);
 size_t sbx_strlcat(char *dst, const char *src, size_t size);
 void sbx_utoa(char *dst, size_t size, unsigned long v);
 
-/* run.c: explain why a layer is unavailable */
+/* diagnose.c: explain why a layer is unavailable */
 int sbx_userns_why(wd_buf *out, int err);
 int sbx_landlock_why(wd_buf *out, int abi);
 

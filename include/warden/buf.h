@@ -40,6 +40,18 @@ char *wd_buf_detach(wd_buf *b);
 /* The contents as a C string, "" when the buffer never held anything. */
 const char *wd_buf_cstr(const wd_buf *b);
 
+/*
+ * The one growable array: make `*pptr` (a pointer to an array of elements of
+ * `size` bytes, `*cap` of them allocated) hold at least `need` elements. The
+ * capacity starts at `min` and doubles; every multiplication is checked, so a
+ * size that would wrap is WD_ENOMEM, never a short allocation (after git's
+ * ALLOC_GROW and libgit2's git_array_t). On failure nothing changes.
+ * 0 or WD_ENOMEM.
+ */
+int wd_array_reserve(void *pptr, size_t *cap, size_t need, size_t size, size_t min);
+#define WD_ARRAY_RESERVE(arr, capacity, need, min) \
+	wd_array_reserve(&(arr), &(capacity), (need), sizeof(*(arr)), (min))
+
 /* wd_strvec: a growable, NULL-terminated array of owned strings. */
 typedef struct wd_strvec {
 	char **v;   /* v[n] == NULL when v != NULL */

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,34 @@ int wd_buf_grow(wd_buf *b, size_t extra)
 		p[0] = '\0';
 	b->ptr = p;
 	b->cap = cap;
+	return 0;
+}
+
+int wd_array_reserve(void *pptr, size_t *cap, size_t need, size_t size, size_t min)
+{
+	size_t n = *cap ? *cap : (min ? min : 1);
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	if (size == 0)
+		return wd_error_set(WD_ENOMEM, "array of zero-size elements");
+	while (n < need) {
+		if (n > SIZE_MAX / 2) {
+			n = need;
+			break;
+		}
+		n *= 2;
+	}
+	/* no object may be larger than PTRDIFF_MAX: refuse before asking */
+	if (n > (size_t)PTRDIFF_MAX / size)
+		return wd_error_set(WD_ENOMEM, "array size overflow (%zu elements of %zu bytes)", need, size);
+	memcpy(&p, pptr, sizeof(p));
+	p = realloc(p, n * size);
+	if (!p)
+		return wd_error_set(WD_ENOMEM, "out of memory (%zu elements of %zu bytes)", n, size);
+	memcpy(pptr, &p, sizeof(p));
+	*cap = n;
 	return 0;
 }
 
@@ -143,16 +172,9 @@ int wd_strvec_push_owned(wd_strvec *sv, char *s)
 {
 	if (!s)
 		return wd_error_set(WD_ENOMEM, "out of memory");
-	if (sv->n + 2 > sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 8;
-		char **v = realloc(sv->v, cap * sizeof(*v));
-
-		if (!v) {
-			free(s);
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		}
-		sv->v = v;
-		sv->cap = cap;
+	if (WD_ARRAY_RESERVE(sv->v, sv->cap, sv->n + 2, 8) != 0) {
+		free(s);
+		return WD_ENOMEM;
 	}
 	sv->v[sv->n++] = s;
 	sv->v[sv->n] = NULL;
