@@ -610,5 +610,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failures = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	git_libgit2_shutdown();
 	return failures ? 1 : 0;
 }

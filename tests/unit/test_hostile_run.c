@@ -391,8 +391,10 @@ int main(void)
 	SRunner *sr = srunner_create(hostile_run_suite());
 	int failures;
 
+	git_libgit2_init();
 	srunner_run_all(sr, CK_NORMAL);
 	failures = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	git_libgit2_shutdown();
 	return failures ? 1 : 0;
 }
