@@ -39,6 +39,19 @@ int wd_config_get_string(char **out, const wd_config *cfg, const char *key);
 int wd_config_get_string_trusted(char **out, const wd_config *cfg, const char *key);
 /* git's integer syntax (a k, m or g suffix multiplies); WD_EINPUT when not a number. */
 int wd_config_get_int(long *out, const wd_config *cfg, const char *key);
+/* A whole number from min to max (git's syntax: optional sign, digits, an
+ * optional k, m or g suffix). WD_ENOTFOUND when unset; WD_EINPUT naming
+ * the key, the value and the range when it is not a number or out of range,
+ * never a default in its place. */
+int wd_config_get_range(long *out, const wd_config *cfg, const char *key, long min, long max);
+/* A finite decimal number from min to max ("nan", "inf", "1e400" and hex
+ * floats are refused). WD_ENOTFOUND when unset, WD_EINPUT as above. */
+int wd_config_get_real(double *out, const wd_config *cfg, const char *key, double min,
+                       double max);
+/* The parsers behind them, for a value already in hand; `key` only names it
+ * in the message. */
+int wd_config_parse_int(long *out, const char *key, const char *text, long min, long max);
+int wd_config_parse_real(double *out, const char *key, const char *text, double min, double max);
 /* git's booleans: true/yes/on/1, false/no/off/0, and a bare "key" line = true. */
 int wd_config_get_bool(int *out, const wd_config *cfg, const char *key);
 /* Every value of a multivar, all levels, lowest priority first, appended to
@@ -51,7 +64,9 @@ int wd_config_subsections(wd_strvec *out, const wd_config *cfg, const char *sect
 /* 1 when `key` may only come from the user's file (see above). */
 int wd_config_key_is_trusted_only(const char *key);
 /* The trusted-only keys the repository's file tried to set (and that were
- * ignored), appended to `out`, so the caller can say so. */
+ * ignored), appended to `out`, so the caller can say so; also its include
+ * sections, which are never followed: "[include] (includes are not
+ * followed)". The repository's file is loaded without them. */
 int wd_config_ignored_repo_keys(wd_strvec *out, const wd_config *cfg);
 /* Where the user's file is looked for (see above); WD_ENOTFOUND without HOME. */
 int wd_config_user_path(wd_buf *out);

@@ -92,7 +92,7 @@ typedef struct wd_model_opts {
 	struct wd_ledger *ledger;       /* retries, fallbacks recorded here; may be NULL */
 	const char *record_path;        /* --record FILE, may be NULL */
 	long connect_timeout_ms;        /* 0 = default 10 s */
-	long timeout_ms;                /* total per attempt; 0 = default 300 s */
+	long timeout_ms;                /* total per attempt; 0 = default 120 s */
 	int max_retries;                /* -1 = default 4 (so 5 attempts); 0 = no retry */
 	/* budgets (0 = no cap) */
 	double max_cost_usd;            /* --max-cost */
@@ -105,11 +105,16 @@ typedef struct wd_model_opts {
 	size_t max_reply_bytes;         /* response body cap; 0 = 32 MiB */
 	long retry_base_ms;             /* first backoff step; 0 = 1000 ms (doubles each retry) */
 	long retry_max_wait_ms;         /* cap on one wait, Retry-After included; 0 = 60 s */
+	/* told before each wait between attempts, so that no wait is silent;
+	   may be NULL. `reason` is why the last attempt failed. */
+	void (*on_retry)(void *payload, const char *spec, int attempt, long wait_ms,
+	                 const char *reason);
+	void *retry_payload;
 } wd_model_opts;
 
 #define WD_MODEL_OPTS_VERSION 1
 #define WD_MODEL_OPTS_INIT { WD_MODEL_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1, \
-                             0, 0, 0, 0, 0, 0, 0, 0, 0 }
+                             0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL }
 
 /* Per-call options for wd_model_complete_ex. */
 typedef struct wd_model_call {
@@ -181,6 +186,11 @@ int wd_model_price(double *in_per_m, double *out_per_m, double *cached_per_m,
  * WD_EINPUT on a malformed reply. Used by the providers, tests and fuzzing. */
 int wd_model_parse_reply(wd_model_reply *out, const char *api, const char *body, size_t len,
                          int sse);
+
+/* Whether the reply stopped at its output limit (OpenAI "length", Anthropic
+ * "max_tokens", Responses "max_output_tokens"): its text is incomplete, and
+ * an edit in it may end mid-hunk, so it is never applied. */
+int wd_model_reply_truncated(const wd_model_reply *r);
 
 void wd_model_reply_free(wd_model_reply *r);
 void wd_model_free(wd_model *m);

@@ -14,6 +14,7 @@
 #include "warden/fs.h"
 #include "warden/repo.h"
 #include "warden/review.h"
+#include "warden/text.h"
 #include "warden/ticket.h"
 
 #define TICKET_SHOW_MAX 4000
@@ -228,12 +229,15 @@ static int review_list(const struct review_args *a, const char *cache)
 	for (size_t i = 0; i < l.n; i++) {
 		const wd_proposal *p = l.v[i];
 		char age[32], cost[32];
+		/* a title is the ticket's text: no escape sequence reaches the terminal */
+		char *title = wd_text_clean_line(p->ticket_title ? p->ticket_title : "?");
 
 		format_age(age, sizeof(age), age_seconds(p->created));
 		snprintf(cost, sizeof(cost), "$%.4f", p->cost_usd);
 		printf("%-16.16s  %5s  %-8s  %-32.32s  %-24.24s  %9s\n", p->id, age,
-		       wd_proposal_status_name(p->status), p->ticket_title ? p->ticket_title : "?",
+		       wd_proposal_status_name(p->status), title ? title : "?",
 		       p->checks ? p->checks : "-", cost);
+		free(title);
 	}
 	wd_proposal_list_free(&l);
 	return WD_EXIT_OK;
@@ -352,11 +356,13 @@ static json_t *plan_json(const wd_review_plan *plan)
 static void print_record(const wd_proposal *p)
 {
 	char age[32];
+	char *title = wd_text_clean_line(p->ticket_title ? p->ticket_title : "?");
 
 	format_age(age, sizeof(age), age_seconds(p->created));
 	printf("proposal %s  (%s)\n", p->id, wd_proposal_status_name(p->status));
-	printf("ticket:   %s%s%s%s\n", p->ticket_title ? p->ticket_title : "?",
+	printf("ticket:   %s%s%s%s\n", title ? title : "?",
 	       p->ticket_path ? "  (" : "", p->ticket_path ? p->ticket_path : "", p->ticket_path ? ")" : "");
+	free(title);
 	printf("repo:     %s\n", p->repo);
 	if (p->source && strcmp(p->source, p->repo) != 0)
 		printf("source:   %s\n", p->source);

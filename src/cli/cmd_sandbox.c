@@ -100,6 +100,19 @@ bad:
 	return -1;
 }
 
+/* A limit: a number from 1 to max; 0 would mean no room at all, never "none". */
+static int parse_limit(const char *flag, const char *s, unsigned long long max,
+                       unsigned long long *out)
+{
+	if (parse_uint(flag, s, max, out) < 0)
+		return -1;
+	if (*out == 0) {
+		wd_cli_error("%s must be at least 1 (from 1 to %llu), not '%s'", flag, max, s);
+		return -1;
+	}
+	return 0;
+}
+
 static int push(const char **list, size_t *n, const char *flag, const char *v)
 {
 	if (!v) {
@@ -177,17 +190,17 @@ static int parse(args *a, int argc, char **argv)
 			a->o.timeout_sec = (unsigned)n;
 			i++;
 		} else if (!strcmp(f, "--memory")) {
-			if (parse_uint(f, v, 1ULL << 40, &n) < 0 || n == 0)
+			if (parse_limit(f, v, 1ULL << 40, &n) < 0)
 				return -1;
 			a->o.memory_mb = n;
 			i++;
 		} else if (!strcmp(f, "--pids")) {
-			if (parse_uint(f, v, 1u << 22, &n) < 0 || n == 0)
+			if (parse_limit(f, v, 1u << 22, &n) < 0)
 				return -1;
 			a->o.pids = (unsigned)n;
 			i++;
 		} else if (!strcmp(f, "--output-cap")) {
-			if (parse_uint(f, v, (unsigned long long)SIZE_MAX, &n) < 0 || n == 0)
+			if (parse_limit(f, v, (unsigned long long)SIZE_MAX, &n) < 0)
 				return -1;
 			a->o.output_cap = (size_t)n;
 			i++;

@@ -5,6 +5,7 @@
  * credentials, or loosen the sandbox or the review policy).
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "config_int.h"
 
 struct wd_config {
 	git_config *all;       /* user + repo levels, as files */
@@ -25,6 +27,8 @@ struct wd_config {
 	git_config *user_snap;
 	char *user_path;       /* NULL when there is no user file location */
 	char *repo_path;
+	char *repo_copy;       /* the repository's file without includes, when it had any */
+	wd_strvec repo_dropped; /* the include sections left out of it */
 };
 
 /* Sections only the user's own file may set. */
@@ -157,9 +161,19 @@ static int plain_repo_file(const char *repo_workdir)
 	return rc;
 }
 
+static void drop_copy(wd_config *cfg)
+{
+	if (cfg->repo_copy) {
+		unlink(cfg->repo_copy);
+		free(cfg->repo_copy);
+		cfg->repo_copy = NULL;
+	}
+}
+
 int wd_config_add_repo(wd_config *cfg, const char *repo_workdir)
 {
 	wd_buf path = WD_BUF_INIT;
+	char *copy = NULL;
 	int rc;
 
 	if ((rc = wd_buf_printf(&path, "%s/.warden/config", repo_workdir)) != 0)
@@ -168,7 +182,10 @@ int wd_config_add_repo(wd_config *cfg, const char *repo_workdir)
 	if ((rc = plain_repo_file(repo_workdir)) != 0)
 		goto out;
 	if (wd_path_exists(path.ptr)) {
-		if ((rc = add_level(cfg->all, path.ptr, GIT_CONFIG_LEVEL_LOCAL)) != 0)
+		/* includes are never followed: a copy without them is loaded instead */
+		wd_strvec_free(&cfg->repo_dropped);
+		if ((rc = wd_config__repo_copy(&copy, &cfg->repo_dropped, path.ptr)) != 0 ||
+		    (rc = add_level(cfg->all, copy ? copy : path.ptr, GIT_CONFIG_LEVEL_LOCAL)) != 0)
 			goto out;
 	} else if (cfg->repo_path) {
 		/* replacing a repository level by one without a file: drop the old */
@@ -192,6 +209,15 @@ int wd_config_add_repo(wd_config *cfg, const char *repo_workdir)
 	}
 	rc = resnapshot(cfg);
 out:
+	/* the copy lives as long as the level that reads it */
+	if (!rc) {
+		drop_copy(cfg);
+		cfg->repo_copy = copy;
+		copy = NULL;
+	} else if (copy) {
+		unlink(copy);
+		free(copy);
+	}
 	wd_buf_free(&path);
 	return rc;
 }
@@ -234,15 +260,7 @@ int wd_config_get_string_trusted(char **out, const wd_config *cfg, const char *k
 
 int wd_config_get_int(long *out, const wd_config *cfg, const char *key)
 {
-	int64_t v;
-	int err = git_config_get_int64(&v, view(cfg, key, 0), key);
-
-	if (err < 0)
-		return lookup_error(err, key);
-	if (v < LONG_MIN || v > LONG_MAX)
-		return wd_error_set(WD_EINPUT, "%s: %lld is out of range", key, (long long)v);
-	*out = (long)v;
-	return 0;
+	return wd_config_get_range(out, cfg, key, -LONG_MAX, LONG_MAX);
 }
 
 int wd_config_get_bool(int *out, const wd_config *cfg, const char *key)
@@ -320,6 +338,13 @@ int wd_config_ignored_repo_keys(wd_strvec *out, const wd_config *cfg)
 
 	if (!cfg->repo_path)
 		return 0;
+	for (size_t i = 0; i < cfg->repo_dropped.n; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "[%s] (includes are not followed)", cfg->repo_dropped.v[i]);
+		if (!wd_strvec_contains(out, name) && (rc = wd_strvec_push(out, name)) != 0)
+			return rc;
+	}
 	if (git_config_open_level(&repo_level, cfg->all_snap, GIT_CONFIG_LEVEL_LOCAL) < 0) {
 		git_error_clear();
 		return 0; /* no repository file */
@@ -360,6 +385,8 @@ void wd_config_free(wd_config *cfg)
 	git_config_free(cfg->user);
 	free(cfg->user_path);
 	free(cfg->repo_path);
+	drop_copy(cfg);
+	wd_strvec_free(&cfg->repo_dropped);
 	free(cfg);
 	git_libgit2_shutdown();
 }

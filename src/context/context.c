@@ -197,7 +197,9 @@ static int add_file(struct builder *b, const char *path, const char *reason)
 	if (wd_strvec_contains(&b->c->chosen, path))
 		return 0;
 	if ((rc = read_tree_file(&content, b, path)) != 0) {
-		/* a file we cannot or may not read is left out, and the ledger says so */
+		/* a file we cannot or may not read is left out, and the ledger says so;
+		 * what was read of it (up to the cap, for an oversized file) is freed */
+		wd_buf_free(&content);
 		wd_error_clear();
 		return why_add(b->c, path, rc == WD_EREFUSED ? "skipped: outside the work tree"
 		                                                : "skipped: unreadable", 0, NULL);

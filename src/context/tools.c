@@ -22,6 +22,8 @@
 #define GREP_SCAN_MAX (256u * 1024u * 1024u)
 #define GREP_LINE_MAX 4096
 #define PATTERN_MAX 256
+#define GREP_TIME_MS 5000      /* one grep call's wall time */
+#define REPEAT_PRODUCT_MAX 10000 /* "{m,n}" bounds multiplied: the compiled size */
 #define SHOW_LINE_MAX 240
 
 struct wd_tools {
@@ -354,11 +356,70 @@ out:
 	return rc;
 }
 
+/* Why a grep pattern from the model is refused, or NULL. Back-references
+ * make POSIX matching exponential ("^(.*)(.*)(.*)(.*)(.*)(.*)\\6\\5\\4\\3\\2\\1x"
+ * ran past 300 s on six files); without them glibc's matcher is polynomial.
+ * Interval bounds multiply the compiled automaton, so their product is
+ * bounded too. Inside a bracket expression a backslash is literal. */
+static const char *grep_pattern_refused(const char *p)
+{
+	unsigned long product = 1;
+
+	for (; *p; p++) {
+		if (*p == '[') {
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					/* "[:alpha:]", "[.x.]", "[=e=]": up to the same mark and ']' */
+					const char *q = p + 2;
+
+					while (*q && !(q[0] == p[1] && q[1] == ']'))
+						q++;
+					if (!*q)
+						return NULL; /* regcomp reports it */
+					p = q + 2;
+					continue;
+				}
+				p++;
+			}
+			if (!*p)
+				return NULL;
+			continue;
+		}
+		if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
+			return "back-references (\\1 to \\9) are not supported; match the text itself";
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p == '{') {
+			unsigned long lo = 0, hi;
+			char *end;
+
+			lo = strtoul(p + 1, &end, 10);
+			hi = lo;
+			if (*end == ',')
+				hi = end[1] == '}' ? 1 : strtoul(end + 1, &end, 10);
+			if (hi < lo)
+				hi = lo;
+			if (hi > 1 && (hi > REPEAT_PRODUCT_MAX || (product *= hi) > REPEAT_PRODUCT_MAX))
+				return "the repetition counts ({m,n}) are too large";
+		}
+	}
+	return NULL;
+}
+
 static int t_grep(wd_buf *out, wd_tools *t, json_t *args)
 {
 	const char *pattern = str_arg(args, "pattern"), *path = str_arg(args, "path"), *why;
 	json_t *jm = json_object_get(args, "max_results");
 	size_t max = 50, hits = 0, scanned = 0;
+	uint64_t deadline = wd_now_ms() + GREP_TIME_MS;
+	int late = 0;
 	int icase = json_is_true(json_object_get(args, "ignore_case")), rc = 0, more = 0, err;
 	regex_t re;
 	char msg[160];
@@ -372,6 +433,8 @@ static int t_grep(wd_buf *out, wd_tools *t, json_t *args)
 		       ? WD_ENOMEM : WD_EREFUSED;
 	if (path && *path && !strpbrk(path, "*?[") && (why = bad_path(path)))
 		return wd_buf_printf(out, "refused: %s: %s\n", path, why) ? WD_ENOMEM : WD_EREFUSED;
+	if ((why = grep_pattern_refused(pattern)) != NULL)
+		return wd_buf_printf(out, "refused: %s\n", why) ? WD_ENOMEM : WD_EREFUSED;
 	if ((err = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0))) != 0) {
 		regerror(err, &re, msg, sizeof(msg));
 		return wd_buf_printf(out, "refused: bad regular expression: %s\n", msg) ? WD_ENOMEM
@@ -417,13 +480,22 @@ static int t_grep(wd_buf *out, wd_tools *t, json_t *args)
 			}
 			p += len + (nl ? 1 : 0);
 			lineno++;
+			if ((lineno & 63) == 0 && wd_now_ms() > deadline) {
+				late = more = 1;
+				break;
+			}
 		}
+		if (!late && wd_now_ms() > deadline)
+			late = more = 1;
 		if (scanned > GREP_SCAN_MAX) {
 			more = 1;
 			break;
 		}
 	}
-	if (!rc && !hits)
+	if (!rc && late)
+		rc = wd_buf_printf(out, "[stopped after %d s with %zu matching lines; narrow the pattern "
+		                   "or the path]\n", GREP_TIME_MS / 1000, hits);
+	else if (!rc && !hits)
 		rc = wd_buf_puts(out, "no matches\n");
 	else if (!rc && more)
 		rc = wd_buf_printf(out, "[stopped after %zu matching lines; narrow the pattern or the path]\n",

@@ -31,9 +31,7 @@ static int config_check(wd_checklist *l, const wd_config *cfg, const char *name)
 		rc = wd_error_wrap(WD_EINPUT, "[check \"%s\"] kind", name);
 		goto out;
 	}
-	rc = wd_config_get_int(&timeout, cfg, KEY("timeout"));
-	if (rc == 0 && (timeout <= 0 || timeout > 86400))
-		rc = wd_error_set(WD_EINPUT, "timeout %ld is not between 1 and 86400 seconds", timeout);
+	rc = wd_config_get_range(&timeout, cfg, KEY("timeout"), 1, 86400);
 	if (rc && rc != WD_ENOTFOUND) {
 		rc = wd_error_wrap(WD_EINPUT, "[check \"%s\"] timeout", name);
 		goto out;

@@ -175,7 +175,8 @@ static void read_usage(wd_model_usage *u, const json_t *usage)
 	/* Anthropic counts cache reads and writes apart from input_tokens; warden's
 	 * input_tokens is every prompt token, cached_tokens the ones read from cache */
 	if (json_object_get(usage, "input_tokens"))
-		u->input_tokens = wd_json_int(usage, "input_tokens") + read + created;
+		u->input_tokens = wd_usage_sum(wd_usage_sum(wd_json_int(usage, "input_tokens"), read),
+		                               created);
 	if (json_object_get(usage, "cache_read_input_tokens"))
 		u->cached_tokens = read;
 	if (json_object_get(usage, "output_tokens"))

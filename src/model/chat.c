@@ -10,6 +10,8 @@
 #include "warden/ledger.h"
 #include "provider.h"
 
+#define TOOL_ID_MAX 256
+
 #define ERROR_SNIPPET_MAX 300
 
 static wd_message *chat_slot(wd_chat *c)
@@ -145,8 +147,57 @@ int64_t wd_json_int(const json_t *o, const char *key)
 
 	if (json_is_integer(v))
 		return (int64_t)json_integer_value(v);
-	if (json_is_real(v))
-		return (int64_t)json_real_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		/* converting a double outside int64_t's range is undefined */
+		if (!(d == d))
+			return 0;
+		if (d >= 9.2e18)
+			return INT64_MAX;
+		if (d <= -9.2e18)
+			return INT64_MIN;
+		return (int64_t)d;
+	}
+	return 0;
+}
+
+int wd_model_reply_truncated(const wd_model_reply *r)
+{
+	static const char *const cut[] = { "length", "max_tokens", "max_output_tokens" };
+
+	if (!r || !r->finish_reason)
+		return 0;
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+		if (!strcmp(r->finish_reason, cut[i]))
+			return 1;
+	return 0;
+}
+
+int64_t wd_usage_sum(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+int wd_usage_check(wd_model_usage *u)
+{
+	if (u->input_tokens < 0 || u->output_tokens < 0 || u->cached_tokens < 0)
+		return wd_error_set(WD_EINFRA, "malformed reply: negative token usage (%lld in, "
+		                    "%lld out, %lld cached)",
+		                    (long long)u->input_tokens, (long long)u->output_tokens,
+		                    (long long)u->cached_tokens);
+	/* an absurd count is kept as the largest believable one, so a budget
+	 * still trips on it and no sum can overflow */
+	if (u->input_tokens > WD_USAGE_REPLY_MAX)
+		u->input_tokens = WD_USAGE_REPLY_MAX;
+	if (u->output_tokens > WD_USAGE_REPLY_MAX)
+		u->output_tokens = WD_USAGE_REPLY_MAX;
+	if (u->cached_tokens > u->input_tokens)
+		u->cached_tokens = u->input_tokens;
 	return 0;
 }
 
@@ -189,8 +240,23 @@ int wd_tool_calls_set(wd_model_reply *out, json_t *arr)
 {
 	char *s;
 
+	size_t i;
+	json_t *tc;
+
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return 0;
+	/* every call needs an id to pair its result with: one without is the
+	 * model's fault (a malformed reply), not a usage error of warden's */
+	json_array_foreach(arr, i, tc) {
+		const char *id = wd_json_str(tc, "id");
+
+		if (!json_is_object(tc))
+			return wd_error_set(WD_EINFRA, "malformed reply: tool call %zu is not an object", i);
+		if (!id || !*id || strlen(id) > TOOL_ID_MAX)
+			return wd_error_set(WD_EINFRA, "malformed reply: tool call %zu (%.64s) has %s id",
+			                    i, wd_json_str(tc, "name") ? wd_json_str(tc, "name") : "?",
+			                    id && *id ? "an overlong" : "no");
+	}
 	s = json_dumps(arr, JSON_COMPACT);
 	if (!s)
 		return wd_error_set(WD_ENOMEM, "out of memory");

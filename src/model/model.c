@@ -25,10 +25,15 @@
 #define DEFAULT_RETRY_BASE_MS  1000L
 #define DEFAULT_RETRY_MAX_MS   60000L
 #define DEFAULT_IDLE_MS        60000L
-#define DEFAULT_TIMEOUT_MS     300000L
+/* per attempt: a person waits two minutes for a reply, not five; a reply
+ * that never comes costs at most two attempts of it (timeouts are retried
+ * once) */
+#define DEFAULT_TIMEOUT_MS     120000L
+#define TIMEOUT_RETRIES        1
 #define DEFAULT_MAX_REPLY      ((size_t)32 << 20)
 #define MAX_CHAIN              16
 #define MAX_NAME_DEPTH         4
+#define TIMEOUT_MS_MAX         86400000L /* a day: any longer is a mistake */
 
 struct chain {
 	char *stage;          /* NULL for the main chain */
@@ -338,15 +343,15 @@ static int config_defaults(wd_model_opts *o)
 
 		if (*field > 0)
 			continue;
-		rc = wd_config_get_int(&v, o->config, longs[i].key);
-		if (rc == 0 && v > 0)
+		rc = wd_config_get_range(&v, o->config, longs[i].key, 1, TIMEOUT_MS_MAX);
+		if (rc == 0)
 			*field = v;
 		else if (rc != 0 && rc != WD_ENOTFOUND)
 			return rc;
 	}
 	if (o->max_retries < 0) {
-		rc = wd_config_get_int(&v, o->config, "model.max-retries");
-		if (rc == 0 && v >= 0 && v <= 100)
+		rc = wd_config_get_range(&v, o->config, "model.max-retries", 0, 100);
+		if (rc == 0)
 			o->max_retries = (int)v;
 		else if (rc != 0 && rc != WD_ENOTFOUND)
 			return rc;
@@ -457,7 +462,7 @@ static int budget_check(wd_model *m)
 {
 	const wd_model_opts *o = &m->o;
 	const wd_model_stats *s = &m->st;
-	int64_t tokens = s->usage.input_tokens + s->usage.output_tokens;
+	int64_t tokens = wd_usage_sum(s->usage.input_tokens, s->usage.output_tokens);
 	uint64_t elapsed = wd_now_ms() - m->t0;
 
 	if (o->max_calls > 0 && s->calls >= o->max_calls)
@@ -647,7 +652,7 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 	wd_strvec hdrs = WD_STRVEC_INIT;
 	wd_buf url = WD_BUF_INIT;
 	char *body = NULL;
-	int stream = m->o.stream > 0, rc, retry = 0, attempts = 0;
+	int stream = m->o.stream > 0, rc, retry = 0, attempts = 0, timeouts = 0;
 
 	if ((rc = b->api->build(request, b, chat, call, stream)) != 0)
 		goto out;
@@ -696,6 +701,8 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 		}
 		if (!retry || attempt >= m->o.max_retries || wd_interrupt_signal())
 			break;
+		if (rc == WD_ETIMEOUT && ++timeouts > TIMEOUT_RETRIES)
+			break;
 		wait = backoff_ms(m, attempt, a.res.status ? a.res.retry_after_ms : -1);
 		if (m->o.max_time_ms > 0 && wait >= time_left(m)) {
 			wd_ledger_add(m->o.ledger, "model.retry",
@@ -711,6 +718,8 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 		                        "status", (json_int_t)a.res.status, "reason", wd_error_last(),
 		                        "wait_ms", (json_int_t)wait));
 		m->st.retries++;
+		if (m->o.on_retry)
+			m->o.on_retry(m->o.retry_payload, b->spec, attempt + 2, wait, wd_error_last());
 		sleep_ms(wait);
 	}
 	if (rc && rc != WD_EBUDGET && rc != WD_ENOMEM && attempts > 1) {
@@ -761,6 +770,8 @@ static int backend_complete(wd_model_reply *out, wd_model *m, wd_backend *b, con
 	} else {
 		rc = http_complete(out, m, b, chat, call, &request);
 	}
+	if (!rc)
+		rc = wd_usage_check(&out->usage);
 	if (!rc) {
 		price_reply(out, b, m);
 		if (!(out->provider = wd_strdup(b->kind)) || !(out->spec = wd_strdup(b->spec)))
@@ -816,9 +827,9 @@ static int chain_for(struct chain **out, wd_model *m, const char *stage)
 
 static void account(wd_model *m, const wd_model_reply *r)
 {
-	m->st.usage.input_tokens += r->usage.input_tokens;
-	m->st.usage.output_tokens += r->usage.output_tokens;
-	m->st.usage.cached_tokens += r->usage.cached_tokens;
+	m->st.usage.input_tokens = wd_usage_sum(m->st.usage.input_tokens, r->usage.input_tokens);
+	m->st.usage.output_tokens = wd_usage_sum(m->st.usage.output_tokens, r->usage.output_tokens);
+	m->st.usage.cached_tokens = wd_usage_sum(m->st.usage.cached_tokens, r->usage.cached_tokens);
 	m->st.usage.cost_usd += r->usage.cost_usd;
 }
 
@@ -842,7 +853,8 @@ int wd_model_complete_ex(wd_model_reply *out, wd_model *m, const wd_chat *chat,
 		return rc;
 	if (m->o.max_tokens > 0) {
 		/* never ask for more output than the token budget has left */
-		int64_t left = m->o.max_tokens - m->st.usage.input_tokens - m->st.usage.output_tokens;
+		int64_t left = m->o.max_tokens -
+		               wd_usage_sum(m->st.usage.input_tokens, m->st.usage.output_tokens);
 
 		capped = *call;
 		if (capped.max_output_tokens <= 0 || capped.max_output_tokens > left)
@@ -933,6 +945,8 @@ int wd_model_parse_reply(wd_model_reply *out, const char *api, const char *body,
 			rc = a->parse(out, root);
 		json_decref(root);
 	}
+	if (!rc)
+		rc = wd_usage_check(&out->usage);
 	if (rc)
 		wd_model_reply_free(out);
 	return rc;

@@ -13,6 +13,10 @@
 #include "warden/model.h"
 #include "provider.h"
 
+/* USD per million tokens: far above any real price, and a bound that keeps
+ * the cost arithmetic finite */
+#define PRICE_MAX 1e5
+
 struct price {
 	const char *prefix;
 	double in, out, cached;
@@ -37,17 +41,15 @@ static const struct price table[] = {
 static int cfg_price(double *out, const wd_config *cfg, const char *model, const char *field)
 {
 	char key[512];
-	char *v = NULL, *end;
+	char *v = NULL;
 	double d;
 
 	if ((size_t)snprintf(key, sizeof(key), "model.%s.%s", model, field) >= sizeof(key))
 		return 0;
 	if (wd_model_cfg_get(&v, cfg, key) != 0)
 		return 0;
-	d = strtod(v, &end);
-	if (end == v || *end || d < 0) {
-		int rc = wd_error_set(WD_EINPUT, "config %s = '%s' is not a price (USD per million tokens)",
-		                      key, v);
+	if (wd_config_parse_real(&d, key, v, 0, PRICE_MAX) != 0) {
+		int rc = wd_error_wrap(WD_EINPUT, "not a price (USD per million tokens)");
 
 		free(v);
 		return rc;

@@ -93,6 +93,13 @@ int wd_stream_set(char **field, const char *v);
 /* json helpers (model.c) */
 const char *wd_json_str(const json_t *o, const char *key);
 int64_t wd_json_int(const json_t *o, const char *key);
+/* a + b, saturating at INT64_MAX / INT64_MIN instead of overflowing. */
+int64_t wd_usage_sum(int64_t a, int64_t b);
+/* Token counts a reply may claim: negative ones are WD_EINPUT (the model's
+ * fault), counts over WD_USAGE_REPLY_MAX are clamped to it, cached tokens to
+ * the input tokens. */
+#define WD_USAGE_REPLY_MAX ((int64_t)1000000000)
+int wd_usage_check(wd_model_usage *u);
 /* A copy of the service's error message inside body, redacted and cut to a
  * sensible length; NULL when there is none. */
 char *wd_api_error_message(const char *body, size_t len);

@@ -114,6 +114,7 @@ int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f)
 	}
 	*out = &f->hunks[f->nhunks++];
 	memset(*out, 0, sizeof(**out));
+	(*out)->section = f->sections;
 	return 0;
 }
 
@@ -710,6 +711,30 @@ static int body_by_prefix(struct wd_patch *p, const wd_rline *rl, size_t n, size
 	return 0;
 }
 
+/* A hunk short of its own counts that runs to the very end of a reply
+ * ending mid-line is a reply cut off in the middle of it (a stream dropped,
+ * a length stop the API did not report): its last line is half-written, and
+ * no matcher can tell what the missing lines were. Refused, never applied.
+ * Short counts elsewhere are a miscount the tolerant matcher deals with. */
+static int cut_off_hunk(const struct wd_patch *p, const wd_hunk *h, size_t mark, size_t j,
+                        size_t n)
+{
+	long olds = 0, news = 0;
+
+	if (j < n || p->srclen == 0 || p->src[p->srclen - 1] == '\n')
+		return 0;
+	for (size_t k = mark; k < p->nlines; k++) {
+		olds += p->lines[k].op != WD_PL_ADD;
+		news += p->lines[k].op != WD_PL_DEL;
+	}
+	if (olds >= h->old_count && news >= h->new_count)
+		return 0;
+	return wd_error_set(WD_EINPUT, "reply line %zu: the hunk promises %ld old and %ld new lines, "
+	                    "but the reply ends mid-line after %ld and %ld: it was cut off; send "
+	                    "the whole edit again", h->src_line, h->old_count, h->new_count, olds,
+	                    news);
+}
+
 static int parse_hunk(struct wd_patch *p, wd_pfile *f, const wd_rline *rl, size_t n, size_t *i)
 {
 	wd_hunk tmp = { 0 }, *h;
@@ -727,6 +752,8 @@ static int parse_hunk(struct wd_patch *p, wd_pfile *f, const wd_rline *rl, size_
 	}
 	if (!tmp.counts_ok && (rc = body_by_prefix(p, rl, n, &j)) != 0)
 		return rc;
+	if (tmp.has_numbers && !tmp.counts_ok && (rc = cut_off_hunk(p, &tmp, mark, j, n)) != 0)
+		return rc;
 	*i = j;
 	for (size_t k = mark; k < p->nlines; k++)
 		if (p->lines[k].op != WD_PL_CTX)
@@ -737,6 +764,7 @@ static int parse_hunk(struct wd_patch *p, wd_pfile *f, const wd_rline *rl, size_
 	}
 	if ((rc = wd_patch__hunk_add(&h, f)) != 0)
 		return rc;
+	tmp.section = h->section;
 	*h = tmp;
 	h->first = mark;
 	h->n = p->nlines - mark;
@@ -842,7 +870,7 @@ int wd_patch_parse(wd_patch **out, const char *text, size_t len)
 		rc = wd_error_set(WD_ENOTFOUND, "the reply contains no diff and no SEARCH/REPLACE block");
 		goto out;
 	}
-	if ((rc = compute_hash(p)) != 0)
+	if ((rc = wd_patch__check_sections(p)) != 0 || (rc = compute_hash(p)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;

@@ -35,6 +35,7 @@ typedef struct wd_hunk {
 	size_t first, n;           /* range in wd_patch.lines */
 	size_t src_line;           /* 1-based line of the header in the reply */
 	size_t sec_off, sec_len;   /* text after the closing "@@" (git's function line) */
+	int section;               /* which section of its file it came in (1, 2, ...) */
 } wd_hunk;
 
 enum wd_pfile_kind {
@@ -87,6 +88,9 @@ int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t le
 int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
                        const char *new_path, int kind);
 int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f);
+/* sections.c: refuse sections of one file that repeat or overlap each other,
+ * and files created or deleted by more than one section (WD_EINPUT). */
+int wd_patch__check_sections(const struct wd_patch *p);
 int wd_patch__line_add(struct wd_patch *p, char op, size_t off, size_t len);
 /* The text of line i of the patch. */
 static inline const char *wd_patch__ltext(const struct wd_patch *p, size_t i)

@@ -9,108 +9,21 @@
 #include <string.h>
 #include <strings.h>
 
+#include "warden/beneath.h"
 #include "warden/error.h"
+#include "warden/text.h"
 #include "patch_int.h"
 
 #define DEFAULT_MAX_FILES 50
 #define DEFAULT_MAX_LINES 5000
 #define MAX_PATH_LEN 4096
 
-/* [...] at p (p[0] == '['): 1 match, 0 no match, -1 not a class. Sets *end
- * past the closing bracket. */
-static int match_class(const char *p, char c, const char **end)
-{
-	const char *q = p + 1;
-	int neg = 0, hit = 0;
-
-	if (*q == '!' || *q == '^') {
-		neg = 1;
-		q++;
-	}
-	if (*q == ']') { /* a leading ']' is literal */
-		hit |= c == ']';
-		q++;
-	}
-	for (; *q && *q != ']'; q++) {
-		if (q[1] == '-' && q[2] && q[2] != ']') {
-			hit |= c >= q[0] && c <= q[2];
-			q += 2;
-		} else {
-			hit |= c == *q;
-		}
-	}
-	if (*q != ']')
-		return -1;
-	*end = q + 1;
-	return c != '/' && (hit ^ neg);
-}
-
-/* Glob match anchored at both ends: '*' and '?' stay within one directory,
- * "**" crosses directories, and "**" followed by "/" also matches no directory. */
+/* The one glob matcher (warden/beneath.h): a set-of-states simulation,
+ * linear in the path for a given pattern, so a hostile scope such as
+ * "**a**a**a**a**a**a**a**a**b" cannot make a patch take minutes. */
 int wd_patch__glob_match(const char *p, const char *s)
 {
-	for (;;) {
-		if (p[0] == '*' && p[1] == '*') {
-			while (*p == '*')
-				p++;
-			if (*p == '/') {
-				/* "**" + "/" : zero or more whole directories */
-				p++;
-				for (const char *t = s;;) {
-					if (wd_patch__glob_match(p, t))
-						return 1;
-					t = strchr(t, '/');
-					if (!t)
-						return 0;
-					t++;
-				}
-			}
-			for (const char *t = s;; t++) {
-				if (wd_patch__glob_match(p, t))
-					return 1;
-				if (!*t)
-					return 0;
-			}
-		}
-		if (*p == '*') {
-			p++;
-			for (const char *t = s;; t++) {
-				if (wd_patch__glob_match(p, t))
-					return 1;
-				if (!*t || *t == '/')
-					return 0;
-			}
-		}
-		if (!*p)
-			return !*s;
-		if (!*s)
-			return 0;
-		if (*p == '?') {
-			if (*s == '/')
-				return 0;
-			p++;
-			s++;
-			continue;
-		}
-		if (*p == '[') {
-			const char *end = NULL;
-			int m = match_class(p, *s, &end);
-
-			if (m == 0)
-				return 0;
-			if (m == 1) {
-				p = end;
-				s++;
-				continue;
-			}
-		}
-		if (*p == '\\' && p[1])
-			p++;
-		if (*p != *s)
-			return 0;
-		p++;
-		s++;
-	}
+	return wd_glob_match(p, s);
 }
 
 static int has_glob(const char *s)
@@ -170,12 +83,13 @@ int wd_patch_path_in_scope(const char *path, const char *const *scope)
 		if (!allowed && entry_matches(e, path))
 			allowed = 1;
 	}
-	return allow_entries == 0 || allowed;
+	/* a scope of exclusions only ("!x") names nothing that may change */
+	return allowed && allow_entries > 0;
 }
 
 const char *wd_patch__path_unsafe(const char *path)
 {
-	const char *c = path;
+	const char *c = path, *why;
 	size_t len;
 
 	if (!path || !*path)
@@ -193,6 +107,8 @@ const char *wd_patch__path_unsafe(const char *path)
 		if (*u == '\\')
 			return "backslash in path";
 	}
+	if ((why = wd_text_path_deceptive(path)) != NULL)
+		return why;
 	while (*c) {
 		const char *slash = strchr(c, '/');
 		size_t n = slash ? (size_t)(slash - c) : strlen(c);

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,4 +137,23 @@ int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const 
 out:
 	wd_proposal_free(p);
 	return rc;
+}
+
+void wd_run_unpublish(const char *repo, const char *branch, const char *hex, wd_ledger *ledger)
+{
+	char why[1024];
+	int rc;
+
+	snprintf(why, sizeof(why), "%s", wd_error_last());
+	rc = wd_repo_branch_delete(repo, branch, hex, NULL);
+	wd_ledger_add(ledger, "publish.rollback",
+	              json_pack("{s:s, s:s, s:s, s:b, s:s?}", "repo", repo, "branch", branch,
+	                        "reason", why, "removed", rc == 0, "error",
+	                        rc ? wd_error_last() : NULL));
+	if (rc)
+		wd_error_set(WD_EINFRA, "%s; and the branch '%s' it left in %s could not be removed: %s",
+		             why, branch, repo, wd_error_last());
+	else
+		wd_error_set(WD_EINFRA, "%s (the branch '%s' was removed again: no proposal without "
+		             "its record)", why, branch);
 }

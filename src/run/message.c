@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "warden/error.h"
+#include "warden/text.h"
 
 #include "run_internal.h"
 
@@ -26,7 +27,25 @@ void wd_run_model_summary(wd_buf *out, const char *reply)
 		reply++;
 	if ((size_t)(end - reply) > SUMMARY_MAX)
 		end = reply + SUMMARY_MAX;
-	wd_buf_put(out, reply, (size_t)(end - reply));
+	/* line by line: no control characters, and no line shaped like a trailer
+	 * ("Warden-Checks: security-audit=pass", "Signed-off-by: ...") posing
+	 * as warden's own above the real ones */
+	for (p = reply; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), start = out->len;
+
+		/* judged as cleaned: "Si\036gned-off-by:" is a trailer once the
+		 * control character is gone */
+		if (wd_text_clean(out, p, len, 0) == 0) {
+			if (out->len > start &&
+			    wd_text_is_trailer_line(out->ptr + start, out->len - start)) {
+				wd_buf_truncate(out, start);
+			} else {
+				wd_buf_putc(out, '\n');
+			}
+		}
+		p += len + (nl ? 1 : 0);
+	}
 	wd_buf_rtrim(out);
 }
 

@@ -25,7 +25,6 @@
 #define DEFAULT_ROUNDS 3
 #define MAX_ROUNDS 20
 #define FAILURE_SUMMARY_MAX 6000
-#define TOOL_TURNS_MAX 12
 
 /* Everything one run holds; freed in one place. */
 struct run {
@@ -59,6 +58,7 @@ struct run {
 	wd_strvec files;     /* the paths the passing patch changed */
 	wd_buf why;          /* why the last round did not pass, for a person */
 	wd_outbound *ob;     /* everything sent to the model passes through it */
+	int tool_turns;      /* tool turns per round before the edit is due */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -143,7 +143,8 @@ static int prepare_repo(struct run *r)
 	r->res->branch = wd_strdup(wd_workspace_branch(r->ws));
 	if (!r->res->branch)
 		return WD_ENOMEM;
-	if ((rc = wd_config_add_repo(r->cfg, wd_workspace_checkout(r->ws))) != 0)
+	if ((rc = wd_config_add_repo(r->cfg, wd_workspace_checkout(r->ws))) != 0 ||
+	    (rc = wd_run_warn_ignored(r->cfg, r->ledger, r->opts)) != 0)
 		return rc;
 	wd_ledger_add(r->ledger, "repo.prepare",
 	              json_pack("{s:s, s:s, s:s, s:s, s:s}", "source", r->opts->repo, "base", hex,
@@ -250,7 +251,8 @@ static int build_context(struct run *r)
 
 		to.cache_dir = r->cache.ptr;
 		to.files = (const char *const *)files.v;
-		if ((rc = wd_tools_new(&r->tools, wd_workspace_checkout(r->ws), &to)) != 0)
+		if ((rc = wd_run_tool_limits(&r->tool_turns, &to.max_calls, r->cfg)) != 0 ||
+		    (rc = wd_tools_new(&r->tools, wd_workspace_checkout(r->ws), &to)) != 0)
 			goto out;
 		if (!(r->tool_defs = wd_tools_definitions())) {
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -329,6 +331,8 @@ static int open_model(struct run *r)
 	mo.max_tokens = r->opts->max_tokens;
 	mo.max_calls = r->opts->max_calls;
 	mo.max_time_ms = r->opts->max_time_ms;
+	mo.on_retry = wd_run_on_retry;
+	mo.retry_payload = (void *)r->opts;
 	rc = wd_model_open(&r->model, spec, &mo);
 out:
 	free(cfg_spec);
@@ -521,16 +525,23 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 	return rc;
 }
 
-/* Ask for the round's edit, answering read-only tool calls on the way. */
-static int ask_model(struct run *r, int round, wd_model_reply *reply)
+/* Ask for the round's edit, answering read-only tool calls on the way. Once
+ * the turns or calls are spent the tools are closed (tool_choice "none"); a
+ * reply that still calls them sets *looped to the turns taken: the round has
+ * no usable edit, and the conversation ends instead of going on forever. */
+static int ask_model(struct run *r, int round, wd_model_reply *reply, int *looped)
 {
 	wd_model_call call = WD_MODEL_CALL_INIT;
 	int rc;
 
 	call.stage = "patch";
+	*looped = 0;
 	for (int turn = 0;; turn++) {
+		int closed = r->tool_defs &&
+		             (turn >= r->tool_turns || wd_tools_calls_left(r->tools) == 0);
+
 		call.tools = r->tool_defs;
-		if (r->tool_defs && (turn >= TOOL_TURNS_MAX || wd_tools_calls_left(r->tools) == 0))
+		if (closed)
 			call.tool_choice = "none";
 		wd_model_reply_free(reply);
 		memset(reply, 0, sizeof(*reply));
@@ -550,6 +561,10 @@ static int ask_model(struct run *r, int round, wd_model_reply *reply)
 		                        "tool_calls", wd_run_json_value(reply->tool_calls_json)));
 		if (!reply->tool_calls_json || !r->tools)
 			return 0;
+		if (closed) {
+			*looped = turn + 1;
+			return 0;
+		}
 		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls_json)) != 0 ||
 		    (rc = answer_tool_calls(r, round, reply->tool_calls_json)) != 0)
 			return rc;
@@ -670,12 +685,12 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	wd_gate_opts go;
 	const char *workdir = NULL;
 	char msg[256];
-	int rc, in_world = 0;
+	int rc, in_world = 0, looped = 0;
 
 	*passed = 0;
 	wd_buf_clear(feedback);
 	stage_begin(r, "model", r->model_spec);
-	rc = ask_model(r, round, &reply);
+	rc = ask_model(r, round, &reply, &looped);
 	update_usage(r);
 	if (rc)
 		goto out;
@@ -694,6 +709,16 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		goto out;
 
 	stage_begin(r, "patch", NULL);
+	if (looped) {
+		rc = wd_run_loop_alert(feedback, r->ledger, round, looped);
+		stage_end(r, "patch", "no usable edit in the reply (it kept calling tools)");
+		goto out;
+	}
+	if (wd_model_reply_truncated(&reply)) {
+		rc = wd_run_truncated_reply(feedback, r->ledger, round, reply.finish_reason);
+		stage_end(r, "patch", "no usable edit: the reply was cut off at its output limit");
+		goto out;
+	}
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);
 	if (rc == WD_ENOTFOUND || rc == WD_EINPUT) {
 		rc = wd_run_render_no_patch(feedback, round, rc == WD_ENOTFOUND
@@ -792,7 +817,11 @@ static int repair_loop(struct run *r, int *passed)
 	if (rounds <= 0) {
 		long v;
 
-		rounds = wd_config_get_int(&v, r->cfg, "run.rounds") == 0 ? (int)v : DEFAULT_ROUNDS;
+		rc = wd_config_get_range(&v, r->cfg, "run.rounds", 1, MAX_ROUNDS);
+		if (rc && rc != WD_ENOTFOUND)
+			return rc;
+		rounds = rc == 0 ? (int)v : DEFAULT_ROUNDS;
+		rc = 0;
 	}
 	if (rounds < 1 || rounds > MAX_ROUNDS)
 		return wd_error_set(WD_EUSAGE, "rounds must be between 1 and %d (got %d)", MAX_ROUNDS,
@@ -893,12 +922,13 @@ static int commit_and_publish(struct run *r)
 		rc = WD_ENOMEM;
 		goto out;
 	}
-	if ((rc = wd_run_add_evidence(r->res->repo, hex, r->evidence)) != 0)
-		goto out;
 	evidence = r->evidence ? json_dumps(r->evidence, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if ((rc = wd_run_save_proposal(r->cache.ptr, r->res, r->ticket, r->model_spec,
-	                               wd_buf_cstr(&r->trailer), evidence, r->ws)) != 0)
+	if ((rc = wd_run_add_evidence(r->res->repo, hex, r->evidence)) != 0 ||
+	    (rc = wd_run_save_proposal(r->cache.ptr, r->res, r->ticket, r->model_spec,
+	                               wd_buf_cstr(&r->trailer), evidence, r->ws)) != 0) {
+		wd_run_unpublish(r->res->repo, r->res->branch, hex, r->ledger);
 		goto out;
+	}
 	wd_ledger_add(r->ledger, "proposal",
 	              json_pack("{s:s, s:s, s:s, s:s}", "repo", r->res->repo, "branch",
 	                        r->res->branch, "commit", hex, "checks",

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "warden/buf.h"
+#include "warden/config.h"
 #include "warden/context.h"
 #include "warden/gate.h"
 #include "warden/ledger.h"
@@ -24,6 +25,25 @@ int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const w
                        const wd_checklist *checks, const char *cache_dir, char *hash_out);
 int wd_run_render_repair(wd_buf *out, int round, const char *failures);
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
+
+/* limits.c: tool turns per round and tool calls per run, from the config
+ * (run.tool-turns, 1-100, default 12; run.tool-calls, 1-1000, default 40). */
+int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg);
+/* A round whose reply kept calling tools after `turns` turns: ledger a
+ * loop.alert and put the no-edit message for the model in `feedback`. */
+int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns);
+/* A reply cut off at its output limit (`why` is its finish reason): ledger
+ * reply.truncated and ask for the whole edit again, shorter, in `feedback`. */
+/* wd_model_opts.on_retry for a run (payload: its wd_run_opts): every wait
+ * between attempts is told through the run's progress callback, stage
+ * "retry", so that no wait on the model service is silent. */
+void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,
+                     const char *reason);
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why);
+
+/* warn.c: name the keys and include sections of the repository's config
+ * that were ignored (ledger config.ignored, progress stage "warning"). */
+int wd_run_warn_ignored(const wd_config *cfg, wd_ledger *ledger, const wd_run_opts *opts);
 
 /* gates.c: the gates between a patch that applied (as the tree `patched`)
  * and the checks; both read the base and patched files from git objects. */
@@ -140,6 +160,11 @@ json_t *wd_run_json_value(const char *text);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
+/* Publishing failed after the branch was made (the evidence note or the
+ * proposal record could not be written): remove the branch again, if it is
+ * still at `hex`, so that no branch exists that `review list` cannot show;
+ * ledgered as publish.rollback, the error message says what was done. */
+void wd_run_unpublish(const char *repo, const char *branch, const char *hex, wd_ledger *ledger);
 int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
                          const char *model, const char *checks, const char *evidence,
                          const wd_workspace *ws);

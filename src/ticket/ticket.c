@@ -9,6 +9,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/text.h"
 #include "warden/ticket.h"
 #include "ticket_int.h"
 
@@ -119,6 +120,34 @@ static int title_identity(wd_buf *out, const wd_ticket *t)
 	return rc;
 }
 
+/* Whether text (at a '[') opens a JSON array rather than a Markdown line
+ * such as "[WIP] ...": what follows the '[' is a JSON value or its end. */
+static int json_array_start(const char *text, size_t len)
+{
+	size_t i = 1;
+
+	if (!len || text[0] != '[')
+		return 0;
+	while (i < len && strchr(" \t\r\n", text[i]))
+		i++;
+	return i == len || strchr("[{]\"-0123456789", text[i]) != NULL;
+}
+
+/* A scope names what may change: one made only of exclusions ("!x") names
+ * nothing, and the patch engine would refuse every path of it. Said when the
+ * ticket is loaded, before any model call is paid for. */
+static int check_scope(const wd_ticket *t, const char *name)
+{
+	for (size_t i = 0; i < t->scope.n; i++)
+		if (t->scope.v[i][0] != '!')
+			return 0;
+	if (t->scope.n == 0)
+		return 0;
+	return wd_error_set(WD_EINPUT, "%s: the scope has no path that may change, only "
+	                    "exclusions ('!%s'); add what may change, e.g. 'src/**'", name,
+	                    t->scope.v[0] + 1);
+}
+
 /* Fill slug, identity and id once the fields are known. */
 static int finish(wd_ticket *t)
 {
@@ -126,6 +155,23 @@ static int finish(wd_ticket *t)
 	char hex[41];
 	int rc;
 
+	/* the title reaches terminals (review list) and commit subjects: no
+	 * escape sequences, no bidi controls */
+	{
+		char *clean = wd_text_clean_line(t->title);
+
+		if (!clean) {
+			rc = WD_ENOMEM;
+			goto out;
+		}
+		free(t->title);
+		t->title = clean;
+		if (!clean[0]) {
+			rc = wd_error_set(WD_EINPUT, "%s:1: no title: the title holds only control "
+			                  "characters", t->source);
+			goto out;
+		}
+	}
 	if ((rc = wd_slugify(&b, t->title, WD_TICKET_SLUG_MAX)) != 0)
 		goto out;
 	t->slug = wd_buf_detach(&b);
@@ -186,10 +232,14 @@ int wd_ticket_parse(wd_ticket **out, const char *name, const char *text, size_t 
 	}
 	while (skip < len && strchr(" \t\r\n", text[skip]))
 		skip++;
-	if (skip < len && text[skip] == '{')
+	/* '[' too: an array, or JSON nested too deeply, is told what is wrong
+	 * with it as JSON, not that it lacks a Markdown heading */
+	if (skip < len && (text[skip] == '{' || json_array_start(text + skip, len - skip)))
 		rc = wd_ticket__parse_json(t, name, text, len);
 	else
 		rc = wd_ticket__parse_md(t, name, text, len);
+	if (!rc)
+		rc = check_scope(t, name);
 	if (!rc)
 		rc = finish(t);
 out:

@@ -173,8 +173,18 @@ int wd_ticket__parse_json(wd_ticket *t, const char *name, const char *text, size
 		return wd_error_set(WD_EINPUT, "%s:%d: bad JSON: %s", name,
 		                    err.line > 0 ? err.line : 1, err.text);
 	obj = root;
+	/* `gh issue list --json title,body --limit 1` prints a one-item array */
+	if (json_is_array(obj) && json_array_size(obj) == 1)
+		obj = json_array_get(obj, 0);
+	if (json_is_array(obj)) {
+		rc = wd_error_set(WD_EINPUT, "%s:1: a JSON ticket must be an object with \"title\" "
+		                  "(or an array of exactly one); got an array of %zu items", name,
+		                  json_array_size(obj));
+		goto out;
+	}
 	if (!json_is_object(obj)) {
-		rc = wd_error_set(WD_EINPUT, "%s:1: a JSON ticket must be an object", name);
+		rc = wd_error_set(WD_EINPUT, "%s:1: a JSON ticket must be an object with \"title\"",
+		                  name);
 		goto out;
 	}
 	/* a GitHub webhook payload carries the issue one level down */

@@ -604,7 +604,7 @@ START_TEST(scope_globs_allow_deny_and_double_star)
 {
 	const char *const s1[] = { "src/**", "!src/secret/**", "!**/*.key", NULL };
 	const char *const s2[] = { "src/*.c", "docs/", "lib", "include/foo.h:foo_init", NULL };
-	const char *const s3[] = { "!vendor/**", NULL };
+	const char *const s3[] = { "**", "!vendor/**", NULL };
 	const char *const s4[] = { "src/**/test_*.c", NULL };
 
 	ck_assert(wd_patch_path_in_scope("src/a.c", s1));

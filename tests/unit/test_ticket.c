@@ -289,8 +289,8 @@ START_TEST(json_errors_name_file_and_line)
 	parse_fails(notitle, strlen(notitle), "T.md:1: no title");
 	parse_fails(dup, strlen(dup), "bad JSON");
 	parse_fails(empty, strlen(empty), "\"title\" is empty");
-	/* a JSON array is not sniffed as JSON: it is Markdown without a title */
-	parse_fails(arr, strlen(arr), "no title");
+	/* a JSON array is told it is one, not that it lacks a Markdown heading */
+	parse_fails(arr, strlen(arr), "got an array of 2 items");
 }
 END_TEST
 
