@@ -525,6 +525,13 @@ static int choose(found *fd, const hunk_ctx *hc, const image *im, size_t min_pos
 	}
 	if (fd->ncands == 1)
 		goto chosen;
+	if (hc->h->at_eof && fd->hi == hc->pre.n) {
+		for (size_t i = 0; i < fd->ncands; i++)
+			keep[i] = fd->cands[i] + span == im->n;
+		narrow(fd, keep);
+		if (fd->ncands == 1)
+			goto chosen;
+	}
 	for (size_t i = 0; hc->hint >= 0 && i < fd->ncands; i++) {
 		if ((long)fd->cands[i] == hc->hint + (long)lo) {
 			fd->cands[0] = fd->cands[i];
@@ -630,7 +637,7 @@ static long header_pos(const wd_hunk *h, size_t pre_n)
 static int place_empty(found *fd, const hunk_ctx *hc, const image *im)
 {
 	memset(fd, 0, sizeof(*fd));
-	if (im->n == 0 || (hc->hint >= 0 && (size_t)hc->hint == im->n)) {
+	if (im->n == 0 || hc->h->at_eof || (hc->hint >= 0 && (size_t)hc->hint == im->n)) {
 		fd->pos = im->n;
 		return 1;
 	}
