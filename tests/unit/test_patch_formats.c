@@ -387,11 +387,144 @@ START_TEST(codex_patch_unsafe_path_is_refused_by_policy)
 }
 END_TEST
 
+
+/* --- re-indentation after a whitespace-tolerant match ---------------------- */
+
+START_TEST(reindent_four_space_block_on_two_space_file)
+{
+	const char *t =
+		"web/two.js\n"
+		"```js\n"
+		"<<<<<<< SEARCH\n"
+		"    if (x) {\n"
+		"        return 1;\n"
+		"    }\n"
+		"=======\n"
+		"    if (x) {\n"
+		"        log(x);\n"
+		"        if (x > 1) {\n"
+		"            return 2;\n"
+		"        }\n"
+		"        return 1;\n"
+		"    }\n"
+		">>>>>>> REPLACE\n"
+		"```\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/two.js",
+	            "function f(x) {\n"
+	            "  if (x) {\n"
+	            "    log(x);\n"
+	            "    if (x > 1) {\n"
+	            "      return 2;\n"
+	            "    }\n"
+	            "    return 1;\n"
+	            "  }\n"
+	            "  return 0;\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical)
+{
+	/* the model wrote 4 spaces for a tab file, and changed the depth of one
+	 * line: the unchanged lines keep the file's bytes, the new ones get tabs */
+	const char *t =
+		"src/main.c\n"
+		"<<<<<<< SEARCH\n"
+		"int main(void)\n"
+		"{\n"
+		"    printf(\"%d\\n\", add(2, 3));\n"
+		"    return 0;\n"
+		"=======\n"
+		"int main(void)\n"
+		"{\n"
+		"    if (add(2, 3) > 4)\n"
+		"        printf(\"%d\\n\", add(2, 3));\n"
+		"    return 0;\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/main.c",
+	            "#include <stdio.h>\n"
+	            "\n"
+	            "static int add(int a, int b)\n"
+	            "{\n"
+	            "\treturn a - b;\n"
+	            "}\n"
+	            "\n"
+	            "int main(void)\n"
+	            "{\n"
+	            "\tif (add(2, 3) > 4)\n"
+	            "\t\tprintf(\"%d\\n\", add(2, 3));\n"
+	            "\treturn 0;\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_shifted_diff_hunk_keeps_relative_depth)
+{
+	/* a diff whose lines lost one level of indentation (the model quoted
+	 * the block from its own column): new lines go back to the file's depth */
+	const char *t =
+		"--- a/web/two.js\n"
+		"+++ b/web/two.js\n"
+		"@@ -2,3 +2,4 @@\n"
+		" if (x) {\n"
+		"   return 1;\n"
+		"+  x++;\n"
+		" }\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/two.js",
+	            "function f(x) {\n"
+	            "  if (x) {\n"
+	            "    return 1;\n"
+	            "    x++;\n"
+	            "  }\n"
+	            "  return 0;\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(exact_match_keeps_the_model_indentation)
+{
+	/* an exact match changes nothing of what the model wrote */
+	const char *t =
+		"web/two.js\n"
+		"<<<<<<< SEARCH\n"
+		"  return 0;\n"
+		"=======\n"
+		"  return 0; // keep\n"
+		"        // deliberately deep\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/two.js",
+	            "function f(x) {\n"
+	            "  if (x) {\n"
+	            "    return 1;\n"
+	            "  }\n"
+	            "  return 0; // keep\n"
+	            "        // deliberately deep\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 static Suite *formats_suite(void)
 {
 	Suite *s = suite_create("patch_formats");
 	TCase *hdr = tcase_create("headers");
 	TCase *cx = tcase_create("codex");
+	TCase *ind = tcase_create("reindent");
 
 	tcase_add_checked_fixture(hdr, setup, teardown);
 	tcase_add_test(hdr, overcounted_hunk_stops_at_next_plain_file_header);
@@ -405,6 +538,12 @@ static Suite *formats_suite(void)
 	tcase_add_test(cx, codex_patch_malformed_sections_are_input_errors);
 	tcase_add_test(cx, codex_patch_unsafe_path_is_refused_by_policy);
 	suite_add_tcase(s, cx);
+	tcase_add_checked_fixture(ind, setup, teardown);
+	tcase_add_test(ind, reindent_four_space_block_on_two_space_file);
+	tcase_add_test(ind, reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical);
+	tcase_add_test(ind, reindent_shifted_diff_hunk_keeps_relative_depth);
+	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
+	suite_add_tcase(s, ind);
 	return s;
 }
 
