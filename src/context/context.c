@@ -350,6 +350,7 @@ static int build_map_slice(struct builder *b, const wd_context_opts *opts,
 
 	mo.cache_dir = opts->cache_dir;
 	mo.files = (const char *const *)b->files.v;
+	mo.exclude = opts->exclude;
 	if (wd_map_build(&b->map, b->workdir, &mo) != 0) {
 		/* without a map the context still works: whole files and head+tail cuts */
 		wd_error_clear();

@@ -159,13 +159,16 @@ static int collect_checks(struct run *r)
 static int build_context(struct run *r)
 {
 	wd_context_opts co = WD_CONTEXT_OPTS_INIT;
-	wd_strvec files = WD_STRVEC_INIT;
+	wd_strvec files = WD_STRVEC_INIT, exclude = WD_STRVEC_INIT;
 	char msg[128];
 	int rc;
 
 	stage_begin(r, "context", NULL);
 	if ((rc = wd_repo_list_files(&files, r->ws)) != 0)
 		goto out;
+	if ((rc = wd_config_get_all(&exclude, r->cfg, "map.exclude")) != 0)
+		goto out;
+	co.exclude = (const char *const *)exclude.v;
 	co.cache_dir = r->cache.ptr;
 	co.files = (const char *const *)files.v;
 	/* warden's own reading is of the checkout it wrote, which no check can write */
@@ -189,6 +192,7 @@ static int build_context(struct run *r)
 	snprintf(msg, sizeof(msg), "%zu files, %zu bytes", r->ctx->chosen.n, r->ctx->bytes);
 	stage_end(r, "context", msg);
 out:
+	wd_strvec_free(&exclude);
 	wd_strvec_free(&files);
 	return rc;
 }
