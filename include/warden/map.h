@@ -162,6 +162,17 @@ typedef struct wd_map_range {
 int wd_map_ranges_for(wd_map_range **out, size_t *n, const wd_map *m, const char *path,
                       const char *const *names);
 
+/* Append to `out` (at most `max`) the defined names that `token` names
+ * without their prefix or suffix: `token` is a whole '_'-separated part at
+ * the start or the end of the name (m_setbytes, setbytes_impl), or the name
+ * itself in another case. The exact name is not included, nor names only
+ * vendored code defines. */
+int wd_map_names_like(wd_strvec *out, const wd_map *m, const char *token, size_t max);
+
+/* Every definition of `path` (*out allocated, caller frees; *n may be 0),
+ * with its rank after wd_map_rank. */
+int wd_map_file_definitions(wd_map_def **out, size_t *n, const wd_map *m, const char *path);
+
 /* Every file of the map (relative paths, sorted); valid while the map lives. */
 const char *const *wd_map_files(const wd_map *m, size_t *n);
 
