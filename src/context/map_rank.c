@@ -458,6 +458,16 @@ static int place(struct placed **out, const wd_map *m, const struct pick *p, siz
 	return 0;
 }
 
+/* A signature's preprocessor lines go on lines of their own, indented. */
+static int put_sig(wd_buf *out, const char *sig)
+{
+	int rc = 0;
+
+	for (const char *c = sig; *c && !rc; c++)
+		rc = *c == '\n' ? wd_buf_puts(out, "\n    ") : wd_buf_putc(out, *c);
+	return rc ? rc : wd_buf_putc(out, '\n');
+}
+
 static int render_k(wd_buf *out, const wd_map *m, const struct pick *p, size_t k, unsigned flags)
 {
 	struct placed *v = NULL;
@@ -477,13 +487,13 @@ static int render_k(wd_buf *out, const wd_map *m, const struct pick *p, size_t k
 		if (i > 0 && v[i].file == v[i - 1].file && v[i].line == v[i - 1].line &&
 		    t->end == f->tags.defs[v[i - 1].def].end)
 			continue;
-		if ((flags & WD_MAP_RENDER_LINES) && t->end != t->start &&
-		    (rc = wd_buf_printf(out, "  %u-%u %s\n", t->start, t->end, t->sig)) != 0)
-			break;
-		if ((flags & WD_MAP_RENDER_LINES) && t->end == t->start &&
-		    (rc = wd_buf_printf(out, "  %u %s\n", t->start, t->sig)) != 0)
-			break;
-		if (!(flags & WD_MAP_RENDER_LINES) && (rc = wd_buf_printf(out, "  %s\n", t->sig)) != 0)
+		if ((flags & WD_MAP_RENDER_LINES) && t->end != t->start)
+			rc = wd_buf_printf(out, "  %u-%u ", t->start, t->end);
+		else if (flags & WD_MAP_RENDER_LINES)
+			rc = wd_buf_printf(out, "  %u ", t->start);
+		else
+			rc = wd_buf_puts(out, "  ");
+		if (rc || (rc = put_sig(out, t->sig)) != 0)
 			break;
 	}
 	free(v);

@@ -275,6 +275,70 @@ START_TEST(cli_reads_map_exclude_from_the_repository_config)
 }
 END_TEST
 
+static const char *sig_of(const wd_map *m, const char *name)
+{
+	static char buf[256];
+	wd_map_def *d = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(wd_map_find_definitions(&d, &n, m, name), 0);
+	ck_assert_uint_eq(n, 1);
+	snprintf(buf, sizeof(buf), "%s", d[0].signature);
+	free(d);
+	return buf;
+}
+
+START_TEST(signatures_keep_escapes_and_preprocessor_lines)
+{
+	wd_map *m;
+	wd_buf out = WD_BUF_INIT;
+
+	put("src/sig.c", "#define NL() be_writebuffer(\"\\n\", 1)\n"
+	                 "static void sep(void) { be_writebuffer(\"\\t|  x\", 5); }\n"
+	                 "int open_file(const char *path,\n"
+	                 "#ifdef _WIN32\n"
+	                 "              int wide,\n"
+	                 "#endif\n"
+	                 "              int mode)\n"
+	                 "{\n\treturn 0;\n}\n");
+	add_all();
+	m = build(NULL);
+	ck_assert_str_eq(sig_of(m, "NL"), "#define NL() be_writebuffer(\"\\n\", 1)");
+	ck_assert_str_eq(sig_of(m, "open_file"),
+	                 "int open_file(const char *path,\n#ifdef _WIN32\nint wide,\n#endif\nint mode)");
+	/* rendered with the preprocessor lines on lines of their own */
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&out, m, 0, 0), 0);
+	ck_assert_ptr_nonnull(strstr(out.ptr, "  int open_file(const char *path,\n    #ifdef _WIN32\n"
+	                                      "    int wide,\n    #endif\n    int mode)\n"));
+	wd_buf_free(&out);
+	wd_map_free(m);
+}
+END_TEST
+
+START_TEST(signatures_survive_the_tag_cache)
+{
+	char cache[64];
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	wd_map *m = NULL;
+	wd_map_stats st;
+
+	strcpy(cache, "/tmp/wd-mapfc-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(cache));
+	put("src/sig.c", "int f(int a,\n#if X\nint b,\n#endif\nint c)\n{\n\treturn \"\\n\"[0];\n}\n");
+	add_all();
+	o.cache_dir = cache;
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	wd_map_free(m);
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_str_eq(sig_of(m, "f"), "int f(int a,\n#if X\nint b,\n#endif\nint c)");
+	wd_map_free(m);
+	wd_rm_rf(cache);
+}
+END_TEST
+
 static Suite *map_focus_suite(void)
 {
 	Suite *s = suite_create("map_focus");
@@ -289,6 +353,8 @@ static Suite *map_focus_suite(void)
 	tcase_add_test(tc, focus_that_matches_nothing_is_reported);
 	tcase_add_test(tc, cli_warns_about_a_focus_that_matches_nothing);
 	tcase_add_test(tc, cli_reads_map_exclude_from_the_repository_config);
+	tcase_add_test(tc, signatures_keep_escapes_and_preprocessor_lines);
+	tcase_add_test(tc, signatures_survive_the_tag_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
