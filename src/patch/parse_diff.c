@@ -765,8 +765,9 @@ static int compute_hash(struct wd_patch *p)
 	for (size_t i = 0; i < p->nfiles && !rc; i++) {
 		const wd_pfile *f = &p->files[i];
 
-		rc = wd_buf_printf(&b, "F%d %s %s %o %o %d\n", f->kind, f->old_path ? f->old_path : "",
-		                   f->new_path ? f->new_path : "", f->old_mode, f->new_mode, f->sr);
+		rc = wd_buf_printf(&b, "F%d %s %s %o %o %d%s\n", f->kind, f->old_path ? f->old_path : "",
+		                   f->new_path ? f->new_path : "", f->old_mode, f->new_mode, f->sr,
+		                   f->whole ? " whole" : "");
 		for (size_t h = 0; h < f->nhunks && !rc; h++) {
 			const wd_hunk *hk = &f->hunks[h];
 
@@ -853,8 +854,14 @@ int wd_patch_parse(wd_patch **out, const char *text, size_t len)
 			goto out;
 		}
 	}
+	if (p->nfiles == 0 && !orphans) {
+		rc = wd_patch__parse_whole(p, rl, n);
+		if (rc && rc != WD_ENOTFOUND)
+			goto out;
+	}
 	if (p->nfiles == 0) {
-		rc = wd_error_set(WD_ENOTFOUND, "the reply contains no diff and no SEARCH/REPLACE block");
+		rc = wd_error_set(WD_ENOTFOUND, "the reply contains no diff, no SEARCH/REPLACE block, "
+		                  "no '*** Begin Patch' and no whole-file block");
 		goto out;
 	}
 	if ((rc = compute_hash(p)) != 0)

@@ -55,6 +55,7 @@ typedef struct wd_pfile {
 	int git_header;       /* had a "diff --git" line */
 	int sr;               /* made of SEARCH/REPLACE blocks */
 	int codex;            /* from "*** Update/Add/Delete File:" sections */
+	int whole;            /* a whole-file replacement: one hunk of '+' lines */
 	int sections;         /* how many separate sections named this file */
 	int copy;             /* "copy from/to": not supported, refused by policy */
 	wd_hunk *hunks;
@@ -109,6 +110,11 @@ char *wd_patch__clean_path(const char *s, size_t len);
  * lines; parse_codex reads the section at reply line *i and advances *i. */
 int wd_patch__is_codex_header(const char *s, size_t len);
 int wd_patch__parse_codex(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_t *i);
+
+/* parse_whole.c: whole-file blocks of a reply that holds no other edit;
+ * 0 when some were found, WD_ENOTFOUND when none, WD_EINPUT when one is
+ * malformed (it elides code). */
+int wd_patch__parse_whole(struct wd_patch *p, const wd_rline *rl, size_t nrl);
 
 /* policy.c */
 /* NULL when `path` is a safe relative path; else a static reason. */

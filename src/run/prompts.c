@@ -17,17 +17,25 @@ static int join_scope(wd_buf *out, const wd_ticket *t)
 	return 0;
 }
 
-int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out)
+int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, char *hash_out)
 {
-	wd_buf scope = WD_BUF_INIT;
+	wd_buf scope = WD_BUF_INIT, fmt = WD_BUF_INIT;
+	char name[64];
 	int rc = join_scope(&scope, t);
 
+	snprintf(name, sizeof(name), "format_%s", format);
+	for (char *c = name; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	if (!rc)
+		rc = wd_prompt_render(&fmt, name, NULL, NULL);
 	if (!rc) {
-		const char *vars[] = { "scope", scope.ptr, NULL };
+		const char *vars[] = { "scope", scope.ptr, "format", fmt.ptr, NULL };
 
 		rc = wd_prompt_render(out, "system", vars, hash_out);
 	}
 	wd_buf_free(&scope);
+	wd_buf_free(&fmt);
 	return rc;
 }
 
@@ -84,20 +92,22 @@ int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
 	return rc;
 }
 
-int wd_run_render_repair(wd_buf *out, int round, const char *failures)
+int wd_run_render_repair(wd_buf *out, int round, const char *failures, const char *format)
 {
 	char r[16];
-	const char *vars[] = { "round", r, "failures", failures, NULL };
+	const char *vars[] = { "round", r, "failures", failures, "format",
+		               wd_run_edit_format_phrase(format), NULL };
 
 	snprintf(r, sizeof(r), "%d", round);
 	wd_buf_clear(out);
 	return wd_prompt_render(out, "repair", vars, NULL);
 }
 
-int wd_run_render_no_patch(wd_buf *out, int round, const char *reason)
+int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const char *format)
 {
 	char r[16];
-	const char *vars[] = { "round", r, "reason", reason, NULL };
+	const char *vars[] = { "round", r, "reason", reason, "format",
+		               wd_run_edit_format_phrase(format), NULL };
 
 	snprintf(r, sizeof(r), "%d", round);
 	wd_buf_clear(out);

@@ -42,6 +42,7 @@ struct run {
 	wd_gate_result baseline;
 	int have_baseline;
 	char *model_spec;
+	const char *edit_format; /* what the prompts ask for (edit_format.c) */
 	git_oid tree;
 	wd_buf summary;    /* the model's own words about the passing patch */
 	wd_buf trailer;    /* Warden-Checks value */
@@ -605,8 +606,8 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);
 	if (rc == WD_ENOTFOUND || rc == WD_EINPUT) {
 		rc = wd_run_render_no_patch(feedback, round, rc == WD_ENOTFOUND
-		        ? "The reply contained no unified diff."
-		        : wd_error_last());
+		        ? "The reply contained no edit."
+		        : wd_error_last(), r->edit_format);
 		wd_ledger_add(r->ledger, "patch.none", json_pack("{s:i, s:s}", "round", round,
 		                                                 "reason", wd_error_last()));
 		stage_end(r, "patch", "no usable edit in the reply");
@@ -624,6 +625,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	if ((rc = wd_strvec_push(&r->patch_hashes, wd_patch_hash(patch))) != 0)
 		goto out;
 	pol.scope = r->ticket->scope.n ? (const char *const *)r->ticket->scope.v : NULL;
+	pol.max_whole_bytes = wd_run_max_whole_file(r->cfg);
 	/* on the base commit's objects: no file a check wrote is read */
 	rc = wd_patch_apply_tree(&rep, wd_workspace_repo(r->ws), wd_workspace_base(r->ws), patch, &pol);
 	wd_ledger_add(r->ledger, "patch.apply",
@@ -631,7 +633,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	                        "hash", wd_patch_hash(patch), "report",
 	                        rep.json ? rep.json : json_null()));
 	if (rc == WD_EREFUSED) {
-		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&rep.reasons));
+		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&rep.reasons), r->edit_format);
 		stage_end(r, "patch", "refused");
 		goto out;
 	}
@@ -640,7 +642,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	if ((rc = pre_check_gates(r, &rep, &reasons)) == WD_EREFUSED) {
 		wd_ledger_add(r->ledger, "patch.gate", json_pack("{s:i, s:s}", "round", round,
 		                                                 "reasons", wd_buf_cstr(&reasons)));
-		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons));
+		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons), r->edit_format);
 		stage_end(r, "patch", "refused by the syntax or symbol gate");
 		goto out;
 	}
@@ -659,7 +661,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	if ((rc = judge(r, &gate, &rep.tree, passed, &reasons)) != 0)
 		goto out;
 	if (!*passed) {
-		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons));
+		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons), r->edit_format);
 		goto out;
 	}
 	r->tree = rep.tree;
@@ -787,7 +789,8 @@ static int start_chat(struct run *r)
 	char sys_hash[41], task_hash[41];
 	int rc;
 
-	if ((rc = wd_run_render_system(&sys, r->ticket, sys_hash)) != 0 ||
+	if ((rc = wd_run_edit_format(&r->edit_format, r->model_spec, r->cfg)) != 0 ||
+	    (rc = wd_run_render_system(&sys, r->ticket, r->edit_format, sys_hash)) != 0 ||
 	    (rc = wd_run_render_task(&task, r->ticket, r->ctx, &r->checks, r->cache.ptr,
 	                             task_hash)) != 0)
 		goto out;

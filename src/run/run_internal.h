@@ -14,12 +14,25 @@
 #include "warden/run.h"
 #include "warden/ticket.h"
 
-/* prompts.c: the messages sent to the model, from the templates in prompts/. */
-int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out);
+struct wd_config;
+
+/* edit_format.c: the edit format the prompts ask for ("diff", "search-replace",
+ * "patch" or "whole"): the model family's (by the spec; a config section's own
+ * spec), else the user's model.edit-format. WD_EUSAGE for an unknown setting. */
+int wd_run_edit_format(const char **out, const char *model_spec, const struct wd_config *cfg);
+/* How the repair prompts name a format ("a unified diff in a ```diff block ..."). */
+const char *wd_run_edit_format_phrase(const char *format);
+/* patch.max-whole-file: the largest whole-file replacement (0 = the default). */
+size_t wd_run_max_whole_file(const struct wd_config *cfg);
+
+/* prompts.c: the messages sent to the model, from the templates in prompts/.
+ * `format` is an edit format as above: the system prompt includes
+ * prompts/format_<format>.md, the repair prompts name it. */
+int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, char *hash_out);
 int wd_run_render_task(wd_buf *out, const wd_ticket *t, const wd_context *ctx,
                        const wd_checklist *checks, const char *cache_dir, char *hash_out);
-int wd_run_render_repair(wd_buf *out, int round, const char *failures);
-int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
+int wd_run_render_repair(wd_buf *out, int round, const char *failures, const char *format);
+int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const char *format);
 
 /* gates.c: the gates between a patch that applied (as the tree `patched`)
  * and the checks; both read the base and patched files from git objects. */

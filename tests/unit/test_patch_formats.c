@@ -519,12 +519,122 @@ START_TEST(exact_match_keeps_the_model_indentation)
 }
 END_TEST
 
+
+/* --- whole-file replacements ------------------------------------------------ */
+
+START_TEST(whole_file_block_replaces_and_creates_files)
+{
+	const char *t =
+		"I rewrote the helper file.\n"
+		"\n"
+		"**src/util.c**\n"
+		"```c\n"
+		"int one(void)\n"
+		"{\n"
+		"\treturn 1;\n"
+		"}\n"
+		"```\n"
+		"\n"
+		"```c src/extra.h\n"
+		"int extra(void);\n"
+		"```\n";
+	wd_patch_report r;
+	char *js;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/util.c", "int one(void)\n{\n\treturn 1;\n}\n");
+	assert_file("src/extra.h", "int extra(void);\n");
+	js = json_dumps(r.json, 0);
+	ck_assert_ptr_nonnull(strstr(js, "\"method\": \"whole\""));
+	free(js);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(whole_file_block_keeps_crlf_line_endings)
+{
+	const char *t = "dos.txt\n```\none\nTWO\n```\n";
+	wd_patch_report r;
+
+	put_file("dos.txt", "one\r\ntwo\r\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("dos.txt", "one\r\nTWO\r\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(whole_file_block_that_elides_code_is_an_input_error)
+{
+	static const char *const bad[] = {
+		"src/util.c\n```c\nint one(void)\n{\n\treturn 11;\n}\n// ... existing code ...\n```\n",
+		"src/util.c\n```c\nint one(void);\n...\n```\n",
+		"src/util.c\n```c\n/* ... rest of the file unchanged ... */\n```\n",
+	};
+	wd_patch *p = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(wd_patch_parse(&p, bad[i], strlen(bad[i])), WD_EINPUT);
+		ck_assert_ptr_nonnull(strstr(wd_error_last(), "leaves code out"));
+	}
+}
+END_TEST
+
+START_TEST(whole_file_block_over_the_limit_is_refused)
+{
+	const char *t = "src/util.c\n```c\nint one(void) { return 1; }\nint two(void) { return 2; }\n```\n";
+	wd_patch *p = NULL;
+	wd_patch_policy pol = WD_PATCH_POLICY_INIT;
+	wd_patch_report r;
+	char *js;
+
+	pol.max_whole_bytes = 40;
+	ck_assert_int_eq(wd_patch_parse(&p, t, strlen(t)), 0);
+	ck_assert_int_eq(wd_patch_apply(&r, repo, p, &pol, 0), WD_EREFUSED);
+	js = json_dumps(r.json, 0);
+	ck_assert_ptr_nonnull(strstr(js, "too_large"));
+	free(js);
+	assert_file("src/util.c", UTIL_C);
+	wd_patch_report_free(&r);
+	wd_patch_free(p);
+}
+END_TEST
+
+START_TEST(quoted_code_is_never_a_whole_file_edit)
+{
+	/* beside a diff, a fenced snippet under a path line is an illustration */
+	const char *with_diff =
+		"The bug is here:\n"
+		"src/util.c\n"
+		"```c\n"
+		"\treturn 1;\n"
+		"```\n"
+		"--- a/src/util.c\n"
+		"+++ b/src/util.c\n"
+		"@@ -1,3 +1,3 @@\n"
+		" int one(void)\n"
+		" {\n"
+		"-\treturn 1;\n"
+		"+\treturn 11;\n";
+	/* a fence with no path before it or in its info string names no file */
+	const char *no_path = "Like this:\n\n```c\nint one(void);\n```\n";
+	wd_patch *p = NULL;
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, with_diff), 0);
+	assert_file("src/util.c", "int one(void)\n{\n\treturn 11;\n}\n\nint two(void)\n{\n"
+	            "\treturn 2;\n}\n");
+	wd_patch_report_free(&r);
+	ck_assert_int_eq(wd_patch_parse(&p, no_path, strlen(no_path)), WD_ENOTFOUND);
+}
+END_TEST
+
 static Suite *formats_suite(void)
 {
 	Suite *s = suite_create("patch_formats");
 	TCase *hdr = tcase_create("headers");
 	TCase *cx = tcase_create("codex");
 	TCase *ind = tcase_create("reindent");
+	TCase *wh = tcase_create("whole");
 
 	tcase_add_checked_fixture(hdr, setup, teardown);
 	tcase_add_test(hdr, overcounted_hunk_stops_at_next_plain_file_header);
@@ -544,6 +654,13 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_shifted_diff_hunk_keeps_relative_depth);
 	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
 	suite_add_tcase(s, ind);
+	tcase_add_checked_fixture(wh, setup, teardown);
+	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
+	tcase_add_test(wh, whole_file_block_keeps_crlf_line_endings);
+	tcase_add_test(wh, whole_file_block_that_elides_code_is_an_input_error);
+	tcase_add_test(wh, whole_file_block_over_the_limit_is_refused);
+	tcase_add_test(wh, quoted_code_is_never_a_whole_file_edit);
+	suite_add_tcase(s, wh);
 	return s;
 }
 
