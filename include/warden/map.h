@@ -169,6 +169,10 @@ int wd_map_ranges_for(wd_map_range **out, size_t *n, const wd_map *m, const char
  * vendored code defines. */
 int wd_map_names_like(wd_strvec *out, const wd_map *m, const char *token, size_t max);
 
+/* Append the paths of the `max` best-ranked files with definitions (after
+ * wd_map_rank; never vendored ones), best first. */
+int wd_map_ranked_files(wd_strvec *out, const wd_map *m, size_t max);
+
 /* Every definition of `path` (*out allocated, caller frees; *n may be 0),
  * with its rank after wd_map_rank. */
 int wd_map_file_definitions(wd_map_def **out, size_t *n, const wd_map *m, const char *path);

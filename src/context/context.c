@@ -434,6 +434,35 @@ static int add_callers(struct builder *b, const char *name)
 	return rc;
 }
 
+#define RANKED_FILES 12
+#define RANKED_MIN_LEFT 4096u
+
+/* A ticket that led to no file (it names no path, scope or definition the
+ * map knows) still gets the code it most likely needs: the files the map
+ * ranks highest for it, whole or cut to their best-ranked definitions. */
+static int add_ranked(struct builder *b)
+{
+	wd_strvec top = WD_STRVEC_INIT;
+	int rc;
+
+	if (b->c->chosen.n)
+		return 0;
+	rc = wd_map_ranked_files(&top, b->map, RANKED_FILES);
+
+	for (size_t i = 0; !rc && i < top.n; i++) {
+		int denied = 0;
+
+		if (b->budget < b->used + RANKED_MIN_LEFT)
+			break;
+		/* a ticket with a scope gets only files inside it */
+		if (b->t && b->t->scope.n && !wd_ctx_scope_match(&b->t->scope, top.v[i], &denied))
+			continue;
+		rc = add_file(b, top.v[i], "ranked high in the repository map for this ticket");
+	}
+	wd_strvec_free(&top);
+	return rc;
+}
+
 static int build_agents(struct builder *b)
 {
 	wd_buf raw = WD_BUF_INIT;
@@ -735,6 +764,8 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 			rc = add_callers(&b, specific.v[i]);
 		wd_strvec_free(&specific);
 		wd_strvec_free(&deffiles);
+		if (!rc)
+			rc = add_ranked(&b);
 		if (rc)
 			goto out;
 	}

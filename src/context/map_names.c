@@ -60,6 +60,40 @@ int wd_map_names_like(wd_strvec *out, const wd_map *m, const char *token, size_t
 	return 0;
 }
 
+static const wd_map *sort_map; /* qsort has no context argument */
+
+static int cmp_file_rank(const void *a, const void *b)
+{
+	double x = sort_map->frank[*(const uint32_t *)a], y = sort_map->frank[*(const uint32_t *)b];
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+int wd_map_ranked_files(wd_strvec *out, const wd_map *m, size_t max)
+{
+	uint32_t *idx;
+	size_t k = 0;
+	int rc = 0;
+
+	if (!m->ranked || !m->frank || !m->nfiles)
+		return 0;
+	if (!(idx = malloc(m->nfiles * sizeof(*idx))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].tags.ndefs && !m->files[i].vendored)
+			idx[k++] = (uint32_t)i;
+	/* one map ranks at a time in a process: the map is built and ranked by one caller */
+	sort_map = m;
+	qsort(idx, k, sizeof(*idx), cmp_file_rank);
+	sort_map = NULL;
+	for (size_t i = 0; i < k && i < max && !rc; i++)
+		rc = wd_strvec_push(out, m->files[idx[i]].path);
+	free(idx);
+	return rc;
+}
+
 int wd_map_file_definitions(wd_map_def **out, size_t *n, const wd_map *m, const char *path)
 {
 	int fi = wd_map_file_index(m, path);
