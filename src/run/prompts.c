@@ -4,6 +4,7 @@
 #include "warden/prompt.h"
 
 #include "warden/error.h"
+#include "warden/fs.h"
 
 #include "run_internal.h"
 
@@ -17,6 +18,20 @@ static int join_scope(wd_buf *out, const wd_ticket *t)
 	return 0;
 }
 
+static int format_template_exists(const char *name)
+{
+	wd_buf p = WD_BUF_INIT;
+	int e;
+
+	if (!wd_prompt_dir() || wd_buf_printf(&p, "%s/%s.md", wd_prompt_dir(), name) != 0) {
+		wd_buf_free(&p);
+		return 1; /* let the render say what is wrong */
+	}
+	e = wd_path_exists(p.ptr);
+	wd_buf_free(&p);
+	return e;
+}
+
 int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, char *hash_out)
 {
 	wd_buf scope = WD_BUF_INIT, fmt = WD_BUF_INIT;
@@ -27,8 +42,10 @@ int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, ch
 	for (char *c = name; *c; c++)
 		if (*c == '-')
 			*c = '_';
-	if (!rc)
+	if (!rc && format_template_exists(name))
 		rc = wd_prompt_render(&fmt, name, NULL, NULL);
+	else if (!rc) /* a prompts directory of the user's from before the formats */
+		rc = wd_buf_printf(&fmt, "- Write the edit as %s.", wd_run_edit_format_phrase(format));
 	if (!rc) {
 		const char *vars[] = { "scope", scope.ptr, "format", fmt.ptr, NULL };
 
