@@ -590,7 +590,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			qi++;
 		} else if (l->op == WD_PL_DEL) {
 			pi++;
-		} else if (reindent && same[qi] != SIZE_MAX && same[qi] >= lo && same[qi] < hi &&
+		} else if (reindent && qi < hc->post.n && same[qi] != SIZE_MAX && same[qi] >= lo &&
+		           same[qi] < hi &&
 		           pos + same[qi] - lo < im->n) {
 			const img_line *fl = &im->v[pos + same[qi] - lo];
 

@@ -265,7 +265,7 @@ int wd_review_pr_body(wd_buf *out, const wd_proposal *p, const char *ticket_body
 		rc |= wd_buf_puts(out, "(none recorded)\n\n");
 	if (p->evidence && *p->evidence)
 		rc |= wd_buf_printf(out, "The checks' full evidence is the git note on the commit: "
-		                         "`git notes --ref=%s show %s`.\n\n", WD_NOTES_REF + 11,
+		                         "`git notes --ref=%s show %s`.\n\n", strrchr(WD_NOTES_REF, '/') + 1,
 		                    p->commit);
 	rc |= wd_buf_printf(out, "### Run\n\n| | |\n|---|---|\n| Run | `%s` |\n| Model | `%s` |\n"
 	                         "| Rounds | %d |\n| Tokens | %lld in / %lld out |\n| Cost | $%.4f |\n"
