@@ -123,12 +123,18 @@ def reindent(body):
 
 
 def render_sr(files):
+    """One SEARCH/REPLACE block per hunk, mis-indented when the block shows
+    it: a block none of whose SEARCH lines is indented carries no evidence
+    of the model's indentation, so its REPLACE lines are what it meant."""
     out = []
     for f in files:
         path = strip_ab(f.new)
         for h in f.hunks:
-            old = [reindent(l[1:]) for l in h.lines if l[:1] in (b" ", b"-")]
-            new = [reindent(l[1:]) for l in h.lines if l[:1] in (b" ", b"+")]
+            old = [l[1:] for l in h.lines if l[:1] in (b" ", b"-")]
+            new = [l[1:] for l in h.lines if l[:1] in (b" ", b"+")]
+            if any(l[:1] in (b" ", b"\t") for l in old):
+                old = [reindent(l) for l in old]
+                new = [reindent(l) for l in new]
             out += [path, b"```", b"<<<<<<< SEARCH"] + old + [b"======="] + new + \
                    [b">>>>>>> REPLACE", b"```", b""]
     return b"\n".join(out) + b"\n"
@@ -354,8 +360,11 @@ def main():
     ap.add_argument("--out", help="write results.json and results.md here")
     ap.add_argument("--extra", action="store_true",
                     help="also run the compound classes: " + ", ".join(EXTRA_CLASSES))
+    ap.add_argument("--classes", help="comma-separated classes to run instead of the default set")
     a = ap.parse_args()
     classes = CLASSES + (EXTRA_CLASSES if a.extra else [])
+    if a.classes:
+        classes = a.classes.split(",")
 
     warden = os.path.abspath(a.warden)
     if not os.access(warden, os.X_OK):
