@@ -15,6 +15,7 @@
 #include <git2.h>
 
 #include "warden/error.h"
+#include "warden/fs.h"
 
 #include "context_int.h"
 #include "map_int.h"
@@ -49,15 +50,29 @@ int wd_ctx_path_vendored(const char *path, const char *const *exclude)
 	return in_vendor_dir(path);
 }
 
-static int has_gitattributes(const wd_map *m)
+/* Does some .gitattributes of the tree mention linguist attributes? Only
+ * then are the attributes looked up, file by file (that costs as much as
+ * a warm map of git.git). */
+static int has_linguist_attributes(const wd_map *m)
 {
-	for (size_t i = 0; i < m->nfiles; i++) {
+	wd_buf path = WD_BUF_INIT, text = WD_BUF_INIT;
+	int found = 0;
+
+	for (size_t i = 0; i < m->nfiles && !found; i++) {
 		const char *base = strrchr(m->files[i].path, '/');
 
-		if (!strcmp(base ? base + 1 : m->files[i].path, ".gitattributes"))
-			return 1;
+		if (strcmp(base ? base + 1 : m->files[i].path, ".gitattributes") != 0)
+			continue;
+		wd_buf_clear(&path);
+		wd_buf_clear(&text);
+		if (wd_path_join(&path, m->workdir, m->files[i].path) == 0 &&
+		    wd_ctx_read_regular(&text, path.ptr, 1u << 20) == 0)
+			found = text.len && memmem(text.ptr, text.len, "linguist-", 9) != NULL;
+		wd_error_clear();
 	}
-	return 0;
+	wd_buf_free(&path);
+	wd_buf_free(&text);
+	return found;
 }
 
 /* Apply the linguist attributes of the work tree's .gitattributes files. */
@@ -66,7 +81,7 @@ static void mark_by_attributes(wd_map *m)
 	static const char *names[] = { "linguist-vendored", "linguist-generated" };
 	git_repository *repo = NULL;
 
-	if (!has_gitattributes(m))
+	if (!has_linguist_attributes(m))
 		return;
 	git_libgit2_init();
 	/* no repository (a plain directory): no attributes to read */
