@@ -68,7 +68,8 @@ enum wd_patch_flags {
  *                     "hinted_line" } ] }
  * kinds: unsafe_path, out_of_scope, binary, copy, mode, too_many_files,
  * too_many_lines, too_large (a whole-file replacement over max_whole_bytes), symlink, not_a_file, not_a_directory, submodule, missing,
- * exists, no_match, ambiguous, already_applied, no_context, delete_leaves_content.
+ * exists, no_match, ambiguous, already_applied, no_context, delete_leaves_content,
+ * indentation (a whitespace-tolerant match whose new lines' depth cannot be mapped).
  */
 /* One path of an applied patch as a work tree must show it (tree mode). */
 typedef struct wd_patch_out {

@@ -358,6 +358,7 @@ typedef struct ind_map {
 	int identity;          /* every pair has the same bytes on both sides */
 	int model_tabs;        /* the model's old lines indent with tabs / spaces */
 	int model_spaces;
+	int linear;            /* every pair lies on the line through the extreme ones */
 } ind_map;
 
 static size_t indent_len(const char *s, size_t len)
@@ -384,6 +385,31 @@ static int only_blanks(const char *s, size_t len)
 		if (!is_blank(s[i]))
 			return 0;
 	return 1;
+}
+
+/* The file width the pairs' line gives model width `pw`. */
+static long ind_predict(const ind_map *m, size_t pw)
+{
+	const ind_pair *lo = NULL, *hi = NULL;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (!lo || m->v[i].pw < lo->pw)
+			lo = &m->v[i];
+		if (!hi || m->v[i].pw > hi->pw)
+			hi = &m->v[i];
+	}
+	if (!lo || lo->pw == hi->pw)
+		return lo ? (long)pw + (long)lo->fw - (long)lo->pw : (long)pw;
+	return (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) /
+	       ((long)hi->pw - (long)lo->pw);
+}
+
+static void ind_map_check(ind_map *m)
+{
+	m->linear = 1;
+	for (size_t i = 0; i < m->n; i++)
+		if (ind_predict(m, m->v[i].pw) != (long)m->v[i].fw)
+			m->linear = 0;
 }
 
 static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, size_t lo,
@@ -414,6 +440,7 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, 
 		m->v[m->n].fslen = fil;
 		m->n++;
 	}
+	ind_map_check(m);
 	return 0;
 }
 
@@ -432,25 +459,19 @@ static int ind_native(const ind_map *m, const char *s, size_t len)
 	return 1;
 }
 
-/* The file's indentation for a model line of indentation width `pw`. */
+/* The file's indentation for a model line of indentation width `pw`;
+ * WD_EREFUSED when the pairs follow no one rule and none has that width:
+ * a guess could put the line at the wrong depth. */
 static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw)
 {
-	const ind_pair *lo = NULL, *hi = NULL;
 	long fw;
 
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i].pw == pw)
 			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);
-		if (!lo || m->v[i].pw < lo->pw)
-			lo = &m->v[i];
-		if (!hi || m->v[i].pw > hi->pw)
-			hi = &m->v[i];
-	}
-	if (!lo || lo->pw == hi->pw)
-		fw = lo ? (long)pw + (long)lo->fw - (long)lo->pw : (long)pw;
-	else
-		fw = (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) /
-		     ((long)hi->pw - (long)lo->pw);
+	if (!m->linear)
+		return WD_EREFUSED;
+	fw = ind_predict(m, pw);
 	if (fw < 0)
 		fw = 0;
 	for (; m->tabs && fw >= 8; fw -= 8)
@@ -530,7 +551,7 @@ static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const
 		rc = wd_buf_grow(&b, 0);
 	if (rc) {
 		wd_buf_free(&b);
-		return WD_ENOMEM;
+		return rc == WD_EREFUSED ? rc : WD_ENOMEM;
 	}
 	len = b.len;
 	s = wd_buf_detach(&b);
@@ -926,9 +947,27 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 
 			if (fd.level > res->level_max)
 				res->level_max = fd.level;
-			rc = json_hunk(jhunks, hc.num, "applied", &fd, hc.hint);
+			rc = splice(&im, &hc, fd.pos, fd.lo, fd.hi, fd.level, crlf, &owned, &new_len);
+			if (rc == WD_EREFUSED) {
+				res->refused = 1;
+				all_already = 0;
+				rc = wd_patch__refuse(r, display_path, hc.num, "indentation", NULL,
+				                      "%s: hunk %zu of %zu matches line %ld only when "
+				                      "whitespace is ignored, and its new lines' indentation "
+				                      "cannot be mapped to the file's (its lines are indented "
+				                      "unlike the file's, by no one rule). Copy the old lines "
+				                      "with the file's exact indentation.\n", display_path,
+				                      hc.num, hc.total, at + 1);
+				if (!rc)
+					rc = json_hunk(jhunks, hc.num, "refused", NULL, -1);
+				free(hc.pre.idx);
+				free(hc.post.idx);
+				if (rc)
+					goto out;
+				continue;
+			}
 			if (!rc)
-				rc = splice(&im, &hc, fd.pos, fd.lo, fd.hi, fd.level, crlf, &owned, &new_len);
+				rc = json_hunk(jhunks, hc.num, "applied", &fd, hc.hint);
 			if (!rc) {
 				if (base >= 0)
 					drift = at - (base + delta);

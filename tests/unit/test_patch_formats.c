@@ -493,6 +493,41 @@ START_TEST(reindent_shifted_diff_hunk_keeps_relative_depth)
 }
 END_TEST
 
+START_TEST(reindent_refuses_a_depth_no_one_rule_gives)
+{
+	/* tabs for depth, spaces for alignment, and a block that turned each tab
+	 * into 4 spaces but doubled the alignment: no one rule maps the model's
+	 * widths to the file's, so a line at a width the block never showed is
+	 * refused rather than guessed */
+	const char *t =
+		"src/align.c\n"
+		"<<<<<<< SEARCH\n"
+		"int f(int a,\n"
+		"            int b)\n"
+		"{\n"
+		"    if (a)\n"
+		"=======\n"
+		"int f(int a,\n"
+		"            int b)\n"
+		"{\n"
+		"    if (a)\n"
+		"        a++;\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "int f(int a,\n      int b)\n{\n\tif (a)\n\t\treturn b;\n\treturn 0;\n}\n";
+	wd_patch_report r;
+	char *js;
+
+	put_file("src/align.c", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	js = json_dumps(r.json, 0);
+	ck_assert_ptr_nonnull(strstr(js, "\"indentation\""));
+	free(js);
+	assert_file("src/align.c", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -653,6 +688,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical);
 	tcase_add_test(ind, reindent_shifted_diff_hunk_keeps_relative_depth);
 	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
+	tcase_add_test(ind, reindent_refuses_a_depth_no_one_rule_gives);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
