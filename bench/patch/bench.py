@@ -24,7 +24,8 @@ import time
 
 HUNK_RE = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
 
-CLASSES = ["clean", "offset", "counts", "bare", "whitespace", "noheader", "trimmed"]
+CLASSES = ["clean", "offset", "counts", "bare", "whitespace", "noheader", "trimmed",
+           "overcount", "sr_indent", "codex"]
 # compound damage, closer to real model output; not part of the 98% goal, but
 # "wrong" must stay 0 here too
 EXTRA_CLASSES = ["offset+whitespace+noheader", "trimmed+offset", "trimmed+bare"]
@@ -36,6 +37,9 @@ CLASS_DOC = {
     "whitespace": "context lines: tabs to spaces, trailing spaces",
     "noheader": "'diff --git'/'index' lines dropped, paths without a/ b/",
     "trimmed": "context trimmed to one line on each side of a hunk",
+    "overcount": "each hunk's counts 1..3 too large (runs into the next hunk or file header)",
+    "sr_indent": "SEARCH/REPLACE blocks, indented with 4 spaces per tab and 2 per space",
+    "codex": "the '*** Begin Patch' format: no line numbers, '@@' + git's function line",
     "offset+whitespace+noheader": "the three at once",
     "trimmed+offset": "one line of context and wrong line numbers",
     "trimmed+bare": "one line of context and no line numbers at all",
@@ -106,6 +110,47 @@ def render(files, git_headers=True, prefix=True, bare=False):
     return b"\n".join(out) + b"\n"
 
 
+def strip_ab(path):
+    return path[2:] if path[:2] in (b"a/", b"b/") else path
+
+
+def reindent(body):
+    """The SEARCH/REPLACE damage: 4 spaces per leading tab, 2 per leading space."""
+    i = 0
+    while i < len(body) and body[i:i + 1] in (b" ", b"\t"):
+        i += 1
+    return body[:i].replace(b" ", b"  ").replace(b"\t", b"    ") + body[i:]
+
+
+def render_sr(files):
+    """One SEARCH/REPLACE block per hunk, mis-indented when the block shows
+    it: a block none of whose SEARCH lines is indented carries no evidence
+    of the model's indentation, so its REPLACE lines are what it meant."""
+    out = []
+    for f in files:
+        path = strip_ab(f.new)
+        for h in f.hunks:
+            old = [l[1:] for l in h.lines if l[:1] in (b" ", b"-")]
+            new = [l[1:] for l in h.lines if l[:1] in (b" ", b"+")]
+            if any(l[:1] in (b" ", b"\t") for l in old):
+                old = [reindent(l) for l in old]
+                new = [reindent(l) for l in new]
+            out += [path, b"```", b"<<<<<<< SEARCH"] + old + [b"======="] + new + \
+                   [b">>>>>>> REPLACE", b"```", b""]
+    return b"\n".join(out) + b"\n"
+
+
+def render_codex(files):
+    out = [b"*** Begin Patch"]
+    for f in files:
+        out.append(b"*** Update File: " + strip_ab(f.new))
+        for h in f.hunks:
+            out.append(b"@@" + h.tail)
+            out.extend(l for l in h.lines if not l.startswith(b"\\"))
+    out.append(b"*** End Patch")
+    return b"\n".join(out) + b"\n"
+
+
 def copy_files(files):
     return [FileDiff(list(f.git_lines), f.old, f.new,
                      [Hunk(h.os, h.oc, h.ns, h.nc, h.tail, list(h.lines)) for h in f.hunks])
@@ -146,6 +191,14 @@ def damage_one(fs, cls, rng, flags):
                     else:
                         body = body + b" "
                     h.lines[i] = b" " + body
+    elif cls == "overcount":
+        for f in fs:
+            for h in f.hunks:
+                k = rng.randint(1, 3)
+                h.oc += k
+                h.nc += k
+    elif cls in ("sr_indent", "codex"):
+        flags["format"] = cls
     elif cls == "noheader":
         flags["git_headers"] = False
         flags["prefix"] = False
@@ -175,6 +228,11 @@ def damage(files, cls, rng):
     flags = {}
     for part in cls.split("+"):
         damage_one(fs, part, rng, flags)
+    fmt = flags.pop("format", None)
+    if fmt == "sr_indent":
+        return render_sr(fs)
+    if fmt == "codex":
+        return render_codex(fs)
     return render(fs, **flags)
 
 
@@ -302,8 +360,11 @@ def main():
     ap.add_argument("--out", help="write results.json and results.md here")
     ap.add_argument("--extra", action="store_true",
                     help="also run the compound classes: " + ", ".join(EXTRA_CLASSES))
+    ap.add_argument("--classes", help="comma-separated classes to run instead of the default set")
     a = ap.parse_args()
     classes = CLASSES + (EXTRA_CLASSES if a.extra else [])
+    if a.classes:
+        classes = a.classes.split(",")
 
     warden = os.path.abspath(a.warden)
     if not os.access(warden, os.X_OK):

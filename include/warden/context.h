@@ -38,10 +38,12 @@ typedef struct wd_context_opts {
 	const char *const *focus; /* extra focus for the map (paths or identifiers), NULL-terminated;
 	                           * may be NULL: the ticket's named files and identifiers always count */
 	unsigned flags;         /* enum wd_context_flags */
+	const char *const *exclude; /* map.exclude globs: vendored/generated files besides the
+	                           * built-in ones (see wd_map_opts); NULL-terminated, may be NULL */
 } wd_context_opts;
 
 #define WD_CONTEXT_OPTS_VERSION 1
-#define WD_CONTEXT_OPTS_INIT { WD_CONTEXT_OPTS_VERSION, 0, NULL, NULL, NULL, 0 }
+#define WD_CONTEXT_OPTS_INIT { WD_CONTEXT_OPTS_VERSION, 0, NULL, NULL, NULL, 0, NULL }
 
 typedef struct wd_context {
 	wd_buf listing;   /* file listing (possibly cut to fit, saying so) */

@@ -54,10 +54,14 @@ typedef struct wd_map_opts {
 	const char *const *files;    /* NULL-terminated relative paths; NULL = walk the tree */
 	unsigned threads;            /* parser threads; 0 = one per online core */
 	size_t max_file_bytes;       /* larger files are listed, not parsed; 0 = 1 MiB */
+	const char *const *exclude;  /* NULL-terminated globs of vendored/generated files (config
+	                              * map.exclude), on top of deps/, vendor/, third_party/,
+	                              * external/, node_modules/ and .gitattributes'
+	                              * linguist-vendored / linguist-generated; may be NULL */
 } wd_map_opts;
 
 #define WD_MAP_OPTS_VERSION 1
-#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0 }
+#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0, NULL }
 
 /* Build the map of the work tree at `workdir`. Unreadable or unparsable
  * files are kept by path (their parse errors do not fail the build). */
@@ -75,6 +79,7 @@ typedef struct wd_map_stats {
 	uint64_t tags_ms;    /*   parsing or loading every file's tags (in parallel) */
 	uint64_t index_ms;   /*   indexing the names */
 	uint64_t rank_ms;    /* wall time of the last wd_map_rank */
+	size_t vendored;     /* files vendored or generated (kept, but not ranked) */
 } wd_map_stats;
 
 void wd_map_get_stats(wd_map_stats *out, const wd_map *m);
@@ -83,11 +88,21 @@ void wd_map_get_stats(wd_map_stats *out, const wd_map *m);
  * Rank the definitions. `focus` is a NULL-terminated list (may be NULL or
  * empty) whose entries are file paths (exact, or a directory prefix) or
  * identifiers: the ranking is personalised toward the files named and the
- * files defining the identifiers named, and references to focus identifiers
- * weigh more. Without a focus every file starts equal. May be called again
- * with another focus.
+ * files defining the identifiers named, references to focus identifiers
+ * weigh more, and the definitions of focused files and of focused
+ * identifiers come before all others. Without a focus every file starts
+ * equal. Vendored and generated files take no part unless the focus names
+ * them (their path, a directory of it, or an identifier only they define).
+ * May be called again with another focus.
  */
 int wd_map_rank(wd_map *m, const char *const *focus);
+
+/* The focus entries of the last wd_map_rank that named no file, directory or
+ * definition of the map (NULL-terminated, valid until the next rank). */
+const char *const *wd_map_unmatched_focus(const wd_map *m, size_t *n);
+
+/* 1 when `path` is a vendored or generated file of the map. */
+int wd_map_is_vendored(const wd_map *m, const char *path);
 
 enum wd_map_render_flags {
 	WD_MAP_RENDER_LINES = 1u << 0  /* prefix each definition with its line range */
@@ -102,7 +117,8 @@ int wd_map_render(wd_buf *out, const wd_map *m, size_t budget_tokens, unsigned f
 
 /*
  * The same selection as JSON: {"budget_tokens", "tokens_estimate", "token_estimate": "bytes/4",
- * "stats": {...}, "files": [{"path", "language", "rank", "definitions": [{"name", "kind",
+ * "stats": {...}, "unmatched_focus": [entries] (only when some focus matched nothing),
+ * "files": [{"path", "language", "rank", "vendored", "definitions": [{"name", "kind",
  * "line", "end_line", "signature", "rank", "referenced_by": [paths]}]}]}.
  */
 int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens);
@@ -145,6 +161,21 @@ typedef struct wd_map_range {
  */
 int wd_map_ranges_for(wd_map_range **out, size_t *n, const wd_map *m, const char *path,
                       const char *const *names);
+
+/* Append to `out` (at most `max`) the defined names that `token` names
+ * without their prefix or suffix: `token` is a whole '_'-separated part at
+ * the start or the end of the name (m_setbytes, setbytes_impl), or the name
+ * itself in another case. The exact name is not included, nor names only
+ * vendored code defines. */
+int wd_map_names_like(wd_strvec *out, const wd_map *m, const char *token, size_t max);
+
+/* Append the paths of the `max` best-ranked files with definitions (after
+ * wd_map_rank; never vendored ones), best first. */
+int wd_map_ranked_files(wd_strvec *out, const wd_map *m, size_t max);
+
+/* Every definition of `path` (*out allocated, caller frees; *n may be 0),
+ * with its rank after wd_map_rank. */
+int wd_map_file_definitions(wd_map_def **out, size_t *n, const wd_map *m, const char *path);
 
 /* Every file of the map (relative paths, sorted); valid while the map lives. */
 const char *const *wd_map_files(const wd_map *m, size_t *n);

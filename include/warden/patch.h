@@ -18,7 +18,9 @@
 typedef struct wd_patch wd_patch;
 
 /* Extract every edit from a model reply (bare diff, ```diff fences, git-style
- * or plain ---/+++ headers, SEARCH/REPLACE blocks). WD_ENOTFOUND when the
+ * or plain ---/+++ headers, SEARCH/REPLACE blocks, "*** Begin Patch"
+ * sections, and, in a reply with none of those, whole-file blocks: a fence
+ * whose info string or preceding line names the path). WD_ENOTFOUND when the
  * reply holds no edit; WD_EINPUT when it holds a malformed one. */
 int wd_patch_parse(wd_patch **out, const char *text, size_t len);
 
@@ -44,10 +46,11 @@ typedef struct wd_patch_policy {
 	size_t max_lines;          /* changed lines; 0 = default 5000 */
 	int allow_mode_change;
 	int allow_binary;
+	size_t max_whole_bytes;    /* largest whole-file replacement; 0 = default 64 KiB */
 } wd_patch_policy;
 
 #define WD_PATCH_POLICY_VERSION 1
-#define WD_PATCH_POLICY_INIT { WD_PATCH_POLICY_VERSION, NULL, 0, 0, 0, 0 }
+#define WD_PATCH_POLICY_INIT { WD_PATCH_POLICY_VERSION, NULL, 0, 0, 0, 0, 0 }
 
 enum wd_patch_flags {
 	WD_PATCH_CHECK_ONLY = 1u << 0 /* validate and build the tree, write nothing */
@@ -57,15 +60,16 @@ enum wd_patch_flags {
  * report->json:
  *   { "applied": bool, "check_only": bool, "patch_hash": hex, "tree": hex (when applied),
  *     "files": [ { "path", "old_path" (renames), "status": modified|added|deleted|renamed,
- *                  "method": libgit2|fuzzy, "match": exact|whitespace|trimmed_context,
+ *                  "method": libgit2|fuzzy|whole, "match": exact|whitespace|trimmed_context,
  *                  "hunks": [ { "hunk", "status", "line", "match", "offset" } ] } ],
  *     "refusals": [ { "file", "hunk" (0 = whole file), "kind", "message",
  *                     and for hunks: "ambiguous", "already_applied", "candidates" (lines),
  *                     "closest_line", "closest_matched", "old_lines", "closest_text",
  *                     "hinted_line" } ] }
  * kinds: unsafe_path, out_of_scope, binary, copy, mode, too_many_files,
- * too_many_lines, symlink, not_a_file, not_a_directory, submodule, missing,
- * exists, no_match, ambiguous, already_applied, no_context, delete_leaves_content.
+ * too_many_lines, too_large (a whole-file replacement over max_whole_bytes), symlink, not_a_file, not_a_directory, submodule, missing,
+ * exists, no_match, ambiguous, already_applied, no_context, delete_leaves_content,
+ * indentation (a whitespace-tolerant match whose new lines' depth cannot be mapped).
  */
 /* One path of an applied patch as a work tree must show it (tree mode). */
 typedef struct wd_patch_out {

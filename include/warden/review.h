@@ -261,8 +261,10 @@ typedef struct wd_pr_opts {
  */
 int wd_review_open_pr(char **out_url, const wd_pr_opts *opts);
 
-/* The PR body for a proposal: the ticket (title and `ticket_body`, may be
- * NULL), the checks, the evidence, the model, rounds, tokens and cost. */
+/* The PR body for a proposal: the ticket's title, the commit's summary (its
+ * message between the subject and the ticket reference, read from p->repo),
+ * `ticket_body` (may be NULL), the checks as a table, where the evidence is
+ * (the git note: raw JSON stays there), the model, rounds, tokens and cost. */
 int wd_review_pr_body(wd_buf *out, const wd_proposal *p, const char *ticket_body);
 
 /*

@@ -23,7 +23,9 @@ static void apply_usage(FILE *f)
 	        "\n"
 	        "Apply a patch as a model writes it to the work tree of DIR: a unified diff (bare,\n"
 	        "in ```diff fences, git-style or plain ---/+++, with wrong or missing hunk numbers),\n"
-	        "SEARCH/REPLACE blocks, new, deleted and renamed files, mixed with prose. Every\n"
+	        "SEARCH/REPLACE blocks, '*** Begin Patch' sections, new, deleted and renamed\n"
+	        "files, mixed with prose, or (in a reply with none of those) whole-file blocks:\n"
+	        "a fence naming the path in its info string or on the line above. Every\n"
 	        "hunk of every file must apply, unambiguously, or nothing is written; a refusal\n"
 	        "says which file and hunk, the closest text found, and whether the change is\n"
 	        "already present. PATCHFILE '-' reads standard input.\n"
@@ -35,6 +37,7 @@ static void apply_usage(FILE *f)
 	        "                       directories); default: everything\n"
 	        "  --max-files N        refuse patches touching more files (default 50)\n"
 	        "  --max-lines N        refuse patches changing more lines (default 5000)\n"
+	        "  --max-whole-file N   refuse whole-file blocks larger than N bytes (default 65536)\n"
 	        "  --allow-mode-change  accept executable-bit changes\n"
 	        "\n"
 	        "Always refused: paths with '..', absolute paths, anything under .git/, writes\n"
@@ -146,6 +149,12 @@ int cmd_apply(int argc, char **argv)
 
 			if (parse_count(dst, argv[++i]) < 0 || *dst == 0) {
 				wd_cli_error("%s wants a positive number, not '%s'", a, argv[i]);
+				exit_code = WD_EXIT_USAGE;
+				goto done;
+			}
+		} else if (!strcmp(a, "--max-whole-file") && i + 1 < argc) {
+			if (parse_count(&pol.max_whole_bytes, argv[++i]) < 0 || pol.max_whole_bytes == 0) {
+				wd_cli_error("%s wants a positive number of bytes, not '%s'", a, argv[i]);
 				exit_code = WD_EXIT_USAGE;
 				goto done;
 			}

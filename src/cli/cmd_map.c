@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "warden/cli.h"
+#include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
@@ -23,11 +24,17 @@ static void map_usage(FILE *f)
 	        "  --repo DIR        work tree to map (default: the current directory); a git\n"
 	        "                    work tree maps its tracked files, any other directory all files\n"
 	        "  --budget TOKENS   token budget for the output (default 2048; 0 = everything)\n"
-	        "  --focus X         a file, a directory or an identifier to rank toward (repeatable)\n"
+	        "  --focus X         a file, a directory or an identifier to rank toward (repeatable);\n"
+	        "                    a focused file's own definitions come first; a focus that\n"
+	        "                    matches nothing is a warning\n"
 	        "  --json            one JSON object on stdout (definitions, ranks, references, stats)\n"
 	        "  --threads N       parser threads (default: one per core)\n"
 	        "  --no-cache        parse every file; do not read or write the tag cache\n"
 	        "  --stats           print build statistics on stderr\n"
+	        "\n"
+	        "Vendored and generated files (under deps/, vendor/, third_party/, external/,\n"
+	        "node_modules/, marked linguist-vendored or linguist-generated in .gitattributes,\n"
+	        "or matching a map.exclude glob of the config) are not ranked unless focused.\n"
 	        "\n"
 	        "Tags are cached by git blob id under $WARDEN_CACHE_DIR (else $XDG_CACHE_HOME/warden,\n"
 	        "else ~/.cache/warden), so a second map re-parses only the files that changed.\n"
@@ -54,7 +61,8 @@ int cmd_map(int argc, char **argv)
 	const char *repo = ".";
 	size_t budget = 2048, threads = 0;
 	int json = 0, use_cache = 1, stats = 0, rc, exit_code = WD_EXIT_OK;
-	wd_strvec focus = WD_STRVEC_INIT;
+	wd_strvec focus = WD_STRVEC_INIT, exclude = WD_STRVEC_INIT;
+	wd_config *cfg = NULL;
 	wd_buf cache = WD_BUF_INIT, out = WD_BUF_INIT;
 	wd_map_opts mo = WD_MAP_OPTS_INIT;
 	wd_map *m = NULL;
@@ -104,11 +112,27 @@ int cmd_map(int argc, char **argv)
 			mo.cache_dir = cache.ptr;
 	}
 	mo.threads = (unsigned)threads;
+	/* map.exclude: the user's and the repository's globs of vendored code */
+	if ((rc = wd_config_open(&cfg, repo)) != 0 ||
+	    (rc = wd_config_get_all(&exclude, cfg, "map.exclude")) != 0) {
+		wd_cli_error("map: %s", wd_error_last());
+		exit_code = wd_exit_code_for(rc);
+		goto done;
+	}
+	mo.exclude = (const char *const *)exclude.v;
 	if ((rc = wd_map_build(&m, repo, &mo)) != 0 ||
 	    (rc = wd_map_rank(m, (const char *const *)focus.v)) != 0) {
 		wd_cli_error("map: %s", wd_error_last());
 		exit_code = wd_exit_code_for(rc);
 		goto done;
+	}
+	{
+		size_t nu = 0;
+		const char *const *um = wd_map_unmatched_focus(m, &nu);
+
+		for (size_t i = 0; i < nu; i++)
+			fprintf(stderr, "warden: warning: --focus '%s' matches no file, directory or "
+			        "definition of the map\n", um[i]);
 	}
 	if (json) {
 		json_t *j = NULL;
@@ -149,6 +173,8 @@ int cmd_map(int argc, char **argv)
 	}
 done:
 	wd_map_free(m);
+	wd_config_free(cfg);
+	wd_strvec_free(&exclude);
 	wd_strvec_free(&focus);
 	wd_buf_free(&cache);
 	wd_buf_free(&out);

@@ -32,6 +32,7 @@ struct builder {
 	wd_map *map;             /* NULL when the map could not be built */
 	wd_strvec files;
 	wd_strvec focus_idents;  /* identifiers of the ticket that name definitions */
+	const char *const *exclude; /* map.exclude globs */
 	size_t budget;
 	size_t used;
 };
@@ -136,27 +137,15 @@ static int cut_head_tail(wd_buf *out, wd_buf *note, const char *p, size_t len, s
 	return wd_buf_printf(note, "head and tail of %zu lines", total);
 }
 
-/*
- * Keep the definitions the ticket's identifiers name (and the file's head for
- * its includes), in file order, within `cap`. Returns WD_ENOTFOUND when the
- * map knows no such definition in this file.
- */
-static int cut_definitions(wd_buf *out, wd_buf *note, struct builder *b, const char *path,
-                           const char *p, size_t len, size_t cap)
+/* Append the line ranges `r` (sorted, merged) of p[0..len) that fit in
+ * `cap`, with a note for every gap; *shown = how many fitted. */
+static int emit_ranges(wd_buf *out, size_t *shown, const char *p, size_t len,
+                       const wd_map_range *r, size_t nr, size_t cap)
 {
-	wd_map_range *r = NULL;
-	size_t nr = 0, total = count_lines(p, len), last = 0, shown = 0;
+	size_t total = count_lines(p, len), last = 0;
 	int rc;
 
-	if (!b->map || !b->focus_idents.n)
-		return WD_ENOTFOUND;
-	if ((rc = wd_map_ranges_for(&r, &nr, b->map, path,
-	                            (const char *const *)b->focus_idents.v)) != 0)
-		return rc;
-	if (!nr) {
-		free(r);
-		return WD_ENOTFOUND;
-	}
+	*shown = 0;
 	for (size_t i = 0; i < nr; i++) {
 		size_t s = line_offset(p, len, r[i].start_line);
 		size_t e = line_offset(p, len, r[i].end_line + 1);
@@ -166,24 +155,115 @@ static int cut_definitions(wd_buf *out, wd_buf *note, struct builder *b, const c
 		if (r[i].start_line > last + 1 &&
 		    (rc = wd_buf_printf(out, "... [lines %zu-%zu not shown] ...\n", last + 1,
 		                        r[i].start_line - 1)) != 0)
-			goto out;
+			return rc;
 		if ((rc = wd_buf_put(out, p + s, e - s)) != 0)
-			goto out;
+			return rc;
 		last = r[i].end_line;
-		shown++;
+		(*shown)++;
 	}
-	if (!shown) {
-		wd_buf_clear(out);
+	if (*shown && last < total)
+		return wd_buf_printf(out, "... [lines %zu-%zu not shown] ...\n", last + 1, total);
+	return 0;
+}
+
+/*
+ * Keep the definitions the ticket's identifiers name, whole, in file order,
+ * within `cap`. Returns WD_ENOTFOUND when the map knows no such definition
+ * in this file.
+ */
+static int cut_definitions(wd_buf *out, wd_buf *note, struct builder *b, const char *path,
+                           const char *p, size_t len, size_t cap)
+{
+	wd_map_range *r = NULL;
+	size_t nr = 0, shown = 0;
+	int rc;
+
+	if (!b->map || !b->focus_idents.n)
+		return WD_ENOTFOUND;
+	if ((rc = wd_map_ranges_for(&r, &nr, b->map, path,
+	                            (const char *const *)b->focus_idents.v)) != 0)
+		return rc;
+	if ((rc = emit_ranges(out, &shown, p, len, r, nr, cap)) == 0 && !shown)
 		rc = WD_ENOTFOUND;
-		goto out;
-	}
-	if (last < total && (rc = wd_buf_printf(out, "... [lines %zu-%zu not shown] ...\n",
-	                                        last + 1, total)) != 0)
-		goto out;
-	rc = wd_buf_printf(note, "%zu enclosing definition%s of %zu lines", shown,
-	                   shown == 1 ? "" : "s", total);
-out:
+	if (!rc)
+		rc = wd_buf_printf(note, "%zu enclosing definition%s of %zu lines", shown,
+		                   shown == 1 ? "" : "s", count_lines(p, len));
+	if (rc)
+		wd_buf_clear(out);
 	free(r);
+	return rc;
+}
+
+static int cmp_def_rank(const void *a, const void *b)
+{
+	const wd_map_def *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? 1 : -1;
+	return x->start_line < y->start_line ? -1 : x->start_line > y->start_line;
+}
+
+static int cmp_range_start(const void *a, const void *b)
+{
+	const wd_map_range *x = a, *y = b;
+
+	if (x->start_line != y->start_line)
+		return x->start_line < y->start_line ? -1 : 1;
+	return x->end_line < y->end_line ? -1 : x->end_line > y->end_line;
+}
+
+/*
+ * No definition the ticket names is in this file: keep its best-ranked
+ * definitions (the ranking is personalised toward the ticket) whole, in
+ * file order, rather than a blind head and tail. WD_ENOTFOUND when the map
+ * has no definition of the file.
+ */
+static int cut_ranked(wd_buf *out, wd_buf *note, struct builder *b, const char *path,
+                      const char *p, size_t len, size_t cap)
+{
+	wd_map_def *d = NULL;
+	wd_map_range *r = NULL;
+	size_t n = 0, k = 0, bytes = 0, shown = 0, w = 0;
+	int rc;
+
+	if (!b->map)
+		return WD_ENOTFOUND;
+	if ((rc = wd_map_file_definitions(&d, &n, b->map, path)) != 0)
+		return rc;
+	if (!n || !(r = calloc(n, sizeof(*r)))) {
+		free(d);
+		return n ? wd_error_set(WD_ENOMEM, "out of memory") : WD_ENOTFOUND;
+	}
+	qsort(d, n, sizeof(*d), cmp_def_rank);
+	for (size_t i = 0; i < n; i++) {
+		size_t size = line_offset(p, len, d[i].end_line + 1) - line_offset(p, len, d[i].start_line);
+
+		if (bytes + size + 64 * (k + 2) > cap)
+			continue;
+		r[k].start_line = d[i].start_line;
+		r[k].end_line = d[i].end_line;
+		bytes += size;
+		k++;
+	}
+	qsort(r, k, sizeof(*r), cmp_range_start);
+	for (size_t i = 0; i < k; i++) {
+		if (w && r[i].start_line <= r[w - 1].end_line + 1) {
+			if (r[i].end_line > r[w - 1].end_line)
+				r[w - 1].end_line = r[i].end_line;
+			continue;
+		}
+		r[w++] = r[i];
+	}
+	if ((rc = emit_ranges(out, &shown, p, len, r, w, cap)) == 0 && !shown)
+		rc = WD_ENOTFOUND;
+	if (!rc)
+		rc = wd_buf_printf(note, "%zu best-ranked definition%s of %zu lines",
+		                   shown == w ? k : shown, (shown == w ? k : shown) == 1 ? "" : "s",
+		                   count_lines(p, len));
+	if (rc)
+		wd_buf_clear(out);
+	free(r);
+	free(d);
 	return rc;
 }
 
@@ -225,6 +305,10 @@ static int add_file(struct builder *b, const char *path, const char *reason)
 			cap /= 2;
 		rc = cut_definitions(&body, &note, b, path, content.ptr, content.len, cap);
 		if (rc == WD_ENOTFOUND) {
+			wd_buf_clear(&note);
+			rc = cut_ranked(&body, &note, b, path, content.ptr, content.len, cap);
+		}
+		if (rc == WD_ENOTFOUND) {
 			wd_buf_clear(&body);
 			wd_buf_clear(&note);
 			rc = cut_head_tail(&body, &note, content.ptr, content.len, cap);
@@ -242,6 +326,142 @@ out:
 	wd_buf_free(&content);
 	wd_buf_free(&body);
 	wd_buf_free(&note);
+	return rc;
+}
+
+static int is_ident_char(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+#define CALLER_FILES 8
+#define CALLERS_MAX 24
+#define CALLERS_CAP 4096u
+
+/* The innermost definition of `d` (n of them) around `line` that is not a
+ * definition of `name`; NULL when none. */
+static const wd_map_def *enclosing(const wd_map_def *d, size_t n, size_t line, const char *name)
+{
+	const wd_map_def *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].start_line > line || d[i].end_line < line || !strcmp(d[i].name, name))
+			continue;
+		if (d[i].kind == WD_TAG_VARIABLE || d[i].kind == WD_TAG_CONSTANT)
+			continue;
+		if (!best || d[i].end_line - d[i].start_line < best->end_line - best->start_line)
+			best = &d[i];
+	}
+	return best;
+}
+
+/* The callers of `name` in one file: a line per enclosing definition. */
+static int callers_in(wd_buf *out, size_t *count, struct builder *b, const char *path,
+                      const char *name)
+{
+	wd_buf content = WD_BUF_INIT;
+	wd_map_def *d = NULL;
+	size_t n = 0, nl = strlen(name), line = 1, pos = 0, seen_line = 0, before = out->len;
+	const wd_map_def *last = NULL;
+	int rc;
+
+	if (read_tree_file(&content, b, path) != 0) {
+		wd_error_clear();
+		return 0;
+	}
+	if ((rc = wd_map_file_definitions(&d, &n, b->map, path)) != 0)
+		goto out;
+	while (!rc && *count < CALLERS_MAX && pos < content.len) {
+		const char *hit = memmem(content.ptr + pos, content.len - pos, name, nl);
+		const wd_map_def *e;
+		size_t at;
+
+		if (!hit)
+			break;
+		at = (size_t)(hit - content.ptr);
+		for (; pos < at; pos++)
+			line += content.ptr[pos] == '\n';
+		pos = at + nl;
+		if ((at > 0 && is_ident_char(content.ptr[at - 1])) ||
+		    (pos < content.len && is_ident_char(content.ptr[pos])) || line == seen_line)
+			continue;
+		seen_line = line;
+		e = enclosing(d, n, line, name);
+		if (!e || e == last)
+			continue;
+		last = e;
+		rc = wd_buf_printf(out, "%s:%zu: %s\n", path, e->start_line, e->signature);
+		(*count)++;
+	}
+	if (!rc && out->len > before)
+		rc = why_add(b->c, path, "calls an identifier the ticket names (signatures only)",
+		             out->len - before, NULL);
+out:
+	free(d);
+	wd_buf_free(&content);
+	return rc;
+}
+
+/* With the definitions the ticket names, the signatures of their callers:
+ * what the change must keep working. */
+static int add_callers(struct builder *b, const char *name)
+{
+	wd_strvec refs = WD_STRVEC_INIT;
+	wd_buf sec = WD_BUF_INIT;
+	size_t left = b->budget > b->used ? b->budget - b->used : 0, count = 0, files = 0;
+	size_t cap = left / 4 < CALLERS_CAP ? left / 4 : CALLERS_CAP;
+	int rc;
+
+	if (cap < 256)
+		return 0;
+	if ((rc = wd_map_find_referencing_files(&refs, NULL, b->map, name)) != 0)
+		return rc;
+	for (size_t i = 0; !rc && i < refs.n && files < CALLER_FILES && count < CALLERS_MAX; i++) {
+		if (wd_map_is_vendored(b->map, refs.v[i]))
+			continue;
+		rc = callers_in(&sec, &count, b, refs.v[i], name);
+		files++;
+	}
+	if (!rc && sec.len) {
+		size_t keep = sec.len <= cap ? sec.len : cap;
+
+		while (keep > 0 && sec.ptr[keep - 1] != '\n')
+			keep--;
+		rc = wd_buf_printf(&b->c->files, "=== callers of %s (their signatures) ===\n%.*s", name,
+		                   (int)keep, sec.ptr);
+	}
+	b->used = b->c->listing.len + b->c->agents.len + b->c->map.len + b->c->files.len;
+	wd_buf_free(&sec);
+	wd_strvec_free(&refs);
+	return rc;
+}
+
+#define RANKED_FILES 12
+#define RANKED_MIN_LEFT 4096u
+
+/* A ticket that led to no file (it names no path, scope or definition the
+ * map knows) still gets the code it most likely needs: the files the map
+ * ranks highest for it, whole or cut to their best-ranked definitions. */
+static int add_ranked(struct builder *b)
+{
+	wd_strvec top = WD_STRVEC_INIT;
+	int rc;
+
+	if (b->c->chosen.n)
+		return 0;
+	rc = wd_map_ranked_files(&top, b->map, RANKED_FILES);
+
+	for (size_t i = 0; !rc && i < top.n; i++) {
+		int denied = 0;
+
+		if (b->budget < b->used + RANKED_MIN_LEFT)
+			break;
+		/* a ticket with a scope gets only files inside it */
+		if (b->t && b->t->scope.n && !wd_ctx_scope_match(&b->t->scope, top.v[i], &denied))
+			continue;
+		rc = add_file(b, top.v[i], "ranked high in the repository map for this ticket");
+	}
+	wd_strvec_free(&top);
 	return rc;
 }
 
@@ -275,68 +495,151 @@ out:
 	return rc;
 }
 
+static int is_vendored(const struct builder *b, const char *path)
+{
+	if (b->map)
+		return wd_map_is_vendored(b->map, path);
+	return wd_ctx_path_vendored(path, b->exclude);
+}
+
+/* "deps/jemalloc/" for deps/jemalloc/src/arena.c: where a vendored tree lives. */
+static char *vendored_root(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	if (slash && strchr(slash + 1, '/'))
+		slash = strchr(slash + 1, '/');
+	return wd_strndup(path, slash ? (size_t)(slash - path) + 1 : strlen(path));
+}
+
+/* The vendored files are summed up by where they live, not listed. */
+static int note_vendored(struct builder *b, size_t nvend)
+{
+	wd_strvec roots = WD_STRVEC_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < b->files.n && !rc; i++) {
+		char *r;
+
+		if (!is_vendored(b, b->files.v[i]))
+			continue;
+		if (!(r = vendored_root(b->files.v[i])))
+			rc = WD_ENOMEM;
+		else if (wd_strvec_contains(&roots, r))
+			free(r);
+		else
+			rc = wd_strvec_push_owned(&roots, r);
+	}
+	if (!rc)
+		rc = wd_buf_printf(&b->c->listing, "... and %zu vendored or generated files, not listed "
+		                   "(read them with the tools if needed): ", nvend);
+	if (!rc)
+		rc = wd_strvec_join(&b->c->listing, &roots, ", ", 12);
+	if (!rc)
+		rc = wd_buf_putc(&b->c->listing, '\n');
+	wd_strvec_free(&roots);
+	return rc;
+}
+
 static int build_listing(struct builder *b)
 {
-	size_t cap = b->budget / 4;
+	size_t cap = b->budget / 4, nvend = 0, left = 0;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < b->files.n; i++) {
-		if (b->c->listing.len + strlen(b->files.v[i]) + 1 > cap)
-			break;
+		if (is_vendored(b, b->files.v[i])) {
+			nvend++;
+			continue;
+		}
+		if (b->c->listing.len + strlen(b->files.v[i]) + 1 > cap) {
+			left++;
+			continue;
+		}
 		if ((rc = wd_buf_printf(&b->c->listing, "%s\n", b->files.v[i])) != 0)
 			return rc;
 	}
-	if (i < b->files.n)
-		return wd_buf_printf(&b->c->listing,
-		                     "... and %zu more files (listing cut to fit the budget)\n",
-		                     b->files.n - i);
+	if (left && (rc = wd_buf_printf(&b->c->listing,
+	                                "... and %zu more files (listing cut to fit the budget)\n",
+	                                left)) != 0)
+		return rc;
+	return nvend ? note_vendored(b, nvend) : 0;
+}
+
+/* Does the token [s, e) of `text` read as code: in `backticks`, called
+ * ("name("), or shaped like an identifier (an '_', a digit, an inner capital)? */
+static int code_like(const char *text, const char *s, const char *e)
+{
+	if (s > text && s[-1] == '`')
+		return 1;
+	if (*e == '(' || *e == '`')
+		return 1;
+	for (const char *q = s; q < e; q++)
+		if (*q == '_' || (*q >= '0' && *q <= '9') || (q > s && *q >= 'A' && *q <= 'Z'))
+			return 1;
 	return 0;
+}
+
+static int focus_add(struct builder *b, const char *id)
+{
+	if (wd_strvec_contains(&b->focus_idents, id))
+		return 0;
+	return wd_strvec_push(&b->focus_idents, id);
+}
+
+/* The identifiers of one text that name definitions: exactly, or, for a
+ * token written as code, the definitions it names without their prefix or
+ * suffix (`setbytes` for m_setbytes) when there are few of them. */
+static int text_identifiers(struct builder *b, const char *text)
+{
+	const char *p = text;
+	int rc = 0;
+
+	while (p && *p && !rc) {
+		const char *s;
+		char *id;
+
+		while (*p && !(is_ident_char(*p) && !(*p >= '0' && *p <= '9')))
+			p++;
+		s = p;
+		while (*p && is_ident_char(*p))
+			p++;
+		if (p - s < 3)
+			continue;
+		if (!(id = wd_strndup(s, (size_t)(p - s))))
+			return WD_ENOMEM;
+		if (wd_map_has_definition(b->map, id)) {
+			rc = focus_add(b, id);
+		} else if (p - s >= 4 && code_like(text, s, p)) {
+			wd_strvec like = WD_STRVEC_INIT;
+
+			rc = wd_map_names_like(&like, b->map, id, 4);
+			for (size_t i = 0; !rc && like.n <= 3 && i < like.n; i++)
+				rc = focus_add(b, like.v[i]);
+			wd_strvec_free(&like);
+		}
+		free(id);
+	}
+	return rc;
 }
 
 /* Identifiers of the ticket's text that the map knows as definitions. */
 static int ticket_identifiers(struct builder *b)
 {
-	const char *texts[2];
-	int rc = 0;
+	int rc;
 
 	if (!b->t || !b->map)
 		return 0;
-	texts[0] = b->t->title;
-	texts[1] = b->t->body;
-	for (size_t k = 0; k < 2; k++) {
-		const char *p = texts[k];
-
-		while (p && *p) {
-			const char *s;
-			char *id;
-
-			while (*p && !(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-				p++;
-			s = p;
-			while (*p && (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			              (*p >= '0' && *p <= '9')))
-				p++;
-			if (p - s < 3)
-				continue;
-			if (!(id = wd_strndup(s, (size_t)(p - s))))
-				return WD_ENOMEM;
-			if (!wd_map_has_definition(b->map, id) || wd_strvec_contains(&b->focus_idents, id)) {
-				free(id);
-				continue;
-			}
-			if ((rc = wd_strvec_push_owned(&b->focus_idents, id)) != 0)
-				return rc;
-		}
-	}
+	if ((rc = text_identifiers(b, b->t->title)) != 0 ||
+	    (rc = text_identifiers(b, b->t->body)) != 0)
+		return rc;
 	/* "path:symbol" scope entries focus on their symbol too */
 	for (size_t i = 0; i < b->t->scope.n; i++) {
 		const char *colon = strrchr(b->t->scope.v[i], ':');
 
 		if (b->t->scope.v[i][0] == '!' || !colon || !colon[1] || strchr(colon, '/'))
 			continue;
-		if (!wd_strvec_contains(&b->focus_idents, colon + 1) &&
-		    (rc = wd_strvec_push(&b->focus_idents, colon + 1)) != 0)
+		if ((rc = focus_add(b, colon + 1)) != 0)
 			return rc;
 	}
 	return 0;
@@ -352,6 +655,7 @@ static int build_map_slice(struct builder *b, const wd_context_opts *opts,
 
 	mo.cache_dir = opts->cache_dir;
 	mo.files = (const char *const *)b->files.v;
+	mo.exclude = opts->exclude;
 	if (wd_map_build(&b->map, b->workdir, &mo) != 0) {
 		/* without a map the context still works: whole files and head+tail cuts */
 		wd_error_clear();
@@ -401,6 +705,7 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 	}
 	b.c = c;
 	b.workdir = workdir;
+	b.exclude = opts->exclude;
 	b.t = t;
 	b.budget = opts->budget_bytes ? opts->budget_bytes : DEFAULT_BUDGET;
 	if (b.budget < MIN_BUDGET)
@@ -423,10 +728,13 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 				goto out;
 		}
 	}
-	if ((rc = build_agents(&b)) != 0 || (rc = build_listing(&b)) != 0)
+	if ((rc = build_agents(&b)) != 0)
 		goto out;
-	b.used = c->listing.len + c->agents.len;
+	b.used = c->agents.len;
+	/* the map first: it knows which files are vendored, for the listing */
 	if (!(opts->flags & WD_CONTEXT_NO_MAP) && (rc = build_map_slice(&b, opts, &named)) != 0)
+		goto out;
+	if ((rc = build_listing(&b)) != 0)
 		goto out;
 	b.used = c->listing.len + c->agents.len + c->map.len;
 	for (size_t i = 0; i < named.n; i++)
@@ -451,10 +759,15 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 		}
 		if (!rc)
 			rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)specific.v);
-		wd_strvec_free(&specific);
 		for (size_t i = 0; !rc && i < deffiles.n; i++)
-			rc = add_file(&b, deffiles.v[i], "defines an identifier the ticket names");
+			if (!wd_map_is_vendored(b.map, deffiles.v[i]))
+				rc = add_file(&b, deffiles.v[i], "defines an identifier the ticket names");
+		for (size_t i = 0; !rc && i < specific.n; i++)
+			rc = add_callers(&b, specific.v[i]);
+		wd_strvec_free(&specific);
 		wd_strvec_free(&deffiles);
+		if (!rc)
+			rc = add_ranked(&b);
 		if (rc)
 			goto out;
 	}

@@ -23,6 +23,10 @@ int wd_ctx_scope_match(const wd_strvec *scope, const char *path, int *denied);
  * basename when unambiguous enough). */
 int wd_ctx_mentioned_paths(wd_strvec *out, const char *text, const wd_strvec *files);
 
+/* vendored.c: is `path` vendored by its directories or the `exclude`
+ * globs (NULL-terminated, may be NULL)? .gitattributes is the map's part. */
+int wd_ctx_path_vendored(const char *path, const char *const *exclude);
+
 /* Read a regular file of at most `max` bytes without following a symlink
  * at its last component (WD_ENOTFOUND when missing, WD_EINPUT otherwise). */
 int wd_ctx_read_regular(wd_buf *out, const char *path, size_t max);

@@ -533,6 +533,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	m->paths = files.v;
 	files.v = NULL;
 	files.n = files.cap = 0;
+	wd_map__mark_vendored(m, opts->exclude);
 	if (opts->cache_dir) {
 		if ((rc = stat_cache_path(&scfile, opts->cache_dir, m->workdir)) != 0)
 			goto out;
@@ -607,6 +608,7 @@ void wd_map_free(wd_map *m)
 	free(m->ref_occ);
 	free(m->info);
 	free(m->frank);
+	wd_strvec_free(&m->unmatched);
 	wd_strtab_free(&m->names);
 	free(m->files);
 	free(m->paths);

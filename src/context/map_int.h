@@ -25,6 +25,8 @@ struct mfile {
 	int64_t st_mtime_ns, st_ctime_ns;
 	uint64_t st_size, st_ino;
 	double *drank;      /* rank of each definition (after wd_map_rank) */
+	int vendored;       /* vendored or generated: out of the ranking unless focused */
+	int focused;        /* named by the current focus (its path, or a directory of it) */
 };
 
 /* One occurrence of a name: (file, definition index) or (file, reference count). */
@@ -57,7 +59,11 @@ struct wd_map {
 	double *frank;       /* PageRank of each file */
 	int ranked;
 	wd_map_stats stats;
+	wd_strvec unmatched; /* focus entries of the last wd_map_rank that matched nothing */
 };
+
+/* vendored.c: set files[].vendored and stats.vendored. */
+void wd_map__mark_vendored(wd_map *m, const char *const *exclude);
 
 const struct nameinfo *wd_map_name(const wd_map *m, const char *name);
 void wd_map_def_fill(wd_map_def *d, const wd_map *m, uint32_t file, uint32_t idx);

@@ -78,36 +78,76 @@ static int focus_matches_path(const char *focus, const char *path)
 	return !strncmp(focus, path, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+/* Does the focus take file i into the ranking? */
+static int takes_part(const wd_map *m, size_t i)
+{
+	return !m->files[i].vendored || m->files[i].focused;
+}
+
+/* One identifier of the focus: its defining files, the vendored ones only
+ * when nothing else defines it. */
+static void focus_name(wd_map *m, double *pers, struct nameinfo *ni)
+{
+	int own = 0;
+
+	ni->focus = 1;
+	for (size_t i = 0; i < ni->defs.n; i++)
+		own |= !m->files[ni->defs.v[i].file].vendored;
+	for (size_t i = 0; i < ni->defs.n; i++) {
+		struct mfile *f = &m->files[ni->defs.v[i].file];
+
+		if (own && f->vendored)
+			continue;
+		f->focused |= f->vendored;
+		pers[ni->defs.v[i].file] += 1.0;
+	}
+}
+
 static int set_personalisation(wd_map *m, double *pers, const char *const *focus)
 {
 	double total = 0;
+	size_t parts = 0;
 
 	for (size_t i = 0; i < m->names.n; i++)
 		m->info[i].focus = 0;
+	for (size_t i = 0; i < m->nfiles; i++)
+		m->files[i].focused = 0;
+	wd_strvec_free(&m->unmatched);
 	for (size_t k = 0; focus && focus[k]; k++) {
 		int64_t id = wd_strtab_find(&m->names, focus[k], strlen(focus[k]));
-		int fi = wd_map_file_index(m, focus[k]);
+		int fi = wd_map_file_index(m, focus[k]), matched = 0;
 
 		if (fi >= 0) {
 			pers[fi] += 1.0;
+			m->files[fi].focused = 1;
+			matched = 1;
 		} else if (strchr(focus[k], '/') || strchr(focus[k], '.')) {
 			for (size_t i = 0; i < m->nfiles; i++)
-				if (focus_matches_path(focus[k], m->files[i].path))
+				if (focus_matches_path(focus[k], m->files[i].path)) {
 					pers[i] += 1.0;
+					m->files[i].focused = 1;
+					matched = 1;
+				}
 		}
-		if (id >= 0) {
-			struct nameinfo *ni = &m->info[id];
-
-			ni->focus = 1;
-			for (size_t i = 0; i < ni->defs.n; i++)
-				pers[ni->defs.v[i].file] += 1.0;
+		if (id >= 0 && m->info[id].defs.n) {
+			focus_name(m, pers, &m->info[id]);
+			matched = 1;
+		} else if (id >= 0) {
+			m->info[id].focus = 1; /* referenced only: its uses still weigh more */
 		}
+		if (!matched && wd_strvec_push(&m->unmatched, focus[k]) != 0)
+			return WD_ENOMEM;
 	}
-	for (size_t i = 0; i < m->nfiles; i++)
+	for (size_t i = 0; i < m->nfiles; i++) {
+		if (!takes_part(m, i))
+			pers[i] = 0;
 		total += pers[i];
+		parts += takes_part(m, i);
+	}
 	if (total == 0) {
 		for (size_t i = 0; i < m->nfiles; i++)
-			pers[i] = 1.0 / (double)m->nfiles;
+			pers[i] = !parts ? 1.0 / (double)m->nfiles
+			          : takes_part(m, i) ? 1.0 / (double)parts : 0;
 		return 0;
 	}
 	for (size_t i = 0; i < m->nfiles; i++)
@@ -147,7 +187,8 @@ static int for_each_edge(const wd_map *m, edge_fn fn, void *ctx)
 				/* one edge per defining file; a file's own names are no link, nor
 				 * is a name shared across languages (a Python `hlist_node` is not C's) */
 				if ((d > 0 && dst == ni->defs.v[d - 1].file) || dst == src ||
-				    m->files[dst].lang != m->files[src].lang)
+				    m->files[dst].lang != m->files[src].lang || !takes_part(m, src) ||
+				    !takes_part(m, dst))
 					continue;
 				if ((rc = fn(ctx, id, src, dst, w)) != 0)
 					return rc;
@@ -265,15 +306,19 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 	}
 	for (size_t k = 0; k < g.n; k++)
 		spread(m, &g.e[k]);
-	/* definitions the focus names come first */
+	/* definitions the focus names come first, then the focused files' own */
 	for (uint32_t id = 0; id < m->names.n; id++) {
 		const struct nameinfo *ni = &m->info[id];
 
 		if (!ni->focus)
 			continue;
 		for (size_t d = 0; d < ni->defs.n; d++)
-			m->files[ni->defs.v[d].file].drank[ni->defs.v[d].val] += 1.0;
+			if (takes_part(m, ni->defs.v[d].file))
+				m->files[ni->defs.v[d].file].drank[ni->defs.v[d].val] += 2.0;
 	}
+	for (size_t i = 0; i < m->nfiles; i++)
+		for (size_t d = 0; m->files[i].focused && d < m->files[i].tags.ndefs; d++)
+			m->files[i].drank[d] += 1.0;
 	m->ranked = 1;
 	m->stats.rank_ms = wd_now_ms() - t0;
 out:
@@ -355,7 +400,7 @@ static int ranked_picks(struct pick **out, size_t *n, const wd_map *m, size_t li
 	if (!(p = calloc(m->stats.definitions, sizeof(*p))))
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	for (size_t i = 0; i < m->nfiles; i++)
-		for (size_t d = 0; d < m->files[i].tags.ndefs; d++) {
+		for (size_t d = 0; takes_part(m, i) && d < m->files[i].tags.ndefs; d++) {
 			p[k].file = (uint32_t)i;
 			p[k].def = (uint32_t)d;
 			p[k].rank = m->files[i].drank[d];
@@ -413,6 +458,16 @@ static int place(struct placed **out, const wd_map *m, const struct pick *p, siz
 	return 0;
 }
 
+/* A signature's preprocessor lines go on lines of their own, indented. */
+static int put_sig(wd_buf *out, const char *sig)
+{
+	int rc = 0;
+
+	for (const char *c = sig; *c && !rc; c++)
+		rc = *c == '\n' ? wd_buf_puts(out, "\n    ") : wd_buf_putc(out, *c);
+	return rc ? rc : wd_buf_putc(out, '\n');
+}
+
 static int render_k(wd_buf *out, const wd_map *m, const struct pick *p, size_t k, unsigned flags)
 {
 	struct placed *v = NULL;
@@ -432,13 +487,13 @@ static int render_k(wd_buf *out, const wd_map *m, const struct pick *p, size_t k
 		if (i > 0 && v[i].file == v[i - 1].file && v[i].line == v[i - 1].line &&
 		    t->end == f->tags.defs[v[i - 1].def].end)
 			continue;
-		if ((flags & WD_MAP_RENDER_LINES) && t->end != t->start &&
-		    (rc = wd_buf_printf(out, "  %u-%u %s\n", t->start, t->end, t->sig)) != 0)
-			break;
-		if ((flags & WD_MAP_RENDER_LINES) && t->end == t->start &&
-		    (rc = wd_buf_printf(out, "  %u %s\n", t->start, t->sig)) != 0)
-			break;
-		if (!(flags & WD_MAP_RENDER_LINES) && (rc = wd_buf_printf(out, "  %s\n", t->sig)) != 0)
+		if ((flags & WD_MAP_RENDER_LINES) && t->end != t->start)
+			rc = wd_buf_printf(out, "  %u-%u ", t->start, t->end);
+		else if (flags & WD_MAP_RENDER_LINES)
+			rc = wd_buf_printf(out, "  %u ", t->start);
+		else
+			rc = wd_buf_puts(out, "  ");
+		if (rc || (rc = put_sig(out, t->sig)) != 0)
 			break;
 	}
 	free(v);
@@ -556,6 +611,14 @@ static json_t *referenced_by(const wd_map *m, const char *name, size_t max)
 	return a;
 }
 
+const char *const *wd_map_unmatched_focus(const wd_map *m, size_t *n)
+{
+	static const char *const none[] = { NULL };
+
+	*n = m->unmatched.n;
+	return m->unmatched.n ? (const char *const *)m->unmatched.v : none;
+}
+
 int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 {
 	struct pick *p = NULL;
@@ -593,15 +656,29 @@ int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 		goto out;
 	}
 	files = json_object_get(root, "files");
+	if (m->unmatched.n) {
+		json_t *um = json_array();
+
+		for (size_t i = 0; um && i < m->unmatched.n; i++)
+			if (json_array_append_new(um, json_string(m->unmatched.v[i])) < 0) {
+				json_decref(um);
+				um = NULL;
+			}
+		if (!um || json_object_set_new(root, "unmatched_focus", um) < 0) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < k; i++) {
 		const struct mfile *f = &m->files[v[i].file];
 		const wd_tag *t = &f->tags.defs[v[i].def];
 		json_t *d;
 
 		if (i == 0 || v[i].file != v[i - 1].file) {
-			cur = json_pack("{s:s, s:s, s:f, s:[]}", "path", f->path, "language",
+			cur = json_pack("{s:s, s:s, s:f, s:b, s:[]}", "path", f->path, "language",
 			                wd_lang_for_path(f->path) ? wd_lang_for_path(f->path) : "",
-			                "rank", m->frank[v[i].file], "definitions");
+			                "rank", m->frank[v[i].file], "vendored", f->vendored,
+			                "definitions");
 			if (!cur || json_array_append_new(files, cur) < 0) {
 				rc = wd_error_set(WD_ENOMEM, "out of memory");
 				goto out;

@@ -16,8 +16,10 @@
 #include "context_int.h"
 #include "tags.h"
 
-#define MAX_ISSUES 64
+#define MAX_ISSUES 2048
 #define MAX_REPORTED 10
+#define MAX_HUNKS 4096
+#define AROUND 2
 
 /* The text of line `n` (1-based) of src, trimmed, into key. */
 static void line_key(char *key, size_t cap, const char *src, size_t len, uint32_t n)
@@ -58,84 +60,205 @@ static int collect(struct issues *is, wd_parsers *ps, int lang, const char *src,
 	return rc;
 }
 
-/* Problems of `after` that `before` did not have (same kind on a line with the same text). */
-static int report_new(wd_buf *out, const char *path, const struct issues *before,
-                      const struct issues *after)
+/* The patch as line hunks: what maps a patched line back to the base. */
+struct line_hunks {
+	struct { long os, on, ns, nn; } v[MAX_HUNKS];
+	size_t n;
+	int overflow;
+};
+
+static int hunk_seen(const git_diff_delta *d, const git_diff_hunk *h, void *payload)
 {
-	size_t shown = 0, stored = after->n < MAX_ISSUES ? after->n : MAX_ISSUES;
+	struct line_hunks *hs = payload;
+
+	(void)d;
+	if (hs->n == MAX_HUNKS) {
+		hs->overflow = 1;
+		return 0;
+	}
+	hs->v[hs->n].os = h->old_start;
+	hs->v[hs->n].on = h->old_lines;
+	hs->v[hs->n].ns = h->new_start;
+	hs->v[hs->n].nn = h->new_lines;
+	hs->n++;
+	return 0;
+}
+
+static int diff_hunks(struct line_hunks *hs, const wd_syntax_file *f)
+{
+	git_diff_options o;
 	int rc;
 
-	for (size_t i = 0; i < stored && shown < MAX_REPORTED; i++) {
-		const wd_syntax_issue *a = &after->v[i];
-		int old = 0;
+	if (git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION) != 0)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	o.context_lines = 0;
+	o.flags |= GIT_DIFF_FORCE_TEXT;
+	hs->n = 0;
+	hs->overflow = 0;
+	git_libgit2_init();
+	rc = git_diff_buffers(f->base ? f->base : "", f->base ? f->base_len : 0, f->path,
+	                      f->patched, f->patched_len, f->path, &o, NULL, NULL, hunk_seen, NULL,
+	                      hs);
+	if (rc)
+		rc = wd_error_set(WD_ENOMEM, "%s: the line diff failed: %s", f->path,
+		                  git_error_last() ? git_error_last()->message : "out of memory");
+	git_libgit2_shutdown();
+	return rc;
+}
 
-		for (size_t k = 0; k < before->n && k < MAX_ISSUES && !old; k++)
-			old = before->v[k].missing == a->missing && !strcmp(before->keys[k], after->keys[i]);
-		if (old && after->n <= before->n)
+/*
+ * Where patched line `line` came from: *hunk = the hunk that wrote it (or
+ * -1), else the base line it was (shifted by the hunks above it).
+ */
+static long base_line(const struct line_hunks *hs, long line, long *hunk)
+{
+	long delta = 0;
+
+	*hunk = -1;
+	for (size_t i = 0; i < hs->n; i++) {
+		long ns = hs->v[i].ns, nn = hs->v[i].nn;
+
+		/* a pure deletion sits after new line ns; an insertion covers [ns, ns+nn) */
+		if (nn && line >= ns && line < ns + nn) {
+			*hunk = (long)i;
+			return 0;
+		}
+		if ((nn && line >= ns + nn) || (!nn && line > ns))
+			delta += hs->v[i].nn - hs->v[i].on;
+		else
+			break;
+	}
+	return line - delta;
+}
+
+/* Was the problem `a` of the patched file already in the base? A problem
+ * on an unchanged line is old when the base had one of the same kind on the
+ * line it was; one on a line the patch wrote is old only when the base had
+ * one on a line with the same text in the lines that hunk replaced. */
+static int pre_existing(const struct issues *before, const struct line_hunks *hs, const char *key,
+                        const wd_syntax_issue *a)
+{
+	long hunk, bl = base_line(hs, (long)a->line, &hunk);
+	size_t stored = before->n < MAX_ISSUES ? before->n : MAX_ISSUES;
+
+	for (size_t k = 0; k < stored; k++) {
+		const wd_syntax_issue *b = &before->v[k];
+
+		if (b->missing != a->missing)
+			continue;
+		if (hunk < 0 && (long)b->line == bl)
+			return 1;
+		if (hunk >= 0 && (long)b->line >= hs->v[hunk].os &&
+		    (long)b->line < hs->v[hunk].os + hs->v[hunk].on && !strcmp(before->keys[k], key))
+			return 1;
+	}
+	return 0;
+}
+
+/* The patched file's lines around `line`, numbered, the line itself marked. */
+static int show_around(wd_buf *out, const char *src, size_t len, uint32_t line)
+{
+	uint32_t n = 1;
+	size_t off = 0;
+	int rc = 0;
+
+	while (off < len && n + AROUND < line) {
+		const char *nl = memchr(src + off, '\n', len - off);
+
+		if (!nl)
+			return 0;
+		off = (size_t)(nl - src) + 1;
+		n++;
+	}
+	while (off < len && n <= line + AROUND && !rc) {
+		const char *nl = memchr(src + off, '\n', len - off);
+		size_t e = nl ? (size_t)(nl - src) : len, l = e - off;
+
+		rc = wd_buf_printf(out, "  %c%5u| %.*s\n", n == line ? '>' : ' ', n,
+		                   (int)(l < 160 ? l : 160), src + off);
+		off = nl ? e + 1 : len;
+		n++;
+	}
+	return rc;
+}
+
+/* The problems of `after` the patch introduced, with the code around them;
+ * *count = how many. Pre-existing ones are never listed. */
+static int report_new(wd_buf *out, size_t *count, const wd_syntax_file *f,
+                      const struct issues *before, const struct issues *after,
+                      const struct line_hunks *hs)
+{
+	size_t shown = 0, stored = after->n < MAX_ISSUES ? after->n : MAX_ISSUES;
+	int rc = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < stored && !rc; i++) {
+		const wd_syntax_issue *a = &after->v[i];
+
+		if (pre_existing(before, hs, after->keys[i], a))
+			continue;
+		(*count)++;
+		if (shown == MAX_REPORTED)
 			continue;
 		if (a->missing)
-			rc = wd_buf_printf(out, "%s:%u:%u: syntax error: missing '%s'\n", path, a->line,
+			rc = wd_buf_printf(out, "%s:%u:%u: syntax error: missing '%s'\n", f->path, a->line,
 			                   a->col, a->what);
 		else
-			rc = wd_buf_printf(out, "%s:%u:%u: syntax error near '%s'\n", path, a->line, a->col,
-			                   a->what);
-		if (rc)
-			return rc;
+			rc = wd_buf_printf(out, "%s:%u:%u: syntax error near '%s'\n", f->path, a->line,
+			                   a->col, a->what);
+		if (!rc)
+			rc = show_around(out, f->patched, f->patched_len, a->line);
 		shown++;
 	}
-	if (after->n > shown &&
-	    (rc = wd_buf_printf(out, "%s: %zu syntax problem%s in all (%zu before the patch)\n", path,
-	                        after->n, after->n == 1 ? "" : "s", before->n)) != 0)
-		return rc;
-	return 0;
+	if (!rc && *count > shown)
+		rc = wd_buf_printf(out, "%s: %zu syntax problems introduced by the patch, %zu shown\n",
+		                   f->path, *count, shown);
+	if (!rc && *count && before->n)
+		rc = wd_buf_printf(out, "%s: %zu problem%s already in the file before the patch %s not "
+		                   "listed: they are not yours to fix\n", f->path, before->n,
+		                   before->n == 1 ? "" : "s", before->n == 1 ? "is" : "are");
+	return rc;
 }
 
 int wd_syntax_check(wd_buf *out, const wd_syntax_file *files, size_t n)
 {
 	wd_parsers *ps = NULL;
 	struct issues *before = NULL, *after = NULL;
+	struct line_hunks *hs = NULL;
 	int rc, worse = 0;
 
 	if ((rc = wd_parsers_new(&ps)) != 0)
 		return rc;
-	if (!(before = calloc(1, sizeof(*before))) || !(after = calloc(1, sizeof(*after)))) {
+	if (!(before = calloc(1, sizeof(*before))) || !(after = calloc(1, sizeof(*after))) ||
+	    !(hs = calloc(1, sizeof(*hs)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const wd_syntax_file *f = &files[i];
 		int lang = wd_lang_id_for_path(f->path);
+		size_t introduced = 0;
 
 		if (lang == WD_LANG_NONE || !f->patched)
 			continue;
-		memset(before, 0, sizeof(*before));
-		memset(after, 0, sizeof(*after));
+		before->n = after->n = 0;
 		if ((f->base && (rc = collect(before, ps, lang, f->base, f->base_len)) != 0) ||
 		    (rc = collect(after, ps, lang, f->patched, f->patched_len)) != 0)
 			goto out;
-		if (after->n <= before->n) {
-			/* as many problems as before: new ones only if they moved onto new lines */
-			int fresh = 0;
-
-			for (size_t a = 0; a < after->n && a < MAX_ISSUES && !fresh; a++) {
-				int old = 0;
-
-				for (size_t b = 0; b < before->n && b < MAX_ISSUES && !old; b++)
-					old = !strcmp(before->keys[b], after->keys[a]);
-				fresh = !old;
-			}
-			if (!fresh)
-				continue;
-		}
-		worse = 1;
-		if ((rc = report_new(out, f->path, before, after)) != 0)
+		if (!after->n)
+			continue;
+		if ((rc = diff_hunks(hs, f)) != 0)
 			goto out;
+		if ((rc = report_new(out, &introduced, f, before, after, hs)) != 0)
+			goto out;
+		worse |= introduced > 0;
 	}
 	if (worse)
 		rc = wd_error_set(WD_EREFUSED, "the patch adds syntax errors");
 out:
 	free(before);
 	free(after);
+	free(hs);
 	wd_parsers_free(ps);
 	return rc;
 }

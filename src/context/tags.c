@@ -325,27 +325,85 @@ struct ex {
 };
 
 /* Signature text of src[a..b): whitespace runs collapsed, capped. */
+/* Append c to the signature (control characters as blanks). */
+static void sig_put(char *out, size_t *n, char c)
+{
+	if (*n < SIG_MAX)
+		out[(*n)++] = (unsigned char)c < 0x20 ? ' ' : c;
+}
+
+/* One source line of a declaration, blanks collapsed outside string and
+ * character literals, a trailing continuation backslash dropped. */
+static void sig_line(char *out, size_t *n, const char *s, size_t len)
+{
+	char quote = 0;
+	int space = 0;
+
+	if (len && s[len - 1] == '\\')
+		len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (quote) {
+			sig_put(out, n, c);
+			if (c == '\\' && i + 1 < len)
+				sig_put(out, n, s[++i]);
+			else if (c == quote)
+				quote = 0;
+			continue;
+		}
+		if (c == ' ' || c == '\t') {
+			space = 1;
+			continue;
+		}
+		if (space)
+			sig_put(out, n, ' ');
+		space = 0;
+		if (c == '"' || c == '\'')
+			quote = c;
+		sig_put(out, n, c);
+	}
+}
+
+/*
+ * The signature: the source text of the declaration's lines [a, b), each
+ * line's blanks collapsed (never inside a literal: "\n" stays "\n"), the
+ * lines joined by one space, except preprocessor lines (#if, #endif...)
+ * which keep a line of their own ('\n' separated).
+ */
 static char *sig_text(const char *src, uint32_t a, uint32_t b)
 {
 	char *out;
 	size_t n = 0;
-	int space = 0;
+	int prev_pp = 0;
 
 	if (b - a > SIG_MAX * 4)
 		b = a + SIG_MAX * 4;
 	if (!(out = malloc(SIG_MAX + 4)))
 		return NULL;
-	for (uint32_t i = a; i < b && n < SIG_MAX; i++) {
-		unsigned char c = (unsigned char)src[i];
+	for (uint32_t i = a; i < b && n < SIG_MAX;) {
+		const char *nl = memchr(src + i, '\n', b - i);
+		uint32_t e = nl ? (uint32_t)(nl - src) : b;
+		const char *s = src + i;
+		size_t len = e - i;
+		int pp;
 
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\\') {
-			space = n > 0;
-			continue;
+		while (len && (*s == ' ' || *s == '\t' || *s == '\r')) {
+			s++;
+			len--;
 		}
-		if (space)
-			out[n++] = ' ';
-		space = 0;
-		out[n++] = (char)(c < 0x20 ? ' ' : c);
+		while (len && s[len - 1] == '\r')
+			len--;
+		i = nl ? e + 1 : b;
+		if (!len)
+			continue;
+		pp = s[0] == '#';
+		if (n && n < SIG_MAX)
+			out[n++] = (pp || prev_pp) ? '\n' : ' ';
+		sig_line(out, &n, s, len);
+		prev_pp = pp;
 	}
 	if (n >= SIG_MAX) {
 		memcpy(out + SIG_MAX - 3, "...", 3);
@@ -826,10 +884,17 @@ int wd_tagset_dump(wd_buf *out, const wd_tagset *ts)
 
 	if ((rc = wd_buf_printf(out, "wdtags 1 %zu %zu\n", ts->ndefs, ts->nrefs)) != 0)
 		return rc;
-	for (size_t i = 0; i < ts->ndefs; i++)
-		if ((rc = wd_buf_printf(out, "%u %u %u %s\t%s\n", ts->defs[i].kind, ts->defs[i].start,
-		                        ts->defs[i].end, ts->defs[i].name, ts->defs[i].sig)) != 0)
+	for (size_t i = 0; i < ts->ndefs; i++) {
+		if ((rc = wd_buf_printf(out, "%u %u %u %s\t", ts->defs[i].kind, ts->defs[i].start,
+		                        ts->defs[i].end, ts->defs[i].name)) != 0)
 			return rc;
+		/* a signature's own line breaks (preprocessor lines) are stored as 0x1f */
+		for (const char *c = ts->defs[i].sig; *c; c++)
+			if ((rc = wd_buf_putc(out, *c == '\n' ? '\x1f' : *c)) != 0)
+				return rc;
+		if ((rc = wd_buf_putc(out, '\n')) != 0)
+			return rc;
+	}
 	for (size_t i = 0; i < ts->nrefs; i++)
 		if ((rc = wd_buf_printf(out, "%u %s\n", ts->refs[i].count, ts->refs[i].name)) != 0)
 			return rc;
@@ -896,6 +961,9 @@ int wd_tagset_load(wd_tagset *out, char *text, size_t len)
 		*nl = '\0';
 		t->name = p;
 		t->sig = tab + 1;
+		for (char *c = t->sig; *c; c++)
+			if (*c == '\x1f')
+				*c = '\n';
 		t->kind = (uint8_t)kind;
 		t->start = (uint32_t)s;
 		t->end = (uint32_t)e;

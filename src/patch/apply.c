@@ -569,12 +569,45 @@ out:
 
 /* --- the tolerant path -------------------------------------------------- */
 
+/* A whole-file replacement: the block is the new content, with the line
+ * endings the file had (CRLF when most of its lines had them). */
+static int whole_one(fstate *s, const struct wd_patch *p)
+{
+	size_t lines = 0, crs = 0;
+	wd_buf lf = WD_BUF_INIT;
+	int rc;
+
+	for (size_t i = 0; i < s->orig.len; i++)
+		if (s->orig.ptr[i] == '\n') {
+			lines++;
+			crs += i > 0 && s->orig.ptr[i - 1] == '\r';
+		}
+	wd_buf_clear(&s->result);
+	if ((rc = added_content(&lf, p, s->f)) != 0)
+		goto out;
+	for (size_t i = 0; i < lf.len && !rc; i++) {
+		if (lf.ptr[i] == '\n' && crs * 2 > lines && (i == 0 || lf.ptr[i - 1] != '\r'))
+			rc = wd_buf_putc(&s->result, '\r');
+		if (!rc)
+			rc = wd_buf_putc(&s->result, lf.ptr[i]);
+	}
+	if (!rc && !s->result.ptr)
+		rc = wd_buf_grow(&s->result, 0);
+	s->method = "whole";
+	s->match = "exact";
+out:
+	wd_buf_free(&lf);
+	return rc;
+}
+
 static int fuzzy_one(applier *a, fstate *s)
 {
 	wd_fuzzy_result res;
 	const char *name = s->dst ? s->dst : s->src;
 	int rc;
 
+	if (s->f->whole)
+		return whole_one(s, a->p);
 	rc = wd_patch__fuzzy_apply(&s->result, &res, a->r, a->p, s->f, name, s->orig.ptr,
 	                           s->orig.len, s->hunks);
 	if (rc == WD_EREFUSED) {

@@ -336,15 +336,267 @@ out:
 	return rc;
 }
 
-/* Replace the matched old lines at `pos` (pre[lo, hi) matched) by the new side. */
-static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int crlf,
-                  wd_strvec *owned, size_t *new_len)
+/*
+ * Re-indentation for a whitespace-tolerant match: the model's lines may sit
+ * at another depth or use another indentation unit than the file (a block
+ * written with 4 spaces for a 2-space file). The matched old lines pair the
+ * model's indentation widths with the file's; a new line's width is mapped
+ * through them: a width seen in a pair takes that file line's indentation
+ * bytes, any other is placed on the line through the smallest and largest
+ * pairs (one distinct width: a plain shift), so relative indentation is kept.
+ */
+typedef struct ind_pair {
+	size_t pw, fw;         /* indentation widths (tab stops of 8) */
+	const char *fs;        /* the file line's indentation */
+	size_t fslen;
+} ind_pair;
+
+typedef struct ind_map {
+	ind_pair *v;
+	size_t n;
+	int tabs;              /* the file indents with tabs */
+	int identity;          /* every pair has the same bytes on both sides */
+	int model_tabs;        /* the model's old lines indent with tabs / spaces */
+	int model_spaces;
+	int linear;            /* every pair lies on the line through the extreme ones */
+} ind_map;
+
+static size_t indent_len(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+static size_t indent_width(const char *s, size_t len)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < len; i++)
+		w = s[i] == '\t' ? (w / 8 + 1) * 8 : w + 1;
+	return w;
+}
+
+static int only_blanks(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!is_blank(s[i]))
+			return 0;
+	return 1;
+}
+
+/* The file width the pairs' line gives model width `pw`. */
+static long ind_predict(const ind_map *m, size_t pw)
+{
+	const ind_pair *lo = NULL, *hi = NULL;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (!lo || m->v[i].pw < lo->pw)
+			lo = &m->v[i];
+		if (!hi || m->v[i].pw > hi->pw)
+			hi = &m->v[i];
+	}
+	if (!lo || lo->pw == hi->pw)
+		return lo ? (long)pw + (long)lo->fw - (long)lo->pw : (long)pw;
+	return (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) /
+	       ((long)hi->pw - (long)lo->pw);
+}
+
+static void ind_map_check(ind_map *m)
+{
+	m->linear = 1;
+	for (size_t i = 0; i < m->n; i++)
+		if (ind_predict(m, m->v[i].pw) != (long)m->v[i].fw)
+			m->linear = 0;
+}
+
+static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, size_t lo,
+                         size_t hi, const image *im, size_t pos)
+{
+	memset(m, 0, sizeof(*m));
+	m->identity = 1;
+	m->v = malloc((hi > lo ? hi - lo : 1) * sizeof(*m->v));
+	if (!m->v)
+		return wd_patch__oom();
+	for (size_t i = lo; i < hi && pos + i - lo < im->n; i++) {
+		size_t k = pre->idx[i];
+		const char *pl = wd_patch__ltext(p, k);
+		const img_line *fl = &im->v[pos + i - lo];
+		size_t pil = indent_len(pl, p->lines[k].len), fil = indent_len(fl->p, fl->len);
+
+		if (only_blanks(pl, p->lines[k].len) || only_blanks(fl->p, fl->len))
+			continue;
+		if (pil != fil || memcmp(pl, fl->p, pil))
+			m->identity = 0;
+		m->model_tabs |= memchr(pl, '\t', pil) != NULL;
+		m->model_spaces |= memchr(pl, ' ', pil) != NULL;
+		if (memchr(fl->p, '\t', fil))
+			m->tabs = 1;
+		m->v[m->n].pw = indent_width(pl, pil);
+		m->v[m->n].fw = indent_width(fl->p, fil);
+		m->v[m->n].fs = fl->p;
+		m->v[m->n].fslen = fil;
+		m->n++;
+	}
+	ind_map_check(m);
+	return 0;
+}
+
+/* Is a new line indented the way the model indented its old lines? One
+ * indented with a character the old lines never used (a tab among a
+ * space-indented quote of the file) was written for the file as it is, and
+ * is kept as written. */
+static int ind_native(const ind_map *m, const char *s, size_t len)
+{
+	size_t il = indent_len(s, len);
+
+	if (memchr(s, '\t', il) && !m->model_tabs)
+		return 0;
+	if (memchr(s, ' ', il) && !m->model_spaces && m->model_tabs)
+		return 0;
+	return 1;
+}
+
+/* The file's indentation for a model line of indentation width `pw`;
+ * WD_EREFUSED when the pairs follow no one rule and none has that width:
+ * a guess could put the line at the wrong depth. */
+static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw)
+{
+	long fw;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].pw == pw)
+			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);
+	if (!m->linear)
+		return WD_EREFUSED;
+	fw = ind_predict(m, pw);
+	if (fw < 0)
+		fw = 0;
+	for (; m->tabs && fw >= 8; fw -= 8)
+		if (wd_buf_putc(b, '\t'))
+			return WD_ENOMEM;
+	for (; fw > 0; fw--)
+		if (wd_buf_putc(b, ' '))
+			return WD_ENOMEM;
+	return 0;
+}
+
+/* For each line of the new side, the old-side line with the same text in a
+ * longest common subsequence of the two (SIZE_MAX for none): a line the model
+ * repeated unchanged (as SEARCH/REPLACE blocks do) keeps the file's bytes. */
+#define LCS_MAX_CELLS 4000000u
+
+static int same_lines(size_t **out, const struct wd_patch *p, const side *pre, const side *post)
+{
+	size_t n = pre->n, m = post->n, *match = malloc((m ? m : 1) * sizeof(*match));
+	unsigned *t;
+
+	if (!match)
+		return wd_patch__oom();
+	for (size_t j = 0; j < m; j++)
+		match[j] = SIZE_MAX;
+	*out = match;
+	if (!n || !m || (n + 1) * (m + 1) > LCS_MAX_CELLS)
+		return 0;
+	t = calloc((n + 1) * (m + 1), sizeof(*t));
+	if (!t)
+		return wd_patch__oom();
+	for (size_t i = n; i-- > 0;) {
+		for (size_t j = m; j-- > 0;) {
+			size_t a = pre->idx[i], b = post->idx[j];
+
+			if (p->lines[a].len == p->lines[b].len &&
+			    !memcmp(wd_patch__ltext(p, a), wd_patch__ltext(p, b), p->lines[a].len))
+				t[i * (m + 1) + j] = t[(i + 1) * (m + 1) + j + 1] + 1;
+			else
+				t[i * (m + 1) + j] = t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1]
+				                     ? t[(i + 1) * (m + 1) + j] : t[i * (m + 1) + j + 1];
+		}
+	}
+	for (size_t i = 0, j = 0; i < n && j < m;) {
+		size_t a = pre->idx[i], b = post->idx[j];
+
+		if (p->lines[a].len == p->lines[b].len &&
+		    !memcmp(wd_patch__ltext(p, a), wd_patch__ltext(p, b), p->lines[a].len)) {
+			match[j++] = i++;
+		} else if (t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1]) {
+			i++;
+		} else {
+			j++;
+		}
+	}
+	free(t);
+	return 0;
+}
+
+/* A new line at the file's indentation; pushed to `out`, owned by `owned`. */
+static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const char *s,
+                           size_t len, int no_eol, int crlf)
+{
+	wd_buf b = WD_BUF_INIT;
+	size_t il = indent_len(s, len);
+	int rc = 0;
+
+	if (!only_blanks(s, len))
+		rc = ind_map_render(&b, m, indent_width(s, il));
+	else
+		il = len;
+	if (!rc)
+		rc = wd_buf_put(&b, s + il, len - il);
+	if (!rc && crlf && (len == 0 || s[len - 1] != '\r'))
+		rc = wd_buf_putc(&b, '\r');
+	if (!rc && !b.ptr)
+		rc = wd_buf_grow(&b, 0);
+	if (rc) {
+		wd_buf_free(&b);
+		return rc == WD_EREFUSED ? rc : WD_ENOMEM;
+	}
+	len = b.len;
+	s = wd_buf_detach(&b);
+	if ((rc = wd_strvec_push_owned(owned, (char *)s)) != 0)
+		return rc;
+	return img_push(out, s, len, no_eol);
+}
+
+/* A '+' line as the model wrote it (with the '\r' a CRLF file needs). */
+static int push_new_line(image *out, wd_strvec *owned, const struct wd_patch *p, size_t k,
+                         int crlf)
+{
+	const wd_pline *l = &p->lines[k];
+	char *s;
+	int rc;
+
+	if (!crlf || (l->len && wd_patch__ltext(p, k)[l->len - 1] == '\r'))
+		return img_push(out, wd_patch__ltext(p, k), l->len, l->no_eol);
+	s = malloc(l->len + 2);
+	if (!s)
+		return wd_patch__oom();
+	memcpy(s, wd_patch__ltext(p, k), l->len);
+	s[l->len] = '\r';
+	s[l->len + 1] = '\0';
+	if ((rc = wd_strvec_push_owned(owned, s)) != 0)
+		return rc;
+	return img_push(out, s, l->len + 1, l->no_eol);
+}
+
+/* Replace the matched old lines at `pos` (pre[lo, hi) matched) by the new
+ * side. After a whitespace-tolerant match (`level` > exact) new lines are
+ * re-indented to the file's and lines the model repeated unchanged keep the
+ * file's bytes. */
+static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int level,
+                  int crlf, wd_strvec *owned, size_t *new_len)
 {
 	const struct wd_patch *p = hc->p;
 	image out = { 0 };
-	size_t pi = 0;
-	int rc = 0;
+	ind_map map = { 0 };
+	size_t pi = 0, qi = 0, *same = NULL;
+	int rc = 0, reindent = level > LVL_EXACT;
 
+	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, lo, hi, im, pos)) != 0 ||
+	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
+		goto out;
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
@@ -356,25 +608,31 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			if (pi >= lo && pi < hi && at < im->n)
 				rc = img_push(&out, im->v[at].p, im->v[at].len, im->v[at].no_eol);
 			pi++;
+			qi++;
 		} else if (l->op == WD_PL_DEL) {
 			pi++;
-		} else if (crlf && (l->len == 0 || wd_patch__ltext(p, k)[l->len - 1] != '\r')) {
-			char *s = malloc(l->len + 2);
+		} else if (reindent && qi < hc->post.n && same[qi] != SIZE_MAX && same[qi] >= lo &&
+		           same[qi] < hi &&
+		           pos + same[qi] - lo < im->n) {
+			const img_line *fl = &im->v[pos + same[qi] - lo];
 
-			if (!s)
-				return wd_patch__oom();
-			memcpy(s, wd_patch__ltext(p, k), l->len);
-			s[l->len] = '\r';
-			s[l->len + 1] = '\0';
-			if ((rc = wd_strvec_push_owned(owned, s)) == 0)
-				rc = img_push(&out, s, l->len + 1, l->no_eol);
+			rc = img_push(&out, fl->p, fl->len, l->no_eol);
+			qi++;
+		} else if (reindent && !map.identity && ind_native(&map, wd_patch__ltext(p, k), l->len)) {
+			rc = push_reindented(&out, owned, &map, wd_patch__ltext(p, k), l->len, l->no_eol,
+			                     crlf);
+			qi++;
 		} else {
-			rc = img_push(&out, wd_patch__ltext(p, k), l->len, l->no_eol);
+			rc = push_new_line(&out, owned, p, k, crlf);
+			qi++;
 		}
 	}
 	*new_len = out.n - pos;
 	for (size_t i = pos + (hi - lo); i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, im->v[i].no_eol);
+out:
+	free(map.v);
+	free(same);
 	if (rc) {
 		free(out.v);
 		return rc;
@@ -525,6 +783,13 @@ static int choose(found *fd, const hunk_ctx *hc, const image *im, size_t min_pos
 	}
 	if (fd->ncands == 1)
 		goto chosen;
+	if (hc->h->at_eof && fd->hi == hc->pre.n) {
+		for (size_t i = 0; i < fd->ncands; i++)
+			keep[i] = fd->cands[i] + span == im->n;
+		narrow(fd, keep);
+		if (fd->ncands == 1)
+			goto chosen;
+	}
 	for (size_t i = 0; hc->hint >= 0 && i < fd->ncands; i++) {
 		if ((long)fd->cands[i] == hc->hint + (long)lo) {
 			fd->cands[0] = fd->cands[i];
@@ -630,7 +895,7 @@ static long header_pos(const wd_hunk *h, size_t pre_n)
 static int place_empty(found *fd, const hunk_ctx *hc, const image *im)
 {
 	memset(fd, 0, sizeof(*fd));
-	if (im->n == 0 || (hc->hint >= 0 && (size_t)hc->hint == im->n)) {
+	if (im->n == 0 || hc->h->at_eof || (hc->hint >= 0 && (size_t)hc->hint == im->n)) {
 		fd->pos = im->n;
 		return 1;
 	}
@@ -682,9 +947,27 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 
 			if (fd.level > res->level_max)
 				res->level_max = fd.level;
-			rc = json_hunk(jhunks, hc.num, "applied", &fd, hc.hint);
+			rc = splice(&im, &hc, fd.pos, fd.lo, fd.hi, fd.level, crlf, &owned, &new_len);
+			if (rc == WD_EREFUSED) {
+				res->refused = 1;
+				all_already = 0;
+				rc = wd_patch__refuse(r, display_path, hc.num, "indentation", NULL,
+				                      "%s: hunk %zu of %zu matches line %ld only when "
+				                      "whitespace is ignored, and its new lines' indentation "
+				                      "cannot be mapped to the file's (its lines are indented "
+				                      "unlike the file's, by no one rule). Copy the old lines "
+				                      "with the file's exact indentation.\n", display_path,
+				                      hc.num, hc.total, at + 1);
+				if (!rc)
+					rc = json_hunk(jhunks, hc.num, "refused", NULL, -1);
+				free(hc.pre.idx);
+				free(hc.post.idx);
+				if (rc)
+					goto out;
+				continue;
+			}
 			if (!rc)
-				rc = splice(&im, &hc, fd.pos, fd.lo, fd.hi, crlf, &owned, &new_len);
+				rc = json_hunk(jhunks, hc.num, "applied", &fd, hc.hint);
 			if (!rc) {
 				if (base >= 0)
 					drift = at - (base + delta);

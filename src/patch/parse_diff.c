@@ -27,7 +27,7 @@ static int is_header_line(const char *s, size_t len)
 	/* never "--- "/"+++ ": those can be hunk lines ("-- x" removed) */
 	return starts(s, len, "diff ") || starts(s, len, "index ") || starts(s, len, "@@") ||
 	       starts(s, len, "<<<<<<<") || starts(s, len, "=======") ||
-	       starts(s, len, ">>>>>>>") || starts(s, len, "```");
+	       starts(s, len, ">>>>>>>") || starts(s, len, "```") || starts(s, len, "*** ");
 }
 
 /*
@@ -602,6 +602,18 @@ static int is_body_char(char c)
 	return c == ' ' || c == '+' || c == '-' || c == '\\';
 }
 
+/* Does line j start another file's section? No hunk runs across one,
+ * whatever its header's counts say: an over-counted hunk would otherwise
+ * swallow the next file's "--- a/" and "+++ b/" lines as a '-' and a '+'. */
+static int is_file_start(const struct wd_patch *p, const wd_rline *rl, size_t n, size_t j)
+{
+	const char *s = p->src + rl[j].off;
+	size_t len = rl[j].len;
+
+	return starts(s, len, "diff --git ") || is_plain_header(p, rl, n, j) ||
+	       wd_patch__is_codex_header(s, len);
+}
+
 /* Does line j end a hunk (a header, a fence, prose)? */
 static int is_hunk_boundary(const struct wd_patch *p, const wd_rline *rl, size_t n, size_t j)
 {
@@ -614,7 +626,7 @@ static int is_hunk_boundary(const struct wd_patch *p, const wd_rline *rl, size_t
 	len = rl[j].len;
 	if (len == 0)
 		return 0;
-	if (starts(s, len, "@@") || starts(s, len, "diff --git ") || is_plain_header(p, rl, n, j))
+	if (starts(s, len, "@@") || is_file_start(p, rl, n, j))
 		return 1;
 	return !is_body_char(s[0]);
 }
@@ -644,7 +656,7 @@ static int body_by_counts(struct wd_patch *p, const wd_hunk *h, const wd_rline *
 		const char *s;
 		char c;
 
-		if (k >= n)
+		if (k >= n || is_file_start(p, rl, n, k))
 			goto fail;
 		s = p->src + rl[k].off;
 		c = rl[k].len ? s[0] : ' ';
@@ -781,8 +793,9 @@ static int compute_hash(struct wd_patch *p)
 	for (size_t i = 0; i < p->nfiles && !rc; i++) {
 		const wd_pfile *f = &p->files[i];
 
-		rc = wd_buf_printf(&b, "F%d %s %s %o %o %d\n", f->kind, f->old_path ? f->old_path : "",
-		                   f->new_path ? f->new_path : "", f->old_mode, f->new_mode, f->sr);
+		rc = wd_buf_printf(&b, "F%d %s %s %o %o %d%s\n", f->kind, f->old_path ? f->old_path : "",
+		                   f->new_path ? f->new_path : "", f->old_mode, f->new_mode, f->sr,
+		                   f->whole ? " whole" : "");
 		for (size_t h = 0; h < f->nhunks && !rc; h++) {
 			const wd_hunk *hk = &f->hunks[h];
 
@@ -842,6 +855,9 @@ int wd_patch_parse(wd_patch **out, const char *text, size_t len)
 					orphan_line = i + 1;
 				i++;
 			}
+		} else if (wd_patch__is_codex_header(s, l)) {
+			rc = wd_patch__parse_codex(p, rl, n, &i);
+			cur = NULL;
 		} else if (wd_patch__is_sr_start(s, l)) {
 			rc = wd_patch__parse_sr(p, rl, n, &i);
 			cur = NULL;
@@ -866,8 +882,14 @@ int wd_patch_parse(wd_patch **out, const char *text, size_t len)
 			goto out;
 		}
 	}
+	if (p->nfiles == 0 && !orphans) {
+		rc = wd_patch__parse_whole(p, rl, n);
+		if (rc && rc != WD_ENOTFOUND)
+			goto out;
+	}
 	if (p->nfiles == 0) {
-		rc = wd_error_set(WD_ENOTFOUND, "the reply contains no diff and no SEARCH/REPLACE block");
+		rc = wd_error_set(WD_ENOTFOUND, "the reply contains no diff, no SEARCH/REPLACE block, "
+		                  "no '*** Begin Patch' and no whole-file block");
 		goto out;
 	}
 	if ((rc = wd_patch__check_sections(p)) != 0 || (rc = compute_hash(p)) != 0)

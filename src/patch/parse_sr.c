@@ -233,7 +233,7 @@ int wd_patch__parse_sr(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_
 		goto out;
 	if ((rc = wd_patch__file_get(&f, p, path, path, WD_PF_MODIFY)) != 0)
 		goto out;
-	if (f->nhunks && !f->sr) {
+	if ((f->nhunks && !f->sr) || f->codex) {
 		rc = wd_error_set(WD_EINPUT, "'%s' is edited by both a diff and a SEARCH block", path);
 		goto out;
 	}

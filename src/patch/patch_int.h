@@ -36,6 +36,7 @@ typedef struct wd_hunk {
 	size_t src_line;           /* 1-based line of the header in the reply */
 	size_t sec_off, sec_len;   /* text after the closing "@@" (git's function line) */
 	int section;               /* which section of its file it came in (1, 2, ...) */
+	int at_eof;                /* "*** End of File": the hunk ends the file */
 } wd_hunk;
 
 enum wd_pfile_kind {
@@ -54,6 +55,8 @@ typedef struct wd_pfile {
 	int binary;           /* "GIT binary patch" or "Binary files ... differ" */
 	int git_header;       /* had a "diff --git" line */
 	int sr;               /* made of SEARCH/REPLACE blocks */
+	int codex;            /* from "*** Update/Add/Delete File:" sections */
+	int whole;            /* a whole-file replacement: one hunk of '+' lines */
 	int sections;         /* how many separate sections named this file */
 	int copy;             /* "copy from/to": not supported, refused by policy */
 	wd_hunk *hunks;
@@ -105,6 +108,17 @@ int wd_patch__is_sr_start(const char *s, size_t len);
 /* Clean a path as a model writes it (quotes, backticks, "a/" prefixes are the
  * caller's business): strips "./" and surrounding markup; NULL when empty. */
 char *wd_patch__clean_path(const char *s, size_t len);
+
+/* parse_codex.c: the "*** Begin Patch" format. is_codex_header is true for
+ * its "*** Begin Patch", "*** End Patch" and "*** Update/Add/Delete File:"
+ * lines; parse_codex reads the section at reply line *i and advances *i. */
+int wd_patch__is_codex_header(const char *s, size_t len);
+int wd_patch__parse_codex(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_t *i);
+
+/* parse_whole.c: whole-file blocks of a reply that holds no other edit;
+ * 0 when some were found, WD_ENOTFOUND when none, WD_EINPUT when one is
+ * malformed (it elides code). */
+int wd_patch__parse_whole(struct wd_patch *p, const wd_rline *rl, size_t nrl);
 
 /* policy.c */
 /* NULL when `path` is a safe relative path; else a static reason. */

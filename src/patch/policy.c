@@ -16,6 +16,7 @@
 
 #define DEFAULT_MAX_FILES 50
 #define DEFAULT_MAX_LINES 5000
+#define DEFAULT_MAX_WHOLE (64u * 1024u)
 #define MAX_PATH_LEN 4096
 
 /* The one glob matcher (warden/beneath.h): a set-of-states simulation,
@@ -174,6 +175,17 @@ static int mode_refusal(wd_patch_report *r, const wd_pfile *f, const wd_patch_po
 	return 0;
 }
 
+/* The size of a whole-file replacement's content. */
+static size_t whole_bytes(const struct wd_patch *p, const wd_pfile *f)
+{
+	size_t n = 0;
+
+	for (size_t h = 0; h < f->nhunks; h++)
+		for (size_t k = f->hunks[h].first; k < f->hunks[h].first + f->hunks[h].n; k++)
+			n += p->lines[k].len + 1;
+	return n;
+}
+
 int wd_patch__policy_check(wd_patch_report *r, const struct wd_patch *p,
                            const wd_patch_policy *policy)
 {
@@ -181,6 +193,7 @@ int wd_patch__policy_check(wd_patch_report *r, const struct wd_patch *p,
 	const wd_patch_policy *pol = policy ? policy : &defaults;
 	size_t max_files = pol->max_files ? pol->max_files : DEFAULT_MAX_FILES;
 	size_t max_lines = pol->max_lines ? pol->max_lines : DEFAULT_MAX_LINES;
+	size_t max_whole = pol->max_whole_bytes ? pol->max_whole_bytes : DEFAULT_MAX_WHOLE;
 	size_t total = 0;
 	int count = 0, rc;
 
@@ -210,6 +223,14 @@ int wd_patch__policy_check(wd_patch_report *r, const struct wd_patch *p,
 			if (wd_patch__refuse(r, path, 0, "copy", NULL,
 			                     "%s: refused: file copies are not supported; add the new "
 			                     "file with its full content", path))
+				return WD_ENOMEM;
+			count++;
+		}
+		if (f->whole && whole_bytes(p, f) > max_whole) {
+			if (wd_patch__refuse(r, path, 0, "too_large", NULL,
+			                     "%s: refused: a whole-file replacement of %zu bytes, more "
+			                     "than the limit of %zu; send a diff of the lines that change",
+			                     path, whole_bytes(p, f), max_whole))
 				return WD_ENOMEM;
 			count++;
 		}

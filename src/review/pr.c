@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
+
 #include "warden/error.h"
 #include "warden/http.h"
 #include "warden/ledger.h"
@@ -186,19 +188,85 @@ out:
 	return rc;
 }
 
+/* The commit's summary: its message between the subject and the ticket
+ * reference or the trailers. Nothing when the commit cannot be read. */
+static void commit_summary(wd_buf *out, const wd_proposal *p)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid oid;
+	const char *msg, *s;
+
+	if (!p->repo || git_oid_fromstr(&oid, p->commit) != 0 ||
+	    git_repository_open(&repo, p->repo) != 0 || git_commit_lookup(&c, repo, &oid) != 0)
+		goto out;
+	msg = git_commit_message(c);
+	s = strstr(msg, "\n\n");
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
+		if (!strncmp(s, "Ticket: ", 8) || !strncmp(s, "Warden-", 7))
+			break;
+		wd_buf_put(out, s, len);
+		wd_buf_putc(out, '\n');
+		s = nl ? nl + 1 : s + len;
+	}
+	wd_buf_rtrim(out);
+	while (out->len && out->ptr[0] == '\n')
+		memmove(out->ptr, out->ptr + 1, out->len--);
+out:
+	git_error_clear();
+	git_commit_free(c);
+	git_repository_free(repo);
+}
+
+/* "test=pass 12/12; build=pass" as a table. */
+static int checks_table(wd_buf *out, const char *checks)
+{
+	const char *s = checks;
+	int rc = wd_buf_puts(out, "| Check | Result |\n|---|---|\n");
+
+	while (!rc && s && *s) {
+		const char *semi = strchr(s, ';'), *eq;
+		size_t len = semi ? (size_t)(semi - s) : strlen(s);
+
+		while (len && *s == ' ') {
+			s++;
+			len--;
+		}
+		eq = memchr(s, '=', len);
+		if (len && eq)
+			rc = wd_buf_printf(out, "| %.*s | %.*s |\n", (int)(eq - s), s,
+			                   (int)(len - (size_t)(eq - s) - 1), eq + 1);
+		else if (len)
+			rc = wd_buf_printf(out, "| %.*s | |\n", (int)len, s);
+		s = semi ? semi + 1 : NULL;
+	}
+	return rc ? rc : wd_buf_putc(out, '\n');
+}
+
 int wd_review_pr_body(wd_buf *out, const wd_proposal *p, const char *ticket_body)
 {
+	wd_buf summary = WD_BUF_INIT;
 	int rc = 0;
 
 	rc |= wd_buf_printf(out, "## %s\n\n", p->ticket_title ? p->ticket_title : p->branch);
+	commit_summary(&summary, p);
+	if (summary.len)
+		rc |= wd_buf_printf(out, "%s\n\n", summary.ptr);
 	if (ticket_body && *ticket_body)
-		rc |= wd_buf_printf(out, "%s%s\n", ticket_body,
+		rc |= wd_buf_printf(out, "### Ticket\n\n%s%s\n", ticket_body,
 		                    ticket_body[strlen(ticket_body) - 1] == '\n' ? "" : "\n");
-	rc |= wd_buf_printf(out, "### Checks\n\n`%s`\n\n", p->checks && *p->checks ? p->checks
-	                                                                              : "(none recorded)");
+	rc |= wd_buf_puts(out, "### Checks\n\n");
+	if (p->checks && *p->checks)
+		rc |= checks_table(out, p->checks);
+	else
+		rc |= wd_buf_puts(out, "(none recorded)\n\n");
 	if (p->evidence && *p->evidence)
-		rc |= wd_buf_printf(out, "<details><summary>Evidence</summary>\n\n```json\n%s\n```\n\n"
-		                         "</details>\n\n", p->evidence);
+		rc |= wd_buf_printf(out, "The checks' full evidence is the git note on the commit: "
+		                         "`git notes --ref=%s show %s`.\n\n", strrchr(WD_NOTES_REF, '/') + 1,
+		                    p->commit);
 	rc |= wd_buf_printf(out, "### Run\n\n| | |\n|---|---|\n| Run | `%s` |\n| Model | `%s` |\n"
 	                         "| Rounds | %d |\n| Tokens | %lld in / %lld out |\n| Cost | $%.4f |\n"
 	                         "| Base | `%s` |\n| Commit | `%s` |\n\n",
@@ -206,6 +274,7 @@ int wd_review_pr_body(wd_buf *out, const wd_proposal *p, const char *ticket_body
 	                    (long long)p->output_tokens, p->cost_usd, p->base, p->commit);
 	rc |= wd_buf_puts(out, "Proposed by warden: every check above passed on the base commit named "
 	                       "here before this pull request was opened.\n");
+	wd_buf_free(&summary);
 	return rc ? WD_ENOMEM : 0;
 }
 

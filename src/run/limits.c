@@ -41,20 +41,22 @@ int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg)
 	return 0;
 }
 
-int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns)
+int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns,
+                      const char *format)
 {
 	char why[256];
 
 	snprintf(why, sizeof(why), "The reply still called tools after %d turn(s), when the tools "
-	         "were closed. Write the edit now, as a unified diff, with what you know.", turns);
+	         "were closed. Write the edit now, with what you know.", turns);
 	wd_ledger_add(ledger, "loop.alert", json_pack("{s:i, s:s, s:i}", "round", round, "kind",
 	                                              "tool_calls", "turns", turns));
 	wd_ledger_add(ledger, "patch.none", json_pack("{s:i, s:s}", "round", round, "reason",
 	                                              "the reply kept calling tools"));
-	return wd_run_render_no_patch(feedback, round, why);
+	return wd_run_render_no_patch(feedback, round, why, format);
 }
 
-int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why)
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why,
+                           const char *format)
 {
 	wd_ledger_add(ledger, "reply.truncated", json_pack("{s:i, s:s}", "round", round,
 	                                                   "finish_reason", why ? why : ""));
@@ -63,7 +65,8 @@ int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const
 	return wd_run_render_no_patch(feedback, round,
 	                              "The reply was cut off at the output limit, so nothing of it "
 	                              "was applied. Send the whole edit again, shorter: only the "
-	                              "hunks that change, with little context and no commentary.");
+	                              "hunks that change, with little context and no commentary.",
+	                              format);
 }
 
 void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,

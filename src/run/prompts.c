@@ -4,6 +4,7 @@
 #include "warden/prompt.h"
 
 #include "warden/error.h"
+#include "warden/fs.h"
 
 #include "run_internal.h"
 
@@ -17,17 +18,41 @@ static int join_scope(wd_buf *out, const wd_ticket *t)
 	return 0;
 }
 
-int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out)
+static int format_template_exists(const char *name)
 {
-	wd_buf scope = WD_BUF_INIT;
+	wd_buf p = WD_BUF_INIT;
+	int e;
+
+	if (!wd_prompt_dir() || wd_buf_printf(&p, "%s/%s.md", wd_prompt_dir(), name) != 0) {
+		wd_buf_free(&p);
+		return 1; /* let the render say what is wrong */
+	}
+	e = wd_path_exists(p.ptr);
+	wd_buf_free(&p);
+	return e;
+}
+
+int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, char *hash_out)
+{
+	wd_buf scope = WD_BUF_INIT, fmt = WD_BUF_INIT;
+	char name[64];
 	int rc = join_scope(&scope, t);
 
+	snprintf(name, sizeof(name), "format_%s", format);
+	for (char *c = name; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	if (!rc && format_template_exists(name))
+		rc = wd_prompt_render(&fmt, name, NULL, NULL);
+	else if (!rc) /* a prompts directory of the user's from before the formats */
+		rc = wd_buf_printf(&fmt, "- Write the edit as %s.", wd_run_edit_format_phrase(format));
 	if (!rc) {
-		const char *vars[] = { "scope", scope.ptr, NULL };
+		const char *vars[] = { "scope", scope.ptr, "format", fmt.ptr, NULL };
 
 		rc = wd_prompt_render(out, "system", vars, hash_out);
 	}
 	wd_buf_free(&scope);
+	wd_buf_free(&fmt);
 	return rc;
 }
 
@@ -76,20 +101,22 @@ int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const w
 	return rc;
 }
 
-int wd_run_render_repair(wd_buf *out, int round, const char *failures)
+int wd_run_render_repair(wd_buf *out, int round, const char *failures, const char *format)
 {
 	char r[16];
-	const char *vars[] = { "round", r, "failures", failures, NULL };
+	const char *vars[] = { "round", r, "failures", failures, "format",
+		               wd_run_edit_format_phrase(format), NULL };
 
 	snprintf(r, sizeof(r), "%d", round);
 	wd_buf_clear(out);
 	return wd_prompt_render(out, "repair", vars, NULL);
 }
 
-int wd_run_render_no_patch(wd_buf *out, int round, const char *reason)
+int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const char *format)
 {
 	char r[16];
-	const char *vars[] = { "round", r, "reason", reason, NULL };
+	const char *vars[] = { "round", r, "reason", reason, "format",
+		               wd_run_edit_format_phrase(format), NULL };
 
 	snprintf(r, sizeof(r), "%d", round);
 	wd_buf_clear(out);

@@ -45,6 +45,7 @@ struct run {
 	wd_gate_result baseline;
 	int have_baseline;
 	char *model_spec;
+	const char *edit_format; /* what the prompts ask for (edit_format.c) */
 	git_oid tree;
 	wd_buf summary;    /* the model's own words about the passing patch */
 	wd_buf trailer;    /* Warden-Checks value */
@@ -230,7 +231,7 @@ static int baseline_precheck(struct run *r)
 static int build_context(struct run *r)
 {
 	wd_context_opts co = WD_CONTEXT_OPTS_INIT;
-	wd_strvec files = WD_STRVEC_INIT;
+	wd_strvec files = WD_STRVEC_INIT, exclude = WD_STRVEC_INIT;
 	char msg[128];
 	int rc;
 
@@ -238,6 +239,9 @@ static int build_context(struct run *r)
 	if ((rc = wd_repo_list_files(&files, r->ws)) != 0 ||
 	    (rc = wd_outbound_filter(r->ob, &files, "context", NULL)) != 0)
 		goto out;
+	if ((rc = wd_config_get_all(&exclude, r->cfg, "map.exclude")) != 0)
+		goto out;
+	co.exclude = (const char *const *)exclude.v;
 	co.cache_dir = r->cache.ptr;
 	co.files = (const char *const *)files.v;
 	/* warden's own reading is of the checkout it wrote, which no check can write */
@@ -262,6 +266,7 @@ static int build_context(struct run *r)
 	snprintf(msg, sizeof(msg), "%zu files, %zu bytes", r->ctx->chosen.n, r->ctx->bytes);
 	stage_end(r, "context", msg);
 out:
+	wd_strvec_free(&exclude);
 	wd_strvec_free(&files);
 	return rc;
 }
@@ -710,20 +715,21 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 
 	stage_begin(r, "patch", NULL);
 	if (looped) {
-		rc = wd_run_loop_alert(feedback, r->ledger, round, looped);
+		rc = wd_run_loop_alert(feedback, r->ledger, round, looped, r->edit_format);
 		stage_end(r, "patch", "no usable edit in the reply (it kept calling tools)");
 		goto out;
 	}
 	if (wd_model_reply_truncated(&reply)) {
-		rc = wd_run_truncated_reply(feedback, r->ledger, round, reply.finish_reason);
+		rc = wd_run_truncated_reply(feedback, r->ledger, round, reply.finish_reason,
+		                            r->edit_format);
 		stage_end(r, "patch", "no usable edit: the reply was cut off at its output limit");
 		goto out;
 	}
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);
 	if (rc == WD_ENOTFOUND || rc == WD_EINPUT) {
 		rc = wd_run_render_no_patch(feedback, round, rc == WD_ENOTFOUND
-		        ? "The reply contained no unified diff."
-		        : wd_error_last());
+		        ? "The reply contained no edit."
+		        : wd_error_last(), r->edit_format);
 		wd_run_reason_text(&r->why, round, "no usable edit in the reply", wd_error_last());
 		wd_ledger_add(r->ledger, "patch.none", json_pack("{s:i, s:s}", "round", round,
 		                                                 "reason", wd_error_last()));
@@ -742,6 +748,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	if ((rc = wd_strvec_push(&r->patch_hashes, wd_patch_hash(patch))) != 0)
 		goto out;
 	pol.scope = r->ticket->scope.n ? (const char *const *)r->ticket->scope.v : NULL;
+	pol.max_whole_bytes = wd_run_max_whole_file(r->cfg);
 	/* on the base commit's objects: no file a check wrote is read */
 	rc = wd_patch_apply_tree(&rep, wd_workspace_repo(r->ws), wd_workspace_base(r->ws), patch, &pol);
 	wd_ledger_add(r->ledger, "patch.apply",
@@ -750,7 +757,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	                        rep.json ? rep.json : json_null()));
 	if (rc == WD_EREFUSED) {
 		wd_run_reason_patch(&r->why, round, &rep);
-		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&rep.reasons));
+		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&rep.reasons), r->edit_format);
 		stage_end(r, "patch", "refused");
 		goto out;
 	}
@@ -760,7 +767,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		wd_run_reason_text(&r->why, round, "patch refused", wd_buf_cstr(&reasons));
 		wd_ledger_add(r->ledger, "patch.gate", json_pack("{s:i, s:s}", "round", round,
 		                                                 "reasons", wd_buf_cstr(&reasons)));
-		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons));
+		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons), r->edit_format);
 		stage_end(r, "patch", "refused by the syntax or symbol gate");
 		goto out;
 	}
@@ -780,7 +787,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		goto out;
 	if (!*passed) {
 		wd_run_reason_checks(&r->why, round, &gate, r->have_baseline ? &r->baseline : NULL);
-		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons));
+		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons), r->edit_format);
 		goto out;
 	}
 	r->tree = rep.tree;
@@ -950,7 +957,8 @@ static int start_chat(struct run *r)
 	wd_strvec used = WD_STRVEC_INIT;
 	int rc;
 
-	if ((rc = wd_run_render_system(&sys, r->ticket, sys_hash)) != 0 ||
+	if ((rc = wd_run_edit_format(&r->edit_format, r->model_spec, r->cfg)) != 0 ||
+	    (rc = wd_run_render_system(&sys, r->ticket, r->edit_format, sys_hash)) != 0 ||
 	    (rc = wd_run_render_task(&task, &used, r->ticket, r->ctx, &r->checks, r->cache.ptr,
 	                             task_hash)) != 0)
 		goto out;

@@ -18,28 +18,43 @@
 #include "warden/run.h"
 #include "warden/ticket.h"
 
-/* prompts.c: the messages sent to the model, from the templates in prompts/. */
-int wd_run_render_system(wd_buf *out, const wd_ticket *t, char *hash_out);
+struct wd_config;
+
+/* edit_format.c: the edit format the prompts ask for ("diff", "search-replace",
+ * "patch" or "whole"): the model family's (by the spec; a config section's own
+ * spec), else the user's model.edit-format. WD_EUSAGE for an unknown setting. */
+int wd_run_edit_format(const char **out, const char *model_spec, const struct wd_config *cfg);
+/* How the repair prompts name a format ("a unified diff in a ```diff block ..."). */
+const char *wd_run_edit_format_phrase(const char *format);
+/* patch.max-whole-file: the largest whole-file replacement (0 = the default). */
+size_t wd_run_max_whole_file(const struct wd_config *cfg);
+
+/* prompts.c: the messages sent to the model, from the templates in prompts/.
+ * `format` is an edit format as above: the system prompt includes
+ * prompts/format_<format>.md, the repair prompts name it. */
+int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, char *hash_out);
 /* `used` gets the ids of the rejected proposals whose reasons it quotes. */
 int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const wd_context *ctx,
                        const wd_checklist *checks, const char *cache_dir, char *hash_out);
-int wd_run_render_repair(wd_buf *out, int round, const char *failures);
-int wd_run_render_no_patch(wd_buf *out, int round, const char *reason);
+int wd_run_render_repair(wd_buf *out, int round, const char *failures, const char *format);
+int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const char *format);
 
 /* limits.c: tool turns per round and tool calls per run, from the config
  * (run.tool-turns, 1-100, default 12; run.tool-calls, 1-1000, default 40). */
 int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg);
 /* A round whose reply kept calling tools after `turns` turns: ledger a
  * loop.alert and put the no-edit message for the model in `feedback`. */
-int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns);
-/* A reply cut off at its output limit (`why` is its finish reason): ledger
- * reply.truncated and ask for the whole edit again, shorter, in `feedback`. */
+int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns,
+                      const char *format);
 /* wd_model_opts.on_retry for a run (payload: its wd_run_opts): every wait
  * between attempts is told through the run's progress callback, stage
  * "retry", so that no wait on the model service is silent. */
 void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,
                      const char *reason);
-int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why);
+/* A reply cut off at its output limit (`why` is its finish reason): ledger
+ * reply.truncated and ask for the whole edit again, shorter, in `feedback`. */
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why,
+                           const char *format);
 
 /* warn.c: name the keys and include sections of the repository's config
  * that were ignored (ledger config.ignored, progress stage "warning"). */

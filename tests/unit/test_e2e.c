@@ -607,7 +607,7 @@ START_TEST(test_ci_pushes_and_opens_pull_request)
 	ck_assert_str_eq(json_string_value(json_object_get(req, "head")), res_str(&w, "branch"));
 	ck_assert_str_eq(json_string_value(json_object_get(req, "base")), "main");
 	ck_assert_str_eq(json_string_value(json_object_get(req, "title")), "Make the answer right");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(req, "body")), "test=pass"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(req, "body")), "| test | pass"));
 	ck_assert_ptr_null(strstr(w.output, "ghp_e2etesttoken"));
 	json_decref(req);
 	mock_stop(srv);

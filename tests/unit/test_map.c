@@ -497,7 +497,7 @@ START_TEST(a_damaged_cache_entry_is_parsed_again)
 
 	wd_map_free(build(cache));
 	ck_assert_int_eq(wd_hash_hex(oid, text, strlen(text)), 0);
-	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v4/%.2s/%s", cache, oid, oid + 2), 0);
+	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v%d/%.2s/%s", cache, WD_TAGS_VERSION, oid, oid + 2), 0);
 	ck_assert(wd_path_exists(p.ptr));
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "wdtags 1 1 0\ngarbage", 20, 0644), 0);
 	m = build(cache);

@@ -414,7 +414,7 @@ START_TEST(publish_pushes_the_branch_and_opens_a_pull_request)
 	ck_assert_str_eq(json_string_value(json_object_get(body, "head")), BRANCH);
 	ck_assert_str_eq(json_string_value(json_object_get(body, "base")), "main");
 	assert_has(json_string_value(json_object_get(body, "body")), "add() subtracts; make it add.");
-	assert_has(json_string_value(json_object_get(body, "body")), "`test=pass 3/3`");
+	assert_has(json_string_value(json_object_get(body, "body")), "| test | pass 3/3 |");
 	assert_has(json_string_value(json_object_get(body, "body")), "| Cost | $0.0125 |");
 	json_decref(body);
 	ck_assert_int_eq(wd_proposal_load(&p, cache, RUN_ID), 0);

@@ -627,12 +627,43 @@ START_TEST(pr_body_carries_ticket_checks_and_cost)
 	strcpy(p.base, "1111111111111111111111111111111111111111");
 	strcpy(p.commit, commit_hex);
 	ck_assert_int_eq(wd_review_pr_body(&b, &p, "add() subtracts."), 0);
-	ck_assert_ptr_nonnull(strstr(b.ptr, "## Fix add()\n\nadd() subtracts.\n"));
-	ck_assert_ptr_nonnull(strstr(b.ptr, "`test=pass 3/3`"));
-	ck_assert_ptr_nonnull(strstr(b.ptr, "{\"exit\":0}"));
+	ck_assert_ptr_nonnull(strstr(b.ptr, "## Fix add()\n\n"));
+	ck_assert_ptr_nonnull(strstr(b.ptr, "### Ticket\n\nadd() subtracts.\n"));
+	/* a readable checks table; the raw evidence stays in the git note */
+	ck_assert_ptr_nonnull(strstr(b.ptr, "| Check | Result |\n|---|---|\n| test | pass 3/3 |\n"));
+	ck_assert_ptr_null(strstr(b.ptr, "{\"exit\":0}"));
+	ck_assert_ptr_nonnull(strstr(b.ptr, "git notes --ref=warden show"));
 	ck_assert_ptr_nonnull(strstr(b.ptr, "| Cost | $0.0125 |"));
 	ck_assert_ptr_nonnull(strstr(b.ptr, "| Tokens | 1200 in / 300 out |"));
 	ck_assert_ptr_nonnull(strstr(b.ptr, "openai:gpt-4o-mini"));
+	wd_buf_free(&b);
+}
+END_TEST
+
+START_TEST(pr_body_has_the_commit_summary_not_its_trailers)
+{
+	static const char *const files[] = { "calc.c", "int add(int a, int b) { return b + a; }\n",
+		                             NULL };
+	wd_proposal p;
+	wd_buf b = WD_BUF_INIT;
+	char hex[41];
+
+	ck_assert_int_eq(fx_repo_commit_files(src, files, "Fix add()\n\nadd() now adds its "
+	                                      "operands.\n\nTicket: t.md (0123456789ab)\n\n"
+	                                      "Warden-Run: r1\nWarden-Model: m\n"), 0);
+	ck_assert_int_eq(fx_repo_rev(hex, src, "main"), 0);
+	memset(&p, 0, sizeof(p));
+	p.id = "r1";
+	p.ticket_title = "Fix add()";
+	p.branch = BRANCH;
+	p.repo = src;
+	p.checks = "build=pass; test=pass 3/3";
+	strcpy(p.commit, hex);
+	ck_assert_int_eq(wd_review_pr_body(&b, &p, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(b.ptr, "## Fix add()\n\nadd() now adds its operands.\n\n"
+	                                    "### Checks\n\n| Check | Result |\n|---|---|\n"
+	                                    "| build | pass |\n| test | pass 3/3 |\n"));
+	ck_assert_ptr_null(strstr(b.ptr, "Warden-Run"));
 	wd_buf_free(&b);
 }
 END_TEST
@@ -672,6 +703,7 @@ int main(void)
 	tcase_add_test(pr, pull_request_for_a_stored_proposal_is_recorded);
 	tcase_add_test(pr, github_owner_and_repo_come_from_remote_urls);
 	tcase_add_test(pr, pr_body_carries_ticket_checks_and_cost);
+	tcase_add_test(pr, pr_body_has_the_commit_summary_not_its_trailers);
 	suite_add_tcase(s, pr);
 
 	sr = srunner_create(s);

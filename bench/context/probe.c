@@ -1,0 +1,62 @@
+/*
+ * bench/context probe: build the first request's context for one ticket the
+ * way `warden run` does (wd_context_build, default budget) and print what it
+ * chose as JSON: {"chosen": [paths], "bytes": N, "files": "the files text"}.
+ *
+ *   probe WORKDIR TITLE_FILE BODY_FILE CACHE_DIR
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "warden/context.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/ticket.h"
+
+int main(int argc, char **argv)
+{
+	wd_buf title = WD_BUF_INIT, body = WD_BUF_INIT;
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_context *c = NULL;
+	wd_ticket t;
+	json_t *out, *chosen;
+	char *s;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: probe WORKDIR TITLE_FILE BODY_FILE CACHE_DIR\n");
+		return 2;
+	}
+	git_libgit2_init();
+	if (wd_file_read(&title, argv[2], 1 << 20) || wd_file_read(&body, argv[3], 1 << 20)) {
+		fprintf(stderr, "probe: %s\n", wd_error_last());
+		return 2;
+	}
+	memset(&t, 0, sizeof(t));
+	t.title = (char *)wd_buf_cstr(&title);
+	t.body = (char *)wd_buf_cstr(&body);
+	o.cache_dir = argv[4];
+	if (wd_context_build(&c, argv[1], &t, &o) != 0) {
+		fprintf(stderr, "probe: %s\n", wd_error_last());
+		return 3;
+	}
+	chosen = json_array();
+	for (size_t i = 0; i < c->chosen.n; i++)
+		json_array_append_new(chosen, json_string(c->chosen.v[i]));
+	out = json_pack("{s:o, s:I, s:s, s:s}", "chosen", chosen, "bytes", (json_int_t)c->bytes,
+	                "files", wd_buf_cstr(&c->files), "map", wd_buf_cstr(&c->map));
+	s = out ? json_dumps(out, JSON_COMPACT) : NULL;
+	if (!s)
+		return 3;
+	puts(s);
+	free(s);
+	json_decref(out);
+	wd_context_free(c);
+	wd_buf_free(&title);
+	wd_buf_free(&body);
+	git_libgit2_shutdown();
+	return 0;
+}

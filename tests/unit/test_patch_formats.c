@@ -1,0 +1,712 @@
+/* Edit formats and edit quality: the "*** Begin Patch" format, hunks whose
+ * counts run past the next file's header, and whitespace-tolerant matches
+ * that re-indent what the model wrote. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/patch.h"
+
+static char tmpdir[256];
+static git_repository *repo;
+
+static const char *MAIN_C =
+	"#include <stdio.h>\n"
+	"\n"
+	"static int add(int a, int b)\n"
+	"{\n"
+	"\treturn a - b;\n"
+	"}\n"
+	"\n"
+	"int main(void)\n"
+	"{\n"
+	"\tprintf(\"%d\\n\", add(2, 3));\n"
+	"\treturn 0;\n"
+	"}\n";
+
+static const char *UTIL_C =
+	"int one(void)\n"
+	"{\n"
+	"\treturn 1;\n"
+	"}\n"
+	"\n"
+	"int two(void)\n"
+	"{\n"
+	"\treturn 2;\n"
+	"}\n";
+
+/* a 2-space indented file */
+static const char *TWO_JS =
+	"function f(x) {\n"
+	"  if (x) {\n"
+	"    return 1;\n"
+	"  }\n"
+	"  return 0;\n"
+	"}\n";
+
+static void put_file(const char *rel, const char *content)
+{
+	wd_buf p = WD_BUF_INIT;
+	char *slash;
+
+	ck_assert_int_eq(wd_path_join(&p, tmpdir, rel), 0);
+	slash = strrchr(p.ptr, '/');
+	*slash = '\0';
+	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
+	*slash = '/';
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, content, strlen(content), 0644), 0);
+	wd_buf_free(&p);
+}
+
+static char *get_file(const char *rel)
+{
+	wd_buf p = WD_BUF_INIT, c = WD_BUF_INIT;
+	int rc;
+
+	ck_assert_int_eq(wd_path_join(&p, tmpdir, rel), 0);
+	rc = wd_file_read(&c, p.ptr, 0);
+	wd_buf_free(&p);
+	if (rc) {
+		wd_buf_free(&c);
+		return NULL;
+	}
+	return wd_buf_detach(&c);
+}
+
+static void assert_file(const char *rel, const char *want)
+{
+	char *got = get_file(rel);
+
+	ck_assert_msg(got != NULL, "%s missing", rel);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+static void commit_all(void)
+{
+	git_index *idx;
+	git_oid tree_id, commit_id;
+	git_tree *tree;
+	git_signature *sig;
+
+	ck_assert_int_eq(git_repository_index(&idx, repo), 0);
+	ck_assert_int_eq(git_index_add_all(idx, NULL, 0, NULL, NULL), 0);
+	ck_assert_int_eq(git_index_write(idx), 0);
+	ck_assert_int_eq(git_index_write_tree(&tree_id, idx), 0);
+	ck_assert_int_eq(git_tree_lookup(&tree, repo, &tree_id), 0);
+	ck_assert_int_eq(git_signature_new(&sig, "t", "t@example.com", 1700000000, 0), 0);
+	ck_assert_int_eq(git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL, "base", tree, 0),
+	                 0);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_index_free(idx);
+}
+
+static void setup(void)
+{
+	git_libgit2_init();
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/wd-test-patchfmt-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ck_assert_int_eq(git_repository_init(&repo, tmpdir, 0), 0);
+	put_file("src/main.c", MAIN_C);
+	put_file("src/util.c", UTIL_C);
+	put_file("web/two.js", TWO_JS);
+	put_file("old.txt", "bye\n");
+	commit_all();
+}
+
+static void teardown(void)
+{
+	git_repository_free(repo);
+	repo = NULL;
+	wd_rm_rf(tmpdir);
+	git_libgit2_shutdown();
+}
+
+static int apply_text(wd_patch_report *r, const char *text)
+{
+	wd_patch *p = NULL;
+	int rc = wd_patch_parse(&p, text, strlen(text));
+
+	ck_assert_msg(rc == 0, "parse failed: %s", wd_error_last());
+	rc = wd_patch_apply(r, repo, p, NULL, 0);
+	wd_patch_free(p);
+	return rc;
+}
+
+/* --- hunks never cross a file header ------------------------------------ */
+
+START_TEST(overcounted_hunk_stops_at_next_plain_file_header)
+{
+	/* the first hunk's header claims one old and one new line more than it
+	 * has: exactly what the next file's "---"/"+++" pair would supply */
+	const char *t =
+		"--- a/src/main.c\n"
+		"+++ b/src/main.c\n"
+		"@@ -3,4 +3,4 @@\n"
+		" static int add(int a, int b)\n"
+		" {\n"
+		"-\treturn a - b;\n"
+		"+\treturn a + b;\n"
+		"--- a/src/util.c\n"
+		"+++ b/src/util.c\n"
+		"@@ -1,3 +1,3 @@\n"
+		" int one(void)\n"
+		" {\n"
+		"-\treturn 1;\n"
+		"+\treturn 11;\n";
+	wd_patch *p = NULL;
+	wd_patch_report r;
+
+	ck_assert_int_eq(wd_patch_parse(&p, t, strlen(t)), 0);
+	ck_assert_uint_eq(wd_patch_file_count(p), 2);
+	ck_assert_str_eq(wd_patch_file_path(p, 0), "src/main.c");
+	ck_assert_str_eq(wd_patch_file_path(p, 1), "src/util.c");
+	wd_patch_free(p);
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/util.c", "int one(void)\n{\n\treturn 11;\n}\n\nint two(void)\n{\n"
+	            "\treturn 2;\n}\n");
+	assert_file("src/main.c", "#include <stdio.h>\n\nstatic int add(int a, int b)\n{\n\treturn a + b;\n}\n\nint main(void)\n{\n\tprintf(\"%d\\n\", add(2, 3));\n\treturn 0;\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(overcounted_hunk_stops_at_git_and_codex_headers)
+{
+	const char *git =
+		"diff --git a/src/main.c b/src/main.c\n"
+		"--- a/src/main.c\n"
+		"+++ b/src/main.c\n"
+		"@@ -3,9 +3,9 @@\n"
+		" static int add(int a, int b)\n"
+		" {\n"
+		"-\treturn a - b;\n"
+		"+\treturn a + b;\n"
+		"diff --git a/src/util.c b/src/util.c\n"
+		"--- a/src/util.c\n"
+		"+++ b/src/util.c\n"
+		"@@ -1,3 +1,3 @@\n"
+		" int one(void)\n"
+		" {\n"
+		"-\treturn 1;\n"
+		"+\treturn 11;\n";
+	const char *cx =
+		"--- a/src/main.c\n"
+		"+++ b/src/main.c\n"
+		"@@ -3,9 +3,9 @@\n"
+		" static int add(int a, int b)\n"
+		" {\n"
+		"-\treturn a - b;\n"
+		"+\treturn a + b;\n"
+		"*** Update File: src/util.c\n"
+		" int one(void)\n"
+		" {\n"
+		"-\treturn 1;\n"
+		"+\treturn 11;\n";
+	wd_patch *p = NULL;
+
+	ck_assert_int_eq(wd_patch_parse(&p, git, strlen(git)), 0);
+	ck_assert_uint_eq(wd_patch_file_count(p), 2);
+	wd_patch_free(p);
+	ck_assert_int_eq(wd_patch_parse(&p, cx, strlen(cx)), 0);
+	ck_assert_uint_eq(wd_patch_file_count(p), 2);
+	ck_assert_str_eq(wd_patch_file_path(p, 1), "src/util.c");
+	wd_patch_free(p);
+}
+END_TEST
+
+START_TEST(overcounted_refusal_names_the_right_file_only)
+{
+	/* the first hunk does not apply; its refusal must name src/main.c and
+	 * must not quote src/util.c's header back as old lines */
+	const char *t =
+		"--- a/src/main.c\n"
+		"+++ b/src/main.c\n"
+		"@@ -3,4 +3,4 @@\n"
+		" static int sub(int a, int b)\n"
+		" {\n"
+		"-\treturn a / b;\n"
+		"+\treturn a + b;\n"
+		"--- a/src/util.c\n"
+		"+++ b/src/util.c\n"
+		"@@ -1,3 +1,3 @@\n"
+		" int one(void)\n"
+		" {\n"
+		"-\treturn 1;\n"
+		"+\treturn 11;\n";
+	wd_patch_report r;
+	const char *why;
+
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	why = wd_buf_cstr(&r.reasons);
+	ck_assert_ptr_nonnull(strstr(why, "src/main.c: hunk 1 of 1"));
+	ck_assert_ptr_null(strstr(why, "src/util.c"));
+	ck_assert_ptr_null(strstr(why, "+++"));
+	assert_file("src/util.c", UTIL_C);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+/* --- "*** Begin Patch" ---------------------------------------------------- */
+
+START_TEST(codex_patch_updates_adds_deletes_and_moves)
+{
+	const char *t =
+		"Here is the fix:\n"
+		"```\n"
+		"*** Begin Patch\n"
+		"*** Update File: src/main.c\n"
+		"@@ static int add(int a, int b)\n"
+		" {\n"
+		"-\treturn a - b;\n"
+		"+\treturn a + b;\n"
+		" }\n"
+		"@@ int main(void)\n"
+		" {\n"
+		"-\tprintf(\"%d\\n\", add(2, 3));\n"
+		"+\tprintf(\"%d\\n\", add(2, 4));\n"
+		"*** Add File: src/new.h\n"
+		"+#define NEW 1\n"
+		"+\n"
+		"+int neu(void);\n"
+		"*** Delete File: old.txt\n"
+		"*** Update File: src/util.c\n"
+		"*** Move to: src/utils.c\n"
+		" int two(void)\n"
+		" {\n"
+		"-\treturn 2;\n"
+		"+\treturn 22;\n"
+		"*** End Patch\n"
+		"```\n";
+	wd_patch_report r;
+	char *got;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	got = get_file("src/main.c");
+	ck_assert_ptr_nonnull(strstr(got, "return a + b;"));
+	ck_assert_ptr_nonnull(strstr(got, "add(2, 4)"));
+	free(got);
+	assert_file("src/new.h", "#define NEW 1\n\nint neu(void);\n");
+	ck_assert_ptr_null(get_file("old.txt"));
+	ck_assert_ptr_null(get_file("src/util.c"));
+	assert_file("src/utils.c", "int one(void)\n{\n\treturn 1;\n}\n\nint two(void)\n{\n"
+	            "\treturn 22;\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(codex_patch_end_of_file_appends_at_the_end)
+{
+	const char *t =
+		"*** Begin Patch\n"
+		"*** Update File: src/util.c\n"
+		"@@\n"
+		"+\n"
+		"+int three(void)\n"
+		"+{\n"
+		"+\treturn 3;\n"
+		"+}\n"
+		"*** End of File\n"
+		"*** End Patch\n";
+	wd_patch_report r;
+	wd_buf want = WD_BUF_INIT;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	wd_buf_puts(&want, UTIL_C);
+	wd_buf_puts(&want, "\nint three(void)\n{\n\treturn 3;\n}\n");
+	assert_file("src/util.c", want.ptr);
+	wd_buf_free(&want);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(codex_patch_refusal_goes_through_the_same_engine)
+{
+	const char *t =
+		"*** Begin Patch\n"
+		"*** Update File: src/main.c\n"
+		" {\n"
+		"-\treturn a * b;\n"
+		"+\treturn a + b;\n"
+		"*** Add File: src/ok.h\n"
+		"+ok\n"
+		"*** End Patch\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "src/main.c: hunk 1 of 1 does not apply"));
+	/* all or nothing: the addition is not written either */
+	ck_assert_ptr_null(get_file("src/ok.h"));
+	assert_file("src/main.c", MAIN_C);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(codex_patch_malformed_sections_are_input_errors)
+{
+	static const char *const bad[] = {
+		"*** Begin Patch\n*** Add File: a.txt\n+one\n\n+two\n*** End Patch\n",
+		"*** Begin Patch\n*** Update File:   \n-a\n+b\n*** End Patch\n",
+		"*** Begin Patch\n*** Update File: src/main.c\n*** End Patch\n",
+		"*** Begin Patch\n*** Update File: src/main.c\n {\n*** Move to: x.c\n-a\n+b\n",
+	};
+	wd_patch *p = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = wd_patch_parse(&p, bad[i], strlen(bad[i]));
+
+		ck_assert_msg(rc == WD_EINPUT, "case %zu: rc %d", i, rc);
+		ck_assert_ptr_null(p);
+		ck_assert_str_ne(wd_error_last(), "");
+	}
+}
+END_TEST
+
+START_TEST(codex_patch_unsafe_path_is_refused_by_policy)
+{
+	const char *t =
+		"*** Begin Patch\n"
+		"*** Add File: ../escape.txt\n"
+		"+x\n"
+		"*** End Patch\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	{
+		char *js = json_dumps(r.json, 0);
+
+		ck_assert_ptr_nonnull(strstr(js, "unsafe_path"));
+		free(js);
+	}
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+
+/* --- re-indentation after a whitespace-tolerant match ---------------------- */
+
+START_TEST(reindent_four_space_block_on_two_space_file)
+{
+	const char *t =
+		"web/two.js\n"
+		"```js\n"
+		"<<<<<<< SEARCH\n"
+		"    if (x) {\n"
+		"        return 1;\n"
+		"    }\n"
+		"=======\n"
+		"    if (x) {\n"
+		"        log(x);\n"
+		"        if (x > 1) {\n"
+		"            return 2;\n"
+		"        }\n"
+		"        return 1;\n"
+		"    }\n"
+		">>>>>>> REPLACE\n"
+		"```\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/two.js",
+	            "function f(x) {\n"
+	            "  if (x) {\n"
+	            "    log(x);\n"
+	            "    if (x > 1) {\n"
+	            "      return 2;\n"
+	            "    }\n"
+	            "    return 1;\n"
+	            "  }\n"
+	            "  return 0;\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical)
+{
+	/* the model wrote 4 spaces for a tab file, and changed the depth of one
+	 * line: the unchanged lines keep the file's bytes, the new ones get tabs */
+	const char *t =
+		"src/main.c\n"
+		"<<<<<<< SEARCH\n"
+		"int main(void)\n"
+		"{\n"
+		"    printf(\"%d\\n\", add(2, 3));\n"
+		"    return 0;\n"
+		"=======\n"
+		"int main(void)\n"
+		"{\n"
+		"    if (add(2, 3) > 4)\n"
+		"        printf(\"%d\\n\", add(2, 3));\n"
+		"    return 0;\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/main.c",
+	            "#include <stdio.h>\n"
+	            "\n"
+	            "static int add(int a, int b)\n"
+	            "{\n"
+	            "\treturn a - b;\n"
+	            "}\n"
+	            "\n"
+	            "int main(void)\n"
+	            "{\n"
+	            "\tif (add(2, 3) > 4)\n"
+	            "\t\tprintf(\"%d\\n\", add(2, 3));\n"
+	            "\treturn 0;\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_shifted_diff_hunk_keeps_relative_depth)
+{
+	/* a diff whose lines lost one level of indentation (the model quoted
+	 * the block from its own column): new lines go back to the file's depth */
+	const char *t =
+		"--- a/web/two.js\n"
+		"+++ b/web/two.js\n"
+		"@@ -2,3 +2,4 @@\n"
+		" if (x) {\n"
+		"   return 1;\n"
+		"+  x++;\n"
+		" }\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/two.js",
+	            "function f(x) {\n"
+	            "  if (x) {\n"
+	            "    return 1;\n"
+	            "    x++;\n"
+	            "  }\n"
+	            "  return 0;\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_refuses_a_depth_no_one_rule_gives)
+{
+	/* tabs for depth, spaces for alignment, and a block that turned each tab
+	 * into 4 spaces but doubled the alignment: no one rule maps the model's
+	 * widths to the file's, so a line at a width the block never showed is
+	 * refused rather than guessed */
+	const char *t =
+		"src/align.c\n"
+		"<<<<<<< SEARCH\n"
+		"int f(int a,\n"
+		"            int b)\n"
+		"{\n"
+		"    if (a)\n"
+		"=======\n"
+		"int f(int a,\n"
+		"            int b)\n"
+		"{\n"
+		"    if (a)\n"
+		"        a++;\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "int f(int a,\n      int b)\n{\n\tif (a)\n\t\treturn b;\n\treturn 0;\n}\n";
+	wd_patch_report r;
+	char *js;
+
+	put_file("src/align.c", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	js = json_dumps(r.json, 0);
+	ck_assert_ptr_nonnull(strstr(js, "\"indentation\""));
+	free(js);
+	assert_file("src/align.c", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(exact_match_keeps_the_model_indentation)
+{
+	/* an exact match changes nothing of what the model wrote */
+	const char *t =
+		"web/two.js\n"
+		"<<<<<<< SEARCH\n"
+		"  return 0;\n"
+		"=======\n"
+		"  return 0; // keep\n"
+		"        // deliberately deep\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/two.js",
+	            "function f(x) {\n"
+	            "  if (x) {\n"
+	            "    return 1;\n"
+	            "  }\n"
+	            "  return 0; // keep\n"
+	            "        // deliberately deep\n"
+	            "}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+
+/* --- whole-file replacements ------------------------------------------------ */
+
+START_TEST(whole_file_block_replaces_and_creates_files)
+{
+	const char *t =
+		"I rewrote the helper file.\n"
+		"\n"
+		"**src/util.c**\n"
+		"```c\n"
+		"int one(void)\n"
+		"{\n"
+		"\treturn 1;\n"
+		"}\n"
+		"```\n"
+		"\n"
+		"```c src/extra.h\n"
+		"int extra(void);\n"
+		"```\n";
+	wd_patch_report r;
+	char *js;
+
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/util.c", "int one(void)\n{\n\treturn 1;\n}\n");
+	assert_file("src/extra.h", "int extra(void);\n");
+	js = json_dumps(r.json, 0);
+	ck_assert_ptr_nonnull(strstr(js, "\"method\": \"whole\""));
+	free(js);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(whole_file_block_keeps_crlf_line_endings)
+{
+	const char *t = "dos.txt\n```\none\nTWO\n```\n";
+	wd_patch_report r;
+
+	put_file("dos.txt", "one\r\ntwo\r\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("dos.txt", "one\r\nTWO\r\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(whole_file_block_that_elides_code_is_an_input_error)
+{
+	static const char *const bad[] = {
+		"src/util.c\n```c\nint one(void)\n{\n\treturn 11;\n}\n// ... existing code ...\n```\n",
+		"src/util.c\n```c\nint one(void);\n...\n```\n",
+		"src/util.c\n```c\n/* ... rest of the file unchanged ... */\n```\n",
+	};
+	wd_patch *p = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(wd_patch_parse(&p, bad[i], strlen(bad[i])), WD_EINPUT);
+		ck_assert_ptr_nonnull(strstr(wd_error_last(), "leaves code out"));
+	}
+}
+END_TEST
+
+START_TEST(whole_file_block_over_the_limit_is_refused)
+{
+	const char *t = "src/util.c\n```c\nint one(void) { return 1; }\nint two(void) { return 2; }\n```\n";
+	wd_patch *p = NULL;
+	wd_patch_policy pol = WD_PATCH_POLICY_INIT;
+	wd_patch_report r;
+	char *js;
+
+	pol.max_whole_bytes = 40;
+	ck_assert_int_eq(wd_patch_parse(&p, t, strlen(t)), 0);
+	ck_assert_int_eq(wd_patch_apply(&r, repo, p, &pol, 0), WD_EREFUSED);
+	js = json_dumps(r.json, 0);
+	ck_assert_ptr_nonnull(strstr(js, "too_large"));
+	free(js);
+	assert_file("src/util.c", UTIL_C);
+	wd_patch_report_free(&r);
+	wd_patch_free(p);
+}
+END_TEST
+
+START_TEST(quoted_code_is_never_a_whole_file_edit)
+{
+	/* beside a diff, a fenced snippet under a path line is an illustration */
+	const char *with_diff =
+		"The bug is here:\n"
+		"src/util.c\n"
+		"```c\n"
+		"\treturn 1;\n"
+		"```\n"
+		"--- a/src/util.c\n"
+		"+++ b/src/util.c\n"
+		"@@ -1,3 +1,3 @@\n"
+		" int one(void)\n"
+		" {\n"
+		"-\treturn 1;\n"
+		"+\treturn 11;\n";
+	/* a fence with no path before it or in its info string names no file */
+	const char *no_path = "Like this:\n\n```c\nint one(void);\n```\n";
+	wd_patch *p = NULL;
+	wd_patch_report r;
+
+	ck_assert_int_eq(apply_text(&r, with_diff), 0);
+	assert_file("src/util.c", "int one(void)\n{\n\treturn 11;\n}\n\nint two(void)\n{\n"
+	            "\treturn 2;\n}\n");
+	wd_patch_report_free(&r);
+	ck_assert_int_eq(wd_patch_parse(&p, no_path, strlen(no_path)), WD_ENOTFOUND);
+}
+END_TEST
+
+static Suite *formats_suite(void)
+{
+	Suite *s = suite_create("patch_formats");
+	TCase *hdr = tcase_create("headers");
+	TCase *cx = tcase_create("codex");
+	TCase *ind = tcase_create("reindent");
+	TCase *wh = tcase_create("whole");
+
+	tcase_add_checked_fixture(hdr, setup, teardown);
+	tcase_add_test(hdr, overcounted_hunk_stops_at_next_plain_file_header);
+	tcase_add_test(hdr, overcounted_hunk_stops_at_git_and_codex_headers);
+	tcase_add_test(hdr, overcounted_refusal_names_the_right_file_only);
+	suite_add_tcase(s, hdr);
+	tcase_add_checked_fixture(cx, setup, teardown);
+	tcase_add_test(cx, codex_patch_updates_adds_deletes_and_moves);
+	tcase_add_test(cx, codex_patch_end_of_file_appends_at_the_end);
+	tcase_add_test(cx, codex_patch_refusal_goes_through_the_same_engine);
+	tcase_add_test(cx, codex_patch_malformed_sections_are_input_errors);
+	tcase_add_test(cx, codex_patch_unsafe_path_is_refused_by_policy);
+	suite_add_tcase(s, cx);
+	tcase_add_checked_fixture(ind, setup, teardown);
+	tcase_add_test(ind, reindent_four_space_block_on_two_space_file);
+	tcase_add_test(ind, reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical);
+	tcase_add_test(ind, reindent_shifted_diff_hunk_keeps_relative_depth);
+	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
+	tcase_add_test(ind, reindent_refuses_a_depth_no_one_rule_gives);
+	suite_add_tcase(s, ind);
+	tcase_add_checked_fixture(wh, setup, teardown);
+	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
+	tcase_add_test(wh, whole_file_block_keeps_crlf_line_endings);
+	tcase_add_test(wh, whole_file_block_that_elides_code_is_an_input_error);
+	tcase_add_test(wh, whole_file_block_over_the_limit_is_refused);
+	tcase_add_test(wh, quoted_code_is_never_a_whole_file_edit);
+	suite_add_tcase(s, wh);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(formats_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
