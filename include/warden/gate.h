@@ -215,6 +215,7 @@ typedef struct wd_gate_opts {
 	                                  check lands; results files are read from here only */
 	const char *overlay_work;      /* overlayfs's scratch directory, beside overlay_upper */
 	int baseline_cache;            /* wd_gate_baseline: enum wd_baseline_cache */
+	uint64_t memory_mb;            /* each check's memory limit; 0 = the sandbox's default */
 } wd_gate_opts;
 
 enum wd_baseline_cache {

@@ -73,6 +73,11 @@ int wd_run_commit_message(wd_buf *out, const wd_ticket *t, const char *summary,
 json_t *wd_run_check_event(const wd_check_result *cr, const char *phase);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
+/* Apply `text` (a unified diff) to the base and make the result the run's
+ * base (wd_repo_advance_base). WD_EINPUT "the test patch does not apply: …"
+ * when it is not a patch or does not apply. */
+int wd_run_apply_base_patch(wd_workspace *ws, const char *text);
+
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
 /* Rejection reasons of earlier runs of the same ticket (may be none). */
 int wd_run_ticket_feedback(wd_strvec *out, const char *cache_dir, const char *ticket_id);
