@@ -25,6 +25,7 @@ int cmd_sandbox(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_review(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Map a library error code to the exit code above. */
 int wd_exit_code_for(int err);

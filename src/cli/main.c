@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "sandbox", cmd_sandbox, "run one command confined, exactly as the gate runs checks", 0 },
 	{ "map", cmd_map, "print the ranked tree-sitter repository map", 1 },
 	{ "review", cmd_review, "list, show, approve or reject proposals", 1 },
+	{ "eval", cmd_eval, "run and grade a dataset of tickets; merge and compare results", 1 },
 };
 
 static void usage(FILE *f)
