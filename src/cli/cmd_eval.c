@@ -63,13 +63,8 @@ static int on_result(void *payload, json_t *res)
 
 	if (!line)
 		return wd_error_set(WD_ENOMEM, "out of memory");
-	if (c->out) {
-		size_t n = strlen(line);
-
-		line[n] = '\n';
-		rc = wd_file_append(c->out, line, n + 1, 1);
-		line[n] = 0;
-	}
+	if (c->out)
+		rc = wd_file_append(c->out, line, strlen(line), 1); /* adds the newline */
 	free(line);
 	if (rc)
 		return rc;

@@ -225,6 +225,18 @@ static json_t *result_json(const wd_eval_instance *inst, const wd_eval_dataset *
 	return o;
 }
 
+/* "not passing: a, b" (a short reason; the run's ledger has the details). */
+static char *not_passing(const wd_strvec *failing)
+{
+	wd_buf b = WD_BUF_INIT;
+
+	if (wd_buf_puts(&b, "not passing: ") || wd_strvec_join(&b, failing, ", ", 2000)) {
+		wd_buf_free(&b);
+		return NULL;
+	}
+	return wd_buf_detach(&b);
+}
+
 static void fill_run_opts(wd_run_opts *ro, const wd_eval_opts *opts, const wd_eval_instance *inst)
 {
 	ro->repo = inst->repo;
@@ -283,8 +295,8 @@ graded:
 		reason = wd_strdup(ran && rr.reason ? rr.reason : wd_error_last());
 	} else if (w.graded) {
 		st = w.grade.status;
-		if (st != WD_EVAL_RESOLVED && rr.reason)
-			reason = wd_strdup(rr.reason);
+		if (st != WD_EVAL_RESOLVED)
+			reason = not_passing(&w.grade.failing);
 	} else {
 		st = WD_EVAL_UNRESOLVED;
 		reason = wd_strdup(rr.reason ? rr.reason : "no patch reached the checks");
