@@ -460,7 +460,7 @@ static void print_compare(const json_t *cmp, const json_t *sa, const json_t *sb,
 	const json_t *r;
 
 	printf("%-40s %-10s %-10s %-15s %10s %9s\n", "instance", "A", "B", "change", "cost", "wall");
-	json_array_foreach(json_object_get(cmp, "instances"), i, r)
+	json_array_foreach(json_object_get(cmp, "instances"), i, r) {
 		printf("%-40.40s %-10s %-10s %-15s %+10.4f %+8.1fs\n",
 		       json_string_value(json_object_get(r, "instance_id")),
 		       json_string_value(json_object_get(r, "a")),
@@ -468,6 +468,7 @@ static void print_compare(const json_t *cmp, const json_t *sa, const json_t *sb,
 		       json_string_value(json_object_get(r, "change")),
 		       json_real_value(json_object_get(r, "cost_delta_usd")),
 		       json_real_value(json_object_get(r, "wall_delta_ms")) / 1000.0);
+	}
 	printf("A = %s: %lld/%lld resolved; B = %s: %lld/%lld resolved\n", na,
 	       json_integer_value(json_object_get(sa, "resolved")),
 	       json_integer_value(json_object_get(sa, "instances")), nb,

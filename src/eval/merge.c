@@ -92,6 +92,33 @@ static int check_complete(const struct shard_info *shards, size_t ns, unsigned c
 	return 0;
 }
 
+/* The merged results in the dataset's own order, whatever order the shards came in. */
+static int sort_by_index(json_t **out, json_t *all, size_t total)
+{
+	json_t **v = calloc(total ? total : 1, sizeof(*v));
+	json_t *sorted = json_array();
+	int rc = 0;
+
+	if (!v || !sorted) {
+		free(v);
+		json_decref(sorted);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < total; i++)
+		v[i] = json_array_get(all, i);
+	qsort(v, total, sizeof(*v), cmp_index);
+	for (size_t i = 0; !rc && i < total; i++)
+		if (json_array_append(sorted, v[i]))
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+	free(v);
+	if (rc) {
+		json_decref(sorted);
+		return rc;
+	}
+	*out = sorted;
+	return 0;
+}
+
 int wd_eval_merge(json_t **out, const wd_eval_results *const *inputs, const char *const *names,
                   size_t n)
 {
@@ -114,8 +141,8 @@ int wd_eval_merge(json_t **out, const wd_eval_results *const *inputs, const char
 
 		json_array_foreach(inputs[f]->items, i, o) {
 			const char *ds, *id = json_string_value(json_object_get(o, "instance_id"));
-			json_int_t sz, ssize, index;
-			unsigned si, sn;
+			json_int_t sz = 0, ssize = 0, index = 0;
+			unsigned si = 0, sn = 0;
 
 			if ((rc = item_origin(o, &ds, &sz, &si, &sn, &ssize, &index, names[f])) != 0)
 				break;
@@ -154,24 +181,7 @@ int wd_eval_merge(json_t **out, const wd_eval_results *const *inputs, const char
 	if (!rc)
 		rc = check_complete(shards, ns, count, total, (size_t)dsize);
 	if (!rc) {
-		/* the dataset's own order, whatever order the shards came in */
-		json_t **v = calloc(total ? total : 1, sizeof(*v));
-		json_t *sorted = json_array();
-
-		if (!v || !sorted)
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-		for (size_t i = 0; !rc && i < total; i++)
-			v[i] = json_array_get(all, i);
-		if (!rc)
-			qsort(v, total, sizeof(*v), cmp_index);
-		for (size_t i = 0; !rc && i < total; i++)
-			if (json_array_append(sorted, v[i]))
-				rc = wd_error_set(WD_ENOMEM, "out of memory");
-		free(v);
-		if (!rc)
-			*out = sorted;
-		else
-			json_decref(sorted);
+		rc = sort_by_index(out, all, total);
 	}
 out:
 	free(shards);
