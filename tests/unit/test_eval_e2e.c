@@ -428,6 +428,45 @@ START_TEST(test_bad_dataset_and_flags_exit_2)
 }
 END_TEST
 
+/* replay:DIR answers each instance from DIR/<instance_id>.jsonl; an id that
+ * cannot name a file there is an error, never a path. */
+START_TEST(test_replay_directory_per_instance)
+{
+	struct world w;
+	char dir[600], file[700], spec[700];
+	json_t *line, *res;
+	char *s;
+	FILE *f;
+	const char *argv[12];
+
+	world_init(&w);
+	f = fopen(w.data, "w");
+	ck_assert_ptr_nonnull(f);
+	add_instance(f, &w, "calc-add", TP_ADD, "[\"add\"]", "[\"mul\"]", NULL, NULL);
+	add_instance(f, &w, "../calc-add", TP_ADD, "[\"add\"]", "[\"mul\"]", NULL, NULL);
+	fclose(f);
+	snprintf(dir, sizeof(dir), "%s/replays", w.tmp);
+	snprintf(file, sizeof(file), "%s/calc-add.jsonl", dir);
+	line = json_pack("{s:{s:s}}", "reply", "content",
+	                 "Fixed.\n```diff\n" CALC_PATCH("+", "+", "*") "```\n");
+	s = json_dumps(line, JSON_COMPACT);
+	ck_assert_int_eq(fx_write_file(file, s), 0);
+	free(s);
+	json_decref(line);
+	snprintf(spec, sizeof(spec), "replay:%s", dir);
+	argv[0] = e2e_warden_bin(); argv[1] = "eval"; argv[2] = w.data; argv[3] = "--model";
+	argv[4] = spec; argv[5] = "--work-dir"; argv[6] = w.cache; argv[7] = "--out";
+	argv[8] = w.out; argv[9] = NULL;
+	ck_assert_int_eq(fx_run(&w.output, &w.status, argv, NULL, w.tmp), 0);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	res = load_results(w.out);
+	assert_status(res, "calc-add", "resolved", NULL);
+	assert_status(res, "../calc-add", "error", "cannot name a file");
+	json_decref(res);
+	world_free(&w);
+}
+END_TEST
+
 static Suite *eval_e2e_suite(void)
 {
 	Suite *s = suite_create("eval_e2e");
@@ -440,6 +479,7 @@ static Suite *eval_e2e_suite(void)
 	tcase_add_test(tc, test_shards_cover_every_instance_once_and_merge);
 	tcase_add_test(tc, test_resume_skips_finished_instances);
 	tcase_add_test(tc, test_bad_dataset_and_flags_exit_2);
+	tcase_add_test(tc, test_replay_directory_per_instance);
 	suite_add_tcase(s, tc);
 	return s;
 }
