@@ -20,7 +20,7 @@ if [ ! -s "$out/dataset.jsonl" ]; then
 fi
 n=$(wc -l < "$out/dataset.jsonl")
 echo "dataset: $n instances from $mirror"
-for j in 1 2; do
+for j in ${JOBS_ORDER:-1 2}; do
 	rm -rf "$out/cache-j$j" "$out/results-j$j.jsonl"
 	start=$(date +%s.%N)
 	"$warden" eval "$out/dataset.jsonl" --model oracle --jobs "$j" --work-dir "$out/cache-j$j" \
