@@ -39,6 +39,7 @@ int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Map a library error code to the exit code above. */
 int wd_exit_code_for(int err);

@@ -226,6 +226,7 @@ typedef struct wd_gate_opts {
 	void (*on_check)(void *ctx, const char *name, const char *command, int done);
 	void (*on_output)(void *ctx, const char *data, size_t len);
 	void *progress_ctx;
+	uint64_t memory_mb;            /* each check's memory limit; 0 = the sandbox's default */
 } wd_gate_opts;
 
 enum wd_baseline_cache {

@@ -90,6 +90,15 @@ int wd_workspace_git_read_paths(wd_strvec *out, const wd_workspace *ws);
 /* The base commit's tree. */
 int wd_repo_base_tree(git_oid *out, const wd_workspace *ws);
 
+/* Make `tree` (a tree oid in the run's repository, e.g. from the patch
+ * engine on the base) the run's new base: a commit whose parent is the old
+ * base, with `message`, identity "warden <warden@localhost>" and the old
+ * base's commit time (so the same tree on the same base is the same commit
+ * every time). The work branch moves to it and runs/<run-id>/base is written
+ * afresh. For an eval instance's test_patch, before anything reads the tree.
+ * Errors: WD_EUSAGE, WD_EINPUT (no such tree), WD_EINFRA. */
+int wd_repo_advance_base(wd_workspace *ws, const git_oid *tree, const char *message);
+
 /* Commit `tree` (a tree oid, e.g. from the patch engine) on the work branch
  * with parent = base; the branch is moved to the new commit (a second call
  * replaces the first commit) and the run's index is set to `tree`. Author and

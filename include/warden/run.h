@@ -27,6 +27,14 @@ typedef enum wd_run_status {
 typedef void (*wd_run_progress_fn)(void *payload, const char *stage, int done,
                                    uint64_t elapsed_ms, const char *msg);
 
+struct wd_gate_result;
+
+/* Called after the baseline (`what` = "baseline") and after each round's
+ * checks ("checks") with their results; a nonzero return ends the run with
+ * that error (its message set with wd_error_set). */
+typedef int (*wd_run_checks_fn)(void *payload, const char *what,
+                                const struct wd_gate_result *g);
+
 typedef struct wd_run_opts {
 	unsigned version;
 	const char *repo;            /* --repo: local path or URL */
@@ -53,6 +61,13 @@ typedef struct wd_run_opts {
 	 * before showing); both get `payload`. May be NULL. */
 	void (*on_check)(void *payload, const char *name, const char *command, int done);
 	void (*on_output)(void *payload, const char *data, size_t len);
+	/* For eval (warden/eval.h): */
+	const char *base_patch;      /* a patch applied to the base before anything reads it
+	                                (a dataset's test_patch): base + patch is the run's base */
+	wd_run_checks_fn on_checks;  /* sees every gate result; payload as above */
+	uint64_t check_memory_mb;    /* each check's memory limit (eval --jobs); 0 = default */
+	int no_publish;              /* commit the passing patch in warden's cache only: no
+	                                branch in the source, no proposal to review */
 } wd_run_opts;
 
 #define WD_RUN_OPTS_VERSION 1

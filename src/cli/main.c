@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "one self-contained HTML page of a run for a reviewer", 0 },
 	{ "gc", cmd_gc, "prune work trees, blobs, tag caches and baselines nothing needs", 0 },
 	{ "scan", cmd_scan, "show what the data policy and the redactor keep from the model", 1 },
+	{ "eval", cmd_eval, "run and grade a dataset of tickets; merge and compare results", 1 },
 };
 
 static void usage(FILE *f)

@@ -184,6 +184,7 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	so.timeout_sec = c->timeout_sec ? c->timeout_sec
 	               : opts->default_timeout_sec ? opts->default_timeout_sec : DEFAULT_TIMEOUT_SEC;
 	so.output_cap = opts->output_cap;
+	so.memory_mb = opts->memory_mb;
 	so.net = WD_NET_NONE;
 	so.policy = opts->sandbox_policy;
 	so.deny_read_extra = opts->deny_read;

@@ -241,7 +241,7 @@ out:
 /* The work branch at the base, HEAD on it, the index at the base tree, and
  * the base's files in runs/<run-id>/base with a ".git" file to the run's
  * repository. */
-static int checkout_branch(wd_workspace *ws)
+int wd_repo__checkout_branch(wd_workspace *ws, int force)
 {
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
@@ -252,7 +252,7 @@ static int checkout_branch(wd_workspace *ws)
 
 	if (git_commit_lookup(&commit, ws->repo, &ws->base) < 0 ||
 	    git_commit_tree(&tree, commit) < 0 ||
-	    git_branch_create(&ref, ws->repo, ws->branch, commit, 0) < 0 ||
+	    git_branch_create(&ref, ws->repo, ws->branch, commit, force) < 0 ||
 	    git_repository_set_head(ws->repo, git_reference_name(ref)) < 0) {
 		rc = wd_error_git(WD_EINFRA, "creating the work branch");
 		goto out;
@@ -349,7 +349,7 @@ static int prepare(struct prep *p)
 	wd_repo__unlock(p->lock);
 	p->lock = -1;
 	if (!rc)
-		rc = checkout_branch(ws);
+		rc = wd_repo__checkout_branch(ws, 0);
 out:
 	wd_buf_free(&mirror);
 	return rc;

@@ -28,6 +28,11 @@ struct wd_workspace {
  * exist yet (it is created 0755): see wd_repo_prepare() for the rules. */
 int wd_repo__checkout(git_repository *repo, const git_oid *commit, const char *dir);
 
+/* Point the work branch (made, or moved when `force`) at ws->base, HEAD at
+ * the branch, and write the base's files into ws->checkout (which must not
+ * exist), the run's index and the checkout's ".git" file. */
+int wd_repo__checkout_branch(struct wd_workspace *ws, int force);
+
 /* Hold an exclusive flock on <mirror>/warden.lock (the directory is created).
  * *out_fd is the lock, released by wd_repo__unlock (or by process exit).
  * WD_ETIMEOUT with "another warden run holds the lock" after timeout_ms. */

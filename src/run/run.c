@@ -139,6 +139,8 @@ static int prepare_repo(struct run *r)
 	wd_buf_free(&branch);
 	if (rc)
 		return rc;
+	if (r->opts->base_patch && (rc = wd_run_apply_base_patch(r->ws, r->opts->base_patch)) != 0)
+		return rc;
 	wd_repo_oid_hex(hex, wd_workspace_base(r->ws));
 	memcpy(r->res->base, hex, sizeof(r->res->base));
 	r->res->branch = wd_strdup(wd_workspace_branch(r->ws));
@@ -357,6 +359,7 @@ static wd_gate_opts gate_opts(const struct run *r)
 	go.on_check = r->opts->on_check;
 	go.on_output = r->opts->on_output;
 	go.progress_ctx = r->opts->payload;
+	go.memory_mb = r->opts->check_memory_mb;
 	return go;
 }
 
@@ -375,6 +378,8 @@ static int run_gate(struct run *r, wd_gate_result *out, const char *what, const 
 
 		wd_ledger_add(r->ledger, "check", wd_run_check_event(r->ledger, cr, what));
 	}
+	if (r->opts->on_checks && (rc = r->opts->on_checks(r->opts->payload, what, out)) != 0)
+		return rc;
 	snprintf(msg, sizeof(msg), "%s", out->passed ? "all checks pass" : "checks fail");
 	stage_end(r, what, msg);
 	return 0;
@@ -472,6 +477,8 @@ static int run_baseline(struct run *r)
 out:
 	if (!rc)
 		rc = log_baseline(r, cached);
+	if (!rc && r->opts->on_checks)
+		rc = r->opts->on_checks(r->opts->payload, "baseline", &r->baseline);
 	if (stop_if_interrupted())
 		rc = stop_if_interrupted();
 	wd_buf_free(&layer);
@@ -920,6 +927,8 @@ static int commit_and_publish(struct run *r)
 	wd_repo_oid_hex(hex, &commit);
 	memcpy(r->res->commit, hex, sizeof(r->res->commit));
 	stage_end(r, "commit", hex);
+	if (r->opts->no_publish)
+		goto out;
 
 	stage_begin(r, "publish", NULL);
 	if ((rc = wd_repo_publish(&holder, r->ws)) != 0)

@@ -174,6 +174,11 @@ json_t *wd_run_chat_blobs(wd_ledger *l, const wd_chat *chat);
 json_t *wd_run_json_value(const char *text);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
+/* Apply `text` (a unified diff) to the base and make the result the run's
+ * base (wd_repo_advance_base). WD_EINPUT "the test patch does not apply: …"
+ * when it is not a patch or does not apply. */
+int wd_run_apply_base_patch(wd_workspace *ws, const char *text);
+
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
 /* Publishing failed after the branch was made (the evidence note or the
  * proposal record could not be written): remove the branch again, if it is
