@@ -406,10 +406,18 @@ static long ind_predict(const ind_map *m, size_t pw)
 
 static void ind_map_check(ind_map *m)
 {
+	int one_width = 1;
+
 	m->linear = 1;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		if (ind_predict(m, m->v[i].pw) != (long)m->v[i].fw)
 			m->linear = 0;
+		one_width &= m->v[i].pw == m->v[0].pw;
+	}
+	/* one width, indented on both sides but differently (8 for 4): a shift
+	 * and a change of unit fit it alike, and disagree on every other width */
+	if (m->n && one_width && m->v[0].pw && m->v[0].fw && m->v[0].pw != m->v[0].fw)
+		m->linear = 0;
 }
 
 static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, size_t lo,
@@ -539,10 +547,14 @@ static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const
 	size_t il = indent_len(s, len);
 	int rc = 0;
 
-	if (!only_blanks(s, len))
+	if (!only_blanks(s, len)) {
 		rc = ind_map_render(&b, m, indent_width(s, il));
-	else
+	} else {
+		/* a blank line's blanks are indentation too, mapped when they can be */
+		if (il && ind_map_render(&b, m, indent_width(s, il)) != 0)
+			wd_buf_clear(&b);
 		il = len;
+	}
 	if (!rc)
 		rc = wd_buf_put(&b, s + il, len - il);
 	if (!rc && crlf && (len == 0 || s[len - 1] != '\r'))

@@ -528,6 +528,32 @@ START_TEST(reindent_refuses_a_depth_no_one_rule_gives)
 }
 END_TEST
 
+START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
+{
+	/* the old lines show one width only (8 for the file's 4): a new line at
+	 * 16 is 12 by a shift and 8 by a change of unit; nothing is guessed */
+	const char *t =
+		"web/four.js\n"
+		"<<<<<<< SEARCH\n"
+		"        go();\n"
+		"        stop();\n"
+		"=======\n"
+		"        go();\n"
+		"        if (late)\n"
+		"                wait();\n"
+		"        stop();\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "function f() {\n    go();\n    stop();\n}\n";
+	wd_patch_report r;
+
+	put_file("web/four.js", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	assert_file("web/four.js", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -689,6 +715,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_shifted_diff_hunk_keeps_relative_depth);
 	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
 	tcase_add_test(ind, reindent_refuses_a_depth_no_one_rule_gives);
+	tcase_add_test(ind, reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
