@@ -27,7 +27,8 @@ static const char markers[] =
 	"[REDACTED][REDACTED:private-key][REDACTED:aws-key-id][REDACTED:aws-secret]"
 	"[REDACTED:github-token][REDACTED:gitlab-token][REDACTED:npm-token]"
 	"[REDACTED:slack-token][REDACTED:google-api-key][REDACTED:jwt][REDACTED:api-key]"
-	"[REDACTED:bearer][REDACTED:url-password][REDACTED:known-secret][REDACTED:assignment]";
+	"[REDACTED:bearer][REDACTED:url-password][REDACTED:known-secret][REDACTED:high-entropy]"
+	"[REDACTED:assignment]";
 
 static int could_be_in_a_marker(const char *secret)
 {
