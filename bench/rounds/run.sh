@@ -61,7 +61,9 @@ case $runs in ''|*[!0-9]*|0) die "RUNS must be a positive number, not '$runs'" ;
 # The checks, from the ticket: one source for warden and for the hand.
 build=$(sed -n 's/^- build: //p' "$bench/ticket.md")
 test=$(sed -n 's/^- test: //p' "$bench/ticket.md")
-[ -n "$build" ] && [ -n "$test" ] || die "ticket.md lost its '- build:' or '- test:' line"
+if [ -z "$build" ] || [ -z "$test" ]; then
+    die "ticket.md lost its '- build:' or '- test:' line"
+fi
 
 now_ms() { date +%s%3N; }
 # CPU time (user + system, ms) of every child this shell has waited for, as
@@ -137,8 +139,10 @@ hand() {
     rm -rf "$d"
     # a copy has new inodes and ctimes: refresh the index, as the developer's
     # own checkout would be, or `git checkout -- .` rewrites every file
-    [ "$1" = warm ] && { cp -a "$out/hand-base" "$d" && git -C "$d" update-index -q --refresh ||
-        die "cannot copy the built checkout"; }
+    if [ "$1" = warm ]; then
+        cp -a "$out/hand-base" "$d" || die "cannot copy the built checkout"
+        git -C "$d" update-index -q --refresh || die "cannot refresh the copy's index"
+    fi
     times > "$out/times.now"; c0=$(cpu_ms)
     t_start=$(now_ms)
     [ "$1" = cold ] && { stage clone git clone -q -b bench "$src" "$d" || die "clone failed"; }
