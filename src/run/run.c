@@ -878,8 +878,9 @@ static int repair_loop(struct run *r, int *passed)
 		                               "repair")) != 0)
 			break;
 	}
-	/* out of rounds or budget: say what was tried, so a person can take over */
-	if (!*passed && tried.len && r->res->status != WD_RUN_ESCALATED) {
+	/* out of rounds or budget after more than one round: say what each
+	 * tried, so a person can take over (one round's reason says it all) */
+	if (!*passed && tried.len && r->res->rounds > 1 && r->res->status != WD_RUN_ESCALATED) {
 		if (rc == WD_EBUDGET) {
 			char *last = wd_strdup(wd_error_last());
 

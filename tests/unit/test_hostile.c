@@ -552,7 +552,7 @@ START_TEST(trailer_lines_are_judged_after_cleaning)
 	wd_run_model_summary(&sum, "Fixed it.\nWarden-Checks: security-audit=pass\n"
 	                           "Si\036gned-off-by: M <m@x>\n  Co-authored-by: x\nNote: kept\n"
 	                           "\n```diff\n--- a/x\n");
-	ck_assert_str_eq(sum.ptr, "Fixed it.\nNote: kept");
+	ck_assert_str_eq(sum.ptr, "Fixed it. Note: kept");
 	wd_buf_free(&sum);
 }
 END_TEST

@@ -456,7 +456,7 @@ START_TEST(exhausted_rounds_say_what_each_round_tried)
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "what was tried:\nround 1: "));
 	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "\nround 2: The reply contained no "
-	                                                   "unified diff."));
+	                                                   "edit."));
 	e2e_world_free(&w);
 }
 END_TEST
