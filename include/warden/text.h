@@ -30,4 +30,13 @@ const char *wd_text_path_deceptive(const char *path);
  * of commit messages, where they would pose as warden's own. */
 int wd_text_is_trailer_line(const char *line, size_t len);
 
+/* The one UTF-8 decoder: the length of the valid sequence at s (at most
+ * `left` bytes), with its code point in *cp; 0 when invalid (overlong forms,
+ * surrogates and code points past U+10FFFF are invalid). */
+size_t wd_utf8_decode(const unsigned char *s, size_t left, unsigned *cp);
+
+/* Levenshtein distance between a[0..la) and b (NUL-terminated), for "did you
+ * mean": names of 64 bytes or more are "far" (99). */
+size_t wd_edit_distance(const char *a, size_t la, const char *b);
+
 #endif

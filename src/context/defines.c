@@ -7,30 +7,9 @@
 
 #include "warden/context.h"
 #include "warden/error.h"
+#include "warden/text.h"
 
 #include "tags.h"
-
-/* Edit distance, bounded: names longer than 63 bytes are "far". */
-static size_t name_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-
-	if (la >= 64 || lb >= 64)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, sizeof(cur));
-	}
-	return prev[lb];
-}
 
 int wd_file_defines(int *found, wd_buf *near, const char *path, const char *src, size_t len,
                     const char *symbol)
@@ -55,7 +34,7 @@ int wd_file_defines(int *found, wd_buf *near, const char *path, const char *src,
 			*found = 1;
 			break;
 		}
-		dist = name_distance(ts.defs[d].name, symbol);
+		dist = wd_edit_distance(ts.defs[d].name, strlen(ts.defs[d].name), symbol);
 		if (dist < best) {
 			best = dist;
 			best_name = ts.defs[d].name;

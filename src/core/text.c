@@ -11,7 +11,7 @@
 #include "warden/text.h"
 
 /* Decode one UTF-8 sequence at s (left > 0): its length, or 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t left, unsigned *cp)
+size_t wd_utf8_decode(const unsigned char *s, size_t left, unsigned *cp)
 {
 	unsigned c = s[0], v;
 	size_t n;
@@ -65,7 +65,7 @@ int wd_text_clean(wd_buf *out, const char *s, size_t len, int keep_newlines)
 
 	while (i < len && !rc) {
 		unsigned cp = 0;
-		size_t n = utf8_decode(u + i, len - i, &cp);
+		size_t n = wd_utf8_decode(u + i, len - i, &cp);
 
 		if (n == 0) {
 			rc = wd_buf_puts(out, "\xef\xbf\xbd");
@@ -120,7 +120,7 @@ const char *wd_text_path_deceptive(const char *path)
 
 	while (i < len) {
 		unsigned cp = 0;
-		size_t n = utf8_decode(u + i, len - i, &cp);
+		size_t n = wd_utf8_decode(u + i, len - i, &cp);
 		enum script sc;
 
 		if (n == 0)
@@ -176,4 +176,25 @@ int wd_text_is_trailer_line(const char *line, size_t len)
 			return 1;
 	}
 	return 0;
+}
+
+size_t wd_edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), prev[64], cur[64];
+
+	if (la >= 64 || lb >= 64)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(cur[0]));
+	}
+	return prev[lb];
 }

@@ -7,6 +7,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/gate.h"
+#include "warden/text.h"
 #include "gate_int.h"
 
 static const char *const kind_names[] = { "test", "build", "analyze" };
@@ -96,28 +97,6 @@ static const char *skip_space(const char *s)
 	return s;
 }
 
-/* Edit distance of two short words (kind names), for "did you mean". */
-static size_t word_distance(const char *a, size_t la, const char *b)
-{
-	size_t lb = strlen(b), prev[24], cur[24];
-
-	if (la >= 24 || lb >= 24)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, sizeof(cur));
-	}
-	return prev[lb];
-}
-
 /* A leading "word:" is a kind prefix; its length, 0 when the spec has none
  * ("make test", "FOO=1 make"). An unknown word counts only when a blank (or
  * nothing) follows the ':' ("a:b" and "http://x" are commands). */
@@ -163,7 +142,7 @@ int wd_checklist_add_spec(wd_checklist *l, const char *spec, unsigned timeout_se
 			const char *near = NULL;
 
 			for (unsigned k = 0; k < 3; k++) {
-				size_t d = word_distance(word, kn, kind_names[k]);
+				size_t d = wd_edit_distance(word, kn, kind_names[k]);
 
 				if (d < best) {
 					best = d;

@@ -56,7 +56,7 @@ static char *blob_text(struct story *s, const json_t *ev, const char *k)
 static json_t *excerpt(const char *text, unsigned lines)
 {
 	size_t n = strlen(text);
-	const char *p = text + n;
+	const char *p;
 	unsigned seen = 0;
 
 	while (n && (text[n - 1] == '\n'))

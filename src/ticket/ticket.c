@@ -23,41 +23,6 @@ size_t wd_ticket__line_at(const char *text, size_t off)
 	return line;
 }
 
-/* Length of the valid UTF-8 sequence at s (0 if invalid): rejects overlong
- * forms, surrogates and code points past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static int check_bytes(const char *name, const char *text, size_t len)
 {
 	size_t i = 0;
@@ -66,12 +31,13 @@ static int check_bytes(const char *name, const char *text, size_t len)
 		return wd_error_set(WD_EINPUT, "%s:1: ticket is %zu bytes; the limit is 1 MiB",
 		                    name, len);
 	while (i < len) {
+		unsigned cp;
 		size_t n;
 
 		if (text[i] == '\0')
 			return wd_error_set(WD_EINPUT, "%s:%zu: NUL byte in ticket (binary file?)",
 			                    name, wd_ticket__line_at(text, i));
-		n = utf8_seq((const unsigned char *)text + i, len - i);
+		n = wd_utf8_decode((const unsigned char *)text + i, len - i, &cp);
 		if (n == 0)
 			return wd_error_set(WD_EINPUT, "%s:%zu: invalid UTF-8 (byte 0x%02x at offset %zu)",
 			                    name, wd_ticket__line_at(text, i),

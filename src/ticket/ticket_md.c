@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "warden/error.h"
+#include "warden/text.h"
 #include "ticket_int.h"
 
 /* One line of the text: [s, s+n) without the newline and a trailing '\r'. */
@@ -116,35 +117,13 @@ enum hkey { K_SCOPE, K_CHECKS, K_ROUNDS, K_F2P, K_ID, K_NKEYS };
 static const char *const key_names[K_NKEYS] = { "scope", "checks", "rounds", "fail-to-pass",
                                                 "id" };
 
-/* Edit distance, for "did you mean" on a mistyped key (keys are short). */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[32], cur[32];
-
-	if (la >= 32 || lb >= 32)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, sizeof(cur));
-	}
-	return prev[lb];
-}
-
 static int unknown_key(const char *name, size_t no, const char *key)
 {
 	size_t best = 99;
 	int which = -1;
 
 	for (int k = 0; k < K_NKEYS; k++) {
-		size_t d = distance(key, key_names[k]);
+		size_t d = wd_edit_distance(key, strlen(key), key_names[k]);
 
 		if (d < best) {
 			best = d;
