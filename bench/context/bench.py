@@ -10,6 +10,12 @@ and the context is built exactly as `warden run` builds the first request
   files:     every changed source file is among the files sent
   functions: every changed function's definition line (git's hunk header
              function context) appears in the files text sent
+  lines:     stricter: every line the fix deletes or replaces (or, for a pure
+             insertion, the line it inserts after) is in the files text, so
+             the code to change was shown, not only its signature
+
+Also reported: the mean context size, and the mean wall time of building the
+context against the map alone (the probe builds the map first, same cache).
 
 Nothing of the measured repository is copied into this tree.
 """
@@ -71,6 +77,29 @@ def changed_functions(repo, parent, sha, paths, attrs):
     return funcs
 
 
+def changed_lines(repo, parent, sha, paths):
+    """The parent's lines each hunk replaces (or inserts after), stripped, non-blank."""
+    out = subprocess.run(["git", "--git-dir", repo, "diff", "-U0", parent, sha, "--"] + paths,
+                         capture_output=True, check=True).stdout.decode(errors="replace")
+    want, path, olds = set(), None, {}
+    for line in out.split("\n"):
+        if line.startswith("--- a/"):
+            path = line[6:]
+            if path not in olds:
+                olds[path] = git(repo, "show", "%s:%s" % (parent, path)).decode(
+                    errors="replace").split("\n")
+            continue
+        m = re.match(r"^@@ -(\d+)(?:,(\d+))? ", line)
+        if not m or path is None:
+            continue
+        start, count = int(m.group(1)), int(m.group(2) or "1")
+        rng = range(start, start + count) if count else range(start, start + 1)
+        for n in rng:
+            if 1 <= n <= len(olds[path]) and olds[path][n - 1].strip():
+                want.add(olds[path][n - 1].strip())
+    return want
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -87,7 +116,8 @@ def main():
     attrs = os.path.join(work, "attributes")
     with open(attrs, "w") as fh:
         fh.write("*.py diff=python\n*.c diff=cpp\n*.h diff=cpp\n")
-    n_files = n_funcs = n_with_funcs = 0
+    n_files = n_funcs = n_with_funcs = n_lines = 0
+    ms = map_ms = size = 0.0
     rows = []
     try:
         for i, (sha, parent, subject, body, paths) in enumerate(cases):
@@ -110,13 +140,19 @@ def main():
             files_ok = all(p in ctx["chosen"] for p in paths)
             funcs = changed_functions(a.repo, parent, sha, paths, attrs)
             funcs_ok = all(f in ctx["files"] for f in funcs)
+            shown = set(l.strip() for l in ctx["files"].split("\n"))
+            lines_ok = all(l in shown for l in changed_lines(a.repo, parent, sha, paths))
             n_files += files_ok
+            n_lines += lines_ok
+            ms += ctx.get("ms", 0)
+            map_ms += ctx.get("map_ms", 0)
+            size += ctx["bytes"]
             if funcs:
                 n_with_funcs += 1
                 n_funcs += funcs_ok
             rows.append({"commit": sha, "subject": subject, "paths": paths,
                          "chosen": ctx["chosen"], "files_ok": files_ok,
-                         "functions": sorted(funcs), "functions_ok": funcs_ok,
+                         "functions": sorted(funcs), "functions_ok": funcs_ok, "lines_ok": lines_ok, "ms": ctx.get("ms"),
                          "bytes": ctx["bytes"]})
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -125,6 +161,9 @@ def main():
     print("files recall:     %d/%d = %.1f%%" % (n_files, n, 100.0 * n_files / max(n, 1)))
     print("functions recall: %d/%d = %.1f%%" % (n_funcs, n_with_funcs,
                                                100.0 * n_funcs / max(n_with_funcs, 1)))
+    print("lines shown:      %d/%d = %.1f%%" % (n_lines, n, 100.0 * n_lines / max(n, 1)))
+    print("mean context: %.1f KiB; mean build: context %.0f ms, map alone %.0f ms" % (
+        size / max(n, 1) / 1024, ms / max(n, 1), map_ms / max(n, 1)))
     if a.out:
         with open(a.out, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -20,13 +20,18 @@ struct wd_ticket;
  *  - files:   the files the ticket names, then those its scope covers, then
  *             those defining the identifiers it names: whole when they fit,
  *             else cut to the definitions the ticket names (or head and tail),
- *             saying so in their "=== path (cut: ...) ===" header.
+ *             saying so in their "=== path (cut: ...) ===" header; then, to
+ *             fill the budget, the definitions whose words best match the
+ *             ticket's (BM25 with the map's PageRank, see retrieve.c), whole,
+ *             and the tests that call the best of them.
  * c->why records every file considered: {path, reason, bytes[, cut]}.
  * Files resolving outside the work tree (symlinks) and binary files are never sent.
  */
 
 enum wd_context_flags {
-	WD_CONTEXT_NO_MAP = 1u << 0  /* skip the tree-sitter map (listing + files only) */
+	WD_CONTEXT_NO_MAP = 1u << 0,   /* skip the tree-sitter map (listing + files only) */
+	WD_CONTEXT_CODE_ONLY = 1u << 1 /* the files alone: no AGENTS.md, map slice or listing
+	                                * (a repair round's context for the failing output) */
 };
 
 typedef struct wd_context_opts {

@@ -7,6 +7,8 @@
  * ranked toward the ticket. Every chosen file is recorded in c->why with the
  * reason it was chosen and how many bytes of it were sent.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,8 +269,10 @@ static int cut_ranked(wd_buf *out, wd_buf *note, struct builder *b, const char *
 	return rc;
 }
 
-/* Add one file to c->files, whole or cut to `cap`, and record why. */
-static int add_file(struct builder *b, const char *path, const char *reason)
+/* Add one file to c->files, whole (when it fits in `whole_max` bytes and
+ * in what is left) or cut, and record why. */
+static int add_file_within(struct builder *b, const char *path, const char *reason,
+                           size_t whole_max)
 {
 	wd_buf content = WD_BUF_INIT, body = WD_BUF_INIT, note = WD_BUF_INIT;
 	size_t left = b->budget > b->used ? b->budget - b->used : 0, cap, hdr;
@@ -294,7 +298,7 @@ static int add_file(struct builder *b, const char *path, const char *reason)
 		goto out;
 	}
 	cap = left - hdr;
-	if (content.len <= cap) {
+	if (content.len <= cap && content.len <= whole_max) {
 		rc = wd_buf_printf(&b->c->files, "=== %s ===\n%s%s", path, content.ptr,
 		                   content.len && content.ptr[content.len - 1] != '\n' ? "\n" : "");
 		if (!rc)
@@ -329,6 +333,11 @@ out:
 	return rc;
 }
 
+static int add_file(struct builder *b, const char *path, const char *reason)
+{
+	return add_file_within(b, path, reason, SIZE_MAX);
+}
+
 static int is_ident_char(char c)
 {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -357,7 +366,7 @@ static const wd_map_def *enclosing(const wd_map_def *d, size_t n, size_t line, c
 
 /* The callers of `name` in one file: a line per enclosing definition. */
 static int callers_in(wd_buf *out, size_t *count, struct builder *b, const char *path,
-                      const char *name)
+                      const char *name, const char *reason)
 {
 	wd_buf content = WD_BUF_INIT;
 	wd_map_def *d = NULL;
@@ -394,8 +403,7 @@ static int callers_in(wd_buf *out, size_t *count, struct builder *b, const char 
 		(*count)++;
 	}
 	if (!rc && out->len > before)
-		rc = why_add(b->c, path, "calls an identifier the ticket names (signatures only)",
-		             out->len - before, NULL);
+		rc = why_add(b->c, path, reason, out->len - before, NULL);
 out:
 	free(d);
 	wd_buf_free(&content);
@@ -404,7 +412,7 @@ out:
 
 /* With the definitions the ticket names, the signatures of their callers:
  * what the change must keep working. */
-static int add_callers(struct builder *b, const char *name)
+static int add_callers(struct builder *b, const char *name, const char *reason)
 {
 	wd_strvec refs = WD_STRVEC_INIT;
 	wd_buf sec = WD_BUF_INIT;
@@ -419,7 +427,7 @@ static int add_callers(struct builder *b, const char *name)
 	for (size_t i = 0; !rc && i < refs.n && files < CALLER_FILES && count < CALLERS_MAX; i++) {
 		if (wd_map_is_vendored(b->map, refs.v[i]))
 			continue;
-		rc = callers_in(&sec, &count, b, refs.v[i], name);
+		rc = callers_in(&sec, &count, b, refs.v[i], name, reason);
 		files++;
 	}
 	if (!rc && sec.len) {
@@ -436,32 +444,192 @@ static int add_callers(struct builder *b, const char *name)
 	return rc;
 }
 
-#define RANKED_FILES 12
-#define RANKED_MIN_LEFT 4096u
+#define UNITS_TRIED 20000   /* definitions considered for the fill, best first */
+#define FILL_MIN_LEFT 512u   /* below this, the fill stops */
+#define WHOLE_SLACK 4        /* a file is sent whole when it is at most 1 + 1/WHOLE_SLACK
+                              * times the size of its chosen definitions */
+#define SMALL_FILE 2048u     /* a file this small is sent whole */
 
-/* A ticket that led to no file (it names no path, scope or definition the
- * map knows) still gets the code it most likely needs: the files the map
- * ranks highest for it, whole or cut to their best-ranked definitions. */
-static int add_ranked(struct builder *b)
+static int reader(void *arg, const char *path, wd_buf *out)
 {
-	wd_strvec top = WD_STRVEC_INIT;
+	return read_tree_file(out, arg, path);
+}
+
+/* The definitions chosen in one file. */
+struct pick {
+	const char *path;
+	wd_map_range *r;
+	size_t nr, cap;
+	size_t bytes;             /* of the chosen definitions */
+	const wd_ctx_unit *best;  /* its best-scored unit */
+	wd_buf names;             /* "name a-b, ..." for the ledger */
+};
+
+static int pick_add(struct pick *p, const wd_ctx_unit *u)
+{
+	if (wd_array_reserve(&p->r, &p->cap, p->nr + 1, sizeof(*p->r), 8) != 0)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	p->r[p->nr].start_line = u->start_line;
+	p->r[p->nr].end_line = u->end_line;
+	p->nr++;
+	p->bytes += u->bytes;
+	return wd_buf_printf(&p->names, "%s%s %zu-%zu", p->names.len ? ", " : "", u->name,
+	                     u->start_line, u->end_line);
+}
+
+/* Is u's range inside one already picked? */
+static int pick_covers(const struct pick *p, const wd_ctx_unit *u)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		if (p->r[i].start_line <= u->start_line && p->r[i].end_line >= u->end_line)
+			return 1;
+	return 0;
+}
+
+/* Send one file's picked definitions: the whole file when it is small or
+ * mostly picked anyway, else the definitions whole, in file order. */
+static int fill_emit(struct builder *b, struct pick *p)
+{
+	wd_buf content = WD_BUF_INIT, body = WD_BUF_INIT, reason = WD_BUF_INIT, note = WD_BUF_INIT;
+	size_t left = b->budget > b->used ? b->budget - b->used : 0, hdr = strlen(p->path) + 100;
+	size_t w = 0, shown = 0, lines;
+	const wd_ctx_unit *u = p->best;
 	int rc;
 
-	if (b->c->chosen.n)
+	if (left < hdr + 64)
 		return 0;
-	rc = wd_map_ranked_files(&top, b->map, RANKED_FILES);
+	if ((rc = read_tree_file(&content, b, p->path)) != 0 || is_binary(content.ptr, content.len)) {
+		wd_error_clear();
+		wd_buf_free(&content);
+		return 0;
+	}
+	if (u->calls)
+		rc = wd_buf_printf(&reason, "tests %s, the best match for the ticket (score %.2f)",
+		                   u->calls, u->score);
+	else
+		rc = wd_buf_printf(&reason, "matches the ticket: %s (score %.2f, words: %s)", u->name,
+		                   u->score, u->words[0] ? u->words : "none; ranked by the map");
+	if (rc)
+		goto out;
+	lines = count_lines(content.ptr, content.len);
+	if (content.len + hdr <= left &&
+	    (content.len <= SMALL_FILE || content.len <= p->bytes + p->bytes / WHOLE_SLACK)) {
+		rc = wd_buf_printf(&b->c->files, "=== %s ===\n%s%s", p->path, content.ptr,
+		                   content.len && content.ptr[content.len - 1] != '\n' ? "\n" : "");
+		if (!rc)
+			rc = why_add(b->c, p->path, reason.ptr, content.len, NULL);
+		if (!rc)
+			rc = wd_strvec_push(&b->c->chosen, p->path);
+		goto out;
+	}
+	qsort(p->r, p->nr, sizeof(*p->r), cmp_range_start);
+	for (size_t i = 0; i < p->nr; i++) {
+		if (w && p->r[i].start_line <= p->r[w - 1].end_line + 1) {
+			if (p->r[i].end_line > p->r[w - 1].end_line)
+				p->r[w - 1].end_line = p->r[i].end_line;
+			continue;
+		}
+		p->r[w++] = p->r[i];
+	}
+	if ((rc = emit_ranges(&body, &shown, content.ptr, content.len, p->r, w, left - hdr)) != 0)
+		goto out;
+	if (!shown)
+		goto out;
+	if ((rc = wd_buf_printf(&note, "%zu definition%s matching the ticket of %zu lines: %s", p->nr,
+	                        p->nr == 1 ? "" : "s", lines, p->names.ptr)) != 0)
+		goto out;
+	if (note.len > 200) {
+		wd_buf_truncate(&note, 196);
+		wd_buf_puts(&note, "...");
+	}
+	rc = wd_buf_printf(&b->c->files, "=== %s (cut: %zu definition%s matching the ticket, of %zu "
+	                   "lines) ===\n%s", p->path, p->nr, p->nr == 1 ? "" : "s", lines, body.ptr);
+	if (!rc)
+		rc = why_add(b->c, p->path, reason.ptr, body.len, note.ptr);
+	if (!rc)
+		rc = wd_strvec_push(&b->c->chosen, p->path);
+out:
+	b->used = b->c->listing.len + b->c->agents.len + b->c->map.len + b->c->files.len;
+	wd_buf_free(&content);
+	wd_buf_free(&body);
+	wd_buf_free(&reason);
+	wd_buf_free(&note);
+	return rc;
+}
 
-	for (size_t i = 0; !rc && i < top.n; i++) {
+/*
+ * Fill what the budget has left with the definitions that best match the
+ * ticket's words (retrieve.c), each whole: the files the ticket names and
+ * the definitions it names came first; this is what a terse ticket that
+ * names nothing gets. Tests that call the best matches are candidates too.
+ */
+static int add_retrieved(struct builder *b)
+{
+	wd_ctx_unit *u = NULL;
+	struct pick *picks = NULL;
+	size_t nu = 0, np = 0, cp = 0, left, callers = 0;
+	int rc;
+
+	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? b->t->title : NULL,
+	                          b->t ? b->t->body : NULL, reader, b)) != 0)
+		return rc;
+	/* the best match's callers, when it is a function defined in few places */
+	for (size_t i = 0; !rc && i < nu && callers < 1; i++) {
+		wd_map_def *d = NULL;
+		size_t nd = 0;
+
+		if (u[i].lexical <= 0 || u[i].test)
+			break;
+		if (u[i].kind != WD_TAG_FUNCTION && u[i].kind != WD_TAG_METHOD)
+			continue;
+		if (wd_strvec_contains(&b->focus_idents, u[i].name))
+			break; /* its callers are there already */
+		rc = wd_map_find_definitions(&d, &nd, b->map, u[i].name);
+		if (!rc && nd <= 3)
+			rc = add_callers(b, u[i].name, "calls the definition that best matches the "
+			                 "ticket's words (signatures only)");
+		free(d);
+		callers++;
+	}
+	left = b->budget > b->used ? b->budget - b->used : 0;
+	for (size_t i = 0; !rc && i < nu && i < UNITS_TRIED && left >= FILL_MIN_LEFT; i++) {
+		struct pick *p = NULL;
+		size_t cost;
 		int denied = 0;
 
-		if (b->budget < b->used + RANKED_MIN_LEFT)
-			break;
-		/* a ticket with a scope gets only files inside it */
-		if (b->t && b->t->scope.n && !wd_ctx_scope_match(&b->t->scope, top.v[i], &denied))
+		if (wd_strvec_contains(&b->c->chosen, u[i].path))
 			continue;
-		rc = add_file(b, top.v[i], "ranked high in the repository map for this ticket");
+		if (b->t && b->t->scope.n && !wd_ctx_scope_match(&b->t->scope, u[i].path, &denied))
+			continue;
+		for (size_t k = 0; k < np && !p; k++)
+			if (!strcmp(picks[k].path, u[i].path))
+				p = &picks[k];
+		if (p && pick_covers(p, &u[i]))
+			continue;
+		cost = u[i].bytes + 48 + (p ? 0 : strlen(u[i].path) + 100);
+		if (cost > left)
+			continue;
+		if (!p) {
+			if (wd_array_reserve(&picks, &cp, np + 1, sizeof(*picks), 16) != 0) {
+				rc = wd_error_set(WD_ENOMEM, "out of memory");
+				break;
+			}
+			p = &picks[np++];
+			memset(p, 0, sizeof(*p));
+			p->path = u[i].path;
+			p->best = &u[i];
+		}
+		rc = pick_add(p, &u[i]);
+		left -= cost;
 	}
-	wd_strvec_free(&top);
+	for (size_t k = 0; !rc && k < np; k++)
+		rc = fill_emit(b, &picks[k]);
+	for (size_t k = 0; k < np; k++) {
+		free(picks[k].r);
+		wd_buf_free(&picks[k].names);
+	}
+	free(picks);
+	free(u);
 	return rc;
 }
 
@@ -543,7 +711,7 @@ static int note_vendored(struct builder *b, size_t nvend)
 
 static int build_listing(struct builder *b)
 {
-	size_t cap = b->budget / 4, nvend = 0, left = 0;
+	size_t cap = b->budget / 8, nvend = 0, left = 0;
 	size_t i;
 	int rc;
 
@@ -650,7 +818,7 @@ static int build_map_slice(struct builder *b, const wd_context_opts *opts,
 {
 	wd_map_opts mo = WD_MAP_OPTS_INIT;
 	wd_strvec focus = WD_STRVEC_INIT;
-	size_t share = b->budget / 4;
+	size_t share = b->budget / 8;
 	int rc;
 
 	mo.cache_dir = opts->cache_dir;
@@ -675,7 +843,8 @@ static int build_map_slice(struct builder *b, const wd_context_opts *opts,
 			goto out;
 	if ((rc = wd_map_rank(b->map, (const char *const *)focus.v)) != 0)
 		goto out;
-	rc = wd_map_render(&b->c->map, b->map, share / 4, 0);
+	if (!(opts->flags & WD_CONTEXT_CODE_ONLY))
+		rc = wd_map_render(&b->c->map, b->map, share / 4, 0);
 out:
 	wd_strvec_free(&focus);
 	return rc;
@@ -728,13 +897,13 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 				goto out;
 		}
 	}
-	if ((rc = build_agents(&b)) != 0)
+	if (!(opts->flags & WD_CONTEXT_CODE_ONLY) && (rc = build_agents(&b)) != 0)
 		goto out;
 	b.used = c->agents.len;
 	/* the map first: it knows which files are vendored, for the listing */
 	if (!(opts->flags & WD_CONTEXT_NO_MAP) && (rc = build_map_slice(&b, opts, &named)) != 0)
 		goto out;
-	if ((rc = build_listing(&b)) != 0)
+	if (!(opts->flags & WD_CONTEXT_CODE_ONLY) && (rc = build_listing(&b)) != 0)
 		goto out;
 	b.used = c->listing.len + c->agents.len + c->map.len;
 	for (size_t i = 0; i < named.n; i++)
@@ -761,13 +930,15 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 			rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)specific.v);
 		for (size_t i = 0; !rc && i < deffiles.n; i++)
 			if (!wd_map_is_vendored(b.map, deffiles.v[i]))
-				rc = add_file(&b, deffiles.v[i], "defines an identifier the ticket names");
+				rc = add_file_within(&b, deffiles.v[i], "defines an identifier the ticket names",
+				                     (b.budget > b.used ? b.budget - b.used : 0) / 3);
 		for (size_t i = 0; !rc && i < specific.n; i++)
-			rc = add_callers(&b, specific.v[i]);
+			rc = add_callers(&b, specific.v[i],
+			                 "calls an identifier the ticket names (signatures only)");
 		wd_strvec_free(&specific);
 		wd_strvec_free(&deffiles);
 		if (!rc)
-			rc = add_ranked(&b);
+			rc = add_retrieved(&b);
 		if (rc)
 			goto out;
 	}

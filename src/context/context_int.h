@@ -4,6 +4,7 @@
 /* Helpers shared by the files of src/context/; not part of the public API. */
 
 #include "warden/buf.h"
+#include "warden/map.h"
 
 /* Append the files of `workdir` (relative paths, sorted): a copy of `files`
  * when it is not NULL; else the regular files git tracks when `workdir` is
@@ -30,5 +31,37 @@ int wd_ctx_path_vendored(const char *path, const char *const *exclude);
 /* Read a regular file of at most `max` bytes without following a symlink
  * at its last component (WD_ENOTFOUND when missing, WD_EINPUT otherwise). */
 int wd_ctx_read_regular(wd_buf *out, const char *path, size_t max);
+
+/* retrieve.c: one definition of the map as a retrieval unit, scored
+ * against a ticket's words (see retrieve.c for how). */
+typedef struct wd_ctx_unit {
+	const char *path;       /* the map's strings */
+	const char *name;
+	const char *signature;
+	int kind;               /* wd_tag_kind */
+	size_t start_line, end_line; /* the whole definition (a container: members too) */
+	size_t bytes;           /* of those lines */
+	double rank;            /* the map's PageRank of the definition */
+	double lexical;         /* BM25 of the definition alone */
+	double score;           /* lexical + a share of its file's BM25 and of its rank,
+	                         * + a share of the definition it calls (tests) */
+	size_t file;            /* index among the scanned files */
+	size_t len;             /* terms counted */
+	int test;               /* in a test file */
+	const char *calls;      /* a test: the best-scored definition it calls, or NULL */
+	char words[96];         /* the ticket's terms it matched, best first */
+} wd_ctx_unit;
+
+/* Read a work-tree file (relative path) into `out`; nonzero = leave it out. */
+typedef int (*wd_ctx_reader)(void *arg, const char *path, wd_buf *out);
+
+/* Every definition of the map's non-vendored files, scored against the
+ * ticket's title and body, best first (*out allocated, caller frees). */
+int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *title,
+                    const char *body, wd_ctx_reader rd, void *arg);
+
+/* A test file: a path segment starting with "test", or a name ending in
+ * _test, _spec or -tests. */
+int wd_ctx_path_is_test(const char *path);
 
 #endif

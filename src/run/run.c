@@ -60,6 +60,8 @@ struct run {
 	wd_buf why;          /* why the last round did not pass, for a person */
 	wd_outbound *ob;     /* everything sent to the model passes through it */
 	int tool_turns;      /* tool turns per round before the edit is due */
+	wd_strvec ctx_files;   /* the files the context may read (outbound-filtered) */
+	wd_strvec ctx_exclude; /* map.exclude */
 };
 
 static void stage_begin(struct run *r, const char *stage, const char *msg)
@@ -267,6 +269,11 @@ static int build_context(struct run *r)
 	}
 	snprintf(msg, sizeof(msg), "%zu files, %zu bytes", r->ctx->chosen.n, r->ctx->bytes);
 	stage_end(r, "context", msg);
+	/* kept for the repair rounds' context */
+	r->ctx_files = files;
+	r->ctx_exclude = exclude;
+	memset(&files, 0, sizeof(files));
+	memset(&exclude, 0, sizeof(exclude));
 out:
 	wd_strvec_free(&exclude);
 	wd_strvec_free(&files);
@@ -795,6 +802,11 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	if (!*passed) {
 		wd_run_reason_checks(&r->why, round, &gate, r->have_baseline ? &r->baseline : NULL);
 		rc = wd_run_render_repair(feedback, round, wd_buf_cstr(&reasons), r->edit_format);
+		if (!rc)
+			rc = wd_run_repair_context(feedback, r->ledger, round, wd_workspace_checkout(r->ws),
+			                           wd_buf_cstr(&reasons), r->cache.ptr,
+			                           (const char *const *)r->ctx_files.v,
+			                           (const char *const *)r->ctx_exclude.v);
 		goto out;
 	}
 	r->tree = rep.tree;
@@ -1138,6 +1150,8 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 	wd_ledger_close(r.ledger);
 	wd_workspace_free(r.ws);
 	wd_context_free(r.ctx);
+	wd_strvec_free(&r.ctx_files);
+	wd_strvec_free(&r.ctx_exclude);
 	wd_model_free(r.model);
 	wd_outbound_free(r.ob);
 	wd_tools_free(r.tools);

@@ -37,6 +37,14 @@ int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, ch
 int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const wd_context *ctx,
                        const wd_checklist *checks, const char *cache_dir, char *hash_out);
 int wd_run_render_repair(wd_buf *out, int round, const char *failures, const char *format);
+/* repair_context.c: append to `feedback` the code the failing output
+ * `failures` points at (its paths and identifiers resolved through the map,
+ * then its best-matching definitions; 16 KiB), read from `workdir` (the
+ * base checkout); ledgered as "context.repair". A context that cannot be
+ * built is ledgered and left out. */
+int wd_run_repair_context(wd_buf *feedback, wd_ledger *ledger, int round, const char *workdir,
+                          const char *failures, const char *cache_dir,
+                          const char *const *files, const char *const *exclude);
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const char *format);
 
 /* limits.c: tool turns per round and tool calls per run, from the config

@@ -108,7 +108,10 @@ START_TEST(files_named_in_the_ticket_are_included_with_their_reason)
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/calc.h ===\n"));
 	ck_assert(wd_strvec_contains(&c->chosen, "src/parse.c"));
 	ck_assert(wd_strvec_contains(&c->chosen, "src/calc.h"));
-	ck_assert(!wd_strvec_contains(&c->chosen, "src/calc.c"));
+	/* calc.h names calc.h, not calc.c: calc.c may fill the budget by its
+	 * words, never as a file the ticket names */
+	if ((w = why_for(c, "src/calc.c")) != NULL)
+		ck_assert_str_ne(json_string_value(json_object_get(w, "reason")), "named in the ticket");
 	w = why_for(c, "src/parse.c");
 	ck_assert_ptr_nonnull(w);
 	ck_assert_str_eq(json_string_value(json_object_get(w, "reason")), "named in the ticket");

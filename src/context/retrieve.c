@@ -1,0 +1,720 @@
+/*
+ * Lexical retrieval for the context: which definitions of the work tree a
+ * ticket's words point at, when it names no file or definition outright.
+ *
+ * Every definition the map knows is a document (a container such as a class
+ * counts by its head, up to its first member); so is every file (its whole
+ * text plus its path). Terms are the words of the text, identifiers split at
+ * '_' and case changes (json_object_set -> json, object, set, and the whole
+ * identifier as one more term), lower-cased and lightly stemmed, English
+ * function words dropped. Definitions are scored by BM25 (k1 1.2, b 0.75)
+ * against the ticket's terms (the title's count twice), a definition's own
+ * name counting three times, plus a share of its file's BM25 score and of
+ * its file's PageRank. Only the ticket's terms are counted while reading, so
+ * a pass over the tree is one tokenisation of it.
+ *
+ * Test definitions that call the best-scored definitions are candidates too:
+ * they score half of the best definition they call.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warden/error.h"
+
+#include "context_int.h"
+
+#define BM25_K1 1.2
+#define BM25_B 0.75
+#define NAME_WEIGHT 3     /* a definition's name counts this many times */
+#define PATH_WEIGHT 3     /* a file's path words count this many times in its file document */
+#define TITLE_WEIGHT 2
+#define FILE_SHARE 0.3    /* of the file's BM25 score added to each of its definitions */
+#define RANK_SHARE 1.0    /* PageRank, normalised to [0, 1], added to every definition */
+#define CALLEE_SHARE 0.5  /* a test calling a chosen definition scores this share of it */
+#define CALLEES 8         /* how many of the best definitions their tests are looked up for */
+#define TERM_MAX 64
+#define QTERMS_MAX 256
+
+struct qterm {
+	char term[TERM_MAX];
+	double w;        /* query weight (count in the ticket, the title's doubled) */
+	size_t df_unit;  /* definitions containing it */
+	size_t df_file;
+	double idf_unit, idf_file;
+};
+
+struct query {
+	struct qterm t[QTERMS_MAX];
+	size_t n;
+	int slot[QTERMS_MAX * 2]; /* open addressing: index + 1, 0 = empty */
+};
+
+struct hit {
+	uint32_t doc;  /* unit, or file index for file hits */
+	uint16_t term;
+	uint16_t tf;
+};
+
+struct hits {
+	struct hit *v;
+	size_t n, cap;
+};
+
+struct fdoc {
+	size_t len;   /* terms */
+	double score; /* BM25 */
+};
+
+struct scan {
+	struct query *q;
+	wd_ctx_unit *u;
+	size_t nu, cu;
+	struct hits uh, fh;   /* hits of units, of files */
+	struct fdoc *f;
+	size_t nf;
+	size_t unit_len_sum, file_len_sum;
+};
+
+static const char *const stop_words[] = {
+	"a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are",
+	"as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
+	"by", "can", "cannot", "co", "com", "commit", "could", "did", "do", "does", "doing", "done",
+	"down", "during", "each", "eg", "etc", "few", "fix", "fixed", "fixes", "fixing", "for",
+	"from", "further", "github", "had", "has", "have", "having", "he", "her", "here", "him",
+	"his", "how", "http", "https", "i", "ie", "if", "in", "into", "is", "issue", "it", "its",
+	"just", "me", "might", "more", "most", "must", "my", "no", "nor", "not", "now", "of", "off",
+	"on", "once", "only", "or", "org", "other", "our", "out", "over", "own", "per", "pr",
+	"same", "she", "should", "signed", "so", "some", "such", "than", "that", "the", "their",
+	"them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under",
+	"until", "up", "us", "very", "via", "was", "we", "were", "what", "when", "where", "which",
+	"while", "who", "whom", "why", "will", "with", "would", "www", "you", "your",
+};
+
+static int is_stop(const char *w)
+{
+	size_t lo = 0, hi = sizeof(stop_words) / sizeof(stop_words[0]);
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(w, stop_words[mid]);
+
+		if (!c)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int ends(const char *w, size_t len, const char *suf)
+{
+	size_t sl = strlen(suf);
+
+	return len >= sl && !memcmp(w + len - sl, suf, sl);
+}
+
+/* A light stemmer, the same for the ticket and the code: plurals, -ed,
+ * -ing and a final -e go (encode, encoded, encoding, encodes -> encod). */
+static void stem(char *w)
+{
+	size_t len = strlen(w);
+
+	if (len > 4 && ends(w, len, "ies")) {
+		w[len - 3] = 'y';
+		len -= 2;
+	} else if (len > 5 && ends(w, len, "ing")) {
+		len -= 3;
+	} else if (len > 4 && ends(w, len, "ed")) {
+		len -= 2;
+	} else if (len > 3 && (ends(w, len, "ses") || ends(w, len, "xes") || ends(w, len, "ches") ||
+	                       ends(w, len, "shes"))) {
+		len -= 2;
+	} else if (len > 3 && w[len - 1] == 's' && !ends(w, len, "ss") && !ends(w, len, "us") &&
+	           !ends(w, len, "is")) {
+		len -= 1;
+	}
+	if (len > 4 && w[len - 1] == 'e')
+		len--;
+	w[len] = '\0';
+}
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int q_find(const struct query *q, const char *term)
+{
+	size_t mask = sizeof(q->slot) / sizeof(q->slot[0]) - 1;
+
+	for (size_t i = hash(term) & mask;; i = (i + 1) & mask) {
+		int s = q->slot[i];
+
+		if (!s)
+			return -1;
+		if (!strcmp(q->t[s - 1].term, term))
+			return s - 1;
+	}
+}
+
+static void q_add(struct query *q, const char *term, double w)
+{
+	size_t mask = sizeof(q->slot) / sizeof(q->slot[0]) - 1;
+	int at = q_find(q, term);
+
+	if (at >= 0) {
+		q->t[at].w += w;
+		return;
+	}
+	if (q->n >= QTERMS_MAX)
+		return;
+	for (size_t i = hash(term) & mask;; i = (i + 1) & mask) {
+		if (!q->slot[i]) {
+			q->slot[i] = (int)q->n + 1;
+			break;
+		}
+	}
+	memset(&q->t[q->n], 0, sizeof(q->t[q->n]));
+	memcpy(q->t[q->n].term, term, strlen(term) + 1);
+	q->t[q->n].w = w;
+	q->n++;
+}
+
+typedef void (*term_fn)(void *arg, const char *term);
+
+/* Normalise one word part (lower-case, stop words out, stemmed) and pass it on. */
+static void emit_part(const char *s, size_t len, term_fn fn, void *arg)
+{
+	char w[TERM_MAX];
+
+	if (len < 2 || len >= TERM_MAX)
+		return;
+	for (size_t i = 0; i < len; i++)
+		w[i] = (char)tolower((unsigned char)s[i]);
+	w[len] = '\0';
+	if (isdigit((unsigned char)w[0]) || is_stop(w))
+		return;
+	stem(w);
+	fn(arg, w);
+}
+
+/* The terms of one identifier-like word: its parts at '_' and case
+ * changes, and, when it has several, the whole word as one more term. */
+static void word_terms(const char *s, size_t len, term_fn fn, void *arg)
+{
+	size_t start = 0, parts = 0;
+
+	for (size_t i = 1; i <= len; i++) {
+		int cut = i == len || s[i] == '_';
+
+		if (!cut && islower((unsigned char)s[i - 1]) && isupper((unsigned char)s[i]))
+			cut = 2;
+		if (!cut && i + 1 < len && isupper((unsigned char)s[i - 1]) &&
+		    isupper((unsigned char)s[i]) && islower((unsigned char)s[i + 1]))
+			cut = 2; /* HTTPServer -> HTTP, Server */
+		if (!cut)
+			continue;
+		while (start < i && s[start] == '_')
+			start++;
+		if (i > start) {
+			emit_part(s + start, i - start, fn, arg);
+			parts++;
+		}
+		start = cut == 2 ? i : i + 1;
+	}
+	if (parts > 1 && len < TERM_MAX) {
+		char w[TERM_MAX];
+
+		for (size_t i = 0; i < len; i++)
+			w[i] = (char)tolower((unsigned char)s[i]);
+		w[len] = '\0';
+		fn(arg, w);
+	}
+}
+
+static int word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static void text_terms(const char *p, const char *end, term_fn fn, void *arg)
+{
+	while (p < end) {
+		const char *s;
+
+		while (p < end && !word_char(*p))
+			p++;
+		s = p;
+		while (p < end && word_char(*p))
+			p++;
+		if (p > s)
+			word_terms(s, (size_t)(p - s), fn, arg);
+	}
+}
+
+struct qadd {
+	struct query *q;
+	double w;
+};
+
+static void qadd_term(void *arg, const char *term)
+{
+	struct qadd *a = arg;
+
+	q_add(a->q, term, a->w);
+}
+
+/* The ticket's text without its trailers ("Signed-off-by: ...") and URLs. */
+static void query_text(struct query *q, const char *text, double w)
+{
+	struct qadd a = { q, w };
+	const char *p = text;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n'), *e = nl ? nl : p + strlen(p), *s = p;
+
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		if (!(e - s > 3 && memchr(s, ':', (size_t)(e - s)) &&
+		      (!strncmp(s, "Signed-off-by", 13) || !strncmp(s, "Co-authored-by", 14) ||
+		       !strncmp(s, "Reviewed-by", 11) || !strncmp(s, "Reported-by", 11) ||
+		       !strncmp(s, "Acked-by", 8) || !strncmp(s, "Tested-by", 9)))) {
+			const char *q0 = s;
+
+			while (q0 < e) {
+				const char *sp = q0;
+
+				while (sp < e && *sp != ' ' && *sp != '\t')
+					sp++;
+				if (!(sp - q0 > 7 && (!strncmp(q0, "http://", 7) || !strncmp(q0, "https://", 8))))
+					text_terms(q0, sp, qadd_term, &a);
+				q0 = sp < e ? sp + 1 : e;
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/* Counting one document's query terms. */
+struct counter {
+	const struct query *q;
+	uint16_t tf[QTERMS_MAX];
+	size_t len;
+	unsigned mult;
+};
+
+static void count_term(void *arg, const char *term)
+{
+	struct counter *c = arg;
+	int at = q_find(c->q, term);
+
+	c->len += c->mult;
+	if (at >= 0 && c->tf[at] < UINT16_MAX - 16)
+		c->tf[at] = (uint16_t)(c->tf[at] + c->mult);
+}
+
+int wd_ctx_path_is_test(const char *path)
+{
+	const char *p = path;
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (len >= 4 && !strncasecmp(p, "test", 4))
+			return 1;
+		if (!slash) {
+			const char *dot = memrchr(p, '.', len);
+			size_t stem_len = dot ? (size_t)(dot - p) : len;
+
+			return (stem_len > 5 && !strncmp(p + stem_len - 5, "_test", 5)) ||
+			       (stem_len > 5 && !strncmp(p + stem_len - 5, "_spec", 5)) ||
+			       (stem_len > 6 && !strncmp(p + stem_len - 6, "-tests", 6));
+		}
+		p = slash + 1;
+	}
+}
+
+static int cmp_def_start(const void *a, const void *b)
+{
+	const wd_map_def *x = a, *y = b;
+
+	if (x->start_line != y->start_line)
+		return x->start_line < y->start_line ? -1 : 1;
+	return x->end_line > y->end_line ? -1 : x->end_line < y->end_line;
+}
+
+/* Byte offsets of every line start of p[0..len), plus len at the end. */
+static size_t *line_starts(const char *p, size_t len, size_t *nlines)
+{
+	size_t n = 1, k = 1;
+	size_t *v;
+
+	for (size_t i = 0; i < len; i++)
+		n += p[i] == '\n';
+	if (!(v = malloc((n + 1) * sizeof(*v))))
+		return NULL;
+	v[0] = 0;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] == '\n')
+			v[k++] = i + 1;
+	v[k] = len;
+	*nlines = n;
+	return v;
+}
+
+static int hits_push(struct hits *h, uint32_t doc, const struct counter *c, size_t nq)
+{
+	for (size_t t = 0; t < nq; t++) {
+		if (!c->tf[t])
+			continue;
+		if (h->n == h->cap) {
+			size_t nc = h->cap ? h->cap * 2 : 1024;
+			struct hit *nv = realloc(h->v, nc * sizeof(*nv));
+
+			if (!nv)
+				return wd_error_set(WD_ENOMEM, "out of memory");
+			h->v = nv;
+			h->cap = nc;
+		}
+		h->v[h->n].doc = doc;
+		h->v[h->n].term = (uint16_t)t;
+		h->v[h->n].tf = c->tf[t];
+		h->n++;
+	}
+	return 0;
+}
+
+/* One file: each of its definitions is a unit, counted; the file as a whole too. */
+static int scan_file(struct scan *s, const wd_map *m, const char *path, const char *p, size_t len)
+{
+	wd_map_def *d = NULL;
+	size_t nd = 0, nlines = 0, *ls = NULL;
+	struct counter *c = NULL;
+	int test = wd_ctx_path_is_test(path), rc;
+
+	if ((rc = wd_map_file_definitions(&d, &nd, m, path)) != 0)
+		return rc;
+	if (!nd)
+		goto out;
+	qsort(d, nd, sizeof(*d), cmp_def_start);
+	ls = line_starts(p, len, &nlines);
+	c = calloc(1, sizeof(*c));
+	if (!ls || !c) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (s->nu + nd > s->cu) {
+		size_t nc = (s->nu + nd) * 2;
+		wd_ctx_unit *nu = realloc(s->u, nc * sizeof(*nu));
+
+		if (!nu) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		s->u = nu;
+		s->cu = nc;
+	}
+	c->q = s->q;
+	for (size_t i = 0; i < nd; i++) {
+		wd_ctx_unit *u = &s->u[s->nu];
+		size_t start = d[i].start_line, end = d[i].end_line;
+
+		if (start < 1 || start > nlines)
+			continue;
+		if (end > nlines || end < start)
+			end = nlines;
+		memset(u, 0, sizeof(*u));
+		u->path = d[i].path;
+		u->name = d[i].name;
+		u->signature = d[i].signature;
+		u->kind = (int)d[i].kind;
+		u->start_line = start;
+		u->end_line = end;
+		u->bytes = ls[end] - ls[start - 1];
+		u->rank = d[i].rank;
+		u->file = s->nf;
+		u->test = test;
+		/* a container (a class, a struct with members) counts by its head */
+		if (i + 1 < nd && d[i + 1].start_line > start && d[i + 1].start_line <= end)
+			end = d[i + 1].start_line - 1;
+		memset(c->tf, 0, sizeof(c->tf));
+		c->len = 0;
+		c->mult = NAME_WEIGHT - 1;
+		text_terms(d[i].name, d[i].name + strlen(d[i].name), count_term, c);
+		c->mult = 1;
+		text_terms(p + ls[start - 1], p + ls[end], count_term, c);
+		u->len = c->len;
+		s->unit_len_sum += c->len;
+		for (size_t t = 0; t < s->q->n; t++)
+			s->q->t[t].df_unit += c->tf[t] != 0;
+		if ((rc = hits_push(&s->uh, (uint32_t)s->nu, c, s->q->n)) != 0)
+			goto out;
+		s->nu++;
+	}
+	memset(c->tf, 0, sizeof(c->tf));
+	c->len = 0;
+	c->mult = PATH_WEIGHT;
+	text_terms(path, path + strlen(path), count_term, c);
+	c->mult = 1;
+	text_terms(p, p + len, count_term, c);
+	for (size_t t = 0; t < s->q->n; t++)
+		s->q->t[t].df_file += c->tf[t] != 0;
+	if ((rc = hits_push(&s->fh, (uint32_t)s->nf, c, s->q->n)) != 0)
+		goto out;
+	s->f[s->nf].len = c->len;
+	s->file_len_sum += c->len;
+	s->nf++;
+out:
+	free(c);
+	free(ls);
+	free(d);
+	return rc;
+}
+
+static double bm25(double idf, double tf, double len, double avg)
+{
+	return idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * len / avg));
+}
+
+static double qweight(const struct qterm *t)
+{
+	return 1 + log(t->w);
+}
+
+/* Score the units and say which ticket words each matched (the best five). */
+static void score(struct scan *s)
+{
+	double avg_u = s->nu ? (double)s->unit_len_sum / (double)s->nu : 1;
+	double avg_f = s->nf ? (double)s->file_len_sum / (double)s->nf : 1;
+	double maxrank = 0;
+	size_t i;
+
+	if (avg_u <= 0)
+		avg_u = 1;
+	if (avg_f <= 0)
+		avg_f = 1;
+	for (size_t t = 0; t < s->q->n; t++) {
+		struct qterm *q = &s->q->t[t];
+
+		q->idf_unit = log(1 + ((double)s->nu - (double)q->df_unit + 0.5) / ((double)q->df_unit + 0.5));
+		q->idf_file = log(1 + ((double)s->nf - (double)q->df_file + 0.5) / ((double)q->df_file + 0.5));
+	}
+	for (i = 0; i < s->fh.n; i++) {
+		const struct hit *h = &s->fh.v[i];
+		const struct qterm *q = &s->q->t[h->term];
+
+		s->f[h->doc].score += qweight(q) * bm25(q->idf_file, h->tf, (double)s->f[h->doc].len, avg_f);
+	}
+	for (i = 0; i < s->nu; i++)
+		if (s->u[i].rank > maxrank)
+			maxrank = s->u[i].rank;
+	for (i = 0; i < s->nu; i++)
+		s->u[i].score = FILE_SHARE * s->f[s->u[i].file].score +
+		                (maxrank > 0 ? RANK_SHARE * s->u[i].rank / maxrank : 0);
+	for (i = 0; i < s->uh.n;) {
+		size_t j = i, k;
+		uint32_t unit = s->uh.v[i].doc;
+		double part[5] = { 0 };
+		int which[5] = { -1, -1, -1, -1, -1 };
+		wd_ctx_unit *u = &s->u[unit];
+		size_t w = 0;
+
+		for (; j < s->uh.n && s->uh.v[j].doc == unit; j++) {
+			const struct hit *h = &s->uh.v[j];
+			const struct qterm *q = &s->q->t[h->term];
+			double v = qweight(q) * bm25(q->idf_unit, h->tf, (double)u->len, avg_u);
+
+			u->lexical += v;
+			for (k = 0; k < 5; k++) {
+				if (which[k] < 0 || v > part[k]) {
+					memmove(part + k + 1, part + k, (4 - k) * sizeof(part[0]));
+					memmove(which + k + 1, which + k, (4 - k) * sizeof(which[0]));
+					part[k] = v;
+					which[k] = h->term;
+					break;
+				}
+			}
+		}
+		u->score += u->lexical;
+		for (k = 0; k < 5 && which[k] >= 0; k++) {
+			const char *term = s->q->t[which[k]].term;
+			size_t tl = strlen(term);
+
+			if (w + tl + 3 >= sizeof(u->words))
+				break;
+			if (w)
+				u->words[w++] = ',', u->words[w++] = ' ';
+			memcpy(u->words + w, term, tl + 1);
+			w += tl;
+		}
+		i = j;
+	}
+}
+
+static int cmp_score(const void *a, const void *b)
+{
+	const wd_ctx_unit *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? -1 : 1;
+	return strcmp(x->path, y->path) ? strcmp(x->path, y->path)
+	                                 : (x->start_line < y->start_line ? -1 : 1);
+}
+
+static int callable(int kind)
+{
+	return kind == WD_TAG_FUNCTION || kind == WD_TAG_METHOD || kind == WD_TAG_CLASS ||
+	       kind == WD_TAG_MACRO;
+}
+
+/* Does p[0..len) use `name` as a whole identifier? */
+static int uses(const char *p, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *q = p, *end = p + len;
+
+	while (q < end) {
+		const char *hit = memmem(q, (size_t)(end - q), name, nl);
+
+		if (!hit)
+			return 0;
+		if ((hit == p || !word_char(hit[-1])) && (hit + nl == end || !word_char(hit[nl])))
+			return 1;
+		q = hit + 1;
+	}
+	return 0;
+}
+
+struct callee {
+	const char *name;
+	double score;
+};
+
+/* Tests that exercise the best definitions: a test unit calling one of
+ * them scores a share of it. `u` is in file order (as scanned). */
+static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
+{
+	struct callee callee[CALLEES];
+	size_t nc = 0, i, nlines = 0, *ls = NULL;
+	const char *cur = NULL;
+	wd_buf content = WD_BUF_INIT;
+	int rc = 0;
+
+	/* the best-scored definitions outside the tests (a small selection) */
+	for (i = 0; i < nu; i++) {
+		size_t k;
+
+		if (u[i].test || u[i].lexical <= 0 || !callable(u[i].kind) || strlen(u[i].name) < 4 ||
+		    !strncmp(u[i].name, "__", 2))
+			continue;
+		for (k = nc; k > 0 && callee[k - 1].score < u[i].score; k--)
+			if (k < CALLEES)
+				callee[k] = callee[k - 1];
+		if (k < CALLEES) {
+			callee[k].name = u[i].name;
+			callee[k].score = u[i].score;
+			if (nc < CALLEES)
+				nc++;
+		}
+	}
+	for (i = 0; i < nu && nc && !rc; i++) {
+		double best = 0;
+		const char *by = NULL;
+
+		if (!u[i].test)
+			continue;
+		if (!cur || strcmp(cur, u[i].path)) {
+			cur = u[i].path;
+			free(ls);
+			ls = NULL;
+			wd_buf_clear(&content);
+			if (rd(arg, cur, &content) != 0) {
+				wd_error_clear();
+				continue;
+			}
+			if (!(ls = line_starts(content.ptr ? content.ptr : "", content.len, &nlines))) {
+				rc = wd_error_set(WD_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		if (!ls || u[i].end_line > nlines)
+			continue;
+		for (size_t k = 0; k < nc; k++) {
+			const char *p = content.ptr + ls[u[i].start_line - 1];
+			size_t len = ls[u[i].end_line] - ls[u[i].start_line - 1];
+
+			if (callee[k].score > best && strcmp(callee[k].name, u[i].name) &&
+			    uses(p, len, callee[k].name)) {
+				best = callee[k].score;
+				by = callee[k].name;
+			}
+		}
+		if (by) {
+			u[i].score += CALLEE_SHARE * best;
+			u[i].calls = by;
+		}
+	}
+	free(ls);
+	wd_buf_free(&content);
+	return rc;
+}
+
+/* Files are scanned in path order; each path string is the map's. */
+int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *title,
+                    const char *body, wd_ctx_reader rd, void *arg)
+{
+	struct scan s;
+	size_t nfiles = 0;
+	const char *const *files = wd_map_files(m, &nfiles);
+	wd_buf content = WD_BUF_INIT;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	memset(&s, 0, sizeof(s));
+	if (!(s.q = calloc(1, sizeof(*s.q))) || !(s.f = calloc(nfiles + 1, sizeof(*s.f)))) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	query_text(s.q, title, TITLE_WEIGHT);
+	query_text(s.q, body, 1);
+	for (size_t i = 0; i < nfiles && !rc; i++) {
+		if (wd_map_is_vendored(m, files[i]) || !wd_lang_for_path(files[i]))
+			continue;
+		wd_buf_clear(&content);
+		if (rd(arg, files[i], &content) != 0) {
+			wd_error_clear();
+			continue;
+		}
+		rc = scan_file(&s, m, files[i], content.ptr ? content.ptr : "", content.len);
+	}
+	if (rc)
+		goto out;
+	score(&s);
+	if ((rc = add_test_callers(s.u, s.nu, rd, arg)) != 0)
+		goto out;
+	qsort(s.u, s.nu, sizeof(*s.u), cmp_score);
+	*out = s.u;
+	*n = s.nu;
+	s.u = NULL;
+out:
+	wd_buf_free(&content);
+	free(s.u);
+	free(s.uh.v);
+	free(s.fh.v);
+	free(s.f);
+	free(s.q);
+	return rc;
+}

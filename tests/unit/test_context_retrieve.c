@@ -1,0 +1,281 @@
+/* Retrieval: a ticket that names no file or definition still gets the code
+ * its words are about (BM25 over definitions, whole), vendored code stays
+ * out, and on a repair round a failing test's name pulls its code in. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "warden/context.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/ledger.h"
+#include "warden/ticket.h"
+
+#include "../../src/run/run_internal.h"
+
+static char tmpl[64];
+
+static void put(const char *rel, const char *text)
+{
+	wd_buf p = WD_BUF_INIT;
+	char *slash;
+
+	ck_assert_int_eq(wd_path_join(&p, tmpl, rel), 0);
+	slash = strrchr(p.ptr, '/');
+	*slash = '\0';
+	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
+	*slash = '/';
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
+	wd_buf_free(&p);
+}
+
+#define ESCAPE_FN "static int read_sequence(struct lexer *lx, char *out)\n{\n" \
+	"\t/* a backslash escape: \\n, \\t, \\\\ and \\uXXXX */\n" \
+	"\tint c = lx->src[lx->pos++];\n\n" \
+	"\tif (c != '\\\\')\n\t\treturn c;\n" \
+	"\tswitch (lx->src[lx->pos++]) {\n" \
+	"\tcase 'n': *out = '\\n'; return 1;\n" \
+	"\tcase 't': *out = '\\t'; return 1;\n" \
+	"\tdefault: return -1; /* unknown escape */\n\t}\n}\n"
+
+static void setup(void)
+{
+	wd_buf big = WD_BUF_INIT, other = WD_BUF_INIT;
+
+	git_libgit2_init();
+	strcpy(tmpl, "/tmp/wd-ctxr-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	/* a long file: the function the ticket's words are about sits in its
+	 * middle, and its name is none of the ticket's words */
+	for (int i = 0; i < 300; i++)
+		wd_buf_printf(&big, "static int step_%03d(struct lexer *lx)\n{\n\tint x = lx->pos * %d;\n\n"
+		              "\treturn x + %d;\n}\n\n", i, i, i);
+	wd_buf_puts(&big, ESCAPE_FN "\n");
+	for (int i = 300; i < 600; i++)
+		wd_buf_printf(&big, "static int step_%03d(struct lexer *lx)\n{\n\tint x = lx->pos * %d;\n\n"
+		              "\treturn x + %d;\n}\n\n", i, i, i);
+	put("src/lexer.c", big.ptr);
+	/* other code of the same size class, about something else */
+	for (int i = 0; i < 200; i++)
+		wd_buf_printf(&other, "int paint_%03d(struct screen *s)\n{\n\t/* foreground color %d */\n"
+		              "\treturn screen_put(s, %d);\n}\n\n", i, i, i);
+	put("src/render.c", other.ptr);
+	put("src/pipe.c", "/* Whether the output goes to a terminal or a pipe. */\n"
+	                  "int output_is_terminal(int fd)\n{\n\treturn isatty(fd);\n}\n\n"
+	                  "int colors_enabled(int fd)\n{\n"
+	                  "\t/* colors only on a terminal, never when piped */\n"
+	                  "\treturn output_is_terminal(fd);\n}\n");
+	put("tests/test_lexer.c", "int test_escape_newline(void)\n{\n\tchar c;\n\n"
+	                          "\treturn read_sequence(NULL, &c) == 1;\n}\n\n"
+	                          "int test_plain_chars(void)\n{\n\treturn 0;\n}\n");
+	/* vendored: a perfect match for the words, never sent */
+	put("vendor/escapes/escape.c", "/* backslash escape escape escape: decoded escapes */\n"
+	                               "int escape_backslash_decode(void) { return 0; }\n");
+	put(".git/config", "[core]\n");
+	wd_buf_free(&big);
+	wd_buf_free(&other);
+}
+
+static void teardown(void)
+{
+	wd_rm_rf(tmpl);
+	git_libgit2_shutdown();
+}
+
+static void ticket_init(wd_ticket *t, const char *title, const char *body)
+{
+	memset(t, 0, sizeof(*t));
+	t->title = (char *)title;
+	t->body = (char *)body;
+}
+
+static json_t *why_for(const wd_context *c, const char *path)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(c->why, i, o)
+		if (!strcmp(json_string_value(json_object_get(o, "path")), path))
+			return o;
+	return NULL;
+}
+
+static const char *reason_of(const wd_context *c, const char *path)
+{
+	json_t *w = why_for(c, path);
+
+	return w ? json_string_value(json_object_get(w, "reason")) : "";
+}
+
+START_TEST(words_matching_a_function_deep_in_a_long_file_get_it_whole)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+	const char *cut;
+
+	ticket_init(&t, "Unknown backslash escapes are accepted",
+	            "An escape the lexer does not know should be an error.");
+	o.budget_bytes = 24 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_uint_le(c->bytes, o.budget_bytes);
+	/* the whole function, from the middle of a 4213-line file */
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, ESCAPE_FN));
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/lexer.c"),
+	                             "matches the ticket: read_sequence (score "));
+	/* the ledger says which words matched */
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/lexer.c"), "escap"));
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/lexer.c"), "backslash"));
+	cut = json_string_value(json_object_get(why_for(c, "src/lexer.c"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(cut, "read_sequence 2101-2113"));
+	ck_assert_ptr_null(strstr(c->files.ptr, "head and tail"));
+	/* the test that calls it is a candidate too */
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "tests/test_lexer.c"), "tests read_sequence"));
+	/* the vendored perfect match is not sent */
+	ck_assert_ptr_null(why_for(c, "vendor/escapes/escape.c"));
+	ck_assert_ptr_null(strstr(c->files.ptr, "escape_backslash_decode"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(control_other_words_pick_other_code_first)
+{
+	/* the same tree, a ticket about colors: the escape function is not
+	 * what it gets first */
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	ticket_init(&t, "Colors are printed when the output is piped", "");
+	o.budget_bytes = 8 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_uint_ge(c->chosen.n, 1);
+	ck_assert_str_eq(c->chosen.v[0], "src/pipe.c");
+	ck_assert_ptr_null(strstr(c->files.ptr, ESCAPE_FN));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(a_ticket_naming_nothing_gets_the_most_relevant_file_first)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	/* no path, no identifier: only words */
+	ticket_init(&t, "Colors should be off when piped", "Seen with `prog | less`.");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_uint_ge(c->chosen.n, 1);
+	ck_assert_str_eq(c->chosen.v[0], "src/pipe.c");
+	/* small: sent whole */
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/pipe.c ===\n"));
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/pipe.c"), "matches the ticket: colors_enabled"));
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/pipe.c"), "pip"));
+	ck_assert_ptr_null(why_for(c, "vendor/escapes/escape.c"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(an_explicit_mention_still_wins_over_the_words)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	ticket_init(&t, "Colors are wrong in src/render.c", "when piped to a pager");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_str_eq(c->chosen.v[0], "src/render.c");
+	ck_assert_str_eq(reason_of(c, "src/render.c"), "named in the ticket");
+	wd_context_free(c);
+}
+END_TEST
+
+static char *slurp(const char *path)
+{
+	wd_buf b = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_file_read(&b, path, 1 << 20), 0);
+	return wd_buf_detach(&b);
+}
+
+START_TEST(a_failing_tests_name_pulls_its_code_into_the_repair_round)
+{
+	const char *files[] = { "src/lexer.c", "src/pipe.c", "src/render.c", "tests/test_lexer.c",
+		                "vendor/escapes/escape.c", NULL };
+	wd_buf fb = WD_BUF_INIT, lpath = WD_BUF_INIT, cache = WD_BUF_INIT;
+	wd_ledger *l = NULL;
+	char *ledger;
+
+	ck_assert_int_eq(wd_path_join(&lpath, tmpl, "ledger.jsonl"), 0);
+	ck_assert_int_eq(wd_path_join(&cache, tmpl, "cache"), 0);
+	ck_assert_int_eq(wd_ledger_open(&l, lpath.ptr, "r1"), 0);
+	wd_buf_puts(&fb, "Round 1: the checks failed.");
+	ck_assert_int_eq(wd_run_repair_context(&fb, l, 1, tmpl,
+	                                       "test: FAIL test_escape_newline (exit 1)\n",
+	                                       cache.ptr, files, NULL), 0);
+	/* the failing test, whole, and the function it calls */
+	ck_assert_ptr_nonnull(strstr(fb.ptr, "Round 1: the checks failed.\n\nThe code the failing "
+	                                     "output points at"));
+	ck_assert_ptr_nonnull(strstr(fb.ptr, "int test_escape_newline(void)\n{\n\tchar c;\n\n"
+	                                     "\treturn read_sequence(NULL, &c) == 1;\n}\n"));
+	wd_ledger_close(l);
+	ledger = slurp(lpath.ptr);
+	ck_assert_ptr_nonnull(strstr(ledger, "\"context.repair\""));
+	ck_assert_ptr_nonnull(strstr(ledger, "defines an identifier the ticket names"));
+	free(ledger);
+	wd_buf_free(&fb);
+	wd_buf_free(&lpath);
+	wd_buf_free(&cache);
+}
+END_TEST
+
+START_TEST(control_a_repair_without_a_file_list_reads_nothing)
+{
+	/* the outbound policy denied every file: nothing is read for the model */
+	wd_buf fb = WD_BUF_INIT, lpath = WD_BUF_INIT;
+	wd_ledger *l = NULL;
+	const char *none[] = { NULL };
+
+	ck_assert_int_eq(wd_path_join(&lpath, tmpl, "ledger.jsonl"), 0);
+	ck_assert_int_eq(wd_ledger_open(&l, lpath.ptr, "r1"), 0);
+	wd_buf_puts(&fb, "Round 1.");
+	ck_assert_int_eq(wd_run_repair_context(&fb, l, 1, tmpl, "FAIL test_escape_newline\n", NULL,
+	                                       none, NULL), 0);
+	ck_assert_str_eq(fb.ptr, "Round 1.");
+	wd_ledger_close(l);
+	wd_buf_free(&fb);
+	wd_buf_free(&lpath);
+}
+END_TEST
+
+static Suite *context_retrieve_suite(void)
+{
+	Suite *s = suite_create("context_retrieve");
+	TCase *tc = tcase_create("retrieve");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, words_matching_a_function_deep_in_a_long_file_get_it_whole);
+	tcase_add_test(tc, control_other_words_pick_other_code_first);
+	tcase_add_test(tc, a_ticket_naming_nothing_gets_the_most_relevant_file_first);
+	tcase_add_test(tc, an_explicit_mention_still_wins_over_the_words);
+	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
+	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(context_retrieve_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
