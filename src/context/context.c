@@ -34,6 +34,9 @@ struct builder {
 	wd_map *map;             /* NULL when the map could not be built */
 	wd_strvec files;
 	wd_strvec focus_idents;  /* identifiers of the ticket that name definitions */
+	wd_strvec specific;      /* those of them defined in at most three places */
+	wd_strvec deferred;      /* files defining them, too large to send whole: their
+	                          * definitions lead the fill (add_retrieved) */
 	const char *const *exclude; /* map.exclude globs */
 	size_t budget;
 	size_t used;
@@ -444,6 +447,31 @@ static int add_callers(struct builder *b, const char *name, const char *reason)
 	return rc;
 }
 
+/* A file defining an identifier the ticket names: whole when it takes at
+ * most a third of what is left; else its named definitions lead the fill,
+ * with the definitions of it (and of other files) that match the ticket. */
+static int add_or_defer(struct builder *b, const char *path)
+{
+	wd_buf content = WD_BUF_INIT;
+	size_t left = b->budget > b->used ? b->budget - b->used : 0;
+	int rc;
+
+	if (wd_strvec_contains(&b->c->chosen, path) || wd_strvec_contains(&b->deferred, path))
+		return 0;
+	if (read_tree_file(&content, b, path) != 0) {
+		wd_error_clear();
+		wd_buf_free(&content);
+		return add_file(b, path, "defines an identifier the ticket names");
+	}
+	if (content.len + strlen(path) + 80 <= left / 3)
+		rc = add_file(b, path, "defines an identifier the ticket names");
+	else
+		rc = wd_strvec_push(&b->deferred, path);
+	wd_buf_free(&content);
+	return rc;
+}
+
+#define NAMED_SCORE 1e6     /* a definition the ticket names leads the fill */
 #define UNITS_TRIED 20000   /* definitions considered for the fill, best first */
 #define FILL_MIN_LEFT 512u   /* below this, the fill stops */
 #define WHOLE_SLACK 4        /* a file is sent whole when it is at most 1 + 1/WHOLE_SLACK
@@ -462,6 +490,7 @@ struct pick {
 	size_t nr, cap;
 	size_t bytes;             /* of the chosen definitions */
 	const wd_ctx_unit *best;  /* its best-scored unit */
+	size_t named;             /* how many of them the ticket names */
 	wd_buf names;             /* "name a-b, ..." for the ledger */
 };
 
@@ -473,6 +502,7 @@ static int pick_add(struct pick *p, const wd_ctx_unit *u)
 	p->r[p->nr].end_line = u->end_line;
 	p->nr++;
 	p->bytes += u->bytes;
+	p->named += u->named != 0;
 	return wd_buf_printf(&p->names, "%s%s %zu-%zu", p->names.len ? ", " : "", u->name,
 	                     u->start_line, u->end_line);
 }
@@ -503,7 +533,9 @@ static int fill_emit(struct builder *b, struct pick *p)
 		wd_buf_free(&content);
 		return 0;
 	}
-	if (u->calls)
+	if (u->named)
+		rc = wd_buf_puts(&reason, "defines an identifier the ticket names");
+	else if (u->calls)
 		rc = wd_buf_printf(&reason, "tests %s, the best match for the ticket (score %.2f)",
 		                   u->calls, u->score);
 	else
@@ -535,8 +567,14 @@ static int fill_emit(struct builder *b, struct pick *p)
 		goto out;
 	if (!shown)
 		goto out;
-	if ((rc = wd_buf_printf(&note, "%zu definition%s matching the ticket of %zu lines: %s", p->nr,
-	                        p->nr == 1 ? "" : "s", lines, p->names.ptr)) != 0)
+	if (p->named)
+		rc = wd_buf_printf(&note, "%zu enclosing definition%s the ticket names and %zu more "
+		                   "matching its words, of %zu lines: %s", p->named,
+		                   p->named == 1 ? "" : "s", p->nr - p->named, lines, p->names.ptr);
+	else
+		rc = wd_buf_printf(&note, "%zu definition%s matching the ticket of %zu lines: %s", p->nr,
+		                   p->nr == 1 ? "" : "s", lines, p->names.ptr);
+	if (rc)
 		goto out;
 	if (note.len > 200) {
 		wd_buf_truncate(&note, 196);
@@ -573,11 +611,23 @@ static int add_retrieved(struct builder *b)
 	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? b->t->title : NULL,
 	                          b->t ? b->t->body : NULL, reader, b)) != 0)
 		return rc;
+	if (b->deferred.n) {
+		for (size_t i = 0; i < nu; i++) {
+			if (wd_strvec_contains(&b->specific, u[i].name) &&
+			    wd_strvec_contains(&b->deferred, u[i].path)) {
+				u[i].named = 1;
+				u[i].score += NAMED_SCORE;
+			}
+		}
+		qsort(u, nu, sizeof(*u), wd_ctx_unit_cmp);
+	}
 	/* the best match's callers, when it is a function defined in few places */
 	for (size_t i = 0; !rc && i < nu && callers < 1; i++) {
 		wd_map_def *d = NULL;
 		size_t nd = 0;
 
+		if (u[i].named)
+			continue;
 		if (u[i].lexical <= 0 || u[i].test)
 			break;
 		if (u[i].kind != WD_TAG_FUNCTION && u[i].kind != WD_TAG_METHOD)
@@ -914,7 +964,7 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 			goto out;
 	/* with room to spare, the files holding the ticket's identifiers */
 	if (b.map) {
-		wd_strvec deffiles = WD_STRVEC_INIT, specific = WD_STRVEC_INIT;
+		wd_strvec deffiles = WD_STRVEC_INIT;
 
 		/* only identifiers defined in a few places say which file matters */
 		for (size_t i = 0; !rc && i < b.focus_idents.n; i++) {
@@ -923,22 +973,23 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 
 			rc = wd_map_find_definitions(&d, &n, b.map, b.focus_idents.v[i]);
 			if (!rc && n <= 3)
-				rc = wd_strvec_push(&specific, b.focus_idents.v[i]);
+				rc = wd_strvec_push(&b.specific, b.focus_idents.v[i]);
 			free(d);
 		}
 		if (!rc)
-			rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)specific.v);
+			rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)b.specific.v);
 		for (size_t i = 0; !rc && i < deffiles.n; i++)
 			if (!wd_map_is_vendored(b.map, deffiles.v[i]))
-				rc = add_file_within(&b, deffiles.v[i], "defines an identifier the ticket names",
-				                     (b.budget > b.used ? b.budget - b.used : 0) / 3);
-		for (size_t i = 0; !rc && i < specific.n; i++)
-			rc = add_callers(&b, specific.v[i],
+				rc = add_or_defer(&b, deffiles.v[i]);
+		for (size_t i = 0; !rc && i < b.specific.n; i++)
+			rc = add_callers(&b, b.specific.v[i],
 			                 "calls an identifier the ticket names (signatures only)");
-		wd_strvec_free(&specific);
 		wd_strvec_free(&deffiles);
 		if (!rc)
 			rc = add_retrieved(&b);
+		/* a deferred file the fill could not place is cut as before */
+		for (size_t i = 0; !rc && i < b.deferred.n; i++)
+			rc = add_file(&b, b.deferred.v[i], "defines an identifier the ticket names");
 		if (rc)
 			goto out;
 	}
@@ -948,6 +999,8 @@ out:
 	free(b.root);
 	wd_strvec_free(&b.files);
 	wd_strvec_free(&b.focus_idents);
+	wd_strvec_free(&b.specific);
+	wd_strvec_free(&b.deferred);
 	wd_strvec_free(&named);
 	wd_strvec_free(&scoped);
 	if (rc) {

@@ -49,6 +49,7 @@ typedef struct wd_ctx_unit {
 	size_t len;             /* terms counted */
 	int test;               /* in a test file */
 	const char *calls;      /* a test: the best-scored definition it calls, or NULL */
+	int named;              /* set by the caller: a definition the ticket names */
 	char words[96];         /* the ticket's terms it matched, best first */
 } wd_ctx_unit;
 
@@ -59,6 +60,9 @@ typedef int (*wd_ctx_reader)(void *arg, const char *path, wd_buf *out);
  * ticket's title and body, best first (*out allocated, caller frees). */
 int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *title,
                     const char *body, wd_ctx_reader rd, void *arg);
+
+/* Best score first (then smaller, then path and line): qsort's order. */
+int wd_ctx_unit_cmp(const void *a, const void *b);
 
 /* A test file: a path segment starting with "test", or a name ending in
  * _test, _spec or -tests. */

@@ -561,7 +561,7 @@ static void score(struct scan *s)
 	}
 }
 
-static int cmp_score(const void *a, const void *b)
+int wd_ctx_unit_cmp(const void *a, const void *b)
 {
 	const wd_ctx_unit *x = a, *y = b;
 
@@ -705,7 +705,7 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	score(&s);
 	if ((rc = add_test_callers(s.u, s.nu, rd, arg)) != 0)
 		goto out;
-	qsort(s.u, s.nu, sizeof(*s.u), cmp_score);
+	qsort(s.u, s.nu, sizeof(*s.u), wd_ctx_unit_cmp);
 	*out = s.u;
 	*n = s.nu;
 	s.u = NULL;
