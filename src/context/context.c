@@ -34,7 +34,8 @@ struct builder {
 	wd_map *map;             /* NULL when the map could not be built */
 	wd_strvec files;
 	wd_strvec focus_idents;  /* identifiers of the ticket that name definitions */
-	wd_strvec specific;      /* those of them defined in at most three places */
+	wd_strvec code_idents;   /* those of them the ticket writes as code */
+	wd_strvec specific;      /* those written as code and defined in at most three places */
 	wd_strvec deferred;      /* files defining them, too large to send whole: their
 	                          * definitions lead the fill (add_retrieved) */
 	const char *const *exclude; /* map.exclude globs */
@@ -805,6 +806,26 @@ static int focus_add(struct builder *b, const char *id)
 	return wd_strvec_push(&b->focus_idents, id);
 }
 
+/* Are all the definitions of `name` functions, methods or classes? */
+static int names_functions(const wd_map *m, const char *name)
+{
+	wd_map_def *d = NULL;
+	size_t n = 0;
+	int yes;
+
+	if (wd_map_find_definitions(&d, &n, m, name) != 0) {
+		wd_error_clear();
+		return 0;
+	}
+	yes = n > 0;
+	for (size_t i = 0; i < n; i++)
+		if (d[i].kind != WD_TAG_FUNCTION && d[i].kind != WD_TAG_METHOD &&
+		    d[i].kind != WD_TAG_CLASS && d[i].kind != WD_TAG_PROTOTYPE)
+			yes = 0;
+	free(d);
+	return yes;
+}
+
 /* The identifiers of one text that name definitions: exactly, or, for a
  * token written as code, the definitions it names without their prefix or
  * suffix (`setbytes` for m_setbytes) when there are few of them. */
@@ -828,12 +849,21 @@ static int text_identifiers(struct builder *b, const char *text)
 			return WD_ENOMEM;
 		if (wd_map_has_definition(b->map, id)) {
 			rc = focus_add(b, id);
+			/* a plain word ("color", "options") that some variable or type is
+			 * named after ranks the map; one written as code, or naming
+			 * functions only, picks files */
+			if (!rc && (code_like(text, s, p) || names_functions(b->map, id)) &&
+			    !wd_strvec_contains(&b->code_idents, id))
+				rc = wd_strvec_push(&b->code_idents, id);
 		} else if (p - s >= 4 && code_like(text, s, p)) {
 			wd_strvec like = WD_STRVEC_INIT;
 
 			rc = wd_map_names_like(&like, b->map, id, 4);
-			for (size_t i = 0; !rc && like.n <= 3 && i < like.n; i++)
+			for (size_t i = 0; !rc && like.n <= 3 && i < like.n; i++) {
 				rc = focus_add(b, like.v[i]);
+				if (!rc && !wd_strvec_contains(&b->code_idents, like.v[i]))
+					rc = wd_strvec_push(&b->code_idents, like.v[i]);
+			}
 			wd_strvec_free(&like);
 		}
 		free(id);
@@ -857,7 +887,9 @@ static int ticket_identifiers(struct builder *b)
 
 		if (b->t->scope.v[i][0] == '!' || !colon || !colon[1] || strchr(colon, '/'))
 			continue;
-		if ((rc = focus_add(b, colon + 1)) != 0)
+		if ((rc = focus_add(b, colon + 1)) != 0 ||
+		    (!wd_strvec_contains(&b->code_idents, colon + 1) &&
+		     (rc = wd_strvec_push(&b->code_idents, colon + 1)) != 0))
 			return rc;
 	}
 	return 0;
@@ -967,13 +999,13 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 		wd_strvec deffiles = WD_STRVEC_INIT;
 
 		/* only identifiers defined in a few places say which file matters */
-		for (size_t i = 0; !rc && i < b.focus_idents.n; i++) {
+		for (size_t i = 0; !rc && i < b.code_idents.n; i++) {
 			wd_map_def *d = NULL;
 			size_t n = 0;
 
-			rc = wd_map_find_definitions(&d, &n, b.map, b.focus_idents.v[i]);
+			rc = wd_map_find_definitions(&d, &n, b.map, b.code_idents.v[i]);
 			if (!rc && n <= 3)
-				rc = wd_strvec_push(&b.specific, b.focus_idents.v[i]);
+				rc = wd_strvec_push(&b.specific, b.code_idents.v[i]);
 			free(d);
 		}
 		if (!rc)
@@ -1000,6 +1032,7 @@ out:
 	wd_strvec_free(&b.files);
 	wd_strvec_free(&b.focus_idents);
 	wd_strvec_free(&b.specific);
+	wd_strvec_free(&b.code_idents);
 	wd_strvec_free(&b.deferred);
 	wd_strvec_free(&named);
 	wd_strvec_free(&scoped);

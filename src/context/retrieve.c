@@ -50,7 +50,21 @@ struct query {
 	struct qterm t[QTERMS_MAX];
 	size_t n;
 	int slot[QTERMS_MAX * 2]; /* open addressing: index + 1, 0 = empty */
+	uint64_t pfx[1024];       /* the terms' first two characters (a bit per pair): a
+	                           * word of the code starting otherwise is none of them */
 };
+
+static unsigned pfx_key(const char *w)
+{
+	return ((unsigned)(unsigned char)w[0] << 8) | (unsigned char)w[1];
+}
+
+static int pfx_has(const struct query *q, const char *w)
+{
+	unsigned k = pfx_key(w);
+
+	return (q->pfx[k >> 6] >> (k & 63)) & 1;
+}
 
 struct hit {
 	uint32_t doc;  /* unit, or file index for file hits */
@@ -124,6 +138,7 @@ static void stem(char *w)
 {
 	size_t len = strlen(w);
 
+	/* no rule touches the first two characters (see struct query's pfx) */
 	if (len > 4 && ends(w, len, "ies")) {
 		w[len - 3] = 'y';
 		len -= 2;
@@ -191,17 +206,34 @@ static void q_add(struct query *q, const char *term, double w)
 
 typedef void (*term_fn)(void *arg, const char *term);
 
-/* Normalise one word part (lower-case, stop words out, stemmed) and pass it on. */
-static void emit_part(const char *s, size_t len, term_fn fn, void *arg)
+/* ASCII only, without the locale's tables: this runs on every byte of the tree */
+#define A_LOWER(c) ((c) >= 'a' && (c) <= 'z')
+#define A_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define A_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define A_TOLOWER(c) ((char)(A_UPPER(c) ? (c) + ('a' - 'A') : (c)))
+
+/* Normalise one word part (lower-case, stop words out, stemmed) and pass
+ * it on. `code` is NULL for the ticket's text; for the code's, the query:
+ * a part that cannot be one of its terms is passed on as NULL (it counts
+ * for the length only), without the work. */
+static void emit_part(const char *s, size_t len, const struct query *code, term_fn fn, void *arg)
 {
 	char w[TERM_MAX];
 
-	if (len < 2 || len >= TERM_MAX)
+	if (len < 2 || len >= TERM_MAX || A_DIGIT(s[0]))
 		return;
-	for (size_t i = 0; i < len; i++)
-		w[i] = (char)tolower((unsigned char)s[i]);
+	w[0] = A_TOLOWER(s[0]);
+	w[1] = A_TOLOWER(s[1]);
+	if (code && !pfx_has(code, w)) {
+		fn(arg, NULL);
+		return;
+	}
+	for (size_t i = 2; i < len; i++)
+		w[i] = A_TOLOWER(s[i]);
 	w[len] = '\0';
-	if (isdigit((unsigned char)w[0]) || is_stop(w))
+	/* the ticket loses its function words; the code needs no such check (only
+	 * the ticket's terms are counted in it) */
+	if (!code && is_stop(w))
 		return;
 	stem(w);
 	fn(arg, w);
@@ -209,24 +241,26 @@ static void emit_part(const char *s, size_t len, term_fn fn, void *arg)
 
 /* The terms of one identifier-like word: its parts at '_' and case
  * changes, and, when it has several, the whole word as one more term. */
-static void word_terms(const char *s, size_t len, term_fn fn, void *arg)
+static void word_terms(const char *s, size_t len, const struct query *code, term_fn fn,
+                       void *arg)
 {
 	size_t start = 0, parts = 0;
 
 	for (size_t i = 1; i <= len; i++) {
 		int cut = i == len || s[i] == '_';
 
-		if (!cut && islower((unsigned char)s[i - 1]) && isupper((unsigned char)s[i]))
-			cut = 2;
-		if (!cut && i + 1 < len && isupper((unsigned char)s[i - 1]) &&
-		    isupper((unsigned char)s[i]) && islower((unsigned char)s[i + 1]))
-			cut = 2; /* HTTPServer -> HTTP, Server */
+		if (!cut && A_UPPER(s[i])) {
+			if (A_LOWER(s[i - 1]))
+				cut = 2;
+			else if (i + 1 < len && A_UPPER(s[i - 1]) && A_LOWER(s[i + 1]))
+				cut = 2; /* HTTPServer -> HTTP, Server */
+		}
 		if (!cut)
 			continue;
 		while (start < i && s[start] == '_')
 			start++;
 		if (i > start) {
-			emit_part(s + start, i - start, fn, arg);
+			emit_part(s + start, i - start, code, fn, arg);
 			parts++;
 		}
 		start = cut == 2 ? i : i + 1;
@@ -234,8 +268,14 @@ static void word_terms(const char *s, size_t len, term_fn fn, void *arg)
 	if (parts > 1 && len < TERM_MAX) {
 		char w[TERM_MAX];
 
-		for (size_t i = 0; i < len; i++)
-			w[i] = (char)tolower((unsigned char)s[i]);
+		w[0] = A_TOLOWER(s[0]);
+		w[1] = A_TOLOWER(s[1]);
+		if (code && !pfx_has(code, w)) {
+			fn(arg, NULL);
+			return;
+		}
+		for (size_t i = 2; i < len; i++)
+			w[i] = A_TOLOWER(s[i]);
 		w[len] = '\0';
 		fn(arg, w);
 	}
@@ -243,10 +283,11 @@ static void word_terms(const char *s, size_t len, term_fn fn, void *arg)
 
 static int word_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '_';
+	return A_LOWER(c) || A_UPPER(c) || A_DIGIT(c) || c == '_';
 }
 
-static void text_terms(const char *p, const char *end, term_fn fn, void *arg)
+static void text_terms(const char *p, const char *end, const struct query *code, term_fn fn,
+                       void *arg)
 {
 	while (p < end) {
 		const char *s;
@@ -257,7 +298,7 @@ static void text_terms(const char *p, const char *end, term_fn fn, void *arg)
 		while (p < end && word_char(*p))
 			p++;
 		if (p > s)
-			word_terms(s, (size_t)(p - s), fn, arg);
+			word_terms(s, (size_t)(p - s), code, fn, arg);
 	}
 }
 
@@ -296,7 +337,7 @@ static void query_text(struct query *q, const char *text, double w)
 				while (sp < e && *sp != ' ' && *sp != '\t')
 					sp++;
 				if (!(sp - q0 > 7 && (!strncmp(q0, "http://", 7) || !strncmp(q0, "https://", 8))))
-					text_terms(q0, sp, qadd_term, &a);
+					text_terms(q0, sp, NULL, qadd_term, &a);
 				q0 = sp < e ? sp + 1 : e;
 			}
 		}
@@ -310,16 +351,24 @@ struct counter {
 	uint16_t tf[QTERMS_MAX];
 	size_t len;
 	unsigned mult;
+	struct counter *also; /* counts the same terms too (the file, while in a definition) */
 };
+
+static void count_one(struct counter *c, int at)
+{
+	c->len += c->mult;
+	if (at >= 0 && c->tf[at] < UINT16_MAX - 16)
+		c->tf[at] = (uint16_t)(c->tf[at] + c->mult);
+}
 
 static void count_term(void *arg, const char *term)
 {
 	struct counter *c = arg;
-	int at = q_find(c->q, term);
+	int at = term ? q_find(c->q, term) : -1;
 
-	c->len += c->mult;
-	if (at >= 0 && c->tf[at] < UINT16_MAX - 16)
-		c->tf[at] = (uint16_t)(c->tf[at] + c->mult);
+	count_one(c, at);
+	if (c->also)
+		count_one(c->also, at);
 }
 
 int wd_ctx_path_is_test(const char *path)
@@ -356,17 +405,27 @@ static int cmp_def_start(const void *a, const void *b)
 /* Byte offsets of every line start of p[0..len), plus len at the end. */
 static size_t *line_starts(const char *p, size_t len, size_t *nlines)
 {
-	size_t n = 1, k = 1;
-	size_t *v;
+	size_t n = 1, k = 1, cap = len / 32 + 16;
+	size_t *v = malloc(cap * sizeof(*v));
+	const char *q = p, *end = p + len, *nl;
 
-	for (size_t i = 0; i < len; i++)
-		n += p[i] == '\n';
-	if (!(v = malloc((n + 1) * sizeof(*v))))
+	if (!v)
 		return NULL;
 	v[0] = 0;
-	for (size_t i = 0; i < len; i++)
-		if (p[i] == '\n')
-			v[k++] = i + 1;
+	while (q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		if (k + 2 > cap) {
+			size_t *nv = realloc(v, (cap *= 2) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return NULL;
+			}
+			v = nv;
+		}
+		v[k++] = (size_t)(nl - p) + 1;
+		q = nl + 1;
+		n++;
+	}
 	v[k] = len;
 	*nlines = n;
 	return v;
@@ -394,12 +453,13 @@ static int hits_push(struct hits *h, uint32_t doc, const struct counter *c, size
 	return 0;
 }
 
-/* One file: each of its definitions is a unit, counted; the file as a whole too. */
+/* One file: each of its definitions is a unit, counted; the file as a
+ * whole too, in the same pass over its text. */
 static int scan_file(struct scan *s, const wd_map *m, const char *path, const char *p, size_t len)
 {
 	wd_map_def *d = NULL;
-	size_t nd = 0, nlines = 0, *ls = NULL;
-	struct counter *c = NULL;
+	size_t nd = 0, nlines = 0, *ls = NULL, next = 1; /* next line not yet counted */
+	struct counter *c = NULL, *fc = NULL;
 	int test = wd_ctx_path_is_test(path), rc;
 
 	if ((rc = wd_map_file_definitions(&d, &nd, m, path)) != 0)
@@ -409,7 +469,8 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 	qsort(d, nd, sizeof(*d), cmp_def_start);
 	ls = line_starts(p, len, &nlines);
 	c = calloc(1, sizeof(*c));
-	if (!ls || !c) {
+	fc = calloc(1, sizeof(*fc));
+	if (!ls || !c || !fc) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -424,10 +485,13 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 		s->u = nu;
 		s->cu = nc;
 	}
-	c->q = s->q;
+	c->q = fc->q = s->q;
+	fc->mult = PATH_WEIGHT;
+	text_terms(path, path + strlen(path), s->q, count_term, fc);
+	fc->mult = 1;
 	for (size_t i = 0; i < nd; i++) {
 		wd_ctx_unit *u = &s->u[s->nu];
-		size_t start = d[i].start_line, end = d[i].end_line;
+		size_t start = d[i].start_line, end = d[i].end_line, cs;
 
 		if (start < 1 || start > nlines)
 			continue;
@@ -444,15 +508,24 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 		u->rank = d[i].rank;
 		u->file = s->nf;
 		u->test = test;
-		/* a container (a class, a struct with members) counts by its head */
+		/* a container (a class, a struct with members) counts by its head;
+		 * lines another definition counted already count once */
 		if (i + 1 < nd && d[i + 1].start_line > start && d[i + 1].start_line <= end)
 			end = d[i + 1].start_line - 1;
+		cs = start < next ? next : start;
+		if (next < cs) /* lines outside any definition: the file's only */
+			text_terms(p + ls[next - 1], p + ls[cs - 1], s->q, count_term, fc);
 		memset(c->tf, 0, sizeof(c->tf));
 		c->len = 0;
+		c->also = NULL;
 		c->mult = NAME_WEIGHT - 1;
-		text_terms(d[i].name, d[i].name + strlen(d[i].name), count_term, c);
+		text_terms(d[i].name, d[i].name + strlen(d[i].name), s->q, count_term, c);
 		c->mult = 1;
-		text_terms(p + ls[start - 1], p + ls[end], count_term, c);
+		c->also = fc;
+		if (cs <= end) {
+			text_terms(p + ls[cs - 1], p + ls[end], s->q, count_term, c);
+			next = end + 1;
+		}
 		u->len = c->len;
 		s->unit_len_sum += c->len;
 		for (size_t t = 0; t < s->q->n; t++)
@@ -461,20 +534,17 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 			goto out;
 		s->nu++;
 	}
-	memset(c->tf, 0, sizeof(c->tf));
-	c->len = 0;
-	c->mult = PATH_WEIGHT;
-	text_terms(path, path + strlen(path), count_term, c);
-	c->mult = 1;
-	text_terms(p, p + len, count_term, c);
+	if (next <= nlines)
+		text_terms(p + ls[next - 1], p + len, s->q, count_term, fc);
 	for (size_t t = 0; t < s->q->n; t++)
-		s->q->t[t].df_file += c->tf[t] != 0;
-	if ((rc = hits_push(&s->fh, (uint32_t)s->nf, c, s->q->n)) != 0)
+		s->q->t[t].df_file += fc->tf[t] != 0;
+	if ((rc = hits_push(&s->fh, (uint32_t)s->nf, fc, s->q->n)) != 0)
 		goto out;
-	s->f[s->nf].len = c->len;
-	s->file_len_sum += c->len;
+	s->f[s->nf].len = fc->len;
+	s->file_len_sum += fc->len;
 	s->nf++;
 out:
+	free(fc);
 	free(c);
 	free(ls);
 	free(d);
@@ -690,6 +760,11 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	}
 	query_text(s.q, title, TITLE_WEIGHT);
 	query_text(s.q, body, 1);
+	for (size_t t = 0; t < s.q->n; t++) {
+		unsigned k = pfx_key(s.q->t[t].term);
+
+		s.q->pfx[k >> 6] |= 1ull << (k & 63);
+	}
 	for (size_t i = 0; i < nfiles && !rc; i++) {
 		if (wd_map_is_vendored(m, files[i]) || !wd_lang_for_path(files[i]))
 			continue;
