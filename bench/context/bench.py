@@ -9,7 +9,9 @@ and the context is built exactly as `warden run` builds the first request
 
   files:     every changed source file is among the files sent
   functions: every changed function's definition line (git's hunk header
-             function context) appears in the files text sent
+             function context, which git cuts at 80 bytes) begins a line of the
+             files text sent (so a caller's signature line "path:12: sig" does
+             not count)
   lines:     stricter: every line the fix deletes or replaces (or, for a pure
              insertion, the line it inserts after) is in the files text, so
              the code to change was shown, not only its signature
@@ -139,7 +141,8 @@ def main():
             ctx = json.loads(r.stdout)
             files_ok = all(p in ctx["chosen"] for p in paths)
             funcs = changed_functions(a.repo, parent, sha, paths, attrs)
-            funcs_ok = all(f in ctx["files"] for f in funcs)
+            starts = [l.strip() for l in ctx["files"].split("\n")]
+            funcs_ok = all(any(l.startswith(f) for l in starts) for f in funcs)
             shown = set(l.strip() for l in ctx["files"].split("\n"))
             lines_ok = all(l in shown for l in changed_lines(a.repo, parent, sha, paths))
             n_files += files_ok

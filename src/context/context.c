@@ -472,6 +472,7 @@ static int add_or_defer(struct builder *b, const char *path)
 	return rc;
 }
 
+#define CONTAINER_WHOLE 4096u /* a larger class is sent by its head */
 #define NAMED_SCORE 1e6     /* a definition the ticket names leads the fill */
 #define UNITS_TRIED 20000   /* definitions considered for the fill, best first */
 #define FILL_MIN_LEFT 512u   /* below this, the fill stops */
@@ -495,24 +496,35 @@ struct pick {
 	wd_buf names;             /* "name a-b, ..." for the ledger */
 };
 
+/* A large container (a class) is sent by its head: its members come on their own scores. */
+static size_t unit_end(const wd_ctx_unit *u)
+{
+	return u->bytes > CONTAINER_WHOLE && u->head_end < u->end_line ? u->head_end : u->end_line;
+}
+
+static size_t unit_bytes(const wd_ctx_unit *u)
+{
+	return u->bytes > CONTAINER_WHOLE && u->head_end < u->end_line ? u->head_bytes : u->bytes;
+}
+
 static int pick_add(struct pick *p, const wd_ctx_unit *u)
 {
 	if (wd_array_reserve(&p->r, &p->cap, p->nr + 1, sizeof(*p->r), 8) != 0)
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	p->r[p->nr].start_line = u->start_line;
-	p->r[p->nr].end_line = u->end_line;
+	p->r[p->nr].end_line = unit_end(u);
 	p->nr++;
-	p->bytes += u->bytes;
+	p->bytes += unit_bytes(u);
 	p->named += u->named != 0;
 	return wd_buf_printf(&p->names, "%s%s %zu-%zu", p->names.len ? ", " : "", u->name,
-	                     u->start_line, u->end_line);
+	                     u->start_line, unit_end(u));
 }
 
 /* Is u's range inside one already picked? */
 static int pick_covers(const struct pick *p, const wd_ctx_unit *u)
 {
 	for (size_t i = 0; i < p->nr; i++)
-		if (p->r[i].start_line <= u->start_line && p->r[i].end_line >= u->end_line)
+		if (p->r[i].start_line <= u->start_line && p->r[i].end_line >= unit_end(u))
 			return 1;
 	return 0;
 }
@@ -529,7 +541,7 @@ static int fill_emit(struct builder *b, struct pick *p)
 
 	if (left < hdr + 64)
 		return 0;
-	if ((rc = read_tree_file(&content, b, p->path)) != 0 || is_binary(content.ptr, content.len)) {
+	if (read_tree_file(&content, b, p->path) != 0 || is_binary(content.ptr, content.len)) {
 		wd_error_clear();
 		wd_buf_free(&content);
 		return 0;
@@ -620,7 +632,8 @@ static int add_retrieved(struct builder *b)
 				u[i].score += NAMED_SCORE;
 			}
 		}
-		qsort(u, nu, sizeof(*u), wd_ctx_unit_cmp);
+		if (nu)
+			qsort(u, nu, sizeof(*u), wd_ctx_unit_cmp);
 	}
 	/* the best match's callers, when it is a function defined in few places */
 	for (size_t i = 0; !rc && i < nu && callers < 1; i++) {
@@ -657,7 +670,7 @@ static int add_retrieved(struct builder *b)
 				p = &picks[k];
 		if (p && pick_covers(p, &u[i]))
 			continue;
-		cost = u[i].bytes + 48 + (p ? 0 : strlen(u[i].path) + 100);
+		cost = unit_bytes(&u[i]) + 48 + (p ? 0 : strlen(u[i].path) + 100);
 		if (cost > left)
 			continue;
 		if (!p) {

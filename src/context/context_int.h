@@ -41,6 +41,8 @@ typedef struct wd_ctx_unit {
 	int kind;               /* wd_tag_kind */
 	size_t start_line, end_line; /* the whole definition (a container: members too) */
 	size_t bytes;           /* of those lines */
+	size_t head_end;        /* a container: the line before its first member (else end_line) */
+	size_t head_bytes;      /* of start_line..head_end */
 	double rank;            /* the map's PageRank of the definition */
 	double lexical;         /* BM25 of the definition alone */
 	double score;           /* lexical + a share of its file's BM25 and of its rank,

@@ -34,6 +34,8 @@
 #define FILE_SHARE 0.3    /* of the file's BM25 score added to each of its definitions */
 #define RANK_SHARE 1.0    /* PageRank, normalised to [0, 1], added to every definition */
 #define CALLEE_SHARE 0.5  /* a test calling a chosen definition scores this share of it */
+#define TEST_SHARE 0.5    /* a test's own words count this share: the ticket is about the
+                           * code, the tests that exercise it come with it (CALLEE_SHARE) */
 #define CALLEES 8         /* how many of the best definitions their tests are looked up for */
 #define TERM_MAX 64
 #define QTERMS_MAX 256
@@ -512,6 +514,8 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 		 * lines another definition counted already count once */
 		if (i + 1 < nd && d[i + 1].start_line > start && d[i + 1].start_line <= end)
 			end = d[i + 1].start_line - 1;
+		u->head_end = end;
+		u->head_bytes = ls[end] - ls[start - 1];
 		cs = start < next ? next : start;
 		if (next < cs) /* lines outside any definition: the file's only */
 			text_terms(p + ls[next - 1], p + ls[cs - 1], s->q, count_term, fc);
@@ -589,7 +593,7 @@ static void score(struct scan *s)
 		if (s->u[i].rank > maxrank)
 			maxrank = s->u[i].rank;
 	for (i = 0; i < s->nu; i++)
-		s->u[i].score = FILE_SHARE * s->f[s->u[i].file].score +
+		s->u[i].score = (s->u[i].test ? TEST_SHARE : 1) * FILE_SHARE * s->f[s->u[i].file].score +
 		                (maxrank > 0 ? RANK_SHARE * s->u[i].rank / maxrank : 0);
 	for (i = 0; i < s->uh.n;) {
 		size_t j = i, k;
@@ -615,7 +619,7 @@ static void score(struct scan *s)
 				}
 			}
 		}
-		u->score += u->lexical;
+		u->score += u->test ? TEST_SHARE * u->lexical : u->lexical;
 		for (k = 0; k < 5 && which[k] >= 0; k++) {
 			const char *term = s->q->t[which[k]].term;
 			size_t tl = strlen(term);
@@ -780,7 +784,8 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	score(&s);
 	if ((rc = add_test_callers(s.u, s.nu, rd, arg)) != 0)
 		goto out;
-	qsort(s.u, s.nu, sizeof(*s.u), wd_ctx_unit_cmp);
+	if (s.nu)
+		qsort(s.u, s.nu, sizeof(*s.u), wd_ctx_unit_cmp);
 	*out = s.u;
 	*n = s.nu;
 	s.u = NULL;
