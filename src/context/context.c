@@ -41,6 +41,7 @@ struct builder {
 	const char *const *exclude; /* map.exclude globs */
 	size_t budget;
 	size_t used;
+	size_t callers_used;     /* bytes of all the callers sections */
 };
 
 static int why_add(wd_context *c, const char *path, const char *reason, size_t bytes,
@@ -422,7 +423,14 @@ static int add_callers(struct builder *b, const char *name, const char *reason)
 	wd_buf sec = WD_BUF_INIT;
 	size_t left = b->budget > b->used ? b->budget - b->used : 0, count = 0, files = 0;
 	size_t cap = left / 4 < CALLERS_CAP ? left / 4 : CALLERS_CAP;
+	size_t total = b->budget / 12;
 	int rc;
+
+	/* all the callers sections together: signatures come after code */
+	if (b->callers_used >= total)
+		return 0;
+	if (cap > total - b->callers_used)
+		cap = total - b->callers_used;
 
 	if (cap < 256)
 		return 0;
@@ -441,6 +449,7 @@ static int add_callers(struct builder *b, const char *name, const char *reason)
 			keep--;
 		rc = wd_buf_printf(&b->c->files, "=== callers of %s (their signatures) ===\n%.*s", name,
 		                   (int)keep, sec.ptr);
+		b->callers_used += keep;
 	}
 	b->used = b->c->listing.len + b->c->agents.len + b->c->map.len + b->c->files.len;
 	wd_buf_free(&sec);
@@ -799,17 +808,23 @@ static int build_listing(struct builder *b)
 }
 
 /* Does the token [s, e) of `text` read as code: in `backticks`, called
- * ("name("), or shaped like an identifier (an '_', a digit, an inner capital)? */
+ * ("name("), or shaped like an identifier (an '_', a digit, camelCase)? */
 static int code_like(const char *text, const char *s, const char *e)
 {
 	if (s > text && s[-1] == '`')
 		return 1;
 	if (*e == '(' || *e == '`')
 		return 1;
-	for (const char *q = s; q < e; q++)
-		if (*q == '_' || (*q >= '0' && *q <= '9') || (q > s && *q >= 'A' && *q <= 'Z'))
+	int lower = 0, inner_upper = 0;
+
+	for (const char *q = s; q < e; q++) {
+		if (*q == '_' || (*q >= '0' && *q <= '9'))
 			return 1;
-	return 0;
+		lower |= *q >= 'a' && *q <= 'z';
+		inner_upper |= q > s && *q >= 'A' && *q <= 'Z';
+	}
+	/* camelCase, not an all-caps word (NULL, UTF, JSON: prose) */
+	return lower && inner_upper;
 }
 
 static int focus_add(struct builder *b, const char *id)
@@ -913,7 +928,7 @@ static int build_map_slice(struct builder *b, const wd_context_opts *opts,
 {
 	wd_map_opts mo = WD_MAP_OPTS_INIT;
 	wd_strvec focus = WD_STRVEC_INIT;
-	size_t share = b->budget / 8;
+	size_t share = b->budget / 16;
 	int rc;
 
 	mo.cache_dir = opts->cache_dir;
