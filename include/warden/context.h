@@ -12,11 +12,11 @@ struct wd_ticket;
 
 /*
  * The context engine: what the model sees for a ticket, within a byte budget:
- *  - listing: the work tree's files (at most a quarter of the budget);
+ *  - listing: the work tree's files (at most an eighth of the budget);
  *  - agents:  the repo's AGENTS.md (at most an eighth of the budget, 16 KiB);
  *  - map:     a slice of the ranked repository map (see map.h), personalised
  *             toward the ticket: the files it names and the identifiers it
- *             mentions that the map knows as definitions (at most a quarter);
+ *             mentions that the map knows as definitions (at most a sixteenth);
  *  - files:   the files the ticket names, then those its scope covers, then
  *             those defining the identifiers it names: whole when they fit,
  *             else cut to the definitions the ticket names (or head and tail),
