@@ -558,8 +558,8 @@ static int fill_emit(struct builder *b, struct pick *p)
 	if (u->named)
 		rc = wd_buf_puts(&reason, "defines an identifier the ticket names");
 	else if (u->calls)
-		rc = wd_buf_printf(&reason, "tests %s, the best match for the ticket (score %.2f)",
-		                   u->calls, u->score);
+		rc = wd_buf_printf(&reason, "tests %s, one of the best matches for the ticket "
+		                   "(score %.2f)", u->calls, u->score);
 	else
 		rc = wd_buf_printf(&reason, "matches the ticket: %s (score %.2f, words: %s)", u->name,
 		                   u->score, u->words[0] ? u->words : "none; ranked by the map");
