@@ -27,7 +27,7 @@
  * run with status "unreadable" and the reason.
  */
 
-#define WD_INDEX_SCHEMA_VERSION 1
+#define WD_INDEX_SCHEMA_VERSION 2
 
 typedef struct wd_index wd_index;
 

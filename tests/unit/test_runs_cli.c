@@ -309,7 +309,7 @@ START_TEST(index_is_rebuilt_from_the_ledgers_and_versioned)
 		sqlite3_finalize(st);
 		ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-		ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+		ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
 		sqlite3_finalize(st);
 		/* rows the runs made, derived */
 		ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM checks WHERE phase = 'baseline'",
