@@ -582,8 +582,8 @@ int wd_index_ledger(wd_index *ix, const char *ledger_path)
  *
  * File times come from a coarse clock: a change within the same tick as the
  * recorded times would not move them (git's "racy" index entries). So a
- * signature is recorded only when the directory's last change was well
- * before the sync began; otherwise the next sync is a full one again.
+ * signature is recorded only when the directory's times were well before
+ * the sync began; otherwise the next sync is a full one again.
  */
 #define SIG_SETTLE_NS 2000000000LL
 #define SIG_KEY "ledger_dir"
@@ -598,13 +598,15 @@ static int dir_sig(char *out, size_t n, const char *dir, int *settled)
 {
 	struct stat sb;
 	struct timespec now;
-	long long last;
+	long long oldest;
 
 	*settled = 0;
 	if (stat(dir, &sb) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
 		return -1;
-	last = ts_ns(&sb.st_mtim) > ts_ns(&sb.st_ctim) ? ts_ns(&sb.st_mtim) : ts_ns(&sb.st_ctim);
-	*settled = ts_ns(&now) - last > SIG_SETTLE_NS;
+	/* a later change sets both times to its own "now": the signature can
+	 * only repeat when both are that recent */
+	oldest = ts_ns(&sb.st_mtim) < ts_ns(&sb.st_ctim) ? ts_ns(&sb.st_mtim) : ts_ns(&sb.st_ctim);
+	*settled = ts_ns(&now) - oldest > SIG_SETTLE_NS;
 	snprintf(out, n, "%llu:%llu:%lld:%lld", (unsigned long long)sb.st_dev,
 	         (unsigned long long)sb.st_ino, ts_ns(&sb.st_mtim), ts_ns(&sb.st_ctim));
 	return 0;
