@@ -574,6 +574,92 @@ START_TEST(index_catches_up_with_new_ended_killed_deleted_and_corrupt_ledgers)
 }
 END_TEST
 
+/* Percentiles ranked by SQLite, per-ticket sums, runs with no end. */
+START_TEST(stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers)
+{
+	struct e2e_world w;
+	char path[700], text[4096], host[256] = "", *out;
+	json_t *st, *g;
+	int status;
+	/* run, ticket, status (NULL: no run.end), model call latencies */
+	static const struct { const char *id, *ticket, *status; int ms[3]; double cost; } runs[] = {
+		{ "000000a1", "t-1", "proposed", { 10, 20, 0 }, 0.25 },
+		{ "000000a2", "t-1", "no_patch", { 30, 0, 0 }, 0.5 },
+		{ "000000a3", "t-2", "proposed", { 40, 50, 0 }, 1.0 },
+		{ "000000a4", "t-2", NULL, { 0, 0, 0 }, 0 },
+	};
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	e2e_world_init(&w, NULL, NULL);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		size_t n = 0;
+		int seq = 0;
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"%s\",\"type\":\"run.start\","
+		        "\"model\":\"m\",\"process\":{\"pid\":4194301,\"start\":1,\"host\":\"%s\"}}\n"
+		        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"%s\",\"type\":\"ticket\","
+		        "\"id\":\"%s\"}\n", seq, runs[i].id, host, seq + 1, runs[i].id, runs[i].ticket);
+		seq += 2;
+		for (int k = 0; k < 3 && runs[i].ms[k]; k++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:01.000Z\",\"run\":\"%s\",\"type\":\"model.call\","
+			        "\"round\":1,\"ms\":%d,\"input_tokens\":100,\"output_tokens\":10}\n",
+			        seq++, runs[i].id, runs[i].ms[k]);
+		if (runs[i].status)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:02.000Z\",\"run\":\"%s\",\"type\":\"run.end\","
+			        "\"status\":\"%s\",\"rounds\":1,\"input_tokens\":100,\"output_tokens\":10,"
+			        "\"cost_usd\":%g}\n", seq, runs[i].id, runs[i].status, runs[i].cost);
+		ck_assert_uint_lt(n, sizeof(text));
+		snprintf(path, sizeof(path), "%s/ledger/%s.jsonl", w.cache, runs[i].id);
+		ck_assert_int_eq(fx_write_file(path, text), 0);
+	}
+	out = warden(&w, &status, "stats", "--json", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	st = json_of(out);
+	free(out);
+	g = json_array_get(json_object_get(st, "groups"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "runs")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "interrupted")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "finished")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "proposed")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "interrupted")), 1);
+	/* latencies 10 20 30 40 50: nearest rank p50 = 3rd, p95 = 5th */
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "model_latency_ms"),
+	                                                    "calls")), 5);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "model_latency_ms"), "p50")) == 30);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "model_latency_ms"), "p95")) == 50);
+	/* per ticket: t-1 cost 0.75, t-2 cost 1.0 (the killed run: no cost) */
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "per_ticket"),
+	                                                    "tickets")), 2);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "per_ticket"),
+	                                          "cost_usd_mean")) == 0.875);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "per_ticket"),
+	                                          "cost_usd_p95")) == 1.0);
+	json_decref(st);
+	/* by ticket: one block each, the killed run in t-2's */
+	out = warden(&w, &status, "stats", "--by", "ticket", "--json", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	st = json_of(out);
+	free(out);
+	ck_assert_uint_eq(json_array_size(json_object_get(st, "groups")), 2);
+	{
+		size_t i;
+
+		json_array_foreach(json_object_get(st, "groups"), i, g) {
+			int t2 = !strcmp(json_string_value(json_object_get(g, "key")), "t-2");
+
+			ck_assert_int_eq(json_integer_value(json_object_get(g, "interrupted")), t2);
+			ck_assert(json_real_value(json_object_get(json_object_get(g, "model_latency_ms"),
+			                                          "p95")) == (t2 ? 50 : 30));
+		}
+	}
+	json_decref(st);
+	e2e_world_free(&w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runs_cli");
@@ -589,6 +675,7 @@ int main(void)
 	tcase_add_test(tc, index_is_rebuilt_from_the_ledgers_and_versioned);
 	tcase_add_test(tc, hostile_ledgers_are_reported_not_obeyed);
 	tcase_add_test(tc, index_catches_up_with_new_ended_killed_deleted_and_corrupt_ledgers);
+	tcase_add_test(tc, stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
