@@ -660,6 +660,32 @@ START_TEST(stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers)
 }
 END_TEST
 
+/* review show is the proposal around the run view: what `warden show` says
+ * of the run (but the diff, which review show takes from the commit) is in
+ * it word for word, with what the model said. */
+START_TEST(review_show_tells_the_run_as_show_does)
+{
+	struct e2e_world w;
+	char ids[3][32], *show, *review, *cut;
+	int status;
+
+	three_runs(&w, ids);
+	show = warden(&w, &status, "show", ids[0], NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, show);
+	ck_assert_ptr_nonnull(strstr(show, "    | Set it to 43."));
+	ck_assert_ptr_nonnull(cut = strstr(show, "\ndiff\n"));
+	cut[0] = '\0';
+	review = warden(&w, &status, "review", "show", ids[0], "--no-diff", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, review);
+	ck_assert_ptr_nonnull(strstr(review, "proposal "));
+	ck_assert_msg(strstr(review, show) != NULL, "run view not in review show:\n%s\n---\n%s",
+	              show, review);
+	free(show);
+	free(review);
+	e2e_world_free(&w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runs_cli");
@@ -676,6 +702,7 @@ int main(void)
 	tcase_add_test(tc, hostile_ledgers_are_reported_not_obeyed);
 	tcase_add_test(tc, index_catches_up_with_new_ended_killed_deleted_and_corrupt_ledgers);
 	tcase_add_test(tc, stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers);
+	tcase_add_test(tc, review_show_tells_the_run_as_show_does);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
