@@ -147,7 +147,7 @@ int cmd_log(int argc, char **argv)
 		{
 			size_t k = 0;
 
-			for (; ticket[k] && k < 32; k++)
+			for (; k < 32 && ticket[k]; k++)
 				fputc((unsigned char)ticket[k] < 0x20 || ticket[k] == 0x7f ? ' ' : ticket[k],
 				      stdout);
 			for (; k < 32; k++)

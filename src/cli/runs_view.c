@@ -4,6 +4,7 @@
  * renderer, so the two never tell a run differently.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -102,7 +103,10 @@ void wd_runs_print_story(FILE *f, const json_t *st)
 	fputs("\nmodel: ", f);
 	line(f, s_(st, "model"));
 	fputs("\n\nticket: ", f);
-	line(f, s_(t, "id"));
+	if (strlen(s_(t, "id")) == 40 && strspn(s_(t, "id"), "0123456789abcdef") == 40)
+		fprintf(f, "%.12s", s_(t, "id"));  /* a ticket without an id: its content hash */
+	else
+		line(f, s_(t, "id"));
 	fputs(" ", f);
 	line(f, s_(t, "title"));
 	fputs(" (", f);
