@@ -686,6 +686,47 @@ START_TEST(review_show_tells_the_run_as_show_does)
 }
 END_TEST
 
+/* An index written by the schema before (version 1: no signature, rows not
+ * redacted) is migrated on open, and every ledger is read again. */
+START_TEST(a_version_1_index_is_migrated_and_read_again)
+{
+	struct e2e_world w;
+	char ids[3][32], db[700], *out;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int status;
+
+	three_runs(&w, ids);
+	json_decref(log_json(&w, NULL, NULL));
+	snprintf(db, sizeof(db), "%s/index.sqlite", w.cache);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	/* back to version 1, with a row as version 1 could hold it: a planted
+	 * secret, unredacted */
+	ck_assert_int_eq(sqlite3_exec(h, "DROP TABLE meta; DROP INDEX runs_open; DROP INDEX runs_started;"
+	                                 "CREATE INDEX runs_started ON runs(started);"
+	                                 "UPDATE runs SET title = 'leak sk-abcdefghijklmnopqrstuvwxyz0123';"
+	                                 "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	out = warden(&w, &status, "log", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	ck_assert_ptr_null(strstr(out, "sk-abcdefghijklmnopqrstuvwxyz0123"));
+	ck_assert_ptr_nonnull(strstr(out, "Make the answer right"));
+	free(out);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM runs WHERE title LIKE '%sk-%'",
+	                                    -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	e2e_world_free(&w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runs_cli");
@@ -703,6 +744,7 @@ int main(void)
 	tcase_add_test(tc, index_catches_up_with_new_ended_killed_deleted_and_corrupt_ledgers);
 	tcase_add_test(tc, stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers);
 	tcase_add_test(tc, review_show_tells_the_run_as_show_does);
+	tcase_add_test(tc, a_version_1_index_is_migrated_and_read_again);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
