@@ -218,7 +218,9 @@ void wd_runs_print_story(FILE *f, const json_t *st)
 		fputc('\n', f);
 	}
 	if (json_is_string(v = json_object_get(st, "diff"))) {
-		fputs("\ndiff\n", f);
+		/* a run that proposed nothing still shows what its last round tried */
+		fputs(json_is_object(json_object_get(st, "proposal")) ? "\ndiff\n"
+		      : "\ndiff of the last round (not committed)\n", f);
 		block(f, "  ", json_string_value(v));
 	}
 }
