@@ -8,7 +8,7 @@ vary, and sometimes a decision. The events and their fields are the
 template's, so the index reads what a real run writes. Blobs are not copied
 (log and stats never read them).
 """
-import json, os, random, sys, time
+import json, os, random, socket, sys, time
 
 def main():
     template, cache, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -38,7 +38,8 @@ def main():
             if ty == "run.start":
                 ev["repo"] = repo
                 ev["model"] = model
-                ev["process"] = {"pid": 4194301, "start": 1, "host": "gen"}
+                # this machine, a pid that is gone: killed runs read as interrupted
+                ev["process"] = {"pid": 4194301, "start": 1, "host": socket.gethostname()}
             elif ty == "ticket":
                 ev["id"] = ticket
                 ev["title"] = "Ticket %s" % ticket

@@ -4,7 +4,9 @@
 # Also the ledger's size per run (JSONL + blobs) of the bundled demo run.
 #
 # usage: bench/ledger/run.sh [N] [RUNS]
-# env:   WARDEN (default build/warden), OUT (default a temp dir, printed)
+# env:   WARDEN (default build/warden), OUT (default a temp dir, printed),
+#        BEFORE (optional: an older warden to time side by side, on its own
+#        copy of the cache, e.g. one built from the commit before a change)
 set -eu
 n=${1:-10000}
 runs=${2:-10}
@@ -37,11 +39,19 @@ rm -f "$cache/index.sqlite"*
 echo "index rebuild from the JSONL (first 'warden log --reindex'):"
 /usr/bin/time -f "  %e s, %M KiB peak" "$warden" log --reindex --work-dir "$cache" > /dev/null
 
-hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/log.json" \
-    -n "warden log" "$warden log --work-dir $cache" \
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+set -- -n "warden log" "$warden log --work-dir $cache" \
     -n "warden log --json" "$warden log --json --work-dir $cache" \
     -n "warden stats" "$warden stats --work-dir $cache" \
     -n "warden stats --by model" "$warden stats --by model --work-dir $cache"
+if [ -n "${BEFORE:-}" ]; then
+    rm -rf "$out/cache-before"; cp -a "$cache" "$out/cache-before"
+    rm -f "$out/cache-before/index.sqlite"*
+    "$BEFORE" log --work-dir "$out/cache-before" > /dev/null
+    set -- "$@" -n "before: warden log" "$BEFORE log --work-dir $out/cache-before" \
+        -n "before: warden stats" "$BEFORE stats --work-dir $out/cache-before"
+fi
+hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/log.json" "$@"
 hyperfine --warmup 1 --runs 3 --export-json "$out/jq.json" \
     -n "jq: one line per run" "jq -c 'select(.type==\"run.end\") | [.run, .status, .rounds, .cost_usd, .ms]' $cache/ledger/*.jsonl > /dev/null" \
     -n "jq: completion rate" "jq -s '[.[] | select(.type==\"run.end\")] | (map(select(.status==\"proposed\")) | length) / length' $cache/ledger/*.jsonl > /dev/null"
@@ -52,11 +62,19 @@ python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
 r = {}
+cpu = {}
 for f in ("log", "jq", "reindex"):
     for x in json.load(open(f"{out}/{f}.json"))["results"]:
         r[x["command"]] = x["mean"]
+        cpu[x["command"]] = x["user"] + x["system"]
+# wall time on a shared machine is mostly waiting for a core: CPU time beside it
+print(f"{'':40s} {'wall':>9s}    {'CPU':>9s}")
 for k, v in r.items():
-    print(f"{k:40s} {v * 1000:9.1f} ms")
+    print(f"{k:40s} {v * 1000:9.1f} ms {cpu[k] * 1000:9.1f} ms")
 print(f"ratio jq one-line-per-run / warden log: {r['jq: one line per run'] / r['warden log']:.1f}x")
 print(f"ratio jq completion rate / warden stats: {r['jq: completion rate'] / r['warden stats']:.1f}x")
+for k in ("log", "stats"):
+    if f"before: warden {k}" in r:
+        print(f"ratio before / now, warden {k}: wall {r[f'before: warden {k}'] / r[f'warden {k}']:.1f}x,"
+              f" CPU {cpu[f'before: warden {k}'] / cpu[f'warden {k}']:.1f}x")
 PY

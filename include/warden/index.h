@@ -8,7 +8,10 @@
  * mode, 0600), derived from the JSONL ledgers in <cache>/ledger/ and never
  * the other way round: deleting it loses nothing, and `warden log --reindex`
  * rebuilds it. Each ledger is indexed by its size and modification time, so
- * a sync reads only the ledgers that changed since. The schema is versioned
+ * a sync reads only the ledgers that changed since; and while the ledger
+ * directory's signature is the one the last full sync recorded (the ledger
+ * writer moves the directory's times on every append), it stats only the
+ * ledgers of runs with no end. Strings are stored redacted. The schema is versioned
  * (PRAGMA user_version) and migrated forward on open; docs/ledger.md lists
  * the tables.
  *
@@ -27,7 +30,7 @@
  * run with status "unreadable" and the reason.
  */
 
-#define WD_INDEX_SCHEMA_VERSION 1
+#define WD_INDEX_SCHEMA_VERSION 2
 
 typedef struct wd_index wd_index;
 

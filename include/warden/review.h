@@ -134,11 +134,6 @@ int wd_review_read_note(wd_buf *out, const char *repo_path, const char *commit_h
  * read from the repository that holds it. */
 int wd_review_diff(wd_buf *out, const wd_proposal *p);
 
-/* Read the run's ledger (JSONL) and summarise it for a human: each event on
- * one line, and what the model was asked and what it said, each cut to
- * `max_text` bytes (0 = 2000). A line that is not JSON is reported, not fatal. */
-int wd_review_ledger_summary(wd_buf *out, const char *ledger_path, size_t max_text);
-
 /* ---- approve / reject ------------------------------------------------ */
 
 /* What approving would do, computed without changing anything: the repo

@@ -21,12 +21,16 @@
  *   "ticket": {id, title, path, body},
  *   "context": {bytes, files: [{path, reason, bytes, ...}]},
  *   "baseline": [check],
- *   "rounds": [{round, passed, reason, model_calls: [...], tool_calls: [...],
+ *   "rounds": [{round, passed, reason,
+ *               model_calls: [{model, tokens, cost_usd, ms, retries, said}],
+ *               tool_calls: [...],
  *               patch: {applied, files, refusals: [..], gate}, checks: [check], diff}],
  *   "proposal": {repo, branch, commit} | null, "decisions": [...], "alerts": [...],
  *   "diff": the final (or last) diff
  * }
  * check: {name, kind, command, passed, exit, ms, timed_out, cached, failing: [..], excerpt}
+ * said: the model's words in its reply before the code it proposed (at most
+ * 12 lines), null when it said nothing else.
  */
 typedef struct wd_story_opts {
 	unsigned excerpt_lines;   /* last lines of each check's output (default 12) */

@@ -49,7 +49,6 @@ int cmd_log(int argc, char **argv)
 	wd_buf cache = WD_BUF_INIT;
 	wd_index *ix = NULL;
 	sqlite3_stmt *st = NULL;
-	json_t *runs = NULL;
 	size_t n = 0;
 
 	optind = 1;
@@ -91,10 +90,10 @@ int cmd_log(int argc, char **argv)
 		sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
 	if (repo)
 		sqlite3_bind_text(st, 2, repo, -1, SQLITE_TRANSIENT);
-	if (json && !(runs = json_array())) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto out;
-	}
+	/* stdout is a pipe or a file more often than not: one write per 64 KiB */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (json)
+		fputs("{\"runs\":[", stdout);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *started = (const char *)sqlite3_column_text(st, 1);
@@ -112,7 +111,8 @@ int cmd_log(int argc, char **argv)
 
 		if (status && strcmp(status, s) != 0)
 			continue;
-		n++;
+		/* the index holds what the ledgers say redacted (index.c): rows
+		 * are printed as they are, one object or one line each */
 		if (json) {
 			json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:i, s:o, s:o, s:s?, s:s?, "
 			                      "s:I, s:I, s:s?}",
@@ -126,49 +126,45 @@ int cmd_log(int argc, char **argv)
 			                      (json_int_t)sqlite3_column_int64(st, 13), "decision",
 			                      (const char *)sqlite3_column_text(st, 14));
 
-			if (!o || json_array_append_new(runs, o) != 0) {
+			if (!o || json_dumpf(o, n ? (fputc(',', stdout), stdout) : stdout,
+			                     JSON_COMPACT | WD_JSON_REALS) != 0) {
+				json_decref(o);
 				rc = wd_error_set(WD_ENOMEM, "out of memory");
 				goto out;
 			}
+			json_decref(o);
+			n++;
 			continue;
 		}
+		n++;
 		wd_runs_age(age, sizeof(age), started);
 		wd_runs_duration(dur, sizeof(dur), has_ms ? ms : -1);
+		fputs(id ? id : "?", stdout);
+		for (size_t k = id ? strlen(id) : 1; k < 10; k++)
+			fputc(' ', stdout);
+		printf(" %5s  ", age);
+		/* one line: control characters as spaces, cut to 32 bytes */
 		{
-			/* the ledger is untrusted: what it says is printed redacted, one line */
-			char *clean = wd_redact(ticket);
+			size_t k = 0;
 
-			for (char *p = clean; p && *p; p++)
-				if ((unsigned char)*p < 0x20 || *p == 0x7f)
-					*p = ' ';
-			printf("%-10s %5s  %-32.32s %-12s %2d  $%-9.4f %8s\n", id ? id : "?", age,
-			       clean ? clean : "?", s, rounds, cost, dur);
-			free(clean);
+			for (; k < 32 && ticket[k]; k++)
+				fputc((unsigned char)ticket[k] < 0x20 || ticket[k] == 0x7f ? ' ' : ticket[k],
+				      stdout);
+			for (; k < 32; k++)
+				fputc(' ', stdout);
 		}
+		printf(" %-12s %2d  $%-9.4f %8s\n", s, rounds, cost, dur);
 	}
 	if (r != SQLITE_DONE) {
 		rc = wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 		goto out;
 	}
-	if (json) {
-		json_t *o = json_pack("{s:O}", "runs", runs);
-		char *text;
-
-		wd_redact_json(o);
-		text = o ? json_dumps(o, JSON_COMPACT | WD_JSON_REALS) : NULL;
-		json_decref(o);
-		if (!text) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
-		printf("%s\n", text);
-		free(text);
-	} else if (n == 0) {
+	if (json)
+		fputs("]}\n", stdout);
+	else if (n == 0)
 		fprintf(stderr, "warden: no runs%s\n", since[0] || status || repo ? " match" : " yet");
-	}
 out:
 	sqlite3_finalize(st);
-	json_decref(runs);
 	wd_index_close(ix);
 	wd_buf_free(&cache);
 	if (rc) {

@@ -12,10 +12,14 @@
 #include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/ledger.h"
 #include "warden/repo.h"
 #include "warden/review.h"
+#include "warden/story.h"
 #include "warden/text.h"
 #include "warden/ticket.h"
+
+#include "runs_cli.h"
 
 #define TICKET_SHOW_MAX 4000
 
@@ -391,13 +395,69 @@ static int read_ticket(wd_buf *out, const wd_proposal *p)
 	return 0;
 }
 
+static void set_if_empty(json_t *o, const char *key, const char *value)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	if ((!v || !*v) && value)
+		json_object_set_new(o, key, json_string(value));
+}
+
+/* The proposal's run as `warden show` tells it (one renderer for both). What
+ * its ledger lacks (the ticket's text in a ledger from before tickets were
+ * kept, or no readable ledger at all) comes from the proposal. The diff is
+ * left out: review show prints the proposal's commit against its base. */
+static json_t *run_story(const wd_proposal *p, const wd_buf *ticket)
+{
+	json_t *st = NULL, *t;
+
+	if (!p->ledger_path || wd_story_build(&st, p->ledger_path, NULL) != 0) {
+		wd_buf why = WD_BUF_INIT;
+
+		wd_buf_printf(&why, "no readable ledger (%s)",
+		              p->ledger_path ? wd_error_last() : "the proposal names none");
+		st = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:[], s:[], s:[], s:[]}", "run", p->id,
+		               "status", wd_proposal_status_name(p->status), "reason", why.ptr,
+		               "repo", p->repo, "model", p->model, "baseline", "rounds",
+		               "decisions", "alerts");
+		wd_buf_free(&why);
+		if (!st)
+			return NULL;
+	}
+	if (!json_is_object(t = json_object_get(st, "ticket"))) {
+		t = json_object();
+		if (!t || json_object_set_new(st, "ticket", t) != 0) {
+			json_decref(st);
+			return NULL;
+		}
+	}
+	set_if_empty(t, "id", p->ticket_id);
+	set_if_empty(t, "title", p->ticket_title);
+	set_if_empty(t, "path", p->ticket_path);
+	if (ticket->len && !*(json_string_value(json_object_get(t, "body")) ?
+	                      json_string_value(json_object_get(t, "body")) : "")) {
+		wd_buf body = WD_BUF_INIT;
+		size_t n = ticket->len > TICKET_SHOW_MAX ? TICKET_SHOW_MAX : ticket->len;
+
+		/* the file as it is now, redacted as the ledger would have it */
+		if (wd_buf_put(&body, ticket->ptr, n) == 0 &&
+		    (n == ticket->len || wd_buf_printf(&body, "\n[... %zu more bytes]",
+		                                       ticket->len - n) == 0) &&
+		    wd_redact_buf(&body) == 0)
+			json_object_set_new(t, "body", json_string(wd_buf_cstr(&body)));
+		wd_buf_free(&body);
+	}
+	json_object_del(st, "diff");
+	return st;
+}
+
 static int review_show(const struct review_args *a, const char *cache, const char *id)
 {
 	wd_proposal *p = NULL;
 	wd_review_plan plan;
-	wd_buf diff = WD_BUF_INIT, ledger = WD_BUF_INIT, ticket = WD_BUF_INIT;
-	json_t *ev;
-	int rc, have_plan = 0, have_diff = 0, have_ledger;
+	wd_buf diff = WD_BUF_INIT, ticket = WD_BUF_INIT;
+	json_t *ev, *story = NULL;
+	int rc, have_plan = 0, have_diff = 0;
 
 	memset(&plan, 0, sizeof(plan));
 	if ((rc = wd_proposal_load(&p, cache, id)) != 0)
@@ -409,12 +469,11 @@ static int review_show(const struct review_args *a, const char *cache, const cha
 		have_diff = wd_review_diff(&diff, p) == 0;
 	if (!have_diff && !a->no_diff)
 		wd_buf_printf(&diff, "(no diff: %s)\n", wd_error_last());
-	have_ledger = wd_review_ledger_summary(&ledger, p->ledger_path, 0) == 0;
-	if (!have_ledger) {
-		wd_buf_clear(&ledger);
-		wd_buf_printf(&ledger, "  (no ledger: %s)\n", wd_error_last());
-	}
 	read_ticket(&ticket, p);
+	if (!(story = run_story(p, &ticket))) {
+		rc = fail(wd_error_set(WD_ENOMEM, "out of memory"));
+		goto out;
+	}
 	if (a->json) {
 		json_t *o = json_object();
 
@@ -422,7 +481,7 @@ static int review_show(const struct review_args *a, const char *cache, const cha
 		json_object_set_new(o, "evidence", ev ? json_incref(ev) : json_null());
 		json_object_set_new(o, "plan", have_plan ? plan_json(&plan) : json_null());
 		json_object_set_new(o, "ticket", ticket.len ? json_string(ticket.ptr) : json_null());
-		json_object_set_new(o, "ledger_summary", json_string(ledger.ptr ? ledger.ptr : ""));
+		json_object_set_new(o, "run", json_incref(story));
 		if (!a->no_diff)
 			json_object_set_new(o, "diff", have_diff ? json_string(diff.ptr) : json_null());
 		rc = print_json(o) == 0 ? WD_EXIT_OK : WD_EXIT_INFRA;
@@ -438,26 +497,17 @@ static int review_show(const struct review_args *a, const char *cache, const cha
 		printf("\n== approving would\n");
 		describe_plan(stdout, "  ", p, &plan);
 	}
-	printf("\n== asked (ticket)\n");
-	if (ticket.len) {
-		fwrite(ticket.ptr, 1, ticket.len > TICKET_SHOW_MAX ? TICKET_SHOW_MAX : ticket.len, stdout);
-		if (ticket.len > TICKET_SHOW_MAX)
-			printf("\n[... %zu more bytes]", ticket.len - TICKET_SHOW_MAX);
-		if (ticket.ptr[ticket.len - 1] != '\n')
-			putchar('\n');
-	} else {
-		printf("  %s (the file is no longer readable)\n", p->ticket_title ? p->ticket_title : "?");
-	}
-	printf("\n== ledger (%s)\n%s", p->ledger_path ? p->ledger_path : "none", wd_buf_cstr(&ledger));
+	printf("\n== run (as 'warden show %s' tells it)\n", p->id);
+	wd_runs_print_story(stdout, story);
 	if (!a->no_diff)
 		printf("\n== diff %.12s..%.12s\n%s", p->base, p->commit, wd_buf_cstr(&diff));
 	rc = WD_EXIT_OK;
 out:
 	json_decref(ev);
+	json_decref(story);
 	if (have_plan)
 		wd_review_plan_free(&plan);
 	wd_buf_free(&diff);
-	wd_buf_free(&ledger);
 	wd_buf_free(&ticket);
 	wd_proposal_free(p);
 	return rc;

@@ -31,6 +31,7 @@ static const char stats_usage[] =
 struct vec {
 	double *v;
 	size_t n, cap;
+	size_t sorted;  /* how many leading values are known sorted (all of them after pct) */
 };
 
 static int vec_push(struct vec *a, double x)
@@ -62,7 +63,10 @@ static double pct(struct vec *a, double p)
 
 	if (!a->n)
 		return 0;
-	qsort(a->v, a->n, sizeof(*a->v), cmp_double);
+	if (a->sorted != a->n) {
+		qsort(a->v, a->n, sizeof(*a->v), cmp_double);
+		a->sorted = a->n;
+	}
 	k = (size_t)(p / 100.0 * (double)a->n + 0.999999);
 	if (k < 1)
 		k = 1;
@@ -80,72 +84,46 @@ static double mean(const struct vec *a)
 	return a->n ? s / (double)a->n : 0;
 }
 
-/* Per ticket: its runs' tokens and cost added up. */
-struct ticket {
-	char *key;
-	double tokens, cost;
-};
-
 struct group {
 	char *key;
 	size_t runs, finished, proposed, no_patch, errors, interrupted, running, budget;
 	size_t approved, rejected, rounds, repaired, tool_calls, tool_refused;
-	struct vec latency;
-	struct ticket *tickets;
-	size_t ntickets;
+	struct vec tok, cost;   /* per ticket: its runs' tokens and cost added up */
+	struct vec latency;     /* per model call */
 };
 
 struct stats {
 	struct group *g;
-	size_t n;
+	size_t n, last;
 };
 
 static struct group *group_for(struct stats *s, const char *key)
 {
 	struct group *ng;
 
+	/* the queries return rows grouped by key: the last group is most likely */
+	if (s->last < s->n && !strcmp(s->g[s->last].key, key))
+		return &s->g[s->last];
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->g[i].key, key))
-			return &s->g[i];
+			return &s->g[s->last = i];
 	if (!(ng = realloc(s->g, (s->n + 1) * sizeof(*ng))))
 		return NULL;
 	s->g = ng;
 	memset(&s->g[s->n], 0, sizeof(*ng));
 	if (!(s->g[s->n].key = wd_strdup(key)))
 		return NULL;
+	s->last = s->n;
 	return &s->g[s->n++];
-}
-
-static int ticket_add(struct group *g, const char *key, double tokens, double cost)
-{
-	struct ticket *nt;
-
-	/* linear in tickets per group: a cache holds hundreds, not millions */
-	for (size_t i = 0; i < g->ntickets; i++)
-		if (!strcmp(g->tickets[i].key, key)) {
-			g->tickets[i].tokens += tokens;
-			g->tickets[i].cost += cost;
-			return 0;
-		}
-	if (!(nt = realloc(g->tickets, (g->ntickets + 1) * sizeof(*nt))))
-		return -1;
-	g->tickets = nt;
-	if (!(nt[g->ntickets].key = wd_strdup(key)))
-		return -1;
-	nt[g->ntickets].tokens = tokens;
-	nt[g->ntickets].cost = cost;
-	g->ntickets++;
-	return 0;
 }
 
 static void stats_free(struct stats *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->g[i].key);
+		free(s->g[i].tok.v);
+		free(s->g[i].cost.v);
 		free(s->g[i].latency.v);
-		for (size_t t = 0; t < s->g[i].ntickets; t++)
-			free(s->g[i].tickets[t].key);
-		free(s->g[i].tickets);
 	}
 	free(s->g);
 }
@@ -169,70 +147,126 @@ static const char *key_sql(const char *by)
 	return "coalesce(nullif(r.ticket_id, ''), r.ticket, '?')";
 }
 
-/* "SELECT <key>" + tail */
-static int query(sqlite3_stmt **st, wd_index *ix, const char *tail, const char *by,
+/* `sql` with every "@K" the grouping key, ?1 the --since bound. */
+static int query(sqlite3_stmt **st, wd_index *ix, const char *sql, const char *by,
                  const char *since)
 {
-	char sql[1024];
+	wd_buf text = WD_BUF_INIT;
+	const char *at;
+	int rc = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT %s%s", key_sql(by), tail);
-	if (sqlite3_prepare_v2(wd_index_db(ix), sql, -1, st, NULL) != SQLITE_OK)
-		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
-	if (since[0])
+	while (!rc && (at = strstr(sql, "@K")) != NULL) {
+		rc = wd_buf_put(&text, sql, (size_t)(at - sql));
+		rc = rc ? rc : wd_buf_puts(&text, key_sql(by));
+		sql = at + 2;
+	}
+	if (rc || wd_buf_puts(&text, sql) != 0) {
+		wd_buf_free(&text);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	if (sqlite3_prepare_v2(wd_index_db(ix), text.ptr, -1, st, NULL) != SQLITE_OK)
+		rc = wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	else if (since[0])
 		sqlite3_bind_text(*st, 1, since, -1, SQLITE_TRANSIENT);
-	return 0;
+	wd_buf_free(&text);
+	return rc;
 }
 
+static void count_run(struct group *g, const char *status, size_t n, size_t budget,
+                      size_t approved, size_t rejected, size_t rounds, size_t repaired)
+{
+	g->runs += n;
+	if (!strcmp(status, "proposed"))
+		g->proposed += n;
+	else if (!strcmp(status, "no_patch"))
+		g->no_patch += n;
+	else if (!strcmp(status, "interrupted"))
+		g->interrupted += n;
+	else if (!strcmp(status, "running"))
+		g->running += n;
+	else
+		g->errors += n;
+	if (strcmp(status, "running") != 0)
+		g->finished += n;
+	g->budget += budget;
+	g->approved += approved;
+	g->rejected += rejected;
+	g->rounds += rounds;
+	g->repaired += repaired;
+}
+
+#define SINCE " (?1 IS NULL OR r.started >= ?1)"
+
+/* Everything is added up by SQLite, grouped by key; only the runs with no
+ * end are looked at one by one (running, or interrupted if their process is
+ * gone). */
 static int collect(struct stats *s, wd_index *ix, const char *by, const char *since)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
 	if ((rc = query(&st, ix,
-	                ", r.status, r.process, r.rounds, r.input_tokens + r.output_tokens,"
-	                " r.cost_usd, r.budget_stop, r.decision,"
-	                " coalesce(nullif(r.ticket_id, ''), r.ticket, r.id)"
-	                " FROM runs r WHERE (?1 IS NULL OR r.started >= ?1)", by, since)) != 0)
+	                "SELECT @K, r.status, count(*), sum(r.budget_stop != 0),"
+	                " sum(r.decision = 'approved'), sum(r.decision = 'rejected'),"
+	                " sum(max(r.rounds, 0)), sum(r.rounds > 1)"
+	                " FROM runs r WHERE" SINCE " AND r.status != 'running' GROUP BY 1, 2",
+	                by, since)) != 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct group *g = group_for(s, col(st, 0));
-		const char *status = wd_index_live_status(col(st, 1), (const char *)
-		                                          sqlite3_column_text(st, 2));
-		int rounds = sqlite3_column_int(st, 3);
 
 		if (!g)
 			goto oom;
-		g->runs++;
-		if (!strcmp(status, "proposed"))
-			g->proposed++;
-		else if (!strcmp(status, "no_patch"))
-			g->no_patch++;
-		else if (!strcmp(status, "interrupted"))
-			g->interrupted++;
-		else if (!strcmp(status, "running"))
-			g->running++;
-		else
-			g->errors++;
-		if (strcmp(status, "running") != 0)
-			g->finished++;
-		g->budget += sqlite3_column_int(st, 6) != 0;
-		if (!strcmp(col(st, 7), "approved"))
-			g->approved++;
-		else if (!strcmp(col(st, 7), "rejected"))
-			g->rejected++;
-		g->rounds += (size_t)(rounds > 0 ? rounds : 0);
-		g->repaired += rounds > 1;
-		if (ticket_add(g, col(st, 8), sqlite3_column_double(st, 4),
-		               sqlite3_column_double(st, 5)) != 0)
+		count_run(g, col(st, 1), (size_t)sqlite3_column_int64(st, 2),
+		          (size_t)sqlite3_column_int64(st, 3), (size_t)sqlite3_column_int64(st, 4),
+		          (size_t)sqlite3_column_int64(st, 5), (size_t)sqlite3_column_int64(st, 6),
+		          (size_t)sqlite3_column_int64(st, 7));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r != SQLITE_DONE)
+		goto db;
+	if ((rc = query(&st, ix,
+	                "SELECT @K, r.process, r.budget_stop != 0, r.decision, max(r.rounds, 0)"
+	                " FROM runs r WHERE" SINCE " AND r.status = 'running'", by, since)) != 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct group *g = group_for(s, col(st, 0));
+		int rounds = sqlite3_column_int(st, 4);
+
+		if (!g)
+			goto oom;
+		count_run(g, wd_index_live_status("running", (const char *)sqlite3_column_text(st, 1)),
+		          1, (size_t)sqlite3_column_int(st, 2), !strcmp(col(st, 3), "approved"),
+		          !strcmp(col(st, 3), "rejected"), (size_t)rounds, rounds > 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r != SQLITE_DONE)
+		goto db;
+	/* per ticket: one row each, its runs added up */
+	if ((rc = query(&st, ix,
+	                "SELECT @K, sum(r.input_tokens + r.output_tokens), sum(r.cost_usd)"
+	                " FROM runs r WHERE" SINCE
+	                " GROUP BY 1, coalesce(nullif(r.ticket_id, ''), r.ticket, r.id)",
+	                by, since)) != 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct group *g = group_for(s, col(st, 0));
+
+		if (!g || vec_push(&g->tok, sqlite3_column_double(st, 1)) != 0 ||
+		    vec_push(&g->cost, sqlite3_column_double(st, 2)) != 0)
 			goto oom;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
 	if (r != SQLITE_DONE)
-		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+		goto db;
+	/* model latency: every call's, sorted once per group (pct) in C, which
+	 * costs less than SQLite's window functions or an ORDER BY here */
 	if ((rc = query(&st, ix,
-	                ", m.ms FROM model_calls m JOIN runs r ON r.id = m.run"
-	                " WHERE (?1 IS NULL OR r.started >= ?1)", by, since)) != 0)
+	                "SELECT @K, m.ms FROM model_calls m JOIN runs r ON r.id = m.run"
+	                " WHERE" SINCE, by, since)) != 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct group *g = group_for(s, col(st, 0));
@@ -243,11 +277,10 @@ static int collect(struct stats *s, wd_index *ix, const char *by, const char *si
 	sqlite3_finalize(st);
 	st = NULL;
 	if (r != SQLITE_DONE)
-		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+		goto db;
 	if ((rc = query(&st, ix,
-	                ", count(*), sum(t.refused) FROM tool_calls t JOIN runs r"
-	                " ON r.id = t.run WHERE (?1 IS NULL OR r.started >= ?1) GROUP BY 1",
-	                by, since)) != 0)
+	                "SELECT @K, count(*), sum(t.refused) FROM tool_calls t JOIN runs r"
+	                " ON r.id = t.run WHERE" SINCE " GROUP BY 1", by, since)) != 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct group *g = group_for(s, col(st, 0));
@@ -261,6 +294,8 @@ static int collect(struct stats *s, wd_index *ix, const char *by, const char *si
 	if (r != SQLITE_DONE)
 		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 	return 0;
+db:
+	return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 oom:
 	sqlite3_finalize(st);
 	return wd_error_set(WD_ENOMEM, "out of memory");
@@ -273,16 +308,8 @@ static double ratio(size_t a, size_t b)
 
 static json_t *group_json(struct group *g)
 {
-	struct vec tok = { 0 }, cost = { 0 };
 	json_t *o;
 
-	for (size_t i = 0; i < g->ntickets; i++) {
-		if (vec_push(&tok, g->tickets[i].tokens) || vec_push(&cost, g->tickets[i].cost)) {
-			free(tok.v);
-			free(cost.v);
-			return NULL;
-		}
-	}
 	o = json_pack("{s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:f, s:{s:I, s:I, s:f},"
 	              " s:{s:f, s:I}, s:{s:I, s:f, s:f, s:o, s:o},"
 	              " s:{s:I, s:f, s:f}, s:{s:I, s:I, s:f}, s:I, s:I}",
@@ -297,9 +324,9 @@ static json_t *group_json(struct group *g)
 	              ratio(g->rejected, g->approved + g->rejected),
 	              "rounds", "mean", ratio(g->rounds, g->runs), "repaired",
 	              (json_int_t)g->repaired,
-	              "per_ticket", "tickets", (json_int_t)g->ntickets, "tokens_mean", mean(&tok),
-	              "tokens_p95", pct(&tok, 95), "cost_usd_mean", wd_json_usd(mean(&cost)),
-	              "cost_usd_p95", wd_json_usd(pct(&cost, 95)),
+	              "per_ticket", "tickets", (json_int_t)g->tok.n, "tokens_mean", mean(&g->tok),
+	              "tokens_p95", pct(&g->tok, 95), "cost_usd_mean", wd_json_usd(mean(&g->cost)),
+	              "cost_usd_p95", wd_json_usd(pct(&g->cost, 95)),
 	              "model_latency_ms", "calls", (json_int_t)g->latency.n, "p50",
 	              pct(&g->latency, 50), "p95", pct(&g->latency, 95),
 	              "tool_calls", "calls", (json_int_t)g->tool_calls, "refused",
@@ -307,8 +334,6 @@ static json_t *group_json(struct group *g)
 	              ratio(g->tool_refused, g->tool_calls),
 	              "stopped_by_budget", (json_int_t)g->budget, "interrupted",
 	              (json_int_t)g->interrupted);
-	free(tok.v);
-	free(cost.v);
 	return o;
 }
 

@@ -1,10 +1,13 @@
 #ifndef WARDEN_RUNS_CLI_H
 #define WARDEN_RUNS_CLI_H
 
-/* What `warden log`, `show`, `stats`, `report` and `gc` share: the cache,
- * the index, dates and the way numbers are printed. */
+/* What `warden log`, `show`, `stats`, `report`, `gc` and `review show` share:
+ * the cache, the index, dates, the way numbers are printed, the run view. */
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "warden/buf.h"
 #include "warden/index.h"
@@ -25,5 +28,9 @@ void wd_runs_duration(char *out, size_t n, int64_t ms);
 /* Resolve RUN (an id, or a unique prefix of one) against the index; *id
  * gets the full id (malloc'd), *ledger its ledger's path. */
 int wd_runs_find(char **id, char **ledger, wd_index *ix, const char *run);
+/* The run view: a run's story (wd_story_build) in words, on f. Every string
+ * is printed on its own lines with control characters replaced. Used by
+ * `warden show` and under the proposal by `warden review show`. */
+void wd_runs_print_story(FILE *f, const json_t *story);
 
 #endif

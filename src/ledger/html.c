@@ -25,7 +25,7 @@ static const char css[] =
 	".diff .add{background:#e6ffed;color:#22863a}.diff .del{background:#ffeef0;color:#b31d28}"
 	".diff .hunk{color:#6f42c1}.diff .file{font-weight:700;color:#24292e}.k{color:#d73a49}"
 	".s{color:#032f62}.n{color:#005cc5}.c{color:#6a737d}.why{background:#fff8e1;border-left:4px "
-	"solid #ffb300;padding:.3em .6em;margin:.4em 0}.alert{background:#ffebee;border-left:4px solid "
+	"solid #ffb300;padding:.3em .6em;margin:.4em 0}.said{font-style:italic;white-space:pre-wrap;color:#333}.alert{background:#ffebee;border-left:4px solid "
 	"#c62828;padding:.3em .6em;margin:.3em 0}";
 
 static int esc_n(wd_buf *o, const char *s, size_t n)
@@ -306,6 +306,13 @@ int wd_story_html(wd_buf *o, const json_t *st)
 			                             I(x, "output_tokens"),
 			                             json_number_value(json_object_get(x, "cost_usd")),
 			                             I(x, "ms"));
+			if (*S(x, "said")) {
+				/* what the model said with its patch: the reviewer's "why" */
+				rc = rc ? rc : wd_buf_puts(o, "<tr><td></td><td></td><td colspan=\"4\" "
+				                              "class=\"said\">");
+				rc = rc ? rc : esc(o, S(x, "said"));
+				rc = rc ? rc : wd_buf_puts(o, "</td></tr>\n");
+			}
 		}
 		json_array_foreach(json_object_get(r, "tool_calls"), j, x) {
 			rc = rc ? rc : wd_buf_puts(o, "<tr><td>");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -75,6 +76,18 @@ static const char *const migrations[] = {
 	"CREATE INDEX proposals_run ON proposals(run);"
 	"CREATE INDEX decisions_run ON decisions(run);"
 	"CREATE INDEX alerts_run ON alerts(run);",
+	/* 1 -> 2: what a sync needs to answer without stat'ing every ledger
+	 * (the ledger directory's signature, the runs still open) and what
+	 * `warden log` lists, in its order */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+	"CREATE INDEX runs_open ON runs(id) WHERE status = 'running';"
+	"DROP INDEX runs_started;"
+	/* covering what `warden log` prints: listing 10,000 runs reads the
+	 * index alone, not one table row per entry */
+	"CREATE INDEX runs_started ON runs(started DESC, id, ticket_id, title, ticket, status,"
+	"  process, rounds, cost_usd, ms, repo, reason, input_tokens, output_tokens, decision);"
+	/* rows are stored redacted from now on: every ledger is read again */
+	"UPDATE runs SET size = -1;",
 };
 
 static const char *const child_tables[] = {
@@ -239,6 +252,20 @@ static void bind_s(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* What a ledger says, redacted on its way into the index: every reader
+ * (log, stats, alerts) then prints rows as they are, and a secret put in a
+ * ledger by hand reaches no output. A string that cannot be redacted (out
+ * of memory) is not stored. */
+static void bind_red(sqlite3_stmt *st, int i, const char *s)
+{
+	char *r = s ? wd_redact(s) : NULL;
+
+	if (r)
+		sqlite3_bind_text(st, i, r, -1, free);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 static int step_done(wd_index *ix, sqlite3_stmt *st, const char *what)
 {
 	int r = sqlite3_step(st);
@@ -325,15 +352,15 @@ static int index_event(wd_index *ix, struct ins *s, const char *run, const json_
 		bind_s(st, 1, run);
 		sqlite3_bind_int64(st, 2, num(ev, "round"));
 		sqlite3_bind_int(st, 3, truthy(ev, "passed"));
-		bind_s(st, 4, str(ev, "reason"));
+		bind_red(st, 4, str(ev, "reason"));
 		return step_done(ix, st, "rounds");
 	} else if (!strcmp(type, "model.call")) {
 		st = s->model;
 		bind_s(st, 1, run);
 		sqlite3_bind_int64(st, 2, seq);
 		sqlite3_bind_int64(st, 3, num(ev, "round"));
-		bind_s(st, 4, str(ev, "spec"));
-		bind_s(st, 5, str(ev, "model"));
+		bind_red(st, 4, str(ev, "spec"));
+		bind_red(st, 5, str(ev, "model"));
 		sqlite3_bind_int64(st, 6, num(ev, "input_tokens"));
 		sqlite3_bind_int64(st, 7, num(ev, "output_tokens"));
 		sqlite3_bind_double(st, 8, real(ev, "cost_usd"));
@@ -354,8 +381,8 @@ static int index_event(wd_index *ix, struct ins *s, const char *run, const json_
 		bind_s(st, 1, run);
 		sqlite3_bind_int64(st, 2, seq);
 		sqlite3_bind_int64(st, 3, num(ev, "round"));
-		bind_s(st, 4, str(ev, "name"));
-		bind_s(st, 5, str(ev, "arguments"));
+		bind_red(st, 4, str(ev, "name"));
+		bind_red(st, 5, str(ev, "arguments"));
 		sqlite3_bind_int(st, 6, truthy(ev, "refused"));
 		return step_done(ix, st, "tool_calls");
 	} else if (!strcmp(type, "check")) {
@@ -364,10 +391,10 @@ static int index_event(wd_index *ix, struct ins *s, const char *run, const json_
 		st = s->check;
 		bind_s(st, 1, run);
 		sqlite3_bind_int64(st, 2, seq);
-		bind_s(st, 3, phase);
+		bind_red(st, 3, phase);
 		sqlite3_bind_int64(st, 4, phase && !strcmp(phase, "baseline") ? 0 : *round);
-		bind_s(st, 5, str(ev, "name"));
-		bind_s(st, 6, str(ev, "command"));
+		bind_red(st, 5, str(ev, "name"));
+		bind_red(st, 6, str(ev, "command"));
 		sqlite3_bind_int(st, 7, truthy(ev, "passed"));
 		sqlite3_bind_int64(st, 8, num(ev, "exit"));
 		sqlite3_bind_int64(st, 9, num(ev, "ms"));
@@ -377,9 +404,9 @@ static int index_event(wd_index *ix, struct ins *s, const char *run, const json_
 	} else if (!strcmp(type, "proposal")) {
 		st = s->proposal;
 		bind_s(st, 1, run);
-		bind_s(st, 2, str(ev, "repo"));
-		bind_s(st, 3, str(ev, "branch"));
-		bind_s(st, 4, str(ev, "commit"));
+		bind_red(st, 2, str(ev, "repo"));
+		bind_red(st, 3, str(ev, "branch"));
+		bind_red(st, 4, str(ev, "commit"));
 		return step_done(ix, st, "proposals");
 	} else if (!strcmp(type, "review.approve") || !strcmp(type, "review.reject")) {
 		const char *d = !strcmp(type, "review.approve") ? "approved" : "rejected";
@@ -388,17 +415,17 @@ static int index_event(wd_index *ix, struct ins *s, const char *run, const json_
 		st = s->decision;
 		bind_s(st, 1, run);
 		sqlite3_bind_int64(st, 2, seq);
-		bind_s(st, 3, str(ev, "ts"));
+		bind_red(st, 3, str(ev, "ts"));
 		bind_s(st, 4, d);
-		bind_s(st, 5, str(ev, "by"));
-		bind_s(st, 6, str(ev, "reason"));
+		bind_red(st, 5, str(ev, "by"));
+		bind_red(st, 6, str(ev, "reason"));
 		return step_done(ix, st, "decisions");
 	} else if (!strcmp(type, "alert")) {
 		st = s->alert;
 		bind_s(st, 1, run);
 		sqlite3_bind_int64(st, 2, seq);
-		bind_s(st, 3, str(ev, "kind"));
-		bind_s(st, 4, str(ev, "message"));
+		bind_red(st, 3, str(ev, "kind"));
+		bind_red(st, 4, str(ev, "message"));
 		return step_done(ix, st, "alerts");
 	} else if (!strcmp(type, "run.end")) {
 		sum->have_end = 1;
@@ -496,15 +523,15 @@ static int index_one(wd_index *ix, const char *path, const char *id, const struc
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)sb->st_size);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)sb->st_mtim.tv_sec * 1000000000LL +
 	                          sb->st_mtim.tv_nsec);
-	bind_s(st, 5, sum.started);
-	bind_s(st, 6, sum.ended);
-	bind_s(st, 7, sum.repo);
-	bind_s(st, 8, sum.ticket);
-	bind_s(st, 9, sum.ticket_id);
-	bind_s(st, 10, sum.title);
-	bind_s(st, 11, sum.model);
-	bind_s(st, 12, sum.status);
-	bind_s(st, 13, sum.reason);
+	bind_red(st, 5, sum.started);
+	bind_red(st, 6, sum.ended);
+	bind_red(st, 7, sum.repo);
+	bind_red(st, 8, sum.ticket);
+	bind_red(st, 9, sum.ticket_id);
+	bind_red(st, 10, sum.title);
+	bind_red(st, 11, sum.model);
+	bind_red(st, 12, sum.status);
+	bind_red(st, 13, sum.reason);
 	sqlite3_bind_int64(st, 14, sum.rounds);
 	sqlite3_bind_int64(st, 15, sum.in);
 	sqlite3_bind_int64(st, 16, sum.out);
@@ -546,6 +573,83 @@ int wd_index_ledger(wd_index *ix, const char *ledger_path)
 	return rc;
 }
 
+/* ---- the ledger directory's signature ----------------------------------- */
+
+/*
+ * A sync must not stat 10,000 ledgers to find the one that changed. The
+ * ledger directory's times move when a ledger is created, removed or renamed,
+ * and warden's ledger writer touches the directory after every append
+ * (ledger.c), so while the directory's signature is the one the last full
+ * sync recorded, only the ledgers still being written (status "running")
+ * can have changed, and only those are stat'ed.
+ *
+ * File times come from a coarse clock: a change within the same tick as the
+ * recorded times would not move them (git's "racy" index entries). So a
+ * signature is recorded only when the directory's times were well before
+ * the sync began; otherwise the next sync is a full one again.
+ */
+#define SIG_SETTLE_NS 2000000000LL
+#define SIG_KEY "ledger_dir"
+
+static long long ts_ns(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* "dev:ino:mtime:ctime" of the ledger directory; -1 when it is not there. */
+static int dir_sig(char *out, size_t n, const char *dir, int *settled)
+{
+	struct stat sb;
+	struct timespec now;
+	long long oldest;
+
+	*settled = 0;
+	if (stat(dir, &sb) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return -1;
+	/* a later change sets both times to its own "now": the signature can
+	 * only repeat when both are that recent */
+	oldest = ts_ns(&sb.st_mtim) < ts_ns(&sb.st_ctim) ? ts_ns(&sb.st_mtim) : ts_ns(&sb.st_ctim);
+	*settled = ts_ns(&now) - oldest > SIG_SETTLE_NS;
+	snprintf(out, n, "%llu:%llu:%lld:%lld", (unsigned long long)sb.st_dev,
+	         (unsigned long long)sb.st_ino, ts_ns(&sb.st_mtim), ts_ns(&sb.st_ctim));
+	return 0;
+}
+
+/* 1 when the index recorded `sig` for the ledger directory. */
+static int sig_recorded(wd_index *ix, const char *sig)
+{
+	sqlite3_stmt *st = NULL;
+	int same = 0;
+
+	if (sqlite3_prepare_v2(ix->db, "SELECT value FROM meta WHERE key = '" SIG_KEY "'", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+
+		same = v && !strcmp(v, sig);
+	}
+	sqlite3_finalize(st);
+	return same;
+}
+
+/* Inside the sync's transaction: record sig, or forget it (NULL). */
+static int sig_record(wd_index *ix, const char *sig)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(ix->db, sig ? "INSERT OR REPLACE INTO meta VALUES ('" SIG_KEY "', ?)"
+	                                   : "DELETE FROM meta WHERE key = '" SIG_KEY "'",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return db_err(ix, "recording the ledger directory");
+	if (sig)
+		bind_s(st, 1, sig);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : db_err(ix, "recording the ledger directory");
+}
+
 /* ---- sync --------------------------------------------------------------- */
 
 struct known {
@@ -559,7 +663,15 @@ static int cmp_known(const void *a, const void *b)
 	return strcmp(((const struct known *)a)->id, ((const struct known *)b)->id);
 }
 
-static int load_known(wd_index *ix, struct known **out, size_t *n)
+static void known_free(struct known *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
+}
+
+/* The (id, size, mtime) rows `sql` selects, sorted by id. */
+static int load_known(wd_index *ix, const char *sql, struct known **out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
 	struct known *v = NULL;
@@ -568,8 +680,7 @@ static int load_known(wd_index *ix, struct known **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(ix->db, "SELECT id, size, mtime_ns FROM runs ORDER BY id", -1, &st,
-	                       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_err(ix, "reading runs");
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -593,9 +704,7 @@ static int load_known(wd_index *ix, struct known **out, size_t *n)
 	}
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE) {
-		for (size_t i = 0; i < *n; i++)
-			free(v[i].id);
-		free(v);
+		known_free(v, *n);
 		*n = 0;
 		return r == SQLITE_ROW ? wd_error_set(WD_ENOMEM, "out of memory")
 		                       : db_err(ix, "reading runs");
@@ -607,17 +716,67 @@ static int load_known(wd_index *ix, struct known **out, size_t *n)
 	return 0;
 }
 
-int wd_index_sync(wd_index *ix, int rebuild, size_t *changed)
+static int unchanged(const struct known *k, const struct stat *sb)
+{
+	return k->size == (sqlite3_int64)sb->st_size && k->mtime == ts_ns(&sb->st_mtim);
+}
+
+/* The directory did not change: only the open runs' ledgers can have. */
+static int sync_open(wd_index *ix, size_t *nchanged)
+{
+	struct known *open = NULL;
+	size_t nopen = 0;
+	wd_buf path = WD_BUF_INIT;
+	int rc, in_tx = 0;
+
+	if ((rc = load_known(ix, "SELECT id, size, mtime_ns FROM runs WHERE status = 'running'",
+	                     &open, &nopen)) != 0)
+		return rc;
+	for (size_t i = 0; i < nopen; i++) {
+		struct stat sb;
+		int gone;
+
+		wd_buf_clear(&path);
+		if (wd_buf_printf(&path, "%s/%s.jsonl", ix->ledger_dir, open[i].id) != 0) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		gone = lstat(path.ptr, &sb) != 0 || !S_ISREG(sb.st_mode);
+		if (!gone && unchanged(&open[i], &sb))
+			continue;
+		/* a write transaction only when something changed: a reader that
+		 * finds nothing new takes no lock */
+		if (!in_tx && (rc = exec(ix, "BEGIN IMMEDIATE")) != 0)
+			goto out;
+		in_tx = 1;
+		rc = gone ? delete_run(ix, open[i].id) : index_one(ix, path.ptr, open[i].id, &sb);
+		if (rc)
+			goto out;
+		(*nchanged)++;
+	}
+out:
+	known_free(open, nopen);
+	wd_buf_free(&path);
+	if (in_tx) {
+		if (rc) {
+			exec(ix, "ROLLBACK");
+			return rc;
+		}
+		return exec(ix, "COMMIT");
+	}
+	return rc;
+}
+
+/* Every ledger in the directory against the index's rows. */
+static int sync_all(wd_index *ix, int rebuild, const char *sig, size_t *nchanged)
 {
 	struct known *known = NULL;
-	size_t nknown = 0, nchanged = 0;
+	size_t nknown = 0;
 	wd_buf path = WD_BUF_INIT;
 	DIR *d = NULL;
 	struct dirent *e;
 	int rc;
 
-	if (changed)
-		*changed = 0;
 	if ((rc = exec(ix, "BEGIN IMMEDIATE")) != 0)
 		return rc;
 	if (rebuild) {
@@ -630,7 +789,8 @@ int wd_index_sync(wd_index *ix, int rebuild, size_t *changed)
 		}
 		if ((rc = exec(ix, "DELETE FROM runs")) != 0)
 			goto out;
-	} else if ((rc = load_known(ix, &known, &nknown)) != 0)
+	} else if ((rc = load_known(ix, "SELECT id, size, mtime_ns FROM runs", &known,
+	                            &nknown)) != 0)
 		goto out;
 	if (!(d = opendir(ix->ledger_dir))) {
 		if (errno != ENOENT) {
@@ -646,14 +806,9 @@ int wd_index_sync(wd_index *ix, int rebuild, size_t *changed)
 
 		if (!id)
 			continue;
-		wd_buf_clear(&path);
-		if (wd_buf_printf(&path, "%s/%s", ix->ledger_dir, e->d_name) != 0) {
-			free(id);
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
 		/* only plain files: a link or a FIFO planted in the cache is not read */
-		if (lstat(path.ptr, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode)) {
 			free(id);
 			continue;
 		}
@@ -661,36 +816,58 @@ int wd_index_sync(wd_index *ix, int rebuild, size_t *changed)
 		k = nknown ? bsearch(&key, known, nknown, sizeof(*known), cmp_known) : NULL;
 		if (k) {
 			k->seen = 1;
-			if (k->size == (sqlite3_int64)sb.st_size &&
-			    k->mtime == (sqlite3_int64)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec) {
+			if (unchanged(k, &sb)) {
 				free(id);
 				continue;
 			}
+		}
+		wd_buf_clear(&path);
+		if (wd_buf_printf(&path, "%s/%s", ix->ledger_dir, e->d_name) != 0) {
+			free(id);
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			goto out;
 		}
 		rc = index_one(ix, path.ptr, id, &sb);
 		free(id);
 		if (rc)
 			goto out;
-		nchanged++;
+		(*nchanged)++;
 	}
 	for (size_t i = 0; i < nknown; i++)
 		if (!known[i].seen && (rc = delete_run(ix, known[i].id)) != 0)
 			goto out;
+	rc = sig_record(ix, sig);
 out:
 	ix->skip_delete = 0;
 	if (d)
 		closedir(d);
-	for (size_t i = 0; i < nknown; i++)
-		free(known[i].id);
-	free(known);
+	known_free(known, nknown);
 	wd_buf_free(&path);
 	if (rc) {
 		exec(ix, "ROLLBACK");
 		return rc;
 	}
-	if (changed)
-		*changed = nchanged;
 	return exec(ix, "COMMIT");
+}
+
+int wd_index_sync(wd_index *ix, int rebuild, size_t *changed)
+{
+	char sig[128];
+	size_t nchanged = 0;
+	int settled = 0, rc;
+
+	if (changed)
+		*changed = 0;
+	/* taken before the directory is read: a change after it moves it */
+	if (dir_sig(sig, sizeof(sig), ix->ledger_dir, &settled) != 0)
+		settled = 0;
+	if (!rebuild && settled && sig_recorded(ix, sig))
+		rc = sync_open(ix, &nchanged);
+	else
+		rc = sync_all(ix, rebuild, settled ? sig : NULL, &nchanged);
+	if (!rc && changed)
+		*changed = nchanged;
+	return rc;
 }
 
 const char *wd_index_live_status(const char *status, const char *process_json)

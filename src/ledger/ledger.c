@@ -23,6 +23,7 @@
 
 struct wd_ledger {
 	char *path;
+	char *dir;               /* the directory the ledger is in */
 	char *run_id;
 	unsigned long long seq;  /* seq of the next event */
 	int err;                 /* the first write error (sticky), 0 when none */
@@ -135,12 +136,20 @@ int wd_ledger_open(wd_ledger **out, const char *path, const char *run_id)
 			free(dir);
 			return wd_error_wrap(rc, "ledger");
 		}
+	} else {
+		free(dir);
+		dir = wd_strdup(slash ? "/" : ".");
+		if (!dir)
+			return WD_ENOMEM;
 	}
-	free(dir);
-	if (!(l = calloc(1, sizeof(*l))))
+	if (!(l = calloc(1, sizeof(*l)))) {
+		free(dir);
 		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	l->dir = dir;
 	if (!(l->path = wd_strdup(path)) || !(l->run_id = wd_strdup(run_id))) {
 		free(l->path);
+		free(l->dir);
 		free(l);
 		return WD_ENOMEM;
 	}
@@ -209,8 +218,14 @@ static int ledger_add(wd_ledger *l, const char *type, json_t *fields)
 		goto out;
 	}
 	rc = wd_file_append(l->path, line, strlen(line), 1);
-	if (!rc)
+	if (!rc) {
 		l->seq++;
+		/* The index of the ledgers (index.c) looks for changed ledgers only
+		 * when their directory's times moved: an append to an existing file
+		 * does not move them, so the writer does. Best effort: the event is
+		 * on disk either way, and `warden log --reindex` reads everything. */
+		(void)utimensat(AT_FDCWD, l->dir, NULL, 0);
+	}
 	pthread_mutex_unlock(&l->lock);
 	if (rc)
 		rc = wd_error_wrap(rc, "ledger");
@@ -401,6 +416,7 @@ void wd_ledger_close(wd_ledger *l)
 		return;
 	pthread_mutex_destroy(&l->lock);
 	free(l->errmsg);
+	free(l->dir);
 	free(l->path);
 	free(l->run_id);
 	free(l);

@@ -70,6 +70,35 @@ static json_t *excerpt(const char *text, unsigned lines)
 	return json_stringn(p, (size_t)(text + n - p));
 }
 
+/* What the model said in a reply, without the code it proposed: the words
+ * before the first code fence (the patch is shown on its own), at most
+ * SAID_LINES lines and EXCERPT_BYTES bytes; JSON null when there are none. */
+#define SAID_LINES 12
+static json_t *said(const char *reply)
+{
+	const char *p = reply, *end;
+	unsigned lines = 0;
+
+	if (!reply)
+		return json_null();
+	for (end = reply; *end; end++) {
+		if ((end == reply || end[-1] == '\n') && !strncmp(end, "```", 3))
+			break;
+		if (*end == '\n' && ++lines >= SAID_LINES)
+			break;
+		if ((size_t)(end - reply) >= EXCERPT_BYTES)
+			break;
+	}
+	while (p < end && (*p == '\n' || *p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	while (end > p && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	/* cut at a UTF-8 boundary */
+	while (end > p && *end && ((unsigned char)*end & 0xC0) == 0x80)
+		end--;
+	return end > p ? json_stringn(p, (size_t)(end - p)) : json_null();
+}
+
 /* A copy of the event's field, or JSON null. */
 static json_t *field(const json_t *ev, const char *k)
 {
@@ -174,6 +203,7 @@ static int on_event(struct story *s, const json_t *ev)
 			json_int_t att = json_integer_value(json_object_get(ev, "attempts"));
 
 			json_object_set_new(m, "retries", json_integer(att > 1 ? att - 1 : 0));
+			json_object_set_new(m, "said", said(s->reply_text));
 			if (s->o->with_messages) {
 				json_object_set_new(m, "reply", s->reply_text ? json_string(s->reply_text)
 				                                              : json_null());

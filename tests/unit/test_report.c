@@ -74,6 +74,8 @@ START_TEST(the_page_is_self_contained_and_tells_the_run)
 	ck_assert_ptr_nonnull(strstr(page, "<span class=\"add\">+"));
 	ck_assert_ptr_nonnull(strstr(page, "<span class=\"del\">-"));
 	ck_assert_ptr_nonnull(strstr(page, "replay-test"));
+	/* what the model said with each patch, beside its call */
+	ck_assert_ptr_nonnull(strstr(page, "class=\"said\">Set it to 43."));
 	ck_assert_ptr_nonnull(strstr(page, "proposed"));
 	free(page);
 	/* bad input: a clear message, nothing written */

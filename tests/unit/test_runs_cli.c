@@ -8,6 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -15,6 +20,7 @@
 
 #include "e2e.h"
 #include "fixture.h"
+#include "warden/ledger.h"
 
 /* Run `warden ARGS... --work-dir CACHE`; output (stdout+stderr) and status. */
 static char *warden(struct e2e_world *w, int *status, ...)
@@ -309,7 +315,7 @@ START_TEST(index_is_rebuilt_from_the_ledgers_and_versioned)
 		sqlite3_finalize(st);
 		ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-		ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+		ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
 		sqlite3_finalize(st);
 		/* rows the runs made, derived */
 		ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM checks WHERE phase = 'baseline'",
@@ -403,6 +409,324 @@ START_TEST(hostile_ledgers_are_reported_not_obeyed)
 }
 END_TEST
 
+
+/* ---- catching up: the index sees every change without reading every ledger */
+
+/* The ledger directory's times an hour back: the state a sync may trust
+ * (a directory changed within the last seconds never is). */
+static void settle(const char *dir)
+{
+	struct timespec t[2];
+
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= 3600;
+	t[1] = t[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, dir, t, 0), 0);
+}
+
+/* How many signatures of the ledger directory the index holds (0 or 1). */
+static int sig_rows(const char *cache)
+{
+	char db[700];
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int n;
+
+	snprintf(db, sizeof(db), "%s/index.sqlite", cache);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM meta", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+static void append(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "a");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static const char *status_of(json_t *log, const char *id)
+{
+	json_t *r = run_by_id(log, id);
+
+	return r ? json_string_value(json_object_get(r, "status")) : "(not listed)";
+}
+
+START_TEST(index_catches_up_with_new_ended_killed_deleted_and_corrupt_ledgers)
+{
+	struct e2e_world w;
+	char dir[600], done[700], open_[700], line[1024], host[256] = "";
+	json_t *log;
+	struct stat before, after;
+	wd_ledger *l = NULL;
+	pid_t child;
+	int status;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(dir, sizeof(dir), "%s/ledger", w.cache);
+	snprintf(done, sizeof(done), "%s/0000d0e0.jsonl", dir);
+	snprintf(open_, sizeof(open_), "%s/00000be0.jsonl", dir);
+	ck_assert_int_eq(fx_write_file(done,
+		"{\"seq\":0,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"0000d0e0\",\"type\":\"run.start\"}\n"
+		"{\"seq\":1,\"ts\":\"2026-01-01T00:00:09.000Z\",\"run\":\"0000d0e0\",\"type\":\"run.end\","
+		"\"status\":\"proposed\",\"rounds\":1}\n"), 0);
+	/* a run still being written: its process (a child of the test) is alive */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	snprintf(line, sizeof(line),
+	         "{\"seq\":0,\"ts\":\"2026-01-02T00:00:00.000Z\",\"run\":\"00000be0\",\"type\":\"run.start\","
+	         "\"process\":{\"pid\":%ld,\"start\":0,\"host\":\"%s\"}}\n", (long)child, host);
+	ck_assert_int_eq(fx_write_file(open_, line), 0);
+
+	/* the directory just changed: listed, but its signature is not trusted yet */
+	log = log_json(&w, NULL, NULL);
+	ck_assert_str_eq(status_of(log, "0000d0e0"), "proposed");
+	ck_assert_str_eq(status_of(log, "00000be0"), "running");
+	json_decref(log);
+	ck_assert_int_eq(sig_rows(w.cache), 0);
+	/* settled: the next sync records the signature */
+	settle(dir);
+	json_decref(log_json(&w, NULL, NULL));
+	ck_assert_int_eq(sig_rows(w.cache), 1);
+
+	/* killed: the process goes, the ledger does not change: interrupted */
+	ck_assert_int_eq(kill(child, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	log = log_json(&w, NULL, NULL);
+	ck_assert_str_eq(status_of(log, "00000be0"), "interrupted");
+	json_decref(log);
+
+	/* an open run's ledger grows (the directory's times do not move): a
+	 * torn last line is what a crash mid-write leaves, and is skipped */
+	settle(dir);
+	json_decref(log_json(&w, NULL, NULL));
+	ck_assert_int_eq(sig_rows(w.cache), 1);
+	append(open_, "{\"seq\":1,\"ts\":\"2026-01-02T00:00:05.000Z\",\"run\":\"00000be0\",\"type\":\"round\","
+	              "\"round\":1}\n{\"seq\":2,\"ts\":\"2026-01-0");
+	log = log_json(&w, NULL, NULL);
+	ck_assert_str_eq(status_of(log, "00000be0"), "interrupted");
+	ck_assert_int_eq(json_integer_value(json_object_get(run_by_id(log, "00000be0"), "rounds")), 1);
+	json_decref(log);
+
+	/* an ended run gets a decision through the ledger writer: seen, because
+	 * the writer moves the directory's times (control: they moved) */
+	settle(dir);
+	json_decref(log_json(&w, NULL, NULL));
+	ck_assert_int_eq(stat(dir, &before), 0);
+	ck_assert_int_eq(wd_ledger_open(&l, done, "0000d0e0"), 0);
+	ck_assert_int_eq(wd_ledger_add(l, "review.reject", json_pack("{s:s, s:s}", "by", "ann",
+	                                                             "reason", "wrong file")), 0);
+	wd_ledger_close(l);
+	log = log_json(&w, NULL, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(run_by_id(log, "0000d0e0"), "decision")),
+	                 "rejected");
+	json_decref(log);
+	ck_assert_int_eq(stat(dir, &after), 0);
+	ck_assert(after.st_mtim.tv_sec > before.st_mtim.tv_sec);
+
+	/* a run written after the last call, and one with a corrupt line */
+	settle(dir);
+	json_decref(log_json(&w, NULL, NULL));
+	{
+		char path[700];
+
+		snprintf(path, sizeof(path), "%s/0000a0e0.jsonl", dir);
+		ck_assert_int_eq(fx_write_file(path,
+			"{\"seq\":0,\"ts\":\"2026-01-03T00:00:00.000Z\",\"run\":\"0000a0e0\",\"type\":\"run.start\"}\n"
+			"{\"seq\":1,\"ts\":\"2026-01-03T00:00:01.000Z\",\"run\":\"0000a0e0\",\"type\":\"run.end\","
+			"\"status\":\"no_patch\",\"rounds\":2}\n"), 0);
+		snprintf(path, sizeof(path), "%s/0000c0e0.jsonl", dir);
+		ck_assert_int_eq(fx_write_file(path,
+			"{\"seq\":0,\"ts\":\"2026-01-04T00:00:00.000Z\",\"run\":\"0000c0e0\",\"type\":\"run.start\"}\n"
+			"{\"seq\":1,\"ts\":\"2026-01-04T00:0\n"
+			"{\"seq\":2,\"ts\":\"2026-01-04T00:00:01.000Z\",\"run\":\"0000c0e0\",\"type\":\"run.end\","
+			"\"status\":\"proposed\"}\n"), 0);
+	}
+	log = log_json(&w, NULL, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 4);
+	ck_assert_str_eq(status_of(log, "0000a0e0"), "no_patch");
+	ck_assert_int_eq(json_integer_value(json_object_get(run_by_id(log, "0000a0e0"), "rounds")), 2);
+	ck_assert_str_eq(status_of(log, "0000c0e0"), "unreadable");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(run_by_id(log, "0000c0e0"),
+	                                                               "reason")), ":2: not a ledger event"));
+	json_decref(log);
+
+	/* a deleted ledger: its run goes */
+	settle(dir);
+	json_decref(log_json(&w, NULL, NULL));
+	ck_assert_int_eq(unlink(done), 0);
+	log = log_json(&w, NULL, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 3);
+	ck_assert_str_eq(status_of(log, "0000d0e0"), "(not listed)");
+	json_decref(log);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* Percentiles ranked by SQLite, per-ticket sums, runs with no end. */
+START_TEST(stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers)
+{
+	struct e2e_world w;
+	char path[700], text[4096], host[256] = "", *out;
+	json_t *st, *g;
+	int status;
+	/* run, ticket, status (NULL: no run.end), model call latencies */
+	static const struct { const char *id, *ticket, *status; int ms[3]; double cost; } runs[] = {
+		{ "000000a1", "t-1", "proposed", { 10, 20, 0 }, 0.25 },
+		{ "000000a2", "t-1", "no_patch", { 30, 0, 0 }, 0.5 },
+		{ "000000a3", "t-2", "proposed", { 40, 50, 0 }, 1.0 },
+		{ "000000a4", "t-2", NULL, { 0, 0, 0 }, 0 },
+	};
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	e2e_world_init(&w, NULL, NULL);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		size_t n = 0;
+		int seq = 0;
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"%s\",\"type\":\"run.start\","
+		        "\"model\":\"m\",\"process\":{\"pid\":4194301,\"start\":1,\"host\":\"%s\"}}\n"
+		        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:00.000Z\",\"run\":\"%s\",\"type\":\"ticket\","
+		        "\"id\":\"%s\"}\n", seq, runs[i].id, host, seq + 1, runs[i].id, runs[i].ticket);
+		seq += 2;
+		for (int k = 0; k < 3 && runs[i].ms[k]; k++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:01.000Z\",\"run\":\"%s\",\"type\":\"model.call\","
+			        "\"round\":1,\"ms\":%d,\"input_tokens\":100,\"output_tokens\":10}\n",
+			        seq++, runs[i].id, runs[i].ms[k]);
+		if (runs[i].status)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			        "{\"seq\":%d,\"ts\":\"2026-01-01T00:00:02.000Z\",\"run\":\"%s\",\"type\":\"run.end\","
+			        "\"status\":\"%s\",\"rounds\":1,\"input_tokens\":100,\"output_tokens\":10,"
+			        "\"cost_usd\":%g}\n", seq, runs[i].id, runs[i].status, runs[i].cost);
+		ck_assert_uint_lt(n, sizeof(text));
+		snprintf(path, sizeof(path), "%s/ledger/%s.jsonl", w.cache, runs[i].id);
+		ck_assert_int_eq(fx_write_file(path, text), 0);
+	}
+	out = warden(&w, &status, "stats", "--json", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	st = json_of(out);
+	free(out);
+	g = json_array_get(json_object_get(st, "groups"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "runs")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "interrupted")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "finished")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "status"), "proposed")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "interrupted")), 1);
+	/* latencies 10 20 30 40 50: nearest rank p50 = 3rd, p95 = 5th */
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "model_latency_ms"),
+	                                                    "calls")), 5);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "model_latency_ms"), "p50")) == 30);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "model_latency_ms"), "p95")) == 50);
+	/* per ticket: t-1 cost 0.75, t-2 cost 1.0 (the killed run: no cost) */
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "per_ticket"),
+	                                                    "tickets")), 2);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "per_ticket"),
+	                                          "cost_usd_mean")) == 0.875);
+	ck_assert(json_real_value(json_object_get(json_object_get(g, "per_ticket"),
+	                                          "cost_usd_p95")) == 1.0);
+	json_decref(st);
+	/* by ticket: one block each, the killed run in t-2's */
+	out = warden(&w, &status, "stats", "--by", "ticket", "--json", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	st = json_of(out);
+	free(out);
+	ck_assert_uint_eq(json_array_size(json_object_get(st, "groups")), 2);
+	{
+		size_t i;
+
+		json_array_foreach(json_object_get(st, "groups"), i, g) {
+			int t2 = !strcmp(json_string_value(json_object_get(g, "key")), "t-2");
+
+			ck_assert_int_eq(json_integer_value(json_object_get(g, "interrupted")), t2);
+			ck_assert(json_real_value(json_object_get(json_object_get(g, "model_latency_ms"),
+			                                          "p95")) == (t2 ? 50 : 30));
+		}
+	}
+	json_decref(st);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* review show is the proposal around the run view: what `warden show` says
+ * of the run (but the diff, which review show takes from the commit) is in
+ * it word for word, with what the model said. */
+START_TEST(review_show_tells_the_run_as_show_does)
+{
+	struct e2e_world w;
+	char ids[3][32], *show, *review, *cut;
+	int status;
+
+	three_runs(&w, ids);
+	show = warden(&w, &status, "show", ids[0], NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, show);
+	ck_assert_ptr_nonnull(strstr(show, "    | Set it to 43."));
+	ck_assert_ptr_nonnull(cut = strstr(show, "\ndiff\n"));
+	cut[0] = '\0';
+	review = warden(&w, &status, "review", "show", ids[0], "--no-diff", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, review);
+	ck_assert_ptr_nonnull(strstr(review, "proposal "));
+	ck_assert_msg(strstr(review, show) != NULL, "run view not in review show:\n%s\n---\n%s",
+	              show, review);
+	free(show);
+	free(review);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* An index written by the schema before (version 1: no signature, rows not
+ * redacted) is migrated on open, and every ledger is read again. */
+START_TEST(a_version_1_index_is_migrated_and_read_again)
+{
+	struct e2e_world w;
+	char ids[3][32], db[700], *out;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int status;
+
+	three_runs(&w, ids);
+	json_decref(log_json(&w, NULL, NULL));
+	snprintf(db, sizeof(db), "%s/index.sqlite", w.cache);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	/* back to version 1, with a row as version 1 could hold it: a planted
+	 * secret, unredacted */
+	ck_assert_int_eq(sqlite3_exec(h, "DROP TABLE meta; DROP INDEX runs_open; DROP INDEX runs_started;"
+	                                 "CREATE INDEX runs_started ON runs(started);"
+	                                 "UPDATE runs SET title = 'leak sk-abcdefghijklmnopqrstuvwxyz0123';"
+	                                 "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	out = warden(&w, &status, "log", NULL);
+	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+	ck_assert_ptr_null(strstr(out, "sk-abcdefghijklmnopqrstuvwxyz0123"));
+	ck_assert_ptr_nonnull(strstr(out, "Make the answer right"));
+	free(out);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM runs WHERE title LIKE '%sk-%'",
+	                                    -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	e2e_world_free(&w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runs_cli");
@@ -417,6 +741,10 @@ int main(void)
 	tcase_add_test(tc, a_run_without_an_end_whose_process_is_gone_is_interrupted);
 	tcase_add_test(tc, index_is_rebuilt_from_the_ledgers_and_versioned);
 	tcase_add_test(tc, hostile_ledgers_are_reported_not_obeyed);
+	tcase_add_test(tc, index_catches_up_with_new_ended_killed_deleted_and_corrupt_ledgers);
+	tcase_add_test(tc, stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers);
+	tcase_add_test(tc, review_show_tells_the_run_as_show_does);
+	tcase_add_test(tc, a_version_1_index_is_migrated_and_read_again);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
