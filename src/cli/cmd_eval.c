@@ -150,19 +150,26 @@ static int report(const json_t *items, int as_json)
 }
 
 /* With --resume: the results already in --out (the same dataset and shard),
- * rewritten without a torn last line so that appending continues cleanly. */
-static int resume_from(json_t **done, const char *out, int resume, const wd_eval_dataset *ds,
-                       const char *shard)
+ * rewritten without a torn last line so that appending continues cleanly,
+ * and without the results marked "retry" (a worker that died: the harness
+ * failed, not the instance), whose instances then run again. */
+static int resume_from(json_t **done, size_t *retried, const char *out, int resume,
+                       const wd_eval_dataset *ds, const char *shard)
 {
 	wd_eval_results prev = { NULL };
 	wd_buf text = WD_BUF_INIT;
+	json_t *kept = json_array();
 	size_t i;
 	json_t *o;
-	int rc = wd_eval_results_load(&prev, out, 1);
+	int rc = kept ? wd_eval_results_load(&prev, out, 1) : wd_error_set(WD_ENOMEM, "out of memory");
 
-	if (rc)
+	*retried = 0;
+	if (rc) {
+		json_decref(kept);
 		return rc;
+	}
 	if (json_array_size(prev.items) > 0 && !resume) {
+		json_decref(kept);
 		wd_eval_results_free(&prev);
 		return wd_error_set(WD_EUSAGE, "%s already holds results: pass --resume to continue "
 		                    "that eval, or name another --out", out);
@@ -170,14 +177,19 @@ static int resume_from(json_t **done, const char *out, int resume, const wd_eval
 	json_array_foreach(prev.items, i, o) {
 		const char *d = json_string_value(json_object_get(o, "dataset"));
 		const char *s = json_string_value(json_object_get(o, "shard"));
-		char *line;
+		char *line = NULL;
 
 		if (!d || strcmp(d, ds->sha1) || !s || strcmp(s, shard)) {
 			rc = wd_error_set(WD_EUSAGE, "%s holds results of another dataset or shard; "
 			                  "not resuming into it", out);
 			break;
 		}
-		if (!(line = json_dumps(o, JSON_COMPACT)) || wd_buf_printf(&text, "%s\n", line)) {
+		if (json_is_true(json_object_get(o, "retry"))) {
+			(*retried)++;
+			continue;
+		}
+		if (json_array_append(kept, o) || !(line = json_dumps(o, JSON_COMPACT)) ||
+		    wd_buf_printf(&text, "%s\n", line)) {
 			free(line);
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 			break;
@@ -185,13 +197,14 @@ static int resume_from(json_t **done, const char *out, int resume, const wd_eval
 		free(line);
 	}
 	if (!rc && json_array_size(prev.items) > 0)
-		rc = wd_file_write_atomic(out, text.ptr, text.len, 0644);
+		rc = wd_file_write_atomic(out, text.ptr ? text.ptr : "", text.len, 0644);
 	wd_buf_free(&text);
+	wd_eval_results_free(&prev);
 	if (rc) {
-		wd_eval_results_free(&prev);
+		json_decref(kept);
 		return rc;
 	}
-	*done = prev.items;
+	*done = kept;
 	return 0;
 }
 
@@ -317,7 +330,7 @@ static int run_eval(int argc, char **argv)
 	wd_eval_dataset ds = WD_EVAL_DATASET_INIT;
 	unsigned si = 1, sn = 1;
 	char shard[32];
-	size_t *todo = NULL, ntodo = 0, size = 0;
+	size_t *todo = NULL, ntodo = 0, size = 0, retried = 0;
 	json_t *done = NULL;
 	int rc, code;
 
@@ -335,7 +348,7 @@ static int run_eval(int argc, char **argv)
 	snprintf(shard, sizeof(shard), "%u/%u", si, sn);
 	if ((rc = wd_eval_dataset_load(&ds, fl.dataset)) != 0)
 		goto fail;
-	if (fl.out && (rc = resume_from(&done, fl.out, fl.resume, &ds, shard)) != 0)
+	if (fl.out && (rc = resume_from(&done, &retried, fl.out, fl.resume, &ds, shard)) != 0)
 		goto fail;
 	if (!(todo = calloc(ds.n, sizeof(*todo)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -356,6 +369,9 @@ static int run_eval(int argc, char **argv)
 	if (c.done)
 		fprintf(stderr, "warden: resuming: %zu of %zu instances already graded in %s\n",
 		        c.done, size, fl.out);
+	if (retried)
+		fprintf(stderr, "warden: resuming: %zu instance%s whose worker died run%s again\n",
+		        retried, retried == 1 ? "" : "s", retried == 1 ? "s" : "");
 	fl.eo.shard = shard;
 	fl.eo.shard_size = size;
 	fl.eo.check_memory_mb = memory_share(fl.eo.jobs);
