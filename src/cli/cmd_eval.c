@@ -31,7 +31,8 @@ static void eval_usage(FILE *f)
 	        "  --model SPEC        any run spec; 'oracle' answers with the gold patch;\n"
 	        "                      replay:DIR uses DIR/<instance_id>.jsonl per instance\n"
 	        "  --jobs N            instances at once, each in its own process and sandbox with\n"
-	        "                      a share of the CPUs and memory (default 1)\n"
+	        "                      a share of the CPUs and memory (default 1; refused when a\n"
+	        "                      share would be under 256 MiB)\n"
 	        "  --shard I/N         only the I-th of N deterministic slices (a CI matrix)\n"
 	        "  --out FILE          append each result as a JSON line (refused when FILE has\n"
 	        "                      results, unless --resume)\n"
@@ -233,16 +234,28 @@ static int parse_uint(unsigned *out, const char *s, unsigned lo, unsigned hi)
 	return 0;
 }
 
-/* Each job's share of the memory: three quarters of the machine, split. */
-static uint64_t memory_share(unsigned jobs)
+#define JOB_MEMORY_MIN_MB 256
+
+/* Each job's share of the memory: three quarters of the machine, split, at
+ * most 4 GiB. So many jobs that a share would be under 256 MiB are refused
+ * (a floor would let N jobs ask for more than the machine has). */
+static int memory_share(uint64_t *out, unsigned jobs)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	uint64_t mb;
+	uint64_t usable, mb;
 
+	*out = 0;
 	if (jobs < 2 || pages <= 0 || size <= 0)
 		return 0;
-	mb = (uint64_t)pages * (uint64_t)size / (1024 * 1024) * 3 / 4 / jobs;
-	return mb > 4096 ? 4096 : mb < 256 ? 256 : mb;
+	usable = (uint64_t)pages * (uint64_t)size / (1024 * 1024) * 3 / 4;
+	mb = usable / jobs;
+	if (mb < JOB_MEMORY_MIN_MB)
+		return wd_error_set(WD_EUSAGE, "--jobs %u would leave each job %llu MiB of this "
+		                    "machine's memory; at most %llu jobs here", jobs,
+		                    (unsigned long long)mb,
+		                    (unsigned long long)(usable / JOB_MEMORY_MIN_MB));
+	*out = mb > 4096 ? 4096 : mb;
+	return 0;
 }
 
 struct eval_flags {
@@ -343,7 +356,8 @@ static int run_eval(int argc, char **argv)
 		wd_cli_error("%s", wd_error_last());
 		return WD_EXIT_USAGE;
 	}
-	if (fl.shard && (rc = wd_eval_shard_parse(&si, &sn, fl.shard)) != 0)
+	if ((fl.shard && (rc = wd_eval_shard_parse(&si, &sn, fl.shard)) != 0) ||
+	    (rc = memory_share(&fl.eo.check_memory_mb, fl.eo.jobs)) != 0)
 		goto fail;
 	snprintf(shard, sizeof(shard), "%u/%u", si, sn);
 	if ((rc = wd_eval_dataset_load(&ds, fl.dataset)) != 0)
@@ -374,7 +388,6 @@ static int run_eval(int argc, char **argv)
 		        retried, retried == 1 ? "" : "s", retried == 1 ? "s" : "");
 	fl.eo.shard = shard;
 	fl.eo.shard_size = size;
-	fl.eo.check_memory_mb = memory_share(fl.eo.jobs);
 	fl.eo.on_result = on_result;
 	fl.eo.payload = &c;
 	if ((rc = wd_eval_run(&ds, todo, ntodo, &fl.eo)) != 0)

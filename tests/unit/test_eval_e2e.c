@@ -445,6 +445,12 @@ START_TEST(test_bad_dataset_and_flags_exit_2)
 	ck_assert_msg(w.status == 2 && strstr(w.output, "--shard"), "%s", w.output);
 	run_eval(&w, w.out, "--jobs", "0", NULL);
 	ck_assert_msg(w.status == 2 && strstr(w.output, "--jobs"), "%s", w.output);
+	/* so many jobs that each would get under 256 MiB: refused, not overcommitted */
+	if ((unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)sysconf(_SC_PAGESIZE) /
+	    (1024 * 1024) * 3 / 4 / 256 < 256) {
+		run_eval(&w, w.out, "--jobs", "256", NULL);
+		ck_assert_msg(w.status == 2 && strstr(w.output, "at most"), "%s", w.output);
+	}
 	ck_assert_int_eq(access(w.out, F_OK), -1);
 	world_free(&w);
 }
