@@ -2,6 +2,7 @@
  * real bugs and gold fixes, run with the oracle through the real binary. */
 #include <check.h>
 #include <dirent.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -495,6 +496,58 @@ START_TEST(test_replay_directory_per_instance)
 }
 END_TEST
 
+/* With --jobs 2 on a machine of two or more CPUs, each worker and the checks
+ * it runs get their share of the CPUs: a PASS_TO_PASS test that passes only
+ * on one CPU holds under --jobs 2; under --jobs 1 (the control) the same
+ * test sees every CPU and the instance is an error. */
+START_TEST(test_jobs_pin_each_worker_to_its_cpu_share)
+{
+	struct world w;
+	const char *cmd = "sh test.sh; st=$?; n=$(nproc); if [ \"$n\" = 1 ]; then echo 'ok one-cpu'; "
+	                  "else echo \"FAIL one-cpu: $n CPUs\"; st=1; fi; exit $st";
+	char out1[600];
+	cpu_set_t cpus;
+	json_t *res;
+	FILE *f;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	if (CPU_COUNT(&cpus) < 2)
+		return; /* one CPU: nothing to share */
+	world_init(&w);
+	f = fopen(w.data, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 2; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s, s], s:s}",
+		                      "instance_id", i ? "pinned-b" : "pinned-a", "repo", w.repo,
+		                      "base_commit", w.base, "problem_statement", "add is wrong",
+		                      "test", cmd, "test_patch", TP_ADD, "FAIL_TO_PASS", "add",
+		                      "PASS_TO_PASS", "mul", "one-cpu", "patch",
+		                      CALC_PATCH("+", "+", "*"));
+		char *s = json_dumps(o, JSON_COMPACT);
+
+		fprintf(f, "%s\n", s);
+		free(s);
+		json_decref(o);
+	}
+	fclose(f);
+	run_eval(&w, w.out, "--jobs", "2", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	res = load_results(w.out);
+	assert_status(res, "pinned-a", "resolved", NULL);
+	assert_status(res, "pinned-b", "resolved", NULL);
+	json_decref(res);
+	snprintf(out1, sizeof(out1), "%s/jobs1.jsonl", w.tmp);
+	/* a cache of its own: the baseline cache does not know the CPU share */
+	snprintf(w.cache, sizeof(w.cache), "%s/cache-jobs1", w.tmp);
+	run_eval(&w, out1, "--jobs", "1", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	res = load_results(out1);
+	assert_status(res, "pinned-a", "error", "PASS_TO_PASS test 'one-cpu' already fails");
+	json_decref(res);
+	world_free(&w);
+}
+END_TEST
+
 /* The parent of `pid` as /proc has it, or -1. */
 static pid_t ppid_of(pid_t pid)
 {
@@ -682,6 +735,7 @@ static Suite *eval_e2e_suite(void)
 	tcase_add_test(tc, test_bad_dataset_and_flags_exit_2);
 	tcase_add_test(tc, test_replay_directory_per_instance);
 	tcase_add_test(tc, test_killed_worker_is_an_error_and_resume_reruns_it);
+	tcase_add_test(tc, test_jobs_pin_each_worker_to_its_cpu_share);
 	suite_add_tcase(s, tc);
 	return s;
 }
