@@ -121,6 +121,7 @@ static int collect(const wd_eval_dataset *ds, const struct worker *wk, int statu
 	if (!json_is_object(res)) {
 		json_decref(res);
 		res = lost_result(ds, wk, opts, status);
+		(void)wd_eval_instance_cleanup(&ds->v[wk->pos], ds, opts, wk->pid);
 	}
 	wd_buf_free(&path);
 	wd_buf_free(&text);
@@ -176,11 +177,14 @@ static int reap(const wd_eval_dataset *ds, struct worker *wk, unsigned jobs, uns
 	if (pid < 0)
 		return wd_error_errno(WD_EINFRA, "waiting for a worker");
 	for (unsigned s = 0; s < jobs; s++) {
+		int rc;
+
 		if (wk[s].pid != pid)
 			continue;
-		wk[s].pid = 0;
 		(*running)--;
-		return collect(ds, &wk[s], status, dir, opts);
+		rc = collect(ds, &wk[s], status, dir, opts);
+		wk[s].pid = 0;
+		return rc;
 	}
 	return 0; /* not one of ours */
 }

@@ -699,6 +699,20 @@ START_TEST(test_killed_worker_is_an_error_and_resume_reruns_it)
 	assert_status(res, "calc-both", "resolved", NULL);
 	ck_assert_msg(strstr(output, "3 instances: 2 resolved, 0 partial, 0 unresolved, 1 error") &&
 	              strstr(output, "calc-doomed") && strstr(output, "95% CI"), "%s", output);
+	/* the dead worker's instance files are gone too (its run's tree is gc's) */
+	{
+		char evdir[600];
+		DIR *d;
+		struct dirent *e;
+		int left = 0;
+
+		snprintf(evdir, sizeof(evdir), "%s/eval", w.cache);
+		ck_assert_ptr_nonnull(d = opendir(evdir));
+		while ((e = readdir(d)) != NULL)
+			left += e->d_name[0] != '.';
+		closedir(d);
+		ck_assert_int_eq(left, 0);
+	}
 	json_decref(res);
 	free(output);
 	output = NULL;
