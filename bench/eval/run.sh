@@ -12,7 +12,7 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 warden=${WARDEN:-$root/build/warden}
 mirror=${1:-/work/.mirror/berry-lang+berry/repo}
-count=${2:-24}
+count=${2:-30}
 out=$root/build/bench-eval
 mkdir -p "$out"
 if [ ! -s "$out/dataset.jsonl" ]; then

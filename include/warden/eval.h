@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -114,6 +115,12 @@ typedef struct wd_eval_opts {
  * Returns 0 whenever a result was made, the instance's errors included. */
 int wd_eval_run_instance(json_t **out, const wd_eval_instance *inst, const wd_eval_dataset *ds,
                          const wd_eval_opts *opts);
+
+/* Remove the files wd_eval_run_instance() keeps for `inst` while it runs in
+ * process `pid` (its ticket and model replay), for a worker that died before
+ * it could. The run's own work tree is left to `warden gc`. */
+int wd_eval_instance_cleanup(const wd_eval_instance *inst, const wd_eval_dataset *ds,
+                             const wd_eval_opts *opts, pid_t pid);
 
 /* Run the instances `todo` (positions in ds, n of them) with opts->jobs at
  * once, each in its own process pinned to a share of the CPUs, calling

@@ -31,7 +31,8 @@ static void eval_usage(FILE *f)
 	        "  --model SPEC        any run spec; 'oracle' answers with the gold patch;\n"
 	        "                      replay:DIR uses DIR/<instance_id>.jsonl per instance\n"
 	        "  --jobs N            instances at once, each in its own process and sandbox with\n"
-	        "                      a share of the CPUs and memory (default 1)\n"
+	        "                      a share of the CPUs and memory (default 1; refused when a\n"
+	        "                      share would be under 256 MiB)\n"
 	        "  --shard I/N         only the I-th of N deterministic slices (a CI matrix)\n"
 	        "  --out FILE          append each result as a JSON line (refused when FILE has\n"
 	        "                      results, unless --resume)\n"
@@ -150,19 +151,26 @@ static int report(const json_t *items, int as_json)
 }
 
 /* With --resume: the results already in --out (the same dataset and shard),
- * rewritten without a torn last line so that appending continues cleanly. */
-static int resume_from(json_t **done, const char *out, int resume, const wd_eval_dataset *ds,
-                       const char *shard)
+ * rewritten without a torn last line so that appending continues cleanly,
+ * and without the results marked "retry" (a worker that died: the harness
+ * failed, not the instance), whose instances then run again. */
+static int resume_from(json_t **done, size_t *retried, const char *out, int resume,
+                       const wd_eval_dataset *ds, const char *shard)
 {
 	wd_eval_results prev = { NULL };
 	wd_buf text = WD_BUF_INIT;
+	json_t *kept = json_array();
 	size_t i;
 	json_t *o;
-	int rc = wd_eval_results_load(&prev, out, 1);
+	int rc = kept ? wd_eval_results_load(&prev, out, 1) : wd_error_set(WD_ENOMEM, "out of memory");
 
-	if (rc)
+	*retried = 0;
+	if (rc) {
+		json_decref(kept);
 		return rc;
+	}
 	if (json_array_size(prev.items) > 0 && !resume) {
+		json_decref(kept);
 		wd_eval_results_free(&prev);
 		return wd_error_set(WD_EUSAGE, "%s already holds results: pass --resume to continue "
 		                    "that eval, or name another --out", out);
@@ -170,14 +178,19 @@ static int resume_from(json_t **done, const char *out, int resume, const wd_eval
 	json_array_foreach(prev.items, i, o) {
 		const char *d = json_string_value(json_object_get(o, "dataset"));
 		const char *s = json_string_value(json_object_get(o, "shard"));
-		char *line;
+		char *line = NULL;
 
 		if (!d || strcmp(d, ds->sha1) || !s || strcmp(s, shard)) {
 			rc = wd_error_set(WD_EUSAGE, "%s holds results of another dataset or shard; "
 			                  "not resuming into it", out);
 			break;
 		}
-		if (!(line = json_dumps(o, JSON_COMPACT)) || wd_buf_printf(&text, "%s\n", line)) {
+		if (json_is_true(json_object_get(o, "retry"))) {
+			(*retried)++;
+			continue;
+		}
+		if (json_array_append(kept, o) || !(line = json_dumps(o, JSON_COMPACT)) ||
+		    wd_buf_printf(&text, "%s\n", line)) {
 			free(line);
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 			break;
@@ -185,13 +198,14 @@ static int resume_from(json_t **done, const char *out, int resume, const wd_eval
 		free(line);
 	}
 	if (!rc && json_array_size(prev.items) > 0)
-		rc = wd_file_write_atomic(out, text.ptr, text.len, 0644);
+		rc = wd_file_write_atomic(out, text.ptr ? text.ptr : "", text.len, 0644);
 	wd_buf_free(&text);
+	wd_eval_results_free(&prev);
 	if (rc) {
-		wd_eval_results_free(&prev);
+		json_decref(kept);
 		return rc;
 	}
-	*done = prev.items;
+	*done = kept;
 	return 0;
 }
 
@@ -220,16 +234,28 @@ static int parse_uint(unsigned *out, const char *s, unsigned lo, unsigned hi)
 	return 0;
 }
 
-/* Each job's share of the memory: three quarters of the machine, split. */
-static uint64_t memory_share(unsigned jobs)
+#define JOB_MEMORY_MIN_MB 256
+
+/* Each job's share of the memory: three quarters of the machine, split, at
+ * most 4 GiB. So many jobs that a share would be under 256 MiB are refused
+ * (a floor would let N jobs ask for more than the machine has). */
+static int memory_share(uint64_t *out, unsigned jobs)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	uint64_t mb;
+	uint64_t usable, mb;
 
+	*out = 0;
 	if (jobs < 2 || pages <= 0 || size <= 0)
 		return 0;
-	mb = (uint64_t)pages * (uint64_t)size / (1024 * 1024) * 3 / 4 / jobs;
-	return mb > 4096 ? 4096 : mb < 256 ? 256 : mb;
+	usable = (uint64_t)pages * (uint64_t)size / (1024 * 1024) * 3 / 4;
+	mb = usable / jobs;
+	if (mb < JOB_MEMORY_MIN_MB)
+		return wd_error_set(WD_EUSAGE, "--jobs %u would leave each job %llu MiB of this "
+		                    "machine's memory; at most %llu jobs here", jobs,
+		                    (unsigned long long)mb,
+		                    (unsigned long long)(usable / JOB_MEMORY_MIN_MB));
+	*out = mb > 4096 ? 4096 : mb;
+	return 0;
 }
 
 struct eval_flags {
@@ -317,7 +343,7 @@ static int run_eval(int argc, char **argv)
 	wd_eval_dataset ds = WD_EVAL_DATASET_INIT;
 	unsigned si = 1, sn = 1;
 	char shard[32];
-	size_t *todo = NULL, ntodo = 0, size = 0;
+	size_t *todo = NULL, ntodo = 0, size = 0, retried = 0;
 	json_t *done = NULL;
 	int rc, code;
 
@@ -330,12 +356,13 @@ static int run_eval(int argc, char **argv)
 		wd_cli_error("%s", wd_error_last());
 		return WD_EXIT_USAGE;
 	}
-	if (fl.shard && (rc = wd_eval_shard_parse(&si, &sn, fl.shard)) != 0)
+	if ((fl.shard && (rc = wd_eval_shard_parse(&si, &sn, fl.shard)) != 0) ||
+	    (rc = memory_share(&fl.eo.check_memory_mb, fl.eo.jobs)) != 0)
 		goto fail;
 	snprintf(shard, sizeof(shard), "%u/%u", si, sn);
 	if ((rc = wd_eval_dataset_load(&ds, fl.dataset)) != 0)
 		goto fail;
-	if (fl.out && (rc = resume_from(&done, fl.out, fl.resume, &ds, shard)) != 0)
+	if (fl.out && (rc = resume_from(&done, &retried, fl.out, fl.resume, &ds, shard)) != 0)
 		goto fail;
 	if (!(todo = calloc(ds.n, sizeof(*todo)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -356,9 +383,11 @@ static int run_eval(int argc, char **argv)
 	if (c.done)
 		fprintf(stderr, "warden: resuming: %zu of %zu instances already graded in %s\n",
 		        c.done, size, fl.out);
+	if (retried)
+		fprintf(stderr, "warden: resuming: %zu instance%s whose worker died run%s again\n",
+		        retried, retried == 1 ? "" : "s", retried == 1 ? "s" : "");
 	fl.eo.shard = shard;
 	fl.eo.shard_size = size;
-	fl.eo.check_memory_mb = memory_share(fl.eo.jobs);
 	fl.eo.on_result = on_result;
 	fl.eo.payload = &c;
 	if ((rc = wd_eval_run(&ds, todo, ntodo, &fl.eo)) != 0)

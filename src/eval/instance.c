@@ -54,9 +54,10 @@ static int on_checks(void *payload, const char *what, const struct wd_gate_resul
 	return wd_eval_grade_checks(&w->grade, w->inst, g);
 }
 
-/* A file name for the instance: a hash, never the untrusted id itself. */
+/* A file name for the instance: a hash, never the untrusted id itself, and
+ * the pid of the process running it. */
 static int instance_dir(wd_buf *out, const char *work, const wd_eval_instance *inst,
-                        const wd_eval_dataset *ds)
+                        const wd_eval_dataset *ds, pid_t pid)
 {
 	wd_buf key = WD_BUF_INIT;
 	char hex[41];
@@ -64,8 +65,25 @@ static int instance_dir(wd_buf *out, const char *work, const wd_eval_instance *i
 
 	if ((rc = wd_buf_printf(&key, "%s\n%s", ds->sha1, inst->id)) == 0 &&
 	    (rc = wd_hash_hex(hex, key.ptr, key.len)) == 0)
-		rc = wd_buf_printf(out, "%s/eval/%.16s-%d", work, hex, (int)getpid());
+		rc = wd_buf_printf(out, "%s/eval/%.16s-%d", work, hex, (int)pid);
 	wd_buf_free(&key);
+	return rc;
+}
+
+int wd_eval_instance_cleanup(const wd_eval_instance *inst, const wd_eval_dataset *ds,
+                             const wd_eval_opts *opts, pid_t pid)
+{
+	wd_buf cache = WD_BUF_INIT, dir = WD_BUF_INIT;
+	int rc;
+
+	if (opts->work_dir && *opts->work_dir)
+		rc = wd_buf_sets(&cache, opts->work_dir);
+	else
+		rc = wd_cache_dir(&cache);
+	if (!rc && (rc = instance_dir(&dir, cache.ptr, inst, ds, pid)) == 0)
+		rc = wd_rm_rf(dir.ptr);
+	wd_buf_free(&cache);
+	wd_buf_free(&dir);
 	return rc;
 }
 
@@ -273,7 +291,7 @@ int wd_eval_run_instance(json_t **out, const wd_eval_instance *inst, const wd_ev
 		rc = wd_buf_sets(&cache, opts->work_dir);
 	else
 		rc = wd_cache_dir(&cache);
-	if (rc || (rc = instance_dir(&dir, cache.ptr, inst, ds)) != 0 ||
+	if (rc || (rc = instance_dir(&dir, cache.ptr, inst, ds, getpid())) != 0 ||
 	    (rc = wd_mkdir_p(dir.ptr, 1)) != 0 ||
 	    (rc = wd_buf_printf(&ticket, "%s/ticket.json", dir.ptr)) != 0 ||
 	    (rc = write_ticket(ticket.ptr, inst)) != 0 ||

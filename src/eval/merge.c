@@ -107,9 +107,19 @@ static int sort_by_index(json_t **out, json_t *all, size_t total)
 	for (size_t i = 0; i < total; i++)
 		v[i] = json_array_get(all, i);
 	qsort(v, total, sizeof(*v), cmp_index);
-	for (size_t i = 0; !rc && i < total; i++)
-		if (json_array_append(sorted, v[i]))
+	/* every position of the dataset exactly once (ids are checked apart:
+	 * two results may name different ids at one position) */
+	for (size_t i = 0; !rc && i < total; i++) {
+		json_int_t at = json_integer_value(json_object_get(v[i], "index"));
+
+		if (at != (json_int_t)i)
+			rc = wd_error_set(WD_EINPUT, at < (json_int_t)i
+			                  ? "two results for position %lld of the dataset (overlap)"
+			                  : "no result for position %lld of the dataset (gap)",
+			                  (long long)(at < (json_int_t)i ? at : (json_int_t)i));
+		else if (json_array_append(sorted, v[i]))
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
+	}
 	free(v);
 	if (rc) {
 		json_decref(sorted);

@@ -22,6 +22,7 @@ struct worker {
 	pid_t pid;
 	size_t pos;      /* the instance's position in the dataset */
 	unsigned slot;   /* which share of the CPUs */
+	uint64_t started_ms;
 };
 
 /* Pin this process to every jobs-th CPU it may use, starting at `slot`, so
@@ -76,22 +77,28 @@ static void worker_main(const wd_eval_dataset *ds, size_t pos, const wd_eval_opt
 	_exit(code);
 }
 
-/* A worker that died or wrote nothing still leaves a result: an error. */
-static json_t *lost_result(const wd_eval_dataset *ds, size_t pos, const wd_eval_opts *opts,
-                           int status)
+/* A worker that died or wrote nothing still leaves a result: an error of the
+ * harness, not of the instance, so it is marked "retry" and --resume runs it
+ * again. */
+static json_t *lost_result(const wd_eval_dataset *ds, const struct worker *wk,
+                           const wd_eval_opts *opts, int status)
 {
+	size_t pos = wk->pos;
 	char why[160];
 
 	if (WIFSIGNALED(status))
-		snprintf(why, sizeof(why), "the worker died of signal %d", WTERMSIG(status));
+		snprintf(why, sizeof(why), "the worker died of signal %d (%s)", WTERMSIG(status),
+		         strsignal(WTERMSIG(status)));
 	else
 		snprintf(why, sizeof(why), "the worker exited %d without a result",
 		         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:f, s:I, s:s, s:I, s:I, s:s, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:f, s:I, s:b, s:s, s:I, s:I, "
+	                 "s:s, s:I}",
 	                 "instance_id", ds->v[pos].id, "status", "error", "reason", why,
 	                 "model", opts->model, "run_status", "error", "rounds", 0,
 	                 "input_tokens", (json_int_t)0, "output_tokens", (json_int_t)0,
-	                 "cost_usd", 0.0, "wall_ms", (json_int_t)0, "dataset", ds->sha1,
+	                 "cost_usd", 0.0, "wall_ms", (json_int_t)(wd_now_ms() - wk->started_ms),
+	                 "retry", 1, "dataset", ds->sha1,
 	                 "dataset_size", (json_int_t)ds->n, "index", (json_int_t)pos,
 	                 "shard", opts->shard ? opts->shard : "1/1",
 	                 "shard_size", (json_int_t)(opts->shard_size ? opts->shard_size : ds->n));
@@ -113,7 +120,8 @@ static int collect(const wd_eval_dataset *ds, const struct worker *wk, int statu
 		(void)unlink(path.ptr);
 	if (!json_is_object(res)) {
 		json_decref(res);
-		res = lost_result(ds, wk->pos, opts, status);
+		res = lost_result(ds, wk, opts, status);
+		(void)wd_eval_instance_cleanup(&ds->v[wk->pos], ds, opts, wk->pid);
 	}
 	wd_buf_free(&path);
 	wd_buf_free(&text);
@@ -169,11 +177,14 @@ static int reap(const wd_eval_dataset *ds, struct worker *wk, unsigned jobs, uns
 	if (pid < 0)
 		return wd_error_errno(WD_EINFRA, "waiting for a worker");
 	for (unsigned s = 0; s < jobs; s++) {
+		int rc;
+
 		if (wk[s].pid != pid)
 			continue;
-		wk[s].pid = 0;
 		(*running)--;
-		return collect(ds, &wk[s], status, dir, opts);
+		rc = collect(ds, &wk[s], status, dir, opts);
+		wk[s].pid = 0;
+		return rc;
 	}
 	return 0; /* not one of ours */
 }
@@ -201,6 +212,7 @@ int wd_eval_run(const wd_eval_dataset *ds, const size_t *todo, size_t n, const w
 				s++;
 			wk[s].pos = todo[next];
 			wk[s].slot = s;
+			wk[s].started_ms = wd_now_ms();
 			wk[s].pid = fork();
 			if (wk[s].pid < 0) {
 				wk[s].pid = 0;

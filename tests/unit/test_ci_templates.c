@@ -52,33 +52,48 @@ static char *github_step(const char *yml, const char *step)
 	return wd_buf_detach(&out);
 }
 
-/* The `script:` items of the GitLab job `job`, one after the other. */
-static char *gitlab_script(const char *yml, const char *job)
+/* The items of `key` (script, before_script) of the GitLab job `job`, one
+ * after the other: `- |` blocks and one-line `- CMD` items, leaving out the
+ * one-line items starting with `skip` (NULL: none). */
+static char *gitlab_items(const char *yml, const char *job, const char *key, const char *skip)
 {
 	char *text = NULL, *save = NULL, *l;
 	wd_buf out = WD_BUF_INIT;
-	char want[256];
+	char want[256], want_key[64];
 	int state = 0;
 
 	snprintf(want, sizeof(want), "%s:", job);
+	snprintf(want_key, sizeof(want_key), "  %s:", key);
 	ck_assert_int_eq(fx_read_file(&text, yml), 0);
 	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (state == 0 && !strcmp(l, want))
 			state = 1;
-		else if (state == 1 && !strcmp(l, "  script:"))
+		else if (state == 1 && indent_of(l) == 0)
+			break;
+		else if (state == 1 && !strcmp(l, want_key))
 			state = 2;
 		else if (state == 2) {
 			if (indent_of(l) <= 2)
 				break;
 			if (!strcmp(l, "    - |"))
 				continue;
+			if (!strncmp(l, "    - ", 6)) {
+				if (!skip || strncmp(l + 6, skip, strlen(skip)))
+					wd_buf_printf(&out, "%s\n", l + 6);
+				continue;
+			}
 			ck_assert_msg(indent_of(l) >= 6, "%s: unexpected script line '%s'", yml, l);
 			wd_buf_printf(&out, "%s\n", l + 6);
 		}
 	}
 	free(text);
-	ck_assert_msg(out.len > 0, "%s: no script for job '%s'", yml, job);
+	ck_assert_msg(out.len > 0, "%s: no %s for job '%s'", yml, key, job);
 	return wd_buf_detach(&out);
+}
+
+static char *gitlab_script(const char *yml, const char *job)
+{
+	return gitlab_items(yml, job, "script", NULL);
 }
 
 static char *template_path(const char *rel)
@@ -434,6 +449,101 @@ START_TEST(test_gitlab_bot_runs_locally)
 }
 END_TEST
 
+/* ---------------------------------------------------------- installing */
+
+/* A stand-in for warden's repository at `dir` (branch main): what the install
+ * step runs in it (.ci/setup, make, make install) leaves a trace, and the
+ * installed "warden" says where it was built. Building the real warden here
+ * would take minutes; the step's own logic is what is under test. */
+static void fake_warden_repo(const char *dir)
+{
+	static const char *const files[] = {
+		".ci/setup", "#!/bin/sh\necho setup > setup.ran\n",
+		"Makefile", "all:\n\ttest -f setup.ran\n\tprintf '#!/bin/sh\\necho built-from-$(CURDIR)\\n' "
+		            "> warden-built\n"
+		            "install:\n\tmkdir -p $(PREFIX)/bin\n\tcp warden-built $(PREFIX)/bin/warden\n"
+		            "\tchmod 755 $(PREFIX)/bin/warden\n",
+		NULL
+	};
+
+	ck_assert_int_eq(fx_repo_create(dir, files, "warden"), 0);
+}
+
+/* Run an install step with and without WARDEN_GIT_URL (and with a ref that
+ * does not exist), in a checkout of the user's project. */
+static void check_install(const char *step, const char *tmpvar)
+{
+	struct ci c;
+	char src[600], url[700], prefix[600], prefix_env[700], tmp_env[700], sudo[600], path[700];
+	char *text = NULL;
+
+	ci_init(&c);
+	ck_assert_int_eq(fx_repo_create(c.repo, bot_files, "initial"), 0);
+	snprintf(src, sizeof(src), "%s/warden-upstream", c.tmp);
+	fake_warden_repo(src);
+	snprintf(url, sizeof(url), "WARDEN_GIT_URL=file://%s", src);
+	snprintf(prefix, sizeof(prefix), "%s/prefix", c.tmp);
+	snprintf(prefix_env, sizeof(prefix_env), "PREFIX=%s", prefix);
+	snprintf(tmp_env, sizeof(tmp_env), "%s=%s", tmpvar, c.tmp);
+	/* CI runners have passwordless sudo; here it only runs the command */
+	snprintf(sudo, sizeof(sudo), "%s/sudo", c.bin);
+	ck_assert_int_eq(fx_write_file(sudo, "#!/bin/sh\nexec \"$@\"\n"), 0);
+	ck_assert_int_eq(chmod(sudo, 0755), 0);
+
+	/* no URL: the job stops at once and says which variable to set */
+	ci_run(&c, step, prefix_env, tmp_env, "WARDEN_GIT_URL=", "WARDEN_GIT_REF=", NULL);
+	ck_assert_msg(c.status != 0 && strstr(c.output, "WARDEN_GIT_URL"), "exit %d\n%s", c.status,
+	              c.output);
+	snprintf(path, sizeof(path), "%s/warden-src", c.tmp);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	/* a ref that is not there fails the clone */
+	ci_run(&c, step, prefix_env, tmp_env, url, "WARDEN_GIT_REF=no-such-branch", NULL);
+	ck_assert_msg(c.status != 0, "exit %d\n%s", c.status, c.output);
+	snprintf(path, sizeof(path), "%s/bin/warden", prefix);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	/* with the URL (and a ref): cloned, set up, built and installed from it */
+	ci_run(&c, step, prefix_env, tmp_env, url, "WARDEN_GIT_REF=main", NULL);
+	ck_assert_msg(c.status == 0, "exit %d\n%s", c.status, c.output);
+	ck_assert_int_eq(fx_read_file(&text, path), 0);
+	ck_assert_msg(strstr(text, "built-from-") && strstr(text, "/warden-src"), "%s", text);
+	free(text);
+	ci_free(&c);
+}
+
+START_TEST(test_github_install_needs_and_uses_warden_git_url)
+{
+	const char *ymls[] = { "github/warden-bot.yml", "github/warden-eval.yml" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *yml = template_path(ymls[i]);
+		char *step = github_step(yml, "warden: install");
+
+		ck_assert_ptr_null(strstr(step, "warden-dev"));
+		check_install(step, "RUNNER_TEMP");
+		free(step);
+		free(yml);
+	}
+}
+END_TEST
+
+START_TEST(test_gitlab_install_needs_and_uses_warden_git_url)
+{
+	const char *ymls[] = { "gitlab/warden-bot.gitlab-ci.yml", "gitlab/warden-eval.gitlab-ci.yml" };
+	const char *jobs[] = { "warden-bot", ".warden" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *yml = template_path(ymls[i]);
+		/* apt-get is the image's plumbing: the runner here has the tools */
+		char *step = gitlab_items(yml, jobs[i], "before_script", "apt-get ");
+
+		ck_assert_ptr_null(strstr(step, "warden-dev"));
+		check_install(step, "TMPDIR");
+		free(step);
+		free(yml);
+	}
+}
+END_TEST
+
 static Suite *ci_suite(void)
 {
 	Suite *s = suite_create("ci_templates");
@@ -444,6 +554,8 @@ static Suite *ci_suite(void)
 	tcase_add_test(tc, test_gitlab_eval_matrix_runs_locally);
 	tcase_add_test(tc, test_github_bot_runs_locally);
 	tcase_add_test(tc, test_gitlab_bot_runs_locally);
+	tcase_add_test(tc, test_github_install_needs_and_uses_warden_git_url);
+	tcase_add_test(tc, test_gitlab_install_needs_and_uses_warden_git_url);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -263,6 +263,18 @@ START_TEST(test_merge_refuses_overlaps_and_gaps)
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "overlap"));
 	ck_assert_int_eq(merge_of(&m, s1, NULL), WD_EINPUT);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "missing"));
+	/* two results at one position under different ids, none at another: the
+	 * shards' counts add up, the ids are unique, and still it is a gap */
+	{
+		json_t *s3 = json_array();
+
+		json_array_append_new(s3, item("i3", "partial", 3, "2/2", 2));
+		json_array_append_new(s3, item("i3-again", "resolved", 3, "2/2", 2));
+		ck_assert_int_eq(merge_of(&m, s1, s3), WD_EINPUT);
+		ck_assert_msg(strstr(wd_error_last(), "position 1") && strstr(wd_error_last(), "gap"),
+		              "%s", wd_error_last());
+		json_decref(s3);
+	}
 	/* an item claiming a shard it does not belong to */
 	json_array_append_new(s2, item("i9", "resolved", 2, "2/2", 2));
 	ck_assert_int_eq(merge_of(&m, s1, s2), WD_EINPUT);

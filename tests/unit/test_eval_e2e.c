@@ -1,10 +1,16 @@
 /* `warden eval` end to end: a dataset built from a fixture repository with
  * real bugs and gold fixes, run with the oracle through the real binary. */
 #include <check.h>
+#include <dirent.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -124,6 +130,23 @@ static void add_broken(FILE *f, const struct world *w)
 	add_instance(f, w, "broken-build", TP_ADD, "[\"add\"]", "[\"mul\"]",
 	             CALC_PATCH("+", "+", "*"), "exit 3");
 	add_instance(f, w, "broken-no-gold", TP_ADD, "[\"add\"]", "[\"mul\"]", NULL, NULL);
+}
+
+/* One instance of calc-add whose test command is `cmd`. */
+static void add_with_test(FILE *f, const struct world *w, const char *id, const char *cmd)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:s}", "instance_id", id,
+	                      "repo", w->repo, "base_commit", w->base,
+	                      "problem_statement", "calc.sh computes the wrong thing", "test", cmd,
+	                      "test_patch", TP_ADD, "FAIL_TO_PASS", "add", "PASS_TO_PASS", "mul",
+	                      "patch", CALC_PATCH("+", "+", "*"));
+	char *s;
+
+	ck_assert_ptr_nonnull(o);
+	s = json_dumps(o, JSON_COMPACT);
+	fprintf(f, "%s\n", s);
+	free(s);
+	json_decref(o);
 }
 
 static void write_dataset(const struct world *w, int graded, int broken)
@@ -423,6 +446,12 @@ START_TEST(test_bad_dataset_and_flags_exit_2)
 	ck_assert_msg(w.status == 2 && strstr(w.output, "--shard"), "%s", w.output);
 	run_eval(&w, w.out, "--jobs", "0", NULL);
 	ck_assert_msg(w.status == 2 && strstr(w.output, "--jobs"), "%s", w.output);
+	/* so many jobs that each would get under 256 MiB: refused, not overcommitted */
+	if ((unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)sysconf(_SC_PAGESIZE) /
+	    (1024 * 1024) * 3 / 4 / 256 < 256) {
+		run_eval(&w, w.out, "--jobs", "256", NULL);
+		ck_assert_msg(w.status == 2 && strstr(w.output, "at most"), "%s", w.output);
+	}
 	ck_assert_int_eq(access(w.out, F_OK), -1);
 	world_free(&w);
 }
@@ -467,6 +496,245 @@ START_TEST(test_replay_directory_per_instance)
 }
 END_TEST
 
+/* With --jobs 2 on a machine of two or more CPUs, each worker and the checks
+ * it runs get their share of the CPUs: a PASS_TO_PASS test that passes only
+ * on one CPU holds under --jobs 2; under --jobs 1 (the control) the same
+ * test sees every CPU and the instance is an error. */
+START_TEST(test_jobs_pin_each_worker_to_its_cpu_share)
+{
+	struct world w;
+	const char *cmd = "sh test.sh; st=$?; n=$(nproc); if [ \"$n\" = 1 ]; then echo 'ok one-cpu'; "
+	                  "else echo \"FAIL one-cpu: $n CPUs\"; st=1; fi; exit $st";
+	char out1[600];
+	cpu_set_t cpus;
+	json_t *res;
+	FILE *f;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	if (CPU_COUNT(&cpus) < 2)
+		return; /* one CPU: nothing to share */
+	world_init(&w);
+	f = fopen(w.data, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 2; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s, s], s:s}",
+		                      "instance_id", i ? "pinned-b" : "pinned-a", "repo", w.repo,
+		                      "base_commit", w.base, "problem_statement", "add is wrong",
+		                      "test", cmd, "test_patch", TP_ADD, "FAIL_TO_PASS", "add",
+		                      "PASS_TO_PASS", "mul", "one-cpu", "patch",
+		                      CALC_PATCH("+", "+", "*"));
+		char *s = json_dumps(o, JSON_COMPACT);
+
+		fprintf(f, "%s\n", s);
+		free(s);
+		json_decref(o);
+	}
+	fclose(f);
+	run_eval(&w, w.out, "--jobs", "2", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	res = load_results(w.out);
+	assert_status(res, "pinned-a", "resolved", NULL);
+	assert_status(res, "pinned-b", "resolved", NULL);
+	json_decref(res);
+	snprintf(out1, sizeof(out1), "%s/jobs1.jsonl", w.tmp);
+	/* a cache of its own: the baseline cache does not know the CPU share */
+	snprintf(w.cache, sizeof(w.cache), "%s/cache-jobs1", w.tmp);
+	run_eval(&w, out1, "--jobs", "1", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	res = load_results(out1);
+	assert_status(res, "pinned-a", "error", "PASS_TO_PASS test 'one-cpu' already fails");
+	json_decref(res);
+	world_free(&w);
+}
+END_TEST
+
+/* The parent of `pid` as /proc has it, or -1. */
+static pid_t ppid_of(pid_t pid)
+{
+	char path[64], *text = NULL, *p;
+	pid_t pp = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (fx_read_file(&text, path) == 0 && (p = strstr(text, "\nPPid:")) != NULL)
+		pp = (pid_t)atoi(p + 7);
+	free(text);
+	return pp;
+}
+
+/* A process running `sleep MARK`, or -1. */
+static pid_t find_sleep(const char *mark)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = -1;
+
+	ck_assert_ptr_nonnull(d);
+	while (found < 0 && (e = readdir(d)) != NULL) {
+		char path[300], cmd[256];
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		cmd[n] = 0;
+		/* argv[0] "sleep" or ".../sleep", argv[1] the mark */
+		if ((!strcmp(cmd, "sleep") || (strlen(cmd) > 6 && !strcmp(cmd + strlen(cmd) - 6,
+		     "/sleep"))) && (size_t)n > strlen(cmd) + 1 && !strcmp(cmd + strlen(cmd) + 1, mark))
+			found = (pid_t)atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The child of `root` that `pid` descends from, or -1. */
+static pid_t child_of_root_above(pid_t pid, pid_t root)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		pid_t pp = ppid_of(pid);
+
+		if (pp == root)
+			return pid;
+		pid = pp;
+	}
+	return -1;
+}
+
+/* Whether `pid` runs (a zombie or no process does not). */
+static int alive(pid_t pid)
+{
+	char path[64], *text = NULL, *p;
+	int yes;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (fx_read_file(&text, path) != 0)
+		return 0;
+	p = strrchr(text, ')');
+	yes = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	free(text);
+	return yes;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A worker of --jobs 2 killed (as the OOM killer does) while its instance's
+ * tests run: that instance is an error naming the signal, the others are
+ * graded, the table and exit code are right, nothing the worker started
+ * outlives it, and --resume runs that one instance again. */
+START_TEST(test_killed_worker_is_an_error_and_resume_reruns_it)
+{
+	struct world w;
+	char mark[32], cmd[96], log[600], *output = NULL;
+	const char *argv[16];
+	json_t *res;
+	pid_t pid, sleeper = -1, worker = -1;
+	double deadline;
+	int st, fd;
+	FILE *f;
+
+	world_init(&w);
+	/* a mark no other process has: the doomed instance's tests sleep on it */
+	snprintf(mark, sizeof(mark), "6.%06d", (int)getpid() % 1000000);
+	snprintf(cmd, sizeof(cmd), "sleep %s; sh test.sh", mark);
+	f = fopen(w.data, "w");
+	ck_assert_ptr_nonnull(f);
+	add_with_test(f, &w, "calc-doomed", cmd);
+	add_instance(f, &w, "calc-add", TP_ADD, "[\"add\"]", "[\"mul\"]",
+	             CALC_PATCH("+", "+", "*"), NULL);
+	add_instance(f, &w, "calc-both", TP_ADD TP_SUB, "[\"add\", \"sub\"]", "[\"mul\"]",
+	             CALC_PATCH("+", "-", "*"), NULL);
+	fclose(f);
+	snprintf(log, sizeof(log), "%s/eval.log", w.tmp);
+	argv[0] = e2e_warden_bin(); argv[1] = "eval"; argv[2] = w.data; argv[3] = "--model";
+	argv[4] = "oracle"; argv[5] = "--work-dir"; argv[6] = w.cache; argv[7] = "--out";
+	argv[8] = w.out; argv[9] = "--jobs"; argv[10] = "2"; argv[11] = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(w.tmp) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	/* find the worker whose descendant sleeps on the mark, and kill it */
+	deadline = now_s() + 180;
+	while (worker < 0 && now_s() < deadline) {
+		if ((sleeper = find_sleep(mark)) > 0)
+			worker = child_of_root_above(sleeper, pid);
+		if (worker < 0)
+			usleep(20 * 1000);
+	}
+	ck_assert_msg(worker > 0 && worker != pid, "no worker of %d runs 'sleep %s'", (int)pid,
+	              mark);
+	ck_assert_int_eq(kill(worker, SIGKILL), 0);
+	/* what the worker ran (its sandbox, the shell, the sleep) dies with it, long
+	 * before the sleep would end by itself */
+	deadline = now_s() + 3;
+	while (alive(sleeper) && now_s() < deadline)
+		usleep(20 * 1000);
+	ck_assert_msg(!alive(sleeper), "'sleep %s' (pid %d) outlived its killed worker", mark,
+	              (int)sleeper);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(fx_read_file(&output, log), 0);
+	/* the eval went on and ended: one error, so exit 1 */
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d:\n%s", st, output);
+	res = load_results(w.out);
+	ck_assert_int_eq(json_array_size(res), 3);
+	assert_status(res, "calc-doomed", "error", "the worker died of signal 9");
+	ck_assert(json_is_true(json_object_get(result_of(res, "calc-doomed"), "retry")));
+	assert_status(res, "calc-add", "resolved", NULL);
+	assert_status(res, "calc-both", "resolved", NULL);
+	ck_assert_msg(strstr(output, "3 instances: 2 resolved, 0 partial, 0 unresolved, 1 error") &&
+	              strstr(output, "calc-doomed") && strstr(output, "95% CI"), "%s", output);
+	/* the dead worker's instance files are gone too (its run's tree is gc's) */
+	{
+		char evdir[600];
+		DIR *d;
+		struct dirent *e;
+		int left = 0;
+
+		snprintf(evdir, sizeof(evdir), "%s/eval", w.cache);
+		ck_assert_ptr_nonnull(d = opendir(evdir));
+		while ((e = readdir(d)) != NULL)
+			left += e->d_name[0] != '.';
+		closedir(d);
+		ck_assert_int_eq(left, 0);
+	}
+	json_decref(res);
+	free(output);
+	output = NULL;
+
+	/* --resume runs the lost instance, and only it, again */
+	argv[11] = "--resume";
+	argv[12] = NULL;
+	ck_assert_int_eq(fx_run(&output, &st, argv, NULL, w.tmp), 0);
+	ck_assert_msg(st == 0, "exit %d:\n%s", st, output);
+	ck_assert_msg(strstr(output, "resuming: 2 of 3") && strstr(output, "[3/3] calc-doomed: "
+	              "resolved") && !strstr(output, "calc-add: resolved") &&
+	              strstr(output, "3 instances: 3 resolved"), "%s", output);
+	res = load_results(w.out);
+	ck_assert_int_eq(json_array_size(res), 3);
+	assert_status(res, "calc-doomed", "resolved", NULL);
+	ck_assert_ptr_null(json_object_get(result_of(res, "calc-doomed"), "retry"));
+	json_decref(res);
+	free(output);
+	world_free(&w);
+}
+END_TEST
+
 static Suite *eval_e2e_suite(void)
 {
 	Suite *s = suite_create("eval_e2e");
@@ -480,6 +748,8 @@ static Suite *eval_e2e_suite(void)
 	tcase_add_test(tc, test_resume_skips_finished_instances);
 	tcase_add_test(tc, test_bad_dataset_and_flags_exit_2);
 	tcase_add_test(tc, test_replay_directory_per_instance);
+	tcase_add_test(tc, test_killed_worker_is_an_error_and_resume_reruns_it);
+	tcase_add_test(tc, test_jobs_pin_each_worker_to_its_cpu_share);
 	suite_add_tcase(s, tc);
 	return s;
 }
