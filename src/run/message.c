@@ -102,7 +102,9 @@ static void keep_sentences(wd_buf *out, const char *s, size_t len)
 			i++;
 		e = i < len ? i + 1 : len;
 		i = e;
-		if (e > st && !chatter(s + st, e - st)) {
+		/* a sentence may start a line of the body once the chatter
+		 * before it is dropped: one shaped like a trailer never goes in */
+		if (e > st && !chatter(s + st, e - st) && !wd_text_is_trailer_line(s + st, e - st)) {
 			if (out->len && out->ptr[out->len - 1] != '\n')
 				wd_buf_putc(out, ' ');
 			wd_buf_put(out, s + st, e - st);
@@ -122,6 +124,30 @@ static int describes(wd_buf *clean, const char *p, size_t len)
 	return wd_text_clean(clean, p, len, 0) == 0 && clean->len &&
 	       !wd_text_is_trailer_line(clean->ptr, clean->len) &&
 	       !file_list_line(clean->ptr, clean->len);
+}
+
+/* Lines of one paragraph are joined with a space, so "cc" and ": x" on two
+ * lines make "cc : x", which git reads as a trailer: a paragraph that starts
+ * like one is left out as a whole. */
+static void drop_trailer_paragraphs(wd_buf *out)
+{
+	size_t r = 0, w = 0;
+
+	while (r < out->len) {
+		const char *nl = memchr(out->ptr + r, '\n', out->len - r);
+		size_t end = nl ? (size_t)(nl - out->ptr) + 1 : out->len;
+
+		if (!wd_text_is_trailer_line(out->ptr + r, end - r - (nl ? 1 : 0))) {
+			memmove(out->ptr + w, out->ptr + r, end - r);
+			w += end - r;
+		} else if (end < out->len && out->ptr[end] == '\n') {
+			end++; /* and the blank line after it */
+		}
+		r = end;
+	}
+	wd_buf_truncate(out, w);
+	/* a dropped last paragraph leaves the blank line before it */
+	wd_buf_rtrim(out);
 }
 
 /*
@@ -159,6 +185,7 @@ void wd_run_model_summary(wd_buf *out, const char *reply)
 	}
 	wd_buf_free(&line);
 	wd_buf_free(&clean);
+	drop_trailer_paragraphs(out);
 	wd_buf_rtrim(out);
 	if (out->len > SUMMARY_MAX) {
 		size_t keep = SUMMARY_MAX;

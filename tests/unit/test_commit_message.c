@@ -15,6 +15,23 @@ static const char *summary_of(wd_buf *b, const char *reply)
 	return wd_buf_cstr(b);
 }
 
+/* Found by fuzz_text: "cc :" became the first words of a paragraph once the
+ * chatter before it on the same line was dropped, so a line judged whole was
+ * not a trailer but the body still carried one. */
+START_TEST(a_trailer_left_after_dropped_chatter_is_dropped_too)
+{
+	wd_buf sum = WD_BUF_INIT;
+
+	wd_run_model_summary(&sum, "Sorry about that. Signed-off-by: M <m@x>\n\n"
+	                           "I apologize. cc : someone\nThe limit is now checked.\n");
+	ck_assert_str_eq(sum.ptr, "The limit is now checked.");
+	/* the same made of two lines that the paragraph joins */
+	wd_run_model_summary(&sum, "The bound is checked.\n\ncc\n: someone\n\nNothing else.\n");
+	ck_assert_str_eq(sum.ptr, "The bound is checked.\n\nNothing else.");
+	wd_buf_free(&sum);
+}
+END_TEST
+
 START_TEST(openers_apologies_and_file_names_are_dropped)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -79,6 +96,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, openers_apologies_and_file_names_are_dropped);
+	tcase_add_test(tc, a_trailer_left_after_dropped_chatter_is_dropped_too);
 	tcase_add_test(tc, message_is_title_summary_ticket_then_trailers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
