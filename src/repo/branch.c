@@ -64,3 +64,34 @@ out:
 	git_repository_free(repo);
 	return rc;
 }
+
+int wd_repo_warden_branches(wd_strvec *names, wd_strvec *tips, const char *repo_path)
+{
+	git_repository *repo = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc = 0, err;
+
+	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return wd_error_git(WD_ENOTFOUND, repo_path);
+	if (git_reference_iterator_glob_new(&it, repo, "refs/heads/warden/*") < 0) {
+		rc = wd_error_git(WD_EINFRA, "listing the branches");
+		goto out;
+	}
+	while (!rc && (err = git_reference_next(&ref, it)) == 0) {
+		hex[0] = '\0';
+		/* a symbolic warden/ ref is not one warden made: its tip stays "" */
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			git_oid_tostr(hex, sizeof(hex), git_reference_target(ref));
+		if ((rc = wd_strvec_push(names, git_reference_shorthand(ref))) == 0)
+			rc = wd_strvec_push(tips, hex);
+		git_reference_free(ref);
+	}
+	if (!rc && err != GIT_ITEROVER)
+		rc = wd_error_git(WD_EINFRA, "listing the branches");
+out:
+	git_reference_iterator_free(it);
+	git_repository_free(repo);
+	return rc;
+}
