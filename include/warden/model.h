@@ -104,7 +104,9 @@ typedef struct wd_model_opts {
 	long idle_timeout_ms;           /* streaming: no byte for this long fails; 0 = 60 s */
 	size_t max_reply_bytes;         /* response body cap; 0 = 32 MiB */
 	long retry_base_ms;             /* first backoff step; 0 = 1000 ms (doubles each retry) */
-	long retry_max_wait_ms;         /* cap on one wait, Retry-After included; 0 = 60 s */
+	long retry_max_wait_ms;         /* cap on one wait, Retry-After included; 0 = 60 s
+	                                   (a longer Retry-After is waited this long, and
+	                                   the reason told says what it asked for) */
 	/* told before each wait between attempts, so that no wait is silent;
 	   may be NULL. `reason` is why the last attempt failed. */
 	void (*on_retry)(void *payload, const char *spec, int attempt, long wait_ms,
@@ -155,8 +157,9 @@ typedef struct wd_model wd_model;
  * servers take COMPAT_API_KEY when set and need none otherwise.
  * Per-stage routes: route.<stage> = SPEC in config. Options left at their
  * defaults may be set in the user's config: model.stream (bool),
- * model.timeout-ms, model.connect-timeout-ms, model.idle-timeout-ms,
- * model.max-retries. */
+ * model.timeout-ms, model.connect-timeout-ms, model.idle-timeout-ms
+ * (1 ms to a day), model.retry-max-wait-ms (1 ms to an hour),
+ * model.max-retries (0 to 100). */
 int wd_model_open(wd_model **out, const char *spec, const wd_model_opts *opts);
 
 /* One completion. Retries transient failures inside (429, 5xx, transport
@@ -172,6 +175,11 @@ int wd_model_complete_ex(wd_model_reply *out, wd_model *m, const wd_chat *chat,
 
 /* The spec as given ("openai:gpt-4o-mini"), for trailers and the ledger. */
 const char *wd_model_spec(const wd_model *m);
+
+/* The settings in effect: the options given, then the user's config, then
+ * the defaults (every zero of the timeouts, waits and caps resolved), so a
+ * caller can say what a run will wait. */
+void wd_model_settings(wd_model_opts *out, const wd_model *m);
 
 /* Totals so far. */
 void wd_model_totals(wd_model_stats *out, const wd_model *m);

@@ -537,6 +537,45 @@ START_TEST(a_reply_that_never_comes_is_tried_twice_not_five_times)
 }
 END_TEST
 
+/* The default per-attempt timeout was 300 s (with 5 attempts: 25 minutes
+ * for a reply that never comes). In effect now: 2 minutes, which a person
+ * would wait for a reply (timeouts are retried once: 4 minutes at worst),
+ * a minute at most between attempts; the user's config may change both,
+ * within ranges, by name. */
+START_TEST(default_waits_are_what_a_person_would_choose)
+{
+	wd_model_opts o = WD_MODEL_OPTS_INIT, got;
+	wd_config *cfg = NULL;
+	wd_model *m = NULL;
+
+	setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef", 1);
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), 0);
+	wd_model_settings(&got, m);
+	ck_assert_int_eq(got.timeout_ms, 120000);
+	ck_assert_int_eq(got.retry_max_wait_ms, 60000);
+	ck_assert_int_eq(got.connect_timeout_ms, 10000);
+	wd_model_free(m);
+
+	ck_assert_int_eq(fx_write_file(userfile, "[model]\n\ttimeout-ms = 30000\n"
+	                                         "\tretry-max-wait-ms = 1500\n"), 0);
+	ck_assert_int_eq(wd_config_open(&cfg, work), 0);
+	o.config = cfg;
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), 0);
+	wd_model_settings(&got, m);
+	ck_assert_int_eq(got.timeout_ms, 30000);
+	ck_assert_int_eq(got.retry_max_wait_ms, 1500);
+	wd_model_free(m);
+	wd_config_free(cfg);
+
+	ck_assert_int_eq(fx_write_file(userfile, "[model]\n\tretry-max-wait-ms = 2h\n"), 0);
+	ck_assert_int_eq(wd_config_open(&cfg, work), 0);
+	o.config = cfg;
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), WD_EINPUT);
+	ck_assert_msg(strstr(wd_error_last(), "model.retry-max-wait-ms"), "%s", wd_error_last());
+	wd_config_free(cfg);
+}
+END_TEST
+
 /* --- the same file twice in one reply ------------------------------------ */
 
 #define IFELSE_DIFF \
@@ -726,6 +765,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(usage, usage_int64_max_is_clamped_and_the_cap_holds);
 	tcase_add_test(usage, negative_usage_is_a_malformed_reply);
 	tcase_add_test(usage, a_reply_that_never_comes_is_tried_twice_not_five_times);
+	tcase_add_test(usage, default_waits_are_what_a_person_would_choose);
 	suite_add_tcase(s, usage);
 
 	tcase_add_checked_fixture(tools, cfg_setup, cfg_teardown);

@@ -11,6 +11,7 @@
 #include "e2e.h"
 #include "fixture.h"
 #include "mockhttp.h"
+#include "warden/fs.h"
 
 /* Write w->replay with `n` copies of the reply object `reply` (JSON text). */
 static void write_replies(struct e2e_world *w, const char *reply, int n)
@@ -227,6 +228,45 @@ START_TEST(every_wait_on_the_model_service_is_told)
 }
 END_TEST
 
+/* Retry-After: 999999 (eleven days) was waited as 60 s four times over, in
+ * silence. The wait is capped (here by the user's model.retry-max-wait-ms,
+ * 1 s, so the test is quick), each wait is told before it starts, and the
+ * line says what the service asked for. */
+START_TEST(retry_after_999999_is_capped_and_told)
+{
+	struct e2e_world w;
+	mock_server *srv = NULL;
+	mock_reply limited = { .status = 429, .headers = "Retry-After: 999999\n",
+	                       .body = "{\"error\": {\"message\": \"come back later\"}}" };
+	char env_url[300], cfg[600], env_cfg[700];
+	const char *env[] = { env_url, env_cfg, "OPENAI_API_KEY=sk-e2e-test-0123456789abcdef", NULL };
+	char *ok = mock_openai_chat_body("```diff\n" E2E_DIFF_TO(42) "```\n", 10, 10);
+	uint64_t t0;
+
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(cfg, sizeof(cfg), "%s/user-config", w.tmp);
+	ck_assert_int_eq(fx_write_file(cfg, "[model]\n\tretry-max-wait-ms = 1000\n"), 0);
+	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", cfg);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push(srv, &limited);
+	mock_push(srv, &limited);
+	mock_push_json(srv, 200, ok);
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
+	t0 = wd_now_ms();
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_msg(wd_now_ms() - t0 < 60000, "took %llu ms", (unsigned long long)(wd_now_ms() - t0));
+	ck_assert_msg(strstr(w.output, "attempt 2 in 1.0 s") && strstr(w.output, "attempt 3 in 1.0 s"),
+	              "%s", w.output);
+	ck_assert_msg(strstr(w.output, "asked to wait 999999 s (Retry-After), capped at 1.0 s"), "%s",
+	              w.output);
+	ck_assert_uint_eq(mock_request_count(srv), 3);
+	mock_stop(srv);
+	free(ok);
+	e2e_world_free(&w);
+}
+END_TEST
+
 /* Keys of the user's kind set in the repository's config were ignored, but
  * silently: each is now named in a warning. */
 START_TEST(ignored_repo_keys_are_named)
@@ -378,6 +418,7 @@ static Suite *hostile_run_suite(void)
 	tcase_add_test(reply, tool_call_without_id_is_a_model_error);
 	tcase_add_test(reply, sandbox_zero_limits_are_told_why);
 	tcase_add_test(reply, every_wait_on_the_model_service_is_told);
+	tcase_add_test(reply, retry_after_999999_is_capped_and_told);
 	tcase_add_test(reply, ignored_repo_keys_are_named);
 	tcase_add_test(reply, escapes_and_fake_trailers_never_reach_commit_or_terminal);
 	tcase_add_test(reply, eol_crlf_attributes_store_blobs_as_git_add_would);
