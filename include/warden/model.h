@@ -30,11 +30,39 @@ typedef enum wd_role {
 	WD_ROLE_TOOL
 } wd_role;
 
+/*
+ * One tool call of a reply, parsed once, where the provider's reply is read
+ * (wd_model_parse_reply and every provider, replay included): the run, the
+ * tools and the next request use these fields and never parse the text again.
+ * A call without an id is a malformed reply (the model's fault, WD_EINFRA):
+ * its result could not be paired with it.
+ */
+typedef struct wd_tool_call {
+	char *id;        /* the provider's id, 1 to 256 bytes */
+	char *name;      /* the tool's name as the model gave it, at most 256 bytes ("" if none) */
+	char *args_text; /* the arguments as the model sent them (JSON text; "{}" when absent) */
+	json_t *args;    /* args_text parsed: a JSON object, or NULL when it is not one */
+} wd_tool_call;
+
+/* Tool calls from JSON text, an array of {id, name, arguments} (arguments a
+ * JSON string or object), with the same checks as a provider's reply: for
+ * replay files and tests. *out is NULL and *n 0 for an empty array.
+ * WD_EINPUT when the text is not such an array, WD_EINFRA for a call
+ * without an id (as in a reply). Free with wd_tool_calls_free. */
+int wd_tool_calls_parse(wd_tool_call **out, size_t *n, const char *text);
+
+/* The calls as a new JSON array of {id, name, arguments (the text)}: for the
+ * ledger, the record file and the request hash. NULL on ENOMEM. */
+json_t *wd_tool_calls_json(const wd_tool_call *calls, size_t n);
+
+void wd_tool_calls_free(wd_tool_call *calls, size_t n);
+
 typedef struct wd_message {
 	wd_role role;
 	char *content;
-	char *tool_call_id;    /* WD_ROLE_TOOL: the call this answers */
-	char *tool_calls_json; /* WD_ROLE_ASSISTANT: JSON array of {id,name,arguments} */
+	char *tool_call_id;       /* WD_ROLE_TOOL: the call this answers */
+	wd_tool_call *tool_calls; /* WD_ROLE_ASSISTANT: the calls it made (owned copies) */
+	size_t ntool_calls;
 } wd_message;
 
 typedef struct wd_chat {
@@ -47,8 +75,9 @@ typedef struct wd_chat {
 
 /* Append a message (content copied; NULL = ""). */
 int wd_chat_add(wd_chat *c, wd_role role, const char *content);
-/* Append an assistant turn that called tools: tool_calls_json as in wd_model_reply. */
-int wd_chat_add_tool_calls(wd_chat *c, const char *content, const char *tool_calls_json);
+/* Append an assistant turn that called tools (the calls are copied).
+ * WD_EUSAGE when there is none or one has no id. */
+int wd_chat_add_tool_calls(wd_chat *c, const char *content, const wd_tool_call *calls, size_t n);
 /* Append a tool result answering call `tool_call_id`. */
 int wd_chat_add_tool_result(wd_chat *c, const char *tool_call_id, const char *content);
 void wd_chat_free(wd_chat *c);
@@ -72,7 +101,8 @@ typedef struct wd_model_reply {
 	char *provider;        /* "openai", "openai-responses", "anthropic", "compat", "replay" */
 	char *spec;            /* the chain member that answered ("openai:gpt-4o-mini") */
 	char *finish_reason;   /* as the API says it ("stop", "end_turn", "tool_calls", ...) */
-	char *tool_calls_json; /* JSON array of {id,name,arguments(string)}, NULL when none */
+	wd_tool_call *tool_calls; /* the tool calls, parsed once (see wd_tool_call) */
+	size_t ntool_calls;    /* 0 when it called none */
 	wd_model_usage usage;
 	int attempts;          /* HTTP attempts including retries, over all chain members */
 	uint64_t latency_ms;

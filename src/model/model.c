@@ -462,7 +462,7 @@ void wd_model_reply_free(wd_model_reply *r)
 	free(r->provider);
 	free(r->spec);
 	free(r->finish_reason);
-	free(r->tool_calls_json);
+	wd_tool_calls_free(r->tool_calls, r->ntool_calls);
 	memset(r, 0, sizeof(*r));
 }
 

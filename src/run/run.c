@@ -485,31 +485,22 @@ out:
 	return rc;
 }
 
-/* Execute the model's tool calls and append their results to the chat. */
-static int answer_tool_calls(struct run *r, int round, const char *calls_json)
+/* Execute the model's tool calls (parsed once, by the model layer) and
+ * append their results to the chat. */
+static int answer_tool_calls(struct run *r, int round, const wd_model_reply *reply)
 {
-	json_error_t jerr;
-	json_t *calls = json_loads(calls_json, 0, &jerr);
-	size_t i;
-	json_t *call;
 	int rc = 0;
 
-	if (!json_is_array(calls)) {
-		json_decref(calls);
-		return wd_error_set(WD_EINFRA, "the model's tool calls are not a JSON array");
-	}
-	json_array_foreach(calls, i, call) {
-		const char *id = json_string_value(json_object_get(call, "id"));
-		const char *name = json_string_value(json_object_get(call, "name"));
-		const char *args = json_string_value(json_object_get(call, "arguments"));
+	for (size_t i = 0; i < reply->ntool_calls && !rc; i++) {
+		const wd_tool_call *c = &reply->tool_calls[i];
 		wd_buf result = WD_BUF_INIT;
 		int trc, refused, denied;
 
 		/* a path the policy keeps back is answered "denied by policy" */
-		trc = wd_outbound_tool_call(r->ob, &result, name, args);
+		trc = wd_outbound_tool_call(r->ob, &result, c->name, c->args_text);
 		denied = trc == WD_EREFUSED;
 		if (trc == 0)
-			trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
+			trc = wd_tools_run(&result, r->tools, c->name, c->args);
 		else if (denied)
 			trc = 0;
 		refused = denied || trc == WD_EBUDGET || trc == WD_EINPUT;
@@ -520,20 +511,16 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		}
 		if (trc) {
 			wd_buf_free(&result);
-			rc = trc;
-			break;
+			return trc;
 		}
 		wd_ledger_add(r->ledger, "tool.call",
 		              json_pack("{s:i, s:s, s:s, s:I, s:b, s:o}", "round", round, "name",
-		                        name ? name : "", "arguments", args ? args : "",
+		                        c->name, "arguments", c->args_text,
 		                        "bytes", (json_int_t)result.len, "refused", refused, "result_blob",
 		                        wd_ledger_blob_ref(r->ledger, wd_buf_cstr(&result))));
-		rc = wd_outbound_tool_result(r->ob, &r->chat, id ? id : "", wd_buf_cstr(&result));
+		rc = wd_outbound_tool_result(r->ob, &r->chat, c->id, wd_buf_cstr(&result));
 		wd_buf_free(&result);
-		if (rc)
-			break;
 	}
-	json_decref(calls);
 	return rc;
 }
 
@@ -570,15 +557,19 @@ static int ask_model(struct run *r, int round, wd_model_reply *reply, int *loope
 		                        "request_hash", reply->prompt_hash, "messages",
 		                        wd_run_chat_blobs(r->ledger, &r->chat), "reply_blob",
 		                        wd_ledger_blob_ref(r->ledger, reply->text ? reply->text : ""),
-		                        "tool_calls", wd_run_json_value(reply->tool_calls_json)));
-		if (!reply->tool_calls_json || !r->tools)
+		                        "tool_calls", reply->ntool_calls
+		                                      ? wd_tool_calls_json(reply->tool_calls,
+		                                                           reply->ntool_calls)
+		                                      : json_null()));
+		if (!reply->ntool_calls || !r->tools)
 			return 0;
 		if (closed) {
 			*looped = turn + 1;
 			return 0;
 		}
-		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls_json)) != 0 ||
-		    (rc = answer_tool_calls(r, round, reply->tool_calls_json)) != 0)
+		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls,
+		                                 reply->ntool_calls)) != 0 ||
+		    (rc = answer_tool_calls(r, round, reply)) != 0)
 			return rc;
 	}
 }

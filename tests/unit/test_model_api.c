@@ -22,6 +22,8 @@ static json_t *tools;
 static void setup(void)
 {
 	char base[300];
+	wd_tool_call *calls = NULL;
+	size_t ncalls = 0;
 
 	ck_assert_int_eq(mock_start(&srv), 0);
 	snprintf(base, sizeof(base), "%s/v1", mock_url(srv));
@@ -36,9 +38,11 @@ static void setup(void)
 	/* a conversation with a tool round trip in it */
 	ck_assert_int_eq(wd_chat_add(&chat, WD_ROLE_SYSTEM, "You fix bugs."), 0);
 	ck_assert_int_eq(wd_chat_add(&chat, WD_ROLE_USER, "Fix parse()."), 0);
-	ck_assert_int_eq(wd_chat_add_tool_calls(&chat, "Let me look.",
+	ck_assert_int_eq(wd_tool_calls_parse(&calls, &ncalls,
 	                 "[{\"id\":\"call_1\",\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"src/a.c\\\"}\"},"
 	                 "{\"id\":\"call_2\",\"name\":\"grep\",\"arguments\":\"{\\\"pattern\\\":\\\"parse\\\"}\"}]"), 0);
+	ck_assert_int_eq(wd_chat_add_tool_calls(&chat, "Let me look.", calls, ncalls), 0);
+	wd_tool_calls_free(calls, ncalls);
 	ck_assert_int_eq(wd_chat_add_tool_result(&chat, "call_1", "int parse(void);"), 0);
 	ck_assert_int_eq(wd_chat_add_tool_result(&chat, "call_2", "src/a.c:1"), 0);
 	tools = json_pack("[{s:s, s:s, s:{s:s, s:{s:{s:s}}, s:[s]}}]", "name", "read_file",
@@ -149,7 +153,7 @@ START_TEST(openai_chat_tools_and_tool_turns)
 	ck_assert_int_eq(r.usage.cached_tokens, 256);
 	/* gpt-4o: 44 fresh * 2.5 + 256 cached * 1.25 + 20 * 10, per million */
 	ck_assert_double_eq_tol(r.usage.cost_usd, (44 * 2.5 + 256 * 1.25 + 20 * 10.0) / 1e6, 1e-12);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_uint_eq(json_array_size(tc), 1);
 	ck_assert_str_eq(str_at(tc, "0.id"), "call_9");
 	ck_assert_str_eq(str_at(tc, "0.name"), "read_file");
@@ -173,7 +177,7 @@ START_TEST(openai_chat_streamed_tool_call_deltas_are_joined)
 
 	mock_push(srv, &rep);
 	ck_assert_int_eq(complete(&r, "openai:gpt-4o", 1, 0), 0);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "call_s");
 	ck_assert_str_eq(str_at(tc, "0.name"), "read_file");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\":\"x.c\"}");
@@ -270,7 +274,7 @@ START_TEST(anthropic_messages_request_shape)
 	ck_assert_int_eq(r.usage.output_tokens, 50);
 	/* claude-sonnet-4: $3 in, $0.30 cache read, $15 out per million */
 	ck_assert_double_eq_tol(r.usage.cost_usd, (100 * 3.0 + 900 * 0.30 + 50 * 15.0) / 1e6, 1e-12);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "toolu_01");
 	ck_assert_str_eq(str_at(tc, "0.name"), "read_file");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\":\"src/b.c\"}");
@@ -321,7 +325,7 @@ START_TEST(anthropic_stream_with_text_and_tool_use)
 	ck_assert_str_eq(r.finish_reason, "tool_use");
 	ck_assert_int_eq(r.usage.input_tokens, 25);
 	ck_assert_int_eq(r.usage.output_tokens, 42);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "toolu_x");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\": \"c.c\"}");
 	json_decref(tc);
@@ -404,7 +408,7 @@ START_TEST(openai_responses_request_shape)
 	ck_assert_int_eq(r.usage.input_tokens, 500);
 	ck_assert_int_eq(r.usage.cached_tokens, 100);
 	ck_assert_int_eq(r.usage.output_tokens, 60);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "call_r");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\":\"d.c\"}");
 	json_decref(tc);
