@@ -528,13 +528,15 @@ static int answer_tool_calls(struct run *r, int round, const wd_model_reply *rep
  * the turns or calls are spent the tools are closed (tool_choice "none"); a
  * reply that still calls them sets *looped to the turns taken: the round has
  * no usable edit, and the conversation ends instead of going on forever. */
-static int ask_model(struct run *r, int round, wd_model_reply *reply, int *looped)
+static int ask_model(struct run *r, int round, wd_model_reply *reply, int *looped,
+                     size_t *at_once)
 {
 	wd_model_call call = WD_MODEL_CALL_INIT;
 	int rc;
 
 	call.stage = "patch";
 	*looped = 0;
+	*at_once = 0;
 	for (int turn = 0;; turn++) {
 		int closed = r->tool_defs &&
 		             (turn >= r->tool_turns || wd_tools_calls_left(r->tools) == 0);
@@ -563,7 +565,11 @@ static int ask_model(struct run *r, int round, wd_model_reply *reply, int *loope
 		                                      : json_null()));
 		if (!reply->ntool_calls || !r->tools)
 			return 0;
-		if (closed) {
+		/* thousands of calls in one reply would each be answered, in the chat
+		 * and the ledger, before any cap could bite */
+		if (reply->ntool_calls > WD_RUN_CALLS_PER_REPLY)
+			*at_once = reply->ntool_calls;
+		if (closed || *at_once) {
 			*looped = turn + 1;
 			return 0;
 		}
@@ -689,11 +695,12 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	const char *workdir = NULL;
 	char msg[256];
 	int rc, in_world = 0, looped = 0;
+	size_t at_once = 0;
 
 	*passed = 0;
 	wd_buf_clear(feedback);
 	stage_begin(r, "model", r->model_spec);
-	rc = ask_model(r, round, &reply, &looped);
+	rc = ask_model(r, round, &reply, &looped, &at_once);
 	update_usage(r);
 	if (rc)
 		goto out;
@@ -713,7 +720,7 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 
 	stage_begin(r, "patch", NULL);
 	if (looped) {
-		rc = wd_run_loop_alert(feedback, r->ledger, round, looped, r->edit_format);
+		rc = wd_run_loop_alert(feedback, r->ledger, round, looped, at_once, r->edit_format);
 		stage_end(r, "patch", "no usable edit in the reply (it kept calling tools)");
 		goto out;
 	}

@@ -42,10 +42,12 @@ int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const cha
 /* limits.c: tool turns per round and tool calls per run, from the config
  * (run.tool-turns, 1-100, default 12; run.tool-calls, 1-1000, default 40). */
 int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg);
-/* A round whose reply kept calling tools after `turns` turns: ledger a
- * loop.alert and put the no-edit message for the model in `feedback`. */
+/* A round whose reply kept calling tools after `turns` turns, or made
+ * `at_once` (> 0) calls in one reply, more than WD_RUN_CALLS_PER_REPLY: ledger
+ * a loop.alert and put the no-edit message for the model in `feedback`. */
+#define WD_RUN_CALLS_PER_REPLY 64
 int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns,
-                      const char *format);
+                      size_t at_once, const char *format);
 /* wd_model_opts.on_retry for a run (payload: its wd_run_opts): every wait
  * between attempts is told through the run's progress callback, stage
  * "retry", so that no wait on the model service is silent. */

@@ -11,6 +11,7 @@
 #include "e2e.h"
 #include "fixture.h"
 #include "mockhttp.h"
+#include "warden/buf.h"
 #include "warden/fs.h"
 
 /* Write w->replay with `n` copies of the reply object `reply` (JSON text). */
@@ -74,6 +75,42 @@ START_TEST(model_that_only_calls_tools_ends_each_round)
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
 	e2e_assert_user_repo_unchanged(&w, 0);
 	free(ledger);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* One reply with thousands of tool calls had each answered (a refusal once
+ * the run's calls were spent, but a chat message, a ledger event and a blob
+ * each) before any cap could bite. A reply with more than 64 is not
+ * answered: the round ends as "no usable edit" with a loop alert, and the
+ * next round's edit is the proposal. */
+START_TEST(a_reply_of_a_hundred_tool_calls_is_not_answered)
+{
+	struct e2e_world w;
+	char spec[600], *ledger;
+	wd_buf calls = WD_BUF_INIT;
+	FILE *f;
+
+	e2e_world_init(&w, NULL, NULL);
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(wd_buf_printf(&calls, "%s{\"id\": \"c%d\", \"name\": \"list_files\", "
+		                                       "\"arguments\": \"{\\\"glob\\\": \\\"%d*\\\"}\"}",
+		                               i ? ", " : "", i, i), 0);
+	f = fopen(w.replay, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"reply\": {\"tool_calls\": [%s]}}\n", calls.ptr);
+	fputs("{\"reply\": {\"content\": \"```diff\\n--- a/value.txt\\n+++ b/value.txt\\n"
+	      "@@ -1 +1 @@\\n-answer = 41\\n+answer = 42\\n```\\n\"}}\n", f);
+	fclose(f);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "2", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
+	ledger = ledger_text(&w);
+	ck_assert_uint_eq(count(ledger, "\"tool_calls_at_once\""), 1);
+	ck_assert_uint_eq(count(ledger, "\"tool.call\""), 0);
+	free(ledger);
+	wd_buf_free(&calls);
 	e2e_world_free(&w);
 }
 END_TEST
@@ -410,6 +447,7 @@ static Suite *hostile_run_suite(void)
 	tcase_set_timeout(loop, 120);
 	tcase_add_test(loop, model_that_only_calls_tools_ends_each_round);
 	tcase_add_test(loop, tool_turns_out_of_range_is_a_config_error);
+	tcase_add_test(loop, a_reply_of_a_hundred_tool_calls_is_not_answered);
 	suite_add_tcase(s, loop);
 
 	tcase_set_timeout(reply, 120);
