@@ -16,6 +16,7 @@
 #include "warden/ledger.h"
 #include "warden/repo.h"
 #include "warden/review.h"
+#include "warden/text.h"
 
 #include "runs_cli.h"
 
@@ -414,6 +415,7 @@ static int orphan_found(struct gc *g, const char *repo, const char *branch, cons
 {
 	const char *id = branch_run_id(branch);
 	const char *what = "kept: remove it with --prune-orphans";
+	char *shown;
 	int removed = 0;
 	json_t *o;
 
@@ -431,9 +433,12 @@ static int orphan_found(struct gc *g, const char *repo, const char *branch, cons
 		g->errors++;
 		what = "not removed";
 	}
+	/* a ref name is the repository's text: no control character reaches the terminal */
+	shown = wd_text_clean_line(branch);
 	fprintf(stderr, "warden: gc: orphan branch %s in %s at %.12s: run %s has no proposal "
-	                "record in %s (%s)\n", branch, repo, tip[0] ? tip : "(symbolic)", id, g->cache,
-	        what);
+	                "record in %s (%s)\n", shown ? shown : "?", repo, tip[0] ? tip : "(symbolic)",
+	        shown ? branch_run_id(shown) : "?", g->cache, what);
+	free(shown);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "repo", repo, "branch", branch, "commit", tip,
 	              "run", id, "removed", removed);
 	if (!o || json_array_append_new(g->orphans, o))
