@@ -275,6 +275,8 @@ static int under(const char *file, const char *filter)
 		return tool_glob(filter, file);
 	while (filter[0] == '.' && filter[1] == '/')
 		filter += 2;
+	if (!*filter)
+		return 1;
 	n = strlen(filter);
 	while (n > 1 && filter[n - 1] == '/')
 		n--;
