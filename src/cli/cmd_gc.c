@@ -36,8 +36,9 @@ static const char gc_usage[] =
 	"an hour is kept (its run may be writing it).\n"
 	"\n"
 	"It also reports orphan branches: a warden/... branch in a repository this\n"
-	"cache's runs published to (or a --repo) whose run has no proposal record and is\n"
-	"not running (a run killed between making the branch and writing its record).\n"
+	"cache's runs published to (or a --repo) whose run this cache made, and which\n"
+	"has no proposal record and is not running (a run killed between making the\n"
+	"branch and writing its record).\n"
 	"'review list' cannot show them; gc names each and removes them only with\n"
 	"--prune-orphans (a branch that has moved or is checked out stays).\n"
 	"\n"
@@ -411,6 +412,22 @@ static const char *branch_run_id(const char *branch)
 	return dash ? dash + 1 : branch + strlen("warden/");
 }
 
+/* Whether this cache ran `id`: its ledger is opened before anything else a
+ * run does, so a run killed at any point left one. A warden/ branch of
+ * someone else's (another cache's run, a person's own branch) is never
+ * called an orphan here, and never removed. */
+static int run_of_this_cache(const struct gc *g, const char *id)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!*id || strspn(id, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_") !=
+	    strlen(id))
+		return 0;
+	return (size_t)snprintf(path, sizeof(path), "%s/ledger/%s.jsonl", g->cache, id) <
+	       sizeof(path) && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static int orphan_found(struct gc *g, const char *repo, const char *branch, const char *tip)
 {
 	const char *id = branch_run_id(branch);
@@ -447,7 +464,7 @@ static int orphan_found(struct gc *g, const char *repo, const char *branch, cons
 }
 
 /* Report (and with --prune-orphans remove) every warden/ branch whose run
- * has no record and is not running. */
+ * this cache made, has no record and is not running. */
 static int gc_orphans(struct gc *g)
 {
 	int rc = 0;
@@ -465,7 +482,8 @@ static int gc_orphans(struct gc *g)
 			for (size_t k = 0; k < names.n && !rc; k++) {
 				const char *id = branch_run_id(names.v[k]);
 
-				if (wd_strvec_contains(&g->records, id) || wd_strvec_contains(&g->running, id))
+				if (!run_of_this_cache(g, id) || wd_strvec_contains(&g->records, id) ||
+				    wd_strvec_contains(&g->running, id))
 					continue;
 				rc = orphan_found(g, g->repos.v[i], names.v[k], tips.v[k]);
 			}

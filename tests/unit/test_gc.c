@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <git2.h>
 #include <jansson.h>
 
 #include "e2e.h"
@@ -217,6 +218,22 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	snprintf(first_branch, sizeof(first_branch), "%s", e2e_str(&w, "branch"));
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 1);
+	/* the other control: a person's own warden/ branch, which no run made */
+	{
+		git_repository *repo = NULL;
+		git_reference *head = NULL, *mine = NULL;
+
+		git_libgit2_init();
+		ck_assert_int_eq(git_repository_open(&repo, w.src), 0);
+		ck_assert_int_eq(git_repository_head(&head, repo), 0);
+		ck_assert_int_eq(git_reference_create(&mine, repo, "refs/heads/warden/by-hand-0badc0de",
+		                                      git_reference_target(head), 0, "test"), 0);
+		git_reference_free(mine);
+		git_reference_free(head);
+		git_repository_free(repo);
+		git_libgit2_shutdown();
+	}
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2);
 
 	/* the attack: the same ticket again (a new run, a new branch), killed
 	 * before its record is written */
@@ -230,7 +247,7 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 	ck_assert_msg(status == 128 + 9, "exit %d:\n%s", status, out);
 	free(out);
 	out = NULL;
-	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 3);
 	/* the symptom: review list shows one proposal, not the killed run's */
 	list[5] = w.cache;
 	ck_assert_int_eq(fx_run(&out, &status, list, NULL, w.tmp), 0);
@@ -248,17 +265,17 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 	ck_assert(strncmp(json_string_value(json_object_get(one, "branch")), "warden/", 7) == 0);
 	ck_assert(json_is_false(json_object_get(one, "removed")));
 	json_decref(o);
-	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 3);
 	/* a dry run with --prune-orphans says so and keeps it */
 	ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", "--dry-run"), 0);
 	ck_assert(json_is_false(json_object_get(orphan_in(o, src_real), "removed")));
 	json_decref(o);
-	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 3);
 	/* --prune-orphans removes it, and only it */
 	ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", NULL), 0);
 	ck_assert(json_is_true(json_object_get(orphan_in(o, src_real), "removed")));
 	json_decref(o);
-	ck_assert_int_eq(e2e_count_warden_refs(w.src), 1);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2); /* the proposal's and the person's */
 	ck_assert_int_eq(gc_run(&w, &o, NULL, NULL), 0);
 	ck_assert_uint_eq(json_array_size(json_object_get(o, "orphans")), 0);
 	json_decref(o);
