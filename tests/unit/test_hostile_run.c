@@ -218,6 +218,39 @@ START_TEST(tool_call_without_id_is_a_model_error)
 }
 END_TEST
 
+/* The model's and the service's text reached the terminal raw through
+ * error messages: a tool call's name ("malformed reply: tool call 0 (NAME)
+ * has no id") and a service's error message ("the request was rejected
+ * (400) ...: MESSAGE") may carry escape sequences. Every error warden prints
+ * is cleaned; the controls show the text itself still gets through. */
+START_TEST(model_text_in_error_messages_never_reaches_the_terminal_raw)
+{
+	struct e2e_world w;
+	mock_server *srv = NULL;
+	char spec[600], env_url[300];
+	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-0123456789abcdef", NULL };
+
+	e2e_world_init(&w, NULL, NULL);
+	write_replies(&w, "{\"tool_calls\": [{\"name\": \"ls\\u001b]0;pwned\\u0007\\u001b[2J\", "
+	                  "\"arguments\": \"{}\"}]}", 3);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 3, "exit %d:\n%s", w.status, w.output);
+	ck_assert_msg(strstr(w.output, "(ls]0;pwned[2J) has no id"), "%s", w.output);
+	ck_assert_msg(!strchr(w.output, '\033') && !strchr(w.output, '\007'), "%s", w.output);
+
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push_json(srv, 400, "{\"error\": {\"message\": \"bad \\u001b[31mrequest\\u001b[0m\"}}");
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
+	ck_assert_msg(strstr(w.output, "bad [31mrequest[0m"), "%s", w.output);
+	ck_assert_msg(!strchr(w.output, '\033'), "%s", w.output);
+	mock_stop(srv);
+	e2e_world_free(&w);
+}
+END_TEST
+
 /* `warden sandbox --memory 0` (likewise --pids 0, --output-cap 0) exited 2
  * with no message at all. */
 START_TEST(sandbox_zero_limits_are_told_why)
@@ -454,6 +487,7 @@ static Suite *hostile_run_suite(void)
 	tcase_add_test(reply, length_stopped_reply_is_never_applied);
 	tcase_add_test(reply, control_the_cut_off_hunk_applies_when_not_marked);
 	tcase_add_test(reply, tool_call_without_id_is_a_model_error);
+	tcase_add_test(reply, model_text_in_error_messages_never_reaches_the_terminal_raw);
 	tcase_add_test(reply, sandbox_zero_limits_are_told_why);
 	tcase_add_test(reply, every_wait_on_the_model_service_is_told);
 	tcase_add_test(reply, retry_after_999999_is_capped_and_told);
