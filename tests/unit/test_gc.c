@@ -223,7 +223,6 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 		git_repository *repo = NULL;
 		git_reference *head = NULL, *mine = NULL;
 
-		git_libgit2_init();
 		ck_assert_int_eq(git_repository_open(&repo, w.src), 0);
 		ck_assert_int_eq(git_repository_head(&head, repo), 0);
 		ck_assert_int_eq(git_reference_create(&mine, repo, "refs/heads/warden/by-hand-0badc0de",
@@ -231,7 +230,6 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 		git_reference_free(mine);
 		git_reference_free(head);
 		git_repository_free(repo);
-		git_libgit2_shutdown();
 	}
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2);
 
@@ -296,8 +294,10 @@ int main(void)
 	tcase_add_test(tc, gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	git_libgit2_init(); /* the tests read the repositories warden wrote */
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	git_libgit2_shutdown();
 	return failed ? 1 : 0;
 }
