@@ -226,9 +226,22 @@ int wd_model_parse_reply(wd_model_reply *out, const char *api, const char *body,
                          int sse);
 
 /* Whether the reply stopped at its output limit (OpenAI "length", Anthropic
- * "max_tokens", Responses "max_output_tokens"): its text is incomplete, and
- * an edit in it may end mid-hunk, so it is never applied. */
+ * "max_tokens" or "model_context_window_exceeded", Responses
+ * "max_output_tokens"): asking again for a shorter edit may help. */
 int wd_model_reply_truncated(const wd_model_reply *r);
+
+/* Why a reply with this finish reason is incomplete, as a phrase ("cut off
+ * at its output limit", "stopped by the provider's content filter", ...), or
+ * NULL when it is whole. Whole is a reason known to end a whole reply
+ * ("stop", "end_turn", "tool_calls", "tool_use", "stop_sequence",
+ * "function_call", "completed"; any case) or none at all. Every other one
+ * (OpenAI "content_filter", Anthropic "refusal" and "pause_turn", a
+ * Responses reply whose status is not "completed", a reason no API
+ * documents) is incomplete: an edit in it may end mid-hunk, so it is never
+ * applied. */
+const char *wd_model_finish_incomplete(const char *finish_reason);
+/* wd_model_finish_incomplete(r->finish_reason); NULL for NULL. */
+const char *wd_model_reply_incomplete(const wd_model_reply *r);
 
 void wd_model_reply_free(wd_model_reply *r);
 void wd_model_free(wd_model *m);

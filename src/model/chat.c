@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "warden/error.h"
 #include "warden/fs.h"
@@ -300,16 +301,54 @@ int64_t wd_json_int(const json_t *o, const char *key)
 	return 0;
 }
 
-int wd_model_reply_truncated(const wd_model_reply *r)
+static int cut_at_limit(const char *finish_reason)
 {
-	static const char *const cut[] = { "length", "max_tokens", "max_output_tokens" };
+	static const char *const cut[] = { "length", "max_tokens", "max_output_tokens",
+		                           "model_context_window_exceeded" };
 
-	if (!r || !r->finish_reason)
+	if (!finish_reason)
 		return 0;
 	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
-		if (!strcmp(r->finish_reason, cut[i]))
+		if (!strcmp(finish_reason, cut[i]))
 			return 1;
 	return 0;
+}
+
+int wd_model_reply_truncated(const wd_model_reply *r)
+{
+	return r && cut_at_limit(r->finish_reason);
+}
+
+const char *wd_model_finish_incomplete(const char *finish_reason)
+{
+	/* the reasons that end a whole reply; anything else did not finish */
+	static const char *const whole[] = { "stop", "end_turn", "tool_calls", "tool_use",
+		                             "stop_sequence", "function_call", "completed" };
+	static const struct {
+		const char *reason, *why;
+	} known[] = {
+		{ "content_filter", "stopped by the provider's content filter" },
+		{ "refusal", "stopped as a refusal" },
+		{ "pause_turn", "paused mid-turn by the service" },
+		{ "incomplete", "marked incomplete by the service" },
+	};
+
+	if (!finish_reason || !*finish_reason)
+		return NULL;
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (!strcasecmp(finish_reason, whole[i]))
+			return NULL;
+	if (cut_at_limit(finish_reason))
+		return "cut off at its output limit";
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(finish_reason, known[i].reason))
+			return known[i].why;
+	return "stopped for a reason that does not end a whole reply";
+}
+
+const char *wd_model_reply_incomplete(const wd_model_reply *r)
+{
+	return r ? wd_model_finish_incomplete(r->finish_reason) : NULL;
 }
 
 int64_t wd_usage_sum(int64_t a, int64_t b)

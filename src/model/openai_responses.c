@@ -164,6 +164,11 @@ static int parse(wd_model_reply *out, const json_t *root)
 		rc = WD_ENOMEM;
 		goto out;
 	}
+	/* a status other than "completed" is incomplete whatever reason it
+	 * gives ("incomplete" with reason "stop" is still incomplete): the
+	 * reason is kept only when it says so itself */
+	if (status && strcmp(status, "completed") != 0 && !(why && wd_model_finish_incomplete(why)))
+		why = NULL;
 	if ((wd_json_str(root, "model") && wd_stream_set(&out->model, wd_json_str(root, "model"))) ||
 	    ((why || status) && wd_stream_set(&out->finish_reason, why ? why : status))) {
 		rc = WD_ENOMEM;

@@ -5,8 +5,10 @@
  * model that ignores `tool_choice: "none"` and keeps calling tools is caught
  * by the turn cap, one that makes thousands of calls in one reply by the
  * per-reply cap (WD_RUN_CALLS_PER_REPLY): the round ends as "no usable
- * edit", ledgered as a loop alert (see ask_model in run.c). A reply cut off at its output limit ends
- * the round the same way: an edit in it may stop mid-hunk.
+ * edit", ledgered as a loop alert (see ask_model in run.c). A reply that is
+ * incomplete (cut off at its output limit, stopped by a content filter, a
+ * refusal, a paused turn: wd_model_reply_incomplete) ends the round the same
+ * way: an edit in it may stop mid-hunk.
  */
 #include <stdio.h>
 
@@ -62,18 +64,29 @@ int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns,
 	return wd_run_render_no_patch(feedback, round, why, format);
 }
 
-int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why,
-                           const char *format)
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round,
+                           const wd_model_reply *reply, const char *format)
 {
-	wd_ledger_add(ledger, "reply.truncated", json_pack("{s:i, s:s}", "round", round,
-	                                                   "finish_reason", why ? why : ""));
+	const char *what = wd_model_reply_incomplete(reply);
+	char reason[160], ask[400];
+
+	if (!what)
+		what = "cut off at its output limit";
+	snprintf(reason, sizeof(reason), "the reply was %s", what);
+	if (wd_model_reply_truncated(reply))
+		snprintf(ask, sizeof(ask), "The reply was cut off at the output limit, so nothing of "
+		         "it was applied. Send the whole edit again, shorter: only the hunks that "
+		         "change, with little context and no commentary.");
+	else
+		snprintf(ask, sizeof(ask), "The reply was incomplete (%s), so nothing of it was "
+		         "applied. Send the whole edit again, complete.", what);
+	wd_ledger_add(ledger, "reply.truncated",
+	              json_pack("{s:i, s:s, s:s}", "round", round, "finish_reason",
+	                        reply && reply->finish_reason ? reply->finish_reason : "",
+	                        "reason", reason));
 	wd_ledger_add(ledger, "patch.none", json_pack("{s:i, s:s}", "round", round, "reason",
-	                                              "the reply was cut off at its output limit"));
-	return wd_run_render_no_patch(feedback, round,
-	                              "The reply was cut off at the output limit, so nothing of it "
-	                              "was applied. Send the whole edit again, shorter: only the "
-	                              "hunks that change, with little context and no commentary.",
-	                              format);
+	                                              reason));
+	return wd_run_render_no_patch(feedback, round, ask, format);
 }
 
 void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,

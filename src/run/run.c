@@ -724,10 +724,11 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 		stage_end(r, "patch", "no usable edit in the reply (it kept calling tools)");
 		goto out;
 	}
-	if (wd_model_reply_truncated(&reply)) {
-		rc = wd_run_truncated_reply(feedback, r->ledger, round, reply.finish_reason,
-		                            r->edit_format);
-		stage_end(r, "patch", "no usable edit: the reply was cut off at its output limit");
+	if (wd_model_reply_incomplete(&reply)) {
+		rc = wd_run_truncated_reply(feedback, r->ledger, round, &reply, r->edit_format);
+		wd_run_reason_text(&r->why, round, "no usable edit: the reply was incomplete",
+		                   wd_model_reply_incomplete(&reply));
+		stage_end(r, "patch", "no usable edit: the reply was incomplete");
 		goto out;
 	}
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);

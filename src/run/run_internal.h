@@ -53,10 +53,11 @@ int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns,
  * "retry", so that no wait on the model service is silent. */
 void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,
                      const char *reason);
-/* A reply cut off at its output limit (`why` is its finish reason): ledger
- * reply.truncated and ask for the whole edit again, shorter, in `feedback`. */
-int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why,
-                           const char *format);
+/* An incomplete reply (wd_model_reply_incomplete): ledger reply.truncated
+ * {round, finish_reason, reason} and ask for the whole edit again in
+ * `feedback` (shorter, when it was cut off at its output limit). */
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round,
+                           const wd_model_reply *reply, const char *format);
 
 /* warn.c: name the keys and include sections of the repository's config
  * that were ignored (ledger config.ignored, progress stage "warning"). */

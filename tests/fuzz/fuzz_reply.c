@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -157,7 +158,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (wd_model_reply_truncated(&r) !=
 		    (r.finish_reason && (!strcmp(r.finish_reason, "length") ||
 		                         !strcmp(r.finish_reason, "max_tokens") ||
-		                         !strcmp(r.finish_reason, "max_output_tokens"))))
+		                         !strcmp(r.finish_reason, "max_output_tokens") ||
+		                         !strcmp(r.finish_reason, "model_context_window_exceeded"))))
+			__builtin_trap();
+		/* a reply cut off is incomplete; one that is incomplete names no
+		 * finish that ends a whole reply */
+		if (wd_model_reply_truncated(&r) && !wd_model_reply_incomplete(&r))
+			__builtin_trap();
+		if (wd_model_reply_incomplete(&r) &&
+		    (!r.finish_reason || !strcasecmp(r.finish_reason, "stop") ||
+		     !strcasecmp(r.finish_reason, "end_turn") || !strcasecmp(r.finish_reason, "completed")))
 			__builtin_trap();
 	}
 	wd_model_reply_free(&r);

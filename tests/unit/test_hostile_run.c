@@ -198,6 +198,137 @@ START_TEST(control_the_cut_off_hunk_applies_when_not_marked)
 }
 END_TEST
 
+/* The cut-off hunk of the test above, as reply text in JSON. */
+#define CUT_HUNK "```diff\\n--- a/value.txt\\n+++ b/value.txt\\n@@ -1 +1,2 @@\\n" \
+	"-answer = 41\\n+answer = 42\\n+# the answer is forty-tw"
+#define WHOLE_HUNK "```diff\\n--- a/value.txt\\n+++ b/value.txt\\n@@ -1 +1 @@\\n" \
+	"-answer = 41\\n+answer = 42\\n```\\n"
+
+/* Only a length stop was taken for a partial reply: OpenAI's
+ * "content_filter", Anthropic's "refusal" and "pause_turn", and a reason no
+ * API documents carried the same half-written hunk and it was applied and
+ * proposed (the control above). Each is now incomplete: four rounds of no
+ * usable edit, each ledgered with its reason, then the whole reply. */
+START_TEST(partial_replies_of_every_kind_are_never_applied)
+{
+	static const char *const reasons[] = { "content_filter", "refusal", "pause_turn",
+		                               "insufficient_system_resource" };
+	struct e2e_world w;
+	char spec[600];
+	char *ledger, *blob;
+	FILE *f;
+
+	e2e_world_init(&w, NULL, NULL);
+	f = fopen(w.replay, "w");
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < 4; i++)
+		fprintf(f, "{\"reply\": {\"content\": \"%s\", \"finish_reason\": \"%s\"}}\n", CUT_HUNK,
+		        reasons[i]);
+	fprintf(f, "{\"reply\": {\"content\": \"%s\", \"finish_reason\": \"stop\"}}\n", WHOLE_HUNK);
+	fclose(f);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "5", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 5);
+	ledger = ledger_text(&w);
+	ck_assert_uint_eq(count(ledger, "\"reply.truncated\""), 4);
+	ck_assert_ptr_nonnull(strstr(ledger, "the reply was stopped by the provider's content filter"));
+	ck_assert_ptr_nonnull(strstr(ledger, "the reply was stopped as a refusal"));
+	ck_assert_ptr_nonnull(strstr(ledger, "the reply was paused mid-turn by the service"));
+	blob = e2e_blob_at(w.src, e2e_str(&w, "commit"), "value.txt");
+	ck_assert_ptr_nonnull(blob);
+	ck_assert_str_eq(blob, "answer = 42\n");
+	free(blob);
+	free(ledger);
+	e2e_world_free(&w);
+}
+END_TEST
+
+static char *responses_body(const char *status, const char *why, const char *text)
+{
+	char *s = NULL;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:[{s:s, s:s}]}], s:{s:i, s:i}}",
+	                      "id", "resp_1", "model", "gpt-4o-mini", "status", status,
+	                      "output", "type", "message", "role", "assistant", "content", "type",
+	                      "output_text", "text", text, "usage", "input_tokens", 10,
+	                      "output_tokens", 10);
+
+	ck_assert_ptr_nonnull(o);
+	if (why)
+		json_object_set_new(o, "incomplete_details", json_pack("{s:s}", "reason", why));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* A Responses reply with status "incomplete" was applied unless its reason
+ * was max_output_tokens: here the service says "incomplete" with a reason
+ * that reads like a finish ("stop"), then with none at all. Both are
+ * incomplete; the third, "completed", is the proposal. */
+START_TEST(incomplete_responses_reply_is_never_applied_whatever_its_reason)
+{
+	struct e2e_world w;
+	mock_server *srv = NULL;
+	char env_url[300], *ledger, *blob;
+	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-0123456789abcdef", NULL };
+	const char *cut = "```diff\n--- a/value.txt\n+++ b/value.txt\n@@ -1 +1,2 @@\n-answer = 41\n"
+	                  "+answer = 42\n+# the answer is forty-tw";
+	char *b1 = responses_body("incomplete", "stop", cut);
+	char *b2 = responses_body("incomplete", NULL, cut);
+	char *b3 = responses_body("completed", NULL, "```diff\n" E2E_DIFF_TO(42) "```\n");
+
+	e2e_world_init(&w, NULL, NULL);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push_json(srv, 200, b1);
+	mock_push_json(srv, 200, b2);
+	mock_push_json(srv, 200, b3);
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
+	e2e_run(&w, env, "--model", "openai-responses:gpt-4o-mini", "--rounds", "3", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 3);
+	ledger = ledger_text(&w);
+	ck_assert_uint_eq(count(ledger, "\"reply.truncated\""), 2);
+	ck_assert_uint_eq(count(ledger, "\"finish_reason\":\"incomplete\",\"reason\":\"the reply "
+	                                "was marked incomplete by the service\""), 2);
+	blob = e2e_blob_at(w.src, e2e_str(&w, "commit"), "value.txt");
+	ck_assert_ptr_nonnull(blob);
+	ck_assert_str_eq(blob, "answer = 42\n");
+	free(blob);
+	free(ledger);
+	mock_stop(srv);
+	free(b1);
+	free(b2);
+	free(b3);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* The control: the same Responses reply "completed" is applied as is. */
+START_TEST(control_completed_responses_reply_is_applied)
+{
+	struct e2e_world w;
+	mock_server *srv = NULL;
+	char env_url[300], *blob;
+	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-0123456789abcdef", NULL };
+	char *b1 = responses_body("completed", NULL, "```diff\n--- a/value.txt\n+++ b/value.txt\n"
+	                          "@@ -1 +1,2 @@\n-answer = 41\n+answer = 42\n+# the answer is forty-tw");
+
+	e2e_world_init(&w, NULL, NULL);
+	ck_assert_int_eq(mock_start(&srv), 0);
+	mock_push_json(srv, 200, b1);
+	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
+	e2e_run(&w, env, "--model", "openai-responses:gpt-4o-mini", "--rounds", "1", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	blob = e2e_blob_at(w.src, e2e_str(&w, "commit"), "value.txt");
+	ck_assert_ptr_nonnull(blob);
+	ck_assert_ptr_nonnull(strstr(blob, "forty-tw"));
+	free(blob);
+	mock_stop(srv);
+	free(b1);
+	e2e_world_free(&w);
+}
+END_TEST
+
 /* A tool call without an id ended the run as a usage error (exit 2): it is
  * the model's fault, a model error (exit 3), and nothing is proposed. */
 START_TEST(tool_call_without_id_is_a_model_error)
@@ -486,6 +617,9 @@ static Suite *hostile_run_suite(void)
 	tcase_set_timeout(reply, 120);
 	tcase_add_test(reply, length_stopped_reply_is_never_applied);
 	tcase_add_test(reply, control_the_cut_off_hunk_applies_when_not_marked);
+	tcase_add_test(reply, partial_replies_of_every_kind_are_never_applied);
+	tcase_add_test(reply, incomplete_responses_reply_is_never_applied_whatever_its_reason);
+	tcase_add_test(reply, control_completed_responses_reply_is_applied);
 	tcase_add_test(reply, tool_call_without_id_is_a_model_error);
 	tcase_add_test(reply, model_text_in_error_messages_never_reaches_the_terminal_raw);
 	tcase_add_test(reply, sandbox_zero_limits_are_told_why);
