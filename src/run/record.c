@@ -34,13 +34,3 @@ json_t *wd_run_chat_blobs(wd_ledger *l, const wd_chat *chat)
 	}
 	return arr;
 }
-
-json_t *wd_run_json_value(const char *text)
-{
-	json_t *v;
-
-	if (!text)
-		return json_null();
-	v = json_loads(text, JSON_DECODE_ANY, NULL);
-	return v ? v : json_string(text);
-}

@@ -172,9 +172,6 @@ json_t *wd_run_check_event(wd_ledger *l, const wd_check_result *cr, const char *
 /* The messages of `chat` as sent, each stored as a ledger blob:
  * [{role, blob, tool_call_id?, tool_calls?}]; NULL when out of memory. */
 json_t *wd_run_chat_blobs(wd_ledger *l, const wd_chat *chat);
-/* JSON text as a JSON value (nested evidence is an object, not a string
- * holding JSON); the text as a string when it does not parse; null for NULL. */
-json_t *wd_run_json_value(const char *text);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
 /* Apply `text` (a unified diff) to the base and make the result the run's
