@@ -1,8 +1,10 @@
 /* Reading and retiring a proposal branch in the repository that holds it. */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "warden/error.h"
 #include "warden/repo.h"
+#include "repo_int.h"
 
 int wd_repo_branch_tip(char out[41], const char *repo_path, const char *branch)
 {
@@ -63,6 +65,25 @@ out:
 	git_reference_free(ref);
 	git_repository_free(repo);
 	return rc;
+}
+
+int wd_repo_unpublish(const char *repo_path, const char *mirror_path, const char *branch,
+                      const char *expect_hex, char moved_to[41])
+{
+	struct stat st;
+	int lock = -1, rc;
+
+	if ((rc = wd_repo_branch_delete(repo_path, branch, expect_hex, moved_to)) != 0)
+		return rc;
+	/* no mirror (the cache was cleared): nothing to lock, nothing left there */
+	if (!mirror_path || !strcmp(mirror_path, repo_path) || stat(mirror_path, &st) != 0)
+		return 0;
+	if ((rc = wd_repo__lock(&lock, mirror_path, 0)) != 0)
+		return rc;
+	rc = wd_repo_branch_delete(mirror_path, branch, expect_hex, NULL);
+	wd_repo__unlock(lock);
+	/* moved in the mirror: not the proposal's commit, so not ours to delete */
+	return rc == WD_ECONFLICT ? 0 : rc;
 }
 
 int wd_repo_warden_branches(wd_strvec *names, wd_strvec *tips, const char *repo_path)

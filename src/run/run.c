@@ -942,7 +942,8 @@ static int commit_and_publish(struct run *r)
 	if ((rc = wd_run_add_evidence(r->res->repo, hex, r->evidence)) != 0 ||
 	    (rc = wd_run_save_proposal(r->cache.ptr, r->res, r->ticket, r->model_spec,
 	                               wd_buf_cstr(&r->trailer), evidence, r->ws)) != 0) {
-		wd_run_unpublish(r->res->repo, r->res->branch, hex, r->ledger);
+		wd_run_unpublish(r->res->repo, wd_workspace_mirror_path(r->ws), r->res->branch, hex,
+		                 r->ledger);
 		goto out;
 	}
 	wd_ledger_add(r->ledger, "proposal",

@@ -181,10 +181,12 @@ int wd_run_apply_base_patch(wd_workspace *ws, const char *text);
 
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
 /* Publishing failed after the branch was made (the evidence note or the
- * proposal record could not be written): remove the branch again, if it is
- * still at `hex`, so that no branch exists that `review list` cannot show;
+ * proposal record could not be written): remove the branch again, in `repo`
+ * and in warden's `mirror` (wd_repo_unpublish), if it is still at `hex`, so
+ * that no branch exists that `review list` cannot show;
  * ledgered as publish.rollback, the error message says what was done. */
-void wd_run_unpublish(const char *repo, const char *branch, const char *hex, wd_ledger *ledger);
+void wd_run_unpublish(const char *repo, const char *mirror, const char *branch, const char *hex,
+                      wd_ledger *ledger);
 int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
                          const char *model, const char *checks, const char *evidence,
                          const wd_workspace *ws);

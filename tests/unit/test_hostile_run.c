@@ -1,6 +1,7 @@
 /* Hostile model replies through the real binary (issue 16): each test is the
  * attack as it was found, asserting that the run ends and says why. */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,50 @@ static size_t count(const char *hay, const char *needle)
 
 	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		n++;
+	return n;
+}
+
+/* The one mirror under w's cache (cache/mirrors/<hash>.git), into `out`. */
+static const char *mirror_of(struct e2e_world *w, char out[1024])
+{
+	char dir[700];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/mirrors", w->cache);
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "no %s", dir);
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 4 && !strcmp(e->d_name + len - 4, ".git")) {
+			snprintf(out, 1024, "%s/%s", dir, e->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	ck_assert_int_eq(n, 1);
+	return out;
+}
+
+/* The orphan branches `warden gc --dry-run` reports for w's cache. */
+static size_t gc_orphans(struct e2e_world *w)
+{
+	const char *argv[] = { e2e_warden_bin(), "gc", "--json", "--dry-run", "--work-dir", w->cache,
+	                       NULL };
+	char *out = NULL;
+	json_t *o;
+	size_t n;
+	int status;
+
+	ck_assert_int_eq(fx_run(&out, &status, argv, NULL, w->tmp), 0);
+	ck_assert_msg(status == 0, "gc: %s", out);
+	o = json_loads(strchr(out, '{') ? strchr(out, '{') : "", JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_msg(o != NULL && json_is_array(json_object_get(o, "orphans")), "gc: %s", out);
+	n = json_array_size(json_object_get(o, "orphans"));
+	json_decref(o);
+	free(out);
 	return n;
 }
 
@@ -584,7 +629,7 @@ END_TEST
 START_TEST(a_proposal_without_its_record_leaves_no_branch)
 {
 	struct e2e_world w;
-	char spec[600], store[700], *ledger;
+	char spec[600], store[700], mirror[1024], *ledger;
 
 	e2e_world_init(&w, NULL, NULL);
 	snprintf(store, sizeof(store), "%s/.git/refs/notes/warden.lock", w.src);
@@ -595,9 +640,43 @@ START_TEST(a_proposal_without_its_record_leaves_no_branch)
 	ck_assert_msg(w.status == 3, "exit %d:\n%s", w.status, w.output);
 	ck_assert_msg(strstr(w.output, "was removed again"), "%s", w.output);
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	/* publishing made the branch in warden's mirror too: gone as well, and
+	 * gc finds no orphan of this run anywhere */
+	ck_assert_int_eq(e2e_count_warden_refs(mirror_of(&w, mirror)), 0);
+	ck_assert_uint_eq(gc_orphans(&w), 0);
 	ledger = ledger_text(&w);
 	ck_assert_uint_eq(count(ledger, "\"publish.rollback\""), 1);
 	free(ledger);
+	e2e_world_free(&w);
+}
+END_TEST
+
+/* `review reject` deleted the proposal branch in the source repository and
+ * left the one publishing made in warden's mirror. Both go now. The
+ * unrejected control keeps the branch in both. */
+START_TEST(reject_leaves_no_branch_in_the_source_nor_the_mirror)
+{
+	struct e2e_world w;
+	char spec[600], id[32], mirror[1024], *out = NULL;
+	const char *reject[] = { e2e_warden_bin(), "review", "reject", id, "--work-dir", w.cache,
+	                         "--reason", "not this way", NULL };
+	int status;
+
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_run(&w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	snprintf(id, sizeof(id), "%s", e2e_str(&w, "run_id"));
+	/* the control: proposed, the branch is in both */
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 1);
+	ck_assert_int_eq(e2e_count_warden_refs(mirror_of(&w, mirror)), 1);
+	ck_assert_int_eq(fx_run(&out, &status, reject, NULL, w.tmp), 0);
+	ck_assert_msg(status == 0, "reject: %s", out);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	ck_assert_int_eq(e2e_count_warden_refs(mirror), 0);
+	ck_assert_uint_eq(gc_orphans(&w), 0);
+	free(out);
 	e2e_world_free(&w);
 }
 END_TEST
@@ -629,6 +708,7 @@ static Suite *hostile_run_suite(void)
 	tcase_add_test(reply, escapes_and_fake_trailers_never_reach_commit_or_terminal);
 	tcase_add_test(reply, eol_crlf_attributes_store_blobs_as_git_add_would);
 	tcase_add_test(reply, a_proposal_without_its_record_leaves_no_branch);
+	tcase_add_test(reply, reject_leaves_no_branch_in_the_source_nor_the_mirror);
 	suite_add_tcase(s, reply);
 	return s;
 }
