@@ -461,6 +461,48 @@ START_TEST(parse_reply_entry_point_handles_each_api)
 }
 END_TEST
 
+/* Each API's ways of ending a reply early, streamed or not, as the wire
+ * says them: each parsed reply is incomplete (never applied); the same
+ * replies ended normally are the control. */
+START_TEST(every_api_marks_its_partial_replies_incomplete)
+{
+	static const struct {
+		const char *api, *body;
+		int sse, partial;
+	} cases[] = {
+		{ "openai", "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":\"content_filter\"}]}", 0, 1 },
+		{ "openai", "data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":\"content_filter\"}]}\n\ndata: [DONE]\n\n", 1, 1 },
+		{ "openai", "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}", 0, 0 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"refusal\"}", 0, 1 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"pause_turn\"}", 0, 1 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"model_context_window_exceeded\"}", 0, 1 },
+		{ "anthropic", "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n"
+		               "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\"}}\n\n"
+		               "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", 1, 1 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"end_turn\"}", 0, 0 },
+		{ "openai-responses", "{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"content_filter\"},\"output\":[]}", 0, 1 },
+		{ "openai-responses", "{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"stop\"},\"output\":[]}", 0, 1 },
+		{ "openai-responses", "{\"status\":\"incomplete\",\"output\":[]}", 0, 1 },
+		{ "openai-responses", "{\"status\":\"in_progress\",\"output\":[]}", 0, 1 },
+		{ "openai-responses", "event: response.incomplete\ndata: {\"type\":\"response.incomplete\",\"response\":"
+		                      "{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"end_turn\"},\"output\":[]}}\n\n", 1, 1 },
+		{ "openai-responses", "{\"status\":\"completed\",\"output\":[]}", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		wd_model_reply r;
+
+		ck_assert_msg(wd_model_parse_reply(&r, cases[i].api, cases[i].body, strlen(cases[i].body),
+		                                   cases[i].sse) == 0, "case %zu: %s", i, wd_error_last());
+		ck_assert_msg((wd_model_reply_incomplete(&r) != NULL) == cases[i].partial,
+		              "case %zu (%s, finish %s): incomplete %s", i, cases[i].api,
+		              r.finish_reason ? r.finish_reason : "(none)",
+		              wd_model_reply_incomplete(&r) ? wd_model_reply_incomplete(&r) : "(no)");
+		wd_model_reply_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(bad_tool_definitions_are_refused_before_sending)
 {
 	wd_model_opts o = WD_MODEL_OPTS_INIT;
@@ -547,6 +589,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, openai_responses_request_shape);
 	tcase_add_test(tc, openai_responses_stream_uses_the_completed_response);
 	tcase_add_test(tc, parse_reply_entry_point_handles_each_api);
+	tcase_add_test(tc, every_api_marks_its_partial_replies_incomplete);
 	tcase_add_test(tc, bad_tool_definitions_are_refused_before_sending);
 	tcase_add_test(tc, stream_request_answered_with_plain_json_is_still_read);
 	tcase_add_test(tc, token_budget_caps_the_output_asked_for);
