@@ -151,7 +151,12 @@ $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c | $(GRAMMAR_STAMPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/lib $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) -c -o $@ $<
 
-tests: $(BIN) $(CORE_BIN) $(TEST_BINS) $(TOOL_BINS)
+tests: $(BIN) $(CORE_BIN) $(TEST_BINS) $(TOOL_BINS) $(BUILD)/tools/kill_at_rename.so
+
+# A preloaded fault (kill -9 at a chosen rename) for tests of what a killed run leaves.
+$(BUILD)/tools/kill_at_rename.so: tests/preload/kill_at_rename.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
 
 check: tests
 	WARDEN_BIN=$(abspath $(BIN)) WARDEN_TOOLS=$(abspath $(BUILD)/tools) \

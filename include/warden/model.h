@@ -30,11 +30,39 @@ typedef enum wd_role {
 	WD_ROLE_TOOL
 } wd_role;
 
+/*
+ * One tool call of a reply, parsed once, where the provider's reply is read
+ * (wd_model_parse_reply and every provider, replay included): the run, the
+ * tools and the next request use these fields and never parse the text again.
+ * A call without an id is a malformed reply (the model's fault, WD_EINFRA):
+ * its result could not be paired with it.
+ */
+typedef struct wd_tool_call {
+	char *id;        /* the provider's id, 1 to 256 bytes */
+	char *name;      /* the tool's name as the model gave it, at most 256 bytes ("" if none) */
+	char *args_text; /* the arguments as the model sent them (JSON text; "{}" when absent) */
+	json_t *args;    /* args_text parsed: a JSON object, or NULL when it is not one */
+} wd_tool_call;
+
+/* Tool calls from JSON text, an array of {id, name, arguments} (arguments a
+ * JSON string or object), with the same checks as a provider's reply: for
+ * replay files and tests. *out is NULL and *n 0 for an empty array.
+ * WD_EINPUT when the text is not such an array, WD_EINFRA for a call
+ * without an id (as in a reply). Free with wd_tool_calls_free. */
+int wd_tool_calls_parse(wd_tool_call **out, size_t *n, const char *text);
+
+/* The calls as a new JSON array of {id, name, arguments (the text)}: for the
+ * ledger, the record file and the request hash. NULL on ENOMEM. */
+json_t *wd_tool_calls_json(const wd_tool_call *calls, size_t n);
+
+void wd_tool_calls_free(wd_tool_call *calls, size_t n);
+
 typedef struct wd_message {
 	wd_role role;
 	char *content;
-	char *tool_call_id;    /* WD_ROLE_TOOL: the call this answers */
-	char *tool_calls_json; /* WD_ROLE_ASSISTANT: JSON array of {id,name,arguments} */
+	char *tool_call_id;       /* WD_ROLE_TOOL: the call this answers */
+	wd_tool_call *tool_calls; /* WD_ROLE_ASSISTANT: the calls it made (owned copies) */
+	size_t ntool_calls;
 } wd_message;
 
 typedef struct wd_chat {
@@ -47,8 +75,9 @@ typedef struct wd_chat {
 
 /* Append a message (content copied; NULL = ""). */
 int wd_chat_add(wd_chat *c, wd_role role, const char *content);
-/* Append an assistant turn that called tools: tool_calls_json as in wd_model_reply. */
-int wd_chat_add_tool_calls(wd_chat *c, const char *content, const char *tool_calls_json);
+/* Append an assistant turn that called tools (the calls are copied).
+ * WD_EUSAGE when there is none or one has no id. */
+int wd_chat_add_tool_calls(wd_chat *c, const char *content, const wd_tool_call *calls, size_t n);
 /* Append a tool result answering call `tool_call_id`. */
 int wd_chat_add_tool_result(wd_chat *c, const char *tool_call_id, const char *content);
 void wd_chat_free(wd_chat *c);
@@ -72,7 +101,8 @@ typedef struct wd_model_reply {
 	char *provider;        /* "openai", "openai-responses", "anthropic", "compat", "replay" */
 	char *spec;            /* the chain member that answered ("openai:gpt-4o-mini") */
 	char *finish_reason;   /* as the API says it ("stop", "end_turn", "tool_calls", ...) */
-	char *tool_calls_json; /* JSON array of {id,name,arguments(string)}, NULL when none */
+	wd_tool_call *tool_calls; /* the tool calls, parsed once (see wd_tool_call) */
+	size_t ntool_calls;    /* 0 when it called none */
 	wd_model_usage usage;
 	int attempts;          /* HTTP attempts including retries, over all chain members */
 	uint64_t latency_ms;
@@ -104,7 +134,9 @@ typedef struct wd_model_opts {
 	long idle_timeout_ms;           /* streaming: no byte for this long fails; 0 = 60 s */
 	size_t max_reply_bytes;         /* response body cap; 0 = 32 MiB */
 	long retry_base_ms;             /* first backoff step; 0 = 1000 ms (doubles each retry) */
-	long retry_max_wait_ms;         /* cap on one wait, Retry-After included; 0 = 60 s */
+	long retry_max_wait_ms;         /* cap on one wait, Retry-After included; 0 = 60 s
+	                                   (a longer Retry-After is waited this long, and
+	                                   the reason told says what it asked for) */
 	/* told before each wait between attempts, so that no wait is silent;
 	   may be NULL. `reason` is why the last attempt failed. */
 	void (*on_retry)(void *payload, const char *spec, int attempt, long wait_ms,
@@ -155,8 +187,9 @@ typedef struct wd_model wd_model;
  * servers take COMPAT_API_KEY when set and need none otherwise.
  * Per-stage routes: route.<stage> = SPEC in config. Options left at their
  * defaults may be set in the user's config: model.stream (bool),
- * model.timeout-ms, model.connect-timeout-ms, model.idle-timeout-ms,
- * model.max-retries. */
+ * model.timeout-ms, model.connect-timeout-ms, model.idle-timeout-ms
+ * (1 ms to a day), model.retry-max-wait-ms (1 ms to an hour),
+ * model.max-retries (0 to 100). */
 int wd_model_open(wd_model **out, const char *spec, const wd_model_opts *opts);
 
 /* One completion. Retries transient failures inside (429, 5xx, transport
@@ -173,6 +206,11 @@ int wd_model_complete_ex(wd_model_reply *out, wd_model *m, const wd_chat *chat,
 /* The spec as given ("openai:gpt-4o-mini"), for trailers and the ledger. */
 const char *wd_model_spec(const wd_model *m);
 
+/* The settings in effect: the options given, then the user's config, then
+ * the defaults (every zero of the timeouts, waits and caps resolved), so a
+ * caller can say what a run will wait. */
+void wd_model_settings(wd_model_opts *out, const wd_model *m);
+
 /* Totals so far. */
 void wd_model_totals(wd_model_stats *out, const wd_model *m);
 
@@ -188,9 +226,22 @@ int wd_model_parse_reply(wd_model_reply *out, const char *api, const char *body,
                          int sse);
 
 /* Whether the reply stopped at its output limit (OpenAI "length", Anthropic
- * "max_tokens", Responses "max_output_tokens"): its text is incomplete, and
- * an edit in it may end mid-hunk, so it is never applied. */
+ * "max_tokens" or "model_context_window_exceeded", Responses
+ * "max_output_tokens"): asking again for a shorter edit may help. */
 int wd_model_reply_truncated(const wd_model_reply *r);
+
+/* Why a reply with this finish reason is incomplete, as a phrase ("cut off
+ * at its output limit", "stopped by the provider's content filter", ...), or
+ * NULL when it is whole. Whole is a reason known to end a whole reply
+ * ("stop", "end_turn", "tool_calls", "tool_use", "stop_sequence",
+ * "function_call", "completed"; any case) or none at all. Every other one
+ * (OpenAI "content_filter", Anthropic "refusal" and "pause_turn", a
+ * Responses reply whose status is not "completed", a reason no API
+ * documents) is incomplete: an edit in it may end mid-hunk, so it is never
+ * applied. */
+const char *wd_model_finish_incomplete(const char *finish_reason);
+/* wd_model_finish_incomplete(r->finish_reason); NULL for NULL. */
+const char *wd_model_reply_incomplete(const wd_model_reply *r);
 
 void wd_model_reply_free(wd_model_reply *r);
 void wd_model_free(wd_model *m);

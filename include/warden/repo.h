@@ -204,6 +204,21 @@ int wd_repo_branch_tip(char out[41], const char *repo_path, const char *branch);
 int wd_repo_branch_delete(const char *repo_path, const char *branch, const char *expect_hex,
                           char moved_to[41]);
 
+/* Take back what wd_repo_publish made: refs/heads/<branch> in `repo_path` as
+ * wd_repo_branch_delete does (same results; nothing else changes when it
+ * fails), then the copy in warden's mirror `mirror_path` (NULL, the same
+ * path or a mirror that does not exist: none), under the mirror's lock, when
+ * it still points at `expect_hex` (one that moved there is left alone). */
+int wd_repo_unpublish(const char *repo_path, const char *mirror_path, const char *branch,
+                      const char *expect_hex, char moved_to[41]);
+
+/* Append the refs/heads/warden/... branches of the repository at `repo_path`
+ * to `names` ("warden/fix-add-1a2b3c4d") and each one's 40-hex tip to `tips`
+ * ("" for a symbolic ref), in the same order. WD_ENOTFOUND when there is no
+ * repository at `repo_path` itself (no search upwards). Used by `warden gc`
+ * to find branches no proposal record names. */
+int wd_repo_warden_branches(wd_strvec *names, wd_strvec *tips, const char *repo_path);
+
 /* ---- evidence notes ---- */
 
 /* Attach `text` to commit `commit_hex` as a note under `notes_ref`,

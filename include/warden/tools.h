@@ -20,9 +20,16 @@
  *
  * Every call states its reason. Calls are bounded per run; the same call made
  * twice (same tool, same arguments apart from the reason) is refused with a
- * note; paths are confined to the work tree (no absolute paths, no "..", no
- * .git, no symlink leading out); every result is capped. Each call is
- * recorded with its reason, status and the size of what came back.
+ * note. Arguments are checked by type and size before anything runs: only
+ * the keys the tool takes; a path is a string of at most 4095 bytes (no NUL),
+ * an identifier at most 200, a glob, pattern or reason at most 4096; a line
+ * number an integer from 1 to 10^9, max_results from 1 to 200; ignore_case a
+ * boolean. Paths are confined to the work tree (no absolute paths, no "..",
+ * no .git) and every file is read beneath its root without following any
+ * symbolic link (warden/beneath.h); globs match in linear time. A grep runs
+ * in a child process killed at its time limit, whatever the pattern; every
+ * result is capped. Each call is recorded with its reason, status and the
+ * size of what came back.
  */
 
 typedef struct wd_tools wd_tools;
@@ -36,10 +43,11 @@ typedef struct wd_tools_opts {
 	                            * NULL = as wd_map_build lists them */
 	wd_map *map;               /* a built map to use (borrowed, must outlive the tools);
 	                            * NULL = built on the first find_definition/find_references */
+	long time_limit_ms;        /* one grep call's wall time; 0 = 5000 */
 } wd_tools_opts;
 
 #define WD_TOOLS_OPTS_VERSION 1
-#define WD_TOOLS_OPTS_INIT { WD_TOOLS_OPTS_VERSION, 0, 0, NULL, NULL, NULL }
+#define WD_TOOLS_OPTS_INIT { WD_TOOLS_OPTS_VERSION, 0, 0, NULL, NULL, NULL, 0 }
 
 /* Tools over the work tree at `workdir`. */
 int wd_tools_new(wd_tools **out, const char *workdir, const wd_tools_opts *opts);
@@ -51,8 +59,9 @@ void wd_tools_free(wd_tools *t);
 json_t *wd_tools_definitions(void);
 
 /*
- * Run one call. `name` is the tool's name, `arguments_json` the arguments
- * object as the model sent it (a JSON text). The text for the model is
+ * Run one call. `name` is the tool's name, `args` the arguments object as the
+ * model layer parsed it once (wd_tool_call.args; NULL when the model's text
+ * was not a JSON object, which is WD_EINPUT). The text for the model is
  * appended to `out` in every case, results and refusals alike, so the caller
  * can always send `out` back as the tool result.
  *
@@ -62,6 +71,10 @@ json_t *wd_tools_definitions(void);
  * patch); WD_EINPUT when the tool is unknown or the arguments are not valid
  * JSON matching the schema; WD_ENOMEM / WD_EINFRA on errors of warden itself.
  */
+int wd_tools_run(wd_buf *out, wd_tools *t, const char *name, const json_t *args);
+
+/* The same with the arguments as JSON text (parsed here; tests, fuzzing):
+ * text that is not a JSON object is WD_EINPUT, the parser's reason told. */
 int wd_tools_call(wd_buf *out, wd_tools *t, const char *name, const char *arguments_json);
 
 /* The calls so far, for the ledger: a borrowed array of {"n", "name",

@@ -14,7 +14,9 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/ledger.h"
+#include "warden/repo.h"
 #include "warden/review.h"
+#include "warden/text.h"
 
 #include "runs_cli.h"
 
@@ -24,6 +26,7 @@
 
 static const char gc_usage[] =
 	"usage: warden gc [--older-than DAYS] [--dry-run] [--json] [--work-dir DIR]\n"
+	"                 [--repo PATH]... [--prune-orphans]\n"
 	"\n"
 	"Prune warden's cache of what is older than DAYS (default 14) and needed by no\n"
 	"open proposal and no running run: the work trees runs leave (interrupted runs,\n"
@@ -32,9 +35,18 @@ static const char gc_usage[] =
 	"of base commits no open proposal starts from. An unreferenced blob younger than\n"
 	"an hour is kept (its run may be writing it).\n"
 	"\n"
+	"It also reports orphan branches: a warden/... branch in a repository this\n"
+	"cache's runs published to (or a --repo) whose run this cache made, and which\n"
+	"has no proposal record and is not running (a run killed between making the\n"
+	"branch and writing its record).\n"
+	"'review list' cannot show them; gc names each and removes them only with\n"
+	"--prune-orphans (a branch that has moved or is checked out stays).\n"
+	"\n"
 	"  --older-than DAYS  age to prune at (0: everything not needed)\n"
 	"  --dry-run          say what would go, remove nothing\n"
 	"  --json             one JSON object with the counts on stdout\n"
+	"  --repo PATH        look for orphan branches in PATH too (repeatable)\n"
+	"  --prune-orphans    delete the orphan branches found\n"
 	"\n"
 	"exit codes: 0 pruned, 2 usage error or no cache, 3 something could not be removed\n";
 
@@ -44,6 +56,11 @@ struct gc {
 	int dry;
 	wd_strvec keep_runs;    /* running runs, open proposals */
 	wd_strvec keep_bases;   /* base commits of open proposals */
+	wd_strvec running;      /* runs still going (their branch may precede their record) */
+	wd_strvec records;      /* every proposal record's run id, whatever its status */
+	wd_strvec repos;        /* repositories to search for orphan branches (real paths) */
+	json_t *orphans;        /* [{repo, branch, commit, run, removed}] */
+	int prune_orphans;
 	json_t *blobs;          /* ids still referenced: {id: true} */
 	size_t trees, blobs_removed, tags, baselines;
 	unsigned long long bytes;
@@ -135,6 +152,8 @@ static int collect_keep(struct gc *g, wd_index *ix)
 
 		if (id && (!strcmp(s, "running") || (started && strcmp(started, cut) > 0)))
 			rc = wd_strvec_push(&g->keep_runs, id);
+		if (!rc && id && !strcmp(s, "running"))
+			rc = wd_strvec_push(&g->running, id);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -309,6 +328,174 @@ static void gc_baselines(struct gc *g)
 	closedir(d);
 }
 
+/* ---- orphan branches ---- */
+
+/* Add `path` (resolved) to the repositories to search, once. A path that
+ * does not resolve is skipped: its repository is gone, and its branches
+ * with it. */
+static int add_repo(struct gc *g, const char *path)
+{
+	char *real;
+	int rc = 0;
+
+	if (!path || !*path)
+		return 0;
+	if (!(real = wd_realpath(path))) {
+		wd_error_clear();
+		return 0;
+	}
+	if (!wd_strvec_contains(&g->repos, real))
+		rc = wd_strvec_push(&g->repos, real);
+	free(real);
+	return rc;
+}
+
+/* Where this cache's runs may have made branches: every proposal record's
+ * repository, every local source a run named by an absolute path, every
+ * mirror (the branches of URL sources live there), and the --repo paths. */
+static int collect_repos(struct gc *g, wd_index *ix)
+{
+	wd_proposal_list pl = WD_PROPOSAL_LIST_INIT;
+	sqlite3_stmt *st = NULL;
+	char dir[4096], path[4096];
+	DIR *d;
+	struct dirent *e;
+	int rc;
+
+	if ((rc = wd_proposal_list_load(&pl, g->cache, -1)) != 0)
+		return rc;
+	for (size_t i = 0; i < pl.n && !rc; i++)
+		if ((rc = wd_strvec_push(&g->records, pl.v[i]->id)) == 0)
+			rc = add_repo(g, pl.v[i]->repo);
+	/* a record gc cannot read still names a run: its branch is not an orphan */
+	for (size_t i = 0; i < pl.skipped.n && !rc; i++) {
+		const char *f = strrchr(pl.skipped.v[i], '/');
+		const char *dot = f ? strstr(f, ".json") : NULL;
+
+		if (dot) {
+			char *id = wd_strndup(f + 1, (size_t)(dot - f - 1));
+
+			rc = id ? wd_strvec_push(&g->records, id) : WD_ENOMEM;
+			free(id);
+		}
+	}
+	wd_proposal_list_free(&pl);
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(wd_index_db(ix), "SELECT DISTINCT repo FROM runs", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		const char *repo = (const char *)sqlite3_column_text(st, 0);
+
+		/* a relative path was relative to a directory gc does not know */
+		if (repo && repo[0] == '/')
+			rc = add_repo(g, repo);
+	}
+	sqlite3_finalize(st);
+	snprintf(dir, sizeof(dir), "%s/mirrors", g->cache);
+	if (rc || !(d = opendir(dir)))
+		return rc;
+	while (!rc && (e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
+			rc = add_repo(g, path);
+	closedir(d);
+	return rc;
+}
+
+/* The run id a branch name carries: "warden/<slug>-<run-id>". */
+static const char *branch_run_id(const char *branch)
+{
+	const char *dash = strrchr(branch, '-');
+
+	return dash ? dash + 1 : branch + strlen("warden/");
+}
+
+/* Whether this cache ran `id`: its ledger is opened before anything else a
+ * run does, so a run killed at any point left one. A warden/ branch of
+ * someone else's (another cache's run, a person's own branch) is never
+ * called an orphan here, and never removed. */
+static int run_of_this_cache(const struct gc *g, const char *id)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!*id || strspn(id, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_") !=
+	    strlen(id))
+		return 0;
+	return (size_t)snprintf(path, sizeof(path), "%s/ledger/%s.jsonl", g->cache, id) <
+	       sizeof(path) && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int orphan_found(struct gc *g, const char *repo, const char *branch, const char *tip)
+{
+	const char *id = branch_run_id(branch);
+	const char *what = "kept: remove it with --prune-orphans";
+	char *shown;
+	int removed = 0;
+	json_t *o;
+
+	if (g->prune_orphans && !tip[0]) {
+		what = "kept: a symbolic ref is not one warden made";
+	} else if (g->prune_orphans && g->dry) {
+		what = "would remove it";
+	} else if (g->prune_orphans && wd_repo_branch_delete(repo, branch, tip, NULL) == 0) {
+		removed = 1;
+		what = "removed";
+	} else if (g->prune_orphans) {
+		fprintf(stderr, "warden: gc: could not remove orphan branch %s in %s: %s\n", branch,
+		        repo, wd_error_last());
+		wd_error_clear();
+		g->errors++;
+		what = "not removed";
+	}
+	/* a ref name is the repository's text: no control character reaches the terminal */
+	shown = wd_text_clean_line(branch);
+	fprintf(stderr, "warden: gc: orphan branch %s in %s at %.12s: run %s has no proposal "
+	                "record in %s (%s)\n", shown ? shown : "?", repo, tip[0] ? tip : "(symbolic)",
+	        shown ? branch_run_id(shown) : "?", g->cache, what);
+	free(shown);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "repo", repo, "branch", branch, "commit", tip,
+	              "run", id, "removed", removed);
+	if (!o || json_array_append_new(g->orphans, o))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Report (and with --prune-orphans remove) every warden/ branch whose run
+ * this cache made, has no record and is not running. */
+static int gc_orphans(struct gc *g)
+{
+	int rc = 0;
+
+	if (!(g->orphans = json_array()))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if (g->repos.n && wd_repo_global_init() != 0)
+		return wd_error_set(WD_EINFRA, "could not initialise libgit2");
+	for (size_t i = 0; i < g->repos.n && !rc; i++) {
+		wd_strvec names = WD_STRVEC_INIT, tips = WD_STRVEC_INIT;
+
+		if (wd_repo_warden_branches(&names, &tips, g->repos.v[i]) != 0) {
+			wd_error_clear(); /* not a repository (any more): nothing to find there */
+		} else {
+			for (size_t k = 0; k < names.n && !rc; k++) {
+				const char *id = branch_run_id(names.v[k]);
+
+				if (!run_of_this_cache(g, id) || wd_strvec_contains(&g->records, id) ||
+				    wd_strvec_contains(&g->running, id))
+					continue;
+				rc = orphan_found(g, g->repos.v[i], names.v[k], tips.v[k]);
+			}
+		}
+		wd_strvec_free(&names);
+		wd_strvec_free(&tips);
+	}
+	if (g->repos.n)
+		wd_repo_global_shutdown();
+	return rc;
+}
+
 int cmd_gc(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -316,6 +503,8 @@ int cmd_gc(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "work-dir", required_argument, NULL, 'w' },
+		{ "repo", required_argument, NULL, 'r' },
+		{ "prune-orphans", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -325,6 +514,7 @@ int cmd_gc(int argc, char **argv)
 	int json = 0, c, rc;
 	wd_buf cache = WD_BUF_INIT;
 	wd_index *ix = NULL;
+	wd_strvec repo_args = WD_STRVEC_INIT;
 
 	memset(&g, 0, sizeof(g));
 	optind = 1;
@@ -343,13 +533,27 @@ int cmd_gc(int argc, char **argv)
 		case 'n': g.dry = 1; break;
 		case 'j': json = 1; break;
 		case 'w': work_dir = optarg; break;
-		case 'h': fputs(gc_usage, stdout); return WD_EXIT_OK;
-		default: fputs(gc_usage, stderr); return WD_EXIT_USAGE;
+		case 'r':
+			if (wd_strvec_push(&repo_args, optarg) != 0) {
+				rc = WD_ENOMEM;
+				goto out;
+			}
+			break;
+		case 'p': g.prune_orphans = 1; break;
+		case 'h':
+			fputs(gc_usage, stdout);
+			wd_strvec_free(&repo_args);
+			return WD_EXIT_OK;
+		default:
+			fputs(gc_usage, stderr);
+			wd_strvec_free(&repo_args);
+			return WD_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		wd_cli_error("gc: unexpected argument '%s'", argv[optind]);
 		fputs(gc_usage, stderr);
+		wd_strvec_free(&repo_args);
 		return WD_EXIT_USAGE;
 	}
 	g.cutoff = time(NULL) - (time_t)days * 86400;
@@ -357,7 +561,19 @@ int cmd_gc(int argc, char **argv)
 	    (rc = wd_runs_index(&ix, cache.ptr, 0)) != 0)
 		goto out;
 	g.cache = cache.ptr;
-	if ((rc = collect_keep(&g, ix)) != 0 || (rc = collect_blobs(&g)) != 0) {
+	for (size_t i = 0; i < repo_args.n; i++) {
+		char *real = wd_realpath(repo_args.v[i]);
+
+		free(real);
+		if (!real) {
+			rc = wd_error_set(WD_EUSAGE, "--repo %s: no such directory", repo_args.v[i]);
+			goto out;
+		}
+		if ((rc = add_repo(&g, repo_args.v[i])) != 0)
+			goto out;
+	}
+	if ((rc = collect_keep(&g, ix)) != 0 || (rc = collect_blobs(&g)) != 0 ||
+	    (rc = collect_repos(&g, ix)) != 0) {
 		if (rc == WD_ENOMEM)
 			wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
@@ -366,12 +582,15 @@ int cmd_gc(int argc, char **argv)
 	gc_blobs(&g);
 	gc_tags(&g);
 	gc_baselines(&g);
+	if ((rc = gc_orphans(&g)) != 0)
+		goto out;
 	if (json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", g.dry,
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "dry_run", g.dry,
 		                      "work_trees", (json_int_t)g.trees, "blobs",
 		                      (json_int_t)g.blobs_removed, "tag_entries", (json_int_t)g.tags,
 		                      "baselines", (json_int_t)g.baselines, "bytes",
-		                      (json_int_t)g.bytes, "errors", (json_int_t)g.errors);
+		                      (json_int_t)g.bytes, "errors", (json_int_t)g.errors,
+		                      "orphans", g.orphans);
 		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
 		if (s)
@@ -380,13 +599,19 @@ int cmd_gc(int argc, char **argv)
 		json_decref(o);
 	}
 	fprintf(stderr, "warden: gc %s %zu work tree(s), %zu blob(s), %zu tag-cache entr%s, "
-	                "%zu baseline(s): %.1f MiB\n", g.dry ? "would remove" : "removed", g.trees,
-	        g.blobs_removed, g.tags, g.tags == 1 ? "y" : "ies", g.baselines,
-	        (double)g.bytes / 1048576.0);
+	                "%zu baseline(s): %.1f MiB; %zu orphan branch(es)\n",
+	        g.dry ? "would remove" : "removed", g.trees, g.blobs_removed, g.tags,
+	        g.tags == 1 ? "y" : "ies", g.baselines, (double)g.bytes / 1048576.0,
+	        json_array_size(g.orphans));
 	if (g.errors)
 		rc = wd_error_set(WD_EINFRA, "%d path(s) could not be removed", g.errors);
 out:
 	json_decref(g.blobs);
+	json_decref(g.orphans);
+	wd_strvec_free(&repo_args);
+	wd_strvec_free(&g.running);
+	wd_strvec_free(&g.records);
+	wd_strvec_free(&g.repos);
 	wd_strvec_free(&g.keep_runs);
 	wd_strvec_free(&g.keep_bases);
 	wd_index_close(ix);

@@ -5,23 +5,29 @@
 #include "warden/buf.h"
 #include "warden/cli.h"
 #include "warden/error.h"
+#include "warden/text.h"
 #include "warden/ledger.h"
 
 void wd_cli_error(const char *fmt, ...)
 {
-	wd_buf msg = WD_BUF_INIT;
+	wd_buf msg = WD_BUF_INIT, shown = WD_BUF_INIT;
 	va_list ap;
 	int rc;
 
-	/* errors quote what failed (a remote's URL, a check's words): redacted,
-	 * like everything else warden prints */
+	/* errors quote what failed (a remote's URL, a check's words, a model's
+	 * tool name, a service's error text): redacted, like everything else
+	 * warden prints, and without control characters, so no escape sequence
+	 * in someone else's text reaches the terminal */
 	va_start(ap, fmt);
 	rc = wd_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (!rc)
 		rc = wd_redact_buf(&msg);
-	fprintf(stderr, "warden: %s\n", rc ? "(error message lost: out of memory)" : wd_buf_cstr(&msg));
+	if (!rc)
+		rc = wd_text_clean(&shown, msg.ptr, msg.len, 1);
+	fprintf(stderr, "warden: %s\n", rc ? "(error message lost: out of memory)" : wd_buf_cstr(&shown));
 	wd_buf_free(&msg);
+	wd_buf_free(&shown);
 }
 
 int wd_exit_code_for(int err)

@@ -15,35 +15,24 @@
 
 static json_t *tool_use_blocks(const wd_message *m)
 {
-	json_t *in = json_loads(m->tool_calls_json, 0, NULL);
 	json_t *blocks = json_array();
-	size_t i;
-	json_t *tc;
 
-	if (!json_is_array(in) || !blocks)
-		goto fail;
+	if (!blocks)
+		return NULL;
 	if (m->content && *m->content &&
 	    json_array_append_new(blocks, json_pack("{s:s, s:s}", "type", "text", "text", m->content)))
 		goto fail;
-	json_array_foreach(in, i, tc) {
-		const char *args = wd_json_str(tc, "arguments");
-		json_t *input = args ? json_loads(args, JSON_DECODE_ANY, NULL) : NULL;
+	for (size_t i = 0; i < m->ntool_calls; i++) {
+		const wd_tool_call *c = &m->tool_calls[i];
+		/* the API wants an object; arguments that were never one become {} */
+		json_t *input = c->args ? json_deep_copy(c->args) : json_object();
 
-		/* the API wants an object; arguments that were never valid JSON become {} */
-		if (!json_is_object(input)) {
-			json_decref(input);
-			input = json_object();
-		}
 		if (json_array_append_new(blocks, json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use",
-		                                            "id", wd_json_str(tc, "id") ? wd_json_str(tc, "id") : "",
-		                                            "name", wd_json_str(tc, "name") ? wd_json_str(tc, "name") : "",
-		                                            "input", input)))
+		                                            "id", c->id, "name", c->name, "input", input)))
 			goto fail;
 	}
-	json_decref(in);
 	return blocks;
 fail:
-	json_decref(in);
 	json_decref(blocks);
 	return NULL;
 }
@@ -83,12 +72,12 @@ static int add_messages(json_t *body, const wd_chat *chat)
 			continue;
 		}
 		results = NULL;
-		if (m->role == WD_ROLE_ASSISTANT && m->tool_calls_json) {
+		if (m->role == WD_ROLE_ASSISTANT && m->ntool_calls) {
 			json_t *blocks = tool_use_blocks(m);
 
 			o = blocks ? json_pack("{s:s, s:o}", "role", "assistant", "content", blocks) : NULL;
 			if (!blocks)
-				rc = wd_error_set(WD_EUSAGE, "assistant tool calls are not a JSON array");
+				rc = wd_error_set(WD_ENOMEM, "out of memory");
 		} else {
 			/* the API refuses empty text content with a 400 */
 			o = json_pack("{s:s, s:s}", "role", m->role == WD_ROLE_USER ? "user" : "assistant",

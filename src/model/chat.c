@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "warden/error.h"
 #include "warden/fs.h"
@@ -11,6 +12,7 @@
 #include "provider.h"
 
 #define TOOL_ID_MAX 256
+#define TOOL_NAME_MAX 256
 
 #define ERROR_SNIPPET_MAX 300
 
@@ -46,25 +48,159 @@ int wd_chat_add(wd_chat *c, wd_role role, const char *content)
 	return 0;
 }
 
-int wd_chat_add_tool_calls(wd_chat *c, const char *content, const char *tool_calls_json)
+void wd_tool_calls_free(wd_tool_call *calls, size_t n)
 {
-	json_t *arr = tool_calls_json ? json_loads(tool_calls_json, 0, NULL) : NULL;
-	int ok = json_is_array(arr);
-	wd_message *m;
+	for (size_t i = 0; calls && i < n; i++) {
+		free(calls[i].id);
+		free(calls[i].name);
+		free(calls[i].args_text);
+		json_decref(calls[i].args);
+	}
+	free(calls);
+}
+
+/* The arguments parsed, once: an object, or NULL (the tool says so). */
+static json_t *parse_args(const char *text)
+{
+	json_t *a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+
+	if (a && !json_is_object(a)) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
+/* Call `i` of a reply from {id, name, arguments}: the one place a reply's
+ * tool call is checked and parsed. */
+static int tool_call_fill(wd_tool_call *c, size_t i, const json_t *tc)
+{
+	const char *id = wd_json_str(tc, "id"), *name = wd_json_str(tc, "name");
+	const json_t *a = json_object_get(tc, "arguments");
+
+	/* every call needs an id to pair its result with: one without is the
+	 * model's fault (a malformed reply), not a usage error of warden's */
+	if (!json_is_object(tc))
+		return wd_error_set(WD_EINFRA, "malformed reply: tool call %zu is not an object", i);
+	if (!id || !*id || strlen(id) > TOOL_ID_MAX)
+		return wd_error_set(WD_EINFRA, "malformed reply: tool call %zu (%.64s) has %s id",
+		                    i, name ? name : "?", id && *id ? "an overlong" : "no");
+	if (name && strlen(name) > TOOL_NAME_MAX)
+		return wd_error_set(WD_EINFRA, "malformed reply: tool call %zu has a name of %zu bytes",
+		                    i, strlen(name));
+	c->id = wd_strdup(id);
+	c->name = wd_strdup(name ? name : "");
+	if (json_is_string(a))
+		c->args_text = wd_strdup(json_string_value(a));
+	else if (a && !json_is_null(a))
+		c->args_text = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+	else
+		c->args_text = wd_strdup("{}");
+	if (!c->id || !c->name || !c->args_text)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	c->args = parse_args(c->args_text);
+	return 0;
+}
+
+static int tool_calls_from(wd_tool_call **out, size_t *n, const json_t *arr)
+{
+	size_t cnt = json_array_size(arr);
+	wd_tool_call *v;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!cnt)
+		return 0;
+	if (!(v = calloc(cnt, sizeof(*v))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cnt; i++) {
+		if ((rc = tool_call_fill(&v[i], i, json_array_get(arr, i))) != 0) {
+			wd_tool_calls_free(v, cnt);
+			return rc;
+		}
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int wd_tool_calls_parse(wd_tool_call **out, size_t *n, const char *text)
+{
+	json_t *arr = text ? json_loads(text, 0, NULL) : NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return wd_error_set(WD_EINPUT, "tool calls must be a JSON array of {id,name,arguments}");
+	}
+	rc = tool_calls_from(out, n, arr);
+	json_decref(arr);
+	return rc;
+}
+
+json_t *wd_tool_calls_json(const wd_tool_call *calls, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "id", calls[i].id ? calls[i].id : "",
+		                      "name", calls[i].name ? calls[i].name : "",
+		                      "arguments", calls[i].args_text ? calls[i].args_text : "{}");
+
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/* The calls as compact JSON text: what the request hash has always seen. */
+static char *tool_calls_text(const wd_tool_call *calls, size_t n)
+{
+	json_t *arr = wd_tool_calls_json(calls, n);
+	char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
 
 	json_decref(arr);
-	if (!ok)
-		return wd_error_set(WD_EUSAGE, "tool calls must be a JSON array of {id,name,arguments}");
-	if (!(m = chat_slot(c)))
-		return WD_ENOMEM;
-	m->role = WD_ROLE_ASSISTANT;
-	m->content = wd_strdup(content);
-	m->tool_calls_json = wd_strdup(tool_calls_json);
-	if (!m->content || !m->tool_calls_json) {
-		free(m->content);
-		free(m->tool_calls_json);
+	return s;
+}
+
+int wd_chat_add_tool_calls(wd_chat *c, const char *content, const wd_tool_call *calls, size_t n)
+{
+	wd_tool_call *v;
+	wd_message *m;
+
+	if (!calls || !n)
+		return wd_error_set(WD_EUSAGE, "an assistant turn with tool calls needs at least one");
+	for (size_t i = 0; i < n; i++)
+		if (!calls[i].id || !*calls[i].id)
+			return wd_error_set(WD_EUSAGE, "tool call %zu has no id", i);
+	if (!(v = calloc(n, sizeof(*v))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		v[i].id = wd_strdup(calls[i].id);
+		v[i].name = wd_strdup(calls[i].name ? calls[i].name : "");
+		v[i].args_text = wd_strdup(calls[i].args_text ? calls[i].args_text : "{}");
+		v[i].args = calls[i].args ? json_deep_copy(calls[i].args) : NULL;
+		if (!v[i].id || !v[i].name || !v[i].args_text || (calls[i].args && !v[i].args)) {
+			wd_tool_calls_free(v, n);
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		}
+	}
+	if (!(m = chat_slot(c))) {
+		wd_tool_calls_free(v, n);
 		return WD_ENOMEM;
 	}
+	m->role = WD_ROLE_ASSISTANT;
+	if (!(m->content = wd_strdup(content))) {
+		wd_tool_calls_free(v, n);
+		return WD_ENOMEM;
+	}
+	m->tool_calls = v;
+	m->ntool_calls = n;
 	c->n++;
 	return 0;
 }
@@ -94,7 +230,7 @@ void wd_chat_free(wd_chat *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->msgs[i].content);
 		free(c->msgs[i].tool_call_id);
-		free(c->msgs[i].tool_calls_json);
+		wd_tool_calls_free(c->msgs[i].tool_calls, c->msgs[i].ntool_calls);
 	}
 	free(c->msgs);
 	c->msgs = NULL;
@@ -114,11 +250,14 @@ int wd_chat_hash(char out[41], const wd_chat *chat, const json_t *tools)
 	msgs = json_object_get(root, "messages");
 	for (size_t i = 0; i < chat->n; i++) {
 		const wd_message *m = &chat->msgs[i];
-		json_t *o = json_pack("{s:s, s:s, s:s?, s:s?}", "role", roles[m->role],
-		                      "content", m->content ? m->content : "",
-		                      "tool_call_id", m->tool_call_id,
-		                      "tool_calls", m->tool_calls_json);
+		char *calls = m->ntool_calls ? tool_calls_text(m->tool_calls, m->ntool_calls) : NULL;
+		json_t *o = (!m->ntool_calls || calls)
+		            ? json_pack("{s:s, s:s, s:s?, s:s?}", "role", roles[m->role],
+		                        "content", m->content ? m->content : "",
+		                        "tool_call_id", m->tool_call_id, "tool_calls", calls)
+		            : NULL;
 
+		free(calls);
 		if (!o || json_array_append_new(msgs, o)) {
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 			goto out;
@@ -162,16 +301,54 @@ int64_t wd_json_int(const json_t *o, const char *key)
 	return 0;
 }
 
-int wd_model_reply_truncated(const wd_model_reply *r)
+static int cut_at_limit(const char *finish_reason)
 {
-	static const char *const cut[] = { "length", "max_tokens", "max_output_tokens" };
+	static const char *const cut[] = { "length", "max_tokens", "max_output_tokens",
+		                           "model_context_window_exceeded" };
 
-	if (!r || !r->finish_reason)
+	if (!finish_reason)
 		return 0;
 	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
-		if (!strcmp(r->finish_reason, cut[i]))
+		if (!strcmp(finish_reason, cut[i]))
 			return 1;
 	return 0;
+}
+
+int wd_model_reply_truncated(const wd_model_reply *r)
+{
+	return r && cut_at_limit(r->finish_reason);
+}
+
+const char *wd_model_finish_incomplete(const char *finish_reason)
+{
+	/* the reasons that end a whole reply; anything else did not finish */
+	static const char *const whole[] = { "stop", "end_turn", "tool_calls", "tool_use",
+		                             "stop_sequence", "function_call", "completed" };
+	static const struct {
+		const char *reason, *why;
+	} known[] = {
+		{ "content_filter", "stopped by the provider's content filter" },
+		{ "refusal", "stopped as a refusal" },
+		{ "pause_turn", "paused mid-turn by the service" },
+		{ "incomplete", "marked incomplete by the service" },
+	};
+
+	if (!finish_reason || !*finish_reason)
+		return NULL;
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (!strcasecmp(finish_reason, whole[i]))
+			return NULL;
+	if (cut_at_limit(finish_reason))
+		return "cut off at its output limit";
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(finish_reason, known[i].reason))
+			return known[i].why;
+	return "stopped for a reason that does not end a whole reply";
+}
+
+const char *wd_model_reply_incomplete(const wd_model_reply *r)
+{
+	return r ? wd_model_finish_incomplete(r->finish_reason) : NULL;
 }
 
 int64_t wd_usage_sum(int64_t a, int64_t b)
@@ -238,30 +415,17 @@ char *wd_api_error_message(const char *body, size_t len)
 
 int wd_tool_calls_set(wd_model_reply *out, json_t *arr)
 {
-	char *s;
-
-	size_t i;
-	json_t *tc;
+	wd_tool_call *v;
+	size_t n;
+	int rc;
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return 0;
-	/* every call needs an id to pair its result with: one without is the
-	 * model's fault (a malformed reply), not a usage error of warden's */
-	json_array_foreach(arr, i, tc) {
-		const char *id = wd_json_str(tc, "id");
-
-		if (!json_is_object(tc))
-			return wd_error_set(WD_EINFRA, "malformed reply: tool call %zu is not an object", i);
-		if (!id || !*id || strlen(id) > TOOL_ID_MAX)
-			return wd_error_set(WD_EINFRA, "malformed reply: tool call %zu (%.64s) has %s id",
-			                    i, wd_json_str(tc, "name") ? wd_json_str(tc, "name") : "?",
-			                    id && *id ? "an overlong" : "no");
-	}
-	s = json_dumps(arr, JSON_COMPACT);
-	if (!s)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	free(out->tool_calls_json);
-	out->tool_calls_json = s;
+	if ((rc = tool_calls_from(&v, &n, arr)) != 0)
+		return rc;
+	wd_tool_calls_free(out->tool_calls, out->ntool_calls);
+	out->tool_calls = v;
+	out->ntool_calls = n;
 	return 0;
 }
 
@@ -309,6 +473,22 @@ int wd_tools_array(json_t **out, const wd_model_call *call, wd_tool_shape_fn sha
 		}
 	}
 	*out = arr;
+	return 0;
+}
+
+int wd_tools_attach(json_t *body, const wd_model_call *call, wd_tool_shape_fn shape)
+{
+	const char *choice = call->tool_choice ? call->tool_choice : "auto";
+	json_t *arr;
+	int rc;
+
+	if (strcmp(choice, "auto") && strcmp(choice, "none") && strcmp(choice, "required"))
+		return wd_error_set(WD_EUSAGE, "tool_choice '%s' is not auto, none or required", choice);
+	if ((rc = wd_tools_array(&arr, call, shape)) != 0)
+		return rc;
+	if (json_object_set_new(body, "tools", arr) ||
+	    json_object_set_new(body, "tool_choice", json_string(choice)))
+		return wd_error_set(WD_ENOMEM, "out of memory");
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #define DEFAULT_RETRY_BASE_MS  1000L
 #define DEFAULT_RETRY_MAX_MS   60000L
 #define DEFAULT_IDLE_MS        60000L
+#define DEFAULT_CONNECT_MS     10000L
 /* per attempt: a person waits two minutes for a reply, not five; a reply
  * that never comes costs at most two attempts of it (timeouts are retried
  * once) */
@@ -34,6 +35,7 @@
 #define MAX_CHAIN              16
 #define MAX_NAME_DEPTH         4
 #define TIMEOUT_MS_MAX         86400000L /* a day: any longer is a mistake */
+#define RETRY_WAIT_MS_MAX      3600000L  /* an hour between two attempts at most */
 
 struct chain {
 	char *stage;          /* NULL for the main chain */
@@ -349,6 +351,13 @@ static int config_defaults(wd_model_opts *o)
 		else if (rc != 0 && rc != WD_ENOTFOUND)
 			return rc;
 	}
+	if (o->retry_max_wait_ms <= 0) {
+		rc = wd_config_get_range(&v, o->config, "model.retry-max-wait-ms", 1, RETRY_WAIT_MS_MAX);
+		if (rc == 0)
+			o->retry_max_wait_ms = v;
+		else if (rc != WD_ENOTFOUND)
+			return rc;
+	}
 	if (o->max_retries < 0) {
 		rc = wd_config_get_range(&v, o->config, "model.max-retries", 0, 100);
 		if (rc == 0)
@@ -393,6 +402,19 @@ int wd_model_open(wd_model **out, const char *spec, const wd_model_opts *opts)
 		goto fail;
 	if (m->o.max_retries < 0)
 		m->o.max_retries = DEFAULT_RETRIES;
+	/* every default resolved here, so wd_model_settings tells what is in effect */
+	if (m->o.timeout_ms <= 0)
+		m->o.timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (m->o.connect_timeout_ms <= 0)
+		m->o.connect_timeout_ms = DEFAULT_CONNECT_MS;
+	if (m->o.idle_timeout_ms <= 0)
+		m->o.idle_timeout_ms = DEFAULT_IDLE_MS;
+	if (m->o.retry_base_ms <= 0)
+		m->o.retry_base_ms = DEFAULT_RETRY_BASE_MS;
+	if (m->o.retry_max_wait_ms <= 0)
+		m->o.retry_max_wait_ms = DEFAULT_RETRY_MAX_MS;
+	if (m->o.max_reply_bytes == 0)
+		m->o.max_reply_bytes = DEFAULT_MAX_REPLY;
 	if ((rc = parse_chain(&m->main, spec, NULL, &m->o, 0)) != 0)
 		goto fail;
 	*out = m;
@@ -420,6 +442,11 @@ const char *wd_model_spec(const wd_model *m)
 	return m->spec;
 }
 
+void wd_model_settings(wd_model_opts *out, const wd_model *m)
+{
+	*out = m->o;
+}
+
 void wd_model_totals(wd_model_stats *out, const wd_model *m)
 {
 	*out = m->st;
@@ -435,7 +462,7 @@ void wd_model_reply_free(wd_model_reply *r)
 	free(r->provider);
 	free(r->spec);
 	free(r->finish_reason);
-	free(r->tool_calls_json);
+	wd_tool_calls_free(r->tool_calls, r->ntool_calls);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -704,6 +731,13 @@ static int http_complete(wd_model_reply *out, wd_model *m, wd_backend *b, const 
 		if (rc == WD_ETIMEOUT && ++timeouts > TIMEOUT_RETRIES)
 			break;
 		wait = backoff_ms(m, attempt, a.res.status ? a.res.retry_after_ms : -1);
+		if (a.res.status && a.res.retry_after_ms > wait) {
+			char why[700];
+
+			snprintf(why, sizeof(why), "%s", wd_error_last());
+			wd_error_set(rc, "%s; it asked to wait %.0f s (Retry-After), capped at %.1f s", why,
+			             (double)a.res.retry_after_ms / 1000.0, (double)wait / 1000.0);
+		}
 		if (m->o.max_time_ms > 0 && wait >= time_left(m)) {
 			wd_ledger_add(m->o.ledger, "model.retry",
 			              json_pack("{s:s, s:i, s:I, s:s, s:I, s:b}", "spec", b->spec,

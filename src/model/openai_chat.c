@@ -9,35 +9,23 @@
 #include "warden/error.h"
 #include "provider.h"
 
-static int add_tool_calls(json_t *msg, const char *tool_calls_json)
+static int add_tool_calls(json_t *msg, const wd_message *m)
 {
-	json_error_t je;
-	json_t *in = json_loads(tool_calls_json, 0, &je);
 	json_t *out = json_array();
-	size_t i;
-	json_t *tc;
-	int rc = 0;
 
-	if (!in || !json_is_array(in) || !out) {
-		rc = wd_error_set(WD_EINPUT, "assistant tool calls are not a JSON array");
-		goto out;
-	}
-	json_array_foreach(in, i, tc) {
-		json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", wd_json_str(tc, "id"),
-		                      "type", "function", "function", "name", wd_json_str(tc, "name"),
-		                      "arguments", wd_json_str(tc, "arguments"));
+	for (size_t i = 0; out && i < m->ntool_calls; i++) {
+		const wd_tool_call *c = &m->tool_calls[i];
+		json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", c->id, "type", "function",
+		                      "function", "name", c->name, "arguments", c->args_text);
 
 		if (!o || json_array_append_new(out, o)) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
+			json_decref(out);
+			out = NULL;
 		}
 	}
-	if (json_object_set(msg, "tool_calls", out))
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-out:
-	json_decref(in);
-	json_decref(out);
-	return rc;
+	if (!out || json_object_set_new(msg, "tool_calls", out))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
 }
 
 static json_t *message_json(const wd_message *m)
@@ -47,15 +35,13 @@ static json_t *message_json(const wd_message *m)
 
 	if (!o)
 		return NULL;
-	if (m->role == WD_ROLE_ASSISTANT && m->tool_calls_json &&
-	    (!m->content || !*m->content)) {
+	if (m->role == WD_ROLE_ASSISTANT && m->ntool_calls && (!m->content || !*m->content)) {
 		if (json_object_set_new(o, "content", json_null()))
 			goto fail;
 	} else if (json_object_set_new(o, "content", json_string(m->content ? m->content : ""))) {
 		goto fail;
 	}
-	if (m->role == WD_ROLE_ASSISTANT && m->tool_calls_json &&
-	    add_tool_calls(o, m->tool_calls_json))
+	if (m->role == WD_ROLE_ASSISTANT && m->ntool_calls && add_tool_calls(o, m))
 		goto fail;
 	if (m->role == WD_ROLE_TOOL &&
 	    json_object_set_new(o, "tool_call_id", json_string(m->tool_call_id ? m->tool_call_id : "")))
@@ -70,20 +56,6 @@ static json_t *tool_shape(const char *name, const char *desc, json_t *params)
 {
 	return json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function", "name", name,
 	                 "description", desc, "parameters", params);
-}
-
-static int tools_json(json_t *body, const wd_model_call *call)
-{
-	json_t *arr;
-	int rc = wd_tools_array(&arr, call, tool_shape);
-
-	if (rc)
-		return rc;
-	if (json_object_set_new(body, "tools", arr) ||
-	    json_object_set_new(body, "tool_choice",
-	                        json_string(call->tool_choice ? call->tool_choice : "auto")))
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	return 0;
 }
 
 static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
@@ -105,7 +77,8 @@ static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
 			goto out;
 		}
 	}
-	if (call->tools && json_array_size(call->tools) && (rc = tools_json(body, call)) != 0)
+	if (call->tools && json_array_size(call->tools) &&
+	    (rc = wd_tools_attach(body, call, tool_shape)) != 0)
 		goto out;
 	if (call->max_output_tokens > 0 &&
 	    json_object_set_new(body, b->compat ? "max_tokens" : "max_completion_tokens",

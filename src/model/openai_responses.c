@@ -13,28 +13,15 @@
 
 static int add_call_items(json_t *input, const wd_message *m)
 {
-	json_t *in = json_loads(m->tool_calls_json, 0, NULL);
-	size_t i;
-	json_t *tc;
-	int rc = 0;
+	for (size_t i = 0; i < m->ntool_calls; i++) {
+		const wd_tool_call *c = &m->tool_calls[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "type", "function_call", "call_id", c->id,
+		                      "name", c->name, "arguments", c->args_text);
 
-	if (!json_is_array(in)) {
-		json_decref(in);
-		return wd_error_set(WD_EUSAGE, "assistant tool calls are not a JSON array");
+		if (!o || json_array_append_new(input, o))
+			return wd_error_set(WD_ENOMEM, "out of memory");
 	}
-	json_array_foreach(in, i, tc) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "type", "function_call",
-		                      "call_id", wd_json_str(tc, "id") ? wd_json_str(tc, "id") : "",
-		                      "name", wd_json_str(tc, "name") ? wd_json_str(tc, "name") : "",
-		                      "arguments", wd_json_str(tc, "arguments") ? wd_json_str(tc, "arguments") : "{}");
-
-		if (!o || json_array_append_new(input, o)) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			break;
-		}
-	}
-	json_decref(in);
-	return rc;
+	return 0;
 }
 
 static int add_input(json_t *body, const wd_chat *chat)
@@ -58,7 +45,7 @@ static int add_input(json_t *body, const wd_chat *chat)
 			              m->tool_call_id ? m->tool_call_id : "", "output", text);
 			break;
 		case WD_ROLE_ASSISTANT:
-			if (m->tool_calls_json) {
+			if (m->ntool_calls) {
 				if (*text && json_array_append_new(input, json_pack("{s:s, s:s}", "role",
 				                                                    "assistant", "content", text)))
 					rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -86,20 +73,6 @@ static json_t *tool_shape(const char *name, const char *desc, json_t *params)
 	                 desc, "parameters", params);
 }
 
-static int add_tools(json_t *body, const wd_model_call *call)
-{
-	json_t *arr;
-	int rc = wd_tools_array(&arr, call, tool_shape);
-
-	if (rc)
-		return rc;
-	if (json_object_set_new(body, "tools", arr) ||
-	    json_object_set_new(body, "tool_choice",
-	                        json_string(call->tool_choice ? call->tool_choice : "auto")))
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	return 0;
-}
-
 static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
                  const wd_model_call *call, int stream)
 {
@@ -110,7 +83,8 @@ static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
 	if (!body)
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	if ((rc = add_input(body, chat)) != 0 ||
-	    (call->tools && json_array_size(call->tools) && (rc = add_tools(body, call)) != 0))
+	    (call->tools && json_array_size(call->tools) &&
+	     (rc = wd_tools_attach(body, call, tool_shape)) != 0))
 		goto fail;
 	if ((call->max_output_tokens > 0 &&
 	     json_object_set_new(body, "max_output_tokens", json_integer(call->max_output_tokens))) ||
@@ -190,6 +164,11 @@ static int parse(wd_model_reply *out, const json_t *root)
 		rc = WD_ENOMEM;
 		goto out;
 	}
+	/* a status other than "completed" is incomplete whatever reason it
+	 * gives ("incomplete" with reason "stop" is still incomplete): the
+	 * reason is kept only when it says so itself */
+	if (status && strcmp(status, "completed") != 0 && !(why && wd_model_finish_incomplete(why)))
+		why = NULL;
 	if ((wd_json_str(root, "model") && wd_stream_set(&out->model, wd_json_str(root, "model"))) ||
 	    ((why || status) && wd_stream_set(&out->finish_reason, why ? why : status))) {
 		rc = WD_ENOMEM;

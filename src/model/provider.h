@@ -103,8 +103,9 @@ int wd_usage_check(wd_model_usage *u);
 /* A copy of the service's error message inside body, redacted and cut to a
  * sensible length; NULL when there is none. */
 char *wd_api_error_message(const char *body, size_t len);
-/* Tool calls as wd_model_reply wants them, from an array of
- * {id,name,arguments}; NULL when the array is empty. */
+/* The reply's tool calls from an array of {id, name, arguments} that a
+ * provider read: checked (an id of 1 to 256 bytes, else a malformed reply,
+ * WD_EINFRA) and parsed once into out->tool_calls. Nothing for an empty array. */
 int wd_tool_calls_set(wd_model_reply *out, json_t *arr);
 /* A tool definition's fields, checked; *params is a new reference (the
  * JSON Schema, or an empty object schema when absent) the caller owns. */
@@ -115,6 +116,10 @@ typedef json_t *(*wd_tool_shape_fn)(const char *name, const char *desc, json_t *
  * `shape` from the checked fields (the loop and its errors, once for all
  * providers). WD_EUSAGE for a malformed definition, WD_ENOMEM. */
 int wd_tools_array(json_t **out, const wd_model_call *call, wd_tool_shape_fn shape);
+/* The OpenAI APIs' tools: body.tools from wd_tools_array with `shape`, and
+ * body.tool_choice the call's ("auto" when NULL; anything but auto, none or
+ * required is WD_EUSAGE). One builder for Chat Completions and Responses. */
+int wd_tools_attach(json_t *body, const wd_model_call *call, wd_tool_shape_fn shape);
 /* One stream event's data parsed as a JSON object (a new reference in *out)
  * and its type: the "type" field, else the SSE event name, else "".
  * WD_EINPUT when the data is not a JSON object. */

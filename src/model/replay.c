@@ -156,8 +156,8 @@ static json_t *reply_json(const wd_model_reply *reply)
 	                      "output_tokens", (json_int_t)reply->usage.output_tokens,
 	                      "cached_tokens", (json_int_t)reply->usage.cached_tokens);
 
-	if (o && reply->tool_calls_json) {
-		json_t *tc = json_loads(reply->tool_calls_json, 0, NULL);
+	if (o && reply->ntool_calls) {
+		json_t *tc = wd_tool_calls_json(reply->tool_calls, reply->ntool_calls);
 
 		if (!tc || json_object_set_new(o, "tool_calls", tc)) {
 			json_decref(o);

@@ -1,8 +1,10 @@
 /* Reading and retiring a proposal branch in the repository that holds it. */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "warden/error.h"
 #include "warden/repo.h"
+#include "repo_int.h"
 
 int wd_repo_branch_tip(char out[41], const char *repo_path, const char *branch)
 {
@@ -61,6 +63,56 @@ int wd_repo_branch_delete(const char *repo_path, const char *branch, const char 
 		rc = wd_error_git(WD_EINFRA, "deleting the branch");
 out:
 	git_reference_free(ref);
+	git_repository_free(repo);
+	return rc;
+}
+
+int wd_repo_unpublish(const char *repo_path, const char *mirror_path, const char *branch,
+                      const char *expect_hex, char moved_to[41])
+{
+	struct stat st;
+	int lock = -1, rc;
+
+	if ((rc = wd_repo_branch_delete(repo_path, branch, expect_hex, moved_to)) != 0)
+		return rc;
+	/* no mirror (the cache was cleared): nothing to lock, nothing left there */
+	if (!mirror_path || !strcmp(mirror_path, repo_path) || stat(mirror_path, &st) != 0)
+		return 0;
+	if ((rc = wd_repo__lock(&lock, mirror_path, 0)) != 0)
+		return rc;
+	rc = wd_repo_branch_delete(mirror_path, branch, expect_hex, NULL);
+	wd_repo__unlock(lock);
+	/* moved in the mirror: not the proposal's commit, so not ours to delete */
+	return rc == WD_ECONFLICT ? 0 : rc;
+}
+
+int wd_repo_warden_branches(wd_strvec *names, wd_strvec *tips, const char *repo_path)
+{
+	git_repository *repo = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc = 0, err;
+
+	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return wd_error_git(WD_ENOTFOUND, repo_path);
+	if (git_reference_iterator_glob_new(&it, repo, "refs/heads/warden/*") < 0) {
+		rc = wd_error_git(WD_EINFRA, "listing the branches");
+		goto out;
+	}
+	while (!rc && (err = git_reference_next(&ref, it)) == 0) {
+		hex[0] = '\0';
+		/* a symbolic warden/ ref is not one warden made: its tip stays "" */
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			git_oid_tostr(hex, sizeof(hex), git_reference_target(ref));
+		if ((rc = wd_strvec_push(names, git_reference_shorthand(ref))) == 0)
+			rc = wd_strvec_push(tips, hex);
+		git_reference_free(ref);
+	}
+	if (!rc && err != GIT_ITEROVER)
+		rc = wd_error_git(WD_EINFRA, "listing the branches");
+out:
+	git_reference_iterator_free(it);
 	git_repository_free(repo);
 	return rc;
 }

@@ -200,12 +200,25 @@ out:
 	return rc;
 }
 
-/* Delete the proposal branch unless someone moved it on; gone is fine. */
-static int delete_branch(const wd_proposal *p)
+/* Delete the proposal branch unless someone moved it on; gone is fine. The
+ * copy publishing made in warden's mirror goes too: a local source's mirror
+ * is named by its real path, which p->repo is (p->source is as the user
+ * typed it); a URL's branch lives in the mirror alone (p->repo); a source
+ * that is gone has no mirror to name. */
+static int delete_branch(const char *cache_dir, const wd_proposal *p)
 {
+	wd_buf mirror = WD_BUF_INIT;
 	char moved[41];
-	int rc = wd_repo_branch_delete(p->repo, p->branch, p->commit, moved);
+	int rc = WD_ENOTFOUND;
 
+	if (p->repo && (!p->source || !wd_repo_source_is_url(p->source)))
+		rc = wd_repo_mirror_path(&mirror, cache_dir, p->repo);
+	if (rc == WD_ENOMEM) {
+		wd_buf_free(&mirror);
+		return rc;
+	}
+	rc = wd_repo_unpublish(p->repo, rc ? NULL : wd_buf_cstr(&mirror), p->branch, p->commit, moved);
+	wd_buf_free(&mirror);
 	if (rc == WD_ECONFLICT)
 		return wd_error_set(WD_ECONFLICT,
 		                    "branch '%s' moved to %.12s since proposal %s (%.12s); not deleting "
@@ -224,7 +237,7 @@ int wd_review_reject(const char *cache_dir, const char *id, const char *reason, 
 		return wd_error_set(WD_EUSAGE, "a rejection needs a reason (--reason TEXT): the model "
 		                               "gets it on the next run of the ticket");
 	if ((rc = wd_proposal_load(&p, cache_dir, id)) != 0 || (rc = check_open(p)) != 0 ||
-	    (rc = acting_user(&who, user)) != 0 || (rc = delete_branch(p)) != 0)
+	    (rc = acting_user(&who, user)) != 0 || (rc = delete_branch(cache_dir, p)) != 0)
 		goto out;
 	free(p->reason);
 	p->reason = wd_strdup(reason);

@@ -139,13 +139,14 @@ out:
 	return rc;
 }
 
-void wd_run_unpublish(const char *repo, const char *branch, const char *hex, wd_ledger *ledger)
+void wd_run_unpublish(const char *repo, const char *mirror, const char *branch, const char *hex,
+                      wd_ledger *ledger)
 {
 	char why[1024];
 	int rc;
 
 	snprintf(why, sizeof(why), "%s", wd_error_last());
-	rc = wd_repo_branch_delete(repo, branch, hex, NULL);
+	rc = wd_repo_unpublish(repo, mirror, branch, hex, NULL);
 	wd_ledger_add(ledger, "publish.rollback",
 	              json_pack("{s:s, s:s, s:s, s:b, s:s?}", "repo", repo, "branch", branch,
 	                        "reason", why, "removed", rc == 0, "error",

@@ -3,9 +3,12 @@
  * tool turns per round (run.tool-turns) and tool calls per run
  * (run.tool-calls), from the config through its typed number parser. A
  * model that ignores `tool_choice: "none"` and keeps calling tools is caught
- * by the turn cap: the round ends as "no usable edit", ledgered as a loop
- * alert (see ask_model in run.c). A reply cut off at its output limit ends
- * the round the same way: an edit in it may stop mid-hunk.
+ * by the turn cap, one that makes thousands of calls in one reply by the
+ * per-reply cap (WD_RUN_CALLS_PER_REPLY): the round ends as "no usable
+ * edit", ledgered as a loop alert (see ask_model in run.c). A reply that is
+ * incomplete (cut off at its output limit, stopped by a content filter, a
+ * refusal, a paused turn: wd_model_reply_incomplete) ends the round the same
+ * way: an edit in it may stop mid-hunk.
  */
 #include <stdio.h>
 
@@ -42,31 +45,48 @@ int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg)
 }
 
 int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns,
-                      const char *format)
+                      size_t at_once, const char *format)
 {
 	char why[256];
 
-	snprintf(why, sizeof(why), "The reply still called tools after %d turn(s), when the tools "
-	         "were closed. Write the edit now, with what you know.", turns);
-	wd_ledger_add(ledger, "loop.alert", json_pack("{s:i, s:s, s:i}", "round", round, "kind",
-	                                              "tool_calls", "turns", turns));
+	if (at_once)
+		snprintf(why, sizeof(why), "The reply made %zu tool calls at once; at most %d are "
+		         "answered in one reply. Write the edit now, with what you know.", at_once,
+		         WD_RUN_CALLS_PER_REPLY);
+	else
+		snprintf(why, sizeof(why), "The reply still called tools after %d turn(s), when the "
+		         "tools were closed. Write the edit now, with what you know.", turns);
+	wd_ledger_add(ledger, "loop.alert", json_pack("{s:i, s:s, s:i, s:I}", "round", round, "kind",
+	                                              at_once ? "tool_calls_at_once" : "tool_calls",
+	                                              "turns", turns, "calls", (json_int_t)at_once));
 	wd_ledger_add(ledger, "patch.none", json_pack("{s:i, s:s}", "round", round, "reason",
 	                                              "the reply kept calling tools"));
 	return wd_run_render_no_patch(feedback, round, why, format);
 }
 
-int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why,
-                           const char *format)
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round,
+                           const wd_model_reply *reply, const char *format)
 {
-	wd_ledger_add(ledger, "reply.truncated", json_pack("{s:i, s:s}", "round", round,
-	                                                   "finish_reason", why ? why : ""));
+	const char *what = wd_model_reply_incomplete(reply);
+	char reason[160], ask[400];
+
+	if (!what)
+		what = "cut off at its output limit";
+	snprintf(reason, sizeof(reason), "the reply was %s", what);
+	if (wd_model_reply_truncated(reply))
+		snprintf(ask, sizeof(ask), "The reply was cut off at the output limit, so nothing of "
+		         "it was applied. Send the whole edit again, shorter: only the hunks that "
+		         "change, with little context and no commentary.");
+	else
+		snprintf(ask, sizeof(ask), "The reply was incomplete (%s), so nothing of it was "
+		         "applied. Send the whole edit again, complete.", what);
+	wd_ledger_add(ledger, "reply.truncated",
+	              json_pack("{s:i, s:s, s:s}", "round", round, "finish_reason",
+	                        reply && reply->finish_reason ? reply->finish_reason : "",
+	                        "reason", reason));
 	wd_ledger_add(ledger, "patch.none", json_pack("{s:i, s:s}", "round", round, "reason",
-	                                              "the reply was cut off at its output limit"));
-	return wd_run_render_no_patch(feedback, round,
-	                              "The reply was cut off at the output limit, so nothing of it "
-	                              "was applied. Send the whole edit again, shorter: only the "
-	                              "hunks that change, with little context and no commentary.",
-	                              format);
+	                                              reason));
+	return wd_run_render_no_patch(feedback, round, ask, format);
 }
 
 void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,

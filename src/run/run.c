@@ -492,31 +492,22 @@ out:
 	return rc;
 }
 
-/* Execute the model's tool calls and append their results to the chat. */
-static int answer_tool_calls(struct run *r, int round, const char *calls_json)
+/* Execute the model's tool calls (parsed once, by the model layer) and
+ * append their results to the chat. */
+static int answer_tool_calls(struct run *r, int round, const wd_model_reply *reply)
 {
-	json_error_t jerr;
-	json_t *calls = json_loads(calls_json, 0, &jerr);
-	size_t i;
-	json_t *call;
 	int rc = 0;
 
-	if (!json_is_array(calls)) {
-		json_decref(calls);
-		return wd_error_set(WD_EINFRA, "the model's tool calls are not a JSON array");
-	}
-	json_array_foreach(calls, i, call) {
-		const char *id = json_string_value(json_object_get(call, "id"));
-		const char *name = json_string_value(json_object_get(call, "name"));
-		const char *args = json_string_value(json_object_get(call, "arguments"));
+	for (size_t i = 0; i < reply->ntool_calls && !rc; i++) {
+		const wd_tool_call *c = &reply->tool_calls[i];
 		wd_buf result = WD_BUF_INIT;
 		int trc, refused, denied;
 
 		/* a path the policy keeps back is answered "denied by policy" */
-		trc = wd_outbound_tool_call(r->ob, &result, name, args);
+		trc = wd_outbound_tool_call(r->ob, &result, c->name, c->args_text);
 		denied = trc == WD_EREFUSED;
 		if (trc == 0)
-			trc = wd_tools_call(&result, r->tools, name ? name : "", args ? args : "{}");
+			trc = wd_tools_run(&result, r->tools, c->name, c->args);
 		else if (denied)
 			trc = 0;
 		refused = denied || trc == WD_EBUDGET || trc == WD_EINPUT;
@@ -527,20 +518,16 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
 		}
 		if (trc) {
 			wd_buf_free(&result);
-			rc = trc;
-			break;
+			return trc;
 		}
 		wd_ledger_add(r->ledger, "tool.call",
 		              json_pack("{s:i, s:s, s:s, s:I, s:b, s:o}", "round", round, "name",
-		                        name ? name : "", "arguments", args ? args : "",
+		                        c->name, "arguments", c->args_text,
 		                        "bytes", (json_int_t)result.len, "refused", refused, "result_blob",
 		                        wd_ledger_blob_ref(r->ledger, wd_buf_cstr(&result))));
-		rc = wd_outbound_tool_result(r->ob, &r->chat, id ? id : "", wd_buf_cstr(&result));
+		rc = wd_outbound_tool_result(r->ob, &r->chat, c->id, wd_buf_cstr(&result));
 		wd_buf_free(&result);
-		if (rc)
-			break;
 	}
-	json_decref(calls);
 	return rc;
 }
 
@@ -548,13 +535,15 @@ static int answer_tool_calls(struct run *r, int round, const char *calls_json)
  * the turns or calls are spent the tools are closed (tool_choice "none"); a
  * reply that still calls them sets *looped to the turns taken: the round has
  * no usable edit, and the conversation ends instead of going on forever. */
-static int ask_model(struct run *r, int round, wd_model_reply *reply, int *looped)
+static int ask_model(struct run *r, int round, wd_model_reply *reply, int *looped,
+                     size_t *at_once)
 {
 	wd_model_call call = WD_MODEL_CALL_INIT;
 	int rc;
 
 	call.stage = "patch";
 	*looped = 0;
+	*at_once = 0;
 	for (int turn = 0;; turn++) {
 		int closed = r->tool_defs &&
 		             (turn >= r->tool_turns || wd_tools_calls_left(r->tools) == 0);
@@ -577,15 +566,23 @@ static int ask_model(struct run *r, int round, wd_model_reply *reply, int *loope
 		                        "request_hash", reply->prompt_hash, "messages",
 		                        wd_run_chat_blobs(r->ledger, &r->chat), "reply_blob",
 		                        wd_ledger_blob_ref(r->ledger, reply->text ? reply->text : ""),
-		                        "tool_calls", wd_run_json_value(reply->tool_calls_json)));
-		if (!reply->tool_calls_json || !r->tools)
+		                        "tool_calls", reply->ntool_calls
+		                                      ? wd_tool_calls_json(reply->tool_calls,
+		                                                           reply->ntool_calls)
+		                                      : json_null()));
+		if (!reply->ntool_calls || !r->tools)
 			return 0;
-		if (closed) {
+		/* thousands of calls in one reply would each be answered, in the chat
+		 * and the ledger, before any cap could bite */
+		if (reply->ntool_calls > WD_RUN_CALLS_PER_REPLY)
+			*at_once = reply->ntool_calls;
+		if (closed || *at_once) {
 			*looped = turn + 1;
 			return 0;
 		}
-		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls_json)) != 0 ||
-		    (rc = answer_tool_calls(r, round, reply->tool_calls_json)) != 0)
+		if ((rc = wd_chat_add_tool_calls(&r->chat, reply->text, reply->tool_calls,
+		                                 reply->ntool_calls)) != 0 ||
+		    (rc = answer_tool_calls(r, round, reply)) != 0)
 			return rc;
 	}
 }
@@ -705,11 +702,12 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	const char *workdir = NULL;
 	char msg[256];
 	int rc, in_world = 0, looped = 0;
+	size_t at_once = 0;
 
 	*passed = 0;
 	wd_buf_clear(feedback);
 	stage_begin(r, "model", r->model_spec);
-	rc = ask_model(r, round, &reply, &looped);
+	rc = ask_model(r, round, &reply, &looped, &at_once);
 	update_usage(r);
 	if (rc)
 		goto out;
@@ -729,14 +727,15 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 
 	stage_begin(r, "patch", NULL);
 	if (looped) {
-		rc = wd_run_loop_alert(feedback, r->ledger, round, looped, r->edit_format);
+		rc = wd_run_loop_alert(feedback, r->ledger, round, looped, at_once, r->edit_format);
 		stage_end(r, "patch", "no usable edit in the reply (it kept calling tools)");
 		goto out;
 	}
-	if (wd_model_reply_truncated(&reply)) {
-		rc = wd_run_truncated_reply(feedback, r->ledger, round, reply.finish_reason,
-		                            r->edit_format);
-		stage_end(r, "patch", "no usable edit: the reply was cut off at its output limit");
+	if (wd_model_reply_incomplete(&reply)) {
+		rc = wd_run_truncated_reply(feedback, r->ledger, round, &reply, r->edit_format);
+		wd_run_reason_text(&r->why, round, "no usable edit: the reply was incomplete",
+		                   wd_model_reply_incomplete(&reply));
+		stage_end(r, "patch", "no usable edit: the reply was incomplete");
 		goto out;
 	}
 	rc = wd_patch_parse(&patch, reply.text ? reply.text : "", reply.text ? strlen(reply.text) : 0);
@@ -955,7 +954,8 @@ static int commit_and_publish(struct run *r)
 	if ((rc = wd_run_add_evidence(r->res->repo, hex, r->evidence)) != 0 ||
 	    (rc = wd_run_save_proposal(r->cache.ptr, r->res, r->ticket, r->model_spec,
 	                               wd_buf_cstr(&r->trailer), evidence, r->ws)) != 0) {
-		wd_run_unpublish(r->res->repo, r->res->branch, hex, r->ledger);
+		wd_run_unpublish(r->res->repo, wd_workspace_mirror_path(r->ws), r->res->branch, hex,
+		                 r->ledger);
 		goto out;
 	}
 	wd_ledger_add(r->ledger, "proposal",

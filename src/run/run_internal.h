@@ -50,19 +50,22 @@ int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const cha
 /* limits.c: tool turns per round and tool calls per run, from the config
  * (run.tool-turns, 1-100, default 12; run.tool-calls, 1-1000, default 40). */
 int wd_run_tool_limits(int *turns, size_t *calls, const wd_config *cfg);
-/* A round whose reply kept calling tools after `turns` turns: ledger a
- * loop.alert and put the no-edit message for the model in `feedback`. */
+/* A round whose reply kept calling tools after `turns` turns, or made
+ * `at_once` (> 0) calls in one reply, more than WD_RUN_CALLS_PER_REPLY: ledger
+ * a loop.alert and put the no-edit message for the model in `feedback`. */
+#define WD_RUN_CALLS_PER_REPLY 64
 int wd_run_loop_alert(wd_buf *feedback, wd_ledger *ledger, int round, int turns,
-                      const char *format);
+                      size_t at_once, const char *format);
 /* wd_model_opts.on_retry for a run (payload: its wd_run_opts): every wait
  * between attempts is told through the run's progress callback, stage
  * "retry", so that no wait on the model service is silent. */
 void wd_run_on_retry(void *payload, const char *spec, int attempt, long wait_ms,
                      const char *reason);
-/* A reply cut off at its output limit (`why` is its finish reason): ledger
- * reply.truncated and ask for the whole edit again, shorter, in `feedback`. */
-int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round, const char *why,
-                           const char *format);
+/* An incomplete reply (wd_model_reply_incomplete): ledger reply.truncated
+ * {round, finish_reason, reason} and ask for the whole edit again in
+ * `feedback` (shorter, when it was cut off at its output limit). */
+int wd_run_truncated_reply(wd_buf *feedback, wd_ledger *ledger, int round,
+                           const wd_model_reply *reply, const char *format);
 
 /* warn.c: name the keys and include sections of the repository's config
  * that were ignored (ledger config.ignored, progress stage "warning"). */
@@ -177,9 +180,6 @@ json_t *wd_run_check_event(wd_ledger *l, const wd_check_result *cr, const char *
 /* The messages of `chat` as sent, each stored as a ledger blob:
  * [{role, blob, tool_call_id?, tool_calls?}]; NULL when out of memory. */
 json_t *wd_run_chat_blobs(wd_ledger *l, const wd_chat *chat);
-/* JSON text as a JSON value (nested evidence is an object, not a string
- * holding JSON); the text as a string when it does not parse; null for NULL. */
-json_t *wd_run_json_value(const char *text);
 json_t *wd_run_evidence_json(const wd_gate_result *gate);
 /* Attach the evidence as a git note (refs/notes/warden) in the repository that holds the branch. */
 /* Apply `text` (a unified diff) to the base and make the result the run's
@@ -189,10 +189,12 @@ int wd_run_apply_base_patch(wd_workspace *ws, const char *text);
 
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence);
 /* Publishing failed after the branch was made (the evidence note or the
- * proposal record could not be written): remove the branch again, if it is
- * still at `hex`, so that no branch exists that `review list` cannot show;
+ * proposal record could not be written): remove the branch again, in `repo`
+ * and in warden's `mirror` (wd_repo_unpublish), if it is still at `hex`, so
+ * that no branch exists that `review list` cannot show;
  * ledgered as publish.rollback, the error message says what was done. */
-void wd_run_unpublish(const char *repo, const char *branch, const char *hex, wd_ledger *ledger);
+void wd_run_unpublish(const char *repo, const char *mirror, const char *branch, const char *hex,
+                      wd_ledger *ledger);
 int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const wd_ticket *t,
                          const char *model, const char *checks, const char *evidence,
                          const wd_workspace *ws);

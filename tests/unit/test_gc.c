@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <git2.h>
 #include <jansson.h>
 
 #include "e2e.h"
@@ -141,6 +142,146 @@ START_TEST(gc_prunes_what_nothing_needs_and_keeps_the_rest)
 }
 END_TEST
 
+/* build/tools/kill_at_rename.so beside this build's tests, or in $WARDEN_TOOLS. */
+static void preload_path(char *out, size_t n)
+{
+	const char *tools = getenv("WARDEN_TOOLS");
+	char exe[2048];
+	ssize_t len;
+
+	if (tools && *tools) {
+		snprintf(out, n, "%s/kill_at_rename.so", tools);
+		return;
+	}
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(len, 0);
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0'; /* .../tests */
+	*strrchr(exe, '/') = '\0'; /* the build directory */
+	snprintf(out, n, "%s/tools/kill_at_rename.so", exe);
+}
+
+static int gc_run(struct e2e_world *w, json_t **out, const char *a1, const char *a2)
+{
+	const char *argv[] = { e2e_warden_bin(), "gc", "--json", "--work-dir", w->cache, a1, a2, NULL };
+	char *text = NULL;
+	int status = -1;
+
+	ck_assert_int_eq(fx_run(&text, &status, argv, NULL, w->tmp), 0);
+	*out = json_loads(strchr(text, '{') ? strchr(text, '{') : "", JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_msg(*out != NULL, "no JSON:\n%s", text);
+	ck_assert_msg(status != 0 || strstr(text, "orphan branch") || !json_array_size(json_object_get(*out, "orphans")),
+	              "orphans not named on stderr:\n%s", text);
+	free(text);
+	return status;
+}
+
+/* The one orphan gc reported in `repo`. */
+static json_t *orphan_in(json_t *gc, const char *repo)
+{
+	json_t *found = NULL, *o;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(gc, "orphans"), i, o) {
+		if (!strcmp(json_string_value(json_object_get(o, "repo")), repo)) {
+			found = o;
+			n++;
+		}
+	}
+	ck_assert_msg(n == 1, "%zu orphans in %s", n, repo);
+	return found;
+}
+
+/* kill -9 between the branch and the proposal record (here at the record's
+ * rename, by a preloaded fault) left a warden/ branch in the source that
+ * `review list` does not show and `review reject` cannot remove. `warden gc`
+ * finds it, names it, and removes it only when told to; the branch of a
+ * proposal with its record is never an orphan. */
+START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
+{
+	struct e2e_world w;
+	char spec[600], so[2200], env_so[2300], first_branch[256], *out = NULL;
+	const char *env[] = { env_so, "WD_TEST_KILL_AT_RENAME=/proposals/",
+	                      "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0", NULL };
+	const char *argv[] = { e2e_warden_bin(), "run", "--repo", NULL, "--ticket", NULL,
+	                       "--work-dir", NULL, "--model", spec, NULL };
+	const char *list[] = { e2e_warden_bin(), "review", "list", "--json", "--work-dir", NULL, NULL };
+	json_t *o, *one;
+	char *src_real;
+	int status = -1;
+
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	/* the control: a proposal with its record */
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_run(&w, NULL, "--model", spec, NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	snprintf(first_branch, sizeof(first_branch), "%s", e2e_str(&w, "branch"));
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 1);
+	/* the other control: a person's own warden/ branch, which no run made */
+	{
+		git_repository *repo = NULL;
+		git_reference *head = NULL, *mine = NULL;
+
+		ck_assert_int_eq(git_repository_open(&repo, w.src), 0);
+		ck_assert_int_eq(git_repository_head(&head, repo), 0);
+		ck_assert_int_eq(git_reference_create(&mine, repo, "refs/heads/warden/by-hand-0badc0de",
+		                                      git_reference_target(head), 0, "test"), 0);
+		git_reference_free(mine);
+		git_reference_free(head);
+		git_repository_free(repo);
+	}
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2);
+
+	/* the attack: the same ticket again (a new run, a new branch), killed
+	 * before its record is written */
+	preload_path(so, sizeof(so));
+	ck_assert_msg(access(so, R_OK) == 0, "%s is missing (make tests builds it)", so);
+	snprintf(env_so, sizeof(env_so), "LD_PRELOAD=%s", so);
+	argv[3] = w.src;
+	argv[5] = w.ticket;
+	argv[7] = w.cache;
+	ck_assert_int_eq(fx_run(&out, &status, argv, env, w.tmp), 0);
+	ck_assert_msg(status == 128 + 9, "exit %d:\n%s", status, out);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 3);
+	/* the symptom: review list shows one proposal, not the killed run's */
+	list[5] = w.cache;
+	ck_assert_int_eq(fx_run(&out, &status, list, NULL, w.tmp), 0);
+	ck_assert_int_eq(status, 0);
+	o = json_loads(strchr(out, '[') ? strchr(out, '[') : strchr(out, '{'), JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_msg(o && strstr(out, first_branch), "%s", out);
+	json_decref(o);
+	free(out);
+
+	/* gc reports it and keeps it (the same branch in warden's mirror too) */
+	src_real = realpath(w.src, NULL);
+	ck_assert_int_eq(gc_run(&w, &o, NULL, NULL), 0);
+	one = orphan_in(o, src_real);
+	ck_assert_str_ne(json_string_value(json_object_get(one, "branch")), first_branch);
+	ck_assert(strncmp(json_string_value(json_object_get(one, "branch")), "warden/", 7) == 0);
+	ck_assert(json_is_false(json_object_get(one, "removed")));
+	json_decref(o);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 3);
+	/* a dry run with --prune-orphans says so and keeps it */
+	ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", "--dry-run"), 0);
+	ck_assert(json_is_false(json_object_get(orphan_in(o, src_real), "removed")));
+	json_decref(o);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 3);
+	/* --prune-orphans removes it, and only it */
+	ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", NULL), 0);
+	ck_assert(json_is_true(json_object_get(orphan_in(o, src_real), "removed")));
+	json_decref(o);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 2); /* the proposal's and the person's */
+	ck_assert_int_eq(gc_run(&w, &o, NULL, NULL), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(o, "orphans")), 0);
+	json_decref(o);
+	free(src_real);
+	e2e_world_free(&w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gc");
@@ -150,10 +291,13 @@ int main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, gc_prunes_what_nothing_needs_and_keeps_the_rest);
+	tcase_add_test(tc, gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	git_libgit2_init(); /* the tests read the repositories warden wrote */
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	git_libgit2_shutdown();
 	return failed ? 1 : 0;
 }

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "warden/config.h"
 #include "warden/context.h"
 #include "warden/error.h"
+#include "warden/fs.h"
 #include "warden/model.h"
 #include "warden/patch.h"
 #include "warden/ticket.h"
@@ -330,6 +332,140 @@ START_TEST(grep_back_references_are_refused)
 }
 END_TEST
 
+/* The time limit itself: a pattern that passes every refusal rule can still
+ * make glibc's matcher take ~44 s on one 4000-character line
+ * ("(.{1,100}){1,100}b"), and the deadline was looked at only between
+ * lines, so six such files ran for minutes. The grep now runs in a child
+ * killed at its limit; the issue's back-reference pattern is refused at
+ * once. Both end within the bound and tell the model. */
+START_TEST(grep_stops_at_its_time_limit_and_says_so)
+{
+	wd_tools_opts o = WD_TOOLS_OPTS_INIT;
+	wd_tools *t = NULL;
+	wd_buf out = WD_BUF_INIT, text = WD_BUF_INIT;
+	char path[1300], line[4002];
+	uint64_t t0;
+
+	memset(line, 'a', 4000);
+	line[4000] = '\n';
+	line[4001] = '\0';
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(wd_buf_puts(&text, line), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(path, sizeof(path), "%s/work/f%d.c", root, i);
+		ck_assert_int_eq(fx_write_file(path, text.ptr), 0);
+	}
+	snprintf(path, sizeof(path), "%s/work", root);
+	o.time_limit_ms = 500;
+	ck_assert_int_eq(wd_tools_new(&t, path, &o), 0);
+
+	t0 = wd_now_ms();
+	ck_assert_int_eq(wd_tools_call(&out, t, "grep",
+	                               "{\"pattern\": \"^(.*)(.*)(.*)(.*)(.*)(.*)\\\\6\\\\5\\\\4\\\\3\\\\2\\\\1x\"}"),
+	                 0);
+	ck_assert_msg(strstr(out.ptr, "refused: back-references"), "%s", out.ptr);
+	ck_assert_uint_lt(wd_now_ms() - t0, 500);
+
+	wd_buf_clear(&out);
+	t0 = wd_now_ms();
+	ck_assert_int_eq(wd_tools_call(&out, t, "grep", "{\"pattern\": \"(.{1,100}){1,100}b\"}"), 0);
+	ck_assert_msg(wd_now_ms() - t0 < 3000, "took %llu ms", (unsigned long long)(wd_now_ms() - t0));
+	ck_assert_msg(strstr(out.ptr, "[stopped after 0.5 s (the time limit of a grep) with 0 "
+	                              "matching lines"), "%s", out.ptr);
+	/* the control: a quick pattern on the same files finishes and finds */
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "grep", "{\"pattern\": \"^a{3}\", \"max_results\": 2}"),
+	                 0);
+	ck_assert_msg(strstr(out.ptr, "f0.c:1:") && strstr(out.ptr, "[stopped after 2 matching"),
+	              "%s", out.ptr);
+	wd_buf_free(&out);
+	wd_buf_free(&text);
+	wd_tools_free(t);
+}
+END_TEST
+
+/* Tool arguments are checked by type and size: a line number given as a
+ * string or out of range was silently read as "from the start"; a path
+ * carrying a NUL was cut at it; unknown keys were ignored. Each is now told
+ * to the model (WD_EINPUT: the run answers "refused: ..."), and the valid
+ * call is the control. */
+START_TEST(tool_arguments_are_checked_by_type_and_size)
+{
+	static const char *const bad[] = {
+		"{\"path\": \"f0.c\", \"start_line\": \"3\"}",
+		"{\"path\": \"f0.c\", \"start_line\": 0}",
+		"{\"path\": \"f0.c\", \"end_line\": 99999999999}",
+		"{\"path\": \"f0.c\\u0000../../../etc/passwd\"}",
+		"{\"path\": 7}",
+		"{\"path\": \"f0.c\", \"mode\": \"w\"}",
+	};
+	wd_tools *t = six_file_tools();
+	wd_buf out = WD_BUF_INIT, big = WD_BUF_INIT, args = WD_BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		wd_buf_clear(&out);
+		ck_assert_msg(wd_tools_call(&out, t, "read_file", bad[i]) == WD_EINPUT, "%s: %s", bad[i],
+		              out.ptr);
+		ck_assert_msg(strstr(out.ptr, "error: read_file"), "%s: %s", bad[i], out.ptr);
+	}
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "grep", "{\"pattern\": \"a\", \"max_results\": 500}"),
+	                 WD_EINPUT);
+	ck_assert_msg(strstr(out.ptr, "from 1 to 200"), "%s", out.ptr);
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "grep", "{\"pattern\": \"a\", \"ignore_case\": \"yes\"}"),
+	                 WD_EINPUT);
+	for (int i = 0; i < 5000; i++)
+		ck_assert_int_eq(wd_buf_puts(&big, "a"), 0);
+	ck_assert_int_eq(wd_buf_printf(&args, "{\"path\": \"%s\"}", big.ptr), 0);
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "read_file", args.ptr), WD_EINPUT);
+	ck_assert_msg(strstr(out.ptr, "at most 4095 bytes"), "%s", out.ptr);
+	/* the control */
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "read_file",
+	                               "{\"path\": \"./f0.c\", \"start_line\": 1, \"reason\": \"r\"}"), 0);
+	ck_assert_msg(strstr(out.ptr, "f0.c (1 lines)"), "%s", out.ptr);
+	wd_buf_free(&out);
+	wd_buf_free(&big);
+	wd_buf_free(&args);
+	wd_tools_free(t);
+}
+END_TEST
+
+/* A link inside the tree (one a check or a hostile checkout made) was
+ * followed when it resolved inside the tree, and a directory swapped for a
+ * link between the check and the read was followed too. The tools read
+ * beneath the root: no link is followed, wherever it points. The control:
+ * the file it points at reads. */
+START_TEST(tool_reads_never_follow_a_link)
+{
+	wd_tools *t;
+	wd_buf out = WD_BUF_INIT;
+	char path[1300], target[1300];
+
+	snprintf(path, sizeof(path), "%s/work/sub/real.c", root);
+	ck_assert_int_eq(fx_write_file(path, "int real;\n"), 0);
+	snprintf(path, sizeof(path), "%s/work/alias.c", root);
+	ck_assert_int_eq(symlink("sub/real.c", path), 0);
+	snprintf(path, sizeof(path), "%s/work/linkdir", root);
+	snprintf(target, sizeof(target), "%s/work/sub", root);
+	ck_assert_int_eq(symlink(target, path), 0);
+	t = six_file_tools();
+	ck_assert_int_eq(wd_tools_call(&out, t, "read_file", "{\"path\": \"alias.c\"}"), 0);
+	ck_assert_msg(strstr(out.ptr, "refused: alias.c is a symbolic link"), "%s", out.ptr);
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "read_file", "{\"path\": \"linkdir/real.c\"}"), 0);
+	ck_assert_msg(strstr(out.ptr, "refused: linkdir/real.c") && !strstr(out.ptr, "int real"),
+	              "%s", out.ptr);
+	wd_buf_clear(&out);
+	ck_assert_int_eq(wd_tools_call(&out, t, "read_file", "{\"path\": \"sub/real.c\"}"), 0);
+	ck_assert_msg(strstr(out.ptr, "int real;"), "%s", out.ptr);
+	wd_buf_free(&out);
+	wd_tools_free(t);
+}
+END_TEST
+
 /* --- context: an oversized file in scope -------------------------------- */
 
 /* Every in-scope file over 16 MiB leaked what was read of it (32 MiB of
@@ -398,6 +534,45 @@ START_TEST(a_reply_that_never_comes_is_tried_twice_not_five_times)
 	wd_chat_free(&c);
 	wd_model_free(m);
 	mock_stop(srv);
+}
+END_TEST
+
+/* The default per-attempt timeout was 300 s (with 5 attempts: 25 minutes
+ * for a reply that never comes). In effect now: 2 minutes, which a person
+ * would wait for a reply (timeouts are retried once: 4 minutes at worst),
+ * a minute at most between attempts; the user's config may change both,
+ * within ranges, by name. */
+START_TEST(default_waits_are_what_a_person_would_choose)
+{
+	wd_model_opts o = WD_MODEL_OPTS_INIT, got;
+	wd_config *cfg = NULL;
+	wd_model *m = NULL;
+
+	setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef", 1);
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), 0);
+	wd_model_settings(&got, m);
+	ck_assert_int_eq(got.timeout_ms, 120000);
+	ck_assert_int_eq(got.retry_max_wait_ms, 60000);
+	ck_assert_int_eq(got.connect_timeout_ms, 10000);
+	wd_model_free(m);
+
+	ck_assert_int_eq(fx_write_file(userfile, "[model]\n\ttimeout-ms = 30000\n"
+	                                         "\tretry-max-wait-ms = 1500\n"), 0);
+	ck_assert_int_eq(wd_config_open(&cfg, work), 0);
+	o.config = cfg;
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), 0);
+	wd_model_settings(&got, m);
+	ck_assert_int_eq(got.timeout_ms, 30000);
+	ck_assert_int_eq(got.retry_max_wait_ms, 1500);
+	wd_model_free(m);
+	wd_config_free(cfg);
+
+	ck_assert_int_eq(fx_write_file(userfile, "[model]\n\tretry-max-wait-ms = 2h\n"), 0);
+	ck_assert_int_eq(wd_config_open(&cfg, work), 0);
+	o.config = cfg;
+	ck_assert_int_eq(wd_model_open(&m, "openai:gpt-4o", &o), WD_EINPUT);
+	ck_assert_msg(strstr(wd_error_last(), "model.retry-max-wait-ms"), "%s", wd_error_last());
+	wd_config_free(cfg);
 }
 END_TEST
 
@@ -590,11 +765,15 @@ static Suite *hostile_suite(void)
 	tcase_add_test(usage, usage_int64_max_is_clamped_and_the_cap_holds);
 	tcase_add_test(usage, negative_usage_is_a_malformed_reply);
 	tcase_add_test(usage, a_reply_that_never_comes_is_tried_twice_not_five_times);
+	tcase_add_test(usage, default_waits_are_what_a_person_would_choose);
 	suite_add_tcase(s, usage);
 
 	tcase_add_checked_fixture(tools, cfg_setup, cfg_teardown);
 	tcase_set_timeout(tools, 60);
 	tcase_add_test(tools, grep_back_references_are_refused);
+	tcase_add_test(tools, grep_stops_at_its_time_limit_and_says_so);
+	tcase_add_test(tools, tool_arguments_are_checked_by_type_and_size);
+	tcase_add_test(tools, tool_reads_never_follow_a_link);
 	tcase_add_test(tools, oversized_files_in_scope_are_skipped_without_a_leak);
 	suite_add_tcase(s, tools);
 	return s;

@@ -101,7 +101,7 @@ START_TEST(openai_chat_request_is_the_documented_shape)
 	ck_assert_str_eq(r.provider, "openai");
 	ck_assert_str_eq(r.spec, "openai:gpt-4o-mini");
 	ck_assert_str_eq(r.finish_reason, "stop");
-	ck_assert_ptr_null(r.tool_calls_json);
+	ck_assert_uint_eq(r.ntool_calls, 0);
 	ck_assert_int_eq(r.usage.input_tokens, 120);
 	ck_assert_int_eq(r.usage.output_tokens, 30);
 	ck_assert_int_eq(r.attempts, 1);
@@ -372,7 +372,16 @@ START_TEST(chat_hash_depends_on_every_message_and_the_tools)
 	ck_assert_str_ne(ha, hb);
 	ck_assert_int_eq(wd_chat_add_tool_result(&a, "call_1", "out"), 0);
 	ck_assert_int_eq(wd_chat_add_tool_result(&a, "", "out"), WD_EUSAGE);
-	ck_assert_int_eq(wd_chat_add_tool_calls(&a, "", "not json"), WD_EUSAGE);
+	{
+		wd_tool_call no_id = { NULL, "read_file", "{}", NULL };
+		wd_tool_call *calls = NULL;
+		size_t n = 1;
+
+		ck_assert_int_eq(wd_tool_calls_parse(&calls, &n, "not json"), WD_EINPUT);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_int_eq(wd_chat_add_tool_calls(&a, "", &no_id, 1), WD_EUSAGE);
+		ck_assert_int_eq(wd_chat_add_tool_calls(&a, "", NULL, 0), WD_EUSAGE);
+	}
 	ck_assert_uint_eq(a.n, 3);
 	json_decref(tools);
 	wd_chat_free(&a);

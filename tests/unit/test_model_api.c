@@ -22,6 +22,8 @@ static json_t *tools;
 static void setup(void)
 {
 	char base[300];
+	wd_tool_call *calls = NULL;
+	size_t ncalls = 0;
 
 	ck_assert_int_eq(mock_start(&srv), 0);
 	snprintf(base, sizeof(base), "%s/v1", mock_url(srv));
@@ -36,9 +38,11 @@ static void setup(void)
 	/* a conversation with a tool round trip in it */
 	ck_assert_int_eq(wd_chat_add(&chat, WD_ROLE_SYSTEM, "You fix bugs."), 0);
 	ck_assert_int_eq(wd_chat_add(&chat, WD_ROLE_USER, "Fix parse()."), 0);
-	ck_assert_int_eq(wd_chat_add_tool_calls(&chat, "Let me look.",
+	ck_assert_int_eq(wd_tool_calls_parse(&calls, &ncalls,
 	                 "[{\"id\":\"call_1\",\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"src/a.c\\\"}\"},"
 	                 "{\"id\":\"call_2\",\"name\":\"grep\",\"arguments\":\"{\\\"pattern\\\":\\\"parse\\\"}\"}]"), 0);
+	ck_assert_int_eq(wd_chat_add_tool_calls(&chat, "Let me look.", calls, ncalls), 0);
+	wd_tool_calls_free(calls, ncalls);
 	ck_assert_int_eq(wd_chat_add_tool_result(&chat, "call_1", "int parse(void);"), 0);
 	ck_assert_int_eq(wd_chat_add_tool_result(&chat, "call_2", "src/a.c:1"), 0);
 	tools = json_pack("[{s:s, s:s, s:{s:s, s:{s:{s:s}}, s:[s]}}]", "name", "read_file",
@@ -149,7 +153,7 @@ START_TEST(openai_chat_tools_and_tool_turns)
 	ck_assert_int_eq(r.usage.cached_tokens, 256);
 	/* gpt-4o: 44 fresh * 2.5 + 256 cached * 1.25 + 20 * 10, per million */
 	ck_assert_double_eq_tol(r.usage.cost_usd, (44 * 2.5 + 256 * 1.25 + 20 * 10.0) / 1e6, 1e-12);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_uint_eq(json_array_size(tc), 1);
 	ck_assert_str_eq(str_at(tc, "0.id"), "call_9");
 	ck_assert_str_eq(str_at(tc, "0.name"), "read_file");
@@ -173,7 +177,7 @@ START_TEST(openai_chat_streamed_tool_call_deltas_are_joined)
 
 	mock_push(srv, &rep);
 	ck_assert_int_eq(complete(&r, "openai:gpt-4o", 1, 0), 0);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "call_s");
 	ck_assert_str_eq(str_at(tc, "0.name"), "read_file");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\":\"x.c\"}");
@@ -270,7 +274,7 @@ START_TEST(anthropic_messages_request_shape)
 	ck_assert_int_eq(r.usage.output_tokens, 50);
 	/* claude-sonnet-4: $3 in, $0.30 cache read, $15 out per million */
 	ck_assert_double_eq_tol(r.usage.cost_usd, (100 * 3.0 + 900 * 0.30 + 50 * 15.0) / 1e6, 1e-12);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "toolu_01");
 	ck_assert_str_eq(str_at(tc, "0.name"), "read_file");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\":\"src/b.c\"}");
@@ -321,7 +325,7 @@ START_TEST(anthropic_stream_with_text_and_tool_use)
 	ck_assert_str_eq(r.finish_reason, "tool_use");
 	ck_assert_int_eq(r.usage.input_tokens, 25);
 	ck_assert_int_eq(r.usage.output_tokens, 42);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "toolu_x");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\": \"c.c\"}");
 	json_decref(tc);
@@ -404,7 +408,7 @@ START_TEST(openai_responses_request_shape)
 	ck_assert_int_eq(r.usage.input_tokens, 500);
 	ck_assert_int_eq(r.usage.cached_tokens, 100);
 	ck_assert_int_eq(r.usage.output_tokens, 60);
-	tc = json_loads(r.tool_calls_json, 0, NULL);
+	tc = wd_tool_calls_json(r.tool_calls, r.ntool_calls);
 	ck_assert_str_eq(str_at(tc, "0.id"), "call_r");
 	ck_assert_str_eq(str_at(tc, "0.arguments"), "{\"path\":\"d.c\"}");
 	json_decref(tc);
@@ -454,6 +458,48 @@ START_TEST(parse_reply_entry_point_handles_each_api)
 	ck_assert_int_eq(wd_model_parse_reply(&r, "openai-responses", "{\"status\":\"failed\",\"error\":{\"message\":\"boom\"}}", 46, 0), WD_EINPUT);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "boom"));
 	ck_assert_int_eq(wd_model_parse_reply(&r, "gemini", "{}", 2, 0), WD_EUSAGE);
+}
+END_TEST
+
+/* Each API's ways of ending a reply early, streamed or not, as the wire
+ * says them: each parsed reply is incomplete (never applied); the same
+ * replies ended normally are the control. */
+START_TEST(every_api_marks_its_partial_replies_incomplete)
+{
+	static const struct {
+		const char *api, *body;
+		int sse, partial;
+	} cases[] = {
+		{ "openai", "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":\"content_filter\"}]}", 0, 1 },
+		{ "openai", "data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":\"content_filter\"}]}\n\ndata: [DONE]\n\n", 1, 1 },
+		{ "openai", "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}", 0, 0 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"refusal\"}", 0, 1 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"pause_turn\"}", 0, 1 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"model_context_window_exceeded\"}", 0, 1 },
+		{ "anthropic", "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n"
+		               "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\"}}\n\n"
+		               "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", 1, 1 },
+		{ "anthropic", "{\"content\":[{\"type\":\"text\",\"text\":\"x\"}],\"stop_reason\":\"end_turn\"}", 0, 0 },
+		{ "openai-responses", "{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"content_filter\"},\"output\":[]}", 0, 1 },
+		{ "openai-responses", "{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"stop\"},\"output\":[]}", 0, 1 },
+		{ "openai-responses", "{\"status\":\"incomplete\",\"output\":[]}", 0, 1 },
+		{ "openai-responses", "{\"status\":\"in_progress\",\"output\":[]}", 0, 1 },
+		{ "openai-responses", "event: response.incomplete\ndata: {\"type\":\"response.incomplete\",\"response\":"
+		                      "{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"end_turn\"},\"output\":[]}}\n\n", 1, 1 },
+		{ "openai-responses", "{\"status\":\"completed\",\"output\":[]}", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		wd_model_reply r;
+
+		ck_assert_msg(wd_model_parse_reply(&r, cases[i].api, cases[i].body, strlen(cases[i].body),
+		                                   cases[i].sse) == 0, "case %zu: %s", i, wd_error_last());
+		ck_assert_msg((wd_model_reply_incomplete(&r) != NULL) == cases[i].partial,
+		              "case %zu (%s, finish %s): incomplete %s", i, cases[i].api,
+		              r.finish_reason ? r.finish_reason : "(none)",
+		              wd_model_reply_incomplete(&r) ? wd_model_reply_incomplete(&r) : "(no)");
+		wd_model_reply_free(&r);
+	}
 }
 END_TEST
 
@@ -543,6 +589,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, openai_responses_request_shape);
 	tcase_add_test(tc, openai_responses_stream_uses_the_completed_response);
 	tcase_add_test(tc, parse_reply_entry_point_handles_each_api);
+	tcase_add_test(tc, every_api_marks_its_partial_replies_incomplete);
 	tcase_add_test(tc, bad_tool_definitions_are_refused_before_sending);
 	tcase_add_test(tc, stream_request_answered_with_plain_json_is_still_read);
 	tcase_add_test(tc, token_budget_caps_the_output_asked_for);
