@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "warden/buf.h"
 #include "warden/sandbox.h"
 
@@ -280,6 +282,15 @@ int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
 int wd_gate_trailer(wd_buf *out, const wd_gate_result *r);
 
 void wd_gate_result_free(wd_gate_result *r);
+
+/* A check's result as a new JSON object, the one schema every record of a
+ * check starts from (the ledger's "check" event, the evidence note, the
+ * baseline cache; docs/ledger.md): name, kind, command, passed, exit_code,
+ * timed_out, wall_ms, digest, output_bytes, cached, skipped, tests_passed and
+ * tests_failed (when known), findings (analyze checks: how many), sandbox,
+ * sandbox_missing. Strings that are not UTF-8 are cleaned. NULL with the
+ * error set (WD_ENOMEM). */
+json_t *wd_check_result_json(const wd_check_result *cr);
 
 /* ----------------------------------------------------------------- verdict */
 

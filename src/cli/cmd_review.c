@@ -270,18 +270,21 @@ static void print_evidence(const json_t *ev)
 	}
 	json_array_foreach(checks, i, c) {
 		const json_t *tp = json_object_get(c, "tests_passed"), *tf = json_object_get(c, "tests_failed");
+		/* notes written before the one check schema say exit, ms, output_digest */
+		const json_t *ex = json_object_get(c, json_object_get(c, "exit_code") ? "exit_code" : "exit");
+		const json_t *ms = json_object_get(c, json_object_get(c, "wall_ms") ? "wall_ms" : "ms");
+		const json_t *dg = json_object_get(c, json_object_get(c, "digest") ? "digest" : "output_digest");
 
 		printf("  %-4s %-10s exit %-3lld %6lld ms  %s\n",
 		       json_is_true(json_object_get(c, "passed")) ? "pass" : "FAIL",
 		       json_string_value(json_object_get(c, "name")) ? json_string_value(json_object_get(c, "name")) : "?",
-		       (long long)json_integer_value(json_object_get(c, "exit")),
-		       (long long)json_integer_value(json_object_get(c, "ms")),
+		       (long long)json_integer_value(ex), (long long)json_integer_value(ms),
 		       json_string_value(json_object_get(c, "command")) ? json_string_value(json_object_get(c, "command")) : "");
 		if (json_is_integer(tp))
 			printf("       tests: %lld passed, %lld failed\n", (long long)json_integer_value(tp),
 			       (long long)json_integer_value(tf));
-		if (json_is_string(json_object_get(c, "output_digest")))
-			printf("       output digest %s\n", json_string_value(json_object_get(c, "output_digest")));
+		if (json_is_string(dg))
+			printf("       output digest %s\n", json_string_value(dg));
 	}
 }
 
