@@ -313,7 +313,10 @@ typedef struct wd_test_change {
 } wd_test_change;
 
 typedef struct wd_verdict {
-	int passed;
+	int passed;              /* the rules below (SWE-bench's) hold */
+	int accepted;            /* the patch may be proposed: passed, and when no
+	                          * FAIL_TO_PASS name was given, every build and test
+	                          * check also passed outright (see below) */
 	wd_test_change *tests;   /* every classified test */
 	size_t ntests, tests_cap;
 	size_t counts[WD_CLASS_COUNT];
@@ -343,7 +346,12 @@ typedef struct wd_verdict {
  *    and message; a moved line still matches) and on a line in `touched`
  *    (NULL = every line); an analyzer that fails without findings must pass
  *    unless it failed on base too.
- * out->reasons says why it failed. 0, or WD_ENOMEM.
+ * out->reasons says why it failed. out->accepted is the decision a run acts
+ * on: without FAIL_TO_PASS names nothing tells a failure that was already
+ * there from the one the ticket is about, so then every build and test check
+ * must pass outright as well ("only when every check passes"); only
+ * analyzers stay judged relative to the base. With FAIL_TO_PASS names,
+ * accepted is passed. 0, or WD_ENOMEM.
  */
 int wd_gate_verdict(wd_verdict *out, const wd_gate_result *base, const wd_gate_result *patched,
                     const char *const *fail_to_pass, const wd_touched *touched);

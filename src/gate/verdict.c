@@ -443,6 +443,11 @@ int wd_gate_verdict(wd_verdict *out, const wd_gate_result *base, const wd_gate_r
 		wd_verdict_free(out);
 		return rc;
 	}
+	out->accepted = out->passed;
+	if (!fail_to_pass || !fail_to_pass[0])
+		for (size_t i = 0; i < patched->n; i++)
+			if (!patched->v[i].passed && patched->v[i].check->kind != WD_CHECK_ANALYZE)
+				out->accepted = 0;
 	return 0;
 }
 

@@ -647,16 +647,8 @@ static int judge(struct run *r, const wd_gate_result *gate, const git_oid *tree,
 	    (rc = wd_gate_verdict(&v, r->have_baseline ? &r->baseline : NULL, gate,
 	                          (const char *const *)r->ticket->fail_to_pass.v, &touched)) != 0)
 		goto out;
-	*passed = v.passed;
-	/* Without FAIL_TO_PASS tests in the ticket there is nothing to tell a
-	 * pre-existing failure from one the ticket is about: then every build and
-	 * test check must pass outright ("only when every check passes"), and only
-	 * analyzers are judged relative to the baseline (new findings on touched
-	 * lines). With FAIL_TO_PASS tests, SWE-bench's rule applies as is. */
-	if (r->ticket->fail_to_pass.n == 0)
-		for (size_t i = 0; i < gate->n; i++)
-			if (!gate->v[i].passed && gate->v[i].check->kind != WD_CHECK_ANALYZE)
-				*passed = 0;
+	/* the pass/fail rule is the gate's (wd_gate_verdict): accepted is it */
+	*passed = v.accepted;
 	wd_ledger_add(r->ledger, "verdict",
 	              json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:b, s:o}", "round", r->res->rounds,
 	                        "verdict_passed", v.passed,
