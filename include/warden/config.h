@@ -61,6 +61,15 @@ int wd_config_get_all(wd_strvec *out, const wd_config *cfg, const char *key);
  * once, in file order, appended to `out`. */
 int wd_config_subsections(wd_strvec *out, const wd_config *cfg, const char *section);
 
+/* A value that must be one of `choices` (NULL-terminated): its index in *out.
+ * WD_ENOTFOUND when unset; WD_EINPUT "KEY must be A, B or C, not 'V'". */
+int wd_config_get_choice(int *out, const wd_config *cfg, const char *key,
+                         const char *const *choices);
+/* The model a run uses, malloc'd: `flag` (the caller's --model; NULL or ""
+ * = none), else $WARDEN_MODEL, else model.default from the user's file
+ * (cfg may be NULL). WD_EUSAGE saying how to name one when none is set. */
+int wd_config_model_spec(char **out, const wd_config *cfg, const char *flag);
+
 /* 1 when `key` may only come from the user's file (see above). */
 int wd_config_key_is_trusted_only(const char *key);
 /* The trusted-only keys the repository's file tried to set (and that were

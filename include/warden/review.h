@@ -157,12 +157,31 @@ void wd_review_plan_free(wd_review_plan *plan);
 typedef struct wd_approve_opts {
 	unsigned version;
 	int force;             /* merge even though the target moved since the proposal's base */
-	int separate_duties;   /* refuse when the approver made the run */
+	int separate_duties;   /* refuse when the approver made the run (as does
+	                        * review.separateDuties = true in `config`) */
 	const char *user;      /* the approver; NULL = wd_review_current_user() */
+	const wd_config *config; /* the user's settings (review.separateDuties); NULL = none */
+	int then_push;         /* the caller pushes the merged target right after, so a
+	                        * proposal that lives in warden's mirror may be approved */
 } wd_approve_opts;
 
 #define WD_APPROVE_OPTS_VERSION 1
-#define WD_APPROVE_OPTS_INIT { WD_APPROVE_OPTS_VERSION, 0, 0, NULL }
+#define WD_APPROVE_OPTS_INIT { WD_APPROVE_OPTS_VERSION, 0, 0, NULL, NULL, 0 }
+
+/*
+ * The rules for approving `p` that do not depend on the state of its
+ * repository, checked by wd_review_approve and available to a caller that
+ * wants to refuse before it asks a person:
+ *   WD_EUSAGE    the proposal lives in warden's mirror of a source and the
+ *                caller does not push right after (a merge there would be
+ *                undone by the next fetch)
+ *   WD_EREFUSED  separation of duties (opts->separate_duties, or
+ *                review.separateDuties = true in opts->config): the approver
+ *                made the run
+ *   WD_EINPUT    review.separateDuties is not a boolean
+ */
+int wd_review_approve_allowed(const char *cache_dir, const wd_proposal *p,
+                              const wd_approve_opts *opts);
 
 /*
  * Merge open proposal `id` into its target branch in the repository that

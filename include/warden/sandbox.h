@@ -90,6 +90,13 @@ enum wd_sandbox_policy {
 	WD_POLICY_OFF = 2          /* no layers, only the runner guarantees above */
 };
 
+/* The policies' names, indexed by enum wd_sandbox_policy, NULL-terminated:
+ * "strict", "best-effort", "off" (the --sandbox flags and sandbox.policy). */
+extern const char *const wd_sandbox_policy_names[];
+/* `name` to an enum wd_sandbox_policy; WD_EINPUT (no message: the caller
+ * names the flag or key) when it is none of them. */
+int wd_sandbox_policy_parse(int *out, const char *name);
+
 typedef struct wd_sandbox_opts {
 	unsigned version;
 	const char *workdir;              /* the work tree: writable, and the command's cwd;
