@@ -93,15 +93,8 @@ static int push_case(wd_test_report *r, const char *name, int st, const char *de
 {
 	wd_test_case *c;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		wd_test_case *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		r->v = v;
-		r->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(r->v, r->cap, r->n + 1, 16) != 0)
+		return WD_ENOMEM;
 	c = &r->v[r->n];
 	c->status = st == WD_TEST_FAIL ? WD_TEST_FAIL : st == WD_TEST_SKIP ? WD_TEST_SKIP : WD_TEST_PASS;
 	c->detail = NULL;

@@ -90,17 +90,8 @@ int wd_gate_excerpt(wd_buf *out, const char *text, size_t len, const wd_strvec *
 	pos = clean.ptr;
 	end = clean.ptr + clean.len;
 	while (wd_gate_next_line(&line, &pos, end)) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			wd_slice *v = realloc(lines, nc * sizeof(*v));
-
-			if (!v) {
-				rc = wd_error_set(WD_ENOMEM, "out of memory");
-				goto out;
-			}
-			lines = v;
-			cap = nc;
-		}
+		if ((rc = WD_ARRAY_RESERVE(lines, cap, n + 1, 256)) != 0)
+			goto out;
 		lines[n++] = line;
 	}
 	if (!n)

@@ -44,15 +44,8 @@ static int add_change(wd_verdict *v, const char *check, const wd_test_case *t, w
 {
 	wd_test_change *c;
 
-	if (v->ntests == v->tests_cap) {
-		size_t cap = v->tests_cap ? v->tests_cap * 2 : 16;
-		wd_test_change *n = realloc(v->tests, cap * sizeof(*n));
-
-		if (!n)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		v->tests = n;
-		v->tests_cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(v->tests, v->tests_cap, v->ntests + 1, 16) != 0)
+		return WD_ENOMEM;
 	c = &v->tests[v->ntests];
 	memset(c, 0, sizeof(*c));
 	c->cls = cls;
