@@ -6,7 +6,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
-#include "warden/gate.h"
+#include "warden/check.h"
 #include "warden/text.h"
 #include "gate_int.h"
 

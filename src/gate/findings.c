@@ -12,7 +12,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/findings.h"
 
 #define FIELD_MAX 1024
 

@@ -12,7 +12,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/test_report.h"
 
 const char *wd_test_status_name(wd_test_status s)
 {

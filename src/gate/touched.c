@@ -8,7 +8,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/touched.h"
 
 void wd_touched_free(wd_touched *t)
 {

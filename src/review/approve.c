@@ -6,7 +6,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/ledger.h"
-#include "warden/review.h"
+#include "warden/approve.h"
 
 #include "review_int.h"
 

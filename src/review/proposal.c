@@ -7,7 +7,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
-#include "warden/review.h"
+#include "warden/proposal.h"
 
 #define RECORD_MAX (4u << 20) /* a record is small; anything bigger is not ours */
 

@@ -4,7 +4,8 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
-#include "warden/review.h"
+#include "warden/repo.h"
+#include "warden/review_show.h"
 
 #define LEDGER_MAX (64u << 20)
 

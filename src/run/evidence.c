@@ -4,7 +4,8 @@
 
 #include "warden/error.h"
 #include "warden/json.h"
-#include "warden/review.h"
+#include "warden/note.h"
+#include "warden/proposal.h"
 
 #include "run_internal.h"
 
