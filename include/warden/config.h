@@ -22,6 +22,11 @@
  * and line), a bad key name or a value of the wrong type; WD_ENOTFOUND when
  * a key is unset. A wd_config is read-only after open/add_repo: values are
  * a snapshot of the files at that moment.
+ *
+ * Owns reading settings, which level a key may come from, and the typed
+ * getters (a number, a choice, the run's model). Never decides what a
+ * setting means for a step: the module that acts on it does (review's
+ * policy, the sandbox's policy names, the run's rounds).
  */
 typedef struct wd_config wd_config;
 

@@ -10,7 +10,10 @@
  * The conductor: one ticket, from clone to a gated commit on a review branch.
  * Calls the modules in order (repo, ticket, context, model, patch, gate,
  * ledger, review) and owns the repair loop. It never prints: progress goes
- * through the callback, the outcome through wd_run_result.
+ * through the callback, the outcome through wd_run_result. It never decides
+ * a module's question itself: whether a patch passes is the verdict's
+ * (verdict.h), which model and sandbox policy the config's getters',
+ * whether a step may go ahead review's policy.
  */
 
 typedef enum wd_run_status {

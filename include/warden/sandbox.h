@@ -77,6 +77,10 @@
  * ASAN_OPTIONS=detect_leaks=0 (env_allow "ASAN_OPTIONS=detect_leaks=0").
  * The thread calling wd_sandbox_run waits for the command; it is safe to
  * call from several threads at once (no global state).
+ *
+ * Owns confining and supervising one process and reporting what it was
+ * given. Never reads settings (the caller passes the policy; its names are
+ * wd_sandbox_policy_names) and never parses what the command printed.
  */
 
 enum wd_sandbox_net {
