@@ -102,7 +102,9 @@ typedef struct wd_run_result {
 } wd_run_result;
 
 /* Run it. Returns 0 when the run reached an outcome (proposed or no patch:
- * see out->status), negative with wd_error_last() set when it could not. */
+ * see out->status), negative with wd_error_last() set when it could not;
+ * WD_EUSAGE before anything else when opts is NULL or opts->version is not
+ * WD_RUN_OPTS_VERSION (start from WD_RUN_OPTS_INIT). */
 int wd_run(wd_run_result *out, const wd_run_opts *opts);
 
 /* The result as the JSON object `warden run --json` prints. */

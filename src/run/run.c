@@ -1051,9 +1051,14 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
+	out->status = WD_RUN_ERROR;
+	/* as libgit2 does: options built for another layout are refused, not misread */
+	if (!opts || opts->version != WD_RUN_OPTS_VERSION)
+		return out->error = wd_error_set(WD_EUSAGE, "wd_run_opts version %u, expected %u "
+		                                 "(initialise with WD_RUN_OPTS_INIT)",
+		                                 opts ? opts->version : 0u, WD_RUN_OPTS_VERSION);
 	r.opts = opts;
 	r.res = out;
-	out->status = WD_RUN_ERROR;
 	out->stages = json_array();
 	if (!out->stages)
 		return wd_error_set(WD_ENOMEM, "out of memory");
