@@ -51,7 +51,7 @@ typedef struct wd_approve_opts {
  *                undone by the next fetch)
  *   WD_EREFUSED  separation of duties (opts->separate_duties, or
  *                review.separateDuties = true in opts->config): the approver
- *                made the run
+ *                made the run (asked of an open proposal only)
  *   WD_EINPUT    review.separateDuties is not a boolean
  */
 int wd_review_approve_allowed(const char *cache_dir, const wd_proposal *p,

@@ -164,7 +164,8 @@ int wd_review_approve_allowed(const char *cache_dir, const wd_proposal *p,
 		if (rc)
 			return rc;
 	}
-	if (!separate || !p->user)
+	/* a proposal that is no longer open is refused by approve itself, as such */
+	if (!separate || !p->user || p->status != WD_PROPOSAL_OPEN)
 		return 0;
 	if ((rc = acting_user(&user, o->user)) == 0 && !strcmp(p->user, user.ptr))
 		rc = wd_error_set(WD_EREFUSED,
