@@ -391,3 +391,15 @@ int sbx_plan_layers(sbx_ctx *c, const wd_sandbox_opts *opts, wd_sandbox_result *
 	}
 	return 0;
 }
+
+const char *const wd_sandbox_policy_names[] = { "strict", "best-effort", "off", NULL };
+
+int wd_sandbox_policy_parse(int *out, const char *name)
+{
+	for (int i = 0; name && wd_sandbox_policy_names[i]; i++)
+		if (!strcmp(name, wd_sandbox_policy_names[i])) {
+			*out = i;
+			return 0;
+		}
+	return WD_EINPUT;
+}

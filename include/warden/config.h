@@ -22,6 +22,11 @@
  * and line), a bad key name or a value of the wrong type; WD_ENOTFOUND when
  * a key is unset. A wd_config is read-only after open/add_repo: values are
  * a snapshot of the files at that moment.
+ *
+ * Owns reading settings, which level a key may come from, and the typed
+ * getters (a number, a choice, the run's model). Never decides what a
+ * setting means for a step: the module that acts on it does (review's
+ * policy, the sandbox's policy names, the run's rounds).
  */
 typedef struct wd_config wd_config;
 
@@ -60,6 +65,15 @@ int wd_config_get_all(wd_strvec *out, const wd_config *cfg, const char *key);
 /* Names of subsections of `section` ("check" -> the N in [check "N"]), each
  * once, in file order, appended to `out`. */
 int wd_config_subsections(wd_strvec *out, const wd_config *cfg, const char *section);
+
+/* A value that must be one of `choices` (NULL-terminated): its index in *out.
+ * WD_ENOTFOUND when unset; WD_EINPUT "KEY must be A, B or C, not 'V'". */
+int wd_config_get_choice(int *out, const wd_config *cfg, const char *key,
+                         const char *const *choices);
+/* The model a run uses, malloc'd: `flag` (the caller's --model; NULL or ""
+ * = none), else $WARDEN_MODEL, else model.default from the user's file
+ * (cfg may be NULL). WD_EUSAGE saying how to name one when none is set. */
+int wd_config_model_spec(char **out, const wd_config *cfg, const char *flag);
 
 /* 1 when `key` may only come from the user's file (see above). */
 int wd_config_key_is_trusted_only(const char *key);

@@ -6,6 +6,13 @@
 
 #include "warden/buf.h"
 
+/*
+ * Files warden itself owns: its cache, records, ledgers, config. Owns whole
+ * reads, atomic writes, appends, mkdir -p and the rm -rf that follows no
+ * link. Never used on a tree a check or a model could have changed, except
+ * wd_rm_rf: those go through beneath.h.
+ */
+
 /* Read a whole file into `out` (appending). Fails with WD_EINPUT when it is
  * larger than `max` bytes (0 = no limit), WD_ENOTFOUND when it is missing. */
 int wd_file_read(wd_buf *out, const char *path, size_t max);

@@ -5,7 +5,9 @@
 
 #include "warden/buf.h"
 
-/* Small jansson helpers shared by every module. */
+/* Small jansson helpers shared by every module. Owns the JSON forms that
+ * several modules write alike (a string list, a cost); never a module's own
+ * schema (a check's result is gate.h's wd_check_result_json). */
 
 /* A new JSON array of the strings in `sv` (empty for none); NULL on ENOMEM. */
 json_t *wd_json_strvec(const wd_strvec *sv);

@@ -20,6 +20,9 @@
  *                                  ".git" file pointing at runs/<run-id>/git
  * The user's repository is only ever read, except by wd_repo_publish(), which
  * adds one new ref (never the checked-out branch, never overwriting).
+ * Owns every libgit2 call (no other module opens a repository for writing,
+ * and nothing shells out to git). Never decides whether a merge or push may
+ * happen (review's policy) and never reads settings.
  */
 typedef struct wd_workspace wd_workspace;
 

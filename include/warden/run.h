@@ -10,7 +10,10 @@
  * The conductor: one ticket, from clone to a gated commit on a review branch.
  * Calls the modules in order (repo, ticket, context, model, patch, gate,
  * ledger, review) and owns the repair loop. It never prints: progress goes
- * through the callback, the outcome through wd_run_result.
+ * through the callback, the outcome through wd_run_result. It never decides
+ * a module's question itself: whether a patch passes is the verdict's
+ * (verdict.h), which model and sandbox policy the config's getters',
+ * whether a step may go ahead review's policy.
  */
 
 typedef enum wd_run_status {
@@ -99,7 +102,9 @@ typedef struct wd_run_result {
 } wd_run_result;
 
 /* Run it. Returns 0 when the run reached an outcome (proposed or no patch:
- * see out->status), negative with wd_error_last() set when it could not. */
+ * see out->status), negative with wd_error_last() set when it could not;
+ * WD_EUSAGE before anything else when opts is NULL or opts->version is not
+ * WD_RUN_OPTS_VERSION (start from WD_RUN_OPTS_INIT). */
 int wd_run(wd_run_result *out, const wd_run_opts *opts);
 
 /* The result as the JSON object `warden run --json` prints. */

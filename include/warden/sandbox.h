@@ -77,6 +77,10 @@
  * ASAN_OPTIONS=detect_leaks=0 (env_allow "ASAN_OPTIONS=detect_leaks=0").
  * The thread calling wd_sandbox_run waits for the command; it is safe to
  * call from several threads at once (no global state).
+ *
+ * Owns confining and supervising one process and reporting what it was
+ * given. Never reads settings (the caller passes the policy; its names are
+ * wd_sandbox_policy_names) and never parses what the command printed.
  */
 
 enum wd_sandbox_net {
@@ -89,6 +93,13 @@ enum wd_sandbox_policy {
 	WD_POLICY_BEST_EFFORT = 1, /* run anyway; result->missing says what is missing */
 	WD_POLICY_OFF = 2          /* no layers, only the runner guarantees above */
 };
+
+/* The policies' names, indexed by enum wd_sandbox_policy, NULL-terminated:
+ * "strict", "best-effort", "off" (the --sandbox flags and sandbox.policy). */
+extern const char *const wd_sandbox_policy_names[];
+/* `name` to an enum wd_sandbox_policy; WD_EINPUT (no message: the caller
+ * names the flag or key) when it is none of them. */
+int wd_sandbox_policy_parse(int *out, const char *name);
 
 typedef struct wd_sandbox_opts {
 	unsigned version;

@@ -47,6 +47,9 @@
  * forms and surrogates included), an unterminated header, a malformed header
  * line, no title, rounds out of range, bad JSON (jansson's line), a field of
  * the wrong type, duplicate JSON keys.
+ *
+ * Owns parsing a ticket and what it says (scope, checks, rounds,
+ * FAIL_TO_PASS). Never reads the repository and never runs anything.
  */
 /* Tickets larger than this are refused (WD_EINPUT): a ticket is a task, not a data dump. */
 #define WD_TICKET_MAX_BYTES (1024u * 1024u)

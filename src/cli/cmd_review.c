@@ -143,20 +143,6 @@ static int fail(int rc)
 	return wd_exit_code_for(rc);
 }
 
-/* A boolean setting into *out: 1, 0, or -1 when unset (review.separateDuties;
- * the irreversible steps go through wd_review_policy_decide). A value that
- * is not a boolean is an error, not a silent default. */
-static int setting(int *out, const wd_config *cfg, const char *key)
-{
-	int rc = wd_config_get_bool(out, cfg, key);
-
-	if (rc == WD_ENOTFOUND) {
-		*out = -1;
-		return 0;
-	}
-	return rc;
-}
-
 static wd_review_flags flags_of(const struct review_args *a)
 {
 	wd_review_flags f = { a->yes, a->ci, wd_cli_interactive() };
@@ -274,18 +260,21 @@ static void print_evidence(const json_t *ev)
 	}
 	json_array_foreach(checks, i, c) {
 		const json_t *tp = json_object_get(c, "tests_passed"), *tf = json_object_get(c, "tests_failed");
+		/* notes written before the one check schema say exit, ms, output_digest */
+		const json_t *ex = json_object_get(c, json_object_get(c, "exit_code") ? "exit_code" : "exit");
+		const json_t *ms = json_object_get(c, json_object_get(c, "wall_ms") ? "wall_ms" : "ms");
+		const json_t *dg = json_object_get(c, json_object_get(c, "digest") ? "digest" : "output_digest");
 
 		printf("  %-4s %-10s exit %-3lld %6lld ms  %s\n",
 		       json_is_true(json_object_get(c, "passed")) ? "pass" : "FAIL",
 		       json_string_value(json_object_get(c, "name")) ? json_string_value(json_object_get(c, "name")) : "?",
-		       (long long)json_integer_value(json_object_get(c, "exit")),
-		       (long long)json_integer_value(json_object_get(c, "ms")),
+		       (long long)json_integer_value(ex), (long long)json_integer_value(ms),
 		       json_string_value(json_object_get(c, "command")) ? json_string_value(json_object_get(c, "command")) : "");
 		if (json_is_integer(tp))
 			printf("       tests: %lld passed, %lld failed\n", (long long)json_integer_value(tp),
 			       (long long)json_integer_value(tf));
-		if (json_is_string(json_object_get(c, "output_digest")))
-			printf("       output digest %s\n", json_string_value(json_object_get(c, "output_digest")));
+		if (json_is_string(dg))
+			printf("       output digest %s\n", json_string_value(dg));
 	}
 }
 
@@ -551,7 +540,7 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 	wd_proposal *p = NULL;
 	wd_review_plan plan;
 	wd_buf q = WD_BUF_INIT;
-	int rc, ask_merge, ask_push, have_plan = 0, separate = -1;
+	int rc, ask_merge, ask_push, have_plan = 0;
 	char tip_hex[41];
 
 	memset(&plan, 0, sizeof(plan));
@@ -562,8 +551,7 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 		wd_config_free(cfg);
 		return fail(rc);
 	}
-	if ((rc = setting(&separate, cfg, "review.separateDuties")) != 0 ||
-	    (rc = wd_review_policy_decide(&merge, cfg, WD_STEP_MERGE, &flags)) != 0 ||
+	if ((rc = wd_review_policy_decide(&merge, cfg, WD_STEP_MERGE, &flags)) != 0 ||
 	    (a->push && (rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0)) {
 		rc = fail(rc);
 		goto out;
@@ -577,15 +565,14 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 		rc = denied("approve", &merge, "nothing was changed");
 		goto out;
 	}
-	if (!a->push && wd_repo_is_mirror(cache, p->source, p->repo)) {
-		wd_cli_error("proposal %s lives in warden's mirror of %s: a merge there would be undone by "
-		             "the next fetch; approve with --push %s, or 'warden review publish %s --push "
-		             "%s --open-pr'", p->id, p->source, p->source, p->id, p->source);
-		rc = WD_EXIT_USAGE;
+	o.force = a->force;
+	o.config = cfg;
+	o.then_push = a->push != NULL;
+	/* the mirror and separation-of-duties rules are approve's; ask them before a person */
+	if ((rc = wd_review_approve_allowed(cache, p, &o)) != 0) {
+		rc = fail(rc);
 		goto out;
 	}
-	o.force = a->force;
-	o.separate_duties = separate == 1;
 	if (p->status == WD_PROPOSAL_OPEN && wd_review_plan_make(&plan, p) == 0) {
 		have_plan = 1;
 		if (!a->json) {

@@ -357,13 +357,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		case OPT_SANDBOX:
-			if (!strcmp(optarg, "strict"))
-				opts.sandbox_policy = WD_POLICY_STRICT;
-			else if (!strcmp(optarg, "best-effort"))
-				opts.sandbox_policy = WD_POLICY_BEST_EFFORT;
-			else if (!strcmp(optarg, "off"))
-				opts.sandbox_policy = WD_POLICY_OFF;
-			else {
+			if (wd_sandbox_policy_parse(&opts.sandbox_policy, optarg) != 0) {
 				wd_cli_error("--sandbox takes strict, best-effort or off, not '%s'", optarg);
 				goto usage;
 			}

@@ -217,13 +217,7 @@ static int parse(args *a, int argc, char **argv)
 			}
 			i++;
 		} else if (!strcmp(f, "--policy")) {
-			if (v && !strcmp(v, "strict"))
-				a->o.policy = WD_POLICY_STRICT;
-			else if (v && !strcmp(v, "best-effort"))
-				a->o.policy = WD_POLICY_BEST_EFFORT;
-			else if (v && !strcmp(v, "off"))
-				a->o.policy = WD_POLICY_OFF;
-			else {
+			if (wd_sandbox_policy_parse(&a->o.policy, v) != 0) {
 				wd_cli_error("--policy takes strict, best-effort or off");
 				return -1;
 			}

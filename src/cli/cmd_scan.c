@@ -54,7 +54,8 @@ static int scan(json_t **out, const char *dir, const char *spec)
 	    (rc = wd_repo_tree_file(&ignore, &found, repo, &tree, ".wardenignore")) != 0 ||
 	    (rc = wd_config_open(&cfg, NULL)) != 0)
 		goto out;
-	if (!spec && wd_config_get_string_trusted(&cfg_spec, cfg, "model.default") == 0)
+	/* the same model a run would use; none is fine for a scan */
+	if (wd_config_model_spec(&cfg_spec, cfg, spec) == 0)
 		spec = cfg_spec;
 	wd_error_clear();
 	o.cfg = cfg;
@@ -138,8 +139,6 @@ int cmd_scan(int argc, char **argv)
 		fputs(scan_usage, stderr);
 		return WD_EXIT_USAGE;
 	}
-	if (!spec || !*spec)
-		spec = getenv("WARDEN_MODEL");
 	if ((rc = scan(&r, dir, spec && *spec ? spec : NULL)) != 0) {
 		wd_cli_error("scan: %s", wd_error_last());
 		return wd_exit_code_for(rc);

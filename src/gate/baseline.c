@@ -15,67 +15,47 @@
 #include "warden/fs.h"
 #include "warden/gate.h"
 
-#define CACHE_VERSION 1
+/* 2: the fields of wd_check_result_json ("output_bytes", "findings" a count)
+ * and the cached findings under "finding_list" */
+#define CACHE_VERSION 2
 #define CACHE_FILE_MAX (64u << 20)
 
-static json_t *jstr(const char *s, size_t len)
-{
-	wd_buf b = WD_BUF_INIT;
-	json_t *j = NULL;
-
-	if (wd_gate_utf8_clean(&b, s ? s : "", s ? len : 0) == 0)
-		j = json_stringn(b.ptr ? b.ptr : "", b.len);
-	wd_buf_free(&b);
-	return j;
-}
-
-static json_t *jcstr(const char *s)
-{
-	return s ? jstr(s, strlen(s)) : json_null();
-}
-
+/* The check's result (wd_check_result_json) and what a later run needs to
+ * stand in for running it: the output, the per-test cases, the findings. */
 static json_t *result_to_json(const wd_check_result *cr, const char *def)
 {
-	json_t *o = json_object(), *cases = json_array(), *finds = json_array();
+	json_t *o = wd_check_result_json(cr), *cases = json_array(), *finds = json_array();
 
 	if (!o || !cases || !finds)
 		goto fail;
 	for (size_t i = 0; i < cr->tests.n; i++) {
 		const wd_test_case *t = &cr->tests.v[i];
 
-		if (json_array_append_new(cases, json_pack("[o, i, o]", jcstr(t->name), (int)t->status,
-		                                           jcstr(t->detail))) != 0)
+		if (json_array_append_new(cases, json_pack("[o, i, o]", wd_gate_json_str(t->name), (int)t->status,
+		                                           wd_gate_json_str(t->detail))) != 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < cr->findings.n; i++) {
 		const wd_finding *f = &cr->findings.v[i];
 
 		if (json_array_append_new(finds, json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o}",
-		                          "file", jcstr(f->file), "line", (json_int_t)f->line,
-		                          "col", (json_int_t)f->col, "severity", jcstr(f->severity),
-		                          "rule", jcstr(f->rule), "message", jcstr(f->message),
-		                          "tool", jcstr(f->tool))) != 0)
+		                          "file", wd_gate_json_str(f->file), "line", (json_int_t)f->line,
+		                          "col", (json_int_t)f->col, "severity", wd_gate_json_str(f->severity),
+		                          "rule", wd_gate_json_str(f->rule), "message", wd_gate_json_str(f->message),
+		                          "tool", wd_gate_json_str(f->tool))) != 0)
 			goto fail;
 	}
 	if (json_object_set_new(o, "version", json_integer(CACHE_VERSION)) ||
 	    json_object_set_new(o, "def", json_string(def)) ||
-	    json_object_set_new(o, "name", jcstr(cr->check->name)) ||
-	    json_object_set_new(o, "command", jcstr(cr->check->command)) ||
-	    json_object_set_new(o, "passed", json_boolean(cr->passed)) ||
-	    json_object_set_new(o, "exit_code", json_integer(cr->exit_code)) ||
-	    json_object_set_new(o, "timed_out", json_boolean(cr->timed_out)) ||
-	    json_object_set_new(o, "wall_ms", json_integer((json_int_t)cr->wall_ms)) ||
-	    json_object_set_new(o, "digest", json_string(cr->digest)) ||
-	    json_object_set_new(o, "output_total", json_integer((json_int_t)cr->output_total)) ||
 	    json_object_set_new(o, "output_truncated", json_boolean(cr->output_truncated)) ||
-	    json_object_set_new(o, "output", jstr(cr->output.ptr, cr->output.len)) ||
+	    json_object_set_new(o, "output", wd_gate_json_strn(cr->output.ptr, cr->output.len)) ||
 	    json_object_set_new(o, "tests", json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:o}",
-	                        "format", jcstr(cr->tests.format), "complete", cr->tests.complete,
+	                        "format", wd_gate_json_str(cr->tests.format), "complete", cr->tests.complete,
 	                        "counts_known", cr->tests.counts_known,
 	                        "passed", (json_int_t)cr->tests.passed,
 	                        "failed", (json_int_t)cr->tests.failed,
 	                        "skipped", (json_int_t)cr->tests.skipped, "cases", cases)) ||
-	    json_object_set_new(o, "findings", finds))
+	    json_object_set_new(o, "finding_list", finds))
 		goto fail_after_move;
 	return o;
 fail:
@@ -113,15 +93,8 @@ static int push_case(wd_test_report *r, const char *name, int st, const char *de
 {
 	wd_test_case *c;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		wd_test_case *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		r->v = v;
-		r->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(r->v, r->cap, r->n + 1, 16) != 0)
+		return WD_ENOMEM;
 	c = &r->v[r->n];
 	c->status = st == WD_TEST_FAIL ? WD_TEST_FAIL : st == WD_TEST_SKIP ? WD_TEST_SKIP : WD_TEST_PASS;
 	c->detail = NULL;
@@ -154,7 +127,7 @@ static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, c
 	cr->timed_out = json_is_true(json_object_get(o, "timed_out"));
 	cr->wall_ms = jsize(json_object_get(o, "wall_ms"));
 	memcpy(cr->digest, digest, 41);
-	cr->output_total = jsize(json_object_get(o, "output_total"));
+	cr->output_total = jsize(json_object_get(o, "output_bytes"));
 	cr->output_truncated = json_is_true(json_object_get(o, "output_truncated"));
 	cr->from_cache = 1;
 	if ((rc = wd_buf_put(&cr->output, out, json_string_length(json_object_get(o, "output")))) != 0)
@@ -182,7 +155,7 @@ static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, c
 		cr->tests_failed = cr->tests.failed;
 		cr->counts_known = 1;
 	}
-	finds = json_object_get(o, "findings");
+	finds = json_object_get(o, "finding_list");
 	for (i = 0; i < json_array_size(finds); i++) {
 		const char *file;
 		size_t before = cr->findings.n;

@@ -6,7 +6,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
-#include "warden/gate.h"
+#include "warden/check.h"
 #include "warden/text.h"
 #include "gate_int.h"
 
@@ -61,15 +61,8 @@ int wd_checklist_add_full(wd_checklist *l, const char *name, int kind, const cha
 		return 0;
 	if (wd_checklist_find(l, name))
 		return wd_error_set(WD_EEXISTS, "check '%s' is declared twice", name);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		wd_check *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		l->v = v;
-		l->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(l->v, l->cap, l->n + 1, 4) != 0)
+		return WD_ENOMEM;
 	c = &l->v[l->n];
 	memset(c, 0, sizeof(*c));
 	c->kind = (wd_check_kind)kind;

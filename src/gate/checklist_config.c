@@ -8,7 +8,7 @@
 #include "warden/config.h"
 #include "warden/error.h"
 #include "warden/fs.h"
-#include "warden/gate.h"
+#include "warden/check.h"
 
 static int config_check(wd_checklist *l, const wd_config *cfg, const char *name)
 {

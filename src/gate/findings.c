@@ -12,7 +12,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/findings.h"
 
 #define FIELD_MAX 1024
 
@@ -59,15 +59,8 @@ static int push_n(wd_findings *f, wd_slice file, unsigned line, unsigned col, wd
 
 	if (f->n >= WD_MAX_FINDINGS || file.n == 0)
 		return 0;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		wd_finding *v = realloc(f->v, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		f->v = v;
-		f->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(f->v, f->cap, f->n + 1, 16) != 0)
+		return WD_ENOMEM;
 	x = &f->v[f->n];
 	memset(x, 0, sizeof(*x));
 	x->line = line;

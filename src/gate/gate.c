@@ -143,21 +143,13 @@ static void log_check(struct wd_ledger *ledger, const wd_check_result *cr, int b
 
 	if (!ledger)
 		return;
-	f = json_pack("{s:s, s:s, s:s, s:b, s:i, s:b, s:I, s:s, s:I, s:b, s:b}",
-	              "name", cr->check->name, "kind", wd_check_kind_name(cr->check->kind),
-	              "command", cr->check->command, "passed", cr->passed,
-	              "exit_code", cr->exit_code, "timed_out", cr->timed_out,
-	              "wall_ms", (json_int_t)cr->wall_ms, "digest", cr->digest,
-	              "output_bytes", (json_int_t)cr->output_total,
-	              "baseline", baseline, "cached", cr->from_cache);
-	if (f && cr->counts_known) {
-		json_object_set_new(f, "tests_passed", json_integer((json_int_t)cr->tests_passed));
-		json_object_set_new(f, "tests_failed", json_integer((json_int_t)cr->tests_failed));
+	f = wd_check_result_json(cr);
+	if (f && json_object_set_new(f, "baseline", json_boolean(baseline)) != 0) {
+		json_decref(f);
+		f = NULL;
 	}
-	if (f && cr->check->kind == WD_CHECK_ANALYZE)
-		json_object_set_new(f, "findings", json_integer((json_int_t)cr->findings.n));
-	if (f)
-		(void)wd_ledger_add(ledger, "check", f);
+	/* a NULL event is remembered by the ledger as its failure */
+	(void)wd_ledger_add(ledger, "check", f);
 }
 
 int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,

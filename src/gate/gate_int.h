@@ -42,6 +42,13 @@ int wd_slice_uint(wd_slice *s, size_t *out);
 #define WD_MAX_CASES 50000
 #define WD_MAX_FINDINGS 50000
 
+struct json_t;
+
+/* check_json.c: a JSON string of text that may not be UTF-8 (cleaned as
+ * wd_gate_utf8_clean does); wd_gate_json_str(NULL) is JSON null. */
+struct json_t *wd_gate_json_strn(const char *s, size_t len);
+struct json_t *wd_gate_json_str(const char *s);
+
 struct wd_check_result;
 struct wd_checklist;
 struct wd_verdict;

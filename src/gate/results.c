@@ -12,7 +12,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/test_report.h"
 
 const char *wd_test_status_name(wd_test_status s)
 {
@@ -50,15 +50,8 @@ static int report_push(wd_test_report *r, const char *name, size_t name_len,
 		return 0;
 	if (r->n >= WD_MAX_CASES)
 		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		wd_test_case *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		r->v = v;
-		r->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(r->v, r->cap, r->n + 1, 16) != 0)
+		return WD_ENOMEM;
 	c = &r->v[r->n];
 	c->status = st;
 	c->detail = NULL;
@@ -1100,16 +1093,9 @@ static int report_merge(wd_test_report *dst, wd_test_report *src)
 		memset(src, 0, sizeof(*src));
 		return 0;
 	}
-	if (dst->n + src->n > dst->cap) {
-		size_t cap = dst->n + src->n;
-		wd_test_case *v = realloc(dst->v, cap * sizeof(*v));
-
-		if (!v) {
-			wd_test_report_free(src);
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		}
-		dst->v = v;
-		dst->cap = cap;
+	if (WD_ARRAY_RESERVE(dst->v, dst->cap, dst->n + src->n, 16) != 0) {
+		wd_test_report_free(src);
+		return WD_ENOMEM;
 	}
 	if (src->n)
 		memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));

@@ -12,7 +12,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/findings.h"
 
 static int hexval(char c)
 {

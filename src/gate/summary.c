@@ -90,17 +90,8 @@ int wd_gate_excerpt(wd_buf *out, const char *text, size_t len, const wd_strvec *
 	pos = clean.ptr;
 	end = clean.ptr + clean.len;
 	while (wd_gate_next_line(&line, &pos, end)) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			wd_slice *v = realloc(lines, nc * sizeof(*v));
-
-			if (!v) {
-				rc = wd_error_set(WD_ENOMEM, "out of memory");
-				goto out;
-			}
-			lines = v;
-			cap = nc;
-		}
+		if ((rc = WD_ARRAY_RESERVE(lines, cap, n + 1, 256)) != 0)
+			goto out;
 		lines[n++] = line;
 	}
 	if (!n)
@@ -320,6 +311,18 @@ static int skipped_line(wd_buf *out, const wd_gate_result *r)
 	return rc;
 }
 
+/* What every summary ends with. Check output was redacted when it was
+ * captured; results files, cached baselines and quoted source were not:
+ * this is what reaches the model. */
+static int finish(wd_buf *out, size_t max_bytes, int rc)
+{
+	if (!rc)
+		rc = wd_redact_buf(out);
+	if (!rc)
+		rc = wd_gate_bound(out, max_bytes);
+	return rc;
+}
+
 int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
                     const wd_gate_result *baseline, size_t max_bytes)
 {
@@ -350,13 +353,7 @@ int wd_gate_summary(wd_buf *out, const wd_gate_result *patched,
 			goto out;
 	}
 out:
-	/* check output was redacted when it was captured; results files, cached
-	 * baselines and quoted source were not: this is what reaches the model */
-	if (!rc)
-		rc = wd_redact_buf(out);
-	if (!rc)
-		rc = wd_gate_bound(out, max_bytes);
-	return rc;
+	return finish(out, max_bytes, rc);
 }
 
 /* ------------------------------------------------------ repair summary */
@@ -464,11 +461,5 @@ int wd_gate_repair_summary(wd_buf *out, const wd_verdict *v, const wd_gate_resul
 		done++;
 	}
 out:
-	/* check output was redacted when it was captured; results files, cached
-	 * baselines and quoted source were not: this is what reaches the model */
-	if (!rc)
-		rc = wd_redact_buf(out);
-	if (!rc)
-		rc = wd_gate_bound(out, max_bytes);
-	return rc;
+	return finish(out, max_bytes, rc);
 }

@@ -8,7 +8,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/touched.h"
 
 void wd_touched_free(wd_touched *t)
 {
@@ -35,15 +35,8 @@ int wd_touched_add(wd_touched *t, const char *file, unsigned start, unsigned end
 			return 0;
 		}
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		wd_line_range *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		t->v = v;
-		t->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(t->v, t->cap, t->n + 1, 16) != 0)
+		return WD_ENOMEM;
 	r = &t->v[t->n];
 	if (!(r->file = wd_strdup(file)))
 		return WD_ENOMEM;

@@ -12,7 +12,7 @@
 
 #include "gate_int.h"
 #include "warden/error.h"
-#include "warden/gate.h"
+#include "warden/verdict.h"
 
 #define NAMES_IN_REASON 5
 
@@ -44,15 +44,8 @@ static int add_change(wd_verdict *v, const char *check, const wd_test_case *t, w
 {
 	wd_test_change *c;
 
-	if (v->ntests == v->tests_cap) {
-		size_t cap = v->tests_cap ? v->tests_cap * 2 : 16;
-		wd_test_change *n = realloc(v->tests, cap * sizeof(*n));
-
-		if (!n)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		v->tests = n;
-		v->tests_cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(v->tests, v->tests_cap, v->ntests + 1, 16) != 0)
+		return WD_ENOMEM;
 	c = &v->tests[v->ntests];
 	memset(c, 0, sizeof(*c));
 	c->cls = cls;
@@ -443,6 +436,11 @@ int wd_gate_verdict(wd_verdict *out, const wd_gate_result *base, const wd_gate_r
 		wd_verdict_free(out);
 		return rc;
 	}
+	out->accepted = out->passed;
+	if (!fail_to_pass || !fail_to_pass[0])
+		for (size_t i = 0; i < patched->n; i++)
+			if (!patched->v[i].passed && patched->v[i].check->kind != WD_CHECK_ANALYZE)
+				out->accepted = 0;
 	return 0;
 }
 

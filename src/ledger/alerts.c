@@ -156,7 +156,7 @@ static int from_history(json_t *out, wd_index *ix, json_t *evs, const char *run,
 		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(db));
 	json_array_foreach(evs, i, ev) {
 		const char *name = str(ev, "name"), *phase = str(ev, "phase");
-		double ms = (double)json_integer_value(json_object_get(ev, "ms"));
+		double ms = (double)json_integer_value(json_object_get(ev, json_object_get(ev, "wall_ms") ? "wall_ms" : "ms"));
 
 		if (!str(ev, "type") || strcmp(str(ev, "type"), "check") || !name || !phase ||
 		    json_is_true(json_object_get(ev, "cached")))

@@ -396,8 +396,8 @@ static int index_event(wd_index *ix, struct ins *s, const char *run, const json_
 		bind_red(st, 5, str(ev, "name"));
 		bind_red(st, 6, str(ev, "command"));
 		sqlite3_bind_int(st, 7, truthy(ev, "passed"));
-		sqlite3_bind_int64(st, 8, num(ev, "exit"));
-		sqlite3_bind_int64(st, 9, num(ev, "ms"));
+		sqlite3_bind_int64(st, 8, num(ev, json_object_get(ev, "exit_code") ? "exit_code" : "exit"));
+		sqlite3_bind_int64(st, 9, num(ev, json_object_get(ev, "wall_ms") ? "wall_ms" : "ms"));
 		sqlite3_bind_int(st, 10, truthy(ev, "timed_out"));
 		sqlite3_bind_int(st, 11, truthy(ev, "cached"));
 		return step_done(ix, st, "checks");

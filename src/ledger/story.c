@@ -128,7 +128,8 @@ static json_t *check_obj(struct story *s, const json_t *ev)
 	json_t *c = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
 	                      field(ev, "name"), "kind", field(ev, "kind"), "command",
 	                      field(ev, "command"), "passed", field(ev, "passed"), "exit",
-	                      field(ev, "exit"), "ms", field(ev, "ms"), "timed_out",
+	                      field(ev, json_object_get(ev, "exit_code") ? "exit_code" : "exit"), "ms",
+	                      field(ev, json_object_get(ev, "wall_ms") ? "wall_ms" : "ms"), "timed_out",
 	                      field(ev, "timed_out"), "cached", field(ev, "cached"), "failing",
 	                      json_is_array(json_object_get(ev, "failing"))
 	                      ? field(ev, "failing") : json_array());

@@ -95,16 +95,13 @@ static int oidlist_has(const struct oidlist *l, const git_oid *id)
 static int oidlist_add(struct oidlist *l, const git_oid *id)
 {
 	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		git_oid *v = realloc(l->v, cap * sizeof(*v));
-		size_t *slot = calloc(2 * cap, sizeof(*slot));
+		size_t cap = l->cap, *slot;
 
-		if (v)
-			l->v = v;
-		if (!v || !slot) {
-			free(slot);
+		/* l->cap grows only with the slot table: it is the table's size too */
+		if (WD_ARRAY_RESERVE(l->v, cap, l->n + 1, 64) != 0)
+			return WD_ENOMEM;
+		if (!(slot = calloc(2 * cap, sizeof(*slot))))
 			return wd_error_set(WD_ENOMEM, "out of memory");
-		}
 		free(l->slot);
 		l->slot = slot;
 		l->cap = cap;

@@ -6,7 +6,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/ledger.h"
-#include "warden/review.h"
+#include "warden/approve.h"
 
 #include "review_int.h"
 
@@ -143,6 +143,38 @@ static int plan_refusal(const wd_review_plan *plan, const wd_proposal *p, const 
 	return 0;
 }
 
+int wd_review_approve_allowed(const char *cache_dir, const wd_proposal *p,
+                              const wd_approve_opts *opts)
+{
+	wd_approve_opts defaults = WD_APPROVE_OPTS_INIT;
+	const wd_approve_opts *o = opts ? opts : &defaults;
+	wd_buf user = WD_BUF_INIT;
+	int rc = 0, separate = o->separate_duties;
+
+	if (!o->then_push && wd_repo_is_mirror(cache_dir, p->source, p->repo))
+		return wd_error_set(WD_EUSAGE, "proposal %s lives in warden's mirror of %s: a merge there "
+		                    "would be undone by the next fetch; approve with --push %s, or "
+		                    "'warden review publish %s --push %s --open-pr'", p->id, p->source,
+		                    p->source, p->id, p->source);
+	/* review.* is trusted-only: read from the user's own file, never the repository's */
+	if (!separate && o->config) {
+		rc = wd_config_get_bool(&separate, o->config, "review.separateDuties");
+		if (rc == WD_ENOTFOUND)
+			separate = rc = 0;
+		if (rc)
+			return rc;
+	}
+	/* a proposal that is no longer open is refused by approve itself, as such */
+	if (!separate || !p->user || p->status != WD_PROPOSAL_OPEN)
+		return 0;
+	if ((rc = acting_user(&user, o->user)) == 0 && !strcmp(p->user, user.ptr))
+		rc = wd_error_set(WD_EREFUSED,
+		                  "separation of duties: %s made run %s and cannot approve it; "
+		                  "another reviewer must", user.ptr, p->id);
+	wd_buf_free(&user);
+	return rc;
+}
+
 int wd_review_approve(char out_tip[41], const char *cache_dir, const char *id,
                       const wd_approve_opts *opts)
 {
@@ -157,14 +189,9 @@ int wd_review_approve(char out_tip[41], const char *cache_dir, const char *id,
 
 	memset(&plan, 0, sizeof(plan));
 	if ((rc = wd_proposal_load(&p, cache_dir, id)) != 0 || (rc = check_open(p)) != 0 ||
+	    (rc = wd_review_approve_allowed(cache_dir, p, o)) != 0 ||
 	    (rc = acting_user(&user, o->user)) != 0)
 		goto out;
-	if (o->separate_duties && p->user && !strcmp(p->user, user.ptr)) {
-		rc = wd_error_set(WD_EREFUSED,
-		                  "separation of duties: %s made run %s and cannot approve it; "
-		                  "another reviewer must", user.ptr, p->id);
-		goto out;
-	}
 	if ((rc = plan_for(&plan, p)) != 0 || (rc = plan_refusal(&plan, p, o)) != 0)
 		goto out;
 	if ((rc = wd_buf_printf(&msg, "Merge warden proposal %s: %s\n\nBranch: %s\nWarden-Run: %s\n"

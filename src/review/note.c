@@ -1,6 +1,9 @@
 /* Commit evidence as a git note under refs/notes/warden. */
+#include <jansson.h>
+
 #include "warden/error.h"
-#include "warden/review.h"
+#include "warden/note.h"
+#include "warden/repo.h"
 
 int wd_review_add_note(const char *repo_path, const char *commit_hex, const char *json_evidence)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "warden/error.h"
-#include "warden/review.h"
+#include "warden/review_policy.h"
 
 const char *wd_review_step_name(wd_review_step step)
 {

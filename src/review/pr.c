@@ -7,7 +7,7 @@
 #include "warden/error.h"
 #include "warden/http.h"
 #include "warden/ledger.h"
-#include "warden/review.h"
+#include "warden/pull_request.h"
 
 #include "review_int.h"
 

@@ -7,7 +7,7 @@
 
 #include "warden/error.h"
 #include "warden/fs.h"
-#include "warden/review.h"
+#include "warden/proposal.h"
 
 #define RECORD_MAX (4u << 20) /* a record is small; anything bigger is not ours */
 
@@ -447,13 +447,14 @@ int wd_proposal_list_load(wd_proposal_list *out, const char *cache_dir, int stat
 {
 	wd_strvec ids = WD_STRVEC_INIT;
 	wd_buf path = WD_BUF_INIT;
+	size_t cap = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = list_ids(&ids, cache_dir)) != 0)
 		goto out;
 	for (size_t i = 0; i < ids.n; i++) {
-		wd_proposal *p = NULL, **v;
+		wd_proposal *p = NULL;
 
 		if ((rc = record_path(&path, cache_dir, ids.v[i])) != 0)
 			goto out;
@@ -470,13 +471,10 @@ int wd_proposal_list_load(wd_proposal_list *out, const char *cache_dir, int stat
 			wd_proposal_free(p);
 			continue;
 		}
-		v = realloc(out->v, (out->n + 1) * sizeof(*v));
-		if (!v) {
+		if ((rc = WD_ARRAY_RESERVE(out->v, cap, out->n + 1, 8)) != 0) {
 			wd_proposal_free(p);
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
 			goto out;
 		}
-		out->v = v;
 		out->v[out->n++] = p;
 	}
 	if (out->n)

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "warden/error.h"
-#include "warden/review.h"
+#include "warden/proposal.h"
+#include "warden/repo.h"
+#include "warden/review_push.h"
 
 static int load_for_push(wd_proposal **out, const char *cache_dir, const char *id,
                          const char *remote)

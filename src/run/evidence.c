@@ -4,7 +4,8 @@
 
 #include "warden/error.h"
 #include "warden/json.h"
-#include "warden/review.h"
+#include "warden/note.h"
+#include "warden/proposal.h"
 
 #include "run_internal.h"
 
@@ -30,26 +31,15 @@ static json_t *failing_tests(const wd_test_report *t)
 json_t *wd_run_check_event(wd_ledger *l, const wd_check_result *cr, const char *phase)
 {
 	char hex[41] = "";
-	json_t *ev;
+	json_t *ev = wd_check_result_json(cr);
 
+	if (!ev)
+		return NULL;
 	/* the output itself, redacted, so "why did it fail" has an answer */
 	if (!cr->from_cache && wd_ledger_blob(l, cr->output.ptr, cr->output.len, hex) != 0)
 		hex[0] = '\0';
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:b, s:I, s:s, s:o, s:o}",
-	               "phase", phase, "name", cr->check->name, "kind",
-	               wd_check_kind_name(cr->check->kind), "command", cr->check->command,
-	               "exit", cr->exit_code, "passed", cr->passed, "timed_out", cr->timed_out,
-	               "cached", cr->from_cache, "ms", (json_int_t)cr->wall_ms, "digest",
-	               cr->digest, "sandbox", wd_json_strvec(&cr->layers),
-	               "sandbox_missing", wd_json_strvec(&cr->missing));
-	if (!ev)
-		return NULL;
-	if ((hex[0] && json_object_set_new(ev, "output_blob", json_string(hex)) != 0) ||
-	    json_object_set_new(ev, "output_bytes", json_integer((json_int_t)cr->output_total)) ||
-	    json_object_set_new(ev, "skipped", json_boolean(cr->skipped)) ||
-	    (cr->tests.counts_known &&
-	     (json_object_set_new(ev, "tests_passed", json_integer((json_int_t)cr->tests.passed)) ||
-	      json_object_set_new(ev, "tests_failed", json_integer((json_int_t)cr->tests.failed)))) ||
+	if (json_object_set_new(ev, "phase", json_string(phase)) ||
+	    (hex[0] && json_object_set_new(ev, "output_blob", json_string(hex)) != 0) ||
 	    json_object_set_new(ev, "failing", failing_tests(&cr->tests)) != 0) {
 		json_decref(ev);
 		return NULL;
@@ -60,30 +50,13 @@ json_t *wd_run_check_event(wd_ledger *l, const wd_check_result *cr, const char *
 json_t *wd_run_evidence_json(const wd_gate_result *gate)
 {
 	json_t *checks = json_array();
-	json_t *root;
 
-	if (!checks)
-		return NULL;
-	for (size_t i = 0; i < gate->n; i++) {
-		const wd_check_result *c = &gate->v[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:b, s:b, s:I, s:s}",
-		                      "name", c->check->name, "kind", wd_check_kind_name(c->check->kind),
-		                      "command", c->check->command, "exit", c->exit_code,
-		                      "passed", c->passed, "timed_out", c->timed_out,
-		                      "ms", (json_int_t)c->wall_ms, "output_digest", c->digest);
-
-		if (o) {
-			json_object_set_new(o, "sandbox", wd_json_strvec(&c->layers));
-			json_object_set_new(o, "sandbox_missing", wd_json_strvec(&c->missing));
+	for (size_t i = 0; checks && i < gate->n; i++)
+		if (json_array_append_new(checks, wd_check_result_json(&gate->v[i])) != 0) {
+			json_decref(checks);
+			return NULL;
 		}
-		if (o && c->counts_known) {
-			json_object_set_new(o, "tests_passed", json_integer((json_int_t)c->tests_passed));
-			json_object_set_new(o, "tests_failed", json_integer((json_int_t)c->tests_failed));
-		}
-		json_array_append_new(checks, o);
-	}
-	root = json_pack("{s:o}", "checks", checks);
-	return root;
+	return checks ? json_pack("{s:o}", "checks", checks) : NULL;
 }
 
 int wd_run_add_evidence(const char *repo_path, const char *commit_hex, json_t *evidence)

@@ -8,7 +8,7 @@
 
 #include "warden/error.h"
 #include "warden/repo.h"
-#include "warden/review.h"
+#include "warden/proposal.h"
 
 #include "run_internal.h"
 

@@ -298,46 +298,27 @@ static int register_redactions(struct run *r)
  * strict — a check that cannot be confined as promised does not run. */
 static int resolve_sandbox_policy(struct run *r)
 {
-	char *v = NULL;
-	int rc = 0;
+	int rc;
 
 	r->sandbox_policy = WD_POLICY_STRICT;
 	if (r->opts->sandbox_policy >= 0) {
 		r->sandbox_policy = r->opts->sandbox_policy;
 		return 0;
 	}
-	if (wd_config_get_string_trusted(&v, r->cfg, "sandbox.policy") != 0)
-		return 0;
-	if (!strcmp(v, "strict"))
-		r->sandbox_policy = WD_POLICY_STRICT;
-	else if (!strcmp(v, "best-effort"))
-		r->sandbox_policy = WD_POLICY_BEST_EFFORT;
-	else if (!strcmp(v, "off"))
-		r->sandbox_policy = WD_POLICY_OFF;
-	else
-		rc = wd_error_set(WD_EINPUT, "sandbox.policy must be strict, best-effort or off, "
-		                             "not '%s'", v);
-	free(v);
-	return rc;
+	rc = wd_config_get_choice(&r->sandbox_policy, r->cfg, "sandbox.policy",
+	                          wd_sandbox_policy_names);
+	return rc == WD_ENOTFOUND ? 0 : rc;
 }
 
 static int open_model(struct run *r)
 {
 	wd_model_opts mo = WD_MODEL_OPTS_INIT;
-	const char *spec = r->opts->model;
-	char *cfg_spec = NULL;
+	char *spec = NULL;
 	int rc;
 
-	if (!spec || !*spec)
-		spec = getenv("WARDEN_MODEL");
-	if ((!spec || !*spec) && wd_config_get_string_trusted(&cfg_spec, r->cfg, "model.default") == 0)
-		spec = cfg_spec;
-	if (!spec || !*spec) {
-		rc = wd_error_set(WD_EUSAGE, "no model: pass --model SPEC (e.g. openai:gpt-4o-mini "
-		                             "or replay:FILE), set WARDEN_MODEL, or model.default");
-		goto out;
-	}
-	r->model_spec = wd_strdup(spec);
+	if ((rc = wd_config_model_spec(&spec, r->cfg, r->opts->model)) != 0)
+		return rc;
+	r->model_spec = spec;
 	mo.config = r->cfg;
 	mo.ledger = r->ledger;
 	mo.record_path = r->opts->record;
@@ -347,10 +328,7 @@ static int open_model(struct run *r)
 	mo.max_time_ms = r->opts->max_time_ms;
 	mo.on_retry = wd_run_on_retry;
 	mo.retry_payload = (void *)r->opts;
-	rc = wd_model_open(&r->model, spec, &mo);
-out:
-	free(cfg_spec);
-	return rc;
+	return wd_model_open(&r->model, spec, &mo);
 }
 
 /* How every check of this run is run: one place for the baseline and the rounds. */
@@ -651,16 +629,8 @@ static int judge(struct run *r, const wd_gate_result *gate, const git_oid *tree,
 	    (rc = wd_gate_verdict(&v, r->have_baseline ? &r->baseline : NULL, gate,
 	                          (const char *const *)r->ticket->fail_to_pass.v, &touched)) != 0)
 		goto out;
-	*passed = v.passed;
-	/* Without FAIL_TO_PASS tests in the ticket there is nothing to tell a
-	 * pre-existing failure from one the ticket is about: then every build and
-	 * test check must pass outright ("only when every check passes"), and only
-	 * analyzers are judged relative to the baseline (new findings on touched
-	 * lines). With FAIL_TO_PASS tests, SWE-bench's rule applies as is. */
-	if (r->ticket->fail_to_pass.n == 0)
-		for (size_t i = 0; i < gate->n; i++)
-			if (!gate->v[i].passed && gate->v[i].check->kind != WD_CHECK_ANALYZE)
-				*passed = 0;
+	/* the pass/fail rule is the gate's (wd_gate_verdict): accepted is it */
+	*passed = v.accepted;
 	wd_ledger_add(r->ledger, "verdict",
 	              json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:b, s:o}", "round", r->res->rounds,
 	                        "verdict_passed", v.passed,
@@ -1093,9 +1063,14 @@ int wd_run(wd_run_result *out, const wd_run_opts *opts)
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
+	out->status = WD_RUN_ERROR;
+	/* as libgit2 does: options built for another layout are refused, not misread */
+	if (!opts || opts->version != WD_RUN_OPTS_VERSION)
+		return out->error = wd_error_set(WD_EUSAGE, "wd_run_opts version %u, expected %u "
+		                                 "(initialise with WD_RUN_OPTS_INIT)",
+		                                 opts ? opts->version : 0u, WD_RUN_OPTS_VERSION);
 	r.opts = opts;
 	r.res = out;
-	out->status = WD_RUN_ERROR;
 	out->stages = json_array();
 	if (!out->stages)
 		return wd_error_set(WD_ENOMEM, "out of memory");

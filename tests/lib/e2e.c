@@ -189,3 +189,17 @@ char *e2e_blob_at(const char *repo_path, const char *hex, const char *path)
 	git_repository_free(repo);
 	return out;
 }
+
+int e2e_main(Suite *s)
+{
+	SRunner *sr;
+	int failed;
+
+	git_libgit2_init();
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	git_libgit2_shutdown();
+	return failed ? 1 : 0;
+}

@@ -8,6 +8,7 @@
  * every such test makes (the user's checkout unchanged, the proposal as
  * expected). Check assertions abort the test on failure.
  */
+#include <check.h>
 #include <jansson.h>
 
 /* The binary under test ($WARDEN_BIN, else ./build/warden) and the source
@@ -59,5 +60,9 @@ int e2e_count_warden_refs(const char *path);
 /* The content of `path` in the tree of the commit `hex` of the repository
  * at `repo_path` (malloc'd; NULL when absent). */
 char *e2e_blob_at(const char *repo_path, const char *hex, const char *path);
+
+/* The main of an end-to-end test binary: libgit2 initialised around running
+ * suite `s` (taken over); 1 when a test failed, else 0. */
+int e2e_main(Suite *s);
 
 #endif

@@ -434,3 +434,49 @@ int fx_run(char **out_output, int *out_status, const char *const *argv,
 		wd_buf_free(&b);
 	return 0;
 }
+
+int fx_put_file(const char *root, const char *rel, const char *content)
+{
+	wd_buf p = WD_BUF_INIT;
+	int rc = wd_path_join(&p, root, rel) ? fail("path", rel) : fx_write_file(p.ptr, content);
+
+	wd_buf_free(&p);
+	return rc;
+}
+
+char *fx_get_file(const char *root, const char *rel)
+{
+	wd_buf p = WD_BUF_INIT, c = WD_BUF_INIT;
+	int rc = wd_path_join(&p, root, rel);
+
+	if (!rc)
+		rc = wd_file_read(&c, p.ptr, 0);
+	wd_buf_free(&p);
+	if (rc) {
+		wd_buf_free(&c);
+		return NULL;
+	}
+	return wd_buf_detach(&c);
+}
+
+int fx_repo_commit_all(git_repository *repo, const char *message)
+{
+	git_index *idx = NULL;
+	git_oid tree_id, commit_id;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	int rc = -1;
+
+	if (git_repository_index(&idx, repo) < 0 || git_index_add_all(idx, NULL, 0, NULL, NULL) < 0 ||
+	    git_index_write(idx) < 0 || git_index_write_tree(&tree_id, idx) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0 ||
+	    git_signature_new(&sig, "t", "t@example.com", 1700000000, 0) < 0 ||
+	    git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL, message, tree, 0) < 0)
+		fail_git("commit");
+	else
+		rc = 0;
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_index_free(idx);
+	return rc;
+}

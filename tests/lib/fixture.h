@@ -18,6 +18,11 @@ int fx_write_file(const char *path, const char *content);
 /* Read a whole file as a string (NUL-terminated; -1 when missing). */
 int fx_read_file(char **out, const char *path);
 
+/* The same under a root: `root`/`rel` written (parents made), or read; a
+ * missing file reads as NULL, silently (tests ask "is it gone?"). */
+int fx_put_file(const char *root, const char *rel, const char *content);
+char *fx_get_file(const char *root, const char *rel);
+
 /* rm -rf; never follows symlinks out of `dir`. Silent when it is missing. */
 void fx_rm_rf(const char *dir);
 
@@ -35,6 +40,11 @@ int fx_repo_create(const char *dir, const char *const *files, const char *messag
  * each path/content pair (content NULL = delete that file), stage them and
  * commit with `message`. The work tree stays clean for the named paths. */
 int fx_repo_commit_files(const char *dir, const char *const *files, const char *message);
+
+/* Stage every file of the work tree of `repo` and commit it on HEAD with
+ * `message`, by "t <t@example.com>" at a fixed time. */
+struct git_repository;
+int fx_repo_commit_all(struct git_repository *repo, const char *message);
 
 /* Resolve `spec` (anything git_revparse_single accepts: "HEAD", "main~1",
  * a tag) in the repository at `dir` to a commit's 40-hex id in `out`. */

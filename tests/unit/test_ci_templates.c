@@ -562,14 +562,5 @@ static Suite *ci_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	git_libgit2_init();
-	sr = srunner_create(ci_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	git_libgit2_shutdown();
-	return failed ? 1 : 0;
+	return e2e_main(ci_suite());
 }

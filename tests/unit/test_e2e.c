@@ -16,178 +16,14 @@
 #include <git2.h>
 #include <jansson.h>
 
+#include "e2e.h"
 #include "fixture.h"
 #include "githttp.h"
 #include "mockhttp.h"
 
-static const char *warden_bin(void)
-{
-	const char *b = getenv("WARDEN_BIN");
-
-	return b && *b ? b : "./build/warden";
-}
-
-static const char *src_root(void)
-{
-	const char *s = getenv("WARDEN_SRC");
-
-	return s && *s ? s : ".";
-}
-
-/* One scratch world per test: the user's repository, a ticket, a cache. */
-struct world {
-	char *tmp;
-	char src[512];
-	char ticket[512];
-	char cache[512];
-	char replay[512];
-	char *before;       /* snapshot of the user's repository */
-	char *before_pub;   /* the same without what publishing may add */
-	char *output;       /* warden's stdout+stderr */
-	int status;
-	json_t *result;     /* the --json object */
-};
-
-#define DIFF_TO(n) \
-	"--- a/value.txt\n+++ b/value.txt\n@@ -1 +1 @@\n-answer = 41\n+answer = " #n "\n"
-
-static const char *fixture_files[] = {
-	"value.txt", "answer = 41\n",
-	"other.txt", "do not touch\n",
-	"test.sh",
-	"#!/bin/sh\n"
-	"if grep -q '^answer = 42$' value.txt; then echo 'ok answer'; exit 0; fi\n"
-	"echo \"FAIL answer: expected 42, got $(cat value.txt)\"\n"
-	"exit 1\n",
-	NULL
-};
-
-static void world_init(struct world *w, const char *ticket_header)
-{
-	char body[1024];
-
-	memset(w, 0, sizeof(*w));
-	ck_assert_int_eq(fx_tmpdir(&w->tmp), 0);
-	snprintf(w->src, sizeof(w->src), "%s/src", w->tmp);
-	snprintf(w->ticket, sizeof(w->ticket), "%s/ticket.md", w->tmp);
-	snprintf(w->cache, sizeof(w->cache), "%s/cache", w->tmp);
-	snprintf(w->replay, sizeof(w->replay), "%s/replay.jsonl", w->tmp);
-	ck_assert_int_eq(fx_repo_create(w->src, fixture_files, "initial"), 0);
-	snprintf(body, sizeof(body),
-	         "---\n%s---\n# Make the answer right\n\nvalue.txt must say 42.\n",
-	         ticket_header ? ticket_header : "scope: value.txt\nchecks: sh test.sh\n");
-	ck_assert_int_eq(fx_write_file(w->ticket, body), 0);
-	ck_assert_int_eq(fx_snapshot(&w->before, w->src), 0);
-	ck_assert_int_eq(fx_snapshot_except(&w->before_pub, w->src, fx_publish_paths), 0);
-}
-
-static void world_free(struct world *w)
-{
-	fx_rm_rf(w->tmp);
-	free(w->tmp);
-	free(w->before);
-	free(w->before_pub);
-	free(w->output);
-	json_decref(w->result);
-}
-
-/* Write a replay file with one reply per argument (NULL-terminated). */
-static void write_replay(struct world *w, ...)
-{
-	va_list ap;
-	const char *content;
-	FILE *f = fopen(w->replay, "w");
-
-	ck_assert_ptr_nonnull(f);
-	va_start(ap, w);
-	while ((content = va_arg(ap, const char *)) != NULL) {
-		json_t *line = json_pack("{s:{s:s, s:s, s:{s:i, s:i}}}", "reply", "content", content,
-		                         "model", "replay-test", "usage", "input_tokens", 100,
-		                         "output_tokens", 20);
-		char *s = json_dumps(line, JSON_COMPACT);
-
-		fprintf(f, "%s\n", s);
-		free(s);
-		json_decref(line);
-	}
-	va_end(ap);
-	fclose(f);
-}
-
-/* Run warden with extra args (NULL-terminated) and env; parse its JSON line. */
-static void run_warden(struct world *w, const char *const *env, ...)
-{
-	const char *argv[64];
-	size_t n = 0;
-	va_list ap;
-	const char *a;
-	char *line;
-
-	argv[n++] = warden_bin();
-	argv[n++] = "run";
-	argv[n++] = "--repo";
-	argv[n++] = w->src;
-	argv[n++] = "--ticket";
-	argv[n++] = w->ticket;
-	argv[n++] = "--work-dir";
-	argv[n++] = w->cache;
-	argv[n++] = "--json";
-	va_start(ap, env);
-	while ((a = va_arg(ap, const char *)) != NULL && n < 62)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	ck_assert_int_eq(fx_run(&w->output, &w->status, argv, env, w->tmp), 0);
-	/* the JSON object is the one line of output that starts with '{' */
-	line = strstr(w->output, "\n{");
-	line = line ? line + 1 : (w->output[0] == '{' ? w->output : NULL);
-	ck_assert_msg(line != NULL, "no JSON in output:\n%s", w->output);
-	w->result = json_loadb(line, strcspn(line, "\n"), 0, NULL);
-	ck_assert_msg(w->result != NULL, "bad JSON in output:\n%s", w->output);
-}
-
-static const char *res_str(struct world *w, const char *key)
-{
-	const char *s = json_string_value(json_object_get(w->result, key));
-
-	return s ? s : "";
-}
-
-static void assert_user_repo_unchanged(struct world *w, int allow_publish)
-{
-	char *after = NULL;
-
-	if (!allow_publish) {
-		ck_assert_int_eq(fx_snapshot(&after, w->src), 0);
-		ck_assert_msg(strcmp(w->before, after) == 0, "user's repository changed:\n%s", w->output);
-	} else {
-		/* publishing may add objects, the proposal ref and the evidence note */
-		ck_assert_int_eq(fx_snapshot_except(&after, w->src, fx_publish_paths), 0);
-		ck_assert_msg(strcmp(w->before_pub, after) == 0,
-		              "user's checkout changed beyond the new ref");
-	}
-	free(after);
-}
-
-static int count_warden_refs(const char *repo_path)
-{
-	git_repository *repo = NULL;
-	git_reference_iterator *it = NULL;
-	const char *name;
-	int n = 0;
-
-	ck_assert_int_eq(git_repository_open(&repo, repo_path), 0);
-	ck_assert_int_eq(git_reference_iterator_glob_new(&it, repo, "refs/heads/warden/*"), 0);
-	while (git_reference_next_name(&name, it) == 0)
-		n++;
-	git_reference_iterator_free(it);
-	git_repository_free(repo);
-	return n;
-}
-
 /* The proposal branch exists in the user's repo, its commit has the base as
  * parent, the fixed content, and the trailers. */
-static void assert_proposal(struct world *w, const char *model_spec)
+static void assert_proposal(struct e2e_world *w, const char *model_spec)
 {
 	git_repository *repo = NULL;
 	git_reference *ref = NULL;
@@ -199,24 +35,24 @@ static void assert_proposal(struct world *w, const char *model_spec)
 	const char *msg;
 
 	ck_assert_int_eq(fx_repo_rev(base, w->src, "refs/heads/main"), 0);
-	ck_assert_str_eq(res_str(w, "base"), base);
-	ck_assert_str_eq(res_str(w, "status"), "proposed");
-	ck_assert_str_eq(res_str(w, "repo"), w->src);
-	ck_assert_int_eq(strncmp(res_str(w, "branch"), "warden/make-the-answer-right-", 29), 0);
-	ck_assert_int_eq((int)strlen(res_str(w, "commit")), 40);
+	ck_assert_str_eq(e2e_str(w, "base"), base);
+	ck_assert_str_eq(e2e_str(w, "status"), "proposed");
+	ck_assert_str_eq(e2e_str(w, "repo"), w->src);
+	ck_assert_int_eq(strncmp(e2e_str(w, "branch"), "warden/make-the-answer-right-", 29), 0);
+	ck_assert_int_eq((int)strlen(e2e_str(w, "commit")), 40);
 
 	ck_assert_int_eq(git_repository_open(&repo, w->src), 0);
-	snprintf(refname, sizeof(refname), "refs/heads/%s", res_str(w, "branch"));
+	snprintf(refname, sizeof(refname), "refs/heads/%s", e2e_str(w, "branch"));
 	ck_assert_int_eq(git_reference_lookup(&ref, repo, refname), 0);
 	git_oid_tostr(hex, sizeof(hex), git_reference_target(ref));
-	ck_assert_str_eq(hex, res_str(w, "commit"));
+	ck_assert_str_eq(hex, e2e_str(w, "commit"));
 	ck_assert_int_eq(git_commit_lookup(&commit, repo, git_reference_target(ref)), 0);
 	ck_assert_uint_eq(git_commit_parentcount(commit), 1);
 	git_oid_tostr(hex, sizeof(hex), git_commit_parent_id(commit, 0));
 	ck_assert_str_eq(hex, base);
 	msg = git_commit_message(commit);
 	ck_assert_ptr_nonnull(strstr(msg, "Make the answer right"));
-	snprintf(trailer, sizeof(trailer), "Warden-Run: %s\n", res_str(w, "run_id"));
+	snprintf(trailer, sizeof(trailer), "Warden-Run: %s\n", e2e_str(w, "run_id"));
 	ck_assert_ptr_nonnull(strstr(msg, trailer));
 	snprintf(trailer, sizeof(trailer), "Warden-Model: %s\n", model_spec);
 	ck_assert_ptr_nonnull(strstr(msg, trailer));
@@ -242,41 +78,41 @@ static void assert_proposal(struct world *w, const char *model_spec)
 
 START_TEST(test_repair_round_then_proposed)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600];
 
-	world_init(&w, NULL);
-	write_replay(&w, "Set it to 43.\n```diff\n" DIFF_TO(43) "```\n",
-	             "Oops, 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
+	             "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
 	assert_proposal(&w, spec);
-	assert_user_repo_unchanged(&w, 1);
-	ck_assert_int_eq(count_warden_refs(w.src), 1);
-	world_free(&w);
+	e2e_assert_user_repo_unchanged(&w, 1);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 1);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_openai_path_repairs_and_proposes)
 {
-	struct world w;
+	struct e2e_world w;
 	mock_server *srv = NULL;
 	char base_url[256], env_url[300];
-	char *b1 = mock_openai_chat_body("Set it to 43.\n```diff\n" DIFF_TO(43) "```\n", 500, 40);
-	char *b2 = mock_openai_chat_body("Now 42.\n```diff\n" DIFF_TO(42) "```\n", 700, 30);
+	char *b1 = mock_openai_chat_body("Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n", 500, 40);
+	char *b2 = mock_openai_chat_body("Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", 700, 30);
 	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-0123456789abcdef", NULL };
 	const char *auth, *body2;
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	ck_assert_int_eq(mock_start(&srv), 0);
 	mock_push_json(srv, 200, b1);
 	mock_push_json(srv, 200, b2);
 	snprintf(base_url, sizeof(base_url), "%s/v1", mock_url(srv));
 	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s", base_url);
 	/* a second check fails if the API key leaked into the check's environment */
-	run_warden(&w, env, "--model", "openai:gpt-4o-mini", "--check",
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", "--check",
 	           "test: sh -c 'test -z \"$OPENAI_API_KEY\" || { echo key leaked; exit 1; }'", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	assert_proposal(&w, "openai:gpt-4o-mini");
@@ -291,91 +127,91 @@ START_TEST(test_openai_path_repairs_and_proposes)
 	ck_assert_ptr_nonnull(strstr(body2, "FAIL answer: expected 42, got answer = 43"));
 	ck_assert_ptr_nonnull(strstr(body2, "\"model\":\"gpt-4o-mini\""));
 	ck_assert_ptr_null(strstr(w.output, "sk-e2e-test-0123456789abcdef"));
-	assert_user_repo_unchanged(&w, 1);
+	e2e_assert_user_repo_unchanged(&w, 1);
 	mock_stop(srv);
 	free(b1);
 	free(b2);
-	world_free(&w);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_every_round_fails_no_commit)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600];
 
-	world_init(&w, NULL);
-	write_replay(&w, "```diff\n" DIFF_TO(43) "```\n", "```diff\n" DIFF_TO(44) "```\n",
-	             "```diff\n" DIFF_TO(45) "```\n", NULL);
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(44) "```\n",
+	             "```diff\n" E2E_DIFF_TO(45) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "3", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 3);
 	ck_assert(!json_is_string(json_object_get(w.result, "commit")));
-	ck_assert_int_eq(count_warden_refs(w.src), 0);
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_reply_without_diff)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600];
 
-	world_init(&w, NULL);
-	write_replay(&w, "I would change value.txt to 42.", "Still no diff, sorry.", NULL);
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "I would change value.txt to 42.", "Still no diff, sorry.", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "2", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "2", NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
-	ck_assert_int_eq(count_warden_refs(w.src), 0);
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_out_of_scope_refused)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600];
 	static const char out_of_scope[] =
 		"```diff\n--- a/other.txt\n+++ b/other.txt\n@@ -1 +1 @@\n-do not touch\n+touched\n"
 		"--- a/value.txt\n+++ b/value.txt\n@@ -1 +1 @@\n-answer = 41\n+answer = 42\n```\n";
 
-	world_init(&w, NULL);
-	write_replay(&w, out_of_scope, NULL);
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, out_of_scope, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
-	ck_assert_ptr_nonnull(strstr(res_str(&w, "reason"), "other.txt"));
-	ck_assert_int_eq(count_warden_refs(w.src), 0);
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
+	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "other.txt"));
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_path_traversal_refused)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600], escape[600];
 	static const char traversal[] =
 		"```diff\n--- /dev/null\n+++ b/../escape.txt\n@@ -0,0 +1 @@\n+escaped\n```\n";
 
-	world_init(&w, "checks: sh test.sh\n");
-	write_replay(&w, traversal, NULL);
+	e2e_world_init(&w, NULL, "checks: sh test.sh\n");
+	e2e_write_replay(&w, traversal, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	snprintf(escape, sizeof(escape), "%s/escape.txt", w.tmp);
 	ck_assert_int_ne(access(escape, F_OK), 0);
 	snprintf(escape, sizeof(escape), "%s/cache/runs/escape.txt", w.tmp);
 	ck_assert_int_ne(access(escape, F_OK), 0);
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
@@ -412,86 +248,86 @@ static int process_alive(const char *needle)
 
 START_TEST(test_hanging_check_killed_with_children)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600], check[200], needle[64];
 	unsigned tag = 700000u + (unsigned)getpid() % 100000u;
 
-	world_init(&w, "scope: value.txt\n");
-	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_world_init(&w, NULL, "scope: value.txt\n");
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	/* the check leaves a child behind and then hangs itself */
 	snprintf(check, sizeof(check), "sleep %u & sleep %u; true", tag, tag + 1);
 	snprintf(needle, sizeof(needle), "sleep %u", tag);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "1", "--check", check,
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--check", check,
 	           "--check-timeout", "2", NULL);
 	/* it hangs on the base already: nothing could be judged, so no round runs */
 	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
-	ck_assert_ptr_nonnull(strstr(res_str(&w, "reason"), "timed out on the base"));
+	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "timed out on the base"));
 	ck_assert_msg(!process_alive(needle), "a child of the timed-out check survived");
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_model_service_down_exits_3)
 {
-	struct world w;
+	struct e2e_world w;
 	char env_url[300];
 	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-down-0123456789", NULL };
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_refused_url());
-	run_warden(&w, env, "--model", "openai:gpt-4o-mini", "--rounds", "1", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", "--rounds", "1", NULL);
 	ck_assert_msg(w.status == 3, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "error");
+	ck_assert_str_eq(e2e_str(&w, "status"), "error");
 	ck_assert_ptr_nonnull(strstr(w.output, "unreachable"));
 	ck_assert_ptr_null(strstr(w.output, "sk-e2e-test-down-0123456789"));
-	ck_assert_int_eq(count_warden_refs(w.src), 0);
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_malformed_ticket_exits_2)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600];
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	ck_assert_int_eq(fx_write_file(w.ticket, "---\nscope: value.txt\nrounds: many\n---\n# T\n"), 0);
-	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, NULL);
 	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_nonnull(strstr(w.output, "ticket.md:3"));
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_missing_repository_exits_2)
 {
-	struct world w;
-	const char *argv[] = { warden_bin(), "run", "--repo", "/nonexistent/warden-repo",
+	struct e2e_world w;
+	const char *argv[] = { e2e_warden_bin(), "run", "--repo", "/nonexistent/warden-repo",
 	                       "--ticket", NULL, "--model", "replay:/dev/null", "--json",
 	                       "--work-dir", NULL, NULL };
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	argv[5] = w.ticket;
 	argv[10] = w.cache;
 	ck_assert_int_eq(fx_run(&w.output, &w.status, argv, NULL, w.tmp), 0);
 	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_nonnull(strstr(w.output, "/nonexistent/warden-repo"));
-	world_free(&w);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_usage_errors_exit_2)
 {
-	const char *argv1[] = { warden_bin(), "run", "--ticket", "x.md", NULL };
-	const char *argv2[] = { warden_bin(), "run", "--repo", ".", "--ticket", "x", "--rounds",
+	const char *argv1[] = { e2e_warden_bin(), "run", "--ticket", "x.md", NULL };
+	const char *argv2[] = { e2e_warden_bin(), "run", "--repo", ".", "--ticket", "x", "--rounds",
 	                        "zero", NULL };
-	const char *argv3[] = { warden_bin(), "frobnicate", NULL };
+	const char *argv3[] = { e2e_warden_bin(), "frobnicate", NULL };
 	char *out = NULL;
 	int status;
 
@@ -511,7 +347,7 @@ END_TEST
 /* The README's demo: the real C project with a real bug, replayed model. */
 START_TEST(test_bundled_example_is_fixed)
 {
-	struct world w;
+	struct e2e_world w;
 	char example[400], mkrepo[400], spec[500], ticket[400];
 	const char *tools = getenv("WARDEN_TOOLS");
 	char *out = NULL;
@@ -521,7 +357,7 @@ START_TEST(test_bundled_example_is_fixed)
 	ck_assert_int_eq(fx_tmpdir(&w.tmp), 0);
 	snprintf(w.src, sizeof(w.src), "%s/stats", w.tmp);
 	snprintf(w.cache, sizeof(w.cache), "%s/cache", w.tmp);
-	snprintf(example, sizeof(example), "%s/examples/stats", src_root());
+	snprintf(example, sizeof(example), "%s/examples/stats", e2e_src_root());
 	snprintf(mkrepo, sizeof(mkrepo), "%s/mkrepo", tools ? tools : "build/tools");
 	{
 		const char *argv[] = { mkrepo, w.src, example, NULL };
@@ -532,15 +368,15 @@ START_TEST(test_bundled_example_is_fixed)
 	}
 	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
 	ck_assert_int_eq(fx_snapshot_except(&w.before_pub, w.src, fx_publish_paths), 0);
-	snprintf(spec, sizeof(spec), "replay:%s/examples/replay/median-even.jsonl", src_root());
-	snprintf(ticket, sizeof(ticket), "%s/examples/tickets/median-even.md", src_root());
+	snprintf(spec, sizeof(spec), "replay:%s/examples/replay/median-even.jsonl", e2e_src_root());
+	snprintf(ticket, sizeof(ticket), "%s/examples/tickets/median-even.md", e2e_src_root());
 	snprintf(w.ticket, sizeof(w.ticket), "%s", ticket);
-	run_warden(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
-	assert_user_repo_unchanged(&w, 1);
-	world_free(&w);
+	e2e_assert_user_repo_unchanged(&w, 1);
+	e2e_world_free(&w);
 }
 END_TEST
 
@@ -569,31 +405,31 @@ static int ref_exists(const char *repo_path, const char *refname, char hex[41])
 
 START_TEST(test_ci_pushes_and_opens_pull_request)
 {
-	struct world w;
+	struct e2e_world w;
 	mock_server *srv = NULL;
 	char spec[600], remote[600], remote_url[700], api_env[300], refname[300], hex[41];
 	const char *env[] = { api_env, "GITHUB_TOKEN=ghp_e2etesttoken0123456789abcdefABCDEF", NULL };
 	const char *body;
 	json_t *push, *pr, *req;
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	ck_assert_int_eq(mock_start(&srv), 0);
 	mock_push_json(srv, 201, "{\"number\": 7, \"html_url\": \"https://github.example/o/r/pull/7\"}");
 	snprintf(api_env, sizeof(api_env), "GITHUB_API_URL=%s", mock_url(srv));
 	snprintf(remote, sizeof(remote), "%s/remote.git", w.tmp);
 	snprintf(remote_url, sizeof(remote_url), "file://%s", remote);
 	init_bare(remote);
-	write_replay(&w, "Now 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, env, "--model", spec, "--ci", "--push", remote_url, "--open-pr",
+	e2e_run(&w, env, "--model", spec, "--ci", "--push", remote_url, "--open-pr",
 	           "--pr-repo", "octo/widgets", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	assert_proposal(&w, spec);
 	push = json_object_get(w.result, "push");
 	ck_assert_str_eq(json_string_value(json_object_get(push, "status")), "pushed");
-	snprintf(refname, sizeof(refname), "refs/heads/%s", res_str(&w, "branch"));
+	snprintf(refname, sizeof(refname), "refs/heads/%s", e2e_str(&w, "branch"));
 	ck_assert(ref_exists(remote, refname, hex));
-	ck_assert_str_eq(hex, res_str(&w, "commit"));
+	ck_assert_str_eq(hex, e2e_str(&w, "commit"));
 	pr = json_object_get(w.result, "pull_request");
 	ck_assert_str_eq(json_string_value(json_object_get(pr, "url")),
 	                 "https://github.example/o/r/pull/7");
@@ -604,54 +440,54 @@ START_TEST(test_ci_pushes_and_opens_pull_request)
 	body = mock_request_body(srv, 0);
 	req = json_loads(body, 0, NULL);
 	ck_assert_ptr_nonnull(req);
-	ck_assert_str_eq(json_string_value(json_object_get(req, "head")), res_str(&w, "branch"));
+	ck_assert_str_eq(json_string_value(json_object_get(req, "head")), e2e_str(&w, "branch"));
 	ck_assert_str_eq(json_string_value(json_object_get(req, "base")), "main");
 	ck_assert_str_eq(json_string_value(json_object_get(req, "title")), "Make the answer right");
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(req, "body")), "| test | pass"));
 	ck_assert_ptr_null(strstr(w.output, "ghp_e2etesttoken"));
 	json_decref(req);
 	mock_stop(srv);
-	world_free(&w);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_push_needs_confirmation)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600], remote[600];
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	snprintf(remote, sizeof(remote), "%s/remote.git", w.tmp);
 	init_bare(remote);
-	write_replay(&w, "Now 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	/* no --ci, no --yes, no terminal: the push is refused, the proposal stays local */
-	run_warden(&w, NULL, "--model", spec, "--push", remote, NULL);
+	e2e_run(&w, NULL, "--model", spec, "--push", remote, NULL);
 	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	ck_assert_ptr_nonnull(strstr(w.output, "irreversible"));
-	ck_assert_int_eq(count_warden_refs(remote), 0);
-	ck_assert_int_eq(count_warden_refs(w.src), 1);
-	world_free(&w);
+	ck_assert_int_eq(e2e_count_warden_refs(remote), 0);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 1);
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_budget_cap_exits_4)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600];
 
-	world_init(&w, NULL);
-	write_replay(&w, "```diff\n" DIFF_TO(43) "```\n", "```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, "--max-calls", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--max-calls", "1", NULL);
 	ck_assert_msg(w.status == 4, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "error");
-	ck_assert_str_eq(res_str(&w, "error"), "budget");
-	ck_assert_ptr_nonnull(strstr(res_str(&w, "reason"), "max-calls"));
-	ck_assert_int_eq(count_warden_refs(w.src), 0);
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	ck_assert_str_eq(e2e_str(&w, "status"), "error");
+	ck_assert_str_eq(e2e_str(&w, "error"), "budget");
+	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "max-calls"));
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
@@ -665,21 +501,21 @@ static const char tap_test[] =
 
 START_TEST(test_fail_to_pass_tolerates_preexisting_failures)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600], path[600];
 	const char *files[] = { "tap.sh", tap_test, NULL };
 
-	world_init(&w, "scope: value.txt\nchecks: sh tap.sh\nfail-to-pass: answer\n");
+	e2e_world_init(&w, NULL, "scope: value.txt\nchecks: sh tap.sh\nfail-to-pass: answer\n");
 	ck_assert_int_eq(fx_repo_commit_files(w.src, files, "add tap test"), 0);
 	free(w.before);
 	free(w.before_pub);
 	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
 	ck_assert_int_eq(fx_snapshot_except(&w.before_pub, w.src, fx_publish_paths), 0);
-	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 
 	/* the same without FAIL_TO_PASS: the ticket names "answer", which fails on
 	 * the base, so it is the inferred fail-to-pass and "unrelated" may stay */
@@ -690,63 +526,63 @@ START_TEST(test_fail_to_pass_tolerates_preexisting_failures)
 	snprintf(path, sizeof(path), "%s", w.ticket);
 	ck_assert_int_eq(fx_write_file(path, "---\nscope: value.txt\nchecks: sh tap.sh\n---\n"
 	                                     "# Make the answer right\n\nvalue.txt must say 42.\n"), 0);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "proposed");
-	world_free(&w);
+	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
+	e2e_world_free(&w);
 }
 END_TEST
 
 START_TEST(test_repeated_patch_ends_the_loop)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600];
 
-	world_init(&w, NULL);
-	write_replay(&w, "```diff\n" DIFF_TO(43) "```\n", "Same again.\n```diff\n" DIFF_TO(43) "```\n",
-	             "```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_world_init(&w, NULL, NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "Same again.\n```diff\n" E2E_DIFF_TO(43) "```\n",
+	             "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "3", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "no_patch");
+	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
-	ck_assert_ptr_nonnull(strstr(res_str(&w, "reason"), "repeated an earlier patch"));
-	assert_user_repo_unchanged(&w, 0);
-	world_free(&w);
+	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "repeated an earlier patch"));
+	e2e_assert_user_repo_unchanged(&w, 0);
+	e2e_world_free(&w);
 }
 END_TEST
 
 /* A maintainer's rejection reason reaches the model when the ticket runs again. */
 START_TEST(test_rejection_reason_feeds_the_next_run)
 {
-	struct world w;
+	struct e2e_world w;
 	mock_server *srv = NULL;
 	char env_url[300], *out = NULL, *body = NULL;
-	char *b1 = mock_openai_chat_body("42.\n```diff\n" DIFF_TO(42) "```\n", 100, 10);
-	char *b2 = mock_openai_chat_body("42 again.\n```diff\n" DIFF_TO(42) "```\n", 100, 10);
+	char *b1 = mock_openai_chat_body("42.\n```diff\n" E2E_DIFF_TO(42) "```\n", 100, 10);
+	char *b2 = mock_openai_chat_body("42 again.\n```diff\n" E2E_DIFF_TO(42) "```\n", 100, 10);
 	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-test-reject-0123456789", NULL };
-	const char *reject[] = { warden_bin(), "review", "reject", NULL, "--work-dir", NULL,
+	const char *reject[] = { e2e_warden_bin(), "review", "reject", NULL, "--work-dir", NULL,
 	                         "--reason", "use a named constant, not a bare 42", NULL };
 	int status;
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	ck_assert_int_eq(mock_start(&srv), 0);
 	mock_push_json(srv, 200, b1);
 	mock_push_json(srv, 200, b2);
 	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
-	run_warden(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	reject[3] = res_str(&w, "run_id");
+	reject[3] = e2e_str(&w, "run_id");
 	reject[5] = w.cache;
 	ck_assert_int_eq(fx_run(&out, &status, reject, NULL, w.tmp), 0);
 	ck_assert_msg(status == 0, "reject: %s", out);
 	free(out);
-	ck_assert_int_eq(count_warden_refs(w.src), 0);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
 	json_decref(w.result);
 	w.result = NULL;
 	free(w.output);
 	w.output = NULL;
-	run_warden(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_uint_eq(mock_request_count(srv), 2);
 	body = strdup(mock_request_body(srv, 1));
@@ -756,7 +592,7 @@ START_TEST(test_rejection_reason_feeds_the_next_run)
 	mock_stop(srv);
 	free(b1);
 	free(b2);
-	world_free(&w);
+	e2e_world_free(&w);
 }
 END_TEST
 
@@ -765,33 +601,33 @@ END_TEST
  * whose private mount would hide it anyway. */
 START_TEST(test_checks_cannot_read_wardens_cache)
 {
-	struct world w;
+	struct e2e_world w;
 	char spec[600], cache[] = "/var/tmp/warden-e2e-cache-XXXXXX", check[1200];
 
-	world_init(&w, "scope: value.txt\n");
+	e2e_world_init(&w, NULL, "scope: value.txt\n");
 	ck_assert_ptr_nonnull(mkdtemp(cache));
-	write_replay(&w, "```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	snprintf(w.cache, sizeof(w.cache), "%s", cache);
 	snprintf(check, sizeof(check),
 	         "test: for f in %s/ledger/*.jsonl %s/mirrors/*/HEAD; do "
 	         "if cat \"$f\" >/dev/null 2>&1; then echo \"read $f\"; exit 1; fi; done; sh test.sh",
 	         cache, cache);
-	run_warden(&w, NULL, "--model", spec, "--rounds", "1", "--check", check, NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--check", check, NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	ck_assert_str_eq(res_str(&w, "status"), "proposed");
+	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	/* control: the same files are there and readable outside the sandbox */
 	{
 		char path[700];
 		FILE *f;
 
-		snprintf(path, sizeof(path), "%s", res_str(&w, "ledger"));
+		snprintf(path, sizeof(path), "%s", e2e_str(&w, "ledger"));
 		f = fopen(path, "r");
 		ck_assert_ptr_nonnull(f);
 		fclose(f);
 	}
 	fx_rm_rf(cache);
-	world_free(&w);
+	e2e_world_free(&w);
 }
 END_TEST
 
@@ -800,14 +636,14 @@ END_TEST
 /* Run a proposing replay with `cfg_text` as the user's config and the given
  * flags after it (NULL-terminated); the remote and the PR mock are fresh. */
 struct pushrun {
-	struct world w;
+	struct e2e_world w;
 	mock_server *srv;
 	char remote[600], cfg[600], env_cfg[700], env_api[300], spec[600];
 };
 
 static void pushrun_init(struct pushrun *r, const char *cfg_text)
 {
-	world_init(&r->w, NULL);
+	e2e_world_init(&r->w, NULL, NULL);
 	ck_assert_int_eq(mock_start(&r->srv), 0);
 	mock_push_json(r->srv, 201, "{\"number\": 9, \"html_url\": \"https://github.example/o/r/pull/9\"}");
 	snprintf(r->env_api, sizeof(r->env_api), "GITHUB_API_URL=%s", mock_url(r->srv));
@@ -816,17 +652,17 @@ static void pushrun_init(struct pushrun *r, const char *cfg_text)
 	snprintf(r->cfg, sizeof(r->cfg), "%s/user.config", r->w.tmp);
 	ck_assert_int_eq(fx_write_file(r->cfg, cfg_text), 0);
 	snprintf(r->env_cfg, sizeof(r->env_cfg), "WARDEN_CONFIG=%s", r->cfg);
-	write_replay(&r->w, "Now 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&r->w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(r->spec, sizeof(r->spec), "replay:%s", r->w.replay);
 }
 
 static void pushrun_free(struct pushrun *r)
 {
 	mock_stop(r->srv);
-	world_free(&r->w);
+	e2e_world_free(&r->w);
 }
 
-static const char *push_status(struct world *w)
+static const char *push_status(struct e2e_world *w)
 {
 	const char *s = json_string_value(json_object_get(json_object_get(w->result, "push"), "status"));
 
@@ -844,14 +680,14 @@ START_TEST(test_push_allowed_false_wins_over_yes_and_ci_in_run)
 		const char *env[] = { r.env_cfg, r.env_api, "GITHUB_TOKEN=ghp_e2epolicy0123456789abcdef", NULL };
 
 		pushrun_init(&r, "[push]\n\tallowed = false\n");
-		run_warden(&r.w, env, "--model", r.spec, "--push", r.remote, "--pr-repo", "o/r",
+		e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, "--pr-repo", "o/r",
 		           flagsets[i][0], flagsets[i][1], NULL);
 		ck_assert_msg(r.w.status == 1, "%s %s: exit %d:\n%s", flagsets[i][0],
 		              flagsets[i][1] ? flagsets[i][1] : "", r.w.status, r.w.output);
-		ck_assert_str_eq(res_str(&r.w, "status"), "proposed"); /* the proposal itself stays */
+		ck_assert_str_eq(e2e_str(&r.w, "status"), "proposed"); /* the proposal itself stays */
 		ck_assert_str_eq(push_status(&r.w), "refused");
 		ck_assert_ptr_nonnull(strstr(r.w.output, "push.allowed = false"));
-		ck_assert_int_eq(count_warden_refs(r.remote), 0);
+		ck_assert_int_eq(e2e_count_warden_refs(r.remote), 0);
 		ck_assert_uint_eq(mock_request_count(r.srv), 0);
 		pushrun_free(&r);
 	}
@@ -869,10 +705,10 @@ START_TEST(test_push_unset_with_yes_or_ci_pushes_in_run)
 		const char *env[] = { r.env_cfg, NULL };
 
 		pushrun_init(&r, "");
-		run_warden(&r.w, env, "--model", r.spec, "--push", r.remote, flags[i], NULL);
+		e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, flags[i], NULL);
 		ck_assert_msg(r.w.status == 0, "%s: exit %d:\n%s", flags[i], r.w.status, r.w.output);
 		ck_assert_str_eq(push_status(&r.w), "pushed");
-		ck_assert_int_eq(count_warden_refs(r.remote), 1);
+		ck_assert_int_eq(e2e_count_warden_refs(r.remote), 1);
 		pushrun_free(&r);
 	}
 }
@@ -884,10 +720,10 @@ START_TEST(test_push_allowed_true_pushes_without_a_terminal_in_run)
 	const char *env[] = { r.env_cfg, NULL };
 
 	pushrun_init(&r, "[push]\n\tallowed = true\n");
-	run_warden(&r.w, env, "--model", r.spec, "--push", r.remote, NULL);
+	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, NULL);
 	ck_assert_msg(r.w.status == 0, "exit %d:\n%s", r.w.status, r.w.output);
 	ck_assert_str_eq(push_status(&r.w), "pushed");
-	ck_assert_int_eq(count_warden_refs(r.remote), 1);
+	ck_assert_int_eq(e2e_count_warden_refs(r.remote), 1);
 	pushrun_free(&r);
 }
 END_TEST
@@ -898,11 +734,11 @@ START_TEST(test_push_unset_without_a_terminal_is_refused_in_run)
 	const char *env[] = { r.env_cfg, NULL };
 
 	pushrun_init(&r, "");
-	run_warden(&r.w, env, "--model", r.spec, "--push", r.remote, "--open-pr", "--pr-repo", "o/r",
+	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, "--open-pr", "--pr-repo", "o/r",
 	           NULL);
 	ck_assert_msg(r.w.status == 2, "exit %d:\n%s", r.w.status, r.w.output);
 	ck_assert_str_eq(push_status(&r.w), "not_confirmed");
-	ck_assert_int_eq(count_warden_refs(r.remote), 0);
+	ck_assert_int_eq(e2e_count_warden_refs(r.remote), 0);
 	ck_assert_uint_eq(mock_request_count(r.srv), 0);
 	pushrun_free(&r);
 }
@@ -917,9 +753,9 @@ START_TEST(test_repository_config_cannot_allow_a_push)
 
 	pushrun_init(&r, "");
 	ck_assert_int_eq(fx_repo_commit_files(r.w.src, files, "allow pushes"), 0);
-	run_warden(&r.w, env, "--model", r.spec, "--push", r.remote, NULL);
+	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, NULL);
 	ck_assert_msg(r.w.status == 2, "exit %d:\n%s", r.w.status, r.w.output);
-	ck_assert_int_eq(count_warden_refs(r.remote), 0);
+	ck_assert_int_eq(e2e_count_warden_refs(r.remote), 0);
 	pushrun_free(&r);
 }
 END_TEST
@@ -928,7 +764,7 @@ END_TEST
 
 START_TEST(test_warden_git_token_serves_push_and_pull_request)
 {
-	struct world w;
+	struct e2e_world w;
 	githttp_server *g = NULL;
 	mock_server *srv = NULL;
 	char spec[600], root[600], bare[700], url[300], api[300], cfg[600], env_cfg[700];
@@ -937,7 +773,7 @@ START_TEST(test_warden_git_token_serves_push_and_pull_request)
 	const char *env[] = { api, env_cfg, a, b, NULL };
 	const char *only_b[] = { api, env_cfg, "WARDEN_GIT_TOKEN", "GITHUB_TOKEN=wgt_e2e_right_0123456789abcdef", NULL };
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	snprintf(root, sizeof(root), "%s/srv", w.tmp);
 	snprintf(bare, sizeof(bare), "%s/srv/o/r.git", w.tmp);
 	init_bare(bare);
@@ -951,12 +787,12 @@ START_TEST(test_warden_git_token_serves_push_and_pull_request)
 	mock_push_json(srv, 201, "{\"number\": 4, \"html_url\": \"https://github.example/o/r/pull/4\"}");
 	snprintf(url, sizeof(url), "%s/o/r.git", githttp_url(g));
 	snprintf(api, sizeof(api), "GITHUB_API_URL=%s", mock_url(srv));
-	write_replay(&w, "Now 42.\n```diff\n" DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 
-	run_warden(&w, env, "--model", spec, "--ci", "--push", url, "--open-pr", NULL);
+	e2e_run(&w, env, "--model", spec, "--ci", "--push", url, "--open-pr", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	ck_assert_int_eq(count_warden_refs(bare), 1); /* git pushed with WARDEN_GIT_TOKEN */
+	ck_assert_int_eq(e2e_count_warden_refs(bare), 1); /* git pushed with WARDEN_GIT_TOKEN */
 	ck_assert_uint_eq(mock_request_count(srv), 1);
 	ck_assert_str_eq(mock_request_path(srv, 0), "/repos/o/r/pulls");
 	ck_assert_str_eq(mock_request_header(srv, 0, "Authorization"),
@@ -968,15 +804,15 @@ START_TEST(test_warden_git_token_serves_push_and_pull_request)
 	w.result = NULL;
 	free(w.output);
 	w.output = NULL;
-	run_warden(&w, only_b, "--model", spec, "--ci", "--push", url, "--open-pr", NULL);
+	e2e_run(&w, only_b, "--model", spec, "--ci", "--push", url, "--open-pr", NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
-	ck_assert_int_eq(count_warden_refs(bare), 2);
+	ck_assert_int_eq(e2e_count_warden_refs(bare), 2);
 	ck_assert_uint_eq(mock_request_count(srv), 2);
 	ck_assert_str_eq(mock_request_header(srv, 1, "Authorization"),
 	                 "Bearer wgt_e2e_right_0123456789abcdef");
 	mock_stop(srv);
 	githttp_stop(g);
-	world_free(&w);
+	e2e_world_free(&w);
 }
 END_TEST
 
@@ -995,7 +831,7 @@ static void copy_binaries(const char *dir)
 	char *out = NULL;
 	int st;
 
-	snprintf(bin_dir, sizeof(bin_dir), "%s", warden_bin());
+	snprintf(bin_dir, sizeof(bin_dir), "%s", e2e_warden_bin());
 	slash = strrchr(bin_dir, '/');
 	ck_assert_ptr_nonnull(slash);
 	*slash = '\0';
@@ -1017,7 +853,7 @@ static void hostile_prompts(const char *cwd)
 	for (size_t i = 0; i < 4; i++) {
 		char *text = NULL;
 
-		snprintf(src, sizeof(src), "%s/prompts/%s.md", src_root(), names[i]);
+		snprintf(src, sizeof(src), "%s/prompts/%s.md", e2e_src_root(), names[i]);
 		ck_assert_int_eq(fx_read_file(&text, src), 0);
 		snprintf(path, sizeof(path), "%s/%s.md", dir, names[i]);
 		ck_assert_int_eq(fx_write_file(path, text), 0);
@@ -1028,7 +864,7 @@ static void hostile_prompts(const char *cwd)
 }
 
 /* Run `bin` in `cwd` with the OpenAI mock; extra args NULL-terminated. */
-static void run_in(struct world *w, const char *bin, const char *cwd, const char *const *env, ...)
+static void run_in(struct e2e_world *w, const char *bin, const char *cwd, const char *const *env, ...)
 {
 	const char *argv[32];
 	size_t n = 0;
@@ -1065,16 +901,16 @@ static int any_request_has(mock_server *srv, size_t from, const char *needle)
 
 START_TEST(test_prompts_in_the_current_directory_never_reach_the_model)
 {
-	struct world w;
+	struct e2e_world w;
 	mock_server *srv = NULL;
 	char cwd[600], bin[600], copied[700], env_url[300], *reply;
 	const char *env[] = { env_url, "OPENAI_API_KEY=sk-e2e-prompts-0123456789abcdef", "WARDEN_PROMPTS",
 	                      NULL };
 	size_t seen;
 
-	world_init(&w, NULL);
+	e2e_world_init(&w, NULL, NULL);
 	ck_assert_int_eq(mock_start(&srv), 0);
-	reply = mock_openai_chat_body("42.\n```diff\n" DIFF_TO(42) "```\n", 100, 10);
+	reply = mock_openai_chat_body("42.\n```diff\n" E2E_DIFF_TO(42) "```\n", 100, 10);
 	for (int i = 0; i < 4; i++)
 		mock_push_json(srv, 200, reply);
 	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
@@ -1091,7 +927,7 @@ START_TEST(test_prompts_in_the_current_directory_never_reach_the_model)
 	              "the current directory's prompts reached the model");
 	seen = mock_request_count(srv);
 	/* 2. the build's own warden, run from there too */
-	run_in(&w, warden_bin(), cwd, env, NULL);
+	run_in(&w, e2e_warden_bin(), cwd, env, NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_uint_gt(mock_request_count(srv), seen);
 	ck_assert(!any_request_has(srv, seen, "HOSTILE-PROMPT-7f3a"));
@@ -1104,7 +940,7 @@ START_TEST(test_prompts_in_the_current_directory_never_reach_the_model)
 	ck_assert(any_request_has(srv, seen, "HOSTILE-PROMPT-7f3a"));
 	free(reply);
 	mock_stop(srv);
-	world_free(&w);
+	e2e_world_free(&w);
 }
 END_TEST
 
@@ -1146,14 +982,5 @@ static Suite *e2e_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	git_libgit2_init();
-	sr = srunner_create(e2e_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	git_libgit2_shutdown();
-	return failed ? 1 : 0;
+	return e2e_main(e2e_suite());
 }

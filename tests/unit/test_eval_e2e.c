@@ -756,14 +756,5 @@ static Suite *eval_e2e_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	git_libgit2_init();
-	sr = srunner_create(eval_e2e_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	git_libgit2_shutdown();
-	return failed ? 1 : 0;
+	return e2e_main(eval_e2e_suite());
 }

@@ -9,6 +9,7 @@
 
 #include <git2.h>
 
+#include "fixture.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/patch.h"
@@ -51,31 +52,12 @@ static const char *UTIL_C =
 
 static void put_file(const char *rel, const char *content)
 {
-	wd_buf p = WD_BUF_INIT;
-	char *slash;
-
-	ck_assert_int_eq(wd_path_join(&p, tmpdir, rel), 0);
-	slash = strrchr(p.ptr, '/');
-	*slash = '\0';
-	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
-	*slash = '/';
-	ck_assert_int_eq(wd_file_write_atomic(p.ptr, content, strlen(content), 0644), 0);
-	wd_buf_free(&p);
+	ck_assert_int_eq(fx_put_file(tmpdir, rel, content), 0);
 }
 
 static char *get_file(const char *rel)
 {
-	wd_buf p = WD_BUF_INIT, c = WD_BUF_INIT;
-	int rc;
-
-	ck_assert_int_eq(wd_path_join(&p, tmpdir, rel), 0);
-	rc = wd_file_read(&c, p.ptr, 0);
-	wd_buf_free(&p);
-	if (rc) {
-		wd_buf_free(&c);
-		return NULL;
-	}
-	return wd_buf_detach(&c);
+	return fx_get_file(tmpdir, rel);
 }
 
 static int file_exists(const char *rel)
@@ -91,22 +73,7 @@ static int file_exists(const char *rel)
 
 static void commit_all(void)
 {
-	git_index *idx;
-	git_oid tree_id, commit_id;
-	git_tree *tree;
-	git_signature *sig;
-
-	ck_assert_int_eq(git_repository_index(&idx, repo), 0);
-	ck_assert_int_eq(git_index_add_all(idx, NULL, 0, NULL, NULL), 0);
-	ck_assert_int_eq(git_index_write(idx), 0);
-	ck_assert_int_eq(git_index_write_tree(&tree_id, idx), 0);
-	ck_assert_int_eq(git_tree_lookup(&tree, repo, &tree_id), 0);
-	ck_assert_int_eq(git_signature_new(&sig, "t", "t@example.com", 1700000000, 0), 0);
-	ck_assert_int_eq(git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL, "base", tree, 0),
-	                 0);
-	git_signature_free(sig);
-	git_tree_free(tree);
-	git_index_free(idx);
+	ck_assert_int_eq(fx_repo_commit_all(repo, "base"), 0);
 }
 
 static void setup(void)

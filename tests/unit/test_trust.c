@@ -454,14 +454,5 @@ static Suite *trust_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	git_libgit2_init();
-	sr = srunner_create(trust_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	git_libgit2_shutdown();
-	return failed ? 1 : 0;
+	return e2e_main(trust_suite());
 }
