@@ -619,6 +619,27 @@ const char *const *wd_map_unmatched_focus(const wd_map *m, size_t *n)
 	return m->unmatched.n ? (const char *const *)m->unmatched.v : none;
 }
 
+/* "focus_near": {unmatched focus: the path or name it may have meant} */
+static int focus_near_json(json_t *root, const wd_map *m)
+{
+	json_t *o = json_object();
+	wd_buf near = WD_BUF_INIT;
+	int rc = o ? 0 : wd_error_set(WD_ENOMEM, "out of memory");
+
+	for (size_t i = 0; !rc && i < m->unmatched.n; i++)
+		if ((rc = wd_map_focus_near(&near, m, m->unmatched.v[i])) == 0 && near.len &&
+		    json_object_set_new(o, m->unmatched.v[i], json_string(near.ptr)) < 0)
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+	wd_buf_free(&near);
+	if (!rc && json_object_size(o)) {
+		if (json_object_set_new(root, "focus_near", o) < 0)
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+		o = NULL;
+	}
+	json_decref(o);
+	return rc;
+}
+
 int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 {
 	struct pick *p = NULL;
@@ -668,6 +689,8 @@ int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 			goto out;
 		}
+		if ((rc = focus_near_json(root, m)) != 0)
+			goto out;
 	}
 	for (size_t i = 0; i < k; i++) {
 		const struct mfile *f = &m->files[v[i].file];
