@@ -359,6 +359,8 @@ typedef struct ind_map {
 	int model_tabs;        /* the model's old lines indent with tabs / spaces */
 	int model_spaces;
 	int linear;            /* every pair lies on the line through the extreme ones */
+	int one_width;         /* the pairs show one width, indented differently on each side */
+	int scale;             /* ... and the steps say it is a change of unit, not a shift */
 } ind_map;
 
 static size_t indent_len(const char *s, size_t len)
@@ -398,6 +400,8 @@ static long ind_predict(const ind_map *m, size_t pw)
 		if (!hi || m->v[i].pw > hi->pw)
 			hi = &m->v[i];
 	}
+	if (lo && lo->pw == hi->pw && m->scale)
+		return (long)(pw * lo->fw / lo->pw);
 	if (!lo || lo->pw == hi->pw)
 		return lo ? (long)pw + (long)lo->fw - (long)lo->pw : (long)pw;
 	return (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) /
@@ -415,13 +419,92 @@ static void ind_map_check(ind_map *m)
 		one_width &= m->v[i].pw == m->v[0].pw;
 	}
 	/* one width, indented on both sides but differently (8 for 4): a shift
-	 * and a change of unit fit it alike, and disagree on every other width */
-	if (m->n && one_width && m->v[0].pw && m->v[0].fw && m->v[0].pw != m->v[0].fw)
+	 * and a change of unit fit it alike, and disagree on every other width;
+	 * ind_map_steps may tell them apart */
+	if (m->n && one_width && m->v[0].pw && m->v[0].fw && m->v[0].pw != m->v[0].fw) {
 		m->linear = 0;
+		m->one_width = 1;
+	}
 }
 
-static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, size_t lo,
-                         size_t hi, const image *im, size_t pos)
+/*
+ * The indentation step of some lines: the commonest nonzero difference of
+ * width between consecutive non-blank lines (a tie goes to the smaller).
+ */
+#define STEP_MAX 32
+
+typedef struct steps {
+	size_t count[STEP_MAX + 1];
+	size_t prev;
+	int have;
+} steps;
+
+static void step_add(steps *st, const char *s, size_t len)
+{
+	size_t w, d;
+
+	if (only_blanks(s, len))
+		return;
+	w = indent_width(s, indent_len(s, len));
+	d = w > st->prev ? w - st->prev : st->prev - w;
+	if (st->have && d && d <= STEP_MAX)
+		st->count[d]++;
+	st->prev = w;
+	st->have = 1;
+}
+
+static size_t step_mode(const steps *st)
+{
+	size_t best = 0;
+
+	for (size_t d = 1; d <= STEP_MAX; d++)
+		if (st->count[d] > st->count[best])
+			best = d;
+	return st->count[best] ? best : 0;
+}
+
+static size_t side_step(const struct wd_patch *p, const side *s)
+{
+	steps st;
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < s->n; i++)
+		step_add(&st, wd_patch__ltext(p, s->idx[i]), p->lines[s->idx[i]].len);
+	return step_mode(&st);
+}
+
+/*
+ * The pairs show one width only (8 for the file's 4). The steps decide: the
+ * model's own lines step by its unit (8 between `if` and its body), the
+ * file's by the file's (4). The same step is a shift of the whole block; a
+ * step in the ratio of the pair (8:4 for 8 -> 4) is a change of unit. Any
+ * other evidence, or none, leaves the map refusing new widths.
+ */
+static void ind_map_steps(ind_map *m, const struct wd_patch *p, const side *pre, const side *post,
+                          const image *im)
+{
+	size_t ms, fs, pw = m->v[0].pw, fw = m->v[0].fw;
+	steps st;
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < im->n; i++)
+		step_add(&st, im->v[i].p, im->v[i].len);
+	fs = step_mode(&st);
+	ms = side_step(p, post);
+	if (!ms)
+		ms = side_step(p, pre);
+	if (!ms || !fs)
+		return;
+	if (ms == fs) {
+		m->linear = 1;
+	} else if (ms * fw == fs * pw) {
+		m->linear = 1;
+		m->scale = 1;
+	}
+}
+
+static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
+                         const side *post, size_t lo, size_t hi, const image *im, size_t pos)
 {
 	memset(m, 0, sizeof(*m));
 	m->identity = 1;
@@ -449,6 +532,8 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, 
 		m->n++;
 	}
 	ind_map_check(m);
+	if (m->one_width)
+		ind_map_steps(m, p, pre, post, im);
 	return 0;
 }
 
@@ -477,8 +562,8 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i].pw == pw)
 			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);
-	if (!m->linear)
-		return WD_EREFUSED;
+	if (!m->linear || (m->scale && pw * m->v[0].fw % m->v[0].pw))
+		return WD_EREFUSED; /* no rule, or a unit change that lands between columns */
 	fw = ind_predict(m, pw);
 	if (fw < 0)
 		fw = 0;
@@ -606,7 +691,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	size_t pi = 0, qi = 0, *same = NULL;
 	int rc = 0, reindent = level > LVL_EXACT;
 
-	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, lo, hi, im, pos)) != 0 ||
+	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
 		goto out;
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)

@@ -531,7 +531,8 @@ END_TEST
 START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
 {
 	/* the old lines show one width only (8 for the file's 4): a new line at
-	 * 16 is 12 by a shift and 8 by a change of unit; nothing is guessed */
+	 * 16 is 12 by a shift and 8 by a change of unit, and the file, all at one
+	 * depth, shows no step to tell them apart: nothing is guessed */
 	const char *t =
 		"web/four.js\n"
 		"<<<<<<< SEARCH\n"
@@ -543,6 +544,32 @@ START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
 		"                wait();\n"
 		"        stop();\n"
 		">>>>>>> REPLACE\n";
+	const char *file = "    go();\n    stop();\n";
+	wd_patch_report r;
+
+	put_file("web/four.js", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	assert_file("web/four.js", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_one_width_refuses_a_step_that_fits_neither_rule)
+{
+	/* the file steps by 4, the model by 6 between its own lines: neither the
+	 * same unit (a shift) nor the pair's 8:4 (a change of unit) */
+	const char *t =
+		"web/four.js\n"
+		"<<<<<<< SEARCH\n"
+		"        go();\n"
+		"        stop();\n"
+		"=======\n"
+		"        go();\n"
+		"        if (late)\n"
+		"              wait();\n"
+		"        stop();\n"
+		">>>>>>> REPLACE\n";
 	const char *file = "function f() {\n    go();\n    stop();\n}\n";
 	wd_patch_report r;
 
@@ -550,6 +577,60 @@ START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
 	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
 	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
 	assert_file("web/four.js", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_one_width_is_a_change_of_unit_when_the_steps_say_so)
+{
+	/* 8 for the file's 4 and the model steps by 8 where the file steps by 4:
+	 * a change of unit (what a block written with 8 per level for a 4-space
+	 * file looks like), so 16 is the file's 8; a preprocessor line at column
+	 * 0 stays there, and the lines the model did not change keep their bytes */
+	const char *t =
+		"web/four.c\n"
+		"<<<<<<< SEARCH\n"
+		"        go();\n"
+		"        stop();\n"
+		"=======\n"
+		"        go();\n"
+		"#ifdef LATE\n"
+		"        if (late)\n"
+		"                wait();\n"
+		"#endif\n"
+		"        stop();\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	put_file("web/four.c", "void f(void)\n{\n    go(); \n    stop();\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/four.c", "void f(void)\n{\n    go(); \n#ifdef LATE\n    if (late)\n"
+	                          "        wait();\n#endif\n    stop();\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_one_width_is_a_shift_when_the_steps_agree)
+{
+	/* 8 for the file's 4 again, but the model steps by 4 like the file: it
+	 * quoted the block one level too deep, so every new line moves back 4 */
+	const char *t =
+		"web/four.js\n"
+		"<<<<<<< SEARCH\n"
+		"        go();\n"
+		"        stop();\n"
+		"=======\n"
+		"        go();\n"
+		"        if (late)\n"
+		"            wait();\n"
+		"        stop();\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	put_file("web/four.js", "function f() {\n    go();\n    stop();\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/four.js",
+	            "function f() {\n    go();\n    if (late)\n        wait();\n    stop();\n}\n");
 	wd_patch_report_free(&r);
 }
 END_TEST
@@ -716,6 +797,9 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
 	tcase_add_test(ind, reindent_refuses_a_depth_no_one_rule_gives);
 	tcase_add_test(ind, reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike);
+	tcase_add_test(ind, reindent_one_width_refuses_a_step_that_fits_neither_rule);
+	tcase_add_test(ind, reindent_one_width_is_a_change_of_unit_when_the_steps_say_so);
+	tcase_add_test(ind, reindent_one_width_is_a_shift_when_the_steps_agree);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
