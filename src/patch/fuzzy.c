@@ -360,6 +360,8 @@ typedef struct ind_map {
 	int model_spaces;
 	int linear;            /* every pair lies on the line through the extreme ones */
 	int one_width;         /* the pairs show one width, indented differently on each side */
+	int crossed;           /* a deeper model line is no deeper in the file, or one model
+	                        * width is two file widths: no depth of the model's maps */
 	int scale;             /* ... and the steps say it is a change of unit, not a shift */
 } ind_map;
 
@@ -408,9 +410,40 @@ static long ind_predict(const ind_map *m, size_t pw)
 	       ((long)hi->pw - (long)lo->pw);
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+	const ind_pair *x = a, *y = b;
+
+	if (x->pw != y->pw)
+		return x->pw < y->pw ? -1 : 1;
+	return x->fw < y->fw ? -1 : x->fw > y->fw;
+}
+
+/* Do the pairs keep the model's order of depth (and one file width per model
+ * width)? A file mixing tabs and spaces can pair the model's 4 with a tab
+ * and its 8 with 4 spaces: then a new line at 8 may be meant at two tabs. */
+static int ind_crossed(const ind_map *m)
+{
+	ind_pair *v;
+	int crossed = 0;
+
+	if (m->n < 2)
+		return 0;
+	if (!(v = malloc(m->n * sizeof(*v))))
+		return 1; /* out of memory: refuse rather than guess */
+	memcpy(v, m->v, m->n * sizeof(*v));
+	qsort(v, m->n, sizeof(*v), cmp_pair);
+	for (size_t i = 1; i < m->n && !crossed; i++)
+		crossed = v[i].pw == v[i - 1].pw ? v[i].fw != v[i - 1].fw : v[i].fw <= v[i - 1].fw;
+	free(v);
+	return crossed;
+}
+
 static void ind_map_check(ind_map *m)
 {
 	int one_width = 1;
+
+	m->crossed = ind_crossed(m);
 
 	m->linear = 1;
 	for (size_t i = 0; i < m->n; i++) {
@@ -559,6 +592,8 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw)
 {
 	long fw;
 
+	if (m->crossed)
+		return WD_EREFUSED;
 	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i].pw == pw)
 			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);

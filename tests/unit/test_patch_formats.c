@@ -325,6 +325,34 @@ START_TEST(codex_patch_end_of_file_appends_at_the_end)
 }
 END_TEST
 
+START_TEST(codex_patch_context_line_that_quotes_a_fence_is_context)
+{
+	/* a README's " ``` bash" is a context line, not the end of the reply's
+	 * fence: the section goes on, and both hunks apply (before, the section
+	 * stopped there and the patch applied in part, reporting success) */
+	const char *t =
+		"*** Begin Patch\n"
+		"*** Update File: README.md\n"
+		"@@\n"
+		"-1. install libreadline\n"
+		"+1. install readline\n"
+		" \n"
+		" ``` bash\n"
+		" sudo apt install libreadline-dev\n"
+		"+brew install readline\n"
+		" ```\n"
+		"*** End Patch\n";
+	wd_patch_report r;
+
+	put_file("README.md", "# demo\n\n1. install libreadline\n\n``` bash\n"
+	                      "sudo apt install libreadline-dev\n```\n\nend\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("README.md", "# demo\n\n1. install readline\n\n``` bash\n"
+	                         "sudo apt install libreadline-dev\nbrew install readline\n```\n\nend\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(codex_patch_refusal_goes_through_the_same_engine)
 {
 	const char *t =
@@ -635,6 +663,38 @@ START_TEST(reindent_one_width_is_a_shift_when_the_steps_agree)
 }
 END_TEST
 
+START_TEST(reindent_refuses_when_a_mixed_file_crosses_the_model_depths)
+{
+	/* the file indents with 4 spaces here and a tab there; the block (4 per
+	 * tab, 2 per space) pairs the model's 8 with 4 spaces and its 4 with a
+	 * tab: a new line at 8 may mean two tabs or 4 spaces, so it is refused */
+	const char *t =
+		"src/mixed.cpp\n"
+		"<<<<<<< SEARCH\n"
+		"        out << x;\n"
+		"    return out;\n"
+		"=======\n"
+		"    if (x)\n"
+		"        out << x;\n"
+		"    return out;\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "int f(int x)\n{\n    out << x;\n\treturn out;\n}\n";
+	wd_patch_report r;
+
+	put_file("src/mixed.cpp", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	assert_file("src/mixed.cpp", file);
+	wd_patch_report_free(&r);
+	/* control: the same block on a file whose depths keep the model's order
+	 * (two tabs for its 8, one for its 4) applies, re-indented */
+	put_file("src/mixed.cpp", "int f(int x)\n{\n\t\tout << x;\n\treturn out;\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/mixed.cpp", "int f(int x)\n{\n\tif (x)\n\t\tout << x;\n\treturn out;\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -786,6 +846,7 @@ static Suite *formats_suite(void)
 	tcase_add_checked_fixture(cx, setup, teardown);
 	tcase_add_test(cx, codex_patch_updates_adds_deletes_and_moves);
 	tcase_add_test(cx, codex_patch_end_of_file_appends_at_the_end);
+	tcase_add_test(cx, codex_patch_context_line_that_quotes_a_fence_is_context);
 	tcase_add_test(cx, codex_patch_refusal_goes_through_the_same_engine);
 	tcase_add_test(cx, codex_patch_malformed_sections_are_input_errors);
 	tcase_add_test(cx, codex_patch_unsafe_path_is_refused_by_policy);
@@ -800,6 +861,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_one_width_refuses_a_step_that_fits_neither_rule);
 	tcase_add_test(ind, reindent_one_width_is_a_change_of_unit_when_the_steps_say_so);
 	tcase_add_test(ind, reindent_one_width_is_a_shift_when_the_steps_agree);
+	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
