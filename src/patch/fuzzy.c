@@ -349,6 +349,8 @@ typedef struct ind_pair {
 	size_t pw, fw;         /* indentation widths (tab stops of 8) */
 	const char *fs;        /* the file line's indentation */
 	size_t fslen;
+	const char *ps;        /* the model line's indentation */
+	size_t pslen;
 } ind_pair;
 
 typedef struct ind_map {
@@ -361,7 +363,8 @@ typedef struct ind_map {
 	int linear;            /* every pair lies on the line through the extreme ones */
 	int one_width;         /* the pairs show one width, indented differently on each side */
 	int crossed;           /* a deeper model line is no deeper in the file, or one model
-	                        * width is two file widths: no depth of the model's maps */
+	                        * width is two file widths: widths do not map */
+	int file_mixed;        /* the file's lines indent with tabs here, spaces only there */
 	int scale;             /* ... and the steps say it is a change of unit, not a shift */
 } ind_map;
 
@@ -539,6 +542,8 @@ static void ind_map_steps(ind_map *m, const struct wd_patch *p, const side *pre,
 static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
                          const side *post, size_t lo, size_t hi, const image *im, size_t pos)
 {
+	int mixed = 0;
+
 	memset(m, 0, sizeof(*m));
 	m->identity = 1;
 	m->v = malloc((hi > lo ? hi - lo : 1) * sizeof(*m->v));
@@ -562,8 +567,13 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
 		m->v[m->n].fw = indent_width(fl->p, fil);
 		m->v[m->n].fs = fl->p;
 		m->v[m->n].fslen = fil;
+		m->v[m->n].ps = pl;
+		m->v[m->n].pslen = pil;
+		if (fil)
+			mixed |= memchr(fl->p, '\t', fil) ? 1 : 2;
 		m->n++;
 	}
+	m->file_mixed = mixed == 3;
 	ind_map_check(m);
 	if (m->one_width)
 		ind_map_steps(m, p, pre, post, im);
@@ -585,13 +595,29 @@ static int ind_native(const ind_map *m, const char *s, size_t len)
 	return 1;
 }
 
-/* The file's indentation for a model line of indentation width `pw`;
- * WD_EREFUSED when the pairs follow no one rule and none has that width:
+/* The file's indentation for a model line indented with ps[0..pslen) (width
+ * `pw`): the file bytes of old lines the model indented exactly so, when they
+ * agree; else by width. WD_EREFUSED when the pairs follow no one rule and
+ * none has that width, or cross where the file itself mixes tabs and spaces:
  * a guess could put the line at the wrong depth. */
-static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw)
+static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen)
 {
+	const ind_pair *same = NULL;
 	long fw;
 
+	if (m->crossed && m->file_mixed)
+		return WD_EREFUSED;
+	for (size_t i = 0; i < m->n; i++) {
+		const ind_pair *q = &m->v[i];
+
+		if (q->pslen != pslen || memcmp(q->ps, ps, pslen))
+			continue;
+		if (same && (same->fslen != q->fslen || memcmp(same->fs, q->fs, q->fslen)))
+			return WD_EREFUSED; /* the same model bytes at two file depths */
+		same = q;
+	}
+	if (same)
+		return wd_buf_put(b, same->fs, same->fslen);
 	if (m->crossed)
 		return WD_EREFUSED;
 	for (size_t i = 0; i < m->n; i++)
@@ -668,10 +694,10 @@ static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const
 	int rc = 0;
 
 	if (!only_blanks(s, len)) {
-		rc = ind_map_render(&b, m, indent_width(s, il));
+		rc = ind_map_render(&b, m, indent_width(s, il), s, il);
 	} else {
 		/* a blank line's blanks are indentation too, mapped when they can be */
-		if (il && ind_map_render(&b, m, indent_width(s, il)) != 0)
+		if (il && ind_map_render(&b, m, indent_width(s, il), s, il) != 0)
 			wd_buf_clear(&b);
 		il = len;
 	}
@@ -724,11 +750,26 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	image out = { 0 };
 	ind_map map = { 0 };
 	size_t pi = 0, qi = 0, *same = NULL;
-	int rc = 0, reindent = level > LVL_EXACT;
+	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0;
 
 	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
 		goto out;
+	/* a new line indented with a character the old lines never use, or with
+	 * a tab where the model's quote of the file lost the file's tabs (only the
+	 * context was re-indented), says the new lines were written for the file:
+	 * all are kept as written */
+	for (size_t i = 0; reindent && i < map.n; i++)
+		lost_tabs |= memchr(map.v[i].fs, '\t', map.v[i].fslen) &&
+		             !memchr(map.v[i].ps, '\t', map.v[i].pslen);
+	for (size_t k = hc->h->first; reindent && !map.identity && k < hc->h->first + hc->h->n; k++) {
+		const char *t = wd_patch__ltext(p, k);
+
+		if (p->lines[k].op == WD_PL_ADD &&
+		    (!ind_native(&map, t, p->lines[k].len) ||
+		     (lost_tabs && memchr(t, '\t', indent_len(t, p->lines[k].len)))))
+			native_side = 1;
+	}
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
@@ -750,7 +791,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 
 			rc = img_push(&out, fl->p, fl->len, l->no_eol);
 			qi++;
-		} else if (reindent && !map.identity && ind_native(&map, wd_patch__ltext(p, k), l->len)) {
+		} else if (reindent && !map.identity && !native_side &&
+		           ind_native(&map, wd_patch__ltext(p, k), l->len)) {
 			rc = push_reindented(&out, owned, &map, wd_patch__ltext(p, k), l->len, l->no_eol,
 			                     crlf);
 			qi++;

@@ -695,6 +695,31 @@ START_TEST(reindent_refuses_when_a_mixed_file_crosses_the_model_depths)
 }
 END_TEST
 
+START_TEST(reindent_keeps_new_lines_written_for_the_file)
+{
+	/* only the context lost its tabs (4 spaces each); the '-' and '+' lines
+	 * are the file's own: a '+' line indented with a tab says the new side was
+	 * written for the file, so even its spaces-only line stays as written */
+	const char *t =
+		"--- a/src/w.c\n"
+		"+++ b/src/w.c\n"
+		"@@ -3,4 +3,5 @@\n"
+		"     int a = 1;\n"
+		"-\tif (a)\n"
+		"+\tif (a > 0)\n"
+		"         return a;\n"
+		"+            /* aligned */\n"
+		"     return 0;\n";
+	wd_patch_report r;
+
+	put_file("src/w.c", "int f(void)\n{\n\tint a = 1;\n\tif (a)\n\t\treturn a;\n\treturn 0;\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/w.c", "int f(void)\n{\n\tint a = 1;\n\tif (a > 0)\n\t\treturn a;\n"
+	                       "            /* aligned */\n\treturn 0;\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -862,6 +887,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_one_width_is_a_change_of_unit_when_the_steps_say_so);
 	tcase_add_test(ind, reindent_one_width_is_a_shift_when_the_steps_agree);
 	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
+	tcase_add_test(ind, reindent_keeps_new_lines_written_for_the_file);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
