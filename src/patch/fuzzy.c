@@ -454,6 +454,16 @@ static void ind_map_check(ind_map *m)
 			m->linear = 0;
 		one_width &= m->v[i].pw == m->v[0].pw;
 	}
+	/* a file line aligned with tabs then spaces, which the model indented
+	 * otherwise: its columns come from two units at once (tabs for depth,
+	 * spaces for alignment), so no line through the pairs maps a width */
+	for (size_t i = 0; i < m->n; i++) {
+		const char *t = memchr(m->v[i].fs, '\t', m->v[i].fslen);
+
+		if (t && memchr(t, ' ', m->v[i].fslen - (size_t)(t - m->v[i].fs)) &&
+		    (m->v[i].pslen != m->v[i].fslen || memcmp(m->v[i].ps, m->v[i].fs, m->v[i].fslen)))
+			m->linear = 0;
+	}
 	/* one width, indented on both sides but differently (8 for 4): a shift
 	 * and a change of unit fit it alike, and disagree on every other width;
 	 * ind_map_steps may tell them apart */
@@ -595,6 +605,40 @@ static int ind_native(const ind_map *m, const char *s, size_t len)
 	return 1;
 }
 
+static size_t gcd(size_t a, size_t b)
+{
+	while (b) {
+		size_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Is width `pw` off the grid of the model's widths in a change of unit? The
+ * pairs step by the model's unit (4, 8, 12 for one tab each); a width between
+ * (14: alignment spaces after the depth) scales by a ratio the spaces may not
+ * share, so it is not mapped. A plain shift keeps alignment as it is. */
+static int off_grid(const ind_map *m, size_t pw)
+{
+	size_t lo = SIZE_MAX, g = 0;
+	int shift = 1;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].pw < lo)
+			lo = m->v[i].pw;
+	for (size_t i = 0; i < m->n; i++) {
+		g = gcd(g, m->v[i].pw - lo);
+		shift &= m->v[i].fw - m->v[0].fw == m->v[i].pw - m->v[0].pw;
+	}
+	if (m->scale)
+		shift = 0;
+	if (shift || !g)
+		return 0;
+	return (pw > lo ? pw - lo : lo - pw) % g != 0;
+}
+
 /* The file's indentation for a model line indented with ps[0..pslen) (width
  * `pw`): the file bytes of old lines the model indented exactly so, when they
  * agree; else by width. WD_EREFUSED when the pairs follow no one rule and
@@ -623,7 +667,7 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i].pw == pw)
 			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);
-	if (!m->linear || (m->scale && pw * m->v[0].fw % m->v[0].pw))
+	if (!m->linear || (m->scale && pw * m->v[0].fw % m->v[0].pw) || off_grid(m, pw))
 		return WD_EREFUSED; /* no rule, or a unit change that lands between columns */
 	fw = ind_predict(m, pw);
 	if (fw < 0)

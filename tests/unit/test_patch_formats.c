@@ -720,6 +720,37 @@ START_TEST(reindent_keeps_new_lines_written_for_the_file)
 }
 END_TEST
 
+START_TEST(reindent_refuses_a_width_between_the_model_units)
+{
+	/* 4 per tab for a tab file: 4, 8 and 12 are one, two and three tabs, but
+	 * 14 is three tabs and some alignment whose own width the block never
+	 * shows (2 spaces for 1?): refused rather than scaled to 3 tabs + 4 */
+	const char *t =
+		"src/opts.c\n"
+		"<<<<<<< SEARCH\n"
+		"    opts = {\n"
+		"        OPT(\"a\",\n"
+		"            \"mode\"),\n"
+		"    };\n"
+		"=======\n"
+		"    opts = {\n"
+		"        OPT(\"a\",\n"
+		"            \"mode\"),\n"
+		"        OPT(\"b\",\n"
+		"              \"other\"),\n"
+		"    };\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "void f(void)\n{\n\topts = {\n\t\tOPT(\"a\",\n\t\t\t\"mode\"),\n\t};\n}\n";
+	wd_patch_report r;
+
+	put_file("src/opts.c", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	assert_file("src/opts.c", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -888,6 +919,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_one_width_is_a_shift_when_the_steps_agree);
 	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
 	tcase_add_test(ind, reindent_keeps_new_lines_written_for_the_file);
+	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
