@@ -398,6 +398,7 @@ static int only_blanks(const char *s, size_t len)
 static long ind_predict(const ind_map *m, size_t pw)
 {
 	const ind_pair *lo = NULL, *hi = NULL;
+	long den;
 
 	for (size_t i = 0; i < m->n; i++) {
 		if (!lo || m->v[i].pw < lo->pw)
@@ -409,8 +410,9 @@ static long ind_predict(const ind_map *m, size_t pw)
 		return (long)(pw * lo->fw / lo->pw);
 	if (!lo || lo->pw == hi->pw)
 		return lo ? (long)pw + (long)lo->fw - (long)lo->pw : (long)pw;
-	return (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) /
-	       ((long)hi->pw - (long)lo->pw);
+	den = (long)hi->pw - (long)lo->pw;
+	return den ? (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) / den
+	           : (long)pw + (long)lo->fw - (long)lo->pw;
 }
 
 static int cmp_pair(const void *a, const void *b)
