@@ -621,7 +621,8 @@ static size_t gcd(size_t a, size_t b)
 /* Is width `pw` off the grid of the model's widths in a change of unit? The
  * pairs step by the model's unit (4, 8, 12 for one tab each); a width between
  * (14: alignment spaces after the depth) scales by a ratio the spaces may not
- * share, so it is not mapped. A plain shift keeps alignment as it is. */
+ * share, so it is not mapped, in a file that indents with tabs. A plain shift
+ * keeps alignment as it is. */
 static int off_grid(const ind_map *m, size_t pw)
 {
 	size_t lo = SIZE_MAX, g = 0;
@@ -636,7 +637,9 @@ static int off_grid(const ind_map *m, size_t pw)
 	}
 	if (m->scale)
 		shift = 0;
-	if (shift || !g)
+	/* only a tab file aligns with spaces after its depth; a spaces-only file's
+	 * widths interpolate (0 and 16 put 24 at 12, whatever the unit) */
+	if (shift || !g || !m->tabs)
 		return 0;
 	return (pw > lo ? pw - lo : lo - pw) % g != 0;
 }

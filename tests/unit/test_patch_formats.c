@@ -751,6 +751,31 @@ START_TEST(reindent_refuses_a_width_between_the_model_units)
 }
 END_TEST
 
+START_TEST(reindent_interpolates_a_spaces_only_file)
+{
+	/* a grammar file: continuation lines at 8 under unindented ones, quoted
+	 * at 16 (2 per space); a new continuation at 24 is 12 in the file */
+	const char *t =
+		"g.ebnf\n"
+		"<<<<<<< SEARCH\n"
+		"binop = '<' |\n"
+		"                '>';\n"
+		"=======\n"
+		"assign = '=' |\n"
+		"                        '+=';\n"
+		"binop = '<' |\n"
+		"                '>';\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	put_file("g.ebnf", "expr = a;\nbinop = '<' |\n        '>';\nunop = '-';\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("g.ebnf", "expr = a;\nassign = '=' |\n            '+=';\nbinop = '<' |\n"
+	                      "        '>';\nunop = '-';\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -920,6 +945,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
 	tcase_add_test(ind, reindent_keeps_new_lines_written_for_the_file);
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
+	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
