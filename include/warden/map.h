@@ -101,6 +101,14 @@ int wd_map_rank(wd_map *m, const char *const *focus);
  * definition of the map (NULL-terminated, valid until the next rank). */
 const char *const *wd_map_unmatched_focus(const wd_map *m, size_t *n);
 
+/* The file path, directory or definition name nearest to a focus that
+ * matched nothing, for "did you mean": a definition name for an identifier,
+ * a path (or, for a bare file name, a file of that base name) for a path,
+ * set in `out`; `out` is left empty when nothing is near enough to be a
+ * plausible typo (edit distance at most 2 + length/4, the length of the
+ * last part of a path). */
+int wd_map_focus_near(wd_buf *out, const wd_map *m, const char *focus);
+
 /* 1 when `path` is a vendored or generated file of the map. */
 int wd_map_is_vendored(const wd_map *m, const char *path);
 
@@ -118,6 +126,7 @@ int wd_map_render(wd_buf *out, const wd_map *m, size_t budget_tokens, unsigned f
 /*
  * The same selection as JSON: {"budget_tokens", "tokens_estimate", "token_estimate": "bytes/4",
  * "stats": {...}, "unmatched_focus": [entries] (only when some focus matched nothing),
+ * "focus_near": {entry: nearest path or name} (for the unmatched entries that have one),
  * "files": [{"path", "language", "rank", "vendored", "definitions": [{"name", "kind",
  * "line", "end_line", "signature", "rank", "referenced_by": [paths]}]}]}.
  */

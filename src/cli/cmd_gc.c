@@ -31,7 +31,8 @@ static const char gc_usage[] =
 	"Prune warden's cache of what is older than DAYS (default 14) and needed by no\n"
 	"open proposal and no running run: the work trees runs leave (interrupted runs,\n"
 	"--keep-worktree), the blobs of old ledgers (the JSONL ledgers themselves stay,\n"
-	"so 'warden log' and 'stats' still count them), tag-cache entries, and baselines\n"
+	"so 'warden log' and 'stats' still count them), tag-cache entries (and the map's\n"
+	"per-work-tree tag packs), and baselines\n"
 	"of base commits no open proposal starts from. An unreferenced blob younger than\n"
 	"an hour is kept (its run may be writing it).\n"
 	"\n"
@@ -309,6 +310,27 @@ static void gc_tags(struct gc *g)
 	closedir(d);
 }
 
+/* The map's per-work-tree tag packs (and the stat caches before them): one
+ * per work tree mapped, counted as tag entries. */
+static void gc_map_packs(struct gc *g)
+{
+	char dir[4096], path[4096];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(dir, sizeof(dir), "%s/map", g->cache);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "pack-", 5) != 0 && strncmp(e->d_name, "stat-", 5) != 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path) &&
+		    old(g, path))
+			g->tags += (size_t)prune(g, path);
+	}
+	closedir(d);
+}
+
 static void gc_baselines(struct gc *g)
 {
 	char dir[4096], path[4096];
@@ -581,6 +603,7 @@ int cmd_gc(int argc, char **argv)
 	gc_trees(&g);
 	gc_blobs(&g);
 	gc_tags(&g);
+	gc_map_packs(&g);
 	gc_baselines(&g);
 	if ((rc = gc_orphans(&g)) != 0)
 		goto out;

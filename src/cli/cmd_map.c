@@ -10,6 +10,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
+#include "warden/repo.h"
 
 static void map_usage(FILE *f)
 {
@@ -26,7 +27,8 @@ static void map_usage(FILE *f)
 	        "  --budget TOKENS   token budget for the output (default 2048; 0 = everything)\n"
 	        "  --focus X         a file, a directory or an identifier to rank toward (repeatable);\n"
 	        "                    a focused file's own definitions come first; a focus that\n"
-	        "                    matches nothing is a warning\n"
+	        "                    matches nothing is a warning (with the nearest path or\n"
+	        "                    name, when one is a plausible typo of it)\n"
 	        "  --json            one JSON object on stdout (definitions, ranks, references, stats)\n"
 	        "  --threads N       parser threads (default: one per core)\n"
 	        "  --no-cache        parse every file; do not read or write the tag cache\n"
@@ -56,7 +58,7 @@ static int parse_size(size_t *out, const char *s)
 	return 0;
 }
 
-int cmd_map(int argc, char **argv)
+static int map_main(int argc, char **argv)
 {
 	const char *repo = ".";
 	size_t budget = 2048, threads = 0;
@@ -129,10 +131,16 @@ int cmd_map(int argc, char **argv)
 	{
 		size_t nu = 0;
 		const char *const *um = wd_map_unmatched_focus(m, &nu);
+		wd_buf near = WD_BUF_INIT;
 
-		for (size_t i = 0; i < nu; i++)
+		for (size_t i = 0; i < nu; i++) {
+			if (wd_map_focus_near(&near, m, um[i]) != 0)
+				wd_error_clear(); /* only the hint is lost */
 			fprintf(stderr, "warden: warning: --focus '%s' matches no file, directory or "
-			        "definition of the map\n", um[i]);
+			        "definition of the map%s%s%s\n", um[i], near.len ? "; did you mean '" : "",
+			        near.len ? near.ptr : "", near.len ? "'?" : "");
+		}
+		wd_buf_free(&near);
 	}
 	if (json) {
 		json_t *j = NULL;
@@ -179,4 +187,19 @@ done:
 	wd_buf_free(&cache);
 	wd_buf_free(&out);
 	return exit_code;
+}
+
+/* Only libgit2 (the index lists a work tree's files); not libcurl, whose
+ * start-up alone is ~7 ms of CPU, a tenth of a warm map. */
+int cmd_map(int argc, char **argv)
+{
+	int rc;
+
+	if (wd_repo_global_init() != 0) {
+		wd_cli_error("could not initialise libgit2");
+		return WD_EXIT_INFRA;
+	}
+	rc = map_main(argc, argv);
+	wd_repo_global_shutdown();
+	return rc;
 }

@@ -24,7 +24,8 @@ static const struct command commands[] = {
 	/* no libraries: starting a confined command fast is the point (libgit2's
 	 * init alone parses the system's CA certificates) */
 	{ "sandbox", cmd_sandbox, "run one command confined, exactly as the gate runs checks", 0 },
-	{ "map", cmd_map, "print the ranked tree-sitter repository map", 1 },
+	/* map initialises libgit2 itself: libcurl's init is a tenth of a warm map */
+	{ "map", cmd_map, "print the ranked tree-sitter repository map", 0 },
 	{ "review", cmd_review, "list, show, approve or reject proposals", 1 },
 	{ "log", cmd_log, "one line per run: id, age, ticket, status, rounds, cost, time", 0 },
 	{ "show", cmd_show, "tell one run from its ledger, failed or not", 0 },

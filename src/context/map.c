@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,87 +23,170 @@
 #define DEFAULT_MAX_FILE (1024u * 1024u)
 #define MAX_THREADS 64
 
-/* --- the stat cache: path + stat data -> blob id, one file per work tree --- */
+/*
+ * --- the tag pack: one file per work tree, path + stat data -> blob id and tags ---
+ *
+ * A warm map reads one file instead of a thousand: every file's stat data,
+ * blob id and tags (wd_tagset_dump's text) in one pack, mapped copy-on-write
+ * and parsed in place; the tags of unchanged files borrow from the mapping
+ * for the map's lifetime. A file whose stat data changed falls back to its
+ * blob id and the per-blob tag cache (shared by every work tree of the
+ * cache), then to a parse. The pack is rewritten only when it no longer
+ * describes the tree exactly, copying unchanged entries from a read-only
+ * view of the same mapping. Format, after the line "wdpack 1":
+ *   "mtime_ns ctime_ns size ino oid taglen path\n" then taglen bytes of tags.
+ * A damaged entry ends the pack (every entry before it stays usable: each
+ * tag text is checked by wd_tagset_load's end marker).
+ */
+#define PACK_MAGIC "wdpack 1\n"
 
-struct statent {
+struct packent {
 	int64_t mtime_ns, ctime_ns;
 	uint64_t size, ino;
 	char oid[41];
+	size_t off, len;        /* the tag text in the pack */
 };
 
-struct statcache {
-	wd_strtab paths;
-	struct statent *v;
+struct pack {
+	int fd;                 /* the pack read (kept for the rewrite's view), -1 = none */
+	char *work;             /* private copy-on-write mapping, parsed in place */
+	size_t len;
+	wd_strtab paths;        /* borrowed: NUL-terminated in `work` */
+	struct packent *v;
 	size_t cap;
 };
 
-static int stat_cache_path(wd_buf *out, const char *cache_dir, const char *root)
+static int pack_path(wd_buf *out, const char *cache_dir, const char *root)
 {
 	char h[41];
 	int rc;
 
 	if ((rc = wd_hash_hex(h, root, strlen(root))) != 0)
 		return rc;
-	return wd_buf_printf(out, "%s/map/stat-%s", cache_dir, h);
+	return wd_buf_printf(out, "%s/map/pack-v%d-%s", cache_dir, WD_TAGS_VERSION, h);
 }
 
-static int statcache_put(struct statcache *sc, const char *path, size_t plen,
-                         const struct statent *e)
+static int parse_i64(const char **p, const char *end, int64_t *v)
 {
-	uint32_t id;
-	int rc;
+	long long n = 0;
+	const char *s = *p;
 
-	if ((rc = wd_strtab_intern(&sc->paths, path, plen, &id)) != 0)
-		return rc;
-	if (id >= sc->cap) {
-		size_t cap = sc->cap ? sc->cap * 2 : 256;
-		struct statent *v;
-
-		while (cap <= id)
-			cap *= 2;
-		if (!(v = realloc(sc->v, cap * sizeof(*v))))
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		sc->v = v;
-		sc->cap = cap;
-	}
-	sc->v[id] = *e;
+	if (s < end && *s == '-')
+		s++;
+	if (s >= end || *s < '0' || *s > '9')
+		return -1;
+	while (s < end && *s >= '0' && *s <= '9' && n <= (INT64_MAX - 9) / 10)
+		n = n * 10 + (*s++ - '0');
+	if (s >= end || *s != ' ')
+		return -1;
+	*v = **p == '-' ? -n : n;
+	*p = s + 1;
 	return 0;
 }
 
-/* Lines "mtime_ns ctime_ns size ino oid path". A damaged cache is ignored. */
-static void statcache_load(struct statcache *sc, const char *file)
+static int parse_u64(const char **p, const char *end, uint64_t *v)
 {
-	wd_buf b = WD_BUF_INIT;
-	char *line, *save = NULL;
+	int64_t n;
 
-	if (wd_file_read(&b, file, 0) != 0) {
-		wd_error_clear();
-		return;
-	}
-	for (line = strtok_r(b.ptr, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct statent e;
-		long long m, c;
-		unsigned long long s, i;
-		int off = 0;
-
-		if (sscanf(line, "%lld %lld %llu %llu %40s %n", &m, &c, &s, &i, e.oid, &off) != 5 ||
-		    !off || strlen(e.oid) != 40)
-			continue;
-		e.mtime_ns = m;
-		e.ctime_ns = c;
-		e.size = s;
-		e.ino = i;
-		if (statcache_put(sc, line + off, strlen(line + off), &e) != 0)
-			break;
-	}
-	wd_error_clear();
-	wd_buf_free(&b);
+	if (**p == '-' || parse_i64(p, end, &n) != 0)
+		return -1;
+	*v = (uint64_t)n;
+	return 0;
 }
 
-static void statcache_free(struct statcache *sc)
+/* Map the pack and index its entries; a missing or damaged pack is no
+ * (or a shorter) pack. */
+static void pack_load(struct pack *pk, const char *file)
 {
-	wd_strtab_free(&sc->paths);
-	free(sc->v);
+	struct stat st;
+	char *p, *end;
+
+	memset(pk, 0, sizeof(*pk));
+	pk->fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (pk->fd < 0 || fstat(pk->fd, &st) != 0 || st.st_size < (off_t)strlen(PACK_MAGIC))
+		goto none;
+	pk->len = (size_t)st.st_size;
+	pk->work = mmap(NULL, pk->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, pk->fd, 0);
+	if (pk->work == MAP_FAILED) {
+		pk->work = NULL;
+		goto none;
+	}
+	if (memcmp(pk->work, PACK_MAGIC, strlen(PACK_MAGIC)) != 0)
+		goto none;
+	pk->paths.borrow = 1;
+	p = pk->work + strlen(PACK_MAGIC);
+	end = pk->work + pk->len;
+	while (p < end) {
+		struct packent e;
+		uint64_t tl;
+		char *nl, *path;
+		uint32_t id;
+
+		if (parse_i64((const char **)&p, end, &e.mtime_ns) || parse_i64((const char **)&p, end,
+		    &e.ctime_ns) || parse_u64((const char **)&p, end, &e.size) ||
+		    parse_u64((const char **)&p, end, &e.ino) || end - p < 41 || p[40] != ' ')
+			break;
+		memcpy(e.oid, p, 40);
+		e.oid[40] = '\0';
+		p += 41;
+		if (parse_u64((const char **)&p, end, &tl) || !(nl = memchr(p, '\n', (size_t)(end - p))) ||
+		    nl == p || tl > (uint64_t)(end - nl - 1))
+			break;
+		*nl = '\0';
+		path = p;
+		e.off = (size_t)(nl + 1 - pk->work);
+		e.len = (size_t)tl;
+		p = nl + 1 + tl;
+		if (wd_strtab_intern(&pk->paths, path, (size_t)(nl - path), &id) != 0)
+			break;
+		if (id >= pk->cap) {
+			size_t cap = pk->cap ? pk->cap * 2 : 256;
+			struct packent *v;
+
+			while (cap <= id)
+				cap *= 2;
+			if (!(v = realloc(pk->v, cap * sizeof(*v))))
+				break;
+			pk->v = v;
+			pk->cap = cap;
+		}
+		pk->v[id] = e;
+	}
+	wd_error_clear();
+	return;
+none:
+	wd_error_clear();
+	if (pk->work)
+		munmap(pk->work, pk->len);
+	pk->work = NULL;
+	pk->len = 0;
+}
+
+/* The pack's entry for `path` if its stat data still match the file's. */
+static const struct packent *pack_find(const struct pack *pk, const struct mfile *f)
+{
+	int64_t id = pk->work ? wd_strtab_find(&pk->paths, f->path, strlen(f->path)) : -1;
+	const struct packent *e;
+
+	if (id < 0)
+		return NULL;
+	e = &pk->v[id];
+	if (e->mtime_ns != f->st_mtime_ns || e->ctime_ns != f->st_ctime_ns || e->size != f->st_size ||
+	    e->ino != f->st_ino)
+		return NULL;
+	return e;
+}
+
+/* The pack's mapping stays with the map (the tags borrow from it); the
+ * descriptor and index go. */
+static void pack_release(struct pack *pk)
+{
+	if (pk->fd >= 0)
+		close(pk->fd);
+	pk->fd = -1;
+	wd_strtab_free(&pk->paths);
+	free(pk->v);
+	pk->v = NULL;
 }
 
 /* --- parallel tag extraction --- */
@@ -110,11 +194,13 @@ static void statcache_free(struct statcache *sc)
 struct job {
 	wd_map *m;
 	const char *cache_dir;
-	const struct statcache *sc;
+	const struct pack *pk;
 	size_t max_file;
 	long pid;               /* names the cache's temporary files */
 	pthread_mutex_t lock;
 	size_t next;
+	int phase;              /* 0: stat every file (in path order), 1: tags (in `order`) */
+	const uint32_t *order;
 	int rc;                 /* first fatal error (out of memory, no parser) */
 	char msg[512];
 };
@@ -205,10 +291,11 @@ static int store_and_compact(struct mfile *f, const char *cache_dir, long pid, w
 	return wd_tagset_load(&f->tags, wd_buf_detach(&text), n);
 }
 
-static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
+/* Phase 0: the file's stat data, and its pack entry when they still match. */
+static int stat_file(struct job *j, struct mfile *f, wd_buf *abs)
 {
 	struct stat st;
-	int64_t hit;
+	const struct packent *e;
 	int rc;
 
 	if (f->lang == WD_LANG_NONE)
@@ -228,20 +315,33 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 		f->state = MFILE_TOO_LARGE;
 		return 0;
 	}
-	hit = j->sc ? wd_strtab_find(&j->sc->paths, f->path, strlen(f->path)) : -1;
-	if (hit >= 0) {
-		const struct statent *e = &j->sc->v[hit];
-
-		if (e->mtime_ns == f->st_mtime_ns && e->ctime_ns == f->st_ctime_ns &&
-		    e->size == f->st_size && e->ino == f->st_ino) {
-			memcpy(f->oid, e->oid, sizeof(f->oid));
-			if (tag_cache_load(&f->tags, j->cache_dir, f->oid, tmp) == 0) {
-				f->state = MFILE_CACHED;
-				f->stat_hit = 1;
-				return 0;
-			}
-		}
+	if (j->pk && (e = pack_find(j->pk, f)) != NULL) {
+		memcpy(f->oid, e->oid, sizeof(f->oid));
+		f->pack_off = e->off;
+		f->pack_len = e->len;
 	}
+	return 0;
+}
+
+/* Phase 1: the file's tags from the pack, else the blob cache, else a parse. */
+static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
+{
+	int rc;
+
+	if (f->lang == WD_LANG_NONE || f->state == MFILE_UNREADABLE || f->state == MFILE_TOO_LARGE)
+		return 0;
+	if (f->pack_off) {
+		if (wd_tagset_load_borrowed(&f->tags, j->pk->work + f->pack_off, f->pack_len) == 0) {
+			f->state = MFILE_CACHED;
+			f->stat_hit = 1;
+			return 0;
+		}
+		wd_error_clear();
+		f->pack_off = 0; /* a damaged entry: as if it were not there */
+	}
+	wd_buf_clear(abs);
+	if ((rc = wd_path_join(abs, j->m->workdir, f->path)) != 0)
+		return rc;
 	wd_buf_clear(tmp);
 	if (wd_ctx_read_regular(tmp, abs->ptr, j->max_file) != 0) {
 		wd_error_clear();
@@ -277,7 +377,7 @@ static void *worker(void *arg)
 	struct job *j = arg;
 	wd_parsers *ps = NULL;
 	wd_buf abs = WD_BUF_INIT, tmp = WD_BUF_INIT;
-	int rc = wd_parsers_new(&ps);
+	int rc = j->phase == 0 ? 0 : wd_parsers_new(&ps);
 
 	while (!rc) {
 		size_t i;
@@ -287,7 +387,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (i >= j->m->nfiles)
 			break;
-		rc = one_file(j, ps, &j->m->files[i], &abs, &tmp);
+		if (j->phase == 0)
+			rc = stat_file(j, &j->m->files[i], &abs);
+		else
+			rc = one_file(j, ps, &j->m->files[j->order[i]], &abs, &tmp);
 	}
 	if (rc) {
 		pthread_mutex_lock(&j->lock);
@@ -332,27 +435,53 @@ static int run_workers(struct job *j, unsigned nthreads)
 	return 0;
 }
 
-static int statcache_save(const wd_map *m, const char *file)
+/* Write the pack of the tree as it is now: unchanged entries copied from a
+ * read-only view of the old pack (the same file, through the kept
+ * descriptor: a pack another process wrote since is not mixed in). */
+static int pack_save(const wd_map *m, const struct pack *pk, const char *file)
 {
-	wd_buf b = WD_BUF_INIT, dir = WD_BUF_INIT;
-	int rc = 0;
+	wd_buf b = WD_BUF_INIT, dir = WD_BUF_INIT, tags = WD_BUF_INIT;
+	const char *view = NULL;
+	int rc;
 
+	if (pk->fd >= 0 && pk->work) {
+		view = mmap(NULL, pk->len, PROT_READ, MAP_SHARED, pk->fd, 0);
+		if (view == MAP_FAILED)
+			view = NULL;
+	}
+	rc = wd_buf_puts(&b, PACK_MAGIC);
 	for (size_t i = 0; i < m->nfiles && !rc; i++) {
 		const struct mfile *f = &m->files[i];
+		const char *t;
+		size_t tl;
 
 		if (f->state != MFILE_PARSED && f->state != MFILE_CACHED)
 			continue;
-		rc = wd_buf_printf(&b, "%lld %lld %llu %llu %s %s\n", (long long)f->st_mtime_ns,
-		                   (long long)f->st_ctime_ns, (unsigned long long)f->st_size,
-		                   (unsigned long long)f->st_ino, f->oid, f->path);
+		if (f->pack_off && view) {
+			t = view + f->pack_off;
+			tl = f->pack_len;
+		} else {
+			wd_buf_clear(&tags);
+			if ((rc = wd_tagset_dump(&tags, &f->tags)) != 0)
+				break;
+			t = tags.ptr;
+			tl = tags.len;
+		}
+		if ((rc = wd_buf_printf(&b, "%lld %lld %llu %llu %s %zu %s\n", (long long)f->st_mtime_ns,
+		                        (long long)f->st_ctime_ns, (unsigned long long)f->st_size,
+		                        (unsigned long long)f->st_ino, f->oid, tl, f->path)) == 0)
+			rc = wd_buf_put(&b, t, tl);
 	}
+	if (view)
+		munmap((void *)view, pk->len);
 	if (!rc && (rc = wd_buf_puts(&dir, file)) == 0) {
 		*strrchr(dir.ptr, '/') = '\0';
 		if ((rc = wd_mkdir_p(dir.ptr, 0)) == 0)
-			rc = wd_file_write_atomic(file, b.ptr ? b.ptr : "", b.len, 0644);
+			rc = wd_file_write_atomic(file, b.ptr, b.len, 0644);
 	}
 	wd_buf_free(&b);
 	wd_buf_free(&dir);
+	wd_buf_free(&tags);
 	return rc;
 }
 
@@ -492,16 +621,70 @@ out:
 	return rc;
 }
 
+static const struct mfile *order_files; /* qsort has no context argument */
+
+/* Files to hash or parse first, largest first (a parse of the largest file
+ * overlaps every other thread's work), then the pack's, in path order. */
+static int cmp_work_order(const void *a, const void *b)
+{
+	const struct mfile *x = &order_files[*(const uint32_t *)a], *y = &order_files[*(const uint32_t *)b];
+
+	if (!x->pack_off != !y->pack_off)
+		return x->pack_off ? 1 : -1;
+	if (!x->pack_off && x->st_size != y->st_size)
+		return x->st_size > y->st_size ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int work_order(uint32_t **out, const wd_map *m)
+{
+	uint32_t *v = malloc((m->nfiles ? m->nfiles : 1) * sizeof(*v));
+
+	if (!v)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->nfiles; i++)
+		v[i] = (uint32_t)i;
+	pthread_mutex_lock(&order_lock);
+	order_files = m->files;
+	qsort(v, m->nfiles, sizeof(*v), cmp_work_order);
+	order_files = NULL;
+	pthread_mutex_unlock(&order_lock);
+	*out = v;
+	return 0;
+}
+
+struct save_job {
+	const wd_map *m;
+	const struct pack *pk;
+	const char *file;
+};
+
+/* Failing to save the pack only costs re-hashing and re-reading next time. */
+static void *save_pack_thread(void *arg)
+{
+	const struct save_job *sj = arg;
+
+	if (pack_save(sj->m, sj->pk, sj->file) != 0)
+		wd_error_clear();
+	return NULL;
+}
+
 int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 {
 	wd_map_opts defaults = WD_MAP_OPTS_INIT;
 	wd_strvec files = WD_STRVEC_INIT;
-	struct statcache sc;
-	wd_buf scfile = WD_BUF_INIT;
+	struct pack pk;
+	wd_buf pkfile = WD_BUF_INIT;
 	struct job j;
+	struct save_job sj;
+	pthread_t saver;
+	uint32_t *order = NULL;
 	uint64_t t0 = wd_now_ms(), t1;
 	wd_map *m;
-	int rc, have_sc = 0;
+	unsigned nthreads;
+	int rc, saving = 0;
 
 	*out = NULL;
 	if (!opts)
@@ -509,7 +692,8 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	if (opts->version != WD_MAP_OPTS_VERSION)
 		return wd_error_set(WD_EUSAGE, "wd_map_opts version %u, expected %u", opts->version,
 		                    WD_MAP_OPTS_VERSION);
-	memset(&sc, 0, sizeof(sc));
+	memset(&pk, 0, sizeof(pk));
+	pk.fd = -1;
 	if (!(m = calloc(1, sizeof(*m))))
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	m->names.borrow = 1; /* names point into the files' tags, which live as long as the map */
@@ -520,11 +704,11 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	if ((rc = wd_ctx_list_files(&files, m->workdir, opts->files)) != 0)
 		goto out;
 	m->stats.list_ms = wd_now_ms() - t0;
-	m->nfiles = files.n;
 	if (files.n && !(m->files = calloc(files.n, sizeof(*m->files)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
+	m->nfiles = files.n;
 	/* the files take ownership of the path strings; the vector keeps the array */
 	for (size_t i = 0; i < files.n; i++) {
 		m->files[i].path = files.v[i];
@@ -535,15 +719,17 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	files.n = files.cap = 0;
 	wd_map__mark_vendored(m, opts->exclude);
 	if (opts->cache_dir) {
-		if ((rc = stat_cache_path(&scfile, opts->cache_dir, m->workdir)) != 0)
+		if ((rc = pack_path(&pkfile, opts->cache_dir, m->workdir)) != 0)
 			goto out;
-		statcache_load(&sc, scfile.ptr);
-		have_sc = 1;
+		pack_load(&pk, pkfile.ptr);
+		/* the tags borrow from the mapping: it lives as long as the map */
+		m->pack = pk.work;
+		m->pack_len = pk.len;
 	}
 	memset(&j, 0, sizeof(j));
 	j.m = m;
 	j.cache_dir = opts->cache_dir;
-	j.sc = have_sc ? &sc : NULL;
+	j.pk = opts->cache_dir ? &pk : NULL;
 	j.max_file = opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
 	j.pid = (long)getpid();
 	if (opts->cache_dir) {
@@ -557,7 +743,14 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	}
 	pthread_mutex_init(&j.lock, NULL);
 	t1 = wd_now_ms();
-	rc = run_workers(&j, thread_count(opts->threads, m->nfiles));
+	nthreads = thread_count(opts->threads, m->nfiles);
+	rc = run_workers(&j, nthreads);
+	if (!rc && (rc = work_order(&order, m)) == 0) {
+		j.phase = 1;
+		j.next = 0;
+		j.order = order;
+		rc = run_workers(&j, nthreads);
+	}
 	m->stats.tags_ms = wd_now_ms() - t1;
 	pthread_mutex_destroy(&j.lock);
 	if (rc)
@@ -567,26 +760,32 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		m->stats.cached += m->files[i].state == MFILE_CACHED;
 	}
 	m->stats.files = m->nfiles;
-	/* save the stat cache when it no longer describes the tree exactly; failing
-	 * to save it only costs re-hashing next time */
+	/* rewrite the pack when it no longer describes the tree exactly, on a
+	 * thread of its own while the names are indexed (both only read the tags) */
 	{
 		size_t hits = 0;
 
 		for (size_t i = 0; i < m->nfiles; i++)
 			hits += m->files[i].stat_hit;
-		if (opts->cache_dir && (hits != m->stats.parsed + m->stats.cached || hits != sc.paths.n) &&
-		    statcache_save(m, scfile.ptr) != 0)
-			wd_error_clear();
+		sj = (struct save_job){ m, &pk, pkfile.ptr };
+		if (opts->cache_dir && (hits != m->stats.parsed + m->stats.cached || hits != pk.paths.n)) {
+			if (nthreads > 1 && pthread_create(&saver, NULL, save_pack_thread, &sj) == 0)
+				saving = 1;
+			else
+				save_pack_thread(&sj);
+		}
 	}
 	t1 = wd_now_ms();
-	if ((rc = index_names(m, thread_count(opts->threads, m->nfiles))) != 0)
-		goto out;
+	rc = index_names(m, nthreads);
 	m->stats.index_ms = wd_now_ms() - t1;
+	if (saving)
+		pthread_join(saver, NULL);
 	m->stats.build_ms = wd_now_ms() - t0;
 out:
-	statcache_free(&sc);
-	wd_buf_free(&scfile);
+	pack_release(&pk);
+	wd_buf_free(&pkfile);
 	wd_strvec_free(&files);
+	free(order);
 	if (rc) {
 		wd_map_free(m);
 		return rc;
@@ -604,6 +803,8 @@ void wd_map_free(wd_map *m)
 		wd_tagset_free(&m->files[i].tags);
 		free(m->files[i].drank);
 	}
+	if (m->pack)
+		munmap(m->pack, m->pack_len);
 	free(m->def_occ);
 	free(m->ref_occ);
 	free(m->info);

@@ -19,7 +19,9 @@ struct mfile {
 	char *path;
 	int lang;
 	int state;
-	int stat_hit;       /* blob id came from the stat cache */
+	int stat_hit;       /* stat data, blob id and tags came from the pack */
+	size_t pack_off;    /* the file's entry in the pack (0 = none) while building */
+	size_t pack_len;
 	wd_tagset tags;
 	char oid[41];
 	int64_t st_mtime_ns, st_ctime_ns;
@@ -60,6 +62,8 @@ struct wd_map {
 	int ranked;
 	wd_map_stats stats;
 	wd_strvec unmatched; /* focus entries of the last wd_map_rank that matched nothing */
+	char *pack;          /* the tag pack's mapping: cached tags borrow from it */
+	size_t pack_len;
 };
 
 /* vendored.c: set files[].vendored and stats.vendored. */

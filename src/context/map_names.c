@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "warden/error.h"
+#include "warden/text.h"
 
 #include "map_int.h"
 
@@ -110,4 +111,70 @@ int wd_map_file_definitions(wd_map_def **out, size_t *n, const wd_map *m, const 
 		wd_map_def_fill(&(*out)[d], m, (uint32_t)fi, (uint32_t)d);
 	*n = f->tags.ndefs;
 	return 0;
+}
+
+/* --- "did you mean" for a focus that matched nothing --- */
+
+struct near {
+	const char *s;   /* what to suggest: a path, a directory (a prefix of a path) or a name */
+	size_t len;
+	size_t dist;
+};
+
+/* Is c[0..cl) nearer to the focus than the best so far? Then suggest r[0..rl). */
+static void near_try(struct near *b, const char *focus, size_t fl, const char *c, size_t cl,
+                     const char *r, size_t rl)
+{
+	size_t d;
+
+	/* lengths further apart than the best distance cannot beat it */
+	if ((cl > fl ? cl - fl : fl - cl) > b->dist || cl >= 64)
+		return;
+	d = wd_edit_distance(c, cl, focus);
+	/* on a tie the shorter one: dif.c is diff.c rather than builtin/diff.c */
+	if (d > 0 && (d < b->dist || (d == b->dist && (!b->s || rl < b->len)))) {
+		b->s = r;
+		b->len = rl;
+		b->dist = d;
+	}
+}
+
+int wd_map_focus_near(wd_buf *out, const wd_map *m, const char *focus)
+{
+	size_t fl = strlen(focus);
+	char f[64];
+	int pathlike = strchr(focus, '/') || strchr(focus, '.');
+	struct near b = { NULL, 0, 0 };
+
+	wd_buf_clear(out);
+	while (fl > 1 && focus[fl - 1] == '/')
+		fl--; /* "src/contxt/" is the directory src/contxt */
+	if (!fl || fl >= sizeof(f))
+		return 0;
+	memcpy(f, focus, fl);
+	f[fl] = '\0';
+	/* a plausible typo: at most 2 + len/4 edits, len counted in the last part of a
+	 * path (src/nope.c is no typo of src/main.c, however much of the path they share) */
+	b.dist = 2 + (fl - (strrchr(f, '/') ? (size_t)(strrchr(f, '/') + 1 - f) : 0)) / 4;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const char *p = m->files[i].path, *base = strrchr(p, '/');
+		size_t pl = strlen(p);
+
+		near_try(&b, f, fl, p, pl, p, pl);
+		/* every directory of the path */
+		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/'))
+			near_try(&b, f, fl, p, (size_t)(s - p), p, (size_t)(s - p));
+		/* a bare file name is any file of that base name: suggest its whole path */
+		if (!strchr(f, '/') && base)
+			near_try(&b, f, fl, base + 1, strlen(base + 1), p, pl);
+	}
+	/* an identifier: the defined names (a path wins a tie: it was looked at first);
+	 * a focus with a '.' is a name only where names have dots (Python's a.b) */
+	for (size_t id = 0; !strchr(f, '/') && id < m->names.n; id++) {
+		const char *nm = m->names.strs[id];
+
+		if (m->info[id].defs.n && (!pathlike || strchr(nm, '.')))
+			near_try(&b, f, fl, nm, strlen(nm), nm, strlen(nm));
+	}
+	return b.s ? wd_buf_put(out, b.s, b.len) : 0;
 }

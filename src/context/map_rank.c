@@ -241,9 +241,17 @@ static void spread(wd_map *m, const struct edge *e)
 			m->files[e->dst].drank[ni->defs.v[d].val] += share / (double)k;
 }
 
+/* One edge as its destination sees it. */
+struct inflow {
+	uint32_t src;
+	float w;
+};
+
 int wd_map_rank(wd_map *m, const char *const *focus)
 {
 	struct graph g;
+	struct inflow *in = NULL;
+	size_t *in_off = NULL, *fill = NULL;
 	double *pers = NULL, *next = NULL;
 	uint64_t t0 = wd_now_ms();
 	int rc;
@@ -267,17 +275,34 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 		goto out;
 	for (size_t k = 0; k < g.n; k++)
 		g.e[k].w = (float)(g.e[k].w / g.out[g.e[k].src]);
+	/* the edges by destination (a stable counting sort: each file's sum adds the
+	 * same terms in the same order as a pass over the edges would), so an
+	 * iteration sums each file's inflow in a register instead of through memory */
+	if (!(in_off = calloc(m->nfiles + 1, sizeof(*in_off))) ||
+	    !(fill = malloc(m->nfiles * sizeof(*fill))) || (g.n && !(in = calloc(g.n, sizeof(*in))))) {
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < g.n; k++)
+		in_off[g.e[k].dst + 1]++;
+	for (size_t i = 0; i < m->nfiles; i++)
+		in_off[i + 1] += in_off[i];
+	memcpy(fill, in_off, m->nfiles * sizeof(*fill));
+	for (size_t k = 0; k < g.n; k++)
+		in[fill[g.e[k].dst]++] = (struct inflow){ g.e[k].src, g.e[k].w };
 	memcpy(m->frank, pers, m->nfiles * sizeof(double));
 	for (int it = 0; it < ITERATIONS; it++) {
 		double dangling = 0, delta = 0;
 
 		for (size_t i = 0; i < m->nfiles; i++) {
+			double sum = 0;
+
 			if (g.out[i] == 0)
 				dangling += m->frank[i];
-			next[i] = 0;
+			for (size_t k = in_off[i]; k < in_off[i + 1]; k++)
+				sum += m->frank[in[k].src] * in[k].w;
+			next[i] = sum;
 		}
-		for (size_t k = 0; k < g.n; k++)
-			next[g.e[k].dst] += m->frank[g.e[k].src] * g.e[k].w;
 		for (size_t i = 0; i < m->nfiles; i++) {
 			double v = (1 - DAMPING) * pers[i] + DAMPING * (next[i] + dangling * pers[i]);
 
@@ -324,6 +349,9 @@ int wd_map_rank(wd_map *m, const char *const *focus)
 out:
 	free(pers);
 	free(next);
+	free(in);
+	free(in_off);
+	free(fill);
 	free(g.e);
 	free(g.out);
 	return rc;
@@ -619,6 +647,27 @@ const char *const *wd_map_unmatched_focus(const wd_map *m, size_t *n)
 	return m->unmatched.n ? (const char *const *)m->unmatched.v : none;
 }
 
+/* "focus_near": {unmatched focus: the path or name it may have meant} */
+static int focus_near_json(json_t *root, const wd_map *m)
+{
+	json_t *o = json_object();
+	wd_buf near = WD_BUF_INIT;
+	int rc = o ? 0 : wd_error_set(WD_ENOMEM, "out of memory");
+
+	for (size_t i = 0; !rc && i < m->unmatched.n; i++)
+		if ((rc = wd_map_focus_near(&near, m, m->unmatched.v[i])) == 0 && near.len &&
+		    json_object_set_new(o, m->unmatched.v[i], json_string(near.ptr)) < 0)
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+	wd_buf_free(&near);
+	if (!rc && json_object_size(o)) {
+		if (json_object_set_new(root, "focus_near", o) < 0)
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+		o = NULL;
+	}
+	json_decref(o);
+	return rc;
+}
+
 int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 {
 	struct pick *p = NULL;
@@ -668,6 +717,8 @@ int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 			goto out;
 		}
+		if ((rc = focus_near_json(root, m)) != 0)
+			goto out;
 	}
 	for (size_t i = 0; i < k; i++) {
 		const struct mfile *f = &m->files[v[i].file];

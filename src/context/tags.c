@@ -302,7 +302,8 @@ void wd_tagset_free(wd_tagset *ts)
 	}
 	for (size_t i = 0; i < ts->nrefs && !ts->arena; i++)
 		free(ts->refs[i].name);
-	free(ts->arena);
+	if (!ts->borrowed)
+		free(ts->arena);
 	free(ts->defs);
 	free(ts->refs);
 	memset(ts, 0, sizeof(*ts));
@@ -926,13 +927,14 @@ static int read_uint(const char **p, const char *end, char sep, unsigned long *v
 	return 0;
 }
 
-int wd_tagset_load(wd_tagset *out, char *text, size_t len)
+static int tagset_load(wd_tagset *out, char *text, size_t len, int borrowed)
 {
 	char *p = text, *end = text + len;
 	unsigned long nd, nr;
 
 	memset(out, 0, sizeof(*out));
 	out->arena = text;
+	out->borrowed = borrowed;
 	if (len < 9 || memcmp(p, "wdtags 1 ", 9) != 0)
 		goto bad;
 	p += 9;
@@ -989,4 +991,14 @@ int wd_tagset_load(wd_tagset *out, char *text, size_t len)
 bad:
 	wd_tagset_free(out);
 	return bad_cache();
+}
+
+int wd_tagset_load(wd_tagset *out, char *text, size_t len)
+{
+	return tagset_load(out, text, len, 0);
+}
+
+int wd_tagset_load_borrowed(wd_tagset *out, char *text, size_t len)
+{
+	return tagset_load(out, text, len, 1);
 }

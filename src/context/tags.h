@@ -49,6 +49,7 @@ typedef struct wd_tagset {
 	wd_tagref *refs;
 	size_t nrefs, caprefs;
 	char *arena;      /* when set, every name and sig points into it (loaded from the cache) */
+	int borrowed;     /* the arena is someone else's (a slice of the map's tag pack) */
 } wd_tagset;
 
 void wd_tagset_free(wd_tagset *ts);
@@ -59,6 +60,9 @@ int wd_tagset_dump(wd_buf *out, const wd_tagset *ts);
 /* Parse `text` in place and keep it as the tagset's arena (taken over in
  * every case: freed on failure). text[len] must be '\0'. */
 int wd_tagset_load(wd_tagset *out, char *text, size_t len);
+/* The same over text the caller owns (and keeps for as long as the tagset
+ * lives): the tagset never frees it. */
+int wd_tagset_load_borrowed(wd_tagset *out, char *text, size_t len);
 
 /* Bump when the extraction changes what it finds: cached tags of older
  * versions are then ignored (they live under <cache>/tags/v<N>/). */

@@ -349,6 +349,8 @@ typedef struct ind_pair {
 	size_t pw, fw;         /* indentation widths (tab stops of 8) */
 	const char *fs;        /* the file line's indentation */
 	size_t fslen;
+	const char *ps;        /* the model line's indentation */
+	size_t pslen;
 } ind_pair;
 
 typedef struct ind_map {
@@ -359,6 +361,11 @@ typedef struct ind_map {
 	int model_tabs;        /* the model's old lines indent with tabs / spaces */
 	int model_spaces;
 	int linear;            /* every pair lies on the line through the extreme ones */
+	int one_width;         /* the pairs show one width, indented differently on each side */
+	int crossed;           /* a deeper model line is no deeper in the file, or one model
+	                        * width is two file widths: widths do not map */
+	int file_mixed;        /* the file's lines indent with tabs here, spaces only there */
+	int scale;             /* ... and the steps say it is a change of unit, not a shift */
 } ind_map;
 
 static size_t indent_len(const char *s, size_t len)
@@ -391,6 +398,7 @@ static int only_blanks(const char *s, size_t len)
 static long ind_predict(const ind_map *m, size_t pw)
 {
 	const ind_pair *lo = NULL, *hi = NULL;
+	long den;
 
 	for (size_t i = 0; i < m->n; i++) {
 		if (!lo || m->v[i].pw < lo->pw)
@@ -398,15 +406,49 @@ static long ind_predict(const ind_map *m, size_t pw)
 		if (!hi || m->v[i].pw > hi->pw)
 			hi = &m->v[i];
 	}
+	if (lo && lo->pw == hi->pw && m->scale)
+		return (long)(pw * lo->fw / lo->pw);
 	if (!lo || lo->pw == hi->pw)
 		return lo ? (long)pw + (long)lo->fw - (long)lo->pw : (long)pw;
-	return (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) /
-	       ((long)hi->pw - (long)lo->pw);
+	den = (long)hi->pw - (long)lo->pw;
+	return den ? (long)lo->fw + ((long)pw - (long)lo->pw) * ((long)hi->fw - (long)lo->fw) / den
+	           : (long)pw + (long)lo->fw - (long)lo->pw;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const ind_pair *x = a, *y = b;
+
+	if (x->pw != y->pw)
+		return x->pw < y->pw ? -1 : 1;
+	return x->fw < y->fw ? -1 : x->fw > y->fw;
+}
+
+/* Do the pairs keep the model's order of depth (and one file width per model
+ * width)? A file mixing tabs and spaces can pair the model's 4 with a tab
+ * and its 8 with 4 spaces: then a new line at 8 may be meant at two tabs. */
+static int ind_crossed(const ind_map *m)
+{
+	ind_pair *v;
+	int crossed = 0;
+
+	if (m->n < 2)
+		return 0;
+	if (!(v = malloc(m->n * sizeof(*v))))
+		return 1; /* out of memory: refuse rather than guess */
+	memcpy(v, m->v, m->n * sizeof(*v));
+	qsort(v, m->n, sizeof(*v), cmp_pair);
+	for (size_t i = 1; i < m->n && !crossed; i++)
+		crossed = v[i].pw == v[i - 1].pw ? v[i].fw != v[i - 1].fw : v[i].fw <= v[i - 1].fw;
+	free(v);
+	return crossed;
 }
 
 static void ind_map_check(ind_map *m)
 {
 	int one_width = 1;
+
+	m->crossed = ind_crossed(m);
 
 	m->linear = 1;
 	for (size_t i = 0; i < m->n; i++) {
@@ -414,15 +456,106 @@ static void ind_map_check(ind_map *m)
 			m->linear = 0;
 		one_width &= m->v[i].pw == m->v[0].pw;
 	}
+	/* a file line aligned with tabs then spaces, which the model indented
+	 * otherwise: its columns come from two units at once (tabs for depth,
+	 * spaces for alignment), so no line through the pairs maps a width */
+	for (size_t i = 0; i < m->n; i++) {
+		const char *t = memchr(m->v[i].fs, '\t', m->v[i].fslen);
+
+		if (t && memchr(t, ' ', m->v[i].fslen - (size_t)(t - m->v[i].fs)) &&
+		    (m->v[i].pslen != m->v[i].fslen || memcmp(m->v[i].ps, m->v[i].fs, m->v[i].fslen)))
+			m->linear = 0;
+	}
 	/* one width, indented on both sides but differently (8 for 4): a shift
-	 * and a change of unit fit it alike, and disagree on every other width */
-	if (m->n && one_width && m->v[0].pw && m->v[0].fw && m->v[0].pw != m->v[0].fw)
+	 * and a change of unit fit it alike, and disagree on every other width;
+	 * ind_map_steps may tell them apart */
+	if (m->n && one_width && m->v[0].pw && m->v[0].fw && m->v[0].pw != m->v[0].fw) {
 		m->linear = 0;
+		m->one_width = 1;
+	}
 }
 
-static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, size_t lo,
-                         size_t hi, const image *im, size_t pos)
+/*
+ * The indentation step of some lines: the commonest nonzero difference of
+ * width between consecutive non-blank lines (a tie goes to the smaller).
+ */
+#define STEP_MAX 32
+
+typedef struct steps {
+	size_t count[STEP_MAX + 1];
+	size_t prev;
+	int have;
+} steps;
+
+static void step_add(steps *st, const char *s, size_t len)
 {
+	size_t w, d;
+
+	if (only_blanks(s, len))
+		return;
+	w = indent_width(s, indent_len(s, len));
+	d = w > st->prev ? w - st->prev : st->prev - w;
+	if (st->have && d && d <= STEP_MAX)
+		st->count[d]++;
+	st->prev = w;
+	st->have = 1;
+}
+
+static size_t step_mode(const steps *st)
+{
+	size_t best = 0;
+
+	for (size_t d = 1; d <= STEP_MAX; d++)
+		if (st->count[d] > st->count[best])
+			best = d;
+	return st->count[best] ? best : 0;
+}
+
+static size_t side_step(const struct wd_patch *p, const side *s)
+{
+	steps st;
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < s->n; i++)
+		step_add(&st, wd_patch__ltext(p, s->idx[i]), p->lines[s->idx[i]].len);
+	return step_mode(&st);
+}
+
+/*
+ * The pairs show one width only (8 for the file's 4). The steps decide: the
+ * model's own lines step by its unit (8 between `if` and its body), the
+ * file's by the file's (4). The same step is a shift of the whole block; a
+ * step in the ratio of the pair (8:4 for 8 -> 4) is a change of unit. Any
+ * other evidence, or none, leaves the map refusing new widths.
+ */
+static void ind_map_steps(ind_map *m, const struct wd_patch *p, const side *pre, const side *post,
+                          const image *im)
+{
+	size_t ms, fs, pw = m->v[0].pw, fw = m->v[0].fw;
+	steps st;
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < im->n; i++)
+		step_add(&st, im->v[i].p, im->v[i].len);
+	fs = step_mode(&st);
+	ms = side_step(p, post);
+	if (!ms)
+		ms = side_step(p, pre);
+	if (!ms || !fs)
+		return;
+	if (ms == fs) {
+		m->linear = 1;
+	} else if (ms * fw == fs * pw) {
+		m->linear = 1;
+		m->scale = 1;
+	}
+}
+
+static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
+                         const side *post, size_t lo, size_t hi, const image *im, size_t pos)
+{
+	int mixed = 0;
+
 	memset(m, 0, sizeof(*m));
 	m->identity = 1;
 	m->v = malloc((hi > lo ? hi - lo : 1) * sizeof(*m->v));
@@ -446,9 +579,16 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre, 
 		m->v[m->n].fw = indent_width(fl->p, fil);
 		m->v[m->n].fs = fl->p;
 		m->v[m->n].fslen = fil;
+		m->v[m->n].ps = pl;
+		m->v[m->n].pslen = pil;
+		if (fil)
+			mixed |= memchr(fl->p, '\t', fil) ? 1 : 2;
 		m->n++;
 	}
+	m->file_mixed = mixed == 3;
 	ind_map_check(m);
+	if (m->one_width)
+		ind_map_steps(m, p, pre, post, im);
 	return 0;
 }
 
@@ -467,18 +607,73 @@ static int ind_native(const ind_map *m, const char *s, size_t len)
 	return 1;
 }
 
-/* The file's indentation for a model line of indentation width `pw`;
- * WD_EREFUSED when the pairs follow no one rule and none has that width:
- * a guess could put the line at the wrong depth. */
-static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw)
+static size_t gcd(size_t a, size_t b)
 {
+	while (b) {
+		size_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Is width `pw` off the grid of the model's widths in a change of unit? The
+ * pairs step by the model's unit (4, 8, 12 for one tab each); a width between
+ * (14: alignment spaces after the depth) scales by a ratio the spaces may not
+ * share, so it is not mapped, in a file that indents with tabs. A plain shift
+ * keeps alignment as it is. */
+static int off_grid(const ind_map *m, size_t pw)
+{
+	size_t lo = SIZE_MAX, g = 0;
+	int shift = 1;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].pw < lo)
+			lo = m->v[i].pw;
+	for (size_t i = 0; i < m->n; i++) {
+		g = gcd(g, m->v[i].pw - lo);
+		shift &= m->v[i].fw - m->v[0].fw == m->v[i].pw - m->v[0].pw;
+	}
+	if (m->scale)
+		shift = 0;
+	/* only a tab file aligns with spaces after its depth; a spaces-only file's
+	 * widths interpolate (0 and 16 put 24 at 12, whatever the unit) */
+	if (shift || !g || !m->tabs)
+		return 0;
+	return (pw > lo ? pw - lo : lo - pw) % g != 0;
+}
+
+/* The file's indentation for a model line indented with ps[0..pslen) (width
+ * `pw`): the file bytes of old lines the model indented exactly so, when they
+ * agree; else by width. WD_EREFUSED when the pairs follow no one rule and
+ * none has that width, or cross where the file itself mixes tabs and spaces:
+ * a guess could put the line at the wrong depth. */
+static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen)
+{
+	const ind_pair *same = NULL;
 	long fw;
 
+	if (m->crossed && m->file_mixed)
+		return WD_EREFUSED;
+	for (size_t i = 0; i < m->n; i++) {
+		const ind_pair *q = &m->v[i];
+
+		if (q->pslen != pslen || memcmp(q->ps, ps, pslen))
+			continue;
+		if (same && (same->fslen != q->fslen || memcmp(same->fs, q->fs, q->fslen)))
+			return WD_EREFUSED; /* the same model bytes at two file depths */
+		same = q;
+	}
+	if (same)
+		return wd_buf_put(b, same->fs, same->fslen);
+	if (m->crossed)
+		return WD_EREFUSED;
 	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i].pw == pw)
 			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);
-	if (!m->linear)
-		return WD_EREFUSED;
+	if (!m->linear || (m->scale && pw * m->v[0].fw % m->v[0].pw) || off_grid(m, pw))
+		return WD_EREFUSED; /* no rule, or a unit change that lands between columns */
 	fw = ind_predict(m, pw);
 	if (fw < 0)
 		fw = 0;
@@ -548,10 +743,10 @@ static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const
 	int rc = 0;
 
 	if (!only_blanks(s, len)) {
-		rc = ind_map_render(&b, m, indent_width(s, il));
+		rc = ind_map_render(&b, m, indent_width(s, il), s, il);
 	} else {
 		/* a blank line's blanks are indentation too, mapped when they can be */
-		if (il && ind_map_render(&b, m, indent_width(s, il)) != 0)
+		if (il && ind_map_render(&b, m, indent_width(s, il), s, il) != 0)
 			wd_buf_clear(&b);
 		il = len;
 	}
@@ -604,11 +799,26 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	image out = { 0 };
 	ind_map map = { 0 };
 	size_t pi = 0, qi = 0, *same = NULL;
-	int rc = 0, reindent = level > LVL_EXACT;
+	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0;
 
-	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, lo, hi, im, pos)) != 0 ||
+	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
 		goto out;
+	/* a new line indented with a character the old lines never use, or with
+	 * a tab where the model's quote of the file lost the file's tabs (only the
+	 * context was re-indented), says the new lines were written for the file:
+	 * all are kept as written */
+	for (size_t i = 0; reindent && i < map.n; i++)
+		lost_tabs |= memchr(map.v[i].fs, '\t', map.v[i].fslen) &&
+		             !memchr(map.v[i].ps, '\t', map.v[i].pslen);
+	for (size_t k = hc->h->first; reindent && !map.identity && k < hc->h->first + hc->h->n; k++) {
+		const char *t = wd_patch__ltext(p, k);
+
+		if (p->lines[k].op == WD_PL_ADD &&
+		    (!ind_native(&map, t, p->lines[k].len) ||
+		     (lost_tabs && memchr(t, '\t', indent_len(t, p->lines[k].len)))))
+			native_side = 1;
+	}
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
@@ -630,7 +840,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 
 			rc = img_push(&out, fl->p, fl->len, l->no_eol);
 			qi++;
-		} else if (reindent && !map.identity && ind_native(&map, wd_patch__ltext(p, k), l->len)) {
+		} else if (reindent && !map.identity && !native_side &&
+		           ind_native(&map, wd_patch__ltext(p, k), l->len)) {
 			rc = push_reindented(&out, owned, &map, wd_patch__ltext(p, k), l->len, l->no_eol,
 			                     crlf);
 			qi++;

@@ -91,7 +91,9 @@ static int section_end(const struct wd_patch *p, const wd_rline *rl, size_t n, s
 	len = rl[j].len;
 	if (len == 0)
 		return 0;
-	if (codex_kind(s, len) != CX_NONE || is_fence(s, len))
+	/* a line starting with a blank is context, even when its text is a fence
+	 * (a README's " ``` bash"): only a fence at the margin ends the section */
+	if (codex_kind(s, len) != CX_NONE || (s[0] != ' ' && is_fence(s, len)))
 		return 1;
 	return !(s[0] == ' ' || s[0] == '-' || s[0] == '+' || starts(s, len, "@@") ||
 	         starts(s, len, "*** End of File") || starts(s, len, "*** Move to:"));

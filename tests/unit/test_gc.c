@@ -58,7 +58,8 @@ static json_t *warden_json(struct e2e_world *w, const char *cmd, const char *a1,
 START_TEST(gc_prunes_what_nothing_needs_and_keeps_the_rest)
 {
 	struct e2e_world w;
-	char spec[600], path[900], outside[700], link[900], proposed[32], *text = NULL;
+	char spec[600], path[900], outside[700], link[900], pack[900], other[900], proposed[32];
+	char *text = NULL;
 	static const char out_of_scope[] =
 		"Unique words for this reply.\n```diff\n--- a/other.txt\n+++ b/other.txt\n"
 		"@@ -1 +1 @@\n-do not touch\n+touched\n```\n";
@@ -82,6 +83,11 @@ START_TEST(gc_prunes_what_nothing_needs_and_keeps_the_rest)
 	/* a tag-cache entry (the fixture has no source files to tag) */
 	snprintf(path, sizeof(path), "%s/tags/v4/ab/cdef0123456789abcdef0123456789abcdef01", w.cache);
 	ck_assert_int_eq(fx_write_file(path, "tags"), 0);
+	/* a work tree's tag pack (the map's), and a file of another kind beside it */
+	snprintf(pack, sizeof(pack), "%s/map/pack-v5-0123456789abcdef0123456789abcdef01234567", w.cache);
+	ck_assert_int_eq(fx_write_file(pack, "wdpack 1\n"), 0);
+	snprintf(other, sizeof(other), "%s/map/notes.txt", w.cache);
+	ck_assert_int_eq(fx_write_file(other, "keep"), 0);
 	snprintf(link, sizeof(link), "%s/runs/planted", w.cache);
 	ck_assert_int_eq(symlink(w.tmp, link), 0);
 	age_tree(w.cache);
@@ -99,9 +105,11 @@ START_TEST(gc_prunes_what_nothing_needs_and_keeps_the_rest)
 	ck_assert_int_ge(json_integer_value(json_object_get(o, "work_trees")), 2);
 	ck_assert_int_ge(json_integer_value(json_object_get(o, "blobs")), 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "baselines")), 1);
-	ck_assert_int_ge(json_integer_value(json_object_get(o, "tag_entries")), 1);
+	ck_assert_int_ge(json_integer_value(json_object_get(o, "tag_entries")), 2);
 	json_decref(o);
 	ck_assert(access(path, F_OK) != 0);
+	ck_assert(access(pack, F_OK) != 0);
+	ck_assert(access(other, F_OK) == 0);
 	/* the link went, what it pointed at stays (the control: it is there) */
 	ck_assert(access(link, F_OK) != 0 && errno == ENOENT);
 	ck_assert_int_eq(fx_read_file(&text, outside), 0);

@@ -1,6 +1,7 @@
 /* The repository map: tags per language, references, ranking, rendering
  * within a token budget, JSON, and the blob-id keyed tag cache. */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,12 +501,112 @@ START_TEST(a_damaged_cache_entry_is_parsed_again)
 	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v%d/%.2s/%s", cache, WD_TAGS_VERSION, oid, oid + 2), 0);
 	ck_assert(wd_path_exists(p.ptr));
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "wdtags 1 1 0\ngarbage", 20, 0644), 0);
+	/* new stat data, same content: the pack no longer vouches for it, the blob
+	 * cache is asked and its damaged entry refused */
+	put(tree, "src/other.c", text);
 	m = build(cache);
 	wd_map_get_stats(&st, m);
 	ck_assert_uint_eq(st.parsed, 1);
 	ck_assert(wd_map_has_definition(m, "other_thing"));
 	wd_map_free(m);
 	wd_buf_free(&p);
+}
+END_TEST
+
+/* The one pack file of the tree under the cache. */
+static void pack_file(wd_buf *out)
+{
+	wd_buf dir = WD_BUF_INIT;
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_int_eq(wd_path_join(&dir, cache, "map"), 0);
+	ck_assert_ptr_nonnull(d = opendir(dir.ptr));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		ck_assert_ptr_nonnull(strstr(e->d_name, "pack-"));
+		wd_buf_clear(out);
+		ck_assert_int_eq(wd_path_join(out, dir.ptr, e->d_name), 0);
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_eq(n, 1);
+	wd_buf_free(&dir);
+}
+
+START_TEST(a_warm_map_reads_the_pack_alone)
+{
+	wd_map *m, *cold;
+	wd_map_stats st;
+	wd_buf pk = WD_BUF_INIT, tags = WD_BUF_INIT, a = WD_BUF_INIT, b = WD_BUF_INIT;
+
+	cold = build(cache);
+	ck_assert_int_eq(wd_map_rank(cold, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&a, cold, 0, 0), 0);
+	wd_map_free(cold);
+	/* without the per-blob cache, every file's tags still come from the pack */
+	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
+	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 5);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&b, m, 0, 0), 0);
+	ck_assert_str_eq(a.ptr, b.ptr);
+	wd_map_free(m);
+	/* control: without the pack either, every file is parsed again */
+	pack_file(&pk);
+	ck_assert_int_eq(unlink(pk.ptr), 0);
+	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 5);
+	wd_map_free(m);
+	wd_buf_free(&pk);
+	wd_buf_free(&tags);
+	wd_buf_free(&a);
+	wd_buf_free(&b);
+}
+END_TEST
+
+START_TEST(a_damaged_pack_costs_only_a_reparse)
+{
+	wd_map *m;
+	wd_map_stats st;
+	wd_buf pk = WD_BUF_INIT, text = WD_BUF_INIT, tags = WD_BUF_INIT;
+	char *at;
+
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	ck_assert_int_eq(wd_file_read(&text, pk.ptr, 0), 0);
+	/* one entry's tags damaged, then the pack cut short inside another entry */
+	ck_assert_ptr_nonnull(at = strstr(text.ptr, "\nend\n"));
+	memcpy(at, "\nEND\n", 5);
+	ck_assert_int_eq(wd_file_write_atomic(pk.ptr, text.ptr, text.len * 3 / 4, 0644), 0);
+	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
+	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	/* the entries before the damage served; the rest were parsed, and the map is whole */
+	ck_assert_uint_gt(st.parsed, 0);
+	ck_assert_uint_lt(st.parsed, 5);
+	ck_assert_uint_eq(st.parsed + st.cached, 5);
+	ck_assert(wd_map_has_definition(m, "other_thing"));
+	ck_assert(wd_map_has_definition(m, "util_add"));
+	ck_assert(wd_map_has_definition(m, "helper"));
+	wd_map_free(m);
+	/* and the pack was rewritten whole */
+	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	wd_map_free(m);
+	wd_buf_free(&pk);
+	wd_buf_free(&text);
+	wd_buf_free(&tags);
 }
 END_TEST
 
@@ -629,6 +730,8 @@ int main(void)
 	tcase_add_test(tc, a_budget_keeps_exactly_the_best_ranked_definitions);
 	tcase_add_test(tc, cache_reparses_only_the_changed_file);
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
+	tcase_add_test(tc, a_warm_map_reads_the_pack_alone);
+	tcase_add_test(tc, a_damaged_pack_costs_only_a_reparse);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
 	tcase_add_test(tc, ranges_of_named_definitions_are_sorted_and_merged);
 	tcase_add_test(tc, interned_names_keep_their_ids_across_growth);

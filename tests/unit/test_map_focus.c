@@ -227,6 +227,63 @@ START_TEST(focus_that_matches_nothing_is_reported)
 }
 END_TEST
 
+static char *near_of(const wd_map *m, const char *focus)
+{
+	static char buf[256];
+	wd_buf near = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_map_focus_near(&near, m, focus), 0);
+	snprintf(buf, sizeof(buf), "%s", near.len ? near.ptr : "(none)");
+	wd_buf_free(&near);
+	return buf;
+}
+
+START_TEST(focus_that_matches_nothing_names_the_nearest)
+{
+	const char *focus[] = { "util_runn", "src/utl.c", "t_strng.c", "thrid_party/", "lib_cal",
+	                        "zzzzzzzzzz", "src/nope.c", NULL };
+	wd_map *m;
+	char *text, *s;
+	json_t *j = NULL;
+
+	/* another util.c, sorted first but deeper */
+	put("app/deep/util.c", "int deep_util(void) { return 0; }\n");
+	add_all();
+	m = build(NULL);
+	text = render(m, focus);
+
+	/* a misspelt definition name, file path, base name and directory */
+	ck_assert_str_eq(near_of(m, "util_runn"), "util_run");
+	ck_assert_str_eq(near_of(m, "lib_cal"), "lib_call");
+	ck_assert_str_eq(near_of(m, "src/utl.c"), "src/util.c");
+	ck_assert_str_eq(near_of(m, "t_strng.c"), "src/t_string.c");
+	ck_assert_str_eq(near_of(m, "thrid_party/"), "third_party");
+	ck_assert_str_eq(near_of(m, "string_op_7"), "string_op_07");
+	/* of two files as near, the shorter path */
+	ck_assert_str_eq(near_of(m, "utl.c"), "src/util.c");
+	/* nothing plausibly meant: no guess (nor for a name that is no typo of any) */
+	ck_assert_str_eq(near_of(m, "zzzzzzzzzz"), "(none)");
+	ck_assert_str_eq(near_of(m, "src/nope.c"), "(none)");
+	ck_assert_str_eq(near_of(m, "frobnicate"), "(none)");
+	/* --json: the unmatched entries that have a near one */
+	ck_assert_int_eq(wd_map_to_json(&j, m, 0), 0);
+	s = json_dumps(json_object_get(j, "focus_near"), JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_str_eq(s, "{\"lib_cal\":\"lib_call\",\"src/utl.c\":\"src/util.c\","
+	                    "\"t_strng.c\":\"src/t_string.c\",\"thrid_party/\":\"third_party\","
+	                    "\"util_runn\":\"util_run\"}");
+	free(s);
+	json_decref(j);
+	free(text);
+	/* without an unmatched focus there is no focus_near at all */
+	text = render(m, NULL);
+	ck_assert_int_eq(wd_map_to_json(&j, m, 0), 0);
+	ck_assert_ptr_null(json_object_get(j, "focus_near"));
+	json_decref(j);
+	free(text);
+	wd_map_free(m);
+}
+END_TEST
+
 START_TEST(cli_warns_about_a_focus_that_matches_nothing)
 {
 	const char *bin = getenv("WARDEN_BIN");
@@ -237,13 +294,17 @@ START_TEST(cli_warns_about_a_focus_that_matches_nothing)
 		bin = "build/warden";
 	wd_path_join(&errpath, tree, "stderr.txt");
 	wd_buf_printf(&cmd, "'%s' map --no-cache --repo '%s' --focus util_runn --focus util_run "
+	              "--focus qqqqqqqq "
 	              ">/dev/null 2>'%s'", bin, tree, errpath.ptr);
 	st = system(cmd.ptr);
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
 	ck_assert_int_eq(wd_file_read(&err, errpath.ptr, 0), 0);
-	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&err), "--focus 'util_runn' matches no file"));
-	ck_assert_ptr_null(strstr(wd_buf_cstr(&err), "'util_run' "));
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&err), "--focus 'util_runn' matches no file, "
+	                             "directory or definition of the map; did you mean 'util_run'?\n"));
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&err), "--focus 'qqqqqqqq' matches no file, "
+	                             "directory or definition of the map\n"));
+	ck_assert_ptr_null(strstr(wd_buf_cstr(&err), "'util_run' matches"));
 	wd_buf_free(&cmd);
 	wd_buf_free(&err);
 	wd_buf_free(&errpath);
@@ -351,6 +412,7 @@ static Suite *map_focus_suite(void)
 	tcase_add_test(tc, explicit_focus_reaches_vendored_code);
 	tcase_add_test(tc, focus_file_lists_its_own_definitions_first);
 	tcase_add_test(tc, focus_that_matches_nothing_is_reported);
+	tcase_add_test(tc, focus_that_matches_nothing_names_the_nearest);
 	tcase_add_test(tc, cli_warns_about_a_focus_that_matches_nothing);
 	tcase_add_test(tc, cli_reads_map_exclude_from_the_repository_config);
 	tcase_add_test(tc, signatures_keep_escapes_and_preprocessor_lines);

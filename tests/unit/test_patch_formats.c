@@ -292,6 +292,34 @@ START_TEST(codex_patch_end_of_file_appends_at_the_end)
 }
 END_TEST
 
+START_TEST(codex_patch_context_line_that_quotes_a_fence_is_context)
+{
+	/* a README's " ``` bash" is a context line, not the end of the reply's
+	 * fence: the section goes on, and both hunks apply (before, the section
+	 * stopped there and the patch applied in part, reporting success) */
+	const char *t =
+		"*** Begin Patch\n"
+		"*** Update File: README.md\n"
+		"@@\n"
+		"-1. install libreadline\n"
+		"+1. install readline\n"
+		" \n"
+		" ``` bash\n"
+		" sudo apt install libreadline-dev\n"
+		"+brew install readline\n"
+		" ```\n"
+		"*** End Patch\n";
+	wd_patch_report r;
+
+	put_file("README.md", "# demo\n\n1. install libreadline\n\n``` bash\n"
+	                      "sudo apt install libreadline-dev\n```\n\nend\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("README.md", "# demo\n\n1. install readline\n\n``` bash\n"
+	                         "sudo apt install libreadline-dev\nbrew install readline\n```\n\nend\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(codex_patch_refusal_goes_through_the_same_engine)
 {
 	const char *t =
@@ -498,7 +526,8 @@ END_TEST
 START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
 {
 	/* the old lines show one width only (8 for the file's 4): a new line at
-	 * 16 is 12 by a shift and 8 by a change of unit; nothing is guessed */
+	 * 16 is 12 by a shift and 8 by a change of unit, and the file, all at one
+	 * depth, shows no step to tell them apart: nothing is guessed */
 	const char *t =
 		"web/four.js\n"
 		"<<<<<<< SEARCH\n"
@@ -510,6 +539,32 @@ START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
 		"                wait();\n"
 		"        stop();\n"
 		">>>>>>> REPLACE\n";
+	const char *file = "    go();\n    stop();\n";
+	wd_patch_report r;
+
+	put_file("web/four.js", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	assert_file("web/four.js", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_one_width_refuses_a_step_that_fits_neither_rule)
+{
+	/* the file steps by 4, the model by 6 between its own lines: neither the
+	 * same unit (a shift) nor the pair's 8:4 (a change of unit) */
+	const char *t =
+		"web/four.js\n"
+		"<<<<<<< SEARCH\n"
+		"        go();\n"
+		"        stop();\n"
+		"=======\n"
+		"        go();\n"
+		"        if (late)\n"
+		"              wait();\n"
+		"        stop();\n"
+		">>>>>>> REPLACE\n";
 	const char *file = "function f() {\n    go();\n    stop();\n}\n";
 	wd_patch_report r;
 
@@ -517,6 +572,173 @@ START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
 	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
 	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
 	assert_file("web/four.js", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_one_width_is_a_change_of_unit_when_the_steps_say_so)
+{
+	/* 8 for the file's 4 and the model steps by 8 where the file steps by 4:
+	 * a change of unit (what a block written with 8 per level for a 4-space
+	 * file looks like), so 16 is the file's 8; a preprocessor line at column
+	 * 0 stays there, and the lines the model did not change keep their bytes */
+	const char *t =
+		"web/four.c\n"
+		"<<<<<<< SEARCH\n"
+		"        go();\n"
+		"        stop();\n"
+		"=======\n"
+		"        go();\n"
+		"#ifdef LATE\n"
+		"        if (late)\n"
+		"                wait();\n"
+		"#endif\n"
+		"        stop();\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	put_file("web/four.c", "void f(void)\n{\n    go(); \n    stop();\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/four.c", "void f(void)\n{\n    go(); \n#ifdef LATE\n    if (late)\n"
+	                          "        wait();\n#endif\n    stop();\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_one_width_is_a_shift_when_the_steps_agree)
+{
+	/* 8 for the file's 4 again, but the model steps by 4 like the file: it
+	 * quoted the block one level too deep, so every new line moves back 4 */
+	const char *t =
+		"web/four.js\n"
+		"<<<<<<< SEARCH\n"
+		"        go();\n"
+		"        stop();\n"
+		"=======\n"
+		"        go();\n"
+		"        if (late)\n"
+		"            wait();\n"
+		"        stop();\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	put_file("web/four.js", "function f() {\n    go();\n    stop();\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("web/four.js",
+	            "function f() {\n    go();\n    if (late)\n        wait();\n    stop();\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_refuses_when_a_mixed_file_crosses_the_model_depths)
+{
+	/* the file indents with 4 spaces here and a tab there; the block (4 per
+	 * tab, 2 per space) pairs the model's 8 with 4 spaces and its 4 with a
+	 * tab: a new line at 8 may mean two tabs or 4 spaces, so it is refused */
+	const char *t =
+		"src/mixed.cpp\n"
+		"<<<<<<< SEARCH\n"
+		"        out << x;\n"
+		"    return out;\n"
+		"=======\n"
+		"    if (x)\n"
+		"        out << x;\n"
+		"    return out;\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "int f(int x)\n{\n    out << x;\n\treturn out;\n}\n";
+	wd_patch_report r;
+
+	put_file("src/mixed.cpp", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	assert_file("src/mixed.cpp", file);
+	wd_patch_report_free(&r);
+	/* control: the same block on a file whose depths keep the model's order
+	 * (two tabs for its 8, one for its 4) applies, re-indented */
+	put_file("src/mixed.cpp", "int f(int x)\n{\n\t\tout << x;\n\treturn out;\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/mixed.cpp", "int f(int x)\n{\n\tif (x)\n\t\tout << x;\n\treturn out;\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_keeps_new_lines_written_for_the_file)
+{
+	/* only the context lost its tabs (4 spaces each); the '-' and '+' lines
+	 * are the file's own: a '+' line indented with a tab says the new side was
+	 * written for the file, so even its spaces-only line stays as written */
+	const char *t =
+		"--- a/src/w.c\n"
+		"+++ b/src/w.c\n"
+		"@@ -3,4 +3,5 @@\n"
+		"     int a = 1;\n"
+		"-\tif (a)\n"
+		"+\tif (a > 0)\n"
+		"         return a;\n"
+		"+            /* aligned */\n"
+		"     return 0;\n";
+	wd_patch_report r;
+
+	put_file("src/w.c", "int f(void)\n{\n\tint a = 1;\n\tif (a)\n\t\treturn a;\n\treturn 0;\n}\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/w.c", "int f(void)\n{\n\tint a = 1;\n\tif (a > 0)\n\t\treturn a;\n"
+	                       "            /* aligned */\n\treturn 0;\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_refuses_a_width_between_the_model_units)
+{
+	/* 4 per tab for a tab file: 4, 8 and 12 are one, two and three tabs, but
+	 * 14 is three tabs and some alignment whose own width the block never
+	 * shows (2 spaces for 1?): refused rather than scaled to 3 tabs + 4 */
+	const char *t =
+		"src/opts.c\n"
+		"<<<<<<< SEARCH\n"
+		"    opts = {\n"
+		"        OPT(\"a\",\n"
+		"            \"mode\"),\n"
+		"    };\n"
+		"=======\n"
+		"    opts = {\n"
+		"        OPT(\"a\",\n"
+		"            \"mode\"),\n"
+		"        OPT(\"b\",\n"
+		"              \"other\"),\n"
+		"    };\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "void f(void)\n{\n\topts = {\n\t\tOPT(\"a\",\n\t\t\t\"mode\"),\n\t};\n}\n";
+	wd_patch_report r;
+
+	put_file("src/opts.c", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
+	assert_file("src/opts.c", file);
+	wd_patch_report_free(&r);
+}
+END_TEST
+
+START_TEST(reindent_interpolates_a_spaces_only_file)
+{
+	/* a grammar file: continuation lines at 8 under unindented ones, quoted
+	 * at 16 (2 per space); a new continuation at 24 is 12 in the file */
+	const char *t =
+		"g.ebnf\n"
+		"<<<<<<< SEARCH\n"
+		"binop = '<' |\n"
+		"                '>';\n"
+		"=======\n"
+		"assign = '=' |\n"
+		"                        '+=';\n"
+		"binop = '<' |\n"
+		"                '>';\n"
+		">>>>>>> REPLACE\n";
+	wd_patch_report r;
+
+	put_file("g.ebnf", "expr = a;\nbinop = '<' |\n        '>';\nunop = '-';\n");
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("g.ebnf", "expr = a;\nassign = '=' |\n            '+=';\nbinop = '<' |\n"
+	                      "        '>';\nunop = '-';\n");
 	wd_patch_report_free(&r);
 }
 END_TEST
@@ -672,6 +894,7 @@ static Suite *formats_suite(void)
 	tcase_add_checked_fixture(cx, setup, teardown);
 	tcase_add_test(cx, codex_patch_updates_adds_deletes_and_moves);
 	tcase_add_test(cx, codex_patch_end_of_file_appends_at_the_end);
+	tcase_add_test(cx, codex_patch_context_line_that_quotes_a_fence_is_context);
 	tcase_add_test(cx, codex_patch_refusal_goes_through_the_same_engine);
 	tcase_add_test(cx, codex_patch_malformed_sections_are_input_errors);
 	tcase_add_test(cx, codex_patch_unsafe_path_is_refused_by_policy);
@@ -683,6 +906,13 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
 	tcase_add_test(ind, reindent_refuses_a_depth_no_one_rule_gives);
 	tcase_add_test(ind, reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike);
+	tcase_add_test(ind, reindent_one_width_refuses_a_step_that_fits_neither_rule);
+	tcase_add_test(ind, reindent_one_width_is_a_change_of_unit_when_the_steps_say_so);
+	tcase_add_test(ind, reindent_one_width_is_a_shift_when_the_steps_agree);
+	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
+	tcase_add_test(ind, reindent_keeps_new_lines_written_for_the_file);
+	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
+	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);

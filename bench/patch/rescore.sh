@@ -1,0 +1,33 @@
+#!/bin/sh
+# Re-score warden alone on a corpus that bench.py kept (--work DIR): each
+# case's damaged diffs applied to a fresh copy of its base, compared with the
+# commit's files. Quick (no corpus building, no other tools) for checking a
+# matcher change against the same held-out cases.
+#
+# usage: bench/patch/rescore.sh WORK_DIR WARDEN CLASS...
+#   prints per class: right, wrong (exit 0 but files differ, with the cases)
+#   and refused (warden exits non-zero and, all or nothing, changes nothing)
+set -u
+work=${1:?usage: rescore.sh WORK_DIR WARDEN CLASS...}
+w=${2:?usage: rescore.sh WORK_DIR WARDEN CLASS...}
+shift 2
+tmp=$(mktemp -d /tmp/wd-rescore.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+for cls in "$@"; do
+    r=0; wr=0; ref=0; wl=""
+    for c in "$work"/case*; do
+        [ -f "$c/$cls.diff" ] || continue
+        rm -rf "$tmp/t"
+        cp -r "$c/base" "$tmp/t"
+        if "$w" apply --repo "$tmp/t" "$c/$cls.diff" >/dev/null 2>&1; then
+            if diff -r -x .git "$tmp/t" "$c/want" >/dev/null 2>&1; then
+                r=$((r + 1))
+            else
+                wr=$((wr + 1)); wl="$wl $(basename "$c")"
+            fi
+        else
+            ref=$((ref + 1))
+        fi
+    done
+    echo "$cls: right $r wrong $wr refused $ref${wl:+  wrong:$wl}"
+done
