@@ -236,6 +236,7 @@ typedef struct hunk_ctx {
 	const char *path;
 	long hint;             /* expected position in the current image, -1 unknown */
 	side pre, post;
+	size_t refused_line;   /* the patch line whose indentation did not map, or SIZE_MAX */
 } hunk_ctx;
 
 /* Record why hunk `hc` did not apply, with what the model needs to fix it. */
@@ -649,7 +650,8 @@ static int off_grid(const ind_map *m, size_t pw)
  * agree; else by width. WD_EREFUSED when the pairs follow no one rule and
  * none has that width, or cross where the file itself mixes tabs and spaces:
  * a guess could put the line at the wrong depth. */
-static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen)
+static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
+                          int cont)
 {
 	const ind_pair *same = NULL;
 	long fw;
@@ -674,6 +676,12 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);
 	if (!m->linear || (m->scale && pw * m->v[0].fw % m->v[0].pw) || off_grid(m, pw))
 		return WD_EREFUSED; /* no rule, or a unit change that lands between columns */
+	/* a width no old line shows, on a line that continues the one above, in
+	 * a file indenting with tabs: the file may align it with spaces after its
+	 * tabs (a tab and 2 spaces), which the model's columns do not tell from
+	 * depth (2 tabs) */
+	if (cont && m->tabs)
+		return WD_EREFUSED;
 	fw = ind_predict(m, pw);
 	if (fw < 0)
 		fw = 0;
@@ -734,19 +742,67 @@ static int same_lines(size_t **out, const struct wd_patch *p, const side *pre, c
 	return 0;
 }
 
-/* A new line at the file's indentation; pushed to `out`, owned by `owned`. */
+/* The model's step of depth among the pairs: the gcd of their widths'
+ * differences, else the one width they show (0: none). */
+static size_t model_unit(const ind_map *m)
+{
+	size_t lo = SIZE_MAX, g = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].pw && m->v[i].pw < lo)
+			lo = m->v[i].pw;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].pw)
+			g = gcd(g, m->v[i].pw - lo);
+	return g ? g : lo == SIZE_MAX ? 0 : lo;
+}
+
+/* Does line s[0..len) leave its statement open, so the next line may be
+ * aligned under it rather than nested: a backslash, an operator or a comma
+ * at its end, or more brackets opened than closed. */
+static int open_line(const char *s, size_t len)
+{
+	long depth = 0;
+	char q = 0;
+
+	while (len && (is_blank(s[len - 1]) || s[len - 1] == '\r'))
+		len--;
+	if (!len)
+		return 0;
+	if (strchr("\\|&,+-*/=?<>.([", s[len - 1]))
+		return 1;
+	for (size_t i = 0; i < len; i++) {
+		if (q) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == q)
+				q = 0;
+		} else if (s[i] == '"' || s[i] == '\'' || s[i] == '`') {
+			q = s[i];
+		} else if (s[i] == '(' || s[i] == '[') {
+			depth++;
+		} else if (s[i] == ')' || s[i] == ']') {
+			depth--;
+		}
+	}
+	return depth > 0;
+}
+
+/* A new line at the file's indentation; pushed to `out`, owned by `owned`.
+ * `jump`: the line continues the one above it (open_line), or sits more than
+ * one of the model's steps deeper: it may be alignment, not depth. */
 static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const char *s,
-                           size_t len, int no_eol, int crlf)
+                           size_t len, int no_eol, int crlf, int jump)
 {
 	wd_buf b = WD_BUF_INIT;
 	size_t il = indent_len(s, len);
 	int rc = 0;
 
 	if (!only_blanks(s, len)) {
-		rc = ind_map_render(&b, m, indent_width(s, il), s, il);
+		rc = ind_map_render(&b, m, indent_width(s, il), s, il, jump);
 	} else {
 		/* a blank line's blanks are indentation too, mapped when they can be */
-		if (il && ind_map_render(&b, m, indent_width(s, il), s, il) != 0)
+		if (il && ind_map_render(&b, m, indent_width(s, il), s, il, 0) != 0)
 			wd_buf_clear(&b);
 		il = len;
 	}
@@ -798,8 +854,9 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	const struct wd_patch *p = hc->p;
 	image out = { 0 };
 	ind_map map = { 0 };
-	size_t pi = 0, qi = 0, *same = NULL;
-	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0;
+	size_t pi = 0, qi = 0, *same = NULL, unit = 0, prev_w = 0;
+	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
+	int have_prev = 0;
 
 	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
@@ -819,10 +876,21 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		     (lost_tabs && memchr(t, '\t', indent_len(t, p->lines[k].len)))))
 			native_side = 1;
 	}
+	if (reindent)
+		unit = model_unit(&map);
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
 		const wd_pline *l = &p->lines[k];
+		const char *lt = wd_patch__ltext(p, k);
+		size_t lw = indent_width(lt, indent_len(lt, l->len));
+		int jump = have_prev && (prev_open || (unit && lw > prev_w + unit));
+
+		if (l->op != WD_PL_DEL && !only_blanks(lt, l->len)) {
+			prev_open = open_line(lt, l->len);
+			prev_w = lw;
+			have_prev = 1;
+		}
 
 		if (l->op == WD_PL_CTX) {
 			size_t at = pos + pi - lo;
@@ -842,8 +910,9 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			qi++;
 		} else if (reindent && !map.identity && !native_side &&
 		           ind_native(&map, wd_patch__ltext(p, k), l->len)) {
-			rc = push_reindented(&out, owned, &map, wd_patch__ltext(p, k), l->len, l->no_eol,
-			                     crlf);
+			rc = push_reindented(&out, owned, &map, lt, l->len, l->no_eol, crlf, jump);
+			if (rc == WD_EREFUSED)
+				hc->refused_line = k;
 			qi++;
 		} else {
 			rc = push_new_line(&out, owned, p, k, crlf);
@@ -1139,7 +1208,8 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0)
 		goto out;
 	for (size_t h = 0; h < f->nhunks; h++) {
-		hunk_ctx hc = { p, f, &f->hunks[h], h + 1, f->nhunks, display_path, -1, { 0 }, { 0 } };
+		hunk_ctx hc = { p, f, &f->hunks[h], h + 1, f->nhunks, display_path, -1, { 0 }, { 0 },
+		                SIZE_MAX };
 		found fd;
 		long base;
 		int st, already = 0;
@@ -1174,13 +1244,24 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 			if (rc == WD_EREFUSED) {
 				res->refused = 1;
 				all_already = 0;
+				const char *bl = hc.refused_line != SIZE_MAX
+				                 ? wd_patch__ltext(p, hc.refused_line) : "";
+				int bll = hc.refused_line != SIZE_MAX
+				          ? (int)p->lines[hc.refused_line].len : 0;
+
 				rc = wd_patch__refuse(r, display_path, hc.num, "indentation", NULL,
 				                      "%s: hunk %zu of %zu matches line %ld only when "
 				                      "whitespace is ignored, and its new lines' indentation "
 				                      "cannot be mapped to the file's (its lines are indented "
-				                      "unlike the file's, by no one rule). Copy the old lines "
-				                      "with the file's exact indentation.\n", display_path,
-				                      hc.num, hc.total, at + 1);
+				                      "unlike the file's, by no one rule%s).%s%.*s%s Copy the "
+				                      "old lines with the file's exact indentation, and indent "
+				                      "the new ones as the file does.\n", display_path,
+				                      hc.num, hc.total, at + 1,
+				                      bll ? "; or a new line that continues the one above "
+				                            "or jumps deeper, which the file may align with "
+				                            "spaces after its tabs" : "",
+				                      bll ? " Ambiguous line: `" : "", bll, bl,
+				                      bll ? "`." : "");
 				if (!rc)
 					rc = json_hunk(jhunks, hc.num, "refused", NULL, -1);
 				free(hc.pre.idx);

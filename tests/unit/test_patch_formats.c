@@ -718,6 +718,45 @@ START_TEST(reindent_refuses_a_width_between_the_model_units)
 }
 END_TEST
 
+START_TEST(reindent_refuses_a_continuation_at_a_width_no_old_line_shows)
+{
+	/* 4 per tab, 2 per space: the model's 8 under an open `(` may be two tabs
+	 * or a tab and 2 spaces of alignment (the file aligns so); no old line
+	 * shows 8, so it is refused, naming the line */
+	const char *t =
+		"src/call.c\n"
+		"<<<<<<< SEARCH\n"
+		"    go();\n"
+		"    stop();\n"
+		"=======\n"
+		"    go(a,\n"
+		"        b);\n"
+		"    stop();\n"
+		">>>>>>> REPLACE\n";
+	const char *file = "void f(void)\n{\n\tgo();\n\tstop();\n}\n";
+	wd_patch_report r;
+
+	put_file("src/call.c", file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "Ambiguous line: `        b);`"));
+	assert_file("src/call.c", file);
+	wd_patch_report_free(&r);
+	/* a jump of more than one step (4 to 16) is alignment too */
+	t = "src/call.c\n<<<<<<< SEARCH\n    go();\n    stop();\n=======\n    go();\n"
+	    "                x();\n    stop();\n>>>>>>> REPLACE\n";
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	assert_file("src/call.c", file);
+	wd_patch_report_free(&r);
+	/* control: the same width under a line that closes its statement and
+	 * opens a block is depth, two tabs */
+	t = "src/call.c\n<<<<<<< SEARCH\n    go();\n    stop();\n=======\n    if (go()) {\n"
+	    "        b();\n    }\n    stop();\n>>>>>>> REPLACE\n";
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file("src/call.c", "void f(void)\n{\n\tif (go()) {\n\t\tb();\n\t}\n\tstop();\n}\n");
+	wd_patch_report_free(&r);
+}
+END_TEST
+
 START_TEST(reindent_interpolates_a_spaces_only_file)
 {
 	/* a grammar file: continuation lines at 8 under unindented ones, quoted
@@ -912,6 +951,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
 	tcase_add_test(ind, reindent_keeps_new_lines_written_for_the_file);
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
+	tcase_add_test(ind, reindent_refuses_a_continuation_at_a_width_no_old_line_shows);
 	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
