@@ -214,6 +214,24 @@ typedef void (*term_fn)(void *arg, const char *term);
 #define A_DIGIT(c) ((c) >= '0' && (c) <= '9')
 #define A_TOLOWER(c) ((char)(A_UPPER(c) ? (c) + ('a' - 'A') : (c)))
 
+/* `s` (2 <= len < TERM_MAX) lower-cased into w. For the code's words (`code`
+ * set) a word whose first two letters start none of the query's terms is
+ * passed on as NULL at once (it counts for the length only) and 0 returned. */
+static int lower_term(char *w, const char *s, size_t len, const struct query *code, term_fn fn,
+                      void *arg)
+{
+	w[0] = A_TOLOWER(s[0]);
+	w[1] = A_TOLOWER(s[1]);
+	if (code && !pfx_has(code, w)) {
+		fn(arg, NULL);
+		return 0;
+	}
+	for (size_t i = 2; i < len; i++)
+		w[i] = A_TOLOWER(s[i]);
+	w[len] = '\0';
+	return 1;
+}
+
 /* Normalise one word part (lower-case, stop words out, stemmed) and pass
  * it on. `code` is NULL for the ticket's text; for the code's, the query:
  * a part that cannot be one of its terms is passed on as NULL (it counts
@@ -222,17 +240,8 @@ static void emit_part(const char *s, size_t len, const struct query *code, term_
 {
 	char w[TERM_MAX];
 
-	if (len < 2 || len >= TERM_MAX || A_DIGIT(s[0]))
+	if (len < 2 || len >= TERM_MAX || A_DIGIT(s[0]) || !lower_term(w, s, len, code, fn, arg))
 		return;
-	w[0] = A_TOLOWER(s[0]);
-	w[1] = A_TOLOWER(s[1]);
-	if (code && !pfx_has(code, w)) {
-		fn(arg, NULL);
-		return;
-	}
-	for (size_t i = 2; i < len; i++)
-		w[i] = A_TOLOWER(s[i]);
-	w[len] = '\0';
 	/* the ticket loses its function words; the code needs no such check (only
 	 * the ticket's terms are counted in it) */
 	if (!code && is_stop(w))
@@ -270,16 +279,8 @@ static void word_terms(const char *s, size_t len, const struct query *code, term
 	if (parts > 1 && len < TERM_MAX) {
 		char w[TERM_MAX];
 
-		w[0] = A_TOLOWER(s[0]);
-		w[1] = A_TOLOWER(s[1]);
-		if (code && !pfx_has(code, w)) {
-			fn(arg, NULL);
-			return;
-		}
-		for (size_t i = 2; i < len; i++)
-			w[i] = A_TOLOWER(s[i]);
-		w[len] = '\0';
-		fn(arg, w);
+		if (lower_term(w, s, len, code, fn, arg))
+			fn(arg, w);
 	}
 }
 
