@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "warden/cli.h"
+#include "warden/config.h"
 #include "warden/error.h"
 #include "warden/eval.h"
 #include "warden/fs.h"
@@ -30,6 +31,7 @@ static void eval_usage(FILE *f)
 	        "\n"
 	        "  --model SPEC        any run spec; 'oracle' answers with the gold patch;\n"
 	        "                      replay:DIR uses DIR/<instance_id>.jsonl per instance\n"
+	        "                      (default: $WARDEN_MODEL, else model.default)\n"
 	        "  --jobs N            instances at once, each in its own process and sandbox with\n"
 	        "                      a share of the CPUs and memory (default 1; refused when a\n"
 	        "                      share would be under 256 MiB)\n"
@@ -261,11 +263,32 @@ static int memory_share(uint64_t *out, unsigned jobs)
 struct eval_flags {
 	const char *dataset, *shard, *out;
 	int json, resume;
+	char *model; /* owned; eo.model points here */
 	wd_eval_opts eo;
 };
 
+/* The model a run would use (--model, $WARDEN_MODEL, model.default), owned
+ * by fl->model; the message also names eval's own 'oracle'. */
+static int model_spec(struct eval_flags *fl)
+{
+	wd_config *cfg = NULL;
+	int rc;
+
+	if (!(fl->eo.model && *fl->eo.model) && (rc = wd_config_open(&cfg, NULL)) != 0)
+		return rc;
+	rc = wd_config_model_spec(&fl->model, cfg, fl->eo.model);
+	wd_config_free(cfg);
+	if (rc == WD_EUSAGE)
+		return wd_error_set(WD_EUSAGE, "no model: pass --model SPEC (or 'oracle'), set "
+		                    "WARDEN_MODEL, or model.default");
+	fl->eo.model = fl->model;
+	return rc;
+}
+
 static int parse_flags(struct eval_flags *fl, int argc, char **argv)
 {
+	int rc;
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int has = i + 1 < argc;
@@ -305,15 +328,7 @@ static int parse_flags(struct eval_flags *fl, int argc, char **argv)
 			if (*end || end == argv[i] || !(fl->eo.max_cost_usd > 0))
 				return wd_error_set(WD_EUSAGE, "--max-cost wants dollars, not '%s'", argv[i]);
 		} else if (!strcmp(a, "--sandbox") && has) {
-			const char *p = argv[++i];
-
-			if (!strcmp(p, "strict"))
-				fl->eo.sandbox_policy = WD_POLICY_STRICT;
-			else if (!strcmp(p, "best-effort"))
-				fl->eo.sandbox_policy = WD_POLICY_BEST_EFFORT;
-			else if (!strcmp(p, "off"))
-				fl->eo.sandbox_policy = WD_POLICY_OFF;
-			else
+			if (wd_sandbox_policy_parse(&fl->eo.sandbox_policy, argv[++i]) != 0)
 				return wd_error_set(WD_EUSAGE, "--sandbox wants strict, best-effort or off");
 		} else if (a[0] == '-' && a[1]) {
 			return wd_error_set(WD_EUSAGE, "unknown or incomplete option '%s'; see 'warden "
@@ -327,10 +342,8 @@ static int parse_flags(struct eval_flags *fl, int argc, char **argv)
 	}
 	if (!fl->dataset)
 		return wd_error_set(WD_EUSAGE, "no dataset; see 'warden eval --help'");
-	if (!fl->eo.model || !*fl->eo.model)
-		fl->eo.model = getenv("WARDEN_MODEL");
-	if (!fl->eo.model || !*fl->eo.model)
-		return wd_error_set(WD_EUSAGE, "no model: pass --model SPEC (or 'oracle')");
+	if ((rc = model_spec(fl)) != 0)
+		return rc;
 	if (fl->resume && !fl->out)
 		return wd_error_set(WD_EUSAGE, "--resume needs --out FILE to resume from");
 	return 0;
@@ -351,10 +364,11 @@ static int run_eval(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	fl.eo = (wd_eval_opts)WD_EVAL_OPTS_INIT;
 	if ((rc = parse_flags(&fl, argc, argv)) != 0) {
+		free(fl.model);
 		if (rc > 0)
 			return WD_EXIT_OK;
 		wd_cli_error("%s", wd_error_last());
-		return WD_EXIT_USAGE;
+		return rc == WD_EUSAGE ? WD_EXIT_USAGE : wd_exit_code_for(rc);
 	}
 	if ((fl.shard && (rc = wd_eval_shard_parse(&si, &sn, fl.shard)) != 0) ||
 	    (rc = memory_share(&fl.eo.check_memory_mb, fl.eo.jobs)) != 0)
@@ -401,6 +415,7 @@ out:
 	json_decref(c.results);
 	json_decref(done);
 	free(todo);
+	free(fl.model);
 	wd_eval_dataset_free(&ds);
 	return code;
 }

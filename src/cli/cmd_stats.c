@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "warden/buf.h"
 #include "warden/cli.h"
 #include "warden/error.h"
 #include "warden/json.h"
@@ -36,15 +37,8 @@ struct vec {
 
 static int vec_push(struct vec *a, double x)
 {
-	if (a->n == a->cap) {
-		size_t nc = a->cap ? a->cap * 2 : 64;
-		double *nv = realloc(a->v, nc * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		a->v = nv;
-		a->cap = nc;
-	}
+	if (WD_ARRAY_RESERVE(a->v, a->cap, a->n + 1, 64) != 0)
+		return -1;
 	a->v[a->n++] = x;
 	return 0;
 }
@@ -94,23 +88,20 @@ struct group {
 
 struct stats {
 	struct group *g;
-	size_t n, last;
+	size_t n, cap, last;
 };
 
 static struct group *group_for(struct stats *s, const char *key)
 {
-	struct group *ng;
-
 	/* the queries return rows grouped by key: the last group is most likely */
 	if (s->last < s->n && !strcmp(s->g[s->last].key, key))
 		return &s->g[s->last];
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->g[i].key, key))
 			return &s->g[s->last = i];
-	if (!(ng = realloc(s->g, (s->n + 1) * sizeof(*ng))))
+	if (WD_ARRAY_RESERVE(s->g, s->cap, s->n + 1, 8) != 0)
 		return NULL;
-	s->g = ng;
-	memset(&s->g[s->n], 0, sizeof(*ng));
+	memset(&s->g[s->n], 0, sizeof(s->g[0]));
 	if (!(s->g[s->n].key = wd_strdup(key)))
 		return NULL;
 	s->last = s->n;

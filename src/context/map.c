@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "warden/buf.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
@@ -139,17 +140,8 @@ static void pack_load(struct pack *pk, const char *file)
 		p = nl + 1 + tl;
 		if (wd_strtab_intern(&pk->paths, path, (size_t)(nl - path), &id) != 0)
 			break;
-		if (id >= pk->cap) {
-			size_t cap = pk->cap ? pk->cap * 2 : 256;
-			struct packent *v;
-
-			while (cap <= id)
-				cap *= 2;
-			if (!(v = realloc(pk->v, cap * sizeof(*v))))
-				break;
-			pk->v = v;
-			pk->cap = cap;
-		}
+		if (WD_ARRAY_RESERVE(pk->v, pk->cap, (size_t)id + 1, 256) != 0)
+			break;
 		pk->v[id] = e;
 	}
 	wd_error_clear();

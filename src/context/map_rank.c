@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/buf.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 
@@ -208,15 +209,8 @@ static int collect_edge(void *ctx, uint32_t name, uint32_t src, uint32_t dst, do
 {
 	struct graph *g = ctx;
 
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 4096;
-		struct edge *v = realloc(g->e, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		g->e = v;
-		g->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(g->e, g->cap, g->n + 1, 4096) != 0)
+		return WD_ENOMEM;
 	g->e[g->n].src = src;
 	g->e[g->n].dst = dst;
 	g->e[g->n].name = name;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/buf.h"
 #include "warden/error.h"
 
 #include "tags.h"
@@ -85,15 +86,8 @@ int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id)
 		}
 		i = (i + 1) & (t->nslots - 1);
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		char **v = realloc(t->strs, cap * sizeof(char *));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		t->strs = v;
-		t->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(t->strs, t->cap, t->n + 1, 64) != 0)
+		return WD_ENOMEM;
 	if (t->borrow)
 		copy = (char *)s;
 	else if (!(copy = wd_strndup(s, len)))

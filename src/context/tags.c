@@ -11,6 +11,7 @@
 
 #include <tree_sitter/api.h>
 
+#include "warden/buf.h"
 #include "warden/error.h"
 
 #include "tags.h"
@@ -433,17 +434,8 @@ static void add_def(struct ex *x, TSNode node, TSNode name, wd_tag_kind kind, ui
 	for (uint32_t i = na; i < nb; i++)
 		if ((unsigned char)x->src[i] <= ' ')
 			return;
-	if (x->ts->ndefs == x->ts->capdefs) {
-		size_t cap = x->ts->capdefs ? x->ts->capdefs * 2 : 16;
-		wd_tag *v = realloc(x->ts->defs, cap * sizeof(*v));
-
-		if (!v) {
-			x->err = wd_error_set(WD_ENOMEM, "out of memory");
-			return;
-		}
-		x->ts->defs = v;
-		x->ts->capdefs = cap;
-	}
+	if ((x->err = WD_ARRAY_RESERVE(x->ts->defs, x->ts->capdefs, x->ts->ndefs + 1, 16)) != 0)
+		return;
 	t = &x->ts->defs[x->ts->ndefs];
 	t->name = wd_strndup(x->src + na, nb - na);
 	t->sig = sig_text(x->src, ts_node_start_byte(node), sig_end);
@@ -475,16 +467,12 @@ static void add_ref(struct ex *x, TSNode node)
 	if ((x->err = wd_strtab_intern(&x->refs, x->src + a, b - a, &id)) != 0)
 		return;
 	if (id >= x->ncounts) {
-		size_t n = x->ncounts ? x->ncounts * 2 : 64;
-		uint32_t *v = realloc(x->counts, n * sizeof(*v));
+		size_t old = x->ncounts;
 
-		if (!v) {
-			x->err = wd_error_set(WD_ENOMEM, "out of memory");
+		/* every counter up to the capacity is live: zero the new ones */
+		if ((x->err = WD_ARRAY_RESERVE(x->counts, x->ncounts, (size_t)id + 1, 64)) != 0)
 			return;
-		}
-		memset(v + x->ncounts, 0, (n - x->ncounts) * sizeof(*v));
-		x->counts = v;
-		x->ncounts = n;
+		memset(x->counts + old, 0, (x->ncounts - old) * sizeof(*x->counts));
 	}
 	x->counts[id]++;
 }
@@ -738,17 +726,8 @@ static int walk(struct ex *x, TSNode root, int lang)
 		TSNode n = ts_tree_cursor_current_node(&c);
 		TSSymbol k = ts_node_symbol(n);
 
-		if (d >= cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			TSSymbol *v = realloc(stk, ncap * sizeof(*v));
-
-			if (!v) {
-				x->err = wd_error_set(WD_ENOMEM, "out of memory");
-				break;
-			}
-			stk = v;
-			cap = ncap;
-		}
+		if ((x->err = WD_ARRAY_RESERVE(stk, cap, d + 1, 64)) != 0)
+			break;
 		stk[d] = k;
 		if (lang == WD_LANG_C)
 			visit_c(x, n, k, stk, d, in_function);

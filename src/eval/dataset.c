@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/buf.h"
 #include "warden/error.h"
 #include "warden/eval.h"
 #include "warden/fs.h"
@@ -197,17 +198,8 @@ static int add_line(wd_eval_dataset *d, const char *name, const char *p, size_t 
 		if (!strcmp(d->v[i].id, in.id))
 			rc = wd_error_set(WD_EINPUT, "%s:%zu: instance_id \"%s\" already on line %zu",
 			                  name, line, in.id, d->v[i].line);
-	if (!rc && d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		wd_eval_instance *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-		else {
-			d->v = v;
-			d->cap = cap;
-		}
-	}
+	if (!rc)
+		rc = WD_ARRAY_RESERVE(d->v, d->cap, d->n + 1, 16);
 	if (rc) {
 		instance_free(&in);
 		return rc;

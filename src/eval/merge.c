@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/buf.h"
 #include "warden/error.h"
 #include "warden/eval.h"
 
@@ -42,10 +43,10 @@ static int cmp_index(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int note_shard(struct shard_info **shards, size_t *ns, unsigned si, unsigned sn,
-                      json_int_t ssize, const char *name)
+static int note_shard(struct shard_info **shards, size_t *ns, size_t *cap, unsigned si,
+                      unsigned sn, json_int_t ssize, const char *name)
 {
-	struct shard_info *s = NULL, *grown;
+	struct shard_info *s = NULL;
 
 	for (size_t i = 0; i < *ns; i++)
 		if ((*shards)[i].index == si)
@@ -57,10 +58,9 @@ static int note_shard(struct shard_info **shards, size_t *ns, unsigned si, unsig
 		return wd_error_set(WD_EINPUT, "%s: its results disagree on the size of shard %u/%u",
 		                    name, si, sn);
 	if (!s) {
-		if (!(grown = realloc(*shards, (*ns + 1) * sizeof(**shards))))
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		*shards = grown;
-		s = &grown[(*ns)++];
+		if (WD_ARRAY_RESERVE(*shards, *cap, *ns + 1, 4) != 0)
+			return WD_ENOMEM;
+		s = &(*shards)[(*ns)++];
 		s->index = si;
 		s->count = sn;
 		s->size = (size_t)ssize;
@@ -136,7 +136,7 @@ int wd_eval_merge(json_t **out, const wd_eval_results *const *inputs, const char
 	const char *dataset = NULL;
 	json_int_t dsize = 0;
 	unsigned count = 0;
-	size_t ns = 0, total = 0;
+	size_t ns = 0, shards_cap = 0, total = 0;
 	json_t *all = json_array(), *seen = json_object();
 	int rc = 0;
 
@@ -176,7 +176,7 @@ int wd_eval_merge(json_t **out, const wd_eval_results *const *inputs, const char
 				                  names[f], id, si, sn);
 				break;
 			}
-			if ((rc = note_shard(&shards, &ns, si, sn, ssize, names[f])) != 0)
+			if ((rc = note_shard(&shards, &ns, &shards_cap, si, sn, ssize, names[f])) != 0)
 				break;
 			if (json_object_set_new(seen, id, json_string(names[f])) ||
 			    json_array_append(all, o)) {

@@ -685,15 +685,8 @@ static int load_known(wd_index *ix, const char *sql, struct known **out, size_t 
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			struct known *nv = realloc(v, nc * sizeof(*v));
-
-			if (!nv)
-				break;
-			v = nv;
-			cap = nc;
-		}
+		if (WD_ARRAY_RESERVE(v, cap, *n + 1, 256) != 0)
+			break;
 		v[*n].id = wd_strdup(id ? id : "");
 		v[*n].size = sqlite3_column_int64(st, 1);
 		v[*n].mtime = sqlite3_column_int64(st, 2);

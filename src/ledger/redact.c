@@ -279,21 +279,16 @@ int wd_redact_buf_report(wd_buf *b, wd_redact_hit **hits, size_t *nhits)
 {
 	wd_redact_hits h = { NULL, 0, 0 };
 	wd_buf out = WD_BUF_INIT;
+	size_t cap = hits ? *nhits : 0;
 	int rc;
 
 	if (!b->ptr)
 		return 0;
 	if ((rc = find_all(&h, b->ptr, b->len)) != 0 || !h.n)
 		goto out;
-	if (hits) {
-		wd_redact_hit *all = realloc(*hits, (*nhits + h.n) * sizeof(**hits));
-
-		if (!all) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
-		*hits = all;
-	}
+	/* the caller's array has no capacity of its own: what it holds is all */
+	if (hits && (rc = WD_ARRAY_RESERVE(*hits, cap, *nhits + h.n, 16)) != 0)
+		goto out;
 	if ((rc = apply_hits(&out, b->ptr, b->len, &h, NULL)) != 0)
 		goto out;
 	if (hits) {

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "redact_int.h"
+#include "warden/buf.h"
 #include "warden/error.h"
 
 #define KEY_MAX 128           /* longer "keys" are data, not names */
@@ -82,15 +83,8 @@ size_t wd_redact_marker_around(const char *s, size_t len, size_t i)
 
 int wd_redact_hits_push(wd_redact_hits *h, size_t offset, size_t len, const char *rule)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		wd_redact_hit *v = realloc(h->v, cap * sizeof(*v));
-
-		if (!v)
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		h->v = v;
-		h->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(h->v, h->cap, h->n + 1, 16) != 0)
+		return WD_ENOMEM;
 	h->v[h->n].offset = offset;
 	h->v[h->n].len = len;
 	h->v[h->n].rule = rule;

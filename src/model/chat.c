@@ -18,17 +18,8 @@
 
 static wd_message *chat_slot(wd_chat *c)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		wd_message *v = realloc(c->msgs, cap * sizeof(*v));
-
-		if (!v) {
-			wd_error_set(WD_ENOMEM, "out of memory");
-			return NULL;
-		}
-		c->msgs = v;
-		c->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(c->msgs, c->cap, c->n + 1, 8) != 0)
+		return NULL;
 	memset(&c->msgs[c->n], 0, sizeof(c->msgs[0]));
 	return &c->msgs[c->n];
 }

@@ -40,7 +40,7 @@
 struct chain {
 	char *stage;          /* NULL for the main chain */
 	wd_backend **b;
-	size_t n;
+	size_t n, cap;
 	size_t cur;           /* sticky: after a fallback, later calls start here */
 };
 
@@ -50,7 +50,7 @@ struct wd_model {
 	char *record_path;
 	struct chain main;
 	struct chain *routes; /* per-stage chains; n == 0 means "use the main chain" */
-	size_t nroutes;
+	size_t nroutes, routes_cap;
 	wd_model_stats st;
 	uint64_t t0;
 };
@@ -221,18 +221,14 @@ static int is_provider_spec(const char *s)
 
 static int chain_push(struct chain *c, wd_backend *b)
 {
-	wd_backend **v;
-
 	if (c->n >= MAX_CHAIN) {
 		backend_free(b);
 		return wd_error_set(WD_EUSAGE, "a model chain may have at most %d members", MAX_CHAIN);
 	}
-	v = realloc(c->b, (c->n + 1) * sizeof(*v));
-	if (!v) {
+	if (WD_ARRAY_RESERVE(c->b, c->cap, c->n + 1, 4) != 0) {
 		backend_free(b);
-		return wd_error_set(WD_ENOMEM, "out of memory");
+		return WD_ENOMEM;
 	}
-	c->b = v;
 	c->b[c->n++] = b;
 	return 0;
 }
@@ -822,7 +818,7 @@ static int backend_complete(wd_model_reply *out, wd_model *m, wd_backend *b, con
 static int chain_for(struct chain **out, wd_model *m, const char *stage)
 {
 	char key[300], *spec = NULL;
-	struct chain *v, *c;
+	struct chain *c;
 	int rc = 0;
 
 	*out = &m->main;
@@ -835,10 +831,8 @@ static int chain_for(struct chain **out, wd_model *m, const char *stage)
 			return 0;
 		}
 	}
-	v = realloc(m->routes, (m->nroutes + 1) * sizeof(*v));
-	if (!v)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	m->routes = v;
+	if (WD_ARRAY_RESERVE(m->routes, m->routes_cap, m->nroutes + 1, 4) != 0)
+		return WD_ENOMEM;
 	c = &m->routes[m->nroutes];
 	memset(c, 0, sizeof(*c));
 	if (!(c->stage = wd_strdup(stage)))

@@ -64,7 +64,7 @@ typedef struct wd_stream {
 	const wd_api *api;
 	wd_buf text;
 	wd_tool_acc *tools;
-	size_t ntools;
+	size_t ntools, tools_cap;
 	char *model;
 	char *finish;
 	wd_model_usage usage;

@@ -40,12 +40,9 @@ wd_tool_acc *wd_stream_tool(wd_stream *st, long key)
 		wd_error_set(WD_EINPUT, "the reply stream opened more than 1024 tool calls");
 		return NULL;
 	}
-	v = realloc(st->tools, (st->ntools + 1) * sizeof(*v));
-	if (!v) {
-		wd_error_set(WD_ENOMEM, "out of memory");
+	if (WD_ARRAY_RESERVE(st->tools, st->tools_cap, st->ntools + 1, 4) != 0)
 		return NULL;
-	}
-	st->tools = v;
+	v = st->tools;
 	memset(&v[st->ntools], 0, sizeof(v[0]));
 	v[st->ntools].key = key;
 	return &v[st->ntools++];

@@ -25,7 +25,7 @@ struct wd_outbound {
 	wd_strvec deny;        /* globs as written, "/x" anchored */
 	wd_strvec deny_from;   /* where each came from: "default", "data.deny", ".wardenignore" */
 	wd_strvec *limits;     /* per chain element with allow globs: its globs */
-	size_t nlimits;
+	size_t nlimits, limits_cap;
 	wd_strvec limit_names; /* the element each limit is for */
 	char *root;            /* realpath of the checkout, or NULL */
 	wd_ledger *ledger;
@@ -240,18 +240,11 @@ static int load_limit(wd_outbound *ob, const struct wd_config *cfg, const char *
 	}
 	if (globs.n == 0)
 		goto out;
-	{
-		wd_strvec *grown = realloc(ob->limits, (ob->nlimits + 1) * sizeof(*grown));
-
-		if (!grown) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
-		ob->limits = grown;
-		ob->limits[ob->nlimits++] = globs;
-		memset(&globs, 0, sizeof(globs));
-		rc = wd_strvec_push(&ob->limit_names, elem);
-	}
+	if ((rc = WD_ARRAY_RESERVE(ob->limits, ob->limits_cap, ob->nlimits + 1, 4)) != 0)
+		goto out;
+	ob->limits[ob->nlimits++] = globs;
+	memset(&globs, 0, sizeof(globs));
+	rc = wd_strvec_push(&ob->limit_names, elem);
 out:
 	/* a key libgit2 cannot spell (a spec with odd bytes) is no allowance */
 	if (rc == WD_EINPUT) {
