@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,12 +276,18 @@ START_TEST(sigterm_during_the_baseline_stops_it_and_ends_the_ledger)
 }
 END_TEST
 
+static const char *const publish_or_notes_lock[] = {
+	".git/objects", ".git/refs/heads/warden", ".git/logs/refs/heads/warden",
+	".git/refs/notes/warden", ".git/logs/refs/notes/warden", ".git/refs/notes/warden.lock", NULL
+};
+
 /* kill -9 after the ledger shows `after` (and `delay_ms` more). */
 static void kill9_test(const char *const *files, const char *check, const char *after,
                        long delay_ms)
 {
 	struct e2e_world w;
-	char errpath[600], path[700], *st;
+	char errpath[600], path[700], lock[700], *st, *snap = NULL;
+	struct stat stl;
 	json_t *evs = NULL;
 	pid_t pid;
 	int code;
@@ -301,8 +308,21 @@ static void kill9_test(const char *const *files, const char *check, const char *
 	for (int i = 0; i < 40 && marked_processes() > 0; i++)
 		ms_sleep(50);
 	ck_assert_int_eq(marked_processes(), 0);
-	/* the user's repository: untouched but for what a finished publish adds */
-	e2e_assert_user_repo_unchanged(&w, 1);
+	/* the user's repository: untouched but for what a finished publish adds,
+	 * and, when the kill lands inside libgit2's update of the notes ref, that
+	 * ref's lock (git's lock protocol leaves <ref>.lock behind a killed writer,
+	 * as it may leave refs/heads/warden/<branch>.lock, which the publish paths
+	 * already cover); the next note write removes it */
+	snprintf(lock, sizeof(lock), "%s/.git/refs/notes/warden.lock", w.src);
+	if (stat(lock, &stl) == 0) {
+		ck_assert_msg(S_ISREG(stl.st_mode) && stl.st_size == 0, "not a killed writer's lock");
+		ck_assert_int_eq(fx_snapshot_except(&snap, w.src, publish_or_notes_lock), 0);
+		ck_assert_msg(strcmp(w.before_pub, snap) == 0,
+		              "user's checkout changed beyond the new ref and the notes lock");
+		free(snap);
+	} else {
+		e2e_assert_user_repo_unchanged(&w, 1);
+	}
 	ledger_path(&w, path, sizeof(path));
 	ck_assert_int_eq(wd_ledger_read(&evs, path, 0), 0);
 	ck_assert_uint_gt(json_array_size(evs), 0);
@@ -311,6 +331,8 @@ static void kill9_test(const char *const *files, const char *check, const char *
 	ck_assert_msg(!strcmp(st, "interrupted") || !strcmp(st, "proposed"), "status %s", st);
 	free(st);
 	rerun_works(&w);
+	/* the rerun wrote its note: no lock is left */
+	ck_assert_int_ne(stat(lock, &stl), 0);
 	e2e_world_free(&w);
 }
 

@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -348,6 +351,80 @@ START_TEST(note_holds_the_evidence_under_refs_notes_warden)
 	ck_assert_str_eq(out.ptr, "{\"exit\":0,\"ms\":12}");
 	ck_assert(ref_exists(src, "refs/notes/warden"));
 	ck_assert_int_eq(wd_review_add_note(src, commit_hex, "not json"), WD_EINPUT);
+	wd_buf_free(&out);
+}
+END_TEST
+
+/* What a writer killed between libgit2's creating refs/notes/warden.lock and
+ * renaming it leaves behind: an empty lock file, `age_s` seconds old. */
+static void plant_notes_lock(char *path, size_t n, int age_s)
+{
+	struct timespec t[2];
+	int fd;
+
+	snprintf(path, n, "%s/.git/refs/notes", src);
+	mkdir(path, 0755);
+	snprintf(path, n, "%s/.git/refs/notes/warden.lock", src);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= age_s;
+	t[1] = t[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+START_TEST(note_write_gets_past_a_dead_writers_lock)
+{
+	git_repository *repo = NULL;
+	git_signature *sig = NULL;
+	git_oid id, note;
+	wd_buf out = WD_BUF_INIT;
+	char lock[4200];
+
+	plant_notes_lock(lock, sizeof(lock), 5);
+	/* the control: a plain libgit2 note write fails on the leftover lock */
+	ck_assert_int_eq(git_repository_open(&repo, src), 0);
+	ck_assert_int_eq(git_oid_fromstr(&id, commit_hex), 0);
+	ck_assert_int_eq(git_signature_now(&sig, "t", "t@localhost"), 0);
+	ck_assert_int_lt(git_note_create(&note, repo, "refs/notes/warden", sig, sig, &id, "x", 1), 0);
+	git_signature_free(sig);
+	git_repository_free(repo);
+	ck_assert_int_eq(access(lock, F_OK), 0);
+	/* warden's write removes it (it holds the git directory's flock) */
+	ck_assert_int_eq(wd_review_add_note(src, commit_hex, "{\"exit\":0}"), 0);
+	ck_assert_int_ne(access(lock, F_OK), 0);
+	ck_assert_int_eq(wd_review_read_note(&out, src, commit_hex), 0);
+	ck_assert_str_eq(out.ptr, "{\"exit\":0}");
+	wd_buf_free(&out);
+}
+END_TEST
+
+START_TEST(note_write_waits_for_a_live_writers_lock)
+{
+	wd_buf out = WD_BUF_INIT;
+	char lock[4200];
+	uint64_t t0;
+	pid_t pid;
+	int st;
+
+	/* a fresh lock whose writer finishes 300 ms later: waited for, not removed */
+	plant_notes_lock(lock, sizeof(lock), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct timespec ts = { 0, 300 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		_exit(unlink(lock) == 0 ? 0 : 1);
+	}
+	t0 = wd_now_ms();
+	ck_assert_int_eq(wd_review_add_note(src, commit_hex, "{\"exit\":1}"), 0);
+	ck_assert_uint_ge(wd_now_ms() - t0, 250);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* it was still there to remove */
+	ck_assert_int_eq(wd_review_read_note(&out, src, commit_hex), 0);
+	ck_assert_str_eq(out.ptr, "{\"exit\":1}");
 	wd_buf_free(&out);
 }
 END_TEST
@@ -822,6 +899,8 @@ int main(void)
 
 	tcase_add_checked_fixture(show, setup, teardown);
 	tcase_add_test(show, note_holds_the_evidence_under_refs_notes_warden);
+	tcase_add_test(show, note_write_gets_past_a_dead_writers_lock);
+	tcase_add_test(show, note_write_waits_for_a_live_writers_lock);
 	tcase_add_test(show, diff_shows_the_change_against_the_base);
 	suite_add_tcase(s, show);
 
