@@ -811,6 +811,12 @@ int wd_syntax_issues(wd_syntax_issue *out, size_t max, size_t *n, wd_parsers *p,
 		return 0;
 	if (len > UINT32_MAX)
 		return wd_error_set(WD_EINPUT, "file too large to parse");
+	/* Setting the language again gives the grammar's external scanner a new
+	 * state: Python's keeps some from the previous parse, and the same text
+	 * then parsed with other ERROR nodes the second time, so the gate took a
+	 * base's own problem for one the patch made (found by fuzz_syntax). */
+	if (!ts_parser_set_language(p->p[lang], language(lang)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not load the grammar");
 	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
 		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
 	if (!ts_node_has_error(ts_tree_root_node(tree))) {

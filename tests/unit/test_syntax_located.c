@@ -83,6 +83,24 @@ START_TEST(only_the_patch_s_own_problem_is_reported_where_it_is)
 }
 END_TEST
 
+/* Found by fuzz_syntax: Python's external scanner kept state from the base's
+ * parse, so the same text parsed a second time had one ERROR more and the
+ * gate refused a file the patch did not change. */
+START_TEST(the_same_python_text_parses_the_same_the_second_time)
+{
+	static const char src[] = "    7(x):\n  mpackcag  rec\nfpn func F`rut\x10n x\n{\nn\x09i\n}\nt g;\n";
+	wd_syntax_file f = { "f.py", src, sizeof(src) - 1, src, sizeof(src) - 1 };
+	wd_buf out = WD_BUF_INIT;
+
+	for (int i = 0; i < 3; i++) {
+		wd_buf_clear(&out);
+		ck_assert_int_eq(wd_syntax_check(&out, &f, 1), 0);
+		ck_assert_uint_eq(out.len, 0);
+	}
+	wd_buf_free(&out);
+}
+END_TEST
+
 START_TEST(control_the_same_base_with_a_clean_patch_passes)
 {
 	char *base = base_text(), *patched;
@@ -109,6 +127,7 @@ static Suite *syntax_located_suite(void)
 
 	tcase_add_test(tc, only_the_patch_s_own_problem_is_reported_where_it_is);
 	tcase_add_test(tc, control_the_same_base_with_a_clean_patch_passes);
+	tcase_add_test(tc, the_same_python_text_parses_the_same_the_second_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
