@@ -435,6 +435,151 @@ START_TEST(only_the_user_widens_what_checks_read)
 }
 END_TEST
 
+/* --- 8. the repair round's context never reads through a link ---------- */
+
+/* Does any regular file below `dir` hold `needle`? (The ledger and its
+ * blobs: everything the run sent or kept.) */
+static int tree_holds(const char *dir, const char *needle)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		char path[2048];
+		struct stat st;
+		char *s;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			found = tree_holds(path, needle);
+		} else if (S_ISREG(st.st_mode) && (s = slurp(path)) != NULL) {
+			found = strstr(s, needle) != NULL;
+			free(s);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Stage the whole work tree of `dir` (links as links) and commit it on HEAD. */
+static void commit_all_on_head(const char *dir, const char *message)
+{
+	git_repository *repo = NULL;
+	git_index *idx = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_oid tree_id, id;
+
+	ck_assert_int_eq(git_repository_open(&repo, dir), 0);
+	ck_assert_int_eq(git_repository_index(&idx, repo), 0);
+	ck_assert_int_eq(git_index_add_all(idx, NULL, 0, NULL, NULL), 0);
+	ck_assert_int_eq(git_index_write(idx), 0);
+	ck_assert_int_eq(git_index_write_tree(&tree_id, idx), 0);
+	ck_assert_int_eq(git_tree_lookup(&tree, repo, &tree_id), 0);
+	ck_assert_int_eq(git_revparse_single((git_object **)&parent, repo, "HEAD^{commit}"), 0);
+	ck_assert_int_eq(git_signature_new(&sig, "t", "t@example.com", 1700000000, 0), 0);
+	ck_assert_int_eq(git_commit_create_v(&id, repo, "HEAD", sig, sig, NULL, message, tree, 1,
+	                                     parent), 0);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_index_free(idx);
+	git_repository_free(repo);
+}
+
+static const char repair_test[] =
+	"#!/bin/sh\n"
+	"if grep -q 'return 42' answer.c; then echo ok; exit 0; fi\n"
+	"echo 'FAIL answer.c: answer() returned 41; see notes.c and helper.c'\n"
+	"exit 1\n";
+
+/* plants links to the host's secret where the failure output points */
+static const char attack_repair[] =
+	"#!/bin/sh\n"
+	"H=\"$1\"\n"
+	"rm -f answer.c helper.c\n"
+	"ln -s \"$H/secret.c\" answer.c\n"
+	"ln -s \"$H/secret.c\" helper.c\n"
+	"exit 0\n";
+
+START_TEST(the_repair_context_never_reads_through_links)
+{
+	struct e2e_world w;
+	char header[2048], host[600], path[1400], link[1400], ledger_dir[700], ctl[600], script[1400];
+	const char *secret = "int leaked_token = 0x5ec7e7; /* s3cr3t-r3pa1r */\n";
+	const char *files[] = {
+		"answer.c", "int answer(void)\n{\n\treturn 41;\n}\n",
+		"test.sh", repair_test, "attack.sh", attack_repair, NULL
+	};
+	char *s, *out = NULL;
+
+	e2e_world_init(&w, files, "scope: answer.c\nchecks: sh test.sh\n");
+	snprintf(host, sizeof(host), "%s/host", w.tmp);
+	snprintf(path, sizeof(path), "%s/secret.c", host);
+	ck_assert_int_eq(fx_write_file(path, secret), 0);
+	/* the repository itself commits notes.c as a link to the host's file */
+	snprintf(link, sizeof(link), "%s/notes.c", w.src);
+	ck_assert_int_eq(symlink(path, link), 0);
+	commit_all_on_head(w.src, "notes: a link to the host");
+	free(w.before);
+	free(w.before_pub);
+	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
+	ck_assert_int_eq(fx_snapshot_except(&w.before_pub, w.src, fx_publish_paths), 0);
+	snprintf(header, sizeof(header),
+	         "---\nscope: answer.c\nchecks:\n- test: sh test.sh\n- test: sh attack.sh %s\n---\n"
+	         "# Make the answer right\n\nanswer() in answer.c must return 42.\n", host);
+	ck_assert_int_eq(fx_write_file(w.ticket, header), 0);
+	e2e_write_replay(&w,
+	                 "```diff\n--- a/answer.c\n+++ b/answer.c\n@@ -3 +3 @@\n-\treturn 41;\n"
+	                 "+\treturn 43;\n```\n",
+	                 "```diff\n--- a/answer.c\n+++ b/answer.c\n@@ -3 +3 @@\n-\treturn 41;\n"
+	                 "+\treturn 42;\n```\n",
+	                 NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "3", NULL);
+	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
+	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
+
+	/* the repair round did read code for the model: the base's answer.c */
+	s = slurp(e2e_str(&w, "ledger"));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_msg(strstr(s, "\"context.repair\"") != NULL, "no repair context:\n%s", s);
+	free(s);
+	snprintf(ledger_dir, sizeof(ledger_dir), "%s/ledger", w.cache);
+	ck_assert_msg(tree_holds(ledger_dir, "The code the failing output points at"),
+	              "the repair round sent no code");
+	/* and nothing of the host's file: not through the committed link, nor
+	 * the links the check planted over answer.c and as helper.c */
+	ck_assert_msg(!tree_holds(ledger_dir, "s3cr3t-r3pa1r"), "the secret reached the ledger");
+	ck_assert_msg(!tree_holds(w.cache, "s3cr3t-r3pa1r"), "the secret reached warden's cache");
+	ck_assert_ptr_null(strstr(w.output, "s3cr3t-r3pa1r"));
+	s = e2e_blob_at(w.src, e2e_str(&w, "commit"), "answer.c");
+	ck_assert_str_eq(s, "int answer(void)\n{\n\treturn 42;\n}\n");
+	free(s);
+	e2e_assert_user_repo_unchanged(&w, 1);
+
+	/* control: read unconfined, the committed link and the planted ones
+	 * hand over the secret */
+	ck_assert_int_eq(sh_in(w.src, "cat notes.c", &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "s3cr3t-r3pa1r"));
+	free(out);
+	snprintf(ctl, sizeof(ctl), "%s/control", w.tmp);
+	ck_assert_int_eq(fx_repo_create(ctl, files, "initial"), 0);
+	snprintf(script, sizeof(script), "sh attack.sh %s && cat answer.c helper.c", host);
+	ck_assert_int_eq(sh_in(ctl, script, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "s3cr3t-r3pa1r"));
+	free(out);
+	e2e_world_free(&w);
+}
+END_TEST
+
 static Suite *trust_suite(void)
 {
 	Suite *s = suite_create("trust");
@@ -448,6 +593,7 @@ static Suite *trust_suite(void)
 	tcase_add_test(tc, a_fifo_results_file_never_blocks_warden);
 	tcase_add_test(tc, rounds_start_from_the_baseline_build_and_nothing_else);
 	tcase_add_test(tc, only_the_user_widens_what_checks_read);
+	tcase_add_test(tc, the_repair_context_never_reads_through_links);
 	suite_add_tcase(s, tc);
 	return s;
 }
