@@ -551,6 +551,9 @@ START_TEST(the_repair_context_never_reads_through_links)
 	s = slurp(e2e_str(&w, "ledger"));
 	ck_assert_ptr_nonnull(s);
 	ck_assert_msg(strstr(s, "\"context.repair\"") != NULL, "no repair context:\n%s", s);
+	/* the committed link was stopped at the outbound policy, and said so */
+	ck_assert_msg(strstr(s, "\"path\":\"notes.c\",\"rule\":\"leads outside the repository\"") != NULL,
+	              "the link was not denied by the outbound policy:\n%s", s);
 	free(s);
 	snprintf(ledger_dir, sizeof(ledger_dir), "%s/ledger", w.cache);
 	ck_assert_msg(tree_holds(ledger_dir, "The code the failing output points at"),
