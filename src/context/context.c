@@ -630,8 +630,8 @@ static int add_retrieved(struct builder *b)
 	size_t nu = 0, np = 0, cp = 0, left, callers = 0;
 	int rc;
 
-	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? b->t->title : NULL,
-	                          b->t ? b->t->body : NULL, reader, b)) != 0)
+	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? wd_ticket_title(b->t) : NULL,
+	                          b->t ? wd_ticket_body(b->t) : NULL, reader, b)) != 0)
 		return rc;
 	if (b->deferred.n) {
 		for (size_t i = 0; i < nu; i++) {
@@ -672,7 +672,8 @@ static int add_retrieved(struct builder *b)
 
 		if (wd_strvec_contains(&b->c->chosen, u[i].path))
 			continue;
-		if (b->t && b->t->scope.n && !wd_ctx_scope_match(&b->t->scope, u[i].path, &denied))
+		if (b->t && wd_ticket_scope(b->t)->n &&
+		    !wd_ctx_scope_match(wd_ticket_scope(b->t), u[i].path, &denied))
 			continue;
 		for (size_t k = 0; k < np && !p; k++)
 			if (!strcmp(picks[k].path, u[i].path))
@@ -902,18 +903,20 @@ static int text_identifiers(struct builder *b, const char *text)
 /* Identifiers of the ticket's text that the map knows as definitions. */
 static int ticket_identifiers(struct builder *b)
 {
+	const wd_strvec *scope;
 	int rc;
 
 	if (!b->t || !b->map)
 		return 0;
-	if ((rc = text_identifiers(b, b->t->title)) != 0 ||
-	    (rc = text_identifiers(b, b->t->body)) != 0)
+	if ((rc = text_identifiers(b, wd_ticket_title(b->t))) != 0 ||
+	    (rc = text_identifiers(b, wd_ticket_body(b->t))) != 0)
 		return rc;
 	/* "path:symbol" scope entries focus on their symbol too */
-	for (size_t i = 0; i < b->t->scope.n; i++) {
-		const char *colon = strrchr(b->t->scope.v[i], ':');
+	scope = wd_ticket_scope(b->t);
+	for (size_t i = 0; i < scope->n; i++) {
+		const char *colon = strrchr(scope->v[i], ':');
 
-		if (b->t->scope.v[i][0] == '!' || !colon || !colon[1] || strchr(colon, '/'))
+		if (scope->v[i][0] == '!' || !colon || !colon[1] || strchr(colon, '/'))
 			continue;
 		if ((rc = focus_add(b, colon + 1)) != 0 ||
 		    (!wd_strvec_contains(&b->code_idents, colon + 1) &&
@@ -996,13 +999,13 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 	if ((rc = wd_ctx_list_files(&b.files, workdir, opts->files)) != 0)
 		goto out;
 	if (t) {
-		if ((rc = wd_ctx_mentioned_paths(&named, t->title, &b.files)) != 0 ||
-		    (rc = wd_ctx_mentioned_paths(&named, t->body, &b.files)) != 0)
+		if ((rc = wd_ctx_mentioned_paths(&named, wd_ticket_title(t), &b.files)) != 0 ||
+		    (rc = wd_ctx_mentioned_paths(&named, wd_ticket_body(t), &b.files)) != 0)
 			goto out;
-		for (size_t i = 0; i < b.files.n && t->scope.n; i++) {
+		for (size_t i = 0; i < b.files.n && wd_ticket_scope(t)->n; i++) {
 			int denied;
 
-			if (wd_ctx_scope_match(&t->scope, b.files.v[i], &denied) &&
+			if (wd_ctx_scope_match(wd_ticket_scope(t), b.files.v[i], &denied) &&
 			    (rc = wd_strvec_push(&scoped, b.files.v[i])) != 0)
 				goto out;
 		}
@@ -1084,3 +1087,11 @@ void wd_context_free(wd_context *c)
 	json_decref(c->why);
 	free(c);
 }
+
+const char *wd_context_listing(const wd_context *c) { return wd_buf_cstr(&c->listing); }
+const char *wd_context_agents(const wd_context *c) { return wd_buf_cstr(&c->agents); }
+const char *wd_context_map(const wd_context *c) { return wd_buf_cstr(&c->map); }
+const char *wd_context_files(const wd_context *c) { return wd_buf_cstr(&c->files); }
+const wd_strvec *wd_context_chosen(const wd_context *c) { return &c->chosen; }
+json_t *wd_context_why(const wd_context *c) { return c->why; }
+size_t wd_context_bytes(const wd_context *c) { return c->bytes; }

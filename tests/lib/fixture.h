@@ -23,6 +23,12 @@ int fx_read_file(char **out, const char *path);
 int fx_put_file(const char *root, const char *rel, const char *content);
 char *fx_get_file(const char *root, const char *rel);
 
+/* The first entry for `path` in a built context's record of why each file
+ * was considered (wd_context_why), or NULL; borrowed from the context. */
+struct json_t;
+struct wd_context;
+struct json_t *fx_context_why(const struct wd_context *c, const char *path);
+
 /* rm -rf; never follows symlinks out of `dir`. Silent when it is missing. */
 void fx_rm_rf(const char *dir);
 
