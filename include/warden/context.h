@@ -25,7 +25,8 @@ struct wd_ticket;
  *             ticket's (BM25 with the map's PageRank, see retrieve.c), whole,
  *             and the tests that call the best of them.
  * wd_context_why() records every file considered: {path, reason, bytes[, cut]}.
- * Files resolving outside the work tree (symlinks) and binary files are never sent.
+ * Files are read beneath the work tree without following a symbolic link
+ * (warden/beneath.h): links, wherever they point, and binary files are never sent.
  */
 
 enum wd_context_flags {

@@ -179,6 +179,30 @@ START_TEST(large_files_are_cut_to_fit_the_budget_and_say_so)
 }
 END_TEST
 
+/* A link inside the tree is not followed either: what it names is the
+ * repository's (hostile) choice, as the model's file tools see it too. */
+START_TEST(a_symlink_inside_the_tree_is_not_followed_either)
+{
+	wd_buf p = WD_BUF_INIT;
+	wd_ticket *t = NULL;
+	wd_context *c = NULL;
+	const char *files[] = { "src/alias.c", "src/parse.c", NULL };
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+
+	ck_assert_int_eq(wd_path_join(&p, tmpl, "src/alias.c"), 0);
+	ck_assert_int_eq(symlink("parse.c", p.ptr), 0);
+	o.files = files;
+	ck_assert_int_eq(wd_ticket_new(&t, "look at src/alias.c", ""), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
+	ck_assert_ptr_null(strstr(c->files.ptr ? c->files.ptr : "", "=== src/alias.c"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(why_for(c, "src/alias.c"),
+	                                                               "reason")), "skipped"));
+	wd_context_free(c);
+	wd_buf_free(&p);
+	wd_ticket_free(t);
+}
+END_TEST
+
 START_TEST(a_symlink_out_of_the_tree_is_never_read)
 {
 	wd_buf p = WD_BUF_INIT;
@@ -384,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, agents_md_is_included_and_capped);
 	tcase_add_test(tc, large_files_are_cut_to_fit_the_budget_and_say_so);
 	tcase_add_test(tc, a_symlink_out_of_the_tree_is_never_read);
+	tcase_add_test(tc, a_symlink_inside_the_tree_is_not_followed_either);
 	tcase_add_test(tc, binary_files_are_skipped);
 	tcase_add_test(tc, an_empty_file_is_included_not_skipped_as_binary);
 	tcase_add_test(tc, listing_is_cut_when_the_tree_is_larger_than_its_share);
