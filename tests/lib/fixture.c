@@ -460,6 +460,23 @@ char *fx_get_file(const char *root, const char *rel)
 	return wd_buf_detach(&c);
 }
 
+char *fx_dir;
+
+void fx_dir_setup(void)
+{
+	git_libgit2_init();
+	if (fx_tmpdir(&fx_dir) != 0)
+		abort();
+}
+
+void fx_dir_teardown(void)
+{
+	fx_rm_rf(fx_dir);
+	free(fx_dir);
+	fx_dir = NULL;
+	git_libgit2_shutdown();
+}
+
 json_t *fx_context_why(const wd_context *c, const char *path)
 {
 	size_t i;

@@ -397,8 +397,6 @@ int main(void)
 {
 	Suite *s = suite_create("context");
 	TCase *tc = tcase_create("build");
-	SRunner *sr;
-	int failures;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, listing_walks_the_tree_sorted_without_dot_git);
@@ -417,9 +415,5 @@ int main(void)
 	tcase_add_test(tc, the_total_never_exceeds_the_budget);
 	tcase_add_test(tc, errors_missing_work_tree_and_bad_opts_version);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return fx_suite_main(s);
 }

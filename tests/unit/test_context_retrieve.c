@@ -273,11 +273,5 @@ static Suite *context_retrieve_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(context_retrieve_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_suite_main(context_retrieve_suite());
 }

@@ -214,11 +214,5 @@ static Suite *context_ticket_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(context_ticket_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_suite_main(context_ticket_suite());
 }
