@@ -179,49 +179,51 @@ START_TEST(large_files_are_cut_to_fit_the_budget_and_say_so)
 }
 END_TEST
 
-/* A link inside the tree is not followed either: what it names is the
- * repository's (hostile) choice, as the model's file tools see it too. */
-START_TEST(a_symlink_inside_the_tree_is_not_followed_either)
+/* The context of the ticket "look at REL" over `files`, REL being made a
+ * symbolic link to `target` first. */
+static wd_context *context_through_link(const char *rel, const char *target,
+                                        const char *const *files)
 {
-	wd_buf p = WD_BUF_INIT;
+	wd_buf p = WD_BUF_INIT, title = WD_BUF_INIT;
 	wd_ticket *t = NULL;
 	wd_context *c = NULL;
-	const char *files[] = { "src/alias.c", "src/parse.c", NULL };
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
 
-	ck_assert_int_eq(wd_path_join(&p, tmpl, "src/alias.c"), 0);
-	ck_assert_int_eq(symlink("parse.c", p.ptr), 0);
+	ck_assert_int_eq(wd_path_join(&p, tmpl, rel), 0);
+	ck_assert_int_eq(symlink(target, p.ptr), 0);
+	ck_assert_int_eq(wd_buf_printf(&title, "look at %s", rel), 0);
 	o.files = files;
-	ck_assert_int_eq(wd_ticket_new(&t, "look at src/alias.c", ""), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, title.ptr, ""), 0);
 	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
-	ck_assert_ptr_null(strstr(c->files.ptr ? c->files.ptr : "", "=== src/alias.c"));
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(why_for(c, "src/alias.c"),
-	                                                               "reason")), "skipped"));
-	wd_context_free(c);
-	wd_buf_free(&p);
 	wd_ticket_free(t);
+	wd_buf_free(&title);
+	wd_buf_free(&p);
+	return c;
 }
-END_TEST
 
 START_TEST(a_symlink_out_of_the_tree_is_never_read)
 {
-	wd_buf p = WD_BUF_INIT;
-	wd_ticket *t = NULL;
-	wd_context *c = NULL;
 	const char *files[] = { "src/passwd.c", NULL };
-	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_context *c = context_through_link("src/passwd.c", "/etc/passwd", files);
 
-	ck_assert_int_eq(wd_path_join(&p, tmpl, "src/passwd.c"), 0);
-	ck_assert_int_eq(symlink("/etc/passwd", p.ptr), 0);
-	o.files = files;
-	ck_assert_int_eq(wd_ticket_new(&t, "look at src/passwd.c", ""), 0);
-	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_eq(c->files.len, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "src/passwd.c"), "reason")),
 	                 "skipped: outside the work tree");
 	wd_context_free(c);
-	wd_buf_free(&p);
-	wd_ticket_free(t);
+}
+END_TEST
+
+/* A link inside the tree is not followed either: what it names is the
+ * repository's (hostile) choice, as the model's file tools see it too. */
+START_TEST(a_symlink_inside_the_tree_is_not_followed_either)
+{
+	const char *files[] = { "src/alias.c", "src/parse.c", NULL };
+	wd_context *c = context_through_link("src/alias.c", "parse.c", files);
+
+	ck_assert_ptr_null(strstr(c->files.ptr ? c->files.ptr : "", "=== src/alias.c"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(why_for(c, "src/alias.c"),
+	                                                               "reason")), "skipped"));
+	wd_context_free(c);
 }
 END_TEST
 
