@@ -58,8 +58,9 @@ typedef struct wd_context wd_context;
  * Build the context of ticket `t` over the work tree `workdir` (its root).
  * `out` receives a new context (free with wd_context_free); `t` may be NULL
  * (listing, AGENTS.md and an unfocused map only); `opts` may be NULL for the
- * defaults. c->bytes never exceeds the budget. Returns 0, WD_ENOTFOUND when
- * workdir does not exist, WD_EUSAGE for a wrong opts version, WD_ENOMEM.
+ * defaults. wd_context_bytes() never exceeds the budget. Returns 0,
+ * WD_ENOTFOUND when workdir does not exist, WD_EUSAGE for a wrong opts
+ * version, WD_ENOMEM.
  */
 int wd_context_build(wd_context **out, const char *workdir, const struct wd_ticket *t,
                      const wd_context_opts *opts);
