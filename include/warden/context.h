@@ -24,8 +24,9 @@ struct wd_ticket;
  *             fill the budget, the definitions whose words best match the
  *             ticket's (BM25 with the map's PageRank, see retrieve.c), whole,
  *             and the tests that call the best of them.
- * c->why records every file considered: {path, reason, bytes[, cut]}.
- * Files resolving outside the work tree (symlinks) and binary files are never sent.
+ * wd_context_why() records every file considered: {path, reason, bytes[, cut]}.
+ * Files are read beneath the work tree without following a symbolic link
+ * (warden/beneath.h): links, wherever they point, and binary files are never sent.
  */
 
 enum wd_context_flags {
@@ -50,28 +51,36 @@ typedef struct wd_context_opts {
 #define WD_CONTEXT_OPTS_VERSION 1
 #define WD_CONTEXT_OPTS_INIT { WD_CONTEXT_OPTS_VERSION, 0, NULL, NULL, NULL, 0, NULL }
 
-typedef struct wd_context {
-	wd_buf listing;   /* file listing (possibly cut to fit, saying so) */
-	wd_buf map;       /* repository map slice; empty with WD_CONTEXT_NO_MAP or when the
-	                   * map could not be built (the rest of the context stands) */
-	wd_buf files;     /* chosen files, each under a "=== path ===" header */
-	wd_buf agents;    /* AGENTS.md, capped */
-	wd_strvec chosen; /* paths of the files included */
-	json_t *why;      /* [{path, reason, bytes[, cut]}] for the ledger; skipped files
-	                   * appear with reason "skipped: ..." and bytes 0 */
-	size_t bytes;     /* total size of what will be sent */
-} wd_context;
+/* A built context: opaque; read it through the accessors below. */
+typedef struct wd_context wd_context;
 
 /*
  * Build the context of ticket `t` over the work tree `workdir` (its root).
  * `out` receives a new context (free with wd_context_free); `t` may be NULL
  * (listing, AGENTS.md and an unfocused map only); `opts` may be NULL for the
- * defaults. c->bytes never exceeds the budget. Returns 0, WD_ENOTFOUND when
- * workdir does not exist, WD_EUSAGE for a wrong opts version, WD_ENOMEM.
+ * defaults. wd_context_bytes() never exceeds the budget. Returns 0,
+ * WD_ENOTFOUND when workdir does not exist, WD_EUSAGE for a wrong opts
+ * version, WD_ENOMEM.
  */
 int wd_context_build(wd_context **out, const char *workdir, const struct wd_ticket *t,
                      const wd_context_opts *opts);
 void wd_context_free(wd_context *c);
+
+/*
+ * The parts of a built context, owned by it (valid until wd_context_free);
+ * the strings are never NULL ("" when the part is empty).
+ */
+const char *wd_context_listing(const wd_context *c); /* file listing (cut to fit, saying so) */
+const char *wd_context_agents(const wd_context *c);  /* AGENTS.md, capped */
+/* The repository map slice; "" with WD_CONTEXT_NO_MAP or when the map could
+ * not be built (the rest of the context stands). */
+const char *wd_context_map(const wd_context *c);
+const char *wd_context_files(const wd_context *c);   /* chosen files, each under "=== path ===" */
+const wd_strvec *wd_context_chosen(const wd_context *c); /* paths of the files included */
+/* [{path, reason, bytes[, cut]}] for the ledger (borrowed: json_incref to
+ * keep it); skipped files appear with reason "skipped: ..." and bytes 0. */
+json_t *wd_context_why(const wd_context *c);
+size_t wd_context_bytes(const wd_context *c);        /* total size of what will be sent */
 
 /*
  * The syntax gate: a patch must not make a file's syntax worse. For each file

@@ -110,6 +110,13 @@ enum wd_baseline_cache {
 int wd_gate_run(wd_gate_result *out, const char *workdir, const wd_checklist *checks,
                 const wd_gate_opts *opts);
 
+/* Fill in `so` the tree a command of the gate runs on (`workdir`, or the
+ * overlay of opts: inside, overlay_lower/upper/work) and what it may read
+ * (opts->allow_read, deny_read, sandbox_policy): the checks' view, which
+ * whatever else runs on their tree (copying it out) must share. The caller
+ * adds argv, limits, network and write access. */
+void wd_gate_sandbox_tree(wd_sandbox_opts *so, const char *workdir, const wd_gate_opts *opts);
+
 /* Run the checks on the base tree at `workdir` (whose HEAD is `base_commit`),
  * every one of them (keep_going is implied),
  * reusing cached results per (base commit, check definition hash) under

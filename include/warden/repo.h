@@ -175,6 +175,11 @@ void wd_repo_global_shutdown(void);
 int wd_repo_open_discover(git_repository **out, const char *dir);
 void wd_repo_close(git_repository *repo);
 
+/* Append what libgit2 wrote into `gb` (a diff, a filtered blob) to `out`;
+ * an empty git_buf may have no storage. The caller still disposes `gb`.
+ * 0 or WD_ENOMEM. */
+int wd_buf_put_git(wd_buf *out, const git_buf *gb);
+
 /* 40-hex (+ NUL) form of `id`. */
 void wd_repo_oid_hex(char out[41], const git_oid *id);
 

@@ -59,21 +59,8 @@
 #define WD_TICKET_ROUNDS_MIN 1
 #define WD_TICKET_ROUNDS_MAX 20
 
-typedef struct wd_ticket {
-	char *source;          /* file name the ticket came from */
-	char *title;
-	char *body;
-	char *slug;            /* lowercase [a-z0-9-], at most 40 chars, from the title; never empty */
-	char *id;              /* 40-hex git hash of `identity`: links reruns of the same ticket */
-	char *identity;        /* what the ticket is, stably: "id:X" (an explicit id), "github:O/R#N"
-	                          (a GitHub issue), else "title:SLUG" plus " scope:" and the sorted
-	                          scope: rewording the body keeps it */
-	char *explicit_id;     /* the `id:` header / JSON string "id", NULL when absent */
-	wd_strvec scope;       /* path globs, "!glob" = deny, "path:symbol" = symbol scope */
-	wd_strvec checks;      /* commands; "kind: command" where kind is build|test|analyze */
-	wd_strvec fail_to_pass;
-	int rounds;            /* 0 when the ticket does not say */
-} wd_ticket;
+/* A parsed ticket: opaque; read it through the accessors below. */
+typedef struct wd_ticket wd_ticket;
 
 /* Load and parse a ticket file (.md or .json, sniffed by content); "-" reads
  * standard input (named "<stdin>" in messages). Errors are WD_EINPUT with
@@ -84,6 +71,38 @@ int wd_ticket_load(wd_ticket **out, const char *path);
 int wd_ticket_parse(wd_ticket **out, const char *name, const char *text, size_t len);
 
 void wd_ticket_free(wd_ticket *t);
+
+/* A ticket built in code rather than parsed (a repair round's failure
+ * summary as a query, a library caller's task): `title` (control characters
+ * dropped, as a parsed title's are; NULL or empty is allowed here) and `body`
+ * (NULL = ""), no source file, no scope, checks or FAIL_TO_PASS yet; slug,
+ * identity and id derived as wd_ticket_parse() derives them. WD_ENOMEM. */
+int wd_ticket_new(wd_ticket **out, const char *title, const char *body);
+
+/* Add a scope entry (path glob, "!glob", "path:symbol"); the identity and id
+ * follow when they come from the title and scope. WD_ENOMEM. */
+int wd_ticket_add_scope(wd_ticket *t, const char *entry);
+/* Add a FAIL_TO_PASS test name (the run adds those it infers). WD_ENOMEM. */
+int wd_ticket_add_fail_to_pass(wd_ticket *t, const char *name);
+
+/*
+ * What a ticket says. Strings are owned by the ticket and live as long as
+ * it; none is NULL ("" when absent). The lists are NULL-terminated (v[n] ==
+ * NULL when v != NULL) and may be empty.
+ */
+const char *wd_ticket_source(const wd_ticket *t);   /* the file it came from; "" when built */
+const char *wd_ticket_title(const wd_ticket *t);
+const char *wd_ticket_body(const wd_ticket *t);
+const char *wd_ticket_slug(const wd_ticket *t);     /* [a-z0-9-], never empty, at most 40 chars */
+const char *wd_ticket_id(const wd_ticket *t);       /* 40-hex hash of the identity: links reruns */
+/* What the ticket is, stably: "id:X" (an explicit id), "github:O/R#N" (a
+ * GitHub issue), else "title:SLUG" plus " scope:" and the sorted scope:
+ * rewording the body keeps it. */
+const char *wd_ticket_identity(const wd_ticket *t);
+const wd_strvec *wd_ticket_scope(const wd_ticket *t);  /* globs, "!glob" = deny, "path:symbol" */
+const wd_strvec *wd_ticket_checks(const wd_ticket *t); /* "kind: command" (build|test|analyze) */
+const wd_strvec *wd_ticket_fail_to_pass(const wd_ticket *t);
+int wd_ticket_rounds(const wd_ticket *t);           /* 0 when the ticket does not say */
 
 /* Append a slug of any title to `out`: ASCII letters lowercased, Latin-1
  * accented letters folded ("é" -> "e"), everything else one '-', no leading,

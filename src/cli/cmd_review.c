@@ -678,8 +678,8 @@ static char *ticket_body(const wd_proposal *p)
 	wd_ticket *t = NULL;
 	char *body = NULL;
 
-	if (p->ticket_path && wd_ticket_load(&t, p->ticket_path) == 0 && t->body)
-		body = wd_strdup(t->body);
+	if (p->ticket_path && wd_ticket_load(&t, p->ticket_path) == 0)
+		body = wd_strdup(wd_ticket_body(t));
 	wd_ticket_free(t);
 	return body;
 }

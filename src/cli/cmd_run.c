@@ -130,7 +130,7 @@ static int open_pull_request(const struct remote_steps *st, const wd_config *cfg
 	}
 	wd_config_get_string_trusted(&api, cfg, "github.apiUrl");
 	pr.api_url = api;
-	rc = wd_review_open_pr_for(url, res->cache_dir, res->run_id, st->push, t->body, &pr);
+	rc = wd_review_open_pr_for(url, res->cache_dir, res->run_id, st->push, wd_ticket_body(t), &pr);
 out:
 	free(cfg_repo);
 	free(api);

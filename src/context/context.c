@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "warden/beneath.h"
 #include "warden/context.h"
 #include "warden/error.h"
 #include "warden/fs.h"
@@ -29,7 +31,7 @@
 struct builder {
 	wd_context *c;
 	const char *workdir;
-	char *root;              /* realpath of workdir: files must resolve under it */
+	int rootfd;              /* workdir, for reading beneath it (wd_beneath_read) */
 	const wd_ticket *t;
 	wd_map *map;             /* NULL when the map could not be built */
 	wd_strvec files;
@@ -38,6 +40,8 @@ struct builder {
 	wd_strvec specific;      /* those written as code and defined in at most three places */
 	wd_strvec deferred;      /* files defining them, too large to send whole: their
 	                          * definitions lead the fill (add_retrieved) */
+	wd_strvec named;         /* files the ticket's text names */
+	wd_strvec scoped;        /* files its scope matches */
 	const char *const *exclude; /* map.exclude globs */
 	size_t budget;
 	size_t used;
@@ -69,30 +73,12 @@ static int is_binary(const char *p, size_t len)
 	return memchr(p, '\0', len < 8000 ? len : 8000) != NULL;
 }
 
-/* Read a work-tree file, refusing anything that resolves outside the tree. */
+/* Read a work-tree file: a regular file beneath the root, reached without
+ * following any symbolic link (WD_EREFUSED otherwise), at most
+ * FILE_READ_MAX bytes; the repository's files are hostile. */
 static int read_tree_file(wd_buf *out, struct builder *b, const char *rel)
 {
-	wd_buf abs = WD_BUF_INIT;
-	char *real = NULL;
-	size_t rl = strlen(b->root);
-	int rc;
-
-	if ((rc = wd_path_join(&abs, b->workdir, rel)) != 0)
-		goto out;
-	real = wd_realpath(abs.ptr);
-	if (!real) {
-		rc = wd_error_set(WD_ENOTFOUND, "%s: cannot resolve", rel);
-		goto out;
-	}
-	if (strncmp(real, b->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0')) {
-		rc = wd_error_set(WD_EREFUSED, "%s: resolves outside the work tree", rel);
-		goto out;
-	}
-	rc = wd_file_read(out, real, FILE_READ_MAX);
-out:
-	free(real);
-	wd_buf_free(&abs);
-	return rc;
+	return wd_beneath_read(out, b->rootfd, rel, FILE_READ_MAX);
 }
 
 /* Byte offset of the start of line `n` (1-based) in p[0..len), or len. */
@@ -219,6 +205,23 @@ static int cmp_range_start(const void *a, const void *b)
 	return x->end_line < y->end_line ? -1 : x->end_line > y->end_line;
 }
 
+size_t wd_ctx_ranges_merge(wd_map_range *r, size_t n)
+{
+	size_t w = 0;
+
+	if (n > 1)
+		qsort(r, n, sizeof(*r), cmp_range_start);
+	for (size_t i = 0; i < n; i++) {
+		if (w && r[i].start_line <= r[w - 1].end_line + 1) {
+			if (r[i].end_line > r[w - 1].end_line)
+				r[w - 1].end_line = r[i].end_line;
+			continue;
+		}
+		r[w++] = r[i];
+	}
+	return w;
+}
+
 /*
  * No definition the ticket names is in this file: keep its best-ranked
  * definitions (the ranking is personalised toward the ticket) whole, in
@@ -252,15 +255,7 @@ static int cut_ranked(wd_buf *out, wd_buf *note, struct builder *b, const char *
 		bytes += size;
 		k++;
 	}
-	qsort(r, k, sizeof(*r), cmp_range_start);
-	for (size_t i = 0; i < k; i++) {
-		if (w && r[i].start_line <= r[w - 1].end_line + 1) {
-			if (r[i].end_line > r[w - 1].end_line)
-				r[w - 1].end_line = r[i].end_line;
-			continue;
-		}
-		r[w++] = r[i];
-	}
+	w = wd_ctx_ranges_merge(r, k);
 	if ((rc = emit_ranges(out, &shown, p, len, r, w, cap)) == 0 && !shown)
 		rc = WD_ENOTFOUND;
 	if (!rc)
@@ -576,15 +571,7 @@ static int fill_emit(struct builder *b, struct pick *p)
 			rc = wd_strvec_push(&b->c->chosen, p->path);
 		goto out;
 	}
-	qsort(p->r, p->nr, sizeof(*p->r), cmp_range_start);
-	for (size_t i = 0; i < p->nr; i++) {
-		if (w && p->r[i].start_line <= p->r[w - 1].end_line + 1) {
-			if (p->r[i].end_line > p->r[w - 1].end_line)
-				p->r[w - 1].end_line = p->r[i].end_line;
-			continue;
-		}
-		p->r[w++] = p->r[i];
-	}
+	w = wd_ctx_ranges_merge(p->r, p->nr);
 	if ((rc = emit_ranges(&body, &shown, content.ptr, content.len, p->r, w, left - hdr)) != 0)
 		goto out;
 	if (!shown)
@@ -630,8 +617,8 @@ static int add_retrieved(struct builder *b)
 	size_t nu = 0, np = 0, cp = 0, left, callers = 0;
 	int rc;
 
-	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? b->t->title : NULL,
-	                          b->t ? b->t->body : NULL, reader, b)) != 0)
+	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? wd_ticket_title(b->t) : NULL,
+	                          b->t ? wd_ticket_body(b->t) : NULL, reader, b)) != 0)
 		return rc;
 	if (b->deferred.n) {
 		for (size_t i = 0; i < nu; i++) {
@@ -672,7 +659,8 @@ static int add_retrieved(struct builder *b)
 
 		if (wd_strvec_contains(&b->c->chosen, u[i].path))
 			continue;
-		if (b->t && b->t->scope.n && !wd_ctx_scope_match(&b->t->scope, u[i].path, &denied))
+		if (b->t && wd_ticket_scope(b->t)->n &&
+		    !wd_ctx_scope_match(wd_ticket_scope(b->t), u[i].path, &denied))
 			continue;
 		for (size_t k = 0; k < np && !p; k++)
 			if (!strcmp(picks[k].path, u[i].path))
@@ -902,18 +890,20 @@ static int text_identifiers(struct builder *b, const char *text)
 /* Identifiers of the ticket's text that the map knows as definitions. */
 static int ticket_identifiers(struct builder *b)
 {
+	const wd_strvec *scope;
 	int rc;
 
 	if (!b->t || !b->map)
 		return 0;
-	if ((rc = text_identifiers(b, b->t->title)) != 0 ||
-	    (rc = text_identifiers(b, b->t->body)) != 0)
+	if ((rc = text_identifiers(b, wd_ticket_title(b->t))) != 0 ||
+	    (rc = text_identifiers(b, wd_ticket_body(b->t))) != 0)
 		return rc;
 	/* "path:symbol" scope entries focus on their symbol too */
-	for (size_t i = 0; i < b->t->scope.n; i++) {
-		const char *colon = strrchr(b->t->scope.v[i], ':');
+	scope = wd_ticket_scope(b->t);
+	for (size_t i = 0; i < scope->n; i++) {
+		const char *colon = strrchr(scope->v[i], ':');
 
-		if (b->t->scope.v[i][0] == '!' || !colon || !colon[1] || strchr(colon, '/'))
+		if (scope->v[i][0] == '!' || !colon || !colon[1] || strchr(colon, '/'))
 			continue;
 		if ((rc = focus_add(b, colon + 1)) != 0 ||
 		    (!wd_strvec_contains(&b->code_idents, colon + 1) &&
@@ -960,12 +950,113 @@ out:
 	return rc;
 }
 
+/* The files the ticket names in its text, and those its scope matches. */
+static int ticket_files(struct builder *b)
+{
+	const wd_strvec *scope;
+	int rc;
+
+	if (!b->t)
+		return 0;
+	if ((rc = wd_ctx_mentioned_paths(&b->named, wd_ticket_title(b->t), &b->files)) != 0 ||
+	    (rc = wd_ctx_mentioned_paths(&b->named, wd_ticket_body(b->t), &b->files)) != 0)
+		return rc;
+	scope = wd_ticket_scope(b->t);
+	for (size_t i = 0; i < b->files.n && scope->n; i++) {
+		int denied;
+
+		if (wd_ctx_scope_match(scope, b->files.v[i], &denied) &&
+		    (rc = wd_strvec_push(&b->scoped, b->files.v[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* With room to spare, the files holding the identifiers the ticket names,
+ * their callers, then what its words match best. */
+static int add_defining_files(struct builder *b)
+{
+	wd_strvec deffiles = WD_STRVEC_INIT;
+	int rc = 0;
+
+	/* only identifiers defined in a few places say which file matters */
+	for (size_t i = 0; !rc && i < b->code_idents.n; i++) {
+		wd_map_def *d = NULL;
+		size_t n = 0;
+
+		rc = wd_map_find_definitions(&d, &n, b->map, b->code_idents.v[i]);
+		if (!rc && n <= 3)
+			rc = wd_strvec_push(&b->specific, b->code_idents.v[i]);
+		free(d);
+	}
+	if (!rc)
+		rc = wd_map_files_defining(&deffiles, b->map, (const char *const *)b->specific.v);
+	for (size_t i = 0; !rc && i < deffiles.n; i++)
+		if (!wd_map_is_vendored(b->map, deffiles.v[i]))
+			rc = add_or_defer(b, deffiles.v[i]);
+	for (size_t i = 0; !rc && i < b->specific.n; i++)
+		rc = add_callers(b, b->specific.v[i],
+		                 "calls an identifier the ticket names (signatures only)");
+	wd_strvec_free(&deffiles);
+	if (!rc)
+		rc = add_retrieved(b);
+	/* a deferred file the fill could not place is cut as before */
+	for (size_t i = 0; !rc && i < b->deferred.n; i++)
+		rc = add_file(b, b->deferred.v[i], "defines an identifier the ticket names");
+	return rc;
+}
+
+/* Fill b->c, part by part, within the budget. */
+static int build(struct builder *b, const wd_context_opts *opts)
+{
+	wd_context *c = b->c;
+	int rc;
+
+	if (wd_root_open(&b->rootfd, b->workdir) != 0)
+		return wd_error_set(WD_ENOTFOUND, "%s: no such work tree", b->workdir);
+	if ((rc = wd_ctx_list_files(&b->files, b->workdir, opts->files)) != 0 ||
+	    (rc = ticket_files(b)) != 0)
+		return rc;
+	if (!(opts->flags & WD_CONTEXT_CODE_ONLY) && (rc = build_agents(b)) != 0)
+		return rc;
+	b->used = c->agents.len;
+	/* the map first: it knows which files are vendored, for the listing */
+	if (!(opts->flags & WD_CONTEXT_NO_MAP) && (rc = build_map_slice(b, opts, &b->named)) != 0)
+		return rc;
+	if (!(opts->flags & WD_CONTEXT_CODE_ONLY) && (rc = build_listing(b)) != 0)
+		return rc;
+	b->used = c->listing.len + c->agents.len + c->map.len;
+	for (size_t i = 0; i < b->named.n; i++)
+		if ((rc = add_file(b, b->named.v[i], "named in the ticket")) != 0)
+			return rc;
+	for (size_t i = 0; i < b->scoped.n; i++)
+		if ((rc = add_file(b, b->scoped.v[i], "matches the ticket's scope")) != 0)
+			return rc;
+	if (b->map && (rc = add_defining_files(b)) != 0)
+		return rc;
+	c->bytes = c->listing.len + c->agents.len + c->map.len + c->files.len;
+	return 0;
+}
+
+static void builder_free(struct builder *b)
+{
+	wd_map_free(b->map);
+	if (b->rootfd >= 0)
+		close(b->rootfd);
+	wd_strvec_free(&b->files);
+	wd_strvec_free(&b->focus_idents);
+	wd_strvec_free(&b->specific);
+	wd_strvec_free(&b->code_idents);
+	wd_strvec_free(&b->deferred);
+	wd_strvec_free(&b->named);
+	wd_strvec_free(&b->scoped);
+}
+
 int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
                      const wd_context_opts *opts)
 {
 	wd_context_opts defaults = WD_CONTEXT_OPTS_INIT;
 	struct builder b;
-	wd_strvec named = WD_STRVEC_INIT, scoped = WD_STRVEC_INIT;
 	wd_context *c;
 	int rc;
 
@@ -975,13 +1066,14 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 	if (opts->version != WD_CONTEXT_OPTS_VERSION)
 		return wd_error_set(WD_EUSAGE, "wd_context_opts version %u, expected %u", opts->version,
 		                    WD_CONTEXT_OPTS_VERSION);
-	memset(&b, 0, sizeof(b));
 	if (!(c = calloc(1, sizeof(*c))))
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	if (!(c->why = json_array())) {
 		free(c);
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	}
+	memset(&b, 0, sizeof(b));
+	b.rootfd = -1;
 	b.c = c;
 	b.workdir = workdir;
 	b.exclude = opts->exclude;
@@ -989,87 +1081,13 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 	b.budget = opts->budget_bytes ? opts->budget_bytes : DEFAULT_BUDGET;
 	if (b.budget < MIN_BUDGET)
 		b.budget = MIN_BUDGET; /* room for the notes that say what was left out */
-	if (!(b.root = wd_realpath(workdir))) {
-		rc = wd_error_set(WD_ENOTFOUND, "%s: no such work tree", workdir);
-		goto out;
-	}
-	if ((rc = wd_ctx_list_files(&b.files, workdir, opts->files)) != 0)
-		goto out;
-	if (t) {
-		if ((rc = wd_ctx_mentioned_paths(&named, t->title, &b.files)) != 0 ||
-		    (rc = wd_ctx_mentioned_paths(&named, t->body, &b.files)) != 0)
-			goto out;
-		for (size_t i = 0; i < b.files.n && t->scope.n; i++) {
-			int denied;
-
-			if (wd_ctx_scope_match(&t->scope, b.files.v[i], &denied) &&
-			    (rc = wd_strvec_push(&scoped, b.files.v[i])) != 0)
-				goto out;
-		}
-	}
-	if (!(opts->flags & WD_CONTEXT_CODE_ONLY) && (rc = build_agents(&b)) != 0)
-		goto out;
-	b.used = c->agents.len;
-	/* the map first: it knows which files are vendored, for the listing */
-	if (!(opts->flags & WD_CONTEXT_NO_MAP) && (rc = build_map_slice(&b, opts, &named)) != 0)
-		goto out;
-	if (!(opts->flags & WD_CONTEXT_CODE_ONLY) && (rc = build_listing(&b)) != 0)
-		goto out;
-	b.used = c->listing.len + c->agents.len + c->map.len;
-	for (size_t i = 0; i < named.n; i++)
-		if ((rc = add_file(&b, named.v[i], "named in the ticket")) != 0)
-			goto out;
-	for (size_t i = 0; i < scoped.n; i++)
-		if ((rc = add_file(&b, scoped.v[i], "matches the ticket's scope")) != 0)
-			goto out;
-	/* with room to spare, the files holding the ticket's identifiers */
-	if (b.map) {
-		wd_strvec deffiles = WD_STRVEC_INIT;
-
-		/* only identifiers defined in a few places say which file matters */
-		for (size_t i = 0; !rc && i < b.code_idents.n; i++) {
-			wd_map_def *d = NULL;
-			size_t n = 0;
-
-			rc = wd_map_find_definitions(&d, &n, b.map, b.code_idents.v[i]);
-			if (!rc && n <= 3)
-				rc = wd_strvec_push(&b.specific, b.code_idents.v[i]);
-			free(d);
-		}
-		if (!rc)
-			rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)b.specific.v);
-		for (size_t i = 0; !rc && i < deffiles.n; i++)
-			if (!wd_map_is_vendored(b.map, deffiles.v[i]))
-				rc = add_or_defer(&b, deffiles.v[i]);
-		for (size_t i = 0; !rc && i < b.specific.n; i++)
-			rc = add_callers(&b, b.specific.v[i],
-			                 "calls an identifier the ticket names (signatures only)");
-		wd_strvec_free(&deffiles);
-		if (!rc)
-			rc = add_retrieved(&b);
-		/* a deferred file the fill could not place is cut as before */
-		for (size_t i = 0; !rc && i < b.deferred.n; i++)
-			rc = add_file(&b, b.deferred.v[i], "defines an identifier the ticket names");
-		if (rc)
-			goto out;
-	}
-	c->bytes = c->listing.len + c->agents.len + c->map.len + c->files.len;
-out:
-	wd_map_free(b.map);
-	free(b.root);
-	wd_strvec_free(&b.files);
-	wd_strvec_free(&b.focus_idents);
-	wd_strvec_free(&b.specific);
-	wd_strvec_free(&b.code_idents);
-	wd_strvec_free(&b.deferred);
-	wd_strvec_free(&named);
-	wd_strvec_free(&scoped);
-	if (rc) {
+	rc = build(&b, opts);
+	builder_free(&b);
+	if (rc)
 		wd_context_free(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
+	else
+		*out = c;
+	return rc;
 }
 
 void wd_context_free(wd_context *c)
@@ -1084,3 +1102,11 @@ void wd_context_free(wd_context *c)
 	json_decref(c->why);
 	free(c);
 }
+
+const char *wd_context_listing(const wd_context *c) { return wd_buf_cstr(&c->listing); }
+const char *wd_context_agents(const wd_context *c) { return wd_buf_cstr(&c->agents); }
+const char *wd_context_map(const wd_context *c) { return wd_buf_cstr(&c->map); }
+const char *wd_context_files(const wd_context *c) { return wd_buf_cstr(&c->files); }
+const wd_strvec *wd_context_chosen(const wd_context *c) { return &c->chosen; }
+json_t *wd_context_why(const wd_context *c) { return c->why; }
+size_t wd_context_bytes(const wd_context *c) { return c->bytes; }

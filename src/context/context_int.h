@@ -3,8 +3,25 @@
 
 /* Helpers shared by the files of src/context/; not part of the public API. */
 
+#include <jansson.h>
+
 #include "warden/buf.h"
+#include "warden/context.h"
 #include "warden/map.h"
+
+/* A built context: only context.c fills it (and the module's own tests read
+ * it); everyone else uses the accessors of context.h. */
+struct wd_context {
+	wd_buf listing;   /* file listing (possibly cut to fit, saying so) */
+	wd_buf map;       /* repository map slice; empty with WD_CONTEXT_NO_MAP or when the
+	                   * map could not be built (the rest of the context stands) */
+	wd_buf files;     /* chosen files, each under a "=== path ===" header */
+	wd_buf agents;    /* AGENTS.md, capped */
+	wd_strvec chosen; /* paths of the files included */
+	json_t *why;      /* [{path, reason, bytes[, cut]}] for the ledger; skipped files
+	                   * appear with reason "skipped: ..." and bytes 0 */
+	size_t bytes;     /* total size of what will be sent */
+};
 
 /* Append the files of `workdir` (relative paths, sorted): a copy of `files`
  * when it is not NULL; else the regular files git tracks when `workdir` is
@@ -27,6 +44,10 @@ int wd_ctx_mentioned_paths(wd_strvec *out, const char *text, const wd_strvec *fi
 /* vendored.c: is `path` vendored by its directories or the `exclude`
  * globs (NULL-terminated, may be NULL)? .gitattributes is the map's part. */
 int wd_ctx_path_vendored(const char *path, const char *const *exclude);
+
+/* context.c: sort line ranges by their first line and merge those that
+ * overlap or touch, in place; returns how many are left. */
+size_t wd_ctx_ranges_merge(wd_map_range *r, size_t n);
 
 /* Read a regular file of at most `max` bytes without following a symlink
  * at its last component (WD_ENOTFOUND when missing, WD_EINPUT otherwise). */

@@ -152,6 +152,18 @@ static void log_check(struct wd_ledger *ledger, const wd_check_result *cr, int b
 	(void)wd_ledger_add(ledger, "check", f);
 }
 
+void wd_gate_sandbox_tree(wd_sandbox_opts *so, const char *workdir, const wd_gate_opts *opts)
+{
+	so->workdir = workdir;
+	so->workdir_inside = opts->inside;
+	so->overlay_lower = opts->overlay_lower;
+	so->overlay_upper = opts->overlay_upper;
+	so->overlay_work = opts->overlay_work;
+	so->allow_read = opts->allow_read;
+	so->deny_read_extra = opts->deny_read;
+	so->policy = opts->sandbox_policy;
+}
+
 int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
                     const wd_gate_opts *opts, int baseline)
 {
@@ -166,20 +178,13 @@ int wd_gate_run_one(wd_check_result *cr, const char *workdir, const wd_check *c,
 	/* a results file left by an earlier run must not stand in for this one */
 	if ((rc = remove_results(written_dir(workdir, opts), c)) != 0)
 		return wd_error_wrap(rc, "check '%s': results file", c->name);
-	so.workdir = workdir;
-	so.workdir_inside = opts->inside;
-	so.overlay_lower = opts->overlay_lower;
-	so.overlay_upper = opts->overlay_upper;
-	so.overlay_work = opts->overlay_work;
-	so.allow_read = opts->allow_read;
+	wd_gate_sandbox_tree(&so, workdir, opts);
 	so.argv = argv;
 	so.timeout_sec = c->timeout_sec ? c->timeout_sec
 	               : opts->default_timeout_sec ? opts->default_timeout_sec : DEFAULT_TIMEOUT_SEC;
 	so.output_cap = opts->output_cap;
 	so.memory_mb = opts->memory_mb;
 	so.net = WD_NET_NONE;
-	so.policy = opts->sandbox_policy;
-	so.deny_read_extra = opts->deny_read;
 	so.on_output = opts->on_output;
 	so.on_output_ctx = opts->progress_ctx;
 	if (opts->on_check)

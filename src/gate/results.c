@@ -98,6 +98,16 @@ const wd_test_case *wd_test_report_find(const wd_test_report *r, const char *nam
 	return NULL;
 }
 
+/* The totals a format's summary gave (or its complete list implies): the
+ * one place that says the counts are known. */
+static void report_counts(wd_test_report *r, size_t passed, size_t failed, size_t skipped)
+{
+	r->passed = passed;
+	r->failed = failed;
+	r->skipped = skipped;
+	r->counts_known = 1;
+}
+
 static int status_rank(wd_test_status s)
 {
 	return s == WD_TEST_FAIL ? 2 : s == WD_TEST_PASS ? 1 : 0;
@@ -139,12 +149,8 @@ static void report_finish(wd_test_report *r)
 		f += r->v[i].status == WD_TEST_FAIL;
 		s += r->v[i].status == WD_TEST_SKIP;
 	}
-	if (!r->counts_known && r->complete) {
-		r->passed = p;
-		r->failed = f;
-		r->skipped = s;
-		r->counts_known = 1;
-	}
+	if (!r->counts_known && r->complete)
+		report_counts(r, p, f, s);
 	if (r->counts_known && r->failed < f)
 		r->failed = f; /* never report fewer failures than we can name */
 }
@@ -483,10 +489,7 @@ static int pytest_summary(wd_test_report *r, wd_slice s)
 	}
 	if (!any)
 		return 0;
-	r->passed = passed;
-	r->failed = failed;
-	r->skipped = skipped;
-	r->counts_known = 1;
+	report_counts(r, passed, failed, skipped);
 	return 1;
 }
 
@@ -578,9 +581,7 @@ static int parse_ctest(wd_test_report *r, const char *text, size_t len)
 			    wd_slice_starts(t, " tests failed out of ")) {
 				t.p += 21, t.n -= 21;
 				if (wd_slice_uint(&t, &total) && failed <= total) {
-					r->failed = failed;
-					r->passed = total - failed;
-					r->counts_known = 1;
+					report_counts(r, total - failed, failed, 0);
 					r->format = "ctest";
 				}
 			}
@@ -722,9 +723,7 @@ static int parse_check(wd_test_report *r, const char *text, size_t len)
 			return rc;
 	}
 	if (summaries) {
-		r->passed = checks - failures - errors;
-		r->failed = failures + errors;
-		r->counts_known = 1;
+		report_counts(r, checks - failures - errors, failures + errors, 0);
 		r->format = "check";
 	}
 	return 0;
@@ -757,9 +756,7 @@ static int parse_counts(wd_test_report *r, const char *text, size_t len)
 			i = (size_t)(t.p - s.p);
 		}
 		if (got_p && got_f) {
-			r->passed = passed;
-			r->failed = failed;
-			r->counts_known = 1;
+			report_counts(r, passed, failed, 0);
 			r->format = "counts";
 		}
 	}
@@ -872,10 +869,7 @@ static int parse_cargo(wd_test_report *r, const char *text, size_t len)
 		}
 	}
 	if (summaries) {
-		r->passed = passed;
-		r->failed = failed;
-		r->skipped = ignored;
-		r->counts_known = 1;
+		report_counts(r, passed, failed, ignored);
 		r->format = "cargo";
 	}
 	return 0;
@@ -973,10 +967,7 @@ static int parse_unittest(wd_test_report *r, const char *text, size_t len)
 			failed += r->v[i].status == WD_TEST_FAIL;
 			skipped += r->v[i].status == WD_TEST_SKIP;
 		}
-		r->failed = failed;
-		r->skipped = skipped;
-		r->passed = ran >= failed + skipped ? ran - failed - skipped : 0;
-		r->counts_known = 1;
+		report_counts(r, ran >= failed + skipped ? ran - failed - skipped : 0, failed, skipped);
 	}
 	return 0;
 }

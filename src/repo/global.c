@@ -27,6 +27,11 @@ int wd_repo_open_discover(git_repository **out, const char *dir)
 	return 0;
 }
 
+int wd_buf_put_git(wd_buf *out, const git_buf *gb)
+{
+	return wd_buf_put(out, gb->ptr ? gb->ptr : "", gb->size);
+}
+
 void wd_repo_close(git_repository *repo)
 {
 	git_repository_free(repo);

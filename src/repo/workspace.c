@@ -229,7 +229,7 @@ int wd_repo_diff_trees(wd_buf *out, wd_workspace *ws, const git_oid *tree_id)
 		rc = wd_error_git(WD_EINFRA, "diffing trees");
 		goto out;
 	}
-	rc = wd_buf_put(out, text.ptr ? text.ptr : "", text.size);
+	rc = wd_buf_put_git(out, &text);
 out:
 	git_buf_dispose(&text);
 	git_diff_free(diff);

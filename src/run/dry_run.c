@@ -65,7 +65,7 @@ json_t *wd_run_dry_run_report(const wd_chat *chat, const wd_context *ctx, json_t
 		                                      role_name(chat->msgs[i].role), "bytes",
 		                                      (json_int_t)strlen(c), "content", c));
 	}
-	json_array_foreach(ctx->why, i, e) {
+	json_array_foreach(wd_context_why(ctx), i, e) {
 		const char *reason = json_string_value(json_object_get(e, "reason"));
 
 		if (reason && !strncmp(reason, "skipped", 7))

@@ -93,8 +93,9 @@ int wd_run_save_proposal(const char *cache_dir, const wd_run_result *res, const 
 
 	if ((rc = wd_proposal_new(&p)) != 0)
 		return rc;
-	if ((rc = set(&p->id, res->run_id)) || (rc = set(&p->ticket_title, t->title)) ||
-	    (rc = set(&p->ticket_id, t->id)) || (rc = set(&p->ticket_path, t->source)) ||
+	if ((rc = set(&p->id, res->run_id)) || (rc = set(&p->ticket_title, wd_ticket_title(t))) ||
+	    (rc = set(&p->ticket_id, wd_ticket_id(t))) ||
+	    (rc = set(&p->ticket_path, wd_ticket_source(t))) ||
 	    (rc = set(&p->source, wd_workspace_source(ws))) || (rc = set(&p->repo, res->repo)) ||
 	    (rc = set(&p->branch, res->branch)) || (rc = set(&p->target, wd_workspace_base_ref(ws))) ||
 	    (rc = set(&p->model, model)) || (rc = set(&p->checks, checks)) ||

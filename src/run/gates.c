@@ -13,8 +13,10 @@
 /* Does the scope name any symbol ("path:symbol")? */
 static int scope_has_symbols(const wd_ticket *t)
 {
-	for (size_t i = 0; i < t->scope.n; i++)
-		if (t->scope.v[i][0] != '!' && strchr(t->scope.v[i], ':'))
+	const wd_strvec *scope = wd_ticket_scope(t);
+
+	for (size_t i = 0; i < scope->n; i++)
+		if (scope->v[i][0] != '!' && strchr(scope->v[i], ':'))
 			return 1;
 	return 0;
 }
@@ -31,7 +33,7 @@ int wd_run_symbol_scope(wd_buf *reasons, wd_workspace *ws, const wd_ticket *t,
 		return rc;
 	return wd_symbol_scope_check_trees(reasons, wd_workspace_repo(ws), &base, patched,
 	                                   (const char *const *)files->v,
-	                                   (const char *const *)t->scope.v);
+	                                   (const char *const *)wd_ticket_scope(t)->v);
 }
 
 int wd_run_syntax_gate(wd_buf *reasons, wd_workspace *ws, const git_oid *patched,

@@ -200,20 +200,20 @@ void wd_run_model_summary(wd_buf *out, const char *reply)
 int wd_run_commit_message(wd_buf *out, const wd_ticket *t, const char *summary,
                           const char *run_id, const char *model, const char *checks)
 {
-	size_t title_len = strcspn(t->title, "\n");
+	const char *title = wd_ticket_title(t), *source = wd_ticket_source(t), *id = wd_ticket_id(t);
+	size_t title_len = strcspn(title, "\n");
 
 	wd_buf_clear(out);
 	if (title_len > 72)
 		title_len = 72;
-	if (wd_buf_put(out, t->title, title_len) || wd_buf_puts(out, "\n\n"))
+	if (wd_buf_put(out, title, title_len) || wd_buf_puts(out, "\n\n"))
 		return WD_ENOMEM;
 	if (summary && *summary && wd_buf_printf(out, "%s\n\n", summary))
 		return WD_ENOMEM;
 	/* the ticket reference: the file it came from and its id */
-	if (t->source && *t->source && wd_buf_printf(out, "Ticket: %s (%.12s)\n\n", t->source,
-	                                             t->id ? t->id : ""))
+	if (*source && wd_buf_printf(out, "Ticket: %s (%.12s)\n\n", source, id))
 		return WD_ENOMEM;
-	if ((!t->source || !*t->source) && t->id && wd_buf_printf(out, "Ticket: %.12s\n\n", t->id))
+	if (!*source && *id && wd_buf_printf(out, "Ticket: %.12s\n\n", id))
 		return WD_ENOMEM;
 	if (wd_buf_printf(out, "Warden-Run: %s\nWarden-Model: %s\n", run_id, model))
 		return WD_ENOMEM;

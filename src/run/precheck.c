@@ -303,14 +303,15 @@ int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *w
 {
 	wd_buf problems = WD_BUF_INIT;
 	wd_strvec missing = WD_STRVEC_INIT;
+	const wd_strvec *scope = wd_ticket_scope(t);
 	git_oid tree;
 	int rc;
 
 	if ((rc = wd_repo_base_tree(&tree, ws)) != 0)
 		return rc;
-	for (size_t i = 0; i < t->scope.n && !rc; i++)
-		if (t->scope.v[i][0] != '!')
-			rc = scope_entry(&problems, t->scope.v[i], files, wd_workspace_repo(ws), &tree);
+	for (size_t i = 0; i < scope->n && !rc; i++)
+		if (scope->v[i][0] != '!')
+			rc = scope_entry(&problems, scope->v[i], files, wd_workspace_repo(ws), &tree);
 	if (rc)
 		goto out;
 	if (problems.len) {
@@ -320,10 +321,10 @@ int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *w
 		/* drop the last newline: the message is printed as one block */
 		problems.ptr[--problems.len] = '\0';
 		rc = wd_error_set(WD_EINPUT, "%s: the ticket's scope cannot be met on the base %.12s, "
-		                  "so no model was called:\n%s", t->source, hex, problems.ptr);
+		                  "so no model was called:\n%s", wd_ticket_source(t), hex, problems.ptr);
 		goto out;
 	}
-	if ((rc = body_names(&missing, t->body, files, wd_workspace_repo(ws), &tree)) != 0)
+	if ((rc = body_names(&missing, wd_ticket_body(t), files, wd_workspace_repo(ws), &tree)) != 0)
 		goto out;
 	if (missing.n) {
 		rc = wd_buf_puts(question, "The ticket names ");
@@ -346,7 +347,7 @@ out:
  * part (after ':', '.', '/' or "::") as a word, or its file ("a.py::t"). */
 static int ticket_names_test(const wd_ticket *t, const char *name)
 {
-	const char *texts[2] = { t->title, t->body };
+	const char *texts[2] = { wd_ticket_title(t), wd_ticket_body(t) };
 	const char *last = name, *sep = strstr(name, "::");
 	size_t file_len = sep ? (size_t)(sep - name) : 0;
 
@@ -387,16 +388,17 @@ static int f2p_known(const wd_ticket *t, const wd_gate_result *base)
 {
 	wd_strvec unknown = WD_STRVEC_INIT, reported = WD_STRVEC_INIT;
 	wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT;
+	const wd_strvec *f2p = wd_ticket_fail_to_pass(t);
 	int rc = 0;
 
-	for (size_t f = 0; f < t->fail_to_pass.n && !rc; f++) {
+	for (size_t f = 0; f < f2p->n && !rc; f++) {
 		int seen = 0;
 
 		for (size_t i = 0; i < base->n && !seen; i++)
 			for (size_t j = 0; j < base->v[i].tests.n && !seen; j++)
-				seen = wd_test_name_matches(base->v[i].tests.v[j].name, t->fail_to_pass.v[f]);
+				seen = wd_test_name_matches(base->v[i].tests.v[j].name, f2p->v[f]);
 		if (!seen)
-			rc = wd_strvec_push(&unknown, t->fail_to_pass.v[f]);
+			rc = wd_strvec_push(&unknown, f2p->v[f]);
 	}
 	if (rc || unknown.n == 0)
 		goto out;
@@ -436,7 +438,7 @@ int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t
 			                    "without the base's results nothing can be judged; raise "
 			                    "--check-timeout or make the check faster",
 			                    base->v[i].check->name, base->v[i].check->command);
-	if (t->fail_to_pass.n)
+	if (wd_ticket_fail_to_pass(t)->n)
 		return f2p_known(t, base);
 	/* the failures the base names; a check that names none is judged whole, as before */
 	for (size_t i = 0; i < base->n && !rc; i++) {
@@ -456,7 +458,7 @@ int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t
 		goto out;
 	if (inferred->n) {
 		for (size_t i = 0; i < inferred->n && !rc; i++)
-			rc = wd_strvec_push(&t->fail_to_pass, inferred->v[i]);
+			rc = wd_ticket_add_fail_to_pass(t, inferred->v[i]);
 		goto out;
 	}
 	if ((rc = list_names(&list, &failing)) == 0)

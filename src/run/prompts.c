@@ -10,10 +10,12 @@
 
 static int join_scope(wd_buf *out, const wd_ticket *t)
 {
-	if (t->scope.n == 0)
+	const wd_strvec *scope = wd_ticket_scope(t);
+
+	if (scope->n == 0)
 		return wd_buf_puts(out, "  (the ticket names no scope: keep the change minimal)");
-	for (size_t i = 0; i < t->scope.n; i++)
-		if (wd_buf_printf(out, "%s  - %s", i ? "\n" : "", t->scope.v[i]))
+	for (size_t i = 0; i < scope->n; i++)
+		if (wd_buf_printf(out, "%s  - %s", i ? "\n" : "", scope->v[i]))
 			return WD_ENOMEM;
 	return 0;
 }
@@ -59,7 +61,7 @@ int wd_run_render_system(wd_buf *out, const wd_ticket *t, const char *format, ch
 static int feedback_text(wd_buf *out, wd_strvec *used, const wd_ticket *t, const char *cache_dir)
 {
 	wd_buf list = WD_BUF_INIT;
-	int rc = wd_run_review_feedback(&list, used, cache_dir, t->id);
+	int rc = wd_run_review_feedback(&list, used, cache_dir, wd_ticket_id(t));
 
 	if (!rc && list.len) {
 		const char *vars[] = { "reasons", list.ptr, NULL };
@@ -82,13 +84,15 @@ int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const w
 	if (!rc)
 		rc = feedback_text(&fb, used, t, cache_dir);
 	if (!rc) {
+		const char *agents = wd_context_agents(ctx), *map = wd_context_map(ctx);
+		const char *files = wd_context_files(ctx);
 		const char *vars[] = {
-			"title", t->title,
-			"body", t->body,
-			"agents", ctx->agents.len ? ctx->agents.ptr : "(none)",
-			"listing", wd_buf_cstr(&ctx->listing),
-			"map", ctx->map.len ? ctx->map.ptr : "(not available)",
-			"files", ctx->files.len ? ctx->files.ptr : "(none selected)",
+			"title", wd_ticket_title(t),
+			"body", wd_ticket_body(t),
+			"agents", *agents ? agents : "(none)",
+			"listing", wd_context_listing(ctx),
+			"map", *map ? map : "(not available)",
+			"files", *files ? files : "(none selected)",
 			"checks", wd_buf_cstr(&chk),
 			"feedback", wd_buf_cstr(&fb),
 			NULL

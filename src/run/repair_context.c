@@ -22,34 +22,37 @@ int wd_run_repair_context(wd_buf *feedback, wd_ledger *ledger, int round, const 
 {
 	wd_context_opts co = WD_CONTEXT_OPTS_INIT;
 	wd_context *c = NULL;
-	wd_ticket t;
+	wd_ticket *t = NULL;
+	const char *code;
 	int rc;
 
 	/* no file list (the context was never built, or the outbound policy
 	 * denied every file): nothing may be read for the model */
 	if (!failures || !*failures || !files || !*files)
 		return 0;
-	memset(&t, 0, sizeof(t));
-	t.title = (char *)"";
-	t.body = (char *)failures;
+	if ((rc = wd_ticket_new(&t, "", failures)) != 0)
+		return rc;
 	co.budget_bytes = REPAIR_CONTEXT_BUDGET;
 	co.cache_dir = cache_dir;
 	co.files = files;
 	co.exclude = exclude;
 	co.flags = WD_CONTEXT_CODE_ONLY;
-	if ((rc = wd_context_build(&c, workdir, &t, &co)) != 0) {
+	rc = wd_context_build(&c, workdir, t, &co);
+	wd_ticket_free(t);
+	if (rc != 0) {
 		/* the repair prompt stands without it */
 		wd_ledger_add(ledger, "context.repair", json_pack("{s:i, s:s}", "round", round,
 		                                                  "error", wd_error_last()));
 		wd_error_clear();
 		return 0;
 	}
-	if (c->files.len)
+	code = wd_context_files(c);
+	if (*code)
 		rc = wd_buf_printf(feedback, "\n\nThe code the failing output points at (as in the base "
-		                   "your patch applies to):\n%s", c->files.ptr);
+		                   "your patch applies to):\n%s", code);
 	wd_ledger_add(ledger, "context.repair",
-	              json_pack("{s:i, s:I, s:O}", "round", round, "bytes", (json_int_t)c->files.len,
-	                        "files", c->why));
+	              json_pack("{s:i, s:I, s:O}", "round", round, "bytes", (json_int_t)strlen(code),
+	                        "files", wd_context_why(c)));
 	wd_context_free(c);
 	return rc;
 }

@@ -100,8 +100,9 @@ static int load_ticket(struct run *r)
 		return rc;
 	return wd_ledger_add(r->ledger, "ticket",
 	                     json_pack("{s:s, s:s, s:s, s:o}", "path", r->opts->ticket,
-	                               "title", r->ticket->title, "id", r->ticket->id, "body_blob",
-	                               wd_ledger_blob_ref(r->ledger, r->ticket->body)));
+	                               "title", wd_ticket_title(r->ticket), "id",
+	                               wd_ticket_id(r->ticket), "body_blob",
+	                               wd_ledger_blob_ref(r->ledger, wd_ticket_body(r->ticket))));
 }
 
 static int open_ledger(struct run *r)
@@ -129,7 +130,7 @@ static int prepare_repo(struct run *r)
 	char hex[GIT_OID_HEXSZ + 1];
 	int rc;
 
-	if ((rc = wd_buf_printf(&branch, "warden/%s-%s", r->ticket->slug, r->res->run_id)) != 0)
+	if ((rc = wd_buf_printf(&branch, "warden/%s-%s", wd_ticket_slug(r->ticket), r->res->run_id)) != 0)
 		return rc;
 	ro.source = r->opts->repo;
 	ro.base = r->opts->base;
@@ -168,8 +169,8 @@ static int collect_checks(struct run *r)
 	for (size_t i = 0; r->opts->checks && r->opts->checks[i]; i++)
 		if ((rc = wd_checklist_add_spec(&r->checks, r->opts->checks[i], t)) != 0)
 			return rc;
-	for (size_t i = 0; i < r->ticket->checks.n; i++)
-		if ((rc = wd_checklist_add_spec(&r->checks, r->ticket->checks.v[i], t)) != 0)
+	for (size_t i = 0; i < wd_ticket_checks(r->ticket)->n; i++)
+		if ((rc = wd_checklist_add_spec(&r->checks, wd_ticket_checks(r->ticket)->v[i], t)) != 0)
 			return rc;
 	if ((rc = wd_checklist_from_config(&r->checks, r->cfg)) != 0)
 		return rc;
@@ -252,8 +253,8 @@ static int build_context(struct run *r)
 	if ((rc = wd_context_build(&r->ctx, wd_workspace_checkout(r->ws), r->ticket, &co)) != 0)
 		goto out;
 	wd_ledger_add(r->ledger, "context",
-	              json_pack("{s:I, s:O}", "bytes", (json_int_t)r->ctx->bytes, "files",
-	                        r->ctx->why ? r->ctx->why : json_null()));
+	              json_pack("{s:I, s:O}", "bytes", (json_int_t)wd_context_bytes(r->ctx), "files",
+	                        wd_context_why(r->ctx) ? wd_context_why(r->ctx) : json_null()));
 	if (!r->opts->no_tools) {
 		wd_tools_opts to = WD_TOOLS_OPTS_INIT;
 
@@ -267,7 +268,8 @@ static int build_context(struct run *r)
 			goto out;
 		}
 	}
-	snprintf(msg, sizeof(msg), "%zu files, %zu bytes", r->ctx->chosen.n, r->ctx->bytes);
+	snprintf(msg, sizeof(msg), "%zu files, %zu bytes", wd_context_chosen(r->ctx)->n,
+	         wd_context_bytes(r->ctx));
 	stage_end(r, "context", msg);
 	/* kept for the repair rounds' context */
 	r->ctx_files = files;
@@ -627,7 +629,8 @@ static int judge(struct run *r, const wd_gate_result *gate, const git_oid *tree,
 	if ((rc = wd_repo_diff_trees(&diff, r->ws, tree)) != 0 ||
 	    (rc = wd_touched_from_diff(&touched, wd_buf_cstr(&diff), diff.len)) != 0 ||
 	    (rc = wd_gate_verdict(&v, r->have_baseline ? &r->baseline : NULL, gate,
-	                          (const char *const *)r->ticket->fail_to_pass.v, &touched)) != 0)
+	                          (const char *const *)wd_ticket_fail_to_pass(r->ticket)->v,
+	                          &touched)) != 0)
 		goto out;
 	/* the pass/fail rule is the gate's (wd_gate_verdict): accepted is it */
 	*passed = v.accepted;
@@ -730,7 +733,8 @@ static int run_round(struct run *r, int round, int *passed, wd_buf *feedback)
 	}
 	if ((rc = wd_strvec_push(&r->patch_hashes, wd_patch_hash(patch))) != 0)
 		goto out;
-	pol.scope = r->ticket->scope.n ? (const char *const *)r->ticket->scope.v : NULL;
+	pol.scope = wd_ticket_scope(r->ticket)->n ? (const char *const *)wd_ticket_scope(r->ticket)->v
+	                                          : NULL;
 	pol.max_whole_bytes = wd_run_max_whole_file(r->cfg);
 	/* on the base commit's objects: no file a check wrote is read */
 	rc = wd_patch_apply_tree(&rep, wd_workspace_repo(r->ws), wd_workspace_base(r->ws), patch, &pol);
@@ -808,7 +812,7 @@ static int repair_loop(struct run *r, int *passed)
 	int rc = 0;
 
 	if (rounds <= 0)
-		rounds = r->ticket->rounds;
+		rounds = wd_ticket_rounds(r->ticket);
 	if (rounds <= 0) {
 		long v;
 
@@ -960,7 +964,8 @@ static int start_chat(struct run *r)
 		for (size_t i = 0; ids && i < used.n; i++)
 			json_array_append_new(ids, json_string(used.v[i]));
 		wd_ledger_add(r->ledger, "feedback.used",
-		              json_pack("{s:s, s:o*}", "identity", r->ticket->identity, "proposals", ids));
+		              json_pack("{s:s, s:o*}", "identity", wd_ticket_identity(r->ticket),
+		                        "proposals", ids));
 	}
 	if ((rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_SYSTEM, sys.ptr, "system")) != 0 ||
 	    (rc = wd_outbound_chat_add(r->ob, &r->chat, WD_ROLE_USER, task.ptr, "task")) != 0)

@@ -104,7 +104,8 @@ int wd_run_ticket_precheck(wd_buf *question, const wd_ticket *t, wd_workspace *w
 /* After the baseline: a timed-out check or a fail-to-pass name the base
  * never reports is WD_EINPUT; a base that fails named tests while the ticket
  * has no fail-to-pass: those the ticket names are appended to `inferred` and
- * to t->fail_to_pass, and when it names none, `question` says so (escalate). */
+ * to the ticket (wd_ticket_add_fail_to_pass), and when it names none,
+ * `question` says so (escalate). */
 int wd_run_baseline_precheck(wd_strvec *inferred, wd_buf *question, wd_ticket *t,
                              const wd_gate_result *base);
 

@@ -280,22 +280,21 @@ int wd_world_keep(wd_world *w, const wd_gate_opts *go, char **out_path)
 
 	*out_path = NULL;
 	if (w->overlay && w->upper) {
+		wd_gate_opts view = *go;
+		const char *workdir;
+
 		if ((rc = wd_rm_rf(w->tree)) != 0 || (rc = wd_buf_printf(&from, "%s/.", w->inside)) != 0)
 			goto out;
 		if (mkdir(w->tree, 0755) < 0) {
 			rc = wd_error_errno(WD_EINFRA, w->tree);
 			goto out;
 		}
+		/* the round's layers mounted as its checks saw them, read as they could */
+		gate_tree(w, &view, &workdir);
+		wd_gate_sandbox_tree(&so, workdir, &view);
 		argv[2] = from.ptr;
 		so.argv = argv;
-		so.workdir_inside = w->inside;
-		so.overlay_lower = w->lower;
-		so.overlay_upper = w->upper;
-		so.overlay_work = w->work;
 		so.allow_write = write;
-		so.allow_read = go->allow_read;
-		so.deny_read_extra = go->deny_read;
-		so.policy = go->sandbox_policy;
 		so.timeout_sec = 600;
 		memset(&sr, 0, sizeof(sr));
 		if ((rc = wd_sandbox_run(&sr, &so)) == 0 && sr.exit_code != 0)

@@ -114,61 +114,65 @@ static int check_scope(const wd_ticket *t, const char *name)
 	                    t->scope.v[0] + 1);
 }
 
-/* Fill slug, identity and id once the fields are known. */
-static int finish(wd_ticket *t)
+/* Replace *field with a copy of `s`. */
+static int set_str(char **field, const char *s)
+{
+	char *copy = wd_strdup(s);
+
+	if (!copy)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* The title reaches terminals (review list) and commit subjects: no escape
+ * sequences, no bidi controls. */
+static int clean_title(wd_ticket *t)
+{
+	char *clean = wd_text_clean_line(t->title ? t->title : "");
+
+	if (!clean)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	free(t->title);
+	t->title = clean;
+	return 0;
+}
+
+/* (Re)derive identity and id from what the ticket says. */
+static int derive_id(wd_ticket *t)
 {
 	wd_buf b = WD_BUF_INIT;
 	char hex[41];
 	int rc;
 
-	/* the title reaches terminals (review list) and commit subjects: no
-	 * escape sequences, no bidi controls */
-	{
-		char *clean = wd_text_clean_line(t->title);
-
-		if (!clean) {
-			rc = WD_ENOMEM;
-			goto out;
-		}
-		free(t->title);
-		t->title = clean;
-		if (!clean[0]) {
-			rc = wd_error_set(WD_EINPUT, "%s:1: no title: the title holds only control "
-			                  "characters", t->source);
-			goto out;
-		}
-	}
-	if ((rc = wd_slugify(&b, t->title, WD_TICKET_SLUG_MAX)) != 0)
-		goto out;
-	t->slug = wd_buf_detach(&b);
-	if (!t->slug) {
-		rc = WD_ENOMEM;
-		goto out;
-	}
-	if (t->explicit_id) {
-		free(t->identity);
-		t->identity = NULL;
+	if (t->explicit_id)
 		rc = wd_buf_printf(&b, "id:%s", t->explicit_id);
-	} else if (t->identity) {
+	else if (t->identity && strncmp(t->identity, "title:", 6) != 0)
 		rc = wd_buf_puts(&b, t->identity); /* a GitHub issue's, set by the JSON reader */
-	} else {
+	else
 		rc = title_identity(&b, t);
-	}
-	if (rc)
-		goto out;
-	free(t->identity);
-	if (!(t->identity = wd_strdup(b.ptr))) {
-		rc = WD_ENOMEM;
-		goto out;
-	}
-	if ((rc = wd_hash_hex(hex, b.ptr, b.len)) != 0)
-		goto out;
-	t->id = wd_strdup(hex);
-	if (!t->id)
-		rc = WD_ENOMEM;
-out:
+	if (!rc && !(rc = set_str(&t->identity, b.ptr)) && !(rc = wd_hash_hex(hex, b.ptr, b.len)))
+		rc = set_str(&t->id, hex);
 	wd_buf_free(&b);
 	return rc;
+}
+
+/* Fill slug, identity and id once the fields are known. */
+static int finish(wd_ticket *t)
+{
+	wd_buf b = WD_BUF_INIT;
+	int rc;
+
+	if ((rc = clean_title(t)) != 0)
+		return rc;
+	if (!t->title[0])
+		return wd_error_set(WD_EINPUT, "%s:1: no title: the title holds only control "
+		                    "characters", t->source);
+	if ((rc = wd_slugify(&b, t->title, WD_TICKET_SLUG_MAX)) == 0)
+		rc = set_str(&t->slug, b.ptr);
+	wd_buf_free(&b);
+	return rc ? rc : derive_id(t);
 }
 
 int wd_ticket_parse(wd_ticket **out, const char *name, const char *text, size_t len)
@@ -249,6 +253,51 @@ int wd_ticket_load(wd_ticket **out, const char *path)
 	wd_buf_free(&text);
 	return rc;
 }
+
+int wd_ticket_new(wd_ticket **out, const char *title, const char *body)
+{
+	wd_buf b = WD_BUF_INIT;
+	wd_ticket *t;
+	int rc;
+
+	*out = NULL;
+	if (!(t = calloc(1, sizeof(*t))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if ((rc = set_str(&t->source, "")) != 0 || (rc = set_str(&t->title, title ? title : "")) ||
+	    (rc = set_str(&t->body, body ? body : "")) || (rc = clean_title(t)) ||
+	    (rc = wd_slugify(&b, t->title, WD_TICKET_SLUG_MAX)) || (rc = set_str(&t->slug, b.ptr)) ||
+	    (rc = derive_id(t))) {
+		wd_buf_free(&b);
+		wd_ticket_free(t);
+		return rc;
+	}
+	wd_buf_free(&b);
+	*out = t;
+	return 0;
+}
+
+int wd_ticket_add_scope(wd_ticket *t, const char *entry)
+{
+	int rc = wd_strvec_push(&t->scope, entry);
+
+	return rc ? rc : derive_id(t);
+}
+
+int wd_ticket_add_fail_to_pass(wd_ticket *t, const char *name)
+{
+	return wd_strvec_push(&t->fail_to_pass, name);
+}
+
+const char *wd_ticket_source(const wd_ticket *t) { return t->source; }
+const char *wd_ticket_title(const wd_ticket *t) { return t->title; }
+const char *wd_ticket_body(const wd_ticket *t) { return t->body; }
+const char *wd_ticket_slug(const wd_ticket *t) { return t->slug; }
+const char *wd_ticket_id(const wd_ticket *t) { return t->id; }
+const char *wd_ticket_identity(const wd_ticket *t) { return t->identity; }
+const wd_strvec *wd_ticket_scope(const wd_ticket *t) { return &t->scope; }
+const wd_strvec *wd_ticket_checks(const wd_ticket *t) { return &t->checks; }
+const wd_strvec *wd_ticket_fail_to_pass(const wd_ticket *t) { return &t->fail_to_pass; }
+int wd_ticket_rounds(const wd_ticket *t) { return t->rounds; }
 
 void wd_ticket_free(wd_ticket *t)
 {

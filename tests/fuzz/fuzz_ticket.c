@@ -14,6 +14,8 @@
 #include "warden/error.h"
 #include "warden/ticket.h"
 
+#include "../../src/ticket/ticket_int.h" /* the module's own test reads its fields */
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

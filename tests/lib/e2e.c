@@ -192,14 +192,10 @@ char *e2e_blob_at(const char *repo_path, const char *hex, const char *path)
 
 int e2e_main(Suite *s)
 {
-	SRunner *sr;
 	int failed;
 
 	git_libgit2_init();
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = fx_suite_main(s);
 	git_libgit2_shutdown();
-	return failed ? 1 : 0;
+	return failed;
 }

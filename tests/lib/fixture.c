@@ -13,6 +13,7 @@
 
 #include "fixture.h"
 #include "warden/buf.h"
+#include "warden/context.h"
 #include "warden/fs.h"
 
 #define FX_TIME 1700000000 /* fixed commit time: fixtures are reproducible */
@@ -457,6 +458,34 @@ char *fx_get_file(const char *root, const char *rel)
 		return NULL;
 	}
 	return wd_buf_detach(&c);
+}
+
+char *fx_dir;
+
+void fx_dir_setup(void)
+{
+	git_libgit2_init();
+	if (fx_tmpdir(&fx_dir) != 0)
+		abort();
+}
+
+void fx_dir_teardown(void)
+{
+	fx_rm_rf(fx_dir);
+	free(fx_dir);
+	fx_dir = NULL;
+	git_libgit2_shutdown();
+}
+
+json_t *fx_context_why(const wd_context *c, const char *path)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(wd_context_why(c), i, o)
+		if (!strcmp(json_string_value(json_object_get(o, "path")), path))
+			return o;
+	return NULL;
 }
 
 int fx_repo_commit_all(git_repository *repo, const char *message)

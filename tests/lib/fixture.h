@@ -23,6 +23,28 @@ int fx_read_file(char **out, const char *path);
 int fx_put_file(const char *root, const char *rel, const char *content);
 char *fx_get_file(const char *root, const char *rel);
 
+/* The first entry for `path` in a built context's record of why each file
+ * was considered (wd_context_why), or NULL; borrowed from the context. */
+struct json_t;
+struct wd_context;
+struct json_t *fx_context_why(const struct wd_context *c, const char *path);
+
+/*
+ * For a Check test case that needs libgit2 and a fresh private directory:
+ * tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown). Before each
+ * test fx_dir is a new fx_tmpdir() (on failure the reason goes to stderr
+ * and the test aborts, which Check reports as an error); after it the
+ * directory is removed and fx_dir is NULL again.
+ */
+extern char *fx_dir;
+void fx_dir_setup(void);
+void fx_dir_teardown(void);
+
+/* The main of a unit test binary: run suite `s` (the runner takes it over)
+ * and return 1 when a test failed, else 0. */
+struct Suite;
+int fx_suite_main(struct Suite *s);
+
 /* rm -rf; never follows symlinks out of `dir`. Silent when it is missing. */
 void fx_rm_rf(const char *dir);
 

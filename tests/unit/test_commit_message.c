@@ -8,6 +8,8 @@
 #include "warden/ticket.h"
 
 #include "../../src/run/run_internal.h"
+/* a ticket with a given source and id, which no public constructor makes */
+#include "../../src/ticket/ticket_int.h"
 
 static const char *summary_of(wd_buf *b, const char *reply)
 {

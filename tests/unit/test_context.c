@@ -13,20 +13,19 @@
 #include "warden/fs.h"
 #include "warden/ticket.h"
 
+#include "fixture.h"
+#include "../../src/context/context_int.h"
+
 static char tmpl[64];
 
 static void put(const char *rel, const char *text)
 {
-	wd_buf p = WD_BUF_INIT;
-	char *slash;
+	ck_assert_int_eq(fx_put_file(tmpl, rel, text), 0);
+}
 
-	ck_assert_int_eq(wd_path_join(&p, tmpl, rel), 0);
-	slash = strrchr(p.ptr, '/');
-	*slash = '\0';
-	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
-	*slash = '/';
-	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
-	wd_buf_free(&p);
+static json_t *why_for(const wd_context *c, const char *path)
+{
+	return fx_context_why(c, path);
 }
 
 static void setup(void)
@@ -48,24 +47,6 @@ static void teardown(void)
 {
 	wd_rm_rf(tmpl);
 	git_libgit2_shutdown();
-}
-
-static void ticket_init(wd_ticket *t, const char *title, const char *body)
-{
-	memset(t, 0, sizeof(*t));
-	t->title = (char *)title;
-	t->body = (char *)body;
-}
-
-static json_t *why_for(const wd_context *c, const char *path)
-{
-	size_t i;
-	json_t *o;
-
-	json_array_foreach(c->why, i, o)
-		if (!strcmp(json_string_value(json_object_get(o, "path")), path))
-			return o;
-	return NULL;
 }
 
 START_TEST(listing_walks_the_tree_sorted_without_dot_git)
@@ -98,12 +79,13 @@ END_TEST
 
 START_TEST(files_named_in_the_ticket_are_included_with_their_reason)
 {
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	json_t *w;
 
-	ticket_init(&t, "parse_number rejects negatives", "See src/parse.c, and calc.h.");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "parse_number rejects negatives",
+	                                 "See src/parse.c, and calc.h."), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/parse.c ===\nint parse_number"));
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/calc.h ===\n"));
 	ck_assert(wd_strvec_contains(&c->chosen, "src/parse.c"));
@@ -118,26 +100,27 @@ START_TEST(files_named_in_the_ticket_are_included_with_their_reason)
 	ck_assert_int_eq(json_integer_value(json_object_get(w, "bytes")),
 	                 (json_int_t)strlen("int parse_number(const char *s)\n{\n\treturn 0;\n}\n"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(scope_globs_include_files_and_denials_exclude_them)
 {
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
-	ticket_init(&t, "fix the tests", "");
-	ck_assert_int_eq(wd_strvec_push(&t.scope, "tests/*.c"), 0);
-	ck_assert_int_eq(wd_strvec_push(&t.scope, "!tests/test_skip.c"), 0);
-	ck_assert_int_eq(wd_strvec_push(&t.scope, "src/parse.c:parse_number"), 0);
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "fix the tests", ""), 0);
+	ck_assert_int_eq(wd_ticket_add_scope(t, "tests/*.c"), 0);
+	ck_assert_int_eq(wd_ticket_add_scope(t, "!tests/test_skip.c"), 0);
+	ck_assert_int_eq(wd_ticket_add_scope(t, "src/parse.c:parse_number"), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, NULL), 0);
 	ck_assert(wd_strvec_contains(&c->chosen, "tests/test_calc.c"));
 	ck_assert(wd_strvec_contains(&c->chosen, "src/parse.c"));
 	ck_assert(!wd_strvec_contains(&c->chosen, "tests/test_skip.c"));
 	ck_assert(!wd_strvec_contains(&c->chosen, "src/calc.c"));
 	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "tests/test_calc.c"), "reason")),
 	                 "matches the ticket's scope");
-	wd_strvec_free(&t.scope);
+	wd_ticket_free(t);
 	wd_context_free(c);
 }
 END_TEST
@@ -169,7 +152,7 @@ END_TEST
 START_TEST(large_files_are_cut_to_fit_the_budget_and_say_so)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	wd_buf big = WD_BUF_INIT;
 	json_t *w;
@@ -177,9 +160,9 @@ START_TEST(large_files_are_cut_to_fit_the_budget_and_say_so)
 	for (int i = 1; i <= 2000; i++)
 		ck_assert_int_eq(wd_buf_printf(&big, "int value_%d = %d;\n", i, i), 0);
 	put("src/big.c", big.ptr);
-	ticket_init(&t, "big.c is wrong", "");
+	ck_assert_int_eq(wd_ticket_new(&t, "big.c is wrong", ""), 0);
 	o.budget_bytes = 8192;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_le(c->bytes, 8192);
 	/* the map knows its definitions: the cut keeps whole ones, not a blind head and tail */
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/big.c (cut: "));
@@ -192,57 +175,86 @@ START_TEST(large_files_are_cut_to_fit_the_budget_and_say_so)
 	ck_assert_int_lt(json_integer_value(json_object_get(w, "bytes")), (json_int_t)big.len);
 	wd_context_free(c);
 	wd_buf_free(&big);
+	wd_ticket_free(t);
 }
 END_TEST
 
-START_TEST(a_symlink_out_of_the_tree_is_never_read)
+/* The context of the ticket "look at REL" over `files`, REL being made a
+ * symbolic link to `target` first. */
+static wd_context *context_through_link(const char *rel, const char *target,
+                                        const char *const *files)
 {
-	wd_buf p = WD_BUF_INIT;
-	wd_ticket t;
+	wd_buf p = WD_BUF_INIT, title = WD_BUF_INIT;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
-	const char *files[] = { "src/passwd.c", NULL };
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
 
-	ck_assert_int_eq(wd_path_join(&p, tmpl, "src/passwd.c"), 0);
-	ck_assert_int_eq(symlink("/etc/passwd", p.ptr), 0);
+	ck_assert_int_eq(wd_path_join(&p, tmpl, rel), 0);
+	ck_assert_int_eq(symlink(target, p.ptr), 0);
+	ck_assert_int_eq(wd_buf_printf(&title, "look at %s", rel), 0);
 	o.files = files;
-	ticket_init(&t, "look at src/passwd.c", "");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, title.ptr, ""), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
+	wd_ticket_free(t);
+	wd_buf_free(&title);
+	wd_buf_free(&p);
+	return c;
+}
+
+START_TEST(a_symlink_out_of_the_tree_is_never_read)
+{
+	const char *files[] = { "src/passwd.c", NULL };
+	wd_context *c = context_through_link("src/passwd.c", "/etc/passwd", files);
+
 	ck_assert_uint_eq(c->files.len, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "src/passwd.c"), "reason")),
 	                 "skipped: outside the work tree");
 	wd_context_free(c);
-	wd_buf_free(&p);
+}
+END_TEST
+
+/* A link inside the tree is not followed either: what it names is the
+ * repository's (hostile) choice, as the model's file tools see it too. */
+START_TEST(a_symlink_inside_the_tree_is_not_followed_either)
+{
+	const char *files[] = { "src/alias.c", "src/parse.c", NULL };
+	wd_context *c = context_through_link("src/alias.c", "parse.c", files);
+
+	ck_assert_ptr_null(strstr(c->files.ptr ? c->files.ptr : "", "=== src/alias.c"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(why_for(c, "src/alias.c"),
+	                                                               "reason")), "skipped"));
+	wd_context_free(c);
 }
 END_TEST
 
 START_TEST(binary_files_are_skipped)
 {
 	wd_buf p = WD_BUF_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
 	ck_assert_int_eq(wd_path_join(&p, tmpl, "logo.png"), 0);
 	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "\x89PNG\0\0\0", 7, 0644), 0);
-	ticket_init(&t, "logo.png looks bad", "");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "logo.png looks bad", ""), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, NULL), 0);
 	ck_assert(!wd_strvec_contains(&c->chosen, "logo.png"));
 	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "logo.png"), "reason")),
 	                 "skipped: binary");
 	wd_context_free(c);
 	wd_buf_free(&p);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(an_empty_file_is_included_not_skipped_as_binary)
 {
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	json_t *w;
 
 	put("src/empty.c", "");
-	ticket_init(&t, "src/empty.c should define parse_all", "");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "src/empty.c should define parse_all", ""), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, NULL), 0);
 	ck_assert(wd_strvec_contains(&c->chosen, "src/empty.c"));
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/empty.c ===\n"));
 	w = why_for(c, "src/empty.c");
@@ -250,6 +262,7 @@ START_TEST(an_empty_file_is_included_not_skipped_as_binary)
 	ck_assert_str_eq(json_string_value(json_object_get(w, "reason")), "named in the ticket");
 	ck_assert_int_eq(json_integer_value(json_object_get(w, "bytes")), 0);
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
@@ -274,12 +287,13 @@ END_TEST
 
 START_TEST(the_map_slice_is_ranked_toward_the_ticket)
 {
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
 
-	ticket_init(&t, "add overflows", "The function add returns garbage for large inputs.");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, NULL), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "add overflows",
+	                                 "The function add returns garbage for large inputs."), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(c->map.ptr, "# repository map:"));
 	ck_assert_ptr_nonnull(strstr(c->map.ptr, "estimated as bytes/4"));
 	ck_assert_ptr_nonnull(strstr(c->map.ptr, "int add(int a, int b)"));
@@ -291,17 +305,18 @@ START_TEST(the_map_slice_is_ranked_toward_the_ticket)
 	wd_context_free(c);
 
 	o.flags = WD_CONTEXT_NO_MAP;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_eq(c->map.len, 0);
 	ck_assert(!wd_strvec_contains(&c->chosen, "src/calc.c"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(a_large_file_is_cut_to_the_definitions_the_ticket_names)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	wd_buf big = WD_BUF_INIT;
 	json_t *w;
@@ -310,9 +325,9 @@ START_TEST(a_large_file_is_cut_to_the_definitions_the_ticket_names)
 		ck_assert_int_eq(wd_buf_printf(&big, "int step_%03d(int x)\n{\n\treturn x + %d;\n}\n\n",
 		                               i, i), 0);
 	put("src/steps.c", big.ptr);
-	ticket_init(&t, "step_150 is off by one", "See src/steps.c.");
+	ck_assert_int_eq(wd_ticket_new(&t, "step_150 is off by one", "See src/steps.c."), 0);
 	o.budget_bytes = 12000;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/steps.c (cut: 1 enclosing definition of "
 	                                           "1500 lines) ===\n"));
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int step_150(int x)\n{\n\treturn x + 150;\n}\n"));
@@ -325,12 +340,13 @@ START_TEST(a_large_file_is_cut_to_the_definitions_the_ticket_names)
 	ck_assert_uint_le(c->bytes, 12000);
 	wd_context_free(c);
 	wd_buf_free(&big);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(the_total_never_exceeds_the_budget)
 {
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	wd_buf big = WD_BUF_INIT, rules = WD_BUF_INIT;
 	char name[64];
@@ -346,19 +362,20 @@ START_TEST(the_total_never_exceeds_the_budget)
 		snprintf(name, sizeof(name), "gen/f%03d.c", i);
 		put(name, "int x;\n");
 	}
-	ticket_init(&t, "part_200 in src/big.c and src/big2.c", "Also parse_number in parse.c.");
-	ck_assert_int_eq(wd_strvec_push(&t.scope, "src/*.c"), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "part_200 in src/big.c and src/big2.c",
+	                                 "Also parse_number in parse.c."), 0);
+	ck_assert_int_eq(wd_ticket_add_scope(t, "src/*.c"), 0);
 	for (size_t budget = 100; budget < 30000; budget = budget * 3 / 2 + 77) {
 		wd_context_opts o = WD_CONTEXT_OPTS_INIT;
 		size_t want = budget < 2048 ? 2048 : budget;
 
 		o.budget_bytes = budget;
-		ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+		ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 		ck_assert_msg(c->bytes <= want, "budget %zu: %zu bytes", want, c->bytes);
 		ck_assert_uint_eq(c->bytes, c->listing.len + c->agents.len + c->map.len + c->files.len);
 		wd_context_free(c);
 	}
-	wd_strvec_free(&t.scope);
+	wd_ticket_free(t);
 	wd_buf_free(&big);
 	wd_buf_free(&rules);
 }
@@ -382,8 +399,6 @@ int main(void)
 {
 	Suite *s = suite_create("context");
 	TCase *tc = tcase_create("build");
-	SRunner *sr;
-	int failures;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, listing_walks_the_tree_sorted_without_dot_git);
@@ -393,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, agents_md_is_included_and_capped);
 	tcase_add_test(tc, large_files_are_cut_to_fit_the_budget_and_say_so);
 	tcase_add_test(tc, a_symlink_out_of_the_tree_is_never_read);
+	tcase_add_test(tc, a_symlink_inside_the_tree_is_not_followed_either);
 	tcase_add_test(tc, binary_files_are_skipped);
 	tcase_add_test(tc, an_empty_file_is_included_not_skipped_as_binary);
 	tcase_add_test(tc, listing_is_cut_when_the_tree_is_larger_than_its_share);
@@ -401,9 +417,5 @@ int main(void)
 	tcase_add_test(tc, the_total_never_exceeds_the_budget);
 	tcase_add_test(tc, errors_missing_work_tree_and_bad_opts_version);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return fx_suite_main(s);
 }

@@ -14,22 +14,21 @@
 #include "warden/ledger.h"
 #include "warden/ticket.h"
 
+#include "fixture.h"
+#include "../../src/context/context_int.h"
+
 #include "../../src/run/run_internal.h"
 
 static char tmpl[64];
 
 static void put(const char *rel, const char *text)
 {
-	wd_buf p = WD_BUF_INIT;
-	char *slash;
+	ck_assert_int_eq(fx_put_file(tmpl, rel, text), 0);
+}
 
-	ck_assert_int_eq(wd_path_join(&p, tmpl, rel), 0);
-	slash = strrchr(p.ptr, '/');
-	*slash = '\0';
-	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
-	*slash = '/';
-	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
-	wd_buf_free(&p);
+static json_t *why_for(const wd_context *c, const char *path)
+{
+	return fx_context_why(c, path);
 }
 
 #define ESCAPE_FN "static int read_sequence(struct lexer *lx, char *out)\n{\n" \
@@ -85,24 +84,6 @@ static void teardown(void)
 	git_libgit2_shutdown();
 }
 
-static void ticket_init(wd_ticket *t, const char *title, const char *body)
-{
-	memset(t, 0, sizeof(*t));
-	t->title = (char *)title;
-	t->body = (char *)body;
-}
-
-static json_t *why_for(const wd_context *c, const char *path)
-{
-	size_t i;
-	json_t *o;
-
-	json_array_foreach(c->why, i, o)
-		if (!strcmp(json_string_value(json_object_get(o, "path")), path))
-			return o;
-	return NULL;
-}
-
 static const char *reason_of(const wd_context *c, const char *path)
 {
 	json_t *w = why_for(c, path);
@@ -127,14 +108,14 @@ static int has_reason(const wd_context *c, const char *path, const char *needle)
 START_TEST(words_matching_a_function_deep_in_a_long_file_get_it_whole)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	const char *cut;
 
-	ticket_init(&t, "Unknown backslash escapes are accepted",
-	            "An escape the lexer does not know should be an error.");
+	ck_assert_int_eq(wd_ticket_new(&t, "Unknown backslash escapes are accepted",
+	                                 "An escape the lexer does not know should be an error."), 0);
 	o.budget_bytes = 24 * 1024;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_le(c->bytes, o.budget_bytes);
 	/* the whole function, from the middle of a 4213-line file */
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, ESCAPE_FN));
@@ -154,6 +135,7 @@ START_TEST(words_matching_a_function_deep_in_a_long_file_get_it_whole)
 	ck_assert_ptr_null(why_for(c, "vendor/escapes/escape.c"));
 	ck_assert_ptr_null(strstr(c->files.ptr, "escape_backslash_decode"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
@@ -162,28 +144,30 @@ START_TEST(control_other_words_pick_other_code_first)
 	/* the same tree, a ticket about colors: the escape function is not
 	 * what it gets first */
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
-	ticket_init(&t, "Colors are printed when the output is piped", "");
+	ck_assert_int_eq(wd_ticket_new(&t, "Colors are printed when the output is piped", ""), 0);
 	o.budget_bytes = 8 * 1024;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_ge(c->chosen.n, 1);
 	ck_assert_str_eq(c->chosen.v[0], "src/pipe.c");
 	ck_assert_ptr_null(strstr(c->files.ptr, ESCAPE_FN));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(a_ticket_naming_nothing_gets_the_most_relevant_file_first)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
 	/* no path, no identifier: only words */
-	ticket_init(&t, "Colors should be off when piped", "Seen with `prog | less`.");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "Colors should be off when piped",
+	                                 "Seen with `prog | less`."), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_ge(c->chosen.n, 1);
 	ck_assert_str_eq(c->chosen.v[0], "src/pipe.c");
 	/* small: sent whole */
@@ -192,20 +176,23 @@ START_TEST(a_ticket_naming_nothing_gets_the_most_relevant_file_first)
 	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/pipe.c"), "pip"));
 	ck_assert_ptr_null(why_for(c, "vendor/escapes/escape.c"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(an_explicit_mention_still_wins_over_the_words)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
-	ticket_init(&t, "Colors are wrong in src/render.c", "when piped to a pager");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "Colors are wrong in src/render.c",
+	                                 "when piped to a pager"), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_str_eq(c->chosen.v[0], "src/render.c");
 	ck_assert_str_eq(reason_of(c, "src/render.c"), "named in the ticket");
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
@@ -286,11 +273,5 @@ static Suite *context_retrieve_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(context_retrieve_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_suite_main(context_retrieve_suite());
 }

@@ -13,20 +13,19 @@
 #include "warden/fs.h"
 #include "warden/ticket.h"
 
+#include "fixture.h"
+#include "../../src/context/context_int.h"
+
 static char tmpl[64];
 
 static void put(const char *rel, const char *text)
 {
-	wd_buf p = WD_BUF_INIT;
-	char *slash;
+	ck_assert_int_eq(fx_put_file(tmpl, rel, text), 0);
+}
 
-	ck_assert_int_eq(wd_path_join(&p, tmpl, rel), 0);
-	slash = strrchr(p.ptr, '/');
-	*slash = '\0';
-	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
-	*slash = '/';
-	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
-	wd_buf_free(&p);
+static json_t *why_for(const wd_context *c, const char *path)
+{
+	return fx_context_why(c, path);
 }
 
 static void setup(void)
@@ -63,35 +62,17 @@ static void teardown(void)
 	git_libgit2_shutdown();
 }
 
-static void ticket_init(wd_ticket *t, const char *title, const char *body)
-{
-	memset(t, 0, sizeof(*t));
-	t->title = (char *)title;
-	t->body = (char *)body;
-}
-
-static json_t *why_for(const wd_context *c, const char *path)
-{
-	size_t i;
-	json_t *o;
-
-	json_array_foreach(c->why, i, o)
-		if (!strcmp(json_string_value(json_object_get(o, "path")), path))
-			return o;
-	return NULL;
-}
-
 START_TEST(function_named_without_its_prefix_is_sent_whole)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	json_t *w;
 
-	ticket_init(&t, "`setbytes` writes one byte too many",
-	            "Calling setbytes() with n = 0 still writes dst[0].");
+	ck_assert_int_eq(wd_ticket_new(&t, "`setbytes` writes one byte too many",
+	                                 "Calling setbytes() with n = 0 still writes dst[0]."), 0);
 	o.budget_bytes = 24 * 1024;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_le(c->bytes, o.budget_bytes);
 	/* the definition, whole, from the middle of a 4900-line file */
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int m_setbytes(char *dst, int n, int c)\n{\n"
@@ -109,6 +90,7 @@ START_TEST(function_named_without_its_prefix_is_sent_whole)
 	/* the vendored near-namesakes are not pulled in */
 	ck_assert_ptr_null(strstr(c->files.ptr, "=== deps/"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
@@ -116,12 +98,12 @@ START_TEST(control_a_plain_word_is_not_stretched_to_a_prefixed_name)
 {
 	/* "setbytes" in prose, not written as code, names nothing: no guessing */
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
-	ticket_init(&t, "the setbytes path is slow", "");
+	ck_assert_int_eq(wd_ticket_new(&t, "the setbytes path is slow", ""), 0);
 	o.budget_bytes = 24 * 1024;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	/* src/mem.c may come by its words (setbytes is a part of m_setbytes),
 	 * and says so; never as the definition the ticket names */
 	if (why_for(c, "src/mem.c"))
@@ -131,18 +113,19 @@ START_TEST(control_a_plain_word_is_not_stretched_to_a_prefixed_name)
 		ck_assert_str_ne(json_string_value(json_object_get(why_for(c, "src/api.c"), "reason")),
 		                 "calls an identifier the ticket names (signatures only)");
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(vendored_files_are_summed_up_not_listed_or_sent)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
 	/* arena_setbytes is defined only in vendored code */
-	ticket_init(&t, "arena_setbytes returns 0", "");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "arena_setbytes returns 0", ""), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_ptr_null(strstr(c->listing.ptr, "deps/jemalloc/src/arena.c\n"));
 	ck_assert_ptr_null(strstr(c->listing.ptr, "stdint.h"));
 	ck_assert_ptr_nonnull(strstr(c->listing.ptr, "src/api.c\n"));
@@ -151,20 +134,22 @@ START_TEST(vendored_files_are_summed_up_not_listed_or_sent)
 	ck_assert_ptr_nonnull(strstr(c->listing.ptr, "deps/jemalloc/"));
 	ck_assert_ptr_null(why_for(c, "deps/jemalloc/src/arena.c"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
 START_TEST(an_explicitly_named_vendored_file_is_still_sent)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 
-	ticket_init(&t, "fix deps/jemalloc/src/arena.c", "");
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_ticket_new(&t, "fix deps/jemalloc/src/arena.c", ""), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_ptr_nonnull(why_for(c, "deps/jemalloc/src/arena.c"));
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== deps/jemalloc/src/arena.c ===\n"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
@@ -186,13 +171,13 @@ END_TEST
 START_TEST(a_ticket_naming_nothing_gets_the_best_ranked_definitions_whole)
 {
 	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_context *c = NULL;
 	json_t *w;
 
-	ticket_init(&t, "fixed extra bracket", "");
+	ck_assert_int_eq(wd_ticket_new(&t, "fixed extra bracket", ""), 0);
 	o.budget_bytes = 24 * 1024;
-	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
 	ck_assert_uint_le(c->bytes, o.budget_bytes);
 	w = why_for(c, "src/mem.c");
 	ck_assert_ptr_nonnull(w);
@@ -206,6 +191,7 @@ START_TEST(a_ticket_naming_nothing_gets_the_best_ranked_definitions_whole)
 	ck_assert_ptr_nonnull(why_for(c, "src/api.c"));
 	ck_assert_ptr_null(why_for(c, "deps/jemalloc/src/arena.c"));
 	wd_context_free(c);
+	wd_ticket_free(t);
 }
 END_TEST
 
@@ -228,11 +214,5 @@ static Suite *context_ticket_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(context_ticket_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_suite_main(context_ticket_suite());
 }

@@ -101,13 +101,13 @@ START_TEST(prompts_ask_for_the_chosen_format_and_repairs_name_it)
 		                             "complete new\n  content in a fenced block" };
 	static const char *const others[] = { "<<<<<<< SEARCH", "*** Begin Patch", "```diff",
 		                              "*** Begin Patch" };
-	wd_ticket t;
+	wd_ticket *t = NULL;
 	wd_buf out = WD_BUF_INIT;
 
-	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(wd_ticket_new(&t, NULL, NULL), 0);
 	for (size_t i = 0; i < 4; i++) {
 		wd_buf_clear(&out);
-		ck_assert_int_eq(wd_run_render_system(&out, &t, fmts[i], NULL), 0);
+		ck_assert_int_eq(wd_run_render_system(&out, t, fmts[i], NULL), 0);
 		ck_assert_msg(strstr(out.ptr, marks[i]) != NULL, "%s: %s", fmts[i], out.ptr);
 		ck_assert_msg(strstr(out.ptr, others[i]) == NULL, "%s asks for another format",
 		              fmts[i]);
@@ -118,6 +118,7 @@ START_TEST(prompts_ask_for_the_chosen_format_and_repairs_name_it)
 		ck_assert_ptr_nonnull(strstr(out.ptr, wd_run_edit_format_phrase(fmts[i])));
 	}
 	wd_buf_free(&out);
+	wd_ticket_free(t);
 }
 END_TEST
 

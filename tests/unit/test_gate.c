@@ -14,21 +14,6 @@
 #include "warden/gate.h"
 #include "warden/ledger.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	git_libgit2_init();
-	ck_assert_int_eq(fx_tmpdir(&dir), 0);
-}
-
-static void teardown(void)
-{
-	fx_rm_rf(dir);
-	free(dir);
-	git_libgit2_shutdown();
-}
-
 START_TEST(spec_with_kind_prefix_sets_kind_and_name)
 {
 	wd_checklist l = WD_CHECKLIST_INIT;
@@ -110,7 +95,7 @@ static void run_gate(wd_gate_result *r, wd_checklist *l)
 {
 	wd_gate_opts o = WD_GATE_OPTS_INIT;
 
-	ck_assert_msg(wd_gate_run(r, dir, l, &o) == 0, "%s", wd_error_last());
+	ck_assert_msg(wd_gate_run(r, fx_dir, l, &o) == 0, "%s", wd_error_last());
 }
 
 START_TEST(passing_check_passes_with_counts_and_digest)
@@ -151,13 +136,13 @@ START_TEST(checks_run_in_the_work_tree)
 	wd_gate_result r;
 	wd_buf p = WD_BUF_INIT;
 
-	ck_assert_int_eq(wd_path_join(&p, dir, "marker"), 0);
+	ck_assert_int_eq(wd_path_join(&p, fx_dir, "marker"), 0);
 	ck_assert_int_eq(fx_write_file(p.ptr, "here\n"), 0);
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "cat marker && touch made-by-check", 0), 0);
 	run_gate(&r, &l);
 	ck_assert_int_eq(r.passed, 1);
 	ck_assert_str_eq(r.v[0].output.ptr, "here\n");
-	ck_assert_int_eq(wd_path_join(&p, dir, "made-by-check"), 0);
+	ck_assert_int_eq(wd_path_join(&p, fx_dir, "made-by-check"), 0);
 	ck_assert_int_eq(wd_path_exists(p.ptr), 1);
 	wd_buf_free(&p);
 	wd_gate_result_free(&r);
@@ -280,7 +265,7 @@ START_TEST(default_timeout_comes_from_the_options)
 
 	o.default_timeout_sec = 1;
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "sleep 30", 0), 0);
-	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_int_eq(wd_gate_run(&r, fx_dir, &l, &o), 0);
 	ck_assert_int_eq(r.v[0].timed_out, 1);
 	wd_gate_result_free(&r);
 	wd_checklist_free(&l);
@@ -296,7 +281,7 @@ START_TEST(analyze_check_collects_findings_relative_to_the_work_tree)
 	ck_assert_int_eq(wd_buf_printf(&cmd, "echo '%s/src/a.c:3:9: warning: unused variable "
 	                               "'\"'\"'x'\"'\"' [-Wunused-variable]'; "
 	                               "echo './src/b.c:7:1: error: Null pointer dereference: p [nullPointer]'",
-	                               dir), 0);
+	                               fx_dir), 0);
 	ck_assert_int_eq(wd_checklist_add(&l, "lint", WD_CHECK_ANALYZE, cmd.ptr, 0), 0);
 	run_gate(&r, &l);
 	ck_assert_uint_eq(r.v[0].findings.n, 2);
@@ -358,12 +343,12 @@ START_TEST(each_check_is_recorded_in_the_ledger)
 	wd_buf p = WD_BUF_INIT, raw = WD_BUF_INIT;
 	wd_ledger *led;
 
-	ck_assert_int_eq(wd_path_join(&p, dir, "ledger.jsonl"), 0);
+	ck_assert_int_eq(wd_path_join(&p, fx_dir, "ledger.jsonl"), 0);
 	ck_assert_int_eq(wd_ledger_open(&led, p.ptr, "run1"), 0);
 	o.ledger = led;
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "echo hi", 0), 0);
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "build: exit 4", 0), 0);
-	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_int_eq(wd_gate_run(&r, fx_dir, &l, &o), 0);
 	wd_ledger_close(led);
 	ck_assert_int_eq(wd_file_read(&raw, p.ptr, 0), 0);
 	ck_assert_ptr_nonnull(strstr(raw.ptr, "\"type\":\"check\",\"name\":\"test\",\"kind\":\"test\",\"command\":\"echo hi\",\"passed\":true,\"exit_code\":0"));
@@ -381,7 +366,7 @@ START_TEST(empty_checklist_passes_and_bad_arguments_are_refused)
 	wd_gate_result r;
 	wd_buf t = WD_BUF_INIT;
 
-	ck_assert_int_eq(wd_gate_run(&r, dir, &l, NULL), 0);
+	ck_assert_int_eq(wd_gate_run(&r, fx_dir, &l, NULL), 0);
 	ck_assert_int_eq(r.passed, 1);
 	ck_assert_uint_eq(r.n, 0);
 	ck_assert_int_eq(wd_gate_trailer(&t, &r), 0);
@@ -400,7 +385,7 @@ static void write_in(const char *sub, const char *name, const char *content)
 {
 	wd_buf p = WD_BUF_INIT;
 
-	ck_assert_int_eq(wd_buf_printf(&p, "%s/%s/%s", dir, sub, name), 0);
+	ck_assert_int_eq(wd_buf_printf(&p, "%s/%s/%s", fx_dir, sub, name), 0);
 	ck_assert_int_eq(fx_write_file(p.ptr, content), 0);
 	wd_buf_free(&p);
 }
@@ -426,8 +411,8 @@ START_TEST(compiler_warnings_block_only_when_new_and_on_touched_lines)
 		"int f(void)\n{\n\tint unused_old;\n\treturn helper();\n}\n");
 	/* a new warning in a file the patch did not touch is not the patch's */
 	write_in("patched", "src/other.c", "int g(void)\n{\n\tint elsewhere;\n\treturn 0;\n}\n");
-	ck_assert_int_eq(wd_buf_printf(&bdir, "%s/base", dir), 0);
-	ck_assert_int_eq(wd_buf_printf(&pdir, "%s/patched", dir), 0);
+	ck_assert_int_eq(wd_buf_printf(&bdir, "%s/base", fx_dir), 0);
+	ck_assert_int_eq(wd_buf_printf(&pdir, "%s/patched", fx_dir), 0);
 	ck_assert_int_eq(wd_gate_run(&base, bdir.ptr, &l, NULL), 0);
 	ck_assert_int_eq(wd_gate_run(&now, pdir.ptr, &l, NULL), 0);
 	ck_assert_uint_eq(base.v[0].findings.n, 1);
@@ -479,7 +464,7 @@ START_TEST(results_files_are_fresh_and_stay_inside_the_work_tree)
 	wd_buf p = WD_BUF_INIT, outside = WD_BUF_INIT;
 
 	/* a stale results file from an earlier run is removed before the check runs */
-	ck_assert_int_eq(wd_path_join(&p, dir, "junit.xml"), 0);
+	ck_assert_int_eq(wd_path_join(&p, fx_dir, "junit.xml"), 0);
 	ck_assert_int_eq(fx_write_file(p.ptr, "<testsuite><testcase classname=\"s\" name=\"stale\"/></testsuite>"), 0);
 	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST, "echo crashed before writing; exit 139", 0), 0);
 	l.v[0].results_file = strdup("junit.xml");
@@ -490,7 +475,7 @@ START_TEST(results_files_are_fresh_and_stay_inside_the_work_tree)
 	wd_checklist_free(&l);
 
 	/* a results file that is a symlink out of the tree is not read */
-	ck_assert_int_eq(wd_buf_printf(&outside, "%s-outside.xml", dir), 0);
+	ck_assert_int_eq(wd_buf_printf(&outside, "%s-outside.xml", fx_dir), 0);
 	ck_assert_int_eq(fx_write_file(outside.ptr, "<testsuite><testcase classname=\"secret\" name=\"x\"/></testsuite>"), 0);
 	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST, "", 0), WD_EINPUT);
 	{
@@ -511,7 +496,7 @@ START_TEST(results_files_are_fresh_and_stay_inside_the_work_tree)
 	/* a results path that climbs out is refused before anything runs */
 	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST, "true", 0), 0);
 	l.v[0].results_file = strdup("../x.xml");
-	ck_assert_int_eq(wd_gate_run(&r, dir, &l, NULL), WD_EREFUSED);
+	ck_assert_int_eq(wd_gate_run(&r, fx_dir, &l, NULL), WD_EREFUSED);
 	wd_checklist_free(&l);
 	wd_buf_free(&p);
 	wd_buf_free(&outside);
@@ -525,7 +510,7 @@ START_TEST(repair_summary_never_shows_files_outside_the_work_tree)
 	wd_verdict v;
 	wd_buf s = WD_BUF_INIT, secret = WD_BUF_INIT;
 
-	ck_assert_int_eq(wd_buf_printf(&secret, "%s-secret.txt", dir), 0);
+	ck_assert_int_eq(wd_buf_printf(&secret, "%s-secret.txt", fx_dir), 0);
 	ck_assert_int_eq(fx_write_file(secret.ptr, "line1\nTOP-SECRET-CONTENT\nline3\n"), 0);
 	{
 		wd_buf cmd = WD_BUF_INIT;
@@ -540,7 +525,7 @@ START_TEST(repair_summary_never_shows_files_outside_the_work_tree)
 	ck_assert_uint_eq(r.v[0].findings.n, 3);
 	ck_assert_int_eq(wd_gate_verdict(&v, NULL, &r, NULL, NULL), 0);
 	ck_assert_uint_eq(v.new_findings.n, 3);
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 4000), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, &(wd_gate_source){ wd_gate_source_dir, (void *)fx_dir }, 4000), 0);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "link.c:2:1: warning: bad [r]"));
 	ck_assert_ptr_null(strstr(s.ptr, "TOP-SECRET"));
 	wd_buf_free(&s);
@@ -563,12 +548,12 @@ START_TEST(checks_after_a_failed_build_are_skipped_unless_keep_going)
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "build: echo 'src/a.c:3:1: error: expected ;'; exit 2", 0), 0);
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "test: touch tests-ran", 0), 0);
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "analyze: true", 0), 0);
-	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_int_eq(wd_gate_run(&r, fx_dir, &l, &o), 0);
 	ck_assert_int_eq(r.passed, 0);
 	ck_assert_int_eq(r.v[1].skipped, 1);
 	ck_assert_int_eq(r.v[1].passed, 0);
 	ck_assert_int_eq(r.v[2].skipped, 1);
-	ck_assert_int_eq(wd_path_join(&t, dir, "tests-ran"), 0);
+	ck_assert_int_eq(wd_path_join(&t, fx_dir, "tests-ran"), 0);
 	ck_assert_int_eq(wd_path_exists(t.ptr), 0);
 	ck_assert_int_eq(wd_gate_trailer(&t, &r), 0);
 	ck_assert_str_eq(t.ptr, "build=fail; test=skip; analyze=skip");
@@ -581,17 +566,17 @@ START_TEST(checks_after_a_failed_build_are_skipped_unless_keep_going)
 	ck_assert_uint_eq(v.reasons.n, 1);
 	ck_assert_int_eq(wd_verdict_trailer(&t, &v, &r), 0);
 	ck_assert_str_eq(t.ptr, "build=fail; test=skip; analyze=skip");
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 2000), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &r, &(wd_gate_source){ wd_gate_source_dir, (void *)fx_dir }, 2000), 0);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "build: build failed (exit 2)"));
 	ck_assert_ptr_nonnull(strstr(s.ptr, "error: expected ;"));
 	wd_verdict_free(&v);
 	wd_gate_result_free(&r);
 
 	o.keep_going = 1;
-	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_int_eq(wd_gate_run(&r, fx_dir, &l, &o), 0);
 	ck_assert_int_eq(r.v[1].skipped, 0);
 	ck_assert_int_eq(r.v[1].passed, 1);
-	ck_assert_int_eq(wd_path_join(&t, dir, "tests-ran"), 0);
+	ck_assert_int_eq(wd_path_join(&t, fx_dir, "tests-ran"), 0);
 	ck_assert_int_eq(wd_path_exists(t.ptr), 1);
 	ck_assert_int_eq(wd_gate_trailer(&t, &r), 0);
 	ck_assert_str_eq(t.ptr, "build=fail; test=pass; analyze=pass 0 findings");
@@ -608,7 +593,7 @@ START_TEST(results_glob_merges_every_file_and_clears_old_ones)
 	wd_gate_result r;
 	wd_buf p = WD_BUF_INIT;
 
-	ck_assert_int_eq(wd_path_join(&p, dir, "out/TEST-old.xml"), 0);
+	ck_assert_int_eq(wd_path_join(&p, fx_dir, "out/TEST-old.xml"), 0);
 	ck_assert_int_eq(fx_write_file(p.ptr, "<testsuite><testcase classname=\"old\" name=\"gone\"/></testsuite>"), 0);
 	ck_assert_int_eq(wd_checklist_add(&l, "t", WD_CHECK_TEST,
 		"printf '<testsuite><testcase classname=\"a\" name=\"x\"/>"
@@ -660,7 +645,7 @@ START_TEST(output_is_capped_but_its_size_is_known)
 	o.output_cap = 4096;
 	ck_assert_int_eq(wd_checklist_add_spec(&l,
 		"i=0; while [ $i -lt 5000 ]; do echo \"line $i of noise\"; i=$((i+1)); done; echo 'FAIL: the end'; exit 1", 0), 0);
-	ck_assert_int_eq(wd_gate_run(&r, dir, &l, &o), 0);
+	ck_assert_int_eq(wd_gate_run(&r, fx_dir, &l, &o), 0);
 	ck_assert_uint_le(r.v[0].output.len, 4096 + 256); /* the cap, plus the sandbox's marker */
 	ck_assert_uint_gt(r.v[0].output_total, 80000);
 	ck_assert_int_eq(r.v[0].output_truncated, 1);
@@ -676,17 +661,15 @@ int main(void)
 	Suite *s = suite_create("gate");
 	TCase *tc = tcase_create("checklist");
 	TCase *run = tcase_create("run");
-	SRunner *sr;
-	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
 	tcase_add_test(tc, spec_with_kind_prefix_sets_kind_and_name);
 	tcase_add_test(tc, duplicate_commands_are_ignored_and_empty_ones_refused);
 	tcase_add_test(tc, kind_names_round_trip);
 	tcase_add_test(tc, definition_hash_changes_with_any_part);
 	suite_add_tcase(s, tc);
 
-	tcase_add_checked_fixture(run, setup, teardown);
+	tcase_add_checked_fixture(run, fx_dir_setup, fx_dir_teardown);
 	tcase_set_timeout(run, 60);
 	tcase_add_test(run, passing_check_passes_with_counts_and_digest);
 	tcase_add_test(run, checks_run_in_the_work_tree);
@@ -708,9 +691,5 @@ int main(void)
 	tcase_add_test(run, analyze_check_reads_a_sarif_results_file);
 	tcase_add_test(run, output_is_capped_but_its_size_is_known);
 	suite_add_tcase(s, run);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return fx_suite_main(s);
 }

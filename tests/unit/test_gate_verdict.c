@@ -12,21 +12,6 @@
 #include "warden/fs.h"
 #include "warden/gate.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	git_libgit2_init();
-	ck_assert_int_eq(fx_tmpdir(&dir), 0);
-}
-
-static void teardown(void)
-{
-	fx_rm_rf(dir);
-	free(dir);
-	git_libgit2_shutdown();
-}
-
 /* A gate result with one entry per check of l, outputs given in order. */
 static void fake(wd_gate_result *r, const wd_checklist *l, const int *exits,
                  const char *const *outputs)
@@ -415,7 +400,7 @@ START_TEST(repair_summary_names_tests_findings_and_code)
 		"src/sum.c:3:9: warning: unused variable 'tmp' [-Wunused-variable]\n" };
 	int be[] = { 1, 0 }, ne[] = { 1, 0 };
 
-	ck_assert_int_eq(wd_path_join(&p, dir, "src/sum.c"), 0);
+	ck_assert_int_eq(wd_path_join(&p, fx_dir, "src/sum.c"), 0);
 	ck_assert_int_eq(fx_write_file(p.ptr, "#include \"sum.h\"\nint sum(int a, int b) {\n\tint tmp;\n\treturn a + b + 1;\n}\n"), 0);
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "make check", 0), 0);
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "analyze: cc -Wall -fsyntax-only src/sum.c", 0), 0);
@@ -423,7 +408,7 @@ START_TEST(repair_summary_names_tests_findings_and_code)
 	fake(&now, &l, ne, no);
 	ck_assert_int_eq(wd_gate_verdict(&v, &base, &now, NULL, NULL), 0);
 	ck_assert_int_eq(v.passed, 0);
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 4096), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, &(wd_gate_source){ wd_gate_source_dir, (void *)fx_dir }, 4096), 0);
 	ck_assert_uint_le(s.len, 4096);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "test: 1 regressed (passed before the patch, fail now): core:test_sum"));
 	ck_assert_ptr_nonnull(strstr(s.ptr, "src/sum.c:3:9: warning: unused variable 'tmp' [-Wunused-variable]"));
@@ -434,7 +419,7 @@ START_TEST(repair_summary_names_tests_findings_and_code)
 	ck_assert_ptr_nonnull(strstr(s.ptr, "- core:test_sum: Assertion"));
 	ck_assert_ptr_null(strstr(s.ptr, "building..."));
 	/* and it stays short when asked to */
-	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, &(wd_gate_source){ wd_gate_source_dir, (void *)dir }, 200), 0);
+	ck_assert_int_eq(wd_gate_repair_summary(&s, &v, &now, &(wd_gate_source){ wd_gate_source_dir, (void *)fx_dir }, 200), 0);
 	ck_assert_uint_le(s.len, 200);
 	ck_assert_ptr_nonnull(strstr(s.ptr, "The gate refused this patch"));
 	wd_buf_free(&s);
@@ -481,8 +466,8 @@ START_TEST(baseline_is_cached_per_commit_and_definition)
 	size_t hits;
 	const char *base = "0123456789abcdef0123456789abcdef01234567";
 
-	ck_assert_int_eq(wd_path_join(&cache, dir, "cache"), 0);
-	ck_assert_int_eq(wd_path_join(&work, dir, "work"), 0);
+	ck_assert_int_eq(wd_path_join(&cache, fx_dir, "cache"), 0);
+	ck_assert_int_eq(wd_path_join(&work, fx_dir, "work"), 0);
 	ck_assert_int_eq(wd_mkdir_p(work.ptr, 0), 0);
 	ck_assert_int_eq(wd_path_join(&counter, work.ptr, "runs"), 0);
 	o.cache_dir = cache.ptr;
@@ -540,18 +525,18 @@ START_TEST(corrupt_cache_entries_are_rerun)
 	size_t hits = 9;
 	const char *base = "abcdef0";
 
-	ck_assert_int_eq(wd_path_join(&cache, dir, "cache"), 0);
+	ck_assert_int_eq(wd_path_join(&cache, fx_dir, "cache"), 0);
 	o.cache_dir = cache.ptr;
 	ck_assert_int_eq(wd_checklist_add_spec(&l, "echo hi", 0), 0);
 	ck_assert_int_eq(wd_check_def_hash(def, &l.v[0]), 0);
 	ck_assert_int_eq(wd_buf_printf(&entry, "%s/baseline/%s/%s.json", cache.ptr, base, def), 0);
 	ck_assert_int_eq(fx_write_file(entry.ptr, "{\"version\": 1, \"def\": \"nope\"}"), 0);
-	ck_assert_int_eq(wd_gate_baseline(&r, &hits, dir, base, &l, &o), 0);
+	ck_assert_int_eq(wd_gate_baseline(&r, &hits, fx_dir, base, &l, &o), 0);
 	ck_assert_uint_eq(hits, 0);
 	ck_assert_int_eq(r.passed, 1);
 	ck_assert_str_eq(r.v[0].output.ptr, "hi\n");
 	wd_gate_result_free(&r);
-	ck_assert_int_eq(wd_gate_baseline(&r, &hits, dir, base, &l, &o), 0);
+	ck_assert_int_eq(wd_gate_baseline(&r, &hits, fx_dir, base, &l, &o), 0);
 	ck_assert_uint_eq(hits, 1);
 	wd_gate_result_free(&r);
 	wd_buf_free(&cache);
@@ -564,10 +549,8 @@ int main(void)
 {
 	Suite *s = suite_create("gate_verdict");
 	TCase *tc = tcase_create("verdict"), *bl = tcase_create("baseline");
-	SRunner *sr;
-	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
 	tcase_add_test(tc, tests_are_classified_fixed_still_failing_regressed_new_missing);
 	tcase_add_test(tc, preexisting_failures_alone_do_not_block);
 	tcase_add_test(tc, fail_to_pass_must_pass);
@@ -582,14 +565,10 @@ int main(void)
 	tcase_add_test(tc, repair_summary_names_tests_findings_and_code);
 	tcase_add_test(tc, summary_with_baseline_tells_old_failures_from_new);
 	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(bl, setup, teardown);
+	tcase_add_checked_fixture(bl, fx_dir_setup, fx_dir_teardown);
 	tcase_set_timeout(bl, 60);
 	tcase_add_test(bl, baseline_is_cached_per_commit_and_definition);
 	tcase_add_test(bl, corrupt_cache_entries_are_rerun);
 	suite_add_tcase(s, bl);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return fx_suite_main(s);
 }

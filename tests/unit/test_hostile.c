@@ -100,7 +100,7 @@ START_TEST(ticket_title_of_control_characters_only_is_no_title)
 	wd_ticket *t = NULL;
 
 	ck_assert_int_eq(wd_ticket_parse(&t, "t.md", esc, strlen(esc)), 0);
-	ck_assert_str_eq(t->title, "Fix [2Jit");
+	ck_assert_str_eq(wd_ticket_title(t), "Fix [2Jit");
 	wd_ticket_free(t);
 	ck_assert_int_eq(wd_ticket_parse(&t, "t.md", only, strlen(only)), WD_EINPUT);
 	ck_assert_msg(strstr(wd_error_last(), "t.md:1: no title"), "%s", wd_error_last());
@@ -127,12 +127,12 @@ START_TEST(json_array_ticket_is_told_it_is_an_array)
 	free(deep);
 
 	ck_assert_int_eq(wd_ticket_parse(&t, "t.json", one, strlen(one)), 0);
-	ck_assert_str_eq(t->title, "From gh");
+	ck_assert_str_eq(wd_ticket_title(t), "From gh");
 	wd_ticket_free(t);
 
 	/* a Markdown line that opens with '[' is still Markdown */
 	ck_assert_int_eq(wd_ticket_parse(&t, "t.md", "[WIP]\n# Title\n\nx\n", 16), 0);
-	ck_assert_str_eq(t->title, "Title");
+	ck_assert_str_eq(wd_ticket_title(t), "Title");
 	wd_ticket_free(t);
 }
 END_TEST
@@ -493,7 +493,7 @@ START_TEST(oversized_files_in_scope_are_skipped_without_a_leak)
 	ck_assert_int_eq(wd_ticket_parse(&t, "t.md", tk, strlen(tk)), 0);
 	before = mallinfo2();
 	ck_assert_int_eq(wd_context_build(&c, dir, t, NULL), 0);
-	ck_assert_ptr_null(strstr(c->files.ptr ? c->files.ptr : "", "xxxxxxxx"));
+	ck_assert_ptr_null(strstr(wd_context_files(c), "xxxxxxxx"));
 	wd_context_free(c);
 	after = mallinfo2();
 	/* big blocks are mmapped: hblkhd counts those */

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "warden/error.h"
 #include "warden/run.h"
 
@@ -57,11 +58,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return fx_suite_main(suite());
 }

@@ -7,6 +7,8 @@
 
 #include "warden/error.h"
 #include "warden/ticket.h"
+
+#include "../../src/ticket/ticket_int.h" /* the module's own test reads its fields */
 #include "fixture.h"
 
 static wd_ticket *parse_ok(const char *name, const char *text)
@@ -313,6 +315,54 @@ START_TEST(id_depends_on_title_and_scope_not_the_wording_of_the_body)
 }
 END_TEST
 
+START_TEST(a_built_ticket_reads_as_the_parsed_one_through_the_accessors)
+{
+	wd_ticket *a = parse_ok("a.md", "# Same\nbody\n");
+	wd_ticket *c = parse_ok("c.md", "---\nscope: x.c\n---\n# Same\nbody\n");
+	wd_ticket *t = NULL;
+
+	ck_assert_int_eq(wd_ticket_new(&t, "Same", "body"), 0);
+	ck_assert_str_eq(wd_ticket_source(t), "");
+	ck_assert_str_eq(wd_ticket_title(t), "Same");
+	ck_assert_str_eq(wd_ticket_body(t), "body");
+	ck_assert_str_eq(wd_ticket_slug(t), "same");
+	ck_assert_str_eq(wd_ticket_id(t), wd_ticket_id(a));
+	ck_assert_uint_eq(wd_ticket_scope(t)->n, 0);
+	ck_assert_int_eq(wd_ticket_rounds(t), 0);
+	/* the identity follows the scope, as a parsed ticket's does */
+	ck_assert_int_eq(wd_ticket_add_scope(t, "x.c"), 0);
+	ck_assert_str_eq(wd_ticket_identity(t), wd_ticket_identity(c));
+	ck_assert_str_eq(wd_ticket_id(t), wd_ticket_id(c));
+	ck_assert_int_eq(wd_ticket_add_fail_to_pass(t, "test_a"), 0);
+	ck_assert_str_eq(wd_ticket_fail_to_pass(t)->v[0], "test_a");
+	ck_assert_ptr_null(wd_ticket_fail_to_pass(t)->v[1]);
+	wd_ticket_free(t);
+	wd_ticket_free(a);
+	wd_ticket_free(c);
+}
+END_TEST
+
+START_TEST(a_built_ticket_cleans_its_title_and_may_have_none)
+{
+	wd_ticket *t = NULL;
+	wd_ticket *e = parse_ok("e.md", "---\nid: PROJ-1\n---\n# T\n");
+
+	ck_assert_int_eq(wd_ticket_new(&t, NULL, NULL), 0);
+	ck_assert_str_eq(wd_ticket_title(t), "");
+	ck_assert_str_eq(wd_ticket_body(t), "");
+	ck_assert_str_eq(wd_ticket_slug(t), "ticket");
+	ck_assert_uint_eq(strlen(wd_ticket_id(t)), 40);
+	wd_ticket_free(t);
+	ck_assert_int_eq(wd_ticket_new(&t, "Fix \x1b[2Jit", ""), 0);
+	ck_assert_str_eq(wd_ticket_title(t), "Fix [2Jit");
+	wd_ticket_free(t);
+	/* an explicit id is the identity whatever the scope */
+	ck_assert_int_eq(wd_ticket_add_scope(e, "src/*.c"), 0);
+	ck_assert_str_eq(wd_ticket_identity(e), "id:PROJ-1");
+	wd_ticket_free(e);
+}
+END_TEST
+
 static void slug_is(const char *title, size_t max, const char *want)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -422,6 +472,8 @@ static Suite *ticket_suite(void)
 	tcase_add_test(misc, valid_utf8_is_kept);
 	tcase_add_test(misc, oversized_ticket_is_refused);
 	tcase_add_test(misc, id_depends_on_title_and_scope_not_the_wording_of_the_body);
+	tcase_add_test(misc, a_built_ticket_reads_as_the_parsed_one_through_the_accessors);
+	tcase_add_test(misc, a_built_ticket_cleans_its_title_and_may_have_none);
 	tcase_add_test(misc, slugify_rules);
 	tcase_add_test(misc, slug_is_at_most_40_and_well_formed);
 	tcase_add_test(misc, load_reads_files_and_reports_missing);

@@ -16,6 +16,8 @@
 #include "warden/gate.h"
 #include "warden/ticket.h"
 
+#include "../../src/ticket/ticket_int.h" /* the module's own test reads its fields */
+
 static wd_ticket *parse_ok(const char *name, const char *text)
 {
 	wd_ticket *t = NULL;
