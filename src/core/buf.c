@@ -112,6 +112,18 @@ int wd_buf_printf(wd_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+int wd_vformat(char **out, const char *fmt, va_list ap)
+{
+	wd_buf b = WD_BUF_INIT;
+	int rc = wd_buf_vprintf(&b, fmt, ap);
+
+	*out = rc ? NULL : wd_buf_detach(&b);
+	wd_buf_free(&b);
+	if (!rc && !*out)
+		rc = WD_ENOMEM;
+	return rc;
+}
+
 int wd_buf_sets(wd_buf *b, const char *s)
 {
 	wd_buf_clear(b);

@@ -65,16 +65,15 @@ static int reason(wd_verdict *v, const char *check, const char *fmt, ...)
 
 static int reason(wd_verdict *v, const char *check, const char *fmt, ...)
 {
-	wd_buf b = WD_BUF_INIT;
+	char *msg;
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = wd_buf_vprintf(&b, fmt, ap);
+	rc = wd_vformat(&msg, fmt, ap);
 	va_end(ap);
 	if (!rc)
-		rc = wd_strvec_push_owned(&v->reasons, wd_buf_detach(&b));
-	wd_buf_free(&b);
+		rc = wd_strvec_push_owned(&v->reasons, msg);
 	if (!rc && check && !wd_strvec_contains(&v->failed_checks, check))
 		rc = wd_strvec_push(&v->failed_checks, check);
 	v->passed = 0;

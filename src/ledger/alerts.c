@@ -62,17 +62,17 @@ static int add(json_t *arr, const char *kind, const char *fmt, ...)
 
 static int add(json_t *arr, const char *kind, const char *fmt, ...)
 {
-	wd_buf b = WD_BUF_INIT;
+	char *msg;
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = wd_buf_vprintf(&b, fmt, ap);
+	rc = wd_vformat(&msg, fmt, ap);
 	va_end(ap);
 	if (!rc && json_array_append_new(arr, json_pack("{s:s, s:s}", "kind", kind, "message",
-	                                                b.ptr)) != 0)
+	                                                msg)) != 0)
 		rc = WD_ENOMEM;
-	wd_buf_free(&b);
+	free(msg);
 	return rc;
 }
 
