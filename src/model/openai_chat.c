@@ -58,46 +58,32 @@ static json_t *tool_shape(const char *name, const char *desc, json_t *params)
 	                 "description", desc, "parameters", params);
 }
 
-static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
-                 const wd_model_call *call, int stream)
+static int add_messages(json_t *body, const wd_chat *chat)
 {
-	json_t *body = json_pack("{s:s, s:[]}", "model", b->model, "messages");
-	json_t *msgs;
-	int rc = 0;
+	json_t *msgs = json_object_get(body, "messages");
 
-	*out = NULL;
-	if (!body)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	msgs = json_object_get(body, "messages");
 	for (size_t i = 0; i < chat->n; i++) {
 		json_t *m = message_json(&chat->msgs[i]);
 
-		if (!m || json_array_append_new(msgs, m)) {
-			rc = wd_error_last_code() ? wd_error_last_code() : WD_ENOMEM;
-			goto out;
-		}
+		if (!m || json_array_append_new(msgs, m))
+			return wd_error_last_code() ? wd_error_last_code() : WD_ENOMEM;
 	}
-	if (call->tools && json_array_size(call->tools) &&
-	    (rc = wd_tools_attach(body, call, tool_shape)) != 0)
-		goto out;
-	if (call->max_output_tokens > 0 &&
-	    json_object_set_new(body, b->compat ? "max_tokens" : "max_completion_tokens",
-	                        json_integer(call->max_output_tokens)))
-		goto nomem;
-	if (call->temperature >= 0 &&
-	    json_object_set_new(body, "temperature", json_real(call->temperature)))
-		goto nomem;
-	if (stream && (json_object_set_new(body, "stream", json_true()) ||
-	               json_object_set_new(body, "stream_options",
-	                                   json_pack("{s:b}", "include_usage", 1))))
-		goto nomem;
-	*out = body;
 	return 0;
-nomem:
-	rc = wd_error_set(WD_ENOMEM, "out of memory");
-out:
-	json_decref(body);
-	return rc;
+}
+
+static int add_tools(json_t *body, const wd_model_call *call)
+{
+	return wd_tools_attach(body, call, tool_shape);
+}
+
+static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
+                 const wd_model_call *call, int stream)
+{
+	const wd_body_parts parts = { add_messages, NULL, add_tools,
+		                      b->compat ? "max_tokens" : "max_completion_tokens", 1 };
+
+	return wd_body_build(out, json_pack("{s:s, s:[]}", "model", b->model, "messages"), chat,
+	                     call, &parts, stream);
 }
 
 static int headers(wd_strvec *out, const wd_backend *b)

@@ -120,6 +120,24 @@ int wd_tools_array(json_t **out, const wd_model_call *call, wd_tool_shape_fn sha
  * body.tool_choice the call's ("auto" when NULL; anything but auto, none or
  * required is WD_EUSAGE). One builder for Chat Completions and Responses. */
 int wd_tools_attach(json_t *body, const wd_model_call *call, wd_tool_shape_fn shape);
+/* What one API puts into a request body: its messages, the field that
+ * holds the system messages joined by blank lines (NULL: they stay
+ * messages, and `messages` skips them otherwise), its tools (called only
+ * when the call has some), the name of its reply cap (NULL: the API wrote
+ * the cap itself) and whether a stream asks for usage. */
+typedef struct wd_body_parts {
+	int (*messages)(json_t *body, const wd_chat *chat);
+	const char *system_key;
+	int (*tools)(json_t *body, const wd_model_call *call);
+	const char *max_key;
+	int stream_usage;
+} wd_body_parts;
+/* The request body every API builds the same way: `body` (stolen; NULL is
+ * WD_ENOMEM) with the messages, system field and tools `parts` adds, then the reply cap,
+ * "temperature" when the call sets one and "stream" (with "stream_options"
+ * when parts->stream_usage). *out is the body, or NULL on failure. */
+int wd_body_build(json_t **out, json_t *body, const wd_chat *chat, const wd_model_call *call,
+                  const wd_body_parts *parts, int stream);
 /* One stream event's data parsed as a JSON object (a new reference in *out)
  * and its type: the "type" field, else the SSE event name, else "".
  * WD_EINPUT when the data is not a JSON object. */
