@@ -112,16 +112,18 @@ int wd_buf_printf(wd_buf *b, const char *fmt, ...)
 	return rc;
 }
 
-int wd_vformat(char **out, const char *fmt, va_list ap)
+char *wd_format(const char *fmt, ...)
 {
 	wd_buf b = WD_BUF_INIT;
-	int rc = wd_buf_vprintf(&b, fmt, ap);
+	va_list ap;
+	char *s = NULL;
 
-	*out = rc ? NULL : wd_buf_detach(&b);
+	va_start(ap, fmt);
+	if (wd_buf_vprintf(&b, fmt, ap) == 0)
+		s = wd_buf_detach(&b);
+	va_end(ap);
 	wd_buf_free(&b);
-	if (!rc && !*out)
-		rc = WD_ENOMEM;
-	return rc;
+	return s;
 }
 
 int wd_buf_sets(wd_buf *b, const char *s)
