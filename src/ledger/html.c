@@ -256,15 +256,24 @@ static int head_html(wd_buf *o, const json_t *st)
 	return rc ? rc : html(o, "<h2>Ticket</h2><pre>%s</pre>\n", S(t, "body"));
 }
 
+/* A section's title and its table's head row (cols: NULL-terminated). */
+static int table_head(wd_buf *o, const char *title, const char *const *cols)
+{
+	int rc = wd_buf_printf(o, "<h2>%s</h2>\n<table><tr>", title);
+
+	for (; !rc && *cols; cols++)
+		rc = wd_buf_printf(o, "<th>%s</th>", *cols);
+	return rc ? rc : wd_buf_puts(o, "</tr>\n");
+}
+
 /* One row a round: what became of its patch, and whether it passed. */
 static int round_rows(wd_buf *o, const json_t *rounds)
 {
+	static const char *const cols[] = { "round", "patch", "outcome", NULL };
+	int rc = table_head(o, "Rounds", cols);
 	size_t i, j;
 	json_t *r, *x;
-	int rc;
 
-	rc = wd_buf_puts(o, "<h2>Rounds</h2>\n<table><tr><th>round</th><th>patch</th><th>outcome</th>"
-	                    "</tr>\n");
 	json_array_foreach(rounds, i, r) {
 		const json_t *p = json_object_get(r, "patch");
 		int passed = json_is_true(json_object_get(r, "passed"));
@@ -290,12 +299,12 @@ static int round_rows(wd_buf *o, const json_t *rounds)
 /* The model and tool calls of every round, in order. */
 static int timeline_rows(wd_buf *o, const json_t *rounds)
 {
+	static const char *const cols[] = { "time", "round", "call", "tokens in / out", "cost",
+		                            "latency", NULL };
+	int rc = table_head(o, "Timeline", cols);
 	size_t i, j;
 	json_t *r, *x;
-	int rc;
 
-	rc = wd_buf_puts(o, "<h2>Timeline</h2>\n<table><tr><th>time</th><th>round</th><th>call</th>"
-	                    "<th>tokens in / out</th><th>cost</th><th>latency</th></tr>\n");
 	json_array_foreach(rounds, i, r) {
 		json_array_foreach(json_object_get(r, "model_calls"), j, x) {
 			rc = rc ? rc : html(o, "<tr><td>%s", S(x, "ts"));
@@ -326,6 +335,8 @@ static int timeline_rows(wd_buf *o, const json_t *rounds)
 
 int wd_story_html(wd_buf *o, const json_t *st)
 {
+	static const char *const check_cols[] = { "when", "check", "command", "result", "time",
+		                                  "failing tests, end of output", NULL };
 	const json_t *rounds = json_object_get(st, "rounds"), *v;
 	size_t i;
 	json_t *r, *x;
@@ -333,9 +344,7 @@ int wd_story_html(wd_buf *o, const json_t *st)
 
 	rc = head_html(o, st);
 	rc = rc ? rc : round_rows(o, rounds);
-	rc = rc ? rc : wd_buf_puts(o, "<h2>Checks</h2>\n<table><tr><th>when</th><th>check"
-	                              "</th><th>command</th><th>result</th><th>time</th><th>failing "
-	                              "tests, end of output</th></tr>\n");
+	rc = rc ? rc : table_head(o, "Checks", check_cols);
 	rc = rc ? rc : check_rows(o, json_object_get(st, "baseline"), "baseline");
 	json_array_foreach(rounds, i, r) {
 		char when[32];
