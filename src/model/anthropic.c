@@ -238,14 +238,10 @@ static int on_block_delta(wd_stream *st, const json_t *o)
 	return wd_json_str(d, "partial_json") ? wd_buf_puts(&t->args, wd_json_str(d, "partial_json")) : 0;
 }
 
-static int event(wd_stream *st, const char *name, const char *data, size_t len)
+static int event(wd_stream *st, const char *type, const json_t *o)
 {
-	json_t *o;
-	const char *type;
-	int rc = wd_stream_event_json(&o, &type, name, data, len);
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	if (strcmp(type, "message_start") == 0) {
 		const json_t *msg = json_object_get(o, "message");
 
@@ -272,10 +268,9 @@ static int event(wd_stream *st, const char *name, const char *data, size_t len)
 		                  wd_json_str(err, "type") ? wd_json_str(err, "type") : "error",
 		                  m ? m : "(no message)");
 	}
-	json_decref(o);
 	return rc;
 }
 
 const wd_api wd_api_anthropic = {
-	"anthropic", "/v1/messages", build, headers, parse, event
+	"anthropic", "/v1/messages", build, headers, parse, event, NULL
 };

@@ -535,21 +535,3 @@ int wd_body_build(json_t **out, json_t *body, const wd_chat *chat, const wd_mode
 	*out = body;
 	return 0;
 }
-
-int wd_stream_event_json(json_t **out, const char **type, const char *name, const char *data,
-                         size_t len)
-{
-	json_error_t je;
-	json_t *o = json_loadb(data, len, 0, &je);
-
-	*out = NULL;
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return wd_error_set(WD_EINPUT, "a reply stream event is not JSON: %s", je.text);
-	}
-	*type = wd_json_str(o, "type");
-	if (!*type)
-		*type = name ? name : "";
-	*out = o;
-	return 0;
-}

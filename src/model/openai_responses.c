@@ -167,14 +167,10 @@ out:
 	return rc;
 }
 
-static int event(wd_stream *st, const char *name, const char *data, size_t len)
+static int event(wd_stream *st, const char *type, const json_t *o)
 {
-	json_t *o;
-	const char *type;
-	int rc = wd_stream_event_json(&o, &type, name, data, len);
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	if (strcmp(type, "response.output_text.delta") == 0) {
 		if (wd_json_str(o, "delta"))
 			rc = wd_buf_puts(&st->text, wd_json_str(o, "delta"));
@@ -195,10 +191,9 @@ static int event(wd_stream *st, const char *name, const char *data, size_t len)
 		rc = wd_error_set(WD_EINFRA, "the service reported an error mid-stream: %.300s",
 		                  m ? m : "(no message)");
 	}
-	json_decref(o);
 	return rc;
 }
 
 const wd_api wd_api_openai_responses = {
-	"openai-responses", "/responses", build, headers, parse, event
+	"openai-responses", "/responses", build, headers, parse, event, NULL
 };

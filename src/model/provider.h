@@ -25,9 +25,13 @@ typedef struct wd_api {
 	int (*headers)(wd_strvec *out, const struct wd_backend *b);
 	/* A whole (non-streamed) reply. WD_EINPUT when it is not the expected shape. */
 	int (*parse)(wd_model_reply *out, const json_t *root);
-	/* One SSE event (event name may be NULL). WD_EINPUT on nonsense,
-	 * WD_EINFRA for an error the service reports inside the stream. */
-	int (*event)(struct wd_stream *st, const char *event, const char *data, size_t len);
+	/* One SSE event, its data parsed by the stream (sse.c) as a JSON object
+	 * `o`; `type` is its "type" field, else the SSE event name, else "".
+	 * WD_EINPUT on nonsense, WD_EINFRA for an error the service reports
+	 * inside the stream. */
+	int (*event)(struct wd_stream *st, const char *type, const json_t *o);
+	/* The data that ends the stream in place of an event ("[DONE]"), or NULL. */
+	const char *done;
 } wd_api;
 
 extern const wd_api wd_api_openai_chat;
@@ -138,12 +142,6 @@ typedef struct wd_body_parts {
  * when parts->stream_usage). *out is the body, or NULL on failure. */
 int wd_body_build(json_t **out, json_t *body, const wd_chat *chat, const wd_model_call *call,
                   const wd_body_parts *parts, int stream);
-/* One stream event's data parsed as a JSON object (a new reference in *out)
- * and its type: the "type" field, else the SSE event name, else "".
- * WD_EINPUT when the data is not a JSON object. */
-int wd_stream_event_json(json_t **out, const char **type, const char *name, const char *data,
-                         size_t len);
-
 /* model.c: a trusted (user-level) config string; WD_ENOTFOUND when unset or cfg is NULL. */
 struct wd_config;
 int wd_model_cfg_get(char **out, const struct wd_config *cfg, const char *key);
