@@ -552,6 +552,13 @@ static int confirm(const char *question, const char *no_terminal, const char *de
 	return WD_EXIT_OK;
 }
 
+/* The push is done: the record says so, or the user hears that it could not. */
+static void mark_pushed(const char *cache, const char *id, const char *remote)
+{
+	if (wd_review_mark_pushed(cache, id, remote) != 0)
+		wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+}
+
 /* Can the plan go ahead? (Otherwise approve itself says why not; asking
  * first would only waste the user's answer.) */
 static int plan_can_proceed(const wd_review_plan *plan, int force)
@@ -652,8 +659,7 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 			rc = wd_exit_code_for(rc);
 			goto out;
 		}
-		if (wd_review_mark_pushed(cache, p->id, a->push) != 0)
-			wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+		mark_pushed(cache, p->id, a->push);
 		if (!a->json)
 			fprintf(stderr, "pushed '%s' to %s\n", target_branch(p), a->push);
 	}
@@ -758,8 +764,7 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 		rc = fail(rc);
 		goto out;
 	}
-	if (wd_review_mark_pushed(cache, p->id, a->push) != 0)
-		wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+	mark_pushed(cache, p->id, a->push);
 	if (!a->json)
 		fprintf(stderr, "pushed '%s' (%.12s) to %s\n", p->branch, p->commit, a->push);
 	if (a->open_pr) {
