@@ -518,21 +518,20 @@ static int denied(const char *what, const wd_review_decision *d, const char *aft
 	return d->code == WD_EREFUSED ? WD_EXIT_NO : WD_EXIT_USAGE;
 }
 
-/* The user's config and proposal `id` for approve and publish; on failure
- * neither, the error said, and the exit code returned. */
+/* The user's config and proposal `id` for approve and publish; neither on
+ * failure. */
 static int open_proposal(wd_config **cfg, wd_proposal **p, const char *cache, const char *id)
 {
 	int rc;
 
 	*p = NULL;
 	if ((rc = wd_config_open(cfg, NULL)) != 0)
-		return fail(rc);
+		return rc;
 	if ((rc = wd_proposal_load(p, cache, id)) != 0) {
 		wd_config_free(*cfg);
 		*cfg = NULL;
-		return fail(rc);
 	}
-	return WD_EXIT_OK;
+	return rc;
 }
 
 /* A person's yes to `question`: WD_EXIT_OK to go on, else the exit code
@@ -587,7 +586,7 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 	memset(&plan, 0, sizeof(plan));
 	memset(&push, 0, sizeof(push));
 	if ((rc = open_proposal(&cfg, &p, cache, id)) != 0)
-		return rc;
+		return fail(rc);
 	if ((rc = wd_review_policy_decide(&merge, cfg, WD_STEP_MERGE, &flags)) != 0 ||
 	    (a->push && (rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0)) {
 		rc = fail(rc);
@@ -734,7 +733,7 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 		return WD_EXIT_USAGE;
 	}
 	if ((rc = open_proposal(&cfg, &p, cache, id)) != 0)
-		return rc;
+		return fail(rc);
 	if ((rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0 ||
 	    (a->open_pr && (rc = wd_review_policy_decide(&pr, cfg, WD_STEP_PULL_REQUEST, &flags)) != 0)) {
 		rc = fail(rc);
