@@ -47,18 +47,24 @@ static int write_file(const char *path, const char *data)
 	return (size_t)n == len ? 0 : EIO;
 }
 
-int sbx_ns_setup_ids(const sbx_plan *p, const char **why)
+/* "ID ID 1": the one id mapped to itself, written to a uid_map or gid_map. */
+static int write_id_map(const char *path, unsigned long id)
 {
 	char map[64], n[24];
 
-	/* the invoking uid and gid are mapped to themselves: files the command
-	 * creates in the work tree belong to the user who ran warden */
-	sbx_utoa(n, sizeof(n), (unsigned long)p->uid);
+	sbx_utoa(n, sizeof(n), id);
 	sbx_strlcpy(map, n, sizeof(map));
 	sbx_strlcat(map, " ", sizeof(map));
 	sbx_strlcat(map, n, sizeof(map));
 	sbx_strlcat(map, " 1\n", sizeof(map));
-	if (write_file("/proc/self/uid_map", map) != 0) {
+	return write_file(path, map);
+}
+
+int sbx_ns_setup_ids(const sbx_plan *p, const char **why)
+{
+	/* the invoking uid and gid are mapped to themselves: files the command
+	 * creates in the work tree belong to the user who ran warden */
+	if (write_id_map("/proc/self/uid_map", (unsigned long)p->uid) != 0) {
 		*why = "cannot write /proc/self/uid_map";
 		return -1;
 	}
@@ -66,12 +72,7 @@ int sbx_ns_setup_ids(const sbx_plan *p, const char **why)
 		*why = "cannot write /proc/self/setgroups";
 		return -1;
 	}
-	sbx_utoa(n, sizeof(n), (unsigned long)p->gid);
-	sbx_strlcpy(map, n, sizeof(map));
-	sbx_strlcat(map, " ", sizeof(map));
-	sbx_strlcat(map, n, sizeof(map));
-	sbx_strlcat(map, " 1\n", sizeof(map));
-	if (write_file("/proc/self/gid_map", map) != 0) {
+	if (write_id_map("/proc/self/gid_map", (unsigned long)p->gid) != 0) {
 		*why = "cannot write /proc/self/gid_map";
 		return -1;
 	}

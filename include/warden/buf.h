@@ -70,6 +70,10 @@ int wd_strvec_contains(const wd_strvec *sv, const char *s);
 int wd_strvec_join(wd_buf *out, const wd_strvec *sv, const char *sep, size_t max);
 void wd_strvec_free(wd_strvec *sv);
 
+/* A new string (malloc'd) printed from fmt; NULL with the error slot set
+ * on failure (WD_ENOMEM, or WD_ERROR for a bad format). */
+char *wd_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* strdup that sets the error slot on failure. */
 char *wd_strdup(const char *s);
 char *wd_strndup(const char *s, size_t n);

@@ -520,27 +520,23 @@ static int gc_orphans(struct gc *g)
 
 int cmd_gc(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "older-than", required_argument, NULL, 'o' },
 		{ "dry-run", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "work-dir", required_argument, NULL, 'w' },
 		{ "repo", required_argument, NULL, 'r' },
 		{ "prune-orphans", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	wd_runs_args a = { .cmd = "gc", .usage = gc_usage, .shared = WD_RUNS_JSON };
 	struct gc g;
-	const char *work_dir = NULL;
 	long days = 14;
-	int json = 0, c, rc;
+	int c, rc;
 	wd_buf cache = WD_BUF_INIT;
 	wd_index *ix = NULL;
 	wd_strvec repo_args = WD_STRVEC_INIT;
 
 	memset(&g, 0, sizeof(g));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = wd_runs_getopt(&a, argc, argv, own)) > 0) {
 		switch (c) {
 		case 'o': {
 			char *end;
@@ -548,13 +544,12 @@ int cmd_gc(int argc, char **argv)
 			days = strtol(optarg, &end, 10);
 			if (!*optarg || *end || days < 0 || days > 36500) {
 				wd_cli_error("gc: --older-than wants a number of days, not '%s'", optarg);
+				wd_strvec_free(&repo_args);
 				return WD_EXIT_USAGE;
 			}
 			break;
 		}
 		case 'n': g.dry = 1; break;
-		case 'j': json = 1; break;
-		case 'w': work_dir = optarg; break;
 		case 'r':
 			if (wd_strvec_push(&repo_args, optarg) != 0) {
 				rc = WD_ENOMEM;
@@ -562,25 +557,14 @@ int cmd_gc(int argc, char **argv)
 			}
 			break;
 		case 'p': g.prune_orphans = 1; break;
-		case 'h':
-			fputs(gc_usage, stdout);
-			wd_strvec_free(&repo_args);
-			return WD_EXIT_OK;
-		default:
-			fputs(gc_usage, stderr);
-			wd_strvec_free(&repo_args);
-			return WD_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		wd_cli_error("gc: unexpected argument '%s'", argv[optind]);
-		fputs(gc_usage, stderr);
+	if (c < 0) {
 		wd_strvec_free(&repo_args);
-		return WD_EXIT_USAGE;
+		return a.exit;
 	}
 	g.cutoff = time(NULL) - (time_t)days * 86400;
-	if ((rc = wd_runs_cache(&cache, work_dir)) != 0 ||
-	    (rc = wd_runs_index(&ix, cache.ptr, 0)) != 0)
+	if ((rc = wd_runs_open(&ix, &cache, a.work_dir, 0)) != 0)
 		goto out;
 	g.cache = cache.ptr;
 	for (size_t i = 0; i < repo_args.n; i++) {
@@ -607,7 +591,7 @@ int cmd_gc(int argc, char **argv)
 	gc_baselines(&g);
 	if ((rc = gc_orphans(&g)) != 0)
 		goto out;
-	if (json) {
+	if (a.json) {
 		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "dry_run", g.dry,
 		                      "work_trees", (json_int_t)g.trees, "blobs",
 		                      (json_int_t)g.blobs_removed, "tag_entries", (json_int_t)g.tags,

@@ -33,49 +33,30 @@ static const char log_usage[] =
 
 int cmd_log(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "since", required_argument, NULL, 's' },
+	static const struct option own[] = {
 		{ "status", required_argument, NULL, 'S' },
 		{ "repo", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "reindex", no_argument, NULL, 'R' },
-		{ "work-dir", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *status = NULL, *repo = NULL, *work_dir = NULL;
-	char since[32] = "";
-	int json = 0, reindex = 0, c, rc, r;
+	wd_runs_args a = { .cmd = "log", .usage = log_usage, .shared = WD_RUNS_JSON | WD_RUNS_SINCE };
+	const char *status = NULL, *repo = NULL;
+	int reindex = 0, c, rc, r;
 	wd_buf cache = WD_BUF_INIT;
 	wd_index *ix = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t n = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = wd_runs_getopt(&a, argc, argv, own)) > 0) {
 		switch (c) {
-		case 's':
-			if (wd_runs_parse_since(since, optarg) != 0) {
-				wd_cli_error("log: %s", wd_error_last());
-				return WD_EXIT_USAGE;
-			}
-			break;
 		case 'S': status = optarg; break;
 		case 'r': repo = optarg; break;
-		case 'j': json = 1; break;
 		case 'R': reindex = 1; break;
-		case 'w': work_dir = optarg; break;
-		case 'h': fputs(log_usage, stdout); return WD_EXIT_OK;
-		default: fputs(log_usage, stderr); return WD_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		wd_cli_error("log: unexpected argument '%s'", argv[optind]);
-		fputs(log_usage, stderr);
-		return WD_EXIT_USAGE;
-	}
-	if ((rc = wd_runs_cache(&cache, work_dir)) != 0 ||
-	    (rc = wd_runs_index(&ix, cache.ptr, reindex)) != 0)
+	if (c < 0)
+		return a.exit;
+	if ((rc = wd_runs_open(&ix, &cache, a.work_dir, reindex)) != 0)
 		goto out;
 	if (sqlite3_prepare_v2(wd_index_db(ix),
 	                       "SELECT id, started, ticket_id, title, ticket, status, process, rounds,"
@@ -86,13 +67,13 @@ int cmd_log(int argc, char **argv)
 		rc = wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 		goto out;
 	}
-	if (since[0])
-		sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+	if (a.since[0])
+		sqlite3_bind_text(st, 1, a.since, -1, SQLITE_TRANSIENT);
 	if (repo)
 		sqlite3_bind_text(st, 2, repo, -1, SQLITE_TRANSIENT);
 	/* stdout is a pipe or a file more often than not: one write per 64 KiB */
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	if (json)
+	if (a.json)
 		fputs("{\"runs\":[", stdout);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -113,7 +94,7 @@ int cmd_log(int argc, char **argv)
 			continue;
 		/* the index holds what the ledgers say redacted (index.c): rows
 		 * are printed as they are, one object or one line each */
-		if (json) {
+		if (a.json) {
 			json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:i, s:o, s:o, s:s?, s:s?, "
 			                      "s:I, s:I, s:s?}",
 			                      "id", id ? id : "", "started", started, "ticket", tid,
@@ -159,10 +140,10 @@ int cmd_log(int argc, char **argv)
 		rc = wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 		goto out;
 	}
-	if (json)
+	if (a.json)
 		fputs("]}\n", stdout);
 	else if (n == 0)
-		fprintf(stderr, "warden: no runs%s\n", since[0] || status || repo ? " match" : " yet");
+		fprintf(stderr, "warden: no runs%s\n", a.since[0] || status || repo ? " match" : " yet");
 out:
 	sqlite3_finalize(st);
 	wd_index_close(ix);

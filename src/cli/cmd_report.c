@@ -23,29 +23,21 @@ static const char report_usage[] =
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "html", required_argument, NULL, 'o' },
-		{ "work-dir", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	wd_runs_args a = { .cmd = "report", .usage = report_usage, .takes_run = 1 };
 	wd_story_opts so = WD_STORY_OPTS_INIT;
-	const char *html = NULL, *work_dir = NULL;
-	wd_buf cache = WD_BUF_INIT, page = WD_BUF_INIT;
-	wd_index *ix = NULL;
-	char *id = NULL, *ledger = NULL;
+	const char *html = NULL;
+	wd_buf page = WD_BUF_INIT;
 	json_t *st = NULL;
 	int c, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o': html = optarg; break;
-		case 'w': work_dir = optarg; break;
-		case 'h': fputs(report_usage, stdout); return WD_EXIT_OK;
-		default: fputs(report_usage, stderr); return WD_EXIT_USAGE;
-		}
-	}
+	while ((c = wd_runs_getopt(&a, argc, argv, own)) == 'o')
+		html = optarg;
+	if (c < 0)
+		return a.exit;
 	if (optind != argc - 1 || !html || !*html) {
 		wd_cli_error("report: one RUN and --html FILE are required");
 		fputs(report_usage, stderr);
@@ -56,10 +48,7 @@ int cmd_report(int argc, char **argv)
 		return WD_EXIT_USAGE;
 	}
 	so.excerpt_lines = 20;
-	if ((rc = wd_runs_cache(&cache, work_dir)) != 0 ||
-	    (rc = wd_runs_index(&ix, cache.ptr, 0)) != 0 ||
-	    (rc = wd_runs_find(&id, &ledger, ix, argv[optind])) != 0 ||
-	    (rc = wd_story_build(&st, ledger, &so)) != 0 ||
+	if ((rc = wd_runs_story(&st, a.work_dir, argv[optind], &so)) != 0 ||
 	    (rc = wd_story_html(&page, st)) != 0)
 		goto out;
 	if ((rc = wd_file_write_atomic(html, page.ptr, page.len, 0600)) != 0)
@@ -67,14 +56,10 @@ int cmd_report(int argc, char **argv)
 	fprintf(stderr, "warden: wrote %s (%zu bytes)\n", html, page.len);
 out:
 	json_decref(st);
-	free(id);
-	free(ledger);
-	wd_index_close(ix);
-	wd_buf_free(&cache);
 	wd_buf_free(&page);
 	if (rc) {
 		wd_cli_error("report: %s", wd_error_last());
-		return rc == WD_ENOTFOUND ? WD_EXIT_USAGE : wd_exit_code_for(rc);
+		return wd_exit_code_for(rc);
 	}
 	return WD_EXIT_OK;
 }

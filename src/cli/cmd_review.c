@@ -518,6 +518,46 @@ static int denied(const char *what, const wd_review_decision *d, const char *aft
 	return d->code == WD_EREFUSED ? WD_EXIT_NO : WD_EXIT_USAGE;
 }
 
+/* The user's config and proposal `id` for approve and publish; neither on
+ * failure. */
+static int open_proposal(wd_config **cfg, wd_proposal **p, const char *cache, const char *id)
+{
+	int rc;
+
+	*p = NULL;
+	if ((rc = wd_config_open(cfg, NULL)) != 0)
+		return rc;
+	if ((rc = wd_proposal_load(p, cache, id)) != 0) {
+		wd_config_free(*cfg);
+		*cfg = NULL;
+	}
+	return rc;
+}
+
+/* A person's yes to `question`: WD_EXIT_OK to go on, else the exit code
+ * once `no_terminal` (nobody to ask) or `declined` (a no) is said. */
+static int confirm(const char *question, const char *no_terminal, const char *declined)
+{
+	int yes = wd_cli_confirm(question);
+
+	if (yes < 0) {
+		wd_cli_error("%s", no_terminal);
+		return WD_EXIT_USAGE;
+	}
+	if (!yes) {
+		fprintf(stderr, "%s\n", declined);
+		return WD_EXIT_NO;
+	}
+	return WD_EXIT_OK;
+}
+
+/* The push is done: the record says so, or the user hears that it could not. */
+static void mark_pushed(const char *cache, const char *id, const char *remote)
+{
+	if (wd_review_mark_pushed(cache, id, remote) != 0)
+		wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+}
+
 /* Can the plan go ahead? (Otherwise approve itself says why not; asking
  * first would only waste the user's answer.) */
 static int plan_can_proceed(const wd_review_plan *plan, int force)
@@ -545,12 +585,8 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 
 	memset(&plan, 0, sizeof(plan));
 	memset(&push, 0, sizeof(push));
-	if ((rc = wd_config_open(&cfg, NULL)) != 0)
+	if ((rc = open_proposal(&cfg, &p, cache, id)) != 0)
 		return fail(rc);
-	if ((rc = wd_proposal_load(&p, cache, id)) != 0) {
-		wd_config_free(cfg);
-		return fail(rc);
-	}
 	if ((rc = wd_review_policy_decide(&merge, cfg, WD_STEP_MERGE, &flags)) != 0 ||
 	    (a->push && (rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0)) {
 		rc = fail(rc);
@@ -583,8 +619,6 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 	/* Ask only when approving can go ahead; otherwise let it say why not.
 	 * An open proposal without a plan is asked about all the same. */
 	if (p->status == WD_PROPOSAL_OPEN && (!have_plan || plan_can_proceed(&plan, a->force))) {
-		int yes;
-
 		if (merge.verdict == WD_REVIEW_DENY) {
 			rc = denied("approve", &merge, "nothing was changed");
 			goto out;
@@ -601,18 +635,13 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 			              ask_push ? (ask_merge ? " and push it" : "push after merging") : "");
 			if (ask_push)
 				wd_buf_printf(&q, " to %s", a->push);
-			yes = wd_cli_confirm(q.ptr);
-			if (yes < 0) {
-				wd_cli_error("approve: merging%s is irreversible and there is no terminal to "
-				             "ask; pass --yes (or --ci)", a->push ? " and pushing" : "");
-				rc = WD_EXIT_USAGE;
+			rc = confirm(q.ptr, a->push ? "approve: merging and pushing is irreversible and "
+			                              "there is no terminal to ask; pass --yes (or --ci)"
+			                            : "approve: merging is irreversible and there is no "
+			                              "terminal to ask; pass --yes (or --ci)",
+			             "not approved; nothing was changed");
+			if (rc != WD_EXIT_OK)
 				goto out;
-			}
-			if (!yes) {
-				fprintf(stderr, "not approved; nothing was changed\n");
-				rc = WD_EXIT_NO;
-				goto out;
-			}
 		}
 	}
 	if ((rc = wd_review_approve(tip_hex, cache, p->id, &o)) != 0) {
@@ -629,8 +658,7 @@ static int review_approve(const struct review_args *a, const char *cache, const 
 			rc = wd_exit_code_for(rc);
 			goto out;
 		}
-		if (wd_review_mark_pushed(cache, p->id, a->push) != 0)
-			wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+		mark_pushed(cache, p->id, a->push);
 		if (!a->json)
 			fprintf(stderr, "pushed '%s' to %s\n", target_branch(p), a->push);
 	}
@@ -704,10 +732,9 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 		wd_cli_error("--repo wants OWNER/REPO, not '%s'", a->repo);
 		return WD_EXIT_USAGE;
 	}
-	if ((rc = wd_config_open(&cfg, NULL)) != 0)
+	if ((rc = open_proposal(&cfg, &p, cache, id)) != 0)
 		return fail(rc);
-	if ((rc = wd_proposal_load(&p, cache, id)) != 0 ||
-	    (rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0 ||
+	if ((rc = wd_review_policy_decide(&push, cfg, WD_STEP_PUSH, &flags)) != 0 ||
 	    (a->open_pr && (rc = wd_review_policy_decide(&pr, cfg, WD_STEP_PULL_REQUEST, &flags)) != 0)) {
 		rc = fail(rc);
 		goto out;
@@ -723,30 +750,20 @@ static int review_publish(const struct review_args *a, const char *cache, const 
 		goto out;
 	}
 	if (push.verdict == WD_REVIEW_ASK || (a->open_pr && pr.verdict == WD_REVIEW_ASK)) {
-		int yes;
-
 		wd_buf_printf(&q, "push '%s' to %s%s?", p->branch, a->push,
 		              a->open_pr ? " and open a pull request" : "");
-		yes = wd_cli_confirm(q.ptr);
-		if (yes < 0) {
-			wd_cli_error("publish: pushing is irreversible and there is no terminal to ask; pass "
-			             "--yes (or --ci), or set push.allowed = true in your config");
-			rc = WD_EXIT_USAGE;
+		rc = confirm(q.ptr, "publish: pushing is irreversible and there is no terminal to ask; "
+		                    "pass --yes (or --ci), or set push.allowed = true in your config",
+		             "not published; nothing was pushed");
+		if (rc != WD_EXIT_OK)
 			goto out;
-		}
-		if (!yes) {
-			fprintf(stderr, "not published; nothing was pushed\n");
-			rc = WD_EXIT_NO;
-			goto out;
-		}
 	}
 	/* the recorded commit, refused when the branch has moved away from it */
 	if ((rc = wd_review_push_proposal(cache, p->id, a->push)) != 0) {
 		rc = fail(rc);
 		goto out;
 	}
-	if (wd_review_mark_pushed(cache, p->id, a->push) != 0)
-		wd_cli_error("pushed, but the record could not say so: %s", wd_error_last());
+	mark_pushed(cache, p->id, a->push);
 	if (!a->json)
 		fprintf(stderr, "pushed '%s' (%.12s) to %s\n", p->branch, p->commit, a->push);
 	if (a->open_pr) {

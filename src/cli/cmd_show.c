@@ -31,28 +31,21 @@ static const char show_usage[] =
 
 int cmd_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+	static const struct option own[] = {
 		{ "messages", no_argument, NULL, 'm' },
 		{ "lines", required_argument, NULL, 'n' },
-		{ "work-dir", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	wd_runs_args a = { .cmd = "show", .usage = show_usage, .shared = WD_RUNS_JSON,
+		           .takes_run = 1 };
 	wd_story_opts so = WD_STORY_OPTS_INIT;
-	const char *work_dir = NULL;
-	int json = 0, c, rc;
-	wd_buf cache = WD_BUF_INIT;
-	wd_index *ix = NULL;
-	char *id = NULL, *ledger = NULL;
+	int c, rc;
 	json_t *st = NULL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'm': so.with_messages = 1; break;
-		case 'n': {
+	while ((c = wd_runs_getopt(&a, argc, argv, own)) > 0) {
+		if (c == 'm') {
+			so.with_messages = 1;
+		} else {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 
@@ -61,44 +54,26 @@ int cmd_show(int argc, char **argv)
 				return WD_EXIT_USAGE;
 			}
 			so.excerpt_lines = (unsigned)v;
-			break;
-		}
-		case 'w': work_dir = optarg; break;
-		case 'h': fputs(show_usage, stdout); return WD_EXIT_OK;
-		default: fputs(show_usage, stderr); return WD_EXIT_USAGE;
 		}
 	}
+	if (c < 0)
+		return a.exit;
 	if (optind != argc - 1) {
 		wd_cli_error("show: exactly one RUN is required");
 		fputs(show_usage, stderr);
 		return WD_EXIT_USAGE;
 	}
-	if ((rc = wd_runs_cache(&cache, work_dir)) != 0 ||
-	    (rc = wd_runs_index(&ix, cache.ptr, 0)) != 0 ||
-	    (rc = wd_runs_find(&id, &ledger, ix, argv[optind])) != 0 ||
-	    (rc = wd_story_build(&st, ledger, &so)) != 0)
+	if ((rc = wd_runs_story(&st, a.work_dir, argv[optind], &so)) != 0)
 		goto out;
-	if (json) {
-		char *text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER | WD_JSON_REALS);
-
-		if (!text) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
-		printf("%s\n", text);
-		free(text);
-	} else {
+	if (a.json)
+		rc = wd_runs_print_json(st);
+	else
 		wd_runs_print_story(stdout, st);
-	}
 out:
 	json_decref(st);
-	free(id);
-	free(ledger);
-	wd_index_close(ix);
-	wd_buf_free(&cache);
 	if (rc) {
 		wd_cli_error("show: %s", wd_error_last());
-		return rc == WD_ENOTFOUND ? WD_EXIT_USAGE : wd_exit_code_for(rc);
+		return wd_exit_code_for(rc);
 	}
 	return WD_EXIT_OK;
 }

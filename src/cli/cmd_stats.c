@@ -188,108 +188,101 @@ static void count_run(struct group *g, const char *status, size_t n, size_t budg
 
 #define SINCE " (?1 IS NULL OR r.started >= ?1)"
 
+/* What one row of a query adds to its group (column 0 is the key); -1 when
+ * out of memory. */
+typedef int (*row_fn)(struct group *g, sqlite3_stmt *st);
+
+static int row_finished(struct group *g, sqlite3_stmt *st)
+{
+	count_run(g, col(st, 1), (size_t)sqlite3_column_int64(st, 2),
+	          (size_t)sqlite3_column_int64(st, 3), (size_t)sqlite3_column_int64(st, 4),
+	          (size_t)sqlite3_column_int64(st, 5), (size_t)sqlite3_column_int64(st, 6),
+	          (size_t)sqlite3_column_int64(st, 7));
+	return 0;
+}
+
+static int row_running(struct group *g, sqlite3_stmt *st)
+{
+	int rounds = sqlite3_column_int(st, 4);
+
+	count_run(g, wd_index_live_status("running", (const char *)sqlite3_column_text(st, 1)),
+	          1, (size_t)sqlite3_column_int(st, 2), !strcmp(col(st, 3), "approved"),
+	          !strcmp(col(st, 3), "rejected"), (size_t)rounds, rounds > 1);
+	return 0;
+}
+
+static int row_ticket(struct group *g, sqlite3_stmt *st)
+{
+	return vec_push(&g->tok, sqlite3_column_double(st, 1)) != 0 ||
+	       vec_push(&g->cost, sqlite3_column_double(st, 2)) != 0 ? -1 : 0;
+}
+
+static int row_latency(struct group *g, sqlite3_stmt *st)
+{
+	return vec_push(&g->latency, sqlite3_column_double(st, 1));
+}
+
+static int row_tools(struct group *g, sqlite3_stmt *st)
+{
+	g->tool_calls += (size_t)sqlite3_column_int64(st, 1);
+	g->tool_refused += (size_t)sqlite3_column_int64(st, 2);
+	return 0;
+}
+
 /* Everything is added up by SQLite, grouped by key; only the runs with no
  * end are looked at one by one (running, or interrupted if their process is
  * gone). */
-static int collect(struct stats *s, wd_index *ix, const char *by, const char *since)
+static const struct {
+	const char *sql;  /* see query() */
+	row_fn row;
+} queries[] = {
+	{ "SELECT @K, r.status, count(*), sum(r.budget_stop != 0),"
+	  " sum(r.decision = 'approved'), sum(r.decision = 'rejected'),"
+	  " sum(max(r.rounds, 0)), sum(r.rounds > 1)"
+	  " FROM runs r WHERE" SINCE " AND r.status != 'running' GROUP BY 1, 2", row_finished },
+	{ "SELECT @K, r.process, r.budget_stop != 0, r.decision, max(r.rounds, 0)"
+	  " FROM runs r WHERE" SINCE " AND r.status = 'running'", row_running },
+	/* per ticket: one row each, its runs added up */
+	{ "SELECT @K, sum(r.input_tokens + r.output_tokens), sum(r.cost_usd)"
+	  " FROM runs r WHERE" SINCE
+	  " GROUP BY 1, coalesce(nullif(r.ticket_id, ''), r.ticket, r.id)", row_ticket },
+	/* model latency: every call's, sorted once per group (pct) in C, which
+	 * costs less than SQLite's window functions or an ORDER BY here */
+	{ "SELECT @K, m.ms FROM model_calls m JOIN runs r ON r.id = m.run WHERE" SINCE,
+	  row_latency },
+	{ "SELECT @K, count(*), sum(t.refused) FROM tool_calls t JOIN runs r"
+	  " ON r.id = t.run WHERE" SINCE " GROUP BY 1", row_tools },
+};
+
+static int collect_one(struct stats *s, wd_index *ix, const char *sql, row_fn row,
+                       const char *by, const char *since)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
-	if ((rc = query(&st, ix,
-	                "SELECT @K, r.status, count(*), sum(r.budget_stop != 0),"
-	                " sum(r.decision = 'approved'), sum(r.decision = 'rejected'),"
-	                " sum(max(r.rounds, 0)), sum(r.rounds > 1)"
-	                " FROM runs r WHERE" SINCE " AND r.status != 'running' GROUP BY 1, 2",
-	                by, since)) != 0)
+	if ((rc = query(&st, ix, sql, by, since)) != 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct group *g = group_for(s, col(st, 0));
 
-		if (!g)
-			goto oom;
-		count_run(g, col(st, 1), (size_t)sqlite3_column_int64(st, 2),
-		          (size_t)sqlite3_column_int64(st, 3), (size_t)sqlite3_column_int64(st, 4),
-		          (size_t)sqlite3_column_int64(st, 5), (size_t)sqlite3_column_int64(st, 6),
-		          (size_t)sqlite3_column_int64(st, 7));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (r != SQLITE_DONE)
-		goto db;
-	if ((rc = query(&st, ix,
-	                "SELECT @K, r.process, r.budget_stop != 0, r.decision, max(r.rounds, 0)"
-	                " FROM runs r WHERE" SINCE " AND r.status = 'running'", by, since)) != 0)
-		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct group *g = group_for(s, col(st, 0));
-		int rounds = sqlite3_column_int(st, 4);
-
-		if (!g)
-			goto oom;
-		count_run(g, wd_index_live_status("running", (const char *)sqlite3_column_text(st, 1)),
-		          1, (size_t)sqlite3_column_int(st, 2), !strcmp(col(st, 3), "approved"),
-		          !strcmp(col(st, 3), "rejected"), (size_t)rounds, rounds > 1);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (r != SQLITE_DONE)
-		goto db;
-	/* per ticket: one row each, its runs added up */
-	if ((rc = query(&st, ix,
-	                "SELECT @K, sum(r.input_tokens + r.output_tokens), sum(r.cost_usd)"
-	                " FROM runs r WHERE" SINCE
-	                " GROUP BY 1, coalesce(nullif(r.ticket_id, ''), r.ticket, r.id)",
-	                by, since)) != 0)
-		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct group *g = group_for(s, col(st, 0));
-
-		if (!g || vec_push(&g->tok, sqlite3_column_double(st, 1)) != 0 ||
-		    vec_push(&g->cost, sqlite3_column_double(st, 2)) != 0)
-			goto oom;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (r != SQLITE_DONE)
-		goto db;
-	/* model latency: every call's, sorted once per group (pct) in C, which
-	 * costs less than SQLite's window functions or an ORDER BY here */
-	if ((rc = query(&st, ix,
-	                "SELECT @K, m.ms FROM model_calls m JOIN runs r ON r.id = m.run"
-	                " WHERE" SINCE, by, since)) != 0)
-		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct group *g = group_for(s, col(st, 0));
-
-		if (!g || vec_push(&g->latency, sqlite3_column_double(st, 1)) != 0)
-			goto oom;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (r != SQLITE_DONE)
-		goto db;
-	if ((rc = query(&st, ix,
-	                "SELECT @K, count(*), sum(t.refused) FROM tool_calls t JOIN runs r"
-	                " ON r.id = t.run WHERE" SINCE " GROUP BY 1", by, since)) != 0)
-		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct group *g = group_for(s, col(st, 0));
-
-		if (!g)
-			goto oom;
-		g->tool_calls += (size_t)sqlite3_column_int64(st, 1);
-		g->tool_refused += (size_t)sqlite3_column_int64(st, 2);
+		if (!g || row(g, st) != 0) {
+			sqlite3_finalize(st);
+			return wd_error_set(WD_ENOMEM, "out of memory");
+		}
 	}
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE)
 		return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
 	return 0;
-db:
-	return wd_error_set(WD_EINFRA, "index: %s", sqlite3_errmsg(wd_index_db(ix)));
-oom:
-	sqlite3_finalize(st);
-	return wd_error_set(WD_ENOMEM, "out of memory");
+}
+
+static int collect(struct stats *s, wd_index *ix, const char *by, const char *since)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]) && !rc; i++)
+		rc = collect_one(s, ix, queries[i].sql, queries[i].row, by, since);
+	return rc;
 }
 
 static double ratio(size_t a, size_t b)
@@ -398,17 +391,14 @@ static int alerts_json(json_t **out, wd_index *ix, const char *since)
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "since", required_argument, NULL, 's' },
+	static const struct option own[] = {
 		{ "by", required_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "work-dir", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *by = NULL, *work_dir = NULL;
-	char since[32] = "";
-	int json = 0, c, rc;
+	wd_runs_args a = { .cmd = "stats", .usage = stats_usage,
+		           .shared = WD_RUNS_JSON | WD_RUNS_SINCE };
+	const char *by = NULL;
+	int c, rc;
 	wd_buf cache = WD_BUF_INIT;
 	wd_index *ix = NULL;
 	struct stats s = { 0 };
@@ -416,37 +406,18 @@ int cmd_stats(int argc, char **argv)
 	size_t i;
 	json_t *g;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (wd_runs_parse_since(since, optarg) != 0) {
-				wd_cli_error("stats: %s", wd_error_last());
-				return WD_EXIT_USAGE;
-			}
-			break;
-		case 'b':
-			if (strcmp(optarg, "model") && strcmp(optarg, "ticket") && strcmp(optarg, "repo")) {
-				wd_cli_error("stats: --by is model, ticket or repo, not '%s'", optarg);
-				return WD_EXIT_USAGE;
-			}
-			by = optarg;
-			break;
-		case 'j': json = 1; break;
-		case 'w': work_dir = optarg; break;
-		case 'h': fputs(stats_usage, stdout); return WD_EXIT_OK;
-		default: fputs(stats_usage, stderr); return WD_EXIT_USAGE;
+	while ((c = wd_runs_getopt(&a, argc, argv, own)) == 'b') {
+		if (strcmp(optarg, "model") && strcmp(optarg, "ticket") && strcmp(optarg, "repo")) {
+			wd_cli_error("stats: --by is model, ticket or repo, not '%s'", optarg);
+			return WD_EXIT_USAGE;
 		}
+		by = optarg;
 	}
-	if (optind < argc) {
-		wd_cli_error("stats: unexpected argument '%s'", argv[optind]);
-		fputs(stats_usage, stderr);
-		return WD_EXIT_USAGE;
-	}
-	if ((rc = wd_runs_cache(&cache, work_dir)) != 0 ||
-	    (rc = wd_runs_index(&ix, cache.ptr, 0)) != 0 ||
-	    (rc = collect(&s, ix, by, since)) != 0 ||
-	    (rc = alerts_json(&alerts, ix, since)) != 0)
+	if (c < 0)
+		return a.exit;
+	if ((rc = wd_runs_open(&ix, &cache, a.work_dir, 0)) != 0 ||
+	    (rc = collect(&s, ix, by, a.since)) != 0 ||
+	    (rc = alerts_json(&alerts, ix, a.since)) != 0)
 		goto out;
 	if (!(groups = json_array())) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -459,22 +430,15 @@ int cmd_stats(int argc, char **argv)
 		}
 	if (!by && s.n == 0)
 		json_array_append_new(groups, group_json(&(struct group){ .key = "all" }));
-	root = json_pack("{s:s?, s:s?, s:O, s:O}", "since", since[0] ? since : NULL, "by", by,
+	root = json_pack("{s:s?, s:s?, s:O, s:O}", "since", a.since[0] ? a.since : NULL, "by", by,
 	                 "groups", groups, "alerts", alerts);
 	if (!root) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
 	wd_redact_json(root);
-	if (json) {
-		char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | WD_JSON_REALS);
-
-		if (!text) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
-		printf("%s\n", text);
-		free(text);
+	if (a.json) {
+		rc = wd_runs_print_json(root);
 		goto out;
 	}
 	json_array_foreach(json_object_get(root, "groups"), i, g) {

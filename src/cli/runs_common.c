@@ -4,8 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "warden/cli.h"
 #include "warden/error.h"
 #include "warden/fs.h"
+#include "warden/json.h"
 
 #include "runs_cli.h"
 
@@ -37,6 +39,107 @@ int wd_runs_index(wd_index **out, const char *cache, int rebuild)
 		*out = NULL;
 	}
 	return rc;
+}
+
+/* own + the shared options the command takes, + the terminator. */
+static int build_opts(wd_runs_args *a, const struct option *own)
+{
+	static const struct option shared[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "work-dir", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	size_t n = 0;
+
+	for (; own && own[n].name; n++) {
+		if (n == WD_RUNS_OWN_MAX)
+			return -1;
+		a->opts[n] = own[n];
+	}
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
+		if ((shared[i].val != 's' || (a->shared & WD_RUNS_SINCE)) &&
+		    (shared[i].val != 'j' || (a->shared & WD_RUNS_JSON)))
+			a->opts[n++] = shared[i];
+	memset(&a->opts[n], 0, sizeof(a->opts[n]));
+	return 0;
+}
+
+/* -1 with a->exit: `msg` said (unless NULL), the usage on stderr (unless bare). */
+static int usage_error(wd_runs_args *a, const char *msg, const char *arg, int bare)
+{
+	if (msg)
+		wd_cli_error("%s: %s%s%s", a->cmd, msg, arg ? arg : "", arg ? "'" : "");
+	if (!bare)
+		fputs(a->usage, stderr);
+	a->exit = WD_EXIT_USAGE;
+	return -1;
+}
+
+int wd_runs_getopt(wd_runs_args *a, int argc, char **argv, const struct option *own)
+{
+	int c;
+
+	if (!a->opts[0].name) {
+		if (build_opts(a, own) != 0)
+			return usage_error(a, "too many options of its own", NULL, 1);
+		optind = 1;
+	}
+	while ((c = getopt_long(argc, argv, "h", a->opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (wd_runs_parse_since(a->since, optarg) != 0)
+				return usage_error(a, wd_error_last(), NULL, 1);
+			break;
+		case 'j': a->json = 1; break;
+		case 'w': a->work_dir = optarg; break;
+		case 'h':
+			fputs(a->usage, stdout);
+			a->exit = WD_EXIT_OK;
+			return -1;
+		case '?': return usage_error(a, NULL, NULL, 0);
+		default: return c;
+		}
+	}
+	if (!a->takes_run && optind < argc)
+		return usage_error(a, "unexpected argument '", argv[optind], 0);
+	return 0;
+}
+
+int wd_runs_open(wd_index **ix, wd_buf *cache, const char *work_dir, int rebuild)
+{
+	int rc = wd_runs_cache(cache, work_dir);
+
+	return rc ? rc : wd_runs_index(ix, cache->ptr, rebuild);
+}
+
+int wd_runs_story(json_t **out, const char *work_dir, const char *run, const wd_story_opts *so)
+{
+	wd_buf cache = WD_BUF_INIT;
+	wd_index *ix = NULL;
+	char *id = NULL, *ledger = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wd_runs_open(&ix, &cache, work_dir, 0)) == 0 &&
+	    (rc = wd_runs_find(&id, &ledger, ix, run)) == 0)
+		rc = wd_story_build(out, ledger, so);
+	free(id);
+	free(ledger);
+	wd_index_close(ix);
+	wd_buf_free(&cache);
+	return rc;
+}
+
+int wd_runs_print_json(const json_t *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | WD_JSON_REALS);
+
+	if (!text)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	printf("%s\n", text);
+	free(text);
+	return 0;
 }
 
 int wd_runs_parse_since(char iso[32], const char *s)

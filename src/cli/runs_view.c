@@ -3,6 +3,7 @@
  * prints it and `warden review show` prints it under the proposal. One
  * renderer, so the two never tell a run differently.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,24 @@ static void line(FILE *f, const char *text)
 		fputc((unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p, f);
 }
 
+/* fmt as it is, but for every %s: the next argument, an untrusted string
+ * (NULL is ""), printed as line() does. Only %s is understood. */
+static void say(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (const char *p = fmt; *p; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			line(f, va_arg(ap, const char *));
+			p++;
+		} else {
+			fputc(*p, f);
+		}
+	}
+	va_end(ap);
+}
+
 static void print_check(FILE *f, const json_t *c, const char *indent)
 {
 	size_t i;
@@ -53,19 +72,14 @@ static void print_check(FILE *f, const json_t *c, const char *indent)
 	char dur[24];
 
 	wd_runs_duration(dur, sizeof(dur), i_(c, "ms"));
-	fprintf(f, "%scheck ", indent);
-	line(f, s_(c, "name"));
-	fputs(" (", f);
-	line(f, s_(c, "command"));
-	fprintf(f, "): %s", json_is_true(json_object_get(c, "passed")) ? "passed"
+	say(f, "%scheck %s (%s)", indent, s_(c, "name"), s_(c, "command"));
+	fprintf(f, ": %s", json_is_true(json_object_get(c, "passed")) ? "passed"
 	                    : json_is_true(json_object_get(c, "timed_out")) ? "timed out" : "failed");
 	if (!json_is_true(json_object_get(c, "passed")))
 		fprintf(f, ", exit %lld", i_(c, "exit"));
 	fprintf(f, ", %s%s\n", dur, json_is_true(json_object_get(c, "cached")) ? " (cached)" : "");
 	json_array_foreach(json_object_get(c, "failing"), i, t) {
-		fprintf(f, "%s  failing: ", indent);
-		line(f, s_(t, "name"));
-		fputc('\n', f);
+		say(f, "%s  failing: %s\n", indent, s_(t, "name"));
 	}
 	if (!json_is_true(json_object_get(c, "passed")) && json_is_string(json_object_get(c, "excerpt"))) {
 		char prefix[64];
@@ -89,39 +103,23 @@ void wd_runs_print_story(FILE *f, const json_t *st)
 	        s_(st, "run"), s_(st, "status"), json_array_size(json_object_get(st, "rounds")),
 	        i_(u, "input_tokens"), i_(u, "output_tokens"),
 	        json_number_value(json_object_get(u, "cost_usd")), dur);
-	if (*s_(st, "reason")) {
-		fputs("reason: ", f);
-		line(f, s_(st, "reason"));
-		fputc('\n', f);
-	}
-	fputs("started: ", f);
-	line(f, s_(st, "started"));
-	fputs("\nrepo: ", f);
-	line(f, s_(st, "repo"));
+	if (*s_(st, "reason"))
+		say(f, "reason: %s\n", s_(st, "reason"));
+	say(f, "started: %s\nrepo: %s", s_(st, "started"), s_(st, "repo"));
 	if (*s_(st, "base"))
 		fprintf(f, " at %.12s", s_(st, "base"));
-	fputs("\nmodel: ", f);
-	line(f, s_(st, "model"));
-	fputs("\n\nticket: ", f);
+	say(f, "\nmodel: %s\n\nticket: ", s_(st, "model"));
 	if (strlen(s_(t, "id")) == 40 && strspn(s_(t, "id"), "0123456789abcdef") == 40)
 		fprintf(f, "%.12s", s_(t, "id"));  /* a ticket without an id: its content hash */
 	else
 		line(f, s_(t, "id"));
-	fputs(" ", f);
-	line(f, s_(t, "title"));
-	fputs(" (", f);
-	line(f, s_(t, "path"));
-	fputs(")\n", f);
+	say(f, " %s (%s)\n", s_(t, "title"), s_(t, "path"));
 	if (*s_(t, "body"))
 		block(f, "  > ", s_(t, "body"));
 	if (json_is_object(ctx)) {
 		fprintf(f, "\ncontext: %lld bytes\n", i_(ctx, "bytes"));
 		json_array_foreach(json_object_get(ctx, "files"), i, x) {
-			fputs("  ", f);
-			line(f, s_(x, "path"));
-			fputs(": ", f);
-			line(f, s_(x, "reason"));
-			fputc('\n', f);
+			say(f, "  %s: %s\n", s_(x, "path"), s_(x, "reason"));
 		}
 	}
 	if (json_array_size(json_object_get(st, "baseline"))) {
@@ -136,8 +134,7 @@ void wd_runs_print_story(FILE *f, const json_t *st)
 		fprintf(f, "\nround %lld\n", i_(r, "round"));
 		json_array_foreach(json_object_get(r, "model_calls"), j, x) {
 			wd_runs_duration(dur, sizeof(dur), i_(x, "ms"));
-			fputs("  model ", f);
-			line(f, *s_(x, "model") ? s_(x, "model") : s_(x, "spec"));
+			say(f, "  model %s", *s_(x, "model") ? s_(x, "model") : s_(x, "spec"));
 			fprintf(f, ": %lld in / %lld out tokens, $%.6f, %s", i_(x, "input_tokens"),
 			        i_(x, "output_tokens"), json_number_value(json_object_get(x, "cost_usd")),
 			        dur);
@@ -148,32 +145,21 @@ void wd_runs_print_story(FILE *f, const json_t *st)
 				block(f, "    | ", s_(x, "said"));
 		}
 		json_array_foreach(json_object_get(r, "tool_calls"), j, x) {
-			fputs("  tool ", f);
-			line(f, s_(x, "name"));
-			fputc(' ', f);
-			line(f, s_(x, "arguments"));
-			if (json_is_true(json_object_get(x, "refused")))
-				fputs("  (refused)", f);
-			fputc('\n', f);
-			if (*s_(x, "reason")) {
-				fputs("    because: ", f);
-				line(f, s_(x, "reason"));
-				fputc('\n', f);
-			}
+			say(f, "  tool %s %s%s\n", s_(x, "name"), s_(x, "arguments"),
+			    json_is_true(json_object_get(x, "refused")) ? "  (refused)" : "");
+			if (*s_(x, "reason"))
+				say(f, "    because: %s\n", s_(x, "reason"));
 		}
 		if (json_is_object(p)) {
 			if (json_is_true(json_object_get(p, "applied"))) {
 				fputs("  patch applied to", f);
 				json_array_foreach(json_object_get(p, "files"), j, x) {
-					fputc(' ', f);
-					line(f, json_string_value(x));
+					say(f, " %s", json_string_value(x));
 				}
 				fputc('\n', f);
 			} else {
 				json_array_foreach(json_object_get(p, "refusals"), j, x) {
-					fputs("  patch refused: ", f);
-					line(f, json_string_value(x));
-					fputc('\n', f);
+					say(f, "  patch refused: %s\n", json_string_value(x));
 				}
 			}
 			if (json_is_string(v = json_object_get(p, "gate")))
@@ -184,38 +170,24 @@ void wd_runs_print_story(FILE *f, const json_t *st)
 		}
 		if (json_is_true(json_object_get(r, "passed")))
 			fputs("  => passed\n", f);
-		else if (*s_(r, "reason")) {
-			fputs("  => ", f);
-			line(f, s_(r, "reason"));
-			fputc('\n', f);
-		}
+		else if (*s_(r, "reason"))
+			say(f, "  => %s\n", s_(r, "reason"));
 	}
 	if (json_is_object(v = json_object_get(st, "proposal"))) {
-		fputs("\nproposal: ", f);
-		line(f, s_(v, "branch"));
+		say(f, "\nproposal: %s", s_(v, "branch"));
 		fprintf(f, " (commit %.12s) in ", s_(v, "commit"));
-		line(f, s_(v, "repo"));
-		fputc('\n', f);
+		say(f, "%s\n", s_(v, "repo"));
 	}
 	json_array_foreach(json_object_get(st, "decisions"), i, x) {
-		fputs("decision: ", f);
-		line(f, s_(x, "decision"));
-		if (*s_(x, "by")) {
-			fputs(" by ", f);
-			line(f, s_(x, "by"));
-		}
-		if (*s_(x, "reason")) {
-			fputs(": ", f);
-			line(f, s_(x, "reason"));
-		}
+		say(f, "decision: %s", s_(x, "decision"));
+		if (*s_(x, "by"))
+			say(f, " by %s", s_(x, "by"));
+		if (*s_(x, "reason"))
+			say(f, ": %s", s_(x, "reason"));
 		fputc('\n', f);
 	}
 	json_array_foreach(json_object_get(st, "alerts"), i, x) {
-		fputs("alert: ", f);
-		line(f, s_(x, "kind"));
-		fputs(": ", f);
-		line(f, s_(x, "message"));
-		fputc('\n', f);
+		say(f, "alert: %s: %s\n", s_(x, "kind"), s_(x, "message"));
 	}
 	if (json_is_string(v = json_object_get(st, "diff"))) {
 		/* a run that proposed nothing still shows what its last round tried */

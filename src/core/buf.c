@@ -112,6 +112,20 @@ int wd_buf_printf(wd_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+char *wd_format(const char *fmt, ...)
+{
+	wd_buf b = WD_BUF_INIT;
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (wd_buf_vprintf(&b, fmt, ap) == 0)
+		s = wd_buf_detach(&b);
+	va_end(ap);
+	wd_buf_free(&b);
+	return s;
+}
+
 int wd_buf_sets(wd_buf *b, const char *s)
 {
 	wd_buf_clear(b);

@@ -6,7 +6,6 @@
  * The rules are documented with wd_gate_verdict() in gate.h.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,21 +59,12 @@ static int add_change(wd_verdict *v, const char *check, const wd_test_case *t, w
 	return 0;
 }
 
-static int reason(wd_verdict *v, const char *check, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int reason(wd_verdict *v, const char *check, const char *fmt, ...)
+/* The patch fails: `msg` (taken; NULL is out of memory, as wd_format
+ * returns it) is one more reason, `check` (unless NULL) a failed check. */
+static int reason(wd_verdict *v, const char *check, char *msg)
 {
-	wd_buf b = WD_BUF_INIT;
-	va_list ap;
-	int rc;
+	int rc = wd_strvec_push_owned(&v->reasons, msg);
 
-	va_start(ap, fmt);
-	rc = wd_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	if (!rc)
-		rc = wd_strvec_push_owned(&v->reasons, wd_buf_detach(&b));
-	wd_buf_free(&b);
 	if (!rc && check && !wd_strvec_contains(&v->failed_checks, check))
 		rc = wd_strvec_push(&v->failed_checks, check);
 	v->passed = 0;
@@ -184,27 +174,27 @@ static int test_check(wd_verdict *v, const wd_check_result *cr, const wd_check_r
 			continue;
 		wd_buf_clear(&list);
 		if ((rc = name_list(&list, v, first, (wd_test_class)cls)) == 0)
-			rc = reason(v, name, "%s: %zu %s: %s", name, n, what[cls], list.ptr);
+			rc = reason(v, name, wd_format("%s: %zu %s: %s", name, n, what[cls], list.ptr));
 	}
 	wd_buf_free(&list);
 	if (rc || cr->passed || blocking)
 		return rc;
 	/* it failed, and no single test is to blame: compare with the base run */
 	if (!cb)
-		return reason(v, name, "%s: failed (exit %d)", name, cr->exit_code);
+		return reason(v, name, wd_format("%s: failed (exit %d)", name, cr->exit_code));
 	if (cb->passed)
-		return reason(v, name, "%s: failed (exit %d) but passed on the base commit", name,
-		              cr->exit_code);
+		return reason(v, name, wd_format("%s: failed (exit %d) but passed on the base commit",
+		                                 name, cr->exit_code));
 	if (!cr->tests.format || !cb->tests.format)
-		return reason(v, name, "%s: failed (exit %d; it also failed on the base commit, "
-		              "and without per-test results the patch must make it pass)", name,
-		              cr->exit_code);
+		return reason(v, name, wd_format("%s: failed (exit %d; it also failed on the base "
+		                                 "commit, and without per-test results the patch must "
+		                                 "make it pass)", name, cr->exit_code));
 	if (cr->counts_known && cb->counts_known && cr->tests_failed > cb->tests_failed)
-		return reason(v, name, "%s: %zu tests fail, %zu failed on the base commit", name,
-		              cr->tests_failed, cb->tests_failed);
+		return reason(v, name, wd_format("%s: %zu tests fail, %zu failed on the base commit",
+		                                 name, cr->tests_failed, cb->tests_failed));
 	if (cr->tests.failed == 0 && cr->tests.n == 0 && !cr->counts_known)
-		return reason(v, name, "%s: failed (exit %d) with no test reported failing", name,
-		              cr->exit_code);
+		return reason(v, name, wd_format("%s: failed (exit %d) with no test reported failing",
+		                                 name, cr->exit_code));
 	return 0; /* only failures that were already there */
 }
 
@@ -324,11 +314,13 @@ static int analyze_check(wd_verdict *v, const wd_check_result *cr, const wd_chec
 	if (rc)
 		return rc;
 	if (blocking)
-		return reason(v, cr->check->name, "%s: %zu new finding%s on lines this patch changed",
-		              cr->check->name, blocking, blocking == 1 ? "" : "s");
+		return reason(v, cr->check->name,
+		              wd_format("%s: %zu new finding%s on lines this patch changed",
+		                        cr->check->name, blocking, blocking == 1 ? "" : "s"));
 	if (!cr->passed && now->n == 0 && (!cb || cb->passed))
-		return reason(v, cr->check->name, "%s: analyzer failed (exit %d) without findings",
-		              cr->check->name, cr->exit_code);
+		return reason(v, cr->check->name,
+		              wd_format("%s: analyzer failed (exit %d) without findings",
+		                        cr->check->name, cr->exit_code));
 	return 0;
 }
 
@@ -386,9 +378,9 @@ static int fail_to_pass_check(wd_verdict *v, const wd_gate_result *patched, cons
 	if ((rc = wd_strvec_push(&v->f2p_unmet, want)) != 0)
 		return rc;
 	if (seen_fail)
-		return reason(v, NULL, "FAIL_TO_PASS %s: still failing", want);
-	return reason(v, NULL, "FAIL_TO_PASS %s: not seen passing%s", want,
-	              any_test ? "" : " (no test check ran)");
+		return reason(v, NULL, wd_format("FAIL_TO_PASS %s: still failing", want));
+	return reason(v, NULL, wd_format("FAIL_TO_PASS %s: not seen passing%s", want,
+	                                 any_test ? "" : " (no test check ran)"));
 }
 
 int wd_gate_verdict(wd_verdict *out, const wd_gate_result *base, const wd_gate_result *patched,
@@ -413,14 +405,15 @@ int wd_gate_verdict(wd_verdict *out, const wd_gate_result *base, const wd_gate_r
 			continue;
 		}
 		if (cr->timed_out) {
-			rc = reason(out, name, "%s: timed out after %llu ms and was killed", name,
-			            (unsigned long long)cr->wall_ms);
+			rc = reason(out, name, wd_format("%s: timed out after %llu ms and was killed",
+			                                 name, (unsigned long long)cr->wall_ms));
 			continue;
 		}
 		switch (cr->check->kind) {
 		case WD_CHECK_BUILD:
 			if (!cr->passed)
-				rc = reason(out, name, "%s: build failed (exit %d)", name, cr->exit_code);
+				rc = reason(out, name, wd_format("%s: build failed (exit %d)", name,
+				                                 cr->exit_code));
 			break;
 		case WD_CHECK_TEST:
 			rc = test_check(out, cr, cb);

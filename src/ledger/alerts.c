@@ -1,5 +1,4 @@
 /* What looked wrong in a run (see warden/alerts.h). */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,22 +56,16 @@ static double median_of(sqlite3_stmt *st)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int add(json_t *arr, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int add(json_t *arr, const char *kind, const char *fmt, ...)
+/* One alert of `kind`: `msg` (taken; NULL is out of memory, as wd_format
+ * returns it). */
+static int add(json_t *arr, const char *kind, char *msg)
 {
-	wd_buf b = WD_BUF_INIT;
-	va_list ap;
-	int rc;
+	int rc = 0;
 
-	va_start(ap, fmt);
-	rc = wd_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	if (!rc && json_array_append_new(arr, json_pack("{s:s, s:s}", "kind", kind, "message",
-	                                                b.ptr)) != 0)
+	if (!msg || json_array_append_new(arr, json_pack("{s:s, s:s}", "kind", kind, "message",
+	                                                 msg)) != 0)
 		rc = WD_ENOMEM;
-	wd_buf_free(&b);
+	free(msg);
 	return rc;
 }
 
@@ -105,12 +98,14 @@ static int from_ledger(json_t *out, json_t *evs, const wd_alert_opts *o)
 			n = json_integer_value(json_object_get(seen, wd_buf_cstr(&key))) + 1;
 			json_object_set_new(seen, wd_buf_cstr(&key), json_integer(n));
 			if (n == o->max_repeats)
-				rc = add(out, "repeat", "the model made the same tool call %lld times: %.200s",
-				         (long long)n, wd_buf_cstr(&key));
+				rc = add(out, "repeat",
+				         wd_format("the model made the same tool call %lld times: %.200s",
+				                   (long long)n, wd_buf_cstr(&key)));
 			wd_buf_free(&key);
 		} else if (!strcmp(type, "patch.repeat")) {
-			rc = add(out, "repeat", "round %lld repeated an earlier patch",
-			         (long long)json_integer_value(json_object_get(ev, "round")));
+			long long round = (long long)json_integer_value(json_object_get(ev, "round"));
+
+			rc = add(out, "repeat", wd_format("round %lld repeated an earlier patch", round));
 		} else if (!strcmp(type, "model.retry")) {
 			retries++;
 		}
@@ -118,8 +113,9 @@ static int from_ledger(json_t *out, json_t *evs, const wd_alert_opts *o)
 			break;
 	}
 	if (!rc && retries > o->max_retries)
-		rc = add(out, "retries", "the model service needed %ld retries (threshold %ld)",
-		         retries, o->max_retries);
+		rc = add(out, "retries",
+		         wd_format("the model service needed %ld retries (threshold %ld)", retries,
+		                   o->max_retries));
 	json_decref(seen);
 	return rc;
 }
@@ -145,8 +141,8 @@ static int from_history(json_t *out, wd_index *ix, json_t *evs, const char *run,
 	med = median_of(st);
 	sqlite3_finalize(st);
 	if (med > 0 && cost > (double)o->cost_factor * med)
-		rc = add(out, "cost", "the run cost $%.4f, %.1f times the median ($%.4f) of recent runs "
-		         "on this repository", cost, cost / med, med);
+		rc = add(out, "cost", wd_format("the run cost $%.4f, %.1f times the median ($%.4f) of "
+		                                "recent runs on this repository", cost, cost / med, med));
 	if (rc)
 		return rc;
 	if (sqlite3_prepare_v2(db, "SELECT c.ms FROM checks c JOIN runs r ON r.id = c.run"
@@ -169,9 +165,10 @@ static int from_history(json_t *out, wd_index *ix, json_t *evs, const char *run,
 		sqlite3_bind_int64(st, 5, o->recent);
 		med = median_of(st);
 		if (med > 0 && ms > (double)o->slowdown * med && ms - med > 1000 &&
-		    (rc = add(out, "slow-check", "check '%.100s' (%s) took %.1fs, %.1f times its median "
-		              "(%.1fs) in recent runs", name, phase, ms / 1000, ms / med,
-		              med / 1000)) != 0)
+		    (rc = add(out, "slow-check",
+		              wd_format("check '%.100s' (%s) took %.1fs, %.1f times its median (%.1fs) "
+		                        "in recent runs", name, phase, ms / 1000, ms / med,
+		                        med / 1000))) != 0)
 			break;
 	}
 	sqlite3_finalize(st);

@@ -5,6 +5,7 @@
  * dropped.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,27 @@ static int esc_n(wd_buf *o, const char *s, size_t n)
 static int esc(wd_buf *o, const char *s)
 {
 	return s ? esc_n(o, s, strlen(s)) : 0;
+}
+
+/* fmt as it is (markup), but for every %s the next argument, a string
+ * from the story (NULL is ""), escaped as esc() does. Only %s is understood. */
+static int html(wd_buf *o, const char *fmt, ...)
+{
+	va_list ap;
+	int rc = 0;
+
+	va_start(ap, fmt);
+	while (!rc && *fmt) {
+		const char *arg = strstr(fmt, "%s");
+		size_t n = arg ? (size_t)(arg - fmt) : strlen(fmt);
+
+		rc = wd_buf_put(o, fmt, n);
+		if (!rc && arg)
+			rc = esc(o, va_arg(ap, const char *));
+		fmt += n + (arg ? 2 : 0);
+	}
+	va_end(ap);
+	return rc;
 }
 
 static const char *S(const json_t *o, const char *k)
@@ -185,25 +207,17 @@ static int check_rows(wd_buf *o, const json_t *checks, const char *when)
 		size_t j;
 		json_t *t;
 
-		rc = wd_buf_puts(o, "<tr><td>");
-		rc = rc ? rc : esc(o, when);
-		rc = rc ? rc : wd_buf_puts(o, "</td><td>");
-		rc = rc ? rc : esc(o, S(c, "name"));
-		rc = rc ? rc : wd_buf_puts(o, "</td><td><code>");
-		rc = rc ? rc : esc(o, S(c, "command"));
+		rc = html(o, "<tr><td>%s</td><td>%s</td><td><code>%s", when, S(c, "name"),
+		          S(c, "command"));
 		rc = rc ? rc : wd_buf_printf(o, "</code></td><td class=\"%s\">%s%s</td><td>%lld ms</td><td>",
 		                             ok ? "ok" : "bad", ok ? "passed" : "failed",
 		                             json_is_true(json_object_get(c, "timed_out")) ? " (timed out)" : "",
 		                             I(c, "ms"));
 		json_array_foreach(json_object_get(c, "failing"), j, t) {
-			rc = rc ? rc : esc(o, S(t, "name"));
-			rc = rc ? rc : wd_buf_puts(o, "<br>");
+			rc = rc ? rc : html(o, "%s<br>", S(t, "name"));
 		}
-		if (!ok && *S(c, "excerpt")) {
-			rc = rc ? rc : wd_buf_puts(o, "<pre>");
-			rc = rc ? rc : esc(o, S(c, "excerpt"));
-			rc = rc ? rc : wd_buf_puts(o, "</pre>");
-		}
+		if (!ok && *S(c, "excerpt"))
+			rc = rc ? rc : html(o, "<pre>%s</pre>", S(c, "excerpt"));
 		rc = rc ? rc : wd_buf_puts(o, "</td></tr>\n");
 		if (rc)
 			break;
@@ -211,79 +225,126 @@ static int check_rows(wd_buf *o, const json_t *checks, const char *when)
 	return rc;
 }
 
-int wd_story_html(wd_buf *o, const json_t *st)
+/* The page's head and the run's summary. */
+static int head_html(wd_buf *o, const json_t *st)
 {
 	const json_t *t = json_object_get(st, "ticket"), *u = json_object_get(st, "usage");
-	const json_t *rounds = json_object_get(st, "rounds"), *v;
-	size_t i, j;
-	json_t *r, *x;
+	size_t i;
+	json_t *x;
 	int rc;
 
-	rc = wd_buf_puts(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	                    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"
-	                    " style-src 'unsafe-inline'\"><title>warden run ");
-	rc = rc ? rc : esc(o, S(st, "run"));
+	rc = html(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"
+	             " style-src 'unsafe-inline'\"><title>warden run %s", S(st, "run"));
 	rc = rc ? rc : wd_buf_printf(o, "</title><style>%s</style></head><body>\n", css);
-	rc = rc ? rc : wd_buf_puts(o, "<h1>");
-	rc = rc ? rc : esc(o, *S(t, "title") ? S(t, "title") : S(t, "path"));
-	rc = rc ? rc : wd_buf_puts(o, "</h1>\n<p class=\"meta\">run <b>");
-	rc = rc ? rc : esc(o, S(st, "run"));
-	rc = rc ? rc : wd_buf_puts(o, "</b> <span class=\"st ");
-	rc = rc ? rc : esc(o, S(st, "status"));
-	rc = rc ? rc : wd_buf_puts(o, "\">");
-	rc = rc ? rc : esc(o, S(st, "status"));
+	rc = rc ? rc : html(o, "<h1>%s</h1>\n<p class=\"meta\">run <b>%s</b> <span class=\"st %s\">%s",
+	                    *S(t, "title") ? S(t, "title") : S(t, "path"), S(st, "run"),
+	                    S(st, "status"), S(st, "status"));
 	rc = rc ? rc : wd_buf_printf(o, "</span> &middot; %zu round(s) &middot; %lld in / %lld out "
 	                                "tokens &middot; $%.6f &middot; %.1f s<br>started ",
-	                             json_array_size(rounds), I(u, "input_tokens"),
-	                             I(u, "output_tokens"),
+	                             json_array_size(json_object_get(st, "rounds")),
+	                             I(u, "input_tokens"), I(u, "output_tokens"),
 	                             json_number_value(json_object_get(u, "cost_usd")),
 	                             (double)I(st, "ms") / 1000.0);
-	rc = rc ? rc : esc(o, S(st, "started"));
-	rc = rc ? rc : wd_buf_puts(o, " &middot; model ");
-	rc = rc ? rc : esc(o, S(st, "model"));
-	rc = rc ? rc : wd_buf_puts(o, " &middot; repository ");
-	rc = rc ? rc : esc(o, S(st, "repo"));
-	rc = rc ? rc : wd_buf_puts(o, "</p>\n");
-	if (!rc && *S(st, "reason")) {
-		rc = wd_buf_puts(o, "<div class=\"why\">");
-		rc = rc ? rc : esc(o, S(st, "reason"));
-		rc = rc ? rc : wd_buf_puts(o, "</div>\n");
-	}
+	rc = rc ? rc : html(o, "%s &middot; model %s &middot; repository %s</p>\n", S(st, "started"),
+	                    S(st, "model"), S(st, "repo"));
+	if (!rc && *S(st, "reason"))
+		rc = html(o, "<div class=\"why\">%s</div>\n", S(st, "reason"));
 	json_array_foreach(json_object_get(st, "alerts"), i, x) {
-		rc = rc ? rc : wd_buf_puts(o, "<div class=\"alert\">alert: ");
-		rc = rc ? rc : esc(o, S(x, "message"));
-		rc = rc ? rc : wd_buf_puts(o, "</div>\n");
+		rc = rc ? rc : html(o, "<div class=\"alert\">alert: %s</div>\n", S(x, "message"));
 	}
-	rc = rc ? rc : wd_buf_puts(o, "<h2>Ticket</h2><pre>");
-	rc = rc ? rc : esc(o, S(t, "body"));
-	rc = rc ? rc : wd_buf_puts(o, "</pre>\n<h2>Rounds</h2>\n<table><tr><th>round</th><th>patch"
-	                              "</th><th>outcome</th></tr>\n");
+	return rc ? rc : html(o, "<h2>Ticket</h2><pre>%s</pre>\n", S(t, "body"));
+}
+
+/* A section's title and its table's head row (cols: NULL-terminated). */
+static int table_head(wd_buf *o, const char *title, const char *const *cols)
+{
+	int rc = wd_buf_printf(o, "<h2>%s</h2>\n<table><tr>", title);
+
+	for (; !rc && *cols; cols++)
+		rc = wd_buf_printf(o, "<th>%s</th>", *cols);
+	return rc ? rc : wd_buf_puts(o, "</tr>\n");
+}
+
+/* One row a round: what became of its patch, and whether it passed. */
+static int round_rows(wd_buf *o, const json_t *rounds)
+{
+	static const char *const cols[] = { "round", "patch", "outcome", NULL };
+	int rc = table_head(o, "Rounds", cols);
+	size_t i, j;
+	json_t *r, *x;
+
 	json_array_foreach(rounds, i, r) {
 		const json_t *p = json_object_get(r, "patch");
+		int passed = json_is_true(json_object_get(r, "passed"));
 
 		rc = rc ? rc : wd_buf_printf(o, "<tr><td>%lld</td><td>", I(r, "round"));
 		if (json_is_object(p) && json_is_true(json_object_get(p, "applied"))) {
 			rc = rc ? rc : wd_buf_puts(o, "applied to ");
 			json_array_foreach(json_object_get(p, "files"), j, x) {
-				rc = rc ? rc : esc(o, json_string_value(x));
-				rc = rc ? rc : wd_buf_puts(o, " ");
+				rc = rc ? rc : html(o, "%s ", json_string_value(x));
 			}
 		} else if (json_is_object(p)) {
 			json_array_foreach(json_object_get(p, "refusals"), j, x) {
-				rc = rc ? rc : wd_buf_puts(o, "refused: ");
-				rc = rc ? rc : esc(o, json_string_value(x));
-				rc = rc ? rc : wd_buf_puts(o, "<br>");
+				rc = rc ? rc : html(o, "refused: %s<br>", json_string_value(x));
 			}
 		}
-		rc = rc ? rc : wd_buf_printf(o, "</td><td class=\"%s\">",
-		                             json_is_true(json_object_get(r, "passed")) ? "ok" : "bad");
-		rc = rc ? rc : esc(o, json_is_true(json_object_get(r, "passed")) ? "passed"
-		                      : *S(r, "reason") ? S(r, "reason") : "did not pass");
-		rc = rc ? rc : wd_buf_puts(o, "</td></tr>\n");
+		rc = rc ? rc : html(o, passed ? "</td><td class=\"ok\">%s</td></tr>\n"
+		                              : "</td><td class=\"bad\">%s</td></tr>\n",
+		                    passed ? "passed" : *S(r, "reason") ? S(r, "reason") : "did not pass");
 	}
-	rc = rc ? rc : wd_buf_puts(o, "</table>\n<h2>Checks</h2>\n<table><tr><th>when</th><th>check"
-	                              "</th><th>command</th><th>result</th><th>time</th><th>failing "
-	                              "tests, end of output</th></tr>\n");
+	return rc ? rc : wd_buf_puts(o, "</table>\n");
+}
+
+/* The model and tool calls of every round, in order. */
+static int timeline_rows(wd_buf *o, const json_t *rounds)
+{
+	static const char *const cols[] = { "time", "round", "call", "tokens in / out", "cost",
+		                            "latency", NULL };
+	int rc = table_head(o, "Timeline", cols);
+	size_t i, j;
+	json_t *r, *x;
+
+	json_array_foreach(rounds, i, r) {
+		json_array_foreach(json_object_get(r, "model_calls"), j, x) {
+			rc = rc ? rc : html(o, "<tr><td>%s", S(x, "ts"));
+			rc = rc ? rc : wd_buf_printf(o, "</td><td>%lld</td><td>model ", I(r, "round"));
+			rc = rc ? rc : html(o, "%s", *S(x, "model") ? S(x, "model") : S(x, "spec"));
+			rc = rc ? rc : wd_buf_printf(o, "%s</td><td>%lld / %lld</td><td>$%.6f</td><td>%lld ms"
+			                                "</td></tr>\n",
+			                             I(x, "retries") ? " (retried)" : "", I(x, "input_tokens"),
+			                             I(x, "output_tokens"),
+			                             json_number_value(json_object_get(x, "cost_usd")),
+			                             I(x, "ms"));
+			/* what the model said with its patch: the reviewer's "why" */
+			if (*S(x, "said"))
+				rc = rc ? rc : html(o, "<tr><td></td><td></td><td colspan=\"4\" "
+				                       "class=\"said\">%s</td></tr>\n", S(x, "said"));
+		}
+		json_array_foreach(json_object_get(r, "tool_calls"), j, x) {
+			rc = rc ? rc : html(o, "<tr><td>%s", S(x, "ts"));
+			rc = rc ? rc : wd_buf_printf(o, "</td><td>%lld</td><td>tool <code>", I(r, "round"));
+			rc = rc ? rc : html(o, "%s %s</code>%s</td><td colspan=\"3\">%s</td></tr>\n",
+			                    S(x, "name"), S(x, "arguments"),
+			                    json_is_true(json_object_get(x, "refused")) ? " (refused)" : "",
+			                    S(x, "reason"));
+		}
+	}
+	return rc ? rc : wd_buf_puts(o, "</table>\n");
+}
+
+int wd_story_html(wd_buf *o, const json_t *st)
+{
+	static const char *const check_cols[] = { "when", "check", "command", "result", "time",
+		                                  "failing tests, end of output", NULL };
+	const json_t *rounds = json_object_get(st, "rounds"), *v;
+	size_t i;
+	json_t *r, *x;
+	int rc;
+
+	rc = head_html(o, st);
+	rc = rc ? rc : round_rows(o, rounds);
+	rc = rc ? rc : table_head(o, "Checks", check_cols);
 	rc = rc ? rc : check_rows(o, json_object_get(st, "baseline"), "baseline");
 	json_array_foreach(rounds, i, r) {
 		char when[32];
@@ -291,60 +352,18 @@ int wd_story_html(wd_buf *o, const json_t *st)
 		snprintf(when, sizeof(when), "round %lld", I(r, "round"));
 		rc = rc ? rc : check_rows(o, json_object_get(r, "checks"), when);
 	}
-	rc = rc ? rc : wd_buf_puts(o, "</table>\n<h2>Timeline</h2>\n<table><tr><th>time</th><th>round"
-	                              "</th><th>call</th><th>tokens in / out</th><th>cost</th><th>"
-	                              "latency</th></tr>\n");
-	json_array_foreach(rounds, i, r) {
-		json_array_foreach(json_object_get(r, "model_calls"), j, x) {
-			rc = rc ? rc : wd_buf_puts(o, "<tr><td>");
-			rc = rc ? rc : esc(o, S(x, "ts"));
-			rc = rc ? rc : wd_buf_printf(o, "</td><td>%lld</td><td>model ", I(r, "round"));
-			rc = rc ? rc : esc(o, *S(x, "model") ? S(x, "model") : S(x, "spec"));
-			rc = rc ? rc : wd_buf_printf(o, "%s</td><td>%lld / %lld</td><td>$%.6f</td><td>%lld ms"
-			                                "</td></tr>\n",
-			                             I(x, "retries") ? " (retried)" : "", I(x, "input_tokens"),
-			                             I(x, "output_tokens"),
-			                             json_number_value(json_object_get(x, "cost_usd")),
-			                             I(x, "ms"));
-			if (*S(x, "said")) {
-				/* what the model said with its patch: the reviewer's "why" */
-				rc = rc ? rc : wd_buf_puts(o, "<tr><td></td><td></td><td colspan=\"4\" "
-				                              "class=\"said\">");
-				rc = rc ? rc : esc(o, S(x, "said"));
-				rc = rc ? rc : wd_buf_puts(o, "</td></tr>\n");
-			}
-		}
-		json_array_foreach(json_object_get(r, "tool_calls"), j, x) {
-			rc = rc ? rc : wd_buf_puts(o, "<tr><td>");
-			rc = rc ? rc : esc(o, S(x, "ts"));
-			rc = rc ? rc : wd_buf_printf(o, "</td><td>%lld</td><td>tool <code>", I(r, "round"));
-			rc = rc ? rc : esc(o, S(x, "name"));
-			rc = rc ? rc : wd_buf_puts(o, " ");
-			rc = rc ? rc : esc(o, S(x, "arguments"));
-			rc = rc ? rc : wd_buf_printf(o, "</code>%s</td><td colspan=\"3\">",
-			                             json_is_true(json_object_get(x, "refused")) ? " (refused)" : "");
-			rc = rc ? rc : esc(o, S(x, "reason"));
-			rc = rc ? rc : wd_buf_puts(o, "</td></tr>\n");
-		}
-	}
 	rc = rc ? rc : wd_buf_puts(o, "</table>\n");
+	rc = rc ? rc : timeline_rows(o, rounds);
 	if (json_is_string(v = json_object_get(st, "diff"))) {
 		rc = rc ? rc : wd_buf_puts(o, "<h2>Diff</h2>\n");
 		rc = rc ? rc : diff_html(o, json_string_value(v));
 	}
-	if (json_is_object(v = json_object_get(st, "proposal"))) {
-		rc = rc ? rc : wd_buf_puts(o, "<p class=\"meta\">proposed as branch <b>");
-		rc = rc ? rc : esc(o, S(v, "branch"));
-		rc = rc ? rc : wd_buf_puts(o, "</b>, commit ");
-		rc = rc ? rc : esc(o, S(v, "commit"));
-		rc = rc ? rc : wd_buf_puts(o, "</p>\n");
-	}
+	if (json_is_object(v = json_object_get(st, "proposal")))
+		rc = rc ? rc : html(o, "<p class=\"meta\">proposed as branch <b>%s</b>, commit %s</p>\n",
+		                    S(v, "branch"), S(v, "commit"));
 	json_array_foreach(json_object_get(st, "decisions"), i, x) {
-		rc = rc ? rc : wd_buf_puts(o, "<p class=\"meta\">decision: <b>");
-		rc = rc ? rc : esc(o, S(x, "decision"));
-		rc = rc ? rc : wd_buf_puts(o, "</b> ");
-		rc = rc ? rc : esc(o, S(x, "reason"));
-		rc = rc ? rc : wd_buf_puts(o, "</p>\n");
+		rc = rc ? rc : html(o, "<p class=\"meta\">decision: <b>%s</b> %s</p>\n",
+		                    S(x, "decision"), S(x, "reason"));
 	}
 	rc = rc ? rc : wd_buf_puts(o, "</body></html>\n");
 	return rc ? wd_error_set(WD_ENOMEM, "out of memory") : 0;

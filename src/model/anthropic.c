@@ -40,7 +40,6 @@ fail:
 static int add_messages(json_t *body, const wd_chat *chat)
 {
 	json_t *msgs = json_object_get(body, "messages");
-	wd_buf system = WD_BUF_INIT;
 	json_t *results = NULL; /* the open user turn collecting tool results */
 	int rc = 0;
 
@@ -49,11 +48,8 @@ static int add_messages(json_t *body, const wd_chat *chat)
 		const char *text = m->content ? m->content : "";
 		json_t *o = NULL;
 
-		if (m->role == WD_ROLE_SYSTEM) {
-			if ((system.len && wd_buf_puts(&system, "\n\n")) || wd_buf_puts(&system, text))
-				rc = WD_ENOMEM;
-			continue;
-		}
+		if (m->role == WD_ROLE_SYSTEM)
+			continue;  /* the "system" field (wd_body_build) */
 		if (m->role == WD_ROLE_TOOL) {
 			json_t *blk = json_pack("{s:s, s:s, s:s}", "type", "tool_result", "tool_use_id",
 			                        m->tool_call_id ? m->tool_call_id : "", "content", text);
@@ -86,9 +82,6 @@ static int add_messages(json_t *body, const wd_chat *chat)
 		if (!rc && (!o || json_array_append_new(msgs, o)))
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 	}
-	if (!rc && system.len && json_object_set_new(body, "system", json_string(system.ptr)))
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-	wd_buf_free(&system);
 	return rc;
 }
 
@@ -116,28 +109,13 @@ static int add_tools(json_t *body, const wd_model_call *call)
 static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
                  const wd_model_call *call, int stream)
 {
+	/* max_tokens is required here: the pack writes it, with a default */
+	static const wd_body_parts parts = { add_messages, "system", add_tools, NULL, 0 };
 	long max = call->max_output_tokens > 0 ? call->max_output_tokens : DEFAULT_MAX_TOKENS;
-	json_t *body = json_pack("{s:s, s:I, s:[]}", "model", b->model, "max_tokens",
-	                         (json_int_t)max, "messages");
-	int rc;
 
-	*out = NULL;
-	if (!body)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	if ((rc = add_messages(body, chat)) != 0 ||
-	    (call->tools && json_array_size(call->tools) && (rc = add_tools(body, call)) != 0))
-		goto fail;
-	if ((call->temperature >= 0 &&
-	     json_object_set_new(body, "temperature", json_real(call->temperature))) ||
-	    (stream && json_object_set_new(body, "stream", json_true()))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto fail;
-	}
-	*out = body;
-	return 0;
-fail:
-	json_decref(body);
-	return rc;
+	return wd_body_build(out, json_pack("{s:s, s:I, s:[]}", "model", b->model, "max_tokens",
+	                                    (json_int_t)max, "messages"),
+	                     chat, call, &parts, stream);
 }
 
 static int headers(wd_strvec *out, const wd_backend *b)
@@ -260,14 +238,10 @@ static int on_block_delta(wd_stream *st, const json_t *o)
 	return wd_json_str(d, "partial_json") ? wd_buf_puts(&t->args, wd_json_str(d, "partial_json")) : 0;
 }
 
-static int event(wd_stream *st, const char *name, const char *data, size_t len)
+static int event(wd_stream *st, const char *type, const json_t *o)
 {
-	json_t *o;
-	const char *type;
-	int rc = wd_stream_event_json(&o, &type, name, data, len);
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	if (strcmp(type, "message_start") == 0) {
 		const json_t *msg = json_object_get(o, "message");
 
@@ -294,10 +268,9 @@ static int event(wd_stream *st, const char *name, const char *data, size_t len)
 		                  wd_json_str(err, "type") ? wd_json_str(err, "type") : "error",
 		                  m ? m : "(no message)");
 	}
-	json_decref(o);
 	return rc;
 }
 
 const wd_api wd_api_anthropic = {
-	"anthropic", "/v1/messages", build, headers, parse, event
+	"anthropic", "/v1/messages", build, headers, parse, event, NULL
 };

@@ -483,20 +483,55 @@ int wd_tools_attach(json_t *body, const wd_model_call *call, wd_tool_shape_fn sh
 	return 0;
 }
 
-int wd_stream_event_json(json_t **out, const char **type, const char *name, const char *data,
-                         size_t len)
+/* The system messages as one top-level field, for the APIs that want them so. */
+static int add_system(json_t *body, const wd_chat *chat, const char *key)
 {
-	json_error_t je;
-	json_t *o = json_loadb(data, len, 0, &je);
+	wd_buf text = WD_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < chat->n && !rc; i++) {
+		const char *s = chat->msgs[i].content ? chat->msgs[i].content : "";
+
+		if (chat->msgs[i].role == WD_ROLE_SYSTEM &&
+		    ((text.len && wd_buf_puts(&text, "\n\n")) || wd_buf_puts(&text, s)))
+			rc = WD_ENOMEM;
+	}
+	if (!rc && text.len && json_object_set_new(body, key, json_string(text.ptr)))
+		rc = wd_error_set(WD_ENOMEM, "out of memory");
+	wd_buf_free(&text);
+	return rc;
+}
+
+/* The call's sampling fields, in the order every API has always sent them. */
+static int add_options(json_t *body, const wd_model_call *call, const wd_body_parts *parts,
+                       int stream)
+{
+	if ((parts->max_key && call->max_output_tokens > 0 &&
+	     json_object_set_new(body, parts->max_key, json_integer(call->max_output_tokens))) ||
+	    (call->temperature >= 0 &&
+	     json_object_set_new(body, "temperature", json_real(call->temperature))) ||
+	    (stream && json_object_set_new(body, "stream", json_true())) ||
+	    (stream && parts->stream_usage &&
+	     json_object_set_new(body, "stream_options", json_pack("{s:b}", "include_usage", 1))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}
+
+int wd_body_build(json_t **out, json_t *body, const wd_chat *chat, const wd_model_call *call,
+                  const wd_body_parts *parts, int stream)
+{
+	int rc;
 
 	*out = NULL;
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return wd_error_set(WD_EINPUT, "a reply stream event is not JSON: %s", je.text);
+	if (!body)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if ((rc = parts->messages(body, chat)) != 0 ||
+	    (parts->system_key && (rc = add_system(body, chat, parts->system_key)) != 0) ||
+	    (call->tools && json_array_size(call->tools) && (rc = parts->tools(body, call)) != 0) ||
+	    (rc = add_options(body, call, parts, stream)) != 0) {
+		json_decref(body);
+		return rc;
 	}
-	*type = wd_json_str(o, "type");
-	if (!*type)
-		*type = name ? name : "";
-	*out = o;
+	*out = body;
 	return 0;
 }

@@ -58,46 +58,32 @@ static json_t *tool_shape(const char *name, const char *desc, json_t *params)
 	                 "description", desc, "parameters", params);
 }
 
-static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
-                 const wd_model_call *call, int stream)
+static int add_messages(json_t *body, const wd_chat *chat)
 {
-	json_t *body = json_pack("{s:s, s:[]}", "model", b->model, "messages");
-	json_t *msgs;
-	int rc = 0;
+	json_t *msgs = json_object_get(body, "messages");
 
-	*out = NULL;
-	if (!body)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	msgs = json_object_get(body, "messages");
 	for (size_t i = 0; i < chat->n; i++) {
 		json_t *m = message_json(&chat->msgs[i]);
 
-		if (!m || json_array_append_new(msgs, m)) {
-			rc = wd_error_last_code() ? wd_error_last_code() : WD_ENOMEM;
-			goto out;
-		}
+		if (!m || json_array_append_new(msgs, m))
+			return wd_error_last_code() ? wd_error_last_code() : WD_ENOMEM;
 	}
-	if (call->tools && json_array_size(call->tools) &&
-	    (rc = wd_tools_attach(body, call, tool_shape)) != 0)
-		goto out;
-	if (call->max_output_tokens > 0 &&
-	    json_object_set_new(body, b->compat ? "max_tokens" : "max_completion_tokens",
-	                        json_integer(call->max_output_tokens)))
-		goto nomem;
-	if (call->temperature >= 0 &&
-	    json_object_set_new(body, "temperature", json_real(call->temperature)))
-		goto nomem;
-	if (stream && (json_object_set_new(body, "stream", json_true()) ||
-	               json_object_set_new(body, "stream_options",
-	                                   json_pack("{s:b}", "include_usage", 1))))
-		goto nomem;
-	*out = body;
 	return 0;
-nomem:
-	rc = wd_error_set(WD_ENOMEM, "out of memory");
-out:
-	json_decref(body);
-	return rc;
+}
+
+static int add_tools(json_t *body, const wd_model_call *call)
+{
+	return wd_tools_attach(body, call, tool_shape);
+}
+
+static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
+                 const wd_model_call *call, int stream)
+{
+	const wd_body_parts parts = { add_messages, NULL, add_tools,
+		                      b->compat ? "max_tokens" : "max_completion_tokens", 1 };
+
+	return wd_body_build(out, json_pack("{s:s, s:[]}", "model", b->model, "messages"), chat,
+	                     call, &parts, stream);
 }
 
 static int headers(wd_strvec *out, const wd_backend *b)
@@ -214,50 +200,39 @@ static int stream_tool_delta(wd_stream *st, const json_t *arr)
 	return 0;
 }
 
-static int event(wd_stream *st, const char *name, const char *data, size_t len)
+static int event(wd_stream *st, const char *type, const json_t *o)
 {
-	json_t *o;
-	const json_t *choice, *delta, *err;
-	const char *type;
-	int rc = 0;
+	const json_t *choice, *delta, *err = json_object_get(o, "error");
+	int rc;
 
-	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
-		st->done = 1;
-		return 0;
-	}
-	if ((rc = wd_stream_event_json(&o, &type, name, data, len)) != 0)
-		return rc;
-	(void)type;
-	err = json_object_get(o, "error");
 	if (err) {
 		const char *m = json_is_object(err) ? wd_json_str(err, "message") : json_string_value(err);
 
-		rc = wd_error_set(WD_EINFRA, "the service reported an error mid-stream: %.300s",
-		                  m ? m : "(no message)");
-		goto out;
+		return wd_error_set(WD_EINFRA, "the service reported an error mid-stream: %.300s",
+		                    m ? m : "(no message)");
 	}
-	if (wd_json_str(o, "model") && !st->model && (rc = wd_stream_set(&st->model, wd_json_str(o, "model"))))
-		goto out;
+	if (wd_json_str(o, "model") && !st->model &&
+	    (rc = wd_stream_set(&st->model, wd_json_str(o, "model"))) != 0)
+		return rc;
 	if (json_is_object(json_object_get(o, "usage")))
 		read_usage(&st->usage, json_object_get(o, "usage"));
 	choice = json_array_get(json_object_get(o, "choices"), 0);
 	if (!choice)
-		goto out;
+		return 0;
 	delta = json_object_get(choice, "delta");
-	if (wd_json_str(delta, "content") && (rc = wd_buf_puts(&st->text, wd_json_str(delta, "content"))))
-		goto out;
+	if (wd_json_str(delta, "content") &&
+	    (rc = wd_buf_puts(&st->text, wd_json_str(delta, "content"))) != 0)
+		return rc;
 	if (json_is_array(json_object_get(delta, "tool_calls")) &&
-	    (rc = stream_tool_delta(st, json_object_get(delta, "tool_calls"))))
-		goto out;
-	if (wd_json_str(choice, "finish_reason")) {
-		rc = wd_stream_set(&st->finish, wd_json_str(choice, "finish_reason"));
-		st->done = 1;
-	}
-out:
-	json_decref(o);
+	    (rc = stream_tool_delta(st, json_object_get(delta, "tool_calls"))) != 0)
+		return rc;
+	if (!wd_json_str(choice, "finish_reason"))
+		return 0;
+	rc = wd_stream_set(&st->finish, wd_json_str(choice, "finish_reason"));
+	st->done = 1;
 	return rc;
 }
 
 const wd_api wd_api_openai_chat = {
-	"openai", "/chat/completions", build, headers, parse, event
+	"openai", "/chat/completions", build, headers, parse, event, "[DONE]"
 };

@@ -27,7 +27,6 @@ static int add_call_items(json_t *input, const wd_message *m)
 static int add_input(json_t *body, const wd_chat *chat)
 {
 	json_t *input = json_object_get(body, "input");
-	wd_buf instr = WD_BUF_INIT;
 	int rc = 0;
 
 	for (size_t i = 0; i < chat->n && !rc; i++) {
@@ -37,9 +36,7 @@ static int add_input(json_t *body, const wd_chat *chat)
 
 		switch (m->role) {
 		case WD_ROLE_SYSTEM:
-			if ((instr.len && wd_buf_puts(&instr, "\n\n")) || wd_buf_puts(&instr, text))
-				rc = WD_ENOMEM;
-			continue;
+			continue;  /* the "instructions" field (wd_body_build) */
 		case WD_ROLE_TOOL:
 			o = json_pack("{s:s, s:s, s:s}", "type", "function_call_output", "call_id",
 			              m->tool_call_id ? m->tool_call_id : "", "output", text);
@@ -61,9 +58,6 @@ static int add_input(json_t *body, const wd_chat *chat)
 		if (!o || json_array_append_new(input, o))
 			rc = wd_error_set(WD_ENOMEM, "out of memory");
 	}
-	if (!rc && instr.len && json_object_set_new(body, "instructions", json_string(instr.ptr)))
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-	wd_buf_free(&instr);
 	return rc;
 }
 
@@ -73,32 +67,18 @@ static json_t *tool_shape(const char *name, const char *desc, json_t *params)
 	                 desc, "parameters", params);
 }
 
+static int add_tools(json_t *body, const wd_model_call *call)
+{
+	return wd_tools_attach(body, call, tool_shape);
+}
+
 static int build(json_t **out, const wd_backend *b, const wd_chat *chat,
                  const wd_model_call *call, int stream)
 {
-	json_t *body = json_pack("{s:s, s:[], s:b}", "model", b->model, "input", "store", 0);
-	int rc;
+	static const wd_body_parts parts = { add_input, "instructions", add_tools, "max_output_tokens", 0 };
 
-	*out = NULL;
-	if (!body)
-		return wd_error_set(WD_ENOMEM, "out of memory");
-	if ((rc = add_input(body, chat)) != 0 ||
-	    (call->tools && json_array_size(call->tools) &&
-	     (rc = wd_tools_attach(body, call, tool_shape)) != 0))
-		goto fail;
-	if ((call->max_output_tokens > 0 &&
-	     json_object_set_new(body, "max_output_tokens", json_integer(call->max_output_tokens))) ||
-	    (call->temperature >= 0 &&
-	     json_object_set_new(body, "temperature", json_real(call->temperature))) ||
-	    (stream && json_object_set_new(body, "stream", json_true()))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto fail;
-	}
-	*out = body;
-	return 0;
-fail:
-	json_decref(body);
-	return rc;
+	return wd_body_build(out, json_pack("{s:s, s:[], s:b}", "model", b->model, "input", "store", 0),
+	                     chat, call, &parts, stream);
 }
 
 static int headers(wd_strvec *out, const wd_backend *b)
@@ -187,14 +167,10 @@ out:
 	return rc;
 }
 
-static int event(wd_stream *st, const char *name, const char *data, size_t len)
+static int event(wd_stream *st, const char *type, const json_t *o)
 {
-	json_t *o;
-	const char *type;
-	int rc = wd_stream_event_json(&o, &type, name, data, len);
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	if (strcmp(type, "response.output_text.delta") == 0) {
 		if (wd_json_str(o, "delta"))
 			rc = wd_buf_puts(&st->text, wd_json_str(o, "delta"));
@@ -215,10 +191,9 @@ static int event(wd_stream *st, const char *name, const char *data, size_t len)
 		rc = wd_error_set(WD_EINFRA, "the service reported an error mid-stream: %.300s",
 		                  m ? m : "(no message)");
 	}
-	json_decref(o);
 	return rc;
 }
 
 const wd_api wd_api_openai_responses = {
-	"openai-responses", "/responses", build, headers, parse, event
+	"openai-responses", "/responses", build, headers, parse, event, NULL
 };

@@ -25,9 +25,13 @@ typedef struct wd_api {
 	int (*headers)(wd_strvec *out, const struct wd_backend *b);
 	/* A whole (non-streamed) reply. WD_EINPUT when it is not the expected shape. */
 	int (*parse)(wd_model_reply *out, const json_t *root);
-	/* One SSE event (event name may be NULL). WD_EINPUT on nonsense,
-	 * WD_EINFRA for an error the service reports inside the stream. */
-	int (*event)(struct wd_stream *st, const char *event, const char *data, size_t len);
+	/* One SSE event, its data parsed by the stream (sse.c) as a JSON object
+	 * `o`; `type` is its "type" field, else the SSE event name, else "".
+	 * WD_EINPUT on nonsense, WD_EINFRA for an error the service reports
+	 * inside the stream. */
+	int (*event)(struct wd_stream *st, const char *type, const json_t *o);
+	/* The data that ends the stream in place of an event ("[DONE]"), or NULL. */
+	const char *done;
 } wd_api;
 
 extern const wd_api wd_api_openai_chat;
@@ -120,12 +124,24 @@ int wd_tools_array(json_t **out, const wd_model_call *call, wd_tool_shape_fn sha
  * body.tool_choice the call's ("auto" when NULL; anything but auto, none or
  * required is WD_EUSAGE). One builder for Chat Completions and Responses. */
 int wd_tools_attach(json_t *body, const wd_model_call *call, wd_tool_shape_fn shape);
-/* One stream event's data parsed as a JSON object (a new reference in *out)
- * and its type: the "type" field, else the SSE event name, else "".
- * WD_EINPUT when the data is not a JSON object. */
-int wd_stream_event_json(json_t **out, const char **type, const char *name, const char *data,
-                         size_t len);
-
+/* What one API puts into a request body: its messages, the field that
+ * holds the system messages joined by blank lines (NULL: they stay
+ * messages, and `messages` skips them otherwise), its tools (called only
+ * when the call has some), the name of its reply cap (NULL: the API wrote
+ * the cap itself) and whether a stream asks for usage. */
+typedef struct wd_body_parts {
+	int (*messages)(json_t *body, const wd_chat *chat);
+	const char *system_key;
+	int (*tools)(json_t *body, const wd_model_call *call);
+	const char *max_key;
+	int stream_usage;
+} wd_body_parts;
+/* The request body every API builds the same way: `body` (stolen; NULL is
+ * WD_ENOMEM) with the messages, system field and tools `parts` adds, then the reply cap,
+ * "temperature" when the call sets one and "stream" (with "stream_options"
+ * when parts->stream_usage). *out is the body, or NULL on failure. */
+int wd_body_build(json_t **out, json_t *body, const wd_chat *chat, const wd_model_call *call,
+                  const wd_body_parts *parts, int stream);
 /* model.c: a trusted (user-level) config string; WD_ENOTFOUND when unset or cfg is NULL. */
 struct wd_config;
 int wd_model_cfg_get(char **out, const struct wd_config *cfg, const char *key);

@@ -48,13 +48,52 @@ wd_tool_acc *wd_stream_tool(wd_stream *st, long key)
 	return &v[st->ntools++];
 }
 
+/* One event's data as a JSON object (a new reference in *out) and its type:
+ * the "type" field, else the SSE event name, else "". WD_EINPUT when the
+ * data is not a JSON object. */
+static int event_json(json_t **out, const char **type, const char *name, const char *data,
+                      size_t len)
+{
+	json_error_t je;
+	json_t *o = json_loadb(data, len, 0, &je);
+
+	*out = NULL;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return wd_error_set(WD_EINPUT, "a reply stream event is not JSON: %s", je.text);
+	}
+	*type = wd_json_str(o, "type");
+	if (!*type)
+		*type = name ? name : "";
+	*out = o;
+	return 0;
+}
+
+/* The API's end-of-stream data, or the event parsed and handed to the API. */
+static int deliver(wd_stream *st, const char *name, const char *data, size_t len)
+{
+	const char *done = st->api->done, *type;
+	json_t *o;
+	int rc;
+
+	if (done && len == strlen(done) && memcmp(data, done, len) == 0) {
+		st->done = 1;
+		return 0;
+	}
+	if ((rc = event_json(&o, &type, name, data, len)) != 0)
+		return rc;
+	rc = st->api->event(st, type, o);
+	json_decref(o);
+	return rc;
+}
+
 static int dispatch(wd_stream *st)
 {
 	int rc = 0;
 
 	if (st->ev_has_data)
-		rc = st->api->event(st, st->ev_name.len ? st->ev_name.ptr : NULL,
-		                    wd_buf_cstr(&st->ev_data), st->ev_data.len);
+		rc = deliver(st, st->ev_name.len ? st->ev_name.ptr : NULL, wd_buf_cstr(&st->ev_data),
+		             st->ev_data.len);
 	wd_buf_clear(&st->ev_name);
 	wd_buf_clear(&st->ev_data);
 	st->ev_has_data = 0;

@@ -105,24 +105,26 @@ int wd_run_render_task(wd_buf *out, wd_strvec *used, const wd_ticket *t, const w
 	return rc;
 }
 
-int wd_run_render_repair(wd_buf *out, int round, const char *failures, const char *format)
+/* A follow-up round's prompt: `template` with the round, `name` = `text`,
+ * and the edit format's phrase. */
+static int render_round(wd_buf *out, const char *template, int round, const char *name,
+                        const char *text, const char *format)
 {
 	char r[16];
-	const char *vars[] = { "round", r, "failures", failures, "format",
-		               wd_run_edit_format_phrase(format), NULL };
+	const char *vars[] = { "round", r, name, text, "format", wd_run_edit_format_phrase(format),
+		               NULL };
 
 	snprintf(r, sizeof(r), "%d", round);
 	wd_buf_clear(out);
-	return wd_prompt_render(out, "repair", vars, NULL);
+	return wd_prompt_render(out, template, vars, NULL);
+}
+
+int wd_run_render_repair(wd_buf *out, int round, const char *failures, const char *format)
+{
+	return render_round(out, "repair", round, "failures", failures, format);
 }
 
 int wd_run_render_no_patch(wd_buf *out, int round, const char *reason, const char *format)
 {
-	char r[16];
-	const char *vars[] = { "round", r, "reason", reason, "format",
-		               wd_run_edit_format_phrase(format), NULL };
-
-	snprintf(r, sizeof(r), "%d", round);
-	wd_buf_clear(out);
-	return wd_prompt_render(out, "no_patch", vars, NULL);
+	return render_round(out, "no_patch", round, "reason", reason, format);
 }
