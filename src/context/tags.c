@@ -760,6 +760,27 @@ done:
 	return x->err;
 }
 
+/*
+ * One parse with a fresh external scanner. A reused parser keeps its
+ * scanner's state from the previous file: Python's scanner resets its indents
+ * but not `inside_f_string` (its deserialize of an empty state leaves it), so
+ * a file parsed after one ending inside an f-string lost its definitions, and
+ * the syntax gate saw other ERROR nodes in the same text the second time
+ * (found by fuzz_syntax). ts_parser_reset does not help: it calls that same
+ * deserialize. Setting the language again destroys and re-creates the
+ * scanner, which costs next to nothing beside the parse.
+ */
+static int parse(TSTree **out, wd_parsers *p, int lang, const char *src, size_t len)
+{
+	if (len > UINT32_MAX)
+		return wd_error_set(WD_EINPUT, "file too large to parse");
+	if (!ts_parser_set_language(p->p[lang], language(lang)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not load the grammar");
+	if (!(*out = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	return 0;
+}
+
 int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, size_t len)
 {
 	struct ex x;
@@ -768,16 +789,14 @@ int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, si
 
 	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT)
 		return 0;
-	if (len > UINT32_MAX)
-		return wd_error_set(WD_EINPUT, "file too large to parse");
 	memset(&x, 0, sizeof(x));
 	x.ts = out;
 	x.s = &S[lang];
 	x.r = (lang == WD_LANG_C || lang == WD_LANG_PYTHON) ? NULL : &R[lang];
 	x.src = src;
 	x.len = len;
-	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
-		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	if ((rc = parse(&tree, p, lang, src, len)) != 0)
+		return rc;
 	rc = walk(&x, ts_tree_root_node(tree), lang);
 	ts_tree_delete(tree);
 	/* the distinct names become the file's references, with their counts */
@@ -805,20 +824,13 @@ int wd_syntax_issues(wd_syntax_issue *out, size_t max, size_t *n, wd_parsers *p,
 {
 	TSTree *tree;
 	TSTreeCursor c;
+	int rc;
 
 	*n = 0;
 	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT)
 		return 0;
-	if (len > UINT32_MAX)
-		return wd_error_set(WD_EINPUT, "file too large to parse");
-	/* Setting the language again gives the grammar's external scanner a new
-	 * state: Python's keeps some from the previous parse, and the same text
-	 * then parsed with other ERROR nodes the second time, so the gate took a
-	 * base's own problem for one the patch made (found by fuzz_syntax). */
-	if (!ts_parser_set_language(p->p[lang], language(lang)))
-		return wd_error_set(WD_EINFRA, "tree-sitter could not load the grammar");
-	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
-		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	if ((rc = parse(&tree, p, lang, src, len)) != 0)
+		return rc;
 	if (!ts_node_has_error(ts_tree_root_node(tree))) {
 		ts_tree_delete(tree);
 		return 0;

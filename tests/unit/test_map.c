@@ -610,6 +610,49 @@ START_TEST(a_damaged_pack_costs_only_a_reparse)
 }
 END_TEST
 
+/* The tags of one file's text, from parser p. */
+static void tags_of(wd_buf *out, wd_parsers *p, const char *src)
+{
+	wd_tagset ts;
+
+	memset(&ts, 0, sizeof(ts));
+	wd_buf_clear(out);
+	ck_assert_int_eq(wd_tags_extract(&ts, p, WD_LANG_PYTHON, src, strlen(src)), 0);
+	ck_assert_int_eq(wd_tagset_dump(out, &ts), 0);
+	wd_tagset_free(&ts);
+}
+
+/* A thread's parser is reused from file to file: Python's external scanner
+ * kept `inside_f_string` from a file that ends inside an f-string, and the
+ * next file lost its definitions. */
+START_TEST(python_tags_do_not_depend_on_the_file_parsed_before)
+{
+	static const char *const before[] = {
+		"def f():\n    if x:\n            y = f\"abc {x\n",
+		"    7(x):\n  mpackcag  rec\nfpn func F`rut\x10n x\n{\nn\x09i\n}\nt g;\n",
+		"class A:\n    def f(self):\n        s = '''never closed\n",
+	};
+	static const char b[] = "def g(a):\n    return a\n\nclass K:\n    def m(self):\n        pass\n";
+	wd_buf alone = WD_BUF_INIT, after = WD_BUF_INIT;
+	wd_parsers *fresh, *reused;
+
+	ck_assert_int_eq(wd_parsers_new(&fresh), 0);
+	tags_of(&alone, fresh, b);
+	ck_assert_ptr_nonnull(strstr(alone.ptr, "def g(a)"));
+	ck_assert_ptr_nonnull(strstr(alone.ptr, "def m(self)"));
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		ck_assert_int_eq(wd_parsers_new(&reused), 0);
+		tags_of(&after, reused, before[i]);
+		tags_of(&after, reused, b);
+		ck_assert_str_eq(after.ptr, alone.ptr);
+		wd_parsers_free(reused);
+	}
+	wd_parsers_free(fresh);
+	wd_buf_free(&alone);
+	wd_buf_free(&after);
+}
+END_TEST
+
 START_TEST(one_thread_and_many_threads_agree)
 {
 	wd_map_opts o = WD_MAP_OPTS_INIT;
@@ -733,6 +776,7 @@ int main(void)
 	tcase_add_test(tc, a_warm_map_reads_the_pack_alone);
 	tcase_add_test(tc, a_damaged_pack_costs_only_a_reparse);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
+	tcase_add_test(tc, python_tags_do_not_depend_on_the_file_parsed_before);
 	tcase_add_test(tc, ranges_of_named_definitions_are_sorted_and_merged);
 	tcase_add_test(tc, interned_names_keep_their_ids_across_growth);
 	tcase_add_test(tc, errors_missing_tree_bad_version_and_unranked_render);
