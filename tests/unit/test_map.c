@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -47,6 +48,19 @@ static const char UTIL_C[] =
 	"int (*handler)(int);\n"                      /* 12 */
 	"#define SQUARE(x) ((x) * (x))\n";            /* 13 */
 
+/* The fixture's files under root. */
+static void fill(const char *root)
+{
+	put(root, "src/util.c", UTIL_C);
+	put(root, "src/util.h", "#ifndef UTIL_H\n#define UTIL_H\nint util_add(int a, int b);\n#endif\n");
+	put(root, "src/main.c", "#include \"util.h\"\nint main(void)\n{\n\treturn util_add(1, 2) + "
+	                        "util_add(3, 4) + MAX_ITEMS;\n}\n");
+	put(root, "src/other.c", "int other_thing(void) { return 0; }\n");
+	put(root, "app.py", "class Parser:\n    def parse(self, text):\n        return helper(text)\n\n"
+	                    "@decorator\ndef helper(x):\n    return x\n\nLIMIT = 10\n");
+	put(root, "README.md", "# demo\n");
+}
+
 static void setup(void)
 {
 	git_libgit2_init();
@@ -54,14 +68,7 @@ static void setup(void)
 	strcpy(cache, "/tmp/wd-mapc-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tree));
 	ck_assert_ptr_nonnull(mkdtemp(cache));
-	put(tree, "src/util.c", UTIL_C);
-	put(tree, "src/util.h", "#ifndef UTIL_H\n#define UTIL_H\nint util_add(int a, int b);\n#endif\n");
-	put(tree, "src/main.c", "#include \"util.h\"\nint main(void)\n{\n\treturn util_add(1, 2) + "
-	                        "util_add(3, 4) + MAX_ITEMS;\n}\n");
-	put(tree, "src/other.c", "int other_thing(void) { return 0; }\n");
-	put(tree, "app.py", "class Parser:\n    def parse(self, text):\n        return helper(text)\n\n"
-	                    "@decorator\ndef helper(x):\n    return x\n\nLIMIT = 10\n");
-	put(tree, "README.md", "# demo\n");
+	fill(tree);
 }
 
 static void teardown(void)
@@ -71,14 +78,19 @@ static void teardown(void)
 	git_libgit2_shutdown();
 }
 
-static wd_map *build(const char *cache_dir)
+static wd_map *build_at(const char *root, const char *cache_dir)
 {
 	wd_map_opts o = WD_MAP_OPTS_INIT;
 	wd_map *m = NULL;
 
 	o.cache_dir = cache_dir;
-	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	ck_assert_int_eq(wd_map_build(&m, root, &o), 0);
 	return m;
+}
+
+static wd_map *build(const char *cache_dir)
+{
+	return build_at(tree, cache_dir);
 }
 
 /* The one definition of `name` with kind `kind`, checked for its lines. */
@@ -653,6 +665,110 @@ START_TEST(python_tags_do_not_depend_on_the_file_parsed_before)
 }
 END_TEST
 
+/* n generated C files under root: enough of them make a build large. */
+static void put_many(const char *root, int n)
+{
+	char name[64], body[128];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "gen/f%02d.c", i);
+		snprintf(body, sizeof(body), "int gen_%02d(void) { return util_add(%d, 1); }\n", i, i);
+		put(root, name, body);
+	}
+}
+
+/* Entries of the blob cache's directory: its packs, and everything else
+ * (the loose entries' fan-out directories). */
+static void blob_cache_census(size_t *packs, size_t *others)
+{
+	wd_buf dir = WD_BUF_INIT;
+	DIR *d;
+	struct dirent *e;
+
+	*packs = *others = 0;
+	ck_assert_int_eq(wd_buf_printf(&dir, "%s/tags/v%d", cache, WD_TAGS_VERSION), 0);
+	ck_assert_ptr_nonnull(d = opendir(dir.ptr));
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			(*(strncmp(e->d_name, "pack-", 5) ? others : packs))++;
+	closedir(d);
+	wd_buf_free(&dir);
+}
+
+/* A new work tree (a run's) finds the tags of a large cold map in its blob
+ * pack: one file made instead of one per blob; a damaged pack costs a parse. */
+START_TEST(a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads)
+{
+	char tree2[64] = "/tmp/wd-map2-XXXXXX", tree3[64] = "/tmp/wd-map3-XXXXXX";
+	wd_map *m;
+	wd_map_stats st;
+	wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT, blob = WD_BUF_INIT;
+	size_t packs, others;
+	struct stat sb;
+	DIR *d;
+	struct dirent *e;
+
+	put_many(tree, 80);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 85);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&a, m, 0, 0), 0);
+	wd_map_free(m);
+	blob_cache_census(&packs, &others);
+	ck_assert_uint_eq(packs, 1);
+	ck_assert_uint_eq(others, 0);
+
+	ck_assert_ptr_nonnull(mkdtemp(tree2));
+	fill(tree2);
+	put_many(tree2, 80);
+	m = build_at(tree2, cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 85);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&b, m, 0, 0), 0);
+	ck_assert_str_eq(a.ptr, b.ptr);
+	wd_map_free(m);
+
+	/* a few files parsed go to loose entries, as before */
+	put(tree, "src/other.c", "int other_thing(void) { return 7; }\n");
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 1);
+	wd_map_free(m);
+	blob_cache_census(&packs, &others);
+	ck_assert_uint_eq(packs, 1);
+	ck_assert_uint_eq(others, 1);
+
+	/* the blob pack cut short: what it still holds serves, the rest is parsed */
+	ck_assert_int_eq(wd_buf_printf(&blob, "%s/tags/v%d", cache, WD_TAGS_VERSION), 0);
+	ck_assert_ptr_nonnull(d = opendir(blob.ptr));
+	while ((e = readdir(d)) != NULL)
+		if (!strncmp(e->d_name, "pack-", 5))
+			ck_assert_int_eq(wd_buf_printf(&blob, "/%s", e->d_name), 0);
+	closedir(d);
+	ck_assert_int_eq(stat(blob.ptr, &sb), 0);
+	ck_assert_int_eq(truncate(blob.ptr, sb.st_size / 2), 0);
+	ck_assert_ptr_nonnull(mkdtemp(tree3));
+	fill(tree3);
+	put_many(tree3, 80);
+	m = build_at(tree3, cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_gt(st.parsed, 0);
+	ck_assert_uint_gt(st.cached, 0);
+	ck_assert_uint_eq(st.parsed + st.cached, 85);
+	ck_assert(wd_map_has_definition(m, "gen_79"));
+	ck_assert(wd_map_has_definition(m, "util_add"));
+	wd_map_free(m);
+	wd_rm_rf(tree2);
+	wd_rm_rf(tree3);
+	wd_buf_free(&a);
+	wd_buf_free(&b);
+	wd_buf_free(&blob);
+}
+END_TEST
+
 START_TEST(one_thread_and_many_threads_agree)
 {
 	wd_map_opts o = WD_MAP_OPTS_INIT;
@@ -775,6 +891,7 @@ int main(void)
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
 	tcase_add_test(tc, a_warm_map_reads_the_pack_alone);
 	tcase_add_test(tc, a_damaged_pack_costs_only_a_reparse);
+	tcase_add_test(tc, a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
 	tcase_add_test(tc, python_tags_do_not_depend_on_the_file_parsed_before);
 	tcase_add_test(tc, ranges_of_named_definitions_are_sorted_and_merged);
