@@ -876,25 +876,45 @@ done:
 
 /* --- cache text form --- */
 
+/* Append n in decimal and then `sep`: wd_buf_printf's vsnprintf was most of
+ * a dump's time, and every parsed file is dumped twice (cache, pack). */
+static int put_uint(wd_buf *out, size_t n, char sep)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	d[--i] = sep;
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	return wd_buf_put(out, d + i, sizeof(d) - i);
+}
+
 int wd_tagset_dump(wd_buf *out, const wd_tagset *ts)
 {
 	int rc;
 
-	if ((rc = wd_buf_printf(out, "wdtags 1 %zu %zu\n", ts->ndefs, ts->nrefs)) != 0)
+	if ((rc = wd_buf_puts(out, "wdtags 1 ")) != 0 || (rc = put_uint(out, ts->ndefs, ' ')) != 0 ||
+	    (rc = put_uint(out, ts->nrefs, '\n')) != 0)
 		return rc;
 	for (size_t i = 0; i < ts->ndefs; i++) {
-		if ((rc = wd_buf_printf(out, "%u %u %u %s\t", ts->defs[i].kind, ts->defs[i].start,
-		                        ts->defs[i].end, ts->defs[i].name)) != 0)
+		const wd_tag *t = &ts->defs[i];
+		size_t at;
+
+		if ((rc = put_uint(out, t->kind, ' ')) != 0 || (rc = put_uint(out, t->start, ' ')) != 0 ||
+		    (rc = put_uint(out, t->end, ' ')) != 0 || (rc = wd_buf_puts(out, t->name)) != 0 ||
+		    (rc = wd_buf_putc(out, '\t')) != 0)
+			return rc;
+		at = out->len;
+		if ((rc = wd_buf_puts(out, t->sig)) != 0 || (rc = wd_buf_putc(out, '\n')) != 0)
 			return rc;
 		/* a signature's own line breaks (preprocessor lines) are stored as 0x1f */
-		for (const char *c = ts->defs[i].sig; *c; c++)
-			if ((rc = wd_buf_putc(out, *c == '\n' ? '\x1f' : *c)) != 0)
-				return rc;
-		if ((rc = wd_buf_putc(out, '\n')) != 0)
-			return rc;
+		for (char *c = out->ptr + at; (c = memchr(c, '\n', out->len - 1 - (size_t)(c - out->ptr)));)
+			*c++ = '\x1f';
 	}
 	for (size_t i = 0; i < ts->nrefs; i++)
-		if ((rc = wd_buf_printf(out, "%u %s\n", ts->refs[i].count, ts->refs[i].name)) != 0)
+		if ((rc = put_uint(out, ts->refs[i].count, ' ')) != 0 ||
+		    (rc = wd_buf_puts(out, ts->refs[i].name)) != 0 || (rc = wd_buf_putc(out, '\n')) != 0)
 			return rc;
 	return wd_buf_puts(out, "end\n");
 }
