@@ -37,7 +37,8 @@ struct syms {
 		pointer_declarator, array_declarator, parenthesized_declarator,
 		attributed_declarator, init_declarator, class_definition, decorated_definition,
 		block, module, expression_statement, assignment, translation_unit, preproc_if,
-		preproc_ifdef, preproc_else, preproc_elif, linkage_specification, declaration_list;
+		preproc_ifdef, preproc_else, preproc_elif, linkage_specification, declaration_list,
+		opaque;  /* a node whose inside names nothing: C's string literal */
 	TSFieldId f_declarator, f_name, f_body, f_left, f_value;
 };
 
@@ -215,6 +216,7 @@ static void init_syms(void)
 		s->preproc_elif = sym(l, "preproc_elif");
 		s->linkage_specification = sym(l, "linkage_specification");
 		s->declaration_list = sym(l, "declaration_list");
+		s->opaque = lang == WD_LANG_C ? sym(l, "string_literal") : 0;
 		s->f_declarator = field(l, "declarator");
 		s->f_name = field(l, "name");
 		s->f_body = field(l, "body");
@@ -726,7 +728,7 @@ static int walk(struct ex *x, TSNode root, int lang)
 		TSNode n = ts_tree_cursor_current_node(&c);
 		TSSymbol k = ts_node_symbol(n);
 
-		if ((x->err = WD_ARRAY_RESERVE(stk, cap, d + 1, 64)) != 0)
+		if (d >= cap && (x->err = WD_ARRAY_RESERVE(stk, cap, d + 1, 64)) != 0)
 			break;
 		stk[d] = k;
 		if (lang == WD_LANG_C)
@@ -739,7 +741,8 @@ static int walk(struct ex *x, TSNode root, int lang)
 			break;
 		if (opens_function(x, k))
 			in_function++;
-		if (ts_tree_cursor_goto_first_child(&c)) {
+		/* a string's quotes, text and escapes: a few nodes each, none a name */
+		if ((k != x->s->opaque || !k) && ts_tree_cursor_goto_first_child(&c)) {
 			d++;
 			continue;
 		}
