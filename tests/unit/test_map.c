@@ -548,11 +548,27 @@ static void pack_file(wd_buf *out)
 	wd_buf_free(&dir);
 }
 
+/* m (freed here) took all n files' tags from the cache and renders as `want`. */
+static void expect_all_cached(wd_map *m, size_t n, const wd_buf *want)
+{
+	wd_map_stats st;
+	wd_buf got = WD_BUF_INIT;
+
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, n);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&got, m, 0, 0), 0);
+	ck_assert_str_eq(want->ptr, got.ptr);
+	wd_map_free(m);
+	wd_buf_free(&got);
+}
+
 START_TEST(a_warm_map_reads_the_pack_alone)
 {
 	wd_map *m, *cold;
 	wd_map_stats st;
-	wd_buf pk = WD_BUF_INIT, tags = WD_BUF_INIT, a = WD_BUF_INIT, b = WD_BUF_INIT;
+	wd_buf pk = WD_BUF_INIT, tags = WD_BUF_INIT, a = WD_BUF_INIT;
 
 	cold = build(cache);
 	ck_assert_int_eq(wd_map_rank(cold, NULL), 0);
@@ -561,14 +577,7 @@ START_TEST(a_warm_map_reads_the_pack_alone)
 	/* without the per-blob cache, every file's tags still come from the pack */
 	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
 	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
-	m = build(cache);
-	wd_map_get_stats(&st, m);
-	ck_assert_uint_eq(st.parsed, 0);
-	ck_assert_uint_eq(st.cached, 5);
-	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
-	ck_assert_int_eq(wd_map_render(&b, m, 0, 0), 0);
-	ck_assert_str_eq(a.ptr, b.ptr);
-	wd_map_free(m);
+	expect_all_cached(build(cache), 5, &a);
 	/* control: without the pack either, every file is parsed again */
 	pack_file(&pk);
 	ck_assert_int_eq(unlink(pk.ptr), 0);
@@ -580,9 +589,21 @@ START_TEST(a_warm_map_reads_the_pack_alone)
 	wd_buf_free(&pk);
 	wd_buf_free(&tags);
 	wd_buf_free(&a);
-	wd_buf_free(&b);
 }
 END_TEST
+
+/* m's cache served some of its n files and not others (a damaged entry is
+ * parsed again), and the map is whole. */
+static void expect_partly_cached(const wd_map *m, size_t n)
+{
+	wd_map_stats st;
+
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_gt(st.parsed, 0);
+	ck_assert_uint_lt(st.parsed, n);
+	ck_assert_uint_eq(st.parsed + st.cached, n);
+	ck_assert(wd_map_has_definition(m, "util_add"));
+}
 
 START_TEST(a_damaged_pack_costs_only_a_reparse)
 {
@@ -601,13 +622,9 @@ START_TEST(a_damaged_pack_costs_only_a_reparse)
 	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
 	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
 	m = build(cache);
-	wd_map_get_stats(&st, m);
 	/* the entries before the damage served; the rest were parsed, and the map is whole */
-	ck_assert_uint_gt(st.parsed, 0);
-	ck_assert_uint_lt(st.parsed, 5);
-	ck_assert_uint_eq(st.parsed + st.cached, 5);
+	expect_partly_cached(m, 5);
 	ck_assert(wd_map_has_definition(m, "other_thing"));
-	ck_assert(wd_map_has_definition(m, "util_add"));
 	ck_assert(wd_map_has_definition(m, "helper"));
 	wd_map_free(m);
 	/* and the pack was rewritten whole */
@@ -677,9 +694,9 @@ static void put_many(const char *root, int n)
 	}
 }
 
-/* Entries of the blob cache's directory: its packs, and everything else
- * (the loose entries' fan-out directories). */
-static void blob_cache_census(size_t *packs, size_t *others)
+/* Entries of the blob cache's directory: its packs (the last one's path in
+ * *pack), and everything else (the loose entries' fan-out directories). */
+static void blob_cache_census(size_t *packs, size_t *others, wd_buf *pack)
 {
 	wd_buf dir = WD_BUF_INIT;
 	DIR *d;
@@ -688,11 +705,29 @@ static void blob_cache_census(size_t *packs, size_t *others)
 	*packs = *others = 0;
 	ck_assert_int_eq(wd_buf_printf(&dir, "%s/tags/v%d", cache, WD_TAGS_VERSION), 0);
 	ck_assert_ptr_nonnull(d = opendir(dir.ptr));
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			(*(strncmp(e->d_name, "pack-", 5) ? others : packs))++;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (strncmp(e->d_name, "pack-", 5) != 0) {
+			(*others)++;
+			continue;
+		}
+		(*packs)++;
+		wd_buf_clear(pack);
+		ck_assert_int_eq(wd_path_join(pack, dir.ptr, e->d_name), 0);
+	}
 	closedir(d);
 	wd_buf_free(&dir);
+}
+
+/* The map of a new work tree `dir` (a mkdtemp template) holding the same
+ * files as the large tree of the test below. */
+static wd_map *map_of_a_copy(char *dir)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	fill(dir);
+	put_many(dir, 80);
+	return build_at(dir, cache);
 }
 
 /* A new work tree (a run's) finds the tags of a large cold map in its blob
@@ -702,11 +737,9 @@ START_TEST(a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads)
 	char tree2[64] = "/tmp/wd-map2-XXXXXX", tree3[64] = "/tmp/wd-map3-XXXXXX";
 	wd_map *m;
 	wd_map_stats st;
-	wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT, blob = WD_BUF_INIT;
+	wd_buf a = WD_BUF_INIT, blob = WD_BUF_INIT;
 	size_t packs, others;
 	struct stat sb;
-	DIR *d;
-	struct dirent *e;
 
 	put_many(tree, 80);
 	m = build(cache);
@@ -715,21 +748,11 @@ START_TEST(a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads)
 	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
 	ck_assert_int_eq(wd_map_render(&a, m, 0, 0), 0);
 	wd_map_free(m);
-	blob_cache_census(&packs, &others);
+	blob_cache_census(&packs, &others, &blob);
 	ck_assert_uint_eq(packs, 1);
 	ck_assert_uint_eq(others, 0);
 
-	ck_assert_ptr_nonnull(mkdtemp(tree2));
-	fill(tree2);
-	put_many(tree2, 80);
-	m = build_at(tree2, cache);
-	wd_map_get_stats(&st, m);
-	ck_assert_uint_eq(st.parsed, 0);
-	ck_assert_uint_eq(st.cached, 85);
-	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
-	ck_assert_int_eq(wd_map_render(&b, m, 0, 0), 0);
-	ck_assert_str_eq(a.ptr, b.ptr);
-	wd_map_free(m);
+	expect_all_cached(map_of_a_copy(tree2), 85, &a);
 
 	/* a few files parsed go to loose entries, as before */
 	put(tree, "src/other.c", "int other_thing(void) { return 7; }\n");
@@ -737,34 +760,20 @@ START_TEST(a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads)
 	wd_map_get_stats(&st, m);
 	ck_assert_uint_eq(st.parsed, 1);
 	wd_map_free(m);
-	blob_cache_census(&packs, &others);
+	blob_cache_census(&packs, &others, &blob);
 	ck_assert_uint_eq(packs, 1);
 	ck_assert_uint_eq(others, 1);
 
 	/* the blob pack cut short: what it still holds serves, the rest is parsed */
-	ck_assert_int_eq(wd_buf_printf(&blob, "%s/tags/v%d", cache, WD_TAGS_VERSION), 0);
-	ck_assert_ptr_nonnull(d = opendir(blob.ptr));
-	while ((e = readdir(d)) != NULL)
-		if (!strncmp(e->d_name, "pack-", 5))
-			ck_assert_int_eq(wd_buf_printf(&blob, "/%s", e->d_name), 0);
-	closedir(d);
 	ck_assert_int_eq(stat(blob.ptr, &sb), 0);
 	ck_assert_int_eq(truncate(blob.ptr, sb.st_size / 2), 0);
-	ck_assert_ptr_nonnull(mkdtemp(tree3));
-	fill(tree3);
-	put_many(tree3, 80);
-	m = build_at(tree3, cache);
-	wd_map_get_stats(&st, m);
-	ck_assert_uint_gt(st.parsed, 0);
-	ck_assert_uint_gt(st.cached, 0);
-	ck_assert_uint_eq(st.parsed + st.cached, 85);
+	m = map_of_a_copy(tree3);
+	expect_partly_cached(m, 85);
 	ck_assert(wd_map_has_definition(m, "gen_79"));
-	ck_assert(wd_map_has_definition(m, "util_add"));
 	wd_map_free(m);
 	wd_rm_rf(tree2);
 	wd_rm_rf(tree3);
 	wd_buf_free(&a);
-	wd_buf_free(&b);
 	wd_buf_free(&blob);
 }
 END_TEST
@@ -775,13 +784,8 @@ START_TEST(one_thread_and_many_threads_agree)
 	wd_map *a = NULL, *b = NULL;
 	wd_map_stats sa, sb;
 	wd_buf ra = WD_BUF_INIT, rb = WD_BUF_INIT;
-	char name[64], body[128];
 
-	for (int i = 0; i < 60; i++) {
-		snprintf(name, sizeof(name), "gen/f%02d.c", i);
-		snprintf(body, sizeof(body), "int gen_%02d(void) { return util_add(%d, 1); }\n", i, i);
-		put(tree, name, body);
-	}
+	put_many(tree, 60);
 	o.threads = 1;
 	ck_assert_int_eq(wd_map_build(&a, tree, &o), 0);
 	o.threads = 4;
