@@ -203,13 +203,14 @@ static void pack_release(struct pack *pk)
  *
  * One cache file per parsed blob costs a create (and a fan-out directory per
  * blob id prefix): a cold map of git/git spent a quarter of its CPU time in
- * the kernel making them. So a build with more than LOOSE_MAX files to hash
- * writes no loose entries; its work tree pack, once written, is linked into
- * the blob cache as <cache>/tags/vN/pack-<hash of the root> (a later rewrite
- * of the work tree pack replaces that file by rename, so the link keeps this
- * snapshot). A work tree without a pack of its own (a run's new work tree)
- * looks its blobs up in every blob pack after the loose entries; one with a
- * pack never reads them: what changed there since is new text.
+ * the kernel making them. So a build that parsed more than LOOSE_MAX files
+ * stores none as loose entries: its work tree pack, once written, is linked
+ * into the blob cache as <cache>/tags/vN/pack-<hash of the root> (a later
+ * rewrite of the work tree pack replaces that file by rename, so the link
+ * keeps this snapshot). Blob packs are thus made only by large parses, not
+ * by every new work tree. A work tree without a pack of its own (a run's new
+ * work tree) looks its blobs up in every blob pack after the loose entries;
+ * one with a pack never reads them: what changed there since is new text.
  */
 #define LOOSE_MAX 64
 
@@ -346,7 +347,6 @@ struct job {
 	const char *cache_dir;
 	const struct pack *pk;
 	const struct blobs *blobs; /* NULL: the work tree has a pack of its own */
-	int loose;              /* store parsed tags as loose blob cache entries */
 	size_t max_file;
 	long pid;               /* names the cache's temporary files */
 	pthread_mutex_t lock;
@@ -425,9 +425,9 @@ out:
 	wd_buf_free(&t2);
 }
 
-/* Store freshly parsed tags in the cache, and keep them in the compact form
- * a cache load gives (one arena instead of one allocation per name). */
-static int store_and_compact(struct mfile *f, const char *cache_dir, long pid, wd_buf *tmp)
+/* Keep freshly parsed tags in the compact form a cache load gives (one
+ * arena instead of one allocation per name). */
+static int compact(struct mfile *f)
 {
 	wd_buf text = WD_BUF_INIT;
 	size_t n;
@@ -437,10 +437,26 @@ static int store_and_compact(struct mfile *f, const char *cache_dir, long pid, w
 		wd_buf_free(&text);
 		return rc;
 	}
-	tag_cache_store(&text, cache_dir, f->oid, pid, tmp);
 	wd_tagset_free(&f->tags);
 	n = text.len;
 	return wd_tagset_load(&f->tags, wd_buf_detach(&text), n);
+}
+
+/* The files this build parsed, each as a loose blob cache entry. */
+static void store_loose(const wd_map *m, const char *cache_dir, long pid)
+{
+	wd_buf text = WD_BUF_INIT, tmp = WD_BUF_INIT;
+
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct mfile *f = &m->files[i];
+
+		wd_buf_clear(&text);
+		if (f->state == MFILE_PARSED && wd_tagset_dump(&text, &f->tags) == 0)
+			tag_cache_store(&text, cache_dir, f->oid, pid, &tmp);
+	}
+	wd_error_clear();
+	wd_buf_free(&text);
+	wd_buf_free(&tmp);
 }
 
 /* Phase 0: the file's stat data, and its pack entry when they still match. */
@@ -523,7 +539,7 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 		return 0;
 	}
 	f->state = MFILE_PARSED;
-	return store_and_compact(f, j->loose ? j->cache_dir : NULL, j->pid, abs);
+	return compact(f);
 }
 
 static void *worker(void *arg)
@@ -813,17 +829,23 @@ struct save_job {
 	const wd_map *m;
 	const struct pack *pk;
 	const char *file;
-	const char *blob_file;  /* link the pack here too (NULL: no) */
+	const char *blob_file;  /* where a large parse links the pack */
+	const char *cache_dir;
+	long pid;
 };
 
-/* Failing to save the pack only costs re-hashing and re-reading next time. */
-static void *save_pack_thread(void *arg)
+/* The pack, then what this build parsed into the blob cache: loose entries
+ * for a few files, else a link to the pack (see "blob packs"). Failing to
+ * save costs only re-hashing and re-parsing next time. */
+static void *save_caches_thread(void *arg)
 {
 	const struct save_job *sj = arg;
+	int saved = pack_save(sj->m, sj->pk, sj->file) == 0;
 
-	if (pack_save(sj->m, sj->pk, sj->file) != 0)
-		wd_error_clear();
-	else if (sj->blob_file)
+	wd_error_clear();
+	if (sj->m->stats.parsed <= LOOSE_MAX)
+		store_loose(sj->m, sj->cache_dir, sj->pid);
+	else if (saved)
 		blob_pack_link(sj->file, sj->blob_file);
 	return NULL;
 }
@@ -848,15 +870,12 @@ static int extract_tags(struct job *j, const struct pack *pk, unsigned nthreads,
                         uint32_t **order)
 {
 	struct blobs blobs;
-	size_t todo;
 	int rc;
 
 	memset(&blobs, 0, sizeof(blobs));
 	if ((rc = run_workers(j, nthreads)) != 0 || (rc = work_order(order, j->m)) != 0)
 		return rc;
-	todo = files_to_hash(j->m);
-	j->loose = todo <= LOOSE_MAX;
-	if (j->cache_dir && todo && !pk->work) {
+	if (j->cache_dir && !pk->work && files_to_hash(j->m)) {
 		blobs_load(&blobs, j->cache_dir);
 		j->blobs = &blobs;
 	}
@@ -952,20 +971,20 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		m->stats.cached += m->files[i].state == MFILE_CACHED;
 	}
 	m->stats.files = m->nfiles;
-	/* rewrite the pack when it no longer describes the tree exactly, on a
-	 * thread of its own while the names are indexed (both only read the tags) */
+	/* rewrite the pack (and store what was parsed) when it no longer describes
+	 * the tree exactly, on a thread of its own while the names are indexed
+	 * (both only read the tags) */
 	{
 		size_t hits = 0;
 
 		for (size_t i = 0; i < m->nfiles; i++)
 			hits += m->files[i].stat_hit;
-		sj = (struct save_job){ m, &pk, pkfile.ptr,
-		                        !j.loose && m->stats.parsed ? blobfile.ptr : NULL };
+		sj = (struct save_job){ m, &pk, pkfile.ptr, blobfile.ptr, opts->cache_dir, j.pid };
 		if (opts->cache_dir && (hits != m->stats.parsed + m->stats.cached || hits != pk.paths.n)) {
-			if (nthreads > 1 && pthread_create(&saver, NULL, save_pack_thread, &sj) == 0)
+			if (nthreads > 1 && pthread_create(&saver, NULL, save_caches_thread, &sj) == 0)
 				saving = 1;
 			else
-				save_pack_thread(&sj);
+				save_caches_thread(&sj);
 		}
 	}
 	t1 = wd_now_ms();
