@@ -700,9 +700,12 @@ static int index_names(wd_map *m, unsigned nthreads)
 		ndefs += m->files[fi].tags.ndefs;
 		nrefs += m->files[fi].tags.nrefs;
 	}
-	if ((ndefs && !(def_id = malloc(ndefs * sizeof(*def_id)))) ||
-	    (nrefs && !(ref_id = malloc(nrefs * sizeof(*ref_id)))) ||
-	    (m->nfiles && !(ref_base = malloc(m->nfiles * sizeof(*ref_base))))) {
+	/* one element at least, never NULL, and ref_id zeroed (calloc: fresh
+	 * pages at this size, free): the static analyser sees neither that the
+	 * sums are the per-file counts added up nor find_refs filling ref_id */
+	if (!(def_id = malloc((ndefs ? ndefs : 1) * sizeof(*def_id))) ||
+	    !(ref_id = calloc(nrefs ? nrefs : 1, sizeof(*ref_id))) ||
+	    !(ref_base = malloc((m->nfiles ? m->nfiles : 1) * sizeof(*ref_base)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -736,8 +739,8 @@ static int index_names(wd_map *m, unsigned nthreads)
 		find_refs(&jobs[1]);
 	/* counts, then one slice per name in each flat array */
 	if (!(m->info = calloc(m->names.n ? m->names.n : 1, sizeof(*m->info))) ||
-	    (ndefs && !(m->def_occ = malloc(ndefs * sizeof(struct occ)))) ||
-	    (nrefs && !(m->ref_occ = malloc(nrefs * sizeof(struct occ))))) {
+	    !(m->def_occ = malloc((ndefs ? ndefs : 1) * sizeof(struct occ))) ||
+	    !(m->ref_occ = malloc((nrefs ? nrefs : 1) * sizeof(struct occ)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -850,18 +853,18 @@ static void *save_caches_thread(void *arg)
 	return NULL;
 }
 
-/* Files whose tags the pack does not vouch for: to hash, look up, parse. */
-static size_t files_to_hash(const wd_map *m)
+/* Is there a file whose tags the pack does not vouch for (to hash, look up
+ * in the blob cache, or parse)? */
+static int any_file_to_hash(const wd_map *m)
 {
-	size_t n = 0;
-
 	for (size_t i = 0; i < m->nfiles; i++) {
 		const struct mfile *f = &m->files[i];
 
-		n += f->lang != WD_LANG_NONE && f->state != MFILE_UNREADABLE &&
-		     f->state != MFILE_TOO_LARGE && !f->pack_off;
+		if (f->lang != WD_LANG_NONE && f->state != MFILE_UNREADABLE &&
+		    f->state != MFILE_TOO_LARGE && !f->pack_off)
+			return 1;
 	}
-	return n;
+	return 0;
 }
 
 /* Phase 0 (stat every file against the pack), then phase 1 (tags), with
@@ -875,7 +878,7 @@ static int extract_tags(struct job *j, const struct pack *pk, unsigned nthreads,
 	memset(&blobs, 0, sizeof(blobs));
 	if ((rc = run_workers(j, nthreads)) != 0 || (rc = work_order(order, j->m)) != 0)
 		return rc;
-	if (j->cache_dir && !pk->work && files_to_hash(j->m)) {
+	if (j->cache_dir && !pk->work && any_file_to_hash(j->m)) {
 		blobs_load(&blobs, j->cache_dir);
 		j->blobs = &blobs;
 	}

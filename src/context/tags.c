@@ -775,6 +775,7 @@ done:
  */
 static int parse(TSTree **out, wd_parsers *p, int lang, const char *src, size_t len)
 {
+	*out = NULL;
 	if (len > UINT32_MAX)
 		return wd_error_set(WD_EINPUT, "file too large to parse");
 	if (!ts_parser_set_language(p->p[lang], language(lang)))
