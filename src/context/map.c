@@ -58,6 +58,10 @@ struct pack {
 	size_t cap;
 };
 
+/* Blob packs (below) beside the work trees' packs, where `warden gc` prunes
+ * them by age with those: "pack-v<N>-blobs-<hash of the root>". */
+#define BLOB_PACK "pack-v%d-blobs-"
+
 /* The work tree's pack, and the blob pack it may be linked to (below). */
 static int pack_paths(wd_buf *pack, wd_buf *blob, const char *cache_dir, const char *root)
 {
@@ -67,7 +71,7 @@ static int pack_paths(wd_buf *pack, wd_buf *blob, const char *cache_dir, const c
 	if ((rc = wd_hash_hex(h, root, strlen(root))) != 0 ||
 	    (rc = wd_buf_printf(pack, "%s/map/pack-v%d-%s", cache_dir, WD_TAGS_VERSION, h)) != 0)
 		return rc;
-	return wd_buf_printf(blob, "%s/tags/v%d/pack-%s", cache_dir, WD_TAGS_VERSION, h);
+	return wd_buf_printf(blob, "%s/map/" BLOB_PACK "%s", cache_dir, WD_TAGS_VERSION, h);
 }
 
 static int parse_i64(const char **p, const char *end, int64_t *v)
@@ -205,7 +209,7 @@ static void pack_release(struct pack *pk)
  * blob id prefix): a cold map of git/git spent a quarter of its CPU time in
  * the kernel making them. So a build that parsed more than LOOSE_MAX files
  * stores none as loose entries: its work tree pack, once written, is linked
- * into the blob cache as <cache>/tags/vN/pack-<hash of the root> (a later
+ * into the blob cache as <cache>/map/pack-vN-blobs-<hash of the root> (a later
  * rewrite of the work tree pack replaces that file by rename, so the link
  * keeps this snapshot). Blob packs are thus made only by large parses, not
  * by every new work tree. A work tree without a pack of its own (a run's new
@@ -272,16 +276,17 @@ static void blobs_add(struct blobs *b, const char *file)
 static void blobs_load(struct blobs *b, const char *cache_dir)
 {
 	wd_buf dir = WD_BUF_INIT, file = WD_BUF_INIT;
+	char prefix[32];
 	struct dirent *de;
 	DIR *d;
 
 	memset(b, 0, sizeof(*b));
-	if (wd_buf_printf(&dir, "%s/tags/v%d", cache_dir, WD_TAGS_VERSION) != 0 ||
-	    !(d = opendir(dir.ptr)))
+	snprintf(prefix, sizeof(prefix), BLOB_PACK, WD_TAGS_VERSION);
+	if (wd_path_join(&dir, cache_dir, "map") != 0 || !(d = opendir(dir.ptr)))
 		goto out;
 	while ((de = readdir(d)) != NULL) {
-		/* pack-<hex>: a link being made (pack-<hex>.<pid>) is not one yet */
-		if (strncmp(de->d_name, "pack-", 5) != 0 || strchr(de->d_name, '.'))
+		/* a link being made (<name>.<pid>) is not one yet */
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || strchr(de->d_name, '.'))
 			continue;
 		wd_buf_clear(&file);
 		if (wd_path_join(&file, dir.ptr, de->d_name) == 0)

@@ -694,41 +694,43 @@ static void put_many(const char *root, int n)
 	}
 }
 
-/* Files under dir (one level of subdirectories): the blob packs (the last
- * one's path in *pack) at the top, the loose entries in fan-out directories. */
-static void blob_cache_census(size_t *packs, size_t *loose, wd_buf *pack, const char *dir)
+/* Entries under dir whose name starts with `prefix`, and the path of the
+ * last one in *last; with depth 1, the entries of its subdirectories. */
+static size_t count_entries(const char *dir, const char *prefix, int depth, wd_buf *last)
 {
 	wd_buf sub = WD_BUF_INIT;
 	DIR *d;
 	struct dirent *e;
+	size_t n = 0;
 
 	ck_assert_ptr_nonnull(d = opendir(dir));
 	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		wd_buf_clear(&sub);
 		ck_assert_int_eq(wd_path_join(&sub, dir, e->d_name), 0);
-		if (!pack) {
-			(*loose)++;
-		} else if (strncmp(e->d_name, "pack-", 5) != 0) {
-			blob_cache_census(packs, loose, NULL, sub.ptr);
-		} else {
-			(*packs)++;
-			ck_assert_int_eq(wd_buf_sets(pack, sub.ptr), 0);
-		}
+		n += depth ? count_entries(sub.ptr, "", 0, last) : 1;
+		ck_assert_int_eq(wd_buf_sets(last, sub.ptr), 0);
 	}
 	closedir(d);
 	wd_buf_free(&sub);
+	return n;
 }
 
+/* The blob packs (the last one's path in *pack) and the loose blob entries. */
 static void blob_cache_count(size_t *packs, size_t *loose, wd_buf *pack)
 {
-	wd_buf dir = WD_BUF_INIT;
+	wd_buf dir = WD_BUF_INIT, prefix = WD_BUF_INIT, any = WD_BUF_INIT;
 
-	*packs = *loose = 0;
+	ck_assert_int_eq(wd_buf_printf(&prefix, "pack-v%d-blobs-", WD_TAGS_VERSION), 0);
+	ck_assert_int_eq(wd_path_join(&dir, cache, "map"), 0);
+	*packs = count_entries(dir.ptr, prefix.ptr, 0, pack);
+	wd_buf_clear(&dir);
 	ck_assert_int_eq(wd_buf_printf(&dir, "%s/tags/v%d", cache, WD_TAGS_VERSION), 0);
-	blob_cache_census(packs, loose, pack, dir.ptr);
+	*loose = count_entries(dir.ptr, "", 1, &any);
 	wd_buf_free(&dir);
+	wd_buf_free(&prefix);
+	wd_buf_free(&any);
 }
 
 /* The map of a new work tree `dir` (a mkdtemp template) holding the same
