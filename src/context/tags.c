@@ -881,7 +881,8 @@ done:
 /* --- cache text form --- */
 
 /* Append n in decimal and then `sep`: wd_buf_printf's vsnprintf was most of
- * a dump's time, and every parsed file is dumped twice (cache, pack). */
+ * a dump's time, and every parsed file is dumped twice (compacted, then
+ * written into the pack). */
 static int put_uint(wd_buf *out, size_t n, char sep)
 {
 	char d[24];
