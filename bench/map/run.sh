@@ -12,6 +12,9 @@
 #       OUT      directory for the raw results (default: a temp dir, printed)
 #       REUSE_CTAGS=1  keep the ctags timings (ctags.json, ctags.mem) already in OUT (ctags takes
 #                minutes on a kernel tree and does not change between runs)
+#       BASE     another warden binary (e.g. main's) timed in the same hyperfine sessions,
+#                right after WARDEN in each case, for a side-by-side comparison; its tag
+#                cache must be of another version or it shares WARDEN's
 set -eu
 tree=${1:?usage: bench/map/run.sh TREE [RUNS]}
 runs=${2:-5}
@@ -50,6 +53,10 @@ echo "results in $out; warm runs change $victim (largest) or $median (median)"
 
 export WARDEN_CACHE_DIR="$cache"
 map="$warden map --repo $tree --budget $budget"
+base=${BASE:-}
+bmap=${base:+$base map --repo $tree --budget $budget}
+# hyperfine arguments timing BASE too (same command, same output file), when it is set
+also() { [ -z "$base" ] || printf '%s\n' -n "$1 (base)" "$bmap > $out/map-base.txt"; }
 
 if [ "${REUSE_CTAGS:-0}" = 1 ] && [ -s "$out/ctags.json" ]; then
     echo "reusing $out/ctags.json"
@@ -58,18 +65,23 @@ else
         -n "ctags -R" "$ctags -R -f $out/tags $tree"
     rm -f "$out/ctags.mem"
 fi
+# (the unquoted $(also ...) splits on newlines only: IFS is set around each call)
+IFS='
+'
 hyperfine --runs "$runs" --export-json "$out/cold.json" \
-    --prepare "rm -rf $cache" -n "warden map (cold)" "$map > $out/map.txt"
+    --prepare "rm -rf $cache" -n "warden map (cold)" "$map > $out/map.txt" $(also "cold")
 # warm: each run follows a change to one file (a comment appended), so it re-parses one file
-$map > /dev/null
+sh -c "$map" > /dev/null
+[ -z "$base" ] || sh -c "$bmap" > /dev/null
 hyperfine --runs "$runs" --export-json "$out/warm.json" \
     --prepare "echo '/* touched by bench */' >> $victim" -n "warden map (warm, 1 file changed)" \
-    "$map > $out/map.txt"
+    "$map > $out/map.txt" $(also "warm")
 hyperfine --runs "$runs" --export-json "$out/warm-median.json" \
     --prepare "echo '/* touched by bench */' >> $median" -n "warden map (warm, 1 median file changed)" \
-    "$map > $out/map.txt"
+    "$map > $out/map.txt" $(also "warm, median")
 hyperfine --runs "$runs" --export-json "$out/noop.json" \
-    -n "warden map (warm, nothing changed)" "$map > $out/map.txt"
+    -n "warden map (warm, nothing changed)" "$map > $out/map.txt" $(also "noop")
+unset IFS
 
 # peak memory (max RSS) and CPU time of one run each
 peak() { /usr/bin/time -f "%M %U %S" -o "$out/$1.time" sh -c "$2" >/dev/null 2>&1; cat "$out/$1.time"; }
@@ -79,32 +91,44 @@ peak cold "$map" > "$out/cold.mem"
 echo "/* touched by bench */" >> "$victim"
 peak warm "$map" > "$out/warm.mem"
 "$warden" map --repo "$tree" --budget "$budget" --stats 2>"$out/stats.txt" >/dev/null
+if [ -n "$base" ]; then
+    rm -rf "$cache"
+    peak cold-base "$bmap" > "$out/cold-base.mem"
+    echo "/* touched by bench */" >> "$victim"
+    peak warm-base "$bmap" > "$out/warm-base.mem"
+fi
 
-python3 - "$out" <<'PY'
+python3 - "$out" "$base" <<'PY'
 import json, sys
-out = sys.argv[1]
-def load(n):
-    r = json.load(open(f"{out}/{n}.json"))["results"][0]
+out, base = sys.argv[1], sys.argv[2]
+def load(n, i):
+    r = json.load(open(f"{out}/{n}.json"))["results"][i]
     return r["mean"], r["stddev"], r["user"], r["system"]
 def mem(n):
     kb, u, s = open(f"{out}/{n}.mem").read().split()
     return int(kb) / 1024
-rows = [("ctags -R", "ctags", "ctags"), ("warden map, cold", "cold", "cold"),
-        ("warden map, warm (largest .c file changed)", "warm", "warm"),
-        ("warden map, warm (median .c file changed)", "warm-median", None),
-        ("warden map, warm (nothing changed)", "noop", None)]
-res = {k: load(k) for _, k, _ in rows}
+cases = [("cold", "cold", "cold"), ("warm (largest .c file changed)", "warm", "warm"),
+         ("warm (median .c file changed)", "warm-median", None),
+         ("warm (nothing changed)", "noop", None)]
+# (label, results key, memory file) for ctags, WARDEN, then BASE
+rows = [("ctags -R", "ctags", 0, "ctags")]
+for who, i, sfx in [("warden", 0, "")] + ([("base", 1, "-base")] if base else []):
+    rows += [(f"{who} map, {c}", k, i, m and m + sfx) for c, k, m in cases]
+res = {(k, i): load(k, i) for _, k, i, _ in rows}
 print()
 print("| case | wall mean ± sd (s) | user (s) | sys (s) | peak RSS (MiB) |")
 print("|---|---|---|---|---|")
-for label, k, m in rows:
-    mean, sd, u, s = res[k]
+for label, k, i, m in rows:
+    mean, sd, u, s = res[(k, i)]
     print(f"| {label} | {mean:.3f} ± {sd:.3f} | {u:.3f} | {s:.3f} | {mem(m):.0f} |" if m else
           f"| {label} | {mean:.3f} ± {sd:.3f} | {u:.3f} | {s:.3f} | |")
-print()
-print(f"cold / ctags (wall): {res['cold'][0] / res['ctags'][0]:.2f}x   (goal <= 4x)")
-print(f"cold / ctags (cpu):  {(res['cold'][2] + res['cold'][3]) / (res['ctags'][2] + res['ctags'][3]):.2f}x")
-print(f"warm / cold (wall):  {100 * res['warm'][0] / res['cold'][0]:.1f}% with the largest file changed, "
-      f"{100 * res['warm-median'][0] / res['cold'][0]:.1f}% with a median one   (goal <= 5%)")
+ct = res[("ctags", 0)]
+for who, i in [("warden", 0)] + ([("base", 1)] if base else []):
+    cold, warm, med = res[("cold", i)], res[("warm", i)], res[("warm-median", i)]
+    print()
+    print(f"{who}: cold / ctags (wall): {cold[0] / ct[0]:.2f}x   (goal <= 4x)")
+    print(f"{who}: cold / ctags (cpu):  {(cold[2] + cold[3]) / (ct[2] + ct[3]):.2f}x")
+    print(f"{who}: warm / cold (wall):  {100 * warm[0] / cold[0]:.1f}% with the largest file changed, "
+          f"{100 * med[0] / cold[0]:.1f}% with a median one   (goal <= 5%)")
 print(open(f"{out}/stats.txt").read().strip())
 PY

@@ -3,6 +3,7 @@
  * blob id), a name index over them, and the queries the context builder and
  * the model's tools ask. Ranking and rendering are in map_rank.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -57,14 +58,20 @@ struct pack {
 	size_t cap;
 };
 
-static int pack_path(wd_buf *out, const char *cache_dir, const char *root)
+/* Blob packs (below) beside the work trees' packs, where `warden gc` prunes
+ * them by age with those: "pack-v<N>-blobs-<hash of the root>". */
+#define BLOB_PACK "pack-v%d-blobs-"
+
+/* The work tree's pack, and the blob pack it may be linked to (below). */
+static int pack_paths(wd_buf *pack, wd_buf *blob, const char *cache_dir, const char *root)
 {
 	char h[41];
 	int rc;
 
-	if ((rc = wd_hash_hex(h, root, strlen(root))) != 0)
+	if ((rc = wd_hash_hex(h, root, strlen(root))) != 0 ||
+	    (rc = wd_buf_printf(pack, "%s/map/pack-v%d-%s", cache_dir, WD_TAGS_VERSION, h)) != 0)
 		return rc;
-	return wd_buf_printf(out, "%s/map/pack-v%d-%s", cache_dir, WD_TAGS_VERSION, h);
+	return wd_buf_printf(blob, "%s/map/" BLOB_PACK "%s", cache_dir, WD_TAGS_VERSION, h);
 }
 
 static int parse_i64(const char **p, const char *end, int64_t *v)
@@ -95,12 +102,37 @@ static int parse_u64(const char **p, const char *end, uint64_t *v)
 	return 0;
 }
 
+/* One entry's header at *p: its stat data and blob id into e, the offset and
+ * length of its tag text, and its path (up to the newline at *path_end).
+ * Nothing is written: blob packs are read through a read-only mapping. */
+static int pack_entry(const char **p, const char *base, const char *end, struct packent *e,
+                      const char **path_end)
+{
+	uint64_t tl;
+	const char *nl;
+
+	if (parse_i64(p, end, &e->mtime_ns) || parse_i64(p, end, &e->ctime_ns) ||
+	    parse_u64(p, end, &e->size) || parse_u64(p, end, &e->ino) || end - *p < 41 ||
+	    (*p)[40] != ' ')
+		return -1;
+	memcpy(e->oid, *p, 40);
+	e->oid[40] = '\0';
+	*p += 41;
+	if (parse_u64(p, end, &tl) || !(nl = memchr(*p, '\n', (size_t)(end - *p))) || nl == *p ||
+	    tl > (uint64_t)(end - nl - 1))
+		return -1;
+	*path_end = nl;
+	e->off = (size_t)(nl + 1 - base);
+	e->len = (size_t)tl;
+	return 0;
+}
+
 /* Map the pack and index its entries; a missing or damaged pack is no
  * (or a shorter) pack. */
 static void pack_load(struct pack *pk, const char *file)
 {
 	struct stat st;
-	char *p, *end;
+	const char *p, *end;
 
 	memset(pk, 0, sizeof(*pk));
 	pk->fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -119,25 +151,14 @@ static void pack_load(struct pack *pk, const char *file)
 	end = pk->work + pk->len;
 	while (p < end) {
 		struct packent e;
-		uint64_t tl;
-		char *nl, *path;
+		const char *nl, *path;
 		uint32_t id;
 
-		if (parse_i64((const char **)&p, end, &e.mtime_ns) || parse_i64((const char **)&p, end,
-		    &e.ctime_ns) || parse_u64((const char **)&p, end, &e.size) ||
-		    parse_u64((const char **)&p, end, &e.ino) || end - p < 41 || p[40] != ' ')
+		if (pack_entry(&p, pk->work, end, &e, &nl) != 0)
 			break;
-		memcpy(e.oid, p, 40);
-		e.oid[40] = '\0';
-		p += 41;
-		if (parse_u64((const char **)&p, end, &tl) || !(nl = memchr(p, '\n', (size_t)(end - p))) ||
-		    nl == p || tl > (uint64_t)(end - nl - 1))
-			break;
-		*nl = '\0';
 		path = p;
-		e.off = (size_t)(nl + 1 - pk->work);
-		e.len = (size_t)tl;
-		p = nl + 1 + tl;
+		pk->work[nl - pk->work] = '\0';
+		p = nl + 1 + e.len;
 		if (wd_strtab_intern(&pk->paths, path, (size_t)(nl - path), &id) != 0)
 			break;
 		if (WD_ARRAY_RESERVE(pk->v, pk->cap, (size_t)id + 1, 256) != 0)
@@ -181,12 +202,156 @@ static void pack_release(struct pack *pk)
 	pk->v = NULL;
 }
 
+/*
+ * --- blob packs: the blob cache of a build that parsed many files ---
+ *
+ * One cache file per parsed blob costs a create (and a fan-out directory per
+ * blob id prefix): a cold map of git/git spent a quarter of its CPU time in
+ * the kernel making them. So a build that parsed more than LOOSE_MAX files
+ * stores none as loose entries: its work tree pack, once written, is linked
+ * into the blob cache as <cache>/map/pack-vN-blobs-<hash of the root> (a later
+ * rewrite of the work tree pack replaces that file by rename, so the link
+ * keeps this snapshot). Blob packs are thus made only by large parses, not
+ * by every new work tree. A work tree without a pack of its own (a run's new
+ * work tree) looks its blobs up in every blob pack after the loose entries;
+ * one with a pack never reads them: what changed there since is new text.
+ */
+#define LOOSE_MAX 64
+
+struct blobent {
+	uint32_t map;           /* which mapping */
+	size_t off, len;        /* the tag text in it */
+};
+
+struct blobs {
+	struct blobmap {
+		const char *p;
+		size_t len;
+	} *maps;                /* read-only mappings of the blob packs */
+	size_t nmaps, capmaps;
+	wd_strtab oids;         /* blob id -> v[id] */
+	struct blobent *v;
+	size_t cap;
+};
+
+/* Index one blob pack; a damaged entry ends it (the ones before it serve). */
+static void blobs_add(struct blobs *b, const char *file)
+{
+	struct stat st;
+	const char *base, *p, *end;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)strlen(PACK_MAGIC) ||
+	    WD_ARRAY_RESERVE(b->maps, b->capmaps, b->nmaps + 1, 8) != 0) {
+		close(fd);
+		return;
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED)
+		return;
+	b->maps[b->nmaps] = (struct blobmap){ base, (size_t)st.st_size };
+	p = memcmp(base, PACK_MAGIC, strlen(PACK_MAGIC)) ? NULL : base + strlen(PACK_MAGIC);
+	end = base + st.st_size;
+	while (p && p < end) {
+		struct packent e;
+		const char *nl;
+		size_t known = b->oids.n;
+		uint32_t id;
+
+		if (pack_entry(&p, base, end, &e, &nl) != 0 ||
+		    WD_ARRAY_RESERVE(b->v, b->cap, b->oids.n + 1, 256) != 0 ||
+		    wd_strtab_intern(&b->oids, e.oid, 40, &id) != 0)
+			break;
+		p = nl + 1 + e.len;
+		if (b->oids.n > known) /* else an earlier pack's entry serves */
+			b->v[id] = (struct blobent){ (uint32_t)b->nmaps, e.off, e.len };
+	}
+	b->nmaps++;
+}
+
+/* Every blob pack of the cache; none (or some) when it cannot be read. */
+static void blobs_load(struct blobs *b, const char *cache_dir)
+{
+	wd_buf dir = WD_BUF_INIT, file = WD_BUF_INIT;
+	char prefix[32];
+	struct dirent *de;
+	DIR *d;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(prefix, sizeof(prefix), BLOB_PACK, WD_TAGS_VERSION);
+	if (wd_path_join(&dir, cache_dir, "map") != 0 || !(d = opendir(dir.ptr)))
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		/* a link being made (<name>.<pid>) is not one yet */
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || strchr(de->d_name, '.'))
+			continue;
+		wd_buf_clear(&file);
+		if (wd_path_join(&file, dir.ptr, de->d_name) == 0)
+			blobs_add(b, file.ptr);
+	}
+	closedir(d);
+out:
+	wd_error_clear();
+	wd_buf_free(&dir);
+	wd_buf_free(&file);
+}
+
+/* The tags of blob `oid` from the blob packs (a copy: the packs are unmapped
+ * when the build ends); WD_ENOTFOUND when no pack has a sound entry. */
+static int blobs_find(const struct blobs *b, const char *oid, wd_tagset *ts)
+{
+	int64_t id = wd_strtab_find(&b->oids, oid, 40);
+	const struct blobent *e;
+	char *text;
+
+	if (id < 0)
+		return WD_ENOTFOUND;
+	e = &b->v[id];
+	if (!(text = malloc(e->len + 1)))
+		return WD_ENOTFOUND;
+	memcpy(text, b->maps[e->map].p + e->off, e->len);
+	text[e->len] = '\0';
+	if (wd_tagset_load(ts, text, e->len) != 0) {
+		wd_error_clear();
+		return WD_ENOTFOUND;
+	}
+	return 0;
+}
+
+static void blobs_free(struct blobs *b)
+{
+	for (size_t i = 0; i < b->nmaps; i++)
+		munmap((void *)b->maps[i].p, b->maps[i].len);
+	free(b->maps);
+	wd_strtab_free(&b->oids);
+	free(b->v);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Make the work tree pack just written a blob pack too (see above). */
+static void blob_pack_link(const char *pack, const char *blob)
+{
+	wd_buf tmp = WD_BUF_INIT;
+
+	if (wd_buf_printf(&tmp, "%s.%ld", blob, (long)getpid()) == 0) {
+		unlink(tmp.ptr);
+		if (link(pack, tmp.ptr) == 0 && rename(tmp.ptr, blob) != 0)
+			unlink(tmp.ptr);
+	}
+	wd_error_clear();
+	wd_buf_free(&tmp);
+}
+
 /* --- parallel tag extraction --- */
 
 struct job {
 	wd_map *m;
 	const char *cache_dir;
 	const struct pack *pk;
+	const struct blobs *blobs; /* NULL: the work tree has a pack of its own */
 	size_t max_file;
 	long pid;               /* names the cache's temporary files */
 	pthread_mutex_t lock;
@@ -265,9 +430,9 @@ out:
 	wd_buf_free(&t2);
 }
 
-/* Store freshly parsed tags in the cache, and keep them in the compact form
- * a cache load gives (one arena instead of one allocation per name). */
-static int store_and_compact(struct mfile *f, const char *cache_dir, long pid, wd_buf *tmp)
+/* Keep freshly parsed tags in the compact form a cache load gives (one
+ * arena instead of one allocation per name). */
+static int compact(struct mfile *f)
 {
 	wd_buf text = WD_BUF_INIT;
 	size_t n;
@@ -277,10 +442,26 @@ static int store_and_compact(struct mfile *f, const char *cache_dir, long pid, w
 		wd_buf_free(&text);
 		return rc;
 	}
-	tag_cache_store(&text, cache_dir, f->oid, pid, tmp);
 	wd_tagset_free(&f->tags);
 	n = text.len;
 	return wd_tagset_load(&f->tags, wd_buf_detach(&text), n);
+}
+
+/* The files this build parsed, each as a loose blob cache entry. */
+static void store_loose(const wd_map *m, const char *cache_dir, long pid)
+{
+	wd_buf text = WD_BUF_INIT, tmp = WD_BUF_INIT;
+
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct mfile *f = &m->files[i];
+
+		wd_buf_clear(&text);
+		if (f->state == MFILE_PARSED && wd_tagset_dump(&text, &f->tags) == 0)
+			tag_cache_store(&text, cache_dir, f->oid, pid, &tmp);
+	}
+	wd_error_clear();
+	wd_buf_free(&text);
+	wd_buf_free(&tmp);
 }
 
 /* Phase 0: the file's stat data, and its pack entry when they still match. */
@@ -347,6 +528,8 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 
 		rc = tag_cache_load(&f->tags, j->cache_dir, f->oid, &p2);
 		wd_buf_free(&p2);
+		if (rc != 0 && j->blobs)
+			rc = blobs_find(j->blobs, f->oid, &f->tags);
 		if (rc == 0) {
 			f->state = MFILE_CACHED;
 			return 0;
@@ -361,7 +544,7 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 		return 0;
 	}
 	f->state = MFILE_PARSED;
-	return store_and_compact(f, j->cache_dir, j->pid, abs);
+	return compact(f);
 }
 
 static void *worker(void *arg)
@@ -522,9 +705,12 @@ static int index_names(wd_map *m, unsigned nthreads)
 		ndefs += m->files[fi].tags.ndefs;
 		nrefs += m->files[fi].tags.nrefs;
 	}
-	if ((ndefs && !(def_id = malloc(ndefs * sizeof(*def_id)))) ||
-	    (nrefs && !(ref_id = malloc(nrefs * sizeof(*ref_id)))) ||
-	    (m->nfiles && !(ref_base = malloc(m->nfiles * sizeof(*ref_base))))) {
+	/* one element at least, never NULL, and ref_id zeroed (calloc: fresh
+	 * pages at this size, free): the static analyser sees neither that the
+	 * sums are the per-file counts added up nor find_refs filling ref_id */
+	if (!(def_id = malloc((ndefs ? ndefs : 1) * sizeof(*def_id))) ||
+	    !(ref_id = calloc(nrefs ? nrefs : 1, sizeof(*ref_id))) ||
+	    !(ref_base = malloc((m->nfiles ? m->nfiles : 1) * sizeof(*ref_base)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -558,8 +744,8 @@ static int index_names(wd_map *m, unsigned nthreads)
 		find_refs(&jobs[1]);
 	/* counts, then one slice per name in each flat array */
 	if (!(m->info = calloc(m->names.n ? m->names.n : 1, sizeof(*m->info))) ||
-	    (ndefs && !(m->def_occ = malloc(ndefs * sizeof(struct occ)))) ||
-	    (nrefs && !(m->ref_occ = malloc(nrefs * sizeof(struct occ))))) {
+	    !(m->def_occ = malloc((ndefs ? ndefs : 1) * sizeof(struct occ))) ||
+	    !(m->ref_occ = malloc((nrefs ? nrefs : 1) * sizeof(struct occ)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -651,16 +837,63 @@ struct save_job {
 	const wd_map *m;
 	const struct pack *pk;
 	const char *file;
+	const char *blob_file;  /* where a large parse links the pack */
+	const char *cache_dir;
+	long pid;
 };
 
-/* Failing to save the pack only costs re-hashing and re-reading next time. */
-static void *save_pack_thread(void *arg)
+/* The pack, then what this build parsed into the blob cache: loose entries
+ * for a few files, else a link to the pack (see "blob packs"). Failing to
+ * save costs only re-hashing and re-parsing next time. */
+static void *save_caches_thread(void *arg)
 {
 	const struct save_job *sj = arg;
+	int saved = pack_save(sj->m, sj->pk, sj->file) == 0;
 
-	if (pack_save(sj->m, sj->pk, sj->file) != 0)
-		wd_error_clear();
+	wd_error_clear();
+	if (sj->m->stats.parsed <= LOOSE_MAX)
+		store_loose(sj->m, sj->cache_dir, sj->pid);
+	else if (saved)
+		blob_pack_link(sj->file, sj->blob_file);
 	return NULL;
+}
+
+/* Is there a file whose tags the pack does not vouch for (to hash, look up
+ * in the blob cache, or parse)? */
+static int any_file_to_hash(const wd_map *m)
+{
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct mfile *f = &m->files[i];
+
+		if (f->lang != WD_LANG_NONE && f->state != MFILE_UNREADABLE &&
+		    f->state != MFILE_TOO_LARGE && !f->pack_off)
+			return 1;
+	}
+	return 0;
+}
+
+/* Phase 0 (stat every file against the pack), then phase 1 (tags), with
+ * the blob packs open when the work tree has no pack of its own. */
+static int extract_tags(struct job *j, const struct pack *pk, unsigned nthreads,
+                        uint32_t **order)
+{
+	struct blobs blobs;
+	int rc;
+
+	memset(&blobs, 0, sizeof(blobs));
+	if ((rc = run_workers(j, nthreads)) != 0 || (rc = work_order(order, j->m)) != 0)
+		return rc;
+	if (j->cache_dir && !pk->work && any_file_to_hash(j->m)) {
+		blobs_load(&blobs, j->cache_dir);
+		j->blobs = &blobs;
+	}
+	j->phase = 1;
+	j->next = 0;
+	j->order = *order;
+	rc = run_workers(j, nthreads);
+	j->blobs = NULL;
+	blobs_free(&blobs);
+	return rc;
 }
 
 int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
@@ -668,7 +901,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	wd_map_opts defaults = WD_MAP_OPTS_INIT;
 	wd_strvec files = WD_STRVEC_INIT;
 	struct pack pk;
-	wd_buf pkfile = WD_BUF_INIT;
+	wd_buf pkfile = WD_BUF_INIT, blobfile = WD_BUF_INIT;
 	struct job j;
 	struct save_job sj;
 	pthread_t saver;
@@ -711,7 +944,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	files.n = files.cap = 0;
 	wd_map__mark_vendored(m, opts->exclude);
 	if (opts->cache_dir) {
-		if ((rc = pack_path(&pkfile, opts->cache_dir, m->workdir)) != 0)
+		if ((rc = pack_paths(&pkfile, &blobfile, opts->cache_dir, m->workdir)) != 0)
 			goto out;
 		pack_load(&pk, pkfile.ptr);
 		/* the tags borrow from the mapping: it lives as long as the map */
@@ -736,13 +969,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	pthread_mutex_init(&j.lock, NULL);
 	t1 = wd_now_ms();
 	nthreads = thread_count(opts->threads, m->nfiles);
-	rc = run_workers(&j, nthreads);
-	if (!rc && (rc = work_order(&order, m)) == 0) {
-		j.phase = 1;
-		j.next = 0;
-		j.order = order;
-		rc = run_workers(&j, nthreads);
-	}
+	rc = extract_tags(&j, &pk, nthreads, &order);
 	m->stats.tags_ms = wd_now_ms() - t1;
 	pthread_mutex_destroy(&j.lock);
 	if (rc)
@@ -752,19 +979,20 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		m->stats.cached += m->files[i].state == MFILE_CACHED;
 	}
 	m->stats.files = m->nfiles;
-	/* rewrite the pack when it no longer describes the tree exactly, on a
-	 * thread of its own while the names are indexed (both only read the tags) */
+	/* rewrite the pack (and store what was parsed) when it no longer describes
+	 * the tree exactly, on a thread of its own while the names are indexed
+	 * (both only read the tags) */
 	{
 		size_t hits = 0;
 
 		for (size_t i = 0; i < m->nfiles; i++)
 			hits += m->files[i].stat_hit;
-		sj = (struct save_job){ m, &pk, pkfile.ptr };
+		sj = (struct save_job){ m, &pk, pkfile.ptr, blobfile.ptr, opts->cache_dir, j.pid };
 		if (opts->cache_dir && (hits != m->stats.parsed + m->stats.cached || hits != pk.paths.n)) {
-			if (nthreads > 1 && pthread_create(&saver, NULL, save_pack_thread, &sj) == 0)
+			if (nthreads > 1 && pthread_create(&saver, NULL, save_caches_thread, &sj) == 0)
 				saving = 1;
 			else
-				save_pack_thread(&sj);
+				save_caches_thread(&sj);
 		}
 	}
 	t1 = wd_now_ms();
@@ -776,6 +1004,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 out:
 	pack_release(&pk);
 	wd_buf_free(&pkfile);
+	wd_buf_free(&blobfile);
 	wd_strvec_free(&files);
 	free(order);
 	if (rc) {

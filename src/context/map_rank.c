@@ -579,27 +579,42 @@ static int fit(size_t *k_out, const wd_map *m, const struct pick *p, size_t n, s
 	return rc;
 }
 
+/*
+ * The ranked picks, how many of them fit the budget (*k) and their text: one
+ * selection for the text form and the JSON, so both say the same thing.
+ * *p and *seen (a scratch byte per file) are the caller's to free, on
+ * failure too.
+ */
+static int select_fitting(struct pick **p, size_t *k, unsigned char **seen, wd_buf *text,
+                          const wd_map *m, size_t budget_tokens, unsigned flags)
+{
+	size_t n;
+	int rc;
+
+	*seen = NULL;
+	*k = 0;
+	if ((rc = ranked_picks(p, &n, m, pick_limit(budget_tokens))) != 0)
+		return rc;
+	if (m->nfiles && !(*seen = malloc(m->nfiles)))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	if ((rc = fit(k, m, *p, n, budget_tokens, flags, *seen)) != 0)
+		return rc;
+	return render_k(text, m, *p, *k, flags);
+}
+
 int wd_map_render(wd_buf *out, const wd_map *m, size_t budget_tokens, unsigned flags)
 {
 	struct pick *p = NULL;
 	unsigned char *seen = NULL;
 	wd_buf body = WD_BUF_INIT;
-	size_t n, k = 0;
+	size_t k;
 	int rc;
 
-	if ((rc = ranked_picks(&p, &n, m, pick_limit(budget_tokens))) != 0)
-		return rc;
-	if (m->nfiles && !(seen = malloc(m->nfiles))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = fit(&k, m, p, n, budget_tokens, flags, seen)) != 0 ||
-	    (rc = render_k(&body, m, p, k, flags)) != 0)
-		goto out;
-	if ((rc = header(out, m, k, m->nfiles ? count_files(p, k, m->nfiles, seen) : 0,
+	if ((rc = select_fitting(&p, &k, &seen, &body, m, budget_tokens, flags)) != 0 ||
+	    (rc = header(out, m, k, m->nfiles ? count_files(p, k, m->nfiles, seen) : 0,
 	                 (body.len + 3) / 4 + 30, budget_tokens)) != 0)
 		goto out;
-	rc = wd_buf_put(out, body.ptr ? body.ptr : "", body.len);
+	rc = wd_buf_put(out, body.ptr, body.len); /* NULL when empty: wd_buf_put copies nothing */
 out:
 	wd_buf_free(&body);
 	free(seen);
@@ -669,19 +684,11 @@ int wd_map_to_json(json_t **out, const wd_map *m, size_t budget_tokens)
 	unsigned char *seen = NULL;
 	wd_buf text = WD_BUF_INIT;
 	json_t *root = NULL, *files, *cur = NULL;
-	size_t n, k = 0;
+	size_t k;
 	int rc;
 
 	*out = NULL;
-	if ((rc = ranked_picks(&p, &n, m, pick_limit(budget_tokens))) != 0)
-		return rc;
-	if (m->nfiles && !(seen = malloc(m->nfiles))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto out;
-	}
-	/* the same selection as the text form, so both say the same thing */
-	if ((rc = fit(&k, m, p, n, budget_tokens, WD_MAP_RENDER_LINES, seen)) != 0 ||
-	    (rc = render_k(&text, m, p, k, WD_MAP_RENDER_LINES)) != 0 ||
+	if ((rc = select_fitting(&p, &k, &seen, &text, m, budget_tokens, WD_MAP_RENDER_LINES)) != 0 ||
 	    (rc = place(&v, m, p, k)) != 0)
 		goto out;
 	root = json_pack("{s:I, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:[]}",

@@ -37,7 +37,8 @@ struct syms {
 		pointer_declarator, array_declarator, parenthesized_declarator,
 		attributed_declarator, init_declarator, class_definition, decorated_definition,
 		block, module, expression_statement, assignment, translation_unit, preproc_if,
-		preproc_ifdef, preproc_else, preproc_elif, linkage_specification, declaration_list;
+		preproc_ifdef, preproc_else, preproc_elif, linkage_specification, declaration_list,
+		opaque;  /* a node whose inside names nothing: C's string literal */
 	TSFieldId f_declarator, f_name, f_body, f_left, f_value;
 };
 
@@ -215,6 +216,7 @@ static void init_syms(void)
 		s->preproc_elif = sym(l, "preproc_elif");
 		s->linkage_specification = sym(l, "linkage_specification");
 		s->declaration_list = sym(l, "declaration_list");
+		s->opaque = lang == WD_LANG_C ? sym(l, "string_literal") : 0;
 		s->f_declarator = field(l, "declarator");
 		s->f_name = field(l, "name");
 		s->f_body = field(l, "body");
@@ -726,7 +728,7 @@ static int walk(struct ex *x, TSNode root, int lang)
 		TSNode n = ts_tree_cursor_current_node(&c);
 		TSSymbol k = ts_node_symbol(n);
 
-		if ((x->err = WD_ARRAY_RESERVE(stk, cap, d + 1, 64)) != 0)
+		if (d >= cap && (x->err = WD_ARRAY_RESERVE(stk, cap, d + 1, 64)) != 0)
 			break;
 		stk[d] = k;
 		if (lang == WD_LANG_C)
@@ -739,7 +741,8 @@ static int walk(struct ex *x, TSNode root, int lang)
 			break;
 		if (opens_function(x, k))
 			in_function++;
-		if (ts_tree_cursor_goto_first_child(&c)) {
+		/* a string's quotes, text and escapes: a few nodes each, none a name */
+		if ((k != x->s->opaque || !k) && ts_tree_cursor_goto_first_child(&c)) {
 			d++;
 			continue;
 		}
@@ -760,6 +763,28 @@ done:
 	return x->err;
 }
 
+/*
+ * One parse with a fresh external scanner. A reused parser keeps its
+ * scanner's state from the previous file: Python's scanner resets its indents
+ * but not `inside_f_string` (its deserialize of an empty state leaves it), so
+ * a file parsed after one ending inside an f-string lost its definitions, and
+ * the syntax gate saw other ERROR nodes in the same text the second time
+ * (found by fuzz_syntax). ts_parser_reset does not help: it calls that same
+ * deserialize. Setting the language again destroys and re-creates the
+ * scanner, which costs next to nothing beside the parse.
+ */
+static int parse(TSTree **out, wd_parsers *p, int lang, const char *src, size_t len)
+{
+	*out = NULL;
+	if (len > UINT32_MAX)
+		return wd_error_set(WD_EINPUT, "file too large to parse");
+	if (!ts_parser_set_language(p->p[lang], language(lang)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not load the grammar");
+	if (!(*out = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	return 0;
+}
+
 int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, size_t len)
 {
 	struct ex x;
@@ -768,16 +793,14 @@ int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, si
 
 	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT)
 		return 0;
-	if (len > UINT32_MAX)
-		return wd_error_set(WD_EINPUT, "file too large to parse");
 	memset(&x, 0, sizeof(x));
 	x.ts = out;
 	x.s = &S[lang];
 	x.r = (lang == WD_LANG_C || lang == WD_LANG_PYTHON) ? NULL : &R[lang];
 	x.src = src;
 	x.len = len;
-	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
-		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	if ((rc = parse(&tree, p, lang, src, len)) != 0)
+		return rc;
 	rc = walk(&x, ts_tree_root_node(tree), lang);
 	ts_tree_delete(tree);
 	/* the distinct names become the file's references, with their counts */
@@ -805,20 +828,13 @@ int wd_syntax_issues(wd_syntax_issue *out, size_t max, size_t *n, wd_parsers *p,
 {
 	TSTree *tree;
 	TSTreeCursor c;
+	int rc;
 
 	*n = 0;
 	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT)
 		return 0;
-	if (len > UINT32_MAX)
-		return wd_error_set(WD_EINPUT, "file too large to parse");
-	/* Setting the language again gives the grammar's external scanner a new
-	 * state: Python's keeps some from the previous parse, and the same text
-	 * then parsed with other ERROR nodes the second time, so the gate took a
-	 * base's own problem for one the patch made (found by fuzz_syntax). */
-	if (!ts_parser_set_language(p->p[lang], language(lang)))
-		return wd_error_set(WD_EINFRA, "tree-sitter could not load the grammar");
-	if (!(tree = ts_parser_parse_string(p->p[lang], NULL, src, (uint32_t)len)))
-		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	if ((rc = parse(&tree, p, lang, src, len)) != 0)
+		return rc;
 	if (!ts_node_has_error(ts_tree_root_node(tree))) {
 		ts_tree_delete(tree);
 		return 0;
@@ -864,25 +880,46 @@ done:
 
 /* --- cache text form --- */
 
+/* Append n in decimal and then `sep`: wd_buf_printf's vsnprintf was most of
+ * a dump's time, and every parsed file is dumped twice (compacted, then
+ * written into the pack). */
+static int put_uint(wd_buf *out, size_t n, char sep)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	d[--i] = sep;
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	return wd_buf_put(out, d + i, sizeof(d) - i);
+}
+
 int wd_tagset_dump(wd_buf *out, const wd_tagset *ts)
 {
 	int rc;
 
-	if ((rc = wd_buf_printf(out, "wdtags 1 %zu %zu\n", ts->ndefs, ts->nrefs)) != 0)
+	if ((rc = wd_buf_puts(out, "wdtags 1 ")) != 0 || (rc = put_uint(out, ts->ndefs, ' ')) != 0 ||
+	    (rc = put_uint(out, ts->nrefs, '\n')) != 0)
 		return rc;
 	for (size_t i = 0; i < ts->ndefs; i++) {
-		if ((rc = wd_buf_printf(out, "%u %u %u %s\t", ts->defs[i].kind, ts->defs[i].start,
-		                        ts->defs[i].end, ts->defs[i].name)) != 0)
+		const wd_tag *t = &ts->defs[i];
+		size_t at;
+
+		if ((rc = put_uint(out, t->kind, ' ')) != 0 || (rc = put_uint(out, t->start, ' ')) != 0 ||
+		    (rc = put_uint(out, t->end, ' ')) != 0 || (rc = wd_buf_puts(out, t->name)) != 0 ||
+		    (rc = wd_buf_putc(out, '\t')) != 0)
+			return rc;
+		at = out->len;
+		if ((rc = wd_buf_puts(out, t->sig)) != 0 || (rc = wd_buf_putc(out, '\n')) != 0)
 			return rc;
 		/* a signature's own line breaks (preprocessor lines) are stored as 0x1f */
-		for (const char *c = ts->defs[i].sig; *c; c++)
-			if ((rc = wd_buf_putc(out, *c == '\n' ? '\x1f' : *c)) != 0)
-				return rc;
-		if ((rc = wd_buf_putc(out, '\n')) != 0)
-			return rc;
+		for (char *c = out->ptr + at; (c = memchr(c, '\n', out->len - 1 - (size_t)(c - out->ptr)));)
+			*c++ = '\x1f';
 	}
 	for (size_t i = 0; i < ts->nrefs; i++)
-		if ((rc = wd_buf_printf(out, "%u %s\n", ts->refs[i].count, ts->refs[i].name)) != 0)
+		if ((rc = put_uint(out, ts->refs[i].count, ' ')) != 0 ||
+		    (rc = wd_buf_puts(out, ts->refs[i].name)) != 0 || (rc = wd_buf_putc(out, '\n')) != 0)
 			return rc;
 	return wd_buf_puts(out, "end\n");
 }

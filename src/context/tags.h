@@ -66,7 +66,7 @@ int wd_tagset_load_borrowed(wd_tagset *out, char *text, size_t len);
 
 /* Bump when the extraction changes what it finds: cached tags of older
  * versions are then ignored (they live under <cache>/tags/v<N>/). */
-#define WD_TAGS_VERSION 5
+#define WD_TAGS_VERSION 6
 
 enum wd_lang {
 	WD_LANG_NONE = 0, WD_LANG_C, WD_LANG_PYTHON, WD_LANG_GO, WD_LANG_JS, WD_LANG_RUST,

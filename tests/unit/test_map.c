@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -47,6 +48,19 @@ static const char UTIL_C[] =
 	"int (*handler)(int);\n"                      /* 12 */
 	"#define SQUARE(x) ((x) * (x))\n";            /* 13 */
 
+/* The fixture's files under root. */
+static void fill(const char *root)
+{
+	put(root, "src/util.c", UTIL_C);
+	put(root, "src/util.h", "#ifndef UTIL_H\n#define UTIL_H\nint util_add(int a, int b);\n#endif\n");
+	put(root, "src/main.c", "#include \"util.h\"\nint main(void)\n{\n\treturn util_add(1, 2) + "
+	                        "util_add(3, 4) + MAX_ITEMS;\n}\n");
+	put(root, "src/other.c", "int other_thing(void) { return 0; }\n");
+	put(root, "app.py", "class Parser:\n    def parse(self, text):\n        return helper(text)\n\n"
+	                    "@decorator\ndef helper(x):\n    return x\n\nLIMIT = 10\n");
+	put(root, "README.md", "# demo\n");
+}
+
 static void setup(void)
 {
 	git_libgit2_init();
@@ -54,14 +68,7 @@ static void setup(void)
 	strcpy(cache, "/tmp/wd-mapc-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tree));
 	ck_assert_ptr_nonnull(mkdtemp(cache));
-	put(tree, "src/util.c", UTIL_C);
-	put(tree, "src/util.h", "#ifndef UTIL_H\n#define UTIL_H\nint util_add(int a, int b);\n#endif\n");
-	put(tree, "src/main.c", "#include \"util.h\"\nint main(void)\n{\n\treturn util_add(1, 2) + "
-	                        "util_add(3, 4) + MAX_ITEMS;\n}\n");
-	put(tree, "src/other.c", "int other_thing(void) { return 0; }\n");
-	put(tree, "app.py", "class Parser:\n    def parse(self, text):\n        return helper(text)\n\n"
-	                    "@decorator\ndef helper(x):\n    return x\n\nLIMIT = 10\n");
-	put(tree, "README.md", "# demo\n");
+	fill(tree);
 }
 
 static void teardown(void)
@@ -71,14 +78,19 @@ static void teardown(void)
 	git_libgit2_shutdown();
 }
 
-static wd_map *build(const char *cache_dir)
+static wd_map *build_at(const char *root, const char *cache_dir)
 {
 	wd_map_opts o = WD_MAP_OPTS_INIT;
 	wd_map *m = NULL;
 
 	o.cache_dir = cache_dir;
-	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	ck_assert_int_eq(wd_map_build(&m, root, &o), 0);
 	return m;
+}
+
+static wd_map *build(const char *cache_dir)
+{
+	return build_at(tree, cache_dir);
 }
 
 /* The one definition of `name` with kind `kind`, checked for its lines. */
@@ -536,11 +548,27 @@ static void pack_file(wd_buf *out)
 	wd_buf_free(&dir);
 }
 
+/* m (freed here) took all n files' tags from the cache and renders as `want`. */
+static void expect_all_cached(wd_map *m, size_t n, const wd_buf *want)
+{
+	wd_map_stats st;
+	wd_buf got = WD_BUF_INIT;
+
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, n);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&got, m, 0, 0), 0);
+	ck_assert_str_eq(want->ptr, got.ptr);
+	wd_map_free(m);
+	wd_buf_free(&got);
+}
+
 START_TEST(a_warm_map_reads_the_pack_alone)
 {
 	wd_map *m, *cold;
 	wd_map_stats st;
-	wd_buf pk = WD_BUF_INIT, tags = WD_BUF_INIT, a = WD_BUF_INIT, b = WD_BUF_INIT;
+	wd_buf pk = WD_BUF_INIT, tags = WD_BUF_INIT, a = WD_BUF_INIT;
 
 	cold = build(cache);
 	ck_assert_int_eq(wd_map_rank(cold, NULL), 0);
@@ -549,14 +577,7 @@ START_TEST(a_warm_map_reads_the_pack_alone)
 	/* without the per-blob cache, every file's tags still come from the pack */
 	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
 	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
-	m = build(cache);
-	wd_map_get_stats(&st, m);
-	ck_assert_uint_eq(st.parsed, 0);
-	ck_assert_uint_eq(st.cached, 5);
-	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
-	ck_assert_int_eq(wd_map_render(&b, m, 0, 0), 0);
-	ck_assert_str_eq(a.ptr, b.ptr);
-	wd_map_free(m);
+	expect_all_cached(build(cache), 5, &a);
 	/* control: without the pack either, every file is parsed again */
 	pack_file(&pk);
 	ck_assert_int_eq(unlink(pk.ptr), 0);
@@ -568,9 +589,21 @@ START_TEST(a_warm_map_reads_the_pack_alone)
 	wd_buf_free(&pk);
 	wd_buf_free(&tags);
 	wd_buf_free(&a);
-	wd_buf_free(&b);
 }
 END_TEST
+
+/* m's cache served some of its n files and not others (a damaged entry is
+ * parsed again), and the map is whole. */
+static void expect_partly_cached(const wd_map *m, size_t n)
+{
+	wd_map_stats st;
+
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_gt(st.parsed, 0);
+	ck_assert_uint_lt(st.parsed, n);
+	ck_assert_uint_eq(st.parsed + st.cached, n);
+	ck_assert(wd_map_has_definition(m, "util_add"));
+}
 
 START_TEST(a_damaged_pack_costs_only_a_reparse)
 {
@@ -589,13 +622,9 @@ START_TEST(a_damaged_pack_costs_only_a_reparse)
 	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
 	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
 	m = build(cache);
-	wd_map_get_stats(&st, m);
 	/* the entries before the damage served; the rest were parsed, and the map is whole */
-	ck_assert_uint_gt(st.parsed, 0);
-	ck_assert_uint_lt(st.parsed, 5);
-	ck_assert_uint_eq(st.parsed + st.cached, 5);
+	expect_partly_cached(m, 5);
 	ck_assert(wd_map_has_definition(m, "other_thing"));
-	ck_assert(wd_map_has_definition(m, "util_add"));
 	ck_assert(wd_map_has_definition(m, "helper"));
 	wd_map_free(m);
 	/* and the pack was rewritten whole */
@@ -610,19 +639,167 @@ START_TEST(a_damaged_pack_costs_only_a_reparse)
 }
 END_TEST
 
+/* The tags of one file's text, from parser p. */
+static void tags_of(wd_buf *out, wd_parsers *p, const char *src)
+{
+	wd_tagset ts;
+
+	memset(&ts, 0, sizeof(ts));
+	wd_buf_clear(out);
+	ck_assert_int_eq(wd_tags_extract(&ts, p, WD_LANG_PYTHON, src, strlen(src)), 0);
+	ck_assert_int_eq(wd_tagset_dump(out, &ts), 0);
+	wd_tagset_free(&ts);
+}
+
+/* A thread's parser is reused from file to file: Python's external scanner
+ * kept `inside_f_string` from a file that ends inside an f-string, and the
+ * next file lost its definitions. */
+START_TEST(python_tags_do_not_depend_on_the_file_parsed_before)
+{
+	static const char *const before[] = {
+		"def f():\n    if x:\n            y = f\"abc {x\n",
+		"    7(x):\n  mpackcag  rec\nfpn func F`rut\x10n x\n{\nn\x09i\n}\nt g;\n",
+		"class A:\n    def f(self):\n        s = '''never closed\n",
+	};
+	static const char b[] = "def g(a):\n    return a\n\nclass K:\n    def m(self):\n        pass\n";
+	wd_buf alone = WD_BUF_INIT, after = WD_BUF_INIT;
+	wd_parsers *fresh, *reused;
+
+	ck_assert_int_eq(wd_parsers_new(&fresh), 0);
+	tags_of(&alone, fresh, b);
+	ck_assert_ptr_nonnull(strstr(alone.ptr, "def g(a)"));
+	ck_assert_ptr_nonnull(strstr(alone.ptr, "def m(self)"));
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		ck_assert_int_eq(wd_parsers_new(&reused), 0);
+		tags_of(&after, reused, before[i]);
+		tags_of(&after, reused, b);
+		ck_assert_str_eq(after.ptr, alone.ptr);
+		wd_parsers_free(reused);
+	}
+	wd_parsers_free(fresh);
+	wd_buf_free(&alone);
+	wd_buf_free(&after);
+}
+END_TEST
+
+/* n generated C files under root: enough of them make a build large. */
+static void put_many(const char *root, int n)
+{
+	char name[64], body[128];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "gen/f%02d.c", i);
+		snprintf(body, sizeof(body), "int gen_%02d(void) { return util_add(%d, 1); }\n", i, i);
+		put(root, name, body);
+	}
+}
+
+/* Entries under dir whose name starts with `prefix`, and the path of the
+ * last one in *last; with depth 1, the entries of its subdirectories. */
+static size_t count_entries(const char *dir, const char *prefix, int depth, wd_buf *last)
+{
+	wd_buf sub = WD_BUF_INIT;
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		wd_buf_clear(&sub);
+		ck_assert_int_eq(wd_path_join(&sub, dir, e->d_name), 0);
+		n += depth ? count_entries(sub.ptr, "", 0, last) : 1;
+		ck_assert_int_eq(wd_buf_sets(last, sub.ptr), 0);
+	}
+	closedir(d);
+	wd_buf_free(&sub);
+	return n;
+}
+
+/* The blob packs (the last one's path in *pack) and the loose blob entries. */
+static void blob_cache_count(size_t *packs, size_t *loose, wd_buf *pack)
+{
+	wd_buf dir = WD_BUF_INIT, prefix = WD_BUF_INIT, any = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_buf_printf(&prefix, "pack-v%d-blobs-", WD_TAGS_VERSION), 0);
+	ck_assert_int_eq(wd_path_join(&dir, cache, "map"), 0);
+	*packs = count_entries(dir.ptr, prefix.ptr, 0, pack);
+	wd_buf_clear(&dir);
+	ck_assert_int_eq(wd_buf_printf(&dir, "%s/tags/v%d", cache, WD_TAGS_VERSION), 0);
+	*loose = count_entries(dir.ptr, "", 1, &any);
+	wd_buf_free(&dir);
+	wd_buf_free(&prefix);
+	wd_buf_free(&any);
+}
+
+/* The map of a new work tree `dir` (a mkdtemp template) holding the same
+ * files as the large tree of the test below. */
+static wd_map *map_of_a_copy(char *dir)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	fill(dir);
+	put_many(dir, 80);
+	return build_at(dir, cache);
+}
+
+/* A new work tree (a run's) finds the tags of a large cold map in its blob
+ * pack: one file made instead of one per blob; a damaged pack costs a parse. */
+START_TEST(a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads)
+{
+	char tree2[64] = "/tmp/wd-map2-XXXXXX", tree3[64] = "/tmp/wd-map3-XXXXXX";
+	wd_map *m;
+	wd_map_stats st;
+	wd_buf a = WD_BUF_INIT, blob = WD_BUF_INIT;
+	size_t packs, loose;
+	struct stat sb;
+
+	put_many(tree, 80);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 85);
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert_int_eq(wd_map_render(&a, m, 0, 0), 0);
+	wd_map_free(m);
+	/* no loose entries: every file's tags are in the one blob pack */
+	blob_cache_count(&packs, &loose, &blob);
+	ck_assert_uint_eq(packs, 1);
+	ck_assert_uint_eq(loose, 0);
+
+	expect_all_cached(map_of_a_copy(tree2), 85, &a);
+
+	/* a few files parsed go to loose entries, as before, and make no blob pack */
+	put(tree, "src/other.c", "int other_thing(void) { return 7; }\n");
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 1);
+	wd_map_free(m);
+	blob_cache_count(&packs, &loose, &blob);
+	ck_assert_uint_eq(packs, 1);
+	ck_assert_uint_eq(loose, 1);
+
+	/* the blob pack cut short: what it still holds serves, the rest is parsed */
+	ck_assert_int_eq(stat(blob.ptr, &sb), 0);
+	ck_assert_int_eq(truncate(blob.ptr, sb.st_size / 2), 0);
+	m = map_of_a_copy(tree3);
+	expect_partly_cached(m, 85);
+	ck_assert(wd_map_has_definition(m, "gen_79"));
+	wd_map_free(m);
+	wd_rm_rf(tree2);
+	wd_rm_rf(tree3);
+	wd_buf_free(&a);
+	wd_buf_free(&blob);
+}
+END_TEST
+
 START_TEST(one_thread_and_many_threads_agree)
 {
 	wd_map_opts o = WD_MAP_OPTS_INIT;
 	wd_map *a = NULL, *b = NULL;
 	wd_map_stats sa, sb;
 	wd_buf ra = WD_BUF_INIT, rb = WD_BUF_INIT;
-	char name[64], body[128];
 
-	for (int i = 0; i < 60; i++) {
-		snprintf(name, sizeof(name), "gen/f%02d.c", i);
-		snprintf(body, sizeof(body), "int gen_%02d(void) { return util_add(%d, 1); }\n", i, i);
-		put(tree, name, body);
-	}
+	put_many(tree, 60);
 	o.threads = 1;
 	ck_assert_int_eq(wd_map_build(&a, tree, &o), 0);
 	o.threads = 4;
@@ -732,7 +909,9 @@ int main(void)
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
 	tcase_add_test(tc, a_warm_map_reads_the_pack_alone);
 	tcase_add_test(tc, a_damaged_pack_costs_only_a_reparse);
+	tcase_add_test(tc, a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
+	tcase_add_test(tc, python_tags_do_not_depend_on_the_file_parsed_before);
 	tcase_add_test(tc, ranges_of_named_definitions_are_sorted_and_merged);
 	tcase_add_test(tc, interned_names_keep_their_ids_across_growth);
 	tcase_add_test(tc, errors_missing_tree_bad_version_and_unranked_render);
