@@ -45,7 +45,7 @@ int wd_ctx_mentioned_paths(wd_strvec *out, const char *text, const wd_strvec *fi
  * globs (NULL-terminated, may be NULL)? .gitattributes is the map's part. */
 int wd_ctx_path_vendored(const char *path, const char *const *exclude);
 
-/* context.c: sort line ranges by their first line and merge those that
+/* context.c (also map.c): sort line ranges by their first line and merge those that
  * overlap or touch, in place; returns how many are left. */
 size_t wd_ctx_ranges_merge(wd_map_range *r, size_t n);
 

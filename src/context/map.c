@@ -1155,15 +1155,6 @@ int wd_map_files_defining(wd_strvec *out, const wd_map *m, const char *const *na
 	return 0;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const wd_map_range *x = a, *y = b;
-
-	if (x->start_line != y->start_line)
-		return x->start_line < y->start_line ? -1 : 1;
-	return x->end_line < y->end_line ? -1 : x->end_line > y->end_line;
-}
-
 static int file_index(const wd_map *m, const char *path)
 {
 	size_t lo = 0, hi = m->nfiles;
@@ -1208,21 +1199,7 @@ int wd_map_ranges_for(wd_map_range **out, size_t *n, const wd_map *m, const char
 				k++;
 				break;
 			}
-	qsort(r, k, sizeof(*r), cmp_range);
-	/* merge overlapping or nested ranges */
-	{
-		size_t w = 0;
-
-		for (size_t i = 0; i < k; i++) {
-			if (w && r[i].start_line <= r[w - 1].end_line + 1) {
-				if (r[i].end_line > r[w - 1].end_line)
-					r[w - 1].end_line = r[i].end_line;
-				continue;
-			}
-			r[w++] = r[i];
-		}
-		k = w;
-	}
+	k = wd_ctx_ranges_merge(r, k);
 	if (!k) {
 		free(r);
 		return 0;
