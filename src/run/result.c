@@ -24,7 +24,9 @@ json_t *wd_run_result_json(const wd_run_result *r)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:{s:I, s:I, s:o}, s:O}",
 	                      "status", status_name(r->status), "run_id", r->run_id,
-	                      "repo", r->repo, "branch", r->branch,
+	                      /* a branch only where the user can reach it: published, or in
+	                       * the kept work tree */
+	                      "repo", r->repo, "branch", r->repo || r->workdir ? r->branch : NULL,
 	                      "base", r->base[0] ? r->base : NULL,
 	                      "commit", r->commit[0] ? r->commit : NULL, "rounds", r->rounds,
 	                      "reason", r->reason, "ledger", r->ledger,

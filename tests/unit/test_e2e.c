@@ -149,8 +149,17 @@ START_TEST(test_every_round_fails_no_commit)
 	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 3);
 	ck_assert(!json_is_string(json_object_get(w.result, "commit")));
+	/* no branch is named that exists nowhere the user can reach */
+	ck_assert(json_is_null(json_object_get(w.result, "repo")));
+	ck_assert(json_is_null(json_object_get(w.result, "branch")));
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
 	e2e_assert_user_repo_unchanged(&w, 0);
+	/* kept, the work tree holds the branch: then it is named, beside workdir */
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--keep-worktree", NULL);
+	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
+	ck_assert(json_is_string(json_object_get(w.result, "workdir")));
+	ck_assert_int_eq(strncmp(e2e_str(&w, "branch"), "warden/", 7), 0);
 	e2e_world_free(&w);
 }
 END_TEST
