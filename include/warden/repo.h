@@ -227,6 +227,20 @@ int wd_repo_unpublish(const char *repo_path, const char *mirror_path, const char
  * to find branches no proposal record names. */
 int wd_repo_warden_branches(wd_strvec *names, wd_strvec *tips, const char *repo_path);
 
+/* Append to `branches` the branch each leftover lock file under
+ * refs/heads/warden/ of the repository at `repo_path` locks ("warden/x" for
+ * refs/heads/warden/x.lock): libgit2 writes <ref>.lock and moves it into
+ * place, so a kill -9 between the two leaves the lock. Only regular files
+ * untouched for `min_age` seconds or more are listed (a live writer holds
+ * its lock for milliseconds); nothing behind a symbolic link is read.
+ * WD_ENOTFOUND when there is no repository at `repo_path` itself. */
+int wd_repo_warden_ref_locks(wd_strvec *branches, const char *repo_path, unsigned min_age);
+
+/* Remove refs/heads/<branch>.lock of the repository at `repo_path` when it is
+ * still such a leftover (a regular file untouched for `min_age` seconds).
+ * Gone already is success; WD_ECONFLICT when it is younger or not a file. */
+int wd_repo_ref_lock_remove(const char *repo_path, const char *branch, unsigned min_age);
+
 /* ---- evidence notes ---- */
 
 /* Attach `text` to commit `commit_hex` as a note under `notes_ref`,

@@ -41,13 +41,16 @@ static const char gc_usage[] =
 	"has no proposal record and is not running (a run killed between making the\n"
 	"branch and writing its record).\n"
 	"'review list' cannot show them; gc names each and removes them only with\n"
-	"--prune-orphans (a branch that has moved or is checked out stays).\n"
+	"--prune-orphans (a branch that has moved or is checked out stays). Likewise\n"
+	"the refs/heads/warden/*.lock files such a run left when it was killed while\n"
+	"writing its branch, untouched for a minute (a live writer holds one for\n"
+	"milliseconds): they litter the repository and block that branch name.\n"
 	"\n"
 	"  --older-than DAYS  age to prune at (0: everything not needed)\n"
 	"  --dry-run          say what would go, remove nothing\n"
 	"  --json             one JSON object with the counts on stdout\n"
 	"  --repo PATH        look for orphan branches in PATH too (repeatable)\n"
-	"  --prune-orphans    delete the orphan branches found\n"
+	"  --prune-orphans    delete the orphan branches and stale ref locks found\n"
 	"\n"
 	"exit codes: 0 pruned, 2 usage error or no cache, 3 something could not be removed\n";
 
@@ -61,6 +64,7 @@ struct gc {
 	wd_strvec records;      /* every proposal record's run id, whatever its status */
 	wd_strvec repos;        /* repositories to search for orphan branches (real paths) */
 	json_t *orphans;        /* [{repo, branch, commit, run, removed}] */
+	json_t *locks;          /* [{repo, branch, run, removed}]: leftover ref locks */
 	int prune_orphans;
 	json_t *blobs;          /* ids still referenced: {id: true} */
 	size_t trees, blobs_removed, tags, baselines;
@@ -485,13 +489,71 @@ static int orphan_found(struct gc *g, const char *repo, const char *branch, cons
 	return 0;
 }
 
+/* A ref lock untouched this long is a dead writer's: libgit2 holds one for
+ * the milliseconds between writing <ref>.lock and moving it into place. */
+#define GC_LOCK_MIN_AGE 60u
+
+static int lock_found(struct gc *g, const char *repo, const char *branch)
+{
+	const char *what = "kept: remove it with --prune-orphans";
+	char *shown;
+	int removed = 0;
+	json_t *o;
+
+	if (g->prune_orphans && g->dry) {
+		what = "would remove it";
+	} else if (g->prune_orphans && wd_repo_ref_lock_remove(repo, branch, GC_LOCK_MIN_AGE) == 0) {
+		removed = 1;
+		what = "removed";
+	} else if (g->prune_orphans) {
+		fprintf(stderr, "warden: gc: could not remove refs/heads/%s.lock in %s: %s\n", branch,
+		        repo, wd_error_last());
+		wd_error_clear();
+		g->errors++;
+		what = "not removed";
+	}
+	shown = wd_text_clean_line(branch);
+	fprintf(stderr, "warden: gc: refs/heads/%s.lock in %s was left by run %s, killed while it "
+	                "wrote that branch (%s)\n", shown ? shown : "?", repo,
+	        shown ? branch_run_id(shown) : "?", what);
+	free(shown);
+	o = json_pack("{s:s, s:s, s:s, s:b}", "repo", repo, "branch", branch, "run",
+	              branch_run_id(branch), "removed", removed);
+	if (!o || json_array_append_new(g->locks, o))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The ref locks a run of this cache, killed while it wrote a warden/ branch,
+ * left in the repository at `repo`. */
+static int gc_locks_in(struct gc *g, const char *repo)
+{
+	wd_strvec locked = WD_STRVEC_INIT;
+	int rc = 0;
+
+	if (wd_repo_warden_ref_locks(&locked, repo, GC_LOCK_MIN_AGE) != 0) {
+		wd_error_clear(); /* not a repository (any more), or unreadable: nothing to do */
+		wd_strvec_free(&locked);
+		return 0;
+	}
+	for (size_t k = 0; k < locked.n && !rc; k++) {
+		const char *id = branch_run_id(locked.v[k]);
+
+		if (run_of_this_cache(g, id) && !wd_strvec_contains(&g->running, id))
+			rc = lock_found(g, repo, locked.v[k]);
+	}
+	wd_strvec_free(&locked);
+	return rc;
+}
+
 /* Report (and with --prune-orphans remove) every warden/ branch whose run
- * this cache made, has no record and is not running. */
+ * this cache made, has no record and is not running, and the ref locks such
+ * runs left. */
 static int gc_orphans(struct gc *g)
 {
 	int rc = 0;
 
-	if (!(g->orphans = json_array()))
+	if (!(g->orphans = json_array()) || !(g->locks = json_array()))
 		return wd_error_set(WD_ENOMEM, "out of memory");
 	if (g->repos.n && wd_repo_global_init() != 0)
 		return wd_error_set(WD_EINFRA, "could not initialise libgit2");
@@ -512,6 +574,8 @@ static int gc_orphans(struct gc *g)
 		}
 		wd_strvec_free(&names);
 		wd_strvec_free(&tips);
+		if (!rc)
+			rc = gc_locks_in(g, g->repos.v[i]);
 	}
 	if (g->repos.n)
 		wd_repo_global_shutdown();
@@ -592,12 +656,12 @@ int cmd_gc(int argc, char **argv)
 	if ((rc = gc_orphans(&g)) != 0)
 		goto out;
 	if (a.json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "dry_run", g.dry,
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}", "dry_run", g.dry,
 		                      "work_trees", (json_int_t)g.trees, "blobs",
 		                      (json_int_t)g.blobs_removed, "tag_entries", (json_int_t)g.tags,
 		                      "baselines", (json_int_t)g.baselines, "bytes",
 		                      (json_int_t)g.bytes, "errors", (json_int_t)g.errors,
-		                      "orphans", g.orphans);
+		                      "orphans", g.orphans, "stale_locks", g.locks);
 		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
 		if (s)
@@ -615,6 +679,7 @@ int cmd_gc(int argc, char **argv)
 out:
 	json_decref(g.blobs);
 	json_decref(g.orphans);
+	json_decref(g.locks);
 	wd_strvec_free(&repo_args);
 	wd_strvec_free(&g.running);
 	wd_strvec_free(&g.records);

@@ -5,6 +5,7 @@
  */
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -290,6 +291,129 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 }
 END_TEST
 
+/* The lock files under refs/heads/warden of the repository at `dir`: the last
+ * branch name ("warden/...") into `branch`, its path into `path`; 0 when
+ * there is none, else how many. */
+static int warden_ref_locks(const char *dir, char *branch, size_t bn, char *path, size_t pn)
+{
+	char d[1200];
+	DIR *h;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(d, sizeof(d), "%s/.git/refs/heads/warden", dir);
+	if (!(h = opendir(d)))
+		return 0;
+	while ((e = readdir(h)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".lock")) {
+			snprintf(branch, bn, "warden/%.*s", (int)(len - 5), e->d_name);
+			snprintf(path, pn, "%s/%s", d, e->d_name);
+			n++;
+		}
+	}
+	closedir(h);
+	return n;
+}
+
+/* kill -9 while libgit2 moved the new branch's <ref>.lock into place in the
+ * user's repository (a preloaded fault kills at that link) left the lock
+ * there: litter in the user's .git, and that branch can no longer be made.
+ * gc names it and removes it only when told; a young lock (a live writer's)
+ * is never touched. */
+START_TEST(gc_removes_the_ref_lock_a_killed_run_left_when_told)
+{
+	struct e2e_world w;
+	char spec[600], so[2200], env_so[2300], kill_at[1400], branch[512], lock[1600], *out = NULL;
+	const char *env[] = { env_so, kill_at, "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0",
+	                      NULL };
+	const char *argv[] = { e2e_warden_bin(), "run", "--repo", NULL, "--ticket", NULL,
+	                       "--work-dir", NULL, "--model", spec, NULL };
+	struct timespec old[2] = { { .tv_sec = 1700000000 }, { .tv_sec = 1700000000 } };
+	git_repository *repo = NULL;
+	git_reference *head = NULL, *ref = NULL;
+	json_t *o, *one;
+	int status = -1;
+
+	e2e_world_init(&w, NULL, NULL);
+	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	preload_path(so, sizeof(so));
+	ck_assert_msg(access(so, R_OK) == 0, "%s is missing (make tests builds it)", so);
+	snprintf(env_so, sizeof(env_so), "LD_PRELOAD=%s", so);
+	snprintf(kill_at, sizeof(kill_at), "WD_TEST_KILL_AT_RENAME=%s/.git/refs/heads/warden/", w.src);
+	argv[3] = w.src;
+	argv[5] = w.ticket;
+	argv[7] = w.cache;
+	ck_assert_int_eq(fx_run(&out, &status, argv, env, w.tmp), 0);
+	ck_assert_msg(status == 128 + 9, "exit %d:\n%s", status, out);
+	free(out);
+	/* what the kill left: a lock, no branch */
+	ck_assert_int_eq(warden_ref_locks(w.src, branch, sizeof(branch), lock, sizeof(lock)), 1);
+	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
+	/* control: with the lock there, that branch cannot be made */
+	ck_assert_int_eq(git_repository_open(&repo, w.src), 0);
+	ck_assert_int_eq(git_repository_head(&head, repo), 0);
+	{
+		char refname[600];
+
+		snprintf(refname, sizeof(refname), "refs/heads/%s", branch);
+		ck_assert_int_lt(git_reference_create(&ref, repo, refname, git_reference_target(head), 0,
+		                                      "test"), 0);
+	}
+
+	/* a young lock is a live writer's: reported by no one, kept even when told */
+	ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", NULL), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(o, "stale_locks")), 0);
+	json_decref(o);
+	ck_assert_int_eq(access(lock, F_OK), 0);
+	/* a minute later (backdated here) it is the dead run's: named, kept */
+	ck_assert_int_eq(utimensat(AT_FDCWD, lock, old, 0), 0);
+	ck_assert_int_eq(gc_run(&w, &o, NULL, NULL), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(o, "stale_locks")), 1);
+	one = json_array_get(json_object_get(o, "stale_locks"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(one, "branch")), branch);
+	ck_assert(json_is_false(json_object_get(one, "removed")));
+	json_decref(o);
+	ck_assert_int_eq(access(lock, F_OK), 0);
+	/* a dry run with --prune-orphans keeps it */
+	ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", "--dry-run"), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(o, "stale_locks")), 1);
+	json_decref(o);
+	ck_assert_int_eq(access(lock, F_OK), 0);
+	/* --prune-orphans removes it, and the branch can be made again */
+	ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", NULL), 0);
+	one = json_array_get(json_object_get(o, "stale_locks"), 0);
+	ck_assert(json_is_true(json_object_get(one, "removed")));
+	json_decref(o);
+	ck_assert_int_ne(access(lock, F_OK), 0);
+	{
+		char refname[600];
+
+		snprintf(refname, sizeof(refname), "refs/heads/%s", branch);
+		ck_assert_int_eq(git_reference_create(&ref, repo, refname, git_reference_target(head), 0,
+		                                      "test"), 0);
+	}
+	git_reference_free(ref);
+	git_reference_free(head);
+	git_repository_free(repo);
+	/* and a lock of a branch no run of this cache made is never touched */
+	{
+		char mine[1400];
+
+		snprintf(mine, sizeof(mine), "%s/.git/refs/heads/warden/by-hand-0badc0de.lock", w.src);
+		ck_assert_int_eq(fx_write_file(mine, ""), 0);
+		ck_assert_int_eq(utimensat(AT_FDCWD, mine, old, 0), 0);
+		ck_assert_int_eq(gc_run(&w, &o, "--prune-orphans", NULL), 0);
+		ck_assert_uint_eq(json_array_size(json_object_get(o, "stale_locks")), 0);
+		json_decref(o);
+		ck_assert_int_eq(access(mine, F_OK), 0);
+	}
+	e2e_world_free(&w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gc");
@@ -300,6 +424,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, gc_prunes_what_nothing_needs_and_keeps_the_rest);
 	tcase_add_test(tc, gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told);
+	tcase_add_test(tc, gc_removes_the_ref_lock_a_killed_run_left_when_told);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	git_libgit2_init(); /* the tests read the repositories warden wrote */
