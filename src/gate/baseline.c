@@ -1,10 +1,12 @@
 /*
  * The baseline: the same checks run on the base commit, so that a failure
  * that was already there is not blamed on the patch. Results are cached per
- * (base commit, check definition hash) as JSON under <cache>/baseline/, so
+ * (base commit, check definition hash), for the resources they ran under
+ * (sandbox policy, memory, timeout, CPUs), as JSON under <cache>/baseline/, so
  * every round and every later run on the same base reuses them.
  */
 #include <ctype.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,13 +18,13 @@
 #include "warden/gate.h"
 
 /* 2: the fields of wd_check_result_json ("output_bytes", "findings" a count)
- * and the cached findings under "finding_list" */
-#define CACHE_VERSION 2
+ * and the cached findings under "finding_list"; 3: "resources" */
+#define CACHE_VERSION 3
 #define CACHE_FILE_MAX (64u << 20)
 
 /* The check's result (wd_check_result_json) and what a later run needs to
  * stand in for running it: the output, the per-test cases, the findings. */
-static json_t *result_to_json(const wd_check_result *cr, const char *def)
+static json_t *result_to_json(const wd_check_result *cr, const char *def, const char *res)
 {
 	json_t *o = wd_check_result_json(cr), *cases = json_array(), *finds = json_array();
 
@@ -47,6 +49,7 @@ static json_t *result_to_json(const wd_check_result *cr, const char *def)
 	}
 	if (json_object_set_new(o, "version", json_integer(CACHE_VERSION)) ||
 	    json_object_set_new(o, "def", json_string(def)) ||
+	    json_object_set_new(o, "resources", json_string(res)) ||
 	    json_object_set_new(o, "output_truncated", json_boolean(cr->output_truncated)) ||
 	    json_object_set_new(o, "output", wd_gate_json_strn(cr->output.ptr, cr->output.len)) ||
 	    json_object_set_new(o, "tests", json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:o}",
@@ -107,7 +110,8 @@ static int push_case(wd_test_report *r, const char *name, int st, const char *de
 }
 
 /* Fill cr from a cached object; WD_EINPUT when it does not fit (then re-run). */
-static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, const char *def)
+static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, const char *def,
+                            const char *res)
 {
 	json_t *tests = json_object_get(o, "tests"), *cases, *finds, *item;
 	const char *digest = json_string_value(json_object_get(o, "digest"));
@@ -120,6 +124,8 @@ static int result_from_json(wd_check_result *cr, json_t *o, const wd_check *c, c
 	if (json_integer_value(json_object_get(o, "version")) != CACHE_VERSION ||
 	    !json_is_string(json_object_get(o, "def")) ||
 	    strcmp(json_string_value(json_object_get(o, "def")), def) != 0 ||
+	    !json_is_string(json_object_get(o, "resources")) ||
+	    strcmp(json_string_value(json_object_get(o, "resources")), res) != 0 ||
 	    !digest || strlen(digest) != 40 || !out || !json_is_object(tests))
 		return wd_error_set(WD_EINPUT, "baseline cache entry does not match");
 	cr->passed = json_is_true(json_object_get(o, "passed"));
@@ -198,7 +204,8 @@ static int commit_id_ok(const char *s)
 }
 
 /* Use the cache entry at path if it is valid for this check. 1 = hit. */
-static int try_cache(wd_check_result *cr, const char *path, const wd_check *c, const char *def)
+static int try_cache(wd_check_result *cr, const char *path, const wd_check *c, const char *def,
+                     const char *res)
 {
 	wd_buf raw = WD_BUF_INIT;
 	json_t *o = NULL;
@@ -206,7 +213,7 @@ static int try_cache(wd_check_result *cr, const char *path, const wd_check *c, c
 
 	if (wd_file_read(&raw, path, CACHE_FILE_MAX) == 0 &&
 	    (o = json_loadb(raw.ptr, raw.len, 0, NULL)) != NULL &&
-	    result_from_json(cr, o, c, def) == 0)
+	    result_from_json(cr, o, c, def, res) == 0)
 		hit = 1;
 	if (!hit) {
 		free_one(cr);
@@ -217,9 +224,10 @@ static int try_cache(wd_check_result *cr, const char *path, const wd_check *c, c
 	return hit;
 }
 
-static int store(const char *dir, const char *path, const wd_check_result *cr, const char *def)
+static int store(const char *dir, const char *path, const wd_check_result *cr, const char *def,
+                 const char *res)
 {
-	json_t *o = result_to_json(cr, def);
+	json_t *o = result_to_json(cr, def, res);
 	char *text = NULL;
 	int rc;
 
@@ -235,12 +243,27 @@ static int store(const char *dir, const char *path, const wd_check_result *cr, c
 	return rc;
 }
 
+/* What a check's result may depend on besides its definition and the base:
+ * the sandbox's policy, the memory limit, the default timeout and how many
+ * CPUs the checks may use (eval --jobs pins each worker to its share). A
+ * cached result stands in only for a run under the same resources. */
+static int resources_sig(wd_buf *out, const wd_gate_opts *opts)
+{
+	cpu_set_t set;
+	int cpus = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		cpus = CPU_COUNT(&set);
+	return wd_buf_printf(out, "policy=%d mem=%llu timeout=%u cpus=%d", opts->sandbox_policy,
+	                     (unsigned long long)opts->memory_mb, opts->default_timeout_sec, cpus);
+}
+
 int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdir,
                      const char *base_commit, const wd_checklist *checks,
                      const wd_gate_opts *opts)
 {
 	wd_gate_opts defaults = WD_GATE_OPTS_INIT;
-	wd_buf dir = WD_BUF_INIT, path = WD_BUF_INIT;
+	wd_buf dir = WD_BUF_INIT, path = WD_BUF_INIT, res = WD_BUF_INIT;
 	size_t hits = 0;
 	int rc = 0;
 
@@ -257,7 +280,8 @@ int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdi
 		rc = wd_buf_sets(&dir, opts->cache_dir);
 	else
 		rc = wd_cache_dir(&dir);
-	if (rc || (rc = wd_buf_printf(&dir, "/baseline/%s", base_commit)) != 0)
+	if (rc || (rc = wd_buf_printf(&dir, "/baseline/%s", base_commit)) != 0 ||
+	    (rc = resources_sig(&res, opts)) != 0)
 		goto out;
 	if (checks->n && !(out->v = calloc(checks->n, sizeof(*out->v)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -272,7 +296,7 @@ int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdi
 		if ((rc = wd_check_def_hash(def, c)) != 0 ||
 		    (rc = wd_buf_printf(&path, "%s/%s.json", dir.ptr, def)) != 0)
 			goto out;
-		if (opts->baseline_cache != WD_BASELINE_CACHE_REFRESH && try_cache(cr, path.ptr, c, def)) {
+		if (opts->baseline_cache != WD_BASELINE_CACHE_REFRESH && try_cache(cr, path.ptr, c, def, res.ptr)) {
 			hits++;
 		} else if (opts->baseline_cache == WD_BASELINE_CACHE_ONLY) {
 			rc = wd_error_set(WD_ENOTFOUND, "baseline: '%s' has no cached result", c->name);
@@ -281,7 +305,7 @@ int wd_gate_baseline(wd_gate_result *out, size_t *from_cache, const char *workdi
 			if ((rc = wd_gate_run_one(cr, workdir, c, opts, 1)) != 0)
 				goto out;
 			/* a timed-out baseline says nothing stable about the base: do not keep it */
-			if (!cr->timed_out && (rc = store(dir.ptr, path.ptr, cr, def)) != 0) {
+			if (!cr->timed_out && (rc = store(dir.ptr, path.ptr, cr, def, res.ptr)) != 0) {
 				free_one(cr);
 				goto out;
 			}
@@ -298,6 +322,7 @@ out:
 		*from_cache = hits;
 	wd_buf_free(&dir);
 	wd_buf_free(&path);
+	wd_buf_free(&res);
 	return rc;
 }
 

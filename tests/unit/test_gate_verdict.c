@@ -1,6 +1,7 @@
 /* The verdict (baseline vs patched, SWE-bench's rule, diff-aware findings),
  * the baseline cache, the repair summary and the verdict trailer. */
 #include <check.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -515,6 +516,56 @@ START_TEST(baseline_is_cached_per_commit_and_definition)
 }
 END_TEST
 
+/* A result depends on what the check was given to run with: under another
+ * memory limit, policy or CPU share (eval --jobs pins each worker to one) the
+ * cached baseline does not stand in, and the check runs again. */
+START_TEST(baseline_is_cached_per_resources)
+{
+	wd_checklist l = WD_CHECKLIST_INIT;
+	wd_gate_opts o = WD_GATE_OPTS_INIT;
+	wd_gate_result r;
+	wd_buf cache = WD_BUF_INIT;
+	cpu_set_t all, one;
+	size_t hits = 9;
+	const char *base = "abcdef01";
+
+	ck_assert_int_eq(wd_path_join(&cache, fx_dir, "cache"), 0);
+	o.cache_dir = cache.ptr;
+	ck_assert_int_eq(wd_checklist_add_spec(&l, "nproc", 0), 0);
+	ck_assert_int_eq(wd_gate_baseline(&r, &hits, fx_dir, base, &l, &o), 0);
+	ck_assert_uint_eq(hits, 0);
+	wd_gate_result_free(&r);
+	ck_assert_int_eq(wd_gate_baseline(&r, &hits, fx_dir, base, &l, &o), 0);
+	ck_assert_uint_eq(hits, 1); /* the control: the same resources reuse it */
+	wd_gate_result_free(&r);
+	o.memory_mb = 512;
+	ck_assert_int_eq(wd_gate_baseline(&r, &hits, fx_dir, base, &l, &o), 0);
+	ck_assert_uint_eq(hits, 0);
+	wd_gate_result_free(&r);
+	ck_assert_int_eq(wd_gate_baseline(&r, &hits, fx_dir, base, &l, &o), 0);
+	ck_assert_uint_eq(hits, 1);
+	wd_gate_result_free(&r);
+	/* one CPU of several, as an eval worker has (Check forks: this test's own) */
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (CPU_COUNT(&all) > 1) {
+		CPU_ZERO(&one);
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &all)) {
+				CPU_SET(c, &one);
+				break;
+			}
+		ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+		ck_assert_int_eq(wd_gate_baseline(&r, &hits, fx_dir, base, &l, &o), 0);
+		ck_assert_uint_eq(hits, 0);
+		ck_assert_str_eq(r.v[0].output.ptr, "1\n"); /* what the check saw differed */
+		wd_gate_result_free(&r);
+		ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	}
+	wd_buf_free(&cache);
+	wd_checklist_free(&l);
+}
+END_TEST
+
 START_TEST(corrupt_cache_entries_are_rerun)
 {
 	wd_checklist l = WD_CHECKLIST_INIT;
@@ -569,6 +620,7 @@ int main(void)
 	tcase_set_timeout(bl, 60);
 	tcase_add_test(bl, baseline_is_cached_per_commit_and_definition);
 	tcase_add_test(bl, corrupt_cache_entries_are_rerun);
+	tcase_add_test(bl, baseline_is_cached_per_resources);
 	suite_add_tcase(s, bl);
 	return fx_suite_main(s);
 }
