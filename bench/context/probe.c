@@ -3,7 +3,8 @@
  * way `warden run` does (wd_context_build, default budget) and print what it
  * chose as JSON: {"chosen": [paths], "bytes": N, "files": "the files text",
  * "map": "the map slice", "ms": wall time of wd_context_build, "map_ms": wall
- * time of the map alone (wd_map_build + wd_map_rank, same cache, warm)}.
+ * time of the map alone (wd_map_build + wd_map_rank, same cache, warm),
+ * "why": the context's reasons, as the ledger records them}.
  *
  *   probe WORKDIR TITLE_FILE BODY_FILE CACHE_DIR
  */
@@ -76,9 +77,9 @@ int main(int argc, char **argv)
 	chosen = json_array();
 	for (size_t i = 0; i < c->chosen.n; i++)
 		json_array_append_new(chosen, json_string(c->chosen.v[i]));
-	out = json_pack("{s:o, s:I, s:s, s:s, s:f, s:f}", "chosen", chosen, "bytes",
+	out = json_pack("{s:o, s:I, s:s, s:s, s:f, s:f, s:O}", "chosen", chosen, "bytes",
 	                (json_int_t)c->bytes, "files", wd_buf_cstr(&c->files), "map",
-	                wd_buf_cstr(&c->map), "ms", ctx_ms, "map_ms", map_ms);
+	                wd_buf_cstr(&c->map), "ms", ctx_ms, "map_ms", map_ms, "why", c->why);
 	s = out ? json_dumps(out, JSON_COMPACT) : NULL;
 	if (!s)
 		return 3;
