@@ -525,8 +525,9 @@ static int pick_add(struct pick *p, const wd_ctx_unit *u)
 	p->nr++;
 	p->bytes += unit_bytes(u);
 	p->named += u->named != 0;
-	return wd_buf_printf(&p->names, "%s%s %zu-%zu", p->names.len ? ", " : "", u->name,
-	                     u->start_line, unit_end(u));
+	return wd_buf_printf(&p->names, "%s%s%s%s %zu-%zu", p->names.len ? ", " : "", u->name,
+	                     u->within ? " in " : "", u->within ? u->within : "", u->start_line,
+	                     unit_end(u));
 }
 
 /* Is u's range inside one already picked? */

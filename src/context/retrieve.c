@@ -14,7 +14,9 @@
  * a pass over the tree is one tokenisation of it.
  *
  * Test definitions that call the best-scored definitions are candidates too:
- * they score half of the best definition they call.
+ * they score half of the best definition they call. A function nested in
+ * another (a Python test's `def cli():`) is sent with the outermost function
+ * around it.
  */
 #include <ctype.h>
 #include <math.h>
@@ -37,6 +39,7 @@
 #define TEST_SHARE 0.5    /* a test's own words count this share: the ticket is about the
                            * code, the tests that exercise it come with it (CALLEE_SHARE) */
 #define CALLEES 8         /* how many of the best definitions their tests are looked up for */
+#define NEST_WHOLE 4096   /* a nested function is sent within its outer one up to this size */
 #define TERM_MAX 64
 #define QTERMS_MAX 256
 
@@ -456,12 +459,61 @@ static int hits_push(struct hits *h, uint32_t doc, const struct counter *c, size
 	return 0;
 }
 
+static int is_function(int kind)
+{
+	return kind == WD_TAG_FUNCTION || kind == WD_TAG_METHOD;
+}
+
+/*
+ * A function nested in another (a Python test's `def cli():`, a closure) is
+ * sent with the lines of the outermost function around it, when that is not
+ * large: two lines of a local callback say nothing without the code that
+ * defines and calls it. A class stops the climb (a method stays a method).
+ * `u` holds one file's units in file order (outer before inner).
+ */
+static int widen_nested(wd_ctx_unit *u, size_t n)
+{
+	size_t *stack = n ? malloc(n * sizeof(*stack)) : NULL, depth = 0;
+	size_t *outer = n ? malloc(n * sizeof(*outer)) : NULL;
+
+	if (n && (!stack || !outer)) {
+		free(stack);
+		free(outer);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		while (depth && (u[stack[depth - 1]].end_line < u[i].end_line ||
+		                 u[stack[depth - 1]].start_line > u[i].start_line))
+			depth--;
+		outer[i] = i;
+		for (k = depth; k > 0 && is_function(u[stack[k - 1]].kind); k--)
+			outer[i] = stack[k - 1];
+		stack[depth++] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const wd_ctx_unit *o = &u[outer[i]];
+
+		if (outer[i] == i || !is_function(u[i].kind) || o->bytes > NEST_WHOLE)
+			continue;
+		u[i].within = o->name;
+		u[i].start_line = o->start_line;
+		u[i].end_line = u[i].head_end = o->end_line;
+		u[i].bytes = u[i].head_bytes = o->bytes;
+	}
+	free(stack);
+	free(outer);
+	return 0;
+}
+
 /* One file: each of its definitions is a unit, counted; the file as a
  * whole too, in the same pass over its text. */
 static int scan_file(struct scan *s, const wd_map *m, const char *path, const char *p, size_t len)
 {
 	wd_map_def *d = NULL;
 	size_t nd = 0, nlines = 0, *ls = NULL, next = 1; /* next line not yet counted */
+	size_t first = s->nu;
 	struct counter *c = NULL, *fc = NULL;
 	int test = wd_ctx_path_is_test(path), rc;
 
@@ -539,6 +591,8 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 			goto out;
 		s->nu++;
 	}
+	if ((rc = widen_nested(s->u + first, s->nu - first)) != 0)
+		goto out;
 	if (next <= nlines)
 		text_terms(p + ls[next - 1], p + len, s->q, count_term, fc);
 	for (size_t t = 0; t < s->q->n; t++)

@@ -209,6 +209,48 @@ START_TEST(an_explicit_mention_still_wins_over_the_words)
 }
 END_TEST
 
+/* A Python test whose nested `def cli():` is what the ticket's words match
+ * is sent as the whole test around it: two lines of a local callback say
+ * nothing without the test that defines and invokes it. */
+#define NESTED_TEST "def test_issue_42(runner):\n" \
+	"    @click.command()\n" \
+	"    @click.option(\"-v\", is_flag=True)\n" \
+	"    def cli(v):\n" \
+	"        click.echo(\"verbose mode\" if v else \"quiet mode\")\n" \
+	"\n" \
+	"    result = runner.invoke(cli, [])\n" \
+	"    assert result.output == \"quiet mode\\n\"\n"
+
+START_TEST(a_nested_function_is_sent_within_the_test_around_it)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_buf py = WD_BUF_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+	const char *cut;
+
+	/* a long test file (too large to send whole), the test in its middle */
+	for (int i = 0; i < 120; i++)
+		wd_buf_printf(&py, "def test_case_%03d(runner):\n    result = runner.invoke(main, "
+		              "[\"%d\"])\n    assert result.exit_code == 0\n\n\n", i, i);
+	wd_buf_puts(&py, NESTED_TEST "\n\n");
+	for (int i = 120; i < 240; i++)
+		wd_buf_printf(&py, "def test_case_%03d(runner):\n    result = runner.invoke(main, "
+		              "[\"%d\"])\n    assert result.exit_code == 0\n\n\n", i, i);
+	put("tests/test_modes.py", py.ptr);
+	ticket_init(&t, "Verbose mode prints quiet mode", "");
+	o.budget_bytes = 24 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, NESTED_TEST));
+	cut = json_string_value(json_object_get(why_for(c, "tests/test_modes.py"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(cut, "cli in test_issue_42"));
+	ck_assert_uint_le(c->bytes, o.budget_bytes);
+	wd_context_free(c);
+	wd_buf_free(&py);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -280,6 +322,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, an_explicit_mention_still_wins_over_the_words);
 	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
+	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
