@@ -561,6 +561,12 @@ static int fill_emit(struct builder *b, struct pick *p)
 	else if (u->calls)
 		rc = wd_buf_printf(&reason, "tests %s, one of the best matches for the ticket "
 		                   "(score %.2f)", u->calls, u->score);
+	else if (u->called_by && !u->words[0])
+		rc = wd_buf_printf(&reason, "%s is called by %s, one of the best matches for the "
+		                   "ticket (score %.2f)", u->name, u->called_by, u->score);
+	else if (u->tests_file && !u->words[0])
+		rc = wd_buf_printf(&reason, "the tests of %s, one of the files that best match the "
+		                   "ticket (score %.2f)", u->tests_file, u->score);
 	else
 		rc = wd_buf_printf(&reason, "matches the ticket: %s (score %.2f, words: %s)", u->name,
 		                   u->score, u->words[0] ? u->words : "none; ranked by the map");

@@ -251,6 +251,58 @@ START_TEST(a_nested_function_is_sent_within_the_test_around_it)
 }
 END_TEST
 
+START_TEST(a_function_the_best_match_calls_comes_with_it)
+{
+	/* the words name what went wrong (parsing numbers), not where the
+	 * string-to-double helper lives */
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_buf conv = WD_BUF_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	put("src/load.c", "static int lex_scan_number(struct lex *lx, double *out)\n{\n"
+	                  "\t/* a number: digits, a fraction, an exponent */\n"
+	                  "\treturn str_to_double(lx->buf, out);\n}\n");
+	wd_buf_puts(&conv, "int str_to_double(const char *s, double *out)\n{\n"
+	                   "\t*out = strtod(s, NULL);\n\treturn 0;\n}\n\n");
+	for (int i = 0; i < 200; i++)
+		wd_buf_printf(&conv, "int conv_%03d(const char *s)\n{\n\treturn s[%d];\n}\n\n", i, i);
+	put("src/conv.c", conv.ptr);
+	ticket_init(&t, "Subnormal numbers are scanned wrong", "");
+	o.budget_bytes = 24 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert(has_reason(c, "src/conv.c", "str_to_double is called by lex_scan_number, one of "
+	                                      "the best matches"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int str_to_double(const char *s, double *out)\n{\n"
+	                                           "\t*out = strtod(s, NULL);\n\treturn 0;\n}\n"));
+	wd_context_free(c);
+	wd_buf_free(&conv);
+}
+END_TEST
+
+START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
+{
+	/* test_codec.py neither calls the matched function nor shares the
+	 * ticket's words: its name says it tests src/codec.py */
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	put("src/codec.py", "def decode_surrogates(data):\n    \"\"\"Pairs of UTF-16 surrogates.\"\"\"\n"
+	                    "    return data.decode(\"utf-16\")\n");
+	put("tests/test_codec.py", "def test_roundtrip():\n    assert codec.roundtrip(b\"x\") == b\"x\"\n");
+	put("tests/test_misc.py", "def test_other():\n    assert misc.value() == 1\n");
+	ticket_init(&t, "Surrogates are decoded wrong", "");
+	o.budget_bytes = 8 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert(has_reason(c, "tests/test_codec.py", "the tests of src/codec.py, one of the files "
+	                                               "that best match the ticket"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def test_roundtrip():\n"));
+	ck_assert(!has_reason(c, "tests/test_misc.py", "the tests of"));
+	wd_context_free(c);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -323,6 +375,8 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
 	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
+	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
+	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
