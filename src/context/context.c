@@ -488,6 +488,8 @@ static int add_or_defer(struct builder *b, const char *path)
 #define WHOLE_SLACK 4        /* a file is sent whole when it is at most 1 + 1/WHOLE_SLACK
                               * times the size of its chosen definitions */
 #define SMALL_FILE 2048u     /* a file this small is sent whole */
+#define BEST_WHOLE_PART 6    /* the best-matching file of the code, and of the tests, is
+                              * sent whole when it takes at most this part of the budget */
 
 static int reader(void *arg, const char *path, wd_buf *out)
 {
@@ -501,6 +503,7 @@ struct pick {
 	size_t nr, cap;
 	size_t bytes;             /* of the chosen definitions */
 	const wd_ctx_unit *best;  /* its best-scored unit */
+	size_t whole;             /* > 0: the file is sent whole, of this size */
 	size_t named;             /* how many of them the ticket names */
 	wd_buf names;             /* "name a-b, ..." for the ledger */
 };
@@ -533,6 +536,8 @@ static int pick_add(struct pick *p, const wd_ctx_unit *u)
 /* Is u's range inside one already picked? */
 static int pick_covers(const struct pick *p, const wd_ctx_unit *u)
 {
+	if (p->whole)
+		return 1;
 	for (size_t i = 0; i < p->nr; i++)
 		if (p->r[i].start_line <= u->start_line && p->r[i].end_line >= unit_end(u))
 			return 1;
@@ -573,8 +578,8 @@ static int fill_emit(struct builder *b, struct pick *p)
 	if (rc)
 		goto out;
 	lines = count_lines(content.ptr, content.len);
-	if (content.len + hdr <= left &&
-	    (content.len <= SMALL_FILE || content.len <= p->bytes + p->bytes / WHOLE_SLACK)) {
+	if (content.len + hdr <= left && (p->whole || content.len <= SMALL_FILE ||
+	                                  content.len <= p->bytes + p->bytes / WHOLE_SLACK)) {
 		rc = wd_buf_printf(&b->c->files, "=== %s ===\n%s%s", p->path, content.ptr,
 		                   content.len && content.ptr[content.len - 1] != '\n' ? "\n" : "");
 		if (!rc)
@@ -624,6 +629,23 @@ out:
 	return rc;
 }
 
+/* The size of `path` when the fill may send it whole as the best match of
+ * its kind (small enough, and it fits in `left`), else 0. */
+static size_t best_whole(struct builder *b, const char *path, size_t left)
+{
+	wd_buf content = WD_BUF_INIT;
+	size_t size = 0;
+
+	if (read_tree_file(&content, b, path) != 0)
+		wd_error_clear();
+	else if (!is_binary(content.ptr, content.len) && content.len &&
+	         content.len <= b->budget / BEST_WHOLE_PART &&
+	         content.len + strlen(path) + 100 <= left)
+		size = content.len;
+	wd_buf_free(&content);
+	return size;
+}
+
 /*
  * Fill what the budget has left with the definitions that best match the
  * ticket's words (retrieve.c), each whole: the files the ticket names and
@@ -635,7 +657,7 @@ static int add_retrieved(struct builder *b)
 	wd_ctx_unit *u = NULL;
 	struct pick *picks = NULL;
 	size_t nu = 0, np = 0, cp = 0, left, callers = 0;
-	int rc;
+	int rc, took_code = 0, took_test = 0;
 
 	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? b->t->title : NULL,
 	                          b->t ? b->t->body : NULL, reader, b)) != 0)
@@ -674,7 +696,7 @@ static int add_retrieved(struct builder *b)
 	left = b->budget > b->used ? b->budget - b->used : 0;
 	for (size_t i = 0; !rc && i < nu && i < UNITS_TRIED && left >= FILL_MIN_LEFT; i++) {
 		struct pick *p = NULL;
-		size_t cost;
+		size_t cost, whole = 0;
 		int denied = 0;
 
 		if (wd_strvec_contains(&b->c->chosen, u[i].path))
@@ -686,7 +708,13 @@ static int add_retrieved(struct builder *b)
 				p = &picks[k];
 		if (p && pick_covers(p, &u[i]))
 			continue;
-		cost = unit_bytes(&u[i]) + 48 + (p ? 0 : strlen(u[i].path) + 100);
+		/* the file of the best match of the code, and of the tests: the fix is
+		 * often beside it (another function, the test next to the one found) */
+		if (!p && !u[i].named && !(u[i].test ? took_test : took_code)) {
+			*(u[i].test ? &took_test : &took_code) = 1;
+			whole = best_whole(b, u[i].path, left);
+		}
+		cost = (whole ? whole : unit_bytes(&u[i]) + 48) + (p ? 0 : strlen(u[i].path) + 100);
 		if (cost > left)
 			continue;
 		if (!p) {
@@ -698,6 +726,7 @@ static int add_retrieved(struct builder *b)
 			memset(p, 0, sizeof(*p));
 			p->path = u[i].path;
 			p->best = &u[i];
+			p->whole = whole;
 		}
 		rc = pick_add(p, &u[i]);
 		left -= cost;

@@ -251,6 +251,53 @@ START_TEST(a_nested_function_is_sent_within_the_test_around_it)
 }
 END_TEST
 
+START_TEST(the_best_matching_file_is_sent_whole_when_small)
+{
+	/* the fix is often beside what the words match: a file of a few KiB
+	 * whose one function matches is sent whole, not cut to it */
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_buf src = WD_BUF_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	wd_buf_puts(&src, "int hash_resize(struct table *t)\n{\n\t/* grow the buckets */\n"
+	                  "\treturn table_grow(t, t->size * 2);\n}\n\n");
+	for (int i = 0; i < 40; i++)
+		wd_buf_printf(&src, "int table_op_%02d(struct table *t)\n{\n\treturn t->n + %d;\n}\n\n",
+		              i, i);
+	ck_assert_uint_gt(src.len, 2048);
+	put("src/table.c", src.ptr);
+	/* code the words match better than the rest of table.c takes what is left */
+	wd_buf_clear(&src);
+	for (int i = 0; i < 500; i++)
+		wd_buf_printf(&src, "int grow_plant_%03d(void)\n{\n\treturn %d;\n}\n\n", i, i);
+	put("src/garden.c", src.ptr);
+	ticket_init(&t, "Buckets do not grow on resize", "");
+	o.budget_bytes = 24 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/table.c"), "matches the ticket: hash_resize"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/table.c ===\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int table_op_39(struct table *t)"));
+	wd_context_free(c);
+	wd_buf_free(&src);
+}
+END_TEST
+
+START_TEST(control_a_large_best_matching_file_is_still_cut)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	/* src/lexer.c is over a sixth of the budget: cut to what matched */
+	ticket_init(&t, "Unknown backslash escapes are accepted", "");
+	o.budget_bytes = 24 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_ptr_nonnull(json_object_get(why_for(c, "src/lexer.c"), "cut"));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(a_function_the_best_match_calls_comes_with_it)
 {
 	/* the words name what went wrong (parsing numbers), not where the
@@ -375,6 +422,8 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
 	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
+	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
+	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	suite_add_tcase(s, tc);
