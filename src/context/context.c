@@ -34,7 +34,9 @@ struct builder {
 	wd_map *map;             /* NULL when the map could not be built */
 	wd_strvec files;
 	wd_strvec focus_idents;  /* identifiers of the ticket that name definitions */
-	wd_strvec code_idents;   /* those of them the ticket writes as code */
+	wd_strvec code_idents;   /* those of them the ticket writes as code, or plain words
+	                          * naming functions only */
+	wd_strvec as_code;       /* those of them the ticket writes as code */
 	wd_strvec specific;      /* those written as code and defined in at most three places */
 	wd_strvec deferred;      /* files defining them, too large to send whole: their
 	                          * definitions lead the fill (add_retrieved) */
@@ -457,10 +459,36 @@ static int add_callers(struct builder *b, const char *name, const char *reason)
 	return rc;
 }
 
+/* Does `path` define only names the ticket writes as plain words (a
+ * function `output` for "colored output")? Such a word says less about
+ * the file than a name written as code. */
+static int plain_only(struct builder *b, const char *path)
+{
+	for (size_t i = 0; i < b->specific.n; i++) {
+		wd_map_def *d = NULL;
+		size_t n = 0;
+		int here = 0;
+
+		if (!wd_strvec_contains(&b->as_code, b->specific.v[i]))
+			continue;
+		if (wd_map_find_definitions(&d, &n, b->map, b->specific.v[i]) != 0) {
+			wd_error_clear();
+			return 0;
+		}
+		for (size_t k = 0; k < n && !here; k++)
+			here = !strcmp(d[k].path, path);
+		free(d);
+		if (here)
+			return 0;
+	}
+	return 1;
+}
+
 /* A file defining an identifier the ticket names: whole when it takes at
- * most a third of what is left; else its named definitions lead the fill,
- * with the definitions of it (and of other files) that match the ticket. */
-static int add_or_defer(struct builder *b, const char *path)
+ * most a third of what is left (and the ticket writes the name as code, not
+ * as a plain word); else its named definitions lead the fill, with the
+ * definitions of it (and of other files) that match the ticket. */
+static int add_or_defer(struct builder *b, const char *path, int plain)
 {
 	wd_buf content = WD_BUF_INIT;
 	size_t left = b->budget > b->used ? b->budget - b->used : 0;
@@ -473,7 +501,7 @@ static int add_or_defer(struct builder *b, const char *path)
 		wd_buf_free(&content);
 		return add_file(b, path, "defines an identifier the ticket names");
 	}
-	if (content.len + strlen(path) + 80 <= left / 3)
+	if (!plain && content.len + strlen(path) + 80 <= left / 3)
 		rc = add_file(b, path, "defines an identifier the ticket names");
 	else
 		rc = wd_strvec_push(&b->deferred, path);
@@ -919,6 +947,8 @@ static int text_identifiers(struct builder *b, const char *text)
 			if (!rc && (code_like(text, s, p) || names_functions(b->map, id)) &&
 			    !wd_strvec_contains(&b->code_idents, id))
 				rc = wd_strvec_push(&b->code_idents, id);
+			if (!rc && code_like(text, s, p) && !wd_strvec_contains(&b->as_code, id))
+				rc = wd_strvec_push(&b->as_code, id);
 		} else if (p - s >= 4 && code_like(text, s, p)) {
 			wd_strvec like = WD_STRVEC_INIT;
 
@@ -927,6 +957,8 @@ static int text_identifiers(struct builder *b, const char *text)
 				rc = focus_add(b, like.v[i]);
 				if (!rc && !wd_strvec_contains(&b->code_idents, like.v[i]))
 					rc = wd_strvec_push(&b->code_idents, like.v[i]);
+				if (!rc && !wd_strvec_contains(&b->as_code, like.v[i]))
+					rc = wd_strvec_push(&b->as_code, like.v[i]);
 			}
 			wd_strvec_free(&like);
 		}
@@ -953,7 +985,9 @@ static int ticket_identifiers(struct builder *b)
 			continue;
 		if ((rc = focus_add(b, colon + 1)) != 0 ||
 		    (!wd_strvec_contains(&b->code_idents, colon + 1) &&
-		     (rc = wd_strvec_push(&b->code_idents, colon + 1)) != 0))
+		     (rc = wd_strvec_push(&b->code_idents, colon + 1)) != 0) ||
+		    (!wd_strvec_contains(&b->as_code, colon + 1) &&
+		     (rc = wd_strvec_push(&b->as_code, colon + 1)) != 0))
 			return rc;
 	}
 	return 0;
@@ -1076,7 +1110,7 @@ int wd_context_build(wd_context **out, const char *workdir, const wd_ticket *t,
 			rc = wd_map_files_defining(&deffiles, b.map, (const char *const *)b.specific.v);
 		for (size_t i = 0; !rc && i < deffiles.n; i++)
 			if (!wd_map_is_vendored(b.map, deffiles.v[i]))
-				rc = add_or_defer(&b, deffiles.v[i]);
+				rc = add_or_defer(&b, deffiles.v[i], plain_only(&b, deffiles.v[i]));
 		for (size_t i = 0; !rc && i < b.specific.n; i++)
 			rc = add_callers(&b, b.specific.v[i],
 			                 "calls an identifier the ticket names (signatures only)");
@@ -1097,6 +1131,7 @@ out:
 	wd_strvec_free(&b.focus_idents);
 	wd_strvec_free(&b.specific);
 	wd_strvec_free(&b.code_idents);
+	wd_strvec_free(&b.as_code);
 	wd_strvec_free(&b.deferred);
 	wd_strvec_free(&named);
 	wd_strvec_free(&scoped);

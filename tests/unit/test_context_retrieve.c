@@ -350,6 +350,64 @@ START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
 }
 END_TEST
 
+START_TEST(a_plain_word_naming_a_function_does_not_send_its_whole_file)
+{
+	/* "output" is a function of src/term.c, but the ticket says it as a
+	 * word: that function leads, the rest of the file is not sent for it */
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_buf term = WD_BUF_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+	const char *cut;
+
+	wd_buf_puts(&term, "int output(struct term *t, const char *s)\n{\n"
+	                   "\treturn term_write(t, s);\n}\n\n");
+	for (int i = 0; i < 70; i++)
+		wd_buf_printf(&term, "int cursor_%03d(struct term *t)\n{\n\treturn t->row + %d;\n}\n\n",
+		              i, i);
+	put("src/term.c", term.ptr);
+	/* code the words match better fills what the budget has left */
+	wd_buf_clear(&term);
+	for (int i = 0; i < 250; i++)
+		wd_buf_printf(&term, "int garbled_text_%03d(void)\n{\n\treturn %d; /* garbled */\n}\n\n",
+		              i, i);
+	put("src/garble.c", term.ptr);
+	ticket_init(&t, "Garbled output", "");
+	o.budget_bytes = 16 * 1024;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	cut = json_string_value(json_object_get(why_for(c, "src/term.c"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(cut, "output 1-4"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int output(struct term *t, const char *s)\n"));
+	ck_assert_ptr_null(strstr(c->files.ptr, "int cursor_099(struct term *t)"));
+	wd_context_free(c);
+	wd_buf_free(&term);
+}
+END_TEST
+
+START_TEST(control_a_name_written_as_code_still_sends_its_whole_file)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_buf term = WD_BUF_INIT;
+	wd_ticket t;
+	wd_context *c = NULL;
+
+	wd_buf_puts(&term, "int output(struct term *t, const char *s)\n{\n"
+	                   "\treturn term_write(t, s);\n}\n\n");
+	for (int i = 0; i < 100; i++)
+		wd_buf_printf(&term, "int cursor_%03d(struct term *t)\n{\n\treturn t->row + %d;\n}\n\n",
+		              i, i);
+	put("src/term.c", term.ptr);
+	ticket_init(&t, "Garbled `output()`", "");
+	ck_assert_int_eq(wd_context_build(&c, tmpl, &t, &o), 0);
+	ck_assert_str_eq(reason_of(c, "src/term.c"), "defines an identifier the ticket names");
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/term.c ===\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int cursor_099(struct term *t)"));
+	wd_context_free(c);
+	wd_buf_free(&term);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -426,6 +484,8 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
+	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
+	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
