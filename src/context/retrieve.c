@@ -866,7 +866,7 @@ static void nameset_fill(struct nameset *ns, const char *p, size_t len)
  * says what went wrong, not always where the code that does it lives. */
 static int add_called(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 {
-	size_t best[CALLED_BY], nb = 0, nlines = 0, *ls = NULL;
+	size_t best[CALLED_BY] = { 0 }, nb = 0, nlines = 0, *ls = NULL;
 	wd_buf content = WD_BUF_INIT;
 	struct nameset *ns = NULL;
 	int rc = 0;
@@ -965,7 +965,7 @@ static int stem_part(const char *s, size_t sl, const char *w, size_t wl)
  * will touch or add is close at hand. `u` is in file order. */
 static void add_paired_tests(wd_ctx_unit *u, size_t nu)
 {
-	const wd_ctx_unit *best[PAIR_FILES];
+	const wd_ctx_unit *best[PAIR_FILES] = { NULL };
 	size_t nb = 0;
 
 	/* the best unit of each of the best files (one per file) */
