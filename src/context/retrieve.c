@@ -819,6 +819,7 @@ struct nameset {
 	size_t n;
 };
 
+/* 1 when w[0..len) is in the set, at *slot; else 0, *slot where it would go. */
 static int nameset_find(const struct nameset *ns, const char *w, size_t len, size_t *slot)
 {
 	uint32_t h = 2166136261u;
@@ -830,8 +831,10 @@ static int nameset_find(const struct nameset *ns, const char *w, size_t len, siz
 			*slot = i;
 			return 0;
 		}
-		if (ns->len[i] == len && !memcmp(ns->s[i], w, len))
+		if (ns->len[i] == len && !memcmp(ns->s[i], w, len)) {
+			*slot = i;
 			return 1;
+		}
 	}
 }
 
