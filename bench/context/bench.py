@@ -142,7 +142,8 @@ def main():
             files_ok = all(p in ctx["chosen"] for p in paths)
             funcs = changed_functions(a.repo, parent, sha, paths, attrs)
             starts = [l.strip() for l in ctx["files"].split("\n")]
-            funcs_ok = all(any(l.startswith(f) for l in starts) for f in funcs)
+            missed = sorted(f for f in funcs if not any(l.startswith(f) for l in starts))
+            funcs_ok = not missed
             shown = set(l.strip() for l in ctx["files"].split("\n"))
             lines_ok = all(l in shown for l in changed_lines(a.repo, parent, sha, paths))
             n_files += files_ok
@@ -155,8 +156,9 @@ def main():
                 n_funcs += funcs_ok
             rows.append({"commit": sha, "subject": subject, "paths": paths,
                          "chosen": ctx["chosen"], "files_ok": files_ok,
-                         "functions": sorted(funcs), "functions_ok": funcs_ok, "lines_ok": lines_ok, "ms": ctx.get("ms"),
-                         "bytes": ctx["bytes"]})
+                         "functions": sorted(funcs), "functions_ok": funcs_ok,
+                         "functions_missed": missed, "lines_ok": lines_ok, "ms": ctx.get("ms"),
+                         "bytes": ctx["bytes"], "why": ctx.get("why", [])})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     n = len(rows)

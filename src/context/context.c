@@ -36,7 +36,9 @@ struct builder {
 	wd_map *map;             /* NULL when the map could not be built */
 	wd_strvec files;
 	wd_strvec focus_idents;  /* identifiers of the ticket that name definitions */
-	wd_strvec code_idents;   /* those of them the ticket writes as code */
+	wd_strvec code_idents;   /* those of them the ticket writes as code, or plain words
+	                          * naming functions only */
+	wd_strvec as_code;       /* those of them the ticket writes as code */
 	wd_strvec specific;      /* those written as code and defined in at most three places */
 	wd_strvec deferred;      /* files defining them, too large to send whole: their
 	                          * definitions lead the fill (add_retrieved) */
@@ -452,10 +454,36 @@ static int add_callers(struct builder *b, const char *name, const char *reason)
 	return rc;
 }
 
+/* Does `path` define only names the ticket writes as plain words (a
+ * function `output` for "colored output")? Such a word says less about
+ * the file than a name written as code. */
+static int plain_only(struct builder *b, const char *path)
+{
+	for (size_t i = 0; i < b->specific.n; i++) {
+		wd_map_def *d = NULL;
+		size_t n = 0;
+		int here = 0;
+
+		if (!wd_strvec_contains(&b->as_code, b->specific.v[i]))
+			continue;
+		if (wd_map_find_definitions(&d, &n, b->map, b->specific.v[i]) != 0) {
+			wd_error_clear();
+			return 0;
+		}
+		for (size_t k = 0; k < n && !here; k++)
+			here = !strcmp(d[k].path, path);
+		free(d);
+		if (here)
+			return 0;
+	}
+	return 1;
+}
+
 /* A file defining an identifier the ticket names: whole when it takes at
- * most a third of what is left; else its named definitions lead the fill,
- * with the definitions of it (and of other files) that match the ticket. */
-static int add_or_defer(struct builder *b, const char *path)
+ * most a third of what is left (and the ticket writes the name as code, not
+ * as a plain word); else its named definitions lead the fill, with the
+ * definitions of it (and of other files) that match the ticket. */
+static int add_or_defer(struct builder *b, const char *path, int plain)
 {
 	wd_buf content = WD_BUF_INIT;
 	size_t left = b->budget > b->used ? b->budget - b->used : 0;
@@ -468,7 +496,7 @@ static int add_or_defer(struct builder *b, const char *path)
 		wd_buf_free(&content);
 		return add_file(b, path, "defines an identifier the ticket names");
 	}
-	if (content.len + strlen(path) + 80 <= left / 3)
+	if (!plain && content.len + strlen(path) + 80 <= left / 3)
 		rc = add_file(b, path, "defines an identifier the ticket names");
 	else
 		rc = wd_strvec_push(&b->deferred, path);
@@ -483,6 +511,8 @@ static int add_or_defer(struct builder *b, const char *path)
 #define WHOLE_SLACK 4        /* a file is sent whole when it is at most 1 + 1/WHOLE_SLACK
                               * times the size of its chosen definitions */
 #define SMALL_FILE 2048u     /* a file this small is sent whole */
+#define BEST_WHOLE_PART 6    /* the best-matching file of the code, and of the tests, is
+                              * sent whole when it takes at most this part of the budget */
 
 static int reader(void *arg, const char *path, wd_buf *out)
 {
@@ -496,6 +526,7 @@ struct pick {
 	size_t nr, cap;
 	size_t bytes;             /* of the chosen definitions */
 	const wd_ctx_unit *best;  /* its best-scored unit */
+	size_t whole;             /* > 0: the file is sent whole, of this size */
 	size_t named;             /* how many of them the ticket names */
 	wd_buf names;             /* "name a-b, ..." for the ledger */
 };
@@ -520,13 +551,16 @@ static int pick_add(struct pick *p, const wd_ctx_unit *u)
 	p->nr++;
 	p->bytes += unit_bytes(u);
 	p->named += u->named != 0;
-	return wd_buf_printf(&p->names, "%s%s %zu-%zu", p->names.len ? ", " : "", u->name,
-	                     u->start_line, unit_end(u));
+	return wd_buf_printf(&p->names, "%s%s%s%s %zu-%zu", p->names.len ? ", " : "", u->name,
+	                     u->within ? " in " : "", u->within ? u->within : "", u->start_line,
+	                     unit_end(u));
 }
 
 /* Is u's range inside one already picked? */
 static int pick_covers(const struct pick *p, const wd_ctx_unit *u)
 {
+	if (p->whole)
+		return 1;
 	for (size_t i = 0; i < p->nr; i++)
 		if (p->r[i].start_line <= u->start_line && p->r[i].end_line >= unit_end(u))
 			return 1;
@@ -555,14 +589,20 @@ static int fill_emit(struct builder *b, struct pick *p)
 	else if (u->calls)
 		rc = wd_buf_printf(&reason, "tests %s, one of the best matches for the ticket "
 		                   "(score %.2f)", u->calls, u->score);
+	else if (u->called_by && !u->words[0])
+		rc = wd_buf_printf(&reason, "%s is called by %s, one of the best matches for the "
+		                   "ticket (score %.2f)", u->name, u->called_by, u->score);
+	else if (u->tests_file && !u->words[0])
+		rc = wd_buf_printf(&reason, "the tests of %s, one of the files that best match the "
+		                   "ticket (score %.2f)", u->tests_file, u->score);
 	else
 		rc = wd_buf_printf(&reason, "matches the ticket: %s (score %.2f, words: %s)", u->name,
 		                   u->score, u->words[0] ? u->words : "none; ranked by the map");
 	if (rc)
 		goto out;
 	lines = count_lines(content.ptr, content.len);
-	if (content.len + hdr <= left &&
-	    (content.len <= SMALL_FILE || content.len <= p->bytes + p->bytes / WHOLE_SLACK)) {
+	if (content.len + hdr <= left && (p->whole || content.len <= SMALL_FILE ||
+	                                  content.len <= p->bytes + p->bytes / WHOLE_SLACK)) {
 		rc = wd_buf_printf(&b->c->files, "=== %s ===\n%s%s", p->path, content.ptr,
 		                   content.len && content.ptr[content.len - 1] != '\n' ? "\n" : "");
 		if (!rc)
@@ -604,6 +644,23 @@ out:
 	return rc;
 }
 
+/* The size of `path` when the fill may send it whole as the best match of
+ * its kind (small enough, and it fits in `left`), else 0. */
+static size_t best_whole(struct builder *b, const char *path, size_t left)
+{
+	wd_buf content = WD_BUF_INIT;
+	size_t size = 0;
+
+	if (read_tree_file(&content, b, path) != 0)
+		wd_error_clear();
+	else if (!is_binary(content.ptr, content.len) && content.len &&
+	         content.len <= b->budget / BEST_WHOLE_PART &&
+	         content.len + strlen(path) + 100 <= left)
+		size = content.len;
+	wd_buf_free(&content);
+	return size;
+}
+
 /*
  * Fill what the budget has left with the definitions that best match the
  * ticket's words (retrieve.c), each whole: the files the ticket names and
@@ -615,7 +672,7 @@ static int add_retrieved(struct builder *b)
 	wd_ctx_unit *u = NULL;
 	struct pick *picks = NULL;
 	size_t nu = 0, np = 0, cp = 0, left, callers = 0;
-	int rc;
+	int rc, took_code = 0, took_test = 0;
 
 	if ((rc = wd_ctx_retrieve(&u, &nu, b->map, b->t ? wd_ticket_title(b->t) : NULL,
 	                          b->t ? wd_ticket_body(b->t) : NULL, reader, b)) != 0)
@@ -654,7 +711,7 @@ static int add_retrieved(struct builder *b)
 	left = b->budget > b->used ? b->budget - b->used : 0;
 	for (size_t i = 0; !rc && i < nu && i < UNITS_TRIED && left >= FILL_MIN_LEFT; i++) {
 		struct pick *p = NULL;
-		size_t cost;
+		size_t cost, whole = 0;
 		int denied = 0;
 
 		if (wd_strvec_contains(&b->c->chosen, u[i].path))
@@ -667,7 +724,13 @@ static int add_retrieved(struct builder *b)
 				p = &picks[k];
 		if (p && pick_covers(p, &u[i]))
 			continue;
-		cost = unit_bytes(&u[i]) + 48 + (p ? 0 : strlen(u[i].path) + 100);
+		/* the file of the best match of the code, and of the tests: the fix is
+		 * often beside it (another function, the test next to the one found) */
+		if (!p && !u[i].named && !(u[i].test ? took_test : took_code)) {
+			*(u[i].test ? &took_test : &took_code) = 1;
+			whole = best_whole(b, u[i].path, left);
+		}
+		cost = (whole ? whole : unit_bytes(&u[i]) + 48) + (p ? 0 : strlen(u[i].path) + 100);
 		if (cost > left)
 			continue;
 		if (!p) {
@@ -679,6 +742,7 @@ static int add_retrieved(struct builder *b)
 			memset(p, 0, sizeof(*p));
 			p->path = u[i].path;
 			p->best = &u[i];
+			p->whole = whole;
 		}
 		rc = pick_add(p, &u[i]);
 		left -= cost;
@@ -871,6 +935,8 @@ static int text_identifiers(struct builder *b, const char *text)
 			if (!rc && (code_like(text, s, p) || names_functions(b->map, id)) &&
 			    !wd_strvec_contains(&b->code_idents, id))
 				rc = wd_strvec_push(&b->code_idents, id);
+			if (!rc && code_like(text, s, p) && !wd_strvec_contains(&b->as_code, id))
+				rc = wd_strvec_push(&b->as_code, id);
 		} else if (p - s >= 4 && code_like(text, s, p)) {
 			wd_strvec like = WD_STRVEC_INIT;
 
@@ -879,6 +945,8 @@ static int text_identifiers(struct builder *b, const char *text)
 				rc = focus_add(b, like.v[i]);
 				if (!rc && !wd_strvec_contains(&b->code_idents, like.v[i]))
 					rc = wd_strvec_push(&b->code_idents, like.v[i]);
+				if (!rc && !wd_strvec_contains(&b->as_code, like.v[i]))
+					rc = wd_strvec_push(&b->as_code, like.v[i]);
 			}
 			wd_strvec_free(&like);
 		}
@@ -907,7 +975,9 @@ static int ticket_identifiers(struct builder *b)
 			continue;
 		if ((rc = focus_add(b, colon + 1)) != 0 ||
 		    (!wd_strvec_contains(&b->code_idents, colon + 1) &&
-		     (rc = wd_strvec_push(&b->code_idents, colon + 1)) != 0))
+		     (rc = wd_strvec_push(&b->code_idents, colon + 1)) != 0) ||
+		    (!wd_strvec_contains(&b->as_code, colon + 1) &&
+		     (rc = wd_strvec_push(&b->as_code, colon + 1)) != 0))
 			return rc;
 	}
 	return 0;
@@ -993,7 +1063,7 @@ static int add_defining_files(struct builder *b)
 		rc = wd_map_files_defining(&deffiles, b->map, (const char *const *)b->specific.v);
 	for (size_t i = 0; !rc && i < deffiles.n; i++)
 		if (!wd_map_is_vendored(b->map, deffiles.v[i]))
-			rc = add_or_defer(b, deffiles.v[i]);
+			rc = add_or_defer(b, deffiles.v[i], plain_only(b, deffiles.v[i]));
 	for (size_t i = 0; !rc && i < b->specific.n; i++)
 		rc = add_callers(b, b->specific.v[i],
 		                 "calls an identifier the ticket names (signatures only)");
@@ -1047,6 +1117,7 @@ static void builder_free(struct builder *b)
 	wd_strvec_free(&b->focus_idents);
 	wd_strvec_free(&b->specific);
 	wd_strvec_free(&b->code_idents);
+	wd_strvec_free(&b->as_code);
 	wd_strvec_free(&b->deferred);
 	wd_strvec_free(&b->named);
 	wd_strvec_free(&b->scoped);

@@ -60,7 +60,8 @@ typedef struct wd_ctx_unit {
 	const char *name;
 	const char *signature;
 	int kind;               /* wd_tag_kind */
-	size_t start_line, end_line; /* the whole definition (a container: members too) */
+	size_t start_line, end_line; /* the whole definition (a container: members too); a
+	                              * function nested in another: the outermost one around it */
 	size_t bytes;           /* of those lines */
 	size_t head_end;        /* a container: the line before its first member (else end_line) */
 	size_t head_bytes;      /* of start_line..head_end */
@@ -72,6 +73,9 @@ typedef struct wd_ctx_unit {
 	size_t len;             /* terms counted */
 	int test;               /* in a test file */
 	const char *calls;      /* a test: the best-scored definition it calls, or NULL */
+	const char *within;     /* a nested function: the one whose lines it is sent with */
+	const char *called_by;  /* called by one of the best matches (that one's name), or NULL */
+	const char *tests_file; /* a test file named after one of the best files: that file */
 	int named;              /* set by the caller: a definition the ticket names */
 	char words[96];         /* the ticket's terms it matched, best first */
 } wd_ctx_unit;

@@ -14,7 +14,11 @@
  * a pass over the tree is one tokenisation of it.
  *
  * Test definitions that call the best-scored definitions are candidates too:
- * they score half of the best definition they call.
+ * they score half of the best definition they call. So are the functions
+ * the two best matches call (half of their caller), and the tests of the
+ * three best files found by name (test_dump.c for dump.c: half of that
+ * file's best). A function nested in another (a Python test's `def cli():`)
+ * is sent with the outermost function around it.
  */
 #include <ctype.h>
 #include <math.h>
@@ -37,6 +41,15 @@
 #define TEST_SHARE 0.5    /* a test's own words count this share: the ticket is about the
                            * code, the tests that exercise it come with it (CALLEE_SHARE) */
 #define CALLEES 8         /* how many of the best definitions their tests are looked up for */
+#define CALLED_SHARE 0.5  /* a function one of the best matches calls scores this share of it */
+#define PAIR_SHARE 0.5    /* the units of a test file named after one of the best files
+                           * score this share of that file's best */
+#define PAIR_FILES 3      /* how many of the best files their tests are looked up for */
+#define CALLED_BY 2       /* how many of the best matches their callees are looked up for */
+#define CALLED_MAX 4096   /* a larger callee is not worth its bytes */
+#define CALLED_DEFS 2     /* a callee defined in more places than this is not followed */
+#define NAMESET 1024      /* slots of the callees' name set (a power of two) */
+#define NEST_WHOLE 4096   /* a nested function is sent within its outer one up to this size */
 #define TERM_MAX 64
 #define QTERMS_MAX 256
 
@@ -456,12 +469,61 @@ static int hits_push(struct hits *h, uint32_t doc, const struct counter *c, size
 	return 0;
 }
 
+static int is_function(int kind)
+{
+	return kind == WD_TAG_FUNCTION || kind == WD_TAG_METHOD;
+}
+
+/*
+ * A function nested in another (a Python test's `def cli():`, a closure) is
+ * sent with the lines of the outermost function around it, when that is not
+ * large: two lines of a local callback say nothing without the code that
+ * defines and calls it. A class stops the climb (a method stays a method).
+ * `u` holds one file's units in file order (outer before inner).
+ */
+static int widen_nested(wd_ctx_unit *u, size_t n)
+{
+	size_t *stack = n ? malloc(n * sizeof(*stack)) : NULL, depth = 0;
+	size_t *outer = n ? malloc(n * sizeof(*outer)) : NULL;
+
+	if (n && (!stack || !outer)) {
+		free(stack);
+		free(outer);
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		while (depth && (u[stack[depth - 1]].end_line < u[i].end_line ||
+		                 u[stack[depth - 1]].start_line > u[i].start_line))
+			depth--;
+		outer[i] = i;
+		for (k = depth; k > 0 && is_function(u[stack[k - 1]].kind); k--)
+			outer[i] = stack[k - 1];
+		stack[depth++] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const wd_ctx_unit *o = &u[outer[i]];
+
+		if (outer[i] == i || !is_function(u[i].kind) || o->bytes > NEST_WHOLE)
+			continue;
+		u[i].within = o->name;
+		u[i].start_line = o->start_line;
+		u[i].end_line = u[i].head_end = o->end_line;
+		u[i].bytes = u[i].head_bytes = o->bytes;
+	}
+	free(stack);
+	free(outer);
+	return 0;
+}
+
 /* One file: each of its definitions is a unit, counted; the file as a
  * whole too, in the same pass over its text. */
 static int scan_file(struct scan *s, const wd_map *m, const char *path, const char *p, size_t len)
 {
 	wd_map_def *d = NULL;
 	size_t nd = 0, nlines = 0, *ls = NULL, next = 1; /* next line not yet counted */
+	size_t first = s->nu;
 	struct counter *c = NULL, *fc = NULL;
 	int test = wd_ctx_path_is_test(path), rc;
 
@@ -539,6 +601,8 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 			goto out;
 		s->nu++;
 	}
+	if ((rc = widen_nested(s->u + first, s->nu - first)) != 0)
+		goto out;
 	if (next <= nlines)
 		text_terms(p + ls[next - 1], p + len, s->q, count_term, fc);
 	for (size_t t = 0; t < s->q->n; t++)
@@ -746,6 +810,208 @@ static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *a
 	return rc;
 }
 
+/* The names p[0..len) calls (at most NAMESET / 2), in an open-addressing
+ * set of pointers into p, with their lengths. */
+struct nameset {
+	const char *s[NAMESET];
+	size_t len[NAMESET];
+	size_t defs[NAMESET];  /* how many functions of that name */
+	size_t n;
+};
+
+/* 1 when w[0..len) is in the set, at *slot; else 0, *slot where it would go. */
+static int nameset_find(const struct nameset *ns, const char *w, size_t len, size_t *slot)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	for (size_t i = h & (NAMESET - 1);; i = (i + 1) & (NAMESET - 1)) {
+		if (!ns->s[i]) {
+			*slot = i;
+			return 0;
+		}
+		if (ns->len[i] == len && !memcmp(ns->s[i], w, len)) {
+			*slot = i;
+			return 1;
+		}
+	}
+}
+
+static void nameset_fill(struct nameset *ns, const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	while (p < end && ns->n < NAMESET / 2) {
+		const char *w, *e;
+		size_t slot;
+
+		while (p < end && !word_char(*p))
+			p++;
+		w = p;
+		while (p < end && word_char(*p))
+			p++;
+		e = p;
+		while (e < end && (*e == ' ' || *e == '\t'))
+			e++;
+		/* a call: `name(`, not an attribute or a variable of that name */
+		if (p - w >= 3 && !A_DIGIT(*w) && e < end && *e == '(' &&
+		    !nameset_find(ns, w, (size_t)(p - w), &slot)) {
+			ns->s[slot] = w;
+			ns->len[slot] = (size_t)(p - w);
+			ns->n++;
+		}
+	}
+}
+
+/* The functions the best matches call (a number parser's string-to-double
+ * helper, in another file): each scores a share of its caller. A ticket
+ * says what went wrong, not always where the code that does it lives. */
+static int add_called(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
+{
+	size_t best[CALLED_BY] = { 0 }, nb = 0, nlines = 0, *ls = NULL;
+	wd_buf content = WD_BUF_INIT;
+	struct nameset *ns = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < nu; i++) {
+		size_t k;
+
+		if (u[i].test || u[i].lexical <= 0 || !is_function(u[i].kind))
+			continue;
+		for (k = nb; k > 0 && u[best[k - 1]].score < u[i].score; k--)
+			if (k < CALLED_BY)
+				best[k] = best[k - 1];
+		if (k < CALLED_BY) {
+			best[k] = i;
+			if (nb < CALLED_BY)
+				nb++;
+		}
+	}
+	for (size_t b = 0; b < nb && !rc; b++) {
+		const wd_ctx_unit *c = &u[best[b]];
+
+		wd_buf_clear(&content);
+		free(ls);
+		ls = NULL;
+		if (rd(arg, c->path, &content) != 0) {
+			wd_error_clear();
+			continue;
+		}
+		if (!(ls = line_starts(content.ptr ? content.ptr : "", content.len, &nlines)) ||
+		    (!ns && !(ns = malloc(sizeof(*ns))))) {
+			rc = wd_error_set(WD_ENOMEM, "out of memory");
+			break;
+		}
+		if (c->end_line > nlines)
+			continue;
+		memset(ns, 0, sizeof(*ns));
+		nameset_fill(ns, content.ptr + ls[c->start_line - 1],
+		             ls[c->end_line] - ls[c->start_line - 1]);
+		/* twice: a name many files define (close, run) says little */
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t i = 0; i < nu; i++) {
+				size_t slot;
+
+				if (u[i].test || !is_function(u[i].kind) || u[i].bytes > CALLED_MAX ||
+				    !strcmp(u[i].name, c->name) || u[i].called_by ||
+				    !nameset_find(ns, u[i].name, strlen(u[i].name), &slot))
+					continue;
+				if (!pass) {
+					ns->defs[slot]++;
+				} else if (ns->defs[slot] <= CALLED_DEFS) {
+					u[i].score += CALLED_SHARE * c->score;
+					u[i].called_by = c->name;
+				}
+			}
+		}
+	}
+	free(ns);
+	free(ls);
+	wd_buf_free(&content);
+	return rc;
+}
+
+/* The name of path's last part without its extension and leading '_'s
+ * (`_compat` for click/_compat.py), and for a test file without its
+ * test_/_test: [*s, *s + *len). */
+static void file_stem(const char *path, int test, const char **s, size_t *len)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	*len = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+	*s = base;
+	if (test && *len > 5 && !strncasecmp(*s, "test_", 5))
+		*s += 5, *len -= 5;
+	else if (test && *len > 5 && !strncmp(*s + *len - 5, "_test", 5))
+		*len -= 5;
+	while (*len > 1 && **s == '_')
+		(*s)++, (*len)--;
+}
+
+/* Is w[0..wl) the whole of s[0..sl) or one of its '_'-separated parts (of
+ * three characters or more)? */
+static int stem_part(const char *s, size_t sl, const char *w, size_t wl)
+{
+	for (size_t i = 0; wl >= 3 && i + wl <= sl; i++)
+		if ((i == 0 || s[i - 1] == '_') && (i + wl == sl || s[i + wl] == '_') &&
+		    !strncasecmp(s + i, w, wl))
+			return 1;
+	return 0;
+}
+
+/* The tests of the best-matching files, found by name (test_dump.c for
+ * dump.c, tests/test_termui.py for _termui_impl.py): every unit of such a
+ * test file scores a share of the code file's best, so the test the fix
+ * will touch or add is close at hand. `u` is in file order. */
+static void add_paired_tests(wd_ctx_unit *u, size_t nu)
+{
+	const wd_ctx_unit *best[PAIR_FILES] = { NULL };
+	size_t nb = 0;
+
+	/* the best unit of each of the best files (one per file) */
+	for (size_t i = 0; i < nu; i++) {
+		size_t k, at = nb;
+
+		if (u[i].test || u[i].lexical <= 0)
+			continue;
+		for (k = 0; k < nb; k++)
+			if (best[k]->file == u[i].file)
+				at = k;
+		if (at < nb && best[at]->score >= u[i].score)
+			continue;
+		if (at == nb && nb < PAIR_FILES)
+			nb++;
+		else if (at == nb && best[nb - 1]->score >= u[i].score)
+			continue;
+		else if (at == nb)
+			at = nb - 1;
+		for (k = at; k > 0 && best[k - 1]->score < u[i].score; k--)
+			best[k] = best[k - 1];
+		best[k] = &u[i];
+	}
+	for (size_t i = 0; i < nu; i++) {
+		const char *ts, *cs;
+		size_t tl, cl;
+		double add = 0;
+
+		if (!u[i].test)
+			continue;
+		file_stem(u[i].path, 1, &ts, &tl);
+		for (size_t k = 0; k < nb; k++) {
+			file_stem(best[k]->path, 0, &cs, &cl);
+			if ((stem_part(cs, cl, ts, tl) || stem_part(ts, tl, cs, cl)) &&
+			    PAIR_SHARE * best[k]->score > add) {
+				add = PAIR_SHARE * best[k]->score;
+				u[i].tests_file = best[k]->path;
+			}
+		}
+		u[i].score += add;
+	}
+}
+
 /* Files are scanned in path order; each path string is the map's. */
 int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *title,
                     const char *body, wd_ctx_reader rd, void *arg)
@@ -785,6 +1051,9 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	score(&s);
 	if ((rc = add_test_callers(s.u, s.nu, rd, arg)) != 0)
 		goto out;
+	if ((rc = add_called(s.u, s.nu, rd, arg)) != 0)
+		goto out;
+	add_paired_tests(s.u, s.nu);
 	if (s.nu)
 		qsort(s.u, s.nu, sizeof(*s.u), wd_ctx_unit_cmp);
 	*out = s.u;

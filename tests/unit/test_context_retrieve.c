@@ -196,6 +196,180 @@ START_TEST(an_explicit_mention_still_wins_over_the_words)
 }
 END_TEST
 
+/* `head`, then for i in [from, to) `pre` i `mid` i `post` (the first i as
+ * %03d): many small definitions, each its own. */
+static void put_numbered(const char *rel, const char *head, const char *pre, const char *mid,
+                         const char *post, int from, int to)
+{
+	wd_buf b = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_buf_puts(&b, head), 0);
+	for (int i = from; i < to; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "%s%03d%s%d%s", pre, i, mid, i, post), 0);
+	put(rel, b.ptr);
+	wd_buf_free(&b);
+}
+
+/* The context for a ticket with a title only, at `budget` (0: the default). */
+static wd_context *context_for(const char *title, size_t budget)
+{
+	wd_context_opts o = WD_CONTEXT_OPTS_INIT;
+	wd_ticket *t = NULL;
+	wd_context *c = NULL;
+
+	ck_assert_int_eq(wd_ticket_new(&t, title, ""), 0);
+	o.budget_bytes = budget;
+	ck_assert_int_eq(wd_context_build(&c, tmpl, t, &o), 0);
+	ck_assert_uint_le(c->bytes, budget ? budget : 96 * 1024);
+	wd_ticket_free(t);
+	return c;
+}
+
+/* A Python test whose nested `def cli():` is what the ticket's words match
+ * is sent as the whole test around it: two lines of a local callback say
+ * nothing without the test that defines and invokes it. */
+#define NESTED_TEST "def test_issue_42(runner):\n" \
+	"    @click.command()\n" \
+	"    @click.option(\"-v\", is_flag=True)\n" \
+	"    def cli(v):\n" \
+	"        click.echo(\"verbose mode\" if v else \"quiet mode\")\n" \
+	"\n" \
+	"    result = runner.invoke(cli, [])\n" \
+	"    assert result.output == \"quiet mode\\n\"\n"
+#define PY_CASE "def test_case_", "(runner):\n    result = runner.invoke(main, [\"", \
+	"\"])\n    assert result.exit_code == 0\n\n\n"
+
+START_TEST(a_nested_function_is_sent_within_the_test_around_it)
+{
+	wd_context *c;
+	const char *cut;
+
+	/* a long test file (too large to send whole) */
+	put_numbered("tests/test_modes.py", NESTED_TEST "\n\n", PY_CASE, 0, 240);
+	c = context_for("Verbose mode prints quiet mode", 24 * 1024);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, NESTED_TEST));
+	cut = json_string_value(json_object_get(why_for(c, "tests/test_modes.py"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(cut, "cli in test_issue_42"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(the_best_matching_file_is_sent_whole_when_small)
+{
+	/* the fix is often beside what the words match: a file of a few KiB
+	 * whose one function matches is sent whole, not cut to it */
+	wd_context *c;
+
+	put_numbered("src/table.c", "int hash_resize(struct table *t)\n{\n\t/* grow the buckets */\n"
+	             "\treturn table_grow(t, t->size * 2);\n}\n\n",
+	             "int table_op_", "(struct table *t)\n{\n\treturn t->n + ", ";\n}\n\n", 0, 40);
+	/* code the words match better than the rest of table.c takes what is left */
+	put_numbered("src/garden.c", "", "int grow_plant_", "(void)\n{\n\treturn ", ";\n}\n\n", 0,
+	             500);
+	c = context_for("Buckets do not grow on resize", 24 * 1024);
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/table.c"), "matches the ticket: hash_resize"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/table.c ===\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int table_op_039(struct table *t)"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(control_a_large_best_matching_file_is_still_cut)
+{
+	/* src/lexer.c is over a sixth of the budget: cut to what matched */
+	wd_context *c = context_for("Unknown backslash escapes are accepted", 24 * 1024);
+
+	ck_assert_ptr_nonnull(json_object_get(why_for(c, "src/lexer.c"), "cut"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(a_function_the_best_match_calls_comes_with_it)
+{
+	/* the words name what went wrong (scanning numbers), not where the
+	 * string-to-double helper lives */
+	wd_context *c;
+
+	put("src/load.c", "static int lex_scan_number(struct lex *lx, double *out)\n{\n"
+	                  "\t/* a number: digits, a fraction, an exponent */\n"
+	                  "\treturn str_to_double(lx->buf, out);\n}\n");
+	put_numbered("src/conv.c", "int str_to_double(const char *s, double *out)\n{\n"
+	             "\t*out = strtod(s, NULL);\n\treturn 0;\n}\n\n",
+	             "int conv_", "(const char *s)\n{\n\treturn s[", "];\n}\n\n", 0, 200);
+	/* tests the words match a little take what the budget has left */
+	put_numbered("tests/test_wrong.c", "", "void test_wrong_", "(void)\n{\n\tcheck(", ");\n}\n\n",
+	             0, 600);
+	c = context_for("Subnormal numbers are scanned wrong", 24 * 1024);
+	ck_assert(has_reason(c, "src/conv.c", "str_to_double is called by lex_scan_number, one of "
+	                                      "the best matches"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int str_to_double(const char *s, double *out)\n{\n"
+	                                           "\t*out = strtod(s, NULL);\n\treturn 0;\n}\n"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
+{
+	/* test_codec.py neither calls the matched function nor shares the
+	 * ticket's words: its name says it tests src/codec.py */
+	wd_context *c;
+
+	put("src/codec.py", "def decode_surrogates(data):\n    \"\"\"Pairs of UTF-16 surrogates.\"\"\"\n"
+	                    "    return data.decode(\"utf-16\")\n");
+	put("tests/test_codec.py", "def test_roundtrip():\n    assert codec.roundtrip(b\"x\") == b\"x\"\n");
+	put("tests/test_misc.py", "def test_other():\n    assert misc.value() == 1\n");
+	c = context_for("Surrogates are decoded wrong", 8 * 1024);
+	ck_assert(has_reason(c, "tests/test_codec.py", "the tests of src/codec.py, one of the files "
+	                                               "that best match the ticket"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def test_roundtrip():\n"));
+	ck_assert(!has_reason(c, "tests/test_misc.py", "the tests of"));
+	wd_context_free(c);
+}
+END_TEST
+
+/* src/term.c defines a function `output` among 70 others; src/garble.c
+ * has code the word "garbled" matches, more than the budget holds. */
+static void put_term_files(void)
+{
+	put_numbered("src/term.c", "int output(struct term *t, const char *s)\n{\n"
+	             "\treturn term_write(t, s);\n}\n\n",
+	             "int cursor_", "(struct term *t)\n{\n\treturn t->row + ", ";\n}\n\n", 0, 70);
+	put_numbered("src/garble.c", "", "int garbled_text_", "(void)\n{\n\treturn ",
+	             "; /* garbled */\n}\n\n", 0, 250);
+}
+
+START_TEST(a_plain_word_naming_a_function_does_not_send_its_whole_file)
+{
+	/* the ticket says "output" as a word: that function leads, the rest
+	 * of its file is not sent for it */
+	wd_context *c;
+	const char *cut;
+
+	put_term_files();
+	c = context_for("Garbled output", 16 * 1024);
+	cut = json_string_value(json_object_get(why_for(c, "src/term.c"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(cut, "output 1-4"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int output(struct term *t, const char *s)\n"));
+	ck_assert_ptr_null(strstr(c->files.ptr, "int cursor_069(struct term *t)"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(control_a_name_written_as_code_still_sends_its_whole_file)
+{
+	wd_context *c;
+
+	put_term_files();
+	c = context_for("Garbled `output()`", 16 * 1024);
+	ck_assert_str_eq(reason_of(c, "src/term.c"), "defines an identifier the ticket names");
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "=== src/term.c ===\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int cursor_069(struct term *t)"));
+	wd_context_free(c);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -267,6 +441,13 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, an_explicit_mention_still_wins_over_the_words);
 	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
+	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
+	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
+	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
+	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
+	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
+	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
+	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
