@@ -691,6 +691,169 @@ START_TEST(reindent_interpolates_a_spaces_only_file)
 }
 END_TEST
 
+/* --- indentation evidence: what a quote did to the file's indentation --- */
+
+/* A tab file whose parameters align with a tab and 5 spaces. */
+static const char *EV_C =
+	"static int f(int a,\n"
+	"\t     int b)\n"
+	"{\n"
+	"\tif (a)\n"
+	"\t\treturn b;\n"
+	"\twhile (b) {\n"
+	"\t\tif (a)\n"
+	"\t\t\ta--;\n"
+	"\t}\n"
+	"\treturn 0;\n"
+	"}\n";
+
+/* Quoted at 4 columns a tab and 2 a space (the tab and 5 spaces read 14),
+ * a new `b++;` at 8: two tabs, or a tab and 2 spaces of alignment? */
+#define EV_BLOCK_1 \
+	"src/ev.c\n" \
+	"<<<<<<< SEARCH\n" \
+	"static int f(int a,\n" \
+	"              int b)\n" \
+	"{\n" \
+	"    if (a)\n" \
+	"=======\n" \
+	"static int f(int a,\n" \
+	"              int b)\n" \
+	"{\n" \
+	"    if (!b)\n" \
+	"        b++;\n" \
+	"    if (a)\n" \
+	">>>>>>> REPLACE\n"
+
+START_TEST(reindent_evidence_of_another_block_tells_depth_from_alignment)
+{
+	/* the second block quotes the file's two tabs as 8: with that evidence,
+	 * and no other string of the file read as 8, `b++;` takes two tabs */
+	const char *t =
+		EV_BLOCK_1
+		"<<<<<<< SEARCH\n"
+		"    while (b) {\n"
+		"        if (a)\n"
+		"            a--;\n"
+		"=======\n"
+		"    while (b) {\n"
+		"        if (a)\n"
+		"            a -= 2;\n"
+		">>>>>>> REPLACE\n";
+
+	assert_applied("src/ev.c", EV_C, t,
+	               "static int f(int a,\n\t     int b)\n{\n\tif (!b)\n\t\tb++;\n\tif (a)\n"
+	               "\t\treturn b;\n\twhile (b) {\n\t\tif (a)\n\t\t\ta -= 2;\n\t}\n\treturn 0;\n}\n");
+	/* control: the first block alone shows no 8: refused, naming the line */
+	assert_refused("src/ev.c", EV_C, 1, EV_BLOCK_1, "Ambiguous line: `        b++;`");
+}
+END_TEST
+
+START_TEST(reindent_evidence_undoes_a_width_only_one_count_makes)
+{
+	/* the quote read three tabs and 3 spaces as 18: 4 columns a tab, 2 a
+	 * space, the only such damage that fits; a comment's ` * ` at 2 can then
+	 * only have been one space */
+	const char *t =
+		"src/decl.h\n"
+		"<<<<<<< SEARCH\n"
+		"int check(int a,\n"
+		"                  int b);\n"
+		"=======\n"
+		"/*\n"
+		"  * Checks a and b.\n"
+		"  */\n"
+		"int check(int a,\n"
+		"                  int b);\n"
+		">>>>>>> REPLACE\n";
+
+	assert_applied("src/decl.h", "int check(int a,\n\t\t\t   int b);\n", t,
+	               "/*\n * Checks a and b.\n */\nint check(int a,\n\t\t\t   int b);\n");
+}
+END_TEST
+
+START_TEST(reindent_refuses_when_the_evidence_conflicts)
+{
+	/* the file also starts a line with a tab and 2 spaces, and the second
+	 * block quotes it as 8 beside the two tabs it quotes as 8: the evidence
+	 * names two strings for 8, so `b++;` is refused, not guessed */
+	const char *file =
+		"static int f(int a,\n\t     int b)\n{\n\tif (a)\n\t\treturn b;\n\twhile (b) {\n"
+		"\t\tif (a)\n\t\t\ta--;\n\t  b--;\n\t}\n\treturn 0;\n}\n";
+	const char *t =
+		EV_BLOCK_1
+		"<<<<<<< SEARCH\n"
+		"        if (a)\n"
+		"            a--;\n"
+		"        b--;\n"
+		"=======\n"
+		"        if (a)\n"
+		"            a -= 2;\n"
+		"        b--;\n"
+		">>>>>>> REPLACE\n";
+
+	assert_refused("src/ev.c", file, 1, t, "Ambiguous line: `        b++;`");
+}
+END_TEST
+
+/* A tab file that aligns a call's arguments under its open bracket. */
+static const char *ALIGN_C =
+	"void g(int x)\n"
+	"{\n"
+	"\tif (x) {\n"
+	"\t\tcall(one,\n"
+	"\t\t     two);\n"
+	"\t}\n"
+	"}\n";
+
+START_TEST(reindent_aligns_a_continuation_under_the_bracket_above)
+{
+	/* the quote read the file's two tabs and 5 spaces as 18; a new call's
+	 * second line at 20 is its bracket's column (two tabs and 6 spaces, 20
+	 * once damaged), which no one or two more tabs would read as */
+	const char *t =
+		"src/align.c\n"
+		"<<<<<<< SEARCH\n"
+		"    if (x) {\n"
+		"        call(one,\n"
+		"                  two);\n"
+		"    }\n"
+		"=======\n"
+		"    if (x) {\n"
+		"        call(one,\n"
+		"                  two);\n"
+		"        other(three,\n"
+		"                    four);\n"
+		"    }\n"
+		">>>>>>> REPLACE\n";
+
+	assert_applied("src/align.c", ALIGN_C, t,
+	               "void g(int x)\n{\n\tif (x) {\n\t\tcall(one,\n\t\t     two);\n"
+	               "\t\tother(three,\n\t\t      four);\n\t}\n}\n");
+}
+END_TEST
+
+START_TEST(reindent_refuses_a_bracket_column_that_a_tab_deeper_also_gives)
+{
+	/* `f(` puts its column at two tabs and 2 spaces, damaged to 12: three
+	 * tabs (a continuation indented one level) read 12 too, so the line is
+	 * refused and quoted */
+	const char *t =
+		"src/align.c\n"
+		"<<<<<<< SEARCH\n"
+		"        call(one,\n"
+		"                  two);\n"
+		"=======\n"
+		"        call(one,\n"
+		"                  two);\n"
+		"        f(a,\n"
+		"            b);\n"
+		">>>>>>> REPLACE\n";
+
+	assert_refused("src/align.c", ALIGN_C, 1, t, "Ambiguous line: `            b);`");
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -847,6 +1010,11 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
 	tcase_add_test(ind, reindent_refuses_a_continuation_at_a_width_no_old_line_shows);
 	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
+	tcase_add_test(ind, reindent_evidence_of_another_block_tells_depth_from_alignment);
+	tcase_add_test(ind, reindent_evidence_undoes_a_width_only_one_count_makes);
+	tcase_add_test(ind, reindent_refuses_when_the_evidence_conflicts);
+	tcase_add_test(ind, reindent_aligns_a_continuation_under_the_bracket_above);
+	tcase_add_test(ind, reindent_refuses_a_bracket_column_that_a_tab_deeper_also_gives);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
