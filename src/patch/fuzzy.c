@@ -43,15 +43,8 @@ typedef struct image {
 
 static int img_push(image *im, const char *p, size_t len, int no_eol)
 {
-	if (im->n == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 64;
-		img_line *nv = realloc(im->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return wd_patch__oom();
-		im->v = nv;
-		im->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(im->v, im->cap, im->n + 1, 64) != 0)
+		return WD_ENOMEM;
 	im->v[im->n].p = p;
 	im->v[im->n].len = len;
 	im->v[im->n].no_eol = (unsigned char)no_eol;
@@ -373,15 +366,6 @@ typedef struct ind_map {
 	                             * the new one, or NULL */
 } ind_map;
 
-static size_t indent_len(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i;
-}
-
 static size_t indent_width(const char *s, size_t len)
 {
 	size_t w = 0;
@@ -498,7 +482,7 @@ static void step_add(steps *st, const char *s, size_t len)
 
 	if (only_blanks(s, len))
 		return;
-	w = indent_width(s, indent_len(s, len));
+	w = indent_width(s, wd_patch__indent_len(s, len));
 	d = w > st->prev ? w - st->prev : st->prev - w;
 	if (st->have && d && d <= STEP_MAX)
 		st->count[d]++;
@@ -570,7 +554,8 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
 		size_t k = pre->idx[i];
 		const char *pl = wd_patch__ltext(p, k);
 		const img_line *fl = &im->v[pos + i - lo];
-		size_t pil = indent_len(pl, p->lines[k].len), fil = indent_len(fl->p, fl->len);
+		size_t pil = wd_patch__indent_len(pl, p->lines[k].len);
+		size_t fil = wd_patch__indent_len(fl->p, fl->len);
 
 		if (only_blanks(pl, p->lines[k].len) || only_blanks(fl->p, fl->len))
 			continue;
@@ -603,7 +588,7 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
  * is kept as written. */
 static int ind_native(const ind_map *m, const char *s, size_t len)
 {
-	size_t il = indent_len(s, len);
+	size_t il = wd_patch__indent_len(s, len);
 
 	if (memchr(s, '\t', il) && !m->model_tabs)
 		return 0;
@@ -670,7 +655,7 @@ static int bracket_open(const char *a, size_t len, size_t off)
  * then spaces (`keep` 0), or the line above's indentation then spaces. */
 static int align_blanks(wd_buf *b, const img_line *above, size_t col, int keep)
 {
-	size_t il = indent_len(above->p, above->len), w = indent_width(above->p, il);
+	size_t il = wd_patch__indent_len(above->p, above->len), w = indent_width(above->p, il);
 
 	if (!keep) {
 		for (size_t i = 0; i < col / 8 + col % 8; i++)
@@ -705,7 +690,7 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 
 	if (!fl || !m->ev || !m->ev->tabs)
 		return 0;
-	fil = indent_len(fl->p, fl->len);
+	fil = wd_patch__indent_len(fl->p, fl->len);
 	fw = indent_width(fl->p, fil);
 	while (depth < fil && fl->p[depth] == '\t')
 		depth++;
@@ -895,7 +880,7 @@ static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const
                            size_t len, int no_eol, int crlf, int jump)
 {
 	wd_buf b = WD_BUF_INIT;
-	size_t il = indent_len(s, len);
+	size_t il = wd_patch__indent_len(s, len);
 	int rc = 0;
 
 	if (!only_blanks(s, len)) {
@@ -980,7 +965,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 
 		if (p->lines[k].op == WD_PL_ADD &&
 		    (!ind_native(&map, t, p->lines[k].len) ||
-		     (lost_tabs && memchr(t, '\t', indent_len(t, p->lines[k].len)))))
+		     (lost_tabs && memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))))
 			native_side = 1;
 	}
 	if (reindent)
@@ -990,7 +975,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
 		const wd_pline *l = &p->lines[k];
 		const char *lt = wd_patch__ltext(p, k);
-		size_t lw = indent_width(lt, indent_len(lt, l->len));
+		size_t lw = indent_width(lt, wd_patch__indent_len(lt, l->len));
 		int jump = !have_prev ? 0 : prev_open ? JUMP_OPEN
 		           : unit && lw > prev_w + unit ? JUMP_DEEP : 0;
 
@@ -1324,8 +1309,8 @@ static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const s
 		const img_line *fl = &im->v[cands[0] + i];
 
 		if (!only_blanks(pl, plen) && !only_blanks(fl->p, fl->len))
-			rc = wd_patch__ev_pair_add(ev, pl, indent_len(pl, plen), fl->p,
-			                           indent_len(fl->p, fl->len));
+			rc = wd_patch__ev_pair_add(ev, pl, wd_patch__indent_len(pl, plen), fl->p,
+			                           wd_patch__indent_len(fl->p, fl->len));
 	}
 	return rc;
 }

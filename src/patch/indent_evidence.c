@@ -47,15 +47,6 @@ static void count_blanks(const char *s, size_t len, size_t *tabs, size_t *spaces
 	}
 }
 
-static size_t lead_blanks(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i;
-}
-
 static int only_spaces(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -66,7 +57,7 @@ static int only_spaces(const char *s, size_t len)
 
 int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, int start)
 {
-	size_t il = lead_blanks(line, len), tabs, spaces;
+	size_t il = wd_patch__indent_len(line, len), tabs, spaces;
 	int rc;
 
 	if (ev->off || il == len)

@@ -86,6 +86,16 @@ static inline int wd_patch__oom(void)
 	return WD_ENOMEM;
 }
 
+/* How many blanks (spaces and tabs) indent s[0..len). */
+static inline size_t wd_patch__indent_len(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
 /* parse_diff.c: the unified diff and SEARCH/REPLACE scanner over reply lines. */
 int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t len);
 int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
