@@ -723,11 +723,13 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
  * agree; else by width. WD_EREFUSED when the pairs follow no one rule and
  * none has that width, or cross where the file itself mixes tabs and spaces:
  * a guess could put the line at the wrong depth. */
+static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
+                           int cont);
+
 static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                           int cont)
 {
-	const ind_pair *same = NULL;
-	long fw;
+	size_t at = b->len;
 	int rc;
 
 	/* what the evidence says the quote did to the file's indentation leaves
@@ -742,6 +744,21 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 	if ((cont && (rc = ind_align(b, m, pw)) != 0) ||
 	    (m->ev && (rc = wd_patch__ev_lookup(m->ev, ps, pslen, cont & JUMP_OPEN, b)) != 0))
 		return rc > 0 ? 0 : rc;
+	rc = ind_width_rules(b, m, pw, ps, pslen, cont);
+	/* the widths gave an answer, but under what the quote did to the file
+	 * another string that starts a line of the file reads as this width too */
+	if (!rc && m->ev && wd_patch__ev_rivals(m->ev, ps, pslen, b->ptr + at, b->len - at))
+		return WD_EREFUSED;
+	return rc;
+}
+
+/* The width rules, when the evidence does not decide (see ind_map_render). */
+static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
+                           int cont)
+{
+	const ind_pair *same = NULL;
+	long fw;
+
 	for (size_t i = 0; i < m->n; i++) {
 		const ind_pair *q = &m->v[i];
 

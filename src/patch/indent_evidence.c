@@ -256,6 +256,32 @@ int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fs
 	return fits;
 }
 
+int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
+                        size_t fslen)
+{
+	size_t tabs, spaces;
+
+	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen))
+		return 0;
+	/* the quote showed how it wrote a tab: the width rules had that too */
+	for (size_t i = 0; i < ev->npairs; i++)
+		if (ev->pairs[i].tabs)
+			return 0;
+	count_blanks(fs, fslen, &tabs, &spaces);
+	for (size_t t = 0; t < sizeof(ev_tab) / sizeof(*ev_tab); t++) {
+		for (size_t s = 0; s < sizeof(ev_space) / sizeof(*ev_space); s++) {
+			if (!ev_fits(ev, ev_tab[t], ev_space[s]))
+				continue;
+			for (size_t i = 0; i < ev->nvocab; i++)
+				if (ev->vocab[i].start &&
+				    ev->vocab[i].tabs * ev_tab[t] + ev->vocab[i].spaces * ev_space[s] == pslen &&
+				    (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces))
+					return 1;
+		}
+	}
+	return 0;
+}
+
 void wd_patch__ev_free(wd_ind_evidence *ev)
 {
 	free(ev->pairs);

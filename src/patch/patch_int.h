@@ -189,6 +189,10 @@ int wd_patch__ev_lookup(const wd_ind_evidence *ev, const char *ps, size_t pslen,
  * width pw, and none takes there a whole number of tabs up to max_tabs. */
 int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw,
                             size_t max_tabs);
+/* 1 when, under some damage the evidence allows, a string other than fs
+ * that starts a line of the file would be read as ps too. */
+int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
+                        size_t fslen);
 void wd_patch__ev_free(wd_ind_evidence *ev);
 
 #endif

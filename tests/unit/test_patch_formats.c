@@ -772,6 +772,36 @@ START_TEST(reindent_evidence_undoes_a_width_only_one_count_makes)
 }
 END_TEST
 
+START_TEST(reindent_refuses_a_width_a_quote_without_tabs_leaves_open)
+{
+	/* the block quotes only a line of 8 spaces (as 16); the file also
+	 * starts lines with two tabs, which 4 columns a tab would read as the
+	 * new line's 8 just as 2 a space reads 4 spaces: the quote never showed
+	 * a tab, so the line is refused, not put at 4 spaces */
+	const char *t =
+		"t/lib.sh\n"
+		"<<<<<<< SEARCH\n"
+		"name()\n"
+		"{\n"
+		"                tr a b\n"
+		"}\n"
+		"=======\n"
+		"name()\n"
+		"{\n"
+		"                tr a b\n"
+		"        tr c d\n"
+		"}\n"
+		">>>>>>> REPLACE\n";
+	const char *tail = "name()\n{\n        tr a b\n}\n";
+	char file[128];
+
+	snprintf(file, sizeof(file), "run()\n{\n\tstart\n\t\tgo\n}\n%s", tail);
+	assert_refused("t/lib.sh", file, 1, t, "Ambiguous line: `        tr c d`");
+	/* control: with no line of two tabs in the file, 4 spaces it is */
+	assert_applied("t/lib.sh", tail, t, "name()\n{\n        tr a b\n    tr c d\n}\n");
+}
+END_TEST
+
 START_TEST(reindent_refuses_when_the_evidence_conflicts)
 {
 	/* the file also starts a line with a tab and 2 spaces, and the second
@@ -1013,6 +1043,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_evidence_of_another_block_tells_depth_from_alignment);
 	tcase_add_test(ind, reindent_evidence_undoes_a_width_only_one_count_makes);
 	tcase_add_test(ind, reindent_refuses_when_the_evidence_conflicts);
+	tcase_add_test(ind, reindent_refuses_a_width_a_quote_without_tabs_leaves_open);
 	tcase_add_test(ind, reindent_aligns_a_continuation_under_the_bracket_above);
 	tcase_add_test(ind, reindent_refuses_a_bracket_column_that_a_tab_deeper_also_gives);
 	suite_add_tcase(s, ind);
