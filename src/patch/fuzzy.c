@@ -1317,7 +1317,7 @@ static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const s
 	size_t cands[MAX_CANDS];
 	int rc = 0;
 
-	if (find_all(cands, p, pre, 0, pre->n, im, LVL_EXACT) != 0 ||
+	if (!im->n || find_all(cands, p, pre, 0, pre->n, im, LVL_EXACT) != 0 ||
 	    find_all(cands, p, pre, 0, pre->n, im, LVL_WS) != 1)
 		return 0;
 	for (size_t i = 0; i < pre->n && !rc; i++) {
