@@ -33,8 +33,12 @@
 #define EV_VOCAB_MAX 512
 
 /* The damages considered: a tab became `tab` columns, a space `space`. */
-static const size_t ev_tab[] = { 2, 4, 8 };
-static const size_t ev_space[] = { 1, 2 };
+typedef struct ev_damage {
+	size_t tab, space;
+} ev_damage;
+
+static const ev_damage ev_damages[] = { { 2, 1 }, { 2, 2 }, { 4, 1 }, { 4, 2 }, { 8, 1 }, { 8, 2 } };
+#define EV_NDAMAGES (sizeof(ev_damages) / sizeof(*ev_damages))
 
 static void count_blanks(const char *s, size_t len, size_t *tabs, size_t *spaces)
 {
@@ -114,6 +118,17 @@ static int ev_fits(const wd_ind_evidence *ev, size_t tab, size_t space)
 		if (ev->pairs[i].tabs * tab + ev->pairs[i].spaces * space != ev->pairs[i].width)
 			return 0;
 	return 1;
+}
+
+/* The damages every pair fits, into out[]; how many. */
+static size_t ev_fitting(const wd_ind_evidence *ev, ev_damage out[EV_NDAMAGES])
+{
+	size_t n = 0;
+
+	for (size_t d = 0; d < EV_NDAMAGES; d++)
+		if (ev_fits(ev, ev_damages[d].tab, ev_damages[d].space))
+			out[n++] = ev_damages[d];
+	return n;
 }
 
 /* The one string that starts a statement in the file with damaged width
@@ -209,57 +224,49 @@ static int ev_render(const wd_ind_evidence *ev, size_t tabs, size_t spaces, wd_b
 int wd_patch__ev_lookup(const wd_ind_evidence *ev, const char *ps, size_t pslen, int cont,
                         wd_buf *out)
 {
-	size_t tabs = 0, spaces = 0;
-	int fits = 0;
+	ev_damage dm[EV_NDAMAGES];
+	size_t tabs = 0, spaces = 0, n;
 
-	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen))
+	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen) ||
+	    !(n = ev_fitting(ev, dm)))
 		return 0;
-	for (size_t t = 0; t < sizeof(ev_tab) / sizeof(*ev_tab); t++) {
-		for (size_t s = 0; s < sizeof(ev_space) / sizeof(*ev_space); s++) {
-			size_t k = 0, j = 0;
+	for (size_t d = 0; d < n; d++) {
+		size_t k = 0, j = 0;
 
-			if (!ev_fits(ev, ev_tab[t], ev_space[s]))
-				continue;
-			/* every damage the evidence allows must give the same blanks */
-			if (!ev_answer(ev, ev_tab[t], ev_space[s], pslen, cont, &k, &j) ||
-			    (fits && (k != tabs || j != spaces)))
-				return 0;
-			tabs = k;
-			spaces = j;
-			fits = 1;
-		}
+		/* every damage the evidence allows must give the same blanks */
+		if (!ev_answer(ev, dm[d].tab, dm[d].space, pslen, cont, &k, &j) ||
+		    (d && (k != tabs || j != spaces)))
+			return 0;
+		tabs = k;
+		spaces = j;
 	}
-	return fits ? ev_render(ev, tabs, spaces, out) : 0;
+	return ev_render(ev, tabs, spaces, out);
 }
 
 int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw,
                             size_t max_tabs)
 {
-	size_t tabs, spaces;
-	int fits = 0;
+	ev_damage dm[EV_NDAMAGES];
+	size_t tabs, spaces, n;
 
-	if (ev->off || !ev->npairs)
+	if (ev->off || !ev->npairs || !(n = ev_fitting(ev, dm)))
 		return 0;
 	count_blanks(fs, fslen, &tabs, &spaces);
-	for (size_t t = 0; t < sizeof(ev_tab) / sizeof(*ev_tab); t++) {
-		for (size_t s = 0; s < sizeof(ev_space) / sizeof(*ev_space); s++) {
-			if (!ev_fits(ev, ev_tab[t], ev_space[s]))
-				continue;
-			/* a whole number of tabs (a level or two of depth) would
-			 * be damaged to the same width: the two cannot be told */
-			if (tabs * ev_tab[t] + spaces * ev_space[s] != pw ||
-			    (pw % ev_tab[t] == 0 && pw / ev_tab[t] <= max_tabs))
-				return 0;
-			fits = 1;
-		}
+	for (size_t d = 0; d < n; d++) {
+		/* a whole number of tabs (a level or two of depth) would be
+		 * damaged to the same width: the two cannot be told */
+		if (tabs * dm[d].tab + spaces * dm[d].space != pw ||
+		    (pw % dm[d].tab == 0 && pw / dm[d].tab <= max_tabs))
+			return 0;
 	}
-	return fits;
+	return 1;
 }
 
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
                         size_t fslen)
 {
-	size_t tabs, spaces;
+	ev_damage dm[EV_NDAMAGES];
+	size_t tabs, spaces, n;
 
 	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen))
 		return 0;
@@ -267,18 +274,14 @@ int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 	for (size_t i = 0; i < ev->npairs; i++)
 		if (ev->pairs[i].tabs)
 			return 0;
+	n = ev_fitting(ev, dm);
 	count_blanks(fs, fslen, &tabs, &spaces);
-	for (size_t t = 0; t < sizeof(ev_tab) / sizeof(*ev_tab); t++) {
-		for (size_t s = 0; s < sizeof(ev_space) / sizeof(*ev_space); s++) {
-			if (!ev_fits(ev, ev_tab[t], ev_space[s]))
-				continue;
-			for (size_t i = 0; i < ev->nvocab; i++)
-				if (ev->vocab[i].start &&
-				    ev->vocab[i].tabs * ev_tab[t] + ev->vocab[i].spaces * ev_space[s] == pslen &&
-				    (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces))
-					return 1;
-		}
-	}
+	for (size_t d = 0; d < n; d++)
+		for (size_t i = 0; i < ev->nvocab; i++)
+			if (ev->vocab[i].start &&
+			    ev->vocab[i].tabs * dm[d].tab + ev->vocab[i].spaces * dm[d].space == pslen &&
+			    (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces))
+				return 1;
 	return 0;
 }
 

@@ -424,17 +424,10 @@ START_TEST(reindent_four_space_block_on_two_space_file)
 		"    }\n"
 		">>>>>>> REPLACE\n"
 		"```\n";
+
 	assert_applied("web/two.js", NULL, t,
-	               "function f(x) {\n"
-	               "  if (x) {\n"
-	               "    log(x);\n"
-	               "    if (x > 1) {\n"
-	               "      return 2;\n"
-	               "    }\n"
-	               "    return 1;\n"
-	               "  }\n"
-	               "  return 0;\n"
-	               "}\n");
+	               "function f(x) {\n  if (x) {\n    log(x);\n    if (x > 1) {\n      return 2;\n"
+	               "    }\n    return 1;\n  }\n  return 0;\n}\n");
 }
 END_TEST
 
@@ -456,6 +449,7 @@ START_TEST(reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical)
 		"        printf(\"%d\\n\", add(2, 3));\n"
 		"    return 0;\n"
 		">>>>>>> REPLACE\n";
+
 	assert_applied("src/main.c", NULL, t,
 	               MAIN_C_HEAD
 	               "\tif (add(2, 3) > 4)\n"
@@ -477,6 +471,7 @@ START_TEST(reindent_shifted_diff_hunk_keeps_relative_depth)
 		"   return 1;\n"
 		"+  x++;\n"
 		" }\n";
+
 	assert_applied("web/two.js", NULL, t,
 	               "function f(x) {\n"
 	               "  if (x) {\n"
@@ -552,9 +547,12 @@ START_TEST(reindent_one_width_is_a_change_of_unit_when_the_steps_say_so)
 	 * a change of unit (what a block written with 8 per level for a 4-space
 	 * file looks like), so 16 is the file's 8; a preprocessor line at column
 	 * 0 stays there, and the lines the model did not change keep their bytes */
-	const char *t = late_block("web/four.c", "#ifdef LATE\n        if (late)\n                wait();\n#endif\n");
-	assert_applied("web/four.c", "void f(void)\n{\n    go(); \n    stop();\n}\n", t, "void f(void)\n{\n    go(); \n#ifdef LATE\n    if (late)\n"
-	                          "        wait();\n#endif\n    stop();\n}\n");
+	const char *t = late_block("web/four.c",
+	                           "#ifdef LATE\n        if (late)\n                wait();\n#endif\n");
+
+	assert_applied("web/four.c", "void f(void)\n{\n    go(); \n    stop();\n}\n", t,
+	               "void f(void)\n{\n    go(); \n#ifdef LATE\n    if (late)\n"
+	               "        wait();\n#endif\n    stop();\n}\n");
 }
 END_TEST
 
@@ -563,6 +561,7 @@ START_TEST(reindent_one_width_is_a_shift_when_the_steps_agree)
 	/* 8 for the file's 4 again, but the model steps by 4 like the file: it
 	 * quoted the block one level too deep, so every new line moves back 4 */
 	const char *t = late_block("web/four.js", "        if (late)\n            wait();\n");
+
 	assert_applied("web/four.js", "function f() {\n    go();\n    stop();\n}\n", t,
 	               "function f() {\n    go();\n    if (late)\n        wait();\n    stop();\n}\n");
 }
@@ -609,9 +608,10 @@ START_TEST(reindent_keeps_new_lines_written_for_the_file)
 		"+            /* aligned */\n"
 		"     return 0;\n";
 
-	assert_applied("src/w.c", "int f(void)\n{\n\tint a = 1;\n\tif (a)\n\t\treturn a;\n\treturn 0;\n}\n",
-	               t, "int f(void)\n{\n\tint a = 1;\n\tif (a > 0)\n\t\treturn a;\n"
-	                  "            /* aligned */\n\treturn 0;\n}\n");
+	assert_applied("src/w.c",
+	               "int f(void)\n{\n\tint a = 1;\n\tif (a)\n\t\treturn a;\n\treturn 0;\n}\n", t,
+	               "int f(void)\n{\n\tint a = 1;\n\tif (a > 0)\n\t\treturn a;\n"
+	               "            /* aligned */\n\treturn 0;\n}\n");
 }
 END_TEST
 
@@ -667,7 +667,8 @@ START_TEST(reindent_refuses_a_continuation_at_a_width_no_old_line_shows)
 	 * opens a block is depth, two tabs */
 	t = "src/call.c\n<<<<<<< SEARCH\n    go();\n    stop();\n=======\n    if (go()) {\n"
 	    "        b();\n    }\n    stop();\n>>>>>>> REPLACE\n";
-	assert_applied("src/call.c", NULL, t, "void f(void)\n{\n\tif (go()) {\n\t\tb();\n\t}\n\tstop();\n}\n");
+	assert_applied("src/call.c", NULL, t,
+	               "void f(void)\n{\n\tif (go()) {\n\t\tb();\n\t}\n\tstop();\n}\n");
 }
 END_TEST
 
@@ -686,201 +687,104 @@ START_TEST(reindent_interpolates_a_spaces_only_file)
 		"binop = '<' |\n"
 		"                '>';\n"
 		">>>>>>> REPLACE\n";
-	assert_applied("g.ebnf", "expr = a;\nbinop = '<' |\n        '>';\nunop = '-';\n", t, "expr = a;\nassign = '=' |\n            '+=';\nbinop = '<' |\n"
-	                      "        '>';\nunop = '-';\n");
+
+	assert_applied("g.ebnf", "expr = a;\nbinop = '<' |\n        '>';\nunop = '-';\n", t,
+	               "expr = a;\nassign = '=' |\n            '+=';\nbinop = '<' |\n"
+	               "        '>';\nunop = '-';\n");
 }
 END_TEST
 
 /* --- indentation evidence: what a quote did to the file's indentation --- */
 
+/* A SEARCH/REPLACE block: the path line (none for "", the block then shares
+ * the previous block's path), then the two sides. */
+#define SR(path, search, replace) \
+	path "\n<<<<<<< SEARCH\n" search "=======\n" replace ">>>>>>> REPLACE\n"
+
 /* A tab file whose parameters align with a tab and 5 spaces. */
-static const char *EV_C =
-	"static int f(int a,\n"
-	"\t     int b)\n"
-	"{\n"
-	"\tif (a)\n"
-	"\t\treturn b;\n"
-	"\twhile (b) {\n"
-	"\t\tif (a)\n"
-	"\t\t\ta--;\n"
-	"\t}\n"
-	"\treturn 0;\n"
-	"}\n";
+#define EV_C \
+	"static int f(int a,\n\t     int b)\n{\n\tif (a)\n\t\treturn b;\n\twhile (b) {\n" \
+	"\t\tif (a)\n\t\t\ta--;\n\t}\n\treturn 0;\n}\n"
 
 /* Quoted at 4 columns a tab and 2 a space (the tab and 5 spaces read 14),
  * a new `b++;` at 8: two tabs, or a tab and 2 spaces of alignment? */
 #define EV_BLOCK_1 \
-	"src/ev.c\n" \
-	"<<<<<<< SEARCH\n" \
-	"static int f(int a,\n" \
-	"              int b)\n" \
-	"{\n" \
-	"    if (a)\n" \
-	"=======\n" \
-	"static int f(int a,\n" \
-	"              int b)\n" \
-	"{\n" \
-	"    if (!b)\n" \
-	"        b++;\n" \
-	"    if (a)\n" \
-	">>>>>>> REPLACE\n"
+	SR("src/ev.c", \
+	   "static int f(int a,\n              int b)\n{\n    if (a)\n", \
+	   "static int f(int a,\n              int b)\n{\n    if (!b)\n        b++;\n    if (a)\n")
 
-START_TEST(reindent_evidence_of_another_block_tells_depth_from_alignment)
+/* A tab file that aligns a call's arguments under its open bracket (two
+ * tabs and 5 spaces, quoted as 18). */
+#define ALIGN_C "void g(int x)\n{\n\tif (x) {\n\t\tcall(one,\n\t\t     two);\n\t}\n}\n"
+#define ALIGN_SEARCH "        call(one,\n                  two);\n"
+
+/* A shell file whose one quoted line has 8 spaces (as 16), and which also
+ * starts lines with two tabs elsewhere. */
+#define SH_TAIL "name()\n{\n        tr a b\n}\n"
+#define SH_BLOCK \
+	SR("t/lib.sh", "name()\n{\n                tr a b\n}\n", \
+	   "name()\n{\n                tr a b\n        tr c d\n}\n")
+
+typedef struct ev_case {
+	const char *damage;  /* what the quote did, and what must come of it */
+	const char *path, *file, *block;
+	const char *want;    /* the file afterwards; NULL: refused, unchanged */
+	const char *reason;  /* ... with this in the reasons */
+} ev_case;
+
+static const ev_case EV_CASES[] = {
+	{ "another block quotes the file's two tabs as 8, and no other string of the file "
+	  "reads as 8: `b++;` takes two tabs",
+	  "src/ev.c", EV_C,
+	  EV_BLOCK_1 SR("", "    while (b) {\n        if (a)\n            a--;\n",
+	                "    while (b) {\n        if (a)\n            a -= 2;\n"),
+	  "static int f(int a,\n\t     int b)\n{\n\tif (!b)\n\t\tb++;\n\tif (a)\n\t\treturn b;\n"
+	  "\twhile (b) {\n\t\tif (a)\n\t\t\ta -= 2;\n\t}\n\treturn 0;\n}\n", NULL },
+	{ "control: the first block alone shows no 8: refused, naming the line",
+	  "src/ev.c", EV_C, EV_BLOCK_1, NULL, "Ambiguous line: `        b++;`" },
+	{ "the file also starts a line with a tab and 2 spaces, and the second block quotes "
+	  "it as 8 beside two tabs as 8: two strings for 8, refused, not guessed",
+	  "src/ev.c",
+	  "static int f(int a,\n\t     int b)\n{\n\tif (a)\n\t\treturn b;\n\twhile (b) {\n"
+	  "\t\tif (a)\n\t\t\ta--;\n\t  b--;\n\t}\n\treturn 0;\n}\n",
+	  EV_BLOCK_1 SR("", "        if (a)\n            a--;\n        b--;\n",
+	                "        if (a)\n            a -= 2;\n        b--;\n"),
+	  NULL, "Ambiguous line: `        b++;`" },
+	{ "three tabs and 3 spaces read as 18 fit only 4 columns a tab and 2 a space: a "
+	  "comment's ` * ` at 2 can only have been one space",
+	  "src/decl.h", "int check(int a,\n\t\t\t   int b);\n",
+	  SR("src/decl.h", "int check(int a,\n                  int b);\n",
+	     "/*\n  * Checks a and b.\n  */\nint check(int a,\n                  int b);\n"),
+	  "/*\n * Checks a and b.\n */\nint check(int a,\n\t\t\t   int b);\n", NULL },
+	{ "a new call's second line at 20 is its bracket's column (two tabs and 6 spaces), "
+	  "which no one or two more tabs would read as",
+	  "src/align.c", ALIGN_C,
+	  SR("src/align.c", "    if (x) {\n" ALIGN_SEARCH "    }\n",
+	     "    if (x) {\n" ALIGN_SEARCH "        other(three,\n                    four);\n"
+	     "    }\n"),
+	  "void g(int x)\n{\n\tif (x) {\n\t\tcall(one,\n\t\t     two);\n"
+	  "\t\tother(three,\n\t\t      four);\n\t}\n}\n", NULL },
+	{ "`f(` puts its column at two tabs and 2 spaces, read as 12 like three tabs (a "
+	  "continuation indented one level): refused and quoted",
+	  "src/align.c", ALIGN_C,
+	  SR("src/align.c", ALIGN_SEARCH, ALIGN_SEARCH "        f(a,\n            b);\n"),
+	  NULL, "Ambiguous line: `            b);`" },
+	{ "the quote never showed a tab, and the file's two tabs would read as 8 like the "
+	  "4 spaces the widths give: refused, not put at 4 spaces",
+	  "t/lib.sh", "run()\n{\n\tstart\n\t\tgo\n}\n" SH_TAIL, SH_BLOCK,
+	  NULL, "Ambiguous line: `        tr c d`" },
+	{ "control: with no line of two tabs in the file, 4 spaces it is",
+	  "t/lib.sh", SH_TAIL, SH_BLOCK, "name()\n{\n        tr a b\n    tr c d\n}\n", NULL },
+};
+
+START_TEST(reindent_by_the_evidence_of_the_quote)
 {
-	/* the second block quotes the file's two tabs as 8: with that evidence,
-	 * and no other string of the file read as 8, `b++;` takes two tabs */
-	const char *t =
-		EV_BLOCK_1
-		"<<<<<<< SEARCH\n"
-		"    while (b) {\n"
-		"        if (a)\n"
-		"            a--;\n"
-		"=======\n"
-		"    while (b) {\n"
-		"        if (a)\n"
-		"            a -= 2;\n"
-		">>>>>>> REPLACE\n";
+	const ev_case *c = &EV_CASES[_i];
 
-	assert_applied("src/ev.c", EV_C, t,
-	               "static int f(int a,\n\t     int b)\n{\n\tif (!b)\n\t\tb++;\n\tif (a)\n"
-	               "\t\treturn b;\n\twhile (b) {\n\t\tif (a)\n\t\t\ta -= 2;\n\t}\n\treturn 0;\n}\n");
-	/* control: the first block alone shows no 8: refused, naming the line */
-	assert_refused("src/ev.c", EV_C, 1, EV_BLOCK_1, "Ambiguous line: `        b++;`");
-}
-END_TEST
-
-START_TEST(reindent_evidence_undoes_a_width_only_one_count_makes)
-{
-	/* the quote read three tabs and 3 spaces as 18: 4 columns a tab, 2 a
-	 * space, the only such damage that fits; a comment's ` * ` at 2 can then
-	 * only have been one space */
-	const char *t =
-		"src/decl.h\n"
-		"<<<<<<< SEARCH\n"
-		"int check(int a,\n"
-		"                  int b);\n"
-		"=======\n"
-		"/*\n"
-		"  * Checks a and b.\n"
-		"  */\n"
-		"int check(int a,\n"
-		"                  int b);\n"
-		">>>>>>> REPLACE\n";
-
-	assert_applied("src/decl.h", "int check(int a,\n\t\t\t   int b);\n", t,
-	               "/*\n * Checks a and b.\n */\nint check(int a,\n\t\t\t   int b);\n");
-}
-END_TEST
-
-START_TEST(reindent_refuses_a_width_a_quote_without_tabs_leaves_open)
-{
-	/* the block quotes only a line of 8 spaces (as 16); the file also
-	 * starts lines with two tabs, which 4 columns a tab would read as the
-	 * new line's 8 just as 2 a space reads 4 spaces: the quote never showed
-	 * a tab, so the line is refused, not put at 4 spaces */
-	const char *t =
-		"t/lib.sh\n"
-		"<<<<<<< SEARCH\n"
-		"name()\n"
-		"{\n"
-		"                tr a b\n"
-		"}\n"
-		"=======\n"
-		"name()\n"
-		"{\n"
-		"                tr a b\n"
-		"        tr c d\n"
-		"}\n"
-		">>>>>>> REPLACE\n";
-	const char *tail = "name()\n{\n        tr a b\n}\n";
-	char file[128];
-
-	snprintf(file, sizeof(file), "run()\n{\n\tstart\n\t\tgo\n}\n%s", tail);
-	assert_refused("t/lib.sh", file, 1, t, "Ambiguous line: `        tr c d`");
-	/* control: with no line of two tabs in the file, 4 spaces it is */
-	assert_applied("t/lib.sh", tail, t, "name()\n{\n        tr a b\n    tr c d\n}\n");
-}
-END_TEST
-
-START_TEST(reindent_refuses_when_the_evidence_conflicts)
-{
-	/* the file also starts a line with a tab and 2 spaces, and the second
-	 * block quotes it as 8 beside the two tabs it quotes as 8: the evidence
-	 * names two strings for 8, so `b++;` is refused, not guessed */
-	const char *file =
-		"static int f(int a,\n\t     int b)\n{\n\tif (a)\n\t\treturn b;\n\twhile (b) {\n"
-		"\t\tif (a)\n\t\t\ta--;\n\t  b--;\n\t}\n\treturn 0;\n}\n";
-	const char *t =
-		EV_BLOCK_1
-		"<<<<<<< SEARCH\n"
-		"        if (a)\n"
-		"            a--;\n"
-		"        b--;\n"
-		"=======\n"
-		"        if (a)\n"
-		"            a -= 2;\n"
-		"        b--;\n"
-		">>>>>>> REPLACE\n";
-
-	assert_refused("src/ev.c", file, 1, t, "Ambiguous line: `        b++;`");
-}
-END_TEST
-
-/* A tab file that aligns a call's arguments under its open bracket. */
-static const char *ALIGN_C =
-	"void g(int x)\n"
-	"{\n"
-	"\tif (x) {\n"
-	"\t\tcall(one,\n"
-	"\t\t     two);\n"
-	"\t}\n"
-	"}\n";
-
-START_TEST(reindent_aligns_a_continuation_under_the_bracket_above)
-{
-	/* the quote read the file's two tabs and 5 spaces as 18; a new call's
-	 * second line at 20 is its bracket's column (two tabs and 6 spaces, 20
-	 * once damaged), which no one or two more tabs would read as */
-	const char *t =
-		"src/align.c\n"
-		"<<<<<<< SEARCH\n"
-		"    if (x) {\n"
-		"        call(one,\n"
-		"                  two);\n"
-		"    }\n"
-		"=======\n"
-		"    if (x) {\n"
-		"        call(one,\n"
-		"                  two);\n"
-		"        other(three,\n"
-		"                    four);\n"
-		"    }\n"
-		">>>>>>> REPLACE\n";
-
-	assert_applied("src/align.c", ALIGN_C, t,
-	               "void g(int x)\n{\n\tif (x) {\n\t\tcall(one,\n\t\t     two);\n"
-	               "\t\tother(three,\n\t\t      four);\n\t}\n}\n");
-}
-END_TEST
-
-START_TEST(reindent_refuses_a_bracket_column_that_a_tab_deeper_also_gives)
-{
-	/* `f(` puts its column at two tabs and 2 spaces, damaged to 12: three
-	 * tabs (a continuation indented one level) read 12 too, so the line is
-	 * refused and quoted */
-	const char *t =
-		"src/align.c\n"
-		"<<<<<<< SEARCH\n"
-		"        call(one,\n"
-		"                  two);\n"
-		"=======\n"
-		"        call(one,\n"
-		"                  two);\n"
-		"        f(a,\n"
-		"            b);\n"
-		">>>>>>> REPLACE\n";
-
-	assert_refused("src/align.c", ALIGN_C, 1, t, "Ambiguous line: `            b);`");
+	if (c->want)
+		assert_applied(c->path, c->file, c->block, c->want);
+	else
+		assert_refused(c->path, c->file, 1, c->block, c->reason);
 }
 END_TEST
 
@@ -895,6 +799,7 @@ START_TEST(exact_match_keeps_the_model_indentation)
 		"  return 0; // keep\n"
 		"        // deliberately deep\n"
 		">>>>>>> REPLACE\n";
+
 	assert_applied("web/two.js", NULL, t,
 	               "function f(x) {\n"
 	               "  if (x) {\n"
@@ -941,6 +846,7 @@ END_TEST
 START_TEST(whole_file_block_keeps_crlf_line_endings)
 {
 	const char *t = "dos.txt\n```\none\nTWO\n```\n";
+
 	assert_applied("dos.txt", "one\r\ntwo\r\n", t, "one\r\nTWO\r\n");
 }
 END_TEST
@@ -1040,12 +946,8 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
 	tcase_add_test(ind, reindent_refuses_a_continuation_at_a_width_no_old_line_shows);
 	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
-	tcase_add_test(ind, reindent_evidence_of_another_block_tells_depth_from_alignment);
-	tcase_add_test(ind, reindent_evidence_undoes_a_width_only_one_count_makes);
-	tcase_add_test(ind, reindent_refuses_when_the_evidence_conflicts);
-	tcase_add_test(ind, reindent_refuses_a_width_a_quote_without_tabs_leaves_open);
-	tcase_add_test(ind, reindent_aligns_a_continuation_under_the_bracket_above);
-	tcase_add_test(ind, reindent_refuses_a_bracket_column_that_a_tab_deeper_also_gives);
+	tcase_add_loop_test(ind, reindent_by_the_evidence_of_the_quote, 0,
+	                    (int)(sizeof(EV_CASES) / sizeof(*EV_CASES)));
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
