@@ -518,37 +518,32 @@ static int parse_num(const char **s, const char *end, long *out)
 	return any;
 }
 
+/* One side's range of a hunk header at *q: blanks, `sign`, START[,COUNT]
+ * (the count stays as it was when absent). */
+static int parse_range(const char **q, const char *e, char sign, long *start, long *count)
+{
+	while (*q < e && **q == ' ')
+		(*q)++;
+	if (*q >= e || **q != sign)
+		return 0;
+	(*q)++;
+	if (!parse_num(q, e, start))
+		return 0;
+	if (*q < e && **q == ',') {
+		(*q)++;
+		return parse_num(q, e, count);
+	}
+	return 1;
+}
+
 /* "@@ -a[,b] +c[,d] @@ ...": 1 with numbers, 0 for a bare or garbled header. */
 static int parse_hunk_header(wd_hunk *h, const char *s, size_t len)
 {
 	const char *e = s + len, *q = s + 2;
 
 	h->old_count = h->new_count = 1;
-	while (q < e && *q == ' ')
-		q++;
-	if (q >= e || *q != '-')
-		return 0;
-	q++;
-	if (!parse_num(&q, e, &h->old_start))
-		return 0;
-	if (q < e && *q == ',') {
-		q++;
-		if (!parse_num(&q, e, &h->old_count))
-			return 0;
-	}
-	while (q < e && *q == ' ')
-		q++;
-	if (q >= e || *q != '+')
-		return 0;
-	q++;
-	if (!parse_num(&q, e, &h->new_start))
-		return 0;
-	if (q < e && *q == ',') {
-		q++;
-		if (!parse_num(&q, e, &h->new_count))
-			return 0;
-	}
-	return 1;
+	return parse_range(&q, e, '-', &h->old_start, &h->old_count) &&
+	       parse_range(&q, e, '+', &h->new_start, &h->new_count);
 }
 
 /* The text git puts after the closing "@@": the function around the hunk. */
