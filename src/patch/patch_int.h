@@ -7,6 +7,7 @@
  * parsing allocates per file and per hunk, never per line.
  */
 
+#include <ctype.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -94,6 +95,20 @@ static inline size_t wd_patch__indent_len(const char *s, size_t len)
 	while (i < len && (s[i] == ' ' || s[i] == '\t'))
 		i++;
 	return i;
+}
+
+/* The next blank-separated word of s[0..len) at or after *i: 1 with it at
+ * [*start, *end) and *i past it, 0 when only blanks are left. */
+static inline int wd_patch__next_word(const char *s, size_t len, size_t *i, size_t *start,
+                                      size_t *end)
+{
+	while (*i < len && isspace((unsigned char)s[*i]))
+		(*i)++;
+	*start = *i;
+	while (*i < len && !isspace((unsigned char)s[*i]))
+		(*i)++;
+	*end = *i;
+	return *end > *start;
 }
 
 /* parse_diff.c: the unified diff and SEARCH/REPLACE scanner over reply lines. */
