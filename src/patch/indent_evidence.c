@@ -21,7 +21,11 @@
  *
  * Evidence that fits no damage or several that disagree, a quote indented
  * with tabs, two strings of the file for the width, or none: the caller
- * falls back to its width rules. The evidence never guesses.
+ * falls back to its width rules. The evidence never guesses; and when the
+ * quote never showed a tab, it vetoes a width-rule answer that another
+ * string starting a line of the file could be read as (ev_rivals). The
+ * matcher also asks whether one column past an open bracket of the line
+ * above fits the damage (ev_fits_alone) for a continuation line.
  */
 #include <stdlib.h>
 #include <string.h>
