@@ -434,68 +434,97 @@ static int render_git(wd_buf *b, const struct wd_patch *p, const fstate *s)
 	return rc;
 }
 
+/* Add to the updates `path` as the blob already in upd[*nu].id. */
+static void upsert(git_tree_update *upd, size_t *nu, const char *path, git_filemode_t mode)
+{
+	upd[*nu].action = GIT_TREE_UPDATE_UPSERT;
+	upd[*nu].filemode = mode;
+	upd[*nu].path = path;
+	(*nu)++;
+}
+
+/* Add to the updates the removal of `path`, when HEAD's tree has it. */
+static void remove_from_head(git_tree_update *upd, size_t *nu, const applier *a, const char *path)
+{
+	git_tree_entry *e = NULL;
+
+	if (!a->head || git_tree_entry_bypath(&e, a->head, path) != 0)
+		return;
+	git_tree_entry_free(e);
+	upd[*nu].action = GIT_TREE_UPDATE_REMOVE;
+	upd[*nu].path = path;
+	(*nu)++;
+}
+
+/* HEAD's tree (an empty tree when there is no HEAD) with the updates made;
+ * `what` names the tree in an error. */
+static int updated_tree(git_oid *out, applier *a, const git_tree_update *upd, size_t nu,
+                        const char *what)
+{
+	git_treebuilder *tb = NULL;
+	git_tree *empty = NULL;
+	git_oid eo;
+	int rc = 0;
+
+	if (!a->head && (git_treebuilder_new(&tb, a->repo, NULL) < 0 ||
+	                 git_treebuilder_write(&eo, tb) < 0 ||
+	                 git_tree_lookup(&empty, a->repo, &eo) < 0))
+		rc = wd_error_git(WD_EINFRA, "creating an empty tree");
+	else if (git_tree_create_updated(out, a->repo, a->head ? a->head : empty, nu, upd) < 0)
+		rc = wd_error_git(WD_EINFRA, what);
+	git_tree_free(empty);
+	git_treebuilder_free(tb);
+	return rc;
+}
+
+/* The tree updates one file makes (at most two). */
+typedef int (*file_updates_fn)(git_tree_update *upd, size_t *nu, applier *a, fstate *s);
+
+/* HEAD's tree with the updates `each` lists for every file. */
+static int tree_with(git_oid *out, applier *a, file_updates_fn each, const char *what)
+{
+	git_tree_update *upd = calloc(a->n * 2 + 1, sizeof(*upd));
+	size_t nu = 0;
+	int rc = 0;
+
+	if (!upd)
+		return wd_patch__oom();
+	for (size_t i = 0; i < a->n && !rc; i++)
+		rc = each(upd, &nu, a, &a->fs[i]);
+	if (!rc)
+		rc = updated_tree(out, a, upd, nu, what);
+	free(upd);
+	return rc;
+}
+
+/* Before the patch: the source path as the work tree has it, and no file
+ * yet where a rename or an addition will put one. */
+static int preimage_updates(git_tree_update *upd, size_t *nu, applier *a, fstate *s)
+{
+	if (s->src) {
+		if (git_blob_create_from_buffer(&upd[*nu].id, a->repo, s->orig.ptr, s->orig.len) < 0)
+			return wd_error_git(WD_EINFRA, "writing blob");
+		upsert(upd, nu, s->src, (s->src_mode & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE
+		                                             : GIT_FILEMODE_BLOB);
+	}
+	if (s->dst && (!s->src || strcmp(s->src, s->dst)))
+		remove_from_head(upd, nu, a, s->dst);
+	return 0;
+}
+
 /* HEAD's tree with `s`'s source paths set to their work tree content: what
  * the model's patch is applied to. */
 static int preimage_tree(git_tree **out, applier *a)
 {
-	git_tree_update *upd = calloc(a->n * 2 + 1, sizeof(*upd));
-	git_treebuilder *tb = NULL;
 	git_oid oid;
-	size_t nu = 0;
-	int rc = WD_EINFRA;
+	int rc;
 
 	*out = NULL;
-	if (!upd)
-		return wd_patch__oom();
-	for (size_t i = 0; i < a->n; i++) {
-		fstate *s = &a->fs[i];
-		git_tree_entry *e = NULL;
-
-		if (s->src) {
-			if (git_blob_create_from_buffer(&upd[nu].id, a->repo, s->orig.ptr, s->orig.len) < 0) {
-				wd_error_git(WD_EINFRA, "writing blob");
-				goto out;
-			}
-			upd[nu].action = GIT_TREE_UPDATE_UPSERT;
-			upd[nu].filemode = (s->src_mode & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE
-			                                        : GIT_FILEMODE_BLOB;
-			upd[nu].path = s->src;
-			nu++;
-		}
-		if (s->dst && (!s->src || strcmp(s->src, s->dst)) && a->head &&
-		    git_tree_entry_bypath(&e, a->head, s->dst) == 0) {
-			git_tree_entry_free(e);
-			upd[nu].action = GIT_TREE_UPDATE_REMOVE;
-			upd[nu].path = s->dst;
-			nu++;
-		}
-	}
-	if (a->head) {
-		if (git_tree_create_updated(&oid, a->repo, a->head, nu, upd) < 0) {
-			wd_error_git(WD_EINFRA, "building the preimage tree");
-			goto out;
-		}
-	} else {
-		git_tree *empty = NULL;
-
-		if (git_treebuilder_new(&tb, a->repo, NULL) < 0 || git_treebuilder_write(&oid, tb) < 0 ||
-		    git_tree_lookup(&empty, a->repo, &oid) < 0 ||
-		    git_tree_create_updated(&oid, a->repo, empty, nu, upd) < 0) {
-			git_tree_free(empty);
-			wd_error_git(WD_EINFRA, "building the preimage tree");
-			goto out;
-		}
-		git_tree_free(empty);
-	}
-	if (git_tree_lookup(out, a->repo, &oid) < 0) {
-		wd_error_git(WD_EINFRA, "reading the preimage tree");
-		goto out;
-	}
-	rc = 0;
-out:
-	git_treebuilder_free(tb);
-	free(upd);
-	return rc;
+	if ((rc = tree_with(&oid, a, preimage_updates, "building the preimage tree")) != 0)
+		return rc;
+	if (git_tree_lookup(out, a->repo, &oid) < 0)
+		return wd_error_git(WD_EINFRA, "reading the preimage tree");
+	return 0;
 }
 
 /* 1 applied, 0 did not apply (fall back), <0 error. */
@@ -684,58 +713,25 @@ out:
 	return rc;
 }
 
+/* After the patch: the source path gone when the file moved or went, the
+ * result at the destination. */
+static int result_updates(git_tree_update *upd, size_t *nu, applier *a, fstate *s)
+{
+	if (s->src && (!s->dst || strcmp(s->src, s->dst)))
+		remove_from_head(upd, nu, a, s->src);
+	if (!s->dst)
+		return 0;
+	if (make_blob(&upd[*nu].id, a, s->dst, s->result.ptr ? s->result.ptr : "",
+	              s->result.len) != 0)
+		return WD_EINFRA;
+	s->tree_mode = git_mode_for(a, s);
+	upsert(upd, nu, s->dst, (git_filemode_t)s->tree_mode);
+	return 0;
+}
+
 static int build_tree(applier *a)
 {
-	git_tree_update *upd = calloc(a->n * 2 + 1, sizeof(*upd));
-	git_tree *base = a->head, *empty = NULL;
-	git_treebuilder *tb = NULL;
-	size_t nu = 0;
-	int rc = WD_EINFRA;
-
-	if (!upd)
-		return wd_patch__oom();
-	for (size_t i = 0; i < a->n; i++) {
-		fstate *s = &a->fs[i];
-		git_tree_entry *e = NULL;
-
-		if (s->src && (!s->dst || strcmp(s->src, s->dst)) && a->head &&
-		    git_tree_entry_bypath(&e, a->head, s->src) == 0) {
-			git_tree_entry_free(e);
-			upd[nu].action = GIT_TREE_UPDATE_REMOVE;
-			upd[nu].path = s->src;
-			nu++;
-		}
-		if (!s->dst)
-			continue;
-		if (make_blob(&upd[nu].id, a, s->dst, s->result.ptr ? s->result.ptr : "",
-		              s->result.len) != 0)
-			goto out;
-		s->tree_mode = git_mode_for(a, s);
-		upd[nu].action = GIT_TREE_UPDATE_UPSERT;
-		upd[nu].filemode = (git_filemode_t)s->tree_mode;
-		upd[nu].path = s->dst;
-		nu++;
-	}
-	if (!base) {
-		git_oid eo;
-
-		if (git_treebuilder_new(&tb, a->repo, NULL) < 0 || git_treebuilder_write(&eo, tb) < 0 ||
-		    git_tree_lookup(&empty, a->repo, &eo) < 0) {
-			wd_error_git(WD_EINFRA, "creating an empty tree");
-			goto out;
-		}
-		base = empty;
-	}
-	if (git_tree_create_updated(&a->r->tree, a->repo, base, nu, upd) < 0) {
-		wd_error_git(WD_EINFRA, "building the patched tree");
-		goto out;
-	}
-	rc = 0;
-out:
-	git_tree_free(empty);
-	git_treebuilder_free(tb);
-	free(upd);
-	return rc;
+	return tree_with(&a->r->tree, a, result_updates, "building the patched tree");
 }
 
 /* Create the missing parent directories of `rel`, remembering them for a rollback. */

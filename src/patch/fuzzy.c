@@ -43,15 +43,8 @@ typedef struct image {
 
 static int img_push(image *im, const char *p, size_t len, int no_eol)
 {
-	if (im->n == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 64;
-		img_line *nv = realloc(im->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return wd_patch__oom();
-		im->v = nv;
-		im->cap = cap;
-	}
+	if (WD_ARRAY_RESERVE(im->v, im->cap, im->n + 1, 64) != 0)
+		return WD_ENOMEM;
 	im->v[im->n].p = p;
 	im->v[im->n].len = len;
 	im->v[im->n].no_eol = (unsigned char)no_eol;
@@ -237,6 +230,7 @@ typedef struct hunk_ctx {
 	long hint;             /* expected position in the current image, -1 unknown */
 	side pre, post;
 	size_t refused_line;   /* the patch line whose indentation did not map, or SIZE_MAX */
+	wd_ind_evidence *ev;   /* the file's indentation evidence, from every block */
 } hunk_ctx;
 
 /* Record why hunk `hc` did not apply, with what the model needs to fix it. */
@@ -367,16 +361,10 @@ typedef struct ind_map {
 	                        * width is two file widths: widths do not map */
 	int file_mixed;        /* the file's lines indent with tabs here, spaces only there */
 	int scale;             /* ... and the steps say it is a change of unit, not a shift */
+	const wd_ind_evidence *ev; /* the file's and this block's evidence, or NULL */
+	const img_line *above_file; /* the file's line for the last non-blank line above
+	                             * the new one, or NULL */
 } ind_map;
-
-static size_t indent_len(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i;
-}
 
 static size_t indent_width(const char *s, size_t len)
 {
@@ -494,7 +482,7 @@ static void step_add(steps *st, const char *s, size_t len)
 
 	if (only_blanks(s, len))
 		return;
-	w = indent_width(s, indent_len(s, len));
+	w = indent_width(s, wd_patch__indent_len(s, len));
 	d = w > st->prev ? w - st->prev : st->prev - w;
 	if (st->have && d && d <= STEP_MAX)
 		st->count[d]++;
@@ -566,7 +554,8 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
 		size_t k = pre->idx[i];
 		const char *pl = wd_patch__ltext(p, k);
 		const img_line *fl = &im->v[pos + i - lo];
-		size_t pil = indent_len(pl, p->lines[k].len), fil = indent_len(fl->p, fl->len);
+		size_t pil = wd_patch__indent_len(pl, p->lines[k].len);
+		size_t fil = wd_patch__indent_len(fl->p, fl->len);
 
 		if (only_blanks(pl, p->lines[k].len) || only_blanks(fl->p, fl->len))
 			continue;
@@ -599,7 +588,7 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
  * is kept as written. */
 static int ind_native(const ind_map *m, const char *s, size_t len)
 {
-	size_t il = indent_len(s, len);
+	size_t il = wd_patch__indent_len(s, len);
 
 	if (memchr(s, '\t', il) && !m->model_tabs)
 		return 0;
@@ -645,19 +634,131 @@ static int off_grid(const ind_map *m, size_t pw)
 	return (pw > lo ? pw - lo : lo - pw) % g != 0;
 }
 
+/* Why a new line may be alignment rather than depth (see push_reindented). */
+enum { JUMP_OPEN = 1, JUMP_DEEP = 2 };
+
+/* Is the bracket at a[off] left open by the rest of the line? */
+static int bracket_open(const char *a, size_t len, size_t off)
+{
+	long depth = 0;
+
+	for (size_t i = off; i < len; i++) {
+		if (a[i] == '(' || a[i] == '[')
+			depth++;
+		else if (a[i] == ')' || a[i] == ']')
+			depth--;
+	}
+	return depth > 0;
+}
+
+/* The blanks of file column `col` as the file aligns: tabs as far as they go
+ * then spaces (`keep` 0), or the line above's indentation then spaces. */
+static int align_blanks(wd_buf *b, const img_line *above, size_t col, int keep)
+{
+	size_t il = wd_patch__indent_len(above->p, above->len), w = indent_width(above->p, il);
+
+	if (!keep) {
+		for (size_t i = 0; i < col / 8 + col % 8; i++)
+			if (wd_buf_putc(b, i < col / 8 ? '\t' : ' '))
+				return WD_ENOMEM;
+		return 0;
+	}
+	if (wd_buf_put(b, above->p, il))
+		return WD_ENOMEM;
+	for (; w < col; w++)
+		if (wd_buf_putc(b, ' '))
+			return WD_ENOMEM;
+	return 0;
+}
+
+/*
+ * A continuation line that the file may align one column past an open
+ * bracket of the line above (`foo(a,` then `    b)`). The line above is
+ * the file's to the byte, so each open bracket gives a column of the file,
+ * written as the file may write alignment (tabs as far as they go, or the
+ * line above's indentation, then spaces). The one such string that the
+ * evidence's damage takes to the model's width is taken, unless a level or
+ * two of depth in tabs (a continuation indented, not aligned) would be
+ * damaged to that width too. 1 written, 0 no one string, WD_ENOMEM.
+ */
+static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
+{
+	const img_line *fl = m->above_file;
+	wd_buf cand = WD_BUF_INIT;
+	size_t fil, fw, depth = 0;
+	int rc = 0, found = 0;
+
+	if (!fl || !m->ev || !m->ev->tabs)
+		return 0;
+	fil = wd_patch__indent_len(fl->p, fl->len);
+	fw = indent_width(fl->p, fil);
+	while (depth < fil && fl->p[depth] == '\t')
+		depth++;
+	for (size_t off = 0; off < fl->len - fil && !rc && found >= 0; off++) {
+		const char *t = fl->p + fil;
+
+		if ((t[off] != '(' && t[off] != '[') || memchr(t, '\t', off) ||
+		    !bracket_open(t, fl->len - fil, off))
+			continue;
+		for (int keep = 0; keep < 2 && !rc && found >= 0; keep++) {
+			wd_buf_clear(&cand);
+			if ((rc = align_blanks(&cand, fl, fw + off + 1, keep)) != 0 ||
+			    !wd_patch__ev_fits_alone(m->ev, wd_buf_cstr(&cand), cand.len, pw,
+			                             depth + 2))
+				continue;
+			if (found && (cand.len != b->len || memcmp(cand.ptr, b->ptr, b->len)))
+				found = -1; /* two columns fit the model's width */
+			else if (!found && (rc = wd_buf_put(b, cand.ptr, cand.len)) == 0)
+				found = 1;
+		}
+	}
+	wd_buf_free(&cand);
+	if (found < 0)
+		wd_buf_clear(b);
+	return rc ? WD_ENOMEM : found > 0;
+}
+
 /* The file's indentation for a model line indented with ps[0..pslen) (width
  * `pw`): the file bytes of old lines the model indented exactly so, when they
  * agree; else by width. WD_EREFUSED when the pairs follow no one rule and
  * none has that width, or cross where the file itself mixes tabs and spaces:
  * a guess could put the line at the wrong depth. */
+static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
+                           int cont);
+
 static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                           int cont)
+{
+	size_t at = b->len;
+	int rc;
+
+	/* what the evidence says the quote did to the file's indentation leaves
+	 * one count of tabs and spaces for this width (0 is 0, whatever the
+	 * file mixes) */
+	if (m->ev && (rc = wd_patch__ev_lookup(m->ev, ps, pslen, 1, b)) != 0)
+		return rc > 0 ? 0 : rc;
+	if (m->crossed && m->file_mixed)
+		return WD_EREFUSED;
+	/* the evidence names one string of the file, or the line is aligned
+	 * under a bracket above it: no width rule is needed */
+	if ((cont && (rc = ind_align(b, m, pw)) != 0) ||
+	    (m->ev && (rc = wd_patch__ev_lookup(m->ev, ps, pslen, cont & JUMP_OPEN, b)) != 0))
+		return rc > 0 ? 0 : rc;
+	rc = ind_width_rules(b, m, pw, ps, pslen, cont);
+	/* the widths gave an answer, but under what the quote did to the file
+	 * another string that starts a line of the file reads as this width too */
+	if (!rc && m->ev && wd_patch__ev_rivals(m->ev, ps, pslen, b->ptr + at, b->len - at))
+		return WD_EREFUSED;
+	return rc;
+}
+
+/* The width rules, when the evidence does not decide (see ind_map_render). */
+static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
+                           int cont)
 {
 	const ind_pair *same = NULL;
 	long fw;
 
-	if (m->crossed && m->file_mixed)
-		return WD_EREFUSED;
 	for (size_t i = 0; i < m->n; i++) {
 		const ind_pair *q = &m->v[i];
 
@@ -789,13 +890,14 @@ static int open_line(const char *s, size_t len)
 }
 
 /* A new line at the file's indentation; pushed to `out`, owned by `owned`.
- * `jump`: the line continues the one above it (open_line), or sits more than
- * one of the model's steps deeper: it may be alignment, not depth. */
+ * `jump`: the line continues the one above it (open_line: JUMP_OPEN), or
+ * sits more than one of the model's steps deeper (JUMP_DEEP): it may be
+ * alignment, not depth. */
 static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const char *s,
                            size_t len, int no_eol, int crlf, int jump)
 {
 	wd_buf b = WD_BUF_INIT;
-	size_t il = indent_len(s, len);
+	size_t il = wd_patch__indent_len(s, len);
 	int rc = 0;
 
 	if (!only_blanks(s, len)) {
@@ -855,12 +957,19 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	image out = { 0 };
 	ind_map map = { 0 };
 	size_t pi = 0, qi = 0, *same = NULL, unit = 0, prev_w = 0;
+	size_t ev_mark = hc->ev ? hc->ev->npairs : 0, above = SIZE_MAX;
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
 	int have_prev = 0;
 
 	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
 		goto out;
+	for (size_t i = 0; reindent && hc->ev && i < map.n && !rc; i++)
+		rc = wd_patch__ev_pair_add(hc->ev, map.v[i].ps, map.v[i].pslen, map.v[i].fs,
+		                           map.v[i].fslen);
+	if (rc)
+		goto out;
+	map.ev = hc->ev;
 	/* a new line indented with a character the old lines never use, or with
 	 * a tab where the model's quote of the file lost the file's tabs (only the
 	 * context was re-indented), says the new lines were written for the file:
@@ -873,7 +982,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 
 		if (p->lines[k].op == WD_PL_ADD &&
 		    (!ind_native(&map, t, p->lines[k].len) ||
-		     (lost_tabs && memchr(t, '\t', indent_len(t, p->lines[k].len)))))
+		     (lost_tabs && memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))))
 			native_side = 1;
 	}
 	if (reindent)
@@ -883,8 +992,9 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
 		const wd_pline *l = &p->lines[k];
 		const char *lt = wd_patch__ltext(p, k);
-		size_t lw = indent_width(lt, indent_len(lt, l->len));
-		int jump = have_prev && (prev_open || (unit && lw > prev_w + unit));
+		size_t lw = indent_width(lt, wd_patch__indent_len(lt, l->len));
+		int jump = !have_prev ? 0 : prev_open ? JUMP_OPEN
+		           : unit && lw > prev_w + unit ? JUMP_DEEP : 0;
 
 		if (l->op != WD_PL_DEL && !only_blanks(lt, l->len)) {
 			prev_open = open_line(lt, l->len);
@@ -910,6 +1020,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			qi++;
 		} else if (reindent && !map.identity && !native_side &&
 		           ind_native(&map, wd_patch__ltext(p, k), l->len)) {
+			map.above_file = above != SIZE_MAX ? &out.v[above] : NULL;
 			rc = push_reindented(&out, owned, &map, lt, l->len, l->no_eol, crlf, jump);
 			if (rc == WD_EREFUSED)
 				hc->refused_line = k;
@@ -918,11 +1029,15 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			rc = push_new_line(&out, owned, p, k, crlf);
 			qi++;
 		}
+		if (!rc && l->op != WD_PL_DEL && !only_blanks(lt, l->len) && out.n)
+			above = out.n - 1;
 	}
 	*new_len = out.n - pos;
 	for (size_t i = pos + (hi - lo); i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, im->v[i].no_eol);
 out:
+	if (hc->ev)
+		hc->ev->npairs = ev_mark; /* this block's pairs were for this block */
 	free(map.v);
 	free(same);
 	if (rc) {
@@ -1194,22 +1309,74 @@ static int place_empty(found *fd, const hunk_ctx *hc, const image *im)
 	return 0;
 }
 
+/* The pairs of a block found in one place only, and only with whitespace
+ * ignored: how the model's quote re-indented the file. */
+static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const side *pre,
+                          const image *im)
+{
+	size_t cands[MAX_CANDS];
+	int rc = 0;
+
+	if (!im->n || find_all(cands, p, pre, 0, pre->n, im, LVL_EXACT) != 0 ||
+	    find_all(cands, p, pre, 0, pre->n, im, LVL_WS) != 1)
+		return 0;
+	for (size_t i = 0; i < pre->n && !rc; i++) {
+		const char *pl = wd_patch__ltext(p, pre->idx[i]);
+		size_t plen = p->lines[pre->idx[i]].len;
+		const img_line *fl = &im->v[cands[0] + i];
+
+		if (!only_blanks(pl, plen) && !only_blanks(fl->p, fl->len))
+			rc = wd_patch__ev_pair_add(ev, pl, wd_patch__indent_len(pl, plen), fl->p,
+			                           wd_patch__indent_len(fl->p, fl->len));
+	}
+	return rc;
+}
+
+/* The file's indentation strings, and the evidence of every block of the
+ * reply for this file: one block may show the depth another block's new
+ * line needs. */
+static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const wd_pfile *f,
+                           const image *im)
+{
+	const img_line *above = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < im->n && !rc; i++) {
+		rc = wd_patch__ev_vocab_add(ev, im->v[i].p, im->v[i].len,
+		                            !above || !open_line(above->p, above->len));
+		if (!only_blanks(im->v[i].p, im->v[i].len))
+			above = &im->v[i];
+	}
+	for (size_t h = 0; h < f->nhunks && !rc && !ev->off; h++) {
+		side pre;
+
+		if ((rc = side_build(&pre, p, &f->hunks[h], WD_PL_ADD)) != 0)
+			break;
+		if (pre.n)
+			rc = evidence_block(ev, p, &pre, im);
+		free(pre.idx);
+	}
+	return rc;
+}
+
 int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
                           const struct wd_patch *p, const wd_pfile *f, const char *display_path,
                           const char *orig, size_t orig_len, json_t *jhunks)
 {
 	image im = { 0 };
 	wd_strvec owned = WD_STRVEC_INIT;
+	wd_ind_evidence ev = { 0 };
 	size_t min_pos = 0;
 	long delta = 0, drift = 0;
 	int crlf = 0, rc, all_already = 1;
 
 	memset(res, 0, sizeof(*res));
-	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0)
+	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0 ||
+	    (rc = evidence_gather(&ev, p, f, &im)) != 0)
 		goto out;
 	for (size_t h = 0; h < f->nhunks; h++) {
 		hunk_ctx hc = { p, f, &f->hunks[h], h + 1, f->nhunks, display_path, -1, { 0 }, { 0 },
-		                SIZE_MAX };
+		                SIZE_MAX, &ev };
 		found fd;
 		long base;
 		int st, already = 0;
@@ -1316,5 +1483,6 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 out:
 	free(im.v);
 	wd_strvec_free(&owned);
+	wd_patch__ev_free(&ev);
 	return rc;
 }

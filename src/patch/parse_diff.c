@@ -38,27 +38,21 @@ static int is_header_line(const char *s, size_t len)
  */
 int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t len)
 {
-	size_t cap = 64, cnt = 0, pos = 0, hdr = 0, hdr_cr = 0;
-	wd_rline *v = malloc(cap * sizeof(*v));
+	size_t cap = 0, cnt = 0, pos = 0, hdr = 0, hdr_cr = 0;
+	wd_rline *v = NULL;
 	int strip_all;
 
-	if (!v)
-		return wd_patch__oom();
+	/* an empty reply still hands back an array the caller frees */
+	if (WD_ARRAY_RESERVE(v, cap, 1, 64) != 0)
+		return WD_ENOMEM;
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - text) : len;
 		size_t l = end - pos;
 
-		if (cnt == cap) {
-			wd_rline *nv;
-
-			cap *= 2;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return wd_patch__oom();
-			}
-			v = nv;
+		if (WD_ARRAY_RESERVE(v, cap, cnt + 1, 64) != 0) {
+			free(v);
+			return WD_ENOMEM;
 		}
 		if (is_header_line(text + pos, l)) {
 			hdr++;
@@ -84,15 +78,8 @@ int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t le
 
 int wd_patch__line_add(struct wd_patch *p, char op, size_t off, size_t len)
 {
-	if (p->nlines == p->lcap) {
-		size_t cap = p->lcap ? p->lcap * 2 : 256;
-		wd_pline *nv = realloc(p->lines, cap * sizeof(*nv));
-
-		if (!nv)
-			return wd_patch__oom();
-		p->lines = nv;
-		p->lcap = cap;
-	}
+	if (WD_ARRAY_RESERVE(p->lines, p->lcap, p->nlines + 1, 256) != 0)
+		return WD_ENOMEM;
 	p->lines[p->nlines].op = op;
 	p->lines[p->nlines].no_eol = 0;
 	p->lines[p->nlines].off = off;
@@ -103,15 +90,8 @@ int wd_patch__line_add(struct wd_patch *p, char op, size_t off, size_t len)
 
 int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f)
 {
-	if (f->nhunks == f->hcap) {
-		size_t cap = f->hcap ? f->hcap * 2 : 4;
-		wd_hunk *nv = realloc(f->hunks, cap * sizeof(*nv));
-
-		if (!nv)
-			return wd_patch__oom();
-		f->hunks = nv;
-		f->hcap = cap;
-	}
+	if (WD_ARRAY_RESERVE(f->hunks, f->hcap, f->nhunks + 1, 4) != 0)
+		return WD_ENOMEM;
 	*out = &f->hunks[f->nhunks++];
 	memset(*out, 0, sizeof(**out));
 	(*out)->section = f->sections;
@@ -141,15 +121,8 @@ int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
 		*out = f;
 		return 0;
 	}
-	if (p->nfiles == p->fcap) {
-		size_t cap = p->fcap ? p->fcap * 2 : 4;
-		wd_pfile *nv = realloc(p->files, cap * sizeof(*nv));
-
-		if (!nv)
-			return wd_patch__oom();
-		p->files = nv;
-		p->fcap = cap;
-	}
+	if (WD_ARRAY_RESERVE(p->files, p->fcap, p->nfiles + 1, 4) != 0)
+		return WD_ENOMEM;
 	f = &p->files[p->nfiles];
 	memset(f, 0, sizeof(*f));
 	if (old_path && !(f->old_path = wd_strdup(old_path)))
@@ -545,37 +518,32 @@ static int parse_num(const char **s, const char *end, long *out)
 	return any;
 }
 
+/* One side's range of a hunk header at *q: blanks, `sign`, START[,COUNT]
+ * (the count stays as it was when absent). */
+static int parse_range(const char **q, const char *e, char sign, long *start, long *count)
+{
+	while (*q < e && **q == ' ')
+		(*q)++;
+	if (*q >= e || **q != sign)
+		return 0;
+	(*q)++;
+	if (!parse_num(q, e, start))
+		return 0;
+	if (*q < e && **q == ',') {
+		(*q)++;
+		return parse_num(q, e, count);
+	}
+	return 1;
+}
+
 /* "@@ -a[,b] +c[,d] @@ ...": 1 with numbers, 0 for a bare or garbled header. */
 static int parse_hunk_header(wd_hunk *h, const char *s, size_t len)
 {
 	const char *e = s + len, *q = s + 2;
 
 	h->old_count = h->new_count = 1;
-	while (q < e && *q == ' ')
-		q++;
-	if (q >= e || *q != '-')
-		return 0;
-	q++;
-	if (!parse_num(&q, e, &h->old_start))
-		return 0;
-	if (q < e && *q == ',') {
-		q++;
-		if (!parse_num(&q, e, &h->old_count))
-			return 0;
-	}
-	while (q < e && *q == ' ')
-		q++;
-	if (q >= e || *q != '+')
-		return 0;
-	q++;
-	if (!parse_num(&q, e, &h->new_start))
-		return 0;
-	if (q < e && *q == ',') {
-		q++;
-		if (!parse_num(&q, e, &h->new_count))
-			return 0;
-	}
-	return 1;
+	return parse_range(&q, e, '-', &h->old_start, &h->old_count) &&
+	       parse_range(&q, e, '+', &h->new_start, &h->new_count);
 }
 
 /* The text git puts after the closing "@@": the function around the hunk. */

@@ -106,21 +106,11 @@ char *wd_patch__clean_path(const char *s, size_t len)
 static char *path_in_prose(const char *s, size_t len)
 {
 	char *found = NULL;
-	size_t i = 0;
+	size_t i = 0, start, end;
 
-	while (i < len) {
-		size_t start, end;
-		char *tok;
+	while (wd_patch__next_word(s, len, &i, &start, &end)) {
+		char *tok = wd_patch__clean_path(s + start, end - start);
 
-		while (i < len && isspace((unsigned char)s[i]))
-			i++;
-		start = i;
-		while (i < len && !isspace((unsigned char)s[i]))
-			i++;
-		end = i;
-		if (end == start)
-			break;
-		tok = wd_patch__clean_path(s + start, end - start);
 		while (tok && *tok && strchr(".,;:)", tok[strlen(tok) - 1]))
 			tok[strlen(tok) - 1] = '\0';
 		if (!tok || !*tok || (!strchr(tok, '/') && !strchr(tok + 1, '.')) ||

@@ -63,21 +63,12 @@ static int looks_like_path(const char *s)
 /* A path named by the info string ("c src/a.c", "src/a.c", "python title=a.py"). */
 static char *info_path(const char *info, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, st, e;
 
-	while (i < len) {
-		size_t st, e;
+	while (wd_patch__next_word(info, len, &i, &st, &e)) {
 		char *tok;
 		const char *eq, *colon;
 
-		while (i < len && isspace((unsigned char)info[i]))
-			i++;
-		st = i;
-		while (i < len && !isspace((unsigned char)info[i]))
-			i++;
-		e = i;
-		if (e == st)
-			break;
 		if (!(tok = wd_strndup(info + st, e - st)))
 			return NULL;
 		eq = strchr(tok, '=');

@@ -7,6 +7,7 @@
  * parsing allocates per file and per hunk, never per line.
  */
 
+#include <ctype.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -86,6 +87,30 @@ static inline int wd_patch__oom(void)
 	return WD_ENOMEM;
 }
 
+/* How many blanks (spaces and tabs) indent s[0..len). */
+static inline size_t wd_patch__indent_len(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* The next blank-separated word of s[0..len) at or after *i: 1 with it at
+ * [*start, *end) and *i past it, 0 when only blanks are left. */
+static inline int wd_patch__next_word(const char *s, size_t len, size_t *i, size_t *start,
+                                      size_t *end)
+{
+	while (*i < len && isspace((unsigned char)s[*i]))
+		(*i)++;
+	*start = *i;
+	while (*i < len && !isspace((unsigned char)s[*i]))
+		(*i)++;
+	*end = *i;
+	return *end > *start;
+}
+
 /* parse_diff.c: the unified diff and SEARCH/REPLACE scanner over reply lines. */
 int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t len);
 int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
@@ -148,5 +173,41 @@ typedef struct wd_fuzzy_result {
 int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
                           const struct wd_patch *p, const wd_pfile *f, const char *display_path,
                           const char *orig, size_t orig_len, json_t *jhunks);
+
+/* indent_evidence.c: what a model's quote did to the file's indentation,
+ * learnt from the quoted lines that matched (see the file's comment). The
+ * strings are views into the file's text, which must outlive the evidence. */
+typedef struct wd_ind_evidence {
+	struct { size_t width, tabs, spaces; } *pairs; /* model width, file's blanks */
+	size_t npairs, pcap;
+	struct { const char *s; size_t len, tabs, spaces; int start; } *vocab; /* the file's
+	                       * indents; start: one begins a line not continuing another */
+	size_t nvocab, vcap;
+	int tabs;              /* the file indents some lines with tabs */
+	int off;               /* not usable: a quote indented with tabs, too many indents */
+} wd_ind_evidence;
+
+/* Add the indentation of a line of the file to the strings it uses; `start`:
+ * the line does not continue the one above it. */
+int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, int start);
+/* Add a matched line: the model indented it with ps, the file with fs. */
+int wd_patch__ev_pair_add(wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
+                          size_t fslen);
+/* 1 with the file's indentation for a new line the model indented with ps
+ * appended to `out`, when the evidence names exactly one; 0 when it does not
+ * (nothing appended); WD_ENOMEM. `cont`: the line continues the one above (or
+ * the caller wants no more than what the damage alone implies): the file's
+ * strings are not consulted. */
+int wd_patch__ev_lookup(const wd_ind_evidence *ev, const char *ps, size_t pslen, int cont,
+                        wd_buf *out);
+/* 1 when every damage the evidence allows takes the file's blanks fs to
+ * width pw, and none takes there a whole number of tabs up to max_tabs. */
+int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw,
+                            size_t max_tabs);
+/* 1 when, under some damage the evidence allows, a string other than fs
+ * that starts a line of the file would be read as ps too. */
+int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
+                        size_t fslen);
+void wd_patch__ev_free(wd_ind_evidence *ev);
 
 #endif

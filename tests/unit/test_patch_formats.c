@@ -16,16 +16,20 @@
 static char tmpdir[256];
 static git_repository *repo;
 
+/* src/main.c up to main's body */
+#define MAIN_C_HEAD \
+	"#include <stdio.h>\n" \
+	"\n" \
+	"static int add(int a, int b)\n" \
+	"{\n" \
+	"\treturn a - b;\n" \
+	"}\n" \
+	"\n" \
+	"int main(void)\n" \
+	"{\n"
+
 static const char *MAIN_C =
-	"#include <stdio.h>\n"
-	"\n"
-	"static int add(int a, int b)\n"
-	"{\n"
-	"\treturn a - b;\n"
-	"}\n"
-	"\n"
-	"int main(void)\n"
-	"{\n"
+	MAIN_C_HEAD
 	"\tprintf(\"%d\\n\", add(2, 3));\n"
 	"\treturn 0;\n"
 	"}\n";
@@ -49,6 +53,12 @@ static const char *TWO_JS =
 	"  }\n"
 	"  return 0;\n"
 	"}\n";
+
+/* Hunk lines shared by the header tests: util.c's one() returns 11, and
+ * main.c's add() adds. */
+#define UTIL_ONE_TO_11 " int one(void)\n {\n-\treturn 1;\n+\treturn 11;\n"
+#define UTIL_DIFF "--- a/src/util.c\n+++ b/src/util.c\n@@ -1,3 +1,3 @@\n" UTIL_ONE_TO_11
+#define MAIN_ADD_FIX " static int add(int a, int b)\n {\n-\treturn a - b;\n+\treturn a + b;\n"
 
 static void put_file(const char *rel, const char *content)
 {
@@ -106,6 +116,46 @@ static int apply_text(wd_patch_report *r, const char *text)
 	return rc;
 }
 
+/* Apply `t` to `rel` (first set to `file` when `put` is set): refused, with
+ * `reason` in the reasons when given, and the file still `file`. */
+static void assert_refused(const char *rel, const char *file, int put, const char *t,
+                           const char *reason)
+{
+	wd_patch_report r;
+
+	if (put)
+		put_file(rel, file);
+	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
+	if (reason)
+		ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), reason));
+	assert_file(rel, file);
+	wd_patch_report_free(&r);
+}
+
+/* Apply `t` (to `rel` first set to `file` when not NULL): applied, and `rel`
+ * is then `want`. */
+static void assert_applied(const char *rel, const char *file, const char *t, const char *want)
+{
+	wd_patch_report r;
+
+	if (file)
+		put_file(rel, file);
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	assert_file(rel, want);
+	wd_patch_report_free(&r);
+}
+
+/* A SEARCH/REPLACE block on `path` quoting `go(); stop();` at 8 spaces (the
+ * file's 4) and putting the model's `new_lines` between them. */
+static const char *late_block(const char *path, const char *new_lines)
+{
+	static char b[512];
+
+	snprintf(b, sizeof(b), "%s\n<<<<<<< SEARCH\n        go();\n        stop();\n=======\n"
+	         "        go();\n%s        stop();\n>>>>>>> REPLACE\n", path, new_lines);
+	return b;
+}
+
 /* --- hunks never cross a file header ------------------------------------ */
 
 START_TEST(overcounted_hunk_stops_at_next_plain_file_header)
@@ -116,17 +166,8 @@ START_TEST(overcounted_hunk_stops_at_next_plain_file_header)
 		"--- a/src/main.c\n"
 		"+++ b/src/main.c\n"
 		"@@ -3,4 +3,4 @@\n"
-		" static int add(int a, int b)\n"
-		" {\n"
-		"-\treturn a - b;\n"
-		"+\treturn a + b;\n"
-		"--- a/src/util.c\n"
-		"+++ b/src/util.c\n"
-		"@@ -1,3 +1,3 @@\n"
-		" int one(void)\n"
-		" {\n"
-		"-\treturn 1;\n"
-		"+\treturn 11;\n";
+		MAIN_ADD_FIX
+		UTIL_DIFF;
 	wd_patch *p = NULL;
 	wd_patch_report r;
 
@@ -150,31 +191,16 @@ START_TEST(overcounted_hunk_stops_at_git_and_codex_headers)
 		"--- a/src/main.c\n"
 		"+++ b/src/main.c\n"
 		"@@ -3,9 +3,9 @@\n"
-		" static int add(int a, int b)\n"
-		" {\n"
-		"-\treturn a - b;\n"
-		"+\treturn a + b;\n"
+		MAIN_ADD_FIX
 		"diff --git a/src/util.c b/src/util.c\n"
-		"--- a/src/util.c\n"
-		"+++ b/src/util.c\n"
-		"@@ -1,3 +1,3 @@\n"
-		" int one(void)\n"
-		" {\n"
-		"-\treturn 1;\n"
-		"+\treturn 11;\n";
+		UTIL_DIFF;
 	const char *cx =
 		"--- a/src/main.c\n"
 		"+++ b/src/main.c\n"
 		"@@ -3,9 +3,9 @@\n"
-		" static int add(int a, int b)\n"
-		" {\n"
-		"-\treturn a - b;\n"
-		"+\treturn a + b;\n"
+		MAIN_ADD_FIX
 		"*** Update File: src/util.c\n"
-		" int one(void)\n"
-		" {\n"
-		"-\treturn 1;\n"
-		"+\treturn 11;\n";
+		UTIL_ONE_TO_11;
 	wd_patch *p = NULL;
 
 	ck_assert_int_eq(wd_patch_parse(&p, git, strlen(git)), 0);
@@ -199,13 +225,7 @@ START_TEST(overcounted_refusal_names_the_right_file_only)
 		" {\n"
 		"-\treturn a / b;\n"
 		"+\treturn a + b;\n"
-		"--- a/src/util.c\n"
-		"+++ b/src/util.c\n"
-		"@@ -1,3 +1,3 @@\n"
-		" int one(void)\n"
-		" {\n"
-		"-\treturn 1;\n"
-		"+\treturn 11;\n";
+		UTIL_DIFF;
 	wd_patch_report r;
 	const char *why;
 
@@ -404,21 +424,10 @@ START_TEST(reindent_four_space_block_on_two_space_file)
 		"    }\n"
 		">>>>>>> REPLACE\n"
 		"```\n";
-	wd_patch_report r;
 
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("web/two.js",
-	            "function f(x) {\n"
-	            "  if (x) {\n"
-	            "    log(x);\n"
-	            "    if (x > 1) {\n"
-	            "      return 2;\n"
-	            "    }\n"
-	            "    return 1;\n"
-	            "  }\n"
-	            "  return 0;\n"
-	            "}\n");
-	wd_patch_report_free(&r);
+	assert_applied("web/two.js", NULL, t,
+	               "function f(x) {\n  if (x) {\n    log(x);\n    if (x > 1) {\n      return 2;\n"
+	               "    }\n    return 1;\n  }\n  return 0;\n}\n");
 }
 END_TEST
 
@@ -440,24 +449,13 @@ START_TEST(reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical)
 		"        printf(\"%d\\n\", add(2, 3));\n"
 		"    return 0;\n"
 		">>>>>>> REPLACE\n";
-	wd_patch_report r;
 
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("src/main.c",
-	            "#include <stdio.h>\n"
-	            "\n"
-	            "static int add(int a, int b)\n"
-	            "{\n"
-	            "\treturn a - b;\n"
-	            "}\n"
-	            "\n"
-	            "int main(void)\n"
-	            "{\n"
-	            "\tif (add(2, 3) > 4)\n"
-	            "\t\tprintf(\"%d\\n\", add(2, 3));\n"
-	            "\treturn 0;\n"
-	            "}\n");
-	wd_patch_report_free(&r);
+	assert_applied("src/main.c", NULL, t,
+	               MAIN_C_HEAD
+	               "\tif (add(2, 3) > 4)\n"
+	               "\t\tprintf(\"%d\\n\", add(2, 3));\n"
+	               "\treturn 0;\n"
+	               "}\n");
 }
 END_TEST
 
@@ -473,18 +471,15 @@ START_TEST(reindent_shifted_diff_hunk_keeps_relative_depth)
 		"   return 1;\n"
 		"+  x++;\n"
 		" }\n";
-	wd_patch_report r;
 
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("web/two.js",
-	            "function f(x) {\n"
-	            "  if (x) {\n"
-	            "    return 1;\n"
-	            "    x++;\n"
-	            "  }\n"
-	            "  return 0;\n"
-	            "}\n");
-	wd_patch_report_free(&r);
+	assert_applied("web/two.js", NULL, t,
+	               "function f(x) {\n"
+	               "  if (x) {\n"
+	               "    return 1;\n"
+	               "    x++;\n"
+	               "  }\n"
+	               "  return 0;\n"
+	               "}\n");
 }
 END_TEST
 
@@ -528,25 +523,10 @@ START_TEST(reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike)
 	/* the old lines show one width only (8 for the file's 4): a new line at
 	 * 16 is 12 by a shift and 8 by a change of unit, and the file, all at one
 	 * depth, shows no step to tell them apart: nothing is guessed */
-	const char *t =
-		"web/four.js\n"
-		"<<<<<<< SEARCH\n"
-		"        go();\n"
-		"        stop();\n"
-		"=======\n"
-		"        go();\n"
-		"        if (late)\n"
-		"                wait();\n"
-		"        stop();\n"
-		">>>>>>> REPLACE\n";
+	const char *t = late_block("web/four.js", "        if (late)\n                wait();\n");
 	const char *file = "    go();\n    stop();\n";
-	wd_patch_report r;
 
-	put_file("web/four.js", file);
-	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
-	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
-	assert_file("web/four.js", file);
-	wd_patch_report_free(&r);
+	assert_refused("web/four.js", file, 1, t, "indentation cannot be mapped");
 }
 END_TEST
 
@@ -554,25 +534,10 @@ START_TEST(reindent_one_width_refuses_a_step_that_fits_neither_rule)
 {
 	/* the file steps by 4, the model by 6 between its own lines: neither the
 	 * same unit (a shift) nor the pair's 8:4 (a change of unit) */
-	const char *t =
-		"web/four.js\n"
-		"<<<<<<< SEARCH\n"
-		"        go();\n"
-		"        stop();\n"
-		"=======\n"
-		"        go();\n"
-		"        if (late)\n"
-		"              wait();\n"
-		"        stop();\n"
-		">>>>>>> REPLACE\n";
+	const char *t = late_block("web/four.js", "        if (late)\n              wait();\n");
 	const char *file = "function f() {\n    go();\n    stop();\n}\n";
-	wd_patch_report r;
 
-	put_file("web/four.js", file);
-	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
-	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
-	assert_file("web/four.js", file);
-	wd_patch_report_free(&r);
+	assert_refused("web/four.js", file, 1, t, "indentation cannot be mapped");
 }
 END_TEST
 
@@ -582,26 +547,12 @@ START_TEST(reindent_one_width_is_a_change_of_unit_when_the_steps_say_so)
 	 * a change of unit (what a block written with 8 per level for a 4-space
 	 * file looks like), so 16 is the file's 8; a preprocessor line at column
 	 * 0 stays there, and the lines the model did not change keep their bytes */
-	const char *t =
-		"web/four.c\n"
-		"<<<<<<< SEARCH\n"
-		"        go();\n"
-		"        stop();\n"
-		"=======\n"
-		"        go();\n"
-		"#ifdef LATE\n"
-		"        if (late)\n"
-		"                wait();\n"
-		"#endif\n"
-		"        stop();\n"
-		">>>>>>> REPLACE\n";
-	wd_patch_report r;
+	const char *t = late_block("web/four.c",
+	                           "#ifdef LATE\n        if (late)\n                wait();\n#endif\n");
 
-	put_file("web/four.c", "void f(void)\n{\n    go(); \n    stop();\n}\n");
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("web/four.c", "void f(void)\n{\n    go(); \n#ifdef LATE\n    if (late)\n"
-	                          "        wait();\n#endif\n    stop();\n}\n");
-	wd_patch_report_free(&r);
+	assert_applied("web/four.c", "void f(void)\n{\n    go(); \n    stop();\n}\n", t,
+	               "void f(void)\n{\n    go(); \n#ifdef LATE\n    if (late)\n"
+	               "        wait();\n#endif\n    stop();\n}\n");
 }
 END_TEST
 
@@ -609,24 +560,10 @@ START_TEST(reindent_one_width_is_a_shift_when_the_steps_agree)
 {
 	/* 8 for the file's 4 again, but the model steps by 4 like the file: it
 	 * quoted the block one level too deep, so every new line moves back 4 */
-	const char *t =
-		"web/four.js\n"
-		"<<<<<<< SEARCH\n"
-		"        go();\n"
-		"        stop();\n"
-		"=======\n"
-		"        go();\n"
-		"        if (late)\n"
-		"            wait();\n"
-		"        stop();\n"
-		">>>>>>> REPLACE\n";
-	wd_patch_report r;
+	const char *t = late_block("web/four.js", "        if (late)\n            wait();\n");
 
-	put_file("web/four.js", "function f() {\n    go();\n    stop();\n}\n");
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("web/four.js",
-	            "function f() {\n    go();\n    if (late)\n        wait();\n    stop();\n}\n");
-	wd_patch_report_free(&r);
+	assert_applied("web/four.js", "function f() {\n    go();\n    stop();\n}\n", t,
+	               "function f() {\n    go();\n    if (late)\n        wait();\n    stop();\n}\n");
 }
 END_TEST
 
@@ -646,19 +583,12 @@ START_TEST(reindent_refuses_when_a_mixed_file_crosses_the_model_depths)
 		"    return out;\n"
 		">>>>>>> REPLACE\n";
 	const char *file = "int f(int x)\n{\n    out << x;\n\treturn out;\n}\n";
-	wd_patch_report r;
 
-	put_file("src/mixed.cpp", file);
-	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
-	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
-	assert_file("src/mixed.cpp", file);
-	wd_patch_report_free(&r);
+	assert_refused("src/mixed.cpp", file, 1, t, "indentation cannot be mapped");
 	/* control: the same block on a file whose depths keep the model's order
 	 * (two tabs for its 8, one for its 4) applies, re-indented */
-	put_file("src/mixed.cpp", "int f(int x)\n{\n\t\tout << x;\n\treturn out;\n}\n");
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("src/mixed.cpp", "int f(int x)\n{\n\tif (x)\n\t\tout << x;\n\treturn out;\n}\n");
-	wd_patch_report_free(&r);
+	assert_applied("src/mixed.cpp", "int f(int x)\n{\n\t\tout << x;\n\treturn out;\n}\n", t,
+	               "int f(int x)\n{\n\tif (x)\n\t\tout << x;\n\treturn out;\n}\n");
 }
 END_TEST
 
@@ -677,13 +607,11 @@ START_TEST(reindent_keeps_new_lines_written_for_the_file)
 		"         return a;\n"
 		"+            /* aligned */\n"
 		"     return 0;\n";
-	wd_patch_report r;
 
-	put_file("src/w.c", "int f(void)\n{\n\tint a = 1;\n\tif (a)\n\t\treturn a;\n\treturn 0;\n}\n");
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("src/w.c", "int f(void)\n{\n\tint a = 1;\n\tif (a > 0)\n\t\treturn a;\n"
-	                       "            /* aligned */\n\treturn 0;\n}\n");
-	wd_patch_report_free(&r);
+	assert_applied("src/w.c",
+	               "int f(void)\n{\n\tint a = 1;\n\tif (a)\n\t\treturn a;\n\treturn 0;\n}\n", t,
+	               "int f(void)\n{\n\tint a = 1;\n\tif (a > 0)\n\t\treturn a;\n"
+	               "            /* aligned */\n\treturn 0;\n}\n");
 }
 END_TEST
 
@@ -708,13 +636,8 @@ START_TEST(reindent_refuses_a_width_between_the_model_units)
 		"    };\n"
 		">>>>>>> REPLACE\n";
 	const char *file = "void f(void)\n{\n\topts = {\n\t\tOPT(\"a\",\n\t\t\t\"mode\"),\n\t};\n}\n";
-	wd_patch_report r;
 
-	put_file("src/opts.c", file);
-	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
-	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "indentation cannot be mapped"));
-	assert_file("src/opts.c", file);
-	wd_patch_report_free(&r);
+	assert_refused("src/opts.c", file, 1, t, "indentation cannot be mapped");
 }
 END_TEST
 
@@ -734,26 +657,18 @@ START_TEST(reindent_refuses_a_continuation_at_a_width_no_old_line_shows)
 		"    stop();\n"
 		">>>>>>> REPLACE\n";
 	const char *file = "void f(void)\n{\n\tgo();\n\tstop();\n}\n";
-	wd_patch_report r;
 
-	put_file("src/call.c", file);
-	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
-	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "Ambiguous line: `        b);`"));
-	assert_file("src/call.c", file);
-	wd_patch_report_free(&r);
+	assert_refused("src/call.c", file, 1, t, "Ambiguous line: `        b);`");
 	/* a jump of more than one step (4 to 16) is alignment too */
 	t = "src/call.c\n<<<<<<< SEARCH\n    go();\n    stop();\n=======\n    go();\n"
 	    "                x();\n    stop();\n>>>>>>> REPLACE\n";
-	ck_assert_int_eq(apply_text(&r, t), WD_EREFUSED);
-	assert_file("src/call.c", file);
-	wd_patch_report_free(&r);
+	assert_refused("src/call.c", file, 0, t, NULL);
 	/* control: the same width under a line that closes its statement and
 	 * opens a block is depth, two tabs */
 	t = "src/call.c\n<<<<<<< SEARCH\n    go();\n    stop();\n=======\n    if (go()) {\n"
 	    "        b();\n    }\n    stop();\n>>>>>>> REPLACE\n";
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("src/call.c", "void f(void)\n{\n\tif (go()) {\n\t\tb();\n\t}\n\tstop();\n}\n");
-	wd_patch_report_free(&r);
+	assert_applied("src/call.c", NULL, t,
+	               "void f(void)\n{\n\tif (go()) {\n\t\tb();\n\t}\n\tstop();\n}\n");
 }
 END_TEST
 
@@ -772,13 +687,104 @@ START_TEST(reindent_interpolates_a_spaces_only_file)
 		"binop = '<' |\n"
 		"                '>';\n"
 		">>>>>>> REPLACE\n";
-	wd_patch_report r;
 
-	put_file("g.ebnf", "expr = a;\nbinop = '<' |\n        '>';\nunop = '-';\n");
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("g.ebnf", "expr = a;\nassign = '=' |\n            '+=';\nbinop = '<' |\n"
-	                      "        '>';\nunop = '-';\n");
-	wd_patch_report_free(&r);
+	assert_applied("g.ebnf", "expr = a;\nbinop = '<' |\n        '>';\nunop = '-';\n", t,
+	               "expr = a;\nassign = '=' |\n            '+=';\nbinop = '<' |\n"
+	               "        '>';\nunop = '-';\n");
+}
+END_TEST
+
+/* --- indentation evidence: what a quote did to the file's indentation --- */
+
+/* A SEARCH/REPLACE block: the path line (none for "", the block then shares
+ * the previous block's path), then the two sides. */
+#define SR(path, search, replace) \
+	path "\n<<<<<<< SEARCH\n" search "=======\n" replace ">>>>>>> REPLACE\n"
+
+/* A tab file whose parameters align with a tab and 5 spaces. */
+#define EV_C \
+	"static int f(int a,\n\t     int b)\n{\n\tif (a)\n\t\treturn b;\n\twhile (b) {\n" \
+	"\t\tif (a)\n\t\t\ta--;\n\t}\n\treturn 0;\n}\n"
+
+/* Quoted at 4 columns a tab and 2 a space (the tab and 5 spaces read 14),
+ * a new `b++;` at 8: two tabs, or a tab and 2 spaces of alignment? */
+#define EV_BLOCK_1 \
+	SR("src/ev.c", \
+	   "static int f(int a,\n              int b)\n{\n    if (a)\n", \
+	   "static int f(int a,\n              int b)\n{\n    if (!b)\n        b++;\n    if (a)\n")
+
+/* A tab file that aligns a call's arguments under its open bracket (two
+ * tabs and 5 spaces, quoted as 18). */
+#define ALIGN_C "void g(int x)\n{\n\tif (x) {\n\t\tcall(one,\n\t\t     two);\n\t}\n}\n"
+#define ALIGN_SEARCH "        call(one,\n                  two);\n"
+
+/* A shell file whose one quoted line has 8 spaces (as 16), and which also
+ * starts lines with two tabs elsewhere. */
+#define SH_TAIL "name()\n{\n        tr a b\n}\n"
+#define SH_BLOCK \
+	SR("t/lib.sh", "name()\n{\n                tr a b\n}\n", \
+	   "name()\n{\n                tr a b\n        tr c d\n}\n")
+
+typedef struct ev_case {
+	const char *damage;  /* what the quote did, and what must come of it */
+	const char *path, *file, *block;
+	const char *want;    /* the file afterwards; NULL: refused, unchanged */
+	const char *reason;  /* ... with this in the reasons */
+} ev_case;
+
+static const ev_case EV_CASES[] = {
+	{ "another block quotes the file's two tabs as 8, and no other string of the file "
+	  "reads as 8: `b++;` takes two tabs",
+	  "src/ev.c", EV_C,
+	  EV_BLOCK_1 SR("", "    while (b) {\n        if (a)\n            a--;\n",
+	                "    while (b) {\n        if (a)\n            a -= 2;\n"),
+	  "static int f(int a,\n\t     int b)\n{\n\tif (!b)\n\t\tb++;\n\tif (a)\n\t\treturn b;\n"
+	  "\twhile (b) {\n\t\tif (a)\n\t\t\ta -= 2;\n\t}\n\treturn 0;\n}\n", NULL },
+	{ "control: the first block alone shows no 8: refused, naming the line",
+	  "src/ev.c", EV_C, EV_BLOCK_1, NULL, "Ambiguous line: `        b++;`" },
+	{ "the file also starts a line with a tab and 2 spaces, and the second block quotes "
+	  "it as 8 beside two tabs as 8: two strings for 8, refused, not guessed",
+	  "src/ev.c",
+	  "static int f(int a,\n\t     int b)\n{\n\tif (a)\n\t\treturn b;\n\twhile (b) {\n"
+	  "\t\tif (a)\n\t\t\ta--;\n\t  b--;\n\t}\n\treturn 0;\n}\n",
+	  EV_BLOCK_1 SR("", "        if (a)\n            a--;\n        b--;\n",
+	                "        if (a)\n            a -= 2;\n        b--;\n"),
+	  NULL, "Ambiguous line: `        b++;`" },
+	{ "three tabs and 3 spaces read as 18 fit only 4 columns a tab and 2 a space: a "
+	  "comment's ` * ` at 2 can only have been one space",
+	  "src/decl.h", "int check(int a,\n\t\t\t   int b);\n",
+	  SR("src/decl.h", "int check(int a,\n                  int b);\n",
+	     "/*\n  * Checks a and b.\n  */\nint check(int a,\n                  int b);\n"),
+	  "/*\n * Checks a and b.\n */\nint check(int a,\n\t\t\t   int b);\n", NULL },
+	{ "a new call's second line at 20 is its bracket's column (two tabs and 6 spaces), "
+	  "which no one or two more tabs would read as",
+	  "src/align.c", ALIGN_C,
+	  SR("src/align.c", "    if (x) {\n" ALIGN_SEARCH "    }\n",
+	     "    if (x) {\n" ALIGN_SEARCH "        other(three,\n                    four);\n"
+	     "    }\n"),
+	  "void g(int x)\n{\n\tif (x) {\n\t\tcall(one,\n\t\t     two);\n"
+	  "\t\tother(three,\n\t\t      four);\n\t}\n}\n", NULL },
+	{ "`f(` puts its column at two tabs and 2 spaces, read as 12 like three tabs (a "
+	  "continuation indented one level): refused and quoted",
+	  "src/align.c", ALIGN_C,
+	  SR("src/align.c", ALIGN_SEARCH, ALIGN_SEARCH "        f(a,\n            b);\n"),
+	  NULL, "Ambiguous line: `            b);`" },
+	{ "the quote never showed a tab, and the file's two tabs would read as 8 like the "
+	  "4 spaces the widths give: refused, not put at 4 spaces",
+	  "t/lib.sh", "run()\n{\n\tstart\n\t\tgo\n}\n" SH_TAIL, SH_BLOCK,
+	  NULL, "Ambiguous line: `        tr c d`" },
+	{ "control: with no line of two tabs in the file, 4 spaces it is",
+	  "t/lib.sh", SH_TAIL, SH_BLOCK, "name()\n{\n        tr a b\n    tr c d\n}\n", NULL },
+};
+
+START_TEST(reindent_by_the_evidence_of_the_quote)
+{
+	const ev_case *c = &EV_CASES[_i];
+
+	if (c->want)
+		assert_applied(c->path, c->file, c->block, c->want);
+	else
+		assert_refused(c->path, c->file, 1, c->block, c->reason);
 }
 END_TEST
 
@@ -793,18 +799,15 @@ START_TEST(exact_match_keeps_the_model_indentation)
 		"  return 0; // keep\n"
 		"        // deliberately deep\n"
 		">>>>>>> REPLACE\n";
-	wd_patch_report r;
 
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("web/two.js",
-	            "function f(x) {\n"
-	            "  if (x) {\n"
-	            "    return 1;\n"
-	            "  }\n"
-	            "  return 0; // keep\n"
-	            "        // deliberately deep\n"
-	            "}\n");
-	wd_patch_report_free(&r);
+	assert_applied("web/two.js", NULL, t,
+	               "function f(x) {\n"
+	               "  if (x) {\n"
+	               "    return 1;\n"
+	               "  }\n"
+	               "  return 0; // keep\n"
+	               "        // deliberately deep\n"
+	               "}\n");
 }
 END_TEST
 
@@ -843,12 +846,8 @@ END_TEST
 START_TEST(whole_file_block_keeps_crlf_line_endings)
 {
 	const char *t = "dos.txt\n```\none\nTWO\n```\n";
-	wd_patch_report r;
 
-	put_file("dos.txt", "one\r\ntwo\r\n");
-	ck_assert_int_eq(apply_text(&r, t), 0);
-	assert_file("dos.txt", "one\r\nTWO\r\n");
-	wd_patch_report_free(&r);
+	assert_applied("dos.txt", "one\r\ntwo\r\n", t, "one\r\nTWO\r\n");
 }
 END_TEST
 
@@ -897,13 +896,7 @@ START_TEST(quoted_code_is_never_a_whole_file_edit)
 		"```c\n"
 		"\treturn 1;\n"
 		"```\n"
-		"--- a/src/util.c\n"
-		"+++ b/src/util.c\n"
-		"@@ -1,3 +1,3 @@\n"
-		" int one(void)\n"
-		" {\n"
-		"-\treturn 1;\n"
-		"+\treturn 11;\n";
+		UTIL_DIFF;
 	/* a fence with no path before it or in its info string names no file */
 	const char *no_path = "Like this:\n\n```c\nint one(void);\n```\n";
 	wd_patch *p = NULL;
@@ -953,6 +946,8 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
 	tcase_add_test(ind, reindent_refuses_a_continuation_at_a_width_no_old_line_shows);
 	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
+	tcase_add_loop_test(ind, reindent_by_the_evidence_of_the_quote, 0,
+	                    (int)(sizeof(EV_CASES) / sizeof(*EV_CASES)));
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);

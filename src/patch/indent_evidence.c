@@ -1,0 +1,297 @@
+/*
+ * Indentation evidence for a whitespace-tolerant match: what the model's
+ * quote of the file did to its indentation, learnt from the quoted lines
+ * that matched, and used to give a new line back the file's own bytes.
+ *
+ * A model that re-indents a file (4 spaces per tab, 2 per space) loses
+ * information: a tab and 2 spaces and two tabs both come back as 8 spaces.
+ * Widths alone cannot undo that. But such damage is a function of the
+ * characters: every matched line (of this block, and of the other blocks of
+ * the reply for the same file) pairs the model's width with the file's count
+ * of tabs and spaces, which pins down the columns a tab and a space became.
+ * Only then, in a file that indents with tabs, a new line's width is undone:
+ *
+ *   - when one count of tabs and spaces alone makes the width (0; or 2
+ *     columns under 2 per space, one space), that count;
+ *   - else, for a line that does not continue the one above, when the
+ *     matched lines showed that width, always for the same blanks, and
+ *     those are the one string that starts a line of the file with that
+ *     damaged width (and a whole number of tabs of that width, a new level
+ *     of depth, is among the file's strings or is that string).
+ *
+ * Evidence that fits no damage or several that disagree, a quote indented
+ * with tabs, two strings of the file for the width, or none: the caller
+ * falls back to its width rules. The evidence never guesses; and when the
+ * quote never showed a tab, it vetoes a width-rule answer that another
+ * string starting a line of the file could be read as (ev_rivals). The
+ * matcher also asks whether one column past an open bracket of the line
+ * above fits the damage (ev_fits_alone) for a continuation line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "patch_int.h"
+
+/* Above this many distinct indentation strings in one file the evidence is
+ * not used (a hostile file cannot make the lookup quadratic). */
+#define EV_VOCAB_MAX 512
+
+/* The damages considered: a tab became `tab` columns, a space `space`. */
+typedef struct ev_damage {
+	size_t tab, space;
+} ev_damage;
+
+static const ev_damage ev_damages[] = { { 2, 1 }, { 2, 2 }, { 4, 1 }, { 4, 2 }, { 8, 1 }, { 8, 2 } };
+#define EV_NDAMAGES (sizeof(ev_damages) / sizeof(*ev_damages))
+
+static void count_blanks(const char *s, size_t len, size_t *tabs, size_t *spaces)
+{
+	*tabs = *spaces = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\t')
+			(*tabs)++;
+		else
+			(*spaces)++;
+	}
+}
+
+static int only_spaces(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ')
+			return 0;
+	return 1;
+}
+
+int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, int start)
+{
+	size_t il = wd_patch__indent_len(line, len), tabs, spaces;
+	int rc;
+
+	if (ev->off || il == len)
+		return 0; /* blank lines say nothing about depth */
+	for (size_t i = 0; i < ev->nvocab; i++) {
+		if (ev->vocab[i].len == il && !memcmp(ev->vocab[i].s, line, il)) {
+			ev->vocab[i].start |= start;
+			return 0;
+		}
+	}
+	if (ev->nvocab == EV_VOCAB_MAX) {
+		ev->off = 1;
+		return 0;
+	}
+	if ((rc = WD_ARRAY_RESERVE(ev->vocab, ev->vcap, ev->nvocab + 1, 16)) != 0)
+		return rc;
+	count_blanks(line, il, &tabs, &spaces);
+	ev->tabs |= tabs != 0;
+	ev->vocab[ev->nvocab].s = line;
+	ev->vocab[ev->nvocab].len = il;
+	ev->vocab[ev->nvocab].tabs = tabs;
+	ev->vocab[ev->nvocab].spaces = spaces;
+	ev->vocab[ev->nvocab].start = start;
+	ev->nvocab++;
+	return 0;
+}
+
+int wd_patch__ev_pair_add(wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
+                          size_t fslen)
+{
+	size_t tabs, spaces;
+	int rc;
+
+	/* a quote indented with tabs was not re-indented per character: the
+	 * damage is not one this evidence describes */
+	if (!only_spaces(ps, pslen)) {
+		ev->off = 1;
+		return 0;
+	}
+	if ((rc = WD_ARRAY_RESERVE(ev->pairs, ev->pcap, ev->npairs + 1, 16)) != 0)
+		return rc;
+	count_blanks(fs, fslen, &tabs, &spaces);
+	ev->pairs[ev->npairs].width = pslen;
+	ev->pairs[ev->npairs].tabs = tabs;
+	ev->pairs[ev->npairs].spaces = spaces;
+	ev->npairs++;
+	return 0;
+}
+
+/* Does every pair fit the damage (a tab is `tab` columns, a space `space`)? */
+static int ev_fits(const wd_ind_evidence *ev, size_t tab, size_t space)
+{
+	for (size_t i = 0; i < ev->npairs; i++)
+		if (ev->pairs[i].tabs * tab + ev->pairs[i].spaces * space != ev->pairs[i].width)
+			return 0;
+	return 1;
+}
+
+/* The damages every pair fits, into out[]; how many. */
+static size_t ev_fitting(const wd_ind_evidence *ev, ev_damage out[EV_NDAMAGES])
+{
+	size_t n = 0;
+
+	for (size_t d = 0; d < EV_NDAMAGES; d++)
+		if (ev_fits(ev, ev_damages[d].tab, ev_damages[d].space))
+			out[n++] = ev_damages[d];
+	return n;
+}
+
+/* The one string that starts a statement in the file with damaged width
+ * `w`, or -1 (none or several). In a file indenting with tabs, w tabs' worth
+ * of depth is a candidate even where the file has no line that deep yet: a
+ * new nesting level must not be taken for some aligned line of the same
+ * width. (Strings seen only on lines continuing another are alignment, not
+ * where a statement starts.) */
+static long ev_original(const wd_ind_evidence *ev, size_t tab, size_t space, size_t w)
+{
+	long found = -1;
+	int depth = ev->tabs && w && w % tab == 0, depth_seen = 0;
+
+	for (size_t i = 0; i < ev->nvocab; i++) {
+		if (!ev->vocab[i].start || ev->vocab[i].tabs * tab + ev->vocab[i].spaces * space != w)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (long)i;
+		depth_seen = ev->vocab[i].tabs * tab == w;
+	}
+	return depth && !depth_seen ? -1 : found;
+}
+
+/* Did the matched lines show width w, always for these blanks? */
+static int ev_seen(const wd_ind_evidence *ev, size_t w, size_t tabs, size_t spaces)
+{
+	int seen = 0;
+
+	for (size_t i = 0; i < ev->npairs; i++) {
+		if (ev->pairs[i].width != w)
+			continue;
+		if (ev->pairs[i].tabs != tabs || ev->pairs[i].spaces != spaces)
+			return 0;
+		seen = 1;
+	}
+	return seen;
+}
+
+/*
+ * The file's blanks (tabs, spaces) for damaged width `w` under one damage.
+ * When only one count of tabs and spaces makes w (2 columns under 4 per tab
+ * and 2 per space: one space), that is the answer, whatever the file holds.
+ * When several do (8: two tabs, a tab and 2 spaces, 4 spaces), the file's
+ * own strings decide, with the matched lines showing that width, but not
+ * for a line continuing the one above: alignment there may be a string the
+ * file never had.
+ */
+static int ev_answer(const wd_ind_evidence *ev, size_t tab, size_t space, size_t w, int cont,
+                     size_t *tabs, size_t *spaces)
+{
+	size_t n = 0;
+	long o;
+
+	for (size_t k = 0; k * tab <= w; k++) {
+		if ((w - k * tab) % space)
+			continue;
+		*tabs = k;
+		*spaces = (w - k * tab) / space;
+		n++;
+	}
+	if (n <= 1)
+		return (int)n;
+	if (cont || (o = ev_original(ev, tab, space, w)) < 0 ||
+	    !ev_seen(ev, w, ev->vocab[o].tabs, ev->vocab[o].spaces))
+		return 0;
+	*tabs = ev->vocab[o].tabs;
+	*spaces = ev->vocab[o].spaces;
+	return 1;
+}
+
+/* Write the blanks: the file's own string with these counts when it has
+ * exactly one (its order of tabs and spaces), else tabs then spaces. */
+static int ev_render(const wd_ind_evidence *ev, size_t tabs, size_t spaces, wd_buf *out)
+{
+	long found = -1;
+
+	for (size_t i = 0; i < ev->nvocab; i++) {
+		if (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces)
+			continue;
+		if (found >= 0)
+			return 0;
+		found = (long)i;
+	}
+	if (found >= 0)
+		return wd_buf_put(out, ev->vocab[found].s, ev->vocab[found].len) ? WD_ENOMEM : 1;
+	for (size_t i = 0; i < tabs + spaces; i++)
+		if (wd_buf_putc(out, i < tabs ? '\t' : ' '))
+			return WD_ENOMEM;
+	return 1;
+}
+
+int wd_patch__ev_lookup(const wd_ind_evidence *ev, const char *ps, size_t pslen, int cont,
+                        wd_buf *out)
+{
+	ev_damage dm[EV_NDAMAGES];
+	size_t tabs = 0, spaces = 0, n;
+
+	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen) ||
+	    !(n = ev_fitting(ev, dm)))
+		return 0;
+	for (size_t d = 0; d < n; d++) {
+		size_t k = 0, j = 0;
+
+		/* every damage the evidence allows must give the same blanks */
+		if (!ev_answer(ev, dm[d].tab, dm[d].space, pslen, cont, &k, &j) ||
+		    (d && (k != tabs || j != spaces)))
+			return 0;
+		tabs = k;
+		spaces = j;
+	}
+	return ev_render(ev, tabs, spaces, out);
+}
+
+int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw,
+                            size_t max_tabs)
+{
+	ev_damage dm[EV_NDAMAGES];
+	size_t tabs, spaces, n;
+
+	if (ev->off || !ev->npairs || !(n = ev_fitting(ev, dm)))
+		return 0;
+	count_blanks(fs, fslen, &tabs, &spaces);
+	for (size_t d = 0; d < n; d++) {
+		/* a whole number of tabs (a level or two of depth) would be
+		 * damaged to the same width: the two cannot be told */
+		if (tabs * dm[d].tab + spaces * dm[d].space != pw ||
+		    (pw % dm[d].tab == 0 && pw / dm[d].tab <= max_tabs))
+			return 0;
+	}
+	return 1;
+}
+
+int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
+                        size_t fslen)
+{
+	ev_damage dm[EV_NDAMAGES];
+	size_t tabs, spaces, n;
+
+	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen))
+		return 0;
+	/* the quote showed how it wrote a tab: the width rules had that too */
+	for (size_t i = 0; i < ev->npairs; i++)
+		if (ev->pairs[i].tabs)
+			return 0;
+	n = ev_fitting(ev, dm);
+	count_blanks(fs, fslen, &tabs, &spaces);
+	for (size_t d = 0; d < n; d++)
+		for (size_t i = 0; i < ev->nvocab; i++)
+			if (ev->vocab[i].start &&
+			    ev->vocab[i].tabs * dm[d].tab + ev->vocab[i].spaces * dm[d].space == pslen &&
+			    (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces))
+				return 1;
+	return 0;
+}
+
+void wd_patch__ev_free(wd_ind_evidence *ev)
+{
+	free(ev->pairs);
+	free(ev->vocab);
+	memset(ev, 0, sizeof(*ev));
+}
