@@ -421,22 +421,17 @@ static int cmp_def_start(const void *a, const void *b)
 /* Byte offsets of every line start of p[0..len), plus len at the end. */
 static size_t *line_starts(const char *p, size_t len, size_t *nlines)
 {
-	size_t n = 1, k = 1, cap = len / 32 + 16;
-	size_t *v = malloc(cap * sizeof(*v));
+	size_t n = 1, k = 1, cap = 0;
+	size_t *v = NULL;
 	const char *q = p, *end = p + len, *nl;
 
-	if (!v)
+	if (WD_ARRAY_RESERVE(v, cap, len / 32 + 16, 16) != 0)
 		return NULL;
 	v[0] = 0;
 	while (q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-		if (k + 2 > cap) {
-			size_t *nv = realloc(v, (cap *= 2) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				return NULL;
-			}
-			v = nv;
+		if (WD_ARRAY_RESERVE(v, cap, k + 2, 16) != 0) {
+			free(v);
+			return NULL;
 		}
 		v[k++] = (size_t)(nl - p) + 1;
 		q = nl + 1;
@@ -452,15 +447,10 @@ static int hits_push(struct hits *h, uint32_t doc, const struct counter *c, size
 	for (size_t t = 0; t < nq; t++) {
 		if (!c->tf[t])
 			continue;
-		if (h->n == h->cap) {
-			size_t nc = h->cap ? h->cap * 2 : 1024;
-			struct hit *nv = realloc(h->v, nc * sizeof(*nv));
+		int rc = WD_ARRAY_RESERVE(h->v, h->cap, h->n + 1, 1024);
 
-			if (!nv)
-				return wd_error_set(WD_ENOMEM, "out of memory");
-			h->v = nv;
-			h->cap = nc;
-		}
+		if (rc)
+			return rc;
 		h->v[h->n].doc = doc;
 		h->v[h->n].term = (uint16_t)t;
 		h->v[h->n].tf = c->tf[t];
@@ -539,17 +529,8 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (s->nu + nd > s->cu) {
-		size_t nc = (s->nu + nd) * 2;
-		wd_ctx_unit *nu = realloc(s->u, nc * sizeof(*nu));
-
-		if (!nu) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-			goto out;
-		}
-		s->u = nu;
-		s->cu = nc;
-	}
+	if ((rc = WD_ARRAY_RESERVE(s->u, s->cu, s->nu + nd, 64)) != 0)
+		goto out;
 	c->q = fc->q = s->q;
 	fc->mult = PATH_WEIGHT;
 	text_terms(path, path + strlen(path), s->q, count_term, fc);
