@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "warden/beneath.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "patch_int.h"
@@ -289,17 +290,18 @@ out:
 	return rc;
 }
 
-/* The current content of a path an addition names, for refuse_existing. */
+/* The current content of a path an addition names, for refuse_existing:
+ * through the one reader of a tree beneath its root (no link followed). */
 static int read_current(wd_buf *out, applier *a, const char *rel)
 {
-	wd_buf path = WD_BUF_INIT;
-	int rc;
+	int root, rc;
 
 	if (!a->workdir)
 		return read_tree_file(out, a, rel);
-	if ((rc = abs_path(&path, a, rel)) == 0)
-		rc = wd_file_read(out, path.ptr, MAX_FILE_BYTES);
-	wd_buf_free(&path);
+	if ((rc = wd_root_open(&root, a->workdir)) != 0)
+		return rc;
+	rc = wd_beneath_read(out, root, rel, MAX_FILE_BYTES);
+	close(root);
 	return rc;
 }
 
