@@ -102,6 +102,23 @@ def changed_lines(repo, parent, sha, paths):
     return want
 
 
+def export_case(repo, work, parent, subject, body):
+    """The parent's tree under work/tree and the ticket as work/title and
+    work/body: what a probe reads. Returns (tree, title file, body file)."""
+    tree = os.path.join(work, "tree")
+    shutil.rmtree(tree, ignore_errors=True)
+    os.makedirs(tree)
+    archive = subprocess.run(["git", "--git-dir", repo, "archive", parent],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+    tf, bf = os.path.join(work, "title"), os.path.join(work, "body")
+    with open(tf, "w") as fh:
+        fh.write(subject)
+    with open(bf, "w") as fh:
+        fh.write(body)
+    return tree, tf, bf
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -123,17 +140,7 @@ def main():
     rows = []
     try:
         for i, (sha, parent, subject, body, paths) in enumerate(cases):
-            tree = os.path.join(work, "tree")
-            shutil.rmtree(tree, ignore_errors=True)
-            os.makedirs(tree)
-            archive = subprocess.run(["git", "--git-dir", a.repo, "archive", parent],
-                                     capture_output=True, check=True).stdout
-            subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
-            tf, bf = os.path.join(work, "title"), os.path.join(work, "body")
-            with open(tf, "w") as fh:
-                fh.write(subject)
-            with open(bf, "w") as fh:
-                fh.write(body)
+            tree, tf, bf = export_case(a.repo, work, parent, subject, body)
             r = subprocess.run([a.probe, tree, tf, bf, cache], capture_output=True)
             if r.returncode != 0:
                 print("case %s: probe failed: %s" % (sha[:12], r.stderr.decode()), file=sys.stderr)

@@ -34,17 +34,7 @@ def main():
     map_ms = [[], []]
     try:
         for sha, parent, subject, body, paths in cases:
-            tree = os.path.join(work, "tree")
-            shutil.rmtree(tree, ignore_errors=True)
-            os.makedirs(tree)
-            archive = subprocess.run(["git", "--git-dir", a.repo, "archive", parent],
-                                     capture_output=True, check=True).stdout
-            subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
-            tf, bf = os.path.join(work, "title"), os.path.join(work, "body")
-            with open(tf, "w") as fh:
-                fh.write(subject)
-            with open(bf, "w") as fh:
-                fh.write(body)
+            tree, tf, bf = bench.export_case(a.repo, work, parent, subject, body)
             for i, probe in enumerate(a.probes):
                 r = subprocess.run([probe, tree, tf, bf, os.path.join(work, "cache%d" % i)],
                                    capture_output=True)

@@ -494,16 +494,25 @@ int fx_repo_commit_all(git_repository *repo, const char *message)
 	git_oid tree_id, commit_id;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
+	git_commit *parent = NULL;
 	int rc = -1;
 
+	/* on the commit HEAD names, when there is one (an unborn HEAD: none) */
+	if (git_repository_head_unborn(repo) == 0 &&
+	    git_revparse_single((git_object **)&parent, repo, "HEAD^{commit}") < 0) {
+		fail_git("commit: HEAD");
+		return -1;
+	}
 	if (git_repository_index(&idx, repo) < 0 || git_index_add_all(idx, NULL, 0, NULL, NULL) < 0 ||
 	    git_index_write(idx) < 0 || git_index_write_tree(&tree_id, idx) < 0 ||
 	    git_tree_lookup(&tree, repo, &tree_id) < 0 ||
 	    git_signature_new(&sig, "t", "t@example.com", 1700000000, 0) < 0 ||
-	    git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL, message, tree, 0) < 0)
+	    git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL, message, tree,
+	                        parent ? 1 : 0, parent) < 0)
 		fail_git("commit");
 	else
 		rc = 0;
+	git_commit_free(parent);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_index_free(idx);

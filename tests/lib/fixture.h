@@ -63,8 +63,9 @@ int fx_repo_create(const char *dir, const char *const *files, const char *messag
  * commit with `message`. The work tree stays clean for the named paths. */
 int fx_repo_commit_files(const char *dir, const char *const *files, const char *message);
 
-/* Stage every file of the work tree of `repo` and commit it on HEAD with
- * `message`, by "t <t@example.com>" at a fixed time. */
+/* Stage every file of the work tree of `repo` (links as links) and commit
+ * it on HEAD (its first commit, or a child of HEAD's) with `message`, by
+ * "t <t@example.com>" at a fixed time. */
 struct git_repository;
 int fx_repo_commit_all(struct git_repository *repo, const char *message);
 

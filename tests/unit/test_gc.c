@@ -170,6 +170,26 @@ static void preload_path(char *out, size_t n)
 	snprintf(out, n, "%s/tools/kill_at_rename.so", exe);
 }
 
+/* Run `warden run` on w with the kill fault preloaded, killing at the first
+ * rename or link into a path containing `kill_at`; it must die of SIGKILL. */
+static void run_killed(struct e2e_world *w, const char *spec, const char *kill_at)
+{
+	char so[2200], env_so[2300], env_kill[1400], *out = NULL;
+	const char *env[] = { env_so, env_kill, "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0",
+	                      NULL };
+	const char *argv[] = { e2e_warden_bin(), "run", "--repo", w->src, "--ticket", w->ticket,
+	                       "--work-dir", w->cache, "--model", spec, NULL };
+	int status = -1;
+
+	preload_path(so, sizeof(so));
+	ck_assert_msg(access(so, R_OK) == 0, "%s is missing (make tests builds it)", so);
+	snprintf(env_so, sizeof(env_so), "LD_PRELOAD=%s", so);
+	snprintf(env_kill, sizeof(env_kill), "WD_TEST_KILL_AT_RENAME=%s", kill_at);
+	ck_assert_int_eq(fx_run(&out, &status, argv, env, w->tmp), 0);
+	ck_assert_msg(status == 128 + 9, "exit %d:\n%s", status, out);
+	free(out);
+}
+
 static int gc_run(struct e2e_world *w, json_t **out, const char *a1, const char *a2)
 {
 	const char *argv[] = { e2e_warden_bin(), "gc", "--json", "--work-dir", w->cache, a1, a2, NULL };
@@ -209,11 +229,7 @@ static json_t *orphan_in(json_t *gc, const char *repo)
 START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 {
 	struct e2e_world w;
-	char spec[600], so[2200], env_so[2300], first_branch[256], *out = NULL;
-	const char *env[] = { env_so, "WD_TEST_KILL_AT_RENAME=/proposals/",
-	                      "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0", NULL };
-	const char *argv[] = { e2e_warden_bin(), "run", "--repo", NULL, "--ticket", NULL,
-	                       "--work-dir", NULL, "--model", spec, NULL };
+	char spec[600], first_branch[256], *out = NULL;
 	const char *list[] = { e2e_warden_bin(), "review", "list", "--json", "--work-dir", NULL, NULL };
 	json_t *o, *one;
 	char *src_real;
@@ -244,16 +260,7 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 
 	/* the attack: the same ticket again (a new run, a new branch), killed
 	 * before its record is written */
-	preload_path(so, sizeof(so));
-	ck_assert_msg(access(so, R_OK) == 0, "%s is missing (make tests builds it)", so);
-	snprintf(env_so, sizeof(env_so), "LD_PRELOAD=%s", so);
-	argv[3] = w.src;
-	argv[5] = w.ticket;
-	argv[7] = w.cache;
-	ck_assert_int_eq(fx_run(&out, &status, argv, env, w.tmp), 0);
-	ck_assert_msg(status == 128 + 9, "exit %d:\n%s", status, out);
-	free(out);
-	out = NULL;
+	run_killed(&w, spec, "/proposals/");
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 3);
 	/* the symptom: review list shows one proposal, not the killed run's */
 	list[5] = w.cache;
@@ -325,30 +332,17 @@ static int warden_ref_locks(const char *dir, char *branch, size_t bn, char *path
 START_TEST(gc_removes_the_ref_lock_a_killed_run_left_when_told)
 {
 	struct e2e_world w;
-	char spec[600], so[2200], env_so[2300], kill_at[1400], branch[512], lock[1600], *out = NULL;
-	const char *env[] = { env_so, kill_at, "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0",
-	                      NULL };
-	const char *argv[] = { e2e_warden_bin(), "run", "--repo", NULL, "--ticket", NULL,
-	                       "--work-dir", NULL, "--model", spec, NULL };
+	char spec[600], kill_at[1400], branch[512], lock[1600];
 	struct timespec old[2] = { { .tv_sec = 1700000000 }, { .tv_sec = 1700000000 } };
 	git_repository *repo = NULL;
 	git_reference *head = NULL, *ref = NULL;
 	json_t *o, *one;
-	int status = -1;
 
 	e2e_world_init(&w, NULL, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	preload_path(so, sizeof(so));
-	ck_assert_msg(access(so, R_OK) == 0, "%s is missing (make tests builds it)", so);
-	snprintf(env_so, sizeof(env_so), "LD_PRELOAD=%s", so);
-	snprintf(kill_at, sizeof(kill_at), "WD_TEST_KILL_AT_RENAME=%s/.git/refs/heads/warden/", w.src);
-	argv[3] = w.src;
-	argv[5] = w.ticket;
-	argv[7] = w.cache;
-	ck_assert_int_eq(fx_run(&out, &status, argv, env, w.tmp), 0);
-	ck_assert_msg(status == 128 + 9, "exit %d:\n%s", status, out);
-	free(out);
+	snprintf(kill_at, sizeof(kill_at), "%s/.git/refs/heads/warden/", w.src);
+	run_killed(&w, spec, kill_at);
 	/* what the kill left: a lock, no branch */
 	ck_assert_int_eq(warden_ref_locks(w.src, branch, sizeof(branch), lock, sizeof(lock)), 1);
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);

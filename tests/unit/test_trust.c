@@ -468,33 +468,6 @@ static int tree_holds(const char *dir, const char *needle)
 	return found;
 }
 
-/* Stage the whole work tree of `dir` (links as links) and commit it on HEAD. */
-static void commit_all_on_head(const char *dir, const char *message)
-{
-	git_repository *repo = NULL;
-	git_index *idx = NULL;
-	git_commit *parent = NULL;
-	git_tree *tree = NULL;
-	git_signature *sig = NULL;
-	git_oid tree_id, id;
-
-	ck_assert_int_eq(git_repository_open(&repo, dir), 0);
-	ck_assert_int_eq(git_repository_index(&idx, repo), 0);
-	ck_assert_int_eq(git_index_add_all(idx, NULL, 0, NULL, NULL), 0);
-	ck_assert_int_eq(git_index_write(idx), 0);
-	ck_assert_int_eq(git_index_write_tree(&tree_id, idx), 0);
-	ck_assert_int_eq(git_tree_lookup(&tree, repo, &tree_id), 0);
-	ck_assert_int_eq(git_revparse_single((git_object **)&parent, repo, "HEAD^{commit}"), 0);
-	ck_assert_int_eq(git_signature_new(&sig, "t", "t@example.com", 1700000000, 0), 0);
-	ck_assert_int_eq(git_commit_create_v(&id, repo, "HEAD", sig, sig, NULL, message, tree, 1,
-	                                     parent), 0);
-	git_signature_free(sig);
-	git_tree_free(tree);
-	git_commit_free(parent);
-	git_index_free(idx);
-	git_repository_free(repo);
-}
-
 static const char repair_test[] =
 	"#!/bin/sh\n"
 	"if grep -q 'return 42' answer.c; then echo ok; exit 0; fi\n"
@@ -528,7 +501,13 @@ START_TEST(the_repair_context_never_reads_through_links)
 	/* the repository itself commits notes.c as a link to the host's file */
 	snprintf(link, sizeof(link), "%s/notes.c", w.src);
 	ck_assert_int_eq(symlink(path, link), 0);
-	commit_all_on_head(w.src, "notes: a link to the host");
+	{
+		git_repository *repo = NULL;
+
+		ck_assert_int_eq(git_repository_open(&repo, w.src), 0);
+		ck_assert_int_eq(fx_repo_commit_all(repo, "notes: a link to the host"), 0);
+		git_repository_free(repo);
+	}
 	free(w.before);
 	free(w.before_pub);
 	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
