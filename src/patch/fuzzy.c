@@ -946,6 +946,36 @@ static int push_new_line(image *out, wd_strvec *owned, const struct wd_patch *p,
 	return img_push(out, s, l->len + 1, l->no_eol);
 }
 
+/* Whether every indented line the hunk removes is the file's line byte for
+ * byte (and there is one): the model then reproduced the file's indentation
+ * where it changed code, so its new lines were written for the file too,
+ * and only its context was quoted loosely (a unified diff whose context lost
+ * its tabs). */
+static int removed_lines_exact(const hunk_ctx *hc, const image *im, size_t pos, size_t lo,
+                               size_t hi)
+{
+	const struct wd_patch *p = hc->p;
+	size_t pi = 0;
+	int seen = 0;
+
+	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {
+		const wd_pline *l = &p->lines[k];
+		const char *t = wd_patch__ltext(p, k);
+		size_t at = pos + pi - lo;
+
+		if (l->op == WD_PL_ADD)
+			continue;
+		if (l->op == WD_PL_DEL && wd_patch__indent_len(t, l->len) && !only_blanks(t, l->len)) {
+			if (pi < lo || pi >= hi || at >= im->n || im->v[at].len != l->len ||
+			    memcmp(im->v[at].p, t, l->len) != 0)
+				return 0;
+			seen = 1;
+		}
+		pi++;
+	}
+	return seen;
+}
+
 /* Replace the matched old lines at `pos` (pre[lo, hi) matched) by the new
  * side. After a whitespace-tolerant match (`level` > exact) new lines are
  * re-indented to the file's and lines the model repeated unchanged keep the
@@ -985,6 +1015,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		     (lost_tabs && memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))))
 			native_side = 1;
 	}
+	if (reindent && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
+		native_side = 1;
 	if (reindent)
 		unit = model_unit(&map);
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)

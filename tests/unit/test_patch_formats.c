@@ -556,6 +556,47 @@ START_TEST(reindent_one_width_is_a_change_of_unit_when_the_steps_say_so)
 }
 END_TEST
 
+START_TEST(reindent_keeps_new_lines_as_written_when_the_removed_lines_are_exact)
+{
+	/* the context lost its tabs (4 spaces each), but the line the model
+	 * removes is the file's, tab and all: it wrote the lines it changed for
+	 * the file, so its new lines stand as written (here 4 spaces, as the
+	 * author meant them); re-indenting them would put a tab there */
+	const char *t =
+		"--- a/t/run.sh\n"
+		"+++ b/t/run.sh\n"
+		"@@ -1,4 +1,4 @@\n"
+		" test_it () {\n"
+		"     go &&\n"
+		"-\tstop\n"
+		"+    say 'spaces, as in the commit'\n"
+		" }\n";
+
+	assert_applied("t/run.sh", "test_it () {\n\tgo &&\n\tstop\n}\n", t,
+	               "test_it () {\n\tgo &&\n    say 'spaces, as in the commit'\n}\n");
+}
+END_TEST
+
+START_TEST(reindent_maps_new_lines_when_the_removed_lines_were_quoted_loosely)
+{
+	/* the control: the removed line lost its tab like the context did, so
+	 * the whole hunk was written in the model's indentation and its new
+	 * lines are mapped to the file's */
+	const char *t =
+		"--- a/t/run.sh\n"
+		"+++ b/t/run.sh\n"
+		"@@ -1,4 +1,4 @@\n"
+		" test_it () {\n"
+		"     go &&\n"
+		"-    stop\n"
+		"+    say 'a tab, like the file'\n"
+		" }\n";
+
+	assert_applied("t/run.sh", "test_it () {\n\tgo &&\n\tstop\n}\n", t,
+	               "test_it () {\n\tgo &&\n\tsay 'a tab, like the file'\n}\n");
+}
+END_TEST
+
 START_TEST(reindent_one_width_is_a_shift_when_the_steps_agree)
 {
 	/* 8 for the file's 4 again, but the model steps by 4 like the file: it
@@ -941,6 +982,8 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_one_width_refuses_a_step_that_fits_neither_rule);
 	tcase_add_test(ind, reindent_one_width_is_a_change_of_unit_when_the_steps_say_so);
 	tcase_add_test(ind, reindent_one_width_is_a_shift_when_the_steps_agree);
+	tcase_add_test(ind, reindent_keeps_new_lines_as_written_when_the_removed_lines_are_exact);
+	tcase_add_test(ind, reindent_maps_new_lines_when_the_removed_lines_were_quoted_loosely);
 	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
 	tcase_add_test(ind, reindent_keeps_new_lines_written_for_the_file);
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
