@@ -556,23 +556,19 @@ START_TEST(reindent_one_width_is_a_change_of_unit_when_the_steps_say_so)
 }
 END_TEST
 
+/* A diff of t/run.sh (tab-indented) whose context lost its tabs (4 spaces
+ * each), removing `stop` as `del` and adding `add` in its place. */
+#define LOOSE_CONTEXT_DIFF(del, add) \
+	"--- a/t/run.sh\n+++ b/t/run.sh\n@@ -1,4 +1,4 @@\n test_it () {\n     go &&\n-" del "\n+" \
+	add "\n }\n"
+
 START_TEST(reindent_keeps_new_lines_as_written_when_the_removed_lines_are_exact)
 {
-	/* the context lost its tabs (4 spaces each), but the line the model
-	 * removes is the file's, tab and all: it wrote the lines it changed for
-	 * the file, so its new lines stand as written (here 4 spaces, as the
-	 * author meant them); re-indenting them would put a tab there */
-	const char *t =
-		"--- a/t/run.sh\n"
-		"+++ b/t/run.sh\n"
-		"@@ -1,4 +1,4 @@\n"
-		" test_it () {\n"
-		"     go &&\n"
-		"-\tstop\n"
-		"+    say 'spaces, as in the commit'\n"
-		" }\n";
-
-	assert_applied("t/run.sh", "test_it () {\n\tgo &&\n\tstop\n}\n", t,
+	/* the line the model removes is the file's, tab and all: it wrote the
+	 * lines it changed for the file, so its new lines stand as written (here
+	 * 4 spaces, as the author meant them); re-indenting them would put a tab */
+	assert_applied("t/run.sh", "test_it () {\n\tgo &&\n\tstop\n}\n",
+	               LOOSE_CONTEXT_DIFF("\tstop", "    say 'spaces, as in the commit'"),
 	               "test_it () {\n\tgo &&\n    say 'spaces, as in the commit'\n}\n");
 }
 END_TEST
@@ -582,17 +578,8 @@ START_TEST(reindent_maps_new_lines_when_the_removed_lines_were_quoted_loosely)
 	/* the control: the removed line lost its tab like the context did, so
 	 * the whole hunk was written in the model's indentation and its new
 	 * lines are mapped to the file's */
-	const char *t =
-		"--- a/t/run.sh\n"
-		"+++ b/t/run.sh\n"
-		"@@ -1,4 +1,4 @@\n"
-		" test_it () {\n"
-		"     go &&\n"
-		"-    stop\n"
-		"+    say 'a tab, like the file'\n"
-		" }\n";
-
-	assert_applied("t/run.sh", "test_it () {\n\tgo &&\n\tstop\n}\n", t,
+	assert_applied("t/run.sh", "test_it () {\n\tgo &&\n\tstop\n}\n",
+	               LOOSE_CONTEXT_DIFF("    stop", "    say 'a tab, like the file'"),
 	               "test_it () {\n\tgo &&\n\tsay 'a tab, like the file'\n}\n");
 }
 END_TEST
