@@ -60,6 +60,11 @@ int wd_beneath_read(wd_buf *out, int root, const char *rel, size_t max);
  * are resolved as above. WD_ENOTFOUND when it is missing. */
 int wd_beneath_lstat(struct stat *st, int root, const char *rel);
 
+/* Append the target of the symbolic link `rel` beneath `root` to `out`, as
+ * stored (never followed); the components before it are resolved as above.
+ * WD_EINPUT when `rel` is not a link, WD_ENOTFOUND when it is missing. */
+int wd_beneath_readlink(wd_buf *out, int root, const char *rel);
+
 /*
  * The mutating calls below share one rule set ("replacing"):
  *   - a missing parent directory is created with mode 0755 exactly;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "warden/beneath.h"
@@ -81,6 +82,53 @@ static int is_binary(const char *p, size_t len)
 static int read_tree_file(wd_buf *out, struct builder *b, const char *rel)
 {
 	return wd_beneath_read(out, b->rootfd, rel, FILE_READ_MAX);
+}
+
+/* Whether the link target `target` of the file `rel` names a path inside
+ * the tree, read as text (the link is never followed): relative, and its
+ * ".." never climbs above the root. */
+static int target_inside(const char *rel, const char *target)
+{
+	long depth = 0;
+	const char *p;
+
+	if (*target == '/')
+		return 0;
+	for (p = rel; (p = strchr(p, '/')) != NULL; p++)
+		depth++;
+	for (p = target; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return 0;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += n + (p[n] == '/');
+	}
+	return 1;
+}
+
+/* Why a file the tree reader refused was left out: a link is never
+ * followed, whether it leads out of the tree or not; anything else that is
+ * not a regular file is not read either. */
+static const char *refused_reason(struct builder *b, const char *rel)
+{
+	wd_buf target = WD_BUF_INIT;
+	struct stat st;
+	const char *why = "skipped: outside the work tree";
+
+	if (wd_beneath_lstat(&st, b->rootfd, rel) == 0) {
+		if (!S_ISLNK(st.st_mode))
+			why = "skipped: not a regular file";
+		else if (wd_beneath_readlink(&target, b->rootfd, rel) == 0 &&
+		         target_inside(rel, wd_buf_cstr(&target)))
+			why = "skipped: a symbolic link (links are not followed)";
+	}
+	wd_error_clear();
+	wd_buf_free(&target);
+	return why;
 }
 
 /* Byte offset of the start of line `n` (1-based) in p[0..len), or len. */
@@ -287,7 +335,7 @@ static int add_file_within(struct builder *b, const char *path, const char *reas
 		 * what was read of it (up to the cap, for an oversized file) is freed */
 		wd_buf_free(&content);
 		wd_error_clear();
-		return why_add(b->c, path, rc == WD_EREFUSED ? "skipped: outside the work tree"
+		return why_add(b->c, path, rc == WD_EREFUSED ? refused_reason(b, path)
 		                                                : "skipped: unreadable", 0, NULL);
 	}
 	if (is_binary(content.ptr, content.len)) {

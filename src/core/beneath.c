@@ -377,6 +377,27 @@ int wd_beneath_lstat(struct stat *st, int root, const char *rel)
 	return rc;
 }
 
+int wd_beneath_readlink(wd_buf *out, int root, const char *rel)
+{
+	char target[PATH_MAX];
+	const char *leaf;
+	ssize_t n;
+	int dir, rc;
+
+	if ((rc = open_parent(&dir, root, rel, &leaf, 0)) != 0)
+		return rc;
+	n = readlinkat(dir, leaf, target, sizeof(target));
+	if (n < 0)
+		rc = errno == EINVAL ? wd_error_set(WD_EINPUT, "%s: not a symbolic link", rel)
+		                     : resolve_error(errno, rel);
+	else if ((size_t)n >= sizeof(target))
+		rc = wd_error_set(WD_EINPUT, "%s: link target too long", rel);
+	else
+		rc = wd_buf_put(out, target, (size_t)n);
+	close(dir);
+	return rc;
+}
+
 /* ------------------------------------------------------------ replacing */
 
 static int check_mode(unsigned mode, const char *rel)

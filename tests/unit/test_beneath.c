@@ -489,6 +489,25 @@ START_TEST(lstat_describes_a_link_and_refuses_links_on_the_way)
 }
 END_TEST
 
+START_TEST(readlink_reads_the_target_and_follows_nothing)
+{
+	wd_buf b = WD_BUF_INIT;
+
+	put(T("file"), "x");
+	ck_assert_int_eq(symlink(H("secret"), T("link")), 0);
+	ck_assert_int_eq(symlink(host, T("hostdir")), 0);
+	ck_assert_int_eq(wd_beneath_readlink(&b, root, "link"), 0);
+	ck_assert_str_eq(b.ptr, H("secret"));
+	wd_buf_clear(&b);
+	ck_assert_int_eq(wd_beneath_readlink(&b, root, "file"), WD_EINPUT);
+	ck_assert_int_eq(wd_beneath_readlink(&b, root, "missing"), WD_ENOTFOUND);
+	/* a link on the way is not gone through to read one beyond it */
+	ck_assert_int_eq(wd_beneath_readlink(&b, root, "hostdir/secret"), WD_EREFUSED);
+	ck_assert_uint_eq(b.len, 0);
+	wd_buf_free(&b);
+}
+END_TEST
+
 START_TEST(root_open_follows_the_trusted_path_and_needs_a_directory)
 {
 	int fd;
@@ -1248,6 +1267,7 @@ static void add_read_write_remove(TCase *tc)
 	tcase_add_test(tc, every_call_refuses_malformed_paths_as_input_errors);
 	tcase_add_test(tc, read_does_not_follow_proc_magic_links);
 	tcase_add_test(tc, lstat_describes_a_link_and_refuses_links_on_the_way);
+	tcase_add_test(tc, readlink_reads_the_target_and_follows_nothing);
 	tcase_add_test(tc, root_open_follows_the_trusted_path_and_needs_a_directory);
 	tcase_add_test(tc, write_replaces_a_symlink_at_the_leaf_and_leaves_the_host_file_alone);
 	tcase_add_test(tc, write_replaces_a_symlinked_parent_with_a_real_directory);

@@ -223,6 +223,22 @@ START_TEST(a_symlink_inside_the_tree_is_not_followed_either)
 	ck_assert_ptr_null(strstr(c->files.ptr ? c->files.ptr : "", "=== src/alias.c"));
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(why_for(c, "src/alias.c"),
 	                                                               "reason")), "skipped"));
+	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "src/alias.c"), "reason")),
+	                 "skipped: a symbolic link (links are not followed)");
+	wd_context_free(c);
+}
+END_TEST
+
+/* A relative link that climbs out of the tree is said to lead outside, as
+ * an absolute one is. */
+START_TEST(a_relative_link_out_of_the_tree_is_said_to_lead_outside)
+{
+	const char *files[] = { "src/up.c", NULL };
+	wd_context *c = context_through_link("src/up.c", "../../x.c", files);
+
+	ck_assert_uint_eq(c->files.len, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(why_for(c, "src/up.c"), "reason")),
+	                 "skipped: outside the work tree");
 	wd_context_free(c);
 }
 END_TEST
@@ -409,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, large_files_are_cut_to_fit_the_budget_and_say_so);
 	tcase_add_test(tc, a_symlink_out_of_the_tree_is_never_read);
 	tcase_add_test(tc, a_symlink_inside_the_tree_is_not_followed_either);
+	tcase_add_test(tc, a_relative_link_out_of_the_tree_is_said_to_lead_outside);
 	tcase_add_test(tc, binary_files_are_skipped);
 	tcase_add_test(tc, an_empty_file_is_included_not_skipped_as_binary);
 	tcase_add_test(tc, listing_is_cut_when_the_tree_is_larger_than_its_share);
