@@ -246,32 +246,6 @@ static int cmp_def_rank(const void *a, const void *b)
 	return x->start_line < y->start_line ? -1 : x->start_line > y->start_line;
 }
 
-static int cmp_range_start(const void *a, const void *b)
-{
-	const wd_map_range *x = a, *y = b;
-
-	if (x->start_line != y->start_line)
-		return x->start_line < y->start_line ? -1 : 1;
-	return x->end_line < y->end_line ? -1 : x->end_line > y->end_line;
-}
-
-size_t wd_ctx_ranges_merge(wd_map_range *r, size_t n)
-{
-	size_t w = 0;
-
-	if (n > 1)
-		qsort(r, n, sizeof(*r), cmp_range_start);
-	for (size_t i = 0; i < n; i++) {
-		if (w && r[i].start_line <= r[w - 1].end_line + 1) {
-			if (r[i].end_line > r[w - 1].end_line)
-				r[w - 1].end_line = r[i].end_line;
-			continue;
-		}
-		r[w++] = r[i];
-	}
-	return w;
-}
-
 /*
  * No definition the ticket names is in this file: keep its best-ranked
  * definitions (the ranking is personalised toward the ticket) whole, in

@@ -45,8 +45,9 @@ int wd_ctx_mentioned_paths(wd_strvec *out, const char *text, const wd_strvec *fi
  * globs (NULL-terminated, may be NULL)? .gitattributes is the map's part. */
 int wd_ctx_path_vendored(const char *path, const char *const *exclude);
 
-/* context.c (also map.c): sort line ranges by their first line and merge those that
- * overlap or touch, in place; returns how many are left. */
+/* map.c (the map owns wd_map_range; context.c uses it too): sort line
+ * ranges by their first line and merge those that overlap or touch, in
+ * place; returns how many are left. */
 size_t wd_ctx_ranges_merge(wd_map_range *r, size_t n);
 
 /* Read a regular file of at most `max` bytes without following a symlink

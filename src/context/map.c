@@ -1155,6 +1155,34 @@ int wd_map_files_defining(wd_strvec *out, const wd_map *m, const char *const *na
 	return 0;
 }
 
+/* Sort line ranges by their first line and merge those that overlap or
+ * touch, in place (context_int.h): the map owns wd_map_range. */
+static int cmp_range_start(const void *a, const void *b)
+{
+	const wd_map_range *x = a, *y = b;
+
+	if (x->start_line != y->start_line)
+		return x->start_line < y->start_line ? -1 : 1;
+	return x->end_line < y->end_line ? -1 : x->end_line > y->end_line;
+}
+
+size_t wd_ctx_ranges_merge(wd_map_range *r, size_t n)
+{
+	size_t w = 0;
+
+	if (n > 1)
+		qsort(r, n, sizeof(*r), cmp_range_start);
+	for (size_t i = 0; i < n; i++) {
+		if (w && r[i].start_line <= r[w - 1].end_line + 1) {
+			if (r[i].end_line > r[w - 1].end_line)
+				r[w - 1].end_line = r[i].end_line;
+			continue;
+		}
+		r[w++] = r[i];
+	}
+	return w;
+}
+
 static int file_index(const wd_map *m, const char *path)
 {
 	size_t lo = 0, hi = m->nfiles;
