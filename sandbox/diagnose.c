@@ -14,6 +14,15 @@
 #include "warden/fs.h"
 #include "run_int.h"
 
+/* The command's PATH, for the hints below and for the plan. */
+const char *sbx_env_path(const sbx_ctx *c)
+{
+	for (size_t i = 0; i < c->env.n; i++)
+		if (!strncmp(c->env.v[i], "PATH=", 5))
+			return c->env.v[i] + 5;
+	return NULL;
+}
+
 static int read_sysctl(const char *path, char *out, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

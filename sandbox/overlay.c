@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,86 +148,4 @@ out:
 	for (size_t i = 0; i < nfd; i++)
 		close(fds[i]);
 	return mnt;
-}
-
-/* ------------------------------------------------------------ parent side */
-
-static pthread_once_t avail_once = PTHREAD_ONCE_INIT;
-static int avail;
-static char avail_why[256];
-
-static int make_layers(char *base, size_t size)
-{
-	static const char *const dirs[] = { "lower", "lower/d", "upper", "work", NULL };
-	char p[PATH_MAX];
-
-	snprintf(base, size, "/var/tmp/warden-ovl-XXXXXX");
-	if (!mkdtemp(base)) {
-		snprintf(base, size, "/tmp/warden-ovl-XXXXXX");
-		if (!mkdtemp(base)) {
-			base[0] = '\0';
-			return -1;
-		}
-	}
-	for (size_t i = 0; dirs[i]; i++) {
-		snprintf(p, sizeof(p), "%s/%s", base, dirs[i]);
-		if (mkdir(p, 0755) < 0)
-			return -1;
-	}
-	snprintf(p, sizeof(p), "%s/lower/d/f", base);
-	return wd_file_write_atomic(p, "x\n", 2, 0644) == 0 ? 0 : -1;
-}
-
-/* One real run: write, and remove a lower directory (the EIO case). */
-static void try_overlay(void)
-{
-	static const char *const argv[] = { "/bin/sh", "-c",
-		                            "echo new > n && rm -r d && test ! -e d && cat n", NULL };
-	char base[64], lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
-	const char *lowers[] = { lower, NULL };
-	wd_sandbox_opts o = WD_SANDBOX_OPTS_INIT;
-	wd_sandbox_result r;
-	int rc;
-
-	if (make_layers(base, sizeof(base)) < 0) {
-		snprintf(avail_why, sizeof(avail_why), "cannot make a trial directory: %s",
-		         strerror(errno));
-		if (base[0])
-			wd_rm_rf(base);
-		return;
-	}
-	snprintf(lower, sizeof(lower), "%s/lower", base);
-	snprintf(upper, sizeof(upper), "%s/upper", base);
-	snprintf(work, sizeof(work), "%s/work", base);
-	o.argv = argv;
-	o.workdir_inside = lower;
-	o.overlay_lower = lowers;
-	o.overlay_upper = upper;
-	o.overlay_work = work;
-	o.policy = WD_POLICY_BEST_EFFORT;
-	o.net = WD_NET_NONE;
-	o.timeout_sec = 10;
-	rc = wd_sandbox_run(&r, &o);
-	if (rc) {
-		snprintf(avail_why, sizeof(avail_why), "%s", wd_error_last());
-	} else {
-		if (!wd_strvec_contains(&r.layers, "overlay"))
-			snprintf(avail_why, sizeof(avail_why), "the trial ran without an overlay");
-		else if (r.exit_code != 0)
-			snprintf(avail_why, sizeof(avail_why), "a trial in an overlay failed (exit %d): %.160s",
-			         r.exit_code, wd_buf_cstr(&r.output));
-		else
-			avail = 1;
-		wd_sandbox_result_free(&r);
-	}
-	wd_error_clear();
-	wd_rm_rf(base);
-}
-
-int wd_sandbox_overlay_available(wd_buf *why)
-{
-	pthread_once(&avail_once, try_overlay);
-	if (!avail && why)
-		(void)wd_buf_puts(why, avail_why);
-	return avail;
 }

@@ -16,14 +16,6 @@
 #include "warden/fs.h"
 #include "run_int.h"
 
-const char *sbx_env_path(const sbx_ctx *c)
-{
-	for (size_t i = 0; i < c->env.n; i++)
-		if (!strncmp(c->env.v[i], "PATH=", 5))
-			return c->env.v[i] + 5;
-	return NULL;
-}
-
 /* Reads are an allow-list (mount namespace or Landlock): the host file
  * `path` may not be there for the command. */
 int sbx_allowlisted(const sbx_ctx *c)

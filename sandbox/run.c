@@ -16,17 +16,6 @@
 #include "warden/interrupt.h"
 #include "run_int.h"
 
-const char *sbx_layer_name(int layer)
-{
-	static const char *const names[SBX_NLAYERS] = {
-		"userns", "mntns", "pidns", "netns", "landlock", "seccomp", "limits"
-	};
-
-	if (layer < 0 || layer >= SBX_NLAYERS)
-		return "sandbox";
-	return names[layer];
-}
-
 /* overlayfs leaves its scratch directory work/work at mode 000: as root
  * that is nothing, but an ordinary user could no longer remove the
  * caller's overlay_work (nor could warden remove a round's tree). The
@@ -43,13 +32,6 @@ static void overlay_work_removable(const sbx_plan *p)
 	if (lstat(b.ptr, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0700) != 0700)
 		(void)chmod(b.ptr, 0700);
 	wd_buf_free(&b);
-}
-
-void sbx_close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 static void ctx_free(sbx_ctx *c)

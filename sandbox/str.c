@@ -44,3 +44,15 @@ void sbx_utoa(char *dst, size_t size, unsigned long v)
 		dst[i + 1] = '\0';
 	}
 }
+
+/* The name of a layer, for messages: a constant table, safe in the child. */
+const char *sbx_layer_name(int layer)
+{
+	static const char *const names[SBX_NLAYERS] = {
+		"userns", "mntns", "pidns", "netns", "landlock", "seccomp", "limits"
+	};
+
+	if (layer < 0 || layer >= SBX_NLAYERS)
+		return "sandbox";
+	return names[layer];
+}

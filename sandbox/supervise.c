@@ -15,6 +15,14 @@
 #include "warden/interrupt.h"
 #include "run_int.h"
 
+/* Close *fd if open and mark it closed (run.c closes its pipe ends with it too). */
+void sbx_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 #define DRAIN_MS 500
 
 static int take_msg(sbx_watch *s, wd_sandbox_result *out, const sbx_msg *m)

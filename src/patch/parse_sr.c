@@ -60,47 +60,6 @@ static int is_fence(const char *s, size_t len)
 	return (len >= 3 && !memcmp(s, "```", 3)) || (len >= 3 && !memcmp(s, "~~~", 3));
 }
 
-char *wd_patch__clean_path(const char *s, size_t len)
-{
-	static const char *const labels[] = { "file:", "File:", "FILE:", "path:", "Path:", "filename:",
-	                                      "Filename:" };
-	char *r;
-
-	/* Markdown decoration: headings, bold, code spans, a trailing colon */
-	for (;;) {
-		size_t before = len;
-
-		while (len && (isspace((unsigned char)*s) || *s == '#' || *s == '*' || *s == '`' ||
-		               *s == '>' || *s == '"' || *s == '\'')) {
-			s++;
-			len--;
-		}
-		while (len && (isspace((unsigned char)s[len - 1]) || s[len - 1] == '*' ||
-		               s[len - 1] == '`' || s[len - 1] == ':' || s[len - 1] == '"' ||
-		               s[len - 1] == '\'')) {
-			len--;
-		}
-		for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++) {
-			size_t ll = strlen(labels[k]);
-
-			if (len > ll && !memcmp(s, labels[k], ll)) {
-				s += ll;
-				len -= ll;
-			}
-		}
-		if (len == before)
-			break;
-	}
-	while (len >= 2 && s[0] == '.' && s[1] == '/') {
-		s += 2;
-		len -= 2;
-	}
-	if (!len || memchr(s, ' ', len) || memchr(s, '\t', len))
-		return NULL;
-	r = wd_strndup(s, len);
-	return r;
-}
-
 /* "Change `src/a.c` like this:" names one path-like token (with a '/' or a
  * '.'); take it when it is the only one. */
 static char *path_in_prose(const char *s, size_t len)

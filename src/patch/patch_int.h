@@ -113,6 +113,8 @@ static inline int wd_patch__next_word(const char *s, size_t len, size_t *i, size
 
 /* parse_diff.c: the unified diff and SEARCH/REPLACE scanner over reply lines. */
 int wd_patch__split_lines(wd_rline **out, size_t *n, const char *text, size_t len);
+/* build.c: the file entry for these paths (two sections of one file are
+ * merged), a new hunk of it, a new line of the patch. */
 int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
                        const char *new_path, int kind);
 int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f);
@@ -130,8 +132,9 @@ static inline const char *wd_patch__ltext(const struct wd_patch *p, size_t i)
  * line); advances *i past the block. */
 int wd_patch__parse_sr(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_t *i);
 int wd_patch__is_sr_start(const char *s, size_t len);
-/* Clean a path as a model writes it (quotes, backticks, "a/" prefixes are the
- * caller's business): strips "./" and surrounding markup; NULL when empty. */
+/* build.c: clean a path as a model writes it (quotes, backticks, "a/"
+ * prefixes are the caller's business): strips "./" and surrounding markup;
+ * NULL when empty. */
 char *wd_patch__clean_path(const char *s, size_t len);
 
 /* parse_codex.c: the "*** Begin Patch" format. is_codex_header is true for
