@@ -95,8 +95,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wd_redact_scan(&scanned, &sn, nl + 1, tl) != 0 || sn != n ||
 	    (n && memcmp(scanned, hits, n * sizeof(*hits)) != 0))
 		abort();
-	if (b.ptr && (wd_buf_put(&twice, b.ptr, b.len) != 0 || wd_redact_buf(&twice) != 0 ||
-	              twice.len != b.len || memcmp(twice.ptr, b.ptr, b.len) != 0))
+	/* redacting twice changes nothing, unless a registered secret holds part
+	 * of a marker: the first pass can then write the secret itself (a value
+	 * replaced by "[REDACTED:assignment]" completing `password: "[REDACTED:`
+	 * ...), and the second pass rightly takes it out */
+	if (b.ptr && !could_be_in_a_marker(secret) &&
+	    (wd_buf_put(&twice, b.ptr, b.len) != 0 || wd_redact_buf(&twice) != 0 ||
+	     twice.len != b.len || memcmp(twice.ptr, b.ptr, b.len) != 0))
 		abort();
 
 	j = json_pack("{s:s?}", "text", text);
