@@ -454,30 +454,49 @@ static int run_of_this_cache(const struct gc *g, const char *id)
 	       sizeof(path) && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Whether gc may remove what it found (--prune-orphans, not --dry-run);
+ * else *what says why it stays. */
+static int may_prune(const struct gc *g, const char **what)
+{
+	*what = !g->prune_orphans ? "kept: remove it with --prune-orphans" : "would remove it";
+	return g->prune_orphans && !g->dry;
+}
+
+/* The outcome of removing `thing` (already cleaned for the terminal) in
+ * `repo`, whose removal returned `rc`: a failure is said and counted. */
+static const char *pruned(struct gc *g, int rc, const char *thing, const char *repo, int *removed)
+{
+	char *why;
+
+	if (rc == 0) {
+		*removed = 1;
+		return "removed";
+	}
+	/* the error names the repository's ref: cleaned like every name of it */
+	why = wd_text_clean_line(wd_error_last());
+	fprintf(stderr, "warden: gc: could not remove %s in %s: %s\n", thing, repo, why ? why : "?");
+	free(why);
+	wd_error_clear();
+	g->errors++;
+	return "not removed";
+}
+
 static int orphan_found(struct gc *g, const char *repo, const char *branch, const char *tip)
 {
-	const char *id = branch_run_id(branch);
-	const char *what = "kept: remove it with --prune-orphans";
-	char *shown;
+	const char *id = branch_run_id(branch), *what;
+	/* a ref name is the repository's text: no control character reaches the terminal */
+	char *shown = wd_text_clean_line(branch), *thing;
 	int removed = 0;
 	json_t *o;
 
 	if (g->prune_orphans && !tip[0]) {
 		what = "kept: a symbolic ref is not one warden made";
-	} else if (g->prune_orphans && g->dry) {
-		what = "would remove it";
-	} else if (g->prune_orphans && wd_repo_branch_delete(repo, branch, tip, NULL) == 0) {
-		removed = 1;
-		what = "removed";
-	} else if (g->prune_orphans) {
-		fprintf(stderr, "warden: gc: could not remove orphan branch %s in %s: %s\n", branch,
-		        repo, wd_error_last());
-		wd_error_clear();
-		g->errors++;
-		what = "not removed";
+	} else if (may_prune(g, &what)) {
+		thing = wd_format("orphan branch %s", shown ? shown : "?");
+		what = pruned(g, wd_repo_branch_delete(repo, branch, tip, NULL), thing ? thing : "?",
+		              repo, &removed);
+		free(thing);
 	}
-	/* a ref name is the repository's text: no control character reaches the terminal */
-	shown = wd_text_clean_line(branch);
 	fprintf(stderr, "warden: gc: orphan branch %s in %s at %.12s: run %s has no proposal "
 	                "record in %s (%s)\n", shown ? shown : "?", repo, tip[0] ? tip : "(symbolic)",
 	        shown ? branch_run_id(shown) : "?", g->cache, what);
@@ -495,24 +514,17 @@ static int orphan_found(struct gc *g, const char *repo, const char *branch, cons
 
 static int lock_found(struct gc *g, const char *repo, const char *branch)
 {
-	const char *what = "kept: remove it with --prune-orphans";
-	char *shown;
+	const char *what;
+	char *shown = wd_text_clean_line(branch), *thing;
 	int removed = 0;
 	json_t *o;
 
-	if (g->prune_orphans && g->dry) {
-		what = "would remove it";
-	} else if (g->prune_orphans && wd_repo_ref_lock_remove(repo, branch, GC_LOCK_MIN_AGE) == 0) {
-		removed = 1;
-		what = "removed";
-	} else if (g->prune_orphans) {
-		fprintf(stderr, "warden: gc: could not remove refs/heads/%s.lock in %s: %s\n", branch,
-		        repo, wd_error_last());
-		wd_error_clear();
-		g->errors++;
-		what = "not removed";
+	if (may_prune(g, &what)) {
+		thing = wd_format("refs/heads/%s.lock", shown ? shown : "?");
+		what = pruned(g, wd_repo_ref_lock_remove(repo, branch, GC_LOCK_MIN_AGE),
+		              thing ? thing : "?", repo, &removed);
+		free(thing);
 	}
-	shown = wd_text_clean_line(branch);
 	fprintf(stderr, "warden: gc: refs/heads/%s.lock in %s was left by run %s, killed while it "
 	                "wrote that branch (%s)\n", shown ? shown : "?", repo,
 	        shown ? branch_run_id(shown) : "?", what);
