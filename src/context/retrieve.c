@@ -950,7 +950,8 @@ static int stem_part(const char *s, size_t sl, const char *w, size_t wl)
 static void add_paired_tests(wd_ctx_unit *u, size_t nu)
 {
 	const wd_ctx_unit *best[PAIR_FILES] = { NULL };
-	size_t nb = 0;
+	const char *cs[PAIR_FILES];
+	size_t cl[PAIR_FILES], nb = 0;
 
 	/* the best unit of each of the best files (one per file) */
 	for (size_t i = 0; i < nu; i++) {
@@ -973,17 +974,18 @@ static void add_paired_tests(wd_ctx_unit *u, size_t nu)
 			best[k] = best[k - 1];
 		best[k] = &u[i];
 	}
+	for (size_t k = 0; k < nb; k++)
+		file_stem(best[k]->path, 0, &cs[k], &cl[k]);
 	for (size_t i = 0; i < nu; i++) {
-		const char *ts, *cs;
-		size_t tl, cl;
+		const char *ts;
+		size_t tl;
 		double add = 0;
 
 		if (!u[i].test)
 			continue;
 		file_stem(u[i].path, 1, &ts, &tl);
 		for (size_t k = 0; k < nb; k++) {
-			file_stem(best[k]->path, 0, &cs, &cl);
-			if ((stem_part(cs, cl, ts, tl) || stem_part(ts, tl, cs, cl)) &&
+			if ((stem_part(cs[k], cl[k], ts, tl) || stem_part(ts, tl, cs[k], cl[k])) &&
 			    PAIR_SHARE * best[k]->score > add) {
 				add = PAIR_SHARE * best[k]->score;
 				u[i].tests_file = best[k]->path;
