@@ -726,7 +726,36 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                            int cont);
 
+static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
+                          int cont);
+
+/* As ind_map_decide; where it finds no one answer, the file's habits after
+ * the line above may (indent_habit.c). */
 static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
+                          int cont)
+{
+	size_t at = b->len;
+	int rc = ind_map_decide(b, m, pw, ps, pslen, cont), hb;
+
+	if ((rc != WD_EREFUSED && rc != 0) || !m->ev || !m->above_file)
+		return rc;
+	/* an answer that stands against the line above where the file does not
+	 * put a line after one like it is no answer; the habits may give one */
+	if (rc == 0) {
+		hb = wd_patch__habit_veto(m->ev, m->above_file->p, m->above_file->len, ps, pslen,
+		                          wd_buf_cstr(b) + at, b->len - at);
+		if (!hb)
+			return 0;
+		wd_buf_truncate(b, at);
+		if (hb == WD_HB_UNDECIDABLE)
+			return WD_EREFUSED;
+	}
+	wd_buf_truncate(b, at);
+	hb = wd_patch__habit_pick(m->ev, m->above_file->p, m->above_file->len, ps, pslen, b);
+	return hb > 0 ? 0 : hb < 0 ? hb : WD_EREFUSED;
+}
+
+static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                           int cont)
 {
 	size_t at = b->len;
@@ -1376,8 +1405,12 @@ static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const 
 	for (size_t i = 0; i < im->n && !rc; i++) {
 		rc = wd_patch__ev_vocab_add(ev, im->v[i].p, im->v[i].len,
 		                            !above || !open_line(above->p, above->len));
-		if (!only_blanks(im->v[i].p, im->v[i].len))
-			above = &im->v[i];
+		if (only_blanks(im->v[i].p, im->v[i].len))
+			continue;
+		if (above)
+			wd_patch__habit_learn(&ev->habit, above->p, above->len, im->v[i].p,
+			                      im->v[i].len);
+		above = &im->v[i];
 	}
 	for (size_t h = 0; h < f->nhunks && !rc && !ev->off; h++) {
 		side pre;

@@ -289,6 +289,21 @@ int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 	return 0;
 }
 
+size_t wd_patch__ev_damages(const wd_ind_evidence *ev, size_t out[][2], size_t max)
+{
+	ev_damage dm[EV_NDAMAGES];
+	size_t n;
+
+	if (ev->off || !ev->tabs || !ev->npairs)
+		return 0;
+	n = ev_fitting(ev, dm);
+	for (size_t i = 0; i < n && i < max; i++) {
+		out[i][0] = dm[i].tab;
+		out[i][1] = dm[i].space;
+	}
+	return n < max ? n : max;
+}
+
 void wd_patch__ev_free(wd_ind_evidence *ev)
 {
 	free(ev->pairs);

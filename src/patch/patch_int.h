@@ -177,6 +177,22 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
                           const struct wd_patch *p, const wd_pfile *f, const char *display_path,
                           const char *orig, size_t orig_len, json_t *jhunks);
 
+/* indent_habit.c: where the file's lines stand against the non-blank line
+ * above them, counted by what ends that line (see the file's comment). */
+enum { HB_K_OPEN, HB_K_COMMENT, HB_K_BLOCK, HB_K_COMMA, HB_K_ASSIGN, HB_K_BACKSLASH, HB_K_OP,
+       HB_K_END, HB_K_PLAIN, HB_KINDS };
+enum { HB_R_SAME, HB_R_ALIGN, HB_R_ONE, HB_R_STEP2, HB_R_STEP4, HB_R_STEP8, HB_R_STEP16,
+       HB_R_TOKEN, HB_R_BACK8, HB_R_BACK4, HB_R_BACK, HB_R_OTHER, HB_RELS };
+typedef struct wd_ind_habit {
+	unsigned n[HB_KINDS][HB_RELS];
+	unsigned deep_tab;     /* lines 8 columns deep or more that start with a tab */
+	unsigned deep_spaces;  /* ... with 8 spaces */
+} wd_ind_habit;
+
+/* Count line[0..len) against the non-blank line above it. */
+void wd_patch__habit_learn(wd_ind_habit *h, const char *above, size_t alen, const char *line,
+                           size_t len);
+
 /* indent_evidence.c: what a model's quote did to the file's indentation,
  * learnt from the quoted lines that matched (see the file's comment). The
  * strings are views into the file's text, which must outlive the evidence. */
@@ -188,6 +204,7 @@ typedef struct wd_ind_evidence {
 	size_t nvocab, vcap;
 	int tabs;              /* the file indents some lines with tabs */
 	int off;               /* not usable: a quote indented with tabs, too many indents */
+	wd_ind_habit habit;    /* the file's habits (indent_habit.c) */
 } wd_ind_evidence;
 
 /* Add the indentation of a line of the file to the strings it uses; `start`:
@@ -211,6 +228,24 @@ int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fs
  * that starts a line of the file would be read as ps too. */
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
                         size_t fslen);
+/* The damages (columns of a tab, of a space) every matched pair fits, into
+ * out[0..max); how many (0 also when the evidence is not usable). */
+size_t wd_patch__ev_damages(const wd_ind_evidence *ev, size_t out[][2], size_t max);
 void wd_patch__ev_free(wd_ind_evidence *ev);
+
+/* indent_habit.c: 1 with the file's indentation for a new line the model
+ * indented with ps (spaces) appended to `out`, when under every damage the
+ * evidence allows the file's habits after the line `above` (the new text's
+ * bytes) single out one string; 0 when they do not; WD_ENOMEM. */
+/* Whether the new line's blanks fs (the answer for the model's spaces ps)
+ * stand against the line `above` where the file does not put lines after
+ * one like it: 0 no (and when ps was not damaged); 1 yes, the habits may
+ * pick another; WD_HB_UNDECIDABLE: yes, and the file's habits cannot be
+ * trusted to tell the rival from it either. */
+#define WD_HB_UNDECIDABLE 2
+int wd_patch__habit_veto(const wd_ind_evidence *ev, const char *above, size_t alen,
+                         const char *ps, size_t pslen, const char *fs, size_t fslen);
+int wd_patch__habit_pick(const wd_ind_evidence *ev, const char *above, size_t alen,
+                         const char *ps, size_t pslen, wd_buf *out);
 
 #endif

@@ -12,6 +12,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/patch.h"
+#include "../../src/patch/patch_int.h"
 
 static char tmpdir[256];
 static git_repository *repo;
@@ -816,6 +817,103 @@ START_TEST(reindent_by_the_evidence_of_the_quote)
 }
 END_TEST
 
+/* --- the file's habits: where its lines stand against the line above --- */
+
+/* A tab file whose `n` calls (the last one call3) each put their second
+ * argument one column past the open bracket (two tabs and 6 spaces). */
+static char *habit_file(int n)
+{
+	wd_buf b = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_buf_puts(&b, "void g(int x)\n{\n"), 0);
+	for (int i = 4 - n; i < 4; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "\tif (x == %d) {\n\t\tcall%d(one,\n"
+		                               "\t\t      two);\n\t}\n", i, i), 0);
+	ck_assert_int_eq(wd_buf_puts(&b, "\tdone();\n}\n"), 0);
+	return wd_buf_detach(&b);
+}
+
+/* The new call `f(a,` then `b);` after call3, quoted at 4 columns a tab and
+ * 2 a space: its 12 is two tabs and 2 spaces (one past the bracket) or
+ * three tabs (a continuation indented a level). */
+#define HABIT_BLOCK \
+	SR("src/h.c", "        call3(one,\n                    two);\n    }\n", \
+	   "        call3(one,\n                    two);\n        f(a,\n            b);\n    }\n")
+
+START_TEST(habit_aligns_a_continuation_as_the_file_does)
+{
+	char *file = habit_file(4);
+	wd_buf want = WD_BUF_INIT;
+	const char *at = strstr(file, "\t}\n\tdone();");
+
+	/* four calls aligned under their bracket: the new one is too */
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_eq(wd_buf_put(&want, file, (size_t)(at - file)), 0);
+	ck_assert_int_eq(wd_buf_puts(&want, "\t\tf(a,\n\t\t  b);\n\t}\n\tdone();\n}\n"), 0);
+	assert_applied("src/h.c", file, HABIT_BLOCK, wd_buf_cstr(&want));
+	wd_buf_free(&want);
+	free(file);
+	/* control: one aligned call is too few to be a habit: refused */
+	file = habit_file(1);
+	assert_refused("src/h.c", file, 1, HABIT_BLOCK, "Ambiguous line: `            b);`");
+	free(file);
+}
+END_TEST
+
+START_TEST(habit_that_is_not_the_file_s_only_one_decides_nothing)
+{
+	/* the file aligns two calls under their bracket and indents two others by
+	 * a tab: no habit stands out, the line is refused, not guessed */
+	wd_buf b = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_buf_puts(&b, "void g(int x)\n{\n"), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "\tif (x == %d) {\n\t\tcall%d(one,\n\t\t%s);\n\t}\n",
+		                               i, i, i % 2 ? "\tthree" : "      two"), 0);
+	ck_assert_int_eq(wd_buf_puts(&b, "\tdone();\n}\n"), 0);
+	assert_refused("src/h.c", wd_buf_cstr(&b), 1,
+	               SR("src/h.c", "        call3(one,\n                three);\n    }\n",
+	                  "        call3(one,\n                three);\n        f(a,\n"
+	                  "            b);\n    }\n"),
+	               "Ambiguous line: `            b);`");
+	wd_buf_free(&b);
+}
+END_TEST
+
+START_TEST(habit_vetoes_eight_spaces_where_the_file_writes_a_tab)
+{
+	/* a quote that re-indented 4 columns a tab and 2 a space (pairs: a tab as
+	 * 4, 4 spaces as 8), in a file that writes every line 8 columns deep or
+	 * more with a tab first: 13 spaces for the model's 26 is not the file's */
+	wd_ind_evidence ev = { 0 };
+	const char *file[] = { "proc p {} {", "    if {$a} {", "\tputs $a", "    }", "}" };
+	const char *above = "\tset b [list [expr {$a * 2}] \\";
+	char ps[27];
+
+	for (size_t i = 0; i < sizeof(file) / sizeof(*file); i++)
+		ck_assert_int_eq(wd_patch__ev_vocab_add(&ev, file[i], strlen(file[i]), 1), 0);
+	for (int i = 0; i < 10; i++) {
+		wd_patch__habit_learn(&ev.habit, file[1], strlen(file[1]), file[2], strlen(file[2]));
+		wd_patch__habit_learn(&ev.habit, file[2], strlen(file[2]), file[3], strlen(file[3]));
+	}
+	ck_assert_int_eq(wd_patch__ev_pair_add(&ev, "    ", 4, "\t", 1), 0);
+	ck_assert_int_eq(wd_patch__ev_pair_add(&ev, "        ", 8, "    ", 4), 0);
+	memset(ps, ' ', 26);
+	ps[26] = '\0';
+	ck_assert_int_eq(wd_patch__habit_veto(&ev, above, strlen(above), ps, 26,
+	                                      "             ", 13), 1);
+	/* the file's own way of writing that depth (three tabs and 7 spaces) stands */
+	ck_assert_int_eq(wd_patch__habit_veto(&ev, above, strlen(above), ps, 26,
+	                                      "\t\t\t       ", 10), 0);
+	/* control: a file that also writes deep lines with 8 spaces keeps the answer */
+	for (int i = 0; i < 10; i++)
+		wd_patch__habit_learn(&ev.habit, file[1], strlen(file[1]), "        x", 9);
+	ck_assert_int_eq(wd_patch__habit_veto(&ev, above, strlen(above), ps, 26,
+	                                      "             ", 13), 0);
+	wd_patch__ev_free(&ev);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -978,6 +1076,9 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
 	tcase_add_loop_test(ind, reindent_by_the_evidence_of_the_quote, 0,
 	                    (int)(sizeof(EV_CASES) / sizeof(*EV_CASES)));
+	tcase_add_test(ind, habit_aligns_a_continuation_as_the_file_does);
+	tcase_add_test(ind, habit_that_is_not_the_file_s_only_one_decides_nothing);
+	tcase_add_test(ind, habit_vetoes_eight_spaces_where_the_file_writes_a_tab);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
