@@ -639,6 +639,58 @@ START_TEST(a_damaged_pack_costs_only_a_reparse)
 }
 END_TEST
 
+/* A changed file's entry is appended to the pack (the earlier bytes stay as
+ * they were, and the later entry of the path wins); a file gone rewrites it. */
+START_TEST(a_changed_file_is_appended_to_the_pack_and_a_gone_one_rewrites_it)
+{
+	wd_map *m;
+	wd_map_stats st;
+	wd_buf pk = WD_BUF_INIT, before = WD_BUF_INIT, after = WD_BUF_INIT, tags = WD_BUF_INIT;
+
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	ck_assert_int_eq(wd_file_read(&before, pk.ptr, 0), 0);
+	put(tree, "src/other.c", "int other_thing(void) { return 1; }\nint more(void) { return 2; }\n");
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 1);
+	wd_map_free(m);
+	ck_assert_int_eq(wd_file_read(&after, pk.ptr, 0), 0);
+	ck_assert_uint_gt(after.len, before.len);
+	ck_assert_mem_eq(after.ptr, before.ptr, before.len);
+	ck_assert_ptr_nonnull(strstr(after.ptr + before.len, " src/other.c\n"));
+	/* from the pack alone (no blob cache): the appended entry is the one read */
+	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
+	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 5);
+	ck_assert(wd_map_has_definition(m, "more"));
+	wd_map_free(m);
+	/* a file gone: the pack is written again without it, and without the
+	 * replaced entry */
+	wd_buf_clear(&pk);
+	ck_assert_int_eq(wd_path_join(&pk, tree, "app.py"), 0);
+	ck_assert_int_eq(unlink(pk.ptr), 0);
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	wd_buf_clear(&after);
+	ck_assert_int_eq(wd_file_read(&after, pk.ptr, 0), 0);
+	ck_assert_ptr_null(strstr(after.ptr, " app.py\n"));
+	ck_assert_ptr_null(strstr(strstr(after.ptr, " src/other.c\n") + 1, " src/other.c\n"));
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 4);
+	wd_map_free(m);
+	wd_buf_free(&pk);
+	wd_buf_free(&before);
+	wd_buf_free(&after);
+	wd_buf_free(&tags);
+}
+END_TEST
+
 /* The tags of one file's text, from parser p. */
 static void tags_of(wd_buf *out, wd_parsers *p, const char *src)
 {
@@ -909,6 +961,7 @@ int main(void)
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
 	tcase_add_test(tc, a_warm_map_reads_the_pack_alone);
 	tcase_add_test(tc, a_damaged_pack_costs_only_a_reparse);
+	tcase_add_test(tc, a_changed_file_is_appended_to_the_pack_and_a_gone_one_rewrites_it);
 	tcase_add_test(tc, a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
 	tcase_add_test(tc, python_tags_do_not_depend_on_the_file_parsed_before);
