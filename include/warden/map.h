@@ -80,6 +80,7 @@ typedef struct wd_map_stats {
 	uint64_t index_ms;   /*   indexing the names */
 	uint64_t rank_ms;    /* wall time of the last wd_map_rank */
 	size_t vendored;     /* files vendored or generated (kept, but not ranked) */
+	size_t partial;      /* of the parsed, those parsed only where they changed */
 } wd_map_stats;
 
 void wd_map_get_stats(wd_map_stats *out, const wd_map *m);

@@ -191,19 +191,19 @@ none:
 	pk->len = 0;
 }
 
-/* The pack's entry for `path` if its stat data still match the file's. */
-static const struct packent *pack_find(const struct pack *pk, const struct mfile *f)
+/* The pack's entry for `path`, whatever its stat data. */
+static const struct packent *pack_entry_of(const struct pack *pk, const struct mfile *f)
 {
 	int64_t id = pk->work ? wd_strtab_find(&pk->paths, f->path, strlen(f->path)) : -1;
-	const struct packent *e;
 
-	if (id < 0)
-		return NULL;
-	e = &pk->v[id];
-	if (e->mtime_ns != f->st_mtime_ns || e->ctime_ns != f->st_ctime_ns || e->size != f->st_size ||
-	    e->ino != f->st_ino)
-		return NULL;
-	return e;
+	return id < 0 ? NULL : &pk->v[id];
+}
+
+/* Do the entry's stat data still match the file's? */
+static int pack_current(const struct packent *e, const struct mfile *f)
+{
+	return e->mtime_ns == f->st_mtime_ns && e->ctime_ns == f->st_ctime_ns &&
+	       e->size == f->st_size && e->ino == f->st_ino;
 }
 
 /* The pack's mapping stays with the map (the tags borrow from it); the
@@ -504,12 +504,54 @@ static int stat_file(struct job *j, struct mfile *f, wd_buf *abs)
 		f->state = MFILE_TOO_LARGE;
 		return 0;
 	}
-	if (j->pk && (e = pack_find(j->pk, f)) != NULL) {
-		memcpy(f->oid, e->oid, sizeof(f->oid));
-		f->pack_off = e->off;
-		f->pack_len = e->len;
+	if (j->pk && (e = pack_entry_of(j->pk, f)) != NULL) {
+		if (pack_current(e, f)) {
+			memcpy(f->oid, e->oid, sizeof(f->oid));
+			f->pack_off = e->off;
+			f->pack_len = e->len;
+		} else {
+			/* an earlier text: its tags may serve for a partial re-parse */
+			memcpy(f->old_oid, e->oid, sizeof(f->old_oid));
+			f->old_off = e->off;
+			f->old_len = e->len;
+		}
 	}
 	return 0;
+}
+
+/* The tags of the file's new text tmp from those of its earlier text in the
+ * pack: the same blob (only the stat data changed), else a parse of what
+ * changed. WD_ENOTFOUND when neither serves. */
+static int from_old_entry(struct job *j, wd_parsers *ps, struct mfile *f, const wd_buf *tmp)
+{
+	wd_tagset old;
+	int rc;
+
+	if (!f->old_off)
+		return WD_ENOTFOUND;
+	if (wd_tagset_load_borrowed(&old, j->pk->work + f->old_off, f->old_len) != 0) {
+		wd_error_clear();
+		f->old_off = 0;
+		return WD_ENOTFOUND;
+	}
+	f->old_off = 0; /* loaded in place: not to be loaded again */
+	if (!strcmp(f->old_oid, f->oid)) {
+		f->tags = old;
+		f->state = MFILE_CACHED;
+		return 0;
+	}
+	rc = old.regions ? wd_tags_reparse(&f->tags, ps, f->lang, &old, tmp->ptr, tmp->len) :
+	                   WD_ENOTFOUND;
+	wd_tagset_free(&old);
+	if (rc == WD_ENOTFOUND || (rc && rc != WD_ENOMEM)) {
+		wd_error_clear();
+		return WD_ENOTFOUND;
+	}
+	if (rc)
+		return rc;
+	f->state = MFILE_PARSED;
+	f->partial = 1;
+	return compact(f);
 }
 
 /* Phase 1: the file's tags from the pack, else the blob cache, else a parse. */
@@ -551,6 +593,8 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 			return 0;
 		}
 	}
+	if ((rc = from_old_entry(j, ps, f, tmp)) != WD_ENOTFOUND)
+		return rc;
 	if ((rc = wd_tags_extract(&f->tags, ps, f->lang, tmp->ptr, tmp->len)) != 0) {
 		wd_tagset_free(&f->tags);
 		if (rc == WD_ENOMEM)
@@ -1083,6 +1127,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		goto out;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		m->stats.parsed += m->files[i].state == MFILE_PARSED;
+		m->stats.partial += m->files[i].partial;
 		m->stats.cached += m->files[i].state == MFILE_CACHED;
 	}
 	m->stats.files = m->nfiles;
