@@ -227,7 +227,8 @@ static void pack_release(struct pack *pk)
  * stores none as loose entries: its work tree pack, once written, is linked
  * into the blob cache as <cache>/map/pack-vN-blobs-<hash of the root> (a later
  * rewrite of the work tree pack replaces that file by rename, so the link
- * keeps this snapshot). Blob packs are thus made only by large parses, not
+ * keeps this snapshot; appends to it reach the link too, which only adds
+ * blobs). Blob packs are thus made only by large parses, not
  * by every new work tree. A work tree without a pack of its own (a run's new
  * work tree) looks its blobs up in every blob pack after the loose entries;
  * one with a pack never reads them: what changed there since is new text.
