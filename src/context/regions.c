@@ -58,6 +58,23 @@ static uint32_t newlines(const char *s, size_t n)
  * (hash in 16 hex digits, error 0 or 1, ref an index into the file's
  * references; a count of 1, half of them, is left out with its colon).
  */
+/* `sep` (unless 0), then n in decimal, or in 16 hex digits (printf was most
+ * of the cost: a large file has thousands of uses). */
+static int put_num(wd_buf *b, char sep, uint64_t n, int hex)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = "0123456789abcdef"[hex ? n % 16 : n % 10];
+	while ((n /= (hex ? 16 : 10)) != 0);
+	while (hex && i > sizeof(d) - 16)
+		d[--i] = '0';
+	if (sep)
+		d[--i] = sep;
+	return wd_buf_put(b, d + i, sizeof(d) - i);
+}
+
 int wd_regions_text(char **out, size_t *outlen, const wd_regions *rg, const char *src, size_t len)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -71,15 +88,19 @@ int wd_regions_text(char **out, size_t *outlen, const wd_regions *rg, const char
 			rc = wd_error_set(WD_EINPUT, "regions out of order");
 			break;
 		}
-		rc = wd_buf_printf(&b, "%zu %u %016llx %u %u %u", end - r->start,
-		                   newlines(src + r->start, end - r->start),
-		                   (unsigned long long)region_hash(src + r->start, end - r->start),
-		                   r->error ? 1u : 0u, r->ndefs, r->nuses);
+		if ((rc = wd_buf_grow(&b, 64 + (size_t)r->nuses * 12)) != 0 ||
+		    (rc = put_num(&b, 0, end - r->start, 0)) != 0 ||
+		    (rc = put_num(&b, ' ', newlines(src + r->start, end - r->start), 0)) != 0 ||
+		    (rc = put_num(&b, ' ', region_hash(src + r->start, end - r->start), 1)) != 0 ||
+		    (rc = put_num(&b, ' ', r->error ? 1 : 0, 0)) != 0 ||
+		    (rc = put_num(&b, ' ', r->ndefs, 0)) != 0 || (rc = put_num(&b, ' ', r->nuses, 0)) != 0)
+			break;
 		for (uint32_t u = 0; u < r->nuses && !rc; u++) {
 			const wd_region_use *use = &rg->uses[r->use0 + u];
 
-			rc = use->count == 1 ? wd_buf_printf(&b, " %u", use->ref) :
-			                       wd_buf_printf(&b, " %u:%u", use->ref, use->count);
+			rc = put_num(&b, ' ', use->ref, 0);
+			if (!rc && use->count != 1)
+				rc = put_num(&b, ':', use->count, 0);
 		}
 		if (!rc)
 			rc = wd_buf_putc(&b, '\n');
