@@ -520,10 +520,17 @@ static int stat_file(struct job *j, struct mfile *f, wd_buf *abs)
 	return 0;
 }
 
+/* The thread's parsers, made when it first has a file to parse: a warm map
+ * that parses nothing loads no grammar. */
+static int parsers(wd_parsers **ps)
+{
+	return *ps ? 0 : wd_parsers_new(ps);
+}
+
 /* The tags of the file's new text tmp from those of its earlier text in the
  * pack: the same blob (only the stat data changed), else a parse of what
  * changed. WD_ENOTFOUND when neither serves. */
-static int from_old_entry(struct job *j, wd_parsers *ps, struct mfile *f, const wd_buf *tmp)
+static int from_old_entry(struct job *j, wd_parsers **ps, struct mfile *f, const wd_buf *tmp)
 {
 	wd_tagset old;
 	int rc;
@@ -541,8 +548,9 @@ static int from_old_entry(struct job *j, wd_parsers *ps, struct mfile *f, const 
 		f->state = MFILE_CACHED;
 		return 0;
 	}
-	rc = old.regions ? wd_tags_reparse(&f->tags, ps, f->lang, &old, tmp->ptr, tmp->len) :
-	                   WD_ENOTFOUND;
+	rc = !old.regions ? WD_ENOTFOUND : parsers(ps);
+	if (!rc)
+		rc = wd_tags_reparse(&f->tags, *ps, f->lang, &old, tmp->ptr, tmp->len);
 	wd_tagset_free(&old);
 	if (rc == WD_ENOTFOUND || (rc && rc != WD_ENOMEM)) {
 		wd_error_clear();
@@ -556,7 +564,7 @@ static int from_old_entry(struct job *j, wd_parsers *ps, struct mfile *f, const 
 }
 
 /* Phase 1: the file's tags from the pack, else the blob cache, else a parse. */
-static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
+static int one_file(struct job *j, wd_parsers **ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
 {
 	int rc;
 
@@ -596,7 +604,9 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 	}
 	if ((rc = from_old_entry(j, ps, f, tmp)) != WD_ENOTFOUND)
 		return rc;
-	if ((rc = wd_tags_extract(&f->tags, ps, f->lang, tmp->ptr, tmp->len)) != 0) {
+	if ((rc = parsers(ps)) != 0)
+		return rc;
+	if ((rc = wd_tags_extract(&f->tags, *ps, f->lang, tmp->ptr, tmp->len)) != 0) {
 		wd_tagset_free(&f->tags);
 		if (rc == WD_ENOMEM)
 			return rc;
@@ -613,7 +623,7 @@ static void *worker(void *arg)
 	struct job *j = arg;
 	wd_parsers *ps = NULL;
 	wd_buf abs = WD_BUF_INIT, tmp = WD_BUF_INIT;
-	int rc = j->phase == 0 ? 0 : wd_parsers_new(&ps);
+	int rc = 0;
 
 	while (!rc) {
 		size_t i;
@@ -626,7 +636,7 @@ static void *worker(void *arg)
 		if (j->phase == 0)
 			rc = stat_file(j, &j->m->files[i], &abs);
 		else
-			rc = one_file(j, ps, &j->m->files[j->order[i]], &abs, &tmp);
+			rc = one_file(j, &ps, &j->m->files[j->order[i]], &abs, &tmp);
 	}
 	if (rc) {
 		pthread_mutex_lock(&j->lock);
