@@ -333,7 +333,8 @@ static int b_finish(struct build *b, const char *src, size_t len)
 		}
 		ts->nrefs = ts->caprefs = b->refs.n;
 	}
-	if (!b->rg.n)
+	/* regions as a whole parse keeps them: not for a file now under the size */
+	if (!b->rg.n || len < WD_REGIONS_MIN)
 		return 0;
 	b->rg.v[0].start = 0; /* the first region holds what comes before its node */
 	return wd_regions_text(&ts->regions, &ts->regions_len, &b->rg, src, len);

@@ -806,6 +806,19 @@ START_TEST(a_partial_reparse_gives_a_whole_parse_s_tags_wherever_the_edit_is)
 		replace(&now, c_edits[i].from, c_edits[i].to);
 		expect_reparse(p, WD_LANG_C, &before, &now, c_edits[i].partial, c_edits[i].to);
 	}
+	/* most of the file gone: now under the size that keeps regions, as a
+	 * whole parse of it keeps none, neither does the partial one */
+	wd_buf_clear(&before);
+	ck_assert_int_eq(wd_buf_put(&before, now.ptr, now.len), 0);
+	{
+		char *from = strstr(now.ptr, "int fn100(int x)"), *to = strstr(now.ptr, "int fn1500(int x)");
+
+		ck_assert(from && to);
+		memmove(from, to, strlen(to) + 1);
+		now.len = strlen(now.ptr);
+	}
+	ck_assert_uint_lt(now.len, WD_REGIONS_MIN);
+	expect_reparse(p, WD_LANG_C, &before, &now, 1, "fn100 to fn1499 gone");
 	wd_buf_clear(&now);
 	big_py(&now, 1800);
 	for (size_t i = 0; i < sizeof(py_edits) / sizeof(py_edits[0]); i++) {
