@@ -1179,6 +1179,23 @@ out:
 	return 0;
 }
 
+size_t wd_map_pack_bytes(const char *workdir, const char *cache_dir)
+{
+	wd_buf pack = WD_BUF_INIT, blob = WD_BUF_INIT;
+	char *root = wd_realpath(workdir);
+	struct stat st;
+	size_t n = 0;
+
+	if (root && pack_paths(&pack, &blob, cache_dir, root) == 0 && stat(pack.ptr, &st) == 0 &&
+	    S_ISREG(st.st_mode))
+		n = (size_t)st.st_size;
+	wd_error_clear();
+	free(root);
+	wd_buf_free(&pack);
+	wd_buf_free(&blob);
+	return n;
+}
+
 void wd_map_free(wd_map *m)
 {
 	if (!m)

@@ -875,6 +875,22 @@ START_TEST(a_warm_map_reparses_only_the_changed_part_of_a_large_file)
 }
 END_TEST
 
+START_TEST(the_pack_s_size_is_known_before_a_build)
+{
+	wd_buf pk = WD_BUF_INIT, text = WD_BUF_INIT;
+
+	ck_assert_uint_eq(wd_map_pack_bytes(tree, cache), 0);
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	ck_assert_int_eq(wd_file_read(&text, pk.ptr, 0), 0);
+	ck_assert_uint_gt(text.len, 0);
+	ck_assert_uint_eq(wd_map_pack_bytes(tree, cache), text.len);
+	ck_assert_uint_eq(wd_map_pack_bytes("/nonexistent/wd-map", cache), 0);
+	wd_buf_free(&pk);
+	wd_buf_free(&text);
+}
+END_TEST
+
 /* The tags of one file's text, from parser p. */
 static void tags_of(wd_buf *out, wd_parsers *p, const char *src)
 {
@@ -1148,6 +1164,7 @@ int main(void)
 	tcase_add_test(tc, a_changed_file_is_appended_to_the_pack_and_a_gone_one_rewrites_it);
 	tcase_add_test(tc, a_partial_reparse_gives_a_whole_parse_s_tags_wherever_the_edit_is);
 	tcase_add_test(tc, a_warm_map_reparses_only_the_changed_part_of_a_large_file);
+	tcase_add_test(tc, the_pack_s_size_is_known_before_a_build);
 	tcase_add_test(tc, a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
 	tcase_add_test(tc, python_tags_do_not_depend_on_the_file_parsed_before);
