@@ -74,7 +74,7 @@ static int parse_size(size_t *out, const char *s)
  * keep arenas of their own: with one arena for all, a warm map that
  * re-parsed 130 files waited on its lock.
  */
-#define PREFAULT_MAX ((size_t)512 << 20)
+#define PREFAULT_MAX ((size_t)256 << 20) /* under the mmap threshold set below */
 
 static void prefault_heap(size_t pack_bytes)
 {
@@ -86,7 +86,7 @@ static void prefault_heap(size_t pack_bytes)
 		return;
 	if (n > PREFAULT_MAX)
 		n = PREFAULT_MAX;
-	if (!mallopt(M_MMAP_THRESHOLD, 256 << 20) ||
+	if (!mallopt(M_MMAP_THRESHOLD, 512 << 20) ||
 	    !mallopt(M_TRIM_THRESHOLD, 1 << 30) || !(p = malloc(n)))
 		return;
 	a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
