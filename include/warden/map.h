@@ -68,6 +68,11 @@ typedef struct wd_map_opts {
 int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts);
 void wd_map_free(wd_map *m);
 
+/* The size in bytes of the tag pack a build of `workdir` with `cache_dir`
+ * would read (0 when there is none yet): what a warm build will hold in
+ * memory scales with it. */
+size_t wd_map_pack_bytes(const char *workdir, const char *cache_dir);
+
 typedef struct wd_map_stats {
 	size_t files;        /* files in the map */
 	size_t parsed;       /* files parsed by tree-sitter in this build */
@@ -80,6 +85,7 @@ typedef struct wd_map_stats {
 	uint64_t index_ms;   /*   indexing the names */
 	uint64_t rank_ms;    /* wall time of the last wd_map_rank */
 	size_t vendored;     /* files vendored or generated (kept, but not ranked) */
+	size_t partial;      /* of the parsed, those parsed only where they changed */
 } wd_map_stats;
 
 void wd_map_get_stats(wd_map_stats *out, const wd_map *m);

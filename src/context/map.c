@@ -34,8 +34,11 @@
  * for the map's lifetime. A file whose stat data changed falls back to its
  * blob id and the per-blob tag cache (shared by every work tree of the
  * cache), then to a parse. The pack is rewritten only when it no longer
- * describes the tree exactly, copying unchanged entries from a read-only
- * view of the same mapping. Format, after the line "wdpack 1":
+ * describes the tree exactly: a few changed or new files are appended as
+ * entries of their own (a later entry of a path replaces an earlier one),
+ * anything else (a file gone, too much replaced text, a damaged pack) rewrites
+ * it whole, copying unchanged entries from a read-only view of the same
+ * mapping. Format, after the line "wdpack 1":
  *   "mtime_ns ctime_ns size ino oid taglen path\n" then taglen bytes of tags.
  * A damaged entry ends the pack (every entry before it stays usable: each
  * tag text is checked by wd_tagset_load's end marker).
@@ -47,12 +50,16 @@ struct packent {
 	uint64_t size, ino;
 	char oid[41];
 	size_t off, len;        /* the tag text in the pack */
+	size_t entry_len;       /* the whole entry: header and tags */
 };
 
 struct pack {
 	int fd;                 /* the pack read (kept for the rewrite's view), -1 = none */
 	char *work;             /* private copy-on-write mapping, parsed in place */
 	size_t len;
+	size_t dead;            /* bytes of entries a later entry of their path replaced */
+	int whole;              /* every byte was read: no damaged entry ended it */
+	uint64_t ino;           /* the file read (an append goes to that file only) */
 	wd_strtab paths;        /* borrowed: NUL-terminated in `work` */
 	struct packent *v;
 	size_t cap;
@@ -139,7 +146,10 @@ static void pack_load(struct pack *pk, const char *file)
 	if (pk->fd < 0 || fstat(pk->fd, &st) != 0 || st.st_size < (off_t)strlen(PACK_MAGIC))
 		goto none;
 	pk->len = (size_t)st.st_size;
-	pk->work = mmap(NULL, pk->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, pk->fd, 0);
+	/* MAP_POPULATE copies every page now, in one call: parsing in place
+	 * would otherwise take a copy-on-write fault per page, each flushing the
+	 * TLB of every core the map's threads run on (a third of a warm map) */
+	pk->work = mmap(NULL, pk->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, pk->fd, 0);
 	if (pk->work == MAP_FAILED) {
 		pk->work = NULL;
 		goto none;
@@ -147,11 +157,13 @@ static void pack_load(struct pack *pk, const char *file)
 	if (memcmp(pk->work, PACK_MAGIC, strlen(PACK_MAGIC)) != 0)
 		goto none;
 	pk->paths.borrow = 1;
+	pk->ino = (uint64_t)st.st_ino;
 	p = pk->work + strlen(PACK_MAGIC);
 	end = pk->work + pk->len;
 	while (p < end) {
 		struct packent e;
-		const char *nl, *path;
+		const char *start = p, *nl, *path;
+		size_t known = pk->paths.n;
 		uint32_t id;
 
 		if (pack_entry(&p, pk->work, end, &e, &nl) != 0)
@@ -163,8 +175,12 @@ static void pack_load(struct pack *pk, const char *file)
 			break;
 		if (WD_ARRAY_RESERVE(pk->v, pk->cap, (size_t)id + 1, 256) != 0)
 			break;
+		e.entry_len = (size_t)(p - start);
+		if (pk->paths.n == known) /* an appended entry replaces this path's */
+			pk->dead += pk->v[id].entry_len;
 		pk->v[id] = e;
 	}
+	pk->whole = p == end;
 	wd_error_clear();
 	return;
 none:
@@ -175,19 +191,19 @@ none:
 	pk->len = 0;
 }
 
-/* The pack's entry for `path` if its stat data still match the file's. */
-static const struct packent *pack_find(const struct pack *pk, const struct mfile *f)
+/* The pack's entry for `path`, whatever its stat data. */
+static const struct packent *pack_entry_of(const struct pack *pk, const struct mfile *f)
 {
 	int64_t id = pk->work ? wd_strtab_find(&pk->paths, f->path, strlen(f->path)) : -1;
-	const struct packent *e;
 
-	if (id < 0)
-		return NULL;
-	e = &pk->v[id];
-	if (e->mtime_ns != f->st_mtime_ns || e->ctime_ns != f->st_ctime_ns || e->size != f->st_size ||
-	    e->ino != f->st_ino)
-		return NULL;
-	return e;
+	return id < 0 ? NULL : &pk->v[id];
+}
+
+/* Do the entry's stat data still match the file's? */
+static int pack_current(const struct packent *e, const struct mfile *f)
+{
+	return e->mtime_ns == f->st_mtime_ns && e->ctime_ns == f->st_ctime_ns &&
+	       e->size == f->st_size && e->ino == f->st_ino;
 }
 
 /* The pack's mapping stays with the map (the tags borrow from it); the
@@ -211,7 +227,8 @@ static void pack_release(struct pack *pk)
  * stores none as loose entries: its work tree pack, once written, is linked
  * into the blob cache as <cache>/map/pack-vN-blobs-<hash of the root> (a later
  * rewrite of the work tree pack replaces that file by rename, so the link
- * keeps this snapshot). Blob packs are thus made only by large parses, not
+ * keeps this snapshot; appends to it reach the link too, which only adds
+ * blobs). Blob packs are thus made only by large parses, not
  * by every new work tree. A work tree without a pack of its own (a run's new
  * work tree) looks its blobs up in every blob pack after the loose entries;
  * one with a pack never reads them: what changed there since is new text.
@@ -488,16 +505,66 @@ static int stat_file(struct job *j, struct mfile *f, wd_buf *abs)
 		f->state = MFILE_TOO_LARGE;
 		return 0;
 	}
-	if (j->pk && (e = pack_find(j->pk, f)) != NULL) {
-		memcpy(f->oid, e->oid, sizeof(f->oid));
-		f->pack_off = e->off;
-		f->pack_len = e->len;
+	if (j->pk && (e = pack_entry_of(j->pk, f)) != NULL) {
+		if (pack_current(e, f)) {
+			memcpy(f->oid, e->oid, sizeof(f->oid));
+			f->pack_off = e->off;
+			f->pack_len = e->len;
+		} else {
+			/* an earlier text: its tags may serve for a partial re-parse */
+			memcpy(f->old_oid, e->oid, sizeof(f->old_oid));
+			f->old_off = e->off;
+			f->old_len = e->len;
+		}
 	}
 	return 0;
 }
 
+/* The thread's parsers, made when it first has a file to parse: a warm map
+ * that parses nothing loads no grammar. */
+static int parsers(wd_parsers **ps)
+{
+	return *ps ? 0 : wd_parsers_new(ps);
+}
+
+/* The tags of the file's new text tmp from those of its earlier text in the
+ * pack: the same blob (only the stat data changed), else a parse of what
+ * changed. WD_ENOTFOUND when neither serves. */
+static int from_old_entry(struct job *j, wd_parsers **ps, struct mfile *f, const wd_buf *tmp)
+{
+	wd_tagset old;
+	int rc;
+
+	if (!f->old_off)
+		return WD_ENOTFOUND;
+	if (wd_tagset_load_borrowed(&old, j->pk->work + f->old_off, f->old_len) != 0) {
+		wd_error_clear();
+		f->old_off = 0;
+		return WD_ENOTFOUND;
+	}
+	f->old_off = 0; /* loaded in place: not to be loaded again */
+	if (!strcmp(f->old_oid, f->oid)) {
+		f->tags = old;
+		f->state = MFILE_CACHED;
+		return 0;
+	}
+	rc = !old.regions ? WD_ENOTFOUND : parsers(ps);
+	if (!rc)
+		rc = wd_tags_reparse(&f->tags, *ps, f->lang, &old, tmp->ptr, tmp->len);
+	wd_tagset_free(&old);
+	if (rc == WD_ENOTFOUND || (rc && rc != WD_ENOMEM)) {
+		wd_error_clear();
+		return WD_ENOTFOUND;
+	}
+	if (rc)
+		return rc;
+	f->state = MFILE_PARSED;
+	f->partial = 1;
+	return compact(f);
+}
+
 /* Phase 1: the file's tags from the pack, else the blob cache, else a parse. */
-static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
+static int one_file(struct job *j, wd_parsers **ps, struct mfile *f, wd_buf *abs, wd_buf *tmp)
 {
 	int rc;
 
@@ -535,7 +602,11 @@ static int one_file(struct job *j, wd_parsers *ps, struct mfile *f, wd_buf *abs,
 			return 0;
 		}
 	}
-	if ((rc = wd_tags_extract(&f->tags, ps, f->lang, tmp->ptr, tmp->len)) != 0) {
+	if ((rc = from_old_entry(j, ps, f, tmp)) != WD_ENOTFOUND)
+		return rc;
+	if ((rc = parsers(ps)) != 0)
+		return rc;
+	if ((rc = wd_tags_extract(&f->tags, *ps, f->lang, tmp->ptr, tmp->len)) != 0) {
 		wd_tagset_free(&f->tags);
 		if (rc == WD_ENOMEM)
 			return rc;
@@ -552,7 +623,7 @@ static void *worker(void *arg)
 	struct job *j = arg;
 	wd_parsers *ps = NULL;
 	wd_buf abs = WD_BUF_INIT, tmp = WD_BUF_INIT;
-	int rc = j->phase == 0 ? 0 : wd_parsers_new(&ps);
+	int rc = 0;
 
 	while (!rc) {
 		size_t i;
@@ -565,7 +636,7 @@ static void *worker(void *arg)
 		if (j->phase == 0)
 			rc = stat_file(j, &j->m->files[i], &abs);
 		else
-			rc = one_file(j, ps, &j->m->files[j->order[i]], &abs, &tmp);
+			rc = one_file(j, &ps, &j->m->files[j->order[i]], &abs, &tmp);
 	}
 	if (rc) {
 		pthread_mutex_lock(&j->lock);
@@ -610,12 +681,51 @@ static int run_workers(struct job *j, unsigned nthreads)
 	return 0;
 }
 
+/* One entry of the pack: the file's stat data, blob id and path, then its tags. */
+static int put_entry(wd_buf *b, const struct mfile *f, const char *t, size_t tl)
+{
+	int rc = wd_buf_printf(b, "%lld %lld %llu %llu %s %zu %s\n", (long long)f->st_mtime_ns,
+	                       (long long)f->st_ctime_ns, (unsigned long long)f->st_size,
+	                       (unsigned long long)f->st_ino, f->oid, tl, f->path);
+
+	return rc ? rc : wd_buf_put(b, t, tl);
+}
+
+/* Write `file` whole through a temporary file and a rename, without fsync: a
+ * pack lost or torn in a crash is parsed again, never trusted (the loader
+ * checks every entry). */
+static int write_replace(const char *file, const wd_buf *b)
+{
+	wd_buf dir = WD_BUF_INIT, tmp = WD_BUF_INIT;
+	int fd, rc;
+
+	if ((rc = wd_buf_puts(&dir, file)) != 0 ||
+	    (rc = wd_buf_printf(&tmp, "%s.%ld", file, (long)getpid())) != 0)
+		goto out;
+	*strrchr(dir.ptr, '/') = '\0';
+	if ((rc = wd_mkdir_p(dir.ptr, 0)) != 0)
+		goto out;
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = wd_error_set(WD_EINFRA, "%s: %s", tmp.ptr, strerror(errno));
+		goto out;
+	}
+	if (wd_write_all(fd, b->ptr, b->len) < 0 || close(fd) != 0 || rename(tmp.ptr, file) != 0) {
+		rc = wd_error_set(WD_EINFRA, "%s: %s", file, strerror(errno));
+		unlink(tmp.ptr);
+	}
+out:
+	wd_buf_free(&dir);
+	wd_buf_free(&tmp);
+	return rc;
+}
+
 /* Write the pack of the tree as it is now: unchanged entries copied from a
  * read-only view of the old pack (the same file, through the kept
  * descriptor: a pack another process wrote since is not mixed in). */
 static int pack_save(const wd_map *m, const struct pack *pk, const char *file)
 {
-	wd_buf b = WD_BUF_INIT, dir = WD_BUF_INIT, tags = WD_BUF_INIT;
+	wd_buf b = WD_BUF_INIT, tags = WD_BUF_INIT;
 	const char *view = NULL;
 	int rc;
 
@@ -627,35 +737,58 @@ static int pack_save(const wd_map *m, const struct pack *pk, const char *file)
 	rc = wd_buf_puts(&b, PACK_MAGIC);
 	for (size_t i = 0; i < m->nfiles && !rc; i++) {
 		const struct mfile *f = &m->files[i];
-		const char *t;
-		size_t tl;
 
 		if (f->state != MFILE_PARSED && f->state != MFILE_CACHED)
 			continue;
 		if (f->pack_off && view) {
-			t = view + f->pack_off;
-			tl = f->pack_len;
-		} else {
-			wd_buf_clear(&tags);
-			if ((rc = wd_tagset_dump(&tags, &f->tags)) != 0)
-				break;
-			t = tags.ptr;
-			tl = tags.len;
+			rc = put_entry(&b, f, view + f->pack_off, f->pack_len);
+			continue;
 		}
-		if ((rc = wd_buf_printf(&b, "%lld %lld %llu %llu %s %zu %s\n", (long long)f->st_mtime_ns,
-		                        (long long)f->st_ctime_ns, (unsigned long long)f->st_size,
-		                        (unsigned long long)f->st_ino, f->oid, tl, f->path)) == 0)
-			rc = wd_buf_put(&b, t, tl);
+		wd_buf_clear(&tags);
+		if ((rc = wd_tagset_dump(&tags, &f->tags)) == 0)
+			rc = put_entry(&b, f, tags.ptr, tags.len);
 	}
 	if (view)
 		munmap((void *)view, pk->len);
-	if (!rc && (rc = wd_buf_puts(&dir, file)) == 0) {
-		*strrchr(dir.ptr, '/') = '\0';
-		if ((rc = wd_mkdir_p(dir.ptr, 0)) == 0)
-			rc = wd_file_write_atomic(file, b.ptr, b.len, 0644);
-	}
+	if (!rc)
+		rc = write_replace(file, &b);
 	wd_buf_free(&b);
-	wd_buf_free(&dir);
+	wd_buf_free(&tags);
+	return rc;
+}
+
+/* Append the entries of the files the pack does not vouch for to the very
+ * file that was read (1 when it changed since, or cannot be appended to: the
+ * caller rewrites it). One write: appends of two processes do not mix. */
+static int pack_append(const wd_map *m, const struct pack *pk, const char *file)
+{
+	wd_buf b = WD_BUF_INIT, tags = WD_BUF_INIT;
+	struct stat st;
+	int fd = -1, rc = 0;
+
+	for (size_t i = 0; i < m->nfiles && !rc; i++) {
+		const struct mfile *f = &m->files[i];
+
+		if ((f->state != MFILE_PARSED && f->state != MFILE_CACHED) || f->stat_hit)
+			continue;
+		wd_buf_clear(&tags);
+		if ((rc = wd_tagset_dump(&tags, &f->tags)) == 0)
+			rc = put_entry(&b, f, tags.ptr, tags.len);
+	}
+	if (rc)
+		goto out;
+	fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_ino != pk->ino ||
+	    (size_t)st.st_size != pk->len) {
+		rc = 1;
+		goto out;
+	}
+	if (wd_write_all(fd, b.ptr, b.len) < 0)
+		rc = wd_error_set(WD_EINFRA, "%s: %s", file, strerror(errno));
+out:
+	if (fd >= 0 && close(fd) != 0 && !rc)
+		rc = wd_error_set(WD_EINFRA, "%s: %s", file, strerror(errno));
+	wd_buf_free(&b);
 	wd_buf_free(&tags);
 	return rc;
 }
@@ -840,6 +973,7 @@ struct save_job {
 	const char *blob_file;  /* where a large parse links the pack */
 	const char *cache_dir;
 	long pid;
+	int append;             /* the pack only lacks a few files' entries */
 };
 
 /* The pack, then what this build parsed into the blob cache: loose entries
@@ -848,7 +982,8 @@ struct save_job {
 static void *save_caches_thread(void *arg)
 {
 	const struct save_job *sj = arg;
-	int saved = pack_save(sj->m, sj->pk, sj->file) == 0;
+	int rc = sj->append ? pack_append(sj->m, sj->pk, sj->file) : 1;
+	int saved = (rc == 1 ? pack_save(sj->m, sj->pk, sj->file) : rc) == 0;
 
 	wd_error_clear();
 	if (sj->m->stats.parsed <= LOOSE_MAX)
@@ -870,6 +1005,33 @@ static int any_file_to_hash(const wd_map *m)
 			return 1;
 	}
 	return 0;
+}
+
+/* Can the pack be brought up to date by appending entries? It must have
+ * been read whole, every path in it must still have tags (a file gone
+ * needs a rewrite to leave), the files to append must be few and the text
+ * they replace (with what earlier appends replaced) at most a quarter of it. */
+static int pack_appendable(const wd_map *m, const struct pack *pk, size_t hits)
+{
+	size_t kept = hits, added = 0, dead = pk->dead;
+
+	if (!pk->work || !pk->whole)
+		return 0;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct mfile *f = &m->files[i];
+		int64_t id;
+
+		if ((f->state != MFILE_PARSED && f->state != MFILE_CACHED) || f->stat_hit)
+			continue;
+		if (++added > LOOSE_MAX)
+			return 0;
+		id = wd_strtab_find(&pk->paths, f->path, strlen(f->path));
+		if (id >= 0) {
+			kept++;
+			dead += pk->v[id].entry_len;
+		}
+	}
+	return kept == pk->paths.n && dead <= pk->len / 4;
 }
 
 /* Phase 0 (stat every file against the pack), then phase 1 (tags), with
@@ -976,6 +1138,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		goto out;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		m->stats.parsed += m->files[i].state == MFILE_PARSED;
+		m->stats.partial += m->files[i].partial;
 		m->stats.cached += m->files[i].state == MFILE_CACHED;
 	}
 	m->stats.files = m->nfiles;
@@ -987,7 +1150,8 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 
 		for (size_t i = 0; i < m->nfiles; i++)
 			hits += m->files[i].stat_hit;
-		sj = (struct save_job){ m, &pk, pkfile.ptr, blobfile.ptr, opts->cache_dir, j.pid };
+		sj = (struct save_job){ m, &pk, pkfile.ptr, blobfile.ptr, opts->cache_dir, j.pid,
+			                pack_appendable(m, &pk, hits) };
 		if (opts->cache_dir && (hits != m->stats.parsed + m->stats.cached || hits != pk.paths.n)) {
 			if (nthreads > 1 && pthread_create(&saver, NULL, save_caches_thread, &sj) == 0)
 				saving = 1;
@@ -1013,6 +1177,23 @@ out:
 	}
 	*out = m;
 	return 0;
+}
+
+size_t wd_map_pack_bytes(const char *workdir, const char *cache_dir)
+{
+	wd_buf pack = WD_BUF_INIT, blob = WD_BUF_INIT;
+	char *root = wd_realpath(workdir);
+	struct stat st;
+	size_t n = 0;
+
+	if (root && pack_paths(&pack, &blob, cache_dir, root) == 0 && stat(pack.ptr, &st) == 0 &&
+	    S_ISREG(st.st_mode))
+		n = (size_t)st.st_size;
+	wd_error_clear();
+	free(root);
+	wd_buf_free(&pack);
+	wd_buf_free(&blob);
+	return n;
 }
 
 void wd_map_free(wd_map *m)

@@ -20,8 +20,12 @@ struct mfile {
 	int lang;
 	int state;
 	int stat_hit;       /* stat data, blob id and tags came from the pack */
+	int partial;        /* parsed only where it changed since the pack's entry */
 	size_t pack_off;    /* the file's entry in the pack (0 = none) while building */
 	size_t pack_len;
+	size_t old_off;     /* the pack's entry of an earlier text of the file (0 = none) */
+	size_t old_len;
+	char old_oid[41];
 	wd_tagset tags;
 	char oid[41];
 	int64_t st_mtime_ns, st_ctime_ns;

@@ -307,6 +307,8 @@ void wd_tagset_free(wd_tagset *ts)
 		free(ts->refs[i].name);
 	if (!ts->borrowed)
 		free(ts->arena);
+	if (!ts->arena)
+		free(ts->regions);
 	free(ts->defs);
 	free(ts->refs);
 	memset(ts, 0, sizeof(*ts));
@@ -326,6 +328,14 @@ struct ex {
 	uint32_t names[16];  /* start bytes of the latest definitions' names: not references */
 	unsigned nnames;
 	int err;
+	wd_regions *rg;      /* when set: the regions, one per top-level node */
+	uint32_t rg_first;   /* where the first region starts: 0 for a whole file */
+	size_t rg_def0;      /* the file's definitions when the current region began */
+	struct rg_seen {
+		uint32_t last;   /* 1 + the region that last counted the reference */
+		uint32_t slot;   /* its use in that region */
+	} *rg_seen;          /* per reference id */
+	size_t rg_cap;
 };
 
 /* Signature text of src[a..b): whitespace runs collapsed, capped. */
@@ -454,6 +464,54 @@ static void add_def(struct ex *x, TSNode node, TSNode name, wd_tag_kind kind, ui
 	x->ts->ndefs++;
 }
 
+/* Count reference `id` in the current region too. */
+static void region_use(struct ex *x, uint32_t id)
+{
+	wd_regions *rg = x->rg;
+	uint32_t cur = (uint32_t)rg->n;
+
+	if (id >= x->rg_cap) {
+		size_t old = x->rg_cap;
+
+		if ((x->err = WD_ARRAY_RESERVE(x->rg_seen, x->rg_cap, (size_t)id + 1, 64)) != 0)
+			return;
+		memset(x->rg_seen + old, 0, (x->rg_cap - old) * sizeof(*x->rg_seen));
+	}
+	if (x->rg_seen[id].last == cur) {
+		rg->uses[x->rg_seen[id].slot].count++;
+		return;
+	}
+	if ((x->err = WD_ARRAY_RESERVE(rg->uses, rg->capuses, rg->nuses + 1, 64)) != 0)
+		return;
+	x->rg_seen[id].last = cur;
+	x->rg_seen[id].slot = (uint32_t)rg->nuses;
+	rg->uses[rg->nuses++] = (wd_region_use){ id, 1 };
+	rg->v[cur - 1].nuses++;
+}
+
+/* The definitions of the region that ends here. */
+static void region_close(struct ex *x)
+{
+	if (x->rg->n)
+		x->rg->v[x->rg->n - 1].ndefs = (uint32_t)(x->ts->ndefs - x->rg_def0);
+}
+
+/* A top-level node at `start`: a new region (the first one starts at rg_first). */
+static void region_begin(struct ex *x, uint32_t start)
+{
+	wd_regions *rg = x->rg;
+
+	if (!rg->n)
+		start = x->rg_first == 0 ? 0 : start;
+	else if (start <= rg->v[rg->n - 1].start)
+		return;
+	region_close(x);
+	if ((x->err = WD_ARRAY_RESERVE(rg->v, rg->cap, rg->n + 1, 16)) != 0)
+		return;
+	rg->v[rg->n++] = (wd_region){ start, 0, (uint32_t)rg->nuses, 0, 0 };
+	x->rg_def0 = x->ts->ndefs;
+}
+
 static void add_ref(struct ex *x, TSNode node)
 {
 	uint32_t a = ts_node_start_byte(node), b = ts_node_end_byte(node), id;
@@ -477,6 +535,8 @@ static void add_ref(struct ex *x, TSNode node)
 		memset(x->counts + old, 0, (x->ncounts - old) * sizeof(*x->counts));
 	}
 	x->counts[id]++;
+	if (x->rg && x->rg->n)
+		region_use(x, id);
 }
 
 /* The name a C declarator declares, and whether it declares a function
@@ -731,6 +791,12 @@ static int walk(struct ex *x, TSNode root, int lang)
 		if (d >= cap && (x->err = WD_ARRAY_RESERVE(stk, cap, d + 1, 64)) != 0)
 			break;
 		stk[d] = k;
+		if (d == 1 && x->rg) {
+			region_begin(x, ts_node_start_byte(n));
+			if (x->rg->n && (ts_node_has_error(n) || ts_node_is_missing(n) ||
+			                 k == TS_ERROR_SYMBOL))
+				x->rg->v[x->rg->n - 1].error = 1;
+		}
 		if (lang == WD_LANG_C)
 			visit_c(x, n, k, stk, d, in_function);
 		else if (lang == WD_LANG_PYTHON)
@@ -758,6 +824,8 @@ static int walk(struct ex *x, TSNode root, int lang)
 		}
 	}
 done:
+	if (x->rg && !x->err)
+		region_close(x);
 	free(stk);
 	ts_tree_cursor_delete(&c);
 	return x->err;
@@ -785,39 +853,101 @@ static int parse(TSTree **out, wd_parsers *p, int lang, const char *src, size_t 
 	return 0;
 }
 
+/* The distinct names x found become the file's references, with their counts. */
+static int take_refs(wd_tagset *out, struct ex *x)
+{
+	if (!x->refs.n)
+		return 0;
+	if (!(out->refs = calloc(x->refs.n, sizeof(*out->refs))))
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < x->refs.n; i++) {
+		out->refs[i].name = x->refs.strs[i];
+		out->refs[i].count = x->counts[i];
+		x->refs.strs[i] = NULL;
+	}
+	out->nrefs = out->caprefs = x->refs.n;
+	return 0;
+}
+
+static void ex_free(struct ex *x)
+{
+	wd_strtab_free(&x->refs);
+	free(x->counts);
+	free(x->rg_seen);
+}
+
+static void ex_init(struct ex *x, wd_tagset *out, int lang, const char *src, size_t len)
+{
+	memset(x, 0, sizeof(*x));
+	x->ts = out;
+	x->s = &S[lang];
+	x->r = (lang == WD_LANG_C || lang == WD_LANG_PYTHON) ? NULL : &R[lang];
+	x->src = src;
+	x->len = len;
+}
+
 int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, size_t len)
 {
 	struct ex x;
+	wd_regions rg;
 	TSTree *tree;
 	int rc;
 
 	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT)
 		return 0;
-	memset(&x, 0, sizeof(x));
-	x.ts = out;
-	x.s = &S[lang];
-	x.r = (lang == WD_LANG_C || lang == WD_LANG_PYTHON) ? NULL : &R[lang];
-	x.src = src;
-	x.len = len;
+	memset(&rg, 0, sizeof(rg));
+	ex_init(&x, out, lang, src, len);
+	if (len >= WD_REGIONS_MIN && lang != WD_LANG_JS)
+		x.rg = &rg;
 	if ((rc = parse(&tree, p, lang, src, len)) != 0)
 		return rc;
 	rc = walk(&x, ts_tree_root_node(tree), lang);
 	ts_tree_delete(tree);
-	/* the distinct names become the file's references, with their counts */
-	if (!rc && x.refs.n) {
-		if (!(out->refs = calloc(x.refs.n, sizeof(*out->refs)))) {
-			rc = wd_error_set(WD_ENOMEM, "out of memory");
-		} else {
-			for (size_t i = 0; i < x.refs.n; i++) {
-				out->refs[i].name = x.refs.strs[i];
-				out->refs[i].count = x.counts[i];
-				x.refs.strs[i] = NULL;
-			}
-			out->nrefs = out->caprefs = x.refs.n;
-		}
+	if (!rc)
+		rc = take_refs(out, &x);
+	if (!rc && x.rg && rg.n)
+		rc = wd_regions_text(&out->regions, &out->regions_len, &rg, src, len);
+	ex_free(&x);
+	wd_regions_free(&rg);
+	return rc;
+}
+
+int wd_tags_extract_span(wd_tagset *out, wd_regions *rg, wd_parsers *p, int lang,
+                         const char *src, size_t len, uint32_t a, uint32_t b, uint32_t row)
+{
+	struct ex x;
+	TSTree *tree = NULL;
+	TSRange range = { { row, 0 }, { 0, 0 }, a, b };
+	TSParser *ps;
+	int rc;
+
+	if (lang <= WD_LANG_NONE || lang >= WD_LANG_COUNT || a > b || b > len || len > UINT32_MAX)
+		return WD_ENOTFOUND;
+	ps = p->p[lang];
+	/* the end point is not used to lex; the row of b keeps it sane */
+	range.end_point.row = row;
+	for (uint32_t i = a; i < b; i++)
+		range.end_point.row += src[i] == '\n';
+	if (!ts_parser_set_language(ps, language(lang)))
+		return wd_error_set(WD_EINFRA, "tree-sitter could not load the grammar");
+	if (!ts_parser_set_included_ranges(ps, &range, 1))
+		return WD_ENOTFOUND;
+	tree = ts_parser_parse_string(ps, NULL, src, (uint32_t)len);
+	ts_parser_set_included_ranges(ps, NULL, 0); /* the next parse reads whole files again */
+	if (!tree)
+		return wd_error_set(WD_EINFRA, "tree-sitter could not parse");
+	if (ts_node_has_error(ts_tree_root_node(tree))) {
+		ts_tree_delete(tree);
+		return WD_ENOTFOUND;
 	}
-	wd_strtab_free(&x.refs);
-	free(x.counts);
+	ex_init(&x, out, lang, src, len);
+	x.rg = rg;
+	x.rg_first = a;
+	rc = walk(&x, ts_tree_root_node(tree), lang);
+	ts_tree_delete(tree);
+	if (!rc)
+		rc = take_refs(out, &x);
+	ex_free(&x);
 	return rc;
 }
 
@@ -899,8 +1029,9 @@ int wd_tagset_dump(wd_buf *out, const wd_tagset *ts)
 {
 	int rc;
 
-	if ((rc = wd_buf_puts(out, "wdtags 1 ")) != 0 || (rc = put_uint(out, ts->ndefs, ' ')) != 0 ||
-	    (rc = put_uint(out, ts->nrefs, '\n')) != 0)
+	if ((rc = wd_buf_puts(out, "wdtags 2 ")) != 0 || (rc = put_uint(out, ts->ndefs, ' ')) != 0 ||
+	    (rc = put_uint(out, ts->nrefs, ' ')) != 0 ||
+	    (rc = put_uint(out, ts->regions ? ts->regions_len : 0, '\n')) != 0)
 		return rc;
 	for (size_t i = 0; i < ts->ndefs; i++) {
 		const wd_tag *t = &ts->defs[i];
@@ -921,7 +1052,9 @@ int wd_tagset_dump(wd_buf *out, const wd_tagset *ts)
 		if ((rc = put_uint(out, ts->refs[i].count, ' ')) != 0 ||
 		    (rc = wd_buf_puts(out, ts->refs[i].name)) != 0 || (rc = wd_buf_putc(out, '\n')) != 0)
 			return rc;
-	return wd_buf_puts(out, "end\n");
+	if ((rc = wd_buf_puts(out, "end\n")) != 0 || !ts->regions)
+		return rc;
+	return wd_buf_put(out, ts->regions, ts->regions_len);
 }
 
 static int bad_cache(void)
@@ -952,17 +1085,25 @@ static int read_uint(const char **p, const char *end, char sep, unsigned long *v
 static int tagset_load(wd_tagset *out, char *text, size_t len, int borrowed)
 {
 	char *p = text, *end = text + len;
-	unsigned long nd, nr;
+	unsigned long nd, nr, rl;
 
 	memset(out, 0, sizeof(*out));
 	out->arena = text;
 	out->borrowed = borrowed;
-	if (len < 9 || memcmp(p, "wdtags 1 ", 9) != 0)
+	if (len < 9 || memcmp(p, "wdtags 2 ", 9) != 0)
 		goto bad;
 	p += 9;
 	if (read_uint((const char **)&p, end, ' ', &nd) < 0 ||
-	    read_uint((const char **)&p, end, '\n', &nr) < 0 || nd > len || nr > len)
+	    read_uint((const char **)&p, end, ' ', &nr) < 0 ||
+	    read_uint((const char **)&p, end, '\n', &rl) < 0 || nd > len || nr > len ||
+	    rl > (size_t)(end - p))
 		goto bad;
+	/* the regions follow the end marker; they are read only when the file changes */
+	end -= rl;
+	if (rl) {
+		out->regions = end;
+		out->regions_len = rl;
+	}
 	if ((nd && !(out->defs = calloc(nd, sizeof(*out->defs)))) ||
 	    (nr && !(out->refs = calloc(nr, sizeof(*out->refs))))) {
 		wd_tagset_free(out);

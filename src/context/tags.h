@@ -50,6 +50,8 @@ typedef struct wd_tagset {
 	size_t nrefs, caprefs;
 	char *arena;      /* when set, every name and sig points into it (loaded from the cache) */
 	int borrowed;     /* the arena is someone else's (a slice of the map's tag pack) */
+	char *regions;    /* the file's regions in their text form (regions.c), or NULL: */
+	size_t regions_len; /* in the arena when there is one, else owned */
 } wd_tagset;
 
 void wd_tagset_free(wd_tagset *ts);
@@ -66,7 +68,43 @@ int wd_tagset_load_borrowed(wd_tagset *out, char *text, size_t len);
 
 /* Bump when the extraction changes what it finds: cached tags of older
  * versions are then ignored (they live under <cache>/tags/v<N>/). */
-#define WD_TAGS_VERSION 6
+#define WD_TAGS_VERSION 7
+
+/*
+ * Regions: a parsed file cut before each top-level node of its syntax tree
+ * (the first region starts at byte 0), each with its definitions (the next
+ * ndefs of the file's, in order) and references (name, count within the
+ * region). They let a changed file be re-parsed only where it changed
+ * (wd_tags_reparse). Kept for files of WD_REGIONS_MIN bytes or more, in
+ * every language but JavaScript (whose automatic semicolons let a line
+ * continue the statement above it).
+ */
+#define WD_REGIONS_MIN (64u * 1024u)
+
+typedef struct wd_region {
+	uint32_t start;   /* first byte */
+	uint32_t ndefs;
+	uint32_t use0;    /* its references: uses[use0 .. use0 + nuses) */
+	uint32_t nuses;
+	uint32_t error;   /* its node has an ERROR or MISSING node */
+} wd_region;
+
+typedef struct wd_region_use {
+	uint32_t ref;     /* index into the file's references (or a caller's table) */
+	uint32_t count;
+} wd_region_use;
+
+typedef struct wd_regions {
+	wd_region *v;
+	size_t n, cap;
+	wd_region_use *uses;
+	size_t nuses, capuses;
+} wd_regions;
+
+void wd_regions_free(wd_regions *rg);
+/* The text form of rg for src[0..len) (each region's length, newlines and
+ * hash, which find the regions a later text left unchanged), malloc'd. */
+int wd_regions_text(char **out, size_t *outlen, const wd_regions *rg, const char *src, size_t len);
 
 enum wd_lang {
 	WD_LANG_NONE = 0, WD_LANG_C, WD_LANG_PYTHON, WD_LANG_GO, WD_LANG_JS, WD_LANG_RUST,
@@ -81,8 +119,26 @@ typedef struct wd_parsers wd_parsers;
 int wd_parsers_new(wd_parsers **out);
 void wd_parsers_free(wd_parsers *p);
 
-/* Parse src[0..len) as `lang` and append its definitions and references. */
+/* Parse src[0..len) as `lang` and append its definitions and references
+ * (and its regions, for a file that keeps them). */
 int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, size_t len);
+/* Parse only src[a..b) (a at the start of line `row`, 0-based), as if it
+ * were the whole file but at its place: definitions, references and the
+ * regions of its top-level nodes (the first starts at a when a is 0, else
+ * at its first node; their uses index out->refs). WD_ENOTFOUND when the
+ * parse has an ERROR or MISSING node. */
+int wd_tags_extract_span(wd_tagset *out, wd_regions *rg, wd_parsers *p, int lang,
+                         const char *src, size_t len, uint32_t a, uint32_t b, uint32_t row);
+
+/* The tags of `src`, a new text of the file whose tags (with regions) are
+ * `old`: the regions of `old` found unchanged at the start and the end of
+ * src keep their tags (the end's moved to their new lines), and only what
+ * lies between is parsed, with regions. WD_ENOTFOUND when that cannot be
+ * done exactly as a whole parse would (no regions, an ERROR node in what was
+ * parsed, a change not on whole lines, most of the file changed): the caller
+ * parses the whole file. `out` gets owned strings. */
+int wd_tags_reparse(wd_tagset *out, wd_parsers *p, int lang, const wd_tagset *old,
+                    const char *src, size_t len);
 
 /* A syntax problem: an ERROR or MISSING node. */
 typedef struct wd_syntax_issue {

@@ -512,10 +512,10 @@ START_TEST(a_damaged_cache_entry_is_parsed_again)
 	ck_assert_int_eq(wd_hash_hex(oid, text, strlen(text)), 0);
 	ck_assert_int_eq(wd_buf_printf(&p, "%s/tags/v%d/%.2s/%s", cache, WD_TAGS_VERSION, oid, oid + 2), 0);
 	ck_assert(wd_path_exists(p.ptr));
-	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "wdtags 1 1 0\ngarbage", 20, 0644), 0);
-	/* new stat data, same content: the pack no longer vouches for it, the blob
+	ck_assert_int_eq(wd_file_write_atomic(p.ptr, "wdtags 2 1 0 0\ngarbage", 22, 0644), 0);
+	/* the same content at a new path: the pack has no entry for it, the blob
 	 * cache is asked and its damaged entry refused */
-	put(tree, "src/other.c", text);
+	put(tree, "src/copy.c", text);
 	m = build(cache);
 	wd_map_get_stats(&st, m);
 	ck_assert_uint_eq(st.parsed, 1);
@@ -636,6 +636,258 @@ START_TEST(a_damaged_pack_costs_only_a_reparse)
 	wd_buf_free(&pk);
 	wd_buf_free(&text);
 	wd_buf_free(&tags);
+}
+END_TEST
+
+/* A changed file's entry is appended to the pack (the earlier bytes stay as
+ * they were, and the later entry of the path wins); a file gone rewrites it. */
+START_TEST(a_changed_file_is_appended_to_the_pack_and_a_gone_one_rewrites_it)
+{
+	wd_map *m;
+	wd_map_stats st;
+	wd_buf pk = WD_BUF_INIT, before = WD_BUF_INIT, after = WD_BUF_INIT, tags = WD_BUF_INIT;
+
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	ck_assert_int_eq(wd_file_read(&before, pk.ptr, 0), 0);
+	put(tree, "src/other.c", "int other_thing(void) { return 1; }\nint more(void) { return 2; }\n");
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 1);
+	wd_map_free(m);
+	ck_assert_int_eq(wd_file_read(&after, pk.ptr, 0), 0);
+	ck_assert_uint_gt(after.len, before.len);
+	ck_assert_mem_eq(after.ptr, before.ptr, before.len);
+	ck_assert_ptr_nonnull(strstr(after.ptr + before.len, " src/other.c\n"));
+	/* from the pack alone (no blob cache): the appended entry is the one read */
+	ck_assert_int_eq(wd_path_join(&tags, cache, "tags"), 0);
+	ck_assert_int_eq(wd_rm_rf(tags.ptr), 0);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 5);
+	ck_assert(wd_map_has_definition(m, "more"));
+	wd_map_free(m);
+	/* a file gone: the pack is written again without it, and without the
+	 * replaced entry */
+	wd_buf_clear(&pk);
+	ck_assert_int_eq(wd_path_join(&pk, tree, "app.py"), 0);
+	ck_assert_int_eq(unlink(pk.ptr), 0);
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	wd_buf_clear(&after);
+	ck_assert_int_eq(wd_file_read(&after, pk.ptr, 0), 0);
+	ck_assert_ptr_null(strstr(after.ptr, " app.py\n"));
+	ck_assert_ptr_null(strstr(strstr(after.ptr, " src/other.c\n") + 1, " src/other.c\n"));
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	ck_assert_uint_eq(st.cached, 4);
+	wd_map_free(m);
+	wd_buf_free(&pk);
+	wd_buf_free(&before);
+	wd_buf_free(&after);
+	wd_buf_free(&tags);
+}
+END_TEST
+
+/* A C file of `n` functions (each calling another), over WD_REGIONS_MIN bytes
+ * for n >= 1600, so that its tags keep regions. */
+static void big_c(wd_buf *out, int n)
+{
+	ck_assert_int_eq(wd_buf_puts(out, "#include <stdio.h>\n\n"), 0);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(wd_buf_printf(out, "int fn%d(int x)\n{\n\treturn fn%d(x) + %d;\n}\n\n",
+		                               i, i / 2, i), 0);
+}
+
+static void big_py(wd_buf *out, int n)
+{
+	ck_assert_int_eq(wd_buf_puts(out, "import os\n\n"), 0);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(wd_buf_printf(out, "def py%d(x):\n    return py%d(x) + %d\n\n\n",
+		                               i, i / 2, i), 0);
+}
+
+/* The first `from` of b replaced by `to`. */
+static void replace(wd_buf *b, const char *from, const char *to)
+{
+	wd_buf r = WD_BUF_INIT;
+	const char *at = strstr(b->ptr, from);
+
+	ck_assert_msg(at != NULL, "no '%s' to replace", from);
+	ck_assert_int_eq(wd_buf_put(&r, b->ptr, (size_t)(at - b->ptr)), 0);
+	ck_assert_int_eq(wd_buf_puts(&r, to), 0);
+	ck_assert_int_eq(wd_buf_puts(&r, at + strlen(from)), 0);
+	wd_buf_clear(b);
+	ck_assert_int_eq(wd_buf_put(b, r.ptr, r.len), 0);
+	wd_buf_free(&r);
+}
+
+/* The tags of `now` from those of `before` by a partial re-parse (when
+ * `partial`; else it must refuse), byte for byte a whole parse's: the same
+ * definitions and lines, references, and regions. */
+static void expect_reparse(wd_parsers *p, int lang, const wd_buf *before, const wd_buf *now,
+                           int partial, const char *edit)
+{
+	wd_tagset old, whole, part;
+	wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT;
+	int rc;
+
+	memset(&old, 0, sizeof(old));
+	memset(&whole, 0, sizeof(whole));
+	memset(&part, 0, sizeof(part));
+	ck_assert_int_eq(wd_tags_extract(&old, p, lang, before->ptr, before->len), 0);
+	ck_assert_ptr_nonnull(old.regions);
+	ck_assert_int_eq(wd_tags_extract(&whole, p, lang, now->ptr, now->len), 0);
+	rc = wd_tags_reparse(&part, p, lang, &old, now->ptr, now->len);
+	if (!partial) {
+		ck_assert_msg(rc == WD_ENOTFOUND, "'%s': re-parsed in part (%d)", edit, rc);
+	} else {
+		ck_assert_msg(rc == 0, "'%s': not re-parsed in part (%d)", edit, rc);
+		ck_assert_int_eq(wd_tagset_dump(&a, &whole), 0);
+		ck_assert_int_eq(wd_tagset_dump(&b, &part), 0);
+		ck_assert_str_eq(a.ptr, b.ptr);
+	}
+	wd_error_clear();
+	wd_tagset_free(&old);
+	wd_tagset_free(&whole);
+	wd_tagset_free(&part);
+	wd_buf_free(&a);
+	wd_buf_free(&b);
+}
+
+/* Each edit from the text before it, as a warm map sees them one after another. */
+START_TEST(a_partial_reparse_gives_a_whole_parse_s_tags_wherever_the_edit_is)
+{
+	static const struct {
+		const char *from, *to;
+		int partial;
+	} c_edits[] = {
+		/* the start */
+		{ "#include <stdio.h>\n", "#include <stdio.h>\nint first(void) { return fn3(1); }\n", 1 },
+		/* inside a function, in the middle */
+		{ "\treturn fn400(x) + 800;", "\treturn fn400(x) + fn7(x)\n\t       + 800;", 1 },
+		/* between two functions */
+		{ "\n\nint fn900(int x)", "\n\nstatic int between;\n\nint fn900(int x)", 1 },
+		/* a function gone */
+		{ "int fn1000(int x)\n{\n\treturn fn500(x) + 1000;\n}\n\n", "", 1 },
+		/* the end, as bench/map does */
+		{ "+ 1799;\n}\n\n", "+ 1799;\n}\n\n/* touched by bench */\n", 1 },
+		/* two lines on one: the edit is not on whole lines of its own */
+		{ "}\n\nint fn600(int x)", "} int fn600(int x)", 1 },
+		/* a broken function: parsed whole */
+		{ "int fn1200(int x)\n{", "int fn1200(int x)\n", 0 },
+		/* and next to it, still broken, again */
+		{ "+ 1201;", "+ 1201 + 1;", 0 },
+		/* but far from it, in part */
+		{ "+ 1700;", "+ 1700 + 1;", 1 },
+	};
+	static const struct {
+		const char *from, *to;
+		int partial;
+	} py_edits[] = {
+		{ "import os\n", "import os\nimport sys\n", 1 },
+		{ "    return py400(x) + 801\n", "    y = py3(x)\n    return py400(y) + 801\n", 1 },
+		{ "\n\n\ndef py900(x):", "\n\n\nLIMIT = 3\n\n\ndef py900(x):", 1 },
+		{ "+ 1799\n\n\n", "+ 1799\n\n\n# touched by bench\n", 1 },
+		/* an indented line after a function: it joins that function */
+		{ "+ 1500\n\n\n", "+ 1500\n    return 0\n\n\n", 1 },
+		{ "def py1200(x):\n", "def py1200(x:\n", 0 },
+	};
+	wd_parsers *p = NULL;
+	wd_buf before = WD_BUF_INIT, now = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_parsers_new(&p), 0);
+	big_c(&now, 1800);
+	for (size_t i = 0; i < sizeof(c_edits) / sizeof(c_edits[0]); i++) {
+		wd_buf_clear(&before);
+		ck_assert_int_eq(wd_buf_put(&before, now.ptr, now.len), 0);
+		replace(&now, c_edits[i].from, c_edits[i].to);
+		expect_reparse(p, WD_LANG_C, &before, &now, c_edits[i].partial, c_edits[i].to);
+	}
+	/* most of the file gone: now under the size that keeps regions, as a
+	 * whole parse of it keeps none, neither does the partial one */
+	wd_buf_clear(&before);
+	ck_assert_int_eq(wd_buf_put(&before, now.ptr, now.len), 0);
+	{
+		char *from = strstr(now.ptr, "int fn100(int x)"), *to = strstr(now.ptr, "int fn1500(int x)");
+
+		ck_assert(from && to);
+		memmove(from, to, strlen(to) + 1);
+		now.len = strlen(now.ptr);
+	}
+	ck_assert_uint_lt(now.len, WD_REGIONS_MIN);
+	expect_reparse(p, WD_LANG_C, &before, &now, 1, "fn100 to fn1499 gone");
+	wd_buf_clear(&now);
+	big_py(&now, 1800);
+	for (size_t i = 0; i < sizeof(py_edits) / sizeof(py_edits[0]); i++) {
+		wd_buf_clear(&before);
+		ck_assert_int_eq(wd_buf_put(&before, now.ptr, now.len), 0);
+		replace(&now, py_edits[i].from, py_edits[i].to);
+		expect_reparse(p, WD_LANG_PYTHON, &before, &now, py_edits[i].partial,
+		               py_edits[i].to);
+	}
+	wd_parsers_free(p);
+	wd_buf_free(&before);
+	wd_buf_free(&now);
+}
+END_TEST
+
+/* In a map: a large file changed is parsed only where it changed, and the map
+ * renders exactly as one built without a cache. */
+START_TEST(a_warm_map_reparses_only_the_changed_part_of_a_large_file)
+{
+	wd_buf text = WD_BUF_INIT, warm = WD_BUF_INIT, cold = WD_BUF_INIT;
+	wd_map *m;
+	wd_map_stats st;
+
+	big_c(&text, 1800);
+	put(tree, "src/big.c", text.ptr);
+	wd_map_free(build(cache));
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(wd_buf_puts(&text, "/* touched */\nint util_add(int a, int b);\n"), 0);
+		put(tree, "src/big.c", text.ptr);
+		m = build(cache);
+		wd_map_get_stats(&st, m);
+		ck_assert_uint_eq(st.parsed, 1);
+		ck_assert_uint_eq(st.partial, 1);
+		ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+		wd_buf_clear(&warm);
+		ck_assert_int_eq(wd_map_render(&warm, m, 0, 0), 0);
+		wd_map_free(m);
+		m = build(NULL);
+		ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+		wd_buf_clear(&cold);
+		ck_assert_int_eq(wd_map_render(&cold, m, 0, 0), 0);
+		wd_map_free(m);
+		ck_assert_str_eq(warm.ptr, cold.ptr);
+	}
+	/* the same text again under new stat data: its pack entry serves, no parse */
+	put(tree, "src/big.c", text.ptr);
+	m = build(cache);
+	wd_map_get_stats(&st, m);
+	ck_assert_uint_eq(st.parsed, 0);
+	wd_map_free(m);
+	wd_buf_free(&text);
+	wd_buf_free(&warm);
+	wd_buf_free(&cold);
+}
+END_TEST
+
+START_TEST(the_pack_s_size_is_known_before_a_build)
+{
+	wd_buf pk = WD_BUF_INIT, text = WD_BUF_INIT;
+
+	ck_assert_uint_eq(wd_map_pack_bytes(tree, cache), 0);
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	ck_assert_int_eq(wd_file_read(&text, pk.ptr, 0), 0);
+	ck_assert_uint_gt(text.len, 0);
+	ck_assert_uint_eq(wd_map_pack_bytes(tree, cache), text.len);
+	ck_assert_uint_eq(wd_map_pack_bytes("/nonexistent/wd-map", cache), 0);
+	wd_buf_free(&pk);
+	wd_buf_free(&text);
 }
 END_TEST
 
@@ -909,6 +1161,10 @@ int main(void)
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
 	tcase_add_test(tc, a_warm_map_reads_the_pack_alone);
 	tcase_add_test(tc, a_damaged_pack_costs_only_a_reparse);
+	tcase_add_test(tc, a_changed_file_is_appended_to_the_pack_and_a_gone_one_rewrites_it);
+	tcase_add_test(tc, a_partial_reparse_gives_a_whole_parse_s_tags_wherever_the_edit_is);
+	tcase_add_test(tc, a_warm_map_reparses_only_the_changed_part_of_a_large_file);
+	tcase_add_test(tc, the_pack_s_size_is_known_before_a_build);
 	tcase_add_test(tc, a_large_map_leaves_one_blob_pack_that_a_new_work_tree_reads);
 	tcase_add_test(tc, one_thread_and_many_threads_agree);
 	tcase_add_test(tc, python_tags_do_not_depend_on_the_file_parsed_before);
