@@ -76,6 +76,13 @@ FRONT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(FRONT_SRCS))
 FRONT_LIBS  = $(shell pkg-config --libs jansson libseccomp 2>/dev/null) -pthread
 BIN       := $(BUILD)/warden
 CORE_BIN  := $(BUILD)/warden-core
+# `warden map` runs warden-map: the map command without libcurl, whose
+# twenty shared libraries were a quarter of a warm map (src/front/map_main.c).
+MAP_SRCS  := src/front/map_main.c src/cli/cmd_map.c src/cli/common.c
+MAP_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(MAP_SRCS))
+MAP_LIBS   = $(shell pkg-config --libs libgit2 jansson tree-sitter libseccomp sqlite3 2>/dev/null) \
+             -pthread -lm
+MAP_BIN   := $(BUILD)/warden-map
 LIBEXECDIR ?= $(PREFIX)/libexec/warden
 
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
@@ -92,14 +99,20 @@ TOOL_BINS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 all: warden
 
-warden: $(BIN) $(CORE_BIN)
+warden: $(BIN) $(CORE_BIN) $(MAP_BIN)
 ifeq ($(BUILD),build)
 	cp $(BIN) warden
 	cp $(CORE_BIN) warden-core
+	cp $(MAP_BIN) warden-map
 endif
 
 $(CORE_BIN): $(CLI_OBJS) $(LIB) $(GRAMMAR_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(GRAMMAR_OBJS) $(LDLIBS)
+
+# Linked without libcurl on purpose: if the map ever pulls it in, this link
+# fails instead of a warm map getting slow.
+$(MAP_BIN): $(MAP_OBJS) $(LIB) $(GRAMMAR_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(MAP_OBJS) $(LIB) $(GRAMMAR_OBJS) $(MAP_LIBS)
 
 # Linked without libgit2, libcurl and tree-sitter on purpose: if the sandbox
 # ever pulls them in, this link fails instead of the start-up getting slow.
@@ -151,7 +164,7 @@ $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c | $(GRAMMAR_STAMPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/lib $(ALL_CFLAGS) $(TEST_CFLAGS_PKG) -c -o $@ $<
 
-tests: $(BIN) $(CORE_BIN) $(TEST_BINS) $(TOOL_BINS) $(BUILD)/tools/kill_at_rename.so
+tests: $(BIN) $(CORE_BIN) $(MAP_BIN) $(TEST_BINS) $(TOOL_BINS) $(BUILD)/tools/kill_at_rename.so
 
 # A preloaded fault (kill -9 at a chosen rename) for tests of what a killed run leaves.
 $(BUILD)/tools/kill_at_rename.so: tests/preload/kill_at_rename.c
@@ -213,11 +226,12 @@ install: warden
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/share/warden/prompts
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/warden
 	install -m 0755 $(CORE_BIN) $(DESTDIR)$(LIBEXECDIR)/warden-core
+	install -m 0755 $(MAP_BIN) $(DESTDIR)$(LIBEXECDIR)/warden-map
 	install -m 0644 prompts/* $(DESTDIR)$(PREFIX)/share/warden/prompts/
 
 clean:
 	rm -rf build/obj build/grammar-obj build/tests build/tools build/libwarden.a build/warden \
-	    build/warden-core build-asan build-fuzz warden warden-core
+	    build/warden-core build/warden-map build-asan build-fuzz warden warden-core warden-map
 
 distclean: clean
 	rm -rf build

@@ -7,7 +7,8 @@
  * its cost should be the sandbox's, not the loader's. warden-core links
  * libgit2, libcurl and tree-sitter, some forty shared libraries whose loading
  * and constructors cost more than the whole confined run; the front end links
- * only libc, jansson and libseccomp.
+ * only libc, jansson and libseccomp. For the same reason `warden map` runs
+ * warden-map, the map command linked without libcurl (map_main.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,18 +23,15 @@
 #define WD_LIBEXEC_DIR "/usr/local/libexec/warden"
 #endif
 
-/* warden-core beside this executable (a build tree), else in ../libexec/warden
- * relative to it (an installed, relocatable tree), else the configured libexec. */
-static int core_path(char *out, size_t size)
+/* The executable `name` (warden-core, warden-map) beside this one (a build
+ * tree), else in ../libexec/warden relative to it (an installed, relocatable
+ * tree), else in the configured libexec. 1 found, 0 only the configured path
+ * (which may not exist), -1 too long. */
+static int helper_path(char *out, size_t size, const char *name)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	const char *env = getenv("WARDEN_CORE");
 
-	if (env && *env) {
-		snprintf(out, size, "%s", env);
-		return 0;
-	}
 	if (n > 0) {
 		char *slash;
 
@@ -41,17 +39,33 @@ static int core_path(char *out, size_t size)
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			if ((size_t)snprintf(out, size, "%s/warden-core", self) < size &&
+			if ((size_t)snprintf(out, size, "%s/%s", self, name) < size &&
 			    access(out, X_OK) == 0)
-				return 0;
-			if ((size_t)snprintf(out, size, "%s/../libexec/warden/warden-core", self) < size &&
+				return 1;
+			if ((size_t)snprintf(out, size, "%s/../libexec/warden/%s", self, name) < size &&
 			    access(out, X_OK) == 0)
-				return 0;
+				return 1;
 		}
 	}
-	if ((size_t)snprintf(out, size, "%s/warden-core", WD_LIBEXEC_DIR) >= size)
+	if ((size_t)snprintf(out, size, "%s/%s", WD_LIBEXEC_DIR, name) >= size)
 		return -1;
-	return 0;
+	return access(out, X_OK) == 0;
+}
+
+/* The executable for this command line: $WARDEN_CORE when set (for every
+ * command: a test or a debugger pointing at one core gets that core), else
+ * warden-map for `map` when it is installed, else warden-core. */
+static int core_path(char *out, size_t size, int argc, char **argv)
+{
+	const char *env = getenv("WARDEN_CORE");
+
+	if (env && *env) {
+		snprintf(out, size, "%s", env);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "map") == 0 && helper_path(out, size, "warden-map") == 1)
+		return 0;
+	return helper_path(out, size, "warden-core") < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -60,7 +74,7 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "sandbox") == 0)
 		return cmd_sandbox(argc - 1, argv + 1);
-	if (core_path(core, sizeof(core)) < 0) {
+	if (core_path(core, sizeof(core), argc, argv) < 0) {
 		wd_cli_error("cannot locate warden-core: path too long");
 		return WD_EXIT_INFRA;
 	}

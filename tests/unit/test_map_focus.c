@@ -336,6 +336,65 @@ START_TEST(cli_reads_map_exclude_from_the_repository_config)
 }
 END_TEST
 
+/* Run `cmd` through the shell with its output in tree/NAME; its exit status
+ * (-1 when it did not exit), the output in *out. */
+static int run_to(wd_buf *out, const char *name, const char *cmd)
+{
+	wd_buf full = WD_BUF_INIT, path = WD_BUF_INIT;
+	int st;
+
+	wd_path_join(&path, tree, name);
+	ck_assert_int_eq(wd_buf_printf(&full, "%s >'%s' 2>&1", cmd, path.ptr), 0);
+	st = system(full.ptr);
+	wd_buf_clear(out);
+	ck_assert_int_eq(wd_file_read(out, path.ptr, 0), 0);
+	wd_buf_free(&full);
+	wd_buf_free(&path);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(cli_map_runs_warden_map_which_loads_no_libcurl)
+{
+	const char *bin = getenv("WARDEN_BIN");
+	wd_buf cmd = WD_BUF_INIT, out = WD_BUF_INIT, dir = WD_BUF_INIT;
+	char *slash;
+
+	if (!bin)
+		bin = "build/warden";
+	/* the front end and warden-map alone, in a directory with no warden-core */
+	ck_assert_int_eq(wd_buf_puts(&dir, bin), 0);
+	slash = strrchr(dir.ptr, '/');
+	ck_assert_ptr_nonnull(slash);
+	wd_buf_truncate(&dir, (size_t)(slash - dir.ptr));
+	ck_assert_int_eq(wd_buf_printf(&cmd, "mkdir -p '%s/bin' && cp '%s/warden' '%s/warden-map' "
+	                               "'%s/bin/'", tree, dir.ptr, dir.ptr, tree), 0);
+	ck_assert_int_eq(run_to(&out, "cp.txt", cmd.ptr), 0);
+	wd_buf_clear(&cmd);
+	ck_assert_int_eq(wd_buf_printf(&cmd, "env -u WARDEN_CORE '%s/bin/warden' map --no-cache "
+	                               "--repo '%s' --budget 0", tree, tree), 0);
+	ck_assert_int_eq(run_to(&out, "map.txt", cmd.ptr), 0);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&out), "src/main.c:"));
+	/* control: any other command needs the core, which is not there */
+	wd_buf_clear(&cmd);
+	ck_assert_int_eq(wd_buf_printf(&cmd, "env -u WARDEN_CORE '%s/bin/warden' version", tree), 0);
+	ck_assert_int_ne(run_to(&out, "version.txt", cmd.ptr), 0);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&out), "cannot run"));
+	/* warden-map does not link libcurl; warden-core does */
+	wd_buf_clear(&cmd);
+	ck_assert_int_eq(wd_buf_printf(&cmd, "ldd '%s/bin/warden-map'", tree), 0);
+	ck_assert_int_eq(run_to(&out, "ldd-map.txt", cmd.ptr), 0);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&out), "libgit2"));
+	ck_assert_ptr_null(strstr(wd_buf_cstr(&out), "libcurl"));
+	wd_buf_clear(&cmd);
+	ck_assert_int_eq(wd_buf_printf(&cmd, "ldd '%s/warden-core'", dir.ptr), 0);
+	ck_assert_int_eq(run_to(&out, "ldd-core.txt", cmd.ptr), 0);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&out), "libcurl"));
+	wd_buf_free(&cmd);
+	wd_buf_free(&out);
+	wd_buf_free(&dir);
+}
+END_TEST
+
 static const char *sig_of(const wd_map *m, const char *name)
 {
 	static char buf[256];
@@ -415,6 +474,7 @@ static Suite *map_focus_suite(void)
 	tcase_add_test(tc, focus_that_matches_nothing_names_the_nearest);
 	tcase_add_test(tc, cli_warns_about_a_focus_that_matches_nothing);
 	tcase_add_test(tc, cli_reads_map_exclude_from_the_repository_config);
+	tcase_add_test(tc, cli_map_runs_warden_map_which_loads_no_libcurl);
 	tcase_add_test(tc, signatures_keep_escapes_and_preprocessor_lines);
 	tcase_add_test(tc, signatures_survive_the_tag_cache);
 	suite_add_tcase(s, tc);
