@@ -741,6 +741,16 @@ static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *a
 		if (u[i].test || u[i].lexical <= 0 || !callable(u[i].kind) || strlen(u[i].name) < 4 ||
 		    !strncmp(u[i].name, "__", 2))
 			continue;
+		/* one entry per name: a C declaration and its definition, or two
+		 * methods of that name, would take two of the few places */
+		for (k = 0; k < nc && strcmp(callee[k].name, u[i].name); k++)
+			;
+		if (k < nc && callee[k].score >= u[i].score)
+			continue;
+		if (k < nc) {
+			memmove(callee + k, callee + k + 1, (nc - k - 1) * sizeof(callee[0]));
+			nc--;
+		}
 		for (k = nc; k > 0 && callee[k - 1].score < u[i].score; k--)
 			if (k < CALLEES)
 				callee[k] = callee[k - 1];

@@ -338,6 +338,28 @@ START_TEST(a_function_the_best_match_calls_comes_with_it)
 }
 END_TEST
 
+START_TEST(a_name_defined_many_times_takes_one_place_among_the_best_matches)
+{
+	/* eight classes' render_outline methods match best: the tests of the
+	 * next best function, outline_width, are still looked for */
+	wd_buf b = WD_BUF_INIT;
+	wd_context *c;
+
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "class Shape%d:\n    def render_outline(self):\n"
+		                               "        \"\"\"The outline color of shape %d.\"\"\"\n"
+		                               "        return self.outline_color\n\n\n", i, i), 0);
+	ck_assert_int_eq(wd_buf_puts(&b, "def outline_width(shape):\n    \"\"\"Of the outline.\"\"\"\n"
+	                             "    return shape.width\n"), 0);
+	put("src/shapes.py", b.ptr);
+	wd_buf_free(&b);
+	put("tests/test_width.py", "def test_width():\n    assert outline_width(None) == 1\n");
+	c = context_for("Outline color is rendered wrong", 24 * 1024);
+	ck_assert(has_reason(c, "tests/test_width.py", "tests outline_width, one of the best matches"));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
 {
 	/* test_codec.py neither calls the matched function nor shares the
@@ -472,6 +494,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
 	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
 	tcase_add_test(tc, a_test_file_the_fill_reaches_brings_its_last_test);
+	tcase_add_test(tc, a_name_defined_many_times_takes_one_place_among_the_best_matches);
 	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
 	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
