@@ -550,6 +550,7 @@ struct pick {
 	const wd_ctx_unit *best;  /* its best-scored unit */
 	size_t whole;             /* > 0: the file is sent whole, of this size */
 	size_t named;             /* how many of them the ticket names */
+	size_t tail;              /* how many of them are a test file's last ones (wd_ctx_unit) */
 	wd_buf names;             /* "name a-b, ..." for the ledger */
 };
 
@@ -587,6 +588,25 @@ static int pick_covers(const struct pick *p, const wd_ctx_unit *u)
 		if (p->r[i].start_line <= u->start_line && p->r[i].end_line >= unit_end(u))
 			return 1;
 	return 0;
+}
+
+/* A test file the fill reaches brings its last definitions (its tail, see
+ * retrieve.c): the fix's new test goes there, beside the tests it follows. */
+static int pick_tail(struct pick *p, const wd_ctx_unit *u, size_t nu, const wd_ctx_unit *first,
+                     size_t *left)
+{
+	int rc = 0;
+
+	for (size_t k = 0; k < nu && !rc; k++) {
+		size_t cost = unit_bytes(&u[k]) + 48;
+
+		if (!u[k].tail || u[k].file != first->file || pick_covers(p, &u[k]) || cost > *left)
+			continue;
+		rc = pick_add(p, &u[k]);
+		p->tail++;
+		*left -= cost;
+	}
+	return rc;
 }
 
 /* Send one file's picked definitions: the whole file when it is small or
@@ -642,6 +662,10 @@ static int fill_emit(struct builder *b, struct pick *p)
 		rc = wd_buf_printf(&note, "%zu enclosing definition%s the ticket names and %zu more "
 		                   "matching its words, of %zu lines: %s", p->named,
 		                   p->named == 1 ? "" : "s", p->nr - p->named, lines, p->names.ptr);
+	else if (p->tail)
+		rc = wd_buf_printf(&note, "%zu definition%s matching the ticket and the file's last %zu "
+		                   "(a new test goes there), of %zu lines: %s", p->nr - p->tail,
+		                   p->nr - p->tail == 1 ? "" : "s", p->tail, lines, p->names.ptr);
 	else
 		rc = wd_buf_printf(&note, "%zu definition%s matching the ticket of %zu lines: %s", p->nr,
 		                   p->nr == 1 ? "" : "s", lines, p->names.ptr);
@@ -734,7 +758,7 @@ static int add_retrieved(struct builder *b)
 	for (size_t i = 0; !rc && i < nu && i < UNITS_TRIED && left >= FILL_MIN_LEFT; i++) {
 		struct pick *p = NULL;
 		size_t cost, whole = 0;
-		int denied = 0;
+		int denied = 0, fresh;
 
 		if (wd_strvec_contains(&b->c->chosen, u[i].path))
 			continue;
@@ -755,6 +779,7 @@ static int add_retrieved(struct builder *b)
 		cost = (whole ? whole : unit_bytes(&u[i]) + 48) + (p ? 0 : strlen(u[i].path) + 100);
 		if (cost > left)
 			continue;
+		fresh = !p;
 		if (!p) {
 			if (wd_array_reserve(&picks, &cp, np + 1, sizeof(*picks), 16) != 0) {
 				rc = wd_error_set(WD_ENOMEM, "out of memory");
@@ -768,6 +793,8 @@ static int add_retrieved(struct builder *b)
 		}
 		rc = pick_add(p, &u[i]);
 		left -= cost;
+		if (!rc && fresh && u[i].test && !p->whole)
+			rc = pick_tail(p, u, nu, &u[i], &left);
 	}
 	for (size_t k = 0; !rc && k < np; k++)
 		rc = fill_emit(b, &picks[k]);

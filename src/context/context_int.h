@@ -77,6 +77,8 @@ typedef struct wd_ctx_unit {
 	const char *within;     /* a nested function: the one whose lines it is sent with */
 	const char *called_by;  /* called by one of the best matches (that one's name), or NULL */
 	const char *tests_file; /* a test file named after one of the best files: that file */
+	int tail;               /* one of a test file's last top-level definitions: where a
+	                         * fix's new test usually goes */
 	int named;              /* set by the caller: a definition the ticket names */
 	char words[96];         /* the ticket's terms it matched, best first */
 } wd_ctx_unit;

@@ -50,6 +50,8 @@
 #define CALLED_DEFS 2     /* a callee defined in more places than this is not followed */
 #define NAMESET 1024      /* slots of the callees' name set (a power of two) */
 #define NEST_WHOLE 4096   /* a nested function is sent within its outer one up to this size */
+#define TAIL_DEFS 2       /* a test file's last top-level definitions marked as its tail */
+#define TAIL_MAX 4096     /* ... together at most this size */
 #define TERM_MAX 64
 #define QTERMS_MAX 256
 
@@ -739,6 +741,16 @@ static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *a
 		if (u[i].test || u[i].lexical <= 0 || !callable(u[i].kind) || strlen(u[i].name) < 4 ||
 		    !strncmp(u[i].name, "__", 2))
 			continue;
+		/* one entry per name: a C declaration and its definition, or two
+		 * methods of that name, would take two of the few places */
+		for (k = 0; k < nc && strcmp(callee[k].name, u[i].name); k++)
+			;
+		if (k < nc && callee[k].score >= u[i].score)
+			continue;
+		if (k < nc) {
+			memmove(callee + k, callee + k + 1, (nc - k - 1) * sizeof(callee[0]));
+			nc--;
+		}
 		for (k = nc; k > 0 && callee[k - 1].score < u[i].score; k--)
 			if (k < CALLEES)
 				callee[k] = callee[k - 1];
@@ -995,6 +1007,36 @@ static void add_paired_tests(wd_ctx_unit *u, size_t nu)
 	}
 }
 
+/*
+ * The end of each test file: a fix's new test is most often appended there
+ * (after the last test, or before the C runner that lists them), so the
+ * file's last TAIL_DEFS top-level definitions, TAIL_MAX bytes together at
+ * most, are marked; the fill sends them with any part of the file it sends.
+ * `u` is in file order; a nested or member unit is not top-level.
+ */
+static void mark_tails(wd_ctx_unit *u, size_t nu)
+{
+	size_t i = 0;
+
+	while (i < nu) {
+		size_t j = i, top[TAIL_DEFS], nt = 0, end = 0, bytes = 0;
+
+		for (; j < nu && u[j].file == u[i].file; j++) {
+			if (!u[j].test || u[j].start_line <= end)
+				continue;
+			end = u[j].end_line;
+			memmove(top + 1, top, (TAIL_DEFS - 1) * sizeof(top[0]));
+			top[0] = j;
+			nt += nt < TAIL_DEFS;
+		}
+		for (size_t k = 0; k < nt && bytes + u[top[k]].bytes <= TAIL_MAX; k++) {
+			bytes += u[top[k]].bytes;
+			u[top[k]].tail = 1;
+		}
+		i = j;
+	}
+}
+
 /* Files are scanned in path order; each path string is the map's. */
 int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *title,
                     const char *body, wd_ctx_reader rd, void *arg)
@@ -1037,6 +1079,7 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	if ((rc = add_called(s.u, s.nu, rd, arg)) != 0)
 		goto out;
 	add_paired_tests(s.u, s.nu);
+	mark_tails(s.u, s.nu);
 	if (s.nu)
 		qsort(s.u, s.nu, sizeof(*s.u), wd_ctx_unit_cmp);
 	*out = s.u;

@@ -255,6 +255,35 @@ START_TEST(a_nested_function_is_sent_within_the_test_around_it)
 }
 END_TEST
 
+START_TEST(a_test_file_the_fill_reaches_brings_its_last_test)
+{
+	/* a fix's new test is appended after the file's last one: the end of
+	 * a test file the words reach is shown, though nothing there matches */
+	wd_buf b = WD_BUF_INIT;
+	wd_context *c;
+	const char *cut;
+
+	ck_assert_int_eq(wd_buf_puts(&b, NESTED_TEST "\n\n"), 0);
+	for (int i = 0; i < 600; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "def test_case_%03d(runner):\n    result = "
+		                               "runner.invoke(main, [\"%d\"])\n    assert "
+		                               "result.exit_code == 0\n\n\n", i, i), 0);
+	ck_assert_int_eq(wd_buf_puts(&b, "def test_last_one(runner):\n    assert runner.ok()\n"), 0);
+	put("tests/test_modes.py", b.ptr);
+	wd_buf_free(&b);
+	c = context_for("Verbose mode prints quiet mode", 24 * 1024);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, NESTED_TEST));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def test_last_one(runner):\n    assert runner.ok()\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def test_case_599(runner):\n"));
+	/* the middle of the file, which nothing points at, is not sent */
+	ck_assert_ptr_null(strstr(c->files.ptr, "def test_case_400(runner):\n"));
+	cut = json_string_value(json_object_get(why_for(c, "tests/test_modes.py"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(cut, "the file's last 2 (a new test goes there)"));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(the_best_matching_file_is_sent_whole_when_small)
 {
 	/* the fix is often beside what the words match: a file of a few KiB
@@ -305,6 +334,28 @@ START_TEST(a_function_the_best_match_calls_comes_with_it)
 	                                      "the best matches"));
 	ck_assert_ptr_nonnull(strstr(c->files.ptr, "int str_to_double(const char *s, double *out)\n{\n"
 	                                           "\t*out = strtod(s, NULL);\n\treturn 0;\n}\n"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(a_name_defined_many_times_takes_one_place_among_the_best_matches)
+{
+	/* eight classes' render_outline methods match best: the tests of the
+	 * next best function, outline_width, are still looked for */
+	wd_buf b = WD_BUF_INIT;
+	wd_context *c;
+
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "class Shape%d:\n    def render_outline(self):\n"
+		                               "        \"\"\"The outline color of shape %d.\"\"\"\n"
+		                               "        return self.outline_color\n\n\n", i, i), 0);
+	ck_assert_int_eq(wd_buf_puts(&b, "def outline_width(shape):\n    \"\"\"Of the outline.\"\"\"\n"
+	                             "    return shape.width\n"), 0);
+	put("src/shapes.py", b.ptr);
+	wd_buf_free(&b);
+	put("tests/test_width.py", "def test_width():\n    assert outline_width(None) == 1\n");
+	c = context_for("Outline color is rendered wrong", 24 * 1024);
+	ck_assert(has_reason(c, "tests/test_width.py", "tests outline_width, one of the best matches"));
 	wd_context_free(c);
 }
 END_TEST
@@ -442,6 +493,8 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
 	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
+	tcase_add_test(tc, a_test_file_the_fill_reaches_brings_its_last_test);
+	tcase_add_test(tc, a_name_defined_many_times_takes_one_place_among_the_best_matches);
 	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
 	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
