@@ -101,10 +101,15 @@ typedef struct wd_regions {
 	size_t nuses, capuses;
 } wd_regions;
 
+/* region_text.c: the regions' data, below tags.c and regions.c. */
 void wd_regions_free(wd_regions *rg);
 /* The text form of rg for src[0..len) (each region's length, newlines and
  * hash, which find the regions a later text left unchanged), malloc'd. */
 int wd_regions_text(char **out, size_t *outlen, const wd_regions *rg, const char *src, size_t len);
+/* FNV-1a, 64 bits: a region's bytes, to find it unchanged in a new text. */
+uint64_t wd_region_hash(const char *s, size_t n);
+/* How many newlines s[0..n) holds. */
+uint32_t wd_region_newlines(const char *s, size_t n);
 
 enum wd_lang {
 	WD_LANG_NONE = 0, WD_LANG_C, WD_LANG_PYTHON, WD_LANG_GO, WD_LANG_JS, WD_LANG_RUST,
