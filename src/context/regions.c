@@ -234,17 +234,10 @@ static int b_span(struct build *b, const wd_tagset *span, const wd_regions *srg)
 static int b_finish(struct build *b, const char *src, size_t len)
 {
 	wd_tagset *ts = b->ts;
+	int rc = wd_tags__take_refs(ts, &b->refs, b->counts);
 
-	if (b->refs.n) {
-		if (!(ts->refs = calloc(b->refs.n, sizeof(*ts->refs))))
-			return wd_error_set(WD_ENOMEM, "out of memory");
-		for (size_t i = 0; i < b->refs.n; i++) {
-			ts->refs[i].name = b->refs.strs[i];
-			ts->refs[i].count = b->counts[i];
-			b->refs.strs[i] = NULL;
-		}
-		ts->nrefs = ts->caprefs = b->refs.n;
-	}
+	if (rc)
+		return rc;
 	/* regions as a whole parse keeps them: not for a file now under the size */
 	if (!b->rg.n || len < WD_REGIONS_MIN)
 		return 0;

@@ -853,19 +853,18 @@ static int parse(TSTree **out, wd_parsers *p, int lang, const char *src, size_t 
 	return 0;
 }
 
-/* The distinct names x found become the file's references, with their counts. */
-static int take_refs(wd_tagset *out, struct ex *x)
+int wd_tags__take_refs(wd_tagset *out, wd_strtab *refs, const uint32_t *counts)
 {
-	if (!x->refs.n)
+	if (!refs->n)
 		return 0;
-	if (!(out->refs = calloc(x->refs.n, sizeof(*out->refs))))
+	if (!(out->refs = calloc(refs->n, sizeof(*out->refs))))
 		return wd_error_set(WD_ENOMEM, "out of memory");
-	for (size_t i = 0; i < x->refs.n; i++) {
-		out->refs[i].name = x->refs.strs[i];
-		out->refs[i].count = x->counts[i];
-		x->refs.strs[i] = NULL;
+	for (size_t i = 0; i < refs->n; i++) {
+		out->refs[i].name = refs->strs[i];
+		out->refs[i].count = counts[i];
+		refs->strs[i] = NULL;
 	}
-	out->nrefs = out->caprefs = x->refs.n;
+	out->nrefs = out->caprefs = refs->n;
 	return 0;
 }
 
@@ -904,7 +903,7 @@ int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, si
 	rc = walk(&x, ts_tree_root_node(tree), lang);
 	ts_tree_delete(tree);
 	if (!rc)
-		rc = take_refs(out, &x);
+		rc = wd_tags__take_refs(out, &x.refs, x.counts);
 	if (!rc && x.rg && rg.n)
 		rc = wd_regions_text(&out->regions, &out->regions_len, &rg, src, len);
 	ex_free(&x);
@@ -946,7 +945,7 @@ int wd_tags_extract_span(wd_tagset *out, wd_regions *rg, wd_parsers *p, int lang
 	rc = walk(&x, ts_tree_root_node(tree), lang);
 	ts_tree_delete(tree);
 	if (!rc)
-		rc = take_refs(out, &x);
+		rc = wd_tags__take_refs(out, &x.refs, x.counts);
 	ex_free(&x);
 	return rc;
 }

@@ -135,6 +135,10 @@ int wd_tags_extract(wd_tagset *out, wd_parsers *p, int lang, const char *src, si
 int wd_tags_extract_span(wd_tagset *out, wd_regions *rg, wd_parsers *p, int lang,
                          const char *src, size_t len, uint32_t a, uint32_t b, uint32_t row);
 
+/* The distinct names of `refs` become out's references, with their counts
+ * (the strings move; refs keeps NULLs). */
+int wd_tags__take_refs(wd_tagset *out, wd_strtab *refs, const uint32_t *counts);
+
 /* The tags of `src`, a new text of the file whose tags (with regions) are
  * `old`: the regions of `old` found unchanged at the start and the end of
  * src keep their tags (the end's moved to their new lines), and only what

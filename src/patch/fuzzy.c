@@ -746,9 +746,10 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 		                          wd_buf_cstr(b) + at, b->len - at);
 		if (!hb)
 			return 0;
-		wd_buf_truncate(b, at);
-		if (hb == WD_HB_UNDECIDABLE)
+		if (hb == WD_HB_UNDECIDABLE) {
+			wd_buf_truncate(b, at);
 			return WD_EREFUSED;
+		}
 	}
 	wd_buf_truncate(b, at);
 	hb = wd_patch__habit_pick(m->ev, m->above_file->p, m->above_file->len, ps, pslen, b);

@@ -269,18 +269,32 @@ static int hb_best(const wd_ind_habit *h, const hb_above *a, size_t tab, size_t 
 	return best >= HB_MIN_SEEN && best >= HB_MARGIN * second && best > second;
 }
 
+/* What both the pick and the veto start from: the damages the evidence
+ * allows into dm (how many) and the line above read into *a; 0 when the
+ * model's blanks ps were not a quote damaged per character (a tab in them,
+ * none at all) or nothing is known. */
+static size_t hb_begin(const wd_ind_evidence *ev, const char *above, size_t alen, const char *ps,
+                       size_t pslen, size_t dm[8][2], hb_above *a)
+{
+	size_t n;
+
+	for (size_t i = 0; i < pslen; i++)
+		if (ps[i] != ' ')
+			return 0;
+	if (!above || !pslen || (n = wd_patch__ev_damages(ev, dm, 8)) == 0)
+		return 0;
+	hb_read_above(a, above, alen);
+	return n;
+}
+
 int wd_patch__habit_pick(const wd_ind_evidence *ev, const char *above, size_t alen,
                          const char *ps, size_t pslen, wd_buf *out)
 {
 	size_t dm[8][2], n, tabs = 0, spaces = 0;
 	hb_above a;
 
-	for (size_t i = 0; i < pslen; i++)
-		if (ps[i] != ' ')
-			return 0; /* a quote indented with tabs was not damaged per character */
-	if (!above || (n = wd_patch__ev_damages(ev, dm, 8)) == 0)
+	if ((n = hb_begin(ev, above, alen, ps, pslen, dm, &a)) == 0)
 		return 0;
-	hb_read_above(&a, above, alen);
 	for (size_t d = 0; d < n; d++) {
 		size_t t = 0, s = 0;
 
@@ -305,12 +319,8 @@ int wd_patch__habit_veto(const wd_ind_evidence *ev, const char *above, size_t al
 	hb_above a;
 	int rel;
 
-	for (size_t i = 0; i < pslen; i++)
-		if (ps[i] != ' ')
-			return 0;
-	if (!above || !pslen || (n = wd_patch__ev_damages(ev, dm, 8)) == 0)
+	if ((n = hb_begin(ev, above, alen, ps, pslen, dm, &a)) == 0)
 		return 0;
-	hb_read_above(&a, above, alen);
 	for (size_t r = 0; r < HB_RELS; r++)
 		seen += ev->habit.n[a.kind][r];
 	for (size_t i = 0; i < fslen; i++)
