@@ -364,6 +364,7 @@ typedef struct ind_map {
 	const wd_ind_evidence *ev; /* the file's and this block's evidence, or NULL */
 	const img_line *above_file; /* the file's line for the last non-blank line above
 	                             * the new one, or NULL */
+	wd_ind_witness wit;    /* what else has bytes the model indented alike */
 } ind_map;
 
 static size_t indent_width(const char *s, size_t len)
@@ -729,29 +730,39 @@ static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *p
 static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                           int cont);
 
-/* As ind_map_decide; where it finds no one answer, the file's habits after
- * the line above may (indent_habit.c). */
+/* As ind_map_decide; where it finds no one answer, lines the model indented
+ * alike whose bytes are known (indent_witness.c), then the file's habits
+ * after the line above (indent_habit.c), may. `text`: the line after its
+ * blanks. */
 static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
-                          int cont)
+                          int cont, const char *text, size_t tlen)
 {
 	size_t at = b->len;
 	int rc = ind_map_decide(b, m, pw, ps, pslen, cont), hb;
 
-	if ((rc != WD_EREFUSED && rc != 0) || !m->ev || !m->above_file)
+	if (rc != WD_EREFUSED && rc != 0)
 		return rc;
 	/* an answer that stands against the line above where the file does not
 	 * put a line after one like it is no answer; the habits may give one */
 	if (rc == 0) {
+		if (!m->ev || !m->above_file)
+			return 0;
 		hb = wd_patch__habit_veto(m->ev, m->above_file->p, m->above_file->len, ps, pslen,
 		                          wd_buf_cstr(b) + at, b->len - at);
 		if (!hb)
 			return 0;
-		if (hb == WD_HB_UNDECIDABLE) {
-			wd_buf_truncate(b, at);
+		wd_buf_truncate(b, at);
+		if ((rc = wd_patch__witness(m->ev, &m->wit, ps, pslen, text, tlen, b)) != 0)
+			return rc > 0 ? 0 : rc;
+		if (hb == WD_HB_UNDECIDABLE)
 			return WD_EREFUSED;
-		}
+	} else {
+		wd_buf_truncate(b, at);
+		if ((rc = wd_patch__witness(m->ev, &m->wit, ps, pslen, text, tlen, b)) != 0)
+			return rc > 0 ? 0 : rc;
 	}
-	wd_buf_truncate(b, at);
+	if (!m->ev || !m->above_file)
+		return WD_EREFUSED;
 	hb = wd_patch__habit_pick(m->ev, m->above_file->p, m->above_file->len, ps, pslen, b);
 	return hb > 0 ? 0 : hb < 0 ? hb : WD_EREFUSED;
 }
@@ -931,10 +942,10 @@ static int push_reindented(image *out, wd_strvec *owned, const ind_map *m, const
 	int rc = 0;
 
 	if (!only_blanks(s, len)) {
-		rc = ind_map_render(&b, m, indent_width(s, il), s, il, jump);
+		rc = ind_map_render(&b, m, indent_width(s, il), s, il, jump, s + il, len - il);
 	} else {
 		/* a blank line's blanks are indentation too, mapped when they can be */
-		if (il && ind_map_render(&b, m, indent_width(s, il), s, il, 0) != 0)
+		if (il && ind_map_render(&b, m, indent_width(s, il), s, il, 0, s + il, 0) != 0)
 			wd_buf_clear(&b);
 		il = len;
 	}
@@ -1010,6 +1021,37 @@ static int removed_lines_exact(const hunk_ctx *hc, const image *im, size_t pos, 
  * side. After a whitespace-tolerant match (`level` > exact) new lines are
  * re-indented to the file's and lines the model repeated unchanged keep the
  * file's bytes. */
+/* The lines the hunk removes, with the model's blanks and text and the
+ * file's blanks: witnesses for a new line that changes one of them. */
+static int removed_collect(wd_ind_removed **out, size_t *n, const hunk_ctx *hc, const image *im,
+                           size_t pos, size_t lo, size_t hi)
+{
+	const struct wd_patch *p = hc->p;
+	wd_ind_removed *v;
+
+	*n = 0;
+	*out = NULL;
+	if (hi <= lo)
+		return 0;
+	if (!(v = malloc((hi - lo) * sizeof(*v))))
+		return wd_patch__oom();
+	for (size_t i = lo; i < hi && pos + i - lo < im->n; i++) {
+		size_t k = hc->pre.idx[i], pil, fil;
+		const char *pl = wd_patch__ltext(p, k);
+		const img_line *fl = &im->v[pos + i - lo];
+
+		if (p->lines[k].op != WD_PL_DEL || only_blanks(pl, p->lines[k].len))
+			continue;
+		pil = wd_patch__indent_len(pl, p->lines[k].len);
+		fil = wd_patch__indent_len(fl->p, fl->len);
+		v[*n] = (wd_ind_removed){ .ps = pl, .pslen = pil, .text = pl + pil,
+		                          .tlen = p->lines[k].len - pil, .fs = fl->p, .fslen = fil };
+		(*n)++;
+	}
+	*out = v;
+	return 0;
+}
+
 static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int level,
                   int crlf, wd_strvec *owned, size_t *new_len)
 {
@@ -1017,7 +1059,9 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	image out = { 0 };
 	ind_map map = { 0 };
 	size_t pi = 0, qi = 0, *same = NULL, unit = 0, prev_w = 0;
-	size_t ev_mark = hc->ev ? hc->ev->npairs : 0, above = SIZE_MAX;
+	size_t ev_mark = hc->ev ? hc->ev->npairs : 0, above = SIZE_MAX, above_plen = 0;
+	const char *above_ps = NULL;
+	wd_ind_removed *del = NULL;
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
 	int have_prev = 0;
 
@@ -1047,8 +1091,12 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	}
 	if (reindent && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
 		native_side = 1;
-	if (reindent)
+	if (reindent) {
 		unit = model_unit(&map);
+		if ((rc = removed_collect(&del, &map.wit.ndel, hc, im, pos, lo, hi)) != 0)
+			goto out;
+		map.wit.del = del;
+	}
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)
 		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
@@ -1083,6 +1131,12 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		} else if (reindent && !map.identity && !native_side &&
 		           ind_native(&map, wd_patch__ltext(p, k), l->len)) {
 			map.above_file = above != SIZE_MAX ? &out.v[above] : NULL;
+			map.wit.above_ps = map.above_file ? above_ps : NULL;
+			map.wit.above_pslen = wd_patch__indent_len(above_ps, above_plen);
+			map.wit.above_fs = map.above_file ? map.above_file->p : NULL;
+			map.wit.above_fslen = map.above_file ? wd_patch__indent_len(map.above_file->p,
+			                                                             map.above_file->len)
+			                      : 0;
 			rc = push_reindented(&out, owned, &map, lt, l->len, l->no_eol, crlf, jump);
 			if (rc == WD_EREFUSED)
 				hc->refused_line = k;
@@ -1091,8 +1145,11 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			rc = push_new_line(&out, owned, p, k, crlf);
 			qi++;
 		}
-		if (!rc && l->op != WD_PL_DEL && !only_blanks(lt, l->len) && out.n)
+		if (!rc && l->op != WD_PL_DEL && !only_blanks(lt, l->len) && out.n) {
 			above = out.n - 1;
+			above_ps = lt;
+			above_plen = l->len;
+		}
 	}
 	*new_len = out.n - pos;
 	for (size_t i = pos + (hi - lo); i < im->n && !rc; i++)
@@ -1102,6 +1159,7 @@ out:
 		hc->ev->npairs = ev_mark; /* this block's pairs were for this block */
 	free(map.v);
 	free(same);
+	free(del);
 	if (rc) {
 		free(out.v);
 		return rc;
@@ -1156,6 +1214,51 @@ static int section_matches(const hunk_ctx *hc, const image *im, size_t start)
 		return slen <= len && !memcmp(l->p, sec, slen);
 	}
 	return 0;
+}
+
+/* Is line l the anchor of a '*** Begin Patch' hunk (its "@@" text), blanks
+ * aside? A long anchor may be a git function line cut short: a prefix. */
+static int anchor_line(const img_line *l, const char *a, size_t alen)
+{
+	size_t s = 0, e = l->len;
+
+	while (s < e && is_blank(l->p[s]))
+		s++;
+	while (e > s && (is_blank(l->p[e - 1]) || l->p[e - 1] == '\r'))
+		e--;
+	return e - s == alen ? !memcmp(l->p + s, a, alen)
+	                     : alen >= 40 && e - s > alen && !memcmp(l->p + s, a, alen);
+}
+
+/* The nearest line at or above `from` that is the anchor a[0..alen), or
+ * SIZE_MAX. */
+static size_t anchor_above(const image *im, size_t from, const char *a, size_t alen)
+{
+	for (size_t at = from + 1; at-- > 0;)
+		if (at < im->n && anchor_line(&im->v[at], a, alen))
+			return at;
+	return SIZE_MAX;
+}
+
+/* The format's meaning of an anchor: the hunk is the first place its old
+ * lines match at or after a line that is the anchor (itself after a line
+ * that is the outer anchor, when there is one). Keep the candidates that
+ * are: the nearest anchor line at or above each has no other candidate
+ * between the two, and an outer anchor line above it. */
+static void anchor_narrow(found *fd, const hunk_ctx *hc, const image *im, int *keep)
+{
+	const wd_hunk *h = hc->h;
+	size_t prev = SIZE_MAX;
+
+	for (size_t i = 0; i < fd->ncands; i++) {
+		size_t start = fd->cands[i] >= fd->lo ? fd->cands[i] - fd->lo : 0;
+		size_t at = anchor_above(im, start, hc->p->src + h->sec_off, h->sec_len);
+
+		keep[i] = at != SIZE_MAX && (prev == SIZE_MAX || prev < at) &&
+		          (!h->outer_len || (at > 0 && anchor_above(im, at - 1, hc->p->src + h->outer_off,
+		                                                    h->outer_len) != SIZE_MAX));
+		prev = start;
+	}
 }
 
 /* Where the later hunks of the file can go (exact, else whitespace match);
@@ -1250,6 +1353,20 @@ static int choose(found *fd, const hunk_ctx *hc, const image *im, size_t min_pos
 			keep[i] = fd->cands[i] >= min_pos + lo;
 		narrow(fd, keep);
 	}
+	/* one of n identical edits: only when its old lines match exactly as
+	 * many separate places as the group has edits left, the first of them
+	 * (the earlier edits took theirs); else not at all */
+	if (hc->h->rep_n > 1) {
+		size_t i = 1;
+
+		if (fd->ncands != hc->h->rep_n - hc->h->rep_i)
+			return 0;
+		while (i < fd->ncands && fd->cands[i] >= fd->cands[i - 1] + span)
+			i++;
+		if (i == fd->ncands)
+			goto chosen;
+		return 0;
+	}
 	if (fd->ncands == 1)
 		goto chosen;
 	if (hc->h->at_eof && fd->hi == hc->pre.n) {
@@ -1269,7 +1386,12 @@ static int choose(found *fd, const hunk_ctx *hc, const image *im, size_t min_pos
 	/* git computes that line from the hunk's first line; trust it only when
 	 * the hunk still starts with git's three lines of context (a trimmed
 	 * hunk starts lower, under another line) */
-	if (hc->h->sec_len && leading_ctx(hc->p, &hc->pre) >= 3) {
+	if (hc->h->sec_len && hc->h->sec_anchor) {
+		anchor_narrow(fd, hc, im, keep);
+		narrow(fd, keep);
+		if (fd->ncands == 1)
+			goto chosen;
+	} else if (hc->h->sec_len && leading_ctx(hc->p, &hc->pre) >= 3) {
 		for (size_t i = 0; i < fd->ncands; i++)
 			keep[i] = section_matches(hc, im, fd->cands[i] >= lo ? fd->cands[i] - lo : 0);
 		narrow(fd, keep);
@@ -1403,9 +1525,13 @@ static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const 
 	const img_line *above = NULL;
 	int rc = 0;
 
+	if ((rc = wd_patch__echo_init(&ev->echo, im->n)) != 0)
+		return rc;
 	for (size_t i = 0; i < im->n && !rc; i++) {
 		rc = wd_patch__ev_vocab_add(ev, im->v[i].p, im->v[i].len,
 		                            !above || !open_line(above->p, above->len));
+		if (!rc)
+			rc = wd_patch__echo_add(&ev->echo, im->v[i].p, im->v[i].len);
 		if (only_blanks(im->v[i].p, im->v[i].len))
 			continue;
 		if (above)
@@ -1513,7 +1639,16 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 			}
 		} else {
 			res->refused = 1;
-			if (hc.pre.n == 0) {
+			if (hc.h->rep_n > 1 && st < 0) {
+				rc = wd_patch__refuse(r, display_path, hc.num, "repeated", NULL,
+				                      "%s: hunk %zu of %zu is one of %zu identical edits, "
+				                      "but its old lines match %zu place%s when %zu %s "
+				                      "left: send each change once, or one edit for "
+				                      "each place", display_path, hc.num, hc.total,
+				                      hc.h->rep_n, fd.ncands, fd.ncands == 1 ? "" : "s",
+				                      hc.h->rep_n - hc.h->rep_i,
+				                      hc.h->rep_n - hc.h->rep_i == 1 ? "is" : "are");
+			} else if (hc.pre.n == 0) {
 				rc = wd_patch__refuse(r, display_path, hc.num, "no_context", NULL,
 				                      "%s: hunk %zu of %zu only adds lines and has no context "
 				                      "lines to place it; include 3 unchanged lines before and "

@@ -99,8 +99,32 @@ static int section_end(const struct wd_patch *p, const wd_rline *rl, size_t n, s
 	         starts(s, len, "*** End of File") || starts(s, len, "*** Move to:"));
 }
 
-/* Close the hunk begun at patch line `mark`: dropped when it changes nothing. */
-static int hunk_close(struct wd_patch *p, wd_pfile *f, size_t mark, size_t src_line, int at_eof)
+/* The text after a hunk's "@@" (` def bar(self):`): a line of the file
+ * above the hunk, which places it (the format's own anchor). A git header
+ * pasted in its place (`@@ -3,4 +3,5 @@ int f(void)`) anchors on its
+ * function line. Into *off, *len (offsets into p->src); 0 long: none. */
+static void anchor_of(const struct wd_patch *p, const wd_rline *r, size_t *off, size_t *len)
+{
+	const char *s = p->src + r->off;
+	size_t a = 2, e = r->len;
+
+	if (e > 3 && s[2] == ' ' && s[3] == '-') {
+		const char *q = e > 4 ? memmem(s + 4, e - 4, "@@", 2) : NULL;
+
+		a = q ? (size_t)(q - s) + 2 : e;
+	}
+	while (a < e && (s[a] == ' ' || s[a] == '\t'))
+		a++;
+	while (e > a && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
+		e--;
+	*off = r->off + a;
+	*len = e - a;
+}
+
+/* Close the hunk begun at patch line `mark`: dropped when it changes nothing.
+ * `anc_len` bytes at `anc_off`: the anchor of its "@@" line. */
+static int hunk_close(struct wd_patch *p, wd_pfile *f, size_t mark, size_t src_line, int at_eof,
+                      const size_t anc[4])
 {
 	int changes = 0;
 	wd_hunk *h;
@@ -118,6 +142,11 @@ static int hunk_close(struct wd_patch *p, wd_pfile *f, size_t mark, size_t src_l
 	h->n = p->nlines - mark;
 	h->src_line = src_line;
 	h->at_eof = at_eof;
+	h->sec_off = anc[0];
+	h->sec_len = anc[1];
+	h->sec_anchor = anc[1] != 0;
+	h->outer_off = anc[2];
+	h->outer_len = anc[3];
 	return 0;
 }
 
@@ -126,6 +155,7 @@ static int parse_update_body(struct wd_patch *p, wd_pfile *f, const wd_rline *rl
                              size_t *i)
 {
 	size_t j = *i, mark = p->nlines, src_line = *i + 1;
+	size_t anc[4] = { 0 }; /* the anchor, then the outer one: offset, length */
 	int rc = 0, at_eof = 0;
 
 	while (j < n && !section_end(p, rl, n, j)) {
@@ -133,11 +163,22 @@ static int parse_update_body(struct wd_patch *p, wd_pfile *f, const wd_rline *rl
 		size_t len = rl[j].len;
 
 		if (starts(s, len, "@@")) {
-			if ((rc = hunk_close(p, f, mark, src_line, at_eof)) != 0)
+			/* several "@@" lines in a row: a class, then its method
+			 * (the first is the outer anchor, the last the anchor) */
+			int nested = p->nlines == mark && anc[1] && j > *i;
+
+			if ((rc = hunk_close(p, f, mark, src_line, at_eof, anc)) != 0)
 				return rc;
 			mark = p->nlines;
 			src_line = j + 1;
 			at_eof = 0;
+			if (!nested) {
+				anc[2] = anc[3] = 0;
+			} else if (!anc[3]) {
+				anc[2] = anc[0];
+				anc[3] = anc[1];
+			}
+			anchor_of(p, &rl[j], &anc[0], &anc[1]);
 		} else if (starts(s, len, "*** End of File")) {
 			at_eof = 1;
 		} else if (starts(s, len, "*** Move to:")) {
@@ -161,7 +202,7 @@ static int parse_update_body(struct wd_patch *p, wd_pfile *f, const wd_rline *rl
 		j++;
 	}
 	*i = j;
-	return hunk_close(p, f, mark, src_line, at_eof);
+	return hunk_close(p, f, mark, src_line, at_eof, anc);
 }
 
 /* "Add File": every body line is '+'; a line without the '+' is refused

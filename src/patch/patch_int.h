@@ -36,8 +36,13 @@ typedef struct wd_hunk {
 	size_t first, n;           /* range in wd_patch.lines */
 	size_t src_line;           /* 1-based line of the header in the reply */
 	size_t sec_off, sec_len;   /* text after the closing "@@" (git's function line) */
+	int sec_anchor;            /* ... is a '*** Begin Patch' anchor instead: a line of
+	                            * the file above the hunk (parse_codex.c) */
+	size_t outer_off, outer_len; /* an outer anchor above that one (a class), or 0 */
 	int section;               /* which section of its file it came in (1, 2, ...) */
 	int at_eof;                /* "*** End of File": the hunk ends the file */
+	size_t rep_n, rep_i;       /* one of rep_n identical edits without line numbers
+	                            * (sections.c), the rep_i-th (0-based); rep_n 0: none */
 } wd_hunk;
 
 enum wd_pfile_kind {
@@ -119,8 +124,9 @@ int wd_patch__file_get(wd_pfile **out, struct wd_patch *p, const char *old_path,
                        const char *new_path, int kind);
 int wd_patch__hunk_add(wd_hunk **out, wd_pfile *f);
 /* sections.c: refuse sections of one file that repeat or overlap each other,
- * and files created or deleted by more than one section (WD_EINPUT). */
-int wd_patch__check_sections(const struct wd_patch *p);
+ * and files created or deleted by more than one section (WD_EINPUT); group
+ * identical edits without line numbers (wd_hunk.rep_n). */
+int wd_patch__check_sections(struct wd_patch *p);
 int wd_patch__line_add(struct wd_patch *p, char op, size_t off, size_t len);
 /* The text of line i of the patch. */
 static inline const char *wd_patch__ltext(const struct wd_patch *p, size_t i)
@@ -196,6 +202,22 @@ void wd_patch__habit_learn(wd_ind_habit *h, const char *above, size_t alen, cons
 /* indent_evidence.c: what a model's quote did to the file's indentation,
  * learnt from the quoted lines that matched (see the file's comment). The
  * strings are views into the file's text, which must outlive the evidence. */
+/* indent_witness.c: the file's lines by their text (blanks and trailing
+ * blanks aside), each with the distinct blanks it is indented with. */
+#define WD_ECHO_BLANKS 4
+typedef struct wd_echo_entry {
+	const char *text;      /* a view into the file */
+	size_t tlen;
+	unsigned long long hash;
+	struct { const char *s; size_t len; } blanks[WD_ECHO_BLANKS];
+	size_t nblanks;
+	int full;              /* more distinct blanks than kept */
+} wd_echo_entry;
+typedef struct wd_ind_echo {
+	wd_echo_entry *v;
+	size_t cap;            /* a power of two */
+} wd_ind_echo;
+
 typedef struct wd_ind_evidence {
 	struct { size_t width, tabs, spaces; } *pairs; /* model width, file's blanks */
 	size_t npairs, pcap;
@@ -205,6 +227,7 @@ typedef struct wd_ind_evidence {
 	int tabs;              /* the file indents some lines with tabs */
 	int off;               /* not usable: a quote indented with tabs, too many indents */
 	wd_ind_habit habit;    /* the file's habits (indent_habit.c) */
+	wd_ind_echo echo;      /* the file's lines by text (indent_witness.c) */
 } wd_ind_evidence;
 
 /* Add the indentation of a line of the file to the strings it uses; `start`:
@@ -245,6 +268,29 @@ void wd_patch__ev_free(wd_ind_evidence *ev);
 #define WD_HB_UNDECIDABLE 2
 int wd_patch__habit_veto(const wd_ind_evidence *ev, const char *above, size_t alen,
                          const char *ps, size_t pslen, const char *fs, size_t fslen);
+/* indent_witness.c: lines whose bytes are known and that the model indented
+ * as it did a new line (see the file's comment). */
+typedef struct wd_ind_removed {
+	const char *ps, *text, *fs; /* the model's blanks and text; the file's blanks */
+	size_t pslen, tlen, fslen;
+} wd_ind_removed;
+typedef struct wd_ind_witness {
+	const char *above_ps, *above_fs; /* the line above in the new text: the model's
+	                                  * blanks, its bytes' blanks (NULL: none) */
+	size_t above_pslen, above_fslen;
+	const wd_ind_removed *del;       /* the lines the hunk removes */
+	size_t ndel;
+} wd_ind_witness;
+int wd_patch__echo_init(wd_ind_echo *e, size_t lines);
+/* Index a line of the file (a view: the file's text must outlive the table). */
+int wd_patch__echo_add(wd_ind_echo *e, const char *line, size_t len);
+void wd_patch__echo_free(wd_ind_echo *e);
+/* 1 with the blanks every witness that speaks names for the new line
+ * `text` that the model indented with ps appended to `out`; 0 when none
+ * speaks or two disagree (nothing appended); WD_ENOMEM. */
+int wd_patch__witness(const wd_ind_evidence *ev, const wd_ind_witness *w, const char *ps,
+                      size_t pslen, const char *text, size_t tlen, wd_buf *out);
+
 int wd_patch__habit_pick(const wd_ind_evidence *ev, const char *above, size_t alen,
                          const char *ps, size_t pslen, wd_buf *out);
 

@@ -313,6 +313,34 @@ START_TEST(codex_patch_end_of_file_appends_at_the_end)
 }
 END_TEST
 
+/* Two methods that end alike; the format's "@@" anchor says which. */
+#define ANCHOR_PY \
+	"class Base:\n    def load(self):\n        self.x = 1\n        return self\n\n" \
+	"class Child(Base):\n    def load(self):\n        self.x = 1\n        return self\n"
+#define ANCHOR_PATCH(anchors) \
+	"*** Begin Patch\n*** Update File: src/m.py\n" anchors \
+	"         self.x = 1\n-        return self\n+        return None\n*** End Patch\n"
+
+START_TEST(codex_patch_anchor_places_a_hunk_its_context_leaves_ambiguous)
+{
+	static const char child[] =
+		"class Base:\n    def load(self):\n        self.x = 1\n        return self\n\n"
+		"class Child(Base):\n    def load(self):\n        self.x = 1\n        return None\n";
+
+	/* the class, then the method: the last "@@" line places the hunk, after
+	 * the first line that is it (the method of Base comes first, but the
+	 * hunk's old lines match once after `class Child` ... `def load`) */
+	assert_applied("src/m.py", ANCHOR_PY,
+	               ANCHOR_PATCH("@@ class Child(Base):\n@@     def load(self):\n"), child);
+	/* one anchor line naming the class is enough: the first match after it */
+	assert_applied("src/m.py", ANCHOR_PY, ANCHOR_PATCH("@@ class Child(Base):\n"), child);
+	/* control: no anchor, the old lines match twice: refused as ambiguous */
+	assert_refused("src/m.py", ANCHOR_PY, 1, ANCHOR_PATCH("@@\n"), "ambiguous");
+	/* an anchor the file does not have tells nothing: still ambiguous */
+	assert_refused("src/m.py", ANCHOR_PY, 1, ANCHOR_PATCH("@@ class Other:\n"), "ambiguous");
+}
+END_TEST
+
 START_TEST(codex_patch_context_line_that_quotes_a_fence_is_context)
 {
 	/* a README's " ``` bash" is a context line, not the end of the reply's
@@ -914,6 +942,144 @@ START_TEST(habit_vetoes_eight_spaces_where_the_file_writes_a_tab)
 }
 END_TEST
 
+/* --- witnesses: lines the model indented alike whose bytes are known ---- */
+
+/* A declaration renamed and re-wrapped, its parameters aligned one past the
+ * bracket (two tabs and 6 spaces), quoted at 4 columns a tab and 2 a space:
+ * the second parameter line is aligned under the bracket (one rule), the
+ * third is at the model's blanks of the second, and only the second's bytes
+ * say where (under it). */
+#define WIT_DECL_C \
+	"static int lock(int fd)\n{\n\treturn fd;\n}\n\n" \
+	"int hold_timeout(struct lock_file *lk, const char *path,\n" \
+	"\t\t int flags, long timeout_ms)\n{\n\tint fd = lock(flags);\n\treturn fd;\n}\n"
+#define WIT_DECL_SEARCH \
+	"int hold_timeout(struct lock_file *lk, const char *path,\n" \
+	"          int flags, long timeout_ms)\n{\n    int fd = lock(flags);\n"
+#define WIT_DECL_REPLACE(third) \
+	"int hold_timeout_mode(struct lock_file *lk,\n" \
+	"                    const char *path, int flags,\n" third "long timeout_ms, int mode)\n" \
+	"{\n    int fd = lock(flags);\n"
+
+/* A call that a hunk moves into another function, its second line aligned
+ * with five tabs in the file, which no width rule gives for a continuation. */
+#define WIT_MOVE_C(extra) \
+	"int apply(int a)\n{\n\tif (a > 1)\n\t\treturn 0;\n" \
+	"\tif (svndiff0_apply(&delta, (off_t) strtoull(argv[4], NULL, 0),\n" \
+	"\t\t\t\t\t&preimage_view, stdout))\n\t\treturn 1;\n" extra \
+	"\treturn 0;\n}\n\nint other(void)\n{\n\treturn 2;\n}\n"
+#define WIT_MOVE_BLOCK \
+	SR("src/m.c", "int other(void)\n{\n    return 2;\n}\n", \
+	   "int other(void)\n{\n    if (svndiff0_apply(&delta, (off_t) strtoull(argv[4], NULL, 0),\n" \
+	   "                    &preimage_view, stdout))\n        return 1;\n    return 2;\n}\n")
+
+/* A file that aligns three `die(` messages' second line under the bracket
+ * and the fourth with five tabs; the fourth is changed. */
+#define WIT_DIE_C \
+	"void g(const char *dir)\n{\n" \
+	"\tif (a(dir))\n\t\tdie(\"a %s\",\n\t\t    dir);\n" \
+	"\tif (b(dir))\n\t\tdie(\"b %s\",\n\t\t    dir);\n" \
+	"\tif (c(dir))\n\t\tdie(\"c %s\",\n\t\t    dir);\n" \
+	"\tif (d(dir))\n\t\tdie(\"could not create %s\",\n\t\t\t\t\tdir);\n\tdone();\n}\n"
+#define WIT_DIE_BLOCK(word) \
+	SR("src/d.c", "    if (d(dir))\n        die(\"could not create %s\",\n" \
+	   "                    dir);\n    done();\n", \
+	   "    if (d(dir))\n        die(\"could not create %s: %s\",\n" \
+	   "                    " word ", strerror(errno));\n    done();\n")
+
+START_TEST(witness_the_line_above_indented_alike)
+{
+	char want[512];
+	const char *tail = strstr(WIT_DECL_C, "{\n\tint fd");
+
+	snprintf(want, sizeof(want), "static int lock(int fd)\n{\n\treturn fd;\n}\n\n"
+	         "int hold_timeout_mode(struct lock_file *lk,\n\t\t      const char *path, int flags,\n"
+	         "\t\t      long timeout_ms, int mode)\n%s", tail);
+	assert_applied("src/l.c", WIT_DECL_C,
+	               SR("src/l.c", WIT_DECL_SEARCH, WIT_DECL_REPLACE("                    ")),
+	               want);
+	/* control: the model put the third line elsewhere than the second:
+	 * nothing witnesses its bytes, and it is refused */
+	assert_refused("src/l.c", WIT_DECL_C, 1,
+	               SR("src/l.c", WIT_DECL_SEARCH, WIT_DECL_REPLACE("                      ")),
+	               "Ambiguous line: `                      long timeout_ms");
+}
+END_TEST
+
+START_TEST(witness_the_file_s_own_line_with_that_text)
+{
+	assert_applied("src/m.c", WIT_MOVE_C(""), WIT_MOVE_BLOCK,
+	               "int apply(int a)\n{\n\tif (a > 1)\n\t\treturn 0;\n"
+	               "\tif (svndiff0_apply(&delta, (off_t) strtoull(argv[4], NULL, 0),\n"
+	               "\t\t\t\t\t&preimage_view, stdout))\n\t\treturn 1;\n\treturn 0;\n}\n\n"
+	               "int other(void)\n{\n\tif (svndiff0_apply(&delta, (off_t) strtoull(argv[4], "
+	               "NULL, 0),\n\t\t\t\t\t&preimage_view, stdout))\n\t\treturn 1;\n\treturn 2;\n"
+	               "}\n");
+	/* control: the file also has that line at three tabs and 4 spaces, which
+	 * the damage reads as the same 20 columns: the witnesses disagree */
+	assert_refused("src/m.c", WIT_MOVE_C("\t\t\t    &preimage_view, stdout))\n"), 1,
+	               WIT_MOVE_BLOCK, "Ambiguous line: `                    &preimage_view");
+}
+END_TEST
+
+START_TEST(witness_the_removed_line_a_new_one_changes)
+{
+	char want[512];
+	const char *at = strstr(WIT_DIE_C, "\tif (d(dir))");
+
+	snprintf(want, sizeof(want), "%.*s\tif (d(dir))\n\t\tdie(\"could not create %%s: %%s\",\n"
+	         "\t\t\t\t\tdir, strerror(errno));\n\tdone();\n}\n", (int)(at - WIT_DIE_C),
+	         WIT_DIE_C);
+	assert_applied("src/d.c", WIT_DIE_C, WIT_DIE_BLOCK("dir"), want);
+	/* control: a new line that starts with another word is no change of the
+	 * removed one; the file aligns such lines under the bracket more often
+	 * than not, and it is refused */
+	assert_refused("src/d.c", WIT_DIE_C, 1, WIT_DIE_BLOCK("path"),
+	               "Ambiguous line: `                    path, strerror");
+}
+END_TEST
+
+/* --- identical edits: one per place the file repeats its old lines ------ */
+
+#define TWIN_BLOCK(s, r) "src/t.c\n<<<<<<< SEARCH\n" s "=======\n" r ">>>>>>> REPLACE\n"
+
+START_TEST(identical_blocks_change_each_place_the_file_repeats)
+{
+	static const char two[] = "void a(void)\n{\n\tfree(x);\n}\n\nvoid b(void)\n{\n\tfree(x);\n}\n";
+	static const char one[] = "void a(void)\n{\n\tfree(x);\n}\n";
+#define FREE_BLOCK TWIN_BLOCK("\tfree(x);\n}\n", "\tfree(x);\n\tx = NULL;\n}\n")
+	/* an insertion after the old lines, which stay in the new text */
+#define INSERT_BLOCK TWIN_BLOCK("{\n\tfree(x);\n", "{\n\tfree(x);\n\tfree(x);\n")
+	wd_patch_report r;
+
+	/* the file frees x in two places, and the reply sends the block twice:
+	 * each place changes, in order, as SEARCH/REPLACE tools apply them */
+	assert_applied("src/t.c", two, FREE_BLOCK FREE_BLOCK,
+	               "void a(void)\n{\n\tfree(x);\n\tx = NULL;\n}\n\nvoid b(void)\n{\n"
+	               "\tfree(x);\n\tx = NULL;\n}\n");
+	/* the same block pasted twice for a text the file has once: refused,
+	 * where applying the blocks in turn would have failed half-way */
+	assert_refused("src/t.c", one, 1, FREE_BLOCK FREE_BLOCK, "one of 2 identical edits");
+	/* three blocks for two places */
+	assert_refused("src/t.c", two, 1, FREE_BLOCK FREE_BLOCK FREE_BLOCK,
+	               "one of 3 identical edits, but its old lines match 2 places");
+	/* an insertion pasted twice for a text the file has once would write
+	 * the new line twice into one place: refused */
+	assert_refused("src/t.c", one, 1, INSERT_BLOCK INSERT_BLOCK, "identical edits");
+	/* ... and where the file has it twice, the first insertion leaves the
+	 * old lines matching as often as before: which place the second means
+	 * cannot be told */
+	assert_refused("src/t.c", two, 1, INSERT_BLOCK INSERT_BLOCK, "identical edits");
+	/* control: one block for a text the file has twice is ambiguous, as ever */
+	put_file("src/t.c", two);
+	ck_assert_int_eq(apply_text(&r, FREE_BLOCK), WD_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(wd_buf_cstr(&r.reasons), "ambiguous"));
+	wd_patch_report_free(&r);
+#undef FREE_BLOCK
+#undef INSERT_BLOCK
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -1054,6 +1220,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(cx, codex_patch_end_of_file_appends_at_the_end);
 	tcase_add_test(cx, codex_patch_context_line_that_quotes_a_fence_is_context);
 	tcase_add_test(cx, codex_patch_refusal_goes_through_the_same_engine);
+	tcase_add_test(cx, codex_patch_anchor_places_a_hunk_its_context_leaves_ambiguous);
 	tcase_add_test(cx, codex_patch_malformed_sections_are_input_errors);
 	tcase_add_test(cx, codex_patch_unsafe_path_is_refused_by_policy);
 	suite_add_tcase(s, cx);
@@ -1079,6 +1246,10 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, habit_aligns_a_continuation_as_the_file_does);
 	tcase_add_test(ind, habit_that_is_not_the_file_s_only_one_decides_nothing);
 	tcase_add_test(ind, habit_vetoes_eight_spaces_where_the_file_writes_a_tab);
+	tcase_add_test(ind, witness_the_line_above_indented_alike);
+	tcase_add_test(ind, witness_the_file_s_own_line_with_that_text);
+	tcase_add_test(ind, witness_the_removed_line_a_new_one_changes);
+	tcase_add_test(ind, identical_blocks_change_each_place_the_file_repeats);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
