@@ -247,11 +247,25 @@ int wd_patch__ev_lookup(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 	return ev_render(ev, tabs, spaces, out);
 }
 
+/* Did the matched lines show tabs but never a space, so that the damages
+ * differ only in what a space became? */
+static int ev_spaces_unknown(const wd_ind_evidence *ev)
+{
+	int tabs = 0;
+
+	for (size_t i = 0; i < ev->npairs; i++) {
+		if (ev->pairs[i].spaces)
+			return 0;
+		tabs |= ev->pairs[i].tabs != 0;
+	}
+	return tabs;
+}
+
 int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw,
                             size_t max_tabs)
 {
 	ev_damage dm[EV_NDAMAGES];
-	size_t tabs, spaces, n;
+	size_t tabs, spaces, n, fit = 0;
 
 	if (ev->off || !ev->npairs || !(n = ev_fitting(ev, dm)))
 		return 0;
@@ -259,11 +273,13 @@ int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fs
 	for (size_t d = 0; d < n; d++) {
 		/* a whole number of tabs (a level or two of depth) would be
 		 * damaged to the same width: the two cannot be told */
-		if (tabs * dm[d].tab + spaces * dm[d].space != pw ||
-		    (pw % dm[d].tab == 0 && pw / dm[d].tab <= max_tabs))
+		if (pw % dm[d].tab == 0 && pw / dm[d].tab <= max_tabs)
 			return 0;
+		fit += tabs * dm[d].tab + spaces * dm[d].space == pw;
 	}
-	return 1;
+	/* where the quote never showed a space, a space may have become 1 or 2
+	 * columns: the column fits when some such damage takes it to the width */
+	return fit == n || (fit && ev_spaces_unknown(ev));
 }
 
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,

@@ -789,7 +789,22 @@ typedef struct ev_case {
 	const char *reason;  /* ... with this in the reasons */
 } ev_case;
 
+/* A tab file, and a block whose quote shows tabs (4 columns) but no space. */
+#define EV_PARSE_C "void f(int argc, char **argv)\n{\n\tstart();\n\tstop();\n}\n"
+#define EV_PARSE_BLOCK(cont) \
+	SR("src/p.c", "    start();\n    stop();\n", \
+	   "    start();\n    argc = parse_options(argc, argv,\n" cont "usage, 0);\n    stop();\n")
+
 static const ev_case EV_CASES[] = {
+	{ "the quote never showed a space; one past the bracket (three tabs and 5 spaces) is "
+	  "22 columns if a space became 2, and no whole number of tabs is: aligned",
+	  "src/p.c", EV_PARSE_C, EV_PARSE_BLOCK("                      "),
+	  "void f(int argc, char **argv)\n{\n\tstart();\n\targc = parse_options(argc, argv,\n"
+	  "\t\t\t     usage, 0);\n\tstop();\n}\n", NULL },
+	{ "control: 24 columns, which no reading of a space takes the bracket's column to "
+	  "and six tabs would be: refused",
+	  "src/p.c", EV_PARSE_C, EV_PARSE_BLOCK("                        "), NULL,
+	  "Ambiguous line: `                        usage, 0);`" },
 	{ "another block quotes the file's two tabs as 8, and no other string of the file "
 	  "reads as 8: `b++;` takes two tabs",
 	  "src/ev.c", EV_C,
