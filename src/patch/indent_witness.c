@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warden/fnv.h"
 #include "patch_int.h"
 
 /* Probes into the table before a text is given up on (a hostile file of
@@ -35,17 +36,6 @@ static size_t wt_trim(const char *s, size_t len)
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
 		len--;
 	return len;
-}
-
-static uint64_t wt_hash(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
 }
 
 int wd_patch__echo_init(wd_ind_echo *e, size_t lines)
@@ -70,7 +60,7 @@ int wd_patch__echo_add(wd_ind_echo *e, const char *line, size_t len)
 	if (!e->v || il == len)
 		return 0;
 	tl = wt_trim(t, len - il);
-	h = wt_hash(t, tl);
+	h = wd_fnv1a64(t, tl);
 	for (size_t p = 0; p < WT_PROBES; p++) {
 		wd_echo_entry *x = &e->v[(h + p) & (e->cap - 1)];
 
@@ -97,7 +87,7 @@ int wd_patch__echo_add(wd_ind_echo *e, const char *line, size_t len)
 
 static const wd_echo_entry *echo_find(const wd_ind_echo *e, const char *t, size_t tl)
 {
-	uint64_t h = wt_hash(t, tl);
+	uint64_t h = wd_fnv1a64(t, tl);
 
 	if (!e->v)
 		return NULL;
