@@ -1230,33 +1230,32 @@ static int anchor_line(const img_line *l, const char *a, size_t alen)
 	                     : alen >= 40 && e - s > alen && !memcmp(l->p + s, a, alen);
 }
 
-/* The nearest line at or above `from` that is the anchor a[0..alen), or
- * SIZE_MAX. */
-static size_t anchor_above(const image *im, size_t from, const char *a, size_t alen)
-{
-	for (size_t at = from + 1; at-- > 0;)
-		if (at < im->n && anchor_line(&im->v[at], a, alen))
-			return at;
-	return SIZE_MAX;
-}
-
 /* The format's meaning of an anchor: the hunk is the first place its old
  * lines match at or after a line that is the anchor (itself after a line
  * that is the outer anchor, when there is one). Keep the candidates that
  * are: the nearest anchor line at or above each has no other candidate
- * between the two, and an outer anchor line above it. */
+ * between the two, and an outer anchor line above it. One pass over the
+ * lines up to the last candidate (candidates are in file order). */
 static void anchor_narrow(found *fd, const hunk_ctx *hc, const image *im, int *keep)
 {
 	const wd_hunk *h = hc->h;
-	size_t prev = SIZE_MAX;
+	const char *a = hc->p->src + h->sec_off, *o = hc->p->src + h->outer_off;
+	size_t prev = SIZE_MAX, anchor = SIZE_MAX, outer = SIZE_MAX, line = 0;
+	int anchor_outer = 0;  /* an outer anchor line lies above `anchor` */
 
 	for (size_t i = 0; i < fd->ncands; i++) {
 		size_t start = fd->cands[i] >= fd->lo ? fd->cands[i] - fd->lo : 0;
-		size_t at = anchor_above(im, start, hc->p->src + h->sec_off, h->sec_len);
 
-		keep[i] = at != SIZE_MAX && (prev == SIZE_MAX || prev < at) &&
-		          (!h->outer_len || (at > 0 && anchor_above(im, at - 1, hc->p->src + h->outer_off,
-		                                                    h->outer_len) != SIZE_MAX));
+		for (; line <= start && line < im->n; line++) {
+			if (anchor_line(&im->v[line], a, h->sec_len)) {
+				anchor = line;
+				anchor_outer = outer != SIZE_MAX;
+			}
+			if (h->outer_len && anchor_line(&im->v[line], o, h->outer_len))
+				outer = line;
+		}
+		keep[i] = anchor != SIZE_MAX && (prev == SIZE_MAX || prev < anchor) &&
+		          (!h->outer_len || anchor_outer);
 		prev = start;
 	}
 }
