@@ -255,6 +255,38 @@ START_TEST(a_nested_function_is_sent_within_the_test_around_it)
 }
 END_TEST
 
+/* A function whose words come after a nested one (a decorator factory:
+ * its wrapper, then what it does with the name) is matched on all its
+ * lines and sent whole, not only up to the nested `def`. */
+#define FACTORY "def make_option(name):\n" \
+	"    def decorator(f):\n" \
+	"        f.params.append(name)\n" \
+	"        return f\n" \
+	"\n" \
+	"    if name in deprecated_aliases:\n" \
+	"        warn_deprecated_alias(name)\n" \
+	"    return decorator\n"
+
+START_TEST(a_function_is_matched_on_its_lines_after_a_nested_one)
+{
+	wd_context *c;
+	const char *cut;
+
+	/* a long module (too large to send whole), the factory in its middle */
+	put_numbered("pkg/options.py", "", "def helper_", "(x):\n    return x + ", "\n\n\n", 0,
+	             200);
+	put_numbered("pkg/params.py", FACTORY "\n\n", "def param_", "(x):\n    return x * ",
+	             "\n\n\n", 0, 600);
+	c = context_for("Deprecated aliases warn twice", 24 * 1024);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, FACTORY));
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "pkg/params.py"), "matches the ticket: make_option"));
+	cut = json_string_value(json_object_get(why_for(c, "pkg/params.py"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(cut, "make_option 1-8"));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(a_test_file_the_fill_reaches_brings_its_last_test)
 {
 	/* a fix's new test is appended after the file's last one: the end of
@@ -493,6 +525,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
 	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
+	tcase_add_test(tc, a_function_is_matched_on_its_lines_after_a_nested_one);
 	tcase_add_test(tc, a_test_file_the_fill_reaches_brings_its_last_test);
 	tcase_add_test(tc, a_name_defined_many_times_takes_one_place_among_the_best_matches);
 	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
