@@ -42,6 +42,8 @@
 #define TEST_SHARE 0.5    /* a test's own words count this share: the ticket is about the
                            * code, the tests that exercise it come with it (CALLEE_SHARE) */
 #define CALLEES 8         /* how many of the best definitions their tests are looked up for */
+#define CALLEE_DEFS 3     /* ... not a name the code defines more often than this (`invoke`
+                           * of four classes): a test's `x.invoke(` says nothing of which */
 #define CALLED_SHARE 0.5  /* a function one of the best matches calls scores this share of it */
 #define PAIR_SHARE 0.5    /* the units of a test file named after one of the best files
                            * score this share of that file's best */
@@ -747,7 +749,7 @@ struct callee {
 static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 {
 	struct callee callee[CALLEES];
-	size_t nc = 0, i, nlines = 0, *ls = NULL;
+	size_t nc = 0, i, nlines = 0, *ls = NULL, kept = 0;
 	const char *cur = NULL;
 	wd_buf content = WD_BUF_INIT;
 	int rc = 0;
@@ -779,6 +781,16 @@ static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *a
 				nc++;
 		}
 	}
+	/* a name the code defines in many places keeps its place, for nothing */
+	for (size_t k = 0; k < nc; k++) {
+		size_t defs = 0;
+
+		for (i = 0; i < nu && defs <= CALLEE_DEFS; i++)
+			defs += !u[i].test && callable(u[i].kind) && !strcmp(u[i].name, callee[k].name);
+		if (defs <= CALLEE_DEFS)
+			callee[kept++] = callee[k];
+	}
+	nc = kept;
 	for (i = 0; i < nu && nc && !rc; i++) {
 		double best = 0;
 		const char *by = NULL;

@@ -392,6 +392,41 @@ START_TEST(a_name_defined_many_times_takes_one_place_among_the_best_matches)
 }
 END_TEST
 
+START_TEST(a_name_many_classes_define_gives_its_callers_in_the_tests_nothing)
+{
+	/* four classes' invoke methods match best: a test's `runner.invoke(`
+	 * may be any of them (or none), so it is no test of the best match */
+	wd_buf b = WD_BUF_INIT;
+	wd_context *c;
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "class Chain%d:\n    def invoke(self, ctx):\n"
+		                               "        \"\"\"Invoke the chained callback %d.\"\"\"\n"
+		                               "        return ctx.callback()\n\n\n", i, i), 0);
+	put("src/chain.py", b.ptr);
+	wd_buf_free(&b);
+	put("tests/test_runner.py", "def test_runner():\n    assert runner.invoke(cli).ok\n");
+	c = context_for("Chained invoke skips the callback", 24 * 1024);
+	ck_assert(has_reason(c, "src/chain.py", "matches the ticket: invoke"));
+	ck_assert(!has_reason(c, "tests/test_runner.py", "tests invoke"));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(control_a_name_one_class_defines_still_brings_its_tests)
+{
+	wd_context *c;
+
+	put("src/chain.py", "class Chain:\n    def invoke(self, ctx):\n"
+	                    "        \"\"\"Invoke the chained callback.\"\"\"\n"
+	                    "        return ctx.callback()\n");
+	put("tests/test_runner.py", "def test_runner():\n    assert runner.invoke(cli).ok\n");
+	c = context_for("Chained invoke skips the callback", 24 * 1024);
+	ck_assert(has_reason(c, "tests/test_runner.py", "tests invoke"));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
 {
 	/* test_codec.py neither calls the matched function nor shares the
@@ -531,6 +566,8 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
 	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
+	tcase_add_test(tc, a_name_many_classes_define_gives_its_callers_in_the_tests_nothing);
+	tcase_add_test(tc, control_a_name_one_class_defines_still_brings_its_tests);
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
 	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
