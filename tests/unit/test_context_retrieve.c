@@ -427,6 +427,36 @@ START_TEST(control_a_name_one_class_defines_still_brings_its_tests)
 }
 END_TEST
 
+/* The tests' header: a check macro the best test uses, among many
+ * others; a fix's new check goes beside it. */
+#define CHECK_MACRO "#define check_error(text_) \\\n" \
+	"    do { \\\n" \
+	"        if (strcmp(error.text, text_) != 0) \\\n" \
+	"            fail(\"error text\"); \\\n" \
+	"    } while (0)\n"
+
+START_TEST(a_helper_the_best_test_calls_comes_with_it)
+{
+	wd_context *c;
+
+	put_numbered("tests/util.h", CHECK_MACRO "\n", "#define check_field_", "(x) ((x) + ",
+	             ")\n", 0, 400);
+	put("src/unpack.c", "int unpack_object(struct scanner *s)\n{\n"
+	                    "\t/* strict: every key of the object must be unpacked */\n"
+	                    "\treturn s->strict ? unpack_keys(s) : 0;\n}\n");
+	put("tests/test_unpack.c", "#include \"util.h\"\n\nstatic void run_tests(void)\n{\n"
+	                           "\t/* strict unpacking lists the unrecognized keys left */\n"
+	                           "\tif (unpack_object(&s) == 0)\n"
+	                           "\t\tcheck_error(\"2 object item(s) left unpacked\");\n}\n");
+	c = context_for("Strict unpacking lists unrecognized keys", 24 * 1024);
+	ck_assert(has_reason(c, "tests/util.h", "check_error is called by run_tests"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, CHECK_MACRO));
+	/* a header's end is no place for a new test: it is not sent for that */
+	ck_assert_ptr_null(strstr(c->files.ptr, "#define check_field_399("));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
 {
 	/* test_codec.py neither calls the matched function nor shares the
@@ -568,6 +598,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
 	tcase_add_test(tc, a_name_many_classes_define_gives_its_callers_in_the_tests_nothing);
 	tcase_add_test(tc, control_a_name_one_class_defines_still_brings_its_tests);
+	tcase_add_test(tc, a_helper_the_best_test_calls_comes_with_it);
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
 	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
