@@ -3,9 +3,8 @@
  * ticket's words point at, when it names no file or definition outright.
  *
  * Every definition the map knows is a document (a container such as a class
- * counts by its head, up to its first member; a function by all its own
- * lines, around what is nested in it); so is every file (its whole text plus
- * its path). Terms are the words of the text, identifiers split at
+ * counts by its head, up to its first member); so is every file (its whole
+ * text plus its path). Terms are the words of the text, identifiers split at
  * '_' and case changes (json_object_set -> json, object, set, and the whole
  * identifier as one more term), lower-cased and lightly stemmed, English
  * function words dropped. Definitions are scored by BM25 (k1 1.2, b 0.75)
@@ -43,8 +42,6 @@
 #define TEST_SHARE 0.5    /* a test's own words count this share: the ticket is about the
                            * code, the tests that exercise it come with it (CALLEE_SHARE) */
 #define CALLEES 8         /* how many of the best definitions their tests are looked up for */
-#define CALLEE_DEFS 3     /* ... not a name the code defines more often than this (`invoke`
-                           * of four classes): a test's `x.invoke(` says nothing of which */
 #define CALLED_SHARE 0.5  /* a function one of the best matches calls scores this share of it */
 #define PAIR_SHARE 0.5    /* the units of a test file named after one of the best files
                            * score this share of that file's best */
@@ -543,7 +540,7 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 	fc->mult = 1;
 	for (size_t i = 0; i < nd; i++) {
 		wd_ctx_unit *u = &s->u[s->nu];
-		size_t start = d[i].start_line, end = d[i].end_line, cs, rest;
+		size_t start = d[i].start_line, end = d[i].end_line, cs;
 
 		if (start < 1 || start > nlines)
 			continue;
@@ -564,11 +561,8 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 		 * lines another definition counted already count once */
 		if (i + 1 < nd && d[i + 1].start_line > start && d[i + 1].start_line <= end)
 			end = d[i + 1].start_line - 1;
-		/* a function counts (and is sent) whole: the lines after a nested
-		 * function or block are its own (a decorator's wrapper, a local
-		 * callback, then the code that uses it) */
-		u->head_end = is_function(u->kind) ? u->end_line : end;
-		u->head_bytes = ls[u->head_end] - ls[start - 1];
+		u->head_end = end;
+		u->head_bytes = ls[end] - ls[start - 1];
 		cs = start < next ? next : start;
 		if (next < cs) /* lines outside any definition: the file's only */
 			text_terms(p + ls[next - 1], p + ls[cs - 1], s->q, count_term, fc);
@@ -583,20 +577,6 @@ static int scan_file(struct scan *s, const wd_map *m, const char *path, const ch
 			text_terms(p + ls[cs - 1], p + ls[end], s->q, count_term, c);
 			next = end + 1;
 		}
-		/* the rest of a function's own lines, between and after the
-		 * definitions nested in it (each counts its own): its count only,
-		 * the file counts them with what comes after those */
-		c->also = NULL;
-		rest = cs > end ? cs : end + 1;
-		for (size_t j = i + 1; j < nd && d[j].start_line <= u->head_end && rest <= u->head_end;
-		     j++) {
-			if (d[j].start_line > rest)
-				text_terms(p + ls[rest - 1], p + ls[d[j].start_line - 1], s->q, count_term, c);
-			if (d[j].end_line + 1 > rest)
-				rest = d[j].end_line + 1;
-		}
-		if (rest <= u->head_end)
-			text_terms(p + ls[rest - 1], p + ls[u->head_end], s->q, count_term, c);
 		u->len = c->len;
 		s->unit_len_sum += c->len;
 		for (size_t t = 0; t < s->q->n; t++)
@@ -750,7 +730,7 @@ struct callee {
 static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 {
 	struct callee callee[CALLEES];
-	size_t nc = 0, i, nlines = 0, *ls = NULL, kept = 0;
+	size_t nc = 0, i, nlines = 0, *ls = NULL;
 	const char *cur = NULL;
 	wd_buf content = WD_BUF_INIT;
 	int rc = 0;
@@ -782,16 +762,6 @@ static int add_test_callers(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *a
 				nc++;
 		}
 	}
-	/* a name the code defines in many places keeps its place, for nothing */
-	for (size_t k = 0; k < nc; k++) {
-		size_t defs = 0;
-
-		for (i = 0; i < nu && defs <= CALLEE_DEFS; i++)
-			defs += !u[i].test && callable(u[i].kind) && !strcmp(u[i].name, callee[k].name);
-		if (defs <= CALLEE_DEFS)
-			callee[kept++] = callee[k];
-	}
-	nc = kept;
 	for (i = 0; i < nu && nc && !rc; i++) {
 		double best = 0;
 		const char *by = NULL;

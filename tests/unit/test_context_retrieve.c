@@ -255,38 +255,6 @@ START_TEST(a_nested_function_is_sent_within_the_test_around_it)
 }
 END_TEST
 
-/* A function whose words come after a nested one (a decorator factory:
- * its wrapper, then what it does with the name) is matched on all its
- * lines and sent whole, not only up to the nested `def`. */
-#define FACTORY "def make_option(name):\n" \
-	"    def decorator(f):\n" \
-	"        f.params.append(name)\n" \
-	"        return f\n" \
-	"\n" \
-	"    if name in deprecated_aliases:\n" \
-	"        warn_deprecated_alias(name)\n" \
-	"    return decorator\n"
-
-START_TEST(a_function_is_matched_on_its_lines_after_a_nested_one)
-{
-	wd_context *c;
-	const char *cut;
-
-	/* a long module (too large to send whole), the factory in its middle */
-	put_numbered("pkg/options.py", "", "def helper_", "(x):\n    return x + ", "\n\n\n", 0,
-	             200);
-	put_numbered("pkg/params.py", FACTORY "\n\n", "def param_", "(x):\n    return x * ",
-	             "\n\n\n", 0, 600);
-	c = context_for("Deprecated aliases warn twice", 24 * 1024);
-	ck_assert_ptr_nonnull(strstr(c->files.ptr, FACTORY));
-	ck_assert_ptr_nonnull(strstr(reason_of(c, "pkg/params.py"), "matches the ticket: make_option"));
-	cut = json_string_value(json_object_get(why_for(c, "pkg/params.py"), "cut"));
-	ck_assert_ptr_nonnull(cut);
-	ck_assert_ptr_nonnull(strstr(cut, "make_option 1-8"));
-	wd_context_free(c);
-}
-END_TEST
-
 START_TEST(a_test_file_the_fill_reaches_brings_its_last_test)
 {
 	/* a fix's new test is appended after the file's last one: the end of
@@ -388,41 +356,6 @@ START_TEST(a_name_defined_many_times_takes_one_place_among_the_best_matches)
 	put("tests/test_width.py", "def test_width():\n    assert outline_width(None) == 1\n");
 	c = context_for("Outline color is rendered wrong", 24 * 1024);
 	ck_assert(has_reason(c, "tests/test_width.py", "tests outline_width, one of the best matches"));
-	wd_context_free(c);
-}
-END_TEST
-
-START_TEST(a_name_many_classes_define_gives_its_callers_in_the_tests_nothing)
-{
-	/* four classes' invoke methods match best: a test's `runner.invoke(`
-	 * may be any of them (or none), so it is no test of the best match */
-	wd_buf b = WD_BUF_INIT;
-	wd_context *c;
-
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(wd_buf_printf(&b, "class Chain%d:\n    def invoke(self, ctx):\n"
-		                               "        \"\"\"Invoke the chained callback %d.\"\"\"\n"
-		                               "        return ctx.callback()\n\n\n", i, i), 0);
-	put("src/chain.py", b.ptr);
-	wd_buf_free(&b);
-	put("tests/test_runner.py", "def test_runner():\n    assert runner.invoke(cli).ok\n");
-	c = context_for("Chained invoke skips the callback", 24 * 1024);
-	ck_assert(has_reason(c, "src/chain.py", "matches the ticket: invoke"));
-	ck_assert(!has_reason(c, "tests/test_runner.py", "tests invoke"));
-	wd_context_free(c);
-}
-END_TEST
-
-START_TEST(control_a_name_one_class_defines_still_brings_its_tests)
-{
-	wd_context *c;
-
-	put("src/chain.py", "class Chain:\n    def invoke(self, ctx):\n"
-	                    "        \"\"\"Invoke the chained callback.\"\"\"\n"
-	                    "        return ctx.callback()\n");
-	put("tests/test_runner.py", "def test_runner():\n    assert runner.invoke(cli).ok\n");
-	c = context_for("Chained invoke skips the callback", 24 * 1024);
-	ck_assert(has_reason(c, "tests/test_runner.py", "tests invoke"));
 	wd_context_free(c);
 }
 END_TEST
@@ -590,14 +523,11 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_failing_tests_name_pulls_its_code_into_the_repair_round);
 	tcase_add_test(tc, control_a_repair_without_a_file_list_reads_nothing);
 	tcase_add_test(tc, a_nested_function_is_sent_within_the_test_around_it);
-	tcase_add_test(tc, a_function_is_matched_on_its_lines_after_a_nested_one);
 	tcase_add_test(tc, a_test_file_the_fill_reaches_brings_its_last_test);
 	tcase_add_test(tc, a_name_defined_many_times_takes_one_place_among_the_best_matches);
 	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
 	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
-	tcase_add_test(tc, a_name_many_classes_define_gives_its_callers_in_the_tests_nothing);
-	tcase_add_test(tc, control_a_name_one_class_defines_still_brings_its_tests);
 	tcase_add_test(tc, a_helper_the_best_test_calls_comes_with_it);
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
