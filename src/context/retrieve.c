@@ -915,8 +915,12 @@ static int add_called(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 			for (size_t i = 0; i < nu; i++) {
 				size_t slot;
 
+				/* a test's helper: a function or a macro, not a method (a
+				 * `runner.invoke(`) nor a function nested in another test */
 				if (u[i].test != c->test ||
-				    !(is_function(u[i].kind) || (c->test && u[i].kind == WD_TAG_MACRO)) ||
+				    (c->test ? u[i].within || (u[i].kind != WD_TAG_FUNCTION &&
+				                               u[i].kind != WD_TAG_MACRO)
+				             : !is_function(u[i].kind)) ||
 				    u[i].bytes > CALLED_MAX ||
 				    !strcmp(u[i].name, c->name) || u[i].called_by ||
 				    !nameset_find(ns, u[i].name, strlen(u[i].name), &slot))

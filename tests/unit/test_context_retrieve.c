@@ -390,6 +390,29 @@ START_TEST(a_helper_the_best_test_calls_comes_with_it)
 }
 END_TEST
 
+START_TEST(a_method_or_a_nested_function_of_the_tests_is_no_helper)
+{
+	/* the best test calls cmd(...) and runner.invoke(...): a local of
+	 * another test and a method, not helpers of the tests */
+	wd_context *c;
+
+	put("src/unpack.c", "int unpack_object(struct scanner *s)\n{\n\treturn s->strict;\n}\n");
+	put("tests/test_unpack.py", "def test_strict():\n"
+	                            "    # strict unpacking lists the unrecognized keys left\n"
+	                            "    assert cmd(\"strict keys unpacking\") == 0\n"
+	                            "    assert runner.invoke(cli).ok\n");
+	put("tests/test_runner.py", "class Runner:\n    def invoke(self, cli):\n"
+	                            "        return cli()\n");
+	put("tests/test_other.py", "def test_other():\n    def cmd(x):\n        return 0\n\n"
+	                           "    assert cmd(1) == 0\n");
+	c = context_for("Strict unpacking lists unrecognized keys", 24 * 1024);
+	ck_assert(has_reason(c, "tests/test_unpack.py", "matches the ticket"));
+	ck_assert(!has_reason(c, "tests/test_other.py", "is called by"));
+	ck_assert(!has_reason(c, "tests/test_runner.py", "is called by"));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
 {
 	/* test_codec.py neither calls the matched function nor shares the
@@ -529,6 +552,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
 	tcase_add_test(tc, a_helper_the_best_test_calls_comes_with_it);
+	tcase_add_test(tc, a_method_or_a_nested_function_of_the_tests_is_no_helper);
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
 	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
