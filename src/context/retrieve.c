@@ -15,7 +15,8 @@
  *
  * Test definitions that call the best-scored definitions are candidates too:
  * they score half of the best definition they call. So are the functions
- * the two best matches call (half of their caller), and the tests of the
+ * the two best matches call (half of their caller), the helpers the best
+ * test calls when its words match best (half of it), and the tests of the
  * three best files found by name (test_dump.c for dump.c: half of that
  * file's best). A function nested in another (a Python test's `def cli():`)
  * is sent with the outermost function around it.
@@ -862,7 +863,7 @@ static void nameset_fill(struct nameset *ns, const char *p, size_t len)
  * says what went wrong, not always where the code that does it lives. */
 static int add_called(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 {
-	size_t best[CALLED_BY] = { 0 }, nb = 0, nlines = 0, *ls = NULL;
+	size_t best[CALLED_BY + 1] = { 0 }, nb = 0, nlines = 0, *ls = NULL, test = nu;
 	wd_buf content = WD_BUF_INIT;
 	struct nameset *ns = NULL;
 	int rc = 0;
@@ -870,6 +871,9 @@ static int add_called(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 	for (size_t i = 0; i < nu; i++) {
 		size_t k;
 
+		if (u[i].test && is_function(u[i].kind) && u[i].lexical > 0 &&
+		    (test == nu || u[i].score > u[test].score))
+			test = i;
 		if (u[i].test || u[i].lexical <= 0 || !is_function(u[i].kind))
 			continue;
 		for (k = nb; k > 0 && u[best[k - 1]].score < u[i].score; k--)
@@ -881,6 +885,11 @@ static int add_called(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 				nb++;
 		}
 	}
+	/* and the best test, when its words match the ticket better than the
+	 * code's: the ticket is about what the tests check, and the helpers it
+	 * calls (a check macro of the tests' header) are where a new check goes */
+	if (test < nu && (!nb || u[test].lexical > u[best[0]].lexical))
+		best[nb++] = test;
 	for (size_t b = 0; b < nb && !rc; b++) {
 		const wd_ctx_unit *c = &u[best[b]];
 
@@ -906,7 +915,13 @@ static int add_called(wd_ctx_unit *u, size_t nu, wd_ctx_reader rd, void *arg)
 			for (size_t i = 0; i < nu; i++) {
 				size_t slot;
 
-				if (u[i].test || !is_function(u[i].kind) || u[i].bytes > CALLED_MAX ||
+				/* a test's helper: a function or a macro, not a method (a
+				 * `runner.invoke(`) nor a function nested in another test */
+				if (u[i].test != c->test ||
+				    (c->test ? u[i].within || (u[i].kind != WD_TAG_FUNCTION &&
+				                               u[i].kind != WD_TAG_MACRO)
+				             : !is_function(u[i].kind)) ||
+				    u[i].bytes > CALLED_MAX ||
 				    !strcmp(u[i].name, c->name) || u[i].called_by ||
 				    !nameset_find(ns, u[i].name, strlen(u[i].name), &slot))
 					continue;
@@ -1011,9 +1026,17 @@ static void add_paired_tests(wd_ctx_unit *u, size_t nu)
  * The end of each test file: a fix's new test is most often appended there
  * (after the last test, or before the C runner that lists them), so the
  * file's last TAIL_DEFS top-level definitions, TAIL_MAX bytes together at
- * most, are marked; the fill sends them with any part of the file it sends.
- * `u` is in file order; a nested or member unit is not top-level.
+ * most, are marked; the fill sends them with any part of the file it sends
+ * (not of a header: the tests' helpers are there, never a test). `u` is in
+ * file order; a nested or member unit is not top-level.
  */
+static int is_header(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot && (!strcmp(dot, ".h") || !strcmp(dot, ".hh") || !strcmp(dot, ".hpp"));
+}
+
 static void mark_tails(wd_ctx_unit *u, size_t nu)
 {
 	size_t i = 0;
@@ -1022,7 +1045,8 @@ static void mark_tails(wd_ctx_unit *u, size_t nu)
 		size_t j = i, top[TAIL_DEFS], nt = 0, end = 0, bytes = 0;
 
 		for (; j < nu && u[j].file == u[i].file; j++) {
-			if (!u[j].test || u[j].start_line <= end)
+			/* a header of the tests holds their helpers, not a test */
+			if (!u[j].test || u[j].start_line <= end || is_header(u[j].path))
 				continue;
 			end = u[j].end_line;
 			memmove(top + 1, top, (TAIL_DEFS - 1) * sizeof(top[0]));

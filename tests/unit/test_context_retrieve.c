@@ -360,6 +360,59 @@ START_TEST(a_name_defined_many_times_takes_one_place_among_the_best_matches)
 }
 END_TEST
 
+/* The tests' header: a check macro the best test uses, among many
+ * others; a fix's new check goes beside it. */
+#define CHECK_MACRO "#define check_error(text_) \\\n" \
+	"    do { \\\n" \
+	"        if (strcmp(error.text, text_) != 0) \\\n" \
+	"            fail(\"error text\"); \\\n" \
+	"    } while (0)\n"
+
+START_TEST(a_helper_the_best_test_calls_comes_with_it)
+{
+	wd_context *c;
+
+	put_numbered("tests/util.h", CHECK_MACRO "\n", "#define check_field_", "(x) ((x) + ",
+	             ")\n", 0, 400);
+	put("src/unpack.c", "int unpack_object(struct scanner *s)\n{\n"
+	                    "\t/* strict: every key of the object must be unpacked */\n"
+	                    "\treturn s->strict ? unpack_keys(s) : 0;\n}\n");
+	put("tests/test_unpack.c", "#include \"util.h\"\n\nstatic void run_tests(void)\n{\n"
+	                           "\t/* strict unpacking lists the unrecognized keys left */\n"
+	                           "\tif (unpack_object(&s) == 0)\n"
+	                           "\t\tcheck_error(\"2 object item(s) left unpacked\");\n}\n");
+	c = context_for("Strict unpacking lists unrecognized keys", 24 * 1024);
+	ck_assert(has_reason(c, "tests/util.h", "check_error is called by run_tests"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, CHECK_MACRO));
+	/* a header's end is no place for a new test: it is not sent for that */
+	ck_assert_ptr_null(strstr(c->files.ptr, "#define check_field_399("));
+	wd_context_free(c);
+}
+END_TEST
+
+START_TEST(a_method_or_a_nested_function_of_the_tests_is_no_helper)
+{
+	/* the best test calls cmd(...) and runner.invoke(...): a local of
+	 * another test and a method, not helpers of the tests */
+	wd_context *c;
+
+	put("src/unpack.c", "int unpack_object(struct scanner *s)\n{\n\treturn s->strict;\n}\n");
+	put("tests/test_unpack.py", "def test_strict():\n"
+	                            "    # strict unpacking lists the unrecognized keys left\n"
+	                            "    assert cmd(\"strict keys unpacking\") == 0\n"
+	                            "    assert runner.invoke(cli).ok\n");
+	put("tests/test_runner.py", "class Runner:\n    def invoke(self, cli):\n"
+	                            "        return cli()\n");
+	put("tests/test_other.py", "def test_other():\n    def cmd(x):\n        return 0\n\n"
+	                           "    assert cmd(1) == 0\n");
+	c = context_for("Strict unpacking lists unrecognized keys", 24 * 1024);
+	ck_assert(has_reason(c, "tests/test_unpack.py", "matches the ticket"));
+	ck_assert(!has_reason(c, "tests/test_other.py", "is called by"));
+	ck_assert(!has_reason(c, "tests/test_runner.py", "is called by"));
+	wd_context_free(c);
+}
+END_TEST
+
 START_TEST(the_tests_named_after_the_best_matching_file_come_with_it)
 {
 	/* test_codec.py neither calls the matched function nor shares the
@@ -498,6 +551,8 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, the_best_matching_file_is_sent_whole_when_small);
 	tcase_add_test(tc, control_a_large_best_matching_file_is_still_cut);
 	tcase_add_test(tc, a_function_the_best_match_calls_comes_with_it);
+	tcase_add_test(tc, a_helper_the_best_test_calls_comes_with_it);
+	tcase_add_test(tc, a_method_or_a_nested_function_of_the_tests_is_no_helper);
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
 	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
