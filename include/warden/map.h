@@ -86,7 +86,14 @@ typedef struct wd_map_stats {
 	uint64_t rank_ms;    /* wall time of the last wd_map_rank */
 	size_t vendored;     /* files vendored or generated (kept, but not ranked) */
 	size_t partial;      /* of the parsed, those parsed only where they changed */
+	int index_cache;     /* wd_map_index_source: where the name index came from */
 } wd_map_stats;
+
+typedef enum wd_map_index_source {
+	WD_MAP_INDEX_BUILT = 0,   /* built from every file's tags */
+	WD_MAP_INDEX_READ,        /* the cache's, as it was (no file changed) */
+	WD_MAP_INDEX_UPDATED      /* the cache's, updated for the few files that changed */
+} wd_map_index_source;
 
 void wd_map_get_stats(wd_map_stats *out, const wd_map *m);
 

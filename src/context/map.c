@@ -793,142 +793,45 @@ out:
 	return rc;
 }
 
-/* --- the name index --- */
+/* --- the name index's cache (map_index.c builds, reads and updates it) --- */
 
-/*
- * Every definition and reference of a name, in two flat arrays (one slice
- * per name, in file order) rather than millions of small lists: the kernel
- * has 3.5 million definitions.
- */
-struct index_job {
-	wd_map *m;
-	int64_t *ref_id;     /* per reference (all files, in order): name id or -1 */
-	size_t *ref_base;    /* per file: index of its first reference in ref_id */
-	size_t from, to;     /* files of this thread */
-};
-
-/* Look up the references of files [from, to): the table is only read. */
-static void *find_refs(void *arg)
+/* The saved name index beside the work tree's pack ("<pack>.idx": `warden
+ * gc` prunes it with the packs), mapped read-only into m->idx; none when it
+ * cannot be read (map_index.c checks what it holds). */
+static void index_map(wd_map *m, const char *file)
 {
-	struct index_job *ij = arg;
-	const wd_map *m = ij->m;
+	struct stat st;
+	void *p;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
-	for (size_t fi = ij->from; fi < ij->to; fi++) {
-		const struct mfile *f = &m->files[fi];
-
-		for (size_t r = 0; r < f->tags.nrefs; r++) {
-			const char *nm = f->tags.refs[r].name;
-
-			ij->ref_id[ij->ref_base[fi] + r] = wd_strtab_find(&m->names, nm, strlen(nm));
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p != MAP_FAILED) {
+			m->idx = p;
+			m->idx_len = (size_t)st.st_size;
 		}
 	}
-	return NULL;
+	close(fd);
 }
 
-static int index_names(wd_map *m, unsigned nthreads)
+/* The name index: the saved one (pack file `pack` + ".idx"; NULL: no cache)
+ * when it serves, and saved again when it changed. A save that fails costs
+ * the next build an index. */
+static int index_names(wd_map *m, const char *pack, unsigned nthreads)
 {
-	uint32_t *def_id = NULL;
-	int64_t *ref_id = NULL;
-	size_t *ref_base = NULL, ndefs = 0, nrefs = 0, k;
-	struct index_job jobs[2];
-	pthread_t th;
-	int rc = 0, threaded = 0;
+	wd_buf file = WD_BUF_INIT, save = WD_BUF_INIT;
+	int rc;
 
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		ndefs += m->files[fi].tags.ndefs;
-		nrefs += m->files[fi].tags.nrefs;
-	}
-	/* one element at least, never NULL, and ref_id zeroed (calloc: fresh
-	 * pages at this size, free): the static analyser sees neither that the
-	 * sums are the per-file counts added up nor find_refs filling ref_id */
-	if (!(def_id = malloc((ndefs ? ndefs : 1) * sizeof(*def_id))) ||
-	    !(ref_id = calloc(nrefs ? nrefs : 1, sizeof(*ref_id))) ||
-	    !(ref_base = malloc((m->nfiles ? m->nfiles : 1) * sizeof(*ref_base)))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto out;
-	}
-	/* definitions first: they make the names */
-	k = 0;
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		const struct mfile *f = &m->files[fi];
-
-		for (size_t d = 0; d < f->tags.ndefs; d++, k++) {
-			const char *nm = f->tags.defs[d].name;
-
-			if ((rc = wd_strtab_intern(&m->names, nm, strlen(nm), &def_id[k])) != 0)
-				goto out;
-		}
-	}
-	/* then the references to names something defines (locals, fields and library
-	 * names link no files), looked up on two threads when there are many */
-	k = 0;
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		ref_base[fi] = k;
-		k += m->files[fi].tags.nrefs;
-	}
-	jobs[0] = (struct index_job){ m, ref_id, ref_base, 0, m->nfiles / 2 };
-	jobs[1] = (struct index_job){ m, ref_id, ref_base, m->nfiles / 2, m->nfiles };
-	if (nthreads > 1 && nrefs > 100000 && pthread_create(&th, NULL, find_refs, &jobs[1]) == 0)
-		threaded = 1;
-	find_refs(&jobs[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		find_refs(&jobs[1]);
-	/* counts, then one slice per name in each flat array */
-	if (!(m->info = calloc(m->names.n ? m->names.n : 1, sizeof(*m->info))) ||
-	    !(m->def_occ = malloc((ndefs ? ndefs : 1) * sizeof(struct occ))) ||
-	    !(m->ref_occ = malloc((nrefs ? nrefs : 1) * sizeof(struct occ)))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto out;
-	}
-	m->ncap = m->names.n;
-	for (k = 0; k < ndefs; k++)
-		m->info[def_id[k]].defs.n++;
-	for (k = 0; k < nrefs; k++)
-		if (ref_id[k] >= 0)
-			m->info[ref_id[k]].refs.n++;
-	{
-		size_t doff = 0, roff = 0;
-
-		for (size_t id = 0; id < m->names.n; id++) {
-			m->info[id].defs.v = m->def_occ + doff;
-			m->info[id].refs.v = m->ref_occ + roff;
-			doff += m->info[id].defs.n;
-			roff += m->info[id].refs.n;
-			m->info[id].defs.n = 0;
-			m->info[id].refs.n = 0;
-		}
-	}
-	k = 0;
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		const struct mfile *f = &m->files[fi];
-
-		for (size_t d = 0; d < f->tags.ndefs; d++, k++) {
-			struct occlist *l = &m->info[def_id[k]].defs;
-
-			l->v[l->n].file = (uint32_t)fi;
-			l->v[l->n].val = (uint32_t)d;
-			l->n++;
-		}
-		for (size_t r = 0; r < f->tags.nrefs; r++) {
-			int64_t id = ref_id[ref_base[fi] + r];
-			struct occlist *l;
-
-			if (id < 0)
-				continue;
-			l = &m->info[id].refs;
-			l->v[l->n].file = (uint32_t)fi;
-			l->v[l->n].val = f->tags.refs[r].count;
-			l->n++;
-			m->stats.references++;
-		}
-	}
-	m->stats.definitions = ndefs;
-out:
-	free(def_id);
-	free(ref_id);
-	free(ref_base);
+	if (pack && wd_buf_printf(&file, "%s.idx", pack) == 0)
+		index_map(m, file.ptr);
+	wd_error_clear();
+	rc = wd_map__index(m, nthreads, file.len ? &save : NULL);
+	if (!rc && save.len && write_replace(file.ptr, &save) != 0)
+		wd_error_clear();
+	wd_buf_free(&file);
+	wd_buf_free(&save);
 	return rc;
 }
 
@@ -1160,7 +1063,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		}
 	}
 	t1 = wd_now_ms();
-	rc = index_names(m, nthreads);
+	rc = index_names(m, opts->cache_dir ? pkfile.ptr : NULL, nthreads);
 	m->stats.index_ms = wd_now_ms() - t1;
 	if (saving)
 		pthread_join(saver, NULL);
@@ -1207,8 +1110,12 @@ void wd_map_free(wd_map *m)
 	}
 	if (m->pack)
 		munmap(m->pack, m->pack_len);
-	free(m->def_occ);
-	free(m->ref_occ);
+	if (!m->occ_borrowed) {
+		free(m->def_occ);
+		free(m->ref_occ);
+	}
+	if (m->idx)
+		munmap(m->idx, m->idx_len);
 	free(m->info);
 	free(m->frank);
 	wd_strvec_free(&m->unmatched);

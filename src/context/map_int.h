@@ -62,16 +62,28 @@ struct wd_map {
 	size_t ncap;
 	struct occ *def_occ;   /* every definition, grouped by name */
 	struct occ *ref_occ;   /* every reference to a defined name, grouped by name */
+	int occ_borrowed;      /* def_occ and ref_occ are in the saved index's mapping */
 	double *frank;       /* PageRank of each file */
 	int ranked;
 	wd_map_stats stats;
 	wd_strvec unmatched; /* focus entries of the last wd_map_rank that matched nothing */
 	char *pack;          /* the tag pack's mapping: cached tags borrow from it */
 	size_t pack_len;
+	char *idx;           /* the saved name index's mapping (read-only): names borrow from it */
+	size_t idx_len;
 };
 
 /* vendored.c: set files[].vendored and stats.vendored. */
 void wd_map__mark_vendored(wd_map *m, const char *const *exclude);
+
+/* map_index.c: the name index of m's files' tags: the saved one in m->idx
+ * when it describes them, updated when a few files changed, else built.
+ * *save (NULL: nothing is saved) gets the index to save when it is not the
+ * saved one as it was (else it is left empty). */
+int wd_map__index(wd_map *m, unsigned nthreads, wd_buf *save);
+/* Make the checksum of a saved index p[0..len) right again (tests and fuzz
+ * targets: what follows the checksum is then what is tried). */
+void wd_map__index_seal(char *p, size_t len);
 
 const struct nameinfo *wd_map_name(const wd_map *m, const char *name);
 void wd_map_def_fill(wd_map_def *d, const wd_map *m, uint32_t file, uint32_t idx);
