@@ -92,6 +92,41 @@ void wd_map__index_seal(char *p, size_t len)
 	memcpy(p + offsetof(struct idx_head, sum), &sum, sizeof(sum));
 }
 
+/* Is every definition of every file in exactly one name's slice? The
+ * ranking and rendering count on it (one pick per definition). */
+static int defs_once(const struct idx_view *v)
+{
+	size_t *base = malloc((v->nfiles + 1) * sizeof(*base));
+	unsigned char *seen = calloc(v->ndefs ? v->ndefs : 1, 1);
+	uint64_t total = 0;
+	int rc = -1;
+
+	if (!base || !seen)
+		goto out;
+	for (size_t i = 0; i < v->nfiles; i++) {
+		base[i] = (size_t)total;
+		total += v->files[i].ndefs;
+	}
+	if (total != v->ndefs)
+		goto out;
+	for (size_t i = 0; i < v->ndefs; i++) {
+		const struct occ *o = &v->defs[i];
+		size_t at;
+
+		if (o->file >= v->nfiles || o->val >= v->files[o->file].ndefs)
+			goto out;
+		at = base[o->file] + o->val;
+		if (seen[at])
+			goto out;
+		seen[at] = 1;
+	}
+	rc = 0;
+out:
+	free(base);
+	free(seen);
+	return rc;
+}
+
 /* Check the saved index p[0..len) and set v; -1 when it is damaged. */
 static int view_open(struct idx_view *v, const char *p, size_t len)
 {
@@ -142,13 +177,10 @@ static int view_open(struct idx_view *v, const char *p, size_t len)
 	}
 	if (nd != v->ndefs || nr != v->nrefs)
 		return -1;
-	for (size_t i = 0; i < v->ndefs; i++)
-		if (v->defs[i].file >= v->nfiles || v->defs[i].val >= v->files[v->defs[i].file].ndefs)
-			return -1;
 	for (size_t i = 0; i < v->nrefs; i++)
 		if (v->refs[i].file >= v->nfiles)
 			return -1;
-	return 0;
+	return defs_once(v);
 }
 
 static int hexval(char c)

@@ -372,6 +372,8 @@ START_TEST(a_damaged_or_hostile_saved_index_is_rebuilt)
 	HOSTILE("slices longer than the occurrences", put_u32(&bad, l.names + 12, 1000));
 	HOSTILE("a definition in no file", put_u32(&bad, l.defs, (uint32_t)l.nfiles));
 	HOSTILE("a definition past its file's", put_u32(&bad, l.defs + 4, 1000));
+	HOSTILE("a definition twice", memcpy(bad.ptr + l.defs + 8, bad.ptr + l.defs, 8));
+	HOSTILE("a file's definitions miscounted", put_u32(&bad, l.files + 32 + 4, 3));
 	HOSTILE("a reference in no file", put_u32(&bad, l.refs + 8, 0xffffffffu));
 	HOSTILE("strings not ended", bad.ptr[bad.len - 1] = 'x');
 #undef HOSTILE
