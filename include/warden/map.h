@@ -92,7 +92,8 @@ typedef struct wd_map_stats {
 typedef enum wd_map_index_source {
 	WD_MAP_INDEX_BUILT = 0,   /* built from every file's tags */
 	WD_MAP_INDEX_READ,        /* the cache's, as it was (no file changed) */
-	WD_MAP_INDEX_UPDATED      /* the cache's, updated for the few files that changed */
+	WD_MAP_INDEX_UPDATED,     /* the cache's, updated for the few files that changed */
+	WD_MAP_INDEX_PATCHED      /* the cache's, patched: files changed, not their names */
 } wd_map_index_source;
 
 void wd_map_get_stats(wd_map_stats *out, const wd_map *m);

@@ -218,7 +218,8 @@ static int map_main(int argc, char **argv)
 		        (unsigned long long)st.build_ms, (unsigned long long)st.list_ms,
 		        (unsigned long long)st.tags_ms, (unsigned long long)st.index_ms,
 		        st.index_cache == WD_MAP_INDEX_READ ? " cached"
-		        : st.index_cache == WD_MAP_INDEX_UPDATED ? " updated" : "",
+		        : st.index_cache == WD_MAP_INDEX_UPDATED ? " updated"
+		        : st.index_cache == WD_MAP_INDEX_PATCHED ? " patched" : "",
 		        (unsigned long long)st.rank_ms);
 	}
 done:

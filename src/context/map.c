@@ -807,12 +807,33 @@ static void index_map(wd_map *m, const char *file)
 	if (fd < 0)
 		return;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		/* read-only and populated: a patch makes the pages it writes writable */
 		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (p != MAP_FAILED) {
 			m->idx = p;
 			m->idx_len = (size_t)st.st_size;
+			m->idx_ino = (uint64_t)st.st_ino;
 		}
 	}
+	close(fd);
+}
+
+/* Write the patched ranges of the mapping back to the very file mapped (not
+ * to one another process put there since, nor to one of another size),
+ * the header with its checksum last: a patch cut short fails the checksum. */
+static void index_write_patch(const wd_map *m, const char *file, const struct idx_patch *p)
+{
+	struct stat st;
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == m->idx_ino &&
+	    (size_t)st.st_size == m->idx_len)
+		for (size_t i = 0; i < p->n; i++)
+			if (pwrite(fd, m->idx + p->v[i].off, p->v[i].len, (off_t)p->v[i].off) !=
+			    (ssize_t)p->v[i].len)
+				break;
 	close(fd);
 }
 
@@ -824,14 +845,19 @@ static int index_names(wd_map *m, const char *pack, unsigned nthreads)
 	wd_buf file = WD_BUF_INIT, save = WD_BUF_INIT;
 	int rc;
 
+	struct idx_patch patch = { NULL, 0, 0 };
+
 	if (pack && wd_buf_printf(&file, "%s.idx", pack) == 0)
 		index_map(m, file.ptr);
 	wd_error_clear();
-	rc = wd_map__index(m, nthreads, file.len ? &save : NULL);
+	rc = wd_map__index(m, nthreads, file.len ? &save : NULL, file.len ? &patch : NULL);
 	if (!rc && save.len && write_replace(file.ptr, &save) != 0)
 		wd_error_clear();
+	if (!rc && patch.n)
+		index_write_patch(m, file.ptr, &patch);
 	wd_buf_free(&file);
 	wd_buf_free(&save);
+	free(patch.v);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "warden/error.h"
 
@@ -250,6 +251,8 @@ static int alloc_index(wd_map *m, size_t nnames, size_t ndefs, size_t nrefs)
 	m->ncap = nnames;
 	return 0;
 }
+
+static void index_reset(wd_map *m);
 
 /* --- a whole build --- */
 
@@ -711,6 +714,222 @@ static int index_update(wd_map *m, const struct idx_view *v)
 	return rc;
 }
 
+/* --- the saved index, patched in place: files changed, names did not --- */
+
+/*
+ * The usual warm map after an edit: the same files, a few of them changed
+ * where no definition or reference to a defined name came or went (a
+ * comment, a function's body, a call more to a name the file already
+ * calls). The index is then the saved one but for those files' blob ids
+ * and reference counts: it is taken as it is, patched in the mapping (the
+ * pages written are copied, the rest stays shared), and only the bytes
+ * patched are written back, not the whole file.
+ */
+
+/* One patch: m->idx[off..off+len) was changed and is to be written back. */
+static int patch_note(struct idx_patch *p, size_t off, size_t len)
+{
+	if (WD_ARRAY_RESERVE(p->v, p->cap, p->n + 1, 16) != 0)
+		return WD_ENOMEM;
+	p->v[p->n].off = off;
+	p->v[p->n].len = len;
+	p->n++;
+	return 0;
+}
+
+/* Make m->idx[off..off+len) writable (its pages are copied when written). */
+static int idx_writable(wd_map *m, size_t off, size_t len)
+{
+	uintptr_t a = (uintptr_t)(m->idx + off) & ~(uintptr_t)4095, e = (uintptr_t)(m->idx + off + len);
+
+	return mprotect((void *)a, e - a, PROT_READ | PROT_WRITE) == 0 ? 0 : -1;
+}
+
+/* The saved definitions and references in the changed files, by file. */
+struct shape {
+	int32_t *slot;          /* per map file: its changed-file number, or -1 */
+	size_t *def0;           /* per changed file: its first in def_name (nchanged + 1) */
+	uint32_t *def_name;     /* the saved name of each of their definitions */
+	struct sref {
+		uint32_t name;
+		uint32_t at;    /* index in the saved references */
+		int seen;
+	} *refs;                /* their saved references, by file then name */
+	size_t *ref0;           /* per changed file: its first in refs (nchanged + 1) */
+};
+
+static int cmp_sref(const void *a, const void *b)
+{
+	const struct sref *x = a, *y = b;
+
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+static void shape_free(struct shape *sh)
+{
+	free(sh->slot);
+	free(sh->def0);
+	free(sh->def_name);
+	free(sh->refs);
+	free(sh->ref0);
+}
+
+/* Gather sh from the saved index (m's index is now its occurrences). */
+static int shape_of(struct shape *sh, const wd_map *m, const struct idx_view *v,
+                    const uint32_t *changed, size_t nchanged)
+{
+	size_t nd = 0, nr = 0;
+
+	if (!(sh->slot = malloc((m->nfiles ? m->nfiles : 1) * sizeof(*sh->slot))) ||
+	    !(sh->def0 = calloc(nchanged + 1, sizeof(*sh->def0))) ||
+	    !(sh->ref0 = calloc(nchanged + 2, sizeof(*sh->ref0))))
+		return WD_ENOMEM;
+	for (size_t i = 0; i < m->nfiles; i++)
+		sh->slot[i] = -1;
+	for (size_t k = 0; k < nchanged; k++) {
+		sh->slot[changed[k]] = (int32_t)k;
+		sh->def0[k] = nd;
+		nd += v->files[changed[k]].ndefs;
+	}
+	sh->def0[nchanged] = nd;
+	/* counted, then placed (a counting sort by changed file) */
+	for (size_t i = 0; i < v->nrefs; i++)
+		if (sh->slot[v->refs[i].file] >= 0)
+			sh->ref0[sh->slot[v->refs[i].file] + 2]++;
+	for (size_t k = 0; k < nchanged; k++)
+		sh->ref0[k + 2] += sh->ref0[k + 1];
+	nr = sh->ref0[nchanged + 1];
+	if (!(sh->def_name = calloc(nd ? nd : 1, sizeof(*sh->def_name))) ||
+	    !(sh->refs = malloc((nr ? nr : 1) * sizeof(*sh->refs))))
+		return WD_ENOMEM;
+	for (size_t id = 0; id < m->names.n; id++) {
+		const struct nameinfo *ni = &m->info[id];
+
+		/* every definition is in one slice (defs_once): each is set once */
+		for (size_t k = 0; k < ni->defs.n; k++)
+			if (sh->slot[ni->defs.v[k].file] >= 0)
+				sh->def_name[sh->def0[sh->slot[ni->defs.v[k].file]] + ni->defs.v[k].val] =
+					(uint32_t)id;
+		for (size_t k = 0; k < ni->refs.n; k++) {
+			int32_t s = sh->slot[ni->refs.v[k].file];
+
+			if (s >= 0)
+				sh->refs[sh->ref0[s + 1]++] = (struct sref){
+					(uint32_t)id, (uint32_t)(ni->refs.v + k - m->ref_occ), 0 };
+		}
+	}
+	/* ref0[k + 1] is now the end of file k's: ref0[k] its start */
+	for (size_t k = 0; k < nchanged; k++)
+		qsort(sh->refs + sh->ref0[k], sh->ref0[k + 1] - sh->ref0[k], sizeof(*sh->refs), cmp_sref);
+	return 0;
+}
+
+/* A reference count to change in the saved index. */
+struct count_fix {
+	uint32_t at;            /* index in the saved references */
+	uint32_t val;
+};
+
+/* Do file fi's tags (changed file k) give the saved occurrences but for
+ * reference counts? The counts that differ go to *fix. */
+static int same_shape(wd_map *m, const struct shape *sh, size_t k, uint32_t fi,
+                      struct count_fix **fix, size_t *nfix, size_t *capfix)
+{
+	const wd_tagset *t = &m->files[fi].tags;
+	size_t seen = 0;
+
+	for (size_t d = 0; d < t->ndefs; d++)
+		if (strcmp(t->defs[d].name, m->names.strs[sh->def_name[sh->def0[k] + d]]) != 0)
+			return 0;
+	for (size_t r = 0; r < t->nrefs; r++) {
+		int64_t id = wd_strtab_find(&m->names, t->refs[r].name, strlen(t->refs[r].name));
+		struct sref key = { 0, 0, 0 }, *s;
+
+		if (id < 0)
+			continue;
+		key.name = (uint32_t)id;
+		s = bsearch(&key, sh->refs + sh->ref0[k], sh->ref0[k + 1] - sh->ref0[k],
+		            sizeof(*sh->refs), cmp_sref);
+		if (!s || s->seen)
+			return 0;
+		s->seen = 1;
+		seen++;
+		if (m->ref_occ[s->at].val == t->refs[r].count)
+			continue;
+		if (WD_ARRAY_RESERVE(*fix, *capfix, *nfix + 1, 16) != 0)
+			return 0;
+		(*fix)[(*nfix)++] = (struct count_fix){ s->at, t->refs[r].count };
+	}
+	return seen == sh->ref0[k + 1] - sh->ref0[k];
+}
+
+/* Write `len` bytes at m->idx + at, and note them to be written back. */
+static int idx_put(wd_map *m, struct idx_patch *p, size_t at, const void *bytes, size_t len)
+{
+	if (idx_writable(m, at, len) != 0 || patch_note(p, at, len) != 0)
+		return -1;
+	memcpy(m->idx + at, bytes, len);
+	return 0;
+}
+
+/* The saved index taken and patched for the changed files; WD_ENOTFOUND
+ * (the mapping as it was) when their names changed: the caller updates or
+ * builds the index instead. */
+static int index_patch(wd_map *m, const struct idx_view *v, struct idx_patch *p)
+{
+	uint32_t changed[UPDATE_MAX];
+	size_t nchanged = 0, nfix = 0, capfix = 0;
+	struct count_fix *fix = NULL;
+	struct shape sh;
+	int rc;
+
+	if (v->nfiles != m->nfiles)
+		return WD_ENOTFOUND;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		if (strcmp(v->strs + v->files[i].path, m->files[i].path) != 0)
+			return WD_ENOTFOUND;
+		if (same_tags(&v->files[i], &m->files[i]))
+			continue;
+		if (nchanged == UPDATE_MAX || m->files[i].tags.ndefs != v->files[i].ndefs)
+			return WD_ENOTFOUND;
+		changed[nchanged++] = (uint32_t)i;
+	}
+	memset(&sh, 0, sizeof(sh));
+	if ((rc = index_take(m, v)) != 0 || (rc = shape_of(&sh, m, v, changed, nchanged)) != 0)
+		goto out;
+	for (size_t k = 0; k < nchanged; k++)
+		if (!same_shape(m, &sh, k, changed[k], &fix, &nfix, &capfix)) {
+			rc = WD_ENOTFOUND;
+			goto out;
+		}
+	/* the counts, the files' keys, then the checksum of it all (written last);
+	 * from here a failure leaves the mapping changed in part */
+	rc = WD_EINFRA;
+	for (size_t i = 0; i < nfix; i++) {
+		size_t at = (size_t)((const char *)&m->ref_occ[fix[i].at].val - m->idx);
+
+		if (idx_put(m, p, at, &fix[i].val, sizeof(fix[i].val)) != 0)
+			goto out;
+	}
+	for (size_t k = 0; k < nchanged; k++) {
+		size_t at = (size_t)((const char *)&v->files[changed[k]] - m->idx);
+		struct idx_file key;
+
+		file_key(&key, &m->files[changed[k]]);
+		key.path = v->files[changed[k]].path;
+		if (idx_put(m, p, at, &key, sizeof(key)) != 0)
+			goto out;
+	}
+	if (idx_writable(m, 0, sizeof(struct idx_head)) != 0)
+		goto out;
+	wd_map__index_seal(m->idx, m->idx_len);
+	rc = patch_note(p, 0, sizeof(struct idx_head)) ? WD_EINFRA : 0;
+out:
+	shape_free(&sh);
+	free(fix);
+	return rc;
+}
+
 /* --- saving --- */
 
 /* The index to save: every file's key, then the names and their slices. */
@@ -812,7 +1031,7 @@ static void index_reset(wd_map *m)
 	m->stats.definitions = m->stats.references = 0;
 }
 
-int wd_map__index(wd_map *m, unsigned nthreads, wd_buf *save)
+int wd_map__index(wd_map *m, unsigned nthreads, wd_buf *save, struct idx_patch *patch)
 {
 	struct idx_view v;
 	int rc = WD_ENOTFOUND;
@@ -826,11 +1045,21 @@ int wd_map__index(wd_map *m, unsigned nthreads, wd_buf *save)
 				m->stats.index_cache = WD_MAP_INDEX_READ;
 				return 0;
 			}
-		} else if ((rc = index_update(m, &v)) == 0) {
-			m->stats.index_cache = WD_MAP_INDEX_UPDATED;
+		} else {
+			if (patch && (rc = index_patch(m, &v, patch)) == 0) {
+				m->stats.index_cache = WD_MAP_INDEX_PATCHED;
+				return 0;
+			}
+			if (patch)
+				patch->n = 0;
+			index_reset(m);
+			/* names changed (the mapping as it was): an update; a patch that
+			 * failed half done: a build */
+			if ((!patch || rc == WD_ENOTFOUND) && (rc = index_update(m, &v)) == 0)
+				m->stats.index_cache = WD_MAP_INDEX_UPDATED;
+			else if (rc == WD_ENOMEM)
+				return rc;
 		}
-		if (rc == WD_ENOMEM)
-			return rc;
 		wd_error_clear();
 	}
 	if (rc) {

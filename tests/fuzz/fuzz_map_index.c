@@ -10,7 +10,8 @@
  *               reach the checks behind it), 2 cut the file at the length
  *               in bytes 1..2, 4 change a file of the tree first (the saved
  *               index is then updated rather than taken as it is),
- *               8 remove a file of the tree first
+ *               8 remove a file of the tree first, 16 change a file of the
+ *               tree but not its names (the saved index is then patched)
  *   bytes 1..2  the length to cut at (little endian, modulo the size + 1)
  *   the rest    edits of 5 bytes: where (4 bytes, little endian, modulo the
  *               size) and a byte to XOR there
@@ -41,6 +42,9 @@ static wd_buf idx_file;
 
 static const char B_C[] = "int beta(void) { return alpha() + shared(); }\nint shared;\n";
 static const char B_C2[] = "int beta(void) { return gamma(); }\nint alpha;\n/* more */\n";
+static const char A_C[] = "int shared(void) { return 0; }\nint alpha(void) { return shared() + beta(); }\n";
+static const char A_C2[] = "/* moved */\nint shared(void) { return 0; }\n"
+                           "int alpha(void) { return shared() + beta() + beta(); }\n";
 
 static void put(const char *rel, const char *text)
 {
@@ -89,7 +93,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	strcpy(cache, "/tmp/wd-fuzzmic-XXXXXX");
 	if (!mkdtemp(tree) || !mkdtemp(cache))
 		abort();
-	put("a/first.c", "int shared(void) { return 0; }\nint alpha(void) { return shared() + beta(); }\n");
+	put("a/first.c", A_C);
 	put("b/second.c", B_C);
 	put("c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
 	put("d/fourth.py", "def delta(x):\n    return gamma(x)\n\nclass Beta:\n    pass\n");
@@ -142,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (flags & 4)
 		put("b/second.c", B_C2);
+	if (flags & 16)
+		put("a/first.c", A_C2);
 	if (flags & 8) {
 		wd_buf p = WD_BUF_INIT;
 
@@ -154,6 +160,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the tree as it was, for the next input */
 	if (flags & 4)
 		put("b/second.c", B_C);
+	if (flags & 16)
+		put("a/first.c", A_C);
 	if (flags & 8)
 		put("c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
 	wd_buf_free(&b);

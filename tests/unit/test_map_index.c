@@ -140,9 +140,22 @@ END_TEST
 START_TEST(the_saved_index_follows_edits_deletions_and_renames)
 {
 	expect_warm(WD_MAP_INDEX_BUILT, "cold");
-	/* a comment: the same names */
+	/* a comment: the same names, the saved index patched (and written back) */
 	put("b/second.c", "int beta(void) { return alpha() + shared(); }\nint shared;\n/* x */\n");
-	expect_warm(WD_MAP_INDEX_UPDATED, "comment");
+	expect_warm(WD_MAP_INDEX_PATCHED, "comment");
+	expect_warm(WD_MAP_INDEX_READ, "after the patch");
+	/* a name called once more, and lines moved: only counts change */
+	put("b/second.c", "/* x */\n\nint beta(void) { return alpha() + shared() + alpha(); }\n"
+	                  "int shared;\n");
+	put("c/third.c", "int gamma(void) { return beta() + alpha(); }\n");
+	expect_warm(WD_MAP_INDEX_PATCHED, "counts");
+	expect_warm(WD_MAP_INDEX_READ, "after the counts");
+	/* a name called that was not: an update */
+	put("c/third.c", "int gamma(void) { return beta() + alpha() + shared(); }\n");
+	expect_warm(WD_MAP_INDEX_UPDATED, "a new call");
+	/* a name no longer called: an update */
+	put("c/third.c", "int gamma(void) { return beta() + shared(); }\n");
+	expect_warm(WD_MAP_INDEX_UPDATED, "a call gone");
 	/* an earlier file now defines a name first defined later, and a later
 	 * one's first definition goes: names change places */
 	put("a/first.c", "int gamma;\nint shared(void) { return 0; }\nint alpha(void) { return 1; }\n");
@@ -189,11 +202,14 @@ START_TEST(random_edits_keep_the_saved_index_exact)
 	const size_t nn = sizeof(names) / sizeof(names[0]);
 	unsigned seed = 12345;
 	int present[24] = { 0 };
-	size_t updated = 0, built = 0;
+	size_t updated = 0, built = 0, patched = 0;
 	char rel[32], when[64];
-	wd_buf text = WD_BUF_INIT;
+	wd_buf text = WD_BUF_INIT, texts[24];
 
-	for (int round = 0; round < 60; round++) {
+	for (int i = 0; i < 24; i++)
+		texts[i] = (wd_buf)WD_BUF_INIT;
+
+	for (int round = 0; round < 80; round++) {
 		int ops = 1 + (int)rnd(&seed, 3);
 
 		for (int op = 0; op < ops; op++) {
@@ -203,6 +219,12 @@ START_TEST(random_edits_keep_the_saved_index_exact)
 			if (present[f] && rnd(&seed, 4) == 0) {
 				rm(rel);
 				present[f] = 0;
+				continue;
+			}
+			if (present[f] && rnd(&seed, 2) == 0) {
+				/* the same names, new text: a patch */
+				ck_assert_int_eq(wd_buf_printf(&texts[f], "/* %d */\n", round), 0);
+				put(rel, texts[f].ptr);
 				continue;
 			}
 			wd_buf_clear(&text);
@@ -217,6 +239,8 @@ START_TEST(random_edits_keep_the_saved_index_exact)
 				ck_assert_int_eq(wd_buf_printf(&text, "int %s;\n", names[rnd(&seed, nn)]), 0);
 			ck_assert_int_eq(wd_buf_puts(&text, "\n"), 0);
 			put(rel, text.ptr);
+			wd_buf_clear(&texts[f]);
+			ck_assert_int_eq(wd_buf_puts(&texts[f], text.ptr), 0);
 			present[f] = 1;
 		}
 		{
@@ -227,6 +251,7 @@ START_TEST(random_edits_keep_the_saved_index_exact)
 			wd_map_get_stats(&st, warm);
 			updated += st.index_cache == WD_MAP_INDEX_UPDATED;
 			built += st.index_cache == WD_MAP_INDEX_BUILT;
+			patched += st.index_cache == WD_MAP_INDEX_PATCHED;
 			snprintf(when, sizeof(when), "round %d", round);
 			expect_same_index(warm, cold, when);
 			render(&a, warm);
@@ -238,9 +263,12 @@ START_TEST(random_edits_keep_the_saved_index_exact)
 			wd_buf_free(&b);
 		}
 	}
-	ck_assert_uint_gt(updated, 20);
+	ck_assert_uint_gt(updated, 10);
+	ck_assert_uint_gt(patched, 5);
 	ck_assert_uint_gt(built, 1);
 	wd_buf_free(&text);
+	for (int i = 0; i < 24; i++)
+		wd_buf_free(&texts[i]);
 }
 END_TEST
 
