@@ -412,14 +412,15 @@ static int index_take(wd_map *m, const struct idx_view *v)
 	m->def_occ = (struct occ *)v->defs;
 	m->ref_occ = (struct occ *)v->refs;
 	m->occ_borrowed = 1;
-	for (size_t id = 0; id < v->nnames; id++) {
-		m->info[id].defs.n = v->names[id].ndefs;
-		m->info[id].refs.n = v->names[id].nrefs;
-	}
-	lay_slices(m);
-	for (size_t id = 0; id < v->nnames; id++) {
-		m->info[id].defs.n = v->names[id].ndefs;
-		m->info[id].refs.n = v->names[id].nrefs;
+	for (size_t id = 0, doff = 0, roff = 0; id < v->nnames; id++) {
+		struct nameinfo *ni = &m->info[id];
+
+		ni->defs.v = m->def_occ + doff;
+		ni->defs.n = v->names[id].ndefs;
+		ni->refs.v = m->ref_occ + roff;
+		ni->refs.n = v->names[id].nrefs;
+		doff += ni->defs.n;
+		roff += ni->refs.n;
 	}
 	m->stats.definitions = v->ndefs;
 	m->stats.references = v->nrefs;
