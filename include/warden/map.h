@@ -58,10 +58,15 @@ typedef struct wd_map_opts {
 	                              * map.exclude), on top of deps/, vendor/, third_party/,
 	                              * external/, node_modules/ and .gitattributes'
 	                              * linguist-vendored / linguist-generated; may be NULL */
+	size_t thread_heap;          /* bytes each parse thread (not the caller's) populates in
+	                              * its own malloc heap before it loads tags, so that a warm
+	                              * build's allocations there take no page faults; for a
+	                              * caller that keeps freed memory on its heaps (mallopt
+	                              * M_TRIM_THRESHOLD); 0 = none */
 } wd_map_opts;
 
 #define WD_MAP_OPTS_VERSION 1
-#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0, NULL }
+#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0, NULL, 0 }
 
 /* Build the map of the work tree at `workdir`. Unreadable or unparsable
  * files are kept by path (their parse errors do not fail the build). */

@@ -151,8 +151,14 @@ static int map_main(int argc, char **argv)
 		else
 			mo.cache_dir = cache.ptr;
 	}
-	if (mo.cache_dir)
-		prefault_heap(wd_map_pack_bytes(repo, mo.cache_dir));
+	if (mo.cache_dir) {
+		size_t pack = wd_map_pack_bytes(repo, mo.cache_dir);
+
+		prefault_heap(pack);
+		/* a parse thread's share of the tags' arrays (about half the pack's
+		 * size in all, the caller's thread taking its part) */
+		mo.thread_heap = pack / 4;
+	}
 	/* only now: libgit2's start-up (its TLS back end reads the system's CA
 	 * certificates, ~200 page faults of allocations) takes prefaulted memory */
 	if (wd_repo_global_init() != 0) {

@@ -413,6 +413,31 @@ START_TEST(a_damaged_or_hostile_saved_index_is_rebuilt)
 }
 END_TEST
 
+/* Parse threads that populate their heaps first build the same map. */
+START_TEST(parse_threads_with_populated_heaps_build_the_same_map)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	wd_map *m = NULL, *cold;
+	wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT;
+
+	wd_map_free(build(cache));
+	o.cache_dir = cache;
+	o.threads = 2;
+	o.thread_heap = 1 << 20;
+	put("b/second.c", "int beta(void) { return alpha(); }\n/* y */\n");
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	cold = build(NULL);
+	expect_same_index(m, cold, "populated heaps");
+	render(&a, m);
+	render(&b, cold);
+	ck_assert_str_eq(a.ptr, b.ptr);
+	wd_map_free(m);
+	wd_map_free(cold);
+	wd_buf_free(&a);
+	wd_buf_free(&b);
+}
+END_TEST
+
 START_TEST(a_map_without_a_cache_saves_no_index)
 {
 	wd_map *m = build(NULL);
@@ -441,6 +466,7 @@ int main(void)
 	tcase_add_test(tc, the_saved_index_follows_edits_deletions_and_renames);
 	tcase_add_test(tc, random_edits_keep_the_saved_index_exact);
 	tcase_add_test(tc, a_damaged_or_hostile_saved_index_is_rebuilt);
+	tcase_add_test(tc, parse_threads_with_populated_heaps_build_the_same_map);
 	tcase_add_test(tc, a_map_without_a_cache_saves_no_index);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
