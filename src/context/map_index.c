@@ -6,14 +6,16 @@
  * fifth of a warm map of git/git (14 ms, hashing and looking up 90,000
  * names), so a build with a cache saves it beside the tag pack and the next
  * one reads it (names, hashes and slices, checked) when it describes the
- * files' tags exactly, or updates it when a few files changed, gone or came:
+ * files' tags exactly, patches it in place when a few files changed but not
+ * their names (below), or updates it when a few files changed, gone or came:
  * their slices drop out, their new tags go in where a whole build would put
  * them, and the names are put back in the order of their first definition.
  * A file that defines a name the saved index does not hold (whose
  * references in unchanged files it never kept) rebuilds it.
  *
- * The caller (map.c) maps and writes the file; this file only reads the
- * bytes it is given and fills a buffer to save.
+ * The caller (map.c) maps the file (private, read-only) and writes what this
+ * file gives it to save: a whole index, or the ranges of the mapping a patch
+ * changed (this file makes those pages writable).
  */
 #include <pthread.h>
 #include <stddef.h>
