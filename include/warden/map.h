@@ -58,10 +58,15 @@ typedef struct wd_map_opts {
 	                              * map.exclude), on top of deps/, vendor/, third_party/,
 	                              * external/, node_modules/ and .gitattributes'
 	                              * linguist-vendored / linguist-generated; may be NULL */
+	size_t thread_heap;          /* bytes each parse thread (not the caller's) populates in
+	                              * its own malloc heap before it loads tags, so that a warm
+	                              * build's allocations there take no page faults; for a
+	                              * caller that keeps freed memory on its heaps (mallopt
+	                              * M_TRIM_THRESHOLD); 0 = none */
 } wd_map_opts;
 
 #define WD_MAP_OPTS_VERSION 1
-#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0, NULL }
+#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0, NULL, 0 }
 
 /* Build the map of the work tree at `workdir`. Unreadable or unparsable
  * files are kept by path (their parse errors do not fail the build). */
@@ -86,7 +91,15 @@ typedef struct wd_map_stats {
 	uint64_t rank_ms;    /* wall time of the last wd_map_rank */
 	size_t vendored;     /* files vendored or generated (kept, but not ranked) */
 	size_t partial;      /* of the parsed, those parsed only where they changed */
+	int index_cache;     /* wd_map_index_source: where the name index came from */
 } wd_map_stats;
+
+typedef enum wd_map_index_source {
+	WD_MAP_INDEX_BUILT = 0,   /* built from every file's tags */
+	WD_MAP_INDEX_READ,        /* the cache's, as it was (no file changed) */
+	WD_MAP_INDEX_UPDATED,     /* the cache's, updated for the few files that changed */
+	WD_MAP_INDEX_PATCHED      /* the cache's, patched: files changed, not their names */
+} wd_map_index_source;
 
 void wd_map_get_stats(wd_map_stats *out, const wd_map *m);
 

@@ -100,7 +100,7 @@ static int map_main(int argc, char **argv)
 {
 	const char *repo = ".";
 	size_t budget = 2048, threads = 0;
-	int json = 0, use_cache = 1, stats = 0, rc, exit_code = WD_EXIT_OK;
+	int json = 0, use_cache = 1, stats = 0, rc, exit_code = WD_EXIT_OK, git_ready = 0;
 	wd_strvec focus = WD_STRVEC_INIT, exclude = WD_STRVEC_INIT;
 	wd_config *cfg = NULL;
 	wd_buf cache = WD_BUF_INIT, out = WD_BUF_INIT;
@@ -151,8 +151,22 @@ static int map_main(int argc, char **argv)
 		else
 			mo.cache_dir = cache.ptr;
 	}
-	if (mo.cache_dir)
-		prefault_heap(wd_map_pack_bytes(repo, mo.cache_dir));
+	if (mo.cache_dir) {
+		size_t pack = wd_map_pack_bytes(repo, mo.cache_dir);
+
+		prefault_heap(pack);
+		/* a parse thread's share of the tags' arrays (about half the pack's
+		 * size in all, the caller's thread taking its part) */
+		mo.thread_heap = pack / 4;
+	}
+	/* only now: libgit2's start-up (its TLS back end reads the system's CA
+	 * certificates, ~200 page faults of allocations) takes prefaulted memory */
+	if (wd_repo_global_init() != 0) {
+		wd_cli_error("could not initialise libgit2");
+		exit_code = WD_EXIT_INFRA;
+		goto done;
+	}
+	git_ready = 1;
 	mo.threads = (unsigned)threads;
 	/* map.exclude: the user's and the repository's globs of vendored code */
 	if ((rc = wd_config_open(&cfg, repo)) != 0 ||
@@ -213,10 +227,13 @@ static int map_main(int argc, char **argv)
 
 		wd_map_get_stats(&st, m);
 		fprintf(stderr, "map: %zu files, %zu parsed (%zu partly), %zu from cache, %zu definitions, "
-		        "%zu references; build %llu ms (list %llu, tags %llu, index %llu), rank %llu ms\n",
+		        "%zu references; build %llu ms (list %llu, tags %llu, index %llu%s), rank %llu ms\n",
 		        st.files, st.parsed, st.partial, st.cached, st.definitions, st.references,
 		        (unsigned long long)st.build_ms, (unsigned long long)st.list_ms,
 		        (unsigned long long)st.tags_ms, (unsigned long long)st.index_ms,
+		        st.index_cache == WD_MAP_INDEX_READ ? " cached"
+		        : st.index_cache == WD_MAP_INDEX_UPDATED ? " updated"
+		        : st.index_cache == WD_MAP_INDEX_PATCHED ? " patched" : "",
 		        (unsigned long long)st.rank_ms);
 	}
 done:
@@ -226,20 +243,15 @@ done:
 	wd_strvec_free(&focus);
 	wd_buf_free(&cache);
 	wd_buf_free(&out);
+	if (git_ready)
+		wd_repo_global_shutdown();
 	return exit_code;
 }
 
-/* Only libgit2 (the index lists a work tree's files); not libcurl, whose
- * start-up alone is ~7 ms of CPU, a tenth of a warm map. */
+/* Only libgit2 (the index lists a work tree's files), started by map_main
+ * once the heap is prefaulted; not libcurl, whose start-up alone is ~7 ms of
+ * CPU, a tenth of a warm map. */
 int cmd_map(int argc, char **argv)
 {
-	int rc;
-
-	if (wd_repo_global_init() != 0) {
-		wd_cli_error("could not initialise libgit2");
-		return WD_EXIT_INFRA;
-	}
-	rc = map_main(argc, argv);
-	wd_repo_global_shutdown();
-	return rc;
+	return map_main(argc, argv);
 }

@@ -375,6 +375,7 @@ struct job {
 	size_t next;
 	int phase;              /* 0: stat every file (in path order), 1: tags (in `order`) */
 	const uint32_t *order;
+	size_t thread_heap;     /* wd_map_opts' */
 	int rc;                 /* first fatal error (out of memory, no parser) */
 	char msg[512];
 };
@@ -652,6 +653,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* A thread of run_workers: before loading tags, its malloc heap (glibc gives
+ * each thread an arena of its own) populated in one call, as the command
+ * does for the caller's (a page fault costs ~15 us of CPU on bench/map's
+ * VM, and a warm map of git/git took ~250 in these heaps). */
+static void *worker_thread(void *arg)
+{
+	struct job *j = arg;
+	char *p;
+
+	if (j->phase == 1 && j->thread_heap && (p = malloc(j->thread_heap)) != NULL) {
+		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+		uintptr_t e = ((uintptr_t)p + j->thread_heap) & ~(uintptr_t)4095;
+
+		if (e > a)
+			madvise((void *)a, e - a, MADV_POPULATE_WRITE); /* best effort */
+		free(p);
+	}
+	return worker(arg);
+}
+
 static unsigned thread_count(unsigned want, size_t nfiles)
 {
 	long n = want ? (long)want : sysconf(_SC_NPROCESSORS_ONLN);
@@ -671,7 +692,7 @@ static int run_workers(struct job *j, unsigned nthreads)
 	unsigned started = 0;
 
 	for (; started < nthreads - 1; started++)
-		if (pthread_create(&th[started], NULL, worker, j) != 0)
+		if (pthread_create(&th[started], NULL, worker_thread, j) != 0)
 			break;
 	worker(j); /* the calling thread works too */
 	for (unsigned i = 0; i < started; i++)
@@ -793,142 +814,71 @@ out:
 	return rc;
 }
 
-/* --- the name index --- */
+/* --- the name index's cache (map_index.c builds, reads and updates it) --- */
 
-/*
- * Every definition and reference of a name, in two flat arrays (one slice
- * per name, in file order) rather than millions of small lists: the kernel
- * has 3.5 million definitions.
- */
-struct index_job {
-	wd_map *m;
-	int64_t *ref_id;     /* per reference (all files, in order): name id or -1 */
-	size_t *ref_base;    /* per file: index of its first reference in ref_id */
-	size_t from, to;     /* files of this thread */
-};
-
-/* Look up the references of files [from, to): the table is only read. */
-static void *find_refs(void *arg)
+/* The saved name index beside the work tree's pack ("<pack>.idx": `warden
+ * gc` prunes it with the packs), mapped read-only into m->idx; none when it
+ * cannot be read (map_index.c checks what it holds). */
+static void index_map(wd_map *m, const char *file)
 {
-	struct index_job *ij = arg;
-	const wd_map *m = ij->m;
+	struct stat st;
+	void *p;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
-	for (size_t fi = ij->from; fi < ij->to; fi++) {
-		const struct mfile *f = &m->files[fi];
-
-		for (size_t r = 0; r < f->tags.nrefs; r++) {
-			const char *nm = f->tags.refs[r].name;
-
-			ij->ref_id[ij->ref_base[fi] + r] = wd_strtab_find(&m->names, nm, strlen(nm));
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		/* read-only and populated: a patch makes the pages it writes writable */
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p != MAP_FAILED) {
+			m->idx = p;
+			m->idx_len = (size_t)st.st_size;
+			m->idx_ino = (uint64_t)st.st_ino;
 		}
 	}
-	return NULL;
+	close(fd);
 }
 
-static int index_names(wd_map *m, unsigned nthreads)
+/* Write the patched ranges of the mapping back to the very file mapped (not
+ * to one another process put there since, nor to one of another size),
+ * the header with its checksum last: a patch cut short fails the checksum. */
+static void index_write_patch(const wd_map *m, const char *file, const struct idx_patch *p)
 {
-	uint32_t *def_id = NULL;
-	int64_t *ref_id = NULL;
-	size_t *ref_base = NULL, ndefs = 0, nrefs = 0, k;
-	struct index_job jobs[2];
-	pthread_t th;
-	int rc = 0, threaded = 0;
+	struct stat st;
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
 
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		ndefs += m->files[fi].tags.ndefs;
-		nrefs += m->files[fi].tags.nrefs;
-	}
-	/* one element at least, never NULL, and ref_id zeroed (calloc: fresh
-	 * pages at this size, free): the static analyser sees neither that the
-	 * sums are the per-file counts added up nor find_refs filling ref_id */
-	if (!(def_id = malloc((ndefs ? ndefs : 1) * sizeof(*def_id))) ||
-	    !(ref_id = calloc(nrefs ? nrefs : 1, sizeof(*ref_id))) ||
-	    !(ref_base = malloc((m->nfiles ? m->nfiles : 1) * sizeof(*ref_base)))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto out;
-	}
-	/* definitions first: they make the names */
-	k = 0;
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		const struct mfile *f = &m->files[fi];
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == m->idx_ino &&
+	    (size_t)st.st_size == m->idx_len)
+		for (size_t i = 0; i < p->n; i++)
+			if (pwrite(fd, m->idx + p->v[i].off, p->v[i].len, (off_t)p->v[i].off) !=
+			    (ssize_t)p->v[i].len)
+				break;
+	close(fd);
+}
 
-		for (size_t d = 0; d < f->tags.ndefs; d++, k++) {
-			const char *nm = f->tags.defs[d].name;
+/* The name index: the saved one (pack file `pack` + ".idx"; NULL: no cache)
+ * when it serves, and saved again when it changed. A save that fails costs
+ * the next build an index. */
+static int index_names(wd_map *m, const char *pack, unsigned nthreads)
+{
+	wd_buf file = WD_BUF_INIT, save = WD_BUF_INIT;
+	int rc;
 
-			if ((rc = wd_strtab_intern(&m->names, nm, strlen(nm), &def_id[k])) != 0)
-				goto out;
-		}
-	}
-	/* then the references to names something defines (locals, fields and library
-	 * names link no files), looked up on two threads when there are many */
-	k = 0;
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		ref_base[fi] = k;
-		k += m->files[fi].tags.nrefs;
-	}
-	jobs[0] = (struct index_job){ m, ref_id, ref_base, 0, m->nfiles / 2 };
-	jobs[1] = (struct index_job){ m, ref_id, ref_base, m->nfiles / 2, m->nfiles };
-	if (nthreads > 1 && nrefs > 100000 && pthread_create(&th, NULL, find_refs, &jobs[1]) == 0)
-		threaded = 1;
-	find_refs(&jobs[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		find_refs(&jobs[1]);
-	/* counts, then one slice per name in each flat array */
-	if (!(m->info = calloc(m->names.n ? m->names.n : 1, sizeof(*m->info))) ||
-	    !(m->def_occ = malloc((ndefs ? ndefs : 1) * sizeof(struct occ))) ||
-	    !(m->ref_occ = malloc((nrefs ? nrefs : 1) * sizeof(struct occ)))) {
-		rc = wd_error_set(WD_ENOMEM, "out of memory");
-		goto out;
-	}
-	m->ncap = m->names.n;
-	for (k = 0; k < ndefs; k++)
-		m->info[def_id[k]].defs.n++;
-	for (k = 0; k < nrefs; k++)
-		if (ref_id[k] >= 0)
-			m->info[ref_id[k]].refs.n++;
-	{
-		size_t doff = 0, roff = 0;
+	struct idx_patch patch = { NULL, 0, 0 };
 
-		for (size_t id = 0; id < m->names.n; id++) {
-			m->info[id].defs.v = m->def_occ + doff;
-			m->info[id].refs.v = m->ref_occ + roff;
-			doff += m->info[id].defs.n;
-			roff += m->info[id].refs.n;
-			m->info[id].defs.n = 0;
-			m->info[id].refs.n = 0;
-		}
-	}
-	k = 0;
-	for (size_t fi = 0; fi < m->nfiles; fi++) {
-		const struct mfile *f = &m->files[fi];
-
-		for (size_t d = 0; d < f->tags.ndefs; d++, k++) {
-			struct occlist *l = &m->info[def_id[k]].defs;
-
-			l->v[l->n].file = (uint32_t)fi;
-			l->v[l->n].val = (uint32_t)d;
-			l->n++;
-		}
-		for (size_t r = 0; r < f->tags.nrefs; r++) {
-			int64_t id = ref_id[ref_base[fi] + r];
-			struct occlist *l;
-
-			if (id < 0)
-				continue;
-			l = &m->info[id].refs;
-			l->v[l->n].file = (uint32_t)fi;
-			l->v[l->n].val = f->tags.refs[r].count;
-			l->n++;
-			m->stats.references++;
-		}
-	}
-	m->stats.definitions = ndefs;
-out:
-	free(def_id);
-	free(ref_id);
-	free(ref_base);
+	if (pack && wd_buf_printf(&file, "%s.idx", pack) == 0)
+		index_map(m, file.ptr);
+	wd_error_clear();
+	rc = wd_map__index(m, nthreads, file.len ? &save : NULL, file.len ? &patch : NULL);
+	if (!rc && save.len && write_replace(file.ptr, &save) != 0)
+		wd_error_clear();
+	if (!rc && patch.n)
+		index_write_patch(m, file.ptr, &patch);
+	wd_buf_free(&file);
+	wd_buf_free(&save);
+	free(patch.v);
 	return rc;
 }
 
@@ -1119,6 +1069,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	j.pk = opts->cache_dir ? &pk : NULL;
 	j.max_file = opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
 	j.pid = (long)getpid();
+	j.thread_heap = pk.work ? opts->thread_heap : 0; /* a warm build only */
 	if (opts->cache_dir) {
 		wd_buf dir = WD_BUF_INIT;
 
@@ -1160,7 +1111,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		}
 	}
 	t1 = wd_now_ms();
-	rc = index_names(m, nthreads);
+	rc = index_names(m, opts->cache_dir ? pkfile.ptr : NULL, nthreads);
 	m->stats.index_ms = wd_now_ms() - t1;
 	if (saving)
 		pthread_join(saver, NULL);
@@ -1207,8 +1158,12 @@ void wd_map_free(wd_map *m)
 	}
 	if (m->pack)
 		munmap(m->pack, m->pack_len);
-	free(m->def_occ);
-	free(m->ref_occ);
+	if (!m->occ_borrowed) {
+		free(m->def_occ);
+		free(m->ref_occ);
+	}
+	if (m->idx)
+		munmap(m->idx, m->idx_len);
 	free(m->info);
 	free(m->frank);
 	wd_strvec_free(&m->unmatched);

@@ -52,6 +52,43 @@ static int rehash(wd_strtab *t, size_t nslots)
 	return 0;
 }
 
+uint32_t wd_strtab_hash(const char *s, size_t len)
+{
+	return (uint32_t)hash_bytes(s, len);
+}
+
+int wd_strtab_reserve(wd_strtab *t, size_t n)
+{
+	size_t nslots = t->nslots ? t->nslots : 64;
+
+	while ((n + 1) * 2 > nslots)
+		nslots *= 2;
+	if (nslots != t->nslots && rehash(t, nslots) != 0)
+		return WD_ENOMEM;
+	return WD_ARRAY_RESERVE(t->strs, t->cap, n, 64);
+}
+
+int wd_strtab_add_hashed(wd_strtab *t, const char *s, uint32_t h)
+{
+	size_t i;
+	int rc;
+
+	if (!t->borrow)
+		return wd_error_set(WD_EUSAGE, "wd_strtab_add_hashed: the table must borrow its strings");
+	if ((t->n + 1) * 2 > t->nslots && (rc = rehash(t, t->nslots ? t->nslots * 2 : 64)) != 0)
+		return rc;
+	if (WD_ARRAY_RESERVE(t->strs, t->cap, t->n + 1, 64) != 0)
+		return WD_ENOMEM;
+	i = h & (t->nslots - 1);
+	while (t->slots[i])
+		i = (i + 1) & (t->nslots - 1);
+	t->strs[t->n] = (char *)s;
+	t->slots[i] = (uint32_t)t->n + 1;
+	t->hashes[i] = h;
+	t->n++;
+	return 0;
+}
+
 int64_t wd_strtab_find(const wd_strtab *t, const char *s, size_t len)
 {
 	uint32_t h;

@@ -29,6 +29,15 @@ int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id);
 /* The id of `s`, or -1 when absent. */
 int64_t wd_strtab_find(const wd_strtab *t, const char *s, size_t len);
 void wd_strtab_free(wd_strtab *t);
+/* The hash a table keeps of s[0..len). */
+uint32_t wd_strtab_hash(const char *s, size_t len);
+/* Room for n strings without growing. */
+int wd_strtab_reserve(wd_strtab *t, size_t n);
+/* Add `s` (NUL-terminated; a borrowing table's only) under h, its
+ * wd_strtab_hash, as a new id, without looking for it first: for a table
+ * rebuilt from distinct strings whose hashes are known (a saved index). A
+ * wrong hash or a duplicate only makes a lookup miss or find the first. */
+int wd_strtab_add_hashed(wd_strtab *t, const char *s, uint32_t h);
 
 typedef struct wd_tag {
 	char *name;
@@ -68,7 +77,7 @@ int wd_tagset_load_borrowed(wd_tagset *out, char *text, size_t len);
 
 /* Bump when the extraction changes what it finds: cached tags of older
  * versions are then ignored (they live under <cache>/tags/v<N>/). */
-#define WD_TAGS_VERSION 7
+#define WD_TAGS_VERSION 8
 
 /*
  * Regions: a parsed file cut before each top-level node of its syntax tree

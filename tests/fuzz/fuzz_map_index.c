@@ -1,0 +1,170 @@
+/*
+ * libFuzzer target for the map's saved name index (src/context/map_index.c):
+ * whatever the file beside the tag pack holds, a map built with the cache
+ * must not crash nor read out of bounds, and must come out whole (ranked and
+ * rendered); a damaged index is rebuilt.
+ *
+ * The input edits the index a map of a small built-in tree saved:
+ *
+ *   byte 0      flags: 1 reseal (make the checksum right, so that the edits
+ *               reach the checks behind it), 2 cut the file at the length
+ *               in bytes 1..2, 4 change a file of the tree first (the saved
+ *               index is then updated rather than taken as it is),
+ *               8 remove a file of the tree first, 16 change a file of the
+ *               tree but not its names (the saved index is then patched)
+ *   bytes 1..2  the length to cut at (little endian, modulo the size + 1)
+ *   the rest    edits of 5 bytes: where (4 bytes, little endian, modulo the
+ *               size) and a byte to XOR there
+ */
+#include <dirent.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "warden/buf.h"
+#include "warden/error.h"
+#include "warden/fs.h"
+#include "warden/map.h"
+
+#include "../../src/context/map_int.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char tree[64], cache[64];
+static wd_buf good;       /* the index saved by a map of the tree */
+static wd_buf idx_file;
+
+static const char B_C[] = "int beta(void) { return alpha() + shared(); }\nint shared;\n";
+static const char B_C2[] = "int beta(void) { return gamma(); }\nint alpha;\n/* more */\n";
+static const char A_C[] = "int shared(void) { return 0; }\nint alpha(void) { return shared() + beta(); }\n";
+static const char A_C2[] = "/* moved */\nint shared(void) { return 0; }\n"
+                           "int alpha(void) { return shared() + beta() + beta(); }\n";
+
+static void put(const char *rel, const char *text)
+{
+	wd_buf p = WD_BUF_INIT;
+	char *slash;
+
+	if (wd_path_join(&p, tree, rel) != 0)
+		abort();
+	slash = strrchr(p.ptr, '/');
+	*slash = '\0';
+	if (wd_mkdir_p(p.ptr, 0) != 0)
+		abort();
+	*slash = '/';
+	if (wd_file_write_atomic(p.ptr, text, strlen(text), 0644) != 0)
+		abort();
+	wd_buf_free(&p);
+}
+
+static void map_once(void)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	wd_map *m = NULL;
+	wd_buf out = WD_BUF_INIT;
+
+	o.cache_dir = cache;
+	o.threads = 1;
+	if (wd_map_build(&m, tree, &o) != 0 || wd_map_rank(m, NULL) != 0 ||
+	    wd_map_render(&out, m, 0, WD_MAP_RENDER_LINES) != 0)
+		abort();
+	/* every name's occurrences are in its files */
+	for (size_t id = 0; id < m->names.n; id++)
+		for (size_t k = 0; k < m->info[id].defs.n; k++)
+			if (m->info[id].defs.v[k].file >= m->nfiles ||
+			    m->info[id].defs.v[k].val >= m->files[m->info[id].defs.v[k].file].tags.ndefs)
+				abort();
+	wd_map_free(m);
+	wd_buf_free(&out);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	git_libgit2_init();
+	strcpy(tree, "/tmp/wd-fuzzmi-XXXXXX");
+	strcpy(cache, "/tmp/wd-fuzzmic-XXXXXX");
+	if (!mkdtemp(tree) || !mkdtemp(cache))
+		abort();
+	put("a/first.c", A_C);
+	put("b/second.c", B_C);
+	put("c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
+	put("d/fourth.py", "def delta(x):\n    return gamma(x)\n\nclass Beta:\n    pass\n");
+	put("e/fifth.go", "package e\n\nfunc Epsilon() int { return Zeta() }\n\nfunc Zeta() int { return 1 }\n");
+	map_once();
+	/* the index is "<pack>.idx", the one such file of the cache */
+	{
+		wd_buf dir = WD_BUF_INIT;
+		struct dirent *e;
+		DIR *d;
+
+		if (wd_path_join(&dir, cache, "map") != 0 || !(d = opendir(dir.ptr)))
+			abort();
+		while ((e = readdir(d)) != NULL) {
+			size_t l = strlen(e->d_name);
+
+			if (l > 4 && !strcmp(e->d_name + l - 4, ".idx") &&
+			    wd_path_join(&idx_file, dir.ptr, e->d_name) != 0)
+				abort();
+		}
+		closedir(d);
+		wd_buf_free(&dir);
+		if (!idx_file.len || wd_file_read(&good, idx_file.ptr, 0) != 0)
+			abort();
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	wd_buf b = WD_BUF_INIT;
+	uint8_t flags;
+
+	if (size < 3)
+		return 0;
+	flags = data[0];
+	if (wd_buf_put(&b, good.ptr, good.len) != 0)
+		abort();
+	for (size_t i = 3; i + 5 <= size && b.len; i += 5) {
+		uint32_t at = (uint32_t)data[i] | (uint32_t)data[i + 1] << 8 |
+		              (uint32_t)data[i + 2] << 16 | (uint32_t)data[i + 3] << 24;
+
+		b.ptr[at % b.len] ^= (char)data[i + 4];
+	}
+	if (flags & 2)
+		b.len = ((size_t)data[1] | (size_t)data[2] << 8) % (b.len + 1);
+	if (flags & 1)
+		wd_map__index_seal(b.ptr, b.len);
+	if (wd_file_write_atomic(idx_file.ptr, b.ptr, b.len, 0644) != 0)
+		abort();
+	if (flags & 4)
+		put("b/second.c", B_C2);
+	if (flags & 16)
+		put("a/first.c", A_C2);
+	if (flags & 8) {
+		wd_buf p = WD_BUF_INIT;
+
+		if (wd_path_join(&p, tree, "c/third.c") != 0)
+			abort();
+		unlink(p.ptr);
+		wd_buf_free(&p);
+	}
+	map_once();
+	/* the tree as it was, for the next input */
+	if (flags & 4)
+		put("b/second.c", B_C);
+	if (flags & 16)
+		put("a/first.c", A_C);
+	if (flags & 8)
+		put("c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
+	wd_buf_free(&b);
+	wd_error_clear();
+	return 0;
+}
