@@ -4,19 +4,9 @@
 
 #include "warden/buf.h"
 #include "warden/error.h"
+#include "warden/fnv.h"
 
 #include "tags.h"
-
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 static int same(const char *str, const char *s, size_t len)
 {
@@ -54,7 +44,7 @@ static int rehash(wd_strtab *t, size_t nslots)
 
 uint32_t wd_strtab_hash(const char *s, size_t len)
 {
-	return (uint32_t)hash_bytes(s, len);
+	return (uint32_t)wd_fnv1a64(s, len);
 }
 
 int wd_strtab_reserve(wd_strtab *t, size_t n)
@@ -96,7 +86,7 @@ int64_t wd_strtab_find(const wd_strtab *t, const char *s, size_t len)
 
 	if (!t->nslots)
 		return -1;
-	h = (uint32_t)hash_bytes(s, len);
+	h = (uint32_t)wd_fnv1a64(s, len);
 	i = h & (t->nslots - 1);
 	while (t->slots[i]) {
 		if (t->hashes[i] == h && same(t->strs[t->slots[i] - 1], s, len))
@@ -109,7 +99,7 @@ int64_t wd_strtab_find(const wd_strtab *t, const char *s, size_t len)
 int wd_strtab_intern(wd_strtab *t, const char *s, size_t len, uint32_t *id)
 {
 	size_t i;
-	uint32_t h = (uint32_t)hash_bytes(s, len);
+	uint32_t h = (uint32_t)wd_fnv1a64(s, len);
 	int rc;
 	char *copy;
 
