@@ -107,15 +107,17 @@ static void render(wd_buf *out, wd_map *m)
 
 /* A map with the cache: its index came from `source`, and it is the index
  * and the rendering of a map built without one. */
-static void expect_warm(int source, const char *when)
+/* A warm map equals a cold one, name by name and rendered; its index came
+ * from `source` (-1: any). Returns where it came from. */
+static int expect_warm(int source, const char *when)
 {
 	wd_map *warm = build(cache), *cold = build(NULL);
 	wd_map_stats st;
 	wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT;
 
 	wd_map_get_stats(&st, warm);
-	ck_assert_msg(st.index_cache == source, "%s: index from %d, not %d", when, st.index_cache,
-	              source);
+	ck_assert_msg(source < 0 || st.index_cache == source, "%s: index from %d, not %d",
+	              when, st.index_cache, source);
 	expect_same_index(warm, cold, when);
 	render(&a, warm);
 	render(&b, cold);
@@ -124,6 +126,7 @@ static void expect_warm(int source, const char *when)
 	wd_map_free(cold);
 	wd_buf_free(&a);
 	wd_buf_free(&b);
+	return st.index_cache;
 }
 
 START_TEST(a_warm_map_reads_the_saved_index)
@@ -244,23 +247,13 @@ START_TEST(random_edits_keep_the_saved_index_exact)
 			present[f] = 1;
 		}
 		{
-			wd_map *warm = build(cache), *cold = build(NULL);
-			wd_map_stats st;
-			wd_buf a = WD_BUF_INIT, b = WD_BUF_INIT;
+			int from;
 
-			wd_map_get_stats(&st, warm);
-			updated += st.index_cache == WD_MAP_INDEX_UPDATED;
-			built += st.index_cache == WD_MAP_INDEX_BUILT;
-			patched += st.index_cache == WD_MAP_INDEX_PATCHED;
 			snprintf(when, sizeof(when), "round %d", round);
-			expect_same_index(warm, cold, when);
-			render(&a, warm);
-			render(&b, cold);
-			ck_assert_str_eq(a.ptr, b.ptr);
-			wd_map_free(warm);
-			wd_map_free(cold);
-			wd_buf_free(&a);
-			wd_buf_free(&b);
+			from = expect_warm(-1, when);
+			updated += from == WD_MAP_INDEX_UPDATED;
+			built += from == WD_MAP_INDEX_BUILT;
+			patched += from == WD_MAP_INDEX_PATCHED;
 		}
 	}
 	ck_assert_uint_gt(updated, 10);
