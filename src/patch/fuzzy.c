@@ -1683,6 +1683,7 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 out:
 	free(im.v);
 	wd_strvec_free(&owned);
+	wd_patch__echo_free(&ev.echo);
 	wd_patch__ev_free(&ev);
 	return rc;
 }

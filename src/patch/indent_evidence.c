@@ -324,6 +324,5 @@ void wd_patch__ev_free(wd_ind_evidence *ev)
 {
 	free(ev->pairs);
 	free(ev->vocab);
-	wd_patch__echo_free(&ev->echo);
 	memset(ev, 0, sizeof(*ev));
 }

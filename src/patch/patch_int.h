@@ -227,7 +227,8 @@ typedef struct wd_ind_evidence {
 	int tabs;              /* the file indents some lines with tabs */
 	int off;               /* not usable: a quote indented with tabs, too many indents */
 	wd_ind_habit habit;    /* the file's habits (indent_habit.c) */
-	wd_ind_echo echo;      /* the file's lines by text (indent_witness.c) */
+	wd_ind_echo echo;      /* the file's lines by text (indent_witness.c; freed by
+	                        * wd_patch__echo_free, not by wd_patch__ev_free) */
 } wd_ind_evidence;
 
 /* Add the indentation of a line of the file to the strings it uses; `start`:
