@@ -445,6 +445,42 @@ int fx_put_file(const char *root, const char *rel, const char *content)
 	return rc;
 }
 
+int fx_put_file_new(const char *root, const char *rel, const char *content)
+{
+	wd_buf p = WD_BUF_INIT;
+	int rc = wd_path_join(&p, root, rel) ? fail("path", rel) : mkparents(p.ptr);
+
+	if (!rc && wd_file_write_atomic(p.ptr, content, strlen(content), 0644) != 0)
+		rc = fail(p.ptr, "atomic write");
+	wd_buf_free(&p);
+	return rc;
+}
+
+int fx_one_entry(wd_buf *out, const char *dir, const char *suffix, int with)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t sl = strlen(suffix);
+	int n = 0;
+
+	if (!d)
+		return fail(dir, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		int ends = l >= sl && !strcmp(e->d_name + l - sl, suffix);
+
+		if (e->d_name[0] == '.' || ends != with)
+			continue;
+		wd_buf_clear(out);
+		if (wd_path_join(out, dir, e->d_name) != 0)
+			n = -2;
+		else if (n >= 0)
+			n++;
+	}
+	closedir(d);
+	return n == 1 ? 0 : -1;
+}
+
 char *fx_get_file(const char *root, const char *rel)
 {
 	wd_buf p = WD_BUF_INIT, c = WD_BUF_INIT;

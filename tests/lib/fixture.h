@@ -1,6 +1,8 @@
 #ifndef WARDEN_TEST_FIXTURE_H
 #define WARDEN_TEST_FIXTURE_H
 
+#include "warden/buf.h"
+
 /*
  * Shared helpers for warden's tests (unit, integration and tools). Every
  * function returns 0 on success and -1 on failure, with a reason on stderr
@@ -22,6 +24,13 @@ int fx_read_file(char **out, const char *path);
  * missing file reads as NULL, silently (tests ask "is it gone?"). */
 int fx_put_file(const char *root, const char *rel, const char *content);
 char *fx_get_file(const char *root, const char *rel);
+/* As fx_put_file, written as a new file (atomically: a new inode), so a
+ * cache keyed by stat data always sees the change. */
+int fx_put_file_new(const char *root, const char *rel, const char *content);
+/* The path of the one entry of `dir` whose name ends with `suffix` (`with`
+ * 1), or of the one entry not ending so and not starting with '.' (`with`
+ * 0), into out; -1 when there is not exactly one. */
+int fx_one_entry(wd_buf *out, const char *dir, const char *suffix, int with);
 
 /* The first entry for `path` in a built context's record of why each file
  * was considered (wd_context_why), or NULL; borrowed from the context. */

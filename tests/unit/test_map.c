@@ -10,6 +10,7 @@
 
 #include <git2.h>
 
+#include "fixture.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
@@ -530,22 +531,10 @@ END_TEST
 static void pack_file(wd_buf *out)
 {
 	wd_buf dir = WD_BUF_INIT;
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
 
 	ck_assert_int_eq(wd_path_join(&dir, cache, "map"), 0);
-	ck_assert_ptr_nonnull(d = opendir(dir.ptr));
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".idx"))
-			continue;
-		ck_assert_ptr_nonnull(strstr(e->d_name, "pack-"));
-		wd_buf_clear(out);
-		ck_assert_int_eq(wd_path_join(out, dir.ptr, e->d_name), 0);
-		n++;
-	}
-	closedir(d);
-	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(fx_one_entry(out, dir.ptr, ".idx", 0), 0);
+	ck_assert_ptr_nonnull(strstr(out->ptr, "/pack-"));
 	wd_buf_free(&dir);
 }
 

@@ -9,6 +9,7 @@
 
 #include <git2.h>
 
+#include "fixture.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
@@ -17,16 +18,7 @@ static char tree[64];
 
 static void put(const char *rel, const char *text)
 {
-	wd_buf p = WD_BUF_INIT;
-	char *slash;
-
-	ck_assert_int_eq(wd_path_join(&p, tree, rel), 0);
-	slash = strrchr(p.ptr, '/');
-	*slash = '\0';
-	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
-	*slash = '/';
-	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
-	wd_buf_free(&p);
+	ck_assert_int_eq(fx_put_file_new(tree, rel, text), 0);
 }
 
 /* A git work tree maps the files of its index. */

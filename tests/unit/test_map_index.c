@@ -4,7 +4,6 @@
  * rendering as a map built without a cache; a damaged or hostile saved index
  * is rebuilt, never trusted. */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include <git2.h>
 
+#include "fixture.h"
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
@@ -23,16 +23,7 @@ static char cache[64];
 
 static void put(const char *rel, const char *text)
 {
-	wd_buf p = WD_BUF_INIT;
-	char *slash;
-
-	ck_assert_int_eq(wd_path_join(&p, tree, rel), 0);
-	slash = strrchr(p.ptr, '/');
-	*slash = '\0';
-	ck_assert_int_eq(wd_mkdir_p(p.ptr, 0), 0);
-	*slash = '/';
-	ck_assert_int_eq(wd_file_write_atomic(p.ptr, text, strlen(text), 0644), 0);
-	wd_buf_free(&p);
+	ck_assert_int_eq(fx_put_file_new(tree, rel, text), 0);
 }
 
 static void rm(const char *rel)
@@ -269,23 +260,9 @@ END_TEST
 static void index_file(wd_buf *out)
 {
 	wd_buf dir = WD_BUF_INIT;
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
 
 	ck_assert_int_eq(wd_path_join(&dir, cache, "map"), 0);
-	ck_assert_ptr_nonnull(d = opendir(dir.ptr));
-	while ((e = readdir(d)) != NULL) {
-		size_t l = strlen(e->d_name);
-
-		if (l < 4 || strcmp(e->d_name + l - 4, ".idx") != 0)
-			continue;
-		wd_buf_clear(out);
-		ck_assert_int_eq(wd_path_join(out, dir.ptr, e->d_name), 0);
-		n++;
-	}
-	closedir(d);
-	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(fx_one_entry(out, dir.ptr, ".idx", 1), 0);
 	wd_buf_free(&dir);
 }
 
