@@ -29,21 +29,25 @@
  * --- the tag pack: one file per work tree, path + stat data -> blob id and tags ---
  *
  * A warm map reads one file instead of a thousand: every file's stat data,
- * blob id and tags (wd_tagset_dump's text) in one pack, mapped copy-on-write
- * and parsed in place; the tags of unchanged files borrow from the mapping
- * for the map's lifetime. A file whose stat data changed falls back to its
+ * blob id and tags (wd_tagset_dump's form) in one pack, mapped read-only and
+ * read in place without a write (a write would copy the page and flush the
+ * TLB of every core the map runs on); the tags of unchanged files borrow
+ * from the mapping for the map's lifetime. A file whose stat data changed falls back to its
  * blob id and the per-blob tag cache (shared by every work tree of the
  * cache), then to a parse. The pack is rewritten only when it no longer
  * describes the tree exactly: a few changed or new files are appended as
  * entries of their own (a later entry of a path replaces an earlier one),
  * anything else (a file gone, too much replaced text, a damaged pack) rewrites
  * it whole, copying unchanged entries from a read-only view of the same
- * mapping. Format, after the line "wdpack 1":
- *   "mtime_ns ctime_ns size ino oid taglen path\n" then taglen bytes of tags.
+ * mapping. Format, after the line "wdpack 2", entries of
+ *   i64 mtime_ns, i64 ctime_ns, u64 size, u64 ino (native byte order),
+ *   the blob id (40 lowercase hex digits), u32 taglen, u32 pathlen,
+ *   the path and a NUL, then taglen bytes of tags.
  * A damaged entry ends the pack (every entry before it stays usable: each
- * tag text is checked by wd_tagset_load's end marker).
+ * entry's tags are checked whole by wd_tagset_load).
  */
-#define PACK_MAGIC "wdpack 1\n"
+#define PACK_MAGIC "wdpack 2\n"
+#define PACK_ENTRY_HEAD 80u
 
 struct packent {
 	int64_t mtime_ns, ctime_ns;
@@ -54,8 +58,8 @@ struct packent {
 };
 
 struct pack {
-	int fd;                 /* the pack read (kept for the rewrite's view), -1 = none */
-	char *work;             /* private copy-on-write mapping, parsed in place */
+	int fd;                 /* the pack read, -1 = none */
+	const char *work;       /* read-only mapping, read in place */
 	size_t len;
 	size_t dead;            /* bytes of entries a later entry of their path replaced */
 	int whole;              /* every byte was read: no damaged entry ended it */
@@ -81,56 +85,42 @@ static int pack_paths(wd_buf *pack, wd_buf *blob, const char *cache_dir, const c
 	return wd_buf_printf(blob, "%s/map/" BLOB_PACK "%s", cache_dir, WD_TAGS_VERSION, h);
 }
 
-static int parse_i64(const char **p, const char *end, int64_t *v)
+static int lower_hex(const char *s, size_t n)
 {
-	long long n = 0;
-	const char *s = *p;
-
-	if (s < end && *s == '-')
-		s++;
-	if (s >= end || *s < '0' || *s > '9')
-		return -1;
-	while (s < end && *s >= '0' && *s <= '9' && n <= (INT64_MAX - 9) / 10)
-		n = n * 10 + (*s++ - '0');
-	if (s >= end || *s != ' ')
-		return -1;
-	*v = **p == '-' ? -n : n;
-	*p = s + 1;
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
 }
 
-static int parse_u64(const char **p, const char *end, uint64_t *v)
-{
-	int64_t n;
-
-	if (**p == '-' || parse_i64(p, end, &n) != 0)
-		return -1;
-	*v = (uint64_t)n;
-	return 0;
-}
-
-/* One entry's header at *p: its stat data and blob id into e, the offset and
- * length of its tag text, and its path (up to the newline at *path_end).
- * Nothing is written: blob packs are read through a read-only mapping. */
+/* One entry at *p: its stat data and blob id into e, the offset and length
+ * of its tags, its path (NUL-terminated at *path_len, none inside); *p moves
+ * past it. -1 (and *p as it was) for anything else. Nothing is written: the
+ * packs are read through read-only mappings. */
 static int pack_entry(const char **p, const char *base, const char *end, struct packent *e,
-                      const char **path_end)
+                      const char **path, size_t *path_len)
 {
-	uint64_t tl;
-	const char *nl;
+	const char *s = *p;
+	uint32_t tl, pl;
 
-	if (parse_i64(p, end, &e->mtime_ns) || parse_i64(p, end, &e->ctime_ns) ||
-	    parse_u64(p, end, &e->size) || parse_u64(p, end, &e->ino) || end - *p < 41 ||
-	    (*p)[40] != ' ')
+	if ((size_t)(end - s) < PACK_ENTRY_HEAD || !lower_hex(s + 32, 40))
 		return -1;
-	memcpy(e->oid, *p, 40);
+	memcpy(&e->mtime_ns, s, 8);
+	memcpy(&e->ctime_ns, s + 8, 8);
+	memcpy(&e->size, s + 16, 8);
+	memcpy(&e->ino, s + 24, 8);
+	memcpy(e->oid, s + 32, 40);
 	e->oid[40] = '\0';
-	*p += 41;
-	if (parse_u64(p, end, &tl) || !(nl = memchr(*p, '\n', (size_t)(end - *p))) || nl == *p ||
-	    tl > (uint64_t)(end - nl - 1))
+	memcpy(&tl, s + 72, 4);
+	memcpy(&pl, s + 76, 4);
+	s += PACK_ENTRY_HEAD;
+	if (!pl || (uint64_t)pl + 1 + tl > (uint64_t)(end - s) || s[pl] != '\0' || memchr(s, '\0', pl))
 		return -1;
-	*path_end = nl;
-	e->off = (size_t)(nl + 1 - base);
-	e->len = (size_t)tl;
+	*path = s;
+	*path_len = pl;
+	e->off = (size_t)(s + pl + 1 - base);
+	e->len = tl;
+	*p = s + pl + 1 + tl;
 	return 0;
 }
 
@@ -146,10 +136,9 @@ static void pack_load(struct pack *pk, const char *file)
 	if (pk->fd < 0 || fstat(pk->fd, &st) != 0 || st.st_size < (off_t)strlen(PACK_MAGIC))
 		goto none;
 	pk->len = (size_t)st.st_size;
-	/* MAP_POPULATE copies every page now, in one call: parsing in place
-	 * would otherwise take a copy-on-write fault per page, each flushing the
-	 * TLB of every core the map's threads run on (a third of a warm map) */
-	pk->work = mmap(NULL, pk->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, pk->fd, 0);
+	/* read-only, every page mapped in one call (MAP_POPULATE): no fault
+	 * per page, and no write ever copies one */
+	pk->work = mmap(NULL, pk->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, pk->fd, 0);
 	if (pk->work == MAP_FAILED) {
 		pk->work = NULL;
 		goto none;
@@ -162,20 +151,16 @@ static void pack_load(struct pack *pk, const char *file)
 	end = pk->work + pk->len;
 	while (p < end) {
 		struct packent e;
-		const char *start = p, *nl, *path;
-		size_t known = pk->paths.n;
+		const char *next = p, *path;
+		size_t known = pk->paths.n, plen;
 		uint32_t id;
 
-		if (pack_entry(&p, pk->work, end, &e, &nl) != 0)
+		if (pack_entry(&next, pk->work, end, &e, &path, &plen) != 0 ||
+		    wd_strtab_intern(&pk->paths, path, plen, &id) != 0 ||
+		    WD_ARRAY_RESERVE(pk->v, pk->cap, (size_t)id + 1, 256) != 0)
 			break;
-		path = p;
-		pk->work[nl - pk->work] = '\0';
-		p = nl + 1 + e.len;
-		if (wd_strtab_intern(&pk->paths, path, (size_t)(nl - path), &id) != 0)
-			break;
-		if (WD_ARRAY_RESERVE(pk->v, pk->cap, (size_t)id + 1, 256) != 0)
-			break;
-		e.entry_len = (size_t)(p - start);
+		e.entry_len = (size_t)(next - p);
+		p = next;
 		if (pk->paths.n == known) /* an appended entry replaces this path's */
 			pk->dead += pk->v[id].entry_len;
 		pk->v[id] = e;
@@ -186,7 +171,7 @@ static void pack_load(struct pack *pk, const char *file)
 none:
 	wd_error_clear();
 	if (pk->work)
-		munmap(pk->work, pk->len);
+		munmap((void *)pk->work, pk->len);
 	pk->work = NULL;
 	pk->len = 0;
 }
@@ -274,15 +259,14 @@ static void blobs_add(struct blobs *b, const char *file)
 	end = base + st.st_size;
 	while (p && p < end) {
 		struct packent e;
-		const char *nl;
-		size_t known = b->oids.n;
+		const char *path;
+		size_t known = b->oids.n, plen;
 		uint32_t id;
 
-		if (pack_entry(&p, base, end, &e, &nl) != 0 ||
+		if (pack_entry(&p, base, end, &e, &path, &plen) != 0 ||
 		    WD_ARRAY_RESERVE(b->v, b->cap, b->oids.n + 1, 256) != 0 ||
 		    wd_strtab_intern(&b->oids, e.oid, 40, &id) != 0)
 			break;
-		p = nl + 1 + e.len;
 		if (b->oids.n > known) /* else an earlier pack's entry serves */
 			b->v[id] = (struct blobent){ (uint32_t)b->nmaps, e.off, e.len };
 	}
@@ -705,11 +689,23 @@ static int run_workers(struct job *j, unsigned nthreads)
 /* One entry of the pack: the file's stat data, blob id and path, then its tags. */
 static int put_entry(wd_buf *b, const struct mfile *f, const char *t, size_t tl)
 {
-	int rc = wd_buf_printf(b, "%lld %lld %llu %llu %s %zu %s\n", (long long)f->st_mtime_ns,
-	                       (long long)f->st_ctime_ns, (unsigned long long)f->st_size,
-	                       (unsigned long long)f->st_ino, f->oid, tl, f->path);
+	char h[PACK_ENTRY_HEAD];
+	size_t pl = strlen(f->path);
+	uint32_t tl32 = (uint32_t)tl, pl32 = (uint32_t)pl;
+	int rc;
 
-	return rc ? rc : wd_buf_put(b, t, tl);
+	if (tl > UINT32_MAX || pl > UINT32_MAX)
+		return wd_error_set(WD_EINPUT, "%s: too large for the tag pack", f->path);
+	memcpy(h, &f->st_mtime_ns, 8);
+	memcpy(h + 8, &f->st_ctime_ns, 8);
+	memcpy(h + 16, &f->st_size, 8);
+	memcpy(h + 24, &f->st_ino, 8);
+	memcpy(h + 32, f->oid, 40);
+	memcpy(h + 72, &tl32, 4);
+	memcpy(h + 76, &pl32, 4);
+	if ((rc = wd_buf_put(b, h, sizeof(h))) != 0 || (rc = wd_buf_put(b, f->path, pl + 1)) != 0)
+		return rc;
+	return wd_buf_put(b, t, tl);
 }
 
 /* Write `file` whole through a temporary file and a rename, without fsync: a
@@ -741,20 +737,15 @@ out:
 	return rc;
 }
 
-/* Write the pack of the tree as it is now: unchanged entries copied from a
- * read-only view of the old pack (the same file, through the kept
- * descriptor: a pack another process wrote since is not mixed in). */
+/* Write the pack of the tree as it is now: unchanged entries copied from
+ * the old pack's mapping (the file read: a pack another process wrote since
+ * is not mixed in). */
 static int pack_save(const wd_map *m, const struct pack *pk, const char *file)
 {
 	wd_buf b = WD_BUF_INIT, tags = WD_BUF_INIT;
-	const char *view = NULL;
+	const char *view = pk->work;
 	int rc;
 
-	if (pk->fd >= 0 && pk->work) {
-		view = mmap(NULL, pk->len, PROT_READ, MAP_SHARED, pk->fd, 0);
-		if (view == MAP_FAILED)
-			view = NULL;
-	}
 	rc = wd_buf_puts(&b, PACK_MAGIC);
 	for (size_t i = 0; i < m->nfiles && !rc; i++) {
 		const struct mfile *f = &m->files[i];
@@ -769,8 +760,6 @@ static int pack_save(const wd_map *m, const struct pack *pk, const char *file)
 		if ((rc = wd_tagset_dump(&tags, &f->tags)) == 0)
 			rc = put_entry(&b, f, tags.ptr, tags.len);
 	}
-	if (view)
-		munmap((void *)view, pk->len);
 	if (!rc)
 		rc = write_replace(file, &b);
 	wd_buf_free(&b);
@@ -1157,7 +1146,7 @@ void wd_map_free(wd_map *m)
 		free(m->files[i].drank);
 	}
 	if (m->pack)
-		munmap(m->pack, m->pack_len);
+		munmap((void *)m->pack, m->pack_len);
 	if (!m->occ_borrowed) {
 		free(m->def_occ);
 		free(m->ref_occ);

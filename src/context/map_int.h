@@ -67,7 +67,7 @@ struct wd_map {
 	int ranked;
 	wd_map_stats stats;
 	wd_strvec unmatched; /* focus entries of the last wd_map_rank that matched nothing */
-	char *pack;          /* the tag pack's mapping: cached tags borrow from it */
+	const char *pack;    /* the tag pack's read-only mapping: cached tags borrow from it */
 	size_t pack_len;
 	char *idx;           /* the saved name index's private mapping: names borrow from it */
 	size_t idx_len;

@@ -65,19 +65,20 @@ typedef struct wd_tagset {
 
 void wd_tagset_free(wd_tagset *ts);
 
-/* Text form for the cache; wd_tagset_load fails with WD_EINPUT on anything
- * that is not exactly what wd_tagset_dump wrote. */
+/* The cache form (binary, see tags.c); wd_tagset_load fails with WD_EINPUT
+ * on anything that is not exactly what wd_tagset_dump wrote. */
 int wd_tagset_dump(wd_buf *out, const wd_tagset *ts);
-/* Parse `text` in place and keep it as the tagset's arena (taken over in
- * every case: freed on failure). text[len] must be '\0'. */
+/* Read `text` in place, without writing to it, and keep it as the tagset's
+ * arena (taken over in every case: freed on failure). */
 int wd_tagset_load(wd_tagset *out, char *text, size_t len);
-/* The same over text the caller owns (and keeps for as long as the tagset
- * lives): the tagset never frees it. */
-int wd_tagset_load_borrowed(wd_tagset *out, char *text, size_t len);
+/* The same over text the caller owns (and keeps, unchanged, for as long as
+ * the tagset lives; it may be read-only memory): the tagset never frees it,
+ * and its names and signatures must not be written. */
+int wd_tagset_load_borrowed(wd_tagset *out, const char *text, size_t len);
 
-/* Bump when the extraction changes what it finds: cached tags of older
- * versions are then ignored (they live under <cache>/tags/v<N>/). */
-#define WD_TAGS_VERSION 8
+/* Bump when the extraction changes what it finds, or the cache form: cached
+ * tags of older versions are then ignored (they live under <cache>/tags/v<N>/). */
+#define WD_TAGS_VERSION 9
 
 /*
  * Regions: a parsed file cut before each top-level node of its syntax tree
