@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <jansson.h>
 
@@ -13,6 +12,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
+#include "warden/mem.h"
 #include "warden/repo.h"
 
 static void map_usage(FILE *f)
@@ -62,24 +62,22 @@ static int parse_size(size_t *out, const char *s)
 }
 
 /*
- * A warm map spends much of its time taking page faults on the memory it
- * fills (its tags, the name index, the ranks), one per 4 KiB page, and on a
- * virtual machine each costs far more than the work done in the page: on
- * the shared 2-core VM of bench/map, ~15 us of CPU, a fifth of a warm map of
- * git/git (3,200 faults). So before a warm build this process takes about
- * what it will use (2.5 times the tag pack, which it scales with) as one
- * block populated by a single madvise, and keeps freed memory on its heap
- * (no mmap per large block, no trim) so the build reuses those pages (1,100
- * faults). A cold build (no pack yet) is left as it is. The parse threads
- * keep arenas of their own: with one arena for all, a warm map that
- * re-parsed 130 files waited on its lock.
+ * A warm map writes about 9 MiB of fresh heap (its tags' arrays, the name
+ * index, the ranks), and on a virtual machine a page's first write costs far
+ * more than the work done in it: on the shared 2-core VM of bench/map, a
+ * warm map of git/git spent a fifth of its time there. So before a warm
+ * build this process takes about what it will use (2.5 times the tag pack,
+ * which it scales with) as one block made resident at once, in huge pages
+ * (wd_mem_prefault), and keeps freed memory on its heap (no mmap per large
+ * block, no trim) so the build reuses those pages. A cold build (no pack
+ * yet) is left as it is. The parse threads keep arenas of their own: with
+ * one arena for all, a warm map that re-parsed 130 files waited on its lock.
  */
 #define PREFAULT_MAX ((size_t)256 << 20) /* under the mmap threshold set below */
 
 static void prefault_heap(size_t pack_bytes)
 {
 	size_t n = pack_bytes / 2 * 5;
-	uintptr_t a, e;
 	char *p;
 
 	if (!pack_bytes)
@@ -89,10 +87,7 @@ static void prefault_heap(size_t pack_bytes)
 	if (!mallopt(M_MMAP_THRESHOLD, 512 << 20) ||
 	    !mallopt(M_TRIM_THRESHOLD, 1 << 30) || !(p = malloc(n)))
 		return;
-	a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-	if (e > a)
-		madvise((void *)a, e - a, MADV_POPULATE_WRITE); /* best effort (Linux 5.14+) */
+	wd_mem_prefault(p, n);
 	free(p);
 }
 

@@ -18,6 +18,7 @@
 #include "warden/error.h"
 #include "warden/fs.h"
 #include "warden/map.h"
+#include "warden/mem.h"
 
 #include "context_int.h"
 #include "map_int.h"
@@ -647,11 +648,7 @@ static void *worker_thread(void *arg)
 	char *p;
 
 	if (j->phase == 1 && j->thread_heap && (p = malloc(j->thread_heap)) != NULL) {
-		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-		uintptr_t e = ((uintptr_t)p + j->thread_heap) & ~(uintptr_t)4095;
-
-		if (e > a)
-			madvise((void *)a, e - a, MADV_POPULATE_WRITE); /* best effort */
+		wd_mem_prefault(p, j->thread_heap);
 		free(p);
 	}
 	return worker(arg);
