@@ -1,7 +1,6 @@
 /* warden map: print the ranked tree-sitter repository map of a work tree. */
 #include <malloc.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
