@@ -32,6 +32,7 @@
 #include "warden/map.h"
 
 #include "../../src/context/map_int.h"
+#include "map_harness.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,44 +47,6 @@ static const char A_C[] = "int shared(void) { return 0; }\nint alpha(void) { ret
 static const char A_C2[] = "/* moved */\nint shared(void) { return 0; }\n"
                            "int alpha(void) { return shared() + beta() + beta(); }\n";
 
-static void put(const char *rel, const char *text)
-{
-	wd_buf p = WD_BUF_INIT;
-	char *slash;
-
-	if (wd_path_join(&p, tree, rel) != 0)
-		abort();
-	slash = strrchr(p.ptr, '/');
-	*slash = '\0';
-	if (wd_mkdir_p(p.ptr, 0) != 0)
-		abort();
-	*slash = '/';
-	if (wd_file_write_atomic(p.ptr, text, strlen(text), 0644) != 0)
-		abort();
-	wd_buf_free(&p);
-}
-
-static void map_once(void)
-{
-	wd_map_opts o = WD_MAP_OPTS_INIT;
-	wd_map *m = NULL;
-	wd_buf out = WD_BUF_INIT;
-
-	o.cache_dir = cache;
-	o.threads = 1;
-	if (wd_map_build(&m, tree, &o) != 0 || wd_map_rank(m, NULL) != 0 ||
-	    wd_map_render(&out, m, 0, WD_MAP_RENDER_LINES) != 0)
-		abort();
-	/* every name's occurrences are in its files */
-	for (size_t id = 0; id < m->names.n; id++)
-		for (size_t k = 0; k < m->info[id].defs.n; k++)
-			if (m->info[id].defs.v[k].file >= m->nfiles ||
-			    m->info[id].defs.v[k].val >= m->files[m->info[id].defs.v[k].file].tags.ndefs)
-				abort();
-	wd_map_free(m);
-	wd_buf_free(&out);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -93,12 +56,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	strcpy(cache, "/tmp/wd-fuzzmic-XXXXXX");
 	if (!mkdtemp(tree) || !mkdtemp(cache))
 		abort();
-	put("a/first.c", A_C);
-	put("b/second.c", B_C);
-	put("c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
-	put("d/fourth.py", "def delta(x):\n    return gamma(x)\n\nclass Beta:\n    pass\n");
-	put("e/fifth.go", "package e\n\nfunc Epsilon() int { return Zeta() }\n\nfunc Zeta() int { return 1 }\n");
-	map_once();
+	map_harness_puts(tree, "a/first.c", A_C);
+	map_harness_puts(tree, "b/second.c", B_C);
+	map_harness_puts(tree, "c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
+	map_harness_puts(tree, "d/fourth.py", "def delta(x):\n    return gamma(x)\n\nclass Beta:\n    pass\n");
+	map_harness_puts(tree, "e/fifth.go", "package e\n\nfunc Epsilon() int { return Zeta() }\n\nfunc Zeta() int { return 1 }\n");
+	map_harness_once(tree, cache);
 	/* the index is "<pack>.idx", the one such file of the cache */
 	{
 		wd_buf dir = WD_BUF_INIT;
@@ -145,9 +108,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wd_file_write_atomic(idx_file.ptr, b.ptr, b.len, 0644) != 0)
 		abort();
 	if (flags & 4)
-		put("b/second.c", B_C2);
+		map_harness_puts(tree, "b/second.c", B_C2);
 	if (flags & 16)
-		put("a/first.c", A_C2);
+		map_harness_puts(tree, "a/first.c", A_C2);
 	if (flags & 8) {
 		wd_buf p = WD_BUF_INIT;
 
@@ -156,14 +119,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unlink(p.ptr);
 		wd_buf_free(&p);
 	}
-	map_once();
+	map_harness_once(tree, cache);
 	/* the tree as it was, for the next input */
 	if (flags & 4)
-		put("b/second.c", B_C);
+		map_harness_puts(tree, "b/second.c", B_C);
 	if (flags & 16)
-		put("a/first.c", A_C);
+		map_harness_puts(tree, "a/first.c", A_C);
 	if (flags & 8)
-		put("c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
+		map_harness_puts(tree, "c/third.c", "int gamma(void) { return beta() + beta() + alpha(); }\n");
 	wd_buf_free(&b);
 	wd_error_clear();
 	return 0;

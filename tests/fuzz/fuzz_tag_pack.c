@@ -32,6 +32,7 @@
 #include "warden/map.h"
 
 #include "../../src/context/map_int.h"
+#include "map_harness.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,35 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char tree[64], cache[64];
 static wd_buf good;            /* the pack saved by a map of the tree */
 static wd_buf pack_file, blob_file, idx_file, tags_dir, big, big2;
-
-static void put(const char *rel, const char *text, size_t len)
-{
-	wd_buf p = WD_BUF_INIT;
-
-	if (wd_path_join(&p, tree, rel) != 0 || wd_file_write_atomic(p.ptr, text, len, 0644) != 0)
-		abort();
-	wd_buf_free(&p);
-}
-
-static void map_once(void)
-{
-	wd_map_opts o = WD_MAP_OPTS_INIT;
-	wd_map *m = NULL;
-	wd_buf out = WD_BUF_INIT;
-
-	o.cache_dir = cache;
-	o.threads = 1;
-	if (wd_map_build(&m, tree, &o) != 0 || wd_map_rank(m, NULL) != 0 ||
-	    wd_map_render(&out, m, 0, WD_MAP_RENDER_LINES) != 0)
-		abort();
-	for (size_t id = 0; id < m->names.n; id++)
-		for (size_t k = 0; k < m->info[id].defs.n; k++)
-			if (m->info[id].defs.v[k].file >= m->nfiles ||
-			    m->info[id].defs.v[k].val >= m->files[m->info[id].defs.v[k].file].tags.ndefs)
-				abort();
-	wd_map_free(m);
-	wd_buf_free(&out);
-}
 
 /* The cache's files: the work tree's pack, its blob pack and its index. */
 static void find_files(void)
@@ -108,19 +80,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();
 	if (wd_buf_put(&big2, big.ptr, big.len) != 0 || wd_buf_puts(&big2, "int added(void) { return 1; }\n") != 0)
 		abort();
-	put("big.c", big.ptr, big.len);
-	put("first.c", "int shared(void) { return 0; }\nint alpha(void) { return shared(); }\n", 69);
-	put("fourth.py", "def delta(x):\n    return gamma(x)\n\nclass Beta:\n    pass\n", 55);
-	put("fifth.go", "package e\n\nfunc Epsilon() int { return Zeta() }\n\nfunc Zeta() int { return 1 }\n", 76);
+	map_harness_put(tree, "big.c", big.ptr, big.len);
+	map_harness_puts(tree, "first.c", "int shared(void) { return 0; }\nint alpha(void) { return shared(); }\n");
+	map_harness_puts(tree, "fourth.py", "def delta(x):\n    return gamma(x)\n\nclass Beta:\n    pass\n");
+	map_harness_puts(tree, "fifth.go", "package e\n\nfunc Epsilon() int { return Zeta() }\n\nfunc Zeta() int { return 1 }\n");
 	/* more than 64 files parsed: the pack is linked as a blob pack too */
 	for (int i = 0; i < 70; i++) {
 		char name[32], body[96];
 		int n = snprintf(body, sizeof(body), "int gen_%d(void) { return alpha() + %d; }\n", i, i);
 
 		snprintf(name, sizeof(name), "gen%02d.c", i);
-		put(name, body, (size_t)n);
+		map_harness_put(tree, name, body, (size_t)n);
 	}
-	map_once();
+	map_harness_once(tree, cache);
 	find_files();
 	if (wd_file_read(&good, pack_file.ptr, 0) != 0 || wd_path_join(&tags_dir, cache, "tags") != 0)
 		abort();
@@ -154,11 +126,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	if (flags & 4)
-		put("big.c", big2.ptr, big2.len);
-	map_once();
+		map_harness_put(tree, "big.c", big2.ptr, big2.len);
+	map_harness_once(tree, cache);
 	/* the cache and tree as they were, for the next input */
 	if (flags & 4)
-		put("big.c", big.ptr, big.len);
+		map_harness_put(tree, "big.c", big.ptr, big.len);
 	if (wd_file_write_atomic(pack_file.ptr, good.ptr, good.len, 0644) != 0 ||
 	    wd_file_write_atomic(blob_file.ptr, good.ptr, good.len, 0644) != 0 ||
 	    wd_rm_rf(tags_dir.ptr) != 0)
