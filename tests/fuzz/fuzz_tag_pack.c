@@ -107,16 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 3)
 		return 0;
 	flags = data[0];
-	if (wd_buf_put(&b, good.ptr, good.len) != 0)
-		abort();
-	for (size_t i = 3; i + 5 <= size && b.len; i += 5) {
-		uint32_t at = (uint32_t)data[i] | (uint32_t)data[i + 1] << 8 |
-		              (uint32_t)data[i + 2] << 16 | (uint32_t)data[i + 3] << 24;
-
-		b.ptr[at % b.len] ^= (char)data[i + 4];
-	}
-	if (flags & 2)
-		b.len = ((size_t)data[1] | (size_t)data[2] << 8) % (b.len + 1);
+	map_harness_damage(&b, &good, data, size);
 	unlink(idx_file.ptr);
 	if (flags & 1) {
 		unlink(pack_file.ptr);

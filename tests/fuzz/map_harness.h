@@ -8,6 +8,7 @@
  * tags, whatever the damaged cache held. Included by exactly one target per
  * binary.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,27 @@ static void map_harness_put(const char *tree, const char *rel, const char *text,
 static void map_harness_puts(const char *tree, const char *rel, const char *text)
 {
 	map_harness_put(tree, rel, text, strlen(text));
+}
+
+/*
+ * The damaged copy of a good cache file, as the input says (size >= 3):
+ *   byte 0      the target's flags; 2: cut the file at the length in bytes 1..2
+ *   bytes 1..2  the length to cut at (little endian, modulo the size + 1)
+ *   the rest    edits of 5 bytes: where (4 bytes, little endian, modulo the
+ *               size) and a byte to XOR there
+ */
+static void map_harness_damage(wd_buf *out, const wd_buf *good, const uint8_t *data, size_t size)
+{
+	if (wd_buf_put(out, good->ptr, good->len) != 0)
+		abort();
+	for (size_t i = 3; i + 5 <= size && out->len; i += 5) {
+		uint32_t at = (uint32_t)data[i] | (uint32_t)data[i + 1] << 8 |
+		              (uint32_t)data[i + 2] << 16 | (uint32_t)data[i + 3] << 24;
+
+		out->ptr[at % out->len] ^= (char)data[i + 4];
+	}
+	if (data[0] & 2)
+		out->len = ((size_t)data[1] | (size_t)data[2] << 8) % (out->len + 1);
 }
 
 static void map_harness_once(const char *tree, const char *cache)
