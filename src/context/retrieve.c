@@ -151,7 +151,9 @@ static int ends(const char *w, size_t len, const char *suf)
 }
 
 /* A light stemmer, the same for the ticket and the code: plurals, -ed,
- * -ing and a final -e go (encode, encoded, encoding, encodes -> encod). */
+ * -ing and a final -e go (encode, encoded, encoding, encodes -> encod),
+ * and the -ion of a noun in -tion or -sion, so the noun a ticket says meets
+ * the verb the code is named after (completion, complete -> complet). */
 static void stem(char *w)
 {
 	size_t len = strlen(w);
@@ -171,7 +173,10 @@ static void stem(char *w)
 	           !ends(w, len, "is")) {
 		len -= 1;
 	}
-	if (len > 4 && w[len - 1] == 'e')
+	/* a noun of its verb: completion, complete -> complet */
+	if (len > 6 && (ends(w, len, "tion") || ends(w, len, "sion")))
+		len -= 3;
+	else if (len > 4 && w[len - 1] == 'e')
 		len--;
 	w[len] = '\0';
 }

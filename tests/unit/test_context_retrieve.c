@@ -474,6 +474,30 @@ START_TEST(control_a_name_written_as_code_still_sends_its_whole_file)
 }
 END_TEST
 
+/* A ticket says the noun ("completion"), the code the verb (`complete_`):
+ * the two meet at one stem, as "encoding" and `encode` do. */
+START_TEST(a_noun_in_the_ticket_reaches_the_verb_the_code_is_named_after)
+{
+	wd_context *c;
+
+	put_numbered("src/shell.py", "def complete_command(line):\n"
+	             "    \"\"\"The words that complete the command typed so far (tab).\"\"\"\n"
+	             "    return [w for w in WORDS if w.startswith(line)]\n\n\n",
+	             "def step_", "(x):\n    return x + ", "\n\n\n", 0, 300);
+	put_numbered("src/history.py", "def last_command(history):\n"
+	             "    \"\"\"The last command of the history.\"\"\"\n"
+	             "    return history[-1]\n\n\n",
+	             "def entry_", "(h):\n    return h[", "]\n\n\n", 0, 300);
+	c = context_for("Tab completion drops the last command", 8 * 1024);
+	ck_assert_uint_ge(c->chosen.n, 1);
+	ck_assert_str_eq(c->chosen.v[0], "src/shell.py");
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/shell.py"),
+	                             "matches the ticket: complete_command"));
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/shell.py"), "complet"));
+	wd_context_free(c);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -556,6 +580,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, the_tests_named_after_the_best_matching_file_come_with_it);
 	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
 	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
+	tcase_add_test(tc, a_noun_in_the_ticket_reaches_the_verb_the_code_is_named_after);
 	suite_add_tcase(s, tc);
 	return s;
 }
