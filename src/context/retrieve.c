@@ -19,7 +19,9 @@
  * test calls when its words match best (half of it), and the tests of the
  * three best files found by name (test_dump.c for dump.c: half of that
  * file's best). A function nested in another (a Python test's `def cli():`)
- * is sent with the outermost function around it.
+ * is sent with the outermost function around it. The tests are spread over
+ * the test files: past the two best-matching ones, each further test of a
+ * file scores a little less than the one above it.
  */
 #include <ctype.h>
 #include <math.h>
@@ -53,6 +55,9 @@
 #define NEST_WHOLE 4096   /* a nested function is sent within its outer one up to this size */
 #define TAIL_DEFS 2       /* a test file's last top-level definitions marked as its tail */
 #define TAIL_MAX 4096     /* ... together at most this size */
+#define TEST_DECAY 0.95   /* each further definition of a test file scores this much
+                           * less than the one above it (see spread_tests) ... */
+#define TEST_DEEP 2       /* ... but for the best-matching test files, this many */
 #define TERM_MAX 64
 #define QTERMS_MAX 256
 
@@ -1066,6 +1071,41 @@ static void mark_tails(wd_ctx_unit *u, size_t nu)
 	}
 }
 
+/*
+ * The tests a ticket's words reach are spread over the test files: every
+ * test there calls the best matches (`option`, `invoke`), so one large
+ * test file would otherwise take the fill with its fortieth test while the
+ * test file the fix touches (test_imports.py for an `echo` change) is not
+ * reached. Each definition of a test file scores TEST_DECAY^j of its score,
+ * j being how many of that file's definitions score above it; the
+ * TEST_DEEP best-matching test files keep their depth (the fix's test is
+ * most likely there, and beside the ones found). `u` is sorted by score;
+ * it is sorted again.
+ */
+static int spread_tests(wd_ctx_unit *u, size_t nu, size_t nf)
+{
+	size_t *seen = calloc(nf + 1, sizeof(*seen)), deep[TEST_DEEP], nd = 0;
+
+	if (!seen)
+		return wd_error_set(WD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nu; i++) {
+		size_t k, j = seen[u[i].file]++;
+
+		if (!u[i].test)
+			continue;
+		for (k = 0; k < nd && deep[k] != u[i].file; k++)
+			;
+		if (k == nd && nd < TEST_DEEP)
+			deep[nd++] = u[i].file;
+		else if (k == nd && j)
+			u[i].score *= pow(TEST_DECAY, (double)j);
+	}
+	free(seen);
+	if (nu)
+		qsort(u, nu, sizeof(*u), wd_ctx_unit_cmp);
+	return 0;
+}
+
 /* Files are scanned in path order; each path string is the map's. */
 int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *title,
                     const char *body, wd_ctx_reader rd, void *arg)
@@ -1111,6 +1151,8 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	mark_tails(s.u, s.nu);
 	if (s.nu)
 		qsort(s.u, s.nu, sizeof(*s.u), wd_ctx_unit_cmp);
+	if ((rc = spread_tests(s.u, s.nu, s.nf)) != 0)
+		goto out;
 	*out = s.u;
 	*n = s.nu;
 	s.u = NULL;

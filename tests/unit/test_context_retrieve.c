@@ -474,6 +474,36 @@ START_TEST(control_a_name_written_as_code_still_sends_its_whole_file)
 }
 END_TEST
 
+/* Every test of a large test file calls the best match: its two hundredth
+ * test must not keep a test file of its own (where the fix's test goes)
+ * from being reached. */
+START_TEST(tests_are_spread_over_the_test_files_the_words_reach)
+{
+	wd_context *c;
+
+	put("src/mixer.py", "def set_volume(level):\n    \"\"\"Set the mixer volume.\"\"\"\n"
+	                    "    return clamp(level)\n");
+	/* the two best-matching test files: their words match, and they keep
+	 * their depth */
+	put_numbered("tests/test_a.py", "", "def test_mixer_volume_a_", "():\n    assert set_volume(",
+	             ") is not None\n\n\n", 0, 30);
+	put_numbered("tests/test_b.py", "", "def test_mixer_volume_b_", "():\n    assert set_volume(",
+	             ") is not None\n\n\n", 0, 30);
+	/* a large file of tests that only call it */
+	put_numbered("tests/test_c.py", "", "def test_c_", "():\n    assert set_volume(",
+	             ")\n\n\n", 0, 200);
+	put("tests/test_levels.py", "def test_levels_above_the_maximum_are_clamped_to_it():\n"
+	                            "    assert set_volume(200) == set_volume(100)\n");
+	c = context_for("Mixer volume is not set", 24 * 1024);
+	ck_assert_ptr_nonnull(why_for(c, "tests/test_a.py"));
+	ck_assert_ptr_nonnull(why_for(c, "tests/test_c.py"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def test_levels_above_the_maximum_are_clamped"));
+	/* the depth of the first two is kept */
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def test_mixer_volume_b_029():"));
+	wd_context_free(c);
+}
+END_TEST
+
 /* A ticket says the noun ("completion"), the code the verb (`complete_`):
  * the two meet at one stem, as "encoding" and `encode` do. */
 START_TEST(a_noun_in_the_ticket_reaches_the_verb_the_code_is_named_after)
@@ -581,6 +611,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_plain_word_naming_a_function_does_not_send_its_whole_file);
 	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
 	tcase_add_test(tc, a_noun_in_the_ticket_reaches_the_verb_the_code_is_named_after);
+	tcase_add_test(tc, tests_are_spread_over_the_test_files_the_words_reach);
 	suite_add_tcase(s, tc);
 	return s;
 }
