@@ -63,10 +63,19 @@ typedef struct wd_map_opts {
 	                              * build's allocations there take no page faults; for a
 	                              * caller that keeps freed memory on its heaps (mallopt
 	                              * M_TRIM_THRESHOLD); 0 = none */
+	/* Called once, before the build's first call into libgit2 and its first
+	 * read of the exclude globs; NULL = none. A caller may start libgit2 (its
+	 * start-up is several ms: its TLS back end parses the system's CA
+	 * certificates) and read its configuration on another thread while the
+	 * build does what needs neither: opening the tag pack, and listing a tree
+	 * that has no .git. Non-zero (an error set) ends the build with it;
+	 * *exclude, when set non-NULL, replaces `exclude`. */
+	int (*await)(void *arg, const char *const **exclude);
+	void *await_arg;
 } wd_map_opts;
 
-#define WD_MAP_OPTS_VERSION 1
-#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0, NULL, 0 }
+#define WD_MAP_OPTS_VERSION 2
+#define WD_MAP_OPTS_INIT { WD_MAP_OPTS_VERSION, NULL, NULL, 0, 0, NULL, 0, NULL, NULL }
 
 /* Build the map of the work tree at `workdir`. Unreadable or unparsable
  * files are kept by path (their parse errors do not fail the build). */

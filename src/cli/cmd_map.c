@@ -94,21 +94,67 @@ static void prefault_heap(size_t pack_bytes)
 /*
  * libgit2's start-up has its TLS back end read and parse the system's CA
  * certificates (a map never connects, but git_libgit2_init does it all):
- * ~6 ms, a tenth of a warm map. It runs on a thread of its own while this
- * one prefaults the heap; its allocations go to that thread's own arena.
+ * ~8 ms, a sixth of a warm map. It runs on a thread of its own, then reads
+ * the configuration's map.exclude (libgit2 parses it), while this thread
+ * prefaults the heap and the build opens the tag pack and lists a tree
+ * without .git; the build waits for it (wd_map_opts.await) only then.
  */
+#define GIT_HEAP ((size_t)3 << 20) /* the start-up's allocations: ~0.7 MiB */
+
 struct git_start {
 	pthread_t th;
 	int started;
-	int rc;
+	const char *repo;
+	int rc;             /* the first failure, with its message: */
+	char msg[512];
+	int inited;         /* libgit2 started (to be shut down) */
+	wd_config *cfg;
+	wd_strvec exclude;
 };
 
 static void *git_start_thread(void *arg)
 {
 	struct git_start *g = arg;
+	char *p = malloc(GIT_HEAP);
 
-	g->rc = wd_repo_global_init();
+	/* this thread's malloc heap is new: made resident at once (wd_mem_prefault) */
+	if (p) {
+		wd_mem_prefault(p, GIT_HEAP);
+		free(p);
+	}
+	if ((g->rc = wd_repo_global_init()) != 0) {
+		snprintf(g->msg, sizeof(g->msg), "could not initialise libgit2");
+		return NULL;
+	}
+	g->inited = 1;
+	/* map.exclude: the user's and the repository's globs of vendored code */
+	if ((g->rc = wd_config_open(&g->cfg, g->repo)) != 0 ||
+	    (g->rc = wd_config_get_all(&g->exclude, g->cfg, "map.exclude")) != 0)
+		snprintf(g->msg, sizeof(g->msg), "%s", wd_error_last());
 	return NULL;
+}
+
+/* The start-up thread's end (or the same work on this thread, when it could
+ * not be made); its failure as this thread's error. */
+static int git_join(struct git_start *g)
+{
+	if (g->started)
+		pthread_join(g->th, NULL);
+	else if (!g->inited && !g->rc)
+		git_start_thread(g);
+	g->started = 0;
+	return g->rc ? wd_error_set(g->rc, "%s", g->msg) : 0;
+}
+
+/* wd_map_opts.await */
+static int git_await(void *arg, const char *const **exclude)
+{
+	struct git_start *g = arg;
+	int rc = git_join(g);
+
+	if (!rc)
+		*exclude = (const char *const *)g->exclude.v;
+	return rc;
 }
 
 /* What a finished map leaves to the exit (see map_main's end): reachable
@@ -119,10 +165,10 @@ static int map_main(int argc, char **argv)
 {
 	const char *repo = ".";
 	size_t budget = 2048, threads = 0;
-	int json = 0, use_cache = 1, stats = 0, rc, exit_code = WD_EXIT_OK, git_ready = 0;
-	struct git_start gs = { .started = 0, .rc = 0 };
-	wd_strvec focus = WD_STRVEC_INIT, exclude = WD_STRVEC_INIT;
-	wd_config *cfg = NULL;
+	int json = 0, use_cache = 1, stats = 0, rc, exit_code = WD_EXIT_OK;
+	struct git_start gs = { .started = 0, .rc = 0, .inited = 0, .cfg = NULL,
+		                .exclude = WD_STRVEC_INIT };
+	wd_strvec focus = WD_STRVEC_INIT;
 	wd_buf cache = WD_BUF_INIT, out = WD_BUF_INIT;
 	wd_map_opts mo = WD_MAP_OPTS_INIT;
 	wd_map *m = NULL;
@@ -165,6 +211,7 @@ static int map_main(int argc, char **argv)
 			goto done;
 		}
 	}
+	gs.repo = repo;
 	gs.started = pthread_create(&gs.th, NULL, git_start_thread, &gs) == 0;
 	if (use_cache) {
 		if (wd_cache_dir(&cache) != 0)
@@ -180,26 +227,9 @@ static int map_main(int argc, char **argv)
 		 * size in all, the caller's thread taking its part) */
 		mo.thread_heap = pack / 4;
 	}
-	if (gs.started)
-		pthread_join(gs.th, NULL);
-	else
-		gs.rc = wd_repo_global_init();
-	gs.started = 0;
-	if (gs.rc != 0) {
-		wd_cli_error("could not initialise libgit2");
-		exit_code = WD_EXIT_INFRA;
-		goto done;
-	}
-	git_ready = 1;
 	mo.threads = (unsigned)threads;
-	/* map.exclude: the user's and the repository's globs of vendored code */
-	if ((rc = wd_config_open(&cfg, repo)) != 0 ||
-	    (rc = wd_config_get_all(&exclude, cfg, "map.exclude")) != 0) {
-		wd_cli_error("map: %s", wd_error_last());
-		exit_code = wd_exit_code_for(rc);
-		goto done;
-	}
-	mo.exclude = (const char *const *)exclude.v;
+	mo.await = git_await;
+	mo.await_arg = &gs;
 	if ((rc = wd_map_build(&m, repo, &mo)) != 0 ||
 	    (rc = wd_map_rank(m, (const char *const *)focus.v)) != 0) {
 		wd_cli_error("map: %s", wd_error_last());
@@ -261,9 +291,9 @@ static int map_main(int argc, char **argv)
 		        (unsigned long long)st.rank_ms);
 	}
 done:
-	if (gs.started) { /* a usage error after the start */
-		pthread_join(gs.th, NULL);
-		git_ready = gs.rc == 0;
+	if (gs.started) { /* the build ended before it needed libgit2 */
+		git_join(&gs);
+		wd_error_clear();
 	}
 	/* A map printed is left to the exit that follows, with libgit2's state:
 	 * freeing its tens of thousands of tags one by one, and the certificates,
@@ -271,22 +301,22 @@ done:
 	if (exit_code == WD_EXIT_OK && m) {
 		map_at_exit = m;
 		m = NULL;
-		git_ready = 0;
+		gs.inited = 0;
 	}
 	wd_map_free(m);
-	wd_config_free(cfg);
-	wd_strvec_free(&exclude);
+	wd_config_free(gs.cfg);
+	wd_strvec_free(&gs.exclude);
 	wd_strvec_free(&focus);
 	wd_buf_free(&cache);
 	wd_buf_free(&out);
-	if (git_ready)
+	if (gs.inited)
 		wd_repo_global_shutdown();
 	return exit_code;
 }
 
-/* Only libgit2 (the index lists a work tree's files), started by map_main
- * once the heap is prefaulted; not libcurl, whose start-up alone is ~7 ms of
- * CPU, a tenth of a warm map. */
+/* Only libgit2 (the index lists a work tree's files, and it parses the
+ * configuration), started by map_main on a thread of its own; not libcurl,
+ * whose start-up alone is ~7 ms of CPU, a tenth of a warm map. */
 int cmd_map(int argc, char **argv)
 {
 	return map_main(argc, argv);

@@ -28,6 +28,9 @@ struct wd_context {
  * the root of a git work tree; else every regular file under it (.git and
  * symlinks skipped). */
 int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *files);
+/* Has `workdir` a .git entry (a directory or a gitlink file)? Without one,
+ * listing it needs no libgit2. */
+int wd_ctx_has_git_entry(const char *workdir);
 void wd_ctx_sort_paths(wd_strvec *sv);
 
 /* 1 when `path` matches the glob (see files.c for the rules). */

@@ -85,14 +85,33 @@ static int walk_dir(wd_strvec *out, wd_buf *abs, wd_buf *rel, int depth)
 	return rc;
 }
 
+int wd_ctx_has_git_entry(const char *workdir)
+{
+	wd_buf p = WD_BUF_INIT;
+	struct stat st;
+	int has;
+
+	if (wd_path_join(&p, workdir, ".git") != 0) {
+		wd_error_clear();
+		return 1; /* as if it had one: libgit2 will tell */
+	}
+	has = lstat(p.ptr, &st) == 0 || errno != ENOENT;
+	wd_buf_free(&p);
+	return has;
+}
+
 /* The files git tracks, when `workdir` is the root of a work tree: 1 when
- * listed, 0 when it is not a git work tree (the caller walks instead). */
+ * listed, 0 when it is not a git work tree (the caller walks instead). A
+ * directory without a .git entry is none (it is at most a bare repository,
+ * which has no work tree either): it is told without libgit2. */
 static int list_tracked(wd_strvec *out, const char *workdir)
 {
 	git_repository *repo = NULL;
 	git_index *idx = NULL;
 	int rc = 0;
 
+	if (!wd_ctx_has_git_entry(workdir))
+		return 0;
 	if (git_repository_open_ext(&repo, workdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		git_error_clear();
 		return 0;

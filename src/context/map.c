@@ -994,6 +994,24 @@ static int extract_tags(struct job *j, const struct pack *pk, unsigned nthreads,
 	return rc;
 }
 
+/* The caller's wd_map_opts.await, once; *exclude as it says. */
+static int await_git(const wd_map_opts *o, const char *const **exclude, int *done)
+{
+	const char *const *ex = NULL;
+	int rc;
+
+	if (*done || !o->await) {
+		*done = 1;
+		return 0;
+	}
+	*done = 1;
+	if ((rc = o->await(o->await_arg, &ex)) != 0)
+		return rc;
+	if (ex)
+		*exclude = ex;
+	return 0;
+}
+
 int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 {
 	wd_map_opts defaults = WD_MAP_OPTS_INIT;
@@ -1007,11 +1025,13 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	uint64_t t0 = wd_now_ms(), t1;
 	wd_map *m;
 	unsigned nthreads;
-	int rc, saving = 0;
+	int rc, saving = 0, awaited = 0;
+	const char *const *exclude;
 
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
+	exclude = opts->exclude;
 	if (opts->version != WD_MAP_OPTS_VERSION)
 		return wd_error_set(WD_EUSAGE, "wd_map_opts version %u, expected %u", opts->version,
 		                    WD_MAP_OPTS_VERSION);
@@ -1024,9 +1044,25 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		rc = wd_error_set(WD_ENOTFOUND, "%s: no such directory", workdir);
 		goto out;
 	}
+	/* first what needs neither libgit2 nor the exclude globs (wd_map_opts.await):
+	 * the tag pack, and the files of a tree without .git */
+	if (opts->cache_dir) {
+		if ((rc = pack_paths(&pkfile, &blobfile, opts->cache_dir, m->workdir)) != 0)
+			goto out;
+		pack_load(&pk, pkfile.ptr);
+		/* the tags borrow from the mapping: it lives as long as the map */
+		m->pack = pk.work;
+		m->pack_len = pk.len;
+	}
+	if (!opts->files && wd_ctx_has_git_entry(m->workdir) &&
+	    (rc = await_git(opts, &exclude, &awaited)) != 0)
+		goto out;
+	t1 = wd_now_ms();
 	if ((rc = wd_ctx_list_files(&files, m->workdir, opts->files)) != 0)
 		goto out;
-	m->stats.list_ms = wd_now_ms() - t0;
+	m->stats.list_ms = wd_now_ms() - t1;
+	if ((rc = await_git(opts, &exclude, &awaited)) != 0)
+		goto out;
 	if (files.n && !(m->files = calloc(files.n, sizeof(*m->files)))) {
 		rc = wd_error_set(WD_ENOMEM, "out of memory");
 		goto out;
@@ -1040,15 +1076,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	m->paths = files.v;
 	files.v = NULL;
 	files.n = files.cap = 0;
-	wd_map__mark_vendored(m, opts->exclude);
-	if (opts->cache_dir) {
-		if ((rc = pack_paths(&pkfile, &blobfile, opts->cache_dir, m->workdir)) != 0)
-			goto out;
-		pack_load(&pk, pkfile.ptr);
-		/* the tags borrow from the mapping: it lives as long as the map */
-		m->pack = pk.work;
-		m->pack_len = pk.len;
-	}
+	wd_map__mark_vendored(m, exclude);
 	memset(&j, 0, sizeof(j));
 	j.m = m;
 	j.cache_dir = opts->cache_dir;

@@ -79,6 +79,78 @@ static wd_map *build(const char *const *exclude)
 	return m;
 }
 
+/* wd_map_opts.await: how many calls, what they give, and a file each call
+ * adds to the tree (and to its index, when `git`) to tell when it ran. */
+struct awaited {
+	int calls;
+	int fail;
+	int git;
+};
+
+static int await_cb(void *arg, const char *const **exclude)
+{
+	static const char *const ex[] = { "tools/**", NULL };
+	struct awaited *a = arg;
+
+	a->calls++;
+	if (a->fail)
+		return wd_error_set(WD_EINPUT, "the configuration is broken");
+	put("src/late.c", "int late_one(void) { return 0; }\n");
+	if (a->git)
+		add_all();
+	*exclude = ex;
+	return 0;
+}
+
+/* The await hook runs once: before a git work tree is listed (listing it is
+ * libgit2's), after a tree without .git is (its walk needs neither libgit2
+ * nor the configuration), always before the exclude globs are read, which
+ * it may give; its failure is the build's. */
+START_TEST(the_await_hook_runs_once_before_libgit2_and_the_exclude_globs)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	struct awaited a = { 0, 0, 1 };
+	wd_buf dotgit = WD_BUF_INIT, moved = WD_BUF_INIT;
+	wd_map *m = NULL;
+
+	o.await = await_cb;
+	o.await_arg = &a;
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	ck_assert_int_eq(a.calls, 1);
+	ck_assert(wd_map_has_definition(m, "late_one")); /* listed after the hook */
+	ck_assert(wd_map_is_vendored(m, "tools/script.c")); /* its globs were used */
+	ck_assert(!wd_map_is_vendored(m, "src/main.c"));
+	wd_map_free(m);
+	/* the same tree without its .git: listed before the hook */
+	ck_assert_int_eq(wd_path_join(&dotgit, tree, ".git"), 0);
+	ck_assert_int_eq(wd_buf_printf(&moved, "%s-git", tree), 0);
+	ck_assert_int_eq(rename(dotgit.ptr, moved.ptr), 0);
+	{
+		wd_buf late = WD_BUF_INIT;
+
+		ck_assert_int_eq(wd_path_join(&late, tree, "src/late.c"), 0);
+		ck_assert_int_eq(unlink(late.ptr), 0);
+		wd_buf_free(&late);
+	}
+	a = (struct awaited){ 0, 0, 0 };
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	ck_assert_int_eq(a.calls, 1);
+	ck_assert(!wd_map_has_definition(m, "late_one"));
+	ck_assert(wd_map_is_vendored(m, "tools/script.c"));
+	wd_map_free(m);
+	/* a hook that fails ends the build with its error */
+	a = (struct awaited){ 0, 1, 0 };
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), WD_EINPUT);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(a.calls, 1);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "the configuration is broken"));
+	wd_error_clear();
+	ck_assert_int_eq(rename(moved.ptr, dotgit.ptr), 0);
+	wd_buf_free(&dotgit);
+	wd_buf_free(&moved);
+}
+END_TEST
+
 static char *render(wd_map *m, const char *const *focus)
 {
 	wd_buf out = WD_BUF_INIT;
@@ -459,6 +531,7 @@ static Suite *map_focus_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, vendored_generated_and_excluded_files_are_not_ranked);
+	tcase_add_test(tc, the_await_hook_runs_once_before_libgit2_and_the_exclude_globs);
 	tcase_add_test(tc, control_without_the_rules_the_vendored_library_ranks_first);
 	tcase_add_test(tc, explicit_focus_reaches_vendored_code);
 	tcase_add_test(tc, focus_file_lists_its_own_definitions_first);
