@@ -101,6 +101,7 @@ typedef struct wd_map_stats {
 	size_t vendored;     /* files vendored or generated (kept, but not ranked) */
 	size_t partial;      /* of the parsed, those parsed only where they changed */
 	int index_cache;     /* wd_map_index_source: where the name index came from */
+	int files_cached;    /* a git work tree's files came from the cache, not its index */
 } wd_map_stats;
 
 typedef enum wd_map_index_source {

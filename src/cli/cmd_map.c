@@ -281,9 +281,10 @@ static int map_main(int argc, char **argv)
 
 		wd_map_get_stats(&st, m);
 		fprintf(stderr, "map: %zu files, %zu parsed (%zu partly), %zu from cache, %zu definitions, "
-		        "%zu references; build %llu ms (list %llu, tags %llu, index %llu%s), rank %llu ms\n",
+		        "%zu references; build %llu ms (list %llu%s, tags %llu, index %llu%s), rank %llu ms\n",
 		        st.files, st.parsed, st.partial, st.cached, st.definitions, st.references,
 		        (unsigned long long)st.build_ms, (unsigned long long)st.list_ms,
+		        st.files_cached ? " cached" : "",
 		        (unsigned long long)st.tags_ms, (unsigned long long)st.index_ms,
 		        st.index_cache == WD_MAP_INDEX_READ ? " cached"
 		        : st.index_cache == WD_MAP_INDEX_UPDATED ? " updated"

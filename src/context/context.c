@@ -1133,7 +1133,7 @@ static int build(struct builder *b, const wd_context_opts *opts)
 
 	if (wd_root_open(&b->rootfd, b->workdir) != 0)
 		return wd_error_set(WD_ENOTFOUND, "%s: no such work tree", b->workdir);
-	if ((rc = wd_ctx_list_files(&b->files, b->workdir, opts->files)) != 0 ||
+	if ((rc = wd_ctx_list_files(&b->files, b->workdir, opts->files, NULL)) != 0 ||
 	    (rc = ticket_files(b)) != 0)
 		return rc;
 	if (!(opts->flags & WD_CONTEXT_CODE_ONLY) && (rc = build_agents(b)) != 0)

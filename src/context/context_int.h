@@ -25,9 +25,10 @@ struct wd_context {
 
 /* Append the files of `workdir` (relative paths, sorted): a copy of `files`
  * when it is not NULL; else the regular files git tracks when `workdir` is
- * the root of a git work tree; else every regular file under it (.git and
- * symlinks skipped). */
-int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *files);
+ * the root of a git work tree (*from_index set, when not NULL); else every
+ * regular file under it (.git and symlinks skipped). */
+int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *files,
+                      int *from_index);
 /* Has `workdir` a .git entry (a directory or a gitlink file)? Without one,
  * listing it needs no libgit2. */
 int wd_ctx_has_git_entry(const char *workdir);

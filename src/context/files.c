@@ -135,7 +135,8 @@ static int list_tracked(wd_strvec *out, const char *workdir)
 	return rc ? rc : 1;
 }
 
-int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *files)
+int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *files,
+                      int *from_index)
 {
 	wd_buf abs = WD_BUF_INIT, rel = WD_BUF_INIT;
 	int rc;
@@ -149,7 +150,11 @@ int wd_ctx_list_files(wd_strvec *out, const char *workdir, const char *const *fi
 	}
 	if (!wd_path_is_dir(workdir))
 		return wd_error_set(WD_ENOTFOUND, "%s: not a directory", workdir);
+	if (from_index)
+		*from_index = 0;
 	if ((rc = list_tracked(out, workdir)) != 0) {
+		if (rc == 1 && from_index)
+			*from_index = 1;
 		if (rc == 1)
 			wd_ctx_sort_paths(out);
 		return rc < 0 ? rc : 0;

@@ -800,6 +800,128 @@ out:
 	return rc;
 }
 
+/*
+ * --- the files of a git work tree, beside the pack ---
+ *
+ * Listing a git work tree reads its index through libgit2 (3-4 ms for
+ * git/git, after libgit2's start-up). The list depends on the index alone,
+ * and git and libgit2 replace the index by a rename whenever they write it,
+ * so the list is kept in "<pack>.files" under the index file's stat data and
+ * taken from there while they match: then a warm build needs libgit2 only
+ * for the configuration, which it waits for later (wd_map_opts.await).
+ * Format: "wdfiles 1\n", the key (u64 device, inode, size, mtime_ns,
+ * ctime_ns, native byte order), u32 count, u32 bytes, then the paths, each
+ * with its NUL: sorted, distinct, relative, with no empty, "." or ".."
+ * component. Anything else is no list.
+ */
+#define FILES_MAGIC "wdfiles 1\n"
+#define FILES_HEAD (10 + 5 * 8 + 2 * 4)
+
+/* The key of the work tree's index, when .git is a directory (a gitlink's
+ * index lives elsewhere) holding a regular index; -1 when there is none. */
+static int index_key(uint64_t key[5], const char *workdir)
+{
+	wd_buf p = WD_BUF_INIT;
+	struct stat st;
+	int rc = -1;
+
+	if (wd_path_join(&p, workdir, ".git") == 0 && lstat(p.ptr, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    wd_buf_puts(&p, "/index") == 0 && lstat(p.ptr, &st) == 0 && S_ISREG(st.st_mode)) {
+		key[0] = (uint64_t)st.st_dev;
+		key[1] = (uint64_t)st.st_ino;
+		key[2] = (uint64_t)st.st_size;
+		key[3] = (uint64_t)ts_ns(st.st_mtim);
+		key[4] = (uint64_t)ts_ns(st.st_ctim);
+		rc = 0;
+	}
+	wd_error_clear();
+	wd_buf_free(&p);
+	return rc;
+}
+
+/* A sound path of a work tree: relative, no empty, "." or ".." component. */
+static int sound_path(const char *s, size_t n)
+{
+	const char *c = s, *end = s + n;
+
+	if (!n || *s == '/')
+		return 0;
+	while (c < end) {
+		const char *slash = memchr(c, '/', (size_t)(end - c));
+		size_t l = (size_t)((slash ? slash : end) - c);
+
+		if (!l || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		c += l + 1;
+	}
+	return s[n - 1] != '/';
+}
+
+int wd_map__files_parse(wd_strvec *out, const char *p, size_t len, const uint64_t key[5])
+{
+	uint64_t k[5];
+	uint32_t count, bytes;
+	const char *c, *end, *prev = NULL;
+
+	if (len < FILES_HEAD || memcmp(p, FILES_MAGIC, 10) != 0)
+		return -1;
+	memcpy(k, p + 10, sizeof(k));
+	memcpy(&count, p + 50, 4);
+	memcpy(&bytes, p + 54, 4);
+	if (memcmp(k, key, sizeof(k)) != 0 || bytes != len - FILES_HEAD ||
+	    (bytes && p[len - 1] != '\0'))
+		return -1;
+	for (c = p + FILES_HEAD, end = p + len; c < end; count--) {
+		size_t n = strlen(c);
+
+		if (!count || !sound_path(c, n) || (prev && strcmp(prev, c) >= 0) ||
+		    wd_strvec_push(out, c) != 0) {
+			wd_error_clear();
+			return -1;
+		}
+		prev = c;
+		c += n + 1;
+	}
+	return count ? -1 : 0;
+}
+
+static int files_cache_load(wd_strvec *out, const char *file, const uint64_t key[5])
+{
+	wd_buf b = WD_BUF_INIT;
+	int rc = -1;
+
+	if (wd_file_read(&b, file, 256u << 20) == 0)
+		rc = wd_map__files_parse(out, b.ptr, b.len, key);
+	if (rc) {
+		wd_strvec_free(out);
+		wd_error_clear();
+	}
+	wd_buf_free(&b);
+	return rc;
+}
+
+/* Failing to save costs only the next build a listing through libgit2. */
+static void files_cache_save(const char *file, const uint64_t key[5], const wd_strvec *files)
+{
+	wd_buf b = WD_BUF_INIT;
+	uint32_t count = (uint32_t)files->n, bytes = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < files->n; i++)
+		bytes += (uint32_t)strlen(files->v[i]) + 1;
+	if (files->n > UINT32_MAX / 2 || wd_buf_put(&b, FILES_MAGIC, 10) != 0 ||
+	    wd_buf_put(&b, key, 5 * 8) != 0 || wd_buf_put(&b, &count, 4) != 0 ||
+	    wd_buf_put(&b, &bytes, 4) != 0)
+		goto out;
+	for (size_t i = 0; i < files->n && !rc; i++)
+		rc = wd_buf_put(&b, files->v[i], strlen(files->v[i]) + 1);
+	if (!rc && b.len == FILES_HEAD + (size_t)bytes)
+		write_replace(file, &b);
+out:
+	wd_error_clear();
+	wd_buf_free(&b);
+}
+
 /* --- the name index's cache (map_index.c builds, reads and updates it) --- */
 
 /* The saved name index beside the work tree's pack ("<pack>.idx": `warden
@@ -1025,8 +1147,10 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	uint64_t t0 = wd_now_ms(), t1;
 	wd_map *m;
 	unsigned nthreads;
-	int rc, saving = 0, awaited = 0;
+	int rc, saving = 0, awaited = 0, git, from_index = 0;
 	const char *const *exclude;
+	uint64_t key[5];
+	wd_buf filesfile = WD_BUF_INIT;
 
 	*out = NULL;
 	if (!opts)
@@ -1054,12 +1178,21 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 		m->pack = pk.work;
 		m->pack_len = pk.len;
 	}
-	if (!opts->files && wd_ctx_has_git_entry(m->workdir) &&
-	    (rc = await_git(opts, &exclude, &awaited)) != 0)
-		goto out;
 	t1 = wd_now_ms();
-	if ((rc = wd_ctx_list_files(&files, m->workdir, opts->files)) != 0)
-		goto out;
+	git = !opts->files && wd_ctx_has_git_entry(m->workdir);
+	if (git && opts->cache_dir && index_key(key, m->workdir) == 0 &&
+	    wd_buf_printf(&filesfile, "%s.files", pkfile.ptr) == 0)
+		m->stats.files_cached = files_cache_load(&files, filesfile.ptr, key) == 0;
+	wd_error_clear();
+	if (!m->stats.files_cached) {
+		if (git && (rc = await_git(opts, &exclude, &awaited)) != 0)
+			goto out;
+		/* the key was taken first: an index written meanwhile is a new key */
+		if ((rc = wd_ctx_list_files(&files, m->workdir, opts->files, &from_index)) != 0)
+			goto out;
+		if (from_index && filesfile.len)
+			files_cache_save(filesfile.ptr, key, &files);
+	}
 	m->stats.list_ms = wd_now_ms() - t1;
 	if ((rc = await_git(opts, &exclude, &awaited)) != 0)
 		goto out;
@@ -1132,6 +1265,7 @@ int wd_map_build(wd_map **out, const char *workdir, const wd_map_opts *opts)
 	m->stats.build_ms = wd_now_ms() - t0;
 out:
 	pack_release(&pk);
+	wd_buf_free(&filesfile);
 	wd_buf_free(&pkfile);
 	wd_buf_free(&blobfile);
 	wd_strvec_free(&files);

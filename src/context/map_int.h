@@ -96,6 +96,10 @@ int wd_map__index(wd_map *m, unsigned nthreads, wd_buf *save, struct idx_patch *
 /* Make the checksum of a saved index p[0..len) right again (tests and fuzz
  * targets: what follows the checksum is then what is tried). */
 void wd_map__index_seal(char *p, size_t len);
+/* The paths of a "<pack>.files" cache of len bytes at p (map.c) appended to
+ * out when its key is `key`; -1 (out as it was, or partly filled: the
+ * caller frees it) for anything else. */
+int wd_map__files_parse(wd_strvec *out, const char *p, size_t len, const uint64_t key[5]);
 
 const struct nameinfo *wd_map_name(const wd_map *m, const char *name);
 void wd_map_def_fill(wd_map_def *d, const wd_map *m, uint32_t file, uint32_t idx);

@@ -89,7 +89,7 @@ int wd_tools_new(wd_tools **out, const char *workdir, const wd_tools_opts *opts)
 		goto fail;
 	}
 	if ((rc = wd_root_open(&t->rootfd, t->root)) != 0 ||
-	    (rc = wd_ctx_list_files(&t->files, t->root, opts->files)) != 0)
+	    (rc = wd_ctx_list_files(&t->files, t->root, opts->files, NULL)) != 0)
 		goto fail;
 	*out = t;
 	return 0;

@@ -151,6 +151,95 @@ START_TEST(the_await_hook_runs_once_before_libgit2_and_the_exclude_globs)
 }
 END_TEST
 
+/* A map of the tree with a cache; *cached says where its files came from. */
+static wd_map *build_cached(const char *cache, int *cached)
+{
+	wd_map_opts o = WD_MAP_OPTS_INIT;
+	wd_map_stats st;
+	wd_map *m = NULL;
+
+	o.cache_dir = cache;
+	ck_assert_int_eq(wd_map_build(&m, tree, &o), 0);
+	wd_map_get_stats(&st, m);
+	*cached = st.files_cached;
+	return m;
+}
+
+/* The one "<pack>.files" of the cache. */
+static void files_cache_path(wd_buf *out, const char *cache)
+{
+	wd_buf dir = WD_BUF_INIT;
+
+	ck_assert_int_eq(wd_path_join(&dir, cache, "map"), 0);
+	ck_assert_int_eq(fx_one_entry(out, dir.ptr, ".files", 1), 0);
+	wd_buf_free(&dir);
+}
+
+/* A git work tree's files come from the cache while its index is the same
+ * file, and from the index again once it is rewritten; a damaged or hostile
+ * cache is no list. */
+START_TEST(a_git_work_tree_s_files_come_from_the_cache_while_its_index_stays)
+{
+	char cache[] = "/tmp/wd-mapf-cache-XXXXXX";
+	wd_buf fc = WD_BUF_INIT, text = WD_BUF_INIT;
+	wd_map *m;
+	int cached;
+	size_t n;
+	char *at;
+
+	ck_assert_ptr_nonnull(mkdtemp(cache));
+	m = build_cached(cache, &cached);
+	ck_assert_int_eq(cached, 0);
+	wd_map_files(m, &n);
+	ck_assert_uint_eq(n, 8);
+	wd_map_free(m);
+	m = build_cached(cache, &cached);
+	ck_assert_int_eq(cached, 1);
+	ck_assert(wd_map_has_definition(m, "util_run"));
+	wd_map_files(m, &n);
+	ck_assert_uint_eq(n, 8);
+	wd_map_free(m);
+	/* an untracked file is not in either list */
+	put("src/new.c", "int new_one(void) { return 0; }\n");
+	m = build_cached(cache, &cached);
+	ck_assert_int_eq(cached, 1);
+	ck_assert(!wd_map_has_definition(m, "new_one"));
+	wd_map_free(m);
+	/* once added, the index is another file: listed from it */
+	add_all();
+	m = build_cached(cache, &cached);
+	ck_assert_int_eq(cached, 0);
+	ck_assert(wd_map_has_definition(m, "new_one"));
+	wd_map_free(m);
+	/* a path leaving the tree, the same length, in a cache otherwise sound */
+	files_cache_path(&fc, cache);
+	ck_assert_int_eq(wd_file_read(&text, fc.ptr, 0), 0);
+	ck_assert_ptr_nonnull(at = memmem(text.ptr, text.len, "deps/lib/lib.c", 15));
+	memcpy(at, "deps/../../x.c", 14); /* still in order */
+	ck_assert_int_eq(wd_file_write_atomic(fc.ptr, text.ptr, text.len, 0644), 0);
+	m = build_cached(cache, &cached);
+	ck_assert_int_eq(cached, 0);
+	ck_assert(wd_map_has_definition(m, "lib_call"));
+	wd_map_free(m);
+	/* control: the same cache as written is taken */
+	m = build_cached(cache, &cached);
+	ck_assert_int_eq(cached, 1);
+	wd_map_free(m);
+	/* cut short */
+	wd_buf_clear(&text);
+	ck_assert_int_eq(wd_file_read(&text, fc.ptr, 0), 0);
+	ck_assert_int_eq(wd_file_write_atomic(fc.ptr, text.ptr, text.len - 3, 0644), 0);
+	m = build_cached(cache, &cached);
+	ck_assert_int_eq(cached, 0);
+	wd_map_files(m, &n);
+	ck_assert_uint_eq(n, 9);
+	wd_map_free(m);
+	ck_assert_int_eq(wd_rm_rf(cache), 0);
+	wd_buf_free(&fc);
+	wd_buf_free(&text);
+}
+END_TEST
+
 static char *render(wd_map *m, const char *const *focus)
 {
 	wd_buf out = WD_BUF_INIT;
@@ -532,6 +621,7 @@ static Suite *map_focus_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, vendored_generated_and_excluded_files_are_not_ranked);
 	tcase_add_test(tc, the_await_hook_runs_once_before_libgit2_and_the_exclude_globs);
+	tcase_add_test(tc, a_git_work_tree_s_files_come_from_the_cache_while_its_index_stays);
 	tcase_add_test(tc, control_without_the_rules_the_vendored_library_ranks_first);
 	tcase_add_test(tc, explicit_focus_reaches_vendored_code);
 	tcase_add_test(tc, focus_file_lists_its_own_definitions_first);
