@@ -41,6 +41,8 @@ def git(repo, *args):
 
 
 def pick(repo, want, rng):
+    """want commits of the pool, in rng's shuffled order; with rng None, every
+    commit of the pool, oldest first (want is then ignored)."""
     log = git(repo, "log", "--no-merges", "--format=%H%x00%P%x00%s%x00%b%x01").decode(
         errors="replace")
     cands = []
@@ -52,10 +54,13 @@ def pick(repo, want, rng):
         if not FIX_RE.search(subject + "\n" + body):
             continue
         cands.append((sha, parent, subject, body))
-    rng.shuffle(cands)
+    if rng is None:
+        cands.reverse()  # git log is newest first
+    else:
+        rng.shuffle(cands)
     picked = []
     for sha, parent, subject, body in cands:
-        if len(picked) >= want:
+        if rng is not None and len(picked) >= want:
             break
         st = git(repo, "diff-tree", "--no-renames", "--name-status", "-r", parent, sha).decode()
         rows = [r.split("\t") for r in st.strip().split("\n") if r]
@@ -126,10 +131,14 @@ def main():
     ap.add_argument("--probe", required=True, help="the built probe (see run.sh)")
     ap.add_argument("--cases", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--all", action="store_true",
+                    help="every commit of the pool, oldest first, instead of a sample\n"
+                         "(--cases and --seed are then ignored)")
     ap.add_argument("--out", help="write every case as JSON here")
     a = ap.parse_args()
-    rng = random.Random(a.seed)
-    cases = pick(a.repo, a.cases, rng)
+    cases = pick(a.repo, a.cases, None if a.all else random.Random(a.seed))
+    if a.all:
+        print("pool: %d commits qualify (oldest first)" % len(cases))
     work = tempfile.mkdtemp(prefix="wd-bench-ctx-")
     cache = os.path.join(work, "cache")
     attrs = os.path.join(work, "attributes")
