@@ -582,6 +582,48 @@ START_TEST(a_warm_map_reads_the_pack_alone)
 }
 END_TEST
 
+/* The permissions of the mapping of `file` in this process ("" when none). */
+static void mapping_perms(char perms[5], const char *file)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+
+	ck_assert_ptr_nonnull(f);
+	perms[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n'), *path = strchr(line, '/');
+
+		if (nl)
+			*nl = '\0';
+		if (path && !strcmp(path, file) && sscanf(line, "%*s %4s", perms) == 1)
+			break;
+	}
+	fclose(f);
+}
+
+/* A warm map's tags borrow from a read-only mapping of the pack: nothing
+ * writes there (a write would copy the page; now it would fault). */
+START_TEST(a_warm_map_maps_its_pack_read_only)
+{
+	wd_map *m;
+	wd_buf pk = WD_BUF_INIT;
+	char perms[5];
+
+	wd_map_free(build(cache));
+	pack_file(&pk);
+	m = build(cache);
+	mapping_perms(perms, pk.ptr);
+	ck_assert_str_eq(perms, "r--p");
+	ck_assert_int_eq(wd_map_rank(m, NULL), 0);
+	ck_assert(wd_map_has_definition(m, "util_add"));
+	wd_map_free(m);
+	/* control: no mapping of it once the map is gone */
+	mapping_perms(perms, pk.ptr);
+	ck_assert_str_eq(perms, "");
+	wd_buf_free(&pk);
+}
+END_TEST
+
 /* m's cache served some of its n files and not others (a damaged entry is
  * parsed again), and the map is whole. */
 static void expect_partly_cached(const wd_map *m, size_t n)
@@ -1154,6 +1196,7 @@ int main(void)
 	tcase_add_test(tc, cache_reparses_only_the_changed_file);
 	tcase_add_test(tc, a_damaged_cache_entry_is_parsed_again);
 	tcase_add_test(tc, a_warm_map_reads_the_pack_alone);
+	tcase_add_test(tc, a_warm_map_maps_its_pack_read_only);
 	tcase_add_test(tc, a_damaged_pack_costs_only_a_reparse);
 	tcase_add_test(tc, a_changed_file_is_appended_to_the_pack_and_a_gone_one_rewrites_it);
 	tcase_add_test(tc, a_partial_reparse_gives_a_whole_parse_s_tags_wherever_the_edit_is);
