@@ -533,6 +533,9 @@ static int add_or_defer(struct builder *b, const char *path, int plain)
 #define WHOLE_SLACK 4        /* a file is sent whole when it is at most 1 + 1/WHOLE_SLACK
                               * times the size of its chosen definitions */
 #define SMALL_FILE 2048u     /* a file this small is sent whole */
+#define ABOVE_MAX 256u       /* the small function right above a named one comes with it */
+#define ABOVE_GAP 3          /* ... when it ends at most this many lines above the named
+                              * one's first (Python's two blank lines between functions) */
 #define BEST_WHOLE_PART 6    /* the best-matching file of the code, and of the tests, is
                               * sent whole when it takes at most this part of the budget */
 
@@ -607,6 +610,35 @@ static int pick_tail(struct pick *p, const wd_ctx_unit *u, size_t nu, const wd_c
 		*left -= cost;
 	}
 	return rc;
+}
+
+/* A definition the ticket names brings the small function right above it
+ * (a sibling method, a helper): a fix that changes the named one's `def`
+ * line or inserts before it lands between the two, and the reader sees
+ * where. Nested functions and classes are left out. */
+static int pick_above(struct pick *p, const wd_ctx_unit *u, size_t nu, const wd_ctx_unit *named,
+                      size_t *left)
+{
+	const wd_ctx_unit *above = NULL;
+	size_t cost;
+
+	for (size_t k = 0; k < nu; k++) {
+		if (u[k].file != named->file || u[k].end_line >= named->start_line)
+			continue;
+		if (!above || u[k].end_line > above->end_line ||
+		    (u[k].end_line == above->end_line && u[k].start_line > above->start_line))
+			above = &u[k];
+	}
+	if (!above || above->within ||
+	    (above->kind != WD_TAG_FUNCTION && above->kind != WD_TAG_METHOD) ||
+	    above->bytes > ABOVE_MAX || above->end_line + ABOVE_GAP < named->start_line ||
+	    pick_covers(p, above))
+		return 0;
+	cost = above->bytes + 48;
+	if (cost > *left)
+		return 0;
+	*left -= cost;
+	return pick_add(p, above);
 }
 
 /* Send one file's picked definitions: the whole file when it is small or
@@ -793,6 +825,8 @@ static int add_retrieved(struct builder *b)
 		}
 		rc = pick_add(p, &u[i]);
 		left -= cost;
+		if (!rc && u[i].named && !p->whole)
+			rc = pick_above(p, u, nu, &u[i], &left);
 		if (!rc && fresh && u[i].test && !p->whole)
 			rc = pick_tail(p, u, nu, &u[i], &left);
 	}

@@ -528,6 +528,39 @@ START_TEST(a_noun_in_the_ticket_reaches_the_verb_the_code_is_named_after)
 }
 END_TEST
 
+/* A definition the ticket names brings the small function right above it: a
+ * fix that changes the named one's `def` line, or inserts a helper before
+ * it, lands between the two (and git names the one above in its hunk). */
+START_TEST(a_named_definition_brings_the_small_function_above_it)
+{
+	wd_buf b = WD_BUF_INIT;
+	wd_context *c;
+	const char *cut;
+
+	for (int i = 0; i < 200; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "def step_%03d(x):\n    return x + %d\n\n\n", i, i),
+		                 0);
+	ck_assert_int_eq(wd_buf_puts(&b, "def _exit_hook(ctx):\n    ctx.depth -= 1\n\n\n"
+	                             "def _get_target(ctx):\n"
+	                             "    \"\"\"The subcommand about to run.\"\"\"\n"
+	                             "    return ctx.pending\n\n\n"), 0);
+	for (int i = 200; i < 400; i++)
+		ck_assert_int_eq(wd_buf_printf(&b, "def step_%03d(x):\n    return x + %d\n\n\n", i, i),
+		                 0);
+	put("src/flow.py", b.ptr);
+	wd_buf_free(&b);
+	c = context_for("Fix `_get_target`", 8 * 1024);
+	cut = json_string_value(json_object_get(why_for(c, "src/flow.py"), "cut"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def _get_target(ctx):\n"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def _exit_hook(ctx):\n    ctx.depth -= 1\n"));
+	ck_assert_ptr_nonnull(strstr(cut, "_exit_hook"));
+	/* one neighbour, not the run of functions above it */
+	ck_assert_ptr_null(strstr(c->files.ptr, "def step_199(x):"));
+	wd_context_free(c);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -612,6 +645,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, control_a_name_written_as_code_still_sends_its_whole_file);
 	tcase_add_test(tc, a_noun_in_the_ticket_reaches_the_verb_the_code_is_named_after);
 	tcase_add_test(tc, tests_are_spread_over_the_test_files_the_words_reach);
+	tcase_add_test(tc, a_named_definition_brings_the_small_function_above_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
