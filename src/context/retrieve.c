@@ -7,7 +7,9 @@
  * text plus its path). Terms are the words of the text, identifiers split at
  * '_' and case changes (json_object_set -> json, object, set, and the whole
  * identifier as one more term), lower-cased and lightly stemmed, English
- * function words dropped. Definitions are scored by BM25 (k1 1.2, b 0.75)
+ * function words dropped; a long ticket word the code never writes counts as
+ * the two or three words of the code it is made of ("bashautocompletion").
+ * Definitions are scored by BM25 (k1 1.2, b 0.75)
  * against the ticket's terms (the title's count twice), a definition's own
  * name counting three times, plus a share of its file's BM25 score and of
  * its file's PageRank. Only the ticket's terms are counted while reading, so
@@ -60,6 +62,9 @@
 #define TEST_DEEP 2       /* ... but for the best-matching test files, this many */
 #define TERM_MAX 64
 #define QTERMS_MAX 256
+#define COMPOUND_MIN 12   /* a ticket word this long, in lower case only, may be a compound */
+#define PIECE_MIN 4       /* ... of two or three of the code's words, each this long */
+#define COMPOUNDS 8
 
 struct qterm {
 	char term[TERM_MAX];
@@ -75,6 +80,8 @@ struct query {
 	int slot[QTERMS_MAX * 2]; /* open addressing: index + 1, 0 = empty */
 	uint64_t pfx[1024];       /* the terms' first two characters (a bit per pair): a
 	                           * word of the code starting otherwise is none of them */
+	char comp[COMPOUNDS][TERM_MAX]; /* the ticket's long one-piece words (see compounds) */
+	size_t ncomp;
 };
 
 static unsigned pfx_key(const char *w)
@@ -374,6 +381,89 @@ static void query_text(struct query *q, const char *text, double w)
 	}
 }
 
+/* The pieces of a candidate compound: p[0..len) stemmed into w. */
+static void piece(char *w, const char *p, size_t len)
+{
+	memcpy(w, p, len);
+	w[len] = '\0';
+	stem(w);
+}
+
+/*
+ * A ticket may write as one word what the code spells as two or three
+ * ("bashautocompletion" for `bash`, `autocompletion`). Every long ticket word
+ * in lower case only is remembered, and its possible pieces (PIECE_MIN letters
+ * at least) join the query at weight 0: counted while reading, scoring
+ * nothing. After the scan, compound_pieces() gives the weight of such a word
+ * the code never writes to its split whose pieces the code all has.
+ */
+static void compound_words(struct query *q, const char *text)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *s;
+		size_t len;
+		int lower = 1;
+		char w[TERM_MAX];
+
+		while (*p && !word_char(*p))
+			p++;
+		for (s = p; *p && word_char(*p); p++)
+			lower &= A_LOWER(*p);
+		len = (size_t)(p - s);
+		if (!lower || len < COMPOUND_MIN || len >= TERM_MAX || q->ncomp >= COMPOUNDS)
+			continue;
+		memcpy(q->comp[q->ncomp], s, len);
+		q->comp[q->ncomp++][len] = '\0';
+		for (size_t i = 0; i + PIECE_MIN <= len; i++) {
+			for (size_t j = i + PIECE_MIN; j <= len; j++) {
+				/* a prefix, a suffix, or a middle with room for both ends */
+				if ((i == 0 && j == len) || (i && i < PIECE_MIN) ||
+				    (j < len && len - j < PIECE_MIN))
+					continue;
+				piece(w, s + i, j - i);
+				q_add(q, w, 0);
+			}
+		}
+	}
+}
+
+/* Is p[0..len) a piece the code has (a query term some definition holds)? */
+static int piece_known(const struct query *q, const char *p, size_t len, int *at)
+{
+	char w[TERM_MAX];
+
+	piece(w, p, len);
+	*at = q_find(q, w);
+	return *at >= 0 && q->t[*at].df_unit > 0;
+}
+
+static void compound_pieces(struct query *q)
+{
+	for (size_t c = 0; c < q->ncomp; c++) {
+		const char *s = q->comp[c];
+		size_t len = strlen(s);
+		char w[TERM_MAX];
+		int whole, at[3], n = 0;
+
+		piece(w, s, len);
+		whole = q_find(q, w);
+		if (whole < 0 || q->t[whole].w <= 0 || q->t[whole].df_file > 0)
+			continue; /* not a ticket word, or one the code writes */
+		for (size_t i = PIECE_MIN; !n && i + PIECE_MIN <= len; i++)
+			if (piece_known(q, s, i, &at[0]) && piece_known(q, s + i, len - i, &at[1]))
+				n = 2;
+		for (size_t i = PIECE_MIN; !n && i + 2 * PIECE_MIN <= len; i++)
+			for (size_t j = i + PIECE_MIN; !n && j + PIECE_MIN <= len; j++)
+				if (piece_known(q, s, i, &at[0]) && piece_known(q, s + i, j - i, &at[1]) &&
+				    piece_known(q, s + j, len - j, &at[2]))
+					n = 3;
+		for (int k = 0; k < n; k++)
+			q->t[at[k]].w += q->t[whole].w;
+	}
+}
+
 /* Counting one document's query terms. */
 struct counter {
 	const struct query *q;
@@ -646,6 +736,8 @@ static void score(struct scan *s)
 		const struct hit *h = &s->fh.v[i];
 		const struct qterm *q = &s->q->t[h->term];
 
+		if (q->w <= 0)
+			continue; /* a compound's piece the split did not take */
 		s->f[h->doc].score += qweight(q) * bm25(q->idf_file, h->tf, (double)s->f[h->doc].len, avg_f);
 	}
 	for (i = 0; i < s->nu; i++)
@@ -665,7 +757,11 @@ static void score(struct scan *s)
 		for (; j < s->uh.n && s->uh.v[j].doc == unit; j++) {
 			const struct hit *h = &s->uh.v[j];
 			const struct qterm *q = &s->q->t[h->term];
-			double v = qweight(q) * bm25(q->idf_unit, h->tf, (double)u->len, avg_u);
+			double v;
+
+			if (q->w <= 0)
+				continue;
+			v = qweight(q) * bm25(q->idf_unit, h->tf, (double)u->len, avg_u);
 
 			u->lexical += v;
 			for (k = 0; k < 5; k++) {
@@ -1125,6 +1221,8 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	}
 	query_text(s.q, title, TITLE_WEIGHT);
 	query_text(s.q, body, 1);
+	compound_words(s.q, title);
+	compound_words(s.q, body);
 	for (size_t t = 0; t < s.q->n; t++) {
 		unsigned k = pfx_key(s.q->t[t].term);
 
@@ -1142,6 +1240,7 @@ int wd_ctx_retrieve(wd_ctx_unit **out, size_t *n, const wd_map *m, const char *t
 	}
 	if (rc)
 		goto out;
+	compound_pieces(s.q);
 	score(&s);
 	if ((rc = add_test_callers(s.u, s.nu, rd, arg)) != 0)
 		goto out;

@@ -561,6 +561,25 @@ START_TEST(a_named_definition_brings_the_small_function_above_it)
 }
 END_TEST
 
+/* A ticket writes as one word what the code spells as two: "bashautocompletion"
+ * reaches `bash_autocompletion` through its pieces, which the code has. */
+START_TEST(a_compound_word_of_the_ticket_reaches_the_code_that_splits_it)
+{
+	wd_context *c;
+
+	put_numbered("src/shell_hooks.py", "def bash_autocompletion(words):\n"
+	             "    \"\"\"The candidates offered for the words typed so far.\"\"\"\n"
+	             "    return [w for w in words if w]\n\n\n",
+	             "def hook_", "(x):\n    return x + ", "\n\n\n", 0, 300);
+	put_numbered("src/render.py", "", "def paint_", "(x):\n    return x * ", "\n\n\n", 0, 300);
+	c = context_for("Fix bashautocompletion of options", 8 * 1024);
+	ck_assert_ptr_nonnull(strstr(reason_of(c, "src/shell_hooks.py"),
+	                             "matches the ticket: bash_autocompletion"));
+	ck_assert_ptr_nonnull(strstr(c->files.ptr, "def bash_autocompletion(words):\n"));
+	wd_context_free(c);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	wd_buf b = WD_BUF_INIT;
@@ -646,6 +665,7 @@ static Suite *context_retrieve_suite(void)
 	tcase_add_test(tc, a_noun_in_the_ticket_reaches_the_verb_the_code_is_named_after);
 	tcase_add_test(tc, tests_are_spread_over_the_test_files_the_words_reach);
 	tcase_add_test(tc, a_named_definition_brings_the_small_function_above_it);
+	tcase_add_test(tc, a_compound_word_of_the_ticket_reaches_the_code_that_splits_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
