@@ -839,22 +839,14 @@ static int index_key(uint64_t key[5], const char *workdir)
 	return rc;
 }
 
-/* A sound path of a work tree: relative, no empty, "." or ".." component. */
+/* A path of a work tree as its index lists it: inside it (wd_path_rel_inside)
+ * and in one spelling only (no empty or "." component). */
 static int sound_path(const char *s, size_t n)
 {
-	const char *c = s, *end = s + n;
-
-	if (!n || *s == '/')
+	if (!n || s[n - 1] == '/' || !wd_path_rel_inside(s) || strstr(s, "//") ||
+	    !strcmp(s, ".") || !strncmp(s, "./", 2) || strstr(s, "/./"))
 		return 0;
-	while (c < end) {
-		const char *slash = memchr(c, '/', (size_t)(end - c));
-		size_t l = (size_t)((slash ? slash : end) - c);
-
-		if (!l || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		c += l + 1;
-	}
-	return s[n - 1] != '/';
+	return n < 2 || strcmp(s + n - 2, "/.") != 0;
 }
 
 int wd_map__files_parse(wd_strvec *out, const char *p, size_t len, const uint64_t key[5])
