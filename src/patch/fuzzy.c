@@ -680,14 +680,18 @@ static int align_blanks(wd_buf *b, const img_line *above, size_t col, int keep)
  * line above's indentation, then spaces). The one such string that the
  * evidence's damage takes to the model's width is taken, unless a level or
  * two of depth in tabs (a continuation indented, not aligned) would be
- * damaged to that width too. 1 written, 0 no one string, WD_ENOMEM.
+ * damaged to that width too. 1 written, 0 no one string, WD_ENOMEM;
+ * WD_EREFUSED when such a column and such tabs are both damaged to the width
+ * under some damage the evidence allows: which one the author took cannot be
+ * told, and no width rule may choose (`$(cmd |` then a tab and 2 spaces,
+ * or two tabs, are both 8 columns at 4 a tab and 2 a space).
  */
 static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 {
 	const img_line *fl = m->above_file;
 	wd_buf cand = WD_BUF_INIT;
 	size_t fil, fw, depth = 0;
-	int rc = 0, found = 0;
+	int rc = 0, found = 0, tabs_reach, collide = 0;
 
 	if (!fl || !m->ev || !m->ev->tabs)
 		return 0;
@@ -695,6 +699,7 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 	fw = indent_width(fl->p, fil);
 	while (depth < fil && fl->p[depth] == '\t')
 		depth++;
+	tabs_reach = wd_patch__ev_tabs_reach(m->ev, pw, depth + 2);
 	for (size_t off = 0; off < fl->len - fil && !rc && found >= 0; off++) {
 		const char *t = fl->p + fil;
 
@@ -703,10 +708,14 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 			continue;
 		for (int keep = 0; keep < 2 && !rc && found >= 0; keep++) {
 			wd_buf_clear(&cand);
-			if ((rc = align_blanks(&cand, fl, fw + off + 1, keep)) != 0 ||
-			    !wd_patch__ev_fits_alone(m->ev, wd_buf_cstr(&cand), cand.len, pw,
-			                             depth + 2))
+			if ((rc = align_blanks(&cand, fl, fw + off + 1, keep)) != 0)
 				continue;
+			if (!wd_patch__ev_fits_alone(m->ev, wd_buf_cstr(&cand), cand.len, pw,
+			                             depth + 2)) {
+				collide |= tabs_reach && wd_patch__ev_fits_some(m->ev, wd_buf_cstr(&cand),
+				                                                cand.len, pw);
+				continue;
+			}
 			if (found && (cand.len != b->len || memcmp(cand.ptr, b->ptr, b->len)))
 				found = -1; /* two columns fit the model's width */
 			else if (!found && (rc = wd_buf_put(b, cand.ptr, cand.len)) == 0)
@@ -716,7 +725,9 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 	wd_buf_free(&cand);
 	if (found < 0)
 		wd_buf_clear(b);
-	return rc ? WD_ENOMEM : found > 0;
+	if (rc)
+		return WD_ENOMEM;
+	return found > 0 ? 1 : collide ? WD_EREFUSED : 0;
 }
 
 /* The file's indentation for a model line indented with ps[0..pslen) (width
@@ -728,7 +739,41 @@ static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *p
                            int cont);
 
 static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
-                          int cont);
+                          int cont, int *sure);
+
+/*
+ * Is an answer that is not sure (see ind_map_decide) one the quote cannot
+ * have been written from, in a file that indents with tabs (where a quote
+ * re-indented per character loses what a shift or a change of unit keeps)?
+ * Either no damage the evidence allows takes its blanks to the model's width (4 spaces for a line the quote indents by 2
+ * columns, where it wrote a tab as 4 and a space as 1 or 2); or, for a line
+ * that starts a statement under a line indented with tabs only, it puts the
+ * line on the other side of that line from where the model put it: deeper
+ * in the quote but no deeper in the file (two tabs and 4 spaces, column 20,
+ * for the body of an `if` at three tabs that the quote puts a level deeper),
+ * or the reverse. Whole tabs keep their order under any damage; only
+ * alignment spaces (which a statement does not start with) can cross them.
+ * The damage is lossy, and a width seen elsewhere in the block is a
+ * coincidence there, not a rule.
+ */
+static int ind_contradicts(const ind_map *m, size_t pw, int cont, const char *fs, size_t fslen)
+{
+	size_t apw, afw, fw, ail;
+
+	if (!m->ev || !m->ev->tabs)
+		return 0;
+	if (!wd_patch__ev_fits_some(m->ev, fs, fslen, pw))
+		return 1;
+	if (cont || !m->above_file || !m->wit.above_ps)
+		return 0;
+	ail = wd_patch__indent_len(m->above_file->p, m->above_file->len);
+	if (memchr(m->above_file->p, ' ', ail))
+		return 0;
+	apw = indent_width(m->wit.above_ps, m->wit.above_pslen);
+	afw = indent_width(m->above_file->p, ail);
+	fw = indent_width(fs, fslen);
+	return (pw > apw && fw <= afw) || (pw < apw && fw >= afw);
+}
 
 /* As ind_map_decide; where it finds no one answer, lines the model indented
  * alike whose bytes are known (indent_witness.c), then the file's habits
@@ -738,17 +783,20 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
                           int cont, const char *text, size_t tlen)
 {
 	size_t at = b->len;
-	int rc = ind_map_decide(b, m, pw, ps, pslen, cont), hb;
+	int sure = 0, rc = ind_map_decide(b, m, pw, ps, pslen, cont, &sure), hb;
 
 	if (rc != WD_EREFUSED && rc != 0)
 		return rc;
 	/* an answer that stands against the line above where the file does not
-	 * put a line after one like it is no answer; the habits may give one */
+	 * put a line after one like it, or that the quote contradicts, is no
+	 * answer; the witnesses and the habits may give one */
 	if (rc == 0) {
-		if (!m->ev || !m->above_file)
+		if (sure || !m->ev || !m->above_file)
 			return 0;
 		hb = wd_patch__habit_veto(m->ev, m->above_file->p, m->above_file->len, ps, pslen,
 		                          wd_buf_cstr(b) + at, b->len - at);
+		if (!hb && ind_contradicts(m, pw, cont, wd_buf_cstr(b) + at, b->len - at))
+			hb = 1;
 		if (!hb)
 			return 0;
 		wd_buf_truncate(b, at);
@@ -768,16 +816,18 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 }
 
 static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
-                          int cont)
+                          int cont, int *sure)
 {
 	size_t at = b->len;
 	int rc;
 
 	/* what the evidence says the quote did to the file's indentation leaves
 	 * one count of tabs and spaces for this width (0 is 0, whatever the
-	 * file mixes) */
-	if (m->ev && (rc = wd_patch__ev_lookup(m->ev, ps, pslen, 1, b)) != 0)
+	 * file mixes): the one answer that is sure */
+	if (m->ev && (rc = wd_patch__ev_lookup(m->ev, ps, pslen, 1, b)) != 0) {
+		*sure = rc > 0;
 		return rc > 0 ? 0 : rc;
+	}
 	if (m->crossed && m->file_mixed)
 		return WD_EREFUSED;
 	/* the evidence names one string of the file, or the line is aligned
@@ -819,10 +869,11 @@ static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *p
 	if (!m->linear || (m->scale && pw * m->v[0].fw % m->v[0].pw) || off_grid(m, pw))
 		return WD_EREFUSED; /* no rule, or a unit change that lands between columns */
 	/* a width no old line shows, on a line that continues the one above, in
-	 * a file indenting with tabs: the file may align it with spaces after its
-	 * tabs (a tab and 2 spaces), which the model's columns do not tell from
-	 * depth (2 tabs) */
-	if (cont && m->tabs)
+	 * a file indenting with tabs (in the block's old lines, or anywhere: a
+	 * header's block may quote only comments): the file may align it with
+	 * spaces after its tabs (a tab and 2 spaces), which the model's columns
+	 * do not tell from depth (2 tabs) */
+	if (cont && (m->tabs || (m->ev && m->ev->tabs)))
 		return WD_EREFUSED;
 	fw = ind_predict(m, pw);
 	if (fw < 0)

@@ -282,6 +282,33 @@ int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fs
 	return fit == n || (fit && ev_spaces_unknown(ev));
 }
 
+int wd_patch__ev_fits_some(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw)
+{
+	ev_damage dm[EV_NDAMAGES];
+	size_t tabs, spaces, n;
+
+	if (ev->off || !ev->npairs || !(n = ev_fitting(ev, dm)))
+		return 1;
+	count_blanks(fs, fslen, &tabs, &spaces);
+	for (size_t d = 0; d < n; d++)
+		if (tabs * dm[d].tab + spaces * dm[d].space == pw)
+			return 1;
+	return 0;
+}
+
+int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tabs)
+{
+	ev_damage dm[EV_NDAMAGES];
+	size_t n;
+
+	if (ev->off || !ev->npairs || !(n = ev_fitting(ev, dm)))
+		return 0;
+	for (size_t d = 0; d < n; d++)
+		if (pw % dm[d].tab == 0 && pw / dm[d].tab <= max_tabs)
+			return 1;
+	return 0;
+}
+
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
                         size_t fslen)
 {

@@ -248,6 +248,13 @@ int wd_patch__ev_lookup(const wd_ind_evidence *ev, const char *ps, size_t pslen,
  * width pw, and none takes there a whole number of tabs up to max_tabs. */
 int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw,
                             size_t max_tabs);
+/* 1 when some damage the evidence allows takes the file's blanks fs to width
+ * pw (or the evidence fits no damage, and so says nothing); 0 when none does:
+ * blanks the quote cannot have been written from. */
+int wd_patch__ev_fits_some(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw);
+/* 1 when some damage the evidence allows takes a whole number of tabs, up to
+ * max_tabs, to width pw. */
+int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tabs);
 /* 1 when, under some damage the evidence allows, a string other than fs
  * that starts a line of the file would be read as ps too. */
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,

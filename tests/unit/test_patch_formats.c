@@ -782,6 +782,24 @@ END_TEST
 	SR("t/lib.sh", "name()\n{\n                tr a b\n}\n", \
 	   "name()\n{\n                tr a b\n        tr c d\n}\n")
 
+/* A tab file whose `if` continues its condition aligned (two tabs and 4
+ * spaces, quoted as 16), then `extra`. */
+#define ORDER_C(extra) \
+	"void f(int a, int b)\n{\n\tif (a) {\n\t\tif (check(a,\n\t\t    b))\n\t\t\ta++;\n" \
+	"\t}\n}\n" extra
+#define ORDER_HABIT \
+	"\nvoid g(int a)\n{\n\t\tif (a > 1) {\n\t\t\tif (a > 2)\n\t\t\t\ta--;\n" \
+	"\t\t\tif (a > 3)\n\t\t\t\ta--;\n\t\t\tif (a > 4)\n\t\t\t\ta--;\n\t\t}\n}\n"
+#define ORDER_BLOCK \
+	SR("src/o.c", "        if (check(a,\n                b))\n            a++;\n", \
+	   "        if (check(a,\n                b))\n            if (b)\n                a--;\n")
+
+/* A shell function with one body line at two tabs, quoted as 8. */
+#define PIPE_SH "run()\n{\n\tif test -f a\n\tthen\n\t\tdo_a\n\tfi\n}\n"
+#define PIPE_BLOCK(first, second) \
+	SR("run.sh", "    if test -f a\n    then\n        do_a\n    fi\n", \
+	   "    if test -f a\n    then\n        do_a\n    fi\n    " first "\n        " second "\n")
+
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -847,6 +865,37 @@ static const ev_case EV_CASES[] = {
 	  NULL, "Ambiguous line: `        tr c d`" },
 	{ "control: with no line of two tabs in the file, 4 spaces it is",
 	  "t/lib.sh", SH_TAIL, SH_BLOCK, "name()\n{\n        tr a b\n    tr c d\n}\n", NULL },
+	{ "the body of a new `if` at three tabs, quoted a level deeper (16): the quoted "
+	  "continuation `b))` is 16 too, but its two tabs and 4 spaces (column 20) would put "
+	  "the body above the `if` (column 24): refused, not taken from that line",
+	  "src/o.c", ORDER_C(""), ORDER_BLOCK, NULL, "Ambiguous line: `                a--;`" },
+	{ "control: where the file puts such bodies a tab deeper (three times), its habit "
+	  "decides: four tabs",
+	  "src/o.c", ORDER_C(ORDER_HABIT), ORDER_BLOCK,
+	  "void f(int a, int b)\n{\n\tif (a) {\n\t\tif (check(a,\n\t\t    b))\n"
+	  "\t\t\tif (b)\n\t\t\t\ta--;\n\t}\n}\n" ORDER_HABIT, NULL },
+	{ "a continuation of `$(list |` at 8: one past `$(` (a tab and 2 spaces) and two tabs "
+	  "both read as 8, so the two tabs an old line shows at 8 do not decide: refused",
+	  "run.sh", PIPE_SH, PIPE_BLOCK("$(list |", "grep y)"), NULL,
+	  "Ambiguous line: `        grep y)`" },
+	{ "control: with no bracket left open, the old line's two tabs stand",
+	  "run.sh", PIPE_SH, PIPE_BLOCK("$(list) |", "grep y"),
+	  "run()\n{\n\tif test -f a\n\tthen\n\t\tdo_a\n\tfi\n\t$(list) |\n\t\tgrep y\n}\n",
+	  NULL },
+	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
+	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
+	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
+	  SR("src/c.h", "/*\n  * Checks.\n  */\n",
+	     "/*\n  * Checks.\n  */\nint verify(const char *buf, int size,\n"
+	     "              int flags);\n"),
+	  NULL, "Ambiguous line: `              int flags);`" },
+	{ "control: the same header without a tab anywhere scales the comment's pair",
+	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n",
+	  SR("src/c.h", "/*\n  * Checks.\n  */\n",
+	     "/*\n  * Checks.\n  */\nint verify(const char *buf, int size,\n"
+	     "              int flags);\n"),
+	  "/*\n * Checks.\n */\nint verify(const char *buf, int size,\n       int flags);\n"
+	  "int check(int a);\n", NULL },
 };
 
 START_TEST(reindent_by_the_evidence_of_the_quote)
@@ -953,6 +1002,32 @@ START_TEST(habit_vetoes_eight_spaces_where_the_file_writes_a_tab)
 		wd_patch__habit_learn(&ev.habit, file[1], strlen(file[1]), "        x", 9);
 	ck_assert_int_eq(wd_patch__habit_veto(&ev, above, strlen(above), ps, 26,
 	                                      "             ", 13), 0);
+	wd_patch__ev_free(&ev);
+}
+END_TEST
+
+START_TEST(evidence_says_which_blanks_a_quote_can_have_come_from)
+{
+	/* pairs: two tabs quoted as 8, a tab and 4 spaces as 12: a tab is 4
+	 * columns and a space 2, and nothing else fits */
+	wd_ind_evidence ev = { 0 };
+
+	ck_assert_int_eq(wd_patch__ev_pair_add(&ev, "        ", 8, "\t\t", 2), 0);
+	ck_assert_int_eq(wd_patch__ev_pair_add(&ev, "            ", 12, "\t    ", 5), 0);
+	ck_assert_int_eq(wd_patch__ev_fits_some(&ev, "\t\t\t\t", 4, 16), 1);
+	ck_assert_int_eq(wd_patch__ev_fits_some(&ev, "\t\t    ", 6, 16), 1);
+	/* 4 spaces are 8 columns, never the quote's 2 */
+	ck_assert_int_eq(wd_patch__ev_fits_some(&ev, "    ", 4, 2), 0);
+	ck_assert_int_eq(wd_patch__ev_fits_some(&ev, " ", 1, 2), 1);
+	/* whole tabs reach 8 with two tabs, not with one */
+	ck_assert_int_eq(wd_patch__ev_tabs_reach(&ev, 8, 2), 1);
+	ck_assert_int_eq(wd_patch__ev_tabs_reach(&ev, 8, 1), 0);
+	ck_assert_int_eq(wd_patch__ev_tabs_reach(&ev, 10, 8), 0);
+	/* control: a pair no damage fits (a tab as 3 columns) leaves the evidence
+	 * saying nothing: every answer fits, no tabs reach */
+	ck_assert_int_eq(wd_patch__ev_pair_add(&ev, "   ", 3, "\t", 1), 0);
+	ck_assert_int_eq(wd_patch__ev_fits_some(&ev, "    ", 4, 2), 1);
+	ck_assert_int_eq(wd_patch__ev_tabs_reach(&ev, 8, 2), 0);
 	wd_patch__ev_free(&ev);
 }
 END_TEST
@@ -1256,6 +1331,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
 	tcase_add_test(ind, reindent_refuses_a_continuation_at_a_width_no_old_line_shows);
 	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
+	tcase_add_test(ind, evidence_says_which_blanks_a_quote_can_have_come_from);
 	tcase_add_loop_test(ind, reindent_by_the_evidence_of_the_quote, 0,
 	                    (int)(sizeof(EV_CASES) / sizeof(*EV_CASES)));
 	tcase_add_test(ind, habit_aligns_a_continuation_as_the_file_does);
