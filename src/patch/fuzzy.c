@@ -346,6 +346,8 @@ typedef struct ind_pair {
 	size_t fslen;
 	const char *ps;        /* the model line's indentation */
 	size_t pslen;
+	int aligned;           /* the file line continues the one above it, aligned with
+	                        * spaces after its tabs */
 } ind_pair;
 
 typedef struct ind_map {
@@ -541,6 +543,22 @@ static void ind_map_steps(ind_map *m, const struct wd_patch *p, const side *pre,
 	}
 }
 
+static int open_line(const char *s, size_t len);
+
+/* Does file line i continue the non-blank line above it, aligned by spaces
+ * after tabs? */
+static int file_aligned(const image *im, size_t i, const char *fs, size_t fslen)
+{
+	const char *t = memchr(fs, '\t', fslen);
+
+	if (!t || !memchr(t, ' ', fslen - (size_t)(t - fs)))
+		return 0;
+	while (i-- > 0)
+		if (!only_blanks(im->v[i].p, im->v[i].len))
+			return open_line(im->v[i].p, im->v[i].len);
+	return 0;
+}
+
 static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
                          const side *post, size_t lo, size_t hi, const image *im, size_t pos)
 {
@@ -572,6 +590,7 @@ static int ind_map_build(ind_map *m, const struct wd_patch *p, const side *pre,
 		m->v[m->n].fslen = fil;
 		m->v[m->n].ps = pl;
 		m->v[m->n].pslen = pil;
+		m->v[m->n].aligned = file_aligned(im, pos + i - lo, fl->p, fil);
 		if (fil)
 			mixed |= memchr(fl->p, '\t', fil) ? 1 : 2;
 		m->n++;
@@ -853,7 +872,8 @@ static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *p
 	for (size_t i = 0; i < m->n; i++) {
 		const ind_pair *q = &m->v[i];
 
-		if (q->pslen != pslen || memcmp(q->ps, ps, pslen))
+		if (q->pslen != pslen || memcmp(q->ps, ps, pslen)
+		    || (!cont && q->aligned))
 			continue;
 		if (same && (same->fslen != q->fslen || memcmp(same->fs, q->fs, q->fslen)))
 			return WD_EREFUSED; /* the same model bytes at two file depths */
@@ -864,7 +884,7 @@ static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *p
 	if (m->crossed)
 		return WD_EREFUSED;
 	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].pw == pw)
+		if (m->v[i].pw == pw && (cont || !m->v[i].aligned))
 			return wd_buf_put(b, m->v[i].fs, m->v[i].fslen);
 	if (!m->linear || (m->scale && pw * m->v[0].fw % m->v[0].pw) || off_grid(m, pw))
 		return WD_EREFUSED; /* no rule, or a unit change that lands between columns */
@@ -960,8 +980,8 @@ static int open_line(const char *s, size_t len)
 
 	while (len && (is_blank(s[len - 1]) || s[len - 1] == '\r'))
 		len--;
-	if (!len)
-		return 0;
+	if (!len || (len >= 2 && s[len - 2] == '*' && s[len - 1] == '/'))
+		return 0; /* a comment's end, not a division */
 	if (strchr("\\|&,+-*/=?<>.([", s[len - 1]))
 		return 1;
 	for (size_t i = 0; i < len; i++) {

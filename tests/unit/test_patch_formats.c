@@ -794,6 +794,21 @@ END_TEST
 	SR("src/o.c", "        if (check(a,\n                b))\n            a++;\n", \
 	   "        if (check(a,\n                b))\n            if (b)\n                a--;\n")
 
+/* cm: a tab file whose `if` continues its condition aligned (two tabs and 4
+ * spaces, quoted as 16); CM2 also has a statement at four tabs (16), CM3 a
+ * comment at three tabs. */
+#define CM2_C \
+	"int f(int e)\n{\n\tif (e) {\n\t\tif (a(e) &&\n\t\t    b(e))\n\t\t\tif (c(e))\n" \
+	"\t\t\t\tret = 1;\n\t\tdone();\n\t}\n}\n"
+#define CM2_SEARCH \
+	"        if (a(e) &&\n                b(e))\n            if (c(e))\n                ret = 1;\n" \
+	"        done();\n"
+#define CM3_C \
+	"int f(int e)\n{\n\tif (e) {\n\t\tif (a(e) &&\n\t\t    b(e)) {\n\t\t\t/*\n\t\t\t * old\n" \
+	"\t\t\t */\n\t\t\tret = 1;\n\t\t}\n\t}\n}\n"
+#define CM3_HEAD "        if (a(e) &&\n                b(e)) {\n            /*\n"
+#define CM3_TAIL "            ret = 1;\n        }\n"
+
 /* A shell function with one body line at two tabs, quoted as 8. */
 #define PIPE_SH "run()\n{\n\tif test -f a\n\tthen\n\t\tdo_a\n\tfi\n}\n"
 #define PIPE_BLOCK(first, second) \
@@ -882,6 +897,22 @@ static const ev_case EV_CASES[] = {
 	  "run.sh", PIPE_SH, PIPE_BLOCK("$(list) |", "grep y"),
 	  "run()\n{\n\tif test -f a\n\tthen\n\t\tdo_a\n\tfi\n\t$(list) |\n\t\tgrep y\n}\n",
 	  NULL },
+	{ "a statement after a one-line comment, at 16 like the aligned `b(e))` the block "
+	  "quotes: it takes the depth of `ret = 1;`, which the block also quotes at 16, not the "
+	  "aligned line's blanks",
+	  "src/f.c", CM2_C,
+	  SR("src/f.c", CM2_SEARCH,
+	     "        if (a(e) &&\n                b(e))\n            if (c(e)) {\n"
+	     "                /* why */\n                err = 2;\n            }\n        done();\n"),
+	  "int f(int e)\n{\n\tif (e) {\n\t\tif (a(e) &&\n\t\t    b(e))\n\t\t\tif (c(e)) {\n"
+	  "\t\t\t\t/* why */\n\t\t\t\terr = 2;\n\t\t\t}\n\t\tdone();\n\t}\n}\n", NULL },
+	{ "a statement at 16 after a comment's `*/` (which ends no expression: the line "
+	  "starts a statement), where only the aligned `b(e)) {` shows 16: refused, not put "
+	  "at its column 20 under a comment at 24",
+	  "src/f.c", CM3_C,
+	  SR("src/f.c", CM3_HEAD "              * old\n              */\n" CM3_TAIL,
+	     CM3_HEAD "              * new\n              */\n                err = 2;\n" CM3_TAIL),
+	  NULL, "Ambiguous line: `                err = 2;`" },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
