@@ -834,6 +834,22 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 	return hb > 0 ? 0 : hb < 0 ? hb : WD_EREFUSED;
 }
 
+/* Do the old lines the model quoted without indentation (one at least)
+ * all start the line in the file too? */
+static int ind_flush_left(const ind_map *m)
+{
+	int seen = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->v[i].pslen)
+			continue;
+		if (m->v[i].fslen)
+			return 0;
+		seen = 1;
+	}
+	return seen;
+}
+
 static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                           int cont, int *sure)
 {
@@ -846,6 +862,12 @@ static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 	if (m->ev && (rc = wd_patch__ev_lookup(m->ev, ps, pslen, 1, b)) != 0) {
 		*sure = rc > 0;
 		return rc > 0 ? 0 : rc;
+	}
+	/* a line the model did not indent, where every old line it did not
+	 * indent has no indentation in the file either, has none */
+	if (!pslen && ind_flush_left(m)) {
+		*sure = 1;
+		return 0;
 	}
 	if (m->crossed && m->file_mixed)
 		return WD_EREFUSED;

@@ -173,7 +173,10 @@ static int ev_seen(const wd_ind_evidence *ev, size_t w, size_t tabs, size_t spac
 }
 
 /*
- * The file's blanks (tabs, spaces) for damaged width `w` under one damage.
+ * The file's blanks (tabs, spaces) for damaged width `w` under one damage:
+ * 1 found, 0 none can be told, -1 no count of tabs and spaces makes w (an
+ * odd width where a space became 2 columns: that damage is not the one the
+ * line went through).
  * When only one count of tabs and spaces makes w (2 columns under 4 per tab
  * and 2 per space: one space), that is the answer, whatever the file holds.
  * When several do (8: two tabs, a tab and 2 spaces, 4 spaces), the file's
@@ -195,7 +198,7 @@ static int ev_answer(const wd_ind_evidence *ev, size_t tab, size_t space, size_t
 		n++;
 	}
 	if (n <= 1)
-		return (int)n;
+		return n ? 1 : -1;
 	if (cont || (o = ev_original(ev, tab, space, w)) < 0 ||
 	    !ev_seen(ev, w, ev->vocab[o].tabs, ev->vocab[o].spaces))
 		return 0;
@@ -230,21 +233,27 @@ int wd_patch__ev_lookup(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 {
 	ev_damage dm[EV_NDAMAGES];
 	size_t tabs = 0, spaces = 0, n;
+	int any = 0;
 
 	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen) ||
 	    !(n = ev_fitting(ev, dm)))
 		return 0;
 	for (size_t d = 0; d < n; d++) {
 		size_t k = 0, j = 0;
+		int rc = ev_answer(ev, dm[d].tab, dm[d].space, pslen, cont, &k, &j);
 
-		/* every damage the evidence allows must give the same blanks */
-		if (!ev_answer(ev, dm[d].tab, dm[d].space, pslen, cont, &k, &j) ||
-		    (d && (k != tabs || j != spaces)))
+		/* every damage the evidence allows that can make this width must
+		 * give the same blanks (one that cannot, 2 columns a space for an
+		 * odd width, was not this line's) */
+		if (rc < 0)
+			continue;
+		if (!rc || (any && (k != tabs || j != spaces)))
 			return 0;
 		tabs = k;
 		spaces = j;
+		any = 1;
 	}
-	return ev_render(ev, tabs, spaces, out);
+	return any ? ev_render(ev, tabs, spaces, out) : 0;
 }
 
 /* Did the matched lines show tabs but never a space, so that the damages

@@ -809,6 +809,16 @@ END_TEST
 #define CM3_HEAD "        if (a(e) &&\n                b(e)) {\n            /*\n"
 #define CM3_TAIL "            ret = 1;\n        }\n"
 
+/* A Perl file indenting with 4 spaces and with tabs; its quote writes one
+ * tab as 8 columns and another as 4. */
+#define FLUSH_PL(lead) \
+	lead "my $i = 0;\nunless (-d \".git\") {\n    if ($a) {\n\tprint \"s\";\n\t`init`;\n    }\n}\n"
+#define FLUSH_PL_NEW(lead) \
+	lead "my $i = 0;\nunless (-d $dir) {\n    if ($a) {\n\tprint \"s\";\n\t`init`;\n    }\n}\n"
+#define FLUSH_DIFF \
+	"--- a/f.pl\n+++ b/f.pl\n@@ -1,6 +1,6 @@\n my $i = 0;\n-unless (-d \".git\") {\n" \
+	"+unless (-d $dir) {\n     if ($a) {\n         print \"s\";\n     `init`;\n     }\n"
+
 /* A shell function with one body line at two tabs, quoted as 8. */
 #define PIPE_SH "run()\n{\n\tif test -f a\n\tthen\n\t\tdo_a\n\tfi\n}\n"
 #define PIPE_BLOCK(first, second) \
@@ -913,6 +923,26 @@ static const ev_case EV_CASES[] = {
 	  SR("src/f.c", CM3_HEAD "              * old\n              */\n" CM3_TAIL,
 	     CM3_HEAD "              * new\n              */\n                err = 2;\n" CM3_TAIL),
 	  NULL, "Ambiguous line: `                err = 2;`" },
+	{ "a unified diff whose context lost its tabs (4 columns each) adds a comment whose ` * ` "
+	  "is 1 column: no count of tabs and spaces makes 1 at 2 columns a space, so that damage "
+	  "was not this line's, and 1 space it is",
+	  "src/f.c", "void a(void)\n{\n\tx();\n}\n\nint f(void)\n{\n\treturn 0;\n}\n",
+	  "--- a/src/f.c\n+++ b/src/f.c\n@@ -3,6 +3,9 @@ void a(void)\n     x();\n }\n \n"
+	  "+/*\n+ * Says f.\n+ */\n int f(void)\n {\n     return 0;\n",
+	  "void a(void)\n{\n\tx();\n}\n\n/*\n * Says f.\n */\nint f(void)\n{\n\treturn 0;\n}\n",
+	  NULL },
+	{ "control: the same comment quoted at 2 columns, which is one space or two: refused",
+	  "src/f.c", "void a(void)\n{\n\tx();\n}\n\nint f(void)\n{\n\treturn 0;\n}\n",
+	  "--- a/src/f.c\n+++ b/src/f.c\n@@ -3,6 +3,9 @@ void a(void)\n     x();\n }\n \n"
+	  "+/*\n+  * Says f.\n+  */\n int f(void)\n {\n     return 0;\n",
+	  NULL, "Ambiguous line: `  * Says f.`" },
+	{ "a file mixing tabs and spaces whose quote crosses them (a tab as 8 here, 4 there): "
+	  "a new line the model did not indent, where every old line it did not indent starts "
+	  "the line in the file, starts the line",
+	  "f.pl", FLUSH_PL(""), FLUSH_DIFF, FLUSH_PL_NEW(""), NULL },
+	{ "control: where an old line the model did not indent is indented in the file, the "
+	  "crossing refuses the new line as before",
+	  "f.pl", FLUSH_PL("  "), FLUSH_DIFF, NULL, "Ambiguous line: `unless (-d $dir) {`" },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
