@@ -794,6 +794,53 @@ static int ind_contradicts(const ind_map *m, size_t pw, int cont, const char *fs
 	return (pw > apw && fw <= afw) || (pw < apw && fw >= afw);
 }
 
+/*
+ * A block comment's next line (text starting with `*`) under the line that
+ * opens it (slash-star, at the file's bytes) or under one of its ` * ` lines: C
+ * puts the star one column past the opening line's `/`, so its blanks are
+ * that line's and a space (or the ` * ` line's own). Taken when some damage
+ * the evidence allows makes those blanks the model's width: a tab and a
+ * space quoted as 6 under a tab and slash-star is ` * `'s place, not 3
+ * spaces. 1 written, 0 not such a line, WD_ENOMEM.
+ */
+static int ind_comment(wd_buf *b, const ind_map *m, size_t pw, const char *text, size_t tlen)
+{
+	const img_line *a = m->above_file;
+	size_t d[8][2], n, ail, alen, tabs = 0, spaces = 0;
+	const char *t;
+	int opens;
+
+	if (!a || !m->ev || !m->ev->tabs || !tlen || text[0] != '*' ||
+	    !(n = wd_patch__ev_damages(m->ev, d, 8)))
+		return 0;
+	ail = wd_patch__indent_len(a->p, a->len);
+	t = a->p + ail;
+	alen = a->len - ail;
+	if (alen >= 2 && t[0] == '/' && t[1] == '*')
+		opens = 1;
+	else if (alen >= 1 && t[0] == '*')
+		opens = 0;
+	else
+		return 0;
+	/* the comment must still be open after the line above */
+	for (size_t i = 1; i < alen; i++)
+		if (t[i - 1] == '*' && t[i] == '/' && (i >= 2 || opens == 0))
+			return 0;
+	for (size_t i = 0; i < ail; i++) {
+		tabs += a->p[i] == '\t';
+		spaces += a->p[i] == ' ';
+	}
+	spaces += (size_t)opens;
+	for (size_t i = 0; i < n; i++) {
+		if (tabs * d[i][0] + spaces * d[i][1] != pw)
+			continue;
+		if (wd_buf_put(b, a->p, ail) || (opens && wd_buf_putc(b, ' ')))
+			return WD_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
 /* As ind_map_decide; where it finds no one answer, lines the model indented
  * alike whose bytes are known (indent_witness.c), then the file's habits
  * after the line above (indent_habit.c), may. `text`: the line after its
@@ -819,13 +866,15 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 		if (!hb)
 			return 0;
 		wd_buf_truncate(b, at);
-		if ((rc = wd_patch__witness(m->ev, &m->wit, ps, pslen, text, tlen, b)) != 0)
+		if ((rc = ind_comment(b, m, pw, text, tlen)) != 0 ||
+		    (rc = wd_patch__witness(m->ev, &m->wit, ps, pslen, text, tlen, b)) != 0)
 			return rc > 0 ? 0 : rc;
 		if (hb == WD_HB_UNDECIDABLE)
 			return WD_EREFUSED;
 	} else {
 		wd_buf_truncate(b, at);
-		if ((rc = wd_patch__witness(m->ev, &m->wit, ps, pslen, text, tlen, b)) != 0)
+		if ((rc = ind_comment(b, m, pw, text, tlen)) != 0 ||
+		    (rc = wd_patch__witness(m->ev, &m->wit, ps, pslen, text, tlen, b)) != 0)
 			return rc > 0 ? 0 : rc;
 	}
 	if (!m->ev || !m->above_file)

@@ -809,6 +809,14 @@ END_TEST
 #define CM3_HEAD "        if (a(e) &&\n                b(e)) {\n            /*\n"
 #define CM3_TAIL "            ret = 1;\n        }\n"
 
+/* A text file indenting a list with tabs and headings with a space; a diff
+ * whose context lost the tabs adds a heading indented `lead`. */
+#define ODD_DOC "Caps\n\n agent\n~~~~~\n\tSends the agent.\n\tOnce.\n"
+#define ODD_DOC_NEW ODD_DOC "\n server\n~~~~~~\n"
+#define ODD_DIFF(lead) \
+	"--- a/doc.txt\n+++ b/doc.txt\n@@ -4,3 +4,6 @@\n ~~~~~\n     Sends the agent.\n     Once.\n" \
+	"+\n+" lead "server\n+~~~~~~\n"
+
 /* A Perl file indenting with 4 spaces and with tabs; its quote writes one
  * tab as 8 columns and another as 4. */
 #define FLUSH_PL(lead) \
@@ -923,19 +931,12 @@ static const ev_case EV_CASES[] = {
 	  SR("src/f.c", CM3_HEAD "              * old\n              */\n" CM3_TAIL,
 	     CM3_HEAD "              * new\n              */\n                err = 2;\n" CM3_TAIL),
 	  NULL, "Ambiguous line: `                err = 2;`" },
-	{ "a unified diff whose context lost its tabs (4 columns each) adds a comment whose ` * ` "
-	  "is 1 column: no count of tabs and spaces makes 1 at 2 columns a space, so that damage "
+	{ "a unified diff whose context lost its tabs (4 columns each) adds a heading indented "
+	  "1 column: no count of tabs and spaces makes 1 at 2 columns a space, so that damage "
 	  "was not this line's, and 1 space it is",
-	  "src/f.c", "void a(void)\n{\n\tx();\n}\n\nint f(void)\n{\n\treturn 0;\n}\n",
-	  "--- a/src/f.c\n+++ b/src/f.c\n@@ -3,6 +3,9 @@ void a(void)\n     x();\n }\n \n"
-	  "+/*\n+ * Says f.\n+ */\n int f(void)\n {\n     return 0;\n",
-	  "void a(void)\n{\n\tx();\n}\n\n/*\n * Says f.\n */\nint f(void)\n{\n\treturn 0;\n}\n",
-	  NULL },
-	{ "control: the same comment quoted at 2 columns, which is one space or two: refused",
-	  "src/f.c", "void a(void)\n{\n\tx();\n}\n\nint f(void)\n{\n\treturn 0;\n}\n",
-	  "--- a/src/f.c\n+++ b/src/f.c\n@@ -3,6 +3,9 @@ void a(void)\n     x();\n }\n \n"
-	  "+/*\n+  * Says f.\n+  */\n int f(void)\n {\n     return 0;\n",
-	  NULL, "Ambiguous line: `  * Says f.`" },
+	  "doc.txt", ODD_DOC, ODD_DIFF(" "), ODD_DOC_NEW, NULL },
+	{ "control: the same heading quoted at 2 columns, which is one space or two: refused",
+	  "doc.txt", ODD_DOC, ODD_DIFF("  "), NULL, "Ambiguous line: `  server`" },
 	{ "a file mixing tabs and spaces whose quote crosses them (a tab as 8 here, 4 there): "
 	  "a new line the model did not indent, where every old line it did not indent starts "
 	  "the line in the file, starts the line",
@@ -943,6 +944,17 @@ static const ev_case EV_CASES[] = {
 	{ "control: where an old line the model did not indent is indented in the file, the "
 	  "crossing refuses the new line as before",
 	  "f.pl", FLUSH_PL("  "), FLUSH_DIFF, NULL, "Ambiguous line: `unless (-d $dir) {`" },
+	{ "a block comment added at one tab, quoted at 4 columns a tab with no space shown: "
+	  "its ` * ` lines (6: a tab and 1 space, or a tab and 2) take C's place for the star, "
+	  "one column past the opening line's slash",
+	  "src/f.c", "int f(int *p)\n{\n\tgo();\n\treturn 0;\n}\n",
+	  SR("src/f.c", "    go();\n", "    /*\n      * Go first.\n      */\n    go();\n"),
+	  "int f(int *p)\n{\n\t/*\n\t * Go first.\n\t */\n\tgo();\n\treturn 0;\n}\n", NULL },
+	{ "control: a `*` that starts a line under a comment already closed is code, not the "
+	  "comment's star: refused",
+	  "src/f.c", "int f(int *p)\n{\n\tgo();\n\treturn 0;\n}\n",
+	  SR("src/f.c", "    go();\n", "    /* one */\n      *p = 0;\n    go();\n"), NULL,
+	  "Ambiguous line: `      *p = 0;`" },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
