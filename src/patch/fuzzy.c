@@ -1053,6 +1053,14 @@ static int open_line(const char *s, size_t len)
 		len--;
 	if (!len || (len >= 2 && s[len - 2] == '*' && s[len - 1] == '/'))
 		return 0; /* a comment's end, not a division */
+	{
+		size_t il = wd_patch__indent_len(s, len);
+
+		/* a bracket alone on its line opens a block (a shell subshell), with
+		 * nothing to align under */
+		if (len - il == 1 && (s[il] == '(' || s[il] == '['))
+			return 0;
+	}
 	if (strchr("\\|&,+-*/=?<>.([", s[len - 1]))
 		return 1;
 	for (size_t i = 0; i < len; i++) {

@@ -827,6 +827,14 @@ END_TEST
 	"--- a/f.pl\n+++ b/f.pl\n@@ -1,6 +1,6 @@\n my $i = 0;\n-unless (-d \".git\") {\n" \
 	"+unless (-d $dir) {\n     if ($a) {\n         print \"s\";\n     `init`;\n     }\n"
 
+/* A shell test file; a block that quotes one indented line appends a test
+ * whose subshell starts with `open`. */
+#define SUB_SH "test_expect_success 'a' '\n\t(\n\t\tcd r\n\t)\n'\n\ntest_done\n"
+#define SUB_BLOCK(open) \
+	SR("t/t.sh", "    )\n'\n\ntest_done\n", \
+	   "    )\n'\n\ntest_expect_success 'b' '\n" open "        mkdir s &&\n        cd s\n    )\n'\n" \
+	   "\ntest_done\n")
+
 /* A shell function with one body line at two tabs, quoted as 8. */
 #define PIPE_SH "run()\n{\n\tif test -f a\n\tthen\n\t\tdo_a\n\tfi\n}\n"
 #define PIPE_BLOCK(first, second) \
@@ -955,6 +963,15 @@ static const ev_case EV_CASES[] = {
 	  "src/f.c", "int f(int *p)\n{\n\tgo();\n\treturn 0;\n}\n",
 	  SR("src/f.c", "    go();\n", "    /* one */\n      *p = 0;\n    go();\n"), NULL,
 	  "Ambiguous line: `      *p = 0;`" },
+	{ "a shell subshell's `(` alone on its line opens a block, with nothing to align "
+	  "under: the first line in it is a level deeper (two tabs), as the block's one pair "
+	  "scales, not refused as a continuation",
+	  "t/t.sh", SUB_SH, SUB_BLOCK("    (\n"),
+	  "test_expect_success 'a' '\n\t(\n\t\tcd r\n\t)\n'\n\ntest_expect_success 'b' '\n"
+	  "\t(\n\t\tmkdir s &&\n\t\tcd s\n\t)\n'\n\ntest_done\n", NULL },
+	{ "control: after `( cd r &&` (a bracket left open, with words to align under) the same "
+	  "width is refused",
+	  "t/t.sh", SUB_SH, SUB_BLOCK("    ( cd r &&\n"), NULL, "Ambiguous line: `        mkdir s &&`" },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
