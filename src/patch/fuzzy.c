@@ -671,6 +671,11 @@ static int bracket_open(const char *a, size_t len, size_t off)
 	return depth > 0;
 }
 
+static int wd_buf_eq(const wd_buf *a, const wd_buf *b)
+{
+	return a->len == b->len && (!a->len || !memcmp(a->ptr, b->ptr, a->len));
+}
+
 /* The blanks of file column `col` as the file aligns: tabs as far as they go
  * then spaces (`keep` 0), or the line above's indentation then spaces. */
 static int align_blanks(wd_buf *b, const img_line *above, size_t col, int keep)
@@ -708,7 +713,7 @@ static int align_blanks(wd_buf *b, const img_line *above, size_t col, int keep)
 static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 {
 	const img_line *fl = m->above_file;
-	wd_buf cand = WD_BUF_INIT;
+	wd_buf cand[2] = { WD_BUF_INIT, WD_BUF_INIT };
 	size_t fil, fw, depth = 0;
 	int rc = 0, found = 0, tabs_reach, collide = 0;
 
@@ -721,27 +726,50 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 	tabs_reach = wd_patch__ev_tabs_reach(m->ev, pw, depth + 2);
 	for (size_t off = 0; off < fl->len - fil && !rc && found >= 0; off++) {
 		const char *t = fl->p + fil;
+		int fits[2] = { 0, 0 }, keep;
 
 		if ((t[off] != '(' && t[off] != '[') || memchr(t, '\t', off) ||
 		    !bracket_open(t, fl->len - fil, off))
 			continue;
-		for (int keep = 0; keep < 2 && !rc && found >= 0; keep++) {
-			wd_buf_clear(&cand);
-			if ((rc = align_blanks(&cand, fl, fw + off + 1, keep)) != 0)
-				continue;
-			if (!wd_patch__ev_fits_alone(m->ev, wd_buf_cstr(&cand), cand.len, pw,
+		for (keep = 0; keep < 2 && !rc; keep++) {
+			wd_buf_clear(&cand[keep]);
+			if ((rc = align_blanks(&cand[keep], fl, fw + off + 1, keep)) != 0)
+				break;
+			if (!wd_patch__ev_fits_alone(m->ev, wd_buf_cstr(&cand[keep]), cand[keep].len, pw,
 			                             depth + 2)) {
-				collide |= tabs_reach && wd_patch__ev_fits_some(m->ev, wd_buf_cstr(&cand),
-				                                                cand.len, pw);
+				collide |= tabs_reach && wd_patch__ev_fits_some(m->ev, wd_buf_cstr(&cand[keep]),
+				                                                cand[keep].len, pw);
 				continue;
 			}
-			if (found && (cand.len != b->len || memcmp(cand.ptr, b->ptr, b->len)))
-				found = -1; /* two columns fit the model's width */
-			else if (!found && (rc = wd_buf_put(b, cand.ptr, cand.len)) == 0)
-				found = 1;
+			fits[keep] = 1;
 		}
+		if (rc || (!fits[0] && !fits[1]))
+			continue;
+		/* the column written two ways that the damage reads alike (tabs as far
+		 * as they go, or the line above's blanks then spaces): the one that
+		 * starts a line of the file, if only one does */
+		keep = fits[0] ? 0 : 1;
+		if (fits[0] && fits[1] && !wd_buf_eq(&cand[0], &cand[1])) {
+			int has0 = wd_patch__ev_has(m->ev, wd_buf_cstr(&cand[0]), cand[0].len);
+			int has1 = wd_patch__ev_has(m->ev, wd_buf_cstr(&cand[1]), cand[1].len);
+
+			/* neither: tabs as far as they go, unless the file starts some
+			 * line 8 columns deep or more with spaces only */
+			if (!has0 && !has1 && !wd_patch__ev_spaces_deep(m->ev))
+				has0 = 1;
+			if (has0 == has1) {
+				found = -1;
+				break;
+			}
+			keep = has1;
+		}
+		if (found && !wd_buf_eq(&cand[keep], b))
+			found = -1; /* two columns fit the model's width */
+		else if (!found && (rc = wd_buf_put(b, cand[keep].ptr, cand[keep].len)) == 0)
+			found = 1;
 	}
-	wd_buf_free(&cand);
+	wd_buf_free(&cand[0]);
+	wd_buf_free(&cand[1]);
 	if (found < 0)
 		wd_buf_clear(b);
 	if (rc)

@@ -305,6 +305,22 @@ int wd_patch__ev_fits_some(const wd_ind_evidence *ev, const char *fs, size_t fsl
 	return 0;
 }
 
+int wd_patch__ev_has(const wd_ind_evidence *ev, const char *s, size_t len)
+{
+	for (size_t i = 0; i < ev->nvocab; i++)
+		if (ev->vocab[i].len == len && !memcmp(ev->vocab[i].s, s, len))
+			return 1;
+	return 0;
+}
+
+int wd_patch__ev_spaces_deep(const wd_ind_evidence *ev)
+{
+	for (size_t i = 0; i < ev->nvocab; i++)
+		if (!ev->vocab[i].tabs && ev->vocab[i].spaces >= 8)
+			return 1;
+	return 0;
+}
+
 int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tabs)
 {
 	ev_damage dm[EV_NDAMAGES];

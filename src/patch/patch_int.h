@@ -252,6 +252,10 @@ int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fs
  * pw (or the evidence fits no damage, and so says nothing); 0 when none does:
  * blanks the quote cannot have been written from. */
 int wd_patch__ev_fits_some(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw);
+/* 1 when some line of the file starts with exactly the blanks s[0..len). */
+int wd_patch__ev_has(const wd_ind_evidence *ev, const char *s, size_t len);
+/* 1 when some line of the file starts 8 columns deep or more with spaces only. */
+int wd_patch__ev_spaces_deep(const wd_ind_evidence *ev);
 /* 1 when some damage the evidence allows takes a whole number of tabs, up to
  * max_tabs, to width pw. */
 int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tabs);

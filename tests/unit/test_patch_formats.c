@@ -835,6 +835,14 @@ END_TEST
 	   "    )\n'\n\ntest_expect_success 'b' '\n" open "        mkdir s &&\n        cd s\n    )\n'\n" \
 	   "\ntest_done\n")
 
+/* A tab file quoted with its tabs expanded to stops of 8; the block adds a
+ * declaration whose parameters align one past its bracket. */
+#define PROTO_C(tail) "static int f(void)\n{\n\treturn 0;\n}\n" tail
+#define PROTO_BLOCK \
+	SR("src/f.c", "static int f(void)\n{\n        return 0;\n}\n", \
+	   "int longer_name2(int a,\n                 int b);\n\nstatic int f(void)\n{\n" \
+	   "        return 0;\n}\n")
+
 /* A shell function with one body line at two tabs, quoted as 8. */
 #define PIPE_SH "run()\n{\n\tif test -f a\n\tthen\n\t\tdo_a\n\tfi\n}\n"
 #define PIPE_BLOCK(first, second) \
@@ -972,6 +980,15 @@ static const ev_case EV_CASES[] = {
 	{ "control: after `( cd r &&` (a bracket left open, with words to align under) the same "
 	  "width is refused",
 	  "t/t.sh", SUB_SH, SUB_BLOCK("    ( cd r &&\n"), NULL, "Ambiguous line: `        mkdir s &&`" },
+	{ "tabs expanded to stops of 8: a new declaration's second line one past its bracket "
+	  "(17) is two tabs and a space or 17 spaces alike; the file never starts a line 8 "
+	  "deep with spaces only, so tabs as far as they go",
+	  "src/f.c", PROTO_C(""), PROTO_BLOCK,
+	  "int longer_name2(int a,\n\t\t int b);\n\n" PROTO_C(""), NULL },
+	{ "control: a file that also starts a line with 10 spaces leaves the two unsettled: "
+	  "refused",
+	  "src/f.c", PROTO_C("/*\n          spaces\n*/\n"), PROTO_BLOCK, NULL,
+	  "Ambiguous line: `                 int b);`" },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
