@@ -908,6 +908,12 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 	if (!m->ev || !m->above_file)
 		return WD_EREFUSED;
 	hb = wd_patch__habit_pick(m->ev, m->above_file->p, m->above_file->len, ps, pslen, b);
+	/* the habits count a line ending with `)` among statement ends: a body
+	 * under an `if (...)` they would put at the `if`'s column is no answer */
+	if (hb > 0 && ind_contradicts(m, pw, cont, wd_buf_cstr(b) + at, b->len - at)) {
+		wd_buf_truncate(b, at);
+		return WD_EREFUSED;
+	}
 	return hb > 0 ? 0 : hb < 0 ? hb : WD_EREFUSED;
 }
 

@@ -989,6 +989,16 @@ static const ev_case EV_CASES[] = {
 	  "refused",
 	  "src/f.c", PROTO_C("/*\n          spaces\n*/\n"), PROTO_BLOCK, NULL,
 	  "Ambiguous line: `                 int b);`" },
+	{ "the habits put a line after `)` at the same column (the file's statements end so), "
+	  "but for the body of a new `if (x)` that column (two tabs and 8 spaces at 4 a tab "
+	  "and 1 a space) is no deeper than the `if`: refused, not taken from the habit",
+	  "src/f.c",
+	  "void f(void)\n{\n\t\t\ta();\n\t\t\tb();\n\t\t\tc();\n\t\t\te(1,\n\t\t\t    2);\n"
+	  "\t\t\td();\n}\n",
+	  SR("src/f.c", "            e(1,\n                2);\n            d();\n",
+	     "            e(1,\n                2);\n            if (x)\n                y();\n"
+	     "            d();\n"),
+	  NULL, "Ambiguous line: `                y();`" },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
