@@ -1236,6 +1236,45 @@ static int removed_collect(wd_ind_removed **out, size_t *n, const hunk_ctx *hc, 
 	return 0;
 }
 
+/* Is the line indented 8 columns deep or more with spaces only? */
+static int deep_spaces(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && s[n] == ' ')
+		n++;
+	return n >= 8 && !only_blanks(s, len);
+}
+
+/*
+ * Would a new line's 8 or more leading spaces be the model's expansion of
+ * the file's tabs? The file starts lines with tabs and never with 8 spaces
+ * or more, and no line of the hunk (as the model wrote it) is indented with a
+ * tab: nothing says the model writes the file's tabs as tabs. Such a line is not
+ * kept as written, even where the quote matched the file byte for byte (a
+ * block that quotes only unindented lines and comments).
+ */
+static int tabs_expanded(const hunk_ctx *hc, const image *im)
+{
+	const struct wd_patch *p = hc->p;
+	int tabs = 0;
+
+	for (size_t i = 0; i < im->n; i++) {
+		if (deep_spaces(im->v[i].p, im->v[i].len))
+			return 0;
+		tabs |= im->v[i].len && im->v[i].p[0] == '\t';
+	}
+	if (!tabs)
+		return 0;
+	/* a tab anywhere in the hunk's indentation, old or new, shows how the
+	 * model writes one */
+	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++)
+		if (memchr(wd_patch__ltext(p, k), '\t',
+		           wd_patch__indent_len(wd_patch__ltext(p, k), p->lines[k].len)))
+			return 0;
+	return 1;
+}
+
 static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int level,
                   int crlf, wd_strvec *owned, size_t *new_len)
 {
@@ -1247,7 +1286,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	const char *above_ps = NULL;
 	wd_ind_removed *del = NULL;
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
-	int have_prev = 0;
+	int have_prev = 0, expanded;
 
 	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
@@ -1275,6 +1314,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	}
 	if (reindent && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
 		native_side = 1;
+	expanded = tabs_expanded(hc, im);
 	if (reindent) {
 		unit = model_unit(&map);
 		if ((rc = removed_collect(&del, &map.wit.ndel, hc, im, pos, lo, hi)) != 0)
@@ -1325,6 +1365,12 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			if (rc == WD_EREFUSED)
 				hc->refused_line = k;
 			qi++;
+		} else if (expanded && deep_spaces(lt, l->len)) {
+			/* spaces where the file has a tab for every 8 columns, from a
+			 * quote that never showed how it writes a tab: refused, not
+			 * written into the file */
+			hc->refused_line = k;
+			rc = WD_EREFUSED;
 		} else {
 			rc = push_new_line(&out, owned, p, k, crlf);
 			qi++;

@@ -999,6 +999,19 @@ static const ev_case EV_CASES[] = {
 	     "            e(1,\n                2);\n            if (x)\n                y();\n"
 	     "            d();\n"),
 	  NULL, "Ambiguous line: `                y();`" },
+	{ "a block that quotes only unindented lines (an exact match) adds a function whose "
+	  "body starts 8 spaces deep, in a file that writes a tab for every 8 columns and never "
+	  "8 spaces: the model's expanded tabs are not written into the file; refused",
+	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n",
+	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
+	     "        return 2;\n}\n"),
+	  NULL, "Ambiguous line: `        return 2;`" },
+	{ "control: a file that already starts a line with 8 spaces keeps them as written",
+	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n",
+	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
+	     "        return 2;\n}\n"),
+	  "#include \"a.h\"\n\nint two(void)\n{\n        return 2;\n}\n\nint one(void)\n{\n"
+	  "\treturn 1;\n}\n/*\n        art\n*/\n", NULL },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
