@@ -788,6 +788,20 @@ static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *p
 static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                           int cont, int *sure);
 
+/* Blanks no file that indents with tabs writes unless it has them already:
+ * a tab, then 8 spaces or more (a tab's worth of columns as spaces). */
+static int odd_blanks(const ind_map *m, const char *fs, size_t fslen)
+{
+	const char *t = memchr(fs, '\t', fslen);
+	size_t n = 0, i;
+
+	if (!t)
+		return 0;
+	for (i = fslen; i > 0 && fs[i - 1] == ' '; i--)
+		n++;
+	return n >= 8 && !wd_patch__ev_has(m->ev, fs, fslen);
+}
+
 /*
  * Is an answer that is not sure (see ind_map_decide) one the quote cannot
  * have been written from, in a file that indents with tabs (where a quote
@@ -809,7 +823,7 @@ static int ind_contradicts(const ind_map *m, size_t pw, int cont, const char *fs
 
 	if (!m->ev || !m->ev->tabs)
 		return 0;
-	if (!wd_patch__ev_fits_some(m->ev, fs, fslen, pw))
+	if (!wd_patch__ev_fits_some(m->ev, fs, fslen, pw) || odd_blanks(m, fs, fslen))
 		return 1;
 	if (cont || !m->above_file || !m->wit.above_ps)
 		return 0;

@@ -1012,6 +1012,11 @@ static const ev_case EV_CASES[] = {
 	     "        return 2;\n}\n"),
 	  "#include \"a.h\"\n\nint two(void)\n{\n        return 2;\n}\n\nint one(void)\n{\n"
 	  "\treturn 1;\n}\n/*\n        art\n*/\n", NULL },
+	{ "the file's habit (the same column as a statement above) would write a tab and 10 "
+	  "spaces, which no file indenting with tabs writes unless it has them: refused",
+	  "src/f.c", "void f(void)\n{\n\t\t  a();\n\t\t  b();\n\t\t  c();\n\t\t  y;\n}\n",
+	  SR("src/f.c", "          y;\n", "          y;\n              z;\n"), NULL,
+	  "Ambiguous line: `              z;`" },
 	{ "a header block that quotes only a comment (` * ` as 2): a new declaration's "
 	  "second line is not scaled from it into 7 spaces where the file indents with tabs",
 	  "src/c.h", "/*\n * Checks.\n */\nint check(int a);\n\nstruct s {\n\tint x;\n};\n",
