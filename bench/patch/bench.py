@@ -29,6 +29,10 @@ CLASSES = ["clean", "offset", "counts", "bare", "whitespace", "noheader", "trimm
 # compound damage, closer to real model output; not part of the 98% goal, but
 # "wrong" must stay 0 here too
 EXTRA_CLASSES = ["offset+whitespace+noheader", "trimmed+offset", "trimmed+bare"]
+# other ways a reply re-indents a tab file (--classes): the leading tabs
+# expanded to tab stops of 4 or 8 columns, alignment spaces kept, as a model
+# writes what an editor or a chat window showed it
+VARIANT_CLASSES = ["sr_tabs4", "sr_tabs8"]
 CLASS_DOC = {
     "clean": "the commit's own diff (control)",
     "offset": "each hunk's line numbers moved by 3..40 (either way)",
@@ -39,6 +43,8 @@ CLASS_DOC = {
     "trimmed": "context trimmed to one line on each side of a hunk",
     "overcount": "each hunk's counts 1..3 too large (runs into the next hunk or file header)",
     "sr_indent": "SEARCH/REPLACE blocks, indented with 4 spaces per tab and 2 per space",
+    "sr_tabs4": "SEARCH/REPLACE blocks, leading tabs expanded to stops of 4, spaces kept",
+    "sr_tabs8": "SEARCH/REPLACE blocks, leading tabs expanded to stops of 8, spaces kept",
     "codex": "the '*** Begin Patch' format: no line numbers, '@@' + git's function line",
     "offset+whitespace+noheader": "the three at once",
     "trimmed+offset": "one line of context and wrong line numbers",
@@ -114,15 +120,23 @@ def strip_ab(path):
     return path[2:] if path[:2] in (b"a/", b"b/") else path
 
 
-def reindent(body):
-    """The SEARCH/REPLACE damage: 4 spaces per leading tab, 2 per leading space."""
+def reindent(body, fmt="sr_indent"):
+    """The SEARCH/REPLACE damage: 4 spaces per leading tab, 2 per leading space
+    (sr_indent); or the leading blanks expanded to tab stops of 4 or 8, each
+    space kept (sr_tabs4, sr_tabs8)."""
     i = 0
     while i < len(body) and body[i:i + 1] in (b" ", b"\t"):
         i += 1
-    return body[:i].replace(b" ", b"  ").replace(b"\t", b"    ") + body[i:]
+    if fmt == "sr_indent":
+        return body[:i].replace(b" ", b"  ").replace(b"\t", b"    ") + body[i:]
+    stop = 4 if fmt == "sr_tabs4" else 8
+    col = 0
+    for c in body[:i]:
+        col = (col // stop + 1) * stop if c == 9 else col + 1
+    return b" " * col + body[i:]
 
 
-def render_sr(files):
+def render_sr(files, fmt="sr_indent"):
     """One SEARCH/REPLACE block per hunk, mis-indented when the block shows
     it: a block none of whose SEARCH lines is indented carries no evidence
     of the model's indentation, so its REPLACE lines are what it meant."""
@@ -133,8 +147,8 @@ def render_sr(files):
             old = [l[1:] for l in h.lines if l[:1] in (b" ", b"-")]
             new = [l[1:] for l in h.lines if l[:1] in (b" ", b"+")]
             if any(l[:1] in (b" ", b"\t") for l in old):
-                old = [reindent(l) for l in old]
-                new = [reindent(l) for l in new]
+                old = [reindent(l, fmt) for l in old]
+                new = [reindent(l, fmt) for l in new]
             out += [path, b"```", b"<<<<<<< SEARCH"] + old + [b"======="] + new + \
                    [b">>>>>>> REPLACE", b"```", b""]
     return b"\n".join(out) + b"\n"
@@ -149,6 +163,54 @@ def render_codex(files):
             out.extend(l for l in h.lines if not l.startswith(b"\\"))
     out.append(b"*** End Patch")
     return b"\n".join(out) + b"\n"
+
+
+SR_FORMATS = ("sr_indent", "sr_tabs4", "sr_tabs8")
+
+
+def blanks(body):
+    i = 0
+    while i < len(body) and body[i:i + 1] in (b" ", b"\t"):
+        i += 1
+    return body[:i]
+
+
+def erased(files, fmt):
+    """Did re-indenting the quote erase an indentation change the commit
+    made? A removed line and the added line that replaces it (within a run
+    of - then + lines: the same text, or paired in order when the run
+    removes as many lines as it adds) whose blanks differ, but read
+    alike once re-indented (a tab and 4 spaces and two tabs, both 8 at 4
+    columns a tab; a line re-tabbed from 8 spaces): no quote in that form
+    can say what the commit did, and a tool that keeps the file's bytes for
+    a line the model did not re-indent is not wrong. Such cases are scored
+    apart ("moot")."""
+    if fmt not in SR_FORMATS:
+        return False
+    for f in files:
+        for h in f.hunks:
+            old = [l[1:] for l in h.lines if l[:1] in (b" ", b"-")]
+            if not any(l[:1] in (b" ", b"\t") for l in old):
+                continue  # render_sr leaves such a block as it is
+            i = 0
+            while i < len(h.lines):
+                dels, adds = [], []
+                while i < len(h.lines) and h.lines[i][:1] == b"-":
+                    dels.append(h.lines[i][1:])
+                    i += 1
+                while i < len(h.lines) and h.lines[i][:1] == b"+":
+                    adds.append(h.lines[i][1:])
+                    i += 1
+                pairs = [(a, b) for b in adds for a in dels if a.strip() == b.strip()]
+                if len(dels) == len(adds):
+                    pairs += list(zip(dels, adds))
+                for a, b in pairs:
+                    if blanks(a) != blanks(b) and \
+                            blanks(reindent(a, fmt)) == blanks(reindent(b, fmt)):
+                        return True
+                if not dels and not adds:
+                    i += 1
+    return False
 
 
 def copy_files(files):
@@ -197,7 +259,7 @@ def damage_one(fs, cls, rng, flags):
                 k = rng.randint(1, 3)
                 h.oc += k
                 h.nc += k
-    elif cls in ("sr_indent", "codex"):
+    elif cls in ("sr_indent", "sr_tabs4", "sr_tabs8", "codex"):
         flags["format"] = cls
     elif cls == "noheader":
         flags["git_headers"] = False
@@ -229,8 +291,8 @@ def damage(files, cls, rng):
     for part in cls.split("+"):
         damage_one(fs, part, rng, flags)
     fmt = flags.pop("format", None)
-    if fmt == "sr_indent":
-        return render_sr(fs)
+    if fmt in ("sr_indent", "sr_tabs4", "sr_tabs8"):
+        return render_sr(fs, fmt)
     if fmt == "codex":
         return render_codex(fs)
     return render(fs, **flags)
@@ -332,6 +394,9 @@ def run_case(args):
         patch = os.path.join(d, cls + ".diff")
         with open(patch, "wb") as fh:
             fh.write(text)
+        moot = erased(files, cls.split("+")[0])
+        if moot:
+            open(os.path.join(d, cls + ".moot"), "w").close()
         for tool in TOOLS:
             w = os.path.join(d, "w")
             shutil.rmtree(w, ignore_errors=True)
@@ -342,6 +407,8 @@ def run_case(args):
                 verdict = "right" if got == want else "wrong"
             else:
                 verdict = "refused" if got == orig else "partial"
+            if moot:
+                verdict = "moot_" + verdict
             results.append((cls, tool, verdict, out[-400:] if verdict != "right" else ""))
             shutil.rmtree(w, ignore_errors=True)
     return idx, d, results
@@ -381,14 +448,15 @@ def main():
         with open(os.path.join(d, "commit"), "w") as fh:
             fh.write("%s %s\n" % (p, c))
     t1 = time.time()
-    score = {(cl, t): {"right": 0, "wrong": 0, "refused": 0, "partial": 0}
+    score = {(cl, t): {v: 0 for v in ("right", "wrong", "refused", "partial", "moot_right",
+                                      "moot_wrong", "moot_refused", "moot_partial")}
              for cl in classes for t in TOOLS}
     failures = []
     with cf.ProcessPoolExecutor(max_workers=a.jobs) as ex:
         for idx, d, results in ex.map(run_case, cases, chunksize=4):
             for cls, tool, verdict, out in results:
                 score[(cls, tool)][verdict] += 1
-                if tool == "warden" and verdict != "right":
+                if tool == "warden" and verdict not in ("right", "moot_right"):
                     failures.append({"case": d, "class": cls, "verdict": verdict, "output": out})
     t2 = time.time()
     n = len(cases)
@@ -397,20 +465,26 @@ def main():
                                                    t1 - t0, t2 - t1), "",
              "right = exit 0 and every file byte-identical to the commit; wrong = exit 0 but "
              "different files (silent damage);", "partial = failed but changed files; the rest "
-             "refused cleanly.", ""]
+             "refused cleanly.", "moot (re-indenting classes only): the damage erased an "
+             "indentation change the commit made (see erased()); scored apart, the share is "
+             "of the other cases.", ""]
     head = "| class | " + " | ".join(TOOLS) + " |"
     lines += [head, "|" + "---|" * (len(TOOLS) + 1)]
     for cl in classes:
         row = ["%s" % cl]
         for t in TOOLS:
             s = score[(cl, t)]
-            cell = "%.1f%% right" % (100.0 * s["right"] / n if n else 0)
+            moot = s["moot_right"] + s["moot_wrong"] + s["moot_refused"] + s["moot_partial"]
+            cell = "%.1f%% right" % (100.0 * s["right"] / (n - moot) if n > moot else 0)
             if s["wrong"]:
                 cell += ", **%d wrong**" % s["wrong"]
             else:
                 cell += ", 0 wrong"
             if s["partial"]:
                 cell += ", %d partial" % s["partial"]
+            if moot:
+                cell += " (%d moot: %d right, %d wrong, %d refused)" % (
+                    moot, s["moot_right"], s["moot_wrong"], s["moot_refused"] + s["moot_partial"])
             row.append(cell)
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")

@@ -6,7 +6,9 @@
 #
 # usage: bench/patch/rescore.sh WORK_DIR WARDEN CLASS...
 #   prints per class: right, wrong (exit 0 but files differ, with the cases)
-#   and refused (warden exits non-zero and, all or nothing, changes nothing)
+#   and refused (warden exits non-zero and, all or nothing, changes nothing);
+#   cases bench.py marked moot (CLASS.moot: the damage erased an indentation
+#   change the commit made) are counted apart
 set -u
 work=${1:?usage: rescore.sh WORK_DIR WARDEN CLASS...}
 w=${2:?usage: rescore.sh WORK_DIR WARDEN CLASS...}
@@ -14,20 +16,32 @@ shift 2
 tmp=$(mktemp -d /tmp/wd-rescore.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 for cls in "$@"; do
-    r=0; wr=0; ref=0; wl=""
+    r=0; wr=0; ref=0; wl=""; mr=0; mw=0; mf=0
     for c in "$work"/case*; do
         [ -f "$c/$cls.diff" ] || continue
         rm -rf "$tmp/t"
         cp -r "$c/base" "$tmp/t"
         if "$w" apply --repo "$tmp/t" "$c/$cls.diff" >/dev/null 2>&1; then
             if diff -r -x .git "$tmp/t" "$c/want" >/dev/null 2>&1; then
-                r=$((r + 1))
+                v=right
             else
-                wr=$((wr + 1)); wl="$wl $(basename "$c")"
+                v=wrong
             fi
         else
-            ref=$((ref + 1))
+            v=refused
         fi
+        if [ -f "$c/$cls.moot" ]; then
+            # the damage erased an indentation change the commit made
+            case $v in right) mr=$((mr + 1)) ;; wrong) mw=$((mw + 1)) ;; *) mf=$((mf + 1)) ;; esac
+            continue
+        fi
+        case $v in
+        right) r=$((r + 1)) ;;
+        wrong) wr=$((wr + 1)); wl="$wl $(basename "$c")" ;;
+        *) ref=$((ref + 1)) ;;
+        esac
     done
-    echo "$cls: right $r wrong $wr refused $ref${wl:+  wrong:$wl}"
+    m=$((mr + mw + mf)); extra=""
+    [ $m -gt 0 ] && extra=" moot $m (right $mr wrong $mw refused $mf)"
+    echo "$cls: right $r wrong $wr refused $ref$extra${wl:+  wrong:$wl}"
 done
