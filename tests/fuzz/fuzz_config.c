@@ -61,7 +61,7 @@ static void fuzz_strip(const char *s, size_t len)
 		goto out;
 	if (wd_config__strip_includes(&twice, &d2, once.ptr ? once.ptr : "", once.len) != 0)
 		goto out;
-	if (d2.n != 0 || once.len != twice.len || (once.len && memcmp(once.ptr, twice.ptr, once.len)))
+	if (d2.n != 0 || once.len != twice.len || memcmp(wd_buf_cstr(&once), wd_buf_cstr(&twice), once.len))
 		__builtin_trap();
 out:
 	wd_buf_free(&once);

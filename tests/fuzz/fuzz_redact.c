@@ -56,7 +56,7 @@ static void check_report(const char *text, size_t len, const wd_buf *out,
 	}
 	if (wd_buf_put(&again, text + lit, len - lit))
 		abort();
-	if (again.len != out->len || (again.len && memcmp(again.ptr, out->ptr, again.len) != 0))
+	if (again.len != out->len || memcmp(wd_buf_cstr(&again), wd_buf_cstr(out), again.len) != 0)
 		abort();
 	wd_buf_free(&again);
 }
