@@ -671,7 +671,7 @@ static int bracket_open(const char *a, size_t len, size_t off)
 	return depth > 0;
 }
 
-static int wd_buf_eq(const wd_buf *a, const wd_buf *b)
+static int buf_same(const wd_buf *a, const wd_buf *b)
 {
 	return a->len == b->len && (!a->len || !memcmp(a->ptr, b->ptr, a->len));
 }
@@ -749,7 +749,7 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 		 * as they go, or the line above's blanks then spaces): the one that
 		 * starts a line of the file, if only one does */
 		keep = fits[0] ? 0 : 1;
-		if (fits[0] && fits[1] && !wd_buf_eq(&cand[0], &cand[1])) {
+		if (fits[0] && fits[1] && !buf_same(&cand[0], &cand[1])) {
 			int has0 = wd_patch__ev_has(m->ev, wd_buf_cstr(&cand[0]), cand[0].len);
 			int has1 = wd_patch__ev_has(m->ev, wd_buf_cstr(&cand[1]), cand[1].len);
 
@@ -763,7 +763,7 @@ static int ind_align(wd_buf *b, const ind_map *m, size_t pw)
 			}
 			keep = has1;
 		}
-		if (found && !wd_buf_eq(&cand[keep], b))
+		if (found && !buf_same(&cand[keep], b))
 			found = -1; /* two columns fit the model's width */
 		else if (!found && (rc = wd_buf_put(b, cand[keep].ptr, cand[keep].len)) == 0)
 			found = 1;
@@ -806,8 +806,9 @@ static int odd_blanks(const ind_map *m, const char *fs, size_t fslen)
  * Is an answer that is not sure (see ind_map_decide) one the quote cannot
  * have been written from, in a file that indents with tabs (where a quote
  * re-indented per character loses what a shift or a change of unit keeps)?
- * Either no damage the evidence allows takes its blanks to the model's width (4 spaces for a line the quote indents by 2
- * columns, where it wrote a tab as 4 and a space as 1 or 2); or, for a line
+ * Either no damage the evidence allows takes its blanks to the model's
+ * width (4 spaces for a line the quote indents by 2 columns, where it wrote
+ * a tab as 4 and a space as 1 or 2); or, for a line
  * that starts a statement under a line indented with tabs only, it puts the
  * line on the other side of that line from where the model put it: deeper
  * in the quote but no deeper in the file (two tabs and 4 spaces, column 20,
@@ -848,12 +849,13 @@ static int ind_contradicts(const ind_map *m, size_t pw, int cont, const char *fs
 static int ind_comment(wd_buf *b, const ind_map *m, size_t pw, const char *text, size_t tlen)
 {
 	const img_line *a = m->above_file;
-	size_t d[8][2], n, ail, alen, tabs = 0, spaces = 0;
+	size_t d[8][2], ail, alen, at = b->len;
 	const char *t;
 	int opens;
 
+	/* the evidence must name the damage: with none, every string fits */
 	if (!a || !m->ev || !m->ev->tabs || !tlen || text[0] != '*' ||
-	    !(n = wd_patch__ev_damages(m->ev, d, 8)))
+	    !wd_patch__ev_damages(m->ev, d, 8))
 		return 0;
 	ail = wd_patch__indent_len(a->p, a->len);
 	t = a->p + ail;
@@ -868,18 +870,11 @@ static int ind_comment(wd_buf *b, const ind_map *m, size_t pw, const char *text,
 	for (size_t i = 1; i < alen; i++)
 		if (t[i - 1] == '*' && t[i] == '/' && (i >= 2 || opens == 0))
 			return 0;
-	for (size_t i = 0; i < ail; i++) {
-		tabs += a->p[i] == '\t';
-		spaces += a->p[i] == ' ';
-	}
-	spaces += (size_t)opens;
-	for (size_t i = 0; i < n; i++) {
-		if (tabs * d[i][0] + spaces * d[i][1] != pw)
-			continue;
-		if (wd_buf_put(b, a->p, ail) || (opens && wd_buf_putc(b, ' ')))
-			return WD_ENOMEM;
+	if (wd_buf_put(b, a->p, ail) || (opens && wd_buf_putc(b, ' ')))
+		return WD_ENOMEM;
+	if (wd_patch__ev_fits_some(m->ev, wd_buf_cstr(b) + at, b->len - at, pw))
 		return 1;
-	}
+	wd_buf_truncate(b, at);
 	return 0;
 }
 
@@ -991,8 +986,8 @@ static int ind_width_rules(wd_buf *b, const ind_map *m, size_t pw, const char *p
 	for (size_t i = 0; i < m->n; i++) {
 		const ind_pair *q = &m->v[i];
 
-		if (q->pslen != pslen || memcmp(q->ps, ps, pslen)
-		    || (!cont && q->aligned))
+		/* an aligned line's blanks name no depth for a statement */
+		if (q->pslen != pslen || memcmp(q->ps, ps, pslen) || (!cont && q->aligned))
 			continue;
 		if (same && (same->fslen != q->fslen || memcmp(same->fs, q->fs, q->fslen)))
 			return WD_EREFUSED; /* the same model bytes at two file depths */
@@ -1300,7 +1295,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	const char *above_ps = NULL;
 	wd_ind_removed *del = NULL;
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
-	int have_prev = 0, expanded;
+	int have_prev = 0, expanded = -1; /* tabs_expanded, asked once if needed */
 
 	if (reindent && ((rc = ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	                 (rc = same_lines(&same, p, &hc->pre, &hc->post)) != 0))
@@ -1328,7 +1323,6 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	}
 	if (reindent && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
 		native_side = 1;
-	expanded = tabs_expanded(hc, im);
 	if (reindent) {
 		unit = model_unit(&map);
 		if ((rc = removed_collect(&del, &map.wit.ndel, hc, im, pos, lo, hi)) != 0)
@@ -1379,7 +1373,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			if (rc == WD_EREFUSED)
 				hc->refused_line = k;
 			qi++;
-		} else if (expanded && deep_spaces(lt, l->len)) {
+		} else if (deep_spaces(lt, l->len) &&
+		           (expanded < 0 ? (expanded = tabs_expanded(hc, im)) : expanded)) {
 			/* spaces where the file has a tab for every 8 columns, from a
 			 * quote that never showed how it writes a tab: refused, not
 			 * written into the file */
