@@ -878,9 +878,50 @@ static int ind_comment(wd_buf *b, const ind_map *m, size_t pw, const char *text,
 	return 0;
 }
 
+/*
+ * A quote that kept every column (its tabs expanded to stops of 8, its
+ * spaces kept: the one damage the evidence allows) names the new line's
+ * column; only how the file writes it is open (wd_patch__ev_column). For a
+ * line deeper than the line above, a column no line of the file starts at
+ * may still be written tabs first (alignment under the line above, or a new
+ * depth); but where the file has the line above's blanks followed by spaces
+ * to that column, it aligns so at times (`\t` and 14 spaces under
+ * `\tmy @args = qw/`), and which way this line took cannot be told. 1
+ * written, 0 no answer, WD_ENOMEM.
+ */
+static int ind_column(wd_buf *b, const ind_map *m, size_t pw)
+{
+	const img_line *a = m->above_file;
+	size_t at = b->len;
+	int fresh = pw % 8 == 0;
+
+	if (!m->ev || !wd_patch__ev_keeps_columns(m->ev))
+		return 0;
+	if (a) {
+		size_t ail = wd_patch__indent_len(a->p, a->len), aw = indent_width(a->p, ail);
+		int aligned;
+
+		if (pw > aw) {
+			fresh = 1;
+			if (wd_buf_put(b, a->p, ail))
+				return WD_ENOMEM;
+			for (size_t i = aw; i < pw; i++)
+				if (wd_buf_putc(b, ' '))
+					return WD_ENOMEM;
+			aligned = !wd_patch__tabs_first(wd_buf_cstr(b) + at, b->len - at) &&
+			          wd_patch__ev_has(m->ev, wd_buf_cstr(b) + at, b->len - at);
+			wd_buf_truncate(b, at);
+			if (aligned)
+				return 0;
+		}
+	}
+	return wd_patch__ev_column(m->ev, pw, fresh, b);
+}
+
 /* As ind_map_decide; where it finds no one answer, lines the model indented
  * alike whose bytes are known (indent_witness.c), then the file's habits
- * after the line above (indent_habit.c), may. `text`: the line after its
+ * after the line above (indent_habit.c), then, for a quote that kept every
+ * column, the file's way of writing the line's column (ind_column), may. `text`: the line after its
  * blanks. */
 static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps, size_t pslen,
                           int cont, const char *text, size_t tlen)
@@ -923,7 +964,11 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 		wd_buf_truncate(b, at);
 		return WD_EREFUSED;
 	}
-	return hb > 0 ? 0 : hb < 0 ? hb : WD_EREFUSED;
+	if (hb < 0)
+		return hb;
+	if (!hb && (hb = ind_column(b, m, pw)) < 0)
+		return hb;
+	return hb > 0 ? 0 : WD_EREFUSED;
 }
 
 /* Do the old lines the model quoted without indentation (one at least)

@@ -73,6 +73,7 @@ int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, in
 	for (size_t i = 0; i < ev->nvocab; i++) {
 		if (ev->vocab[i].len == il && !memcmp(ev->vocab[i].s, line, il)) {
 			ev->vocab[i].start |= start;
+			ev->vocab[i].n++;
 			return 0;
 		}
 	}
@@ -89,6 +90,7 @@ int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, in
 	ev->vocab[ev->nvocab].tabs = tabs;
 	ev->vocab[ev->nvocab].spaces = spaces;
 	ev->vocab[ev->nvocab].start = start;
+	ev->vocab[ev->nvocab].n = 1;
 	ev->nvocab++;
 	return 0;
 }
@@ -355,6 +357,78 @@ int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 			    (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces))
 				return 1;
 	return 0;
+}
+
+int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev)
+{
+	ev_damage dm[EV_NDAMAGES];
+
+	if (ev->off || !ev->tabs || !ev->npairs)
+		return 0;
+	return ev_fitting(ev, dm) == 1 && dm[0].tab == 8 && dm[0].space == 1;
+}
+
+static size_t ev_column_of(const char *s, size_t len)
+{
+	size_t col = 0;
+
+	for (size_t i = 0; i < len; i++)
+		col = s[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
+	return col;
+}
+
+int wd_patch__tabs_first(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] == '\t')
+		i++;
+	return len - i < 8 && !memchr(s + i, '\t', len - i);
+}
+
+/*
+ * How the file writes column `col`, for a quote that kept every column
+ * (ev_keeps_columns), where only the bytes are open: the one string that
+ * starts a line of the file at that column; where several do, tabs as far
+ * as they go when the file writes the column so EV_COLUMN_MARGIN times as
+ * often as in any other way (git-svn.perl writes column 22 both as a tab
+ * and 14 spaces and as two tabs and 6); where none does, tabs as far as
+ * they go when every string of the file is written so and the caller says
+ * the column may be new (`fresh`: a new depth, or deeper than the line
+ * above). A line that dedents to a column no line of the file has (`fi` at
+ * 12 under a `then` written as a tab and 4 spaces) follows no habit of the
+ * file's.
+ */
+#define EV_COLUMN_MARGIN 4
+
+int wd_patch__ev_column(const wd_ind_evidence *ev, size_t col, int fresh, wd_buf *out)
+{
+	long one = -1, canon = -1;
+	size_t at = 0, all_canon = 1, rival = 0;
+
+	for (size_t i = 0; i < ev->nvocab; i++) {
+		int c = wd_patch__tabs_first(ev->vocab[i].s, ev->vocab[i].len);
+
+		all_canon &= (size_t)c;
+		if (ev_column_of(ev->vocab[i].s, ev->vocab[i].len) != col)
+			continue;
+		at++;
+		one = (long)i;
+		if (c)
+			canon = (long)i;
+		else if (ev->vocab[i].n > rival)
+			rival = ev->vocab[i].n;
+	}
+	if (at == 1)
+		return wd_buf_put(out, ev->vocab[one].s, ev->vocab[one].len) ? WD_ENOMEM : 1;
+	if (at > 1 && (canon < 0 || ev->vocab[canon].n < EV_COLUMN_MARGIN * rival))
+		return 0;
+	if (!at && (!all_canon || !fresh))
+		return 0;
+	for (size_t i = 0; i < col / 8 + col % 8; i++)
+		if (wd_buf_putc(out, i < col / 8 ? '\t' : ' '))
+			return WD_ENOMEM;
+	return 1;
 }
 
 size_t wd_patch__ev_damages(const wd_ind_evidence *ev, size_t out[][2], size_t max)

@@ -221,8 +221,9 @@ typedef struct wd_ind_echo {
 typedef struct wd_ind_evidence {
 	struct { size_t width, tabs, spaces; } *pairs; /* model width, file's blanks */
 	size_t npairs, pcap;
-	struct { const char *s; size_t len, tabs, spaces; int start; } *vocab; /* the file's
-	                       * indents; start: one begins a line not continuing another */
+	struct { const char *s; size_t len, tabs, spaces, n; int start; } *vocab; /* the file's
+	                       * indents, n lines each; start: one begins a line not
+	                       * continuing another */
 	size_t nvocab, vcap;
 	int tabs;              /* the file indents some lines with tabs */
 	int off;               /* not usable: a quote indented with tabs, too many indents */
@@ -263,6 +264,15 @@ int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tab
  * that starts a line of the file would be read as ps too. */
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
                         size_t fslen);
+/* Are the blanks s[0..len) tabs as far as they go, then under 8 spaces? */
+int wd_patch__tabs_first(const char *s, size_t len);
+/* 1 when the one damage every matched pair fits keeps columns (a tab to the
+ * next stop of 8, a space one column): a new line's width is its column. */
+int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev);
+/* 1 with the file's way of writing column `col` as a line's blanks appended
+ * to `out` (see indent_evidence.c); 0 when the file does not say; WD_ENOMEM.
+ * `fresh`: the column may be one that no line of the file starts at. */
+int wd_patch__ev_column(const wd_ind_evidence *ev, size_t col, int fresh, wd_buf *out);
 /* The damages (columns of a tab, of a space) every matched pair fits, into
  * out[0..max); how many (0 also when the evidence is not usable). */
 size_t wd_patch__ev_damages(const wd_ind_evidence *ev, size_t out[][2], size_t max);

@@ -849,6 +849,25 @@ END_TEST
 	SR("run.sh", "    if test -f a\n    then\n        do_a\n    fi\n", \
 	   "    if test -f a\n    then\n        do_a\n    fi\n    " first "\n        " second "\n")
 
+/* A shell function whose pipes continue at three tabs, and a call whose flag
+ * is aligned with two tabs and 5 spaces; `more` lines before it, `added`
+ * after. Quoted with tabs expanded to stops of 8, spaces kept: the aligned
+ * flag pins that damage. */
+#define COL_SH(more, added) \
+	"run()\n{\n\tif test -n \"$1\"\n\tthen\n\t\tpath=$(echo \"$1\" |\n" \
+	"\t\t\tsed -e \"s|/$||\")\n" more "\t\tcall \"$path\" \\\n\t\t     --flag\n" \
+	added "\tfi\n}\n"
+/* three more pipes at three tabs, and `odd` after them */
+#define COL_PIPES(odd) \
+	"\t\ta=$(x |\n\t\t\ty)\n\t\tb=$(x |\n\t\t\ty)\n\t\tc=$(x |\n\t\t\ty)\n" odd
+/* a pipe aligned with the line's own two tabs and 8 spaces */
+#define COL_KEPT "\t\td=$(x |\n\t\t        y)\n"
+/* a here-document's line at column 24 in spaces */
+#define COL_DOC "\t\tcat <<-EOF\n                        text\n\t\tEOF\n"
+#define COL_BLOCK(added) \
+	SR("run.sh", "                call \"$path\" \\\n                     --flag\n        fi\n", \
+	   "                call \"$path\" \\\n                     --flag\n" added "        fi\n")
+#define COL_PIPE "                dir=$(dirname \"$path\" |\n                        sed -e x)\n"
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -989,6 +1008,32 @@ static const ev_case EV_CASES[] = {
 	  "refused",
 	  "src/f.c", PROTO_C("/*\n          spaces\n*/\n"), PROTO_BLOCK, NULL,
 	  "Ambiguous line: `                 int b);`" },
+	{ "tabs expanded to stops of 8, spaces kept (the aligned flag, two tabs and 5 spaces "
+	  "quoted as 21, fits no other damage): a pipe's continuation at 24 is column 24, which "
+	  "the file writes only as three tabs",
+	  "run.sh", COL_SH("", ""), COL_BLOCK(COL_PIPE),
+	  COL_SH("", "\t\tdir=$(dirname \"$path\" |\n\t\t\tsed -e x)\n"), NULL },
+	{ "control: where the file also aligns a line under another with that line's two tabs "
+	  "and 8 spaces, column 24 under `dir=$(` may be written either way: refused, though "
+	  "the file writes 24 as three tabs four times as often",
+	  "run.sh", COL_SH(COL_PIPES(COL_KEPT), ""), COL_BLOCK(COL_PIPE), NULL,
+	  "Ambiguous line: `                        sed -e x)`" },
+	{ "where the file writes column 24 as three tabs four times and once in spaces (a "
+	  "here-document's text), three tabs",
+	  "run.sh", COL_SH(COL_PIPES(COL_DOC), ""), COL_BLOCK(COL_PIPE),
+	  COL_SH(COL_PIPES(COL_DOC), "\t\tdir=$(dirname \"$path\" |\n\t\t\tsed -e x)\n"), NULL },
+	{ "control: with two such lines in spaces, under four times as many: refused",
+	  "run.sh", COL_SH(COL_PIPES(COL_DOC COL_DOC), ""), COL_BLOCK(COL_PIPE), NULL,
+	  "Ambiguous line: `                        sed -e x)`" },
+	{ "a line that comes back to column 12, which no line of the file starts at, under a "
+	  "line at 16: no habit of the file's says how to write it; refused",
+	  "run.sh", COL_SH("", ""),
+	  COL_BLOCK("            done\n"), NULL, "Ambiguous line: `            done`" },
+	{ "control: column 12 deeper than the line above (aligned under it) is written tabs "
+	  "first, as every line of the file is",
+	  "run.sh", COL_SH("", ""),
+	  COL_BLOCK("                echo ok &&\n                    done\n"),
+	  COL_SH("", "\t\techo ok &&\n\t\t    done\n"), NULL },
 	{ "the habits put a line after `)` at the same column (the file's statements end so), "
 	  "but for the body of a new `if (x)` that column (two tabs and 8 spaces at 4 a tab "
 	  "and 1 a space) is no deeper than the `if`: refused, not taken from the habit",
