@@ -36,12 +36,14 @@
  * not used (a hostile file cannot make the lookup quadratic). */
 #define EV_VOCAB_MAX 512
 
-/* The damages considered: a tab became `tab` columns, a space `space`. */
+/* The damages considered: a tab became `tab` columns, a space `space`. A
+ * quote at 8 columns a tab showed the file at its own tab width, and then a
+ * space is one column: no model halves a tab and doubles a space at once. */
 typedef struct ev_damage {
 	size_t tab, space;
 } ev_damage;
 
-static const ev_damage ev_damages[] = { { 2, 1 }, { 2, 2 }, { 4, 1 }, { 4, 2 }, { 8, 1 }, { 8, 2 } };
+static const ev_damage ev_damages[] = { { 2, 1 }, { 2, 2 }, { 4, 1 }, { 4, 2 }, { 8, 1 } };
 #define EV_NDAMAGES (sizeof(ev_damages) / sizeof(*ev_damages))
 
 static void count_blanks(const char *s, size_t len, size_t *tabs, size_t *spaces)

@@ -868,6 +868,10 @@ END_TEST
 	SR("run.sh", "                call \"$path\" \\\n                     --flag\n        fi\n", \
 	   "                call \"$path\" \\\n                     --flag\n" added "        fi\n")
 #define COL_PIPE "                dir=$(dirname \"$path\" |\n                        sed -e x)\n"
+/* A Perl sub; its `if` quoted with tabs as 8 columns and no space shown. */
+#define COL_PL "sub f {\n\tmy ($a, $b) = @_;\n\tif (not defined $a) {\n\t\treturn 0;\n\t}\n" \
+	"\treturn 1;\n}\n"
+
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1034,6 +1038,16 @@ static const ev_case EV_CASES[] = {
 	  "run.sh", COL_SH("", ""),
 	  COL_BLOCK("                echo ok &&\n                    done\n"),
 	  COL_SH("", "\t\techo ok &&\n\t\t    done\n"), NULL },
+	{ "a quote with tabs as 8 columns that shows no space: a space was one column, as a "
+	  "quote at the file's own tab width shows it, not 2 (which would make 16 the `if`'s "
+	  "bracket's column, a tab and 4 spaces): the condition's second line is column 16, "
+	  "two tabs",
+	  "f.pl", COL_PL,
+	  SR("f.pl", "        if (not defined $a) {\n                return 0;\n",
+	     "        if (not defined $a and\n                not defined $b) {\n"
+	     "                return 0;\n"),
+	  "sub f {\n\tmy ($a, $b) = @_;\n\tif (not defined $a and\n\t\tnot defined $b) {\n"
+	  "\t\treturn 0;\n\t}\n\treturn 1;\n}\n", NULL },
 	{ "the habits put a line after `)` at the same column (the file's statements end so), "
 	  "but for the body of a new `if (x)` that column (two tabs and 8 spaces at 4 a tab "
 	  "and 1 a space) is no deeper than the `if`: refused, not taken from the habit",
