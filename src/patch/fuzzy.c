@@ -886,7 +886,9 @@ static int ind_comment(wd_buf *b, const ind_map *m, size_t pw, const char *text,
  * may still be written tabs first (alignment under the line above, or a new
  * depth); but where the file has the line above's blanks followed by spaces
  * to that column, it aligns so at times (`\t` and 14 spaces under
- * `\tmy @args = qw/`), and which way this line took cannot be told. 1
+ * `\tmy @args = qw/`), and which way this line took cannot be told. So too
+ * for a line at the column of a line above written other than tabs first
+ * (two tabs and 8 spaces): the next line may copy its blanks or not. 1
  * written, 0 no answer, WD_ENOMEM.
  */
 static int ind_column(wd_buf *b, const ind_map *m, size_t pw)
@@ -901,8 +903,8 @@ static int ind_column(wd_buf *b, const ind_map *m, size_t pw)
 		size_t ail = wd_patch__indent_len(a->p, a->len), aw = indent_width(a->p, ail);
 		int aligned;
 
-		if (pw > aw) {
-			fresh = 1;
+		if (pw >= aw) {
+			fresh |= pw > aw;
 			if (wd_buf_put(b, a->p, ail))
 				return WD_ENOMEM;
 			for (size_t i = aw; i < pw; i++)

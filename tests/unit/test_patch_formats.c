@@ -872,6 +872,14 @@ END_TEST
 #define COL_PL "sub f {\n\tmy ($a, $b) = @_;\n\tif (not defined $a) {\n\t\treturn 0;\n\t}\n" \
 	"\treturn 1;\n}\n"
 
+/* Option branches at three tabs, one of them (`--topo`) at two tabs and 8
+ * spaces, as rev-list.c once had. */
+#define COL_OPTS_C \
+	"int f(const char *arg)\n{\n\twhile (arg) {\n" \
+	"\t\tif (!strcmp(arg, \"--a\")) {\n\t\t\ta = 1;\n\t\t\tcontinue;\n\t\t}\n" \
+	"\t\tif (!strcmp(arg, \"--b\")) {\n\t\t\tlimited = 1;\n\t\t\tcontinue;\n\t\t}\n" \
+	"\t\tif (!strcmp(arg, \"--topo\")) {\n\t\t        topo = 1;\n\t\t\tcontinue;\n\t\t}\n" \
+	"\t}\n}\n"
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1029,6 +1037,16 @@ static const ev_case EV_CASES[] = {
 	{ "control: with two such lines in spaces, under four times as many: refused",
 	  "run.sh", COL_SH(COL_PIPES(COL_DOC COL_DOC), ""), COL_BLOCK(COL_PIPE), NULL,
 	  "Ambiguous line: `                        sed -e x)`" },
+	{ "a line under `topo = 1;` at its column 24, which that line writes as two tabs and "
+	  "8 spaces: the author may have copied its blanks or written three tabs, as the file "
+	  "does 6 times out of 7; refused",
+	  "src/o.c", COL_OPTS_C,
+	  SR("src/o.c", "                if (!strcmp(arg, \"--topo\")) {\n                        topo = 1;\n"
+	     "                        continue;\n                }\n        }\n",
+	     "                if (!strcmp(arg, \"--topo\")) {\n                        topo = 1;\n"
+	     "                        limited = 1;\n                        continue;\n                }\n"
+	     "        }\n"),
+	  NULL, "Ambiguous line: `                        limited = 1;`" },
 	{ "a line that comes back to column 12, which no line of the file starts at, under a "
 	  "line at 16: no habit of the file's says how to write it; refused",
 	  "run.sh", COL_SH("", ""),
