@@ -106,6 +106,28 @@ static size_t hb_code_len(const char *s, size_t len, size_t il)
 	return len;
 }
 
+/* Does the code t[0..len) start with a control keyword (after a `}`), so that
+ * a `)` ending it closes a condition whose body may follow on the next line
+ * (`if (x)`, `} else if (x)`, `for (...)`, `while (x)`)? */
+static int hb_control(const char *t, size_t len)
+{
+	static const char *const words[] = { "if", "for", "while", "switch", "else", "elif",
+		                             "elsif", "unless", "until", "foreach" };
+	size_t i = len && t[0] == '}', w;
+
+	while (i < len && (t[i] == ' ' || t[i] == '\t'))
+		i++;
+	for (w = i; w < len && t[w] >= 'a' && t[w] <= 'z'; w++)
+		;
+	if (w == i || (w < len && ((t[w] >= 'A' && t[w] <= 'Z') || (t[w] >= '0' && t[w] <= '9') ||
+	                           t[w] == '_')))
+		return 0;
+	for (size_t k = 0; k < sizeof(words) / sizeof(*words); k++)
+		if (strlen(words[k]) == w - i && !memcmp(t + i, words[k], w - i))
+			return 1;
+	return 0;
+}
+
 static void hb_read_above(hb_above *a, const char *s, size_t len)
 {
 	size_t stack[HB_DEPTH], depth = 0, col = 0, il = wd_patch__indent_len(s, len);
@@ -160,6 +182,8 @@ static void hb_read_above(hb_above *a, const char *s, size_t len)
 		a->kind = HB_K_BACKSLASH;
 	else if (last && strchr("&|+-*/?<>.%^!~", last))
 		a->kind = HB_K_OP;
+	else if (last == ')' && hb_control(s + il, len - il))
+		a->kind = HB_K_HEADER;
 	else if (last == ';' || last == '}' || last == ')')
 		a->kind = HB_K_END;
 	else

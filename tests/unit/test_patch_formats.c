@@ -1184,6 +1184,57 @@ START_TEST(habit_that_is_not_the_file_s_only_one_decides_nothing)
 }
 END_TEST
 
+/* Learn the habits of `file` (lines), each line against the non-blank one
+ * above it, as the matcher does; with the damage of a quote at 4 columns a
+ * tab and 1 a space. */
+static void habit_file_learn(wd_ind_evidence *ev, const char *const *file, size_t n)
+{
+	const char *above = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(wd_patch__ev_vocab_add(ev, file[i], strlen(file[i]), 1), 0);
+		if (!file[i][0])
+			continue;
+		if (above)
+			wd_patch__habit_learn(&ev->habit, above, strlen(above), file[i],
+			                      strlen(file[i]));
+		above = file[i];
+	}
+	ck_assert_int_eq(wd_patch__ev_pair_add(ev, "    ", 4, "\t", 1), 0);
+	ck_assert_int_eq(wd_patch__ev_pair_add(ev, "        ", 8, "\t\t", 2), 0);
+	ck_assert_int_eq(wd_patch__ev_pair_add(ev, "      ", 6, "\t  ", 3), 0);
+}
+
+START_TEST(habit_puts_the_body_of_a_condition_as_the_file_does)
+{
+	/* three conditions without braces, each body a tab deeper, among more
+	 * statements that end with `;` and go on at their own column */
+	static const char *const file[] = {
+		"static int run(struct opts *o)", "{", "\tint ret = 0;", "\tint n = 1;",
+		"\tint k = 2;", "", "\tif (o->a)", "\t\tret = 1;", "\tif (o->b)", "\t\tret = 2;",
+		"\t} else if (o->c)", "\t\tret = 3;", "\tn++;", "\tk++;", "\tn += k;", "\tk += n;",
+		"\tret += n;", "\tret += k;", "\treturn ret;", "}",
+	};
+	wd_ind_evidence ev = { 0 };
+	wd_buf b = WD_BUF_INIT;
+	const char *cond = "\t\tif (o->e)", *call = "\t\tTRACE(o->e)";
+
+	habit_file_learn(&ev, file, sizeof(file) / sizeof(*file));
+	/* a body quoted at 12 under `if (o->e)` at two tabs: three tabs (a tab
+	 * deeper), two tabs and 4 spaces, or a tab and 8 spaces (the `if`'s own
+	 * column, where the file puts a line after one ending with `;`) */
+	ck_assert_int_eq(wd_patch__habit_pick(&ev, cond, strlen(cond), "            ", 12, &b), 1);
+	ck_assert_str_eq(wd_buf_cstr(&b), "\t\t\t");
+	/* control: a line ending with `)` that opens no body (a macro call
+	 * without `;`) goes on as a statement's end does: the same column */
+	wd_buf_clear(&b);
+	ck_assert_int_eq(wd_patch__habit_pick(&ev, call, strlen(call), "            ", 12, &b), 1);
+	ck_assert_str_eq(wd_buf_cstr(&b), "\t        ");
+	wd_buf_free(&b);
+	wd_patch__ev_free(&ev);
+}
+END_TEST
+
 START_TEST(habit_vetoes_eight_spaces_where_the_file_writes_a_tab)
 {
 	/* a quote that re-indented 4 columns a tab and 2 a space (pairs: a tab as
@@ -1549,6 +1600,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, habit_aligns_a_continuation_as_the_file_does);
 	tcase_add_test(ind, habit_that_is_not_the_file_s_only_one_decides_nothing);
 	tcase_add_test(ind, habit_vetoes_eight_spaces_where_the_file_writes_a_tab);
+	tcase_add_test(ind, habit_puts_the_body_of_a_condition_as_the_file_does);
 	tcase_add_test(ind, witness_the_line_above_indented_alike);
 	tcase_add_test(ind, witness_the_file_s_own_line_with_that_text);
 	tcase_add_test(ind, witness_the_removed_line_a_new_one_changes);
