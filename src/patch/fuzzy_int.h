@@ -41,16 +41,6 @@ static inline int wd_patch__only_blanks(const char *s, size_t len)
 	return 1;
 }
 
-/* The width of blanks s[0..len), tabs to stops of 8. */
-static inline size_t wd_patch__indent_width(const char *s, size_t len)
-{
-	size_t w = 0;
-
-	for (size_t i = 0; i < len; i++)
-		w = s[i] == '\t' ? (w / 8 + 1) * 8 : w + 1;
-	return w;
-}
-
 /*
  * Re-indentation for a whitespace-tolerant match: the model's lines may sit
  * at another depth or use another indentation unit than the file (a block

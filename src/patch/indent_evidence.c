@@ -93,6 +93,8 @@ int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, in
 	ev->vocab[ev->nvocab].spaces = spaces;
 	ev->vocab[ev->nvocab].start = start;
 	ev->vocab[ev->nvocab].n = 1;
+	ev->vocab[ev->nvocab].col = wd_patch__indent_width(line, il);
+	ev->vocab[ev->nvocab].tabs_first = wd_patch__tabs_first(line, il);
 	ev->nvocab++;
 	return 0;
 }
@@ -370,15 +372,6 @@ int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev)
 	return ev_fitting(ev, dm) == 1 && dm[0].tab == 8 && dm[0].space == 1;
 }
 
-static size_t ev_column_of(const char *s, size_t len)
-{
-	size_t col = 0;
-
-	for (size_t i = 0; i < len; i++)
-		col = s[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
-	return col;
-}
-
 int wd_patch__tabs_first(const char *s, size_t len)
 {
 	size_t i = 0;
@@ -409,10 +402,10 @@ int wd_patch__ev_column(const wd_ind_evidence *ev, size_t col, int fresh, wd_buf
 	size_t at = 0, all_canon = 1, rival = 0;
 
 	for (size_t i = 0; i < ev->nvocab; i++) {
-		int c = wd_patch__tabs_first(ev->vocab[i].s, ev->vocab[i].len);
+		int c = ev->vocab[i].tabs_first;
 
 		all_canon &= (size_t)c;
-		if (ev_column_of(ev->vocab[i].s, ev->vocab[i].len) != col)
+		if (ev->vocab[i].col != col)
 			continue;
 		at++;
 		one = (long)i;

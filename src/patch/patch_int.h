@@ -102,6 +102,16 @@ static inline size_t wd_patch__indent_len(const char *s, size_t len)
 	return i;
 }
 
+/* The width of blanks s[0..len), tabs to stops of 8. */
+static inline size_t wd_patch__indent_width(const char *s, size_t len)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < len; i++)
+		w = s[i] == '\t' ? (w / 8 + 1) * 8 : w + 1;
+	return w;
+}
+
 /* The next blank-separated word of s[0..len) at or after *i: 1 with it at
  * [*start, *end) and *i past it, 0 when only blanks are left. */
 static inline int wd_patch__next_word(const char *s, size_t len, size_t *i, size_t *start,
@@ -221,9 +231,10 @@ typedef struct wd_ind_echo {
 typedef struct wd_ind_evidence {
 	struct { size_t width, tabs, spaces; } *pairs; /* model width, file's blanks */
 	size_t npairs, pcap;
-	struct { const char *s; size_t len, tabs, spaces, n; int start; } *vocab; /* the file's
-	                       * indents, n lines each; start: one begins a line not
-	                       * continuing another */
+	struct { const char *s; size_t len, tabs, spaces, n, col; int start, tabs_first; } *vocab;
+	                       /* the file's indents, n lines each, at column col;
+	                        * start: one begins a line not continuing another;
+	                        * tabs_first: wd_patch__tabs_first */
 	size_t nvocab, vcap;
 	int tabs;              /* the file indents some lines with tabs */
 	int off;               /* not usable: a quote indented with tabs, too many indents */
