@@ -215,14 +215,14 @@ setup:
 demo: warden $(BUILD)/tools/mkrepo
 	sh examples/demo.sh
 
-# the fuzz targets and the test library parse untrusted input in the
-# tests' own code, so they are held to the same checks
-LINT_TEST_SRCS := $(wildcard tests/fuzz/*.c) $(wildcard tests/lib/*.c)
+# the tests are code too (the fuzz targets and the test library parse
+# untrusted input): held to the same checks
+LINT_TEST_SRCS := $(wildcard tests/fuzz/*.c) $(wildcard tests/lib/*.c) $(wildcard tests/unit/*.c)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude -Itests/lib \
-	    --suppress=missingIncludeSystem src sandbox tests/fuzz tests/lib
+	    --suppress=missingIncludeSystem src sandbox tests/fuzz tests/lib tests/unit
 	printf '%s\n' $(LIB_SRCS) $(CLI_SRCS) | xargs -P2 -n4 sh -c \
 	    'clang-tidy --quiet "$$@" -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)' sh
 	printf '%s\n' $(LINT_TEST_SRCS) | xargs -P2 -n4 sh -c \

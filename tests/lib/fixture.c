@@ -554,3 +554,13 @@ int fx_repo_commit_all(git_repository *repo, const char *message)
 	git_index_free(idx);
 	return rc;
 }
+
+int fx_append(char *dst, size_t cap, const char *s)
+{
+	size_t have = strnlen(dst, cap), add = strlen(s);
+
+	if (have == cap || add >= cap - have)
+		return -1;
+	memcpy(dst + have, s, add + 1);
+	return 0;
+}

@@ -17,6 +17,10 @@ int fx_tmpdir(char **out);
 /* Create (or overwrite) `path` with `content`, making missing parent directories. */
 int fx_write_file(const char *path, const char *content);
 
+/* Append s to the string in dst[0..cap): 0, or -1 (dst unchanged) when it
+ * would not fit. */
+int fx_append(char *dst, size_t cap, const char *s);
+
 /* Read a whole file as a string (NUL-terminated; -1 when missing). */
 int fx_read_file(char **out, const char *path);
 

@@ -154,9 +154,9 @@ START_TEST(a_run_that_repeats_its_patch_raises_an_alert_everywhere)
 
 	e2e_world_init(&w, NULL, NULL);
 	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(43) "```\n",
-	                 NULL);
+	                 (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(has(json_object_get(w.result, "alerts"), "repeat"), 1);
 	ck_assert_ptr_nonnull(strstr(w.output, "warden: alert: round 2 repeated an earlier patch"));

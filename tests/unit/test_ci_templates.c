@@ -269,11 +269,11 @@ START_TEST(test_github_eval_matrix_runs_locally)
 		char s[32];
 
 		snprintf(s, sizeof(s), "SHARD=%d", i);
-		ci_run(&c, shard, s, "SHARDS=4", "WARDEN_MODEL=oracle", NULL);
+		ci_run(&c, shard, s, "SHARDS=4", "WARDEN_MODEL=oracle", (char *)NULL);
 		ck_assert_msg(c.status == 0, "shard %d: exit %d\n%s", i, c.status, c.output);
 	}
 	/* a first merge gives the production results the comparison is against */
-	ci_run(&c, "warden eval merge results-*.jsonl --out first.jsonl >/dev/null", NULL);
+	ci_run(&c, "warden eval merge results-*.jsonl --out first.jsonl >/dev/null", (char *)NULL);
 	ck_assert_msg(c.status == 0, "%s", c.output);
 	snprintf(path, sizeof(path), "%s/first.jsonl", c.repo);
 	write_baseline(&c, path);
@@ -281,7 +281,7 @@ START_TEST(test_github_eval_matrix_runs_locally)
 	mock_push_json(srv, 201, "{\"id\": 1}");
 	snprintf(api, sizeof(api), "GITHUB_API_URL=%s", mock_url(srv));
 	ci_run(&c, merge, api, "GITHUB_TOKEN=ghs_test", "PR_NUMBER=7",
-	       "GITHUB_REPOSITORY=octo/widgets", NULL);
+	       "GITHUB_REPOSITORY=octo/widgets", (char *)NULL);
 	ck_assert_msg(c.status == 0, "merge: exit %d\n%s", c.status, c.output);
 	snprintf(path, sizeof(path), "%s/merged.jsonl", c.repo);
 	ck_assert_uint_eq(count_lines(path), 4);
@@ -314,17 +314,17 @@ START_TEST(test_gitlab_eval_matrix_runs_locally)
 		char s[32];
 
 		snprintf(s, sizeof(s), "CI_NODE_INDEX=%d", i);
-		ci_run(&c, shard, s, "CI_NODE_TOTAL=4", "WARDEN_MODEL=oracle", NULL);
+		ci_run(&c, shard, s, "CI_NODE_TOTAL=4", "WARDEN_MODEL=oracle", (char *)NULL);
 		ck_assert_msg(c.status == 0, "shard %d: exit %d\n%s", i, c.status, c.output);
 	}
-	ci_run(&c, "warden eval merge results-*.jsonl --out first.jsonl >/dev/null", NULL);
+	ci_run(&c, "warden eval merge results-*.jsonl --out first.jsonl >/dev/null", (char *)NULL);
 	snprintf(path, sizeof(path), "%s/first.jsonl", c.repo);
 	write_baseline(&c, path);
 	ck_assert_int_eq(mock_start(&srv), 0);
 	mock_push_json(srv, 201, "{\"id\": 1}");
 	snprintf(api, sizeof(api), "CI_API_V4_URL=%s", mock_url(srv));
 	ci_run(&c, report, api, "CI_PROJECT_ID=42", "CI_MERGE_REQUEST_IID=3",
-	       "WARDEN_GIT_TOKEN=glpat-test", NULL);
+	       "WARDEN_GIT_TOKEN=glpat-test", (char *)NULL);
 	ck_assert_msg(c.status == 0, "report: exit %d\n%s", c.status, c.output);
 	ck_assert_uint_eq(mock_request_count(srv), 1);
 	ck_assert_str_eq(mock_request_path(srv, 0), "/projects/42/merge_requests/3/notes");
@@ -396,7 +396,7 @@ START_TEST(test_github_bot_runs_locally)
 	mock_push_json(srv, 201, "{\"number\": 8, \"html_url\": \"https://github.example/o/r/pull/8\"}");
 	snprintf(api, sizeof(api), "GITHUB_API_URL=%s", mock_url(srv));
 	ci_run(&c, step, model, api, event_env, "GITHUB_TOKEN=ghs_testtoken0123456789",
-	       "GITHUB_REPOSITORY=octo/widgets", NULL);
+	       "GITHUB_REPOSITORY=octo/widgets", (char *)NULL);
 	ck_assert_msg(c.status == 0, "exit %d\n%s", c.status, c.output);
 	ck_assert_msg(strstr(c.output, "warden: proposed warden/") &&
 	              strstr(c.output, "https://github.example/o/r/pull/8"), "%s", c.output);
@@ -432,7 +432,7 @@ START_TEST(test_gitlab_bot_runs_locally)
 	mock_push_json(srv, 201, "{\"iid\": 9, \"web_url\": \"https://gitlab.example/o/r/-/merge_requests/9\"}");
 	snprintf(api, sizeof(api), "CI_API_V4_URL=%s", mock_url(srv));
 	ci_run(&c, script, model, api, "CI_PROJECT_ID=42", "WARDEN_ISSUE_IID=5",
-	       "WARDEN_GIT_TOKEN=glpat-testtoken0123456789", "CI_DEFAULT_BRANCH=main", NULL);
+	       "WARDEN_GIT_TOKEN=glpat-testtoken0123456789", "CI_DEFAULT_BRANCH=main", (char *)NULL);
 	ck_assert_msg(c.status == 0, "exit %d\n%s", c.status, c.output);
 	ck_assert_uint_eq(mock_request_count(srv), 2);
 	ck_assert_str_eq(mock_request_path(srv, 0), "/projects/42/issues/5");
@@ -491,18 +491,18 @@ static void check_install(const char *step, const char *tmpvar)
 	ck_assert_int_eq(chmod(sudo, 0755), 0);
 
 	/* no URL: the job stops at once and says which variable to set */
-	ci_run(&c, step, prefix_env, tmp_env, "WARDEN_GIT_URL=", "WARDEN_GIT_REF=", NULL);
+	ci_run(&c, step, prefix_env, tmp_env, "WARDEN_GIT_URL=", "WARDEN_GIT_REF=", (char *)NULL);
 	ck_assert_msg(c.status != 0 && strstr(c.output, "WARDEN_GIT_URL"), "exit %d\n%s", c.status,
 	              c.output);
 	snprintf(path, sizeof(path), "%s/warden-src", c.tmp);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	/* a ref that is not there fails the clone */
-	ci_run(&c, step, prefix_env, tmp_env, url, "WARDEN_GIT_REF=no-such-branch", NULL);
+	ci_run(&c, step, prefix_env, tmp_env, url, "WARDEN_GIT_REF=no-such-branch", (char *)NULL);
 	ck_assert_msg(c.status != 0, "exit %d\n%s", c.status, c.output);
 	snprintf(path, sizeof(path), "%s/bin/warden", prefix);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	/* with the URL (and a ref): cloned, set up, built and installed from it */
-	ci_run(&c, step, prefix_env, tmp_env, url, "WARDEN_GIT_REF=main", NULL);
+	ci_run(&c, step, prefix_env, tmp_env, url, "WARDEN_GIT_REF=main", (char *)NULL);
 	ck_assert_msg(c.status == 0, "exit %d\n%s", c.status, c.output);
 	ck_assert_int_eq(fx_read_file(&text, path), 0);
 	ck_assert_msg(strstr(text, "built-from-") && strstr(text, "/warden-src"), "%s", text);

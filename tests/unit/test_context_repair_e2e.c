@@ -66,9 +66,9 @@ START_TEST(the_repair_prompt_carries_the_code_the_failure_names)
 
 	e2e_world_init(&w, files, "scope: value.txt\nchecks: sh test.sh\n");
 	e2e_write_replay(&w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(wd_ledger_read(&evs, e2e_str(&w, "ledger"), 0), 0);
 

@@ -83,9 +83,9 @@ START_TEST(test_repair_round_then_proposed)
 
 	e2e_world_init(&w, NULL, NULL);
 	e2e_write_replay(&w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	             "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	             "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
 	assert_proposal(&w, spec);
@@ -113,7 +113,7 @@ START_TEST(test_openai_path_repairs_and_proposes)
 	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s", base_url);
 	/* a second check fails if the API key leaked into the check's environment */
 	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", "--check",
-	           "test: sh -c 'test -z \"$OPENAI_API_KEY\" || { echo key leaked; exit 1; }'", NULL);
+	           "test: sh -c 'test -z \"$OPENAI_API_KEY\" || { echo key leaked; exit 1; }'", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	assert_proposal(&w, "openai:gpt-4o-mini");
 	ck_assert_uint_eq(mock_request_count(srv), 2);
@@ -142,9 +142,9 @@ START_TEST(test_every_round_fails_no_commit)
 
 	e2e_world_init(&w, NULL, NULL);
 	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(44) "```\n",
-	             "```diff\n" E2E_DIFF_TO(45) "```\n", NULL);
+	             "```diff\n" E2E_DIFF_TO(45) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 3);
@@ -155,8 +155,8 @@ START_TEST(test_every_round_fails_no_commit)
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
 	e2e_assert_user_repo_unchanged(&w, 0);
 	/* kept, the work tree holds the branch: then it is named, beside workdir */
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--keep-worktree", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--keep-worktree", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert(json_is_string(json_object_get(w.result, "workdir")));
 	ck_assert_int_eq(strncmp(e2e_str(&w, "branch"), "warden/", 7), 0);
@@ -170,9 +170,9 @@ START_TEST(test_reply_without_diff)
 	char spec[600];
 
 	e2e_world_init(&w, NULL, NULL);
-	e2e_write_replay(&w, "I would change value.txt to 42.", "Still no diff, sorry.", NULL);
+	e2e_write_replay(&w, "I would change value.txt to 42.", "Still no diff, sorry.", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "2", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "2", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 0);
@@ -190,9 +190,9 @@ START_TEST(test_out_of_scope_refused)
 		"--- a/value.txt\n+++ b/value.txt\n@@ -1 +1 @@\n-answer = 41\n+answer = 42\n```\n";
 
 	e2e_world_init(&w, NULL, NULL);
-	e2e_write_replay(&w, out_of_scope, NULL);
+	e2e_write_replay(&w, out_of_scope, (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "other.txt"));
@@ -210,9 +210,9 @@ START_TEST(test_path_traversal_refused)
 		"```diff\n--- /dev/null\n+++ b/../escape.txt\n@@ -0,0 +1 @@\n+escaped\n```\n";
 
 	e2e_world_init(&w, NULL, "checks: sh test.sh\n");
-	e2e_write_replay(&w, traversal, NULL);
+	e2e_write_replay(&w, traversal, (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	snprintf(escape, sizeof(escape), "%s/escape.txt", w.tmp);
@@ -262,13 +262,13 @@ START_TEST(test_hanging_check_killed_with_children)
 	unsigned tag = 700000u + (unsigned)getpid() % 100000u;
 
 	e2e_world_init(&w, NULL, "scope: value.txt\n");
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	/* the check leaves a child behind and then hangs itself */
 	snprintf(check, sizeof(check), "sleep %u & sleep %u; true", tag, tag + 1);
 	snprintf(needle, sizeof(needle), "sleep %u", tag);
 	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--check", check,
-	           "--check-timeout", "2", NULL);
+	           "--check-timeout", "2", (char *)NULL);
 	/* it hangs on the base already: nothing could be judged, so no round runs */
 	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "timed out on the base"));
@@ -286,7 +286,7 @@ START_TEST(test_model_service_down_exits_3)
 
 	e2e_world_init(&w, NULL, NULL);
 	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_refused_url());
-	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", "--rounds", "1", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 3, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "error");
 	ck_assert_ptr_nonnull(strstr(w.output, "unreachable"));
@@ -304,9 +304,9 @@ START_TEST(test_malformed_ticket_exits_2)
 
 	e2e_world_init(&w, NULL, NULL);
 	ck_assert_int_eq(fx_write_file(w.ticket, "---\nscope: value.txt\nrounds: many\n---\n# T\n"), 0);
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_nonnull(strstr(w.output, "ticket.md:3"));
 	e2e_assert_user_repo_unchanged(&w, 0);
@@ -380,7 +380,7 @@ START_TEST(test_bundled_example_is_fixed)
 	snprintf(spec, sizeof(spec), "replay:%s/examples/replay/median-even.jsonl", e2e_src_root());
 	snprintf(ticket, sizeof(ticket), "%s/examples/tickets/median-even.md", e2e_src_root());
 	snprintf(w.ticket, sizeof(w.ticket), "%s", ticket);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
@@ -428,10 +428,10 @@ START_TEST(test_ci_pushes_and_opens_pull_request)
 	snprintf(remote, sizeof(remote), "%s/remote.git", w.tmp);
 	snprintf(remote_url, sizeof(remote_url), "file://%s", remote);
 	init_bare(remote);
-	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	e2e_run(&w, env, "--model", spec, "--ci", "--push", remote_url, "--open-pr",
-	           "--pr-repo", "octo/widgets", NULL);
+	           "--pr-repo", "octo/widgets", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	assert_proposal(&w, spec);
 	push = json_object_get(w.result, "push");
@@ -468,10 +468,10 @@ START_TEST(test_push_needs_confirmation)
 	e2e_world_init(&w, NULL, NULL);
 	snprintf(remote, sizeof(remote), "%s/remote.git", w.tmp);
 	init_bare(remote);
-	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	/* no --ci, no --yes, no terminal: the push is refused, the proposal stays local */
-	e2e_run(&w, NULL, "--model", spec, "--push", remote, NULL);
+	e2e_run(&w, NULL, "--model", spec, "--push", remote, (char *)NULL);
 	ck_assert_msg(w.status == 2, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	ck_assert_ptr_nonnull(strstr(w.output, "irreversible"));
@@ -487,9 +487,9 @@ START_TEST(test_budget_cap_exits_4)
 	char spec[600];
 
 	e2e_world_init(&w, NULL, NULL);
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--max-calls", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--max-calls", "1", (char *)NULL);
 	ck_assert_msg(w.status == 4, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "error");
 	ck_assert_str_eq(e2e_str(&w, "error"), "budget");
@@ -520,9 +520,9 @@ START_TEST(test_fail_to_pass_tolerates_preexisting_failures)
 	free(w.before_pub);
 	ck_assert_int_eq(fx_snapshot(&w.before, w.src), 0);
 	ck_assert_int_eq(fx_snapshot_except(&w.before_pub, w.src, fx_publish_paths), 0);
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 
@@ -535,7 +535,7 @@ START_TEST(test_fail_to_pass_tolerates_preexisting_failures)
 	snprintf(path, sizeof(path), "%s", w.ticket);
 	ck_assert_int_eq(fx_write_file(path, "---\nscope: value.txt\nchecks: sh tap.sh\n---\n"
 	                                     "# Make the answer right\n\nvalue.txt must say 42.\n"), 0);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	e2e_world_free(&w);
@@ -549,9 +549,9 @@ START_TEST(test_repeated_patch_ends_the_loop)
 
 	e2e_world_init(&w, NULL, NULL);
 	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "Same again.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	             "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	             "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "3", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "no_patch");
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
@@ -579,7 +579,7 @@ START_TEST(test_rejection_reason_feeds_the_next_run)
 	mock_push_json(srv, 200, b1);
 	mock_push_json(srv, 200, b2);
 	snprintf(env_url, sizeof(env_url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
-	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	reject[3] = e2e_str(&w, "run_id");
 	reject[5] = w.cache;
@@ -591,7 +591,7 @@ START_TEST(test_rejection_reason_feeds_the_next_run)
 	w.result = NULL;
 	free(w.output);
 	w.output = NULL;
-	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_uint_eq(mock_request_count(srv), 2);
 	body = strdup(mock_request_body(srv, 1));
@@ -615,14 +615,14 @@ START_TEST(test_checks_cannot_read_wardens_cache)
 
 	e2e_world_init(&w, NULL, "scope: value.txt\n");
 	ck_assert_ptr_nonnull(mkdtemp(cache));
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	snprintf(w.cache, sizeof(w.cache), "%s", cache);
 	snprintf(check, sizeof(check),
 	         "test: for f in %s/ledger/*.jsonl %s/mirrors/*/HEAD; do "
 	         "if cat \"$f\" >/dev/null 2>&1; then echo \"read $f\"; exit 1; fi; done; sh test.sh",
 	         cache, cache);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--check", check, NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--check", check, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	/* control: the same files are there and readable outside the sandbox */
@@ -661,7 +661,7 @@ static void pushrun_init(struct pushrun *r, const char *cfg_text)
 	snprintf(r->cfg, sizeof(r->cfg), "%s/user.config", r->w.tmp);
 	ck_assert_int_eq(fx_write_file(r->cfg, cfg_text), 0);
 	snprintf(r->env_cfg, sizeof(r->env_cfg), "WARDEN_CONFIG=%s", r->cfg);
-	e2e_write_replay(&r->w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&r->w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(r->spec, sizeof(r->spec), "replay:%s", r->w.replay);
 }
 
@@ -690,7 +690,7 @@ START_TEST(test_push_allowed_false_wins_over_yes_and_ci_in_run)
 
 		pushrun_init(&r, "[push]\n\tallowed = false\n");
 		e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, "--pr-repo", "o/r",
-		           flagsets[i][0], flagsets[i][1], NULL);
+		           flagsets[i][0], flagsets[i][1], (char *)NULL);
 		ck_assert_msg(r.w.status == 1, "%s %s: exit %d:\n%s", flagsets[i][0],
 		              flagsets[i][1] ? flagsets[i][1] : "", r.w.status, r.w.output);
 		ck_assert_str_eq(e2e_str(&r.w, "status"), "proposed"); /* the proposal itself stays */
@@ -714,7 +714,7 @@ START_TEST(test_push_unset_with_yes_or_ci_pushes_in_run)
 		const char *env[] = { r.env_cfg, NULL };
 
 		pushrun_init(&r, "");
-		e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, flags[i], NULL);
+		e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, flags[i], (char *)NULL);
 		ck_assert_msg(r.w.status == 0, "%s: exit %d:\n%s", flags[i], r.w.status, r.w.output);
 		ck_assert_str_eq(push_status(&r.w), "pushed");
 		ck_assert_int_eq(e2e_count_warden_refs(r.remote), 1);
@@ -729,7 +729,7 @@ START_TEST(test_push_allowed_true_pushes_without_a_terminal_in_run)
 	const char *env[] = { r.env_cfg, NULL };
 
 	pushrun_init(&r, "[push]\n\tallowed = true\n");
-	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, NULL);
+	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, (char *)NULL);
 	ck_assert_msg(r.w.status == 0, "exit %d:\n%s", r.w.status, r.w.output);
 	ck_assert_str_eq(push_status(&r.w), "pushed");
 	ck_assert_int_eq(e2e_count_warden_refs(r.remote), 1);
@@ -744,7 +744,7 @@ START_TEST(test_push_unset_without_a_terminal_is_refused_in_run)
 
 	pushrun_init(&r, "");
 	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, "--open-pr", "--pr-repo", "o/r",
-	           NULL);
+	           (char *)NULL);
 	ck_assert_msg(r.w.status == 2, "exit %d:\n%s", r.w.status, r.w.output);
 	ck_assert_str_eq(push_status(&r.w), "not_confirmed");
 	ck_assert_int_eq(e2e_count_warden_refs(r.remote), 0);
@@ -762,7 +762,7 @@ START_TEST(test_repository_config_cannot_allow_a_push)
 
 	pushrun_init(&r, "");
 	ck_assert_int_eq(fx_repo_commit_files(r.w.src, files, "allow pushes"), 0);
-	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, NULL);
+	e2e_run(&r.w, env, "--model", r.spec, "--push", r.remote, (char *)NULL);
 	ck_assert_msg(r.w.status == 2, "exit %d:\n%s", r.w.status, r.w.output);
 	ck_assert_int_eq(e2e_count_warden_refs(r.remote), 0);
 	pushrun_free(&r);
@@ -796,10 +796,10 @@ START_TEST(test_warden_git_token_serves_push_and_pull_request)
 	mock_push_json(srv, 201, "{\"number\": 4, \"html_url\": \"https://github.example/o/r/pull/4\"}");
 	snprintf(url, sizeof(url), "%s/o/r.git", githttp_url(g));
 	snprintf(api, sizeof(api), "GITHUB_API_URL=%s", mock_url(srv));
-	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 
-	e2e_run(&w, env, "--model", spec, "--ci", "--push", url, "--open-pr", NULL);
+	e2e_run(&w, env, "--model", spec, "--ci", "--push", url, "--open-pr", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(e2e_count_warden_refs(bare), 1); /* git pushed with WARDEN_GIT_TOKEN */
 	ck_assert_uint_eq(mock_request_count(srv), 1);
@@ -813,7 +813,7 @@ START_TEST(test_warden_git_token_serves_push_and_pull_request)
 	w.result = NULL;
 	free(w.output);
 	w.output = NULL;
-	e2e_run(&w, only_b, "--model", spec, "--ci", "--push", url, "--open-pr", NULL);
+	e2e_run(&w, only_b, "--model", spec, "--ci", "--push", url, "--open-pr", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(e2e_count_warden_refs(bare), 2);
 	ck_assert_uint_eq(mock_request_count(srv), 2);
@@ -930,13 +930,13 @@ START_TEST(test_prompts_in_the_current_directory_never_reach_the_model)
 	snprintf(copied, sizeof(copied), "%s/warden", bin);
 
 	/* 1. a copied (not installed) warden, run from the hostile checkout */
-	run_in(&w, copied, cwd, env, NULL);
+	run_in(&w, copied, cwd, env, (char *)NULL);
 	ck_assert_msg(w.status == 0 || w.status == 3, "exit %d:\n%s", w.status, w.output);
 	ck_assert_msg(!any_request_has(srv, 0, "HOSTILE-PROMPT-7f3a"),
 	              "the current directory's prompts reached the model");
 	seen = mock_request_count(srv);
 	/* 2. the build's own warden, run from there too */
-	run_in(&w, e2e_warden_bin(), cwd, env, NULL);
+	run_in(&w, e2e_warden_bin(), cwd, env, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_uint_gt(mock_request_count(srv), seen);
 	ck_assert(!any_request_has(srv, seen, "HOSTILE-PROMPT-7f3a"));
@@ -944,7 +944,7 @@ START_TEST(test_prompts_in_the_current_directory_never_reach_the_model)
 	seen = mock_request_count(srv);
 	/* control: naming that directory explicitly (what the old lookup fell
 	 * back to) does put the hostile text in front of the model */
-	run_in(&w, copied, cwd, env, "--prompts", "prompts", NULL);
+	run_in(&w, copied, cwd, env, "--prompts", "prompts", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert(any_request_has(srv, seen, "HOSTILE-PROMPT-7f3a"));
 	free(reply);

@@ -145,22 +145,22 @@ START_TEST(test_grading_follows_swe_bench)
 	wd_gate_result g;
 
 	memset(&gr, 0, sizeof(gr));
-	make_gate(&g, 1, "f1", WD_TEST_PASS, "f2", WD_TEST_PASS, "p1", WD_TEST_PASS, NULL);
+	make_gate(&g, 1, "f1", WD_TEST_PASS, "f2", WD_TEST_PASS, "p1", WD_TEST_PASS, (char *)NULL);
 	ck_assert_int_eq(wd_eval_grade_checks(&gr, in, &g), 0);
 	ck_assert_int_eq(gr.status, WD_EVAL_RESOLVED);
 	wd_gate_result_free(&g);
-	make_gate(&g, 1, "f1", WD_TEST_PASS, "f2", WD_TEST_FAIL, "p1", WD_TEST_PASS, NULL);
+	make_gate(&g, 1, "f1", WD_TEST_PASS, "f2", WD_TEST_FAIL, "p1", WD_TEST_PASS, (char *)NULL);
 	ck_assert_int_eq(wd_eval_grade_checks(&gr, in, &g), 0);
 	ck_assert_int_eq(gr.status, WD_EVAL_PARTIAL);
 	ck_assert_str_eq(gr.failing.v[0], "f2");
 	wd_gate_result_free(&g);
 	/* a PASS_TO_PASS regression makes even a full fix unresolved */
-	make_gate(&g, 1, "f1", WD_TEST_PASS, "f2", WD_TEST_PASS, "p1", WD_TEST_FAIL, NULL);
+	make_gate(&g, 1, "f1", WD_TEST_PASS, "f2", WD_TEST_PASS, "p1", WD_TEST_FAIL, (char *)NULL);
 	ck_assert_int_eq(wd_eval_grade_checks(&gr, in, &g), 0);
 	ck_assert_int_eq(gr.status, WD_EVAL_UNRESOLVED);
 	wd_gate_result_free(&g);
 	/* a test that is not reported does not pass (the build broke, say) */
-	make_gate(&g, 0, NULL);
+	make_gate(&g, 0, (char *)NULL);
 	ck_assert_int_eq(wd_eval_grade_checks(&gr, in, &g), 0);
 	ck_assert_int_eq(gr.status, WD_EVAL_UNRESOLVED);
 	ck_assert_uint_eq(gr.failing.n, 3);
@@ -175,27 +175,27 @@ START_TEST(test_base_validation_names_the_reason)
 	wd_eval_instance *in = instance("[\"f1\"]", "[\"p1\"]");
 	wd_gate_result g;
 
-	make_gate(&g, 1, "f1", WD_TEST_FAIL, "p1", WD_TEST_PASS, NULL);
+	make_gate(&g, 1, "f1", WD_TEST_FAIL, "p1", WD_TEST_PASS, (char *)NULL);
 	ck_assert_int_eq(wd_eval_validate_base(in, &g), 0);
 	wd_gate_result_free(&g);
-	make_gate(&g, 0, "f1", WD_TEST_FAIL, "p1", WD_TEST_PASS, NULL);
+	make_gate(&g, 0, "f1", WD_TEST_FAIL, "p1", WD_TEST_PASS, (char *)NULL);
 	ck_assert_int_eq(wd_eval_validate_base(in, &g), WD_EINPUT);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "the base does not build"));
 	wd_gate_result_free(&g);
-	make_gate(&g, 1, "f1", WD_TEST_PASS, "p1", WD_TEST_PASS, NULL);
+	make_gate(&g, 1, "f1", WD_TEST_PASS, "p1", WD_TEST_PASS, (char *)NULL);
 	ck_assert_int_eq(wd_eval_validate_base(in, &g), WD_EINPUT);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "'f1' already passes"));
 	wd_gate_result_free(&g);
-	make_gate(&g, 1, "f1", WD_TEST_FAIL, "p1", WD_TEST_FAIL, NULL);
+	make_gate(&g, 1, "f1", WD_TEST_FAIL, "p1", WD_TEST_FAIL, (char *)NULL);
 	ck_assert_int_eq(wd_eval_validate_base(in, &g), WD_EINPUT);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "'p1' already fails"));
 	wd_gate_result_free(&g);
-	make_gate(&g, 1, "f1", WD_TEST_FAIL, NULL);
+	make_gate(&g, 1, "f1", WD_TEST_FAIL, (char *)NULL);
 	ck_assert_int_eq(wd_eval_validate_base(in, &g), WD_EINPUT);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "'p1' is not reported"));
 	wd_gate_result_free(&g);
 	in = instance("[]", "[]");
-	make_gate(&g, 1, NULL);
+	make_gate(&g, 1, (char *)NULL);
 	ck_assert_int_eq(wd_eval_validate_base(in, &g), WD_EINPUT);
 	ck_assert_ptr_nonnull(strstr(wd_error_last(), "no FAIL_TO_PASS"));
 	wd_gate_result_free(&g);

@@ -238,7 +238,7 @@ START_TEST(test_oracle_grades_every_kind_of_instance)
 
 	world_init(&w);
 	write_dataset(&w, 1, 1);
-	run_eval(&w, w.out, NULL);
+	run_eval(&w, w.out, (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d (errors present want 1):\n%s", w.status, w.output);
 	res = load_results(w.out);
 	ck_assert_int_eq(json_array_size(res), 9);
@@ -280,7 +280,7 @@ START_TEST(test_oracle_resolves_a_well_formed_dataset)
 	add_instance(f, &w, "calc-both", TP_ADD TP_SUB, "[\"add\", \"sub\"]", "[\"mul\"]",
 	             CALC_PATCH("+", "-", "*"), "true");
 	fclose(f);
-	run_eval(&w, w.out, NULL);
+	run_eval(&w, w.out, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	res = load_results(w.out);
 	assert_status(res, "calc-add", "resolved", NULL);
@@ -303,10 +303,10 @@ START_TEST(test_jobs_two_grade_the_same)
 	world_init(&w);
 	write_dataset(&w, 1, 0);
 	snprintf(out2, sizeof(out2), "%s/jobs2.jsonl", w.tmp);
-	run_eval(&w, out2, "--jobs", "2", NULL);
+	run_eval(&w, out2, "--jobs", "2", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	b = load_results(out2);
-	run_eval(&w, w.out, NULL);
+	run_eval(&w, w.out, (char *)NULL);
 	a = load_results(w.out);
 	ck_assert_int_eq(json_array_size(a), json_array_size(b));
 	json_array_foreach(a, i, o) {
@@ -338,9 +338,9 @@ START_TEST(test_shards_cover_every_instance_once_and_merge)
 	snprintf(s2, sizeof(s2), "%s/s2.jsonl", w.tmp);
 	snprintf(s3, sizeof(s3), "%s/s3.jsonl", w.tmp);
 	snprintf(merged, sizeof(merged), "%s/merged.jsonl", w.tmp);
-	run_eval(&w, s1, "--shard", "1/2", NULL);
+	run_eval(&w, s1, "--shard", "1/2", (char *)NULL);
 	ck_assert_msg(w.status == 0, "%s", w.output);
-	run_eval(&w, s2, "--shard", "2/2", NULL);
+	run_eval(&w, s2, "--shard", "2/2", (char *)NULL);
 	ck_assert_msg(w.status == 0, "%s", w.output);
 	a = load_results(s1);
 	b = load_results(s2);
@@ -350,8 +350,9 @@ START_TEST(test_shards_cover_every_instance_once_and_merge)
 		size_t k;
 		const json_t *p;
 
-		json_array_foreach(b, k, p)
+		json_array_foreach(b, k, p) {
 			ck_assert_str_ne(id, json_string_value(json_object_get(p, "instance_id")));
+		}
 	}
 	/* merge: both shards, in any order, give the dataset in its own order */
 	argv[0] = e2e_warden_bin(); argv[1] = "eval"; argv[2] = "merge"; argv[3] = s2;
@@ -392,7 +393,7 @@ START_TEST(test_resume_skips_finished_instances)
 
 	world_init(&w);
 	write_dataset(&w, 1, 0);
-	run_eval(&w, w.out, NULL);
+	run_eval(&w, w.out, (char *)NULL);
 	ck_assert_int_eq(w.status, 0);
 	full = load_results(w.out);
 	ck_assert_int_eq(fx_read_file(&text, w.out), 0);
@@ -409,9 +410,9 @@ START_TEST(test_resume_skips_finished_instances)
 	fclose(f);
 	free(text);
 	/* without --resume the results are not overwritten */
-	run_eval(&w, w.out, NULL);
+	run_eval(&w, w.out, (char *)NULL);
 	ck_assert_msg(w.status == 2 && strstr(w.output, "--resume"), "%s", w.output);
-	run_eval(&w, w.out, "--resume", NULL);
+	run_eval(&w, w.out, "--resume", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d: %s", w.status, w.output);
 	ck_assert_msg(strstr(w.output, "resuming: 2 of 4"), "%s", w.output);
 
@@ -439,17 +440,17 @@ START_TEST(test_bad_dataset_and_flags_exit_2)
 	f = fopen(w.data, "w");
 	fputs("{\"instance_id\": \"x\", \"repo\": \"r\"}\nnot json\n", f);
 	fclose(f);
-	run_eval(&w, w.out, NULL);
+	run_eval(&w, w.out, (char *)NULL);
 	ck_assert_msg(w.status == 2 && strstr(w.output, "dataset.jsonl:1:"), "%s", w.output);
 	write_dataset(&w, 1, 0);
-	run_eval(&w, w.out, "--shard", "3/2", NULL);
+	run_eval(&w, w.out, "--shard", "3/2", (char *)NULL);
 	ck_assert_msg(w.status == 2 && strstr(w.output, "--shard"), "%s", w.output);
-	run_eval(&w, w.out, "--jobs", "0", NULL);
+	run_eval(&w, w.out, "--jobs", "0", (char *)NULL);
 	ck_assert_msg(w.status == 2 && strstr(w.output, "--jobs"), "%s", w.output);
 	/* so many jobs that each would get under 256 MiB: refused, not overcommitted */
 	if ((unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)sysconf(_SC_PAGESIZE) /
 	    (1024 * 1024) * 3 / 4 / 256 < 256) {
-		run_eval(&w, w.out, "--jobs", "256", NULL);
+		run_eval(&w, w.out, "--jobs", "256", (char *)NULL);
 		ck_assert_msg(w.status == 2 && strstr(w.output, "at most"), "%s", w.output);
 	}
 	ck_assert_int_eq(access(w.out, F_OK), -1);
@@ -530,7 +531,7 @@ START_TEST(test_jobs_pin_each_worker_to_its_cpu_share)
 		json_decref(o);
 	}
 	fclose(f);
-	run_eval(&w, w.out, "--jobs", "2", NULL);
+	run_eval(&w, w.out, "--jobs", "2", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	res = load_results(w.out);
 	assert_status(res, "pinned-a", "resolved", NULL);
@@ -539,7 +540,7 @@ START_TEST(test_jobs_pin_each_worker_to_its_cpu_share)
 	snprintf(out1, sizeof(out1), "%s/jobs1.jsonl", w.tmp);
 	/* a cache of its own: the baseline cache does not know the CPU share */
 	snprintf(w.cache, sizeof(w.cache), "%s/cache-jobs1", w.tmp);
-	run_eval(&w, out1, "--jobs", "1", NULL);
+	run_eval(&w, out1, "--jobs", "1", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	res = load_results(out1);
 	assert_status(res, "pinned-a", "error", "PASS_TO_PASS test 'one-cpu' already fails");

@@ -13,16 +13,18 @@
 #include "warden/fs.h"
 #include "warden/gate.h"
 
-/* A gate result with one entry per check of l, outputs given in order. */
-static void fake(wd_gate_result *r, const wd_checklist *l, const int *exits,
-                 const char *const *outputs)
+/* A gate result with one entry per check of l, outputs given in order (n
+ * of them, one per check: fake() counts the array it is given). */
+static void fake_n(wd_gate_result *r, const wd_checklist *l, const int *exits,
+                   const char *const *outputs, size_t n)
 {
+	ck_assert_uint_eq(n, l->n);
 	memset(r, 0, sizeof(*r));
 	r->v = calloc(l->n, sizeof(*r->v));
 	ck_assert_ptr_nonnull(r->v);
 	r->n = l->n;
 	r->passed = 1;
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		wd_check_result *cr = &r->v[i];
 		const char *o = outputs[i];
 
@@ -44,6 +46,8 @@ static void fake(wd_gate_result *r, const wd_checklist *l, const int *exits,
 		}
 	}
 }
+#define fake(r, l, exits, outputs) \
+	fake_n(r, l, exits, outputs, sizeof(outputs) / sizeof((outputs)[0]))
 
 static const wd_test_change *change(const wd_verdict *v, const char *test)
 {

@@ -69,12 +69,12 @@ START_TEST(gc_prunes_what_nothing_needs_and_keeps_the_rest)
 
 	e2e_world_init(&w, NULL, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_write_replay(&w, "Now 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	snprintf(proposed, sizeof(proposed), "%s", e2e_str(&w, "run_id"));
-	e2e_write_replay(&w, out_of_scope, NULL);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--keep-worktree", NULL);
+	e2e_write_replay(&w, out_of_scope, (char *)NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", "--keep-worktree", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	/* a baseline of a commit no proposal starts from, and a planted link */
 	snprintf(path, sizeof(path), "%s/baseline/ffffffffffffffffffffffffffffffffffffffff/x.json", w.cache);
@@ -238,8 +238,8 @@ START_TEST(gc_reports_the_branch_a_killed_run_left_and_prunes_it_when_told)
 	e2e_world_init(&w, NULL, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
 	/* the control: a proposal with its record */
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	snprintf(first_branch, sizeof(first_branch), "%s", e2e_str(&w, "branch"));
 	ck_assert_int_eq(e2e_count_warden_refs(w.src), 1);
@@ -340,7 +340,7 @@ START_TEST(gc_removes_the_ref_lock_a_killed_run_left_when_told)
 
 	e2e_world_init(&w, NULL, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(kill_at, sizeof(kill_at), "%s/.git/refs/heads/warden/", w.src);
 	run_killed(&w, spec, kill_at);
 	/* what the kill left: a lock, no branch */

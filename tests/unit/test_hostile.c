@@ -53,8 +53,8 @@ START_TEST(scope_glob_with_many_double_stars_ends)
 	const char *scope[] = { pat, NULL };
 
 	for (int i = 0; i < 12; i++)
-		strcat(pat, "**a");
-	strcat(pat, "**b");
+		ck_assert_int_eq(fx_append(pat, sizeof(pat), "**a"), 0);
+	ck_assert_int_eq(fx_append(pat, sizeof(pat), "**b"), 0);
 	memset(path, 'a', 60);
 	path[60] = '\0';
 	ck_assert(!wd_patch_path_in_scope(path, scope));

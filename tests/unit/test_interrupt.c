@@ -118,12 +118,15 @@ static void ledger_path(struct e2e_world *w, char *out, size_t n)
 	snprintf(dir, sizeof(dir), "%s/ledger", w->cache);
 	if (!(d = opendir(dir)))
 		return;
-	while ((e = readdir(d)) != NULL)
-		if (strstr(e->d_name, ".jsonl") && strlen(dir) + strlen(e->d_name) + 2 <= n) {
-			strcpy(out, dir);
-			strcat(out, "/");
-			strcat(out, e->d_name);
+	while ((e = readdir(d)) != NULL) {
+		size_t dl = strlen(dir), el = strlen(e->d_name);
+
+		if (strstr(e->d_name, ".jsonl") && dl + el + 2 <= n) {
+			memcpy(out, dir, dl);
+			out[dl] = '/';
+			memcpy(out + dl + 1, e->d_name, el + 1);
 		}
+	}
 	closedir(d);
 }
 
@@ -218,7 +221,7 @@ static void rerun_works(struct e2e_world *w)
 	char spec[600];
 
 	snprintf(spec, sizeof(spec), "replay:%s", w->replay);
-	e2e_run(w, NULL, "--model", spec, "--check", "sh fast.sh", "--rounds", "1", NULL);
+	e2e_run(w, NULL, "--model", spec, "--check", "sh fast.sh", "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w->status == 0, "rerun exit %d:\n%s", w->status, w->output);
 }
 
@@ -231,7 +234,7 @@ static void signal_test(const char *const *files, const char *wait_event, int si
 	int code;
 
 	e2e_world_init(&w, files, "scope: value.txt\n");
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	ck_assert_int_eq(marked_processes(), 0);
 	pid = start_run(&w, "sh slow.sh", errpath);
 	wait_for(&w, wait_event);
@@ -293,7 +296,7 @@ static void kill9_test(const char *const *files, const char *check, const char *
 	int code;
 
 	e2e_world_init(&w, files, "scope: value.txt\n");
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	pid = start_run(&w, check, errpath);
 	wait_for(&w, after);
 	ms_sleep(delay_ms);

@@ -205,9 +205,9 @@ START_TEST(every_blob_of_a_run_resolves_to_what_was_seen_and_said)
 
 	e2e_world_init(&w, NULL, NULL);
 	e2e_write_replay(&w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	evs = read_ledger(&w);
 
@@ -289,9 +289,9 @@ START_TEST(reason_of_a_refused_patch_is_for_a_person)
 		"```diff\n--- a/other.txt\n+++ b/other.txt\n@@ -1 +1 @@\n-do not touch\n+touched\n```\n";
 
 	e2e_world_init(&w, NULL, NULL);
-	e2e_write_replay(&w, out_of_scope, NULL);
+	e2e_write_replay(&w, out_of_scope, (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_msg(!strncmp(e2e_str(&w, "reason"), "round 1: patch refused: ", 24), "%s",
 	              e2e_str(&w, "reason"));

@@ -385,10 +385,12 @@ static size_t json_defs(json_t *j, double *ranks, size_t max)
 	json_t *f, *d;
 	size_t i, k, n = 0;
 
-	json_array_foreach(json_object_get(j, "files"), i, f)
-		json_array_foreach(json_object_get(f, "definitions"), k, d)
+	json_array_foreach(json_object_get(j, "files"), i, f) {
+		json_array_foreach(json_object_get(f, "definitions"), k, d) {
 			if (n < max)
 				ranks[n++] = json_real_value(json_object_get(d, "rank"));
+		}
+	}
 	return n;
 }
 

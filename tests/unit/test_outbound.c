@@ -272,7 +272,7 @@ START_TEST(planted_secrets_never_reach_the_model)
 
 	/* a first run is proposed, and rejected with a reason that quotes a password */
 	mock_push_json(srv, 200, first);
-	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	snprintf(first_id, sizeof(first_id), "%s", e2e_str(&w, "run_id"));
 	reject[3] = first_id;
@@ -290,7 +290,7 @@ START_TEST(planted_secrets_never_reach_the_model)
 	mock_push_json(srv, 200, tools);
 	mock_push_json(srv, 200, b43);
 	mock_push_json(srv, 200, b42);
-	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_uint_eq(mock_request_count(srv), 4);
 	for (size_t i = 0; i < mock_request_count(srv); i++)

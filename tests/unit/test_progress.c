@@ -21,7 +21,7 @@ static void world(struct e2e_world *w, const char *const *files)
 {
 	e2e_world_init(w, files, NULL);
 	e2e_write_replay(w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 }
 
 START_TEST(without_a_terminal_plain_lines_and_a_summary)
@@ -31,7 +31,7 @@ START_TEST(without_a_terminal_plain_lines_and_a_summary)
 
 	world(&w, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-	e2e_run(&w, NULL, "--model", spec, NULL);
+	e2e_run(&w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_null(strchr(w.output, '\033'));
 	ck_assert_ptr_null(strchr(w.output, '\r'));
@@ -39,12 +39,12 @@ START_TEST(without_a_terminal_plain_lines_and_a_summary)
 	ck_assert_ptr_nonnull(strstr(w.output, "warden: baseline"));
 	ck_assert_ptr_nonnull(strstr(w.output, "warden: proposed: 2 rounds, 200 in / 40 out tokens, $0.0000,"));
 	/* --verbose: the checks' output as it comes */
-	e2e_run(&w, NULL, "--model", spec, "--verbose", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--verbose", (char *)NULL);
 	ck_assert_int_eq(w.status, 0);
 	ck_assert_ptr_nonnull(strstr(w.output, "  | FAIL answer: expected 42, got answer = 43"));
 	ck_assert_ptr_null(strchr(w.output, '\033'));
 	/* --quiet: nothing but the JSON */
-	e2e_run(&w, NULL, "--model", spec, "--quiet", NULL);
+	e2e_run(&w, NULL, "--model", spec, "--quiet", (char *)NULL);
 	ck_assert_int_eq(w.status, 0);
 	ck_assert_ptr_null(strstr(w.output, "warden:"));
 	e2e_world_free(&w);
@@ -82,9 +82,11 @@ static char *on_a_terminal(struct e2e_world *w, const char *no_color)
 		if (poll(&pf, 1, 60000) <= 0)
 			break;
 		if (len + 4096 > cap) {
+			char *more = realloc(buf, cap * 2);
+
+			ck_assert_ptr_nonnull(more);
+			buf = more;
 			cap *= 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
 		}
 		n = read(master, buf + len, 4096);
 		if (n <= 0)

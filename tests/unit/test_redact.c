@@ -54,7 +54,7 @@ static void assert_kept(const char *const *v, size_t n)
 		              redacted(v[i]));
 }
 
-#define KEPT(arr) assert_kept(arr, sizeof(arr) / sizeof(arr[0]))
+#define KEPT(arr) assert_kept(arr, sizeof(arr) / sizeof((arr)[0]))
 
 /* ------------------------------------------------------------ registered values */
 

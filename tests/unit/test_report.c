@@ -29,9 +29,9 @@ static void proposed_run(struct e2e_world *w)
 	                                          "# Make the answer right\n\nvalue.txt must say 42. "
 	                                          HOSTILE "\n"), 0);
 	e2e_write_replay(w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
+	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w->replay);
-	e2e_run(w, NULL, "--model", spec, NULL);
+	e2e_run(w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w->status == 0, "exit %d:\n%s", w->status, w->output);
 }
 

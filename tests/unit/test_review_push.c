@@ -624,8 +624,8 @@ START_TEST(pr_body_carries_ticket_checks_and_cost)
 	p.input_tokens = 1200;
 	p.output_tokens = 300;
 	p.cost_usd = 0.0125;
-	strcpy(p.base, "1111111111111111111111111111111111111111");
-	strcpy(p.commit, commit_hex);
+	snprintf(p.base, sizeof(p.base), "%s", "1111111111111111111111111111111111111111");
+	snprintf(p.commit, sizeof(p.commit), "%s", commit_hex);
 	ck_assert_int_eq(wd_review_pr_body(&b, &p, "add() subtracts."), 0);
 	ck_assert_ptr_nonnull(strstr(b.ptr, "## Fix add()\n\n"));
 	ck_assert_ptr_nonnull(strstr(b.ptr, "### Ticket\n\nadd() subtracts.\n"));
@@ -658,7 +658,7 @@ START_TEST(pr_body_has_the_commit_summary_not_its_trailers)
 	p.branch = BRANCH;
 	p.repo = src;
 	p.checks = "build=pass; test=pass 3/3";
-	strcpy(p.commit, hex);
+	snprintf(p.commit, sizeof(p.commit), "%s", hex);
 	ck_assert_int_eq(wd_review_pr_body(&b, &p, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(b.ptr, "## Fix add()\n\nadd() now adds its operands.\n\n"
 	                                    "### Checks\n\n| Check | Result |\n|---|---|\n"

@@ -60,7 +60,7 @@ static json_t *json_of(const char *out)
 static json_t *log_json(struct e2e_world *w, const char *extra1, const char *extra2)
 {
 	int status;
-	char *out = warden(w, &status, "log", "--json", extra1, extra2, NULL);
+	char *out = warden(w, &status, "log", "--json", extra1, extra2, (char *)NULL);
 	json_t *o;
 
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
@@ -90,15 +90,15 @@ static void three_runs(struct e2e_world *w, char ids[3][32])
 	e2e_world_init(w, NULL, NULL);
 	snprintf(spec, sizeof(spec), "replay:%s", w->replay);
 	e2e_write_replay(w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(w, NULL, "--model", spec, NULL);
+	                 "Oops, 42.\n```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(w, NULL, "--model", spec, (char *)NULL);
 	ck_assert_msg(w->status == 0, "exit %d:\n%s", w->status, w->output);
 	snprintf(ids[0], 32, "%s", e2e_str(w, "run_id"));
-	e2e_write_replay(w, out_of_scope, NULL);
-	e2e_run(w, NULL, "--model", spec, "--rounds", "1", NULL);
+	e2e_write_replay(w, out_of_scope, (char *)NULL);
+	e2e_run(w, NULL, "--model", spec, "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w->status == 1, "exit %d:\n%s", w->status, w->output);
 	snprintf(ids[1], 32, "%s", e2e_str(w, "run_id"));
-	e2e_run(w, NULL, "--model", "replay:/nonexistent/replay.jsonl", NULL);
+	e2e_run(w, NULL, "--model", "replay:/nonexistent/replay.jsonl", (char *)NULL);
 	ck_assert_msg(w->status != 0 && w->status != 1, "exit %d:\n%s", w->status, w->output);
 	snprintf(ids[2], 32, "%s", e2e_str(w, "run_id"));
 }
@@ -143,7 +143,7 @@ START_TEST(log_lists_every_run_with_its_status)
 	json_decref(log);
 
 	/* the text form: one line per run */
-	out = warden(&w, &status, "log", NULL);
+	out = warden(&w, &status, "log", (char *)NULL);
 	ck_assert_int_eq(status, 0);
 	ck_assert_ptr_nonnull(strstr(out, ids[0]));
 	ck_assert_ptr_nonnull(strstr(out, "proposed"));
@@ -151,7 +151,7 @@ START_TEST(log_lists_every_run_with_its_status)
 	ck_assert_ptr_nonnull(strstr(out, "Make the answer right"));
 	free(out);
 	/* bad input: a clear message and exit 2 */
-	out = warden(&w, &status, "log", "--since", "yesterday-ish", NULL);
+	out = warden(&w, &status, "log", "--since", "yesterday-ish", (char *)NULL);
 	ck_assert_int_eq(status, 2);
 	ck_assert_ptr_nonnull(strstr(out, "--since wants a date"));
 	free(out);
@@ -168,7 +168,7 @@ START_TEST(show_tells_a_failed_run_and_a_proposed_one)
 
 	three_runs(&w, ids);
 	/* the proposed run, as JSON: round 1 failed with its output, round 2 passed */
-	out = warden(&w, &status, "show", ids[0], "--json", NULL);
+	out = warden(&w, &status, "show", ids[0], "--json", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	st = json_of(out);
 	free(out);
@@ -199,7 +199,7 @@ START_TEST(show_tells_a_failed_run_and_a_proposed_one)
 		char prefix[8];
 
 		snprintf(prefix, sizeof(prefix), "%.5s", ids[1]);
-		out = warden(&w, &status, "show", prefix, NULL);
+		out = warden(&w, &status, "show", prefix, (char *)NULL);
 	}
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	ck_assert_ptr_nonnull(strstr(out, "no_patch"));
@@ -207,12 +207,12 @@ START_TEST(show_tells_a_failed_run_and_a_proposed_one)
 	ck_assert_ptr_nonnull(strstr(out, "other.txt"));
 	free(out);
 	/* the run that never reached the model */
-	out = warden(&w, &status, "show", ids[2], NULL);
+	out = warden(&w, &status, "show", ids[2], (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	ck_assert_ptr_nonnull(strstr(out, " error "));
 	free(out);
 	/* no such run */
-	out = warden(&w, &status, "show", "ffffffff", NULL);
+	out = warden(&w, &status, "show", "ffffffff", (char *)NULL);
 	ck_assert_int_eq(status, 2);
 	ck_assert_ptr_nonnull(strstr(out, "no run 'ffffffff'"));
 	free(out);
@@ -228,7 +228,7 @@ START_TEST(stats_counts_outcomes_and_costs)
 	int status;
 
 	three_runs(&w, ids);
-	out = warden(&w, &status, "stats", "--json", NULL);
+	out = warden(&w, &status, "stats", "--json", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	st = json_of(out);
 	free(out);
@@ -243,12 +243,12 @@ START_TEST(stats_counts_outcomes_and_costs)
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(g, "model_latency_ms"),
 	                                                    "calls")), 3);
 	json_decref(st);
-	out = warden(&w, &status, "stats", "--by", "model", NULL);
+	out = warden(&w, &status, "stats", "--by", "model", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	ck_assert_ptr_nonnull(strstr(out, "== replay:"));
 	ck_assert_ptr_nonnull(strstr(out, "completion rate"));
 	free(out);
-	out = warden(&w, &status, "stats", "--by", "colour", NULL);
+	out = warden(&w, &status, "stats", "--by", "colour", (char *)NULL);
 	ck_assert_int_eq(status, 2);
 	free(out);
 	e2e_world_free(&w);
@@ -280,7 +280,7 @@ START_TEST(a_run_without_an_end_whose_process_is_gone_is_interrupted)
 	log = log_json(&w, "--status", "interrupted");
 	ck_assert_uint_eq(json_array_size(json_object_get(log, "runs")), 1);
 	json_decref(log);
-	out = warden(&w, &status, "show", "deadbeef", NULL);
+	out = warden(&w, &status, "show", "deadbeef", (char *)NULL);
 	ck_assert_int_eq(status, 0);
 	ck_assert_ptr_nonnull(strstr(out, "interrupted"));
 	free(out);
@@ -337,7 +337,7 @@ START_TEST(index_is_rebuilt_from_the_ledgers_and_versioned)
 	/* a schema newer than this warden: a clear message, not a crash */
 	ck_assert_int_eq(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
-	out = warden(&w, &status, "log", NULL);
+	out = warden(&w, &status, "log", (char *)NULL);
 	ck_assert_int_eq(status, 2);
 	ck_assert_ptr_nonnull(strstr(out, "schema version 99"));
 	free(out);
@@ -377,12 +377,12 @@ START_TEST(hostile_ledgers_are_reported_not_obeyed)
 	ck_assert_str_eq(json_string_value(json_object_get(run_by_id(log, "0badf00d"), "status")),
 	                 "unreadable");
 	json_decref(log);
-	out = warden(&w, &status, "log", NULL);
+	out = warden(&w, &status, "log", (char *)NULL);
 	ck_assert_int_eq(status, 0);
 	ck_assert_ptr_null(strchr(out, '\033'));
 	ck_assert_ptr_null(strstr(out, "sk-abcdefghijklmnopqrstuvwxyz0123"));
 	free(out);
-	out = warden(&w, &status, "show", "abad1dea", NULL);
+	out = warden(&w, &status, "show", "abad1dea", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	ck_assert_ptr_null(strchr(out, '\033'));
 	ck_assert_ptr_null(strchr(out, '\a'));
@@ -398,11 +398,11 @@ START_TEST(hostile_ledgers_are_reported_not_obeyed)
 		ck_assert_ptr_nonnull(strstr(text, "SECRET-OUTSIDE-CONTENT"));
 		free(text);
 	}
-	out = warden(&w, &status, "show", "0badf00d", NULL);
+	out = warden(&w, &status, "show", "0badf00d", (char *)NULL);
 	ck_assert_int_eq(status, 2);
 	ck_assert_ptr_nonnull(strstr(out, "not a ledger event"));
 	free(out);
-	out = warden(&w, &status, "stats", NULL);
+	out = warden(&w, &status, "stats", (char *)NULL);
 	ck_assert_int_eq(status, 0);
 	free(out);
 	e2e_world_free(&w);
@@ -615,7 +615,7 @@ START_TEST(stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers)
 		snprintf(path, sizeof(path), "%s/ledger/%s.jsonl", w.cache, runs[i].id);
 		ck_assert_int_eq(fx_write_file(path, text), 0);
 	}
-	out = warden(&w, &status, "stats", "--json", NULL);
+	out = warden(&w, &status, "stats", "--json", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	st = json_of(out);
 	free(out);
@@ -639,7 +639,7 @@ START_TEST(stats_percentiles_tickets_and_unended_runs_from_hand_written_ledgers)
 	                                          "cost_usd_p95")) == 1.0);
 	json_decref(st);
 	/* by ticket: one block each, the killed run in t-2's */
-	out = warden(&w, &status, "stats", "--by", "ticket", "--json", NULL);
+	out = warden(&w, &status, "stats", "--by", "ticket", "--json", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	st = json_of(out);
 	free(out);
@@ -670,12 +670,12 @@ START_TEST(review_show_tells_the_run_as_show_does)
 	int status;
 
 	three_runs(&w, ids);
-	show = warden(&w, &status, "show", ids[0], NULL);
+	show = warden(&w, &status, "show", ids[0], (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, show);
 	ck_assert_ptr_nonnull(strstr(show, "    | Set it to 43."));
 	ck_assert_ptr_nonnull(cut = strstr(show, "\ndiff\n"));
 	cut[0] = '\0';
-	review = warden(&w, &status, "review", "show", ids[0], "--no-diff", NULL);
+	review = warden(&w, &status, "review", "show", ids[0], "--no-diff", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, review);
 	ck_assert_ptr_nonnull(strstr(review, "proposal "));
 	ck_assert_msg(strstr(review, show) != NULL, "run view not in review show:\n%s\n---\n%s",
@@ -707,7 +707,7 @@ START_TEST(a_version_1_index_is_migrated_and_read_again)
 	                                 "UPDATE runs SET title = 'leak sk-abcdefghijklmnopqrstuvwxyz0123';"
 	                                 "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
-	out = warden(&w, &status, "log", NULL);
+	out = warden(&w, &status, "log", (char *)NULL);
 	ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
 	ck_assert_ptr_null(strstr(out, "sk-abcdefghijklmnopqrstuvwxyz0123"));
 	ck_assert_ptr_nonnull(strstr(out, "Make the answer right"));

@@ -1234,7 +1234,8 @@ START_TEST(a_toolchain_hidden_in_home_is_named_when_not_found)
 	/* the command's PATH leaves the directory out: warden's own has it */
 	{
 		const char *plain[] = { "PATH=/usr/bin:/bin", "ASAN_OPTIONS=detect_leaks=0", NULL };
-		char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+		const char *cur = getenv("PATH");
+		char *saved = cur ? strdup(cur) : NULL;
 		run_spec t = CONFINED;
 
 		setenv("PATH", envpath + 5, 1);

@@ -159,9 +159,9 @@ static void model_start(struct model *m)
 static void run_with_model(struct e2e_world *w, struct model *m, const char *extra)
 {
 	if (extra)
-		e2e_run(w, m->env, "--model", "openai:gpt-4o-mini", extra, NULL);
+		e2e_run(w, m->env, "--model", "openai:gpt-4o-mini", extra, (char *)NULL);
 	else
-		e2e_run(w, m->env, "--model", "openai:gpt-4o-mini", NULL);
+		e2e_run(w, m->env, "--model", "openai:gpt-4o-mini", (char *)NULL);
 }
 
 static void assert_refused(struct e2e_world *w, struct model *m, int status, const char *msg)
@@ -425,7 +425,7 @@ START_TEST(the_model_can_hand_the_ticket_back_to_a_person)
 	ck_assert_int_eq(mock_start(&srv), 0);
 	mock_push_json(srv, 200, b);
 	snprintf(url, sizeof(url), "OPENAI_BASE_URL=%s/v1", mock_url(srv));
-	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", NULL);
+	e2e_run(&w, env, "--model", "openai:gpt-4o-mini", (char *)NULL);
 	ck_assert_msg(w.status == 5, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "escalated");
 	ck_assert_str_eq(e2e_str(&w, "question"), "Should the answer be 42, as the ticket says, or "
@@ -448,12 +448,12 @@ START_TEST(exhausted_rounds_say_what_each_round_tried)
 
 	e2e_world_init(&w, NULL, NULL);
 	e2e_write_replay(&w, "Set it to 43.\n```diff\n" E2E_DIFF_TO(43) "```\n",
-	                 "No diff this time.\n", NULL);
+	                 "No diff this time.\n", (char *)NULL);
 	{
 		char spec[600];
 
 		snprintf(spec, sizeof(spec), "replay:%s", w.replay);
-		e2e_run(&w, NULL, "--model", spec, "--rounds", "2", NULL);
+		e2e_run(&w, NULL, "--model", spec, "--rounds", "2", (char *)NULL);
 	}
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_nonnull(strstr(e2e_str(&w, "reason"), "what was tried:\nround 1: "));

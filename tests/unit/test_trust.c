@@ -101,8 +101,8 @@ START_TEST(planted_symlinks_are_never_written_through)
 	ck_assert_int_eq(fx_write_file(path, ""), 0);
 
 	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(42) "```\n",
-	                 NULL);
-	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "3", NULL);
+	                 (char *)NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "3", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
 
@@ -186,8 +186,8 @@ START_TEST(the_runs_git_directory_is_read_only_to_checks)
 	         "---\nscope: value.txt\nchecks:\n- test: sh attack.sh %s\n- test: sh test.sh\n---\n"
 	         "# Make the answer right\n\nvalue.txt must say 42.\n", host);
 	ck_assert_int_eq(fx_write_file(w.ticket, header), 0);
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 	/* warden's commit and its reflog went where warden meant */
@@ -243,8 +243,8 @@ START_TEST(the_proposal_holds_only_the_patch)
 	char *s;
 
 	e2e_world_init(&w, files, "scope: value.txt\nchecks:\n- test: sh attack.sh\n- test: sh test.sh\n");
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", (char *)NULL);
 	/* the attack check passing in the round is the control: the tampered
 	 * other.txt was in the checks' world when they passed */
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
@@ -290,8 +290,8 @@ START_TEST(checks_cannot_read_the_users_secrets)
 	snprintf(env_home, sizeof(env_home), "HOME=%s", home);
 	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", cfg);
 	/* a first run leaves a mirror and a run (kept) behind for the second to try */
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", "--keep-worktree", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", "--keep-worktree", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	/* the second run's check fails when it could read any of the secrets */
 	snprintf(script, sizeof(script),
@@ -305,7 +305,7 @@ START_TEST(checks_cannot_read_the_users_secrets)
 	         "---\nscope: value.txt\nchecks: %s\n---\n# Make the answer right\n\n"
 	         "value.txt must say 42.\n", script);
 	ck_assert_int_eq(fx_write_file(w.ticket, header), 0);
-	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_null(strstr(w.output, secret));
 	ck_assert_ptr_null(strstr(w.output, "READ "));
@@ -337,8 +337,8 @@ START_TEST(a_fifo_results_file_never_blocks_warden)
 	int st;
 
 	e2e_world_init(&w, files, "scope: value.txt\n");
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_str_eq(e2e_str(&w, "status"), "proposed");
 
@@ -379,13 +379,13 @@ START_TEST(rounds_start_from_the_baseline_build_and_nothing_else)
 
 	e2e_world_init(&w, files, "scope: value.txt\nchecks:\n- build: sh build.sh\n- test: sh test.sh\n");
 	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(43) "```\n", "```diff\n" E2E_DIFF_TO(44) "```\n",
-	                 "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "3", NULL);
+	                 "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "3", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 3);
 	/* a second run on the same base: the cached baseline brings its built tree */
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_ptr_nonnull(strstr(w.output, "(cached)"));
 	e2e_world_free(&w);
@@ -419,17 +419,17 @@ START_TEST(only_the_user_widens_what_checks_read)
 	snprintf(user_cfg, sizeof(user_cfg), "%s/user.conf", w.tmp);
 	ck_assert_int_eq(fx_write_file(user_cfg, ""), 0);
 	snprintf(env_cfg, sizeof(env_cfg), "WARDEN_CONFIG=%s", user_cfg);
-	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", NULL);
-	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	e2e_write_replay(&w, "```diff\n" E2E_DIFF_TO(42) "```\n", (char *)NULL);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 1, "exit %d:\n%s", w.status, w.output);
 	/* the flag widens it */
 	snprintf(header, sizeof(header), "%s/home/tool", base);
-	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", "--allow-read", header, NULL);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", "--allow-read", header, (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	/* and so does the user's own config */
 	snprintf(repo_cfg, sizeof(repo_cfg), "[sandbox]\n\tallow-read = %s/home\n", base);
 	ck_assert_int_eq(fx_write_file(user_cfg, repo_cfg), 0);
-	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", NULL);
+	e2e_run(&w, env, "--model", replay_spec(&w), "--rounds", "1", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	e2e_world_free(&w);
 }
@@ -521,8 +521,8 @@ START_TEST(the_repair_context_never_reads_through_links)
 	                 "+\treturn 43;\n```\n",
 	                 "```diff\n--- a/answer.c\n+++ b/answer.c\n@@ -3 +3 @@\n-\treturn 41;\n"
 	                 "+\treturn 42;\n```\n",
-	                 NULL);
-	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "3", NULL);
+	                 (char *)NULL);
+	e2e_run(&w, NULL, "--model", replay_spec(&w), "--rounds", "3", (char *)NULL);
 	ck_assert_msg(w.status == 0, "exit %d:\n%s", w.status, w.output);
 	ck_assert_int_eq(json_integer_value(json_object_get(w.result, "rounds")), 2);
 
