@@ -372,6 +372,14 @@ int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev)
 	return ev_fitting(ev, dm) == 1 && dm[0].tab == 8 && dm[0].space == 1;
 }
 
+int wd_patch__put_tabs_first(wd_buf *b, size_t col)
+{
+	for (size_t i = 0; i < col / 8 + col % 8; i++)
+		if (wd_buf_putc(b, i < col / 8 ? '\t' : ' '))
+			return WD_ENOMEM;
+	return 0;
+}
+
 int wd_patch__tabs_first(const char *s, size_t len)
 {
 	size_t i = 0;
@@ -420,10 +428,7 @@ int wd_patch__ev_column(const wd_ind_evidence *ev, size_t col, int fresh, wd_buf
 		return 0;
 	if (!at && (!all_canon || !fresh))
 		return 0;
-	for (size_t i = 0; i < col / 8 + col % 8; i++)
-		if (wd_buf_putc(out, i < col / 8 ? '\t' : ' '))
-			return WD_ENOMEM;
-	return 1;
+	return wd_patch__put_tabs_first(out, col) ? WD_ENOMEM : 1;
 }
 
 size_t wd_patch__ev_damages(const wd_ind_evidence *ev, size_t out[][2], size_t max)

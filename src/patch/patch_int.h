@@ -275,6 +275,9 @@ int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tab
  * that starts a line of the file would be read as ps too. */
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
                         size_t fslen);
+/* Append column `col` as blanks, tabs as far as they go then spaces: 0 or
+ * WD_ENOMEM. */
+int wd_patch__put_tabs_first(wd_buf *b, size_t col);
 /* Are the blanks s[0..len) tabs as far as they go, then under 8 spaces? */
 int wd_patch__tabs_first(const char *s, size_t len);
 /* 1 when the one damage every matched pair fits keeps columns (a tab to the

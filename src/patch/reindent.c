@@ -303,12 +303,8 @@ static int align_blanks(wd_buf *b, const img_line *above, size_t col, int keep)
 {
 	size_t il = wd_patch__indent_len(above->p, above->len), w = wd_patch__indent_width(above->p, il);
 
-	if (!keep) {
-		for (size_t i = 0; i < col / 8 + col % 8; i++)
-			if (wd_buf_putc(b, i < col / 8 ? '\t' : ' '))
-				return WD_ENOMEM;
-		return 0;
-	}
+	if (!keep)
+		return wd_patch__put_tabs_first(b, col);
 	if (wd_buf_put(b, above->p, il))
 		return WD_ENOMEM;
 	for (; w < col; w++)
@@ -526,11 +522,8 @@ static int ind_column(wd_buf *b, const ind_map *m, size_t pw)
 
 		if (pw >= aw) {
 			fresh |= pw > aw;
-			if (wd_buf_put(b, a->p, ail))
+			if (align_blanks(b, a, pw, 1))
 				return WD_ENOMEM;
-			for (size_t i = aw; i < pw; i++)
-				if (wd_buf_putc(b, ' '))
-					return WD_ENOMEM;
 			aligned = !wd_patch__tabs_first(wd_buf_cstr(b) + at, b->len - at) &&
 			          wd_patch__ev_has(m->ev, wd_buf_cstr(b) + at, b->len - at);
 			wd_buf_truncate(b, at);
