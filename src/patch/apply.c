@@ -54,6 +54,7 @@ typedef struct applier {
 	fstate *fs;
 	size_t n;
 	int refusals;
+	wd_ind_pool pool;        /* the reply's indentation damage, over its files */
 } applier;
 
 /* --- the work tree ---------------------------------------------------- */
@@ -640,7 +641,7 @@ static int fuzzy_one(applier *a, fstate *s)
 	if (s->f->whole)
 		return whole_one(s, a->p);
 	rc = wd_patch__fuzzy_apply(&s->result, &res, a->r, a->p, s->f, name, s->orig.ptr,
-	                           s->orig.len, s->hunks);
+	                           s->orig.len, s->hunks, &a->pool);
 	if (rc == WD_EREFUSED) {
 		a->refusals++;
 		return 0;
@@ -1030,6 +1031,12 @@ static int apply_common(applier *a, wd_patch_report *out, const wd_patch *p,
 		return rc;
 	strict = rc;
 	if (!strict) {
+		for (size_t i = 0; i < a->n && !rc; i++)
+			if (!a->fs[i].f->whole)
+				rc = wd_patch__pool_add(&a->pool, p, a->fs[i].f, a->fs[i].orig.ptr,
+				                        a->fs[i].orig.len);
+		if (rc)
+			return rc;
 		for (size_t i = 0; i < a->n; i++) {
 			json_array_clear(a->fs[i].hunks);
 			if ((rc = fuzzy_one(a, &a->fs[i])) != 0)

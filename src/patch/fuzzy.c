@@ -459,6 +459,47 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
 	return 1;
 }
 
+/*
+ * A block that matched the file byte for byte, in a file where the reply's
+ * other blocks show that its quote expanded the file's tabs to stops of 8
+ * (wd_patch__ev_keeps_columns): its new lines 8 columns deep or more, written
+ * with spaces only, went through the same damage (the block quoted nothing
+ * a tab would have shown in), and are re-indented as the others' are. A tab
+ * anywhere in the hunk's indentation says the model kept this block's tabs.
+ */
+static int exact_expanded(const hunk_ctx *hc)
+{
+	const struct wd_patch *p = hc->p;
+	int deep = 0;
+
+	if (!hc->ev || !wd_patch__ev_keeps_columns(hc->ev))
+		return 0;
+	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {
+		const char *t = wd_patch__ltext(p, k);
+
+		if (memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))
+			return 0;
+		deep |= p->lines[k].op == WD_PL_ADD && deep_spaces(t, p->lines[k].len);
+	}
+	return deep;
+}
+
+/* Does an old line of the block start with exactly the blanks of s? */
+static int quoted_blanks(const hunk_ctx *hc, const char *s, size_t len)
+{
+	size_t il = wd_patch__indent_len(s, len);
+
+	for (size_t i = 0; i < hc->pre.n; i++) {
+		const char *t = wd_patch__ltext(hc->p, hc->pre.idx[i]);
+		size_t tlen = hc->p->lines[hc->pre.idx[i]].len;
+
+		if (!wd_patch__only_blanks(t, tlen) && wd_patch__indent_len(t, tlen) == il &&
+		    !memcmp(t, s, il))
+			return 1;
+	}
+	return 0;
+}
+
 static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int level,
                   int crlf, wd_strvec *owned, size_t *new_len)
 {
@@ -471,7 +512,9 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	wd_ind_removed *del = NULL;
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
 	int have_prev = 0, expanded = -1; /* tabs_expanded, asked once if needed */
+	int damaged = level == LVL_EXACT && exact_expanded(hc);
 
+	reindent |= damaged;
 	if (reindent &&
 	    ((rc = wd_patch__ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||
 	     (rc = wd_patch__same_lines(&same, p, &hc->pre, &hc->post)) != 0))
@@ -482,6 +525,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	if (rc)
 		goto out;
 	map.ev = hc->ev;
+	if (damaged)
+		map.identity = 0; /* the quote showed nothing the damage changes */
 	/* a new line indented with a character the old lines never use, or with
 	 * a tab where the model's quote of the file lost the file's tabs (only the
 	 * context was re-indented), says the new lines were written for the file:
@@ -497,7 +542,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		     (lost_tabs && memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))))
 			native_side = 1;
 	}
-	if (reindent && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
+	if (reindent && !damaged && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
 		native_side = 1;
 	if (reindent) {
 		unit = wd_patch__model_unit(&map);
@@ -546,6 +591,10 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			                                                             map.above_file->len)
 			                      : 0;
 			rc = push_reindented(&out, owned, &map, lt, l->len, l->no_eol, crlf, jump);
+			/* in a block that matched byte for byte, blanks the quote
+			 * showed on one of its old lines are the file's own there */
+			if (rc == WD_EREFUSED && damaged && quoted_blanks(hc, lt, l->len))
+				rc = push_new_line(&out, owned, p, k, crlf);
 			if (rc == WD_EREFUSED)
 				hc->refused_line = k;
 			qi++;
@@ -930,6 +979,24 @@ static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const s
 	return rc;
 }
 
+/* The pairs of the blocks of file f (the image im), into ev. */
+static int evidence_blocks(wd_ind_evidence *ev, const struct wd_patch *p, const wd_pfile *f,
+                           const image *im)
+{
+	int rc = 0;
+
+	for (size_t h = 0; h < f->nhunks && !rc && !ev->off; h++) {
+		side pre;
+
+		if ((rc = side_build(&pre, p, &f->hunks[h], WD_PL_ADD)) != 0)
+			break;
+		if (pre.n)
+			rc = evidence_block(ev, p, &pre, im);
+		free(pre.idx);
+	}
+	return rc;
+}
+
 /* The file's indentation strings, and the evidence of every block of the
  * reply for this file: one block may show the depth another block's new
  * line needs. */
@@ -953,21 +1020,50 @@ static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const 
 			                      im->v[i].len);
 		above = &im->v[i];
 	}
-	for (size_t h = 0; h < f->nhunks && !rc && !ev->off; h++) {
-		side pre;
+	return rc ? rc : evidence_blocks(ev, p, f, im);
+}
 
-		if ((rc = side_build(&pre, p, &f->hunks[h], WD_PL_ADD)) != 0)
+int wd_patch__pool_add(wd_ind_pool *pool, const struct wd_patch *p, const wd_pfile *f,
+                       const char *orig, size_t orig_len)
+{
+	image im = { 0 };
+	wd_ind_evidence ev = { 0 };
+	int crlf = 0, rc;
+
+	if (pool->off)
+		return 0;
+	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0 ||
+	    (rc = evidence_blocks(&ev, p, f, &im)) != 0)
+		goto out;
+	pool->off = ev.off;
+	for (size_t i = 0; i < ev.npairs && !pool->off; i++) {
+		size_t k = 0;
+
+		while (k < pool->n && (pool->v[k].width != ev.pairs[i].width ||
+		                       pool->v[k].tabs != ev.pairs[i].tabs ||
+		                       pool->v[k].spaces != ev.pairs[i].spaces))
+			k++;
+		if (k < pool->n)
+			continue;
+		if (pool->n == WD_POOL_MAX) {
+			pool->off = 1;
 			break;
-		if (pre.n)
-			rc = evidence_block(ev, p, &pre, im);
-		free(pre.idx);
+		}
+		pool->v[pool->n].width = ev.pairs[i].width;
+		pool->v[pool->n].tabs = ev.pairs[i].tabs;
+		pool->v[pool->n].spaces = ev.pairs[i].spaces;
+		pool->n++;
 	}
+out:
+	wd_patch__ev_free(&ev);
+	free(im.v);
 	return rc;
 }
 
 int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
                           const struct wd_patch *p, const wd_pfile *f, const char *display_path,
-                          const char *orig, size_t orig_len, json_t *jhunks)
+                          const char *orig, size_t orig_len, json_t *jhunks,
+                          const wd_ind_pool *pool)
 {
 	image im = { 0 };
 	wd_strvec owned = WD_STRVEC_INIT;
@@ -980,6 +1076,15 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0 ||
 	    (rc = evidence_gather(&ev, p, f, &im)) != 0)
 		goto out;
+	/* blocks that all matched byte for byte show nothing of the damage; the
+	 * reply's other files may */
+	if (!ev.npairs && !ev.off && pool && !pool->off) {
+		for (size_t i = 0; i < pool->n && !rc; i++)
+			rc = wd_patch__ev_count_add(&ev, pool->v[i].width, pool->v[i].tabs,
+			                            pool->v[i].spaces);
+		if (rc)
+			goto out;
+	}
 	for (size_t h = 0; h < f->nhunks; h++) {
 		hunk_ctx hc = { p, f, &f->hunks[h], h + 1, f->nhunks, display_path, -1, { 0 }, { 0 },
 		                SIZE_MAX, &ev };
@@ -1022,14 +1127,22 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 				int bll = hc.refused_line != SIZE_MAX
 				          ? (int)p->lines[hc.refused_line].len : 0;
 
+				/* an exact match is refused for spaces that may be the
+				 * file's tabs expanded (exact_expanded, tabs_expanded) */
 				rc = wd_patch__refuse(r, display_path, hc.num, "indentation", NULL,
-				                      "%s: hunk %zu of %zu matches line %ld only when "
-				                      "whitespace is ignored, and its new lines' indentation "
-				                      "cannot be mapped to the file's (its lines are indented "
-				                      "unlike the file's, by no one rule%s).%s%.*s%s Copy the "
-				                      "old lines with the file's exact indentation, and indent "
-				                      "the new ones as the file does.\n", display_path,
-				                      hc.num, hc.total, at + 1,
+				                      "%s: hunk %zu of %zu matches line %ld%s, and its new "
+				                      "lines' indentation cannot be mapped to the file's "
+				                      "(%s%s).%s%.*s%s Copy the old lines with the file's "
+				                      "exact indentation, and indent the new ones as the "
+				                      "file does.\n", display_path, hc.num, hc.total, at + 1,
+				                      fd.level == LVL_EXACT ? ""
+				                      : " only when whitespace is ignored",
+				                      fd.level == LVL_EXACT
+				                      ? "it indents with spaces where the file indents with "
+				                        "tabs, which the reply writes as spaces elsewhere or "
+				                        "shows no way of writing"
+				                      : "its lines are indented unlike the file's, by no one "
+				                        "rule",
 				                      bll ? "; or a new line that continues the one above "
 				                            "or jumps deeper, which the file may align with "
 				                            "spaces after its tabs" : "",

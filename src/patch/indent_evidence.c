@@ -99,11 +99,23 @@ int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, in
 	return 0;
 }
 
+int wd_patch__ev_count_add(wd_ind_evidence *ev, size_t width, size_t tabs, size_t spaces)
+{
+	int rc;
+
+	if ((rc = WD_ARRAY_RESERVE(ev->pairs, ev->pcap, ev->npairs + 1, 16)) != 0)
+		return rc;
+	ev->pairs[ev->npairs].width = width;
+	ev->pairs[ev->npairs].tabs = tabs;
+	ev->pairs[ev->npairs].spaces = spaces;
+	ev->npairs++;
+	return 0;
+}
+
 int wd_patch__ev_pair_add(wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
                           size_t fslen)
 {
 	size_t tabs, spaces;
-	int rc;
 
 	/* a quote indented with tabs was not re-indented per character: the
 	 * damage is not one this evidence describes */
@@ -111,14 +123,8 @@ int wd_patch__ev_pair_add(wd_ind_evidence *ev, const char *ps, size_t pslen, con
 		ev->off = 1;
 		return 0;
 	}
-	if ((rc = WD_ARRAY_RESERVE(ev->pairs, ev->pcap, ev->npairs + 1, 16)) != 0)
-		return rc;
 	count_blanks(fs, fslen, &tabs, &spaces);
-	ev->pairs[ev->npairs].width = pslen;
-	ev->pairs[ev->npairs].tabs = tabs;
-	ev->pairs[ev->npairs].spaces = spaces;
-	ev->npairs++;
-	return 0;
+	return wd_patch__ev_count_add(ev, pslen, tabs, spaces);
 }
 
 /* Does every pair fit the damage (a tab is `tab` columns, a space `space`)? */

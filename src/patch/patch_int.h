@@ -189,9 +189,28 @@ typedef struct wd_fuzzy_result {
 	int already;     /* every refused hunk is already present */
 } wd_fuzzy_result;
 
+/* What the reply's quotes did to indentation, pooled over its files: the
+ * distinct (model width, file's tabs, file's spaces) of the lines that
+ * matched only with whitespace ignored. A file whose own blocks all matched
+ * byte for byte takes the damage from the others (a model re-indents a whole
+ * reply alike). `off`: some file's quote kept its tabs, or too many kinds. */
+#define WD_POOL_MAX 64
+typedef struct wd_ind_pool {
+	struct { size_t width, tabs, spaces; } v[WD_POOL_MAX];
+	size_t n;
+	int off;
+} wd_ind_pool;
+
+/* Add file f's evidence (its text orig[0..orig_len)) to the pool: 0 or
+ * WD_ENOMEM. */
+int wd_patch__pool_add(wd_ind_pool *pool, const struct wd_patch *p, const wd_pfile *f,
+                       const char *orig, size_t orig_len);
+
+/* `pool`: the reply's evidence (wd_patch__pool_add over every file), or NULL. */
 int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
                           const struct wd_patch *p, const wd_pfile *f, const char *display_path,
-                          const char *orig, size_t orig_len, json_t *jhunks);
+                          const char *orig, size_t orig_len, json_t *jhunks,
+                          const wd_ind_pool *pool);
 
 /* indent_habit.c: where the file's lines stand against the non-blank line
  * above them, counted by what ends that line (see the file's comment). */
@@ -246,6 +265,9 @@ typedef struct wd_ind_evidence {
 /* Add the indentation of a line of the file to the strings it uses; `start`:
  * the line does not continue the one above it. */
 int wd_patch__ev_vocab_add(wd_ind_evidence *ev, const char *line, size_t len, int start);
+/* Add a matched line by its counts: the model's width, the file's tabs and
+ * spaces. */
+int wd_patch__ev_count_add(wd_ind_evidence *ev, size_t width, size_t tabs, size_t spaces);
 /* Add a matched line: the model indented it with ps, the file with fs. */
 int wd_patch__ev_pair_add(wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
                           size_t fslen);

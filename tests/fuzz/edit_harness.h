@@ -43,7 +43,7 @@ static void edit_harness_apply(wd_patch *p)
 		r.json = json_object();
 		if (hunks && r.json)
 			wd_patch__fuzzy_apply(&out, &res, &r, p, &p->files[i], "f.c", edit_harness_sample,
-			                      sizeof(edit_harness_sample) - 1, hunks);
+			                      sizeof(edit_harness_sample) - 1, hunks, NULL);
 		json_decref(hunks);
 		wd_buf_free(&out);
 		wd_patch_report_free(&r);

@@ -39,7 +39,8 @@ static void apply_all(const wd_patch *p, const char *content, size_t len)
 
 		r.json = json_object();
 		if (hunks && r.json)
-			wd_patch__fuzzy_apply(&out, &res, &r, p, &p->files[i], "f.c", content, len, hunks);
+			wd_patch__fuzzy_apply(&out, &res, &r, p, &p->files[i], "f.c", content, len, hunks,
+			                      NULL);
 		json_decref(hunks);
 		wd_buf_free(&out);
 		wd_patch_report_free(&r);

@@ -880,6 +880,26 @@ END_TEST
 	"\t\tif (!strcmp(arg, \"--b\")) {\n\t\t\tlimited = 1;\n\t\t\tcontinue;\n\t\t}\n" \
 	"\t\tif (!strcmp(arg, \"--topo\")) {\n\t\t        topo = 1;\n\t\t\tcontinue;\n\t\t}\n" \
 	"\t}\n}\n"
+/* git-send-email.perl, cut down: code indented with tabs, and usage text
+ * whose second lines align with 18 spaces. */
+#define EV_SEND_HEAD \
+	"\tclose(C2);\n\tdo {\n\t\t$_ = $term->readline(\"Send this email? (y|n) \");\n" \
+	"\t} while (!defined $_);\n\tif (uc substr($_,0,1) ne 'Y') {\n" \
+	"\t\tcleanup_compose_files();\n\t\texit(0);\n\t}\n" \
+	"\t@files = ($compose_filename . \".final\");\n\t} elsif (-f $f) {\n" \
+	"\t\tpush @files, $f;\n\t} else {\n" \
+	"\t\tprint STDERR \"Skipping $f - not found.\\n\";\n\t}\n\tunless ($quiet) {\n" \
+	"\t\tprint $_,\"\\n\" for (@files);\n\n" \
+	"   --to           Specify the primary \"To:\" line of the email.\n\n"
+#define EV_SEND_MID \
+	"   --compose      Use \\$EDITOR to edit an introductory message for the\n" \
+	"                  patch series.\n\nforeach my $t (@files) {\n" \
+	"\topen(F,\"<\",$t) or die \"can't open file $t\";\n\n"
+#define EV_SEND_TAIL \
+	"\tmy $found_mbox = 0;\n\tmy $header_done = 0;\n\t$message = \"\";\n\twhile(<F>) {\n"
+#define EV_SEND_CC \
+	"   --cc           Specify an initial \"Cc:\" list for the entire series\n" \
+	"                  of emails.\n\n"
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1089,6 +1109,32 @@ static const ev_case EV_CASES[] = {
 	     "        return 2;\n}\n"),
 	  "#include \"a.h\"\n\nint two(void)\n{\n        return 2;\n}\n\nint one(void)\n{\n"
 	  "\treturn 1;\n}\n/*\n        art\n*/\n", NULL },
+	{ "the same block beside one whose quote shows the file's tabs expanded to stops of "
+	  "8: its new lines went through the same damage, and take the file's tab",
+	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n",
+	  SR("src/s.c", "int one(void)\n{\n        return 1;\n",
+	     "int one(void)\n{\n        return 11;\n")
+	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
+	     "        return 2;\n}\n"),
+	  "#include \"a.h\"\n\nint two(void)\n{\n\treturn 2;\n}\n\nint one(void)\n{\n"
+	  "\treturn 11;\n}\n/*\n        art\n*/\n", NULL },
+	{ "beside a tabs-expanded block, one that matched byte for byte adds a line of usage "
+	  "text 18 spaces deep, which no rule places (the file writes column 18 so only there, "
+	  "and puts no such line after one like the line above); the block quoted a line with "
+	  "those very spaces: the file's own there, kept",
+	  "src/send.pl", EV_SEND_HEAD EV_SEND_MID "\t@cc = ();\n" EV_SEND_TAIL,
+	  SR("src/send.pl", "foreach my $t (@files) {\n"
+	     "        open(F,\"<\",$t) or die \"can't open file $t\";\n\n        @cc = ();\n",
+	     "foreach my $t (@files) {\n"
+	     "        open(F,\"<\",$t) or die \"can't open file $t\";\n\n"
+	     "        @cc = @initial_cc;\n")
+	  SR("src/send.pl", "   --to           Specify the primary \"To:\" line of the email.\n\n"
+	     "   --compose      Use \\$EDITOR to edit an introductory message for the\n"
+	     "                  patch series.\n",
+	     "   --to           Specify the primary \"To:\" line of the email.\n\n" EV_SEND_CC
+	     "   --compose      Use \\$EDITOR to edit an introductory message for the\n"
+	     "                  patch series.\n"),
+	  EV_SEND_HEAD EV_SEND_CC EV_SEND_MID "\t@cc = @initial_cc;\n" EV_SEND_TAIL, NULL },
 	{ "the file's habit (the same column as a statement above) would write a tab and 10 "
 	  "spaces, which no file indenting with tabs writes unless it has them: refused",
 	  "src/f.c", "void f(void)\n{\n\t\t  a();\n\t\t  b();\n\t\t  c();\n\t\t  y;\n}\n",
@@ -1433,6 +1479,51 @@ START_TEST(identical_blocks_change_each_place_the_file_repeats)
 }
 END_TEST
 
+/* A tab file whose block quotes `return 1;` with its tab as 8 spaces, and
+ * one the reply's block quotes only at its unindented first line. */
+#define POOL_A_C "int a(void)\n{\n\treturn 1;\n}\n"
+#define POOL_B_C "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n"
+#define POOL_B_BLOCK \
+	SR("src/b.c", "#include \"a.h\"\n", \
+	   "#include \"a.h\"\n\nint two(void)\n{\n        return 2;\n}\n")
+
+START_TEST(exact_block_takes_the_damage_another_file_of_the_reply_shows)
+{
+	const char *a = SR("src/a.c", "int a(void)\n{\n        return 1;\n",
+	                   "int a(void)\n{\n        return 11;\n");
+	const char *c = SR("src/c.c", "int c(void)\n{\n    return 3;\n",
+	                   "int c(void)\n{\n    return 33;\n");
+	wd_buf t = WD_BUF_INIT;
+	wd_patch_report r;
+
+	put_file("src/a.c", POOL_A_C);
+	put_file("src/b.c", POOL_B_C);
+	put_file("src/c.c", "int c(void)\n{\n\treturn 3;\n}\n");
+	/* a.c's quote expanded its tab to 8 columns: so did b.c's new lines,
+	 * whose own block showed nothing of it */
+	ck_assert_int_eq(wd_buf_puts(&t, a) || wd_buf_puts(&t, POOL_B_BLOCK), 0);
+	ck_assert_int_eq(apply_text(&r, wd_buf_cstr(&t)), 0);
+	wd_patch_report_free(&r);
+	assert_file("src/a.c", "int a(void)\n{\n\treturn 11;\n}\n");
+	assert_file("src/b.c", "#include \"a.h\"\n\nint two(void)\n{\n\treturn 2;\n}\n\n"
+	                       "int one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n");
+
+	/* control: files of the reply that disagree (c.c's tab became 4
+	 * columns) pool nothing, and b.c's lines are kept as written */
+	put_file("src/a.c", POOL_A_C);
+	put_file("src/b.c", POOL_B_C);
+	wd_buf_clear(&t);
+	ck_assert_int_eq(wd_buf_puts(&t, a) || wd_buf_puts(&t, c) || wd_buf_puts(&t, POOL_B_BLOCK),
+	                 0);
+	ck_assert_int_eq(apply_text(&r, wd_buf_cstr(&t)), 0);
+	wd_patch_report_free(&r);
+	assert_file("src/b.c", "#include \"a.h\"\n\nint two(void)\n{\n        return 2;\n}\n\n"
+	                       "int one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n");
+	assert_file("src/c.c", "int c(void)\n{\n\treturn 33;\n}\n");
+	wd_buf_free(&t);
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -1605,6 +1696,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, witness_the_file_s_own_line_with_that_text);
 	tcase_add_test(ind, witness_the_removed_line_a_new_one_changes);
 	tcase_add_test(ind, identical_blocks_change_each_place_the_file_repeats);
+	tcase_add_test(ind, exact_block_takes_the_damage_another_file_of_the_reply_shows);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
