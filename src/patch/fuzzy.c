@@ -461,27 +461,44 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
 
 /*
  * A block that matched the file byte for byte, in a file where the reply's
- * other blocks show that its quote expanded the file's tabs to stops of 8
- * (wd_patch__ev_keeps_columns): its new lines 8 columns deep or more, written
- * with spaces only, went through the same damage (the block quoted nothing
- * a tab would have shown in), and are re-indented as the others' are. A tab
- * anywhere in the hunk's indentation says the model kept this block's tabs.
+ * other blocks show what its quotes did to the file's tabs (they became a
+ * number of spaces, the same under every damage that fits:
+ * wd_patch__ev_tab_damage): its new lines indented with spaces went through
+ * the same damage (the block quoted nothing the damage changes), and are
+ * re-indented as the others' are, when one of them stands where the file
+ * writes tabs: a whole number of tabs deep, which the file starts lines
+ * with EXPANDED_MARGIN times as often as with the line's spaces (a file
+ * indented with 4 spaces and a few tabs keeps a new line's 4 spaces; gitk
+ * writes 8 columns as a tab 1735 times and as 8 spaces 14); or, where the
+ * quotes kept every column (tabs to stops of 8), 8 columns deep or more,
+ * since the column rule then weighs the file's ways of writing each column
+ * line by line. A tab anywhere in the hunk's indentation says the model
+ * kept this block's tabs.
  */
+#define EXPANDED_MARGIN 4
+
 static int exact_expanded(const hunk_ctx *hc)
 {
 	const struct wd_patch *p = hc->p;
-	int deep = 0;
+	size_t tab, space;
+	int changed = 0, columns;
 
-	if (!hc->ev || !wd_patch__ev_keeps_columns(hc->ev))
+	if (!hc->ev || !wd_patch__ev_tab_damage(hc->ev, &tab, &space) || tab < 2)
 		return 0;
+	columns = wd_patch__ev_keeps_columns(hc->ev);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {
 		const char *t = wd_patch__ltext(p, k);
+		size_t il = wd_patch__indent_len(t, p->lines[k].len);
 
-		if (memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))
+		if (memchr(t, '\t', il))
 			return 0;
-		deep |= p->lines[k].op == WD_PL_ADD && deep_spaces(t, p->lines[k].len);
+		if (p->lines[k].op != WD_PL_ADD || wd_patch__only_blanks(t, p->lines[k].len))
+			continue;
+		changed |= (columns && il >= 8) ||
+		           (il && il % tab == 0 && wd_patch__ev_tab_lines(hc->ev, il / tab) >=
+		                                   EXPANDED_MARGIN * wd_patch__ev_lines(hc->ev, t, il));
 	}
-	return deep;
+	return changed;
 }
 
 /* Does an old line of the block start with exactly the blanks of s? */
@@ -525,8 +542,10 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	if (rc)
 		goto out;
 	map.ev = hc->ev;
-	if (damaged)
+	if (damaged) {
 		map.identity = 0; /* the quote showed nothing the damage changes */
+		map.exact = 1;
+	}
 	/* a new line indented with a character the old lines never use, or with
 	 * a tab where the model's quote of the file lost the file's tabs (only the
 	 * context was re-indented), says the new lines were written for the file:

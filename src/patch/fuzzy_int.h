@@ -74,6 +74,8 @@ typedef struct ind_map {
 	int file_mixed;        /* the file's lines indent with tabs here, spaces only there */
 	int scale;             /* ... and the steps say it is a change of unit, not a shift */
 	const wd_ind_evidence *ev; /* the file's and this block's evidence, or NULL */
+	int exact;             /* the block matched byte for byte: the evidence's tabs are
+	                        * other blocks', this one showed none */
 	const img_line *above_file; /* the file's line for the last non-blank line above
 	                             * the new one, or NULL */
 	wd_ind_witness wit;    /* what else has bytes the model indented alike */

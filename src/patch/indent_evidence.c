@@ -317,11 +317,24 @@ int wd_patch__ev_fits_some(const wd_ind_evidence *ev, const char *fs, size_t fsl
 	return 0;
 }
 
-int wd_patch__ev_has(const wd_ind_evidence *ev, const char *s, size_t len)
+size_t wd_patch__ev_lines(const wd_ind_evidence *ev, const char *s, size_t len)
 {
 	for (size_t i = 0; i < ev->nvocab; i++)
 		if (ev->vocab[i].len == len && !memcmp(ev->vocab[i].s, s, len))
-			return 1;
+			return ev->vocab[i].n;
+	return 0;
+}
+
+int wd_patch__ev_has(const wd_ind_evidence *ev, const char *s, size_t len)
+{
+	return wd_patch__ev_lines(ev, s, len) != 0;
+}
+
+size_t wd_patch__ev_tab_lines(const wd_ind_evidence *ev, size_t tabs)
+{
+	for (size_t i = 0; i < ev->nvocab; i++)
+		if (ev->vocab[i].tabs == tabs && !ev->vocab[i].spaces)
+			return ev->vocab[i].n;
 	return 0;
 }
 
@@ -347,15 +360,16 @@ int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tab
 }
 
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
-                        size_t fslen)
+                        size_t fslen, int blind)
 {
 	ev_damage dm[EV_NDAMAGES];
 	size_t tabs, spaces, n;
 
 	if (ev->off || !ev->tabs || !ev->npairs || !only_spaces(ps, pslen))
 		return 0;
-	/* the quote showed how it wrote a tab: the width rules had that too */
-	for (size_t i = 0; i < ev->npairs; i++)
+	/* the quote showed how it wrote a tab: the width rules had that too
+	 * (unless the caller's block showed none) */
+	for (size_t i = 0; i < ev->npairs && !blind; i++)
 		if (ev->pairs[i].tabs)
 			return 0;
 	n = ev_fitting(ev, dm);
@@ -367,6 +381,24 @@ int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 			    (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces))
 				return 1;
 	return 0;
+}
+
+int wd_patch__ev_tab_damage(const wd_ind_evidence *ev, size_t *tab, size_t *space)
+{
+	ev_damage dm[EV_NDAMAGES];
+	size_t n;
+
+	if (ev->off || !ev->tabs || !ev->npairs || !(n = ev_fitting(ev, dm)))
+		return 0;
+	*tab = dm[0].tab;
+	*space = dm[0].space;
+	for (size_t d = 1; d < n; d++) {
+		if (dm[d].tab != *tab)
+			return 0;
+		if (dm[d].space > *space)
+			*space = dm[d].space;
+	}
+	return 1;
 }
 
 int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev)

@@ -288,20 +288,30 @@ int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fs
 int wd_patch__ev_fits_some(const wd_ind_evidence *ev, const char *fs, size_t fslen, size_t pw);
 /* 1 when some line of the file starts with exactly the blanks s[0..len). */
 int wd_patch__ev_has(const wd_ind_evidence *ev, const char *s, size_t len);
+/* How many lines of the file start with exactly the blanks s[0..len); with
+ * exactly `tabs` tabs. */
+size_t wd_patch__ev_lines(const wd_ind_evidence *ev, const char *s, size_t len);
+size_t wd_patch__ev_tab_lines(const wd_ind_evidence *ev, size_t tabs);
 /* 1 when some line of the file starts 8 columns deep or more with spaces only. */
 int wd_patch__ev_spaces_deep(const wd_ind_evidence *ev);
 /* 1 when some damage the evidence allows takes a whole number of tabs, up to
  * max_tabs, to width pw. */
 int wd_patch__ev_tabs_reach(const wd_ind_evidence *ev, size_t pw, size_t max_tabs);
 /* 1 when, under some damage the evidence allows, a string other than fs
- * that starts a line of the file would be read as ps too. */
+ * that starts a line of the file would be read as ps too, and the quote
+ * never showed a tab (`blind`: the caller's block showed none, whatever
+ * the evidence's other blocks did). */
 int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen, const char *fs,
-                        size_t fslen);
+                        size_t fslen, int blind);
 /* Append column `col` as blanks, tabs as far as they go then spaces: 0 or
  * WD_ENOMEM. */
 int wd_patch__put_tabs_first(wd_buf *b, size_t col);
 /* Are the blanks s[0..len) tabs as far as they go, then under 8 spaces? */
 int wd_patch__tabs_first(const char *s, size_t len);
+/* 1 when the damages every matched pair fits all turn a tab into the same
+ * number of columns, *tab (the quote showed a tab: without one, damages of
+ * several tab widths fit); *space: the most columns any makes of a space. */
+int wd_patch__ev_tab_damage(const wd_ind_evidence *ev, size_t *tab, size_t *space);
 /* 1 when the one damage every matched pair fits keeps columns (a tab to the
  * next stop of 8, a space one column): a new line's width is its column. */
 int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev);

@@ -632,7 +632,8 @@ static int ind_map_decide(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 	rc = ind_width_rules(b, m, pw, ps, pslen, cont);
 	/* the widths gave an answer, but under what the quote did to the file
 	 * another string that starts a line of the file reads as this width too */
-	if (!rc && m->ev && wd_patch__ev_rivals(m->ev, ps, pslen, wd_buf_cstr(b) + at, b->len - at))
+	if (!rc && m->ev &&
+	    wd_patch__ev_rivals(m->ev, ps, pslen, wd_buf_cstr(b) + at, b->len - at, m->exact))
 		return WD_EREFUSED;
 	return rc;
 }

@@ -34,6 +34,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void edit_harness_apply(wd_patch *p)
 {
+	wd_ind_pool pool = { 0 };
+
+	/* the reply's pooled indentation evidence, as apply.c gathers it */
+	for (size_t i = 0; i < p->nfiles; i++)
+		if (wd_patch__pool_add(&pool, p, &p->files[i], edit_harness_sample,
+		                       sizeof(edit_harness_sample) - 1) != 0)
+			return;
 	for (size_t i = 0; i < p->nfiles; i++) {
 		wd_patch_report r = { 0 };
 		wd_fuzzy_result res;
@@ -43,7 +50,7 @@ static void edit_harness_apply(wd_patch *p)
 		r.json = json_object();
 		if (hunks && r.json)
 			wd_patch__fuzzy_apply(&out, &res, &r, p, &p->files[i], "f.c", edit_harness_sample,
-			                      sizeof(edit_harness_sample) - 1, hunks, NULL);
+			                      sizeof(edit_harness_sample) - 1, hunks, &pool);
 		json_decref(hunks);
 		wd_buf_free(&out);
 		wd_patch_report_free(&r);

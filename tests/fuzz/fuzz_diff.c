@@ -31,6 +31,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void apply_all(const wd_patch *p, const char *content, size_t len)
 {
+	wd_ind_pool pool = { 0 };
+
+	for (size_t i = 0; i < p->nfiles; i++)
+		if (wd_patch__pool_add(&pool, p, &p->files[i], content, len) != 0)
+			return;
 	for (size_t i = 0; i < p->nfiles; i++) {
 		wd_patch_report r = { 0 };
 		wd_fuzzy_result res;
@@ -40,7 +45,7 @@ static void apply_all(const wd_patch *p, const char *content, size_t len)
 		r.json = json_object();
 		if (hunks && r.json)
 			wd_patch__fuzzy_apply(&out, &res, &r, p, &p->files[i], "f.c", content, len, hunks,
-			                      NULL);
+			                      &pool);
 		json_decref(hunks);
 		wd_buf_free(&out);
 		wd_patch_report_free(&r);

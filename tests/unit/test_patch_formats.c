@@ -900,6 +900,16 @@ END_TEST
 #define EV_SEND_CC \
 	"   --cc           Specify an initial \"Cc:\" list for the entire series\n" \
 	"                  of emails.\n\n"
+/* t7201-co.sh, cut down: tests indented with a tab, the last one with 4
+ * spaces and ending with `last`. */
+#define EV_TESTS_TAB \
+	"test_expect_success setup '\n\tgit checkout -b renamer &&\n\tgit reset --hard\n'\n\n" \
+	"test_expect_success 'side' '\n\tgit checkout side &&\n\tgit branch one\n'\n\n" \
+	"test_expect_success 'two' '\n\tgit branch two &&\n\tgit branch three\n'\n\n" \
+	"test_expect_success 'four' '\n\tgit branch four &&\n\tgit branch -D delete-me\n'\n\n" \
+	"test_expect_success 'delete' '\n    test refs/heads/delete-me = \"$(git symbolic-ref HEAD)\" &&\n"
+#define EV_TESTS_SH(last) \
+	"for i in 1 2\ndo\n\techo \"$i\"\ndone\n\n" EV_TESTS_TAB last "test_done\n"
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1118,6 +1128,38 @@ static const ev_case EV_CASES[] = {
 	     "        return 2;\n}\n"),
 	  "#include \"a.h\"\n\nint two(void)\n{\n\treturn 2;\n}\n\nint one(void)\n{\n"
 	  "\treturn 11;\n}\n/*\n        art\n*/\n", NULL },
+	{ "so too where the other block's quote made a tab 4 columns (a space 1 or 2: it "
+	  "showed none)",
+	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n",
+	  SR("src/s.c", "int one(void)\n{\n    return 1;\n",
+	     "int one(void)\n{\n    return 11;\n")
+	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
+	     "    return 2;\n}\n"),
+	  "#include \"a.h\"\n\nint two(void)\n{\n\treturn 2;\n}\n\nint one(void)\n{\n"
+	  "\treturn 11;\n}\n/*\n        art\n*/\n", NULL },
+	{ "control: in a file indented with 4 spaces and a tab here and there, a block that "
+	  "matched byte for byte keeps its new 4 spaces, though another block's quote made a "
+	  "tab 4 columns: the file writes that depth with spaces 4 times as often",
+	  "src/e.pl", "sub a {\n    my $x = 1;\n    my $y = 2;\n    my $z = 3;\n    return $x;\n}\n"
+	  "sub b {\n\treturn 2;\n}\n",
+	  SR("src/e.pl", "sub b {\n    return 2;\n", "sub b {\n    return 3;\n")
+	  SR("src/e.pl", "sub a {\n", "sub c {\n    return 4;\n}\nsub a {\n"),
+	  "sub c {\n    return 4;\n}\nsub a {\n    my $x = 1;\n    my $y = 2;\n    my $z = 3;\n"
+	  "    return $x;\n}\nsub b {\n\treturn 3;\n}\n", NULL },
+	{ "a block that matched byte for byte quotes a test indented with 4 spaces, in a file "
+	  "whose other tests (and so the file's habit after a test's first line) use a tab, "
+	  "which another block's quote made 4 columns: the new test's 4 spaces are not taken "
+	  "from the quoted lines, whose spaces a tab would have become too, but from the habit",
+	  "t/t.sh", EV_TESTS_SH("    test_must_fail git checkout -b track'\n\n"),
+	  SR("t/t.sh", "do\n    echo \"$i\"\ndone\n", "do\n    echo \"$i\" >&2\ndone\n")
+	  SR("t/t.sh", "    test_must_fail git checkout -b track'\n\ntest_done\n",
+	     "    test_must_fail git checkout -b track'\n\n"
+	     "test_expect_success 'unmerged' '\n    rm -f .git/index &&\n    git checkout fild\n'\n"
+	     "\ntest_done\n"),
+	  "for i in 1 2\ndo\n\techo \"$i\" >&2\ndone\n\n" EV_TESTS_TAB
+	  "    test_must_fail git checkout -b track'\n\n"
+	  "test_expect_success 'unmerged' '\n\trm -f .git/index &&\n\tgit checkout fild\n'\n"
+	  "\ntest_done\n", NULL },
 	{ "beside a tabs-expanded block, one that matched byte for byte adds a line of usage "
 	  "text 18 spaces deep, which no rule places (the file writes column 18 so only there, "
 	  "and puts no such line after one like the line above); the block quoted a line with "
