@@ -463,7 +463,7 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
  * A block that matched the file byte for byte, in a file where the reply's
  * other blocks show what its quotes did to the file's tabs (they became a
  * number of spaces, the same under every damage that fits:
- * wd_patch__ev_tab_damage): its new lines indented with spaces went through
+ * wd_patch__ev_tab_width): its new lines indented with spaces went through
  * the same damage (the block quoted nothing the damage changes), and are
  * re-indented as the others' are, when one of them stands where the file
  * writes tabs: a whole number of tabs deep, which the file starts lines
@@ -480,10 +480,10 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
 static int exact_expanded(const hunk_ctx *hc)
 {
 	const struct wd_patch *p = hc->p;
-	size_t tab, space;
+	size_t tab = hc->ev ? wd_patch__ev_tab_width(hc->ev) : 0;
 	int changed = 0, columns;
 
-	if (!hc->ev || !wd_patch__ev_tab_damage(hc->ev, &tab, &space) || tab < 2)
+	if (tab < 2)
 		return 0;
 	columns = wd_patch__ev_keeps_columns(hc->ev);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {

@@ -383,22 +383,17 @@ int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 	return 0;
 }
 
-int wd_patch__ev_tab_damage(const wd_ind_evidence *ev, size_t *tab, size_t *space)
+size_t wd_patch__ev_tab_width(const wd_ind_evidence *ev)
 {
 	ev_damage dm[EV_NDAMAGES];
 	size_t n;
 
 	if (ev->off || !ev->tabs || !ev->npairs || !(n = ev_fitting(ev, dm)))
 		return 0;
-	*tab = dm[0].tab;
-	*space = dm[0].space;
-	for (size_t d = 1; d < n; d++) {
-		if (dm[d].tab != *tab)
+	for (size_t d = 1; d < n; d++)
+		if (dm[d].tab != dm[0].tab)
 			return 0;
-		if (dm[d].space > *space)
-			*space = dm[d].space;
-	}
-	return 1;
+	return dm[0].tab;
 }
 
 int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev)

@@ -308,10 +308,10 @@ int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 int wd_patch__put_tabs_first(wd_buf *b, size_t col);
 /* Are the blanks s[0..len) tabs as far as they go, then under 8 spaces? */
 int wd_patch__tabs_first(const char *s, size_t len);
-/* 1 when the damages every matched pair fits all turn a tab into the same
- * number of columns, *tab (the quote showed a tab: without one, damages of
- * several tab widths fit); *space: the most columns any makes of a space. */
-int wd_patch__ev_tab_damage(const wd_ind_evidence *ev, size_t *tab, size_t *space);
+/* The columns a tab became when every damage the matched pairs fit agrees
+ * on them (the quote showed a tab: without one, damages of several tab
+ * widths fit); 0 when they do not, or the evidence is not usable. */
+size_t wd_patch__ev_tab_width(const wd_ind_evidence *ev);
 /* 1 when the one damage every matched pair fits keeps columns (a tab to the
  * next stop of 8, a space one column): a new line's width is its column. */
 int wd_patch__ev_keeps_columns(const wd_ind_evidence *ev);
