@@ -910,6 +910,26 @@ END_TEST
 	"test_expect_success 'delete' '\n    test refs/heads/delete-me = \"$(git symbolic-ref HEAD)\" &&\n"
 #define EV_TESTS_SH(last) \
 	"for i in 1 2\ndo\n\techo \"$i\"\ndone\n\n" EV_TESTS_TAB last "test_done\n"
+/* parse-options.c, cut down: a condition whose second line aligns with two
+ * tabs and 4 spaces (16 columns at 4 a tab and 2 a space), a message
+ * aligned at 22, and bodies of `if (...)` four tabs deep. */
+#define EV_OPTS_HEAD \
+	"static int check(struct option *opts)\n{\n\tint err = 0;\n\n" \
+	"\tfor (; opts->type; opts++) {\n\t\tif ((opts->flags & LASTARG) &&\n" \
+	"\t\t    (opts->flags & OPTARG))\n" \
+	"\t\t\terr |= bug(opts, \"uses incompatible flags \"\n" \
+	"\t\t\t\t   \"LASTARG and OPTARG\");\n"
+#define EV_OPTS_TAIL \
+	"\t}\n\treturn err;\n}\n\n" \
+	"static void walk(struct option *opts)\n{\n\twhile (opts) {\n" \
+	"\t\tif (opts->flags) {\n\t\t\tif (opts->type)\n\t\t\t\topts++;\n" \
+	"\t\t\tif (opts->help)\n\t\t\t\topts++;\n\t\t\tif (opts->name)\n" \
+	"\t\t\t\topts++;\n\t\t}\n\t}\n}\n"
+#define EV_OPTS_QUOTE \
+	"    for (; opts->type; opts++) {\n        if ((opts->flags & LASTARG) &&\n" \
+	"                (opts->flags & OPTARG))\n" \
+	"            err |= bug(opts, \"uses incompatible flags \"\n" \
+	"                      \"LASTARG and OPTARG\");\n"
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1160,6 +1180,17 @@ static const ev_case EV_CASES[] = {
 	  "    test_must_fail git checkout -b track'\n\n"
 	  "test_expect_success 'unmerged' '\n\trm -f .git/index &&\n\tgit checkout fild\n'\n"
 	  "\ntest_done\n", NULL },
+	{ "the body of a new `if (...)` one step (4) deeper than it is a statement, not "
+	  "alignment: the model's step is read from lines of depth, not from aligned ones "
+	  "(a message at 22 made it 2, every new level a jump, and the aligned condition's "
+	  "two tabs and 4 spaces answered for 16)",
+	  "src/o.c", EV_OPTS_HEAD EV_OPTS_TAIL,
+	  SR("src/o.c", EV_OPTS_QUOTE "    }\n",
+	     EV_OPTS_QUOTE "        if (opts->short_name) {\n"
+	     "            if (0x7F <= opts->short_name)\n"
+	     "                err |= bug(opts, \"invalid short name\");\n        }\n    }\n"),
+	  EV_OPTS_HEAD "\t\tif (opts->short_name) {\n\t\t\tif (0x7F <= opts->short_name)\n"
+	  "\t\t\t\terr |= bug(opts, \"invalid short name\");\n\t\t}\n" EV_OPTS_TAIL, NULL },
 	{ "beside a tabs-expanded block, one that matched byte for byte adds a line of usage "
 	  "text 18 spaces deep, which no rule places (the file writes column 18 so only there, "
 	  "and puts no such line after one like the line above); the block quoted a line with "
