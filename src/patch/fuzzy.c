@@ -32,12 +32,50 @@ enum { LVL_EXACT = 0, LVL_WS = 1, LVL_TRIM = 2 };
 
 static const char *const level_names[] = { "exact", "whitespace", "trimmed_context" };
 
+/* A hash of s[0..len) that lines equal up to whitespace (eq_ws) share: the
+ * text with its ends trimmed and each inner run of blanks as one space
+ * (FNV-1a). Matching with whitespace ignored compares these first, so a
+ * block is not compared character by character at every line of the file. */
+static unsigned long long ws_hash(const char *s, size_t len)
+{
+	unsigned long long h = 1469598103934665603ull;
+	size_t i = 0;
+
+	while (len && wd_patch__is_blank(s[len - 1]))
+		len--;
+	while (i < len && wd_patch__is_blank(s[i]))
+		i++;
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i++];
+
+		if (wd_patch__is_blank((char)c)) {
+			while (i < len && wd_patch__is_blank(s[i]))
+				i++;
+			c = ' ';
+		}
+		h = (h ^ c) * 1099511628211ull;
+	}
+	return h;
+}
+
 static int img_push(image *im, const char *p, size_t len, int no_eol)
 {
 	if (WD_ARRAY_RESERVE(im->v, im->cap, im->n + 1, 64) != 0)
 		return WD_ENOMEM;
 	im->v[im->n].p = p;
 	im->v[im->n].len = len;
+	im->v[im->n].wsh = ws_hash(p, len);
+	im->v[im->n].no_eol = (unsigned char)no_eol;
+	im->n++;
+	return 0;
+}
+
+/* Line l of another image, its hash kept; with `no_eol`. */
+static int img_copy(image *im, const img_line *l, int no_eol)
+{
+	if (WD_ARRAY_RESERVE(im->v, im->cap, im->n + 1, 64) != 0)
+		return WD_ENOMEM;
+	im->v[im->n] = *l;
 	im->v[im->n].no_eol = (unsigned char)no_eol;
 	im->n++;
 	return 0;
@@ -91,11 +129,12 @@ static int eq_ws(const char *a, size_t al, const char *b, size_t bl)
 	return i == al && j == bl;
 }
 
-static int line_eq(int level, const char *a, size_t al, const img_line *l)
+/* `ah`: a's ws_hash, for a whitespace match. */
+static int line_eq(int level, const char *a, size_t al, unsigned long long ah, const img_line *l)
 {
 	if (level == LVL_EXACT)
 		return al == l->len && !memcmp(a, l->p, al);
-	return eq_ws(a, al, l->p, l->len);
+	return ah == l->wsh && eq_ws(a, al, l->p, l->len);
 }
 
 static int side_build(side *s, const struct wd_patch *p, const wd_hunk *h, char skip)
@@ -110,15 +149,20 @@ static int side_build(side *s, const struct wd_patch *p, const wd_hunk *h, char 
 	return 0;
 }
 
+/* `h`: the ws_hash of s's lines lo..hi-1, for a whitespace match (else
+ * NULL: they are computed here). */
 static int matches_at(const struct wd_patch *p, const side *s, size_t lo, size_t hi,
-                      const image *im, size_t pos, int level)
+                      const image *im, size_t pos, int level, const unsigned long long *h)
 {
 	if (pos + (hi - lo) > im->n)
 		return 0;
 	for (size_t i = lo; i < hi; i++) {
 		size_t k = s->idx[i];
+		const char *t = wd_patch__ltext(p, k);
+		unsigned long long th = level == LVL_EXACT ? 0
+		                        : h ? h[i - lo] : ws_hash(t, p->lines[k].len);
 
-		if (!line_eq(level, wd_patch__ltext(p, k), p->lines[k].len, &im->v[pos + i - lo]))
+		if (!line_eq(level, t, p->lines[k].len, th, &im->v[pos + i - lo]))
 			return 0;
 	}
 	return 1;
@@ -130,16 +174,22 @@ static size_t find_all(size_t *cands, const struct wd_patch *p, const side *s, s
                        size_t hi, const image *im, int level)
 {
 	size_t n = 0, m = hi - lo;
+	unsigned long long *h = NULL;
 
 	if (m > im->n)
 		return 0;
+	/* without memory for the hashes, each comparison computes its own */
+	if (level != LVL_EXACT && m && (h = malloc(m * sizeof(*h))) != NULL)
+		for (size_t i = lo; i < hi; i++)
+			h[i - lo] = ws_hash(wd_patch__ltext(p, s->idx[i]), p->lines[s->idx[i]].len);
 	for (size_t pos = 0; pos + m <= im->n; pos++) {
-		if (!matches_at(p, s, lo, hi, im, pos, level))
+		if (!matches_at(p, s, lo, hi, im, pos, level, h))
 			continue;
 		if (n < MAX_CANDS)
 			cands[n] = pos;
 		n++;
 	}
+	free(h);
 	return n;
 }
 
@@ -570,7 +620,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		map.wit.del = del;
 	}
 	for (size_t i = 0; i < pos && i < im->n && !rc; i++)
-		rc = img_push(&out, im->v[i].p, im->v[i].len, 0);
+		rc = img_copy(&out, &im->v[i], 0);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
 		const wd_pline *l = &p->lines[k];
 		const char *lt = wd_patch__ltext(p, k);
@@ -588,7 +638,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			size_t at = pos + pi - lo;
 
 			if (pi >= lo && pi < hi && at < im->n)
-				rc = img_push(&out, im->v[at].p, im->v[at].len, im->v[at].no_eol);
+				rc = img_copy(&out, &im->v[at], im->v[at].no_eol);
 			pi++;
 			qi++;
 		} else if (l->op == WD_PL_DEL) {
@@ -598,7 +648,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		           pos + same[qi] - lo < im->n) {
 			const img_line *fl = &im->v[pos + same[qi] - lo];
 
-			rc = img_push(&out, fl->p, fl->len, l->no_eol);
+			rc = img_copy(&out, fl, l->no_eol);
 			qi++;
 		} else if (reindent && !map.identity && !native_side &&
 		           wd_patch__ind_native(&map, wd_patch__ltext(p, k), l->len)) {
@@ -636,7 +686,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	}
 	*new_len = out.n - pos;
 	for (size_t i = pos + (hi - lo); i < im->n && !rc; i++)
-		rc = img_push(&out, im->v[i].p, im->v[i].len, im->v[i].no_eol);
+		rc = img_copy(&out, &im->v[i], im->v[i].no_eol);
 out:
 	if (hc->ev)
 		hc->ev->npairs = ev_mark; /* this block's pairs were for this block */

@@ -13,6 +13,7 @@
 typedef struct img_line {
 	const char *p;
 	size_t len;
+	unsigned long long wsh; /* hash of the text up to whitespace (fuzzy.c: ws_hash) */
 	unsigned char no_eol;
 } img_line;
 
