@@ -573,11 +573,12 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	const struct wd_patch *p = hc->p;
 	image out = { 0 };
 	ind_map map = { 0 };
-	size_t pi = 0, qi = 0, *same = NULL, unit = 0, prev_w = 0;
+	size_t pi = 0, qi = 0, *same = NULL, unit = 0, depth_unit = 0, prev_w = 0;
 	size_t ev_mark = hc->ev ? hc->ev->npairs : 0, above = SIZE_MAX, above_plen = 0;
 	const char *above_ps = NULL;
 	wd_ind_removed *del = NULL;
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
+	int prev_header = 0;
 	int have_prev = 0, expanded = -1; /* tabs_expanded, asked once if needed */
 	int damaged = level == LVL_EXACT && exact_expanded(hc);
 
@@ -614,7 +615,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	if (reindent && !damaged && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
 		native_side = 1;
 	if (reindent) {
-		unit = wd_patch__model_unit(&map);
+		unit = wd_patch__model_unit(&map, 0);
+		depth_unit = wd_patch__model_unit(&map, 1);
 		if ((rc = removed_collect(&del, &map.wit.ndel, hc, im, pos, lo, hi)) != 0)
 			goto out;
 		map.wit.del = del;
@@ -625,11 +627,16 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		const wd_pline *l = &p->lines[k];
 		const char *lt = wd_patch__ltext(p, k);
 		size_t lw = wd_patch__indent_width(lt, wd_patch__indent_len(lt, l->len));
+		/* (the body of a condition the line above closes is a jump only
+		 * past a step of depth: aligned pairs, two tabs and 5 spaces among
+		 * 4, 8, 12, make the step 2 and every new level a jump) */
+		size_t step = prev_header ? depth_unit : unit;
 		int jump = !have_prev ? 0 : prev_open ? JUMP_OPEN
-		           : unit && lw > prev_w + unit ? JUMP_DEEP : 0;
+		           : step && lw > prev_w + step ? JUMP_DEEP : 0;
 
 		if (l->op != WD_PL_DEL && !wd_patch__only_blanks(lt, l->len)) {
 			prev_open = wd_patch__open_line(lt, l->len);
+			prev_header = wd_patch__habit_header(lt, l->len);
 			prev_w = lw;
 			have_prev = 1;
 		}

@@ -97,8 +97,9 @@ int wd_patch__ind_native(const ind_map *m, const char *s, size_t len);
  * (SIZE_MAX: none), into *out (the caller frees). 0 or WD_ENOMEM. */
 int wd_patch__same_lines(size_t **out, const struct wd_patch *p, const side *pre,
                          const side *post);
-/* The model's step of depth among the pairs (0: none). */
-size_t wd_patch__model_unit(const ind_map *m);
+/* The model's step of depth among the pairs (0: none); `depth_only`: among
+ * those the file does not align with spaces after its tabs. */
+size_t wd_patch__model_unit(const ind_map *m, int depth_only);
 /* Does line s leave its statement open, so the next line may be aligned
  * under it rather than nested? */
 int wd_patch__open_line(const char *s, size_t len);

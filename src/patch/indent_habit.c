@@ -190,6 +190,14 @@ static void hb_read_above(hb_above *a, const char *s, size_t len)
 		a->kind = HB_K_PLAIN;
 }
 
+int wd_patch__habit_header(const char *s, size_t len)
+{
+	hb_above a;
+
+	hb_read_above(&a, s, len);
+	return a.kind == HB_K_HEADER;
+}
+
 /* Where a line at column `col` stands against the line above. */
 static int hb_relation(const hb_above *a, size_t col)
 {

@@ -224,6 +224,9 @@ typedef struct wd_ind_habit {
 	unsigned deep_spaces;  /* ... with 8 spaces */
 } wd_ind_habit;
 
+/* Is s[0..len) a control line whose `)` closes its condition (`if (x)`,
+ * `} else if (x)`, `for (...)`), so that the next line is its body? */
+int wd_patch__habit_header(const char *s, size_t len);
 /* Count line[0..len) against the non-blank line above it. */
 void wd_patch__habit_learn(wd_ind_habit *h, const char *above, size_t alen, const char *line,
                            size_t len);

@@ -736,19 +736,16 @@ int wd_patch__same_lines(size_t **out, const struct wd_patch *p, const side *pre
 }
 
 /* The model's step of depth among the pairs: the gcd of their widths'
- * differences, else the one width they show (0: none). A pair the file
- * aligns with spaces after its tabs is alignment, not depth (two tabs and
- * 5 spaces, 18 columns among 4, 8, 12: a step of 2 would make every new
- * level a jump). */
-size_t wd_patch__model_unit(const ind_map *m)
+ * differences, else the one width they show (0: none). */
+size_t wd_patch__model_unit(const ind_map *m, int depth_only)
 {
 	size_t lo = SIZE_MAX, g = 0;
 
 	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].pw && !m->v[i].aligned && m->v[i].pw < lo)
+		if (m->v[i].pw && (!depth_only || !m->v[i].aligned) && m->v[i].pw < lo)
 			lo = m->v[i].pw;
 	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].pw && !m->v[i].aligned)
+		if (m->v[i].pw && (!depth_only || !m->v[i].aligned))
 			g = gcd(g, m->v[i].pw - lo);
 	return g ? g : lo == SIZE_MAX ? 0 : lo;
 }

@@ -930,6 +930,24 @@ END_TEST
 	"                (opts->flags & OPTARG))\n" \
 	"            err |= bug(opts, \"uses incompatible flags \"\n" \
 	"                      \"LASTARG and OPTARG\");\n"
+/* git-svn.perl's command table, cut down: hash keys aligned after a `{`
+ * with spaces after three tabs; `last` ends the second entry. */
+#define EV_CMD_PL(last) \
+	"my %cmd = (\n\t'fetch' => [ \\&cmd_fetch, \"Download\",\n" \
+	"\t\t\t{ 'revision|r=s' => \\$_revision,\n\t\t\t  'fetch-all|all' => \\$_fetch_all,\n" \
+	"\t\t\t   %fc_opts } ],\n\t'find-rev' => [ \\&cmd_find_rev, \"Translate\",\n\t\t\t" \
+	last ");\n"
+#define EV_CMD_QUOTE \
+	"            { 'revision|r=s' => \\$_revision,\n" \
+	"              'fetch-all|all' => \\$_fetch_all,\n               %fc_opts } ],\n" \
+	"    'find-rev' => [ \\&cmd_find_rev, \"Translate\",\n"
+/* builtin/clone.c, cut down, and a block quoting it at 4 a tab. */
+#define EV_CLONE_C \
+	"\tlen = end - start;\n\tstrip_suffix_mem(start, &len, \".git\");\n\n\tif (is_bare)\n" \
+	"\t\tdir = xstrfmt(\"%.*s.git\", (int)len, start);\n\telse\n"
+#define EV_CLONE_QUOTE \
+	"    len = end - start;\n    strip_suffix_mem(start, &len, \".git\");\n\n" \
+	"    if (is_bare)\n        dir = xstrfmt(\"%.*s.git\", (int)len, start);\n    else\n"
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1180,10 +1198,9 @@ static const ev_case EV_CASES[] = {
 	  "    test_must_fail git checkout -b track'\n\n"
 	  "test_expect_success 'unmerged' '\n\trm -f .git/index &&\n\tgit checkout fild\n'\n"
 	  "\ntest_done\n", NULL },
-	{ "the body of a new `if (...)` one step (4) deeper than it is a statement, not "
-	  "alignment: the model's step is read from lines of depth, not from aligned ones "
-	  "(a message at 22 made it 2, every new level a jump, and the aligned condition's "
-	  "two tabs and 4 spaces answered for 16)",
+	{ "the body of a new `if (...)` is a statement, however much deeper than the `if` "
+	  "it sits: a message aligned at 22 makes the model's step 2, so 16 under 12 is a "
+	  "jump, but the aligned condition line's two tabs and 4 spaces do not answer for it",
 	  "src/o.c", EV_OPTS_HEAD EV_OPTS_TAIL,
 	  SR("src/o.c", EV_OPTS_QUOTE "    }\n",
 	     EV_OPTS_QUOTE "        if (opts->short_name) {\n"
@@ -1191,6 +1208,26 @@ static const ev_case EV_CASES[] = {
 	     "                err |= bug(opts, \"invalid short name\");\n        }\n    }\n"),
 	  EV_OPTS_HEAD "\t\tif (opts->short_name) {\n\t\t\tif (0x7F <= opts->short_name)\n"
 	  "\t\t\t\terr |= bug(opts, \"invalid short name\");\n\t\t}\n" EV_OPTS_TAIL, NULL },
+	{ "control: a condition's body two steps deeper than it (12 under an `if` at 4, "
+	  "where the quote's step is 4) may be alignment (builtin/clone.c wrote a tab and 4 "
+	  "spaces, 12 columns at 4 a tab and 2 a space, as three tabs are): refused",
+	  "builtin/clone.c", EV_CLONE_C,
+	  SR("builtin/clone.c", EV_CLONE_QUOTE,
+	     "    len = end - start;\n    strip_suffix_mem(start, &len, \".git\");\n\n"
+	     "    if (!len || (len == 1 && *start == '/'))\n"
+	     "            die(\"No directory name could be guessed.\\n\"\n"
+	     "        \"Please specify a directory on the command line\");\n\n"
+	     "    if (is_bare)\n        dir = xstrfmt(\"%.*s.git\", (int)len, start);\n"
+	     "    else\n"),
+	  NULL, "Ambiguous line: `            die(" },
+	{ "control: after a `{` that opens a hash (git-svn.perl), a line a jump deeper than "
+	  "the model's step (2, from the aligned keys at 16 and 18) may be alignment, and "
+	  "the key aligned at 16 (three tabs and 2 spaces) answers for it",
+	  "s.pl", EV_CMD_PL("{} ],\n"),
+	  SR("s.pl", EV_CMD_QUOTE "            {} ],\n",
+	     EV_CMD_QUOTE "            {\n              'first-parent' => \\$_first_parent\n"
+	     "            } ],\n"),
+	  EV_CMD_PL("{\n\t\t\t  'first-parent' => \\$_first_parent\n\t\t\t} ],\n"), NULL },
 	{ "beside a tabs-expanded block, one that matched byte for byte adds a line of usage "
 	  "text 18 spaces deep, which no rule places (the file writes column 18 so only there, "
 	  "and puts no such line after one like the line above); the block quoted a line with "
