@@ -948,6 +948,18 @@ END_TEST
 #define EV_CLONE_QUOTE \
 	"    len = end - start;\n    strip_suffix_mem(start, &len, \".git\");\n\n" \
 	"    if (is_bare)\n        dir = xstrfmt(\"%.*s.git\", (int)len, start);\n    else\n"
+/* A tab file with one line 8 spaces deep (in a comment), a block adding a
+ * function before it whose body the model indented with `b`, and one
+ * changing its `return 1;`, quoted with `b` for its tab. */
+#define EV_ART_C "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n"
+#define EV_ART_TWO(b) \
+	SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n" b "return 2;\n}\n")
+#define EV_ART_ONE(b) \
+	SR("src/s.c", "int one(void)\n{\n" b "return 1;\n", "int one(void)\n{\n" b "return 11;\n")
+/* ... afterwards: two's body with `two`, one's line `one`. */
+#define EV_ART_WANT(two, one) \
+	"#include \"a.h\"\n\nint two(void)\n{\n" two "return 2;\n}\n\nint one(void)\n{\n" one "\n}\n" \
+	"/*\n        art\n*/\n"
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1148,33 +1160,17 @@ static const ev_case EV_CASES[] = {
 	  "body starts 8 spaces deep, in a file that writes a tab for every 8 columns and never "
 	  "8 spaces: the model's expanded tabs are not written into the file; refused",
 	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n",
-	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
-	     "        return 2;\n}\n"),
-	  NULL, "Ambiguous line: `        return 2;`" },
+	  EV_ART_TWO("        "), NULL, "Ambiguous line: `        return 2;`" },
 	{ "control: a file that already starts a line with 8 spaces keeps them as written",
-	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n",
-	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
-	     "        return 2;\n}\n"),
-	  "#include \"a.h\"\n\nint two(void)\n{\n        return 2;\n}\n\nint one(void)\n{\n"
-	  "\treturn 1;\n}\n/*\n        art\n*/\n", NULL },
+	  "src/s.c", EV_ART_C, EV_ART_TWO("        "), EV_ART_WANT("        ", "\treturn 1;"), NULL },
 	{ "the same block beside one whose quote shows the file's tabs expanded to stops of "
 	  "8: its new lines went through the same damage, and take the file's tab",
-	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n",
-	  SR("src/s.c", "int one(void)\n{\n        return 1;\n",
-	     "int one(void)\n{\n        return 11;\n")
-	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
-	     "        return 2;\n}\n"),
-	  "#include \"a.h\"\n\nint two(void)\n{\n\treturn 2;\n}\n\nint one(void)\n{\n"
-	  "\treturn 11;\n}\n/*\n        art\n*/\n", NULL },
+	  "src/s.c", EV_ART_C, EV_ART_ONE("        ") EV_ART_TWO("        "),
+	  EV_ART_WANT("\t", "\treturn 11;"), NULL },
 	{ "so too where the other block's quote made a tab 4 columns (a space 1 or 2: it "
 	  "showed none)",
-	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n/*\n        art\n*/\n",
-	  SR("src/s.c", "int one(void)\n{\n    return 1;\n",
-	     "int one(void)\n{\n    return 11;\n")
-	  SR("src/s.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nint two(void)\n{\n"
-	     "    return 2;\n}\n"),
-	  "#include \"a.h\"\n\nint two(void)\n{\n\treturn 2;\n}\n\nint one(void)\n{\n"
-	  "\treturn 11;\n}\n/*\n        art\n*/\n", NULL },
+	  "src/s.c", EV_ART_C, EV_ART_ONE("    ") EV_ART_TWO("    "),
+	  EV_ART_WANT("\t", "\treturn 11;"), NULL },
 	{ "control: in a file indented with 4 spaces and a tab here and there, a block that "
 	  "matched byte for byte keeps its new 4 spaces, though another block's quote made a "
 	  "tab 4 columns: the file writes that depth with spaces 4 times as often",
