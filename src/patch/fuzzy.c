@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "warden/error.h"
+#include "warden/fnv.h"
 #include "fuzzy_int.h"
 
 #define MAX_CANDS 64
@@ -38,7 +39,7 @@ static const char *const level_names[] = { "exact", "whitespace", "trimmed_conte
  * block is not compared character by character at every line of the file. */
 static unsigned long long ws_hash(const char *s, size_t len)
 {
-	unsigned long long h = 1469598103934665603ull;
+	uint64_t h = WD_FNV1A64_INIT;
 	size_t i = 0;
 
 	while (len && wd_patch__is_blank(s[len - 1]))
@@ -53,7 +54,7 @@ static unsigned long long ws_hash(const char *s, size_t len)
 				i++;
 			c = ' ';
 		}
-		h = (h ^ c) * 1099511628211ull;
+		h = wd_fnv1a64_byte(h, c);
 	}
 	return h;
 }
