@@ -531,7 +531,7 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
 static int exact_expanded(const hunk_ctx *hc)
 {
 	const struct wd_patch *p = hc->p;
-	size_t tab = hc->ev ? wd_patch__ev_tab_width(hc->ev) : 0;
+	size_t tab = hc->ev && !hc->ev->native ? wd_patch__ev_tab_width(hc->ev) : 0;
 	int changed = 0, columns;
 
 	if (tab < 2)
@@ -613,7 +613,8 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 		     (lost_tabs && memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))))
 			native_side = 1;
 	}
-	if (reindent && !damaged && !native_side && removed_lines_exact(hc, im, pos, lo, hi))
+	if (reindent && !damaged && !native_side &&
+	    ((hc->ev && hc->ev->native) || removed_lines_exact(hc, im, pos, lo, hi)))
 		native_side = 1;
 	if (reindent) {
 		unit = wd_patch__model_unit(&map, 0);
@@ -675,7 +676,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			if (rc == WD_EREFUSED)
 				hc->refused_line = k;
 			qi++;
-		} else if (deep_spaces(lt, l->len) &&
+		} else if (deep_spaces(lt, l->len) && !(hc->ev && hc->ev->native) &&
 		           (expanded < 0 ? (expanded = tabs_expanded(hc, im)) : expanded)) {
 			/* spaces where the file has a tab for every 8 columns, from a
 			 * quote that never showed how it writes a tab: refused, not
@@ -1035,16 +1036,32 @@ static int place_empty(found *fd, const hunk_ctx *hc, const image *im)
 
 /* The pairs of a block found in one place only, and only with whitespace
  * ignored: how the model's quote re-indented the file. */
-static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const side *pre,
-                          const image *im)
+static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const wd_hunk *h,
+                          const side *pre, const image *im)
 {
 	size_t cands[MAX_CANDS];
-	int rc = 0;
+	int rc = 0, lost = 0;
 
 	if (!im->n || find_all(cands, p, pre, 0, pre->n, im, LVL_EXACT) != 0 ||
 	    find_all(cands, p, pre, 0, pre->n, im, LVL_WS) != 1)
 		return 0;
-	for (size_t i = 0; i < pre->n && !rc; i++) {
+	/* the quote lost the file's tabs (an old line the file indents with a
+	 * tab quoted without one) while a new line is indented with a tab: the
+	 * new lines were written for the file, in this block and the others */
+	for (size_t i = 0; i < pre->n; i++) {
+		const char *pl = wd_patch__ltext(p, pre->idx[i]);
+		const img_line *fl = &im->v[cands[0] + i];
+
+		lost |= !memchr(pl, '\t', wd_patch__indent_len(pl, p->lines[pre->idx[i]].len)) &&
+		        memchr(fl->p, '\t', wd_patch__indent_len(fl->p, fl->len)) != NULL;
+	}
+	for (size_t k = h->first; lost && k < h->first + h->n; k++) {
+		const char *t = wd_patch__ltext(p, k);
+
+		if (p->lines[k].op == WD_PL_ADD && memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))
+			ev->native = 1;
+	}
+	for (size_t i = 0; i < pre->n && !rc && !ev->off; i++) {
 		const char *pl = wd_patch__ltext(p, pre->idx[i]);
 		size_t plen = p->lines[pre->idx[i]].len;
 		const img_line *fl = &im->v[cands[0] + i];
@@ -1062,13 +1079,13 @@ static int evidence_blocks(wd_ind_evidence *ev, const struct wd_patch *p, const 
 {
 	int rc = 0;
 
-	for (size_t h = 0; h < f->nhunks && !rc && !ev->off; h++) {
+	for (size_t h = 0; h < f->nhunks && !rc && !(ev->off && ev->native); h++) {
 		side pre;
 
 		if ((rc = side_build(&pre, p, &f->hunks[h], WD_PL_ADD)) != 0)
 			break;
 		if (pre.n)
-			rc = evidence_block(ev, p, &pre, im);
+			rc = evidence_block(ev, p, &f->hunks[h], &pre, im);
 		free(pre.idx);
 	}
 	return rc;

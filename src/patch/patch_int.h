@@ -260,6 +260,9 @@ typedef struct wd_ind_evidence {
 	size_t nvocab, vcap;
 	int tabs;              /* the file indents some lines with tabs */
 	int off;               /* not usable: a quote indented with tabs, too many indents */
+	int native;            /* a block's quote lost the file's tabs while its new lines
+	                        * are indented with tabs: the model wrote its new lines for
+	                        * the file, as they are */
 	wd_ind_habit habit;    /* the file's habits (indent_habit.c) */
 	wd_ind_echo echo;      /* the file's lines by text (indent_witness.c; freed by
 	                        * wd_patch__echo_free, not by wd_patch__ev_free) */

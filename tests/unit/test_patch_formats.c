@@ -672,6 +672,29 @@ START_TEST(reindent_keeps_new_lines_written_for_the_file)
 }
 END_TEST
 
+START_TEST(reindent_one_hunk_written_for_the_file_vouches_for_the_others)
+{
+	/* hunk 1's context lost its tabs while its '+' lines keep theirs: the
+	 * model writes its new lines for the file, so hunk 2's `cleanup:` label
+	 * (no tab to show, and hunk 1's '-' line with its tab leaves no usable
+	 * evidence of the damage) is kept as written, not refused */
+	const char *file = "int f(struct o *o)\n{\n\tint i;\n\n\tfor (i = 0; i < n; i++) {\n"
+	                   "\t\tif (a(i))\n\t\t\tb(i);\n\t}\n\tfor (i = 0; i < n; i++) {\n"
+	                   "\t\tc(i,\n\t\t  d);\n\t}\n\tfree(x);\n\treturn 0;\n}\n";
+	const char *t = "--- a/src/m.c\n+++ b/src/m.c\n@@ -5,4 +5,6 @@\n"
+	                "     for (i = 0; i < n; i++) {\n         if (a(i))\n-\t\t\tb(i);\n"
+	                "+\t\t\tb(i + 1);\n+\t\tif (e(i))\n+\t\t\tgoto cleanup;\n     }\n"
+	                "@@ -10,5 +12,6 @@\n         c(i,\n           d);\n     }\n+cleanup:\n"
+	                "     free(x);\n     return 0;\n";
+
+	assert_applied("src/m.c", file, t,
+	               "int f(struct o *o)\n{\n\tint i;\n\n\tfor (i = 0; i < n; i++) {\n"
+	               "\t\tif (a(i))\n\t\t\tb(i + 1);\n\t\tif (e(i))\n\t\t\tgoto cleanup;\n"
+	               "\t}\n\tfor (i = 0; i < n; i++) {\n\t\tc(i,\n\t\t  d);\n\t}\ncleanup:\n"
+	               "\tfree(x);\n\treturn 0;\n}\n");
+}
+END_TEST
+
 START_TEST(reindent_refuses_a_width_between_the_model_units)
 {
 	/* 4 per tab for a tab file: 4, 8 and 12 are one, two and three tabs, but
@@ -1788,6 +1811,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_maps_new_lines_when_the_removed_lines_were_quoted_loosely);
 	tcase_add_test(ind, reindent_refuses_when_a_mixed_file_crosses_the_model_depths);
 	tcase_add_test(ind, reindent_keeps_new_lines_written_for_the_file);
+	tcase_add_test(ind, reindent_one_hunk_written_for_the_file_vouches_for_the_others);
 	tcase_add_test(ind, reindent_refuses_a_width_between_the_model_units);
 	tcase_add_test(ind, reindent_refuses_a_continuation_at_a_width_no_old_line_shows);
 	tcase_add_test(ind, reindent_interpolates_a_spaces_only_file);
