@@ -471,6 +471,18 @@ static int removed_collect(wd_ind_removed **out, size_t *n, const hunk_ctx *hc, 
 	return 0;
 }
 
+/* Is some line of the hunk, old or new, indented with a tab? */
+static int hunk_has_tab(const hunk_ctx *hc)
+{
+	const struct wd_patch *p = hc->p;
+
+	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++)
+		if (memchr(wd_patch__ltext(p, k), '\t',
+		           wd_patch__indent_len(wd_patch__ltext(p, k), p->lines[k].len)))
+			return 1;
+	return 0;
+}
+
 /* Is the line indented 8 columns deep or more with spaces only? */
 static int deep_spaces(const char *s, size_t len)
 {
@@ -491,7 +503,6 @@ static int deep_spaces(const char *s, size_t len)
  */
 static int tabs_expanded(const hunk_ctx *hc, const image *im)
 {
-	const struct wd_patch *p = hc->p;
 	int tabs = 0;
 
 	for (size_t i = 0; i < im->n; i++) {
@@ -503,11 +514,7 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
 		return 0;
 	/* a tab anywhere in the hunk's indentation, old or new, shows how the
 	 * model writes one */
-	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++)
-		if (memchr(wd_patch__ltext(p, k), '\t',
-		           wd_patch__indent_len(wd_patch__ltext(p, k), p->lines[k].len)))
-			return 0;
-	return 1;
+	return !hunk_has_tab(hc);
 }
 
 /*
@@ -534,15 +541,13 @@ static int exact_expanded(const hunk_ctx *hc)
 	size_t tab = hc->ev && !hc->ev->native ? wd_patch__ev_tab_width(hc->ev) : 0;
 	int changed = 0, columns;
 
-	if (tab < 2)
+	if (tab < 2 || hunk_has_tab(hc))
 		return 0;
 	columns = wd_patch__ev_keeps_columns(hc->ev);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {
 		const char *t = wd_patch__ltext(p, k);
 		size_t il = wd_patch__indent_len(t, p->lines[k].len);
 
-		if (memchr(t, '\t', il))
-			return 0;
 		if (p->lines[k].op != WD_PL_ADD || wd_patch__only_blanks(t, p->lines[k].len))
 			continue;
 		changed |= (columns && il >= 8) ||
@@ -638,7 +643,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 
 		if (l->op != WD_PL_DEL && !wd_patch__only_blanks(lt, l->len)) {
 			prev_open = wd_patch__open_line(lt, l->len);
-			prev_header = wd_patch__habit_header(lt, l->len);
+			prev_header = reindent && wd_patch__habit_header(lt, l->len);
 			prev_w = lw;
 			have_prev = 1;
 		}
@@ -1073,13 +1078,14 @@ static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const w
 	return rc;
 }
 
-/* The pairs of the blocks of file f (the image im), into ev. */
+/* The pairs of the blocks of file f (the image im), into ev; `native`: and
+ * ev->native, for which blocks are read on past unusable pairs. */
 static int evidence_blocks(wd_ind_evidence *ev, const struct wd_patch *p, const wd_pfile *f,
-                           const image *im)
+                           const image *im, int native)
 {
 	int rc = 0;
 
-	for (size_t h = 0; h < f->nhunks && !rc && !(ev->off && ev->native); h++) {
+	for (size_t h = 0; h < f->nhunks && !rc && !(ev->off && (ev->native || !native)); h++) {
 		side pre;
 
 		if ((rc = side_build(&pre, p, &f->hunks[h], WD_PL_ADD)) != 0)
@@ -1114,7 +1120,7 @@ static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const 
 			                      im->v[i].len);
 		above = &im->v[i];
 	}
-	return rc ? rc : evidence_blocks(ev, p, f, im);
+	return rc ? rc : evidence_blocks(ev, p, f, im, 1);
 }
 
 int wd_patch__pool_add(wd_ind_pool *pool, const struct wd_patch *p, const wd_pfile *f,
@@ -1127,7 +1133,7 @@ int wd_patch__pool_add(wd_ind_pool *pool, const struct wd_patch *p, const wd_pfi
 	if (pool->off)
 		return 0;
 	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0 ||
-	    (rc = evidence_blocks(&ev, p, f, &im)) != 0)
+	    (rc = evidence_blocks(&ev, p, f, &im, 0)) != 0)
 		goto out;
 	pool->off = ev.off;
 	for (size_t i = 0; i < ev.npairs && !pool->off; i++) {
