@@ -535,13 +535,57 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
  */
 #define EXPANDED_MARGIN 4
 
+/*
+ * Where no quote of the reply showed what a tab became, the block's own new
+ * lines may: the first line of a body under an unindented line that opens a
+ * block (`struct x {`, `... || {`, `/re/ {`), in a file that puts such a
+ * body one tab deep and writes its deep lines with tabs (indent_habit.c),
+ * is one tab written by the model, as wide as its spaces. The width (2, 4
+ * or 8) when every such line of the block says the same, else 0.
+ */
+static size_t opener_width(const hunk_ctx *hc)
+{
+	const struct wd_patch *p = hc->p;
+	const char *above = NULL;
+	size_t alen = 0, width = 0;
+
+	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {
+		const char *t = wd_patch__ltext(p, k);
+		size_t len = p->lines[k].len, il = wd_patch__indent_len(t, len);
+
+		if (p->lines[k].op == WD_PL_DEL || wd_patch__only_blanks(t, len))
+			continue;
+		if (above && p->lines[k].op == WD_PL_ADD &&
+		    wd_patch__habit_body_tab(&hc->ev->habit, above, alen)) {
+			if ((il != 2 && il != 4 && il != 8) || (width && width != il))
+				return 0;
+			width = il;
+		}
+		above = t;
+		alen = len;
+	}
+	return width;
+}
+
 static int exact_expanded(const hunk_ctx *hc)
 {
 	const struct wd_patch *p = hc->p;
 	size_t tab = hc->ev && !hc->ev->native ? wd_patch__ev_tab_width(hc->ev) : 0;
+	size_t body;
 	int changed = 0, columns;
 
-	if (tab < 2 || hunk_has_tab(hc))
+	if (hunk_has_tab(hc))
+		return 0;
+	/* nothing else in the reply tells: the block's own bodies may, when the
+	 * other pairs fit them (their pair is the block's, dropped with its
+	 * others when it is spliced) */
+	if (!tab && hc->ev && !hc->ev->native && !hc->ev->off && hc->ev->tabs &&
+	    (body = opener_width(hc)) != 0) {
+		if (wd_patch__ev_count_add(hc->ev, body, 1, 0))
+			return WD_ENOMEM;
+		tab = wd_patch__ev_tab_width(hc->ev);
+	}
+	if (tab < 2)
 		return 0;
 	columns = wd_patch__ev_keeps_columns(hc->ev);
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {
@@ -586,8 +630,12 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
 	int prev_header = 0;
 	int have_prev = 0, expanded = -1; /* tabs_expanded, asked once if needed */
-	int damaged = level == LVL_EXACT && exact_expanded(hc);
+	int damaged = level == LVL_EXACT ? exact_expanded(hc) : 0;
 
+	if (damaged < 0) {
+		rc = damaged;
+		goto out;
+	}
 	reindent |= damaged;
 	if (reindent &&
 	    ((rc = wd_patch__ind_map_build(&map, p, &hc->pre, &hc->post, lo, hi, im, pos)) != 0 ||

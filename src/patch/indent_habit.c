@@ -249,6 +249,18 @@ static int hb_tabs_deep(const wd_ind_habit *h)
 	return h->deep_tab >= HB_VETO_SEEN && h->deep_spaces * HB_VETO_SHARE < h->deep_tab;
 }
 
+int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t alen)
+{
+	hb_above a;
+	unsigned one = h->n[HB_K_BLOCK][HB_R_STEP8], two = h->n[HB_K_BLOCK][HB_R_STEP16];
+
+	hb_read_above(&a, above, alen);
+	/* the rival reading of the model's width is two tabs of a half as
+	 * wide (or wider) */
+	return a.kind == HB_K_BLOCK && !a.col && hb_tabs_deep(h) && one >= HB_MIN_SEEN &&
+	       one >= HB_MARGIN * two;
+}
+
 /* The score of the string at column `col` among those damage (tab, space)
  * takes to pw: where the file puts a line after one like `a`, and how often.
  * The strings of 8 leading spaces in a file that writes such depths with a

@@ -983,6 +983,17 @@ END_TEST
 #define EV_ART_WANT(two, one) \
 	"#include \"a.h\"\n\nint two(void)\n{\n" two "return 2;\n}\n\nint one(void)\n{\n" one "\n}\n" \
 	"/*\n        art\n*/\n"
+/* A tab file whose function bodies start one tab deep (its habit after an
+ * unindented `{`), and a block quoting only its first line that adds a
+ * struct and a function, their bodies indented with `one` and `two`. */
+#define EV_BODY_FN(n, v) "\nint " n "(void)\n{\n\tint " v " = 1;\n\tif (" v ")\n\t\treturn " v \
+	";\n\treturn 0;\n}\n"
+#define EV_BODY_C \
+	"#include \"a.h\"\n" EV_BODY_FN("one", "x") EV_BODY_FN("two", "y") EV_BODY_FN("three", "z")
+#define EV_BODY_NEW(one, two) \
+	"#include \"a.h\"\n\nstruct it {\n" one "int h;\n};\n\nint five(void)\n{\n" one \
+	"if (h)\n" two "return 5;\n" one "return 0;\n}\n"
+#define EV_BODY_BLOCK(one, two) SR("src/b.c", "#include \"a.h\"\n", EV_BODY_NEW(one, two))
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1184,6 +1195,28 @@ static const ev_case EV_CASES[] = {
 	  "8 spaces: the model's expanded tabs are not written into the file; refused",
 	  "src/s.c", "#include \"a.h\"\n\nint one(void)\n{\n\treturn 1;\n}\n",
 	  EV_ART_TWO("        "), NULL, "Ambiguous line: `        return 2;`" },
+	{ "no other quote shows what a tab became, but the block's own new body under an "
+	  "unindented `{` does, in a file that starts such bodies one tab deep (and writes "
+	  "its deep lines with tabs): its 8 spaces are a tab, and every new line is "
+	  "re-indented by that",
+	  "src/b.c", EV_BODY_C, EV_BODY_BLOCK("        ", "                "),
+	  EV_BODY_NEW("\t", "\t\t") EV_BODY_FN("one", "x") EV_BODY_FN("two", "y")
+	  EV_BODY_FN("three", "z"), NULL },
+	{ "so too at 4 columns a tab: the body's 4 spaces are the tab, 8 are two",
+	  "src/b.c", EV_BODY_C, EV_BODY_BLOCK("    ", "        "),
+	  EV_BODY_NEW("\t", "\t\t") EV_BODY_FN("one", "x") EV_BODY_FN("two", "y")
+	  EV_BODY_FN("three", "z"), NULL },
+	{ "control: two bodies of the block that disagree on the tab (8 and 4 spaces) say "
+	  "nothing; refused",
+	  "src/b.c", EV_BODY_C,
+	  SR("src/b.c", "#include \"a.h\"\n",
+	     "#include \"a.h\"\n\nstruct it {\n        int h;\n};\n\nint five(void)\n{\n"
+	     "    return 5;\n}\n"),
+	  NULL, "Ambiguous line: `        int h;`" },
+	{ "control: a file with a single body has no habit to read the width from: refused "
+	  "(as the tab file above with one function)",
+	  "src/b.c", "#include \"a.h\"\n" EV_BODY_FN("one", "x"),
+	  EV_BODY_BLOCK("        ", "                "), NULL, "Ambiguous line: `        int h;`" },
 	{ "control: a file that already starts a line with 8 spaces keeps them as written",
 	  "src/s.c", EV_ART_C, EV_ART_TWO("        "), EV_ART_WANT("        ", "\treturn 1;"), NULL },
 	{ "the same block beside one whose quote shows the file's tabs expanded to stops of "
