@@ -535,21 +535,37 @@ static int tabs_expanded(const hunk_ctx *hc, const image *im)
  */
 #define EXPANDED_MARGIN 4
 
+/* Bodies read by opener_width, at most (each is looked for among the
+ * block's old lines). */
+#define OPENER_MAX 8
+
+/* Is s an old line of the block, blanks and all? */
+static int quoted_line(const hunk_ctx *hc, const char *s, size_t len)
+{
+	for (size_t i = 0; i < hc->pre.n; i++)
+		if (hc->p->lines[hc->pre.idx[i]].len == len &&
+		    !memcmp(wd_patch__ltext(hc->p, hc->pre.idx[i]), s, len))
+			return 1;
+	return 0;
+}
+
 /*
  * Where no quote of the reply showed what a tab became, the block's own new
  * lines may: the first line of a body under an unindented line that opens a
  * block (`struct x {`, `... || {`, `/re/ {`), in a file that puts such a
  * body one tab deep and writes its deep lines with tabs (indent_habit.c),
- * is one tab written by the model, as wide as its spaces. The width (2, 4
- * or 8) when every such line of the block says the same, else 0.
+ * is one tab written by the model, as wide as its spaces. The width (4 or
+ * 8: two spaces are an author's indent as often as a tab) when every such
+ * new line of the block says the same and the file starts lines with a tab
+ * EXPANDED_MARGIN times as often as with those spaces, else 0.
  */
 static size_t opener_width(const hunk_ctx *hc)
 {
 	const struct wd_patch *p = hc->p;
 	const char *above = NULL;
-	size_t alen = 0, width = 0;
+	size_t alen = 0, width = 0, seen = 0;
 
-	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n; k++) {
+	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && seen < OPENER_MAX; k++) {
 		const char *t = wd_patch__ltext(p, k);
 		size_t len = p->lines[k].len, il = wd_patch__indent_len(t, len);
 
@@ -557,13 +573,21 @@ static size_t opener_width(const hunk_ctx *hc)
 			continue;
 		if (above && p->lines[k].op == WD_PL_ADD &&
 		    wd_patch__habit_body_tab(&hc->ev->habit, above, alen)) {
-			if ((il != 2 && il != 4 && il != 8) || (width && width != il))
+			/* a body the model repeated as the block quotes it is the
+			 * file's own, spaces and all (the block matched byte for
+			 * byte); one it re-indented is new */
+			if (quoted_line(hc, t, len) || (il != 4 && il != 8) || (width && width != il))
 				return 0;
 			width = il;
+			seen++;
 		}
 		above = t;
 		alen = len;
 	}
+	/* the file writes a level with a tab, not with these spaces */
+	if (width && wd_patch__ev_tab_lines(hc->ev, 1) <
+	                     EXPANDED_MARGIN * wd_patch__ev_lines(hc->ev, "        ", width))
+		return 0;
 	return width;
 }
 

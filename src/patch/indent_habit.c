@@ -254,11 +254,13 @@ int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t al
 	hb_above a;
 	unsigned one = h->n[HB_K_BLOCK][HB_R_STEP8], two = h->n[HB_K_BLOCK][HB_R_STEP16];
 
+	size_t len = hb_code_len(above, alen, wd_patch__indent_len(above, alen));
+
 	hb_read_above(&a, above, alen);
-	/* the rival reading of the model's width is two tabs of a half as
-	 * wide (or wider) */
-	return a.kind == HB_K_BLOCK && !a.col && hb_tabs_deep(h) && one >= HB_MIN_SEEN &&
-	       one >= HB_MARGIN * two;
+	/* a brace, not a colon: prose ends sentences with one (the rival
+	 * reading of the model's width is two tabs of half as wide) */
+	return a.kind == HB_K_BLOCK && !a.col && len && above[len - 1] == '{' && hb_tabs_deep(h) &&
+	       one >= HB_MIN_SEEN && one >= HB_MARGIN * two;
 }
 
 /* The score of the string at column `col` among those damage (tab, space)

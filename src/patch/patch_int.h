@@ -227,9 +227,9 @@ typedef struct wd_ind_habit {
 /* Is s[0..len) a control line whose `)` closes its condition (`if (x)`,
  * `} else if (x)`, `for (...)`), so that the next line is its body? */
 int wd_patch__habit_header(const char *s, size_t len);
-/* Does the unindented line above[0..alen) open a block (`{`, `then`, a
- * label) whose body the file puts one tab deep far more often than two,
- * in a file that writes its deep lines with tabs? */
+/* Does the unindented line above[0..alen) open a block with a `{` whose
+ * body the file puts one tab deep far more often than two, in a file that
+ * writes its deep lines with tabs? */
 int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t alen);
 /* Count line[0..len) against the non-blank line above it. */
 void wd_patch__habit_learn(wd_ind_habit *h, const char *above, size_t alen, const char *line,

@@ -21,8 +21,11 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* (enough bodies one tab deep for the file's habits to speak) */
 static const char edit_harness_sample[] =
-	"int one(void)\n{\n\treturn 1;\n}\n\nint two(void)\n{\n\treturn 2;\n}\n";
+	"int one(void)\n{\n\treturn 1;\n}\n\nint two(void)\n{\n\treturn 2;\n}\n\n"
+	"int three(int x)\n{\n\tif (x)\n\t\treturn 3;\n\treturn 0;\n}\n\n"
+	"int four(int y)\n{\n\ty++;\n\ty *= 2;\n\treturn y;\n}\n";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -990,6 +990,11 @@ END_TEST
 	";\n\treturn 0;\n}\n"
 #define EV_BODY_C \
 	"#include \"a.h\"\n" EV_BODY_FN("one", "x") EV_BODY_FN("two", "y") EV_BODY_FN("three", "z")
+/* ... with enough deep lines written with a tab (20 for each one with 8
+ * spaces) to keep the habit through one such line */
+#define EV_BODY_MORE \
+	EV_BODY_C EV_BODY_FN("four", "a") EV_BODY_FN("five", "b") EV_BODY_FN("seven", "c") \
+	EV_BODY_FN("eight", "d")
 #define EV_BODY_NEW(one, two) \
 	"#include \"a.h\"\n\nstruct it {\n" one "int h;\n};\n\nint five(void)\n{\n" one \
 	"if (h)\n" two "return 5;\n" one "return 0;\n}\n"
@@ -1213,6 +1218,20 @@ static const ev_case EV_CASES[] = {
 	     "#include \"a.h\"\n\nstruct it {\n        int h;\n};\n\nint five(void)\n{\n"
 	     "    return 5;\n}\n"),
 	  NULL, "Ambiguous line: `        int h;`" },
+	{ "control: a line that ends with a colon opens no body (prose does so: `Usage:` "
+	  "then an example 4 spaces deep): kept as written",
+	  "src/b.c", EV_BODY_C,
+	  SR("src/b.c", "#include \"a.h\"\n", "#include \"a.h\"\n/*\nUsage:\n    f(x)\n*/\n"),
+	  "#include \"a.h\"\n/*\nUsage:\n    f(x)\n*/\n" EV_BODY_FN("one", "x") EV_BODY_FN("two", "y")
+	  EV_BODY_FN("three", "z"), NULL },
+	{ "control: a body the block repeats as it quotes it (4 spaces: the file's own, "
+	  "since the block matched byte for byte) says nothing of a tab; the new line 8 "
+	  "spaces deep, in a file that has such a line, is kept as written",
+	  "src/b.c", EV_BODY_MORE "\nint six(void)\n{\n    return 6;\n}\n/*\n        art\n*/\n",
+	  SR("src/b.c", "int six(void)\n{\n    return 6;\n}\n",
+	     "int g = a ||\n        b;\nint six(void)\n{\n    return 6;\n}\n"),
+	  EV_BODY_MORE "\nint g = a ||\n        b;\nint six(void)\n{\n    return 6;\n}\n"
+	  "/*\n        art\n*/\n", NULL },
 	{ "control: a file with a single body has no habit to read the width from: refused "
 	  "(as the tab file above with one function)",
 	  "src/b.c", "#include \"a.h\"\n" EV_BODY_FN("one", "x"),
