@@ -37,6 +37,7 @@ typedef struct fstate {
 	const char *method;      /* "libgit2" or "fuzzy" */
 	const char *match;       /* strongest tolerance used */
 	json_t *hunks;
+	wd_ind_evidence blocks;  /* its blocks' pairs, searched once (wd_patch__pool_add) */
 	/* rollback state */
 	int wrote_dst, removed_src;
 	wd_strvec made_dirs;
@@ -641,7 +642,7 @@ static int fuzzy_one(applier *a, fstate *s)
 	if (s->f->whole)
 		return whole_one(s, a->p);
 	rc = wd_patch__fuzzy_apply(&s->result, &res, a->r, a->p, s->f, name, s->orig.ptr,
-	                           s->orig.len, s->hunks, &a->pool);
+	                           s->orig.len, s->hunks, &a->pool, &s->blocks);
 	if (rc == WD_EREFUSED) {
 		a->refusals++;
 		return 0;
@@ -1033,8 +1034,8 @@ static int apply_common(applier *a, wd_patch_report *out, const wd_patch *p,
 	if (!strict) {
 		for (size_t i = 0; i < a->n && !rc; i++)
 			if (!a->fs[i].f->whole)
-				rc = wd_patch__pool_add(&a->pool, p, a->fs[i].f, a->fs[i].orig.ptr,
-				                        a->fs[i].orig.len);
+				rc = wd_patch__pool_add(&a->pool, &a->fs[i].blocks, p, a->fs[i].f,
+				                        a->fs[i].orig.ptr, a->fs[i].orig.len);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < a->n; i++) {
@@ -1064,6 +1065,7 @@ static void applier_free(applier *a)
 {
 	for (size_t i = 0; a->fs && i < a->n; i++) {
 		wd_buf_free(&a->fs[i].orig);
+		wd_patch__ev_free(&a->fs[i].blocks);
 		wd_buf_free(&a->fs[i].result);
 		json_decref(a->fs[i].hunks);
 		wd_strvec_free(&a->fs[i].made_dirs);

@@ -1173,7 +1173,7 @@ static int evidence_blocks(wd_ind_evidence *ev, const struct wd_patch *p, const 
  * reply for this file: one block may show the depth another block's new
  * line needs. */
 static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const wd_pfile *f,
-                           const image *im)
+                           const image *im, const wd_ind_evidence *mine)
 {
 	const img_line *above = NULL;
 	int rc = 0;
@@ -1192,28 +1192,34 @@ static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const 
 			                      im->v[i].len);
 		above = &im->v[i];
 	}
-	return rc ? rc : evidence_blocks(ev, p, f, im, 1);
+	if (rc || !mine)
+		return rc ? rc : evidence_blocks(ev, p, f, im, 1);
+	/* the blocks were searched once, by wd_patch__pool_add: their pairs
+	 * as evidence_blocks adds them (none past the file's own `off`) */
+	for (size_t i = 0; i < mine->npairs && !ev->off && !rc; i++)
+		rc = wd_patch__ev_count_add(ev, mine->pairs[i].width, mine->pairs[i].tabs,
+		                            mine->pairs[i].spaces);
+	ev->off |= mine->off;
+	ev->native = mine->native;
+	return rc;
 }
 
-int wd_patch__pool_add(wd_ind_pool *pool, const struct wd_patch *p, const wd_pfile *f,
-                       const char *orig, size_t orig_len)
+int wd_patch__pool_add(wd_ind_pool *pool, wd_ind_evidence *mine, const struct wd_patch *p,
+                       const wd_pfile *f, const char *orig, size_t orig_len)
 {
 	image im = { 0 };
-	wd_ind_evidence ev = { 0 };
 	int crlf = 0, rc;
 
-	if (pool->off)
-		return 0;
 	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0 ||
-	    (rc = evidence_blocks(&ev, p, f, &im, 0)) != 0)
+	    (rc = evidence_blocks(mine, p, f, &im, 1)) != 0 || pool->off)
 		goto out;
-	pool->off = ev.off;
-	for (size_t i = 0; i < ev.npairs && !pool->off; i++) {
+	pool->off = mine->off;
+	for (size_t i = 0; i < mine->npairs && !pool->off; i++) {
 		size_t k = 0;
 
-		while (k < pool->n && (pool->v[k].width != ev.pairs[i].width ||
-		                       pool->v[k].tabs != ev.pairs[i].tabs ||
-		                       pool->v[k].spaces != ev.pairs[i].spaces))
+		while (k < pool->n && (pool->v[k].width != mine->pairs[i].width ||
+		                       pool->v[k].tabs != mine->pairs[i].tabs ||
+		                       pool->v[k].spaces != mine->pairs[i].spaces))
 			k++;
 		if (k < pool->n)
 			continue;
@@ -1221,13 +1227,12 @@ int wd_patch__pool_add(wd_ind_pool *pool, const struct wd_patch *p, const wd_pfi
 			pool->off = 1;
 			break;
 		}
-		pool->v[pool->n].width = ev.pairs[i].width;
-		pool->v[pool->n].tabs = ev.pairs[i].tabs;
-		pool->v[pool->n].spaces = ev.pairs[i].spaces;
+		pool->v[pool->n].width = mine->pairs[i].width;
+		pool->v[pool->n].tabs = mine->pairs[i].tabs;
+		pool->v[pool->n].spaces = mine->pairs[i].spaces;
 		pool->n++;
 	}
 out:
-	wd_patch__ev_free(&ev);
 	free(im.v);
 	return rc;
 }
@@ -1235,7 +1240,7 @@ out:
 int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
                           const struct wd_patch *p, const wd_pfile *f, const char *display_path,
                           const char *orig, size_t orig_len, json_t *jhunks,
-                          const wd_ind_pool *pool)
+                          const wd_ind_pool *pool, const wd_ind_evidence *mine)
 {
 	image im = { 0 };
 	wd_strvec owned = WD_STRVEC_INIT;
@@ -1246,7 +1251,7 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 
 	memset(res, 0, sizeof(*res));
 	if ((rc = img_load(&im, orig, orig_len, &crlf)) != 0 ||
-	    (rc = evidence_gather(&ev, p, f, &im)) != 0)
+	    (rc = evidence_gather(&ev, p, f, &im, mine)) != 0)
 		goto out;
 	/* blocks that all matched byte for byte show nothing of the damage; the
 	 * reply's other files may */

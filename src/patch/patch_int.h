@@ -201,16 +201,19 @@ typedef struct wd_ind_pool {
 	int off;
 } wd_ind_pool;
 
-/* Add file f's evidence (its text orig[0..orig_len)) to the pool: 0 or
- * WD_ENOMEM. */
-int wd_patch__pool_add(wd_ind_pool *pool, const struct wd_patch *p, const wd_pfile *f,
-                       const char *orig, size_t orig_len);
+/* Search file f's blocks in its text orig[0..orig_len) once: their pairs,
+ * `off` and `native` into *mine (zeroed by the caller, freed with
+ * wd_patch__ev_free), and the pairs into the pool: 0 or WD_ENOMEM. */
+struct wd_ind_evidence;
+int wd_patch__pool_add(wd_ind_pool *pool, struct wd_ind_evidence *mine, const struct wd_patch *p,
+                       const wd_pfile *f, const char *orig, size_t orig_len);
 
-/* `pool`: the reply's evidence (wd_patch__pool_add over every file), or NULL. */
+/* `pool`: the reply's evidence (wd_patch__pool_add over every file), or NULL;
+ * `mine`: f's own from that pass, or NULL (its blocks are searched here). */
 int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
                           const struct wd_patch *p, const wd_pfile *f, const char *display_path,
                           const char *orig, size_t orig_len, json_t *jhunks,
-                          const wd_ind_pool *pool);
+                          const wd_ind_pool *pool, const struct wd_ind_evidence *mine);
 
 /* indent_habit.c: where the file's lines stand against the non-blank line
  * above them, counted by what ends that line (see the file's comment). */

@@ -38,13 +38,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void edit_harness_apply(wd_patch *p)
 {
 	wd_ind_pool pool = { 0 };
+	wd_ind_evidence *mine = calloc(p->nfiles ? p->nfiles : 1, sizeof(*mine));
+	int rc = mine ? 0 : WD_ENOMEM;
 
-	/* the reply's pooled indentation evidence, as apply.c gathers it */
-	for (size_t i = 0; i < p->nfiles; i++)
-		if (wd_patch__pool_add(&pool, p, &p->files[i], edit_harness_sample,
-		                       sizeof(edit_harness_sample) - 1) != 0)
-			return;
-	for (size_t i = 0; i < p->nfiles; i++) {
+	/* the reply's pooled indentation evidence, as apply.c gathers it (each
+	 * file's own kept for every other file, searched again for the rest) */
+	for (size_t i = 0; i < p->nfiles && !rc; i++)
+		rc = wd_patch__pool_add(&pool, &mine[i], p, &p->files[i], edit_harness_sample,
+		                        sizeof(edit_harness_sample) - 1);
+	for (size_t i = 0; i < p->nfiles && !rc; i++) {
 		wd_patch_report r = { 0 };
 		wd_fuzzy_result res;
 		wd_buf out = WD_BUF_INIT;
@@ -53,11 +55,15 @@ static void edit_harness_apply(wd_patch *p)
 		r.json = json_object();
 		if (hunks && r.json)
 			wd_patch__fuzzy_apply(&out, &res, &r, p, &p->files[i], "f.c", edit_harness_sample,
-			                      sizeof(edit_harness_sample) - 1, hunks, &pool);
+			                      sizeof(edit_harness_sample) - 1, hunks, &pool,
+			                      i % 2 ? NULL : &mine[i]);
 		json_decref(hunks);
 		wd_buf_free(&out);
 		wd_patch_report_free(&r);
 	}
+	for (size_t i = 0; mine && i < p->nfiles; i++)
+		wd_patch__ev_free(&mine[i]);
+	free(mine);
 }
 
 /* Parse `prefix` (plen bytes) followed by the input, and apply what parsed. */

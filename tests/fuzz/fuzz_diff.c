@@ -5,6 +5,7 @@
  * sample), which exercises the matcher and the refusal diagnostics too.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -32,11 +33,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void apply_all(const wd_patch *p, const char *content, size_t len)
 {
 	wd_ind_pool pool = { 0 };
+	wd_ind_evidence *mine = calloc(p->nfiles ? p->nfiles : 1, sizeof(*mine));
+	int rc = mine ? 0 : WD_ENOMEM;
 
-	for (size_t i = 0; i < p->nfiles; i++)
-		if (wd_patch__pool_add(&pool, p, &p->files[i], content, len) != 0)
-			return;
-	for (size_t i = 0; i < p->nfiles; i++) {
+	/* each file's own evidence kept for every other file, searched again
+	 * for the rest: both ways fuzzy_apply is called */
+	for (size_t i = 0; i < p->nfiles && !rc; i++)
+		rc = wd_patch__pool_add(&pool, &mine[i], p, &p->files[i], content, len);
+	for (size_t i = 0; i < p->nfiles && !rc; i++) {
 		wd_patch_report r = { 0 };
 		wd_fuzzy_result res;
 		wd_buf out = WD_BUF_INIT;
@@ -45,11 +49,14 @@ static void apply_all(const wd_patch *p, const char *content, size_t len)
 		r.json = json_object();
 		if (hunks && r.json)
 			wd_patch__fuzzy_apply(&out, &res, &r, p, &p->files[i], "f.c", content, len, hunks,
-			                      &pool);
+			                      &pool, i % 2 ? &mine[i] : NULL);
 		json_decref(hunks);
 		wd_buf_free(&out);
 		wd_patch_report_free(&r);
 	}
+	for (size_t i = 0; mine && i < p->nfiles; i++)
+		wd_patch__ev_free(&mine[i]);
+	free(mine);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
