@@ -253,7 +253,6 @@ int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t al
 {
 	hb_above a;
 	unsigned one = h->n[HB_K_BLOCK][HB_R_STEP8], two = h->n[HB_K_BLOCK][HB_R_STEP16];
-
 	size_t len = hb_code_len(above, alen, wd_patch__indent_len(above, alen));
 
 	hb_read_above(&a, above, alen);

@@ -5,8 +5,8 @@
  * sample), which exercises the matcher and the refusal diagnostics too.
  */
 #include <stddef.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <git2.h>
