@@ -624,6 +624,16 @@ static int whole_one(fstate *s, const struct wd_patch *p)
 		if (!rc)
 			rc = wd_buf_putc(&s->result, lf.ptr[i]);
 	}
+	/* a fenced block cannot say "no newline at end of file": a file that
+	 * has none keeps having none */
+	if (!rc && s->orig.len && s->orig.ptr[s->orig.len - 1] != '\n' && s->result.len &&
+	    s->result.ptr[s->result.len - 1] == '\n') {
+		size_t end = s->result.len - 1;
+
+		if (crs * 2 > lines && end && s->result.ptr[end - 1] == '\r')
+			end--;
+		wd_buf_truncate(&s->result, end);
+	}
 	if (!rc && !s->result.ptr)
 		rc = wd_buf_grow(&s->result, 0);
 	s->method = "whole";

@@ -770,6 +770,13 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			above_plen = l->len;
 		}
 	}
+	/* a format that cannot say "no newline at end of file" (SEARCH/REPLACE,
+	 * the codex patch) keeps the file's: a block whose old lines run to the
+	 * end of a file that has none leaves none (a unified diff says so
+	 * itself, with its marker) */
+	if (!rc && (hc->f->sr || hc->f->codex) && im->n && pos + (hi - lo) == im->n &&
+	    im->v[im->n - 1].no_eol && out.n > pos)
+		out.v[out.n - 1].no_eol = 1;
 	*new_len = out.n - pos;
 	for (size_t i = pos + (hi - lo); i < im->n && !rc; i++)
 		rc = img_copy(&out, &im->v[i], im->v[i].no_eol);

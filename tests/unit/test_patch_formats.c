@@ -1705,6 +1705,30 @@ START_TEST(exact_block_takes_the_damage_another_file_of_the_reply_shows)
 }
 END_TEST
 
+START_TEST(formats_without_a_marker_keep_a_missing_final_newline)
+{
+	/* SEARCH/REPLACE and the codex patch cannot say "no newline at end of
+	 * file": a block that runs to the end of a file without one leaves
+	 * none (libgit2's early history is full of such files) */
+	assert_applied("src/n.c", "int a(void)\n{\n\treturn 1;\n}",
+	               SR("src/n.c", "\treturn 1;\n}\n", "\treturn 2;\n}\n"),
+	               "int a(void)\n{\n\treturn 2;\n}");
+	/* ... so too once re-indented (a tab quoted as 8 spaces) */
+	assert_applied("src/n.c", "int a(void)\n{\n\treturn 1;\n}",
+	               SR("src/n.c", "        return 1;\n}\n", "        return 3;\n}\n"),
+	               "int a(void)\n{\n\treturn 3;\n}");
+	assert_applied("src/n.txt", "x\ny",
+	               "*** Begin Patch\n*** Update File: src/n.txt\n@@\n x\n-y\n+z\n*** End Patch\n",
+	               "x\nz");
+	/* a block short of the end leaves the end alone */
+	assert_applied("src/n.txt", "a\nb\nc", SR("src/n.txt", "a\n", "A\n"), "A\nb\nc");
+	/* control: a unified diff says it with its marker; without one, the
+	 * new last line ends with a newline, as git reads it */
+	assert_applied("src/n.txt", "a\nb",
+	               "--- a/src/n.txt\n+++ b/src/n.txt\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n", "a\nc\n");
+}
+END_TEST
+
 START_TEST(exact_match_keeps_the_model_indentation)
 {
 	/* an exact match changes nothing of what the model wrote */
@@ -1765,6 +1789,18 @@ START_TEST(whole_file_block_keeps_crlf_line_endings)
 	const char *t = "dos.txt\n```\none\nTWO\n```\n";
 
 	assert_applied("dos.txt", "one\r\ntwo\r\n", t, "one\r\nTWO\r\n");
+}
+END_TEST
+
+START_TEST(whole_file_block_keeps_a_missing_final_newline)
+{
+	const char *t = "nonl.txt\n```\none\nTWO\n```\n";
+
+	/* a fenced block cannot say "no newline at end of file" */
+	assert_applied("nonl.txt", "one\ntwo", t, "one\nTWO");
+	assert_applied("nonl.txt", "one\r\ntwo", t, "one\r\nTWO");
+	/* control: a file that ends with a newline keeps it */
+	assert_applied("nonl.txt", "one\ntwo\n", t, "one\nTWO\n");
 }
 END_TEST
 
@@ -1854,6 +1890,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, reindent_spaces_to_tabs_keeps_unchanged_lines_byte_identical);
 	tcase_add_test(ind, reindent_shifted_diff_hunk_keeps_relative_depth);
 	tcase_add_test(ind, exact_match_keeps_the_model_indentation);
+	tcase_add_test(ind, formats_without_a_marker_keep_a_missing_final_newline);
 	tcase_add_test(ind, reindent_refuses_a_depth_no_one_rule_gives);
 	tcase_add_test(ind, reindent_refuses_when_one_width_fits_a_shift_and_a_unit_alike);
 	tcase_add_test(ind, reindent_one_width_refuses_a_step_that_fits_neither_rule);
@@ -1883,6 +1920,7 @@ static Suite *formats_suite(void)
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
 	tcase_add_test(wh, whole_file_block_keeps_crlf_line_endings);
+	tcase_add_test(wh, whole_file_block_keeps_a_missing_final_newline);
 	tcase_add_test(wh, whole_file_block_that_elides_code_is_an_input_error);
 	tcase_add_test(wh, whole_file_block_over_the_limit_is_refused);
 	tcase_add_test(wh, quoted_code_is_never_a_whole_file_edit);
