@@ -625,14 +625,21 @@ static int whole_one(fstate *s, const struct wd_patch *p)
 			rc = wd_buf_putc(&s->result, lf.ptr[i]);
 	}
 	/* a fenced block cannot say "no newline at end of file": a file that
-	 * has none keeps having none */
+	 * has none keeps having none when the block changes its last line (as
+	 * fuzzy.c's splice decides) */
 	if (!rc && s->orig.len && s->orig.ptr[s->orig.len - 1] != '\n' && s->result.len &&
 	    s->result.ptr[s->result.len - 1] == '\n') {
-		size_t end = s->result.len - 1;
+		size_t end = s->result.len - 1, start, ostart = s->orig.len;
 
 		if (crs * 2 > lines && end && s->result.ptr[end - 1] == '\r')
 			end--;
-		wd_buf_truncate(&s->result, end);
+		for (start = end; start && s->result.ptr[start - 1] != '\n'; start--)
+			;
+		while (ostart && s->orig.ptr[ostart - 1] != '\n')
+			ostart--;
+		if (end - start != s->orig.len - ostart ||
+		    memcmp(s->result.ptr + start, s->orig.ptr + ostart, end - start))
+			wd_buf_truncate(&s->result, end);
 	}
 	if (!rc && !s->result.ptr)
 		rc = wd_buf_grow(&s->result, 0);

@@ -1708,20 +1708,23 @@ END_TEST
 START_TEST(formats_without_a_marker_keep_a_missing_final_newline)
 {
 	/* SEARCH/REPLACE and the codex patch cannot say "no newline at end of
-	 * file": a block that runs to the end of a file without one leaves
-	 * none (libgit2's early history is full of such files) */
-	assert_applied("src/n.c", "int a(void)\n{\n\treturn 1;\n}",
-	               SR("src/n.c", "\treturn 1;\n}\n", "\treturn 2;\n}\n"),
-	               "int a(void)\n{\n\treturn 2;\n}");
+	 * file": a block that runs to the end of a file without one and changes
+	 * its last line leaves none (libgit2's early history is full of such
+	 * files; commits keep them so when they change that line) */
+	assert_applied("src/n.c", "int a = 1;\nint b = 2;",
+	               SR("src/n.c", "int b = 2;\n", "int b = 3;\n"), "int a = 1;\nint b = 3;");
 	/* ... so too once re-indented (a tab quoted as 8 spaces) */
-	assert_applied("src/n.c", "int a(void)\n{\n\treturn 1;\n}",
-	               SR("src/n.c", "        return 1;\n}\n", "        return 3;\n}\n"),
-	               "int a(void)\n{\n\treturn 3;\n}");
+	assert_applied("src/n.c", "f()\n{\n\tx;\n\ty;",
+	               SR("src/n.c", "        x;\n        y;\n", "        x;\n        z;\n"),
+	               "f()\n{\n\tx;\n\tz;");
 	assert_applied("src/n.txt", "x\ny",
 	               "*** Begin Patch\n*** Update File: src/n.txt\n@@\n x\n-y\n+z\n*** End Patch\n",
 	               "x\nz");
 	/* a block short of the end leaves the end alone */
 	assert_applied("src/n.txt", "a\nb\nc", SR("src/n.txt", "a\n", "A\n"), "A\nb\nc");
+	/* a block that writes the last line again as it was ends it, as an
+	 * editor does (two commits in three that touch such a line) */
+	assert_applied("src/n.txt", "a\nb", SR("src/n.txt", "a\nb\n", "A\nb\n"), "A\nb\n");
 	/* control: a unified diff says it with its marker; without one, the
 	 * new last line ends with a newline, as git reads it */
 	assert_applied("src/n.txt", "a\nb",
@@ -1796,9 +1799,12 @@ START_TEST(whole_file_block_keeps_a_missing_final_newline)
 {
 	const char *t = "nonl.txt\n```\none\nTWO\n```\n";
 
-	/* a fenced block cannot say "no newline at end of file" */
+	/* a fenced block cannot say "no newline at end of file": one that
+	 * changes the last line of a file without one leaves none */
 	assert_applied("nonl.txt", "one\ntwo", t, "one\nTWO");
 	assert_applied("nonl.txt", "one\r\ntwo", t, "one\r\nTWO");
+	/* one that writes that line again as it was ends it */
+	assert_applied("nonl.txt", "one\nTWO", "nonl.txt\n```\nONE\nTWO\n```\n", "ONE\nTWO\n");
 	/* control: a file that ends with a newline keeps it */
 	assert_applied("nonl.txt", "one\ntwo\n", t, "one\nTWO\n");
 }
