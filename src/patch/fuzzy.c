@@ -773,8 +773,9 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	/* a format that cannot say "no newline at end of file" (SEARCH/REPLACE,
 	 * the codex patch): a block whose old lines run to the end of a file
 	 * that has none, and that changes its last line, leaves none, as
-	 * commits do (git's history: 530 of 542); one that writes the last line
-	 * again as it was ends it, as an editor does (2 commits in 3). A
+	 * commits do (git's, jansson's and libgit2's: 530 of 542); one that
+	 * writes the last line again as it was ends it, as an editor does (2
+	 * commits in 3). A
 	 * unified diff says it itself, with its marker. */
 	if (!rc && (hc->f->sr || hc->f->codex) && im->n && pos + (hi - lo) == im->n &&
 	    im->v[im->n - 1].no_eol && out.n > pos &&
