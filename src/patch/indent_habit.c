@@ -63,6 +63,7 @@ typedef struct hb_above {
 	size_t open_col;           /* column of its innermost bracket left open */
 	int open;                  /* it leaves a bracket open */
 	int kind;                  /* HB_K_* */
+	char last;                 /* what its code ends with (0: nothing) */
 	size_t tokens[16];         /* columns where its later words start */
 	size_t ntokens;
 } hb_above;
@@ -166,7 +167,7 @@ static void hb_read_above(hb_above *a, const char *s, size_t len)
 		a->open = 1;
 		a->open_col = stack[depth - 1];
 	}
-	last = len > il ? s[len - 1] : 0;
+	last = a->last = len > il ? s[len - 1] : 0;
 	if (a->open)
 		a->kind = HB_K_OPEN;
 	else if (len > il + 1 && (!memcmp(s + il, "/*", 2) || (s[il] == '*' && s[il + 1] != '/')))
@@ -253,12 +254,11 @@ int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t al
 {
 	hb_above a;
 	unsigned one = h->n[HB_K_BLOCK][HB_R_STEP8], two = h->n[HB_K_BLOCK][HB_R_STEP16];
-	size_t len = hb_code_len(above, alen, wd_patch__indent_len(above, alen));
 
 	hb_read_above(&a, above, alen);
 	/* a brace, not a colon: prose ends sentences with one (the rival
 	 * reading of the model's width is two tabs of half as wide) */
-	return a.kind == HB_K_BLOCK && !a.col && len && above[len - 1] == '{' && hb_tabs_deep(h) &&
+	return a.kind == HB_K_BLOCK && !a.col && a.last == '{' && hb_tabs_deep(h) &&
 	       one >= HB_MIN_SEEN && one >= HB_MARGIN * two;
 }
 
