@@ -124,9 +124,80 @@ static int find_path(char **out, const struct wd_patch *p, const wd_rline *rl, s
 	return 0;
 }
 
+/* A line of the file's own merge conflict: git's markers are 7 of `c`
+ * then a space and a label, or nothing ('<' and '>' here: the block's own
+ * SEARCH and REPLACE markers are not the file's). */
+static int is_conflict(const char *s, size_t len, char c)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] == c)
+		i++;
+	return i == 7 && (i == len || s[i] == ' ') && !is_marker(s, len, '<', "SEARCH") &&
+	       !is_marker(s, len, '>', "REPLACE");
+}
+
+/* Is s exactly the divider as Aider writes it? */
+static int is_divider7(const char *s, size_t len)
+{
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	return len == 7 && !memcmp(s, "=======", 7);
+}
+
+/*
+ * The divider of the block from `start` to its REPLACE marker `end`, which
+ * holds ndiv lines of 5 to 9 '='. One is the divider; any other is the
+ * file's own: the middle of a merge conflict the file holds (between
+ * `<<<<<<< label` and `>>>>>>> label`), or a heading's underline in a
+ * document (asciidoc and setext markdown). When several remain, the one of
+ * exactly 7 is the divider if it is the only one; else the block cannot be
+ * read, and the error says so.
+ */
+static int find_divider(size_t *mid, const struct wd_patch *p, const wd_rline *rl, size_t start,
+                        size_t end, size_t ndiv)
+{
+	size_t open = 0, left = 0, seven = 0, first = 0, first7 = 0, firstc = 0;
+
+	for (size_t j = start + 1; j < end; j++) {
+		const char *s = line_at(p, rl, j);
+		size_t len = rl[j].len;
+
+		if (is_conflict(s, len, '<')) {
+			open = 1;
+		} else if (is_conflict(s, len, '>')) {
+			open = 0;
+		} else if (is_marker(s, len, '=', NULL)) {
+			if (!first)
+				first = j;
+			if (!open && !left++)
+				firstc = j;
+			if (is_divider7(s, len) && !seven++)
+				first7 = j;
+		}
+	}
+	if (ndiv == 1) {
+		*mid = first;
+		return 0;
+	}
+	if (left == 1) {
+		*mid = firstc;
+		return 0;
+	}
+	if (seven == 1) {
+		*mid = first7;
+		return 0;
+	}
+	return wd_error_set(WD_EINPUT,
+	                    "line %zu: SEARCH block with %zu lines of '=' signs: which one divides "
+	                    "the old lines from the new cannot be told (the file has such lines of "
+	                    "its own); quote fewer lines, or send this change as a unified diff",
+	                    start + 1, ndiv);
+}
+
 int wd_patch__parse_sr(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_t *i)
 {
-	size_t start = *i, j = start + 1, mark = p->nlines, mid = 0, end = 0;
+	size_t start = *i, j = start + 1, mark = p->nlines, mid = 0, end = 0, ndiv = 0;
 	const char *prevp = NULL;
 	size_t prev_end = 0;
 	char *path = NULL;
@@ -146,32 +217,27 @@ int wd_patch__parse_sr(struct wd_patch *p, const wd_rline *rl, size_t nrl, size_
 			break;
 		}
 	}
+	/* the block runs to its REPLACE marker; another SEARCH first means
+	 * that marker is missing */
 	for (; j < nrl; j++) {
-		const char *s = line_at(p, rl, j);
-
-		if (is_marker(s, rl[j].len, '=', NULL)) {
-			mid = j;
-			break;
-		}
-		if (wd_patch__is_sr_start(s, rl[j].len) || is_marker(s, rl[j].len, '>', "REPLACE"))
-			break;
-	}
-	if (!mid)
-		return wd_error_set(WD_EINPUT, "line %zu: SEARCH block without its '=======' line",
-		                    start + 1);
-	for (j = mid + 1; j < nrl; j++) {
 		const char *s = line_at(p, rl, j);
 
 		if (is_marker(s, rl[j].len, '>', "REPLACE")) {
 			end = j;
 			break;
 		}
-		if (wd_patch__is_sr_start(s, rl[j].len) || is_marker(s, rl[j].len, '=', NULL))
+		if (wd_patch__is_sr_start(s, rl[j].len))
 			break;
+		ndiv += is_marker(s, rl[j].len, '=', NULL);
 	}
+	if (!ndiv)
+		return wd_error_set(WD_EINPUT, "line %zu: SEARCH block without its '=======' line",
+		                    start + 1);
 	if (!end)
 		return wd_error_set(WD_EINPUT, "line %zu: SEARCH block without its '>>>>>>> REPLACE' line",
 		                    start + 1);
+	if ((rc = find_divider(&mid, p, rl, start, end, ndiv)) != 0)
+		return rc;
 	if ((rc = find_path(&path, p, rl, start, prevp, prev_end)) != 0)
 		return rc;
 	for (j = start + 1; j < mid && !rc; j++)

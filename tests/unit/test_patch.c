@@ -906,6 +906,50 @@ START_TEST(apply_search_replace_blocks)
 }
 END_TEST
 
+/* Lines of '=' signs of the file's own (a merge conflict it holds, a
+ * heading's underline) inside a block: the divider is the one line that is
+ * neither; two that could be it are an input error naming the cause. */
+START_TEST(apply_search_block_beside_the_files_own_equals_lines)
+{
+	const char *t =
+		"doc/conflict.txt\n"
+		"<<<<<<< SEARCH\n"
+		"<<<<<<< ours\n"
+		"b\n"
+		"=======\n"
+		"c\n"
+		">>>>>>> theirs\n"
+		"=======\n"
+		"c\n"
+		">>>>>>> REPLACE\n"
+		"\n"
+		"doc/guide.txt\n"
+		"<<<<<<< SEARCH\n"
+		"text\n"
+		"=======\n"
+		"text\n"
+		"\n"
+		"Usage\n"
+		"========\n"
+		"run it\n"
+		">>>>>>> REPLACE\n";
+	const char *two = "doc/guide.txt\n<<<<<<< SEARCH\ntext\n=======\n=======\nmore\n"
+	                  ">>>>>>> REPLACE\n";
+	wd_patch_report r;
+	wd_patch *p = NULL;
+
+	put_file("doc/conflict.txt", "a\n<<<<<<< ours\nb\n=======\nc\n>>>>>>> theirs\nd\n");
+	put_file("doc/guide.txt", "Intro\n-----\ntext\n");
+	ck_assert_int_eq(apply_text(&r, t, NULL, 0), 0);
+	assert_file("doc/conflict.txt", "a\nc\nd\n");
+	assert_file("doc/guide.txt", "Intro\n-----\ntext\n\nUsage\n========\nrun it\n");
+	wd_patch_report_free(&r);
+	ck_assert_int_eq(wd_patch_parse(&p, two, strlen(two)), WD_EINPUT);
+	ck_assert_ptr_nonnull(strstr(wd_error_last(), "line 2: SEARCH block with 2 lines of '='"));
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
 START_TEST(apply_search_replace_ambiguous_is_refused)
 {
 	const char *t =
@@ -1139,6 +1183,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(apply, apply_no_match_reports_closest_text_and_line);
 	tcase_add_test(apply, apply_is_all_or_nothing_across_files);
 	tcase_add_test(apply, apply_search_replace_blocks);
+	tcase_add_test(apply, apply_search_block_beside_the_files_own_equals_lines);
 	tcase_add_test(apply, apply_search_replace_ambiguous_is_refused);
 	tcase_add_test(apply, apply_keeps_missing_final_newline_and_crlf);
 	tcase_add_test(apply, apply_refuses_adding_an_existing_file_and_editing_a_missing_one);
