@@ -552,7 +552,8 @@ static int quoted_line(const hunk_ctx *hc, const char *s, size_t len)
 /*
  * Where no quote of the reply showed what a tab became, the block's own new
  * lines may: the first line of a body under an unindented line that opens a
- * block (`struct x {`, `... || {`, `/re/ {`), in a file that puts such a
+ * block (`struct x {`, `... || {`, `/re/ {`) or a quote at its end (a shell
+ * test's `test_expect_success 'x' '`), in a file that puts such a
  * body one tab deep and writes its deep lines with tabs (indent_habit.c),
  * is one tab written by the model, as wide as its spaces. The width (4 or
  * 8: two spaces are an author's indent as often as a tab) when every such

@@ -131,7 +131,7 @@ static int hb_control(const char *t, size_t len)
 
 static void hb_read_above(hb_above *a, const char *s, size_t len)
 {
-	size_t stack[HB_DEPTH], depth = 0, col = 0, il = wd_patch__indent_len(s, len);
+	size_t stack[HB_DEPTH], depth = 0, col = 0, il = wd_patch__indent_len(s, len), qat = 0;
 	char q = 0, last;
 
 	memset(a, 0, sizeof(*a));
@@ -151,6 +151,7 @@ static void hb_read_above(hb_above *a, const char *s, size_t len)
 			}
 		} else if (c == '"' || c == '\'' || c == '`') {
 			q = c;
+			qat = i;
 		} else if (c == '(' || c == '[') {
 			if (depth < HB_DEPTH)
 				stack[depth] = col;
@@ -172,6 +173,8 @@ static void hb_read_above(hb_above *a, const char *s, size_t len)
 		a->kind = HB_K_OPEN;
 	else if (len > il + 1 && (!memcmp(s + il, "/*", 2) || (s[il] == '*' && s[il + 1] != '/')))
 		a->kind = HB_K_COMMENT;
+	else if (q && qat > il && qat + 1 == len)
+		a->kind = HB_K_QUOTE;
 	else if (last == '{' || last == ':' || ends_with_word(s + il, len - il, "then") ||
 	         ends_with_word(s + il, len - il, "do") || ends_with_word(s + il, len - il, "else"))
 		a->kind = HB_K_BLOCK;
@@ -253,13 +256,17 @@ static int hb_tabs_deep(const wd_ind_habit *h)
 int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t alen)
 {
 	hb_above a;
-	unsigned one = h->n[HB_K_BLOCK][HB_R_STEP8], two = h->n[HB_K_BLOCK][HB_R_STEP16];
+	unsigned one, two;
 
 	hb_read_above(&a, above, alen);
+	one = h->n[a.kind][HB_R_STEP8];
+	two = h->n[a.kind][HB_R_STEP16];
 	/* a brace, not a colon: prose ends sentences with one (the rival
-	 * reading of the model's width is two tabs of half as wide) */
-	return a.kind == HB_K_BLOCK && !a.col && a.last == '{' && hb_tabs_deep(h) &&
-	       one >= HB_MIN_SEEN && one >= HB_MARGIN * two;
+	 * reading of the model's width is two tabs of half as wide); or a
+	 * quote the line's last character opens, after something (alone on
+	 * its line, it ends a shell test's body) */
+	return ((a.kind == HB_K_BLOCK && a.last == '{') || a.kind == HB_K_QUOTE) && !a.col &&
+	       hb_tabs_deep(h) && one >= HB_MIN_SEEN && one >= HB_MARGIN * two;
 }
 
 /* The score of the string at column `col` among those damage (tab, space)

@@ -217,7 +217,7 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 
 /* indent_habit.c: where the file's lines stand against the non-blank line
  * above them, counted by what ends that line (see the file's comment). */
-enum { HB_K_OPEN, HB_K_COMMENT, HB_K_BLOCK, HB_K_COMMA, HB_K_ASSIGN, HB_K_BACKSLASH, HB_K_OP,
+enum { HB_K_OPEN, HB_K_COMMENT, HB_K_QUOTE, HB_K_BLOCK, HB_K_COMMA, HB_K_ASSIGN, HB_K_BACKSLASH, HB_K_OP,
        HB_K_HEADER, HB_K_END, HB_K_PLAIN, HB_KINDS };
 enum { HB_R_SAME, HB_R_ALIGN, HB_R_ONE, HB_R_STEP2, HB_R_STEP4, HB_R_STEP8, HB_R_STEP16,
        HB_R_TOKEN, HB_R_BACK8, HB_R_BACK4, HB_R_BACK, HB_R_OTHER, HB_RELS };
@@ -230,9 +230,10 @@ typedef struct wd_ind_habit {
 /* Is s[0..len) a control line whose `)` closes its condition (`if (x)`,
  * `} else if (x)`, `for (...)`), so that the next line is its body? */
 int wd_patch__habit_header(const char *s, size_t len);
-/* Does the unindented line above[0..alen) open a block with a `{` whose
- * body the file puts one tab deep far more often than two, in a file that
- * writes its deep lines with tabs? */
+/* Does the unindented line above[0..alen) open a block with a `{`, or a
+ * quote with its last character (`test_expect_success 'x' '`), whose body
+ * the file puts one tab deep far more often than two, in a file that writes
+ * its deep lines with tabs? */
 int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t alen);
 /* Count line[0..len) against the non-blank line above it. */
 void wd_patch__habit_learn(wd_ind_habit *h, const char *above, size_t alen, const char *line,

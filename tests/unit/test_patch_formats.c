@@ -999,6 +999,15 @@ END_TEST
 	"#include \"a.h\"\n\nstruct it {\n" one "int h;\n};\n\nint five(void)\n{\n" one \
 	"if (h)\n" two "return 5;\n" one "return 0;\n}\n"
 #define EV_BODY_BLOCK(one, two) SR("src/b.c", "#include \"a.h\"\n", EV_BODY_NEW(one, two))
+/* A shell test script (git's form) whose tests' bodies start one tab deep
+ * under the line that opens their quoted body, and a block quoting only the
+ * end of the last test that adds one, its body indented with `one`. */
+#define EV_SH_TEST(n, body) "\ntest_expect_success '" n "' '\n" body "'\n"
+#define EV_SH \
+	"#!/bin/sh\n\ntest_description='t'\n. ./test-lib.sh\n" \
+	EV_SH_TEST("one", "\techo one &&\n\ttrue\n") EV_SH_TEST("two", "\techo two &&\n\ttrue\n") \
+	EV_SH_TEST("three", "\techo three &&\n\t(\n\t\tcd sub &&\n\t\ttrue\n\t)\n")
+#define EV_SH_NEW(one) EV_SH_TEST("four", one "echo four &&\n" one "true\n")
 typedef struct ev_case {
 	const char *damage;  /* what the quote did, and what must come of it */
 	const char *path, *file, *block;
@@ -1211,6 +1220,12 @@ static const ev_case EV_CASES[] = {
 	  "src/b.c", EV_BODY_C, EV_BODY_BLOCK("    ", "        "),
 	  EV_BODY_NEW("\t", "\t\t") EV_BODY_FN("one", "x") EV_BODY_FN("two", "y")
 	  EV_BODY_FN("three", "z"), NULL },
+	{ "so too under a line that leaves a quote open at its end (a shell test's "
+	  "`test_expect_success 'x' '`), in a file that starts such bodies one tab deep; the "
+	  "quote that ends the test above, alone on its line, opens nothing",
+	  "t/t1.sh", EV_SH "\ntest_done\n",
+	  SR("t/t1.sh", "'\n\ntest_done\n", "'\n" EV_SH_NEW("        ") "\ntest_done\n"),
+	  EV_SH EV_SH_NEW("\t") "\ntest_done\n", NULL },
 	{ "control: two bodies of the block that disagree on the tab (8 and 4 spaces) say "
 	  "nothing; refused",
 	  "src/b.c", EV_BODY_C,
