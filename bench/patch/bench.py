@@ -382,6 +382,48 @@ def read_tree(root, paths):
     return out
 
 
+def lead_columns(line):
+    """A line as the column its leading blanks reach (tabs to stops of 8) and the rest."""
+    col = i = 0
+    while i < len(line) and line[i] in b" \t":
+        col = (col // 8 + 1) * 8 if line[i] == 9 else col + 1
+        i += 1
+    return col, line[i:]
+
+
+def same_columns(got, want):
+    """Do two trees differ only in how lines' leading blanks reach the same
+    columns (a tab where the commit has 8 spaces)? Such a wrong file shows
+    as the commit's does; it is still wrong bytes."""
+    for path, b in want.items():
+        a = got.get(path)
+        if a == b:
+            continue
+        if a is None or b is None:
+            return False
+        la, lb = a.split(b"\n"), b.split(b"\n")
+        if len(la) != len(lb) or any(x != y and lead_columns(x) != lead_columns(y)
+                                     for x, y in zip(la, lb)):
+            return False
+    return True
+
+
+def dirs_same_columns(a, b):
+    """same_columns() for two directories' files, .git left out (rescore.sh)."""
+    def tree(root):
+        out = {}
+        for d, dirs, files in os.walk(root):
+            dirs[:] = [x for x in dirs if x != ".git"]
+            for f in files:
+                p = os.path.join(d, f)
+                if os.path.isfile(p) and not os.path.islink(p):
+                    with open(p, "rb") as fh:
+                        out[os.path.relpath(p, root)] = fh.read()
+        return out
+    ta, tb = tree(a), tree(b)
+    return set(ta) == set(tb) and same_columns(ta, tb)
+
+
 def run_case(args):
     idx, d, files, paths, warden, seed, classes = args
     rng = random.Random(seed * 1000003 + idx)
@@ -403,13 +445,16 @@ def run_case(args):
             shutil.copytree(base, w, symlinks=True)
             rc, out = run_tool(tool, warden, w, patch, cls)
             got = read_tree(w, paths)
+            cols = False
             if rc == 0:
                 verdict = "right" if got == want else "wrong"
+                cols = verdict == "wrong" and same_columns(got, want)
             else:
                 verdict = "refused" if got == orig else "partial"
             if moot:
                 verdict = "moot_" + verdict
-            results.append((cls, tool, verdict, out[-400:] if verdict != "right" else ""))
+                cols = False
+            results.append((cls, tool, verdict, cols, out[-400:] if verdict != "right" else ""))
             shutil.rmtree(w, ignore_errors=True)
     return idx, d, results
 
@@ -449,13 +494,15 @@ def main():
             fh.write("%s %s\n" % (p, c))
     t1 = time.time()
     score = {(cl, t): {v: 0 for v in ("right", "wrong", "refused", "partial", "moot_right",
-                                      "moot_wrong", "moot_refused", "moot_partial")}
+                                      "moot_wrong", "moot_refused", "moot_partial",
+                                      "wrong_same_columns")}
              for cl in classes for t in TOOLS}
     failures = []
     with cf.ProcessPoolExecutor(max_workers=a.jobs) as ex:
         for idx, d, results in ex.map(run_case, cases, chunksize=4):
-            for cls, tool, verdict, out in results:
+            for cls, tool, verdict, cols, out in results:
                 score[(cls, tool)][verdict] += 1
+                score[(cls, tool)]["wrong_same_columns"] += cols
                 if tool == "warden" and verdict not in ("right", "moot_right"):
                     failures.append({"case": d, "class": cls, "verdict": verdict, "output": out})
     t2 = time.time()
@@ -464,7 +511,8 @@ def main():
              "seed %d; corpus %.0fs, runs %.0fs" % (n, a.repo, a.max_files, a.max_lines, a.seed,
                                                    t1 - t0, t2 - t1), "",
              "right = exit 0 and every file byte-identical to the commit; wrong = exit 0 but "
-             "different files (silent damage);", "partial = failed but changed files; the rest "
+             "different files (silent damage; \"at the same columns\": only leading blanks "
+             "differ, and reach the same columns with tabs at 8);", "partial = failed but changed files; the rest "
              "refused cleanly.", "moot (re-indenting classes only): the damage erased an "
              "indentation change the commit made (see erased()); scored apart, the share is "
              "of the other cases.", ""]
@@ -478,6 +526,8 @@ def main():
             cell = "%.1f%% right" % (100.0 * s["right"] / (n - moot) if n > moot else 0)
             if s["wrong"]:
                 cell += ", **%d wrong**" % s["wrong"]
+                if s["wrong_same_columns"]:
+                    cell += " (%d at the same columns)" % s["wrong_same_columns"]
             else:
                 cell += ", 0 wrong"
             if s["partial"]:

@@ -5,18 +5,21 @@
 # matcher change against the same held-out cases.
 #
 # usage: bench/patch/rescore.sh WORK_DIR WARDEN CLASS...
-#   prints per class: right, wrong (exit 0 but files differ, with the cases)
+#   prints per class: right, wrong (exit 0 but files differ, with the cases;
+#   a case marked ~ differs only in leading blanks that reach the same
+#   columns with tabs at 8, counted as "same columns")
 #   and refused (warden exits non-zero and, all or nothing, changes nothing);
 #   cases bench.py marked moot (CLASS.moot: the damage erased an indentation
 #   change the commit made) are counted apart
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
 work=${1:?usage: rescore.sh WORK_DIR WARDEN CLASS...}
 w=${2:?usage: rescore.sh WORK_DIR WARDEN CLASS...}
 shift 2
 tmp=$(mktemp -d /tmp/wd-rescore.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 for cls in "$@"; do
-    r=0; wr=0; ref=0; wl=""; mr=0; mw=0; mf=0
+    r=0; wr=0; ref=0; wl=""; mr=0; mw=0; mf=0; sc=0
     for c in "$work"/case*; do
         [ -f "$c/$cls.diff" ] || continue
         rm -rf "$tmp/t"
@@ -37,11 +40,19 @@ for cls in "$@"; do
         fi
         case $v in
         right) r=$((r + 1)) ;;
-        wrong) wr=$((wr + 1)); wl="$wl $(basename "$c")" ;;
+        wrong)
+            wr=$((wr + 1)); mark=""
+            if python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import bench
+sys.exit(0 if bench.dirs_same_columns(sys.argv[2], sys.argv[3]) else 1)' \
+                    "$here" "$tmp/t" "$c/want"; then
+                sc=$((sc + 1)); mark="~"
+            fi
+            wl="$wl $(basename "$c")$mark" ;;
         *) ref=$((ref + 1)) ;;
         esac
     done
     m=$((mr + mw + mf)); extra=""
     [ $m -gt 0 ] && extra=" moot $m (right $mr wrong $mw refused $mf)"
+    [ $sc -gt 0 ] && extra="$extra same columns $sc"
     echo "$cls: right $r wrong $wr refused $ref$extra${wl:+  wrong:$wl}"
 done
