@@ -382,19 +382,14 @@ def read_tree(root, paths):
     return out
 
 
-def lead_columns(line):
-    """A line as the column its leading blanks reach (tabs to stops of 8) and the rest."""
-    col = i = 0
-    while i < len(line) and line[i] in b" \t":
-        col = (col // 8 + 1) * 8 if line[i] == 9 else col + 1
-        i += 1
-    return col, line[i:]
-
-
-def same_columns(got, want):
-    """Do two trees differ only in how lines' leading blanks reach the same
-    columns (a tab where the commit has 8 spaces)? Such a wrong file shows
-    as the commit's does; it is still wrong bytes."""
+def reads_alike(got, want, fmt):
+    """Do two trees differ only in lines that the class's damage (reindent)
+    takes to the same text? Such a wrong file is one the reply cannot tell
+    from the commit (the author's 8 spaces where the file has tabs, a tab and
+    4 spaces for two tabs at 4 columns a tab): any tool guesses there. It is
+    still wrong bytes. Only the re-indenting classes have such lines."""
+    if fmt not in SR_FORMATS:
+        return False
     for path, b in want.items():
         a = got.get(path)
         if a == b:
@@ -402,14 +397,14 @@ def same_columns(got, want):
         if a is None or b is None:
             return False
         la, lb = a.split(b"\n"), b.split(b"\n")
-        if len(la) != len(lb) or any(x != y and lead_columns(x) != lead_columns(y)
+        if len(la) != len(lb) or any(x != y and reindent(x, fmt) != reindent(y, fmt)
                                      for x, y in zip(la, lb)):
             return False
     return True
 
 
-def dirs_same_columns(a, b):
-    """same_columns() for two directories' files, .git left out (rescore.sh)."""
+def dirs_read_alike(a, b, fmt):
+    """reads_alike() for two directories' files, .git left out (rescore.sh)."""
     def tree(root):
         out = {}
         for d, dirs, files in os.walk(root):
@@ -421,7 +416,7 @@ def dirs_same_columns(a, b):
                         out[os.path.relpath(p, root)] = fh.read()
         return out
     ta, tb = tree(a), tree(b)
-    return set(ta) == set(tb) and same_columns(ta, tb)
+    return set(ta) == set(tb) and reads_alike(ta, tb, fmt)
 
 
 def run_case(args):
@@ -445,16 +440,16 @@ def run_case(args):
             shutil.copytree(base, w, symlinks=True)
             rc, out = run_tool(tool, warden, w, patch, cls)
             got = read_tree(w, paths)
-            cols = False
+            alike = False
             if rc == 0:
                 verdict = "right" if got == want else "wrong"
-                cols = verdict == "wrong" and same_columns(got, want)
+                alike = verdict == "wrong" and reads_alike(got, want, cls)
             else:
                 verdict = "refused" if got == orig else "partial"
             if moot:
                 verdict = "moot_" + verdict
-                cols = False
-            results.append((cls, tool, verdict, cols, out[-400:] if verdict != "right" else ""))
+                alike = False
+            results.append((cls, tool, verdict, alike, out[-400:] if verdict != "right" else ""))
             shutil.rmtree(w, ignore_errors=True)
     return idx, d, results
 
@@ -495,14 +490,14 @@ def main():
     t1 = time.time()
     score = {(cl, t): {v: 0 for v in ("right", "wrong", "refused", "partial", "moot_right",
                                       "moot_wrong", "moot_refused", "moot_partial",
-                                      "wrong_same_columns")}
+                                      "wrong_alike")}
              for cl in classes for t in TOOLS}
     failures = []
     with cf.ProcessPoolExecutor(max_workers=a.jobs) as ex:
         for idx, d, results in ex.map(run_case, cases, chunksize=4):
-            for cls, tool, verdict, cols, out in results:
+            for cls, tool, verdict, alike, out in results:
                 score[(cls, tool)][verdict] += 1
-                score[(cls, tool)]["wrong_same_columns"] += cols
+                score[(cls, tool)]["wrong_alike"] += alike
                 if tool == "warden" and verdict not in ("right", "moot_right"):
                     failures.append({"case": d, "class": cls, "verdict": verdict, "output": out})
     t2 = time.time()
@@ -511,8 +506,9 @@ def main():
              "seed %d; corpus %.0fs, runs %.0fs" % (n, a.repo, a.max_files, a.max_lines, a.seed,
                                                    t1 - t0, t2 - t1), "",
              "right = exit 0 and every file byte-identical to the commit; wrong = exit 0 but "
-             "different files (silent damage; \"at the same columns\": only leading blanks "
-             "differ, and reach the same columns with tabs at 8);", "partial = failed but changed files; the rest "
+             "different files (silent damage; \"alike in the reply\": every line that differs "
+             "reads as the commit's once re-indented as the reply was, so the reply cannot tell "
+             "them apart);", "partial = failed but changed files; the rest "
              "refused cleanly.", "moot (re-indenting classes only): the damage erased an "
              "indentation change the commit made (see erased()); scored apart, the share is "
              "of the other cases.", ""]
@@ -526,8 +522,8 @@ def main():
             cell = "%.1f%% right" % (100.0 * s["right"] / (n - moot) if n > moot else 0)
             if s["wrong"]:
                 cell += ", **%d wrong**" % s["wrong"]
-                if s["wrong_same_columns"]:
-                    cell += " (%d at the same columns)" % s["wrong_same_columns"]
+                if s["wrong_alike"]:
+                    cell += " (%d alike in the reply)" % s["wrong_alike"]
             else:
                 cell += ", 0 wrong"
             if s["partial"]:

@@ -6,8 +6,8 @@
 #
 # usage: bench/patch/rescore.sh WORK_DIR WARDEN CLASS...
 #   prints per class: right, wrong (exit 0 but files differ, with the cases;
-#   a case marked ~ differs only in leading blanks that reach the same
-#   columns with tabs at 8, counted as "same columns")
+#   a case marked ~ differs only in lines that read as the commit's once
+#   re-indented as the class's reply was: "alike", the reply cannot tell)
 #   and refused (warden exits non-zero and, all or nothing, changes nothing);
 #   cases bench.py marked moot (CLASS.moot: the damage erased an indentation
 #   change the commit made) are counted apart
@@ -43,8 +43,8 @@ for cls in "$@"; do
         wrong)
             wr=$((wr + 1)); mark=""
             if python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import bench
-sys.exit(0 if bench.dirs_same_columns(sys.argv[2], sys.argv[3]) else 1)' \
-                    "$here" "$tmp/t" "$c/want"; then
+sys.exit(0 if bench.dirs_read_alike(sys.argv[2], sys.argv[3], sys.argv[4]) else 1)' \
+                    "$here" "$tmp/t" "$c/want" "$cls"; then
                 sc=$((sc + 1)); mark="~"
             fi
             wl="$wl $(basename "$c")$mark" ;;
@@ -53,6 +53,6 @@ sys.exit(0 if bench.dirs_same_columns(sys.argv[2], sys.argv[3]) else 1)' \
     done
     m=$((mr + mw + mf)); extra=""
     [ $m -gt 0 ] && extra=" moot $m (right $mr wrong $mw refused $mf)"
-    [ $sc -gt 0 ] && extra="$extra same columns $sc"
+    [ $sc -gt 0 ] && extra="$extra alike $sc"
     echo "$cls: right $r wrong $wr refused $ref$extra${wl:+  wrong:$wl}"
 done
