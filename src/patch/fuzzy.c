@@ -483,30 +483,35 @@ static int hunk_has_tab(const hunk_ctx *hc)
 	return 0;
 }
 
-/* Is the line indented 8 columns deep or more with spaces only? */
-static int deep_spaces(const char *s, size_t len)
+/* How deep the line's leading spaces are, as a tab's expansion could be:
+ * 4 (exactly: one tab of 4 columns; 5 to 7 spaces are an alignment) or 8
+ * (8 and more), else 0. */
+static size_t space_depth(const char *s, size_t len)
 {
 	size_t n = 0;
 
 	while (n < len && s[n] == ' ')
 		n++;
-	return n >= 8 && !wd_patch__only_blanks(s, len);
+	return n < 4 || wd_patch__only_blanks(s, len) ? 0 : n >= 8 ? 8 : n == 4 ? 4 : 0;
 }
 
 /*
- * Would a new line's 8 or more leading spaces be the model's expansion of
- * the file's tabs? The file starts lines with tabs and never with 8 spaces
- * or more, and no line of the hunk (as the model wrote it) is indented with a
- * tab: nothing says the model writes the file's tabs as tabs. Such a line is not
- * kept as written, even where the quote matched the file byte for byte (a
- * block that quotes only unindented lines and comments).
+ * Would a new line's leading spaces (4 or more: a tab of 4 columns or of 8)
+ * be the model's expansion of the file's tabs? The file starts lines with
+ * tabs and never with as many spaces (`depth`: 4 or 8, space_depth), and no
+ * line of the hunk (as the model wrote it) is indented with a tab: nothing
+ * says the model writes the file's tabs as tabs. Such a line is not kept as
+ * written, even where the quote matched the file byte for byte (a block that
+ * quotes only unindented lines and comments).
  */
-static int tabs_expanded(const hunk_ctx *hc, const image *im)
+static int tabs_expanded(const hunk_ctx *hc, const image *im, size_t depth)
 {
 	int tabs = 0;
 
 	for (size_t i = 0; i < im->n; i++) {
-		if (deep_spaces(im->v[i].p, im->v[i].len))
+		size_t d = space_depth(im->v[i].p, im->v[i].len);
+
+		if (d && d >= depth)
 			return 0;
 		tabs |= im->v[i].len && im->v[i].p[0] == '\t';
 	}
@@ -654,7 +659,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	wd_ind_removed *del = NULL;
 	int rc = 0, reindent = level > LVL_EXACT, native_side = 0, lost_tabs = 0, prev_open = 0;
 	int prev_header = 0;
-	int have_prev = 0, expanded = -1; /* tabs_expanded, asked once if needed */
+	int have_prev = 0, expanded[2] = { -1, -1 }; /* tabs_expanded at 4 and 8, asked once */
 	int damaged = level == LVL_EXACT ? exact_expanded(hc) : 0;
 
 	if (damaged < 0) {
@@ -706,6 +711,7 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 	for (size_t k = hc->h->first; k < hc->h->first + hc->h->n && !rc; k++) {
 		const wd_pline *l = &p->lines[k];
 		const char *lt = wd_patch__ltext(p, k);
+		size_t sd;
 		size_t lw = wd_patch__indent_width(lt, wd_patch__indent_len(lt, l->len));
 		/* (the body of a condition the line above closes is a jump only
 		 * past a step of depth: aligned pairs, two tabs and 5 spaces among
@@ -754,11 +760,12 @@ static int splice(image *im, hunk_ctx *hc, size_t pos, size_t lo, size_t hi, int
 			if (rc == WD_EREFUSED)
 				hc->refused_line = k;
 			qi++;
-		} else if (deep_spaces(lt, l->len) && !(hc->ev && hc->ev->native) &&
-		           (expanded < 0 ? (expanded = tabs_expanded(hc, im)) : expanded)) {
-			/* spaces where the file has a tab for every 8 columns, from a
-			 * quote that never showed how it writes a tab: refused, not
-			 * written into the file */
+		} else if ((sd = space_depth(lt, l->len)) != 0 && !(hc->ev && hc->ev->native) &&
+		           (expanded[sd == 8] < 0 ? (expanded[sd == 8] = tabs_expanded(hc, im, sd))
+		                                  : expanded[sd == 8])) {
+			/* spaces where the file has a tab (for 8 columns, or for 4:
+			 * exactly 4 spaces), from a quote that never showed how it
+			 * writes a tab: refused, not written into the file */
 			hc->refused_line = k;
 			rc = WD_EREFUSED;
 		} else {

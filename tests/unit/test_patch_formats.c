@@ -1234,11 +1234,16 @@ static const ev_case EV_CASES[] = {
 	     "    return 5;\n}\n"),
 	  NULL, "Ambiguous line: `        int h;`" },
 	{ "control: a line that ends with a colon opens no body (prose does so: `Usage:` "
-	  "then an example 4 spaces deep): kept as written",
+	  "then an example 4 spaces deep): its spaces are not read as a tab; in a file that "
+	  "never starts a line with 4 spaces they are not written either: refused",
 	  "src/b.c", EV_BODY_C,
 	  SR("src/b.c", "#include \"a.h\"\n", "#include \"a.h\"\n/*\nUsage:\n    f(x)\n*/\n"),
+	  NULL, "Ambiguous line: `    f(x)`" },
+	{ "... and where the file has a line 4 spaces deep, they are kept as written",
+	  "src/b.c", EV_BODY_C "/*\n    art\n*/\n",
+	  SR("src/b.c", "#include \"a.h\"\n", "#include \"a.h\"\n/*\nUsage:\n    f(x)\n*/\n"),
 	  "#include \"a.h\"\n/*\nUsage:\n    f(x)\n*/\n" EV_BODY_FN("one", "x") EV_BODY_FN("two", "y")
-	  EV_BODY_FN("three", "z"), NULL },
+	  EV_BODY_FN("three", "z") "/*\n    art\n*/\n", NULL },
 	{ "control: a body the block repeats as it quotes it (4 spaces: the file's own, "
 	  "since the block matched byte for byte) says nothing of a tab; the new line 8 "
 	  "spaces deep, in a file that has such a line, is kept as written",
@@ -1251,6 +1256,16 @@ static const ev_case EV_CASES[] = {
 	  "(as the tab file above with one function)",
 	  "src/b.c", "#include \"a.h\"\n" EV_BODY_FN("one", "x"),
 	  EV_BODY_BLOCK("        ", "                "), NULL, "Ambiguous line: `        int h;`" },
+	{ "so too where the body starts 4 spaces deep (a tab of 4 columns) in a file that "
+	  "never starts a line with 4 spaces: the model's expanded tabs are not written into "
+	  "the file; refused",
+	  "src/b.c", "#include \"a.h\"\n" EV_BODY_FN("one", "x"),
+	  SR("src/b.c", "#include \"a.h\"\n", "#include \"a.h\"\n\nstruct it {\n    int h;\n};\n"),
+	  NULL, "Ambiguous line: `    int h;`" },
+	{ "control: 5 spaces are an alignment, not a tab of 4 columns: kept as written",
+	  "src/b.c", "#include \"a.h\"\n" EV_BODY_FN("one", "x"),
+	  SR("src/b.c", "#include \"a.h\"\n", "#include \"a.h\"\n/* a\n     b */\n"),
+	  "#include \"a.h\"\n/* a\n     b */\n" EV_BODY_FN("one", "x"), NULL },
 	{ "control: a file that already starts a line with 8 spaces keeps them as written",
 	  "src/s.c", EV_ART_C, EV_ART_TWO("        "), EV_ART_WANT("        ", "\treturn 1;"), NULL },
 	{ "the same block beside one whose quote shows the file's tabs expanded to stops of "
