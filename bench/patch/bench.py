@@ -33,6 +33,9 @@ EXTRA_CLASSES = ["offset+whitespace+noheader", "trimmed+offset", "trimmed+bare"]
 # expanded to tab stops of 4 or 8 columns, alignment spaces kept, as a model
 # writes what an editor or a chat window showed it
 VARIANT_CLASSES = ["sr_tabs4", "sr_tabs8"]
+# ... and a reply that re-indents every block the same way, those that quote
+# only unindented lines too (as a model that expands tabs does): "+every"
+EVERY_CLASSES = ["sr_indent+every", "sr_tabs4+every", "sr_tabs8+every"]
 CLASS_DOC = {
     "clean": "the commit's own diff (control)",
     "offset": "each hunk's line numbers moved by 3..40 (either way)",
@@ -49,6 +52,9 @@ CLASS_DOC = {
     "offset+whitespace+noheader": "the three at once",
     "trimmed+offset": "one line of context and wrong line numbers",
     "trimmed+bare": "one line of context and no line numbers at all",
+    "sr_indent+every": "sr_indent, and blocks that quote only unindented lines re-indented too",
+    "sr_tabs4+every": "sr_tabs4, and blocks that quote only unindented lines re-indented too",
+    "sr_tabs8+every": "sr_tabs8, and blocks that quote only unindented lines re-indented too",
 }
 TOOLS = ["warden", "git apply", "git apply --recount --ignore-whitespace -C1",
          "patch --fuzz=3 -l"]
@@ -136,17 +142,18 @@ def reindent(body, fmt="sr_indent"):
     return b" " * col + body[i:]
 
 
-def render_sr(files, fmt="sr_indent"):
+def render_sr(files, fmt="sr_indent", every=False):
     """One SEARCH/REPLACE block per hunk, mis-indented when the block shows
     it: a block none of whose SEARCH lines is indented carries no evidence
-    of the model's indentation, so its REPLACE lines are what it meant."""
+    of the model's indentation, so its REPLACE lines are what it meant;
+    unless `every`: then the model re-indented every block alike."""
     out = []
     for f in files:
         path = strip_ab(f.new)
         for h in f.hunks:
             old = [l[1:] for l in h.lines if l[:1] in (b" ", b"-")]
             new = [l[1:] for l in h.lines if l[:1] in (b" ", b"+")]
-            if any(l[:1] in (b" ", b"\t") for l in old):
+            if every or any(l[:1] in (b" ", b"\t") for l in old):
                 old = [reindent(l, fmt) for l in old]
                 new = [reindent(l, fmt) for l in new]
             out += [path, b"```", b"<<<<<<< SEARCH"] + old + [b"======="] + new + \
@@ -175,7 +182,7 @@ def blanks(body):
     return body[:i]
 
 
-def erased(files, fmt):
+def erased(files, fmt, every=False):
     """Did re-indenting the quote erase an indentation change the commit
     made? A removed line and the added line that replaces it (within a run
     of - then + lines: the same text, or paired in order when the run
@@ -190,7 +197,7 @@ def erased(files, fmt):
     for f in files:
         for h in f.hunks:
             old = [l[1:] for l in h.lines if l[:1] in (b" ", b"-")]
-            if not any(l[:1] in (b" ", b"\t") for l in old):
+            if not every and not any(l[:1] in (b" ", b"\t") for l in old):
                 continue  # render_sr leaves such a block as it is
             i = 0
             while i < len(h.lines):
@@ -261,6 +268,8 @@ def damage_one(fs, cls, rng, flags):
                 h.nc += k
     elif cls in ("sr_indent", "sr_tabs4", "sr_tabs8", "codex"):
         flags["format"] = cls
+    elif cls == "every":
+        flags["every"] = True
     elif cls == "noheader":
         flags["git_headers"] = False
         flags["prefix"] = False
@@ -291,8 +300,9 @@ def damage(files, cls, rng):
     for part in cls.split("+"):
         damage_one(fs, part, rng, flags)
     fmt = flags.pop("format", None)
+    every = flags.pop("every", False)
     if fmt in ("sr_indent", "sr_tabs4", "sr_tabs8"):
-        return render_sr(fs, fmt)
+        return render_sr(fs, fmt, every)
     if fmt == "codex":
         return render_codex(fs)
     return render(fs, **flags)
@@ -388,6 +398,7 @@ def reads_alike(got, want, fmt):
     from the commit (the author's 8 spaces where the file has tabs, a tab and
     4 spaces for two tabs at 4 columns a tab): any tool guesses there. It is
     still wrong bytes. Only the re-indenting classes have such lines."""
+    fmt = fmt.split("+")[0]
     if fmt not in SR_FORMATS:
         return False
     for path, b in want.items():
@@ -431,7 +442,7 @@ def run_case(args):
         patch = os.path.join(d, cls + ".diff")
         with open(patch, "wb") as fh:
             fh.write(text)
-        moot = erased(files, cls.split("+")[0])
+        moot = erased(files, cls.split("+")[0], "every" in cls.split("+"))
         if moot:
             open(os.path.join(d, cls + ".moot"), "w").close()
         for tool in TOOLS:
