@@ -496,8 +496,8 @@ static size_t space_depth(const char *s, size_t len)
 }
 
 /*
- * Would a new line's leading spaces (4 or more: a tab of 4 columns or of 8)
- * be the model's expansion of the file's tabs? The file starts lines with
+ * Would a new line's leading spaces (exactly 4: a tab of 4 columns; or 8 and
+ * more) be the model's expansion of the file's tabs? The file starts lines with
  * tabs and never with as many spaces (`depth`: 4 or 8, space_depth), and no
  * line of the hunk (as the model wrote it) is indented with a tab: nothing
  * says the model writes the file's tabs as tabs. Such a line is not kept as

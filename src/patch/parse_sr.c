@@ -14,7 +14,9 @@
  * fence; a block right after another block in the same fence reuses its
  * path. Each block becomes one hunk with no line hint: the SEARCH lines are
  * its '-' lines and the REPLACE lines its '+' lines, so it goes through the
- * same matcher (and the same refusal rules) as diff hunks.
+ * same matcher (and the same refusal rules) as diff hunks. A block runs to
+ * its REPLACE marker; lines of '=' signs in it besides the divider are the
+ * file's own (find_divider).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -157,7 +159,8 @@ static int is_divider7(const char *s, size_t len)
 static int find_divider(size_t *mid, const struct wd_patch *p, const wd_rline *rl, size_t start,
                         size_t end, size_t ndiv)
 {
-	size_t open = 0, left = 0, seven = 0, first = 0, first7 = 0, firstc = 0;
+	size_t left = 0, seven = 0, first = 0, first7 = 0, firstc = 0;
+	int open = 0;
 
 	for (size_t j = start + 1; j < end; j++) {
 		const char *s = line_at(p, rl, j);

@@ -217,8 +217,8 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 
 /* indent_habit.c: where the file's lines stand against the non-blank line
  * above them, counted by what ends that line (see the file's comment). */
-enum { HB_K_OPEN, HB_K_COMMENT, HB_K_QUOTE, HB_K_BLOCK, HB_K_COMMA, HB_K_ASSIGN, HB_K_BACKSLASH, HB_K_OP,
-       HB_K_HEADER, HB_K_END, HB_K_PLAIN, HB_KINDS };
+enum { HB_K_OPEN, HB_K_COMMENT, HB_K_QUOTE, HB_K_BLOCK, HB_K_COMMA, HB_K_ASSIGN, HB_K_BACKSLASH,
+       HB_K_OP, HB_K_HEADER, HB_K_END, HB_K_PLAIN, HB_KINDS };
 enum { HB_R_SAME, HB_R_ALIGN, HB_R_ONE, HB_R_STEP2, HB_R_STEP4, HB_R_STEP8, HB_R_STEP16,
        HB_R_TOKEN, HB_R_BACK8, HB_R_BACK4, HB_R_BACK, HB_R_OTHER, HB_RELS };
 typedef struct wd_ind_habit {
