@@ -225,6 +225,10 @@ typedef struct wd_ind_habit {
 	unsigned n[HB_KINDS][HB_RELS];
 	unsigned deep_tab;     /* lines 8 columns deep or more that start with a tab */
 	unsigned deep_spaces;  /* ... with 8 spaces */
+	/* lines at or past the column of the line above, where that line's
+	 * blanks then spaces are not tabs as far as they go: written tabs as
+	 * far as they go, or as the line above's blanks then spaces */
+	unsigned tabs_first, copied;
 } wd_ind_habit;
 
 /* Is s[0..len) a control line whose `)` closes its condition (`if (x)`,
@@ -235,6 +239,10 @@ int wd_patch__habit_header(const char *s, size_t len);
  * the file puts one tab deep far more often than two, in a file that writes
  * its deep lines with tabs? */
 int wd_patch__habit_body_tab(const wd_ind_habit *h, const char *above, size_t alen);
+/* Does the file write a line at or past the column of the line above tabs
+ * as far as they go (not as that line's blanks then spaces), far more often
+ * than otherwise? */
+int wd_patch__habit_tabs_first(const wd_ind_habit *h);
 /* Count line[0..len) against the non-blank line above it. */
 void wd_patch__habit_learn(wd_ind_habit *h, const char *above, size_t alen, const char *line,
                            size_t len);

@@ -505,21 +505,28 @@ static int ind_comment(wd_buf *b, const ind_map *m, size_t pw, const char *text,
  * to that column, it aligns so at times (`\t` and 14 spaces under
  * `\tmy @args = qw/`), and which way this line took cannot be told. So too
  * for a line at the column of a line above written other than tabs first
- * (two tabs and 8 spaces): the next line may copy its blanks or not. 1
- * written, 0 no answer, WD_ENOMEM.
+ * (two tabs and 8 spaces): the next line may copy its blanks or not.
+ * Except in a file that nearly never copies the line above's blanks
+ * (wd_patch__habit_tabs_first): there a line at or past the column of a line
+ * written tabs first is written so too, at any column. 1 written, 0 no
+ * answer, WD_ENOMEM.
  */
 static int ind_column(wd_buf *b, const ind_map *m, size_t pw)
 {
 	const img_line *a = m->above_file;
 	size_t at = b->len;
-	int fresh = pw % 8 == 0;
+	int fresh = pw % 8 == 0, tf, rc;
 
 	if (!m->ev || !wd_patch__ev_keeps_columns(m->ev))
 		return 0;
+	/* a line at or past the column of a line written tabs first, in a file
+	 * that writes such lines tabs first */
+	tf = wd_patch__habit_tabs_first(&m->ev->habit);
 	if (a) {
 		size_t ail = wd_patch__indent_len(a->p, a->len), aw = wd_patch__indent_width(a->p, ail);
 		int aligned;
 
+		tf &= pw >= aw && wd_patch__tabs_first(a->p, ail);
 		if (pw >= aw) {
 			fresh |= pw > aw;
 			if (align_blanks(b, a, pw, 1))
@@ -527,11 +534,15 @@ static int ind_column(wd_buf *b, const ind_map *m, size_t pw)
 			aligned = !wd_patch__tabs_first(wd_buf_cstr(b) + at, b->len - at) &&
 			          wd_patch__ev_has(m->ev, wd_buf_cstr(b) + at, b->len - at);
 			wd_buf_truncate(b, at);
-			if (aligned)
+			/* (all spaces, under an unindented line: a block's own
+			 * old lines may show those, splice keeps them) */
+			if (aligned && (!tf || !aw))
 				return 0;
 		}
 	}
-	return wd_patch__ev_column(m->ev, pw, fresh, b);
+	if ((rc = wd_patch__ev_column(m->ev, pw, fresh, b)) != 0 || !tf)
+		return rc;
+	return wd_patch__put_tabs_first(b, pw) ? WD_ENOMEM : 1;
 }
 
 /* As ind_map_decide; where it finds no one answer, lines the model indented

@@ -1158,6 +1158,29 @@ static const ev_case EV_CASES[] = {
 	  "the file writes 24 as three tabs four times as often",
 	  "run.sh", COL_SH(COL_PIPES(COL_KEPT), ""), COL_BLOCK(COL_PIPE), NULL,
 	  "Ambiguous line: `                        sed -e x)`" },
+	{ "the same, in a file that writes 21 lines past the column of the line above tabs as "
+	  "far as they go and only that one with the line's blanks then spaces (under 1 in "
+	  "20): three tabs",
+	  "run.sh", COL_SH(COL_PIPES(COL_KEPT) COL_PIPES("") COL_PIPES("") COL_PIPES("")
+	                   COL_PIPES("") COL_PIPES(""), ""),
+	  COL_BLOCK(COL_PIPE),
+	  COL_SH(COL_PIPES(COL_KEPT) COL_PIPES("") COL_PIPES("") COL_PIPES("") COL_PIPES("")
+	         COL_PIPES(""), "\t\tdir=$(dirname \"$path\" |\n\t\t\tsed -e x)\n"), NULL },
+	{ "control: in that file, a line that comes back to column 12 under a line at 16 is "
+	  "no line past the one above: refused",
+	  "run.sh", COL_SH(COL_PIPES(COL_KEPT) COL_PIPES("") COL_PIPES("") COL_PIPES("")
+	                   COL_PIPES("") COL_PIPES(""), ""),
+	  COL_BLOCK("            done\n"), NULL, "Ambiguous line: `            done`" },
+	{ "control: in that file, under an unindented line, column 24 that the file also "
+	  "starts a line at in spaces (a here-document's text) is left to the block: refused",
+	  "run.sh", COL_SH(COL_PIPES(COL_KEPT) COL_PIPES("") COL_PIPES("") COL_PIPES("")
+	                   COL_PIPES("") COL_PIPES(COL_DOC), ""),
+	  COL_BLOCK("x=$(y |\n                        z)\n"), NULL,
+	  "Ambiguous line: `                        z)`" },
+	{ "control: 18 lines to that one (1 in 18): refused",
+	  "run.sh", COL_SH(COL_PIPES(COL_KEPT) COL_PIPES("") COL_PIPES("") COL_PIPES("")
+	                   COL_PIPES(""), ""),
+	  COL_BLOCK(COL_PIPE), NULL, "Ambiguous line: `                        sed -e x)`" },
 	{ "where the file writes column 24 as three tabs four times and once in spaces (a "
 	  "here-document's text), three tabs",
 	  "run.sh", COL_SH(COL_PIPES(COL_DOC), ""), COL_BLOCK(COL_PIPE),
