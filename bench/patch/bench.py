@@ -416,18 +416,15 @@ def reads_alike(got, want, fmt):
 
 def dirs_read_alike(a, b, fmt):
     """reads_alike() for two directories' files, .git left out (rescore.sh)."""
-    def tree(root):
-        out = {}
+    def paths(root):
+        out = set()
         for d, dirs, files in os.walk(root):
             dirs[:] = [x for x in dirs if x != ".git"]
-            for f in files:
-                p = os.path.join(d, f)
-                if os.path.isfile(p) and not os.path.islink(p):
-                    with open(p, "rb") as fh:
-                        out[os.path.relpath(p, root)] = fh.read()
+            out.update(os.path.relpath(os.path.join(d, f), root) for f in files
+                       if not os.path.islink(os.path.join(d, f)))
         return out
-    ta, tb = tree(a), tree(b)
-    return set(ta) == set(tb) and reads_alike(ta, tb, fmt)
+    pa, pb = paths(a), paths(b)
+    return pa == pb and reads_alike(read_tree(a, pa), read_tree(b, pb), fmt)
 
 
 def run_case(args):
