@@ -1152,11 +1152,17 @@ static int evidence_block(wd_ind_evidence *ev, const struct wd_patch *p, const w
 		lost |= !memchr(pl, '\t', wd_patch__indent_len(pl, p->lines[pre->idx[i]].len)) &&
 		        memchr(fl->p, '\t', wd_patch__indent_len(fl->p, fl->len)) != NULL;
 	}
-	for (size_t k = h->first; lost && k < h->first + h->n; k++) {
+	for (size_t k = h->first; k < h->first + h->n; k++) {
 		const char *t = wd_patch__ltext(p, k);
+		size_t il = wd_patch__indent_len(t, p->lines[k].len);
 
-		if (p->lines[k].op == WD_PL_ADD && memchr(t, '\t', wd_patch__indent_len(t, p->lines[k].len)))
+		if (lost && p->lines[k].op == WD_PL_ADD && memchr(t, '\t', il))
 			ev->native = 1;
+		/* damage that doubles a space (or halves a tab to 2) leaves
+		 * every width even: an odd one, on a line with text, says a
+		 * space stayed one column */
+		if (il % 2 && il < p->lines[k].len && !memchr(t, '\t', il))
+			ev->odd = 1;
 	}
 	for (size_t i = 0; i < pre->n && !rc && !ev->off; i++) {
 		const char *pl = wd_patch__ltext(p, pre->idx[i]);
@@ -1221,6 +1227,7 @@ static int evidence_gather(wd_ind_evidence *ev, const struct wd_patch *p, const 
 		                            mine->pairs[i].spaces);
 	ev->off |= mine->off;
 	ev->native = mine->native;
+	ev->odd = mine->odd;
 	return rc;
 }
 
@@ -1234,6 +1241,7 @@ int wd_patch__pool_add(wd_ind_pool *pool, wd_ind_evidence *mine, const struct wd
 	    (rc = evidence_blocks(mine, p, f, &im, 1)) != 0 || pool->off)
 		goto out;
 	pool->off = mine->off;
+	pool->odd |= mine->odd;
 	for (size_t i = 0; i < mine->npairs && !pool->off; i++) {
 		size_t k = 0;
 
@@ -1282,6 +1290,7 @@ int wd_patch__fuzzy_apply(wd_buf *out, wd_fuzzy_result *res, wd_patch_report *r,
 		if (rc)
 			goto out;
 	}
+	wd_patch__ev_pool_narrow(&ev, pool);
 	for (size_t h = 0; h < f->nhunks; h++) {
 		hunk_ctx hc = { p, f, &f->hunks[h], h + 1, f->nhunks, display_path, -1, { 0 }, { 0 },
 		                SIZE_MAX, &ev };

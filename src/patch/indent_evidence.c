@@ -130,6 +130,8 @@ int wd_patch__ev_pair_add(wd_ind_evidence *ev, const char *ps, size_t pslen, con
 /* Does every pair fit the damage (a tab is `tab` columns, a space `space`)? */
 static int ev_fits(const wd_ind_evidence *ev, size_t tab, size_t space)
 {
+	if (ev->odd && space != 1)
+		return 0;
 	for (size_t i = 0; i < ev->npairs; i++)
 		if (ev->pairs[i].tabs * tab + ev->pairs[i].spaces * space != ev->pairs[i].width)
 			return 0;
@@ -142,9 +144,33 @@ static size_t ev_fitting(const wd_ind_evidence *ev, ev_damage out[EV_NDAMAGES])
 	size_t n = 0;
 
 	for (size_t d = 0; d < EV_NDAMAGES; d++)
-		if (ev_fits(ev, ev_damages[d].tab, ev_damages[d].space))
+		if ((!ev->narrow || (ev->narrow & 1u << d)) &&
+		    ev_fits(ev, ev_damages[d].tab, ev_damages[d].space))
 			out[n++] = ev_damages[d];
 	return n;
+}
+
+void wd_patch__ev_pool_narrow(wd_ind_evidence *ev, const wd_ind_pool *pool)
+{
+	unsigned mine = 0, all = 0;
+
+	if (!pool || pool->off || ev->off || !ev->npairs)
+		return;
+	for (size_t d = 0; d < EV_NDAMAGES; d++) {
+		size_t i = 0;
+
+		if (!ev_fits(ev, ev_damages[d].tab, ev_damages[d].space))
+			continue;
+		mine |= 1u << d;
+		while (i < pool->n && pool->v[i].tabs * ev_damages[d].tab +
+		                      pool->v[i].spaces * ev_damages[d].space == pool->v[i].width)
+			i++;
+		if (i == pool->n && (!pool->odd || ev_damages[d].space == 1))
+			all |= 1u << d;
+	}
+	/* a reply whose files disagree says nothing of this one */
+	if (all && all != mine)
+		ev->narrow = all;
 }
 
 /* The one string that starts a statement in the file with damaged width

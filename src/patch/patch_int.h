@@ -199,6 +199,7 @@ typedef struct wd_ind_pool {
 	struct { size_t width, tabs, spaces; } v[WD_POOL_MAX];
 	size_t n;
 	int off;
+	int odd; /* some file's damaged quote shows a space kept as one column */
 } wd_ind_pool;
 
 /* Search file f's blocks in its text orig[0..orig_len) once: their pairs,
@@ -279,6 +280,10 @@ typedef struct wd_ind_evidence {
 	int native;            /* a block's quote lost the file's tabs while its new lines
 	                        * are indented with tabs: the model wrote its new lines for
 	                        * the file, as they are */
+	int odd;               /* a line of a damaged quote (old or new) is indented with an
+	                        * odd number of spaces: a space did not become 2 columns */
+	unsigned narrow;       /* the damages the reply's other files leave (a bit per
+	                        * damage tried; 0: no narrowing) */
 	wd_ind_habit habit;    /* the file's habits (indent_habit.c) */
 	wd_ind_echo echo;      /* the file's lines by text (indent_witness.c; freed by
 	                        * wd_patch__echo_free, not by wd_patch__ev_free) */
@@ -344,6 +349,11 @@ int wd_patch__ev_column(const wd_ind_evidence *ev, size_t col, int fresh, wd_buf
 /* The damages (columns of a tab, of a space) every matched pair fits, into
  * out[0..max); how many (0 also when the evidence is not usable). */
 size_t wd_patch__ev_damages(const wd_ind_evidence *ev, size_t out[][2], size_t max);
+/* Narrow the damages ev's own pairs allow to those the whole reply's pairs
+ * (and odd widths) allow too, when some are left: a model re-indents a reply
+ * alike, and another file's quote may show what this one's did not (what a
+ * space became). */
+void wd_patch__ev_pool_narrow(wd_ind_evidence *ev, const wd_ind_pool *pool);
 void wd_patch__ev_free(wd_ind_evidence *ev);
 
 /* indent_habit.c: 1 with the file's indentation for a new line the model

@@ -1713,6 +1713,68 @@ START_TEST(identical_blocks_change_each_place_the_file_repeats)
 }
 END_TEST
 
+/* A tab file that aligns each `BUG(` call's next line one column past its
+ * bracket: two tabs and 4 spaces. At 4 columns a tab that column reads 12,
+ * as three tabs do; under 2 columns a space, two tabs and 4 spaces would
+ * read 16, and three tabs (or two and 2 spaces) 12. */
+#define BUG_C \
+	"int f(int a, int b)\n{\n\tif (a)\n\t\tBUG(\"one %d\",\n\t\t    a);\n" \
+	"\tif (b)\n\t\tBUG(\"two %d\",\n\t\t    b);\n" \
+	"\tif (a > b)\n\t\tBUG(\"three %d\",\n\t\t    a - b);\n\treturn 0;\n}\n"
+#define BUG_NEW_CALL "    if (a < 0)\n        BUG(\"neg %d\",\n            a);\n    return 0;\n}\n"
+#define BUG_WANT(comment) \
+	"int f(int a, int b)\n{\n\tif (a)\n\t\tBUG(\"one %d\",\n\t\t    a);\n" \
+	"\tif (b)\n\t\tBUG(\"two %d\",\n\t\t    b);\n" \
+	"\tif (a > b)\n\t\tBUG(\"three %d\",\n\t\t    a - b);\n" comment \
+	"\tif (a < 0)\n\t\tBUG(\"neg %d\",\n\t\t    a);\n\treturn 0;\n}\n"
+
+START_TEST(a_space_kept_as_one_column_anywhere_in_the_reply_settles_alignment)
+{
+	/* a quote at 4 columns a tab whose old lines show no space: the
+	 * call's next line at 12 is the file's alignment if a space stayed
+	 * one column, a third tab if it became two; the file cannot say */
+	const char *plain = SR("src/t.c", "    return 0;\n}\n", BUG_NEW_CALL);
+	/* the same block with a comment whose ` * ` line reads 5: odd, which no
+	 * damage that makes a space 2 columns (or a tab 2) writes */
+	const char *odd = SR("src/t.c", "    return 0;\n}\n",
+	                     "    /*\n     * negative: a bug\n     */\n" BUG_NEW_CALL);
+	/* another file's quote, of a line aligned with a tab and 4 spaces,
+	 * read 8: only a tab of 4 and a space of 1 do that */
+	const char *other = SR("src/a.c", "    if (x &&\n        y)\n        return 1;\n",
+	                       "    if (x &&\n        y)\n        return 2;\n");
+	/* control: the other file's quote shows no space */
+	const char *blind = SR("src/a.c", "    if (x &&\n", "    if (x ||\n");
+	wd_buf t = WD_BUF_INIT;
+	wd_patch_report r;
+
+	assert_refused("src/t.c", BUG_C, 1, plain, "Ambiguous line: `            a);`");
+	put_file("src/t.c", BUG_C);
+	ck_assert_int_eq(apply_text(&r, odd), 0);
+	wd_patch_report_free(&r);
+	assert_file("src/t.c", BUG_WANT("\t/*\n\t * negative: a bug\n\t */\n"));
+
+	put_file("src/t.c", BUG_C);
+	put_file("src/a.c", "int g(int x, int y)\n{\n\tif (x &&\n\t    y)\n\t\treturn 1;\n"
+	                    "\treturn 0;\n}\n");
+	ck_assert_int_eq(wd_buf_puts(&t, other) || wd_buf_puts(&t, plain), 0);
+	ck_assert_int_eq(apply_text(&r, wd_buf_cstr(&t)), 0);
+	wd_patch_report_free(&r);
+	assert_file("src/t.c", BUG_WANT(""));
+	assert_file("src/a.c", "int g(int x, int y)\n{\n\tif (x &&\n\t    y)\n\t\treturn 2;\n"
+	                       "\treturn 0;\n}\n");
+
+	put_file("src/t.c", BUG_C);
+	put_file("src/a.c", "int g(int x, int y)\n{\n\tif (x &&\n\t    y)\n\t\treturn 1;\n"
+	                    "\treturn 0;\n}\n");
+	wd_buf_clear(&t);
+	ck_assert_int_eq(wd_buf_puts(&t, blind) || wd_buf_puts(&t, plain), 0);
+	ck_assert_int_eq(apply_text(&r, wd_buf_cstr(&t)), WD_EREFUSED);
+	wd_patch_report_free(&r);
+	assert_file("src/t.c", BUG_C);
+	wd_buf_free(&t);
+}
+END_TEST
+
 /* A tab file whose block quotes `return 1;` with its tab as 8 spaces, and
  * one the reply's block quotes only at its unindented first line. */
 #define POOL_A_C "int a(void)\n{\n\treturn 1;\n}\n"
@@ -1975,6 +2037,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, witness_the_removed_line_a_new_one_changes);
 	tcase_add_test(ind, identical_blocks_change_each_place_the_file_repeats);
 	tcase_add_test(ind, exact_block_takes_the_damage_another_file_of_the_reply_shows);
+	tcase_add_test(ind, a_space_kept_as_one_column_anywhere_in_the_reply_settles_alignment);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
