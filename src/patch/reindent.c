@@ -455,6 +455,27 @@ static int ind_contradicts(const ind_map *m, size_t pw, int cont, const char *fs
 }
 
 /*
+ * Does an answer that is not sure put the line at another column of the
+ * file than the line above, where the quote put the two at one width? In a
+ * file indenting with tabs, the damage reads some columns alike (a tab and
+ * 4 spaces, two tabs: 8 at 4 columns a tab); the line above's own blanks
+ * are always among those the quote's width allows. Which of them the line
+ * takes is the file's habit after a line like that one (a `&&` chain keeps
+ * its column; an `if` whose condition wrapped has its body a tab deeper),
+ * not the first string the evidence names.
+ */
+static int ind_leaves_column(const ind_map *m, size_t pw, const char *fs, size_t fslen)
+{
+	size_t ail;
+
+	if (!m->ev || !m->ev->tabs || !m->above_file || !m->wit.above_ps ||
+	    wd_patch__indent_width(m->wit.above_ps, m->wit.above_pslen) != pw)
+		return 0;
+	ail = wd_patch__indent_len(m->above_file->p, m->above_file->len);
+	return wd_patch__indent_width(m->above_file->p, ail) != wd_patch__indent_width(fs, fslen);
+}
+
+/*
  * A block comment's next line (text starting with `*`) under the line that
  * opens it (slash-star, at the file's bytes) or under one of its ` * ` lines: C
  * puts the star one column past the opening line's `/`, so its blanks are
@@ -566,7 +587,8 @@ static int ind_map_render(wd_buf *b, const ind_map *m, size_t pw, const char *ps
 			return 0;
 		hb = wd_patch__habit_veto(m->ev, m->above_file->p, m->above_file->len, ps, pslen,
 		                          wd_buf_cstr(b) + at, b->len - at);
-		if (!hb && ind_contradicts(m, pw, cont, wd_buf_cstr(b) + at, b->len - at))
+		if (!hb && (ind_contradicts(m, pw, cont, wd_buf_cstr(b) + at, b->len - at) ||
+		            (cont && ind_leaves_column(m, pw, wd_buf_cstr(b) + at, b->len - at))))
 			hb = 1;
 		if (!hb)
 			return 0;

@@ -1775,6 +1775,35 @@ START_TEST(a_space_kept_as_one_column_anywhere_in_the_reply_settles_alignment)
 }
 END_TEST
 
+/* A tab file whose wrapped conditions align under their bracket: a tab and
+ * 4 spaces, which a quote at 4 columns a tab reads as 8, as two tabs. */
+#define CHAIN_C \
+	"int f(int a, int b)\n{\n\tif (a &&\n\t    b)\n\t\treturn 1;\n" \
+	"\tif (b ||\n\t    a)\n\t\treturn 3;\n\tif (a ||\n\t    !b)\n\t\treturn 4;\n" \
+	"\tif (b) {\n\t\ta = 2;\n\t}\n\treturn 0;\n}\n"
+
+START_TEST(a_line_continuing_a_chain_keeps_the_column_of_the_line_above)
+{
+	/* the comment's ` * ` line (5) says a space stayed one column; the
+	 * block's `a = 2;` says 8 is two tabs where a statement starts */
+	const char *t = SR("src/t.c", "    if (b) {\n        a = 2;\n",
+	                   "    /*\n     * both\n     */\n    if (a > 0 &&\n        b > 0 &&\n"
+	                   "        b < 9)\n        return 2;\n    if (b) {\n        a = 2;\n");
+	wd_patch_report r;
+
+	put_file("src/t.c", CHAIN_C);
+	ck_assert_int_eq(apply_text(&r, t), 0);
+	wd_patch_report_free(&r);
+	/* `b < 9)` continues `b > 0 &&` at its width in the quote: at its
+	 * column in the file, not two tabs deep; the body after the condition
+	 * is two tabs, where the file puts every statement the quote reads 8 */
+	assert_file("src/t.c", "int f(int a, int b)\n{\n\tif (a &&\n\t    b)\n\t\treturn 1;\n"
+	                       "\tif (b ||\n\t    a)\n\t\treturn 3;\n\tif (a ||\n\t    !b)\n\t\treturn 4;\n"
+	                       "\t/*\n\t * both\n\t */\n\tif (a > 0 &&\n\t    b > 0 &&\n\t    b < 9)\n"
+	                       "\t\treturn 2;\n\tif (b) {\n\t\ta = 2;\n\t}\n\treturn 0;\n}\n");
+}
+END_TEST
+
 /* A tab file whose block quotes `return 1;` with its tab as 8 spaces, and
  * one the reply's block quotes only at its unindented first line. */
 #define POOL_A_C "int a(void)\n{\n\treturn 1;\n}\n"
@@ -2038,6 +2067,7 @@ static Suite *formats_suite(void)
 	tcase_add_test(ind, identical_blocks_change_each_place_the_file_repeats);
 	tcase_add_test(ind, exact_block_takes_the_damage_another_file_of_the_reply_shows);
 	tcase_add_test(ind, a_space_kept_as_one_column_anywhere_in_the_reply_settles_alignment);
+	tcase_add_test(ind, a_line_continuing_a_chain_keeps_the_column_of_the_line_above);
 	suite_add_tcase(s, ind);
 	tcase_add_checked_fixture(wh, setup, teardown);
 	tcase_add_test(wh, whole_file_block_replaces_and_creates_files);
