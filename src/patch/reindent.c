@@ -459,10 +459,12 @@ static int ind_contradicts(const ind_map *m, size_t pw, int cont, const char *fs
  * file than the line above, where the quote put the two at one width? In a
  * file indenting with tabs, the damage reads some columns alike (a tab and
  * 4 spaces, two tabs: 8 at 4 columns a tab); the line above's own blanks
- * are always among those the quote's width allows. Which of them the line
- * takes is the file's habit after a line like that one (a `&&` chain keeps
- * its column; an `if` whose condition wrapped has its body a tab deeper),
- * not the first string the evidence names.
+ * are always among those the quote's width allows. For a line that
+ * continues the line above (a `&&` chain keeps its column) the caller takes
+ * such an answer back for the witnesses and the habits: it is the first
+ * string the evidence names, not the file's way. (Not for a statement: the
+ * body of an `if` whose condition wrapped stands at the width of the
+ * condition's last line and is a tab deeper.)
  */
 static int ind_leaves_column(const ind_map *m, size_t pw, const char *fs, size_t fslen)
 {
