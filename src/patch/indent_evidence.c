@@ -127,13 +127,19 @@ int wd_patch__ev_pair_add(wd_ind_evidence *ev, const char *ps, size_t pslen, con
 	return wd_patch__ev_count_add(ev, pslen, tabs, spaces);
 }
 
-/* Does every pair fit the damage (a tab is `tab` columns, a space `space`)? */
-static int ev_fits(const wd_ind_evidence *ev, size_t tab, size_t space)
+/* The width damage d gives blanks of `tabs` tabs and `spaces` spaces. */
+static size_t ev_width(const ev_damage *d, size_t tabs, size_t spaces)
 {
-	if (ev->odd && space != 1)
+	return tabs * d->tab + spaces * d->space;
+}
+
+/* Does every pair fit damage d? */
+static int ev_fits(const wd_ind_evidence *ev, const ev_damage *d)
+{
+	if (ev->odd && d->space != 1)
 		return 0;
 	for (size_t i = 0; i < ev->npairs; i++)
-		if (ev->pairs[i].tabs * tab + ev->pairs[i].spaces * space != ev->pairs[i].width)
+		if (ev_width(d, ev->pairs[i].tabs, ev->pairs[i].spaces) != ev->pairs[i].width)
 			return 0;
 	return 1;
 }
@@ -144,12 +150,13 @@ static size_t ev_fitting(const wd_ind_evidence *ev, ev_damage out[EV_NDAMAGES])
 	size_t n = 0;
 
 	for (size_t d = 0; d < EV_NDAMAGES; d++)
-		if ((!ev->narrow || (ev->narrow & 1u << d)) &&
-		    ev_fits(ev, ev_damages[d].tab, ev_damages[d].space))
+		if ((!ev->narrow || (ev->narrow & 1u << d)) && ev_fits(ev, &ev_damages[d]))
 			out[n++] = ev_damages[d];
 	return n;
 }
 
+/* The damages ev's own pairs fit, cut to those the pool's pairs (and odd
+ * widths) fit too, when that leaves some: a bit per ev_damages[] entry. */
 void wd_patch__ev_pool_narrow(wd_ind_evidence *ev, const wd_ind_pool *pool)
 {
 	unsigned mine = 0, all = 0;
@@ -159,11 +166,11 @@ void wd_patch__ev_pool_narrow(wd_ind_evidence *ev, const wd_ind_pool *pool)
 	for (size_t d = 0; d < EV_NDAMAGES; d++) {
 		size_t i = 0;
 
-		if (!ev_fits(ev, ev_damages[d].tab, ev_damages[d].space))
+		if (!ev_fits(ev, &ev_damages[d]))
 			continue;
 		mine |= 1u << d;
-		while (i < pool->n && pool->v[i].tabs * ev_damages[d].tab +
-		                      pool->v[i].spaces * ev_damages[d].space == pool->v[i].width)
+		while (i < pool->n &&
+		       ev_width(&ev_damages[d], pool->v[i].tabs, pool->v[i].spaces) == pool->v[i].width)
 			i++;
 		if (i == pool->n && (!pool->odd || ev_damages[d].space == 1))
 			all |= 1u << d;
@@ -322,7 +329,7 @@ int wd_patch__ev_fits_alone(const wd_ind_evidence *ev, const char *fs, size_t fs
 		 * damaged to the same width: the two cannot be told */
 		if (pw % dm[d].tab == 0 && pw / dm[d].tab <= max_tabs)
 			return 0;
-		fit += tabs * dm[d].tab + spaces * dm[d].space == pw;
+		fit += ev_width(&dm[d], tabs, spaces) == pw;
 	}
 	/* where the quote never showed a space, a space may have become 1 or 2
 	 * columns: the column fits when some such damage takes it to the width */
@@ -338,7 +345,7 @@ int wd_patch__ev_fits_some(const wd_ind_evidence *ev, const char *fs, size_t fsl
 		return 1;
 	count_blanks(fs, fslen, &tabs, &spaces);
 	for (size_t d = 0; d < n; d++)
-		if (tabs * dm[d].tab + spaces * dm[d].space == pw)
+		if (ev_width(&dm[d], tabs, spaces) == pw)
 			return 1;
 	return 0;
 }
@@ -403,7 +410,7 @@ int wd_patch__ev_rivals(const wd_ind_evidence *ev, const char *ps, size_t pslen,
 	for (size_t d = 0; d < n; d++)
 		for (size_t i = 0; i < ev->nvocab; i++)
 			if (ev->vocab[i].start &&
-			    ev->vocab[i].tabs * dm[d].tab + ev->vocab[i].spaces * dm[d].space == pslen &&
+			    ev_width(&dm[d], ev->vocab[i].tabs, ev->vocab[i].spaces) == pslen &&
 			    (ev->vocab[i].tabs != tabs || ev->vocab[i].spaces != spaces))
 				return 1;
 	return 0;
